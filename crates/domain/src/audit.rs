@@ -1,0 +1,307 @@
+//! Audit records and their canonical byte form.
+//!
+//! The canonical form is what the tamper-evident chain commits to (the MAC
+//! itself is computed in the crypto crate). Records hold identifiers, codes
+//! and counts only, never message text or names, so the log can be read and
+//! exported without exposing PHI.
+
+use crate::ids::{PatientId, PracticeId, UserId};
+use crate::role::UserKind;
+use crate::time::Timestamp;
+
+/// What happened. Codes are stable: they are stored and chained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    LoginSucceeded,
+    LoginFailed,
+    LoginThrottled,
+    Logout,
+    ConversationsListed,
+    ConversationViewed,
+    ConversationCreated,
+    MessageSent,
+    MessageAmended,
+    MessagesRead,
+    NoteAdded,
+    ConversationClosed,
+    ConversationReopened,
+    ConversationAssigned,
+    AuditLogSearched,
+    PracticeCreated,
+    DepartmentCreated,
+    UserCreated,
+    PatientCreated,
+    CareTeamCreated,
+    CareTeamMemberAdded,
+    StaffDepartmentAdded,
+    MasterKeyRotated,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 23] = [
+        AuditAction::LoginSucceeded,
+        AuditAction::LoginFailed,
+        AuditAction::LoginThrottled,
+        AuditAction::Logout,
+        AuditAction::ConversationsListed,
+        AuditAction::ConversationViewed,
+        AuditAction::ConversationCreated,
+        AuditAction::MessageSent,
+        AuditAction::MessageAmended,
+        AuditAction::MessagesRead,
+        AuditAction::NoteAdded,
+        AuditAction::ConversationClosed,
+        AuditAction::ConversationReopened,
+        AuditAction::ConversationAssigned,
+        AuditAction::AuditLogSearched,
+        AuditAction::PracticeCreated,
+        AuditAction::DepartmentCreated,
+        AuditAction::UserCreated,
+        AuditAction::PatientCreated,
+        AuditAction::CareTeamCreated,
+        AuditAction::CareTeamMemberAdded,
+        AuditAction::StaffDepartmentAdded,
+        AuditAction::MasterKeyRotated,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::LoginSucceeded => "login_succeeded",
+            AuditAction::LoginFailed => "login_failed",
+            AuditAction::LoginThrottled => "login_throttled",
+            AuditAction::Logout => "logout",
+            AuditAction::ConversationsListed => "conversations_listed",
+            AuditAction::ConversationViewed => "conversation_viewed",
+            AuditAction::ConversationCreated => "conversation_created",
+            AuditAction::MessageSent => "message_sent",
+            AuditAction::MessageAmended => "message_amended",
+            AuditAction::MessagesRead => "messages_read",
+            AuditAction::NoteAdded => "note_added",
+            AuditAction::ConversationClosed => "conversation_closed",
+            AuditAction::ConversationReopened => "conversation_reopened",
+            AuditAction::ConversationAssigned => "conversation_assigned",
+            AuditAction::AuditLogSearched => "audit_log_searched",
+            AuditAction::PracticeCreated => "practice_created",
+            AuditAction::DepartmentCreated => "department_created",
+            AuditAction::UserCreated => "user_created",
+            AuditAction::PatientCreated => "patient_created",
+            AuditAction::CareTeamCreated => "care_team_created",
+            AuditAction::CareTeamMemberAdded => "care_team_member_added",
+            AuditAction::StaffDepartmentAdded => "staff_department_added",
+            AuditAction::MasterKeyRotated => "master_key_rotated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    Success,
+    /// Refused by the access policy (or by authentication).
+    Denied,
+    /// Attempted and failed for another reason (bad password, throttled).
+    Failed,
+}
+
+impl Outcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "success" => Some(Outcome::Success),
+            "denied" => Some(Outcome::Denied),
+            "failed" => Some(Outcome::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// The kinds of thing an audit record can point at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    Conversation,
+    Message,
+    Note,
+    Patient,
+    User,
+    Practice,
+    Department,
+    CareTeam,
+    Session,
+    AuditLog,
+    KeyRing,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 11] = [
+        ResourceKind::Conversation,
+        ResourceKind::Message,
+        ResourceKind::Note,
+        ResourceKind::Patient,
+        ResourceKind::User,
+        ResourceKind::Practice,
+        ResourceKind::Department,
+        ResourceKind::CareTeam,
+        ResourceKind::Session,
+        ResourceKind::AuditLog,
+        ResourceKind::KeyRing,
+    ];
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Conversation => "conversation",
+            ResourceKind::Message => "message",
+            ResourceKind::Note => "note",
+            ResourceKind::Patient => "patient",
+            ResourceKind::User => "user",
+            ResourceKind::Practice => "practice",
+            ResourceKind::Department => "department",
+            ResourceKind::CareTeam => "care_team",
+            ResourceKind::Session => "session",
+            ResourceKind::AuditLog => "audit_log",
+            ResourceKind::KeyRing => "key_ring",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Who acted. `None` user for anonymous attempts (a failed login with an
+/// unknown name) and for the system itself (jobs, command-line tools).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditActor {
+    User { id: UserId, kind: UserKind },
+    Anonymous,
+    System,
+}
+
+impl AuditActor {
+    pub const fn kind_str(self) -> &'static str {
+        match self {
+            AuditActor::User { kind, .. } => kind.as_str(),
+            AuditActor::Anonymous => "anonymous",
+            AuditActor::System => "system",
+        }
+    }
+    pub const fn user(self) -> Option<UserId> {
+        match self {
+            AuditActor::User { id, .. } => Some(id),
+            AuditActor::Anonymous | AuditActor::System => None,
+        }
+    }
+}
+
+/// One audited event, before it is given its place in the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub at: Timestamp,
+    pub practice: Option<PracticeId>,
+    pub actor: AuditActor,
+    pub action: AuditAction,
+    pub outcome: Outcome,
+    pub patient: Option<PatientId>,
+    pub resource: Option<(ResourceKind, [u8; 16])>,
+    /// The client's IP address as text, when known.
+    pub client_addr: Option<String>,
+    /// Codes and counts only (`denied:no_relationship`, `count=3`): never
+    /// free text from a user.
+    pub detail: Option<String>,
+}
+
+const CANONICAL_VERSION: u8 = 1;
+
+fn put_field(out: &mut Vec<u8>, field: Option<&[u8]>) {
+    match field {
+        None => out.push(0),
+        Some(bytes) => {
+            out.push(1);
+            // Fields are short (ids, codes); a length over u32 cannot occur
+            // for stored records, and saturating keeps this total.
+            let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(bytes);
+        }
+    }
+}
+
+impl AuditRecord {
+    /// The unambiguous byte string the chain commits to, for this record at
+    /// position `seq`. Every field is length-prefixed and present/absent
+    /// marked, so no two different records encode alike.
+    pub fn canonical_bytes(&self, seq: i64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160);
+        out.push(CANONICAL_VERSION);
+        out.extend_from_slice(&seq.to_be_bytes());
+        out.extend_from_slice(&self.at.as_micros().to_be_bytes());
+        put_field(&mut out, self.practice.as_ref().map(|p| p.as_bytes().as_slice()));
+        put_field(&mut out, Some(self.actor.kind_str().as_bytes()));
+        put_field(&mut out, self.actor.user().as_ref().map(|u| u.as_bytes().as_slice()));
+        put_field(&mut out, Some(self.action.as_str().as_bytes()));
+        put_field(&mut out, Some(self.outcome.as_str().as_bytes()));
+        put_field(&mut out, self.patient.as_ref().map(|p| p.as_bytes().as_slice()));
+        put_field(&mut out, self.resource.as_ref().map(|(k, _)| k.as_str().as_bytes()));
+        put_field(&mut out, self.resource.as_ref().map(|(_, id)| id.as_slice()));
+        put_field(&mut out, self.client_addr.as_deref().map(str::as_bytes));
+        put_field(&mut out, self.detail.as_deref().map(str::as_bytes));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn record(detail: Option<String>, client: Option<String>) -> AuditRecord {
+        AuditRecord {
+            at: Timestamp::from_micros(5),
+            practice: None,
+            actor: AuditActor::System,
+            action: AuditAction::Logout,
+            outcome: Outcome::Success,
+            patient: None,
+            resource: None,
+            client_addr: client,
+            detail,
+        }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.as_str()), Some(a));
+        }
+        for k in ResourceKind::ALL {
+            assert_eq!(ResourceKind::parse(k.as_str()), Some(k));
+        }
+    }
+
+    #[test]
+    fn field_boundaries_are_unambiguous() {
+        // Moving bytes from one field to the next must change the encoding.
+        let a = record(Some("b".into()), Some("a".into()));
+        let b = record(Some("".into()), Some("ab".into()));
+        let c = record(None, Some("ab".into()));
+        assert_ne!(a.canonical_bytes(1), b.canonical_bytes(1));
+        assert_ne!(b.canonical_bytes(1), c.canonical_bytes(1));
+        assert_ne!(a.canonical_bytes(1), a.canonical_bytes(2));
+    }
+
+    proptest! {
+        #[test]
+        fn distinct_details_encode_distinctly(x in proptest::option::of(".{0,8}"), y in proptest::option::of(".{0,8}"),
+                                              cx in proptest::option::of("[0-9.]{0,4}"), cy in proptest::option::of("[0-9.]{0,4}")) {
+            let a = record(x.clone(), cx.clone());
+            let b = record(y.clone(), cy.clone());
+            prop_assert_eq!(a.canonical_bytes(7) == b.canonical_bytes(7), x == y && cx == cy);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The pure domain core of Switchboard.
+//!
+//! Plain data and plain functions: identifiers, validated text, roles, the
+//! conversation state machine, the access policy, session and throttling
+//! rules, the canonical form of audit records. Nothing here performs I/O,
+//! awaits, touches a database or knows about HTTP or JSON, so every rule can
+//! be tested exhaustively and with property tests.
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+pub mod audit;
+pub mod conversation;
+pub mod cursor;
+pub mod event;
+pub mod ids;
+pub mod policy;
+pub mod role;
+pub mod session;
+pub mod text;
+pub mod throttle;
+pub mod time;
+pub mod topic;
+
+pub use ids::*;
+pub use time::Timestamp;

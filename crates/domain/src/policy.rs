@@ -1,0 +1,288 @@
+//! The access policy: who may do what to which conversation, patient or
+//! practice. One set of pure functions, called by every use case; the
+//! storage layer's list filters are derived from [`list_scope`] and every
+//! listed row is checked again with [`authorize_conversation`].
+//!
+//! Deny by default: anything not explicitly allowed below is refused.
+
+use crate::ids::{CareTeamId, DepartmentId, PatientId, PracticeId, UserId};
+use crate::role::{StaffRole, UserKind};
+
+/// A signed-in patient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientActor {
+    pub user: UserId,
+    pub practice: PracticeId,
+    pub patient: PatientId,
+}
+
+/// A signed-in staff member and the relationships that give access.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffActor {
+    pub user: UserId,
+    pub practice: PracticeId,
+    pub role: StaffRole,
+    pub departments: Vec<DepartmentId>,
+    pub care_teams: Vec<CareTeamId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Patient(PatientActor),
+    Staff(StaffActor),
+}
+
+impl Actor {
+    pub fn user(&self) -> UserId {
+        match self {
+            Actor::Patient(p) => p.user,
+            Actor::Staff(s) => s.user,
+        }
+    }
+    pub fn practice(&self) -> PracticeId {
+        match self {
+            Actor::Patient(p) => p.practice,
+            Actor::Staff(s) => s.practice,
+        }
+    }
+    pub fn kind(&self) -> UserKind {
+        match self {
+            Actor::Patient(_) => UserKind::Patient,
+            Actor::Staff(_) => UserKind::Staff,
+        }
+    }
+}
+
+/// What the policy needs to know about a patient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientFacts {
+    pub id: PatientId,
+    pub practice: PracticeId,
+    pub department: Option<DepartmentId>,
+    pub care_team: Option<CareTeamId>,
+}
+
+/// What the policy needs to know about a conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConversationFacts {
+    pub patient: PatientFacts,
+    pub assignee: Option<UserId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConversationAction {
+    /// See the conversation, its messages and read receipts.
+    View,
+    Reply,
+    MarkRead,
+    /// Staff-only notes: reading and writing them.
+    ViewNotes,
+    AddNote,
+    Close,
+    Reopen,
+    Assign,
+    /// Append a correction to a message written by `author`.
+    Amend { author: UserId },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatientAction {
+    StartConversation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PracticeAction {
+    ReadAuditLog,
+}
+
+/// Why something was refused. Recorded in the audit log; never shown to the
+/// caller, who only ever sees "not found".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denial {
+    OtherPractice,
+    /// A patient reaching for another patient's records.
+    NotOwnRecord,
+    /// Staff with no care-team, department or assignment link to the patient.
+    NoRelationship,
+    /// The role does not do this.
+    RoleNotPermitted,
+    /// Only staff do this.
+    StaffOnly,
+    /// Only the author may amend a message.
+    NotAuthor,
+}
+
+impl Denial {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Denial::OtherPractice => "other_practice",
+            Denial::NotOwnRecord => "not_own_record",
+            Denial::NoRelationship => "no_relationship",
+            Denial::RoleNotPermitted => "role_not_permitted",
+            Denial::StaffOnly => "staff_only",
+            Denial::NotAuthor => "not_author",
+        }
+    }
+}
+
+/// How a staff member is related to a patient (the first that applies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relationship {
+    CareTeam,
+    Department,
+    Assigned,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(Denial),
+}
+
+impl Decision {
+    pub const fn is_allowed(self) -> bool {
+        matches!(self, Decision::Allow)
+    }
+}
+
+/// How a staff member relates to a patient, ignoring role.
+pub fn relationship(
+    staff: &StaffActor,
+    patient: &PatientFacts,
+    assignee: Option<UserId>,
+) -> Option<Relationship> {
+    if staff.practice != patient.practice {
+        return None;
+    }
+    if patient.care_team.is_some_and(|t| staff.care_teams.contains(&t)) {
+        Some(Relationship::CareTeam)
+    } else if patient.department.is_some_and(|d| staff.departments.contains(&d)) {
+        Some(Relationship::Department)
+    } else if assignee == Some(staff.user) {
+        Some(Relationship::Assigned)
+    } else {
+        None
+    }
+}
+
+fn staff_may_work(staff: &StaffActor, patient: &PatientFacts, assignee: Option<UserId>) -> Decision {
+    if staff.practice != patient.practice {
+        return Decision::Deny(Denial::OtherPractice);
+    }
+    if !staff.role.works_patient_conversations() {
+        return Decision::Deny(Denial::RoleNotPermitted);
+    }
+    match relationship(staff, patient, assignee) {
+        Some(_) => Decision::Allow,
+        None => Decision::Deny(Denial::NoRelationship),
+    }
+}
+
+/// May `actor` do `action` to a conversation described by `conv`?
+pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &ConversationFacts) -> Decision {
+    use ConversationAction as A;
+    match actor {
+        Actor::Patient(p) => {
+            if p.practice != conv.patient.practice {
+                return Decision::Deny(Denial::OtherPractice);
+            }
+            if p.patient != conv.patient.id {
+                return Decision::Deny(Denial::NotOwnRecord);
+            }
+            match action {
+                A::View | A::Reply | A::MarkRead | A::Close => Decision::Allow,
+                A::Amend { author } if author == p.user => Decision::Allow,
+                A::Amend { .. } => Decision::Deny(Denial::NotAuthor),
+                A::ViewNotes | A::AddNote | A::Reopen | A::Assign => Decision::Deny(Denial::StaffOnly),
+            }
+        }
+        Actor::Staff(s) => match staff_may_work(s, &conv.patient, conv.assignee) {
+            Decision::Allow => match action {
+                A::Amend { author } if author != s.user => Decision::Deny(Denial::NotAuthor),
+                _ => Decision::Allow,
+            },
+            deny => deny,
+        },
+    }
+}
+
+/// May `actor` do `action` for a patient (outside any one conversation)?
+pub fn authorize_patient(actor: &Actor, action: PatientAction, patient: &PatientFacts) -> Decision {
+    match (actor, action) {
+        (Actor::Patient(p), PatientAction::StartConversation) => {
+            if p.practice != patient.practice {
+                Decision::Deny(Denial::OtherPractice)
+            } else if p.patient != patient.id {
+                Decision::Deny(Denial::NotOwnRecord)
+            } else {
+                Decision::Allow
+            }
+        }
+        (Actor::Staff(s), PatientAction::StartConversation) => staff_may_work(s, patient, None),
+    }
+}
+
+/// May `actor` do `action` at the level of `practice`?
+pub fn authorize_practice(actor: &Actor, action: PracticeAction, practice: PracticeId) -> Decision {
+    match (actor, action) {
+        (Actor::Patient(_), PracticeAction::ReadAuditLog) => Decision::Deny(Denial::StaffOnly),
+        (Actor::Staff(s), PracticeAction::ReadAuditLog) => {
+            if s.practice != practice {
+                Decision::Deny(Denial::OtherPractice)
+            } else if s.role.reviews_audit_log() {
+                Decision::Allow
+            } else {
+                Decision::Deny(Denial::RoleNotPermitted)
+            }
+        }
+    }
+}
+
+/// May `target` be made the assignee of a conversation of `patient`?
+/// Assignment gives access, so only staff of the same practice whose role
+/// works patient conversations qualify.
+pub fn may_be_assigned(target: &StaffActor, patient: &PatientFacts) -> bool {
+    target.practice == patient.practice && target.role.works_patient_conversations()
+}
+
+/// Which conversations a listing may consider at all. The store turns this
+/// into SQL; each row it returns is then re-checked with
+/// [`authorize_conversation`] and `View`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListScope {
+    Nothing,
+    /// The patient's own conversations.
+    Patient { practice: PracticeId, patient: PatientId },
+    /// Conversations in the practice whose patient is on one of the staff
+    /// member's care teams or in one of their departments, or that are
+    /// assigned to them.
+    StaffRelated { practice: PracticeId, user: UserId },
+}
+
+pub fn list_scope(actor: &Actor) -> ListScope {
+    match actor {
+        Actor::Patient(p) => ListScope::Patient { practice: p.practice, patient: p.patient },
+        Actor::Staff(s) if s.role.works_patient_conversations() => {
+            ListScope::StaffRelated { practice: s.practice, user: s.user }
+        }
+        Actor::Staff(_) => ListScope::Nothing,
+    }
+}
+
+/// Whether a conversation belongs in a listing with this scope, evaluated on
+/// plain data: the reference the SQL filter must agree with.
+pub fn in_list_scope(scope: &ListScope, actor: &Actor, conv: &ConversationFacts) -> bool {
+    match (scope, actor) {
+        (ListScope::Nothing, _) => false,
+        (ListScope::Patient { practice, patient }, _) => {
+            conv.patient.practice == *practice && conv.patient.id == *patient
+        }
+        (ListScope::StaffRelated { practice, .. }, Actor::Staff(s)) => {
+            conv.patient.practice == *practice && relationship(s, &conv.patient, conv.assignee).is_some()
+        }
+        (ListScope::StaffRelated { .. }, Actor::Patient(_)) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,167 @@
+//! The access policy is the most important function in the product: these
+//! tests state its rules independently of how it is written and check them
+//! over a small universe where ids collide often.
+
+use super::*;
+use crate::role::StaffRole;
+use proptest::prelude::*;
+
+fn id16(n: u8) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[15] = n;
+    b
+}
+
+fn practice() -> impl Strategy<Value = PracticeId> {
+    (0u8..2).prop_map(|n| PracticeId::from_bytes(id16(n)))
+}
+fn dept() -> impl Strategy<Value = DepartmentId> {
+    (0u8..3).prop_map(|n| DepartmentId::from_bytes(id16(n)))
+}
+fn team() -> impl Strategy<Value = CareTeamId> {
+    (0u8..3).prop_map(|n| CareTeamId::from_bytes(id16(n)))
+}
+fn user() -> impl Strategy<Value = UserId> {
+    (0u8..4).prop_map(|n| UserId::from_bytes(id16(n)))
+}
+fn patient_id() -> impl Strategy<Value = PatientId> {
+    (0u8..3).prop_map(|n| PatientId::from_bytes(id16(n)))
+}
+fn role() -> impl Strategy<Value = StaffRole> {
+    proptest::sample::select(StaffRole::ALL.to_vec())
+}
+
+fn staff() -> impl Strategy<Value = StaffActor> {
+    (user(), practice(), role(), proptest::collection::vec(dept(), 0..3), proptest::collection::vec(team(), 0..3))
+        .prop_map(|(user, practice, role, departments, care_teams)| StaffActor { user, practice, role, departments, care_teams })
+}
+
+fn actor() -> impl Strategy<Value = Actor> {
+    prop_oneof![
+        (user(), practice(), patient_id()).prop_map(|(user, practice, patient)| Actor::Patient(PatientActor { user, practice, patient })),
+        staff().prop_map(Actor::Staff),
+    ]
+}
+
+fn patient_facts() -> impl Strategy<Value = PatientFacts> {
+    (patient_id(), practice(), proptest::option::of(dept()), proptest::option::of(team()))
+        .prop_map(|(id, practice, department, care_team)| PatientFacts { id, practice, department, care_team })
+}
+
+fn conversation() -> impl Strategy<Value = ConversationFacts> {
+    (patient_facts(), proptest::option::of(user())).prop_map(|(patient, assignee)| ConversationFacts { patient, assignee })
+}
+
+fn action() -> impl Strategy<Value = ConversationAction> {
+    prop_oneof![
+        Just(ConversationAction::View),
+        Just(ConversationAction::Reply),
+        Just(ConversationAction::MarkRead),
+        Just(ConversationAction::ViewNotes),
+        Just(ConversationAction::AddNote),
+        Just(ConversationAction::Close),
+        Just(ConversationAction::Reopen),
+        Just(ConversationAction::Assign),
+        user().prop_map(|author| ConversationAction::Amend { author }),
+    ]
+}
+
+/// The rule for staff, written out independently of the implementation.
+fn staff_related(s: &StaffActor, c: &ConversationFacts) -> bool {
+    let p = &c.patient;
+    s.practice == p.practice
+        && (p.care_team.map(|t| s.care_teams.contains(&t)).unwrap_or(false)
+            || p.department.map(|d| s.departments.contains(&d)).unwrap_or(false)
+            || c.assignee == Some(s.user))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn nothing_crosses_practices(a in actor(), act in action(), c in conversation()) {
+        if a.practice() != c.patient.practice {
+            prop_assert_eq!(authorize_conversation(&a, act, &c), Decision::Deny(Denial::OtherPractice));
+            prop_assert_eq!(
+                authorize_patient(&a, PatientAction::StartConversation, &c.patient),
+                Decision::Deny(Denial::OtherPractice)
+            );
+            prop_assert!(!in_list_scope(&list_scope(&a), &a, &c));
+        }
+    }
+
+    #[test]
+    fn patients_see_only_their_own(a in actor(), act in action(), c in conversation()) {
+        if let Actor::Patient(p) = &a {
+            let allowed = authorize_conversation(&a, act, &c).is_allowed();
+            let own = p.practice == c.patient.practice && p.patient == c.patient.id;
+            let patient_action = match act {
+                ConversationAction::View | ConversationAction::Reply | ConversationAction::MarkRead | ConversationAction::Close => true,
+                ConversationAction::Amend { author } => author == p.user,
+                ConversationAction::ViewNotes | ConversationAction::AddNote | ConversationAction::Reopen | ConversationAction::Assign => false,
+            };
+            prop_assert_eq!(allowed, own && patient_action);
+        }
+    }
+
+    #[test]
+    fn staff_need_a_relationship_and_a_clinical_role(s in staff(), act in action(), c in conversation()) {
+        let a = Actor::Staff(s.clone());
+        let allowed = authorize_conversation(&a, act, &c).is_allowed();
+        let author_ok = match act {
+            ConversationAction::Amend { author } => author == s.user,
+            _ => true,
+        };
+        let expected = staff_related(&s, &c) && s.role.works_patient_conversations() && author_ok;
+        prop_assert_eq!(allowed, expected);
+    }
+
+    #[test]
+    fn listing_agrees_with_viewing(a in actor(), c in conversation()) {
+        let listed = in_list_scope(&list_scope(&a), &a, &c);
+        let viewable = authorize_conversation(&a, ConversationAction::View, &c).is_allowed();
+        prop_assert_eq!(listed, viewable);
+    }
+
+    #[test]
+    fn only_auditors_of_the_same_practice_read_the_audit_log(a in actor(), p in practice()) {
+        let allowed = authorize_practice(&a, PracticeAction::ReadAuditLog, p).is_allowed();
+        let expected = match &a {
+            Actor::Staff(s) => s.practice == p && matches!(s.role, StaffRole::PracticeAdmin | StaffRole::ComplianceOfficer),
+            Actor::Patient(_) => false,
+        };
+        prop_assert_eq!(allowed, expected);
+    }
+
+    #[test]
+    fn starting_a_conversation_follows_viewing(a in actor(), p in patient_facts()) {
+        // Whoever may start a conversation for a patient may view it afterwards.
+        let start = authorize_patient(&a, PatientAction::StartConversation, &p).is_allowed();
+        let conv = ConversationFacts { patient: p, assignee: None };
+        let view = authorize_conversation(&a, ConversationAction::View, &conv).is_allowed();
+        prop_assert_eq!(start, view);
+    }
+
+    #[test]
+    fn assignees_can_work_what_they_are_given(target in staff(), p in patient_facts()) {
+        if may_be_assigned(&target, &p) {
+            let conv = ConversationFacts { patient: p, assignee: Some(target.user) };
+            prop_assert!(authorize_conversation(&Actor::Staff(target), ConversationAction::Reply, &conv).is_allowed());
+        }
+    }
+}
+
+#[test]
+fn administrators_do_not_read_messages_by_role() {
+    let practice = PracticeId::from_bytes(id16(1));
+    let dept = DepartmentId::from_bytes(id16(1));
+    let conv = ConversationFacts {
+        patient: PatientFacts { id: PatientId::from_bytes(id16(1)), practice, department: Some(dept), care_team: None },
+        assignee: None,
+    };
+    for role in [StaffRole::PracticeAdmin, StaffRole::ComplianceOfficer] {
+        let a = Actor::Staff(StaffActor { user: UserId::from_bytes(id16(9)), practice, role, departments: vec![dept], care_teams: vec![] });
+        assert_eq!(authorize_conversation(&a, ConversationAction::View, &conv), Decision::Deny(Denial::RoleNotPermitted));
+        assert_eq!(list_scope(&a), ListScope::Nothing);
+    }
+}

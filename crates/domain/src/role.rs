@@ -1,0 +1,107 @@
+//! Who a user is to the practice.
+
+use std::fmt;
+
+/// The two kinds of account.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum UserKind {
+    Patient,
+    Staff,
+}
+
+impl UserKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Patient => "patient",
+            UserKind::Staff => "staff",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "patient" => Some(UserKind::Patient),
+            "staff" => Some(UserKind::Staff),
+            _ => None,
+        }
+    }
+}
+
+/// A staff member's job in the practice. Each role is one set of
+/// permissions in [`crate::policy`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum StaffRole {
+    PracticeAdmin,
+    Provider,
+    Nurse,
+    MedicalAssistant,
+    FrontDesk,
+    Billing,
+    ComplianceOfficer,
+}
+
+impl StaffRole {
+    pub const ALL: [StaffRole; 7] = [
+        StaffRole::PracticeAdmin,
+        StaffRole::Provider,
+        StaffRole::Nurse,
+        StaffRole::MedicalAssistant,
+        StaffRole::FrontDesk,
+        StaffRole::Billing,
+        StaffRole::ComplianceOfficer,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::PracticeAdmin => "practice_admin",
+            StaffRole::Provider => "provider",
+            StaffRole::Nurse => "nurse",
+            StaffRole::MedicalAssistant => "medical_assistant",
+            StaffRole::FrontDesk => "front_desk",
+            StaffRole::Billing => "billing",
+            StaffRole::ComplianceOfficer => "compliance_officer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Roles that take part in patients' care and so may work their
+    /// conversations when related to the patient (care team, department or
+    /// assignment). Administrators and compliance officers oversee the
+    /// practice; they do not read patients' messages by virtue of the role.
+    pub const fn works_patient_conversations(self) -> bool {
+        match self {
+            StaffRole::Provider
+            | StaffRole::Nurse
+            | StaffRole::MedicalAssistant
+            | StaffRole::FrontDesk
+            | StaffRole::Billing => true,
+            StaffRole::PracticeAdmin | StaffRole::ComplianceOfficer => false,
+        }
+    }
+
+    /// Roles that may search the audit log of their practice.
+    pub const fn reviews_audit_log(self) -> bool {
+        matches!(self, StaffRole::PracticeAdmin | StaffRole::ComplianceOfficer)
+    }
+}
+
+impl fmt::Display for StaffRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in StaffRole::ALL {
+            assert_eq!(StaffRole::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(StaffRole::parse("root"), None);
+        assert_eq!(UserKind::parse("staff"), Some(UserKind::Staff));
+    }
+}

@@ -1,0 +1,226 @@
+//! Sign-in, sessions and sign-out.
+
+use crate::sealing::{self, column};
+use crate::views::UserSummary;
+use crate::{RequestContext, ServiceError, Switchboard};
+use switchboard_crypto::token;
+use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome};
+use switchboard_domain::policy::{Actor, PatientActor, StaffActor};
+use switchboard_domain::role::UserKind;
+use switchboard_domain::session::{SessionState, SessionTimes, needs_touch, session_state};
+use switchboard_domain::text::{PasswordInput, Username};
+use switchboard_domain::throttle::{self, ThrottlePolicy};
+use switchboard_store::queries::{directory, sessions, throttle as throttle_q};
+use switchboard_store::rows::{PatientRow, UserRow};
+use switchboard_store::Unit;
+
+/// An authenticated request's identity.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub actor: Actor,
+    pub user: UserSummary,
+    pub(crate) token_hash: [u8; 32],
+}
+
+impl Principal {
+    pub(crate) fn audit_actor(&self) -> AuditActor {
+        AuditActor::User { id: self.user.id, kind: self.user.kind }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LoginResult {
+    pub token: String,
+    pub user: UserSummary,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Switchboard {
+    fn throttle_keys(&self, username: &str, ctx: &RequestContext) -> (String, Option<String>) {
+        // Keyed fingerprints: the table never holds user names or addresses.
+        let account = format!("a:{}", hex(&self.keys().fingerprint("throttle.account", &[username.as_bytes()])));
+        let address = ctx
+            .client_addr
+            .map(|a| format!("i:{}", hex(&self.keys().fingerprint("throttle.address", &[a.to_string().as_bytes()]))));
+        (account, address)
+    }
+
+    pub(crate) fn patient_display_name(&self, p: &PatientRow) -> Result<String, ServiceError> {
+        let key = sealing::data_key(self.keys(), &p.key)?;
+        let id = p.id.as_bytes();
+        let given = sealing::open(&key, column::GIVEN_NAME, id, &p.given_name_ct)?;
+        let family = sealing::open(&key, column::FAMILY_NAME, id, &p.family_name_ct)?;
+        Ok(format!("{given} {family}"))
+    }
+
+    pub(crate) fn patient_birth_date(&self, p: &PatientRow) -> Result<String, ServiceError> {
+        let key = sealing::data_key(self.keys(), &p.key)?;
+        sealing::open(&key, column::BIRTH_DATE, p.id.as_bytes(), &p.birth_date_ct)
+    }
+
+    /// The actor and summary for an account.
+    async fn principal_parts(&self, user: &UserRow) -> Result<(Actor, UserSummary), ServiceError> {
+        match user.kind {
+            UserKind::Staff => {
+                let role = user.role.ok_or(ServiceError::Internal)?;
+                let m = directory::memberships(self.store(), user.id).await?;
+                let actor = Actor::Staff(StaffActor {
+                    user: user.id,
+                    practice: user.practice,
+                    role,
+                    departments: m.departments,
+                    care_teams: m.care_teams,
+                });
+                let summary = UserSummary {
+                    id: user.id,
+                    username: user.username.clone(),
+                    display_name: user.display_name.clone().unwrap_or_default(),
+                    kind: UserKind::Staff,
+                    role: Some(role),
+                    practice: user.practice,
+                    patient: None,
+                };
+                Ok((actor, summary))
+            }
+            UserKind::Patient => {
+                let patient = directory::patient_by_user(self.store(), user.id).await?.ok_or(ServiceError::Unauthenticated)?;
+                let actor = Actor::Patient(PatientActor { user: user.id, practice: user.practice, patient: patient.id });
+                let summary = UserSummary {
+                    id: user.id,
+                    username: user.username.clone(),
+                    display_name: self.patient_display_name(&patient)?,
+                    kind: UserKind::Patient,
+                    role: None,
+                    practice: user.practice,
+                    patient: Some(patient.id),
+                };
+                Ok((actor, summary))
+            }
+        }
+    }
+
+    fn login_record(&self, ctx: &RequestContext, user: Option<&UserRow>, action: AuditAction, outcome: Outcome, detail: &str) -> AuditRecord {
+        AuditRecord {
+            at: self.now(),
+            practice: user.map(|u| u.practice),
+            actor: user.map_or(AuditActor::Anonymous, |u| AuditActor::User { id: u.id, kind: u.kind }),
+            action,
+            outcome,
+            patient: None,
+            resource: None,
+            client_addr: ctx.client_text(),
+            detail: Some(detail.to_owned()),
+        }
+    }
+
+    /// Signs in. Every failure looks the same to the caller, whether the
+    /// account exists or not; repeated failures are throttled per account
+    /// name and per client address.
+    pub async fn login(&self, username: &str, password: String, ctx: &RequestContext) -> Result<LoginResult, ServiceError> {
+        let now = self.now();
+        // An unparseable name is treated like an unknown one.
+        let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
+        let password = PasswordInput::parse(password).map_err(|e| ServiceError::invalid("password", e))?;
+        let (account_key, address_key) = self.throttle_keys(&name, ctx);
+
+        let account_state = throttle_q::get(self.store(), &account_key).await?;
+        let address_state = match &address_key {
+            Some(k) => throttle_q::get(self.store(), k).await?,
+            None => None,
+        };
+        let wait = [
+            throttle::check(&ThrottlePolicy::ACCOUNT, account_state, now).err(),
+            throttle::check(&ThrottlePolicy::ADDRESS, address_state, now).err(),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+
+        let user = directory::user_by_username(self.store(), &name).await?;
+        if let Some(wait) = wait {
+            let rec = self.login_record(ctx, user.as_ref(), AuditAction::LoginThrottled, Outcome::Denied, "throttled");
+            self.store().commit(Unit::new().audit(rec)).await?;
+            return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
+        }
+
+        let usable = user.as_ref().filter(|u| u.active);
+        let ok = self
+            .verify_password(password.expose().to_owned(), usable.map(|u| u.password_hash.clone()))
+            .await?;
+        let Some(user) = usable.filter(|_| ok) else {
+            let detail = match &user {
+                None => "unknown_user",
+                Some(u) if !u.active => "inactive_user",
+                Some(_) => "wrong_password",
+            };
+            let mut unit = Unit::new()
+                .step(throttle_q::record(&account_key, throttle::record_failure(&ThrottlePolicy::ACCOUNT, account_state, now)))
+                .audit(self.login_record(ctx, user.as_ref(), AuditAction::LoginFailed, Outcome::Failed, detail));
+            if let Some(k) = &address_key {
+                unit.push(throttle_q::record(k, throttle::record_failure(&ThrottlePolicy::ADDRESS, address_state, now)));
+            }
+            self.store().commit(unit).await?;
+            return Err(ServiceError::InvalidCredentials);
+        };
+
+        let (_, summary) = self.principal_parts(user).await?;
+        let (token, token_hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
+        let unit = Unit::new()
+            .step(throttle_q::clear(&account_key))
+            .step(sessions::insert(&token_hash, user.id, now))
+            .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, "password"));
+        self.store().commit(unit).await?;
+        Ok(LoginResult { token, user: summary })
+    }
+
+    /// Resolves a presented session token. Records activity (at most every
+    /// few seconds) so that the idle timeout counts from the last request.
+    pub async fn authenticate(&self, presented: &str) -> Result<Principal, ServiceError> {
+        let token_hash = token::hash_presented_token(presented).ok_or(ServiceError::Unauthenticated)?;
+        let session = sessions::by_token_hash(self.store(), &token_hash).await?.ok_or(ServiceError::Unauthenticated)?;
+        if !session.user.active {
+            return Err(ServiceError::Unauthenticated);
+        }
+        let now = self.now();
+        let limits = self.config().sessions.for_kind(session.user.kind);
+        let times = SessionTimes { created_at: session.created_at, last_seen_at: session.last_seen_at, revoked: session.revoked };
+        if session_state(times, limits, now) != SessionState::Active {
+            return Err(ServiceError::Unauthenticated);
+        }
+        if needs_touch(session.last_seen_at, now) {
+            self.store().commit(Unit::new().step(sessions::touch(&token_hash, now))).await?;
+        }
+        let (actor, user) = self.principal_parts(&session.user).await?;
+        Ok(Principal { actor, user, token_hash })
+    }
+
+    /// Ends the session at once.
+    pub async fn logout(&self, principal: &Principal, ctx: &RequestContext) -> Result<(), ServiceError> {
+        let rec = AuditRecord {
+            at: self.now(),
+            practice: Some(principal.user.practice),
+            actor: principal.audit_actor(),
+            action: AuditAction::Logout,
+            outcome: Outcome::Success,
+            patient: None,
+            resource: None,
+            client_addr: ctx.client_text(),
+            detail: None,
+        };
+        self.store().commit(Unit::new().step(sessions::revoke(&principal.token_hash, self.now())).audit(rec)).await?;
+        Ok(())
+    }
+}
+
+impl Switchboard {
+    /// The principal of `user` without a session: for trusted in-process
+    /// tools only (demo seeding, tests). Never reachable over HTTP.
+    pub async fn principal_for(&self, user: switchboard_domain::ids::UserId) -> Result<Principal, ServiceError> {
+        let row = directory::user_by_id(self.store(), user).await?.ok_or(ServiceError::NotFound)?;
+        let (actor, user) = self.principal_parts(&row).await?;
+        Ok(Principal { actor, user, token_hash: [0u8; 32] })
+    }
+}

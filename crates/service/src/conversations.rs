@@ -1,0 +1,744 @@
+//! Conversations: listing, starting, reading, replying, notes, read
+//! receipts, closing, assignment and amendments.
+
+use crate::auth::Principal;
+use crate::sealing::{self, column};
+use crate::views::*;
+use crate::{RequestContext, ServiceError, Switchboard};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use switchboard_crypto::DataKey;
+use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::conversation::{self as conv, ConversationStatus, Priority, TransitionError};
+use switchboard_domain::cursor::ListCursor;
+use switchboard_domain::event::{DomainEvent, EventKind};
+use switchboard_domain::ids::*;
+use switchboard_domain::policy::{
+    self, Actor, ConversationAction, ConversationFacts, Decision, PatientAction, PatientFacts, StaffActor,
+};
+use switchboard_domain::role::UserKind;
+use switchboard_domain::text::{IdempotencyKey, MessageBody, NoteBody, Subject};
+use switchboard_domain::topic::Topic;
+use switchboard_store::queries::{conversations as q, directory, events as ev, keys as key_q};
+use switchboard_store::rows::{ConversationRow, PatientRow, WrappedKeyRow};
+use switchboard_store::{StoreError, Unit};
+
+/// Assignee filter for staff listings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffFilterAssignee {
+    User(UserId),
+    Unassigned,
+}
+
+/// Filters and paging for [`Switchboard::list_conversations`].
+#[derive(Clone, Debug, Default)]
+pub struct ConversationFilter {
+    pub status: Option<ConversationStatus>,
+    pub assignee: Option<StaffFilterAssignee>,
+    pub patient: Option<PatientId>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Input to start a conversation, as received (validated here).
+#[derive(Clone, Debug)]
+pub struct NewConversationInput {
+    /// Required for staff; a patient may omit it or give their own.
+    pub patient_id: Option<PatientId>,
+    pub subject: String,
+    pub topic: String,
+    pub body: String,
+    /// Staff only; patients' conversations start routine.
+    pub priority: Option<String>,
+}
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
+
+fn facts(row: &ConversationRow) -> ConversationFacts {
+    ConversationFacts { patient: patient_facts(&row.patient), assignee: row.assignee }
+}
+
+fn patient_facts(p: &PatientRow) -> PatientFacts {
+    PatientFacts { id: p.id, practice: p.practice, department: p.department, care_team: p.care_team }
+}
+
+fn denial_detail(d: Decision) -> String {
+    match d {
+        Decision::Allow => "allowed".to_owned(),
+        Decision::Deny(reason) => format!("denied:{}", reason.as_str()),
+    }
+}
+
+impl Switchboard {
+    fn record(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        action: AuditAction,
+        outcome: Outcome,
+        patient: Option<PatientId>,
+        resource: Option<(ResourceKind, [u8; 16])>,
+        detail: Option<String>,
+    ) -> AuditRecord {
+        AuditRecord {
+            at: self.now(),
+            practice: Some(p.user.practice),
+            actor: p.audit_actor(),
+            action,
+            outcome,
+            patient,
+            resource,
+            client_addr: ctx.client_text(),
+            detail,
+        }
+    }
+
+    /// Records a refusal and answers "not found".
+    async fn deny(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        action: AuditAction,
+        patient: Option<PatientId>,
+        resource: Option<(ResourceKind, [u8; 16])>,
+        detail: String,
+    ) -> ServiceError {
+        let rec = self.record(p, ctx, action, Outcome::Denied, patient, resource, Some(detail));
+        match self.store().commit(Unit::new().audit(rec)).await {
+            Ok(()) => ServiceError::NotFound,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Loads a conversation and checks `action` on it; refusals and missing
+    /// conversations are audited and look alike.
+    async fn authorized_conversation(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: ConversationId,
+        action: ConversationAction,
+        audit_action: AuditAction,
+    ) -> Result<ConversationRow, ServiceError> {
+        let resource = Some((ResourceKind::Conversation, *id.as_bytes()));
+        let Some(row) = q::by_id(self.store(), id).await? else {
+            return Err(self.deny(p, ctx, audit_action, None, resource, "denied:not_found".into()).await);
+        };
+        match policy::authorize_conversation(&p.actor, action, &facts(&row)) {
+            Decision::Allow => Ok(row),
+            d => Err(self.deny(p, ctx, audit_action, Some(row.patient.id), resource, denial_detail(d)).await),
+        }
+    }
+
+    fn conversation_key(&self, row: &ConversationRow) -> Result<Arc<DataKey>, ServiceError> {
+        sealing::data_key(self.keys(), &row.key)
+    }
+
+    fn summary(&self, viewer: &Actor, row: &ConversationRow) -> Result<ConversationSummary, ServiceError> {
+        let key = self.conversation_key(row)?;
+        let staff_view = matches!(viewer, Actor::Staff(_));
+        Ok(ConversationSummary {
+            id: row.id,
+            patient: PatientSummary {
+                id: row.patient.id,
+                display_name: self.patient_display_name(&row.patient)?,
+                birth_date: if staff_view { Some(self.patient_birth_date(&row.patient)?) } else { None },
+            },
+            subject: sealing::open(&key, column::SUBJECT, row.id.as_bytes(), &row.subject_ct)?,
+            topic: row.topic,
+            status: row.status,
+            priority: row.priority,
+            assignee: match (staff_view, row.assignee) {
+                (true, Some(id)) => Some(PersonRef {
+                    id,
+                    kind: UserKind::Staff,
+                    display_name: row.assignee_name.clone().unwrap_or_default(),
+                }),
+                _ => None,
+            },
+            created_at: row.created_at,
+            last_activity_at: row.last_activity_at,
+            unread: row.unread,
+        })
+    }
+
+    /// The conversations the caller may see, most recent activity first.
+    pub async fn list_conversations(
+        &self,
+        p: &Principal,
+        filter: ConversationFilter,
+        ctx: &RequestContext,
+    ) -> Result<ConversationPage, ServiceError> {
+        let staff = matches!(p.actor, Actor::Staff(_));
+        if !staff && filter.assignee.is_some() {
+            return Err(ServiceError::Invalid { field: "assignee", problem: "only staff can filter by assignee".into() });
+        }
+        let after = filter
+            .cursor
+            .as_deref()
+            .map(ListCursor::parse)
+            .transpose()
+            .map_err(|_| ServiceError::Invalid { field: "cursor", problem: "not a cursor returned by this API".into() })?;
+        let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(ServiceError::Invalid { field: "limit", problem: format!("must be between 1 and {MAX_PAGE}") });
+        }
+        let scope = policy::list_scope(&p.actor);
+        let store_filter = q::ListFilter {
+            status: filter.status,
+            assignee: match filter.assignee {
+                Some(StaffFilterAssignee::User(u)) => Some(u),
+                _ => None,
+            },
+            unassigned: filter.assignee == Some(StaffFilterAssignee::Unassigned),
+            patient: filter.patient,
+            after,
+            limit: i64::from(limit) + 1,
+        };
+        let mut rows = q::list(self.store(), &scope, p.user.kind, &store_filter).await?;
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = if has_more {
+            rows.last().map(|r| ListCursor { last_activity_at: r.last_activity_at, id: r.id }.encode())
+        } else {
+            None
+        };
+
+        let mut items = Vec::with_capacity(rows.len());
+        let mut per_patient: BTreeMap<PatientId, u32> = BTreeMap::new();
+        for row in &rows {
+            // The SQL scope is derived from the policy; check each row with
+            // the policy itself anyway, so a query bug cannot leak.
+            if !policy::authorize_conversation(&p.actor, ConversationAction::View, &facts(row)).is_allowed() {
+                tracing::error!("listing query returned a conversation the policy refuses; dropped");
+                continue;
+            }
+            *per_patient.entry(row.patient.id).or_default() += 1;
+            items.push(self.summary(&p.actor, row)?);
+        }
+
+        let mut unit = Unit::new();
+        if per_patient.is_empty() {
+            unit.push_audit(self.record(p, ctx, AuditAction::ConversationsListed, Outcome::Success, None, None, Some("count=0".into())));
+        }
+        for (patient, n) in per_patient {
+            unit.push_audit(self.record(
+                p,
+                ctx,
+                AuditAction::ConversationsListed,
+                Outcome::Success,
+                Some(patient),
+                None,
+                Some(format!("count={n}")),
+            ));
+        }
+        self.store().commit(unit).await?;
+        Ok(ConversationPage { items, next_cursor })
+    }
+
+    fn body_limit(&self, kind: UserKind) -> usize {
+        match kind {
+            UserKind::Patient => self.config().patient_message_max_chars,
+            UserKind::Staff => self.config().staff_message_max_chars,
+        }
+    }
+
+    fn event(&self, p: &Principal, row_practice: PracticeId, patient: PatientId, conversation: ConversationId, kind: EventKind) -> DomainEvent {
+        DomainEvent { at: self.now(), practice: row_practice, patient, conversation, actor: p.user.id, kind }
+    }
+
+    async fn commit_with_events(&self, mut unit: Unit, events: Vec<DomainEvent>) -> Result<(), StoreError> {
+        for e in &events {
+            unit.push(ev::insert(e));
+        }
+        self.store().commit(unit).await?;
+        self.events().publish(events);
+        Ok(())
+    }
+
+    /// What a retried request gets back, or `None` if the key is new.
+    async fn replay(
+        &self,
+        p: &Principal,
+        key: &IdempotencyKey,
+        fingerprint: &[u8; 32],
+    ) -> Result<Option<SentMessage>, ServiceError> {
+        let Some((stored, message)) = q::idempotency_record(self.store(), p.user.id, key.as_str()).await? else {
+            return Ok(None);
+        };
+        if &stored != fingerprint {
+            return Err(ServiceError::IdempotencyKeyReused);
+        }
+        let found = self.message_location(message).await?;
+        Ok(Some(SentMessage { conversation: found.0, message, sent_at: found.1, replayed: true }))
+    }
+
+    async fn message_location(&self, message: MessageId) -> Result<(ConversationId, switchboard_domain::Timestamp), ServiceError> {
+        switchboard_store::queries::conversations::message_location(self.store(), message)
+            .await?
+            .ok_or(ServiceError::Internal)
+    }
+
+    /// Starts a conversation with its first message.
+    pub async fn create_conversation(
+        &self,
+        p: &Principal,
+        input: NewConversationInput,
+        idempotency_key: Option<&str>,
+        ctx: &RequestContext,
+    ) -> Result<SentMessage, ServiceError> {
+        let subject = Subject::parse(&input.subject).map_err(|e| ServiceError::invalid("subject", e))?;
+        let topic = Topic::parse(&input.topic).ok_or_else(|| ServiceError::Invalid {
+            field: "topic",
+            problem: format!(
+                "must be one of: {}",
+                Topic::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        })?;
+        let body = MessageBody::parse(input.body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
+        let priority = match (&p.actor, input.priority.as_deref()) {
+            (_, None) => Priority::Routine,
+            (Actor::Staff(_), Some(s)) => Priority::parse(s)
+                .ok_or_else(|| ServiceError::Invalid { field: "priority", problem: "must be routine or urgent".into() })?,
+            (Actor::Patient(_), Some(_)) => {
+                return Err(ServiceError::Invalid { field: "priority", problem: "set by the care team".into() });
+            }
+        };
+        let key = idempotency_key
+            .map(IdempotencyKey::parse)
+            .transpose()
+            .map_err(|e| ServiceError::invalid("Idempotency-Key", e))?;
+
+        let patient_id = match (&p.actor, input.patient_id) {
+            (Actor::Patient(me), None) => me.patient,
+            (_, Some(id)) => id,
+            (Actor::Staff(_), None) => {
+                return Err(ServiceError::Invalid { field: "patient_id", problem: "staff must say which patient".into() });
+            }
+        };
+        let resource = Some((ResourceKind::Patient, *patient_id.as_bytes()));
+        let Some(patient) = directory::patient_by_id(self.store(), patient_id).await? else {
+            return Err(self.deny(p, ctx, AuditAction::ConversationCreated, None, resource, "denied:not_found".into()).await);
+        };
+        let decision = policy::authorize_patient(&p.actor, PatientAction::StartConversation, &patient_facts(&patient));
+        if !decision.is_allowed() {
+            return Err(self.deny(p, ctx, AuditAction::ConversationCreated, Some(patient.id), resource, denial_detail(decision)).await);
+        }
+
+        let fingerprint = self.keys().fingerprint(
+            "idempotency.create_conversation",
+            &[patient_id.as_bytes(), subject.as_str().as_bytes(), topic.as_str().as_bytes(), body.as_str().as_bytes()],
+        );
+        if let Some(k) = &key {
+            if let Some(done) = self.replay(p, k, &fingerprint).await? {
+                return Ok(done);
+            }
+        }
+
+        let now = self.now();
+        let conversation = self.new_id(ConversationId::from_bytes)?;
+        let message = self.new_id(MessageId::from_bytes)?;
+        let dek_id = self.new_id(DataKeyId::from_bytes)?;
+        let (dek, wrapped) = self.keys().new_data_key(*dek_id.as_bytes()).map_err(|e| {
+            tracing::error!(error = %e, "cannot create a data key");
+            ServiceError::Internal
+        })?;
+        let status = conv::status_after_message(p.user.kind);
+        let key_row = WrappedKeyRow { id: dek_id, kek_id: wrapped.kek_id, wrapped: wrapped.bytes };
+        let mut unit = Unit::new();
+        if let Some(k) = &key {
+            unit.push(q::claim_idempotency_key(p.user.id, k.as_str(), &fingerprint, message, now));
+        }
+        unit = unit
+            .step(key_q::insert(&key_row, patient.practice, now))
+            .step(q::insert_conversation(q::NewConversation {
+                id: conversation,
+                practice: patient.practice,
+                patient: patient.id,
+                dek: dek_id,
+                subject_ct: sealing::seal(&dek, column::SUBJECT, conversation.as_bytes(), subject.as_str())?,
+                topic,
+                status,
+                priority,
+                assignee: None,
+                created_by: p.user.id,
+                at: now,
+            }))
+            .step(q::insert_message(q::NewMessage {
+                id: message,
+                conversation,
+                sender: p.user.id,
+                sender_kind: p.user.kind,
+                body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), body.as_str())?,
+                at: now,
+            }))
+            .audit(self.record(
+                p,
+                ctx,
+                AuditAction::ConversationCreated,
+                Outcome::Success,
+                Some(patient.id),
+                Some((ResourceKind::Conversation, *conversation.as_bytes())),
+                Some(format!("topic={}", topic.as_str())),
+            ))
+            .audit(self.record(
+                p,
+                ctx,
+                AuditAction::MessageSent,
+                Outcome::Success,
+                Some(patient.id),
+                Some((ResourceKind::Message, *message.as_bytes())),
+                None,
+            ));
+        let events = vec![
+            self.event(p, patient.practice, patient.id, conversation, EventKind::ConversationCreated),
+            self.event(p, patient.practice, patient.id, conversation, EventKind::MessageSent {
+                message,
+                sender: p.user.id,
+                sender_kind: p.user.kind,
+            }),
+        ];
+        match self.commit_with_events(unit, events).await {
+            Ok(()) => Ok(SentMessage { conversation, message, sent_at: now, replayed: false }),
+            Err(StoreError::Conflict("idempotency_key")) => match &key {
+                Some(k) => self.replay(p, k, &fingerprint).await?.ok_or(ServiceError::Internal),
+                None => Err(ServiceError::Internal),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Switchboard {
+    /// One conversation with its messages, read receipts and amendments
+    /// (and, for staff, internal notes).
+    pub async fn get_conversation(&self, p: &Principal, id: ConversationId, ctx: &RequestContext) -> Result<ConversationView, ServiceError> {
+        let row = self.authorized_conversation(p, ctx, id, ConversationAction::View, AuditAction::ConversationViewed).await?;
+        let with_notes = policy::authorize_conversation(&p.actor, ConversationAction::ViewNotes, &facts(&row)).is_allowed();
+        let summary = self.summary(&p.actor, &row)?;
+        let patient_name = summary.patient.display_name.clone();
+        let key = self.conversation_key(&row)?;
+        let detail = q::detail(self.store(), row, with_notes).await?;
+
+        // Names: staff from their accounts, the patient from their record.
+        let person = |id: UserId, kind: UserKind, staff_name: Option<&String>| PersonRef {
+            id,
+            kind,
+            display_name: match kind {
+                UserKind::Staff => staff_name.cloned().unwrap_or_default(),
+                UserKind::Patient => patient_name.clone(),
+            },
+        };
+        let mut reads: HashMap<MessageId, Vec<ReadReceipt>> = HashMap::new();
+        for r in &detail.reads {
+            reads.entry(r.message).or_default().push(ReadReceipt {
+                reader: person(r.reader, r.reader_kind, r.reader_display_name.as_ref()),
+                read_at: r.read_at,
+            });
+        }
+        let kinds: HashMap<UserId, (UserKind, Option<String>)> = detail
+            .messages
+            .iter()
+            .map(|m| (m.sender, (m.sender_kind, m.sender_display_name.clone())))
+            .collect();
+        let mut amendments: HashMap<MessageId, Vec<AmendmentView>> = HashMap::new();
+        for a in &detail.amendments {
+            // Only a message's author may amend it, so the author is a sender.
+            let (kind, name) = kinds.get(&a.author).cloned().unwrap_or((UserKind::Staff, None));
+            amendments.entry(a.message).or_default().push(AmendmentView {
+                id: a.id,
+                author: person(a.author, kind, name.as_ref()),
+                body: sealing::open(&key, column::AMENDMENT, a.id.as_bytes(), &a.body_ct)?,
+                created_at: a.created_at,
+            });
+        }
+        let mut messages = Vec::with_capacity(detail.messages.len());
+        for m in &detail.messages {
+            messages.push(MessageView {
+                id: m.id,
+                sender: person(m.sender, m.sender_kind, m.sender_display_name.as_ref()),
+                body: sealing::open(&key, column::BODY, m.id.as_bytes(), &m.body_ct)?,
+                sent_at: m.sent_at,
+                read_by: reads.remove(&m.id).unwrap_or_default(),
+                amendments: amendments.remove(&m.id).unwrap_or_default(),
+            });
+        }
+        let notes = if with_notes {
+            let mut notes = Vec::with_capacity(detail.notes.len());
+            for n in &detail.notes {
+                notes.push(NoteView {
+                    id: n.id,
+                    author: person(n.author, UserKind::Staff, n.author_display_name.as_ref()),
+                    body: sealing::open(&key, column::NOTE, n.id.as_bytes(), &n.body_ct)?,
+                    created_at: n.created_at,
+                });
+            }
+            Some(notes)
+        } else {
+            None
+        };
+        let rec = self.record(
+            p,
+            ctx,
+            AuditAction::ConversationViewed,
+            Outcome::Success,
+            Some(summary.patient.id),
+            Some((ResourceKind::Conversation, *id.as_bytes())),
+            Some(format!("messages={}", messages.len())),
+        );
+        self.store().commit(Unit::new().audit(rec)).await?;
+        Ok(ConversationView { summary, messages, notes })
+    }
+
+    /// Sends a message in a conversation. With an idempotency key, a retry
+    /// of the same request returns the first result instead of sending twice.
+    pub async fn post_message(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        body: String,
+        idempotency_key: Option<&str>,
+        ctx: &RequestContext,
+    ) -> Result<SentMessage, ServiceError> {
+        let body = MessageBody::parse(body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
+        let key = idempotency_key
+            .map(IdempotencyKey::parse)
+            .transpose()
+            .map_err(|e| ServiceError::invalid("Idempotency-Key", e))?;
+        let row = self.authorized_conversation(p, ctx, id, ConversationAction::Reply, AuditAction::MessageSent).await?;
+        let fingerprint = self.keys().fingerprint("idempotency.post_message", &[id.as_bytes(), body.as_str().as_bytes()]);
+        if let Some(k) = &key {
+            if let Some(done) = self.replay(p, k, &fingerprint).await? {
+                return Ok(done);
+            }
+        }
+        let now = self.now();
+        let message = self.new_id(MessageId::from_bytes)?;
+        let dek = self.conversation_key(&row)?;
+        let status = conv::status_after_message(p.user.kind);
+        let mut unit = Unit::new();
+        if let Some(k) = &key {
+            unit.push(q::claim_idempotency_key(p.user.id, k.as_str(), &fingerprint, message, now));
+        }
+        unit = unit
+            .step(q::insert_message(q::NewMessage {
+                id: message,
+                conversation: id,
+                sender: p.user.id,
+                sender_kind: p.user.kind,
+                body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), body.as_str())?,
+                at: now,
+            }))
+            .step(q::after_message(id, status, now))
+            .audit(self.record(
+                p,
+                ctx,
+                AuditAction::MessageSent,
+                Outcome::Success,
+                Some(row.patient.id),
+                Some((ResourceKind::Message, *message.as_bytes())),
+                None,
+            ));
+        let mut events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::MessageSent {
+            message,
+            sender: p.user.id,
+            sender_kind: p.user.kind,
+        })];
+        if status != row.status {
+            events.push(self.event(p, row.practice, row.patient.id, id, EventKind::StatusChanged { status }));
+        }
+        match self.commit_with_events(unit, events).await {
+            Ok(()) => Ok(SentMessage { conversation: id, message, sent_at: now, replayed: false }),
+            Err(StoreError::Conflict("idempotency_key")) => match &key {
+                Some(k) => self.replay(p, k, &fingerprint).await?.ok_or(ServiceError::Internal),
+                None => Err(ServiceError::Internal),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Marks the other side's messages as read by the caller. Returns how
+    /// many were newly marked.
+    pub async fn mark_read(&self, p: &Principal, id: ConversationId, ctx: &RequestContext) -> Result<i64, ServiceError> {
+        let row = self.authorized_conversation(p, ctx, id, ConversationAction::MarkRead, AuditAction::MessagesRead).await?;
+        let unread = q::unread_by(self.store(), id, p.user.id, p.user.kind).await?;
+        let now = self.now();
+        let unit = Unit::new().step(q::mark_read(id, p.user.id, p.user.kind, now)).audit(self.record(
+            p,
+            ctx,
+            AuditAction::MessagesRead,
+            Outcome::Success,
+            Some(row.patient.id),
+            Some((ResourceKind::Conversation, *id.as_bytes())),
+            Some(format!("count={unread}")),
+        ));
+        let events = if unread > 0 {
+            vec![self.event(p, row.practice, row.patient.id, id, EventKind::MessagesRead {
+                reader: p.user.id,
+                reader_kind: p.user.kind,
+            })]
+        } else {
+            Vec::new()
+        };
+        self.commit_with_events(unit, events).await?;
+        Ok(unread)
+    }
+
+    /// Adds a staff-only note.
+    pub async fn add_note(&self, p: &Principal, id: ConversationId, body: String, ctx: &RequestContext) -> Result<NoteView, ServiceError> {
+        let body = NoteBody::parse(body).map_err(|e| ServiceError::invalid("body", e))?;
+        let row = self.authorized_conversation(p, ctx, id, ConversationAction::AddNote, AuditAction::NoteAdded).await?;
+        let now = self.now();
+        let note = self.new_id(NoteId::from_bytes)?;
+        let dek = self.conversation_key(&row)?;
+        let unit = Unit::new()
+            .step(q::insert_note(note, id, p.user.id, sealing::seal(&dek, column::NOTE, note.as_bytes(), body.as_str())?, now))
+            .audit(self.record(
+                p,
+                ctx,
+                AuditAction::NoteAdded,
+                Outcome::Success,
+                Some(row.patient.id),
+                Some((ResourceKind::Note, *note.as_bytes())),
+                None,
+            ));
+        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::NoteAdded { note })];
+        self.commit_with_events(unit, events).await?;
+        Ok(NoteView {
+            id: note,
+            author: PersonRef { id: p.user.id, kind: p.user.kind, display_name: p.user.display_name.clone() },
+            body: body.into_string(),
+            created_at: now,
+        })
+    }
+
+    async fn change_status(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        ctx: &RequestContext,
+        closing: bool,
+    ) -> Result<ConversationStatus, ServiceError> {
+        let (action, audit_action) = if closing {
+            (ConversationAction::Close, AuditAction::ConversationClosed)
+        } else {
+            (ConversationAction::Reopen, AuditAction::ConversationReopened)
+        };
+        let row = self.authorized_conversation(p, ctx, id, action, audit_action).await?;
+        let next = if closing { conv::close(row.status) } else { conv::reopen(row.status) };
+        let status = next.map_err(|e| match e {
+            TransitionError::AlreadyClosed => ServiceError::Conflict("the conversation is already closed"),
+            TransitionError::NotClosed => ServiceError::Conflict("the conversation is not closed"),
+        })?;
+        let now = self.now();
+        let step = if closing { q::close(id, now) } else { q::reopen(id, status, now) };
+        let unit = Unit::new().step(step).audit(self.record(
+            p,
+            ctx,
+            audit_action,
+            Outcome::Success,
+            Some(row.patient.id),
+            Some((ResourceKind::Conversation, *id.as_bytes())),
+            None,
+        ));
+        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::StatusChanged { status })];
+        match self.commit_with_events(unit, events).await {
+            Ok(()) => Ok(status),
+            // Someone else changed it between our read and our write.
+            Err(StoreError::Conflict("already_closed")) => Err(ServiceError::Conflict("the conversation is already closed")),
+            Err(StoreError::Conflict("not_closed")) => Err(ServiceError::Conflict("the conversation is not closed")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn close_conversation(&self, p: &Principal, id: ConversationId, ctx: &RequestContext) -> Result<ConversationStatus, ServiceError> {
+        self.change_status(p, id, ctx, true).await
+    }
+
+    pub async fn reopen_conversation(&self, p: &Principal, id: ConversationId, ctx: &RequestContext) -> Result<ConversationStatus, ServiceError> {
+        self.change_status(p, id, ctx, false).await
+    }
+
+    /// Assigns the conversation to a staff member of the practice, or
+    /// clears the assignment.
+    pub async fn assign_conversation(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        assignee: Option<UserId>,
+        ctx: &RequestContext,
+    ) -> Result<Option<PersonRef>, ServiceError> {
+        let row = self.authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationAssigned).await?;
+        let target = match assignee {
+            None => None,
+            Some(user) => {
+                let not_assignable =
+                    || ServiceError::Invalid { field: "assignee_id", problem: "no staff member of this practice who can take conversations".into() };
+                let u = directory::user_by_id(self.store(), user).await?.filter(|u| u.active).ok_or_else(not_assignable)?;
+                let (Some(role), UserKind::Staff) = (u.role, u.kind) else { return Err(not_assignable()) };
+                let m = directory::memberships(self.store(), u.id).await?;
+                let staff = StaffActor { user: u.id, practice: u.practice, role, departments: m.departments, care_teams: m.care_teams };
+                if !policy::may_be_assigned(&staff, &patient_facts(&row.patient)) {
+                    return Err(not_assignable());
+                }
+                Some(PersonRef { id: u.id, kind: UserKind::Staff, display_name: u.display_name.unwrap_or_default() })
+            }
+        };
+        let unit = Unit::new().step(q::assign(id, assignee)).audit(self.record(
+            p,
+            ctx,
+            AuditAction::ConversationAssigned,
+            Outcome::Success,
+            Some(row.patient.id),
+            Some((ResourceKind::Conversation, *id.as_bytes())),
+            Some(match assignee {
+                Some(a) => format!("assignee={a}"),
+                None => "assignee=none".to_owned(),
+            }),
+        ));
+        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::Assigned { assignee })];
+        self.commit_with_events(unit, events).await?;
+        Ok(target)
+    }
+
+    /// Appends a correction to one's own message. The original is kept and
+    /// shown with its amendments.
+    pub async fn amend_message(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        message: MessageId,
+        body: String,
+        ctx: &RequestContext,
+    ) -> Result<AmendmentView, ServiceError> {
+        let body = MessageBody::parse(body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
+        let resource = Some((ResourceKind::Message, *message.as_bytes()));
+        let Some((author, _)) = q::message_sender(self.store(), id, message).await? else {
+            return Err(self.deny(p, ctx, AuditAction::MessageAmended, None, resource, "denied:not_found".into()).await);
+        };
+        let row = self
+            .authorized_conversation(p, ctx, id, ConversationAction::Amend { author }, AuditAction::MessageAmended)
+            .await?;
+        let now = self.now();
+        let amendment = self.new_id(AmendmentId::from_bytes)?;
+        let dek = self.conversation_key(&row)?;
+        let unit = Unit::new()
+            .step(q::insert_amendment(
+                amendment,
+                message,
+                p.user.id,
+                sealing::seal(&dek, column::AMENDMENT, amendment.as_bytes(), body.as_str())?,
+                now,
+            ))
+            .audit(self.record(p, ctx, AuditAction::MessageAmended, Outcome::Success, Some(row.patient.id), resource, None));
+        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::MessageAmended { message })];
+        self.commit_with_events(unit, events).await?;
+        Ok(AmendmentView {
+            id: amendment,
+            author: PersonRef { id: p.user.id, kind: p.user.kind, display_name: p.user.display_name.clone() },
+            body: body.into_string(),
+            created_at: now,
+        })
+    }
+}

@@ -1,0 +1,38 @@
+//! The in-process event bus. Events are also written to the `events` table
+//! in the same transaction as the change, so that other nodes (and a
+//! restarted node) can follow the same stream from the database.
+
+use std::sync::Arc;
+use switchboard_domain::event::DomainEvent;
+use tokio::sync::broadcast;
+
+#[derive(Clone, Debug)]
+pub struct EventBus {
+    tx: broadcast::Sender<Arc<DomainEvent>>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    pub fn new() -> Self {
+        let (tx, _) = broadcast::channel(4096);
+        EventBus { tx }
+    }
+
+    /// Announces committed events. Nobody listening is fine.
+    pub fn publish(&self, events: Vec<switchboard_domain::event::DomainEvent>) {
+        for e in events {
+            let _ = self.tx.send(Arc::new(e));
+        }
+    }
+
+    /// A receiver of every event from now on. A slow receiver that falls
+    /// more than 4096 events behind is told it lagged and must resync.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<DomainEvent>> {
+        self.tx.subscribe()
+    }
+}

@@ -1,0 +1,183 @@
+//! The durable job runner.
+//!
+//! Work that must happen later or outside a request (housekeeping today;
+//! response-time alerts, notifications and EHR sync next) is a row in the
+//! `jobs` table, added in the same transaction as the change that calls for
+//! it. Runners on any node claim due jobs with a lease, run them, and mark
+//! them done, or retry them with exponential backoff until their last
+//! attempt, after which they are parked as `dead` for an operator. A runner
+//! that dies mid-job loses its lease and the job runs again, so handlers
+//! must be idempotent.
+
+use crate::{ServiceError, Switchboard};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_domain::ids::JobId;
+use switchboard_domain::time::{Span, Timestamp};
+use switchboard_store::Unit;
+use switchboard_store::queries::{jobs as q, sessions};
+
+pub type JobFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// Something a job of one kind does. The error is a short code recorded
+/// with the job: never PHI.
+pub trait JobHandler: Send + Sync + 'static {
+    fn run<'a>(&'a self, app: &'a Switchboard, payload: &'a str) -> JobFuture<'a>;
+}
+
+/// The wait before attempt `attempt + 1` after a failure: 10 s doubling up
+/// to an hour.
+pub fn backoff(attempt: i64) -> Span {
+    let exp = u32::try_from(attempt.clamp(1, 20) - 1).unwrap_or(0);
+    let secs = 10i64.saturating_mul(1i64 << exp.min(16));
+    Span::from_secs(secs.min(3600))
+}
+
+/// Removes ended sessions, stale throttles and old finished jobs, then
+/// schedules itself again in an hour.
+pub const HOUSEKEEPING: &str = "housekeeping";
+
+struct Housekeeping;
+
+impl JobHandler for Housekeeping {
+    fn run<'a>(&'a self, app: &'a Switchboard, _payload: &'a str) -> JobFuture<'a> {
+        Box::pin(async move {
+            let now = app.now();
+            let unit = Unit::new()
+                .step(sessions::purge_ended(now.minus(Span::from_hours(24))))
+                .step(q::purge_done(now.minus(Span::from_hours(24 * 7))));
+            app.store().commit(unit).await.map_err(|_| "store_unavailable".to_owned())?;
+            app.schedule(HOUSEKEEPING, "{}", now.plus(Span::from_hours(1)), Some(HOUSEKEEPING))
+                .await
+                .map_err(|_| "reschedule_failed".to_owned())?;
+            Ok(())
+        })
+    }
+}
+
+/// Claims and runs jobs.
+#[derive(Clone)]
+pub struct JobRunner {
+    app: Switchboard,
+    handlers: Arc<HashMap<&'static str, Arc<dyn JobHandler>>>,
+    lease: Span,
+    name: String,
+}
+
+impl std::fmt::Debug for JobRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobRunner").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl Switchboard {
+    /// Adds a job. With a `dedupe_key`, nothing is added if a pending job
+    /// with that key exists.
+    pub async fn schedule(&self, kind: &str, payload: &str, run_at: Timestamp, dedupe_key: Option<&str>) -> Result<JobId, ServiceError> {
+        let id = self.new_id(JobId::from_bytes)?;
+        self.store().commit(Unit::new().step(q::enqueue(id, kind, payload, run_at, 8, dedupe_key, self.now()))).await?;
+        Ok(id)
+    }
+
+    pub async fn job_status(&self, job: JobId) -> Result<Option<q::JobStatus>, ServiceError> {
+        Ok(q::status(self.store(), job).await?)
+    }
+}
+
+/// What one turn of the runner did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Turn {
+    Idle,
+    Done(JobId),
+    Retrying(JobId),
+    Dead(JobId),
+}
+
+impl JobRunner {
+    /// A runner with the built-in handlers.
+    pub fn new(app: Switchboard) -> Self {
+        let mut handlers: HashMap<&'static str, Arc<dyn JobHandler>> = HashMap::new();
+        handlers.insert(HOUSEKEEPING, Arc::new(Housekeeping));
+        JobRunner { app, handlers: Arc::new(handlers), lease: Span::from_mins(5), name: "runner".into() }
+    }
+
+    /// Adds (or replaces) the handler for `kind`.
+    pub fn with_handler(mut self, kind: &'static str, handler: Arc<dyn JobHandler>) -> Self {
+        Arc::make_mut(&mut self.handlers).insert(kind, handler);
+        self
+    }
+
+    /// Claims one due job, runs it and records the outcome.
+    pub async fn run_once(&self) -> Result<Turn, ServiceError> {
+        let app = &self.app;
+        let now = app.now();
+        let token = {
+            let bytes = switchboard_crypto::random::array::<16>().map_err(|_| ServiceError::Internal)?;
+            format!("{}:{}", self.name, bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        };
+        app.store()
+            .commit(Unit::new().step(q::claim(app.store().backend(), &token, now, now.plus(self.lease))))
+            .await?;
+        let Some(job) = q::claimed(app.store(), &token).await? else {
+            return Ok(Turn::Idle);
+        };
+        let outcome = match self.handlers.get(job.kind.as_str()) {
+            Some(h) => h.run(app, &job.payload).await,
+            None => Err("unknown_job_kind".to_owned()),
+        };
+        let now = app.now();
+        match outcome {
+            Ok(()) => {
+                app.store().commit(Unit::new().step(q::complete(job.id, &token, now))).await?;
+                Ok(Turn::Done(job.id))
+            }
+            Err(code) => {
+                let retry_at = (job.attempts < job.max_attempts).then(|| now.plus(backoff(job.attempts)));
+                tracing::warn!(kind = %job.kind, attempt = job.attempts, error = %code, "job failed");
+                app.store().commit(Unit::new().step(q::fail(job.id, &token, &code, retry_at, now))).await?;
+                Ok(if retry_at.is_some() { Turn::Retrying(job.id) } else { Turn::Dead(job.id) })
+            }
+        }
+    }
+
+    /// Runs until `shutdown` resolves, polling when idle.
+    pub async fn run(self, poll: Duration, shutdown: impl Future<Output = ()>) {
+        // Housekeeping is always scheduled; the dedupe key keeps it single.
+        if let Err(e) = self.app.schedule(HOUSEKEEPING, "{}", self.app.now(), Some(HOUSEKEEPING)).await {
+            tracing::warn!(error = %e, "cannot schedule housekeeping");
+        }
+        tokio::pin!(shutdown);
+        loop {
+            let turn = tokio::select! {
+                _ = &mut shutdown => return,
+                t = self.run_once() => t,
+            };
+            match turn {
+                Ok(Turn::Idle) | Err(_) => {
+                    tokio::select! {
+                        _ = &mut shutdown => return,
+                        _ = tokio::time::sleep(poll) => {}
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Span::from_secs(10));
+        assert_eq!(backoff(2), Span::from_secs(20));
+        assert_eq!(backoff(3), Span::from_secs(40));
+        assert_eq!(backoff(100), Span::from_secs(3600));
+        assert_eq!(backoff(0), Span::from_secs(10));
+    }
+}

@@ -1,0 +1,174 @@
+//! Switchboard's use cases.
+//!
+//! Each public method of [`Switchboard`] is one thing a user or operator
+//! does: it authenticates or takes an authenticated [`Principal`], asks the
+//! domain policy, encrypts or decrypts through the crypto layer, writes one
+//! [`switchboard_store::Unit`] (the change, its audit records and its
+//! events, committed together), publishes events, and returns plain view
+//! structs. It knows nothing of HTTP or JSON; the web layer turns
+//! [`ServiceError`] into responses.
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+mod audit_log;
+mod auth;
+pub mod clock;
+mod conversations;
+mod directory;
+mod error;
+pub mod events;
+pub mod jobs;
+mod keys;
+mod sealing;
+pub mod views;
+
+pub use auth::{LoginResult, Principal};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use conversations::{ConversationFilter, NewConversationInput, StaffFilterAssignee};
+pub use audit_log::AuditSearch;
+pub use directory::{NewPatientInput, NewStaffInput};
+pub use error::{ErrorCode, ServiceError};
+pub use events::EventBus;
+pub use keys::RotationReport;
+pub use switchboard_store::{AuditQuery, Location, Store, StoreOptions, VerifyReport};
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use switchboard_crypto::{KeyRing, PasswordHasher};
+use switchboard_domain::session::SessionPolicy;
+use switchboard_domain::text::MessageBody;
+use switchboard_domain::time::Timestamp;
+use tokio::sync::Semaphore;
+
+/// Settings the use cases need.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    pub sessions: SessionPolicy,
+    /// The longest message a patient may send, in characters.
+    pub patient_message_max_chars: usize,
+    /// The longest message staff may send, in characters.
+    pub staff_message_max_chars: usize,
+    /// How many password hashes may run at once (each takes 19 MiB).
+    pub concurrent_password_hashes: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            sessions: SessionPolicy::default(),
+            patient_message_max_chars: MessageBody::DEFAULT_MAX_CHARS,
+            staff_message_max_chars: 10_000,
+            concurrent_password_hashes: 4,
+        }
+    }
+}
+
+/// Where a request came from, for the audit log and throttling.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestContext {
+    pub client_addr: Option<IpAddr>,
+}
+
+impl RequestContext {
+    pub fn client_text(&self) -> Option<String> {
+        self.client_addr.map(|a| a.to_string())
+    }
+}
+
+/// The application: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Switchboard {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
+    hasher: PasswordHasher,
+    hash_slots: Semaphore,
+    events: EventBus,
+    config: ServiceConfig,
+}
+
+impl std::fmt::Debug for Switchboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Switchboard").finish_non_exhaustive()
+    }
+}
+
+impl Switchboard {
+    pub fn new(store: Store, keys: Arc<KeyRing>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Result<Self, ServiceError> {
+        let hasher = PasswordHasher::new().map_err(|_| ServiceError::Internal)?;
+        let slots = config.concurrent_password_hashes.max(1);
+        Ok(Switchboard {
+            inner: Arc::new(Inner {
+                store,
+                keys,
+                clock,
+                hasher,
+                hash_slots: Semaphore::new(slots),
+                events: EventBus::new(),
+                config,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn keys(&self) -> &KeyRing {
+        &self.inner.keys
+    }
+
+    /// A new time-ordered id.
+    pub(crate) fn new_id<T>(&self, make: fn([u8; 16]) -> T) -> Result<T, ServiceError> {
+        let bytes = switchboard_crypto::random::uuid_v7(self.now().as_millis()).map_err(|_| ServiceError::Internal)?;
+        Ok(make(bytes))
+    }
+
+    /// Hashes a password off the async threads, a few at a time.
+    pub(crate) async fn hash_password(&self, password: String) -> Result<String, ServiceError> {
+        let _slot = self.inner.hash_slots.acquire().await.map_err(|_| ServiceError::Internal)?;
+        let hasher = self.inner.hasher.clone();
+        tokio::task::spawn_blocking(move || hasher.hash(&password))
+            .await
+            .map_err(|_| ServiceError::Internal)?
+            .map_err(|_| ServiceError::Internal)
+    }
+
+    /// Verifies a password (or burns the same time if there is no hash).
+    pub(crate) async fn verify_password(&self, password: String, phc: Option<String>) -> Result<bool, ServiceError> {
+        let _slot = self.inner.hash_slots.acquire().await.map_err(|_| ServiceError::Internal)?;
+        let hasher = self.inner.hasher.clone();
+        tokio::task::spawn_blocking(move || match phc {
+            Some(phc) => hasher.verify(&password, &phc),
+            None => {
+                hasher.verify_dummy(&password);
+                false
+            }
+        })
+        .await
+        .map_err(|_| ServiceError::Internal)
+    }
+
+    /// Whether the database answers.
+    pub async fn healthy(&self) -> bool {
+        self.inner.store.ping().await.is_ok()
+    }
+}

@@ -1,0 +1,116 @@
+//! What the use cases return: plain structs with decrypted text, for the web
+//! layer to shape into JSON (or HTML, or FHIR).
+
+use switchboard_domain::audit::AuditRecord;
+use switchboard_domain::conversation::{ConversationStatus, Priority};
+use switchboard_domain::ids::*;
+use switchboard_domain::role::{StaffRole, UserKind};
+use switchboard_domain::time::Timestamp;
+use switchboard_domain::topic::Topic;
+
+/// The signed-in user.
+#[derive(Clone, Debug)]
+pub struct UserSummary {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub kind: UserKind,
+    pub role: Option<StaffRole>,
+    pub practice: PracticeId,
+    /// For patients, their patient record.
+    pub patient: Option<PatientId>,
+}
+
+/// A person as shown next to what they wrote or read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonRef {
+    pub id: UserId,
+    pub kind: UserKind,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct PatientSummary {
+    pub id: PatientId,
+    pub display_name: String,
+    /// Shown to staff only.
+    pub birth_date: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConversationSummary {
+    pub id: ConversationId,
+    pub patient: PatientSummary,
+    pub subject: String,
+    pub topic: Topic,
+    pub status: ConversationStatus,
+    pub priority: Priority,
+    /// Staff only.
+    pub assignee: Option<PersonRef>,
+    pub created_at: Timestamp,
+    pub last_activity_at: Timestamp,
+    /// Messages from the other side not yet read by the viewer's side.
+    pub unread: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConversationPage {
+    pub items: Vec<ConversationSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReadReceipt {
+    pub reader: PersonRef,
+    pub read_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+pub struct AmendmentView {
+    pub id: AmendmentId,
+    pub author: PersonRef,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+pub struct MessageView {
+    pub id: MessageId,
+    pub sender: PersonRef,
+    pub body: String,
+    pub sent_at: Timestamp,
+    pub read_by: Vec<ReadReceipt>,
+    pub amendments: Vec<AmendmentView>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NoteView {
+    pub id: NoteId,
+    pub author: PersonRef,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConversationView {
+    pub summary: ConversationSummary,
+    pub messages: Vec<MessageView>,
+    /// `None` for patients, who never see internal notes.
+    pub notes: Option<Vec<NoteView>>,
+}
+
+/// The result of creating a conversation or sending a message.
+#[derive(Clone, Debug)]
+pub struct SentMessage {
+    pub conversation: ConversationId,
+    pub message: MessageId,
+    pub sent_at: Timestamp,
+    /// True when this answers a retried request with its earlier result.
+    pub replayed: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuditPage {
+    pub entries: Vec<(i64, AuditRecord)>,
+    pub next_before: Option<i64>,
+}

@@ -1,0 +1,186 @@
+//! Reading and verifying the audit log. Appending is the writer's job
+//! (see `writer.rs`), inside the same transaction as the change it records.
+
+use crate::rows::{col, opt_id, ts};
+use crate::{Store, StoreError};
+use sqlx::any::AnyRow;
+use switchboard_crypto::AuditMac;
+use switchboard_domain::audit::{AuditActor, AuditAction, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::ids::{PatientId, PracticeId, UserId};
+use switchboard_domain::role::UserKind;
+use switchboard_domain::time::Timestamp;
+
+/// A search of one practice's audit log, newest first.
+#[derive(Clone, Debug)]
+pub struct AuditQuery {
+    pub practice: PracticeId,
+    pub patient: Option<PatientId>,
+    pub actor: Option<UserId>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// Only entries older than this sequence number (paging).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub record: AuditRecord,
+}
+
+const COLUMNS: &str =
+    "seq, at, practice_id, actor_kind, actor_id, action, outcome, patient_id, resource_kind, resource_id, client_addr, detail, mac";
+
+fn decode(row: &AnyRow) -> Result<AuditEntry, StoreError> {
+    let actor_kind: String = col(row, "actor_kind")?;
+    let actor_id = opt_id(row, "actor_id", UserId::from_slice)?;
+    let actor = match (actor_kind.as_str(), actor_id) {
+        ("anonymous", None) => AuditActor::Anonymous,
+        ("system", None) => AuditActor::System,
+        (k, Some(id)) => AuditActor::User { id, kind: UserKind::parse(k).ok_or(StoreError::Corrupt("actor_kind"))? },
+        _ => return Err(StoreError::Corrupt("actor_kind")),
+    };
+    let resource_kind: Option<String> = col(row, "resource_kind")?;
+    let resource_id: Option<Vec<u8>> = col(row, "resource_id")?;
+    let resource = match (resource_kind, resource_id) {
+        (None, None) => None,
+        (Some(k), Some(id)) => Some((
+            ResourceKind::parse(&k).ok_or(StoreError::Corrupt("resource_kind"))?,
+            <[u8; 16]>::try_from(id.as_slice()).map_err(|_| StoreError::Corrupt("resource_id"))?,
+        )),
+        _ => return Err(StoreError::Corrupt("resource")),
+    };
+    let action: String = col(row, "action")?;
+    let outcome: String = col(row, "outcome")?;
+    Ok(AuditEntry {
+        seq: col(row, "seq")?,
+        record: AuditRecord {
+            at: ts(row, "at")?,
+            practice: opt_id(row, "practice_id", PracticeId::from_slice)?,
+            actor,
+            action: AuditAction::parse(&action).ok_or(StoreError::Corrupt("action"))?,
+            outcome: Outcome::parse(&outcome).ok_or(StoreError::Corrupt("outcome"))?,
+            patient: opt_id(row, "patient_id", PatientId::from_slice)?,
+            resource,
+            client_addr: col(row, "client_addr")?,
+            detail: col(row, "detail")?,
+        },
+    })
+}
+
+pub async fn search(store: &Store, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE practice_id = $1 AND ($2 IS NULL OR patient_id = $2) \
+         AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
+         AND ($6 IS NULL OR seq < $6) ORDER BY seq DESC LIMIT $7"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(q.practice.to_vec())
+        .bind(q.patient.map(|p| p.to_vec()))
+        .bind(q.actor.map(|a| a.to_vec()))
+        .bind(q.from.map(Timestamp::as_micros))
+        .bind(q.to.map(Timestamp::as_micros))
+        .bind(q.before_seq)
+        .bind(q.limit)
+        .fetch_all(store.reader())
+        .await?;
+    rows.iter().map(decode).collect()
+}
+
+/// Something `verify` found wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerifyProblem {
+    /// Entry `seq` does not match its MAC: it was altered, moved, or an
+    /// entry before it was removed.
+    Altered { seq: i64 },
+    /// Sequence numbers jump from `after` to `next`: entries were removed.
+    Missing { after: i64, next: i64 },
+    /// The entry's fields are not valid codes: altered.
+    Unreadable { seq: i64 },
+    /// The chain head says `head` entries were written but the log ends at
+    /// `last`: entries were removed from the end.
+    Truncated { last: i64, head: i64 },
+    /// The chain head disagrees with the last entry.
+    HeadMismatch,
+}
+
+impl std::fmt::Display for VerifyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VerifyProblem::Altered { seq } => write!(f, "entry {seq} was altered, moved, or follows a removed entry"),
+            VerifyProblem::Missing { after, next } => write!(f, "entries between {after} and {next} are missing"),
+            VerifyProblem::Unreadable { seq } => write!(f, "entry {seq} holds values that were never written by Switchboard"),
+            VerifyProblem::Truncated { last, head } => {
+                write!(f, "the log ends at entry {last} but {head} entries were written")
+            }
+            VerifyProblem::HeadMismatch => f.write_str("the chain head does not match the last entry"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub entries: i64,
+    pub last_seq: i64,
+    pub problems: Vec<VerifyProblem>,
+}
+
+impl VerifyReport {
+    pub fn is_intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+const VERIFY_PAGE: i64 = 5000;
+
+/// Recomputes the whole chain. On a mismatch it reports and continues from
+/// the stored MAC, so one run lists every damaged place.
+pub async fn verify(store: &Store, mac: &AuditMac) -> Result<VerifyReport, StoreError> {
+    let mut report = VerifyReport::default();
+    let mut prev = AuditMac::GENESIS;
+    let mut last_seq = 0i64;
+    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+    loop {
+        let rows = sqlx::query(&sql).bind(last_seq).bind(VERIFY_PAGE).fetch_all(store.reader()).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let seq: i64 = col(row, "seq")?;
+            let stored: Vec<u8> = col(row, "mac")?;
+            let stored: [u8; 32] = stored.as_slice().try_into().unwrap_or([0u8; 32]);
+            if seq != last_seq + 1 {
+                report.problems.push(VerifyProblem::Missing { after: last_seq, next: seq });
+            }
+            match decode(row) {
+                Ok(entry) => {
+                    if mac.chain(&prev, &entry.record.canonical_bytes(seq)) != stored {
+                        report.problems.push(VerifyProblem::Altered { seq });
+                    }
+                }
+                Err(_) => report.problems.push(VerifyProblem::Unreadable { seq }),
+            }
+            prev = stored;
+            last_seq = seq;
+            report.entries += 1;
+        }
+    }
+    report.last_seq = last_seq;
+    let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1").fetch_one(store.reader()).await?;
+    let head_seq: i64 = col(&head, "seq")?;
+    let head_mac: Vec<u8> = col(&head, "mac")?;
+    if head_seq > last_seq {
+        report.problems.push(VerifyProblem::Truncated { last: last_seq, head: head_seq });
+    } else if head_seq != last_seq || head_mac.as_slice() != prev.as_slice() {
+        report.problems.push(VerifyProblem::HeadMismatch);
+    }
+    Ok(report)
+}
+
+/// Latest entries of the whole log (all practices), for operators' tools.
+pub async fn latest(store: &Store, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT $1");
+    let rows = sqlx::query(&sql).bind(limit).fetch_all(store.reader()).await?;
+    rows.iter().map(decode).collect()
+}

@@ -1,0 +1,112 @@
+//! Versioned, forward-only migrations, embedded in the binary, one script
+//! per backend per version. Each applied script's SHA-256 is recorded; a
+//! script that changed after it was applied stops the start-up.
+
+use crate::{Backend, StoreError};
+use sqlx::{AnyPool, Executor as _, Row as _};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
+    postgres: include_str!("../migrations/postgres/0001_initial.sql"),
+}];
+
+/// An arbitrary constant naming Switchboard's migration lock.
+const PG_LOCK_KEY: i64 = 0x5377_6974_6368;
+
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<Vec<i64>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    if backend == Backend::Postgres {
+        // Several nodes may start at once: one migrates, the others wait.
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_LOCK_KEY).execute(&mut *conn).await?;
+    }
+    let result = apply_pending(&mut conn, backend).await;
+    if backend == Backend::Postgres {
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_LOCK_KEY).execute(&mut *conn).await;
+    }
+    result
+}
+
+async fn apply_pending(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<Vec<i64>, StoreError> {
+    let create = match backend {
+        Backend::Sqlite => {
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
+             checksum BLOB NOT NULL, applied_at BIGINT NOT NULL)"
+        }
+        Backend::Postgres => {
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
+             checksum BYTEA NOT NULL, applied_at BIGINT NOT NULL)"
+        }
+    };
+    conn.execute(create).await?;
+    let applied = sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut done = Vec::new();
+    for row in &applied {
+        let version: i64 = row.try_get(0)?;
+        let checksum: Vec<u8> = row.try_get(1)?;
+        let Some(m) = MIGRATIONS.iter().find(|m| m.version == version) else {
+            return Err(StoreError::Migration(format!(
+                "the database has migration {version}, which this version of Switchboard does not know: it is newer than this binary"
+            )));
+        };
+        let script = script_for(m, backend);
+        if switchboard_crypto::sha256(script.as_bytes()).as_slice() != checksum.as_slice() {
+            return Err(StoreError::Migration(format!("migration {version} ({}) was changed after it was applied", m.name)));
+        }
+        done.push(version);
+    }
+    let mut newly = Vec::new();
+    for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+        let script = script_for(m, backend);
+        let begin = if backend == Backend::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        conn.execute(begin).await?;
+        let applied = async {
+            conn.execute(script).await?;
+            sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+                .bind(m.version)
+                .bind(m.name)
+                .bind(switchboard_crypto::sha256(script.as_bytes()).to_vec())
+                .bind(now_micros())
+                .execute(&mut *conn)
+                .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        match applied {
+            Ok(()) => {
+                conn.execute("COMMIT").await?;
+                tracing::info!(version = m.version, name = m.name, "applied migration");
+                newly.push(m.version);
+            }
+            Err(e) => {
+                let _ = conn.execute("ROLLBACK").await;
+                return Err(StoreError::Migration(format!("migration {} ({}) failed: {e}", m.version, m.name)));
+            }
+        }
+    }
+    Ok(newly)
+}
+
+fn script_for(m: &Migration, backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => m.sqlite,
+        Backend::Postgres => m.postgres,
+    }
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

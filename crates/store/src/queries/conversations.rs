@@ -1,0 +1,392 @@
+//! Conversations, messages, amendments, notes, read receipts and
+//! idempotency keys.
+
+use crate::rows::*;
+use crate::{Step, Store, StoreError};
+use switchboard_domain::conversation::{ConversationStatus, Priority};
+use switchboard_domain::cursor::ListCursor;
+use switchboard_domain::ids::*;
+use switchboard_domain::policy::ListScope;
+use switchboard_domain::role::UserKind;
+use switchboard_domain::time::Timestamp;
+use switchboard_domain::topic::Topic;
+
+macro_rules! conversation_columns {
+    () => {
+        "SELECT c.id AS c_id, c.practice_id AS c_practice_id, c.dek_id AS c_dek_id, ck.kek_id AS c_kek_id, \
+         ck.wrapped AS c_wrapped, c.subject_ct AS c_subject_ct, c.topic AS c_topic, c.status AS c_status, \
+         c.priority AS c_priority, c.assignee_id AS c_assignee_id, au.display_name AS c_assignee_name, \
+         c.created_by AS c_created_by, c.created_at AS c_created_at, c.last_activity_at AS c_last_activity_at, \
+         c.closed_at AS c_closed_at, \
+         p.id AS p_id, p.practice_id AS p_practice_id, p.user_id AS p_user_id, p.department_id AS p_department_id, \
+         p.care_team_id AS p_care_team_id, p.dek_id AS p_dek_id, pk.kek_id AS p_kek_id, pk.wrapped AS p_wrapped, \
+         p.given_name_ct AS p_given_name_ct, p.family_name_ct AS p_family_name_ct, p.birth_date_ct AS p_birth_date_ct, \
+         p.mrn_ct AS p_mrn_ct"
+    };
+}
+
+macro_rules! conversation_from {
+    () => {
+        " FROM conversations c JOIN data_keys ck ON ck.id = c.dek_id JOIN patients p ON p.id = c.patient_id \
+         JOIN data_keys pk ON pk.id = p.dek_id LEFT JOIN users au ON au.id = c.assignee_id"
+    };
+}
+
+macro_rules! unread_column {
+    () => {
+        ", (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.sender_kind <> $2 \
+         AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_kind = $2)) AS unread"
+    };
+}
+
+macro_rules! list_filters {
+    () => {
+        " AND ($4 IS NULL OR c.status = $4) AND ($5 IS NULL OR c.assignee_id = $5) AND ($6 = 0 OR c.assignee_id IS NULL) \
+         AND ($7 IS NULL OR c.patient_id = $7) \
+         AND ($8 IS NULL OR c.last_activity_at < $8 OR (c.last_activity_at = $8 AND c.id < $9)) \
+         ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $10"
+    };
+}
+
+const LIST_FOR_PATIENT: &str = concat!(
+    conversation_columns!(),
+    unread_column!(),
+    conversation_from!(),
+    " WHERE c.practice_id = $1 AND c.patient_id = $3",
+    list_filters!()
+);
+
+const LIST_FOR_STAFF: &str = concat!(
+    conversation_columns!(),
+    unread_column!(),
+    conversation_from!(),
+    " WHERE c.practice_id = $1 AND (\
+       EXISTS (SELECT 1 FROM care_team_members tm WHERE tm.user_id = $3 AND tm.care_team_id = p.care_team_id) \
+       OR EXISTS (SELECT 1 FROM staff_departments sd WHERE sd.user_id = $3 AND sd.department_id = p.department_id) \
+       OR c.assignee_id = $3)",
+    list_filters!()
+);
+
+const BY_ID: &str = concat!(conversation_columns!(), conversation_from!(), " WHERE c.id = $1");
+
+/// Filters on a listing.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub status: Option<ConversationStatus>,
+    pub assignee: Option<UserId>,
+    pub unassigned: bool,
+    pub patient: Option<PatientId>,
+    pub after: Option<ListCursor>,
+    pub limit: i64,
+}
+
+/// The conversations in `scope`, newest activity first. `viewer_kind`
+/// decides which side's unread messages are counted.
+pub async fn list(
+    store: &Store,
+    scope: &ListScope,
+    viewer_kind: UserKind,
+    filter: &ListFilter,
+) -> Result<Vec<ConversationRow>, StoreError> {
+    let (sql, practice, scope_id) = match scope {
+        ListScope::Nothing => return Ok(Vec::new()),
+        ListScope::Patient { practice, patient } => (LIST_FOR_PATIENT, *practice, patient.to_vec()),
+        ListScope::StaffRelated { practice, user } => (LIST_FOR_STAFF, *practice, user.to_vec()),
+    };
+    let rows = sqlx::query(sql)
+        .bind(practice.to_vec())
+        .bind(viewer_kind.as_str())
+        .bind(scope_id)
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(filter.assignee.map(|a| a.to_vec()))
+        .bind(i64::from(filter.unassigned))
+        .bind(filter.patient.map(|p| p.to_vec()))
+        .bind(filter.after.map(|c| c.last_activity_at.as_micros()))
+        .bind(filter.after.map(|c| c.id.to_vec()))
+        .bind(filter.limit)
+        .fetch_all(store.reader())
+        .await?;
+    rows.iter().map(|r| ConversationRow::read(r, true)).collect()
+}
+
+pub async fn by_id(store: &Store, conversation: ConversationId) -> Result<Option<ConversationRow>, StoreError> {
+    let row = sqlx::query(BY_ID).bind(conversation.to_vec()).fetch_optional(store.reader()).await?;
+    row.map(|r| ConversationRow::read(&r, false)).transpose()
+}
+
+/// The conversation and everything in it; notes only if `with_notes`.
+pub async fn detail(store: &Store, conversation: ConversationRow, with_notes: bool) -> Result<ConversationDetail, StoreError> {
+    let cid = conversation.id.to_vec();
+    let db = store.reader();
+    let message_rows = sqlx::query(
+        "SELECT m.id, m.sender_id, m.sender_kind, u.display_name, m.body_ct, m.sent_at FROM messages m \
+         JOIN users u ON u.id = m.sender_id WHERE m.conversation_id = $1 ORDER BY m.sent_at, m.id",
+    )
+    .bind(cid.clone())
+    .fetch_all(db)
+    .await?;
+    let messages = message_rows
+        .iter()
+        .map(|r| {
+            Ok(MessageRow {
+                id: id(r, "id", MessageId::from_slice)?,
+                sender: id(r, "sender_id", UserId::from_slice)?,
+                sender_kind: code(r, "sender_kind", UserKind::parse)?,
+                sender_display_name: col(r, "display_name")?,
+                body_ct: col(r, "body_ct")?,
+                sent_at: ts(r, "sent_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let read_rows = sqlx::query(
+        "SELECT r.message_id, r.reader_id, r.reader_kind, u.display_name, r.read_at FROM message_reads r \
+         JOIN messages m ON m.id = r.message_id JOIN users u ON u.id = r.reader_id \
+         WHERE m.conversation_id = $1 ORDER BY r.read_at, r.reader_id",
+    )
+    .bind(cid.clone())
+    .fetch_all(db)
+    .await?;
+    let reads = read_rows
+        .iter()
+        .map(|r| {
+            Ok(ReadRow {
+                message: id(r, "message_id", MessageId::from_slice)?,
+                reader: id(r, "reader_id", UserId::from_slice)?,
+                reader_kind: code(r, "reader_kind", UserKind::parse)?,
+                reader_display_name: col(r, "display_name")?,
+                read_at: ts(r, "read_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let amendment_rows = sqlx::query(
+        "SELECT a.id, a.message_id, a.author_id, a.body_ct, a.created_at FROM amendments a \
+         JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = $1 ORDER BY a.created_at, a.id",
+    )
+    .bind(cid.clone())
+    .fetch_all(db)
+    .await?;
+    let amendments = amendment_rows
+        .iter()
+        .map(|r| {
+            Ok(AmendmentRow {
+                id: id(r, "id", AmendmentId::from_slice)?,
+                message: id(r, "message_id", MessageId::from_slice)?,
+                author: id(r, "author_id", UserId::from_slice)?,
+                body_ct: col(r, "body_ct")?,
+                created_at: ts(r, "created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let notes = if with_notes {
+        let note_rows = sqlx::query(
+            "SELECT n.id, n.author_id, u.display_name, n.body_ct, n.created_at FROM notes n \
+             JOIN users u ON u.id = n.author_id WHERE n.conversation_id = $1 ORDER BY n.created_at, n.id",
+        )
+        .bind(cid)
+        .fetch_all(db)
+        .await?;
+        note_rows
+            .iter()
+            .map(|r| {
+                Ok(NoteRow {
+                    id: id(r, "id", NoteId::from_slice)?,
+                    author: id(r, "author_id", UserId::from_slice)?,
+                    author_display_name: col(r, "display_name")?,
+                    body_ct: col(r, "body_ct")?,
+                    created_at: ts(r, "created_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?
+    } else {
+        Vec::new()
+    };
+    Ok(ConversationDetail { conversation, messages, reads, amendments, notes })
+}
+
+/// The sender of a message in a conversation, if it is there.
+pub async fn message_sender(
+    store: &Store,
+    conversation: ConversationId,
+    message: MessageId,
+) -> Result<Option<(UserId, UserKind)>, StoreError> {
+    let row = sqlx::query("SELECT sender_id, sender_kind FROM messages WHERE id = $1 AND conversation_id = $2")
+        .bind(message.to_vec())
+        .bind(conversation.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| Ok((id(&r, "sender_id", UserId::from_slice)?, code(&r, "sender_kind", UserKind::parse)?)))
+        .transpose()
+}
+
+/// How many messages from the other side `reader` has not read yet.
+pub async fn unread_by(store: &Store, conversation: ConversationId, reader: UserId, reader_kind: UserKind) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "SELECT count(*) AS n FROM messages m WHERE m.conversation_id = $1 AND m.sender_kind <> $3 \
+         AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_id = $2)",
+    )
+    .bind(conversation.to_vec())
+    .bind(reader.to_vec())
+    .bind(reader_kind.as_str())
+    .fetch_one(store.reader())
+    .await?;
+    col(&row, "n")
+}
+
+/// A previously recorded idempotent request: its fingerprint and the
+/// message it created.
+pub async fn idempotency_record(store: &Store, actor: UserId, key: &str) -> Result<Option<([u8; 32], MessageId)>, StoreError> {
+    let row = sqlx::query("SELECT fingerprint, message_id FROM idempotency_keys WHERE actor_id = $1 AND idem_key = $2")
+        .bind(actor.to_vec())
+        .bind(key)
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| {
+        let fp: Vec<u8> = col(&r, "fingerprint")?;
+        let fp: [u8; 32] = fp.try_into().map_err(|_| StoreError::Corrupt("fingerprint"))?;
+        Ok((fp, id(&r, "message_id", MessageId::from_slice)?))
+    })
+    .transpose()
+}
+
+pub struct NewConversation {
+    pub id: ConversationId,
+    pub practice: PracticeId,
+    pub patient: PatientId,
+    pub dek: DataKeyId,
+    pub subject_ct: Vec<u8>,
+    pub topic: Topic,
+    pub status: ConversationStatus,
+    pub priority: Priority,
+    pub assignee: Option<UserId>,
+    pub created_by: UserId,
+    pub at: Timestamp,
+}
+
+pub fn insert_conversation(c: NewConversation) -> Step {
+    Step::new(
+        "INSERT INTO conversations (id, practice_id, patient_id, dek_id, subject_ct, topic, status, priority, assignee_id, \
+         created_by, created_at, last_activity_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        vec![
+            c.id.to_vec().into(),
+            c.practice.to_vec().into(),
+            c.patient.to_vec().into(),
+            c.dek.to_vec().into(),
+            c.subject_ct.into(),
+            c.topic.as_str().into(),
+            c.status.as_str().into(),
+            c.priority.as_str().into(),
+            c.assignee.map(|a| a.to_vec()).into(),
+            c.created_by.to_vec().into(),
+            c.at.as_micros().into(),
+        ],
+    )
+}
+
+pub struct NewMessage {
+    pub id: MessageId,
+    pub conversation: ConversationId,
+    pub sender: UserId,
+    pub sender_kind: UserKind,
+    pub body_ct: Vec<u8>,
+    pub at: Timestamp,
+}
+
+pub fn insert_message(m: NewMessage) -> Step {
+    Step::new(
+        "INSERT INTO messages (id, conversation_id, sender_id, sender_kind, body_ct, sent_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        vec![
+            m.id.to_vec().into(),
+            m.conversation.to_vec().into(),
+            m.sender.to_vec().into(),
+            m.sender_kind.as_str().into(),
+            m.body_ct.into(),
+            m.at.as_micros().into(),
+        ],
+    )
+}
+
+/// After a message: whose move it is, and the activity time for sorting.
+/// Reopens a closed conversation.
+pub fn after_message(conversation: ConversationId, status: ConversationStatus, at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE conversations SET status = $2, last_activity_at = $3, closed_at = NULL WHERE id = $1",
+        vec![conversation.to_vec().into(), status.as_str().into(), at.as_micros().into()],
+    )
+    .guarded("conversation_missing")
+}
+
+pub fn close(conversation: ConversationId, at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE conversations SET status = 'closed', closed_at = $2, last_activity_at = $2 WHERE id = $1 AND status <> 'closed'",
+        vec![conversation.to_vec().into(), at.as_micros().into()],
+    )
+    .guarded("already_closed")
+}
+
+pub fn reopen(conversation: ConversationId, status: ConversationStatus, at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE conversations SET status = $2, closed_at = NULL, last_activity_at = $3 WHERE id = $1 AND status = 'closed'",
+        vec![conversation.to_vec().into(), status.as_str().into(), at.as_micros().into()],
+    )
+    .guarded("not_closed")
+}
+
+pub fn assign(conversation: ConversationId, assignee: Option<UserId>) -> Step {
+    Step::new(
+        "UPDATE conversations SET assignee_id = $2 WHERE id = $1",
+        vec![conversation.to_vec().into(), assignee.map(|a| a.to_vec()).into()],
+    )
+    .guarded("conversation_missing")
+}
+
+pub fn set_priority(conversation: ConversationId, priority: Priority) -> Step {
+    Step::new(
+        "UPDATE conversations SET priority = $2 WHERE id = $1",
+        vec![conversation.to_vec().into(), priority.as_str().into()],
+    )
+    .guarded("conversation_missing")
+}
+
+/// Marks every message from the other side as read by `reader`.
+pub fn mark_read(conversation: ConversationId, reader: UserId, reader_kind: UserKind, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO message_reads (message_id, reader_id, reader_kind, read_at) \
+         SELECT m.id, $2, $3, $4 FROM messages m WHERE m.conversation_id = $1 AND m.sender_kind <> $3 \
+         AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_id = $2)",
+        vec![conversation.to_vec().into(), reader.to_vec().into(), reader_kind.as_str().into(), at.as_micros().into()],
+    )
+}
+
+pub fn insert_note(note: NoteId, conversation: ConversationId, author: UserId, body_ct: Vec<u8>, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO notes (id, conversation_id, author_id, body_ct, created_at) VALUES ($1, $2, $3, $4, $5)",
+        vec![note.to_vec().into(), conversation.to_vec().into(), author.to_vec().into(), body_ct.into(), at.as_micros().into()],
+    )
+}
+
+pub fn insert_amendment(amendment: AmendmentId, message: MessageId, author: UserId, body_ct: Vec<u8>, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO amendments (id, message_id, author_id, body_ct, created_at) VALUES ($1, $2, $3, $4, $5)",
+        vec![amendment.to_vec().into(), message.to_vec().into(), author.to_vec().into(), body_ct.into(), at.as_micros().into()],
+    )
+}
+
+/// Claims an idempotency key for a new message; the unit fails with
+/// `Conflict("idempotency_key")` if the key was already used.
+pub fn claim_idempotency_key(actor: UserId, key: &str, fingerprint: &[u8; 32], message: MessageId, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO idempotency_keys (actor_id, idem_key, fingerprint, message_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (actor_id, idem_key) DO NOTHING",
+        vec![actor.to_vec().into(), key.into(), fingerprint.to_vec().into(), message.to_vec().into(), at.as_micros().into()],
+    )
+    .guarded("idempotency_key")
+}
+
+/// Which conversation a message is in, and when it was sent.
+pub async fn message_location(store: &Store, message: MessageId) -> Result<Option<(ConversationId, Timestamp)>, StoreError> {
+    let row = sqlx::query("SELECT conversation_id, sent_at FROM messages WHERE id = $1")
+        .bind(message.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| Ok((id(&r, "conversation_id", ConversationId::from_slice)?, ts(&r, "sent_at")?))).transpose()
+}

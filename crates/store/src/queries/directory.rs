@@ -1,0 +1,210 @@
+//! Practices, departments, users, care teams and patients.
+
+use crate::rows::{Memberships, PatientRow, UserRow, col, id};
+use crate::{Step, Store, StoreError};
+use sqlx::Row as _;
+use switchboard_domain::ids::*;
+use switchboard_domain::role::{StaffRole, UserKind};
+use switchboard_domain::time::Timestamp;
+
+pub fn insert_practice(practice: PracticeId, name: &str, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO practices (id, name, created_at) VALUES ($1, $2, $3)",
+        vec![practice.to_vec().into(), name.into(), at.as_micros().into()],
+    )
+}
+
+pub fn insert_department(department: DepartmentId, practice: PracticeId, name: &str, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO departments (id, practice_id, name, created_at) VALUES ($1, $2, $3, $4)",
+        vec![department.to_vec().into(), practice.to_vec().into(), name.into(), at.as_micros().into()],
+    )
+}
+
+/// A new account. `role` and `display_name` are for staff only.
+pub struct NewUser<'a> {
+    pub id: UserId,
+    pub practice: PracticeId,
+    pub username: &'a str,
+    pub kind: UserKind,
+    pub role: Option<StaffRole>,
+    pub display_name: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub at: Timestamp,
+}
+
+pub fn insert_user(u: &NewUser<'_>) -> Step {
+    Step::new(
+        "INSERT INTO users (id, practice_id, username, kind, role, display_name, password_hash, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+        vec![
+            u.id.to_vec().into(),
+            u.practice.to_vec().into(),
+            u.username.into(),
+            u.kind.as_str().into(),
+            u.role.map(|r| r.as_str()).into(),
+            u.display_name.into(),
+            u.password_hash.into(),
+            u.at.as_micros().into(),
+        ],
+    )
+}
+
+pub fn insert_staff_department(user: UserId, department: DepartmentId) -> Step {
+    Step::new(
+        "INSERT INTO staff_departments (user_id, department_id) VALUES ($1, $2)",
+        vec![user.to_vec().into(), department.to_vec().into()],
+    )
+}
+
+pub fn insert_care_team(
+    team: CareTeamId,
+    practice: PracticeId,
+    department: Option<DepartmentId>,
+    name: &str,
+    primary_provider: Option<UserId>,
+    at: Timestamp,
+) -> Step {
+    Step::new(
+        "INSERT INTO care_teams (id, practice_id, department_id, name, primary_provider_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        vec![
+            team.to_vec().into(),
+            practice.to_vec().into(),
+            department.map(|d| d.to_vec()).into(),
+            name.into(),
+            primary_provider.map(|p| p.to_vec()).into(),
+            at.as_micros().into(),
+        ],
+    )
+}
+
+pub fn insert_care_team_member(team: CareTeamId, user: UserId) -> Step {
+    Step::new(
+        "INSERT INTO care_team_members (care_team_id, user_id) VALUES ($1, $2)",
+        vec![team.to_vec().into(), user.to_vec().into()],
+    )
+}
+
+/// A patient record with its demographics already encrypted.
+pub struct NewPatient {
+    pub id: PatientId,
+    pub practice: PracticeId,
+    pub user: Option<UserId>,
+    pub department: Option<DepartmentId>,
+    pub care_team: Option<CareTeamId>,
+    pub dek: DataKeyId,
+    pub given_name_ct: Vec<u8>,
+    pub family_name_ct: Vec<u8>,
+    pub birth_date_ct: Vec<u8>,
+    pub mrn_ct: Option<Vec<u8>>,
+    pub at: Timestamp,
+}
+
+pub fn insert_patient(p: NewPatient) -> Step {
+    Step::new(
+        "INSERT INTO patients (id, practice_id, user_id, department_id, care_team_id, dek_id, given_name_ct, family_name_ct, \
+         birth_date_ct, mrn_ct, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        vec![
+            p.id.to_vec().into(),
+            p.practice.to_vec().into(),
+            p.user.map(|u| u.to_vec()).into(),
+            p.department.map(|d| d.to_vec()).into(),
+            p.care_team.map(|t| t.to_vec()).into(),
+            p.dek.to_vec().into(),
+            p.given_name_ct.into(),
+            p.family_name_ct.into(),
+            p.birth_date_ct.into(),
+            p.mrn_ct.into(),
+            p.at.as_micros().into(),
+        ],
+    )
+}
+
+const USER_COLUMNS: &str = "SELECT u.id AS user_id, u.practice_id, u.username, u.kind, u.role, u.display_name, u.password_hash, u.active FROM users u";
+
+pub async fn user_by_username(store: &Store, username: &str) -> Result<Option<UserRow>, StoreError> {
+    let sql = concat_sql(USER_COLUMNS, " WHERE u.username = $1");
+    let row = sqlx::query(&sql).bind(username).fetch_optional(store.reader()).await?;
+    row.map(|r| UserRow::read(&r)).transpose()
+}
+
+pub async fn user_by_id(store: &Store, user: UserId) -> Result<Option<UserRow>, StoreError> {
+    let sql = concat_sql(USER_COLUMNS, " WHERE u.id = $1");
+    let row = sqlx::query(&sql).bind(user.to_vec()).fetch_optional(store.reader()).await?;
+    row.map(|r| UserRow::read(&r)).transpose()
+}
+
+fn concat_sql(a: &str, b: &str) -> String {
+    let mut s = String::with_capacity(a.len() + b.len());
+    s.push_str(a);
+    s.push_str(b);
+    s
+}
+
+/// The departments and care teams a staff member belongs to.
+pub async fn memberships(store: &Store, user: UserId) -> Result<Memberships, StoreError> {
+    let rows = sqlx::query(
+        "SELECT 'd' AS k, department_id AS v FROM staff_departments WHERE user_id = $1 \
+         UNION ALL SELECT 't' AS k, care_team_id AS v FROM care_team_members WHERE user_id = $1",
+    )
+    .bind(user.to_vec())
+    .fetch_all(store.reader())
+    .await?;
+    let mut m = Memberships::default();
+    for r in &rows {
+        let k: String = col(r, "k")?;
+        if k == "d" {
+            m.departments.push(id(r, "v", DepartmentId::from_slice)?);
+        } else {
+            m.care_teams.push(id(r, "v", CareTeamId::from_slice)?);
+        }
+    }
+    Ok(m)
+}
+
+macro_rules! patient_select {
+    () => {
+        "SELECT p.id AS p_id, p.practice_id AS p_practice_id, p.user_id AS p_user_id, p.department_id AS p_department_id, \
+         p.care_team_id AS p_care_team_id, p.dek_id AS p_dek_id, pk.kek_id AS p_kek_id, pk.wrapped AS p_wrapped, \
+         p.given_name_ct AS p_given_name_ct, p.family_name_ct AS p_family_name_ct, p.birth_date_ct AS p_birth_date_ct, \
+         p.mrn_ct AS p_mrn_ct FROM patients p JOIN data_keys pk ON pk.id = p.dek_id"
+    };
+}
+
+pub async fn patient_by_id(store: &Store, patient: PatientId) -> Result<Option<PatientRow>, StoreError> {
+    let row = sqlx::query(concat!(patient_select!(), " WHERE p.id = $1"))
+        .bind(patient.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| PatientRow::read(&r)).transpose()
+}
+
+pub async fn patient_by_user(store: &Store, user: UserId) -> Result<Option<PatientRow>, StoreError> {
+    let row = sqlx::query(concat!(patient_select!(), " WHERE p.user_id = $1"))
+        .bind(user.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| PatientRow::read(&r)).transpose()
+}
+
+pub async fn practice_by_name(store: &Store, name: &str) -> Result<Option<PracticeId>, StoreError> {
+    let row = sqlx::query("SELECT id FROM practices WHERE name = $1").bind(name).fetch_optional(store.reader()).await?;
+    row.map(|r| id(&r, "id", PracticeId::from_slice)).transpose()
+}
+
+pub async fn practice_name(store: &Store, practice: PracticeId) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query("SELECT name FROM practices WHERE id = $1")
+        .bind(practice.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| r.try_get::<String, _>(0).map_err(|_| StoreError::Corrupt("name"))).transpose()
+}
+
+pub async fn department_by_name(store: &Store, practice: PracticeId, name: &str) -> Result<Option<DepartmentId>, StoreError> {
+    let row = sqlx::query("SELECT id FROM departments WHERE practice_id = $1 AND name = $2")
+        .bind(practice.to_vec())
+        .bind(name)
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| id(&r, "id", DepartmentId::from_slice)).transpose()
+}

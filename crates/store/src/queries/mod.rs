@@ -1,0 +1,26 @@
+//! Read queries and write-step builders, one module per area. Every SQL
+//! string lives here; nothing above the store composes SQL.
+
+pub mod conversations;
+pub mod directory;
+pub mod events;
+pub mod jobs;
+pub mod keys;
+pub mod sessions;
+pub mod throttle;
+
+use crate::Value;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::Any;
+
+pub(crate) fn bind_all<'q>(mut q: Query<'q, Any, AnyArguments<'q>>, args: Vec<Value>) -> Query<'q, Any, AnyArguments<'q>> {
+    for v in args {
+        q = match v {
+            Value::Int(x) => q.bind(x),
+            Value::Text(x) => q.bind(x),
+            Value::Bytes(x) => q.bind(x),
+        };
+    }
+    q
+}

@@ -1,0 +1,55 @@
+//! Login sessions, keyed by the SHA-256 of their token.
+
+use crate::rows::{SessionRow, UserRow, col, ts};
+use crate::{Step, Store, StoreError};
+use switchboard_domain::ids::UserId;
+use switchboard_domain::time::Timestamp;
+
+pub fn insert(token_hash: &[u8; 32], user: UserId, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
+        vec![token_hash.to_vec().into(), user.to_vec().into(), at.as_micros().into()],
+    )
+}
+
+pub fn touch(token_hash: &[u8; 32], at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL AND last_seen_at < $2",
+        vec![token_hash.to_vec().into(), at.as_micros().into()],
+    )
+}
+
+pub fn revoke(token_hash: &[u8; 32], at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+        vec![token_hash.to_vec().into(), at.as_micros().into()],
+    )
+}
+
+/// Removes sessions that ended before `before` (housekeeping; the audit log
+/// keeps the logins and logouts).
+pub fn purge_ended(before: Timestamp) -> Step {
+    Step::new(
+        "DELETE FROM sessions WHERE last_seen_at < $1 OR (revoked_at IS NOT NULL AND revoked_at < $1)",
+        vec![before.as_micros().into()],
+    )
+}
+
+pub async fn by_token_hash(store: &Store, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT u.id AS user_id, u.practice_id, u.username, u.kind, u.role, u.display_name, u.password_hash, u.active, \
+         s.created_at, s.last_seen_at, s.revoked_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+    )
+    .bind(token_hash.to_vec())
+    .fetch_optional(store.reader())
+    .await?;
+    row.map(|r| {
+        Ok(SessionRow {
+            user: UserRow::read(&r)?,
+            created_at: ts(&r, "created_at")?,
+            last_seen_at: ts(&r, "last_seen_at")?,
+            revoked: col::<Option<i64>>(&r, "revoked_at")?.is_some(),
+        })
+    })
+    .transpose()
+}

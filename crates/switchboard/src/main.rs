@@ -1,0 +1,174 @@
+//! `switchboard`: serve, demo, migrate, audit verify, keys rotate.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard::config::{Config, Overrides};
+use switchboard::{demo, server, telemetry};
+use switchboard_service::SystemClock;
+
+#[derive(Parser)]
+#[command(name = "switchboard", version, about = "Secure messaging between patients and their care team")]
+struct Cli {
+    /// A TOML configuration file (see config.example.toml).
+    #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, global = true)]
+    addr: Option<SocketAddr>,
+    /// Data directory (SQLite database, key file, generated certificates).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// `postgres://…` to use PostgreSQL.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Serve plain HTTP (only behind a TLS-terminating proxy).
+    #[arg(long, global = true)]
+    insecure_http: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve,
+    /// Create the synthetic demo practices (if absent) and serve them on
+    /// https://127.0.0.1:8443 with a self-signed certificate.
+    Demo,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Audit-log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Master-key tools.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the audit chain and report any altered, missing or
+    /// reordered entry. Exits with status 1 if the log is not intact.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new master key, rewrap every data key under it, and retire the
+    /// old one. Running servers keep working throughout.
+    Rotate {
+        /// Seconds to wait for in-flight requests before the final sweep.
+        #[arg(long, default_value_t = 5)]
+        grace_secs: u64,
+    },
+    /// Print new key-file text, for SWITCHBOARD_MASTER_KEY deployments.
+    Generate,
+}
+
+fn load(cli: &Cli, defaults: Config) -> anyhow::Result<Config> {
+    let overrides = Overrides {
+        addr: cli.addr,
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        insecure_http: cli.insecure_http,
+    };
+    Config::load(cli.config.as_deref(), defaults, &overrides).map_err(|e| anyhow::anyhow!("configuration: {e}"))
+}
+
+#[allow(clippy::print_stdout)]
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Serve => {
+            let config = load(&cli, Config::default())?;
+            let running = server::start(&config, Arc::new(SystemClock)).await?;
+            tracing::info!(url = %running.url("/"), "serving");
+            running.wait(server::shutdown_signal()).await?;
+        }
+        Command::Demo => {
+            let mut defaults = Config { data_dir: PathBuf::from("switchboard-demo"), ..Config::default() };
+            defaults.tls.self_signed = true;
+            let config = load(&cli, defaults)?;
+            let app = server::open_app(&config, Arc::new(SystemClock)).await?;
+            if demo::seed(&app).await.context("creating the demo data")? {
+                tracing::info!("created the demo practices");
+            }
+            let running = server::start_with(app, &config).await?;
+            println!("\nSwitchboard demo: {}", running.url("/"));
+            println!("API description:  {}", running.url("/api/v1/openapi.json"));
+            println!("(self-signed certificate: your browser or client will ask you to trust it)\n");
+            println!("Every password is `{}`. Logins:", demo::DEMO_PASSWORD);
+            for (user, what) in demo::DEMO_LOGINS {
+                println!("  {user:<16} {what}");
+            }
+            println!("\nTry:\n  curl -k -X POST {} -H 'content-type: application/json' \\\n    -d '{{\"username\":\"alice\",\"password\":\"{}\"}}'\n",
+                running.url("/api/v1/auth/login"), demo::DEMO_PASSWORD);
+            running.wait(server::shutdown_signal()).await?;
+        }
+        Command::Migrate => {
+            let config = load(&cli, Config::default())?;
+            let applied = switchboard_service::Store::migrate(&config.location()).await?;
+            println!("applied {} migration(s): {applied:?}", applied.len());
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let config = load(&cli, Config::default())?;
+            let app = server::open_app(&config, Arc::new(SystemClock)).await?;
+            let report = app.verify_audit().await?;
+            app.store().close().await;
+            if report.is_intact() {
+                println!("audit log intact: {} entries, last {}", report.entries, report.last_seq);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("AUDIT LOG NOT INTACT ({} entries read):", report.entries);
+            for p in &report.problems {
+                println!("  - {p}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+        Command::Keys { command: KeysCommand::Rotate { grace_secs } } => {
+            let config = load(&cli, Config::default())?;
+            let app = server::open_app(&config, Arc::new(SystemClock)).await?;
+            let report = app.rotate_master_key(Duration::from_secs(*grace_secs)).await?;
+            app.store().close().await;
+            println!(
+                "new master key {}; rewrapped {} data key(s); retired master key(s) {:?}",
+                report.new_master_key, report.rewrapped, report.retired
+            );
+            if !report.still_in_use.is_empty() {
+                println!("master key(s) {:?} still wrap data keys written during rotation: run it again", report.still_in_use);
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Keys { command: KeysCommand::Generate } => {
+            print!("{}", switchboard_crypto::KeyRing::generate_text()?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    telemetry::init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

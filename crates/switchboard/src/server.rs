@@ -1,0 +1,181 @@
+//! Wiring: keys, store, application, job runner and HTTP(S) listener.
+
+use crate::config::Config;
+use anyhow::{Context as _, bail};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_crypto::{KeyRing, KeySource};
+use switchboard_domain::session::{SessionLimits, SessionPolicy};
+use switchboard_domain::time::Span;
+use switchboard_service::jobs::JobRunner;
+use switchboard_service::{Clock, ServiceConfig, Store, StoreOptions, Switchboard};
+use switchboard_web::{TlsListener, WebConfig, load_tls_config};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The environment variable that may hold the key file's text.
+pub const MASTER_KEY_ENV: &str = "SWITCHBOARD_MASTER_KEY";
+
+pub fn open_keys(config: &Config) -> anyhow::Result<Arc<KeyRing>> {
+    let ring = match std::env::var(MASTER_KEY_ENV) {
+        Ok(text) if !text.trim().is_empty() => KeyRing::open(KeySource::Text(text)).context("reading SWITCHBOARD_MASTER_KEY")?,
+        _ => {
+            let path = config.key_file();
+            KeyRing::open_or_create(&path).with_context(|| format!("opening the key file {}", path.display()))?
+        }
+    };
+    Ok(Arc::new(ring))
+}
+
+pub fn service_config(config: &Config) -> ServiceConfig {
+    let absolute = Span::from_hours(config.sessions.absolute_hours);
+    ServiceConfig {
+        sessions: SessionPolicy {
+            staff: SessionLimits { idle: Span::from_mins(config.sessions.staff_idle_minutes), absolute },
+            patient: SessionLimits { idle: Span::from_mins(config.sessions.patient_idle_minutes), absolute },
+        },
+        patient_message_max_chars: config.message_max_chars,
+        ..ServiceConfig::default()
+    }
+}
+
+/// Opens the database (running migrations) and builds the application.
+pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Switchboard> {
+    let keys = open_keys(config)?;
+    let options = StoreOptions { read_connections: config.read_connections, ..StoreOptions::default() };
+    let store = Store::open(&config.location(), options, keys.audit_mac()).await.context("opening the database")?;
+    Switchboard::new(store, keys, clock, service_config(config)).map_err(|e| anyhow::anyhow!("starting: {e}"))
+}
+
+/// PEM certificate and key: configured files, or a self-signed pair kept in
+/// `<data_dir>/tls` (generated once).
+fn tls_material(config: &Config) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+    match (&config.tls.cert_file, &config.tls.key_file) {
+        (Some(cert), Some(key)) => Ok((
+            std::fs::read(cert).with_context(|| format!("reading {}", cert.display()))?,
+            std::fs::read(key).with_context(|| format!("reading {}", key.display()))?,
+        )),
+        (None, None) if config.tls.self_signed => self_signed(&config.data_dir.join("tls")),
+        (None, None) => bail!(
+            "no TLS certificate: set tls.cert_file and tls.key_file, or tls.self_signed = true to try things out, \
+             or --insecure-http behind a proxy that terminates TLS"
+        ),
+        _ => bail!("tls.cert_file and tls.key_file must be given together"),
+    }
+}
+
+fn self_signed(dir: &Path) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    if cert_path.exists() && key_path.exists() {
+        return Ok((std::fs::read(&cert_path)?, std::fs::read(&key_path)?));
+    }
+    std::fs::create_dir_all(dir)?;
+    let pair = switchboard_crypto::tls::self_signed(&["localhost", "127.0.0.1", "::1"]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(&cert_path, &pair.cert_pem)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&key_path)?;
+    f.write_all(pair.key_pem.as_bytes())?;
+    Ok((pair.cert_pem.into_bytes(), pair.key_pem.into_bytes()))
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: Switchboard,
+    /// The certificate served (PEM), for clients that must trust it.
+    pub cert_pem: Option<String>,
+    pub scheme: &'static str,
+    stop: watch::Sender<bool>,
+    http: JoinHandle<std::io::Result<()>>,
+    jobs: JoinHandle<()>,
+}
+
+impl Running {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}://{}{}", self.scheme, self.addr, path)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, stops the job
+    /// runner and flushes the writer.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        let served = self.http.await.context("HTTP task")?;
+        let _ = self.jobs.await;
+        self.app.store().close().await;
+        served.context("serving")
+    }
+
+    /// Waits until the server stops (after a shutdown signal).
+    pub async fn wait(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        signal.await;
+        tracing::info!("shutting down");
+        self.shutdown().await
+    }
+}
+
+fn stopped(mut rx: watch::Receiver<bool>) -> impl std::future::Future<Output = ()> + Send + 'static {
+    async move {
+        while !*rx.borrow() {
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Starts serving `app` per `config` (binding `config.addr`; port 0 picks a
+/// free port).
+pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Running> {
+    let web = WebConfig { trusted_proxies: config.trusted_proxies.clone(), max_body_bytes: config.max_body_bytes };
+    let router = switchboard_web::router(app.clone(), web);
+    let tcp = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+    let addr = tcp.local_addr()?;
+    let (stop, stop_rx) = watch::channel(false);
+
+    let runner = JobRunner::new(app.clone());
+    let jobs = tokio::spawn(runner.run(Duration::from_secs(1), stopped(stop_rx.clone())));
+
+    let (http, cert_pem, scheme) = if config.insecure_http {
+        tracing::warn!("serving plain HTTP: only do this behind a proxy that terminates TLS");
+        (tokio::spawn(switchboard_web::serve(tcp, router, stopped(stop_rx))), None, "http")
+    } else {
+        let (cert, key) = tls_material(config)?;
+        let tls = load_tls_config(&cert, &key).map_err(|e| anyhow::anyhow!(e))?;
+        let listener = TlsListener::new(tcp, tls)?;
+        (
+            tokio::spawn(switchboard_web::serve(listener, router, stopped(stop_rx))),
+            Some(String::from_utf8_lossy(&cert).into_owned()),
+            "https",
+        )
+    };
+    Ok(Running { addr, app, cert_pem, scheme, stop, http, jobs })
+}
+
+/// Opens everything and starts serving.
+pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let app = open_app(config, clock).await?;
+    start_with(app, config).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,99 @@
+//! Every error the API returns is built here, as
+//! `{"error":{"code":"…","message":"…"}}`, with the status that fits.
+//! Messages are fixed texts or validation notes about the caller's own
+//! input; internal causes are logged, never sent.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use switchboard_service::{ErrorCode, ServiceError};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// A stable code to branch on: `unauthenticated`, `invalid_credentials`,
+    /// `too_many_attempts`, `not_found`, `invalid_input`, `malformed_request`,
+    /// `unsupported_media_type`, `payload_too_large`, `method_not_allowed`,
+    /// `conflict`, `idempotency_key_reused`, `unavailable`, `internal`.
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// An error on its way to becoming a response.
+#[derive(Debug)]
+pub enum ApiError {
+    Service(ServiceError),
+    /// The request could not be read: bad JSON, bad query string.
+    Malformed(String),
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    MethodNotAllowed,
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        ApiError::Service(e)
+    }
+}
+
+fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::InvalidInput | ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn body(status: StatusCode, code: &'static str, message: String) -> Response {
+    (status, Json(ErrorBody { error: ErrorDetail { code, message } })).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Service(e) => {
+                let code = e.code();
+                let mut res = body(status_of(code), code.as_str(), e.to_string());
+                let h = res.headers_mut();
+                match e {
+                    ServiceError::Throttled { retry_after_secs } => {
+                        if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                            h.insert(header::RETRY_AFTER, v);
+                        }
+                    }
+                    ServiceError::Unavailable => {
+                        h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                    }
+                    ServiceError::Unauthenticated => {
+                        h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                    }
+                    _ => {}
+                }
+                res
+            }
+            ApiError::Malformed(message) => body(StatusCode::BAD_REQUEST, "malformed_request", message),
+            ApiError::UnsupportedMediaType => body(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json".into(),
+            ),
+            ApiError::PayloadTooLarge => {
+                body(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large".into())
+            }
+            ApiError::MethodNotAllowed => {
+                body(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed here".into())
+            }
+        }
+    }
+}

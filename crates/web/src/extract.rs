@@ -1,0 +1,185 @@
+//! Request extractors that turn every failure into an [`ApiError`]:
+//! JSON bodies, query strings, path ids, the session, the client address
+//! and the idempotency key.
+
+use crate::error::ApiError;
+use crate::tls::PeerAddr;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use serde::de::DeserializeOwned;
+use std::net::IpAddr;
+use switchboard_service::{Principal, RequestContext, ServiceError};
+
+/// The session cookie. `__Host-` binds it to this origin, path `/`, HTTPS.
+pub(crate) const SESSION_COOKIE: &str = "__Host-switchboard_session";
+
+/// A JSON body: `Content-Type: application/json`, within the size limit,
+/// valid UTF-8 JSON of exactly the expected shape (unknown fields refused).
+pub(crate) struct ApiJson<T>(pub T);
+
+fn is_json(parts_ct: Option<&header::HeaderValue>) -> bool {
+    let Some(ct) = parts_ct.and_then(|v| v.to_str().ok()) else { return false };
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    mime.eq_ignore_ascii_case("application/json")
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::Malformed("the request body could not be read".into())
+            }
+        })?;
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| ApiError::Malformed(describe_json_error(&e)))
+    }
+}
+
+/// Says what is wrong without repeating the caller's values (which may be
+/// health information) back in the message.
+fn describe_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("line {} column {}", e.line(), e.column());
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => format!("the body is not valid JSON (at {at})"),
+        Category::Data => {
+            let text = e.to_string();
+            if text.starts_with("unknown field") || text.starts_with("missing field") {
+                // These name fields only, never values.
+                let text = text.split(" at line").next().unwrap_or(&text);
+                format!("{text}")
+            } else {
+                format!("a field has the wrong type or value (at {at})")
+            }
+        }
+    }
+}
+
+/// A query string of the expected shape (unknown parameters refused).
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(q)
+            .map(ApiQuery)
+            .map_err(|_| ApiError::Malformed("the query string has an unknown or repeated parameter, or a bad value".into()))
+    }
+}
+
+/// The client's address: the socket peer, or, when the peer is a trusted
+/// proxy, the last address it appended to `X-Forwarded-For`.
+pub(crate) fn client_addr(parts: &Parts, state: &AppState) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<PeerAddr>>().map(|c| c.0.0.ip())?;
+    if state.web.trusted_proxies.contains(&peer) {
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .next_back();
+        return forwarded.or(Some(peer));
+    }
+    Some(peer)
+}
+
+/// Where the request came from.
+pub(crate) struct Client(pub RequestContext);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Client(RequestContext { client_addr: client_addr(parts, state) }))
+    }
+}
+
+/// The session token from `Authorization: Bearer` or the session cookie.
+/// Cookie-borne sessions are refused on state-changing requests from
+/// another origin (defence in depth beside `SameSite=Strict`).
+pub(crate) fn presented_token(parts: &Parts) -> Option<String> {
+    if let Some(auth) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let (scheme, token) = auth.split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned());
+    }
+    let cookie = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())?;
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !same_origin(parts) {
+        return None;
+    }
+    Some(cookie)
+}
+
+fn same_origin(parts: &Parts) -> bool {
+    let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Non-browser clients send no Origin; browsers always do on POST.
+        return true;
+    };
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) == Some(host)
+}
+
+/// An authenticated session.
+pub(crate) struct Auth(pub Principal);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = presented_token(parts).ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
+        let principal = state.app.authenticate(&token).await?;
+        Ok(Auth(principal))
+    }
+}
+
+/// The optional `Idempotency-Key` header.
+pub(crate) struct IdempotencyKeyHeader(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(IdempotencyKeyHeader(None)),
+            Some(v) => v
+                .to_str()
+                .map(|s| IdempotencyKeyHeader(Some(s.to_owned())))
+                .map_err(|_| ApiError::Malformed("the Idempotency-Key header must be printable ASCII".into())),
+        }
+    }
+}
+
+/// Parses an id from a path segment; a malformed id is simply not found.
+pub(crate) fn path_id<T>(text: &str, parse: fn(&str) -> Result<T, switchboard_domain::ids::InvalidId>) -> Result<T, ApiError> {
+    parse(text).map_err(|_| ApiError::Service(ServiceError::NotFound))
+}
+
+/// Parses an id given in a body or query field.
+pub(crate) fn field_id<T>(
+    field: &'static str,
+    text: &str,
+    parse: fn(&str) -> Result<T, switchboard_domain::ids::InvalidId>,
+) -> Result<T, ApiError> {
+    parse(text).map_err(|_| ApiError::Service(ServiceError::Invalid { field, problem: "not a valid identifier".into() }))
+}

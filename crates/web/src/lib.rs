@@ -1,0 +1,76 @@
+//! The HTTP layer: the only crate that knows HTTP, JSON and TLS.
+//!
+//! - [`router`] builds the axum application: JSON API v1, health, OpenAPI.
+//! - [`serve`] runs it over TLS (rustls, TLS 1.2 and 1.3 only) or, when
+//!   explicitly asked, plain HTTP behind a TLS-terminating proxy.
+//! - Every response carries the security headers ([`headers`]); every error
+//!   is `{"error":{"code","message"}}` built in one place ([`error`]).
+//!
+//! Handlers are thin: extract and shape JSON, call one use case of
+//! [`switchboard_service::Switchboard`], shape the answer.
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+mod dto;
+mod error;
+mod extract;
+mod headers;
+mod openapi;
+mod routes;
+pub mod tls;
+
+pub use error::ApiError;
+pub use openapi::openapi_json;
+pub use tls::{PeerAddr, TlsListener, load_tls_config};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use std::net::IpAddr;
+use std::sync::Arc;
+use switchboard_service::Switchboard;
+
+/// HTTP settings.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig { trusted_proxies: Vec::new(), max_body_bytes: 64 * 1024 }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Switchboard,
+    pub web: Arc<WebConfig>,
+}
+
+/// The whole HTTP application.
+pub fn router(app: Switchboard, web: WebConfig) -> Router {
+    let limit = web.max_body_bytes;
+    let state = AppState { app, web: Arc::new(web) };
+    routes::routes()
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(headers::security_headers))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve<L>(listener: L, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+    PeerAddr: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    axum::serve(listener, router.into_make_service_with_connect_info::<PeerAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

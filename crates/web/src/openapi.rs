@@ -1,0 +1,51 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and
+//! the JSON types.
+
+use crate::dto::*;
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::routes::*;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(
+                "The token from /api/v1/auth/login. Browsers may use the session cookie instead.",
+            )).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchboard API",
+        description = "Secure messaging between patients and their clinic's care team. \
+            Errors are `{\"error\":{\"code\",\"message\"}}`. Times are RFC 3339 in UTC. \
+            Every read and write of health information is recorded in the audit log.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    paths(
+        healthz, openapi, login, logout, me, list_conversations, create_conversation, get_conversation, send_message,
+        amend_message, mark_read, add_note, close, reopen, assign, list_audit_events
+    ),
+    components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in and sessions"),
+        (name = "conversations", description = "Conversations between a patient and the care team"),
+        (name = "audit", description = "The tamper-evident audit log"),
+        (name = "health"), (name = "meta")
+    )
+)]
+struct ApiDoc;
+
+/// The document as JSON text.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
+}

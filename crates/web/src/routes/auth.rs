@@ -1,0 +1,50 @@
+use crate::AppState;
+use crate::dto::{LoginRequest, LoginResponse, UserDto};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Auth, Client, SESSION_COOKIE};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Sign in with a user name and password.
+///
+/// Returns a session token (also set as an HttpOnly, Secure, SameSite=Strict
+/// cookie). Failures give one answer whether or not the account exists;
+/// repeated failures are throttled per account and per address (429 with
+/// `Retry-After`).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, body = ErrorBody, description = "invalid_credentials"),
+        (status = 429, body = ErrorBody, description = "too_many_attempts"),
+        (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn login(State(s): State<AppState>, Client(ctx): Client, ApiJson(req): ApiJson<LoginRequest>) -> Result<Response, ApiError> {
+    let result = s.app.login(&req.username, req.password, &ctx).await?;
+    let cookie = format!("{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict", result.token);
+    let mut res = Json(LoginResponse { user: (&result.user).into(), token: result.token }).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// End the session now.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "signed out"), (status = 401, body = ErrorBody)))]
+pub(crate) async fn logout(State(s): State<AppState>, Client(ctx): Client, Auth(p): Auth) -> Result<Response, ApiError> {
+    s.app.logout(&p, &ctx).await?;
+    let clear = format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)))]
+pub(crate) async fn me(Auth(p): Auth) -> Json<UserDto> {
+    Json((&p.user).into())
+}

@@ -1,0 +1,248 @@
+use crate::AppState;
+use crate::dto::*;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, Auth, Client, IdempotencyKeyHeader, field_id, path_id};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use switchboard_domain::conversation::ConversationStatus;
+use switchboard_domain::ids::{ConversationId, MessageId, PatientId, UserId};
+use switchboard_service::views::SentMessage;
+use switchboard_service::{ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
+use utoipa::IntoParams;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// `needs_staff_response`, `awaiting_patient` or `closed`.
+    status: Option<String>,
+    /// Staff only: a staff user id, `me`, or `none` for unassigned.
+    assignee: Option<String>,
+    /// Staff: one patient's conversations.
+    patient_id: Option<String>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<String>,
+}
+
+fn invalid(field: &'static str, problem: &str) -> ApiError {
+    ApiError::Service(ServiceError::Invalid { field, problem: problem.to_owned() })
+}
+
+/// The conversations the caller may see, most recent activity first.
+///
+/// Patients see their own; staff see their practice's conversations whose
+/// patient is on their care team or in their department, or that are
+/// assigned to them.
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = ConversationListDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn list_conversations(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ConversationListDto>, ApiError> {
+    let status = q
+        .status
+        .as_deref()
+        .map(|v| ConversationStatus::parse(v).ok_or_else(|| invalid("status", "must be needs_staff_response, awaiting_patient or closed")))
+        .transpose()?;
+    let assignee = match q.assignee.as_deref() {
+        None => None,
+        Some("me") => Some(StaffFilterAssignee::User(p.user.id)),
+        Some("none") => Some(StaffFilterAssignee::Unassigned),
+        Some(id) => Some(StaffFilterAssignee::User(field_id("assignee", id, UserId::parse)?)),
+    };
+    let patient = q.patient_id.as_deref().map(|v| field_id("patient_id", v, PatientId::parse)).transpose()?;
+    let limit = q
+        .limit
+        .as_deref()
+        .map(|v| v.parse::<u32>().map_err(|_| invalid("limit", "must be a whole number between 1 and 200")))
+        .transpose()?;
+    let page = s
+        .app
+        .list_conversations(&p, ConversationFilter { status, assignee, patient, cursor: q.cursor, limit }, &ctx)
+        .await?;
+    Ok(Json(ConversationListDto { conversations: page.items.iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
+}
+
+fn created(sent: &SentMessage, body: impl serde::Serialize) -> Response {
+    let mut res = (StatusCode::CREATED, Json(body)).into_response();
+    if sent.replayed {
+        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    res
+}
+
+/// Start a conversation with its first message.
+///
+/// A patient starts one for themselves; staff name the patient. An
+/// `Idempotency-Key` header makes a retry safe.
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
+    request_body = CreateConversationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
+    responses((status = 201, body = CreatedConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(crate) async fn create_conversation(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    ApiJson(req): ApiJson<CreateConversationRequest>,
+) -> Result<Response, ApiError> {
+    let patient_id = req.patient_id.as_deref().map(|v| field_id("patient_id", v, PatientId::parse)).transpose()?;
+    let input = NewConversationInput { patient_id, subject: req.subject, topic: req.topic, body: req.body, priority: req.priority };
+    let sent = s.app.create_conversation(&p, input, key.as_deref(), &ctx).await?;
+    Ok(created(
+        &sent,
+        CreatedConversationDto {
+            id: sent.conversation.to_string(),
+            message_id: sent.message.to_string(),
+            sent_at: sent.sent_at.to_rfc3339(),
+        },
+    ))
+}
+
+/// A conversation with its messages, read receipts and amendments; staff
+/// also get internal notes.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = ConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn get_conversation(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<ConversationDto>, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let view = s.app.get_conversation(&p, id, &ctx).await?;
+    Ok(Json((&view).into()))
+}
+
+/// Send a message. Messages are never edited or deleted.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", security(("bearer" = [])),
+    request_body = BodyRequest,
+    params(("id" = String, Path, description = "Conversation id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
+    responses((status = 201, body = SentMessageDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(crate) async fn send_message(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    ApiJson(req): ApiJson<BodyRequest>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let sent = s.app.post_message(&p, id, req.body, key.as_deref(), &ctx).await?;
+    Ok(created(
+        &sent,
+        SentMessageDto { id: sent.message.to_string(), conversation_id: sent.conversation.to_string(), sent_at: sent.sent_at.to_rfc3339() },
+    ))
+}
+
+/// Append a correction to one of your own messages; the original stays.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages/{message_id}/amendments", tag = "conversations",
+    security(("bearer" = [])), request_body = BodyRequest,
+    params(("id" = String, Path, description = "Conversation id"), ("message_id" = String, Path, description = "Message id")),
+    responses((status = 201, body = AmendmentDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(crate) async fn amend_message(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path((id, message_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<BodyRequest>,
+) -> Result<(StatusCode, Json<AmendmentDto>), ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let message = path_id(&message_id, MessageId::parse)?;
+    let a = s.app.amend_message(&p, id, message, req.body, &ctx).await?;
+    Ok((StatusCode::CREATED, Json((&a).into())))
+}
+
+/// Mark the other side's messages as read by the caller.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/read", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = ReadResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn mark_read(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<ReadResultDto>, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let marked = s.app.mark_read(&p, id, &ctx).await?;
+    Ok(Json(ReadResultDto { marked }))
+}
+
+/// Add an internal note, visible to staff only.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/notes", tag = "conversations", security(("bearer" = [])),
+    request_body = BodyRequest, params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 201, body = NoteDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(crate) async fn add_note(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<BodyRequest>,
+) -> Result<(StatusCode, Json<NoteDto>), ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let note = s.app.add_note(&p, id, req.body, &ctx).await?;
+    Ok((StatusCode::CREATED, Json((&note).into())))
+}
+
+/// Close a conversation. A later message from either side reopens it.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/close", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = StatusResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub(crate) async fn close(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<StatusResultDto>, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let status = s.app.close_conversation(&p, id, &ctx).await?;
+    Ok(Json(StatusResultDto { status: status.into() }))
+}
+
+/// Reopen a closed conversation (staff).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = StatusResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub(crate) async fn reopen(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<StatusResultDto>, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let status = s.app.reopen_conversation(&p, id, &ctx).await?;
+    Ok(Json(StatusResultDto { status: status.into() }))
+}
+
+/// Assign to a staff member of the practice, or unassign with null (staff).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "conversations", security(("bearer" = [])),
+    request_body = AssignRequest, params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = AssignResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(crate) async fn assign(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AssignRequest>,
+) -> Result<Json<AssignResultDto>, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let assignee = req.assignee_id.as_deref().map(|v| field_id("assignee_id", v, UserId::parse)).transpose()?;
+    let who = s.app.assign_conversation(&p, id, assignee, &ctx).await?;
+    Ok(Json(AssignResultDto { assignee: who.as_ref().map(Into::into) }))
+}
