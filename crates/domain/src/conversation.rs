@@ -95,8 +95,14 @@ mod tests {
 
     #[test]
     fn whose_move() {
-        assert_eq!(status_after_message(UserKind::Patient), ConversationStatus::NeedsStaffResponse);
-        assert_eq!(status_after_message(UserKind::Staff), ConversationStatus::AwaitingPatient);
+        assert_eq!(
+            status_after_message(UserKind::Patient),
+            ConversationStatus::NeedsStaffResponse
+        );
+        assert_eq!(
+            status_after_message(UserKind::Staff),
+            ConversationStatus::AwaitingPatient
+        );
     }
 
     #[test]

@@ -82,7 +82,9 @@ pub enum ConversationAction {
     Reopen,
     Assign,
     /// Append a correction to a message written by `author`.
-    Amend { author: UserId },
+    Amend {
+        author: UserId,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,9 +156,15 @@ pub fn relationship(
     if staff.practice != patient.practice {
         return None;
     }
-    if patient.care_team.is_some_and(|t| staff.care_teams.contains(&t)) {
+    if patient
+        .care_team
+        .is_some_and(|t| staff.care_teams.contains(&t))
+    {
         Some(Relationship::CareTeam)
-    } else if patient.department.is_some_and(|d| staff.departments.contains(&d)) {
+    } else if patient
+        .department
+        .is_some_and(|d| staff.departments.contains(&d))
+    {
         Some(Relationship::Department)
     } else if assignee == Some(staff.user) {
         Some(Relationship::Assigned)
@@ -165,7 +173,11 @@ pub fn relationship(
     }
 }
 
-fn staff_may_work(staff: &StaffActor, patient: &PatientFacts, assignee: Option<UserId>) -> Decision {
+fn staff_may_work(
+    staff: &StaffActor,
+    patient: &PatientFacts,
+    assignee: Option<UserId>,
+) -> Decision {
     if staff.practice != patient.practice {
         return Decision::Deny(Denial::OtherPractice);
     }
@@ -179,7 +191,11 @@ fn staff_may_work(staff: &StaffActor, patient: &PatientFacts, assignee: Option<U
 }
 
 /// May `actor` do `action` to a conversation described by `conv`?
-pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &ConversationFacts) -> Decision {
+pub fn authorize_conversation(
+    actor: &Actor,
+    action: ConversationAction,
+    conv: &ConversationFacts,
+) -> Decision {
     use ConversationAction as A;
     match actor {
         Actor::Patient(p) => {
@@ -193,7 +209,9 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 A::View | A::Reply | A::MarkRead | A::Close => Decision::Allow,
                 A::Amend { author } if author == p.user => Decision::Allow,
                 A::Amend { .. } => Decision::Deny(Denial::NotAuthor),
-                A::ViewNotes | A::AddNote | A::Reopen | A::Assign => Decision::Deny(Denial::StaffOnly),
+                A::ViewNotes | A::AddNote | A::Reopen | A::Assign => {
+                    Decision::Deny(Denial::StaffOnly)
+                }
             }
         }
         Actor::Staff(s) => match staff_may_work(s, &conv.patient, conv.assignee) {
@@ -252,19 +270,29 @@ pub fn may_be_assigned(target: &StaffActor, patient: &PatientFacts) -> bool {
 pub enum ListScope {
     Nothing,
     /// The patient's own conversations.
-    Patient { practice: PracticeId, patient: PatientId },
+    Patient {
+        practice: PracticeId,
+        patient: PatientId,
+    },
     /// Conversations in the practice whose patient is on one of the staff
     /// member's care teams or in one of their departments, or that are
     /// assigned to them.
-    StaffRelated { practice: PracticeId, user: UserId },
+    StaffRelated {
+        practice: PracticeId,
+        user: UserId,
+    },
 }
 
 pub fn list_scope(actor: &Actor) -> ListScope {
     match actor {
-        Actor::Patient(p) => ListScope::Patient { practice: p.practice, patient: p.patient },
-        Actor::Staff(s) if s.role.works_patient_conversations() => {
-            ListScope::StaffRelated { practice: s.practice, user: s.user }
-        }
+        Actor::Patient(p) => ListScope::Patient {
+            practice: p.practice,
+            patient: p.patient,
+        },
+        Actor::Staff(s) if s.role.works_patient_conversations() => ListScope::StaffRelated {
+            practice: s.practice,
+            user: s.user,
+        },
         Actor::Staff(_) => ListScope::Nothing,
     }
 }
@@ -278,7 +306,8 @@ pub fn in_list_scope(scope: &ListScope, actor: &Actor, conv: &ConversationFacts)
             conv.patient.practice == *practice && conv.patient.id == *patient
         }
         (ListScope::StaffRelated { practice, .. }, Actor::Staff(s)) => {
-            conv.patient.practice == *practice && relationship(s, &conv.patient, conv.assignee).is_some()
+            conv.patient.practice == *practice
+                && relationship(s, &conv.patient, conv.assignee).is_some()
         }
         (ListScope::StaffRelated { .. }, Actor::Patient(_)) => false,
     }

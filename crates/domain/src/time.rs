@@ -103,7 +103,8 @@ impl Timestamp {
         let hh = two_digits(rest.get(0..2))?;
         let mm = two_digits(rest.get(3..5))?;
         let ss = two_digits(rest.get(6..8))?;
-        if rest.get(2) != Some(&b':') || rest.get(5) != Some(&b':') || hh > 23 || mm > 59 || ss > 60 {
+        if rest.get(2) != Some(&b':') || rest.get(5) != Some(&b':') || hh > 23 || mm > 59 || ss > 60
+        {
             return Err(InvalidTimestamp);
         }
         let ss = ss.min(59); // a leap second is folded into :59
@@ -174,7 +175,9 @@ impl std::error::Error for InvalidTimestamp {}
 
 fn two_digits(b: Option<&[u8]>) -> Result<i64, InvalidTimestamp> {
     match b {
-        Some([a, b]) if a.is_ascii_digit() && b.is_ascii_digit() => Ok(i64::from((a - b'0') * 10 + (b - b'0'))),
+        Some([a, b]) if a.is_ascii_digit() && b.is_ascii_digit() => {
+            Ok(i64::from((a - b'0') * 10 + (b - b'0')))
+        }
         _ => Err(InvalidTimestamp),
     }
 }
@@ -233,7 +236,10 @@ mod tests {
 
     #[test]
     fn known_instants() {
-        assert_eq!(Timestamp::UNIX_EPOCH.to_rfc3339(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp::UNIX_EPOCH.to_rfc3339(),
+            "1970-01-01T00:00:00.000000Z"
+        );
         let t = Timestamp::parse_rfc3339("2026-11-22T14:05:09.5Z").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-22T14:05:09.500000Z");
         assert_eq!(
@@ -249,8 +255,16 @@ mod tests {
     #[test]
     fn rejects_nonsense() {
         for bad in [
-            "", "2026", "2026-13-01", "2025-02-29", "2026-01-01T25:00:00Z", "2026-01-01T10:00:00",
-            "2026-01-01T10:00:00+5", "2026-01-01T10:00:00.Z", "0001-01-01T00:00:00Z", "2026-01-01x",
+            "",
+            "2026",
+            "2026-13-01",
+            "2025-02-29",
+            "2026-01-01T25:00:00Z",
+            "2026-01-01T10:00:00",
+            "2026-01-01T10:00:00+5",
+            "2026-01-01T10:00:00.Z",
+            "0001-01-01T00:00:00Z",
+            "2026-01-01x",
             "２０２６-01-01",
         ] {
             assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad}");
@@ -318,7 +332,10 @@ mod civil_date_tests {
 
     #[test]
     fn dates() {
-        assert_eq!(CivilDate::parse("1984-02-29").unwrap().to_string(), "1984-02-29");
+        assert_eq!(
+            CivilDate::parse("1984-02-29").unwrap().to_string(),
+            "1984-02-29"
+        );
         assert!(CivilDate::parse("1985-02-29").is_err());
         assert!(CivilDate::parse("1850-01-01").is_err());
         assert!(CivilDate::parse("1984-2-9").is_err());

@@ -25,7 +25,12 @@ const MAX_AUDIT_PAGE: u32 = 500;
 impl Switchboard {
     /// The caller's practice's audit log, newest first: practice
     /// administrators and compliance officers only.
-    pub async fn search_audit(&self, p: &Principal, search: AuditSearch, ctx: &RequestContext) -> Result<AuditPage, ServiceError> {
+    pub async fn search_audit(
+        &self,
+        p: &Principal,
+        search: AuditSearch,
+        ctx: &RequestContext,
+    ) -> Result<AuditPage, ServiceError> {
         let practice = p.user.practice;
         let decision = policy::authorize_practice(&p.actor, PracticeAction::ReadAuditLog, practice);
         let mut rec = AuditRecord {
@@ -47,11 +52,17 @@ impl Switchboard {
         }
         let limit = search.limit.unwrap_or(100);
         if limit == 0 || limit > MAX_AUDIT_PAGE {
-            return Err(ServiceError::Invalid { field: "limit", problem: format!("must be between 1 and {MAX_AUDIT_PAGE}") });
+            return Err(ServiceError::Invalid {
+                field: "limit",
+                problem: format!("must be between 1 and {MAX_AUDIT_PAGE}"),
+            });
         }
         if let (Some(from), Some(to)) = (search.from, search.to) {
             if from > to {
-                return Err(ServiceError::Invalid { field: "from", problem: "must not be after `to`".into() });
+                return Err(ServiceError::Invalid {
+                    field: "from",
+                    problem: "must not be after `to`".into(),
+                });
             }
         }
         let entries = audit_log::search(
@@ -68,11 +79,22 @@ impl Switchboard {
         )
         .await?;
         let has_more = entries.len() > limit as usize;
-        let entries: Vec<(i64, AuditRecord)> = entries.into_iter().take(limit as usize).map(|e| (e.seq, e.record)).collect();
-        let next_before = if has_more { entries.last().map(|(s, _)| *s) } else { None };
+        let entries: Vec<(i64, AuditRecord)> = entries
+            .into_iter()
+            .take(limit as usize)
+            .map(|e| (e.seq, e.record))
+            .collect();
+        let next_before = if has_more {
+            entries.last().map(|(s, _)| *s)
+        } else {
+            None
+        };
         rec.detail = Some(format!("count={}", entries.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(AuditPage { entries, next_before })
+        Ok(AuditPage {
+            entries,
+            next_before,
+        })
     }
 
     /// Recomputes the audit chain from the first entry.

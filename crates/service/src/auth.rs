@@ -10,9 +10,9 @@ use switchboard_domain::role::UserKind;
 use switchboard_domain::session::{SessionState, SessionTimes, needs_touch, session_state};
 use switchboard_domain::text::{PasswordInput, Username};
 use switchboard_domain::throttle::{self, ThrottlePolicy};
+use switchboard_store::Unit;
 use switchboard_store::queries::{directory, sessions, throttle as throttle_q};
 use switchboard_store::rows::{PatientRow, UserRow};
-use switchboard_store::Unit;
 
 /// An authenticated request's identity.
 #[derive(Clone, Debug)]
@@ -24,7 +24,10 @@ pub struct Principal {
 
 impl Principal {
     pub(crate) fn audit_actor(&self) -> AuditActor {
-        AuditActor::User { id: self.user.id, kind: self.user.kind }
+        AuditActor::User {
+            id: self.user.id,
+            kind: self.user.kind,
+        }
     }
 }
 
@@ -41,10 +44,20 @@ fn hex(bytes: &[u8]) -> String {
 impl Switchboard {
     fn throttle_keys(&self, username: &str, ctx: &RequestContext) -> (String, Option<String>) {
         // Keyed fingerprints: the table never holds user names or addresses.
-        let account = format!("a:{}", hex(&self.keys().fingerprint("throttle.account", &[username.as_bytes()])));
-        let address = ctx
-            .client_addr
-            .map(|a| format!("i:{}", hex(&self.keys().fingerprint("throttle.address", &[a.to_string().as_bytes()]))));
+        let account = format!(
+            "a:{}",
+            hex(&self
+                .keys()
+                .fingerprint("throttle.account", &[username.as_bytes()]))
+        );
+        let address = ctx.client_addr.map(|a| {
+            format!(
+                "i:{}",
+                hex(&self
+                    .keys()
+                    .fingerprint("throttle.address", &[a.to_string().as_bytes()]))
+            )
+        });
         (account, address)
     }
 
@@ -86,8 +99,14 @@ impl Switchboard {
                 Ok((actor, summary))
             }
             UserKind::Patient => {
-                let patient = directory::patient_by_user(self.store(), user.id).await?.ok_or(ServiceError::Unauthenticated)?;
-                let actor = Actor::Patient(PatientActor { user: user.id, practice: user.practice, patient: patient.id });
+                let patient = directory::patient_by_user(self.store(), user.id)
+                    .await?
+                    .ok_or(ServiceError::Unauthenticated)?;
+                let actor = Actor::Patient(PatientActor {
+                    user: user.id,
+                    practice: user.practice,
+                    patient: patient.id,
+                });
                 let summary = UserSummary {
                     id: user.id,
                     username: user.username.clone(),
@@ -102,11 +121,21 @@ impl Switchboard {
         }
     }
 
-    fn login_record(&self, ctx: &RequestContext, user: Option<&UserRow>, action: AuditAction, outcome: Outcome, detail: &str) -> AuditRecord {
+    fn login_record(
+        &self,
+        ctx: &RequestContext,
+        user: Option<&UserRow>,
+        action: AuditAction,
+        outcome: Outcome,
+        detail: &str,
+    ) -> AuditRecord {
         AuditRecord {
             at: self.now(),
             practice: user.map(|u| u.practice),
-            actor: user.map_or(AuditActor::Anonymous, |u| AuditActor::User { id: u.id, kind: u.kind }),
+            actor: user.map_or(AuditActor::Anonymous, |u| AuditActor::User {
+                id: u.id,
+                kind: u.kind,
+            }),
             action,
             outcome,
             patient: None,
@@ -119,11 +148,19 @@ impl Switchboard {
     /// Signs in. Every failure looks the same to the caller, whether the
     /// account exists or not; repeated failures are throttled per account
     /// name and per client address.
-    pub async fn login(&self, username: &str, password: String, ctx: &RequestContext) -> Result<LoginResult, ServiceError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: String,
+        ctx: &RequestContext,
+    ) -> Result<LoginResult, ServiceError> {
         let now = self.now();
         // An unparseable name is treated like an unknown one.
-        let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
-        let password = PasswordInput::parse(password).map_err(|e| ServiceError::invalid("password", e))?;
+        let name = Username::parse(username)
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_else(|_| username.to_lowercase());
+        let password =
+            PasswordInput::parse(password).map_err(|e| ServiceError::invalid("password", e))?;
         let (account_key, address_key) = self.throttle_keys(&name, ctx);
 
         let account_state = throttle_q::get(self.store(), &account_key).await?;
@@ -141,14 +178,25 @@ impl Switchboard {
 
         let user = directory::user_by_username(self.store(), &name).await?;
         if let Some(wait) = wait {
-            let rec = self.login_record(ctx, user.as_ref(), AuditAction::LoginThrottled, Outcome::Denied, "throttled");
+            let rec = self.login_record(
+                ctx,
+                user.as_ref(),
+                AuditAction::LoginThrottled,
+                Outcome::Denied,
+                "throttled",
+            );
             self.store().commit(Unit::new().audit(rec)).await?;
-            return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
+            return Err(ServiceError::Throttled {
+                retry_after_secs: wait.as_secs_ceil().max(1),
+            });
         }
 
         let usable = user.as_ref().filter(|u| u.active);
         let ok = self
-            .verify_password(password.expose().to_owned(), usable.map(|u| u.password_hash.clone()))
+            .verify_password(
+                password.expose().to_owned(),
+                usable.map(|u| u.password_hash.clone()),
+            )
             .await?;
         let Some(user) = usable.filter(|_| ok) else {
             let detail = match &user {
@@ -157,10 +205,22 @@ impl Switchboard {
                 Some(_) => "wrong_password",
             };
             let mut unit = Unit::new()
-                .step(throttle_q::record(&account_key, throttle::record_failure(&ThrottlePolicy::ACCOUNT, account_state, now)))
-                .audit(self.login_record(ctx, user.as_ref(), AuditAction::LoginFailed, Outcome::Failed, detail));
+                .step(throttle_q::record(
+                    &account_key,
+                    throttle::record_failure(&ThrottlePolicy::ACCOUNT, account_state, now),
+                ))
+                .audit(self.login_record(
+                    ctx,
+                    user.as_ref(),
+                    AuditAction::LoginFailed,
+                    Outcome::Failed,
+                    detail,
+                ));
             if let Some(k) = &address_key {
-                unit.push(throttle_q::record(k, throttle::record_failure(&ThrottlePolicy::ADDRESS, address_state, now)));
+                unit.push(throttle_q::record(
+                    k,
+                    throttle::record_failure(&ThrottlePolicy::ADDRESS, address_state, now),
+                ));
             }
             self.store().commit(unit).await?;
             return Err(ServiceError::InvalidCredentials);
@@ -171,34 +231,60 @@ impl Switchboard {
         let unit = Unit::new()
             .step(throttle_q::clear(&account_key))
             .step(sessions::insert(&token_hash, user.id, now))
-            .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, "password"));
+            .audit(self.login_record(
+                ctx,
+                Some(user),
+                AuditAction::LoginSucceeded,
+                Outcome::Success,
+                "password",
+            ));
         self.store().commit(unit).await?;
-        Ok(LoginResult { token, user: summary })
+        Ok(LoginResult {
+            token,
+            user: summary,
+        })
     }
 
     /// Resolves a presented session token. Records activity (at most every
     /// few seconds) so that the idle timeout counts from the last request.
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, ServiceError> {
-        let token_hash = token::hash_presented_token(presented).ok_or(ServiceError::Unauthenticated)?;
-        let session = sessions::by_token_hash(self.store(), &token_hash).await?.ok_or(ServiceError::Unauthenticated)?;
+        let token_hash =
+            token::hash_presented_token(presented).ok_or(ServiceError::Unauthenticated)?;
+        let session = sessions::by_token_hash(self.store(), &token_hash)
+            .await?
+            .ok_or(ServiceError::Unauthenticated)?;
         if !session.user.active {
             return Err(ServiceError::Unauthenticated);
         }
         let now = self.now();
         let limits = self.config().sessions.for_kind(session.user.kind);
-        let times = SessionTimes { created_at: session.created_at, last_seen_at: session.last_seen_at, revoked: session.revoked };
+        let times = SessionTimes {
+            created_at: session.created_at,
+            last_seen_at: session.last_seen_at,
+            revoked: session.revoked,
+        };
         if session_state(times, limits, now) != SessionState::Active {
             return Err(ServiceError::Unauthenticated);
         }
         if needs_touch(session.last_seen_at, now) {
-            self.store().commit(Unit::new().step(sessions::touch(&token_hash, now))).await?;
+            self.store()
+                .commit(Unit::new().step(sessions::touch(&token_hash, now)))
+                .await?;
         }
         let (actor, user) = self.principal_parts(&session.user).await?;
-        Ok(Principal { actor, user, token_hash })
+        Ok(Principal {
+            actor,
+            user,
+            token_hash,
+        })
     }
 
     /// Ends the session at once.
-    pub async fn logout(&self, principal: &Principal, ctx: &RequestContext) -> Result<(), ServiceError> {
+    pub async fn logout(
+        &self,
+        principal: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<(), ServiceError> {
         let rec = AuditRecord {
             at: self.now(),
             practice: Some(principal.user.practice),
@@ -210,7 +296,13 @@ impl Switchboard {
             client_addr: ctx.client_text(),
             detail: None,
         };
-        self.store().commit(Unit::new().step(sessions::revoke(&principal.token_hash, self.now())).audit(rec)).await?;
+        self.store()
+            .commit(
+                Unit::new()
+                    .step(sessions::revoke(&principal.token_hash, self.now()))
+                    .audit(rec),
+            )
+            .await?;
         Ok(())
     }
 }
@@ -218,9 +310,18 @@ impl Switchboard {
 impl Switchboard {
     /// The principal of `user` without a session: for trusted in-process
     /// tools only (demo seeding, tests). Never reachable over HTTP.
-    pub async fn principal_for(&self, user: switchboard_domain::ids::UserId) -> Result<Principal, ServiceError> {
-        let row = directory::user_by_id(self.store(), user).await?.ok_or(ServiceError::NotFound)?;
+    pub async fn principal_for(
+        &self,
+        user: switchboard_domain::ids::UserId,
+    ) -> Result<Principal, ServiceError> {
+        let row = directory::user_by_id(self.store(), user)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         let (actor, user) = self.principal_parts(&row).await?;
-        Ok(Principal { actor, user, token_hash: [0u8; 32] })
+        Ok(Principal {
+            actor,
+            user,
+            token_hash: [0u8; 32],
+        })
     }
 }

@@ -9,12 +9,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use switchboard_crypto::DataKey;
 use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};
-use switchboard_domain::conversation::{self as conv, ConversationStatus, Priority, TransitionError};
+use switchboard_domain::conversation::{
+    self as conv, ConversationStatus, Priority, TransitionError,
+};
 use switchboard_domain::cursor::ListCursor;
 use switchboard_domain::event::{DomainEvent, EventKind};
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::{
-    self, Actor, ConversationAction, ConversationFacts, Decision, PatientAction, PatientFacts, StaffActor,
+    self, Actor, ConversationAction, ConversationFacts, Decision, PatientAction, PatientFacts,
+    StaffActor,
 };
 use switchboard_domain::role::UserKind;
 use switchboard_domain::text::{IdempotencyKey, MessageBody, NoteBody, Subject};
@@ -56,11 +59,19 @@ const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
 
 fn facts(row: &ConversationRow) -> ConversationFacts {
-    ConversationFacts { patient: patient_facts(&row.patient), assignee: row.assignee }
+    ConversationFacts {
+        patient: patient_facts(&row.patient),
+        assignee: row.assignee,
+    }
 }
 
 fn patient_facts(p: &PatientRow) -> PatientFacts {
-    PatientFacts { id: p.id, practice: p.practice, department: p.department, care_team: p.care_team }
+    PatientFacts {
+        id: p.id,
+        practice: p.practice,
+        department: p.department,
+        care_team: p.care_team,
+    }
 }
 
 fn denial_detail(d: Decision) -> String {
@@ -104,7 +115,15 @@ impl Switchboard {
         resource: Option<(ResourceKind, [u8; 16])>,
         detail: String,
     ) -> ServiceError {
-        let rec = self.record(p, ctx, action, Outcome::Denied, patient, resource, Some(detail));
+        let rec = self.record(
+            p,
+            ctx,
+            action,
+            Outcome::Denied,
+            patient,
+            resource,
+            Some(detail),
+        );
         match self.store().commit(Unit::new().audit(rec)).await {
             Ok(()) => ServiceError::NotFound,
             Err(e) => e.into(),
@@ -123,11 +142,29 @@ impl Switchboard {
     ) -> Result<ConversationRow, ServiceError> {
         let resource = Some((ResourceKind::Conversation, *id.as_bytes()));
         let Some(row) = q::by_id(self.store(), id).await? else {
-            return Err(self.deny(p, ctx, audit_action, None, resource, "denied:not_found".into()).await);
+            return Err(self
+                .deny(
+                    p,
+                    ctx,
+                    audit_action,
+                    None,
+                    resource,
+                    "denied:not_found".into(),
+                )
+                .await);
         };
         match policy::authorize_conversation(&p.actor, action, &facts(&row)) {
             Decision::Allow => Ok(row),
-            d => Err(self.deny(p, ctx, audit_action, Some(row.patient.id), resource, denial_detail(d)).await),
+            d => Err(self
+                .deny(
+                    p,
+                    ctx,
+                    audit_action,
+                    Some(row.patient.id),
+                    resource,
+                    denial_detail(d),
+                )
+                .await),
         }
     }
 
@@ -135,7 +172,11 @@ impl Switchboard {
         sealing::data_key(self.keys(), &row.key)
     }
 
-    fn summary(&self, viewer: &Actor, row: &ConversationRow) -> Result<ConversationSummary, ServiceError> {
+    fn summary(
+        &self,
+        viewer: &Actor,
+        row: &ConversationRow,
+    ) -> Result<ConversationSummary, ServiceError> {
         let key = self.conversation_key(row)?;
         let staff_view = matches!(viewer, Actor::Staff(_));
         Ok(ConversationSummary {
@@ -143,7 +184,11 @@ impl Switchboard {
             patient: PatientSummary {
                 id: row.patient.id,
                 display_name: self.patient_display_name(&row.patient)?,
-                birth_date: if staff_view { Some(self.patient_birth_date(&row.patient)?) } else { None },
+                birth_date: if staff_view {
+                    Some(self.patient_birth_date(&row.patient)?)
+                } else {
+                    None
+                },
             },
             subject: sealing::open(&key, column::SUBJECT, row.id.as_bytes(), &row.subject_ct)?,
             topic: row.topic,
@@ -172,17 +217,26 @@ impl Switchboard {
     ) -> Result<ConversationPage, ServiceError> {
         let staff = matches!(p.actor, Actor::Staff(_));
         if !staff && filter.assignee.is_some() {
-            return Err(ServiceError::Invalid { field: "assignee", problem: "only staff can filter by assignee".into() });
+            return Err(ServiceError::Invalid {
+                field: "assignee",
+                problem: "only staff can filter by assignee".into(),
+            });
         }
         let after = filter
             .cursor
             .as_deref()
             .map(ListCursor::parse)
             .transpose()
-            .map_err(|_| ServiceError::Invalid { field: "cursor", problem: "not a cursor returned by this API".into() })?;
+            .map_err(|_| ServiceError::Invalid {
+                field: "cursor",
+                problem: "not a cursor returned by this API".into(),
+            })?;
         let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit > MAX_PAGE {
-            return Err(ServiceError::Invalid { field: "limit", problem: format!("must be between 1 and {MAX_PAGE}") });
+            return Err(ServiceError::Invalid {
+                field: "limit",
+                problem: format!("must be between 1 and {MAX_PAGE}"),
+            });
         }
         let scope = policy::list_scope(&p.actor);
         let store_filter = q::ListFilter {
@@ -200,7 +254,13 @@ impl Switchboard {
         let has_more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_cursor = if has_more {
-            rows.last().map(|r| ListCursor { last_activity_at: r.last_activity_at, id: r.id }.encode())
+            rows.last().map(|r| {
+                ListCursor {
+                    last_activity_at: r.last_activity_at,
+                    id: r.id,
+                }
+                .encode()
+            })
         } else {
             None
         };
@@ -210,8 +270,12 @@ impl Switchboard {
         for row in &rows {
             // The SQL scope is derived from the policy; check each row with
             // the policy itself anyway, so a query bug cannot leak.
-            if !policy::authorize_conversation(&p.actor, ConversationAction::View, &facts(row)).is_allowed() {
-                tracing::error!("listing query returned a conversation the policy refuses; dropped");
+            if !policy::authorize_conversation(&p.actor, ConversationAction::View, &facts(row))
+                .is_allowed()
+            {
+                tracing::error!(
+                    "listing query returned a conversation the policy refuses; dropped"
+                );
                 continue;
             }
             *per_patient.entry(row.patient.id).or_default() += 1;
@@ -220,7 +284,15 @@ impl Switchboard {
 
         let mut unit = Unit::new();
         if per_patient.is_empty() {
-            unit.push_audit(self.record(p, ctx, AuditAction::ConversationsListed, Outcome::Success, None, None, Some("count=0".into())));
+            unit.push_audit(self.record(
+                p,
+                ctx,
+                AuditAction::ConversationsListed,
+                Outcome::Success,
+                None,
+                None,
+                Some("count=0".into()),
+            ));
         }
         for (patient, n) in per_patient {
             unit.push_audit(self.record(
@@ -244,11 +316,29 @@ impl Switchboard {
         }
     }
 
-    fn event(&self, p: &Principal, row_practice: PracticeId, patient: PatientId, conversation: ConversationId, kind: EventKind) -> DomainEvent {
-        DomainEvent { at: self.now(), practice: row_practice, patient, conversation, actor: p.user.id, kind }
+    fn event(
+        &self,
+        p: &Principal,
+        row_practice: PracticeId,
+        patient: PatientId,
+        conversation: ConversationId,
+        kind: EventKind,
+    ) -> DomainEvent {
+        DomainEvent {
+            at: self.now(),
+            practice: row_practice,
+            patient,
+            conversation,
+            actor: p.user.id,
+            kind,
+        }
     }
 
-    async fn commit_with_events(&self, mut unit: Unit, events: Vec<DomainEvent>) -> Result<(), StoreError> {
+    async fn commit_with_events(
+        &self,
+        mut unit: Unit,
+        events: Vec<DomainEvent>,
+    ) -> Result<(), StoreError> {
         for e in &events {
             unit.push(ev::insert(e));
         }
@@ -264,17 +354,27 @@ impl Switchboard {
         key: &IdempotencyKey,
         fingerprint: &[u8; 32],
     ) -> Result<Option<SentMessage>, ServiceError> {
-        let Some((stored, message)) = q::idempotency_record(self.store(), p.user.id, key.as_str()).await? else {
+        let Some((stored, message)) =
+            q::idempotency_record(self.store(), p.user.id, key.as_str()).await?
+        else {
             return Ok(None);
         };
         if &stored != fingerprint {
             return Err(ServiceError::IdempotencyKeyReused);
         }
         let found = self.message_location(message).await?;
-        Ok(Some(SentMessage { conversation: found.0, message, sent_at: found.1, replayed: true }))
+        Ok(Some(SentMessage {
+            conversation: found.0,
+            message,
+            sent_at: found.1,
+            replayed: true,
+        }))
     }
 
-    async fn message_location(&self, message: MessageId) -> Result<(ConversationId, switchboard_domain::Timestamp), ServiceError> {
+    async fn message_location(
+        &self,
+        message: MessageId,
+    ) -> Result<(ConversationId, switchboard_domain::Timestamp), ServiceError> {
         switchboard_store::queries::conversations::message_location(self.store(), message)
             .await?
             .ok_or(ServiceError::Internal)
@@ -288,21 +388,34 @@ impl Switchboard {
         idempotency_key: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<SentMessage, ServiceError> {
-        let subject = Subject::parse(&input.subject).map_err(|e| ServiceError::invalid("subject", e))?;
+        let subject =
+            Subject::parse(&input.subject).map_err(|e| ServiceError::invalid("subject", e))?;
         let topic = Topic::parse(&input.topic).ok_or_else(|| ServiceError::Invalid {
             field: "topic",
             problem: format!(
                 "must be one of: {}",
-                Topic::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+                Topic::ALL
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })?;
-        let body = MessageBody::parse(input.body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
+        let body = MessageBody::parse(input.body, self.body_limit(p.user.kind))
+            .map_err(|e| ServiceError::invalid("body", e))?;
         let priority = match (&p.actor, input.priority.as_deref()) {
             (_, None) => Priority::Routine,
-            (Actor::Staff(_), Some(s)) => Priority::parse(s)
-                .ok_or_else(|| ServiceError::Invalid { field: "priority", problem: "must be routine or urgent".into() })?,
+            (Actor::Staff(_), Some(s)) => {
+                Priority::parse(s).ok_or_else(|| ServiceError::Invalid {
+                    field: "priority",
+                    problem: "must be routine or urgent".into(),
+                })?
+            }
             (Actor::Patient(_), Some(_)) => {
-                return Err(ServiceError::Invalid { field: "priority", problem: "set by the care team".into() });
+                return Err(ServiceError::Invalid {
+                    field: "priority",
+                    problem: "set by the care team".into(),
+                });
             }
         };
         let key = idempotency_key
@@ -314,21 +427,51 @@ impl Switchboard {
             (Actor::Patient(me), None) => me.patient,
             (_, Some(id)) => id,
             (Actor::Staff(_), None) => {
-                return Err(ServiceError::Invalid { field: "patient_id", problem: "staff must say which patient".into() });
+                return Err(ServiceError::Invalid {
+                    field: "patient_id",
+                    problem: "staff must say which patient".into(),
+                });
             }
         };
         let resource = Some((ResourceKind::Patient, *patient_id.as_bytes()));
         let Some(patient) = directory::patient_by_id(self.store(), patient_id).await? else {
-            return Err(self.deny(p, ctx, AuditAction::ConversationCreated, None, resource, "denied:not_found".into()).await);
+            return Err(self
+                .deny(
+                    p,
+                    ctx,
+                    AuditAction::ConversationCreated,
+                    None,
+                    resource,
+                    "denied:not_found".into(),
+                )
+                .await);
         };
-        let decision = policy::authorize_patient(&p.actor, PatientAction::StartConversation, &patient_facts(&patient));
+        let decision = policy::authorize_patient(
+            &p.actor,
+            PatientAction::StartConversation,
+            &patient_facts(&patient),
+        );
         if !decision.is_allowed() {
-            return Err(self.deny(p, ctx, AuditAction::ConversationCreated, Some(patient.id), resource, denial_detail(decision)).await);
+            return Err(self
+                .deny(
+                    p,
+                    ctx,
+                    AuditAction::ConversationCreated,
+                    Some(patient.id),
+                    resource,
+                    denial_detail(decision),
+                )
+                .await);
         }
 
         let fingerprint = self.keys().fingerprint(
             "idempotency.create_conversation",
-            &[patient_id.as_bytes(), subject.as_str().as_bytes(), topic.as_str().as_bytes(), body.as_str().as_bytes()],
+            &[
+                patient_id.as_bytes(),
+                subject.as_str().as_bytes(),
+                topic.as_str().as_bytes(),
+                body.as_str().as_bytes(),
+            ],
         );
         if let Some(k) = &key {
             if let Some(done) = self.replay(p, k, &fingerprint).await? {
@@ -345,10 +488,20 @@ impl Switchboard {
             ServiceError::Internal
         })?;
         let status = conv::status_after_message(p.user.kind);
-        let key_row = WrappedKeyRow { id: dek_id, kek_id: wrapped.kek_id, wrapped: wrapped.bytes };
+        let key_row = WrappedKeyRow {
+            id: dek_id,
+            kek_id: wrapped.kek_id,
+            wrapped: wrapped.bytes,
+        };
         let mut unit = Unit::new();
         if let Some(k) = &key {
-            unit.push(q::claim_idempotency_key(p.user.id, k.as_str(), &fingerprint, message, now));
+            unit.push(q::claim_idempotency_key(
+                p.user.id,
+                k.as_str(),
+                &fingerprint,
+                message,
+                now,
+            ));
         }
         unit = unit
             .step(key_q::insert(&key_row, patient.practice, now))
@@ -357,7 +510,12 @@ impl Switchboard {
                 practice: patient.practice,
                 patient: patient.id,
                 dek: dek_id,
-                subject_ct: sealing::seal(&dek, column::SUBJECT, conversation.as_bytes(), subject.as_str())?,
+                subject_ct: sealing::seal(
+                    &dek,
+                    column::SUBJECT,
+                    conversation.as_bytes(),
+                    subject.as_str(),
+                )?,
                 topic,
                 status,
                 priority,
@@ -392,17 +550,37 @@ impl Switchboard {
                 None,
             ));
         let events = vec![
-            self.event(p, patient.practice, patient.id, conversation, EventKind::ConversationCreated),
-            self.event(p, patient.practice, patient.id, conversation, EventKind::MessageSent {
-                message,
-                sender: p.user.id,
-                sender_kind: p.user.kind,
-            }),
+            self.event(
+                p,
+                patient.practice,
+                patient.id,
+                conversation,
+                EventKind::ConversationCreated,
+            ),
+            self.event(
+                p,
+                patient.practice,
+                patient.id,
+                conversation,
+                EventKind::MessageSent {
+                    message,
+                    sender: p.user.id,
+                    sender_kind: p.user.kind,
+                },
+            ),
         ];
         match self.commit_with_events(unit, events).await {
-            Ok(()) => Ok(SentMessage { conversation, message, sent_at: now, replayed: false }),
+            Ok(()) => Ok(SentMessage {
+                conversation,
+                message,
+                sent_at: now,
+                replayed: false,
+            }),
             Err(StoreError::Conflict("idempotency_key")) => match &key {
-                Some(k) => self.replay(p, k, &fingerprint).await?.ok_or(ServiceError::Internal),
+                Some(k) => self
+                    .replay(p, k, &fingerprint)
+                    .await?
+                    .ok_or(ServiceError::Internal),
                 None => Err(ServiceError::Internal),
             },
             Err(e) => Err(e.into()),
@@ -413,9 +591,24 @@ impl Switchboard {
 impl Switchboard {
     /// One conversation with its messages, read receipts and amendments
     /// (and, for staff, internal notes).
-    pub async fn get_conversation(&self, p: &Principal, id: ConversationId, ctx: &RequestContext) -> Result<ConversationView, ServiceError> {
-        let row = self.authorized_conversation(p, ctx, id, ConversationAction::View, AuditAction::ConversationViewed).await?;
-        let with_notes = policy::authorize_conversation(&p.actor, ConversationAction::ViewNotes, &facts(&row)).is_allowed();
+    pub async fn get_conversation(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        ctx: &RequestContext,
+    ) -> Result<ConversationView, ServiceError> {
+        let row = self
+            .authorized_conversation(
+                p,
+                ctx,
+                id,
+                ConversationAction::View,
+                AuditAction::ConversationViewed,
+            )
+            .await?;
+        let with_notes =
+            policy::authorize_conversation(&p.actor, ConversationAction::ViewNotes, &facts(&row))
+                .is_allowed();
         let summary = self.summary(&p.actor, &row)?;
         let patient_name = summary.patient.display_name.clone();
         let key = self.conversation_key(&row)?;
@@ -445,13 +638,19 @@ impl Switchboard {
         let mut amendments: HashMap<MessageId, Vec<AmendmentView>> = HashMap::new();
         for a in &detail.amendments {
             // Only a message's author may amend it, so the author is a sender.
-            let (kind, name) = kinds.get(&a.author).cloned().unwrap_or((UserKind::Staff, None));
-            amendments.entry(a.message).or_default().push(AmendmentView {
-                id: a.id,
-                author: person(a.author, kind, name.as_ref()),
-                body: sealing::open(&key, column::AMENDMENT, a.id.as_bytes(), &a.body_ct)?,
-                created_at: a.created_at,
-            });
+            let (kind, name) = kinds
+                .get(&a.author)
+                .cloned()
+                .unwrap_or((UserKind::Staff, None));
+            amendments
+                .entry(a.message)
+                .or_default()
+                .push(AmendmentView {
+                    id: a.id,
+                    author: person(a.author, kind, name.as_ref()),
+                    body: sealing::open(&key, column::AMENDMENT, a.id.as_bytes(), &a.body_ct)?,
+                    created_at: a.created_at,
+                });
         }
         let mut messages = Vec::with_capacity(detail.messages.len());
         for m in &detail.messages {
@@ -488,7 +687,11 @@ impl Switchboard {
             Some(format!("messages={}", messages.len())),
         );
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(ConversationView { summary, messages, notes })
+        Ok(ConversationView {
+            summary,
+            messages,
+            notes,
+        })
     }
 
     /// Sends a message in a conversation. With an idempotency key, a retry
@@ -501,13 +704,25 @@ impl Switchboard {
         idempotency_key: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<SentMessage, ServiceError> {
-        let body = MessageBody::parse(body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
+        let body = MessageBody::parse(body, self.body_limit(p.user.kind))
+            .map_err(|e| ServiceError::invalid("body", e))?;
         let key = idempotency_key
             .map(IdempotencyKey::parse)
             .transpose()
             .map_err(|e| ServiceError::invalid("Idempotency-Key", e))?;
-        let row = self.authorized_conversation(p, ctx, id, ConversationAction::Reply, AuditAction::MessageSent).await?;
-        let fingerprint = self.keys().fingerprint("idempotency.post_message", &[id.as_bytes(), body.as_str().as_bytes()]);
+        let row = self
+            .authorized_conversation(
+                p,
+                ctx,
+                id,
+                ConversationAction::Reply,
+                AuditAction::MessageSent,
+            )
+            .await?;
+        let fingerprint = self.keys().fingerprint(
+            "idempotency.post_message",
+            &[id.as_bytes(), body.as_str().as_bytes()],
+        );
         if let Some(k) = &key {
             if let Some(done) = self.replay(p, k, &fingerprint).await? {
                 return Ok(done);
@@ -519,7 +734,13 @@ impl Switchboard {
         let status = conv::status_after_message(p.user.kind);
         let mut unit = Unit::new();
         if let Some(k) = &key {
-            unit.push(q::claim_idempotency_key(p.user.id, k.as_str(), &fingerprint, message, now));
+            unit.push(q::claim_idempotency_key(
+                p.user.id,
+                k.as_str(),
+                &fingerprint,
+                message,
+                now,
+            ));
         }
         unit = unit
             .step(q::insert_message(q::NewMessage {
@@ -540,18 +761,38 @@ impl Switchboard {
                 Some((ResourceKind::Message, *message.as_bytes())),
                 None,
             ));
-        let mut events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::MessageSent {
-            message,
-            sender: p.user.id,
-            sender_kind: p.user.kind,
-        })];
+        let mut events = vec![self.event(
+            p,
+            row.practice,
+            row.patient.id,
+            id,
+            EventKind::MessageSent {
+                message,
+                sender: p.user.id,
+                sender_kind: p.user.kind,
+            },
+        )];
         if status != row.status {
-            events.push(self.event(p, row.practice, row.patient.id, id, EventKind::StatusChanged { status }));
+            events.push(self.event(
+                p,
+                row.practice,
+                row.patient.id,
+                id,
+                EventKind::StatusChanged { status },
+            ));
         }
         match self.commit_with_events(unit, events).await {
-            Ok(()) => Ok(SentMessage { conversation: id, message, sent_at: now, replayed: false }),
+            Ok(()) => Ok(SentMessage {
+                conversation: id,
+                message,
+                sent_at: now,
+                replayed: false,
+            }),
             Err(StoreError::Conflict("idempotency_key")) => match &key {
-                Some(k) => self.replay(p, k, &fingerprint).await?.ok_or(ServiceError::Internal),
+                Some(k) => self
+                    .replay(p, k, &fingerprint)
+                    .await?
+                    .ok_or(ServiceError::Internal),
                 None => Err(ServiceError::Internal),
             },
             Err(e) => Err(e.into()),
@@ -560,24 +801,45 @@ impl Switchboard {
 
     /// Marks the other side's messages as read by the caller. Returns how
     /// many were newly marked.
-    pub async fn mark_read(&self, p: &Principal, id: ConversationId, ctx: &RequestContext) -> Result<i64, ServiceError> {
-        let row = self.authorized_conversation(p, ctx, id, ConversationAction::MarkRead, AuditAction::MessagesRead).await?;
+    pub async fn mark_read(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        ctx: &RequestContext,
+    ) -> Result<i64, ServiceError> {
+        let row = self
+            .authorized_conversation(
+                p,
+                ctx,
+                id,
+                ConversationAction::MarkRead,
+                AuditAction::MessagesRead,
+            )
+            .await?;
         let unread = q::unread_by(self.store(), id, p.user.id, p.user.kind).await?;
         let now = self.now();
-        let unit = Unit::new().step(q::mark_read(id, p.user.id, p.user.kind, now)).audit(self.record(
-            p,
-            ctx,
-            AuditAction::MessagesRead,
-            Outcome::Success,
-            Some(row.patient.id),
-            Some((ResourceKind::Conversation, *id.as_bytes())),
-            Some(format!("count={unread}")),
-        ));
+        let unit = Unit::new()
+            .step(q::mark_read(id, p.user.id, p.user.kind, now))
+            .audit(self.record(
+                p,
+                ctx,
+                AuditAction::MessagesRead,
+                Outcome::Success,
+                Some(row.patient.id),
+                Some((ResourceKind::Conversation, *id.as_bytes())),
+                Some(format!("count={unread}")),
+            ));
         let events = if unread > 0 {
-            vec![self.event(p, row.practice, row.patient.id, id, EventKind::MessagesRead {
-                reader: p.user.id,
-                reader_kind: p.user.kind,
-            })]
+            vec![self.event(
+                p,
+                row.practice,
+                row.patient.id,
+                id,
+                EventKind::MessagesRead {
+                    reader: p.user.id,
+                    reader_kind: p.user.kind,
+                },
+            )]
         } else {
             Vec::new()
         };
@@ -586,14 +848,34 @@ impl Switchboard {
     }
 
     /// Adds a staff-only note.
-    pub async fn add_note(&self, p: &Principal, id: ConversationId, body: String, ctx: &RequestContext) -> Result<NoteView, ServiceError> {
+    pub async fn add_note(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        body: String,
+        ctx: &RequestContext,
+    ) -> Result<NoteView, ServiceError> {
         let body = NoteBody::parse(body).map_err(|e| ServiceError::invalid("body", e))?;
-        let row = self.authorized_conversation(p, ctx, id, ConversationAction::AddNote, AuditAction::NoteAdded).await?;
+        let row = self
+            .authorized_conversation(
+                p,
+                ctx,
+                id,
+                ConversationAction::AddNote,
+                AuditAction::NoteAdded,
+            )
+            .await?;
         let now = self.now();
         let note = self.new_id(NoteId::from_bytes)?;
         let dek = self.conversation_key(&row)?;
         let unit = Unit::new()
-            .step(q::insert_note(note, id, p.user.id, sealing::seal(&dek, column::NOTE, note.as_bytes(), body.as_str())?, now))
+            .step(q::insert_note(
+                note,
+                id,
+                p.user.id,
+                sealing::seal(&dek, column::NOTE, note.as_bytes(), body.as_str())?,
+                now,
+            ))
             .audit(self.record(
                 p,
                 ctx,
@@ -603,11 +885,21 @@ impl Switchboard {
                 Some((ResourceKind::Note, *note.as_bytes())),
                 None,
             ));
-        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::NoteAdded { note })];
+        let events = vec![self.event(
+            p,
+            row.practice,
+            row.patient.id,
+            id,
+            EventKind::NoteAdded { note },
+        )];
         self.commit_with_events(unit, events).await?;
         Ok(NoteView {
             id: note,
-            author: PersonRef { id: p.user.id, kind: p.user.kind, display_name: p.user.display_name.clone() },
+            author: PersonRef {
+                id: p.user.id,
+                kind: p.user.kind,
+                display_name: p.user.display_name.clone(),
+            },
             body: body.into_string(),
             created_at: now,
         })
@@ -623,16 +915,31 @@ impl Switchboard {
         let (action, audit_action) = if closing {
             (ConversationAction::Close, AuditAction::ConversationClosed)
         } else {
-            (ConversationAction::Reopen, AuditAction::ConversationReopened)
+            (
+                ConversationAction::Reopen,
+                AuditAction::ConversationReopened,
+            )
         };
-        let row = self.authorized_conversation(p, ctx, id, action, audit_action).await?;
-        let next = if closing { conv::close(row.status) } else { conv::reopen(row.status) };
+        let row = self
+            .authorized_conversation(p, ctx, id, action, audit_action)
+            .await?;
+        let next = if closing {
+            conv::close(row.status)
+        } else {
+            conv::reopen(row.status)
+        };
         let status = next.map_err(|e| match e {
-            TransitionError::AlreadyClosed => ServiceError::Conflict("the conversation is already closed"),
+            TransitionError::AlreadyClosed => {
+                ServiceError::Conflict("the conversation is already closed")
+            }
             TransitionError::NotClosed => ServiceError::Conflict("the conversation is not closed"),
         })?;
         let now = self.now();
-        let step = if closing { q::close(id, now) } else { q::reopen(id, status, now) };
+        let step = if closing {
+            q::close(id, now)
+        } else {
+            q::reopen(id, status, now)
+        };
         let unit = Unit::new().step(step).audit(self.record(
             p,
             ctx,
@@ -642,21 +949,41 @@ impl Switchboard {
             Some((ResourceKind::Conversation, *id.as_bytes())),
             None,
         ));
-        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::StatusChanged { status })];
+        let events = vec![self.event(
+            p,
+            row.practice,
+            row.patient.id,
+            id,
+            EventKind::StatusChanged { status },
+        )];
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(status),
             // Someone else changed it between our read and our write.
-            Err(StoreError::Conflict("already_closed")) => Err(ServiceError::Conflict("the conversation is already closed")),
-            Err(StoreError::Conflict("not_closed")) => Err(ServiceError::Conflict("the conversation is not closed")),
+            Err(StoreError::Conflict("already_closed")) => {
+                Err(ServiceError::Conflict("the conversation is already closed"))
+            }
+            Err(StoreError::Conflict("not_closed")) => {
+                Err(ServiceError::Conflict("the conversation is not closed"))
+            }
             Err(e) => Err(e.into()),
         }
     }
 
-    pub async fn close_conversation(&self, p: &Principal, id: ConversationId, ctx: &RequestContext) -> Result<ConversationStatus, ServiceError> {
+    pub async fn close_conversation(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        ctx: &RequestContext,
+    ) -> Result<ConversationStatus, ServiceError> {
         self.change_status(p, id, ctx, true).await
     }
 
-    pub async fn reopen_conversation(&self, p: &Principal, id: ConversationId, ctx: &RequestContext) -> Result<ConversationStatus, ServiceError> {
+    pub async fn reopen_conversation(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        ctx: &RequestContext,
+    ) -> Result<ConversationStatus, ServiceError> {
         self.change_status(p, id, ctx, false).await
     }
 
@@ -669,20 +996,45 @@ impl Switchboard {
         assignee: Option<UserId>,
         ctx: &RequestContext,
     ) -> Result<Option<PersonRef>, ServiceError> {
-        let row = self.authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationAssigned).await?;
+        let row = self
+            .authorized_conversation(
+                p,
+                ctx,
+                id,
+                ConversationAction::Assign,
+                AuditAction::ConversationAssigned,
+            )
+            .await?;
         let target = match assignee {
             None => None,
             Some(user) => {
-                let not_assignable =
-                    || ServiceError::Invalid { field: "assignee_id", problem: "no staff member of this practice who can take conversations".into() };
-                let u = directory::user_by_id(self.store(), user).await?.filter(|u| u.active).ok_or_else(not_assignable)?;
-                let (Some(role), UserKind::Staff) = (u.role, u.kind) else { return Err(not_assignable()) };
+                let not_assignable = || ServiceError::Invalid {
+                    field: "assignee_id",
+                    problem: "no staff member of this practice who can take conversations".into(),
+                };
+                let u = directory::user_by_id(self.store(), user)
+                    .await?
+                    .filter(|u| u.active)
+                    .ok_or_else(not_assignable)?;
+                let (Some(role), UserKind::Staff) = (u.role, u.kind) else {
+                    return Err(not_assignable());
+                };
                 let m = directory::memberships(self.store(), u.id).await?;
-                let staff = StaffActor { user: u.id, practice: u.practice, role, departments: m.departments, care_teams: m.care_teams };
+                let staff = StaffActor {
+                    user: u.id,
+                    practice: u.practice,
+                    role,
+                    departments: m.departments,
+                    care_teams: m.care_teams,
+                };
                 if !policy::may_be_assigned(&staff, &patient_facts(&row.patient)) {
                     return Err(not_assignable());
                 }
-                Some(PersonRef { id: u.id, kind: UserKind::Staff, display_name: u.display_name.unwrap_or_default() })
+                Some(PersonRef {
+                    id: u.id,
+                    kind: UserKind::Staff,
+                    display_name: u.display_name.unwrap_or_default(),
+                })
             }
         };
         let unit = Unit::new().step(q::assign(id, assignee)).audit(self.record(
@@ -697,7 +1049,13 @@ impl Switchboard {
                 None => "assignee=none".to_owned(),
             }),
         ));
-        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::Assigned { assignee })];
+        let events = vec![self.event(
+            p,
+            row.practice,
+            row.patient.id,
+            id,
+            EventKind::Assigned { assignee },
+        )];
         self.commit_with_events(unit, events).await?;
         Ok(target)
     }
@@ -712,13 +1070,29 @@ impl Switchboard {
         body: String,
         ctx: &RequestContext,
     ) -> Result<AmendmentView, ServiceError> {
-        let body = MessageBody::parse(body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
+        let body = MessageBody::parse(body, self.body_limit(p.user.kind))
+            .map_err(|e| ServiceError::invalid("body", e))?;
         let resource = Some((ResourceKind::Message, *message.as_bytes()));
         let Some((author, _)) = q::message_sender(self.store(), id, message).await? else {
-            return Err(self.deny(p, ctx, AuditAction::MessageAmended, None, resource, "denied:not_found".into()).await);
+            return Err(self
+                .deny(
+                    p,
+                    ctx,
+                    AuditAction::MessageAmended,
+                    None,
+                    resource,
+                    "denied:not_found".into(),
+                )
+                .await);
         };
         let row = self
-            .authorized_conversation(p, ctx, id, ConversationAction::Amend { author }, AuditAction::MessageAmended)
+            .authorized_conversation(
+                p,
+                ctx,
+                id,
+                ConversationAction::Amend { author },
+                AuditAction::MessageAmended,
+            )
             .await?;
         let now = self.now();
         let amendment = self.new_id(AmendmentId::from_bytes)?;
@@ -731,12 +1105,30 @@ impl Switchboard {
                 sealing::seal(&dek, column::AMENDMENT, amendment.as_bytes(), body.as_str())?,
                 now,
             ))
-            .audit(self.record(p, ctx, AuditAction::MessageAmended, Outcome::Success, Some(row.patient.id), resource, None));
-        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::MessageAmended { message })];
+            .audit(self.record(
+                p,
+                ctx,
+                AuditAction::MessageAmended,
+                Outcome::Success,
+                Some(row.patient.id),
+                resource,
+                None,
+            ));
+        let events = vec![self.event(
+            p,
+            row.practice,
+            row.patient.id,
+            id,
+            EventKind::MessageAmended { message },
+        )];
         self.commit_with_events(unit, events).await?;
         Ok(AmendmentView {
             id: amendment,
-            author: PersonRef { id: p.user.id, kind: p.user.kind, display_name: p.user.display_name.clone() },
+            author: PersonRef {
+                id: p.user.id,
+                kind: p.user.kind,
+                display_name: p.user.display_name.clone(),
+            },
             body: body.into_string(),
             created_at: now,
         })

@@ -9,7 +9,12 @@
 //! [`ServiceError`] into responses.
 #![cfg_attr(
     test,
-    allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
 )]
 
 mod audit_log;
@@ -24,10 +29,10 @@ mod keys;
 mod sealing;
 pub mod views;
 
+pub use audit_log::AuditSearch;
 pub use auth::{LoginResult, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conversations::{ConversationFilter, NewConversationInput, StaffFilterAssignee};
-pub use audit_log::AuditSearch;
 pub use directory::{NewPatientInput, NewStaffInput};
 pub use error::{ErrorCode, ServiceError};
 pub use events::EventBus;
@@ -100,7 +105,12 @@ impl std::fmt::Debug for Switchboard {
 }
 
 impl Switchboard {
-    pub fn new(store: Store, keys: Arc<KeyRing>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Result<Self, ServiceError> {
+    pub fn new(
+        store: Store,
+        keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
+        config: ServiceConfig,
+    ) -> Result<Self, ServiceError> {
         let hasher = PasswordHasher::new().map_err(|_| ServiceError::Internal)?;
         let slots = config.concurrent_password_hashes.max(1);
         Ok(Switchboard {
@@ -138,13 +148,19 @@ impl Switchboard {
 
     /// A new time-ordered id.
     pub(crate) fn new_id<T>(&self, make: fn([u8; 16]) -> T) -> Result<T, ServiceError> {
-        let bytes = switchboard_crypto::random::uuid_v7(self.now().as_millis()).map_err(|_| ServiceError::Internal)?;
+        let bytes = switchboard_crypto::random::uuid_v7(self.now().as_millis())
+            .map_err(|_| ServiceError::Internal)?;
         Ok(make(bytes))
     }
 
     /// Hashes a password off the async threads, a few at a time.
     pub(crate) async fn hash_password(&self, password: String) -> Result<String, ServiceError> {
-        let _slot = self.inner.hash_slots.acquire().await.map_err(|_| ServiceError::Internal)?;
+        let _slot = self
+            .inner
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Internal)?;
         let hasher = self.inner.hasher.clone();
         tokio::task::spawn_blocking(move || hasher.hash(&password))
             .await
@@ -153,8 +169,17 @@ impl Switchboard {
     }
 
     /// Verifies a password (or burns the same time if there is no hash).
-    pub(crate) async fn verify_password(&self, password: String, phc: Option<String>) -> Result<bool, ServiceError> {
-        let _slot = self.inner.hash_slots.acquire().await.map_err(|_| ServiceError::Internal)?;
+    pub(crate) async fn verify_password(
+        &self,
+        password: String,
+        phc: Option<String>,
+    ) -> Result<bool, ServiceError> {
+        let _slot = self
+            .inner
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Internal)?;
         let hasher = self.inner.hasher.clone();
         tokio::task::spawn_blocking(move || match phc {
             Some(phc) => hasher.verify(&password, &phc),

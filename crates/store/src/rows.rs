@@ -17,7 +17,11 @@ where
     row.try_get(name).map_err(|_| StoreError::Corrupt(name))
 }
 
-pub(crate) fn id<T>(row: &AnyRow, name: &'static str, parse: fn(&[u8]) -> Result<T, InvalidId>) -> Result<T, StoreError> {
+pub(crate) fn id<T>(
+    row: &AnyRow,
+    name: &'static str,
+    parse: fn(&[u8]) -> Result<T, InvalidId>,
+) -> Result<T, StoreError> {
     let bytes: Vec<u8> = col(row, name)?;
     parse(&bytes).map_err(|_| StoreError::Corrupt(name))
 }
@@ -28,7 +32,9 @@ pub(crate) fn opt_id<T>(
     parse: fn(&[u8]) -> Result<T, InvalidId>,
 ) -> Result<Option<T>, StoreError> {
     let bytes: Option<Vec<u8>> = col(row, name)?;
-    bytes.map(|b| parse(&b).map_err(|_| StoreError::Corrupt(name))).transpose()
+    bytes
+        .map(|b| parse(&b).map_err(|_| StoreError::Corrupt(name)))
+        .transpose()
 }
 
 pub(crate) fn ts(row: &AnyRow, name: &'static str) -> Result<Timestamp, StoreError> {
@@ -39,14 +45,23 @@ pub(crate) fn opt_ts(row: &AnyRow, name: &'static str) -> Result<Option<Timestam
     Ok(col::<Option<i64>>(row, name)?.map(Timestamp::from_micros))
 }
 
-pub(crate) fn code<T>(row: &AnyRow, name: &'static str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+pub(crate) fn code<T>(
+    row: &AnyRow,
+    name: &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
     let s: String = col(row, name)?;
     parse(&s).ok_or(StoreError::Corrupt(name))
 }
 
-pub(crate) fn opt_code<T>(row: &AnyRow, name: &'static str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, StoreError> {
+pub(crate) fn opt_code<T>(
+    row: &AnyRow,
+    name: &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
     let s: Option<String> = col(row, name)?;
-    s.map(|s| parse(&s).ok_or(StoreError::Corrupt(name))).transpose()
+    s.map(|s| parse(&s).ok_or(StoreError::Corrupt(name)))
+        .transpose()
 }
 
 /// A data key as stored.
@@ -58,7 +73,12 @@ pub struct WrappedKeyRow {
 }
 
 impl WrappedKeyRow {
-    pub(crate) fn read(row: &AnyRow, id_col: &'static str, kek_col: &'static str, wrapped_col: &'static str) -> Result<Self, StoreError> {
+    pub(crate) fn read(
+        row: &AnyRow,
+        id_col: &'static str,
+        kek_col: &'static str,
+        wrapped_col: &'static str,
+    ) -> Result<Self, StoreError> {
         let kek: i64 = col(row, kek_col)?;
         Ok(WrappedKeyRow {
             id: id(row, id_col, DataKeyId::from_slice)?,

@@ -33,6 +33,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Connections in the read pool.
     pub read_connections: u32,
+    /// Run background jobs in this process (every node may; each job runs
+    /// once).
+    pub run_jobs: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -55,7 +58,11 @@ pub struct SessionSettings {
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        SessionSettings { staff_idle_minutes: 15, patient_idle_minutes: 30, absolute_hours: 12 }
+        SessionSettings {
+            staff_idle_minutes: 15,
+            patient_idle_minutes: 30,
+            absolute_hours: 12,
+        }
     }
 }
 
@@ -73,6 +80,7 @@ impl Default for Config {
             message_max_chars: switchboard_domain::text::MessageBody::DEFAULT_MAX_CHARS,
             max_body_bytes: 64 * 1024,
             read_connections: 8,
+            run_jobs: true,
         }
     }
 }
@@ -105,10 +113,15 @@ const ENV_KEYS: &[&str] = &[
     "message_max_chars",
     "max_body_bytes",
     "read_connections",
+    "run_jobs",
 ];
 
 impl Config {
-    pub fn load(file: Option<&Path>, defaults: Config, overrides: &Overrides) -> Result<Config, Box<figment::Error>> {
+    pub fn load(
+        file: Option<&Path>,
+        defaults: Config,
+        overrides: &Overrides,
+    ) -> Result<Config, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(defaults));
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
@@ -117,11 +130,16 @@ impl Config {
             let top = k.as_str().split('.').next().unwrap_or("");
             ENV_KEYS.contains(&top)
         });
-        fig.merge(env).merge(Serialized::defaults(overrides)).extract().map_err(Box::new)
+        fig.merge(env)
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(Box::new)
     }
 
     pub fn key_file(&self) -> PathBuf {
-        self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     pub fn location(&self) -> switchboard_service::Location {
@@ -129,7 +147,9 @@ impl Config {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 switchboard_service::Location::Postgres(url.clone())
             }
-            Some(url) => switchboard_service::Location::SqliteFile(PathBuf::from(url.trim_start_matches("sqlite://"))),
+            Some(url) => switchboard_service::Location::SqliteFile(PathBuf::from(
+                url.trim_start_matches("sqlite://"),
+            )),
             None => switchboard_service::Location::SqliteFile(self.data_dir.join("switchboard.db")),
         }
     }
@@ -143,7 +163,10 @@ mod tests {
     #[test]
     fn example_config_parses_and_overrides_win() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
-        let overrides = Overrides { addr: Some("127.0.0.1:9999".parse().unwrap()), ..Overrides::default() };
+        let overrides = Overrides {
+            addr: Some("127.0.0.1:9999".parse().unwrap()),
+            ..Overrides::default()
+        };
         let c = Config::load(Some(&path), Config::default(), &overrides).unwrap();
         assert_eq!(c.addr.port(), 9999);
         assert_eq!(c.sessions.staff_idle_minutes, 15);

@@ -164,7 +164,11 @@ pub(crate) struct PersonDto {
 
 impl From<&views::PersonRef> for PersonDto {
     fn from(p: &views::PersonRef) -> Self {
-        PersonDto { id: p.id.to_string(), kind: p.kind.into(), display_name: p.display_name.clone() }
+        PersonDto {
+            id: p.id.to_string(),
+            kind: p.kind.into(),
+            display_name: p.display_name.clone(),
+        }
     }
 }
 
@@ -273,7 +277,12 @@ pub(crate) struct AmendmentDto {
 
 impl From<&views::AmendmentView> for AmendmentDto {
     fn from(a: &views::AmendmentView) -> Self {
-        AmendmentDto { id: a.id.to_string(), author: (&a.author).into(), body: a.body.clone(), created_at: a.created_at.to_rfc3339() }
+        AmendmentDto {
+            id: a.id.to_string(),
+            author: (&a.author).into(),
+            body: a.body.clone(),
+            created_at: a.created_at.to_rfc3339(),
+        }
     }
 }
 
@@ -298,7 +307,12 @@ pub(crate) struct NoteDto {
 
 impl From<&views::NoteView> for NoteDto {
     fn from(n: &views::NoteView) -> Self {
-        NoteDto { id: n.id.to_string(), author: (&n.author).into(), body: n.body.clone(), created_at: n.created_at.to_rfc3339() }
+        NoteDto {
+            id: n.id.to_string(),
+            author: (&n.author).into(),
+            body: n.body.clone(),
+            created_at: n.created_at.to_rfc3339(),
+        }
     }
 }
 
@@ -327,12 +341,18 @@ impl From<&views::ConversationView> for ConversationDto {
                     read_by: m
                         .read_by
                         .iter()
-                        .map(|r| ReadReceiptDto { reader: (&r.reader).into(), read_at: r.read_at.to_rfc3339() })
+                        .map(|r| ReadReceiptDto {
+                            reader: (&r.reader).into(),
+                            read_at: r.read_at.to_rfc3339(),
+                        })
                         .collect(),
                     amendments: m.amendments.iter().map(Into::into).collect(),
                 })
                 .collect(),
-            notes: v.notes.as_ref().map(|ns| ns.iter().map(Into::into).collect()),
+            notes: v
+                .notes
+                .as_ref()
+                .map(|ns| ns.iter().map(Into::into).collect()),
         }
     }
 }

@@ -239,8 +239,11 @@ CREATE TABLE jobs (
     locked_by TEXT,
     locked_until BIGINT,
     last_error TEXT,
-    dedupe_key TEXT UNIQUE,
+    dedupe_key TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX jobs_due ON jobs (state, run_at);
+-- At most one pending job per dedupe key (a recurring job can schedule its next
+-- run while the current one is still running).
+CREATE UNIQUE INDEX jobs_dedupe_pending ON jobs (dedupe_key) WHERE state = 'pending';

@@ -67,7 +67,11 @@ const LIST_FOR_STAFF: &str = concat!(
     list_filters!()
 );
 
-const BY_ID: &str = concat!(conversation_columns!(), conversation_from!(), " WHERE c.id = $1");
+const BY_ID: &str = concat!(
+    conversation_columns!(),
+    conversation_from!(),
+    " WHERE c.id = $1"
+);
 
 /// Filters on a listing.
 #[derive(Clone, Debug, Default)]
@@ -106,16 +110,28 @@ pub async fn list(
         .bind(filter.limit)
         .fetch_all(store.reader())
         .await?;
-    rows.iter().map(|r| ConversationRow::read(r, true)).collect()
+    rows.iter()
+        .map(|r| ConversationRow::read(r, true))
+        .collect()
 }
 
-pub async fn by_id(store: &Store, conversation: ConversationId) -> Result<Option<ConversationRow>, StoreError> {
-    let row = sqlx::query(BY_ID).bind(conversation.to_vec()).fetch_optional(store.reader()).await?;
+pub async fn by_id(
+    store: &Store,
+    conversation: ConversationId,
+) -> Result<Option<ConversationRow>, StoreError> {
+    let row = sqlx::query(BY_ID)
+        .bind(conversation.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
     row.map(|r| ConversationRow::read(&r, false)).transpose()
 }
 
 /// The conversation and everything in it; notes only if `with_notes`.
-pub async fn detail(store: &Store, conversation: ConversationRow, with_notes: bool) -> Result<ConversationDetail, StoreError> {
+pub async fn detail(
+    store: &Store,
+    conversation: ConversationRow,
+    with_notes: bool,
+) -> Result<ConversationDetail, StoreError> {
     let cid = conversation.id.to_vec();
     let db = store.reader();
     let message_rows = sqlx::query(
@@ -200,7 +216,13 @@ pub async fn detail(store: &Store, conversation: ConversationRow, with_notes: bo
     } else {
         Vec::new()
     };
-    Ok(ConversationDetail { conversation, messages, reads, amendments, notes })
+    Ok(ConversationDetail {
+        conversation,
+        messages,
+        reads,
+        amendments,
+        notes,
+    })
 }
 
 /// The sender of a message in a conversation, if it is there.
@@ -209,17 +231,29 @@ pub async fn message_sender(
     conversation: ConversationId,
     message: MessageId,
 ) -> Result<Option<(UserId, UserKind)>, StoreError> {
-    let row = sqlx::query("SELECT sender_id, sender_kind FROM messages WHERE id = $1 AND conversation_id = $2")
-        .bind(message.to_vec())
-        .bind(conversation.to_vec())
-        .fetch_optional(store.reader())
-        .await?;
-    row.map(|r| Ok((id(&r, "sender_id", UserId::from_slice)?, code(&r, "sender_kind", UserKind::parse)?)))
-        .transpose()
+    let row = sqlx::query(
+        "SELECT sender_id, sender_kind FROM messages WHERE id = $1 AND conversation_id = $2",
+    )
+    .bind(message.to_vec())
+    .bind(conversation.to_vec())
+    .fetch_optional(store.reader())
+    .await?;
+    row.map(|r| {
+        Ok((
+            id(&r, "sender_id", UserId::from_slice)?,
+            code(&r, "sender_kind", UserKind::parse)?,
+        ))
+    })
+    .transpose()
 }
 
 /// How many messages from the other side `reader` has not read yet.
-pub async fn unread_by(store: &Store, conversation: ConversationId, reader: UserId, reader_kind: UserKind) -> Result<i64, StoreError> {
+pub async fn unread_by(
+    store: &Store,
+    conversation: ConversationId,
+    reader: UserId,
+    reader_kind: UserKind,
+) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "SELECT count(*) AS n FROM messages m WHERE m.conversation_id = $1 AND m.sender_kind <> $3 \
          AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_id = $2)",
@@ -234,7 +268,11 @@ pub async fn unread_by(store: &Store, conversation: ConversationId, reader: User
 
 /// A previously recorded idempotent request: its fingerprint and the
 /// message it created.
-pub async fn idempotency_record(store: &Store, actor: UserId, key: &str) -> Result<Option<([u8; 32], MessageId)>, StoreError> {
+pub async fn idempotency_record(
+    store: &Store,
+    actor: UserId,
+    key: &str,
+) -> Result<Option<([u8; 32], MessageId)>, StoreError> {
     let row = sqlx::query("SELECT fingerprint, message_id FROM idempotency_keys WHERE actor_id = $1 AND idem_key = $2")
         .bind(actor.to_vec())
         .bind(key)
@@ -242,7 +280,9 @@ pub async fn idempotency_record(store: &Store, actor: UserId, key: &str) -> Resu
         .await?;
     row.map(|r| {
         let fp: Vec<u8> = col(&r, "fingerprint")?;
-        let fp: [u8; 32] = fp.try_into().map_err(|_| StoreError::Corrupt("fingerprint"))?;
+        let fp: [u8; 32] = fp
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("fingerprint"))?;
         Ok((fp, id(&r, "message_id", MessageId::from_slice)?))
     })
     .transpose()
@@ -307,7 +347,11 @@ pub fn insert_message(m: NewMessage) -> Step {
 
 /// After a message: whose move it is, and the activity time for sorting.
 /// Reopens a closed conversation.
-pub fn after_message(conversation: ConversationId, status: ConversationStatus, at: Timestamp) -> Step {
+pub fn after_message(
+    conversation: ConversationId,
+    status: ConversationStatus,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "UPDATE conversations SET status = $2, last_activity_at = $3, closed_at = NULL WHERE id = $1",
         vec![conversation.to_vec().into(), status.as_str().into(), at.as_micros().into()],
@@ -334,7 +378,10 @@ pub fn reopen(conversation: ConversationId, status: ConversationStatus, at: Time
 pub fn assign(conversation: ConversationId, assignee: Option<UserId>) -> Step {
     Step::new(
         "UPDATE conversations SET assignee_id = $2 WHERE id = $1",
-        vec![conversation.to_vec().into(), assignee.map(|a| a.to_vec()).into()],
+        vec![
+            conversation.to_vec().into(),
+            assignee.map(|a| a.to_vec()).into(),
+        ],
     )
     .guarded("conversation_missing")
 }
@@ -348,32 +395,72 @@ pub fn set_priority(conversation: ConversationId, priority: Priority) -> Step {
 }
 
 /// Marks every message from the other side as read by `reader`.
-pub fn mark_read(conversation: ConversationId, reader: UserId, reader_kind: UserKind, at: Timestamp) -> Step {
+pub fn mark_read(
+    conversation: ConversationId,
+    reader: UserId,
+    reader_kind: UserKind,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "INSERT INTO message_reads (message_id, reader_id, reader_kind, read_at) \
          SELECT m.id, $2, $3, $4 FROM messages m WHERE m.conversation_id = $1 AND m.sender_kind <> $3 \
          AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_id = $2)",
-        vec![conversation.to_vec().into(), reader.to_vec().into(), reader_kind.as_str().into(), at.as_micros().into()],
+        vec![
+            conversation.to_vec().into(),
+            reader.to_vec().into(),
+            reader_kind.as_str().into(),
+            at.as_micros().into(),
+        ],
     )
 }
 
-pub fn insert_note(note: NoteId, conversation: ConversationId, author: UserId, body_ct: Vec<u8>, at: Timestamp) -> Step {
+pub fn insert_note(
+    note: NoteId,
+    conversation: ConversationId,
+    author: UserId,
+    body_ct: Vec<u8>,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "INSERT INTO notes (id, conversation_id, author_id, body_ct, created_at) VALUES ($1, $2, $3, $4, $5)",
-        vec![note.to_vec().into(), conversation.to_vec().into(), author.to_vec().into(), body_ct.into(), at.as_micros().into()],
+        vec![
+            note.to_vec().into(),
+            conversation.to_vec().into(),
+            author.to_vec().into(),
+            body_ct.into(),
+            at.as_micros().into(),
+        ],
     )
 }
 
-pub fn insert_amendment(amendment: AmendmentId, message: MessageId, author: UserId, body_ct: Vec<u8>, at: Timestamp) -> Step {
+pub fn insert_amendment(
+    amendment: AmendmentId,
+    message: MessageId,
+    author: UserId,
+    body_ct: Vec<u8>,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "INSERT INTO amendments (id, message_id, author_id, body_ct, created_at) VALUES ($1, $2, $3, $4, $5)",
-        vec![amendment.to_vec().into(), message.to_vec().into(), author.to_vec().into(), body_ct.into(), at.as_micros().into()],
+        vec![
+            amendment.to_vec().into(),
+            message.to_vec().into(),
+            author.to_vec().into(),
+            body_ct.into(),
+            at.as_micros().into(),
+        ],
     )
 }
 
 /// Claims an idempotency key for a new message; the unit fails with
 /// `Conflict("idempotency_key")` if the key was already used.
-pub fn claim_idempotency_key(actor: UserId, key: &str, fingerprint: &[u8; 32], message: MessageId, at: Timestamp) -> Step {
+pub fn claim_idempotency_key(
+    actor: UserId,
+    key: &str,
+    fingerprint: &[u8; 32],
+    message: MessageId,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "INSERT INTO idempotency_keys (actor_id, idem_key, fingerprint, message_id, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (actor_id, idem_key) DO NOTHING",
@@ -383,10 +470,19 @@ pub fn claim_idempotency_key(actor: UserId, key: &str, fingerprint: &[u8; 32], m
 }
 
 /// Which conversation a message is in, and when it was sent.
-pub async fn message_location(store: &Store, message: MessageId) -> Result<Option<(ConversationId, Timestamp)>, StoreError> {
+pub async fn message_location(
+    store: &Store,
+    message: MessageId,
+) -> Result<Option<(ConversationId, Timestamp)>, StoreError> {
     let row = sqlx::query("SELECT conversation_id, sent_at FROM messages WHERE id = $1")
         .bind(message.to_vec())
         .fetch_optional(store.reader())
         .await?;
-    row.map(|r| Ok((id(&r, "conversation_id", ConversationId::from_slice)?, ts(&r, "sent_at")?))).transpose()
+    row.map(|r| {
+        Ok((
+            id(&r, "conversation_id", ConversationId::from_slice)?,
+            ts(&r, "sent_at")?,
+        ))
+    })
+    .transpose()
 }

@@ -14,10 +14,20 @@ pub fn insert_practice(practice: PracticeId, name: &str, at: Timestamp) -> Step 
     )
 }
 
-pub fn insert_department(department: DepartmentId, practice: PracticeId, name: &str, at: Timestamp) -> Step {
+pub fn insert_department(
+    department: DepartmentId,
+    practice: PracticeId,
+    name: &str,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "INSERT INTO departments (id, practice_id, name, created_at) VALUES ($1, $2, $3, $4)",
-        vec![department.to_vec().into(), practice.to_vec().into(), name.into(), at.as_micros().into()],
+        vec![
+            department.to_vec().into(),
+            practice.to_vec().into(),
+            name.into(),
+            at.as_micros().into(),
+        ],
     )
 }
 
@@ -122,15 +132,24 @@ pub fn insert_patient(p: NewPatient) -> Step {
 
 const USER_COLUMNS: &str = "SELECT u.id AS user_id, u.practice_id, u.username, u.kind, u.role, u.display_name, u.password_hash, u.active FROM users u";
 
-pub async fn user_by_username(store: &Store, username: &str) -> Result<Option<UserRow>, StoreError> {
+pub async fn user_by_username(
+    store: &Store,
+    username: &str,
+) -> Result<Option<UserRow>, StoreError> {
     let sql = concat_sql(USER_COLUMNS, " WHERE u.username = $1");
-    let row = sqlx::query(&sql).bind(username).fetch_optional(store.reader()).await?;
+    let row = sqlx::query(&sql)
+        .bind(username)
+        .fetch_optional(store.reader())
+        .await?;
     row.map(|r| UserRow::read(&r)).transpose()
 }
 
 pub async fn user_by_id(store: &Store, user: UserId) -> Result<Option<UserRow>, StoreError> {
     let sql = concat_sql(USER_COLUMNS, " WHERE u.id = $1");
-    let row = sqlx::query(&sql).bind(user.to_vec()).fetch_optional(store.reader()).await?;
+    let row = sqlx::query(&sql)
+        .bind(user.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
     row.map(|r| UserRow::read(&r)).transpose()
 }
 
@@ -171,7 +190,10 @@ macro_rules! patient_select {
     };
 }
 
-pub async fn patient_by_id(store: &Store, patient: PatientId) -> Result<Option<PatientRow>, StoreError> {
+pub async fn patient_by_id(
+    store: &Store,
+    patient: PatientId,
+) -> Result<Option<PatientRow>, StoreError> {
     let row = sqlx::query(concat!(patient_select!(), " WHERE p.id = $1"))
         .bind(patient.to_vec())
         .fetch_optional(store.reader())
@@ -179,7 +201,10 @@ pub async fn patient_by_id(store: &Store, patient: PatientId) -> Result<Option<P
     row.map(|r| PatientRow::read(&r)).transpose()
 }
 
-pub async fn patient_by_user(store: &Store, user: UserId) -> Result<Option<PatientRow>, StoreError> {
+pub async fn patient_by_user(
+    store: &Store,
+    user: UserId,
+) -> Result<Option<PatientRow>, StoreError> {
     let row = sqlx::query(concat!(patient_select!(), " WHERE p.user_id = $1"))
         .bind(user.to_vec())
         .fetch_optional(store.reader())
@@ -188,23 +213,39 @@ pub async fn patient_by_user(store: &Store, user: UserId) -> Result<Option<Patie
 }
 
 pub async fn practice_by_name(store: &Store, name: &str) -> Result<Option<PracticeId>, StoreError> {
-    let row = sqlx::query("SELECT id FROM practices WHERE name = $1").bind(name).fetch_optional(store.reader()).await?;
-    row.map(|r| id(&r, "id", PracticeId::from_slice)).transpose()
+    let row = sqlx::query("SELECT id FROM practices WHERE name = $1")
+        .bind(name)
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| id(&r, "id", PracticeId::from_slice))
+        .transpose()
 }
 
-pub async fn practice_name(store: &Store, practice: PracticeId) -> Result<Option<String>, StoreError> {
+pub async fn practice_name(
+    store: &Store,
+    practice: PracticeId,
+) -> Result<Option<String>, StoreError> {
     let row = sqlx::query("SELECT name FROM practices WHERE id = $1")
         .bind(practice.to_vec())
         .fetch_optional(store.reader())
         .await?;
-    row.map(|r| r.try_get::<String, _>(0).map_err(|_| StoreError::Corrupt("name"))).transpose()
+    row.map(|r| {
+        r.try_get::<String, _>(0)
+            .map_err(|_| StoreError::Corrupt("name"))
+    })
+    .transpose()
 }
 
-pub async fn department_by_name(store: &Store, practice: PracticeId, name: &str) -> Result<Option<DepartmentId>, StoreError> {
+pub async fn department_by_name(
+    store: &Store,
+    practice: PracticeId,
+    name: &str,
+) -> Result<Option<DepartmentId>, StoreError> {
     let row = sqlx::query("SELECT id FROM departments WHERE practice_id = $1 AND name = $2")
         .bind(practice.to_vec())
         .bind(name)
         .fetch_optional(store.reader())
         .await?;
-    row.map(|r| id(&r, "id", DepartmentId::from_slice)).transpose()
+    row.map(|r| id(&r, "id", DepartmentId::from_slice))
+        .transpose()
 }

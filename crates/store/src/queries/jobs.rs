@@ -27,8 +27,8 @@ pub struct JobStatus {
     pub run_at: Timestamp,
 }
 
-/// A job to run at `run_at`. With a `dedupe_key`, a second job with the same
-/// key is silently not added (for recurring housekeeping).
+/// A job to run at `run_at`. With a `dedupe_key`, nothing is added while a
+/// pending job has the same key (for recurring housekeeping).
 pub fn enqueue(
     job: JobId,
     kind: &str,
@@ -40,7 +40,7 @@ pub fn enqueue(
 ) -> Step {
     Step::new(
         "INSERT INTO jobs (id, kind, payload, state, run_at, attempts, max_attempts, dedupe_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'pending', $4, 0, $5, $6, $7, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+         VALUES ($1, $2, $3, 'pending', $4, 0, $5, $6, $7, $7) ON CONFLICT (dedupe_key) WHERE state = 'pending' DO NOTHING",
         vec![
             job.to_vec().into(),
             kind.into(),
@@ -54,21 +54,40 @@ pub fn enqueue(
 }
 
 const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $3, attempts = attempts + 1, updated_at = $2 \
-     WHERE id = (SELECT id FROM jobs WHERE (state = 'pending' AND run_at <= $2) OR (state = 'running' AND locked_until < $2) \
-     ORDER BY run_at, id LIMIT 1)";
+     WHERE id = (SELECT id FROM jobs WHERE ((state = 'pending' AND run_at <= $2) OR (state = 'running' AND locked_until < $2)) \
+     AND $4 LIKE '%,' || kind || ',%' ORDER BY run_at, id LIMIT 1)";
 
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $3, attempts = attempts + 1, updated_at = $2 \
-     WHERE id = (SELECT id FROM jobs WHERE (state = 'pending' AND run_at <= $2) OR (state = 'running' AND locked_until < $2) \
-     ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)";
+     WHERE id = (SELECT id FROM jobs WHERE ((state = 'pending' AND run_at <= $2) OR (state = 'running' AND locked_until < $2)) \
+     AND $4 LIKE '%,' || kind || ',%' ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)";
 
-/// Claims the oldest due job (or one whose lease ran out) for `claim_token`
-/// until `lease_until`. Read the claimed job back with [`claimed`].
-pub fn claim(backend: Backend, claim_token: &str, now: Timestamp, lease_until: Timestamp) -> Step {
+/// Claims the oldest due job (or one whose lease ran out) of one of `kinds`
+/// for `claim_token` until `lease_until`. A runner only claims kinds it can
+/// run, so nodes of different versions can share the table. Read the
+/// claimed job back with [`claimed`].
+pub fn claim(
+    backend: Backend,
+    kinds: &[&str],
+    claim_token: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
+) -> Step {
     let sql = match backend {
         Backend::Sqlite => CLAIM_SQLITE,
         Backend::Postgres => CLAIM_POSTGRES,
     };
-    Step::new(sql, vec![claim_token.into(), now.as_micros().into(), lease_until.as_micros().into()])
+    // Kinds are code constants (letters, digits, `_`), so `,kind,` matching
+    // is exact.
+    let list = format!(",{},", kinds.join(","));
+    Step::new(
+        sql,
+        vec![
+            claim_token.into(),
+            now.as_micros().into(),
+            lease_until.as_micros().into(),
+            list.into(),
+        ],
+    )
 }
 
 pub async fn claimed(store: &Store, claim_token: &str) -> Result<Option<JobRow>, StoreError> {
@@ -94,7 +113,7 @@ pub async fn claimed(store: &Store, claim_token: &str) -> Result<Option<JobRow>,
 /// Marks a job done, if this claim still holds it.
 pub fn complete(job: JobId, claim_token: &str, now: Timestamp) -> Step {
     Step::new(
-        "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, dedupe_key = NULL, updated_at = $3 \
+        "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, updated_at = $3 \
          WHERE id = $1 AND locked_by = $2 AND state = 'running'",
         vec![job.to_vec().into(), claim_token.into(), now.as_micros().into()],
     )
@@ -103,10 +122,16 @@ pub fn complete(job: JobId, claim_token: &str, now: Timestamp) -> Step {
 
 /// Records a failed attempt: back to `pending` at `retry_at`, or `dead` if
 /// `retry_at` is `None`. `error` must be a code, never PHI.
-pub fn fail(job: JobId, claim_token: &str, error: &str, retry_at: Option<Timestamp>, now: Timestamp) -> Step {
+pub fn fail(
+    job: JobId,
+    claim_token: &str,
+    error: &str,
+    retry_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Step {
     Step::new(
         "UPDATE jobs SET state = $4, run_at = COALESCE($5, run_at), locked_by = NULL, locked_until = NULL, last_error = $3, \
-         dedupe_key = CASE WHEN $4 = 'dead' THEN NULL ELSE dedupe_key END, updated_at = $6 WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+         updated_at = $6 WHERE id = $1 AND locked_by = $2 AND state = 'running'",
         vec![
             job.to_vec().into(),
             claim_token.into(),
@@ -137,5 +162,8 @@ pub async fn status(store: &Store, job: JobId) -> Result<Option<JobStatus>, Stor
 
 /// Removes finished jobs older than `before`.
 pub fn purge_done(before: Timestamp) -> Step {
-    Step::new("DELETE FROM jobs WHERE state = 'done' AND updated_at < $1", vec![before.as_micros().into()])
+    Step::new(
+        "DELETE FROM jobs WHERE state = 'done' AND updated_at < $1",
+        vec![before.as_micros().into()],
+    )
 }

@@ -10,11 +10,14 @@ pub mod sessions;
 pub mod throttle;
 
 use crate::Value;
+use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::Any;
 
-pub(crate) fn bind_all<'q>(mut q: Query<'q, Any, AnyArguments<'q>>, args: Vec<Value>) -> Query<'q, Any, AnyArguments<'q>> {
+pub(crate) fn bind_all<'q>(
+    mut q: Query<'q, Any, AnyArguments<'q>>,
+    args: Vec<Value>,
+) -> Query<'q, Any, AnyArguments<'q>> {
     for v in args {
         q = match v {
             Value::Int(x) => q.bind(x),

@@ -19,10 +19,21 @@ use axum::response::{IntoResponse, Response};
         (status = 401, body = ErrorBody, description = "invalid_credentials"),
         (status = 429, body = ErrorBody, description = "too_many_attempts"),
         (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn login(State(s): State<AppState>, Client(ctx): Client, ApiJson(req): ApiJson<LoginRequest>) -> Result<Response, ApiError> {
+pub(crate) async fn login(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
     let result = s.app.login(&req.username, req.password, &ctx).await?;
-    let cookie = format!("{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict", result.token);
-    let mut res = Json(LoginResponse { user: (&result.user).into(), token: result.token }).into_response();
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict",
+        result.token
+    );
+    let mut res = Json(LoginResponse {
+        user: (&result.user).into(),
+        token: result.token,
+    })
+    .into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -32,7 +43,11 @@ pub(crate) async fn login(State(s): State<AppState>, Client(ctx): Client, ApiJso
 /// End the session now.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "signed out"), (status = 401, body = ErrorBody)))]
-pub(crate) async fn logout(State(s): State<AppState>, Client(ctx): Client, Auth(p): Auth) -> Result<Response, ApiError> {
+pub(crate) async fn logout(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+) -> Result<Response, ApiError> {
     s.app.logout(&p, &ctx).await?;
     let clear = format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
     let mut res = StatusCode::NO_CONTENT.into_response();

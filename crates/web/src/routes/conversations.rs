@@ -10,7 +10,9 @@ use serde::Deserialize;
 use switchboard_domain::conversation::ConversationStatus;
 use switchboard_domain::ids::{ConversationId, MessageId, PatientId, UserId};
 use switchboard_service::views::SentMessage;
-use switchboard_service::{ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
+use switchboard_service::{
+    ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee,
+};
 use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
@@ -30,7 +32,10 @@ pub(crate) struct ListQuery {
 }
 
 fn invalid(field: &'static str, problem: &str) -> ApiError {
-    ApiError::Service(ServiceError::Invalid { field, problem: problem.to_owned() })
+    ApiError::Service(ServiceError::Invalid {
+        field,
+        problem: problem.to_owned(),
+    })
 }
 
 /// The conversations the caller may see, most recent activity first.
@@ -49,31 +54,63 @@ pub(crate) async fn list_conversations(
     let status = q
         .status
         .as_deref()
-        .map(|v| ConversationStatus::parse(v).ok_or_else(|| invalid("status", "must be needs_staff_response, awaiting_patient or closed")))
+        .map(|v| {
+            ConversationStatus::parse(v).ok_or_else(|| {
+                invalid(
+                    "status",
+                    "must be needs_staff_response, awaiting_patient or closed",
+                )
+            })
+        })
         .transpose()?;
     let assignee = match q.assignee.as_deref() {
         None => None,
         Some("me") => Some(StaffFilterAssignee::User(p.user.id)),
         Some("none") => Some(StaffFilterAssignee::Unassigned),
-        Some(id) => Some(StaffFilterAssignee::User(field_id("assignee", id, UserId::parse)?)),
+        Some(id) => Some(StaffFilterAssignee::User(field_id(
+            "assignee",
+            id,
+            UserId::parse,
+        )?)),
     };
-    let patient = q.patient_id.as_deref().map(|v| field_id("patient_id", v, PatientId::parse)).transpose()?;
+    let patient = q
+        .patient_id
+        .as_deref()
+        .map(|v| field_id("patient_id", v, PatientId::parse))
+        .transpose()?;
     let limit = q
         .limit
         .as_deref()
-        .map(|v| v.parse::<u32>().map_err(|_| invalid("limit", "must be a whole number between 1 and 200")))
+        .map(|v| {
+            v.parse::<u32>()
+                .map_err(|_| invalid("limit", "must be a whole number between 1 and 200"))
+        })
         .transpose()?;
     let page = s
         .app
-        .list_conversations(&p, ConversationFilter { status, assignee, patient, cursor: q.cursor, limit }, &ctx)
+        .list_conversations(
+            &p,
+            ConversationFilter {
+                status,
+                assignee,
+                patient,
+                cursor: q.cursor,
+                limit,
+            },
+            &ctx,
+        )
         .await?;
-    Ok(Json(ConversationListDto { conversations: page.items.iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(ConversationListDto {
+        conversations: page.items.iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 fn created(sent: &SentMessage, body: impl serde::Serialize) -> Response {
     let mut res = (StatusCode::CREATED, Json(body)).into_response();
     if sent.replayed {
-        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        res.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     res
 }
@@ -94,9 +131,22 @@ pub(crate) async fn create_conversation(
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(req): ApiJson<CreateConversationRequest>,
 ) -> Result<Response, ApiError> {
-    let patient_id = req.patient_id.as_deref().map(|v| field_id("patient_id", v, PatientId::parse)).transpose()?;
-    let input = NewConversationInput { patient_id, subject: req.subject, topic: req.topic, body: req.body, priority: req.priority };
-    let sent = s.app.create_conversation(&p, input, key.as_deref(), &ctx).await?;
+    let patient_id = req
+        .patient_id
+        .as_deref()
+        .map(|v| field_id("patient_id", v, PatientId::parse))
+        .transpose()?;
+    let input = NewConversationInput {
+        patient_id,
+        subject: req.subject,
+        topic: req.topic,
+        body: req.body,
+        priority: req.priority,
+    };
+    let sent = s
+        .app
+        .create_conversation(&p, input, key.as_deref(), &ctx)
+        .await?;
     Ok(created(
         &sent,
         CreatedConversationDto {
@@ -139,10 +189,17 @@ pub(crate) async fn send_message(
     ApiJson(req): ApiJson<BodyRequest>,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
-    let sent = s.app.post_message(&p, id, req.body, key.as_deref(), &ctx).await?;
+    let sent = s
+        .app
+        .post_message(&p, id, req.body, key.as_deref(), &ctx)
+        .await?;
     Ok(created(
         &sent,
-        SentMessageDto { id: sent.message.to_string(), conversation_id: sent.conversation.to_string(), sent_at: sent.sent_at.to_rfc3339() },
+        SentMessageDto {
+            id: sent.message.to_string(),
+            conversation_id: sent.conversation.to_string(),
+            sent_at: sent.sent_at.to_rfc3339(),
+        },
     ))
 }
 
@@ -210,7 +267,9 @@ pub(crate) async fn close(
 ) -> Result<Json<StatusResultDto>, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
     let status = s.app.close_conversation(&p, id, &ctx).await?;
-    Ok(Json(StatusResultDto { status: status.into() }))
+    Ok(Json(StatusResultDto {
+        status: status.into(),
+    }))
 }
 
 /// Reopen a closed conversation (staff).
@@ -226,7 +285,9 @@ pub(crate) async fn reopen(
 ) -> Result<Json<StatusResultDto>, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
     let status = s.app.reopen_conversation(&p, id, &ctx).await?;
-    Ok(Json(StatusResultDto { status: status.into() }))
+    Ok(Json(StatusResultDto {
+        status: status.into(),
+    }))
 }
 
 /// Assign to a staff member of the practice, or unassign with null (staff).
@@ -242,7 +303,13 @@ pub(crate) async fn assign(
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> Result<Json<AssignResultDto>, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
-    let assignee = req.assignee_id.as_deref().map(|v| field_id("assignee_id", v, UserId::parse)).transpose()?;
+    let assignee = req
+        .assignee_id
+        .as_deref()
+        .map(|v| field_id("assignee_id", v, UserId::parse))
+        .transpose()?;
     let who = s.app.assign_conversation(&p, id, assignee, &ctx).await?;
-    Ok(Json(AssignResultDto { assignee: who.as_ref().map(Into::into) }))
+    Ok(Json(AssignResultDto {
+        assignee: who.as_ref().map(Into::into),
+    }))
 }

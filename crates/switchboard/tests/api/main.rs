@@ -1,0 +1,23 @@
+//! The end-to-end suite: each test starts the real server on a random port
+//! over real HTTPS, against a fresh SQLite database in a temporary directory
+//! or, when `SWITCHBOARD_TEST_DATABASE_URL` is set, a fresh PostgreSQL
+//! database. One binary for all of them (each integration-test binary costs
+//! a link on a 2-core machine).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
+
+mod support;
+
+mod access_matrix;
+mod audit;
+mod auth;
+mod bad_input;
+mod conversations;
+mod encryption;
+mod jobs;
+mod protocol;
