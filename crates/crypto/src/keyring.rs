@@ -408,11 +408,11 @@ impl KeyRing {
             if let (Some("kek"), Some(id)) = (
                 parts.next(),
                 parts.next().and_then(|s| s.parse::<u32>().ok()),
-            ) {
-                if id != active && !in_use.contains(&id) {
-                    removed.push(id);
-                    continue;
-                }
+            ) && id != active
+                && !in_use.contains(&id)
+            {
+                removed.push(id);
+                continue;
             }
             kept.push_str(line);
             kept.push('\n');

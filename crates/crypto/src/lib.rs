@@ -1,13 +1,13 @@
 //! The only crate that touches key material.
 //!
-//! - [`KeyRing`]: master keys (key-encryption keys, KEKs) kept outside the
+//! - [`KeyRing`] holds the master keys (key-encryption keys, KEKs) kept outside the
 //!   database in a key file or an environment variable, the data keys they
 //!   wrap, and the MAC keys derived for the audit chain and fingerprints.
-//! - [`DataKey`]: AES-256-GCM sealing of PHI under a per-record-group data
+//! - [`DataKey`] does AES-256-GCM sealing of PHI under a per-record-group data
 //!   key, with associated data binding each ciphertext to its place.
-//! - [`PasswordHasher`]: argon2id.
-//! - [`token`]: opaque session tokens, stored only as their SHA-256.
-//! - [`tls`]: self-signed certificates for the demo.
+//! - [`PasswordHasher`] hashes passwords with argon2id.
+//! - [`token`] makes opaque session tokens, stored only as their SHA-256.
+//! - [`tls`] makes self-signed certificates for the demo.
 //!
 //! Nothing here logs, and no type here prints key bytes in `Debug`.
 #![cfg_attr(

@@ -216,6 +216,25 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
+impl AuditRecord {
+    pub fn with_outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+    pub fn with_patient(mut self, patient: Option<PatientId>) -> Self {
+        self.patient = patient;
+        self
+    }
+    pub fn with_resource(mut self, kind: ResourceKind, id: [u8; 16]) -> Self {
+        self.resource = Some((kind, id));
+        self
+    }
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
 const CANONICAL_VERSION: u8 = 1;
 
 fn put_field(out: &mut Vec<u8>, field: Option<&[u8]>) {

@@ -57,13 +57,13 @@ impl Switchboard {
                 problem: format!("must be between 1 and {MAX_AUDIT_PAGE}"),
             });
         }
-        if let (Some(from), Some(to)) = (search.from, search.to) {
-            if from > to {
-                return Err(ServiceError::Invalid {
-                    field: "from",
-                    problem: "must not be after `to`".into(),
-                });
-            }
+        if let (Some(from), Some(to)) = (search.from, search.to)
+            && from > to
+        {
+            return Err(ServiceError::Invalid {
+                field: "from",
+                problem: "must not be after `to`".into(),
+            });
         }
         let entries = audit_log::search(
             self.store(),

@@ -82,26 +82,19 @@ fn denial_detail(d: Decision) -> String {
 }
 
 impl Switchboard {
-    fn record(
-        &self,
-        p: &Principal,
-        ctx: &RequestContext,
-        action: AuditAction,
-        outcome: Outcome,
-        patient: Option<PatientId>,
-        resource: Option<(ResourceKind, [u8; 16])>,
-        detail: Option<String>,
-    ) -> AuditRecord {
+    /// A successful audit record of `action` by `p`; refine with the
+    /// record's `with_*` methods.
+    fn record(&self, p: &Principal, ctx: &RequestContext, action: AuditAction) -> AuditRecord {
         AuditRecord {
             at: self.now(),
             practice: Some(p.user.practice),
             actor: p.audit_actor(),
             action,
-            outcome,
-            patient,
-            resource,
+            outcome: Outcome::Success,
+            patient: None,
+            resource: None,
             client_addr: ctx.client_text(),
-            detail,
+            detail: None,
         }
     }
 
@@ -115,15 +108,13 @@ impl Switchboard {
         resource: Option<(ResourceKind, [u8; 16])>,
         detail: String,
     ) -> ServiceError {
-        let rec = self.record(
-            p,
-            ctx,
-            action,
-            Outcome::Denied,
+        let rec = AuditRecord {
+            outcome: Outcome::Denied,
             patient,
             resource,
-            Some(detail),
-        );
+            detail: Some(detail),
+            ..self.record(p, ctx, action)
+        };
         match self.store().commit(Unit::new().audit(rec)).await {
             Ok(()) => ServiceError::NotFound,
             Err(e) => e.into(),
@@ -284,26 +275,17 @@ impl Switchboard {
 
         let mut unit = Unit::new();
         if per_patient.is_empty() {
-            unit.push_audit(self.record(
-                p,
-                ctx,
-                AuditAction::ConversationsListed,
-                Outcome::Success,
-                None,
-                None,
-                Some("count=0".into()),
-            ));
+            unit.push_audit(
+                self.record(p, ctx, AuditAction::ConversationsListed)
+                    .with_detail("count=0"),
+            );
         }
         for (patient, n) in per_patient {
-            unit.push_audit(self.record(
-                p,
-                ctx,
-                AuditAction::ConversationsListed,
-                Outcome::Success,
-                Some(patient),
-                None,
-                Some(format!("count={n}")),
-            ));
+            unit.push_audit(
+                self.record(p, ctx, AuditAction::ConversationsListed)
+                    .with_patient(Some(patient))
+                    .with_detail(format!("count={n}")),
+            );
         }
         self.store().commit(unit).await?;
         Ok(ConversationPage { items, next_cursor })
@@ -473,10 +455,10 @@ impl Switchboard {
                 body.as_str().as_bytes(),
             ],
         );
-        if let Some(k) = &key {
-            if let Some(done) = self.replay(p, k, &fingerprint).await? {
-                return Ok(done);
-            }
+        if let Some(k) = &key
+            && let Some(done) = self.replay(p, k, &fingerprint).await?
+        {
+            return Ok(done);
         }
 
         let now = self.now();
@@ -531,24 +513,17 @@ impl Switchboard {
                 body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), body.as_str())?,
                 at: now,
             }))
-            .audit(self.record(
-                p,
-                ctx,
-                AuditAction::ConversationCreated,
-                Outcome::Success,
-                Some(patient.id),
-                Some((ResourceKind::Conversation, *conversation.as_bytes())),
-                Some(format!("topic={}", topic.as_str())),
-            ))
-            .audit(self.record(
-                p,
-                ctx,
-                AuditAction::MessageSent,
-                Outcome::Success,
-                Some(patient.id),
-                Some((ResourceKind::Message, *message.as_bytes())),
-                None,
-            ));
+            .audit(
+                self.record(p, ctx, AuditAction::ConversationCreated)
+                    .with_patient(Some(patient.id))
+                    .with_resource(ResourceKind::Conversation, *conversation.as_bytes())
+                    .with_detail(format!("topic={}", topic.as_str())),
+            )
+            .audit(
+                self.record(p, ctx, AuditAction::MessageSent)
+                    .with_patient(Some(patient.id))
+                    .with_resource(ResourceKind::Message, *message.as_bytes()),
+            );
         let events = vec![
             self.event(
                 p,
@@ -677,15 +652,11 @@ impl Switchboard {
         } else {
             None
         };
-        let rec = self.record(
-            p,
-            ctx,
-            AuditAction::ConversationViewed,
-            Outcome::Success,
-            Some(summary.patient.id),
-            Some((ResourceKind::Conversation, *id.as_bytes())),
-            Some(format!("messages={}", messages.len())),
-        );
+        let rec = self
+            .record(p, ctx, AuditAction::ConversationViewed)
+            .with_patient(Some(summary.patient.id))
+            .with_resource(ResourceKind::Conversation, *id.as_bytes())
+            .with_detail(format!("messages={}", messages.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
         Ok(ConversationView {
             summary,
@@ -723,10 +694,10 @@ impl Switchboard {
             "idempotency.post_message",
             &[id.as_bytes(), body.as_str().as_bytes()],
         );
-        if let Some(k) = &key {
-            if let Some(done) = self.replay(p, k, &fingerprint).await? {
-                return Ok(done);
-            }
+        if let Some(k) = &key
+            && let Some(done) = self.replay(p, k, &fingerprint).await?
+        {
+            return Ok(done);
         }
         let now = self.now();
         let message = self.new_id(MessageId::from_bytes)?;
@@ -752,15 +723,11 @@ impl Switchboard {
                 at: now,
             }))
             .step(q::after_message(id, status, now))
-            .audit(self.record(
-                p,
-                ctx,
-                AuditAction::MessageSent,
-                Outcome::Success,
-                Some(row.patient.id),
-                Some((ResourceKind::Message, *message.as_bytes())),
-                None,
-            ));
+            .audit(
+                self.record(p, ctx, AuditAction::MessageSent)
+                    .with_patient(Some(row.patient.id))
+                    .with_resource(ResourceKind::Message, *message.as_bytes()),
+            );
         let mut events = vec![self.event(
             p,
             row.practice,
@@ -820,15 +787,12 @@ impl Switchboard {
         let now = self.now();
         let unit = Unit::new()
             .step(q::mark_read(id, p.user.id, p.user.kind, now))
-            .audit(self.record(
-                p,
-                ctx,
-                AuditAction::MessagesRead,
-                Outcome::Success,
-                Some(row.patient.id),
-                Some((ResourceKind::Conversation, *id.as_bytes())),
-                Some(format!("count={unread}")),
-            ));
+            .audit(
+                self.record(p, ctx, AuditAction::MessagesRead)
+                    .with_patient(Some(row.patient.id))
+                    .with_resource(ResourceKind::Conversation, *id.as_bytes())
+                    .with_detail(format!("count={unread}")),
+            );
         let events = if unread > 0 {
             vec![self.event(
                 p,
@@ -876,15 +840,11 @@ impl Switchboard {
                 sealing::seal(&dek, column::NOTE, note.as_bytes(), body.as_str())?,
                 now,
             ))
-            .audit(self.record(
-                p,
-                ctx,
-                AuditAction::NoteAdded,
-                Outcome::Success,
-                Some(row.patient.id),
-                Some((ResourceKind::Note, *note.as_bytes())),
-                None,
-            ));
+            .audit(
+                self.record(p, ctx, AuditAction::NoteAdded)
+                    .with_patient(Some(row.patient.id))
+                    .with_resource(ResourceKind::Note, *note.as_bytes()),
+            );
         let events = vec![self.event(
             p,
             row.practice,
@@ -940,15 +900,11 @@ impl Switchboard {
         } else {
             q::reopen(id, status, now)
         };
-        let unit = Unit::new().step(step).audit(self.record(
-            p,
-            ctx,
-            audit_action,
-            Outcome::Success,
-            Some(row.patient.id),
-            Some((ResourceKind::Conversation, *id.as_bytes())),
-            None,
-        ));
+        let unit = Unit::new().step(step).audit(
+            self.record(p, ctx, audit_action)
+                .with_patient(Some(row.patient.id))
+                .with_resource(ResourceKind::Conversation, *id.as_bytes()),
+        );
         let events = vec![self.event(
             p,
             row.practice,
@@ -1037,18 +993,15 @@ impl Switchboard {
                 })
             }
         };
-        let unit = Unit::new().step(q::assign(id, assignee)).audit(self.record(
-            p,
-            ctx,
-            AuditAction::ConversationAssigned,
-            Outcome::Success,
-            Some(row.patient.id),
-            Some((ResourceKind::Conversation, *id.as_bytes())),
-            Some(match assignee {
-                Some(a) => format!("assignee={a}"),
-                None => "assignee=none".to_owned(),
-            }),
-        ));
+        let unit = Unit::new().step(q::assign(id, assignee)).audit(
+            self.record(p, ctx, AuditAction::ConversationAssigned)
+                .with_patient(Some(row.patient.id))
+                .with_resource(ResourceKind::Conversation, *id.as_bytes())
+                .with_detail(match assignee {
+                    Some(a) => format!("assignee={a}"),
+                    None => "assignee=none".to_owned(),
+                }),
+        );
         let events = vec![self.event(
             p,
             row.practice,
@@ -1105,15 +1058,11 @@ impl Switchboard {
                 sealing::seal(&dek, column::AMENDMENT, amendment.as_bytes(), body.as_str())?,
                 now,
             ))
-            .audit(self.record(
-                p,
-                ctx,
-                AuditAction::MessageAmended,
-                Outcome::Success,
-                Some(row.patient.id),
-                resource,
-                None,
-            ));
+            .audit(
+                self.record(p, ctx, AuditAction::MessageAmended)
+                    .with_patient(Some(row.patient.id))
+                    .with_resource(ResourceKind::Message, *message.as_bytes()),
+            );
         let events = vec![self.event(
             p,
             row.practice,

@@ -167,11 +167,11 @@ impl Store {
         options: StoreOptions,
         audit_mac: AuditMac,
     ) -> Result<Store, StoreError> {
-        if let Location::SqliteFile(path) = location {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|_| StoreError::Config("cannot create the data directory"))?;
-            }
+        if let Location::SqliteFile(path) = location
+            && let Some(dir) = path.parent()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|_| StoreError::Config("cannot create the data directory"))?;
         }
         let backend = location.backend();
         let write_pool = pool(location, 1).await?;

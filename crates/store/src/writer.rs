@@ -193,10 +193,10 @@ async fn apply(
         let done = bind_all(sqlx::query(step.sql), step.args)
             .execute(&mut *conn)
             .await?;
-        if let Guard::RowsAffected(tag) = step.guard {
-            if done.rows_affected() == 0 {
-                return Err(StoreError::Conflict(tag));
-            }
+        if let Guard::RowsAffected(tag) = step.guard
+            && done.rows_affected() == 0
+        {
+            return Err(StoreError::Conflict(tag));
         }
     }
     for record in unit.audit {

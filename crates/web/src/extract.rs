@@ -67,7 +67,7 @@ fn describe_json_error(e: &serde_json::Error) -> String {
             if text.starts_with("unknown field") || text.starts_with("missing field") {
                 // These name fields only, never values.
                 let text = text.split(" at line").next().unwrap_or(&text);
-                format!("{text}")
+                text.to_owned()
             } else {
                 format!("a field has the wrong type or value (at {at})")
             }

@@ -21,3 +21,4 @@ mod conversations;
 mod encryption;
 mod jobs;
 mod protocol;
+mod store;
