@@ -1,0 +1,256 @@
+//! `switchboard-loadgen`: how fast does one node accept messages?
+//!
+//! Starts a real server (HTTPS, SQLite in a temporary directory by default,
+//! or PostgreSQL) on its own runtime, creates a practice with N patients,
+//! then has every patient send messages back to back, each over its own
+//! keep-alive TLS connection, for a fixed time. Every message is a full
+//! request: session check, access policy, encryption, durable commit with
+//! its audit record and event. Prints throughput and latency percentiles,
+//! and what it ran on.
+#![allow(clippy::print_stdout)]
+
+use anyhow::Context as _;
+use clap::Parser;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use switchboard::config::Config;
+use switchboard_domain::audit::AuditActor;
+use switchboard_domain::role::StaffRole;
+use switchboard_service::{NewPatientInput, NewStaffInput, SystemClock};
+
+#[derive(Parser, Clone)]
+#[command(about = "Drive N concurrent patients sending messages to a fresh Switchboard server")]
+struct Args {
+    /// Concurrent patients, each on its own keep-alive connection.
+    #[arg(long, default_value_t = 64)]
+    patients: usize,
+    /// Seconds of measured load (after the warm-up).
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Seconds of unmeasured warm-up.
+    #[arg(long, default_value_t = 3)]
+    warmup: u64,
+    /// Characters per message body.
+    #[arg(long, default_value_t = 200)]
+    body_chars: usize,
+    /// `postgres://…` to benchmark PostgreSQL (a fresh database is created
+    /// and dropped there); SQLite in a temporary directory otherwise.
+    #[arg(long)]
+    postgres_admin_url: Option<String>,
+    /// Worker threads for the server's runtime.
+    #[arg(long, default_value_t = 2)]
+    server_threads: usize,
+}
+
+const PASSWORD: &str = "load-generator-password";
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    f64::from(sorted.get(rank).copied().unwrap_or(0)) / 1000.0
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0)))
+        .unwrap_or(0);
+    format!("{cores} cores ({cpu}), {:.1} GiB RAM", mem as f64 / 1024.0 / 1024.0)
+}
+
+struct Server {
+    url: String,
+    cert: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Starts the server on a runtime of its own, seeded with `n` patients.
+fn start_server(args: &Args, data_dir: std::path::PathBuf, database_url: Option<String>) -> anyhow::Result<Server> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let n = args.patients;
+    let threads = args.server_threads;
+    let thread = std::thread::spawn(move || -> anyhow::Result<()> {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?;
+        rt.block_on(async move {
+            let mut config = Config { addr: "127.0.0.1:0".parse()?, data_dir, database_url, ..Config::default() };
+            config.tls.self_signed = true;
+            let app = switchboard::server::open_app(&config, Arc::new(SystemClock)).await?;
+            let system = AuditActor::System;
+            let practice = app.create_practice("Load Test Clinic", system).await?;
+            let dept = app.create_department(practice, "General", system).await?;
+            let nurse = app
+                .create_staff(
+                    practice,
+                    NewStaffInput {
+                        username: "load.nurse".into(),
+                        display_name: "Load Nurse".into(),
+                        role: StaffRole::Nurse,
+                        password: PASSWORD.into(),
+                        departments: vec![dept],
+                    },
+                    system,
+                )
+                .await?;
+            let team = app.create_care_team(practice, Some(dept), "Team", Some(nurse), &[], system).await?;
+            for i in 0..n {
+                let input = NewPatientInput {
+                    login: Some((format!("patient{i}"), PASSWORD.into())),
+                    given_name: format!("Test{i}"),
+                    family_name: "Patient".into(),
+                    birth_date: "1980-01-01".into(),
+                    mrn: None,
+                    department: Some(dept),
+                    care_team: Some(team),
+                };
+                app.create_patient(practice, input, system).await?;
+            }
+            let running = switchboard::server::start_with(app, &config).await?;
+            ready_tx.send((running.url(""), running.cert_pem.clone().unwrap_or_default()))?;
+            let _ = stop_rx.await;
+            running.shutdown().await
+        })
+    });
+    let (url, cert) = ready_rx.recv_timeout(Duration::from_secs(600)).context("the server did not start")?;
+    Ok(Server { url, cert, stop, thread })
+}
+
+struct PatientResult {
+    latencies_us: Vec<u32>,
+    errors: u64,
+}
+
+async fn patient(
+    i: usize,
+    url: String,
+    client: reqwest::Client,
+    body: String,
+    measure_from: Instant,
+    until: Instant,
+) -> anyhow::Result<PatientResult> {
+    let login: serde_json::Value = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({"username": format!("patient{i}"), "password": PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("login failed")?.to_owned();
+    let created: serde_json::Value = client
+        .post(format!("{url}/api/v1/conversations"))
+        .bearer_auth(&token)
+        .json(&json!({"subject": "Load test", "topic": "care_question", "body": body}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let conversation = created["id"].as_str().context("create failed")?.to_owned();
+    let send_url = format!("{url}/api/v1/conversations/{conversation}/messages");
+    let payload = serde_json::to_vec(&json!({"body": body}))?;
+    let mut result = PatientResult { latencies_us: Vec::with_capacity(4096), errors: 0 };
+    loop {
+        let started = Instant::now();
+        if started >= until {
+            break;
+        }
+        let r = client
+            .post(&send_url)
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(payload.clone())
+            .send()
+            .await;
+        let ok = match r {
+            Ok(resp) => {
+                let status = resp.status();
+                let _ = resp.bytes().await;
+                status == reqwest::StatusCode::CREATED
+            }
+            Err(_) => false,
+        };
+        if started >= measure_from {
+            if ok {
+                result.latencies_us.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
+            } else {
+                result.errors += 1;
+            }
+        }
+    }
+    Ok(result)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir()?;
+    let (database_url, backend) = match &args.postgres_admin_url {
+        Some(admin) => {
+            let name = format!("sb_load_{}", std::process::id());
+            std::process::Command::new("psql").args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")]).status()?;
+            (Some(format!("{}/{name}", admin.rsplit_once('/').map(|x| x.0).unwrap_or(admin))), format!("PostgreSQL (database {name})"))
+        }
+        None => (None, "SQLite (WAL, synchronous=FULL) in a temporary directory".to_owned()),
+    };
+    println!("switchboard-loadgen");
+    println!("  machine:  {}", machine());
+    println!("  backend:  {backend}");
+    println!("  load:     {} patients, one keep-alive HTTPS connection each, {}-char messages", args.patients, args.body_chars);
+    println!("  time:     {} s warm-up, {} s measured; server runtime {} threads, load generator on the same machine", args.warmup, args.seconds, args.server_threads);
+    let server = start_server(&args, dir.path().join("data"), database_url)?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let results = rt.block_on(async {
+        let cert = reqwest::Certificate::from_pem(server.cert.as_bytes())?;
+        let body: String = "Is it normal to feel dizzy after the new dose? ".chars().cycle().take(args.body_chars).collect();
+        let start = Instant::now();
+        let measure_from = start + Duration::from_secs(args.warmup);
+        let until = measure_from + Duration::from_secs(args.seconds);
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..args.patients {
+            let client = reqwest::Client::builder()
+                .use_rustls_tls()
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(cert.clone())
+                .pool_max_idle_per_host(1)
+                .build()?;
+            set.spawn(patient(i, server.url.clone(), client, body.clone(), measure_from, until));
+        }
+        let mut all = Vec::new();
+        while let Some(r) = set.join_next().await {
+            all.push(r??);
+        }
+        Ok::<_, anyhow::Error>(all)
+    })?;
+
+    let _ = server.stop.send(());
+    let _ = server.thread.join();
+    if let Some(admin) = &args.postgres_admin_url {
+        let name = format!("sb_load_{}", std::process::id());
+        let _ = std::process::Command::new("psql").args([admin.as_str(), "-qc", &format!("DROP DATABASE {name} WITH (FORCE)")]).status();
+    }
+
+    let mut latencies: Vec<u32> = results.iter().flat_map(|r| r.latencies_us.iter().copied()).collect();
+    let errors: u64 = results.iter().map(|r| r.errors).sum();
+    latencies.sort_unstable();
+    let n = latencies.len();
+    println!("results");
+    println!("  messages: {n} acknowledged (201), {errors} failed");
+    println!("  rate:     {:.0} messages/s", n as f64 / args.seconds as f64);
+    println!(
+        "  latency:  p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 95.0),
+        percentile(&latencies, 99.0),
+        percentile(&latencies, 100.0)
+    );
+    Ok(())
+}
