@@ -26,9 +26,7 @@ impl fmt::Debug for DataKey {
 impl DataKey {
     pub(crate) fn from_bytes(bytes: &[u8; 32]) -> Result<Self, CryptoError> {
         let unbound = UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| CryptoError::Integrity)?;
-        Ok(DataKey {
-            key: LessSafeKey::new(unbound),
-        })
+        Ok(DataKey { key: LessSafeKey::new(unbound) })
     }
 
     /// Encrypts `plaintext`, binding it to `aad` (see [`aad`]).
@@ -39,11 +37,7 @@ impl DataKey {
         out.extend_from_slice(&nonce_bytes);
         let mut body = plaintext.to_vec();
         self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce_bytes),
-                Aad::from(aad),
-                &mut body,
-            )
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce_bytes), Aad::from(aad), &mut body)
             .map_err(|_| CryptoError::Integrity)?;
         out.extend_from_slice(&body);
         Ok(out)
@@ -59,10 +53,7 @@ impl DataKey {
         let (nonce, body) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Integrity)?;
         let mut body = body.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(aad), &mut body)
-            .map_err(|_| CryptoError::Integrity)?;
+        let plain = self.key.open_in_place(nonce, Aad::from(aad), &mut body).map_err(|_| CryptoError::Integrity)?;
         let n = plain.len();
         body.truncate(n);
         Ok(body)
@@ -116,24 +107,10 @@ mod tests {
 
     #[test]
     fn wrong_key_or_place_fails() {
-        let sealed = key(1)
-            .seal(&aad(&[b"messages.body", b"row-1"]), b"take with food?")
-            .unwrap();
-        assert!(
-            key(2)
-                .open(&aad(&[b"messages.body", b"row-1"]), &sealed)
-                .is_err()
-        );
-        assert!(
-            key(1)
-                .open(&aad(&[b"messages.body", b"row-2"]), &sealed)
-                .is_err()
-        );
-        assert!(
-            key(1)
-                .open(&aad(&[b"messages.bod", b"yrow-1"]), &sealed)
-                .is_err()
-        );
+        let sealed = key(1).seal(&aad(&[b"messages.body", b"row-1"]), b"take with food?").unwrap();
+        assert!(key(2).open(&aad(&[b"messages.body", b"row-1"]), &sealed).is_err());
+        assert!(key(1).open(&aad(&[b"messages.body", b"row-2"]), &sealed).is_err());
+        assert!(key(1).open(&aad(&[b"messages.bod", b"yrow-1"]), &sealed).is_err());
         assert!(key(1).open(b"", &[]).is_err());
     }
 

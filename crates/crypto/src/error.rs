@@ -14,9 +14,7 @@ pub enum CryptoError {
     Integrity,
     #[error("the system random number generator failed")]
     Random,
-    #[error(
-        "key rotation needs a key file; keys from the environment must be rotated by the operator"
-    )]
+    #[error("key rotation needs a key file; keys from the environment must be rotated by the operator")]
     RotationNeedsFile,
     #[error("certificate generation failed")]
     Certificate,

@@ -75,9 +75,7 @@ pub struct KeyRing {
 
 impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyRing")
-            .field("source", &self.source)
-            .finish_non_exhaustive()
+        f.debug_struct("KeyRing").field("source", &self.source).finish_non_exhaustive()
     }
 }
 
@@ -116,22 +114,13 @@ fn parse_keys(text: &str) -> Result<Keys, CryptoError> {
         if line.is_empty() {
             continue;
         }
-        let bad = |reason| CryptoError::KeyFileFormat {
-            line: n + 1,
-            reason,
-        };
+        let bad = |reason| CryptoError::KeyFileFormat { line: n + 1, reason };
         let mut parts = line.split_whitespace();
-        let (Some(kind), Some(id), Some(b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(kind), Some(id), Some(b64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(bad("expected `<kek|mac> <id> <base64 key>`"));
         };
-        let id: u32 = id
-            .parse()
-            .map_err(|_| bad("key id must be a positive number"))?;
-        let bytes = STANDARD
-            .decode(b64)
-            .map_err(|_| bad("key is not valid base64"))?;
+        let id: u32 = id.parse().map_err(|_| bad("key id must be a positive number"))?;
+        let bytes = STANDARD.decode(b64).map_err(|_| bad("key is not valid base64"))?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| bad("key must be 32 bytes"))?;
         match kind {
             "kek" => {
@@ -147,22 +136,11 @@ fn parse_keys(text: &str) -> Result<Keys, CryptoError> {
             _ => return Err(bad("unknown key kind")),
         }
     }
-    let mac = mac.ok_or(CryptoError::KeyFileFormat {
-        line: 0,
-        reason: "no mac key",
-    })?;
+    let mac = mac.ok_or(CryptoError::KeyFileFormat { line: 0, reason: "no mac key" })?;
     if keks.is_empty() {
-        return Err(CryptoError::KeyFileFormat {
-            line: 0,
-            reason: "no master (kek) key",
-        });
+        return Err(CryptoError::KeyFileFormat { line: 0, reason: "no master (kek) key" });
     }
-    Ok(Keys {
-        keks,
-        audit: derive(&mac, b"audit-chain"),
-        fingerprint: derive(&mac, b"fingerprint"),
-        stamp: None,
-    })
+    Ok(Keys { keks, audit: derive(&mac, b"audit-chain"), fingerprint: derive(&mac, b"fingerprint"), stamp: None })
 }
 
 fn file_stamp(path: &Path) -> Result<(SystemTime, u64), CryptoError> {
@@ -186,11 +164,7 @@ fn write_key_file(path: &Path, text: &str) -> Result<(), CryptoError> {
     let tmp = path.with_extension("tmp");
     let _ = fs::remove_file(&tmp);
     {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
     }
@@ -214,11 +188,7 @@ impl KeyRing {
                 fs::create_dir_all(dir)?;
             }
             let text = new_key_file_text()?;
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)?;
+            let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
         }
@@ -230,11 +200,7 @@ impl KeyRing {
             KeySource::File(path) => read_key_file(path)?,
             KeySource::Text(text) => parse_keys(text)?,
         };
-        Ok(KeyRing {
-            source,
-            keys: RwLock::new(keys),
-            data_keys: Mutex::new(HashMap::new()),
-        })
+        Ok(KeyRing { source, keys: RwLock::new(keys), data_keys: Mutex::new(HashMap::new()) })
     }
 
     /// Fresh key-file text, for operators who keep keys in the environment.
@@ -243,9 +209,7 @@ impl KeyRing {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Keys> {
-        self.keys
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Re-reads the key file if it changed on disk (after a rotation by
@@ -259,10 +223,7 @@ impl KeyRing {
             return Ok(());
         }
         let fresh = read_key_file(path)?;
-        *self
-            .keys
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
         Ok(())
     }
 
@@ -276,15 +237,8 @@ impl KeyRing {
 
     fn wrap(&self, dek_id: &[u8; 16], raw: &[u8; 32]) -> Result<WrappedKey, CryptoError> {
         let keys = self.read();
-        let (kek_id, kek) = keys
-            .keks
-            .iter()
-            .next_back()
-            .ok_or(CryptoError::UnknownMasterKey(0))?;
-        Ok(WrappedKey {
-            kek_id: *kek_id,
-            bytes: kek.seal(&dek_aad(dek_id), raw)?,
-        })
+        let (kek_id, kek) = keys.keks.iter().next_back().ok_or(CryptoError::UnknownMasterKey(0))?;
+        Ok(WrappedKey { kek_id: *kek_id, bytes: kek.seal(&dek_aad(dek_id), raw)? })
     }
 
     fn unwrap_raw(&self, dek_id: &[u8; 16], wrapped: &WrappedKey) -> Result<[u8; 32], CryptoError> {
@@ -293,10 +247,7 @@ impl KeyRing {
             self.refresh()?;
         }
         let keys = self.read();
-        let kek = keys
-            .keks
-            .get(&wrapped.kek_id)
-            .ok_or(CryptoError::UnknownMasterKey(wrapped.kek_id))?;
+        let kek = keys.keks.get(&wrapped.kek_id).ok_or(CryptoError::UnknownMasterKey(wrapped.kek_id))?;
         let mut raw = kek.open(&dek_aad(dek_id), &wrapped.bytes)?;
         let out: Result<[u8; 32], _> = raw.as_slice().try_into();
         zeroize::Zeroize::zeroize(&mut raw);
@@ -305,10 +256,7 @@ impl KeyRing {
 
     /// A new data key for the record group `dek_id`, and its wrapped form to
     /// store.
-    pub fn new_data_key(
-        &self,
-        dek_id: [u8; 16],
-    ) -> Result<(Arc<DataKey>, WrappedKey), CryptoError> {
+    pub fn new_data_key(&self, dek_id: [u8; 16]) -> Result<(Arc<DataKey>, WrappedKey), CryptoError> {
         self.refresh()?;
         let mut raw = random::array::<32>()?;
         let wrapped = self.wrap(&dek_id, &raw);
@@ -320,11 +268,7 @@ impl KeyRing {
     }
 
     /// The data key `dek_id`, unwrapped from `wrapped` unless cached.
-    pub fn data_key(
-        &self,
-        dek_id: [u8; 16],
-        wrapped: &WrappedKey,
-    ) -> Result<Arc<DataKey>, CryptoError> {
+    pub fn data_key(&self, dek_id: [u8; 16], wrapped: &WrappedKey) -> Result<Arc<DataKey>, CryptoError> {
         if let Some(k) = self.cached(&dek_id) {
             return Ok(k);
         }
@@ -338,11 +282,7 @@ impl KeyRing {
 
     /// `wrapped` re-encrypted under the active master key, or `None` if it
     /// already is.
-    pub fn rewrap(
-        &self,
-        dek_id: [u8; 16],
-        wrapped: &WrappedKey,
-    ) -> Result<Option<WrappedKey>, CryptoError> {
+    pub fn rewrap(&self, dek_id: [u8; 16], wrapped: &WrappedKey) -> Result<Option<WrappedKey>, CryptoError> {
         if wrapped.kek_id == self.active_master_key_id() {
             return Ok(None);
         }
@@ -353,18 +293,11 @@ impl KeyRing {
     }
 
     fn cached(&self, dek_id: &[u8; 16]) -> Option<Arc<DataKey>> {
-        self.data_keys
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(dek_id)
-            .cloned()
+        self.data_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(dek_id).cloned()
     }
 
     fn cache(&self, dek_id: [u8; 16], key: Arc<DataKey>) {
-        let mut cache = self
-            .data_keys
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = self.data_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() >= DATA_KEY_CACHE_LIMIT {
             cache.clear();
         }
@@ -405,10 +338,8 @@ impl KeyRing {
         let mut kept = String::with_capacity(text.len());
         for line in text.lines() {
             let mut parts = line.split_whitespace();
-            if let (Some("kek"), Some(id)) = (
-                parts.next(),
-                parts.next().and_then(|s| s.parse::<u32>().ok()),
-            ) && id != active
+            if let (Some("kek"), Some(id)) = (parts.next(), parts.next().and_then(|s| s.parse::<u32>().ok()))
+                && id != active
                 && !in_use.contains(&id)
             {
                 removed.push(id);
@@ -426,9 +357,7 @@ impl KeyRing {
 
     /// The MAC that chains audit records.
     pub fn audit_mac(&self) -> AuditMac {
-        AuditMac {
-            key: self.read().audit.clone(),
-        }
+        AuditMac { key: self.read().audit.clone() }
     }
 
     /// A keyed fingerprint of `data` (for example of a request, to recognise
@@ -482,10 +411,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys/master.key");
         let ring = KeyRing::open_or_create(&path).unwrap();
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(ring.active_master_key_id(), 1);
 
         let id = [9u8; 16];
@@ -506,10 +432,7 @@ mod tests {
         let k2 = fresh.data_key(id, &rewrapped).unwrap();
         assert_eq!(k2.open(b"aad", &sealed).unwrap(), b"secret");
         // The old wrapping no longer opens: its master key is gone.
-        assert!(matches!(
-            fresh.data_key([8; 16], &wrapped),
-            Err(CryptoError::UnknownMasterKey(1))
-        ));
+        assert!(matches!(fresh.data_key([8; 16], &wrapped), Err(CryptoError::UnknownMasterKey(1))));
         // The running ring picks the new active key up for new data keys.
         let (_, w3) = ring.new_data_key([7; 16]).unwrap();
         assert_eq!(w3.kek_id, 2);
@@ -537,17 +460,10 @@ mod tests {
         let path = dir.path().join("k");
         fs::write(&path, KeyRing::generate_text().unwrap()).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            KeyRing::open(KeySource::File(path)),
-            Err(CryptoError::InsecurePermissions(_))
-        ));
-        for bad in [
-            "kek 1 abc",
-            "kek x AAAA",
-            "mac 1 AAAA",
-            "foo 1 2 3",
-            "kek 1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        ] {
+        assert!(matches!(KeyRing::open(KeySource::File(path)), Err(CryptoError::InsecurePermissions(_))));
+        for bad in
+            ["kek 1 abc", "kek x AAAA", "mac 1 AAAA", "foo 1 2 3", "kek 1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]
+        {
             assert!(KeyRing::open(KeySource::Text(bad.into())).is_err(), "{bad}");
         }
     }
@@ -561,13 +477,7 @@ mod tests {
         assert_ne!(a, mac.chain(&[1; 32], b"one"));
         let other = KeyRing::open(KeySource::Text(KeyRing::generate_text().unwrap())).unwrap();
         assert_ne!(a, other.audit_mac().chain(&AuditMac::GENESIS, b"one"));
-        assert_eq!(
-            ring.fingerprint("d", &[b"x"]),
-            ring.fingerprint("d", &[b"x"])
-        );
-        assert_ne!(
-            ring.fingerprint("d", &[b"x"]),
-            ring.fingerprint("e", &[b"x"])
-        );
+        assert_eq!(ring.fingerprint("d", &[b"x"]), ring.fingerprint("d", &[b"x"]));
+        assert_ne!(ring.fingerprint("d", &[b"x"]), ring.fingerprint("e", &[b"x"]));
     }
 }

@@ -10,15 +10,7 @@
 //! - [`tls`] makes self-signed certificates for the demo.
 //!
 //! Nothing here logs, and no type here prints key bytes in `Debug`.
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod aead;
 mod error;

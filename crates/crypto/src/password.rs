@@ -22,10 +22,7 @@ impl PasswordHasher {
     pub fn new() -> Result<Self, crate::CryptoError> {
         let params = Params::new(19 * 1024, 2, 1, None).map_err(|_| crate::CryptoError::Random)?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let mut hasher = PasswordHasher {
-            argon,
-            dummy: String::new(),
-        };
+        let mut hasher = PasswordHasher { argon, dummy: String::new() };
         hasher.dummy = hasher.hash("switchboard timing equaliser")?;
         Ok(hasher)
     }
@@ -44,10 +41,7 @@ impl PasswordHasher {
     /// matches.
     pub fn verify(&self, password: &str, phc: &str) -> bool {
         match PasswordHash::new(phc) {
-            Ok(parsed) => self
-                .argon
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
+            Ok(parsed) => self.argon.verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(_) => false,
         }
     }

@@ -12,8 +12,5 @@ pub struct SelfSigned {
 pub fn self_signed(names: &[&str]) -> Result<SelfSigned, CryptoError> {
     let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
     let ck = rcgen::generate_simple_self_signed(names).map_err(|_| CryptoError::Certificate)?;
-    Ok(SelfSigned {
-        cert_pem: ck.cert.pem(),
-        key_pem: ck.signing_key.serialize_pem(),
-    })
+    Ok(SelfSigned { cert_pem: ck.cert.pem(), key_pem: ck.signing_key.serialize_pem() })
 }

@@ -19,10 +19,8 @@ pub fn new_session_token() -> Result<(String, [u8; 32]), crate::CryptoError> {
 /// The stored hash of a presented token, or `None` if it is not even shaped
 /// like one (so garbage never reaches the database).
 pub fn hash_presented_token(token: &str) -> Option<[u8; 32]> {
-    let well_formed = token.len() == TOKEN_CHARS
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let well_formed =
+        token.len() == TOKEN_CHARS && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     well_formed.then(|| crate::sha256(token.as_bytes()))
 }
 

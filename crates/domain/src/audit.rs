@@ -260,29 +260,14 @@ impl AuditRecord {
         out.push(CANONICAL_VERSION);
         out.extend_from_slice(&seq.to_be_bytes());
         out.extend_from_slice(&self.at.as_micros().to_be_bytes());
-        put_field(
-            &mut out,
-            self.practice.as_ref().map(|p| p.as_bytes().as_slice()),
-        );
+        put_field(&mut out, self.practice.as_ref().map(|p| p.as_bytes().as_slice()));
         put_field(&mut out, Some(self.actor.kind_str().as_bytes()));
-        put_field(
-            &mut out,
-            self.actor.user().as_ref().map(|u| u.as_bytes().as_slice()),
-        );
+        put_field(&mut out, self.actor.user().as_ref().map(|u| u.as_bytes().as_slice()));
         put_field(&mut out, Some(self.action.as_str().as_bytes()));
         put_field(&mut out, Some(self.outcome.as_str().as_bytes()));
-        put_field(
-            &mut out,
-            self.patient.as_ref().map(|p| p.as_bytes().as_slice()),
-        );
-        put_field(
-            &mut out,
-            self.resource.as_ref().map(|(k, _)| k.as_str().as_bytes()),
-        );
-        put_field(
-            &mut out,
-            self.resource.as_ref().map(|(_, id)| id.as_slice()),
-        );
+        put_field(&mut out, self.patient.as_ref().map(|p| p.as_bytes().as_slice()));
+        put_field(&mut out, self.resource.as_ref().map(|(k, _)| k.as_str().as_bytes()));
+        put_field(&mut out, self.resource.as_ref().map(|(_, id)| id.as_slice()));
         put_field(&mut out, self.client_addr.as_deref().map(str::as_bytes));
         put_field(&mut out, self.detail.as_deref().map(str::as_bytes));
         out

@@ -13,11 +13,8 @@ pub enum ConversationStatus {
 }
 
 impl ConversationStatus {
-    pub const ALL: [ConversationStatus; 3] = [
-        ConversationStatus::NeedsStaffResponse,
-        ConversationStatus::AwaitingPatient,
-        ConversationStatus::Closed,
-    ];
+    pub const ALL: [ConversationStatus; 3] =
+        [ConversationStatus::NeedsStaffResponse, ConversationStatus::AwaitingPatient, ConversationStatus::Closed];
     pub const fn as_str(self) -> &'static str {
         match self {
             ConversationStatus::NeedsStaffResponse => "needs_staff_response",
@@ -95,14 +92,8 @@ mod tests {
 
     #[test]
     fn whose_move() {
-        assert_eq!(
-            status_after_message(UserKind::Patient),
-            ConversationStatus::NeedsStaffResponse
-        );
-        assert_eq!(
-            status_after_message(UserKind::Staff),
-            ConversationStatus::AwaitingPatient
-        );
+        assert_eq!(status_after_message(UserKind::Patient), ConversationStatus::NeedsStaffResponse);
+        assert_eq!(status_after_message(UserKind::Staff), ConversationStatus::AwaitingPatient);
     }
 
     #[test]

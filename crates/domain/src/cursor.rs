@@ -22,10 +22,7 @@ impl ListCursor {
         let (t, id) = text.split_once('~').ok_or(InvalidCursor)?;
         let micros: i64 = t.parse().map_err(|_| InvalidCursor)?;
         let id = ConversationId::parse(id).map_err(|_| InvalidCursor)?;
-        Ok(ListCursor {
-            last_activity_at: Timestamp::from_micros(micros),
-            id,
-        })
+        Ok(ListCursor { last_activity_at: Timestamp::from_micros(micros), id })
     }
 }
 

@@ -10,30 +10,13 @@ use crate::time::Timestamp;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     ConversationCreated,
-    MessageSent {
-        message: MessageId,
-        sender: UserId,
-        sender_kind: UserKind,
-    },
-    MessageAmended {
-        message: MessageId,
-    },
-    MessagesRead {
-        reader: UserId,
-        reader_kind: UserKind,
-    },
-    NoteAdded {
-        note: NoteId,
-    },
-    StatusChanged {
-        status: ConversationStatus,
-    },
-    PriorityChanged {
-        priority: Priority,
-    },
-    Assigned {
-        assignee: Option<UserId>,
-    },
+    MessageSent { message: MessageId, sender: UserId, sender_kind: UserKind },
+    MessageAmended { message: MessageId },
+    MessagesRead { reader: UserId, reader_kind: UserKind },
+    NoteAdded { note: NoteId },
+    StatusChanged { status: ConversationStatus },
+    PriorityChanged { priority: Priority },
+    Assigned { assignee: Option<UserId> },
 }
 
 impl EventKind {
@@ -53,12 +36,7 @@ impl EventKind {
     /// Whether a patient may be told of this event. Internal notes and
     /// assignments are staff business.
     pub const fn visible_to_patient(&self) -> bool {
-        !matches!(
-            self,
-            EventKind::NoteAdded { .. }
-                | EventKind::Assigned { .. }
-                | EventKind::PriorityChanged { .. }
-        )
+        !matches!(self, EventKind::NoteAdded { .. } | EventKind::Assigned { .. } | EventKind::PriorityChanged { .. })
     }
 }
 

@@ -98,6 +98,12 @@ id_type!(
 );
 id_type!(JobId);
 
+/// The hyphenated text form of 16 id bytes whose kind is not known here
+/// (an audit record's resource, say).
+pub fn uuid_text(bytes: &[u8; 16]) -> String {
+    uuid::Uuid::from_bytes(*bytes).hyphenated().to_string()
+}
+
 /// Builds the 16 bytes of a version-7 UUID from a millisecond Unix time and
 /// ten random bytes. The randomness is supplied by the caller: the domain
 /// core has no source of entropy.
@@ -105,24 +111,7 @@ pub fn uuid_v7_bytes(unix_ms: u64, random: [u8; 10]) -> [u8; 16] {
     let ms = unix_ms.to_be_bytes();
     let [_, _, m0, m1, m2, m3, m4, m5] = ms;
     let [r0, r1, r2, r3, r4, r5, r6, r7, r8, r9] = random;
-    [
-        m0,
-        m1,
-        m2,
-        m3,
-        m4,
-        m5,
-        0x70 | (r0 & 0x0f),
-        r1,
-        0x80 | (r2 & 0x3f),
-        r3,
-        r4,
-        r5,
-        r6,
-        r7,
-        r8,
-        r9,
-    ]
+    [m0, m1, m2, m3, m4, m5, 0x70 | (r0 & 0x0f), r1, 0x80 | (r2 & 0x3f), r3, r4, r5, r6, r7, r8, r9]
 }
 
 #[cfg(test)]

@@ -5,15 +5,7 @@
 //! rules, the canonical form of audit records. Nothing here performs I/O,
 //! awaits, touches a database or knows about HTTP or JSON, so every rule can
 //! be tested exhaustively and with property tests.
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod audit;
 pub mod conversation;

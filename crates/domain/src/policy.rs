@@ -148,23 +148,13 @@ impl Decision {
 }
 
 /// How a staff member relates to a patient, ignoring role.
-pub fn relationship(
-    staff: &StaffActor,
-    patient: &PatientFacts,
-    assignee: Option<UserId>,
-) -> Option<Relationship> {
+pub fn relationship(staff: &StaffActor, patient: &PatientFacts, assignee: Option<UserId>) -> Option<Relationship> {
     if staff.practice != patient.practice {
         return None;
     }
-    if patient
-        .care_team
-        .is_some_and(|t| staff.care_teams.contains(&t))
-    {
+    if patient.care_team.is_some_and(|t| staff.care_teams.contains(&t)) {
         Some(Relationship::CareTeam)
-    } else if patient
-        .department
-        .is_some_and(|d| staff.departments.contains(&d))
-    {
+    } else if patient.department.is_some_and(|d| staff.departments.contains(&d)) {
         Some(Relationship::Department)
     } else if assignee == Some(staff.user) {
         Some(Relationship::Assigned)
@@ -173,11 +163,7 @@ pub fn relationship(
     }
 }
 
-fn staff_may_work(
-    staff: &StaffActor,
-    patient: &PatientFacts,
-    assignee: Option<UserId>,
-) -> Decision {
+fn staff_may_work(staff: &StaffActor, patient: &PatientFacts, assignee: Option<UserId>) -> Decision {
     if staff.practice != patient.practice {
         return Decision::Deny(Denial::OtherPractice);
     }
@@ -191,11 +177,7 @@ fn staff_may_work(
 }
 
 /// May `actor` do `action` to a conversation described by `conv`?
-pub fn authorize_conversation(
-    actor: &Actor,
-    action: ConversationAction,
-    conv: &ConversationFacts,
-) -> Decision {
+pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &ConversationFacts) -> Decision {
     use ConversationAction as A;
     match actor {
         Actor::Patient(p) => {
@@ -209,9 +191,7 @@ pub fn authorize_conversation(
                 A::View | A::Reply | A::MarkRead | A::Close => Decision::Allow,
                 A::Amend { author } if author == p.user => Decision::Allow,
                 A::Amend { .. } => Decision::Deny(Denial::NotAuthor),
-                A::ViewNotes | A::AddNote | A::Reopen | A::Assign => {
-                    Decision::Deny(Denial::StaffOnly)
-                }
+                A::ViewNotes | A::AddNote | A::Reopen | A::Assign => Decision::Deny(Denial::StaffOnly),
             }
         }
         Actor::Staff(s) => match staff_may_work(s, &conv.patient, conv.assignee) {
@@ -285,14 +265,10 @@ pub enum ListScope {
 
 pub fn list_scope(actor: &Actor) -> ListScope {
     match actor {
-        Actor::Patient(p) => ListScope::Patient {
-            practice: p.practice,
-            patient: p.patient,
-        },
-        Actor::Staff(s) if s.role.works_patient_conversations() => ListScope::StaffRelated {
-            practice: s.practice,
-            user: s.user,
-        },
+        Actor::Patient(p) => ListScope::Patient { practice: p.practice, patient: p.patient },
+        Actor::Staff(s) if s.role.works_patient_conversations() => {
+            ListScope::StaffRelated { practice: s.practice, user: s.user }
+        }
         Actor::Staff(_) => ListScope::Nothing,
     }
 }
@@ -306,8 +282,7 @@ pub fn in_list_scope(scope: &ListScope, actor: &Actor, conv: &ConversationFacts)
             conv.patient.practice == *practice && conv.patient.id == *patient
         }
         (ListScope::StaffRelated { practice, .. }, Actor::Staff(s)) => {
-            conv.patient.practice == *practice
-                && relationship(s, &conv.patient, conv.assignee).is_some()
+            conv.patient.practice == *practice && relationship(s, &conv.patient, conv.assignee).is_some()
         }
         (ListScope::StaffRelated { .. }, Actor::Patient(_)) => false,
     }

@@ -82,10 +82,7 @@ impl StaffRole {
 
     /// Roles that may search the audit log of their practice.
     pub const fn reviews_audit_log(self) -> bool {
-        matches!(
-            self,
-            StaffRole::PracticeAdmin | StaffRole::ComplianceOfficer
-        )
+        matches!(self, StaffRole::PracticeAdmin | StaffRole::ComplianceOfficer)
     }
 }
 

@@ -22,14 +22,8 @@ impl Default for SessionPolicy {
     /// 12 hours absolute for both (NIST SP 800-63B rev. 3 AAL2 values).
     fn default() -> Self {
         SessionPolicy {
-            staff: SessionLimits {
-                idle: Span::from_mins(15),
-                absolute: Span::from_hours(12),
-            },
-            patient: SessionLimits {
-                idle: Span::from_mins(30),
-                absolute: Span::from_hours(12),
-            },
+            staff: SessionLimits { idle: Span::from_mins(15), absolute: Span::from_hours(12) },
+            patient: SessionLimits { idle: Span::from_mins(30), absolute: Span::from_hours(12) },
         }
     }
 }
@@ -89,31 +83,12 @@ mod tests {
     fn idle_and_absolute_limits() {
         let limits = SessionPolicy::default().staff;
         let t0 = Timestamp::from_micros(1_000_000_000_000);
-        let times = SessionTimes {
-            created_at: t0,
-            last_seen_at: t0,
-            revoked: false,
-        };
-        assert_eq!(
-            session_state(times, limits, t0.plus(Span::from_secs(899))),
-            SessionState::Active
-        );
-        assert_eq!(
-            session_state(times, limits, t0.plus(Span::from_secs(900))),
-            SessionState::IdleExpired
-        );
-        let busy = SessionTimes {
-            last_seen_at: t0.plus(Span::from_hours(12)),
-            ..times
-        };
-        assert_eq!(
-            session_state(busy, limits, t0.plus(Span::from_hours(12))),
-            SessionState::LifetimeExpired
-        );
-        let revoked = SessionTimes {
-            revoked: true,
-            ..times
-        };
+        let times = SessionTimes { created_at: t0, last_seen_at: t0, revoked: false };
+        assert_eq!(session_state(times, limits, t0.plus(Span::from_secs(899))), SessionState::Active);
+        assert_eq!(session_state(times, limits, t0.plus(Span::from_secs(900))), SessionState::IdleExpired);
+        let busy = SessionTimes { last_seen_at: t0.plus(Span::from_hours(12)), ..times };
+        assert_eq!(session_state(busy, limits, t0.plus(Span::from_hours(12))), SessionState::LifetimeExpired);
+        let revoked = SessionTimes { revoked: true, ..times };
         assert_eq!(session_state(revoked, limits, t0), SessionState::Revoked);
     }
 

@@ -169,22 +169,13 @@ impl Username {
         }
         let n = text.chars().count();
         if n < Self::MIN_CHARS {
-            return Err(TextError::TooShort {
-                min: Self::MIN_CHARS,
-            });
+            return Err(TextError::TooShort { min: Self::MIN_CHARS });
         }
         if n > Self::MAX_CHARS {
-            return Err(TextError::TooLong {
-                max: Self::MAX_CHARS,
-            });
+            return Err(TextError::TooLong { max: Self::MAX_CHARS });
         }
-        let allowed = |c: char| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '@')
-        };
-        let starts_well = text
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric());
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '@');
+        let starts_well = text.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
         if !starts_well || !text.chars().all(allowed) {
             return Err(TextError::InvalidCharacters);
         }
@@ -231,9 +222,7 @@ impl PasswordInput {
             return Err(TextError::Empty);
         }
         if text.len() > Self::MAX_BYTES {
-            return Err(TextError::TooLong {
-                max: Self::MAX_BYTES,
-            });
+            return Err(TextError::TooLong { max: Self::MAX_BYTES });
         }
         Ok(Self(text))
     }
@@ -260,9 +249,7 @@ impl IdempotencyKey {
             return Err(TextError::Empty);
         }
         if text.len() > Self::MAX_CHARS {
-            return Err(TextError::TooLong {
-                max: Self::MAX_CHARS,
-            });
+            return Err(TextError::TooLong { max: Self::MAX_CHARS });
         }
         if !text.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(TextError::InvalidCharacters);
@@ -283,24 +270,13 @@ mod tests {
     fn message_limits_count_characters_not_bytes() {
         let limit = 5;
         assert!(MessageBody::parse("héllo".into(), limit).is_ok());
-        assert_eq!(
-            MessageBody::parse("héllo!".into(), limit),
-            Err(TextError::TooLong { max: 5 })
-        );
-        assert_eq!(
-            MessageBody::parse("   \n ".into(), limit),
-            Err(TextError::Empty)
-        );
-        assert_eq!(
-            MessageBody::parse("a\u{0}b".into(), limit),
-            Err(TextError::InvalidCharacters)
-        );
+        assert_eq!(MessageBody::parse("héllo!".into(), limit), Err(TextError::TooLong { max: 5 }));
+        assert_eq!(MessageBody::parse("   \n ".into(), limit), Err(TextError::Empty));
+        assert_eq!(MessageBody::parse("a\u{0}b".into(), limit), Err(TextError::InvalidCharacters));
         assert!(MessageBody::parse("a\nb\tc".into(), limit).is_ok());
         assert_eq!(
             MessageBody::parse("x".repeat(30_000), usize::MAX),
-            Err(TextError::TooLong {
-                max: MessageBody::HARD_MAX_CHARS
-            })
+            Err(TextError::TooLong { max: MessageBody::HARD_MAX_CHARS })
         );
     }
 
@@ -308,10 +284,7 @@ mod tests {
     fn subjects_are_one_line() {
         assert_eq!(Subject::parse("  Refill  ").unwrap().as_str(), "Refill");
         assert_eq!(Subject::parse("a\nb"), Err(TextError::InvalidCharacters));
-        assert_eq!(
-            Subject::parse("evil\u{202E}txt"),
-            Err(TextError::InvalidCharacters)
-        );
+        assert_eq!(Subject::parse("evil\u{202E}txt"), Err(TextError::InvalidCharacters));
     }
 
     #[test]

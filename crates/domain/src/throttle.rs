@@ -56,39 +56,22 @@ pub fn delay_after(policy: &ThrottlePolicy, failures: u32) -> Span {
 }
 
 /// `Ok` if an attempt may be made now, or how long to wait.
-pub fn check(
-    policy: &ThrottlePolicy,
-    state: Option<ThrottleState>,
-    now: Timestamp,
-) -> Result<(), Span> {
+pub fn check(policy: &ThrottlePolicy, state: Option<ThrottleState>, now: Timestamp) -> Result<(), Span> {
     let Some(state) = state else { return Ok(()) };
     if now >= state.last_failure_at.plus(policy.forget_after) {
         return Ok(());
     }
-    let open_at = state
-        .last_failure_at
-        .plus(delay_after(policy, state.failures));
-    if now >= open_at {
-        Ok(())
-    } else {
-        Err(open_at.since(now))
-    }
+    let open_at = state.last_failure_at.plus(delay_after(policy, state.failures));
+    if now >= open_at { Ok(()) } else { Err(open_at.since(now)) }
 }
 
 /// The state after a failed attempt at `now`.
-pub fn record_failure(
-    policy: &ThrottlePolicy,
-    state: Option<ThrottleState>,
-    now: Timestamp,
-) -> ThrottleState {
+pub fn record_failure(policy: &ThrottlePolicy, state: Option<ThrottleState>, now: Timestamp) -> ThrottleState {
     let previous = match state {
         Some(s) if now < s.last_failure_at.plus(policy.forget_after) => s.failures,
         _ => 0,
     };
-    ThrottleState {
-        failures: previous.saturating_add(1),
-        last_failure_at: now,
-    }
+    ThrottleState { failures: previous.saturating_add(1), last_failure_at: now }
 }
 
 #[cfg(test)]

@@ -40,11 +40,7 @@ impl Span {
     /// Whole seconds, rounded up: what a `Retry-After` header should say.
     pub const fn as_secs_ceil(self) -> i64 {
         let whole = self.0 / MICROS_PER_SEC;
-        if self.0 % MICROS_PER_SEC > 0 {
-            whole + 1
-        } else {
-            whole
-        }
+        if self.0 % MICROS_PER_SEC > 0 { whole + 1 } else { whole }
     }
 }
 
@@ -79,12 +75,7 @@ impl Timestamp {
         let days = secs.div_euclid(SECS_PER_DAY);
         let sod = secs.rem_euclid(SECS_PER_DAY);
         let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-            sod / 3600,
-            (sod % 3600) / 60,
-            sod % 60
-        )
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z", sod / 3600, (sod % 3600) / 60, sod % 60)
     }
 
     /// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`), or a bare
@@ -103,8 +94,7 @@ impl Timestamp {
         let hh = two_digits(rest.get(0..2))?;
         let mm = two_digits(rest.get(3..5))?;
         let ss = two_digits(rest.get(6..8))?;
-        if rest.get(2) != Some(&b':') || rest.get(5) != Some(&b':') || hh > 23 || mm > 59 || ss > 60
-        {
+        if rest.get(2) != Some(&b':') || rest.get(5) != Some(&b':') || hh > 23 || mm > 59 || ss > 60 {
             return Err(InvalidTimestamp);
         }
         let ss = ss.min(59); // a leap second is folded into :59
@@ -141,11 +131,7 @@ impl Timestamp {
 
     fn from_parts(days: i64, secs_of_day: i64, micros: i64) -> Result<Self, InvalidTimestamp> {
         let micros = (days * SECS_PER_DAY + secs_of_day) * MICROS_PER_SEC + micros;
-        if (MIN_MICROS..=MAX_MICROS).contains(&micros) {
-            Ok(Timestamp(micros))
-        } else {
-            Err(InvalidTimestamp)
-        }
+        if (MIN_MICROS..=MAX_MICROS).contains(&micros) { Ok(Timestamp(micros)) } else { Err(InvalidTimestamp) }
     }
 }
 
@@ -175,9 +161,7 @@ impl std::error::Error for InvalidTimestamp {}
 
 fn two_digits(b: Option<&[u8]>) -> Result<i64, InvalidTimestamp> {
     match b {
-        Some([a, b]) if a.is_ascii_digit() && b.is_ascii_digit() => {
-            Ok(i64::from((a - b'0') * 10 + (b - b'0')))
-        }
+        Some([a, b]) if a.is_ascii_digit() && b.is_ascii_digit() => Ok(i64::from((a - b'0') * 10 + (b - b'0'))),
         _ => Err(InvalidTimestamp),
     }
 }
@@ -236,20 +220,11 @@ mod tests {
 
     #[test]
     fn known_instants() {
-        assert_eq!(
-            Timestamp::UNIX_EPOCH.to_rfc3339(),
-            "1970-01-01T00:00:00.000000Z"
-        );
+        assert_eq!(Timestamp::UNIX_EPOCH.to_rfc3339(), "1970-01-01T00:00:00.000000Z");
         let t = Timestamp::parse_rfc3339("2026-11-22T14:05:09.5Z").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-22T14:05:09.500000Z");
-        assert_eq!(
-            Timestamp::parse_rfc3339("2026-11-22T09:05:09.5-05:00").unwrap(),
-            t
-        );
-        assert_eq!(
-            Timestamp::parse_rfc3339("2024-02-29").unwrap().to_rfc3339(),
-            "2024-02-29T00:00:00.000000Z"
-        );
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-22T09:05:09.5-05:00").unwrap(), t);
+        assert_eq!(Timestamp::parse_rfc3339("2024-02-29").unwrap().to_rfc3339(), "2024-02-29T00:00:00.000000Z");
     }
 
     #[test]
@@ -332,10 +307,7 @@ mod civil_date_tests {
 
     #[test]
     fn dates() {
-        assert_eq!(
-            CivilDate::parse("1984-02-29").unwrap().to_string(),
-            "1984-02-29"
-        );
+        assert_eq!(CivilDate::parse("1984-02-29").unwrap().to_string(), "1984-02-29");
         assert!(CivilDate::parse("1985-02-29").is_err());
         assert!(CivilDate::parse("1850-01-01").is_err());
         assert!(CivilDate::parse("1984-2-9").is_err());

@@ -56,7 +56,9 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let mem = std::fs::read_to_string("/proc/meminfo")
@@ -144,7 +146,7 @@ async fn patient(
         .await?
         .json()
         .await?;
-    let token = login["token"].as_str().context("login failed")?.to_owned();
+    let token = login.get("token").and_then(|v| v.as_str()).context("login failed")?.to_owned();
     let created: serde_json::Value = client
         .post(format!("{url}/api/v1/conversations"))
         .bearer_auth(&token)
@@ -153,7 +155,7 @@ async fn patient(
         .await?
         .json()
         .await?;
-    let conversation = created["id"].as_str().context("create failed")?.to_owned();
+    let conversation = created.get("id").and_then(|v| v.as_str()).context("create failed")?.to_owned();
     let send_url = format!("{url}/api/v1/conversations/{conversation}/messages");
     let payload = serde_json::to_vec(&json!({"body": body}))?;
     let mut result = PatientResult { latencies_us: Vec::with_capacity(4096), errors: 0 };
@@ -195,22 +197,34 @@ fn main() -> anyhow::Result<()> {
     let (database_url, backend) = match &args.postgres_admin_url {
         Some(admin) => {
             let name = format!("sb_load_{}", std::process::id());
-            std::process::Command::new("psql").args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")]).status()?;
-            (Some(format!("{}/{name}", admin.rsplit_once('/').map(|x| x.0).unwrap_or(admin))), format!("PostgreSQL (database {name})"))
+            std::process::Command::new("psql")
+                .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
+                .status()?;
+            (
+                Some(format!("{}/{name}", admin.rsplit_once('/').map(|x| x.0).unwrap_or(admin))),
+                format!("PostgreSQL (database {name})"),
+            )
         }
         None => (None, "SQLite (WAL, synchronous=FULL) in a temporary directory".to_owned()),
     };
     println!("switchboard-loadgen");
     println!("  machine:  {}", machine());
     println!("  backend:  {backend}");
-    println!("  load:     {} patients, one keep-alive HTTPS connection each, {}-char messages", args.patients, args.body_chars);
-    println!("  time:     {} s warm-up, {} s measured; server runtime {} threads, load generator on the same machine", args.warmup, args.seconds, args.server_threads);
+    println!(
+        "  load:     {} patients, one keep-alive HTTPS connection each, {}-char messages",
+        args.patients, args.body_chars
+    );
+    println!(
+        "  time:     {} s warm-up, {} s measured; server runtime {} threads, load generator on the same machine",
+        args.warmup, args.seconds, args.server_threads
+    );
     let server = start_server(&args, dir.path().join("data"), database_url)?;
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let results = rt.block_on(async {
         let cert = reqwest::Certificate::from_pem(server.cert.as_bytes())?;
-        let body: String = "Is it normal to feel dizzy after the new dose? ".chars().cycle().take(args.body_chars).collect();
+        let body: String =
+            "Is it normal to feel dizzy after the new dose? ".chars().cycle().take(args.body_chars).collect();
         let start = Instant::now();
         let measure_from = start + Duration::from_secs(args.warmup);
         let until = measure_from + Duration::from_secs(args.seconds);
@@ -235,7 +249,9 @@ fn main() -> anyhow::Result<()> {
     let _ = server.thread.join();
     if let Some(admin) = &args.postgres_admin_url {
         let name = format!("sb_load_{}", std::process::id());
-        let _ = std::process::Command::new("psql").args([admin.as_str(), "-qc", &format!("DROP DATABASE {name} WITH (FORCE)")]).status();
+        let _ = std::process::Command::new("psql")
+            .args([admin.as_str(), "-qc", &format!("DROP DATABASE {name} WITH (FORCE)")])
+            .status();
     }
 
     let mut latencies: Vec<u32> = results.iter().flat_map(|r| r.latencies_us.iter().copied()).collect();

@@ -60,10 +60,7 @@ impl Switchboard {
         if let (Some(from), Some(to)) = (search.from, search.to)
             && from > to
         {
-            return Err(ServiceError::Invalid {
-                field: "from",
-                problem: "must not be after `to`".into(),
-            });
+            return Err(ServiceError::Invalid { field: "from", problem: "must not be after `to`".into() });
         }
         let entries = audit_log::search(
             self.store(),
@@ -79,22 +76,12 @@ impl Switchboard {
         )
         .await?;
         let has_more = entries.len() > limit as usize;
-        let entries: Vec<(i64, AuditRecord)> = entries
-            .into_iter()
-            .take(limit as usize)
-            .map(|e| (e.seq, e.record))
-            .collect();
-        let next_before = if has_more {
-            entries.last().map(|(s, _)| *s)
-        } else {
-            None
-        };
+        let entries: Vec<(i64, AuditRecord)> =
+            entries.into_iter().take(limit as usize).map(|e| (e.seq, e.record)).collect();
+        let next_before = if has_more { entries.last().map(|(s, _)| *s) } else { None };
         rec.detail = Some(format!("count={}", entries.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(AuditPage {
-            entries,
-            next_before,
-        })
+        Ok(AuditPage { entries, next_before })
     }
 
     /// Recomputes the audit chain from the first entry.

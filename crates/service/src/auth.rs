@@ -24,10 +24,7 @@ pub struct Principal {
 
 impl Principal {
     pub(crate) fn audit_actor(&self) -> AuditActor {
-        AuditActor::User {
-            id: self.user.id,
-            kind: self.user.kind,
-        }
+        AuditActor::User { id: self.user.id, kind: self.user.kind }
     }
 }
 
@@ -44,20 +41,10 @@ fn hex(bytes: &[u8]) -> String {
 impl Switchboard {
     fn throttle_keys(&self, username: &str, ctx: &RequestContext) -> (String, Option<String>) {
         // Keyed fingerprints: the table never holds user names or addresses.
-        let account = format!(
-            "a:{}",
-            hex(&self
-                .keys()
-                .fingerprint("throttle.account", &[username.as_bytes()]))
-        );
-        let address = ctx.client_addr.map(|a| {
-            format!(
-                "i:{}",
-                hex(&self
-                    .keys()
-                    .fingerprint("throttle.address", &[a.to_string().as_bytes()]))
-            )
-        });
+        let account = format!("a:{}", hex(&self.keys().fingerprint("throttle.account", &[username.as_bytes()])));
+        let address = ctx
+            .client_addr
+            .map(|a| format!("i:{}", hex(&self.keys().fingerprint("throttle.address", &[a.to_string().as_bytes()]))));
         (account, address)
     }
 
@@ -99,14 +86,10 @@ impl Switchboard {
                 Ok((actor, summary))
             }
             UserKind::Patient => {
-                let patient = directory::patient_by_user(self.store(), user.id)
-                    .await?
-                    .ok_or(ServiceError::Unauthenticated)?;
-                let actor = Actor::Patient(PatientActor {
-                    user: user.id,
-                    practice: user.practice,
-                    patient: patient.id,
-                });
+                let patient =
+                    directory::patient_by_user(self.store(), user.id).await?.ok_or(ServiceError::Unauthenticated)?;
+                let actor =
+                    Actor::Patient(PatientActor { user: user.id, practice: user.practice, patient: patient.id });
                 let summary = UserSummary {
                     id: user.id,
                     username: user.username.clone(),
@@ -132,10 +115,7 @@ impl Switchboard {
         AuditRecord {
             at: self.now(),
             practice: user.map(|u| u.practice),
-            actor: user.map_or(AuditActor::Anonymous, |u| AuditActor::User {
-                id: u.id,
-                kind: u.kind,
-            }),
+            actor: user.map_or(AuditActor::Anonymous, |u| AuditActor::User { id: u.id, kind: u.kind }),
             action,
             outcome,
             patient: None,
@@ -156,11 +136,8 @@ impl Switchboard {
     ) -> Result<LoginResult, ServiceError> {
         let now = self.now();
         // An unparseable name is treated like an unknown one.
-        let name = Username::parse(username)
-            .map(|u| u.as_str().to_owned())
-            .unwrap_or_else(|_| username.to_lowercase());
-        let password =
-            PasswordInput::parse(password).map_err(|e| ServiceError::invalid("password", e))?;
+        let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
+        let password = PasswordInput::parse(password).map_err(|e| ServiceError::invalid("password", e))?;
         let (account_key, address_key) = self.throttle_keys(&name, ctx);
 
         let account_state = throttle_q::get(self.store(), &account_key).await?;
@@ -178,26 +155,13 @@ impl Switchboard {
 
         let user = directory::user_by_username(self.store(), &name).await?;
         if let Some(wait) = wait {
-            let rec = self.login_record(
-                ctx,
-                user.as_ref(),
-                AuditAction::LoginThrottled,
-                Outcome::Denied,
-                "throttled",
-            );
+            let rec = self.login_record(ctx, user.as_ref(), AuditAction::LoginThrottled, Outcome::Denied, "throttled");
             self.store().commit(Unit::new().audit(rec)).await?;
-            return Err(ServiceError::Throttled {
-                retry_after_secs: wait.as_secs_ceil().max(1),
-            });
+            return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
         }
 
         let usable = user.as_ref().filter(|u| u.active);
-        let ok = self
-            .verify_password(
-                password.expose().to_owned(),
-                usable.map(|u| u.password_hash.clone()),
-            )
-            .await?;
+        let ok = self.verify_password(password.expose().to_owned(), usable.map(|u| u.password_hash.clone())).await?;
         let Some(user) = usable.filter(|_| ok) else {
             let detail = match &user {
                 None => "unknown_user",
@@ -209,13 +173,7 @@ impl Switchboard {
                     &account_key,
                     throttle::record_failure(&ThrottlePolicy::ACCOUNT, account_state, now),
                 ))
-                .audit(self.login_record(
-                    ctx,
-                    user.as_ref(),
-                    AuditAction::LoginFailed,
-                    Outcome::Failed,
-                    detail,
-                ));
+                .audit(self.login_record(ctx, user.as_ref(), AuditAction::LoginFailed, Outcome::Failed, detail));
             if let Some(k) = &address_key {
                 unit.push(throttle_q::record(
                     k,
@@ -231,28 +189,16 @@ impl Switchboard {
         let unit = Unit::new()
             .step(throttle_q::clear(&account_key))
             .step(sessions::insert(&token_hash, user.id, now))
-            .audit(self.login_record(
-                ctx,
-                Some(user),
-                AuditAction::LoginSucceeded,
-                Outcome::Success,
-                "password",
-            ));
+            .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, "password"));
         self.store().commit(unit).await?;
-        Ok(LoginResult {
-            token,
-            user: summary,
-        })
+        Ok(LoginResult { token, user: summary })
     }
 
     /// Resolves a presented session token. Records activity (at most every
     /// few seconds) so that the idle timeout counts from the last request.
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, ServiceError> {
-        let token_hash =
-            token::hash_presented_token(presented).ok_or(ServiceError::Unauthenticated)?;
-        let session = sessions::by_token_hash(self.store(), &token_hash)
-            .await?
-            .ok_or(ServiceError::Unauthenticated)?;
+        let token_hash = token::hash_presented_token(presented).ok_or(ServiceError::Unauthenticated)?;
+        let session = sessions::by_token_hash(self.store(), &token_hash).await?.ok_or(ServiceError::Unauthenticated)?;
         if !session.user.active {
             return Err(ServiceError::Unauthenticated);
         }
@@ -267,24 +213,14 @@ impl Switchboard {
             return Err(ServiceError::Unauthenticated);
         }
         if needs_touch(session.last_seen_at, now) {
-            self.store()
-                .commit(Unit::new().step(sessions::touch(&token_hash, now)))
-                .await?;
+            self.store().commit(Unit::new().step(sessions::touch(&token_hash, now))).await?;
         }
         let (actor, user) = self.principal_parts(&session.user).await?;
-        Ok(Principal {
-            actor,
-            user,
-            token_hash,
-        })
+        Ok(Principal { actor, user, token_hash })
     }
 
     /// Ends the session at once.
-    pub async fn logout(
-        &self,
-        principal: &Principal,
-        ctx: &RequestContext,
-    ) -> Result<(), ServiceError> {
+    pub async fn logout(&self, principal: &Principal, ctx: &RequestContext) -> Result<(), ServiceError> {
         let rec = AuditRecord {
             at: self.now(),
             practice: Some(principal.user.practice),
@@ -296,13 +232,7 @@ impl Switchboard {
             client_addr: ctx.client_text(),
             detail: None,
         };
-        self.store()
-            .commit(
-                Unit::new()
-                    .step(sessions::revoke(&principal.token_hash, self.now()))
-                    .audit(rec),
-            )
-            .await?;
+        self.store().commit(Unit::new().step(sessions::revoke(&principal.token_hash, self.now())).audit(rec)).await?;
         Ok(())
     }
 }
@@ -310,18 +240,9 @@ impl Switchboard {
 impl Switchboard {
     /// The principal of `user` without a session: for trusted in-process
     /// tools only (demo seeding, tests). Never reachable over HTTP.
-    pub async fn principal_for(
-        &self,
-        user: switchboard_domain::ids::UserId,
-    ) -> Result<Principal, ServiceError> {
-        let row = directory::user_by_id(self.store(), user)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+    pub async fn principal_for(&self, user: switchboard_domain::ids::UserId) -> Result<Principal, ServiceError> {
+        let row = directory::user_by_id(self.store(), user).await?.ok_or(ServiceError::NotFound)?;
         let (actor, user) = self.principal_parts(&row).await?;
-        Ok(Principal {
-            actor,
-            user,
-            token_hash: [0u8; 32],
-        })
+        Ok(Principal { actor, user, token_hash: [0u8; 32] })
     }
 }

@@ -29,9 +29,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: Timestamp) -> Self {
-        ManualClock {
-            micros: AtomicI64::new(start.as_micros()),
-        }
+        ManualClock { micros: AtomicI64::new(start.as_micros()) }
     }
     pub fn set(&self, t: Timestamp) {
         self.micros.store(t.as_micros(), Ordering::SeqCst);

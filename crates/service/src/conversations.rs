@@ -9,15 +9,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use switchboard_crypto::DataKey;
 use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};
-use switchboard_domain::conversation::{
-    self as conv, ConversationStatus, Priority, TransitionError,
-};
+use switchboard_domain::conversation::{self as conv, ConversationStatus, Priority, TransitionError};
 use switchboard_domain::cursor::ListCursor;
 use switchboard_domain::event::{DomainEvent, EventKind};
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::{
-    self, Actor, ConversationAction, ConversationFacts, Decision, PatientAction, PatientFacts,
-    StaffActor,
+    self, Actor, ConversationAction, ConversationFacts, Decision, PatientAction, PatientFacts, StaffActor,
 };
 use switchboard_domain::role::UserKind;
 use switchboard_domain::text::{IdempotencyKey, MessageBody, NoteBody, Subject};
@@ -59,19 +56,11 @@ const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
 
 fn facts(row: &ConversationRow) -> ConversationFacts {
-    ConversationFacts {
-        patient: patient_facts(&row.patient),
-        assignee: row.assignee,
-    }
+    ConversationFacts { patient: patient_facts(&row.patient), assignee: row.assignee }
 }
 
 fn patient_facts(p: &PatientRow) -> PatientFacts {
-    PatientFacts {
-        id: p.id,
-        practice: p.practice,
-        department: p.department,
-        care_team: p.care_team,
-    }
+    PatientFacts { id: p.id, practice: p.practice, department: p.department, care_team: p.care_team }
 }
 
 fn denial_detail(d: Decision) -> String {
@@ -133,29 +122,11 @@ impl Switchboard {
     ) -> Result<ConversationRow, ServiceError> {
         let resource = Some((ResourceKind::Conversation, *id.as_bytes()));
         let Some(row) = q::by_id(self.store(), id).await? else {
-            return Err(self
-                .deny(
-                    p,
-                    ctx,
-                    audit_action,
-                    None,
-                    resource,
-                    "denied:not_found".into(),
-                )
-                .await);
+            return Err(self.deny(p, ctx, audit_action, None, resource, "denied:not_found".into()).await);
         };
         match policy::authorize_conversation(&p.actor, action, &facts(&row)) {
             Decision::Allow => Ok(row),
-            d => Err(self
-                .deny(
-                    p,
-                    ctx,
-                    audit_action,
-                    Some(row.patient.id),
-                    resource,
-                    denial_detail(d),
-                )
-                .await),
+            d => Err(self.deny(p, ctx, audit_action, Some(row.patient.id), resource, denial_detail(d)).await),
         }
     }
 
@@ -163,11 +134,7 @@ impl Switchboard {
         sealing::data_key(self.keys(), &row.key)
     }
 
-    fn summary(
-        &self,
-        viewer: &Actor,
-        row: &ConversationRow,
-    ) -> Result<ConversationSummary, ServiceError> {
+    fn summary(&self, viewer: &Actor, row: &ConversationRow) -> Result<ConversationSummary, ServiceError> {
         let key = self.conversation_key(row)?;
         let staff_view = matches!(viewer, Actor::Staff(_));
         Ok(ConversationSummary {
@@ -175,11 +142,7 @@ impl Switchboard {
             patient: PatientSummary {
                 id: row.patient.id,
                 display_name: self.patient_display_name(&row.patient)?,
-                birth_date: if staff_view {
-                    Some(self.patient_birth_date(&row.patient)?)
-                } else {
-                    None
-                },
+                birth_date: if staff_view { Some(self.patient_birth_date(&row.patient)?) } else { None },
             },
             subject: sealing::open(&key, column::SUBJECT, row.id.as_bytes(), &row.subject_ct)?,
             topic: row.topic,
@@ -213,21 +176,13 @@ impl Switchboard {
                 problem: "only staff can filter by assignee".into(),
             });
         }
-        let after = filter
-            .cursor
-            .as_deref()
-            .map(ListCursor::parse)
-            .transpose()
-            .map_err(|_| ServiceError::Invalid {
-                field: "cursor",
-                problem: "not a cursor returned by this API".into(),
-            })?;
+        let after = filter.cursor.as_deref().map(ListCursor::parse).transpose().map_err(|_| ServiceError::Invalid {
+            field: "cursor",
+            problem: "not a cursor returned by this API".into(),
+        })?;
         let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit > MAX_PAGE {
-            return Err(ServiceError::Invalid {
-                field: "limit",
-                problem: format!("must be between 1 and {MAX_PAGE}"),
-            });
+            return Err(ServiceError::Invalid { field: "limit", problem: format!("must be between 1 and {MAX_PAGE}") });
         }
         let scope = policy::list_scope(&p.actor);
         let store_filter = q::ListFilter {
@@ -245,13 +200,7 @@ impl Switchboard {
         let has_more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_cursor = if has_more {
-            rows.last().map(|r| {
-                ListCursor {
-                    last_activity_at: r.last_activity_at,
-                    id: r.id,
-                }
-                .encode()
-            })
+            rows.last().map(|r| ListCursor { last_activity_at: r.last_activity_at, id: r.id }.encode())
         } else {
             None
         };
@@ -261,12 +210,8 @@ impl Switchboard {
         for row in &rows {
             // The SQL scope is derived from the policy; check each row with
             // the policy itself anyway, so a query bug cannot leak.
-            if !policy::authorize_conversation(&p.actor, ConversationAction::View, &facts(row))
-                .is_allowed()
-            {
-                tracing::error!(
-                    "listing query returned a conversation the policy refuses; dropped"
-                );
+            if !policy::authorize_conversation(&p.actor, ConversationAction::View, &facts(row)).is_allowed() {
+                tracing::error!("listing query returned a conversation the policy refuses; dropped");
                 continue;
             }
             *per_patient.entry(row.patient.id).or_default() += 1;
@@ -275,10 +220,7 @@ impl Switchboard {
 
         let mut unit = Unit::new();
         if per_patient.is_empty() {
-            unit.push_audit(
-                self.record(p, ctx, AuditAction::ConversationsListed)
-                    .with_detail("count=0"),
-            );
+            unit.push_audit(self.record(p, ctx, AuditAction::ConversationsListed).with_detail("count=0"));
         }
         for (patient, n) in per_patient {
             unit.push_audit(
@@ -306,21 +248,10 @@ impl Switchboard {
         conversation: ConversationId,
         kind: EventKind,
     ) -> DomainEvent {
-        DomainEvent {
-            at: self.now(),
-            practice: row_practice,
-            patient,
-            conversation,
-            actor: p.user.id,
-            kind,
-        }
+        DomainEvent { at: self.now(), practice: row_practice, patient, conversation, actor: p.user.id, kind }
     }
 
-    async fn commit_with_events(
-        &self,
-        mut unit: Unit,
-        events: Vec<DomainEvent>,
-    ) -> Result<(), StoreError> {
+    async fn commit_with_events(&self, mut unit: Unit, events: Vec<DomainEvent>) -> Result<(), StoreError> {
         for e in &events {
             unit.push(ev::insert(e));
         }
@@ -336,30 +267,21 @@ impl Switchboard {
         key: &IdempotencyKey,
         fingerprint: &[u8; 32],
     ) -> Result<Option<SentMessage>, ServiceError> {
-        let Some((stored, message)) =
-            q::idempotency_record(self.store(), p.user.id, key.as_str()).await?
-        else {
+        let Some((stored, message)) = q::idempotency_record(self.store(), p.user.id, key.as_str()).await? else {
             return Ok(None);
         };
         if &stored != fingerprint {
             return Err(ServiceError::IdempotencyKeyReused);
         }
         let found = self.message_location(message).await?;
-        Ok(Some(SentMessage {
-            conversation: found.0,
-            message,
-            sent_at: found.1,
-            replayed: true,
-        }))
+        Ok(Some(SentMessage { conversation: found.0, message, sent_at: found.1, replayed: true }))
     }
 
     async fn message_location(
         &self,
         message: MessageId,
     ) -> Result<(ConversationId, switchboard_domain::Timestamp), ServiceError> {
-        switchboard_store::queries::conversations::message_location(self.store(), message)
-            .await?
-            .ok_or(ServiceError::Internal)
+        q::message_location(self.store(), message).await?.ok_or(ServiceError::Internal)
     }
 
     /// Starts a conversation with its first message.
@@ -370,34 +292,24 @@ impl Switchboard {
         idempotency_key: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<SentMessage, ServiceError> {
-        let subject =
-            Subject::parse(&input.subject).map_err(|e| ServiceError::invalid("subject", e))?;
+        let subject = Subject::parse(&input.subject).map_err(|e| ServiceError::invalid("subject", e))?;
         let topic = Topic::parse(&input.topic).ok_or_else(|| ServiceError::Invalid {
             field: "topic",
             problem: format!(
                 "must be one of: {}",
-                Topic::ALL
-                    .iter()
-                    .map(|t| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                Topic::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
             ),
         })?;
         let body = MessageBody::parse(input.body, self.body_limit(p.user.kind))
             .map_err(|e| ServiceError::invalid("body", e))?;
         let priority = match (&p.actor, input.priority.as_deref()) {
             (_, None) => Priority::Routine,
-            (Actor::Staff(_), Some(s)) => {
-                Priority::parse(s).ok_or_else(|| ServiceError::Invalid {
-                    field: "priority",
-                    problem: "must be routine or urgent".into(),
-                })?
-            }
+            (Actor::Staff(_), Some(s)) => Priority::parse(s).ok_or_else(|| ServiceError::Invalid {
+                field: "priority",
+                problem: "must be routine or urgent".into(),
+            })?,
             (Actor::Patient(_), Some(_)) => {
-                return Err(ServiceError::Invalid {
-                    field: "priority",
-                    problem: "set by the care team".into(),
-                });
+                return Err(ServiceError::Invalid { field: "priority", problem: "set by the care team".into() });
             }
         };
         let key = idempotency_key
@@ -418,42 +330,19 @@ impl Switchboard {
         let resource = Some((ResourceKind::Patient, *patient_id.as_bytes()));
         let Some(patient) = directory::patient_by_id(self.store(), patient_id).await? else {
             return Err(self
-                .deny(
-                    p,
-                    ctx,
-                    AuditAction::ConversationCreated,
-                    None,
-                    resource,
-                    "denied:not_found".into(),
-                )
+                .deny(p, ctx, AuditAction::ConversationCreated, None, resource, "denied:not_found".into())
                 .await);
         };
-        let decision = policy::authorize_patient(
-            &p.actor,
-            PatientAction::StartConversation,
-            &patient_facts(&patient),
-        );
+        let decision = policy::authorize_patient(&p.actor, PatientAction::StartConversation, &patient_facts(&patient));
         if !decision.is_allowed() {
             return Err(self
-                .deny(
-                    p,
-                    ctx,
-                    AuditAction::ConversationCreated,
-                    Some(patient.id),
-                    resource,
-                    denial_detail(decision),
-                )
+                .deny(p, ctx, AuditAction::ConversationCreated, Some(patient.id), resource, denial_detail(decision))
                 .await);
         }
 
         let fingerprint = self.keys().fingerprint(
             "idempotency.create_conversation",
-            &[
-                patient_id.as_bytes(),
-                subject.as_str().as_bytes(),
-                topic.as_str().as_bytes(),
-                body.as_str().as_bytes(),
-            ],
+            &[patient_id.as_bytes(), subject.as_str().as_bytes(), topic.as_str().as_bytes(), body.as_str().as_bytes()],
         );
         if let Some(k) = &key
             && let Some(done) = self.replay(p, k, &fingerprint).await?
@@ -470,20 +359,10 @@ impl Switchboard {
             ServiceError::Internal
         })?;
         let status = conv::status_after_message(p.user.kind);
-        let key_row = WrappedKeyRow {
-            id: dek_id,
-            kek_id: wrapped.kek_id,
-            wrapped: wrapped.bytes,
-        };
+        let key_row = WrappedKeyRow { id: dek_id, kek_id: wrapped.kek_id, wrapped: wrapped.bytes };
         let mut unit = Unit::new();
         if let Some(k) = &key {
-            unit.push(q::claim_idempotency_key(
-                p.user.id,
-                k.as_str(),
-                &fingerprint,
-                message,
-                now,
-            ));
+            unit.push(q::claim_idempotency_key(p.user.id, k.as_str(), &fingerprint, message, now));
         }
         unit = unit
             .step(key_q::insert(&key_row, patient.practice, now))
@@ -492,12 +371,7 @@ impl Switchboard {
                 practice: patient.practice,
                 patient: patient.id,
                 dek: dek_id,
-                subject_ct: sealing::seal(
-                    &dek,
-                    column::SUBJECT,
-                    conversation.as_bytes(),
-                    subject.as_str(),
-                )?,
+                subject_ct: sealing::seal(&dek, column::SUBJECT, conversation.as_bytes(), subject.as_str())?,
                 topic,
                 status,
                 priority,
@@ -525,37 +399,19 @@ impl Switchboard {
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
             );
         let events = vec![
+            self.event(p, patient.practice, patient.id, conversation, EventKind::ConversationCreated),
             self.event(
                 p,
                 patient.practice,
                 patient.id,
                 conversation,
-                EventKind::ConversationCreated,
-            ),
-            self.event(
-                p,
-                patient.practice,
-                patient.id,
-                conversation,
-                EventKind::MessageSent {
-                    message,
-                    sender: p.user.id,
-                    sender_kind: p.user.kind,
-                },
+                EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
             ),
         ];
         match self.commit_with_events(unit, events).await {
-            Ok(()) => Ok(SentMessage {
-                conversation,
-                message,
-                sent_at: now,
-                replayed: false,
-            }),
+            Ok(()) => Ok(SentMessage { conversation, message, sent_at: now, replayed: false }),
             Err(StoreError::Conflict("idempotency_key")) => match &key {
-                Some(k) => self
-                    .replay(p, k, &fingerprint)
-                    .await?
-                    .ok_or(ServiceError::Internal),
+                Some(k) => self.replay(p, k, &fingerprint).await?.ok_or(ServiceError::Internal),
                 None => Err(ServiceError::Internal),
             },
             Err(e) => Err(e.into()),
@@ -572,18 +428,10 @@ impl Switchboard {
         id: ConversationId,
         ctx: &RequestContext,
     ) -> Result<ConversationView, ServiceError> {
-        let row = self
-            .authorized_conversation(
-                p,
-                ctx,
-                id,
-                ConversationAction::View,
-                AuditAction::ConversationViewed,
-            )
-            .await?;
+        let row =
+            self.authorized_conversation(p, ctx, id, ConversationAction::View, AuditAction::ConversationViewed).await?;
         let with_notes =
-            policy::authorize_conversation(&p.actor, ConversationAction::ViewNotes, &facts(&row))
-                .is_allowed();
+            policy::authorize_conversation(&p.actor, ConversationAction::ViewNotes, &facts(&row)).is_allowed();
         let summary = self.summary(&p.actor, &row)?;
         let patient_name = summary.patient.display_name.clone();
         let key = self.conversation_key(&row)?;
@@ -605,27 +453,18 @@ impl Switchboard {
                 read_at: r.read_at,
             });
         }
-        let kinds: HashMap<UserId, (UserKind, Option<String>)> = detail
-            .messages
-            .iter()
-            .map(|m| (m.sender, (m.sender_kind, m.sender_display_name.clone())))
-            .collect();
+        let kinds: HashMap<UserId, (UserKind, Option<String>)> =
+            detail.messages.iter().map(|m| (m.sender, (m.sender_kind, m.sender_display_name.clone()))).collect();
         let mut amendments: HashMap<MessageId, Vec<AmendmentView>> = HashMap::new();
         for a in &detail.amendments {
             // Only a message's author may amend it, so the author is a sender.
-            let (kind, name) = kinds
-                .get(&a.author)
-                .cloned()
-                .unwrap_or((UserKind::Staff, None));
-            amendments
-                .entry(a.message)
-                .or_default()
-                .push(AmendmentView {
-                    id: a.id,
-                    author: person(a.author, kind, name.as_ref()),
-                    body: sealing::open(&key, column::AMENDMENT, a.id.as_bytes(), &a.body_ct)?,
-                    created_at: a.created_at,
-                });
+            let (kind, name) = kinds.get(&a.author).cloned().unwrap_or((UserKind::Staff, None));
+            amendments.entry(a.message).or_default().push(AmendmentView {
+                id: a.id,
+                author: person(a.author, kind, name.as_ref()),
+                body: sealing::open(&key, column::AMENDMENT, a.id.as_bytes(), &a.body_ct)?,
+                created_at: a.created_at,
+            });
         }
         let mut messages = Vec::with_capacity(detail.messages.len());
         for m in &detail.messages {
@@ -658,11 +497,7 @@ impl Switchboard {
             .with_resource(ResourceKind::Conversation, *id.as_bytes())
             .with_detail(format!("messages={}", messages.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(ConversationView {
-            summary,
-            messages,
-            notes,
-        })
+        Ok(ConversationView { summary, messages, notes })
     }
 
     /// Sends a message in a conversation. With an idempotency key, a retry
@@ -675,25 +510,15 @@ impl Switchboard {
         idempotency_key: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<SentMessage, ServiceError> {
-        let body = MessageBody::parse(body, self.body_limit(p.user.kind))
-            .map_err(|e| ServiceError::invalid("body", e))?;
+        let body =
+            MessageBody::parse(body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
         let key = idempotency_key
             .map(IdempotencyKey::parse)
             .transpose()
             .map_err(|e| ServiceError::invalid("Idempotency-Key", e))?;
-        let row = self
-            .authorized_conversation(
-                p,
-                ctx,
-                id,
-                ConversationAction::Reply,
-                AuditAction::MessageSent,
-            )
-            .await?;
-        let fingerprint = self.keys().fingerprint(
-            "idempotency.post_message",
-            &[id.as_bytes(), body.as_str().as_bytes()],
-        );
+        let row = self.authorized_conversation(p, ctx, id, ConversationAction::Reply, AuditAction::MessageSent).await?;
+        let fingerprint =
+            self.keys().fingerprint("idempotency.post_message", &[id.as_bytes(), body.as_str().as_bytes()]);
         if let Some(k) = &key
             && let Some(done) = self.replay(p, k, &fingerprint).await?
         {
@@ -705,13 +530,7 @@ impl Switchboard {
         let status = conv::status_after_message(p.user.kind);
         let mut unit = Unit::new();
         if let Some(k) = &key {
-            unit.push(q::claim_idempotency_key(
-                p.user.id,
-                k.as_str(),
-                &fingerprint,
-                message,
-                now,
-            ));
+            unit.push(q::claim_idempotency_key(p.user.id, k.as_str(), &fingerprint, message, now));
         }
         unit = unit
             .step(q::insert_message(q::NewMessage {
@@ -733,33 +552,15 @@ impl Switchboard {
             row.practice,
             row.patient.id,
             id,
-            EventKind::MessageSent {
-                message,
-                sender: p.user.id,
-                sender_kind: p.user.kind,
-            },
+            EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
         )];
         if status != row.status {
-            events.push(self.event(
-                p,
-                row.practice,
-                row.patient.id,
-                id,
-                EventKind::StatusChanged { status },
-            ));
+            events.push(self.event(p, row.practice, row.patient.id, id, EventKind::StatusChanged { status }));
         }
         match self.commit_with_events(unit, events).await {
-            Ok(()) => Ok(SentMessage {
-                conversation: id,
-                message,
-                sent_at: now,
-                replayed: false,
-            }),
+            Ok(()) => Ok(SentMessage { conversation: id, message, sent_at: now, replayed: false }),
             Err(StoreError::Conflict("idempotency_key")) => match &key {
-                Some(k) => self
-                    .replay(p, k, &fingerprint)
-                    .await?
-                    .ok_or(ServiceError::Internal),
+                Some(k) => self.replay(p, k, &fingerprint).await?.ok_or(ServiceError::Internal),
                 None => Err(ServiceError::Internal),
             },
             Err(e) => Err(e.into()),
@@ -774,35 +575,23 @@ impl Switchboard {
         id: ConversationId,
         ctx: &RequestContext,
     ) -> Result<i64, ServiceError> {
-        let row = self
-            .authorized_conversation(
-                p,
-                ctx,
-                id,
-                ConversationAction::MarkRead,
-                AuditAction::MessagesRead,
-            )
-            .await?;
+        let row =
+            self.authorized_conversation(p, ctx, id, ConversationAction::MarkRead, AuditAction::MessagesRead).await?;
         let unread = q::unread_by(self.store(), id, p.user.id, p.user.kind).await?;
         let now = self.now();
-        let unit = Unit::new()
-            .step(q::mark_read(id, p.user.id, p.user.kind, now))
-            .audit(
-                self.record(p, ctx, AuditAction::MessagesRead)
-                    .with_patient(Some(row.patient.id))
-                    .with_resource(ResourceKind::Conversation, *id.as_bytes())
-                    .with_detail(format!("count={unread}")),
-            );
+        let unit = Unit::new().step(q::mark_read(id, p.user.id, p.user.kind, now)).audit(
+            self.record(p, ctx, AuditAction::MessagesRead)
+                .with_patient(Some(row.patient.id))
+                .with_resource(ResourceKind::Conversation, *id.as_bytes())
+                .with_detail(format!("count={unread}")),
+        );
         let events = if unread > 0 {
             vec![self.event(
                 p,
                 row.practice,
                 row.patient.id,
                 id,
-                EventKind::MessagesRead {
-                    reader: p.user.id,
-                    reader_kind: p.user.kind,
-                },
+                EventKind::MessagesRead { reader: p.user.id, reader_kind: p.user.kind },
             )]
         } else {
             Vec::new()
@@ -820,15 +609,7 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<NoteView, ServiceError> {
         let body = NoteBody::parse(body).map_err(|e| ServiceError::invalid("body", e))?;
-        let row = self
-            .authorized_conversation(
-                p,
-                ctx,
-                id,
-                ConversationAction::AddNote,
-                AuditAction::NoteAdded,
-            )
-            .await?;
+        let row = self.authorized_conversation(p, ctx, id, ConversationAction::AddNote, AuditAction::NoteAdded).await?;
         let now = self.now();
         let note = self.new_id(NoteId::from_bytes)?;
         let dek = self.conversation_key(&row)?;
@@ -845,21 +626,11 @@ impl Switchboard {
                     .with_patient(Some(row.patient.id))
                     .with_resource(ResourceKind::Note, *note.as_bytes()),
             );
-        let events = vec![self.event(
-            p,
-            row.practice,
-            row.patient.id,
-            id,
-            EventKind::NoteAdded { note },
-        )];
+        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::NoteAdded { note })];
         self.commit_with_events(unit, events).await?;
         Ok(NoteView {
             id: note,
-            author: PersonRef {
-                id: p.user.id,
-                kind: p.user.kind,
-                display_name: p.user.display_name.clone(),
-            },
+            author: PersonRef { id: p.user.id, kind: p.user.kind, display_name: p.user.display_name.clone() },
             body: body.into_string(),
             created_at: now,
         })
@@ -875,52 +646,29 @@ impl Switchboard {
         let (action, audit_action) = if closing {
             (ConversationAction::Close, AuditAction::ConversationClosed)
         } else {
-            (
-                ConversationAction::Reopen,
-                AuditAction::ConversationReopened,
-            )
+            (ConversationAction::Reopen, AuditAction::ConversationReopened)
         };
-        let row = self
-            .authorized_conversation(p, ctx, id, action, audit_action)
-            .await?;
-        let next = if closing {
-            conv::close(row.status)
-        } else {
-            conv::reopen(row.status)
-        };
+        let row = self.authorized_conversation(p, ctx, id, action, audit_action).await?;
+        let next = if closing { conv::close(row.status) } else { conv::reopen(row.status) };
         let status = next.map_err(|e| match e {
-            TransitionError::AlreadyClosed => {
-                ServiceError::Conflict("the conversation is already closed")
-            }
+            TransitionError::AlreadyClosed => ServiceError::Conflict("the conversation is already closed"),
             TransitionError::NotClosed => ServiceError::Conflict("the conversation is not closed"),
         })?;
         let now = self.now();
-        let step = if closing {
-            q::close(id, now)
-        } else {
-            q::reopen(id, status, now)
-        };
+        let step = if closing { q::close(id, now) } else { q::reopen(id, status, now) };
         let unit = Unit::new().step(step).audit(
             self.record(p, ctx, audit_action)
                 .with_patient(Some(row.patient.id))
                 .with_resource(ResourceKind::Conversation, *id.as_bytes()),
         );
-        let events = vec![self.event(
-            p,
-            row.practice,
-            row.patient.id,
-            id,
-            EventKind::StatusChanged { status },
-        )];
+        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::StatusChanged { status })];
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(status),
             // Someone else changed it between our read and our write.
             Err(StoreError::Conflict("already_closed")) => {
                 Err(ServiceError::Conflict("the conversation is already closed"))
             }
-            Err(StoreError::Conflict("not_closed")) => {
-                Err(ServiceError::Conflict("the conversation is not closed"))
-            }
+            Err(StoreError::Conflict("not_closed")) => Err(ServiceError::Conflict("the conversation is not closed")),
             Err(e) => Err(e.into()),
         }
     }
@@ -953,13 +701,7 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<Option<PersonRef>, ServiceError> {
         let row = self
-            .authorized_conversation(
-                p,
-                ctx,
-                id,
-                ConversationAction::Assign,
-                AuditAction::ConversationAssigned,
-            )
+            .authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationAssigned)
             .await?;
         let target = match assignee {
             None => None,
@@ -968,10 +710,8 @@ impl Switchboard {
                     field: "assignee_id",
                     problem: "no staff member of this practice who can take conversations".into(),
                 };
-                let u = directory::user_by_id(self.store(), user)
-                    .await?
-                    .filter(|u| u.active)
-                    .ok_or_else(not_assignable)?;
+                let u =
+                    directory::user_by_id(self.store(), user).await?.filter(|u| u.active).ok_or_else(not_assignable)?;
                 let (Some(role), UserKind::Staff) = (u.role, u.kind) else {
                     return Err(not_assignable());
                 };
@@ -986,11 +726,7 @@ impl Switchboard {
                 if !policy::may_be_assigned(&staff, &patient_facts(&row.patient)) {
                     return Err(not_assignable());
                 }
-                Some(PersonRef {
-                    id: u.id,
-                    kind: UserKind::Staff,
-                    display_name: u.display_name.unwrap_or_default(),
-                })
+                Some(PersonRef { id: u.id, kind: UserKind::Staff, display_name: u.display_name.unwrap_or_default() })
             }
         };
         let unit = Unit::new().step(q::assign(id, assignee)).audit(
@@ -1002,13 +738,7 @@ impl Switchboard {
                     None => "assignee=none".to_owned(),
                 }),
         );
-        let events = vec![self.event(
-            p,
-            row.practice,
-            row.patient.id,
-            id,
-            EventKind::Assigned { assignee },
-        )];
+        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::Assigned { assignee })];
         self.commit_with_events(unit, events).await?;
         Ok(target)
     }
@@ -1023,29 +753,16 @@ impl Switchboard {
         body: String,
         ctx: &RequestContext,
     ) -> Result<AmendmentView, ServiceError> {
-        let body = MessageBody::parse(body, self.body_limit(p.user.kind))
-            .map_err(|e| ServiceError::invalid("body", e))?;
+        let body =
+            MessageBody::parse(body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
         let resource = Some((ResourceKind::Message, *message.as_bytes()));
         let Some((author, _)) = q::message_sender(self.store(), id, message).await? else {
             return Err(self
-                .deny(
-                    p,
-                    ctx,
-                    AuditAction::MessageAmended,
-                    None,
-                    resource,
-                    "denied:not_found".into(),
-                )
+                .deny(p, ctx, AuditAction::MessageAmended, None, resource, "denied:not_found".into())
                 .await);
         };
         let row = self
-            .authorized_conversation(
-                p,
-                ctx,
-                id,
-                ConversationAction::Amend { author },
-                AuditAction::MessageAmended,
-            )
+            .authorized_conversation(p, ctx, id, ConversationAction::Amend { author }, AuditAction::MessageAmended)
             .await?;
         let now = self.now();
         let amendment = self.new_id(AmendmentId::from_bytes)?;
@@ -1063,21 +780,11 @@ impl Switchboard {
                     .with_patient(Some(row.patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
             );
-        let events = vec![self.event(
-            p,
-            row.practice,
-            row.patient.id,
-            id,
-            EventKind::MessageAmended { message },
-        )];
+        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::MessageAmended { message })];
         self.commit_with_events(unit, events).await?;
         Ok(AmendmentView {
             id: amendment,
-            author: PersonRef {
-                id: p.user.id,
-                kind: p.user.kind,
-                display_name: p.user.display_name.clone(),
-            },
+            author: PersonRef { id: p.user.id, kind: p.user.kind, display_name: p.user.display_name.clone() },
             body: body.into_string(),
             created_at: now,
         })

@@ -84,21 +84,15 @@ impl Switchboard {
         }
     }
 
-    pub async fn create_practice(
-        &self,
-        name: &str,
-        actor: AuditActor,
-    ) -> Result<PracticeId, ServiceError> {
+    pub async fn create_practice(&self, name: &str, actor: AuditActor) -> Result<PracticeId, ServiceError> {
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
         let id = self.new_id(PracticeId::from_bytes)?;
-        let unit = Unit::new()
-            .step(d::insert_practice(id, name.as_str(), self.now()))
-            .audit(self.admin_record(
-                actor,
-                id,
-                AuditAction::PracticeCreated,
-                (ResourceKind::Practice, *id.as_bytes()),
-            ));
+        let unit = Unit::new().step(d::insert_practice(id, name.as_str(), self.now())).audit(self.admin_record(
+            actor,
+            id,
+            AuditAction::PracticeCreated,
+            (ResourceKind::Practice, *id.as_bytes()),
+        ));
         self.store().commit(unit).await.map_err(taken)?;
         Ok(id)
     }
@@ -111,14 +105,8 @@ impl Switchboard {
     ) -> Result<DepartmentId, ServiceError> {
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
         let id = self.new_id(DepartmentId::from_bytes)?;
-        let unit = Unit::new()
-            .step(d::insert_department(
-                id,
-                practice,
-                name.as_str(),
-                self.now(),
-            ))
-            .audit(self.admin_record(
+        let unit =
+            Unit::new().step(d::insert_department(id, practice, name.as_str(), self.now())).audit(self.admin_record(
                 actor,
                 practice,
                 AuditAction::DepartmentCreated,
@@ -134,10 +122,8 @@ impl Switchboard {
         input: NewStaffInput,
         actor: AuditActor,
     ) -> Result<UserId, ServiceError> {
-        let username =
-            Username::parse(&input.username).map_err(|e| ServiceError::invalid("username", e))?;
-        let display = DisplayName::parse(&input.display_name)
-            .map_err(|e| ServiceError::invalid("display_name", e))?;
+        let username = Username::parse(&input.username).map_err(|e| ServiceError::invalid("username", e))?;
+        let display = DisplayName::parse(&input.display_name).map_err(|e| ServiceError::invalid("display_name", e))?;
         check_new_password(&input.password)?;
         let hash = self.hash_password(input.password).await?;
         let id = self.new_id(UserId::from_bytes)?;
@@ -152,12 +138,7 @@ impl Switchboard {
                 password_hash: &hash,
                 at: self.now(),
             }))
-            .audit(self.admin_record(
-                actor,
-                practice,
-                AuditAction::UserCreated,
-                (ResourceKind::User, *id.as_bytes()),
-            ));
+            .audit(self.admin_record(actor, practice, AuditAction::UserCreated, (ResourceKind::User, *id.as_bytes())));
         for dep in input.departments {
             unit.push(d::insert_staff_department(id, dep));
             unit.push_audit(self.admin_record(
@@ -183,24 +164,14 @@ impl Switchboard {
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
         let id = self.new_id(CareTeamId::from_bytes)?;
         let mut unit = Unit::new()
-            .step(d::insert_care_team(
-                id,
-                practice,
-                department,
-                name.as_str(),
-                primary_provider,
-                self.now(),
-            ))
+            .step(d::insert_care_team(id, practice, department, name.as_str(), primary_provider, self.now()))
             .audit(self.admin_record(
                 actor,
                 practice,
                 AuditAction::CareTeamCreated,
                 (ResourceKind::CareTeam, *id.as_bytes()),
             ));
-        let mut all: Vec<UserId> = primary_provider
-            .into_iter()
-            .chain(members.iter().copied())
-            .collect();
+        let mut all: Vec<UserId> = primary_provider.into_iter().chain(members.iter().copied()).collect();
         all.sort();
         all.dedup();
         for m in all {
@@ -222,10 +193,8 @@ impl Switchboard {
         input: NewPatientInput,
         actor: AuditActor,
     ) -> Result<PatientId, ServiceError> {
-        let given = PersonName::parse(&input.given_name)
-            .map_err(|e| ServiceError::invalid("given_name", e))?;
-        let family = PersonName::parse(&input.family_name)
-            .map_err(|e| ServiceError::invalid("family_name", e))?;
+        let given = PersonName::parse(&input.given_name).map_err(|e| ServiceError::invalid("given_name", e))?;
+        let family = PersonName::parse(&input.family_name).map_err(|e| ServiceError::invalid("family_name", e))?;
         let birth = CivilDate::parse(&input.birth_date).map_err(|_| ServiceError::Invalid {
             field: "birth_date",
             problem: "must be a date as YYYY-MM-DD".into(),
@@ -239,16 +208,12 @@ impl Switchboard {
         let now = self.now();
         let id = self.new_id(PatientId::from_bytes)?;
         let dek_id = self.new_id(DataKeyId::from_bytes)?;
-        let (dek, wrapped) = self
-            .keys()
-            .new_data_key(*dek_id.as_bytes())
-            .map_err(|_| ServiceError::Internal)?;
+        let (dek, wrapped) = self.keys().new_data_key(*dek_id.as_bytes()).map_err(|_| ServiceError::Internal)?;
         let mut unit = Unit::new();
         let user = match input.login {
             None => None,
             Some((username, password)) => {
-                let username =
-                    Username::parse(&username).map_err(|e| ServiceError::invalid("username", e))?;
+                let username = Username::parse(&username).map_err(|e| ServiceError::invalid("username", e))?;
                 check_new_password(&password)?;
                 let hash = self.hash_password(password).await?;
                 let user = self.new_id(UserId::from_bytes)?;
@@ -273,11 +238,7 @@ impl Switchboard {
         };
         let row = id.as_bytes();
         unit.push(key_q::insert(
-            &WrappedKeyRow {
-                id: dek_id,
-                kek_id: wrapped.kek_id,
-                wrapped: wrapped.bytes,
-            },
+            &WrappedKeyRow { id: dek_id, kek_id: wrapped.kek_id, wrapped: wrapped.bytes },
             practice,
             now,
         ));
@@ -291,17 +252,11 @@ impl Switchboard {
             given_name_ct: sealing::seal(&dek, column::GIVEN_NAME, row, given.as_str())?,
             family_name_ct: sealing::seal(&dek, column::FAMILY_NAME, row, family.as_str())?,
             birth_date_ct: sealing::seal(&dek, column::BIRTH_DATE, row, &birth.to_string())?,
-            mrn_ct: mrn
-                .map(|m| sealing::seal(&dek, column::MRN, row, m.as_str()))
-                .transpose()?,
+            mrn_ct: mrn.map(|m| sealing::seal(&dek, column::MRN, row, m.as_str())).transpose()?,
             at: now,
         }));
-        let mut rec = self.admin_record(
-            actor,
-            practice,
-            AuditAction::PatientCreated,
-            (ResourceKind::Patient, *id.as_bytes()),
-        );
+        let mut rec =
+            self.admin_record(actor, practice, AuditAction::PatientCreated, (ResourceKind::Patient, *id.as_bytes()));
         rec.patient = Some(id);
         unit.push_audit(rec);
         self.store().commit(unit).await.map_err(taken)?;
@@ -312,18 +267,13 @@ impl Switchboard {
         Ok(d::practice_by_name(self.store(), name).await?)
     }
 
-    pub async fn practice_name(
-        &self,
-        practice: PracticeId,
-    ) -> Result<Option<String>, ServiceError> {
+    pub async fn practice_name(&self, practice: PracticeId) -> Result<Option<String>, ServiceError> {
         Ok(d::practice_name(self.store(), practice).await?)
     }
 
     /// The user id of a user name, for tools and tests.
     pub async fn user_id(&self, username: &str) -> Result<Option<UserId>, ServiceError> {
-        Ok(d::user_by_username(self.store(), username)
-            .await?
-            .map(|u| u.id))
+        Ok(d::user_by_username(self.store(), username).await?.map(|u| u.id))
     }
 
     /// The patient record of a patient's login, for tools and tests.

@@ -48,10 +48,7 @@ pub enum ServiceError {
     #[error("not found")]
     NotFound,
     #[error("{field}: {problem}")]
-    Invalid {
-        field: &'static str,
-        problem: String,
-    },
+    Invalid { field: &'static str, problem: String },
     #[error("{0}")]
     Conflict(&'static str),
     #[error("this Idempotency-Key was already used for a different request")]
@@ -78,10 +75,7 @@ impl ServiceError {
     }
 
     pub fn invalid(field: &'static str, e: TextError) -> Self {
-        ServiceError::Invalid {
-            field,
-            problem: e.to_string(),
-        }
+        ServiceError::Invalid { field, problem: e.to_string() }
     }
 }
 

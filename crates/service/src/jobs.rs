@@ -49,18 +49,10 @@ impl JobHandler for Housekeeping {
             let unit = Unit::new()
                 .step(sessions::purge_ended(now.minus(Span::from_hours(24))))
                 .step(q::purge_done(now.minus(Span::from_hours(24 * 7))));
-            app.store()
-                .commit(unit)
+            app.store().commit(unit).await.map_err(|_| "store_unavailable".to_owned())?;
+            app.schedule(HOUSEKEEPING, "{}", now.plus(Span::from_hours(1)), Some(HOUSEKEEPING))
                 .await
-                .map_err(|_| "store_unavailable".to_owned())?;
-            app.schedule(
-                HOUSEKEEPING,
-                "{}",
-                now.plus(Span::from_hours(1)),
-                Some(HOUSEKEEPING),
-            )
-            .await
-            .map_err(|_| "reschedule_failed".to_owned())?;
+                .map_err(|_| "reschedule_failed".to_owned())?;
             Ok(())
         })
     }
@@ -77,9 +69,7 @@ pub struct JobRunner {
 
 impl std::fmt::Debug for JobRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JobRunner")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
+        f.debug_struct("JobRunner").field("name", &self.name).finish_non_exhaustive()
     }
 }
 
@@ -94,17 +84,7 @@ impl Switchboard {
         dedupe_key: Option<&str>,
     ) -> Result<JobId, ServiceError> {
         let id = self.new_id(JobId::from_bytes)?;
-        self.store()
-            .commit(Unit::new().step(q::enqueue(
-                id,
-                kind,
-                payload,
-                run_at,
-                8,
-                dedupe_key,
-                self.now(),
-            )))
-            .await?;
+        self.store().commit(Unit::new().step(q::enqueue(id, kind, payload, run_at, 8, dedupe_key, self.now()))).await?;
         Ok(id)
     }
 
@@ -127,12 +107,7 @@ impl JobRunner {
     pub fn new(app: Switchboard) -> Self {
         let mut handlers: HashMap<&'static str, Arc<dyn JobHandler>> = HashMap::new();
         handlers.insert(HOUSEKEEPING, Arc::new(Housekeeping));
-        JobRunner {
-            app,
-            handlers: Arc::new(handlers),
-            lease: Span::from_mins(5),
-            name: "runner".into(),
-        }
+        JobRunner { app, handlers: Arc::new(handlers), lease: Span::from_mins(5), name: "runner".into() }
     }
 
     /// Adds (or replaces) the handler for `kind` (letters, digits and `_`).
@@ -146,23 +121,12 @@ impl JobRunner {
         let app = &self.app;
         let now = app.now();
         let token = {
-            let bytes =
-                switchboard_crypto::random::array::<16>().map_err(|_| ServiceError::Internal)?;
-            format!(
-                "{}:{}",
-                self.name,
-                bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-            )
+            let bytes = switchboard_crypto::random::array::<16>().map_err(|_| ServiceError::Internal)?;
+            format!("{}:{}", self.name, bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
         };
         let kinds: Vec<&str> = self.handlers.keys().copied().collect();
         app.store()
-            .commit(Unit::new().step(q::claim(
-                app.store().backend(),
-                &kinds,
-                &token,
-                now,
-                now.plus(self.lease),
-            )))
+            .commit(Unit::new().step(q::claim(app.store().backend(), &kinds, &token, now, now.plus(self.lease))))
             .await?;
         let Some(job) = q::claimed(app.store(), &token).await? else {
             return Ok(Turn::Idle);
@@ -175,23 +139,14 @@ impl JobRunner {
         let now = app.now();
         match outcome {
             Ok(()) => {
-                app.store()
-                    .commit(Unit::new().step(q::complete(job.id, &token, now)))
-                    .await?;
+                app.store().commit(Unit::new().step(q::complete(job.id, &token, now))).await?;
                 Ok(Turn::Done(job.id))
             }
             Err(code) => {
-                let retry_at =
-                    (job.attempts < job.max_attempts).then(|| now.plus(backoff(job.attempts)));
+                let retry_at = (job.attempts < job.max_attempts).then(|| now.plus(backoff(job.attempts)));
                 tracing::warn!(kind = %job.kind, attempt = job.attempts, error = %code, "job failed");
-                app.store()
-                    .commit(Unit::new().step(q::fail(job.id, &token, &code, retry_at, now)))
-                    .await?;
-                Ok(if retry_at.is_some() {
-                    Turn::Retrying(job.id)
-                } else {
-                    Turn::Dead(job.id)
-                })
+                app.store().commit(Unit::new().step(q::fail(job.id, &token, &code, retry_at, now))).await?;
+                Ok(if retry_at.is_some() { Turn::Retrying(job.id) } else { Turn::Dead(job.id) })
             }
         }
     }
@@ -199,11 +154,7 @@ impl JobRunner {
     /// Runs until `shutdown` resolves, polling when idle.
     pub async fn run(self, poll: Duration, shutdown: impl Future<Output = ()>) {
         // Housekeeping is always scheduled; the dedupe key keeps it single.
-        if let Err(e) = self
-            .app
-            .schedule(HOUSEKEEPING, "{}", self.app.now(), Some(HOUSEKEEPING))
-            .await
-        {
+        if let Err(e) = self.app.schedule(HOUSEKEEPING, "{}", self.app.now(), Some(HOUSEKEEPING)).await {
             tracing::warn!(error = %e, "cannot schedule housekeeping");
         }
         tokio::pin!(shutdown);

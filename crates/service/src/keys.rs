@@ -40,10 +40,7 @@ impl Switchboard {
             after = Some(last.id);
             let mut unit = Unit::new();
             for row in &rows {
-                let old = WrappedKey {
-                    kek_id: row.kek_id,
-                    bytes: row.wrapped.clone(),
-                };
+                let old = WrappedKey { kek_id: row.kek_id, bytes: row.wrapped.clone() };
                 let Some(new) = self.keys().rewrap(*row.id.as_bytes(), &old).map_err(|e| {
                     tracing::error!(error = %e, "cannot rewrap a data key");
                     ServiceError::Internal
@@ -54,11 +51,7 @@ impl Switchboard {
                 unit.push(key_q::rewrap(
                     row.id,
                     row.kek_id,
-                    &WrappedKeyRow {
-                        id: row.id,
-                        kek_id: new.kek_id,
-                        wrapped: new.bytes,
-                    },
+                    &WrappedKeyRow { id: row.id, kek_id: new.kek_id, wrapped: new.bytes },
                 ));
                 total += 1;
             }
@@ -78,14 +71,8 @@ impl Switchboard {
         tokio::time::sleep(grace).await;
         rewrapped += self.rewrap_all().await?;
         let in_use = key_q::master_keys_in_use(self.store()).await?;
-        let retired = self
-            .keys()
-            .retire_master_keys(&in_use)
-            .map_err(|_| ServiceError::Internal)?;
-        let still_in_use: Vec<u32> = in_use
-            .into_iter()
-            .filter(|k| *k != new_master_key)
-            .collect();
+        let retired = self.keys().retire_master_keys(&in_use).map_err(|_| ServiceError::Internal)?;
+        let still_in_use: Vec<u32> = in_use.into_iter().filter(|k| *k != new_master_key).collect();
         let rec = AuditRecord {
             at: self.now(),
             practice: None,
@@ -95,17 +82,9 @@ impl Switchboard {
             patient: None,
             resource: Some((ResourceKind::KeyRing, [0u8; 16])),
             client_addr: None,
-            detail: Some(format!(
-                "new={new_master_key};rewrapped={rewrapped};retired={}",
-                retired.len()
-            )),
+            detail: Some(format!("new={new_master_key};rewrapped={rewrapped};retired={}", retired.len())),
         };
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(RotationReport {
-            new_master_key,
-            rewrapped,
-            retired,
-            still_in_use,
-        })
+        Ok(RotationReport { new_master_key, rewrapped, retired, still_in_use })
     }
 }

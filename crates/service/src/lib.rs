@@ -7,15 +7,7 @@
 //! events, committed together), publishes events, and returns plain view
 //! structs. It knows nothing of HTTP or JSON; the web layer turns
 //! [`ServiceError`] into responses.
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod audit_log;
 mod auth;
@@ -148,48 +140,35 @@ impl Switchboard {
 
     /// A new time-ordered id.
     pub(crate) fn new_id<T>(&self, make: fn([u8; 16]) -> T) -> Result<T, ServiceError> {
-        let bytes = switchboard_crypto::random::uuid_v7(self.now().as_millis())
-            .map_err(|_| ServiceError::Internal)?;
+        let bytes = switchboard_crypto::random::uuid_v7(self.now().as_millis()).map_err(|_| ServiceError::Internal)?;
         Ok(make(bytes))
     }
 
-    /// Hashes a password off the async threads, a few at a time.
-    pub(crate) async fn hash_password(&self, password: String) -> Result<String, ServiceError> {
-        let _slot = self
-            .inner
-            .hash_slots
-            .acquire()
-            .await
-            .map_err(|_| ServiceError::Internal)?;
+    /// Runs password work off the async threads, a few at a time (each
+    /// argon2 call takes 19 MiB and tens of milliseconds).
+    async fn with_hasher<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let _slot = self.inner.hash_slots.acquire().await.map_err(|_| ServiceError::Internal)?;
         let hasher = self.inner.hasher.clone();
-        tokio::task::spawn_blocking(move || hasher.hash(&password))
-            .await
-            .map_err(|_| ServiceError::Internal)?
-            .map_err(|_| ServiceError::Internal)
+        tokio::task::spawn_blocking(move || work(&hasher)).await.map_err(|_| ServiceError::Internal)
+    }
+
+    pub(crate) async fn hash_password(&self, password: String) -> Result<String, ServiceError> {
+        self.with_hasher(move |h| h.hash(&password)).await?.map_err(|_| ServiceError::Internal)
     }
 
     /// Verifies a password (or burns the same time if there is no hash).
-    pub(crate) async fn verify_password(
-        &self,
-        password: String,
-        phc: Option<String>,
-    ) -> Result<bool, ServiceError> {
-        let _slot = self
-            .inner
-            .hash_slots
-            .acquire()
-            .await
-            .map_err(|_| ServiceError::Internal)?;
-        let hasher = self.inner.hasher.clone();
-        tokio::task::spawn_blocking(move || match phc {
-            Some(phc) => hasher.verify(&password, &phc),
+    pub(crate) async fn verify_password(&self, password: String, phc: Option<String>) -> Result<bool, ServiceError> {
+        self.with_hasher(move |h| match phc {
+            Some(phc) => h.verify(&password, &phc),
             None => {
-                hasher.verify_dummy(&password);
+                h.verify_dummy(&password);
                 false
             }
         })
         .await
-        .map_err(|_| ServiceError::Internal)
     }
 
     /// Whether the database answers.

@@ -18,35 +18,20 @@ pub(crate) mod column {
     pub const MRN: &str = "patients.mrn_ct";
 }
 
-pub(crate) fn seal(
-    key: &DataKey,
-    column: &str,
-    row: &[u8; 16],
-    text: &str,
-) -> Result<Vec<u8>, ServiceError> {
-    key.seal(&aad(&[column.as_bytes(), row]), text.as_bytes())
-        .map_err(|_| ServiceError::Internal)
+pub(crate) fn seal(key: &DataKey, column: &str, row: &[u8; 16], text: &str) -> Result<Vec<u8>, ServiceError> {
+    key.seal(&aad(&[column.as_bytes(), row]), text.as_bytes()).map_err(|_| ServiceError::Internal)
 }
 
-pub(crate) fn open(
-    key: &DataKey,
-    column: &'static str,
-    row: &[u8; 16],
-    sealed: &[u8],
-) -> Result<String, ServiceError> {
-    key.open_string(&aad(&[column.as_bytes(), row]), sealed)
-        .map_err(|_| {
-            // Tampering or a key mix-up: loud for operators, silent for users.
-            tracing::error!(column, "stored ciphertext failed authentication");
-            ServiceError::Internal
-        })
+pub(crate) fn open(key: &DataKey, column: &'static str, row: &[u8; 16], sealed: &[u8]) -> Result<String, ServiceError> {
+    key.open_string(&aad(&[column.as_bytes(), row]), sealed).map_err(|_| {
+        // Tampering or a key mix-up: loud for operators, silent for users.
+        tracing::error!(column, "stored ciphertext failed authentication");
+        ServiceError::Internal
+    })
 }
 
 pub(crate) fn data_key(keys: &KeyRing, row: &WrappedKeyRow) -> Result<Arc<DataKey>, ServiceError> {
-    let wrapped = WrappedKey {
-        kek_id: row.kek_id,
-        bytes: row.wrapped.clone(),
-    };
+    let wrapped = WrappedKey { kek_id: row.kek_id, bytes: row.wrapped.clone() };
     keys.data_key(*row.id.as_bytes(), &wrapped).map_err(|e| {
         tracing::error!(error = %e, "cannot unwrap a data key");
         ServiceError::Internal

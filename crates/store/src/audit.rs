@@ -37,10 +37,7 @@ fn decode(row: &AnyRow) -> Result<AuditEntry, StoreError> {
     let actor = match (actor_kind.as_str(), actor_id) {
         ("anonymous", None) => AuditActor::Anonymous,
         ("system", None) => AuditActor::System,
-        (k, Some(id)) => AuditActor::User {
-            id,
-            kind: UserKind::parse(k).ok_or(StoreError::Corrupt("actor_kind"))?,
-        },
+        (k, Some(id)) => AuditActor::User { id, kind: UserKind::parse(k).ok_or(StoreError::Corrupt("actor_kind"))? },
         _ => return Err(StoreError::Corrupt("actor_kind")),
     };
     let resource_kind: Option<String> = col(row, "resource_kind")?;
@@ -110,26 +107,17 @@ pub enum VerifyProblem {
 impl std::fmt::Display for VerifyProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            VerifyProblem::Altered { seq } => write!(
-                f,
-                "entry {seq} was altered, moved, or follows a removed entry"
-            ),
+            VerifyProblem::Altered { seq } => write!(f, "entry {seq} was altered, moved, or follows a removed entry"),
             VerifyProblem::Missing { after, next } => {
                 write!(f, "entries between {after} and {next} are missing")
             }
-            VerifyProblem::Unreadable { seq } => write!(
-                f,
-                "entry {seq} holds values that were never written by Switchboard"
-            ),
+            VerifyProblem::Unreadable { seq } => {
+                write!(f, "entry {seq} holds values that were never written by Switchboard")
+            }
             VerifyProblem::Truncated { last, head } => {
-                write!(
-                    f,
-                    "the log ends at entry {last} but {head} entries were written"
-                )
+                write!(f, "the log ends at entry {last} but {head} entries were written")
             }
-            VerifyProblem::HeadMismatch => {
-                f.write_str("the chain head does not match the last entry")
-            }
+            VerifyProblem::HeadMismatch => f.write_str("the chain head does not match the last entry"),
         }
     }
 }
@@ -157,11 +145,7 @@ pub async fn verify(store: &Store, mac: &AuditMac) -> Result<VerifyReport, Store
     let mut last_seq = 0i64;
     let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
     loop {
-        let rows = sqlx::query(&sql)
-            .bind(last_seq)
-            .bind(VERIFY_PAGE)
-            .fetch_all(store.reader())
-            .await?;
+        let rows = sqlx::query(&sql).bind(last_seq).bind(VERIFY_PAGE).fetch_all(store.reader()).await?;
         if rows.is_empty() {
             break;
         }
@@ -170,10 +154,7 @@ pub async fn verify(store: &Store, mac: &AuditMac) -> Result<VerifyReport, Store
             let stored: Vec<u8> = col(row, "mac")?;
             let stored: [u8; 32] = stored.as_slice().try_into().unwrap_or([0u8; 32]);
             if seq != last_seq + 1 {
-                report.problems.push(VerifyProblem::Missing {
-                    after: last_seq,
-                    next: seq,
-                });
+                report.problems.push(VerifyProblem::Missing { after: last_seq, next: seq });
             }
             match decode(row) {
                 Ok(entry) => {
@@ -189,16 +170,11 @@ pub async fn verify(store: &Store, mac: &AuditMac) -> Result<VerifyReport, Store
         }
     }
     report.last_seq = last_seq;
-    let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1")
-        .fetch_one(store.reader())
-        .await?;
+    let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1").fetch_one(store.reader()).await?;
     let head_seq: i64 = col(&head, "seq")?;
     let head_mac: Vec<u8> = col(&head, "mac")?;
     if head_seq > last_seq {
-        report.problems.push(VerifyProblem::Truncated {
-            last: last_seq,
-            head: head_seq,
-        });
+        report.problems.push(VerifyProblem::Truncated { last: last_seq, head: head_seq });
     } else if head_seq != last_seq || head_mac.as_slice() != prev.as_slice() {
         report.problems.push(VerifyProblem::HeadMismatch);
     }
@@ -208,9 +184,6 @@ pub async fn verify(store: &Store, mac: &AuditMac) -> Result<VerifyReport, Store
 /// Latest entries of the whole log (all practices), for operators' tools.
 pub async fn latest(store: &Store, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT $1");
-    let rows = sqlx::query(&sql)
-        .bind(limit)
-        .fetch_all(store.reader())
-        .await?;
+    let rows = sqlx::query(&sql).bind(limit).fetch_all(store.reader()).await?;
     rows.iter().map(decode).collect()
 }

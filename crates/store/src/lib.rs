@@ -15,15 +15,7 @@
 //!
 //! This crate knows SQL, not HTTP, and never sees plaintext PHI: columns
 //! ending in `_ct` arrive already encrypted.
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod audit;
 mod error;
@@ -85,10 +77,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions {
-            read_connections: 8,
-            max_batch: 512,
-        }
+        StoreOptions { read_connections: 8, max_batch: 512 }
     }
 }
 
@@ -102,24 +91,19 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
 
 fn connect_options(location: &Location) -> Result<AnyConnectOptions, StoreError> {
     let url = match location {
         Location::SqliteFile(path) => {
-            let p = path
-                .to_str()
-                .ok_or(StoreError::Config("the database path must be valid UTF-8"))?;
+            let p = path.to_str().ok_or(StoreError::Config("the database path must be valid UTF-8"))?;
             format!("sqlite://{p}?mode=rwc")
         }
         Location::Postgres(url) => url.clone(),
     };
-    let opts = AnyConnectOptions::from_str(&url)
-        .map_err(|_| StoreError::Config("the database URL is not valid"))?;
+    let opts = AnyConnectOptions::from_str(&url).map_err(|_| StoreError::Config("the database URL is not valid"))?;
     // Statement logging would print SQL with parameter placeholders only,
     // but keep it quiet: the application log is not an SQL trace.
     Ok(opts.disable_statement_logging())
@@ -155,34 +139,23 @@ async fn pool(location: &Location, max: u32) -> Result<AnyPool, StoreError> {
                 Ok(())
             })
         });
-    opts.connect_with(connect_options(location)?)
-        .await
-        .map_err(StoreError::from)
+    opts.connect_with(connect_options(location)?).await.map_err(StoreError::from)
 }
 
 impl Store {
     /// Connects, runs pending migrations, and starts the writer.
-    pub async fn open(
-        location: &Location,
-        options: StoreOptions,
-        audit_mac: AuditMac,
-    ) -> Result<Store, StoreError> {
+    pub async fn open(location: &Location, options: StoreOptions, audit_mac: AuditMac) -> Result<Store, StoreError> {
         if let Location::SqliteFile(path) = location
             && let Some(dir) = path.parent()
         {
-            std::fs::create_dir_all(dir)
-                .map_err(|_| StoreError::Config("cannot create the data directory"))?;
+            std::fs::create_dir_all(dir).map_err(|_| StoreError::Config("cannot create the data directory"))?;
         }
         let backend = location.backend();
         let write_pool = pool(location, 1).await?;
         migrate::run(&write_pool, backend).await?;
         let read = pool(location, options.read_connections.max(1)).await?;
         let writer = writer::spawn(write_pool, backend, audit_mac, options.max_batch.max(1));
-        Ok(Store {
-            backend,
-            read,
-            writer,
-        })
+        Ok(Store { backend, read, writer })
     }
 
     /// Runs pending migrations only.

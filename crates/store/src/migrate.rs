@@ -26,25 +26,16 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<Vec<i64>, St
     let mut conn = pool.acquire().await?;
     if backend == Backend::Postgres {
         // Several nodes may start at once: one migrates, the others wait.
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(PG_LOCK_KEY)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_LOCK_KEY).execute(&mut *conn).await?;
     }
     let result = apply_pending(&mut conn, backend).await;
     if backend == Backend::Postgres {
-        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(PG_LOCK_KEY)
-            .execute(&mut *conn)
-            .await;
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_LOCK_KEY).execute(&mut *conn).await;
     }
     result
 }
 
-async fn apply_pending(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-) -> Result<Vec<i64>, StoreError> {
+async fn apply_pending(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<Vec<i64>, StoreError> {
     let create = match backend {
         Backend::Sqlite => {
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
@@ -56,9 +47,8 @@ async fn apply_pending(
         }
     };
     conn.execute(create).await?;
-    let applied = sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version")
-        .fetch_all(&mut *conn)
-        .await?;
+    let applied =
+        sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version").fetch_all(&mut *conn).await?;
     let mut done = Vec::new();
     for row in &applied {
         let version: i64 = row.try_get(0)?;
@@ -80,11 +70,7 @@ async fn apply_pending(
     let mut newly = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
         let script = script_for(m, backend);
-        let begin = if backend == Backend::Sqlite {
-            "BEGIN IMMEDIATE"
-        } else {
-            "BEGIN"
-        };
+        let begin = if backend == Backend::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
         conn.execute(begin).await?;
         let applied = async {
             conn.execute(script).await?;
@@ -106,10 +92,7 @@ async fn apply_pending(
             }
             Err(e) => {
                 let _ = conn.execute("ROLLBACK").await;
-                return Err(StoreError::Migration(format!(
-                    "migration {} ({}) failed: {e}",
-                    m.version, m.name
-                )));
+                return Err(StoreError::Migration(format!("migration {} ({}) failed: {e}", m.version, m.name)));
             }
         }
     }

@@ -32,9 +32,7 @@ pub(crate) fn opt_id<T>(
     parse: fn(&[u8]) -> Result<T, InvalidId>,
 ) -> Result<Option<T>, StoreError> {
     let bytes: Option<Vec<u8>> = col(row, name)?;
-    bytes
-        .map(|b| parse(&b).map_err(|_| StoreError::Corrupt(name)))
-        .transpose()
+    bytes.map(|b| parse(&b).map_err(|_| StoreError::Corrupt(name))).transpose()
 }
 
 pub(crate) fn ts(row: &AnyRow, name: &'static str) -> Result<Timestamp, StoreError> {
@@ -45,11 +43,7 @@ pub(crate) fn opt_ts(row: &AnyRow, name: &'static str) -> Result<Option<Timestam
     Ok(col::<Option<i64>>(row, name)?.map(Timestamp::from_micros))
 }
 
-pub(crate) fn code<T>(
-    row: &AnyRow,
-    name: &'static str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<T, StoreError> {
+pub(crate) fn code<T>(row: &AnyRow, name: &'static str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     let s: String = col(row, name)?;
     parse(&s).ok_or(StoreError::Corrupt(name))
 }
@@ -60,8 +54,7 @@ pub(crate) fn opt_code<T>(
     parse: fn(&str) -> Option<T>,
 ) -> Result<Option<T>, StoreError> {
     let s: Option<String> = col(row, name)?;
-    s.map(|s| parse(&s).ok_or(StoreError::Corrupt(name)))
-        .transpose()
+    s.map(|s| parse(&s).ok_or(StoreError::Corrupt(name))).transpose()
 }
 
 /// A data key as stored.

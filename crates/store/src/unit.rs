@@ -87,11 +87,7 @@ pub struct Step {
 
 impl Step {
     pub fn new(sql: &'static str, args: Vec<Value>) -> Self {
-        Step {
-            sql,
-            args,
-            guard: Guard::None,
-        }
+        Step { sql, args, guard: Guard::None }
     }
     pub fn guarded(mut self, tag: &'static str) -> Self {
         self.guard = Guard::RowsAffected(tag);

@@ -23,10 +23,7 @@ pub(crate) struct WriterHandle {
 impl WriterHandle {
     pub(crate) async fn submit(&self, unit: Unit) -> Result<(), StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Msg::Unit(unit, reply))
-            .await
-            .map_err(|_| StoreError::Unavailable)?;
+        self.tx.send(Msg::Unit(unit, reply)).await.map_err(|_| StoreError::Unavailable)?;
         rx.await.map_err(|_| StoreError::Unavailable)?
     }
 
@@ -38,12 +35,7 @@ impl WriterHandle {
     }
 }
 
-pub(crate) fn spawn(
-    pool: AnyPool,
-    backend: Backend,
-    mac: AuditMac,
-    max_batch: usize,
-) -> WriterHandle {
+pub(crate) fn spawn(pool: AnyPool, backend: Backend, mac: AuditMac, max_batch: usize) -> WriterHandle {
     let (tx, rx) = mpsc::channel(max_batch.saturating_mul(4));
     tokio::spawn(run(rx, pool, backend, mac, max_batch));
     WriterHandle { tx }
@@ -51,13 +43,7 @@ pub(crate) fn spawn(
 
 type Pending = (Unit, oneshot::Sender<Result<(), StoreError>>);
 
-async fn run(
-    mut rx: mpsc::Receiver<Msg>,
-    pool: AnyPool,
-    backend: Backend,
-    mac: AuditMac,
-    max_batch: usize,
-) {
+async fn run(mut rx: mpsc::Receiver<Msg>, pool: AnyPool, backend: Backend, mac: AuditMac, max_batch: usize) {
     let mut batch: Vec<Pending> = Vec::with_capacity(max_batch);
     let mut shutdown = None;
     while let Some(msg) = rx.recv().await {
@@ -88,11 +74,7 @@ async fn run(
 
 fn fail_all(batch: &mut Vec<Pending>, unavailable: bool) {
     for (_, reply) in batch.drain(..) {
-        let e = if unavailable {
-            StoreError::Unavailable
-        } else {
-            StoreError::Conflict("transaction_failed")
-        };
+        let e = if unavailable { StoreError::Unavailable } else { StoreError::Conflict("transaction_failed") };
         let _ = reply.send(Err(e));
     }
 }
@@ -190,9 +172,7 @@ async fn apply(
     chain: &mut Chain,
 ) -> Result<(), StoreError> {
     for step in unit.steps {
-        let done = bind_all(sqlx::query(step.sql), step.args)
-            .execute(&mut *conn)
-            .await?;
+        let done = bind_all(sqlx::query(step.sql), step.args).execute(&mut *conn).await?;
         if let Guard::RowsAffected(tag) = step.guard
             && done.rows_affected() == 0
         {
@@ -216,11 +196,7 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at, practice_id, actor_k
      resource_kind, resource_id, client_addr, detail, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
 impl Chain {
-    async fn head(
-        &mut self,
-        conn: &mut AnyConnection,
-        backend: Backend,
-    ) -> Result<(i64, [u8; 32]), StoreError> {
+    async fn head(&mut self, conn: &mut AnyConnection, backend: Backend) -> Result<(i64, [u8; 32]), StoreError> {
         if let Some(h) = self.current {
             return Ok(h);
         }
@@ -232,9 +208,7 @@ impl Chain {
         let row = sqlx::query(sql).fetch_one(&mut *conn).await?;
         let seq: i64 = sqlx::Row::try_get(&row, 0)?;
         let mac: Vec<u8> = sqlx::Row::try_get(&row, 1)?;
-        let mac: [u8; 32] = mac
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("audit head"))?;
+        let mac: [u8; 32] = mac.try_into().map_err(|_| StoreError::Corrupt("audit head"))?;
         self.loaded = Some((seq, mac));
         self.current = Some((seq, mac));
         Ok((seq, mac))
@@ -265,9 +239,7 @@ impl Chain {
             r.detail.clone().into(),
             tag.to_vec().into(),
         ];
-        bind_all(sqlx::query(INSERT_AUDIT), args)
-            .execute(&mut *conn)
-            .await?;
+        bind_all(sqlx::query(INSERT_AUDIT), args).execute(&mut *conn).await?;
         self.current = Some((seq, tag));
         Ok(())
     }

@@ -58,11 +58,7 @@ pub struct SessionSettings {
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        SessionSettings {
-            staff_idle_minutes: 15,
-            patient_idle_minutes: 30,
-            absolute_hours: 12,
-        }
+        SessionSettings { staff_idle_minutes: 15, patient_idle_minutes: 30, absolute_hours: 12 }
     }
 }
 
@@ -117,11 +113,7 @@ const ENV_KEYS: &[&str] = &[
 ];
 
 impl Config {
-    pub fn load(
-        file: Option<&Path>,
-        defaults: Config,
-        overrides: &Overrides,
-    ) -> Result<Config, Box<figment::Error>> {
+    pub fn load(file: Option<&Path>, defaults: Config, overrides: &Overrides) -> Result<Config, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(defaults));
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
@@ -130,16 +122,11 @@ impl Config {
             let top = k.as_str().split('.').next().unwrap_or("");
             ENV_KEYS.contains(&top)
         });
-        fig.merge(env)
-            .merge(Serialized::defaults(overrides))
-            .extract()
-            .map_err(Box::new)
+        fig.merge(env).merge(Serialized::defaults(overrides)).extract().map_err(Box::new)
     }
 
     pub fn key_file(&self) -> PathBuf {
-        self.master_key_file
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("master.key"))
+        self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     pub fn location(&self) -> switchboard_service::Location {
@@ -147,9 +134,7 @@ impl Config {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 switchboard_service::Location::Postgres(url.clone())
             }
-            Some(url) => switchboard_service::Location::SqliteFile(PathBuf::from(
-                url.trim_start_matches("sqlite://"),
-            )),
+            Some(url) => switchboard_service::Location::SqliteFile(PathBuf::from(url.trim_start_matches("sqlite://"))),
             None => switchboard_service::Location::SqliteFile(self.data_dir.join("switchboard.db")),
         }
     }
@@ -163,10 +148,7 @@ mod tests {
     #[test]
     fn example_config_parses_and_overrides_win() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
-        let overrides = Overrides {
-            addr: Some("127.0.0.1:9999".parse().unwrap()),
-            ..Overrides::default()
-        };
+        let overrides = Overrides { addr: Some("127.0.0.1:9999".parse().unwrap()), ..Overrides::default() };
         let c = Config::load(Some(&path), Config::default(), &overrides).unwrap();
         assert_eq!(c.addr.port(), 9999);
         assert_eq!(c.sessions.staff_idle_minutes, 15);

@@ -5,9 +5,7 @@ use anyhow::Context as _;
 use switchboard_domain::audit::AuditActor;
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PracticeId, UserId};
 use switchboard_domain::role::StaffRole;
-use switchboard_service::{
-    NewConversationInput, NewPatientInput, NewStaffInput, RequestContext, Switchboard,
-};
+use switchboard_service::{NewConversationInput, NewPatientInput, NewStaffInput, RequestContext, Switchboard};
 
 pub const DEMO_PRACTICE: &str = "Riverside Family Medicine";
 pub const SECOND_PRACTICE: &str = "Lakeside Pediatrics";
@@ -27,10 +25,7 @@ pub const DEMO_LOGINS: &[(&str, &str)] = &[
     ("alice", "patient, Primary Care (Dr. Patel's team)"),
     ("carol", "patient, Primary Care (Dr. Patel's team)"),
     ("bob", "patient, Cardiology (Dr. Okafor's team)"),
-    (
-        "lake.admin",
-        "practice admin, Lakeside Pediatrics (another practice)",
-    ),
+    ("lake.admin", "practice admin, Lakeside Pediatrics (another practice)"),
     ("dr.lee", "provider, Lakeside Pediatrics"),
     ("lake.nurse", "nurse, Lakeside Pediatrics"),
     ("dana", "patient, Lakeside Pediatrics"),
@@ -58,10 +53,7 @@ impl Seeder<'_> {
             password: DEMO_PASSWORD.into(),
             departments: departments.to_vec(),
         };
-        self.app
-            .create_staff(self.practice, input, SYSTEM)
-            .await
-            .with_context(|| format!("creating {username}"))
+        self.app.create_staff(self.practice, input, SYSTEM).await.with_context(|| format!("creating {username}"))
     }
 
     async fn patient(
@@ -81,14 +73,8 @@ impl Seeder<'_> {
             department: Some(place.0),
             care_team: Some(place.1),
         };
-        self.app
-            .create_patient(self.practice, input, SYSTEM)
-            .await
-            .with_context(|| format!("creating {username}"))?;
-        self.app
-            .user_id(username)
-            .await?
-            .context("patient login missing")
+        self.app.create_patient(self.practice, input, SYSTEM).await.with_context(|| format!("creating {username}"))?;
+        self.app.user_id(username).await?.context("patient login missing")
     }
 }
 
@@ -114,8 +100,7 @@ async fn thread(
     for (who, body) in replies {
         let author = app.principal_for(*who).await?;
         app.mark_read(&author, sent.conversation, &ctx).await?;
-        app.post_message(&author, sent.conversation, (*body).into(), None, &ctx)
-            .await?;
+        app.post_message(&author, sent.conversation, (*body).into(), None, &ctx).await?;
     }
     Ok(sent.conversation)
 }
@@ -130,109 +115,23 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
 
     let practice = app.create_practice(DEMO_PRACTICE, SYSTEM).await?;
     let s = Seeder { app, practice };
-    let primary = app
-        .create_department(practice, "Primary Care", SYSTEM)
-        .await?;
-    let cardiology = app
-        .create_department(practice, "Cardiology", SYSTEM)
-        .await?;
-    s.staff("admin", "Alex Morgan", StaffRole::PracticeAdmin, &[])
-        .await?;
-    let patel = s
-        .staff(
-            "dr.patel",
-            "Dr. Priya Patel",
-            StaffRole::Provider,
-            &[primary],
-        )
-        .await?;
-    let okafor = s
-        .staff(
-            "dr.okafor",
-            "Dr. Chidi Okafor",
-            StaffRole::Provider,
-            &[cardiology],
-        )
-        .await?;
-    let nina = s
-        .staff(
-            "nina.nurse",
-            "Nina Alvarez, RN",
-            StaffRole::Nurse,
-            &[primary],
-        )
-        .await?;
-    s.staff(
-        "mo.assistant",
-        "Mo Rahman, MA",
-        StaffRole::MedicalAssistant,
-        &[primary],
-    )
-    .await?;
-    s.staff(
-        "fran.frontdesk",
-        "Fran Lee",
-        StaffRole::FrontDesk,
-        &[primary, cardiology],
-    )
-    .await?;
-    let bill = s
-        .staff("bill.billing", "Bill Turner", StaffRole::Billing, &[])
-        .await?;
-    s.staff(
-        "cora.compliance",
-        "Cora Jensen",
-        StaffRole::ComplianceOfficer,
-        &[],
-    )
-    .await?;
-    let patel_team = app
-        .create_care_team(
-            practice,
-            Some(primary),
-            "Dr. Patel's team",
-            Some(patel),
-            &[nina],
-            SYSTEM,
-        )
-        .await?;
-    let okafor_team = app
-        .create_care_team(
-            practice,
-            Some(cardiology),
-            "Dr. Okafor's team",
-            Some(okafor),
-            &[],
-            SYSTEM,
-        )
-        .await?;
-    let alice = s
-        .patient(
-            "alice",
-            ("Alice", "Nguyen"),
-            "1984-03-12",
-            "RFM-1001",
-            (primary, patel_team),
-        )
-        .await?;
-    let carol = s
-        .patient(
-            "carol",
-            ("Carol", "Smith"),
-            "1957-11-02",
-            "RFM-1002",
-            (primary, patel_team),
-        )
-        .await?;
-    let bob = s
-        .patient(
-            "bob",
-            ("Bob", "Martinez"),
-            "1962-07-21",
-            "RFM-1003",
-            (cardiology, okafor_team),
-        )
-        .await?;
+    let primary = app.create_department(practice, "Primary Care", SYSTEM).await?;
+    let cardiology = app.create_department(practice, "Cardiology", SYSTEM).await?;
+    s.staff("admin", "Alex Morgan", StaffRole::PracticeAdmin, &[]).await?;
+    let patel = s.staff("dr.patel", "Dr. Priya Patel", StaffRole::Provider, &[primary]).await?;
+    let okafor = s.staff("dr.okafor", "Dr. Chidi Okafor", StaffRole::Provider, &[cardiology]).await?;
+    let nina = s.staff("nina.nurse", "Nina Alvarez, RN", StaffRole::Nurse, &[primary]).await?;
+    s.staff("mo.assistant", "Mo Rahman, MA", StaffRole::MedicalAssistant, &[primary]).await?;
+    s.staff("fran.frontdesk", "Fran Lee", StaffRole::FrontDesk, &[primary, cardiology]).await?;
+    let bill = s.staff("bill.billing", "Bill Turner", StaffRole::Billing, &[]).await?;
+    s.staff("cora.compliance", "Cora Jensen", StaffRole::ComplianceOfficer, &[]).await?;
+    let patel_team =
+        app.create_care_team(practice, Some(primary), "Dr. Patel's team", Some(patel), &[nina], SYSTEM).await?;
+    let okafor_team =
+        app.create_care_team(practice, Some(cardiology), "Dr. Okafor's team", Some(okafor), &[], SYSTEM).await?;
+    let alice = s.patient("alice", ("Alice", "Nguyen"), "1984-03-12", "RFM-1001", (primary, patel_team)).await?;
+    let carol = s.patient("carol", ("Carol", "Smith"), "1957-11-02", "RFM-1002", (primary, patel_team)).await?;
+    let bob = s.patient("bob", ("Bob", "Martinez"), "1962-07-21", "RFM-1003", (cardiology, okafor_team)).await?;
 
     thread(
         app,
@@ -266,13 +165,8 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     )
     .await?;
     let okafor_p = app.principal_for(okafor).await?;
-    app.add_note(
-        &okafor_p,
-        ankles,
-        "Check weight trend from home scale; consider diuretic adjustment.".into(),
-        &ctx,
-    )
-    .await?;
+    app.add_note(&okafor_p, ankles, "Check weight trend from home scale; consider diuretic adjustment.".into(), &ctx)
+        .await?;
     let billing = thread(
         app,
         alice,
@@ -283,51 +177,17 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     )
     .await?;
     let nina_p = app.principal_for(nina).await?;
-    app.assign_conversation(&nina_p, billing, Some(bill), &ctx)
-        .await?;
+    app.assign_conversation(&nina_p, billing, Some(bill), &ctx).await?;
 
     // A second practice, to show that nothing crosses practices.
     let lake = app.create_practice(SECOND_PRACTICE, SYSTEM).await?;
-    let s2 = Seeder {
-        app,
-        practice: lake,
-    };
+    let s2 = Seeder { app, practice: lake };
     let peds = app.create_department(lake, "Pediatrics", SYSTEM).await?;
-    s2.staff("lake.admin", "Jordan Price", StaffRole::PracticeAdmin, &[])
-        .await?;
-    let lee = s2
-        .staff("dr.lee", "Dr. Sam Lee", StaffRole::Provider, &[peds])
-        .await?;
-    let lake_nurse = s2
-        .staff("lake.nurse", "Robin Ortiz, RN", StaffRole::Nurse, &[peds])
-        .await?;
-    let team = app
-        .create_care_team(
-            lake,
-            Some(peds),
-            "Dr. Lee's team",
-            Some(lee),
-            &[lake_nurse],
-            SYSTEM,
-        )
-        .await?;
-    let dana = s2
-        .patient(
-            "dana",
-            ("Dana", "Brooks"),
-            "1990-05-04",
-            "LP-2001",
-            (peds, team),
-        )
-        .await?;
-    thread(
-        app,
-        dana,
-        "School form",
-        "scheduling",
-        "Can the school health form be ready by Friday?",
-        &[],
-    )
-    .await?;
+    s2.staff("lake.admin", "Jordan Price", StaffRole::PracticeAdmin, &[]).await?;
+    let lee = s2.staff("dr.lee", "Dr. Sam Lee", StaffRole::Provider, &[peds]).await?;
+    let lake_nurse = s2.staff("lake.nurse", "Robin Ortiz, RN", StaffRole::Nurse, &[peds]).await?;
+    let team = app.create_care_team(lake, Some(peds), "Dr. Lee's team", Some(lee), &[lake_nurse], SYSTEM).await?;
+    let dana = s2.patient("dana", ("Dana", "Brooks"), "1990-05-04", "LP-2001", (peds, team)).await?;
+    thread(app, dana, "School form", "scheduling", "Can the school health form be ready by Friday?", &[]).await?;
     Ok(true)
 }

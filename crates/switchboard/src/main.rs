@@ -12,11 +12,7 @@ use switchboard::{demo, server, telemetry};
 use switchboard_service::SystemClock;
 
 #[derive(Parser)]
-#[command(
-    name = "switchboard",
-    version,
-    about = "Secure messaging between patients and their care team"
-)]
+#[command(name = "switchboard", version, about = "Secure messaging between patients and their care team")]
 struct Cli {
     /// A TOML configuration file (see config.example.toml).
     #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
@@ -85,8 +81,7 @@ fn load(cli: &Cli, defaults: Config) -> anyhow::Result<Config> {
         database_url: cli.database_url.clone(),
         insecure_http: cli.insecure_http,
     };
-    Config::load(cli.config.as_deref(), defaults, &overrides)
-        .map_err(|e| anyhow::anyhow!("configuration: {e}"))
+    Config::load(cli.config.as_deref(), defaults, &overrides).map_err(|e| anyhow::anyhow!("configuration: {e}"))
 }
 
 #[allow(clippy::print_stdout)]
@@ -99,10 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             running.wait(server::shutdown_signal()).await?;
         }
         Command::Demo => {
-            let mut defaults = Config {
-                data_dir: PathBuf::from("switchboard-demo"),
-                ..Config::default()
-            };
+            let mut defaults = Config { data_dir: PathBuf::from("switchboard-demo"), ..Config::default() };
             defaults.tls.self_signed = true;
             let config = load(&cli, defaults)?;
             let app = server::open_app(&config, Arc::new(SystemClock)).await?;
@@ -112,9 +104,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let running = server::start_with(app, &config).await?;
             println!("\nSwitchboard demo: {}", running.url("/"));
             println!("API description:  {}", running.url("/api/v1/openapi.json"));
-            println!(
-                "(self-signed certificate: your browser or client will ask you to trust it)\n"
-            );
+            println!("(self-signed certificate: your browser or client will ask you to trust it)\n");
             println!("Every password is `{}`. Logins:", demo::DEMO_PASSWORD);
             for (user, what) in demo::DEMO_LOGINS {
                 println!("  {user:<16} {what}");
@@ -131,18 +121,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let applied = switchboard_service::Store::migrate(&config.location()).await?;
             println!("applied {} migration(s): {applied:?}", applied.len());
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => {
+        Command::Audit { command: AuditCommand::Verify } => {
             let config = load(&cli, Config::default())?;
             let app = server::open_app(&config, Arc::new(SystemClock)).await?;
             let report = app.verify_audit().await?;
             app.store().close().await;
             if report.is_intact() {
-                println!(
-                    "audit log intact: {} entries, last {}",
-                    report.entries, report.last_seq
-                );
+                println!("audit log intact: {} entries, last {}", report.entries, report.last_seq);
                 return Ok(ExitCode::SUCCESS);
             }
             println!("AUDIT LOG NOT INTACT ({} entries read):", report.entries);
@@ -151,14 +136,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             return Ok(ExitCode::from(1));
         }
-        Command::Keys {
-            command: KeysCommand::Rotate { grace_secs },
-        } => {
+        Command::Keys { command: KeysCommand::Rotate { grace_secs } } => {
             let config = load(&cli, Config::default())?;
             let app = server::open_app(&config, Arc::new(SystemClock)).await?;
-            let report = app
-                .rotate_master_key(Duration::from_secs(*grace_secs))
-                .await?;
+            let report = app.rotate_master_key(Duration::from_secs(*grace_secs)).await?;
             app.store().close().await;
             println!(
                 "new master key {}; rewrapped {} data key(s); retired master key(s) {:?}",
@@ -172,9 +153,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
-        Command::Keys {
-            command: KeysCommand::Generate,
-        } => {
+        Command::Keys { command: KeysCommand::Generate } => {
             print!("{}", switchboard_crypto::KeyRing::generate_text()?);
         }
     }
@@ -184,10 +163,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn main() -> ExitCode {
     telemetry::init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

@@ -26,8 +26,7 @@ pub fn open_keys(config: &Config) -> anyhow::Result<Arc<KeyRing>> {
         }
         _ => {
             let path = config.key_file();
-            KeyRing::open_or_create(&path)
-                .with_context(|| format!("opening the key file {}", path.display()))?
+            KeyRing::open_or_create(&path).with_context(|| format!("opening the key file {}", path.display()))?
         }
     };
     Ok(Arc::new(ring))
@@ -37,14 +36,8 @@ pub fn service_config(config: &Config) -> ServiceConfig {
     let absolute = Span::from_hours(config.sessions.absolute_hours);
     ServiceConfig {
         sessions: SessionPolicy {
-            staff: SessionLimits {
-                idle: Span::from_mins(config.sessions.staff_idle_minutes),
-                absolute,
-            },
-            patient: SessionLimits {
-                idle: Span::from_mins(config.sessions.patient_idle_minutes),
-                absolute,
-            },
+            staff: SessionLimits { idle: Span::from_mins(config.sessions.staff_idle_minutes), absolute },
+            patient: SessionLimits { idle: Span::from_mins(config.sessions.patient_idle_minutes), absolute },
         },
         patient_message_max_chars: config.message_max_chars,
         ..ServiceConfig::default()
@@ -54,15 +47,9 @@ pub fn service_config(config: &Config) -> ServiceConfig {
 /// Opens the database (running migrations) and builds the application.
 pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Switchboard> {
     let keys = open_keys(config)?;
-    let options = StoreOptions {
-        read_connections: config.read_connections,
-        ..StoreOptions::default()
-    };
-    let store = Store::open(&config.location(), options, keys.audit_mac())
-        .await
-        .context("opening the database")?;
-    Switchboard::new(store, keys, clock, service_config(config))
-        .map_err(|e| anyhow::anyhow!("starting: {e}"))
+    let options = StoreOptions { read_connections: config.read_connections, ..StoreOptions::default() };
+    let store = Store::open(&config.location(), options, keys.audit_mac()).await.context("opening the database")?;
+    Switchboard::new(store, keys, clock, service_config(config)).map_err(|e| anyhow::anyhow!("starting: {e}"))
 }
 
 /// PEM certificate and key: configured files, or a self-signed pair kept in
@@ -90,15 +77,10 @@ fn self_signed(dir: &Path) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
         return Ok((std::fs::read(&cert_path)?, std::fs::read(&key_path)?));
     }
     std::fs::create_dir_all(dir)?;
-    let pair = switchboard_crypto::tls::self_signed(&["localhost", "127.0.0.1", "::1"])
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pair =
+        switchboard_crypto::tls::self_signed(&["localhost", "127.0.0.1", "::1"]).map_err(|e| anyhow::anyhow!("{e}"))?;
     std::fs::write(&cert_path, &pair.cert_pem)?;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&key_path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&key_path)?;
     f.write_all(pair.key_pem.as_bytes())?;
     Ok((pair.cert_pem.into_bytes(), pair.key_pem.into_bytes()))
 }
@@ -150,32 +132,21 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 /// Starts serving `app` per `config` (binding `config.addr`; port 0 picks a
 /// free port).
 pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Running> {
-    let web = WebConfig {
-        trusted_proxies: config.trusted_proxies.clone(),
-        max_body_bytes: config.max_body_bytes,
-    };
+    let web = WebConfig { trusted_proxies: config.trusted_proxies.clone(), max_body_bytes: config.max_body_bytes };
     let router = switchboard_web::router(app.clone(), web);
-    let tcp = TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("binding {}", config.addr))?;
+    let tcp = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let addr = tcp.local_addr()?;
     let (stop, stop_rx) = watch::channel(false);
 
     let jobs = if config.run_jobs {
-        tokio::spawn(
-            JobRunner::new(app.clone()).run(Duration::from_secs(1), stopped(stop_rx.clone())),
-        )
+        tokio::spawn(JobRunner::new(app.clone()).run(Duration::from_secs(1), stopped(stop_rx.clone())))
     } else {
         tokio::spawn(async {})
     };
 
     let (http, cert_pem, scheme) = if config.insecure_http {
         tracing::warn!("serving plain HTTP: only do this behind a proxy that terminates TLS");
-        (
-            tokio::spawn(switchboard_web::serve(tcp, router, stopped(stop_rx))),
-            None,
-            "http",
-        )
+        (tokio::spawn(switchboard_web::serve(tcp, router, stopped(stop_rx))), None, "http")
     } else {
         let (cert, key) = tls_material(config)?;
         let tls = load_tls_config(&cert, &key).map_err(|e| anyhow::anyhow!(e))?;
@@ -186,15 +157,7 @@ pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Run
             "https",
         )
     };
-    Ok(Running {
-        addr,
-        app,
-        cert_pem,
-        scheme,
-        stop,
-        http,
-        jobs,
-    })
+    Ok(Running { addr, app, cert_pem, scheme, stop, http, jobs })
 }
 
 /// Opens everything and starts serving.

@@ -164,11 +164,7 @@ pub(crate) struct PersonDto {
 
 impl From<&views::PersonRef> for PersonDto {
     fn from(p: &views::PersonRef) -> Self {
-        PersonDto {
-            id: p.id.to_string(),
-            kind: p.kind.into(),
-            display_name: p.display_name.clone(),
-        }
+        PersonDto { id: p.id.to_string(), kind: p.kind.into(), display_name: p.display_name.clone() }
     }
 }
 
@@ -341,18 +337,12 @@ impl From<&views::ConversationView> for ConversationDto {
                     read_by: m
                         .read_by
                         .iter()
-                        .map(|r| ReadReceiptDto {
-                            reader: (&r.reader).into(),
-                            read_at: r.read_at.to_rfc3339(),
-                        })
+                        .map(|r| ReadReceiptDto { reader: (&r.reader).into(), read_at: r.read_at.to_rfc3339() })
                         .collect(),
                     amendments: m.amendments.iter().map(Into::into).collect(),
                 })
                 .collect(),
-            notes: v
-                .notes
-                .as_ref()
-                .map(|ns| ns.iter().map(Into::into).collect()),
+            notes: v.notes.as_ref().map(|ns| ns.iter().map(Into::into).collect()),
         }
     }
 }
@@ -409,15 +399,11 @@ impl AuditEventDto {
             outcome: r.outcome.as_str().to_owned(),
             patient_id: r.patient.map(|p| p.to_string()),
             resource_type: r.resource.map(|(k, _)| k.as_str().to_owned()),
-            resource_id: r.resource.map(|(_, id)| uuid_text(&id)),
+            resource_id: r.resource.map(|(_, id)| switchboard_domain::ids::uuid_text(&id)),
             client_addr: r.client_addr.clone(),
             detail: r.detail.clone(),
         }
     }
-}
-
-fn uuid_text(bytes: &[u8; 16]) -> String {
-    switchboard_domain::ids::ConversationId::from_bytes(*bytes).to_string()
 }
 
 #[derive(Serialize, ToSchema)]

@@ -48,9 +48,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
         ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::InvalidInput | ErrorCode::IdempotencyKeyReused => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        ErrorCode::InvalidInput | ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -58,13 +56,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
 }
 
 fn body(status: StatusCode, code: &'static str, message: String) -> Response {
-    (
-        status,
-        Json(ErrorBody {
-            error: ErrorDetail { code, message },
-        }),
-    )
-        .into_response()
+    (status, Json(ErrorBody { error: ErrorDetail { code, message } })).into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -90,24 +82,18 @@ impl IntoResponse for ApiError {
                 }
                 res
             }
-            ApiError::Malformed(message) => {
-                body(StatusCode::BAD_REQUEST, "malformed_request", message)
-            }
+            ApiError::Malformed(message) => body(StatusCode::BAD_REQUEST, "malformed_request", message),
             ApiError::UnsupportedMediaType => body(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "send the body as JSON with Content-Type: application/json".into(),
             ),
-            ApiError::PayloadTooLarge => body(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is too large".into(),
-            ),
-            ApiError::MethodNotAllowed => body(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this method is not allowed here".into(),
-            ),
+            ApiError::PayloadTooLarge => {
+                body(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large".into())
+            }
+            ApiError::MethodNotAllowed => {
+                body(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed here".into())
+            }
         }
     }
 }

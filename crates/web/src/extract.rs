@@ -47,9 +47,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(ApiError::Malformed("the body must be a JSON object".into()));
         }
-        serde_json::from_slice(&bytes)
-            .map(ApiJson)
-            .map_err(|e| ApiError::Malformed(describe_json_error(&e)))
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| ApiError::Malformed(describe_json_error(&e)))
     }
 }
 
@@ -84,9 +82,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
         serde_urlencoded::from_str(q).map(ApiQuery).map_err(|_| {
-            ApiError::Malformed(
-                "the query string has an unknown or repeated parameter, or a bad value".into(),
-            )
+            ApiError::Malformed("the query string has an unknown or repeated parameter, or a bad value".into())
         })
     }
 }
@@ -94,10 +90,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 /// The client's address: the socket peer, or, when the peer is a trusted
 /// proxy, the last address it appended to `X-Forwarded-For`.
 pub(crate) fn client_addr(parts: &Parts, state: &AppState) -> Option<IpAddr> {
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<PeerAddr>>()
-        .map(|c| c.0.0.ip())?;
+    let peer = parts.extensions.get::<ConnectInfo<PeerAddr>>().map(|c| c.0.0.ip())?;
     if state.web.trusted_proxies.contains(&peer) {
         let forwarded = parts
             .headers
@@ -118,13 +111,8 @@ pub(crate) struct Client(pub RequestContext);
 impl FromRequestParts<AppState> for Client {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Client(RequestContext {
-            client_addr: client_addr(parts, state),
-        }))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Client(RequestContext { client_addr: client_addr(parts, state) }))
     }
 }
 
@@ -132,15 +120,9 @@ impl FromRequestParts<AppState> for Client {
 /// Cookie-borne sessions are refused on state-changing requests from
 /// another origin (defence in depth beside `SameSite=Strict`).
 pub(crate) fn presented_token(parts: &Parts) -> Option<String> {
-    if let Some(auth) = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(auth) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, token) = auth.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned());
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned());
     }
     let cookie = parts
         .headers
@@ -159,23 +141,12 @@ pub(crate) fn presented_token(parts: &Parts) -> Option<String> {
 }
 
 fn same_origin(parts: &Parts) -> bool {
-    let Some(origin) = parts
-        .headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         // Non-browser clients send no Origin; browsers always do on POST.
         return true;
     };
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        == Some(host)
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) == Some(host)
 }
 
 /// An authenticated session.
@@ -184,12 +155,8 @@ pub(crate) struct Auth(pub Principal);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token =
-            presented_token(parts).ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = presented_token(parts).ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
         let principal = state.app.authenticate(&token).await?;
         Ok(Auth(principal))
     }
@@ -207,9 +174,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
             Some(v) => v
                 .to_str()
                 .map(|s| IdempotencyKeyHeader(Some(s.to_owned())))
-                .map_err(|_| {
-                    ApiError::Malformed("the Idempotency-Key header must be printable ASCII".into())
-                }),
+                .map_err(|_| ApiError::Malformed("the Idempotency-Key header must be printable ASCII".into())),
         }
     }
 }
@@ -228,10 +193,6 @@ pub(crate) fn field_id<T>(
     text: &str,
     parse: fn(&str) -> Result<T, switchboard_domain::ids::InvalidId>,
 ) -> Result<T, ApiError> {
-    parse(text).map_err(|_| {
-        ApiError::Service(ServiceError::Invalid {
-            field,
-            problem: "not a valid identifier".into(),
-        })
-    })
+    parse(text)
+        .map_err(|_| ApiError::Service(ServiceError::Invalid { field, problem: "not a valid identifier".into() }))
 }

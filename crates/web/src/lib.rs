@@ -8,15 +8,7 @@
 //!
 //! Handlers are thin: extract and shape JSON, call one use case of
 //! [`switchboard_service::Switchboard`], shape the answer.
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod dto;
 mod error;
@@ -47,10 +39,7 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig {
-            trusted_proxies: Vec::new(),
-            max_body_bytes: 64 * 1024,
-        }
+        WebConfig { trusted_proxies: Vec::new(), max_body_bytes: 64 * 1024 }
     }
 }
 
@@ -64,10 +53,7 @@ pub struct AppState {
 /// The whole HTTP application.
 pub fn router(app: Switchboard, web: WebConfig) -> Router {
     let limit = web.max_body_bytes;
-    let state = AppState {
-        app,
-        web: Arc::new(web),
-    };
+    let state = AppState { app, web: Arc::new(web) };
     routes::routes()
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
@@ -85,10 +71,7 @@ where
     L: axum::serve::Listener<Addr = std::net::SocketAddr>,
     PeerAddr: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<PeerAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<PeerAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -14,9 +14,14 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(
-                "The token from /api/v1/auth/login. Browsers may use the session cookie instead.",
-            )).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The token from /api/v1/auth/login. Browsers may use the session cookie instead.",
+                    ))
+                    .build(),
+            ),
         );
     }
 }
@@ -47,7 +52,5 @@ struct ApiDoc;
 
 /// The document as JSON text.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned())
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
 }

@@ -39,8 +39,8 @@ pub fn load_tls_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<ServerConf
     if certs.is_empty() {
         return Err("the certificate file holds no certificate".into());
     }
-    let key = PrivateKeyDer::from_pem_slice(key_pem)
-        .map_err(|_| "the key file holds no usable private key".to_owned())?;
+    let key =
+        PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| "the key file holds no usable private key".to_owned())?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])

@@ -32,50 +32,30 @@ fn role() -> impl Strategy<Value = StaffRole> {
 }
 
 fn staff() -> impl Strategy<Value = StaffActor> {
-    (
-        user(),
-        practice(),
-        role(),
-        proptest::collection::vec(dept(), 0..3),
-        proptest::collection::vec(team(), 0..3),
-    )
-        .prop_map(
-            |(user, practice, role, departments, care_teams)| StaffActor {
-                user,
-                practice,
-                role,
-                departments,
-                care_teams,
-            },
-        )
+    (user(), practice(), role(), proptest::collection::vec(dept(), 0..3), proptest::collection::vec(team(), 0..3))
+        .prop_map(|(user, practice, role, departments, care_teams)| StaffActor {
+            user,
+            practice,
+            role,
+            departments,
+            care_teams,
+        })
 }
 
 fn actor() -> impl Strategy<Value = Actor> {
     prop_oneof![
-        (user(), practice(), patient_id()).prop_map(|(user, practice, patient)| Actor::Patient(
-            PatientActor {
-                user,
-                practice,
-                patient
-            }
-        )),
+        (user(), practice(), patient_id()).prop_map(|(user, practice, patient)| Actor::Patient(PatientActor {
+            user,
+            practice,
+            patient
+        })),
         staff().prop_map(Actor::Staff),
     ]
 }
 
 fn patient_facts() -> impl Strategy<Value = PatientFacts> {
-    (
-        patient_id(),
-        practice(),
-        proptest::option::of(dept()),
-        proptest::option::of(team()),
-    )
-        .prop_map(|(id, practice, department, care_team)| PatientFacts {
-            id,
-            practice,
-            department,
-            care_team,
-        })
+    (patient_id(), practice(), proptest::option::of(dept()), proptest::option::of(team()))
+        .prop_map(|(id, practice, department, care_team)| PatientFacts { id, practice, department, care_team })
 }
 
 fn conversation() -> impl Strategy<Value = ConversationFacts> {
@@ -101,13 +81,8 @@ fn action() -> impl Strategy<Value = ConversationAction> {
 fn staff_related(s: &StaffActor, c: &ConversationFacts) -> bool {
     let p = &c.patient;
     s.practice == p.practice
-        && (p
-            .care_team
-            .map(|t| s.care_teams.contains(&t))
-            .unwrap_or(false)
-            || p.department
-                .map(|d| s.departments.contains(&d))
-                .unwrap_or(false)
+        && (p.care_team.map(|t| s.care_teams.contains(&t)).unwrap_or(false)
+            || p.department.map(|d| s.departments.contains(&d)).unwrap_or(false)
             || c.assignee == Some(s.user))
 }
 
@@ -192,12 +167,7 @@ fn administrators_do_not_read_messages_by_role() {
     let practice = PracticeId::from_bytes(id16(1));
     let dept = DepartmentId::from_bytes(id16(1));
     let conv = ConversationFacts {
-        patient: PatientFacts {
-            id: PatientId::from_bytes(id16(1)),
-            practice,
-            department: Some(dept),
-            care_team: None,
-        },
+        patient: PatientFacts { id: PatientId::from_bytes(id16(1)), practice, department: Some(dept), care_team: None },
         assignee: None,
     };
     for role in [StaffRole::PracticeAdmin, StaffRole::ComplianceOfficer] {

@@ -67,11 +67,7 @@ const LIST_FOR_STAFF: &str = concat!(
     list_filters!()
 );
 
-const BY_ID: &str = concat!(
-    conversation_columns!(),
-    conversation_from!(),
-    " WHERE c.id = $1"
-);
+const BY_ID: &str = concat!(conversation_columns!(), conversation_from!(), " WHERE c.id = $1");
 
 /// Filters on a listing.
 #[derive(Clone, Debug, Default)]
@@ -110,19 +106,11 @@ pub async fn list(
         .bind(filter.limit)
         .fetch_all(store.reader())
         .await?;
-    rows.iter()
-        .map(|r| ConversationRow::read(r, true))
-        .collect()
+    rows.iter().map(|r| ConversationRow::read(r, true)).collect()
 }
 
-pub async fn by_id(
-    store: &Store,
-    conversation: ConversationId,
-) -> Result<Option<ConversationRow>, StoreError> {
-    let row = sqlx::query(BY_ID)
-        .bind(conversation.to_vec())
-        .fetch_optional(store.reader())
-        .await?;
+pub async fn by_id(store: &Store, conversation: ConversationId) -> Result<Option<ConversationRow>, StoreError> {
+    let row = sqlx::query(BY_ID).bind(conversation.to_vec()).fetch_optional(store.reader()).await?;
     row.map(|r| ConversationRow::read(&r, false)).transpose()
 }
 
@@ -216,13 +204,7 @@ pub async fn detail(
     } else {
         Vec::new()
     };
-    Ok(ConversationDetail {
-        conversation,
-        messages,
-        reads,
-        amendments,
-        notes,
-    })
+    Ok(ConversationDetail { conversation, messages, reads, amendments, notes })
 }
 
 /// The sender of a message in a conversation, if it is there.
@@ -231,20 +213,12 @@ pub async fn message_sender(
     conversation: ConversationId,
     message: MessageId,
 ) -> Result<Option<(UserId, UserKind)>, StoreError> {
-    let row = sqlx::query(
-        "SELECT sender_id, sender_kind FROM messages WHERE id = $1 AND conversation_id = $2",
-    )
-    .bind(message.to_vec())
-    .bind(conversation.to_vec())
-    .fetch_optional(store.reader())
-    .await?;
-    row.map(|r| {
-        Ok((
-            id(&r, "sender_id", UserId::from_slice)?,
-            code(&r, "sender_kind", UserKind::parse)?,
-        ))
-    })
-    .transpose()
+    let row = sqlx::query("SELECT sender_id, sender_kind FROM messages WHERE id = $1 AND conversation_id = $2")
+        .bind(message.to_vec())
+        .bind(conversation.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| Ok((id(&r, "sender_id", UserId::from_slice)?, code(&r, "sender_kind", UserKind::parse)?))).transpose()
 }
 
 /// How many messages from the other side `reader` has not read yet.
@@ -280,9 +254,7 @@ pub async fn idempotency_record(
         .await?;
     row.map(|r| {
         let fp: Vec<u8> = col(&r, "fingerprint")?;
-        let fp: [u8; 32] = fp
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("fingerprint"))?;
+        let fp: [u8; 32] = fp.try_into().map_err(|_| StoreError::Corrupt("fingerprint"))?;
         Ok((fp, id(&r, "message_id", MessageId::from_slice)?))
     })
     .transpose()
@@ -347,11 +319,7 @@ pub fn insert_message(m: NewMessage) -> Step {
 
 /// After a message: whose move it is, and the activity time for sorting.
 /// Reopens a closed conversation.
-pub fn after_message(
-    conversation: ConversationId,
-    status: ConversationStatus,
-    at: Timestamp,
-) -> Step {
+pub fn after_message(conversation: ConversationId, status: ConversationStatus, at: Timestamp) -> Step {
     Step::new(
         "UPDATE conversations SET status = $2, last_activity_at = $3, closed_at = NULL WHERE id = $1",
         vec![conversation.to_vec().into(), status.as_str().into(), at.as_micros().into()],
@@ -378,10 +346,7 @@ pub fn reopen(conversation: ConversationId, status: ConversationStatus, at: Time
 pub fn assign(conversation: ConversationId, assignee: Option<UserId>) -> Step {
     Step::new(
         "UPDATE conversations SET assignee_id = $2 WHERE id = $1",
-        vec![
-            conversation.to_vec().into(),
-            assignee.map(|a| a.to_vec()).into(),
-        ],
+        vec![conversation.to_vec().into(), assignee.map(|a| a.to_vec()).into()],
     )
     .guarded("conversation_missing")
 }
@@ -395,22 +360,12 @@ pub fn set_priority(conversation: ConversationId, priority: Priority) -> Step {
 }
 
 /// Marks every message from the other side as read by `reader`.
-pub fn mark_read(
-    conversation: ConversationId,
-    reader: UserId,
-    reader_kind: UserKind,
-    at: Timestamp,
-) -> Step {
+pub fn mark_read(conversation: ConversationId, reader: UserId, reader_kind: UserKind, at: Timestamp) -> Step {
     Step::new(
         "INSERT INTO message_reads (message_id, reader_id, reader_kind, read_at) \
          SELECT m.id, $2, $3, $4 FROM messages m WHERE m.conversation_id = $1 AND m.sender_kind <> $3 \
          AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_id = $2)",
-        vec![
-            conversation.to_vec().into(),
-            reader.to_vec().into(),
-            reader_kind.as_str().into(),
-            at.as_micros().into(),
-        ],
+        vec![conversation.to_vec().into(), reader.to_vec().into(), reader_kind.as_str().into(), at.as_micros().into()],
     )
 }
 
@@ -478,11 +433,5 @@ pub async fn message_location(
         .bind(message.to_vec())
         .fetch_optional(store.reader())
         .await?;
-    row.map(|r| {
-        Ok((
-            id(&r, "conversation_id", ConversationId::from_slice)?,
-            ts(&r, "sent_at")?,
-        ))
-    })
-    .transpose()
+    row.map(|r| Ok((id(&r, "conversation_id", ConversationId::from_slice)?, ts(&r, "sent_at")?))).transpose()
 }

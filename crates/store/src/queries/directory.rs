@@ -14,20 +14,10 @@ pub fn insert_practice(practice: PracticeId, name: &str, at: Timestamp) -> Step 
     )
 }
 
-pub fn insert_department(
-    department: DepartmentId,
-    practice: PracticeId,
-    name: &str,
-    at: Timestamp,
-) -> Step {
+pub fn insert_department(department: DepartmentId, practice: PracticeId, name: &str, at: Timestamp) -> Step {
     Step::new(
         "INSERT INTO departments (id, practice_id, name, created_at) VALUES ($1, $2, $3, $4)",
-        vec![
-            department.to_vec().into(),
-            practice.to_vec().into(),
-            name.into(),
-            at.as_micros().into(),
-        ],
+        vec![department.to_vec().into(), practice.to_vec().into(), name.into(), at.as_micros().into()],
     )
 }
 
@@ -130,14 +120,14 @@ pub fn insert_patient(p: NewPatient) -> Step {
     )
 }
 
-const USER_COLUMNS: &str = "SELECT u.id AS user_id, u.practice_id, u.username, u.kind, u.role, u.display_name, u.password_hash, u.active FROM users u";
+macro_rules! user_select {
+    () => {
+        "SELECT u.id AS user_id, u.practice_id, u.username, u.kind, u.role, u.display_name, u.password_hash, u.active FROM users u"
+    };
+}
 
-pub async fn user_by_username(
-    store: &Store,
-    username: &str,
-) -> Result<Option<UserRow>, StoreError> {
-    let sql = concat_sql(USER_COLUMNS, " WHERE u.username = $1");
-    let row = sqlx::query(&sql)
+pub async fn user_by_username(store: &Store, username: &str) -> Result<Option<UserRow>, StoreError> {
+    let row = sqlx::query(concat!(user_select!(), " WHERE u.username = $1"))
         .bind(username)
         .fetch_optional(store.reader())
         .await?;
@@ -145,19 +135,11 @@ pub async fn user_by_username(
 }
 
 pub async fn user_by_id(store: &Store, user: UserId) -> Result<Option<UserRow>, StoreError> {
-    let sql = concat_sql(USER_COLUMNS, " WHERE u.id = $1");
-    let row = sqlx::query(&sql)
+    let row = sqlx::query(concat!(user_select!(), " WHERE u.id = $1"))
         .bind(user.to_vec())
         .fetch_optional(store.reader())
         .await?;
     row.map(|r| UserRow::read(&r)).transpose()
-}
-
-fn concat_sql(a: &str, b: &str) -> String {
-    let mut s = String::with_capacity(a.len() + b.len());
-    s.push_str(a);
-    s.push_str(b);
-    s
 }
 
 /// The departments and care teams a staff member belongs to.
@@ -190,10 +172,7 @@ macro_rules! patient_select {
     };
 }
 
-pub async fn patient_by_id(
-    store: &Store,
-    patient: PatientId,
-) -> Result<Option<PatientRow>, StoreError> {
+pub async fn patient_by_id(store: &Store, patient: PatientId) -> Result<Option<PatientRow>, StoreError> {
     let row = sqlx::query(concat!(patient_select!(), " WHERE p.id = $1"))
         .bind(patient.to_vec())
         .fetch_optional(store.reader())
@@ -201,10 +180,7 @@ pub async fn patient_by_id(
     row.map(|r| PatientRow::read(&r)).transpose()
 }
 
-pub async fn patient_by_user(
-    store: &Store,
-    user: UserId,
-) -> Result<Option<PatientRow>, StoreError> {
+pub async fn patient_by_user(store: &Store, user: UserId) -> Result<Option<PatientRow>, StoreError> {
     let row = sqlx::query(concat!(patient_select!(), " WHERE p.user_id = $1"))
         .bind(user.to_vec())
         .fetch_optional(store.reader())
@@ -213,27 +189,16 @@ pub async fn patient_by_user(
 }
 
 pub async fn practice_by_name(store: &Store, name: &str) -> Result<Option<PracticeId>, StoreError> {
-    let row = sqlx::query("SELECT id FROM practices WHERE name = $1")
-        .bind(name)
-        .fetch_optional(store.reader())
-        .await?;
-    row.map(|r| id(&r, "id", PracticeId::from_slice))
-        .transpose()
+    let row = sqlx::query("SELECT id FROM practices WHERE name = $1").bind(name).fetch_optional(store.reader()).await?;
+    row.map(|r| id(&r, "id", PracticeId::from_slice)).transpose()
 }
 
-pub async fn practice_name(
-    store: &Store,
-    practice: PracticeId,
-) -> Result<Option<String>, StoreError> {
+pub async fn practice_name(store: &Store, practice: PracticeId) -> Result<Option<String>, StoreError> {
     let row = sqlx::query("SELECT name FROM practices WHERE id = $1")
         .bind(practice.to_vec())
         .fetch_optional(store.reader())
         .await?;
-    row.map(|r| {
-        r.try_get::<String, _>(0)
-            .map_err(|_| StoreError::Corrupt("name"))
-    })
-    .transpose()
+    row.map(|r| r.try_get::<String, _>(0).map_err(|_| StoreError::Corrupt("name"))).transpose()
 }
 
 pub async fn department_by_name(
@@ -246,6 +211,5 @@ pub async fn department_by_name(
         .bind(name)
         .fetch_optional(store.reader())
         .await?;
-    row.map(|r| id(&r, "id", DepartmentId::from_slice))
-        .transpose()
+    row.map(|r| id(&r, "id", DepartmentId::from_slice)).transpose()
 }

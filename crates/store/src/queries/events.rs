@@ -6,18 +6,11 @@ use switchboard_domain::event::{DomainEvent, EventKind};
 pub fn insert(e: &DomainEvent) -> Step {
     let (ref_id, detail): (Option<Vec<u8>>, Option<String>) = match &e.kind {
         EventKind::ConversationCreated => (None, None),
-        EventKind::MessageSent {
-            message,
-            sender_kind,
-            ..
-        } => (
-            Some(message.to_vec()),
-            Some(sender_kind.as_str().to_owned()),
-        ),
-        EventKind::MessageAmended { message } => (Some(message.to_vec()), None),
-        EventKind::MessagesRead { reader_kind, .. } => {
-            (None, Some(reader_kind.as_str().to_owned()))
+        EventKind::MessageSent { message, sender_kind, .. } => {
+            (Some(message.to_vec()), Some(sender_kind.as_str().to_owned()))
         }
+        EventKind::MessageAmended { message } => (Some(message.to_vec()), None),
+        EventKind::MessagesRead { reader_kind, .. } => (None, Some(reader_kind.as_str().to_owned())),
         EventKind::NoteAdded { note } => (Some(note.to_vec()), None),
         EventKind::StatusChanged { status } => (None, Some(status.as_str().to_owned())),
         EventKind::PriorityChanged { priority } => (None, Some(priority.as_str().to_owned())),

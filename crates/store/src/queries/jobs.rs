@@ -65,13 +65,7 @@ const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', locked_by = $1,
 /// for `claim_token` until `lease_until`. A runner only claims kinds it can
 /// run, so nodes of different versions can share the table. Read the
 /// claimed job back with [`claimed`].
-pub fn claim(
-    backend: Backend,
-    kinds: &[&str],
-    claim_token: &str,
-    now: Timestamp,
-    lease_until: Timestamp,
-) -> Step {
+pub fn claim(backend: Backend, kinds: &[&str], claim_token: &str, now: Timestamp, lease_until: Timestamp) -> Step {
     let sql = match backend {
         Backend::Sqlite => CLAIM_SQLITE,
         Backend::Postgres => CLAIM_POSTGRES,
@@ -79,15 +73,7 @@ pub fn claim(
     // Kinds are code constants (letters, digits, `_`), so `,kind,` matching
     // is exact.
     let list = format!(",{},", kinds.join(","));
-    Step::new(
-        sql,
-        vec![
-            claim_token.into(),
-            now.as_micros().into(),
-            lease_until.as_micros().into(),
-            list.into(),
-        ],
-    )
+    Step::new(sql, vec![claim_token.into(), now.as_micros().into(), lease_until.as_micros().into(), list.into()])
 }
 
 pub async fn claimed(store: &Store, claim_token: &str) -> Result<Option<JobRow>, StoreError> {
@@ -122,13 +108,7 @@ pub fn complete(job: JobId, claim_token: &str, now: Timestamp) -> Step {
 
 /// Records a failed attempt: back to `pending` at `retry_at`, or `dead` if
 /// `retry_at` is `None`. `error` must be a code, never PHI.
-pub fn fail(
-    job: JobId,
-    claim_token: &str,
-    error: &str,
-    retry_at: Option<Timestamp>,
-    now: Timestamp,
-) -> Step {
+pub fn fail(job: JobId, claim_token: &str, error: &str, retry_at: Option<Timestamp>, now: Timestamp) -> Step {
     Step::new(
         "UPDATE jobs SET state = $4, run_at = COALESCE($5, run_at), locked_by = NULL, locked_until = NULL, last_error = $3, \
          updated_at = $6 WHERE id = $1 AND locked_by = $2 AND state = 'running'",
@@ -162,8 +142,5 @@ pub async fn status(store: &Store, job: JobId) -> Result<Option<JobStatus>, Stor
 
 /// Removes finished jobs older than `before`.
 pub fn purge_done(before: Timestamp) -> Step {
-    Step::new(
-        "DELETE FROM jobs WHERE state = 'done' AND updated_at < $1",
-        vec![before.as_micros().into()],
-    )
+    Step::new("DELETE FROM jobs WHERE state = 'done' AND updated_at < $1", vec![before.as_micros().into()])
 }

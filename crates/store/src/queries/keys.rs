@@ -23,12 +23,7 @@ pub fn insert(key: &WrappedKeyRow, practice: PracticeId, at: Timestamp) -> Step 
 pub fn rewrap(id: DataKeyId, old_kek: u32, new: &WrappedKeyRow) -> Step {
     Step::new(
         "UPDATE data_keys SET kek_id = $3, wrapped = $4 WHERE id = $1 AND kek_id = $2",
-        vec![
-            id.to_vec().into(),
-            i64::from(old_kek).into(),
-            i64::from(new.kek_id).into(),
-            new.wrapped.clone().into(),
-        ],
+        vec![id.to_vec().into(), i64::from(old_kek).into(), i64::from(new.kek_id).into(), new.wrapped.clone().into()],
     )
 }
 
@@ -47,19 +42,13 @@ pub async fn not_wrapped_by(
     .bind(limit)
     .fetch_all(store.reader())
     .await?;
-    rows.iter()
-        .map(|r| WrappedKeyRow::read(r, "id", "kek_id", "wrapped"))
-        .collect()
+    rows.iter().map(|r| WrappedKeyRow::read(r, "id", "kek_id", "wrapped")).collect()
 }
 
 /// The master-key ids that still wrap at least one data key.
 pub async fn master_keys_in_use(store: &Store) -> Result<Vec<u32>, StoreError> {
-    let rows = sqlx::query("SELECT DISTINCT kek_id FROM data_keys")
-        .fetch_all(store.reader())
-        .await?;
-    rows.iter()
-        .map(|r| u32::try_from(col::<i64>(r, "kek_id")?).map_err(|_| StoreError::Corrupt("kek_id")))
-        .collect()
+    let rows = sqlx::query("SELECT DISTINCT kek_id FROM data_keys").fetch_all(store.reader()).await?;
+    rows.iter().map(|r| u32::try_from(col::<i64>(r, "kek_id")?).map_err(|_| StoreError::Corrupt("kek_id"))).collect()
 }
 
 pub async fn by_id(store: &Store, key: DataKeyId) -> Result<Option<WrappedKeyRow>, StoreError> {
@@ -67,6 +56,5 @@ pub async fn by_id(store: &Store, key: DataKeyId) -> Result<Option<WrappedKeyRow
         .bind(key.to_vec())
         .fetch_optional(store.reader())
         .await?;
-    row.map(|r| WrappedKeyRow::read(&r, "id", "kek_id", "wrapped"))
-        .transpose()
+    row.map(|r| WrappedKeyRow::read(&r, "id", "kek_id", "wrapped")).transpose()
 }

@@ -8,11 +8,7 @@ use switchboard_domain::time::Timestamp;
 pub fn insert(token_hash: &[u8; 32], user: UserId, at: Timestamp) -> Step {
     Step::new(
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
-        vec![
-            token_hash.to_vec().into(),
-            user.to_vec().into(),
-            at.as_micros().into(),
-        ],
+        vec![token_hash.to_vec().into(), user.to_vec().into(), at.as_micros().into()],
     )
 }
 
@@ -39,10 +35,7 @@ pub fn purge_ended(before: Timestamp) -> Step {
     )
 }
 
-pub async fn by_token_hash(
-    store: &Store,
-    token_hash: &[u8; 32],
-) -> Result<Option<SessionRow>, StoreError> {
+pub async fn by_token_hash(store: &Store, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError> {
     let row = sqlx::query(
         "SELECT u.id AS user_id, u.practice_id, u.username, u.kind, u.role, u.display_name, u.password_hash, u.active, \
          s.created_at, s.last_seen_at, s.revoked_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",

@@ -20,26 +20,17 @@ enum Target {
     Dana,
 }
 
-const TARGETS: [Target; 4] = [
-    Target::Alice,
-    Target::Bob,
-    Target::AliceBilling,
-    Target::Dana,
-];
+const TARGETS: [Target; 4] = [Target::Alice, Target::Bob, Target::AliceBilling, Target::Dana];
 
 /// Who may work each target, per the issue: patients their own; staff of
 /// the practice related by care team, department or assignment, in a role
 /// that works patient conversations.
 fn staff_may_work(user: &str, target: Target) -> bool {
     match target {
-        Target::Alice => matches!(
-            user,
-            "dr.patel" | "nina.nurse" | "mo.assistant" | "fran.frontdesk"
-        ),
-        Target::AliceBilling => matches!(
-            user,
-            "dr.patel" | "nina.nurse" | "mo.assistant" | "fran.frontdesk" | "bill.billing"
-        ),
+        Target::Alice => matches!(user, "dr.patel" | "nina.nurse" | "mo.assistant" | "fran.frontdesk"),
+        Target::AliceBilling => {
+            matches!(user, "dr.patel" | "nina.nurse" | "mo.assistant" | "fran.frontdesk" | "bill.billing")
+        }
         Target::Bob => matches!(user, "dr.okafor" | "fran.frontdesk"),
         Target::Dana => matches!(user, "dr.lee" | "lake.nurse"),
     }
@@ -80,25 +71,13 @@ enum Act {
     AmendFirstMessage,
 }
 
-const ACTS: [Act; 8] = [
-    Act::View,
-    Act::Reply,
-    Act::Read,
-    Act::Note,
-    Act::Close,
-    Act::Reopen,
-    Act::Assign,
-    Act::AmendFirstMessage,
-];
+const ACTS: [Act; 8] =
+    [Act::View, Act::Reply, Act::Read, Act::Note, Act::Close, Act::Reopen, Act::Assign, Act::AmendFirstMessage];
 
 fn expected(user: &str, target: Target, act: Act) -> bool {
     if PATIENTS.contains(&user) {
         let own = owner(target) == user;
-        return own
-            && matches!(
-                act,
-                Act::View | Act::Reply | Act::Read | Act::Close | Act::AmendFirstMessage
-            );
+        return own && matches!(act, Act::View | Act::Reply | Act::Read | Act::Close | Act::AmendFirstMessage);
     }
     // The first message of each target was written by its patient: staff
     // may never amend it.
@@ -117,11 +96,7 @@ async fn fixture(t: &TestApp, tokens: &BTreeMap<&str, String>) -> Fixture {
     let mut assignee = BTreeMap::new();
     for target in TARGETS {
         let token = &tokens[owner(target)];
-        let topic = if target == Target::AliceBilling {
-            "billing"
-        } else {
-            "care_question"
-        };
+        let topic = if target == Target::AliceBilling { "billing" } else { "care_question" };
         let r = t
             .post(
                 "/api/v1/conversations",
@@ -137,58 +112,25 @@ async fn fixture(t: &TestApp, tokens: &BTreeMap<&str, String>) -> Fixture {
     let bill = t.user_id("bill.billing").await;
     let r = t
         .post(
-            &format!(
-                "/api/v1/conversations/{}/assign",
-                conversation[&Target::AliceBilling]
-            ),
+            &format!("/api/v1/conversations/{}/assign", conversation[&Target::AliceBilling]),
             Some(&tokens["nina.nurse"]),
             json!({"assignee_id": bill}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assignee.insert(Target::AliceBilling, json!(bill));
-    Fixture {
-        conversation,
-        first_message,
-        assignee,
-    }
+    Fixture { conversation, first_message, assignee }
 }
 
-async fn attempt(
-    t: &TestApp,
-    token: Option<&str>,
-    f: &Fixture,
-    target: Target,
-    act: Act,
-) -> StatusCode {
+async fn attempt(t: &TestApp, token: Option<&str>, f: &Fixture, target: Target, act: Act) -> StatusCode {
     let c = &f.conversation[&target];
     let (method, path, body) = match act {
         Act::View => (Method::GET, format!("/api/v1/conversations/{c}"), None),
-        Act::Reply => (
-            Method::POST,
-            format!("/api/v1/conversations/{c}/messages"),
-            Some(json!({"body": "a reply"})),
-        ),
-        Act::Read => (
-            Method::POST,
-            format!("/api/v1/conversations/{c}/read"),
-            None,
-        ),
-        Act::Note => (
-            Method::POST,
-            format!("/api/v1/conversations/{c}/notes"),
-            Some(json!({"body": "a note"})),
-        ),
-        Act::Close => (
-            Method::POST,
-            format!("/api/v1/conversations/{c}/close"),
-            None,
-        ),
-        Act::Reopen => (
-            Method::POST,
-            format!("/api/v1/conversations/{c}/reopen"),
-            None,
-        ),
+        Act::Reply => (Method::POST, format!("/api/v1/conversations/{c}/messages"), Some(json!({"body": "a reply"}))),
+        Act::Read => (Method::POST, format!("/api/v1/conversations/{c}/read"), None),
+        Act::Note => (Method::POST, format!("/api/v1/conversations/{c}/notes"), Some(json!({"body": "a note"}))),
+        Act::Close => (Method::POST, format!("/api/v1/conversations/{c}/close"), None),
+        Act::Reopen => (Method::POST, format!("/api/v1/conversations/{c}/reopen"), None),
         // Re-assigning to the current assignee leaves the matrix unchanged.
         Act::Assign => (
             Method::POST,
@@ -197,10 +139,7 @@ async fn attempt(
         ),
         Act::AmendFirstMessage => (
             Method::POST,
-            format!(
-                "/api/v1/conversations/{c}/messages/{}/amendments",
-                f.first_message[&target]
-            ),
+            format!("/api/v1/conversations/{c}/messages/{}/amendments", f.first_message[&target]),
             Some(json!({"body": "a correction"})),
         ),
     };
@@ -215,9 +154,7 @@ async fn every_route_every_role_every_relationship() {
         tokens.insert(*user, t.login(user).await);
     }
     let f = fixture(&t, &tokens).await;
-    let denied_before = t
-        .count("SELECT count(*) FROM audit_log WHERE outcome = 'denied'")
-        .await;
+    let denied_before = t.count("SELECT count(*) FROM audit_log WHERE outcome = 'denied'").await;
     let mut refusals = 0;
     let mut failures = Vec::new();
 
@@ -229,10 +166,7 @@ async fn every_route_every_role_every_relationship() {
                 let ok = if allowed {
                     // Closing twice or reopening an open conversation is a
                     // conflict, which still shows access was granted.
-                    matches!(
-                        status,
-                        StatusCode::OK | StatusCode::CREATED | StatusCode::CONFLICT
-                    )
+                    matches!(status, StatusCode::OK | StatusCode::CREATED | StatusCode::CONFLICT)
                 } else {
                     refusals += 1;
                     status == StatusCode::NOT_FOUND
@@ -255,16 +189,10 @@ async fn every_route_every_role_every_relationship() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "access matrix violations:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "access matrix violations:\n{}", failures.join("\n"));
 
     // Every refusal was audited as a denial.
-    let denied_after = t
-        .count("SELECT count(*) FROM audit_log WHERE outcome = 'denied'")
-        .await;
+    let denied_after = t.count("SELECT count(*) FROM audit_log WHERE outcome = 'denied'").await;
     assert_eq!(denied_after - denied_before, refusals);
     t.stop().await;
 }
@@ -279,14 +207,9 @@ async fn listings_show_exactly_what_each_caller_may_see() {
     let f = fixture(&t, &tokens).await;
     let matrix_ids: BTreeSet<&String> = f.conversation.values().collect();
     for user in PATIENTS.iter().chain(STAFF.iter()) {
-        let r = t
-            .get("/api/v1/conversations?limit=200", Some(&tokens[user]))
-            .await;
+        let r = t.get("/api/v1/conversations?limit=200", Some(&tokens[user])).await;
         assert_eq!(r.status, StatusCode::OK, "{user}: {}", r.text);
-        let seen: BTreeSet<String> = ids(&r.json())
-            .into_iter()
-            .filter(|id| matrix_ids.contains(id))
-            .collect();
+        let seen: BTreeSet<String> = ids(&r.json()).into_iter().filter(|id| matrix_ids.contains(id)).collect();
         let expected: BTreeSet<String> = TARGETS
             .iter()
             .filter(|target| expected(user, **target, Act::View))
@@ -296,12 +219,7 @@ async fn listings_show_exactly_what_each_caller_may_see() {
     }
     // Filtering by another practice's patient finds nothing.
     let dana = t.patient_id("dana").await;
-    let r = t
-        .get(
-            &format!("/api/v1/conversations?patient_id={dana}"),
-            Some(&tokens["fran.frontdesk"]),
-        )
-        .await;
+    let r = t.get(&format!("/api/v1/conversations?patient_id={dana}"), Some(&tokens["fran.frontdesk"])).await;
     assert!(ids(&r.json()).is_empty());
     t.stop().await;
 }
@@ -331,11 +249,7 @@ async fn starting_conversations_follows_the_same_rules() {
                     json!({"subject": "Hi", "topic": "scheduling", "body": "b", "patient_id": id}),
                 )
                 .await;
-            let expect = if relation(user, name) {
-                StatusCode::CREATED
-            } else {
-                StatusCode::NOT_FOUND
-            };
+            let expect = if relation(user, name) { StatusCode::CREATED } else { StatusCode::NOT_FOUND };
             assert_eq!(r.status, expect, "{user} for {name}: {}", r.text);
         }
     }
@@ -363,15 +277,9 @@ async fn only_auditors_read_the_audit_log_and_only_their_own_practice() {
             .filter_map(|e| e["patient_id"].as_str().map(str::to_owned))
             .collect();
         if *user == "lake.admin" {
-            assert!(
-                patients.contains(&dana) && !patients.contains(&alice),
-                "{user}"
-            );
+            assert!(patients.contains(&dana) && !patients.contains(&alice), "{user}");
         } else {
-            assert!(
-                patients.contains(&alice) && !patients.contains(&dana),
-                "{user}"
-            );
+            assert!(patients.contains(&alice) && !patients.contains(&dana), "{user}");
         }
     }
     t.stop().await;

@@ -9,12 +9,7 @@ use switchboard_domain::time::Span;
 use switchboard_store::VerifyProblem;
 
 fn actions(events: &Value) -> Vec<String> {
-    events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_owned())
-        .collect()
+    events["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()
 }
 
 #[tokio::test]
@@ -30,78 +25,25 @@ async fn every_read_and_write_of_phi_is_recorded_with_who_what_when_where() {
 
     let c = t.patient_conversation(&alice, "Audit me", "hello").await;
     t.get("/api/v1/conversations", Some(&nina)).await;
-    t.get(&format!("/api/v1/conversations/{c}"), Some(&nina))
-        .await;
-    t.post(
-        &format!("/api/v1/conversations/{c}/read"),
-        Some(&nina),
-        json!({}),
-    )
-    .await;
-    t.post(
-        &format!("/api/v1/conversations/{c}/messages"),
-        Some(&nina),
-        json!({"body": "hi"}),
-    )
-    .await;
-    t.post(
-        &format!("/api/v1/conversations/{c}/notes"),
-        Some(&nina),
-        json!({"body": "note"}),
-    )
-    .await;
-    t.post(
-        &format!("/api/v1/conversations/{c}/close"),
-        Some(&nina),
-        json!({}),
-    )
-    .await;
+    t.get(&format!("/api/v1/conversations/{c}"), Some(&nina)).await;
+    t.post(&format!("/api/v1/conversations/{c}/read"), Some(&nina), json!({})).await;
+    t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&nina), json!({"body": "hi"})).await;
+    t.post(&format!("/api/v1/conversations/{c}/notes"), Some(&nina), json!({"body": "note"})).await;
+    t.post(&format!("/api/v1/conversations/{c}/close"), Some(&nina), json!({})).await;
     // And a refusal: carol reaching for alice's conversation.
     let carol = t.login("carol").await;
-    assert_eq!(
-        t.get(&format!("/api/v1/conversations/{c}"), Some(&carol))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(t.get(&format!("/api/v1/conversations/{c}"), Some(&carol)).await.status, StatusCode::NOT_FOUND);
 
-    let by_nina = t
-        .get(
-            &format!("/api/v1/audit-events?actor_id={nina_id}&from={since}"),
-            Some(&cora),
-        )
-        .await
-        .json();
+    let by_nina = t.get(&format!("/api/v1/audit-events?actor_id={nina_id}&from={since}"), Some(&cora)).await.json();
     let mut got = actions(&by_nina);
     got.reverse();
     // One listing entry per patient shown, then the single-conversation actions.
-    let tail: Vec<&str> = got
-        .iter()
-        .map(String::as_str)
-        .filter(|a| *a != "conversations_listed")
-        .collect();
-    assert_eq!(
-        tail,
-        [
-            "conversation_viewed",
-            "messages_read",
-            "message_sent",
-            "note_added",
-            "conversation_closed"
-        ]
-    );
+    let tail: Vec<&str> = got.iter().map(String::as_str).filter(|a| *a != "conversations_listed").collect();
+    assert_eq!(tail, ["conversation_viewed", "messages_read", "message_sent", "note_added", "conversation_closed"]);
     let listed = got.iter().filter(|a| *a == "conversations_listed").count();
-    assert_eq!(
-        listed, 2,
-        "one entry for each patient in nina's inbox: alice and carol"
-    );
+    assert_eq!(listed, 2, "one entry for each patient in nina's inbox: alice and carol");
 
-    let view = by_nina["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["action"] == "conversation_viewed")
-        .unwrap();
+    let view = by_nina["events"].as_array().unwrap().iter().find(|e| e["action"] == "conversation_viewed").unwrap();
     assert_eq!(view["actor_kind"], "staff");
     assert_eq!(view["outcome"], "success");
     assert_eq!(view["patient_id"], alice_patient.as_str());
@@ -110,19 +52,10 @@ async fn every_read_and_write_of_phi_is_recorded_with_who_what_when_where() {
     assert_eq!(view["client_addr"], "127.0.0.1");
     assert_eq!(view["at"], "2026-01-05T15:01:00.000000Z");
 
-    let about_alice = t
-        .get(
-            &format!("/api/v1/audit-events?patient_id={alice_patient}&from={since}"),
-            Some(&cora),
-        )
-        .await
-        .json();
-    let denied: Vec<&Value> = about_alice["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["outcome"] == "denied")
-        .collect();
+    let about_alice =
+        t.get(&format!("/api/v1/audit-events?patient_id={alice_patient}&from={since}"), Some(&cora)).await.json();
+    let denied: Vec<&Value> =
+        about_alice["events"].as_array().unwrap().iter().filter(|e| e["outcome"] == "denied").collect();
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0]["action"], "conversation_viewed");
     assert_eq!(denied[0]["detail"], "denied:not_own_record");
@@ -132,44 +65,16 @@ async fn every_read_and_write_of_phi_is_recorded_with_who_what_when_where() {
     t.try_login("alice", "definitely the wrong password").await;
     t.post("/api/v1/auth/logout", Some(&alice), json!({})).await;
     let alice_user = t.user_id("alice").await;
-    let by_alice = t
-        .get(
-            &format!("/api/v1/audit-events?actor_id={alice_user}"),
-            Some(&cora),
-        )
-        .await
-        .json();
+    let by_alice = t.get(&format!("/api/v1/audit-events?actor_id={alice_user}"), Some(&cora)).await.json();
     let a = actions(&by_alice);
-    for expected in [
-        "login_succeeded",
-        "login_failed",
-        "logout",
-        "conversation_created",
-        "message_sent",
-    ] {
+    for expected in ["login_succeeded", "login_failed", "logout", "conversation_created", "message_sent"] {
         assert!(a.contains(&expected.to_owned()), "{expected} in {a:?}");
     }
     // Searching the log is itself recorded.
     let cora_id = t.user_id("cora.compliance").await;
-    let by_cora = t
-        .get(
-            &format!("/api/v1/audit-events?actor_id={cora_id}"),
-            Some(&cora),
-        )
-        .await
-        .json();
-    assert!(
-        actions(&by_cora)
-            .iter()
-            .all(|a| a == "audit_log_searched" || a == "login_succeeded")
-    );
-    assert!(
-        actions(&by_cora)
-            .iter()
-            .filter(|a| *a == "audit_log_searched")
-            .count()
-            >= 3
-    );
+    let by_cora = t.get(&format!("/api/v1/audit-events?actor_id={cora_id}"), Some(&cora)).await.json();
+    assert!(actions(&by_cora).iter().all(|a| a == "audit_log_searched" || a == "login_succeeded"));
+    assert!(actions(&by_cora).iter().filter(|a| *a == "audit_log_searched").count() >= 3);
     t.stop().await;
 }
 
@@ -180,36 +85,13 @@ async fn audit_search_filters_by_time_and_pages() {
     let alice = t.login("alice").await;
     t.patient_conversation(&alice, "Later", "later").await;
     let admin = t.login("admin").await;
-    let r = t
-        .get(
-            "/api/v1/audit-events?from=2026-01-05T16:00:00Z&to=2026-01-05T18:00:00Z",
-            Some(&admin),
-        )
-        .await
-        .json();
+    let r = t.get("/api/v1/audit-events?from=2026-01-05T16:00:00Z&to=2026-01-05T18:00:00Z", Some(&admin)).await.json();
     let got = actions(&r);
-    assert_eq!(
-        got,
-        [
-            "login_succeeded",
-            "message_sent",
-            "conversation_created",
-            "login_succeeded"
-        ]
-    );
-    let page1 = t
-        .get("/api/v1/audit-events?limit=5", Some(&admin))
-        .await
-        .json();
+    assert_eq!(got, ["login_succeeded", "message_sent", "conversation_created", "login_succeeded"]);
+    let page1 = t.get("/api/v1/audit-events?limit=5", Some(&admin)).await.json();
     assert_eq!(page1["events"].as_array().unwrap().len(), 5);
     let before = page1["next_before"].as_i64().unwrap();
-    let page2 = t
-        .get(
-            &format!("/api/v1/audit-events?limit=5&before={before}"),
-            Some(&admin),
-        )
-        .await
-        .json();
+    let page2 = t.get(&format!("/api/v1/audit-events?limit=5&before={before}"), Some(&admin)).await.json();
     let last1 = page1["events"][4]["seq"].as_i64().unwrap();
     assert!(page2["events"][0]["seq"].as_i64().unwrap() < last1);
     t.stop().await;
@@ -218,26 +100,16 @@ async fn audit_search_filters_by_time_and_pages() {
 async fn drop_protection(t: &TestApp, db: &mut sqlx::AnyConnection) {
     // An attacker with database access can remove the triggers.
     if t.db.is_postgres() {
-        db.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
-            .await
-            .unwrap();
-        db.execute("ALTER TABLE audit_head DISABLE TRIGGER USER")
-            .await
-            .unwrap();
+        db.execute("ALTER TABLE audit_log DISABLE TRIGGER USER").await.unwrap();
+        db.execute("ALTER TABLE audit_head DISABLE TRIGGER USER").await.unwrap();
     } else {
-        db.execute("DROP TRIGGER audit_log_no_update")
-            .await
-            .unwrap();
-        db.execute("DROP TRIGGER audit_log_no_delete")
-            .await
-            .unwrap();
+        db.execute("DROP TRIGGER audit_log_no_update").await.unwrap();
+        db.execute("DROP TRIGGER audit_log_no_delete").await.unwrap();
     }
 }
 
 async fn tampered(
-    setup: impl for<'a> FnOnce(
-        &'a mut sqlx::AnyConnection,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>,
+    setup: impl for<'a> FnOnce(&'a mut sqlx::AnyConnection) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>,
 ) -> (Vec<VerifyProblem>, std::process::Output) {
     let t = TestApp::spawn().await;
     let alice = t.login("alice").await;
@@ -247,18 +119,8 @@ async fn tampered(
     assert!(clean.entries > 20);
     // The log refuses changes through the application's own connection.
     let mut db = t.db().await;
-    assert!(
-        sqlx::query("UPDATE audit_log SET outcome = 'denied' WHERE seq = 5")
-            .execute(&mut db)
-            .await
-            .is_err()
-    );
-    assert!(
-        sqlx::query("DELETE FROM audit_log WHERE seq = 5")
-            .execute(&mut db)
-            .await
-            .is_err()
-    );
+    assert!(sqlx::query("UPDATE audit_log SET outcome = 'denied' WHERE seq = 5").execute(&mut db).await.is_err());
+    assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 5").execute(&mut db).await.is_err());
     drop_protection(&t, &mut db).await;
     setup(&mut db).await;
     let report = t.app().verify_audit().await.unwrap();
@@ -271,10 +133,7 @@ async fn tampered(
 async fn a_modified_entry_is_detected() {
     let (problems, cli) = tampered(|db| {
         Box::pin(async move {
-            sqlx::query("UPDATE audit_log SET outcome = 'denied' WHERE seq = 7")
-                .execute(db)
-                .await
-                .unwrap();
+            sqlx::query("UPDATE audit_log SET outcome = 'denied' WHERE seq = 7").execute(db).await.unwrap();
         })
     })
     .await;
@@ -291,10 +150,7 @@ async fn a_modified_entry_is_detected() {
 async fn a_changed_code_is_detected() {
     let (problems, cli) = tampered(|db| {
         Box::pin(async move {
-            sqlx::query("UPDATE audit_log SET action = 'nothing_to_see' WHERE seq = 3")
-                .execute(db)
-                .await
-                .unwrap();
+            sqlx::query("UPDATE audit_log SET action = 'nothing_to_see' WHERE seq = 3").execute(db).await.unwrap();
         })
     })
     .await;
@@ -306,20 +162,11 @@ async fn a_changed_code_is_detected() {
 async fn a_deleted_entry_is_detected() {
     let (problems, cli) = tampered(|db| {
         Box::pin(async move {
-            sqlx::query("DELETE FROM audit_log WHERE seq = 9")
-                .execute(db)
-                .await
-                .unwrap();
+            sqlx::query("DELETE FROM audit_log WHERE seq = 9").execute(db).await.unwrap();
         })
     })
     .await;
-    assert_eq!(
-        problems,
-        vec![
-            VerifyProblem::Missing { after: 8, next: 10 },
-            VerifyProblem::Altered { seq: 10 }
-        ]
-    );
+    assert_eq!(problems, vec![VerifyProblem::Missing { after: 8, next: 10 }, VerifyProblem::Altered { seq: 10 }]);
     assert_eq!(cli.status.code(), Some(1));
 }
 
@@ -328,18 +175,9 @@ async fn reordered_entries_are_detected() {
     let (problems, cli) = tampered(|db| {
         Box::pin(async move {
             // Swap entries 11 and 12.
-            sqlx::query("UPDATE audit_log SET seq = -1 WHERE seq = 11")
-                .execute(&mut *db)
-                .await
-                .unwrap();
-            sqlx::query("UPDATE audit_log SET seq = 11 WHERE seq = 12")
-                .execute(&mut *db)
-                .await
-                .unwrap();
-            sqlx::query("UPDATE audit_log SET seq = 12 WHERE seq = -1")
-                .execute(&mut *db)
-                .await
-                .unwrap();
+            sqlx::query("UPDATE audit_log SET seq = -1 WHERE seq = 11").execute(&mut *db).await.unwrap();
+            sqlx::query("UPDATE audit_log SET seq = 11 WHERE seq = 12").execute(&mut *db).await.unwrap();
+            sqlx::query("UPDATE audit_log SET seq = 12 WHERE seq = -1").execute(&mut *db).await.unwrap();
         })
     })
     .await;
@@ -359,20 +197,11 @@ async fn reordered_entries_are_detected() {
 async fn entries_removed_from_the_end_are_detected() {
     let (problems, _) = tampered(|db| {
         Box::pin(async move {
-            sqlx::query("DELETE FROM audit_log WHERE seq > 20")
-                .execute(db)
-                .await
-                .unwrap();
+            sqlx::query("DELETE FROM audit_log WHERE seq > 20").execute(db).await.unwrap();
         })
     })
     .await;
-    assert!(
-        matches!(
-            problems.as_slice(),
-            [VerifyProblem::Truncated { last: 20, .. }]
-        ),
-        "{problems:?}"
-    );
+    assert!(matches!(problems.as_slice(), [VerifyProblem::Truncated { last: 20, .. }]), "{problems:?}");
 }
 
 #[tokio::test]
@@ -381,26 +210,21 @@ async fn a_recomputed_chain_without_the_key_is_detected() {
     // hash cannot produce the keyed MACs.
     let (problems, _) = tampered(|db| {
         Box::pin(async move {
-            sqlx::query("UPDATE audit_log SET mac = (SELECT mac FROM audit_log WHERE seq = 2) WHERE seq = 4").execute(db).await.unwrap();
+            sqlx::query("UPDATE audit_log SET mac = (SELECT mac FROM audit_log WHERE seq = 2) WHERE seq = 4")
+                .execute(db)
+                .await
+                .unwrap();
         })
     })
     .await;
-    assert!(
-        problems.contains(&VerifyProblem::Altered { seq: 4 }),
-        "{problems:?}"
-    );
+    assert!(problems.contains(&VerifyProblem::Altered { seq: 4 }), "{problems:?}");
 }
 
 #[tokio::test]
 async fn an_intact_log_verifies_from_the_command_line() {
     let t = TestApp::spawn().await;
     let out = t.cli(&["audit", "verify"]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("audit log intact"));
     t.stop().await;
 }

@@ -18,13 +18,7 @@ async fn login_returns_token_and_user_and_sets_a_strict_cookie() {
     let token = body["token"].as_str().unwrap();
     assert!(token.len() >= 43);
     let cookie = r.header("set-cookie").unwrap();
-    for part in [
-        "__Host-switchboard_session=",
-        "Secure",
-        "HttpOnly",
-        "SameSite=Strict",
-        "Path=/",
-    ] {
+    for part in ["__Host-switchboard_session=", "Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(part), "{cookie}");
     }
 
@@ -34,10 +28,7 @@ async fn login_returns_token_and_user_and_sets_a_strict_cookie() {
     assert_eq!(alice["user"]["display_name"], "Alice Nguyen");
 
     // The token works as a bearer token and as the cookie.
-    assert_eq!(
-        t.get("/api/v1/me", Some(token)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(t.get("/api/v1/me", Some(token)).await.status, StatusCode::OK);
     let by_cookie = t
         .client
         .get(t.url("/api/v1/me"))
@@ -54,10 +45,7 @@ async fn the_database_keeps_only_token_hashes() {
     let t = TestApp::spawn().await;
     let token = t.login("alice").await;
     let mut db = t.db().await;
-    let rows = sqlx::query("SELECT token_hash FROM sessions")
-        .fetch_all(&mut db)
-        .await
-        .unwrap();
+    let rows = sqlx::query("SELECT token_hash FROM sessions").fetch_all(&mut db).await.unwrap();
     assert!(!rows.is_empty());
     for row in rows {
         let stored: Vec<u8> = sqlx::Row::get(&row, 0);
@@ -80,13 +68,7 @@ async fn failures_look_the_same_whether_or_not_the_user_exists() {
     assert_eq!(wrong.text, unknown.text);
     assert_eq!(wrong.text, bad_name.text);
     // All three are in the audit log as failed logins.
-    assert_eq!(
-        t.count(
-            "SELECT count(*) FROM audit_log WHERE action = 'login_failed' AND outcome = 'failed'"
-        )
-        .await,
-        3
-    );
+    assert_eq!(t.count("SELECT count(*) FROM audit_log WHERE action = 'login_failed' AND outcome = 'failed'").await, 3);
     t.stop().await;
 }
 
@@ -94,15 +76,8 @@ async fn failures_look_the_same_whether_or_not_the_user_exists() {
 async fn no_anonymous_access_beyond_login_health_and_the_api_description() {
     let t = TestApp::spawn().await;
     assert_eq!(t.get("/healthz", None).await.status, StatusCode::OK);
-    assert_eq!(
-        t.get("/api/v1/openapi.json", None).await.status,
-        StatusCode::OK
-    );
-    for path in [
-        "/api/v1/me",
-        "/api/v1/conversations",
-        "/api/v1/audit-events",
-    ] {
+    assert_eq!(t.get("/api/v1/openapi.json", None).await.status, StatusCode::OK);
+    for path in ["/api/v1/me", "/api/v1/conversations", "/api/v1/audit-events"] {
         let r = t.get(path, None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(r.code(), "unauthenticated");
@@ -112,13 +87,7 @@ async fn no_anonymous_access_beyond_login_health_and_the_api_description() {
         let well_formed_but_unknown = t.get(path, Some(&"A".repeat(43))).await;
         assert_eq!(well_formed_but_unknown.status, StatusCode::UNAUTHORIZED);
     }
-    let r = t
-        .post(
-            "/api/v1/conversations",
-            None,
-            json!({"subject": "s", "topic": "billing", "body": "b"}),
-        )
-        .await;
+    let r = t.post("/api/v1/conversations", None, json!({"subject": "s", "topic": "billing", "body": "b"})).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     t.stop().await;
 }
@@ -130,21 +99,9 @@ async fn logout_revokes_the_session() {
     let r = t.post("/api/v1/auth/logout", Some(&token), json!({})).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
-    assert_eq!(
-        t.get("/api/v1/me", Some(&token)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        t.post("/api/v1/auth/logout", Some(&token), json!({}))
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        t.count("SELECT count(*) FROM audit_log WHERE action = 'logout'")
-            .await,
-        1
-    );
+    assert_eq!(t.get("/api/v1/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(t.post("/api/v1/auth/logout", Some(&token), json!({})).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(t.count("SELECT count(*) FROM audit_log WHERE action = 'logout'").await, 1);
     t.stop().await;
 }
 
@@ -155,17 +112,11 @@ async fn staff_sessions_end_after_fifteen_idle_minutes() {
     // Activity keeps the session alive...
     for _ in 0..3 {
         t.advance(Span::from_secs(14 * 60 + 30));
-        assert_eq!(
-            t.get("/api/v1/me", Some(&token)).await.status,
-            StatusCode::OK
-        );
+        assert_eq!(t.get("/api/v1/me", Some(&token)).await.status, StatusCode::OK);
     }
     // ...fifteen minutes of silence ends it.
     t.advance(Span::from_mins(15));
-    assert_eq!(
-        t.get("/api/v1/me", Some(&token)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(t.get("/api/v1/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
     t.stop().await;
 }
 
@@ -174,15 +125,9 @@ async fn patient_sessions_allow_thirty_idle_minutes() {
     let t = TestApp::spawn().await;
     let token = t.login("alice").await;
     t.advance(Span::from_mins(29));
-    assert_eq!(
-        t.get("/api/v1/me", Some(&token)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(t.get("/api/v1/me", Some(&token)).await.status, StatusCode::OK);
     t.advance(Span::from_mins(30));
-    assert_eq!(
-        t.get("/api/v1/me", Some(&token)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(t.get("/api/v1/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
     t.stop().await;
 }
 
@@ -192,16 +137,10 @@ async fn sessions_end_after_twelve_hours_however_busy() {
     let token = t.login("alice").await;
     for _ in 0..(12 * 6 - 1) {
         t.advance(Span::from_mins(10));
-        assert_eq!(
-            t.get("/api/v1/me", Some(&token)).await.status,
-            StatusCode::OK
-        );
+        assert_eq!(t.get("/api/v1/me", Some(&token)).await.status, StatusCode::OK);
     }
     t.advance(Span::from_mins(10));
-    assert_eq!(
-        t.get("/api/v1/me", Some(&token)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(t.get("/api/v1/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
     t.stop().await;
 }
 
@@ -212,12 +151,7 @@ async fn failed_logins_are_throttled_per_account_even_for_unknown_names() {
         // Five free failures, then a sixth that starts the waiting.
         for i in 0..6 {
             let r = t.try_login(name, "wrong password, again").await;
-            assert_eq!(
-                r.status,
-                StatusCode::UNAUTHORIZED,
-                "{name} attempt {i}: {}",
-                r.text
-            );
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name} attempt {i}: {}", r.text);
         }
         let r = t.try_login(name, "wrong password, again").await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
@@ -225,23 +159,13 @@ async fn failed_logins_are_throttled_per_account_even_for_unknown_names() {
         assert_eq!(r.header("retry-after").as_deref(), Some("2"));
     }
     // Even the right password waits, then works, and success clears the count.
-    assert_eq!(
-        t.try_login("alice", PASSWORD).await.status,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    assert_eq!(t.try_login("alice", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
     t.advance(Span::from_secs(2));
     assert_eq!(t.try_login("alice", PASSWORD).await.status, StatusCode::OK);
-    assert_eq!(
-        t.try_login("alice", "wrong password, again").await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(t.try_login("alice", "wrong password, again").await.status, StatusCode::UNAUTHORIZED);
     // Other accounts were never affected.
     assert_eq!(t.try_login("carol", PASSWORD).await.status, StatusCode::OK);
-    assert!(
-        t.count("SELECT count(*) FROM audit_log WHERE action = 'login_throttled'")
-            .await
-            >= 3
-    );
+    assert!(t.count("SELECT count(*) FROM audit_log WHERE action = 'login_throttled'").await >= 3);
     t.stop().await;
 }
 
@@ -250,9 +174,7 @@ async fn failed_logins_are_throttled_per_client_address() {
     let t = TestApp::spawn().await;
     // Thirty-one failures spread over many names from one address...
     for i in 0..31 {
-        let r = t
-            .try_login(&format!("sprayed-{i}"), "Summer2026!Summer2026!")
-            .await;
+        let r = t.try_login(&format!("sprayed-{i}"), "Summer2026!Summer2026!").await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
     // ...and the address must wait, even for a real account.
@@ -279,10 +201,7 @@ async fn cookie_sessions_refuse_cross_origin_writes() {
         }
         req.send()
     };
-    assert_eq!(
-        post(Some("https://evil.example")).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(post(Some("https://evil.example")).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let same = format!("https://{}", t.running().addr);
     let r = t
         .client

@@ -21,20 +21,8 @@ async fn malformed_bodies_are_refused_and_change_nothing() {
             StatusCode::BAD_REQUEST,
             "malformed_request",
         ),
-        (
-            "not JSON at all",
-            "application/json",
-            b"body=x".to_vec(),
-            StatusCode::BAD_REQUEST,
-            "malformed_request",
-        ),
-        (
-            "empty",
-            "application/json",
-            Vec::new(),
-            StatusCode::BAD_REQUEST,
-            "malformed_request",
-        ),
+        ("not JSON at all", "application/json", b"body=x".to_vec(), StatusCode::BAD_REQUEST, "malformed_request"),
+        ("empty", "application/json", Vec::new(), StatusCode::BAD_REQUEST, "malformed_request"),
         (
             "unknown field",
             "application/json",
@@ -42,27 +30,9 @@ async fn malformed_bodies_are_refused_and_change_nothing() {
             StatusCode::BAD_REQUEST,
             "malformed_request",
         ),
-        (
-            "wrong type",
-            "application/json",
-            br#"{"body": 42}"#.to_vec(),
-            StatusCode::BAD_REQUEST,
-            "malformed_request",
-        ),
-        (
-            "array",
-            "application/json",
-            br#"["x"]"#.to_vec(),
-            StatusCode::BAD_REQUEST,
-            "malformed_request",
-        ),
-        (
-            "missing field",
-            "application/json",
-            br#"{}"#.to_vec(),
-            StatusCode::BAD_REQUEST,
-            "malformed_request",
-        ),
+        ("wrong type", "application/json", br#"{"body": 42}"#.to_vec(), StatusCode::BAD_REQUEST, "malformed_request"),
+        ("array", "application/json", br#"["x"]"#.to_vec(), StatusCode::BAD_REQUEST, "malformed_request"),
+        ("missing field", "application/json", br#"{}"#.to_vec(), StatusCode::BAD_REQUEST, "malformed_request"),
         (
             "invalid UTF-8",
             "application/json",
@@ -124,28 +94,15 @@ async fn malformed_bodies_are_refused_and_change_nothing() {
         let r = t.post_raw(&send, Some(&alice), content_type, bytes).await;
         assert_eq!(r.status, status, "{what}: {}", r.text);
         assert_eq!(r.code(), code, "{what}");
-        assert!(
-            !r.json()["error"]["message"].as_str().unwrap().is_empty(),
-            "{what}"
-        );
-        assert_eq!(
-            r.header("content-type").as_deref(),
-            Some("application/json"),
-            "{what}"
-        );
+        assert!(!r.json()["error"]["message"].as_str().unwrap().is_empty(), "{what}");
+        assert_eq!(r.header("content-type").as_deref(), Some("application/json"), "{what}");
     }
     // Exactly at the limit is fine, one character over is not.
-    let at_limit = t
-        .post(&send, Some(&alice), json!({"body": "é".repeat(2000)}))
-        .await;
+    let at_limit = t.post(&send, Some(&alice), json!({"body": "é".repeat(2000)})).await;
     assert_eq!(at_limit.status, StatusCode::CREATED);
     let after = t.footprint().await;
     assert_eq!(after[0], before[0], "no conversation was added");
-    assert_eq!(
-        after[1],
-        before[1] + 1,
-        "only the message at the limit was added"
-    );
+    assert_eq!(after[1], before[1] + 1, "only the message at the limit was added");
     t.stop().await;
 }
 
@@ -163,11 +120,7 @@ async fn errors_never_repeat_the_callers_text_back() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(!r.text.contains("chest"), "{}", r.text);
     let r = t
-        .post(
-            "/api/v1/conversations",
-            Some(&alice),
-            json!({"subject": "x", "topic": "my chest hurts", "body": "b"}),
-        )
+        .post("/api/v1/conversations", Some(&alice), json!({"subject": "x", "topic": "my chest hurts", "body": "b"}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!r.text.contains("chest"), "{}", r.text);
@@ -181,41 +134,13 @@ async fn bad_fields_on_starting_a_conversation() {
     let nina = t.login("nina.nurse").await;
     let before = t.footprint().await;
     let bad = [
-        (
-            &alice,
-            json!({"subject": "", "topic": "billing", "body": "b"}),
-            "subject",
-        ),
-        (
-            &alice,
-            json!({"subject": "s".repeat(121), "topic": "billing", "body": "b"}),
-            "subject",
-        ),
-        (
-            &alice,
-            json!({"subject": "two\nlines", "topic": "billing", "body": "b"}),
-            "subject",
-        ),
-        (
-            &alice,
-            json!({"subject": "s", "topic": "gossip", "body": "b"}),
-            "topic",
-        ),
-        (
-            &alice,
-            json!({"subject": "s", "topic": "billing", "body": "b", "priority": "urgent"}),
-            "priority",
-        ),
-        (
-            &alice,
-            json!({"subject": "s", "topic": "billing", "body": "b", "patient_id": "not-an-id"}),
-            "patient_id",
-        ),
-        (
-            &nina,
-            json!({"subject": "s", "topic": "billing", "body": "b"}),
-            "patient_id",
-        ),
+        (&alice, json!({"subject": "", "topic": "billing", "body": "b"}), "subject"),
+        (&alice, json!({"subject": "s".repeat(121), "topic": "billing", "body": "b"}), "subject"),
+        (&alice, json!({"subject": "two\nlines", "topic": "billing", "body": "b"}), "subject"),
+        (&alice, json!({"subject": "s", "topic": "gossip", "body": "b"}), "topic"),
+        (&alice, json!({"subject": "s", "topic": "billing", "body": "b", "priority": "urgent"}), "priority"),
+        (&alice, json!({"subject": "s", "topic": "billing", "body": "b", "patient_id": "not-an-id"}), "patient_id"),
+        (&nina, json!({"subject": "s", "topic": "billing", "body": "b"}), "patient_id"),
         (
             &nina,
             json!({"subject": "s", "topic": "billing", "body": "b", "priority": "whenever", "patient_id": "01234567-89ab-7def-8123-456789abcdef"}),
@@ -224,20 +149,8 @@ async fn bad_fields_on_starting_a_conversation() {
     ];
     for (token, body, field) in bad {
         let r = t.post("/api/v1/conversations", Some(token), body).await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{field}: {}",
-            r.text
-        );
-        assert!(
-            r.json()["error"]["message"]
-                .as_str()
-                .unwrap()
-                .starts_with(field),
-            "{}",
-            r.text
-        );
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.text);
+        assert!(r.json()["error"]["message"].as_str().unwrap().starts_with(field), "{}", r.text);
     }
     assert_eq!(t.footprint().await, before);
     t.stop().await;
@@ -262,56 +175,23 @@ async fn bad_paths_queries_and_headers() {
     }
     let queries = [
         ("/api/v1/conversations?bogus=1", StatusCode::BAD_REQUEST),
-        (
-            "/api/v1/conversations?limit=0",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "/api/v1/conversations?limit=many",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "/api/v1/conversations?limit=99999999999999999999",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "/api/v1/conversations?status=open",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "/api/v1/conversations?cursor=garbage",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "/api/v1/conversations?patient_id=alice",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "/api/v1/conversations?limit=1&limit=2",
-            StatusCode::BAD_REQUEST,
-        ),
+        ("/api/v1/conversations?limit=0", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/conversations?limit=many", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/conversations?limit=99999999999999999999", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/conversations?status=open", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/conversations?cursor=garbage", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/conversations?patient_id=alice", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/conversations?limit=1&limit=2", StatusCode::BAD_REQUEST),
     ];
     for (path, status) in queries {
         let r = t.get(path, Some(&alice)).await;
         assert_eq!(r.status, status, "{path}: {}", r.text);
     }
     for (path, status) in [
-        (
-            "/api/v1/audit-events?from=yesterday",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "/api/v1/audit-events?from=2026-02-01&to=2026-01-01",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "/api/v1/audit-events?actor_id=42",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "/api/v1/audit-events?limit=501",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        ("/api/v1/audit-events?from=yesterday", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/audit-events?from=2026-02-01&to=2026-01-01", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/audit-events?actor_id=42", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/audit-events?limit=501", StatusCode::UNPROCESSABLE_ENTITY),
     ] {
         let r = t.get(path, Some(&cora)).await;
         assert_eq!(r.status, status, "{path}: {}", r.text);
@@ -326,17 +206,9 @@ async fn bad_paths_queries_and_headers() {
         .await
         .unwrap();
     assert_eq!(long_key.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = t
-        .post("/api/v1/auth/login", None, json!({"username": "alice"}))
-        .await;
+    let r = t.post("/api/v1/auth/login", None, json!({"username": "alice"})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = t
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"username": "alice", "password": "x".repeat(2000)}),
-        )
-        .await;
+    let r = t.post("/api/v1/auth/login", None, json!({"username": "alice", "password": "x".repeat(2000)})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Only the audit searches above (cora's) were recorded; nothing else changed.
     let after = t.footprint().await;

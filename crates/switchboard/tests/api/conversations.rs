@@ -11,28 +11,10 @@ async fn a_patient_writes_and_the_care_team_answers() {
     let t = TestApp::spawn().await;
     let alice = t.login("alice").await;
     let nina = t.login("nina.nurse").await;
-    let c = t
-        .patient_conversation(
-            &alice,
-            "Rash on my arm",
-            "The rash is spreading since yesterday.",
-        )
-        .await;
+    let c = t.patient_conversation(&alice, "Rash on my arm", "The rash is spreading since yesterday.").await;
 
-    let inbox = t
-        .get(
-            "/api/v1/conversations?status=needs_staff_response",
-            Some(&nina),
-        )
-        .await
-        .json();
-    let row = inbox["conversations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == c.as_str())
-        .unwrap()
-        .clone();
+    let inbox = t.get("/api/v1/conversations?status=needs_staff_response", Some(&nina)).await.json();
+    let row = inbox["conversations"].as_array().unwrap().iter().find(|r| r["id"] == c.as_str()).unwrap().clone();
     assert_eq!(row["subject"], "Rash on my arm");
     assert_eq!(row["patient"]["display_name"], "Alice Nguyen");
     assert_eq!(row["patient"]["birth_date"], "1984-03-12");
@@ -41,22 +23,9 @@ async fn a_patient_writes_and_the_care_team_answers() {
     assert_eq!(row["priority"], "routine");
 
     t.advance(Span::from_mins(3));
-    assert_eq!(
-        t.post(
-            &format!("/api/v1/conversations/{c}/read"),
-            Some(&nina),
-            json!({})
-        )
-        .await
-        .json()["marked"],
-        1
-    );
+    assert_eq!(t.post(&format!("/api/v1/conversations/{c}/read"), Some(&nina), json!({})).await.json()["marked"], 1);
     let reply = t
-        .post(
-            &format!("/api/v1/conversations/{c}/messages"),
-            Some(&nina),
-            json!({"body": "Please send a photo."}),
-        )
+        .post(&format!("/api/v1/conversations/{c}/messages"), Some(&nina), json!({"body": "Please send a photo."}))
         .await;
     assert_eq!(reply.status, StatusCode::CREATED);
     let note = t
@@ -69,97 +38,36 @@ async fn a_patient_writes_and_the_care_team_answers() {
     assert_eq!(note.status, StatusCode::CREATED);
 
     // The patient sees the reply, who read her message and when, but no note.
-    let view = t
-        .get(&format!("/api/v1/conversations/{c}"), Some(&alice))
-        .await
-        .json();
+    let view = t.get(&format!("/api/v1/conversations/{c}"), Some(&alice)).await.json();
     assert_eq!(view["status"], "awaiting_patient");
     assert_eq!(view["unread_count"], 0, "computed for listings only");
     let messages = view["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2);
-    assert_eq!(
-        messages[0]["body"],
-        "The rash is spreading since yesterday."
-    );
+    assert_eq!(messages[0]["body"], "The rash is spreading since yesterday.");
     assert_eq!(messages[0]["sender"]["kind"], "patient");
-    assert_eq!(
-        messages[0]["read_by"][0]["reader"]["display_name"],
-        "Nina Alvarez, RN"
-    );
-    assert_eq!(
-        messages[0]["read_by"][0]["read_at"],
-        "2026-01-05T15:03:00.000000Z"
-    );
+    assert_eq!(messages[0]["read_by"][0]["reader"]["display_name"], "Nina Alvarez, RN");
+    assert_eq!(messages[0]["read_by"][0]["read_at"], "2026-01-05T15:03:00.000000Z");
     assert_eq!(messages[1]["sender"]["display_name"], "Nina Alvarez, RN");
-    assert!(
-        view.get("notes").is_none(),
-        "patients never get internal notes"
-    );
+    assert!(view.get("notes").is_none(), "patients never get internal notes");
     assert!(view["assignee"].is_null());
     assert!(view["patient"]["birth_date"].is_null());
-    assert!(
-        !t.get(&format!("/api/v1/conversations/{c}"), Some(&alice))
-            .await
-            .text
-            .contains("dermatitis")
-    );
+    assert!(!t.get(&format!("/api/v1/conversations/{c}"), Some(&alice)).await.text.contains("dermatitis"));
 
     // Unread for the patient is the staff reply.
     let list = t.get("/api/v1/conversations", Some(&alice)).await.json();
-    let mine = list["conversations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == c.as_str())
-        .unwrap()
-        .clone();
+    let mine = list["conversations"].as_array().unwrap().iter().find(|r| r["id"] == c.as_str()).unwrap().clone();
     assert_eq!(mine["unread_count"], 1);
-    assert_eq!(
-        t.post(
-            &format!("/api/v1/conversations/{c}/read"),
-            Some(&alice),
-            json!({})
-        )
-        .await
-        .json()["marked"],
-        1
-    );
-    assert_eq!(
-        t.post(
-            &format!("/api/v1/conversations/{c}/read"),
-            Some(&alice),
-            json!({})
-        )
-        .await
-        .json()["marked"],
-        0
-    );
+    assert_eq!(t.post(&format!("/api/v1/conversations/{c}/read"), Some(&alice), json!({})).await.json()["marked"], 1);
+    assert_eq!(t.post(&format!("/api/v1/conversations/{c}/read"), Some(&alice), json!({})).await.json()["marked"], 0);
 
     // Staff see the note, set apart.
-    let staff_view = t
-        .get(&format!("/api/v1/conversations/{c}"), Some(&nina))
-        .await
-        .json();
-    assert_eq!(
-        staff_view["notes"][0]["body"],
-        "Looks like contact dermatitis"
-    );
-    assert_eq!(
-        staff_view["messages"][1]["read_by"][0]["reader"]["kind"],
-        "patient"
-    );
+    let staff_view = t.get(&format!("/api/v1/conversations/{c}"), Some(&nina)).await.json();
+    assert_eq!(staff_view["notes"][0]["body"], "Looks like contact dermatitis");
+    assert_eq!(staff_view["messages"][1]["read_by"][0]["reader"]["kind"], "patient");
 
     // The patient's answer makes it the staff's move again.
-    t.post(
-        &format!("/api/v1/conversations/{c}/messages"),
-        Some(&alice),
-        json!({"body": "Photo attached soon."}),
-    )
-    .await;
-    let view = t
-        .get(&format!("/api/v1/conversations/{c}"), Some(&nina))
-        .await
-        .json();
+    t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&alice), json!({"body": "Photo attached soon."})).await;
+    let view = t.get(&format!("/api/v1/conversations/{c}"), Some(&nina)).await.json();
     assert_eq!(view["status"], "needs_staff_response");
     t.stop().await;
 }
@@ -169,70 +77,27 @@ async fn closing_reopening_and_writing_to_a_closed_conversation() {
     let t = TestApp::spawn().await;
     let alice = t.login("alice").await;
     let patel = t.login("dr.patel").await;
-    let c = t
-        .patient_conversation(&alice, "Thanks", "All better now")
-        .await;
-    let r = t
-        .post(
-            &format!("/api/v1/conversations/{c}/close"),
-            Some(&patel),
-            json!({}),
-        )
-        .await;
+    let c = t.patient_conversation(&alice, "Thanks", "All better now").await;
+    let r = t.post(&format!("/api/v1/conversations/{c}/close"), Some(&patel), json!({})).await;
     assert_eq!(r.json()["status"], "closed");
-    let again = t
-        .post(
-            &format!("/api/v1/conversations/{c}/close"),
-            Some(&patel),
-            json!({}),
-        )
-        .await;
+    let again = t.post(&format!("/api/v1/conversations/{c}/close"), Some(&patel), json!({})).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.code(), "conflict");
-    let closed = t
-        .get("/api/v1/conversations?status=closed", Some(&patel))
-        .await
-        .json();
+    let closed = t.get("/api/v1/conversations?status=closed", Some(&patel)).await.json();
     assert!(ids(&closed).contains(&c));
-    let reopened = t
-        .post(
-            &format!("/api/v1/conversations/{c}/reopen"),
-            Some(&patel),
-            json!({}),
-        )
-        .await;
+    let reopened = t.post(&format!("/api/v1/conversations/{c}/reopen"), Some(&patel), json!({})).await;
     assert_eq!(reopened.json()["status"], "needs_staff_response");
     assert_eq!(
-        t.post(
-            &format!("/api/v1/conversations/{c}/reopen"),
-            Some(&patel),
-            json!({})
-        )
-        .await
-        .status,
+        t.post(&format!("/api/v1/conversations/{c}/reopen"), Some(&patel), json!({})).await.status,
         StatusCode::CONFLICT
     );
     // A patient may close their own; their next message reopens it.
     assert_eq!(
-        t.post(
-            &format!("/api/v1/conversations/{c}/close"),
-            Some(&alice),
-            json!({})
-        )
-        .await
-        .status,
+        t.post(&format!("/api/v1/conversations/{c}/close"), Some(&alice), json!({})).await.status,
         StatusCode::OK
     );
-    t.post(
-        &format!("/api/v1/conversations/{c}/messages"),
-        Some(&alice),
-        json!({"body": "It came back"}),
-    )
-    .await;
-    let view = t
-        .get(&format!("/api/v1/conversations/{c}"), Some(&alice))
-        .await
-        .json();
+    t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&alice), json!({"body": "It came back"})).await;
+    let view = t.get(&format!("/api/v1/conversations/{c}"), Some(&alice)).await.json();
     assert_eq!(view["status"], "needs_staff_response");
     t.stop().await;
 }
@@ -243,36 +108,15 @@ async fn assignment_gives_access_and_is_limited_to_the_practice() {
     let bob = t.login("bob").await;
     let okafor = t.login("dr.okafor").await;
     let bill = t.login("bill.billing").await;
-    let c = t
-        .patient_conversation(&bob, "Invoice", "Why two charges?")
-        .await;
-    assert_eq!(
-        t.get(&format!("/api/v1/conversations/{c}"), Some(&bill))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    let c = t.patient_conversation(&bob, "Invoice", "Why two charges?").await;
+    assert_eq!(t.get(&format!("/api/v1/conversations/{c}"), Some(&bill)).await.status, StatusCode::NOT_FOUND);
 
     let bill_id = t.user_id("bill.billing").await;
-    let r = t
-        .post(
-            &format!("/api/v1/conversations/{c}/assign"),
-            Some(&okafor),
-            json!({"assignee_id": bill_id}),
-        )
-        .await;
+    let r = t.post(&format!("/api/v1/conversations/{c}/assign"), Some(&okafor), json!({"assignee_id": bill_id})).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["assignee"]["display_name"], "Bill Turner");
-    assert_eq!(
-        t.get(&format!("/api/v1/conversations/{c}"), Some(&bill))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let mine = t
-        .get("/api/v1/conversations?assignee=me", Some(&bill))
-        .await
-        .json();
+    assert_eq!(t.get(&format!("/api/v1/conversations/{c}"), Some(&bill)).await.status, StatusCode::OK);
+    let mine = t.get("/api/v1/conversations?assignee=me", Some(&bill)).await.json();
     assert!(ids(&mine).contains(&c));
 
     // Not to patients, other practices, compliance, or nobody.
@@ -282,42 +126,17 @@ async fn assignment_gives_access_and_is_limited_to_the_practice() {
         t.user_id("cora.compliance").await,
         "01234567-89ab-7def-8123-456789abcdef".into(),
     ] {
-        let r = t
-            .post(
-                &format!("/api/v1/conversations/{c}/assign"),
-                Some(&okafor),
-                json!({"assignee_id": who}),
-            )
-            .await;
+        let r = t.post(&format!("/api/v1/conversations/{c}/assign"), Some(&okafor), json!({"assignee_id": who})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     }
     // Unassigning takes the access away again.
-    let r = t
-        .post(
-            &format!("/api/v1/conversations/{c}/assign"),
-            Some(&okafor),
-            json!({"assignee_id": null}),
-        )
-        .await;
+    let r = t.post(&format!("/api/v1/conversations/{c}/assign"), Some(&okafor), json!({"assignee_id": null})).await;
     assert!(r.json()["assignee"].is_null());
-    assert_eq!(
-        t.get(&format!("/api/v1/conversations/{c}"), Some(&bill))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
-    let unassigned = t
-        .get("/api/v1/conversations?assignee=none", Some(&okafor))
-        .await
-        .json();
+    assert_eq!(t.get(&format!("/api/v1/conversations/{c}"), Some(&bill)).await.status, StatusCode::NOT_FOUND);
+    let unassigned = t.get("/api/v1/conversations?assignee=none", Some(&okafor)).await.json();
     assert!(ids(&unassigned).contains(&c));
     // Patients cannot filter by assignee.
-    assert_eq!(
-        t.get("/api/v1/conversations?assignee=me", Some(&bob))
-            .await
-            .status,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
+    assert_eq!(t.get("/api/v1/conversations?assignee=me", Some(&bob)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     t.stop().await;
 }
 
@@ -342,40 +161,18 @@ async fn messages_are_never_edited_only_amended() {
         )
         .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
-    let view = t
-        .get(&format!("/api/v1/conversations/{c}"), Some(&alice))
-        .await
-        .json();
+    let view = t.get(&format!("/api/v1/conversations/{c}"), Some(&alice)).await.json();
     assert_eq!(view["messages"][0]["body"], "I take 50 mg");
     assert_eq!(view["messages"][0]["amendments"][0]["body"], "Sorry, 25 mg");
-    assert_eq!(
-        view["messages"][0]["amendments"][0]["author"]["display_name"],
-        "Alice Nguyen"
-    );
+    assert_eq!(view["messages"][0]["amendments"][0]["author"]["display_name"], "Alice Nguyen");
     // The database itself refuses to change or remove a message.
     let mut db = t.db().await;
-    assert!(
-        sqlx::query("UPDATE messages SET sent_at = 0")
-            .execute(&mut db)
-            .await
-            .is_err()
-    );
-    assert!(
-        sqlx::query("DELETE FROM messages")
-            .execute(&mut db)
-            .await
-            .is_err()
-    );
+    assert!(sqlx::query("UPDATE messages SET sent_at = 0").execute(&mut db).await.is_err());
+    assert!(sqlx::query("DELETE FROM messages").execute(&mut db).await.is_err());
     // No route edits or deletes.
     let path = format!("/api/v1/conversations/{c}");
-    for method in [
-        reqwest::Method::PUT,
-        reqwest::Method::PATCH,
-        reqwest::Method::DELETE,
-    ] {
-        let r = t
-            .request(method, &path, Some(&alice), Some(json!({"body": "x"})))
-            .await;
+    for method in [reqwest::Method::PUT, reqwest::Method::PATCH, reqwest::Method::DELETE] {
+        let r = t.request(method, &path, Some(&alice), Some(json!({"body": "x"}))).await;
         assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(r.code(), "method_not_allowed");
     }
@@ -389,10 +186,7 @@ async fn listings_page_with_a_cursor_newest_first() {
     let mut made = Vec::new();
     for i in 0..7 {
         t.advance(Span::from_secs(60));
-        made.push(
-            t.patient_conversation(&carol, &format!("Question {i}"), "body")
-                .await,
-        );
+        made.push(t.patient_conversation(&carol, &format!("Question {i}"), "body").await);
     }
     made.reverse();
     let mut seen = Vec::new();
@@ -464,10 +258,7 @@ async fn a_retried_send_with_the_same_idempotency_key_sends_once() {
     // The same key for something else is refused.
     let other = send("key-1", "A different question").await.unwrap();
     assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let view = t
-        .get(&format!("/api/v1/conversations/{c}"), Some(&alice))
-        .await
-        .json();
+    let view = t.get(&format!("/api/v1/conversations/{c}"), Some(&alice)).await.json();
     assert_eq!(view["messages"].as_array().unwrap().len(), 3);
 
     // Keys belong to their user: another user's identical key is separate.
@@ -503,17 +294,9 @@ async fn a_retried_start_with_the_same_idempotency_key_starts_once() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
-        seen.insert(
-            r.json::<serde_json::Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        seen.insert(r.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(seen.len(), 1);
-    assert_eq!(
-        t.count("SELECT count(*) FROM conversations").await,
-        before + 1
-    );
+    assert_eq!(t.count("SELECT count(*) FROM conversations").await, before + 1);
     t.stop().await;
 }

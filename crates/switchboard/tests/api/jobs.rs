@@ -14,19 +14,11 @@ struct Flaky {
 }
 
 impl JobHandler for Flaky {
-    fn run<'a>(
-        &'a self,
-        _app: &'a switchboard_service::Switchboard,
-        payload: &'a str,
-    ) -> JobFuture<'a> {
+    fn run<'a>(&'a self, _app: &'a switchboard_service::Switchboard, payload: &'a str) -> JobFuture<'a> {
         Box::pin(async move {
             assert_eq!(payload, "{\"n\":1}");
             let n = self.runs.fetch_add(1, Ordering::SeqCst);
-            if n < self.failures {
-                Err("remote_unavailable".into())
-            } else {
-                Ok(())
-            }
+            if n < self.failures { Err("remote_unavailable".into()) } else { Ok(()) }
         })
     }
 }
@@ -35,19 +27,10 @@ impl JobHandler for Flaky {
 async fn failed_jobs_are_retried_with_backoff_then_done() {
     let t = TestApp::spawn().await;
     let runs = Arc::new(AtomicU32::new(0));
-    let runner = JobRunner::new(t.app().clone()).with_handler(
-        "flaky",
-        Arc::new(Flaky {
-            failures: 2,
-            runs: runs.clone(),
-        }),
-    );
+    let runner =
+        JobRunner::new(t.app().clone()).with_handler("flaky", Arc::new(Flaky { failures: 2, runs: runs.clone() }));
     let due = t.app().now().plus(Span::from_mins(5));
-    let job = t
-        .app()
-        .schedule("flaky", "{\"n\":1}", due, None)
-        .await
-        .unwrap();
+    let job = t.app().schedule("flaky", "{\"n\":1}", due, None).await.unwrap();
 
     // Not due yet (the server's own runner polls in real time but the test
     // clock has not moved, so it cannot take it either).
@@ -55,27 +38,17 @@ async fn failed_jobs_are_retried_with_backoff_then_done() {
     t.advance(Span::from_mins(5));
     assert_eq!(runner.run_once().await.unwrap(), Turn::Retrying(job));
     let s = t.app().job_status(job).await.unwrap().unwrap();
-    assert_eq!(
-        (s.state.as_str(), s.attempts, s.last_error.as_deref()),
-        ("pending", 1, Some("remote_unavailable"))
-    );
+    assert_eq!((s.state.as_str(), s.attempts, s.last_error.as_deref()), ("pending", 1, Some("remote_unavailable")));
     assert_eq!(s.run_at, t.app().now().plus(Span::from_secs(10)));
     assert_eq!(runner.run_once().await.unwrap(), Turn::Idle, "backing off");
     t.advance(Span::from_secs(10));
     assert_eq!(runner.run_once().await.unwrap(), Turn::Retrying(job));
     t.advance(Span::from_secs(19));
-    assert_eq!(
-        runner.run_once().await.unwrap(),
-        Turn::Idle,
-        "the second wait is 20 s"
-    );
+    assert_eq!(runner.run_once().await.unwrap(), Turn::Idle, "the second wait is 20 s");
     t.advance(Span::from_secs(1));
     assert_eq!(runner.run_once().await.unwrap(), Turn::Done(job));
     assert_eq!(runs.load(Ordering::SeqCst), 3);
-    assert_eq!(
-        t.app().job_status(job).await.unwrap().unwrap().state,
-        "done"
-    );
+    assert_eq!(t.app().job_status(job).await.unwrap().unwrap().state, "done");
     t.stop().await;
 }
 
@@ -83,18 +56,9 @@ async fn failed_jobs_are_retried_with_backoff_then_done() {
 async fn a_job_that_keeps_failing_is_parked_as_dead() {
     let t = TestApp::spawn().await;
     let runs = Arc::new(AtomicU32::new(0));
-    let runner = JobRunner::new(t.app().clone()).with_handler(
-        "flaky",
-        Arc::new(Flaky {
-            failures: u32::MAX,
-            runs: runs.clone(),
-        }),
-    );
-    let job = t
-        .app()
-        .schedule("flaky", "{\"n\":1}", t.app().now(), None)
-        .await
-        .unwrap();
+    let runner = JobRunner::new(t.app().clone())
+        .with_handler("flaky", Arc::new(Flaky { failures: u32::MAX, runs: runs.clone() }));
+    let job = t.app().schedule("flaky", "{\"n\":1}", t.app().now(), None).await.unwrap();
     let mut turns = Vec::new();
     for _ in 0..8 {
         turns.push(runner.run_once().await.unwrap());
@@ -103,10 +67,7 @@ async fn a_job_that_keeps_failing_is_parked_as_dead() {
     assert_eq!(turns.last(), Some(&Turn::Dead(job)));
     assert_eq!(runs.load(Ordering::SeqCst), 8);
     assert_eq!(runner.run_once().await.unwrap(), Turn::Idle);
-    assert_eq!(
-        t.app().job_status(job).await.unwrap().unwrap().state,
-        "dead"
-    );
+    assert_eq!(t.app().job_status(job).await.unwrap().unwrap().state, "dead");
     t.stop().await;
 }
 
@@ -114,21 +75,11 @@ async fn a_job_that_keeps_failing_is_parked_as_dead() {
 async fn concurrent_runners_run_each_job_once() {
     let t = TestApp::spawn().await;
     let runs = Arc::new(AtomicU32::new(0));
-    let make = || {
-        JobRunner::new(t.app().clone()).with_handler(
-            "flaky",
-            Arc::new(Flaky {
-                failures: 0,
-                runs: runs.clone(),
-            }),
-        )
-    };
+    let make =
+        || JobRunner::new(t.app().clone()).with_handler("flaky", Arc::new(Flaky { failures: 0, runs: runs.clone() }));
     let now = t.app().now();
     for _ in 0..10 {
-        t.app()
-            .schedule("flaky", "{\"n\":1}", now, None)
-            .await
-            .unwrap();
+        t.app().schedule("flaky", "{\"n\":1}", now, None).await.unwrap();
     }
     let (a, b) = (make(), make());
     let mut set = tokio::task::JoinSet::new();
@@ -156,25 +107,12 @@ async fn concurrent_runners_run_each_job_once() {
 async fn jobs_survive_a_restart_and_housekeeping_purges_ended_sessions() {
     let mut t = TestApp::spawn().await;
     let runs = Arc::new(AtomicU32::new(0));
-    let job = t
-        .app()
-        .schedule("flaky", "{\"n\":1}", t.app().now(), None)
-        .await
-        .unwrap();
-    let hk = t
-        .app()
-        .schedule(HOUSEKEEPING, "{}", t.app().now(), Some(HOUSEKEEPING))
-        .await
-        .unwrap();
+    let job = t.app().schedule("flaky", "{\"n\":1}", t.app().now(), None).await.unwrap();
+    let hk = t.app().schedule(HOUSEKEEPING, "{}", t.app().now(), Some(HOUSEKEEPING)).await.unwrap();
     let _ = t.login("alice").await;
     t.restart().await;
-    let runner = JobRunner::new(t.app().clone()).with_handler(
-        "flaky",
-        Arc::new(Flaky {
-            failures: 0,
-            runs: runs.clone(),
-        }),
-    );
+    let runner =
+        JobRunner::new(t.app().clone()).with_handler("flaky", Arc::new(Flaky { failures: 0, runs: runs.clone() }));
     t.advance(Span::from_hours(30));
     loop {
         match runner.run_once().await.unwrap() {
@@ -183,19 +121,12 @@ async fn jobs_survive_a_restart_and_housekeeping_purges_ended_sessions() {
             _ => {}
         }
     }
-    assert_eq!(
-        t.app().job_status(job).await.unwrap().unwrap().state,
-        "done"
-    );
+    assert_eq!(t.app().job_status(job).await.unwrap().unwrap().state, "done");
     assert_eq!(t.app().job_status(hk).await.unwrap().unwrap().state, "done");
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     // Housekeeping ran and removed the day-old session, and re-scheduled itself.
     assert_eq!(t.count("SELECT count(*) FROM sessions").await, 0);
-    assert_eq!(
-        t.count("SELECT count(*) FROM jobs WHERE kind = 'housekeeping' AND state = 'pending'")
-            .await,
-        1
-    );
+    assert_eq!(t.count("SELECT count(*) FROM jobs WHERE kind = 'housekeeping' AND state = 'pending'").await, 1);
     t.stop().await;
 }
 
@@ -203,16 +134,10 @@ async fn jobs_survive_a_restart_and_housekeeping_purges_ended_sessions() {
 async fn the_server_runs_jobs_itself_and_schedules_housekeeping() {
     let t = TestApp::spawn_with(|c| c.run_jobs = true).await;
     // Jobs of kinds this server does not know are left for a node that does.
-    let foreign = t
-        .app()
-        .schedule("from_a_newer_version", "{}", t.app().now(), None)
-        .await
-        .unwrap();
+    let foreign = t.app().schedule("from_a_newer_version", "{}", t.app().now(), None).await.unwrap();
     let mut done = 0;
     for _ in 0..100 {
-        done = t
-            .count("SELECT count(*) FROM jobs WHERE kind = 'housekeeping' AND state = 'done'")
-            .await;
+        done = t.count("SELECT count(*) FROM jobs WHERE kind = 'housekeeping' AND state = 'done'").await;
         if done > 0 {
             break;
         }
@@ -220,8 +145,7 @@ async fn the_server_runs_jobs_itself_and_schedules_housekeeping() {
     }
     assert_eq!(done, 1, "housekeeping ran once");
     assert_eq!(
-        t.count("SELECT count(*) FROM jobs WHERE kind = 'housekeeping' AND state = 'pending'")
-            .await,
+        t.count("SELECT count(*) FROM jobs WHERE kind = 'housekeeping' AND state = 'pending'").await,
         1,
         "and is scheduled again"
     );

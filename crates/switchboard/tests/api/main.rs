@@ -3,13 +3,7 @@
 //! or, when `SWITCHBOARD_TEST_DATABASE_URL` is set, a fresh PostgreSQL
 //! database. One binary for all of them (each integration-test binary costs
 //! a link on a 2-core machine).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::print_stdout)]
 
 mod support;
 

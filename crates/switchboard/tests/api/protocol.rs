@@ -6,10 +6,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 
 const SECURITY_HEADERS: [(&str, &str); 5] = [
-    (
-        "strict-transport-security",
-        "max-age=63072000; includeSubDomains",
-    ),
+    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "no-referrer"),
     ("cache-control", "no-store"),
@@ -26,31 +23,16 @@ async fn every_response_carries_the_security_headers() {
         t.get("/api/v1/conversations", Some(&alice)).await,
         t.get("/api/v1/conversations", None).await,
         t.get("/api/v1/nope", Some(&alice)).await,
-        t.request(
-            reqwest::Method::DELETE,
-            "/api/v1/conversations",
-            Some(&alice),
-            None,
-        )
-        .await,
-        t.post_raw("/api/v1/auth/login", None, "text/plain", b"x".to_vec())
-            .await,
+        t.request(reqwest::Method::DELETE, "/api/v1/conversations", Some(&alice), None).await,
+        t.post_raw("/api/v1/auth/login", None, "text/plain", b"x".to_vec()).await,
         t.try_login("alice", "wrong password here").await,
     ];
     for r in responses {
         for (name, value) in SECURITY_HEADERS {
-            assert_eq!(
-                r.header(name).as_deref(),
-                Some(value),
-                "{name} on a {} response",
-                r.status
-            );
+            assert_eq!(r.header(name).as_deref(), Some(value), "{name} on a {} response", r.status);
         }
         let csp = r.header("content-security-policy").unwrap();
-        assert!(
-            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
-            "{csp}"
-        );
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
         assert!(!csp.contains("unsafe-inline"));
     }
     t.stop().await;
@@ -67,15 +49,8 @@ async fn health_answers_without_a_session() {
 
 async fn openssl_connects(addr: std::net::SocketAddr, version_flag: &'static str) -> bool {
     let mut cmd = std::process::Command::new("openssl");
-    cmd.args([
-        "s_client",
-        "-connect",
-        &addr.to_string(),
-        version_flag,
-        "-cipher",
-        "DEFAULT:@SECLEVEL=0",
-    ])
-    .stdin(std::process::Stdio::null());
+    cmd.args(["s_client", "-connect", &addr.to_string(), version_flag, "-cipher", "DEFAULT:@SECLEVEL=0"])
+        .stdin(std::process::Stdio::null());
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .unwrap()
@@ -93,10 +68,7 @@ async fn only_tls_1_2_and_1_3_are_spoken() {
     assert!(!openssl_connects(addr, "-tls1_1").await);
     assert!(!openssl_connects(addr, "-tls1").await);
     // And no plain HTTP on the TLS port.
-    let plain = reqwest::Client::new()
-        .get(format!("http://{addr}/healthz"))
-        .send()
-        .await;
+    let plain = reqwest::Client::new().get(format!("http://{addr}/healthz")).send().await;
     assert!(plain.is_err() || !plain.unwrap().status().is_success());
     t.stop().await;
 }
@@ -105,11 +77,7 @@ async fn only_tls_1_2_and_1_3_are_spoken() {
 async fn plain_http_only_when_asked_for() {
     let t = TestApp::spawn_with(|c| c.insecure_http = true).await;
     assert_eq!(t.running().scheme, "http");
-    let r = reqwest::Client::new()
-        .get(t.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let r = reqwest::Client::new().get(t.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     // Still marked for HTTPS-only use: the proxy in front serves TLS.
     assert!(r.headers().get("strict-transport-security").is_some());
@@ -127,10 +95,7 @@ const ROUTES: [(&str, &str); 16] = [
     ("post", "/api/v1/conversations"),
     ("get", "/api/v1/conversations/{id}"),
     ("post", "/api/v1/conversations/{id}/messages"),
-    (
-        "post",
-        "/api/v1/conversations/{id}/messages/{message_id}/amendments",
-    ),
+    ("post", "/api/v1/conversations/{id}/messages/{message_id}/amendments"),
     ("post", "/api/v1/conversations/{id}/read"),
     ("post", "/api/v1/conversations/{id}/notes"),
     ("post", "/api/v1/conversations/{id}/close"),
@@ -150,28 +115,15 @@ async fn the_openapi_document_describes_exactly_the_routes() {
             documented.insert((method.clone(), path.clone()));
         }
     }
-    let expected: BTreeSet<(String, String)> = ROUTES
-        .iter()
-        .map(|(m, p)| (m.to_string(), p.to_string()))
-        .collect();
+    let expected: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     assert_eq!(documented, expected);
     // Each documented route exists: without a session it answers 401 (or
     // serves), never 404 or 405.
     let some_id = "01234567-89ab-7def-8123-456789abcdef";
     for (method, path) in ROUTES {
-        let concrete = path
-            .replace("{id}", some_id)
-            .replace("{message_id}", some_id);
-        let m = if method == "get" {
-            reqwest::Method::GET
-        } else {
-            reqwest::Method::POST
-        };
-        let body = if method == "post" {
-            Some(json!({}))
-        } else {
-            None
-        };
+        let concrete = path.replace("{id}", some_id).replace("{message_id}", some_id);
+        let m = if method == "get" { reqwest::Method::GET } else { reqwest::Method::POST };
+        let body = if method == "post" { Some(json!({})) } else { None };
         let r = t.request(m, &concrete, None, body).await;
         assert!(
             ![StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED].contains(&r.status),

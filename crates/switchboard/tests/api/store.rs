@@ -18,9 +18,7 @@ async fn columns(conn: &mut AnyConnection, postgres: bool) -> BTreeMap<String, V
     };
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for row in sqlx::query(sql).fetch_all(conn).await.unwrap() {
-        out.entry(row.get::<String, _>("t"))
-            .or_default()
-            .push(row.get::<String, _>("c"));
+        out.entry(row.get::<String, _>("t")).or_default().push(row.get::<String, _>("c"));
     }
     out
 }
@@ -33,69 +31,38 @@ async fn indexes(conn: &mut AnyConnection, postgres: bool) -> Vec<String> {
     } else {
         "SELECT name AS n FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY 1"
     };
-    sqlx::query(sql)
-        .fetch_all(conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>("n"))
-        .collect()
+    sqlx::query(sql).fetch_all(conn).await.unwrap().iter().map(|r| r.get::<String, _>("n")).collect()
 }
 
 #[tokio::test]
 async fn both_backends_have_the_same_schema() {
     let Ok(admin) = std::env::var("SWITCHBOARD_TEST_DATABASE_URL") else {
-        println!(
-            "SWITCHBOARD_TEST_DATABASE_URL is not set: schema parity is checked in the PostgreSQL run"
-        );
+        println!("SWITCHBOARD_TEST_DATABASE_URL is not set: schema parity is checked in the PostgreSQL run");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("parity.db");
-    switchboard_service::Store::migrate(&switchboard_service::Location::SqliteFile(sqlite.clone()))
-        .await
-        .unwrap();
+    switchboard_service::Store::migrate(&switchboard_service::Location::SqliteFile(sqlite.clone())).await.unwrap();
     sqlx::any::install_default_drivers();
-    let name = format!(
-        "sbt_{}",
-        hex(&switchboard_crypto::random::array::<8>().unwrap())
-    );
+    let name = format!("sbt_{}", hex(&switchboard_crypto::random::array::<8>().unwrap()));
     let mut a = AnyConnection::connect(&admin).await.unwrap();
-    a.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
+    a.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
     let pg_url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    switchboard_service::Store::migrate(&switchboard_service::Location::Postgres(pg_url.clone()))
-        .await
-        .unwrap();
+    switchboard_service::Store::migrate(&switchboard_service::Location::Postgres(pg_url.clone())).await.unwrap();
 
-    let mut lite = AnyConnection::connect(&format!("sqlite://{}", sqlite.display()))
-        .await
-        .unwrap();
+    let mut lite = AnyConnection::connect(&format!("sqlite://{}", sqlite.display())).await.unwrap();
     let mut pg = AnyConnection::connect(&pg_url).await.unwrap();
-    assert_eq!(
-        columns(&mut lite, false).await,
-        columns(&mut pg, true).await
-    );
-    assert_eq!(
-        indexes(&mut lite, false).await,
-        indexes(&mut pg, true).await
-    );
+    assert_eq!(columns(&mut lite, false).await, columns(&mut pg, true).await);
+    assert_eq!(indexes(&mut lite, false).await, indexes(&mut pg, true).await);
     pg.close().await.unwrap();
-    a.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
+    a.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await.unwrap();
 }
 
 #[tokio::test]
 async fn migrate_from_the_command_line_is_idempotent() {
     let t = TestApp::spawn().await;
     let out = t.cli(&["migrate"]).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("applied 0 migration(s)"));
     // A changed migration script is refused rather than silently skipped.
     let mut db = t.db().await;
@@ -127,10 +94,7 @@ async fn concurrent_writers_share_commits_and_keep_the_chain_intact() {
     while let Some(status) = set.join_next().await {
         assert_eq!(status.unwrap(), StatusCode::CREATED);
     }
-    let view = t
-        .get(&format!("/api/v1/conversations/{c}"), Some(&alice))
-        .await
-        .json();
+    let view = t.get(&format!("/api/v1/conversations/{c}"), Some(&alice)).await.json();
     assert_eq!(view["messages"].as_array().unwrap().len(), 201);
     let report = t.app().verify_audit().await.unwrap();
     assert!(report.is_intact(), "{:?}", report.problems);
@@ -144,18 +108,8 @@ async fn committed_changes_are_published_on_the_event_stream_and_stored() {
     let alice = t.login("alice").await;
     let nina = t.login("nina.nurse").await;
     let c = t.patient_conversation(&alice, "Events", "hello").await;
-    t.post(
-        &format!("/api/v1/conversations/{c}/read"),
-        Some(&nina),
-        json!({}),
-    )
-    .await;
-    t.post(
-        &format!("/api/v1/conversations/{c}/messages"),
-        Some(&nina),
-        json!({"body": "hi"}),
-    )
-    .await;
+    t.post(&format!("/api/v1/conversations/{c}/read"), Some(&nina), json!({})).await;
+    t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&nina), json!({"body": "hi"})).await;
     let mut kinds = Vec::new();
     while let Ok(e) = events.try_recv() {
         assert_eq!(e.conversation.to_string(), c);
@@ -163,29 +117,15 @@ async fn committed_changes_are_published_on_the_event_stream_and_stored() {
         if let EventKind::MessageSent { sender_kind, .. } = &e.kind {
             assert!(matches!(
                 sender_kind,
-                switchboard_domain::role::UserKind::Patient
-                    | switchboard_domain::role::UserKind::Staff
+                switchboard_domain::role::UserKind::Patient | switchboard_domain::role::UserKind::Staff
             ));
         }
     }
-    assert_eq!(
-        kinds,
-        [
-            "conversation_created",
-            "message_sent",
-            "messages_read",
-            "message_sent",
-            "status_changed"
-        ]
-    );
+    assert_eq!(kinds, ["conversation_created", "message_sent", "messages_read", "message_sent", "status_changed"]);
     assert_eq!(t.count("SELECT count(*) FROM events").await >= 5, true);
     // Events carry ids only: no text of any message.
     let mut db = t.db().await;
-    for row in sqlx::query("SELECT detail FROM events")
-        .fetch_all(&mut db)
-        .await
-        .unwrap()
-    {
+    for row in sqlx::query("SELECT detail FROM events").fetch_all(&mut db).await.unwrap() {
         let detail: Option<String> = row.get(0);
         assert!(detail.is_none_or(|d| d.len() < 32));
     }

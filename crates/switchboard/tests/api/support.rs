@@ -47,11 +47,7 @@ fn init_once() {
 /// The database behind a test server.
 pub enum TestDb {
     Sqlite(std::path::PathBuf),
-    Postgres {
-        admin_url: String,
-        name: String,
-        url: String,
-    },
+    Postgres { admin_url: String, name: String, url: String },
 }
 
 impl TestDb {
@@ -70,27 +66,12 @@ async fn fresh_database(dir: &TempDir) -> TestDb {
     match std::env::var("SWITCHBOARD_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             sqlx::any::install_default_drivers();
-            let name = format!(
-                "sbt_{}",
-                hex(&switchboard_crypto::random::array::<8>().unwrap())
-            );
-            let mut admin = AnyConnection::connect(&admin_url)
-                .await
-                .expect("connect to SWITCHBOARD_TEST_DATABASE_URL");
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
+            let name = format!("sbt_{}", hex(&switchboard_crypto::random::array::<8>().unwrap()));
+            let mut admin = AnyConnection::connect(&admin_url).await.expect("connect to SWITCHBOARD_TEST_DATABASE_URL");
+            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
             admin.close().await.unwrap();
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(b, _)| b)
-                .unwrap_or(&admin_url);
-            TestDb::Postgres {
-                admin_url: admin_url.clone(),
-                url: format!("{base}/{name}"),
-                name,
-            }
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            TestDb::Postgres { admin_url: admin_url.clone(), url: format!("{base}/{name}"), name }
         }
         _ => TestDb::Sqlite(dir.path().join("data/switchboard.db")),
     }
@@ -121,16 +102,10 @@ impl Resp {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
     }
     pub fn code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        self.json()["error"]["code"].as_str().unwrap_or("").to_owned()
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
     }
 }
 
@@ -144,11 +119,8 @@ impl TestApp {
         init_once();
         let dir = tempfile::tempdir().unwrap();
         let db = fresh_database(&dir).await;
-        let mut config = Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().join("data"),
-            ..Config::default()
-        };
+        let mut config =
+            Config { addr: "127.0.0.1:0".parse().unwrap(), data_dir: dir.path().join("data"), ..Config::default() };
         config.tls.self_signed = true;
         config.database_url = Some(db.url());
         // Tests drive the job runner themselves, with the test clock.
@@ -159,14 +131,7 @@ impl TestApp {
         switchboard::demo::seed(&app).await.unwrap();
         let running = server::start_with(app, &config).await.unwrap();
         let client = client_for(&running);
-        TestApp {
-            running: Some(running),
-            clock,
-            client,
-            _dir: dir,
-            config,
-            db,
-        }
+        TestApp { running: Some(running), clock, client, _dir: dir, config, db }
     }
 
     pub fn running(&self) -> &Running {
@@ -189,9 +154,7 @@ impl TestApp {
     pub async fn restart(&mut self) {
         let running = self.running.take().unwrap();
         running.shutdown().await.unwrap();
-        let app = server::open_app(&self.config, self.clock.clone())
-            .await
-            .unwrap();
+        let app = server::open_app(&self.config, self.clock.clone()).await.unwrap();
         let running = server::start_with(app, &self.config).await.unwrap();
         self.client = client_for(&running);
         self.running = Some(running);
@@ -201,24 +164,13 @@ impl TestApp {
         if let Some(r) = self.running.take() {
             r.shutdown().await.unwrap();
         }
-        if let TestDb::Postgres {
-            admin_url, name, ..
-        } = &self.db
-        {
+        if let TestDb::Postgres { admin_url, name, .. } = &self.db {
             let mut admin = AnyConnection::connect(admin_url).await.unwrap();
-            let _ = admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await;
+            let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
         }
     }
 
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Resp {
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -238,18 +190,8 @@ impl TestApp {
     }
 
     /// A POST with exactly these bytes and this content type.
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        content_type: &str,
-        bytes: Vec<u8>,
-    ) -> Resp {
-        let mut req = self
-            .client
-            .post(self.url(path))
-            .header("content-type", content_type)
-            .body(bytes);
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, content_type: &str, bytes: Vec<u8>) -> Resp {
+        let mut req = self.client.post(self.url(path)).header("content-type", content_type).body(bytes);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -257,12 +199,7 @@ impl TestApp {
     }
 
     pub async fn try_login(&self, username: &str, password: &str) -> Resp {
-        self.post(
-            "/api/v1/auth/login",
-            None,
-            json!({"username": username, "password": password}),
-        )
-        .await
+        self.post("/api/v1/auth/login", None, json!({"username": username, "password": password})).await
     }
 
     pub async fn login(&self, username: &str) -> String {
@@ -317,44 +254,26 @@ impl TestApp {
     }
 
     pub async fn user_id(&self, username: &str) -> String {
-        self.app()
-            .user_id(username)
-            .await
-            .unwrap()
-            .unwrap()
-            .to_string()
+        self.app().user_id(username).await.unwrap().unwrap().to_string()
     }
 
     pub async fn patient_id(&self, username: &str) -> String {
         let u = self.app().user_id(username).await.unwrap().unwrap();
-        self.app()
-            .patient_of_user(u)
-            .await
-            .unwrap()
-            .unwrap()
-            .to_string()
+        self.app().patient_of_user(u).await.unwrap().unwrap().to_string()
     }
 
     /// Runs the `switchboard` binary against this test's data (off the
     /// runtime's thread, so the server keeps serving meanwhile).
     pub async fn cli(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
-        cmd.arg("--data-dir")
-            .arg(&self.config.data_dir)
-            .arg("--database-url")
-            .arg(self.db.url());
-        cmd.args(args)
-            .env_remove("SWITCHBOARD_MASTER_KEY")
-            .env("RUST_LOG", "warn");
-        tokio::task::spawn_blocking(move || cmd.output().unwrap())
-            .await
-            .unwrap()
+        cmd.arg("--data-dir").arg(&self.config.data_dir).arg("--database-url").arg(self.db.url());
+        cmd.args(args).env_remove("SWITCHBOARD_MASTER_KEY").env("RUST_LOG", "warn");
+        tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
     }
 }
 
 pub fn client_for(running: &Running) -> reqwest::Client {
-    let cert = reqwest::Certificate::from_pem(running.cert_pem.as_deref().unwrap_or("").as_bytes())
-        .unwrap();
+    let cert = reqwest::Certificate::from_pem(running.cert_pem.as_deref().unwrap_or("").as_bytes()).unwrap();
     reqwest::Client::builder()
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
@@ -367,19 +286,10 @@ async fn into_resp(r: reqwest::Response) -> Resp {
     let status = r.status();
     let headers = r.headers().clone();
     let text = r.text().await.unwrap_or_default();
-    Resp {
-        status,
-        headers,
-        text,
-    }
+    Resp { status, headers, text }
 }
 
 /// Ids of the conversations in a listing.
 pub fn ids(list: &Value) -> Vec<String> {
-    list["conversations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect()
+    list["conversations"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
 }

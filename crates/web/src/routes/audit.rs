@@ -29,21 +29,11 @@ pub(crate) struct AuditQueryParams {
 }
 
 fn time(field: &'static str, v: &str) -> Result<Timestamp, ApiError> {
-    Timestamp::parse_rfc3339(v).map_err(|e| {
-        ApiError::Service(ServiceError::Invalid {
-            field,
-            problem: e.to_string(),
-        })
-    })
+    Timestamp::parse_rfc3339(v).map_err(|e| ApiError::Service(ServiceError::Invalid { field, problem: e.to_string() }))
 }
 
 fn number<T: std::str::FromStr>(field: &'static str, v: &str) -> Result<T, ApiError> {
-    v.parse().map_err(|_| {
-        ApiError::Service(ServiceError::Invalid {
-            field,
-            problem: "must be a whole number".into(),
-        })
-    })
+    v.parse().map_err(|_| ApiError::Service(ServiceError::Invalid { field, problem: "must be a whole number".into() }))
 }
 
 /// The practice's audit log, newest first: practice administrators and
@@ -58,32 +48,16 @@ pub(crate) async fn list_audit_events(
     ApiQuery(q): ApiQuery<AuditQueryParams>,
 ) -> Result<Json<AuditListDto>, ApiError> {
     let search = AuditSearch {
-        patient: q
-            .patient_id
-            .as_deref()
-            .map(|v| field_id("patient_id", v, PatientId::parse))
-            .transpose()?,
-        actor: q
-            .actor_id
-            .as_deref()
-            .map(|v| field_id("actor_id", v, UserId::parse))
-            .transpose()?,
+        patient: q.patient_id.as_deref().map(|v| field_id("patient_id", v, PatientId::parse)).transpose()?,
+        actor: q.actor_id.as_deref().map(|v| field_id("actor_id", v, UserId::parse)).transpose()?,
         from: q.from.as_deref().map(|v| time("from", v)).transpose()?,
         to: q.to.as_deref().map(|v| time("to", v)).transpose()?,
-        before: q
-            .before
-            .as_deref()
-            .map(|v| number("before", v))
-            .transpose()?,
+        before: q.before.as_deref().map(|v| number("before", v)).transpose()?,
         limit: q.limit.as_deref().map(|v| number("limit", v)).transpose()?,
     };
     let page = s.app.search_audit(&p, search, &ctx).await?;
     Ok(Json(AuditListDto {
-        events: page
-            .entries
-            .iter()
-            .map(|(seq, r)| AuditEventDto::new(*seq, r))
-            .collect(),
+        events: page.entries.iter().map(|(seq, r)| AuditEventDto::new(*seq, r)).collect(),
         next_before: page.next_before,
     }))
 }

@@ -25,15 +25,8 @@ pub(crate) async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let result = s.app.login(&req.username, req.password, &ctx).await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict",
-        result.token
-    );
-    let mut res = Json(LoginResponse {
-        user: (&result.user).into(),
-        token: result.token,
-    })
-    .into_response();
+    let cookie = format!("{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict", result.token);
+    let mut res = Json(LoginResponse { user: (&result.user).into(), token: result.token }).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }

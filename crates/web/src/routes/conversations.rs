@@ -10,9 +10,7 @@ use serde::Deserialize;
 use switchboard_domain::conversation::ConversationStatus;
 use switchboard_domain::ids::{ConversationId, MessageId, PatientId, UserId};
 use switchboard_service::views::SentMessage;
-use switchboard_service::{
-    ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee,
-};
+use switchboard_service::{ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
 use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
@@ -32,10 +30,7 @@ pub(crate) struct ListQuery {
 }
 
 fn invalid(field: &'static str, problem: &str) -> ApiError {
-    ApiError::Service(ServiceError::Invalid {
-        field,
-        problem: problem.to_owned(),
-    })
+    ApiError::Service(ServiceError::Invalid { field, problem: problem.to_owned() })
 }
 
 /// The conversations the caller may see, most recent activity first.
@@ -55,50 +50,25 @@ pub(crate) async fn list_conversations(
         .status
         .as_deref()
         .map(|v| {
-            ConversationStatus::parse(v).ok_or_else(|| {
-                invalid(
-                    "status",
-                    "must be needs_staff_response, awaiting_patient or closed",
-                )
-            })
+            ConversationStatus::parse(v)
+                .ok_or_else(|| invalid("status", "must be needs_staff_response, awaiting_patient or closed"))
         })
         .transpose()?;
     let assignee = match q.assignee.as_deref() {
         None => None,
         Some("me") => Some(StaffFilterAssignee::User(p.user.id)),
         Some("none") => Some(StaffFilterAssignee::Unassigned),
-        Some(id) => Some(StaffFilterAssignee::User(field_id(
-            "assignee",
-            id,
-            UserId::parse,
-        )?)),
+        Some(id) => Some(StaffFilterAssignee::User(field_id("assignee", id, UserId::parse)?)),
     };
-    let patient = q
-        .patient_id
-        .as_deref()
-        .map(|v| field_id("patient_id", v, PatientId::parse))
-        .transpose()?;
+    let patient = q.patient_id.as_deref().map(|v| field_id("patient_id", v, PatientId::parse)).transpose()?;
     let limit = q
         .limit
         .as_deref()
-        .map(|v| {
-            v.parse::<u32>()
-                .map_err(|_| invalid("limit", "must be a whole number between 1 and 200"))
-        })
+        .map(|v| v.parse::<u32>().map_err(|_| invalid("limit", "must be a whole number between 1 and 200")))
         .transpose()?;
     let page = s
         .app
-        .list_conversations(
-            &p,
-            ConversationFilter {
-                status,
-                assignee,
-                patient,
-                cursor: q.cursor,
-                limit,
-            },
-            &ctx,
-        )
+        .list_conversations(&p, ConversationFilter { status, assignee, patient, cursor: q.cursor, limit }, &ctx)
         .await?;
     Ok(Json(ConversationListDto {
         conversations: page.items.iter().map(Into::into).collect(),
@@ -109,8 +79,7 @@ pub(crate) async fn list_conversations(
 fn created(sent: &SentMessage, body: impl serde::Serialize) -> Response {
     let mut res = (StatusCode::CREATED, Json(body)).into_response();
     if sent.replayed {
-        res.headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     res
 }
@@ -131,11 +100,7 @@ pub(crate) async fn create_conversation(
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(req): ApiJson<CreateConversationRequest>,
 ) -> Result<Response, ApiError> {
-    let patient_id = req
-        .patient_id
-        .as_deref()
-        .map(|v| field_id("patient_id", v, PatientId::parse))
-        .transpose()?;
+    let patient_id = req.patient_id.as_deref().map(|v| field_id("patient_id", v, PatientId::parse)).transpose()?;
     let input = NewConversationInput {
         patient_id,
         subject: req.subject,
@@ -143,10 +108,7 @@ pub(crate) async fn create_conversation(
         body: req.body,
         priority: req.priority,
     };
-    let sent = s
-        .app
-        .create_conversation(&p, input, key.as_deref(), &ctx)
-        .await?;
+    let sent = s.app.create_conversation(&p, input, key.as_deref(), &ctx).await?;
     Ok(created(
         &sent,
         CreatedConversationDto {
@@ -189,10 +151,7 @@ pub(crate) async fn send_message(
     ApiJson(req): ApiJson<BodyRequest>,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
-    let sent = s
-        .app
-        .post_message(&p, id, req.body, key.as_deref(), &ctx)
-        .await?;
+    let sent = s.app.post_message(&p, id, req.body, key.as_deref(), &ctx).await?;
     Ok(created(
         &sent,
         SentMessageDto {
@@ -267,9 +226,7 @@ pub(crate) async fn close(
 ) -> Result<Json<StatusResultDto>, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
     let status = s.app.close_conversation(&p, id, &ctx).await?;
-    Ok(Json(StatusResultDto {
-        status: status.into(),
-    }))
+    Ok(Json(StatusResultDto { status: status.into() }))
 }
 
 /// Reopen a closed conversation (staff).
@@ -285,9 +242,7 @@ pub(crate) async fn reopen(
 ) -> Result<Json<StatusResultDto>, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
     let status = s.app.reopen_conversation(&p, id, &ctx).await?;
-    Ok(Json(StatusResultDto {
-        status: status.into(),
-    }))
+    Ok(Json(StatusResultDto { status: status.into() }))
 }
 
 /// Assign to a staff member of the practice, or unassign with null (staff).
@@ -303,13 +258,7 @@ pub(crate) async fn assign(
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> Result<Json<AssignResultDto>, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
-    let assignee = req
-        .assignee_id
-        .as_deref()
-        .map(|v| field_id("assignee_id", v, UserId::parse))
-        .transpose()?;
+    let assignee = req.assignee_id.as_deref().map(|v| field_id("assignee_id", v, UserId::parse)).transpose()?;
     let who = s.app.assign_conversation(&p, id, assignee, &ctx).await?;
-    Ok(Json(AssignResultDto {
-        assignee: who.as_ref().map(Into::into),
-    }))
+    Ok(Json(AssignResultDto { assignee: who.as_ref().map(Into::into) }))
 }

@@ -12,10 +12,7 @@ pub(crate) async fn healthz(State(s): State<AppState>) -> (StatusCode, Json<Heal
     if s.app.healthy().await {
         (StatusCode::OK, Json(HealthDto { status: "ok" }))
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(HealthDto { status: "degraded" }),
-        )
+        (StatusCode::SERVICE_UNAVAILABLE, Json(HealthDto { status: "degraded" }))
     }
 }
 
@@ -24,8 +21,5 @@ pub(crate) async fn healthz(State(s): State<AppState>) -> (StatusCode, Json<Heal
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
 pub(crate) async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        crate::openapi::openapi_json(),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::openapi_json())
 }

@@ -16,8 +16,7 @@ pub(crate) use audit::__path_list_audit_events;
 pub(crate) use auth::{__path_login, __path_logout, __path_me};
 pub(crate) use conversations::{
     __path_add_note, __path_amend_message, __path_assign, __path_close, __path_create_conversation,
-    __path_get_conversation, __path_list_conversations, __path_mark_read, __path_reopen,
-    __path_send_message,
+    __path_get_conversation, __path_list_conversations, __path_mark_read, __path_reopen, __path_send_message,
 };
 pub(crate) use health::{__path_healthz, __path_openapi};
 
@@ -28,42 +27,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/me", get(auth::me))
-        .route(
-            "/api/v1/conversations",
-            get(conversations::list_conversations).post(conversations::create_conversation),
-        )
-        .route(
-            "/api/v1/conversations/{id}",
-            get(conversations::get_conversation),
-        )
-        .route(
-            "/api/v1/conversations/{id}/messages",
-            post(conversations::send_message),
-        )
-        .route(
-            "/api/v1/conversations/{id}/messages/{message_id}/amendments",
-            post(conversations::amend_message),
-        )
-        .route(
-            "/api/v1/conversations/{id}/read",
-            post(conversations::mark_read),
-        )
-        .route(
-            "/api/v1/conversations/{id}/notes",
-            post(conversations::add_note),
-        )
-        .route(
-            "/api/v1/conversations/{id}/close",
-            post(conversations::close),
-        )
-        .route(
-            "/api/v1/conversations/{id}/reopen",
-            post(conversations::reopen),
-        )
-        .route(
-            "/api/v1/conversations/{id}/assign",
-            post(conversations::assign),
-        )
+        .route("/api/v1/conversations", get(conversations::list_conversations).post(conversations::create_conversation))
+        .route("/api/v1/conversations/{id}", get(conversations::get_conversation))
+        .route("/api/v1/conversations/{id}/messages", post(conversations::send_message))
+        .route("/api/v1/conversations/{id}/messages/{message_id}/amendments", post(conversations::amend_message))
+        .route("/api/v1/conversations/{id}/read", post(conversations::mark_read))
+        .route("/api/v1/conversations/{id}/notes", post(conversations::add_note))
+        .route("/api/v1/conversations/{id}/close", post(conversations::close))
+        .route("/api/v1/conversations/{id}/reopen", post(conversations::reopen))
+        .route("/api/v1/conversations/{id}/assign", post(conversations::assign))
         .route("/api/v1/audit-events", get(audit::list_audit_events))
         .method_not_allowed_fallback(method_not_allowed)
 }
