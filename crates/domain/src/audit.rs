@@ -35,10 +35,11 @@ pub enum AuditAction {
     CareTeamMemberAdded,
     StaffDepartmentAdded,
     MasterKeyRotated,
+    PracticeUpdated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -62,6 +63,7 @@ impl AuditAction {
         AuditAction::CareTeamMemberAdded,
         AuditAction::StaffDepartmentAdded,
         AuditAction::MasterKeyRotated,
+        AuditAction::PracticeUpdated,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -89,6 +91,7 @@ impl AuditAction {
             AuditAction::CareTeamMemberAdded => "care_team_member_added",
             AuditAction::StaffDepartmentAdded => "staff_department_added",
             AuditAction::MasterKeyRotated => "master_key_rotated",
+            AuditAction::PracticeUpdated => "practice_updated",
         }
     }
 

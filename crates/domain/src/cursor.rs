@@ -1,13 +1,16 @@
-//! Opaque pagination cursors for conversation listings: the sort key of the
-//! last row returned.
+//! Opaque pagination cursors for conversation listings.
 
 use crate::ids::ConversationId;
 use crate::time::Timestamp;
 
+/// Where the next page starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ListCursor {
-    pub last_activity_at: Timestamp,
-    pub id: ConversationId,
+pub enum ListCursor {
+    /// After this row, in most-recent-first order (stable under inserts).
+    After { last_activity_at: Timestamp, id: ConversationId },
+    /// After this many rows, in attention order (which changes as
+    /// conversations are answered, so a position is all one can keep).
+    Offset(u32),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,14 +18,20 @@ pub struct InvalidCursor;
 
 impl ListCursor {
     pub fn encode(&self) -> String {
-        format!("{}~{}", self.last_activity_at.as_micros(), self.id)
+        match self {
+            ListCursor::After { last_activity_at, id } => format!("{}~{}", last_activity_at.as_micros(), id),
+            ListCursor::Offset(n) => format!("o~{n}"),
+        }
     }
 
     pub fn parse(text: &str) -> Result<Self, InvalidCursor> {
-        let (t, id) = text.split_once('~').ok_or(InvalidCursor)?;
-        let micros: i64 = t.parse().map_err(|_| InvalidCursor)?;
-        let id = ConversationId::parse(id).map_err(|_| InvalidCursor)?;
-        Ok(ListCursor { last_activity_at: Timestamp::from_micros(micros), id })
+        let (head, tail) = text.split_once('~').ok_or(InvalidCursor)?;
+        if head == "o" {
+            return tail.parse().map(ListCursor::Offset).map_err(|_| InvalidCursor);
+        }
+        let micros: i64 = head.parse().map_err(|_| InvalidCursor)?;
+        let id = ConversationId::parse(tail).map_err(|_| InvalidCursor)?;
+        Ok(ListCursor::After { last_activity_at: Timestamp::from_micros(micros), id })
     }
 }
 
@@ -33,9 +42,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn round_trip(t in any::<i64>(), b in any::<[u8; 16]>()) {
-            let c = ListCursor { last_activity_at: Timestamp::from_micros(t), id: ConversationId::from_bytes(b) };
+        fn round_trip(t in any::<i64>(), b in any::<[u8; 16]>(), n in any::<u32>()) {
+            let c = ListCursor::After { last_activity_at: Timestamp::from_micros(t), id: ConversationId::from_bytes(b) };
             prop_assert_eq!(ListCursor::parse(&c.encode()), Ok(c));
+            prop_assert_eq!(ListCursor::parse(&ListCursor::Offset(n).encode()), Ok(ListCursor::Offset(n)));
         }
 
         #[test]

@@ -4,6 +4,7 @@
 
 use crate::conversation::{ConversationStatus, Priority};
 use crate::ids::{ConversationId, MessageId, NoteId, PatientId, PracticeId, UserId};
+use crate::policy::{self, Actor, ConversationAction, ConversationFacts};
 use crate::role::UserKind;
 use crate::time::Timestamp;
 
@@ -16,7 +17,11 @@ pub enum EventKind {
     NoteAdded { note: NoteId },
     StatusChanged { status: ConversationStatus },
     PriorityChanged { priority: Priority },
-    Assigned { assignee: Option<UserId> },
+    /// `previous` loses sight of the conversation unless related otherwise;
+    /// they are told too.
+    Assigned { assignee: Option<UserId>, previous: Option<UserId> },
+    /// Someone is writing a reply. Ephemeral: never stored.
+    Typing { user: UserId, user_kind: UserKind },
 }
 
 impl EventKind {
@@ -30,13 +35,22 @@ impl EventKind {
             EventKind::StatusChanged { .. } => "status_changed",
             EventKind::PriorityChanged { .. } => "priority_changed",
             EventKind::Assigned { .. } => "assigned",
+            EventKind::Typing { .. } => "typing",
         }
     }
 
     /// Whether a patient may be told of this event. Internal notes and
     /// assignments are staff business.
-    pub const fn visible_to_patient(&self) -> bool {
-        !matches!(self, EventKind::NoteAdded { .. } | EventKind::Assigned { .. } | EventKind::PriorityChanged { .. })
+    pub fn visible_to_patient(&self) -> bool {
+        match self {
+            EventKind::NoteAdded { .. } | EventKind::Assigned { .. } | EventKind::PriorityChanged { .. } => false,
+            EventKind::ConversationCreated
+            | EventKind::MessageSent { .. }
+            | EventKind::MessageAmended { .. }
+            | EventKind::MessagesRead { .. }
+            | EventKind::StatusChanged { .. }
+            | EventKind::Typing { .. } => true,
+        }
     }
 }
 
@@ -48,4 +62,27 @@ pub struct DomainEvent {
     pub conversation: ConversationId,
     pub actor: UserId,
     pub kind: EventKind,
+    /// The conversation's access facts after the change, so that listeners
+    /// can apply the access policy without a database read.
+    pub facts: ConversationFacts,
+}
+
+impl DomainEvent {
+    /// Whether `viewer` may be told of this event: the same rule as viewing
+    /// the conversation, plus patients are not told of staff business, and
+    /// someone who just lost an assignment is told that.
+    pub fn visible_to(&self, viewer: &Actor) -> bool {
+        if let Actor::Patient(_) = viewer
+            && !self.kind.visible_to_patient()
+        {
+            return false;
+        }
+        if let (EventKind::Assigned { previous: Some(prev), .. }, Actor::Staff(s)) = (&self.kind, viewer)
+            && *prev == s.user
+            && s.practice == self.facts.patient.practice
+        {
+            return true;
+        }
+        policy::authorize_conversation(viewer, ConversationAction::View, &self.facts).is_allowed()
+    }
 }

@@ -12,6 +12,7 @@ pub mod conversation;
 pub mod cursor;
 pub mod event;
 pub mod ids;
+pub mod inbox;
 pub mod policy;
 pub mod role;
 pub mod session;

@@ -12,6 +12,7 @@ use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind}
 use switchboard_domain::conversation::{self as conv, ConversationStatus, Priority, TransitionError};
 use switchboard_domain::cursor::ListCursor;
 use switchboard_domain::event::{DomainEvent, EventKind};
+use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::{
     self, Actor, ConversationAction, ConversationFacts, Decision, PatientAction, PatientFacts, StaffActor,
@@ -33,9 +34,14 @@ pub enum StaffFilterAssignee {
 /// Filters and paging for [`Switchboard::list_conversations`].
 #[derive(Clone, Debug, Default)]
 pub struct ConversationFilter {
+    /// A named slice (staff inbox views; patients may use the
+    /// status-based ones).
+    pub view: Option<InboxView>,
     pub status: Option<ConversationStatus>,
     pub assignee: Option<StaffFilterAssignee>,
     pub patient: Option<PatientId>,
+    /// Most recent first unless asked otherwise.
+    pub sort: Option<Sort>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
@@ -143,6 +149,8 @@ impl Switchboard {
                 id: row.patient.id,
                 display_name: self.patient_display_name(&row.patient)?,
                 birth_date: if staff_view { Some(self.patient_birth_date(&row.patient)?) } else { None },
+                care_team: row.patient.care_team_name.clone(),
+                department: row.patient.department_name.clone(),
             },
             subject: sealing::open(&key, column::SUBJECT, row.id.as_bytes(), &row.subject_ct)?,
             topic: row.topic,
@@ -176,33 +184,65 @@ impl Switchboard {
                 problem: "only staff can filter by assignee".into(),
             });
         }
+        if let Some(v) = filter.view
+            && !staff
+            && v.staff_only()
+        {
+            return Err(ServiceError::Invalid { field: "view", problem: "this view is for staff".into() });
+        }
+        let sort = filter.sort.unwrap_or(Sort::Recent);
         let after = filter.cursor.as_deref().map(ListCursor::parse).transpose().map_err(|_| ServiceError::Invalid {
             field: "cursor",
             problem: "not a cursor returned by this API".into(),
         })?;
+        let cursor_fits = matches!(
+            (sort, after),
+            (_, None) | (Sort::Recent, Some(ListCursor::After { .. })) | (Sort::Attention, Some(ListCursor::Offset(_)))
+        );
+        if !cursor_fits {
+            return Err(ServiceError::Invalid { field: "cursor", problem: "belongs to a listing in another order".into() });
+        }
         let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit > MAX_PAGE {
             return Err(ServiceError::Invalid { field: "limit", problem: format!("must be between 1 and {MAX_PAGE}") });
         }
         let scope = policy::list_scope(&p.actor);
+        let view = filter.view.unwrap_or(InboxView::All).filter();
         let store_filter = q::ListFilter {
-            status: filter.status,
+            status: filter.status.or(view.status),
+            priority: view.priority,
             assignee: match filter.assignee {
                 Some(StaffFilterAssignee::User(u)) => Some(u),
+                _ if view.assigned_to_me => Some(p.user.id),
                 _ => None,
             },
             unassigned: filter.assignee == Some(StaffFilterAssignee::Unassigned),
             patient: filter.patient,
+            open_only: view.open_only,
+            unread_only: view.unread_only,
+            my_team: view.my_team,
+            attention_order: sort == Sort::Attention,
             after,
             limit: i64::from(limit) + 1,
         };
+        if filter.status.is_some() && view.status.is_some() && filter.status != view.status {
+            return Ok(ConversationPage { items: Vec::new(), next_cursor: None });
+        }
         let mut rows = q::list(self.store(), &scope, p.user.kind, &store_filter).await?;
         let has_more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next_cursor = if has_more {
-            rows.last().map(|r| ListCursor { last_activity_at: r.last_activity_at, id: r.id }.encode())
-        } else {
-            None
+        let next_cursor = match (has_more, sort) {
+            (false, _) => None,
+            (true, Sort::Recent) => {
+                rows.last().map(|r| ListCursor::After { last_activity_at: r.last_activity_at, id: r.id }.encode())
+            }
+            (true, Sort::Attention) => {
+                let start = match after {
+                    Some(ListCursor::Offset(n)) => n,
+                    _ => 0,
+                };
+                Some(ListCursor::Offset(start.saturating_add(limit)).encode())
+            }
         };
 
         let mut items = Vec::with_capacity(rows.len());
@@ -240,15 +280,16 @@ impl Switchboard {
         }
     }
 
-    fn event(
-        &self,
-        p: &Principal,
-        row_practice: PracticeId,
-        patient: PatientId,
-        conversation: ConversationId,
-        kind: EventKind,
-    ) -> DomainEvent {
-        DomainEvent { at: self.now(), practice: row_practice, patient, conversation, actor: p.user.id, kind }
+    fn event(&self, p: &Principal, conversation: ConversationId, facts: &ConversationFacts, kind: EventKind) -> DomainEvent {
+        DomainEvent {
+            at: self.now(),
+            practice: facts.patient.practice,
+            patient: facts.patient.id,
+            conversation,
+            actor: p.user.id,
+            kind,
+            facts: facts.clone(),
+        }
     }
 
     async fn commit_with_events(&self, mut unit: Unit, events: Vec<DomainEvent>) -> Result<(), StoreError> {
@@ -398,14 +439,10 @@ impl Switchboard {
                     .with_patient(Some(patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
             );
+        let new_facts = ConversationFacts { patient: patient_facts(&patient), assignee: None };
         let events = vec![
-            self.event(p, patient.practice, patient.id, conversation, EventKind::ConversationCreated),
-            self.event(
-                p,
-                patient.practice,
-                patient.id,
-                conversation,
-                EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
+            self.event(p, conversation, &new_facts, EventKind::ConversationCreated),
+            self.event(p, conversation, &new_facts, EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
             ),
         ];
         match self.commit_with_events(unit, events).await {
@@ -547,15 +584,10 @@ impl Switchboard {
                     .with_patient(Some(row.patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
             );
-        let mut events = vec![self.event(
-            p,
-            row.practice,
-            row.patient.id,
-            id,
-            EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
+        let mut events = vec![self.event(p, id, &facts(&row), EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
         )];
         if status != row.status {
-            events.push(self.event(p, row.practice, row.patient.id, id, EventKind::StatusChanged { status }));
+            events.push(self.event(p, id, &facts(&row), EventKind::StatusChanged { status }));
         }
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(SentMessage { conversation: id, message, sent_at: now, replayed: false }),
@@ -586,12 +618,7 @@ impl Switchboard {
                 .with_detail(format!("count={unread}")),
         );
         let events = if unread > 0 {
-            vec![self.event(
-                p,
-                row.practice,
-                row.patient.id,
-                id,
-                EventKind::MessagesRead { reader: p.user.id, reader_kind: p.user.kind },
+            vec![self.event(p, id, &facts(&row), EventKind::MessagesRead { reader: p.user.id, reader_kind: p.user.kind },
             )]
         } else {
             Vec::new()
@@ -626,7 +653,7 @@ impl Switchboard {
                     .with_patient(Some(row.patient.id))
                     .with_resource(ResourceKind::Note, *note.as_bytes()),
             );
-        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::NoteAdded { note })];
+        let events = vec![self.event(p, id, &facts(&row), EventKind::NoteAdded { note })];
         self.commit_with_events(unit, events).await?;
         Ok(NoteView {
             id: note,
@@ -661,7 +688,7 @@ impl Switchboard {
                 .with_patient(Some(row.patient.id))
                 .with_resource(ResourceKind::Conversation, *id.as_bytes()),
         );
-        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::StatusChanged { status })];
+        let events = vec![self.event(p, id, &facts(&row), EventKind::StatusChanged { status })];
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(status),
             // Someone else changed it between our read and our write.
@@ -738,7 +765,9 @@ impl Switchboard {
                     None => "assignee=none".to_owned(),
                 }),
         );
-        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::Assigned { assignee })];
+        let after = ConversationFacts { assignee, ..facts(&row) };
+        let previous = row.assignee.filter(|prev| Some(*prev) != assignee);
+        let events = vec![self.event(p, id, &after, EventKind::Assigned { assignee, previous })];
         self.commit_with_events(unit, events).await?;
         Ok(target)
     }
@@ -780,7 +809,7 @@ impl Switchboard {
                     .with_patient(Some(row.patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
             );
-        let events = vec![self.event(p, row.practice, row.patient.id, id, EventKind::MessageAmended { message })];
+        let events = vec![self.event(p, id, &facts(&row), EventKind::MessageAmended { message })];
         self.commit_with_events(unit, events).await?;
         Ok(AmendmentView {
             id: amendment,
@@ -788,5 +817,28 @@ impl Switchboard {
             body: body.into_string(),
             created_at: now,
         })
+    }
+}
+
+impl Switchboard {
+    /// How many conversations each inbox view holds for a staff member.
+    pub async fn inbox_counts(&self, p: &Principal) -> Result<q::InboxCounts, ServiceError> {
+        match &p.actor {
+            Actor::Staff(s) if s.role.works_patient_conversations() => {
+                Ok(q::inbox_counts(self.store(), s.practice, s.user).await?)
+            }
+            // Roles that see no conversations have empty views.
+            Actor::Staff(_) => Ok(q::InboxCounts::default()),
+            Actor::Patient(_) => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Tells the other side that the caller is writing. Not stored, not
+    /// audited (nothing is read or written); refused like a reply would be.
+    pub async fn typing(&self, p: &Principal, id: ConversationId, ctx: &RequestContext) -> Result<(), ServiceError> {
+        let row = self.authorized_conversation(p, ctx, id, ConversationAction::Reply, AuditAction::MessageSent).await?;
+        let kind = EventKind::Typing { user: p.user.id, user_kind: p.user.kind };
+        self.events().publish(vec![self.event(p, id, &facts(&row), kind)]);
+        Ok(())
     }
 }

@@ -281,3 +281,92 @@ impl Switchboard {
         Ok(d::patient_by_user(self.store(), user).await?.map(|p| p.id))
     }
 }
+
+/// A weekly opening period: ISO weekday (1 is Monday) and minutes after
+/// midnight, in the practice's time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpeningPeriod {
+    pub weekday: u8,
+    pub opens_minute: u16,
+    pub closes_minute: u16,
+}
+
+impl Switchboard {
+    /// Sets a practice's time zone, phone number and weekly office hours.
+    pub async fn set_practice_details(
+        &self,
+        practice: PracticeId,
+        time_zone: &str,
+        phone: Option<&str>,
+        hours: &[OpeningPeriod],
+        actor: AuditActor,
+    ) -> Result<(), ServiceError> {
+        // An IANA name such as America/New_York; checked for shape here, the
+        // zone database comes with business-hours arithmetic.
+        let zone_ok = !time_zone.is_empty()
+            && time_zone.len() <= 64
+            && time_zone.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
+        if !zone_ok {
+            return Err(ServiceError::Invalid { field: "time_zone", problem: "must be an IANA time zone name".into() });
+        }
+        if let Some(p) = phone
+            && (p.len() > 32 || !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)))
+        {
+            return Err(ServiceError::Invalid { field: "phone", problem: "must be a telephone number".into() });
+        }
+        for h in hours {
+            if !(1..=7).contains(&h.weekday) || h.opens_minute >= h.closes_minute || h.closes_minute > 1440 {
+                return Err(ServiceError::Invalid { field: "office_hours", problem: "each period must open before it closes, on weekdays 1 to 7".into() });
+            }
+        }
+        let mut unit = Unit::new()
+            .step(d::update_practice_contact(practice, time_zone, phone))
+            .step(d::clear_office_hours(practice))
+            .audit(self.admin_record(actor, practice, AuditAction::PracticeUpdated, (ResourceKind::Practice, *practice.as_bytes())));
+        for h in hours {
+            unit.push(d::insert_office_hours(
+                practice,
+                d::OfficeHoursRow {
+                    weekday: i64::from(h.weekday),
+                    opens_minute: i64::from(h.opens_minute),
+                    closes_minute: i64::from(h.closes_minute),
+                },
+            ));
+        }
+        self.store().commit(unit).await.map_err(taken)
+    }
+
+    /// The caller's practice: name, phone, time zone, office hours. No PHI.
+    pub async fn practice_info(&self, p: &crate::Principal) -> Result<crate::views::PracticeInfo, ServiceError> {
+        let practice = d::practice(self.store(), p.user.practice).await?.ok_or(ServiceError::NotFound)?;
+        let hours = d::office_hours(self.store(), practice.id).await?;
+        Ok(crate::views::PracticeInfo {
+            name: practice.name,
+            time_zone: practice.time_zone,
+            phone: practice.phone,
+            office_hours: hours
+                .iter()
+                .filter_map(|h| {
+                    Some((
+                        u8::try_from(h.weekday).ok()?,
+                        u16::try_from(h.opens_minute).ok()?,
+                        u16::try_from(h.closes_minute).ok()?,
+                    ))
+                })
+                .collect(),
+        })
+    }
+
+    /// Colleagues who can take conversations: for staff only.
+    pub async fn assignable_staff(&self, p: &crate::Principal) -> Result<Vec<crate::views::StaffMember>, ServiceError> {
+        if p.user.kind != UserKind::Staff {
+            return Err(ServiceError::NotFound);
+        }
+        let staff = d::active_staff(self.store(), p.user.practice).await?;
+        Ok(staff
+            .into_iter()
+            .filter(|s| s.role.works_patient_conversations())
+            .map(|s| crate::views::StaffMember { id: s.id, display_name: s.display_name, role: s.role })
+            .collect())
+    }
+}

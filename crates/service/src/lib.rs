@@ -25,7 +25,7 @@ pub use audit_log::AuditSearch;
 pub use auth::{LoginResult, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conversations::{ConversationFilter, NewConversationInput, StaffFilterAssignee};
-pub use directory::{NewPatientInput, NewStaffInput};
+pub use directory::{NewPatientInput, NewStaffInput, OpeningPeriod};
 pub use error::{ErrorCode, ServiceError};
 pub use events::EventBus;
 pub use keys::RotationReport;

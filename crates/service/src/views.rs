@@ -35,6 +35,8 @@ pub struct PatientSummary {
     pub display_name: String,
     /// Shown to staff only.
     pub birth_date: Option<String>,
+    pub care_team: Option<String>,
+    pub department: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -107,6 +109,24 @@ pub struct SentMessage {
     pub sent_at: Timestamp,
     /// True when this answers a retried request with its earlier result.
     pub replayed: bool,
+}
+
+/// A practice as its users see it: name, how to call, when it is open.
+#[derive(Clone, Debug)]
+pub struct PracticeInfo {
+    pub name: String,
+    pub time_zone: String,
+    pub phone: Option<String>,
+    /// (ISO weekday, opens minute, closes minute), in the practice's zone.
+    pub office_hours: Vec<(u8, u16, u16)>,
+}
+
+/// A colleague who can be assigned conversations.
+#[derive(Clone, Debug)]
+pub struct StaffMember {
+    pub id: UserId,
+    pub display_name: String,
+    pub role: StaffRole,
 }
 
 #[derive(Clone, Debug)]

@@ -12,12 +12,20 @@ pub struct Migration {
     pub postgres: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
-    postgres: include_str!("../migrations/postgres/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
+        postgres: include_str!("../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "practice_hours",
+        sqlite: include_str!("../migrations/sqlite/0002_practice_hours.sql"),
+        postgres: include_str!("../migrations/postgres/0002_practice_hours.sql"),
+    },
+];
 
 /// An arbitrary constant naming Switchboard's migration lock.
 const PG_LOCK_KEY: i64 = 0x5377_6974_6368;

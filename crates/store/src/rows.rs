@@ -135,6 +135,8 @@ pub struct PatientRow {
     pub family_name_ct: Vec<u8>,
     pub birth_date_ct: Vec<u8>,
     pub mrn_ct: Option<Vec<u8>>,
+    pub care_team_name: Option<String>,
+    pub department_name: Option<String>,
 }
 
 impl PatientRow {
@@ -150,6 +152,8 @@ impl PatientRow {
             family_name_ct: col(row, "p_family_name_ct")?,
             birth_date_ct: col(row, "p_birth_date_ct")?,
             mrn_ct: col(row, "p_mrn_ct")?,
+            care_team_name: col(row, "p_care_team_name")?,
+            department_name: col(row, "p_department_name")?,
         })
     }
 }

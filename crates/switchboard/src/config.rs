@@ -36,6 +36,9 @@ pub struct Config {
     /// Run background jobs in this process (every node may; each job runs
     /// once).
     pub run_jobs: bool,
+    /// How often an open live stream re-checks its session, in
+    /// milliseconds (it closes when the session ends).
+    pub live_session_check_millis: u64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -77,6 +80,7 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             read_connections: 8,
             run_jobs: true,
+            live_session_check_millis: 15_000,
         }
     }
 }
@@ -110,6 +114,7 @@ const ENV_KEYS: &[&str] = &[
     "max_body_bytes",
     "read_connections",
     "run_jobs",
+    "live_session_check_millis",
 ];
 
 impl Config {

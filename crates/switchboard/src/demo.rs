@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use switchboard_domain::audit::AuditActor;
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PracticeId, UserId};
 use switchboard_domain::role::StaffRole;
-use switchboard_service::{NewConversationInput, NewPatientInput, NewStaffInput, RequestContext, Switchboard};
+use switchboard_service::{NewConversationInput, NewPatientInput, NewStaffInput, OpeningPeriod, RequestContext, Switchboard};
 
 pub const DEMO_PRACTICE: &str = "Riverside Family Medicine";
 pub const SECOND_PRACTICE: &str = "Lakeside Pediatrics";
@@ -112,8 +112,12 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let ctx = RequestContext::default();
+    let weekdays = |opens: u16, closes: u16| -> Vec<OpeningPeriod> {
+        (1..=5).map(|weekday| OpeningPeriod { weekday, opens_minute: opens, closes_minute: closes }).collect()
+    };
 
     let practice = app.create_practice(DEMO_PRACTICE, SYSTEM).await?;
+    app.set_practice_details(practice, "America/New_York", Some("(555) 010-0100"), &weekdays(8 * 60, 17 * 60), SYSTEM).await?;
     let s = Seeder { app, practice };
     let primary = app.create_department(practice, "Primary Care", SYSTEM).await?;
     let cardiology = app.create_department(practice, "Cardiology", SYSTEM).await?;
@@ -181,6 +185,9 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
 
     // A second practice, to show that nothing crosses practices.
     let lake = app.create_practice(SECOND_PRACTICE, SYSTEM).await?;
+    let mut lake_hours = weekdays(9 * 60, 17 * 60);
+    lake_hours.push(OpeningPeriod { weekday: 6, opens_minute: 9 * 60, closes_minute: 12 * 60 });
+    app.set_practice_details(lake, "America/Chicago", Some("(555) 010-0200"), &lake_hours, SYSTEM).await?;
     let s2 = Seeder { app, practice: lake };
     let peds = app.create_department(lake, "Pediatrics", SYSTEM).await?;
     s2.staff("lake.admin", "Jordan Price", StaffRole::PracticeAdmin, &[]).await?;

@@ -174,6 +174,9 @@ pub(crate) struct PatientDto {
     pub display_name: String,
     /// `YYYY-MM-DD`; staff only.
     pub birth_date: Option<String>,
+    /// The patient's care team, by name.
+    pub care_team: Option<String>,
+    pub department: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -201,6 +204,8 @@ impl From<&views::ConversationSummary> for ConversationSummaryDto {
                 id: c.patient.id.to_string(),
                 display_name: c.patient.display_name.clone(),
                 birth_date: c.patient.birth_date.clone(),
+                care_team: c.patient.care_team.clone(),
+                department: c.patient.department.clone(),
             },
             subject: c.subject.clone(),
             topic: c.topic.into(),
@@ -417,4 +422,102 @@ pub(crate) struct AuditListDto {
 pub(crate) struct HealthDto {
     /// `ok`, or `degraded` when the database does not answer.
     pub status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct InboxCountsDto {
+    pub needs_response: i64,
+    pub awaiting_patient: i64,
+    pub unread: i64,
+    pub assigned_to_me: i64,
+    pub my_team: i64,
+    pub urgent: i64,
+    pub closed: i64,
+    pub all: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StaffMemberDto {
+    pub id: String,
+    pub display_name: String,
+    pub role: RoleDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct OfficeHoursDto {
+    /// ISO weekday: 1 is Monday, 7 is Sunday.
+    pub weekday: u8,
+    /// `HH:MM`, in the practice's time zone.
+    pub opens: String,
+    pub closes: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PracticeDto {
+    pub name: String,
+    /// IANA time zone of the office hours.
+    pub time_zone: String,
+    pub phone: Option<String>,
+    pub office_hours: Vec<OfficeHoursDto>,
+}
+
+/// One live event: what happened to which conversation. Ids and codes
+/// only; fetch the conversation for its content.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LiveEventDto {
+    /// The event's type; also the SSE event name.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub conversation_id: String,
+    pub patient_id: String,
+    pub at: String,
+    /// Who did it.
+    pub actor_id: String,
+    /// `message_sent`, `message_amended`: the message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// `message_sent`, `messages_read`, `typing`: the side that acted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_kind: Option<KindDto>,
+    /// `status_changed`: the new status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusDto>,
+    /// `priority_changed`: the new priority.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<PriorityDto>,
+    /// `assigned`: the new assignee (absent when unassigned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<String>,
+}
+
+impl LiveEventDto {
+    pub(crate) fn new(e: &switchboard_domain::event::DomainEvent) -> Self {
+        use switchboard_domain::event::EventKind as K;
+        let mut dto = LiveEventDto {
+            kind: e.kind.code(),
+            conversation_id: e.conversation.to_string(),
+            patient_id: e.patient.to_string(),
+            at: e.at.to_rfc3339(),
+            actor_id: e.actor.to_string(),
+            message_id: None,
+            actor_kind: None,
+            status: None,
+            priority: None,
+            assignee_id: None,
+        };
+        match &e.kind {
+            K::ConversationCreated | K::NoteAdded { .. } => {}
+            K::MessageSent { message, sender_kind, .. } => {
+                dto.message_id = Some(message.to_string());
+                dto.actor_kind = Some((*sender_kind).into());
+            }
+            K::MessageAmended { message } => dto.message_id = Some(message.to_string()),
+            K::MessagesRead { reader_kind, .. } => dto.actor_kind = Some((*reader_kind).into()),
+            K::StatusChanged { status } => dto.status = Some((*status).into()),
+            K::PriorityChanged { priority } => dto.priority = Some((*priority).into()),
+            K::Assigned { assignee, .. } => dto.assignee_id = assignee.map(|a| a.to_string()),
+            K::Typing { user_kind, .. } => dto.actor_kind = Some((*user_kind).into()),
+        }
+        dto
+    }
 }

@@ -10,6 +10,7 @@
 //! [`switchboard_service::Switchboard`], shape the answer.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+mod assets;
 mod dto;
 mod error;
 mod extract;
@@ -35,11 +36,18 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How often a live stream re-checks its session (it ends when the
+    /// session does).
+    pub live_session_check: std::time::Duration,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { trusted_proxies: Vec::new(), max_body_bytes: 64 * 1024 }
+        WebConfig {
+            trusted_proxies: Vec::new(),
+            max_body_bytes: 64 * 1024,
+            live_session_check: std::time::Duration::from_secs(15),
+        }
     }
 }
 
@@ -48,13 +56,19 @@ impl Default for WebConfig {
 pub struct AppState {
     pub app: Switchboard,
     pub web: Arc<WebConfig>,
+    assets: Arc<assets::Assets>,
+    /// Raised when the server is shutting down: live streams end so that
+    /// graceful shutdown can finish.
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
-/// The whole HTTP application.
-pub fn router(app: Switchboard, web: WebConfig) -> Router {
+/// The whole HTTP application. Live streams end when `stopping` turns true.
+pub fn router(app: Switchboard, web: WebConfig, stopping: tokio::sync::watch::Receiver<bool>) -> Router {
     let limit = web.max_body_bytes;
-    let state = AppState { app, web: Arc::new(web) };
-    routes::routes()
+    let assets = Arc::new(assets::Assets::new());
+    let pages: Vec<&'static str> = assets.paths().collect();
+    let state = AppState { app, web: Arc::new(web), assets, stopping };
+    routes::routes(pages.into_iter())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(headers::security_headers))

@@ -37,7 +37,8 @@ impl Modify for BearerAuth {
     ),
     paths(
         healthz, openapi, login, logout, me, list_conversations, create_conversation, get_conversation, send_message,
-        amend_message, mark_read, add_note, close, reopen, assign, list_audit_events
+        amend_message, mark_read, add_note, close, reopen, assign, typing, list_audit_events, counts, staff, practice,
+        events
     ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
     modifiers(&BearerAuth),
@@ -45,6 +46,8 @@ impl Modify for BearerAuth {
         (name = "auth", description = "Sign-in and sessions"),
         (name = "conversations", description = "Conversations between a patient and the care team"),
         (name = "audit", description = "The tamper-evident audit log"),
+        (name = "inbox", description = "The staff inbox and the practice"),
+        (name = "live", description = "Live updates as server-sent events"),
         (name = "health"), (name = "meta")
     )
 )]

@@ -21,14 +21,15 @@ macro_rules! conversation_columns {
          p.id AS p_id, p.practice_id AS p_practice_id, p.user_id AS p_user_id, p.department_id AS p_department_id, \
          p.care_team_id AS p_care_team_id, p.dek_id AS p_dek_id, pk.kek_id AS p_kek_id, pk.wrapped AS p_wrapped, \
          p.given_name_ct AS p_given_name_ct, p.family_name_ct AS p_family_name_ct, p.birth_date_ct AS p_birth_date_ct, \
-         p.mrn_ct AS p_mrn_ct"
+         p.mrn_ct AS p_mrn_ct, ct.name AS p_care_team_name, d.name AS p_department_name"
     };
 }
 
 macro_rules! conversation_from {
     () => {
         " FROM conversations c JOIN data_keys ck ON ck.id = c.dek_id JOIN patients p ON p.id = c.patient_id \
-         JOIN data_keys pk ON pk.id = p.dek_id LEFT JOIN users au ON au.id = c.assignee_id"
+         JOIN data_keys pk ON pk.id = p.dek_id LEFT JOIN users au ON au.id = c.assignee_id \
+         LEFT JOIN care_teams ct ON ct.id = p.care_team_id LEFT JOIN departments d ON d.id = p.department_id"
     };
 }
 
@@ -42,56 +43,107 @@ macro_rules! unread_column {
 macro_rules! list_filters {
     () => {
         " AND ($4 IS NULL OR c.status = $4) AND ($5 IS NULL OR c.assignee_id = $5) AND ($6 = 0 OR c.assignee_id IS NULL) \
-         AND ($7 IS NULL OR c.patient_id = $7) \
-         AND ($8 IS NULL OR c.last_activity_at < $8 OR (c.last_activity_at = $8 AND c.id < $9)) \
-         ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $10"
+         AND ($7 IS NULL OR c.patient_id = $7) AND ($11 IS NULL OR c.priority = $11) \
+         AND ($12 = 0 OR EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id AND um.sender_kind <> $2 \
+             AND NOT EXISTS (SELECT 1 FROM message_reads ur WHERE ur.message_id = um.id AND ur.reader_kind = $2))) \
+         AND ($13 = 0 OR EXISTS (SELECT 1 FROM care_team_members mt WHERE mt.user_id = $3 AND mt.care_team_id = p.care_team_id)) \
+         AND ($14 = 0 OR c.status <> 'closed') \
+         AND ($8 IS NULL OR c.last_activity_at < $8 OR (c.last_activity_at = $8 AND c.id < $9))"
     };
 }
 
-const LIST_FOR_PATIENT: &str = concat!(
-    conversation_columns!(),
-    unread_column!(),
-    conversation_from!(),
-    " WHERE c.practice_id = $1 AND c.patient_id = $3",
-    list_filters!()
-);
+macro_rules! order_recent {
+    () => {
+        " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $10 OFFSET $15"
+    };
+}
 
-const LIST_FOR_STAFF: &str = concat!(
-    conversation_columns!(),
-    unread_column!(),
-    conversation_from!(),
-    " WHERE c.practice_id = $1 AND (\
-       EXISTS (SELECT 1 FROM care_team_members tm WHERE tm.user_id = $3 AND tm.care_team_id = p.care_team_id) \
-       OR EXISTS (SELECT 1 FROM staff_departments sd WHERE sd.user_id = $3 AND sd.department_id = p.department_id) \
-       OR c.assignee_id = $3)",
-    list_filters!()
+macro_rules! order_attention {
+    () => {
+        " ORDER BY CASE WHEN c.priority = 'urgent' THEN 0 ELSE 1 END, \
+         CASE WHEN c.status = 'needs_staff_response' THEN 0 ELSE 1 END, c.last_activity_at, c.id LIMIT $10 OFFSET $15"
+    };
+}
+
+macro_rules! patient_scope {
+    () => {
+        " WHERE c.practice_id = $1 AND c.patient_id = $3"
+    };
+}
+
+macro_rules! staff_scope {
+    () => {
+        " WHERE c.practice_id = $1 AND (\
+           EXISTS (SELECT 1 FROM care_team_members tm WHERE tm.user_id = $3 AND tm.care_team_id = p.care_team_id) \
+           OR EXISTS (SELECT 1 FROM staff_departments sd WHERE sd.user_id = $3 AND sd.department_id = p.department_id) \
+           OR c.assignee_id = $3)"
+    };
+}
+
+const LIST_PATIENT_RECENT: &str =
+    concat!(conversation_columns!(), unread_column!(), conversation_from!(), patient_scope!(), list_filters!(), order_recent!());
+const LIST_PATIENT_ATTENTION: &str =
+    concat!(conversation_columns!(), unread_column!(), conversation_from!(), patient_scope!(), list_filters!(), order_attention!());
+const LIST_STAFF_RECENT: &str =
+    concat!(conversation_columns!(), unread_column!(), conversation_from!(), staff_scope!(), list_filters!(), order_recent!());
+const LIST_STAFF_ATTENTION: &str =
+    concat!(conversation_columns!(), unread_column!(), conversation_from!(), staff_scope!(), list_filters!(), order_attention!());
+
+const COUNTS_STAFF: &str = concat!(
+    "SELECT \
+     COALESCE(SUM(CASE WHEN c.status = 'needs_staff_response' THEN 1 ELSE 0 END), 0) AS needs_response, \
+     COALESCE(SUM(CASE WHEN c.status = 'awaiting_patient' THEN 1 ELSE 0 END), 0) AS awaiting_patient, \
+     COALESCE(SUM(CASE WHEN c.status <> 'closed' AND EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id \
+         AND um.sender_kind <> $2 AND NOT EXISTS (SELECT 1 FROM message_reads ur WHERE ur.message_id = um.id \
+         AND ur.reader_kind = $2)) THEN 1 ELSE 0 END), 0) AS unread, \
+     COALESCE(SUM(CASE WHEN c.status <> 'closed' AND c.assignee_id = $3 THEN 1 ELSE 0 END), 0) AS assigned_to_me, \
+     COALESCE(SUM(CASE WHEN c.status <> 'closed' AND EXISTS (SELECT 1 FROM care_team_members mt WHERE mt.user_id = $3 \
+         AND mt.care_team_id = p.care_team_id) THEN 1 ELSE 0 END), 0) AS my_team, \
+     COALESCE(SUM(CASE WHEN c.status <> 'closed' AND c.priority = 'urgent' THEN 1 ELSE 0 END), 0) AS urgent, \
+     COALESCE(SUM(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END), 0) AS closed, \
+     count(*) AS total \
+     FROM conversations c JOIN patients p ON p.id = c.patient_id",
+    staff_scope!()
 );
 
 const BY_ID: &str = concat!(conversation_columns!(), conversation_from!(), " WHERE c.id = $1");
 
-/// Filters on a listing.
+/// Filters on a listing (see `switchboard_domain::inbox` for the views).
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {
     pub status: Option<ConversationStatus>,
+    pub priority: Option<Priority>,
     pub assignee: Option<UserId>,
     pub unassigned: bool,
     pub patient: Option<PatientId>,
+    pub open_only: bool,
+    pub unread_only: bool,
+    /// Staff only: the patient is on one of the viewer's care teams.
+    pub my_team: bool,
+    pub attention_order: bool,
     pub after: Option<ListCursor>,
     pub limit: i64,
 }
 
-/// The conversations in `scope`, newest activity first. `viewer_kind`
-/// decides which side's unread messages are counted.
+/// The conversations in `scope` that pass `filter`. `viewer_kind` decides
+/// which side's unread messages are counted.
 pub async fn list(
     store: &Store,
     scope: &ListScope,
     viewer_kind: UserKind,
     filter: &ListFilter,
 ) -> Result<Vec<ConversationRow>, StoreError> {
-    let (sql, practice, scope_id) = match scope {
-        ListScope::Nothing => return Ok(Vec::new()),
-        ListScope::Patient { practice, patient } => (LIST_FOR_PATIENT, *practice, patient.to_vec()),
-        ListScope::StaffRelated { practice, user } => (LIST_FOR_STAFF, *practice, user.to_vec()),
+    let (sql, practice, scope_id) = match (scope, filter.attention_order) {
+        (ListScope::Nothing, _) => return Ok(Vec::new()),
+        (ListScope::Patient { practice, patient }, false) => (LIST_PATIENT_RECENT, *practice, patient.to_vec()),
+        (ListScope::Patient { practice, patient }, true) => (LIST_PATIENT_ATTENTION, *practice, patient.to_vec()),
+        (ListScope::StaffRelated { practice, user }, false) => (LIST_STAFF_RECENT, *practice, user.to_vec()),
+        (ListScope::StaffRelated { practice, user }, true) => (LIST_STAFF_ATTENTION, *practice, user.to_vec()),
+    };
+    let (after, offset) = match filter.after {
+        Some(ListCursor::After { last_activity_at, id }) => (Some((last_activity_at, id)), 0),
+        Some(ListCursor::Offset(n)) => (None, i64::from(n)),
+        None => (None, 0),
     };
     let rows = sqlx::query(sql)
         .bind(practice.to_vec())
@@ -101,12 +153,49 @@ pub async fn list(
         .bind(filter.assignee.map(|a| a.to_vec()))
         .bind(i64::from(filter.unassigned))
         .bind(filter.patient.map(|p| p.to_vec()))
-        .bind(filter.after.map(|c| c.last_activity_at.as_micros()))
-        .bind(filter.after.map(|c| c.id.to_vec()))
+        .bind(after.map(|(t, _)| t.as_micros()))
+        .bind(after.map(|(_, id)| id.to_vec()))
         .bind(filter.limit)
+        .bind(filter.priority.map(|p| p.as_str()))
+        .bind(i64::from(filter.unread_only))
+        .bind(i64::from(filter.my_team))
+        .bind(i64::from(filter.open_only))
+        .bind(offset)
         .fetch_all(store.reader())
         .await?;
     rows.iter().map(|r| ConversationRow::read(r, true)).collect()
+}
+
+/// How many conversations each staff inbox view holds for `user`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InboxCounts {
+    pub needs_response: i64,
+    pub awaiting_patient: i64,
+    pub unread: i64,
+    pub assigned_to_me: i64,
+    pub my_team: i64,
+    pub urgent: i64,
+    pub closed: i64,
+    pub total: i64,
+}
+
+pub async fn inbox_counts(store: &Store, practice: PracticeId, user: UserId) -> Result<InboxCounts, StoreError> {
+    let row = sqlx::query(COUNTS_STAFF)
+        .bind(practice.to_vec())
+        .bind(UserKind::Staff.as_str())
+        .bind(user.to_vec())
+        .fetch_one(store.reader())
+        .await?;
+    Ok(InboxCounts {
+        needs_response: col(&row, "needs_response")?,
+        awaiting_patient: col(&row, "awaiting_patient")?,
+        unread: col(&row, "unread")?,
+        assigned_to_me: col(&row, "assigned_to_me")?,
+        my_team: col(&row, "my_team")?,
+        urgent: col(&row, "urgent")?,
+        closed: col(&row, "closed")?,
+        total: col(&row, "total")?,
+    })
 }
 
 pub async fn by_id(store: &Store, conversation: ConversationId) -> Result<Option<ConversationRow>, StoreError> {

@@ -168,7 +168,9 @@ macro_rules! patient_select {
         "SELECT p.id AS p_id, p.practice_id AS p_practice_id, p.user_id AS p_user_id, p.department_id AS p_department_id, \
          p.care_team_id AS p_care_team_id, p.dek_id AS p_dek_id, pk.kek_id AS p_kek_id, pk.wrapped AS p_wrapped, \
          p.given_name_ct AS p_given_name_ct, p.family_name_ct AS p_family_name_ct, p.birth_date_ct AS p_birth_date_ct, \
-         p.mrn_ct AS p_mrn_ct FROM patients p JOIN data_keys pk ON pk.id = p.dek_id"
+         p.mrn_ct AS p_mrn_ct, ct.name AS p_care_team_name, d.name AS p_department_name \
+         FROM patients p JOIN data_keys pk ON pk.id = p.dek_id \
+         LEFT JOIN care_teams ct ON ct.id = p.care_team_id LEFT JOIN departments d ON d.id = p.department_id"
     };
 }
 
@@ -212,4 +214,102 @@ pub async fn department_by_name(
         .fetch_optional(store.reader())
         .await?;
     row.map(|r| id(&r, "id", DepartmentId::from_slice)).transpose()
+}
+
+/// A practice's public details.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PracticeRow {
+    pub id: PracticeId,
+    pub name: String,
+    pub time_zone: String,
+    pub phone: Option<String>,
+}
+
+/// One opening period, in the practice's time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OfficeHoursRow {
+    /// ISO weekday: 1 is Monday.
+    pub weekday: i64,
+    pub opens_minute: i64,
+    pub closes_minute: i64,
+}
+
+pub async fn practice(store: &Store, practice: PracticeId) -> Result<Option<PracticeRow>, StoreError> {
+    let row = sqlx::query("SELECT id, name, time_zone, phone FROM practices WHERE id = $1")
+        .bind(practice.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| {
+        Ok(PracticeRow {
+            id: id(&r, "id", PracticeId::from_slice)?,
+            name: col(&r, "name")?,
+            time_zone: col(&r, "time_zone")?,
+            phone: col(&r, "phone")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn office_hours(store: &Store, practice: PracticeId) -> Result<Vec<OfficeHoursRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT weekday, opens_minute, closes_minute FROM office_hours WHERE practice_id = $1 ORDER BY weekday, opens_minute",
+    )
+    .bind(practice.to_vec())
+    .fetch_all(store.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OfficeHoursRow {
+                weekday: col(r, "weekday")?,
+                opens_minute: col(r, "opens_minute")?,
+                closes_minute: col(r, "closes_minute")?,
+            })
+        })
+        .collect()
+}
+
+pub fn update_practice_contact(practice: PracticeId, time_zone: &str, phone: Option<&str>) -> Step {
+    Step::new(
+        "UPDATE practices SET time_zone = $2, phone = $3 WHERE id = $1",
+        vec![practice.to_vec().into(), time_zone.into(), phone.into()],
+    )
+    .guarded("practice_missing")
+}
+
+pub fn clear_office_hours(practice: PracticeId) -> Step {
+    Step::new("DELETE FROM office_hours WHERE practice_id = $1", vec![practice.to_vec().into()])
+}
+
+pub fn insert_office_hours(practice: PracticeId, hours: OfficeHoursRow) -> Step {
+    Step::new(
+        "INSERT INTO office_hours (practice_id, weekday, opens_minute, closes_minute) VALUES ($1, $2, $3, $4)",
+        vec![practice.to_vec().into(), hours.weekday.into(), hours.opens_minute.into(), hours.closes_minute.into()],
+    )
+}
+
+/// An active staff member, as colleagues see them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffRow {
+    pub id: UserId,
+    pub display_name: String,
+    pub role: StaffRole,
+}
+
+pub async fn active_staff(store: &Store, practice: PracticeId) -> Result<Vec<StaffRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, display_name, role FROM users WHERE practice_id = $1 AND kind = 'staff' AND active = 1 ORDER BY display_name, id",
+    )
+    .bind(practice.to_vec())
+    .fetch_all(store.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let role: String = col(r, "role")?;
+            Ok(StaffRow {
+                id: id(r, "id", UserId::from_slice)?,
+                display_name: col::<Option<String>>(r, "display_name")?.unwrap_or_default(),
+                role: StaffRole::parse(&role).ok_or(StoreError::Corrupt("role"))?,
+            })
+        })
+        .collect()
 }

@@ -14,7 +14,9 @@ pub fn insert(e: &DomainEvent) -> Step {
         EventKind::NoteAdded { note } => (Some(note.to_vec()), None),
         EventKind::StatusChanged { status } => (None, Some(status.as_str().to_owned())),
         EventKind::PriorityChanged { priority } => (None, Some(priority.as_str().to_owned())),
-        EventKind::Assigned { assignee } => (assignee.map(|a| a.to_vec()), None),
+        EventKind::Assigned { assignee, .. } => (assignee.map(|a| a.to_vec()), None),
+        // Never stored (see `EventKind::Typing`); kept total all the same.
+        EventKind::Typing { user_kind, .. } => (None, Some(user_kind.as_str().to_owned())),
     };
     Step::new(
         "INSERT INTO events (at, practice_id, patient_id, conversation_id, actor_id, kind, ref_id, detail) \

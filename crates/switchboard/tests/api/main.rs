@@ -14,5 +14,6 @@ mod bad_input;
 mod conversations;
 mod encryption;
 mod jobs;
+mod live;
 mod protocol;
 mod store;

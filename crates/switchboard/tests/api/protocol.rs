@@ -85,7 +85,7 @@ async fn plain_http_only_when_asked_for() {
 }
 
 /// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 16] = [
+const ROUTES: [(&str, &str); 21] = [
     ("get", "/healthz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
@@ -101,7 +101,12 @@ const ROUTES: [(&str, &str); 16] = [
     ("post", "/api/v1/conversations/{id}/close"),
     ("post", "/api/v1/conversations/{id}/reopen"),
     ("post", "/api/v1/conversations/{id}/assign"),
+    ("post", "/api/v1/conversations/{id}/typing"),
     ("get", "/api/v1/audit-events"),
+    ("get", "/api/v1/inbox/counts"),
+    ("get", "/api/v1/staff"),
+    ("get", "/api/v1/practice"),
+    ("get", "/api/v1/events"),
 ];
 
 #[tokio::test]

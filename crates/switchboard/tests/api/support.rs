@@ -125,6 +125,8 @@ impl TestApp {
         config.database_url = Some(db.url());
         // Tests drive the job runner themselves, with the test clock.
         config.run_jobs = false;
+        // Live streams notice ended sessions quickly.
+        config.live_session_check_millis = 100;
         configure(&mut config);
         let clock = Arc::new(ManualClock::new(Timestamp::parse_rfc3339(T0).unwrap()));
         let app = server::open_app(&config, clock.clone()).await.unwrap();

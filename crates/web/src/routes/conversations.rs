@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_domain::conversation::ConversationStatus;
 use switchboard_domain::ids::{ConversationId, MessageId, PatientId, UserId};
+use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_service::views::SentMessage;
 use switchboard_service::{ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
 use utoipa::IntoParams;
@@ -17,6 +18,12 @@ use utoipa::IntoParams;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// A named view: `needs_response`, `awaiting_patient`, `unread`,
+    /// `closed`, `all`, and for staff `assigned_to_me`, `my_team`, `urgent`.
+    view: Option<String>,
+    /// `recent` (most recent activity first, the default) or `attention`
+    /// (urgent first, then waiting on staff, oldest first).
+    sort: Option<String>,
     /// `needs_staff_response`, `awaiting_patient` or `closed`.
     status: Option<String>,
     /// Staff only: a staff user id, `me`, or `none` for unassigned.
@@ -61,6 +68,16 @@ pub(crate) async fn list_conversations(
         Some(id) => Some(StaffFilterAssignee::User(field_id("assignee", id, UserId::parse)?)),
     };
     let patient = q.patient_id.as_deref().map(|v| field_id("patient_id", v, PatientId::parse)).transpose()?;
+    let view = q
+        .view
+        .as_deref()
+        .map(|v| InboxView::parse(v).ok_or_else(|| invalid("view", "not a known view")))
+        .transpose()?;
+    let sort = q
+        .sort
+        .as_deref()
+        .map(|v| Sort::parse(v).ok_or_else(|| invalid("sort", "must be recent or attention")))
+        .transpose()?;
     let limit = q
         .limit
         .as_deref()
@@ -68,7 +85,7 @@ pub(crate) async fn list_conversations(
         .transpose()?;
     let page = s
         .app
-        .list_conversations(&p, ConversationFilter { status, assignee, patient, cursor: q.cursor, limit }, &ctx)
+        .list_conversations(&p, ConversationFilter { view, status, assignee, patient, sort, cursor: q.cursor, limit }, &ctx)
         .await?;
     Ok(Json(ConversationListDto {
         conversations: page.items.iter().map(Into::into).collect(),

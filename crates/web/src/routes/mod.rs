@@ -5,6 +5,9 @@ mod audit;
 mod auth;
 mod conversations;
 mod health;
+mod inbox;
+mod live;
+mod pages;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -19,9 +22,15 @@ pub(crate) use conversations::{
     __path_get_conversation, __path_list_conversations, __path_mark_read, __path_reopen, __path_send_message,
 };
 pub(crate) use health::{__path_healthz, __path_openapi};
+pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typing};
+pub(crate) use live::__path_events;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppState> {
+    let mut router = Router::new();
+    for path in pages {
+        router = router.route(path, get(pages::asset));
+    }
+    router
         .route("/healthz", get(health::healthz))
         .route("/api/v1/openapi.json", get(health::openapi))
         .route("/api/v1/auth/login", post(auth::login))
@@ -36,7 +45,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/conversations/{id}/close", post(conversations::close))
         .route("/api/v1/conversations/{id}/reopen", post(conversations::reopen))
         .route("/api/v1/conversations/{id}/assign", post(conversations::assign))
+        .route("/api/v1/conversations/{id}/typing", post(inbox::typing))
         .route("/api/v1/audit-events", get(audit::list_audit_events))
+        .route("/api/v1/inbox/counts", get(inbox::counts))
+        .route("/api/v1/staff", get(inbox::staff))
+        .route("/api/v1/practice", get(inbox::practice))
+        .route("/api/v1/events", get(live::events))
         .method_not_allowed_fallback(method_not_allowed)
 }
 

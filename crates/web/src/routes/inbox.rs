@@ -1,0 +1,71 @@
+use crate::AppState;
+use crate::dto::{InboxCountsDto, OfficeHoursDto, PracticeDto, StaffMemberDto};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Auth, Client, path_id};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use switchboard_domain::ids::ConversationId;
+
+/// How many conversations each staff inbox view holds (staff only).
+#[utoipa::path(get, path = "/api/v1/inbox/counts", tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = InboxCountsDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn counts(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<InboxCountsDto>, ApiError> {
+    let c = s.app.inbox_counts(&p).await?;
+    Ok(Json(InboxCountsDto {
+        needs_response: c.needs_response,
+        awaiting_patient: c.awaiting_patient,
+        unread: c.unread,
+        assigned_to_me: c.assigned_to_me,
+        my_team: c.my_team,
+        urgent: c.urgent,
+        closed: c.closed,
+        all: c.total,
+    }))
+}
+
+/// Colleagues who can be assigned conversations (staff only).
+#[utoipa::path(get, path = "/api/v1/staff", tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = [StaffMemberDto]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn staff(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<Vec<StaffMemberDto>>, ApiError> {
+    let staff = s.app.assignable_staff(&p).await?;
+    Ok(Json(
+        staff
+            .iter()
+            .map(|m| StaffMemberDto { id: m.id.to_string(), display_name: m.display_name.clone(), role: m.role.into() })
+            .collect(),
+    ))
+}
+
+/// The caller's practice: name, phone, time zone and office hours.
+#[utoipa::path(get, path = "/api/v1/practice", tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = PracticeDto), (status = 401, body = ErrorBody)))]
+pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<PracticeDto>, ApiError> {
+    let info = s.app.practice_info(&p).await?;
+    let hhmm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+    Ok(Json(PracticeDto {
+        name: info.name,
+        time_zone: info.time_zone,
+        phone: info.phone,
+        office_hours: info
+            .office_hours
+            .iter()
+            .map(|(d, o, c)| OfficeHoursDto { weekday: *d, opens: hhmm(*o), closes: hhmm(*c) })
+            .collect(),
+    }))
+}
+
+/// Tell the other side you are writing (shown for a few seconds).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/typing", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 204, description = "announced"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn typing(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    s.app.typing(&p, id, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

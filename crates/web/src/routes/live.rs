@@ -1,0 +1,105 @@
+//! The live event stream: server-sent events for one signed-in session.
+
+use crate::AppState;
+use crate::dto::LiveEventDto;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Auth;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
+use std::sync::Arc;
+use switchboard_domain::event::DomainEvent;
+use switchboard_service::{Principal, Switchboard};
+use tokio::sync::{broadcast, watch};
+use tokio::time::{Instant, sleep_until};
+
+struct Live {
+    app: Switchboard,
+    principal: Principal,
+    events: broadcast::Receiver<Arc<DomainEvent>>,
+    stopping: watch::Receiver<bool>,
+    recheck_every: std::time::Duration,
+    next_check: Instant,
+    done: bool,
+}
+
+fn named(name: &'static str, data: &str) -> Event {
+    Event::default().event(name).data(data)
+}
+
+impl Live {
+    /// The next event to send, or `None` to end the stream.
+    async fn next(&mut self) -> Option<Event> {
+        if self.done {
+            return None;
+        }
+        loop {
+            tokio::select! {
+                received = self.events.recv() => match received {
+                    Ok(e) if e.visible_to(&self.principal.actor) => {
+                        let json = serde_json::to_string(&LiveEventDto::new(&e)).unwrap_or_default();
+                        return Some(named(e.kind.code(), &json));
+                    }
+                    Ok(_) => {}
+                    // Fell behind: the client reloads what it shows.
+                    Err(broadcast::error::RecvError::Lagged(_)) => return Some(named("resync", "{}")),
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = sleep_until(self.next_check) => {
+                    self.next_check = Instant::now() + self.recheck_every;
+                    match self.app.recheck_session(&self.principal).await {
+                        Ok(Some(fresh)) => self.principal = fresh,
+                        // Signed out, timed out or deactivated: say so, then end.
+                        Ok(None) => {
+                            self.done = true;
+                            return Some(named("session_ended", "{}"));
+                        }
+                        Err(_) => {}
+                    }
+                }
+                changed = self.stopping.changed() => {
+                    if changed.is_err() || *self.stopping.borrow() {
+                        // The server is going down: the client reconnects elsewhere.
+                        self.done = true;
+                        return Some(named("reconnect", "{}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Live updates for the signed-in session, as server-sent events.
+///
+/// Each event is named by its type (`conversation_created`, `message_sent`,
+/// `message_amended`, `messages_read`, `note_added`, `status_changed`,
+/// `priority_changed`, `assigned`, `typing`) and carries a JSON
+/// `LiveEvent`: ids and codes only, never message text. Only events about
+/// conversations the session may see are sent (patients are not told of
+/// notes or assignments). `resync` means events were missed: reload.
+/// `session_ended` and `reconnect` end the stream. The stream does not keep
+/// the session alive; it ends when the session does.
+#[utoipa::path(get, path = "/api/v1/events", tag = "live", security(("bearer" = [])),
+    responses((status = 200, description = "text/event-stream of LiveEvent", body = LiveEventDto, content_type = "text/event-stream"),
+        (status = 401, body = ErrorBody)))]
+pub(crate) async fn events(State(s): State<AppState>, Auth(p): Auth) -> Result<Response, ApiError> {
+    let live = Live {
+        events: s.app.events().subscribe(),
+        app: s.app.clone(),
+        principal: p,
+        stopping: s.stopping.clone(),
+        recheck_every: s.web.live_session_check,
+        next_check: Instant::now() + s.web.live_session_check,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(live, |mut live| async move {
+        live.next().await.map(|e| (Ok::<Event, Infallible>(e), live))
+    });
+    let mut res = Sse::new(stream).keep_alive(KeepAlive::default()).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Proxies must not buffer the stream.
+    res.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(res)
+}
