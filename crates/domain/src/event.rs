@@ -11,17 +11,38 @@ use crate::time::Timestamp;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     ConversationCreated,
-    MessageSent { message: MessageId, sender: UserId, sender_kind: UserKind },
-    MessageAmended { message: MessageId },
-    MessagesRead { reader: UserId, reader_kind: UserKind },
-    NoteAdded { note: NoteId },
-    StatusChanged { status: ConversationStatus },
-    PriorityChanged { priority: Priority },
+    MessageSent {
+        message: MessageId,
+        sender: UserId,
+        sender_kind: UserKind,
+    },
+    MessageAmended {
+        message: MessageId,
+    },
+    MessagesRead {
+        reader: UserId,
+        reader_kind: UserKind,
+    },
+    NoteAdded {
+        note: NoteId,
+    },
+    StatusChanged {
+        status: ConversationStatus,
+    },
+    PriorityChanged {
+        priority: Priority,
+    },
     /// `previous` loses sight of the conversation unless related otherwise;
     /// they are told too.
-    Assigned { assignee: Option<UserId>, previous: Option<UserId> },
+    Assigned {
+        assignee: Option<UserId>,
+        previous: Option<UserId>,
+    },
     /// Someone is writing a reply. Ephemeral: never stored.
-    Typing { user: UserId, user_kind: UserKind },
+    Typing {
+        user: UserId,
+        user_kind: UserKind,
+    },
 }
 
 impl EventKind {

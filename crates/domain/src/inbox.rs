@@ -57,10 +57,21 @@ impl InboxView {
 
     /// The filter this view applies.
     pub const fn filter(self) -> ViewFilter {
-        let open = ViewFilter { status: None, open_only: true, unread_only: false, assigned_to_me: false, my_team: false, priority: None };
+        let open = ViewFilter {
+            status: None,
+            open_only: true,
+            unread_only: false,
+            assigned_to_me: false,
+            my_team: false,
+            priority: None,
+        };
         match self {
-            InboxView::NeedsResponse => ViewFilter { status: Some(ConversationStatus::NeedsStaffResponse), open_only: false, ..open },
-            InboxView::AwaitingPatient => ViewFilter { status: Some(ConversationStatus::AwaitingPatient), open_only: false, ..open },
+            InboxView::NeedsResponse => {
+                ViewFilter { status: Some(ConversationStatus::NeedsStaffResponse), open_only: false, ..open }
+            }
+            InboxView::AwaitingPatient => {
+                ViewFilter { status: Some(ConversationStatus::AwaitingPatient), open_only: false, ..open }
+            }
             InboxView::Unread => ViewFilter { unread_only: true, ..open },
             InboxView::AssignedToMe => ViewFilter { assigned_to_me: true, ..open },
             InboxView::MyTeam => ViewFilter { my_team: true, ..open },

@@ -242,9 +242,15 @@ impl Switchboard {
     /// streams, which must not keep a session alive by themselves). `None`
     /// once it has ended; otherwise the principal with fresh memberships.
     pub async fn recheck_session(&self, principal: &Principal) -> Result<Option<Principal>, ServiceError> {
-        let Some(session) = sessions::by_token_hash(self.store(), &principal.token_hash).await? else { return Ok(None) };
+        let Some(session) = sessions::by_token_hash(self.store(), &principal.token_hash).await? else {
+            return Ok(None);
+        };
         let limits = self.config().sessions.for_kind(session.user.kind);
-        let times = SessionTimes { created_at: session.created_at, last_seen_at: session.last_seen_at, revoked: session.revoked };
+        let times = SessionTimes {
+            created_at: session.created_at,
+            last_seen_at: session.last_seen_at,
+            revoked: session.revoked,
+        };
         if !session.user.active || session_state(times, limits, self.now()) != SessionState::Active {
             return Ok(None);
         }

@@ -12,8 +12,8 @@ use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind}
 use switchboard_domain::conversation::{self as conv, ConversationStatus, Priority, TransitionError};
 use switchboard_domain::cursor::ListCursor;
 use switchboard_domain::event::{DomainEvent, EventKind};
-use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_domain::ids::*;
+use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_domain::policy::{
     self, Actor, ConversationAction, ConversationFacts, Decision, PatientAction, PatientFacts, StaffActor,
 };
@@ -200,7 +200,10 @@ impl Switchboard {
             (_, None) | (Sort::Recent, Some(ListCursor::After { .. })) | (Sort::Attention, Some(ListCursor::Offset(_)))
         );
         if !cursor_fits {
-            return Err(ServiceError::Invalid { field: "cursor", problem: "belongs to a listing in another order".into() });
+            return Err(ServiceError::Invalid {
+                field: "cursor",
+                problem: "belongs to a listing in another order".into(),
+            });
         }
         let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit > MAX_PAGE {
@@ -280,7 +283,13 @@ impl Switchboard {
         }
     }
 
-    fn event(&self, p: &Principal, conversation: ConversationId, facts: &ConversationFacts, kind: EventKind) -> DomainEvent {
+    fn event(
+        &self,
+        p: &Principal,
+        conversation: ConversationId,
+        facts: &ConversationFacts,
+        kind: EventKind,
+    ) -> DomainEvent {
         DomainEvent {
             at: self.now(),
             practice: facts.patient.practice,
@@ -442,7 +451,11 @@ impl Switchboard {
         let new_facts = ConversationFacts { patient: patient_facts(&patient), assignee: None };
         let events = vec![
             self.event(p, conversation, &new_facts, EventKind::ConversationCreated),
-            self.event(p, conversation, &new_facts, EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
+            self.event(
+                p,
+                conversation,
+                &new_facts,
+                EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
             ),
         ];
         match self.commit_with_events(unit, events).await {
@@ -584,7 +597,11 @@ impl Switchboard {
                     .with_patient(Some(row.patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
             );
-        let mut events = vec![self.event(p, id, &facts(&row), EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
+        let mut events = vec![self.event(
+            p,
+            id,
+            &facts(&row),
+            EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
         )];
         if status != row.status {
             events.push(self.event(p, id, &facts(&row), EventKind::StatusChanged { status }));
@@ -618,7 +635,11 @@ impl Switchboard {
                 .with_detail(format!("count={unread}")),
         );
         let events = if unread > 0 {
-            vec![self.event(p, id, &facts(&row), EventKind::MessagesRead { reader: p.user.id, reader_kind: p.user.kind },
+            vec![self.event(
+                p,
+                id,
+                &facts(&row),
+                EventKind::MessagesRead { reader: p.user.id, reader_kind: p.user.kind },
             )]
         } else {
             Vec::new()

@@ -316,13 +316,21 @@ impl Switchboard {
         }
         for h in hours {
             if !(1..=7).contains(&h.weekday) || h.opens_minute >= h.closes_minute || h.closes_minute > 1440 {
-                return Err(ServiceError::Invalid { field: "office_hours", problem: "each period must open before it closes, on weekdays 1 to 7".into() });
+                return Err(ServiceError::Invalid {
+                    field: "office_hours",
+                    problem: "each period must open before it closes, on weekdays 1 to 7".into(),
+                });
             }
         }
         let mut unit = Unit::new()
             .step(d::update_practice_contact(practice, time_zone, phone))
             .step(d::clear_office_hours(practice))
-            .audit(self.admin_record(actor, practice, AuditAction::PracticeUpdated, (ResourceKind::Practice, *practice.as_bytes())));
+            .audit(self.admin_record(
+                actor,
+                practice,
+                AuditAction::PracticeUpdated,
+                (ResourceKind::Practice, *practice.as_bytes()),
+            ));
         for h in hours {
             unit.push(d::insert_office_hours(
                 practice,

@@ -5,7 +5,9 @@ use anyhow::Context as _;
 use switchboard_domain::audit::AuditActor;
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PracticeId, UserId};
 use switchboard_domain::role::StaffRole;
-use switchboard_service::{NewConversationInput, NewPatientInput, NewStaffInput, OpeningPeriod, RequestContext, Switchboard};
+use switchboard_service::{
+    NewConversationInput, NewPatientInput, NewStaffInput, OpeningPeriod, RequestContext, Switchboard,
+};
 
 pub const DEMO_PRACTICE: &str = "Riverside Family Medicine";
 pub const SECOND_PRACTICE: &str = "Lakeside Pediatrics";
@@ -117,7 +119,8 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     };
 
     let practice = app.create_practice(DEMO_PRACTICE, SYSTEM).await?;
-    app.set_practice_details(practice, "America/New_York", Some("(555) 010-0100"), &weekdays(8 * 60, 17 * 60), SYSTEM).await?;
+    app.set_practice_details(practice, "America/New_York", Some("(555) 010-0100"), &weekdays(8 * 60, 17 * 60), SYSTEM)
+        .await?;
     let s = Seeder { app, practice };
     let primary = app.create_department(practice, "Primary Care", SYSTEM).await?;
     let cardiology = app.create_department(practice, "Cardiology", SYSTEM).await?;

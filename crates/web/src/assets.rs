@@ -67,7 +67,9 @@ impl Assets {
         // Revalidate every time: pages must never run stale code.
         let cache = HeaderValue::from_static("no-cache");
         if request.get(header::IF_NONE_MATCH) == Some(&etag) {
-            return Some((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)]).into_response());
+            return Some(
+                (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)]).into_response(),
+            );
         }
         let mut res = Response::new(Body::from(asset.body));
         let h = res.headers_mut();

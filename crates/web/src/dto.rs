@@ -459,6 +459,8 @@ pub(crate) struct PracticeDto {
     pub time_zone: String,
     pub phone: Option<String>,
     pub office_hours: Vec<OfficeHoursDto>,
+    /// The longest message the caller may send, in characters.
+    pub message_max_chars: usize,
 }
 
 /// One live event: what happened to which conversation. Ids and codes

@@ -80,14 +80,38 @@ macro_rules! staff_scope {
     };
 }
 
-const LIST_PATIENT_RECENT: &str =
-    concat!(conversation_columns!(), unread_column!(), conversation_from!(), patient_scope!(), list_filters!(), order_recent!());
-const LIST_PATIENT_ATTENTION: &str =
-    concat!(conversation_columns!(), unread_column!(), conversation_from!(), patient_scope!(), list_filters!(), order_attention!());
-const LIST_STAFF_RECENT: &str =
-    concat!(conversation_columns!(), unread_column!(), conversation_from!(), staff_scope!(), list_filters!(), order_recent!());
-const LIST_STAFF_ATTENTION: &str =
-    concat!(conversation_columns!(), unread_column!(), conversation_from!(), staff_scope!(), list_filters!(), order_attention!());
+const LIST_PATIENT_RECENT: &str = concat!(
+    conversation_columns!(),
+    unread_column!(),
+    conversation_from!(),
+    patient_scope!(),
+    list_filters!(),
+    order_recent!()
+);
+const LIST_PATIENT_ATTENTION: &str = concat!(
+    conversation_columns!(),
+    unread_column!(),
+    conversation_from!(),
+    patient_scope!(),
+    list_filters!(),
+    order_attention!()
+);
+const LIST_STAFF_RECENT: &str = concat!(
+    conversation_columns!(),
+    unread_column!(),
+    conversation_from!(),
+    staff_scope!(),
+    list_filters!(),
+    order_recent!()
+);
+const LIST_STAFF_ATTENTION: &str = concat!(
+    conversation_columns!(),
+    unread_column!(),
+    conversation_from!(),
+    staff_scope!(),
+    list_filters!(),
+    order_attention!()
+);
 
 const COUNTS_STAFF: &str = concat!(
     "SELECT \

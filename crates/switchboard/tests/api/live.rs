@@ -66,8 +66,12 @@ async fn each_session_hears_only_what_it_may_see() {
     let carol = t.login("carol").await;
     let nina = t.login("nina.nurse").await;
     let okafor = t.login("dr.okafor").await;
-    let (mut alice_live, mut carol_live, mut nina_live, mut okafor_live) =
-        (Live::open(&t, &alice).await, Live::open(&t, &carol).await, Live::open(&t, &nina).await, Live::open(&t, &okafor).await);
+    let (mut alice_live, mut carol_live, mut nina_live, mut okafor_live) = (
+        Live::open(&t, &alice).await,
+        Live::open(&t, &carol).await,
+        Live::open(&t, &nina).await,
+        Live::open(&t, &okafor).await,
+    );
 
     let c = t.patient_conversation(&alice, "Live", "hello").await;
     t.post(&format!("/api/v1/conversations/{c}/read"), Some(&nina), json!({})).await;
@@ -75,10 +79,17 @@ async fn each_session_hears_only_what_it_may_see() {
     t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&nina), json!({"body": "hi"})).await;
 
     let nina_saw: Vec<String> = nina_live.drain(SHORT).await.into_iter().map(|(n, _)| n).collect();
-    assert_eq!(nina_saw, ["conversation_created", "message_sent", "messages_read", "note_added", "message_sent", "status_changed"]);
+    assert_eq!(
+        nina_saw,
+        ["conversation_created", "message_sent", "messages_read", "note_added", "message_sent", "status_changed"]
+    );
     let alice_events = alice_live.drain(SHORT).await;
     let alice_saw: Vec<&str> = alice_events.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(alice_saw, ["conversation_created", "message_sent", "messages_read", "message_sent", "status_changed"], "no notes");
+    assert_eq!(
+        alice_saw,
+        ["conversation_created", "message_sent", "messages_read", "message_sent", "status_changed"],
+        "no notes"
+    );
     let (_, reply) = &alice_events[3];
     assert_eq!(reply["conversation_id"], c.as_str());
     assert_eq!(reply["actor_kind"], "staff");
@@ -102,7 +113,10 @@ async fn typing_reaches_the_other_side() {
     assert_eq!(data["actor_kind"], "staff");
     // Not for other patients' conversations.
     let carol = t.login("carol").await;
-    assert_eq!(t.post(&format!("/api/v1/conversations/{c}/typing"), Some(&carol), json!({})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.post(&format!("/api/v1/conversations/{c}/typing"), Some(&carol), json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
     t.stop().await;
 }
 
@@ -176,18 +190,27 @@ async fn inbox_views_counts_and_attention_order() {
     assert!(order.iter().position(|x| x == &old) < order.iter().position(|x| x == &newer), "oldest waiting first");
     let all = ids(&t.get("/api/v1/conversations?view=all&sort=attention", Some(&patel)).await.json());
     assert_eq!(all[0], urgent, "urgent first");
-    assert_eq!(ids(&t.get("/api/v1/conversations?view=assigned_to_me", Some(&patel)).await.json()), vec![newer.clone()]);
+    assert_eq!(
+        ids(&t.get("/api/v1/conversations?view=assigned_to_me", Some(&patel)).await.json()),
+        vec![newer.clone()]
+    );
     assert_eq!(ids(&t.get("/api/v1/conversations?view=urgent", Some(&patel)).await.json()), vec![urgent.clone()]);
     // Attention pages are positional.
     let page = t.get("/api/v1/conversations?view=all&sort=attention&limit=2", Some(&patel)).await.json();
     let next = page["next_cursor"].as_str().unwrap();
-    let page2 = t.get(&format!("/api/v1/conversations?view=all&sort=attention&limit=2&cursor={next}"), Some(&patel)).await.json();
+    let page2 = t
+        .get(&format!("/api/v1/conversations?view=all&sort=attention&limit=2&cursor={next}"), Some(&patel))
+        .await
+        .json();
     assert_eq!(ids(&page2)[0], all[2]);
     // Patients use the simple views only; counts are for staff.
     assert_eq!(t.get("/api/v1/conversations?view=urgent", Some(&alice)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(t.get("/api/v1/conversations?view=unread", Some(&alice)).await.status, StatusCode::OK);
     assert_eq!(t.get("/api/v1/inbox/counts", Some(&alice)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(t.get("/api/v1/conversations?view=everything", Some(&patel)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        t.get("/api/v1/conversations?view=everything", Some(&patel)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     t.stop().await;
 }
 
@@ -223,7 +246,9 @@ async fn practice_details_and_staff_directory() {
 #[tokio::test]
 async fn pages_are_served_with_a_strict_policy() {
     let t = TestApp::spawn().await;
-    for path in ["/", "/app", "/inbox", "/static/switchboard.css", "/static/common.js", "/manifest.webmanifest", "/sw.js"] {
+    for path in
+        ["/", "/app", "/inbox", "/static/switchboard.css", "/static/common.js", "/manifest.webmanifest", "/sw.js"]
+    {
         let r = t.get(path, None).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
         let csp = r.header("content-security-policy").unwrap();

@@ -1,0 +1,212 @@
+// Shared by the patient app and the staff inbox: the API client, the live
+// stream, DOM building and formatting. Text is only ever set as text
+// (never parsed as HTML), so nothing a user writes can run as code.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Calls the JSON API with the session cookie. A lost session goes back to sign-in. */
+export async function api(method, path, body) {
+  const init = { method, headers: { accept: "application/json" }, credentials: "same-origin" };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "offline", "You seem to be offline. Check your connection and try again.");
+  }
+  if (res.status === 204) return null;
+  const data = await res.json().catch(() => null);
+  if (res.status === 401 && !path.endsWith("/auth/login")) {
+    goToSignIn("signed_out");
+    throw new ApiError(401, "unauthenticated", "Please sign in again.");
+  }
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    throw new ApiError(res.status, e.code || "error", e.message || "Something went wrong. Please try again.");
+  }
+  return data;
+}
+
+export function goToSignIn(reason) {
+  location.href = "/" + (reason ? "?" + reason : "");
+}
+
+export async function signOut() {
+  try {
+    await api("POST", "/api/v1/auth/logout");
+  } catch {
+    // Signed out already, or offline: the cookie is cleared either way below.
+  }
+  goToSignIn("signed_out");
+}
+
+/** Builds an element. `attrs` keys starting with "on" add listeners; children are nodes or text. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function clear(node) {
+  while (node.firstChild) node.firstChild.remove();
+  return node;
+}
+
+const TIME = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const DAY = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric" });
+const FULL = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric", hour: "numeric", minute: "2-digit" });
+
+/** "2:14 PM" today, "Tue, Mar 3, 2:14 PM" otherwise. */
+export function when(iso) {
+  const d = new Date(iso);
+  const today = new Date();
+  return d.toDateString() === today.toDateString() ? TIME.format(d) : `${DAY.format(d)}, ${TIME.format(d)}`;
+}
+
+export function fullWhen(iso) {
+  return FULL.format(new Date(iso));
+}
+
+/** How long ago, briefly: "4 min", "3 h", "2 d". */
+export function age(iso, now = Date.now()) {
+  const mins = Math.max(0, Math.round((now - new Date(iso).getTime()) / 60000));
+  if (mins < 1) return "now";
+  if (mins < 60) return `${mins} min`;
+  const hours = Math.round(mins / 60);
+  if (hours < 48) return `${hours} h`;
+  return `${Math.round(hours / 24)} d`;
+}
+
+export const TOPICS = [
+  ["care_question", "A question for my care team"],
+  ["prescription_refill", "Prescription refill"],
+  ["scheduling", "Appointment / scheduling"],
+  ["billing", "Billing"],
+  ["test_results", "Test results"],
+  ["telehealth", "Telehealth visit"],
+  ["monitoring_program", "My monitoring program"],
+];
+
+export function topicLabel(code) {
+  const found = TOPICS.find(([c]) => c === code);
+  return found ? found[1] : code;
+}
+
+const DAYS = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+function clock(hhmm) {
+  const [h, m] = hhmm.split(":").map(Number);
+  const suffix = h >= 12 && h < 24 ? "PM" : "AM";
+  const h12 = h % 12 === 0 ? 12 : h % 12;
+  return `${h12}:${String(m).padStart(2, "0")} ${suffix}`;
+}
+
+/** Office hours as lines: consecutive days with the same hours are joined ("Monday–Friday: 8:00 AM–5:00 PM"). */
+export function hoursLines(officeHours) {
+  const byDay = new Map();
+  for (const h of officeHours) {
+    const text = `${clock(h.opens)}–${clock(h.closes)}`;
+    byDay.set(h.weekday, byDay.has(h.weekday) ? `${byDay.get(h.weekday)}, ${text}` : text);
+  }
+  const lines = [];
+  let start = null;
+  let prev = null;
+  for (let d = 1; d <= 8; d++) {
+    const text = byDay.get(d);
+    if (start !== null && (text !== byDay.get(start) || d === 8)) {
+      const days = prev === start ? DAYS[start] : `${DAYS[start]}–${DAYS[prev]}`;
+      lines.push(`${days}: ${byDay.get(start)}`);
+      start = null;
+    }
+    if (text && start === null) start = d;
+    prev = d;
+  }
+  return lines;
+}
+
+/**
+ * The live stream of this session. `handlers` maps event types to
+ * functions of the event's data; "resync" is called after a gap.
+ */
+export function live(handlers) {
+  const source = new EventSource("/api/v1/events");
+  const types = ["conversation_created", "message_sent", "message_amended", "messages_read", "note_added",
+    "status_changed", "priority_changed", "assigned", "typing", "resync"];
+  for (const type of types) {
+    source.addEventListener(type, (e) => {
+      let data = {};
+      try {
+        data = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      (handlers[type] || handlers.any || (() => {}))(data, type);
+    });
+  }
+  source.addEventListener("session_ended", () => {
+    source.close();
+    goToSignIn("timed_out");
+  });
+  source.addEventListener("reconnect", () => {
+    // The server is restarting: EventSource reconnects by itself.
+  });
+  source.addEventListener("open", () => (handlers.resync || (() => {}))({}, "resync"));
+  return source;
+}
+
+/** Calls `fn` at most once per `ms`. */
+export function throttle(fn, ms) {
+  let last = 0;
+  return (...args) => {
+    const now = Date.now();
+    if (now - last >= ms) {
+      last = now;
+      fn(...args);
+    }
+  };
+}
+
+/** Announces `text` to screen readers through a polite live region. */
+export function announce(text) {
+  let region = document.getElementById("announcer");
+  if (!region) {
+    region = el("div", { id: "announcer", class: "visually-hidden", "aria-live": "polite", role: "status" });
+    document.body.append(region);
+  }
+  region.textContent = "";
+  setTimeout(() => (region.textContent = text), 50);
+}
+
+/** A textarea's character counter, updated while typing. */
+export function counter(textarea, max) {
+  const out = el("span", { class: "counter", "aria-live": "off" });
+  const update = () => {
+    const n = [...textarea.value].length;
+    out.textContent = `${n} / ${max}`;
+    out.classList.toggle("over", n > max);
+    out.classList.toggle("near", n <= max && n > max * 0.9);
+  };
+  textarea.addEventListener("input", update);
+  update();
+  return { node: out, update, length: () => [...textarea.value].length };
+}

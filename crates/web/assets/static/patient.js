@@ -1,0 +1,304 @@
+// The patient app: conversations, a thread view, and writing a message,
+// with live replies, read receipts and a typing indicator.
+import {
+  ApiError, TOPICS, announce, api, clear, counter, el, fullWhen, hoursLines, live, signOut, throttle, topicLabel, when,
+} from "./common.js";
+
+const main = document.getElementById("main");
+const state = { me: null, practice: null, open: null, typingTimer: null, view: null };
+
+const STATUS_TEXT = {
+  needs_staff_response: "Waiting for your care team",
+  awaiting_patient: "Your care team replied",
+  closed: "Closed",
+};
+
+/** What messaging is for, that it is not for emergencies, and when to expect an answer. */
+function guidance(compact) {
+  const p = state.practice;
+  const call = p.phone ? ` call us at ${p.phone}` : " call the office";
+  const hours = hoursLines(p.office_hours);
+  return el("section", { class: compact ? "guidance compact" : "guidance", "aria-labelledby": "guidance-title" },
+    el("h2", { id: "guidance-title" }, compact ? "Before you send" : "How messaging works"),
+    el("div", { class: "emergency", role: "note" },
+      el("strong", {}, "Messages are not for emergencies. "),
+      "If you have chest pain, trouble breathing, signs of a stroke, or thoughts of suicide, ",
+      el("strong", {}, "call 911 now"),
+      " or call or text ",
+      el("strong", {}, "988"),
+      " (Suicide & Crisis Lifeline). Do not wait for a reply."),
+    compact ? null : el("p", {}, "Use messages for questions that can wait a little: medicines and refills, test results, appointments, billing, or how you are doing after a visit."),
+    el("p", {}, el("strong", {}, "When to expect an answer. "),
+      "Your care team reads messages during office hours",
+      hours.length ? ":" : ".",
+    ),
+    hours.length ? el("ul", { class: "hours" }, hours.map((line) => el("li", {}, line))) : null,
+    el("p", {}, "A message sent after hours, on a weekend or on a holiday is answered the next business day. ",
+      `If something cannot wait until then,${call}.`),
+  );
+}
+
+function setTitle(text) {
+  document.title = `${text} · Switchboard`;
+}
+
+function errorBox() {
+  return el("p", { class: "error", role: "alert", hidden: true });
+}
+
+function showError(box, e) {
+  box.textContent = e instanceof ApiError ? e.message : "Something went wrong. Please try again.";
+  box.hidden = false;
+}
+
+// ---- The list of conversations -------------------------------------------
+
+async function showList() {
+  state.open = null;
+  state.view = "list";
+  setTitle("Messages");
+  const data = await api("GET", "/api/v1/conversations?limit=100");
+  if (state.view !== "list") return;
+  const items = data.conversations;
+  const body = [
+    el("div", { class: "page-head" },
+      el("h1", {}, "Messages"),
+      el("a", { class: "button primary", href: "#/new" }, "New message")),
+  ];
+  if (items.length === 0) {
+    body.push(el("p", { class: "lead" }, "You have no messages yet. Write to your care team whenever it suits you."));
+    body.push(guidance(false));
+  } else {
+    body.push(el("ul", { class: "conversations", "aria-label": "Your conversations" }, items.map((c) => {
+      const unread = c.unread_count > 0;
+      return el("li", { class: unread ? "conversation unread" : "conversation" },
+        el("a", { href: `#/c/${c.id}` },
+          el("span", { class: "subject" }, c.subject),
+          unread ? el("span", { class: "badge" }, `${c.unread_count} new`) : null,
+          el("span", { class: "meta" }, `${topicLabel(c.topic)} · ${STATUS_TEXT[c.status]}`),
+          el("time", { datetime: c.last_activity_at, class: "meta" }, when(c.last_activity_at))));
+    })));
+    body.push(el("p", { class: "emergency-short" }, el("strong", {}, "In an emergency, call 911."), " For thoughts of suicide, call or text 988."));
+  }
+  clear(main).append(...body);
+}
+
+// ---- Writing a new message -----------------------------------------------
+
+function showCompose() {
+  state.open = null;
+  state.view = "compose";
+  setTitle("New message");
+  const max = state.practice.message_max_chars;
+  const errors = errorBox();
+  const topic = el("select", { id: "topic", name: "topic", required: true },
+    el("option", { value: "" }, "Choose one"),
+    TOPICS.map(([code, label]) => el("option", { value: code }, label)));
+  const subject = el("input", { id: "subject", name: "subject", maxlength: 120, required: true, autocomplete: "off" });
+  const body = el("textarea", { id: "body", name: "body", rows: 7, required: true, "aria-describedby": "body-count" });
+  const count = counter(body, max);
+  count.node.id = "body-count";
+  const send = el("button", { type: "submit", class: "primary" }, "Send message");
+  const form = el("form", { class: "card compose", novalidate: true },
+    el("label", { for: "topic" }, "What is it about?"), topic,
+    el("label", { for: "subject" }, "Subject ", el("span", { class: "hint" }, "(a few words)")), subject,
+    el("label", { for: "body" }, "Your message"), body,
+    el("div", { class: "form-foot" }, count.node, send),
+    errors);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    errors.hidden = true;
+    const problems = [];
+    if (!topic.value) problems.push("Choose what your message is about.");
+    if (!subject.value.trim()) problems.push("Add a short subject.");
+    if (!body.value.trim()) problems.push("Write your message.");
+    if (count.length() > max) problems.push(`Your message is ${count.length() - max} characters too long.`);
+    if (problems.length) {
+      errors.textContent = problems.join(" ");
+      errors.hidden = false;
+      return;
+    }
+    send.disabled = true;
+    try {
+      const created = await api("POST", "/api/v1/conversations", { subject: subject.value, topic: topic.value, body: body.value });
+      location.hash = `#/c/${created.id}`;
+    } catch (e) {
+      showError(errors, e);
+    } finally {
+      send.disabled = false;
+    }
+  });
+  clear(main).append(
+    el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
+    el("h1", {}, "New message"),
+    guidance(true),
+    form);
+  topic.focus();
+}
+
+// ---- One conversation ----------------------------------------------------
+
+function readReceipt(messages) {
+  // The newest message of mine that someone on the care team has read.
+  const mine = messages.filter((m) => m.sender.id === state.me.id);
+  const last = mine[mine.length - 1];
+  if (!last) return null;
+  const reads = last.read_by.filter((r) => r.reader.kind === "staff");
+  if (reads.length === 0) return el("p", { class: "receipt" }, "Sent. Not read yet.");
+  const first = reads.map((r) => r.read_at).sort()[0];
+  return el("p", { class: "receipt" }, `Read by your care team at ${when(first)}`);
+}
+
+function renderMessages(list, conversation) {
+  clear(list).append(...conversation.messages.map((m) => {
+    const mine = m.sender.id === state.me.id;
+    return el("li", { class: mine ? "bubble mine" : "bubble theirs" },
+      el("span", { class: "who" }, mine ? "You" : m.sender.display_name),
+      el("p", { class: "text" }, m.body),
+      m.amendments.map((a) => el("p", { class: "amendment" }, el("strong", {}, "Correction: "), a.body)),
+      el("time", { datetime: m.sent_at, title: fullWhen(m.sent_at) }, when(m.sent_at)));
+  }));
+}
+
+async function loadThread(id) {
+  const c = await api("GET", `/api/v1/conversations/${id}`);
+  if (state.open !== id) return null;
+  const thread = document.getElementById("thread");
+  const before = thread.children.length;
+  renderMessages(thread, c);
+  document.getElementById("thread-status").textContent = `${topicLabel(c.topic)} · ${STATUS_TEXT[c.status]}`;
+  document.getElementById("closed-note").hidden = c.status !== "closed";
+  const receipt = document.getElementById("receipt");
+  clear(receipt);
+  const r = readReceipt(c.messages);
+  if (r) receipt.append(r);
+  if (before > 0 && c.messages.length > before) {
+    const last = c.messages[c.messages.length - 1];
+    if (last.sender.id !== state.me.id) announce(`New message from ${last.sender.display_name}`);
+  }
+  const hasUnread = c.messages.some((m) => m.sender.kind === "staff" && !m.read_by.some((r) => r.reader.id === state.me.id));
+  if (hasUnread) await api("POST", `/api/v1/conversations/${id}/read`);
+  return c;
+}
+
+async function showThread(id) {
+  state.open = id;
+  state.view = "thread";
+  const shell = [
+    el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
+  ];
+  clear(main).append(...shell, el("p", { class: "loading" }, "Loading…"));
+  let c;
+  try {
+    c = await api("GET", `/api/v1/conversations/${id}`);
+  } catch (e) {
+    if (state.open !== id) return;
+    setTitle("Not found");
+    clear(main).append(...shell, el("h1", {}, "We couldn't find that conversation"),
+      el("p", {}, "It may have been moved, or the link is not right. Your conversations are listed on the messages page."));
+    return;
+  }
+  if (state.open !== id) return;
+  setTitle(c.subject);
+  const max = state.practice.message_max_chars;
+  const errors = errorBox();
+  const reply = el("textarea", { id: "reply", rows: 3, "aria-label": "Write a reply", "aria-describedby": "reply-count" });
+  const count = counter(reply, max);
+  count.node.id = "reply-count";
+  const send = el("button", { type: "submit", class: "primary" }, "Send");
+  const typing = throttle(() => api("POST", `/api/v1/conversations/${id}/typing`).catch(() => {}), 3000);
+  reply.addEventListener("input", () => reply.value.trim() && typing());
+  const form = el("form", { class: "reply", novalidate: true },
+    el("label", { for: "reply", class: "visually-hidden" }, "Write a reply"),
+    reply,
+    el("div", { class: "form-foot" }, count.node, send),
+    el("p", { class: "hint" }, "Not for emergencies: call 911, or 988 for a mental health crisis."),
+    errors);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    errors.hidden = true;
+    if (!reply.value.trim()) return;
+    if (count.length() > max) {
+      errors.textContent = `Your message is ${count.length() - max} characters too long.`;
+      errors.hidden = false;
+      return;
+    }
+    send.disabled = true;
+    try {
+      await api("POST", `/api/v1/conversations/${id}/messages`, { body: reply.value });
+      reply.value = "";
+      count.update();
+      await loadThread(id);
+    } catch (e) {
+      showError(errors, e);
+    } finally {
+      send.disabled = false;
+    }
+  });
+  clear(main).append(...shell,
+    el("h1", { class: "thread-title" }, c.subject),
+    el("p", { id: "thread-status", class: "meta" }),
+    el("ol", { id: "thread", class: "thread", "aria-label": "Messages", "aria-live": "polite" }),
+    el("div", { id: "receipt" }),
+    el("p", { id: "typing", class: "typing", "aria-live": "polite" }),
+    el("p", { id: "closed-note", class: "notice", hidden: true }, "This conversation is closed. Writing again reopens it."),
+    form);
+  await loadThread(id);
+  document.getElementById("thread").lastElementChild?.scrollIntoView({ block: "nearest" });
+}
+
+function showTyping(data) {
+  if (data.conversation_id !== state.open || data.actor_kind !== "staff") return;
+  const node = document.getElementById("typing");
+  if (!node) return;
+  node.textContent = "Your care team is typing…";
+  clearTimeout(state.typingTimer);
+  state.typingTimer = setTimeout(() => (node.textContent = ""), 5000);
+}
+
+// ---- Routing and live updates --------------------------------------------
+
+async function route() {
+  const hash = location.hash || "#/";
+  try {
+    if (hash.startsWith("#/c/")) await showThread(hash.slice(4));
+    else if (hash === "#/new") showCompose();
+    else await showList();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return;
+    clear(main).append(el("p", { class: "error", role: "alert" }, e.message || "Something went wrong."));
+  }
+  main.focus({ preventScroll: true });
+}
+
+function refresh(data) {
+  if (state.view === "thread" && data.conversation_id === state.open) {
+    const node = document.getElementById("typing");
+    if (node && data.actor_kind === "staff") node.textContent = "";
+    loadThread(state.open).catch(() => {});
+  } else if (state.view === "list") {
+    showList().catch(() => {});
+  }
+}
+
+async function boot() {
+  document.getElementById("sign-out").addEventListener("click", signOut);
+  state.me = await api("GET", "/api/v1/me");
+  if (state.me.kind !== "patient") {
+    location.replace("/inbox");
+    return;
+  }
+  state.practice = await api("GET", "/api/v1/practice");
+  document.getElementById("practice-name").textContent = state.practice.name;
+  window.addEventListener("hashchange", route);
+  await route();
+  live({
+    typing: showTyping,
+    resync: () => refresh({ conversation_id: state.open }),
+    any: refresh,
+  });
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  document.body.dataset.ready = "true";
+}
+
+boot().catch(() => {});

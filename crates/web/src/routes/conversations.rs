@@ -85,7 +85,11 @@ pub(crate) async fn list_conversations(
         .transpose()?;
     let page = s
         .app
-        .list_conversations(&p, ConversationFilter { view, status, assignee, patient, sort, cursor: q.cursor, limit }, &ctx)
+        .list_conversations(
+            &p,
+            ConversationFilter { view, status, assignee, patient, sort, cursor: q.cursor, limit },
+            &ctx,
+        )
         .await?;
     Ok(Json(ConversationListDto {
         conversations: page.items.iter().map(Into::into).collect(),

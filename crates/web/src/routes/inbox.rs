@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use switchboard_domain::ids::ConversationId;
+use switchboard_domain::role::UserKind;
 
 /// How many conversations each staff inbox view holds (staff only).
 #[utoipa::path(get, path = "/api/v1/inbox/counts", tag = "inbox", security(("bearer" = [])),
@@ -42,6 +43,11 @@ pub(crate) async fn staff(State(s): State<AppState>, Auth(p): Auth) -> Result<Js
     responses((status = 200, body = PracticeDto), (status = 401, body = ErrorBody)))]
 pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<PracticeDto>, ApiError> {
     let info = s.app.practice_info(&p).await?;
+    let config = s.app.config();
+    let message_max_chars = match p.user.kind {
+        UserKind::Patient => config.patient_message_max_chars,
+        UserKind::Staff => config.staff_message_max_chars,
+    };
     let hhmm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
     Ok(Json(PracticeDto {
         name: info.name,
@@ -52,6 +58,7 @@ pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result
             .iter()
             .map(|(d, o, c)| OfficeHoursDto { weekday: *d, opens: hhmm(*o), closes: hhmm(*c) })
             .collect(),
+        message_max_chars,
     }))
 }
 

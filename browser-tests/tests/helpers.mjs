@@ -1,0 +1,120 @@
+// Starting a demo server and driving Debian's Chromium with playwright-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = join(here, "..", "..");
+export const PASSWORD = "switchboard-demo";
+
+/** Starts `switchboard demo` on a free port in a fresh directory. */
+export async function startServer() {
+  const bin = process.env.SWITCHBOARD_BIN || join(repo, "target", "debug", "switchboard");
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-browser-"));
+  const child = spawn(bin, ["--data-dir", dir, "--addr", "127.0.0.1:0", "demo"], {
+    env: { ...process.env, RUST_LOG: "warn", SWITCHBOARD_MASTER_KEY: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/Switchboard demo: (https:\/\/[^\s/]+)\//);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+      "--no-first-run", "--disable-sync", "--disable-quic"],
+  });
+}
+
+/**
+ * A fresh browser context (its own cookies) that records Content-Security-Policy
+ * violations and page errors, which every test then checks are empty.
+ */
+export async function newPage(browser, { mobile = false } = {}) {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    viewport: mobile ? { width: 360, height: 740 } : { width: 1366, height: 860 },
+    deviceScaleFactor: 1,
+    isMobile: mobile,
+    hasTouch: mobile,
+    timezoneId: "America/New_York",
+    locale: "en-US",
+  });
+  const page = await context.newPage();
+  page.problems = [];
+  page.on("pageerror", (e) => page.problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    // The test server's certificate is self-signed: Chromium refuses to
+    // register the service worker over it, which is expected here.
+    if (m.type() === "error" && !/Failed to load resource|service ?worker|SSL certificate|fetching the script/i.test(m.text())) {
+      page.problems.push(`console: ${m.text()}`);
+    }
+    if (/Content Security Policy/i.test(m.text())) page.problems.push(`CSP: ${m.text()}`);
+  });
+  return page;
+}
+
+export async function signIn(page, base, username) {
+  await page.goto(`${base}/`);
+  await page.getByLabel("User name").fill(username);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/(app|inbox)/);
+  await page.locator("body[data-ready]").waitFor();
+}
+
+const axeSource = readFileSync(join(repo, "browser-tests", "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+/** Runs axe-core on the page; returns the serious and critical violations. */
+export async function seriousViolations(page) {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5) }));
+  });
+  return result.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
+/**
+ * Saves a screenshot to docs/screenshots when SCREENSHOTS=1: the whole page
+ * on a phone, the window on a desktop, scrolled to the top.
+ */
+export async function screenshot(page, name) {
+  if (process.env.SCREENSHOTS !== "1") return;
+  const dir = join(repo, "docs", "screenshots");
+  mkdirSync(dir, { recursive: true });
+  const mobile = page.viewportSize().width < 600;
+  await page.evaluate(() => {
+    window.scrollTo(0, 0);
+    for (const pane of document.querySelectorAll(".detail-pane, .list-pane")) pane.scrollTop = 0;
+    document.activeElement?.blur();
+  });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: mobile });
+}
