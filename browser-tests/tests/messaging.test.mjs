@@ -121,7 +121,7 @@ test("staff work the queue from the keyboard", async () => {
   await signIn(patel, server.url, "dr.patel");
   await patel.getByRole("heading", { name: "Needs response" }).waitFor();
   await patel.keyboard.press("n");
-  await patel.locator("#detail-title").waitFor();
+  await patel.locator("#reply-box").waitFor();
   await patel.keyboard.press("r");
   assert.equal(await patel.evaluate(() => document.activeElement.id), "reply-box");
   await patel.keyboard.press("Escape");

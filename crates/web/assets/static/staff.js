@@ -299,12 +299,14 @@ async function nextNeedingResponse() {
     announce("Nothing else needs a response.");
     return;
   }
+  // Focus moves now, not after loading, so it never jumps under the user's
+  // hands once they have started typing.
+  $("conversation").focus({ preventScroll: true });
   if (state.view !== "needs_response") {
     setView("needs_response", next.id);
   } else {
     await openConversation(next.id);
   }
-  $("conversation").focus({ preventScroll: true });
 }
 
 function showTyping(data) {
