@@ -36,10 +36,23 @@ pub enum AuditAction {
     StaffDepartmentAdded,
     MasterKeyRotated,
     PracticeUpdated,
+    UrgentMessageFlagged,
+    ConversationEscalated,
+    RoutingRulesChanged,
+    PoolChanged,
+    AbsenceRecorded,
+    AbsenceCancelled,
+    StaffSettingsChanged,
+    TemplateSaved,
+    TemplateUsed,
+    AlertAcknowledged,
+    CoverStarted,
+    CoverEnded,
+    AssignmentTimedOut,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -64,6 +77,19 @@ impl AuditAction {
         AuditAction::StaffDepartmentAdded,
         AuditAction::MasterKeyRotated,
         AuditAction::PracticeUpdated,
+        AuditAction::UrgentMessageFlagged,
+        AuditAction::ConversationEscalated,
+        AuditAction::RoutingRulesChanged,
+        AuditAction::PoolChanged,
+        AuditAction::AbsenceRecorded,
+        AuditAction::AbsenceCancelled,
+        AuditAction::StaffSettingsChanged,
+        AuditAction::TemplateSaved,
+        AuditAction::TemplateUsed,
+        AuditAction::AlertAcknowledged,
+        AuditAction::CoverStarted,
+        AuditAction::CoverEnded,
+        AuditAction::AssignmentTimedOut,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -92,6 +118,19 @@ impl AuditAction {
             AuditAction::StaffDepartmentAdded => "staff_department_added",
             AuditAction::MasterKeyRotated => "master_key_rotated",
             AuditAction::PracticeUpdated => "practice_updated",
+            AuditAction::UrgentMessageFlagged => "urgent_message_flagged",
+            AuditAction::ConversationEscalated => "conversation_escalated",
+            AuditAction::RoutingRulesChanged => "routing_rules_changed",
+            AuditAction::PoolChanged => "pool_changed",
+            AuditAction::AbsenceRecorded => "absence_recorded",
+            AuditAction::AbsenceCancelled => "absence_cancelled",
+            AuditAction::StaffSettingsChanged => "staff_settings_changed",
+            AuditAction::TemplateSaved => "template_saved",
+            AuditAction::TemplateUsed => "template_used",
+            AuditAction::AlertAcknowledged => "alert_acknowledged",
+            AuditAction::CoverStarted => "cover_started",
+            AuditAction::CoverEnded => "cover_ended",
+            AuditAction::AssignmentTimedOut => "assignment_timed_out",
         }
     }
 
@@ -141,10 +180,15 @@ pub enum ResourceKind {
     Session,
     AuditLog,
     KeyRing,
+    Pool,
+    RoutingRules,
+    Absence,
+    Template,
+    Alert,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 11] = [
+    pub const ALL: [ResourceKind; 16] = [
         ResourceKind::Conversation,
         ResourceKind::Message,
         ResourceKind::Note,
@@ -156,6 +200,11 @@ impl ResourceKind {
         ResourceKind::Session,
         ResourceKind::AuditLog,
         ResourceKind::KeyRing,
+        ResourceKind::Pool,
+        ResourceKind::RoutingRules,
+        ResourceKind::Absence,
+        ResourceKind::Template,
+        ResourceKind::Alert,
     ];
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -170,6 +219,11 @@ impl ResourceKind {
             ResourceKind::Session => "session",
             ResourceKind::AuditLog => "audit_log",
             ResourceKind::KeyRing => "key_ring",
+            ResourceKind::Pool => "pool",
+            ResourceKind::RoutingRules => "routing_rules",
+            ResourceKind::Absence => "absence",
+            ResourceKind::Template => "template",
+            ResourceKind::Alert => "alert",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -5,7 +5,7 @@
 use crate::conversation::{ConversationStatus, Priority};
 use crate::ids::{ConversationId, MessageId, NoteId, PatientId, PracticeId, UserId};
 use crate::policy::{self, Actor, ConversationAction, ConversationFacts};
-use crate::role::UserKind;
+use crate::role::{SenderKind, UserKind};
 use crate::time::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,8 +13,9 @@ pub enum EventKind {
     ConversationCreated,
     MessageSent {
         message: MessageId,
-        sender: UserId,
-        sender_kind: UserKind,
+        /// `None` for an automatic reply.
+        sender: Option<UserId>,
+        sender_kind: SenderKind,
     },
     MessageAmended {
         message: MessageId,
@@ -43,6 +44,14 @@ pub enum EventKind {
         user: UserId,
         user_kind: UserKind,
     },
+    /// A staff member has a new alert (an urgent message, an escalation).
+    Alert {
+        user: UserId,
+    },
+    /// A provider was asked for clinical judgement.
+    Escalated {
+        to: UserId,
+    },
 }
 
 impl EventKind {
@@ -57,6 +66,8 @@ impl EventKind {
             EventKind::PriorityChanged { .. } => "priority_changed",
             EventKind::Assigned { .. } => "assigned",
             EventKind::Typing { .. } => "typing",
+            EventKind::Alert { .. } => "alert",
+            EventKind::Escalated { .. } => "escalated",
         }
     }
 
@@ -64,7 +75,11 @@ impl EventKind {
     /// assignments are staff business.
     pub fn visible_to_patient(&self) -> bool {
         match self {
-            EventKind::NoteAdded { .. } | EventKind::Assigned { .. } | EventKind::PriorityChanged { .. } => false,
+            EventKind::NoteAdded { .. }
+            | EventKind::Assigned { .. }
+            | EventKind::PriorityChanged { .. }
+            | EventKind::Alert { .. }
+            | EventKind::Escalated { .. } => false,
             EventKind::ConversationCreated
             | EventKind::MessageSent { .. }
             | EventKind::MessageAmended { .. }
@@ -81,7 +96,8 @@ pub struct DomainEvent {
     pub practice: PracticeId,
     pub patient: PatientId,
     pub conversation: ConversationId,
-    pub actor: UserId,
+    /// `None` when the system acted (an automatic reply, a job).
+    pub actor: Option<UserId>,
     pub kind: EventKind,
     /// The conversation's access facts after the change, so that listeners
     /// can apply the access policy without a database read.
@@ -103,6 +119,10 @@ impl DomainEvent {
             && s.practice == self.facts.patient.practice
         {
             return true;
+        }
+        // An alert is for its recipient only.
+        if let EventKind::Alert { user } = &self.kind {
+            return matches!(viewer, Actor::Staff(s) if s.user == *user);
         }
         policy::authorize_conversation(viewer, ConversationAction::View, &self.facts).is_allowed()
     }

@@ -97,6 +97,17 @@ id_type!(
     DataKeyId
 );
 id_type!(JobId);
+id_type!(
+    /// A shared group inbox (billing, refills, front desk…).
+    PoolId
+);
+id_type!(
+    /// A routing rule of a practice.
+    RuleId
+);
+id_type!(TemplateId);
+id_type!(AbsenceId);
+id_type!(AlertId);
 
 /// The hyphenated text form of 16 id bytes whose kind is not known here
 /// (an audit record's resource, say).

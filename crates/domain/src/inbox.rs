@@ -16,19 +16,22 @@ pub enum InboxView {
     MyTeam,
     /// Open and urgent.
     Urgent,
+    /// Open and escalated to the viewer for clinical judgement.
+    Escalated,
     Closed,
     /// Everything the viewer may see.
     All,
 }
 
 impl InboxView {
-    pub const ALL: [InboxView; 8] = [
+    pub const ALL: [InboxView; 9] = [
         InboxView::NeedsResponse,
         InboxView::AwaitingPatient,
         InboxView::Unread,
         InboxView::AssignedToMe,
         InboxView::MyTeam,
         InboxView::Urgent,
+        InboxView::Escalated,
         InboxView::Closed,
         InboxView::All,
     ];
@@ -41,6 +44,7 @@ impl InboxView {
             InboxView::AssignedToMe => "assigned_to_me",
             InboxView::MyTeam => "my_team",
             InboxView::Urgent => "urgent",
+            InboxView::Escalated => "escalated_to_me",
             InboxView::Closed => "closed",
             InboxView::All => "all",
         }
@@ -52,7 +56,7 @@ impl InboxView {
 
     /// Views that only make sense for staff.
     pub const fn staff_only(self) -> bool {
-        matches!(self, InboxView::AssignedToMe | InboxView::MyTeam | InboxView::Urgent)
+        matches!(self, InboxView::AssignedToMe | InboxView::MyTeam | InboxView::Urgent | InboxView::Escalated)
     }
 
     /// The filter this view applies.
@@ -64,6 +68,7 @@ impl InboxView {
             assigned_to_me: false,
             my_team: false,
             priority: None,
+            escalated_to_me: false,
         };
         match self {
             InboxView::NeedsResponse => {
@@ -76,6 +81,7 @@ impl InboxView {
             InboxView::AssignedToMe => ViewFilter { assigned_to_me: true, ..open },
             InboxView::MyTeam => ViewFilter { my_team: true, ..open },
             InboxView::Urgent => ViewFilter { priority: Some(Priority::Urgent), ..open },
+            InboxView::Escalated => ViewFilter { escalated_to_me: true, ..open },
             InboxView::Closed => ViewFilter { status: Some(ConversationStatus::Closed), open_only: false, ..open },
             InboxView::All => ViewFilter { open_only: false, ..open },
         }
@@ -95,6 +101,7 @@ pub struct ViewFilter {
     /// The patient is on one of the viewer's care teams.
     pub my_team: bool,
     pub priority: Option<Priority>,
+    pub escalated_to_me: bool,
 }
 
 /// What a row needs for [`ViewFilter::matches`].
@@ -105,6 +112,7 @@ pub struct RowFacts {
     pub unread: bool,
     pub assigned_to_me: bool,
     pub on_my_team: bool,
+    pub escalated_to_me: bool,
 }
 
 impl ViewFilter {
@@ -116,6 +124,7 @@ impl ViewFilter {
             && (!self.assigned_to_me || row.assigned_to_me)
             && (!self.my_team || row.on_my_team)
             && self.priority.is_none_or(|p| p == row.priority)
+            && (!self.escalated_to_me || row.escalated_to_me)
     }
 }
 
@@ -160,13 +169,15 @@ mod tests {
             proptest::bool::ANY,
             proptest::bool::ANY,
             proptest::bool::ANY,
+            proptest::bool::ANY,
         )
-            .prop_map(|(status, urgent, unread, assigned_to_me, on_my_team)| RowFacts {
+            .prop_map(|(status, urgent, unread, assigned_to_me, on_my_team, escalated_to_me)| RowFacts {
                 status,
                 priority: if urgent { Priority::Urgent } else { Priority::Routine },
                 unread,
                 assigned_to_me,
                 on_my_team,
+                escalated_to_me,
             })
     }
 
@@ -180,6 +191,7 @@ mod tests {
             prop_assert_eq!(InboxView::AssignedToMe.filter().matches(r), open && r.assigned_to_me);
             prop_assert_eq!(InboxView::MyTeam.filter().matches(r), open && r.on_my_team);
             prop_assert_eq!(InboxView::Urgent.filter().matches(r), open && r.priority == Priority::Urgent);
+            prop_assert_eq!(InboxView::Escalated.filter().matches(r), open && r.escalated_to_me);
             prop_assert_eq!(InboxView::Closed.filter().matches(r), !open);
             prop_assert!(InboxView::All.filter().matches(r));
         }

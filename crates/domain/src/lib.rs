@@ -7,6 +7,7 @@
 //! be tested exhaustively and with property tests.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod assignment;
 pub mod audit;
 pub mod conversation;
 pub mod cursor;
@@ -15,11 +16,14 @@ pub mod ids;
 pub mod inbox;
 pub mod policy;
 pub mod role;
+pub mod routing;
 pub mod session;
+pub mod templates;
 pub mod text;
 pub mod throttle;
 pub mod time;
 pub mod topic;
+pub mod triage;
 
 pub use ids::*;
 pub use time::Timestamp;

@@ -5,7 +5,8 @@
 //!
 //! Deny by default: anything not explicitly allowed below is refused.
 
-use crate::ids::{CareTeamId, DepartmentId, PatientId, PracticeId, UserId};
+use crate::ids::{CareTeamId, DepartmentId, PatientId, PoolId, PracticeId, UserId};
+use crate::routing::Owner;
 use crate::role::{StaffRole, UserKind};
 
 /// A signed-in patient.
@@ -24,6 +25,7 @@ pub struct StaffActor {
     pub role: StaffRole,
     pub departments: Vec<DepartmentId>,
     pub care_teams: Vec<CareTeamId>,
+    pub pools: Vec<PoolId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +69,17 @@ pub struct PatientFacts {
 pub struct ConversationFacts {
     pub patient: PatientFacts,
     pub assignee: Option<UserId>,
+    /// The person, pool, care team or department routing gave it to.
+    pub owner: Option<Owner>,
+    /// A provider asked for clinical judgement.
+    pub escalated_to: Option<UserId>,
+}
+
+impl ConversationFacts {
+    /// A conversation nobody has been given yet.
+    pub fn unowned(patient: PatientFacts) -> Self {
+        ConversationFacts { patient, assignee: None, owner: None, escalated_to: None }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +108,10 @@ pub enum PatientAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PracticeAction {
     ReadAuditLog,
+    /// Change routing rules, pools and other practice settings.
+    ManagePractice,
+    /// See routing rules, pools, colleagues and templates; use templates.
+    SeePracticeSetup,
 }
 
 /// Why something was refused. Recorded in the audit log; never shown to the
@@ -127,12 +144,17 @@ impl Denial {
     }
 }
 
-/// How a staff member is related to a patient (the first that applies).
+/// How a staff member is related to a conversation (the first that
+/// applies).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Relationship {
     CareTeam,
     Department,
     Assigned,
+    /// The conversation's owner is them, or a pool, care team or department
+    /// they belong to.
+    Owner,
+    Escalated,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,8 +169,19 @@ impl Decision {
     }
 }
 
-/// How a staff member relates to a patient, ignoring role.
-pub fn relationship(staff: &StaffActor, patient: &PatientFacts, assignee: Option<UserId>) -> Option<Relationship> {
+/// Whether `staff` is, or belongs to, `owner`.
+pub fn is_owner(staff: &StaffActor, owner: Owner) -> bool {
+    match owner {
+        Owner::Person(u) => u == staff.user,
+        Owner::Pool(p) => staff.pools.contains(&p),
+        Owner::CareTeam(t) => staff.care_teams.contains(&t),
+        Owner::Department(d) => staff.departments.contains(&d),
+    }
+}
+
+/// How a staff member relates to a conversation, ignoring role.
+pub fn relationship(staff: &StaffActor, conv: &ConversationFacts) -> Option<Relationship> {
+    let patient = &conv.patient;
     if staff.practice != patient.practice {
         return None;
     }
@@ -156,21 +189,25 @@ pub fn relationship(staff: &StaffActor, patient: &PatientFacts, assignee: Option
         Some(Relationship::CareTeam)
     } else if patient.department.is_some_and(|d| staff.departments.contains(&d)) {
         Some(Relationship::Department)
-    } else if assignee == Some(staff.user) {
+    } else if conv.assignee == Some(staff.user) {
         Some(Relationship::Assigned)
+    } else if conv.owner.is_some_and(|o| is_owner(staff, o)) {
+        Some(Relationship::Owner)
+    } else if conv.escalated_to == Some(staff.user) {
+        Some(Relationship::Escalated)
     } else {
         None
     }
 }
 
-fn staff_may_work(staff: &StaffActor, patient: &PatientFacts, assignee: Option<UserId>) -> Decision {
-    if staff.practice != patient.practice {
+fn staff_may_work(staff: &StaffActor, conv: &ConversationFacts) -> Decision {
+    if staff.practice != conv.patient.practice {
         return Decision::Deny(Denial::OtherPractice);
     }
     if !staff.role.works_patient_conversations() {
         return Decision::Deny(Denial::RoleNotPermitted);
     }
-    match relationship(staff, patient, assignee) {
+    match relationship(staff, conv) {
         Some(_) => Decision::Allow,
         None => Decision::Deny(Denial::NoRelationship),
     }
@@ -194,7 +231,7 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 A::ViewNotes | A::AddNote | A::Reopen | A::Assign => Decision::Deny(Denial::StaffOnly),
             }
         }
-        Actor::Staff(s) => match staff_may_work(s, &conv.patient, conv.assignee) {
+        Actor::Staff(s) => match staff_may_work(s, conv) {
             Decision::Allow => match action {
                 A::Amend { author } if author != s.user => Decision::Deny(Denial::NotAuthor),
                 _ => Decision::Allow,
@@ -216,24 +253,30 @@ pub fn authorize_patient(actor: &Actor, action: PatientAction, patient: &Patient
                 Decision::Allow
             }
         }
-        (Actor::Staff(s), PatientAction::StartConversation) => staff_may_work(s, patient, None),
+        (Actor::Staff(s), PatientAction::StartConversation) => {
+            staff_may_work(s, &ConversationFacts::unowned(patient.clone()))
+        }
     }
 }
 
 /// May `actor` do `action` at the level of `practice`?
 pub fn authorize_practice(actor: &Actor, action: PracticeAction, practice: PracticeId) -> Decision {
-    match (actor, action) {
-        (Actor::Patient(_), PracticeAction::ReadAuditLog) => Decision::Deny(Denial::StaffOnly),
-        (Actor::Staff(s), PracticeAction::ReadAuditLog) => {
-            if s.practice != practice {
-                Decision::Deny(Denial::OtherPractice)
-            } else if s.role.reviews_audit_log() {
-                Decision::Allow
-            } else {
-                Decision::Deny(Denial::RoleNotPermitted)
-            }
-        }
+    let Actor::Staff(s) = actor else { return Decision::Deny(Denial::StaffOnly) };
+    if s.practice != practice {
+        return Decision::Deny(Denial::OtherPractice);
     }
+    let allowed = match action {
+        PracticeAction::ReadAuditLog => s.role.reviews_audit_log(),
+        PracticeAction::ManagePractice => s.role == StaffRole::PracticeAdmin,
+        PracticeAction::SeePracticeSetup => true,
+    };
+    if allowed { Decision::Allow } else { Decision::Deny(Denial::RoleNotPermitted) }
+}
+
+/// May `target` be asked for clinical judgement on a conversation of
+/// `patient`? Providers of the same practice only.
+pub fn may_be_escalated_to(target: &StaffActor, patient: &PatientFacts) -> bool {
+    target.practice == patient.practice && target.role == StaffRole::Provider
 }
 
 /// May `target` be made the assignee of a conversation of `patient`?
@@ -255,8 +298,9 @@ pub enum ListScope {
         patient: PatientId,
     },
     /// Conversations in the practice whose patient is on one of the staff
-    /// member's care teams or in one of their departments, or that are
-    /// assigned to them.
+    /// member's care teams or in one of their departments, that are
+    /// assigned or escalated to them, or owned by them or by a pool, care
+    /// team or department of theirs.
     StaffRelated {
         practice: PracticeId,
         user: UserId,
@@ -282,7 +326,7 @@ pub fn in_list_scope(scope: &ListScope, actor: &Actor, conv: &ConversationFacts)
             conv.patient.practice == *practice && conv.patient.id == *patient
         }
         (ListScope::StaffRelated { practice, .. }, Actor::Staff(s)) => {
-            conv.patient.practice == *practice && relationship(s, &conv.patient, conv.assignee).is_some()
+            conv.patient.practice == *practice && relationship(s, conv).is_some()
         }
         (ListScope::StaffRelated { .. }, Actor::Patient(_)) => false,
     }

@@ -25,6 +25,42 @@ impl UserKind {
     }
 }
 
+/// Who wrote a message: a patient, staff, or the practice's automatic
+/// replies.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum SenderKind {
+    Patient,
+    Staff,
+    System,
+}
+
+impl SenderKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SenderKind::Patient => "patient",
+            SenderKind::Staff => "staff",
+            SenderKind::System => "system",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "patient" => Some(SenderKind::Patient),
+            "staff" => Some(SenderKind::Staff),
+            "system" => Some(SenderKind::System),
+            _ => None,
+        }
+    }
+}
+
+impl From<UserKind> for SenderKind {
+    fn from(k: UserKind) -> Self {
+        match k {
+            UserKind::Patient => SenderKind::Patient,
+            UserKind::Staff => SenderKind::Staff,
+        }
+    }
+}
+
 /// A staff member's job in the practice. Each role is one set of
 /// permissions in [`crate::policy`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]

@@ -73,6 +73,7 @@ impl Switchboard {
                     role,
                     departments: m.departments,
                     care_teams: m.care_teams,
+                    pools: m.pools,
                 });
                 let summary = UserSummary {
                     id: user.id,

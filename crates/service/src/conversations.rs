@@ -15,12 +15,13 @@ use switchboard_domain::event::{DomainEvent, EventKind};
 use switchboard_domain::ids::*;
 use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_domain::policy::{
-    self, Actor, ConversationAction, ConversationFacts, Decision, PatientAction, PatientFacts, StaffActor,
+    self, Actor, ConversationAction, ConversationFacts, Decision, PatientAction, PatientFacts,
 };
-use switchboard_domain::role::UserKind;
+use switchboard_domain::role::{SenderKind, UserKind};
+use switchboard_domain::routing::Owner;
 use switchboard_domain::text::{IdempotencyKey, MessageBody, NoteBody, Subject};
 use switchboard_domain::topic::Topic;
-use switchboard_store::queries::{conversations as q, directory, events as ev, keys as key_q};
+use switchboard_store::queries::{conversations as q, directory, events as ev, keys as key_q, routing as routing_q};
 use switchboard_store::rows::{ConversationRow, PatientRow, WrappedKeyRow};
 use switchboard_store::{StoreError, Unit};
 
@@ -56,16 +57,26 @@ pub struct NewConversationInput {
     pub body: String,
     /// Staff only; patients' conversations start routine.
     pub priority: Option<String>,
+    /// Patients only: a provider of their care team to write to directly.
+    pub to_provider: Option<UserId>,
+    /// Staff only: keep it with the caller ("replies come straight to me")
+    /// instead of routing it.
+    pub keep_with_me: bool,
 }
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
 
-fn facts(row: &ConversationRow) -> ConversationFacts {
-    ConversationFacts { patient: patient_facts(&row.patient), assignee: row.assignee }
+pub(crate) fn facts(row: &ConversationRow) -> ConversationFacts {
+    ConversationFacts {
+        patient: patient_facts(&row.patient),
+        assignee: row.assignee,
+        owner: row.owner,
+        escalated_to: row.escalated_to.as_ref().map(|(u, _)| *u),
+    }
 }
 
-fn patient_facts(p: &PatientRow) -> PatientFacts {
+pub(crate) fn patient_facts(p: &PatientRow) -> PatientFacts {
     PatientFacts { id: p.id, practice: p.practice, department: p.department, care_team: p.care_team }
 }
 
@@ -79,7 +90,7 @@ fn denial_detail(d: Decision) -> String {
 impl Switchboard {
     /// A successful audit record of `action` by `p`; refine with the
     /// record's `with_*` methods.
-    fn record(&self, p: &Principal, ctx: &RequestContext, action: AuditAction) -> AuditRecord {
+    pub(crate) fn record(&self, p: &Principal, ctx: &RequestContext, action: AuditAction) -> AuditRecord {
         AuditRecord {
             at: self.now(),
             practice: Some(p.user.practice),
@@ -118,7 +129,7 @@ impl Switchboard {
 
     /// Loads a conversation and checks `action` on it; refusals and missing
     /// conversations are audited and look alike.
-    async fn authorized_conversation(
+    pub(crate) async fn authorized_conversation(
         &self,
         p: &Principal,
         ctx: &RequestContext,
@@ -136,7 +147,7 @@ impl Switchboard {
         }
     }
 
-    fn conversation_key(&self, row: &ConversationRow) -> Result<Arc<DataKey>, ServiceError> {
+    pub(crate) fn conversation_key(&self, row: &ConversationRow) -> Result<Arc<DataKey>, ServiceError> {
         sealing::data_key(self.keys(), &row.key)
     }
 
@@ -167,6 +178,17 @@ impl Switchboard {
             created_at: row.created_at,
             last_activity_at: row.last_activity_at,
             unread: row.unread,
+            routing: staff_view.then(|| RoutingView {
+                owner_kind: row.owner.map(|o| o.kind_str()),
+                owner_name: row.owner_name.clone(),
+                reason: row.routing_reason.clone(),
+                intended_reader: row.intended_reader.as_ref().map(|(_, n)| n.clone()),
+                covering_for: row.covered_for,
+            }),
+            escalated_to: match (staff_view, &row.escalated_to) {
+                (true, Some((id, name))) => Some(PersonRef { id: *id, kind: UserKind::Staff, display_name: name.clone() }),
+                _ => None,
+            },
         })
     }
 
@@ -225,6 +247,7 @@ impl Switchboard {
             unread_only: view.unread_only,
             my_team: view.my_team,
             attention_order: sort == Sort::Attention,
+            escalated_to_me: view.escalated_to_me,
             after,
             limit: i64::from(limit) + 1,
         };
@@ -283,9 +306,20 @@ impl Switchboard {
         }
     }
 
-    fn event(
+    pub(crate) fn event(
         &self,
         p: &Principal,
+        conversation: ConversationId,
+        facts: &ConversationFacts,
+        kind: EventKind,
+    ) -> DomainEvent {
+        self.event_by(Some(p.user.id), conversation, facts, kind)
+    }
+
+    /// An event by a user, or by the system (`None`).
+    pub(crate) fn event_by(
+        &self,
+        actor: Option<UserId>,
         conversation: ConversationId,
         facts: &ConversationFacts,
         kind: EventKind,
@@ -295,13 +329,13 @@ impl Switchboard {
             practice: facts.patient.practice,
             patient: facts.patient.id,
             conversation,
-            actor: p.user.id,
+            actor,
             kind,
             facts: facts.clone(),
         }
     }
 
-    async fn commit_with_events(&self, mut unit: Unit, events: Vec<DomainEvent>) -> Result<(), StoreError> {
+    pub(crate) async fn commit_with_events(&self, mut unit: Unit, events: Vec<DomainEvent>) -> Result<(), StoreError> {
         for e in &events {
             unit.push(ev::insert(e));
         }
@@ -400,6 +434,22 @@ impl Switchboard {
             return Ok(done);
         }
 
+        // Who may be written to directly: a provider on the patient's own care team.
+        if let Some(provider) = input.to_provider {
+            let allowed = match (&p.actor, patient.care_team) {
+                (Actor::Patient(_), Some(team)) => {
+                    routing_q::care_team_providers(self.store(), team).await?.iter().any(|(u, _, _)| *u == provider)
+                }
+                _ => false,
+            };
+            if !allowed {
+                return Err(ServiceError::Invalid { field: "to_provider", problem: "not a provider on your care team".into() });
+            }
+        }
+        if input.keep_with_me && !matches!(p.actor, Actor::Staff(_)) {
+            return Err(ServiceError::Invalid { field: "keep_with_me", problem: "for staff only".into() });
+        }
+
         let now = self.now();
         let conversation = self.new_id(ConversationId::from_bytes)?;
         let message = self.new_id(MessageId::from_bytes)?;
@@ -432,8 +482,8 @@ impl Switchboard {
             .step(q::insert_message(q::NewMessage {
                 id: message,
                 conversation,
-                sender: p.user.id,
-                sender_kind: p.user.kind,
+                sender: Some(p.user.id),
+                sender_kind: p.user.kind.into(),
                 body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), body.as_str())?,
                 at: now,
             }))
@@ -448,16 +498,46 @@ impl Switchboard {
                     .with_patient(Some(patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
             );
-        let new_facts = ConversationFacts { patient: patient_facts(&patient), assignee: None };
-        let events = vec![
+
+        // Ownership: kept by the staff member who started it, or routed.
+        let (owner, assignee, follow_ups) = if input.keep_with_me {
+            let owner = Owner::Person(p.user.id);
+            let reason = format!("Kept by {}: replies come straight to them", p.user.display_name);
+            unit.push(routing_q::set_owner(conversation, Some(owner), None, Some(&reason), None));
+            unit = unit.steps(self.assignment_steps(conversation, Some(p.user.id), None, Some(p.user.id), None, true, None, "kept", None)?);
+            (Some(owner), Some(p.user.id), vec![EventKind::Assigned { assignee: Some(p.user.id), previous: None }])
+        } else {
+            let routed = self.route_new(conversation, &patient, topic, input.to_provider).await?;
+            unit = unit.steps(routed.steps);
+            (routed.owner, routed.assignee, routed.events)
+        };
+        let mut new_facts = ConversationFacts { patient: patient_facts(&patient), assignee, owner, escalated_to: None };
+        let mut events = vec![
             self.event(p, conversation, &new_facts, EventKind::ConversationCreated),
             self.event(
                 p,
                 conversation,
                 &new_facts,
-                EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
+                EventKind::MessageSent { message, sender: Some(p.user.id), sender_kind: p.user.kind.into() },
             ),
         ];
+        for kind in follow_ups {
+            events.push(self.event(p, conversation, &new_facts, kind));
+        }
+        // A patient's words are screened for emergencies before anyone reads them.
+        if p.user.kind == UserKind::Patient {
+            let text = format!("{}. {}", subject.as_str(), body.as_str());
+            if let Some((steps, kinds, audit)) = self.triage_steps(conversation, &patient, owner, assignee, &dek, &text).await? {
+                unit = unit.steps(steps);
+                for a in audit {
+                    unit.push_audit(a);
+                }
+                new_facts.assignee = assignee;
+                for kind in kinds {
+                    events.push(self.event_by(None, conversation, &new_facts, kind));
+                }
+            }
+        }
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(SentMessage { conversation, message, sent_at: now, replayed: false }),
             Err(StoreError::Conflict("idempotency_key")) => match &key {
@@ -503,8 +583,22 @@ impl Switchboard {
                 read_at: r.read_at,
             });
         }
-        let kinds: HashMap<UserId, (UserKind, Option<String>)> =
-            detail.messages.iter().map(|m| (m.sender, (m.sender_kind, m.sender_display_name.clone()))).collect();
+        let kinds: HashMap<UserId, (UserKind, Option<String>)> = detail
+            .messages
+            .iter()
+            .filter_map(|m| {
+                let kind = match m.sender_kind {
+                    SenderKind::Patient => UserKind::Patient,
+                    SenderKind::Staff => UserKind::Staff,
+                    SenderKind::System => return None,
+                };
+                m.sender.map(|u| (u, (kind, m.sender_display_name.clone())))
+            })
+            .collect();
+        let practice_name = match detail.messages.iter().any(|m| m.sender_kind == SenderKind::System) {
+            true => directory::practice_name(self.store(), p.user.practice).await?.unwrap_or_default(),
+            false => String::new(),
+        };
         let mut amendments: HashMap<MessageId, Vec<AmendmentView>> = HashMap::new();
         for a in &detail.amendments {
             // Only a message's author may amend it, so the author is a sender.
@@ -518,9 +612,24 @@ impl Switchboard {
         }
         let mut messages = Vec::with_capacity(detail.messages.len());
         for m in &detail.messages {
+            let sender = match (m.sender, m.sender_kind) {
+                (Some(u), SenderKind::Patient) => {
+                    SenderRef { id: Some(u), kind: SenderKind::Patient, display_name: patient_name.clone() }
+                }
+                (Some(u), SenderKind::Staff) => SenderRef {
+                    id: Some(u),
+                    kind: SenderKind::Staff,
+                    display_name: m.sender_display_name.clone().unwrap_or_default(),
+                },
+                _ => SenderRef {
+                    id: None,
+                    kind: SenderKind::System,
+                    display_name: format!("{practice_name} (automatic reply)"),
+                },
+            };
             messages.push(MessageView {
                 id: m.id,
-                sender: person(m.sender, m.sender_kind, m.sender_display_name.as_ref()),
+                sender,
                 body: sealing::open(&key, column::BODY, m.id.as_bytes(), &m.body_ct)?,
                 sent_at: m.sent_at,
                 read_by: reads.remove(&m.id).unwrap_or_default(),
@@ -541,13 +650,32 @@ impl Switchboard {
         } else {
             None
         };
+        let history = if with_notes {
+            let mut out = Vec::new();
+            for h in routing_q::history(self.store(), id).await? {
+                out.push(HistoryView {
+                    at: h.at,
+                    actor: h.actor_name,
+                    code: h.reason_code,
+                    to_assignee: h.to_assignee_name,
+                    to_owner: h.to_owner_name,
+                    reason: match h.reason_ct {
+                        Some(ct) => Some(sealing::open(&key, column::ASSIGNMENT_REASON, &h.id, &ct)?),
+                        None => None,
+                    },
+                });
+            }
+            Some(out)
+        } else {
+            None
+        };
         let rec = self
             .record(p, ctx, AuditAction::ConversationViewed)
             .with_patient(Some(summary.patient.id))
             .with_resource(ResourceKind::Conversation, *id.as_bytes())
             .with_detail(format!("messages={}", messages.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(ConversationView { summary, messages, notes })
+        Ok(ConversationView { summary, messages, notes, history })
     }
 
     /// Sends a message in a conversation. With an idempotency key, a retry
@@ -586,8 +714,8 @@ impl Switchboard {
             .step(q::insert_message(q::NewMessage {
                 id: message,
                 conversation: id,
-                sender: p.user.id,
-                sender_kind: p.user.kind,
+                sender: Some(p.user.id),
+                sender_kind: p.user.kind.into(),
                 body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), body.as_str())?,
                 at: now,
             }))
@@ -597,14 +725,33 @@ impl Switchboard {
                     .with_patient(Some(row.patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
             );
+        let mut after = facts(&row);
         let mut events = vec![self.event(
             p,
             id,
-            &facts(&row),
-            EventKind::MessageSent { message, sender: p.user.id, sender_kind: p.user.kind },
+            &after,
+            EventKind::MessageSent { message, sender: Some(p.user.id), sender_kind: p.user.kind.into() },
         )];
         if status != row.status {
-            events.push(self.event(p, id, &facts(&row), EventKind::StatusChanged { status }));
+            events.push(self.event(p, id, &after, EventKind::StatusChanged { status }));
+        }
+        // The provider asked for judgement answers the patient: the
+        // conversation goes back to the staff member who asked.
+        if let Some(extra) = self.return_from_escalation(p, &row, &mut after)? {
+            unit = unit.steps(extra.0);
+            events.extend(extra.1);
+        }
+        if p.user.kind == UserKind::Patient
+            && let Some((steps, kinds, audit)) =
+                self.triage_steps(id, &row.patient, row.owner, row.assignee, &dek, body.as_str()).await?
+        {
+            unit = unit.steps(steps);
+            for a in audit {
+                unit.push_audit(a);
+            }
+            for kind in kinds {
+                events.push(self.event_by(None, id, &after, kind));
+            }
         }
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(SentMessage { conversation: id, message, sent_at: now, replayed: false }),
@@ -661,7 +808,7 @@ impl Switchboard {
         let now = self.now();
         let note = self.new_id(NoteId::from_bytes)?;
         let dek = self.conversation_key(&row)?;
-        let unit = Unit::new()
+        let mut unit = Unit::new()
             .step(q::insert_note(
                 note,
                 id,
@@ -674,7 +821,14 @@ impl Switchboard {
                     .with_patient(Some(row.patient.id))
                     .with_resource(ResourceKind::Note, *note.as_bytes()),
             );
-        let events = vec![self.event(p, id, &facts(&row), EventKind::NoteAdded { note })];
+        let mut after = facts(&row);
+        let mut events = vec![self.event(p, id, &after, EventKind::NoteAdded { note })];
+        // The provider asked for judgement answers staff in a note: the
+        // conversation goes back to the staff member who asked.
+        if let Some((steps, more)) = self.return_from_escalation(p, &row, &mut after)? {
+            unit = unit.steps(steps);
+            events.extend(more);
+        }
         self.commit_with_events(unit, events).await?;
         Ok(NoteView {
             id: note,
@@ -739,60 +893,6 @@ impl Switchboard {
         self.change_status(p, id, ctx, false).await
     }
 
-    /// Assigns the conversation to a staff member of the practice, or
-    /// clears the assignment.
-    pub async fn assign_conversation(
-        &self,
-        p: &Principal,
-        id: ConversationId,
-        assignee: Option<UserId>,
-        ctx: &RequestContext,
-    ) -> Result<Option<PersonRef>, ServiceError> {
-        let row = self
-            .authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationAssigned)
-            .await?;
-        let target = match assignee {
-            None => None,
-            Some(user) => {
-                let not_assignable = || ServiceError::Invalid {
-                    field: "assignee_id",
-                    problem: "no staff member of this practice who can take conversations".into(),
-                };
-                let u =
-                    directory::user_by_id(self.store(), user).await?.filter(|u| u.active).ok_or_else(not_assignable)?;
-                let (Some(role), UserKind::Staff) = (u.role, u.kind) else {
-                    return Err(not_assignable());
-                };
-                let m = directory::memberships(self.store(), u.id).await?;
-                let staff = StaffActor {
-                    user: u.id,
-                    practice: u.practice,
-                    role,
-                    departments: m.departments,
-                    care_teams: m.care_teams,
-                };
-                if !policy::may_be_assigned(&staff, &patient_facts(&row.patient)) {
-                    return Err(not_assignable());
-                }
-                Some(PersonRef { id: u.id, kind: UserKind::Staff, display_name: u.display_name.unwrap_or_default() })
-            }
-        };
-        let unit = Unit::new().step(q::assign(id, assignee)).audit(
-            self.record(p, ctx, AuditAction::ConversationAssigned)
-                .with_patient(Some(row.patient.id))
-                .with_resource(ResourceKind::Conversation, *id.as_bytes())
-                .with_detail(match assignee {
-                    Some(a) => format!("assignee={a}"),
-                    None => "assignee=none".to_owned(),
-                }),
-        );
-        let after = ConversationFacts { assignee, ..facts(&row) };
-        let previous = row.assignee.filter(|prev| Some(*prev) != assignee);
-        let events = vec![self.event(p, id, &after, EventKind::Assigned { assignee, previous })];
-        self.commit_with_events(unit, events).await?;
-        Ok(target)
-    }
-
     /// Appends a correction to one's own message. The original is kept and
     /// shown with its amendments.
     pub async fn amend_message(
@@ -806,7 +906,8 @@ impl Switchboard {
         let body =
             MessageBody::parse(body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
         let resource = Some((ResourceKind::Message, *message.as_bytes()));
-        let Some((author, _)) = q::message_sender(self.store(), id, message).await? else {
+        // Automatic replies have no author and cannot be amended.
+        let Some((Some(author), _)) = q::message_sender(self.store(), id, message).await? else {
             return Err(self
                 .deny(p, ctx, AuditAction::MessageAmended, None, resource, "denied:not_found".into())
                 .await);

@@ -58,6 +58,15 @@ impl JobHandler for Housekeeping {
     }
 }
 
+/// Adapts a method of [`Switchboard`] to a job handler.
+struct Method(for<'a> fn(&'a Switchboard, &'a str) -> JobFuture<'a>);
+
+impl JobHandler for Method {
+    fn run<'a>(&'a self, app: &'a Switchboard, payload: &'a str) -> JobFuture<'a> {
+        (self.0)(app, payload)
+    }
+}
+
 /// Claims and runs jobs.
 #[derive(Clone)]
 pub struct JobRunner {
@@ -107,6 +116,12 @@ impl JobRunner {
     pub fn new(app: Switchboard) -> Self {
         let mut handlers: HashMap<&'static str, Arc<dyn JobHandler>> = HashMap::new();
         handlers.insert(HOUSEKEEPING, Arc::new(Housekeeping));
+        handlers.insert(
+            crate::routing::ASSIGNMENT_TIMEOUT,
+            Arc::new(Method(|app, payload| Box::pin(app.assignment_timed_out(payload)))),
+        );
+        handlers.insert(crate::routing::ABSENCE_STARTS, Arc::new(Method(|app, payload| Box::pin(app.absence_started(payload)))));
+        handlers.insert(crate::routing::ABSENCE_ENDS, Arc::new(Method(|app, payload| Box::pin(app.absence_ended(payload)))));
         JobRunner { app, handlers: Arc::new(handlers), lease: Span::from_mins(5), name: "runner".into() }
     }
 

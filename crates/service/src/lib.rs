@@ -9,6 +9,7 @@
 //! [`ServiceError`] into responses.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+mod assignment;
 mod audit_log;
 mod auth;
 pub mod clock;
@@ -18,17 +19,22 @@ mod error;
 pub mod events;
 pub mod jobs;
 mod keys;
+pub mod routing;
 mod sealing;
+mod setup;
 pub mod views;
 
 pub use audit_log::AuditSearch;
+pub use assignment::{AssignOutcome, AssignTarget};
 pub use auth::{LoginResult, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conversations::{ConversationFilter, NewConversationInput, StaffFilterAssignee};
 pub use directory::{NewPatientInput, NewStaffInput, OpeningPeriod};
 pub use error::{ErrorCode, ServiceError};
 pub use events::EventBus;
+pub use setup::{AlertView, PoolView, RuleInput, RuleView, TemplateView};
 pub use keys::RotationReport;
+pub use switchboard_store::queries::routing::StaffSettings;
 pub use switchboard_store::{AuditQuery, Location, Store, StoreOptions, VerifyReport};
 
 use std::net::IpAddr;
@@ -49,6 +55,9 @@ pub struct ServiceConfig {
     pub staff_message_max_chars: usize,
     /// How many password hashes may run at once (each takes 19 MiB).
     pub concurrent_password_hashes: usize,
+    /// How long someone auto-assigned a conversation from a pool has to act
+    /// on it before it goes back to the pool for the next member.
+    pub assignment_timeout: switchboard_domain::time::Span,
 }
 
 impl Default for ServiceConfig {
@@ -58,6 +67,7 @@ impl Default for ServiceConfig {
             patient_message_max_chars: MessageBody::DEFAULT_MAX_CHARS,
             staff_message_max_chars: 10_000,
             concurrent_password_hashes: 4,
+            assignment_timeout: switchboard_domain::time::Span::from_hours(2),
         }
     }
 }
@@ -88,6 +98,7 @@ struct Inner {
     hash_slots: Semaphore,
     events: EventBus,
     config: ServiceConfig,
+    triage: switchboard_domain::triage::TriageScreen,
 }
 
 impl std::fmt::Debug for Switchboard {
@@ -105,6 +116,10 @@ impl Switchboard {
     ) -> Result<Self, ServiceError> {
         let hasher = PasswordHasher::new().map_err(|_| ServiceError::Internal)?;
         let slots = config.concurrent_password_hashes.max(1);
+        let triage = switchboard_domain::triage::TriageScreen::built_in().map_err(|e| {
+            tracing::error!(line = e.line, reason = e.reason, "the built-in triage phrase lists do not parse");
+            ServiceError::Internal
+        })?;
         Ok(Switchboard {
             inner: Arc::new(Inner {
                 store,
@@ -114,6 +129,7 @@ impl Switchboard {
                 hash_slots: Semaphore::new(slots),
                 events: EventBus::new(),
                 config,
+                triage,
             }),
         })
     }

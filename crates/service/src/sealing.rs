@@ -16,6 +16,7 @@ pub(crate) mod column {
     pub const FAMILY_NAME: &str = "patients.family_name_ct";
     pub const BIRTH_DATE: &str = "patients.birth_date_ct";
     pub const MRN: &str = "patients.mrn_ct";
+    pub const ASSIGNMENT_REASON: &str = "assignment_history.reason_ct";
 }
 
 pub(crate) fn seal(key: &DataKey, column: &str, row: &[u8; 16], text: &str) -> Result<Vec<u8>, ServiceError> {

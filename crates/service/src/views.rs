@@ -4,7 +4,7 @@
 use switchboard_domain::audit::AuditRecord;
 use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::ids::*;
-use switchboard_domain::role::{StaffRole, UserKind};
+use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 
@@ -53,6 +53,43 @@ pub struct ConversationSummary {
     pub last_activity_at: Timestamp,
     /// Messages from the other side not yet read by the viewer's side.
     pub unread: i64,
+    /// Staff only: who owns it and why ("Routed to Billing because rule 1…").
+    pub routing: Option<RoutingView>,
+    /// Staff only: the provider asked for clinical judgement.
+    pub escalated_to: Option<PersonRef>,
+}
+
+/// Ownership as staff see it.
+#[derive(Clone, Debug)]
+pub struct RoutingView {
+    /// `person`, `pool`, `care_team` or `department`.
+    pub owner_kind: Option<&'static str>,
+    pub owner_name: Option<String>,
+    pub reason: Option<String>,
+    /// The provider the patient wrote to, when their team answers instead.
+    pub intended_reader: Option<String>,
+    /// The assignee covers for this colleague, who is away.
+    pub covering_for: Option<UserId>,
+}
+
+/// Who wrote a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SenderRef {
+    /// `None` for an automatic reply.
+    pub id: Option<UserId>,
+    pub kind: SenderKind,
+    pub display_name: String,
+}
+
+/// One change of owner or assignee.
+#[derive(Clone, Debug)]
+pub struct HistoryView {
+    pub at: Timestamp,
+    pub actor: Option<String>,
+    pub code: String,
+    pub to_assignee: Option<String>,
+    pub to_owner: Option<String>,
+    pub reason: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -78,7 +115,7 @@ pub struct AmendmentView {
 #[derive(Clone, Debug)]
 pub struct MessageView {
     pub id: MessageId,
-    pub sender: PersonRef,
+    pub sender: SenderRef,
     pub body: String,
     pub sent_at: Timestamp,
     pub read_by: Vec<ReadReceipt>,
@@ -99,6 +136,8 @@ pub struct ConversationView {
     pub messages: Vec<MessageView>,
     /// `None` for patients, who never see internal notes.
     pub notes: Option<Vec<NoteView>>,
+    /// Staff only: how ownership and assignment changed.
+    pub history: Option<Vec<HistoryView>>,
 }
 
 /// The result of creating a conversation or sending a message.

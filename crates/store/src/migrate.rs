@@ -25,6 +25,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_practice_hours.sql"),
         postgres: include_str!("../migrations/postgres/0002_practice_hours.sql"),
     },
+    Migration {
+        version: 3,
+        name: "routing",
+        sqlite: include_str!("../migrations/sqlite/0003_routing.sql"),
+        postgres: include_str!("../migrations/postgres/0003_routing.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

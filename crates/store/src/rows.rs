@@ -6,7 +6,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Decode, Row as _, Type};
 use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::ids::*;
-use switchboard_domain::role::{StaffRole, UserKind};
+use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
+use switchboard_domain::routing::Owner;
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 
@@ -121,6 +122,7 @@ pub struct SessionRow {
 pub struct Memberships {
     pub departments: Vec<DepartmentId>,
     pub care_teams: Vec<CareTeamId>,
+    pub pools: Vec<PoolId>,
 }
 
 #[derive(Clone, Debug)]
@@ -137,6 +139,7 @@ pub struct PatientRow {
     pub mrn_ct: Option<Vec<u8>>,
     pub care_team_name: Option<String>,
     pub department_name: Option<String>,
+    pub program_pool: Option<PoolId>,
 }
 
 impl PatientRow {
@@ -154,6 +157,7 @@ impl PatientRow {
             mrn_ct: col(row, "p_mrn_ct")?,
             care_team_name: col(row, "p_care_team_name")?,
             department_name: col(row, "p_department_name")?,
+            program_pool: opt_id(row, "p_program_pool_id", PoolId::from_slice)?,
         })
     }
 }
@@ -177,6 +181,16 @@ pub struct ConversationRow {
     /// Messages from the other side that nobody on the viewer's side has
     /// read (only filled in by listings).
     pub unread: i64,
+    pub owner: Option<Owner>,
+    pub owner_name: Option<String>,
+    pub routing_reason: Option<String>,
+    pub intended_reader: Option<(UserId, String)>,
+    pub assigned_at: Option<Timestamp>,
+    pub keep_with_assignee: bool,
+    pub covered_for: Option<UserId>,
+    pub escalated_to: Option<(UserId, String)>,
+    pub escalated_by: Option<UserId>,
+    pub escalated_at: Option<Timestamp>,
 }
 
 impl ConversationRow {
@@ -197,6 +211,29 @@ impl ConversationRow {
             last_activity_at: ts(row, "c_last_activity_at")?,
             closed_at: opt_ts(row, "c_closed_at")?,
             unread: if with_unread { col(row, "unread")? } else { 0 },
+            owner: {
+                let kind: Option<String> = col(row, "c_owner_kind")?;
+                let id: Option<Vec<u8>> = col(row, "c_owner_id")?;
+                match (kind, id) {
+                    (Some(k), Some(i)) => Some(Owner::from_parts(&k, &i).ok_or(StoreError::Corrupt("owner"))?),
+                    _ => None,
+                }
+            },
+            owner_name: col(row, "c_owner_name")?,
+            routing_reason: col(row, "c_routing_reason")?,
+            intended_reader: match opt_id(row, "c_intended_reader_id", UserId::from_slice)? {
+                Some(u) => Some((u, col::<Option<String>>(row, "c_intended_reader_name")?.unwrap_or_default())),
+                None => None,
+            },
+            assigned_at: opt_ts(row, "c_assigned_at")?,
+            keep_with_assignee: col::<i64>(row, "c_keep_with_assignee")? != 0,
+            covered_for: opt_id(row, "c_covered_for", UserId::from_slice)?,
+            escalated_to: match opt_id(row, "c_escalated_to", UserId::from_slice)? {
+                Some(u) => Some((u, col::<Option<String>>(row, "c_escalated_to_name")?.unwrap_or_default())),
+                None => None,
+            },
+            escalated_by: opt_id(row, "c_escalated_by", UserId::from_slice)?,
+            escalated_at: opt_ts(row, "c_escalated_at")?,
         })
     }
 }
@@ -204,8 +241,9 @@ impl ConversationRow {
 #[derive(Clone, Debug)]
 pub struct MessageRow {
     pub id: MessageId,
-    pub sender: UserId,
-    pub sender_kind: UserKind,
+    /// `None` for automatic replies from the practice.
+    pub sender: Option<UserId>,
+    pub sender_kind: SenderKind,
     /// Staff senders' display names; patients' names come from their record.
     pub sender_display_name: Option<String>,
     pub body_ct: Vec<u8>,

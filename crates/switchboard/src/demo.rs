@@ -5,8 +5,11 @@ use anyhow::Context as _;
 use switchboard_domain::audit::AuditActor;
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PracticeId, UserId};
 use switchboard_domain::role::StaffRole;
+use switchboard_domain::routing::{Condition, Target};
+use switchboard_domain::topic::Topic;
 use switchboard_service::{
-    NewConversationInput, NewPatientInput, NewStaffInput, OpeningPeriod, RequestContext, Switchboard,
+    NewConversationInput, NewPatientInput, NewStaffInput, OpeningPeriod, RequestContext, RuleInput, StaffSettings,
+    Switchboard,
 };
 
 pub const DEMO_PRACTICE: &str = "Riverside Family Medicine";
@@ -97,6 +100,8 @@ async fn thread(
         topic: topic.into(),
         body: first.into(),
         priority: None,
+        to_provider: None,
+        keep_with_me: false,
     };
     let sent = app.create_conversation(&p, input, None, &ctx).await?;
     for (who, body) in replies {
@@ -124,12 +129,12 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     let s = Seeder { app, practice };
     let primary = app.create_department(practice, "Primary Care", SYSTEM).await?;
     let cardiology = app.create_department(practice, "Cardiology", SYSTEM).await?;
-    s.staff("admin", "Alex Morgan", StaffRole::PracticeAdmin, &[]).await?;
+    let admin = s.staff("admin", "Alex Morgan", StaffRole::PracticeAdmin, &[]).await?;
     let patel = s.staff("dr.patel", "Dr. Priya Patel", StaffRole::Provider, &[primary]).await?;
     let okafor = s.staff("dr.okafor", "Dr. Chidi Okafor", StaffRole::Provider, &[cardiology]).await?;
     let nina = s.staff("nina.nurse", "Nina Alvarez, RN", StaffRole::Nurse, &[primary]).await?;
-    s.staff("mo.assistant", "Mo Rahman, MA", StaffRole::MedicalAssistant, &[primary]).await?;
-    s.staff("fran.frontdesk", "Fran Lee", StaffRole::FrontDesk, &[primary, cardiology]).await?;
+    let mo = s.staff("mo.assistant", "Mo Rahman, MA", StaffRole::MedicalAssistant, &[primary]).await?;
+    let fran = s.staff("fran.frontdesk", "Fran Lee", StaffRole::FrontDesk, &[primary, cardiology]).await?;
     let bill = s.staff("bill.billing", "Bill Turner", StaffRole::Billing, &[]).await?;
     s.staff("cora.compliance", "Cora Jensen", StaffRole::ComplianceOfficer, &[]).await?;
     let patel_team =
@@ -139,6 +144,66 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     let alice = s.patient("alice", ("Alice", "Nguyen"), "1984-03-12", "RFM-1001", (primary, patel_team)).await?;
     let carol = s.patient("carol", ("Carol", "Smith"), "1957-11-02", "RFM-1002", (primary, patel_team)).await?;
     let bob = s.patient("bob", ("Bob", "Martinez"), "1962-07-21", "RFM-1003", (cardiology, okafor_team)).await?;
+
+    // Pools, routing rules, templates: the practice's own organisation,
+    // which patients never need to know.
+    let admin_p = app.principal_for(admin).await?;
+    let pool = |name: &'static str, lead: UserId, members: Vec<UserId>, auto: bool| {
+        let admin_p = admin_p.clone();
+        async move { app.save_pool(&admin_p, None, name, Some(lead), &members, auto, &RequestContext::default()).await }
+    };
+    let billing_pool = pool("Billing", bill, vec![bill], true).await?;
+    let refills = pool("Refills", nina, vec![mo, nina], true).await?;
+    let front_desk = pool("Front desk", fran, vec![fran], true).await?;
+    let virtual_care = pool("Virtual care", patel, vec![patel, nina], true).await?;
+    let monitoring = pool("Remote monitoring", nina, vec![nina, mo], false).await?;
+    let cardiology_pool = pool("Cardiology", okafor, vec![okafor, fran], false).await?;
+    let rule = |name: &str, topic: Option<Topic>, department: Option<DepartmentId>, provider_direct: bool, target: Target| {
+        RuleInput { name: name.into(), condition: Condition { topic, department, provider_direct }, target }
+    };
+    app.save_routing_rules(
+        &admin_p,
+        vec![
+            rule("Billing questions", Some(Topic::Billing), None, false, Target::Pool(billing_pool)),
+            rule("Refill requests", Some(Topic::PrescriptionRefill), None, false, Target::Pool(refills)),
+            rule("Appointments", Some(Topic::Scheduling), None, false, Target::Pool(front_desk)),
+            rule("Telehealth visits", Some(Topic::Telehealth), None, false, Target::Pool(virtual_care)),
+            rule("Monitoring programs", Some(Topic::MonitoringProgram), None, false, Target::ProgramStaff),
+            rule("Written to a provider", None, None, true, Target::AddressedProvider),
+            rule("Cardiology patients", None, Some(cardiology), false, Target::Pool(cardiology_pool)),
+            rule("The patient's care team", None, None, false, Target::PatientCareTeam),
+            rule("Everyone else", None, None, false, Target::Pool(front_desk)),
+        ],
+        &ctx,
+    )
+    .await?;
+    app.set_program_pool(app.patient_of_user(bob).await?.context("bob's record")?, Some(monitoring)).await?;
+    let okafor_p = app.principal_for(okafor).await?;
+    app.save_my_settings(&okafor_p, StaffSettings { capacity: 20, accepts_direct_messages: false }, &ctx).await?;
+    for (name, body, review_by) in [
+        (
+            "Refill sent",
+            "Hi {patient_first_name}, your refill has been sent to your pharmacy and should be ready within a day. \
+             If you have questions, call us at {practice_phone}. {my_name}",
+            "2027-06-30",
+        ),
+        (
+            "Please book a visit",
+            "Hi {patient_first_name}, {provider_name} would like to see you for this. You can book online at \
+             {scheduling_link} or call {practice_phone}. Our hours: {office_hours}.",
+            "2027-06-30",
+        ),
+        (
+            "Normal lab results",
+            "Hi {patient_first_name}, your recent lab results are normal. {provider_name} has reviewed them and \
+             no changes are needed. {my_name}",
+            "2027-06-30",
+        ),
+        ("Flu shot clinic", "Hi {patient_first_name}, flu shots are available now; call {practice_phone} to book.", "2026-01-31"),
+    ] {
+        app.save_template(&admin_p, None, name, body, review_by, None, &ctx).await?;
+    }
+    app.set_scheduling_url(practice, Some("https://book.example.org/riverside")).await?;
 
     thread(
         app,
@@ -171,10 +236,9 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
         &[],
     )
     .await?;
-    let okafor_p = app.principal_for(okafor).await?;
     app.add_note(&okafor_p, ankles, "Check weight trend from home scale; consider diuretic adjustment.".into(), &ctx)
         .await?;
-    let billing = thread(
+    thread(
         app,
         alice,
         "Question about my statement",
@@ -183,8 +247,6 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
         &[],
     )
     .await?;
-    let nina_p = app.principal_for(nina).await?;
-    app.assign_conversation(&nina_p, billing, Some(bill), &ctx).await?;
 
     // A second practice, to show that nothing crosses practices.
     let lake = app.create_practice(SECOND_PRACTICE, SYSTEM).await?;

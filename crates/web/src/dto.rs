@@ -14,6 +14,18 @@ use utoipa::ToSchema;
 pub(crate) enum KindDto {
     Patient,
     Staff,
+    /// The practice's automatic replies.
+    System,
+}
+
+impl From<switchboard_domain::role::SenderKind> for KindDto {
+    fn from(k: switchboard_domain::role::SenderKind) -> Self {
+        match k {
+            switchboard_domain::role::SenderKind::Patient => KindDto::Patient,
+            switchboard_domain::role::SenderKind::Staff => KindDto::Staff,
+            switchboard_domain::role::SenderKind::System => KindDto::System,
+        }
+    }
 }
 
 impl From<UserKind> for KindDto {
@@ -157,14 +169,21 @@ pub(crate) struct LoginResponse {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PersonDto {
-    pub id: String,
+    /// Absent for the practice's automatic replies.
+    pub id: Option<String>,
     pub kind: KindDto,
     pub display_name: String,
 }
 
+impl From<&views::SenderRef> for PersonDto {
+    fn from(p: &views::SenderRef) -> Self {
+        PersonDto { id: p.id.map(|i| i.to_string()), kind: p.kind.into(), display_name: p.display_name.clone() }
+    }
+}
+
 impl From<&views::PersonRef> for PersonDto {
     fn from(p: &views::PersonRef) -> Self {
-        PersonDto { id: p.id.to_string(), kind: p.kind.into(), display_name: p.display_name.clone() }
+        PersonDto { id: Some(p.id.to_string()), kind: p.kind.into(), display_name: p.display_name.clone() }
     }
 }
 
@@ -194,6 +213,25 @@ pub(crate) struct ConversationSummaryDto {
     pub last_activity_at: String,
     /// Messages from the other side not yet read by the caller's side.
     pub unread_count: i64,
+    /// Staff only: who owns it, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingDto>,
+    /// Staff only: the provider asked for clinical judgement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalated_to: Option<PersonDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RoutingDto {
+    /// `person`, `pool`, `care_team` or `department`.
+    pub owner_kind: Option<&'static str>,
+    pub owner_name: Option<String>,
+    /// "Routed to Billing because rule 1, “Billing questions”: topic is “Billing”".
+    pub reason: Option<String>,
+    /// The provider the patient wrote to, when their team answers instead.
+    pub intended_reader: Option<String>,
+    /// The assignee covers for this colleague (user id), who is away.
+    pub covering_for: Option<String>,
 }
 
 impl From<&views::ConversationSummary> for ConversationSummaryDto {
@@ -215,6 +253,14 @@ impl From<&views::ConversationSummary> for ConversationSummaryDto {
             created_at: c.created_at.to_rfc3339(),
             last_activity_at: c.last_activity_at.to_rfc3339(),
             unread_count: c.unread,
+            routing: c.routing.as_ref().map(|r| RoutingDto {
+                owner_kind: r.owner_kind,
+                owner_name: r.owner_name.clone(),
+                reason: r.reason.clone(),
+                intended_reader: r.intended_reader.clone(),
+                covering_for: r.covering_for.map(|u| u.to_string()),
+            }),
+            escalated_to: c.escalated_to.as_ref().map(Into::into),
         }
     }
 }
@@ -240,6 +286,14 @@ pub(crate) struct CreateConversationRequest {
     #[serde(default)]
     #[schema(value_type = Option<PriorityDto>)]
     pub priority: Option<String>,
+    /// Patients: a provider of their care team to write to directly
+    /// (`/api/v1/me/providers`).
+    #[serde(default)]
+    pub to_provider_id: Option<String>,
+    /// Staff: keep the conversation with yourself ("replies come straight
+    /// to me") instead of routing it.
+    #[serde(default)]
+    pub keep_with_me: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -325,6 +379,21 @@ pub(crate) struct ConversationDto {
     /// Staff-only internal notes; absent for patients.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<Vec<NoteDto>>,
+    /// Staff only: every change of owner or assignee, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryDto>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct HistoryDto {
+    pub at: String,
+    /// Who did it; absent when the system did (routing, timeouts, cover).
+    pub actor: Option<String>,
+    /// `routed`, `assigned`, `auto_assigned`, `kept`, `reassigned`, `timed_out`, `cover_started`, `cover_ended`, `escalated`, `returned`.
+    pub event: String,
+    pub to_assignee: Option<String>,
+    pub to_owner: Option<String>,
+    pub reason: Option<String>,
 }
 
 impl From<&views::ConversationView> for ConversationDto {
@@ -348,6 +417,18 @@ impl From<&views::ConversationView> for ConversationDto {
                 })
                 .collect(),
             notes: v.notes.as_ref().map(|ns| ns.iter().map(Into::into).collect()),
+            history: v.history.as_ref().map(|hs| {
+                hs.iter()
+                    .map(|h| HistoryDto {
+                        at: h.at.to_rfc3339(),
+                        actor: h.actor.clone(),
+                        event: h.code.clone(),
+                        to_assignee: h.to_assignee.clone(),
+                        to_owner: h.to_owner.clone(),
+                        reason: h.reason.clone(),
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -363,16 +444,41 @@ pub(crate) struct StatusResultDto {
     pub status: StatusDto,
 }
 
+/// Give the conversation to one person, one pool or one department, or
+/// (`assignee_id` null and nothing else) to nobody in particular.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AssignRequest {
-    /// A staff member's user id, or null to unassign.
+    #[serde(default)]
     pub assignee_id: Option<String>,
+    #[serde(default)]
+    pub pool_id: Option<String>,
+    #[serde(default)]
+    pub department_id: Option<String>,
+    /// Why: kept, encrypted, in the conversation's history.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AssignResultDto {
     pub assignee: Option<PersonDto>,
+    /// When the person chosen is away: the colleague covering for them got it.
+    pub covering_for: Option<String>,
+    pub owner: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EscalateRequest {
+    pub provider_id: String,
+    /// Context for the provider; kept as an internal note.
+    pub note: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EscalateResultDto {
+    pub escalated_to: PersonDto,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -433,6 +539,7 @@ pub(crate) struct InboxCountsDto {
     pub my_team: i64,
     pub urgent: i64,
     pub closed: i64,
+    pub escalated_to_me: i64,
     pub all: i64,
 }
 
@@ -473,8 +580,8 @@ pub(crate) struct LiveEventDto {
     pub conversation_id: String,
     pub patient_id: String,
     pub at: String,
-    /// Who did it.
-    pub actor_id: String,
+    /// Who did it; absent when the system did.
+    pub actor_id: Option<String>,
     /// `message_sent`, `message_amended`: the message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
@@ -500,7 +607,7 @@ impl LiveEventDto {
             conversation_id: e.conversation.to_string(),
             patient_id: e.patient.to_string(),
             at: e.at.to_rfc3339(),
-            actor_id: e.actor.to_string(),
+            actor_id: e.actor.map(|a| a.to_string()),
             message_id: None,
             actor_kind: None,
             status: None,
@@ -519,7 +626,145 @@ impl LiveEventDto {
             K::PriorityChanged { priority } => dto.priority = Some((*priority).into()),
             K::Assigned { assignee, .. } => dto.assignee_id = assignee.map(|a| a.to_string()),
             K::Typing { user_kind, .. } => dto.actor_kind = Some((*user_kind).into()),
+            K::Alert { .. } | K::Escalated { .. } => {}
         }
         dto
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ProviderDto {
+    pub id: String,
+    pub display_name: String,
+    /// If not, messages to them go to their team, marked for them.
+    pub accepts_direct_messages: bool,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StaffSettingsDto {
+    /// The most open conversations you take from a pool.
+    pub capacity: i64,
+    /// Providers: whether patients may write to you directly.
+    pub accepts_direct_messages: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AbsenceRequest {
+    /// RFC 3339.
+    pub starts_at: String,
+    pub ends_at: String,
+    /// The colleague who covers; none leaves work with its pool or team.
+    #[serde(default)]
+    pub cover_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AbsenceDto {
+    pub id: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub cover_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AlertDto {
+    pub id: String,
+    pub conversation_id: String,
+    /// `urgent_message` or `escalated`.
+    pub kind: String,
+    pub created_at: String,
+}
+
+/// A routing rule. Conditions that are given must all hold; the first rule
+/// that holds and can be resolved for the message decides.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleDto {
+    pub name: String,
+    #[serde(default)]
+    #[schema(value_type = Option<TopicDto>)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub department_id: Option<String>,
+    /// The patient wrote to a provider directly.
+    #[serde(default)]
+    pub provider_direct: bool,
+    /// `person`, `pool`, `patient_care_team`, `program_staff` or `addressed_provider`.
+    pub target: String,
+    /// For `person` and `pool` targets.
+    #[serde(default)]
+    pub target_id: Option<String>,
+    /// In responses: the condition in words, and the target's name.
+    #[serde(default, skip_deserializing)]
+    pub described: Option<String>,
+    #[serde(default, skip_deserializing)]
+    pub target_name: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RulesDto {
+    pub rules: Vec<RuleDto>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PoolDto {
+    #[serde(default, skip_deserializing)]
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub lead_id: Option<String>,
+    /// Member user ids, in round-robin order.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Assign new work to the least-loaded available member; otherwise the
+    /// lead hands it out.
+    #[serde(default)]
+    pub auto_assign: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TemplateDto {
+    pub id: String,
+    pub name: String,
+    /// With `{placeholders}`: patient_first_name, provider_name, practice_phone, scheduling_link, office_hours, my_name.
+    pub body: String,
+    pub owner_id: String,
+    pub owner_name: String,
+    /// `YYYY-MM-DD`.
+    pub review_by: String,
+    pub usage_count: i64,
+    /// Past its review-by date.
+    pub stale: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TemplateRequest {
+    pub name: String,
+    pub body: String,
+    pub review_by: String,
+    /// Administrators may hand a template to another owner.
+    #[serde(default)]
+    pub owner_id: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RenderTemplateRequest {
+    pub template_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RenderedTemplateDto {
+    /// The template filled in for this conversation, to edit and send.
+    pub body: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct IdDto {
+    pub id: String,
 }

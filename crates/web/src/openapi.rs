@@ -38,7 +38,9 @@ impl Modify for BearerAuth {
     paths(
         healthz, openapi, login, logout, me, list_conversations, create_conversation, get_conversation, send_message,
         amend_message, mark_read, add_note, close, reopen, assign, typing, list_audit_events, counts, staff, practice,
-        events
+        events, escalate, render_template, rules, save_rules, pools, create_pool, update_pool, my_settings,
+        save_my_settings, my_absences, record_absence, cancel_absence, my_providers, alerts, acknowledge_alert,
+        templates, create_template, update_template
     ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
     modifiers(&BearerAuth),
@@ -48,6 +50,8 @@ impl Modify for BearerAuth {
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "inbox", description = "The staff inbox and the practice"),
         (name = "live", description = "Live updates as server-sent events"),
+        (name = "setup", description = "Routing rules, pools, availability and settings"),
+        (name = "templates", description = "Quick replies"),
         (name = "health"), (name = "meta")
     )
 )]

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::role::StaffRole;
+use crate::routing::Owner;
 use proptest::prelude::*;
 
 fn id16(n: u8) -> [u8; 16] {
@@ -31,15 +32,36 @@ fn role() -> impl Strategy<Value = StaffRole> {
     proptest::sample::select(StaffRole::ALL.to_vec())
 }
 
+fn pool() -> impl Strategy<Value = PoolId> {
+    (0u8..3).prop_map(|n| PoolId::from_bytes(id16(n)))
+}
+
 fn staff() -> impl Strategy<Value = StaffActor> {
-    (user(), practice(), role(), proptest::collection::vec(dept(), 0..3), proptest::collection::vec(team(), 0..3))
-        .prop_map(|(user, practice, role, departments, care_teams)| StaffActor {
+    (
+        user(),
+        practice(),
+        role(),
+        proptest::collection::vec(dept(), 0..3),
+        proptest::collection::vec(team(), 0..3),
+        proptest::collection::vec(pool(), 0..3),
+    )
+        .prop_map(|(user, practice, role, departments, care_teams, pools)| StaffActor {
             user,
             practice,
             role,
             departments,
             care_teams,
+            pools,
         })
+}
+
+fn owner() -> impl Strategy<Value = Owner> {
+    prop_oneof![
+        user().prop_map(Owner::Person),
+        pool().prop_map(Owner::Pool),
+        team().prop_map(Owner::CareTeam),
+        dept().prop_map(Owner::Department),
+    ]
 }
 
 fn actor() -> impl Strategy<Value = Actor> {
@@ -59,8 +81,8 @@ fn patient_facts() -> impl Strategy<Value = PatientFacts> {
 }
 
 fn conversation() -> impl Strategy<Value = ConversationFacts> {
-    (patient_facts(), proptest::option::of(user()))
-        .prop_map(|(patient, assignee)| ConversationFacts { patient, assignee })
+    (patient_facts(), proptest::option::of(user()), proptest::option::of(owner()), proptest::option::of(user()))
+        .prop_map(|(patient, assignee, owner, escalated_to)| ConversationFacts { patient, assignee, owner, escalated_to })
 }
 
 fn action() -> impl Strategy<Value = ConversationAction> {
@@ -80,10 +102,19 @@ fn action() -> impl Strategy<Value = ConversationAction> {
 /// The rule for staff, written out independently of the implementation.
 fn staff_related(s: &StaffActor, c: &ConversationFacts) -> bool {
     let p = &c.patient;
+    let owns = match c.owner {
+        Some(Owner::Person(u)) => u == s.user,
+        Some(Owner::Pool(x)) => s.pools.contains(&x),
+        Some(Owner::CareTeam(t)) => s.care_teams.contains(&t),
+        Some(Owner::Department(d)) => s.departments.contains(&d),
+        None => false,
+    };
     s.practice == p.practice
         && (p.care_team.map(|t| s.care_teams.contains(&t)).unwrap_or(false)
             || p.department.map(|d| s.departments.contains(&d)).unwrap_or(false)
-            || c.assignee == Some(s.user))
+            || c.assignee == Some(s.user)
+            || c.escalated_to == Some(s.user)
+            || owns)
 }
 
 proptest! {
@@ -145,10 +176,23 @@ proptest! {
     }
 
     #[test]
+    fn only_administrators_manage_and_only_staff_see_the_setup(a in actor(), p in practice()) {
+        let manage = authorize_practice(&a, PracticeAction::ManagePractice, p).is_allowed();
+        let see = authorize_practice(&a, PracticeAction::SeePracticeSetup, p).is_allowed();
+        match &a {
+            Actor::Staff(s) => {
+                prop_assert_eq!(manage, s.practice == p && s.role == StaffRole::PracticeAdmin);
+                prop_assert_eq!(see, s.practice == p);
+            }
+            Actor::Patient(_) => prop_assert!(!manage && !see),
+        }
+    }
+
+    #[test]
     fn starting_a_conversation_follows_viewing(a in actor(), p in patient_facts()) {
         // Whoever may start a conversation for a patient may view it afterwards.
         let start = authorize_patient(&a, PatientAction::StartConversation, &p).is_allowed();
-        let conv = ConversationFacts { patient: p, assignee: None };
+        let conv = ConversationFacts::unowned(p);
         let view = authorize_conversation(&a, ConversationAction::View, &conv).is_allowed();
         prop_assert_eq!(start, view);
     }
@@ -156,7 +200,7 @@ proptest! {
     #[test]
     fn assignees_can_work_what_they_are_given(target in staff(), p in patient_facts()) {
         if may_be_assigned(&target, &p) {
-            let conv = ConversationFacts { patient: p, assignee: Some(target.user) };
+            let conv = ConversationFacts { assignee: Some(target.user), ..ConversationFacts::unowned(p) };
             prop_assert!(authorize_conversation(&Actor::Staff(target), ConversationAction::Reply, &conv).is_allowed());
         }
     }
@@ -166,10 +210,12 @@ proptest! {
 fn administrators_do_not_read_messages_by_role() {
     let practice = PracticeId::from_bytes(id16(1));
     let dept = DepartmentId::from_bytes(id16(1));
-    let conv = ConversationFacts {
-        patient: PatientFacts { id: PatientId::from_bytes(id16(1)), practice, department: Some(dept), care_team: None },
-        assignee: None,
-    };
+    let conv = ConversationFacts::unowned(PatientFacts {
+        id: PatientId::from_bytes(id16(1)),
+        practice,
+        department: Some(dept),
+        care_team: None,
+    });
     for role in [StaffRole::PracticeAdmin, StaffRole::ComplianceOfficer] {
         let a = Actor::Staff(StaffActor {
             user: UserId::from_bytes(id16(9)),
@@ -177,6 +223,7 @@ fn administrators_do_not_read_messages_by_role() {
             role,
             departments: vec![dept],
             care_teams: vec![],
+            pools: vec![],
         });
         assert_eq!(
             authorize_conversation(&a, ConversationAction::View, &conv),

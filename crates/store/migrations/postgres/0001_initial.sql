@@ -106,8 +106,9 @@ CREATE INDEX conversations_assignee ON conversations (assignee_id, last_activity
 CREATE TABLE messages (
     id BYTEA PRIMARY KEY,
     conversation_id BYTEA NOT NULL REFERENCES conversations (id),
-    sender_id BYTEA NOT NULL REFERENCES users (id),
-    sender_kind TEXT NOT NULL CHECK (sender_kind IN ('patient', 'staff')),
+    -- NULL for automatic replies from the practice (sender_kind 'system').
+    sender_id BYTEA REFERENCES users (id),
+    sender_kind TEXT NOT NULL CHECK (sender_kind IN ('patient', 'staff', 'system')),
     body_ct BYTEA NOT NULL,
     sent_at BIGINT NOT NULL
 );
@@ -221,7 +222,8 @@ CREATE TABLE events (
     practice_id BYTEA NOT NULL,
     patient_id BYTEA NOT NULL,
     conversation_id BYTEA NOT NULL,
-    actor_id BYTEA NOT NULL,
+    -- NULL when the system acted (automatic replies, jobs).
+    actor_id BYTEA,
     kind TEXT NOT NULL,
     ref_id BYTEA,
     detail TEXT

@@ -106,8 +106,9 @@ CREATE INDEX conversations_assignee ON conversations (assignee_id, last_activity
 CREATE TABLE messages (
     id BLOB PRIMARY KEY,
     conversation_id BLOB NOT NULL REFERENCES conversations (id),
-    sender_id BLOB NOT NULL REFERENCES users (id),
-    sender_kind TEXT NOT NULL CHECK (sender_kind IN ('patient', 'staff')),
+    -- NULL for automatic replies from the practice (sender_kind 'system').
+    sender_id BLOB REFERENCES users (id),
+    sender_kind TEXT NOT NULL CHECK (sender_kind IN ('patient', 'staff', 'system')),
     body_ct BLOB NOT NULL,
     sent_at BIGINT NOT NULL
 );
@@ -210,7 +211,8 @@ CREATE TABLE events (
     practice_id BLOB NOT NULL,
     patient_id BLOB NOT NULL,
     conversation_id BLOB NOT NULL,
-    actor_id BLOB NOT NULL,
+    -- NULL when the system acted (automatic replies, jobs).
+    actor_id BLOB,
     kind TEXT NOT NULL,
     ref_id BLOB,
     detail TEXT

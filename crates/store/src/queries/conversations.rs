@@ -7,7 +7,7 @@ use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::cursor::ListCursor;
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::ListScope;
-use switchboard_domain::role::UserKind;
+use switchboard_domain::role::{SenderKind, UserKind};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 
@@ -21,7 +21,15 @@ macro_rules! conversation_columns {
          p.id AS p_id, p.practice_id AS p_practice_id, p.user_id AS p_user_id, p.department_id AS p_department_id, \
          p.care_team_id AS p_care_team_id, p.dek_id AS p_dek_id, pk.kek_id AS p_kek_id, pk.wrapped AS p_wrapped, \
          p.given_name_ct AS p_given_name_ct, p.family_name_ct AS p_family_name_ct, p.birth_date_ct AS p_birth_date_ct, \
-         p.mrn_ct AS p_mrn_ct, ct.name AS p_care_team_name, d.name AS p_department_name"
+         p.mrn_ct AS p_mrn_ct, ct.name AS p_care_team_name, d.name AS p_department_name, \
+         p.program_pool_id AS p_program_pool_id, \
+         c.owner_kind AS c_owner_kind, c.owner_id AS c_owner_id, \
+         COALESCE(ou.display_name, op.name, oct.name, od.name) AS c_owner_name, \
+         c.routing_reason AS c_routing_reason, c.intended_reader_id AS c_intended_reader_id, \
+         ir.display_name AS c_intended_reader_name, c.assigned_at AS c_assigned_at, \
+         c.keep_with_assignee AS c_keep_with_assignee, c.covered_for AS c_covered_for, \
+         c.escalated_to AS c_escalated_to, eu.display_name AS c_escalated_to_name, c.escalated_by AS c_escalated_by, \
+         c.escalated_at AS c_escalated_at"
     };
 }
 
@@ -29,13 +37,18 @@ macro_rules! conversation_from {
     () => {
         " FROM conversations c JOIN data_keys ck ON ck.id = c.dek_id JOIN patients p ON p.id = c.patient_id \
          JOIN data_keys pk ON pk.id = p.dek_id LEFT JOIN users au ON au.id = c.assignee_id \
-         LEFT JOIN care_teams ct ON ct.id = p.care_team_id LEFT JOIN departments d ON d.id = p.department_id"
+         LEFT JOIN care_teams ct ON ct.id = p.care_team_id LEFT JOIN departments d ON d.id = p.department_id \
+         LEFT JOIN users ou ON c.owner_kind = 'person' AND ou.id = c.owner_id \
+         LEFT JOIN pools op ON c.owner_kind = 'pool' AND op.id = c.owner_id \
+         LEFT JOIN care_teams oct ON c.owner_kind = 'care_team' AND oct.id = c.owner_id \
+         LEFT JOIN departments od ON c.owner_kind = 'department' AND od.id = c.owner_id \
+         LEFT JOIN users ir ON ir.id = c.intended_reader_id LEFT JOIN users eu ON eu.id = c.escalated_to"
     };
 }
 
 macro_rules! unread_column {
     () => {
-        ", (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.sender_kind <> $2 \
+        ", (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.sender_kind <> $2 AND NOT (m.sender_kind = 'system' AND $2 = 'staff') \
          AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_kind = $2)) AS unread"
     };
 }
@@ -44,10 +57,10 @@ macro_rules! list_filters {
     () => {
         " AND ($4 IS NULL OR c.status = $4) AND ($5 IS NULL OR c.assignee_id = $5) AND ($6 = 0 OR c.assignee_id IS NULL) \
          AND ($7 IS NULL OR c.patient_id = $7) AND ($11 IS NULL OR c.priority = $11) \
-         AND ($12 = 0 OR EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id AND um.sender_kind <> $2 \
+         AND ($12 = 0 OR EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id AND um.sender_kind <> $2 AND NOT (um.sender_kind = 'system' AND $2 = 'staff') \
              AND NOT EXISTS (SELECT 1 FROM message_reads ur WHERE ur.message_id = um.id AND ur.reader_kind = $2))) \
          AND ($13 = 0 OR EXISTS (SELECT 1 FROM care_team_members mt WHERE mt.user_id = $3 AND mt.care_team_id = p.care_team_id)) \
-         AND ($14 = 0 OR c.status <> 'closed') \
+         AND ($14 = 0 OR c.status <> 'closed') AND ($16 = 0 OR c.escalated_to = $3) \
          AND ($8 IS NULL OR c.last_activity_at < $8 OR (c.last_activity_at = $8 AND c.id < $9))"
     };
 }
@@ -76,7 +89,11 @@ macro_rules! staff_scope {
         " WHERE c.practice_id = $1 AND (\
            EXISTS (SELECT 1 FROM care_team_members tm WHERE tm.user_id = $3 AND tm.care_team_id = p.care_team_id) \
            OR EXISTS (SELECT 1 FROM staff_departments sd WHERE sd.user_id = $3 AND sd.department_id = p.department_id) \
-           OR c.assignee_id = $3)"
+           OR c.assignee_id = $3 OR c.escalated_to = $3 \
+           OR (c.owner_kind = 'person' AND c.owner_id = $3) \
+           OR (c.owner_kind = 'pool' AND EXISTS (SELECT 1 FROM pool_members om WHERE om.user_id = $3 AND om.pool_id = c.owner_id)) \
+           OR (c.owner_kind = 'care_team' AND EXISTS (SELECT 1 FROM care_team_members ocm WHERE ocm.user_id = $3 AND ocm.care_team_id = c.owner_id)) \
+           OR (c.owner_kind = 'department' AND EXISTS (SELECT 1 FROM staff_departments osd WHERE osd.user_id = $3 AND osd.department_id = c.owner_id)))"
     };
 }
 
@@ -118,13 +135,14 @@ const COUNTS_STAFF: &str = concat!(
      COALESCE(SUM(CASE WHEN c.status = 'needs_staff_response' THEN 1 ELSE 0 END), 0) AS needs_response, \
      COALESCE(SUM(CASE WHEN c.status = 'awaiting_patient' THEN 1 ELSE 0 END), 0) AS awaiting_patient, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id \
-         AND um.sender_kind <> $2 AND NOT EXISTS (SELECT 1 FROM message_reads ur WHERE ur.message_id = um.id \
+         AND um.sender_kind <> $2 AND um.sender_kind <> 'system' AND NOT EXISTS (SELECT 1 FROM message_reads ur WHERE ur.message_id = um.id \
          AND ur.reader_kind = $2)) THEN 1 ELSE 0 END), 0) AS unread, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND c.assignee_id = $3 THEN 1 ELSE 0 END), 0) AS assigned_to_me, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND EXISTS (SELECT 1 FROM care_team_members mt WHERE mt.user_id = $3 \
          AND mt.care_team_id = p.care_team_id) THEN 1 ELSE 0 END), 0) AS my_team, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND c.priority = 'urgent' THEN 1 ELSE 0 END), 0) AS urgent, \
      COALESCE(SUM(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END), 0) AS closed, \
+     COALESCE(SUM(CASE WHEN c.status <> 'closed' AND c.escalated_to = $3 THEN 1 ELSE 0 END), 0) AS escalated, \
      count(*) AS total \
      FROM conversations c JOIN patients p ON p.id = c.patient_id",
     staff_scope!()
@@ -145,6 +163,8 @@ pub struct ListFilter {
     /// Staff only: the patient is on one of the viewer's care teams.
     pub my_team: bool,
     pub attention_order: bool,
+    /// Staff only: escalated to the viewer.
+    pub escalated_to_me: bool,
     pub after: Option<ListCursor>,
     pub limit: i64,
 }
@@ -185,6 +205,7 @@ pub async fn list(
         .bind(i64::from(filter.my_team))
         .bind(i64::from(filter.open_only))
         .bind(offset)
+        .bind(i64::from(filter.escalated_to_me))
         .fetch_all(store.reader())
         .await?;
     rows.iter().map(|r| ConversationRow::read(r, true)).collect()
@@ -200,6 +221,7 @@ pub struct InboxCounts {
     pub my_team: i64,
     pub urgent: i64,
     pub closed: i64,
+    pub escalated: i64,
     pub total: i64,
 }
 
@@ -218,6 +240,7 @@ pub async fn inbox_counts(store: &Store, practice: PracticeId, user: UserId) -> 
         my_team: col(&row, "my_team")?,
         urgent: col(&row, "urgent")?,
         closed: col(&row, "closed")?,
+        escalated: col(&row, "escalated")?,
         total: col(&row, "total")?,
     })
 }
@@ -237,7 +260,7 @@ pub async fn detail(
     let db = store.reader();
     let message_rows = sqlx::query(
         "SELECT m.id, m.sender_id, m.sender_kind, u.display_name, m.body_ct, m.sent_at FROM messages m \
-         JOIN users u ON u.id = m.sender_id WHERE m.conversation_id = $1 ORDER BY m.sent_at, m.id",
+         LEFT JOIN users u ON u.id = m.sender_id WHERE m.conversation_id = $1 ORDER BY m.sent_at, m.id",
     )
     .bind(cid.clone())
     .fetch_all(db)
@@ -247,8 +270,8 @@ pub async fn detail(
         .map(|r| {
             Ok(MessageRow {
                 id: id(r, "id", MessageId::from_slice)?,
-                sender: id(r, "sender_id", UserId::from_slice)?,
-                sender_kind: code(r, "sender_kind", UserKind::parse)?,
+                sender: opt_id(r, "sender_id", UserId::from_slice)?,
+                sender_kind: code(r, "sender_kind", SenderKind::parse)?,
                 sender_display_name: col(r, "display_name")?,
                 body_ct: col(r, "body_ct")?,
                 sent_at: ts(r, "sent_at")?,
@@ -325,13 +348,13 @@ pub async fn message_sender(
     store: &Store,
     conversation: ConversationId,
     message: MessageId,
-) -> Result<Option<(UserId, UserKind)>, StoreError> {
+) -> Result<Option<(Option<UserId>, SenderKind)>, StoreError> {
     let row = sqlx::query("SELECT sender_id, sender_kind FROM messages WHERE id = $1 AND conversation_id = $2")
         .bind(message.to_vec())
         .bind(conversation.to_vec())
         .fetch_optional(store.reader())
         .await?;
-    row.map(|r| Ok((id(&r, "sender_id", UserId::from_slice)?, code(&r, "sender_kind", UserKind::parse)?))).transpose()
+    row.map(|r| Ok((opt_id(&r, "sender_id", UserId::from_slice)?, code(&r, "sender_kind", SenderKind::parse)?))).transpose()
 }
 
 /// How many messages from the other side `reader` has not read yet.
@@ -343,6 +366,7 @@ pub async fn unread_by(
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "SELECT count(*) AS n FROM messages m WHERE m.conversation_id = $1 AND m.sender_kind <> $3 \
+         AND NOT (m.sender_kind = 'system' AND $3 = 'staff') \
          AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_id = $2)",
     )
     .bind(conversation.to_vec())
@@ -410,8 +434,9 @@ pub fn insert_conversation(c: NewConversation) -> Step {
 pub struct NewMessage {
     pub id: MessageId,
     pub conversation: ConversationId,
-    pub sender: UserId,
-    pub sender_kind: UserKind,
+    /// `None` for an automatic reply.
+    pub sender: Option<UserId>,
+    pub sender_kind: SenderKind,
     pub body_ct: Vec<u8>,
     pub at: Timestamp,
 }
@@ -422,7 +447,7 @@ pub fn insert_message(m: NewMessage) -> Step {
         vec![
             m.id.to_vec().into(),
             m.conversation.to_vec().into(),
-            m.sender.to_vec().into(),
+            m.sender.map(|s| s.to_vec()).into(),
             m.sender_kind.as_str().into(),
             m.body_ct.into(),
             m.at.as_micros().into(),
@@ -477,6 +502,7 @@ pub fn mark_read(conversation: ConversationId, reader: UserId, reader_kind: User
     Step::new(
         "INSERT INTO message_reads (message_id, reader_id, reader_kind, read_at) \
          SELECT m.id, $2, $3, $4 FROM messages m WHERE m.conversation_id = $1 AND m.sender_kind <> $3 \
+         AND NOT (m.sender_kind = 'system' AND $3 = 'staff') \
          AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_id = $2)",
         vec![conversation.to_vec().into(), reader.to_vec().into(), reader_kind.as_str().into(), at.as_micros().into()],
     )

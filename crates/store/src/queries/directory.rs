@@ -146,7 +146,8 @@ pub async fn user_by_id(store: &Store, user: UserId) -> Result<Option<UserRow>, 
 pub async fn memberships(store: &Store, user: UserId) -> Result<Memberships, StoreError> {
     let rows = sqlx::query(
         "SELECT 'd' AS k, department_id AS v FROM staff_departments WHERE user_id = $1 \
-         UNION ALL SELECT 't' AS k, care_team_id AS v FROM care_team_members WHERE user_id = $1",
+         UNION ALL SELECT 't' AS k, care_team_id AS v FROM care_team_members WHERE user_id = $1 \
+         UNION ALL SELECT 'p' AS k, pool_id AS v FROM pool_members WHERE user_id = $1",
     )
     .bind(user.to_vec())
     .fetch_all(store.reader())
@@ -154,10 +155,10 @@ pub async fn memberships(store: &Store, user: UserId) -> Result<Memberships, Sto
     let mut m = Memberships::default();
     for r in &rows {
         let k: String = col(r, "k")?;
-        if k == "d" {
-            m.departments.push(id(r, "v", DepartmentId::from_slice)?);
-        } else {
-            m.care_teams.push(id(r, "v", CareTeamId::from_slice)?);
+        match k.as_str() {
+            "d" => m.departments.push(id(r, "v", DepartmentId::from_slice)?),
+            "t" => m.care_teams.push(id(r, "v", CareTeamId::from_slice)?),
+            _ => m.pools.push(id(r, "v", PoolId::from_slice)?),
         }
     }
     Ok(m)
@@ -168,7 +169,8 @@ macro_rules! patient_select {
         "SELECT p.id AS p_id, p.practice_id AS p_practice_id, p.user_id AS p_user_id, p.department_id AS p_department_id, \
          p.care_team_id AS p_care_team_id, p.dek_id AS p_dek_id, pk.kek_id AS p_kek_id, pk.wrapped AS p_wrapped, \
          p.given_name_ct AS p_given_name_ct, p.family_name_ct AS p_family_name_ct, p.birth_date_ct AS p_birth_date_ct, \
-         p.mrn_ct AS p_mrn_ct, ct.name AS p_care_team_name, d.name AS p_department_name \
+         p.mrn_ct AS p_mrn_ct, ct.name AS p_care_team_name, d.name AS p_department_name, \
+         p.program_pool_id AS p_program_pool_id \
          FROM patients p JOIN data_keys pk ON pk.id = p.dek_id \
          LEFT JOIN care_teams ct ON ct.id = p.care_team_id LEFT JOIN departments d ON d.id = p.department_id"
     };
@@ -312,4 +314,14 @@ pub async fn active_staff(store: &Store, practice: PracticeId) -> Result<Vec<Sta
             })
         })
         .collect()
+}
+
+/// A department's name, if it belongs to the practice.
+pub async fn department_name_of(store: &Store, practice: PracticeId, department: DepartmentId) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query("SELECT name FROM departments WHERE id = $1 AND practice_id = $2")
+        .bind(department.to_vec())
+        .bind(practice.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| col::<String>(&r, "name")).transpose()
 }

@@ -17,6 +17,8 @@ pub fn insert(e: &DomainEvent) -> Step {
         EventKind::Assigned { assignee, .. } => (assignee.map(|a| a.to_vec()), None),
         // Never stored (see `EventKind::Typing`); kept total all the same.
         EventKind::Typing { user_kind, .. } => (None, Some(user_kind.as_str().to_owned())),
+        EventKind::Alert { user } => (Some(user.to_vec()), None),
+        EventKind::Escalated { to } => (Some(to.to_vec()), None),
     };
     Step::new(
         "INSERT INTO events (at, practice_id, patient_id, conversation_id, actor_id, kind, ref_id, detail) \
@@ -26,7 +28,7 @@ pub fn insert(e: &DomainEvent) -> Step {
             e.practice.to_vec().into(),
             e.patient.to_vec().into(),
             e.conversation.to_vec().into(),
-            e.actor.to_vec().into(),
+            e.actor.map(|a| a.to_vec()).into(),
             e.kind.code().into(),
             ref_id.into(),
             detail.into(),

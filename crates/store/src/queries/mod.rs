@@ -6,7 +6,9 @@ pub mod directory;
 pub mod events;
 pub mod jobs;
 pub mod keys;
+pub mod routing;
 pub mod sessions;
+pub mod templates;
 pub mod throttle;
 
 use crate::Value;

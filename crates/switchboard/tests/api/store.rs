@@ -117,7 +117,7 @@ async fn committed_changes_are_published_on_the_event_stream_and_stored() {
         if let EventKind::MessageSent { sender_kind, .. } = &e.kind {
             assert!(matches!(
                 sender_kind,
-                switchboard_domain::role::UserKind::Patient | switchboard_domain::role::UserKind::Staff
+                switchboard_domain::role::SenderKind::Patient | switchboard_domain::role::SenderKind::Staff
             ));
         }
     }

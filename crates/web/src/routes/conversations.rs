@@ -8,10 +8,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_domain::conversation::ConversationStatus;
-use switchboard_domain::ids::{ConversationId, MessageId, PatientId, UserId};
+use switchboard_domain::ids::{ConversationId, DepartmentId, MessageId, PatientId, PoolId, TemplateId, UserId};
 use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_service::views::SentMessage;
-use switchboard_service::{ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
+use switchboard_service::{AssignTarget, ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
 use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
@@ -122,12 +122,15 @@ pub(crate) async fn create_conversation(
     ApiJson(req): ApiJson<CreateConversationRequest>,
 ) -> Result<Response, ApiError> {
     let patient_id = req.patient_id.as_deref().map(|v| field_id("patient_id", v, PatientId::parse)).transpose()?;
+    let to_provider = req.to_provider_id.as_deref().map(|v| field_id("to_provider_id", v, UserId::parse)).transpose()?;
     let input = NewConversationInput {
         patient_id,
         subject: req.subject,
         topic: req.topic,
         body: req.body,
         priority: req.priority,
+        to_provider,
+        keep_with_me: req.keep_with_me,
     };
     let sent = s.app.create_conversation(&p, input, key.as_deref(), &ctx).await?;
     Ok(created(
@@ -266,7 +269,10 @@ pub(crate) async fn reopen(
     Ok(Json(StatusResultDto { status: status.into() }))
 }
 
-/// Assign to a staff member of the practice, or unassign with null (staff).
+/// Hand the conversation to a person, a pool or a department (staff), with
+/// an optional reason kept in its history; `{"assignee_id": null}` leaves it
+/// with nobody in particular. Someone away is never given work: whoever
+/// covers for them is.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "conversations", security(("bearer" = [])),
     request_body = AssignRequest, params(("id" = String, Path, description = "Conversation id")),
     responses((status = 200, body = AssignResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -279,7 +285,50 @@ pub(crate) async fn assign(
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> Result<Json<AssignResultDto>, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
-    let assignee = req.assignee_id.as_deref().map(|v| field_id("assignee_id", v, UserId::parse)).transpose()?;
-    let who = s.app.assign_conversation(&p, id, assignee, &ctx).await?;
-    Ok(Json(AssignResultDto { assignee: who.as_ref().map(Into::into) }))
+    let target = match (req.assignee_id.as_deref(), req.pool_id.as_deref(), req.department_id.as_deref()) {
+        (Some(u), None, None) => AssignTarget::Person(field_id("assignee_id", u, UserId::parse)?),
+        (None, Some(x), None) => AssignTarget::Pool(field_id("pool_id", x, PoolId::parse)?),
+        (None, None, Some(d)) => AssignTarget::Department(field_id("department_id", d, DepartmentId::parse)?),
+        (None, None, None) => AssignTarget::Nobody,
+        _ => return Err(invalid("assignee_id", "give one of assignee_id, pool_id or department_id")),
+    };
+    let out = s.app.assign_conversation(&p, id, target, req.reason, &ctx).await?;
+    Ok(Json(AssignResultDto { assignee: out.assignee.as_ref().map(Into::into), covering_for: out.covering_for, owner: out.owner_name }))
+}
+
+/// Ask a provider for clinical judgement (staff). The note gives them the
+/// context; their reply to the patient, or a note back, returns the
+/// conversation to you.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/escalate", tag = "conversations", security(("bearer" = [])),
+    request_body = EscalateRequest, params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = EscalateResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(crate) async fn escalate(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<EscalateRequest>,
+) -> Result<Json<EscalateResultDto>, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let provider = field_id("provider_id", &req.provider_id, UserId::parse)?;
+    let who = s.app.escalate(&p, id, provider, req.note, &ctx).await?;
+    Ok(Json(EscalateResultDto { escalated_to: (&who).into() }))
+}
+
+/// A template filled in for this conversation, to edit and send (staff).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/render-template", tag = "templates", security(("bearer" = [])),
+    request_body = RenderTemplateRequest, params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 200, body = RenderedTemplateDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn render_template(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RenderTemplateRequest>,
+) -> Result<Json<RenderedTemplateDto>, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let template = field_id("template_id", &req.template_id, TemplateId::parse)?;
+    let body = s.app.render_template(&p, id, template, &ctx).await?;
+    Ok(Json(RenderedTemplateDto { body }))
 }

@@ -21,6 +21,7 @@ pub(crate) async fn counts(State(s): State<AppState>, Auth(p): Auth) -> Result<J
         my_team: c.my_team,
         urgent: c.urgent,
         closed: c.closed,
+        escalated_to_me: c.escalated,
         all: c.total,
     }))
 }

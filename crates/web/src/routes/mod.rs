@@ -8,18 +8,25 @@ mod health;
 mod inbox;
 mod live;
 mod pages;
+mod setup;
 
 use crate::AppState;
 use crate::error::ApiError;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use switchboard_service::ServiceError;
 
 pub(crate) use audit::__path_list_audit_events;
 pub(crate) use auth::{__path_login, __path_logout, __path_me};
 pub(crate) use conversations::{
-    __path_add_note, __path_amend_message, __path_assign, __path_close, __path_create_conversation,
-    __path_get_conversation, __path_list_conversations, __path_mark_read, __path_reopen, __path_send_message,
+    __path_add_note, __path_amend_message, __path_assign, __path_close, __path_create_conversation, __path_escalate,
+    __path_get_conversation, __path_list_conversations, __path_mark_read, __path_render_template, __path_reopen,
+    __path_send_message,
+};
+pub(crate) use setup::{
+    __path_acknowledge_alert, __path_alerts, __path_cancel_absence, __path_create_pool, __path_create_template,
+    __path_my_absences, __path_my_providers, __path_my_settings, __path_pools, __path_record_absence, __path_rules,
+    __path_save_my_settings, __path_save_rules, __path_templates, __path_update_pool, __path_update_template,
 };
 pub(crate) use health::{__path_healthz, __path_openapi};
 pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typing};
@@ -51,6 +58,19 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         .route("/api/v1/staff", get(inbox::staff))
         .route("/api/v1/practice", get(inbox::practice))
         .route("/api/v1/events", get(live::events))
+        .route("/api/v1/conversations/{id}/escalate", post(conversations::escalate))
+        .route("/api/v1/conversations/{id}/render-template", post(conversations::render_template))
+        .route("/api/v1/routing-rules", get(setup::rules).put(setup::save_rules))
+        .route("/api/v1/pools", get(setup::pools).post(setup::create_pool))
+        .route("/api/v1/pools/{id}", put(setup::update_pool))
+        .route("/api/v1/me/settings", get(setup::my_settings).put(setup::save_my_settings))
+        .route("/api/v1/me/absences", get(setup::my_absences).post(setup::record_absence))
+        .route("/api/v1/me/absences/{id}", delete(setup::cancel_absence))
+        .route("/api/v1/me/providers", get(setup::my_providers))
+        .route("/api/v1/alerts", get(setup::alerts))
+        .route("/api/v1/alerts/{id}/ack", post(setup::acknowledge_alert))
+        .route("/api/v1/templates", get(setup::templates).post(setup::create_template))
+        .route("/api/v1/templates/{id}", put(setup::update_template))
         .method_not_allowed_fallback(method_not_allowed)
 }
 

@@ -1,0 +1,436 @@
+//! Routing new conversations, assignment within pools, cover for people
+//! who are away, urgency triage with its automatic reply and alerts, and
+//! the jobs that return unworked conversations to their pool and move work
+//! to and from covers.
+//!
+//! The decisions are the domain's pure functions (`routing::route`,
+//! `assignment::pick`, `assignment::covering`, `triage`); this module loads
+//! their inputs and turns their answers into store steps that commit with
+//! the change that called for them.
+
+use crate::sealing::{self, column};
+use crate::{ServiceError, Switchboard};
+use std::sync::Arc;
+use switchboard_crypto::DataKey;
+use switchboard_domain::assignment::{self, Absence, Candidate};
+use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::conversation::Priority;
+use switchboard_domain::event::EventKind;
+use switchboard_domain::ids::*;
+use switchboard_domain::role::SenderKind;
+use switchboard_domain::routing::{self, AddressedProvider, Condition, MessageFacts, Owner, Rule, Target};
+use switchboard_domain::time::{Span, Timestamp};
+use switchboard_domain::topic::Topic;
+use switchboard_store::Step;
+use switchboard_store::queries::{conversations as conv_q, jobs as job_q, routing as q};
+use switchboard_store::rows::PatientRow;
+
+/// The automatic reply to a message that may describe an emergency. Plain
+/// words, no PHI, the same for everyone.
+pub const URGENT_AUTO_REPLY: &str = "This is an automatic reply. Your message may describe an emergency. \
+If you have chest pain, trouble breathing, signs of a stroke, heavy bleeding, a severe allergic reaction, \
+or thoughts of harming yourself, call 911 now, or call or text 988 (Suicide & Crisis Lifeline). \
+Do not wait for a reply to this message. Your care team has been alerted.";
+
+/// The job that returns a conversation to its pool when its assignee has
+/// not acted in time.
+pub const ASSIGNMENT_TIMEOUT: &str = "assignment_timeout";
+/// The jobs that move work to a cover when an absence starts, and back when
+/// it ends.
+pub const ABSENCE_STARTS: &str = "absence_starts";
+pub const ABSENCE_ENDS: &str = "absence_ends";
+
+/// Routing's answer for one new conversation.
+#[derive(Debug)]
+pub(crate) struct Routed {
+    pub owner: Option<Owner>,
+    pub assignee: Option<UserId>,
+    pub steps: Vec<Step>,
+    pub events: Vec<EventKind>,
+}
+
+/// Used when a practice has not set any rules: the provider the patient
+/// wrote to, else the patient's own care team.
+fn default_rules() -> Vec<Rule> {
+    vec![
+        Rule {
+            id: RuleId::from_bytes([0; 16]),
+            name: "Messages to a provider".into(),
+            condition: Condition { provider_direct: true, ..Condition::ALWAYS },
+            target: Target::AddressedProvider,
+        },
+        Rule {
+            id: RuleId::from_bytes([0; 16]),
+            name: "The patient's care team".into(),
+            condition: Condition::ALWAYS,
+            target: Target::PatientCareTeam,
+        },
+    ]
+}
+
+impl Switchboard {
+    async fn absences_now(&self, practice: PracticeId, now: Timestamp) -> Result<Vec<Absence>, ServiceError> {
+        Ok(q::absences(self.store(), practice, now).await?.into_iter().map(|(_, a)| a).collect())
+    }
+
+    pub(crate) fn history_step(
+        &self,
+        conversation: ConversationId,
+        actor: Option<UserId>,
+        from: Option<UserId>,
+        to: Option<UserId>,
+        owner: Option<Owner>,
+        code: &str,
+        reason_ct: Option<Vec<u8>>,
+    ) -> Result<Step, ServiceError> {
+        Ok(q::insert_history(q::HistoryEntry {
+            id: *self.new_id(AlertId::from_bytes)?.as_bytes(),
+            conversation,
+            at: self.now(),
+            actor,
+            from_assignee: from,
+            to_assignee: to,
+            to_owner: owner,
+            reason_code: code,
+            reason_ct,
+        }))
+    }
+
+    /// Who should hold a conversation given to `owner` now: the person (or
+    /// their cover), the least-loaded available member of an auto-assigning
+    /// pool, or nobody (care teams, departments, lead-triaged pools).
+    /// Returns (assignee, whose work the assignee covers, pool to note as
+    /// assigned last).
+    pub(crate) async fn choose_assignee(
+        &self,
+        practice: PracticeId,
+        owner: Owner,
+        exclude: &[UserId],
+        now: Timestamp,
+    ) -> Result<(Option<UserId>, Option<UserId>, Option<PoolId>), ServiceError> {
+        let absences = self.absences_now(practice, now).await?;
+        match owner {
+            Owner::Person(u) => {
+                let who = assignment::covering(u, &absences, now);
+                Ok((who, who.filter(|w| *w != u).map(|_| u), None))
+            }
+            Owner::Pool(pool) => {
+                let pools = q::pools(self.store(), practice).await?;
+                let Some(p) = pools.iter().find(|p| p.id == pool) else { return Ok((None, None, None)) };
+                if !p.auto_assign {
+                    return Ok((None, None, None));
+                }
+                let loads = q::member_loads(self.store(), pool).await?;
+                let candidates: Vec<Candidate> = loads
+                    .iter()
+                    .map(|l| Candidate {
+                        user: l.user,
+                        open: u32::try_from(l.open).unwrap_or(u32::MAX),
+                        capacity: u32::try_from(l.capacity).unwrap_or(0),
+                        away: assignment::is_away(l.user, &absences, now),
+                    })
+                    .collect();
+                let chosen = assignment::pick(&candidates, p.last_assigned, exclude);
+                Ok((chosen, None, chosen.map(|_| pool)))
+            }
+            Owner::CareTeam(_) | Owner::Department(_) => Ok((None, None, None)),
+        }
+    }
+
+    /// Steps that give a conversation to `assignee`, record it, and (for
+    /// pool assignments) start the clock for acting on it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn assignment_steps(
+        &self,
+        conversation: ConversationId,
+        actor: Option<UserId>,
+        from: Option<UserId>,
+        assignee: Option<UserId>,
+        covered_for: Option<UserId>,
+        keep: bool,
+        pool: Option<PoolId>,
+        code: &str,
+        reason_ct: Option<Vec<u8>>,
+    ) -> Result<Vec<Step>, ServiceError> {
+        let now = self.now();
+        let mut steps = vec![
+            q::set_assignee(conversation, assignee, now, covered_for, keep),
+            self.history_step(conversation, actor, from, assignee, None, code, reason_ct)?,
+        ];
+        if let (Some(pool), Some(who)) = (pool, assignee) {
+            steps.push(q::set_last_assigned(pool, who));
+            let job = self.new_id(JobId::from_bytes)?;
+            let payload = format!("{conversation}:{who}:{}", now.as_micros());
+            let due = now.plus(self.config().assignment_timeout);
+            steps.push(job_q::enqueue(job, ASSIGNMENT_TIMEOUT, &payload, due, 3, None, now));
+        }
+        Ok(steps)
+    }
+
+    /// Routes a new conversation of `patient` about `topic`, optionally
+    /// addressed to a provider.
+    pub(crate) async fn route_new(
+        &self,
+        conversation: ConversationId,
+        patient: &PatientRow,
+        topic: Topic,
+        addressed: Option<UserId>,
+    ) -> Result<Routed, ServiceError> {
+        let now = self.now();
+        let mut rules = q::rules(self.store(), patient.practice).await?;
+        if rules.is_empty() {
+            rules = default_rules();
+        }
+        let addressed_provider = match addressed {
+            Some(u) => {
+                let settings = q::staff_settings(self.store(), u).await?.ok_or(ServiceError::Internal)?;
+                Some(AddressedProvider { user: u, accepts_direct: settings.accepts_direct_messages })
+            }
+            None => None,
+        };
+        let facts = MessageFacts {
+            topic,
+            patient_department: patient.department,
+            patient_care_team: patient.care_team,
+            patient_program_pool: patient.program_pool,
+            addressed_provider,
+        };
+        let mut steps = Vec::new();
+        let mut events = Vec::new();
+        let Ok(decision) = routing::route(&rules, &facts) else {
+            // Only a practice with no rules and a patient with no care team
+            // gets here: the patient's department still sees it.
+            let reason = "No routing rule gave it an owner: the patient's department sees it";
+            steps.push(q::set_owner(conversation, None, None, Some(reason), None));
+            steps.push(self.history_step(conversation, None, None, None, None, "routed", None)?);
+            return Ok(Routed { owner: None, assignee: None, steps, events });
+        };
+        let owner_name = q::owner_name(self.store(), decision.owner).await?.unwrap_or_else(|| "its owner".into());
+        let (position, rule_id) = decision.rule;
+        let rule = rules.get(position - 1).ok_or(ServiceError::Internal)?;
+        let mut department_names = Vec::new();
+        if let Some(d) = rule.condition.department {
+            department_names.push((d, q::department_name(self.store(), d).await?.unwrap_or_default()));
+        }
+        let condition = rule.condition.describe(|d| {
+            department_names.iter().find(|(x, _)| *x == d).map(|(_, n)| n.clone()).unwrap_or_default()
+        });
+        let mut reason = format!("Routed to {owner_name} because rule {position}, “{}”: {condition}", rule.name);
+        if let Some(reader) = decision.intended_reader {
+            let name = q::owner_name(self.store(), Owner::Person(reader)).await?.unwrap_or_default();
+            reason.push_str(&format!(". Written to {name}, who does not take direct messages: their team answers"));
+        }
+        let rule_ref = (rule_id != RuleId::from_bytes([0; 16])).then_some(rule_id);
+        steps.push(q::set_owner(conversation, Some(decision.owner), rule_ref, Some(&reason), decision.intended_reader));
+        steps.push(self.history_step(conversation, None, None, None, Some(decision.owner), "routed", None)?);
+        let (assignee, covered_for, pool) = self.choose_assignee(patient.practice, decision.owner, &[], now).await?;
+        if assignee.is_some() {
+            let code = if pool.is_some() { "auto_assigned" } else { "assigned" };
+            steps.extend(self.assignment_steps(conversation, None, None, assignee, covered_for, false, pool, code, None)?);
+            events.push(EventKind::Assigned { assignee, previous: None });
+        }
+        Ok(Routed { owner: Some(decision.owner), assignee, steps, events })
+    }
+
+    /// Screens a patient's message; if it may describe an emergency,
+    /// returns the steps that mark the conversation urgent, add the
+    /// automatic reply, and alert the clinical staff on duty, with their
+    /// events and audit records.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn triage_steps(
+        &self,
+        conversation: ConversationId,
+        patient: &PatientRow,
+        owner: Option<Owner>,
+        assignee: Option<UserId>,
+        dek: &Arc<DataKey>,
+        text: &str,
+    ) -> Result<Option<(Vec<Step>, Vec<EventKind>, Vec<AuditRecord>)>, ServiceError> {
+        let screening = self.inner.triage.screen(text);
+        if !screening.urgent() {
+            return Ok(None);
+        }
+        let now = self.now();
+        // The reply comes a moment after the message, so it sorts after it.
+        let reply_at = now.plus(Span::from_micros(1));
+        let reply = self.new_id(MessageId::from_bytes)?;
+        let mut steps = vec![
+            conv_q::set_priority(conversation, Priority::Urgent),
+            conv_q::insert_message(conv_q::NewMessage {
+                id: reply,
+                conversation,
+                sender: None,
+                sender_kind: SenderKind::System,
+                body_ct: sealing::seal(dek, column::BODY, reply.as_bytes(), URGENT_AUTO_REPLY)?,
+                at: reply_at,
+            }),
+        ];
+        let mut events = vec![
+            EventKind::PriorityChanged { priority: Priority::Urgent },
+            EventKind::MessageSent { message: reply, sender: None, sender_kind: SenderKind::System },
+        ];
+        let pool = match owner {
+            Some(Owner::Pool(p)) => Some(p),
+            _ => None,
+        };
+        let person = match owner {
+            Some(Owner::Person(u)) => Some(u),
+            _ => assignee,
+        };
+        let care_team = match owner {
+            Some(Owner::CareTeam(t)) => Some(t),
+            _ => patient.care_team,
+        };
+        let absences = self.absences_now(patient.practice, now).await?;
+        let on_duty: Vec<UserId> = q::clinical_staff_for(self.store(), patient.practice, care_team, pool, person)
+            .await?
+            .into_iter()
+            .filter(|u| !assignment::is_away(*u, &absences, now))
+            .collect();
+        let flagged = AuditRecord {
+            at: now,
+            practice: Some(patient.practice),
+            actor: AuditActor::System,
+            action: AuditAction::UrgentMessageFlagged,
+            outcome: Outcome::Success,
+            patient: Some(patient.id),
+            resource: Some((ResourceKind::Conversation, *conversation.as_bytes())),
+            client_addr: None,
+            detail: Some(format!("categories={};alerted={}", screening.categories().join(","), on_duty.len())),
+        };
+        let replied = AuditRecord {
+            action: AuditAction::MessageSent,
+            resource: Some((ResourceKind::Message, *reply.as_bytes())),
+            detail: Some("automatic_reply=urgent".into()),
+            ..flagged.clone()
+        };
+        let audit = vec![flagged, replied];
+        for user in on_duty {
+            let alert = self.new_id(AlertId::from_bytes)?;
+            steps.push(q::insert_alert(alert, patient.practice, user, conversation, "urgent_message", now));
+            events.push(EventKind::Alert { user });
+        }
+        Ok(Some((steps, events, audit)))
+    }
+}
+
+fn job_error(e: impl std::fmt::Display) -> String {
+    // Codes only in the job table: the detail goes to the operator's log.
+    tracing::warn!(error = %e, "job step failed");
+    "failed".to_owned()
+}
+
+impl Switchboard {
+    fn system_record(&self, practice: PracticeId, action: AuditAction, conversation: ConversationId, detail: String) -> AuditRecord {
+        AuditRecord {
+            at: self.now(),
+            practice: Some(practice),
+            actor: AuditActor::System,
+            action,
+            outcome: Outcome::Success,
+            patient: None,
+            resource: Some((ResourceKind::Conversation, *conversation.as_bytes())),
+            client_addr: None,
+            detail: Some(detail),
+        }
+    }
+
+    /// Moves one conversation from `from` to `to` (if it is still `from`'s),
+    /// recording why; returns whether it moved.
+    async fn move_assignment(
+        &self,
+        conversation: ConversationId,
+        from: UserId,
+        to: Option<UserId>,
+        covered_for: Option<UserId>,
+        pool: Option<PoolId>,
+        code: &str,
+        action: AuditAction,
+    ) -> Result<bool, ServiceError> {
+        let Some(row) = conv_q::by_id(self.store(), conversation).await? else { return Ok(false) };
+        let now = self.now();
+        let mut unit = switchboard_store::Unit::new()
+            .step(q::reassign_if(conversation, from, to, now, covered_for))
+            .step(self.history_step(conversation, None, Some(from), to, None, code, None)?)
+            .audit(self.system_record(row.practice, action, conversation, format!("from={from};to={}", to.map_or("pool".into(), |t| t.to_string()))));
+        if let (Some(pool), Some(who)) = (pool, to) {
+            unit.push(q::set_last_assigned(pool, who));
+            let job = self.new_id(JobId::from_bytes)?;
+            let payload = format!("{conversation}:{who}:{}", now.as_micros());
+            unit.push(job_q::enqueue(job, ASSIGNMENT_TIMEOUT, &payload, now.plus(self.config().assignment_timeout), 3, None, now));
+        }
+        let after = switchboard_domain::policy::ConversationFacts { assignee: to, ..crate::conversations::facts(&row) };
+        let events = vec![self.event_by(None, conversation, &after, EventKind::Assigned { assignee: to, previous: Some(from) })];
+        match self.commit_with_events(unit, events).await {
+            Ok(()) => Ok(true),
+            // Someone moved it meanwhile: their choice stands.
+            Err(switchboard_store::StoreError::Conflict("assignment_changed")) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `assignment_timeout`: the assignee has not acted in time, so the
+    /// conversation goes back to its pool and to the next available member.
+    pub(crate) async fn assignment_timed_out(&self, payload: &str) -> Result<(), String> {
+        let mut parts = payload.split(':');
+        let (Some(c), Some(u), Some(t), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err("bad_payload".into());
+        };
+        let conversation = ConversationId::parse(c).map_err(|_| "bad_payload".to_owned())?;
+        let user = UserId::parse(u).map_err(|_| "bad_payload".to_owned())?;
+        let assigned_at = Timestamp::from_micros(t.parse().map_err(|_| "bad_payload".to_owned())?);
+        let Some(row) = conv_q::by_id(self.store(), conversation).await.map_err(job_error)? else { return Ok(()) };
+        let still_theirs = row.assignee == Some(user) && row.assigned_at == Some(assigned_at);
+        if !still_theirs || row.status == switchboard_domain::conversation::ConversationStatus::Closed {
+            return Ok(());
+        }
+        if q::acted_since(self.store(), conversation, user, assigned_at).await.map_err(job_error)? {
+            return Ok(());
+        }
+        let Some(Owner::Pool(pool)) = row.owner else { return Ok(()) };
+        let (next, _, last) = self.choose_assignee(row.practice, Owner::Pool(pool), &[user], self.now()).await.map_err(job_error)?;
+        self.move_assignment(conversation, user, next, None, last, "timed_out", AuditAction::AssignmentTimedOut)
+            .await
+            .map_err(job_error)?;
+        Ok(())
+    }
+
+    /// `absence_starts`: the absent person's open work goes to their cover
+    /// (or back to its owner when nobody covers).
+    pub(crate) async fn absence_started(&self, payload: &str) -> Result<(), String> {
+        let absence = AbsenceId::parse(payload).map_err(|_| "bad_payload".to_owned())?;
+        let Some((practice, a, cancelled)) = q::absence_by_id(self.store(), absence).await.map_err(job_error)? else { return Ok(()) };
+        let now = self.now();
+        if cancelled || now >= a.ends_at {
+            return Ok(());
+        }
+        let absences = self.absences_now(practice, now).await.map_err(job_error)?;
+        let cover = assignment::covering(a.user, &absences, now).filter(|c| *c != a.user);
+        for conversation in q::open_assigned_to(self.store(), a.user).await.map_err(job_error)? {
+            self.move_assignment(conversation, a.user, cover, cover.map(|_| a.user), None, "cover_started", AuditAction::CoverStarted)
+                .await
+                .map_err(job_error)?;
+        }
+        Ok(())
+    }
+
+    /// `absence_ends`: work a cover held comes back to the person who is
+    /// back (if they are: another absence may have begun).
+    pub(crate) async fn absence_ended(&self, payload: &str) -> Result<(), String> {
+        let absence = AbsenceId::parse(payload).map_err(|_| "bad_payload".to_owned())?;
+        let Some((practice, a, _)) = q::absence_by_id(self.store(), absence).await.map_err(job_error)? else { return Ok(()) };
+        let now = self.now();
+        let absences = self.absences_now(practice, now).await.map_err(job_error)?;
+        if assignment::is_away(a.user, &absences, now) {
+            return Ok(());
+        }
+        for (conversation, holder) in q::covered_for(self.store(), a.user).await.map_err(job_error)? {
+            if let Some(holder) = holder {
+                self.move_assignment(conversation, holder, Some(a.user), None, None, "cover_ended", AuditAction::CoverEnded)
+                    .await
+                    .map_err(job_error)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,422 @@
+//! Practice setup that staff see and administrators change: routing rules,
+//! pools, staff availability settings, quick-reply templates; and the
+//! alerts that reach staff.
+
+use crate::auth::Principal;
+use crate::conversations::patient_facts;
+use crate::{RequestContext, ServiceError, Switchboard};
+use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::ids::*;
+use switchboard_domain::policy::{self, Actor, ConversationAction, Decision, PracticeAction};
+use switchboard_domain::routing::{self, Condition, Rule, Target};
+use switchboard_domain::templates::{self, Values};
+use switchboard_domain::text::DisplayName;
+use switchboard_domain::time::CivilDate;
+use switchboard_store::queries::{directory, routing as q, templates as tq};
+use switchboard_store::{StoreError, Unit};
+
+/// A routing rule as staff see it.
+#[derive(Clone, Debug)]
+pub struct RuleView {
+    pub rule: Rule,
+    /// "topic is “Billing”", in words.
+    pub condition: String,
+    /// The person or pool, by name, for those targets.
+    pub target_name: Option<String>,
+}
+
+/// A routing rule as submitted (before validation).
+#[derive(Clone, Debug)]
+pub struct RuleInput {
+    pub name: String,
+    pub condition: Condition,
+    pub target: Target,
+}
+
+#[derive(Clone, Debug)]
+pub struct PoolView {
+    pub id: PoolId,
+    pub name: String,
+    pub lead: Option<UserId>,
+    pub members: Vec<UserId>,
+    pub auto_assign: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct TemplateView {
+    pub id: TemplateId,
+    pub name: String,
+    pub body: String,
+    pub owner: UserId,
+    pub owner_name: String,
+    pub review_by: String,
+    pub usage_count: i64,
+    /// Past its review-by date.
+    pub stale: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AlertView {
+    pub id: AlertId,
+    pub conversation: ConversationId,
+    pub kind: String,
+    pub created_at: switchboard_domain::Timestamp,
+}
+
+const MAX_RULES: usize = 100;
+const TEMPLATE_MAX_CHARS: usize = 4000;
+
+impl Switchboard {
+    fn practice_permission(&self, p: &Principal, action: PracticeAction) -> Result<(), ServiceError> {
+        match policy::authorize_practice(&p.actor, action, p.user.practice) {
+            Decision::Allow => Ok(()),
+            Decision::Deny(_) => Err(ServiceError::NotFound),
+        }
+    }
+
+    fn setup_record(&self, p: &Principal, ctx: &RequestContext, action: AuditAction, resource: (ResourceKind, [u8; 16])) -> AuditRecord {
+        AuditRecord {
+            at: self.now(),
+            practice: Some(p.user.practice),
+            actor: p.audit_actor(),
+            action,
+            outcome: Outcome::Success,
+            patient: None,
+            resource: Some(resource),
+            client_addr: ctx.client_text(),
+            detail: None,
+        }
+    }
+
+    /// The practice's routing rules, in order (staff).
+    pub async fn routing_rules(&self, p: &Principal) -> Result<Vec<RuleView>, ServiceError> {
+        self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
+        let rules = q::rules(self.store(), p.user.practice).await?;
+        let mut out = Vec::with_capacity(rules.len());
+        for rule in rules {
+            let department = match rule.condition.department {
+                Some(d) => directory::department_name_of(self.store(), p.user.practice, d).await?.unwrap_or_default(),
+                None => String::new(),
+            };
+            let target_name = match rule.target {
+                Target::Person(u) => q::owner_name(self.store(), routing::Owner::Person(u)).await?,
+                Target::Pool(x) => q::owner_name(self.store(), routing::Owner::Pool(x)).await?,
+                _ => None,
+            };
+            out.push(RuleView { condition: rule.condition.describe(|_| department.clone()), target_name, rule });
+        }
+        Ok(out)
+    }
+
+    /// Replaces the practice's routing rules (practice administrators). A
+    /// rule set that would leave any message without an owner is refused,
+    /// naming such a message.
+    pub async fn save_routing_rules(&self, p: &Principal, input: Vec<RuleInput>, ctx: &RequestContext) -> Result<(), ServiceError> {
+        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        if input.len() > MAX_RULES {
+            return Err(ServiceError::Invalid { field: "rules", problem: format!("at most {MAX_RULES} rules") });
+        }
+        let practice = p.user.practice;
+        let pools = q::pools(self.store(), practice).await?;
+        let staff = directory::active_staff(self.store(), practice).await?;
+        let mut rules = Vec::with_capacity(input.len());
+        for (i, r) in input.into_iter().enumerate() {
+            let name = DisplayName::parse(&r.name).map_err(|e| ServiceError::Invalid { field: "rules", problem: format!("rule {}: name {e}", i + 1) })?;
+            let bad = |problem: &str| ServiceError::Invalid { field: "rules", problem: format!("rule {}: {problem}", i + 1) };
+            match r.target {
+                Target::Pool(x) if !pools.iter().any(|pool| pool.id == x) => return Err(bad("no such pool in this practice")),
+                Target::Person(u) if !staff.iter().any(|s| s.id == u && s.role.works_patient_conversations()) => {
+                    return Err(bad("no staff member of this practice who can take conversations"));
+                }
+                _ => {}
+            }
+            if let Some(d) = r.condition.department
+                && directory::department_name_of(self.store(), practice, d).await?.is_none()
+            {
+                return Err(bad("no such department in this practice"));
+            }
+            rules.push(Rule { id: self.new_id(RuleId::from_bytes)?, name: name.as_str().to_owned(), condition: r.condition, target: r.target });
+        }
+        let shape = q::practice_shape(self.store(), practice).await?;
+        if let Err(routing::Uncovered(m)) = routing::validate(&rules, &shape) {
+            let mut case = vec![format!("topic “{}”", m.topic.label())];
+            case.push(if m.patient_care_team.is_some() { "a patient with a care team".into() } else { "a patient without a care team".into() });
+            if m.patient_department.is_none() {
+                case.push("no department".into());
+            }
+            if let Some(a) = m.addressed_provider {
+                case.push(if a.accepts_direct { "written to a provider".into() } else { "written to a provider who declines direct messages".into() });
+            }
+            return Err(ServiceError::Invalid {
+                field: "rules",
+                problem: format!(
+                    "some messages would have no owner, for example {}; end the list with a rule for every message that goes to a person or pool",
+                    case.join(", ")
+                ),
+            });
+        }
+        let now = self.now();
+        let mut unit = Unit::new().step(q::clear_rules(practice));
+        for (i, r) in rules.iter().enumerate() {
+            unit.push(q::insert_rule(practice, i64::try_from(i).unwrap_or(i64::MAX), r, now));
+        }
+        let mut rec = self.setup_record(p, ctx, AuditAction::RoutingRulesChanged, (ResourceKind::RoutingRules, *practice.as_bytes()));
+        rec.detail = Some(format!("rules={}", rules.len()));
+        self.store().commit(unit.audit(rec)).await?;
+        Ok(())
+    }
+
+    /// The practice's pools (staff).
+    pub async fn pools(&self, p: &Principal) -> Result<Vec<PoolView>, ServiceError> {
+        self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
+        Ok(q::pools(self.store(), p.user.practice)
+            .await?
+            .into_iter()
+            .map(|x| PoolView { id: x.id, name: x.name, lead: x.lead, members: x.members, auto_assign: x.auto_assign })
+            .collect())
+    }
+
+    /// Creates (`id` none) or changes a pool (practice administrators).
+    pub async fn save_pool(
+        &self,
+        p: &Principal,
+        id: Option<PoolId>,
+        name: &str,
+        lead: Option<UserId>,
+        members: &[UserId],
+        auto_assign: bool,
+        ctx: &RequestContext,
+    ) -> Result<PoolId, ServiceError> {
+        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        let practice = p.user.practice;
+        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
+        let staff = directory::active_staff(self.store(), practice).await?;
+        let works = |u: &UserId| staff.iter().any(|s| s.id == *u && s.role.works_patient_conversations());
+        if let Some(bad) = members.iter().find(|u| !works(u)) {
+            return Err(ServiceError::Invalid { field: "members", problem: format!("{bad} is not a staff member of this practice who can take conversations") });
+        }
+        if let Some(l) = lead
+            && !staff.iter().any(|s| s.id == l)
+        {
+            return Err(ServiceError::Invalid { field: "lead_id", problem: "not a staff member of this practice".into() });
+        }
+        let pools = q::pools(self.store(), practice).await?;
+        let now = self.now();
+        let (pool, mut unit) = match id {
+            Some(x) if pools.iter().any(|pool| pool.id == x) => (x, Unit::new().step(q::update_pool(x, name.as_str(), lead, auto_assign))),
+            Some(_) => return Err(ServiceError::NotFound),
+            None => {
+                let x = self.new_id(PoolId::from_bytes)?;
+                (x, Unit::new().step(q::insert_pool(x, practice, name.as_str(), lead, auto_assign, now)))
+            }
+        };
+        unit.push(q::clear_pool_members(pool));
+        let mut seen = Vec::new();
+        for (i, m) in members.iter().enumerate() {
+            if !seen.contains(m) {
+                seen.push(*m);
+                unit.push(q::insert_pool_member(pool, *m, i64::try_from(i).unwrap_or(i64::MAX)));
+            }
+        }
+        unit.push_audit(self.setup_record(p, ctx, AuditAction::PoolChanged, (ResourceKind::Pool, *pool.as_bytes())));
+        self.store().commit(unit).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ServiceError::Conflict("a pool with that name exists"),
+            other => other.into(),
+        })?;
+        Ok(pool)
+    }
+
+    /// The caller's capacity and whether they take direct messages.
+    pub async fn my_settings(&self, p: &Principal) -> Result<q::StaffSettings, ServiceError> {
+        q::staff_settings(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// Sets how many open conversations the caller takes and (providers)
+    /// whether patients may write to them directly.
+    pub async fn save_my_settings(&self, p: &Principal, settings: q::StaffSettings, ctx: &RequestContext) -> Result<(), ServiceError> {
+        if p.user.kind != switchboard_domain::role::UserKind::Staff {
+            return Err(ServiceError::NotFound);
+        }
+        if !(0..=500).contains(&settings.capacity) {
+            return Err(ServiceError::Invalid { field: "capacity", problem: "must be between 0 and 500".into() });
+        }
+        let rec = self.setup_record(p, ctx, AuditAction::StaffSettingsChanged, (ResourceKind::User, *p.user.id.as_bytes()));
+        self.store().commit(Unit::new().step(q::update_staff_settings(p.user.id, settings)).audit(rec)).await?;
+        Ok(())
+    }
+
+    /// The providers of the caller's care team (patients), and whether they
+    /// take direct messages.
+    pub async fn my_providers(&self, p: &Principal) -> Result<Vec<(UserId, String, bool)>, ServiceError> {
+        let Actor::Patient(me) = &p.actor else { return Err(ServiceError::NotFound) };
+        let Some(patient) = directory::patient_by_id(self.store(), me.patient).await? else { return Err(ServiceError::NotFound) };
+        match patient.care_team {
+            Some(team) => Ok(q::care_team_providers(self.store(), team).await?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Unacknowledged alerts for the caller, newest first.
+    pub async fn my_alerts(&self, p: &Principal) -> Result<Vec<AlertView>, ServiceError> {
+        Ok(q::open_alerts(self.store(), p.user.id)
+            .await?
+            .into_iter()
+            .map(|a| AlertView { id: a.id, conversation: a.conversation, kind: a.kind, created_at: a.created_at })
+            .collect())
+    }
+
+    pub async fn acknowledge_alert(&self, p: &Principal, alert: AlertId, ctx: &RequestContext) -> Result<(), ServiceError> {
+        let rec = self.setup_record(p, ctx, AuditAction::AlertAcknowledged, (ResourceKind::Alert, *alert.as_bytes()));
+        self.store().commit(Unit::new().step(q::acknowledge_alert(alert, p.user.id, self.now())).audit(rec)).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ServiceError::NotFound,
+            other => other.into(),
+        })
+    }
+
+    fn template_view(&self, t: tq::TemplateRow) -> TemplateView {
+        let today = self.now().to_rfc3339();
+        let today = today.get(..10).unwrap_or("");
+        TemplateView {
+            stale: t.review_by.as_str() < today,
+            id: t.id,
+            name: t.name,
+            body: t.body,
+            owner: t.owner,
+            owner_name: t.owner_name,
+            review_by: t.review_by,
+            usage_count: t.usage_count,
+        }
+    }
+
+    /// The practice's templates whose name or text contains `search` (all
+    /// when empty), by name (staff).
+    pub async fn templates(&self, p: &Principal, search: Option<&str>, stale_only: bool) -> Result<Vec<TemplateView>, ServiceError> {
+        self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
+        let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+        Ok(tq::list(self.store(), p.user.practice)
+            .await?
+            .into_iter()
+            .map(|t| self.template_view(t))
+            .filter(|t| needle.as_ref().is_none_or(|n| t.name.to_lowercase().contains(n) || t.body.to_lowercase().contains(n)))
+            .filter(|t| !stale_only || t.stale)
+            .collect())
+    }
+
+    /// Creates (`id` none) or changes a template. Any staff member may add
+    /// one and becomes its owner; its owner or an administrator may change
+    /// it.
+    pub async fn save_template(
+        &self,
+        p: &Principal,
+        id: Option<TemplateId>,
+        name: &str,
+        body: &str,
+        review_by: &str,
+        owner: Option<UserId>,
+        ctx: &RequestContext,
+    ) -> Result<TemplateId, ServiceError> {
+        self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
+        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
+        let body = body.trim();
+        if body.is_empty() || body.chars().count() > TEMPLATE_MAX_CHARS {
+            return Err(ServiceError::Invalid { field: "body", problem: format!("must be 1 to {TEMPLATE_MAX_CHARS} characters") });
+        }
+        templates::validate(body).map_err(|e| ServiceError::Invalid { field: "body", problem: e.to_string() })?;
+        let review_by = CivilDate::parse(review_by)
+            .map_err(|_| ServiceError::Invalid { field: "review_by", problem: "must be a date as YYYY-MM-DD".into() })?
+            .to_string();
+        let admin = policy::authorize_practice(&p.actor, PracticeAction::ManagePractice, p.user.practice).is_allowed();
+        let practice = p.user.practice;
+        let now = self.now();
+        let (template, step) = match id {
+            None => {
+                let t = self.new_id(TemplateId::from_bytes)?;
+                (t, tq::insert(t, practice, name.as_str(), body, p.user.id, &review_by, now))
+            }
+            Some(t) => {
+                let existing = tq::by_id(self.store(), practice, t).await?.ok_or(ServiceError::NotFound)?;
+                if existing.owner != p.user.id && !admin {
+                    return Err(ServiceError::NotFound);
+                }
+                let new_owner = match owner {
+                    Some(o) if admin => {
+                        if !directory::active_staff(self.store(), practice).await?.iter().any(|s| s.id == o) {
+                            return Err(ServiceError::Invalid { field: "owner_id", problem: "not a staff member of this practice".into() });
+                        }
+                        o
+                    }
+                    _ => existing.owner,
+                };
+                (t, tq::update(t, practice, name.as_str(), body, new_owner, &review_by, now))
+            }
+        };
+        let rec = self.setup_record(p, ctx, AuditAction::TemplateSaved, (ResourceKind::Template, *template.as_bytes()));
+        self.store().commit(Unit::new().step(step).audit(rec)).await.map_err(|e| match e {
+            StoreError::Conflict("unique") => ServiceError::Conflict("a template with that name exists"),
+            StoreError::Conflict(_) => ServiceError::NotFound,
+            other => other.into(),
+        })?;
+        Ok(template)
+    }
+
+    /// A template filled in for one conversation, ready for the sender to
+    /// edit; counts as one use.
+    pub async fn render_template(
+        &self,
+        p: &Principal,
+        conversation: ConversationId,
+        template: TemplateId,
+        ctx: &RequestContext,
+    ) -> Result<String, ServiceError> {
+        let row = self
+            .authorized_conversation(p, ctx, conversation, ConversationAction::Reply, AuditAction::TemplateUsed)
+            .await?;
+        if !matches!(p.actor, Actor::Staff(_)) {
+            return Err(ServiceError::NotFound);
+        }
+        let t = tq::by_id(self.store(), p.user.practice, template).await?.ok_or(ServiceError::NotFound)?;
+        let first_name = self.patient_display_name(&row.patient)?.split(' ').next().unwrap_or("").to_owned();
+        let provider = match row.patient.care_team {
+            Some(team) => q::primary_provider(self.store(), team).await?.map(|(_, n)| n).unwrap_or_default(),
+            None => String::new(),
+        };
+        let info = self.practice_info(p).await?;
+        let hours = info
+            .office_hours
+            .iter()
+            .map(|(d, o, c)| {
+                let day = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].get(usize::from(*d)).copied().unwrap_or("");
+                format!("{day} {:02}:{:02}–{:02}:{:02}", o / 60, o % 60, c / 60, c % 60)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let values = Values {
+            patient_first_name: first_name,
+            provider_name: provider,
+            practice_phone: info.phone.unwrap_or_default(),
+            scheduling_link: q::scheduling_url(self.store(), p.user.practice).await?.unwrap_or_default(),
+            office_hours: hours,
+            my_name: p.user.display_name.clone(),
+        };
+        let text = templates::render(&t.body, &values).map_err(|_| ServiceError::Internal)?;
+        let rec = self
+            .record(p, ctx, AuditAction::TemplateUsed)
+            .with_patient(Some(patient_facts(&row.patient).id))
+            .with_resource(ResourceKind::Template, *template.as_bytes());
+        self.store().commit(Unit::new().step(tq::count_use(template)).audit(rec)).await?;
+        Ok(text)
+    }
+}
+
+impl Switchboard {
+    /// Enrols a patient in (or removes them from) a monitoring program run
+    /// by `pool`: for tools and the onboarding that comes next.
+    pub async fn set_program_pool(&self, patient: PatientId, pool: Option<PoolId>) -> Result<(), ServiceError> {
+        Ok(self.store().commit(Unit::new().step(q::set_program_pool(patient, pool))).await?)
+    }
+
+    /// Sets the practice's self-scheduling link (for templates).
+    pub async fn set_scheduling_url(&self, practice: PracticeId, url: Option<&str>) -> Result<(), ServiceError> {
+        Ok(self.store().commit(Unit::new().step(q::set_scheduling_url(practice, url))).await?)
+    }
+}

@@ -1,0 +1,77 @@
+//! The practice's quick replies.
+
+use crate::rows::{col, id, ts};
+use crate::{Step, Store, StoreError};
+use switchboard_domain::ids::{PracticeId, TemplateId, UserId};
+use switchboard_domain::time::Timestamp;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateRow {
+    pub id: TemplateId,
+    pub name: String,
+    pub body: String,
+    pub owner: UserId,
+    pub owner_name: String,
+    /// `YYYY-MM-DD`.
+    pub review_by: String,
+    pub usage_count: i64,
+    pub updated_at: Timestamp,
+}
+
+pub fn insert(t: TemplateId, practice: PracticeId, name: &str, body: &str, owner: UserId, review_by: &str, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO templates (id, practice_id, name, body, owner_id, review_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        vec![
+            t.to_vec().into(),
+            practice.to_vec().into(),
+            name.into(),
+            body.into(),
+            owner.to_vec().into(),
+            review_by.into(),
+            at.as_micros().into(),
+        ],
+    )
+}
+
+pub fn update(t: TemplateId, practice: PracticeId, name: &str, body: &str, owner: UserId, review_by: &str, at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE templates SET name = $3, body = $4, owner_id = $5, review_by = $6, updated_at = $7 WHERE id = $1 AND practice_id = $2",
+        vec![t.to_vec().into(), practice.to_vec().into(), name.into(), body.into(), owner.to_vec().into(), review_by.into(), at.as_micros().into()],
+    )
+    .guarded("template_missing")
+}
+
+pub fn count_use(t: TemplateId) -> Step {
+    Step::new("UPDATE templates SET usage_count = usage_count + 1 WHERE id = $1", vec![t.to_vec().into()]).guarded("template_missing")
+}
+
+const COLUMNS: &str = "SELECT t.id, t.name, t.body, t.owner_id, u.display_name AS owner_name, t.review_by, t.usage_count, t.updated_at \
+     FROM templates t JOIN users u ON u.id = t.owner_id";
+
+fn decode(r: &sqlx::any::AnyRow) -> Result<TemplateRow, StoreError> {
+    Ok(TemplateRow {
+        id: id(r, "id", TemplateId::from_slice)?,
+        name: col(r, "name")?,
+        body: col(r, "body")?,
+        owner: id(r, "owner_id", UserId::from_slice)?,
+        owner_name: col::<Option<String>>(r, "owner_name")?.unwrap_or_default(),
+        review_by: col(r, "review_by")?,
+        usage_count: col(r, "usage_count")?,
+        updated_at: ts(r, "updated_at")?,
+    })
+}
+
+/// The practice's templates, by name; all of them (the service filters by
+/// search text, which is small and not worth an index).
+pub async fn list(store: &Store, practice: PracticeId) -> Result<Vec<TemplateRow>, StoreError> {
+    let sql = format!("{COLUMNS} WHERE t.practice_id = $1 ORDER BY t.name");
+    let rows = sqlx::query(&sql).bind(practice.to_vec()).fetch_all(store.reader()).await?;
+    rows.iter().map(decode).collect()
+}
+
+pub async fn by_id(store: &Store, practice: PracticeId, t: TemplateId) -> Result<Option<TemplateRow>, StoreError> {
+    let sql = format!("{COLUMNS} WHERE t.practice_id = $1 AND t.id = $2");
+    let row = sqlx::query(&sql).bind(practice.to_vec()).bind(t.to_vec()).fetch_optional(store.reader()).await?;
+    row.as_ref().map(decode).transpose()
+}
