@@ -12,9 +12,3 @@ pub fn array<const N: usize>() -> Result<[u8; N], CryptoError> {
     fill(&mut out)?;
     Ok(out)
 }
-
-/// A fresh version-7 UUID for the given time.
-pub fn uuid_v7(unix_ms: i64) -> Result<[u8; 16], CryptoError> {
-    let ms = u64::try_from(unix_ms).unwrap_or(0);
-    Ok(switchboard_domain::ids::uuid_v7_bytes(ms, array::<10>()?))
-}

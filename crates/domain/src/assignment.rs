@@ -125,8 +125,9 @@ mod tests {
     }
 
     fn members() -> impl Strategy<Value = Vec<Candidate>> {
-        proptest::collection::vec((0u32..6, 0u32..6, proptest::bool::weighted(0.3)), 0..7)
-            .prop_map(|v| v.into_iter().enumerate().map(|(i, (open, capacity, away))| c(i as u8, open, capacity, away)).collect())
+        proptest::collection::vec((0u32..6, 0u32..6, proptest::bool::weighted(0.3)), 0..7).prop_map(|v| {
+            v.into_iter().enumerate().map(|(i, (open, capacity, away))| c(i as u8, open, capacity, away)).collect()
+        })
     }
 
     proptest! {

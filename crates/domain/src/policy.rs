@@ -6,8 +6,8 @@
 //! Deny by default: anything not explicitly allowed below is refused.
 
 use crate::ids::{CareTeamId, DepartmentId, PatientId, PoolId, PracticeId, UserId};
-use crate::routing::Owner;
 use crate::role::{StaffRole, UserKind};
+use crate::routing::Owner;
 
 /// A signed-in patient.
 #[derive(Clone, Debug, PartialEq, Eq)]

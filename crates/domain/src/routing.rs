@@ -161,7 +161,11 @@ pub fn route(rules: &[Rule], m: &MessageFacts) -> Result<Decision, NoOwner> {
         .enumerate()
         .filter(|(_, r)| r.condition.holds(m))
         .find_map(|(i, r)| {
-            resolve(r.target, m).map(|(owner, intended_reader)| Decision { owner, rule: (i + 1, r.id), intended_reader })
+            resolve(r.target, m).map(|(owner, intended_reader)| Decision {
+                owner,
+                rule: (i + 1, r.id),
+                intended_reader,
+            })
         })
         .ok_or(NoOwner)
 }
@@ -183,9 +187,12 @@ pub struct Uncovered(pub MessageFacts);
 /// that the practice can produce. Staff and pool ids do not change whether
 /// a rule resolves, so one stand-in provider covers them all.
 fn shapes(shape: &PracticeShape) -> impl Iterator<Item = MessageFacts> + '_ {
-    let departments: Vec<Option<DepartmentId>> = std::iter::once(None).chain(shape.departments.iter().copied().map(Some)).collect();
-    let teams: Vec<Option<CareTeamId>> = std::iter::once(None).chain(shape.care_teams.iter().copied().map(Some)).collect();
-    let programs: Vec<Option<PoolId>> = std::iter::once(None).chain(shape.program_pools.first().copied().map(Some)).collect();
+    let departments: Vec<Option<DepartmentId>> =
+        std::iter::once(None).chain(shape.departments.iter().copied().map(Some)).collect();
+    let teams: Vec<Option<CareTeamId>> =
+        std::iter::once(None).chain(shape.care_teams.iter().copied().map(Some)).collect();
+    let programs: Vec<Option<PoolId>> =
+        std::iter::once(None).chain(shape.program_pools.first().copied().map(Some)).collect();
     let stand_in = UserId::from_bytes([0xff; 16]);
     let providers = [
         None,

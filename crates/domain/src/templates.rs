@@ -96,8 +96,12 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled() {
-        let v = Values { patient_first_name: "Alice".into(), practice_phone: "(555) 010-0100".into(), ..Values::default() };
-        assert_eq!(render("Hi {patient_first_name}, call {practice_phone}.", &v).unwrap(), "Hi Alice, call (555) 010-0100.");
+        let v =
+            Values { patient_first_name: "Alice".into(), practice_phone: "(555) 010-0100".into(), ..Values::default() };
+        assert_eq!(
+            render("Hi {patient_first_name}, call {practice_phone}.", &v).unwrap(),
+            "Hi Alice, call (555) 010-0100."
+        );
         assert_eq!(render("{{literal}}", &v).unwrap(), "{literal}");
         assert_eq!(render("{nope}", &v), Err(TemplateError::Unknown("nope".into())));
         assert_eq!(render("{patient_first_name", &v), Err(TemplateError::Unclosed));

@@ -58,7 +58,8 @@ const NEGATION_WINDOW: usize = 5;
 const AFTER_WINDOW: usize = 6;
 
 /// Words that turn "go away" into "won't go away".
-const NEGATES_AN_ENDING: [&str; 10] = ["wont", "not", "hasnt", "havent", "didnt", "doesnt", "isnt", "never", "cant", "aint"];
+const NEGATES_AN_ENDING: [&str; 10] =
+    ["wont", "not", "hasnt", "havent", "didnt", "doesnt", "isnt", "never", "cant", "aint"];
 
 /// One emergency phrase found and not discounted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,7 +103,7 @@ fn normalise(text: &str) -> String {
 fn clauses(text: &str) -> Vec<Vec<String>> {
     let norm = normalise(text);
     let mut out = Vec::new();
-    for piece in norm.split(|c: char| matches!(c, '.' | '!' | '?' | ';' | '\n')) {
+    for piece in norm.split(['.', '!', '?', ';', '\n']) {
         let mut clause = Vec::new();
         for word in piece.split(|c: char| !(c.is_alphanumeric() || c == '-')).filter(|w| !w.is_empty()) {
             if word == "but" || word == "however" || word == "although" {
@@ -146,7 +147,9 @@ fn token_matches(t: &Token, w: &str) -> bool {
     match t {
         Token::Word(x) => x == w,
         Token::Prefix(p) => w.starts_with(p.as_str()),
-        Token::Glob(g) => g.chars().count() == w.chars().count() && g.chars().zip(w.chars()).all(|(a, b)| a == '?' || a == b),
+        Token::Glob(g) => {
+            g.chars().count() == w.chars().count() && g.chars().zip(w.chars()).all(|(a, b)| a == '?' || a == b)
+        }
         Token::Year => is_year(w),
         Token::Gap => true,
     }
@@ -220,7 +223,11 @@ impl TriageScreen {
                         if groups.len() < 2 {
                             return Err(bad("a combination needs groups joined by ` + `"));
                         }
-                        screen.combinations.push(Combination { category: category.trim().to_owned(), groups, line: line.to_owned() });
+                        screen.combinations.push(Combination {
+                            category: category.trim().to_owned(),
+                            groups,
+                            line: line.to_owned(),
+                        });
                     } else {
                         return Err(bad("unknown section"));
                     }
@@ -266,10 +273,13 @@ impl TriageScreen {
     /// out altogether.
     pub fn screen(&self, text: &str) -> Screening {
         let mut findings = Vec::new();
-        let mut counted: Vec<(Vec<String>, Vec<(usize, usize)>)> = Vec::new();
+        // Per clause: its words, and the (start, end) word spans matched.
+        type Clause = (Vec<String>, Vec<(usize, usize)>);
+        let mut counted: Vec<Clause> = Vec::new();
         for clause in clauses(text) {
             let discounted = any_match(&self.handled, &clause)
-                || ((any_match(&self.past, &clause) || any_match(&self.hypothetical, &clause)) && !any_match(&self.now, &clause));
+                || ((any_match(&self.past, &clause) || any_match(&self.hypothetical, &clause))
+                    && !any_match(&self.now, &clause));
             if discounted {
                 continue;
             }

@@ -42,20 +42,37 @@ pub struct AssignOutcome {
 
 const REASON_MAX_CHARS: usize = 500;
 
+/// Store steps with the events they publish once committed.
+pub(crate) type Changes = (Vec<Step>, Vec<DomainEvent>);
+
 impl Switchboard {
     async fn staff_actor(&self, user: UserId) -> Result<Option<(StaffActor, String)>, ServiceError> {
         let Some(u) = directory::user_by_id(self.store(), user).await?.filter(|u| u.active) else { return Ok(None) };
         let (Some(role), UserKind::Staff) = (u.role, u.kind) else { return Ok(None) };
         let m = directory::memberships(self.store(), u.id).await?;
         Ok(Some((
-            StaffActor { user: u.id, practice: u.practice, role, departments: m.departments, care_teams: m.care_teams, pools: m.pools },
+            StaffActor {
+                user: u.id,
+                practice: u.practice,
+                role,
+                departments: m.departments,
+                care_teams: m.care_teams,
+                pools: m.pools,
+            },
             u.display_name.unwrap_or_default(),
         )))
     }
 
-    fn seal_reason(&self, row: &ConversationRow, history_id: &[u8; 16], reason: Option<&str>) -> Result<Option<Vec<u8>>, ServiceError> {
+    fn seal_reason(
+        &self,
+        row: &ConversationRow,
+        history_id: &[u8; 16],
+        reason: Option<&str>,
+    ) -> Result<Option<Vec<u8>>, ServiceError> {
         match reason {
-            Some(r) => Ok(Some(sealing::seal(&*self.conversation_key(row)?, column::ASSIGNMENT_REASON, history_id, r)?)),
+            Some(r) => {
+                Ok(Some(sealing::seal(&*self.conversation_key(row)?, column::ASSIGNMENT_REASON, history_id, r)?))
+            }
             None => Ok(None),
         }
     }
@@ -73,14 +90,19 @@ impl Switchboard {
     ) -> Result<AssignOutcome, ServiceError> {
         let reason = match reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
             Some(r) if r.chars().count() > REASON_MAX_CHARS => {
-                return Err(ServiceError::Invalid { field: "reason", problem: format!("must be at most {REASON_MAX_CHARS} characters") });
+                return Err(ServiceError::Invalid {
+                    field: "reason",
+                    problem: format!("must be at most {REASON_MAX_CHARS} characters"),
+                });
             }
             Some(r) if r.chars().any(char::is_control) => {
                 return Err(ServiceError::Invalid { field: "reason", problem: "must be one line of text".into() });
             }
             r => r,
         };
-        let row = self.authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationAssigned).await?;
+        let row = self
+            .authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationAssigned)
+            .await?;
         let now = self.now();
         let practice = row.practice;
         let (owner, assignee, covered_for, pool, detail) = match target {
@@ -93,7 +115,8 @@ impl Switchboard {
                 if !policy::may_be_assigned(&staff, &patient_facts(&row.patient)) {
                     return Err(not_assignable());
                 }
-                let absences: Vec<Absence> = q::absences(self.store(), practice, now).await?.into_iter().map(|(_, a)| a).collect();
+                let absences: Vec<Absence> =
+                    q::absences(self.store(), practice, now).await?.into_iter().map(|(_, a)| a).collect();
                 let who = assignment::covering(user, &absences, now).ok_or_else(|| ServiceError::Invalid {
                     field: "assignee_id",
                     problem: format!("{name} is away and nobody covers for them"),
@@ -103,14 +126,20 @@ impl Switchboard {
             AssignTarget::Pool(pool) => {
                 let pools = q::pools(self.store(), practice).await?;
                 if !pools.iter().any(|x| x.id == pool) {
-                    return Err(ServiceError::Invalid { field: "pool_id", problem: "no such pool in this practice".into() });
+                    return Err(ServiceError::Invalid {
+                        field: "pool_id",
+                        problem: "no such pool in this practice".into(),
+                    });
                 }
                 let (who, covered, last) = self.choose_assignee(practice, Owner::Pool(pool), &[], now).await?;
                 (Some(Owner::Pool(pool)), who, covered, last, format!("pool={pool}"))
             }
             AssignTarget::Department(d) => {
                 if directory::department_name_of(self.store(), practice, d).await?.is_none() {
-                    return Err(ServiceError::Invalid { field: "department_id", problem: "no such department in this practice".into() });
+                    return Err(ServiceError::Invalid {
+                        field: "department_id",
+                        problem: "no such department in this practice".into(),
+                    });
                 }
                 (Some(Owner::Department(d)), None, None, None, format!("department={d}"))
             }
@@ -120,7 +149,13 @@ impl Switchboard {
         let reason_ct = self.seal_reason(&row, &history_id, reason.as_deref())?;
         let mut unit = Unit::new();
         if owner != row.owner {
-            unit.push(q::set_owner(id, owner, None, row.routing_reason.as_deref(), row.intended_reader.as_ref().map(|(u, _)| *u)));
+            unit.push(q::set_owner(
+                id,
+                owner,
+                None,
+                row.routing_reason.as_deref(),
+                row.intended_reader.as_ref().map(|(u, _)| *u),
+            ));
         }
         unit.push(q::set_assignee(id, assignee, now, covered_for, false));
         unit.push(q::insert_history(q::HistoryEntry {
@@ -147,10 +182,16 @@ impl Switchboard {
         let previous = row.assignee.filter(|prev| Some(*prev) != assignee);
         let events = vec![self.event(p, id, &after, EventKind::Assigned { assignee, previous })];
         self.commit_with_events(unit, events).await?;
-        let name_of = |u: UserId| async move { directory::user_by_id(self.store(), u).await.map(|r| r.and_then(|x| x.display_name)) };
+        let name_of = |u: UserId| async move {
+            directory::user_by_id(self.store(), u).await.map(|r| r.and_then(|x| x.display_name))
+        };
         Ok(AssignOutcome {
             assignee: match assignee {
-                Some(u) => Some(PersonRef { id: u, kind: UserKind::Staff, display_name: name_of(u).await?.unwrap_or_default() }),
+                Some(u) => Some(PersonRef {
+                    id: u,
+                    kind: UserKind::Staff,
+                    display_name: name_of(u).await?.unwrap_or_default(),
+                }),
                 None => None,
             },
             covering_for: match covered_for {
@@ -177,22 +218,35 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<PersonRef, ServiceError> {
         let note = NoteBody::parse(note).map_err(|e| ServiceError::invalid("note", e))?;
-        let row = self.authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationEscalated).await?;
-        let not_a_provider =
-            || ServiceError::Invalid { field: "provider_id", problem: "no provider of this practice by that id".into() };
+        let row = self
+            .authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationEscalated)
+            .await?;
+        let not_a_provider = || ServiceError::Invalid {
+            field: "provider_id",
+            problem: "no provider of this practice by that id".into(),
+        };
         let (target, name) = self.staff_actor(provider).await?.ok_or_else(not_a_provider)?;
         if !policy::may_be_escalated_to(&target, &patient_facts(&row.patient)) {
             return Err(not_a_provider());
         }
         if provider == p.user.id {
-            return Err(ServiceError::Invalid { field: "provider_id", problem: "you cannot escalate to yourself".into() });
+            return Err(ServiceError::Invalid {
+                field: "provider_id",
+                problem: "you cannot escalate to yourself".into(),
+            });
         }
         let now = self.now();
         let note_id = self.new_id(NoteId::from_bytes)?;
         let dek = self.conversation_key(&row)?;
         let alert = self.new_id(AlertId::from_bytes)?;
         let unit = Unit::new()
-            .step(conv_q::insert_note(note_id, id, p.user.id, sealing::seal(&dek, column::NOTE, note_id.as_bytes(), note.as_str())?, now))
+            .step(conv_q::insert_note(
+                note_id,
+                id,
+                p.user.id,
+                sealing::seal(&dek, column::NOTE, note_id.as_bytes(), note.as_str())?,
+                now,
+            ))
             .step(q::escalate(id, provider, p.user.id, now))
             .step(self.history_step(id, Some(p.user.id), row.assignee, row.assignee, None, "escalated", None)?)
             .step(q::insert_alert(alert, row.practice, provider, id, "escalated", now))
@@ -219,7 +273,7 @@ impl Switchboard {
         p: &Principal,
         row: &ConversationRow,
         after: &mut ConversationFacts,
-    ) -> Result<Option<(Vec<Step>, Vec<DomainEvent>)>, ServiceError> {
+    ) -> Result<Option<Changes>, ServiceError> {
         let Some((to, _)) = row.escalated_to else { return Ok(None) };
         if to != p.user.id {
             return Ok(None);
@@ -253,9 +307,15 @@ impl Switchboard {
         }
         if let Some(c) = cover {
             let ok = c != me.user
-                && self.staff_actor(c).await?.is_some_and(|(s, _)| s.practice == me.practice && s.role.works_patient_conversations());
+                && self
+                    .staff_actor(c)
+                    .await?
+                    .is_some_and(|(s, _)| s.practice == me.practice && s.role.works_patient_conversations());
             if !ok {
-                return Err(ServiceError::Invalid { field: "cover_id", problem: "not a colleague who can take conversations".into() });
+                return Err(ServiceError::Invalid {
+                    field: "cover_id",
+                    problem: "not a colleague who can take conversations".into(),
+                });
             }
         }
         let now = self.now();
@@ -285,7 +345,12 @@ impl Switchboard {
 
     /// Cancels one of the caller's absences (work already moved comes back
     /// when its end job runs, now).
-    pub async fn cancel_absence(&self, p: &Principal, absence: AbsenceId, ctx: &RequestContext) -> Result<(), ServiceError> {
+    pub async fn cancel_absence(
+        &self,
+        p: &Principal,
+        absence: AbsenceId,
+        ctx: &RequestContext,
+    ) -> Result<(), ServiceError> {
         let now = self.now();
         let job = self.new_id(JobId::from_bytes)?;
         let unit = Unit::new()

@@ -186,7 +186,9 @@ impl Switchboard {
                 covering_for: row.covered_for,
             }),
             escalated_to: match (staff_view, &row.escalated_to) {
-                (true, Some((id, name))) => Some(PersonRef { id: *id, kind: UserKind::Staff, display_name: name.clone() }),
+                (true, Some((id, name))) => {
+                    Some(PersonRef { id: *id, kind: UserKind::Staff, display_name: name.clone() })
+                }
                 _ => None,
             },
         })
@@ -443,7 +445,10 @@ impl Switchboard {
                 _ => false,
             };
             if !allowed {
-                return Err(ServiceError::Invalid { field: "to_provider", problem: "not a provider on your care team".into() });
+                return Err(ServiceError::Invalid {
+                    field: "to_provider_id",
+                    problem: "not a provider on your care team".into(),
+                });
             }
         }
         if input.keep_with_me && !matches!(p.actor, Actor::Staff(_)) {
@@ -504,7 +509,17 @@ impl Switchboard {
             let owner = Owner::Person(p.user.id);
             let reason = format!("Kept by {}: replies come straight to them", p.user.display_name);
             unit.push(routing_q::set_owner(conversation, Some(owner), None, Some(&reason), None));
-            unit = unit.steps(self.assignment_steps(conversation, Some(p.user.id), None, Some(p.user.id), None, true, None, "kept", None)?);
+            unit = unit.steps(self.assignment_steps(
+                conversation,
+                Some(p.user.id),
+                None,
+                Some(p.user.id),
+                None,
+                true,
+                None,
+                "kept",
+                None,
+            )?);
             (Some(owner), Some(p.user.id), vec![EventKind::Assigned { assignee: Some(p.user.id), previous: None }])
         } else {
             let routed = self.route_new(conversation, &patient, topic, input.to_provider).await?;
@@ -527,7 +542,9 @@ impl Switchboard {
         // A patient's words are screened for emergencies before anyone reads them.
         if p.user.kind == UserKind::Patient {
             let text = format!("{}. {}", subject.as_str(), body.as_str());
-            if let Some((steps, kinds, audit)) = self.triage_steps(conversation, &patient, owner, assignee, &dek, &text).await? {
+            if let Some((steps, kinds, audit)) =
+                self.triage_steps(conversation, &patient, owner, assignee, &dek, &text).await?
+            {
                 unit = unit.steps(steps);
                 for a in audit {
                     unit.push_audit(a);
@@ -865,7 +882,13 @@ impl Switchboard {
         );
         let events = vec![self.event(p, id, &facts(&row), EventKind::StatusChanged { status })];
         match self.commit_with_events(unit, events).await {
-            Ok(()) => Ok(status),
+            Ok(()) => {
+                // Closing frees the assignee's room for work waiting in a pool.
+                if let (true, Some(assignee)) = (closing, row.assignee) {
+                    self.offer_work_to(row.practice, assignee).await;
+                }
+                Ok(status)
+            }
             // Someone else changed it between our read and our write.
             Err(StoreError::Conflict("already_closed")) => {
                 Err(ServiceError::Conflict("the conversation is already closed"))

@@ -348,7 +348,12 @@ impl Switchboard {
     pub async fn practice_info(&self, p: &crate::Principal) -> Result<crate::views::PracticeInfo, ServiceError> {
         let practice = d::practice(self.store(), p.user.practice).await?.ok_or(ServiceError::NotFound)?;
         let hours = d::office_hours(self.store(), practice.id).await?;
+        let departments = match p.user.kind {
+            UserKind::Staff => d::departments(self.store(), practice.id).await?,
+            UserKind::Patient => Vec::new(),
+        };
         Ok(crate::views::PracticeInfo {
+            departments,
             name: practice.name,
             time_zone: practice.time_zone,
             phone: practice.phone,

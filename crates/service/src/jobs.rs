@@ -120,8 +120,14 @@ impl JobRunner {
             crate::routing::ASSIGNMENT_TIMEOUT,
             Arc::new(Method(|app, payload| Box::pin(app.assignment_timed_out(payload)))),
         );
-        handlers.insert(crate::routing::ABSENCE_STARTS, Arc::new(Method(|app, payload| Box::pin(app.absence_started(payload)))));
-        handlers.insert(crate::routing::ABSENCE_ENDS, Arc::new(Method(|app, payload| Box::pin(app.absence_ended(payload)))));
+        handlers.insert(
+            crate::routing::ABSENCE_STARTS,
+            Arc::new(Method(|app, payload| Box::pin(app.absence_started(payload)))),
+        );
+        handlers.insert(
+            crate::routing::ABSENCE_ENDS,
+            Arc::new(Method(|app, payload| Box::pin(app.absence_ended(payload)))),
+        );
         JobRunner { app, handlers: Arc::new(handlers), lease: Span::from_mins(5), name: "runner".into() }
     }
 

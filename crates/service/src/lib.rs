@@ -24,16 +24,16 @@ mod sealing;
 mod setup;
 pub mod views;
 
-pub use audit_log::AuditSearch;
 pub use assignment::{AssignOutcome, AssignTarget};
+pub use audit_log::AuditSearch;
 pub use auth::{LoginResult, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conversations::{ConversationFilter, NewConversationInput, StaffFilterAssignee};
 pub use directory::{NewPatientInput, NewStaffInput, OpeningPeriod};
 pub use error::{ErrorCode, ServiceError};
 pub use events::EventBus;
-pub use setup::{AlertView, PoolView, RuleInput, RuleView, TemplateView};
 pub use keys::RotationReport;
+pub use setup::{AlertView, PoolInput, PoolView, RuleInput, RuleView, TemplateInput, TemplateView};
 pub use switchboard_store::queries::routing::StaffSettings;
 pub use switchboard_store::{AuditQuery, Location, Store, StoreOptions, VerifyReport};
 
@@ -99,6 +99,7 @@ struct Inner {
     events: EventBus,
     config: ServiceConfig,
     triage: switchboard_domain::triage::TriageScreen,
+    ids: std::sync::Mutex<switchboard_domain::ids::MonotonicV7>,
 }
 
 impl std::fmt::Debug for Switchboard {
@@ -130,6 +131,7 @@ impl Switchboard {
                 events: EventBus::new(),
                 config,
                 triage,
+                ids: std::sync::Mutex::new(switchboard_domain::ids::MonotonicV7::default()),
             }),
         })
     }
@@ -156,7 +158,9 @@ impl Switchboard {
 
     /// A new time-ordered id.
     pub(crate) fn new_id<T>(&self, make: fn([u8; 16]) -> T) -> Result<T, ServiceError> {
-        let bytes = switchboard_crypto::random::uuid_v7(self.now().as_millis()).map_err(|_| ServiceError::Internal)?;
+        let random = switchboard_crypto::random::array::<10>().map_err(|_| ServiceError::Internal)?;
+        let ms = u64::try_from(self.now().as_millis()).unwrap_or(0);
+        let bytes = self.inner.ids.lock().map_err(|_| ServiceError::Internal)?.next(ms, random);
         Ok(make(bytes))
     }
 

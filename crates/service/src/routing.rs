@@ -73,6 +73,7 @@ impl Switchboard {
         Ok(q::absences(self.store(), practice, now).await?.into_iter().map(|(_, a)| a).collect())
     }
 
+    #[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
     pub(crate) fn history_step(
         &self,
         conversation: ConversationId,
@@ -212,9 +213,9 @@ impl Switchboard {
         if let Some(d) = rule.condition.department {
             department_names.push((d, q::department_name(self.store(), d).await?.unwrap_or_default()));
         }
-        let condition = rule.condition.describe(|d| {
-            department_names.iter().find(|(x, _)| *x == d).map(|(_, n)| n.clone()).unwrap_or_default()
-        });
+        let condition = rule
+            .condition
+            .describe(|d| department_names.iter().find(|(x, _)| *x == d).map(|(_, n)| n.clone()).unwrap_or_default());
         let mut reason = format!("Routed to {owner_name} because rule {position}, “{}”: {condition}", rule.name);
         if let Some(reader) = decision.intended_reader {
             let name = q::owner_name(self.store(), Owner::Person(reader)).await?.unwrap_or_default();
@@ -226,7 +227,17 @@ impl Switchboard {
         let (assignee, covered_for, pool) = self.choose_assignee(patient.practice, decision.owner, &[], now).await?;
         if assignee.is_some() {
             let code = if pool.is_some() { "auto_assigned" } else { "assigned" };
-            steps.extend(self.assignment_steps(conversation, None, None, assignee, covered_for, false, pool, code, None)?);
+            steps.extend(self.assignment_steps(
+                conversation,
+                None,
+                None,
+                assignee,
+                covered_for,
+                false,
+                pool,
+                code,
+                None,
+            )?);
             events.push(EventKind::Assigned { assignee, previous: None });
         }
         Ok(Routed { owner: Some(decision.owner), assignee, steps, events })
@@ -321,7 +332,13 @@ fn job_error(e: impl std::fmt::Display) -> String {
 }
 
 impl Switchboard {
-    fn system_record(&self, practice: PracticeId, action: AuditAction, conversation: ConversationId, detail: String) -> AuditRecord {
+    fn system_record(
+        &self,
+        practice: PracticeId,
+        action: AuditAction,
+        conversation: ConversationId,
+        detail: String,
+    ) -> AuditRecord {
         AuditRecord {
             at: self.now(),
             practice: Some(practice),
@@ -337,6 +354,7 @@ impl Switchboard {
 
     /// Moves one conversation from `from` to `to` (if it is still `from`'s),
     /// recording why; returns whether it moved.
+    #[allow(clippy::too_many_arguments)]
     async fn move_assignment(
         &self,
         conversation: ConversationId,
@@ -352,15 +370,29 @@ impl Switchboard {
         let mut unit = switchboard_store::Unit::new()
             .step(q::reassign_if(conversation, from, to, now, covered_for))
             .step(self.history_step(conversation, None, Some(from), to, None, code, None)?)
-            .audit(self.system_record(row.practice, action, conversation, format!("from={from};to={}", to.map_or("pool".into(), |t| t.to_string()))));
+            .audit(self.system_record(
+                row.practice,
+                action,
+                conversation,
+                format!("from={from};to={}", to.map_or("pool".into(), |t| t.to_string())),
+            ));
         if let (Some(pool), Some(who)) = (pool, to) {
             unit.push(q::set_last_assigned(pool, who));
             let job = self.new_id(JobId::from_bytes)?;
             let payload = format!("{conversation}:{who}:{}", now.as_micros());
-            unit.push(job_q::enqueue(job, ASSIGNMENT_TIMEOUT, &payload, now.plus(self.config().assignment_timeout), 3, None, now));
+            unit.push(job_q::enqueue(
+                job,
+                ASSIGNMENT_TIMEOUT,
+                &payload,
+                now.plus(self.config().assignment_timeout),
+                3,
+                None,
+                now,
+            ));
         }
         let after = switchboard_domain::policy::ConversationFacts { assignee: to, ..crate::conversations::facts(&row) };
-        let events = vec![self.event_by(None, conversation, &after, EventKind::Assigned { assignee: to, previous: Some(from) })];
+        let events =
+            vec![self.event_by(None, conversation, &after, EventKind::Assigned { assignee: to, previous: Some(from) })];
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(true),
             // Someone moved it meanwhile: their choice stands.
@@ -388,7 +420,8 @@ impl Switchboard {
             return Ok(());
         }
         let Some(Owner::Pool(pool)) = row.owner else { return Ok(()) };
-        let (next, _, last) = self.choose_assignee(row.practice, Owner::Pool(pool), &[user], self.now()).await.map_err(job_error)?;
+        let (next, _, last) =
+            self.choose_assignee(row.practice, Owner::Pool(pool), &[user], self.now()).await.map_err(job_error)?;
         self.move_assignment(conversation, user, next, None, last, "timed_out", AuditAction::AssignmentTimedOut)
             .await
             .map_err(job_error)?;
@@ -399,7 +432,9 @@ impl Switchboard {
     /// (or back to its owner when nobody covers).
     pub(crate) async fn absence_started(&self, payload: &str) -> Result<(), String> {
         let absence = AbsenceId::parse(payload).map_err(|_| "bad_payload".to_owned())?;
-        let Some((practice, a, cancelled)) = q::absence_by_id(self.store(), absence).await.map_err(job_error)? else { return Ok(()) };
+        let Some((practice, a, cancelled)) = q::absence_by_id(self.store(), absence).await.map_err(job_error)? else {
+            return Ok(());
+        };
         let now = self.now();
         if cancelled || now >= a.ends_at {
             return Ok(());
@@ -407,9 +442,17 @@ impl Switchboard {
         let absences = self.absences_now(practice, now).await.map_err(job_error)?;
         let cover = assignment::covering(a.user, &absences, now).filter(|c| *c != a.user);
         for conversation in q::open_assigned_to(self.store(), a.user).await.map_err(job_error)? {
-            self.move_assignment(conversation, a.user, cover, cover.map(|_| a.user), None, "cover_started", AuditAction::CoverStarted)
-                .await
-                .map_err(job_error)?;
+            self.move_assignment(
+                conversation,
+                a.user,
+                cover,
+                cover.map(|_| a.user),
+                None,
+                "cover_started",
+                AuditAction::CoverStarted,
+            )
+            .await
+            .map_err(job_error)?;
         }
         Ok(())
     }
@@ -418,7 +461,9 @@ impl Switchboard {
     /// back (if they are: another absence may have begun).
     pub(crate) async fn absence_ended(&self, payload: &str) -> Result<(), String> {
         let absence = AbsenceId::parse(payload).map_err(|_| "bad_payload".to_owned())?;
-        let Some((practice, a, _)) = q::absence_by_id(self.store(), absence).await.map_err(job_error)? else { return Ok(()) };
+        let Some((practice, a, _)) = q::absence_by_id(self.store(), absence).await.map_err(job_error)? else {
+            return Ok(());
+        };
         let now = self.now();
         let absences = self.absences_now(practice, now).await.map_err(job_error)?;
         if assignment::is_away(a.user, &absences, now) {
@@ -426,11 +471,89 @@ impl Switchboard {
         }
         for (conversation, holder) in q::covered_for(self.store(), a.user).await.map_err(job_error)? {
             if let Some(holder) = holder {
-                self.move_assignment(conversation, holder, Some(a.user), None, None, "cover_ended", AuditAction::CoverEnded)
-                    .await
-                    .map_err(job_error)?;
+                self.move_assignment(
+                    conversation,
+                    holder,
+                    Some(a.user),
+                    None,
+                    None,
+                    "cover_ended",
+                    AuditAction::CoverEnded,
+                )
+                .await
+                .map_err(job_error)?;
+            }
+        }
+        self.offer_work_to(practice, a.user).await;
+        Ok(())
+    }
+}
+
+impl Switchboard {
+    /// Offers the work waiting in `pools` (nobody held it: everyone was
+    /// full, away, or it timed out with no one free) to members who now have
+    /// room, oldest first. Called when someone frees up: a conversation
+    /// closes, a capacity rises, someone is back, a pool gains members.
+    /// Best effort: a failure leaves the work waiting, and is logged.
+    pub(crate) async fn offer_waiting_work(&self, practice: PracticeId, pools: &[PoolId]) {
+        for pool in pools {
+            if let Err(e) = self.offer_pool(practice, *pool).await {
+                tracing::warn!(error = %e, "offering waiting work failed");
+            }
+        }
+    }
+
+    async fn offer_pool(&self, practice: PracticeId, pool: PoolId) -> Result<(), ServiceError> {
+        for conversation in q::waiting_in_pool(self.store(), pool, 50).await? {
+            let now = self.now();
+            let (Some(who), _, _) = self.choose_assignee(practice, Owner::Pool(pool), &[], now).await? else {
+                return Ok(());
+            };
+            let Some(row) = conv_q::by_id(self.store(), conversation).await? else { continue };
+            let job = self.new_id(JobId::from_bytes)?;
+            let payload = format!("{conversation}:{who}:{}", now.as_micros());
+            let unit = switchboard_store::Unit::new()
+                .step(q::claim_if_unassigned(conversation, who, now))
+                .step(self.history_step(conversation, None, None, Some(who), None, "auto_assigned", None)?)
+                .step(q::set_last_assigned(pool, who))
+                .step(job_q::enqueue(
+                    job,
+                    ASSIGNMENT_TIMEOUT,
+                    &payload,
+                    now.plus(self.config().assignment_timeout),
+                    3,
+                    None,
+                    now,
+                ))
+                .audit(self.system_record(
+                    practice,
+                    AuditAction::ConversationAssigned,
+                    conversation,
+                    format!("to={who};waiting"),
+                ));
+            let after = switchboard_domain::policy::ConversationFacts {
+                assignee: Some(who),
+                ..crate::conversations::facts(&row)
+            };
+            let events = vec![self.event_by(
+                None,
+                conversation,
+                &after,
+                EventKind::Assigned { assignee: Some(who), previous: None },
+            )];
+            match self.commit_with_events(unit, events).await {
+                Ok(()) | Err(switchboard_store::StoreError::Conflict("assignment_changed")) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(())
+    }
+
+    /// After `user` frees up: their auto-assigning pools offer waiting work.
+    pub(crate) async fn offer_work_to(&self, practice: PracticeId, user: UserId) {
+        match q::auto_pools_of(self.store(), user).await {
+            Ok(pools) => self.offer_waiting_work(practice, &pools).await,
+            Err(e) => tracing::warn!(error = %e, "cannot list pools to offer waiting work"),
+        }
     }
 }

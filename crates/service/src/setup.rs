@@ -66,6 +66,28 @@ pub struct AlertView {
 const MAX_RULES: usize = 100;
 const TEMPLATE_MAX_CHARS: usize = 4000;
 
+/// A pool as an administrator describes it.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolInput<'a> {
+    pub name: &'a str,
+    pub lead: Option<UserId>,
+    pub members: &'a [UserId],
+    /// Assign new work to the least-loaded available member; otherwise the
+    /// lead hands it out.
+    pub auto_assign: bool,
+}
+
+/// A quick reply as its author writes it.
+#[derive(Clone, Copy, Debug)]
+pub struct TemplateInput<'a> {
+    pub name: &'a str,
+    pub body: &'a str,
+    /// `YYYY-MM-DD`: when someone should check it is still right.
+    pub review_by: &'a str,
+    /// A new owner (administrators only).
+    pub owner: Option<UserId>,
+}
+
 impl Switchboard {
     fn practice_permission(&self, p: &Principal, action: PracticeAction) -> Result<(), ServiceError> {
         match policy::authorize_practice(&p.actor, action, p.user.practice) {
@@ -74,7 +96,13 @@ impl Switchboard {
         }
     }
 
-    fn setup_record(&self, p: &Principal, ctx: &RequestContext, action: AuditAction, resource: (ResourceKind, [u8; 16])) -> AuditRecord {
+    fn setup_record(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        action: AuditAction,
+        resource: (ResourceKind, [u8; 16]),
+    ) -> AuditRecord {
         AuditRecord {
             at: self.now(),
             practice: Some(p.user.practice),
@@ -111,7 +139,12 @@ impl Switchboard {
     /// Replaces the practice's routing rules (practice administrators). A
     /// rule set that would leave any message without an owner is refused,
     /// naming such a message.
-    pub async fn save_routing_rules(&self, p: &Principal, input: Vec<RuleInput>, ctx: &RequestContext) -> Result<(), ServiceError> {
+    pub async fn save_routing_rules(
+        &self,
+        p: &Principal,
+        input: Vec<RuleInput>,
+        ctx: &RequestContext,
+    ) -> Result<(), ServiceError> {
         self.practice_permission(p, PracticeAction::ManagePractice)?;
         if input.len() > MAX_RULES {
             return Err(ServiceError::Invalid { field: "rules", problem: format!("at most {MAX_RULES} rules") });
@@ -121,10 +154,14 @@ impl Switchboard {
         let staff = directory::active_staff(self.store(), practice).await?;
         let mut rules = Vec::with_capacity(input.len());
         for (i, r) in input.into_iter().enumerate() {
-            let name = DisplayName::parse(&r.name).map_err(|e| ServiceError::Invalid { field: "rules", problem: format!("rule {}: name {e}", i + 1) })?;
-            let bad = |problem: &str| ServiceError::Invalid { field: "rules", problem: format!("rule {}: {problem}", i + 1) };
+            let name = DisplayName::parse(&r.name)
+                .map_err(|e| ServiceError::Invalid { field: "rules", problem: format!("rule {}: name {e}", i + 1) })?;
+            let bad =
+                |problem: &str| ServiceError::Invalid { field: "rules", problem: format!("rule {}: {problem}", i + 1) };
             match r.target {
-                Target::Pool(x) if !pools.iter().any(|pool| pool.id == x) => return Err(bad("no such pool in this practice")),
+                Target::Pool(x) if !pools.iter().any(|pool| pool.id == x) => {
+                    return Err(bad("no such pool in this practice"));
+                }
                 Target::Person(u) if !staff.iter().any(|s| s.id == u && s.role.works_patient_conversations()) => {
                     return Err(bad("no staff member of this practice who can take conversations"));
                 }
@@ -135,17 +172,30 @@ impl Switchboard {
             {
                 return Err(bad("no such department in this practice"));
             }
-            rules.push(Rule { id: self.new_id(RuleId::from_bytes)?, name: name.as_str().to_owned(), condition: r.condition, target: r.target });
+            rules.push(Rule {
+                id: self.new_id(RuleId::from_bytes)?,
+                name: name.as_str().to_owned(),
+                condition: r.condition,
+                target: r.target,
+            });
         }
         let shape = q::practice_shape(self.store(), practice).await?;
         if let Err(routing::Uncovered(m)) = routing::validate(&rules, &shape) {
             let mut case = vec![format!("topic “{}”", m.topic.label())];
-            case.push(if m.patient_care_team.is_some() { "a patient with a care team".into() } else { "a patient without a care team".into() });
+            case.push(if m.patient_care_team.is_some() {
+                "a patient with a care team".into()
+            } else {
+                "a patient without a care team".into()
+            });
             if m.patient_department.is_none() {
                 case.push("no department".into());
             }
             if let Some(a) = m.addressed_provider {
-                case.push(if a.accepts_direct { "written to a provider".into() } else { "written to a provider who declines direct messages".into() });
+                case.push(if a.accepts_direct {
+                    "written to a provider".into()
+                } else {
+                    "written to a provider who declines direct messages".into()
+                });
             }
             return Err(ServiceError::Invalid {
                 field: "rules",
@@ -160,7 +210,12 @@ impl Switchboard {
         for (i, r) in rules.iter().enumerate() {
             unit.push(q::insert_rule(practice, i64::try_from(i).unwrap_or(i64::MAX), r, now));
         }
-        let mut rec = self.setup_record(p, ctx, AuditAction::RoutingRulesChanged, (ResourceKind::RoutingRules, *practice.as_bytes()));
+        let mut rec = self.setup_record(
+            p,
+            ctx,
+            AuditAction::RoutingRulesChanged,
+            (ResourceKind::RoutingRules, *practice.as_bytes()),
+        );
         rec.detail = Some(format!("rules={}", rules.len()));
         self.store().commit(unit.audit(rec)).await?;
         Ok(())
@@ -181,29 +236,35 @@ impl Switchboard {
         &self,
         p: &Principal,
         id: Option<PoolId>,
-        name: &str,
-        lead: Option<UserId>,
-        members: &[UserId],
-        auto_assign: bool,
+        input: PoolInput<'_>,
         ctx: &RequestContext,
     ) -> Result<PoolId, ServiceError> {
+        let PoolInput { name, lead, members, auto_assign } = input;
         self.practice_permission(p, PracticeAction::ManagePractice)?;
         let practice = p.user.practice;
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
         let staff = directory::active_staff(self.store(), practice).await?;
         let works = |u: &UserId| staff.iter().any(|s| s.id == *u && s.role.works_patient_conversations());
         if let Some(bad) = members.iter().find(|u| !works(u)) {
-            return Err(ServiceError::Invalid { field: "members", problem: format!("{bad} is not a staff member of this practice who can take conversations") });
+            return Err(ServiceError::Invalid {
+                field: "members",
+                problem: format!("{bad} is not a staff member of this practice who can take conversations"),
+            });
         }
         if let Some(l) = lead
             && !staff.iter().any(|s| s.id == l)
         {
-            return Err(ServiceError::Invalid { field: "lead_id", problem: "not a staff member of this practice".into() });
+            return Err(ServiceError::Invalid {
+                field: "lead_id",
+                problem: "not a staff member of this practice".into(),
+            });
         }
         let pools = q::pools(self.store(), practice).await?;
         let now = self.now();
         let (pool, mut unit) = match id {
-            Some(x) if pools.iter().any(|pool| pool.id == x) => (x, Unit::new().step(q::update_pool(x, name.as_str(), lead, auto_assign))),
+            Some(x) if pools.iter().any(|pool| pool.id == x) => {
+                (x, Unit::new().step(q::update_pool(x, name.as_str(), lead, auto_assign)))
+            }
             Some(_) => return Err(ServiceError::NotFound),
             None => {
                 let x = self.new_id(PoolId::from_bytes)?;
@@ -223,6 +284,9 @@ impl Switchboard {
             StoreError::Conflict(_) => ServiceError::Conflict("a pool with that name exists"),
             other => other.into(),
         })?;
+        if auto_assign {
+            self.offer_waiting_work(practice, &[pool]).await;
+        }
         Ok(pool)
     }
 
@@ -233,15 +297,22 @@ impl Switchboard {
 
     /// Sets how many open conversations the caller takes and (providers)
     /// whether patients may write to them directly.
-    pub async fn save_my_settings(&self, p: &Principal, settings: q::StaffSettings, ctx: &RequestContext) -> Result<(), ServiceError> {
+    pub async fn save_my_settings(
+        &self,
+        p: &Principal,
+        settings: q::StaffSettings,
+        ctx: &RequestContext,
+    ) -> Result<(), ServiceError> {
         if p.user.kind != switchboard_domain::role::UserKind::Staff {
             return Err(ServiceError::NotFound);
         }
         if !(0..=500).contains(&settings.capacity) {
             return Err(ServiceError::Invalid { field: "capacity", problem: "must be between 0 and 500".into() });
         }
-        let rec = self.setup_record(p, ctx, AuditAction::StaffSettingsChanged, (ResourceKind::User, *p.user.id.as_bytes()));
+        let rec =
+            self.setup_record(p, ctx, AuditAction::StaffSettingsChanged, (ResourceKind::User, *p.user.id.as_bytes()));
         self.store().commit(Unit::new().step(q::update_staff_settings(p.user.id, settings)).audit(rec)).await?;
+        self.offer_work_to(p.user.practice, p.user.id).await;
         Ok(())
     }
 
@@ -249,7 +320,9 @@ impl Switchboard {
     /// take direct messages.
     pub async fn my_providers(&self, p: &Principal) -> Result<Vec<(UserId, String, bool)>, ServiceError> {
         let Actor::Patient(me) = &p.actor else { return Err(ServiceError::NotFound) };
-        let Some(patient) = directory::patient_by_id(self.store(), me.patient).await? else { return Err(ServiceError::NotFound) };
+        let Some(patient) = directory::patient_by_id(self.store(), me.patient).await? else {
+            return Err(ServiceError::NotFound);
+        };
         match patient.care_team {
             Some(team) => Ok(q::care_team_providers(self.store(), team).await?),
             None => Ok(Vec::new()),
@@ -265,12 +338,20 @@ impl Switchboard {
             .collect())
     }
 
-    pub async fn acknowledge_alert(&self, p: &Principal, alert: AlertId, ctx: &RequestContext) -> Result<(), ServiceError> {
+    pub async fn acknowledge_alert(
+        &self,
+        p: &Principal,
+        alert: AlertId,
+        ctx: &RequestContext,
+    ) -> Result<(), ServiceError> {
         let rec = self.setup_record(p, ctx, AuditAction::AlertAcknowledged, (ResourceKind::Alert, *alert.as_bytes()));
-        self.store().commit(Unit::new().step(q::acknowledge_alert(alert, p.user.id, self.now())).audit(rec)).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ServiceError::NotFound,
-            other => other.into(),
-        })
+        self.store()
+            .commit(Unit::new().step(q::acknowledge_alert(alert, p.user.id, self.now())).audit(rec))
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => ServiceError::NotFound,
+                other => other.into(),
+            })
     }
 
     fn template_view(&self, t: tq::TemplateRow) -> TemplateView {
@@ -290,14 +371,21 @@ impl Switchboard {
 
     /// The practice's templates whose name or text contains `search` (all
     /// when empty), by name (staff).
-    pub async fn templates(&self, p: &Principal, search: Option<&str>, stale_only: bool) -> Result<Vec<TemplateView>, ServiceError> {
+    pub async fn templates(
+        &self,
+        p: &Principal,
+        search: Option<&str>,
+        stale_only: bool,
+    ) -> Result<Vec<TemplateView>, ServiceError> {
         self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
         let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
         Ok(tq::list(self.store(), p.user.practice)
             .await?
             .into_iter()
             .map(|t| self.template_view(t))
-            .filter(|t| needle.as_ref().is_none_or(|n| t.name.to_lowercase().contains(n) || t.body.to_lowercase().contains(n)))
+            .filter(|t| {
+                needle.as_ref().is_none_or(|n| t.name.to_lowercase().contains(n) || t.body.to_lowercase().contains(n))
+            })
             .filter(|t| !stale_only || t.stale)
             .collect())
     }
@@ -309,17 +397,18 @@ impl Switchboard {
         &self,
         p: &Principal,
         id: Option<TemplateId>,
-        name: &str,
-        body: &str,
-        review_by: &str,
-        owner: Option<UserId>,
+        input: TemplateInput<'_>,
         ctx: &RequestContext,
     ) -> Result<TemplateId, ServiceError> {
+        let TemplateInput { name, body, review_by, owner } = input;
         self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
         let body = body.trim();
         if body.is_empty() || body.chars().count() > TEMPLATE_MAX_CHARS {
-            return Err(ServiceError::Invalid { field: "body", problem: format!("must be 1 to {TEMPLATE_MAX_CHARS} characters") });
+            return Err(ServiceError::Invalid {
+                field: "body",
+                problem: format!("must be 1 to {TEMPLATE_MAX_CHARS} characters"),
+            });
         }
         templates::validate(body).map_err(|e| ServiceError::Invalid { field: "body", problem: e.to_string() })?;
         let review_by = CivilDate::parse(review_by)
@@ -341,7 +430,10 @@ impl Switchboard {
                 let new_owner = match owner {
                     Some(o) if admin => {
                         if !directory::active_staff(self.store(), practice).await?.iter().any(|s| s.id == o) {
-                            return Err(ServiceError::Invalid { field: "owner_id", problem: "not a staff member of this practice".into() });
+                            return Err(ServiceError::Invalid {
+                                field: "owner_id",
+                                problem: "not a staff member of this practice".into(),
+                            });
                         }
                         o
                     }
@@ -385,7 +477,8 @@ impl Switchboard {
             .office_hours
             .iter()
             .map(|(d, o, c)| {
-                let day = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].get(usize::from(*d)).copied().unwrap_or("");
+                let day =
+                    ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].get(usize::from(*d)).copied().unwrap_or("");
                 format!("{day} {:02}:{:02}–{:02}:{:02}", o / 60, o % 60, c / 60, c % 60)
             })
             .collect::<Vec<_>>()

@@ -158,6 +158,8 @@ pub struct PracticeInfo {
     pub phone: Option<String>,
     /// (ISO weekday, opens minute, closes minute), in the practice's zone.
     pub office_hours: Vec<(u8, u16, u16)>,
+    /// For staff (who reassign to them); empty for patients.
+    pub departments: Vec<(DepartmentId, String)>,
 }
 
 /// A colleague who can be assigned conversations.

@@ -8,8 +8,8 @@ use switchboard_domain::role::StaffRole;
 use switchboard_domain::routing::{Condition, Target};
 use switchboard_domain::topic::Topic;
 use switchboard_service::{
-    NewConversationInput, NewPatientInput, NewStaffInput, OpeningPeriod, RequestContext, RuleInput, StaffSettings,
-    Switchboard,
+    NewConversationInput, NewPatientInput, NewStaffInput, OpeningPeriod, PoolInput, RequestContext, RuleInput,
+    StaffSettings, Switchboard, TemplateInput,
 };
 
 pub const DEMO_PRACTICE: &str = "Riverside Family Medicine";
@@ -150,7 +150,10 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     let admin_p = app.principal_for(admin).await?;
     let pool = |name: &'static str, lead: UserId, members: Vec<UserId>, auto: bool| {
         let admin_p = admin_p.clone();
-        async move { app.save_pool(&admin_p, None, name, Some(lead), &members, auto, &RequestContext::default()).await }
+        async move {
+            let input = PoolInput { name, lead: Some(lead), members: &members, auto_assign: auto };
+            app.save_pool(&admin_p, None, input, &RequestContext::default()).await
+        }
     };
     let billing_pool = pool("Billing", bill, vec![bill], true).await?;
     let refills = pool("Refills", nina, vec![mo, nina], true).await?;
@@ -158,9 +161,10 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     let virtual_care = pool("Virtual care", patel, vec![patel, nina], true).await?;
     let monitoring = pool("Remote monitoring", nina, vec![nina, mo], false).await?;
     let cardiology_pool = pool("Cardiology", okafor, vec![okafor, fran], false).await?;
-    let rule = |name: &str, topic: Option<Topic>, department: Option<DepartmentId>, provider_direct: bool, target: Target| {
-        RuleInput { name: name.into(), condition: Condition { topic, department, provider_direct }, target }
-    };
+    let rule =
+        |name: &str, topic: Option<Topic>, department: Option<DepartmentId>, provider_direct: bool, target: Target| {
+            RuleInput { name: name.into(), condition: Condition { topic, department, provider_direct }, target }
+        };
     app.save_routing_rules(
         &admin_p,
         vec![
@@ -199,9 +203,13 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
              no changes are needed. {my_name}",
             "2027-06-30",
         ),
-        ("Flu shot clinic", "Hi {patient_first_name}, flu shots are available now; call {practice_phone} to book.", "2026-01-31"),
+        (
+            "Flu shot clinic",
+            "Hi {patient_first_name}, flu shots are available now; call {practice_phone} to book.",
+            "2026-01-31",
+        ),
     ] {
-        app.save_template(&admin_p, None, name, body, review_by, None, &ctx).await?;
+        app.save_template(&admin_p, None, TemplateInput { name, body, review_by, owner: None }, &ctx).await?;
     }
     app.set_scheduling_url(practice, Some("https://book.example.org/riverside")).await?;
 
@@ -238,15 +246,8 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     .await?;
     app.add_note(&okafor_p, ankles, "Check weight trend from home scale; consider diuretic adjustment.".into(), &ctx)
         .await?;
-    thread(
-        app,
-        alice,
-        "Question about my statement",
-        "billing",
-        "I was charged twice for my visit on the 3rd.",
-        &[],
-    )
-    .await?;
+    thread(app, alice, "Question about my statement", "billing", "I was charged twice for my visit on the 3rd.", &[])
+        .await?;
 
     // A second practice, to show that nothing crosses practices.
     let lake = app.create_practice(SECOND_PRACTICE, SYSTEM).await?;

@@ -568,6 +568,14 @@ pub(crate) struct PracticeDto {
     pub office_hours: Vec<OfficeHoursDto>,
     /// The longest message the caller may send, in characters.
     pub message_max_chars: usize,
+    /// The practice's departments (staff only; empty for patients).
+    pub departments: Vec<DepartmentDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DepartmentDto {
+    pub id: String,
+    pub name: String,
 }
 
 /// One live event: what happened to which conversation. Ids and codes
@@ -697,9 +705,9 @@ pub(crate) struct RuleDto {
     #[serde(default)]
     pub target_id: Option<String>,
     /// In responses: the condition in words, and the target's name.
-    #[serde(default, skip_deserializing)]
+    #[serde(default)]
     pub described: Option<String>,
-    #[serde(default, skip_deserializing)]
+    #[serde(default)]
     pub target_name: Option<String>,
 }
 
@@ -712,7 +720,7 @@ pub(crate) struct RulesDto {
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PoolDto {
-    #[serde(default, skip_deserializing)]
+    #[serde(default)]
     pub id: String,
     pub name: String,
     #[serde(default)]

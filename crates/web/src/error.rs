@@ -24,6 +24,9 @@ pub(crate) struct ErrorDetail {
     pub code: &'static str,
     /// A sentence for people.
     pub message: String,
+    /// With `invalid_input`: the request field at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
 }
 
 /// An error on its way to becoming a response.
@@ -56,7 +59,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
 }
 
 fn body(status: StatusCode, code: &'static str, message: String) -> Response {
-    (status, Json(ErrorBody { error: ErrorDetail { code, message } })).into_response()
+    (status, Json(ErrorBody { error: ErrorDetail { code, message, field: None } })).into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -64,7 +67,15 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Service(e) => {
                 let code = e.code();
-                let mut res = body(status_of(code), code.as_str(), e.to_string());
+                let field = match &e {
+                    ServiceError::Invalid { field, .. } => Some(*field),
+                    _ => None,
+                };
+                let mut res = (
+                    status_of(code),
+                    Json(ErrorBody { error: ErrorDetail { code: code.as_str(), message: e.to_string(), field } }),
+                )
+                    .into_response();
                 let h = res.headers_mut();
                 match e {
                     ServiceError::Throttled { retry_after_secs } => {

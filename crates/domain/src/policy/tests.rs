@@ -82,7 +82,12 @@ fn patient_facts() -> impl Strategy<Value = PatientFacts> {
 
 fn conversation() -> impl Strategy<Value = ConversationFacts> {
     (patient_facts(), proptest::option::of(user()), proptest::option::of(owner()), proptest::option::of(user()))
-        .prop_map(|(patient, assignee, owner, escalated_to)| ConversationFacts { patient, assignee, owner, escalated_to })
+        .prop_map(|(patient, assignee, owner, escalated_to)| ConversationFacts {
+            patient,
+            assignee,
+            owner,
+            escalated_to,
+        })
 }
 
 fn action() -> impl Strategy<Value = ConversationAction> {

@@ -23,7 +23,11 @@ fn rule(n: u8, condition: Condition, target: Target) -> Rule {
 }
 
 fn shape() -> PracticeShape {
-    PracticeShape { departments: vec![dept(1), dept(2)], care_teams: vec![team(1), team(2)], program_pools: vec![pool(9)] }
+    PracticeShape {
+        departments: vec![dept(1), dept(2)],
+        care_teams: vec![team(1), team(2)],
+        program_pools: vec![pool(9)],
+    }
 }
 
 /// The demo practice's rules: the examples in order.
@@ -128,14 +132,12 @@ fn message() -> impl Strategy<Value = MessageFacts> {
         proptest::option::of((1u8..3).prop_map(dept)),
         proptest::option::of((1u8..3).prop_map(team)),
         proptest::option::of(Just(pool(9))),
-        proptest::option::of((1u8..4, proptest::bool::ANY).prop_map(|(n, a)| AddressedProvider { user: user(n), accepts_direct: a })),
+        proptest::option::of(
+            (1u8..4, proptest::bool::ANY).prop_map(|(n, a)| AddressedProvider { user: user(n), accepts_direct: a }),
+        ),
     )
-        .prop_map(|(topic, patient_department, patient_care_team, patient_program_pool, addressed_provider)| MessageFacts {
-            topic,
-            patient_department,
-            patient_care_team,
-            patient_program_pool,
-            addressed_provider,
+        .prop_map(|(topic, patient_department, patient_care_team, patient_program_pool, addressed_provider)| {
+            MessageFacts { topic, patient_department, patient_care_team, patient_program_pool, addressed_provider }
         })
 }
 

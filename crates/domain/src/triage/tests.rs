@@ -1,3 +1,6 @@
+// The evaluation tests print their figures for docs/triage.md.
+#![allow(clippy::print_stdout)]
+
 use super::*;
 
 fn screen() -> TriageScreen {

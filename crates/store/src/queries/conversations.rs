@@ -354,7 +354,8 @@ pub async fn message_sender(
         .bind(conversation.to_vec())
         .fetch_optional(store.reader())
         .await?;
-    row.map(|r| Ok((opt_id(&r, "sender_id", UserId::from_slice)?, code(&r, "sender_kind", SenderKind::parse)?))).transpose()
+    row.map(|r| Ok((opt_id(&r, "sender_id", UserId::from_slice)?, code(&r, "sender_kind", SenderKind::parse)?)))
+        .transpose()
 }
 
 /// How many messages from the other side `reader` has not read yet.

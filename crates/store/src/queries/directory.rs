@@ -317,11 +317,24 @@ pub async fn active_staff(store: &Store, practice: PracticeId) -> Result<Vec<Sta
 }
 
 /// A department's name, if it belongs to the practice.
-pub async fn department_name_of(store: &Store, practice: PracticeId, department: DepartmentId) -> Result<Option<String>, StoreError> {
+pub async fn department_name_of(
+    store: &Store,
+    practice: PracticeId,
+    department: DepartmentId,
+) -> Result<Option<String>, StoreError> {
     let row = sqlx::query("SELECT name FROM departments WHERE id = $1 AND practice_id = $2")
         .bind(department.to_vec())
         .bind(practice.to_vec())
         .fetch_optional(store.reader())
         .await?;
     row.map(|r| col::<String>(&r, "name")).transpose()
+}
+
+/// A practice's departments, by name.
+pub async fn departments(store: &Store, practice: PracticeId) -> Result<Vec<(DepartmentId, String)>, StoreError> {
+    let rows = sqlx::query("SELECT id, name FROM departments WHERE practice_id = $1 ORDER BY name, id")
+        .bind(practice.to_vec())
+        .fetch_all(store.reader())
+        .await?;
+    rows.iter().map(|r| Ok((id(r, "id", DepartmentId::from_slice)?, col::<String>(r, "name")?))).collect()
 }

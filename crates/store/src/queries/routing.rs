@@ -23,7 +23,14 @@ pub struct PoolRow {
     pub last_assigned: Option<UserId>,
 }
 
-pub fn insert_pool(pool: PoolId, practice: PracticeId, name: &str, lead: Option<UserId>, auto_assign: bool, at: Timestamp) -> Step {
+pub fn insert_pool(
+    pool: PoolId,
+    practice: PracticeId,
+    name: &str,
+    lead: Option<UserId>,
+    auto_assign: bool,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "INSERT INTO pools (id, practice_id, name, lead_id, assignment_mode, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         vec![
@@ -40,7 +47,12 @@ pub fn insert_pool(pool: PoolId, practice: PracticeId, name: &str, lead: Option<
 pub fn update_pool(pool: PoolId, name: &str, lead: Option<UserId>, auto_assign: bool) -> Step {
     Step::new(
         "UPDATE pools SET name = $2, lead_id = $3, assignment_mode = $4 WHERE id = $1",
-        vec![pool.to_vec().into(), name.into(), lead.map(|l| l.to_vec()).into(), (if auto_assign { "auto" } else { "lead" }).into()],
+        vec![
+            pool.to_vec().into(),
+            name.into(),
+            lead.map(|l| l.to_vec()).into(),
+            (if auto_assign { "auto" } else { "lead" }).into(),
+        ],
     )
     .guarded("pool_missing")
 }
@@ -114,7 +126,13 @@ pub async fn member_loads(store: &Store, pool: PoolId) -> Result<Vec<MemberLoad>
     .fetch_all(store.reader())
     .await?;
     rows.iter()
-        .map(|r| Ok(MemberLoad { user: id(r, "id", UserId::from_slice)?, open: col(r, "open")?, capacity: col(r, "capacity")? }))
+        .map(|r| {
+            Ok(MemberLoad {
+                user: id(r, "id", UserId::from_slice)?,
+                open: col(r, "open")?,
+                capacity: col(r, "capacity")?,
+            })
+        })
         .collect()
 }
 
@@ -131,7 +149,10 @@ pub async fn staff_settings(store: &Store, user: UserId) -> Result<Option<StaffS
         .fetch_optional(store.reader())
         .await?;
     row.map(|r| {
-        Ok(StaffSettings { capacity: col(&r, "capacity")?, accepts_direct_messages: col::<i64>(&r, "accepts_direct_messages")? != 0 })
+        Ok(StaffSettings {
+            capacity: col(&r, "capacity")?,
+            accepts_direct_messages: col::<i64>(&r, "accepts_direct_messages")? != 0,
+        })
     })
     .transpose()
 }
@@ -202,8 +223,12 @@ pub async fn rules(store: &Store, practice: PracticeId) -> Result<Vec<Rule>, Sto
             let kind: String = col(r, "target_kind")?;
             let target_id: Option<Vec<u8>> = col(r, "target_id")?;
             let target = match (kind.as_str(), target_id) {
-                ("person", Some(i)) => Target::Person(UserId::from_slice(&i).map_err(|_| StoreError::Corrupt("target_id"))?),
-                ("pool", Some(i)) => Target::Pool(PoolId::from_slice(&i).map_err(|_| StoreError::Corrupt("target_id"))?),
+                ("person", Some(i)) => {
+                    Target::Person(UserId::from_slice(&i).map_err(|_| StoreError::Corrupt("target_id"))?)
+                }
+                ("pool", Some(i)) => {
+                    Target::Pool(PoolId::from_slice(&i).map_err(|_| StoreError::Corrupt("target_id"))?)
+                }
                 ("patient_care_team", _) => Target::PatientCareTeam,
                 ("program_staff", _) => Target::ProgramStaff,
                 ("addressed_provider", _) => Target::AddressedProvider,
@@ -225,7 +250,10 @@ pub async fn rules(store: &Store, practice: PracticeId) -> Result<Vec<Rule>, Sto
 
 /// The departments, care teams and program pools a practice has (for
 /// checking a rule set covers every message).
-pub async fn practice_shape(store: &Store, practice: PracticeId) -> Result<switchboard_domain::routing::PracticeShape, StoreError> {
+pub async fn practice_shape(
+    store: &Store,
+    practice: PracticeId,
+) -> Result<switchboard_domain::routing::PracticeShape, StoreError> {
     let rows = sqlx::query(
         "SELECT 'd' AS k, id AS v FROM departments WHERE practice_id = $1 \
          UNION ALL SELECT 't' AS k, id AS v FROM care_teams WHERE practice_id = $1 \
@@ -294,7 +322,13 @@ pub fn set_assignee(
 
 /// Moves the assignment only if it is still what the caller saw (jobs race
 /// with people).
-pub fn reassign_if(conversation: ConversationId, expected: UserId, assignee: Option<UserId>, at: Timestamp, covered_for: Option<UserId>) -> Step {
+pub fn reassign_if(
+    conversation: ConversationId,
+    expected: UserId,
+    assignee: Option<UserId>,
+    at: Timestamp,
+    covered_for: Option<UserId>,
+) -> Step {
     Step::new(
         "UPDATE conversations SET assignee_id = $3, assigned_at = $4, covered_for = $5 WHERE id = $1 AND assignee_id = $2",
         vec![
@@ -420,7 +454,12 @@ pub async fn covered_for(store: &Store, user: UserId) -> Result<Vec<(Conversatio
 
 /// Whether `user` has acted on the conversation since `since` (written,
 /// noted or read).
-pub async fn acted_since(store: &Store, conversation: ConversationId, user: UserId, since: Timestamp) -> Result<bool, StoreError> {
+pub async fn acted_since(
+    store: &Store,
+    conversation: ConversationId,
+    user: UserId,
+    since: Timestamp,
+) -> Result<bool, StoreError> {
     let row = sqlx::query(
         "SELECT (SELECT count(*) FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND sent_at >= $3) \
          + (SELECT count(*) FROM notes WHERE conversation_id = $1 AND author_id = $2 AND created_at >= $3) \
@@ -461,7 +500,11 @@ pub fn cancel_absence(absence: AbsenceId, user: UserId, at: Timestamp) -> Step {
 }
 
 /// Absences in the practice that are not over by `now` (current and future).
-pub async fn absences(store: &Store, practice: PracticeId, now: Timestamp) -> Result<Vec<(AbsenceId, Absence)>, StoreError> {
+pub async fn absences(
+    store: &Store,
+    practice: PracticeId,
+    now: Timestamp,
+) -> Result<Vec<(AbsenceId, Absence)>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, user_id, starts_at, ends_at, cover_id FROM absences WHERE practice_id = $1 AND cancelled_at IS NULL \
          AND ends_at > $2 ORDER BY starts_at",
@@ -487,7 +530,14 @@ pub async fn absences(store: &Store, practice: PracticeId, now: Timestamp) -> Re
 
 // ---- Alerts -----------------------------------------------------------------
 
-pub fn insert_alert(alert: AlertId, practice: PracticeId, user: UserId, conversation: ConversationId, kind: &str, at: Timestamp) -> Step {
+pub fn insert_alert(
+    alert: AlertId,
+    practice: PracticeId,
+    user: UserId,
+    conversation: ConversationId,
+    kind: &str,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "INSERT INTO alerts (id, practice_id, user_id, conversation_id, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         vec![
@@ -575,7 +625,10 @@ pub async fn primary_provider(store: &Store, care_team: CareTeamId) -> Result<Op
 }
 
 /// Providers on a care team, with whether they take direct messages.
-pub async fn care_team_providers(store: &Store, care_team: CareTeamId) -> Result<Vec<(UserId, String, bool)>, StoreError> {
+pub async fn care_team_providers(
+    store: &Store,
+    care_team: CareTeamId,
+) -> Result<Vec<(UserId, String, bool)>, StoreError> {
     let rows = sqlx::query(
         "SELECT u.id, u.display_name, u.accepts_direct_messages FROM care_team_members m JOIN users u ON u.id = m.user_id \
          WHERE m.care_team_id = $1 AND u.role = 'provider' AND u.active = 1 ORDER BY u.display_name",
@@ -611,7 +664,10 @@ pub async fn department_name(store: &Store, d: DepartmentId) -> Result<Option<St
 }
 
 pub async fn scheduling_url(store: &Store, practice: PracticeId) -> Result<Option<String>, StoreError> {
-    let row = sqlx::query("SELECT scheduling_url FROM practices WHERE id = $1").bind(practice.to_vec()).fetch_optional(store.reader()).await?;
+    let row = sqlx::query("SELECT scheduling_url FROM practices WHERE id = $1")
+        .bind(practice.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
     Ok(row.map(|r| col::<Option<String>>(&r, "scheduling_url")).transpose()?.flatten())
 }
 
@@ -620,11 +676,16 @@ pub fn set_scheduling_url(practice: PracticeId, url: Option<&str>) -> Step {
 }
 
 /// An absence by id, with whether it was cancelled.
-pub async fn absence_by_id(store: &Store, absence: AbsenceId) -> Result<Option<(PracticeId, Absence, bool)>, StoreError> {
-    let row = sqlx::query("SELECT practice_id, user_id, starts_at, ends_at, cover_id, cancelled_at FROM absences WHERE id = $1")
-        .bind(absence.to_vec())
-        .fetch_optional(store.reader())
-        .await?;
+pub async fn absence_by_id(
+    store: &Store,
+    absence: AbsenceId,
+) -> Result<Option<(PracticeId, Absence, bool)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT practice_id, user_id, starts_at, ends_at, cover_id, cancelled_at FROM absences WHERE id = $1",
+    )
+    .bind(absence.to_vec())
+    .fetch_optional(store.reader())
+    .await?;
     row.map(|r| {
         Ok((
             id(&r, "practice_id", PracticeId::from_slice)?,
@@ -638,4 +699,40 @@ pub async fn absence_by_id(store: &Store, absence: AbsenceId) -> Result<Option<(
         ))
     })
     .transpose()
+}
+
+/// Open conversations a pool owns that nobody holds, oldest first.
+pub async fn waiting_in_pool(store: &Store, pool: PoolId, limit: i64) -> Result<Vec<ConversationId>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id FROM conversations WHERE owner_kind = 'pool' AND owner_id = $1 AND assignee_id IS NULL \
+         AND status <> 'closed' ORDER BY created_at, id LIMIT $2",
+    )
+    .bind(pool.to_vec())
+    .bind(limit)
+    .fetch_all(store.reader())
+    .await?;
+    rows.iter().map(|r| id(r, "id", ConversationId::from_slice)).collect()
+}
+
+/// The auto-assigning pools `user` is a member of.
+pub async fn auto_pools_of(store: &Store, user: UserId) -> Result<Vec<PoolId>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT p.id FROM pools p JOIN pool_members m ON m.pool_id = p.id \
+         WHERE m.user_id = $1 AND p.assignment_mode = 'auto' ORDER BY p.name, p.id",
+    )
+    .bind(user.to_vec())
+    .fetch_all(store.reader())
+    .await?;
+    rows.iter().map(|r| id(r, "id", PoolId::from_slice)).collect()
+}
+
+/// Gives a waiting conversation to `assignee`, only if nobody took it
+/// meanwhile.
+pub fn claim_if_unassigned(conversation: ConversationId, assignee: UserId, at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE conversations SET assignee_id = $2, assigned_at = $3, covered_for = NULL \
+         WHERE id = $1 AND assignee_id IS NULL AND status <> 'closed'",
+        vec![conversation.to_vec().into(), assignee.to_vec().into(), at.as_micros().into()],
+    )
+    .guarded("assignment_changed")
 }

@@ -18,7 +18,15 @@ pub struct TemplateRow {
     pub updated_at: Timestamp,
 }
 
-pub fn insert(t: TemplateId, practice: PracticeId, name: &str, body: &str, owner: UserId, review_by: &str, at: Timestamp) -> Step {
+pub fn insert(
+    t: TemplateId,
+    practice: PracticeId,
+    name: &str,
+    body: &str,
+    owner: UserId,
+    review_by: &str,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "INSERT INTO templates (id, practice_id, name, body, owner_id, review_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -34,7 +42,15 @@ pub fn insert(t: TemplateId, practice: PracticeId, name: &str, body: &str, owner
     )
 }
 
-pub fn update(t: TemplateId, practice: PracticeId, name: &str, body: &str, owner: UserId, review_by: &str, at: Timestamp) -> Step {
+pub fn update(
+    t: TemplateId,
+    practice: PracticeId,
+    name: &str,
+    body: &str,
+    owner: UserId,
+    review_by: &str,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "UPDATE templates SET name = $3, body = $4, owner_id = $5, review_by = $6, updated_at = $7 WHERE id = $1 AND practice_id = $2",
         vec![t.to_vec().into(), practice.to_vec().into(), name.into(), body.into(), owner.to_vec().into(), review_by.into(), at.as_micros().into()],
@@ -43,7 +59,8 @@ pub fn update(t: TemplateId, practice: PracticeId, name: &str, body: &str, owner
 }
 
 pub fn count_use(t: TemplateId) -> Step {
-    Step::new("UPDATE templates SET usage_count = usage_count + 1 WHERE id = $1", vec![t.to_vec().into()]).guarded("template_missing")
+    Step::new("UPDATE templates SET usage_count = usage_count + 1 WHERE id = $1", vec![t.to_vec().into()])
+        .guarded("template_missing")
 }
 
 const COLUMNS: &str = "SELECT t.id, t.name, t.body, t.owner_id, u.display_name AS owner_name, t.review_by, t.usage_count, t.updated_at \

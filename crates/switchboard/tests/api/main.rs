@@ -16,4 +16,5 @@ mod encryption;
 mod jobs;
 mod live;
 mod protocol;
+mod routing;
 mod store;

@@ -122,7 +122,8 @@ pub(crate) async fn create_conversation(
     ApiJson(req): ApiJson<CreateConversationRequest>,
 ) -> Result<Response, ApiError> {
     let patient_id = req.patient_id.as_deref().map(|v| field_id("patient_id", v, PatientId::parse)).transpose()?;
-    let to_provider = req.to_provider_id.as_deref().map(|v| field_id("to_provider_id", v, UserId::parse)).transpose()?;
+    let to_provider =
+        req.to_provider_id.as_deref().map(|v| field_id("to_provider_id", v, UserId::parse)).transpose()?;
     let input = NewConversationInput {
         patient_id,
         subject: req.subject,
@@ -293,7 +294,11 @@ pub(crate) async fn assign(
         _ => return Err(invalid("assignee_id", "give one of assignee_id, pool_id or department_id")),
     };
     let out = s.app.assign_conversation(&p, id, target, req.reason, &ctx).await?;
-    Ok(Json(AssignResultDto { assignee: out.assignee.as_ref().map(Into::into), covering_for: out.covering_for, owner: out.owner_name }))
+    Ok(Json(AssignResultDto {
+        assignee: out.assignee.as_ref().map(Into::into),
+        covering_for: out.covering_for,
+        owner: out.owner_name,
+    }))
 }
 
 /// Ask a provider for clinical judgement (staff). The note gives them the

@@ -1,5 +1,5 @@
 use crate::AppState;
-use crate::dto::{InboxCountsDto, OfficeHoursDto, PracticeDto, StaffMemberDto};
+use crate::dto::{DepartmentDto, InboxCountsDto, OfficeHoursDto, PracticeDto, StaffMemberDto};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, Client, path_id};
 use axum::Json;
@@ -60,6 +60,11 @@ pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result
             .map(|(d, o, c)| OfficeHoursDto { weekday: *d, opens: hhmm(*o), closes: hhmm(*c) })
             .collect(),
         message_max_chars,
+        departments: info
+            .departments
+            .into_iter()
+            .map(|(id, name)| DepartmentDto { id: id.to_string(), name })
+            .collect(),
     }))
 }
 

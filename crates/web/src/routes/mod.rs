@@ -23,14 +23,14 @@ pub(crate) use conversations::{
     __path_get_conversation, __path_list_conversations, __path_mark_read, __path_render_template, __path_reopen,
     __path_send_message,
 };
+pub(crate) use health::{__path_healthz, __path_openapi};
+pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typing};
+pub(crate) use live::__path_events;
 pub(crate) use setup::{
     __path_acknowledge_alert, __path_alerts, __path_cancel_absence, __path_create_pool, __path_create_template,
     __path_my_absences, __path_my_providers, __path_my_settings, __path_pools, __path_record_absence, __path_rules,
     __path_save_my_settings, __path_save_rules, __path_templates, __path_update_pool, __path_update_template,
 };
-pub(crate) use health::{__path_healthz, __path_openapi};
-pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typing};
-pub(crate) use live::__path_events;
 
 pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppState> {
     let mut router = Router::new();

@@ -13,7 +13,7 @@ use switchboard_domain::ids::{AbsenceId, AlertId, DepartmentId, PoolId, Template
 use switchboard_domain::routing::{Condition, Target};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
-use switchboard_service::{RuleInput, ServiceError};
+use switchboard_service::{PoolInput, RuleInput, ServiceError, TemplateInput};
 use utoipa::IntoParams;
 
 fn invalid(field: &'static str, problem: &str) -> ApiError {
@@ -64,18 +64,30 @@ pub(crate) async fn save_rules(
 ) -> Result<StatusCode, ApiError> {
     let mut input = Vec::with_capacity(req.rules.len());
     for r in req.rules {
-        let topic = r.topic.as_deref().map(|t| Topic::parse(t).ok_or_else(|| invalid("rules", "unknown topic"))).transpose()?;
+        let topic =
+            r.topic.as_deref().map(|t| Topic::parse(t).ok_or_else(|| invalid("rules", "unknown topic"))).transpose()?;
         let department = r.department_id.as_deref().map(|d| field_id("rules", d, DepartmentId::parse)).transpose()?;
-        let id_of = |kind: &str| r.target_id.as_deref().ok_or_else(|| invalid("rules", &format!("a {kind} target needs target_id")));
+        let id_of = |kind: &str| {
+            r.target_id.as_deref().ok_or_else(|| invalid("rules", &format!("a {kind} target needs target_id")))
+        };
         let target = match r.target.as_str() {
             "person" => Target::Person(field_id("rules", id_of("person")?, UserId::parse)?),
             "pool" => Target::Pool(field_id("rules", id_of("pool")?, PoolId::parse)?),
             "patient_care_team" => Target::PatientCareTeam,
             "program_staff" => Target::ProgramStaff,
             "addressed_provider" => Target::AddressedProvider,
-            _ => return Err(invalid("rules", "target must be person, pool, patient_care_team, program_staff or addressed_provider")),
+            _ => {
+                return Err(invalid(
+                    "rules",
+                    "target must be person, pool, patient_care_team, program_staff or addressed_provider",
+                ));
+            }
         };
-        input.push(RuleInput { name: r.name, condition: Condition { topic, department, provider_direct: r.provider_direct }, target });
+        input.push(RuleInput {
+            name: r.name,
+            condition: Condition { topic, department, provider_direct: r.provider_direct },
+            target,
+        });
     }
     s.app.save_routing_rules(&p, input, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -98,10 +110,18 @@ pub(crate) async fn pools(State(s): State<AppState>, Auth(p): Auth) -> Result<Js
     Ok(Json(s.app.pools(&p).await?.into_iter().map(pool_dto).collect()))
 }
 
-async fn save_pool_inner(s: &AppState, p: &switchboard_service::Principal, ctx: &switchboard_service::RequestContext, id: Option<PoolId>, req: PoolDto) -> Result<PoolId, ApiError> {
+async fn save_pool_inner(
+    s: &AppState,
+    p: &switchboard_service::Principal,
+    ctx: &switchboard_service::RequestContext,
+    id: Option<PoolId>,
+    req: PoolDto,
+) -> Result<PoolId, ApiError> {
     let lead = req.lead_id.as_deref().map(|l| field_id("lead_id", l, UserId::parse)).transpose()?;
     let members = req.members.iter().map(|m| field_id("members", m, UserId::parse)).collect::<Result<Vec<_>, _>>()?;
-    Ok(s.app.save_pool(p, id, &req.name, lead, &members, req.auto_assign, ctx).await?)
+    Ok(s.app
+        .save_pool(p, id, PoolInput { name: &req.name, lead, members: &members, auto_assign: req.auto_assign }, ctx)
+        .await?)
 }
 
 /// Create a pool (practice administrators).
@@ -190,10 +210,14 @@ pub(crate) async fn record_absence(
     ApiJson(req): ApiJson<AbsenceRequest>,
 ) -> Result<(StatusCode, Json<IdDto>), ApiError> {
     let time = |field: &'static str, v: &str| {
-        Timestamp::parse_rfc3339(v).map_err(|e| ApiError::Service(ServiceError::Invalid { field, problem: e.to_string() }))
+        Timestamp::parse_rfc3339(v)
+            .map_err(|e| ApiError::Service(ServiceError::Invalid { field, problem: e.to_string() }))
     };
     let cover = req.cover_id.as_deref().map(|c| field_id("cover_id", c, UserId::parse)).transpose()?;
-    let id = s.app.record_absence(&p, time("starts_at", &req.starts_at)?, time("ends_at", &req.ends_at)?, cover, &ctx).await?;
+    let id = s
+        .app
+        .record_absence(&p, time("starts_at", &req.starts_at)?, time("ends_at", &req.ends_at)?, cover, &ctx)
+        .await?;
     Ok((StatusCode::CREATED, Json(IdDto { id: id.to_string() })))
 }
 
@@ -221,7 +245,11 @@ pub(crate) async fn my_providers(State(s): State<AppState>, Auth(p): Auth) -> Re
             .my_providers(&p)
             .await?
             .into_iter()
-            .map(|(id, name, accepts)| ProviderDto { id: id.to_string(), display_name: name, accepts_direct_messages: accepts })
+            .map(|(id, name, accepts)| ProviderDto {
+                id: id.to_string(),
+                display_name: name,
+                accepts_direct_messages: accepts,
+            })
             .collect(),
     ))
 }
@@ -308,7 +336,15 @@ pub(crate) async fn create_template(
     Auth(p): Auth,
     ApiJson(req): ApiJson<TemplateRequest>,
 ) -> Result<(StatusCode, Json<IdDto>), ApiError> {
-    let id = s.app.save_template(&p, None, &req.name, &req.body, &req.review_by, None, &ctx).await?;
+    let id = s
+        .app
+        .save_template(
+            &p,
+            None,
+            TemplateInput { name: &req.name, body: &req.body, review_by: &req.review_by, owner: None },
+            &ctx,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(IdDto { id: id.to_string() })))
 }
 
@@ -325,6 +361,13 @@ pub(crate) async fn update_template(
 ) -> Result<StatusCode, ApiError> {
     let id = path_id(&id, TemplateId::parse)?;
     let owner = req.owner_id.as_deref().map(|o| field_id("owner_id", o, UserId::parse)).transpose()?;
-    s.app.save_template(&p, Some(id), &req.name, &req.body, &req.review_by, owner, &ctx).await?;
+    s.app
+        .save_template(
+            &p,
+            Some(id),
+            TemplateInput { name: &req.name, body: &req.body, review_by: &req.review_by, owner },
+            &ctx,
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
