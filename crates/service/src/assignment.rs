@@ -149,13 +149,14 @@ impl Switchboard {
         let reason_ct = self.seal_reason(&row, &history_id, reason.as_deref())?;
         let mut unit = Unit::new();
         if owner != row.owner {
-            unit.push(q::set_owner(
-                id,
-                owner,
-                None,
-                row.routing_reason.as_deref(),
-                row.intended_reader.as_ref().map(|(u, _)| *u),
-            ));
+            // The conversation now says who moved it, not the rule that no
+            // longer applies; the free-text why is in the (sealed) history.
+            let owner_name = match owner {
+                Some(o) => q::owner_name(self.store(), o).await?.unwrap_or_else(|| "its new owner".into()),
+                None => "nobody".into(),
+            };
+            let moved = format!("Reassigned to {owner_name} by {}", p.user.display_name);
+            unit.push(q::set_owner(id, owner, None, Some(&moved), row.intended_reader.as_ref().map(|(u, _)| *u)));
         }
         unit.push(q::set_assignee(id, assignee, now, covered_for, false));
         unit.push(q::insert_history(q::HistoryEntry {

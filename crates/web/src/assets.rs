@@ -24,10 +24,11 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 13] = embedded! {
+const FILES: [(&str, &str, &[u8]); 16] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
+    "/admin" => "admin.html", "text/html; charset=utf-8";
     "/manifest.webmanifest" => "manifest.webmanifest", "application/manifest+json";
     "/sw.js" => "sw.js", "text/javascript; charset=utf-8";
     "/static/switchboard.css" => "static/switchboard.css", "text/css; charset=utf-8";
@@ -35,6 +36,8 @@ const FILES: [(&str, &str, &[u8]); 13] = embedded! {
     "/static/signin.js" => "static/signin.js", "text/javascript; charset=utf-8";
     "/static/patient.js" => "static/patient.js", "text/javascript; charset=utf-8";
     "/static/staff.js" => "static/staff.js", "text/javascript; charset=utf-8";
+    "/static/admin.js" => "static/admin.js", "text/javascript; charset=utf-8";
+    "/static/admin.css" => "static/admin.css", "text/css; charset=utf-8";
     "/static/icon.svg" => "static/icon.svg", "image/svg+xml";
     "/static/icon-192.png" => "static/icon-192.png", "image/png";
     "/static/icon-512.png" => "static/icon-512.png", "image/png";

@@ -388,6 +388,7 @@ async fn reassignment_to_a_person_pool_or_department_keeps_the_reason() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let v = as_desk(&t, &c).await;
     assert_eq!(v["routing"]["owner_name"], "Billing");
+    assert_eq!(v["routing"]["reason"], "Reassigned to Billing by Nina Alvarez, RN");
     assert_eq!(assignee(&v), Some(bill.clone()), "the pool assigns as usual");
     let moved = v["history"].as_array().unwrap().iter().find(|h| h["event"] == "reassigned").unwrap();
     assert_eq!(moved["reason"], "It is a billing question");

@@ -151,7 +151,7 @@ export function hoursLines(officeHours) {
 export function live(handlers) {
   const source = new EventSource("/api/v1/events");
   const types = ["conversation_created", "message_sent", "message_amended", "messages_read", "note_added",
-    "status_changed", "priority_changed", "assigned", "typing", "resync"];
+    "status_changed", "priority_changed", "assigned", "typing", "alert", "escalated", "resync"];
   for (const type of types) {
     source.addEventListener(type, (e) => {
       let data = {};

@@ -94,6 +94,20 @@ function showCompose() {
   const topic = el("select", { id: "topic", name: "topic", required: true },
     el("option", { value: "" }, "Choose one"),
     TOPICS.map(([code, label]) => el("option", { value: code }, label)));
+  // Who reads it: the care team, or one of the patient's own providers.
+  const providers = state.providers ?? [];
+  const to = el("select", { id: "to", name: "to", "aria-describedby": "to-hint" },
+    el("option", { value: "" }, "My care team"),
+    providers.map((p) => el("option", { value: p.id }, p.display_name)));
+  const toHint = el("p", { id: "to-hint", class: "hint" }, "Your care team makes sure the right person answers.");
+  to.addEventListener("change", () => {
+    const p = providers.find((x) => x.id === to.value);
+    toHint.textContent = !p
+      ? "Your care team makes sure the right person answers."
+      : p.accepts_direct_messages
+        ? `${p.display_name} will read it.`
+        : `${p.display_name} has their team answer messages; your message will be marked for them.`;
+  });
   const subject = el("input", { id: "subject", name: "subject", maxlength: 120, required: true, autocomplete: "off" });
   const body = el("textarea", { id: "body", name: "body", rows: 7, required: true, "aria-describedby": "body-count" });
   const count = counter(body, max);
@@ -101,6 +115,7 @@ function showCompose() {
   const send = el("button", { type: "submit", class: "primary" }, "Send message");
   const form = el("form", { class: "card compose", novalidate: true },
     el("label", { for: "topic" }, "What is it about?"), topic,
+    providers.length ? [el("label", { for: "to" }, "Who should read it?"), to, toHint] : null,
     el("label", { for: "subject" }, "Subject ", el("span", { class: "hint" }, "(a few words)")), subject,
     el("label", { for: "body" }, "Your message"), body,
     el("div", { class: "form-foot" }, count.node, send),
@@ -120,7 +135,9 @@ function showCompose() {
     }
     send.disabled = true;
     try {
-      const created = await api("POST", "/api/v1/conversations", { subject: subject.value, topic: topic.value, body: body.value });
+      const request = { subject: subject.value, topic: topic.value, body: body.value };
+      if (to.value) request.to_provider_id = to.value;
+      const created = await api("POST", "/api/v1/conversations", request);
       location.hash = `#/c/${created.id}`;
     } catch (e) {
       showError(errors, e);
@@ -152,7 +169,8 @@ function readReceipt(messages) {
 function renderMessages(list, conversation) {
   clear(list).append(...conversation.messages.map((m) => {
     const mine = m.sender.id === state.me.id;
-    return el("li", { class: mine ? "bubble mine" : "bubble theirs" },
+    const system = m.sender.kind === "system";
+    return el("li", { class: mine ? "bubble mine" : system ? "bubble theirs system" : "bubble theirs" },
       el("span", { class: "who" }, mine ? "You" : m.sender.display_name),
       el("p", { class: "text" }, m.body),
       m.amendments.map((a) => el("p", { class: "amendment" }, el("strong", {}, "Correction: "), a.body)),
@@ -288,7 +306,10 @@ async function boot() {
     location.replace("/inbox");
     return;
   }
-  state.practice = await api("GET", "/api/v1/practice");
+  [state.practice, state.providers] = await Promise.all([
+    api("GET", "/api/v1/practice"),
+    api("GET", "/api/v1/me/providers").catch(() => []),
+  ]);
   document.getElementById("practice-name").textContent = state.practice.name;
   window.addEventListener("hashchange", route);
   await route();

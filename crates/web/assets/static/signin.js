@@ -2,7 +2,8 @@
 // messages and staff to the inbox.
 import { api } from "./common.js";
 
-const destination = (user) => (user.kind === "staff" ? "/inbox" : "/app");
+// Practice administrators do not work patient conversations: they land in setup.
+const destination = (user) => (user.kind !== "staff" ? "/app" : user.role === "practice_admin" ? "/admin" : "/inbox");
 
 async function alreadySignedIn() {
   const res = await fetch("/api/v1/me", { credentials: "same-origin" }).catch(() => null);

@@ -12,8 +12,27 @@ const VIEWS = [
   ["assigned_to_me", "Assigned to me"],
   ["my_team", "My team"],
   ["urgent", "Urgent"],
+  ["escalated_to_me", "Escalated to me"],
   ["closed", "Closed"],
 ];
+
+const HISTORY_TEXT = {
+  routed: "Routed",
+  assigned: "Assigned",
+  auto_assigned: "Assigned automatically",
+  kept: "Kept by its author",
+  reassigned: "Reassigned",
+  timed_out: "Not picked up in time; offered to the next member",
+  cover_started: "Moved to the cover",
+  cover_ended: "Back from cover",
+  escalated: "Escalated",
+  returned: "Returned from escalation",
+};
+
+const ALERT_TEXT = {
+  urgent_message: "Possible emergency: a patient's message needs attention now.",
+  escalated: "A conversation was escalated to you.",
+};
 
 const STATUS_TEXT = {
   needs_staff_response: "Needs response",
@@ -32,6 +51,10 @@ const state = {
   conversation: null,
   counts: {},
   typingTimer: null,
+  alerts: [],
+  pools: [],
+  // The history stays open across refreshes once opened.
+  historyOpen: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -81,7 +104,15 @@ function rowNode(c, index) {
         urgent ? el("span", { class: "tag urgent" }, "Urgent") : null,
         el("time", { class: "age", datetime: c.last_activity_at, title: fullWhen(c.last_activity_at) }, age(c.last_activity_at))),
       el("span", { class: "row-subject" }, c.subject),
-      el("span", { class: "row-meta" }, `${topicLabel(c.topic)} · ${c.assignee ? c.assignee.display_name : "Unassigned"}`)));
+      el("span", { class: "row-meta" }, `${topicLabel(c.topic)} · ${holder(c)}`,
+        c.escalated_to ? el("span", { class: "tag escalated" }, `Escalated to ${c.escalated_to.display_name}`) : null)));
+}
+
+/** Who holds it: the assignee, else the owner it waits with. */
+function holder(c) {
+  if (c.assignee) return c.assignee.display_name;
+  if (c.routing?.owner_name) return `Waiting: ${c.routing.owner_name}`;
+  return "Unassigned";
 }
 
 function renderRows() {
@@ -124,6 +155,12 @@ function timeline(c) {
         el("time", { datetime: n.created_at, title: fullWhen(n.created_at) }, when(n.created_at)));
     }
     const m = item.m;
+    if (m.sender.kind === "system") {
+      return el("li", { class: "bubble theirs system" },
+        el("span", { class: "who" }, m.sender.display_name),
+        el("p", { class: "text" }, m.body),
+        el("span", { class: "bubble-foot" }, el("time", { datetime: m.sent_at, title: fullWhen(m.sent_at) }, when(m.sent_at))));
+    }
     const fromPatient = m.sender.kind === "patient";
     const patientRead = m.read_by.filter((r) => r.reader.kind === "patient");
     const staffRead = m.read_by.filter((r) => r.reader.kind === "staff");
@@ -153,13 +190,43 @@ function contextPanel(c) {
     el("dt", {}, "Department"), el("dd", {}, p.department ?? "—"));
 }
 
-function composer({ id, label, button, cls, max, path, onSent, typing }) {
+function staffName(id) {
+  return state.staff.find((x) => x.id === id)?.display_name ?? "a colleague";
+}
+
+/** Why it is here: the routing decision, cover, escalation, and the history. */
+function routingPanel(c) {
+  const r = c.routing;
+  const history = c.history ?? [];
+  return el("section", { id: "routing", class: "routing", "aria-label": "Routing" },
+    r?.reason ? el("p", { class: "routing-reason" }, r.reason) : null,
+    r?.covering_for
+      ? el("p", { class: "routing-note" }, `${c.assignee?.display_name ?? "A colleague"} is covering for ${staffName(r.covering_for)}, who is away.`)
+      : null,
+    c.escalated_to
+      ? el("p", { class: "routing-note escalated" },
+        `Escalated to ${c.escalated_to.display_name}. Their reply to the patient, or a note back, returns it.`)
+      : null,
+    history.length
+      ? el("details", { class: "history", open: state.historyOpen, ontoggle: (e) => (state.historyOpen = e.target.open) },
+        el("summary", {}, `History (${history.length})`),
+        el("ol", {}, history.map((h) => el("li", {},
+          el("time", { datetime: h.at, title: fullWhen(h.at) }, when(h.at)), " ",
+          HISTORY_TEXT[h.event] ?? h.event,
+          h.to_owner ? ` to ${h.to_owner}` : "",
+          h.to_assignee ? ` → ${h.to_assignee}` : "",
+          h.actor ? ` by ${h.actor}` : "",
+          h.reason ? el("q", { class: "reason" }, h.reason) : null))))
+      : null);
+}
+
+function composer({ id, label, button, cls, max, path, onSent, typing, extra }) {
   const box = el("textarea", { id, rows: 3, class: cls });
   const count = counter(box, max);
   const errors = el("p", { class: "error", role: "alert", hidden: true });
   const send = el("button", { type: "submit", class: cls === "note-input" ? "secondary" : "primary" }, button);
   const form = el("form", { class: `composer ${cls}`, novalidate: true },
-    el("label", { for: id }, label), box, el("div", { class: "form-foot" }, count.node, send), errors);
+    el("label", { for: id }, label), box, el("div", { class: "form-foot" }, count.node, el("span", { class: "foot-buttons" }, extra, send)), errors);
   if (typing) box.addEventListener("input", () => box.value.trim() && typing());
   const submit = async () => {
     errors.hidden = true;
@@ -206,6 +273,8 @@ async function refreshOpen() {
   $("detail-status").className = `tag ${c.status}`;
   $("toggle-open").textContent = c.status === "closed" ? "Reopen" : "Close";
   $("assignee").value = c.assignee ? c.assignee.id : "";
+  $("routing").replaceWith(routingPanel(c));
+  $("urgent-tag").hidden = c.priority !== "urgent";
   if (c.messages.length > before && before > 0) {
     const last = c.messages[c.messages.length - 1];
     if (last.sender.kind === "patient") announce(`New message from ${last.sender.display_name}`);
@@ -253,21 +322,27 @@ async function openConversation(id) {
     await refreshOpen();
     await Promise.all([loadRows(), loadCounts()]);
   };
+  const quickReply = el("button", { type: "button", id: "insert-template", class: "secondary", "aria-keyshortcuts": "t", onclick: () => openTemplates() },
+    "Quick reply ", el("kbd", {}, "t"));
   clear(pane).append(
     el("header", { class: "detail-head" },
       el("h2", { id: "detail-title" }, c.subject),
       el("p", { class: "detail-tags" },
         el("span", { id: "detail-status", class: `tag ${c.status}` }, STATUS_TEXT[c.status]),
-        c.priority === "urgent" ? el("span", { class: "tag urgent" }, "Urgent") : null,
+        el("span", { id: "urgent-tag", class: "tag urgent", hidden: c.priority !== "urgent" }, "Urgent"),
         el("span", { class: "tag topic" }, topicLabel(c.topic)))),
     contextPanel(c),
+    routingPanel(c),
     el("div", { class: "actions" },
-      el("label", { for: "assignee" }, "Assigned to"), assignee, toggle),
+      el("label", { for: "assignee" }, "Assigned to"), assignee,
+      el("button", { type: "button", id: "reassign", class: "secondary small", "aria-keyshortcuts": "g", onclick: () => openReassign() }, "Reassign…"),
+      el("button", { type: "button", id: "escalate", class: "secondary small", "aria-keyshortcuts": "p", onclick: () => openEscalate() }, "Escalate to a provider…"),
+      toggle),
     el("ol", { id: "timeline", class: "thread", "aria-label": "Messages and notes", "aria-live": "polite" }, timeline(c)),
     el("p", { id: "typing", class: "typing", "aria-live": "polite" }),
     composer({
       id: "reply-box", label: "Reply to the patient", button: "Send reply", cls: "reply-input", max,
-      path: `/api/v1/conversations/${id}/messages`, onSent: after, typing,
+      path: `/api/v1/conversations/${id}/messages`, onSent: after, typing, extra: quickReply,
     }),
     composer({
       id: "note-box", label: "Internal note (staff only, never shown to the patient)", button: "Add note", cls: "note-input",
@@ -318,6 +393,174 @@ function showTyping(data) {
   state.typingTimer = setTimeout(() => (node.textContent = ""), 5000);
 }
 
+// ---- Quick replies, escalation, reassignment -----------------------------
+
+let templateSearch = 0;
+
+async function searchTemplates() {
+  const mine = ++templateSearch;
+  const q = $("template-search").value.trim();
+  const list = await api("GET", `/api/v1/templates${q ? `?q=${encodeURIComponent(q)}` : ""}`);
+  if (mine !== templateSearch) return;
+  clear($("template-list")).append(...list.map((t) => el("li", {},
+    el("button", { type: "button", class: "template", dataset: { id: t.id }, onclick: () => insertTemplate(t) },
+      el("span", { class: "template-name" }, t.name, t.stale ? el("span", { class: "tag stale" }, "Needs review") : null),
+      el("span", { class: "template-body" }, t.body)))));
+  if (list.length === 0) $("template-list").append(el("li", { class: "muted" }, "No quick reply matches."));
+}
+
+async function openTemplates() {
+  if (!state.conversation || !$("reply-box")) return;
+  const dialog = $("templates-dialog");
+  $("template-search").value = "";
+  $("template-error").hidden = true;
+  dialog.showModal();
+  $("template-search").focus();
+  await searchTemplates().catch((e) => showDialogError("template-error", e));
+}
+
+async function insertTemplate(t) {
+  const c = state.conversation;
+  try {
+    const filled = await api("POST", `/api/v1/conversations/${c.id}/render-template`, { template_id: t.id });
+    $("templates-dialog").close();
+    const box = $("reply-box");
+    const start = box.selectionStart ?? box.value.length;
+    const end = box.selectionEnd ?? box.value.length;
+    box.setRangeText(filled.body, start, end, "end");
+    box.dispatchEvent(new Event("input"));
+    box.focus();
+    announce(`Quick reply “${t.name}” inserted. Check it, then send.`);
+  } catch (e) {
+    showDialogError("template-error", e);
+  }
+}
+
+function showDialogError(id, e) {
+  $(id).textContent = e instanceof ApiError ? e.message : "Something went wrong.";
+  $(id).hidden = false;
+}
+
+function openEscalate() {
+  const c = state.conversation;
+  if (!c) return;
+  const providers = state.staff.filter((x) => x.role === "provider" && x.id !== state.me.id);
+  clear($("escalate-provider")).append(...providers.map((x) => el("option", { value: x.id }, x.display_name)));
+  $("escalate-note").value = "";
+  $("escalate-error").hidden = true;
+  $("escalate-dialog").showModal();
+  $("escalate-provider").focus();
+}
+
+async function submitEscalate(e) {
+  e.preventDefault();
+  const c = state.conversation;
+  const note = $("escalate-note").value;
+  if (!note.trim()) {
+    showDialogError("escalate-error", new ApiError(422, "invalid_input", "Write a note: what should the provider decide?"));
+    $("escalate-note").focus();
+    return;
+  }
+  try {
+    const r = await api("POST", `/api/v1/conversations/${c.id}/escalate`, { provider_id: $("escalate-provider").value, note });
+    $("escalate-dialog").close();
+    announce(`Escalated to ${r.escalated_to.display_name}`);
+    await refreshOpen();
+    await Promise.all([loadRows(), loadCounts()]);
+  } catch (err) {
+    showDialogError("escalate-error", err);
+  }
+}
+
+function reassignKind() {
+  return document.querySelector('input[name="reassign-kind"]:checked')?.value ?? "person";
+}
+
+function fillReassignTargets() {
+  const options = {
+    person: state.staff.map((x) => [x.id, x.display_name]),
+    pool: state.pools.map((x) => [x.id, x.name]),
+    department: state.practice.departments.map((x) => [x.id, x.name]),
+  }[reassignKind()];
+  clear($("reassign-target")).append(...options.map(([id, name]) => el("option", { value: id }, name)));
+}
+
+function openReassign() {
+  if (!state.conversation) return;
+  fillReassignTargets();
+  $("reassign-reason").value = "";
+  $("reassign-error").hidden = true;
+  $("reassign-dialog").showModal();
+  $("reassign-target").focus();
+}
+
+async function submitReassign(e) {
+  e.preventDefault();
+  const c = state.conversation;
+  const field = { person: "assignee_id", pool: "pool_id", department: "department_id" }[reassignKind()];
+  const body = { [field]: $("reassign-target").value };
+  if ($("reassign-reason").value.trim()) body.reason = $("reassign-reason").value;
+  try {
+    await api("POST", `/api/v1/conversations/${c.id}/assign`, body);
+    $("reassign-dialog").close();
+    announce(`Reassigned to ${$("reassign-target").selectedOptions[0]?.textContent ?? "them"}`);
+    await refreshOpen();
+    await Promise.all([loadRows(), loadCounts()]);
+  } catch (err) {
+    showDialogError("reassign-error", err);
+  }
+}
+
+function setUpDialogs() {
+  let timer = null;
+  $("template-search").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => searchTemplates().catch((e) => showDialogError("template-error", e)), 150);
+  });
+  $("templates-dialog").addEventListener("keydown", (e) => {
+    // Arrow keys move through the list; Enter in the search box takes the first.
+    const buttons = [...$("template-list").querySelectorAll("button")];
+    const at = buttons.indexOf(document.activeElement);
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      const next = e.key === "ArrowDown" ? Math.min(buttons.length - 1, at + 1) : at - 1;
+      (next < 0 ? $("template-search") : buttons[next])?.focus();
+    } else if (e.key === "Enter" && e.target === $("template-search") && buttons[0]) {
+      e.preventDefault();
+      buttons[0].click();
+    }
+  });
+  $("escalate-form").addEventListener("submit", submitEscalate);
+  $("reassign-form").addEventListener("submit", submitReassign);
+  for (const radio of document.querySelectorAll('input[name="reassign-kind"]')) radio.addEventListener("change", fillReassignTargets);
+  for (const button of document.querySelectorAll("dialog [data-close]")) {
+    button.addEventListener("click", () => button.closest("dialog").close());
+  }
+}
+
+// ---- Alerts --------------------------------------------------------------
+
+async function loadAlerts() {
+  state.alerts = await api("GET", "/api/v1/alerts");
+  const box = $("alerts");
+  box.hidden = state.alerts.length === 0;
+  clear(box).append(...state.alerts.map((a) => el("div", { class: `alert-item ${a.kind}` },
+    el("span", { class: "alert-text" }, ALERT_TEXT[a.kind] ?? "Something needs your attention."),
+    el("time", { datetime: a.created_at, title: fullWhen(a.created_at) }, when(a.created_at)),
+    el("button", { type: "button", class: "small primary", onclick: () => openConversation(a.conversation_id) }, "Open"),
+    el("button", { type: "button", class: "small secondary", onclick: () => acknowledge(a.id) }, "Acknowledge"))));
+}
+
+async function acknowledge(id) {
+  try {
+    await api("POST", `/api/v1/alerts/${id}/ack`);
+    announce("Alert acknowledged");
+  } catch (e) {
+    announce(e.message);
+  }
+  await loadAlerts();
+}
+
 // ---- Keyboard ------------------------------------------------------------
 
 function typingInField(target) {
@@ -329,7 +572,7 @@ function onKey(e) {
     e.target.blur();
     return;
   }
-  if (typingInField(e.target) || e.ctrlKey || e.metaKey || e.altKey || $("help").open) return;
+  if (typingInField(e.target) || e.ctrlKey || e.metaKey || e.altKey || document.querySelector("dialog[open]")) return;
   const actions = {
     n: () => nextNeedingResponse(),
     j: () => moveSelection(1),
@@ -338,6 +581,9 @@ function onKey(e) {
     r: () => $("reply-box")?.focus(),
     i: () => $("note-box")?.focus(),
     a: () => $("assignee")?.focus(),
+    t: () => openTemplates(),
+    g: () => openReassign(),
+    p: () => openEscalate(),
     e: () => toggleOpen(),
     "?": () => $("help").showModal(),
   };
@@ -372,7 +618,7 @@ let pending = null;
 function refreshSoon() {
   clearTimeout(pending);
   pending = setTimeout(() => {
-    Promise.all([loadRows(), loadCounts()]).catch(() => {});
+    Promise.all([loadRows(), loadCounts(), loadAlerts()]).catch(() => {});
   }, 150);
 }
 
@@ -394,13 +640,17 @@ async function boot() {
     return;
   }
   $("whoami").textContent = state.me.display_name;
-  const [practice, staff] = await Promise.all([api("GET", "/api/v1/practice"), api("GET", "/api/v1/staff")]);
+  const [practice, staff, pools] = await Promise.all([
+    api("GET", "/api/v1/practice"), api("GET", "/api/v1/staff"), api("GET", "/api/v1/pools").catch(() => []),
+  ]);
   state.practice = practice;
   state.staff = staff;
+  state.pools = pools;
+  setUpDialogs();
   $("practice-name").textContent = practice.name;
   document.addEventListener("keydown", onKey);
   window.addEventListener("hashchange", () => route().catch(() => {}));
-  await Promise.all([loadCounts(), route()]);
+  await Promise.all([loadCounts(), route(), loadAlerts()]);
   live({ typing: showTyping, any: onEvent, resync: () => onEvent({}) });
   setInterval(() => renderRows(), 60000); // keep the ages current
   document.body.dataset.ready = "true";

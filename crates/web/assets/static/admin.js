@@ -1,0 +1,721 @@
+// Practice setup: each staff member's availability and time away, the
+// practice's quick replies, and (changed by practice administrators, seen
+// by all staff) the routing rules and pools that decide who gets each new
+// message.
+import { ApiError, TOPICS, announce, api, clear, el, signOut, topicLabel } from "./common.js";
+
+const PLACEHOLDERS = ["patient_first_name", "provider_name", "practice_phone", "scheduling_link", "office_hours", "my_name"];
+
+const TARGETS = [
+  ["pool", "A pool"],
+  ["person", "A person"],
+  ["patient_care_team", "The patient's care team"],
+  ["program_staff", "The staff of the patient's monitoring program"],
+  ["addressed_provider", "The provider the patient wrote to"],
+];
+
+/** Where a target sends a message, for targets that are not a named person or pool. */
+const TARGET_WORDS = {
+  patient_care_team: "the patient's care team",
+  program_staff: "the staff of the patient's monitoring program",
+  addressed_provider: "the provider the patient wrote to (if they take direct messages)",
+};
+
+const state = {
+  me: null,
+  admin: false,
+  practice: null,
+  staff: [],
+  settings: null,
+  absences: [],
+  templates: [],
+  staleCount: 0,
+  editingTemplate: null,
+  rules: [],
+  rulesDirty: false,
+  openRule: null,
+  pools: [],
+  editingPool: null,
+};
+
+const $ = (id) => document.getElementById(id);
+
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+const LONG_DATE = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", day: "numeric" });
+
+/** "January 31, 2026" for "2026-01-31", in no time zone. */
+function civilDate(ymd) {
+  const [y, m, d] = ymd.split("-").map(Number);
+  if (!y || !m || !d) return ymd;
+  return LONG_DATE.format(new Date(y, m - 1, d));
+}
+
+/** What a refused field is called on this page. */
+const FIELD_WORDS = {
+  name: "Name", body: "Text", review_by: "Review-by date", owner_id: "Owner", capacity: "Open conversations",
+  starts_at: "Away from", ends_at: "Back on", cover_id: "Who covers", lead_id: "Lead", members: "Members", rules: "Rules",
+};
+
+/** An error for people: "Name: must be …" rather than "name: must be …". */
+function message(e) {
+  if (!(e instanceof ApiError)) return "Something went wrong. Please try again.";
+  const m = /^([a-z_]+): ([\s\S]*)$/.exec(e.message);
+  return m && FIELD_WORDS[m[1]] ? `${FIELD_WORDS[m[1]]}: ${m[2]}` : e.message;
+}
+
+function showError(node, text) {
+  node.textContent = text;
+  node.hidden = !text;
+}
+
+/** The name of a colleague (or of the signed-in user) by id. */
+function personName(id) {
+  if (!id) return null;
+  if (state.me && id === state.me.id) return state.me.display_name;
+  return state.staff.find((s) => s.id === id)?.display_name ?? "a former colleague";
+}
+
+function poolName(id) {
+  return state.pools.find((p) => p.id === id)?.name ?? null;
+}
+
+function options(select, items, selected) {
+  clear(select).append(...items.map(([value, label]) => el("option", { value }, label)));
+  select.value = selected ?? "";
+}
+
+// ---- My availability -------------------------------------------------------
+
+function renderSettings() {
+  $("capacity").value = String(state.settings.capacity);
+  $("accepts-direct").checked = state.settings.accepts_direct_messages;
+  $("direct-row").hidden = state.me.role !== "provider";
+}
+
+async function saveSettings(e) {
+  e.preventDefault();
+  const error = $("settings-error");
+  showError(error, "");
+  $("settings-status").textContent = "";
+  const raw = $("capacity").value.trim();
+  const capacity = Number(raw);
+  if (raw === "" || !Number.isInteger(capacity) || capacity < 0 || capacity > 500) {
+    showError(error, "Enter a whole number from 0 to 500.");
+    $("capacity").focus();
+    return;
+  }
+  const body = { capacity, accepts_direct_messages: state.me.role === "provider" ? $("accepts-direct").checked : state.settings.accepts_direct_messages };
+  try {
+    await api("PUT", "/api/v1/me/settings", body);
+    state.settings = body;
+    $("settings-status").textContent = "Saved.";
+    announce("Availability saved");
+  } catch (err) {
+    showError(error, message(err));
+  }
+}
+
+function renderAbsences() {
+  const list = clear($("absences"));
+  const now = Date.now();
+  for (const a of state.absences) {
+    const start = new Date(a.starts_at);
+    const end = new Date(a.ends_at);
+    const range = `${DATE_TIME.format(start)} – ${DATE_TIME.format(end)}`;
+    const current = start.getTime() <= now && now < end.getTime();
+    list.append(el("li", { class: "absence" },
+      el("span", { class: "grow" },
+        current ? el("span", { class: "tag stale" }, "Away now") : null, current ? " " : null,
+        el("strong", {}, range),
+        el("span", { class: "muted" }, a.cover_id ? ` · Covered by ${personName(a.cover_id)}` : " · No cover: work stays with its pool or team")),
+      el("button", { type: "button", class: "secondary small", onclick: () => cancelAbsence(a, range) },
+        "Cancel", el("span", { class: "visually-hidden" }, ` time away ${range}`))));
+  }
+  $("absences-empty").hidden = state.absences.length > 0;
+}
+
+async function loadAbsences() {
+  state.absences = await api("GET", "/api/v1/me/absences");
+  state.absences.sort((a, b) => (a.starts_at < b.starts_at ? -1 : 1));
+  renderAbsences();
+}
+
+async function recordAbsence(e) {
+  e.preventDefault();
+  const error = $("absence-error");
+  showError(error, "");
+  const startValue = $("absence-start").value;
+  const endValue = $("absence-end").value;
+  if (!startValue || !endValue) {
+    showError(error, "Enter when you leave and when you are back.");
+    $(startValue ? "absence-end" : "absence-start").focus();
+    return;
+  }
+  const start = new Date(startValue);
+  const end = new Date(endValue);
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
+    showError(error, "Enter the dates and times in full.");
+    return;
+  }
+  if (end <= start) {
+    showError(error, "The time you are back must be after the time you leave.");
+    $("absence-end").focus();
+    return;
+  }
+  const body = { starts_at: start.toISOString(), ends_at: end.toISOString() };
+  if ($("absence-cover").value) body.cover_id = $("absence-cover").value;
+  try {
+    await api("POST", "/api/v1/me/absences", body);
+    $("absence-form").reset();
+    await loadAbsences();
+    announce(body.cover_id ? `Time away recorded; ${personName(body.cover_id)} covers` : "Time away recorded");
+  } catch (err) {
+    showError(error, message(err));
+  }
+}
+
+async function cancelAbsence(a, range) {
+  const error = $("absence-error");
+  showError(error, "");
+  try {
+    await api("DELETE", `/api/v1/me/absences/${a.id}`);
+    await loadAbsences();
+    announce(`Time away ${range} cancelled`);
+    $("absence-start").focus();
+  } catch (err) {
+    showError(error, message(err));
+  }
+}
+
+// ---- Quick replies -----------------------------------------------------------
+
+function canEditTemplate(t) {
+  return state.admin || t.owner_id === state.me.id;
+}
+
+function templateNode(t) {
+  const editable = canEditTemplate(t);
+  return el("li", { class: `item${t.stale ? " is-stale" : ""}`, dataset: { id: t.id } },
+    el("div", { class: "item-head" },
+      el("h3", {}, t.name),
+      t.stale ? el("span", { class: "tag stale" }, "Needs review") : null),
+    el("p", { class: "template-body" }, t.body),
+    el("p", { class: "meta" },
+      t.stale ? el("strong", { class: "due" }, `Review was due ${civilDate(t.review_by)}`) : `Review by ${civilDate(t.review_by)}`,
+      ` · Used ${t.usage_count} ${t.usage_count === 1 ? "time" : "times"} · Owner: ${t.owner_name}`),
+    editable
+      ? el("button", { type: "button", class: "secondary small", onclick: () => openTemplateForm(t) },
+        "Edit", el("span", { class: "visually-hidden" }, ` ${t.name}`))
+      : el("p", { class: "hint" }, `Only ${t.owner_name} (its owner) or an administrator can change it.`));
+}
+
+function renderTemplates() {
+  const list = clear($("templates"));
+  list.append(...state.templates.map(templateNode));
+  const empty = $("templates-empty");
+  empty.hidden = state.templates.length > 0;
+  const searching = $("template-search").value.trim() !== "";
+  empty.textContent = $("template-stale").checked && !searching
+    ? "No quick replies need review."
+    : searching ? "No quick replies match your search." : "No quick replies yet.";
+  const n = state.staleCount;
+  $("stale-count").textContent = n === 0
+    ? "All quick replies are up to date."
+    : `${n} quick ${n === 1 ? "reply needs" : "replies need"} review.`;
+  $("stale-count").classList.toggle("has-stale", n > 0);
+}
+
+let templateQuery = 0;
+async function loadTemplates() {
+  const mine = ++templateQuery;
+  const params = new URLSearchParams();
+  const q = $("template-search").value.trim();
+  if (q) params.set("q", q);
+  params.set("stale", $("template-stale").checked ? "true" : "false");
+  const [list, stale] = await Promise.all([
+    api("GET", `/api/v1/templates?${params}`),
+    api("GET", "/api/v1/templates?stale=true"),
+  ]);
+  if (mine !== templateQuery) return; // a newer search is under way
+  state.templates = list;
+  state.staleCount = stale.length;
+  renderTemplates();
+}
+
+let searchTimer = null;
+function searchSoon() {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => loadTemplates().catch((e) => showError($("template-error"), message(e))), 250);
+}
+
+function openTemplateForm(t) {
+  state.editingTemplate = t ?? null;
+  const form = $("template-form");
+  form.hidden = false;
+  showError($("template-error"), "");
+  $("template-form-title").textContent = t ? `Edit “${t.name}”` : "New quick reply";
+  $("template-name").value = t ? t.name : "";
+  $("template-body").value = t ? t.body : "";
+  if (t) {
+    $("template-review").value = t.review_by;
+  } else {
+    const next = new Date();
+    next.setFullYear(next.getFullYear() + 1);
+    $("template-review").value = `${next.getFullYear()}-${String(next.getMonth() + 1).padStart(2, "0")}-${String(next.getDate()).padStart(2, "0")}`;
+  }
+  const ownerRow = $("template-owner-row");
+  ownerRow.hidden = !(t && state.admin);
+  if (t && state.admin) {
+    const people = new Map([[state.me.id, state.me.display_name], [t.owner_id, t.owner_name]]);
+    for (const s of state.staff) people.set(s.id, s.display_name);
+    options($("template-owner"), [...people], t.owner_id);
+  }
+  $("new-template").hidden = true;
+  $("template-name").focus();
+  form.scrollIntoView({ block: "nearest" });
+}
+
+function closeTemplateForm() {
+  $("template-form").hidden = true;
+  $("new-template").hidden = false;
+  const t = state.editingTemplate;
+  state.editingTemplate = null;
+  const back = t && $("templates").querySelector(`li[data-id="${t.id}"] button`);
+  (back || $("new-template")).focus();
+}
+
+async function saveTemplate(e) {
+  e.preventDefault();
+  const error = $("template-error");
+  showError(error, "");
+  const body = { name: $("template-name").value.trim(), body: $("template-body").value, review_by: $("template-review").value };
+  const problem = !body.name ? ["template-name", "Give the quick reply a name."]
+    : !body.body.trim() ? ["template-body", "Write the text of the quick reply."]
+      : !/^\d{4}-\d{2}-\d{2}$/.test(body.review_by) ? ["template-review", "Choose a review-by date."] : null;
+  if (problem) {
+    showError(error, problem[1]);
+    $(problem[0]).focus();
+    return;
+  }
+  const t = state.editingTemplate;
+  try {
+    if (t) {
+      if (state.admin && $("template-owner").value && $("template-owner").value !== t.owner_id) body.owner_id = $("template-owner").value;
+      await api("PUT", `/api/v1/templates/${t.id}`, body);
+    } else {
+      await api("POST", "/api/v1/templates", body);
+    }
+  } catch (err) {
+    showError(error, err instanceof ApiError && err.status === 404
+      ? "Only its owner or an administrator may change this quick reply."
+      : message(err));
+    return;
+  }
+  await loadTemplates();
+  announce(t ? `Quick reply “${body.name}” saved` : `Quick reply “${body.name}” added`);
+  closeTemplateForm();
+}
+
+function insertPlaceholder(name) {
+  const box = $("template-body");
+  const text = `{${name}}`;
+  const start = box.selectionStart ?? box.value.length;
+  const end = box.selectionEnd ?? box.value.length;
+  box.setRangeText(text, start, end, "end");
+  box.focus();
+  announce(`Inserted ${text}`);
+}
+
+// ---- Routing rules -------------------------------------------------------------
+
+function departmentName(id) {
+  return state.practice.departments.find((d) => d.id === id)?.name ?? "a department";
+}
+
+/** The condition in words, as the server words it. */
+function describe(r) {
+  if (r.described) return r.described;
+  const parts = [];
+  if (r.topic) parts.push(`topic is “${topicLabel(r.topic)}”`);
+  if (r.department_id) parts.push(`patient is in ${departmentName(r.department_id)}`);
+  if (r.provider_direct) parts.push("the patient wrote to a provider directly");
+  return parts.length ? parts.join(" and ") : "every message";
+}
+
+function targetWords(r) {
+  if (r.target === "person") {
+    return state.staff.find((s) => s.id === r.target_id)?.display_name ?? r.target_name ?? personName(r.target_id) ?? "a person";
+  }
+  if (r.target === "pool") return poolName(r.target_id) ?? r.target_name ?? "a pool";
+  return TARGET_WORDS[r.target] ?? r.target;
+}
+
+function ruleSummary(r) {
+  const condition = describe(r);
+  return [
+    el("strong", { class: "rule-name" }, r.name || "Unnamed rule"),
+    ` — ${condition === "every message" ? "every message" : `when ${condition}`} → `,
+    el("span", { class: "rule-target" }, targetWords(r)),
+  ];
+}
+
+function changed(r) {
+  r.described = null;
+  r.target_name = null;
+  if (!state.rulesDirty) {
+    state.rulesDirty = true;
+    renderRulesActions();
+  }
+}
+
+function ruleEditor(r, i) {
+  const id = (name) => `rule-${i}-${name}`;
+  const summary = () => {
+    const node = $(id("summary"));
+    if (node) clear(node).append(...ruleSummary(r));
+  };
+  const name = el("input", { id: id("name"), type: "text", value: r.name, maxlength: 200, autocomplete: "off" });
+  name.addEventListener("input", () => {
+    r.name = name.value;
+    changed(r);
+    summary();
+  });
+  const topic = el("select", { id: id("topic") });
+  options(topic, [["", "Any topic"], ...TOPICS], r.topic);
+  topic.addEventListener("change", () => {
+    r.topic = topic.value || null;
+    changed(r);
+    summary();
+  });
+  const dept = el("select", { id: id("department") });
+  options(dept, [["", "Any department"], ...state.practice.departments.map((d) => [d.id, d.name])], r.department_id);
+  dept.addEventListener("change", () => {
+    r.department_id = dept.value || null;
+    changed(r);
+    summary();
+  });
+  const direct = el("input", { id: id("direct"), type: "checkbox", checked: r.provider_direct });
+  direct.addEventListener("change", () => {
+    r.provider_direct = direct.checked;
+    changed(r);
+    summary();
+  });
+  const target = el("select", { id: id("target") });
+  options(target, TARGETS, r.target);
+  const whoLabel = el("label", { for: id("target-id") });
+  const who = el("select", { id: id("target-id") });
+  const whoRow = el("div", {}, whoLabel, who);
+  const fillWho = () => {
+    whoRow.hidden = r.target !== "person" && r.target !== "pool";
+    const choices = r.target === "person" ? state.staff.map((s) => [s.id, s.display_name])
+      : r.target === "pool" ? state.pools.map((p) => [p.id, p.name]) : [];
+    // Keep a target that is no longer listed rather than quietly replacing it.
+    if (r.target_id && !choices.some(([id]) => id === r.target_id)) choices.unshift([r.target_id, targetWords(r)]);
+    whoLabel.textContent = r.target === "person" ? "Person" : "Pool";
+    options(who, choices, r.target_id);
+    if (!whoRow.hidden && !r.target_id) r.target_id = who.value || null;
+  };
+  fillWho();
+  target.addEventListener("change", () => {
+    r.target = target.value;
+    r.target_id = null;
+    fillWho();
+    changed(r);
+    summary();
+  });
+  who.addEventListener("change", () => {
+    r.target_id = who.value || null;
+    changed(r);
+    summary();
+  });
+  return el("fieldset", { class: "rule-editor" },
+    el("legend", {}, `Rule ${i + 1}`),
+    el("label", { for: id("name") }, "Name"), name,
+    el("div", { class: "field-row" },
+      el("div", {}, el("label", { for: id("topic") }, "When the topic is"), topic),
+      el("div", {}, el("label", { for: id("department") }, "And the patient's department is"), dept)),
+    el("div", { class: "check" }, direct, el("label", { for: id("direct") }, "Only messages written to a provider")),
+    el("div", { class: "field-row" },
+      el("div", {}, el("label", { for: id("target") }, "Send to"), target),
+      whoRow),
+    el("button", { type: "button", class: "secondary small", onclick: () => toggleRule(r, i, "edit") }, "Done"));
+}
+
+function ruleNode(r, i, count) {
+  const label = r.name || `rule ${i + 1}`;
+  const hidden = (text) => el("span", { class: "visually-hidden" }, text);
+  const editing = state.openRule === r;
+  return el("li", { class: `rule${editing ? " editing" : ""}` },
+    el("p", { class: "rule-summary", id: `rule-${i}-summary` }, ruleSummary(r)),
+    state.admin
+      ? el("div", { class: "rule-controls" },
+        el("button", { type: "button", class: "secondary small", "aria-expanded": editing ? "true" : "false", dataset: { act: "edit" }, onclick: () => toggleRule(r, i, "edit") },
+          editing ? "Close" : "Edit", hidden(` “${label}”`)),
+        el("button", { type: "button", class: "secondary small", disabled: i === 0, dataset: { act: "up" }, onclick: () => moveRule(i, -1) },
+          "Up", hidden(` (move “${label}” up)`)),
+        el("button", { type: "button", class: "secondary small", disabled: i === count - 1, dataset: { act: "down" }, onclick: () => moveRule(i, 1) },
+          "Down", hidden(` (move “${label}” down)`)),
+        el("button", { type: "button", class: "link", dataset: { act: "delete" }, onclick: () => deleteRule(i) },
+          "Delete", hidden(` “${label}”`)))
+      : null,
+    editing ? ruleEditor(r, i) : null);
+}
+
+function renderRules(focus) {
+  const list = clear($("rules"));
+  list.append(...state.rules.map((r, i) => ruleNode(r, i, state.rules.length)));
+  if (state.rules.length === 0) list.append(el("li", { class: "muted" }, "No rules: add one that catches every message."));
+  renderRulesActions();
+  if (focus) {
+    const [index, act] = focus;
+    const item = list.children[Math.min(index, list.children.length - 1)];
+    // The same button if it still works; at the top or bottom, the other move.
+    const other = { up: "down", down: "up" }[act];
+    const button = item?.querySelector(`button[data-act="${act}"]:not(:disabled)`)
+      ?? item?.querySelector(`button[data-act="${other}"]:not(:disabled)`) ?? item?.querySelector("button:not(:disabled)");
+    (button ?? $("add-rule")).focus();
+  }
+}
+
+function renderRulesActions() {
+  $("rules-actions").hidden = !state.admin;
+  $("rules-readonly").hidden = state.admin;
+  $("rules-dirty").hidden = !state.rulesDirty;
+  $("discard-rules").hidden = !state.rulesDirty;
+}
+
+function toggleRule(r, i, act) {
+  state.openRule = state.openRule === r ? null : r;
+  renderRules();
+  if (state.openRule) $(`rule-${i}-name`)?.focus();
+  else $("rules").children[i]?.querySelector(`button[data-act="${act}"]`)?.focus();
+}
+
+function moveRule(i, delta) {
+  const j = i + delta;
+  if (j < 0 || j >= state.rules.length) return;
+  const [r] = state.rules.splice(i, 1);
+  state.rules.splice(j, 0, r);
+  state.rulesDirty = true;
+  renderRules([j, delta < 0 ? "up" : "down"]);
+  announce(`“${r.name}” is now rule ${j + 1} of ${state.rules.length}`);
+}
+
+function deleteRule(i) {
+  const [r] = state.rules.splice(i, 1);
+  if (state.openRule === r) state.openRule = null;
+  state.rulesDirty = true;
+  renderRules([i, "delete"]);
+  announce(`Rule “${r.name}” removed. Save rules to keep this change.`);
+}
+
+function addRule() {
+  const r = { name: "New rule", topic: null, department_id: null, provider_direct: false, target: "pool", target_id: state.pools[0]?.id ?? null };
+  state.rules.push(r);
+  state.openRule = r;
+  state.rulesDirty = true;
+  renderRules();
+  $(`rule-${state.rules.length - 1}-name`)?.select();
+}
+
+async function loadRules() {
+  const data = await api("GET", "/api/v1/routing-rules");
+  state.rules = data.rules;
+  state.rulesDirty = false;
+  state.openRule = null;
+  showError($("rules-error"), "");
+  renderRules();
+}
+
+async function saveRules() {
+  const error = $("rules-error");
+  showError(error, "");
+  const missing = state.rules.findIndex((r) => (r.target === "person" || r.target === "pool") && !r.target_id);
+  if (missing >= 0) {
+    showError(error, `Rule ${missing + 1} needs a ${state.rules[missing].target} to send messages to.`);
+    return;
+  }
+  const unnamed = state.rules.findIndex((r) => !r.name.trim());
+  if (unnamed >= 0) {
+    showError(error, `Rule ${unnamed + 1} needs a name.`);
+    return;
+  }
+  const rules = state.rules.map((r) => ({
+    name: r.name.trim(),
+    topic: r.topic || null,
+    department_id: r.department_id || null,
+    provider_direct: Boolean(r.provider_direct),
+    target: r.target,
+    target_id: r.target === "person" || r.target === "pool" ? r.target_id : null,
+  }));
+  const button = $("save-rules");
+  button.disabled = true;
+  try {
+    await api("PUT", "/api/v1/routing-rules", { rules });
+  } catch (err) {
+    const text = err instanceof ApiError && err.status === 422
+      ? `Not saved: ${err.message.replace(/^rules: /, "")}.`
+      : message(err);
+    showError(error, text);
+    error.scrollIntoView({ block: "nearest" });
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  await loadRules();
+  announce("Routing rules saved");
+}
+
+// ---- Pools -------------------------------------------------------------------
+
+function poolNode(p) {
+  const members = p.members.map(personName);
+  return el("li", { class: "item", dataset: { id: p.id } },
+    el("div", { class: "item-head" }, el("h3", {}, p.name),
+      el("span", { class: "tag" }, p.auto_assign ? "Automatic" : "Lead assigns")),
+    el("dl", { class: "facts" },
+      el("dt", {}, "Lead"), el("dd", {}, personName(p.lead_id) ?? "None"),
+      el("dt", {}, "Members"), el("dd", {}, members.length ? members.join(", ") : "None yet"),
+      el("dt", {}, "New work"), el("dd", {}, p.auto_assign
+        ? "Assigns automatically to the least-busy available member"
+        : "The lead hands out work")),
+    state.admin
+      ? el("button", { type: "button", class: "secondary small", onclick: () => openPoolForm(p) },
+        "Edit", el("span", { class: "visually-hidden" }, ` pool ${p.name}`))
+      : null);
+}
+
+function renderPools() {
+  clear($("pool-list")).append(...state.pools.map(poolNode));
+  if (state.pools.length === 0) $("pool-list").append(el("li", { class: "muted" }, "No pools yet."));
+  $("new-pool").hidden = !state.admin || !$("pool-form").hidden;
+}
+
+async function loadPools() {
+  state.pools = await api("GET", "/api/v1/pools");
+  renderPools();
+}
+
+function openPoolForm(p) {
+  state.editingPool = p ?? null;
+  $("pool-form").hidden = false;
+  $("new-pool").hidden = true;
+  showError($("pool-error"), "");
+  $("pool-form-title").textContent = p ? `Edit pool “${p.name}”` : "New pool";
+  $("pool-name").value = p ? p.name : "";
+  const people = new Map(state.staff.map((s) => [s.id, s.display_name]));
+  if (p?.lead_id && !people.has(p.lead_id)) people.set(p.lead_id, personName(p.lead_id));
+  options($("pool-lead"), [["", "No lead"], ...people], p?.lead_id ?? "");
+  const members = p ? p.members : [];
+  clear($("pool-members")).append(...state.staff.map((s) => el("div", { class: "check" },
+    el("input", { type: "checkbox", id: `pool-member-${s.id}`, value: s.id, checked: members.includes(s.id) }),
+    el("label", { for: `pool-member-${s.id}` }, s.display_name))));
+  $(p && !p.auto_assign ? "pool-lead-mode" : "pool-auto").checked = true;
+  $("pool-name").focus();
+  $("pool-form").scrollIntoView({ block: "nearest" });
+}
+
+function closePoolForm() {
+  const p = state.editingPool;
+  state.editingPool = null;
+  $("pool-form").hidden = true;
+  $("new-pool").hidden = !state.admin;
+  const back = p && $("pool-list").querySelector(`li[data-id="${p.id}"] button`);
+  (back || $("new-pool")).focus();
+}
+
+async function savePool(e) {
+  e.preventDefault();
+  const error = $("pool-error");
+  showError(error, "");
+  const name = $("pool-name").value.trim();
+  if (!name) {
+    showError(error, "Give the pool a name.");
+    $("pool-name").focus();
+    return;
+  }
+  // Keep the existing order of members (work goes round them in order).
+  const checked = [...$("pool-members").querySelectorAll("input:checked")].map((c) => c.value);
+  const before = state.editingPool?.members ?? [];
+  const members = [...before.filter((m) => checked.includes(m)), ...checked.filter((m) => !before.includes(m))];
+  const body = { name, lead_id: $("pool-lead").value || null, members, auto_assign: $("pool-auto").checked };
+  const p = state.editingPool;
+  try {
+    if (p) await api("PUT", `/api/v1/pools/${p.id}`, body);
+    else await api("POST", "/api/v1/pools", body);
+  } catch (err) {
+    showError(error, message(err));
+    return;
+  }
+  await loadPools();
+  if (!state.rulesDirty) await loadRules();
+  else renderRules();
+  announce(p ? `Pool “${name}” saved` : `Pool “${name}” added`);
+  closePoolForm();
+}
+
+// ---- Start -------------------------------------------------------------------
+
+async function boot() {
+  $("sign-out").addEventListener("click", signOut);
+  state.me = await api("GET", "/api/v1/me");
+  if (state.me.kind !== "staff") {
+    location.replace("/app");
+    return;
+  }
+  state.admin = state.me.role === "practice_admin";
+  // Administrators and compliance officers take no conversations, so they
+  // have no capacity or cover to set.
+  const takesWork = !["practice_admin", "compliance_officer"].includes(state.me.role);
+  $("availability").hidden = !takesWork;
+  document.querySelector('.setup-nav a[href="#availability"]').parentElement.hidden = !takesWork;
+  $("whoami").textContent = state.me.display_name;
+  const [practice, staff, settings, pools] = await Promise.all([
+    api("GET", "/api/v1/practice"),
+    api("GET", "/api/v1/staff"),
+    api("GET", "/api/v1/me/settings"),
+    api("GET", "/api/v1/pools"),
+  ]);
+  state.practice = practice;
+  state.staff = staff;
+  state.settings = settings;
+  state.pools = pools;
+  $("practice-name").textContent = practice.name;
+
+  renderSettings();
+  options($("absence-cover"), [["", "No cover"],
+    ...staff.filter((s) => s.id !== state.me.id).map((s) => [s.id, s.display_name])], "");
+  $("placeholders").append(...PLACEHOLDERS.map((p) =>
+    el("button", { type: "button", class: "secondary small", onclick: () => insertPlaceholder(p) }, `{${p}}`)));
+  renderPools();
+
+  $("settings-form").addEventListener("submit", saveSettings);
+  $("absence-form").addEventListener("submit", recordAbsence);
+  $("template-search").addEventListener("input", searchSoon);
+  $("template-stale").addEventListener("change", () => loadTemplates().catch((e) => showError($("template-error"), message(e))));
+  $("new-template").addEventListener("click", () => openTemplateForm(null));
+  $("template-cancel").addEventListener("click", closeTemplateForm);
+  $("template-form").addEventListener("submit", saveTemplate);
+  $("add-rule").addEventListener("click", addRule);
+  $("save-rules").addEventListener("click", saveRules);
+  $("discard-rules").addEventListener("click", async () => {
+    await loadRules();
+    announce("Changes to the routing rules discarded");
+    $("add-rule").focus();
+  });
+  $("new-pool").addEventListener("click", () => openPoolForm(null));
+  $("pool-cancel").addEventListener("click", closePoolForm);
+  $("pool-form").addEventListener("submit", savePool);
+  window.addEventListener("beforeunload", (e) => {
+    if (!state.rulesDirty) return;
+    e.preventDefault();
+    e.returnValue = true; // older browsers
+  });
+
+  await Promise.all([loadAbsences(), loadTemplates(), loadRules()]);
+  document.body.dataset.ready = "true";
+}
+
+boot().catch((e) => {
+  showError($("load-error"), `This page could not be loaded. ${message(e)}`);
+});
