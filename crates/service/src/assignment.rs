@@ -237,6 +237,16 @@ impl Switchboard {
             });
         }
         let now = self.now();
+        let absences: Vec<Absence> =
+            q::absences(self.store(), row.practice, now).await?.into_iter().map(|(_, a)| a).collect();
+        if assignment::is_away(provider, &absences, now) {
+            // A clinical question must not wait for someone's return: the
+            // caller picks another provider (the cover may not be one).
+            return Err(ServiceError::Invalid {
+                field: "provider_id",
+                problem: format!("{name} is away; escalate to another provider"),
+            });
+        }
         let note_id = self.new_id(NoteId::from_bytes)?;
         let dek = self.conversation_key(&row)?;
         let alert = self.new_id(AlertId::from_bytes)?;

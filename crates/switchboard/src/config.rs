@@ -39,6 +39,9 @@ pub struct Config {
     /// How often an open live stream re-checks its session, in
     /// milliseconds (it closes when the session ends).
     pub live_session_check_millis: u64,
+    /// How long a pool member has to act on a conversation given to them
+    /// before it goes back to the pool for the next member, in minutes.
+    pub assignment_timeout_minutes: std::num::NonZeroU32,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -81,6 +84,7 @@ impl Default for Config {
             read_connections: 8,
             run_jobs: true,
             live_session_check_millis: 15_000,
+            assignment_timeout_minutes: std::num::NonZeroU32::new(120).unwrap_or(std::num::NonZeroU32::MIN),
         }
     }
 }
@@ -115,6 +119,7 @@ const ENV_KEYS: &[&str] = &[
     "read_connections",
     "run_jobs",
     "live_session_check_millis",
+    "assignment_timeout_minutes",
 ];
 
 impl Config {

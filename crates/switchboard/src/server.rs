@@ -40,6 +40,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
             patient: SessionLimits { idle: Span::from_mins(config.sessions.patient_idle_minutes), absolute },
         },
         patient_message_max_chars: config.message_max_chars,
+        assignment_timeout: Span::from_mins(i64::from(config.assignment_timeout_minutes.get())),
         ..ServiceConfig::default()
     }
 }

@@ -474,6 +474,19 @@ async fn nobody_away_is_assigned_and_cover_takes_the_work_and_hands_it_back() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["assignee"]["id"], nina_id.as_str());
     assert_eq!(r.json()["covering_for"], "Dr. Priya Patel");
+    // Nor is a clinical question left waiting for her.
+    let r = t
+        .post(
+            &format!("/api/v1/conversations/{during}/escalate"),
+            Some(&nina),
+            json!({"provider_id": patel_id, "note": "Dose question"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("provider_id"))
+    );
+    assert!(r.text.contains("is away"), "{}", r.text);
     // Telehealth goes to Virtual care (Dr. Patel and Nina): only Nina now.
     for _ in 0..3 {
         let c = start(&t, &alice, "telehealth", json!({})).await;
@@ -812,5 +825,20 @@ async fn templates_are_personalised_searched_counted_and_reviewed() {
     let r =
         t.post(&format!("/api/v1/conversations/{c}/render-template"), Some(&lee), json!({"template_id": book})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn the_assignment_timeout_is_configurable() {
+    let t = TestApp::spawn_with(|c| c.assignment_timeout_minutes = std::num::NonZeroU32::new(30).unwrap()).await;
+    let alice = t.login("alice").await;
+    let c = start(&t, &alice, "prescription_refill", json!({})).await;
+    let first = assignee(&as_desk(&t, &c).await).unwrap();
+    t.advance(Span::from_mins(29));
+    run_due_jobs(&t).await;
+    assert_eq!(assignee(&as_desk(&t, &c).await), Some(first.clone()));
+    t.advance(Span::from_mins(2));
+    run_due_jobs(&t).await;
+    assert_ne!(assignee(&as_desk(&t, &c).await), Some(first));
     t.stop().await;
 }
