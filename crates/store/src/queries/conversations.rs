@@ -91,7 +91,8 @@ macro_rules! staff_scope {
            OR EXISTS (SELECT 1 FROM staff_departments sd WHERE sd.user_id = $3 AND sd.department_id = p.department_id) \
            OR c.assignee_id = $3 OR c.escalated_to = $3 \
            OR (c.owner_kind = 'person' AND c.owner_id = $3) \
-           OR (c.owner_kind = 'pool' AND EXISTS (SELECT 1 FROM pool_members om WHERE om.user_id = $3 AND om.pool_id = c.owner_id)) \
+           OR (c.owner_kind = 'pool' AND (EXISTS (SELECT 1 FROM pool_members om WHERE om.user_id = $3 AND om.pool_id = c.owner_id) \
+               OR EXISTS (SELECT 1 FROM pools ol WHERE ol.id = c.owner_id AND ol.lead_id = $3))) \
            OR (c.owner_kind = 'care_team' AND EXISTS (SELECT 1 FROM care_team_members ocm WHERE ocm.user_id = $3 AND ocm.care_team_id = c.owner_id)) \
            OR (c.owner_kind = 'department' AND EXISTS (SELECT 1 FROM staff_departments osd WHERE osd.user_id = $3 AND osd.department_id = c.owner_id)))"
     };

@@ -142,12 +142,14 @@ pub async fn user_by_id(store: &Store, user: UserId) -> Result<Option<UserRow>, 
     row.map(|r| UserRow::read(&r)).transpose()
 }
 
-/// The departments and care teams a staff member belongs to.
+/// The departments, care teams and pools (as a member or its lead) a staff
+/// member belongs to.
 pub async fn memberships(store: &Store, user: UserId) -> Result<Memberships, StoreError> {
     let rows = sqlx::query(
         "SELECT 'd' AS k, department_id AS v FROM staff_departments WHERE user_id = $1 \
          UNION ALL SELECT 't' AS k, care_team_id AS v FROM care_team_members WHERE user_id = $1 \
-         UNION ALL SELECT 'p' AS k, pool_id AS v FROM pool_members WHERE user_id = $1",
+         UNION ALL SELECT 'p' AS k, pool_id AS v FROM pool_members WHERE user_id = $1 \
+         UNION ALL SELECT 'p' AS k, id AS v FROM pools WHERE lead_id = $1",
     )
     .bind(user.to_vec())
     .fetch_all(store.reader())

@@ -842,3 +842,33 @@ async fn the_assignment_timeout_is_configurable() {
     assert_ne!(assignee(&as_desk(&t, &c).await), Some(first));
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_pool_lead_hands_out_work_by_hand() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let monitoring = pool_id(&t, &admin, "Remote monitoring").await;
+    let (nina, mo, bill) =
+        (t.user_id("nina.nurse").await, t.user_id("mo.assistant").await, t.user_id("bill.billing").await);
+    // The lead need not be a member: Bill leads, Nina and Mo take the work.
+    let r = t
+        .request(
+            Method::PUT,
+            &format!("/api/v1/pools/{monitoring}"),
+            Some(&admin),
+            Some(json!({"name": "Remote monitoring", "lead_id": bill, "members": [nina, mo], "auto_assign": false})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let bob = t.login("bob").await;
+    let c = start(&t, &bob, "monitoring_program", json!({"body": "My scale says I gained 2 lb."})).await;
+    let lead = t.login("bill.billing").await;
+    let waiting = t.get("/api/v1/conversations?view=needs_response", Some(&lead)).await.json();
+    assert!(ids(&waiting).contains(&c), "the lead sees what waits in the pool");
+    let v = conversation(&t, &lead, &c).await;
+    assert!(v["assignee"].is_null());
+    let r = t.post(&format!("/api/v1/conversations/{c}/assign"), Some(&lead), json!({"assignee_id": mo})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(assignee(&as_desk(&t, &c).await), Some(mo));
+    t.stop().await;
+}
