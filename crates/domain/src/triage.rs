@@ -6,10 +6,16 @@
 //! anaphylaxis, overdose, seizures…) clause by clause, and discounts a
 //! match that is negated ("no chest pain since Tuesday"), in the past ("my
 //! mother had a stroke in 2010") or hypothetical ("what should I do if I get
-//! chest pain?"). The phrase lists are data (`data/triage/phrases.txt`), so
-//! clinicians can read and extend them. It favours recall: when in doubt it
-//! flags. Its precision and recall on a labelled set are measured in the
-//! tests and reported in `docs/triage.md`.
+//! chest pain?"). It also flags combinations of lay words, in one sentence
+//! or across the message ("indigestion" with "drenched in sweat"), written
+//! with word families drawn from clinical red-flag lists (`@chest`,
+//! `@chest_pain`, `@death_wish`…). The phrase lists are data
+//! (`data/triage/phrases.txt`), so clinicians can read and extend them. It
+//! favours recall: when in doubt it flags. Its precision and recall on
+//! labelled sets are measured in the tests and reported in `docs/triage.md`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// The screen's built-in phrase lists.
 pub const BUILT_IN_PHRASES: &str = include_str!("../data/triage/phrases.txt");
@@ -24,17 +30,57 @@ enum Token {
     /// Up to three words of anything.
     Gap,
     Year,
+    /// `@chest`: any one of a word family's patterns (`chest`, `breast bone`, …).
+    Family(Arc<Family>),
 }
 
 type Pattern = Vec<Token>;
+type Families = BTreeMap<String, Arc<Family>>;
 
-/// Words of several groups that, found together in one sentence, flag it:
-/// "indigestion" with "drenched in sweat".
+/// A word family: its patterns, indexed by the word they start with, so
+/// that a word no alternative can start with is passed over at once.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Family {
+    alternatives: Vec<Pattern>,
+    /// The alternatives that start with this word.
+    by_first_word: HashMap<String, Vec<usize>>,
+    /// The alternatives that start otherwise (`word*`, `7?`, `@family`).
+    others: Vec<usize>,
+}
+
+impl Family {
+    fn push(&mut self, pattern: Pattern) {
+        let k = self.alternatives.len();
+        match pattern.first() {
+            Some(Token::Word(w)) => self.by_first_word.entry(w.clone()).or_default().push(k),
+            _ => self.others.push(k),
+        }
+        self.alternatives.push(pattern);
+    }
+
+    /// The alternatives that could match from the word `w`, in the order
+    /// they were written.
+    fn candidates<'a>(&'a self, w: &str) -> impl Iterator<Item = &'a Pattern> + 'a {
+        let exact = self.by_first_word.get(w).map_or(&[][..], Vec::as_slice);
+        let (mut a, mut b) = (exact.iter().peekable(), self.others.iter().peekable());
+        std::iter::from_fn(move || match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x < y => a.next(),
+            (Some(_), None) => a.next(),
+            _ => b.next(),
+        })
+        .filter_map(|&k| self.alternatives.get(k))
+    }
+}
+
+/// Words of several groups that, found together in one message (or, for
+/// `[together]`, in one sentence), flag it: "indigestion" with "drenched in
+/// sweat".
 #[derive(Clone, Debug)]
 struct Combination {
     category: String,
     groups: Vec<Vec<Pattern>>,
     line: String,
+    one_sentence: bool,
 }
 
 /// A compiled screen.
@@ -121,17 +167,20 @@ fn clauses(text: &str) -> Vec<Vec<String>> {
     out
 }
 
-fn parse_pattern(line: &str) -> Result<Pattern, &'static str> {
+fn parse_pattern(line: &str, families: &Families) -> Result<Pattern, &'static str> {
     let tokens: Pattern = normalise(line)
         .split_whitespace()
         .map(|t| match t {
-            "..." => Token::Gap,
-            "#year" => Token::Year,
-            w if w.len() > 1 && w.ends_with('*') => Token::Prefix(w.trim_end_matches('*').to_owned()),
-            w if w.contains('?') => Token::Glob(w.to_owned()),
-            w => Token::Word(w.to_owned()),
+            "..." => Ok(Token::Gap),
+            "#year" => Ok(Token::Year),
+            w if w.len() > 1 && w.starts_with('@') => {
+                families.get(&w[1..]).map(|f| Token::Family(Arc::clone(f))).ok_or("unknown word family")
+            }
+            w if w.len() > 1 && w.ends_with('*') => Ok(Token::Prefix(w.trim_end_matches('*').to_owned())),
+            w if w.contains('?') => Ok(Token::Glob(w.to_owned())),
+            w => Ok(Token::Word(w.to_owned())),
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     match (tokens.first(), tokens.last()) {
         (None, _) => Err("empty pattern"),
         (Some(Token::Gap), _) | (_, Some(Token::Gap)) => Err("a pattern cannot start or end with ..."),
@@ -143,6 +192,7 @@ fn is_year(w: &str) -> bool {
     w.len() == 4 && (w.starts_with("19") || w.starts_with("20")) && w.chars().all(|c| c.is_ascii_digit())
 }
 
+/// Whether a one-word token matches `w` (a gap or a family never does here).
 fn token_matches(t: &Token, w: &str) -> bool {
     match t {
         Token::Word(x) => x == w,
@@ -151,28 +201,97 @@ fn token_matches(t: &Token, w: &str) -> bool {
             g.chars().count() == w.chars().count() && g.chars().zip(w.chars()).all(|(a, b)| a == '?' || a == b)
         }
         Token::Year => is_year(w),
-        Token::Gap => true,
+        Token::Gap | Token::Family(_) => false,
+    }
+}
+
+/// Whether `pattern` matches `words` from `i`, calling `done` with the end
+/// of each way it does, shortest gaps and first family alternatives first,
+/// until `done` accepts one.
+fn at(pattern: &[Token], words: &[String], i: usize, done: &mut dyn FnMut(usize) -> bool) -> bool {
+    let Some((first, rest)) = pattern.split_first() else { return done(i) };
+    match first {
+        Token::Gap => (0..=3).any(|skip| i + skip < words.len() && at(rest, words, i + skip, done)),
+        Token::Family(family) => words.get(i).is_some_and(|w| {
+            family.candidates(w).any(|alternative| at(alternative, words, i, &mut |j| at(rest, words, j, done)))
+        }),
+        t => words.get(i).is_some_and(|w| token_matches(t, w)) && at(rest, words, i + 1, done),
     }
 }
 
 /// Every (start, end) span where `pattern` matches `words` (end exclusive),
 /// taking the shortest gaps.
 fn find(pattern: &[Token], words: &[String]) -> Vec<(usize, usize)> {
-    fn at(pattern: &[Token], words: &[String], i: usize) -> Option<usize> {
-        let Some((first, rest)) = pattern.split_first() else { return Some(i) };
-        match first {
-            Token::Gap => (0..=3).find_map(|skip| at(rest, words, i + skip)),
-            t => match words.get(i) {
-                Some(w) if token_matches(t, w) => at(rest, words, i + 1),
-                _ => None,
-            },
-        }
-    }
-    (0..words.len()).filter_map(|start| at(pattern, words, start).map(|end| (start, end))).collect()
+    (0..words.len())
+        .filter_map(|start| {
+            let mut end = None;
+            at(pattern, words, start, &mut |e| {
+                end = Some(e);
+                true
+            });
+            end.map(|e| (start, e))
+        })
+        .collect()
 }
 
-fn any_match(patterns: &[Pattern], words: &[String]) -> bool {
-    patterns.iter().any(|p| !find(p, words).is_empty())
+/// Whether one of the pattern's own words (not a gap) could be `w`: a
+/// negation inside a match counts only where it fills a gap ("throat is not
+/// swelling"), not where the phrase spells it ("albuterol isnt").
+fn spells(pattern: &[Token], w: &str) -> bool {
+    pattern.iter().any(|t| match t {
+        Token::Family(family) => family.alternatives.iter().any(|a| spells(a, w)),
+        t => token_matches(t, w),
+    })
+}
+
+/// Whether every word the pattern spells out (outside its families) is in
+/// the sentence's sorted `vocabulary`: a cheap test that passes over most
+/// patterns before matching them word by word.
+fn may_match(pattern: &[Token], vocabulary: &[String]) -> bool {
+    pattern.iter().all(|t| match t {
+        Token::Word(w) => vocabulary.binary_search_by(|v| v.as_str().cmp(w)).is_ok(),
+        // The first word not before the prefix is the one that could start with it.
+        Token::Prefix(p) => vocabulary
+            .get(vocabulary.partition_point(|v| v.as_str() < p.as_str()))
+            .is_some_and(|v| v.starts_with(p.as_str())),
+        _ => true,
+    })
+}
+
+/// One sentence of a message, with what it takes to judge a match in it.
+struct Sentence {
+    words: Vec<String>,
+    /// Its words, sorted, without repeats.
+    vocabulary: Vec<String>,
+    /// Figures of speech and names ("gave me a heart attack").
+    figures: Vec<(usize, usize)>,
+    /// Past cues, unless the sentence also says it is happening now.
+    past: Vec<(usize, usize)>,
+    /// Question and teaching cues, unless the sentence also says it is
+    /// happening now.
+    hypothetical: Vec<(usize, usize)>,
+}
+
+impl Sentence {
+    fn new(words: Vec<String>) -> Self {
+        let mut vocabulary = words.clone();
+        vocabulary.sort_unstable();
+        vocabulary.dedup();
+        Sentence { words, vocabulary, figures: Vec::new(), past: Vec::new(), hypothetical: Vec::new() }
+    }
+
+    /// Every (start, end) span where `pattern` matches the sentence.
+    fn find(&self, pattern: &[Token]) -> Vec<(usize, usize)> {
+        if may_match(pattern, &self.vocabulary) { find(pattern, &self.words) } else { Vec::new() }
+    }
+
+    fn spans(&self, patterns: &[Pattern]) -> Vec<(usize, usize)> {
+        patterns.iter().flat_map(|p| self.find(p)).collect()
+    }
+
+    fn any(&self, patterns: &[Pattern]) -> bool {
+        patterns.iter().any(|p| !self.find(p).is_empty())
+    }
 }
 
 impl TriageScreen {
@@ -184,6 +303,7 @@ impl TriageScreen {
     /// Compiles phrase lists in the format of `data/triage/phrases.txt`.
     pub fn parse(text: &str) -> Result<Self, PhraseError> {
         let mut screen = TriageScreen::default();
+        let mut families = Families::new();
         let mut section: Option<String> = None;
         for (n, raw) in text.lines().enumerate() {
             let line = raw.split('#').next().unwrap_or("");
@@ -197,11 +317,22 @@ impl TriageScreen {
                 return Err(bad("a section header must be only `[name]`"));
             }
             if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                section = Some(name.trim().to_owned());
+                let name = name.trim().to_owned();
+                if let Some(family) = name.strip_prefix("family ") {
+                    let family = family.trim();
+                    if family.is_empty() || family.contains(char::is_whitespace) {
+                        return Err(bad("a word family is named by one word"));
+                    }
+                    if families.insert(family.to_owned(), Arc::new(Family::default())).is_some() {
+                        return Err(bad("a word family is defined twice"));
+                    }
+                }
+                section = Some(name);
                 continue;
             }
-            let is_combination = section.as_deref().is_some_and(|s| s.starts_with("combination "));
-            let pattern = if is_combination { Vec::new() } else { parse_pattern(line).map_err(bad)? };
+            let is_combination =
+                section.as_deref().is_some_and(|s| s.starts_with("combination ") || s.starts_with("together "));
+            let pattern = if is_combination { Vec::new() } else { parse_pattern(line, &families).map_err(bad)? };
             match section.as_deref() {
                 Some("negation") => screen.negation.push(pattern),
                 Some("pseudo_negation") => screen.pseudo_negation.push(pattern),
@@ -212,12 +343,21 @@ impl TriageScreen {
                 Some("handled") => screen.handled.push(pattern),
                 Some("not_emergency") => screen.not_emergency.push(pattern),
                 Some(s) => {
-                    if let Some(category) = s.strip_prefix("emergency ") {
+                    if let Some(family) = s.strip_prefix("family ") {
+                        // A family is complete before it is used: its
+                        // section comes before the patterns that name it.
+                        let members = families.get_mut(family.trim()).and_then(Arc::get_mut);
+                        members.ok_or_else(|| bad("a word family is used before it is complete"))?.push(pattern);
+                    } else if let Some(category) = s.strip_prefix("emergency ") {
                         screen.emergencies.push((category.trim().to_owned(), pattern, line.to_owned()));
-                    } else if let Some(category) = s.strip_prefix("combination ") {
+                    } else if let Some((category, one_sentence)) = s
+                        .strip_prefix("combination ")
+                        .map(|c| (c, false))
+                        .or_else(|| s.strip_prefix("together ").map(|c| (c, true)))
+                    {
                         let groups = line
                             .split(" + ")
-                            .map(|g| g.split('|').map(parse_pattern).collect::<Result<Vec<_>, _>>())
+                            .map(|g| g.split('|').map(|p| parse_pattern(p, &families)).collect::<Result<Vec<_>, _>>())
                             .collect::<Result<Vec<_>, _>>()
                             .map_err(bad)?;
                         if groups.len() < 2 {
@@ -227,6 +367,7 @@ impl TriageScreen {
                             category: category.trim().to_owned(),
                             groups,
                             line: line.to_owned(),
+                            one_sentence,
                         });
                     } else {
                         return Err(bad("unknown section"));
@@ -235,25 +376,30 @@ impl TriageScreen {
                 None => return Err(bad("a phrase before any [section]")),
             }
         }
+        if families.values().any(|family| family.alternatives.is_empty()) {
+            return Err(PhraseError { line: 0, reason: "an empty word family" });
+        }
         if screen.emergencies.is_empty() {
             return Err(PhraseError { line: 0, reason: "no emergency phrases" });
         }
         Ok(screen)
     }
 
-    /// Whether a cue shortly before the match negates it (ignoring
-    /// pseudo-negations such as "not getting better"), or a cue shortly
-    /// after says it is over ("went away").
-    fn negated(&self, clause: &[String], start: usize, end: usize) -> bool {
+    /// Whether a cue shortly before the match, or in one of its gaps ("throat
+    /// is not swelling"), negates it (ignoring pseudo-negations such as "not
+    /// getting better"), or a cue shortly after says it is over ("went
+    /// away").
+    fn negated(&self, clause: &[String], pattern: &[Token], start: usize, end: usize) -> bool {
         let from = start.saturating_sub(NEGATION_WINDOW);
-        let before = clause.get(from..start).unwrap_or(&[]);
         let window = clause.get(from..end).unwrap_or(&[]);
         let pseudo: Vec<(usize, usize)> = self.pseudo_negation.iter().flat_map(|p| find(p, window)).collect();
-        let real = self
-            .negation
-            .iter()
-            .flat_map(|p| find(p, before))
-            .any(|(s, _)| !pseudo.iter().any(|(ps, pe)| *ps <= s && s < *pe));
+        let real = self.negation.iter().flat_map(|p| find(p, window)).any(|(s, _)| {
+            // "dont have a plan": a cue that starts before the phrase counts
+            // even where it runs into it.
+            let before = from + s < start;
+            let in_gap = from + s > start && window.get(s).is_some_and(|w| !spells(pattern, w));
+            (before || in_gap) && !pseudo.iter().any(|(ps, pe)| *ps <= s && s < *pe)
+        });
         // "went away" says it is over; "wont go away" says the opposite.
         let after = clause.get(end..(end + AFTER_WINDOW).min(clause.len())).unwrap_or(&[]);
         let over = self.after_negation.iter().flat_map(|p| find(p, after)).any(|(s, _)| {
@@ -263,45 +409,58 @@ impl TriageScreen {
         real || over
     }
 
+    /// Whether a match of `pattern` at `start..end` of a sentence counts: it
+    /// is not inside a figure of speech or a name (the "heart attack" of
+    /// "gave me a heart attack", the "blood" of "blood sugar"; "blood sugar is
+    /// 35" is not inside "blood sugar"), it is not set in the past, nor in a
+    /// question by a cue outside the phrase itself ("if" does not discount
+    /// "better off if i wasnt around"), and it is not negated.
+    fn counts(&self, s: &Sentence, pattern: &[Token], start: usize, end: usize) -> bool {
+        let figure = s.figures.iter().any(|&(fs, fe)| fs <= start && end <= fe);
+        let out_of_time = !s.past.is_empty() || s.hypothetical.iter().any(|&(cs, ce)| ce <= start || end <= cs);
+        !figure && !out_of_time && !self.negated(&s.words, pattern, start, end)
+    }
+
     /// Screens one message.
     ///
-    /// Phrases must be found within one sentence; combinations may gather
-    /// their groups across the sentences of the message ("he says it's just
-    /// gas. But he's gray and drenched"). Sentences about the past, questions
+    /// Phrases and `[together]` combinations must be found within one
+    /// sentence; other combinations may gather their groups across the
+    /// sentences of the message ("he says it's just gas. But he's gray and
+    /// drenched"). Sentences about the past, questions
     /// and teaching are left out unless they also say it is happening now,
     /// and sentences saying professionals already have it in hand are left
     /// out altogether.
     pub fn screen(&self, text: &str) -> Screening {
         let mut findings = Vec::new();
-        // Per clause: its words, and the (start, end) word spans matched.
-        type Clause = (Vec<String>, Vec<(usize, usize)>);
-        let mut counted: Vec<Clause> = Vec::new();
-        for clause in clauses(text) {
-            let discounted = any_match(&self.handled, &clause)
-                || ((any_match(&self.past, &clause) || any_match(&self.hypothetical, &clause))
-                    && !any_match(&self.now, &clause));
-            if discounted {
+        let mut sentences: Vec<Sentence> = Vec::new();
+        for words in clauses(text) {
+            let mut sentence = Sentence::new(words);
+            if sentence.any(&self.handled) {
                 continue;
             }
-            let figures: Vec<(usize, usize)> = self.not_emergency.iter().flat_map(|p| find(p, &clause)).collect();
+            if !sentence.any(&self.now) {
+                sentence.past = sentence.spans(&self.past);
+                sentence.hypothetical = sentence.spans(&self.hypothetical);
+            }
+            sentence.figures = sentence.spans(&self.not_emergency);
             for (category, pattern, phrase) in &self.emergencies {
-                let hit = find(pattern, &clause).into_iter().find(|(start, end)| {
-                    !figures.iter().any(|(fs, fe)| fs < end && start < fe) && !self.negated(&clause, *start, *end)
-                });
-                if hit.is_some() && !findings.iter().any(|f: &Finding| f.phrase == *phrase) {
+                let hit =
+                    sentence.find(pattern).into_iter().any(|(start, end)| self.counts(&sentence, pattern, start, end));
+                if hit && !findings.iter().any(|f: &Finding| f.phrase == *phrase) {
                     findings.push(Finding { category: category.clone(), phrase: phrase.clone() });
                 }
             }
-            counted.push((clause, figures));
+            sentences.push(sentence);
         }
+        let found_in = |group: &[Pattern], sentence: &Sentence| {
+            group.iter().any(|p| sentence.find(p).into_iter().any(|(start, end)| self.counts(sentence, p, start, end)))
+        };
         for c in &self.combinations {
-            let all_groups = c.groups.iter().all(|group| {
-                counted.iter().any(|(clause, figures)| {
-                    group.iter().flat_map(|p| find(p, clause)).any(|(start, end)| {
-                        !figures.iter().any(|(fs, fe)| *fs < end && start < *fe) && !self.negated(clause, start, end)
-                    })
-                })
-            });
+            let all_groups = if c.one_sentence {
+                sentences.iter().any(|sentence| c.groups.iter().all(|group| found_in(group, sentence)))
+            } else {
+                c.groups.iter().all(|group| sentences.iter().any(|sentence| found_in(group, sentence)))
+            };
             if all_groups && !findings.iter().any(|f| f.phrase == c.line) {
                 findings.push(Finding { category: c.category.clone(), phrase: c.line.clone() });
             }
