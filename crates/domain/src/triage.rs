@@ -72,13 +72,111 @@ impl Family {
     }
 }
 
+/// A word a pattern cannot match without: the exact word, or a word with
+/// this beginning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Anchor {
+    Word(String),
+    Prefix(String),
+}
+
+/// Words one of which a sentence must hold for `pattern` to match in it.
+/// Any token's would do (a family's are its alternatives' together); the
+/// token whose shortest word is longest is taken, since long words are rare
+/// and "i" or "my" would make the pattern a candidate almost everywhere.
+/// `None` when no token gives any (gaps, globs, years only).
+fn anchors(pattern: &[Token]) -> Option<Vec<Anchor>> {
+    let of_token = |t: &Token| match t {
+        Token::Word(w) => Some(vec![Anchor::Word(w.clone())]),
+        Token::Prefix(p) => Some(vec![Anchor::Prefix(p.clone())]),
+        Token::Family(family) => family
+            .alternatives
+            .iter()
+            .map(|a| anchors(a))
+            .collect::<Option<Vec<_>>>()
+            .map(|all| all.into_iter().flatten().collect()),
+        Token::Glob(_) | Token::Gap | Token::Year => None,
+    };
+    let rarity = |list: &Vec<Anchor>| {
+        list.iter()
+            .map(|a| match a {
+                Anchor::Word(w) => w.len(),
+                Anchor::Prefix(p) => p.len(),
+            })
+            .min()
+            .unwrap_or(0)
+    };
+    pattern.iter().filter_map(of_token).max_by_key(|list| rarity(list))
+}
+
+/// Patterns indexed by the words they cannot match without, so that a
+/// sentence tries only the few whose words it holds instead of all of them
+/// (the screen runs on every patient message).
+#[derive(Clone, Debug, Default)]
+struct PatternSet {
+    patterns: Vec<Pattern>,
+    by_word: HashMap<String, Vec<usize>>,
+    by_prefix: HashMap<String, Vec<usize>>,
+    /// The distinct lengths (bytes) of the prefixes in `by_prefix`.
+    prefix_lengths: Vec<usize>,
+    /// Patterns with no anchor: always tried.
+    always: Vec<usize>,
+}
+
+impl PatternSet {
+    fn push(&mut self, pattern: Pattern) {
+        let k = self.patterns.len();
+        match anchors(&pattern) {
+            None => self.always.push(k),
+            Some(list) => {
+                for anchor in list {
+                    match anchor {
+                        Anchor::Word(w) => self.by_word.entry(w).or_default().push(k),
+                        Anchor::Prefix(p) => {
+                            if !self.prefix_lengths.contains(&p.len()) {
+                                self.prefix_lengths.push(p.len());
+                            }
+                            self.by_prefix.entry(p).or_default().push(k);
+                        }
+                    }
+                }
+            }
+        }
+        self.patterns.push(pattern);
+    }
+
+    /// The patterns that may match a sentence of these (sorted, distinct)
+    /// words, in the order they were written, with their positions.
+    fn candidates(&self, vocabulary: &[String]) -> Vec<(usize, &Pattern)> {
+        let mut picked = self.always.clone();
+        for w in vocabulary {
+            picked.extend(self.by_word.get(w.as_str()).into_iter().flatten());
+            for &n in &self.prefix_lengths {
+                if let Some(start) = w.get(..n) {
+                    picked.extend(self.by_prefix.get(start).into_iter().flatten());
+                }
+            }
+        }
+        picked.sort_unstable();
+        picked.dedup();
+        picked.into_iter().filter_map(|k| self.patterns.get(k).map(|p| (k, p))).collect()
+    }
+
+    /// Every pattern, for the short windows where indexing does not pay.
+    fn all(&self) -> &[Pattern] {
+        &self.patterns
+    }
+}
+
 /// Words of several groups that, found together in one message (or, for
 /// `[together]`, in one sentence), flag it: "indigestion" with "drenched in
 /// sweat".
 #[derive(Clone, Debug)]
 struct Combination {
     category: String,
-    groups: Vec<Vec<Pattern>>,
+    /// How many groups it has; their alternatives are in
+    /// `TriageScreen::combination_patterns`.
+    groups: usize,
     line: String,
     one_sentence: bool,
 }
@@ -86,16 +184,25 @@ struct Combination {
 /// A compiled screen.
 #[derive(Clone, Debug, Default)]
 pub struct TriageScreen {
-    emergencies: Vec<(String, Pattern, String)>,
+    /// (category, phrase as written), in step with `emergency_patterns`.
+    emergencies: Vec<(String, String)>,
+    emergency_patterns: PatternSet,
     combinations: Vec<Combination>,
-    negation: Vec<Pattern>,
-    pseudo_negation: Vec<Pattern>,
-    after_negation: Vec<Pattern>,
-    past: Vec<Pattern>,
-    hypothetical: Vec<Pattern>,
-    now: Vec<Pattern>,
-    handled: Vec<Pattern>,
-    not_emergency: Vec<Pattern>,
+    /// Every group alternative of every combination, and whose it is:
+    /// (combination, group), in step with `combination_patterns`.
+    combination_owners: Vec<(usize, usize)>,
+    combination_patterns: PatternSet,
+    negation: PatternSet,
+    pseudo_negation: PatternSet,
+    after_negation: PatternSet,
+    past: PatternSet,
+    hypothetical: PatternSet,
+    now: PatternSet,
+    handled: PatternSet,
+    not_emergency: PatternSet,
+    /// Tests turn the index off to check it changes no answer.
+    #[cfg(test)]
+    unindexed: bool,
 }
 
 /// How far before a phrase a negation cue counts, and how far after it an
@@ -284,14 +391,6 @@ impl Sentence {
     fn find(&self, pattern: &[Token]) -> Vec<(usize, usize)> {
         if may_match(pattern, &self.vocabulary) { find(pattern, &self.words) } else { Vec::new() }
     }
-
-    fn spans(&self, patterns: &[Pattern]) -> Vec<(usize, usize)> {
-        patterns.iter().flat_map(|p| self.find(p)).collect()
-    }
-
-    fn any(&self, patterns: &[Pattern]) -> bool {
-        patterns.iter().any(|p| !self.find(p).is_empty())
-    }
 }
 
 impl TriageScreen {
@@ -349,7 +448,8 @@ impl TriageScreen {
                         let members = families.get_mut(family.trim()).and_then(Arc::get_mut);
                         members.ok_or_else(|| bad("a word family is used before it is complete"))?.push(pattern);
                     } else if let Some(category) = s.strip_prefix("emergency ") {
-                        screen.emergencies.push((category.trim().to_owned(), pattern, line.to_owned()));
+                        screen.emergencies.push((category.trim().to_owned(), line.to_owned()));
+                        screen.emergency_patterns.push(pattern);
                     } else if let Some((category, one_sentence)) = s
                         .strip_prefix("combination ")
                         .map(|c| (c, false))
@@ -363,9 +463,16 @@ impl TriageScreen {
                         if groups.len() < 2 {
                             return Err(bad("a combination needs groups joined by ` + `"));
                         }
+                        let c = screen.combinations.len();
+                        for (g, group) in groups.iter().enumerate() {
+                            for alternative in group {
+                                screen.combination_owners.push((c, g));
+                                screen.combination_patterns.push(alternative.clone());
+                            }
+                        }
                         screen.combinations.push(Combination {
                             category: category.trim().to_owned(),
-                            groups,
+                            groups: groups.len(),
                             line: line.to_owned(),
                             one_sentence,
                         });
@@ -392,8 +499,8 @@ impl TriageScreen {
     fn negated(&self, clause: &[String], pattern: &[Token], start: usize, end: usize) -> bool {
         let from = start.saturating_sub(NEGATION_WINDOW);
         let window = clause.get(from..end).unwrap_or(&[]);
-        let pseudo: Vec<(usize, usize)> = self.pseudo_negation.iter().flat_map(|p| find(p, window)).collect();
-        let real = self.negation.iter().flat_map(|p| find(p, window)).any(|(s, _)| {
+        let pseudo: Vec<(usize, usize)> = self.pseudo_negation.all().iter().flat_map(|p| find(p, window)).collect();
+        let real = self.negation.all().iter().flat_map(|p| find(p, window)).any(|(s, _)| {
             // "dont have a plan": a cue that starts before the phrase counts
             // even where it runs into it.
             let before = from + s < start;
@@ -402,7 +509,7 @@ impl TriageScreen {
         });
         // "went away" says it is over; "wont go away" says the opposite.
         let after = clause.get(end..(end + AFTER_WINDOW).min(clause.len())).unwrap_or(&[]);
-        let over = self.after_negation.iter().flat_map(|p| find(p, after)).any(|(s, _)| {
+        let over = self.after_negation.all().iter().flat_map(|p| find(p, after)).any(|(s, _)| {
             let previous = if s == 0 { end.checked_sub(1).and_then(|i| clause.get(i)) } else { after.get(s - 1) };
             !previous.is_some_and(|w| NEGATES_AN_ENDING.contains(&w.as_str()))
         });
@@ -432,40 +539,69 @@ impl TriageScreen {
     /// out altogether.
     pub fn screen(&self, text: &str) -> Screening {
         let mut findings = Vec::new();
-        let mut sentences: Vec<Sentence> = Vec::new();
+        // Per sentence kept: which (combination, group) pairs it satisfies.
+        let mut satisfied: Vec<Vec<(usize, usize)>> = Vec::new();
         for words in clauses(text) {
             let mut sentence = Sentence::new(words);
-            if sentence.any(&self.handled) {
+            if self.any(&self.handled, &sentence) {
                 continue;
             }
-            if !sentence.any(&self.now) {
-                sentence.past = sentence.spans(&self.past);
-                sentence.hypothetical = sentence.spans(&self.hypothetical);
+            if !self.any(&self.now, &sentence) {
+                sentence.past = self.spans(&self.past, &sentence);
+                sentence.hypothetical = self.spans(&self.hypothetical, &sentence);
             }
-            sentence.figures = sentence.spans(&self.not_emergency);
-            for (category, pattern, phrase) in &self.emergencies {
-                let hit =
-                    sentence.find(pattern).into_iter().any(|(start, end)| self.counts(&sentence, pattern, start, end));
-                if hit && !findings.iter().any(|f: &Finding| f.phrase == *phrase) {
+            sentence.figures = self.spans(&self.not_emergency, &sentence);
+            let counted = |pattern: &Pattern| {
+                sentence.find(pattern).into_iter().any(|(start, end)| self.counts(&sentence, pattern, start, end))
+            };
+            for (k, pattern) in self.candidates(&self.emergency_patterns, &sentence) {
+                let Some((category, phrase)) = self.emergencies.get(k) else { continue };
+                if !findings.iter().any(|f: &Finding| f.phrase == *phrase) && counted(pattern) {
                     findings.push(Finding { category: category.clone(), phrase: phrase.clone() });
                 }
             }
-            sentences.push(sentence);
+            let mut here: Vec<(usize, usize)> = Vec::new();
+            for (k, pattern) in self.candidates(&self.combination_patterns, &sentence) {
+                if let Some(&owner) = self.combination_owners.get(k)
+                    && !here.contains(&owner)
+                    && counted(pattern)
+                {
+                    here.push(owner);
+                }
+            }
+            satisfied.push(here);
         }
-        let found_in = |group: &[Pattern], sentence: &Sentence| {
-            group.iter().any(|p| sentence.find(p).into_iter().any(|(start, end)| self.counts(sentence, p, start, end)))
-        };
-        for c in &self.combinations {
-            let all_groups = if c.one_sentence {
-                sentences.iter().any(|sentence| c.groups.iter().all(|group| found_in(group, sentence)))
+        for (c, combination) in self.combinations.iter().enumerate() {
+            let groups = 0..combination.groups;
+            let all_groups = if combination.one_sentence {
+                satisfied.iter().any(|here| groups.clone().all(|g| here.contains(&(c, g))))
             } else {
-                c.groups.iter().all(|group| sentences.iter().any(|sentence| found_in(group, sentence)))
+                groups.clone().all(|g| satisfied.iter().any(|here| here.contains(&(c, g))))
             };
-            if all_groups && !findings.iter().any(|f| f.phrase == c.line) {
-                findings.push(Finding { category: c.category.clone(), phrase: c.line.clone() });
+            if all_groups && !findings.iter().any(|f| f.phrase == combination.line) {
+                findings.push(Finding { category: combination.category.clone(), phrase: combination.line.clone() });
             }
         }
         Screening { findings }
+    }
+
+    /// The patterns of `set` that may match in `sentence` (all of them when
+    /// a test turns the index off).
+    fn candidates<'a>(&self, set: &'a PatternSet, sentence: &Sentence) -> Vec<(usize, &'a Pattern)> {
+        #[cfg(test)]
+        if self.unindexed {
+            return set.all().iter().enumerate().collect();
+        }
+        set.candidates(&sentence.vocabulary)
+    }
+
+    /// Every (start, end) span where a pattern of `set` matches `sentence`.
+    fn spans(&self, set: &PatternSet, sentence: &Sentence) -> Vec<(usize, usize)> {
+        self.candidates(set, sentence).into_iter().flat_map(|(_, p)| sentence.find(p)).collect()
+    }
+
+    fn any(&self, set: &PatternSet, sentence: &Sentence) -> bool {
+        self.candidates(set, sentence).into_iter().any(|(_, p)| !sentence.find(p).is_empty())
     }
 }
 

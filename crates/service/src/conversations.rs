@@ -577,6 +577,11 @@ impl Switchboard {
     ) -> Result<ConversationView, ServiceError> {
         let row =
             self.authorized_conversation(p, ctx, id, ConversationAction::View, AuditAction::ConversationViewed).await?;
+        // Staff see who owns it, who it was meant for and who it waits on.
+        let row = match p.user.kind {
+            UserKind::Staff => q::with_names(self.store(), row).await?,
+            UserKind::Patient => row,
+        };
         let with_notes =
             policy::authorize_conversation(&p.actor, ConversationAction::ViewNotes, &facts(&row)).is_allowed();
         let summary = self.summary(&p.actor, &row)?;

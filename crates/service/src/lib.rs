@@ -98,7 +98,7 @@ struct Inner {
     hash_slots: Semaphore,
     events: EventBus,
     config: ServiceConfig,
-    triage: switchboard_domain::triage::TriageScreen,
+    triage: Arc<switchboard_domain::triage::TriageScreen>,
     ids: std::sync::Mutex<switchboard_domain::ids::MonotonicV7>,
 }
 
@@ -130,7 +130,7 @@ impl Switchboard {
                 hash_slots: Semaphore::new(slots),
                 events: EventBus::new(),
                 config,
-                triage,
+                triage: Arc::new(triage),
                 ids: std::sync::Mutex::new(switchboard_domain::ids::MonotonicV7::default()),
             }),
         })

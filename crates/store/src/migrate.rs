@@ -31,6 +31,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_routing.sql"),
         postgres: include_str!("../migrations/postgres/0003_routing.sql"),
     },
+    Migration {
+        version: 4,
+        name: "inbox_indexes",
+        sqlite: include_str!("../migrations/sqlite/0004_inbox_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0004_inbox_indexes.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -13,6 +13,14 @@ use switchboard_domain::topic::Topic;
 
 macro_rules! conversation_columns {
     () => {
+        concat!(conversation_base_columns!(), ", ", conversation_name_columns!())
+    };
+}
+
+/// Everything but the display names of the owner, the intended reader and
+/// the provider escalated to: what access checks and writes need.
+macro_rules! conversation_base_columns {
+    () => {
         "SELECT c.id AS c_id, c.practice_id AS c_practice_id, c.dek_id AS c_dek_id, ck.kek_id AS c_kek_id, \
          ck.wrapped AS c_wrapped, c.subject_ct AS c_subject_ct, c.topic AS c_topic, c.status AS c_status, \
          c.priority AS c_priority, c.assignee_id AS c_assignee_id, au.display_name AS c_assignee_name, \
@@ -24,12 +32,22 @@ macro_rules! conversation_columns {
          p.mrn_ct AS p_mrn_ct, ct.name AS p_care_team_name, d.name AS p_department_name, \
          p.program_pool_id AS p_program_pool_id, \
          c.owner_kind AS c_owner_kind, c.owner_id AS c_owner_id, \
-         COALESCE(ou.display_name, op.name, oct.name, od.name) AS c_owner_name, \
          c.routing_reason AS c_routing_reason, c.intended_reader_id AS c_intended_reader_id, \
-         ir.display_name AS c_intended_reader_name, c.assigned_at AS c_assigned_at, \
-         c.keep_with_assignee AS c_keep_with_assignee, c.covered_for AS c_covered_for, \
-         c.escalated_to AS c_escalated_to, eu.display_name AS c_escalated_to_name, c.escalated_by AS c_escalated_by, \
-         c.escalated_at AS c_escalated_at"
+         c.assigned_at AS c_assigned_at, c.keep_with_assignee AS c_keep_with_assignee, c.covered_for AS c_covered_for, \
+         c.escalated_to AS c_escalated_to, c.escalated_by AS c_escalated_by, c.escalated_at AS c_escalated_at"
+    };
+}
+
+/// The display names, as scalar subqueries: joins would multiply the
+/// planner's work on every message for names only views show.
+macro_rules! conversation_name_columns {
+    () => {
+        "CASE c.owner_kind WHEN 'person' THEN (SELECT display_name FROM users WHERE id = c.owner_id) \
+           WHEN 'pool' THEN (SELECT name FROM pools WHERE id = c.owner_id) \
+           WHEN 'care_team' THEN (SELECT name FROM care_teams WHERE id = c.owner_id) \
+           WHEN 'department' THEN (SELECT name FROM departments WHERE id = c.owner_id) END AS c_owner_name, \
+         (SELECT display_name FROM users WHERE id = c.intended_reader_id) AS c_intended_reader_name, \
+         (SELECT display_name FROM users WHERE id = c.escalated_to) AS c_escalated_to_name"
     };
 }
 
@@ -37,12 +55,7 @@ macro_rules! conversation_from {
     () => {
         " FROM conversations c JOIN data_keys ck ON ck.id = c.dek_id JOIN patients p ON p.id = c.patient_id \
          JOIN data_keys pk ON pk.id = p.dek_id LEFT JOIN users au ON au.id = c.assignee_id \
-         LEFT JOIN care_teams ct ON ct.id = p.care_team_id LEFT JOIN departments d ON d.id = p.department_id \
-         LEFT JOIN users ou ON c.owner_kind = 'person' AND ou.id = c.owner_id \
-         LEFT JOIN pools op ON c.owner_kind = 'pool' AND op.id = c.owner_id \
-         LEFT JOIN care_teams oct ON c.owner_kind = 'care_team' AND oct.id = c.owner_id \
-         LEFT JOIN departments od ON c.owner_kind = 'department' AND od.id = c.owner_id \
-         LEFT JOIN users ir ON ir.id = c.intended_reader_id LEFT JOIN users eu ON eu.id = c.escalated_to"
+         LEFT JOIN care_teams ct ON ct.id = p.care_team_id LEFT JOIN departments d ON d.id = p.department_id"
     };
 }
 
@@ -149,7 +162,13 @@ const COUNTS_STAFF: &str = concat!(
     staff_scope!()
 );
 
-const BY_ID: &str = concat!(conversation_columns!(), conversation_from!(), " WHERE c.id = $1");
+const BY_ID: &str = concat!(
+    conversation_base_columns!(),
+    ", NULL AS c_owner_name, NULL AS c_intended_reader_name, NULL AS c_escalated_to_name",
+    conversation_from!(),
+    " WHERE c.id = $1"
+);
+const NAMES: &str = concat!("SELECT ", conversation_name_columns!(), " FROM conversations c WHERE c.id = $1");
 
 /// Filters on a listing (see `switchboard_domain::inbox` for the views).
 #[derive(Clone, Debug, Default)]
@@ -246,9 +265,26 @@ pub async fn inbox_counts(store: &Store, practice: PracticeId, user: UserId) -> 
     })
 }
 
+/// The conversation with its patient and keys, without the display names
+/// of its owner, intended reader and escalation (see `with_names`).
 pub async fn by_id(store: &Store, conversation: ConversationId) -> Result<Option<ConversationRow>, StoreError> {
     let row = sqlx::query(BY_ID).bind(conversation.to_vec()).fetch_optional(store.reader()).await?;
     row.map(|r| ConversationRow::read(&r, false)).transpose()
+}
+
+/// Fills in the display names `by_id` leaves out, for showing the row.
+pub async fn with_names(store: &Store, mut row: ConversationRow) -> Result<ConversationRow, StoreError> {
+    let Some(names) = sqlx::query(NAMES).bind(row.id.to_vec()).fetch_optional(store.reader()).await? else {
+        return Ok(row);
+    };
+    row.owner_name = col(&names, "c_owner_name")?;
+    if let Some((_, name)) = row.intended_reader.as_mut() {
+        *name = col::<Option<String>>(&names, "c_intended_reader_name")?.unwrap_or_default();
+    }
+    if let Some((_, name)) = row.escalated_to.as_mut() {
+        *name = col::<Option<String>>(&names, "c_escalated_to_name")?.unwrap_or_default();
+    }
+    Ok(row)
 }
 
 /// The conversation and everything in it; notes only if `with_notes`.
