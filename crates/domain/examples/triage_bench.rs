@@ -18,7 +18,7 @@ fn main() {
     };
     let mut messages: Vec<&str> =
         SETS.iter().flat_map(|s| s.lines().skip(1)).filter_map(|l| l.splitn(3, '\t').nth(2)).collect();
-    // The load generator's message (docs/BENCHMARKS.md), 200 characters.
+    // The load generator's message (BENCHMARKS.md), 200 characters.
     let load: String = "Is it normal to feel dizzy after the new dose? ".chars().cycle().take(200).collect();
     messages.push(&load);
     let rounds = 20;
