@@ -49,10 +49,12 @@ pub enum AuditAction {
     CoverStarted,
     CoverEnded,
     AssignmentTimedOut,
+    ResponseSettingsChanged,
+    ResponseTargetMissed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 39] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -90,6 +92,8 @@ impl AuditAction {
         AuditAction::CoverStarted,
         AuditAction::CoverEnded,
         AuditAction::AssignmentTimedOut,
+        AuditAction::ResponseSettingsChanged,
+        AuditAction::ResponseTargetMissed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -131,6 +135,8 @@ impl AuditAction {
             AuditAction::CoverStarted => "cover_started",
             AuditAction::CoverEnded => "cover_ended",
             AuditAction::AssignmentTimedOut => "assignment_timed_out",
+            AuditAction::ResponseSettingsChanged => "response_settings_changed",
+            AuditAction::ResponseTargetMissed => "response_target_missed",
         }
     }
 

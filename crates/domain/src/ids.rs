@@ -108,6 +108,10 @@ id_type!(
 id_type!(TemplateId);
 id_type!(AbsenceId);
 id_type!(AlertId);
+id_type!(
+    /// Days a practice or department is closed.
+    ClosureId
+);
 
 /// The hyphenated text form of 16 id bytes whose kind is not known here
 /// (an audit record's resource, say).

@@ -9,15 +9,18 @@
 
 pub mod assignment;
 pub mod audit;
+pub mod auto_reply;
 pub mod conversation;
 pub mod cursor;
 pub mod event;
+pub mod hours;
 pub mod ids;
 pub mod inbox;
 pub mod policy;
 pub mod role;
 pub mod routing;
 pub mod session;
+pub mod sla;
 pub mod templates;
 pub mod text;
 pub mod throttle;

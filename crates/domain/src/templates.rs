@@ -58,6 +58,12 @@ impl std::fmt::Display for TemplateError {
 /// `body` with each `{placeholder}` replaced; `{{` and `}}` are literal
 /// braces.
 pub fn render(body: &str, values: &Values) -> Result<String, TemplateError> {
+    render_with(body, |name| values.get(name))
+}
+
+/// `render` with any set of placeholders: `lookup` answers each name, or
+/// `None` for one that is not a placeholder.
+pub fn render_with<'v>(body: &str, lookup: impl Fn(&str) -> Option<&'v str>) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(body.len() + 32);
     let mut rest = body;
     while let Some(i) = rest.find(['{', '}']) {
@@ -72,7 +78,7 @@ pub fn render(body: &str, values: &Values) -> Result<String, TemplateError> {
         } else if let Some(t) = tail.strip_prefix('{') {
             let end = t.find('}').ok_or(TemplateError::Unclosed)?;
             let (name, after) = t.split_at(end);
-            out.push_str(values.get(name.trim()).ok_or_else(|| TemplateError::Unknown(name.to_owned()))?);
+            out.push_str(lookup(name.trim()).ok_or_else(|| TemplateError::Unknown(name.to_owned()))?);
             rest = after.get(1..).unwrap_or("");
         } else {
             // A lone `}`: kept as written.

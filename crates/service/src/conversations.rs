@@ -19,11 +19,13 @@ use switchboard_domain::policy::{
 };
 use switchboard_domain::role::{SenderKind, UserKind};
 use switchboard_domain::routing::Owner;
+use switchboard_domain::sla::{ClockState, Turn};
 use switchboard_domain::text::{IdempotencyKey, MessageBody, NoteBody, Subject};
+use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 use switchboard_store::queries::{conversations as q, directory, events as ev, keys as key_q, routing as routing_q};
 use switchboard_store::rows::{ConversationRow, PatientRow, WrappedKeyRow};
-use switchboard_store::{StoreError, Unit};
+use switchboard_store::{Step, StoreError, Unit};
 
 /// Assignee filter for staff listings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,6 +191,16 @@ impl Switchboard {
                 (true, Some((id, name))) => {
                     Some(PersonRef { id: *id, kind: UserKind::Staff, display_name: name.clone() })
                 }
+                _ => None,
+            },
+            response: match (row.waiting_since, row.due_soon_at, row.due_at) {
+                (Some(waiting_since), Some(due_soon_at), Some(due_at)) => Some(ResponseDue {
+                    waiting_since,
+                    due_soon_at,
+                    due_at,
+                    state: crate::response_times::state_of(row, self.now())
+                        .unwrap_or(switchboard_domain::sla::SlaState::OnTrack),
+                }),
                 _ => None,
             },
         })
@@ -540,11 +552,13 @@ impl Switchboard {
             events.push(self.event(p, conversation, &new_facts, kind));
         }
         // A patient's words are screened for emergencies before anyone reads them.
+        let mut urgent = priority == Priority::Urgent;
         if p.user.kind == UserKind::Patient {
             let text = format!("{}. {}", subject.as_str(), body.as_str());
             if let Some((steps, kinds, audit)) =
                 self.triage_steps(conversation, &patient, owner, assignee, &dek, &text).await?
             {
+                urgent = true;
                 unit = unit.steps(steps);
                 for a in audit {
                     unit.push_audit(a);
@@ -553,6 +567,41 @@ impl Switchboard {
                 for kind in kinds {
                     events.push(self.event_by(None, conversation, &new_facts, kind));
                 }
+            }
+        }
+        // The response clock starts, and the patient is told when to expect
+        // an answer (the urgent reply already told them to call 911).
+        if p.user.kind == UserKind::Patient {
+            let schedule = self.practice_schedule(patient.practice).await?;
+            let priority = if urgent { Priority::Urgent } else { priority };
+            let plan = self.clock_plan(
+                &schedule,
+                conversation,
+                ClockState::default(),
+                Turn::PatientWrote,
+                priority,
+                topic,
+                patient.department,
+                now,
+            )?;
+            unit = unit.steps(plan.steps);
+            if let (Some(deadline), false) = (plan.started, urgent) {
+                let (steps, kind, reply) =
+                    self.acknowledgement(&schedule, patient.department, conversation, &dek, &deadline)?;
+                // Shown to the patient as soon as they send, so it is read.
+                unit = unit.steps(steps).step(q::mark_read(
+                    conversation,
+                    p.user.id,
+                    UserKind::Patient,
+                    now.plus(switchboard_domain::time::Span::from_micros(2)),
+                ));
+                unit = unit.audit(
+                    self.record(p, ctx, AuditAction::MessageSent)
+                        .with_patient(Some(patient.id))
+                        .with_resource(ResourceKind::Message, *reply.as_bytes())
+                        .with_detail("automatic_reply=acknowledgement"),
+                );
+                events.push(self.event_by(None, conversation, &new_facts, kind));
             }
         }
         match self.commit_with_events(unit, events).await {
@@ -567,6 +616,46 @@ impl Switchboard {
 }
 
 impl Switchboard {
+    /// The response clock after a message in an existing conversation. A
+    /// message found urgent while the clock runs re-times the deadline
+    /// against the urgent target, from when the waiting began.
+    async fn message_clock_steps(
+        &self,
+        row: &ConversationRow,
+        sender: UserKind,
+        became_urgent: bool,
+        now: Timestamp,
+    ) -> Result<Vec<Step>, ServiceError> {
+        let state = ClockState { waiting_since: row.waiting_since, answered: row.first_response_at.is_some() };
+        let turn = match sender {
+            UserKind::Patient => Turn::PatientWrote,
+            UserKind::Staff => Turn::StaffReplied,
+        };
+        let change = switchboard_domain::sla::on_turn(state, turn);
+        let retime = became_urgent && matches!(change, switchboard_domain::sla::ClockChange::Keep);
+        if matches!(change, switchboard_domain::sla::ClockChange::Keep) && !retime {
+            return Ok(Vec::new());
+        }
+        let schedule = self.practice_schedule(row.practice).await?;
+        let priority = if became_urgent { Priority::Urgent } else { row.priority };
+        match (retime, row.waiting_since) {
+            (true, Some(since)) => {
+                let d = self.deadline_for(
+                    &schedule,
+                    priority,
+                    row.topic,
+                    row.patient.department,
+                    since,
+                    row.first_response_at.is_none(),
+                );
+                self.deadline_steps(row.id, &d)
+            }
+            _ => Ok(self
+                .clock_plan(&schedule, row.id, state, turn, priority, row.topic, row.patient.department, now)?
+                .steps),
+        }
+    }
+
     /// One conversation with its messages, read receipts and amendments
     /// (and, for staff, internal notes).
     pub async fn get_conversation(
@@ -763,10 +852,12 @@ impl Switchboard {
             unit = unit.steps(extra.0);
             events.extend(extra.1);
         }
+        let mut urgent_now = false;
         if p.user.kind == UserKind::Patient
             && let Some((steps, kinds, audit)) =
                 self.triage_steps(id, &row.patient, row.owner, row.assignee, &dek, body.as_str()).await?
         {
+            urgent_now = row.priority != Priority::Urgent;
             unit = unit.steps(steps);
             for a in audit {
                 unit.push_audit(a);
@@ -775,6 +866,7 @@ impl Switchboard {
                 events.push(self.event_by(None, id, &after, kind));
             }
         }
+        unit = unit.steps(self.message_clock_steps(&row, p.user.kind, urgent_now, now).await?);
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(SentMessage { conversation: id, message, sent_at: now, replayed: false }),
             Err(StoreError::Conflict("idempotency_key")) => match &key {
@@ -880,11 +972,16 @@ impl Switchboard {
         })?;
         let now = self.now();
         let step = if closing { q::close(id, now) } else { q::reopen(id, status, now) };
-        let unit = Unit::new().step(step).audit(
+        let mut unit = Unit::new().step(step).audit(
             self.record(p, ctx, audit_action)
                 .with_patient(Some(row.patient.id))
                 .with_resource(ResourceKind::Conversation, *id.as_bytes()),
         );
+        // Closing stops the response clock; reopening leaves it to the
+        // patient's next message.
+        if closing && row.waiting_since.is_some() {
+            unit.push(q::stop_clock(id, None));
+        }
         let events = vec![self.event(p, id, &facts(&row), EventKind::StatusChanged { status })];
         match self.commit_with_events(unit, events).await {
             Ok(()) => {

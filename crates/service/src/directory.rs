@@ -301,27 +301,20 @@ impl Switchboard {
         hours: &[OpeningPeriod],
         actor: AuditActor,
     ) -> Result<(), ServiceError> {
-        // An IANA name such as America/New_York; checked for shape here, the
-        // zone database comes with business-hours arithmetic.
-        let zone_ok = !time_zone.is_empty()
-            && time_zone.len() <= 64
-            && time_zone.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
-        if !zone_ok {
-            return Err(ServiceError::Invalid { field: "time_zone", problem: "must be an IANA time zone name".into() });
-        }
+        switchboard_domain::hours::time_zone(time_zone)
+            .map_err(|e| ServiceError::Invalid { field: "time_zone", problem: e.to_string() })?;
         if let Some(p) = phone
             && (p.len() > 32 || !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)))
         {
             return Err(ServiceError::Invalid { field: "phone", problem: "must be a telephone number".into() });
         }
-        for h in hours {
-            if !(1..=7).contains(&h.weekday) || h.opens_minute >= h.closes_minute || h.closes_minute > 1440 {
-                return Err(ServiceError::Invalid {
-                    field: "office_hours",
-                    problem: "each period must open before it closes, on weekdays 1 to 7".into(),
-                });
-            }
-        }
+        let periods = hours
+            .iter()
+            .map(|h| switchboard_domain::hours::Period::new(h.weekday, h.opens_minute, h.closes_minute))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(switchboard_domain::hours::WeeklyHours::new)
+            .map_err(|e| ServiceError::Invalid { field: "office_hours", problem: e.to_string() });
+        periods?;
         let mut unit = Unit::new()
             .step(d::update_practice_contact(practice, time_zone, phone))
             .step(d::clear_office_hours(practice))
@@ -341,7 +334,22 @@ impl Switchboard {
                 },
             ));
         }
-        self.store().commit(unit).await.map_err(taken)
+        self.store().commit(unit).await.map_err(taken)?;
+        self.forget_schedule(practice);
+        Ok(())
+    }
+
+    /// Changes the caller's practice's time zone, phone and weekly hours
+    /// (practice administrators).
+    pub async fn save_practice_hours(
+        &self,
+        p: &crate::Principal,
+        time_zone: &str,
+        phone: Option<&str>,
+        hours: &[OpeningPeriod],
+    ) -> Result<(), ServiceError> {
+        self.practice_permission(p, switchboard_domain::policy::PracticeAction::ManagePractice)?;
+        self.set_practice_details(p.user.practice, time_zone, phone, hours, p.audit_actor()).await
     }
 
     /// The caller's practice: name, phone, time zone, office hours. No PHI.

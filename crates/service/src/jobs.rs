@@ -128,6 +128,14 @@ impl JobRunner {
             crate::routing::ABSENCE_ENDS,
             Arc::new(Method(|app, payload| Box::pin(app.absence_ended(payload)))),
         );
+        handlers.insert(
+            crate::response_times::RESPONSE_DUE_SOON,
+            Arc::new(Method(|app, payload| Box::pin(app.response_check(payload, false)))),
+        );
+        handlers.insert(
+            crate::response_times::RESPONSE_OVERDUE,
+            Arc::new(Method(|app, payload| Box::pin(app.response_check(payload, true)))),
+        );
         JobRunner { app, handlers: Arc::new(handlers), lease: Span::from_mins(5), name: "runner".into() }
     }
 

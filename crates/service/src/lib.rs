@@ -19,6 +19,7 @@ mod error;
 pub mod events;
 pub mod jobs;
 mod keys;
+pub mod response_times;
 pub mod routing;
 mod sealing;
 mod setup;
@@ -100,6 +101,7 @@ struct Inner {
     config: ServiceConfig,
     triage: Arc<switchboard_domain::triage::TriageScreen>,
     ids: std::sync::Mutex<switchboard_domain::ids::MonotonicV7>,
+    schedules: response_times::ScheduleCache,
 }
 
 impl std::fmt::Debug for Switchboard {
@@ -132,6 +134,7 @@ impl Switchboard {
                 config,
                 triage: Arc::new(triage),
                 ids: std::sync::Mutex::new(switchboard_domain::ids::MonotonicV7::default()),
+                schedules: response_times::ScheduleCache::default(),
             }),
         })
     }

@@ -332,7 +332,7 @@ fn job_error(e: impl std::fmt::Display) -> String {
 }
 
 impl Switchboard {
-    fn system_record(
+    pub(crate) fn system_record(
         &self,
         practice: PracticeId,
         action: AuditAction,

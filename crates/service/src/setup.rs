@@ -89,14 +89,14 @@ pub struct TemplateInput<'a> {
 }
 
 impl Switchboard {
-    fn practice_permission(&self, p: &Principal, action: PracticeAction) -> Result<(), ServiceError> {
+    pub(crate) fn practice_permission(&self, p: &Principal, action: PracticeAction) -> Result<(), ServiceError> {
         match policy::authorize_practice(&p.actor, action, p.user.practice) {
             Decision::Allow => Ok(()),
             Decision::Deny(_) => Err(ServiceError::NotFound),
         }
     }
 
-    fn setup_record(
+    pub(crate) fn setup_record(
         &self,
         p: &Principal,
         ctx: &RequestContext,

@@ -57,6 +57,17 @@ pub struct ConversationSummary {
     pub routing: Option<RoutingView>,
     /// Staff only: the provider asked for clinical judgement.
     pub escalated_to: Option<PersonRef>,
+    /// While the conversation waits on staff: when an answer is due.
+    pub response: Option<ResponseDue>,
+}
+
+/// The response clock of a waiting conversation.
+#[derive(Clone, Copy, Debug)]
+pub struct ResponseDue {
+    pub waiting_since: Timestamp,
+    pub due_soon_at: Timestamp,
+    pub due_at: Timestamp,
+    pub state: switchboard_domain::sla::SlaState,
 }
 
 /// Ownership as staff see it.

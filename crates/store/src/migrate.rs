@@ -37,6 +37,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_inbox_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0004_inbox_indexes.sql"),
     },
+    Migration {
+        version: 5,
+        name: "response_times",
+        sqlite: include_str!("../migrations/sqlite/0005_response_times.sql"),
+        postgres: include_str!("../migrations/postgres/0005_response_times.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -191,6 +191,11 @@ pub struct ConversationRow {
     pub escalated_to: Option<(UserId, String)>,
     pub escalated_by: Option<UserId>,
     pub escalated_at: Option<Timestamp>,
+    /// The response clock: set while the conversation waits on staff.
+    pub waiting_since: Option<Timestamp>,
+    pub due_soon_at: Option<Timestamp>,
+    pub due_at: Option<Timestamp>,
+    pub first_response_at: Option<Timestamp>,
 }
 
 impl ConversationRow {
@@ -234,6 +239,10 @@ impl ConversationRow {
             },
             escalated_by: opt_id(row, "c_escalated_by", UserId::from_slice)?,
             escalated_at: opt_ts(row, "c_escalated_at")?,
+            waiting_since: opt_ts(row, "c_waiting_since")?,
+            due_soon_at: opt_ts(row, "c_due_soon_at")?,
+            due_at: opt_ts(row, "c_due_at")?,
+            first_response_at: opt_ts(row, "c_first_response_at")?,
         })
     }
 }

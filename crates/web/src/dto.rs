@@ -219,6 +219,20 @@ pub(crate) struct ConversationSummaryDto {
     /// Staff only: the provider asked for clinical judgement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub escalated_to: Option<PersonDto>,
+    /// While the conversation waits on staff: when an answer is due. The
+    /// patient sees this as "your care team will answer by …".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseDueDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ResponseDueDto {
+    /// RFC 3339: when the current wait on staff began.
+    pub waiting_since: String,
+    pub due_soon_at: String,
+    pub due_at: String,
+    /// `on_track`, `due_soon` or `overdue`, at the time of the answer.
+    pub state: &'static str,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -261,6 +275,12 @@ impl From<&views::ConversationSummary> for ConversationSummaryDto {
                 covering_for: r.covering_for.map(|u| u.to_string()),
             }),
             escalated_to: c.escalated_to.as_ref().map(Into::into),
+            response: c.response.map(|r| ResponseDueDto {
+                waiting_since: r.waiting_since.to_rfc3339(),
+                due_soon_at: r.due_soon_at.to_rfc3339(),
+                due_at: r.due_at.to_rfc3339(),
+                state: r.state.as_str(),
+            }),
         }
     }
 }
@@ -775,4 +795,107 @@ pub(crate) struct RenderedTemplateDto {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct IdDto {
     pub id: String,
+}
+
+// ---- Office hours, response-time targets, automatic replies -----------------
+
+/// What a patient is told before sending.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ExpectationDto {
+    pub open_now: bool,
+    /// RFC 3339: the next opening (now, if open).
+    pub opens_at: Option<String>,
+    /// RFC 3339: when a new message would be answered by.
+    pub reply_by: String,
+    /// "Monday at 12:00 PM", in the practice's time zone.
+    pub reply_by_text: String,
+    /// The automatic reply the message would get, in full.
+    pub message: String,
+}
+
+/// A response-time target. `priority` and `topic` left out match any.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TargetDto {
+    #[serde(default)]
+    #[schema(value_type = Option<PriorityDto>)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<TopicDto>)]
+    pub topic: Option<String>,
+    pub first_response_minutes: i64,
+    pub next_response_minutes: i64,
+    /// `business` (only while open) or `wall` (around the clock).
+    pub clock: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResponseSettingsInputDto {
+    pub targets: Vec<TargetDto>,
+    /// Due soon at this share of the target, in percent (1–99).
+    pub due_soon_percent: u8,
+    /// `null` for the built-in wording. Placeholders: {reply_by}, {opens},
+    /// {practice_name}, {practice_phone}. Must tell patients to call 911.
+    #[serde(default)]
+    pub auto_reply_open: Option<String>,
+    #[serde(default)]
+    pub auto_reply_closed: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ResponseSettingsDto {
+    pub time_zone: String,
+    pub targets: Vec<TargetDto>,
+    pub due_soon_percent: u8,
+    pub auto_reply_open: Option<String>,
+    pub auto_reply_closed: Option<String>,
+    pub default_auto_reply_open: &'static str,
+    pub default_auto_reply_closed: &'static str,
+    pub closures: Vec<ClosureDto>,
+    pub department_hours: Vec<DepartmentHoursDto>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClosureDto {
+    #[serde(default)]
+    pub id: String,
+    /// Left out: the whole practice.
+    #[serde(default)]
+    pub department_id: Option<String>,
+    /// `YYYY-MM-DD`, first and last closed day.
+    pub first_day: String,
+    pub last_day: String,
+    /// "Thanksgiving".
+    pub name: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HoursInputDto {
+    /// ISO weekday: 1 is Monday, 7 is Sunday.
+    pub weekday: u8,
+    /// `HH:MM`; `closes` may be `24:00`.
+    pub opens: String,
+    pub closes: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DepartmentHoursDto {
+    #[serde(default)]
+    pub department_id: String,
+    /// Empty: the practice's hours apply.
+    pub office_hours: Vec<HoursInputDto>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PracticeHoursDto {
+    /// An IANA time zone, such as `America/New_York`.
+    pub time_zone: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub office_hours: Vec<HoursInputDto>,
 }

@@ -40,7 +40,8 @@ impl Modify for BearerAuth {
         amend_message, mark_read, add_note, close, reopen, assign, typing, list_audit_events, counts, staff, practice,
         events, escalate, render_template, rules, save_rules, pools, create_pool, update_pool, my_settings,
         save_my_settings, my_absences, record_absence, cancel_absence, my_providers, alerts, acknowledge_alert,
-        templates, create_template, update_template
+        templates, create_template, update_template, expectation, save_practice_hours, save_department_hours,
+        response_settings, save_response_settings, add_closure, remove_closure
     ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
     modifiers(&BearerAuth),
@@ -52,6 +53,7 @@ impl Modify for BearerAuth {
         (name = "live", description = "Live updates as server-sent events"),
         (name = "setup", description = "Routing rules, pools, availability and settings"),
         (name = "templates", description = "Quick replies"),
+        (name = "practice", description = "Office hours, closures, response-time targets and automatic replies"),
         (name = "health"), (name = "meta")
     )
 )]

@@ -34,7 +34,9 @@ macro_rules! conversation_base_columns {
          c.owner_kind AS c_owner_kind, c.owner_id AS c_owner_id, \
          c.routing_reason AS c_routing_reason, c.intended_reader_id AS c_intended_reader_id, \
          c.assigned_at AS c_assigned_at, c.keep_with_assignee AS c_keep_with_assignee, c.covered_for AS c_covered_for, \
-         c.escalated_to AS c_escalated_to, c.escalated_by AS c_escalated_by, c.escalated_at AS c_escalated_at"
+         c.escalated_to AS c_escalated_to, c.escalated_by AS c_escalated_by, c.escalated_at AS c_escalated_at, \
+         c.waiting_since AS c_waiting_since, c.due_soon_at AS c_due_soon_at, c.due_at AS c_due_at, \
+         c.first_response_at AS c_first_response_at"
     };
 }
 
@@ -499,6 +501,30 @@ pub fn after_message(conversation: ConversationId, status: ConversationStatus, a
     Step::new(
         "UPDATE conversations SET status = $2, last_activity_at = $3, closed_at = NULL WHERE id = $1",
         vec![conversation.to_vec().into(), status.as_str().into(), at.as_micros().into()],
+    )
+    .guarded("conversation_missing")
+}
+
+/// Starts (or re-times) the response clock of a conversation.
+pub fn start_clock(conversation: ConversationId, since: Timestamp, due_soon_at: Timestamp, due_at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE conversations SET waiting_since = $2, due_soon_at = $3, due_at = $4 WHERE id = $1",
+        vec![
+            conversation.to_vec().into(),
+            since.as_micros().into(),
+            due_soon_at.as_micros().into(),
+            due_at.as_micros().into(),
+        ],
+    )
+    .guarded("conversation_missing")
+}
+
+/// Stops the response clock; `answered_at` records the first staff answer.
+pub fn stop_clock(conversation: ConversationId, answered_at: Option<Timestamp>) -> Step {
+    Step::new(
+        "UPDATE conversations SET waiting_since = NULL, due_soon_at = NULL, due_at = NULL, \
+         first_response_at = COALESCE(first_response_at, $2) WHERE id = $1",
+        vec![conversation.to_vec().into(), answered_at.map(|t| t.as_micros()).into()],
     )
     .guarded("conversation_missing")
 }

@@ -7,6 +7,7 @@ pub mod events;
 pub mod jobs;
 pub mod keys;
 pub mod routing;
+pub mod schedule;
 pub mod sessions;
 pub mod templates;
 pub mod throttle;

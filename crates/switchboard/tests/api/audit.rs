@@ -87,7 +87,8 @@ async fn audit_search_filters_by_time_and_pages() {
     let admin = t.login("admin").await;
     let r = t.get("/api/v1/audit-events?from=2026-01-05T16:00:00Z&to=2026-01-05T18:00:00Z", Some(&admin)).await.json();
     let got = actions(&r);
-    assert_eq!(got, ["login_succeeded", "message_sent", "conversation_created", "login_succeeded"]);
+    // The patient's message and the automatic acknowledgement.
+    assert_eq!(got, ["login_succeeded", "message_sent", "message_sent", "conversation_created", "login_succeeded"]);
     let page1 = t.get("/api/v1/audit-events?limit=5", Some(&admin)).await.json();
     assert_eq!(page1["events"].as_array().unwrap().len(), 5);
     let before = page1["next_before"].as_i64().unwrap();

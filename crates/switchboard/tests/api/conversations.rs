@@ -42,12 +42,15 @@ async fn a_patient_writes_and_the_care_team_answers() {
     assert_eq!(view["status"], "awaiting_patient");
     assert_eq!(view["unread_count"], 0, "computed for listings only");
     let messages = view["messages"].as_array().unwrap();
-    assert_eq!(messages.len(), 2);
+    assert_eq!(messages.len(), 3);
     assert_eq!(messages[0]["body"], "The rash is spreading since yesterday.");
     assert_eq!(messages[0]["sender"]["kind"], "patient");
     assert_eq!(messages[0]["read_by"][0]["reader"]["display_name"], "Nina Alvarez, RN");
     assert_eq!(messages[0]["read_by"][0]["read_at"], "2026-01-05T15:03:00.000000Z");
-    assert_eq!(messages[1]["sender"]["display_name"], "Nina Alvarez, RN");
+    // The automatic acknowledgement, with when to expect an answer.
+    assert_eq!(messages[1]["sender"]["kind"], "system");
+    assert!(messages[1]["body"].as_str().unwrap().contains("will answer by"), "{}", messages[1]);
+    assert_eq!(messages[2]["sender"]["display_name"], "Nina Alvarez, RN");
     assert!(view.get("notes").is_none(), "patients never get internal notes");
     assert!(view["assignee"].is_null());
     assert!(view["patient"]["birth_date"].is_null());
@@ -63,7 +66,7 @@ async fn a_patient_writes_and_the_care_team_answers() {
     // Staff see the note, set apart.
     let staff_view = t.get(&format!("/api/v1/conversations/{c}"), Some(&nina)).await.json();
     assert_eq!(staff_view["notes"][0]["body"], "Looks like contact dermatitis");
-    assert_eq!(staff_view["messages"][1]["read_by"][0]["reader"]["kind"], "patient");
+    assert_eq!(staff_view["messages"][2]["read_by"][0]["reader"]["kind"], "patient");
 
     // The patient's answer makes it the staff's move again.
     t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&alice), json!({"body": "Photo attached soon."})).await;
@@ -259,7 +262,8 @@ async fn a_retried_send_with_the_same_idempotency_key_sends_once() {
     let other = send("key-1", "A different question").await.unwrap();
     assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let view = t.get(&format!("/api/v1/conversations/{c}"), Some(&alice)).await.json();
-    assert_eq!(view["messages"].as_array().unwrap().len(), 3);
+    // The first message, its acknowledgement, and the one sent once.
+    assert_eq!(view["messages"].as_array().unwrap().len(), 4);
 
     // Keys belong to their user: another user's identical key is separate.
     let nina = t.login("nina.nurse").await;

@@ -81,16 +81,25 @@ async fn each_session_hears_only_what_it_may_see() {
     let nina_saw: Vec<String> = nina_live.drain(SHORT).await.into_iter().map(|(n, _)| n).collect();
     assert_eq!(
         nina_saw,
-        ["conversation_created", "message_sent", "messages_read", "note_added", "message_sent", "status_changed"]
+        // The patient's message, its acknowledgement, then Nina's work.
+        [
+            "conversation_created",
+            "message_sent",
+            "message_sent",
+            "messages_read",
+            "note_added",
+            "message_sent",
+            "status_changed"
+        ]
     );
     let alice_events = alice_live.drain(SHORT).await;
     let alice_saw: Vec<&str> = alice_events.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         alice_saw,
-        ["conversation_created", "message_sent", "messages_read", "message_sent", "status_changed"],
+        ["conversation_created", "message_sent", "message_sent", "messages_read", "message_sent", "status_changed"],
         "no notes"
     );
-    let (_, reply) = &alice_events[3];
+    let (_, reply) = &alice_events[4];
     assert_eq!(reply["conversation_id"], c.as_str());
     assert_eq!(reply["actor_kind"], "staff");
     assert!(reply.get("body").is_none() && !reply.to_string().contains("hi\""), "ids only: {reply}");

@@ -16,5 +16,6 @@ mod encryption;
 mod jobs;
 mod live;
 mod protocol;
+mod response_times;
 mod routing;
 mod store;

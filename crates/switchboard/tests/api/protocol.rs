@@ -85,7 +85,7 @@ async fn plain_http_only_when_asked_for() {
 }
 
 /// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 39] = [
+const ROUTES: [(&str, &str); 46] = [
     ("get", "/healthz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
@@ -125,6 +125,13 @@ const ROUTES: [(&str, &str); 39] = [
     ("get", "/api/v1/templates"),
     ("post", "/api/v1/templates"),
     ("put", "/api/v1/templates/{id}"),
+    ("get", "/api/v1/practice/expectation"),
+    ("put", "/api/v1/practice/hours"),
+    ("put", "/api/v1/departments/{id}/hours"),
+    ("get", "/api/v1/response-settings"),
+    ("put", "/api/v1/response-settings"),
+    ("post", "/api/v1/closures"),
+    ("delete", "/api/v1/closures/{id}"),
 ];
 
 #[tokio::test]

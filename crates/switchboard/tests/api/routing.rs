@@ -623,7 +623,7 @@ async fn escalation_reaches_the_provider_and_returns_to_the_staff_owner() {
     let v = conversation(&t, &patel, &c).await;
     assert_eq!(v["escalated_to"]["id"], patel_id.as_str());
     assert!(v["notes"].as_array().unwrap().iter().any(|n| n["body"].as_str().unwrap().contains("amlodipine")));
-    assert_eq!(v["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(v["messages"].as_array().unwrap().len(), 2, "the message and its acknowledgement");
     let alerts = t.get("/api/v1/alerts", Some(&patel)).await.json();
     assert!(alerts.as_array().unwrap().iter().any(|a| a["kind"] == "escalated" && a["conversation_id"] == c.as_str()));
     // The patient sees neither the note nor the escalation.
@@ -738,7 +738,9 @@ async fn emergency_language_marks_urgent_answers_at_once_and_alerts_clinical_sta
     for body in ["No chest pain since Tuesday, just tired.", "My mother had a stroke in 2010; is that a risk for me?"] {
         let c = start(&t, &alice, "care_question", json!({"body": body})).await;
         let v = conversation(&t, &alice, &c).await;
-        assert_eq!((v["priority"].as_str(), v["messages"].as_array().unwrap().len()), (Some("routine"), 1), "{body}");
+        assert_eq!((v["priority"].as_str(), v["messages"].as_array().unwrap().len()), (Some("routine"), 2), "{body}");
+        let ack = v["messages"][1]["body"].as_str().unwrap();
+        assert!(ack.contains("will answer by"), "an acknowledgement, not the urgent reply: {ack}");
     }
     // A later message in a routine thread is screened too.
     let c = start(&t, &alice, "care_question", json!({})).await;

@@ -95,7 +95,8 @@ async fn concurrent_writers_share_commits_and_keep_the_chain_intact() {
         assert_eq!(status.unwrap(), StatusCode::CREATED);
     }
     let view = t.get(&format!("/api/v1/conversations/{c}"), Some(&alice)).await.json();
-    assert_eq!(view["messages"].as_array().unwrap().len(), 201);
+    // The first message and its acknowledgement, then the 200.
+    assert_eq!(view["messages"].as_array().unwrap().len(), 202);
     let report = t.app().verify_audit().await.unwrap();
     assert!(report.is_intact(), "{:?}", report.problems);
     t.stop().await;
@@ -117,11 +118,16 @@ async fn committed_changes_are_published_on_the_event_stream_and_stored() {
         if let EventKind::MessageSent { sender_kind, .. } = &e.kind {
             assert!(matches!(
                 sender_kind,
-                switchboard_domain::role::SenderKind::Patient | switchboard_domain::role::SenderKind::Staff
+                switchboard_domain::role::SenderKind::Patient
+                    | switchboard_domain::role::SenderKind::Staff
+                    | switchboard_domain::role::SenderKind::System
             ));
         }
     }
-    assert_eq!(kinds, ["conversation_created", "message_sent", "messages_read", "message_sent", "status_changed"]);
+    assert_eq!(
+        kinds,
+        ["conversation_created", "message_sent", "message_sent", "messages_read", "message_sent", "status_changed"]
+    );
     assert!(t.count("SELECT count(*) FROM events").await >= 5);
     // Events carry ids only: no text of any message.
     let mut db = t.db().await;

@@ -8,6 +8,7 @@ mod health;
 mod inbox;
 mod live;
 mod pages;
+mod schedule;
 mod setup;
 
 use crate::AppState;
@@ -26,6 +27,10 @@ pub(crate) use conversations::{
 pub(crate) use health::{__path_healthz, __path_openapi};
 pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typing};
 pub(crate) use live::__path_events;
+pub(crate) use schedule::{
+    __path_add_closure, __path_expectation, __path_remove_closure, __path_response_settings,
+    __path_save_department_hours, __path_save_practice_hours, __path_save_response_settings,
+};
 pub(crate) use setup::{
     __path_acknowledge_alert, __path_alerts, __path_cancel_absence, __path_create_pool, __path_create_template,
     __path_my_absences, __path_my_providers, __path_my_settings, __path_pools, __path_record_absence, __path_rules,
@@ -57,6 +62,12 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         .route("/api/v1/inbox/counts", get(inbox::counts))
         .route("/api/v1/staff", get(inbox::staff))
         .route("/api/v1/practice", get(inbox::practice))
+        .route("/api/v1/practice/expectation", get(schedule::expectation))
+        .route("/api/v1/practice/hours", put(schedule::save_practice_hours))
+        .route("/api/v1/departments/{id}/hours", put(schedule::save_department_hours))
+        .route("/api/v1/response-settings", get(schedule::response_settings).put(schedule::save_response_settings))
+        .route("/api/v1/closures", post(schedule::add_closure))
+        .route("/api/v1/closures/{id}", delete(schedule::remove_closure))
         .route("/api/v1/events", get(live::events))
         .route("/api/v1/conversations/{id}/escalate", post(conversations::escalate))
         .route("/api/v1/conversations/{id}/render-template", post(conversations::render_template))
