@@ -51,10 +51,11 @@ pub enum AuditAction {
     AssignmentTimedOut,
     ResponseSettingsChanged,
     ResponseTargetMissed,
+    ConversationRated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 39] = [
+    pub const ALL: [AuditAction; 40] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -94,6 +95,7 @@ impl AuditAction {
         AuditAction::AssignmentTimedOut,
         AuditAction::ResponseSettingsChanged,
         AuditAction::ResponseTargetMissed,
+        AuditAction::ConversationRated,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -137,6 +139,7 @@ impl AuditAction {
             AuditAction::AssignmentTimedOut => "assignment_timed_out",
             AuditAction::ResponseSettingsChanged => "response_settings_changed",
             AuditAction::ResponseTargetMissed => "response_target_missed",
+            AuditAction::ConversationRated => "conversation_rated",
         }
     }
 

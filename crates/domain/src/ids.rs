@@ -112,6 +112,7 @@ id_type!(
     /// Days a practice or department is closed.
     ClosureId
 );
+id_type!(NotificationId);
 
 /// The hyphenated text form of 16 id bytes whose kind is not known here
 /// (an audit record's resource, say).

@@ -98,6 +98,8 @@ pub enum ConversationAction {
     Amend {
         author: UserId,
     },
+    /// Rate how the conversation went: the patient's own say.
+    Rate,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +131,8 @@ pub enum Denial {
     StaffOnly,
     /// Only the author may amend a message.
     NotAuthor,
+    /// Only the patient does this.
+    PatientOnly,
 }
 
 impl Denial {
@@ -140,6 +144,7 @@ impl Denial {
             Denial::RoleNotPermitted => "role_not_permitted",
             Denial::StaffOnly => "staff_only",
             Denial::NotAuthor => "not_author",
+            Denial::PatientOnly => "patient_only",
         }
     }
 }
@@ -225,7 +230,7 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 return Decision::Deny(Denial::NotOwnRecord);
             }
             match action {
-                A::View | A::Reply | A::MarkRead | A::Close => Decision::Allow,
+                A::View | A::Reply | A::MarkRead | A::Close | A::Rate => Decision::Allow,
                 A::Amend { author } if author == p.user => Decision::Allow,
                 A::Amend { .. } => Decision::Deny(Denial::NotAuthor),
                 A::ViewNotes | A::AddNote | A::Reopen | A::Assign => Decision::Deny(Denial::StaffOnly),
@@ -234,6 +239,7 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
         Actor::Staff(s) => match staff_may_work(s, conv) {
             Decision::Allow => match action {
                 A::Amend { author } if author != s.user => Decision::Deny(Denial::NotAuthor),
+                A::Rate => Decision::Deny(Denial::PatientOnly),
                 _ => Decision::Allow,
             },
             deny => deny,

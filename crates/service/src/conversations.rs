@@ -203,6 +203,10 @@ impl Switchboard {
                 }),
                 _ => None,
             },
+            unread_reply: match (staff_view, row.unread_reply_sent_at, row.unread_flagged_at) {
+                (true, Some(sent_at), Some(flagged_at)) => Some(UnreadReply { sent_at, flagged_at }),
+                _ => None,
+            },
         })
     }
 
@@ -569,6 +573,9 @@ impl Switchboard {
                 }
             }
         }
+        if p.user.kind == UserKind::Staff {
+            unit = unit.steps(self.staff_reply_steps(patient.practice, conversation, message, now).await?);
+        }
         // The response clock starts, and the patient is told when to expect
         // an answer (the urgent reply already told them to call 911).
         if p.user.kind == UserKind::Patient {
@@ -648,7 +655,7 @@ impl Switchboard {
                     since,
                     row.first_response_at.is_none(),
                 );
-                self.deadline_steps(row.id, &d)
+                self.deadline_steps(row.id, &d, row.first_response_at.is_none())
             }
             _ => Ok(self
                 .clock_plan(&schedule, row.id, state, turn, priority, row.topic, row.patient.department, now)?
@@ -785,8 +792,19 @@ impl Switchboard {
             .with_patient(Some(summary.patient.id))
             .with_resource(ResourceKind::Conversation, *id.as_bytes())
             .with_detail(format!("messages={}", messages.len()));
+        let rating = match switchboard_store::queries::ratings::for_conversation(self.store(), id).await? {
+            Some(r) => Some(RatingView {
+                score: u8::try_from(r.score).unwrap_or(0),
+                comment: match &r.comment_ct {
+                    Some(ct) => Some(sealing::open(&key, column::RATING_COMMENT, id.as_bytes(), ct)?),
+                    None => None,
+                },
+                created_at: r.created_at,
+            }),
+            None => None,
+        };
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(ConversationView { summary, messages, notes, history })
+        Ok(ConversationView { summary, messages, notes, history, rating })
     }
 
     /// Sends a message in a conversation. With an idempotency key, a retry
@@ -867,12 +885,60 @@ impl Switchboard {
             }
         }
         unit = unit.steps(self.message_clock_steps(&row, p.user.kind, urgent_now, now).await?);
+        if p.user.kind == UserKind::Staff {
+            unit = unit.steps(self.staff_reply_steps(row.practice, id, message, now).await?);
+        }
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(SentMessage { conversation: id, message, sent_at: now, replayed: false }),
             Err(StoreError::Conflict("idempotency_key")) => match &key {
                 Some(k) => self.replay(p, k, &fingerprint).await?.ok_or(ServiceError::Internal),
                 None => Err(ServiceError::Internal),
             },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The patient rates a closed conversation, once: a score of 1 to 5 and
+    /// an optional comment.
+    pub async fn rate_conversation(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        score: i64,
+        comment: Option<String>,
+        ctx: &RequestContext,
+    ) -> Result<(), ServiceError> {
+        if !(1..=5).contains(&score) {
+            return Err(ServiceError::Invalid { field: "score", problem: "must be 1 to 5".into() });
+        }
+        let comment = match comment.filter(|c| !c.trim().is_empty()) {
+            Some(c) => Some(MessageBody::parse(c, 1000).map_err(|e| ServiceError::invalid("comment", e))?),
+            None => None,
+        };
+        let row =
+            self.authorized_conversation(p, ctx, id, ConversationAction::Rate, AuditAction::ConversationRated).await?;
+        if row.status != ConversationStatus::Closed {
+            return Err(ServiceError::Conflict("a conversation can be rated once it is closed"));
+        }
+        let key = self.conversation_key(&row)?;
+        let comment_ct = match &comment {
+            Some(c) => Some(sealing::seal(&key, column::RATING_COMMENT, id.as_bytes(), c.as_str())?),
+            None => None,
+        };
+        let now = self.now();
+        let unit = Unit::new()
+            .step(switchboard_store::queries::ratings::insert(id, row.practice, row.patient.id, score, comment_ct, now))
+            .audit(
+                self.record(p, ctx, AuditAction::ConversationRated)
+                    .with_patient(Some(row.patient.id))
+                    .with_resource(ResourceKind::Conversation, *id.as_bytes())
+                    .with_detail(format!("score={score}")),
+            );
+        match self.store().commit(unit).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::Conflict("already_rated")) => {
+                Err(ServiceError::Conflict("this conversation is already rated"))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -889,7 +955,13 @@ impl Switchboard {
             self.authorized_conversation(p, ctx, id, ConversationAction::MarkRead, AuditAction::MessagesRead).await?;
         let unread = q::unread_by(self.store(), id, p.user.id, p.user.kind).await?;
         let now = self.now();
-        let unit = Unit::new().step(q::mark_read(id, p.user.id, p.user.kind, now)).audit(
+        let mut unit = Unit::new().step(q::mark_read(id, p.user.id, p.user.kind, now));
+        if p.user.kind == UserKind::Patient {
+            // Read at last: no follow-up needed, no reminder left to see.
+            unit.push(q::clear_unread_flag(id));
+            unit.push(switchboard_store::queries::notifications::seen_for_conversation(p.user.id, id, now));
+        }
+        let unit = unit.audit(
             self.record(p, ctx, AuditAction::MessagesRead)
                 .with_patient(Some(row.patient.id))
                 .with_resource(ResourceKind::Conversation, *id.as_bytes())

@@ -136,6 +136,10 @@ impl JobRunner {
             crate::response_times::RESPONSE_OVERDUE,
             Arc::new(Method(|app, payload| Box::pin(app.response_check(payload, true)))),
         );
+        handlers.insert(
+            crate::follow_ups::REPLY_UNREAD,
+            Arc::new(Method(|app, payload| Box::pin(app.reply_unread(payload)))),
+        );
         JobRunner { app, handlers: Arc::new(handlers), lease: Span::from_mins(5), name: "runner".into() }
     }
 

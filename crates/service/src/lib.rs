@@ -17,6 +17,7 @@ mod conversations;
 mod directory;
 mod error;
 pub mod events;
+pub mod follow_ups;
 pub mod jobs;
 mod keys;
 pub mod response_times;

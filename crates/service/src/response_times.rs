@@ -47,6 +47,10 @@ pub struct Schedule {
     pub closed_text: AutoReplyText,
     pub open_text_custom: bool,
     pub closed_text_custom: bool,
+    /// After this long unread, a staff reply is reminded to the patient;
+    /// after `unread_flag` more, it is flagged for staff to follow up.
+    pub unread_reminder: Span,
+    pub unread_flag: Span,
 }
 
 impl Schedule {
@@ -123,6 +127,8 @@ impl Schedule {
             closed_text,
             open_text_custom: row.auto_reply_open.is_some(),
             closed_text_custom: row.auto_reply_closed.is_some(),
+            unread_reminder: Span::from_mins(row.unread_reminder_minutes.max(1)),
+            unread_flag: Span::from_mins(row.unread_flag_minutes.max(1)),
         }
     }
 }
@@ -214,7 +220,7 @@ impl Switchboard {
             }
             ClockChange::Start { first } => {
                 let deadline = self.deadline_for(schedule, priority, topic, department, now, first);
-                let steps = self.deadline_steps(conversation, &deadline)?;
+                let steps = self.deadline_steps(conversation, &deadline, first)?;
                 Ok(ClockPlan { steps, started: Some(deadline) })
             }
         }
@@ -240,10 +246,15 @@ impl Switchboard {
     }
 
     /// Sets a conversation's deadline and schedules its checks.
-    pub(crate) fn deadline_steps(&self, conversation: ConversationId, d: &Deadline) -> Result<Vec<Step>, ServiceError> {
+    pub(crate) fn deadline_steps(
+        &self,
+        conversation: ConversationId,
+        d: &Deadline,
+        first: bool,
+    ) -> Result<Vec<Step>, ServiceError> {
         let now = self.now();
         let payload = format!("{}:{}", conversation, d.waiting_since.as_micros());
-        let mut steps = vec![conv_q::start_clock(conversation, d.waiting_since, d.due_soon_at, d.due_at)];
+        let mut steps = vec![conv_q::start_clock(conversation, d.waiting_since, d.due_soon_at, d.due_at, first)];
         for (kind, at) in [(RESPONSE_DUE_SOON, d.due_soon_at), (RESPONSE_OVERDUE, d.due_at)] {
             let job = self.new_id(JobId::from_bytes)?;
             // A re-timed deadline (the message turned out urgent) adds new
@@ -446,6 +457,8 @@ pub struct ResponseSettings {
     pub auto_reply_closed: Option<String>,
     pub closures: Vec<ClosureView>,
     pub department_hours: Vec<(DepartmentId, Vec<crate::OpeningPeriod>)>,
+    pub unread_reminder_minutes: i64,
+    pub unread_flag_minutes: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -465,6 +478,8 @@ pub struct ResponseSettingsInput {
     /// `None`: the built-in wording.
     pub auto_reply_open: Option<String>,
     pub auto_reply_closed: Option<String>,
+    pub unread_reminder_minutes: i64,
+    pub unread_flag_minutes: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -513,6 +528,8 @@ impl Switchboard {
                 })
                 .collect(),
             department_hours,
+            unread_reminder_minutes: row.unread_reminder_minutes,
+            unread_flag_minutes: row.unread_flag_minutes,
         })
     }
 
@@ -566,12 +583,24 @@ impl Switchboard {
                     .map_err(|e| ServiceError::Invalid { field: "auto_reply_closed", problem: e.to_string() })?,
             ),
         };
+        for (field, minutes) in [
+            ("unread_reminder_minutes", input.unread_reminder_minutes),
+            ("unread_flag_minutes", input.unread_flag_minutes),
+        ] {
+            if !(10..=30 * 24 * 60).contains(&minutes) {
+                return Err(ServiceError::Invalid { field, problem: "must be between 10 minutes and 30 days".into() });
+            }
+        }
         let practice = p.user.practice;
         let mut unit = Unit::new().step(sq::clear_targets(practice)).step(sq::set_response_settings(
             practice,
-            i64::from(input.due_soon_percent),
-            open.as_ref().map(|t| t.as_str()),
-            closed.as_ref().map(|t| t.as_str()),
+            sq::ResponseSettingsRow {
+                due_soon_percent: i64::from(input.due_soon_percent),
+                auto_reply_open: open.as_ref().map(|t| t.as_str()),
+                auto_reply_closed: closed.as_ref().map(|t| t.as_str()),
+                unread_reminder_minutes: input.unread_reminder_minutes,
+                unread_flag_minutes: input.unread_flag_minutes,
+            },
         ));
         for (i, t) in input.targets.iter().enumerate() {
             unit.push(sq::insert_target(

@@ -17,6 +17,7 @@ pub(crate) mod column {
     pub const BIRTH_DATE: &str = "patients.birth_date_ct";
     pub const MRN: &str = "patients.mrn_ct";
     pub const ASSIGNMENT_REASON: &str = "assignment_history.reason_ct";
+    pub const RATING_COMMENT: &str = "ratings.comment_ct";
 }
 
 pub(crate) fn seal(key: &DataKey, column: &str, row: &[u8; 16], text: &str) -> Result<Vec<u8>, ServiceError> {

@@ -59,6 +59,14 @@ pub struct ConversationSummary {
     pub escalated_to: Option<PersonRef>,
     /// While the conversation waits on staff: when an answer is due.
     pub response: Option<ResponseDue>,
+    /// Staff only: a reply the patient has not read in time.
+    pub unread_reply: Option<UnreadReply>,
+}
+
+#[derive(Clone, Debug)]
+pub struct UnreadReply {
+    pub sent_at: Timestamp,
+    pub flagged_at: Timestamp,
 }
 
 /// The response clock of a waiting conversation.
@@ -149,6 +157,15 @@ pub struct ConversationView {
     pub notes: Option<Vec<NoteView>>,
     /// Staff only: how ownership and assignment changed.
     pub history: Option<Vec<HistoryView>>,
+    /// The patient's rating, once the conversation is closed and rated.
+    pub rating: Option<RatingView>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RatingView {
+    pub score: u8,
+    pub comment: Option<String>,
+    pub created_at: Timestamp,
 }
 
 /// The result of creating a conversation or sending a message.

@@ -196,6 +196,11 @@ pub struct ConversationRow {
     pub due_soon_at: Option<Timestamp>,
     pub due_at: Option<Timestamp>,
     pub first_response_at: Option<Timestamp>,
+    pub first_due_at: Option<Timestamp>,
+    /// A staff reply flagged because the patient has not read it.
+    pub unread_reply: Option<MessageId>,
+    pub unread_reply_sent_at: Option<Timestamp>,
+    pub unread_flagged_at: Option<Timestamp>,
 }
 
 impl ConversationRow {
@@ -243,6 +248,10 @@ impl ConversationRow {
             due_soon_at: opt_ts(row, "c_due_soon_at")?,
             due_at: opt_ts(row, "c_due_at")?,
             first_response_at: opt_ts(row, "c_first_response_at")?,
+            first_due_at: opt_ts(row, "c_first_due_at")?,
+            unread_reply: opt_id(row, "c_unread_reply_id", MessageId::from_slice)?,
+            unread_reply_sent_at: opt_ts(row, "c_unread_reply_sent_at")?,
+            unread_flagged_at: opt_ts(row, "c_unread_flagged_at")?,
         })
     }
 }

@@ -223,6 +223,17 @@ pub(crate) struct ConversationSummaryDto {
     /// patient sees this as "your care team will answer by …".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseDueDto>,
+    /// Staff only: a reply the patient has not read in time, to follow up
+    /// ("patient has not read your reply of Tue 10:12 AM").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_reply: Option<UnreadReplyDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct UnreadReplyDto {
+    /// RFC 3339: when the unread reply was sent.
+    pub sent_at: String,
+    pub flagged_at: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -281,6 +292,10 @@ impl From<&views::ConversationSummary> for ConversationSummaryDto {
                 due_at: r.due_at.to_rfc3339(),
                 state: r.state.as_str(),
             }),
+            unread_reply: c
+                .unread_reply
+                .as_ref()
+                .map(|u| UnreadReplyDto { sent_at: u.sent_at.to_rfc3339(), flagged_at: u.flagged_at.to_rfc3339() }),
         }
     }
 }
@@ -402,6 +417,26 @@ pub(crate) struct ConversationDto {
     /// Staff only: every change of owner or assignee, oldest first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryDto>>,
+    /// The patient's rating of the closed conversation, if given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<RatingDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RatingDto {
+    /// 1 (poor) to 5 (excellent).
+    pub score: u8,
+    pub comment: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RateRequest {
+    /// 1 (poor) to 5 (excellent).
+    pub score: i64,
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -436,6 +471,11 @@ impl From<&views::ConversationView> for ConversationDto {
                     amendments: m.amendments.iter().map(Into::into).collect(),
                 })
                 .collect(),
+            rating: v.rating.as_ref().map(|r| RatingDto {
+                score: r.score,
+                comment: r.comment.clone(),
+                created_at: r.created_at.to_rfc3339(),
+            }),
             notes: v.notes.as_ref().map(|ns| ns.iter().map(Into::into).collect()),
             history: v.history.as_ref().map(|hs| {
                 hs.iter()
@@ -841,6 +881,16 @@ pub(crate) struct ResponseSettingsInputDto {
     pub auto_reply_open: Option<String>,
     #[serde(default)]
     pub auto_reply_closed: Option<String>,
+    /// Remind the patient of a staff reply unread this long (default a day).
+    #[serde(default = "default_unread_minutes")]
+    pub unread_reminder_minutes: i64,
+    /// Then flag it for staff follow-up after this much longer.
+    #[serde(default = "default_unread_minutes")]
+    pub unread_flag_minutes: i64,
+}
+
+fn default_unread_minutes() -> i64 {
+    24 * 60
 }
 
 #[derive(Serialize, ToSchema)]
@@ -854,6 +904,8 @@ pub(crate) struct ResponseSettingsDto {
     pub default_auto_reply_closed: &'static str,
     pub closures: Vec<ClosureDto>,
     pub department_hours: Vec<DepartmentHoursDto>,
+    pub unread_reminder_minutes: i64,
+    pub unread_flag_minutes: i64,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -898,4 +950,13 @@ pub(crate) struct PracticeHoursDto {
     #[serde(default)]
     pub phone: Option<String>,
     pub office_hours: Vec<HoursInputDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct NotificationDto {
+    pub id: String,
+    /// `unread_reply_reminder`: a reply from the care team is waiting.
+    pub kind: String,
+    pub conversation_id: Option<String>,
+    pub created_at: String,
 }

@@ -41,7 +41,7 @@ impl Modify for BearerAuth {
         events, escalate, render_template, rules, save_rules, pools, create_pool, update_pool, my_settings,
         save_my_settings, my_absences, record_absence, cancel_absence, my_providers, alerts, acknowledge_alert,
         templates, create_template, update_template, expectation, save_practice_hours, save_department_hours,
-        response_settings, save_response_settings, add_closure, remove_closure
+        response_settings, save_response_settings, add_closure, remove_closure, my_notifications, rate
     ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
     modifiers(&BearerAuth),

@@ -100,6 +100,7 @@ fn action() -> impl Strategy<Value = ConversationAction> {
         Just(ConversationAction::Close),
         Just(ConversationAction::Reopen),
         Just(ConversationAction::Assign),
+        Just(ConversationAction::Rate),
         user().prop_map(|author| ConversationAction::Amend { author }),
     ]
 }
@@ -143,7 +144,8 @@ proptest! {
             let allowed = authorize_conversation(&a, act, &c).is_allowed();
             let own = p.practice == c.patient.practice && p.patient == c.patient.id;
             let patient_action = match act {
-                ConversationAction::View | ConversationAction::Reply | ConversationAction::MarkRead | ConversationAction::Close => true,
+                ConversationAction::View | ConversationAction::Reply | ConversationAction::MarkRead | ConversationAction::Close
+                    | ConversationAction::Rate => true,
                 ConversationAction::Amend { author } => author == p.user,
                 ConversationAction::ViewNotes | ConversationAction::AddNote | ConversationAction::Reopen | ConversationAction::Assign => false,
             };
@@ -157,6 +159,7 @@ proptest! {
         let allowed = authorize_conversation(&a, act, &c).is_allowed();
         let author_ok = match act {
             ConversationAction::Amend { author } => author == s.user,
+            ConversationAction::Rate => false,
             _ => true,
         };
         let expected = staff_related(&s, &c) && s.role.works_patient_conversations() && author_ok;

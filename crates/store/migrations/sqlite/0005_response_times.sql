@@ -47,6 +47,42 @@ ALTER TABLE conversations ADD COLUMN waiting_since BIGINT;
 ALTER TABLE conversations ADD COLUMN due_soon_at BIGINT;
 ALTER TABLE conversations ADD COLUMN due_at BIGINT;
 ALTER TABLE conversations ADD COLUMN first_response_at BIGINT;
+-- The first deadline, kept after it stops, to measure answers against.
+ALTER TABLE conversations ADD COLUMN first_due_at BIGINT;
+-- A staff reply the patient has not read in time: flagged for follow-up.
+ALTER TABLE conversations ADD COLUMN unread_reply_id BLOB REFERENCES messages (id);
+ALTER TABLE conversations ADD COLUMN unread_reply_sent_at BIGINT;
+ALTER TABLE conversations ADD COLUMN unread_flagged_at BIGINT;
+
+-- When to remind a patient of an unread staff reply, and when to flag it.
+ALTER TABLE practices ADD COLUMN unread_reminder_minutes BIGINT NOT NULL DEFAULT 1440;
+ALTER TABLE practices ADD COLUMN unread_flag_minutes BIGINT NOT NULL DEFAULT 1440;
+
+-- A patient's rating of a closed conversation, once. The comment may hold
+-- PHI, so it is sealed under the conversation's key.
+CREATE TABLE ratings (
+    conversation_id BLOB PRIMARY KEY REFERENCES conversations (id),
+    practice_id BLOB NOT NULL REFERENCES practices (id),
+    patient_id BLOB NOT NULL REFERENCES patients (id),
+    score BIGINT NOT NULL CHECK (score BETWEEN 1 AND 5),
+    comment_ct BLOB,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX ratings_practice ON ratings (practice_id, created_at);
+
+-- Notifications to send through the user's channels. They carry a kind
+-- and ids, never PHI. Until email, SMS and push exist they stay pending
+-- and the app shows them.
+CREATE TABLE notifications (
+    id BLOB PRIMARY KEY,
+    practice_id BLOB NOT NULL REFERENCES practices (id),
+    user_id BLOB NOT NULL REFERENCES users (id),
+    kind TEXT NOT NULL,
+    conversation_id BLOB REFERENCES conversations (id),
+    created_at BIGINT NOT NULL,
+    seen_at BIGINT
+);
+CREATE INDEX notifications_user ON notifications (user_id, seen_at);
 
 -- New alert kinds. SQLite cannot change a CHECK, so the table is rebuilt.
 CREATE TABLE alerts_new (
@@ -54,7 +90,7 @@ CREATE TABLE alerts_new (
     practice_id BLOB NOT NULL REFERENCES practices (id),
     user_id BLOB NOT NULL REFERENCES users (id),
     conversation_id BLOB NOT NULL REFERENCES conversations (id),
-    kind TEXT NOT NULL CHECK (kind IN ('urgent_message', 'escalated', 'response_due_soon', 'response_overdue')),
+    kind TEXT NOT NULL CHECK (kind IN ('urgent_message', 'escalated', 'response_due_soon', 'response_overdue', 'reply_unread')),
     created_at BIGINT NOT NULL,
     acknowledged_at BIGINT
 );

@@ -36,7 +36,9 @@ macro_rules! conversation_base_columns {
          c.assigned_at AS c_assigned_at, c.keep_with_assignee AS c_keep_with_assignee, c.covered_for AS c_covered_for, \
          c.escalated_to AS c_escalated_to, c.escalated_by AS c_escalated_by, c.escalated_at AS c_escalated_at, \
          c.waiting_since AS c_waiting_since, c.due_soon_at AS c_due_soon_at, c.due_at AS c_due_at, \
-         c.first_response_at AS c_first_response_at"
+         c.first_response_at AS c_first_response_at, c.first_due_at AS c_first_due_at, \
+         c.unread_reply_id AS c_unread_reply_id, c.unread_reply_sent_at AS c_unread_reply_sent_at, \
+         c.unread_flagged_at AS c_unread_flagged_at"
     };
 }
 
@@ -505,18 +507,56 @@ pub fn after_message(conversation: ConversationId, status: ConversationStatus, a
     .guarded("conversation_missing")
 }
 
-/// Starts (or re-times) the response clock of a conversation.
-pub fn start_clock(conversation: ConversationId, since: Timestamp, due_soon_at: Timestamp, due_at: Timestamp) -> Step {
+/// Starts (or re-times) the response clock of a conversation. The first
+/// wait's due time is also kept, to measure first answers against.
+pub fn start_clock(
+    conversation: ConversationId,
+    since: Timestamp,
+    due_soon_at: Timestamp,
+    due_at: Timestamp,
+    first: bool,
+) -> Step {
     Step::new(
-        "UPDATE conversations SET waiting_since = $2, due_soon_at = $3, due_at = $4 WHERE id = $1",
+        "UPDATE conversations SET waiting_since = $2, due_soon_at = $3, due_at = $4, \
+         first_due_at = CASE WHEN $5 = 1 THEN $4 ELSE first_due_at END WHERE id = $1",
         vec![
             conversation.to_vec().into(),
             since.as_micros().into(),
             due_soon_at.as_micros().into(),
             due_at.as_micros().into(),
+            i64::from(first).into(),
         ],
     )
     .guarded("conversation_missing")
+}
+
+/// Flags a staff reply the patient has not read in time.
+pub fn flag_unread_reply(conversation: ConversationId, message: MessageId, sent_at: Timestamp, at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE conversations SET unread_reply_id = $2, unread_reply_sent_at = $3, unread_flagged_at = $4 WHERE id = $1",
+        vec![conversation.to_vec().into(), message.to_vec().into(), sent_at.as_micros().into(), at.as_micros().into()],
+    )
+}
+
+/// Clears the flag: the patient read, or staff followed up.
+pub fn clear_unread_flag(conversation: ConversationId) -> Step {
+    Step::new(
+        "UPDATE conversations SET unread_reply_id = NULL, unread_reply_sent_at = NULL, unread_flagged_at = NULL \
+         WHERE id = $1 AND unread_reply_id IS NOT NULL",
+        vec![conversation.to_vec().into()],
+    )
+}
+
+/// Whether the patient's side has read a message, and when it was sent.
+pub async fn message_read_state(store: &Store, message: MessageId) -> Result<Option<(Timestamp, bool)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT m.sent_at, (SELECT count(*) FROM message_reads r WHERE r.message_id = m.id AND r.reader_kind = 'patient') AS reads \
+         FROM messages m WHERE m.id = $1",
+    )
+    .bind(message.to_vec())
+    .fetch_optional(store.reader())
+    .await?;
+    row.map(|r| Ok((ts(&r, "sent_at")?, col::<i64>(&r, "reads")? > 0))).transpose()
 }
 
 /// Stops the response clock; `answered_at` records the first staff answer.

@@ -6,6 +6,8 @@ pub mod directory;
 pub mod events;
 pub mod jobs;
 pub mod keys;
+pub mod notifications;
+pub mod ratings;
 pub mod routing;
 pub mod schedule;
 pub mod sessions;

@@ -47,13 +47,16 @@ pub struct ScheduleRow {
     pub due_soon_percent: i64,
     pub auto_reply_open: Option<String>,
     pub auto_reply_closed: Option<String>,
+    pub unread_reminder_minutes: i64,
+    pub unread_flag_minutes: i64,
 }
 
 pub async fn schedule(store: &Store, practice: PracticeId) -> Result<Option<ScheduleRow>, StoreError> {
     let db = store.reader();
     let pid = practice.to_vec();
     let Some(p) = sqlx::query(
-        "SELECT name, time_zone, phone, due_soon_percent, auto_reply_open, auto_reply_closed FROM practices WHERE id = $1",
+        "SELECT name, time_zone, phone, due_soon_percent, auto_reply_open, auto_reply_closed, unread_reminder_minutes, \
+         unread_flag_minutes FROM practices WHERE id = $1",
     )
     .bind(pid.clone())
     .fetch_optional(db)
@@ -125,6 +128,8 @@ pub async fn schedule(store: &Store, practice: PracticeId) -> Result<Option<Sche
         due_soon_percent: col(&p, "due_soon_percent")?,
         auto_reply_open: col(&p, "auto_reply_open")?,
         auto_reply_closed: col(&p, "auto_reply_closed")?,
+        unread_reminder_minutes: col(&p, "unread_reminder_minutes")?,
+        unread_flag_minutes: col(&p, "unread_flag_minutes")?,
     }))
 }
 
@@ -183,15 +188,28 @@ pub fn insert_target(practice: PracticeId, position: i64, t: &TargetRow) -> Step
     )
 }
 
-pub fn set_response_settings(
-    practice: PracticeId,
-    due_soon_percent: i64,
-    auto_reply_open: Option<&str>,
-    auto_reply_closed: Option<&str>,
-) -> Step {
+/// The practice-wide response settings (targets are separate rows).
+#[derive(Clone, Copy, Debug)]
+pub struct ResponseSettingsRow<'a> {
+    pub due_soon_percent: i64,
+    pub auto_reply_open: Option<&'a str>,
+    pub auto_reply_closed: Option<&'a str>,
+    pub unread_reminder_minutes: i64,
+    pub unread_flag_minutes: i64,
+}
+
+pub fn set_response_settings(practice: PracticeId, s: ResponseSettingsRow<'_>) -> Step {
     Step::new(
-        "UPDATE practices SET due_soon_percent = $2, auto_reply_open = $3, auto_reply_closed = $4 WHERE id = $1",
-        vec![practice.to_vec().into(), due_soon_percent.into(), auto_reply_open.into(), auto_reply_closed.into()],
+        "UPDATE practices SET due_soon_percent = $2, auto_reply_open = $3, auto_reply_closed = $4, \
+         unread_reminder_minutes = $5, unread_flag_minutes = $6 WHERE id = $1",
+        vec![
+            practice.to_vec().into(),
+            s.due_soon_percent.into(),
+            s.auto_reply_open.into(),
+            s.auto_reply_closed.into(),
+            s.unread_reminder_minutes.into(),
+            s.unread_flag_minutes.into(),
+        ],
     )
     .guarded("practice_missing")
 }

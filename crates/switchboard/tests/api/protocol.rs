@@ -85,7 +85,7 @@ async fn plain_http_only_when_asked_for() {
 }
 
 /// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 46] = [
+const ROUTES: [(&str, &str); 48] = [
     ("get", "/healthz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
@@ -132,6 +132,8 @@ const ROUTES: [(&str, &str); 46] = [
     ("put", "/api/v1/response-settings"),
     ("post", "/api/v1/closures"),
     ("delete", "/api/v1/closures/{id}"),
+    ("get", "/api/v1/me/notifications"),
+    ("post", "/api/v1/conversations/{id}/rating"),
 ];
 
 #[tokio::test]

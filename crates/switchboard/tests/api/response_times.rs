@@ -393,3 +393,92 @@ async fn a_message_found_urgent_is_due_within_the_urgent_target() {
     assert_eq!(v["response"]["due_at"], "2026-01-05T16:00:00.000000Z");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn an_unread_reply_is_reminded_once_then_flagged_for_staff() {
+    let t = TestApp::spawn().await;
+    let alice = t.login("alice").await;
+    let unread = start(&t, &alice, "care_question", "Do I need to fast before the blood test?").await;
+    let read = start(&t, &alice, "care_question", "Can I bring my daughter to the visit?").await;
+    t.advance(Span::from_mins(5));
+    let nina = t.login("nina.nurse").await;
+    for c in [&unread, &read] {
+        let r = t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&nina), json!({"body": "Yes."})).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    t.advance(Span::from_hours(2));
+    let alice = t.login("alice").await;
+    let r = t.post(&format!("/api/v1/conversations/{read}/read"), Some(&alice), json!({})).await;
+    assert_eq!(r.json()["marked"], 1, "{}", r.text);
+
+    // A day later: one reminder, for the unread reply only, without content.
+    t.advance(Span::from_hours(23));
+    run_due_jobs(&t).await;
+    let alice = t.login("alice").await;
+    let notes = t.get("/api/v1/me/notifications", Some(&alice)).await;
+    assert_eq!(notes.status, StatusCode::OK, "{}", notes.text);
+    let notes = notes.json();
+    // (The demo's own seeded replies to Alice are reminded too.)
+    let list: Vec<&Value> = notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["conversation_id"] == unread.as_str() || n["conversation_id"] == read.as_str())
+        .collect();
+    assert_eq!(list.len(), 1, "{notes}");
+    assert_eq!(list[0]["kind"], "unread_reply_reminder");
+    assert_eq!(list[0]["conversation_id"], unread.as_str());
+    assert!(!notes.to_string().contains("fast"), "no PHI in notifications");
+    assert!(view(&t, "nina.nurse", &unread).await.get("unread_reply").is_none(), "not flagged yet");
+
+    // Another day: flagged for staff, and the sender is alerted. No second reminder.
+    t.advance(Span::from_hours(24));
+    run_due_jobs(&t).await;
+    let v = view(&t, "nina.nurse", &unread).await;
+    assert_eq!(v["unread_reply"]["sent_at"], "2026-01-05T15:05:00.000000Z", "{v}");
+    assert_eq!(alert_kinds(&t, "nina.nurse", &unread).await, ["reply_unread"]);
+    assert!(view(&t, "nina.nurse", &read).await.get("unread_reply").is_none());
+    assert!(view(&t, "alice", &unread).await.get("unread_reply").is_none(), "staff only");
+    let alice = t.login("alice").await;
+    let mine = |n: &Value| n.as_array().unwrap().iter().filter(|x| x["conversation_id"] == unread.as_str()).count();
+    assert_eq!(mine(&t.get("/api/v1/me/notifications", Some(&alice)).await.json()), 1, "reminded once");
+
+    // Read at last: the flag and the reminder are gone.
+    t.post(&format!("/api/v1/conversations/{unread}/read"), Some(&alice), json!({})).await;
+    assert!(view(&t, "nina.nurse", &unread).await.get("unread_reply").is_none());
+    assert_eq!(mine(&t.get("/api/v1/me/notifications", Some(&alice)).await.json()), 0);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_patient_rates_a_closed_conversation_once() {
+    let t = TestApp::spawn().await;
+    let alice = t.login("alice").await;
+    let nina = t.login("nina.nurse").await;
+    let c = start(&t, &alice, "care_question", "Is my referral through?").await;
+    let rate = |token: &str, body: Value| {
+        let (token, path) = (token.to_owned(), format!("/api/v1/conversations/{c}/rating"));
+        let t = &t;
+        async move { t.post(&path, Some(&token), body).await }
+    };
+    let r = rate(&alice, json!({"score": 5})).await;
+    assert_eq!((r.status, r.code().as_str()), (StatusCode::CONFLICT, "conflict"), "only once closed: {}", r.text);
+    assert_eq!(t.post(&format!("/api/v1/conversations/{c}/close"), Some(&nina), json!({})).await.status, StatusCode::OK);
+    for bad in [json!({"score": 0}), json!({"score": 6}), json!({"score": 3, "comment": "x".repeat(1001)})] {
+        assert_eq!(rate(&alice, bad.clone()).await.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    assert_eq!(rate(&nina, json!({"score": 1})).await.status, StatusCode::NOT_FOUND, "staff do not rate");
+    let carol = t.login("carol").await;
+    assert_eq!(rate(&carol, json!({"score": 1})).await.status, StatusCode::NOT_FOUND, "nor other patients");
+    let r = rate(&alice, json!({"score": 4, "comment": "Quick and clear, thank you."})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(rate(&alice, json!({"score": 1})).await.status, StatusCode::CONFLICT, "once");
+    let v = view(&t, "nina.nurse", &c).await;
+    assert_eq!(v["rating"]["score"], 4);
+    assert_eq!(v["rating"]["comment"], "Quick and clear, thank you.");
+    // Sealed at rest like messages.
+    assert_eq!(t.count("SELECT count(*) FROM ratings WHERE score = 4").await, 1);
+    let raw = t.count("SELECT count(*) FROM ratings WHERE comment_ct IS NOT NULL").await;
+    assert_eq!(raw, 1);
+    t.stop().await;
+}

@@ -254,6 +254,24 @@ pub(crate) async fn close(
     Ok(Json(StatusResultDto { status: status.into() }))
 }
 
+/// Rate a closed conversation (the patient, once): 1 to 5 and an optional
+/// comment.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/rating", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")), request_body = RateRequest,
+    responses((status = 204, description = "recorded"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn rate(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RateRequest>,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    s.app.rate_conversation(&p, id, req.score, req.comment, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Reopen a closed conversation (staff).
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Conversation id")),

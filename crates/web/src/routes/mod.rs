@@ -21,8 +21,8 @@ pub(crate) use audit::__path_list_audit_events;
 pub(crate) use auth::{__path_login, __path_logout, __path_me};
 pub(crate) use conversations::{
     __path_add_note, __path_amend_message, __path_assign, __path_close, __path_create_conversation, __path_escalate,
-    __path_get_conversation, __path_list_conversations, __path_mark_read, __path_render_template, __path_reopen,
-    __path_send_message,
+    __path_get_conversation, __path_list_conversations, __path_mark_read, __path_rate, __path_render_template,
+    __path_reopen, __path_send_message,
 };
 pub(crate) use health::{__path_healthz, __path_openapi};
 pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typing};
@@ -33,8 +33,9 @@ pub(crate) use schedule::{
 };
 pub(crate) use setup::{
     __path_acknowledge_alert, __path_alerts, __path_cancel_absence, __path_create_pool, __path_create_template,
-    __path_my_absences, __path_my_providers, __path_my_settings, __path_pools, __path_record_absence, __path_rules,
-    __path_save_my_settings, __path_save_rules, __path_templates, __path_update_pool, __path_update_template,
+    __path_my_absences, __path_my_notifications, __path_my_providers, __path_my_settings, __path_pools,
+    __path_record_absence, __path_rules, __path_save_my_settings, __path_save_rules, __path_templates,
+    __path_update_pool, __path_update_template,
 };
 
 pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppState> {
@@ -56,6 +57,7 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         .route("/api/v1/conversations/{id}/notes", post(conversations::add_note))
         .route("/api/v1/conversations/{id}/close", post(conversations::close))
         .route("/api/v1/conversations/{id}/reopen", post(conversations::reopen))
+        .route("/api/v1/conversations/{id}/rating", post(conversations::rate))
         .route("/api/v1/conversations/{id}/assign", post(conversations::assign))
         .route("/api/v1/conversations/{id}/typing", post(inbox::typing))
         .route("/api/v1/audit-events", get(audit::list_audit_events))
@@ -78,6 +80,7 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         .route("/api/v1/me/absences", get(setup::my_absences).post(setup::record_absence))
         .route("/api/v1/me/absences/{id}", delete(setup::cancel_absence))
         .route("/api/v1/me/providers", get(setup::my_providers))
+        .route("/api/v1/me/notifications", get(setup::my_notifications))
         .route("/api/v1/alerts", get(setup::alerts))
         .route("/api/v1/alerts/{id}/ack", post(setup::acknowledge_alert))
         .route("/api/v1/templates", get(setup::templates).post(setup::create_template))

@@ -162,6 +162,8 @@ pub(crate) async fn response_settings(
                     .collect(),
             })
             .collect(),
+        unread_reminder_minutes: v.unread_reminder_minutes,
+        unread_flag_minutes: v.unread_flag_minutes,
     }))
 }
 
@@ -193,6 +195,8 @@ pub(crate) async fn save_response_settings(
         due_soon_percent: req.due_soon_percent,
         auto_reply_open: req.auto_reply_open,
         auto_reply_closed: req.auto_reply_closed,
+        unread_reminder_minutes: req.unread_reminder_minutes,
+        unread_flag_minutes: req.unread_flag_minutes,
     };
     s.app.save_response_settings(&p, input, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)

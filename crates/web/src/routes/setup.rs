@@ -371,3 +371,24 @@ pub(crate) async fn update_template(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The caller's unseen notifications: a kind and the conversation, never
+/// its content. Reading the conversation marks them seen.
+#[utoipa::path(get, path = "/api/v1/me/notifications", tag = "setup", security(("bearer" = [])),
+    responses((status = 200, body = [NotificationDto]), (status = 401, body = ErrorBody)))]
+pub(crate) async fn my_notifications(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<Vec<NotificationDto>>, ApiError> {
+    let list = s.app.my_notifications(&p).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|n| NotificationDto {
+                id: n.id.to_string(),
+                kind: n.kind,
+                conversation_id: n.conversation.map(|c| c.to_string()),
+                created_at: n.created_at.to_rfc3339(),
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,104 @@
+//! Follow-up when a patient does not read a staff reply: one reminder
+//! through the patient's notification channels, then a flag for staff
+//! ("patient has not read your reply of Tue 10:12 AM").
+
+use crate::auth::Principal;
+use crate::{ServiceError, Switchboard};
+use switchboard_domain::conversation::ConversationStatus;
+use switchboard_domain::event::EventKind;
+use switchboard_domain::ids::*;
+use switchboard_domain::time::Timestamp;
+use switchboard_store::Step;
+use switchboard_store::Unit;
+use switchboard_store::queries::{conversations as conv_q, jobs as job_q, notifications as nq, routing as q};
+
+/// The job that checks a staff reply: payload `conversation:message:stage`,
+/// stage `remind` or `flag`.
+pub const REPLY_UNREAD: &str = "reply_unread";
+
+/// The kind of notification that reminds a patient of an unread reply.
+pub const UNREAD_REPLY_REMINDER: &str = "unread_reply_reminder";
+
+impl Switchboard {
+    /// Steps for a staff message: check later that the patient read it, and
+    /// clear any earlier flag (staff have followed up).
+    pub(crate) async fn staff_reply_steps(
+        &self,
+        practice: PracticeId,
+        conversation: ConversationId,
+        message: MessageId,
+        now: Timestamp,
+    ) -> Result<Vec<Step>, ServiceError> {
+        let schedule = self.practice_schedule(practice).await?;
+        let job = self.new_id(JobId::from_bytes)?;
+        let payload = format!("{conversation}:{message}:remind");
+        Ok(vec![
+            conv_q::clear_unread_flag(conversation),
+            job_q::enqueue(job, REPLY_UNREAD, &payload, now.plus(schedule.unread_reminder), 5, None, now),
+        ])
+    }
+
+    /// The follow-up job. Does nothing once the patient has read the reply,
+    /// or the conversation is closed.
+    pub(crate) async fn reply_unread(&self, payload: &str) -> Result<(), String> {
+        let mut parts = payload.split(':');
+        let (Some(c), Some(m), Some(stage), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err("bad_payload".into());
+        };
+        let conversation = ConversationId::parse(c).map_err(|_| "bad_payload".to_owned())?;
+        let message = MessageId::parse(m).map_err(|_| "bad_payload".to_owned())?;
+        let Some((sent_at, read)) = conv_q::message_read_state(self.store(), message).await.map_err(job_error)? else {
+            return Ok(());
+        };
+        let Some(row) = conv_q::by_id(self.store(), conversation).await.map_err(job_error)? else {
+            return Ok(());
+        };
+        if read || row.status == ConversationStatus::Closed {
+            return Ok(());
+        }
+        let now = self.now();
+        let facts = crate::conversations::facts(&row);
+        match stage {
+            "remind" => {
+                let mut unit = Unit::new();
+                if let Some(user) = row.patient.user {
+                    let id = self.new_id(NotificationId::from_bytes).map_err(job_error)?;
+                    unit.push(nq::insert(id, row.practice, user, UNREAD_REPLY_REMINDER, Some(conversation), now));
+                }
+                let schedule = self.practice_schedule(row.practice).await.map_err(job_error)?;
+                let job = self.new_id(JobId::from_bytes).map_err(job_error)?;
+                let payload = format!("{conversation}:{message}:flag");
+                unit.push(job_q::enqueue(job, REPLY_UNREAD, &payload, now.plus(schedule.unread_flag), 5, None, now));
+                self.store().commit(unit).await.map_err(job_error)?;
+            }
+            "flag" => {
+                let mut unit = Unit::new().step(conv_q::flag_unread_reply(conversation, message, sent_at, now));
+                let mut events = Vec::new();
+                // The sender is told; failing that, whoever has it.
+                let sender = conv_q::message_sender(self.store(), conversation, message)
+                    .await
+                    .map_err(job_error)?
+                    .and_then(|(u, _)| u);
+                if let Some(user) = sender.or(row.assignee) {
+                    let alert = self.new_id(AlertId::from_bytes).map_err(job_error)?;
+                    unit.push(q::insert_alert(alert, row.practice, user, conversation, "reply_unread", now));
+                    events.push(self.event_by(None, conversation, &facts, EventKind::Alert { user }));
+                }
+                self.commit_with_events(unit, events).await.map_err(job_error)?;
+            }
+            _ => return Err("bad_payload".into()),
+        }
+        Ok(())
+    }
+
+    /// The caller's unseen notifications (the in-app channel; email, SMS
+    /// and push come later and will read the same rows).
+    pub async fn my_notifications(&self, p: &Principal) -> Result<Vec<nq::NotificationRow>, ServiceError> {
+        Ok(nq::unseen(self.store(), p.user.id).await?)
+    }
+}
+
+fn job_error(e: impl std::fmt::Display) -> String {
+    tracing::warn!(error = %e, "follow-up check failed");
+    "failed".to_owned()
+}
