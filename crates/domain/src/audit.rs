@@ -52,10 +52,11 @@ pub enum AuditAction {
     ResponseSettingsChanged,
     ResponseTargetMissed,
     ConversationRated,
+    AnalyticsViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 41] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -96,6 +97,7 @@ impl AuditAction {
         AuditAction::ResponseSettingsChanged,
         AuditAction::ResponseTargetMissed,
         AuditAction::ConversationRated,
+        AuditAction::AnalyticsViewed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -140,6 +142,7 @@ impl AuditAction {
             AuditAction::ResponseSettingsChanged => "response_settings_changed",
             AuditAction::ResponseTargetMissed => "response_target_missed",
             AuditAction::ConversationRated => "conversation_rated",
+            AuditAction::AnalyticsViewed => "analytics_viewed",
         }
     }
 

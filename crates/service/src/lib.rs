@@ -9,6 +9,7 @@
 //! [`ServiceError`] into responses.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod analytics;
 mod assignment;
 mod audit_log;
 mod auth;

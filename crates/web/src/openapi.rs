@@ -41,7 +41,8 @@ impl Modify for BearerAuth {
         events, escalate, render_template, rules, save_rules, pools, create_pool, update_pool, my_settings,
         save_my_settings, my_absences, record_absence, cancel_absence, my_providers, alerts, acknowledge_alert,
         templates, create_template, update_template, expectation, save_practice_hours, save_department_hours,
-        response_settings, save_response_settings, add_closure, remove_closure, my_notifications, rate
+        response_settings, save_response_settings, add_closure, remove_closure, my_notifications, rate,
+        analytics, analytics_csv
     ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
     modifiers(&BearerAuth),
@@ -53,6 +54,7 @@ impl Modify for BearerAuth {
         (name = "live", description = "Live updates as server-sent events"),
         (name = "setup", description = "Routing rules, pools, availability and settings"),
         (name = "templates", description = "Quick replies"),
+        (name = "analytics", description = "Response times, volume, workload, satisfaction and access, with CSV"),
         (name = "practice", description = "Office hours, closures, response-time targets and automatic replies"),
         (name = "health"), (name = "meta")
     )

@@ -8,6 +8,7 @@
 mod support;
 
 mod access_matrix;
+mod analytics;
 mod audit;
 mod auth;
 mod bad_input;

@@ -85,7 +85,7 @@ async fn plain_http_only_when_asked_for() {
 }
 
 /// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 48] = [
+const ROUTES: [(&str, &str); 50] = [
     ("get", "/healthz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
@@ -134,6 +134,8 @@ const ROUTES: [(&str, &str); 48] = [
     ("delete", "/api/v1/closures/{id}"),
     ("get", "/api/v1/me/notifications"),
     ("post", "/api/v1/conversations/{id}/rating"),
+    ("get", "/api/v1/analytics"),
+    ("get", "/api/v1/analytics/{table}/csv"),
 ];
 
 #[tokio::test]

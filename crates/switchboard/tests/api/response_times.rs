@@ -463,7 +463,10 @@ async fn a_patient_rates_a_closed_conversation_once() {
     };
     let r = rate(&alice, json!({"score": 5})).await;
     assert_eq!((r.status, r.code().as_str()), (StatusCode::CONFLICT, "conflict"), "only once closed: {}", r.text);
-    assert_eq!(t.post(&format!("/api/v1/conversations/{c}/close"), Some(&nina), json!({})).await.status, StatusCode::OK);
+    assert_eq!(
+        t.post(&format!("/api/v1/conversations/{c}/close"), Some(&nina), json!({})).await.status,
+        StatusCode::OK
+    );
     for bad in [json!({"score": 0}), json!({"score": 6}), json!({"score": 3, "comment": "x".repeat(1001)})] {
         assert_eq!(rate(&alice, bad.clone()).await.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }

@@ -1,6 +1,7 @@
 //! The routes of API v1. Every route here must be documented in
 //! `openapi.rs`; the integration tests check both ways.
 
+mod analytics;
 mod audit;
 mod auth;
 mod conversations;
@@ -17,6 +18,7 @@ use axum::Router;
 use axum::routing::{delete, get, post, put};
 use switchboard_service::ServiceError;
 
+pub(crate) use analytics::{__path_analytics, __path_analytics_csv};
 pub(crate) use audit::__path_list_audit_events;
 pub(crate) use auth::{__path_login, __path_logout, __path_me};
 pub(crate) use conversations::{
@@ -61,6 +63,8 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         .route("/api/v1/conversations/{id}/assign", post(conversations::assign))
         .route("/api/v1/conversations/{id}/typing", post(inbox::typing))
         .route("/api/v1/audit-events", get(audit::list_audit_events))
+        .route("/api/v1/analytics", get(analytics::analytics))
+        .route("/api/v1/analytics/{table}/csv", get(analytics::analytics_csv))
         .route("/api/v1/inbox/counts", get(inbox::counts))
         .route("/api/v1/staff", get(inbox::staff))
         .route("/api/v1/practice", get(inbox::practice))
