@@ -141,6 +141,26 @@ impl Switchboard {
         })
     }
 
+    /// The same application (store, keys, events, configuration) on another
+    /// clock: for playing synthetic history into the demo.
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
+        let i = &self.inner;
+        Switchboard {
+            inner: Arc::new(Inner {
+                store: i.store.clone(),
+                keys: i.keys.clone(),
+                clock,
+                hasher: i.hasher.clone(),
+                hash_slots: Semaphore::new(i.config.concurrent_password_hashes.max(1)),
+                events: i.events.clone(),
+                config: i.config.clone(),
+                triage: i.triage.clone(),
+                ids: std::sync::Mutex::new(switchboard_domain::ids::MonotonicV7::default()),
+                schedules: response_times::ScheduleCache::default(),
+            }),
+        }
+    }
+
     pub fn store(&self) -> &Store {
         &self.inner.store
     }

@@ -6,5 +6,6 @@
 
 pub mod config;
 pub mod demo;
+pub mod demo_history;
 pub mod server;
 pub mod telemetry;

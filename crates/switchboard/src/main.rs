@@ -39,7 +39,12 @@ enum Command {
     Serve,
     /// Create the synthetic demo practices (if absent) and serve them on
     /// https://127.0.0.1:8443 with a self-signed certificate.
-    Demo,
+    Demo {
+        /// Also play this many weeks of synthetic past conversations into
+        /// the demo practice (for the analytics pages), when creating it.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=26))]
+        history_weeks: u32,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Audit-log tools.
@@ -93,13 +98,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tracing::info!(url = %running.url("/"), "serving");
             running.wait(server::shutdown_signal()).await?;
         }
-        Command::Demo => {
+        &Command::Demo { history_weeks } => {
             let mut defaults = Config { data_dir: PathBuf::from("switchboard-demo"), ..Config::default() };
             defaults.tls.self_signed = true;
             let config = load(&cli, defaults)?;
             let app = server::open_app(&config, Arc::new(SystemClock)).await?;
             if demo::seed(&app).await.context("creating the demo data")? {
                 tracing::info!("created the demo practices");
+                if history_weeks > 0 {
+                    let n = switchboard::demo_history::play(&app, history_weeks)
+                        .await
+                        .context("playing the demo history")?;
+                    tracing::info!(conversations = n, "played the demo history");
+                }
             }
             let running = server::start_with(app, &config).await?;
             println!("\nSwitchboard demo: {}", running.url("/"));
