@@ -28,6 +28,9 @@ pub struct AnalyticsReport {
     pub reassignments: Vec<(String, usize)>,
     pub satisfaction: a::Satisfaction,
     pub access: Vec<a::AccessRow>,
+    /// Who opened which patient's conversations, and how often (patients by
+    /// id: the audit search resolves one), most first, at most 1,000 rows.
+    pub access_by_patient: Vec<(String, switchboard_domain::ids::PatientId, usize)>,
 }
 
 fn grp(g: Option<([u8; 16], String)>) -> Option<Group> {
@@ -149,6 +152,12 @@ impl Switchboard {
             .map(|((id, name), patient, n)| (Group { id, name }, *patient.as_bytes(), usize::try_from(n).unwrap_or(0)))
             .collect();
         let access = a::access(&views);
+        let mut access_by_patient: Vec<(String, switchboard_domain::ids::PatientId, usize)> = views
+            .iter()
+            .map(|(g, p, n)| (g.name.clone(), switchboard_domain::ids::PatientId::from_bytes(*p), *n))
+            .collect();
+        access_by_patient.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| x.0.cmp(&y.0)));
+        access_by_patient.truncate(1000);
 
         let rec = self
             .setup_record(p, ctx, AuditAction::AnalyticsViewed, (ResourceKind::Practice, *practice.as_bytes()))
@@ -167,6 +176,7 @@ impl Switchboard {
             reassignments,
             satisfaction,
             access,
+            access_by_patient,
         })
     }
 }

@@ -143,6 +143,8 @@ async fn a_known_week_gives_exact_figures() {
 
     // Access from the audit log: who opened which patients' conversations.
     assert_eq!(row(&r, "access", &["Nina Alvarez, RN"]), ["Nina Alvarez, RN", "1", "1", "no"]);
+    let alice = t.patient_id("alice").await;
+    assert_eq!(row(&r, "access_by_patient", &["Nina Alvarez, RN"]), ["Nina Alvarez, RN", alice.as_str(), "1"]);
     assert!(!serde_json::to_string(&r).unwrap().contains("A question."), "no message text");
 
     // Every table as CSV, the same figures.
@@ -159,7 +161,17 @@ async fn a_known_week_gives_exact_figures() {
     let body = csv.text().await.unwrap();
     assert!(body.starts_with("dimension,group,conversations,answered,"), "{body}");
     assert!(body.contains("\r\npractice,All,3,2,0.50,1.50,0.50,16.50,2,1.00,2.00,1.00,17.00,66\r\n"), "{body}");
-    for table in ["daily", "heat_map", "volume", "backlog", "workload", "reassignments", "satisfaction", "access"] {
+    for table in [
+        "daily",
+        "heat_map",
+        "volume",
+        "backlog",
+        "workload",
+        "reassignments",
+        "satisfaction",
+        "access",
+        "access_by_patient",
+    ] {
         let path = format!("/api/v1/analytics/{table}/csv?from=2026-01-12&to=2026-01-14");
         assert_eq!(t.get(&path, Some(&admin)).await.status, StatusCode::OK, "{table}");
     }

@@ -38,7 +38,8 @@ pub(crate) struct AnalyticsDto {
     pub to: String,
     pub time_zone: String,
     /// `response_times`, `daily`, `heat_map`, `volume`, `backlog`,
-    /// `workload`, `reassignments`, `satisfaction`, `access`.
+    /// `workload`, `reassignments`, `satisfaction`, `access`,
+    /// `access_by_patient`.
     pub tables: BTreeMap<String, TableDto>,
 }
 
@@ -200,6 +201,13 @@ fn tables(r: &AnalyticsReport) -> BTreeMap<String, TableDto> {
                 .collect(),
         ),
     );
+    t.insert(
+        "access_by_patient".to_owned(),
+        table(
+            &["user", "patient_id", "views"],
+            r.access_by_patient.iter().map(|(u, p, n)| vec![u.clone(), p.to_string(), n.to_string()]).collect(),
+        ),
+    );
     t
 }
 
@@ -226,7 +234,7 @@ pub(crate) async fn analytics(
 
 /// One analytics table as CSV (`response_times`, `daily`, `heat_map`,
 /// `volume`, `backlog`, `workload`, `reassignments`, `satisfaction`,
-/// `access`).
+/// `access`, `access_by_patient`).
 #[utoipa::path(get, path = "/api/v1/analytics/{table}/csv", tag = "analytics", security(("bearer" = [])),
     params(("table" = String, Path), PeriodQuery),
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 401, body = ErrorBody),
