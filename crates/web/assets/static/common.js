@@ -3,10 +3,12 @@
 // (never parsed as HTML), so nothing a user writes can run as code.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, field) {
     super(message);
     this.status = status;
     this.code = code;
+    /** With `invalid_input`: the request field at fault, if the server named one. */
+    this.field = field || null;
   }
 }
 
@@ -31,7 +33,7 @@ export async function api(method, path, body) {
   }
   if (!res.ok) {
     const e = (data && data.error) || {};
-    throw new ApiError(res.status, e.code || "error", e.message || "Something went wrong. Please try again.");
+    throw new ApiError(res.status, e.code || "error", e.message || "Something went wrong. Please try again.", e.field);
   }
   return data;
 }
@@ -87,6 +89,53 @@ export function fullWhen(iso) {
   return FULL.format(new Date(iso));
 }
 
+const WEEKDAY = new Intl.DateTimeFormat(undefined, { weekday: "long" });
+const WEEKDAY_DATE = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric" });
+const TIME_ZONED = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", timeZoneName: "short" });
+
+/** Whole calendar days from `now` to `d`, in the browser's time zone. */
+function daysFrom(d, now) {
+  const start = (x) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  return Math.round((start(d) - start(now)) / 86400000);
+}
+
+/**
+ * A day and time the way the server words reply-by times, in the browser's
+ * time zone: "today at 2:00 PM", "tomorrow at 8:00 AM", "Monday at 12:00 PM",
+ * "Monday, March 9 at 12:00 PM". With `zone`, the time zone's short name follows.
+ */
+export function dayAndTime(iso, { zone = false, now = new Date() } = {}) {
+  const d = new Date(iso);
+  const time = (zone ? TIME_ZONED : TIME).format(d);
+  const days = daysFrom(d, now);
+  if (days === 0) return `today at ${time}`;
+  if (days === 1) return `tomorrow at ${time}`;
+  if (days === -1) return `yesterday at ${time}`;
+  if (days >= 2 && days <= 6) return `${WEEKDAY.format(d)} at ${time}`;
+  return `${WEEKDAY_DATE.format(d)} at ${time}`;
+}
+
+/** Whether the browser's time zone is not `zone` (the practice's). */
+export function otherTimeZone(zone) {
+  try {
+    return Boolean(zone) && Intl.DateTimeFormat().resolvedOptions().timeZone !== zone;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where a conversation waiting on staff stands now: `on_track`, `due_soon`
+ * or `overdue`. The server's answer is a floor; the times move it on while
+ * the page stays open.
+ */
+export function responseState(response, now = Date.now()) {
+  const order = ["on_track", "due_soon", "overdue"];
+  const byTime = now >= Date.parse(response.due_at) ? "overdue"
+    : now >= Date.parse(response.due_soon_at) ? "due_soon" : "on_track";
+  return order[Math.max(order.indexOf(response.state), order.indexOf(byTime))];
+}
+
 /** How long ago, briefly: "4 min", "3 h", "2 d". */
 export function age(iso, now = Date.now()) {
   const mins = Math.max(0, Math.round((now - new Date(iso).getTime()) / 60000));
@@ -112,7 +161,7 @@ export function topicLabel(code) {
   return found ? found[1] : code;
 }
 
-const DAYS = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+export const DAYS = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 function clock(hhmm) {
   const [h, m] = hhmm.split(":").map(Number);

@@ -1,11 +1,14 @@
 // The patient app: conversations, a thread view, and writing a message,
 // with live replies, read receipts and a typing indicator.
 import {
-  ApiError, TOPICS, announce, api, clear, counter, el, fullWhen, hoursLines, live, signOut, throttle, topicLabel, when,
+  ApiError, TOPICS, announce, api, clear, counter, dayAndTime, el, fullWhen, hoursLines, live, otherTimeZone, responseState,
+  signOut, throttle, topicLabel, when,
 } from "./common.js";
 
 const main = document.getElementById("main");
-const state = { me: null, practice: null, open: null, typingTimer: null, view: null };
+const state = {
+  me: null, practice: null, open: null, typingTimer: null, view: null, thread: null, expectationAsked: 0, expectationTimer: null,
+};
 
 const STATUS_TEXT = {
   needs_staff_response: "Waiting for your care team",
@@ -51,6 +54,30 @@ function showError(box, e) {
   box.hidden = false;
 }
 
+/** A reply-by time in the patient's own time zone, naming it when it is not the practice's. */
+function answerTime(iso) {
+  return dayAndTime(iso, { zone: otherTimeZone(state.practice.time_zone) });
+}
+
+function callUs() {
+  return state.practice.phone ? `call us at ${state.practice.phone}` : "call the office";
+}
+
+/** For the list: "answer by today at 2:00 PM". */
+function answerByShort(response) {
+  return responseState(response) === "overdue" ? "answer coming soon" : `answer by ${answerTime(response.due_at)}`;
+}
+
+/** For an open conversation waiting on the care team: when they will answer. */
+function answerBySentence(c) {
+  if (!c.response || c.status === "closed") return null;
+  const at = answerTime(c.response.due_at);
+  if (responseState(c.response) === "overdue") {
+    return `Your care team aimed to answer by ${at}. They will answer as soon as they can. If it cannot wait, ${callUs()}.`;
+  }
+  return `Your care team will answer by ${at}.`;
+}
+
 // ---- The list of conversations -------------------------------------------
 
 async function showList() {
@@ -75,7 +102,8 @@ async function showList() {
         el("a", { href: `#/c/${c.id}` },
           el("span", { class: "subject" }, c.subject),
           unread ? el("span", { class: "badge" }, `${c.unread_count} new`) : null,
-          el("span", { class: "meta" }, `${topicLabel(c.topic)} · ${STATUS_TEXT[c.status]}`),
+          el("span", { class: "meta" }, `${topicLabel(c.topic)} · ${STATUS_TEXT[c.status]}`,
+            c.response && c.status !== "closed" ? ` · ${answerByShort(c.response)}` : ""),
           el("time", { datetime: c.last_activity_at, class: "meta" }, when(c.last_activity_at))));
     })));
     body.push(el("p", { class: "emergency-short" }, el("strong", {}, "In an emergency, call 911."), " For thoughts of suicide, call or text 988."));
@@ -84,6 +112,45 @@ async function showList() {
 }
 
 // ---- Writing a new message -----------------------------------------------
+
+/**
+ * Before sending: when the care team will answer a message about the chosen
+ * topic (asked of the server, which knows the office hours, closures and
+ * targets), and what to do in an emergency instead.
+ */
+function expectationBox() {
+  return el("section", { id: "expectation", class: "expectation", "aria-labelledby": "expectation-title" },
+    el("h2", { id: "expectation-title" }, "When you will hear back"),
+    el("p", { id: "expectation-text", "aria-live": "polite" }, "Checking when your care team will answer…"),
+    el("p", { class: "expectation-911" },
+      el("strong", {}, "Emergencies: call 911."),
+      " Do not send a message and wait for a reply. For a mental health crisis, call or text 988."));
+}
+
+async function refreshExpectation(topic) {
+  const mine = ++state.expectationAsked;
+  let e = null;
+  try {
+    e = await api("GET", `/api/v1/practice/expectation${topic ? `?topic=${encodeURIComponent(topic)}` : ""}`);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return;
+  }
+  const node = document.getElementById("expectation-text");
+  if (mine !== state.expectationAsked || state.view !== "compose" || !node) return;
+  if (!e) {
+    clear(node).append("We could not check when your care team will answer. They read messages during office hours. ",
+      `If something cannot wait, ${callUs()}.`);
+    return;
+  }
+  const answer = `Your care team will answer by ${answerTime(e.reply_by)}.`;
+  if (e.open_now) {
+    clear(node).append(el("strong", {}, answer));
+  } else {
+    const opens = e.opens_at ? ` when we open ${answerTime(e.opens_at)}` : " when we next open";
+    clear(node).append(el("strong", {}, "Our office is closed right now. "), `We will read your message${opens}. `,
+      el("strong", {}, answer));
+  }
+}
 
 function showCompose() {
   state.open = null;
@@ -112,14 +179,22 @@ function showCompose() {
   const body = el("textarea", { id: "body", name: "body", rows: 7, required: true, "aria-describedby": "body-count" });
   const count = counter(body, max);
   count.node.id = "body-count";
-  const send = el("button", { type: "submit", class: "primary" }, "Send message");
+  const send = el("button", { type: "submit", class: "primary", "aria-describedby": "expectation-text" }, "Send message");
   const form = el("form", { class: "card compose", novalidate: true },
     el("label", { for: "topic" }, "What is it about?"), topic,
     providers.length ? [el("label", { for: "to" }, "Who should read it?"), to, toHint] : null,
     el("label", { for: "subject" }, "Subject ", el("span", { class: "hint" }, "(a few words)")), subject,
     el("label", { for: "body" }, "Your message"), body,
+    expectationBox(),
     el("div", { class: "form-foot" }, count.node, send),
     errors);
+  topic.addEventListener("change", () => refreshExpectation(topic.value));
+  // The answer time moves on as the office opens and closes.
+  clearInterval(state.expectationTimer);
+  state.expectationTimer = setInterval(() => {
+    if (state.view === "compose") refreshExpectation(topic.value);
+    else clearInterval(state.expectationTimer);
+  }, 60000);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     errors.hidden = true;
@@ -150,6 +225,7 @@ function showCompose() {
     el("h1", {}, "New message"),
     guidance(true),
     form);
+  refreshExpectation(topic.value);
   topic.focus();
 }
 
@@ -170,7 +246,9 @@ function renderMessages(list, conversation) {
   clear(list).append(...conversation.messages.map((m) => {
     const mine = m.sender.id === state.me.id;
     const system = m.sender.kind === "system";
-    return el("li", { class: mine ? "bubble mine" : system ? "bubble theirs system" : "bubble theirs" },
+    // The urgent reply stands out; an acknowledgement is calmer.
+    const systemClass = conversation.priority === "urgent" ? "bubble theirs system" : "bubble theirs system auto";
+    return el("li", { class: mine ? "bubble mine" : system ? systemClass : "bubble theirs" },
       el("span", { class: "who" }, mine ? "You" : m.sender.display_name),
       el("p", { class: "text" }, m.body),
       m.amendments.map((a) => el("p", { class: "amendment" }, el("strong", {}, "Correction: "), a.body)),
@@ -186,6 +264,8 @@ async function loadThread(id) {
   renderMessages(thread, c);
   document.getElementById("thread-status").textContent = `${topicLabel(c.topic)} · ${STATUS_TEXT[c.status]}`;
   document.getElementById("closed-note").hidden = c.status !== "closed";
+  state.thread = c;
+  renderReplyBy();
   const receipt = document.getElementById("receipt");
   clear(receipt);
   const r = readReceipt(c.messages);
@@ -256,6 +336,7 @@ async function showThread(id) {
   clear(main).append(...shell,
     el("h1", { class: "thread-title" }, c.subject),
     el("p", { id: "thread-status", class: "meta" }),
+    el("p", { id: "reply-by", class: "notice reply-by", hidden: true }),
     el("ol", { id: "thread", class: "thread", "aria-label": "Messages", "aria-live": "polite" }),
     el("div", { id: "receipt" }),
     el("p", { id: "typing", class: "typing", "aria-live": "polite" }),
@@ -263,6 +344,17 @@ async function showThread(id) {
     form);
   await loadThread(id);
   document.getElementById("thread").lastElementChild?.scrollIntoView({ block: "nearest" });
+}
+
+/** "Your care team will answer by …" while the conversation waits on them. */
+function renderReplyBy() {
+  const node = document.getElementById("reply-by");
+  const c = state.thread;
+  if (!node || !c || c.id !== state.open) return;
+  const text = answerBySentence(c);
+  node.textContent = text ?? "";
+  node.hidden = !text;
+  node.classList.toggle("late", Boolean(c.response) && responseState(c.response) === "overdue");
 }
 
 function showTyping(data) {
@@ -318,6 +410,8 @@ async function boot() {
     resync: () => refresh({ conversation_id: state.open }),
     any: refresh,
   });
+  // Keeps "will answer by" current while a conversation stays open.
+  setInterval(renderReplyBy, 60000);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
   document.body.dataset.ready = "true";
 }

@@ -2,7 +2,8 @@
 // attention, the conversation with the patient's context and internal
 // notes, and keyboard shortcuts for working through the queue.
 import {
-  ApiError, announce, api, age, clear, counter, el, fullWhen, live, signOut, throttle, topicLabel, when,
+  ApiError, announce, api, age, clear, counter, dayAndTime, el, fullWhen, live, responseState, signOut, throttle, topicLabel,
+  when,
 } from "./common.js";
 
 const VIEWS = [
@@ -32,7 +33,37 @@ const HISTORY_TEXT = {
 const ALERT_TEXT = {
   urgent_message: "Possible emergency: a patient's message needs attention now.",
   escalated: "A conversation was escalated to you.",
+  response_due_soon: "Reply due soon: a patient is waiting for an answer.",
+  response_overdue: "Reply overdue: a patient has waited longer than the practice's response target.",
 };
+
+/** Roles that never open patient conversations (they may still be told one is overdue). */
+const NO_CONVERSATIONS = ["practice_admin", "compliance_officer"];
+
+const TIME_ONLY = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const SHORT_DAY_TIME = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "numeric", minute: "2-digit" });
+
+/** "2:00 PM" today, "Tue 2:00 PM" on another day. */
+function dueClock(iso) {
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString() ? TIME_ONLY.format(d) : SHORT_DAY_TIME.format(d);
+}
+
+/** The badge on a list row: when a reply is due, and whether it is late. Text, not colour alone. */
+function dueTag(response) {
+  const now = responseState(response);
+  const at = dueClock(response.due_at);
+  const text = now === "overdue" ? `Overdue · was due ${at}` : now === "due_soon" ? `Due soon · ${at}` : `Due ${at}`;
+  return el("span", { class: `tag due ${now}`, title: `Reply due ${fullWhen(response.due_at)}` }, text);
+}
+
+/** The same, in words, for the open conversation. */
+function dueWords(response) {
+  const now = responseState(response);
+  const at = dayAndTime(response.due_at);
+  return now === "overdue" ? `Reply overdue: was due ${at}`
+    : now === "due_soon" ? `Reply due soon: by ${at}` : `Reply due by ${at}`;
+}
 
 const STATUS_TEXT = {
   needs_staff_response: "Needs response",
@@ -102,6 +133,7 @@ function rowNode(c, index) {
         unread ? el("span", { class: "visually-hidden" }, `Unread (${c.unread_count}): `) : null,
         el("span", { class: "patient" }, c.patient.display_name),
         urgent ? el("span", { class: "tag urgent" }, "Urgent") : null,
+        c.response && c.status !== "closed" ? dueTag(c.response) : null,
         el("time", { class: "age", datetime: c.last_activity_at, title: fullWhen(c.last_activity_at) }, age(c.last_activity_at))),
       el("span", { class: "row-subject" }, c.subject),
       el("span", { class: "row-meta" }, `${topicLabel(c.topic)} · ${holder(c)}`,
@@ -156,7 +188,7 @@ function timeline(c) {
     }
     const m = item.m;
     if (m.sender.kind === "system") {
-      return el("li", { class: "bubble theirs system" },
+      return el("li", { class: c.priority === "urgent" ? "bubble theirs system" : "bubble theirs system auto" },
         el("span", { class: "who" }, m.sender.display_name),
         el("p", { class: "text" }, m.body),
         el("span", { class: "bubble-foot" }, el("time", { datetime: m.sent_at, title: fullWhen(m.sent_at) }, when(m.sent_at))));
@@ -275,6 +307,7 @@ async function refreshOpen() {
   $("assignee").value = c.assignee ? c.assignee.id : "";
   $("routing").replaceWith(routingPanel(c));
   $("urgent-tag").hidden = c.priority !== "urgent";
+  renderDetailDue();
   if (c.messages.length > before && before > 0) {
     const last = c.messages[c.messages.length - 1];
     if (last.sender.kind === "patient") announce(`New message from ${last.sender.display_name}`);
@@ -282,6 +315,19 @@ async function refreshOpen() {
   if (c.messages.some((m) => m.sender.kind === "patient" && !m.read_by.some((r) => r.reader.kind === "staff"))) {
     await api("POST", `/api/v1/conversations/${c.id}/read`);
   }
+}
+
+/** The open conversation's due time and state, while it waits on staff. */
+function renderDetailDue() {
+  const node = $("detail-due");
+  const c = state.conversation;
+  if (!node || !c) return;
+  const r = c.status !== "closed" ? c.response : null;
+  node.hidden = !r;
+  if (!r) return;
+  node.textContent = dueWords(r);
+  node.className = `tag due ${responseState(r)}`;
+  node.title = `Waiting since ${fullWhen(r.waiting_since)}; reply due ${fullWhen(r.due_at)}`;
 }
 
 async function openConversation(id) {
@@ -296,7 +342,7 @@ async function openConversation(id) {
   } catch (e) {
     if (state.open !== id) return;
     clear(pane).append(el("h2", {}, "Not found"), el("p", { class: "muted" }, "This conversation is not in your inbox."));
-    return;
+    return e instanceof ApiError && e.status === 404 ? "not_found" : undefined;
   }
   if (state.open !== id) return;
   state.conversation = c;
@@ -330,6 +376,7 @@ async function openConversation(id) {
       el("p", { class: "detail-tags" },
         el("span", { id: "detail-status", class: `tag ${c.status}` }, STATUS_TEXT[c.status]),
         el("span", { id: "urgent-tag", class: "tag urgent", hidden: c.priority !== "urgent" }, "Urgent"),
+        el("span", { id: "detail-due", class: "tag due", hidden: true }),
         el("span", { class: "tag topic" }, topicLabel(c.topic)))),
     contextPanel(c),
     routingPanel(c),
@@ -348,6 +395,7 @@ async function openConversation(id) {
       id: "note-box", label: "Internal note (staff only, never shown to the patient)", button: "Add note", cls: "note-input",
       max: 10000, path: `/api/v1/conversations/${id}/notes`, onSent: after,
     }));
+  renderDetailDue();
   $("timeline").lastElementChild?.scrollIntoView({ block: "nearest" });
   await refreshOpen();
   await Promise.all([loadRows(), loadCounts()]);
@@ -540,15 +588,37 @@ function setUpDialogs() {
 
 // ---- Alerts --------------------------------------------------------------
 
-async function loadAlerts() {
-  state.alerts = await api("GET", "/api/v1/alerts");
+// Conversations an alert pointed to that this user may not open (an
+// administrator is told about overdue replies in conversations they do not work).
+const unopenable = new Set();
+
+function mayOpen(a) {
+  return !NO_CONVERSATIONS.includes(state.me.role) && !unopenable.has(a.conversation_id);
+}
+
+function renderAlerts() {
   const box = $("alerts");
   box.hidden = state.alerts.length === 0;
   clear(box).append(...state.alerts.map((a) => el("div", { class: `alert-item ${a.kind}` },
     el("span", { class: "alert-text" }, ALERT_TEXT[a.kind] ?? "Something needs your attention."),
     el("time", { datetime: a.created_at, title: fullWhen(a.created_at) }, when(a.created_at)),
-    el("button", { type: "button", class: "small primary", onclick: () => openConversation(a.conversation_id) }, "Open"),
+    mayOpen(a)
+      ? el("button", { type: "button", class: "small primary", onclick: () => openAlert(a) }, "Open")
+      : el("span", { class: "alert-note" }, "Not in your inbox: the staff who hold it were alerted too."),
     el("button", { type: "button", class: "small secondary", onclick: () => acknowledge(a.id) }, "Acknowledge"))));
+}
+
+async function loadAlerts() {
+  state.alerts = await api("GET", "/api/v1/alerts");
+  renderAlerts();
+}
+
+async function openAlert(a) {
+  if ((await openConversation(a.conversation_id)) === "not_found") {
+    // Not this user's to open: say so on the alert rather than offer a link that goes nowhere.
+    unopenable.add(a.conversation_id);
+    renderAlerts();
+  }
 }
 
 async function acknowledge(id) {
@@ -652,7 +722,11 @@ async function boot() {
   window.addEventListener("hashchange", () => route().catch(() => {}));
   await Promise.all([loadCounts(), route(), loadAlerts()]);
   live({ typing: showTyping, any: onEvent, resync: () => onEvent({}) });
-  setInterval(() => renderRows(), 60000); // keep the ages current
+  setInterval(() => {
+    // Keep the ages and the due badges current.
+    renderRows();
+    renderDetailDue();
+  }, 60000);
   document.body.dataset.ready = "true";
 }
 
