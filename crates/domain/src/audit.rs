@@ -53,10 +53,22 @@ pub enum AuditAction {
     ResponseTargetMissed,
     ConversationRated,
     AnalyticsViewed,
+    UserUpdated,
+    UserDeactivated,
+    UserReactivated,
+    LinkIssued,
+    LinkOpened,
+    LinkRedeemed,
+    LinkRefused,
+    LinkRevoked,
+    PasswordResetRequested,
+    PatientUpdated,
+    PatientsImported,
+    PatientsListed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 53] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -98,6 +110,18 @@ impl AuditAction {
         AuditAction::ResponseTargetMissed,
         AuditAction::ConversationRated,
         AuditAction::AnalyticsViewed,
+        AuditAction::UserUpdated,
+        AuditAction::UserDeactivated,
+        AuditAction::UserReactivated,
+        AuditAction::LinkIssued,
+        AuditAction::LinkOpened,
+        AuditAction::LinkRedeemed,
+        AuditAction::LinkRefused,
+        AuditAction::LinkRevoked,
+        AuditAction::PasswordResetRequested,
+        AuditAction::PatientUpdated,
+        AuditAction::PatientsImported,
+        AuditAction::PatientsListed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -143,6 +167,18 @@ impl AuditAction {
             AuditAction::ResponseTargetMissed => "response_target_missed",
             AuditAction::ConversationRated => "conversation_rated",
             AuditAction::AnalyticsViewed => "analytics_viewed",
+            AuditAction::UserUpdated => "user_updated",
+            AuditAction::UserDeactivated => "user_deactivated",
+            AuditAction::UserReactivated => "user_reactivated",
+            AuditAction::LinkIssued => "link_issued",
+            AuditAction::LinkOpened => "link_opened",
+            AuditAction::LinkRedeemed => "link_redeemed",
+            AuditAction::LinkRefused => "link_refused",
+            AuditAction::LinkRevoked => "link_revoked",
+            AuditAction::PasswordResetRequested => "password_reset_requested",
+            AuditAction::PatientUpdated => "patient_updated",
+            AuditAction::PatientsImported => "patients_imported",
+            AuditAction::PatientsListed => "patients_listed",
         }
     }
 
@@ -197,10 +233,11 @@ pub enum ResourceKind {
     Absence,
     Template,
     Alert,
+    Link,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 16] = [
+    pub const ALL: [ResourceKind; 17] = [
         ResourceKind::Conversation,
         ResourceKind::Message,
         ResourceKind::Note,
@@ -217,6 +254,7 @@ impl ResourceKind {
         ResourceKind::Absence,
         ResourceKind::Template,
         ResourceKind::Alert,
+        ResourceKind::Link,
     ];
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -236,6 +274,7 @@ impl ResourceKind {
             ResourceKind::Absence => "absence",
             ResourceKind::Template => "template",
             ResourceKind::Alert => "alert",
+            ResourceKind::Link => "link",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

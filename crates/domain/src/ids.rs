@@ -113,6 +113,10 @@ id_type!(
     ClosureId
 );
 id_type!(NotificationId);
+id_type!(
+    /// A single-use link (account set-up, invitation, password reset).
+    LinkId
+);
 
 /// The hyphenated text form of 16 id bytes whose kind is not known here
 /// (an audit record's resource, say).

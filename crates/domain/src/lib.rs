@@ -17,6 +17,7 @@ pub mod event;
 pub mod hours;
 pub mod ids;
 pub mod inbox;
+pub mod onboarding;
 pub mod policy;
 pub mod role;
 pub mod routing;

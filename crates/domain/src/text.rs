@@ -100,6 +100,56 @@ sensitive_text!(
     MedicalRecordNumber
 );
 
+sensitive_text!(
+    /// A patient's email address (contact details are PHI).
+    EmailAddress
+);
+sensitive_text!(
+    /// A patient's mobile or other telephone number.
+    PhoneNumber
+);
+
+impl EmailAddress {
+    pub const MAX_CHARS: usize = 254;
+    /// `local@domain.tld`, no spaces; the domain is lower-cased.
+    pub fn parse(text: &str) -> Result<Self, TextError> {
+        let text = text.trim();
+        check_free_text(text, Self::MAX_CHARS, false)?;
+        let (local, domain) = text.rsplit_once('@').ok_or(TextError::InvalidCharacters)?;
+        let ok = !local.is_empty()
+            && !local.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !text.chars().any(char::is_whitespace)
+            && domain.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+        if !ok {
+            return Err(TextError::InvalidCharacters);
+        }
+        Ok(Self(format!("{local}@{}", domain.to_ascii_lowercase())))
+    }
+}
+
+impl PhoneNumber {
+    /// Digits with the usual separators, 7 to 15 digits (E.164's limit);
+    /// kept as written.
+    pub fn parse(text: &str) -> Result<Self, TextError> {
+        let text = text.trim();
+        check_free_text(text, 32, false)?;
+        if !text.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+            return Err(TextError::InvalidCharacters);
+        }
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        if digits < 7 {
+            return Err(TextError::TooShort { min: 7 });
+        }
+        if digits > 15 {
+            return Err(TextError::TooLong { max: 15 });
+        }
+        Ok(Self(text.to_owned()))
+    }
+}
+
 impl MessageBody {
     /// Upper bound for any message, whatever the configured limit: a hard
     /// ceiling on what one request can make us store.

@@ -39,7 +39,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl Switchboard {
-    fn throttle_keys(&self, username: &str, ctx: &RequestContext) -> (String, Option<String>) {
+    pub(crate) fn throttle_keys(&self, username: &str, ctx: &RequestContext) -> (String, Option<String>) {
         // Keyed fingerprints: the table never holds user names or addresses.
         let account = format!("a:{}", hex(&self.keys().fingerprint("throttle.account", &[username.as_bytes()])));
         let address = ctx
@@ -190,6 +190,7 @@ impl Switchboard {
         let unit = Unit::new()
             .step(throttle_q::clear(&account_key))
             .step(sessions::insert(&token_hash, user.id, now))
+            .step(switchboard_store::queries::accounts::record_login(user.id, now))
             .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, "password"));
         self.store().commit(unit).await?;
         Ok(LoginResult { token, user: summary })

@@ -39,7 +39,7 @@ pub struct NewPatientInput {
 const PASSWORD_MIN_CHARS: usize = 15;
 const PASSWORD_MAX_CHARS: usize = 128;
 
-fn check_new_password(password: &str) -> Result<(), ServiceError> {
+pub(crate) fn check_new_password(password: &str) -> Result<(), ServiceError> {
     let n = password.chars().count();
     if n < PASSWORD_MIN_CHARS {
         return Err(ServiceError::Invalid {
@@ -56,7 +56,7 @@ fn check_new_password(password: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-fn taken(e: StoreError) -> ServiceError {
+pub(crate) fn taken(e: StoreError) -> ServiceError {
     match e {
         StoreError::Conflict(_) => ServiceError::Conflict("that name is already taken"),
         other => other.into(),
@@ -64,7 +64,7 @@ fn taken(e: StoreError) -> ServiceError {
 }
 
 impl Switchboard {
-    fn admin_record(
+    pub(crate) fn admin_record(
         &self,
         actor: AuditActor,
         practice: PracticeId,

@@ -14,6 +14,9 @@ pub enum ErrorCode {
     InvalidInput,
     Conflict,
     IdempotencyKeyReused,
+    /// A set-up, invitation or reset link that is unknown, used, revoked or
+    /// expired: all alike.
+    LinkInvalid,
     Unavailable,
     Internal,
 }
@@ -28,6 +31,7 @@ impl ErrorCode {
             ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::Conflict => "conflict",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::LinkInvalid => "link_invalid",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
@@ -53,6 +57,8 @@ pub enum ServiceError {
     Conflict(&'static str),
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    #[error("this link is not valid any more; ask the practice for a new one")]
+    LinkInvalid,
     #[error("the service is temporarily unavailable; try again shortly")]
     Unavailable,
     #[error("something went wrong on our side")]
@@ -69,6 +75,7 @@ impl ServiceError {
             ServiceError::Invalid { .. } => ErrorCode::InvalidInput,
             ServiceError::Conflict(_) => ErrorCode::Conflict,
             ServiceError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            ServiceError::LinkInvalid => ErrorCode::LinkInvalid,
             ServiceError::Unavailable => ErrorCode::Unavailable,
             ServiceError::Internal => ErrorCode::Internal,
         }

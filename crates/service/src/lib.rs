@@ -21,6 +21,7 @@ pub mod events;
 pub mod follow_ups;
 pub mod jobs;
 mod keys;
+pub mod onboarding;
 pub mod response_times;
 pub mod routing;
 mod sealing;

@@ -43,6 +43,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_response_times.sql"),
         postgres: include_str!("../migrations/postgres/0005_response_times.sql"),
     },
+    Migration {
+        version: 6,
+        name: "onboarding",
+        sqlite: include_str!("../migrations/sqlite/0006_onboarding.sql"),
+        postgres: include_str!("../migrations/postgres/0006_onboarding.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -57,6 +57,32 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Practices: create one with its first administrator.
+    Practice {
+        #[command(subcommand)]
+        command: PracticeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PracticeCommand {
+    /// Create a practice and its first practice administrator, and print the
+    /// one-time set-up link (valid 72 hours) to hand to them. No password is
+    /// created.
+    Create {
+        /// The practice's name, as patients will see it.
+        #[arg(long)]
+        name: String,
+        /// The administrator's username.
+        #[arg(long)]
+        admin_username: String,
+        /// The administrator's name, as colleagues see it.
+        #[arg(long)]
+        admin_name: String,
+        /// The address people reach the server on, to print a whole link.
+        #[arg(long, default_value = "https://127.0.0.1:8443")]
+        base_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -163,6 +189,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
                 return Ok(ExitCode::from(1));
             }
+        }
+        Command::Practice { command: PracticeCommand::Create { name, admin_username, admin_name, base_url } } => {
+            let config = load(&cli, Config::default())?;
+            let app = server::open_app(&config, Arc::new(SystemClock)).await?;
+            let created = app
+                .create_practice_with_admin(
+                    name,
+                    admin_username,
+                    admin_name,
+                    switchboard_domain::audit::AuditActor::System,
+                )
+                .await;
+            app.store().close().await;
+            let (_, _, link) = created.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created practice \"{name}\" with administrator {admin_username}");
+            println!("one-time set-up link (valid until {}; shown only now):", link.expires_at);
+            println!("  {}{}", base_url.trim_end_matches('/'), link.path);
         }
         Command::Keys { command: KeysCommand::Generate } => {
             print!("{}", switchboard_crypto::KeyRing::generate_text()?);

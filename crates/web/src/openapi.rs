@@ -42,7 +42,8 @@ impl Modify for BearerAuth {
         save_my_settings, my_absences, record_absence, cancel_absence, my_providers, alerts, acknowledge_alert,
         templates, create_template, update_template, expectation, save_practice_hours, save_department_hours,
         response_settings, save_response_settings, add_closure, remove_closure, my_notifications, rate,
-        analytics, analytics_csv
+        analytics, analytics_csv, inspect_link, redeem_link, request_password_reset, staff_accounts, add_staff,
+        update_staff, deactivate, reactivate, reset_link
     ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
     modifiers(&BearerAuth),
@@ -54,6 +55,7 @@ impl Modify for BearerAuth {
         (name = "live", description = "Live updates as server-sent events"),
         (name = "setup", description = "Routing rules, pools, availability and settings"),
         (name = "templates", description = "Quick replies"),
+        (name = "accounts", description = "Staff accounts, deactivation, and set-up, invitation and reset links"),
         (name = "analytics", description = "Response times, volume, workload, satisfaction and access, with CSV"),
         (name = "practice", description = "Office hours, closures, response-time targets and automatic replies"),
         (name = "health"), (name = "meta")

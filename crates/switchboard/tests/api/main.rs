@@ -16,6 +16,7 @@ mod conversations;
 mod encryption;
 mod jobs;
 mod live;
+mod onboarding;
 mod protocol;
 mod response_times;
 mod routing;

@@ -85,7 +85,7 @@ async fn plain_http_only_when_asked_for() {
 }
 
 /// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 50] = [
+const ROUTES: [(&str, &str); 59] = [
     ("get", "/healthz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
@@ -136,6 +136,15 @@ const ROUTES: [(&str, &str); 50] = [
     ("post", "/api/v1/conversations/{id}/rating"),
     ("get", "/api/v1/analytics"),
     ("get", "/api/v1/analytics/{table}/csv"),
+    ("post", "/api/v1/auth/password-reset"),
+    ("post", "/api/v1/links/inspect"),
+    ("post", "/api/v1/links/redeem"),
+    ("get", "/api/v1/staff-accounts"),
+    ("post", "/api/v1/staff-accounts"),
+    ("put", "/api/v1/staff-accounts/{id}"),
+    ("post", "/api/v1/users/{id}/deactivate"),
+    ("post", "/api/v1/users/{id}/reactivate"),
+    ("post", "/api/v1/users/{id}/reset-link"),
 ];
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The routes of API v1. Every route here must be documented in
 //! `openapi.rs`; the integration tests check both ways.
 
+mod accounts;
 mod analytics;
 mod audit;
 mod auth;
@@ -18,6 +19,10 @@ use axum::Router;
 use axum::routing::{delete, get, post, put};
 use switchboard_service::ServiceError;
 
+pub(crate) use accounts::{
+    __path_add_staff, __path_deactivate, __path_inspect_link, __path_reactivate, __path_redeem_link,
+    __path_request_password_reset, __path_reset_link, __path_staff_accounts, __path_update_staff,
+};
 pub(crate) use analytics::{__path_analytics, __path_analytics_csv};
 pub(crate) use audit::__path_list_audit_events;
 pub(crate) use auth::{__path_login, __path_logout, __path_me};
@@ -50,6 +55,14 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         .route("/api/v1/openapi.json", get(health::openapi))
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/password-reset", post(accounts::request_password_reset))
+        .route("/api/v1/links/inspect", post(accounts::inspect_link))
+        .route("/api/v1/links/redeem", post(accounts::redeem_link))
+        .route("/api/v1/staff-accounts", get(accounts::staff_accounts).post(accounts::add_staff))
+        .route("/api/v1/staff-accounts/{id}", put(accounts::update_staff))
+        .route("/api/v1/users/{id}/deactivate", post(accounts::deactivate))
+        .route("/api/v1/users/{id}/reactivate", post(accounts::reactivate))
+        .route("/api/v1/users/{id}/reset-link", post(accounts::reset_link))
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/conversations", get(conversations::list_conversations).post(conversations::create_conversation))
         .route("/api/v1/conversations/{id}", get(conversations::get_conversation))
