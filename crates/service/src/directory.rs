@@ -64,6 +64,38 @@ pub(crate) fn taken(e: StoreError) -> ServiceError {
 }
 
 impl Switchboard {
+    /// The keyed hash a patient is found by from their MRN: equal MRNs (in
+    /// any case) in one practice give equal indexes; the key never leaves
+    /// the key file.
+    pub(crate) fn mrn_index(
+        &self,
+        practice: PracticeId,
+        mrn: &switchboard_domain::text::MedicalRecordNumber,
+    ) -> Vec<u8> {
+        let key = switchboard_domain::onboarding::mrn_key(mrn);
+        self.keys().fingerprint("patients.mrn_index", &[practice.as_bytes(), key.as_bytes()]).to_vec()
+    }
+
+    /// Indexes the MRNs of patients created before indexes existed. Run at
+    /// start-up; does nothing once every MRN is indexed.
+    pub async fn backfill_mrn_indexes(&self) -> Result<usize, ServiceError> {
+        let rows = d::patients_without_mrn_index(self.store()).await?;
+        let mut unit = Unit::new();
+        let mut n = 0;
+        for p in &rows {
+            let Some(ct) = &p.mrn_ct else { continue };
+            let dek = sealing::data_key(self.keys(), &p.key)?;
+            let text = sealing::open(&dek, column::MRN, p.id.as_bytes(), ct)?;
+            let mrn = MedicalRecordNumber::parse(&text).map_err(|_| ServiceError::Internal)?;
+            unit.push(d::set_mrn_index(p.id, &self.mrn_index(p.practice, &mrn)));
+            n += 1;
+        }
+        if n > 0 {
+            self.store().commit(unit).await?;
+        }
+        Ok(n)
+    }
+
     pub(crate) fn admin_record(
         &self,
         actor: AuditActor,
@@ -252,7 +284,10 @@ impl Switchboard {
             given_name_ct: sealing::seal(&dek, column::GIVEN_NAME, row, given.as_str())?,
             family_name_ct: sealing::seal(&dek, column::FAMILY_NAME, row, family.as_str())?,
             birth_date_ct: sealing::seal(&dek, column::BIRTH_DATE, row, &birth.to_string())?,
+            mrn_index: mrn.as_ref().map(|m| self.mrn_index(practice, m)),
             mrn_ct: mrn.map(|m| sealing::seal(&dek, column::MRN, row, m.as_str())).transpose()?,
+            email_ct: None,
+            phone_ct: None,
             at: now,
         }));
         let mut rec =

@@ -22,6 +22,7 @@ pub mod follow_ups;
 pub mod jobs;
 mod keys;
 pub mod onboarding;
+pub mod patient_admin;
 pub mod response_times;
 pub mod routing;
 mod sealing;

@@ -18,6 +18,8 @@ pub(crate) mod column {
     pub const MRN: &str = "patients.mrn_ct";
     pub const ASSIGNMENT_REASON: &str = "assignment_history.reason_ct";
     pub const RATING_COMMENT: &str = "ratings.comment_ct";
+    pub const EMAIL: &str = "patients.email_ct";
+    pub const PHONE: &str = "patients.phone_ct";
 }
 
 pub(crate) fn seal(key: &DataKey, column: &str, row: &[u8; 16], text: &str) -> Result<Vec<u8>, ServiceError> {

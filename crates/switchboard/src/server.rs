@@ -50,7 +50,15 @@ pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     let keys = open_keys(config)?;
     let options = StoreOptions { read_connections: config.read_connections, ..StoreOptions::default() };
     let store = Store::open(&config.location(), options, keys.audit_mac()).await.context("opening the database")?;
-    Switchboard::new(store, keys, clock, service_config(config)).map_err(|e| anyhow::anyhow!("starting: {e}"))
+    let app =
+        Switchboard::new(store, keys, clock, service_config(config)).map_err(|e| anyhow::anyhow!("starting: {e}"))?;
+    // Records from before MRN indexes existed become findable by MRN.
+    let indexed =
+        app.backfill_mrn_indexes().await.map_err(|e| anyhow::anyhow!("indexing medical record numbers: {e}"))?;
+    if indexed > 0 {
+        tracing::info!(patients = indexed, "indexed medical record numbers");
+    }
+    Ok(app)
 }
 
 /// PEM certificate and key: configured files, or a self-signed pair kept in

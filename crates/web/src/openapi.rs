@@ -43,7 +43,8 @@ impl Modify for BearerAuth {
         templates, create_template, update_template, expectation, save_practice_hours, save_department_hours,
         response_settings, save_response_settings, add_closure, remove_closure, my_notifications, rate,
         analytics, analytics_csv, inspect_link, redeem_link, request_password_reset, staff_accounts, add_staff,
-        update_staff, deactivate, reactivate, reset_link
+        update_staff, deactivate, reactivate, reset_link, list_patients, create_patient, update_patient, invite,
+        revoke_invitation, import_patients
     ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
     modifiers(&BearerAuth),

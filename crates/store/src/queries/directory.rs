@@ -1,6 +1,6 @@
 //! Practices, departments, users, care teams and patients.
 
-use crate::rows::{Memberships, PatientRow, UserRow, col, id};
+use crate::rows::{Memberships, PatientRow, UserRow, col, id, opt_ts};
 use crate::{Step, Store, StoreError};
 use sqlx::Row as _;
 use switchboard_domain::ids::*;
@@ -97,13 +97,18 @@ pub struct NewPatient {
     pub family_name_ct: Vec<u8>,
     pub birth_date_ct: Vec<u8>,
     pub mrn_ct: Option<Vec<u8>>,
+    /// Keyed hash of the normalised MRN, for matching imports.
+    pub mrn_index: Option<Vec<u8>>,
+    pub email_ct: Option<Vec<u8>>,
+    pub phone_ct: Option<Vec<u8>>,
     pub at: Timestamp,
 }
 
 pub fn insert_patient(p: NewPatient) -> Step {
     Step::new(
         "INSERT INTO patients (id, practice_id, user_id, department_id, care_team_id, dek_id, given_name_ct, family_name_ct, \
-         birth_date_ct, mrn_ct, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         birth_date_ct, mrn_ct, created_at, mrn_index, email_ct, phone_ct) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         vec![
             p.id.to_vec().into(),
             p.practice.to_vec().into(),
@@ -116,6 +121,9 @@ pub fn insert_patient(p: NewPatient) -> Step {
             p.birth_date_ct.into(),
             p.mrn_ct.into(),
             p.at.as_micros().into(),
+            p.mrn_index.into(),
+            p.email_ct.into(),
+            p.phone_ct.into(),
         ],
     )
 }
@@ -339,4 +347,115 @@ pub async fn departments(store: &Store, practice: PracticeId) -> Result<Vec<(Dep
         .fetch_all(store.reader())
         .await?;
     rows.iter().map(|r| Ok((id(r, "id", DepartmentId::from_slice)?, col::<String>(r, "name")?))).collect()
+}
+
+/// Replaces a patient's demographics, contact details, team and department.
+pub fn update_patient(p: &NewPatient) -> Step {
+    Step::new(
+        "UPDATE patients SET department_id = $3, care_team_id = $4, given_name_ct = $5, family_name_ct = $6, \
+         birth_date_ct = $7, mrn_ct = $8, mrn_index = $9, email_ct = $10, phone_ct = $11 WHERE id = $1 AND practice_id = $2",
+        vec![
+            p.id.to_vec().into(),
+            p.practice.to_vec().into(),
+            p.department.map(|d| d.to_vec()).into(),
+            p.care_team.map(|t| t.to_vec()).into(),
+            p.given_name_ct.clone().into(),
+            p.family_name_ct.clone().into(),
+            p.birth_date_ct.clone().into(),
+            p.mrn_ct.clone().into(),
+            p.mrn_index.clone().into(),
+            p.email_ct.clone().into(),
+            p.phone_ct.clone().into(),
+        ],
+    )
+    .guarded("patient_missing")
+}
+
+/// A patient as administrators manage them: the record, contact details,
+/// and the account (if enrolled).
+#[derive(Clone, Debug)]
+pub struct PatientAdminRow {
+    pub patient: PatientRow,
+    pub email_ct: Option<Vec<u8>>,
+    pub phone_ct: Option<Vec<u8>>,
+    pub username: Option<String>,
+    pub active: Option<bool>,
+    pub last_login_at: Option<Timestamp>,
+}
+
+/// A page of the practice's patients, oldest record first.
+pub async fn patients_page(
+    store: &Store,
+    practice: PracticeId,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<PatientAdminRow>, StoreError> {
+    let sql = concat!(
+        patient_select!(),
+        " LEFT JOIN users pu ON pu.id = p.user_id",
+        " WHERE p.practice_id = $1 ORDER BY p.created_at, p.id LIMIT $2 OFFSET $3"
+    )
+    .replace(
+        "p.program_pool_id AS p_program_pool_id",
+        "p.program_pool_id AS p_program_pool_id, p.email_ct AS p_email_ct, p.phone_ct AS p_phone_ct, \
+         pu.username AS pu_username, pu.active AS pu_active, pu.last_login_at AS pu_last_login_at",
+    );
+    let rows = sqlx::query(&sql).bind(practice.to_vec()).bind(limit).bind(offset).fetch_all(store.reader()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PatientAdminRow {
+                patient: PatientRow::read(r)?,
+                email_ct: col(r, "p_email_ct")?,
+                phone_ct: col(r, "p_phone_ct")?,
+                username: col(r, "pu_username")?,
+                active: col::<Option<i64>>(r, "pu_active")?.map(|a| a != 0),
+                last_login_at: opt_ts(r, "pu_last_login_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The patient with this MRN index in the practice, with contact details.
+pub async fn patient_by_mrn_index(
+    store: &Store,
+    practice: PracticeId,
+    index: &[u8],
+) -> Result<Option<PatientAdminRow>, StoreError> {
+    let sql = concat!(
+        patient_select!(),
+        " LEFT JOIN users pu ON pu.id = p.user_id",
+        " WHERE p.practice_id = $1 AND p.mrn_index = $2"
+    )
+    .replace(
+        "p.program_pool_id AS p_program_pool_id",
+        "p.program_pool_id AS p_program_pool_id, p.email_ct AS p_email_ct, p.phone_ct AS p_phone_ct, \
+             pu.username AS pu_username, pu.active AS pu_active, pu.last_login_at AS pu_last_login_at",
+    );
+    let row = sqlx::query(&sql).bind(practice.to_vec()).bind(index.to_vec()).fetch_optional(store.reader()).await?;
+    row.map(|r| {
+        Ok(PatientAdminRow {
+            patient: PatientRow::read(&r)?,
+            email_ct: col(&r, "p_email_ct")?,
+            phone_ct: col(&r, "p_phone_ct")?,
+            username: col(&r, "pu_username")?,
+            active: col::<Option<i64>>(&r, "pu_active")?.map(|a| a != 0),
+            last_login_at: opt_ts(&r, "pu_last_login_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Patients whose MRN has no index yet (created before indexes existed).
+pub async fn patients_without_mrn_index(store: &Store) -> Result<Vec<PatientRow>, StoreError> {
+    let rows = sqlx::query(concat!(patient_select!(), " WHERE p.mrn_ct IS NOT NULL AND p.mrn_index IS NULL"))
+        .fetch_all(store.reader())
+        .await?;
+    rows.iter().map(PatientRow::read).collect()
+}
+
+pub fn set_mrn_index(patient: PatientId, index: &[u8]) -> Step {
+    Step::new(
+        "UPDATE patients SET mrn_index = $2 WHERE id = $1 AND mrn_index IS NULL",
+        vec![patient.to_vec().into(), index.to_vec().into()],
+    )
 }

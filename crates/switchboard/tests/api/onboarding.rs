@@ -254,3 +254,230 @@ async fn a_password_reset_reveals_nothing_is_throttled_and_ends_other_sessions()
     assert_eq!(redeem(&t, &token, json!({})).await.status, StatusCode::GONE);
     t.stop().await;
 }
+
+async fn import(t: &TestApp, token: &str, csv: &str, dry_run: bool) -> Resp {
+    let path = if dry_run { "/api/v1/patient-accounts/import?dry_run=true" } else { "/api/v1/patient-accounts/import" };
+    t.post_raw(path, Some(token), "text/csv", csv.as_bytes().to_vec()).await
+}
+
+const EXPORT: &str = "mrn,given_name,family_name,birth_date,email,phone,care_team,department\n\
+RFM-3001,Ana,Lima,1990-04-02,ana@example.org,(555) 010-3001,Dr. Patel's team,Primary Care\n\
+RFM-3002,Ben,Osei,1958-11-30,,(555) 010-3002,Dr. Okafor's team,Cardiology\n\
+RFM-1001,Alice,Nguyen,1984-03-12,alice@example.org,,Dr. Patel's team,Primary Care\n";
+
+#[tokio::test]
+async fn the_patient_import_is_checked_whole_matches_by_mrn_and_can_run_again() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let before = t.count("SELECT count(*) FROM patients").await;
+
+    // Problems anywhere: nothing is imported, each problem by line.
+    let bad = format!(
+        "{EXPORT}RFM-3003,Cy,,1990-02-30,not-mail,,No such team,Primary Care\nrfm-3001,Dup,Row,2000-01-01,,,,\n"
+    );
+    let r = import(&t, &admin, &bad, false).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let errors: Vec<(i64, String)> = r.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_i64().unwrap(), e["field"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(errors, [(5, "family_name".into()), (5, "birth_date".into()), (5, "email".into()), (6, "mrn".into())]);
+    assert!(!r.text.contains("not-mail"), "values are never echoed");
+    assert_eq!(t.count("SELECT count(*) FROM patients").await, before);
+    let r = import(&t, &admin, &EXPORT.replace("Dr. Okafor's team", "Dr. Who's team"), false).await;
+    assert_eq!(r.json()["errors"][0]["field"], "care_team");
+    assert_eq!(t.count("SELECT count(*) FROM patients").await, before);
+
+    // A dry run counts without writing; Alice (RFM-1001) is matched, not duplicated.
+    let r = import(&t, &admin, EXPORT, true).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (r.json()["created"].as_i64(), r.json()["updated"].as_i64(), r.json()["applied"].as_bool()),
+        (Some(2), Some(1), Some(false))
+    );
+    assert_eq!(t.count("SELECT count(*) FROM patients").await, before);
+    let r = import(&t, &admin, EXPORT, false).await;
+    assert_eq!(
+        (r.json()["created"].as_i64(), r.json()["updated"].as_i64(), r.json()["applied"].as_bool()),
+        (Some(2), Some(1), Some(true))
+    );
+    assert_eq!(t.count("SELECT count(*) FROM patients").await, before + 2);
+    // Again: nothing changes.
+    let r = import(&t, &admin, EXPORT, false).await;
+    assert_eq!(
+        (r.json()["created"].as_i64(), r.json()["updated"].as_i64(), r.json()["unchanged"].as_i64()),
+        (Some(0), Some(0), Some(3))
+    );
+    assert_eq!(t.count("SELECT count(*) FROM patients").await, before + 2);
+    // Contact details are sealed at rest.
+    assert_eq!(t.count("SELECT count(*) FROM patients WHERE email_ct IS NOT NULL").await, 2);
+
+    // The list shows them, with enrollment state; Alice keeps her account.
+    let list = t.get("/api/v1/patient-accounts?limit=200", Some(&admin)).await.json();
+    let find = |mrn: &str| list.as_array().unwrap().iter().find(|p| p["mrn"] == mrn).unwrap().clone();
+    assert_eq!(find("RFM-3001")["email"], "ana@example.org");
+    assert_eq!(find("RFM-3001")["care_team"], "Dr. Patel's team");
+    assert_eq!(find("RFM-3001")["enrollment"], "not_invited");
+    assert_eq!(find("RFM-1001")["enrollment"], "enrolled");
+    assert_eq!(find("RFM-1001")["email"], "alice@example.org");
+    assert_eq!(t.try_login("alice", PASSWORD).await.status, StatusCode::OK);
+
+    // Only administrators; only CSV.
+    let nina = t.login("nina.nurse").await;
+    assert_eq!(import(&t, &nina, EXPORT, false).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get("/api/v1/patient-accounts", Some(&nina)).await.status, StatusCode::NOT_FOUND);
+    let json_body =
+        t.post_raw("/api/v1/patient-accounts/import", Some(&admin), "application/json", b"{}".to_vec()).await;
+    assert_eq!(json_body.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // A large file is accepted (beyond the 64 KiB limit of other routes).
+    let mut big = String::from("mrn,given_name,family_name,birth_date\n");
+    for i in 0..2000 {
+        big.push_str(&format!("BIG-{i:05},Given{i},Family{i},1970-01-01\n"));
+    }
+    assert!(big.len() > 64 * 1024);
+    let r = import(&t, &admin, &big, true).await;
+    assert_eq!((r.status, r.json()["created"].as_i64()), (StatusCode::OK, Some(2000)), "{}", r.text);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn administrators_add_and_change_patient_records() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let rec = json!({"given_name": "Dee", "family_name": "Park", "birth_date": "1999-09-09", "mrn": "RFM-4001", "email": "dee@example.org"});
+    let r = t.post("/api/v1/patient-accounts", Some(&admin), rec.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(t.post("/api/v1/patient-accounts", Some(&admin), rec).await.status, StatusCode::CONFLICT, "same MRN");
+    let same_mrn_other_case =
+        json!({"given_name": "X", "family_name": "Y", "birth_date": "2000-01-01", "mrn": "rfm-4001"});
+    assert_eq!(
+        t.post("/api/v1/patient-accounts", Some(&admin), same_mrn_other_case).await.status,
+        StatusCode::CONFLICT
+    );
+    for (bad, field) in [
+        (json!({"given_name": "", "family_name": "Park", "birth_date": "1999-09-09"}), "given_name"),
+        (json!({"given_name": "Dee", "family_name": "Park", "birth_date": "09/09/1999"}), "birth_date"),
+        (json!({"given_name": "Dee", "family_name": "Park", "birth_date": "1999-09-09", "phone": "12"}), "phone"),
+        (json!({"given_name": "Dee", "family_name": "Park", "birth_date": "1999-09-09", "email": "dee"}), "email"),
+    ] {
+        let r = t.post("/api/v1/patient-accounts", Some(&admin), bad.clone()).await;
+        assert_eq!(
+            (r.status, r.json()["error"]["field"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
+            "{bad}"
+        );
+    }
+    let change = json!({"given_name": "Dee", "family_name": "Park-Lee", "birth_date": "1999-09-09", "mrn": "RFM-4001", "phone": "555 010 4001"});
+    let path = format!("/api/v1/patient-accounts/{id}");
+    assert_eq!(t.request(Method::PUT, &path, Some(&admin), Some(change)).await.status, StatusCode::NO_CONTENT);
+    let list = t.get("/api/v1/patient-accounts?limit=200", Some(&admin)).await.json();
+    let dee = list.as_array().unwrap().iter().find(|p| p["id"] == id.as_str()).unwrap().clone();
+    assert_eq!(
+        (dee["family_name"].as_str(), dee["phone"].as_str(), dee["email"].is_null()),
+        (Some("Park-Lee"), Some("555 010 4001"), true)
+    );
+    // Listing is an audited read of each patient shown.
+    let cora = t.login("cora.compliance").await;
+    let audit = t.get(&format!("/api/v1/audit-events?patient_id={id}"), Some(&cora)).await.json();
+    let actions: Vec<&str> =
+        audit["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(
+        actions.contains(&"patients_listed")
+            && actions.contains(&"patient_updated")
+            && actions.contains(&"patient_created"),
+        "{actions:?}"
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_patient_follows_an_invitation_confirms_their_birth_date_and_enrolls() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let rec = json!({"given_name": "Eve", "family_name": "Stone", "birth_date": "1980-05-17", "mrn": "RFM-5001", "phone": "555 010 5001"});
+    let patient = t.post("/api/v1/patient-accounts", Some(&admin), rec).await.json()["id"].as_str().unwrap().to_owned();
+    let invite = |token: &str, channel: &str| {
+        let (token, channel, path) =
+            (token.to_owned(), channel.to_owned(), format!("/api/v1/patient-accounts/{patient}/invitation"));
+        let t = &t;
+        async move { t.post(&path, Some(&token), json!({"channel": channel})).await }
+    };
+    // Staff who do not care for the patient cannot invite; bad channels are refused.
+    let bill = t.login("bill.billing").await;
+    assert_eq!(invite(&bill, "sms").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(invite(&admin, "pigeon").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let first = invite(&admin, "sms").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let first = token_of(first.json()["path"].as_str().unwrap());
+    // Resent: the first link stops working.
+    let second = token_of(invite(&admin, "sms").await.json()["path"].as_str().unwrap());
+    assert_eq!(t.post("/api/v1/links/inspect", None, json!({"token": first})).await.status, StatusCode::GONE);
+    async fn enrollment(t: &TestApp, admin: &str, patient: &str) -> String {
+        let list = t.get("/api/v1/patient-accounts?limit=200", Some(admin)).await.json();
+        list.as_array().unwrap().iter().find(|p| p["id"] == patient).unwrap()["enrollment"].as_str().unwrap().to_owned()
+    }
+    assert_eq!(enrollment(&t, &admin, &patient).await, "sent");
+    let info = t.post("/api/v1/links/inspect", None, json!({"token": second})).await.json();
+    assert_eq!((info["purpose"].as_str(), info["asks_birth_date"].as_bool()), (Some("invitation"), Some(true)));
+    assert_eq!(info["practice_name"], "Riverside Family Medicine");
+    assert!(!info.to_string().contains("Eve"), "nothing about the patient before the check");
+    assert_eq!(enrollment(&t, &admin, &patient).await, "opened");
+
+    // A wrong date of birth: refused, and after a few the link is revoked.
+    let wrong = redeem(&t, &second, json!({"username": "eve.stone", "birth_date": "1980-05-18"})).await;
+    assert_eq!(
+        (wrong.status, wrong.json()["error"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("birth_date"))
+    );
+    let ok = redeem(&t, &second, json!({"username": "eve.stone", "birth_date": "1980-05-17"})).await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.text);
+    assert_eq!(enrollment(&t, &admin, &patient).await, "enrolled");
+    let eve = t.try_login("eve.stone", NEW_PASSWORD).await;
+    assert_eq!(eve.status, StatusCode::OK);
+    let eve = eve.json()["token"].as_str().unwrap().to_owned();
+    let r = t
+        .post(
+            "/api/v1/conversations",
+            Some(&eve),
+            json!({"subject": "Hello", "topic": "care_question", "body": "My first message."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(invite(&admin, "sms").await.status, StatusCode::CONFLICT, "already enrolled");
+
+    // Guessing: five wrong dates and the invitation is gone.
+    let rec = json!({"given_name": "Fay", "family_name": "Rowe", "birth_date": "1970-01-02", "mrn": "RFM-5002"});
+    let fay = t.post("/api/v1/patient-accounts", Some(&admin), rec).await.json()["id"].as_str().unwrap().to_owned();
+    let r =
+        t.post(&format!("/api/v1/patient-accounts/{fay}/invitation"), Some(&admin), json!({"channel": "desk"})).await;
+    let token = token_of(r.json()["path"].as_str().unwrap());
+    for day in 3..=7 {
+        let r = redeem(&t, &token, json!({"username": "fay.rowe", "birth_date": format!("1970-01-0{day}")})).await;
+        assert_ne!(r.status, StatusCode::NO_CONTENT);
+    }
+    let last = redeem(&t, &token, json!({"username": "fay.rowe", "birth_date": "1970-01-02"})).await;
+    assert_eq!(last.status, StatusCode::GONE, "revoked after guessing");
+    // Revoking by hand.
+    let r =
+        t.post(&format!("/api/v1/patient-accounts/{fay}/invitation"), Some(&admin), json!({"channel": "email"})).await;
+    let token = token_of(r.json()["path"].as_str().unwrap());
+    let path = format!("/api/v1/patient-accounts/{fay}/invitation");
+    assert_eq!(t.request(Method::DELETE, &path, Some(&admin), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        redeem(&t, &token, json!({"username": "fay.rowe", "birth_date": "1970-01-02"})).await.status,
+        StatusCode::GONE
+    );
+    // An invitation lasts a week.
+    let r =
+        t.post(&format!("/api/v1/patient-accounts/{fay}/invitation"), Some(&admin), json!({"channel": "desk"})).await;
+    let token = token_of(r.json()["path"].as_str().unwrap());
+    t.advance(Span::from_hours(7 * 24));
+    assert_eq!(
+        redeem(&t, &token, json!({"username": "fay.rowe", "birth_date": "1970-01-02"})).await.status,
+        StatusCode::GONE
+    );
+    t.stop().await;
+}

@@ -85,7 +85,7 @@ async fn plain_http_only_when_asked_for() {
 }
 
 /// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 59] = [
+const ROUTES: [(&str, &str); 65] = [
     ("get", "/healthz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
@@ -145,6 +145,12 @@ const ROUTES: [(&str, &str); 59] = [
     ("post", "/api/v1/users/{id}/deactivate"),
     ("post", "/api/v1/users/{id}/reactivate"),
     ("post", "/api/v1/users/{id}/reset-link"),
+    ("get", "/api/v1/patient-accounts"),
+    ("post", "/api/v1/patient-accounts"),
+    ("post", "/api/v1/patient-accounts/import"),
+    ("put", "/api/v1/patient-accounts/{id}"),
+    ("post", "/api/v1/patient-accounts/{id}/invitation"),
+    ("delete", "/api/v1/patient-accounts/{id}/invitation"),
 ];
 
 #[tokio::test]

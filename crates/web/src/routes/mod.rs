@@ -10,6 +10,7 @@ mod health;
 mod inbox;
 mod live;
 mod pages;
+mod patients;
 mod schedule;
 mod setup;
 
@@ -34,6 +35,10 @@ pub(crate) use conversations::{
 pub(crate) use health::{__path_healthz, __path_openapi};
 pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typing};
 pub(crate) use live::__path_events;
+pub(crate) use patients::{
+    __path_create as __path_create_patient, __path_import as __path_import_patients, __path_invite,
+    __path_list as __path_list_patients, __path_revoke_invitation, __path_update as __path_update_patient,
+};
 pub(crate) use schedule::{
     __path_add_closure, __path_expectation, __path_remove_closure, __path_response_settings,
     __path_save_department_hours, __path_save_practice_hours, __path_save_response_settings,
@@ -63,6 +68,13 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         .route("/api/v1/users/{id}/deactivate", post(accounts::deactivate))
         .route("/api/v1/users/{id}/reactivate", post(accounts::reactivate))
         .route("/api/v1/users/{id}/reset-link", post(accounts::reset_link))
+        .route("/api/v1/patient-accounts", get(patients::list).post(patients::create))
+        .route(
+            "/api/v1/patient-accounts/import",
+            post(patients::import).layer(axum::extract::DefaultBodyLimit::max(patients::IMPORT_MAX_BYTES)),
+        )
+        .route("/api/v1/patient-accounts/{id}", put(patients::update))
+        .route("/api/v1/patient-accounts/{id}/invitation", post(patients::invite).delete(patients::revoke_invitation))
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/conversations", get(conversations::list_conversations).post(conversations::create_conversation))
         .route("/api/v1/conversations/{id}", get(conversations::get_conversation))

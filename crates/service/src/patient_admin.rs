@@ -1,0 +1,502 @@
+//! Patients as a practice administers them: records with contact details,
+//! the patient list with enrollment state, invitations, and the import
+//! from an EHR export that is all-or-nothing and safe to run again.
+
+use crate::auth::Principal;
+use crate::directory::taken;
+use crate::onboarding::IssuedLink;
+use crate::sealing::{self, column};
+use crate::{RequestContext, ServiceError, Switchboard};
+use switchboard_crypto::DataKey;
+use switchboard_domain::audit::{AuditAction, ResourceKind};
+use switchboard_domain::ids::*;
+use switchboard_domain::onboarding::{self as ob, Channel, ImportRow, LineError, LinkPurpose};
+use switchboard_domain::policy::{self, PatientAction, PracticeAction};
+use switchboard_domain::text::{EmailAddress, MedicalRecordNumber, PersonName, PhoneNumber};
+use switchboard_domain::time::{CivilDate, Timestamp};
+use switchboard_store::queries::{accounts as q, directory as d, keys as key_q};
+use switchboard_store::rows::{PatientRow, WrappedKeyRow};
+use switchboard_store::{StoreError, Unit};
+
+/// A patient record as an administrator submits it.
+#[derive(Clone, Debug, Default)]
+pub struct PatientInput {
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: String,
+    pub mrn: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub care_team: Option<CareTeamId>,
+    pub department: Option<DepartmentId>,
+}
+
+/// A patient input that passed every rule.
+struct Checked {
+    given: PersonName,
+    family: PersonName,
+    birth: CivilDate,
+    mrn: Option<MedicalRecordNumber>,
+    email: Option<EmailAddress>,
+    phone: Option<PhoneNumber>,
+    care_team: Option<CareTeamId>,
+    department: Option<DepartmentId>,
+}
+
+/// A patient in the administrators' list.
+#[derive(Clone, Debug)]
+pub struct PatientAccountView {
+    pub id: PatientId,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: String,
+    pub mrn: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub care_team: Option<String>,
+    pub department: Option<String>,
+    pub user: Option<UserId>,
+    pub username: Option<String>,
+    pub active: Option<bool>,
+    pub last_sign_in_at: Option<Timestamp>,
+    /// `enrolled`, `not_invited`, or the latest invitation's state
+    /// (`sent`, `opened`, `expired`, `revoked`).
+    pub enrollment: &'static str,
+    pub invitation: Option<InvitationView>,
+}
+
+#[derive(Clone, Debug)]
+pub struct InvitationView {
+    pub id: LinkId,
+    pub channel: &'static str,
+    pub state: &'static str,
+    pub sent_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What an import did, or would do.
+#[derive(Clone, Debug, Default)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub errors: Vec<LineError>,
+    pub applied: bool,
+}
+
+impl Switchboard {
+    fn check_patient(&self, input: &PatientInput) -> Result<Checked, ServiceError> {
+        let opt = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        Ok(Checked {
+            given: PersonName::parse(&input.given_name).map_err(|e| ServiceError::invalid("given_name", e))?,
+            family: PersonName::parse(&input.family_name).map_err(|e| ServiceError::invalid("family_name", e))?,
+            birth: CivilDate::parse(&input.birth_date).map_err(|_| ServiceError::Invalid {
+                field: "birth_date",
+                problem: "must be a date as YYYY-MM-DD".into(),
+            })?,
+            mrn: opt(&input.mrn)
+                .map(|m| MedicalRecordNumber::parse(&m))
+                .transpose()
+                .map_err(|e| ServiceError::invalid("mrn", e))?,
+            email: opt(&input.email)
+                .map(|e| EmailAddress::parse(&e))
+                .transpose()
+                .map_err(|_| ServiceError::Invalid { field: "email", problem: "is not an email address".into() })?,
+            phone: opt(&input.phone)
+                .map(|p| PhoneNumber::parse(&p))
+                .transpose()
+                .map_err(|e| ServiceError::invalid("phone", e))?,
+            care_team: input.care_team,
+            department: input.department,
+        })
+    }
+
+    async fn check_placement(&self, practice: PracticeId, c: &Checked) -> Result<(), ServiceError> {
+        if let Some(t) = c.care_team
+            && !q::care_teams(self.store(), practice).await?.iter().any(|(id, _)| *id == t)
+        {
+            return Err(ServiceError::Invalid { field: "care_team_id", problem: "no such care team".into() });
+        }
+        if let Some(dep) = c.department
+            && d::department_name_of(self.store(), practice, dep).await?.is_none()
+        {
+            return Err(ServiceError::Invalid { field: "department_id", problem: "no such department".into() });
+        }
+        Ok(())
+    }
+
+    fn sealed_patient(
+        &self,
+        id: PatientId,
+        practice: PracticeId,
+        dek_id: DataKeyId,
+        dek: &DataKey,
+        c: &Checked,
+    ) -> Result<d::NewPatient, ServiceError> {
+        let row = id.as_bytes();
+        let seal = |col: &str, text: &str| sealing::seal(dek, col, row, text);
+        Ok(d::NewPatient {
+            id,
+            practice,
+            user: None,
+            department: c.department,
+            care_team: c.care_team,
+            dek: dek_id,
+            given_name_ct: seal(column::GIVEN_NAME, c.given.as_str())?,
+            family_name_ct: seal(column::FAMILY_NAME, c.family.as_str())?,
+            birth_date_ct: seal(column::BIRTH_DATE, &c.birth.to_string())?,
+            mrn_index: c.mrn.as_ref().map(|m| self.mrn_index(practice, m)),
+            mrn_ct: c.mrn.as_ref().map(|m| seal(column::MRN, m.as_str())).transpose()?,
+            email_ct: c.email.as_ref().map(|e| seal(column::EMAIL, e.as_str())).transpose()?,
+            phone_ct: c.phone.as_ref().map(|p| seal(column::PHONE, p.as_str())).transpose()?,
+            at: self.now(),
+        })
+    }
+
+    /// Adds a patient record (practice administrators). A medical record
+    /// number already on file is refused: the import updates instead.
+    pub async fn add_patient_record(
+        &self,
+        p: &Principal,
+        input: PatientInput,
+        ctx: &RequestContext,
+    ) -> Result<PatientId, ServiceError> {
+        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        let practice = p.user.practice;
+        let c = self.check_patient(&input)?;
+        self.check_placement(practice, &c).await?;
+        let id = self.new_id(PatientId::from_bytes)?;
+        let dek_id = self.new_id(DataKeyId::from_bytes)?;
+        let (dek, wrapped) = self.keys().new_data_key(*dek_id.as_bytes()).map_err(|_| ServiceError::Internal)?;
+        let row = self.sealed_patient(id, practice, dek_id, &dek, &c)?;
+        let unit = Unit::new()
+            .step(key_q::insert(
+                &WrappedKeyRow { id: dek_id, kek_id: wrapped.kek_id, wrapped: wrapped.bytes },
+                practice,
+                self.now(),
+            ))
+            .step(d::insert_patient(row))
+            .audit(
+                self.setup_record(p, ctx, AuditAction::PatientCreated, (ResourceKind::Patient, *id.as_bytes()))
+                    .with_patient(Some(id)),
+            );
+        match self.store().commit(unit).await {
+            Ok(()) => Ok(id),
+            Err(StoreError::Conflict(_)) => {
+                Err(ServiceError::Conflict("a patient with this medical record number is already on file"))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Changes a patient record (practice administrators).
+    pub async fn update_patient_record(
+        &self,
+        p: &Principal,
+        patient: PatientId,
+        input: PatientInput,
+        ctx: &RequestContext,
+    ) -> Result<(), ServiceError> {
+        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        let practice = p.user.practice;
+        let existing = d::patient_by_id(self.store(), patient).await?.filter(|r| r.practice == practice);
+        let Some(existing) = existing else { return Err(ServiceError::NotFound) };
+        let c = self.check_patient(&input)?;
+        self.check_placement(practice, &c).await?;
+        let dek = sealing::data_key(self.keys(), &existing.key)?;
+        let row = self.sealed_patient(patient, practice, existing.key.id, &dek, &c)?;
+        let unit = Unit::new().step(d::update_patient(&row)).audit(
+            self.setup_record(p, ctx, AuditAction::PatientUpdated, (ResourceKind::Patient, *patient.as_bytes()))
+                .with_patient(Some(patient)),
+        );
+        match self.store().commit(unit).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::Conflict("patient_missing")) => Err(ServiceError::NotFound),
+            Err(StoreError::Conflict(_)) => {
+                Err(ServiceError::Conflict("a patient with this medical record number is already on file"))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A page of the practice's patients with contact details, enrollment
+    /// and last sign-in (practice administrators). Each patient shown is
+    /// an audited read.
+    pub async fn patient_accounts(
+        &self,
+        p: &Principal,
+        offset: i64,
+        limit: i64,
+        ctx: &RequestContext,
+    ) -> Result<Vec<PatientAccountView>, ServiceError> {
+        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        let practice = p.user.practice;
+        let rows = d::patients_page(self.store(), practice, offset.max(0), limit.clamp(1, 200)).await?;
+        let invitations = q::latest_invitations(self.store(), practice).await?;
+        let now = self.now();
+        let mut out = Vec::with_capacity(rows.len());
+        let mut unit = Unit::new();
+        for r in rows {
+            let pr = &r.patient;
+            let dek = sealing::data_key(self.keys(), &pr.key)?;
+            let id = pr.id.as_bytes();
+            let open = |col: &'static str, ct: &Option<Vec<u8>>| -> Result<Option<String>, ServiceError> {
+                ct.as_ref().map(|c| sealing::open(&dek, col, id, c)).transpose()
+            };
+            let invitation = invitations.iter().find(|l| l.patient == Some(pr.id)).map(|l| InvitationView {
+                id: l.id,
+                channel: l.channel.as_str(),
+                state: ob::state(&l.facts, now).as_str(LinkPurpose::Invitation),
+                sent_at: l.created_at,
+                expires_at: l.facts.expires_at,
+            });
+            let enrollment = match (&r.username, &invitation) {
+                (Some(_), _) => "enrolled",
+                (None, Some(i)) => i.state,
+                (None, None) => "not_invited",
+            };
+            out.push(PatientAccountView {
+                id: pr.id,
+                given_name: sealing::open(&dek, column::GIVEN_NAME, id, &pr.given_name_ct)?,
+                family_name: sealing::open(&dek, column::FAMILY_NAME, id, &pr.family_name_ct)?,
+                birth_date: sealing::open(&dek, column::BIRTH_DATE, id, &pr.birth_date_ct)?,
+                mrn: open(column::MRN, &pr.mrn_ct)?,
+                email: open(column::EMAIL, &r.email_ct)?,
+                phone: open(column::PHONE, &r.phone_ct)?,
+                care_team: pr.care_team_name.clone(),
+                department: pr.department_name.clone(),
+                user: pr.user,
+                username: r.username.clone(),
+                active: r.active,
+                last_sign_in_at: r.last_login_at,
+                enrollment,
+                invitation,
+            });
+            unit.push_audit(
+                self.setup_record(p, ctx, AuditAction::PatientsListed, (ResourceKind::Patient, *pr.id.as_bytes()))
+                    .with_patient(Some(pr.id)),
+            );
+        }
+        // The reads are on record before the data leaves.
+        self.store().commit(unit).await?;
+        Ok(out)
+    }
+
+    /// Invites a patient to enroll (administrators, or staff who care for
+    /// the patient). The link is shown once to hand over; until email and
+    /// SMS delivery exist, that is how it reaches the patient. Earlier open
+    /// invitations stop working.
+    pub async fn invite_patient(
+        &self,
+        p: &Principal,
+        patient: PatientId,
+        channel: Channel,
+        ctx: &RequestContext,
+    ) -> Result<IssuedLink, ServiceError> {
+        let row = self.patient_for_invitation(p, patient).await?;
+        if row.user.is_some() {
+            return Err(ServiceError::Conflict("this patient is already enrolled"));
+        }
+        if channel == Channel::None {
+            return Err(ServiceError::Invalid { field: "channel", problem: "must be email, sms or desk".into() });
+        }
+        let now = self.now();
+        let (step, link) =
+            self.new_link(row.practice, LinkPurpose::Invitation, None, Some(patient), channel, Some(p.user.id))?;
+        let unit =
+            Unit::new().step(q::revoke_open_links(LinkPurpose::Invitation, None, Some(patient), now)).step(step).audit(
+                self.setup_record(p, ctx, AuditAction::LinkIssued, (ResourceKind::Link, *link.id.as_bytes()))
+                    .with_patient(Some(patient))
+                    .with_detail(format!("purpose=invitation;channel={}", channel.as_str())),
+            );
+        self.store().commit(unit).await?;
+        Ok(link)
+    }
+
+    /// Revokes a patient's open invitation.
+    pub async fn revoke_invitation(
+        &self,
+        p: &Principal,
+        patient: PatientId,
+        ctx: &RequestContext,
+    ) -> Result<(), ServiceError> {
+        let row = self.patient_for_invitation(p, patient).await?;
+        let now = self.now();
+        let open = q::links_for_patient(self.store(), patient)
+            .await?
+            .into_iter()
+            .find(|l| ob::redeemable(&l.facts, now).is_ok())
+            .ok_or(ServiceError::NotFound)?;
+        let unit = Unit::new().step(q::revoke_link(open.id, row.practice, now)).audit(
+            self.setup_record(p, ctx, AuditAction::LinkRevoked, (ResourceKind::Link, *open.id.as_bytes()))
+                .with_patient(Some(patient)),
+        );
+        self.store().commit(unit).await?;
+        Ok(())
+    }
+
+    async fn patient_for_invitation(&self, p: &Principal, patient: PatientId) -> Result<PatientRow, ServiceError> {
+        let row = d::patient_by_id(self.store(), patient).await?.filter(|r| r.practice == p.user.practice);
+        let Some(row) = row else { return Err(ServiceError::NotFound) };
+        let admin = self.practice_permission(p, PracticeAction::ManagePractice).is_ok();
+        let cares = policy::authorize_patient(
+            &p.actor,
+            PatientAction::StartConversation,
+            &crate::conversations::patient_facts(&row),
+        )
+        .is_allowed()
+            && p.user.kind == switchboard_domain::role::UserKind::Staff;
+        if !admin && !cares {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(row)
+    }
+
+    /// Imports patients from an EHR export (CSV). Every row is checked
+    /// first; any problem and nothing is imported, with each problem by
+    /// line. Patients are matched by medical record number: a match is
+    /// updated (or left alone if nothing changed), so running the same file
+    /// again changes nothing. `dry_run` reports without writing.
+    pub async fn import_patients(
+        &self,
+        p: &Principal,
+        csv: &str,
+        dry_run: bool,
+        ctx: &RequestContext,
+    ) -> Result<ImportReport, ServiceError> {
+        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        let practice = p.user.practice;
+        let rows = match ob::parse_import(csv) {
+            Ok(rows) => rows,
+            Err(errors) => return Ok(ImportReport { errors, ..ImportReport::default() }),
+        };
+        let teams = q::care_teams(self.store(), practice).await?;
+        let departments = d::departments(self.store(), practice).await?;
+        let mut errors = Vec::new();
+        let mut placed = Vec::with_capacity(rows.len());
+        for r in rows {
+            let team = match &r.care_team {
+                None => None,
+                Some(name) => match teams.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+                    Some((id, _)) => Some(*id),
+                    None => {
+                        errors.push(LineError {
+                            line: r.line,
+                            field: "care_team".into(),
+                            problem: "no care team by that name".into(),
+                        });
+                        None
+                    }
+                },
+            };
+            let dep = match &r.department {
+                None => None,
+                Some(name) => match departments.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+                    Some((id, _)) => Some(*id),
+                    None => {
+                        errors.push(LineError {
+                            line: r.line,
+                            field: "department".into(),
+                            problem: "no department by that name".into(),
+                        });
+                        None
+                    }
+                },
+            };
+            placed.push((r, team, dep));
+        }
+        if !errors.is_empty() {
+            return Ok(ImportReport { errors, ..ImportReport::default() });
+        }
+        let mut report = ImportReport::default();
+        let mut unit = Unit::new();
+        let now = self.now();
+        for (r, team, dep) in placed {
+            let checked = checked_from_import(&r, team, dep);
+            let index = self.mrn_index(practice, &r.mrn);
+            match d::patient_by_mrn_index(self.store(), practice, &index).await? {
+                Some(existing) => {
+                    let dek = sealing::data_key(self.keys(), &existing.patient.key)?;
+                    if self.same_as_on_file(&existing, &dek, &checked)? {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    let id = existing.patient.id;
+                    unit.push(d::update_patient(&self.sealed_patient(
+                        id,
+                        practice,
+                        existing.patient.key.id,
+                        &dek,
+                        &checked,
+                    )?));
+                    unit.push_audit(
+                        self.setup_record(p, ctx, AuditAction::PatientUpdated, (ResourceKind::Patient, *id.as_bytes()))
+                            .with_patient(Some(id))
+                            .with_detail("import"),
+                    );
+                    report.updated += 1;
+                }
+                None => {
+                    let id = self.new_id(PatientId::from_bytes)?;
+                    let dek_id = self.new_id(DataKeyId::from_bytes)?;
+                    let (dek, wrapped) =
+                        self.keys().new_data_key(*dek_id.as_bytes()).map_err(|_| ServiceError::Internal)?;
+                    unit.push(key_q::insert(
+                        &WrappedKeyRow { id: dek_id, kek_id: wrapped.kek_id, wrapped: wrapped.bytes },
+                        practice,
+                        now,
+                    ));
+                    unit.push(d::insert_patient(self.sealed_patient(id, practice, dek_id, &dek, &checked)?));
+                    unit.push_audit(
+                        self.setup_record(p, ctx, AuditAction::PatientCreated, (ResourceKind::Patient, *id.as_bytes()))
+                            .with_patient(Some(id))
+                            .with_detail("import"),
+                    );
+                    report.created += 1;
+                }
+            }
+        }
+        if dry_run {
+            return Ok(report);
+        }
+        unit.push_audit(
+            self.setup_record(p, ctx, AuditAction::PatientsImported, (ResourceKind::Practice, *practice.as_bytes()))
+                .with_detail(format!(
+                    "created={};updated={};unchanged={}",
+                    report.created, report.updated, report.unchanged
+                )),
+        );
+        self.store().commit(unit).await.map_err(taken)?;
+        report.applied = true;
+        Ok(report)
+    }
+
+    fn same_as_on_file(&self, existing: &d::PatientAdminRow, dek: &DataKey, c: &Checked) -> Result<bool, ServiceError> {
+        let pr = &existing.patient;
+        let id = pr.id.as_bytes();
+        let open = |col: &'static str, ct: &Option<Vec<u8>>| -> Result<Option<String>, ServiceError> {
+            ct.as_ref().map(|x| sealing::open(dek, col, id, x)).transpose()
+        };
+        Ok(sealing::open(dek, column::GIVEN_NAME, id, &pr.given_name_ct)? == c.given.as_str()
+            && sealing::open(dek, column::FAMILY_NAME, id, &pr.family_name_ct)? == c.family.as_str()
+            && sealing::open(dek, column::BIRTH_DATE, id, &pr.birth_date_ct)? == c.birth.to_string()
+            && open(column::MRN, &pr.mrn_ct)?.as_deref() == c.mrn.as_ref().map(|m| m.as_str())
+            && open(column::EMAIL, &existing.email_ct)?.as_deref() == c.email.as_ref().map(|e| e.as_str())
+            && open(column::PHONE, &existing.phone_ct)?.as_deref() == c.phone.as_ref().map(|p| p.as_str())
+            && pr.care_team == c.care_team
+            && pr.department == c.department)
+    }
+}
+
+fn checked_from_import(r: &ImportRow, care_team: Option<CareTeamId>, department: Option<DepartmentId>) -> Checked {
+    Checked {
+        given: r.given_name.clone(),
+        family: r.family_name.clone(),
+        birth: r.birth_date,
+        mrn: Some(r.mrn.clone()),
+        email: r.email.clone(),
+        phone: r.phone.clone(),
+        care_team,
+        department,
+    }
+}
