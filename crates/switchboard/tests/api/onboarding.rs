@@ -481,3 +481,46 @@ async fn a_patient_follows_an_invitation_confirms_their_birth_date_and_enrolls()
     );
     t.stop().await;
 }
+
+/// The account routes × every role: only the practice's administrators
+/// get past the door; everyone else sees "not found". (Bodies are empty
+/// objects, so an administrator gets a validation error rather than a
+/// change.)
+#[tokio::test]
+async fn only_administrators_reach_the_account_routes() {
+    let t = TestApp::spawn().await;
+    let alice_patient = t.patient_id("alice").await;
+    let nina = t.user_id("nina.nurse").await;
+    // Well-formed but invalid bodies: the door is checked before the content.
+    let bad_staff = json!({"username": "x", "display_name": "", "role": "nurse"});
+    let bad_patient = json!({"given_name": "", "family_name": "X", "birth_date": "x"});
+    let routes: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/api/v1/staff-accounts".into(), None),
+        (Method::POST, "/api/v1/staff-accounts".into(), Some(bad_staff.clone())),
+        (Method::PUT, format!("/api/v1/staff-accounts/{nina}"), Some(bad_staff)),
+        (Method::POST, format!("/api/v1/users/{nina}/deactivate"), Some(json!({}))),
+        (Method::GET, "/api/v1/patient-accounts".into(), None),
+        (Method::POST, "/api/v1/patient-accounts".into(), Some(bad_patient.clone())),
+        (Method::PUT, format!("/api/v1/patient-accounts/{alice_patient}"), Some(bad_patient)),
+    ];
+    for who in
+        ["lake.admin", "dr.patel", "nina.nurse", "fran.frontdesk", "bill.billing", "cora.compliance", "alice", "admin"]
+    {
+        let token = t.login(who).await;
+        for (method, path, body) in &routes {
+            if who == "admin" && path.ends_with("/deactivate") {
+                continue; // reached, and would end Nina's sessions
+            }
+            let r = t.request(method.clone(), path, Some(&token), body.clone()).await;
+            let reached = r.status != StatusCode::NOT_FOUND;
+            // lake.admin administers another practice: Riverside's accounts are not theirs.
+            let expected =
+                who == "admin" || (who == "lake.admin" && !path.contains(&nina) && !path.contains(&alice_patient));
+            assert_eq!(reached, expected, "{who} {method} {path}: {} {}", r.status, r.text);
+            if who == "admin" && *method != Method::GET {
+                assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.text);
+            }
+        }
+    }
+    t.stop().await;
+}
