@@ -10,11 +10,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repo = join(here, "..", "..");
 export const PASSWORD = "switchboard-demo";
 
-/** Starts `switchboard demo` on a free port in a fresh directory. */
-export async function startServer() {
+/**
+ * Starts `switchboard demo` on a free port in a fresh directory.
+ * `demoArgs` go after `demo`, such as `["--history-weeks", "4"]` for weeks
+ * of synthetic past conversations (the analytics pages' data).
+ */
+export async function startServer({ demoArgs = [] } = {}) {
   const bin = process.env.SWITCHBOARD_BIN || join(repo, "target", "debug", "switchboard");
   const dir = mkdtempSync(join(tmpdir(), "switchboard-browser-"));
-  const child = spawn(bin, ["--data-dir", dir, "--addr", "127.0.0.1:0", "demo"], {
+  const child = spawn(bin, ["--data-dir", dir, "--addr", "127.0.0.1:0", "demo", ...demoArgs], {
     env: { ...process.env, RUST_LOG: "warn", SWITCHBOARD_MASTER_KEY: "" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -104,9 +108,10 @@ export async function seriousViolations(page) {
 
 /**
  * Saves a screenshot to docs/screenshots when SCREENSHOTS=1: the whole page
- * on a phone, the window on a desktop, scrolled to the top.
+ * on a phone, the window on a desktop, scrolled to the top; or, given an
+ * `element` (a locator), just that part of the page.
  */
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { element = null } = {}) {
   if (process.env.SCREENSHOTS !== "1") return;
   const dir = join(repo, "docs", "screenshots");
   mkdirSync(dir, { recursive: true });
@@ -116,5 +121,6 @@ export async function screenshot(page, name) {
     for (const pane of document.querySelectorAll(".detail-pane, .list-pane")) pane.scrollTop = 0;
     document.activeElement?.blur();
   });
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: mobile });
+  if (element) await element.screenshot({ path: join(dir, `${name}.png`) });
+  else await page.screenshot({ path: join(dir, `${name}.png`), fullPage: mobile });
 }

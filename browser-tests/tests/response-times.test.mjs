@@ -282,7 +282,7 @@ test("an administrator sets office hours, closures, targets and automatic replie
   await admin.locator("#targets-error", { hasText: `Targets ${n} and ${n + 1} cover the same priority and topic` }).waitFor();
   await admin.getByRole("button", { name: `Remove target ${n + 1}` }).click();
   assert.equal(await admin.locator("#targets > tr").count(), n);
-  await screenshot(admin, "setup-response-times");
+  await screenshot(admin, "setup-response-times", { element: admin.locator("#response-times") });
 });
 
 test("the response-times section passes axe and fits a 360-pixel screen; other staff only read it", async () => {

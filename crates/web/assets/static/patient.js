@@ -1,5 +1,6 @@
 // The patient app: conversations, a thread view, and writing a message,
-// with live replies, read receipts and a typing indicator.
+// with live replies, read receipts and a typing indicator; reminders of
+// unread replies, and a rating once a conversation is closed.
 import {
   ApiError, TOPICS, announce, api, clear, counter, dayAndTime, el, fullWhen, hoursLines, live, otherTimeZone, responseState,
   signOut, throttle, topicLabel, when,
@@ -9,6 +10,12 @@ const main = document.getElementById("main");
 const state = {
   me: null, practice: null, open: null, typingTimer: null, view: null, thread: null, expectationAsked: 0, expectationTimer: null,
 };
+
+/** A rating's words: 1 (poor) to 5 (excellent). */
+const SCORES = [[1, "Poor"], [2, "Fair"], [3, "Good"], [4, "Very good"], [5, "Excellent"]];
+const RATING_COMMENT_MAX = 1000;
+/** Reminders of unread replies listed by name; the rest are counted. */
+const REMINDERS_SHOWN = 3;
 
 const STATUS_TEXT = {
   needs_staff_response: "Waiting for your care team",
@@ -84,13 +91,17 @@ async function showList() {
   state.open = null;
   state.view = "list";
   setTitle("Messages");
-  const data = await api("GET", "/api/v1/conversations?limit=100");
+  const [data, notifications] = await Promise.all([
+    api("GET", "/api/v1/conversations?limit=100"),
+    api("GET", "/api/v1/me/notifications").catch(() => []),
+  ]);
   if (state.view !== "list") return;
   const items = data.conversations;
   const body = [
     el("div", { class: "page-head" },
       el("h1", {}, "Messages"),
       el("a", { class: "button primary", href: "#/new" }, "New message")),
+    reminders(notifications, items),
   ];
   if (items.length === 0) {
     body.push(el("p", { class: "lead" }, "You have no messages yet. Write to your care team whenever it suits you."));
@@ -109,6 +120,32 @@ async function showList() {
     body.push(el("p", { class: "emergency-short" }, el("strong", {}, "In an emergency, call 911."), " For thoughts of suicide, call or text 988."));
   }
   clear(main).append(...body);
+}
+
+/**
+ * Gentle reminders of replies not read yet, one per conversation, each
+ * leading to it (reading it clears the reminder).
+ */
+function reminders(notifications, items) {
+  const ids = [];
+  for (const n of notifications) {
+    if (n.kind === "unread_reply_reminder" && n.conversation_id && !ids.includes(n.conversation_id)) ids.push(n.conversation_id);
+  }
+  if (ids.length === 0) return null;
+  const shown = ids.slice(0, REMINDERS_SHOWN);
+  const more = ids.length - shown.length;
+  return el("section", { id: "reminders", class: "reminders", "aria-labelledby": "reminders-title" },
+    el("h2", { id: "reminders-title", class: "visually-hidden" }, "Reminders"),
+    el("ul", {}, shown.map((id) => {
+      const c = items.find((x) => x.id === id);
+      return el("li", {},
+        el("a", { href: `#/c/${id}` },
+          "You have a reply from your care team you have not read",
+          c ? el("span", { class: "reminder-subject" }, `: ${c.subject}`) : null));
+    }),
+    more > 0
+      ? el("li", { class: "reminder-more" }, `…and ${more} more ${more === 1 ? "reply" : "replies"} you have not read, marked “new” below.`)
+      : null));
 }
 
 // ---- Writing a new message -----------------------------------------------
@@ -266,6 +303,7 @@ async function loadThread(id) {
   document.getElementById("closed-note").hidden = c.status !== "closed";
   state.thread = c;
   renderReplyBy();
+  renderRating(c);
   const receipt = document.getElementById("receipt");
   clear(receipt);
   const r = readReceipt(c.messages);
@@ -341,9 +379,101 @@ async function showThread(id) {
     el("div", { id: "receipt" }),
     el("p", { id: "typing", class: "typing", "aria-live": "polite" }),
     el("p", { id: "closed-note", class: "notice", hidden: true }, "This conversation is closed. Writing again reopens it."),
+    el("section", { id: "rating", class: "rating", "aria-labelledby": "rating-title", hidden: true }),
     form);
   await loadThread(id);
   document.getElementById("thread").lastElementChild?.scrollIntoView({ block: "nearest" });
+}
+
+// ---- Rating a closed conversation -----------------------------------------
+
+/** Once the conversation is closed: "How did we do?" (once), then the rating given. */
+function renderRating(c) {
+  const node = document.getElementById("rating");
+  if (!node) return;
+  const key = c.status !== "closed" ? "" : c.rating ? `rated-${c.rating.score}` : "unrated";
+  if (node.dataset.key === key) return; // leaves a rating being written alone
+  node.dataset.key = key;
+  clear(node);
+  node.hidden = key === "";
+  if (key === "") return;
+  node.append(...(c.rating ? ratingGiven(c.rating) : ratingForm(c)).filter(Boolean));
+}
+
+function ratingGiven(r) {
+  const word = SCORES.find(([n]) => n === r.score)?.[1] ?? "";
+  return [
+    el("h2", { id: "rating-title", tabindex: -1 }, "Your rating"),
+    el("p", { class: "rating-given" },
+      el("span", { class: "stars", "aria-hidden": "true" }, "★".repeat(r.score), el("span", { class: "stars-off" }, "★".repeat(5 - r.score))),
+      el("span", {}, `You rated this conversation ${r.score} out of 5 (${word.toLowerCase()}).`)),
+    r.comment ? el("p", { class: "rating-comment" }, el("strong", {}, "Your comment: "), r.comment) : null,
+    el("p", { class: "hint" }, "Thank you. Your care team sees your rating."),
+  ];
+}
+
+function ratingForm(c) {
+  const errors = errorBox();
+  const comment = el("textarea", { id: "rating-comment", rows: 3, "aria-describedby": "rating-comment-count rating-comment-hint" });
+  const count = counter(comment, RATING_COMMENT_MAX);
+  count.node.id = "rating-comment-count";
+  const send = el("button", { type: "submit", class: "primary" }, "Send rating");
+  const form = el("form", { class: "rating-form", novalidate: true },
+    el("fieldset", { class: "scores" },
+      el("legend", {}, "Your rating, from 1 (poor) to 5 (excellent)"),
+      el("div", { class: "score-row" }, SCORES.map(([n, word]) => el("label", { class: "score" },
+        el("input", { type: "radio", name: "rating-score", value: n }),
+        el("span", { class: "score-n" }, n),
+        el("span", { class: "score-word" }, word))))),
+    el("label", { for: "rating-comment" }, "Anything you would like to tell us? ", el("span", { class: "hint" }, "(optional)")),
+    el("p", { id: "rating-comment-hint", class: "hint" }, "Not for medical questions: for those, write a message."),
+    comment,
+    el("div", { class: "form-foot" }, count.node, send),
+    errors);
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "rating-score") errors.hidden = true;
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    errors.hidden = true;
+    const picked = form.querySelector('input[name="rating-score"]:checked');
+    if (!picked) {
+      errors.textContent = "Choose a score from 1 to 5.";
+      errors.hidden = false;
+      form.querySelector('input[name="rating-score"]').focus();
+      return;
+    }
+    if (count.length() > RATING_COMMENT_MAX) {
+      errors.textContent = `Your comment is ${count.length() - RATING_COMMENT_MAX} characters too long.`;
+      errors.hidden = false;
+      comment.focus();
+      return;
+    }
+    const body = { score: Number(picked.value) };
+    if (comment.value.trim()) body.comment = comment.value;
+    send.disabled = true;
+    try {
+      await api("POST", `/api/v1/conversations/${c.id}/rating`, body);
+    } catch (e) {
+      send.disabled = false;
+      if (e instanceof ApiError && e.status === 409) {
+        // Rated already (in another tab), or written in again: show how it stands now.
+        await loadThread(c.id).catch(() => {});
+        announce(e.message);
+        return;
+      }
+      showError(errors, e);
+      return;
+    }
+    await loadThread(c.id).catch(() => {});
+    announce("Thank you for your rating.");
+    document.getElementById("rating-title")?.focus();
+  });
+  return [
+    el("h2", { id: "rating-title" }, "How did we do?"),
+    el("p", { class: "hint" }, "You can rate this conversation once. It helps your care team do better."),
+    form,
+  ];
 }
 
 /** "Your care team will answer by …" while the conversation waits on them. */

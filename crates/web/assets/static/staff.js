@@ -35,10 +35,17 @@ const ALERT_TEXT = {
   escalated: "A conversation was escalated to you.",
   response_due_soon: "Reply due soon: a patient is waiting for an answer.",
   response_overdue: "Reply overdue: a patient has waited longer than the practice's response target.",
+  reply_unread: "Reply not read by the patient: consider following up another way.",
 };
+
+/** A rating's words: 1 (poor) to 5 (excellent). */
+const SCORE_WORDS = ["", "poor", "fair", "good", "very good", "excellent"];
 
 /** Roles that never open patient conversations (they may still be told one is overdue). */
 const NO_CONVERSATIONS = ["practice_admin", "compliance_officer"];
+
+/** Roles that see the practice's analytics. */
+const ANALYSTS = ["practice_admin", "compliance_officer"];
 
 const TIME_ONLY = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const SHORT_DAY_TIME = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "numeric", minute: "2-digit" });
@@ -55,6 +62,29 @@ function dueTag(response) {
   const at = dueClock(response.due_at);
   const text = now === "overdue" ? `Overdue · was due ${at}` : now === "due_soon" ? `Due soon · ${at}` : `Due ${at}`;
   return el("span", { class: `tag due ${now}`, title: `Reply due ${fullWhen(response.due_at)}` }, text);
+}
+
+const REPLY_DATE_TIME = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+
+/** When a staff reply was sent: "Tue 10:12 AM" within the week, "Tue, Mar 3, 10:12 AM" before. */
+function replyTime(iso) {
+  const d = new Date(iso);
+  return Date.now() - d.getTime() < 6 * 86400000 ? SHORT_DAY_TIME.format(d) : REPLY_DATE_TIME.format(d);
+}
+
+/** The follow-up flag on a list row: a reply the patient has not read in time. */
+function unreadReplyTag(u) {
+  return el("span", { class: "tag unread-reply", title: `Sent ${fullWhen(u.sent_at)}; not read by the patient` }, "Reply not read");
+}
+
+/** "Patient has not read your reply of Tue 10:12 AM", naming who sent it when it was someone else. */
+function unreadReplyWords(c) {
+  const u = c.unread_reply;
+  const m = c.messages?.find((x) => x.sent_at === u.sent_at && x.sender.kind === "staff");
+  const at = replyTime(u.sent_at);
+  return !m || m.sender.id === state.me.id
+    ? `Patient has not read your reply of ${at}`
+    : `Patient has not read the reply of ${at} from ${m.sender.display_name}`;
 }
 
 /** The same, in words, for the open conversation. */
@@ -134,6 +164,7 @@ function rowNode(c, index) {
         el("span", { class: "patient" }, c.patient.display_name),
         urgent ? el("span", { class: "tag urgent" }, "Urgent") : null,
         c.response && c.status !== "closed" ? dueTag(c.response) : null,
+        c.unread_reply ? unreadReplyTag(c.unread_reply) : null,
         el("time", { class: "age", datetime: c.last_activity_at, title: fullWhen(c.last_activity_at) }, age(c.last_activity_at))),
       el("span", { class: "row-subject" }, c.subject),
       el("span", { class: "row-meta" }, `${topicLabel(c.topic)} · ${holder(c)}`,
@@ -306,8 +337,10 @@ async function refreshOpen() {
   $("toggle-open").textContent = c.status === "closed" ? "Reopen" : "Close";
   $("assignee").value = c.assignee ? c.assignee.id : "";
   $("routing").replaceWith(routingPanel(c));
+  $("rating-panel").replaceWith(ratingPanel(c));
   $("urgent-tag").hidden = c.priority !== "urgent";
   renderDetailDue();
+  renderUnreadReply();
   if (c.messages.length > before && before > 0) {
     const last = c.messages[c.messages.length - 1];
     if (last.sender.kind === "patient") announce(`New message from ${last.sender.display_name}`);
@@ -328,6 +361,28 @@ function renderDetailDue() {
   node.textContent = dueWords(r);
   node.className = `tag due ${responseState(r)}`;
   node.title = `Waiting since ${fullWhen(r.waiting_since)}; reply due ${fullWhen(r.due_at)}`;
+}
+
+/** The follow-up flag of the open conversation, while the patient has not read a reply in time. */
+function renderUnreadReply() {
+  const node = $("unread-reply");
+  const c = state.conversation;
+  if (!node || !c) return;
+  node.hidden = !c.unread_reply;
+  node.textContent = c.unread_reply ? unreadReplyWords(c) : "";
+  node.title = c.unread_reply ? `Sent ${fullWhen(c.unread_reply.sent_at)}; flagged ${fullWhen(c.unread_reply.flagged_at)}` : "";
+}
+
+/** The patient's rating, once they have given one. */
+function ratingPanel(c) {
+  const r = c.rating;
+  if (!r) return el("section", { id: "rating-panel", hidden: true });
+  return el("section", { id: "rating-panel", class: "rating-note", "aria-label": "Patient's rating" },
+    el("p", {},
+      el("span", { class: "stars", "aria-hidden": "true" }, "★".repeat(r.score), el("span", { class: "stars-off" }, "★".repeat(5 - r.score))),
+      el("strong", {}, ` Patient's rating: ${r.score} out of 5 (${SCORE_WORDS[r.score] ?? ""})`),
+      " · ", el("time", { datetime: r.created_at, title: fullWhen(r.created_at) }, when(r.created_at))),
+    r.comment ? el("p", { class: "rating-comment" }, el("q", {}, r.comment)) : null);
 }
 
 async function openConversation(id) {
@@ -377,9 +432,11 @@ async function openConversation(id) {
         el("span", { id: "detail-status", class: `tag ${c.status}` }, STATUS_TEXT[c.status]),
         el("span", { id: "urgent-tag", class: "tag urgent", hidden: c.priority !== "urgent" }, "Urgent"),
         el("span", { id: "detail-due", class: "tag due", hidden: true }),
-        el("span", { class: "tag topic" }, topicLabel(c.topic)))),
+        el("span", { class: "tag topic" }, topicLabel(c.topic))),
+      el("p", { id: "unread-reply", class: "unread-reply-note", hidden: true })),
     contextPanel(c),
     routingPanel(c),
+    ratingPanel(c),
     el("div", { class: "actions" },
       el("label", { for: "assignee" }, "Assigned to"), assignee,
       el("button", { type: "button", id: "reassign", class: "secondary small", "aria-keyshortcuts": "g", onclick: () => openReassign() }, "Reassign…"),
@@ -396,6 +453,7 @@ async function openConversation(id) {
       max: 10000, path: `/api/v1/conversations/${id}/notes`, onSent: after,
     }));
   renderDetailDue();
+  renderUnreadReply();
   $("timeline").lastElementChild?.scrollIntoView({ block: "nearest" });
   await refreshOpen();
   await Promise.all([loadRows(), loadCounts()]);
@@ -710,6 +768,8 @@ async function boot() {
     return;
   }
   $("whoami").textContent = state.me.display_name;
+  // Administrators and compliance officers see the practice's analytics.
+  $("analytics-link").hidden = !ANALYSTS.includes(state.me.role);
   const [practice, staff, pools] = await Promise.all([
     api("GET", "/api/v1/practice"), api("GET", "/api/v1/staff"), api("GET", "/api/v1/pools").catch(() => []),
   ]);
