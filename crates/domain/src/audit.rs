@@ -5,7 +5,7 @@
 //! and counts only, never message text or names, so the log can be read and
 //! exported without exposing PHI.
 
-use crate::ids::{PatientId, PracticeId, UserId};
+use crate::ids::{OperatorKeyId, PatientId, PracticeId, UserId};
 use crate::role::UserKind;
 use crate::time::Timestamp;
 
@@ -65,10 +65,14 @@ pub enum AuditAction {
     PatientUpdated,
     PatientsImported,
     PatientsListed,
+    OperatorKeyCreated,
+    OperatorKeyRevoked,
+    OperatorAuthFailed,
+    PracticesListed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 53] = [
+    pub const ALL: [AuditAction; 57] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -122,6 +126,10 @@ impl AuditAction {
         AuditAction::PatientUpdated,
         AuditAction::PatientsImported,
         AuditAction::PatientsListed,
+        AuditAction::OperatorKeyCreated,
+        AuditAction::OperatorKeyRevoked,
+        AuditAction::OperatorAuthFailed,
+        AuditAction::PracticesListed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -179,6 +187,10 @@ impl AuditAction {
             AuditAction::PatientUpdated => "patient_updated",
             AuditAction::PatientsImported => "patients_imported",
             AuditAction::PatientsListed => "patients_listed",
+            AuditAction::OperatorKeyCreated => "operator_key_created",
+            AuditAction::OperatorKeyRevoked => "operator_key_revoked",
+            AuditAction::OperatorAuthFailed => "operator_auth_failed",
+            AuditAction::PracticesListed => "practices_listed",
         }
     }
 
@@ -234,10 +246,11 @@ pub enum ResourceKind {
     Template,
     Alert,
     Link,
+    OperatorKey,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 17] = [
+    pub const ALL: [ResourceKind; 18] = [
         ResourceKind::Conversation,
         ResourceKind::Message,
         ResourceKind::Note,
@@ -255,6 +268,7 @@ impl ResourceKind {
         ResourceKind::Template,
         ResourceKind::Alert,
         ResourceKind::Link,
+        ResourceKind::OperatorKey,
     ];
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -275,6 +289,7 @@ impl ResourceKind {
             ResourceKind::Template => "template",
             ResourceKind::Alert => "alert",
             ResourceKind::Link => "link",
+            ResourceKind::OperatorKey => "operator_key",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -286,9 +301,16 @@ impl ResourceKind {
 /// unknown name) and for the system itself (jobs, command-line tools).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuditActor {
-    User { id: UserId, kind: UserKind },
+    User {
+        id: UserId,
+        kind: UserKind,
+    },
     Anonymous,
     System,
+    /// The deployment's operator, by the API key they used.
+    Operator {
+        key: OperatorKeyId,
+    },
 }
 
 impl AuditActor {
@@ -297,11 +319,20 @@ impl AuditActor {
             AuditActor::User { kind, .. } => kind.as_str(),
             AuditActor::Anonymous => "anonymous",
             AuditActor::System => "system",
+            AuditActor::Operator { .. } => "operator",
         }
     }
     pub const fn user(self) -> Option<UserId> {
         match self {
             AuditActor::User { id, .. } => Some(id),
+            AuditActor::Anonymous | AuditActor::System | AuditActor::Operator { .. } => None,
+        }
+    }
+    /// The stored actor id: the user's, or the operator key's.
+    pub const fn id_bytes(self) -> Option<[u8; 16]> {
+        match self {
+            AuditActor::User { id, .. } => Some(*id.as_bytes()),
+            AuditActor::Operator { key } => Some(*key.as_bytes()),
             AuditActor::Anonymous | AuditActor::System => None,
         }
     }
@@ -370,7 +401,7 @@ impl AuditRecord {
         out.extend_from_slice(&self.at.as_micros().to_be_bytes());
         put_field(&mut out, self.practice.as_ref().map(|p| p.as_bytes().as_slice()));
         put_field(&mut out, Some(self.actor.kind_str().as_bytes()));
-        put_field(&mut out, self.actor.user().as_ref().map(|u| u.as_bytes().as_slice()));
+        put_field(&mut out, self.actor.id_bytes().as_ref().map(|u| u.as_slice()));
         put_field(&mut out, Some(self.action.as_str().as_bytes()));
         put_field(&mut out, Some(self.outcome.as_str().as_bytes()));
         put_field(&mut out, self.patient.as_ref().map(|p| p.as_bytes().as_slice()));

@@ -98,6 +98,11 @@ id_type!(
 );
 id_type!(JobId);
 id_type!(
+    /// An operator's API key: whoever runs the deployment (a health
+    /// system's IT, a hosting vendor) creates practices with it.
+    OperatorKeyId
+);
+id_type!(
     /// A shared group inbox (billing, refills, front desk…).
     PoolId
 );

@@ -121,6 +121,24 @@ pub enum LinkRefusal {
     Revoked,
 }
 
+/// The words that carry a link to its holder, whatever the channel: the
+/// practice's name, what the link is for, how long it lasts, and the link.
+/// It is built from nothing else, so no health information (not even the
+/// patient's name) can travel with it.
+pub fn link_message(purpose: LinkPurpose, practice_name: &str, url: &str) -> String {
+    let practice = practice_name.trim();
+    let (what, lasts) = match purpose {
+        LinkPurpose::Setup => {
+            (format!("You have a new Switchboard account at {practice}. Choose your password here"), "72 hours")
+        }
+        LinkPurpose::Invitation => {
+            (format!("{practice} invites you to send secure messages to your care team. Enroll here"), "7 days")
+        }
+        LinkPurpose::Reset => (format!("Reset your {practice} Switchboard password here"), "1 hour"),
+    };
+    format!("{what}: {url} (the link works once, for {lasts}). In an emergency, call 911.")
+}
+
 pub fn redeemable(link: &LinkFacts, now: Timestamp) -> Result<(), LinkRefusal> {
     match state(link, now) {
         LinkState::Sent | LinkState::Opened => Ok(()),

@@ -105,6 +105,9 @@ pub enum ConversationAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PatientAction {
     StartConversation,
+    /// See the patient's record, contact details and enrollment in the
+    /// patient list, and invite them to enroll.
+    ManageEnrollment,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,6 +264,59 @@ pub fn authorize_patient(actor: &Actor, action: PatientAction, patient: &Patient
         }
         (Actor::Staff(s), PatientAction::StartConversation) => {
             staff_may_work(s, &ConversationFacts::unowned(patient.clone()))
+        }
+        (Actor::Patient(_), PatientAction::ManageEnrollment) => Decision::Deny(Denial::StaffOnly),
+        // Administrators enroll anyone in their practice; colleagues who work
+        // patient conversations, the patients of their care teams and
+        // departments.
+        (Actor::Staff(s), PatientAction::ManageEnrollment) => {
+            if s.practice != patient.practice {
+                Decision::Deny(Denial::OtherPractice)
+            } else if s.role == StaffRole::PracticeAdmin {
+                Decision::Allow
+            } else {
+                staff_may_work(s, &ConversationFacts::unowned(patient.clone()))
+            }
+        }
+    }
+}
+
+/// Which patients the patient list may consider at all. The store turns
+/// this into SQL; each row it returns is then re-checked with
+/// [`authorize_patient`] and `ManageEnrollment`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PatientListScope {
+    Nothing,
+    /// Every patient of the practice (its administrators).
+    Practice(PracticeId),
+    /// The practice's patients on the staff member's care teams or in their
+    /// departments.
+    Related {
+        practice: PracticeId,
+        user: UserId,
+    },
+}
+
+pub fn patient_list_scope(actor: &Actor) -> PatientListScope {
+    match actor {
+        Actor::Staff(s) if s.role == StaffRole::PracticeAdmin => PatientListScope::Practice(s.practice),
+        Actor::Staff(s) if s.role.works_patient_conversations() => {
+            PatientListScope::Related { practice: s.practice, user: s.user }
+        }
+        Actor::Staff(_) | Actor::Patient(_) => PatientListScope::Nothing,
+    }
+}
+
+/// Whether a patient belongs in a patient list with this scope, on plain
+/// data: the reference the SQL filter must agree with.
+pub fn in_patient_list_scope(scope: &PatientListScope, actor: &Actor, patient: &PatientFacts) -> bool {
+    match (scope, actor) {
+        (PatientListScope::Nothing, _) | (_, Actor::Patient(_)) => false,
+        (PatientListScope::Practice(practice), _) => patient.practice == *practice,
+        (PatientListScope::Related { practice, .. }, Actor::Staff(s)) => {
+            patient.practice == *practice
+                && (patient.care_team.is_some_and(|t| s.care_teams.contains(&t))
+                    || patient.department.is_some_and(|d| s.departments.contains(&d)))
         }
     }
 }

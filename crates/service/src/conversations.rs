@@ -107,7 +107,7 @@ impl Switchboard {
     }
 
     /// Records a refusal and answers "not found".
-    async fn deny(
+    pub(crate) async fn deny(
         &self,
         p: &Principal,
         ctx: &RequestContext,

@@ -391,12 +391,16 @@ impl Switchboard {
     pub async fn practice_info(&self, p: &crate::Principal) -> Result<crate::views::PracticeInfo, ServiceError> {
         let practice = d::practice(self.store(), p.user.practice).await?.ok_or(ServiceError::NotFound)?;
         let hours = d::office_hours(self.store(), practice.id).await?;
-        let departments = match p.user.kind {
-            UserKind::Staff => d::departments(self.store(), practice.id).await?,
-            UserKind::Patient => Vec::new(),
+        let (departments, care_teams) = match p.user.kind {
+            UserKind::Staff => (
+                d::departments(self.store(), practice.id).await?,
+                switchboard_store::queries::accounts::care_teams(self.store(), practice.id).await?,
+            ),
+            UserKind::Patient => (Vec::new(), Vec::new()),
         };
         Ok(crate::views::PracticeInfo {
             departments,
+            care_teams,
             name: practice.name,
             time_zone: practice.time_zone,
             phone: practice.phone,

@@ -4,11 +4,16 @@
 
 use std::sync::Arc;
 use switchboard_domain::event::DomainEvent;
+use switchboard_domain::ids::UserId;
 use tokio::sync::broadcast;
 
 #[derive(Clone, Debug)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<DomainEvent>>,
+    /// Accounts whose sessions were all just ended (deactivation, a new
+    /// password): their live streams on this node close at once instead of
+    /// at their next periodic check.
+    sessions_ended: broadcast::Sender<UserId>,
 }
 
 impl Default for EventBus {
@@ -20,7 +25,18 @@ impl Default for EventBus {
 impl EventBus {
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(4096);
-        EventBus { tx }
+        let (sessions_ended, _) = broadcast::channel(256);
+        EventBus { tx, sessions_ended }
+    }
+
+    /// Announces that every session of `user` has ended.
+    pub fn sessions_ended(&self, user: UserId) {
+        let _ = self.sessions_ended.send(user);
+    }
+
+    /// A receiver of accounts whose sessions end from now on.
+    pub fn subscribe_sessions_ended(&self) -> broadcast::Receiver<UserId> {
+        self.sessions_ended.subscribe()
     }
 
     /// Announces committed events. Nobody listening is fine.

@@ -7,6 +7,7 @@
 //! unusable hash and becomes usable when its holder follows a link.
 
 use crate::auth::Principal;
+use crate::delivery::Delivery;
 use crate::directory::taken;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
@@ -21,9 +22,7 @@ use switchboard_domain::time::{CivilDate, Timestamp};
 use switchboard_store::queries::{accounts as q, directory as d, throttle as throttle_q};
 use switchboard_store::{Step, StoreError, Unit};
 
-/// Stored as the password hash of an account nobody has set up yet: not a
-/// PHC string, so no password ever matches it.
-const UNUSABLE_PASSWORD: &str = "!unset";
+use switchboard_store::queries::accounts::UNSET_PASSWORD_HASH as UNUSABLE_PASSWORD;
 
 /// A link just made. The token is shown once and never stored.
 #[derive(Clone, Debug)]
@@ -35,6 +34,11 @@ pub struct IssuedLink {
     /// server logs and `Referer` headers.
     pub path: String,
     pub expires_at: Timestamp,
+    /// What became of it: today always handed over by the staff member who
+    /// made it (or, for a self-service reset, nobody).
+    pub delivery: Delivery,
+    /// For the words that go with it ([`ob::link_message`]).
+    pub practice_name: String,
 }
 
 /// What the holder of a link sees before using it. No PHI: only the
@@ -73,8 +77,9 @@ pub struct StaffInput {
 const BIRTH_DATE_TRIES: i64 = 5;
 
 impl Switchboard {
-    /// A new single-use link and the step that stores its hash.
-    pub(crate) fn new_link(
+    /// A new single-use link and the step that stores its hash, routed
+    /// through [`Self::deliver`].
+    pub(crate) async fn new_link(
         &self,
         practice: PracticeId,
         purpose: LinkPurpose,
@@ -98,7 +103,12 @@ impl Switchboard {
             at: now,
         });
         let path = format!("/welcome#token={token}");
-        Ok((step, IssuedLink { id, purpose, token, path, expires_at: now.plus(purpose.lifetime()) }))
+        let practice_name = self.practice_name(practice).await?.unwrap_or_default();
+        let delivery = self.deliver(channel);
+        Ok((
+            step,
+            IssuedLink { id, purpose, token, path, expires_at: now.plus(purpose.lifetime()), delivery, practice_name },
+        ))
     }
 
     fn link_record(&self, practice: PracticeId, actor: AuditActor, action: AuditAction, link: LinkId) -> AuditRecord {
@@ -116,25 +126,36 @@ impl Switchboard {
     }
 
     /// Creates a practice and its first administrator, who gets a set-up
-    /// link (for the operator to hand over). For `switchboard practice
-    /// create`.
+    /// link (for the operator to hand over), all in one commit: a practice
+    /// never exists without its administrator. For `switchboard practice
+    /// create` and the operator API.
     pub async fn create_practice_with_admin(
         &self,
         name: &str,
         admin_username: &str,
         admin_display_name: &str,
         actor: AuditActor,
+        ctx: Option<&RequestContext>,
     ) -> Result<(PracticeId, UserId, IssuedLink), ServiceError> {
+        let practice_name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
         let username = Username::parse(admin_username).map_err(|e| ServiceError::invalid("admin_username", e))?;
-        let display =
-            DisplayName::parse(admin_display_name).map_err(|e| ServiceError::invalid("admin_display_name", e))?;
+        let display = DisplayName::parse(admin_display_name).map_err(|e| ServiceError::invalid("admin_name", e))?;
         if d::user_by_username(self.store(), username.as_str()).await?.is_some() {
             return Err(ServiceError::Conflict("that name is already taken"));
         }
-        let practice = self.create_practice(name, actor).await?;
+        let practice = self.new_id(PracticeId::from_bytes)?;
         let user = self.new_id(UserId::from_bytes)?;
-        let (link_step, link) = self.new_link(practice, LinkPurpose::Setup, Some(user), None, Channel::Desk, None)?;
+        let (link_step, mut link) =
+            self.new_link(practice, LinkPurpose::Setup, Some(user), None, Channel::Desk, None).await?;
+        link.practice_name = practice_name.as_str().to_owned();
+        let client = ctx.and_then(RequestContext::client_text);
+        let record = |action, resource: (ResourceKind, [u8; 16])| {
+            let mut r = self.admin_record(actor, practice, action, resource);
+            r.client_addr.clone_from(&client);
+            r
+        };
         let unit = Unit::new()
+            .step(d::insert_practice(practice, practice_name.as_str(), self.now()))
             .step(d::insert_user(&d::NewUser {
                 id: user,
                 practice,
@@ -146,8 +167,11 @@ impl Switchboard {
                 at: self.now(),
             }))
             .step(link_step)
-            .audit(self.admin_record(actor, practice, AuditAction::UserCreated, (ResourceKind::User, *user.as_bytes())))
-            .audit(self.link_record(practice, actor, AuditAction::LinkIssued, link.id).with_detail("purpose=setup"));
+            .audit(record(AuditAction::PracticeCreated, (ResourceKind::Practice, *practice.as_bytes())))
+            .audit(record(AuditAction::UserCreated, (ResourceKind::User, *user.as_bytes())))
+            .audit(
+                record(AuditAction::LinkIssued, (ResourceKind::Link, *link.id.as_bytes())).with_detail("purpose=setup"),
+            );
         self.store().commit(unit).await.map_err(taken)?;
         Ok((practice, user, link))
     }
@@ -156,7 +180,12 @@ impl Switchboard {
     /// sign-in (practice administrators).
     pub async fn staff_accounts(&self, p: &Principal) -> Result<Vec<q::StaffAccountRow>, ServiceError> {
         self.practice_permission(p, PracticeAction::ManagePractice)?;
-        Ok(q::staff_accounts(self.store(), p.user.practice).await?)
+        let now = self.now();
+        let mut rows = q::staff_accounts(self.store(), p.user.practice).await?;
+        for r in &mut rows {
+            r.reset_requested_at = crate::patient_admin::unanswered_reset(r.reset_requested_at, now);
+        }
+        Ok(rows)
     }
 
     async fn check_staff_links(&self, practice: PracticeId, input: &StaffInput) -> Result<DisplayName, ServiceError> {
@@ -191,7 +220,7 @@ impl Switchboard {
         let display = self.check_staff_links(practice, &input).await?;
         let user = self.new_id(UserId::from_bytes)?;
         let (link_step, link) =
-            self.new_link(practice, LinkPurpose::Setup, Some(user), None, Channel::Desk, Some(p.user.id))?;
+            self.new_link(practice, LinkPurpose::Setup, Some(user), None, Channel::Desk, Some(p.user.id)).await?;
         let mut unit = Unit::new().step(d::insert_user(&d::NewUser {
             id: user,
             practice,
@@ -285,6 +314,9 @@ impl Switchboard {
         }
         let unit = unit.audit(self.setup_record(p, ctx, action, (ResourceKind::User, *user.as_bytes())));
         self.store().commit(unit).await?;
+        if !active {
+            self.events().sessions_ended(user);
+        }
         Ok(())
     }
 
@@ -302,8 +334,9 @@ impl Switchboard {
             return Err(ServiceError::NotFound);
         }
         let now = self.now();
-        let (step, link) =
-            self.new_link(p.user.practice, LinkPurpose::Reset, Some(user), None, Channel::Desk, Some(p.user.id))?;
+        let (step, link) = self
+            .new_link(p.user.practice, LinkPurpose::Reset, Some(user), None, Channel::Desk, Some(p.user.id))
+            .await?;
         let unit = Unit::new().step(q::revoke_open_links(LinkPurpose::Reset, Some(user), None, now)).step(step).audit(
             self.setup_record(p, ctx, AuditAction::LinkIssued, (ResourceKind::Link, *link.id.as_bytes()))
                 .with_detail("purpose=reset"),
@@ -360,7 +393,8 @@ impl Switchboard {
             // No delivery channel exists yet (email and SMS are on the
             // roadmap): the link is made but goes nowhere, so it cannot be
             // used; the request is on record for an administrator.
-            let (step, link) = self.new_link(u.practice, LinkPurpose::Reset, Some(u.id), None, Channel::None, None)?;
+            let (step, link) =
+                self.new_link(u.practice, LinkPurpose::Reset, Some(u.id), None, Channel::None, None).await?;
             unit.push(step);
             rec.resource = Some((ResourceKind::Link, *link.id.as_bytes()));
         }
@@ -428,6 +462,9 @@ impl Switchboard {
                 let hash = self.hash_password(input.password).await?;
                 unit.push(q::set_password(user, &hash));
                 unit.push(q::revoke_sessions(user, now, None));
+                // Any other open reset (and the request an administrator was
+                // shown) is answered now.
+                unit.push(q::revoke_open_links(LinkPurpose::Reset, Some(user), None, now));
                 rec.actor = AuditActor::User { id: user, kind };
                 rec.detail = Some(format!("purpose={}", link.facts.purpose.as_str()));
             }
@@ -459,8 +496,14 @@ impl Switchboard {
             }
             _ => return Err(ServiceError::LinkInvalid),
         }
+        let ended = link.user.filter(|_| link.facts.purpose != LinkPurpose::Invitation);
         match self.store().commit(unit.audit(rec)).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some(user) = ended {
+                    self.events().sessions_ended(user);
+                }
+                Ok(())
+            }
             Err(StoreError::Conflict("link_spent" | "already_enrolled" | "user_inactive")) => {
                 Err(ServiceError::LinkInvalid)
             }

@@ -15,7 +15,7 @@ use switchboard_domain::policy::{self, PatientAction, PracticeAction};
 use switchboard_domain::text::{EmailAddress, MedicalRecordNumber, PersonName, PhoneNumber};
 use switchboard_domain::time::{CivilDate, Timestamp};
 use switchboard_store::queries::{accounts as q, directory as d, keys as key_q};
-use switchboard_store::rows::{PatientRow, WrappedKeyRow};
+use switchboard_store::rows::WrappedKeyRow;
 use switchboard_store::{StoreError, Unit};
 
 /// A patient record as an administrator submits it.
@@ -59,6 +59,9 @@ pub struct PatientAccountView {
     pub username: Option<String>,
     pub active: Option<bool>,
     pub last_sign_in_at: Option<Timestamp>,
+    /// When the patient asked for a password reset that nobody has
+    /// answered yet (within the last week).
+    pub reset_requested_at: Option<Timestamp>,
     /// `enrolled`, `not_invited`, or the latest invitation's state
     /// (`sent`, `opened`, `expired`, `revoked`).
     pub enrollment: &'static str,
@@ -219,9 +222,11 @@ impl Switchboard {
         }
     }
 
-    /// A page of the practice's patients with contact details, enrollment
-    /// and last sign-in (practice administrators). Each patient shown is
-    /// an audited read.
+    /// A page of the patients the caller may enroll, with contact details,
+    /// enrollment and last sign-in: every patient of the practice for its
+    /// administrators, the patients of their care teams and departments for
+    /// colleagues who work conversations. Each patient shown is an audited
+    /// read.
     pub async fn patient_accounts(
         &self,
         p: &Principal,
@@ -229,9 +234,24 @@ impl Switchboard {
         limit: i64,
         ctx: &RequestContext,
     ) -> Result<Vec<PatientAccountView>, ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        let scope = policy::patient_list_scope(&p.actor);
+        if scope == policy::PatientListScope::Nothing {
+            let why = policy::Denial::RoleNotPermitted.as_str().to_owned();
+            return Err(self.deny(p, ctx, AuditAction::PatientsListed, None, None, why).await);
+        }
         let practice = p.user.practice;
-        let rows = d::patients_page(self.store(), practice, offset.max(0), limit.clamp(1, 200)).await?;
+        let rows = d::patients_page(self.store(), &scope, offset.max(0), limit.clamp(1, 200)).await?;
+        let rows: Vec<_> = rows
+            .into_iter()
+            .filter(|r| {
+                policy::authorize_patient(
+                    &p.actor,
+                    PatientAction::ManageEnrollment,
+                    &crate::conversations::patient_facts(&r.patient),
+                )
+                .is_allowed()
+            })
+            .collect();
         let invitations = q::latest_invitations(self.store(), practice).await?;
         let now = self.now();
         let mut out = Vec::with_capacity(rows.len());
@@ -269,6 +289,7 @@ impl Switchboard {
                 username: r.username.clone(),
                 active: r.active,
                 last_sign_in_at: r.last_login_at,
+                reset_requested_at: unanswered_reset(r.reset_requested_at, now),
                 enrollment,
                 invitation,
             });
@@ -290,19 +311,34 @@ impl Switchboard {
         &self,
         p: &Principal,
         patient: PatientId,
-        channel: Channel,
+        channel: Option<Channel>,
         ctx: &RequestContext,
     ) -> Result<IssuedLink, ServiceError> {
-        let row = self.patient_for_invitation(p, patient).await?;
-        if row.user.is_some() {
+        let row = self.patient_for_invitation(p, patient, AuditAction::LinkIssued, ctx).await?;
+        let bad_channel = || ServiceError::Invalid { field: "channel", problem: "must be email, sms or desk".into() };
+        let channel = channel.ok_or_else(bad_channel)?;
+        if row.patient.user.is_some() {
             return Err(ServiceError::Conflict("this patient is already enrolled"));
         }
-        if channel == Channel::None {
-            return Err(ServiceError::Invalid { field: "channel", problem: "must be email, sms or desk".into() });
+        let on_file = match channel {
+            Channel::Email => row.email_ct.is_some(),
+            Channel::Sms => row.phone_ct.is_some(),
+            Channel::Desk => true,
+            Channel::None => return Err(bad_channel()),
+        };
+        if !on_file {
+            let what = if channel == Channel::Email { "an email address" } else { "a mobile number" };
+            return Err(ServiceError::Invalid {
+                field: "channel",
+                problem: format!(
+                    "this patient has no {what} on file: add it to the record, or hand the link over at the desk"
+                ),
+            });
         }
+        let row = row.patient;
         let now = self.now();
         let (step, link) =
-            self.new_link(row.practice, LinkPurpose::Invitation, None, Some(patient), channel, Some(p.user.id))?;
+            self.new_link(row.practice, LinkPurpose::Invitation, None, Some(patient), channel, Some(p.user.id)).await?;
         let unit =
             Unit::new().step(q::revoke_open_links(LinkPurpose::Invitation, None, Some(patient), now)).step(step).audit(
                 self.setup_record(p, ctx, AuditAction::LinkIssued, (ResourceKind::Link, *link.id.as_bytes()))
@@ -320,7 +356,7 @@ impl Switchboard {
         patient: PatientId,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        let row = self.patient_for_invitation(p, patient).await?;
+        let row = self.patient_for_invitation(p, patient, AuditAction::LinkRevoked, ctx).await?.patient;
         let now = self.now();
         let open = q::links_for_patient(self.store(), patient)
             .await?
@@ -335,21 +371,33 @@ impl Switchboard {
         Ok(())
     }
 
-    async fn patient_for_invitation(&self, p: &Principal, patient: PatientId) -> Result<PatientRow, ServiceError> {
-        let row = d::patient_by_id(self.store(), patient).await?.filter(|r| r.practice == p.user.practice);
-        let Some(row) = row else { return Err(ServiceError::NotFound) };
-        let admin = self.practice_permission(p, PracticeAction::ManagePractice).is_ok();
-        let cares = policy::authorize_patient(
-            &p.actor,
-            PatientAction::StartConversation,
-            &crate::conversations::patient_facts(&row),
-        )
-        .is_allowed()
-            && p.user.kind == switchboard_domain::role::UserKind::Staff;
-        if !admin && !cares {
-            return Err(ServiceError::NotFound);
+    /// The patient, if the caller may manage their enrollment; a refusal
+    /// is audited and looks like a missing patient.
+    async fn patient_for_invitation(
+        &self,
+        p: &Principal,
+        patient: PatientId,
+        action: AuditAction,
+        ctx: &RequestContext,
+    ) -> Result<d::PatientAdminRow, ServiceError> {
+        let row = d::patient_admin_by_id(self.store(), patient).await?;
+        let decision = match &row {
+            Some(r) => policy::authorize_patient(
+                &p.actor,
+                PatientAction::ManageEnrollment,
+                &crate::conversations::patient_facts(&r.patient),
+            ),
+            None => policy::Decision::Deny(policy::Denial::OtherPractice),
+        };
+        match (row, decision) {
+            (Some(row), policy::Decision::Allow) => Ok(row),
+            (row, policy::Decision::Deny(why)) => {
+                let known = row.filter(|r| r.patient.practice == p.user.practice).map(|_| patient);
+                let resource = known.map(|id| (ResourceKind::Patient, *id.as_bytes()));
+                Err(self.deny(p, ctx, action, known, resource, why.as_str().to_owned()).await)
+            }
+            (None, policy::Decision::Allow) => Err(ServiceError::NotFound),
         }
-        Ok(row)
     }
 
     /// Imports patients from an EHR export (CSV). Every row is checked
@@ -486,6 +534,12 @@ impl Switchboard {
             && pr.care_team == c.care_team
             && pr.department == c.department)
     }
+}
+
+/// A self-service reset request stays in front of administrators for a
+/// week; after that the person has given up or asked again.
+pub(crate) fn unanswered_reset(requested: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
+    requested.filter(|at| now.minus(switchboard_domain::time::Span::from_hours(7 * 24)) < *at)
 }
 
 fn checked_from_import(r: &ImportRow, care_team: Option<CareTeamId>, department: Option<DepartmentId>) -> Checked {

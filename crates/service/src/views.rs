@@ -188,6 +188,8 @@ pub struct PracticeInfo {
     pub office_hours: Vec<(u8, u16, u16)>,
     /// For staff (who reassign to them); empty for patients.
     pub departments: Vec<(DepartmentId, String)>,
+    /// For staff (who place patients and colleagues on them); empty for patients.
+    pub care_teams: Vec<(CareTeamId, String)>,
 }
 
 /// A colleague who can be assigned conversations.

@@ -6,7 +6,7 @@ use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
 use switchboard_crypto::AuditMac;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
-use switchboard_domain::ids::{PatientId, PracticeId, UserId};
+use switchboard_domain::ids::{OperatorKeyId, PatientId, PracticeId, UserId};
 use switchboard_domain::role::UserKind;
 use switchboard_domain::time::Timestamp;
 
@@ -37,6 +37,7 @@ fn decode(row: &AnyRow) -> Result<AuditEntry, StoreError> {
     let actor = match (actor_kind.as_str(), actor_id) {
         ("anonymous", None) => AuditActor::Anonymous,
         ("system", None) => AuditActor::System,
+        ("operator", Some(id)) => AuditActor::Operator { key: OperatorKeyId::from_bytes(*id.as_bytes()) },
         (k, Some(id)) => AuditActor::User { id, kind: UserKind::parse(k).ok_or(StoreError::Corrupt("actor_kind"))? },
         _ => return Err(StoreError::Corrupt("actor_kind")),
     };

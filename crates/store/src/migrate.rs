@@ -49,6 +49,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_onboarding.sql"),
         postgres: include_str!("../migrations/postgres/0006_onboarding.sql"),
     },
+    Migration {
+        version: 7,
+        name: "operator_keys",
+        sqlite: include_str!("../migrations/sqlite/0007_operator_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0007_operator_keys.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -229,7 +229,7 @@ impl Chain {
             r.at.as_micros().into(),
             r.practice.map(|p| p.to_vec()).into(),
             r.actor.kind_str().into(),
-            r.actor.user().map(|u| u.to_vec()).into(),
+            r.actor.id_bytes().map(|u| u.to_vec()).into(),
             r.action.as_str().into(),
             r.outcome.as_str().into(),
             r.patient.map(|p| p.to_vec()).into(),

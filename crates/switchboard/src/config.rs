@@ -42,6 +42,10 @@ pub struct Config {
     /// How long a pool member has to act on a conversation given to them
     /// before it goes back to the pool for the next member, in minutes.
     pub assignment_timeout_minutes: std::num::NonZeroU32,
+    /// The address people open (`https://messages.example.org`), for the
+    /// set-up, invitation and reset links handed to them. Unset: the address
+    /// each request came to.
+    pub public_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -85,6 +89,7 @@ impl Default for Config {
             run_jobs: true,
             live_session_check_millis: 15_000,
             assignment_timeout_minutes: std::num::NonZeroU32::new(120).unwrap_or(std::num::NonZeroU32::MIN),
+            public_url: None,
         }
     }
 }
@@ -120,6 +125,7 @@ const ENV_KEYS: &[&str] = &[
     "run_jobs",
     "live_session_check_millis",
     "assignment_timeout_minutes",
+    "public_url",
 ];
 
 impl Config {
@@ -133,6 +139,18 @@ impl Config {
             ENV_KEYS.contains(&top)
         });
         fig.merge(env).merge(Serialized::defaults(overrides)).extract().map_err(Box::new)
+    }
+
+    /// The public URL, checked: `https://host[:port]` (or `http://` for a
+    /// test behind nothing), without a path.
+    pub fn public_url(&self) -> anyhow::Result<Option<String>> {
+        let Some(url) = &self.public_url else { return Ok(None) };
+        let url = url.trim().trim_end_matches('/');
+        let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
+        if host.is_empty() || host.contains(['/', '?', '#', ' ', '@']) {
+            anyhow::bail!("public_url must look like https://messages.example.org (no path)");
+        }
+        Ok(Some(url.to_owned()))
     }
 
     pub fn key_file(&self) -> PathBuf {

@@ -182,6 +182,25 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     )
     .await?;
     app.set_program_pool(app.patient_of_user(bob).await?.context("bob's record")?, Some(monitoring)).await?;
+    // Records from the EHR of patients who have not enrolled yet: the front
+    // desk invites them.
+    for (given, family, birth, mrn, email, phone, place) in [
+        ("Evan", "Brooks", "1990-05-17", "RFM-1004", Some("evan.brooks@example.org"), None, (primary, patel_team)),
+        ("Grace", "Kim", "1975-09-30", "RFM-1005", None, Some("(555) 010-0142"), (primary, patel_team)),
+        ("Henry", "Osei", "1948-01-08", "RFM-1006", None, Some("(555) 010-0177"), (cardiology, okafor_team)),
+    ] {
+        let record = switchboard_service::patient_admin::PatientInput {
+            given_name: given.into(),
+            family_name: family.into(),
+            birth_date: birth.into(),
+            mrn: Some(mrn.into()),
+            email: email.map(Into::into),
+            phone: phone.map(Into::into),
+            department: Some(place.0),
+            care_team: Some(place.1),
+        };
+        app.add_patient_record(&admin_p, record, &ctx).await.with_context(|| format!("adding the record {mrn}"))?;
+    }
     let okafor_p = app.principal_for(okafor).await?;
     app.save_my_settings(&okafor_p, StaffSettings { capacity: 20, accepts_direct_messages: false }, &ctx).await?;
     for (name, body, review_by) in [

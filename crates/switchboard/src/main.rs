@@ -1,4 +1,5 @@
-//! `switchboard`: serve, demo, migrate, audit verify, keys rotate.
+//! `switchboard`: serve, demo, migrate, audit verify, keys rotate, practice
+//! create, operator key.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -62,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: PracticeCommand,
     },
+    /// The deployment operator's API keys.
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -82,6 +88,34 @@ enum PracticeCommand {
         /// The address people reach the server on, to print a whole link.
         #[arg(long, default_value = "https://127.0.0.1:8443")]
         base_url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Operator API keys, for creating practices through the API
+    /// (`/api/v1/operator/…`).
+    Key {
+        #[command(subcommand)]
+        command: OperatorKeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorKeyCommand {
+    /// Make a key and print it once (only its hash is kept).
+    Create {
+        /// What the key is for, such as "provisioning".
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys (never their text).
+    List,
+    /// Revoke a key at once.
+    Revoke {
+        /// The key's id, from `list`.
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -199,6 +233,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     admin_username,
                     admin_name,
                     switchboard_domain::audit::AuditActor::System,
+                    None,
                 )
                 .await;
             app.store().close().await;
@@ -207,11 +242,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("one-time set-up link (valid until {}; shown only now):", link.expires_at);
             println!("  {}{}", base_url.trim_end_matches('/'), link.path);
         }
+        Command::Operator { command: OperatorCommand::Key { command } } => {
+            let config = load(&cli, Config::default())?;
+            let app = server::open_app(&config, Arc::new(SystemClock)).await?;
+            let done = operator_key(&app, command).await;
+            app.store().close().await;
+            done?;
+        }
         Command::Keys { command: KeysCommand::Generate } => {
             print!("{}", switchboard_crypto::KeyRing::generate_text()?);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::print_stdout)]
+async fn operator_key(app: &switchboard_service::Switchboard, command: &OperatorKeyCommand) -> anyhow::Result<()> {
+    match command {
+        OperatorKeyCommand::Create { name } => {
+            let (id, key) = app.create_operator_key(name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("operator key {id} ({name}); shown only now, keep it in a secret store:");
+            println!("  {key}");
+        }
+        OperatorKeyCommand::List => {
+            for k in app.operator_keys().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                let state = match k.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_owned(),
+                };
+                let used = k.last_used_at.map_or_else(|| "never used".to_owned(), |t| format!("last used {t}"));
+                println!("{}  {}  created {}  {used}  {state}", k.id, k.name, k.created_at);
+            }
+        }
+        OperatorKeyCommand::Revoke { id } => {
+            let key = switchboard_domain::ids::OperatorKeyId::parse(id).map_err(|_| anyhow::anyhow!("not a key id"))?;
+            app.revoke_operator_key(key).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("revoked operator key {key}");
+        }
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

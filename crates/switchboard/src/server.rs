@@ -145,6 +145,7 @@ pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Run
         trusted_proxies: config.trusted_proxies.clone(),
         max_body_bytes: config.max_body_bytes,
         live_session_check: Duration::from_millis(config.live_session_check_millis.max(10)),
+        public_url: config.public_url()?,
     };
     let (stop, stop_rx) = watch::channel(false);
     let router = switchboard_web::router(app.clone(), web, stop_rx.clone());

@@ -564,7 +564,7 @@ impl AuditEventDto {
         AuditEventDto {
             seq,
             at: r.at.to_rfc3339(),
-            actor_id: r.actor.user().map(|u| u.to_string()),
+            actor_id: r.actor.id_bytes().map(|id| switchboard_domain::ids::uuid_text(&id)),
             actor_kind: r.actor.kind_str().to_owned(),
             action: r.action.as_str().to_owned(),
             outcome: r.outcome.as_str().to_owned(),
@@ -630,10 +630,18 @@ pub(crate) struct PracticeDto {
     pub message_max_chars: usize,
     /// The practice's departments (staff only; empty for patients).
     pub departments: Vec<DepartmentDto>,
+    /// The practice's care teams (staff only; empty for patients).
+    pub care_teams: Vec<CareTeamDto>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DepartmentDto {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CareTeamDto {
     pub id: String,
     pub name: String,
 }

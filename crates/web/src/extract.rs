@@ -196,3 +196,45 @@ pub(crate) fn field_id<T>(
     parse(text)
         .map_err(|_| ApiError::Service(ServiceError::Invalid { field, problem: "not a valid identifier".into() }))
 }
+
+/// The address links are made for: the configured public URL, or else
+/// `https://` and the request's `Host` (only characters a host name and
+/// port can have; anything else leaves the link as a bare path).
+pub(crate) struct PublicBase(pub String);
+
+impl FromRequestParts<AppState> for PublicBase {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(url) = &state.web.public_url {
+            return Ok(PublicBase(url.trim_end_matches('/').to_owned()));
+        }
+        let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let plausible = !host.is_empty()
+            && host.len() <= 255
+            && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+        Ok(PublicBase(if plausible { format!("https://{host}") } else { String::new() }))
+    }
+}
+
+/// A request made with the deployment operator's API key
+/// (`Authorization: Bearer sbop_…`). Never a cookie: operators are
+/// programs and command lines, not browser sessions.
+pub(crate) struct OperatorAuth(pub switchboard_service::operator::OperatorPrincipal);
+
+impl FromRequestParts<AppState> for OperatorAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|a| a.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim().to_owned())
+            .ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
+        let ctx = RequestContext { client_addr: client_addr(parts, state) };
+        Ok(OperatorAuth(state.app.authenticate_operator(&bearer, &ctx).await?))
+    }
+}

@@ -39,11 +39,15 @@ pub struct WebConfig {
     /// How often a live stream re-checks its session (it ends when the
     /// session does).
     pub live_session_check: std::time::Duration,
+    /// The address people open (`https://messages.example.org`), for the
+    /// links handed to them. Unset: the address the request came to.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
+            public_url: None,
             trusted_proxies: Vec::new(),
             max_body_bytes: 64 * 1024,
             live_session_check: std::time::Duration::from_secs(15),

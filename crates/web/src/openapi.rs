@@ -23,6 +23,15 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "operator",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An operator key (sbop_…) from `switchboard operator key create`."))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -44,7 +53,7 @@ impl Modify for BearerAuth {
         response_settings, save_response_settings, add_closure, remove_closure, my_notifications, rate,
         analytics, analytics_csv, inspect_link, redeem_link, request_password_reset, staff_accounts, add_staff,
         update_staff, deactivate, reactivate, reset_link, list_patients, create_patient, update_patient, invite,
-        revoke_invitation, import_patients
+        revoke_invitation, import_patients, operator_create_practice, operator_practices
     ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
     modifiers(&BearerAuth),
@@ -59,6 +68,7 @@ impl Modify for BearerAuth {
         (name = "accounts", description = "Staff accounts, deactivation, and set-up, invitation and reset links"),
         (name = "analytics", description = "Response times, volume, workload, satisfaction and access, with CSV"),
         (name = "practice", description = "Office hours, closures, response-time targets and automatic replies"),
+        (name = "operator", description = "Practices and their first administrators, for the deployment's operator"),
         (name = "health"), (name = "meta")
     )
 )]

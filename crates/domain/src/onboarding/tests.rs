@@ -87,7 +87,32 @@ fn contact_details_are_checked() {
     assert!(PhoneNumber::parse("call me").is_err());
 }
 
+#[test]
+fn a_link_message_says_who_what_and_how_long() {
+    let url = "https://messages.example/welcome#token=abc";
+    let m = link_message(LinkPurpose::Invitation, "Riverside Family Medicine", url);
+    assert!(m.contains("Riverside Family Medicine invites you"), "{m}");
+    assert!(m.contains(url) && m.contains("7 days") && m.contains("911"), "{m}");
+    assert!(link_message(LinkPurpose::Reset, "R", url).contains("1 hour"));
+    assert!(link_message(LinkPurpose::Setup, "R", url).contains("72 hours"));
+}
+
 proptest! {
+    /// The message is a function of the practice's name and the link
+    /// alone: whatever else is known about the person cannot reach it.
+    #[test]
+    fn a_link_message_carries_nothing_but_the_practice_and_the_link(
+        practice in "Zq[a-z]{2,10}( [A-Z][a-z]{1,12}){0,3}",
+        token in "[A-Za-z0-9_-]{43}",
+        purpose in proptest::sample::select(vec![LinkPurpose::Setup, LinkPurpose::Invitation, LinkPurpose::Reset]),
+    ) {
+        let url = format!("https://m.example/welcome#token={token}");
+        let m = link_message(purpose, &practice, &url);
+        let fixed = link_message(purpose, "@", "#");
+        // Removing the practice name and the link leaves the same words for everyone.
+        prop_assert_eq!(m.replacen(&url, "#", 1).replacen(practice.trim(), "@", 1), fixed);
+    }
+
     #[test]
     fn parsing_never_panics(s in ".{0,300}") {
         let _ = parse_import(&s);

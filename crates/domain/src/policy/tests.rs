@@ -206,6 +206,30 @@ proptest! {
     }
 
     #[test]
+    fn enrollment_is_for_administrators_and_the_patients_own_care_team(a in actor(), p in patient_facts()) {
+        // Stated independently: an administrator of the practice, or a
+        // colleague who works conversations and shares a care team or a
+        // department with the patient. Never a patient, never across practices.
+        let allowed = authorize_patient(&a, PatientAction::ManageEnrollment, &p).is_allowed();
+        let expected = match &a {
+            Actor::Patient(_) => false,
+            Actor::Staff(s) => s.practice == p.practice
+                && (s.role == StaffRole::PracticeAdmin
+                    || (s.role.works_patient_conversations()
+                        && (p.care_team.is_some_and(|t| s.care_teams.contains(&t))
+                            || p.department.is_some_and(|d| s.departments.contains(&d))))),
+        };
+        prop_assert_eq!(allowed, expected);
+    }
+
+    #[test]
+    fn the_patient_list_scope_agrees_with_the_policy(a in actor(), p in patient_facts()) {
+        let scope = patient_list_scope(&a);
+        let listed = in_patient_list_scope(&scope, &a, &p);
+        prop_assert_eq!(listed, authorize_patient(&a, PatientAction::ManageEnrollment, &p).is_allowed());
+    }
+
+    #[test]
     fn assignees_can_work_what_they_are_given(target in staff(), p in patient_facts()) {
         if may_be_assigned(&target, &p) {
             let conv = ConversationFacts { assignee: Some(target.user), ..ConversationFacts::unowned(p) };

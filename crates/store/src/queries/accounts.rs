@@ -7,6 +7,10 @@ use switchboard_domain::ids::*;
 use switchboard_domain::onboarding::{Channel, LinkFacts, LinkPurpose};
 use switchboard_domain::time::Timestamp;
 
+/// The password hash of an account nobody has set up yet: not a PHC
+/// string, so no password ever matches it.
+pub const UNSET_PASSWORD_HASH: &str = "!unset";
+
 #[derive(Clone, Debug)]
 pub struct NewLink<'a> {
     pub id: LinkId,
@@ -189,16 +193,24 @@ pub struct StaffAccountRow {
     pub role: switchboard_domain::role::StaffRole,
     pub active: bool,
     pub last_login_at: Option<Timestamp>,
+    /// False until the account's holder has chosen a password.
+    pub password_set: bool,
+    /// The latest self-service reset request nobody has answered yet.
+    pub reset_requested_at: Option<Timestamp>,
     pub departments: Vec<DepartmentId>,
     pub care_teams: Vec<CareTeamId>,
 }
 
 pub async fn staff_accounts(store: &Store, practice: PracticeId) -> Result<Vec<StaffAccountRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, username, display_name, role, active, last_login_at FROM users \
-         WHERE practice_id = $1 AND kind = 'staff' ORDER BY display_name, id",
+        "SELECT id, username, display_name, role, active, last_login_at, \
+         CAST(CASE WHEN password_hash = $2 THEN 0 ELSE 1 END AS BIGINT) AS password_set, \
+         (SELECT MAX(l.created_at) FROM access_links l WHERE l.user_id = users.id AND l.purpose = 'reset' \
+          AND l.channel = 'none' AND l.used_at IS NULL AND l.revoked_at IS NULL) AS reset_requested_at \
+         FROM users WHERE practice_id = $1 AND kind = 'staff' ORDER BY display_name, id",
     )
     .bind(practice.to_vec())
+    .bind(UNSET_PASSWORD_HASH)
     .fetch_all(store.reader())
     .await?;
     let depts = sqlx::query(
@@ -236,6 +248,8 @@ pub async fn staff_accounts(store: &Store, practice: PracticeId) -> Result<Vec<S
                     .ok_or(StoreError::Corrupt("staff role"))?,
                 active: col::<i64>(r, "active")? != 0,
                 last_login_at: opt_ts(r, "last_login_at")?,
+                password_set: col::<i64>(r, "password_set")? != 0,
+                reset_requested_at: opt_ts(r, "reset_requested_at")?,
                 departments,
                 care_teams,
             })

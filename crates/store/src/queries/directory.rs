@@ -4,6 +4,7 @@ use crate::rows::{Memberships, PatientRow, UserRow, col, id, opt_ts};
 use crate::{Step, Store, StoreError};
 use sqlx::Row as _;
 use switchboard_domain::ids::*;
+use switchboard_domain::policy::PatientListScope;
 use switchboard_domain::role::{StaffRole, UserKind};
 use switchboard_domain::time::Timestamp;
 
@@ -381,38 +382,63 @@ pub struct PatientAdminRow {
     pub username: Option<String>,
     pub active: Option<bool>,
     pub last_login_at: Option<Timestamp>,
+    /// The latest self-service reset request nobody has answered yet.
+    pub reset_requested_at: Option<Timestamp>,
 }
 
-/// A page of the practice's patients, oldest record first.
+/// The patient select with contact details, the account, and its latest
+/// unanswered reset request (a reset link made for no channel, neither
+/// used nor replaced).
+fn patient_admin_select() -> String {
+    concat!(patient_select!(), " LEFT JOIN users pu ON pu.id = p.user_id").replace(
+        "p.program_pool_id AS p_program_pool_id",
+        "p.program_pool_id AS p_program_pool_id, p.email_ct AS p_email_ct, p.phone_ct AS p_phone_ct, \
+         pu.username AS pu_username, pu.active AS pu_active, pu.last_login_at AS pu_last_login_at, \
+         (SELECT MAX(l.created_at) FROM access_links l WHERE l.user_id = pu.id AND l.purpose = 'reset' \
+          AND l.channel = 'none' AND l.used_at IS NULL AND l.revoked_at IS NULL) AS pu_reset_requested_at",
+    )
+}
+
+fn patient_admin_row(r: &sqlx::any::AnyRow) -> Result<PatientAdminRow, StoreError> {
+    Ok(PatientAdminRow {
+        patient: PatientRow::read(r)?,
+        email_ct: col(r, "p_email_ct")?,
+        phone_ct: col(r, "p_phone_ct")?,
+        username: col(r, "pu_username")?,
+        active: col::<Option<i64>>(r, "pu_active")?.map(|a| a != 0),
+        last_login_at: opt_ts(r, "pu_last_login_at")?,
+        reset_requested_at: opt_ts(r, "pu_reset_requested_at")?,
+    })
+}
+
+/// A page of the patients a list scope covers, oldest record first. The
+/// caller re-checks every row with the access policy.
 pub async fn patients_page(
     store: &Store,
-    practice: PracticeId,
+    scope: &PatientListScope,
     offset: i64,
     limit: i64,
 ) -> Result<Vec<PatientAdminRow>, StoreError> {
-    let sql = concat!(
-        patient_select!(),
-        " LEFT JOIN users pu ON pu.id = p.user_id",
-        " WHERE p.practice_id = $1 ORDER BY p.created_at, p.id LIMIT $2 OFFSET $3"
-    )
-    .replace(
-        "p.program_pool_id AS p_program_pool_id",
-        "p.program_pool_id AS p_program_pool_id, p.email_ct AS p_email_ct, p.phone_ct AS p_phone_ct, \
-         pu.username AS pu_username, pu.active AS pu_active, pu.last_login_at AS pu_last_login_at",
+    let (practice, related) = match scope {
+        PatientListScope::Nothing => return Ok(Vec::new()),
+        PatientListScope::Practice(practice) => (*practice, None),
+        PatientListScope::Related { practice, user } => (*practice, Some(*user)),
+    };
+    let sql = format!(
+        "{} WHERE p.practice_id = $1 AND ($4 IS NULL \
+         OR p.care_team_id IN (SELECT m.care_team_id FROM care_team_members m WHERE m.user_id = $4) \
+         OR p.department_id IN (SELECT sd.department_id FROM staff_departments sd WHERE sd.user_id = $4)) \
+         ORDER BY p.created_at, p.id LIMIT $2 OFFSET $3",
+        patient_admin_select()
     );
-    let rows = sqlx::query(&sql).bind(practice.to_vec()).bind(limit).bind(offset).fetch_all(store.reader()).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(PatientAdminRow {
-                patient: PatientRow::read(r)?,
-                email_ct: col(r, "p_email_ct")?,
-                phone_ct: col(r, "p_phone_ct")?,
-                username: col(r, "pu_username")?,
-                active: col::<Option<i64>>(r, "pu_active")?.map(|a| a != 0),
-                last_login_at: opt_ts(r, "pu_last_login_at")?,
-            })
-        })
-        .collect()
+    let rows = sqlx::query(&sql)
+        .bind(practice.to_vec())
+        .bind(limit)
+        .bind(offset)
+        .bind(related.map(|u| u.to_vec()))
+        .fetch_all(store.reader())
+        .await?;
+    rows.iter().map(patient_admin_row).collect()
 }
 
 /// The patient with this MRN index in the practice, with contact details.
@@ -421,28 +447,16 @@ pub async fn patient_by_mrn_index(
     practice: PracticeId,
     index: &[u8],
 ) -> Result<Option<PatientAdminRow>, StoreError> {
-    let sql = concat!(
-        patient_select!(),
-        " LEFT JOIN users pu ON pu.id = p.user_id",
-        " WHERE p.practice_id = $1 AND p.mrn_index = $2"
-    )
-    .replace(
-        "p.program_pool_id AS p_program_pool_id",
-        "p.program_pool_id AS p_program_pool_id, p.email_ct AS p_email_ct, p.phone_ct AS p_phone_ct, \
-             pu.username AS pu_username, pu.active AS pu_active, pu.last_login_at AS pu_last_login_at",
-    );
+    let sql = format!("{} WHERE p.practice_id = $1 AND p.mrn_index = $2", patient_admin_select());
     let row = sqlx::query(&sql).bind(practice.to_vec()).bind(index.to_vec()).fetch_optional(store.reader()).await?;
-    row.map(|r| {
-        Ok(PatientAdminRow {
-            patient: PatientRow::read(&r)?,
-            email_ct: col(&r, "p_email_ct")?,
-            phone_ct: col(&r, "p_phone_ct")?,
-            username: col(&r, "pu_username")?,
-            active: col::<Option<i64>>(&r, "pu_active")?.map(|a| a != 0),
-            last_login_at: opt_ts(&r, "pu_last_login_at")?,
-        })
-    })
-    .transpose()
+    row.map(|r| patient_admin_row(&r)).transpose()
+}
+
+/// One patient with contact details and account, by id.
+pub async fn patient_admin_by_id(store: &Store, patient: PatientId) -> Result<Option<PatientAdminRow>, StoreError> {
+    let sql = format!("{} WHERE p.id = $1", patient_admin_select());
+    let row = sqlx::query(&sql).bind(patient.to_vec()).fetch_optional(store.reader()).await?;
+    row.map(|r| patient_admin_row(&r)).transpose()
 }
 
 /// Patients whose MRN has no index yet (created before indexes existed).

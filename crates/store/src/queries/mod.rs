@@ -9,6 +9,7 @@ pub mod events;
 pub mod jobs;
 pub mod keys;
 pub mod notifications;
+pub mod operator;
 pub mod ratings;
 pub mod routing;
 pub mod schedule;

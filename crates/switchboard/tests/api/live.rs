@@ -275,3 +275,32 @@ async fn pages_are_served_with_a_strict_policy() {
     assert_eq!(t.get("/static/nothing.js", None).await.status, StatusCode::NOT_FOUND);
     t.stop().await;
 }
+
+/// Deactivating an account, or setting its password through a link, ends
+/// its open live streams at once, not at their next periodic check.
+#[tokio::test]
+async fn deactivation_and_resets_end_live_streams_at_once() {
+    // Periodic checks a minute apart: only the immediate notice can end them in time.
+    let t = TestApp::spawn_with(|c| c.live_session_check_millis = 60_000).await;
+    let admin = t.login("admin").await;
+    let nina = t.login("nina.nurse").await;
+    let nina_id = t.user_id("nina.nurse").await;
+    let alice = t.login("alice").await;
+    let (mut nina_live, mut alice_live) = (Live::open(&t, &nina).await, Live::open(&t, &alice).await);
+    let r = t.post(&format!("/api/v1/users/{nina_id}/deactivate"), Some(&admin), json!({})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let (name, _) = nina_live.next(Duration::from_secs(3)).await.expect("told at once");
+    assert_eq!(name, "session_ended");
+    assert!(alice_live.next(SHORT).await.is_none(), "nobody else's stream ends");
+
+    let fran = t.login("fran.frontdesk").await;
+    let mut fran_live = Live::open(&t, &fran).await;
+    let fran_id = t.user_id("fran.frontdesk").await;
+    let link = t.post(&format!("/api/v1/users/{fran_id}/reset-link"), Some(&admin), json!({})).await.json();
+    let token = link["path"].as_str().unwrap().split_once("#token=").unwrap().1.to_owned();
+    let r = t.post("/api/v1/links/redeem", None, json!({"token": token, "password": "a long new passphrase"})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let (name, _) = fran_live.next(Duration::from_secs(3)).await.expect("told at once");
+    assert_eq!(name, "session_ended");
+    t.stop().await;
+}

@@ -17,6 +17,7 @@ mod encryption;
 mod jobs;
 mod live;
 mod onboarding;
+mod operator;
 mod protocol;
 mod response_times;
 mod routing;

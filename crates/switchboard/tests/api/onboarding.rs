@@ -270,6 +270,7 @@ async fn the_patient_import_is_checked_whole_matches_by_mrn_and_can_run_again() 
     let t = TestApp::spawn().await;
     let admin = t.login("admin").await;
     let before = t.count("SELECT count(*) FROM patients").await;
+    let emails_before = t.count("SELECT count(*) FROM patients WHERE email_ct IS NOT NULL").await;
 
     // Problems anywhere: nothing is imported, each problem by line.
     let bad = format!(
@@ -311,8 +312,8 @@ async fn the_patient_import_is_checked_whole_matches_by_mrn_and_can_run_again() 
         (Some(0), Some(0), Some(3))
     );
     assert_eq!(t.count("SELECT count(*) FROM patients").await, before + 2);
-    // Contact details are sealed at rest.
-    assert_eq!(t.count("SELECT count(*) FROM patients WHERE email_ct IS NOT NULL").await, 2);
+    // Contact details are sealed at rest: Ana's is new, Alice's was added.
+    assert_eq!(t.count("SELECT count(*) FROM patients WHERE email_ct IS NOT NULL").await, emails_before + 2);
 
     // The list shows them, with enrollment state; Alice keeps her account.
     let list = t.get("/api/v1/patient-accounts?limit=200", Some(&admin)).await.json();
@@ -324,10 +325,9 @@ async fn the_patient_import_is_checked_whole_matches_by_mrn_and_can_run_again() 
     assert_eq!(find("RFM-1001")["email"], "alice@example.org");
     assert_eq!(t.try_login("alice", PASSWORD).await.status, StatusCode::OK);
 
-    // Only administrators; only CSV.
+    // Only administrators import; only CSV.
     let nina = t.login("nina.nurse").await;
     assert_eq!(import(&t, &nina, EXPORT, false).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(t.get("/api/v1/patient-accounts", Some(&nina)).await.status, StatusCode::NOT_FOUND);
     let json_body =
         t.post_raw("/api/v1/patient-accounts/import", Some(&admin), "application/json", b"{}".to_vec()).await;
     assert_eq!(json_body.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
@@ -461,10 +461,19 @@ async fn a_patient_follows_an_invitation_confirms_their_birth_date_and_enrolls()
     let last = redeem(&t, &token, json!({"username": "fay.rowe", "birth_date": "1970-01-02"})).await;
     assert_eq!(last.status, StatusCode::GONE, "revoked after guessing");
     // Revoking by hand.
-    let r =
-        t.post(&format!("/api/v1/patient-accounts/{fay}/invitation"), Some(&admin), json!({"channel": "email"})).await;
-    let token = token_of(r.json()["path"].as_str().unwrap());
     let path = format!("/api/v1/patient-accounts/{fay}/invitation");
+    // Fay has no email address or mobile number on file: those channels cannot reach her.
+    for channel in ["email", "sms"] {
+        let r = t.post(&path, Some(&admin), json!({"channel": channel})).await;
+        assert_eq!(
+            (r.status, r.json()["error"]["field"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!("channel")),
+            "{channel}: {}",
+            r.text
+        );
+    }
+    let r = t.post(&path, Some(&admin), json!({"channel": "desk"})).await;
+    let token = token_of(r.json()["path"].as_str().unwrap());
     assert_eq!(t.request(Method::DELETE, &path, Some(&admin), None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(
         redeem(&t, &token, json!({"username": "fay.rowe", "birth_date": "1970-01-02"})).await.status,
@@ -482,45 +491,208 @@ async fn a_patient_follows_an_invitation_confirms_their_birth_date_and_enrolls()
     t.stop().await;
 }
 
-/// The account routes × every role: only the practice's administrators
-/// get past the door; everyone else sees "not found". (Bodies are empty
-/// objects, so an administrator gets a validation error rather than a
-/// change.)
+/// A record's id by medical record number, from the administrator's list.
+async fn patient_by_mrn(t: &TestApp, admin: &str, mrn: &str) -> Value {
+    let list = t.get("/api/v1/patient-accounts?limit=200", Some(admin)).await.json();
+    list.as_array().unwrap().iter().find(|p| p["mrn"] == mrn).unwrap_or_else(|| panic!("no {mrn}")).clone()
+}
+
+/// The account routes × every role. Managing accounts is for the practice's
+/// administrators; the patient list and invitations also for colleagues who
+/// work conversations, for the patients of their care teams and
+/// departments; everyone else sees "not found". The operator's routes take
+/// no session at all. (Bodies are well-formed but invalid, so whoever gets
+/// past the door gets a validation error rather than a change.)
 #[tokio::test]
-async fn only_administrators_reach_the_account_routes() {
+async fn the_account_routes_by_role_and_relationship() {
     let t = TestApp::spawn().await;
+    let admin_token = t.login("admin").await;
     let alice_patient = t.patient_id("alice").await;
+    // Evan Brooks: a Primary Care record on Dr. Patel's team, not enrolled.
+    let evan = patient_by_mrn(&t, &admin_token, "RFM-1004").await["id"].as_str().unwrap().to_owned();
     let nina = t.user_id("nina.nurse").await;
-    // Well-formed but invalid bodies: the door is checked before the content.
     let bad_staff = json!({"username": "x", "display_name": "", "role": "nurse"});
     let bad_patient = json!({"given_name": "", "family_name": "X", "birth_date": "x"});
-    let routes: Vec<(Method, String, Option<Value>)> = vec![
+    let admin_only: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, "/api/v1/staff-accounts".into(), None),
         (Method::POST, "/api/v1/staff-accounts".into(), Some(bad_staff.clone())),
         (Method::PUT, format!("/api/v1/staff-accounts/{nina}"), Some(bad_staff)),
         (Method::POST, format!("/api/v1/users/{nina}/deactivate"), Some(json!({}))),
-        (Method::GET, "/api/v1/patient-accounts".into(), None),
+        (Method::POST, format!("/api/v1/users/{nina}/reactivate"), Some(json!({}))),
+        (Method::POST, format!("/api/v1/users/{nina}/reset-link"), Some(json!({}))),
         (Method::POST, "/api/v1/patient-accounts".into(), Some(bad_patient.clone())),
         (Method::PUT, format!("/api/v1/patient-accounts/{alice_patient}"), Some(bad_patient)),
     ];
-    for who in
-        ["lake.admin", "dr.patel", "nina.nurse", "fran.frontdesk", "bill.billing", "cora.compliance", "alice", "admin"]
-    {
+    let invitation = format!("/api/v1/patient-accounts/{evan}/invitation");
+    let everyone = [
+        "lake.admin",
+        "dr.patel",
+        "dr.okafor",
+        "nina.nurse",
+        "mo.assistant",
+        "fran.frontdesk",
+        "bill.billing",
+        "cora.compliance",
+        "alice",
+        "dana",
+        "admin",
+    ];
+    for who in everyone {
         let token = t.login(who).await;
-        for (method, path, body) in &routes {
-            if who == "admin" && path.ends_with("/deactivate") {
+        let admin = who == "admin";
+        // lake.admin administers another practice: Riverside's accounts are not theirs.
+        let own_practice_admin = admin || who == "lake.admin";
+        for (method, path, body) in &admin_only {
+            if admin && path.ends_with("/deactivate") {
                 continue; // reached, and would end Nina's sessions
             }
             let r = t.request(method.clone(), path, Some(&token), body.clone()).await;
             let reached = r.status != StatusCode::NOT_FOUND;
-            // lake.admin administers another practice: Riverside's accounts are not theirs.
-            let expected =
-                who == "admin" || (who == "lake.admin" && !path.contains(&nina) && !path.contains(&alice_patient));
+            let expected = admin || (who == "lake.admin" && !path.contains(&nina) && !path.contains(&alice_patient));
             assert_eq!(reached, expected, "{who} {method} {path}: {} {}", r.status, r.text);
-            if who == "admin" && *method != Method::GET {
+            if admin && *method == Method::POST && !path.contains("/users/") {
                 assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.text);
             }
         }
+        let r = t.post_raw("/api/v1/patient-accounts/import", Some(&token), "text/csv", b"nonsense\n".to_vec()).await;
+        let expected = if own_practice_admin { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::NOT_FOUND };
+        assert_eq!(r.status, expected, "{who} import: {}", r.text);
+
+        // The patient list: which of Riverside's patients each one sees.
+        let r = t.get("/api/v1/patient-accounts?limit=200", Some(&token)).await;
+        // Who cares for Evan (Primary Care, Dr. Patel's team) and may invite him.
+        let cares_for_evan = admin || ["dr.patel", "nina.nurse", "mo.assistant", "fran.frontdesk"].contains(&who);
+        match who {
+            "cora.compliance" | "alice" | "dana" => assert_eq!(r.status, StatusCode::NOT_FOUND, "{who}"),
+            _ => {
+                assert_eq!(r.status, StatusCode::OK, "{who}: {}", r.text);
+                let listed: Vec<String> =
+                    r.json().as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
+                assert_eq!(listed.contains(&evan), cares_for_evan, "{who} sees Evan");
+                assert_eq!(listed.contains(&alice_patient), cares_for_evan, "{who} sees Alice");
+                if who == "dr.okafor" {
+                    let bob = t.patient_id("bob").await;
+                    assert!(listed.contains(&bob) && listed.len() == 2, "Cardiology's two patients: {listed:?}");
+                }
+            }
+        }
+        // Inviting Evan, and revoking his open invitation.
+        let r = t.post(&invitation, Some(&token), json!({"channel": "pigeon"})).await;
+        let expected = if cares_for_evan { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::NOT_FOUND };
+        assert_eq!(r.status, expected, "{who} invites: {}", r.text);
+        let r = t.post(&invitation, Some(&admin_token), json!({"channel": "desk"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let r = t.request(Method::DELETE, &invitation, Some(&token), None).await;
+        let expected = if cares_for_evan { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND };
+        assert_eq!(r.status, expected, "{who} revokes: {}", r.text);
+
+        // No session of anyone's opens the operator's routes.
+        for (method, body) in [(Method::GET, None), (Method::POST, Some(json!({})))] {
+            let r = t.request(method.clone(), "/api/v1/operator/practices", Some(&token), body).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{who} {method} operator");
+        }
     }
+    // Every refusal is on record.
+    let cora = t.login("cora.compliance").await;
+    let audit = t.get(&format!("/api/v1/audit-events?patient_id={evan}&limit=500"), Some(&cora)).await.json();
+    let denied: Vec<&str> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "denied")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    // Dr. Okafor and Billing (no relationship to Evan), the compliance
+    // officer (whose role does not enroll) and Alice (a patient) were
+    // refused both; the other practice's people are on their own log.
+    for action in ["link_issued", "link_revoked"] {
+        assert_eq!(denied.iter().filter(|a| **a == action).count(), 4, "{action}: {denied:?}");
+    }
+    t.stop().await;
+}
+
+/// Every link comes with the words to hand over with it: the practice's
+/// name and the link, never anything about the person.
+#[tokio::test]
+async fn links_come_with_words_that_carry_nothing_about_the_person() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let evan = patient_by_mrn(&t, &admin, "RFM-1004").await;
+    let id = evan["id"].as_str().unwrap();
+    let r =
+        t.post(&format!("/api/v1/patient-accounts/{id}/invitation"), Some(&admin), json!({"channel": "email"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let link = r.json();
+    assert_eq!(link["delivery"], "hand_over", "no email courier yet: the link is handed over");
+    let url = link["url"].as_str().unwrap();
+    assert_eq!(url, t.url(link["path"].as_str().unwrap()), "on the address the request came to");
+    let message = link["message"].as_str().unwrap();
+    assert!(message.contains("Riverside Family Medicine") && message.contains(url), "{message}");
+    for private in ["Evan", "Brooks", "1990", "RFM-1004", "evan.brooks", "Patel", "Primary"] {
+        assert!(!message.contains(private), "{private} in {message}");
+    }
+    t.stop().await;
+
+    // With a public address configured, links are made for it.
+    let t = TestApp::spawn_with(|c| c.public_url = Some("https://messages.riverside.example/".into())).await;
+    let admin = t.login("admin").await;
+    let r = t
+        .post(
+            "/api/v1/staff-accounts",
+            Some(&admin),
+            json!({"username": "new.nurse", "display_name": "Noor Nurse", "role": "nurse"}),
+        )
+        .await;
+    let link = &r.json()["setup_link"];
+    assert!(link["url"].as_str().unwrap().starts_with("https://messages.riverside.example/welcome#token="), "{link}");
+    assert!(link["message"].as_str().unwrap().contains("72 hours"), "{link}");
+    t.stop().await;
+}
+
+async fn staff(t: &TestApp, admin: String) -> Vec<Value> {
+    t.get("/api/v1/staff-accounts", Some(&admin)).await.json().as_array().unwrap().clone()
+}
+
+/// A reset asked for on the sign-in page cannot reach anyone yet (no email
+/// or SMS), so administrators see it on the account until they answer it
+/// with a reset link, for a week at most.
+#[tokio::test]
+async fn reset_requests_are_shown_to_administrators_until_answered() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let row = |rows: &[Value], username: &str| rows.iter().find(|r| r["username"] == username).unwrap().clone();
+    let before = staff(&t, admin.clone()).await;
+    assert!(before.iter().all(|r| r["reset_requested_at"].is_null() && r["password_set"] == true));
+
+    t.post("/api/v1/auth/password-reset", None, json!({"username": "fran.frontdesk"})).await;
+    t.post("/api/v1/auth/password-reset", None, json!({"username": "alice"})).await;
+    let rows = staff(&t, admin.clone()).await;
+    assert_eq!(row(&rows, "fran.frontdesk")["reset_requested_at"], "2026-01-05T15:00:00.000000Z");
+    assert!(row(&rows, "nina.nurse")["reset_requested_at"].is_null());
+    let alice = patient_by_mrn(&t, &admin, "RFM-1001").await;
+    assert_eq!(alice["reset_requested_at"], "2026-01-05T15:00:00.000000Z", "patients too");
+
+    // Answered: the administrator hands Fran a reset link.
+    let fran = t.user_id("fran.frontdesk").await;
+    let r = t.post(&format!("/api/v1/users/{fran}/reset-link"), Some(&admin), json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert!(row(&staff(&t, admin.clone()).await, "fran.frontdesk")["reset_requested_at"].is_null());
+    // Unanswered for over a week: no longer shown.
+    t.advance(Span::from_hours(8 * 24));
+    let admin = t.login("admin").await;
+    assert!(patient_by_mrn(&t, &admin, "RFM-1001").await["reset_requested_at"].is_null());
+
+    // A new staff member has no password until they use their link.
+    let r = t
+        .post(
+            "/api/v1/staff-accounts",
+            Some(&admin),
+            json!({"username": "new.nurse", "display_name": "Noor Nurse", "role": "nurse"}),
+        )
+        .await;
+    let token = token_of(r.json()["setup_link"]["path"].as_str().unwrap());
+    assert_eq!(row(&staff(&t, admin.clone()).await, "new.nurse")["password_set"], false);
+    assert_eq!(redeem(&t, &token, json!({})).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(row(&staff(&t, admin.clone()).await, "new.nurse")["password_set"], true);
     t.stop().await;
 }

@@ -85,7 +85,7 @@ async fn plain_http_only_when_asked_for() {
 }
 
 /// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 65] = [
+const ROUTES: [(&str, &str); 67] = [
     ("get", "/healthz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
@@ -151,6 +151,8 @@ const ROUTES: [(&str, &str); 65] = [
     ("put", "/api/v1/patient-accounts/{id}"),
     ("post", "/api/v1/patient-accounts/{id}/invitation"),
     ("delete", "/api/v1/patient-accounts/{id}/invitation"),
+    ("get", "/api/v1/operator/practices"),
+    ("post", "/api/v1/operator/practices"),
 ];
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Auth, Client, field_id, path_id};
+use crate::extract::{ApiJson, Auth, Client, PublicBase, field_id, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,13 +20,29 @@ use utoipa::ToSchema;
 pub(crate) struct IssuedLinkDto {
     /// `setup`, `invitation` or `reset`.
     pub purpose: &'static str,
-    /// Open this path on the server's address: `/welcome#token=…`.
+    /// `hand_over`: no courier reaches the person yet, so give them the
+    /// link (or `message`) yourself.
+    pub delivery: &'static str,
+    /// The path on the server's address: `/welcome#token=…`.
     pub path: String,
+    /// The whole link, on the server's public address.
+    pub url: String,
+    /// Words to send or read out with it: the practice's name and the link,
+    /// never anything about the person.
+    pub message: String,
     pub expires_at: String,
 }
 
-pub(crate) fn issued(l: &IssuedLink) -> IssuedLinkDto {
-    IssuedLinkDto { purpose: l.purpose.as_str(), path: l.path.clone(), expires_at: l.expires_at.to_rfc3339() }
+pub(crate) fn issued(l: &IssuedLink, base: &PublicBase) -> IssuedLinkDto {
+    let url = format!("{}{}", base.0, l.path);
+    IssuedLinkDto {
+        purpose: l.purpose.as_str(),
+        delivery: l.delivery.as_str(),
+        message: switchboard_domain::onboarding::link_message(l.purpose, &l.practice_name, &url),
+        url,
+        path: l.path.clone(),
+        expires_at: l.expires_at.to_rfc3339(),
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -138,6 +154,13 @@ pub(crate) struct StaffAccountDto {
     /// RFC 3339; null if never signed in.
     #[serde(default)]
     pub last_sign_in_at: Option<String>,
+    /// False until they have used their set-up link.
+    #[serde(default)]
+    pub password_set: bool,
+    /// They asked for a password reset on the sign-in page (within the last
+    /// week) and nobody has issued them a reset link since.
+    #[serde(default)]
+    pub reset_requested_at: Option<String>,
 }
 
 fn yes() -> bool {
@@ -195,6 +218,8 @@ pub(crate) async fn staff_accounts(
                 care_teams: r.care_teams.iter().map(ToString::to_string).collect(),
                 active: r.active,
                 last_sign_in_at: r.last_login_at.map(|t| t.to_rfc3339()),
+                password_set: r.password_set,
+                reset_requested_at: r.reset_requested_at.map(|t| t.to_rfc3339()),
             })
             .collect(),
     ))
@@ -210,10 +235,11 @@ pub(crate) async fn add_staff(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
+    base: PublicBase,
     ApiJson(req): ApiJson<StaffAccountDto>,
 ) -> Result<(StatusCode, Json<StaffCreatedDto>), ApiError> {
     let (id, link) = s.app.add_staff_member(&p, staff_input(req)?, &ctx).await?;
-    Ok((StatusCode::CREATED, Json(StaffCreatedDto { id: id.to_string(), setup_link: issued(&link) })))
+    Ok((StatusCode::CREATED, Json(StaffCreatedDto { id: id.to_string(), setup_link: issued(&link, &base) })))
 }
 
 /// Change a staff member's name, role, departments and care teams.
@@ -271,8 +297,9 @@ pub(crate) async fn reset_link(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
+    base: PublicBase,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<IssuedLinkDto>), ApiError> {
     let link = s.app.issue_reset_link(&p, path_id(&id, UserId::parse)?, &ctx).await?;
-    Ok((StatusCode::CREATED, Json(issued(&link))))
+    Ok((StatusCode::CREATED, Json(issued(&link, &base))))
 }

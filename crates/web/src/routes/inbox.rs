@@ -1,5 +1,5 @@
 use crate::AppState;
-use crate::dto::{DepartmentDto, InboxCountsDto, OfficeHoursDto, PracticeDto, StaffMemberDto};
+use crate::dto::{CareTeamDto, DepartmentDto, InboxCountsDto, OfficeHoursDto, PracticeDto, StaffMemberDto};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, Client, path_id};
 use axum::Json;
@@ -65,6 +65,7 @@ pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result
             .into_iter()
             .map(|(id, name)| DepartmentDto { id: id.to_string(), name })
             .collect(),
+        care_teams: info.care_teams.into_iter().map(|(id, name)| CareTeamDto { id: id.to_string(), name }).collect(),
     }))
 }
 

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
 use std::sync::Arc;
 use switchboard_domain::event::DomainEvent;
+use switchboard_domain::ids::UserId;
 use switchboard_service::{Principal, Switchboard};
 use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, sleep_until};
@@ -19,6 +20,7 @@ struct Live {
     app: Switchboard,
     principal: Principal,
     events: broadcast::Receiver<Arc<DomainEvent>>,
+    sessions_ended: broadcast::Receiver<UserId>,
     stopping: watch::Receiver<bool>,
     recheck_every: std::time::Duration,
     next_check: Instant,
@@ -45,6 +47,14 @@ impl Live {
                     Ok(_) => {}
                     // Fell behind: the client reloads what it shows.
                     Err(broadcast::error::RecvError::Lagged(_)) => return Some(named("resync", "{}")),
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                ended = self.sessions_ended.recv() => match ended {
+                    // This account's sessions were ended: check now.
+                    Ok(user) if user == self.principal.user.id => self.next_check = Instant::now(),
+                    Ok(_) => {}
+                    // Missed some: check now rather than risk missing ours.
+                    Err(broadcast::error::RecvError::Lagged(_)) => self.next_check = Instant::now(),
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
                 _ = sleep_until(self.next_check) => {
@@ -87,6 +97,7 @@ impl Live {
 pub(crate) async fn events(State(s): State<AppState>, Auth(p): Auth) -> Result<Response, ApiError> {
     let live = Live {
         events: s.app.events().subscribe(),
+        sessions_ended: s.app.events().subscribe_sessions_ended(),
         app: s.app.clone(),
         principal: p,
         stopping: s.stopping.clone(),

@@ -9,6 +9,7 @@ mod conversations;
 mod health;
 mod inbox;
 mod live;
+mod operator;
 mod pages;
 mod patients;
 mod schedule;
@@ -35,6 +36,9 @@ pub(crate) use conversations::{
 pub(crate) use health::{__path_healthz, __path_openapi};
 pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typing};
 pub(crate) use live::__path_events;
+pub(crate) use operator::{
+    __path_create_practice as __path_operator_create_practice, __path_practices as __path_operator_practices,
+};
 pub(crate) use patients::{
     __path_create as __path_create_patient, __path_import as __path_import_patients, __path_invite,
     __path_list as __path_list_patients, __path_revoke_invitation, __path_update as __path_update_patient,
@@ -75,6 +79,7 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         )
         .route("/api/v1/patient-accounts/{id}", put(patients::update))
         .route("/api/v1/patient-accounts/{id}/invitation", post(patients::invite).delete(patients::revoke_invitation))
+        .route("/api/v1/operator/practices", get(operator::practices).post(operator::create_practice))
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/conversations", get(conversations::list_conversations).post(conversations::create_conversation))
         .route("/api/v1/conversations/{id}", get(conversations::get_conversation))

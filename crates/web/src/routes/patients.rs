@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Auth, Client, field_id, path_id};
+use crate::extract::{ApiJson, ApiQuery, Auth, Client, PublicBase, field_id, path_id};
 use crate::routes::accounts::{IssuedLinkDto, issued};
 use axum::Json;
 use axum::body::Bytes;
@@ -80,6 +80,9 @@ pub(crate) struct PatientAccountDto {
     pub username: Option<String>,
     pub active: Option<bool>,
     pub last_sign_in_at: Option<String>,
+    /// They asked for a password reset on the sign-in page (within the last
+    /// week) and nobody has issued them a reset link since.
+    pub reset_requested_at: Option<String>,
     /// `enrolled`, `not_invited`, or the latest invitation's state.
     pub enrollment: &'static str,
     pub invitation: Option<InvitationDto>,
@@ -93,8 +96,10 @@ pub(crate) struct PageQuery {
     pub limit: Option<i64>,
 }
 
-/// The practice's patients with contact details, enrollment and last
-/// sign-in (administrators). Every patient shown is audited.
+/// The patients the caller may enroll, with contact details, enrollment
+/// and last sign-in: every patient of the practice for its administrators,
+/// the patients of their care teams and departments for colleagues who work
+/// conversations. Every patient shown is audited.
 #[utoipa::path(get, path = "/api/v1/patient-accounts", tag = "accounts", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = [PatientAccountDto]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn list(
@@ -120,6 +125,7 @@ pub(crate) async fn list(
                 username: v.username,
                 active: v.active,
                 last_sign_in_at: v.last_sign_in_at.map(|t| t.to_rfc3339()),
+                reset_requested_at: v.reset_requested_at.map(|t| t.to_rfc3339()),
                 enrollment: v.enrollment,
                 invitation: v.invitation.map(|i| InvitationDto {
                     channel: i.channel,
@@ -186,14 +192,15 @@ pub(crate) async fn invite(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
+    base: PublicBase,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<InviteDto>,
 ) -> Result<(StatusCode, Json<IssuedLinkDto>), ApiError> {
-    let channel = Channel::parse(&req.channel).filter(|c| *c != Channel::None).ok_or(ApiError::Service(
-        ServiceError::Invalid { field: "channel", problem: "must be email, sms or desk".into() },
-    ))?;
+    // Checked by the use case, after the door: a bad channel tells nobody
+    // else anything.
+    let channel = Channel::parse(&req.channel).filter(|c| *c != Channel::None);
     let link = s.app.invite_patient(&p, path_id(&id, PatientId::parse)?, channel, &ctx).await?;
-    Ok((StatusCode::CREATED, Json(issued(&link))))
+    Ok((StatusCode::CREATED, Json(issued(&link, &base))))
 }
 
 /// Revoke a patient's open invitation.

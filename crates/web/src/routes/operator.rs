@@ -1,0 +1,90 @@
+//! The deployment operator's API: practices and their first administrators.
+//! Authenticated by an operator key (`switchboard operator key create`),
+//! never by a user's session.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Client, OperatorAuth, PublicBase};
+use crate::routes::accounts::{IssuedLinkDto, issued};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewPracticeDto {
+    /// The practice's name, as patients will see it.
+    pub name: String,
+    pub admin_username: String,
+    /// The administrator's name, as colleagues see it.
+    pub admin_name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PracticeCreatedDto {
+    pub practice_id: String,
+    pub admin_user_id: String,
+    /// The administrator's one-time set-up link (72 hours), shown only now.
+    pub setup_link: IssuedLinkDto,
+}
+
+/// Create a practice and its first practice administrator (operators).
+/// Nobody gets a password: the administrator chooses one through the
+/// set-up link returned here, once.
+#[utoipa::path(post, path = "/api/v1/operator/practices", tag = "operator", security(("operator" = [])),
+    request_body = NewPracticeDto,
+    responses((status = 201, body = PracticeCreatedDto), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(crate) async fn create_practice(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    OperatorAuth(op): OperatorAuth,
+    base: PublicBase,
+    ApiJson(req): ApiJson<NewPracticeDto>,
+) -> Result<(StatusCode, Json<PracticeCreatedDto>), ApiError> {
+    let created = s.app.operator_create_practice(&op, &req.name, &req.admin_username, &req.admin_name, &ctx).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PracticeCreatedDto {
+            practice_id: created.practice.to_string(),
+            admin_user_id: created.admin.to_string(),
+            setup_link: issued(&created.setup_link, &base),
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PracticeOverviewDto {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub active_staff: i64,
+    pub patients: i64,
+    pub enrolled_patients: i64,
+}
+
+/// The deployment's practices, with counts (operators). No health
+/// information.
+#[utoipa::path(get, path = "/api/v1/operator/practices", tag = "operator", security(("operator" = [])),
+    responses((status = 200, body = [PracticeOverviewDto]), (status = 401, body = ErrorBody)))]
+pub(crate) async fn practices(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    OperatorAuth(op): OperatorAuth,
+) -> Result<Json<Vec<PracticeOverviewDto>>, ApiError> {
+    let rows = s.app.operator_practices(&op, &ctx).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| PracticeOverviewDto {
+                id: r.id.to_string(),
+                name: r.name,
+                created_at: r.created_at.to_rfc3339(),
+                active_staff: r.active_staff,
+                patients: r.patients,
+                enrolled_patients: r.enrolled_patients,
+            })
+            .collect(),
+    ))
+}
