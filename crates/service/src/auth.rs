@@ -38,6 +38,34 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What a session's re-check found.
+#[derive(Clone, Debug)]
+pub enum SessionCheck {
+    Active(Principal),
+    Ended(SessionEnd),
+}
+
+/// Why a session ended, as its holder is told (no more than that).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SessionEnd {
+    /// Signed out here or elsewhere, or ended by a new password.
+    SignedOut,
+    /// Idle too long, or past its lifetime.
+    TimedOut,
+    /// The account was deactivated.
+    Deactivated,
+}
+
+impl SessionEnd {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SessionEnd::SignedOut => "signed_out",
+            SessionEnd::TimedOut => "timed_out",
+            SessionEnd::Deactivated => "deactivated",
+        }
+    }
+}
+
 impl Switchboard {
     pub(crate) fn throttle_keys(&self, username: &str, ctx: &RequestContext) -> (String, Option<String>) {
         // Keyed fingerprints: the table never holds user names or addresses.
@@ -243,21 +271,28 @@ impl Switchboard {
     /// Re-reads a session without recording activity (for long-lived live
     /// streams, which must not keep a session alive by themselves). `None`
     /// once it has ended; otherwise the principal with fresh memberships.
-    pub async fn recheck_session(&self, principal: &Principal) -> Result<Option<Principal>, ServiceError> {
+    pub async fn recheck_session(&self, principal: &Principal) -> Result<SessionCheck, ServiceError> {
         let Some(session) = sessions::by_token_hash(self.store(), &principal.token_hash).await? else {
-            return Ok(None);
+            return Ok(SessionCheck::Ended(SessionEnd::SignedOut));
         };
+        if !session.user.active {
+            return Ok(SessionCheck::Ended(SessionEnd::Deactivated));
+        }
         let limits = self.config().sessions.for_kind(session.user.kind);
         let times = SessionTimes {
             created_at: session.created_at,
             last_seen_at: session.last_seen_at,
             revoked: session.revoked,
         };
-        if !session.user.active || session_state(times, limits, self.now()) != SessionState::Active {
-            return Ok(None);
+        match session_state(times, limits, self.now()) {
+            SessionState::Active => {}
+            SessionState::IdleExpired | SessionState::LifetimeExpired => {
+                return Ok(SessionCheck::Ended(SessionEnd::TimedOut));
+            }
+            SessionState::Revoked => return Ok(SessionCheck::Ended(SessionEnd::SignedOut)),
         }
         let (actor, user) = self.principal_parts(&session.user).await?;
-        Ok(Some(Principal { actor, user, token_hash: principal.token_hash }))
+        Ok(SessionCheck::Active(Principal { actor, user, token_hash: principal.token_hash }))
     }
 
     /// The principal of `user` without a session: for trusted in-process

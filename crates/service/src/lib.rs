@@ -33,7 +33,7 @@ pub mod views;
 
 pub use assignment::{AssignOutcome, AssignTarget};
 pub use audit_log::AuditSearch;
-pub use auth::{LoginResult, Principal};
+pub use auth::{LoginResult, Principal, SessionCheck, SessionEnd};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conversations::{ConversationFilter, NewConversationInput, StaffFilterAssignee};
 pub use directory::{NewPatientInput, NewStaffInput, OpeningPeriod};

@@ -55,6 +55,8 @@ pub struct PatientAccountView {
     pub phone: Option<String>,
     pub care_team: Option<String>,
     pub department: Option<String>,
+    pub care_team_id: Option<CareTeamId>,
+    pub department_id: Option<DepartmentId>,
     pub user: Option<UserId>,
     pub username: Option<String>,
     pub active: Option<bool>,
@@ -285,6 +287,8 @@ impl Switchboard {
                 phone: open(column::PHONE, &r.phone_ct)?,
                 care_team: pr.care_team_name.clone(),
                 department: pr.department_name.clone(),
+                care_team_id: pr.care_team,
+                department_id: pr.department,
                 user: pr.user,
                 username: r.username.clone(),
                 active: r.active,
@@ -327,7 +331,7 @@ impl Switchboard {
             Channel::None => return Err(bad_channel()),
         };
         if !on_file {
-            let what = if channel == Channel::Email { "an email address" } else { "a mobile number" };
+            let what = if channel == Channel::Email { "email address" } else { "mobile number" };
             return Err(ServiceError::Invalid {
                 field: "channel",
                 problem: format!(

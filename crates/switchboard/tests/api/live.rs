@@ -135,16 +135,16 @@ async fn the_stream_ends_with_the_session() {
     let alice = t.login("alice").await;
     let mut live = Live::open(&t, &alice).await;
     t.post("/api/v1/auth/logout", Some(&alice), json!({})).await;
-    let (name, _) = live.next(Duration::from_secs(3)).await.unwrap();
-    assert_eq!(name, "session_ended");
+    let (name, data) = live.next(Duration::from_secs(3)).await.unwrap();
+    assert_eq!((name.as_str(), data["reason"].as_str()), ("session_ended", Some("signed_out")));
     assert!(live.next(SHORT).await.is_none(), "and the stream is closed");
 
     // An open stream does not keep a session alive: idle time still counts.
     let nina = t.login("nina.nurse").await;
     let mut live = Live::open(&t, &nina).await;
     t.advance(Span::from_mins(16));
-    let (name, _) = live.next(Duration::from_secs(3)).await.unwrap();
-    assert_eq!(name, "session_ended");
+    let (name, data) = live.next(Duration::from_secs(3)).await.unwrap();
+    assert_eq!((name.as_str(), data["reason"].as_str()), ("session_ended", Some("timed_out")));
     assert_eq!(t.get("/api/v1/events", None).await.status, StatusCode::UNAUTHORIZED);
     t.stop().await;
 }
@@ -255,9 +255,10 @@ async fn practice_details_and_staff_directory() {
 #[tokio::test]
 async fn pages_are_served_with_a_strict_policy() {
     let t = TestApp::spawn().await;
-    for path in
-        ["/", "/app", "/inbox", "/static/switchboard.css", "/static/common.js", "/manifest.webmanifest", "/sw.js"]
-    {
+    let pages = ["/", "/app", "/inbox", "/admin", "/analytics", "/people", "/welcome"];
+    let files =
+        ["/static/switchboard.css", "/static/common.js", "/static/welcome.js", "/manifest.webmanifest", "/sw.js"];
+    for path in pages.iter().chain(&files) {
         let r = t.get(path, None).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
         let csp = r.header("content-security-policy").unwrap();
@@ -268,7 +269,7 @@ async fn pages_are_served_with_a_strict_policy() {
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     }
     // No page holds an inline script or a reference to another origin.
-    for path in ["/", "/app", "/inbox"] {
+    for path in pages {
         let html = t.get(path, None).await.text;
         assert!(!html.contains("<script>") && !html.contains("http://") && !html.contains("https://"), "{path}");
     }
@@ -289,8 +290,8 @@ async fn deactivation_and_resets_end_live_streams_at_once() {
     let (mut nina_live, mut alice_live) = (Live::open(&t, &nina).await, Live::open(&t, &alice).await);
     let r = t.post(&format!("/api/v1/users/{nina_id}/deactivate"), Some(&admin), json!({})).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let (name, _) = nina_live.next(Duration::from_secs(3)).await.expect("told at once");
-    assert_eq!(name, "session_ended");
+    let (name, data) = nina_live.next(Duration::from_secs(3)).await.expect("told at once");
+    assert_eq!((name.as_str(), data["reason"].as_str()), ("session_ended", Some("deactivated")));
     assert!(alice_live.next(SHORT).await.is_none(), "nobody else's stream ends");
 
     let fran = t.login("fran.frontdesk").await;
@@ -300,7 +301,7 @@ async fn deactivation_and_resets_end_live_streams_at_once() {
     let token = link["path"].as_str().unwrap().split_once("#token=").unwrap().1.to_owned();
     let r = t.post("/api/v1/links/redeem", None, json!({"token": token, "password": "a long new passphrase"})).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let (name, _) = fran_live.next(Duration::from_secs(3)).await.expect("told at once");
-    assert_eq!(name, "session_ended");
+    let (name, data) = fran_live.next(Duration::from_secs(3)).await.expect("told at once");
+    assert_eq!((name.as_str(), data["reason"].as_str()), ("session_ended", Some("signed_out")));
     t.stop().await;
 }

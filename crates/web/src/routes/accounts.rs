@@ -130,7 +130,8 @@ pub(crate) async fn request_password_reset(
     Ok((
         StatusCode::ACCEPTED,
         Json(MessageDto {
-            message: "If that account exists, a reset link is on its way. If nothing arrives, ask your practice for one.",
+            message: "If that account exists, we have let your practice know. Your practice gives you the reset link: \
+                      ask at the front desk or call them.",
         }),
     ))
 }

@@ -12,7 +12,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use switchboard_domain::event::DomainEvent;
 use switchboard_domain::ids::UserId;
-use switchboard_service::{Principal, Switchboard};
+use switchboard_service::{Principal, SessionCheck, Switchboard};
 use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, sleep_until};
 
@@ -60,11 +60,11 @@ impl Live {
                 _ = sleep_until(self.next_check) => {
                     self.next_check = Instant::now() + self.recheck_every;
                     match self.app.recheck_session(&self.principal).await {
-                        Ok(Some(fresh)) => self.principal = fresh,
-                        // Signed out, timed out or deactivated: say so, then end.
-                        Ok(None) => {
+                        Ok(SessionCheck::Active(fresh)) => self.principal = fresh,
+                        // Signed out, timed out or deactivated: say which, then end.
+                        Ok(SessionCheck::Ended(why)) => {
                             self.done = true;
-                            return Some(named("session_ended", "{}"));
+                            return Some(named("session_ended", &format!("{{\"reason\":\"{}\"}}", why.as_str())));
                         }
                         Err(_) => {}
                     }
@@ -89,7 +89,8 @@ impl Live {
 /// `LiveEvent`: ids and codes only, never message text. Only events about
 /// conversations the session may see are sent (patients are not told of
 /// notes or assignments). `resync` means events were missed: reload.
-/// `session_ended` and `reconnect` end the stream. The stream does not keep
+/// `session_ended` (with `reason`: `signed_out`, `timed_out` or
+/// `deactivated`) and `reconnect` end the stream. The stream does not keep
 /// the session alive; it ends when the session does.
 #[utoipa::path(get, path = "/api/v1/events", tag = "live", security(("bearer" = [])),
     responses((status = 200, description = "text/event-stream of LiveEvent", body = LiveEventDto, content_type = "text/event-stream"),

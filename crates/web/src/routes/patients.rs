@@ -73,8 +73,11 @@ pub(crate) struct PatientAccountDto {
     pub mrn: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The care team's and department's names, and their ids (for `PUT`).
     pub care_team: Option<String>,
     pub department: Option<String>,
+    pub care_team_id: Option<String>,
+    pub department_id: Option<String>,
     /// The patient's account, once enrolled.
     pub user_id: Option<String>,
     pub username: Option<String>,
@@ -121,6 +124,8 @@ pub(crate) async fn list(
                 phone: v.phone,
                 care_team: v.care_team,
                 department: v.department,
+                care_team_id: v.care_team_id.map(|t| t.to_string()),
+                department_id: v.department_id.map(|d| d.to_string()),
                 user_id: v.user.map(|u| u.to_string()),
                 username: v.username,
                 active: v.active,
@@ -158,7 +163,8 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(CreatedDto { id: id.to_string() })))
 }
 
-/// Change a patient record (administrators).
+/// Change a patient record (administrators). The whole record: a field
+/// left out is cleared.
 #[utoipa::path(put, path = "/api/v1/patient-accounts/{id}", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = PatientRecordDto,
     responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
