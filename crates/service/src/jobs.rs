@@ -129,6 +129,10 @@ impl JobRunner {
             Arc::new(Method(|app, payload| Box::pin(app.absence_ended(payload)))),
         );
         handlers.insert(
+            crate::routing::ACCOUNT_DEACTIVATED,
+            Arc::new(Method(|app, payload| Box::pin(app.deactivated_work_released(payload)))),
+        );
+        handlers.insert(
             crate::response_times::RESPONSE_DUE_SOON,
             Arc::new(Method(|app, payload| Box::pin(app.response_check(payload, false)))),
         );

@@ -311,6 +311,20 @@ impl Switchboard {
             unit.push(q::revoke_sessions(user, now, None));
             unit.push(q::revoke_open_links(LinkPurpose::Setup, Some(user), None, now));
             unit.push(q::revoke_open_links(LinkPurpose::Reset, Some(user), None, now));
+            // Their open work is handed on by a durable job, so that none
+            // is left with someone who can no longer sign in.
+            if existing.as_ref().is_some_and(|u| u.kind == UserKind::Staff) {
+                let job = self.new_id(JobId::from_bytes)?;
+                unit.push(switchboard_store::queries::jobs::enqueue(
+                    job,
+                    crate::routing::ACCOUNT_DEACTIVATED,
+                    &user.to_string(),
+                    now,
+                    8,
+                    None,
+                    now,
+                ));
+            }
         }
         let unit = unit.audit(self.setup_record(p, ctx, action, (ResourceKind::User, *user.as_bytes())));
         self.store().commit(unit).await?;

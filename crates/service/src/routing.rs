@@ -39,6 +39,8 @@ pub const ASSIGNMENT_TIMEOUT: &str = "assignment_timeout";
 /// it ends.
 pub const ABSENCE_STARTS: &str = "absence_starts";
 pub const ABSENCE_ENDS: &str = "absence_ends";
+/// Someone was deactivated: their open work goes to someone who can do it.
+pub const ACCOUNT_DEACTIVATED: &str = "account_deactivated";
 
 /// Routing's answer for one new conversation.
 #[derive(Debug)]
@@ -112,7 +114,16 @@ impl Switchboard {
         let absences = self.absences_now(practice, now).await?;
         match owner {
             Owner::Person(u) => {
-                let who = assignment::covering(u, &absences, now);
+                let who = assignment::covering(u, &absences, now).filter(|w| !exclude.contains(w));
+                // Nobody deactivated holds work: the conversation stays with
+                // its owner, unassigned, where the care team and department see it.
+                let who = match who {
+                    Some(w) => switchboard_store::queries::directory::user_by_id(self.store(), w)
+                        .await?
+                        .filter(|r| r.active)
+                        .map(|_| w),
+                    None => None,
+                };
                 Ok((who, who.filter(|w| *w != u).map(|_| u), None))
             }
             Owner::Pool(pool) => {
@@ -450,6 +461,43 @@ impl Switchboard {
                 None,
                 "cover_started",
                 AuditAction::CoverStarted,
+            )
+            .await
+            .map_err(job_error)?;
+        }
+        Ok(())
+    }
+
+    /// `account_deactivated`: a deactivated colleague's open work is handed
+    /// on, as if by a timeout: to the next available member of its pool, or
+    /// back to its owner (person, care team, department) unassigned.
+    /// Nothing happens if they were reactivated meanwhile.
+    pub(crate) async fn deactivated_work_released(&self, payload: &str) -> Result<(), String> {
+        let user = UserId::parse(payload).map_err(|_| "bad_payload".to_owned())?;
+        let Some(account) =
+            switchboard_store::queries::directory::user_by_id(self.store(), user).await.map_err(job_error)?
+        else {
+            return Ok(());
+        };
+        if account.active {
+            return Ok(());
+        }
+        for conversation in q::open_assigned_to(self.store(), user).await.map_err(job_error)? {
+            let Some(row) = conv_q::by_id(self.store(), conversation).await.map_err(job_error)? else { continue };
+            let (next, covering, last) = match row.owner {
+                Some(owner) => {
+                    self.choose_assignee(row.practice, owner, &[user], self.now()).await.map_err(job_error)?
+                }
+                None => (None, None, None),
+            };
+            self.move_assignment(
+                conversation,
+                user,
+                next,
+                covering,
+                last,
+                "deactivated",
+                AuditAction::ConversationAssigned,
             )
             .await
             .map_err(job_error)?;

@@ -444,7 +444,7 @@ pub(crate) struct HistoryDto {
     pub at: String,
     /// Who did it; absent when the system did (routing, timeouts, cover).
     pub actor: Option<String>,
-    /// `routed`, `assigned`, `auto_assigned`, `kept`, `reassigned`, `timed_out`, `cover_started`, `cover_ended`, `escalated`, `returned`.
+    /// `routed`, `assigned`, `auto_assigned`, `kept`, `reassigned`, `timed_out`, `cover_started`, `cover_ended`, `deactivated`, `escalated`, `returned`.
     pub event: String,
     pub to_assignee: Option<String>,
     pub to_owner: Option<String>,

@@ -874,3 +874,46 @@ async fn a_pool_lead_hands_out_work_by_hand() {
     assert_eq!(assignee(&as_desk(&t, &c).await), Some(mo));
     t.stop().await;
 }
+
+/// A deactivated colleague's open work is handed on by a job: pool work to
+/// the next available member, work written to them back to them as owner,
+/// unassigned, where their team sees it. Nothing new is given to them.
+#[tokio::test]
+async fn a_deactivated_colleagues_open_work_is_handed_on() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let alice = t.login("alice").await;
+    let patel_token = t.login("dr.patel").await;
+    let refill = start(&t, &alice, "prescription_refill", json!({})).await;
+    let holder = conversation(&t, &patel_token, &refill).await["assignee"]["id"].as_str().unwrap().to_owned();
+    let (mo, nina) = (t.user_id("mo.assistant").await, t.user_id("nina.nurse").await);
+    assert!([&mo, &nina].contains(&&holder), "the Refills pool holds it");
+    let other = if holder == mo { nina.clone() } else { mo.clone() };
+    let patel = t.user_id("dr.patel").await;
+    let direct = start(&t, &alice, "care_question", json!({"to_provider_id": patel})).await;
+    assert_eq!(conversation(&t, &patel_token, &direct).await["assignee"]["id"], patel.as_str());
+
+    let r = t.post(&format!("/api/v1/users/{holder}/deactivate"), Some(&admin), json!({})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(run_due_jobs(&t).await >= 1);
+    let c = conversation(&t, &patel_token, &refill).await;
+    assert_eq!(c["assignee"]["id"], other.as_str(), "the pool's other member: {c}");
+    assert_eq!(history_events(&c).last().map(String::as_str), Some("deactivated"), "{c}");
+
+    // Dr. Patel leaves: what was written to him stays his (owner), held by nobody.
+    let fran = t.login("fran.frontdesk").await;
+    let r = t.post(&format!("/api/v1/users/{patel}/deactivate"), Some(&admin), json!({})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    run_due_jobs(&t).await;
+    let c = conversation(&t, &fran, &direct).await;
+    assert!(c["assignee"].is_null(), "{c}");
+    assert_eq!(
+        (c["routing"]["owner_kind"].as_str(), c["routing"]["owner_name"].as_str()),
+        (Some("person"), Some("Dr. Priya Patel")),
+        "{c}"
+    );
+    // Patients no longer see him among the providers they can write to.
+    let providers = t.get("/api/v1/me/providers", Some(&alice)).await.text;
+    assert!(!providers.contains(&patel), "{providers}");
+    t.stop().await;
+}
