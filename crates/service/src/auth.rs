@@ -41,7 +41,7 @@ fn hex(bytes: &[u8]) -> String {
 /// What a session's re-check found.
 #[derive(Clone, Debug)]
 pub enum SessionCheck {
-    Active(Principal),
+    Active(Box<Principal>),
     Ended(SessionEnd),
 }
 
@@ -292,7 +292,7 @@ impl Switchboard {
             SessionState::Revoked => return Ok(SessionCheck::Ended(SessionEnd::SignedOut)),
         }
         let (actor, user) = self.principal_parts(&session.user).await?;
-        Ok(SessionCheck::Active(Principal { actor, user, token_hash: principal.token_hash }))
+        Ok(SessionCheck::Active(Box::new(Principal { actor, user, token_hash: principal.token_hash })))
     }
 
     /// The principal of `user` without a session: for trusted in-process

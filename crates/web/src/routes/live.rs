@@ -60,7 +60,7 @@ impl Live {
                 _ = sleep_until(self.next_check) => {
                     self.next_check = Instant::now() + self.recheck_every;
                     match self.app.recheck_session(&self.principal).await {
-                        Ok(SessionCheck::Active(fresh)) => self.principal = fresh,
+                        Ok(SessionCheck::Active(fresh)) => self.principal = *fresh,
                         // Signed out, timed out or deactivated: say which, then end.
                         Ok(SessionCheck::Ended(why)) => {
                             self.done = true;
