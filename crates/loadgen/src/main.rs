@@ -7,7 +7,12 @@
 //! request: session check, access policy, encryption, durable commit with
 //! its audit record and event. Prints throughput and latency percentiles,
 //! and what it ran on.
+//!
+//! With `--import-rows N` it times the patient import from an EHR export
+//! instead (see `import.rs`).
 #![allow(clippy::print_stdout)]
+
+mod import;
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -41,6 +46,11 @@ struct Args {
     /// Worker threads for the server's runtime.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
+    /// Time the patient import instead: a synthetic EHR file of this many
+    /// rows, checked (dry run), imported, imported again unchanged, and
+    /// imported with every row changed.
+    #[arg(long)]
+    import_rows: Option<usize>,
 }
 
 const PASSWORD: &str = "load-generator-password";
@@ -104,6 +114,14 @@ fn start_server(args: &Args, data_dir: std::path::PathBuf, database_url: Option<
                 )
                 .await?;
             let team = app.create_care_team(practice, Some(dept), "Team", Some(nurse), &[], system).await?;
+            let admin = NewStaffInput {
+                username: "load.admin".into(),
+                display_name: "Load Admin".into(),
+                role: StaffRole::PracticeAdmin,
+                password: PASSWORD.into(),
+                departments: vec![],
+            };
+            app.create_staff(practice, admin, system).await?;
             for i in 0..n {
                 let input = NewPatientInput {
                     login: Some((format!("patient{i}"), PASSWORD.into())),
@@ -190,6 +208,15 @@ async fn patient(
     Ok(result)
 }
 
+fn drop_database(args: &Args) {
+    if let Some(admin) = &args.postgres_admin_url {
+        let name = format!("sb_load_{}", std::process::id());
+        let _ = std::process::Command::new("psql")
+            .args([admin.as_str(), "-qc", &format!("DROP DATABASE {name} WITH (FORCE)")])
+            .status();
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -210,6 +237,14 @@ fn main() -> anyhow::Result<()> {
     println!("switchboard-loadgen");
     println!("  machine:  {}", machine());
     println!("  backend:  {backend}");
+    if let Some(rows) = args.import_rows {
+        let server = start_server(&Args { patients: 0, ..args.clone() }, dir.path().join("data"), database_url)?;
+        let done = import::run(&server.url, &server.cert, rows, PASSWORD);
+        let _ = server.stop.send(());
+        let _ = server.thread.join();
+        drop_database(&args);
+        return done;
+    }
     println!(
         "  load:     {} patients, one keep-alive HTTPS connection each, {}-char messages",
         args.patients, args.body_chars
@@ -247,12 +282,7 @@ fn main() -> anyhow::Result<()> {
 
     let _ = server.stop.send(());
     let _ = server.thread.join();
-    if let Some(admin) = &args.postgres_admin_url {
-        let name = format!("sb_load_{}", std::process::id());
-        let _ = std::process::Command::new("psql")
-            .args([admin.as_str(), "-qc", &format!("DROP DATABASE {name} WITH (FORCE)")])
-            .status();
-    }
+    drop_database(&args);
 
     let mut latencies: Vec<u32> = results.iter().flat_map(|r| r.latencies_us.iter().copied()).collect();
     let errors: u64 = results.iter().map(|r| r.errors).sum();

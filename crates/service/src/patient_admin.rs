@@ -242,6 +242,7 @@ impl Switchboard {
             return Err(self.deny(p, ctx, AuditAction::PatientsListed, None, None, why).await);
         }
         let practice = p.user.practice;
+        let admin = matches!(scope, policy::PatientListScope::Practice(_));
         let rows = d::patients_page(self.store(), &scope, offset.max(0), limit.clamp(1, 200)).await?;
         let rows: Vec<_> = rows
             .into_iter()
@@ -293,7 +294,8 @@ impl Switchboard {
                 username: r.username.clone(),
                 active: r.active,
                 last_sign_in_at: r.last_login_at,
-                reset_requested_at: unanswered_reset(r.reset_requested_at, now),
+                // Only administrators can answer a reset request.
+                reset_requested_at: unanswered_reset(r.reset_requested_at, now).filter(|_| admin),
                 enrollment,
                 invitation,
             });
@@ -463,10 +465,16 @@ impl Switchboard {
         let mut report = ImportReport::default();
         let mut unit = Unit::new();
         let now = self.now();
-        for (r, team, dep) in placed {
+        let indexes: Vec<Vec<u8>> = placed.iter().map(|(r, _, _)| self.mrn_index(practice, &r.mrn)).collect();
+        let mut on_file: std::collections::HashMap<Vec<u8>, d::PatientAdminRow> =
+            d::patients_by_mrn_indexes(self.store(), practice, &indexes)
+                .await?
+                .into_iter()
+                .filter_map(|row| row.mrn_index.clone().map(|i| (i, row)))
+                .collect();
+        for ((r, team, dep), index) in placed.into_iter().zip(indexes) {
             let checked = checked_from_import(&r, team, dep);
-            let index = self.mrn_index(practice, &r.mrn);
-            match d::patient_by_mrn_index(self.store(), practice, &index).await? {
+            match on_file.remove(&index) {
                 Some(existing) => {
                     let dek = sealing::data_key(self.keys(), &existing.patient.key)?;
                     if self.same_as_on_file(&existing, &dek, &checked)? {

@@ -24,12 +24,14 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 21] = embedded! {
+const FILES: [(&str, &str, &[u8]); 26] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
     "/admin" => "admin.html", "text/html; charset=utf-8";
     "/analytics" => "analytics.html", "text/html; charset=utf-8";
+    "/welcome" => "welcome.html", "text/html; charset=utf-8";
+    "/people" => "people.html", "text/html; charset=utf-8";
     "/manifest.webmanifest" => "manifest.webmanifest", "application/manifest+json";
     "/sw.js" => "sw.js", "text/javascript; charset=utf-8";
     "/static/switchboard.css" => "static/switchboard.css", "text/css; charset=utf-8";
@@ -41,8 +43,11 @@ const FILES: [(&str, &str, &[u8]); 21] = embedded! {
     "/static/admin-hours.js" => "static/admin-hours.js", "text/javascript; charset=utf-8";
     "/static/analytics.js" => "static/analytics.js", "text/javascript; charset=utf-8";
     "/static/charts.js" => "static/charts.js", "text/javascript; charset=utf-8";
+    "/static/welcome.js" => "static/welcome.js", "text/javascript; charset=utf-8";
+    "/static/people.js" => "static/people.js", "text/javascript; charset=utf-8";
     "/static/admin.css" => "static/admin.css", "text/css; charset=utf-8";
     "/static/analytics.css" => "static/analytics.css", "text/css; charset=utf-8";
+    "/static/people.css" => "static/people.css", "text/css; charset=utf-8";
     "/static/icon.svg" => "static/icon.svg", "image/svg+xml";
     "/static/icon-192.png" => "static/icon-192.png", "image/png";
     "/static/icon-512.png" => "static/icon-512.png", "image/png";

@@ -671,6 +671,10 @@ async fn reset_requests_are_shown_to_administrators_until_answered() {
     assert!(row(&rows, "nina.nurse")["reset_requested_at"].is_null());
     let alice = patient_by_mrn(&t, &admin, "RFM-1001").await;
     assert_eq!(alice["reset_requested_at"], "2026-01-05T15:00:00.000000Z", "patients too");
+    // Only administrators answer them, so only they are shown them.
+    let nina = t.login("nina.nurse").await;
+    let seen_by_nina = patient_by_mrn(&t, &nina, "RFM-1001").await;
+    assert!(seen_by_nina["reset_requested_at"].is_null(), "{seen_by_nina}");
 
     // Answered: the administrator hands Fran a reset link.
     let fran = t.user_id("fran.frontdesk").await;

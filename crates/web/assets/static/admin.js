@@ -681,6 +681,9 @@ async function boot() {
   // They, and only they, see the practice's analytics.
   $("analytics-link").hidden = takesWork;
   $("analytics-nav").hidden = takesWork;
+  // Accounts are managed by practice administrators only.
+  $("people-link").hidden = !state.admin;
+  $("people-nav").hidden = !state.admin;
   $("whoami").textContent = state.me.display_name;
   const [practice, staff, settings, pools] = await Promise.all([
     api("GET", "/api/v1/practice"),

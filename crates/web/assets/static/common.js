@@ -3,12 +3,14 @@
 // (never parsed as HTML), so nothing a user writes can run as code.
 
 export class ApiError extends Error {
-  constructor(status, code, message, field) {
+  constructor(status, code, message, field, body) {
     super(message);
     this.status = status;
     this.code = code;
     /** With `invalid_input`: the request field at fault, if the server named one. */
     this.field = field || null;
+    /** The whole JSON answer, for the few routes whose refusals carry more than an error. */
+    this.body = body ?? null;
   }
 }
 
@@ -19,6 +21,15 @@ export async function api(method, path, body) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  return send(path, init);
+}
+
+/** Like `api`, with a text body of `contentType` (the CSV import) instead of JSON. */
+export async function apiText(method, path, contentType, text) {
+  return send(path, { method, headers: { accept: "application/json", "content-type": contentType }, body: text, credentials: "same-origin" });
+}
+
+async function send(path, init) {
   let res;
   try {
     res = await fetch(path, init);
@@ -33,7 +44,7 @@ export async function api(method, path, body) {
   }
   if (!res.ok) {
     const e = (data && data.error) || {};
-    throw new ApiError(res.status, e.code || "error", e.message || "Something went wrong. Please try again.", e.field);
+    throw new ApiError(res.status, e.code || "error", e.message || "Something went wrong. Please try again.", e.field, data);
   }
   return data;
 }
@@ -212,9 +223,15 @@ export function live(handlers) {
       (handlers[type] || handlers.any || (() => {}))(data, type);
     });
   }
-  source.addEventListener("session_ended", () => {
+  source.addEventListener("session_ended", (e) => {
     source.close();
-    goToSignIn("timed_out");
+    let reason = "timed_out";
+    try {
+      reason = JSON.parse(e.data).reason || reason;
+    } catch {
+      // An older server said no more: assume the common case.
+    }
+    goToSignIn(["timed_out", "signed_out", "deactivated"].includes(reason) ? reason : "signed_out");
   });
   source.addEventListener("reconnect", () => {
     // The server is restarting: EventSource reconnects by itself.

@@ -1,6 +1,7 @@
 // The sign-in page: sends people where they belong, patients to their
-// messages and staff to the inbox.
-import { api } from "./common.js";
+// messages and staff to the inbox. Also where a forgotten password is
+// reported (the practice sees the request and hands over a reset link).
+import { ApiError, api, clear, el } from "./common.js";
 
 // Practice administrators do not work patient conversations: they land in setup.
 const destination = (user) => (user.kind !== "staff" ? "/app" : user.role === "practice_admin" ? "/admin" : "/inbox");
@@ -15,17 +16,82 @@ function showNotice() {
   const notice = document.getElementById("signin-notice");
   const text = params.has("timed_out")
     ? "You were signed out after a period without activity, to protect your information."
-    : params.has("signed_out")
-      ? "You are signed out."
-      : "";
+    : params.has("deactivated")
+      ? "You were signed out because your account is no longer active. If you did not expect this, ask your practice."
+      : params.has("signed_out")
+        ? "You are signed out."
+        : "";
   if (text) {
     notice.textContent = text;
     notice.hidden = false;
   }
 }
 
+/**
+ * The forgotten-password form, built when asked for (and removed when
+ * closed), so that the sign-in form stays the only one on the page otherwise.
+ */
+function openForgot() {
+  const panel = document.getElementById("forgot");
+  const toggle = document.getElementById("forgot-open");
+  const input = el("input", { id: "forgot-username", name: "forgot-username", autocomplete: "username", autocapitalize: "none", spellcheck: "false", required: true });
+  input.value = document.getElementById("username").value.trim();
+  // Always present (only empty), so that screen readers hear the answer arrive.
+  const status = el("p", { id: "forgot-status", class: "notice", role: "status" });
+  const error = el("p", { id: "forgot-error", class: "error", role: "alert", hidden: true });
+  const send = el("button", { type: "submit", class: "primary" }, "Ask for a reset link");
+  const close = () => {
+    clear(panel).hidden = true;
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.focus();
+  };
+  const form = el("form", { id: "forgot-form", novalidate: true },
+    el("label", { for: "forgot-username" }, "Your user name"), input,
+    error,
+    el("div", { class: "form-foot" },
+      send,
+      el("button", { type: "button", class: "link", onclick: close }, "Cancel")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    status.textContent = "";
+    const username = input.value.trim();
+    if (!username) {
+      error.textContent = "Enter your user name.";
+      error.hidden = false;
+      input.focus();
+      return;
+    }
+    send.disabled = true;
+    try {
+      const answer = await api("POST", "/api/v1/auth/password-reset", { username });
+      status.textContent = answer.message;
+    } catch (e) {
+      error.textContent = e instanceof ApiError && e.code === "too_many_attempts"
+        ? "Too many requests. Please wait and try again."
+        : e.message;
+      error.hidden = false;
+    } finally {
+      send.disabled = false;
+    }
+  });
+  clear(panel).append(
+    el("h2", { id: "forgot-title" }, "Forgot your password?"),
+    el("p", {}, "Tell us your user name, and your practice will know you asked for a new password."),
+    el("p", { class: "desk-note" }, el("strong", {}, "The quickest way: "),
+      "your practice can give you a reset link at the front desk, or when you call them."),
+    form, status);
+  panel.hidden = false;
+  toggle.setAttribute("aria-expanded", "true");
+  input.focus();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   showNotice();
+  document.getElementById("forgot-open").addEventListener("click", () => {
+    if (document.getElementById("forgot").hidden) openForgot();
+    else document.getElementById("forgot-username")?.focus();
+  });
   alreadySignedIn();
   const form = document.getElementById("signin-form");
   const error = document.getElementById("signin-error");

@@ -770,6 +770,9 @@ async function boot() {
   $("whoami").textContent = state.me.display_name;
   // Administrators and compliance officers see the practice's analytics.
   $("analytics-link").hidden = !ANALYSTS.includes(state.me.role);
+  // Administrators manage people; colleagues who work conversations invite the patients they care for.
+  $("people-link").hidden = state.me.role !== "practice_admin";
+  $("patients-link").hidden = NO_CONVERSATIONS.includes(state.me.role);
   const [practice, staff, pools] = await Promise.all([
     api("GET", "/api/v1/practice"), api("GET", "/api/v1/staff"), api("GET", "/api/v1/pools").catch(() => []),
   ]);

@@ -1,0 +1,844 @@
+// People (/people). For practice administrators: staff accounts (add,
+// change, deactivate, reset links), patient records (add, change, invite,
+// deactivate, reset links) and the import from the EHR. For colleagues who
+// care for patients (whom the patient list lets in): the patients of their
+// care teams and departments, to invite. Nobody is given a password: every
+// link made here is shown once, to hand over.
+import { ApiError, api, apiText, clear, dayAndTime, el, fullWhen, signOut } from "./common.js";
+
+const ROLE_WORDS = {
+  practice_admin: "Practice administrator",
+  provider: "Provider",
+  nurse: "Nurse",
+  medical_assistant: "Medical assistant",
+  front_desk: "Front desk",
+  billing: "Billing",
+  compliance_officer: "Compliance officer",
+};
+
+const ENROLLMENT_WORDS = {
+  not_invited: "Not invited",
+  sent: "Invitation sent",
+  opened: "Invitation opened",
+  enrolled: "Enrolled",
+  expired: "Invitation expired",
+  revoked: "Invitation revoked",
+};
+
+const CHANNEL_WORDS = { desk: "to hand over", email: "for email", sms: "for a text message", none: "" };
+
+/** What a refused field is called on this page. */
+const FIELD_WORDS = {
+  username: "User name", display_name: "Name", role: "Role", departments: "Departments", care_teams: "Care teams",
+  given_name: "Given name", family_name: "Family name", birth_date: "Date of birth", mrn: "Medical record number",
+  email: "Email", phone: "Phone", care_team_id: "Care team", department_id: "Department", channel: "How the patient gets the link",
+  file: "File",
+};
+
+/** The input that a refused field came from, per form. */
+const STAFF_INPUTS = { username: "staff-username", display_name: "staff-name", role: "staff-role" };
+const PATIENT_INPUTS = {
+  given_name: "patient-given", family_name: "patient-family", birth_date: "patient-birth", mrn: "patient-mrn",
+  email: "patient-email", phone: "patient-phone", department_id: "patient-department", care_team_id: "patient-care-team",
+};
+
+/**
+ * What differs between the page's two modes. Which one a colleague gets is
+ * the server's call: the patient list answers them, or it does not (404).
+ */
+const MODES = {
+  admin: {
+    title: "People",
+    patientsTitle: "Patients",
+    noPatients: "No patients on file yet.",
+    addContact: "Add one with Edit, or choose to hand the link over.",
+  },
+  care: {
+    title: "Patients",
+    patientsTitle: "Invite patients to enroll",
+    noPatients: "None of the patients of your care teams and departments are on file yet. If you expected some, ask your practice administrator which care teams and departments you are in.",
+    addContact: "A practice administrator can add one to the record. Or choose to hand the link over.",
+  },
+};
+
+const PAGE_SIZE = 100;
+const IMPORT_MAX_BYTES = 5 * 1024 * 1024;
+
+const state = {
+  me: null,
+  /** "admin" or "care" (see MODES). */
+  mode: null,
+  practice: null,
+  departments: new Map(),
+  careTeams: new Map(),
+  staff: [],
+  patients: [],
+  offset: 0,
+  more: false,
+  editingStaff: null,
+  editingPatient: null,
+  invitePatient: null,
+  importText: null,
+};
+
+const $ = (id) => document.getElementById(id);
+const isAdmin = () => state.mode === "admin";
+const hidden = (text) => el("span", { class: "visually-hidden" }, text);
+const LONG_DATE = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", day: "numeric" });
+
+/** "July 4, 1990" for "1990-07-04", in no time zone. */
+function civilDate(ymd) {
+  const [y, m, d] = (ymd || "").split("-").map(Number);
+  return y && m && d ? LONG_DATE.format(new Date(y, m - 1, d)) : ymd;
+}
+
+/** "today at 2:14 PM", "yesterday at …", "Monday, March 9 at …". */
+const at = (iso) => dayAndTime(iso);
+
+/** An error for people: "Date of birth: must be …" rather than "birth_date: must be …". */
+function message(e) {
+  if (!(e instanceof ApiError)) return "Something went wrong. Please try again.";
+  const m = /^([a-z_]+): ([\s\S]*)$/.exec(e.message);
+  const text = m && FIELD_WORDS[m[1]] ? `${FIELD_WORDS[m[1]]}: ${m[2]}` : e.message;
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}`;
+}
+
+function showError(node, text) {
+  node.textContent = text || "";
+  node.hidden = !text;
+}
+
+/** Success text in a status region; cleared first so that the same words are announced again. */
+function say(node, text) {
+  node.textContent = "";
+  setTimeout(() => (node.textContent = text), 30);
+}
+
+/** Shows a refusal next to its form and puts the cursor in the field at fault. */
+function refuse(errorNode, e, inputs) {
+  showError(errorNode, message(e));
+  const id = e instanceof ApiError ? (inputs[e.field] ?? (e.status === 409 && inputs.conflict)) : null;
+  for (const input of Object.values(inputs)) $(input)?.removeAttribute("aria-invalid");
+  if (id && $(id)) {
+    $(id).setAttribute("aria-invalid", "true");
+    $(id).focus();
+  }
+}
+
+function options(select, items, selected) {
+  clear(select).append(...items.map(([value, label]) => el("option", { value }, label)));
+  select.value = selected ?? "";
+}
+
+const departmentName = (id) => state.departments.get(id) ?? "a former department";
+
+/** Asks before something that cannot simply be undone. */
+function confirmStep(title, text, yes) {
+  const dialog = $("confirm");
+  const back = document.activeElement;
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  $("confirm-yes").textContent = yes;
+  return new Promise((resolve) => {
+    const finish = (answer) => {
+      $("confirm-yes").onclick = null;
+      $("confirm-no").onclick = null;
+      dialog.oncancel = null;
+      if (dialog.open) dialog.close();
+      if (back && back.isConnected) back.focus();
+      resolve(answer);
+    };
+    $("confirm-yes").onclick = () => finish(true);
+    $("confirm-no").onclick = () => finish(false);
+    dialog.oncancel = (event) => {
+      event.preventDefault();
+      finish(false);
+    };
+    dialog.showModal();
+    $("confirm-no").focus();
+  });
+}
+
+// ---- A link shown once ---------------------------------------------------
+
+/**
+ * Shows a link just made, once, with a Copy button. It lives only in this
+ * panel: closing it or leaving the page loses it (a new one can be made).
+ */
+function showLink(container, { heading, label, who, link, notes = [], back }) {
+  // The server's public address when it knows it; this page's otherwise.
+  const url = /^https:\/\//.test(link.url ?? "") ? link.url : `${location.origin}${link.path}`;
+  const id = `${container.id}-url`;
+  const input = el("input", { id, type: "text", readonly: true, value: url, spellcheck: "false", autocomplete: "off", class: "link-url" });
+  input.addEventListener("focus", () => input.select());
+  const copied = el("p", { class: "copy-status", role: "status" });
+  const copyText = async (text, what, field) => {
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      ok = true;
+    } catch {
+      field.select();
+      try {
+        ok = document.execCommand("copy");
+      } catch {
+        ok = false;
+      }
+    }
+    copied.textContent = ok ? `${what} copied.` : `Could not copy: select the ${what.toLowerCase()} and copy it.`;
+  };
+  const copy = el("button", { type: "button", class: "secondary", onclick: () => copyText(url, "Link", input) },
+    "Copy", hidden(` ${label.toLowerCase()}`));
+  // Words to send or read out with it (the practice's name and the link, nothing about the person).
+  const words = link.message
+    ? el("textarea", { id: `${id}-message`, readonly: true, rows: 3, spellcheck: "false", class: "link-message" }, link.message)
+    : null;
+  const done = el("button", { type: "button", class: "secondary small", onclick: () => {
+    clear(container);
+    (back?.isConnected ? back : container.closest("section")?.querySelector("h2"))?.focus?.();
+  } }, "Done: hide the link");
+  const title = `${id}-title`;
+  clear(container).append(el("div", { class: "link-panel", role: "region", "aria-labelledby": title },
+    el("h3", { id: title }, heading),
+    el("p", { class: "once" }, el("strong", {}, `Shown only now: hand it to ${who}.`),
+      " When you close this or leave the page it cannot be shown again, but you can make a new one."),
+    notes.map((n) => el("p", {}, n)),
+    el("label", { for: id }, label),
+    el("div", { class: "copy-row" }, input, copy),
+    el("p", { class: "valid-until" }, `Valid until ${fullWhen(link.expires_at)}. It works once.`),
+    words ? [
+      el("label", { for: words.id }, "Words to send or read out with it"),
+      words,
+      el("button", { type: "button", class: "secondary small", onclick: () => copyText(link.message, "Message", words) }, "Copy the words"),
+    ] : null,
+    copied,
+    done));
+  container.scrollIntoView({ block: "nearest" });
+  input.focus();
+}
+
+// ---- Staff ---------------------------------------------------------------
+
+function careTeamsText(ids) {
+  return ids.length ? ids.map((id) => state.careTeams.get(id) ?? "a former care team").join(", ") : null;
+}
+
+function staffRow(s) {
+  const self = s.id === state.me.id;
+  const name = s.display_name;
+  const depts = s.departments.map(departmentName);
+  const teams = careTeamsText(s.care_teams);
+  const resetButton = () => el("button", { type: "button", class: "secondary small", dataset: { act: "reset" }, onclick: () => staffResetLink(s) },
+    "Make reset link", hidden(` for ${name}`));
+  const asked = s.active && s.reset_requested_at;
+  const account = [
+    el("span", { class: `tag ${s.active ? "active" : "inactive"}` }, s.active ? "Active" : "Deactivated"),
+    s.password_set === false ? el("span", { class: "tag not-set-up" }, "Not set up yet") : null,
+    asked ? el("p", { class: "reset-request" }, el("strong", {}, "Asked for a password reset"), ` ${at(s.reset_requested_at)}`) : null,
+    asked ? resetButton() : null,
+  ];
+  return el("tr", { dataset: { id: s.id }, class: asked ? "asks-reset" : null },
+    el("td", { "data-label": "Name" }, el("strong", {}, name), self ? " (you)" : null, el("span", { class: "sub" }, s.username)),
+    el("td", { "data-label": "Role" }, ROLE_WORDS[s.role] ?? s.role),
+    el("td", { "data-label": "Works in" },
+      depts.length ? el("span", { class: "sub-line" }, depts.join(", ")) : null,
+      teams ? el("span", { class: "sub-line" }, teams) : null,
+      !depts.length && !teams ? el("span", { class: "muted" }, "No department") : null),
+    el("td", { "data-label": "Account" }, account),
+    el("td", { "data-label": "Last sign-in" }, s.last_sign_in_at ? at(s.last_sign_in_at) : el("span", { class: "muted" }, "Never signed in")),
+    el("td", { class: "actions-cell" }, el("div", { class: "row-actions" },
+      el("button", { type: "button", class: "secondary small", dataset: { act: "edit" }, onclick: () => openStaffForm(s) }, "Edit", hidden(` ${name}`)),
+      s.active && !asked ? resetButton() : null,
+      s.active && !self
+        ? el("button", { type: "button", class: "secondary small danger", dataset: { act: "deactivate" }, onclick: () => setActive(s, false) }, "Deactivate", hidden(` ${name}`))
+        : null,
+      !s.active
+        ? el("button", { type: "button", class: "secondary small", dataset: { act: "reactivate" }, onclick: () => setActive(s, true) }, "Reactivate", hidden(` ${name}`))
+        : null)));
+}
+
+function renderStaff() {
+  const rows = clear($("staff-rows"));
+  const sorted = [...state.staff].sort((a, b) =>
+    Number(b.active) - Number(a.active) || Boolean(b.reset_requested_at) - Boolean(a.reset_requested_at)
+    || a.display_name.localeCompare(b.display_name));
+  rows.append(...sorted.map(staffRow));
+}
+
+async function loadStaff() {
+  state.staff = await api("GET", "/api/v1/staff-accounts");
+  renderStaff();
+}
+
+function focusRow(tbody, id, act) {
+  const row = $(tbody).querySelector(`tr[data-id="${id}"]`);
+  (row?.querySelector(`button[data-act="${act}"]`) ?? row?.querySelector("button"))?.focus();
+}
+
+function openStaffForm(s) {
+  state.editingStaff = s ?? null;
+  const form = $("staff-form");
+  form.hidden = false;
+  $("add-staff").hidden = true;
+  showError($("staff-form-error"), "");
+  $("staff-form-title").textContent = s ? `Edit ${s.display_name}` : "Add staff member";
+  $("staff-save").textContent = s ? "Save changes" : "Add and make set-up link";
+  $("staff-username-row").hidden = Boolean(s);
+  $("staff-username").value = "";
+  $("staff-name").value = s ? s.display_name : "";
+  options($("staff-role"), Object.entries(ROLE_WORDS), s ? s.role : "nurse");
+  const inDept = new Set(s ? s.departments : []);
+  clear($("staff-departments")).append(...state.practice.departments.map((d) => el("div", { class: "check" },
+    el("input", { type: "checkbox", id: `staff-dept-${d.id}`, value: d.id, checked: inDept.has(d.id) }),
+    el("label", { for: `staff-dept-${d.id}` }, d.name))));
+  const onTeam = new Set(s ? s.care_teams : []);
+  clear($("staff-care-teams")).append(...[...state.careTeams].map(([id, name]) => el("div", { class: "check" },
+    el("input", { type: "checkbox", id: `staff-team-${id}`, value: id, checked: onTeam.has(id) }),
+    el("label", { for: `staff-team-${id}` }, name))));
+  $("staff-care-teams-empty").hidden = state.careTeams.size > 0;
+  (s ? $("staff-name") : $("staff-username")).focus();
+  form.scrollIntoView({ block: "nearest" });
+}
+
+function closeStaffForm() {
+  const s = state.editingStaff;
+  state.editingStaff = null;
+  $("staff-form").hidden = true;
+  $("add-staff").hidden = false;
+  if (s) focusRow("staff-rows", s.id, "edit");
+  else $("add-staff").focus();
+}
+
+async function saveStaff(e) {
+  e.preventDefault();
+  const error = $("staff-form-error");
+  showError(error, "");
+  const s = state.editingStaff;
+  const body = {
+    display_name: $("staff-name").value.trim(),
+    role: $("staff-role").value,
+    departments: [...$("staff-departments").querySelectorAll("input:checked")].map((c) => c.value),
+    care_teams: [...$("staff-care-teams").querySelectorAll("input:checked")].map((c) => c.value),
+  };
+  if (!s) body.username = $("staff-username").value.trim().toLowerCase();
+  const problem = !s && !body.username ? ["staff-username", "Choose a user name for them."]
+    : !body.display_name ? ["staff-name", "Enter their name as colleagues and patients see it."] : null;
+  if (problem) {
+    showError(error, problem[1]);
+    $(problem[0]).focus();
+    return;
+  }
+  const button = $("staff-save");
+  button.disabled = true;
+  let created;
+  try {
+    if (s) await api("PUT", `/api/v1/staff-accounts/${s.id}`, body);
+    else created = await api("POST", "/api/v1/staff-accounts", body);
+  } catch (err) {
+    refuse(error, err, { ...STAFF_INPUTS, conflict: s ? null : "staff-username" });
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  state.editingStaff = null;
+  $("staff-form").hidden = true;
+  $("add-staff").hidden = false;
+  await loadStaff().catch((err) => showError($("staff-error"), message(err)));
+  if (created) {
+    say($("staff-status"), `${body.display_name} added. Give them their set-up link.`);
+    showLink($("staff-link"), {
+      heading: `Set-up link for ${body.display_name}`,
+      label: "Set-up link",
+      who: body.display_name,
+      link: created.setup_link,
+      notes: [`With it, ${body.display_name} chooses their own password and can then sign in as ${body.username}.`],
+      back: $("add-staff"),
+    });
+  } else {
+    say($("staff-status"), `Changes to ${body.display_name} saved.`);
+    focusRow("staff-rows", s.id, "edit");
+  }
+}
+
+async function staffResetLink(s) {
+  showError($("staff-error"), "");
+  let link;
+  try {
+    link = await api("POST", `/api/v1/users/${s.id}/reset-link`);
+  } catch (err) {
+    showError($("staff-error"), message(err));
+    return;
+  }
+  await loadStaff().catch((err) => showError($("staff-error"), message(err)));
+  say($("staff-status"), `Reset link made for ${s.display_name}.`);
+  showLink($("staff-link"), {
+    heading: `Password reset link for ${s.display_name}`,
+    label: "Reset link",
+    who: s.display_name,
+    link,
+    notes: ["With it they choose a new password. Doing so signs them out everywhere. Any earlier reset link stops working."],
+  });
+}
+
+/** Deactivates (after asking) or reactivates an account, staff or patient. */
+async function setActive(account, active) {
+  const isPatient = "given_name" in account;
+  const name = isPatient ? `${account.given_name} ${account.family_name}` : account.display_name;
+  const userId = isPatient ? account.user_id : account.id;
+  const [statusNode, errorNode, tbody] = isPatient
+    ? [$("patients-status"), $("patients-error"), "patient-rows"]
+    : [$("staff-status"), $("staff-error"), "staff-rows"];
+  showError(errorNode, "");
+  if (!active) {
+    const sure = await confirmStep(`Deactivate ${name}?`,
+      `${name} is signed out everywhere at once and cannot sign in until reactivated. ${isPatient ? "Their record, messages and history are" : "Their messages, notes and history are"} kept.`,
+      `Deactivate ${name}`);
+    if (!sure) return;
+  }
+  try {
+    await api("POST", `/api/v1/users/${userId}/${active ? "reactivate" : "deactivate"}`);
+  } catch (err) {
+    showError(errorNode, err instanceof ApiError && err.status === 409 ? `Not deactivated: ${message(err)}` : message(err));
+    return;
+  }
+  await (isPatient ? loadPatients() : loadStaff()).catch((err) => showError(errorNode, message(err)));
+  say(statusNode, active ? `${name} is active again and can sign in.` : `${name} is deactivated. Their sessions have ended.`);
+  focusRow(tbody, account.id, active ? "deactivate" : "reactivate");
+}
+
+// ---- Patients --------------------------------------------------------------
+
+const patientName = (p) => `${p.given_name} ${p.family_name}`;
+
+function enrollmentCell(p) {
+  const words = ENROLLMENT_WORDS[p.enrollment] ?? p.enrollment;
+  const inv = p.invitation;
+  const lines = [el("span", { class: `tag enrollment ${p.enrollment}` }, words)];
+  if (p.enrollment === "enrolled") {
+    if (p.active === false) lines.push(el("span", { class: "tag inactive" }, "Deactivated"));
+    if (p.username) lines.push(el("span", { class: "sub" }, `Signs in as ${p.username}`));
+    if (isAdmin() && p.active !== false && p.reset_requested_at) {
+      lines.push(el("p", { class: "reset-request" }, el("strong", {}, "Asked for a password reset"), ` ${at(p.reset_requested_at)}`));
+    }
+    lines.push(el("span", { class: "sub" }, p.last_sign_in_at ? `Last signed in ${at(p.last_sign_in_at)}` : "Never signed in"));
+  } else if (inv && (inv.state === "sent" || inv.state === "opened")) {
+    lines.push(el("span", { class: "sub" }, `Made ${at(inv.sent_at)} ${CHANNEL_WORDS[inv.channel] ?? ""}`.trim()));
+    lines.push(el("span", { class: "sub" }, `Valid until ${at(inv.expires_at)}`));
+  }
+  return lines;
+}
+
+function patientRow(p) {
+  const name = patientName(p);
+  const open = p.invitation && (p.invitation.state === "sent" || p.invitation.state === "opened") && p.enrollment !== "enrolled";
+  const enrolled = Boolean(p.user_id);
+  const button = (act, label, suffix, onclick, cls = "secondary small") =>
+    el("button", { type: "button", class: cls, dataset: { act }, onclick }, label, hidden(suffix));
+  const contact = [p.email, p.phone].filter(Boolean);
+  const care = [p.care_team, p.department].filter(Boolean);
+  // Colleagues only invite; administrators also edit, reset and deactivate.
+  const manage = isAdmin();
+  const asked = manage && enrolled && p.active !== false && p.reset_requested_at;
+  return el("tr", { dataset: { id: p.id }, class: asked ? "asks-reset" : null },
+    el("td", { "data-label": "Name" }, el("strong", {}, name)),
+    el("td", { "data-label": "Date of birth" }, civilDate(p.birth_date)),
+    el("td", { "data-label": "Record number" }, p.mrn ?? el("span", { class: "muted" }, "None")),
+    el("td", { "data-label": "Contact" }, contact.length ? contact.map((c) => el("span", { class: "sub-line" }, c)) : el("span", { class: "muted" }, "None on file")),
+    el("td", { "data-label": "Care" }, care.length ? care.map((c) => el("span", { class: "sub-line" }, c)) : el("span", { class: "muted" }, "None")),
+    el("td", { "data-label": "Enrollment" }, enrollmentCell(p)),
+    el("td", { class: "actions-cell" }, el("div", { class: "row-actions" },
+      manage ? button("edit", "Edit", ` ${name}`, () => openPatientForm(p)) : null,
+      !enrolled && !open ? button("invite", "Invite", ` ${name}`, () => openInvite(p)) : null,
+      !enrolled && open ? button("invite", "Resend invitation", ` to ${name}`, () => openInvite(p)) : null,
+      !enrolled && open ? button("revoke", "Revoke invitation", ` for ${name}`, () => revokeInvitation(p), "secondary small danger") : null,
+      manage && enrolled && p.active !== false ? button("reset", "Make reset link", ` for ${name}`, () => patientResetLink(p), asked ? "primary small" : "secondary small") : null,
+      manage && enrolled && p.active !== false ? button("deactivate", "Deactivate", ` ${name}`, () => setActive(p, false), "secondary small danger") : null,
+      manage && enrolled && p.active === false ? button("reactivate", "Reactivate", ` ${name}`, () => setActive(p, true)) : null)));
+}
+
+function renderPatients() {
+  const q = $("patient-filter").value.trim().toLowerCase();
+  const shown = q
+    ? state.patients.filter((p) => `${p.given_name} ${p.family_name}`.toLowerCase().includes(q)
+      || `${p.family_name} ${p.given_name}`.toLowerCase().includes(q) || (p.mrn ?? "").toLowerCase().includes(q))
+    : state.patients;
+  clear($("patient-rows")).append(...shown.map(patientRow));
+  const n = state.patients.length;
+  const first = state.offset + 1;
+  $("patients-page").textContent = n ? `Patients ${first}–${state.offset + n}` : "";
+  $("patient-count").textContent = n === 0
+    ? (state.offset === 0 ? MODES[state.mode].noPatients : "No more patients.")
+    : q ? `${shown.length} of the ${n} patients on this page match.` : "";
+  // Nothing on file at all: no empty table to filter.
+  const none = n === 0 && state.offset === 0;
+  $("patient-filter").closest(".toolbar").hidden = none;
+  $("patient-table").closest(".table-wrap").hidden = none;
+  $("patients-prev").disabled = state.offset === 0;
+  $("patients-next").disabled = !state.more;
+  document.querySelector(".pager").hidden = state.offset === 0 && !state.more;
+}
+
+async function fetchPatients() {
+  const list = await api("GET", `/api/v1/patient-accounts?offset=${state.offset}&limit=${PAGE_SIZE}`);
+  state.patients = list;
+  state.more = list.length === PAGE_SIZE;
+}
+
+async function loadPatients() {
+  await fetchPatients();
+  renderPatients();
+}
+
+/** A choice for `id` even if the practice no longer lists it, so that saving keeps it. */
+function withCurrent(known, id, name) {
+  return id && !known.has(id) ? [...known, [id, name]] : [...known];
+}
+
+function openPatientForm(p) {
+  state.editingPatient = p ?? null;
+  const form = $("patient-form");
+  form.hidden = false;
+  $("add-patient").hidden = true;
+  showError($("patient-form-error"), "");
+  for (const id of Object.values(PATIENT_INPUTS)) $(id)?.removeAttribute("aria-invalid");
+  $("patient-form-title").textContent = p ? `Edit ${patientName(p)}` : "Add patient";
+  $("patient-save").textContent = p ? "Save changes" : "Add patient";
+  $("patient-given").value = p?.given_name ?? "";
+  $("patient-family").value = p?.family_name ?? "";
+  $("patient-birth").value = p?.birth_date ?? "";
+  $("patient-mrn").value = p?.mrn ?? "";
+  $("patient-email").value = p?.email ?? "";
+  $("patient-phone").value = p?.phone ?? "";
+  // By id: a name shown is only for display. The save replaces the whole record.
+  const deptId = p?.department_id ?? "";
+  const teamId = p?.care_team_id ?? "";
+  options($("patient-department"),
+    [["", "No department"], ...withCurrent(state.departments, deptId, p?.department ?? "A former department")], deptId);
+  options($("patient-care-team"),
+    [["", "No care team"], ...withCurrent(state.careTeams, teamId, p?.care_team ?? "A former care team")], teamId);
+  $("patient-given").focus();
+  form.scrollIntoView({ block: "nearest" });
+}
+
+function closePatientForm() {
+  const p = state.editingPatient;
+  state.editingPatient = null;
+  $("patient-form").hidden = true;
+  $("add-patient").hidden = false;
+  if (p) focusRow("patient-rows", p.id, "edit");
+  else $("add-patient").focus();
+}
+
+async function savePatient(e) {
+  e.preventDefault();
+  const error = $("patient-form-error");
+  showError(error, "");
+  const value = (id) => $(id).value.trim() || null;
+  const body = {
+    given_name: $("patient-given").value.trim(),
+    family_name: $("patient-family").value.trim(),
+    birth_date: $("patient-birth").value,
+    mrn: value("patient-mrn"),
+    email: value("patient-email"),
+    phone: value("patient-phone"),
+    department_id: $("patient-department").value || null,
+    care_team_id: $("patient-care-team").value || null,
+  };
+  const problem = !body.given_name ? ["patient-given", "Enter the patient's given name."]
+    : !body.family_name ? ["patient-family", "Enter the patient's family name."]
+      : !/^\d{4}-\d{2}-\d{2}$/.test(body.birth_date) ? ["patient-birth", "Enter the patient's date of birth."] : null;
+  if (problem) {
+    showError(error, problem[1]);
+    $(problem[0]).focus();
+    return;
+  }
+  const p = state.editingPatient;
+  const button = $("patient-save");
+  button.disabled = true;
+  try {
+    if (p) await api("PUT", `/api/v1/patient-accounts/${p.id}`, body);
+    else await api("POST", "/api/v1/patient-accounts", body);
+  } catch (err) {
+    refuse(error, err, { ...PATIENT_INPUTS, conflict: "patient-mrn" });
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  state.editingPatient = null;
+  $("patient-form").hidden = true;
+  $("add-patient").hidden = false;
+  await loadPatients().catch((err) => showError($("patients-error"), message(err)));
+  const name = `${body.given_name} ${body.family_name}`;
+  say($("patients-status"), p ? `Changes to ${name} saved.` : `${name} added. Invite them when they are ready to enroll.`);
+  if (p) focusRow("patient-rows", p.id, "edit");
+  else $("add-patient").focus();
+}
+
+function openInvite(p) {
+  state.invitePatient = p;
+  const name = patientName(p);
+  const form = $("invite-form");
+  form.hidden = false;
+  showError($("invite-error"), "");
+  const open = p.invitation && (p.invitation.state === "sent" || p.invitation.state === "opened");
+  $("invite-title").textContent = open ? `Resend the invitation to ${name}` : `Invite ${name}`;
+  $("invite-legend").textContent = `How will ${name} get the link?`;
+  $("invite-desk").checked = true;
+  form.scrollIntoView({ block: "nearest" });
+  $("invite-desk").focus();
+}
+
+function closeInvite() {
+  const p = state.invitePatient;
+  state.invitePatient = null;
+  $("invite-form").hidden = true;
+  if (p) focusRow("patient-rows", p.id, "invite");
+}
+
+async function sendInvite(e) {
+  e.preventDefault();
+  const p = state.invitePatient;
+  if (!p) return;
+  const name = patientName(p);
+  const channel = document.querySelector('input[name="invite-channel"]:checked')?.value ?? "desk";
+  const error = $("invite-error");
+  showError(error, "");
+  const button = $("invite-save");
+  button.disabled = true;
+  let link;
+  try {
+    link = await api("POST", `/api/v1/patient-accounts/${p.id}/invitation`, { channel });
+  } catch (err) {
+    showError(error, err instanceof ApiError && err.field === "channel" && channel !== "desk"
+      ? `${name} has no ${channel === "email" ? "email address" : "mobile number"} on file. ${MODES[state.mode].addContact}`
+      : message(err));
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  state.invitePatient = null;
+  $("invite-form").hidden = true;
+  await loadPatients().catch((err) => showError($("patients-error"), message(err)));
+  say($("patients-status"), `Invitation made for ${name}.`);
+  showLink($("patient-link"), {
+    heading: `Invitation link for ${name}`,
+    label: "Invitation link",
+    who: name,
+    link,
+    notes: [
+      "Email and text-message delivery are not available yet, so the patient gets this link only from you: hand it over at the desk, print it, or read it out.",
+      `With it, ${p.given_name} confirms their date of birth, then chooses a user name and password. Any earlier invitation stops working.`,
+    ],
+  });
+}
+
+async function revokeInvitation(p) {
+  const name = patientName(p);
+  showError($("patients-error"), "");
+  const sure = await confirmStep(`Revoke the invitation for ${name}?`,
+    "The link stops working at once. You can invite them again later.", "Revoke invitation");
+  if (!sure) return;
+  try {
+    await api("DELETE", `/api/v1/patient-accounts/${p.id}/invitation`);
+  } catch (err) {
+    showError($("patients-error"), message(err));
+    return;
+  }
+  await loadPatients().catch((err) => showError($("patients-error"), message(err)));
+  say($("patients-status"), `The invitation for ${name} is revoked.`);
+  focusRow("patient-rows", p.id, "invite");
+}
+
+async function patientResetLink(p) {
+  const name = patientName(p);
+  showError($("patients-error"), "");
+  let link;
+  try {
+    link = await api("POST", `/api/v1/users/${p.user_id}/reset-link`);
+  } catch (err) {
+    showError($("patients-error"), message(err));
+    return;
+  }
+  await loadPatients().catch((err) => showError($("patients-error"), message(err)));
+  say($("patients-status"), `Reset link made for ${name}.`);
+  showLink($("patient-link"), {
+    heading: `Password reset link for ${name}`,
+    label: "Reset link",
+    who: name,
+    link,
+    notes: ["With it they choose a new password. Doing so signs them out everywhere. Any earlier reset link stops working."],
+  });
+}
+
+// ---- Import ----------------------------------------------------------------
+
+const COLUMN_WORDS = { row: "(the whole line)", file: "(the file)" };
+
+function importProblems(report) {
+  const n = report.errors.length;
+  const box = clear($("import-problems"));
+  box.append(
+    el("p", { class: "error", role: "alert" },
+      el("strong", {}, "Nothing was imported. "),
+      `The file has ${n} ${n === 1 ? "problem" : "problems"}: fix ${n === 1 ? "it" : "them"} in the file, then check it again.`),
+    el("div", { class: "table-wrap" },
+      el("table", { class: "people-table problems" },
+        el("caption", { class: "visually-hidden" }, "Problems in the file, by line"),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Line"), el("th", { scope: "col" }, "Column"), el("th", { scope: "col" }, "Problem"))),
+        el("tbody", {}, report.errors.map((e) => el("tr", {},
+          el("td", { "data-label": "Line" }, String(e.line)),
+          el("td", { "data-label": "Column" }, COLUMN_WORDS[e.field] ?? el("code", {}, e.field)),
+          el("td", { "data-label": "Problem" }, `${e.problem.charAt(0).toUpperCase()}${e.problem.slice(1)}`)))))));
+}
+
+function importRefused(err) {
+  if (err instanceof ApiError && err.status === 422 && Array.isArray(err.body?.errors)) {
+    importProblems(err.body);
+    return;
+  }
+  const text = err instanceof ApiError && err.status === 413
+    ? "This file is larger than 5 MB (about 10,000 patients). Split it into smaller files and import each one."
+    : err instanceof ApiError && err.status === 415 ? "The file could not be sent as CSV. Try again."
+      : `Nothing was imported. ${message(err)}`;
+  clear($("import-problems")).append(el("p", { class: "error", role: "alert" }, text));
+}
+
+function resetImport() {
+  state.importText = null;
+  $("import-apply").hidden = true;
+  $("import-status").textContent = "";
+  clear($("import-problems"));
+}
+
+const counts = (r) => `create ${r.created}, update ${r.updated}, leave ${r.unchanged} unchanged`;
+
+async function checkImport() {
+  resetImport();
+  const file = $("import-file").files[0];
+  if (!file) {
+    clear($("import-problems")).append(el("p", { class: "error", role: "alert" }, "Choose a CSV file first."));
+    $("import-file").focus();
+    return;
+  }
+  if (file.size > IMPORT_MAX_BYTES) {
+    importRefused(new ApiError(413, "payload_too_large", ""));
+    return;
+  }
+  const button = $("import-check");
+  button.disabled = true;
+  say($("import-status"), "Checking the file…");
+  try {
+    const text = await file.text();
+    const report = await apiText("POST", "/api/v1/patient-accounts/import?dry_run=true", "text/csv", text);
+    const changes = report.created + report.updated;
+    say($("import-status"), `Checked: no problems. Would ${counts(report)}.${changes ? "" : " Nothing to import."}`);
+    if (changes) {
+      state.importText = text;
+      $("import-apply").hidden = false;
+    }
+  } catch (err) {
+    $("import-status").textContent = "";
+    importRefused(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function applyImport() {
+  if (state.importText === null) return;
+  const button = $("import-apply");
+  button.disabled = true;
+  clear($("import-problems"));
+  try {
+    const r = await apiText("POST", "/api/v1/patient-accounts/import", "text/csv", state.importText);
+    state.importText = null;
+    button.hidden = true;
+    say($("import-status"), `Imported: created ${r.created}, updated ${r.updated}, left ${r.unchanged} unchanged.`);
+    await loadPatients().catch((err) => showError($("patients-error"), message(err)));
+  } catch (err) {
+    $("import-status").textContent = "";
+    importRefused(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- Start -------------------------------------------------------------------
+
+/** Administrators: the practice's departments and care teams, the staff, and what only they may change. */
+async function startAdmin(practice) {
+  [state.practice, state.staff] = await Promise.all([practice, api("GET", "/api/v1/staff-accounts")]);
+  state.departments = new Map(state.practice.departments.map((d) => [d.id, d.name]));
+  state.careTeams = new Map((state.practice.care_teams ?? []).map((t) => [t.id, t.name]));
+  $("add-staff").addEventListener("click", () => openStaffForm(null));
+  $("staff-cancel").addEventListener("click", closeStaffForm);
+  $("staff-form").addEventListener("submit", saveStaff);
+  $("add-patient").addEventListener("click", () => openPatientForm(null));
+  $("patient-cancel").addEventListener("click", closePatientForm);
+  $("patient-form").addEventListener("submit", savePatient);
+  $("import-file").addEventListener("change", resetImport);
+  $("import-check").addEventListener("click", checkImport);
+  $("import-apply").addEventListener("click", applyImport);
+}
+
+/** Shows the parts of the page for `mode` (`[data-mode]`), and names the page after it. */
+function showMode(mode) {
+  state.mode = mode;
+  for (const node of document.querySelectorAll("[data-mode]")) node.hidden = node.dataset.mode !== mode;
+  const { title, patientsTitle } = MODES[mode];
+  $("page-title").textContent = title;
+  document.title = `${title} · Switchboard`;
+  $("patients-title").textContent = patientsTitle;
+  $("analytics-link").hidden = mode !== "admin";
+  $("inbox-link").hidden = mode !== "care";
+  $("people").hidden = false;
+}
+
+async function boot() {
+  $("sign-out").addEventListener("click", signOut);
+  state.me = await api("GET", "/api/v1/me");
+  if (state.me.kind !== "staff") {
+    location.replace("/app");
+    return;
+  }
+  $("whoami").textContent = state.me.display_name;
+  const practice = api("GET", "/api/v1/practice");
+  practice.then((p) => ($("practice-name").textContent = p.name)).catch(() => {});
+  // Administrators manage everyone. Anyone else gets the patients the list
+  // shows them, if it shows them any: the server decides (404 otherwise).
+  const mode = state.me.role === "practice_admin" ? "admin" : "care";
+  try {
+    if (mode === "admin") await startAdmin(practice);
+    else await fetchPatients();
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
+    $("not-admin").hidden = false;
+    document.body.dataset.ready = "true";
+    return;
+  }
+  showMode(mode);
+  if (mode === "admin") renderStaff();
+
+  $("invite-cancel").addEventListener("click", closeInvite);
+  $("invite-form").addEventListener("submit", sendInvite);
+  $("patient-filter").addEventListener("input", renderPatients);
+  $("patients-prev").addEventListener("click", () => {
+    state.offset = Math.max(0, state.offset - PAGE_SIZE);
+    loadPatients().catch((e) => showError($("patients-error"), message(e)));
+  });
+  $("patients-next").addEventListener("click", () => {
+    state.offset += PAGE_SIZE;
+    loadPatients().catch((e) => showError($("patients-error"), message(e)));
+  });
+
+  if (mode === "admin") {
+    await loadPatients().catch((e) => showError($("patients-error"), `The patient list could not be loaded. ${message(e)}`));
+  } else {
+    renderPatients();
+  }
+  document.body.dataset.ready = "true";
+}
+
+boot().catch((e) => {
+  showError($("load-error"), `This page could not be loaded. ${message(e)}`);
+});
