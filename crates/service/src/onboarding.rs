@@ -19,7 +19,7 @@ use switchboard_domain::role::{StaffRole, UserKind};
 use switchboard_domain::text::{DisplayName, PasswordInput, Username};
 use switchboard_domain::throttle::{self, ThrottlePolicy};
 use switchboard_domain::time::{CivilDate, Timestamp};
-use switchboard_store::queries::{accounts as q, directory as d, throttle as throttle_q};
+use switchboard_store::queries::{accounts as q, directory as d, routing as routing_q, throttle as throttle_q};
 use switchboard_store::{Step, StoreError, Unit};
 
 use switchboard_store::queries::accounts::UNSET_PASSWORD_HASH as UNUSABLE_PASSWORD;
@@ -71,6 +71,8 @@ pub struct StaffInput {
     pub role: StaffRole,
     pub departments: Vec<DepartmentId>,
     pub care_teams: Vec<CareTeamId>,
+    /// The pools they belong to; `None` leaves their pools as they are.
+    pub pools: Option<Vec<PoolId>>,
 }
 
 /// Wrong dates of birth allowed per invitation before it is revoked.
@@ -201,7 +203,50 @@ impl Switchboard {
                 return Err(ServiceError::Invalid { field: "care_teams", problem: "no such care team".into() });
             }
         }
+        if let Some(pools) = input.pools.as_deref().filter(|p| !p.is_empty()) {
+            let known = routing_q::pools(self.store(), practice).await?;
+            if pools.iter().any(|p| !known.iter().any(|k| k.id == *p)) {
+                return Err(ServiceError::Invalid { field: "pools", problem: "no such pool".into() });
+            }
+            if !input.role.works_patient_conversations() {
+                return Err(ServiceError::Invalid {
+                    field: "pools",
+                    problem: "this role does not take conversations, so it cannot be in a pool".into(),
+                });
+            }
+        }
         Ok(display)
+    }
+
+    /// The steps that make `user`'s pools `wanted` (joining last in each
+    /// pool's turn order), the pools joined, and an audit record per pool
+    /// changed.
+    async fn pool_changes(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        user: UserId,
+        wanted: Option<&[PoolId]>,
+    ) -> Result<(Vec<Step>, Vec<PoolId>, Vec<AuditRecord>), ServiceError> {
+        let Some(wanted) = wanted else { return Ok((Vec::new(), Vec::new(), Vec::new())) };
+        let pools = routing_q::pools(self.store(), p.user.practice).await?;
+        let (mut steps, mut joined, mut records) = (Vec::new(), Vec::new(), Vec::new());
+        for pool in &pools {
+            let member = pool.members.contains(&user);
+            let want = wanted.contains(&pool.id);
+            if member == want {
+                continue;
+            }
+            steps.push(if want { q::join_pool(pool.id, user) } else { q::leave_pool(pool.id, user) });
+            if want {
+                joined.push(pool.id);
+            }
+            records.push(
+                self.setup_record(p, ctx, AuditAction::PoolChanged, (ResourceKind::Pool, *pool.id.as_bytes()))
+                    .with_detail(if want { "member_added" } else { "member_removed" }),
+            );
+        }
+        Ok((steps, joined, records))
     }
 
     /// Adds a staff member (practice administrators). They get a set-up
@@ -236,6 +281,12 @@ impl Switchboard {
         }
         for team in &input.care_teams {
             unit.push(d::insert_care_team_member(*team, user));
+        }
+        // Pools give them no work until they have set up their account.
+        let (steps, _, records) = self.pool_changes(p, ctx, user, input.pools.as_deref()).await?;
+        for (step, record) in steps.into_iter().zip(records) {
+            unit.push(step);
+            unit.push_audit(record);
         }
         let unit = unit
             .step(link_step)
@@ -276,12 +327,23 @@ impl Switchboard {
         for team in &input.care_teams {
             unit.push(d::insert_care_team_member(*team, user));
         }
+        // A new role that takes no conversations leaves every pool.
+        let pools = if input.role.works_patient_conversations() { input.pools.as_deref() } else { Some(&[][..]) };
+        let (steps, joined, records) = self.pool_changes(p, ctx, user, pools).await?;
+        for (step, record) in steps.into_iter().zip(records) {
+            unit.push(step);
+            unit.push_audit(record);
+        }
         let unit = unit.audit(
             self.setup_record(p, ctx, AuditAction::UserUpdated, (ResourceKind::User, *user.as_bytes()))
                 .with_detail(format!("role={}", input.role.as_str())),
         );
         match self.store().commit(unit).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                // A pool they joined may have work waiting for someone free.
+                self.offer_waiting_work(practice, &joined).await;
+                Ok(())
+            }
             Err(StoreError::Conflict("user_missing")) => Err(ServiceError::NotFound),
             Err(e) => Err(e.into()),
         }
@@ -515,6 +577,10 @@ impl Switchboard {
             Ok(()) => {
                 if let Some(user) = ended {
                     self.events().sessions_ended(user);
+                }
+                if let (LinkPurpose::Setup, Some(user)) = (link.facts.purpose, link.user) {
+                    // Set up at last: their pools may have work waiting.
+                    self.offer_work_to(link.practice, user).await;
                 }
                 Ok(())
             }

@@ -115,12 +115,14 @@ impl Switchboard {
         match owner {
             Owner::Person(u) => {
                 let who = assignment::covering(u, &absences, now).filter(|w| !exclude.contains(w));
-                // Nobody deactivated holds work: the conversation stays with
+                // Nobody deactivated or not yet set up holds work: it stays with
                 // its owner, unassigned, where the care team and department see it.
                 let who = match who {
                     Some(w) => switchboard_store::queries::directory::user_by_id(self.store(), w)
                         .await?
-                        .filter(|r| r.active)
+                        .filter(|r| {
+                            r.active && r.password_hash != switchboard_store::queries::accounts::UNSET_PASSWORD_HASH
+                        })
                         .map(|_| w),
                     None => None,
                 };

@@ -199,6 +199,7 @@ pub struct StaffAccountRow {
     pub reset_requested_at: Option<Timestamp>,
     pub departments: Vec<DepartmentId>,
     pub care_teams: Vec<CareTeamId>,
+    pub pools: Vec<PoolId>,
 }
 
 pub async fn staff_accounts(store: &Store, practice: PracticeId) -> Result<Vec<StaffAccountRow>, StoreError> {
@@ -225,9 +226,22 @@ pub async fn staff_accounts(store: &Store, practice: PracticeId) -> Result<Vec<S
     .bind(practice.to_vec())
     .fetch_all(store.reader())
     .await?;
+    let pools = sqlx::query(
+        "SELECT m.user_id, m.pool_id FROM pool_members m JOIN pools p ON p.id = m.pool_id \
+         WHERE p.practice_id = $1 ORDER BY p.name, p.id",
+    )
+    .bind(practice.to_vec())
+    .fetch_all(store.reader())
+    .await?;
     rows.iter()
         .map(|r| {
             let user = id(r, "id", UserId::from_slice)?;
+            let mut member_of = Vec::new();
+            for m in &pools {
+                if id(m, "user_id", UserId::from_slice)? == user {
+                    member_of.push(id(m, "pool_id", PoolId::from_slice)?);
+                }
+            }
             let mut departments = Vec::new();
             for d in &depts {
                 if id(d, "user_id", UserId::from_slice)? == user {
@@ -252,6 +266,7 @@ pub async fn staff_accounts(store: &Store, practice: PracticeId) -> Result<Vec<S
                 reset_requested_at: opt_ts(r, "reset_requested_at")?,
                 departments,
                 care_teams,
+                pools: member_of,
             })
         })
         .collect()
@@ -272,6 +287,22 @@ pub fn update_staff(
 
 pub fn clear_staff_departments(user: UserId) -> Step {
     Step::new("DELETE FROM staff_departments WHERE user_id = $1", vec![user.to_vec().into()])
+}
+
+/// Adds a colleague to a pool, last in its round-robin order.
+pub fn join_pool(pool: PoolId, user: UserId) -> Step {
+    Step::new(
+        "INSERT INTO pool_members (pool_id, user_id, position) \
+         SELECT $1, $2, COALESCE(MAX(position), -1) + 1 FROM pool_members WHERE pool_id = $1",
+        vec![pool.to_vec().into(), user.to_vec().into()],
+    )
+}
+
+pub fn leave_pool(pool: PoolId, user: UserId) -> Step {
+    Step::new(
+        "DELETE FROM pool_members WHERE pool_id = $1 AND user_id = $2",
+        vec![pool.to_vec().into(), user.to_vec().into()],
+    )
 }
 
 pub fn clear_care_teams(user: UserId) -> Step {

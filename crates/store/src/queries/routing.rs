@@ -120,9 +120,12 @@ pub struct MemberLoad {
 pub async fn member_loads(store: &Store, pool: PoolId) -> Result<Vec<MemberLoad>, StoreError> {
     let rows = sqlx::query(
         "SELECT u.id, u.capacity, (SELECT count(*) FROM conversations c WHERE c.assignee_id = u.id AND c.status <> 'closed') AS open \
-         FROM pool_members pm JOIN users u ON u.id = pm.user_id WHERE pm.pool_id = $1 AND u.active = 1 ORDER BY pm.position",
+         FROM pool_members pm JOIN users u ON u.id = pm.user_id \
+         WHERE pm.pool_id = $1 AND u.active = 1 AND u.password_hash <> $2 ORDER BY pm.position",
     )
     .bind(pool.to_vec())
+    // Nobody is given work before they can sign in.
+    .bind(crate::queries::accounts::UNSET_PASSWORD_HASH)
     .fetch_all(store.reader())
     .await?;
     rows.iter()

@@ -700,3 +700,104 @@ async fn reset_requests_are_shown_to_administrators_until_answered() {
     assert_eq!(row(&staff(&t, admin.clone()).await, "new.nurse")["password_set"], true);
     t.stop().await;
 }
+
+async fn members(t: &TestApp, token: String, pool: String) -> Vec<String> {
+    let pools = t.get("/api/v1/pools", Some(&token)).await.json();
+    let p = pools.as_array().unwrap().iter().find(|p| p["id"] == pool.as_str()).unwrap().clone();
+    p["members"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_owned()).collect()
+}
+
+/// Administrators place staff in pools from their account; nobody is given
+/// pool work before they have set up their account.
+#[tokio::test]
+async fn staff_join_and_leave_pools_from_their_account() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let pools = t.get("/api/v1/pools", Some(&admin)).await.json();
+    let pool_id = |name: &str| {
+        pools.as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
+    };
+    let (refills, billing) = (pool_id("Refills"), pool_id("Billing"));
+    // Refused: a pool that is not the practice's, and a role that takes no conversations.
+    for (body, field) in [
+        (json!({"username": "rae.nurse", "display_name": "Rae", "role": "nurse", "pools": ["nope"]}), "pools"),
+        (
+            json!({"username": "rae.nurse", "display_name": "Rae", "role": "nurse", "pools": ["01234567-89ab-7def-8123-456789abcdef"]}),
+            "pools",
+        ),
+        (
+            json!({"username": "rae.nurse", "display_name": "Rae", "role": "compliance_officer", "pools": [refills]}),
+            "pools",
+        ),
+    ] {
+        let r = t.post("/api/v1/staff-accounts", Some(&admin), body).await;
+        assert_eq!(
+            (r.status, r.json()["error"]["field"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
+            "{}",
+            r.text
+        );
+    }
+    let r = t
+        .post(
+            "/api/v1/staff-accounts",
+            Some(&admin),
+            json!({"username": "rae.nurse", "display_name": "Rae Kim, RN", "role": "nurse", "pools": [refills]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let rae = r.json()["id"].as_str().unwrap().to_owned();
+    let token = token_of(r.json()["setup_link"]["path"].as_str().unwrap());
+    assert!(members(&t, admin.clone(), refills.clone()).await.contains(&rae), "last in the pool's order");
+    let listed = t.get("/api/v1/staff-accounts", Some(&admin)).await.json();
+    let row = listed.as_array().unwrap().iter().find(|u| u["id"] == rae.as_str()).unwrap().clone();
+    assert_eq!(row["pools"], json!([refills]));
+
+    // Before she sets up her account, refill requests go to the others.
+    let alice = t.login("alice").await;
+    let fran = t.login("fran.frontdesk").await;
+    let assignee_of = |c: String| {
+        let (t, fran) = (&t, fran.clone());
+        async move { t.get(&format!("/api/v1/conversations/{c}"), Some(&fran)).await.json()["assignee"]["id"].clone() }
+    };
+    for _ in 0..3 {
+        let r = t
+            .post(
+                "/api/v1/conversations",
+                Some(&alice),
+                json!({"subject": "Refill", "topic": "prescription_refill", "body": "Please refill my inhaler."}),
+            )
+            .await;
+        let c = r.json()["id"].as_str().unwrap().to_owned();
+        assert_ne!(assignee_of(c).await, json!(rae), "not before she can sign in");
+    }
+    assert_eq!(redeem(&t, &token, json!({})).await.status, StatusCode::NO_CONTENT);
+    let mut hers = 0;
+    for _ in 0..3 {
+        let r = t
+            .post(
+                "/api/v1/conversations",
+                Some(&alice),
+                json!({"subject": "Refill", "topic": "prescription_refill", "body": "Please refill my inhaler."}),
+            )
+            .await;
+        let c = r.json()["id"].as_str().unwrap().to_owned();
+        hers += usize::from(assignee_of(c).await == json!(rae));
+    }
+    assert!(hers >= 1, "once set up, she takes her turn");
+
+    // Changing her pools; leaving them out changes nothing.
+    let path = format!("/api/v1/staff-accounts/{rae}");
+    let change = json!({"display_name": "Rae Kim, RN", "role": "nurse", "pools": [billing]});
+    assert_eq!(t.request(Method::PUT, &path, Some(&admin), Some(change)).await.status, StatusCode::NO_CONTENT);
+    assert!(!members(&t, admin.clone(), refills.clone()).await.contains(&rae));
+    assert!(members(&t, admin.clone(), billing.clone()).await.contains(&rae));
+    let rename = json!({"display_name": "Rae Kim-Lee, RN", "role": "nurse"});
+    assert_eq!(t.request(Method::PUT, &path, Some(&admin), Some(rename)).await.status, StatusCode::NO_CONTENT);
+    assert!(members(&t, admin.clone(), billing.clone()).await.contains(&rae), "left as they were");
+    // A role that takes no conversations leaves every pool.
+    let role = json!({"display_name": "Rae Kim-Lee", "role": "compliance_officer"});
+    assert_eq!(t.request(Method::PUT, &path, Some(&admin), Some(role)).await.status, StatusCode::NO_CONTENT);
+    assert!(!members(&t, admin.clone(), billing).await.contains(&rae));
+    t.stop().await;
+}

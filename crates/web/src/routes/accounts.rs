@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use switchboard_domain::ids::{CareTeamId, DepartmentId, UserId};
+use switchboard_domain::ids::{CareTeamId, DepartmentId, PoolId, UserId};
 use switchboard_domain::role::StaffRole;
 use switchboard_service::ServiceError;
 use switchboard_service::onboarding::{IssuedLink, RedeemInput, StaffInput};
@@ -150,6 +150,9 @@ pub(crate) struct StaffAccountDto {
     pub departments: Vec<String>,
     #[serde(default)]
     pub care_teams: Vec<String>,
+    /// Pool ids. Left out when changing someone: their pools stay as they are.
+    #[serde(default)]
+    pub pools: Option<Vec<String>>,
     #[serde(default = "yes")]
     pub active: bool,
     /// RFC 3339; null if never signed in.
@@ -197,6 +200,10 @@ fn staff_input(req: StaffAccountDto) -> Result<StaffInput, ApiError> {
             .iter()
             .map(|t| field_id("care_teams", t, CareTeamId::parse))
             .collect::<Result<_, _>>()?,
+        pools: req
+            .pools
+            .map(|pools| pools.iter().map(|p| field_id("pools", p, PoolId::parse)).collect::<Result<_, _>>())
+            .transpose()?,
     })
 }
 
@@ -217,6 +224,7 @@ pub(crate) async fn staff_accounts(
                 role: r.role.as_str().to_owned(),
                 departments: r.departments.iter().map(ToString::to_string).collect(),
                 care_teams: r.care_teams.iter().map(ToString::to_string).collect(),
+                pools: Some(r.pools.iter().map(ToString::to_string).collect()),
                 active: r.active,
                 last_sign_in_at: r.last_login_at.map(|t| t.to_rfc3339()),
                 password_set: r.password_set,
