@@ -511,10 +511,12 @@ async function route() {
   main.focus({ preventScroll: true });
 }
 
-function refresh(data) {
+function refresh(data, type) {
   if (state.view === "thread" && data.conversation_id === state.open) {
+    // Their message has arrived: they are no longer typing. (Other staff
+    // events, such as their read receipt, say nothing about typing.)
     const node = document.getElementById("typing");
-    if (node && data.actor_kind === "staff") node.textContent = "";
+    if (node && data.actor_kind === "staff" && type === "message_sent") node.textContent = "";
     loadThread(state.open).catch(() => {});
   } else if (state.view === "list") {
     showList().catch(() => {});
