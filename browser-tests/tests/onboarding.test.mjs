@@ -157,6 +157,88 @@ test("a new staff member's set-up link is shown once; they choose a password (a 
   assert.match(after, /today at \d+:\d\d [AP]M/);
 });
 
+test("pools on the staff form: a new nurse joins Refills (last in turn), moves to Billing, and a compliance officer is in none", async () => {
+  const admin = await openPeople();
+  await admin.getByRole("button", { name: "Add staff member" }).click();
+  const form = admin.locator("#staff-form");
+  const pools = form.getByRole("group", { name: "Pools" });
+  assert.match(await pools.textContent(), /Pool work goes to the members in turn\. Someone new is given none until they have set up their account/);
+  const poolNames = await pools.locator("label").allTextContents();
+  for (const want of ["Billing", "Refills"]) assert.ok(poolNames.includes(want), `a checkbox for ${want}: ${poolNames}`);
+  await form.getByLabel("User name").fill("pat.quinn");
+  await form.getByLabel("Name as colleagues and patients see it").fill("Pat Quinn, RN");
+  await form.getByLabel("Role").selectOption({ label: "Nurse" });
+  await form.getByLabel("Primary Care").check();
+  await pools.getByLabel("Refills", { exact: true }).check();
+  await form.getByRole("button", { name: "Add and make set-up link" }).click();
+  await admin.locator("#staff-status", { hasText: "Pat Quinn, RN added." }).waitFor();
+  const row = admin.locator("#staff-rows tr", { hasText: "pat.quinn" });
+  assert.match(await row.textContent(), /Nurse.*Primary Care.*Pool: Refills.*Not set up yet/);
+
+  // The pool has them, last in its turn order; the setup page lists them.
+  const poolsNow = () => admin.evaluate(async () => (await (await fetch("/api/v1/pools")).json()));
+  const pat = await admin.evaluate(async () => (await (await fetch("/api/v1/staff-accounts")).json()).find((s) => s.username === "pat.quinn").id);
+  const refills = (await poolsNow()).find((p) => p.name === "Refills");
+  assert.equal(refills.members.at(-1), pat, `last in turn: ${refills.members}`);
+  const setup = await page();
+  await signIn(setup, server.url, "admin");
+  await setup.goto(`${server.url}/admin#pools`);
+  await ready(setup);
+  const refillsItem = setup.locator("#pool-list li", { has: setup.getByRole("heading", { name: "Refills", exact: true }) });
+  assert.match(await refillsItem.textContent(), /Members.*Pat Quinn, RN/);
+
+  // Edit: their pool is ticked. A pool that has gone is refused beside the pools, and nothing typed is lost.
+  await row.getByRole("button", { name: "Edit Pat Quinn, RN" }).click();
+  assert.equal(await pools.getByLabel("Refills", { exact: true }).isChecked(), true);
+  assert.equal(await pools.getByLabel("Billing", { exact: true }).isChecked(), false);
+  await form.getByLabel("Name as colleagues and patients see it").fill("Pat Quinn, BSN");
+  await pools.getByLabel("Refills", { exact: true }).evaluate((c) => (c.value = crypto.randomUUID()));
+  await form.getByRole("button", { name: "Save changes" }).click();
+  const gone = pools.getByRole("alert");
+  await gone.filter({ hasText: "One of the pools you chose no longer exists" }).waitFor();
+  assert.equal(await form.getByLabel("Name as colleagues and patients see it").inputValue(), "Pat Quinn, BSN");
+  assert.equal(await form.locator("#staff-form-error").isVisible(), false, "the refusal is beside the pools only");
+  assert.equal(await admin.evaluate(() => document.activeElement.closest("fieldset")?.id), "staff-pools-set");
+  assert.match(await row.textContent(), /Pat Quinn, RN.*Pool: Refills/, "nothing was saved");
+
+  // Into Billing instead of Refills.
+  await pools.getByLabel("Refills", { exact: true }).uncheck();
+  await pools.getByLabel("Billing", { exact: true }).check();
+  await form.getByRole("button", { name: "Save changes" }).click();
+  await admin.locator("#staff-status", { hasText: "Changes to Pat Quinn, BSN saved." }).waitFor();
+  assert.equal(await gone.isVisible(), false);
+  let text = await row.textContent();
+  assert.match(text, /Primary Care.*Pool: Billing/);
+  assert.ok(!text.includes("Refills"), text);
+  const after = await poolsNow();
+  assert.ok(!after.find((p) => p.name === "Refills").members.includes(pat));
+  assert.equal(after.find((p) => p.name === "Billing").members.at(-1), pat);
+
+  // A compliance officer takes no conversations: the pools are put away, with a note, and saving empties them.
+  await row.getByRole("button", { name: "Edit Pat Quinn, BSN" }).click();
+  assert.equal(await pools.getByLabel("Billing", { exact: true }).isChecked(), true);
+  await form.getByLabel("Role").selectOption({ label: "Compliance officer" });
+  assert.equal(await pools.evaluate((f) => f.disabled), true);
+  assert.equal(await pools.getByLabel("Billing", { exact: true }).isVisible(), false);
+  assert.equal(await form.locator("#staff-pools-off").textContent(),
+    "Compliance officers take no conversations, so they are in no pool. Saving takes them out of the pools they are in.");
+  assert.deepEqual(await seriousViolations(admin), [], "the staff form with the pools put away");
+  // Changing back shows the pools as they were.
+  await form.getByLabel("Role").selectOption({ label: "Nurse" });
+  assert.equal(await pools.getByLabel("Billing", { exact: true }).isChecked(), true);
+  assert.equal(await form.locator("#staff-pools-off").isVisible(), false);
+  await form.getByLabel("Role").selectOption({ label: "Compliance officer" });
+  await form.getByRole("button", { name: "Save changes" }).click();
+  await row.filter({ hasText: "Compliance officer" }).waitFor();
+  text = await row.textContent();
+  assert.match(text, /Compliance officer.*Primary Care/);
+  assert.ok(!/Pool|Billing|Refills/.test(text), text);
+  assert.ok((await poolsNow()).every((p) => !p.members.includes(pat)), "in no pool");
+  await row.getByRole("button", { name: "Edit Pat Quinn, BSN" }).click();
+  assert.equal(await form.locator("#staff-pools-off").textContent(), "Compliance officers take no conversations, so they are in no pool.");
+  await form.getByRole("button", { name: "Cancel" }).click();
+});
+
 test("a patient is invited at the desk, confirms their date of birth, enrolls and signs in; the used link is refused", async () => {
   const admin = await openPeople();
   const before = await patientCount(admin);
@@ -642,6 +724,7 @@ test("the welcome page (each kind of link, and a bad one), the people page and t
       await screenshot(p, "people-patients", { element: p.locator("#patients") });
     }
     await p.getByRole("button", { name: "Add staff member" }).click();
+    await p.locator("#staff-form").getByRole("group", { name: "Pools" }).getByLabel("Refills", { exact: true }).waitFor();
     await p.getByRole("button", { name: "Add patient" }).click();
     await p.locator("#patient-rows tr", { hasText: "Ivy Marsh" }).getByRole("button", { name: /^Resend invitation/ }).click();
     await p.locator("#staff-rows tr", { hasText: "axe.check" }).getByRole("button", { name: /^Make reset link/ }).click();

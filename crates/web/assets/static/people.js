@@ -25,11 +25,14 @@ const ENROLLMENT_WORDS = {
   revoked: "Invitation revoked",
 };
 
+/** The roles that take no conversations, and so belong to no pool (the server refuses them one). */
+const NO_CONVERSATIONS = { practice_admin: "Practice administrators", compliance_officer: "Compliance officers" };
+
 const CHANNEL_WORDS = { desk: "to hand over", email: "for email", sms: "for a text message", none: "" };
 
 /** What a refused field is called on this page. */
 const FIELD_WORDS = {
-  username: "User name", display_name: "Name", role: "Role", departments: "Departments", care_teams: "Care teams",
+  username: "User name", display_name: "Name", role: "Role", departments: "Departments", care_teams: "Care teams", pools: "Pools",
   given_name: "Given name", family_name: "Family name", birth_date: "Date of birth", mrn: "Medical record number",
   email: "Email", phone: "Phone", care_team_id: "Care team", department_id: "Department", channel: "How the patient gets the link",
   file: "File",
@@ -71,6 +74,8 @@ const state = {
   practice: null,
   departments: new Map(),
   careTeams: new Map(),
+  /** Pool ids to names, in the setup page's order. */
+  pools: new Map(),
   staff: [],
   patients: [],
   offset: 0,
@@ -219,15 +224,28 @@ function showLink(container, { heading, label, who, link, notes = [], back }) {
 
 // ---- Staff ---------------------------------------------------------------
 
-function careTeamsText(ids) {
-  return ids.length ? ids.map((id) => state.careTeams.get(id) ?? "a former care team").join(", ") : null;
+/** The names of `ids` (looked up in `known`), or null for none. */
+function namesText(known, ids, former) {
+  return ids?.length ? ids.map((id) => known.get(id) ?? former).join(", ") : null;
 }
+
+/** Fills `container` with a checkbox for each [id, name] of `items`, those in `chosen` ticked. */
+function checkboxes(container, prefix, items, chosen = []) {
+  const on = new Set(chosen);
+  clear(container).append(...[...items].map(([id, name]) => el("div", { class: "check" },
+    el("input", { type: "checkbox", id: `${prefix}-${id}`, value: id, checked: on.has(id) }),
+    el("label", { for: `${prefix}-${id}` }, name))));
+}
+
+/** The values of the ticked checkboxes in `container`. */
+const ticked = (container) => [...container.querySelectorAll("input:checked")].map((c) => c.value);
 
 function staffRow(s) {
   const self = s.id === state.me.id;
   const name = s.display_name;
   const depts = s.departments.map(departmentName);
-  const teams = careTeamsText(s.care_teams);
+  const teams = namesText(state.careTeams, s.care_teams, "a former care team");
+  const pools = namesText(state.pools, s.pools, "another pool");
   const resetButton = () => el("button", { type: "button", class: "secondary small", dataset: { act: "reset" }, onclick: () => staffResetLink(s) },
     "Make reset link", hidden(` for ${name}`));
   const asked = s.active && s.reset_requested_at;
@@ -243,7 +261,8 @@ function staffRow(s) {
     el("td", { "data-label": "Works in" },
       depts.length ? el("span", { class: "sub-line" }, depts.join(", ")) : null,
       teams ? el("span", { class: "sub-line" }, teams) : null,
-      !depts.length && !teams ? el("span", { class: "muted" }, "No department") : null),
+      pools ? el("span", { class: "sub-line" }, `${s.pools.length === 1 ? "Pool" : "Pools"}: ${pools}`) : null,
+      !depts.length && !teams && !pools ? el("span", { class: "muted" }, "No department") : null),
     el("td", { "data-label": "Account" }, account),
     el("td", { "data-label": "Last sign-in" }, s.last_sign_in_at ? at(s.last_sign_in_at) : el("span", { class: "muted" }, "Never signed in")),
     el("td", { class: "actions-cell" }, el("div", { class: "row-actions" },
@@ -265,8 +284,15 @@ function renderStaff() {
   rows.append(...sorted.map(staffRow));
 }
 
+/** The staff, and the pools their rows name. */
+async function fetchStaff() {
+  const [staff, pools] = await Promise.all([api("GET", "/api/v1/staff-accounts"), api("GET", "/api/v1/pools")]);
+  state.staff = staff;
+  state.pools = new Map(pools.map((p) => [p.id, p.name]));
+}
+
 async function loadStaff() {
-  state.staff = await api("GET", "/api/v1/staff-accounts");
+  await fetchStaff();
   renderStaff();
 }
 
@@ -281,23 +307,55 @@ function openStaffForm(s) {
   form.hidden = false;
   $("add-staff").hidden = true;
   showError($("staff-form-error"), "");
+  showError($("staff-pools-error"), "");
+  for (const id of Object.values(STAFF_INPUTS)) $(id).removeAttribute("aria-invalid");
   $("staff-form-title").textContent = s ? `Edit ${s.display_name}` : "Add staff member";
   $("staff-save").textContent = s ? "Save changes" : "Add and make set-up link";
   $("staff-username-row").hidden = Boolean(s);
   $("staff-username").value = "";
   $("staff-name").value = s ? s.display_name : "";
   options($("staff-role"), Object.entries(ROLE_WORDS), s ? s.role : "nurse");
-  const inDept = new Set(s ? s.departments : []);
-  clear($("staff-departments")).append(...state.practice.departments.map((d) => el("div", { class: "check" },
-    el("input", { type: "checkbox", id: `staff-dept-${d.id}`, value: d.id, checked: inDept.has(d.id) }),
-    el("label", { for: `staff-dept-${d.id}` }, d.name))));
-  const onTeam = new Set(s ? s.care_teams : []);
-  clear($("staff-care-teams")).append(...[...state.careTeams].map(([id, name]) => el("div", { class: "check" },
-    el("input", { type: "checkbox", id: `staff-team-${id}`, value: id, checked: onTeam.has(id) }),
-    el("label", { for: `staff-team-${id}` }, name))));
+  checkboxes($("staff-departments"), "staff-dept", state.departments, s?.departments);
+  checkboxes($("staff-care-teams"), "staff-team", state.careTeams, s?.care_teams);
   $("staff-care-teams-empty").hidden = state.careTeams.size > 0;
+  poolChecks(s?.pools);
   (s ? $("staff-name") : $("staff-username")).focus();
   form.scrollIntoView({ block: "nearest" });
+}
+
+/** The pool checkboxes, `chosen` ticked, shown as the chosen role allows. */
+function poolChecks(chosen) {
+  checkboxes($("staff-pools"), "staff-pool", state.pools, chosen);
+  poolsForRole();
+}
+
+/**
+ * A role that takes no conversations is in no pool: the pools are put away
+ * (what was ticked stays, should the role change back) and a note says why.
+ */
+function poolsForRole() {
+  const off = NO_CONVERSATIONS[$("staff-role").value];
+  const inPools = state.editingStaff?.pools?.length > 0;
+  $("staff-pools-set").disabled = Boolean(off);
+  $("staff-pools-off").hidden = !off;
+  $("staff-pools-off").textContent = off
+    ? `${off} take no conversations, so they are in no pool.${inPools ? " Saving takes them out of the pools they are in." : ""}`
+    : "";
+  $("staff-pools-hint").hidden = Boolean(off);
+  $("staff-pools").hidden = Boolean(off);
+  $("staff-pools-empty").hidden = Boolean(off) || state.pools.size > 0;
+}
+
+/** A refusal about pools, shown in their fieldset. A pool gone since the page was opened leaves the list. */
+async function poolsRefused(err) {
+  let text = message(err);
+  if (/no such pool$/.test(err.message)) {
+    const chosen = ticked($("staff-pools"));
+    await loadStaff().then(() => poolChecks(chosen)).catch(() => {});
+    text = "One of the pools you chose no longer exists, so it is no longer listed. Check the pools, then save again.";
+  }
+  showError($("staff-pools-error"), text);
+  ($("staff-pools").querySelector("input:not(:disabled)") ?? $("staff-role")).focus();
 }
 
 function closeStaffForm() {
@@ -313,12 +371,16 @@ async function saveStaff(e) {
   e.preventDefault();
   const error = $("staff-form-error");
   showError(error, "");
+  showError($("staff-pools-error"), "");
   const s = state.editingStaff;
+  const role = $("staff-role").value;
   const body = {
     display_name: $("staff-name").value.trim(),
-    role: $("staff-role").value,
-    departments: [...$("staff-departments").querySelectorAll("input:checked")].map((c) => c.value),
-    care_teams: [...$("staff-care-teams").querySelectorAll("input:checked")].map((c) => c.value),
+    role,
+    departments: ticked($("staff-departments")),
+    care_teams: ticked($("staff-care-teams")),
+    // Every pool they should be in: the save replaces their pools.
+    pools: NO_CONVERSATIONS[role] ? [] : ticked($("staff-pools")),
   };
   if (!s) body.username = $("staff-username").value.trim().toLowerCase();
   const problem = !s && !body.username ? ["staff-username", "Choose a user name for them."]
@@ -335,7 +397,12 @@ async function saveStaff(e) {
     if (s) await api("PUT", `/api/v1/staff-accounts/${s.id}`, body);
     else created = await api("POST", "/api/v1/staff-accounts", body);
   } catch (err) {
-    refuse(error, err, { ...STAFF_INPUTS, conflict: s ? null : "staff-username" });
+    if (err instanceof ApiError && err.field === "pools") {
+      for (const id of Object.values(STAFF_INPUTS)) $(id).removeAttribute("aria-invalid");
+      await poolsRefused(err);
+    } else {
+      refuse(error, err, { ...STAFF_INPUTS, conflict: s ? null : "staff-username" });
+    }
     return;
   } finally {
     button.disabled = false;
@@ -765,13 +832,14 @@ async function applyImport() {
 
 // ---- Start -------------------------------------------------------------------
 
-/** Administrators: the practice's departments and care teams, the staff, and what only they may change. */
+/** Administrators: the practice's departments, care teams and pools, the staff, and what only they may change. */
 async function startAdmin(practice) {
-  [state.practice, state.staff] = await Promise.all([practice, api("GET", "/api/v1/staff-accounts")]);
+  [state.practice] = await Promise.all([practice, fetchStaff()]);
   state.departments = new Map(state.practice.departments.map((d) => [d.id, d.name]));
   state.careTeams = new Map((state.practice.care_teams ?? []).map((t) => [t.id, t.name]));
   $("add-staff").addEventListener("click", () => openStaffForm(null));
   $("staff-cancel").addEventListener("click", closeStaffForm);
+  $("staff-role").addEventListener("change", poolsForRole);
   $("staff-form").addEventListener("submit", saveStaff);
   $("add-patient").addEventListener("click", () => openPatientForm(null));
   $("patient-cancel").addEventListener("click", closePatientForm);
