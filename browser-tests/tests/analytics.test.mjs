@@ -4,29 +4,20 @@
 // (each an image with a text alternative) and tables (each with its CSV),
 // changes the period, and downloads a table; a compliance officer sees the
 // same; a nurse is told the page is not for them, and the API agrees.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, newPage, screenshot, seriousViolations, signIn, startServer } from "./helpers.mjs";
+import { browserSuite, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
-let server;
-let browser;
-const pages = [];
-
-async function page(opts) {
-  const p = await newPage(browser, opts);
-  pages.push(p);
-  return p;
-}
-
-async function ready(p) {
-  await p.locator("body[data-ready]").waitFor({ timeout: 10000 });
-}
+// The demo server and browser this file's tests share; `page` opens a
+// fresh context whose page errors and CSP violations are checked at the end.
+const suite = browserSuite({ demoArgs: ["--history-weeks", "4"] });
+const page = (opts) => suite.page(opts);
 
 /** Signs `username` in and opens the analytics page. */
 async function openAnalytics(username, opts) {
   const p = await page(opts);
-  await signIn(p, server.url, username);
-  await p.goto(`${server.url}/analytics`);
+  await signIn(p, suite.server.url, username);
+  await p.goto(`${suite.server.url}/analytics`);
   await ready(p);
   return p;
 }
@@ -74,26 +65,15 @@ async function checkChartsAndTables(p) {
 
 const number = async (locator) => Number((await locator.textContent()).replace(/[^\d.]/g, ""));
 
-before(async () => {
-  server = await startServer({ demoArgs: ["--history-weeks", "4"] });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const p of pages) assert.deepEqual(p.problems, [], "no page errors or CSP violations");
-  await browser?.close();
-  await server?.stop();
-});
-
 test("an administrator sees response times, volume, backlog, workload, satisfaction and access, as charts and tables", async () => {
   // Staff work the inbox first, so that the access report has people in
   // it: a provider glances at his, and a nurse opens one patient's
   // conversation forty times, far more than her colleague.
   const patel = await page();
-  await signIn(patel, server.url, "dr.patel");
+  await signIn(patel, suite.server.url, "dr.patel");
   await patel.locator("#rows .row").first().waitFor();
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   const first = nina.locator("#rows .row").first();
   const id = await first.getAttribute("data-id");
   await first.click();
@@ -104,8 +84,8 @@ test("an administrator sees response times, volume, backlog, workload, satisfact
 
   // Reached from the inbox.
   const admin = await page();
-  await signIn(admin, server.url, "admin");
-  await admin.goto(`${server.url}/inbox`);
+  await signIn(admin, suite.server.url, "admin");
+  await admin.goto(`${suite.server.url}/inbox`);
   await ready(admin);
   await admin.getByRole("link", { name: "Analytics" }).click();
   await admin.waitForURL(/\/analytics/);
@@ -258,10 +238,10 @@ test("a compliance officer sees analytics; a nurse is told they are not availabl
   const cora = await openAnalytics("cora.compliance");
   await cora.locator("#access table").first().waitFor();
   await checkChartsAndTables(cora);
-  await cora.goto(`${server.url}/inbox`);
+  await cora.goto(`${suite.server.url}/inbox`);
   await ready(cora);
   assert.equal(await cora.getByRole("link", { name: "Analytics" }).isVisible(), true, "linked from the inbox");
-  await cora.goto(`${server.url}/admin`);
+  await cora.goto(`${suite.server.url}/admin`);
   await ready(cora);
   assert.equal(await cora.locator(".topbar").getByRole("link", { name: "Analytics" }).isVisible(), true, "linked from the setup page");
 
@@ -273,7 +253,7 @@ test("a compliance officer sees analytics; a nurse is told they are not availabl
     ["/api/v1/analytics", "/api/v1/analytics/response_times/csv"].map(async (u) => (await fetch(u)).status)));
   assert.deepEqual(statuses, [404, 404]);
   assert.deepEqual(await seriousViolations(nina), [], "not available");
-  await nina.goto(`${server.url}/inbox`);
+  await nina.goto(`${suite.server.url}/inbox`);
   await ready(nina);
   assert.equal(await nina.getByRole("link", { name: "Analytics" }).isVisible(), false, "no link for a nurse");
 

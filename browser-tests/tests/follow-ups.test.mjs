@@ -4,24 +4,15 @@
 // see when a patient has not read their reply. The demo plays two weeks of
 // history, whose unread replies are due for a reminder as soon as the
 // server starts.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "playwright-core";
-import { PASSWORD, launchBrowser, newPage, screenshot, seriousViolations, signIn, startServer } from "./helpers.mjs";
+import { PASSWORD, browserSuite, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
-let server;
-let browser;
-const pages = [];
-
-async function page(opts) {
-  const p = await newPage(browser, opts);
-  pages.push(p);
-  return p;
-}
-
-async function ready(p) {
-  await p.locator("body[data-ready]").waitFor({ timeout: 10000 });
-}
+// The demo server and browser this file's tests share; `page` opens a
+// fresh context whose page errors and CSP violations are checked at the end.
+const suite = browserSuite({ demoArgs: ["--history-weeks", "2"] });
+const page = (opts) => suite.page(opts);
 
 async function noOverflow(p) {
   const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -41,7 +32,7 @@ async function write(patient, subject, body) {
 
 /** Staff open the conversation by its address and reply. */
 async function reply(staff, id, subject, text) {
-  await staff.goto(`${server.url}/inbox#/needs_response/c/${id}`);
+  await staff.goto(`${suite.server.url}/inbox#/needs_response/c/${id}`);
   await ready(staff);
   await staff.getByRole("heading", { name: subject }).waitFor();
   await staff.getByLabel("Reply to the patient").fill(text);
@@ -57,22 +48,11 @@ async function acknowledgeAll(staff) {
   });
 }
 
-before(async () => {
-  server = await startServer({ demoArgs: ["--history-weeks", "2"] });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const p of pages) assert.deepEqual(p.problems, [], "no page errors or CSP violations");
-  await browser?.close();
-  await server?.stop();
-});
-
 const LIVE = { timeout: 10000 };
 
 test("a patient rates a closed conversation once, and staff see the rating", async () => {
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
+  await signIn(alice, suite.server.url, "alice");
   const subject = "Ankle brace size";
   const id = await write(alice, subject, "Which size of ankle brace should I buy, small or medium?");
   // Open, it cannot be rated yet.
@@ -84,7 +64,7 @@ test("a patient rates a closed conversation once, and staff see the rating", asy
 
   // Staff answer and close it; the patient's open thread offers the rating at once.
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   await reply(nina, id, subject, "Medium fits most adults; bring it to your visit and we will check.");
   await nina.getByRole("button", { name: "Close", exact: true }).click();
   await nina.locator("#detail-status", { hasText: "Closed" }).waitFor();
@@ -117,7 +97,7 @@ test("a patient rates a closed conversation once, and staff see the rating", asy
 
   // Staff see it on the conversation.
   await acknowledgeAll(nina);
-  await nina.goto(`${server.url}/inbox#/closed/c/${id}`);
+  await nina.goto(`${suite.server.url}/inbox#/closed/c/${id}`);
   await nina.reload();
   await ready(nina);
   const panel = nina.locator("#rating-panel");
@@ -131,7 +111,7 @@ test("a patient rates a closed conversation once, and staff see the rating", asy
 test("a patient is reminded of a reply they have not read, and reading it clears the reminder", async () => {
   // Whichever demo patient the history left with an unread reply (the
   // reminders are sent by the job runner just after the server starts).
-  const client = await request.newContext({ baseURL: server.url, ignoreHTTPSErrors: true });
+  const client = await request.newContext({ baseURL: suite.server.url, ignoreHTTPSErrors: true });
   const tokens = {};
   for (const username of ["alice", "bob", "carol"]) {
     const login = await client.post("/api/v1/auth/login", { data: { username, password: PASSWORD } });
@@ -152,7 +132,7 @@ test("a patient is reminded of a reply they have not read, and reading it clears
   assert.ok(who, "the history leaves some patient with an unread reply");
 
   const patient = await page({ mobile: true });
-  await signIn(patient, server.url, who);
+  await signIn(patient, suite.server.url, who);
   const links = patient.locator("#reminders a");
   await links.first().waitFor();
   assert.ok(await links.count() <= 3, "at most three by name; the rest are counted");
@@ -176,12 +156,12 @@ test("staff see when a patient has not read their reply, on the row, in the conv
   // server's answer with the flag added (the API's side is tested in
   // crates/switchboard/tests/api).
   const carol = await page({ mobile: true });
-  await signIn(carol, server.url, "carol");
+  await signIn(carol, suite.server.url, "carol");
   const subject = "Sleep after the new tablet";
   const id = await write(carol, subject, "Since the new tablet I wake up at 3 AM most nights.");
   await carol.getByRole("link", { name: "← All messages" }).click();
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   await reply(nina, id, subject, "Try taking it in the morning instead, and tell us in a week how you sleep.");
   const sentAt = await nina.evaluate(async (c) => {
     const conversation = await (await fetch(`/api/v1/conversations/${c}`)).json();
@@ -205,7 +185,7 @@ test("staff see when a patient has not read their reply, on the row, in the conv
     const json = await response.json();
     await route.fulfill({ response, json: [...json, { id: "01a20000-0000-7000-8000-000000000001", kind: "reply_unread", conversation_id: id, created_at: flag.flagged_at }] });
   });
-  await nina.goto(`${server.url}/inbox#/awaiting_patient/c/${id}`);
+  await nina.goto(`${suite.server.url}/inbox#/awaiting_patient/c/${id}`);
   await nina.reload();
   await ready(nina);
 

@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -123,4 +125,38 @@ export async function screenshot(page, name, { element = null } = {}) {
   });
   if (element) await element.screenshot({ path: join(dir, `${name}.png`) });
   else await page.screenshot({ path: join(dir, `${name}.png`), fullPage: mobile });
+}
+
+/**
+ * What one test file shares: a demo server (`demoArgs` as for
+ * `startServer`) and a browser, started before its tests and stopped after
+ * them. `suite.page(opts)` opens a fresh context (see `newPage`); at the end
+ * every page opened must have logged no error and no CSP violation.
+ */
+export function browserSuite({ demoArgs = [] } = {}) {
+  const suite = {
+    server: null,
+    browser: null,
+    pages: [],
+    async page(opts) {
+      const p = await newPage(suite.browser, opts);
+      suite.pages.push(p);
+      return p;
+    },
+  };
+  before(async () => {
+    suite.server = await startServer({ demoArgs });
+    suite.browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const p of suite.pages) assert.deepEqual(p.problems, [], "no page errors or CSP violations");
+    await suite.browser?.close();
+    await suite.server?.stop();
+  });
+  return suite;
+}
+
+/** Waits until a page's script has drawn it (`body[data-ready]`). */
+export async function ready(p) {
+  await p.locator("body[data-ready]").waitFor({ timeout: 10000 });
 }

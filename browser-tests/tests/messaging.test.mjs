@@ -1,41 +1,25 @@
 // The patient app and the staff inbox in a real browser: live messaging in
 // both directions, read receipts, the emergency guidance, isolation between
 // patients, keyboard work, accessibility, and no CSP violations.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, newPage, screenshot, seriousViolations, signIn, startServer } from "./helpers.mjs";
+import { browserSuite, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
-let server;
-let browser;
-const pages = [];
-
-async function page(opts) {
-  const p = await newPage(browser, opts);
-  pages.push(p);
-  return p;
-}
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const p of pages) assert.deepEqual(p.problems, [], "no page errors or CSP violations");
-  await browser?.close();
-  await server?.stop();
-});
+// The demo server and browser this file's tests share; `page` opens a
+// fresh context whose page errors and CSP violations are checked at the end.
+const suite = browserSuite();
+const page = (opts) => suite.page(opts);
 
 const LIVE = { timeout: 10000 };
 
 test("a patient's message appears live in the staff inbox, the reply live for the patient, and staff see it read", async () => {
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   await nina.getByRole("heading", { name: "Needs response" }).waitFor();
   const needsCountBefore = Number(await nina.locator("#views .view.active .count").textContent());
 
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
+  await signIn(alice, suite.server.url, "alice");
   await alice.getByRole("link", { name: "New message" }).click();
   await alice.getByLabel("What is it about?").selectOption("prescription_refill");
   await alice.getByLabel("Subject").fill("Inhaler refill");
@@ -79,7 +63,7 @@ test("a patient's message appears live in the staff inbox, the reply live for th
 
 test("the compose screen tells the patient about emergencies and when to expect an answer", async () => {
   const carol = await page({ mobile: true });
-  await signIn(carol, server.url, "carol");
+  await signIn(carol, suite.server.url, "carol");
   await screenshot(carol, "patient-list");
   await carol.getByRole("link", { name: "New message" }).click();
   const guidance = carol.locator(".guidance");
@@ -103,12 +87,12 @@ test("the compose screen tells the patient about emergencies and when to expect 
 
 test("a patient cannot reach another patient's conversation by its address", async () => {
   const bob = await page({ mobile: true });
-  await signIn(bob, server.url, "bob");
+  await signIn(bob, suite.server.url, "bob");
   const bobs = await bob.evaluate(async () => (await (await fetch("/api/v1/conversations")).json()).conversations);
   assert.ok(bobs.length > 0);
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
-  await alice.goto(`${server.url}/app#/c/${bobs[0].id}`);
+  await signIn(alice, suite.server.url, "alice");
+  await alice.goto(`${suite.server.url}/app#/c/${bobs[0].id}`);
   await alice.getByRole("heading", { name: "We couldn't find that conversation" }).waitFor();
   assert.equal(await alice.getByText(bobs[0].subject).count(), 0);
   // Nor through the API from her session.
@@ -118,7 +102,7 @@ test("a patient cannot reach another patient's conversation by its address", asy
 
 test("staff work the queue from the keyboard", async () => {
   const patel = await page();
-  await signIn(patel, server.url, "dr.patel");
+  await signIn(patel, suite.server.url, "dr.patel");
   await patel.getByRole("heading", { name: "Needs response" }).waitFor();
   await patel.keyboard.press("n");
   await patel.locator("#reply-box").waitFor();
@@ -135,25 +119,25 @@ test("staff work the queue from the keyboard", async () => {
 
 test("no page has a serious or critical accessibility violation", async () => {
   const anon = await page();
-  await anon.goto(`${server.url}/`);
+  await anon.goto(`${suite.server.url}/`);
   await anon.getByRole("heading", { name: "Sign in" }).waitFor();
   await screenshot(anon, "signin");
   const found = { signin: await seriousViolations(anon) };
 
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
+  await signIn(alice, suite.server.url, "alice");
   await alice.getByRole("heading", { name: "Messages" }).waitFor();
   found.patientList = await seriousViolations(alice);
   await alice.getByRole("link", { name: "New message" }).click();
   await alice.locator(".guidance").waitFor();
   found.patientCompose = await seriousViolations(alice);
-  await alice.goto(`${server.url}/app#/`);
+  await alice.goto(`${suite.server.url}/app#/`);
   await alice.locator(".conversation a").first().click();
   await alice.locator("#thread .bubble").first().waitFor();
   found.patientThread = await seriousViolations(alice);
 
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   await nina.locator("#rows .row").first().waitFor();
   found.staffInbox = await seriousViolations(nina);
   await nina.locator("#rows .row").first().click();
@@ -170,11 +154,11 @@ test("no page has a serious or critical accessibility violation", async () => {
 
 test("assignments appear live in other staff members' inboxes", async () => {
   const patel = await page();
-  await signIn(patel, server.url, "dr.patel");
+  await signIn(patel, suite.server.url, "dr.patel");
   const mine = patel.locator("#views .view", { hasText: "Assigned to me" }).locator(".count");
   const before = Number(await mine.textContent());
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   await nina.locator("#rows .row", { hasText: "Metformin refill" }).click();
   await nina.getByLabel("Assigned to").selectOption({ label: "Dr. Priya Patel" });
   await patel.waitForFunction((n) => {
@@ -189,9 +173,9 @@ test("assignments appear live in other staff members' inboxes", async () => {
 
 test("signing out ends the session everywhere", async () => {
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
+  await signIn(alice, suite.server.url, "alice");
   await alice.getByRole("button", { name: "Sign out" }).click();
   await alice.getByText("You are signed out.").waitFor();
-  await alice.goto(`${server.url}/app`);
+  await alice.goto(`${suite.server.url}/app`);
   await alice.getByRole("heading", { name: "Sign in" }).waitFor();
 });

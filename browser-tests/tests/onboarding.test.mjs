@@ -5,36 +5,27 @@
 // patients invite the patients of their care teams and departments on the
 // same page, and nothing more. Plus accessibility, a 360-pixel screen, and
 // no CSP violations or page errors.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PASSWORD, launchBrowser, newPage, screenshot, seriousViolations, signIn, startServer } from "./helpers.mjs";
+import { PASSWORD, browserSuite, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
-let server;
-let browser;
-const pages = [];
-
-async function page(opts) {
-  const p = await newPage(browser, opts);
-  pages.push(p);
-  return p;
-}
-
-async function ready(p) {
-  await p.locator("body[data-ready]").waitFor({ timeout: 10000 });
-}
+// The demo server and browser this file's tests share; `page` opens a
+// fresh context whose page errors and CSP violations are checked at the end.
+const suite = browserSuite();
+const page = (opts) => suite.page(opts);
 
 /** Signs `username` in and opens /people. */
 async function openPeople(username = "admin", opts) {
   const p = await page(opts);
-  await signIn(p, server.url, username);
-  await p.goto(`${server.url}/people`);
+  await signIn(p, suite.server.url, username);
+  await p.goto(`${suite.server.url}/people`);
   await ready(p);
   return p;
 }
 
 /** Signs in with a password of one's own, on the sign-in page; returns where it landed. */
 async function signInWith(p, username, password) {
-  await p.goto(`${server.url}/`);
+  await p.goto(`${suite.server.url}/`);
   await p.getByLabel("User name").fill(username);
   await p.getByLabel("Password").fill(password);
   await p.getByRole("button", { name: "Sign in" }).click();
@@ -53,7 +44,7 @@ async function shownLink(panel, label, who) {
   assert.match(text, new RegExp(`Shown only now: hand it to ${escape(who)}\\.`));
   assert.match(text, /Valid until [A-Z][a-z]+day, [A-Z][a-z]+ \d+(,| at) \d+:\d\d [AP]M\. It works once\./);
   const link = await panel.getByLabel(label, { exact: true }).inputValue();
-  assert.match(link, new RegExp(`^${escape(server.url)}/welcome#token=[A-Za-z0-9_-]{40,}$`));
+  assert.match(link, new RegExp(`^${escape(suite.server.url)}/welcome#token=[A-Za-z0-9_-]{40,}$`));
   return link;
 }
 
@@ -66,17 +57,6 @@ async function fitsPhone(p, where) {
   const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `${where}: the page is ${overflow}px wider than the screen`);
 }
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const p of pages) assert.deepEqual(p.problems, [], "no page errors or CSP violations");
-  await browser?.close();
-  await server?.stop();
-});
 
 test("a new staff member's set-up link is shown once; they choose a password (a short one is refused) and sign in", async () => {
   const admin = await openPeople();
@@ -181,8 +161,8 @@ test("pools on the staff form: a new nurse joins Refills (last in turn), moves t
   const refills = (await poolsNow()).find((p) => p.name === "Refills");
   assert.equal(refills.members.at(-1), pat, `last in turn: ${refills.members}`);
   const setup = await page();
-  await signIn(setup, server.url, "admin");
-  await setup.goto(`${server.url}/admin#pools`);
+  await signIn(setup, suite.server.url, "admin");
+  await setup.goto(`${suite.server.url}/admin#pools`);
   await ready(setup);
   const refillsItem = setup.locator("#pool-list li", { has: setup.getByRole("heading", { name: "Refills", exact: true }) });
   assert.match(await refillsItem.textContent(), /Members.*Pat Quinn, RN/);
@@ -403,7 +383,7 @@ test("an import with problems on two lines lists both and imports nothing; the c
 
 test("deactivating a nurse signs her out at once and keeps her out; reactivating lets her back in", async () => {
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   assert.equal(new URL(nina.url()).pathname, "/inbox");
 
   const admin = await openPeople();
@@ -430,7 +410,7 @@ test("deactivating a nurse signs her out at once and keeps her out; reactivating
   assert.equal(await notice.textContent(),
     "You were signed out because your account is no longer active. If you did not expect this, ask your practice.");
   // And the old session is refused on any request.
-  await nina.goto(`${server.url}/inbox`);
+  await nina.goto(`${suite.server.url}/inbox`);
   await signInPage(nina).waitFor();
   await nina.getByLabel("User name").fill("nina.nurse");
   await nina.getByLabel("Password").fill(PASSWORD);
@@ -441,7 +421,7 @@ test("deactivating a nurse signs her out at once and keeps her out; reactivating
   await row.getByRole("button", { name: "Reactivate Nina Alvarez, RN" }).click();
   await admin.locator("#staff-status", { hasText: "Nina Alvarez, RN is active again and can sign in." }).waitFor();
   assert.match(await row.textContent(), /Active/);
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   assert.equal(new URL(nina.url()).pathname, "/inbox");
 });
 
@@ -460,7 +440,7 @@ async function adminControls(p) {
 
 test("the front desk follows Patients from the inbox to the patients of its departments, invites by text message once, is told of a missing number, and revokes", async () => {
   const fran = await page();
-  await signIn(fran, server.url, "fran.frontdesk");
+  await signIn(fran, suite.server.url, "fran.frontdesk");
   assert.equal(new URL(fran.url()).pathname, "/inbox");
   const topbar = fran.locator(".topbar");
   assert.equal(await topbar.getByRole("link", { name: "People", exact: true }).count(), 0, "the administrators' link is not hers");
@@ -537,9 +517,9 @@ test("the front desk follows Patients from the inbox to the patients of its depa
 
 test("a nurse sees the patients of her department and care team only", async () => {
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   await nina.locator(".topbar").getByRole("link", { name: "Patients", exact: true }).waitFor();
-  await nina.goto(`${server.url}/people`);
+  await nina.goto(`${suite.server.url}/people`);
   await ready(nina);
   await nina.getByRole("heading", { level: 1, name: "Patients" }).waitFor();
   const names = await nina.locator("#patient-rows tr td:first-child").allTextContents();
@@ -576,10 +556,10 @@ test("the care-staff patients page, with an invitation form, a link and the revo
 
 test("a forgotten password: the same answer for any name, the request flagged for the administrator, a reset link that works and signs out elsewhere", async () => {
   const earlier = await page();
-  await signIn(earlier, server.url, "fran.frontdesk");
+  await signIn(earlier, suite.server.url, "fran.frontdesk");
 
   const anon = await page({ mobile: true });
-  await anon.goto(`${server.url}/`);
+  await anon.goto(`${suite.server.url}/`);
   await anon.getByRole("button", { name: "Forgot your password?" }).click();
   const forgot = anon.locator("#forgot");
   assert.match(await forgot.textContent(), /your practice can give you a reset link at the front desk/);
@@ -643,34 +623,34 @@ test("a forgotten password: the same answer for any name, the request flagged fo
 
 test("only administrators manage people: links from setup and the inbox; colleagues who care for patients get Patients; a polite refusal for the compliance officer", async () => {
   const admin = await page();
-  await signIn(admin, server.url, "admin");
-  await admin.goto(`${server.url}/admin`);
+  await signIn(admin, suite.server.url, "admin");
+  await admin.goto(`${suite.server.url}/admin`);
   await ready(admin);
   await admin.locator(".topbar").getByRole("link", { name: "People" }).click();
   await admin.waitForURL(/\/people$/);
   await ready(admin);
-  await admin.goto(`${server.url}/admin`);
+  await admin.goto(`${suite.server.url}/admin`);
   await ready(admin);
   await admin.locator(".setup-nav").getByRole("link", { name: "People and accounts" }).waitFor();
-  await admin.goto(`${server.url}/inbox`);
+  await admin.goto(`${suite.server.url}/inbox`);
   await ready(admin);
   await admin.locator(".topbar").getByRole("link", { name: "People" }).waitFor();
 
   assert.equal(await admin.locator(".topbar").getByRole("link", { name: "Patients", exact: true }).count(), 0, "administrators have People");
 
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   assert.equal(await nina.locator(".topbar").getByRole("link", { name: "People" }).count(), 0);
   await nina.locator(".topbar").getByRole("link", { name: "Patients", exact: true }).waitFor();
-  await nina.goto(`${server.url}/admin`);
+  await nina.goto(`${suite.server.url}/admin`);
   await ready(nina);
   assert.equal(await nina.getByRole("link", { name: /^People/ }).count(), 0);
 
   // The compliance officer works no patient conversations: no link, and on /people a polite refusal.
   const cora = await page();
-  await signIn(cora, server.url, "cora.compliance");
+  await signIn(cora, suite.server.url, "cora.compliance");
   assert.equal(await cora.locator(".topbar").getByRole("link", { name: /^(People|Patients)$/ }).count(), 0);
-  await cora.goto(`${server.url}/people`);
+  await cora.goto(`${suite.server.url}/people`);
   await ready(cora);
   await cora.getByText("Only a practice administrator can manage accounts").waitFor();
   for (const id of ["staff", "patients", "import"]) assert.equal(await cora.locator(`#${id}`).isVisible(), false, `#${id}`);
@@ -695,7 +675,7 @@ test("the welcome page (each kind of link, and a bad one), the people page and t
   const found = {};
   for (const [purpose, path] of [...Object.entries(links), ["invalid", "/welcome#token=not-a-real-token"], ["missing", "/welcome"]]) {
     const p = await page({ mobile: true });
-    await p.goto(`${server.url}${path}`);
+    await p.goto(`${suite.server.url}${path}`);
     await ready(p);
     if (purpose === "invalid") await p.getByText("This link has expired or was already used.").waitFor();
     else if (purpose === "missing") await p.getByText("This page needs the whole link").waitFor();
@@ -710,7 +690,7 @@ test("the welcome page (each kind of link, and a bad one), the people page and t
   }
 
   const anon = await page({ mobile: true });
-  await anon.goto(`${server.url}/`);
+  await anon.goto(`${suite.server.url}/`);
   await anon.getByRole("button", { name: "Forgot your password?" }).click();
   await anon.getByLabel("Your user name").waitFor();
   found.signinForgot = await seriousViolations(anon);

@@ -6,29 +6,20 @@
 // with refusals shown beside the field at fault; due-soon and overdue
 // alerts. The demo server runs on the real clock, so no exact time is
 // asserted.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, newPage, screenshot, seriousViolations, signIn, startServer } from "./helpers.mjs";
+import { browserSuite, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
-let server;
-let browser;
-const pages = [];
-
-async function page(opts) {
-  const p = await newPage(browser, opts);
-  pages.push(p);
-  return p;
-}
-
-async function ready(p) {
-  await p.locator("body[data-ready]").waitFor({ timeout: 10000 });
-}
+// The demo server and browser this file's tests share; `page` opens a
+// fresh context whose page errors and CSP violations are checked at the end.
+const suite = browserSuite();
+const page = (opts) => suite.page(opts);
 
 /** Signs `username` in and opens the setup page at its response times. */
 async function openSetup(username, opts) {
   const p = await page(opts);
-  await signIn(p, server.url, username);
-  await p.goto(`${server.url}/admin#response-times`);
+  await signIn(p, suite.server.url, username);
+  await p.goto(`${suite.server.url}/admin#response-times`);
   await ready(p);
   await p.locator("#targets-title").waitFor();
   return p;
@@ -46,23 +37,12 @@ async function noOverflow(p) {
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
 }
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const p of pages) assert.deepEqual(p.problems, [], "no page errors or CSP violations");
-  await browser?.close();
-  await server?.stop();
-});
-
 const LIVE = { timeout: 10000 };
 const ANSWER_BY = /Your care team (will answer|aimed to answer) by (today|tomorrow|yesterday|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b.* (AM|PM)/;
 
 test("before sending, a patient is told when the care team will answer and to call 911 in an emergency; after, the conversation says so too", async () => {
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
+  await signIn(alice, suite.server.url, "alice");
   await alice.getByRole("link", { name: "New message" }).click();
   const expectation = alice.locator("#expectation");
   await expectation.getByText(/will answer by/).waitFor();
@@ -121,7 +101,7 @@ test("before sending, a patient is told when the care team will answer and to ca
 
 test("staff see when each reply is due, on the row and in the conversation", async () => {
   const carol = await page({ mobile: true });
-  await signIn(carol, server.url, "carol");
+  await signIn(carol, suite.server.url, "carol");
   await carol.getByRole("link", { name: "New message" }).click();
   await carol.getByLabel("What is it about?").selectOption("care_question");
   await carol.getByLabel("Subject").fill("Dizzy in the mornings");
@@ -130,7 +110,7 @@ test("staff see when each reply is due, on the row and in the conversation", asy
   await carol.getByRole("heading", { name: "Dizzy in the mornings" }).waitFor();
 
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   const row = nina.locator("#rows .row", { hasText: "Dizzy in the mornings" });
   await row.waitFor(LIVE);
   const badge = row.locator(".tag.due");
@@ -305,7 +285,7 @@ test("the response-times section passes axe and fits a 360-pixel screen; other s
 test("owners are alerted when a reply is due soon; an administrator sees an overdue reply without a link to a conversation they cannot open", async () => {
   // A one-minute target for telehealth questions, "due soon" at once.
   const admin = await page();
-  await signIn(admin, server.url, "admin");
+  await signIn(admin, suite.server.url, "admin");
   const saved = await admin.evaluate(async () => {
     const s = await (await fetch("/api/v1/response-settings")).json();
     const body = {
@@ -318,15 +298,15 @@ test("owners are alerted when a reply is due soon; an administrator sees an over
     return res.status;
   });
   assert.equal(saved, 204);
-  await admin.goto(`${server.url}/inbox`);
+  await admin.goto(`${suite.server.url}/inbox`);
   await ready(admin);
 
   const patel = await page();
-  await signIn(patel, server.url, "dr.patel");
+  await signIn(patel, suite.server.url, "dr.patel");
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
+  await signIn(alice, suite.server.url, "alice");
   await alice.getByRole("link", { name: "New message" }).click();
   await alice.getByLabel("What is it about?").selectOption("telehealth");
   await alice.getByLabel("Subject").fill("Video visit link");

@@ -1,30 +1,14 @@
 // Routing tools in a real browser: inserting a quick reply with a keystroke,
 // escalating to a provider and getting it back, reassigning with a reason,
 // the urgent automatic reply with its alert, and writing to one's provider.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, newPage, screenshot, seriousViolations, signIn, startServer } from "./helpers.mjs";
+import { browserSuite, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
-let server;
-let browser;
-const pages = [];
-
-async function page(opts) {
-  const p = await newPage(browser, opts);
-  pages.push(p);
-  return p;
-}
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const p of pages) assert.deepEqual(p.problems, [], "no page errors or CSP violations");
-  await browser?.close();
-  await server?.stop();
-});
+// The demo server and browser this file's tests share; `page` opens a
+// fresh context whose page errors and CSP violations are checked at the end.
+const suite = browserSuite();
+const page = (opts) => suite.page(opts);
 
 const LIVE = { timeout: 10000 };
 
@@ -38,7 +22,7 @@ async function openRow(p, subject, view = "My team") {
 
 test("a nurse inserts a quick reply with a keystroke, edits it, and sends it", async () => {
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   await openRow(nina, "New blood pressure medicine");
   // From the conversation, not from a text box: "t" opens the picker.
   await nina.locator("#conversation").focus();
@@ -70,14 +54,14 @@ test("a nurse inserts a quick reply with a keystroke, edits it, and sends it", a
 
   // The patient gets the edited text.
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
+  await signIn(alice, suite.server.url, "alice");
   await alice.locator(".conversation a", { hasText: "New blood pressure medicine" }).click();
   await alice.getByText(/would like to see you for this.*Mornings are best/s).waitFor();
 });
 
 test("a nurse escalates to a provider, who answers in a note, and it comes back", async () => {
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   await openRow(nina, "New blood pressure medicine");
   await nina.locator("#conversation").focus();
   await nina.keyboard.press("p");
@@ -94,7 +78,7 @@ test("a nurse escalates to a provider, who answers in a note, and it comes back"
 
   // The provider is alerted, and finds it in "Escalated to me" with the note.
   const patel = await page();
-  await signIn(patel, server.url, "dr.patel");
+  await signIn(patel, suite.server.url, "dr.patel");
   await patel.locator("#alerts .alert-item", { hasText: "escalated to you" }).waitFor(LIVE);
   await openRow(patel, "New blood pressure medicine", "Escalated to me");
   await patel.locator("#timeline .note", { hasText: "Switch to losartan?" }).waitFor();
@@ -113,7 +97,7 @@ test("a nurse escalates to a provider, who answers in a note, and it comes back"
 
 test("reassigning to a pool keeps the reason in the history", async () => {
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   await openRow(nina, "Metformin refill");
   await nina.locator("#conversation").focus();
   await nina.keyboard.press("g");
@@ -133,9 +117,9 @@ test("reassigning to a pool keeps the reason in the history", async () => {
 
 test("an emergency message gets the 911 reply at once and alerts the care team live", async () => {
   const nina = await page();
-  await signIn(nina, server.url, "nina.nurse");
+  await signIn(nina, suite.server.url, "nina.nurse");
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
+  await signIn(alice, suite.server.url, "alice");
   await alice.getByRole("link", { name: "New message" }).click();
   await alice.getByLabel("What is it about?").selectOption("care_question");
   await alice.getByLabel("Subject").fill("Feeling awful");
@@ -160,7 +144,7 @@ test("an emergency message gets the 911 reply at once and alerts the care team l
 
 test("a patient can write to their provider, and the new screens are accessible", async () => {
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
+  await signIn(alice, suite.server.url, "alice");
   await alice.getByRole("link", { name: "New message" }).click();
   await alice.getByLabel("What is it about?").selectOption("care_question");
   await alice.getByLabel("Who should read it?").selectOption({ label: "Dr. Priya Patel" });
@@ -172,7 +156,7 @@ test("a patient can write to their provider, and the new screens are accessible"
   await alice.getByRole("heading", { name: "For Dr. Patel" }).waitFor();
 
   const patel = await page();
-  await signIn(patel, server.url, "dr.patel");
+  await signIn(patel, suite.server.url, "dr.patel");
   await openRow(patel, "For Dr. Patel");
   assert.match(await patel.locator("#routing .routing-reason").textContent(), /Routed to Dr\. Priya Patel because rule 6/);
   found.routing = await seriousViolations(patel);

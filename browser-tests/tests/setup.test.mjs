@@ -2,31 +2,22 @@
 // administrator changes and everyone else only reads, a rule set that would
 // leave messages without an owner being refused, time away with a cover,
 // quick replies that need review, accessibility, and no CSP violations.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, newPage, screenshot, seriousViolations, signIn, startServer } from "./helpers.mjs";
+import { browserSuite, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
-let server;
-let browser;
-const pages = [];
-
-async function page(opts) {
-  const p = await newPage(browser, opts);
-  pages.push(p);
-  return p;
-}
+// The demo server and browser this file's tests share; `page` opens a
+// fresh context whose page errors and CSP violations are checked at the end.
+const suite = browserSuite();
+const page = (opts) => suite.page(opts);
 
 /** Signs `username` in and opens the setup page. */
 async function openSetup(username, opts) {
   const p = await page(opts);
-  await signIn(p, server.url, username);
-  await p.goto(`${server.url}/admin`);
+  await signIn(p, suite.server.url, username);
+  await p.goto(`${suite.server.url}/admin`);
   await ready(p);
   return p;
-}
-
-async function ready(p) {
-  await p.locator("body[data-ready]").waitFor({ timeout: 10000 });
 }
 
 /** "YYYY-MM-DDTHH:MM" for a datetime-local input, `days` from now. */
@@ -35,17 +26,6 @@ function localDateTime(days, hour) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(hour)}:00`;
 }
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const p of pages) assert.deepEqual(p.problems, [], "no page errors or CSP violations");
-  await browser?.close();
-  await server?.stop();
-});
 
 test("an administrator cannot save rules that leave messages without an owner, and reorders and edits them", async () => {
   const admin = await openSetup("admin");
@@ -228,7 +208,7 @@ test("the setup page passes axe and fits a 360-pixel screen, for an administrato
   }
   // Patients never see it.
   const alice = await page({ mobile: true });
-  await signIn(alice, server.url, "alice");
-  await alice.goto(`${server.url}/admin`);
+  await signIn(alice, suite.server.url, "alice");
+  await alice.goto(`${suite.server.url}/admin`);
   await alice.waitForURL(/\/app/);
 });
