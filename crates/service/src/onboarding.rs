@@ -75,6 +75,16 @@ pub struct StaffInput {
     pub pools: Option<Vec<PoolId>>,
 }
 
+/// What a new link is for and whom.
+struct LinkRequest {
+    practice: PracticeId,
+    purpose: LinkPurpose,
+    user: Option<UserId>,
+    patient: Option<PatientId>,
+    channel: Channel,
+    created_by: Option<UserId>,
+}
+
 /// Wrong dates of birth allowed per invitation before it is revoked.
 const BIRTH_DATE_TRIES: i64 = 5;
 
@@ -90,27 +100,31 @@ impl Switchboard {
         channel: Channel,
         created_by: Option<UserId>,
     ) -> Result<(Step, IssuedLink), ServiceError> {
+        let practice_name = self.practice_name(practice).await?.unwrap_or_default();
+        self.named_link(LinkRequest { practice, purpose, user, patient, channel, created_by }, practice_name)
+    }
+
+    /// [`Self::new_link`] for a practice whose name the caller already has
+    /// (one not yet committed, say).
+    fn named_link(&self, r: LinkRequest, practice_name: String) -> Result<(Step, IssuedLink), ServiceError> {
         let (token, hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
         let id = self.new_id(LinkId::from_bytes)?;
         let now = self.now();
         let step = q::insert_link(&q::NewLink {
             id,
-            practice,
+            practice: r.practice,
             token_hash: &hash,
-            purpose,
-            user,
-            patient,
-            channel,
-            created_by,
+            purpose: r.purpose,
+            user: r.user,
+            patient: r.patient,
+            channel: r.channel,
+            created_by: r.created_by,
             at: now,
         });
         let path = format!("/welcome#token={token}");
-        let practice_name = self.practice_name(practice).await?.unwrap_or_default();
-        let delivery = self.deliver(channel);
-        Ok((
-            step,
-            IssuedLink { id, purpose, token, path, expires_at: now.plus(purpose.lifetime()), delivery, practice_name },
-        ))
+        let delivery = self.deliver(r.channel);
+        let expires_at = now.plus(r.purpose.lifetime());
+        Ok((step, IssuedLink { id, purpose: r.purpose, token, path, expires_at, delivery, practice_name }))
     }
 
     fn link_record(&self, practice: PracticeId, actor: AuditActor, action: AuditAction, link: LinkId) -> AuditRecord {
@@ -147,9 +161,15 @@ impl Switchboard {
         }
         let practice = self.new_id(PracticeId::from_bytes)?;
         let user = self.new_id(UserId::from_bytes)?;
-        let (link_step, mut link) =
-            self.new_link(practice, LinkPurpose::Setup, Some(user), None, Channel::Desk, None).await?;
-        link.practice_name = practice_name.as_str().to_owned();
+        let request = LinkRequest {
+            practice,
+            purpose: LinkPurpose::Setup,
+            user: Some(user),
+            patient: None,
+            channel: Channel::Desk,
+            created_by: None,
+        };
+        let (link_step, link) = self.named_link(request, practice_name.as_str().to_owned())?;
         let client = ctx.and_then(RequestContext::client_text);
         let record = |action, resource: (ResourceKind, [u8; 16])| {
             let mut r = self.admin_record(actor, practice, action, resource);
