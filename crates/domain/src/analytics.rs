@@ -346,35 +346,75 @@ pub fn satisfaction(scores: &[u8]) -> Satisfaction {
     Satisfaction { ratings: scores.len(), average_hundredths, distribution }
 }
 
-/// Who looked at patients' messages: per user, how many patients and views.
+/// One staff member's reach into one patient's conversations in a period,
+/// from the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientAccess {
+    pub user: Group,
+    pub patient: [u8; 16],
+    /// Times they opened one of the patient's conversations.
+    pub opened: usize,
+    /// Times the patient appeared in a list they loaded (every live refresh
+    /// of an inbox counts: a disclosure, but not a sign of snooping).
+    pub listed: usize,
+}
+
+/// Who looked at patients' messages: per user, how many patients they
+/// opened, how often, and how many more they only saw listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessRow {
-    pub user: String,
-    pub patients: usize,
-    pub views: usize,
-    /// Far more than colleagues: more than three times the median and at
-    /// least 20 views.
+    pub user: Group,
+    /// Distinct patients whose conversations they opened.
+    pub patients_opened: usize,
+    pub opens: usize,
+    /// Distinct patients they saw in lists (opened or not).
+    pub patients_listed: usize,
+    /// Far more patients opened than colleagues: more than three times the
+    /// median and at least [`UNUSUAL_FLOOR`].
     pub unusual: bool,
 }
 
-/// `views` holds one entry per (user, patient) with its count.
-pub fn access(views: &[(Group, [u8; 16], usize)]) -> Vec<AccessRow> {
-    let mut per_user: BTreeMap<Group, (usize, usize)> = BTreeMap::new();
-    for (user, _, count) in views {
-        let e = per_user.entry(user.clone()).or_default();
-        e.0 += 1;
-        e.1 += count;
+/// The fewest distinct patients opened in a period that can count as
+/// unusual (a small practice's median may be 1 or 2).
+pub const UNUSUAL_FLOOR: usize = 10;
+
+/// The access table. Unusual access is measured on distinct patients
+/// opened, never on list refreshes: a nurse whose inbox refreshes all shift
+/// is working, not browsing.
+pub fn access(views: &[PatientAccess]) -> Vec<AccessRow> {
+    let mut per_user: BTreeMap<Group, AccessRow> = BTreeMap::new();
+    for v in views {
+        let row = per_user.entry(v.user.clone()).or_insert_with(|| AccessRow {
+            user: v.user.clone(),
+            patients_opened: 0,
+            opens: 0,
+            patients_listed: 0,
+            unusual: false,
+        });
+        if v.opened > 0 {
+            row.patients_opened += 1;
+            row.opens += v.opened;
+        }
+        if v.listed > 0 || v.opened > 0 {
+            row.patients_listed += 1;
+        }
     }
-    let mut totals: Vec<i64> = per_user.values().map(|(_, v)| i64::try_from(*v).unwrap_or(i64::MAX)).collect();
-    let median = percentile(&mut totals, 50).unwrap_or(0);
+    let mut opened: Vec<i64> =
+        per_user.values().map(|r| i64::try_from(r.patients_opened).unwrap_or(i64::MAX)).collect();
+    let median = usize::try_from(percentile(&mut opened, 50).unwrap_or(0)).unwrap_or(0);
     let mut rows: Vec<AccessRow> = per_user
-        .into_iter()
-        .map(|(user, (patients, views))| {
-            let v = i64::try_from(views).unwrap_or(i64::MAX);
-            AccessRow { user: user.name, patients, views, unusual: v >= 20 && v > 3 * median }
+        .into_values()
+        .map(|mut r| {
+            r.unusual = r.patients_opened >= UNUSUAL_FLOOR && r.patients_opened > 3 * median;
+            r
         })
         .collect();
-    rows.sort_by(|a, b| b.views.cmp(&a.views).then_with(|| a.user.cmp(&b.user)));
+    rows.sort_by(|a, b| {
+        b.patients_opened
+            .cmp(&a.patients_opened)
+            .then(b.opens.cmp(&a.opens))
+            .then_with(|| a.user.name.cmp(&b.user.name))
+    });
     rows
 }
 

@@ -69,10 +69,12 @@ pub enum AuditAction {
     OperatorKeyRevoked,
     OperatorAuthFailed,
     PracticesListed,
+    ConversationMarkedUnread,
+    PasswordChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 59] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -130,6 +132,8 @@ impl AuditAction {
         AuditAction::OperatorKeyRevoked,
         AuditAction::OperatorAuthFailed,
         AuditAction::PracticesListed,
+        AuditAction::ConversationMarkedUnread,
+        AuditAction::PasswordChanged,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -191,6 +195,8 @@ impl AuditAction {
             AuditAction::OperatorKeyRevoked => "operator_key_revoked",
             AuditAction::OperatorAuthFailed => "operator_auth_failed",
             AuditAction::PracticesListed => "practices_listed",
+            AuditAction::ConversationMarkedUnread => "conversation_marked_unread",
+            AuditAction::PasswordChanged => "password_changed",
         }
     }
 

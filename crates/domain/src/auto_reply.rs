@@ -111,6 +111,63 @@ impl AutoReplyText {
     }
 }
 
+/// Who an urgent message's alert can reach now, as far as Switchboard
+/// knows. Alerts are shown in the staff inbox, so they reach only those
+/// signed in; the reply must never promise more than that.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UrgentReach {
+    /// This many alerted colleagues are signed in now.
+    SignedIn(usize),
+    /// Nobody alerted is signed in, while the office is open.
+    NobodyWhileOpen,
+    /// The office is closed; `opens` is when it next opens, in words
+    /// ("tomorrow at 8:00 AM"), if it ever does.
+    Closed { opens: Option<String> },
+}
+
+/// The first, fixed part of every urgent reply: what to do now.
+pub const URGENT_ADVICE: &str = "This is an automatic reply. Your message may describe an emergency. \
+If you have chest pain, trouble breathing, signs of a stroke, heavy bleeding, a severe allergic reaction, \
+or thoughts of harming yourself, call 911 now, or call or text 988 (Suicide & Crisis Lifeline). \
+Do not wait for a reply to this message.";
+
+/// The automatic reply to a message that may describe an emergency: the
+/// 911/988 advice, then exactly what happened to the message. When no one
+/// can see it now, it says so, and offers the after-hours line (or, while
+/// open, the office's number) for what cannot wait. It names no patient
+/// and repeats nothing they wrote.
+pub fn urgent_reply(reach: &UrgentReach, after_hours_line: Option<&str>, office_phone: Option<&str>) -> String {
+    let what_happened = match reach {
+        UrgentReach::SignedIn(1) => "It has been flagged as urgent on the screen of 1 member of your care team \
+who is signed in now. They may not see it right away."
+            .to_owned(),
+        UrgentReach::SignedIn(n) => format!(
+            "It has been flagged as urgent on the screens of {n} members of your care team who are signed in now. \
+They may not see it right away."
+        ),
+        UrgentReach::NobodyWhileOpen => "No one on your care team is signed in to read messages right now. \
+Your message is flagged as urgent for when they are."
+            .to_owned(),
+        UrgentReach::Closed { opens: Some(opens) } => format!(
+            "Our office is closed, and no one is reading messages right now. \
+Your message is flagged as urgent for your care team, who will see it when we open {opens}."
+        ),
+        UrgentReach::Closed { opens: None } => "Our office is closed, and no one is reading messages right now. \
+Your message is flagged as urgent for your care team."
+            .to_owned(),
+    };
+    let call = match (reach, after_hours_line, office_phone) {
+        (UrgentReach::Closed { .. }, Some(line), _) => {
+            format!(" If you need medical advice that cannot wait, call our after-hours line at {line}.")
+        }
+        (UrgentReach::Closed { .. }, None, _) => String::new(),
+        (_, _, Some(phone)) => format!(" If you need to speak to someone today, call us at {phone}."),
+        (_, Some(line), None) => format!(" If you need medical advice that cannot wait, call {line}."),
+        (_, None, None) => String::new(),
+    };
+    format!("{URGENT_ADVICE} {what_happened}{call}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +194,53 @@ mod tests {
         // The advice must be in the text, not only in a placeholder's value.
         assert!(AutoReplyText::parse("Emergencies: {practice_phone}").is_err());
         assert!(AutoReplyText::parse("Thanks from {practice_name}. Emergencies: call 911.").is_ok());
+    }
+
+    #[test]
+    fn the_urgent_reply_says_exactly_who_can_see_it_now() {
+        let signed_in = urgent_reply(&UrgentReach::SignedIn(2), Some("555-0100"), Some("555-0199"));
+        assert!(signed_in.starts_with(URGENT_ADVICE));
+        assert!(signed_in.contains("screens of 2 members of your care team who are signed in now"), "{signed_in}");
+        assert!(signed_in.contains("call us at 555-0199"), "{signed_in}");
+        assert!(urgent_reply(&UrgentReach::SignedIn(1), None, None).contains("screen of 1 member"));
+
+        let closed = urgent_reply(
+            &UrgentReach::Closed { opens: Some("Monday at 8:00 AM".into()) },
+            Some("555-0100"),
+            Some("555-0199"),
+        );
+        assert!(closed.contains("no one is reading messages right now"), "{closed}");
+        assert!(closed.contains("when we open Monday at 8:00 AM"), "{closed}");
+        assert!(closed.contains("after-hours line at 555-0100"), "{closed}");
+        // The office number rings in an empty office: never offered while closed.
+        assert!(!closed.contains("555-0199"), "{closed}");
+        let closed_no_line = urgent_reply(&UrgentReach::Closed { opens: None }, None, Some("555-0199"));
+        assert!(!closed_no_line.contains("555-0199"));
+
+        let nobody = urgent_reply(&UrgentReach::NobodyWhileOpen, None, Some("555-0199"));
+        assert!(nobody.contains("No one on your care team is signed in"), "{nobody}");
+        assert!(nobody.contains("call us at 555-0199"));
+    }
+
+    #[test]
+    fn every_urgent_reply_keeps_911_and_988_and_never_claims_an_alert_it_did_not_make() {
+        let reaches = [
+            UrgentReach::SignedIn(1),
+            UrgentReach::SignedIn(3),
+            UrgentReach::NobodyWhileOpen,
+            UrgentReach::Closed { opens: Some("tomorrow at 8:00 AM".into()) },
+            UrgentReach::Closed { opens: None },
+        ];
+        for reach in &reaches {
+            for line in [None, Some("555-0100")] {
+                for phone in [None, Some("555-0199")] {
+                    let text = urgent_reply(reach, line, phone);
+                    assert!(text.contains("call 911 now") && text.contains("988"), "{text}");
+                    assert!(!text.contains("has been alerted"), "{text}");
+                    let says_seen = text.contains("signed in now");
+                    assert_eq!(says_seen, matches!(reach, UrgentReach::SignedIn(_)), "{text}");
+                }
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The conversation state machine.
+//! The conversation state machine, and what closing and rating require.
 
 use crate::role::UserKind;
 
@@ -86,6 +86,30 @@ pub fn reopen(current: ConversationStatus) -> Result<ConversationStatus, Transit
     }
 }
 
+/// What a close asks of the one closing, beyond permission.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CloseRequirement {
+    /// Closing is one step.
+    Plain,
+    /// An urgent conversation no staff member has answered: staff must
+    /// confirm and give a reason, which the history keeps. (The patient
+    /// closing their own is their call.)
+    ConfirmWithReason,
+}
+
+pub const fn close_requirement(priority: Priority, answered_by_staff: bool, closer: UserKind) -> CloseRequirement {
+    match (priority, answered_by_staff, closer) {
+        (Priority::Urgent, false, UserKind::Staff) => CloseRequirement::ConfirmWithReason,
+        _ => CloseRequirement::Plain,
+    }
+}
+
+/// Whether the patient is asked how it went: only once it is closed and a
+/// person (not only an automatic reply) answered them.
+pub const fn rateable(status: ConversationStatus, answered_by_staff: bool) -> bool {
+    matches!(status, ConversationStatus::Closed) && answered_by_staff
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +134,31 @@ mod tests {
                     assert_eq!(reopen(s), Err(TransitionError::NotClosed));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn an_unanswered_urgent_conversation_needs_a_reason_to_close() {
+        use CloseRequirement::*;
+        for priority in [Priority::Routine, Priority::Urgent] {
+            for answered in [false, true] {
+                for closer in [UserKind::Patient, UserKind::Staff] {
+                    let expected = if priority == Priority::Urgent && !answered && closer == UserKind::Staff {
+                        ConfirmWithReason
+                    } else {
+                        Plain
+                    };
+                    assert_eq!(close_requirement(priority, answered, closer), expected);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_closed_conversation_a_person_answered_is_rated() {
+        for s in ConversationStatus::ALL {
+            assert!(!rateable(s, false));
+            assert_eq!(rateable(s, true), s == ConversationStatus::Closed);
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod inbox;
 pub mod onboarding;
 pub mod policy;
+pub mod receipt;
 pub mod role;
 pub mod routing;
 pub mod session;

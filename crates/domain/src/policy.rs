@@ -88,6 +88,8 @@ pub enum ConversationAction {
     View,
     Reply,
     MarkRead,
+    /// Staff only: mark it unread for oneself, to come back to.
+    MarkUnread,
     /// Staff-only notes: reading and writing them.
     ViewNotes,
     AddNote,
@@ -236,7 +238,7 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 A::View | A::Reply | A::MarkRead | A::Close | A::Rate => Decision::Allow,
                 A::Amend { author } if author == p.user => Decision::Allow,
                 A::Amend { .. } => Decision::Deny(Denial::NotAuthor),
-                A::ViewNotes | A::AddNote | A::Reopen | A::Assign => Decision::Deny(Denial::StaffOnly),
+                A::ViewNotes | A::AddNote | A::Reopen | A::Assign | A::MarkUnread => Decision::Deny(Denial::StaffOnly),
             }
         }
         Actor::Staff(s) => match staff_may_work(s, conv) {

@@ -228,5 +228,22 @@ pub fn validate(rules: &[Rule], shape: &PracticeShape) -> Result<(), Uncovered> 
     }
 }
 
+/// The rules (positions from 1) that can never decide a message of this
+/// practice, because rules before them take every message they would: a
+/// catch-all early in the list, or a rule whose every case an earlier one
+/// covers. Saving such a rule set is allowed (the messages are all owned),
+/// but the setup page warns about these rules.
+pub fn never_used(rules: &[Rule], shape: &PracticeShape) -> Vec<usize> {
+    let mut used = vec![false; rules.len()];
+    for m in shapes(shape) {
+        if let Ok(d) = route(rules, &m)
+            && let Some(slot) = used.get_mut(d.rule.0.saturating_sub(1))
+        {
+            *slot = true;
+        }
+    }
+    used.iter().enumerate().filter(|(_, u)| !**u).map(|(i, _)| i + 1).collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -115,8 +115,10 @@ pub struct Policies {
 }
 
 impl Policies {
-    /// The defaults the issue promises patients: urgent within 1 business
-    /// hour, routine within 4, due soon at 75 % of the target.
+    /// The defaults: urgent within 1 hour around the clock (an emergency
+    /// does not wait for Monday), routine within 4 business hours, due soon
+    /// at 75 % of the target. A practice may choose business time for
+    /// urgent messages too, but only by saying so in its own targets.
     pub fn defaults() -> Self {
         let routine = Span::from_hours(4);
         let urgent = Span::from_hours(1);
@@ -125,7 +127,7 @@ impl Policies {
                 Policy {
                     priority: Some(Priority::Urgent),
                     topic: None,
-                    target: Target { first_response: urgent, next_response: urgent, clock: Clock::Business },
+                    target: Target { first_response: urgent, next_response: urgent, clock: Clock::Wall },
                 },
                 Policy {
                     priority: Some(Priority::Routine),

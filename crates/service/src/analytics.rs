@@ -6,6 +6,7 @@ use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::analytics::{self as a, ConversationFact, Group, MessageFact};
 use switchboard_domain::audit::{AuditAction, ResourceKind};
 use switchboard_domain::hours::{self, from_jiff};
+use switchboard_domain::ids::PatientId;
 use switchboard_domain::policy::PracticeAction;
 use switchboard_domain::time::Timestamp;
 use switchboard_store::queries::analytics as q;
@@ -28,9 +29,21 @@ pub struct AnalyticsReport {
     pub reassignments: Vec<(String, usize)>,
     pub satisfaction: a::Satisfaction,
     pub access: Vec<a::AccessRow>,
-    /// Who opened which patient's conversations, and how often (patients by
-    /// id: the audit search resolves one), most first, at most 1,000 rows.
-    pub access_by_patient: Vec<(String, switchboard_domain::ids::PatientId, usize)>,
+    /// Who opened or saw listed which patient's conversations, and how
+    /// often, most opened first, at most 1,000 rows.
+    pub access_by_patient: Vec<AccessByPatient>,
+}
+
+/// One staff member's reach into one patient's conversations, named for
+/// the reviewer (administrators and compliance officers, who may see who
+/// was looked at).
+#[derive(Clone, Debug)]
+pub struct AccessByPatient {
+    pub user: Group,
+    pub patient: PatientId,
+    pub patient_name: String,
+    pub opened: usize,
+    pub listed: usize,
 }
 
 fn grp(g: Option<([u8; 16], String)>) -> Option<Group> {
@@ -146,23 +159,47 @@ impl Switchboard {
             .filter_map(|s| u8::try_from(s).ok())
             .collect();
         let satisfaction = a::satisfaction(&scores);
-        let views: Vec<(Group, [u8; 16], usize)> = q::patient_access(store, practice, start, end)
+        let views: Vec<a::PatientAccess> = q::patient_access(store, practice, start, end)
             .await?
             .into_iter()
-            .map(|((id, name), patient, n)| (Group { id, name }, *patient.as_bytes(), usize::try_from(n).unwrap_or(0)))
+            .map(|((id, name), patient, opened, listed)| a::PatientAccess {
+                user: Group { id, name },
+                patient: *patient.as_bytes(),
+                opened: usize::try_from(opened).unwrap_or(0),
+                listed: usize::try_from(listed).unwrap_or(0),
+            })
             .collect();
         let access = a::access(&views);
-        let mut access_by_patient: Vec<(String, switchboard_domain::ids::PatientId, usize)> = views
-            .iter()
-            .map(|(g, p, n)| (g.name.clone(), switchboard_domain::ids::PatientId::from_bytes(*p), *n))
+        let mut by_patient: Vec<&a::PatientAccess> = views.iter().collect();
+        by_patient.sort_by(|x, y| {
+            (y.opened, y.listed).cmp(&(x.opened, x.listed)).then_with(|| x.user.name.cmp(&y.user.name))
+        });
+        by_patient.truncate(1000);
+        let patients: Vec<PatientId> = by_patient.iter().map(|v| PatientId::from_bytes(v.patient)).collect();
+        let (names, named) = self.patient_names_for_review(p, ctx, &patients, "analytics").await?;
+        let access_by_patient = by_patient
+            .into_iter()
+            .map(|v| {
+                let patient = PatientId::from_bytes(v.patient);
+                AccessByPatient {
+                    user: v.user.clone(),
+                    patient,
+                    patient_name: names.get(&patient).cloned().unwrap_or_default(),
+                    opened: v.opened,
+                    listed: v.listed,
+                }
+            })
             .collect();
-        access_by_patient.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| x.0.cmp(&y.0)));
-        access_by_patient.truncate(1000);
 
         let rec = self
             .setup_record(p, ctx, AuditAction::AnalyticsViewed, (ResourceKind::Practice, *practice.as_bytes()))
             .with_detail(format!("from={first};to={last}"));
-        self.store().commit(switchboard_store::Unit::new().audit(rec)).await?;
+        let mut unit = switchboard_store::Unit::new().audit(rec);
+        for r in named {
+            unit.push_audit(r);
+        }
+        // The names are on record as seen before they leave.
+        self.store().commit(unit).await?;
         Ok(AnalyticsReport {
             from: first.to_string(),
             to: last.to_string(),

@@ -259,7 +259,8 @@ impl Switchboard {
                 now,
             ))
             .step(q::escalate(id, provider, p.user.id, now))
-            .step(self.history_step(id, Some(p.user.id), row.assignee, row.assignee, None, "escalated", None)?)
+            // The history names the provider it went to; the assignee stays.
+            .step(self.history_step(id, Some(p.user.id), row.assignee, Some(provider), None, "escalated", None)?)
             .step(q::insert_alert(alert, row.practice, provider, id, "escalated", now))
             .audit(
                 self.record(p, ctx, AuditAction::ConversationEscalated)
@@ -278,7 +279,9 @@ impl Switchboard {
     }
 
     /// When the provider a conversation was escalated to writes in it, the
-    /// escalation ends and the conversation goes back to whoever asked.
+    /// escalation ends, their "escalated to you" alert clears, and the
+    /// conversation goes back to whoever holds it now (a reassignment made
+    /// while the provider looked at it stands), else to whoever asked.
     pub(crate) fn return_from_escalation(
         &self,
         p: &Principal,
@@ -289,9 +292,10 @@ impl Switchboard {
         if to != p.user.id {
             return Ok(None);
         }
-        let back_to = row.escalated_by.or(row.assignee);
+        let back_to = row.assignee.or(row.escalated_by);
         let steps = vec![
             q::clear_escalation(row.id),
+            q::acknowledge_alerts_about(row.id, to, "escalated", self.now()),
             q::set_assignee(row.id, back_to, self.now(), None, row.keep_with_assignee),
             self.history_step(row.id, Some(p.user.id), row.assignee, back_to, None, "returned", None)?,
         ];

@@ -10,9 +10,10 @@ use switchboard_domain::role::UserKind;
 use switchboard_domain::session::{SessionState, SessionTimes, needs_touch, session_state};
 use switchboard_domain::text::{PasswordInput, Username};
 use switchboard_domain::throttle::{self, ThrottlePolicy};
-use switchboard_store::Unit;
+use switchboard_domain::time::{Span, Timestamp};
 use switchboard_store::queries::{directory, sessions, throttle as throttle_q};
 use switchboard_store::rows::{PatientRow, UserRow};
+use switchboard_store::{Step, Unit};
 
 /// An authenticated request's identity.
 #[derive(Clone, Debug)]
@@ -66,14 +67,63 @@ impl SessionEnd {
     }
 }
 
+/// Failed-attempt counts for one account name and one client address,
+/// as logins (and password changes and reset requests) use them.
+pub(crate) struct Throttle {
+    account_key: String,
+    address_key: Option<String>,
+    account_state: Option<throttle::ThrottleState>,
+    address_state: Option<throttle::ThrottleState>,
+}
+
+impl Throttle {
+    /// How long to wait before trying again, if at all.
+    pub(crate) fn wait(&self, now: Timestamp) -> Option<Span> {
+        [
+            throttle::check(&ThrottlePolicy::ACCOUNT, self.account_state, now).err(),
+            throttle::check(&ThrottlePolicy::ADDRESS, self.address_state, now).err(),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+    }
+
+    /// Counts one failure against the account and the address.
+    pub(crate) fn failure_steps(&self, now: Timestamp) -> Vec<Step> {
+        let mut steps = vec![throttle_q::record(
+            &self.account_key,
+            throttle::record_failure(&ThrottlePolicy::ACCOUNT, self.account_state, now),
+        )];
+        if let Some(k) = &self.address_key {
+            steps.push(throttle_q::record(
+                k,
+                throttle::record_failure(&ThrottlePolicy::ADDRESS, self.address_state, now),
+            ));
+        }
+        steps
+    }
+
+    /// A success forgets the account's failures.
+    pub(crate) fn clear_step(&self) -> Step {
+        throttle_q::clear(&self.account_key)
+    }
+}
+
 impl Switchboard {
-    pub(crate) fn throttle_keys(&self, username: &str, ctx: &RequestContext) -> (String, Option<String>) {
+    /// The login-style throttle for `name` (per account) and the caller's
+    /// address: loaded once, then checked, counted or cleared.
+    pub(crate) async fn throttle(&self, name: &str, ctx: &RequestContext) -> Result<Throttle, ServiceError> {
         // Keyed fingerprints: the table never holds user names or addresses.
-        let account = format!("a:{}", hex(&self.keys().fingerprint("throttle.account", &[username.as_bytes()])));
-        let address = ctx
+        let account_key = format!("a:{}", hex(&self.keys().fingerprint("throttle.account", &[name.as_bytes()])));
+        let address_key = ctx
             .client_addr
             .map(|a| format!("i:{}", hex(&self.keys().fingerprint("throttle.address", &[a.to_string().as_bytes()]))));
-        (account, address)
+        let account_state = throttle_q::get(self.store(), &account_key).await?;
+        let address_state = match &address_key {
+            Some(k) => throttle_q::get(self.store(), k).await?,
+            None => None,
+        };
+        Ok(Throttle { account_key, address_key, account_state, address_state })
     }
 
     pub(crate) fn patient_display_name(&self, p: &PatientRow) -> Result<String, ServiceError> {
@@ -167,23 +217,9 @@ impl Switchboard {
         // An unparseable name is treated like an unknown one.
         let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
         let password = PasswordInput::parse(password).map_err(|e| ServiceError::invalid("password", e))?;
-        let (account_key, address_key) = self.throttle_keys(&name, ctx);
-
-        let account_state = throttle_q::get(self.store(), &account_key).await?;
-        let address_state = match &address_key {
-            Some(k) => throttle_q::get(self.store(), k).await?,
-            None => None,
-        };
-        let wait = [
-            throttle::check(&ThrottlePolicy::ACCOUNT, account_state, now).err(),
-            throttle::check(&ThrottlePolicy::ADDRESS, address_state, now).err(),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-
+        let throttle = self.throttle(&name, ctx).await?;
         let user = directory::user_by_username(self.store(), &name).await?;
-        if let Some(wait) = wait {
+        if let Some(wait) = throttle.wait(now) {
             let rec = self.login_record(ctx, user.as_ref(), AuditAction::LoginThrottled, Outcome::Denied, "throttled");
             self.store().commit(Unit::new().audit(rec)).await?;
             return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
@@ -197,18 +233,13 @@ impl Switchboard {
                 Some(u) if !u.active => "inactive_user",
                 Some(_) => "wrong_password",
             };
-            let mut unit = Unit::new()
-                .step(throttle_q::record(
-                    &account_key,
-                    throttle::record_failure(&ThrottlePolicy::ACCOUNT, account_state, now),
-                ))
-                .audit(self.login_record(ctx, user.as_ref(), AuditAction::LoginFailed, Outcome::Failed, detail));
-            if let Some(k) = &address_key {
-                unit.push(throttle_q::record(
-                    k,
-                    throttle::record_failure(&ThrottlePolicy::ADDRESS, address_state, now),
-                ));
-            }
+            let unit = Unit::new().steps(throttle.failure_steps(now)).audit(self.login_record(
+                ctx,
+                user.as_ref(),
+                AuditAction::LoginFailed,
+                Outcome::Failed,
+                detail,
+            ));
             self.store().commit(unit).await?;
             return Err(ServiceError::InvalidCredentials);
         };
@@ -216,7 +247,7 @@ impl Switchboard {
         let (_, summary) = self.principal_parts(user).await?;
         let (token, token_hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
         let unit = Unit::new()
-            .step(throttle_q::clear(&account_key))
+            .step(throttle.clear_step())
             .step(sessions::insert(&token_hash, user.id, now))
             .step(switchboard_store::queries::accounts::record_login(user.id, now))
             .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, "password"));

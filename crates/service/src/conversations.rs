@@ -17,7 +17,8 @@ use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_domain::policy::{
     self, Actor, ConversationAction, ConversationFacts, Decision, PatientAction, PatientFacts,
 };
-use switchboard_domain::role::{SenderKind, UserKind};
+use switchboard_domain::receipt::{self, StaffRead};
+use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::routing::Owner;
 use switchboard_domain::sla::{ClockState, Turn};
 use switchboard_domain::text::{IdempotencyKey, MessageBody, NoteBody, Subject};
@@ -67,6 +68,7 @@ pub struct NewConversationInput {
 }
 
 const DEFAULT_PAGE: u32 = 50;
+const CLOSE_REASON_MAX_CHARS: usize = 500;
 const MAX_PAGE: u32 = 200;
 
 pub(crate) fn facts(row: &ConversationRow) -> ConversationFacts {
@@ -80,6 +82,21 @@ pub(crate) fn facts(row: &ConversationRow) -> ConversationFacts {
 
 pub(crate) fn patient_facts(p: &PatientRow) -> PatientFacts {
     PatientFacts { id: p.id, practice: p.practice, department: p.department, care_team: p.care_team }
+}
+
+/// The longest preview of a message a listing carries, in characters.
+const PREVIEW_CHARS: usize = 120;
+
+/// A message's first line, cut to [`PREVIEW_CHARS`] with an ellipsis: what
+/// an inbox row shows (the whole body stays in the conversation).
+fn preview_text(body: &str) -> String {
+    let line = body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let mut out: String = line.chars().take(PREVIEW_CHARS).collect();
+    if line.chars().count() > PREVIEW_CHARS || body.trim().lines().count() > 1 {
+        out = out.trim_end().to_owned();
+        out.push('…');
+    }
+    out
 }
 
 fn denial_detail(d: Decision) -> String {
@@ -206,6 +223,14 @@ impl Switchboard {
             unread_reply: match (staff_view, row.unread_reply_sent_at, row.unread_flagged_at) {
                 (true, Some(sent_at), Some(flagged_at)) => Some(UnreadReply { sent_at, flagged_at }),
                 _ => None,
+            },
+            marked_unread: row.marked_unread,
+            preview: match &row.latest {
+                Some(m) => Some(Preview {
+                    from: m.sender_kind,
+                    text: preview_text(&sealing::open(&key, column::BODY, m.id.as_bytes(), &m.body_ct)?),
+                }),
+                None => None,
             },
         })
     }
@@ -694,8 +719,22 @@ impl Switchboard {
                 UserKind::Patient => patient_name.clone(),
             },
         };
+        // Patients see their own reads, and for staff reads only what
+        // `domain::receipt` says is true to tell them; staff see every read.
+        let patient_view = p.user.kind == UserKind::Patient;
         let mut reads: HashMap<MessageId, Vec<ReadReceipt>> = HashMap::new();
+        let mut staff_reads: HashMap<MessageId, Vec<StaffRead>> = HashMap::new();
         for r in &detail.reads {
+            if let (UserKind::Staff, Some(role)) = (r.reader_kind, r.reader_role) {
+                let c = &detail.conversation;
+                let answers_for_it = c.assignee == Some(r.reader)
+                    || c.owner == Some(Owner::Person(r.reader))
+                    || (role == StaffRole::Billing && c.topic == Topic::Billing);
+                staff_reads.entry(r.message).or_default().push(StaffRead { role, answers_for_it, at: r.read_at });
+            }
+            if patient_view && r.reader_kind == UserKind::Staff {
+                continue;
+            }
             reads.entry(r.message).or_default().push(ReadReceipt {
                 reader: person(r.reader, r.reader_kind, r.reader_display_name.as_ref()),
                 read_at: r.read_at,
@@ -751,6 +790,10 @@ impl Switchboard {
                 body: sealing::open(&key, column::BODY, m.id.as_bytes(), &m.body_ct)?,
                 sent_at: m.sent_at,
                 read_by: reads.remove(&m.id).unwrap_or_default(),
+                read_by_staff: match (m.sender_kind, staff_reads.remove(&m.id)) {
+                    (SenderKind::Patient, Some(staff)) => receipt::patient_receipt(&staff),
+                    _ => None,
+                },
                 amendments: amendments.remove(&m.id).unwrap_or_default(),
             });
         }
@@ -804,7 +847,16 @@ impl Switchboard {
             None => None,
         };
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(ConversationView { summary, messages, notes, history, rating })
+        let answered_by_staff = messages.iter().any(|m| m.sender.kind == SenderKind::Staff);
+        Ok(ConversationView {
+            rateable: conv::rateable(summary.status, answered_by_staff) && rating.is_none(),
+            answered_by_staff,
+            summary,
+            messages,
+            notes,
+            history,
+            rating,
+        })
     }
 
     /// Sends a message in a conversation. With an idempotency key, a retry
@@ -920,6 +972,10 @@ impl Switchboard {
         if row.status != ConversationStatus::Closed {
             return Err(ServiceError::Conflict("a conversation can be rated once it is closed"));
         }
+        // Only what a person answered is rated (an automatic reply is not an answer).
+        if !conv::rateable(row.status, q::staff_answered(self.store(), id).await?) {
+            return Err(ServiceError::Conflict("a conversation can be rated once someone on staff has answered it"));
+        }
         let key = self.conversation_key(&row)?;
         let comment_ct = match &comment {
             Some(c) => Some(sealing::seal(&key, column::RATING_COMMENT, id.as_bytes(), c.as_str())?),
@@ -956,6 +1012,9 @@ impl Switchboard {
         let unread = q::unread_by(self.store(), id, p.user.id, p.user.kind).await?;
         let now = self.now();
         let mut unit = Unit::new().step(q::mark_read(id, p.user.id, p.user.kind, now));
+        if p.user.kind == UserKind::Staff {
+            unit.push(q::clear_unread_mark(id, p.user.id));
+        }
         if p.user.kind == UserKind::Patient {
             // Read at last: no follow-up needed, no reminder left to see.
             unit.push(q::clear_unread_flag(id));
@@ -979,6 +1038,27 @@ impl Switchboard {
         };
         self.commit_with_events(unit, events).await?;
         Ok(unread)
+    }
+
+    /// A staff member's "mark unread": the conversation shows as unread
+    /// for them (and only them) until they open it again. Read receipts
+    /// already given stay: the patient was told the truth.
+    pub async fn mark_unread(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        ctx: &RequestContext,
+    ) -> Result<(), ServiceError> {
+        let row = self
+            .authorized_conversation(p, ctx, id, ConversationAction::MarkUnread, AuditAction::ConversationMarkedUnread)
+            .await?;
+        let unit = Unit::new().step(q::mark_unread(id, p.user.id, self.now())).audit(
+            self.record(p, ctx, AuditAction::ConversationMarkedUnread)
+                .with_patient(Some(row.patient.id))
+                .with_resource(ResourceKind::Conversation, *id.as_bytes()),
+        );
+        self.store().commit(unit).await?;
+        Ok(())
     }
 
     /// Adds a staff-only note.
@@ -1029,36 +1109,79 @@ impl Switchboard {
         p: &Principal,
         id: ConversationId,
         ctx: &RequestContext,
-        closing: bool,
+        closing: Option<Option<String>>,
     ) -> Result<ConversationStatus, ServiceError> {
-        let (action, audit_action) = if closing {
+        let (action, audit_action) = if closing.is_some() {
             (ConversationAction::Close, AuditAction::ConversationClosed)
         } else {
             (ConversationAction::Reopen, AuditAction::ConversationReopened)
         };
+        // A reason is one line, like a reassignment's.
+        let reason = match closing.clone().flatten().map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
+            Some(r) if r.chars().count() > CLOSE_REASON_MAX_CHARS || r.chars().any(char::is_control) => {
+                return Err(ServiceError::Invalid {
+                    field: "reason",
+                    problem: format!("must be one line of at most {CLOSE_REASON_MAX_CHARS} characters"),
+                });
+            }
+            r => r,
+        };
         let row = self.authorized_conversation(p, ctx, id, action, audit_action).await?;
-        let next = if closing { conv::close(row.status) } else { conv::reopen(row.status) };
+        let next = if closing.is_some() { conv::close(row.status) } else { conv::reopen(row.status) };
         let status = next.map_err(|e| match e {
             TransitionError::AlreadyClosed => ServiceError::Conflict("the conversation is already closed"),
             TransitionError::NotClosed => ServiceError::Conflict("the conversation is not closed"),
         })?;
         let now = self.now();
-        let step = if closing { q::close(id, now) } else { q::reopen(id, status, now) };
-        let mut unit = Unit::new().step(step).audit(
-            self.record(p, ctx, audit_action)
-                .with_patient(Some(row.patient.id))
-                .with_resource(ResourceKind::Conversation, *id.as_bytes()),
-        );
+        let mut record = self
+            .record(p, ctx, audit_action)
+            .with_patient(Some(row.patient.id))
+            .with_resource(ResourceKind::Conversation, *id.as_bytes());
+        // An urgent message nobody has answered is not closed in passing:
+        // staff confirm, and say why, in the history.
+        let mut history = None;
+        if closing.is_some() {
+            let answered = q::staff_answered(self.store(), id).await?;
+            if conv::close_requirement(row.priority, answered, p.user.kind) == conv::CloseRequirement::ConfirmWithReason
+            {
+                let Some(reason) = &reason else {
+                    return Err(ServiceError::Invalid {
+                        field: "reason",
+                        problem: "no one on staff has answered this urgent message: give a reason to close it".into(),
+                    });
+                };
+                let history_id = *self.new_id(AlertId::from_bytes)?.as_bytes();
+                let reason_ct =
+                    sealing::seal(&*self.conversation_key(&row)?, column::ASSIGNMENT_REASON, &history_id, reason)?;
+                history = Some(routing_q::insert_history(routing_q::HistoryEntry {
+                    id: history_id,
+                    conversation: id,
+                    at: now,
+                    actor: Some(p.user.id),
+                    from_assignee: row.assignee,
+                    to_assignee: row.assignee,
+                    to_owner: None,
+                    reason_code: "closed_unanswered",
+                    reason_ct: Some(reason_ct),
+                }));
+                record = record.with_detail("unanswered_urgent");
+            }
+        }
+        let step = if closing.is_some() { q::close(id, now) } else { q::reopen(id, status, now) };
+        let mut unit = Unit::new().step(step).audit(record);
+        if let Some(h) = history {
+            unit.push(h);
+        }
         // Closing stops the response clock; reopening leaves it to the
         // patient's next message.
-        if closing && row.waiting_since.is_some() {
+        if closing.is_some() && row.waiting_since.is_some() {
             unit.push(q::stop_clock(id, None));
         }
         let events = vec![self.event(p, id, &facts(&row), EventKind::StatusChanged { status })];
         match self.commit_with_events(unit, events).await {
             Ok(()) => {
                 // Closing frees the assignee's room for work waiting in a pool.
-                if let (true, Some(assignee)) = (closing, row.assignee) {
+                if let (true, Some(assignee)) = (closing.is_some(), row.assignee) {
                     self.offer_work_to(row.practice, assignee).await;
                 }
                 Ok(status)
@@ -1072,13 +1195,17 @@ impl Switchboard {
         }
     }
 
+    /// Closes a conversation. Staff closing an urgent one that no staff
+    /// member has answered must give a reason (kept, sealed, in its
+    /// history).
     pub async fn close_conversation(
         &self,
         p: &Principal,
         id: ConversationId,
+        reason: Option<String>,
         ctx: &RequestContext,
     ) -> Result<ConversationStatus, ServiceError> {
-        self.change_status(p, id, ctx, true).await
+        self.change_status(p, id, ctx, Some(reason)).await
     }
 
     pub async fn reopen_conversation(
@@ -1087,7 +1214,7 @@ impl Switchboard {
         id: ConversationId,
         ctx: &RequestContext,
     ) -> Result<ConversationStatus, ServiceError> {
-        self.change_status(p, id, ctx, false).await
+        self.change_status(p, id, ctx, None).await
     }
 
     /// Appends a correction to one's own message. The original is kept and
@@ -1150,6 +1277,18 @@ impl Switchboard {
             Actor::Staff(_) => Ok(q::InboxCounts::default()),
             Actor::Patient(_) => Err(ServiceError::NotFound),
         }
+    }
+
+    /// Whether a draft may describe an emergency: the same screen every
+    /// sent message goes through, run before sending so the guidance can
+    /// be shown in time. The text is neither stored nor logged, and nobody
+    /// is alerted: only a sent message does that.
+    pub fn screen_draft(&self, p: &Principal, text: &str) -> Result<bool, ServiceError> {
+        // Generous (a draft may be over the limit while being written), but bounded.
+        if text.chars().count() > 2 * self.body_limit(p.user.kind) {
+            return Err(ServiceError::Invalid { field: "body", problem: "is too long to check".into() });
+        }
+        Ok(self.inner.triage.screen(text).urgent())
     }
 
     /// Tells the other side that the caller is writing. Not stored, not

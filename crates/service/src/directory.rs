@@ -326,23 +326,39 @@ pub struct OpeningPeriod {
     pub closes_minute: u16,
 }
 
+/// How patients reach a practice and when: its time zone, office number
+/// and after-hours line.
+#[derive(Clone, Copy, Debug)]
+pub struct PracticeContact<'a> {
+    pub time_zone: &'a str,
+    pub phone: Option<&'a str>,
+    /// Called when the office is closed and something cannot wait (an
+    /// answering service or on-call line).
+    pub after_hours_phone: Option<&'a str>,
+}
+
+fn check_phone(field: &'static str, phone: Option<&str>) -> Result<(), ServiceError> {
+    match phone {
+        Some(p) if p.len() > 32 || !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) => {
+            Err(ServiceError::Invalid { field, problem: "must be a telephone number".into() })
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Switchboard {
-    /// Sets a practice's time zone, phone number and weekly office hours.
+    /// Sets a practice's time zone, phone numbers and weekly office hours.
     pub async fn set_practice_details(
         &self,
         practice: PracticeId,
-        time_zone: &str,
-        phone: Option<&str>,
+        contact: PracticeContact<'_>,
         hours: &[OpeningPeriod],
         actor: AuditActor,
     ) -> Result<(), ServiceError> {
-        switchboard_domain::hours::time_zone(time_zone)
+        switchboard_domain::hours::time_zone(contact.time_zone)
             .map_err(|e| ServiceError::Invalid { field: "time_zone", problem: e.to_string() })?;
-        if let Some(p) = phone
-            && (p.len() > 32 || !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)))
-        {
-            return Err(ServiceError::Invalid { field: "phone", problem: "must be a telephone number".into() });
-        }
+        check_phone("phone", contact.phone)?;
+        check_phone("after_hours_phone", contact.after_hours_phone)?;
         let periods = hours
             .iter()
             .map(|h| switchboard_domain::hours::Period::new(h.weekday, h.opens_minute, h.closes_minute))
@@ -351,7 +367,7 @@ impl Switchboard {
             .map_err(|e| ServiceError::Invalid { field: "office_hours", problem: e.to_string() });
         periods?;
         let mut unit = Unit::new()
-            .step(d::update_practice_contact(practice, time_zone, phone))
+            .step(d::update_practice_contact(practice, contact.time_zone, contact.phone, contact.after_hours_phone))
             .step(d::clear_office_hours(practice))
             .audit(self.admin_record(
                 actor,
@@ -374,17 +390,16 @@ impl Switchboard {
         Ok(())
     }
 
-    /// Changes the caller's practice's time zone, phone and weekly hours
-    /// (practice administrators).
+    /// Changes the caller's practice's time zone, phone numbers and weekly
+    /// hours (practice administrators).
     pub async fn save_practice_hours(
         &self,
         p: &crate::Principal,
-        time_zone: &str,
-        phone: Option<&str>,
+        contact: PracticeContact<'_>,
         hours: &[OpeningPeriod],
     ) -> Result<(), ServiceError> {
         self.practice_permission(p, switchboard_domain::policy::PracticeAction::ManagePractice)?;
-        self.set_practice_details(p.user.practice, time_zone, phone, hours, p.audit_actor()).await
+        self.set_practice_details(p.user.practice, contact, hours, p.audit_actor()).await
     }
 
     /// The caller's practice: name, phone, time zone, office hours. No PHI.
@@ -404,6 +419,7 @@ impl Switchboard {
             name: practice.name,
             time_zone: practice.time_zone,
             phone: practice.phone,
+            after_hours_phone: practice.after_hours_phone,
             office_hours: hours
                 .iter()
                 .filter_map(|h| {

@@ -449,30 +449,12 @@ impl Switchboard {
     pub async fn request_password_reset(&self, username: &str, ctx: &RequestContext) -> Result<(), ServiceError> {
         let now = self.now();
         let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
-        let (account_key, address_key) = self.throttle_keys(&format!("reset:{name}"), ctx);
-        let account_state = throttle_q::get(self.store(), &account_key).await?;
-        let address_state = match &address_key {
-            Some(k) => throttle_q::get(self.store(), k).await?,
-            None => None,
-        };
-        let wait = [
-            throttle::check(&ThrottlePolicy::ACCOUNT, account_state, now).err(),
-            throttle::check(&ThrottlePolicy::ADDRESS, address_state, now).err(),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        if let Some(wait) = wait {
+        let throttle = self.throttle(&format!("reset:{name}"), ctx).await?;
+        if let Some(wait) = throttle.wait(now) {
             return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
         }
         // Every request counts towards the limit, found or not.
-        let mut unit = Unit::new().step(throttle_q::record(
-            &account_key,
-            throttle::record_failure(&ThrottlePolicy::ACCOUNT, account_state, now),
-        ));
-        if let Some(k) = &address_key {
-            unit.push(throttle_q::record(k, throttle::record_failure(&ThrottlePolicy::ADDRESS, address_state, now)));
-        }
+        let mut unit = Unit::new().steps(throttle.failure_steps(now));
         let user = d::user_by_username(self.store(), &name).await?.filter(|u| u.active);
         let mut rec = AuditRecord {
             at: now,

@@ -260,53 +260,107 @@ impl Switchboard {
         let mut out = Vec::with_capacity(rows.len());
         let mut unit = Unit::new();
         for r in rows {
-            let pr = &r.patient;
-            let dek = sealing::data_key(self.keys(), &pr.key)?;
-            let id = pr.id.as_bytes();
-            let open = |col: &'static str, ct: &Option<Vec<u8>>| -> Result<Option<String>, ServiceError> {
-                ct.as_ref().map(|c| sealing::open(&dek, col, id, c)).transpose()
-            };
-            let invitation = invitations.iter().find(|l| l.patient == Some(pr.id)).map(|l| InvitationView {
-                id: l.id,
-                channel: l.channel.as_str(),
-                state: ob::state(&l.facts, now).as_str(LinkPurpose::Invitation),
-                sent_at: l.created_at,
-                expires_at: l.facts.expires_at,
-            });
-            let enrollment = match (&r.username, &invitation) {
-                (Some(_), _) => "enrolled",
-                (None, Some(i)) => i.state,
-                (None, None) => "not_invited",
-            };
-            out.push(PatientAccountView {
-                id: pr.id,
-                given_name: sealing::open(&dek, column::GIVEN_NAME, id, &pr.given_name_ct)?,
-                family_name: sealing::open(&dek, column::FAMILY_NAME, id, &pr.family_name_ct)?,
-                birth_date: sealing::open(&dek, column::BIRTH_DATE, id, &pr.birth_date_ct)?,
-                mrn: open(column::MRN, &pr.mrn_ct)?,
-                email: open(column::EMAIL, &r.email_ct)?,
-                phone: open(column::PHONE, &r.phone_ct)?,
-                care_team: pr.care_team_name.clone(),
-                department: pr.department_name.clone(),
-                care_team_id: pr.care_team,
-                department_id: pr.department,
-                user: pr.user,
-                username: r.username.clone(),
-                active: r.active,
-                last_sign_in_at: r.last_login_at,
-                // Only administrators can answer a reset request.
-                reset_requested_at: unanswered_reset(r.reset_requested_at, now).filter(|_| admin),
-                enrollment,
-                invitation,
-            });
+            out.push(self.account_view(&r, &invitations, admin, now)?);
             unit.push_audit(
-                self.setup_record(p, ctx, AuditAction::PatientsListed, (ResourceKind::Patient, *pr.id.as_bytes()))
-                    .with_patient(Some(pr.id)),
+                self.setup_record(
+                    p,
+                    ctx,
+                    AuditAction::PatientsListed,
+                    (ResourceKind::Patient, *r.patient.id.as_bytes()),
+                )
+                .with_patient(Some(r.patient.id)),
             );
         }
         // The reads are on record before the data leaves.
         self.store().commit(unit).await?;
         Ok(out)
+    }
+
+    /// One patient as the patient list shows them (decrypted here).
+    fn account_view(
+        &self,
+        r: &d::PatientAdminRow,
+        invitations: &[q::LinkRow],
+        admin: bool,
+        now: Timestamp,
+    ) -> Result<PatientAccountView, ServiceError> {
+        let pr = &r.patient;
+        let dek = sealing::data_key(self.keys(), &pr.key)?;
+        let id = pr.id.as_bytes();
+        let open = |col: &'static str, ct: &Option<Vec<u8>>| -> Result<Option<String>, ServiceError> {
+            ct.as_ref().map(|c| sealing::open(&dek, col, id, c)).transpose()
+        };
+        let invitation = invitations.iter().find(|l| l.patient == Some(pr.id)).map(|l| InvitationView {
+            id: l.id,
+            channel: l.channel.as_str(),
+            state: ob::state(&l.facts, now).as_str(LinkPurpose::Invitation),
+            sent_at: l.created_at,
+            expires_at: l.facts.expires_at,
+        });
+        let enrollment = match (&r.username, &invitation) {
+            (Some(_), _) => "enrolled",
+            (None, Some(i)) => i.state,
+            (None, None) => "not_invited",
+        };
+        Ok(PatientAccountView {
+            id: pr.id,
+            given_name: sealing::open(&dek, column::GIVEN_NAME, id, &pr.given_name_ct)?,
+            family_name: sealing::open(&dek, column::FAMILY_NAME, id, &pr.family_name_ct)?,
+            birth_date: sealing::open(&dek, column::BIRTH_DATE, id, &pr.birth_date_ct)?,
+            mrn: open(column::MRN, &pr.mrn_ct)?,
+            email: open(column::EMAIL, &r.email_ct)?,
+            phone: open(column::PHONE, &r.phone_ct)?,
+            care_team: pr.care_team_name.clone(),
+            department: pr.department_name.clone(),
+            care_team_id: pr.care_team,
+            department_id: pr.department,
+            user: pr.user,
+            username: r.username.clone(),
+            active: r.active,
+            last_sign_in_at: r.last_login_at,
+            // Only administrators can answer a reset request.
+            reset_requested_at: unanswered_reset(r.reset_requested_at, now).filter(|_| admin),
+            enrollment,
+            invitation,
+        })
+    }
+
+    /// One patient of the list, for their page: the record, enrollment and
+    /// how many conversations they have open and closed (counts, not
+    /// contents: those who work the patient's conversations list them
+    /// through the conversations API). Refused like the list would refuse.
+    pub async fn patient_account(
+        &self,
+        p: &Principal,
+        patient: PatientId,
+        ctx: &RequestContext,
+    ) -> Result<(PatientAccountView, i64, i64), ServiceError> {
+        let resource = Some((ResourceKind::Patient, *patient.as_bytes()));
+        let Some(r) = d::patient_admin_by_id(self.store(), patient).await? else {
+            return Err(self
+                .deny(p, ctx, AuditAction::PatientsListed, None, resource, "denied:not_found".into())
+                .await);
+        };
+        let decision = policy::authorize_patient(
+            &p.actor,
+            PatientAction::ManageEnrollment,
+            &crate::conversations::patient_facts(&r.patient),
+        );
+        if let policy::Decision::Deny(why) = decision {
+            let detail = format!("denied:{}", why.as_str());
+            return Err(self.deny(p, ctx, AuditAction::PatientsListed, Some(patient), resource, detail).await);
+        }
+        let admin = matches!(policy::patient_list_scope(&p.actor), policy::PatientListScope::Practice(_));
+        let invitations = q::latest_invitations(self.store(), p.user.practice).await?;
+        let view = self.account_view(&r, &invitations, admin, self.now())?;
+        let (open, closed) =
+            switchboard_store::queries::conversations::counts_for_patient(self.store(), patient).await?;
+        let rec = self
+            .setup_record(p, ctx, AuditAction::PatientsListed, (ResourceKind::Patient, *patient.as_bytes()))
+            .with_patient(Some(patient))
+            .with_detail("context=patient_page");
+        self.store().commit(Unit::new().audit(rec)).await?;
+        Ok((view, open, closed))
     }
 
     /// Invites a patient to enroll (administrators, or staff who care for

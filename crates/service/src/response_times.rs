@@ -39,6 +39,7 @@ const SCHEDULE_TTL: Duration = Duration::from_secs(30);
 pub struct Schedule {
     pub practice_name: String,
     pub phone: Option<String>,
+    pub after_hours_phone: Option<String>,
     pub time_zone: String,
     pub calendar: BusinessCalendar,
     pub departments: HashMap<DepartmentId, BusinessCalendar>,
@@ -119,6 +120,7 @@ impl Schedule {
         Schedule {
             practice_name: row.practice_name,
             phone: row.phone,
+            after_hours_phone: row.after_hours_phone,
             time_zone: row.time_zone,
             calendar,
             departments,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use switchboard_crypto::DataKey;
 use switchboard_domain::assignment::{self, Absence, Candidate};
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::auto_reply::{self, UrgentReach};
 use switchboard_domain::conversation::Priority;
 use switchboard_domain::event::EventKind;
 use switchboard_domain::ids::*;
@@ -24,13 +25,6 @@ use switchboard_domain::topic::Topic;
 use switchboard_store::Step;
 use switchboard_store::queries::{conversations as conv_q, jobs as job_q, routing as q};
 use switchboard_store::rows::PatientRow;
-
-/// The automatic reply to a message that may describe an emergency. Plain
-/// words, no PHI, the same for everyone.
-pub const URGENT_AUTO_REPLY: &str = "This is an automatic reply. Your message may describe an emergency. \
-If you have chest pain, trouble breathing, signs of a stroke, heavy bleeding, a severe allergic reaction, \
-or thoughts of harming yourself, call 911 now, or call or text 988 (Suicide & Crisis Lifeline). \
-Do not wait for a reply to this message. Your care team has been alerted.";
 
 /// The job that returns a conversation to its pool when its assignee has
 /// not acted in time.
@@ -275,24 +269,6 @@ impl Switchboard {
             return Ok(None);
         }
         let now = self.now();
-        // The reply comes a moment after the message, so it sorts after it.
-        let reply_at = now.plus(Span::from_micros(1));
-        let reply = self.new_id(MessageId::from_bytes)?;
-        let mut steps = vec![
-            conv_q::set_priority(conversation, Priority::Urgent),
-            conv_q::insert_message(conv_q::NewMessage {
-                id: reply,
-                conversation,
-                sender: None,
-                sender_kind: SenderKind::System,
-                body_ct: sealing::seal(dek, column::BODY, reply.as_bytes(), URGENT_AUTO_REPLY)?,
-                at: reply_at,
-            }),
-        ];
-        let mut events = vec![
-            EventKind::PriorityChanged { priority: Priority::Urgent },
-            EventKind::MessageSent { message: reply, sender: None, sender_kind: SenderKind::System },
-        ];
         let pool = match owner {
             Some(Owner::Pool(p)) => Some(p),
             _ => None,
@@ -311,6 +287,33 @@ impl Switchboard {
             .into_iter()
             .filter(|u| !assignment::is_away(*u, &absences, now))
             .collect();
+        // The reply tells the patient exactly what happened: who (if
+        // anyone) can see the alert now, and whom to call if not.
+        let schedule = self.practice_schedule(patient.practice).await?;
+        let reach = self.urgent_reach(&schedule, patient.department, &on_duty, now).await?;
+        let text = auto_reply::urgent_reply(&reach, schedule.after_hours_phone.as_deref(), schedule.phone.as_deref());
+        // The reply comes a moment after the message, so it sorts after it.
+        let reply_at = now.plus(Span::from_micros(1));
+        let reply = self.new_id(MessageId::from_bytes)?;
+        let mut steps = vec![
+            conv_q::set_priority(conversation, Priority::Urgent),
+            conv_q::insert_message(conv_q::NewMessage {
+                id: reply,
+                conversation,
+                sender: None,
+                sender_kind: SenderKind::System,
+                body_ct: sealing::seal(dek, column::BODY, reply.as_bytes(), &text)?,
+                at: reply_at,
+            }),
+        ];
+        let mut events = vec![
+            EventKind::PriorityChanged { priority: Priority::Urgent },
+            EventKind::MessageSent { message: reply, sender: None, sender_kind: SenderKind::System },
+        ];
+        let reached = match reach {
+            UrgentReach::SignedIn(n) => n,
+            UrgentReach::NobodyWhileOpen | UrgentReach::Closed { .. } => 0,
+        };
         let flagged = AuditRecord {
             at: now,
             practice: Some(patient.practice),
@@ -320,7 +323,11 @@ impl Switchboard {
             patient: Some(patient.id),
             resource: Some((ResourceKind::Conversation, *conversation.as_bytes())),
             client_addr: None,
-            detail: Some(format!("categories={};alerted={}", screening.categories().join(","), on_duty.len())),
+            detail: Some(format!(
+                "categories={};alerted={};signed_in={reached}",
+                screening.categories().join(","),
+                on_duty.len()
+            )),
         };
         let replied = AuditRecord {
             action: AuditAction::MessageSent,
@@ -335,6 +342,34 @@ impl Switchboard {
             events.push(EventKind::Alert { user });
         }
         Ok(Some((steps, events, audit)))
+    }
+
+    /// Who an urgent alert reaches now: those alerted who are signed in
+    /// (alerts are shown in the inbox, nowhere else yet); if nobody is,
+    /// whether the office is open or when it opens.
+    async fn urgent_reach(
+        &self,
+        schedule: &crate::response_times::Schedule,
+        department: Option<DepartmentId>,
+        alerted: &[UserId],
+        now: Timestamp,
+    ) -> Result<UrgentReach, ServiceError> {
+        let limits = self.config().sessions.staff;
+        let (seen_since, created_since) = (now.minus(limits.idle), now.minus(limits.absolute));
+        let mut signed_in = 0;
+        for user in alerted {
+            if switchboard_store::queries::sessions::signed_in(self.store(), *user, seen_since, created_since).await? {
+                signed_in += 1;
+            }
+        }
+        if signed_in > 0 {
+            return Ok(UrgentReach::SignedIn(signed_in));
+        }
+        let calendar = schedule.calendar_for(department);
+        if calendar.is_open(now) {
+            return Ok(UrgentReach::NobodyWhileOpen);
+        }
+        Ok(UrgentReach::Closed { opens: calendar.next_open(now).map(|t| calendar.describe(t, now)) })
     }
 }
 

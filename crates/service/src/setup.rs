@@ -3,16 +3,18 @@
 //! alerts that reach staff.
 
 use crate::auth::Principal;
-use crate::conversations::patient_facts;
+use crate::conversations::{facts, patient_facts};
+use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::{self, Actor, ConversationAction, Decision, PracticeAction};
+use switchboard_domain::role::UserKind;
 use switchboard_domain::routing::{self, Condition, Rule, Target};
 use switchboard_domain::templates::{self, Values};
 use switchboard_domain::text::DisplayName;
 use switchboard_domain::time::CivilDate;
-use switchboard_store::queries::{directory, routing as q, templates as tq};
+use switchboard_store::queries::{conversations as conv_q, directory, routing as q, templates as tq};
 use switchboard_store::{StoreError, Unit};
 
 /// A routing rule as staff see it.
@@ -23,6 +25,8 @@ pub struct RuleView {
     pub condition: String,
     /// The person or pool, by name, for those targets.
     pub target_name: Option<String>,
+    /// Rules before it take every message it could: it never decides one.
+    pub never_used: bool,
 }
 
 /// A routing rule as submitted (before validation).
@@ -61,6 +65,18 @@ pub struct AlertView {
     pub conversation: ConversationId,
     pub kind: String,
     pub created_at: switchboard_domain::Timestamp,
+    /// Who and what it is about, when the caller may open the conversation
+    /// (staff only ever; an administrator told of an overdue reply in a
+    /// conversation they do not work gets neither).
+    pub about: Option<AlertAbout>,
+}
+
+/// The patient and subject an alert concerns, for the staff inbox.
+#[derive(Clone, Debug)]
+pub struct AlertAbout {
+    pub patient: PatientId,
+    pub patient_name: String,
+    pub subject: String,
 }
 
 const MAX_RULES: usize = 100;
@@ -120,8 +136,10 @@ impl Switchboard {
     pub async fn routing_rules(&self, p: &Principal) -> Result<Vec<RuleView>, ServiceError> {
         self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
         let rules = q::rules(self.store(), p.user.practice).await?;
+        let shape = q::practice_shape(self.store(), p.user.practice).await?;
+        let never_used = routing::never_used(&rules, &shape);
         let mut out = Vec::with_capacity(rules.len());
-        for rule in rules {
+        for (i, rule) in rules.into_iter().enumerate() {
             let department = match rule.condition.department {
                 Some(d) => directory::department_name_of(self.store(), p.user.practice, d).await?.unwrap_or_default(),
                 None => String::new(),
@@ -131,7 +149,12 @@ impl Switchboard {
                 Target::Pool(x) => q::owner_name(self.store(), routing::Owner::Pool(x)).await?,
                 _ => None,
             };
-            out.push(RuleView { condition: rule.condition.describe(|_| department.clone()), target_name, rule });
+            out.push(RuleView {
+                condition: rule.condition.describe(|_| department.clone()),
+                target_name,
+                never_used: never_used.contains(&(i + 1)),
+                rule,
+            });
         }
         Ok(out)
     }
@@ -329,13 +352,52 @@ impl Switchboard {
         }
     }
 
-    /// Unacknowledged alerts for the caller, newest first.
-    pub async fn my_alerts(&self, p: &Principal) -> Result<Vec<AlertView>, ServiceError> {
-        Ok(q::open_alerts(self.store(), p.user.id)
-            .await?
-            .into_iter()
-            .map(|a| AlertView { id: a.id, conversation: a.conversation, kind: a.kind, created_at: a.created_at })
-            .collect())
+    /// Unacknowledged alerts for the caller, newest first, each with the
+    /// patient and subject it concerns where the caller may see them (one
+    /// `conversations_listed` record per patient named).
+    pub async fn my_alerts(&self, p: &Principal, ctx: &RequestContext) -> Result<Vec<AlertView>, ServiceError> {
+        let mut out = Vec::new();
+        let mut named: std::collections::BTreeMap<PatientId, u32> = std::collections::BTreeMap::new();
+        for a in q::open_alerts(self.store(), p.user.id).await? {
+            let row = match p.user.kind {
+                UserKind::Staff => conv_q::by_id(self.store(), a.conversation).await?,
+                UserKind::Patient => None,
+            };
+            let about = match row {
+                Some(row)
+                    if policy::authorize_conversation(&p.actor, ConversationAction::View, &facts(&row))
+                        .is_allowed() =>
+                {
+                    let key = self.conversation_key(&row)?;
+                    *named.entry(row.patient.id).or_default() += 1;
+                    Some(AlertAbout {
+                        patient: row.patient.id,
+                        patient_name: self.patient_display_name(&row.patient)?,
+                        subject: sealing::open(&key, column::SUBJECT, row.id.as_bytes(), &row.subject_ct)?,
+                    })
+                }
+                _ => None,
+            };
+            out.push(AlertView {
+                id: a.id,
+                conversation: a.conversation,
+                kind: a.kind,
+                created_at: a.created_at,
+                about,
+            });
+        }
+        if !named.is_empty() {
+            let mut unit = Unit::new();
+            for (patient, n) in named {
+                unit.push_audit(
+                    self.record(p, ctx, AuditAction::ConversationsListed)
+                        .with_patient(Some(patient))
+                        .with_detail(format!("count={n};context=alerts")),
+                );
+            }
+            self.store().commit(unit).await?;
+        }
+        Ok(out)
     }
 
     pub async fn acknowledge_alert(
@@ -379,7 +441,7 @@ impl Switchboard {
     ) -> Result<Vec<TemplateView>, ServiceError> {
         self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
         let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-        Ok(tq::list(self.store(), p.user.practice)
+        let mut list: Vec<TemplateView> = tq::list(self.store(), p.user.practice)
             .await?
             .into_iter()
             .map(|t| self.template_view(t))
@@ -387,7 +449,11 @@ impl Switchboard {
                 needle.as_ref().is_none_or(|n| t.name.to_lowercase().contains(n) || t.body.to_lowercase().contains(n))
             })
             .filter(|t| !stale_only || t.stale)
-            .collect())
+            .collect();
+        // Templates past their review date may say something no longer
+        // true: still offered, but after the current ones (by name within each).
+        list.sort_by_key(|t| t.stale);
+        Ok(list)
     }
 
     /// Creates (`id` none) or changes a template. Any staff member may add

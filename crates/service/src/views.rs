@@ -61,6 +61,17 @@ pub struct ConversationSummary {
     pub response: Option<ResponseDue>,
     /// Staff only: a reply the patient has not read in time.
     pub unread_reply: Option<UnreadReply>,
+    /// The viewer marked it unread to come back to.
+    pub marked_unread: bool,
+    /// The newest message's first line, for the list row.
+    pub preview: Option<Preview>,
+}
+
+/// A one-line preview of a conversation's newest message.
+#[derive(Clone, Debug)]
+pub struct Preview {
+    pub from: SenderKind,
+    pub text: String,
 }
 
 #[derive(Clone, Debug)]
@@ -137,7 +148,11 @@ pub struct MessageView {
     pub sender: SenderRef,
     pub body: String,
     pub sent_at: Timestamp,
+    /// Staff see every reading; a patient sees only their own.
     pub read_by: Vec<ReadReceipt>,
+    /// On a patient's message: who the patient is told has read it, and
+    /// when (see `domain::receipt`).
+    pub read_by_staff: Option<(switchboard_domain::receipt::ReadBy, Timestamp)>,
     pub amendments: Vec<AmendmentView>,
 }
 
@@ -159,6 +174,11 @@ pub struct ConversationView {
     pub history: Option<Vec<HistoryView>>,
     /// The patient's rating, once the conversation is closed and rated.
     pub rating: Option<RatingView>,
+    /// A person on staff (not only an automatic reply) has written in it.
+    pub answered_by_staff: bool,
+    /// The patient may rate it now: closed, answered by a person, not yet
+    /// rated.
+    pub rateable: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -184,6 +204,8 @@ pub struct PracticeInfo {
     pub name: String,
     pub time_zone: String,
     pub phone: Option<String>,
+    /// The line to call when the office is closed.
+    pub after_hours_phone: Option<String>,
     /// (ISO weekday, opens minute, closes minute), in the practice's zone.
     pub office_hours: Vec<(u8, u16, u16)>,
     /// For staff (who reassign to them); empty for patients.
@@ -200,8 +222,25 @@ pub struct StaffMember {
     pub role: StaffRole,
 }
 
+/// One audit entry with the names of the people in it, for reviewers.
+#[derive(Clone, Debug)]
+pub struct AuditEntryView {
+    pub seq: i64,
+    pub record: AuditRecord,
+    pub actor_name: Option<String>,
+    pub patient_name: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct AuditPage {
-    pub entries: Vec<(i64, AuditRecord)>,
+    pub entries: Vec<AuditEntryView>,
     pub next_before: Option<i64>,
+}
+
+/// Whose audit trail a reviewer may search: staff, and patients with their
+/// date of birth (to tell two of the same name apart).
+#[derive(Clone, Debug)]
+pub struct AuditSubjects {
+    pub staff: Vec<PersonRef>,
+    pub patients: Vec<(PatientId, String, String)>,
 }

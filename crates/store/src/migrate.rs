@@ -55,6 +55,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_operator_keys.sql"),
         postgres: include_str!("../migrations/postgres/0007_operator_keys.sql"),
     },
+    Migration {
+        version: 8,
+        name: "daily_use",
+        sqlite: include_str!("../migrations/sqlite/0008_daily_use.sql"),
+        postgres: include_str!("../migrations/postgres/0008_daily_use.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -181,6 +181,10 @@ pub struct ConversationRow {
     /// Messages from the other side that nobody on the viewer's side has
     /// read (only filled in by listings).
     pub unread: i64,
+    /// The viewer marked it unread to come back to (listings only).
+    pub marked_unread: bool,
+    /// The newest message, still sealed (listings only), for a preview.
+    pub latest: Option<LatestMessage>,
     pub owner: Option<Owner>,
     pub owner_name: Option<String>,
     pub routing_reason: Option<String>,
@@ -221,6 +225,18 @@ impl ConversationRow {
             last_activity_at: ts(row, "c_last_activity_at")?,
             closed_at: opt_ts(row, "c_closed_at")?,
             unread: if with_unread { col(row, "unread")? } else { 0 },
+            marked_unread: with_unread && col::<i64>(row, "marked_unread")? > 0,
+            latest: match with_unread {
+                true => match opt_id(row, "l_id", MessageId::from_slice)? {
+                    Some(id) => Some(LatestMessage {
+                        id,
+                        sender_kind: code(row, "l_sender_kind", SenderKind::parse)?,
+                        body_ct: col(row, "l_body_ct")?,
+                    }),
+                    None => None,
+                },
+                false => None,
+            },
             owner: {
                 let kind: Option<String> = col(row, "c_owner_kind")?;
                 let id: Option<Vec<u8>> = col(row, "c_owner_id")?;
@@ -256,6 +272,14 @@ impl ConversationRow {
     }
 }
 
+/// A conversation's newest message, as a listing carries it.
+#[derive(Clone, Debug)]
+pub struct LatestMessage {
+    pub id: MessageId,
+    pub sender_kind: SenderKind,
+    pub body_ct: Vec<u8>,
+}
+
 #[derive(Clone, Debug)]
 pub struct MessageRow {
     pub id: MessageId,
@@ -274,6 +298,8 @@ pub struct ReadRow {
     pub reader: UserId,
     pub reader_kind: UserKind,
     pub reader_display_name: Option<String>,
+    /// Staff readers' roles (what a read receipt may say depends on it).
+    pub reader_role: Option<StaffRole>,
     pub read_at: Timestamp,
 }
 

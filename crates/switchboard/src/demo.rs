@@ -8,8 +8,8 @@ use switchboard_domain::role::StaffRole;
 use switchboard_domain::routing::{Condition, Target};
 use switchboard_domain::topic::Topic;
 use switchboard_service::{
-    NewConversationInput, NewPatientInput, NewStaffInput, OpeningPeriod, PoolInput, RequestContext, RuleInput,
-    StaffSettings, Switchboard, TemplateInput,
+    NewConversationInput, NewPatientInput, NewStaffInput, OpeningPeriod, PoolInput, PracticeContact, RequestContext,
+    RuleInput, StaffSettings, Switchboard, TemplateInput,
 };
 
 pub const DEMO_PRACTICE: &str = "Riverside Family Medicine";
@@ -124,8 +124,12 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     };
 
     let practice = app.create_practice(DEMO_PRACTICE, SYSTEM).await?;
-    app.set_practice_details(practice, "America/New_York", Some("(555) 010-0100"), &weekdays(8 * 60, 17 * 60), SYSTEM)
-        .await?;
+    let contact = PracticeContact {
+        time_zone: "America/New_York",
+        phone: Some("(555) 010-0100"),
+        after_hours_phone: Some("(555) 010-0199"),
+    };
+    app.set_practice_details(practice, contact, &weekdays(8 * 60, 17 * 60), SYSTEM).await?;
     let s = Seeder { app, practice };
     let primary = app.create_department(practice, "Primary Care", SYSTEM).await?;
     let cardiology = app.create_department(practice, "Cardiology", SYSTEM).await?;
@@ -272,7 +276,9 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     let lake = app.create_practice(SECOND_PRACTICE, SYSTEM).await?;
     let mut lake_hours = weekdays(9 * 60, 17 * 60);
     lake_hours.push(OpeningPeriod { weekday: 6, opens_minute: 9 * 60, closes_minute: 12 * 60 });
-    app.set_practice_details(lake, "America/Chicago", Some("(555) 010-0200"), &lake_hours, SYSTEM).await?;
+    let contact =
+        PracticeContact { time_zone: "America/Chicago", phone: Some("(555) 010-0200"), after_hours_phone: None };
+    app.set_practice_details(lake, contact, &lake_hours, SYSTEM).await?;
     let s2 = Seeder { app, practice: lake };
     let peds = app.create_department(lake, "Pediatrics", SYSTEM).await?;
     s2.staff("lake.admin", "Jordan Price", StaffRole::PracticeAdmin, &[]).await?;

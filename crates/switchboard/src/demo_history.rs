@@ -149,7 +149,7 @@ pub async fn play(app: &Switchboard, weeks: u32) -> anyhow::Result<usize> {
             }
             clock.set(closed);
             past.mark_read(&p, sent.conversation, &ctx).await?;
-            past.close_conversation(&staff, sent.conversation, &ctx).await?;
+            past.close_conversation(&staff, sent.conversation, None, &ctx).await?;
             if dice.next(3) != 0 {
                 clock.set(closed.plus(Span::from_mins(5)));
                 let score = [5, 5, 5, 4, 4, 4, 3, 2, 5, 1]

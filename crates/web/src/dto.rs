@@ -2,7 +2,6 @@
 //! compatible way. Domain types are never serialised directly.
 
 use serde::{Deserialize, Serialize};
-use switchboard_domain::audit::AuditRecord;
 use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::role::{StaffRole, UserKind};
 use switchboard_domain::topic::Topic;
@@ -227,6 +226,19 @@ pub(crate) struct ConversationSummaryDto {
     /// ("patient has not read your reply of Tue 10:12 AM").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread_reply: Option<UnreadReplyDto>,
+    /// The caller marked it unread to come back to (staff).
+    pub marked_unread: bool,
+    /// The newest message's first line (at most 120 characters), for a
+    /// list row; absent in a conversation with no messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<PreviewDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PreviewDto {
+    /// Who wrote it: `patient`, `staff` or `system` (an automatic reply).
+    pub from: KindDto,
+    pub text: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -296,6 +308,8 @@ impl From<&views::ConversationSummary> for ConversationSummaryDto {
                 .unread_reply
                 .as_ref()
                 .map(|u| UnreadReplyDto { sent_at: u.sent_at.to_rfc3339(), flagged_at: u.flagged_at.to_rfc3339() }),
+            marked_unread: c.marked_unread,
+            preview: c.preview.as_ref().map(|p| PreviewDto { from: p.from.into(), text: p.text.clone() }),
         }
     }
 }
@@ -383,8 +397,24 @@ pub(crate) struct MessageDto {
     /// As originally sent; corrections are in `amendments`.
     pub body: String,
     pub sent_at: String,
+    /// Staff see every reading. A patient sees only their own here, and
+    /// `read_by_staff` for their messages.
     pub read_by: Vec<ReadReceiptDto>,
+    /// On a patient's own message, for the patient: who on staff has read
+    /// it, as the patient may be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_by_staff: Option<StaffReadDto>,
     pub amendments: Vec<AmendmentDto>,
+}
+
+/// "Read by your care team at 2:14 PM": only when someone who answers for
+/// the patient's care read it; otherwise the desk that did; never a glance
+/// by someone whose work it is not.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StaffReadDto {
+    /// `care_team`, `front_desk` or `billing_office`.
+    pub by: &'static str,
+    pub read_at: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -420,6 +450,20 @@ pub(crate) struct ConversationDto {
     /// The patient's rating of the closed conversation, if given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<RatingDto>,
+    /// A person on staff (not only an automatic reply) has written in it.
+    pub answered_by_staff: bool,
+    /// The patient may rate it now: closed, answered by a person, not yet
+    /// rated.
+    pub rateable: bool,
+}
+
+/// Closing: staff closing an urgent conversation no staff member has
+/// answered must give a reason (kept, encrypted, in its history).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CloseRequest {
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -444,7 +488,7 @@ pub(crate) struct HistoryDto {
     pub at: String,
     /// Who did it; absent when the system did (routing, timeouts, cover).
     pub actor: Option<String>,
-    /// `routed`, `assigned`, `auto_assigned`, `kept`, `reassigned`, `timed_out`, `cover_started`, `cover_ended`, `deactivated`, `escalated`, `returned`.
+    /// `routed`, `assigned`, `auto_assigned`, `kept`, `reassigned`, `timed_out`, `cover_started`, `cover_ended`, `deactivated`, `escalated` (to_assignee: the provider), `returned`, `closed_unanswered`.
     pub event: String,
     pub to_assignee: Option<String>,
     pub to_owner: Option<String>,
@@ -468,9 +512,14 @@ impl From<&views::ConversationView> for ConversationDto {
                         .iter()
                         .map(|r| ReadReceiptDto { reader: (&r.reader).into(), read_at: r.read_at.to_rfc3339() })
                         .collect(),
+                    read_by_staff: m
+                        .read_by_staff
+                        .map(|(by, at)| StaffReadDto { by: by.as_str(), read_at: at.to_rfc3339() }),
                     amendments: m.amendments.iter().map(Into::into).collect(),
                 })
                 .collect(),
+            answered_by_staff: v.answered_by_staff,
+            rateable: v.rateable,
             rating: v.rating.as_ref().map(|r| RatingDto {
                 score: r.score,
                 comment: r.comment.clone(),
@@ -491,6 +540,12 @@ impl From<&views::ConversationView> for ConversationDto {
             }),
         }
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ScreenResultDto {
+    /// The words may describe an emergency: show the 911/988 guidance.
+    pub possible_emergency: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -557,11 +612,18 @@ pub(crate) struct AuditEventDto {
     pub resource_id: Option<String>,
     pub client_addr: Option<String>,
     pub detail: Option<String>,
+    /// The actor's name (staff, or a patient acting for themselves).
+    pub actor_name: Option<String>,
+    /// The patient the entry concerns, by name.
+    pub patient_name: Option<String>,
 }
 
 impl AuditEventDto {
-    pub(crate) fn new(seq: i64, r: &AuditRecord) -> Self {
+    pub(crate) fn new(e: &views::AuditEntryView) -> Self {
+        let (seq, r) = (e.seq, &e.record);
         AuditEventDto {
+            actor_name: e.actor_name.clone(),
+            patient_name: e.patient_name.clone(),
             seq,
             at: r.at.to_rfc3339(),
             actor_id: r.actor.id_bytes().map(|id| switchboard_domain::ids::uuid_text(&id)),
@@ -582,6 +644,21 @@ pub(crate) struct AuditListDto {
     pub events: Vec<AuditEventDto>,
     /// Pass as `before` to get older events; absent on the last page.
     pub next_before: Option<i64>,
+}
+
+/// People whose audit trail may be searched, matching a name.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AuditSubjectsDto {
+    pub staff: Vec<PersonDto>,
+    pub patients: Vec<AuditPatientDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AuditPatientDto {
+    pub id: String,
+    pub display_name: String,
+    /// To tell two patients of the same name apart.
+    pub birth_date: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -625,6 +702,8 @@ pub(crate) struct PracticeDto {
     /// IANA time zone of the office hours.
     pub time_zone: String,
     pub phone: Option<String>,
+    /// The line to call when the office is closed and something cannot wait.
+    pub after_hours_phone: Option<String>,
     pub office_hours: Vec<OfficeHoursDto>,
     /// The longest message the caller may send, in characters.
     pub message_max_chars: usize,
@@ -748,9 +827,39 @@ pub(crate) struct AbsenceDto {
 pub(crate) struct AlertDto {
     pub id: String,
     pub conversation_id: String,
-    /// `urgent_message` or `escalated`.
+    /// `urgent_message`, `escalated`, `response_due_soon`, `response_overdue` or `reply_unread`.
     pub kind: String,
     pub created_at: String,
+    /// The patient and subject, when the caller may open the conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient: Option<AlertPatientDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AlertPatientDto {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// A patient's own contact details.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ContactDetailsDto {
+    #[serde(default)]
+    pub email: Option<String>,
+    /// A telephone number that can take text messages.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordChangeRequest {
+    pub current_password: String,
+    /// 15 to 128 characters.
+    pub new_password: String,
 }
 
 /// A routing rule. Conditions that are given must all hold; the first rule
@@ -777,6 +886,10 @@ pub(crate) struct RuleDto {
     pub described: Option<String>,
     #[serde(default)]
     pub target_name: Option<String>,
+    /// In responses: rules before this one take every message it could
+    /// match, so it never decides one (allowed, but worth a look).
+    #[serde(default)]
+    pub never_used: bool,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -957,6 +1070,10 @@ pub(crate) struct PracticeHoursDto {
     pub time_zone: String,
     #[serde(default)]
     pub phone: Option<String>,
+    /// The line patients are told to call when the office is closed and
+    /// something cannot wait (an answering service, an on-call line).
+    #[serde(default)]
+    pub after_hours_phone: Option<String>,
     pub office_hours: Vec<HoursInputDto>,
 }
 

@@ -51,6 +51,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A JSON body that may be left out: no body at all is `None`; a body is
+/// held to the same rules as [`ApiJson`].
+pub(crate) struct OptionalApiJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let has_type = req.headers().contains_key(header::CONTENT_TYPE);
+        let declared_length =
+            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        if !has_type && matches!(declared_length, None | Some(0)) {
+            return Ok(OptionalApiJson(None));
+        }
+        ApiJson::from_request(req, state).await.map(|ApiJson(v)| OptionalApiJson(Some(v)))
+    }
+}
+
 /// Says what is wrong without repeating the caller's values (which may be
 /// health information) back in the message.
 fn describe_json_error(e: &serde_json::Error) -> String {

@@ -139,22 +139,47 @@ fn satisfaction_average_and_distribution() {
     assert_eq!(satisfaction(&[]).average_hundredths, None);
 }
 
+fn seen(user: &Group, patient: u8, opened: usize, listed: usize) -> PatientAccess {
+    PatientAccess { user: user.clone(), patient: [patient; 16], opened, listed }
+}
+
 #[test]
 fn unusual_access_stands_out() {
     let users: Vec<Group> = (0..4).map(|i| group(i, &format!("user {i}"))).collect();
     let mut views = Vec::new();
     for (i, u) in users.iter().enumerate() {
-        views.push((u.clone(), [1; 16], 5 + i));
+        views.push(seen(u, 1, 5 + i, 0));
     }
-    // user 3 opens 40 patients' records once each.
+    // user 3 opens 40 more patients' records once each.
     for p in 0..40u8 {
-        views.push((users[3].clone(), [p.wrapping_add(100); 16], 1));
+        views.push(seen(&users[3], p.wrapping_add(100), 1, 0));
     }
     let rows = access(&views);
-    assert_eq!(rows[0].user, "user 3");
-    assert_eq!((rows[0].patients, rows[0].views), (41, 48));
+    assert_eq!(rows[0].user.name, "user 3");
+    assert_eq!((rows[0].patients_opened, rows[0].opens), (41, 48));
     assert!(rows[0].unusual);
     assert!(rows.iter().skip(1).all(|r| !r.unusual));
+}
+
+#[test]
+fn list_refreshes_are_not_unusual_access() {
+    // A nurse whose inbox refreshed 108 times over two patients, and a
+    // colleague who opened one conversation: nobody browsed.
+    let nurse = group(1, "nurse");
+    let other = group(2, "other");
+    let views = vec![seen(&nurse, 1, 1, 60), seen(&nurse, 2, 0, 48), seen(&other, 1, 1, 3)];
+    let rows = access(&views);
+    assert!(rows.iter().all(|r| !r.unusual), "{rows:?}");
+    let n = rows.iter().find(|r| r.user.name == "nurse").unwrap();
+    assert_eq!((n.patients_opened, n.opens, n.patients_listed), (1, 1, 2));
+    // Opening 30 patients' conversations when colleagues open one is.
+    let mut views = views;
+    for p in 10..40u8 {
+        views.push(seen(&nurse, p, 1, 0));
+    }
+    let third = group(3, "third");
+    views.push(seen(&third, 1, 2, 0));
+    assert!(access(&views).iter().find(|r| r.user.name == "nurse").unwrap().unusual);
 }
 
 proptest! {

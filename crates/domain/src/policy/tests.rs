@@ -95,6 +95,7 @@ fn action() -> impl Strategy<Value = ConversationAction> {
         Just(ConversationAction::View),
         Just(ConversationAction::Reply),
         Just(ConversationAction::MarkRead),
+        Just(ConversationAction::MarkUnread),
         Just(ConversationAction::ViewNotes),
         Just(ConversationAction::AddNote),
         Just(ConversationAction::Close),
@@ -147,7 +148,8 @@ proptest! {
                 ConversationAction::View | ConversationAction::Reply | ConversationAction::MarkRead | ConversationAction::Close
                     | ConversationAction::Rate => true,
                 ConversationAction::Amend { author } => author == p.user,
-                ConversationAction::ViewNotes | ConversationAction::AddNote | ConversationAction::Reopen | ConversationAction::Assign => false,
+                ConversationAction::ViewNotes | ConversationAction::AddNote | ConversationAction::Reopen | ConversationAction::Assign
+                    | ConversationAction::MarkUnread => false,
             };
             prop_assert_eq!(allowed, own && patient_action);
         }

@@ -141,8 +141,44 @@ fn message() -> impl Strategy<Value = MessageFacts> {
         })
 }
 
+#[test]
+fn rules_after_a_catch_all_are_never_used() {
+    let rules = clinic_rules();
+    assert_eq!(never_used(&rules, &shape()), Vec::<usize>::new(), "every demo rule decides some message");
+    // A catch-all in front takes every message: all the rules after it are dead.
+    let mut early = clinic_rules();
+    early.insert(0, rule(50, Condition::ALWAYS, Target::Pool(pool(7))));
+    assert_eq!(never_used(&early, &shape()), (2..=10).collect::<Vec<_>>());
+    // A rule covered by an earlier, broader one.
+    let covered = vec![
+        rule(1, Condition { topic: Some(Topic::Billing), ..Condition::ALWAYS }, Target::Pool(pool(1))),
+        rule(
+            2,
+            Condition { topic: Some(Topic::Billing), department: Some(dept(1)), ..Condition::ALWAYS },
+            Target::Pool(pool(2)),
+        ),
+        rule(3, Condition::ALWAYS, Target::Pool(pool(3))),
+    ];
+    assert_eq!(never_used(&covered, &shape()), vec![2]);
+    // The patient's care team cannot take a patient without one: the rule
+    // after it still decides those messages.
+    let fallback =
+        vec![rule(1, Condition::ALWAYS, Target::PatientCareTeam), rule(2, Condition::ALWAYS, Target::Pool(pool(3)))];
+    assert_eq!(never_used(&fallback, &shape()), Vec::<usize>::new());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// A rule reported as never used never decides a message of the practice.
+    #[test]
+    fn never_used_rules_decide_nothing(rs in rules(), m in message()) {
+        let dead = never_used(&rs, &shape());
+        if let Ok(d) = route(&rs, &m) {
+            prop_assert!(!dead.contains(&d.rule.0), "rule {} decided {:?} but is reported unused", d.rule.0, m);
+        }
+        prop_assert!(dead.iter().all(|&n| n >= 1 && n <= rs.len()));
+    }
 
     /// Every message gets exactly one owner under an accepted rule set.
     #[test]

@@ -42,6 +42,9 @@ fn defaults_are_one_hour_urgent_and_four_hours_routine() {
     let d = Policies::defaults();
     assert_eq!(d.target_for(Priority::Urgent, Topic::CareQuestion).first_response(), Span::from_hours(1));
     assert_eq!(d.target_for(Priority::Routine, Topic::CareQuestion).first_response(), Span::from_hours(4));
+    // An emergency's hour runs around the clock, office hours or not.
+    assert_eq!(d.target_for(Priority::Urgent, Topic::Billing).clock(), Clock::Wall);
+    assert_eq!(d.target_for(Priority::Routine, Topic::Billing).clock(), Clock::Business);
     assert_eq!(d.due_soon_percent(), 75);
 }
 

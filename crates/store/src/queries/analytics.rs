@@ -192,16 +192,24 @@ pub async fn rating_scores(
     rows.iter().map(|r| col(r, "score")).collect()
 }
 
+/// One staff member's reach into one patient's conversations, from the
+/// audit log: times opened, times listed.
+pub type PatientAccessRow = (([u8; 16], String), PatientId, i64, i64);
+
 /// From the audit log: per staff member and patient, how often they
-/// opened or listed that patient's conversations in `[from, to)`.
+/// opened that patient's conversations, and how often the patient appeared
+/// in a list they loaded, in `[from, to)`.
 pub async fn patient_access(
     store: &Store,
     practice: PracticeId,
     from: Timestamp,
     to: Timestamp,
-) -> Result<Vec<(([u8; 16], String), PatientId, i64)>, StoreError> {
+) -> Result<Vec<PatientAccessRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT a.actor_id, u.display_name, a.patient_id, count(*) AS views FROM audit_log a JOIN users u ON u.id = a.actor_id \
+        "SELECT a.actor_id, u.display_name, a.patient_id, \
+         SUM(CASE WHEN a.action = 'conversation_viewed' THEN 1 ELSE 0 END) AS opened, \
+         SUM(CASE WHEN a.action = 'conversations_listed' THEN 1 ELSE 0 END) AS listed \
+         FROM audit_log a JOIN users u ON u.id = a.actor_id \
          WHERE a.practice_id = $1 AND a.at >= $2 AND a.at < $3 AND u.kind = 'staff' AND a.outcome = 'success' \
          AND a.action IN ('conversation_viewed', 'conversations_listed') AND a.patient_id IS NOT NULL \
          GROUP BY a.actor_id, u.display_name, a.patient_id",
@@ -218,7 +226,7 @@ pub async fn patient_access(
                 Ok(None) => return None,
                 Err(e) => return Some(Err(e)),
             };
-            Some((|| Ok((user, id(r, "patient_id", PatientId::from_slice)?, col(r, "views")?)))())
+            Some((|| Ok((user, id(r, "patient_id", PatientId::from_slice)?, col(r, "opened")?, col(r, "listed")?)))())
         })
         .collect()
 }

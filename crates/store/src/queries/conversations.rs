@@ -7,7 +7,7 @@ use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::cursor::ListCursor;
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::ListScope;
-use switchboard_domain::role::{SenderKind, UserKind};
+use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 
@@ -63,10 +63,17 @@ macro_rules! conversation_from {
     };
 }
 
+/// What listings add: the unread count, the viewer's own "mark unread"
+/// (only a staff member's user id, bound as $3, can match one), and the
+/// latest message for the row's preview (still sealed).
 macro_rules! unread_column {
     () => {
         ", (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.sender_kind <> $2 AND NOT (m.sender_kind = 'system' AND $2 = 'staff') \
-         AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_kind = $2)) AS unread"
+         AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_kind = $2)) AS unread, \
+         (SELECT count(*) FROM unread_marks k WHERE k.conversation_id = c.id AND k.user_id = $3) AS marked_unread, \
+         (SELECT lm.id FROM messages lm WHERE lm.conversation_id = c.id ORDER BY lm.sent_at DESC, lm.id DESC LIMIT 1) AS l_id, \
+         (SELECT lm.sender_kind FROM messages lm WHERE lm.conversation_id = c.id ORDER BY lm.sent_at DESC, lm.id DESC LIMIT 1) AS l_sender_kind, \
+         (SELECT lm.body_ct FROM messages lm WHERE lm.conversation_id = c.id ORDER BY lm.sent_at DESC, lm.id DESC LIMIT 1) AS l_body_ct"
     };
 }
 
@@ -75,7 +82,8 @@ macro_rules! list_filters {
         " AND ($4 IS NULL OR c.status = $4) AND ($5 IS NULL OR c.assignee_id = $5) AND ($6 = 0 OR c.assignee_id IS NULL) \
          AND ($7 IS NULL OR c.patient_id = $7) AND ($11 IS NULL OR c.priority = $11) \
          AND ($12 = 0 OR EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id AND um.sender_kind <> $2 AND NOT (um.sender_kind = 'system' AND $2 = 'staff') \
-             AND NOT EXISTS (SELECT 1 FROM message_reads ur WHERE ur.message_id = um.id AND ur.reader_kind = $2))) \
+             AND NOT EXISTS (SELECT 1 FROM message_reads ur WHERE ur.message_id = um.id AND ur.reader_kind = $2)) \
+             OR EXISTS (SELECT 1 FROM unread_marks uk WHERE uk.conversation_id = c.id AND uk.user_id = $3)) \
          AND ($13 = 0 OR EXISTS (SELECT 1 FROM care_team_members mt WHERE mt.user_id = $3 AND mt.care_team_id = p.care_team_id)) \
          AND ($14 = 0 OR c.status <> 'closed') AND ($16 = 0 OR c.escalated_to = $3) \
          AND ($8 IS NULL OR c.last_activity_at < $8 OR (c.last_activity_at = $8 AND c.id < $9))"
@@ -154,7 +162,8 @@ const COUNTS_STAFF: &str = concat!(
      COALESCE(SUM(CASE WHEN c.status = 'awaiting_patient' THEN 1 ELSE 0 END), 0) AS awaiting_patient, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id \
          AND um.sender_kind <> $2 AND um.sender_kind <> 'system' AND NOT EXISTS (SELECT 1 FROM message_reads ur WHERE ur.message_id = um.id \
-         AND ur.reader_kind = $2)) THEN 1 ELSE 0 END), 0) AS unread, \
+         AND ur.reader_kind = $2)) OR EXISTS (SELECT 1 FROM unread_marks uk WHERE uk.conversation_id = c.id AND uk.user_id = $3) \
+         THEN 1 ELSE 0 END), 0) AS unread, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND c.assignee_id = $3 THEN 1 ELSE 0 END), 0) AS assigned_to_me, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND EXISTS (SELECT 1 FROM care_team_members mt WHERE mt.user_id = $3 \
          AND mt.care_team_id = p.care_team_id) THEN 1 ELSE 0 END), 0) AS my_team, \
@@ -320,7 +329,7 @@ pub async fn detail(
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     let read_rows = sqlx::query(
-        "SELECT r.message_id, r.reader_id, r.reader_kind, u.display_name, r.read_at FROM message_reads r \
+        "SELECT r.message_id, r.reader_id, r.reader_kind, u.display_name, u.role, r.read_at FROM message_reads r \
          JOIN messages m ON m.id = r.message_id JOIN users u ON u.id = r.reader_id \
          WHERE m.conversation_id = $1 ORDER BY r.read_at, r.reader_id",
     )
@@ -335,6 +344,7 @@ pub async fn detail(
                 reader: id(r, "reader_id", UserId::from_slice)?,
                 reader_kind: code(r, "reader_kind", UserKind::parse)?,
                 reader_display_name: col(r, "display_name")?,
+                reader_role: opt_code(r, "role", StaffRole::parse)?,
                 read_at: ts(r, "read_at")?,
             })
         })
@@ -610,6 +620,46 @@ pub fn mark_read(conversation: ConversationId, reader: UserId, reader_kind: User
          AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_id = $2)",
         vec![conversation.to_vec().into(), reader.to_vec().into(), reader_kind.as_str().into(), at.as_micros().into()],
     )
+}
+
+/// A staff member's "mark unread": the conversation counts as unread for
+/// them until they next open it.
+pub fn mark_unread(conversation: ConversationId, user: UserId, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO unread_marks (conversation_id, user_id, marked_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (conversation_id, user_id) DO UPDATE SET marked_at = excluded.marked_at",
+        vec![conversation.to_vec().into(), user.to_vec().into(), at.as_micros().into()],
+    )
+}
+
+/// Opening it again ends the mark.
+pub fn clear_unread_mark(conversation: ConversationId, user: UserId) -> Step {
+    Step::new(
+        "DELETE FROM unread_marks WHERE conversation_id = $1 AND user_id = $2",
+        vec![conversation.to_vec().into(), user.to_vec().into()],
+    )
+}
+
+/// How many of a patient's conversations are open, and how many closed.
+pub async fn counts_for_patient(store: &Store, patient: PatientId) -> Result<(i64, i64), StoreError> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN status <> 'closed' THEN 1 ELSE 0 END), 0) AS open, \
+         COALESCE(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0) AS closed FROM conversations WHERE patient_id = $1",
+    )
+    .bind(patient.to_vec())
+    .fetch_one(store.reader())
+    .await?;
+    Ok((col(&row, "open")?, col(&row, "closed")?))
+}
+
+/// Whether a person on staff (not only an automatic reply) has written in
+/// the conversation.
+pub async fn staff_answered(store: &Store, conversation: ConversationId) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT count(*) AS n FROM messages WHERE conversation_id = $1 AND sender_kind = 'staff'")
+        .bind(conversation.to_vec())
+        .fetch_one(store.reader())
+        .await?;
+    Ok(col::<i64>(&row, "n")? > 0)
 }
 
 pub fn insert_note(

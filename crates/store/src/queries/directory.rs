@@ -236,6 +236,7 @@ pub struct PracticeRow {
     pub name: String,
     pub time_zone: String,
     pub phone: Option<String>,
+    pub after_hours_phone: Option<String>,
 }
 
 /// One opening period, in the practice's time zone.
@@ -248,7 +249,7 @@ pub struct OfficeHoursRow {
 }
 
 pub async fn practice(store: &Store, practice: PracticeId) -> Result<Option<PracticeRow>, StoreError> {
-    let row = sqlx::query("SELECT id, name, time_zone, phone FROM practices WHERE id = $1")
+    let row = sqlx::query("SELECT id, name, time_zone, phone, after_hours_phone FROM practices WHERE id = $1")
         .bind(practice.to_vec())
         .fetch_optional(store.reader())
         .await?;
@@ -258,6 +259,7 @@ pub async fn practice(store: &Store, practice: PracticeId) -> Result<Option<Prac
             name: col(&r, "name")?,
             time_zone: col(&r, "time_zone")?,
             phone: col(&r, "phone")?,
+            after_hours_phone: col(&r, "after_hours_phone")?,
         })
     })
     .transpose()
@@ -281,10 +283,15 @@ pub async fn office_hours(store: &Store, practice: PracticeId) -> Result<Vec<Off
         .collect()
 }
 
-pub fn update_practice_contact(practice: PracticeId, time_zone: &str, phone: Option<&str>) -> Step {
+pub fn update_practice_contact(
+    practice: PracticeId,
+    time_zone: &str,
+    phone: Option<&str>,
+    after_hours_phone: Option<&str>,
+) -> Step {
     Step::new(
-        "UPDATE practices SET time_zone = $2, phone = $3 WHERE id = $1",
-        vec![practice.to_vec().into(), time_zone.into(), phone.into()],
+        "UPDATE practices SET time_zone = $2, phone = $3, after_hours_phone = $4 WHERE id = $1",
+        vec![practice.to_vec().into(), time_zone.into(), phone.into(), after_hours_phone.into()],
     )
     .guarded("practice_missing")
 }
@@ -311,6 +318,27 @@ pub struct StaffRow {
 pub async fn active_staff(store: &Store, practice: PracticeId) -> Result<Vec<StaffRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, display_name, role FROM users WHERE practice_id = $1 AND kind = 'staff' AND active = 1 ORDER BY display_name, id",
+    )
+    .bind(practice.to_vec())
+    .fetch_all(store.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let role: String = col(r, "role")?;
+            Ok(StaffRow {
+                id: id(r, "id", UserId::from_slice)?,
+                display_name: col::<Option<String>>(r, "display_name")?.unwrap_or_default(),
+                role: StaffRole::parse(&role).ok_or(StoreError::Corrupt("role"))?,
+            })
+        })
+        .collect()
+}
+
+/// Every staff account of the practice, deactivated ones too (their names
+/// stay in the audit log's story).
+pub async fn all_staff(store: &Store, practice: PracticeId) -> Result<Vec<StaffRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, display_name, role FROM users WHERE practice_id = $1 AND kind = 'staff' ORDER BY display_name, id",
     )
     .bind(practice.to_vec())
     .fetch_all(store.reader())
@@ -492,4 +520,25 @@ pub fn set_mrn_index(patient: PatientId, index: &[u8]) -> Step {
         "UPDATE patients SET mrn_index = $2 WHERE id = $1 AND mrn_index IS NULL",
         vec![patient.to_vec().into(), index.to_vec().into()],
     )
+}
+
+/// A patient's own change of how to reach them (sealed contact details).
+pub fn update_patient_contact(patient: PatientId, email_ct: Option<Vec<u8>>, phone_ct: Option<Vec<u8>>) -> Step {
+    Step::new(
+        "UPDATE patients SET email_ct = $2, phone_ct = $3 WHERE id = $1",
+        vec![patient.to_vec().into(), email_ct.into(), phone_ct.into()],
+    )
+    .guarded("patient_missing")
+}
+
+/// A patient's sealed contact details.
+pub async fn patient_contact(
+    store: &Store,
+    patient: PatientId,
+) -> Result<Option<(Option<Vec<u8>>, Option<Vec<u8>>)>, StoreError> {
+    let row = sqlx::query("SELECT email_ct, phone_ct FROM patients WHERE id = $1")
+        .bind(patient.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| Ok((col(&r, "email_ct")?, col(&r, "phone_ct")?))).transpose()
 }

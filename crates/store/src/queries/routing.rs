@@ -562,6 +562,16 @@ pub fn acknowledge_alert(alert: AlertId, user: UserId, at: Timestamp) -> Step {
     .guarded("alert_missing")
 }
 
+/// Clears `user`'s open alerts of `kind` about a conversation: they have
+/// acted on what the alert asked of them.
+pub fn acknowledge_alerts_about(conversation: ConversationId, user: UserId, kind: &str, at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE alerts SET acknowledged_at = $4 WHERE conversation_id = $1 AND user_id = $2 AND kind = $3 \
+         AND acknowledged_at IS NULL",
+        vec![conversation.to_vec().into(), user.to_vec().into(), kind.into(), at.as_micros().into()],
+    )
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlertRow {
     pub id: AlertId,

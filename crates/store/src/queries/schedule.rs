@@ -40,6 +40,8 @@ pub struct ScheduleRow {
     pub practice_name: String,
     pub time_zone: String,
     pub phone: Option<String>,
+    /// Where patients call when the office is closed and cannot wait.
+    pub after_hours_phone: Option<String>,
     pub hours: Vec<super::directory::OfficeHoursRow>,
     pub department_hours: Vec<DepartmentHoursRow>,
     pub closures: Vec<ClosureRow>,
@@ -55,7 +57,7 @@ pub async fn schedule(store: &Store, practice: PracticeId) -> Result<Option<Sche
     let db = store.reader();
     let pid = practice.to_vec();
     let Some(p) = sqlx::query(
-        "SELECT name, time_zone, phone, due_soon_percent, auto_reply_open, auto_reply_closed, unread_reminder_minutes, \
+        "SELECT name, time_zone, phone, after_hours_phone, due_soon_percent, auto_reply_open, auto_reply_closed, unread_reminder_minutes, \
          unread_flag_minutes FROM practices WHERE id = $1",
     )
     .bind(pid.clone())
@@ -121,6 +123,7 @@ pub async fn schedule(store: &Store, practice: PracticeId) -> Result<Option<Sche
         practice_name: col(&p, "name")?,
         time_zone: col(&p, "time_zone")?,
         phone: col(&p, "phone")?,
+        after_hours_phone: col(&p, "after_hours_phone")?,
         hours,
         department_hours,
         closures,

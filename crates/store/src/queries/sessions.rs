@@ -53,3 +53,25 @@ pub async fn by_token_hash(store: &Store, token_hash: &[u8; 32]) -> Result<Optio
     })
     .transpose()
 }
+
+/// Whether `user` has a live session: not revoked, active since
+/// `seen_since` (the idle limit) and begun since `created_since` (the
+/// absolute limit). What "signed in now" means when telling a patient who
+/// can see their urgent message.
+pub async fn signed_in(
+    store: &Store,
+    user: UserId,
+    seen_since: Timestamp,
+    created_since: Timestamp,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "SELECT count(*) AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL \
+         AND last_seen_at >= $2 AND created_at >= $3",
+    )
+    .bind(user.to_vec())
+    .bind(seen_since.as_micros())
+    .bind(created_since.as_micros())
+    .fetch_one(store.reader())
+    .await?;
+    Ok(col::<i64>(&row, "n")? > 0)
+}

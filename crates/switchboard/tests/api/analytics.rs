@@ -141,10 +141,19 @@ async fn a_known_week_gives_exact_figures() {
     assert_eq!(value(&r, "backlog", "waiting now"), value(&before, "backlog", "waiting now") + 1);
     assert_eq!(value(&r, "backlog", "under 4 hours"), value(&before, "backlog", "under 4 hours") + 1);
 
-    // Access from the audit log: who opened which patients' conversations.
-    assert_eq!(row(&r, "access", &["Nina Alvarez, RN"]), ["Nina Alvarez, RN", "1", "1", "no"]);
+    // Access from the audit log: who opened which patients' conversations,
+    // and whom they saw listed; patients by name for the reviewer.
+    let nina_id = t.user_id("nina.nurse").await;
+    let access = row(&r, "access", &["Nina Alvarez, RN"]);
+    assert_eq!(access[..3], ["Nina Alvarez, RN", nina_id.as_str(), "1"], "{access:?}");
+    assert_eq!(access[5], "no");
     let alice = t.patient_id("alice").await;
-    assert_eq!(row(&r, "access_by_patient", &["Nina Alvarez, RN"]), ["Nina Alvarez, RN", alice.as_str(), "1"]);
+    let by_patient = row(&r, "access_by_patient", &["Nina Alvarez, RN"]);
+    assert_eq!(
+        by_patient[..5],
+        ["Nina Alvarez, RN", nina_id.as_str(), "Alice Nguyen", alice.as_str(), "1"],
+        "{by_patient:?}"
+    );
     assert!(!serde_json::to_string(&r).unwrap().contains("A question."), "no message text");
 
     // Every table as CSV, the same figures.

@@ -45,8 +45,10 @@ async fn a_patient_writes_and_the_care_team_answers() {
     assert_eq!(messages.len(), 3);
     assert_eq!(messages[0]["body"], "The rash is spreading since yesterday.");
     assert_eq!(messages[0]["sender"]["kind"], "patient");
-    assert_eq!(messages[0]["read_by"][0]["reader"]["display_name"], "Nina Alvarez, RN");
-    assert_eq!(messages[0]["read_by"][0]["read_at"], "2026-01-05T15:03:00.000000Z");
+    // Read by her care team (a nurse), and when; not who by name.
+    assert_eq!(messages[0]["read_by_staff"]["by"], "care_team");
+    assert_eq!(messages[0]["read_by_staff"]["read_at"], "2026-01-05T15:03:00.000000Z");
+    assert_eq!(messages[0]["read_by"], json!([]), "staff readings stay with staff");
     // The automatic acknowledgement, with when to expect an answer.
     assert_eq!(messages[1]["sender"]["kind"], "system");
     assert!(messages[1]["body"].as_str().unwrap().contains("will answer by"), "{}", messages[1]);

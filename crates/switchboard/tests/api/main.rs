@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod conversations;
+mod daily_use;
 mod encryption;
 mod jobs;
 mod live;

@@ -85,7 +85,7 @@ async fn plain_http_only_when_asked_for() {
 }
 
 /// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 67] = [
+const ROUTES: [(&str, &str); 75] = [
     ("get", "/healthz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
@@ -148,7 +148,15 @@ const ROUTES: [(&str, &str); 67] = [
     ("get", "/api/v1/patient-accounts"),
     ("post", "/api/v1/patient-accounts"),
     ("post", "/api/v1/patient-accounts/import"),
+    ("get", "/api/v1/patient-accounts/{id}"),
     ("put", "/api/v1/patient-accounts/{id}"),
+    ("post", "/api/v1/conversations/{id}/unread"),
+    ("post", "/api/v1/screen"),
+    ("get", "/api/v1/audit-events/csv"),
+    ("get", "/api/v1/audit-events/subjects"),
+    ("get", "/api/v1/me/contact"),
+    ("put", "/api/v1/me/contact"),
+    ("post", "/api/v1/me/password"),
     ("post", "/api/v1/patient-accounts/{id}/invitation"),
     ("delete", "/api/v1/patient-accounts/{id}/invitation"),
     ("get", "/api/v1/operator/practices"),

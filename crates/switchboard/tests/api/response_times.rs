@@ -463,6 +463,10 @@ async fn a_patient_rates_a_closed_conversation_once() {
     };
     let r = rate(&alice, json!({"score": 5})).await;
     assert_eq!((r.status, r.code().as_str()), (StatusCode::CONFLICT, "conflict"), "only once closed: {}", r.text);
+    let r = t
+        .post(&format!("/api/v1/conversations/{c}/messages"), Some(&nina), json!({"body": "Yes, it went through."}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(
         t.post(&format!("/api/v1/conversations/{c}/close"), Some(&nina), json!({})).await.status,
         StatusCode::OK

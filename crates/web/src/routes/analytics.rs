@@ -1,13 +1,13 @@
 //! Practice analytics as tables: the page draws its charts from them, and
 //! every table downloads as CSV.
 
+use super::csv;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiQuery, Auth, Client};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use switchboard_domain::analytics::{BACKLOG_BUCKETS, Quantiles};
@@ -187,14 +187,16 @@ fn tables(r: &AnalyticsReport) -> BTreeMap<String, TableDto> {
     t.insert(
         "access".to_owned(),
         table(
-            &["user", "patients", "views", "unusual"],
+            &["user", "user_id", "patients_opened", "opens", "patients_listed", "unusual"],
             r.access
                 .iter()
                 .map(|x| {
                     vec![
-                        x.user.clone(),
-                        x.patients.to_string(),
-                        x.views.to_string(),
+                        x.user.name.clone(),
+                        switchboard_domain::ids::uuid_text(&x.user.id),
+                        x.patients_opened.to_string(),
+                        x.opens.to_string(),
+                        x.patients_listed.to_string(),
                         if x.unusual { "yes".into() } else { "no".into() },
                     ]
                 })
@@ -204,8 +206,20 @@ fn tables(r: &AnalyticsReport) -> BTreeMap<String, TableDto> {
     t.insert(
         "access_by_patient".to_owned(),
         table(
-            &["user", "patient_id", "views"],
-            r.access_by_patient.iter().map(|(u, p, n)| vec![u.clone(), p.to_string(), n.to_string()]).collect(),
+            &["user", "user_id", "patient", "patient_id", "opened", "listed"],
+            r.access_by_patient
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.user.name.clone(),
+                        switchboard_domain::ids::uuid_text(&a.user.id),
+                        a.patient_name.clone(),
+                        a.patient.to_string(),
+                        a.opened.to_string(),
+                        a.listed.to_string(),
+                    ]
+                })
+                .collect(),
         ),
     );
     t
@@ -249,39 +263,5 @@ pub(crate) async fn analytics_csv(
     let r = s.app.analytics(&p, period.from.as_deref(), period.to.as_deref(), &ctx).await?;
     let mut all = tables(&r);
     let t = all.remove(&name).ok_or(ApiError::Service(ServiceError::NotFound))?;
-    let mut out = String::new();
-    for row in std::iter::once(&t.columns).chain(t.rows.iter()) {
-        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    }
-    let file = format!("attachment; filename=\"switchboard-{name}-{}-{}.csv\"", r.from, r.to);
-    let mut res = out.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(v) = HeaderValue::from_str(&file) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
-}
-
-/// A CSV field: quoted when needed, and never read as a formula by a
-/// spreadsheet (a leading `=`, `+`, `-` or `@` is escaped with `'`).
-fn csv_cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_cell;
-
-    #[test]
-    fn csv_cells_are_quoted_and_defused() {
-        assert_eq!(csv_cell("Front desk"), "Front desk");
-        assert_eq!(csv_cell("Smith, Jo"), "\"Smith, Jo\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("@sum"), "'@sum");
-    }
+    Ok(csv::attachment(&format!("switchboard-{name}-{}-{}.csv", r.from, r.to), &t.columns, &t.rows))
 }

@@ -1,7 +1,7 @@
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Auth, Client, IdempotencyKeyHeader, field_id, path_id};
+use crate::extract::{ApiJson, ApiQuery, Auth, Client, IdempotencyKeyHeader, OptionalApiJson, field_id, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -239,19 +239,57 @@ pub(crate) async fn add_note(
 }
 
 /// Close a conversation. A later message from either side reopens it.
+///
+/// The body is optional. Staff closing an urgent conversation that no
+/// staff member has answered must send `{"reason": "…"}` (one line, kept
+/// encrypted in the history); without it the answer is 422 with `field`
+/// `reason`.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/close", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
+    params(("id" = String, Path, description = "Conversation id")), request_body(content = Option<CloseRequest>),
     responses((status = 200, body = StatusResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn close(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
     Path(id): Path<String>,
+    OptionalApiJson(req): OptionalApiJson<CloseRequest>,
 ) -> Result<Json<StatusResultDto>, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
-    let status = s.app.close_conversation(&p, id, &ctx).await?;
+    let status = s.app.close_conversation(&p, id, req.and_then(|r| r.reason), &ctx).await?;
     Ok(Json(StatusResultDto { status: status.into() }))
+}
+
+/// Mark a conversation unread for yourself (staff), to come back to it: it
+/// shows as unread, and in the Unread view, until you open it again.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/unread", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id")),
+    responses((status = 204, description = "marked"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn mark_unread(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    s.app.mark_unread(&p, id, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Check a draft for words that may describe an emergency, with the same
+/// screen the server runs on every message, so the 911/988 guidance can be
+/// shown before sending. Nothing is stored or logged; sending is never
+/// blocked.
+#[utoipa::path(post, path = "/api/v1/screen", tag = "conversations", security(("bearer" = [])),
+    request_body = BodyRequest,
+    responses((status = 200, body = ScreenResultDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn screen(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(req): ApiJson<BodyRequest>,
+) -> Result<Json<ScreenResultDto>, ApiError> {
+    let possible_emergency = s.app.screen_draft(&p, &req.body)?;
+    Ok(Json(ScreenResultDto { possible_emergency }))
 }
 
 /// Rate a closed conversation (the patient, once): 1 to 5 and an optional

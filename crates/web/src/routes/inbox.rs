@@ -54,6 +54,7 @@ pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result
         name: info.name,
         time_zone: info.time_zone,
         phone: info.phone,
+        after_hours_phone: info.after_hours_phone,
         office_hours: info
             .office_hours
             .iter()

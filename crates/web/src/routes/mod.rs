@@ -6,9 +6,11 @@ mod analytics;
 mod audit;
 mod auth;
 mod conversations;
+mod csv;
 mod health;
 mod inbox;
 mod live;
+mod me;
 mod operator;
 mod pages;
 mod patients;
@@ -26,22 +28,24 @@ pub(crate) use accounts::{
     __path_request_password_reset, __path_reset_link, __path_staff_accounts, __path_update_staff,
 };
 pub(crate) use analytics::{__path_analytics, __path_analytics_csv};
-pub(crate) use audit::__path_list_audit_events;
+pub(crate) use audit::{__path_audit_events_csv, __path_audit_subjects, __path_list_audit_events};
 pub(crate) use auth::{__path_login, __path_logout, __path_me};
 pub(crate) use conversations::{
     __path_add_note, __path_amend_message, __path_assign, __path_close, __path_create_conversation, __path_escalate,
-    __path_get_conversation, __path_list_conversations, __path_mark_read, __path_rate, __path_render_template,
-    __path_reopen, __path_send_message,
+    __path_get_conversation, __path_list_conversations, __path_mark_read, __path_mark_unread, __path_rate,
+    __path_render_template, __path_reopen, __path_screen, __path_send_message,
 };
 pub(crate) use health::{__path_healthz, __path_openapi};
 pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typing};
 pub(crate) use live::__path_events;
+pub(crate) use me::{__path_change_password, __path_contact, __path_save_contact};
 pub(crate) use operator::{
     __path_create_practice as __path_operator_create_practice, __path_practices as __path_operator_practices,
 };
 pub(crate) use patients::{
     __path_create as __path_create_patient, __path_import as __path_import_patients, __path_invite,
-    __path_list as __path_list_patients, __path_revoke_invitation, __path_update as __path_update_patient,
+    __path_list as __path_list_patients, __path_one as __path_patient_account, __path_revoke_invitation,
+    __path_update as __path_update_patient,
 };
 pub(crate) use schedule::{
     __path_add_closure, __path_expectation, __path_remove_closure, __path_response_settings,
@@ -77,10 +81,12 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
             "/api/v1/patient-accounts/import",
             post(patients::import).layer(axum::extract::DefaultBodyLimit::max(patients::IMPORT_MAX_BYTES)),
         )
-        .route("/api/v1/patient-accounts/{id}", put(patients::update))
+        .route("/api/v1/patient-accounts/{id}", get(patients::one).put(patients::update))
         .route("/api/v1/patient-accounts/{id}/invitation", post(patients::invite).delete(patients::revoke_invitation))
         .route("/api/v1/operator/practices", get(operator::practices).post(operator::create_practice))
         .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/me/contact", get(me::contact).put(me::save_contact))
+        .route("/api/v1/me/password", post(me::change_password))
         .route("/api/v1/conversations", get(conversations::list_conversations).post(conversations::create_conversation))
         .route("/api/v1/conversations/{id}", get(conversations::get_conversation))
         .route("/api/v1/conversations/{id}/messages", post(conversations::send_message))
@@ -88,11 +94,15 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         .route("/api/v1/conversations/{id}/read", post(conversations::mark_read))
         .route("/api/v1/conversations/{id}/notes", post(conversations::add_note))
         .route("/api/v1/conversations/{id}/close", post(conversations::close))
+        .route("/api/v1/conversations/{id}/unread", post(conversations::mark_unread))
+        .route("/api/v1/screen", post(conversations::screen))
         .route("/api/v1/conversations/{id}/reopen", post(conversations::reopen))
         .route("/api/v1/conversations/{id}/rating", post(conversations::rate))
         .route("/api/v1/conversations/{id}/assign", post(conversations::assign))
         .route("/api/v1/conversations/{id}/typing", post(inbox::typing))
         .route("/api/v1/audit-events", get(audit::list_audit_events))
+        .route("/api/v1/audit-events/csv", get(audit::audit_events_csv))
+        .route("/api/v1/audit-events/subjects", get(audit::audit_subjects))
         .route("/api/v1/analytics", get(analytics::analytics))
         .route("/api/v1/analytics/{table}/csv", get(analytics::analytics_csv))
         .route("/api/v1/inbox/counts", get(inbox::counts))

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PatientId};
 use switchboard_domain::onboarding::Channel;
 use switchboard_service::ServiceError;
-use switchboard_service::patient_admin::PatientInput;
+use switchboard_service::patient_admin::{PatientAccountView, PatientInput};
 use utoipa::{IntoParams, ToSchema};
 
 /// The largest import file accepted (about 10,000 patients).
@@ -112,35 +112,63 @@ pub(crate) async fn list(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Vec<PatientAccountDto>>, ApiError> {
     let rows = s.app.patient_accounts(&p, q.offset.unwrap_or(0), q.limit.unwrap_or(100), &ctx).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|v| PatientAccountDto {
-                id: v.id.to_string(),
-                given_name: v.given_name,
-                family_name: v.family_name,
-                birth_date: v.birth_date,
-                mrn: v.mrn,
-                email: v.email,
-                phone: v.phone,
-                care_team: v.care_team,
-                department: v.department,
-                care_team_id: v.care_team_id.map(|t| t.to_string()),
-                department_id: v.department_id.map(|d| d.to_string()),
-                user_id: v.user.map(|u| u.to_string()),
-                username: v.username,
-                active: v.active,
-                last_sign_in_at: v.last_sign_in_at.map(|t| t.to_rfc3339()),
-                reset_requested_at: v.reset_requested_at.map(|t| t.to_rfc3339()),
-                enrollment: v.enrollment,
-                invitation: v.invitation.map(|i| InvitationDto {
-                    channel: i.channel,
-                    state: i.state,
-                    sent_at: i.sent_at.to_rfc3339(),
-                    expires_at: i.expires_at.to_rfc3339(),
-                }),
-            })
-            .collect(),
-    ))
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+impl From<PatientAccountView> for PatientAccountDto {
+    fn from(v: PatientAccountView) -> Self {
+        PatientAccountDto {
+            id: v.id.to_string(),
+            given_name: v.given_name,
+            family_name: v.family_name,
+            birth_date: v.birth_date,
+            mrn: v.mrn,
+            email: v.email,
+            phone: v.phone,
+            care_team: v.care_team,
+            department: v.department,
+            care_team_id: v.care_team_id.map(|t| t.to_string()),
+            department_id: v.department_id.map(|d| d.to_string()),
+            user_id: v.user.map(|u| u.to_string()),
+            username: v.username,
+            active: v.active,
+            last_sign_in_at: v.last_sign_in_at.map(|t| t.to_rfc3339()),
+            reset_requested_at: v.reset_requested_at.map(|t| t.to_rfc3339()),
+            enrollment: v.enrollment,
+            invitation: v.invitation.map(|i| InvitationDto {
+                channel: i.channel,
+                state: i.state,
+                sent_at: i.sent_at.to_rfc3339(),
+                expires_at: i.expires_at.to_rfc3339(),
+            }),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PatientPageDto {
+    #[serde(flatten)]
+    pub account: PatientAccountDto,
+    /// How many of their conversations are open and closed. Those who work
+    /// the patient's conversations list them with
+    /// `GET /api/v1/conversations?patient_id=`.
+    pub open_conversations: i64,
+    pub closed_conversations: i64,
+}
+
+/// One patient of the list, for their page: the record, enrollment and
+/// conversation counts (for whoever may see them in the list).
+#[utoipa::path(get, path = "/api/v1/patient-accounts/{id}", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = PatientPageDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn one(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<PatientPageDto>, ApiError> {
+    let (view, open, closed) = s.app.patient_account(&p, path_id(&id, PatientId::parse)?, &ctx).await?;
+    Ok(Json(PatientPageDto { account: view.into(), open_conversations: open, closed_conversations: closed }))
 }
 
 #[derive(Serialize, ToSchema)]

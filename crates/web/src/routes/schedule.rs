@@ -12,7 +12,7 @@ use serde::Deserialize;
 use switchboard_domain::auto_reply;
 use switchboard_domain::ids::{ClosureId, DepartmentId};
 use switchboard_service::response_times::{ResponseSettingsInput, TargetInput};
-use switchboard_service::{OpeningPeriod, ServiceError};
+use switchboard_service::{OpeningPeriod, PracticeContact, ServiceError};
 use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
@@ -86,7 +86,12 @@ pub(crate) async fn save_practice_hours(
     ApiJson(req): ApiJson<PracticeHoursDto>,
 ) -> Result<StatusCode, ApiError> {
     let hours = periods(&req.office_hours)?;
-    s.app.save_practice_hours(&p, &req.time_zone, req.phone.as_deref(), &hours).await?;
+    let contact = PracticeContact {
+        time_zone: &req.time_zone,
+        phone: req.phone.as_deref(),
+        after_hours_phone: req.after_hours_phone.as_deref(),
+    };
+    s.app.save_practice_hours(&p, contact, &hours).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

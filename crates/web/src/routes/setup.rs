@@ -45,6 +45,7 @@ pub(crate) async fn rules(State(s): State<AppState>, Auth(p): Auth) -> Result<Js
                     target_id,
                     described: Some(v.condition),
                     target_name: v.target_name,
+                    never_used: v.never_used,
                 }
             })
             .collect(),
@@ -257,10 +258,14 @@ pub(crate) async fn my_providers(State(s): State<AppState>, Auth(p): Auth) -> Re
 /// Your unacknowledged alerts, newest first (staff).
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "inbox", security(("bearer" = [])),
     responses((status = 200, body = [AlertDto]), (status = 401, body = ErrorBody)))]
-pub(crate) async fn alerts(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<Vec<AlertDto>>, ApiError> {
+pub(crate) async fn alerts(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+) -> Result<Json<Vec<AlertDto>>, ApiError> {
     Ok(Json(
         s.app
-            .my_alerts(&p)
+            .my_alerts(&p, &ctx)
             .await?
             .into_iter()
             .map(|a| AlertDto {
@@ -268,6 +273,11 @@ pub(crate) async fn alerts(State(s): State<AppState>, Auth(p): Auth) -> Result<J
                 conversation_id: a.conversation.to_string(),
                 kind: a.kind,
                 created_at: a.created_at.to_rfc3339(),
+                patient: a
+                    .about
+                    .as_ref()
+                    .map(|x| AlertPatientDto { id: x.patient.to_string(), display_name: x.patient_name.clone() }),
+                subject: a.about.map(|x| x.subject),
             })
             .collect(),
     ))
