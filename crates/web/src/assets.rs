@@ -24,7 +24,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 26] = embedded! {
+const FILES: [(&str, &str, &[u8]); 29] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -32,6 +32,7 @@ const FILES: [(&str, &str, &[u8]); 26] = embedded! {
     "/analytics" => "analytics.html", "text/html; charset=utf-8";
     "/welcome" => "welcome.html", "text/html; charset=utf-8";
     "/people" => "people.html", "text/html; charset=utf-8";
+    "/audit" => "audit.html", "text/html; charset=utf-8";
     "/manifest.webmanifest" => "manifest.webmanifest", "application/manifest+json";
     "/sw.js" => "sw.js", "text/javascript; charset=utf-8";
     "/static/switchboard.css" => "static/switchboard.css", "text/css; charset=utf-8";
@@ -45,9 +46,11 @@ const FILES: [(&str, &str, &[u8]); 26] = embedded! {
     "/static/charts.js" => "static/charts.js", "text/javascript; charset=utf-8";
     "/static/welcome.js" => "static/welcome.js", "text/javascript; charset=utf-8";
     "/static/people.js" => "static/people.js", "text/javascript; charset=utf-8";
+    "/static/audit.js" => "static/audit.js", "text/javascript; charset=utf-8";
     "/static/admin.css" => "static/admin.css", "text/css; charset=utf-8";
     "/static/analytics.css" => "static/analytics.css", "text/css; charset=utf-8";
     "/static/people.css" => "static/people.css", "text/css; charset=utf-8";
+    "/static/audit.css" => "static/audit.css", "text/css; charset=utf-8";
     "/static/icon.svg" => "static/icon.svg", "image/svg+xml";
     "/static/icon-192.png" => "static/icon-192.png", "image/png";
     "/static/icon-512.png" => "static/icon-512.png", "image/png";

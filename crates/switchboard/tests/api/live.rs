@@ -255,7 +255,7 @@ async fn practice_details_and_staff_directory() {
 #[tokio::test]
 async fn pages_are_served_with_a_strict_policy() {
     let t = TestApp::spawn().await;
-    let pages = ["/", "/app", "/inbox", "/admin", "/analytics", "/people", "/welcome"];
+    let pages = ["/", "/app", "/inbox", "/admin", "/analytics", "/people", "/audit", "/welcome"];
     let files =
         ["/static/switchboard.css", "/static/common.js", "/static/welcome.js", "/manifest.webmanifest", "/sw.js"];
     for path in pages.iter().chain(&files) {
