@@ -183,7 +183,10 @@ test("staff see when a patient has not read their reply, on the row, in the conv
   await nina.route(/\/api\/v1\/alerts$/, async (route) => {
     const response = await route.fetch();
     const json = await response.json();
-    await route.fulfill({ response, json: [...json, { id: "01a20000-0000-7000-8000-000000000001", kind: "reply_unread", conversation_id: id, created_at: flag.flagged_at }] });
+    await route.fulfill({ response, json: [...json, {
+      id: "01a20000-0000-7000-8000-000000000001", kind: "reply_unread", conversation_id: id, created_at: flag.flagged_at,
+      patient: { id: "01a20000-0000-7000-8000-000000000002", display_name: "Carol Smith" }, subject,
+    }] });
   });
   await nina.goto(`${suite.server.url}/inbox#/awaiting_patient/c/${id}`);
   await nina.reload();

@@ -61,14 +61,18 @@ export async function launchBrowser() {
  * A fresh browser context (its own cookies) that records Content-Security-Policy
  * violations and page errors, which every test then checks are empty.
  */
-export async function newPage(browser, { mobile = false } = {}) {
+export async function newPage(browser, { mobile = false, width = null, timezoneId = "America/New_York" } = {}) {
+  // `width` picks one of the widths screens are judged at (390 a phone,
+  // 820 a tablet, 1440 a desktop); without it, 360 or 1366.
+  const w = width ?? (mobile ? 360 : 1366);
+  const phone = mobile || w < 600;
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
-    viewport: mobile ? { width: 360, height: 740 } : { width: 1366, height: 860 },
+    viewport: { width: w, height: phone ? 780 : w < 1000 ? 1100 : 900 },
     deviceScaleFactor: 1,
-    isMobile: mobile,
-    hasTouch: mobile,
-    timezoneId: "America/New_York",
+    isMobile: phone,
+    hasTouch: phone,
+    timezoneId,
     locale: "en-US",
   });
   const page = await context.newPage();
@@ -113,10 +117,16 @@ export async function seriousViolations(page) {
  * on a phone, the window on a desktop, scrolled to the top; or, given an
  * `element` (a locator), just that part of the page.
  */
-export async function screenshot(page, name, { element = null } = {}) {
+export async function screenshot(page, name, { element = null, asScrolled = false } = {}) {
   if (process.env.SCREENSHOTS !== "1") return;
   const dir = join(repo, "docs", "screenshots");
   mkdirSync(dir, { recursive: true });
+  // `asScrolled`: the screen as the user sees it now (a thread scrolled to
+  // its newest message, with the reply box pinned below it).
+  if (asScrolled) {
+    await page.screenshot({ path: join(dir, `${name}.png`) });
+    return;
+  }
   const mobile = page.viewportSize().width < 600;
   await page.evaluate(() => {
     window.scrollTo(0, 0);

@@ -160,7 +160,15 @@ test("assignments appear live in other staff members' inboxes", async () => {
   const nina = await page();
   await signIn(nina, suite.server.url, "nina.nurse");
   await nina.locator("#rows .row", { hasText: "Metformin refill" }).click();
-  await nina.getByLabel("Assigned to").selectOption({ label: "Dr. Priya Patel" });
+  // One way to reassign: the dialog, with a reason.
+  await nina.getByRole("button", { name: "Reassign…" }).click();
+  const dialog = nina.getByRole("dialog", { name: "Reassign" });
+  await dialog.getByLabel("Who").selectOption({ label: "Dr. Priya Patel" });
+  await dialog.getByRole("button", { name: "Reassign" }).click();
+  await dialog.getByText("Give a reason").waitFor();
+  await dialog.getByLabel("Reason").fill("Dr. Patel prescribed it");
+  await dialog.getByRole("button", { name: "Reassign" }).click();
+  await dialog.waitFor({ state: "hidden" });
   await patel.waitForFunction((n) => {
     const views = [...document.querySelectorAll("#views .view")];
     const view = views.find((v) => v.textContent.includes("Assigned to me"));

@@ -91,8 +91,9 @@ test("a nurse escalates to a provider, who answers in a note, and it comes back"
   await nina.locator("#timeline .note", { hasText: "losartan 25 mg" }).waitFor(LIVE);
   await nina.locator("#routing summary").click();
   await nina.locator("#routing .history li", { hasText: "Returned from escalation" }).waitFor();
-  await patel.locator("#alerts .alert-item", { hasText: "escalated to you" }).getByRole("button", { name: "Acknowledge" }).click();
-  await patel.locator("#alerts").waitFor({ state: "hidden" });
+  await nina.locator("#routing .history li", { hasText: "Escalated to Dr. Priya Patel by Nina Alvarez, RN" }).waitFor();
+  // Having acted, the provider's "escalated to you" alert is gone by itself.
+  await patel.locator("#alerts .alert-item", { hasText: "escalated to you" }).waitFor({ state: "detached", ...LIVE });
 });
 
 test("reassigning to a pool keeps the reason in the history", async () => {

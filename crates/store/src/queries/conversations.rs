@@ -65,15 +65,16 @@ macro_rules! conversation_from {
 
 /// What listings add: the unread count, the viewer's own "mark unread"
 /// (only a staff member's user id, bound as $3, can match one), and the
-/// latest message for the row's preview (still sealed).
+/// latest message a person wrote, for the row's preview (still sealed; an
+/// automatic reply would say nothing about the conversation).
 macro_rules! unread_column {
     () => {
         ", (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.sender_kind <> $2 AND NOT (m.sender_kind = 'system' AND $2 = 'staff') \
          AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.reader_kind = $2)) AS unread, \
          (SELECT count(*) FROM unread_marks k WHERE k.conversation_id = c.id AND k.user_id = $3) AS marked_unread, \
-         (SELECT lm.id FROM messages lm WHERE lm.conversation_id = c.id ORDER BY lm.sent_at DESC, lm.id DESC LIMIT 1) AS l_id, \
-         (SELECT lm.sender_kind FROM messages lm WHERE lm.conversation_id = c.id ORDER BY lm.sent_at DESC, lm.id DESC LIMIT 1) AS l_sender_kind, \
-         (SELECT lm.body_ct FROM messages lm WHERE lm.conversation_id = c.id ORDER BY lm.sent_at DESC, lm.id DESC LIMIT 1) AS l_body_ct"
+         (SELECT lm.id FROM messages lm WHERE lm.conversation_id = c.id AND lm.sender_kind <> 'system' ORDER BY lm.sent_at DESC, lm.id DESC LIMIT 1) AS l_id, \
+         (SELECT lm.sender_kind FROM messages lm WHERE lm.conversation_id = c.id AND lm.sender_kind <> 'system' ORDER BY lm.sent_at DESC, lm.id DESC LIMIT 1) AS l_sender_kind, \
+         (SELECT lm.body_ct FROM messages lm WHERE lm.conversation_id = c.id AND lm.sender_kind <> 'system' ORDER BY lm.sent_at DESC, lm.id DESC LIMIT 1) AS l_body_ct"
     };
 }
 

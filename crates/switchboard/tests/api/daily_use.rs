@@ -350,8 +350,9 @@ async fn inbox_rows_carry_a_preview_and_staff_can_mark_unread() {
         list["conversations"].as_array().unwrap().iter().find(|x| x["id"] == c.as_str()).cloned().unwrap()
     };
     let list = t.get("/api/v1/conversations?view=needs_response", Some(&nina)).await.json();
-    // The newest message is the automatic acknowledgement.
-    assert_eq!(row(&list)["preview"]["from"], "system");
+    // The newest message is the automatic acknowledgement, which says
+    // nothing about the conversation: the preview is the patient's words.
+    assert_eq!(row(&list)["preview"]["from"], "patient");
     t.advance(Span::from_mins(1));
     let r = t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&alice), json!({"body": &long})).await;
     assert_eq!(r.status, StatusCode::CREATED);

@@ -85,45 +85,86 @@ export function clear(node) {
   return node;
 }
 
-const TIME = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
-const DAY = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric" });
-const FULL = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric", hour: "numeric", minute: "2-digit" });
+/**
+ * Replaces a node's children. Children left out on purpose (`null`,
+ * `undefined`, `false`) are skipped: `append` would show them as text.
+ */
+export function fill(node, ...children) {
+  clear(node).append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+// ---- Times ----------------------------------------------------------------
+// Staff see times in their browser's zone. The patient app shows every time
+// in the practice's zone (`showTimesIn`), so the compose screen, the thread
+// and the automatic replies agree; when the device is elsewhere, each time
+// says which zone it is in ("8:00 AM EST").
+
+let displayZone;
+let labelZone = false;
+const formats = new Map();
+
+/** Shows times from now on in `zone` (IANA), labelled when the device is elsewhere. */
+export function showTimesIn(zone) {
+  displayZone = zone || undefined;
+  labelZone = otherTimeZone(zone);
+  formats.clear();
+}
+
+function format(options, d) {
+  const key = JSON.stringify(options);
+  if (!formats.has(key)) {
+    const withZone = { ...options, timeZone: displayZone };
+    if (labelZone && options.hour) withZone.timeZoneName = "short";
+    formats.set(key, new Intl.DateTimeFormat(undefined, withZone));
+  }
+  return formats.get(key).format(d);
+}
+
+/** The calendar day of `d` where times are shown, as a number of days since 1970. */
+function dayNumber(d) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", { timeZone: displayZone, year: "numeric", month: "numeric", day: "numeric" })
+      .formatToParts(d).map((p) => [p.type, p.value]),
+  );
+  return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)) / 86400000;
+}
+
+const TIME = { hour: "numeric", minute: "2-digit" };
+
+/** The short name of the zone times are shown in ("EST"), when the device is elsewhere; else "". */
+export function zoneLabel() {
+  if (!labelZone) return "";
+  const part = new Intl.DateTimeFormat("en-US", { timeZone: displayZone, timeZoneName: "short" })
+    .formatToParts(new Date()).find((p) => p.type === "timeZoneName");
+  return part ? part.value : "";
+}
 
 /** "2:14 PM" today, "Tue, Mar 3, 2:14 PM" otherwise. */
 export function when(iso) {
   const d = new Date(iso);
-  const today = new Date();
-  return d.toDateString() === today.toDateString() ? TIME.format(d) : `${DAY.format(d)}, ${TIME.format(d)}`;
+  return dayNumber(d) === dayNumber(new Date()) ? format(TIME, d)
+    : `${format({ weekday: "short", month: "short", day: "numeric" }, d)}, ${format(TIME, d)}`;
 }
 
 export function fullWhen(iso) {
-  return FULL.format(new Date(iso));
-}
-
-const WEEKDAY = new Intl.DateTimeFormat(undefined, { weekday: "long" });
-const WEEKDAY_DATE = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric" });
-const TIME_ZONED = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", timeZoneName: "short" });
-
-/** Whole calendar days from `now` to `d`, in the browser's time zone. */
-function daysFrom(d, now) {
-  const start = (x) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
-  return Math.round((start(d) - start(now)) / 86400000);
+  return format({ weekday: "long", month: "long", day: "numeric", hour: "numeric", minute: "2-digit" }, new Date(iso));
 }
 
 /**
- * A day and time the way the server words reply-by times, in the browser's
- * time zone: "today at 2:00 PM", "tomorrow at 8:00 AM", "Monday at 12:00 PM",
- * "Monday, March 9 at 12:00 PM". With `zone`, the time zone's short name follows.
+ * A day and time the way the server words reply-by times: "today at 2:00
+ * PM", "tomorrow at 8:00 AM", "Monday at 12:00 PM", "Monday, March 9 at
+ * 12:00 PM".
  */
-export function dayAndTime(iso, { zone = false, now = new Date() } = {}) {
+export function dayAndTime(iso, { now = new Date() } = {}) {
   const d = new Date(iso);
-  const time = (zone ? TIME_ZONED : TIME).format(d);
-  const days = daysFrom(d, now);
+  const time = format(TIME, d);
+  const days = dayNumber(d) - dayNumber(now);
   if (days === 0) return `today at ${time}`;
   if (days === 1) return `tomorrow at ${time}`;
   if (days === -1) return `yesterday at ${time}`;
-  if (days >= 2 && days <= 6) return `${WEEKDAY.format(d)} at ${time}`;
-  return `${WEEKDAY_DATE.format(d)} at ${time}`;
+  if (days >= 2 && days <= 6) return `${format({ weekday: "long" }, d)} at ${time}`;
+  return `${format({ weekday: "long", month: "long", day: "numeric" }, d)} at ${time}`;
 }
 
 /** Whether the browser's time zone is not `zone` (the practice's). */

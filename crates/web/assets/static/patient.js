@@ -1,9 +1,12 @@
 // The patient app: conversations, a thread view, and writing a message,
-// with live replies, read receipts and a typing indicator; reminders of
-// unread replies, and a rating once a conversation is closed.
+// with live replies, read receipts and a typing indicator; the emergency
+// guidance while writing; corrections to one's own messages; reminders of
+// unread replies; a rating once a person has answered and the
+// conversation is closed; printing a conversation; and the patient's own
+// settings. Every time is shown in the practice's time zone.
 import {
-  ApiError, TOPICS, announce, api, clear, counter, dayAndTime, el, fullWhen, hoursLines, live, otherTimeZone, responseState,
-  signOut, throttle, topicLabel, when,
+  ApiError, TOPICS, announce, api, clear, counter, dayAndTime, el, fill, fullWhen, hoursLines, live, responseState,
+  showTimesIn, signOut, throttle, topicLabel, when, zoneLabel,
 } from "./common.js";
 
 const main = document.getElementById("main");
@@ -40,12 +43,23 @@ function guidance(compact) {
     compact ? null : el("p", {}, "Use messages for questions that can wait a little: medicines and refills, test results, appointments, billing, or how you are doing after a visit."),
     el("p", {}, el("strong", {}, "When to expect an answer. "),
       "Your care team reads messages during office hours",
+      hours.length && zoneLabel() ? ` (${zoneLabel()}, the practice's time)` : "",
       hours.length ? ":" : ".",
     ),
     hours.length ? el("ul", { class: "hours" }, hours.map((line) => el("li", {}, line))) : null,
     el("p", {}, "A message sent after hours, on a weekend or on a holiday is answered the next business day. ",
       `If something cannot wait until then,${call}.`),
+    afterHoursLine(),
   );
+}
+
+/** Whom to call when the office is closed, if the practice has a line for it. */
+function afterHoursLine() {
+  const line = state.practice.after_hours_phone;
+  return line
+    ? el("p", { class: "after-hours" }, el("strong", {}, "When we are closed: "),
+      `for medical advice that cannot wait until we open, call our after-hours line at ${line}.`)
+    : null;
 }
 
 function setTitle(text) {
@@ -61,9 +75,9 @@ function showError(box, e) {
   box.hidden = false;
 }
 
-/** A reply-by time in the patient's own time zone, naming it when it is not the practice's. */
+/** A reply-by time, in the practice's time zone (named when the device is elsewhere). */
 function answerTime(iso) {
-  return dayAndTime(iso, { zone: otherTimeZone(state.practice.time_zone) });
+  return dayAndTime(iso);
 }
 
 function callUs() {
@@ -113,13 +127,19 @@ async function showList() {
         el("a", { href: `#/c/${c.id}` },
           el("span", { class: "subject" }, c.subject),
           unread ? el("span", { class: "badge" }, `${c.unread_count} new`) : null,
+          c.preview ? el("span", { class: "preview" }, previewWho(c.preview), c.preview.text) : null,
           el("span", { class: "meta" }, `${topicLabel(c.topic)} · ${STATUS_TEXT[c.status]}`,
             c.response && c.status !== "closed" ? ` · ${answerByShort(c.response)}` : ""),
-          el("time", { datetime: c.last_activity_at, class: "meta" }, when(c.last_activity_at))));
+          el("time", { datetime: c.last_activity_at, class: "meta when" }, when(c.last_activity_at))));
     })));
     body.push(el("p", { class: "emergency-short" }, el("strong", {}, "In an emergency, call 911."), " For thoughts of suicide, call or text 988."));
   }
-  clear(main).append(...body);
+  fill(main, body);
+}
+
+/** Who wrote the newest message, as the list's preview says it. */
+function previewWho(p) {
+  return p.from === "patient" ? "You: " : "Care team: ";
 }
 
 /**
@@ -217,11 +237,13 @@ function showCompose() {
   const count = counter(body, max);
   count.node.id = "body-count";
   const send = el("button", { type: "submit", class: "primary", "aria-describedby": "expectation-text" }, "Send message");
+  const check = emergencyCheck(() => `${subject.value}. ${body.value}`, [subject, body]);
   const form = el("form", { class: "card compose", novalidate: true },
     el("label", { for: "topic" }, "What is it about?"), topic,
     providers.length ? [el("label", { for: "to" }, "Who should read it?"), to, toHint] : null,
     el("label", { for: "subject" }, "Subject ", el("span", { class: "hint" }, "(a few words)")), subject,
     el("label", { for: "body" }, "Your message"), body,
+    check,
     expectationBox(),
     el("div", { class: "form-foot" }, count.node, send),
     errors);
@@ -257,7 +279,7 @@ function showCompose() {
       send.disabled = false;
     }
   });
-  clear(main).append(
+  fill(main,
     el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
     el("h1", {}, "New message"),
     guidance(true),
@@ -266,31 +288,116 @@ function showCompose() {
   topic.focus();
 }
 
+/**
+ * While the patient writes, the same emergency screen the server runs on
+ * every message checks the draft (a moment after they stop typing) and, if
+ * it may describe an emergency, shows what to do now. It never stops the
+ * message from being sent.
+ */
+function emergencyCheck(text, inputs) {
+  const box = el("div", { class: "emergency-check", role: "alert", hidden: true },
+    el("strong", {}, "This may be an emergency. "),
+    "If you have chest pain, trouble breathing, signs of a stroke, heavy bleeding, or thoughts of harming yourself, ",
+    el("strong", {}, "call 911 now"), ", or call or text ", el("strong", {}, "988"),
+    ". Do not wait for a reply to a message. You can still send it.");
+  let timer = null;
+  let asked = 0;
+  const run = async () => {
+    const draft = text().trim();
+    const mine = ++asked;
+    if (draft.length < 3) {
+      box.hidden = true;
+      return;
+    }
+    try {
+      const r = await api("POST", "/api/v1/screen", { body: draft });
+      if (mine === asked) box.hidden = !r.possible_emergency;
+    } catch {
+      // The check is a courtesy: the guidance on the page stands without it.
+    }
+  };
+  for (const input of inputs) {
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(run, 600);
+    });
+  }
+  return box;
+}
+
 // ---- One conversation ----------------------------------------------------
 
+/** Who the server says may be named as having read a message. */
+const READ_BY = { care_team: "your care team", front_desk: "the front desk", billing_office: "the billing office" };
+
 function readReceipt(messages) {
-  // The newest message of mine that someone on the care team has read.
+  // The newest message of mine, and who has read it, as the server words it:
+  // "your care team" only when someone who answers for my care opened it.
   const mine = messages.filter((m) => m.sender.id === state.me.id);
   const last = mine[mine.length - 1];
   if (!last) return null;
-  const reads = last.read_by.filter((r) => r.reader.kind === "staff");
-  if (reads.length === 0) return el("p", { class: "receipt" }, "Sent. Not read yet.");
-  const first = reads.map((r) => r.read_at).sort()[0];
-  return el("p", { class: "receipt" }, `Read by your care team at ${when(first)}`);
+  const read = last.read_by_staff;
+  if (!read || !READ_BY[read.by]) return el("p", { class: "receipt" }, "Sent. Not read yet.");
+  return el("p", { class: "receipt" }, `Read by ${READ_BY[read.by]} at ${when(read.read_at)}`);
 }
 
-function renderMessages(list, conversation) {
-  clear(list).append(...conversation.messages.map((m) => {
+function renderMessages(list, conversation, fresh) {
+  fill(list, conversation.messages.map((m) => {
     const mine = m.sender.id === state.me.id;
     const system = m.sender.kind === "system";
+    const isNew = fresh.has(m.id);
     // The urgent reply stands out; an acknowledgement is calmer.
     const systemClass = conversation.priority === "urgent" ? "bubble theirs system" : "bubble theirs system auto";
-    return el("li", { class: mine ? "bubble mine" : system ? systemClass : "bubble theirs" },
+    const cls = mine ? "bubble mine" : system ? systemClass : "bubble theirs";
+    return el("li", { class: isNew ? `${cls} new` : cls, dataset: { id: m.id } },
+      isNew ? el("span", { class: "new-tag" }, "New") : null,
       el("span", { class: "who" }, mine ? "You" : m.sender.display_name),
       el("p", { class: "text" }, m.body),
-      m.amendments.map((a) => el("p", { class: "amendment" }, el("strong", {}, "Correction: "), a.body)),
-      el("time", { datetime: m.sent_at, title: fullWhen(m.sent_at) }, when(m.sent_at)));
+      m.amendments.length ? el("p", { class: "amended-note" }, "Corrected below; the original is kept as written.") : null,
+      m.amendments.map((a) => el("p", { class: "amendment" },
+        el("strong", {}, mine ? "Your correction" : "Correction"), ` (${when(a.created_at)}): `, a.body)),
+      el("span", { class: "bubble-foot" },
+        el("time", { datetime: m.sent_at, title: fullWhen(m.sent_at) }, el("span", { class: "screen-only" }, when(m.sent_at)),
+          el("span", { class: "print-only" }, fullWhen(m.sent_at))),
+        mine ? el("button", { type: "button", class: "link amend", onclick: () => openAmend(m) }, "Correct this") : null));
   }));
+}
+
+/** An inline form under one of my messages to append a correction. */
+function openAmend(m) {
+  const item = document.querySelector(`#thread li[data-id="${m.id}"]`);
+  if (!item || item.querySelector(".amend-form")) return;
+  const max = state.practice.message_max_chars;
+  const id = `amend-${m.id}`;
+  const box = el("textarea", { id, rows: 3 });
+  const errors = errorBox();
+  const form = el("form", { class: "amend-form", novalidate: true },
+    el("label", { for: id }, "Your correction"),
+    el("p", { class: "hint" }, "Your message stays as you wrote it; the correction is shown with it."),
+    box,
+    el("div", { class: "form-foot" },
+      el("button", { type: "button", class: "secondary", onclick: () => form.remove() }, "Cancel"),
+      el("button", { type: "submit", class: "primary" }, "Add correction")),
+    errors);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!box.value.trim()) return;
+    if ([...box.value].length > max) {
+      errors.textContent = `Your correction is ${[...box.value].length - max} characters too long.`;
+      errors.hidden = false;
+      return;
+    }
+    try {
+      await api("POST", `/api/v1/conversations/${state.open}/messages/${m.id}/amendments`, { body: box.value });
+      announce("Correction added.");
+      form.remove();
+      await loadThread(state.open);
+    } catch (e) {
+      showError(errors, e);
+    }
+  });
+  item.append(form);
+  box.focus();
 }
 
 async function loadThread(id) {
@@ -298,9 +405,17 @@ async function loadThread(id) {
   if (state.open !== id) return null;
   const thread = document.getElementById("thread");
   const before = thread.children.length;
-  renderMessages(thread, c);
+  // Messages from others that arrived since the thread was first drawn.
+  const seen = state.seen ?? new Set(c.messages.map((m) => m.id));
+  const fresh = new Set(c.messages.filter((m) => !seen.has(m.id) && m.sender.id !== state.me.id).map((m) => m.id));
+  for (const m of c.messages) seen.add(m.id);
+  state.seen = seen;
+  state.fresh = new Set([...(state.fresh ?? []), ...fresh]);
+  // A correction being written stays put while the thread refreshes.
+  if (!thread.querySelector(".amend-form")) renderMessages(thread, c, state.fresh);
   document.getElementById("thread-status").textContent = `${topicLabel(c.topic)} · ${STATUS_TEXT[c.status]}`;
   document.getElementById("closed-note").hidden = c.status !== "closed";
+  document.getElementById("print-title").textContent = `${c.subject} · ${state.practice.name}`;
   state.thread = c;
   renderReplyBy();
   renderRating(c);
@@ -308,29 +423,42 @@ async function loadThread(id) {
   clear(receipt);
   const r = readReceipt(c.messages);
   if (r) receipt.append(r);
-  if (before > 0 && c.messages.length > before) {
+  if (before > 0 && fresh.size > 0) {
     const last = c.messages[c.messages.length - 1];
-    if (last.sender.id !== state.me.id) announce(`New message from ${last.sender.display_name}`);
+    announce(`New message from ${last.sender.display_name}`);
+    showNewest();
   }
-  const hasUnread = c.messages.some((m) => m.sender.kind === "staff" && !m.read_by.some((r) => r.reader.id === state.me.id));
+  // Opening the thread reads everything in it, automatic replies included.
+  const hasUnread = c.messages.some((m) => m.sender.id !== state.me.id && !m.read_by.some((r) => r.reader.id === state.me.id));
   if (hasUnread) await api("POST", `/api/v1/conversations/${id}/read`);
   return c;
+}
+
+/**
+ * Brings the newest message into view above the reply box (which stays on
+ * screen at the bottom): scrolled to the end of the page, where the box
+ * sits below the thread instead of over it.
+ */
+function showNewest() {
+  window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "smooth" });
 }
 
 async function showThread(id) {
   state.open = id;
   state.view = "thread";
+  state.seen = null;
+  state.fresh = null;
   const shell = [
     el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
   ];
-  clear(main).append(...shell, el("p", { class: "loading" }, "Loading…"));
+  fill(main, shell, el("p", { class: "loading" }, "Loading…"));
   let c;
   try {
     c = await api("GET", `/api/v1/conversations/${id}`);
   } catch (e) {
     if (state.open !== id) return;
     setTitle("Not found");
-    clear(main).append(...shell, el("h1", {}, "We couldn't find that conversation"),
+    fill(main, shell, el("h1", {}, "We couldn't find that conversation"),
       el("p", {}, "It may have been moved, or the link is not right. Your conversations are listed on the messages page."));
     return;
   }
@@ -347,6 +475,7 @@ async function showThread(id) {
   const form = el("form", { class: "reply", novalidate: true },
     el("label", { for: "reply", class: "visually-hidden" }, "Write a reply"),
     reply,
+    emergencyCheck(() => reply.value, [reply]),
     el("div", { class: "form-foot" }, count.node, send),
     el("p", { class: "hint" }, "Not for emergencies: call 911, or 988 for a mental health crisis."),
     errors);
@@ -371,8 +500,11 @@ async function showThread(id) {
       send.disabled = false;
     }
   });
-  clear(main).append(...shell,
-    el("h1", { class: "thread-title" }, c.subject),
+  fill(main, shell,
+    el("p", { id: "print-title", class: "print-only print-title" }),
+    el("div", { class: "thread-head" },
+      el("h1", { class: "thread-title" }, c.subject),
+      el("button", { type: "button", class: "secondary small no-print", onclick: () => window.print() }, "Print or save as PDF")),
     el("p", { id: "thread-status", class: "meta" }),
     el("p", { id: "reply-by", class: "notice reply-by", hidden: true }),
     el("ol", { id: "thread", class: "thread", "aria-label": "Messages", "aria-live": "polite" }),
@@ -382,7 +514,7 @@ async function showThread(id) {
     el("section", { id: "rating", class: "rating", "aria-labelledby": "rating-title", hidden: true }),
     form);
   await loadThread(id);
-  document.getElementById("thread").lastElementChild?.scrollIntoView({ block: "nearest" });
+  showNewest();
 }
 
 // ---- Rating a closed conversation -----------------------------------------
@@ -391,7 +523,8 @@ async function showThread(id) {
 function renderRating(c) {
   const node = document.getElementById("rating");
   if (!node) return;
-  const key = c.status !== "closed" ? "" : c.rating ? `rated-${c.rating.score}` : "unrated";
+  // Asked only when a person answered (never for an automatic reply alone).
+  const key = c.rating ? `rated-${c.rating.score}` : c.rateable ? "unrated" : "";
   if (node.dataset.key === key) return; // leaves a rating being written alone
   node.dataset.key = key;
   clear(node);
@@ -496,6 +629,88 @@ function showTyping(data) {
   state.typingTimer = setTimeout(() => (node.textContent = ""), 5000);
 }
 
+// ---- Settings -------------------------------------------------------------
+
+async function showSettings() {
+  state.open = null;
+  state.view = "settings";
+  setTitle("Settings");
+  const contact = await api("GET", "/api/v1/me/contact");
+  if (state.view !== "settings") return;
+  fill(main,
+    el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
+    el("h1", {}, "Settings"),
+    contactForm(contact),
+    passwordForm(),
+    el("section", { class: "card settings-section", "aria-labelledby": "notify-title" },
+      el("h2", { id: "notify-title" }, "Notifications"),
+      el("p", {}, "Switchboard does not send emails or text messages yet. When it does, you will choose here how you ",
+        "are told about a reply. Those notices will never include what you or your care team wrote."),
+      el("p", { class: "hint" }, "Until then, open Switchboard to see replies: your messages page lists them as “new”.")),
+    el("p", { class: "emergency-short" }, el("strong", {}, "In an emergency, call 911."), " For thoughts of suicide, call or text 988."));
+}
+
+function contactForm(contact) {
+  const email = el("input", { id: "contact-email", type: "email", autocomplete: "email", value: contact.email ?? "" });
+  const phone = el("input", { id: "contact-phone", type: "tel", autocomplete: "tel", value: contact.phone ?? "" });
+  const status = el("p", { class: "notice", role: "status", hidden: true });
+  const errors = errorBox();
+  const form = el("form", { class: "card settings-section", novalidate: true, "aria-labelledby": "contact-title" },
+    el("h2", { id: "contact-title" }, "How we can reach you"),
+    el("p", { class: "hint" }, "Your care team uses these to contact you. Leave one empty to remove it."),
+    el("label", { for: "contact-email" }, "Email"), email,
+    el("label", { for: "contact-phone" }, "Mobile phone"), phone,
+    el("div", { class: "form-foot" }, el("span"), el("button", { type: "submit", class: "primary" }, "Save")),
+    status, errors);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    status.hidden = true;
+    errors.hidden = true;
+    try {
+      const saved = await api("PUT", "/api/v1/me/contact", { email: email.value, phone: phone.value });
+      email.value = saved.email ?? "";
+      phone.value = saved.phone ?? "";
+      status.textContent = "Saved.";
+      status.hidden = false;
+    } catch (e) {
+      showError(errors, e);
+      if (e instanceof ApiError && e.field) form.querySelector(`#contact-${e.field}`)?.focus();
+    }
+  });
+  return form;
+}
+
+function passwordForm() {
+  const current = el("input", { id: "current-password", type: "password", autocomplete: "current-password" });
+  const next = el("input", { id: "new-password", type: "password", autocomplete: "new-password", "aria-describedby": "new-password-hint" });
+  const status = el("p", { class: "notice", role: "status", hidden: true });
+  const errors = errorBox();
+  const form = el("form", { class: "card settings-section", novalidate: true, "aria-labelledby": "password-title" },
+    el("h2", { id: "password-title" }, "Change your password"),
+    el("label", { for: "current-password" }, "Current password"), current,
+    el("label", { for: "new-password" }, "New password"),
+    el("p", { id: "new-password-hint", class: "hint" }, "At least 15 characters. A few unrelated words are easy to remember."),
+    next,
+    el("div", { class: "form-foot" }, el("span"), el("button", { type: "submit", class: "primary" }, "Change password")),
+    status, errors);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    status.hidden = true;
+    errors.hidden = true;
+    try {
+      await api("POST", "/api/v1/me/password", { current_password: current.value, new_password: next.value });
+      current.value = "";
+      next.value = "";
+      status.textContent = "Your password is changed. You stay signed in here; other devices are signed out.";
+      status.hidden = false;
+    } catch (e) {
+      showError(errors, e);
+      (e instanceof ApiError && e.field === "current_password" ? current : next).focus();
+    }
+  });
+  return form;
+}
+
 // ---- Routing and live updates --------------------------------------------
 
 async function route() {
@@ -503,10 +718,11 @@ async function route() {
   try {
     if (hash.startsWith("#/c/")) await showThread(hash.slice(4));
     else if (hash === "#/new") showCompose();
+    else if (hash === "#/settings") await showSettings();
     else await showList();
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
-    clear(main).append(el("p", { class: "error", role: "alert" }, e.message || "Something went wrong."));
+    fill(main, el("p", { class: "error", role: "alert" }, e.message || "Something went wrong."));
   }
   main.focus({ preventScroll: true });
 }
@@ -535,6 +751,8 @@ async function boot() {
     api("GET", "/api/v1/me/providers").catch(() => []),
   ]);
   document.getElementById("practice-name").textContent = state.practice.name;
+  // Every time the patient sees is the practice's, like the automatic replies'.
+  showTimesIn(state.practice.time_zone);
   window.addEventListener("hashchange", route);
   await route();
   live({

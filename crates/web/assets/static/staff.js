@@ -1,9 +1,11 @@
 // The staff inbox: views with live counts, a list sorted by what needs
-// attention, the conversation with the patient's context and internal
-// notes, and keyboard shortcuts for working through the queue.
+// attention with a preview of each conversation, the conversation with the
+// patient's context and internal notes, starting a conversation with a
+// patient, corrections, printing, and keyboard shortcuts for working
+// through the queue. On a phone it is one column with a way back.
 import {
-  ApiError, announce, api, age, clear, counter, dayAndTime, el, fullWhen, live, responseState, signOut, throttle, topicLabel,
-  when,
+  ApiError, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live, responseState, signOut,
+  throttle, topicLabel, when,
 } from "./common.js";
 
 const VIEWS = [
@@ -28,15 +30,21 @@ const HISTORY_TEXT = {
   cover_ended: "Back from cover",
   escalated: "Escalated",
   returned: "Returned from escalation",
+  closed_unanswered: "Closed with no staff reply",
+  overdue_to_lead: "Overdue: handed to the pool's lead",
+  deactivated: "Handed on: the assignee's account was deactivated",
 };
 
 const ALERT_TEXT = {
-  urgent_message: "Possible emergency: a patient's message needs attention now.",
-  escalated: "A conversation was escalated to you.",
-  response_due_soon: "Reply due soon: a patient is waiting for an answer.",
-  response_overdue: "Reply overdue: a patient has waited longer than the practice's response target.",
-  reply_unread: "Reply not read by the patient: consider following up another way.",
+  urgent_message: "Possible emergency",
+  escalated: "Escalated to you",
+  response_due_soon: "Reply due soon",
+  response_overdue: "Reply overdue",
+  reply_unread: "Reply not read by the patient: consider following up another way",
 };
+
+/** Alerts shown before "Show all": more would push the inbox off a phone's screen. */
+const ALERTS_SHOWN = 3;
 
 /** A rating's words: 1 (poor) to 5 (excellent). */
 const SCORE_WORDS = ["", "poor", "fair", "good", "very good", "excellent"];
@@ -152,7 +160,7 @@ function setView(code, openId) {
 // ---- The list ------------------------------------------------------------
 
 function rowNode(c, index) {
-  const unread = c.unread_count > 0;
+  const unread = c.unread_count > 0 || c.marked_unread;
   const urgent = c.priority === "urgent";
   const classes = ["row", unread && "unread", urgent && "urgent", c.id === state.open && "open", index === state.selected && "selected"]
     .filter(Boolean).join(" ");
@@ -160,16 +168,20 @@ function rowNode(c, index) {
     el("button", { type: "button", class: classes, dataset: { id: c.id }, "aria-current": c.id === state.open ? "true" : false, onclick: () => openConversation(c.id) },
       el("span", { class: "row-top" },
         unread ? el("span", { class: "dot", "aria-hidden": "true" }) : null,
-        unread ? el("span", { class: "visually-hidden" }, `Unread (${c.unread_count}): `) : null,
+        unread ? el("span", { class: "visually-hidden" }, c.unread_count > 0 ? `Unread (${c.unread_count}): ` : "Marked unread: ") : null,
         el("span", { class: "patient" }, c.patient.display_name),
         urgent ? el("span", { class: "tag urgent" }, "Urgent") : null,
         c.response && c.status !== "closed" ? dueTag(c.response) : null,
         c.unread_reply ? unreadReplyTag(c.unread_reply) : null,
         el("time", { class: "age", datetime: c.last_activity_at, title: fullWhen(c.last_activity_at) }, age(c.last_activity_at))),
       el("span", { class: "row-subject" }, c.subject),
+      c.preview ? el("span", { class: "row-preview" }, PREVIEW_WHO[c.preview.from] ?? "", c.preview.text) : null,
       el("span", { class: "row-meta" }, `${topicLabel(c.topic)} · ${holder(c)}`,
         c.escalated_to ? el("span", { class: "tag escalated" }, `Escalated to ${c.escalated_to.display_name}`) : null)));
 }
+
+/** Who wrote the newest message, before its preview. */
+const PREVIEW_WHO = { patient: "", staff: "Staff: " };
 
 /** Who holds it: the assignee, else the owner it waits with. */
 function holder(c) {
@@ -235,13 +247,49 @@ function timeline(c) {
     } else if (staffRead.length) {
       receipt = el("span", { class: "read" }, `Read by ${staffRead[0].reader.display_name}`);
     }
-    return el("li", { class: fromPatient ? "bubble theirs" : "bubble mine" },
+    const own = m.sender.id === state.me.id;
+    return el("li", { class: fromPatient ? "bubble theirs" : "bubble mine", dataset: { id: m.id } },
       el("span", { class: "who" }, m.sender.display_name),
       el("p", { class: "text" }, m.body),
-      m.amendments.map((a) => el("p", { class: "amendment" }, el("strong", {}, `Correction by ${a.author.display_name}: `), a.body)),
+      m.amendments.length ? el("p", { class: "amended-note" }, "Corrected below; the original is kept as written.") : null,
+      m.amendments.map((a) => el("p", { class: "amendment" },
+        el("strong", {}, `Correction by ${a.author.display_name}`), ` (${when(a.created_at)}): `, a.body)),
       el("span", { class: "bubble-foot" },
-        el("time", { datetime: m.sent_at, title: fullWhen(m.sent_at) }, when(m.sent_at)), receipt));
+        el("time", { datetime: m.sent_at, title: fullWhen(m.sent_at) }, el("span", { class: "screen-only" }, when(m.sent_at)),
+          el("span", { class: "print-only" }, fullWhen(m.sent_at))),
+        receipt,
+        own ? el("button", { type: "button", class: "link amend", onclick: () => openAmend(m) }, "Correct") : null));
   });
+}
+
+/** An inline form under one of my messages to append a correction (the original stays). */
+function openAmend(m) {
+  const item = document.querySelector(`#timeline li[data-id="${m.id}"]`);
+  if (!item || item.querySelector(".amend-form")) return;
+  const id = `amend-${m.id}`;
+  const box = el("textarea", { id, rows: 3 });
+  const errors = el("p", { class: "error", role: "alert", hidden: true });
+  const form = el("form", { class: "amend-form", novalidate: true },
+    el("label", { for: id }, "Correction (the patient sees it with your message)"), box,
+    el("div", { class: "form-foot" },
+      el("button", { type: "button", class: "secondary small", onclick: () => form.remove() }, "Cancel"),
+      el("button", { type: "submit", class: "primary small" }, "Add correction")),
+    errors);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!box.value.trim()) return;
+    try {
+      await api("POST", `/api/v1/conversations/${state.open}/messages/${m.id}/amendments`, { body: box.value });
+      announce("Correction added.");
+      form.remove();
+      await refreshOpen();
+    } catch (e) {
+      errors.textContent = e instanceof ApiError ? e.message : "Something went wrong.";
+      errors.hidden = false;
+    }
+  });
+  item.append(form);
+  box.focus();
 }
 
 function contextPanel(c) {
@@ -275,12 +323,19 @@ function routingPanel(c) {
         el("summary", {}, `History (${history.length})`),
         el("ol", {}, history.map((h) => el("li", {},
           el("time", { datetime: h.at, title: fullWhen(h.at) }, when(h.at)), " ",
-          HISTORY_TEXT[h.event] ?? h.event,
-          h.to_owner ? ` to ${h.to_owner}` : "",
-          h.to_assignee ? ` → ${h.to_assignee}` : "",
+          historyWords(h),
           h.actor ? ` by ${h.actor}` : "",
           h.reason ? el("q", { class: "reason" }, h.reason) : null))))
       : null);
+}
+
+/** One history entry in words: where it went, and to whom. */
+function historyWords(h) {
+  const text = HISTORY_TEXT[h.event] ?? h.event;
+  // An escalation names the provider it went to; the assignee stays.
+  if (h.event === "escalated") return h.to_assignee ? `Escalated to ${h.to_assignee}` : text;
+  if (h.event === "closed_unanswered") return text;
+  return `${text}${h.to_owner ? ` to ${h.to_owner}` : ""}${h.to_assignee ? ` → ${h.to_assignee}` : ""}`;
 }
 
 function composer({ id, label, button, cls, max, path, onSent, typing, extra }) {
@@ -335,7 +390,8 @@ async function refreshOpen() {
   $("detail-status").textContent = STATUS_TEXT[c.status];
   $("detail-status").className = `tag ${c.status}`;
   $("toggle-open").textContent = c.status === "closed" ? "Reopen" : "Close";
-  $("assignee").value = c.assignee ? c.assignee.id : "";
+  $("take").hidden = c.assignee?.id === state.me.id;
+  $("assigned-to").textContent = c.assignee ? c.assignee.display_name : "Nobody yet";
   $("routing").replaceWith(routingPanel(c));
   $("rating-panel").replaceWith(ratingPanel(c));
   $("urgent-tag").hidden = c.priority !== "urgent";
@@ -389,34 +445,25 @@ async function openConversation(id) {
   state.open = id;
   state.selected = state.rows.findIndex((r) => r.id === id);
   if (!location.hash.endsWith(`/c/${id}`)) history.replaceState(null, "", `#/${state.view}/c/${id}`);
+  document.body.classList.add("showing-conversation");
   renderRows();
   const pane = $("conversation");
+  const marked = state.rows.find((r) => r.id === id)?.marked_unread;
   let c;
   try {
     c = await api("GET", `/api/v1/conversations/${id}`);
   } catch (e) {
     if (state.open !== id) return;
-    clear(pane).append(el("h2", {}, "Not found"), el("p", { class: "muted" }, "This conversation is not in your inbox."));
+    fill(pane, backButton(), el("h2", {}, "Not found"), el("p", { class: "muted" }, "This conversation is not in your inbox."));
     return e instanceof ApiError && e.status === 404 ? "not_found" : undefined;
   }
   if (state.open !== id) return;
   state.conversation = c;
   document.title = `${c.patient.display_name} · Inbox · Switchboard`;
+  // Opening what one marked unread ends the mark.
+  if (marked) await api("POST", `/api/v1/conversations/${id}/read`).catch(() => {});
   const max = state.practice.message_max_chars;
-  const assignee = el("select", { id: "assignee", "aria-label": "Assigned to" },
-    el("option", { value: "" }, "Unassigned"),
-    state.staff.map((s) => el("option", { value: s.id }, s.display_name)));
-  assignee.value = c.assignee ? c.assignee.id : "";
-  assignee.addEventListener("change", async () => {
-    try {
-      await api("POST", `/api/v1/conversations/${id}/assign`, { assignee_id: assignee.value || null });
-      announce(assignee.value ? `Assigned to ${assignee.selectedOptions[0].textContent}` : "Unassigned");
-      await Promise.all([loadRows(), loadCounts()]);
-    } catch (e) {
-      announce(e.message);
-    }
-  });
-  const toggle = el("button", { type: "button", id: "toggle-open", class: "secondary", "aria-keyshortcuts": "e", onclick: () => toggleOpen() },
+  const toggle = el("button", { type: "button", id: "toggle-open", class: "secondary small", "aria-keyshortcuts": "e", onclick: () => toggleOpen() },
     c.status === "closed" ? "Reopen" : "Close");
   const typing = throttle(() => api("POST", `/api/v1/conversations/${id}/typing`).catch(() => {}), 3000);
   const after = async () => {
@@ -425,8 +472,10 @@ async function openConversation(id) {
   };
   const quickReply = el("button", { type: "button", id: "insert-template", class: "secondary", "aria-keyshortcuts": "t", onclick: () => openTemplates() },
     "Quick reply ", el("kbd", {}, "t"));
-  clear(pane).append(
+  fill(pane,
     el("header", { class: "detail-head" },
+      backButton(),
+      el("p", { class: "print-only print-title" }, `${state.practice.name} · conversation with ${c.patient.display_name}`),
       el("h2", { id: "detail-title" }, c.subject),
       el("p", { class: "detail-tags" },
         el("span", { id: "detail-status", class: `tag ${c.status}` }, STATUS_TEXT[c.status]),
@@ -437,10 +486,13 @@ async function openConversation(id) {
     contextPanel(c),
     routingPanel(c),
     ratingPanel(c),
-    el("div", { class: "actions" },
-      el("label", { for: "assignee" }, "Assigned to"), assignee,
+    el("div", { class: "actions no-print" },
+      el("span", { class: "assigned" }, "Assigned to ", el("strong", { id: "assigned-to" }, c.assignee ? c.assignee.display_name : "Nobody yet")),
+      el("button", { type: "button", id: "take", class: "secondary small", "aria-keyshortcuts": "a", hidden: c.assignee?.id === state.me.id, onclick: () => takeIt() }, "Assign to me"),
       el("button", { type: "button", id: "reassign", class: "secondary small", "aria-keyshortcuts": "g", onclick: () => openReassign() }, "Reassign…"),
       el("button", { type: "button", id: "escalate", class: "secondary small", "aria-keyshortcuts": "p", onclick: () => openEscalate() }, "Escalate to a provider…"),
+      el("button", { type: "button", id: "mark-unread", class: "secondary small", "aria-keyshortcuts": "u", onclick: () => markUnread() }, "Mark unread"),
+      el("button", { type: "button", id: "print", class: "secondary small", onclick: () => openPrint() }, "Print…"),
       toggle),
     el("ol", { id: "timeline", class: "thread", "aria-label": "Messages and notes", "aria-live": "polite" }, timeline(c)),
     el("p", { id: "typing", class: "typing", "aria-live": "polite" }),
@@ -462,6 +514,12 @@ async function openConversation(id) {
 async function toggleOpen() {
   const c = state.conversation;
   if (!c) return;
+  // An urgent message nobody on staff has answered is not closed with one
+  // key: confirm, and say why (kept in the history).
+  if (c.status !== "closed" && c.priority === "urgent" && !c.answered_by_staff) {
+    openCloseUnanswered();
+    return;
+  }
   const action = c.status === "closed" ? "reopen" : "close";
   try {
     await api("POST", `/api/v1/conversations/${c.id}/${action}`);
@@ -471,6 +529,90 @@ async function toggleOpen() {
   } catch (e) {
     announce(e.message);
   }
+}
+
+function openCloseUnanswered() {
+  $("close-reason").value = "";
+  $("close-error").hidden = true;
+  $("close-dialog").showModal();
+  $("close-reason").focus();
+}
+
+async function submitCloseUnanswered(e) {
+  e.preventDefault();
+  const c = state.conversation;
+  const reason = $("close-reason").value;
+  if (!reason.trim()) {
+    showDialogError("close-error", new ApiError(422, "invalid_input", "Say why it can be closed: what was done for the patient?"));
+    $("close-reason").focus();
+    return;
+  }
+  try {
+    await api("POST", `/api/v1/conversations/${c.id}/close`, { reason });
+    $("close-dialog").close();
+    announce("Conversation closed; the reason is in its history.");
+    await refreshOpen();
+    await Promise.all([loadRows(), loadCounts()]);
+  } catch (err) {
+    showDialogError("close-error", err);
+  }
+}
+
+/** Takes the open conversation: assigned to me, no reason needed. */
+async function takeIt() {
+  const c = state.conversation;
+  if (!c || c.assignee?.id === state.me.id) return;
+  try {
+    await api("POST", `/api/v1/conversations/${c.id}/assign`, { assignee_id: state.me.id });
+    announce("Assigned to you");
+    await refreshOpen();
+    await Promise.all([loadRows(), loadCounts()]);
+  } catch (e) {
+    announce(e.message);
+  }
+}
+
+/** Marks the open conversation unread for me, and goes back to the list. */
+async function markUnread() {
+  const c = state.conversation;
+  if (!c) return;
+  try {
+    await api("POST", `/api/v1/conversations/${c.id}/unread`);
+    announce("Marked unread");
+    closeConversation();
+    await Promise.all([loadRows(), loadCounts()]);
+  } catch (e) {
+    announce(e.message);
+  }
+}
+
+/** Leaves the open conversation: the list again (on a phone, the whole screen). */
+function closeConversation() {
+  state.open = null;
+  state.conversation = null;
+  document.body.classList.remove("showing-conversation");
+  history.replaceState(null, "", `#/${state.view}`);
+  fill($("conversation"), el("p", { class: "muted empty" }, "Choose a conversation, or press ", el("kbd", {}, "n"),
+    " for the next one needing a response."));
+  document.title = "Inbox · Switchboard";
+  renderRows();
+  const row = $("rows").querySelector("button.row");
+  (row ?? $("list-title")).focus?.();
+}
+
+function backButton() {
+  return el("button", { type: "button", class: "link back-to-list", onclick: () => closeConversation() }, "← Back to the list");
+}
+
+/** Printing: for the chart (with internal notes) or for the patient (without). */
+function openPrint() {
+  $("print-dialog").showModal();
+}
+
+function print(withNotes) {
+  $("print-dialog").close();
+  document.body.classList.toggle("print-without-notes", !withNotes);
+  window.print();
 }
 
 async function nextNeedingResponse() {
@@ -508,11 +650,35 @@ async function searchTemplates() {
   const q = $("template-search").value.trim();
   const list = await api("GET", `/api/v1/templates${q ? `?q=${encodeURIComponent(q)}` : ""}`);
   if (mine !== templateSearch) return;
-  clear($("template-list")).append(...list.map((t) => el("li", {},
-    el("button", { type: "button", class: "template", dataset: { id: t.id }, onclick: () => insertTemplate(t) },
-      el("span", { class: "template-name" }, t.name, t.stale ? el("span", { class: "tag stale" }, "Needs review") : null),
-      el("span", { class: "template-body" }, t.body)))));
+  // The server lists templates due for review last; they stay usable, marked.
+  fill($("template-list"), list.map((t) => el("li", {},
+    el("button", {
+      type: "button", class: t.stale ? "template stale" : "template", dataset: { id: t.id },
+      "aria-describedby": "template-preview", onclick: () => insertTemplate(t), onfocus: () => previewTemplate(t),
+      onmouseenter: () => previewTemplate(t),
+    },
+    el("span", { class: "template-name" }, t.name, t.stale ? el("span", { class: "tag stale" }, "Past its review date") : null),
+    el("span", { class: "template-body" }, t.body)))));
   if (list.length === 0) $("template-list").append(el("li", { class: "muted" }, "No quick reply matches."));
+  $("template-preview").hidden = true;
+}
+
+let previewing = null;
+
+/** Shows a template filled in for this patient, as it would be inserted. */
+async function previewTemplate(t) {
+  if (previewing === t.id) return;
+  previewing = t.id;
+  const node = $("template-preview");
+  try {
+    const filled = await api("POST", `/api/v1/conversations/${state.conversation.id}/render-template`, { template_id: t.id });
+    if (previewing !== t.id) return;
+    fill(node, el("span", { class: "preview-label" }, t.stale ? "Preview (past its review date: check it says what is still true)" : "Preview"),
+      el("p", { class: "preview-text" }, filled.body));
+    node.hidden = false;
+  } catch (e) {
+    showDialogError("template-error", e);
+  }
 }
 
 async function openTemplates() {
@@ -520,6 +686,7 @@ async function openTemplates() {
   const dialog = $("templates-dialog");
   $("template-search").value = "";
   $("template-error").hidden = true;
+  previewing = null;
   dialog.showModal();
   $("template-search").focus();
   await searchTemplates().catch((e) => showDialogError("template-error", e));
@@ -604,8 +771,12 @@ async function submitReassign(e) {
   e.preventDefault();
   const c = state.conversation;
   const field = { person: "assignee_id", pool: "pool_id", department: "department_id" }[reassignKind()];
-  const body = { [field]: $("reassign-target").value };
-  if ($("reassign-reason").value.trim()) body.reason = $("reassign-reason").value;
+  if (!$("reassign-reason").value.trim()) {
+    showDialogError("reassign-error", new ApiError(422, "invalid_input", "Give a reason: it goes in the history for whoever takes it."));
+    $("reassign-reason").focus();
+    return;
+  }
+  const body = { [field]: $("reassign-target").value, reason: $("reassign-reason").value };
   try {
     await api("POST", `/api/v1/conversations/${c.id}/assign`, body);
     $("reassign-dialog").close();
@@ -638,9 +809,85 @@ function setUpDialogs() {
   });
   $("escalate-form").addEventListener("submit", submitEscalate);
   $("reassign-form").addEventListener("submit", submitReassign);
+  $("close-form").addEventListener("submit", submitCloseUnanswered);
+  $("start-form").addEventListener("submit", submitStart);
+  $("start-patient-search").addEventListener("input", () => filterStartPatients());
+  $("print-chart").addEventListener("click", () => print(true));
+  $("print-patient").addEventListener("click", () => print(false));
   for (const radio of document.querySelectorAll('input[name="reassign-kind"]')) radio.addEventListener("change", fillReassignTargets);
   for (const button of document.querySelectorAll("dialog [data-close]")) {
     button.addEventListener("click", () => button.closest("dialog").close());
+  }
+}
+
+// ---- Starting a conversation with a patient ---------------------------------
+
+/** Opens the dialog; with `patientId`, that patient is chosen already. */
+async function openStart(patientId) {
+  if (NO_CONVERSATIONS.includes(state.me.role) || document.querySelector("dialog[open]")) return;
+  $("start-error").hidden = true;
+  $("start-patient-search").value = "";
+  $("start-dialog").showModal();
+  try {
+    // The patients of my care teams and departments (the list audits each one shown).
+    state.patients = await api("GET", "/api/v1/patient-accounts?limit=200");
+  } catch (e) {
+    state.patients = [];
+    showDialogError("start-error", e);
+  }
+  state.startChosen = patientId && state.patients.some((p) => p.id === patientId) ? patientId : null;
+  if (patientId && !state.startChosen) {
+    showDialogError("start-error", new ApiError(404, "not_found", "That patient is not one of yours to write to. Choose another."));
+  }
+  filterStartPatients();
+  (state.startChosen ? $("start-subject") : $("start-patient-search")).focus();
+}
+
+function patientLabel(p) {
+  return `${p.given_name} ${p.family_name}`;
+}
+
+/** The patients matching the search box, as choices. */
+function filterStartPatients() {
+  const q = $("start-patient-search").value.trim().toLowerCase();
+  const matches = (state.patients ?? []).filter((p) => state.startChosen === p.id || !q
+    || patientLabel(p).toLowerCase().includes(q) || p.birth_date.includes(q) || (p.mrn ?? "").toLowerCase().includes(q));
+  fill($("start-patients"), matches.slice(0, 50).map((p) => el("li", {},
+    el("label", { class: "patient-choice" },
+      el("input", { type: "radio", name: "start-patient", value: p.id, checked: state.startChosen === p.id,
+        onchange: () => (state.startChosen = p.id) }),
+      el("span", {}, el("strong", {}, patientLabel(p)), ` · born ${p.birth_date}`,
+        p.care_team ? ` · ${p.care_team}` : "",
+        p.enrollment !== "enrolled"
+          ? el("span", { class: "hint not-enrolled" }, " · not enrolled yet: they will see it once they join")
+          : null)))));
+  if (matches.length === 0) $("start-patients").append(el("li", { class: "muted" }, "No patient of yours matches."));
+}
+
+async function submitStart(e) {
+  e.preventDefault();
+  $("start-error").hidden = true;
+  const problems = [];
+  if (!state.startChosen) problems.push("Choose the patient.");
+  if (!$("start-topic").value) problems.push("Choose what it is about.");
+  if (!$("start-subject").value.trim()) problems.push("Add a subject.");
+  if (!$("start-body").value.trim()) problems.push("Write the message.");
+  if (problems.length) {
+    showDialogError("start-error", new ApiError(422, "invalid_input", problems.join(" ")));
+    return;
+  }
+  try {
+    const created = await api("POST", "/api/v1/conversations", {
+      patient_id: state.startChosen, topic: $("start-topic").value, subject: $("start-subject").value,
+      body: $("start-body").value, keep_with_me: $("start-keep").checked,
+    });
+    $("start-dialog").close();
+    for (const id of ["start-subject", "start-body"]) $(id).value = "";
+    announce("Conversation started");
+    await Promise.all([loadRows(), loadCounts()]);
+    await openConversation(created.id);
+  } catch (err) {
+    showDialogError("start-error", err);
   }
 }
 
@@ -651,19 +898,42 @@ function setUpDialogs() {
 const unopenable = new Set();
 
 function mayOpen(a) {
-  return !NO_CONVERSATIONS.includes(state.me.role) && !unopenable.has(a.conversation_id);
+  return Boolean(a.patient) && !NO_CONVERSATIONS.includes(state.me.role) && !unopenable.has(a.conversation_id);
 }
 
 function renderAlerts() {
   const box = $("alerts");
   box.hidden = state.alerts.length === 0;
-  clear(box).append(...state.alerts.map((a) => el("div", { class: `alert-item ${a.kind}` },
-    el("span", { class: "alert-text" }, ALERT_TEXT[a.kind] ?? "Something needs your attention."),
+  const shown = state.alertsExpanded ? state.alerts : state.alerts.slice(0, ALERTS_SHOWN);
+  const more = state.alerts.length - shown.length;
+  fill(box,
+    el("h2", { class: "visually-hidden" }, "Alerts"),
+    el("ul", { class: "alert-list" }, shown.map(alertItem)),
+    state.alerts.length > ALERTS_SHOWN
+      ? el("button", { type: "button", class: "link alerts-toggle", "aria-expanded": String(Boolean(state.alertsExpanded)),
+        onclick: () => {
+          state.alertsExpanded = !state.alertsExpanded;
+          renderAlerts();
+        } }, state.alertsExpanded ? "Show fewer alerts" : `Show all ${state.alerts.length} alerts (${more} more)`)
+      : null);
+}
+
+/** One alert: what, about whom (a link to the conversation), when, and what to do. */
+function alertItem(a) {
+  const about = a.patient
+    ? el("a", { href: `#/${state.view}/c/${a.conversation_id}`, class: "alert-about",
+      onclick: (e) => {
+        e.preventDefault();
+        openAlert(a);
+      } }, `${a.patient.display_name}: ${a.subject}`)
+    : null;
+  return el("li", { class: `alert-item ${a.kind}` },
+    el("span", { class: "alert-text" }, el("strong", {}, ALERT_TEXT[a.kind] ?? "Needs your attention"), about ? " · " : "", about),
     el("time", { datetime: a.created_at, title: fullWhen(a.created_at) }, when(a.created_at)),
     mayOpen(a)
       ? el("button", { type: "button", class: "small primary", onclick: () => openAlert(a) }, "Open")
       : el("span", { class: "alert-note" }, "Not in your inbox: the staff who hold it were alerted too."),
-    el("button", { type: "button", class: "small secondary", onclick: () => acknowledge(a.id) }, "Acknowledge"))));
+    el("button", { type: "button", class: "small secondary", onclick: () => acknowledge(a.id) }, "Acknowledge"));
 }
 
 async function loadAlerts() {
@@ -708,7 +978,9 @@ function onKey(e) {
     Enter: () => state.rows[state.selected] && openConversation(state.rows[state.selected].id),
     r: () => $("reply-box")?.focus(),
     i: () => $("note-box")?.focus(),
-    a: () => $("assignee")?.focus(),
+    a: () => takeIt(),
+    u: () => markUnread(),
+    c: () => openStart(),
     t: () => openTemplates(),
     g: () => openReassign(),
     p: () => openEscalate(),
@@ -732,14 +1004,18 @@ function onKey(e) {
 // ---- Routing, live updates, start ----------------------------------------
 
 async function route() {
-  const [, view, , id] = (location.hash || "#/needs_response").slice(1).split("/");
+  const [, view, kind, id] = (location.hash || "#/needs_response").slice(1).split("/");
+  if (view === "start") {
+    // "Start a conversation" from the patient list: #/start/<patient id>.
+    history.replaceState(null, "", `#/${state.view}`);
+    await openStart(kind);
+    return;
+  }
   state.view = VIEWS.some(([code]) => code === view) ? view : "needs_response";
   renderViews();
   await loadRows();
-  if (id && id !== state.open) await openConversation(id);
-  else if (!id && state.open && !state.rows.some((r) => r.id === state.open)) {
-    // Keep the open conversation even if it left this view.
-  }
+  if (kind === "c" && id && id !== state.open) await openConversation(id);
+  else if (!id && state.open) closeConversation();
 }
 
 let pending = null;
@@ -767,12 +1043,21 @@ async function boot() {
     location.replace("/app");
     return;
   }
+  // A compliance officer's work is the audit log, not an inbox that is always empty for them.
+  if (state.me.role === "compliance_officer") {
+    location.replace("/audit");
+    return;
+  }
   $("whoami").textContent = state.me.display_name;
   // Administrators and compliance officers see the practice's analytics.
   $("analytics-link").hidden = !ANALYSTS.includes(state.me.role);
   // Administrators manage people; colleagues who work conversations invite the patients they care for.
   $("people-link").hidden = state.me.role !== "practice_admin";
   $("patients-link").hidden = NO_CONVERSATIONS.includes(state.me.role);
+  $("start-conversation").hidden = NO_CONVERSATIONS.includes(state.me.role);
+  $("start-conversation").addEventListener("click", () => openStart());
+  $("audit-link").hidden = !ANALYSTS.includes(state.me.role);
+  fill($("start-topic"), el("option", { value: "" }, "Choose one"), TOPICS.map(([code, label]) => el("option", { value: code }, label)));
   const [practice, staff, pools] = await Promise.all([
     api("GET", "/api/v1/practice"), api("GET", "/api/v1/staff"), api("GET", "/api/v1/pools").catch(() => []),
   ]);
