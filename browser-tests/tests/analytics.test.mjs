@@ -63,12 +63,48 @@ async function checkChartsAndTables(p) {
   }
 }
 
+/**
+ * The nurse writes to `n` new patients of her department (added by the
+ * administrator) and opens each conversation. Returns her user id.
+ */
+async function busyNurse(nina, n) {
+  const admin = await page();
+  await signIn(admin, suite.server.url, "admin");
+  const ids = await admin.evaluate(async (count) => {
+    const practice = await (await fetch("/api/v1/practice")).json();
+    const department = practice.departments.find((d) => d.name === "Primary Care").id;
+    const team = practice.care_teams.find((t) => t.name === "Dr. Patel's team").id;
+    const names = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indy", "Jules", "Kendall", "Logan", "Morgan", "Noel"];
+    const made = [];
+    for (const given of names.slice(0, count)) {
+      const r = await fetch("/api/v1/patient-accounts", {
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ given_name: given, family_name: "Sample", birth_date: "1970-01-01", department_id: department, care_team_id: team }),
+      });
+      made.push((await r.json()).id);
+    }
+    return made;
+  }, n);
+  assert.equal(ids.filter(Boolean).length, n, "patients added");
+  return nina.evaluate(async (patients) => {
+    for (const patient_id of patients) {
+      const r = await fetch("/api/v1/conversations", {
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ subject: "Checking in", topic: "care_question", body: "How are you feeling since your visit?", patient_id }),
+      });
+      await fetch(`/api/v1/conversations/${(await r.json()).id}`);
+    }
+    return (await (await fetch("/api/v1/me")).json()).id;
+  }, ids);
+}
+
 const number = async (locator) => Number((await locator.textContent()).replace(/[^\d.]/g, ""));
 
 test("an administrator sees response times, volume, backlog, workload, satisfaction and access, as charts and tables", async () => {
   // Staff work the inbox first, so that the access report has people in
-  // it: a provider glances at his, and a nurse opens one patient's
-  // conversation forty times, far more than her colleague.
+  // it: a provider glances at his list; a nurse opens one patient's
+  // conversation forty times, then writes to and opens a dozen more
+  // patients, far more patients than her colleagues (what makes access unusual).
   const patel = await page();
   await signIn(patel, suite.server.url, "dr.patel");
   await patel.locator("#rows .row").first().waitFor();
@@ -81,7 +117,7 @@ test("an administrator sees response times, volume, backlog, workload, satisfact
   await nina.evaluate(async (c) => {
     for (let i = 0; i < 40; i++) await fetch(`/api/v1/conversations/${c}`);
   }, id);
-
+  const ninaId = await busyNurse(nina, 12);
   // Reached from the inbox.
   const admin = await page();
   await signIn(admin, suite.server.url, "admin");
@@ -155,26 +191,49 @@ test("an administrator sees response times, volume, backlog, workload, satisfact
   await screenshot(admin, "analytics-satisfaction", { element: satisfaction });
 
   // Access: the nurse's is unusual, and says so in words, not colour alone;
-  // the per-patient table starts collapsed.
+  // each row links to the audit log by ids; the per-patient table starts
+  // collapsed and names the patients.
   const access = admin.locator("#access");
   const byStaff = access.getByRole("table", { name: "Patients' conversations opened or listed, by staff member" });
   const ninaRow = byStaff.locator("tr", { has: admin.getByRole("rowheader", { name: "Nina Alvarez, RN" }) });
   await ninaRow.waitFor();
-  assert.ok(await number(ninaRow.locator("td").nth(1)) >= 40, "views");
-  assert.equal(await ninaRow.locator("td").nth(2).textContent(), "Unusual");
+  assert.ok(await number(ninaRow.locator("td").nth(0)) >= 13, "patients opened");
+  assert.ok(await number(ninaRow.locator("td").nth(1)) >= 52, "times opened");
+  assert.ok(await number(ninaRow.locator("td").nth(2)) >= 13, "patients listed");
+  assert.equal(await ninaRow.locator("td").nth(3).textContent(), "Unusual");
   assert.match(await ninaRow.getAttribute("class"), /\bunusual\b/);
+  assert.equal(await ninaRow.getByRole("link", { name: "See in the audit log for Nina Alvarez, RN" }).getAttribute("href"), `/audit#actor=${ninaId}`);
   const patelRow = byStaff.locator("tr", { has: admin.getByRole("rowheader", { name: "Dr. Priya Patel" }) });
-  assert.equal(await patelRow.locator("td").nth(2).textContent(), "No");
+  assert.equal(await patelRow.locator("td").nth(0).textContent(), "0", "he only saw his list");
+  assert.equal(await patelRow.locator("td").nth(3).textContent(), "No");
   assert.match(await access.locator(".unusual-note").textContent(), /^Unusual access: Nina Alvarez, RN\. Check what they opened/);
   const byPatient = access.locator("details#access-by-patient");
   assert.equal(await byPatient.evaluate((d) => d.open), false);
   await byPatient.locator("summary").click();
-  assert.ok(await byPatient.locator("tbody tr").count() > 0);
-  await screenshot(admin, "analytics-access", { element: access });
+  const perPatient = byPatient.getByRole("table", { name: "Each patient's conversations opened or listed, by staff member" });
+  const top = perPatient.locator("tbody tr").first();
+  assert.equal(await top.locator("th").textContent(), "Nina Alvarez, RN");
+  const topPatient = await top.locator("td").nth(0).textContent();
+  assert.match(topPatient, /^[A-Z][a-z]+ [A-Z][a-z]+$/, "the patient by name");
+  assert.ok(await number(top.locator("td").nth(1)) >= 40, "times opened");
+  const trail = await top.getByRole("link", { name: `See in the audit log for Nina Alvarez, RN and ${topPatient}` }).getAttribute("href");
+  assert.match(trail, new RegExp(`^/audit#actor=${ninaId}&patient=[0-9a-f-]{36}$`));
+  const texts = await access.locator("td, th").allTextContents();
+  assert.ok(!texts.some((t) => /[0-9a-f]{8}-[0-9a-f]{4}-/.test(t)), "no raw ids shown");
+  // The screenshot at the desktop width screens are judged at.
+  const wide = await openAnalytics("admin", { width: 1440 });
+  await wide.locator("#access-by-patient summary").click();
+  await screenshot(wide, "analytics-access", { element: wide.locator("#access") });
 
   await checkChartsAndTables(admin);
   assert.deepEqual(await seriousViolations(admin), [], "analytics, desktop");
   await noOverflow(admin);
+
+  // The link opens the audit log at the nurse's entries about that patient.
+  await top.getByRole("link", { name: /See in the audit log/ }).click();
+  await admin.waitForURL(/\/audit#actor=/);
+  await ready(admin);
+  await admin.locator("#summary", { hasText: `Entries by Nina Alvarez, RN about ${topPatient}, newest first.` }).waitFor();
 });
 
 test("the period can be changed, with quick buttons or dates, and every table downloads as CSV", async () => {
@@ -238,9 +297,11 @@ test("a compliance officer sees analytics; a nurse is told they are not availabl
   const cora = await openAnalytics("cora.compliance");
   await cora.locator("#access table").first().waitFor();
   await checkChartsAndTables(cora);
+  // The inbox is not hers: it sends her to the audit log, which links here.
   await cora.goto(`${suite.server.url}/inbox`);
+  await cora.waitForURL(/\/audit/);
   await ready(cora);
-  assert.equal(await cora.getByRole("link", { name: "Analytics" }).isVisible(), true, "linked from the inbox");
+  assert.equal(await cora.locator(".topbar").getByRole("link", { name: "Analytics" }).isVisible(), true, "linked from the audit log");
   await cora.goto(`${suite.server.url}/admin`);
   await ready(cora);
   assert.equal(await cora.locator(".topbar").getByRole("link", { name: "Analytics" }).isVisible(), true, "linked from the setup page");

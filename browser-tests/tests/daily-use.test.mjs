@@ -33,6 +33,17 @@ async function open(staff, id, subject) {
   await staff.getByRole("heading", { name: subject }).waitFor();
 }
 
+/** Nina, at a desk, in the demo's answered conversation with Alice. */
+async function ninaOnBloodPressure() {
+  const nina = await page({ width: 1440 });
+  await signIn(nina, suite.server.url, "nina.nurse");
+  await nina.goto(`${suite.server.url}/inbox#/awaiting_patient`);
+  await ready(nina);
+  await nina.locator("#rows .row", { hasText: "New blood pressure medicine" }).click();
+  await nina.getByRole("heading", { name: "New blood pressure medicine" }).waitFor();
+  return nina;
+}
+
 async function noOverflow(p) {
   const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
@@ -235,12 +246,7 @@ test("corrections from the thread, by the patient and by staff; the original sta
 });
 
 test("a quick reply shows the filled-in text before it goes in, and templates past review come last, marked", async () => {
-  const nina = await page({ width: 1440 });
-  await signIn(nina, suite.server.url, "nina.nurse");
-  await nina.goto(`${suite.server.url}/inbox#/awaiting_patient`);
-  await ready(nina);
-  await nina.locator("#rows .row", { hasText: "New blood pressure medicine" }).click();
-  await nina.getByRole("heading", { name: "New blood pressure medicine" }).waitFor();
+  const nina = await ninaOnBloodPressure();
   await nina.locator("#conversation").focus();
   await nina.keyboard.press("t");
   const dialog = nina.getByRole("dialog", { name: "Insert a quick reply" });
@@ -263,12 +269,7 @@ test("a quick reply shows the filled-in text before it goes in, and templates pa
 });
 
 test("a conversation prints every message, sender and time in full, without the reply box", async () => {
-  const nina = await page({ width: 1440 });
-  await signIn(nina, suite.server.url, "nina.nurse");
-  await nina.goto(`${suite.server.url}/inbox#/awaiting_patient`);
-  await ready(nina);
-  await nina.locator("#rows .row", { hasText: "New blood pressure medicine" }).click();
-  await nina.getByRole("heading", { name: "New blood pressure medicine" }).waitFor();
+  const nina = await ninaOnBloodPressure();
   await nina.emulateMedia({ media: "print" });
   const reply = nina.locator("#timeline .bubble.mine").first();
   assert.equal(await reply.isVisible(), true, "the reply text prints");

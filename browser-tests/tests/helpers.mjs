@@ -94,7 +94,7 @@ export async function signIn(page, base, username) {
   await page.getByLabel("User name").fill(username);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(/\/(app|inbox|admin)/);
+  await page.waitForURL(/\/(app|inbox|admin|audit)/);
   await page.locator("body[data-ready]").waitFor();
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::{PatientId, UserId};
 use switchboard_domain::policy::{self, Decision, PatientListScope, PracticeAction};
-use switchboard_domain::role::UserKind;
+use switchboard_domain::role::{StaffRole, UserKind};
 use switchboard_domain::time::Timestamp;
 use switchboard_store::queries::directory;
 use switchboard_store::{AuditQuery, Unit, VerifyReport, audit_log};
@@ -19,6 +19,7 @@ pub struct AuditSearch {
     pub patient: Option<PatientId>,
     pub actor: Option<UserId>,
     pub action: Option<AuditAction>,
+    pub outcome: Option<Outcome>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
     pub before: Option<i64>,
@@ -77,6 +78,7 @@ impl Switchboard {
                 patient: search.patient,
                 actor: search.actor,
                 action: search.action.map(AuditAction::as_str),
+                outcome: search.outcome.map(Outcome::as_str),
                 from: search.from,
                 to: search.to,
                 before_seq: search.before,
@@ -91,7 +93,7 @@ impl Switchboard {
 
         // Names: staff from their accounts; patients (as actors or as the
         // subject) from their sealed records, each naming itself on record.
-        let mut staff: HashMap<UserId, String> = HashMap::new();
+        let mut staff: HashMap<UserId, (String, Option<StaffRole>)> = HashMap::new();
         let mut patient_users: HashMap<UserId, PatientId> = HashMap::new();
         let mut patients: BTreeSet<PatientId> = BTreeSet::new();
         for (_, r) in &entries {
@@ -99,11 +101,9 @@ impl Switchboard {
             if let AuditActor::User { id, kind } = r.actor {
                 match kind {
                     UserKind::Staff if !staff.contains_key(&id) => {
-                        let name = directory::user_by_id(self.store(), id)
-                            .await?
-                            .filter(|u| u.practice == practice)
-                            .and_then(|u| u.display_name);
-                        staff.insert(id, name.unwrap_or_default());
+                        let user = directory::user_by_id(self.store(), id).await?.filter(|u| u.practice == practice);
+                        let role = user.as_ref().and_then(|u| u.role);
+                        staff.insert(id, (user.and_then(|u| u.display_name).unwrap_or_default(), role));
                     }
                     UserKind::Patient if !patient_users.contains_key(&id) => {
                         if let Some(patient) = directory::patient_by_user(self.store(), id).await? {
@@ -120,15 +120,19 @@ impl Switchboard {
         let views = entries
             .into_iter()
             .map(|(seq, record)| {
+                let actor_role = match record.actor {
+                    AuditActor::User { id, kind: UserKind::Staff } => staff.get(&id).and_then(|(_, r)| *r),
+                    _ => None,
+                };
                 let actor_name = match record.actor {
-                    AuditActor::User { id, kind: UserKind::Staff } => staff.get(&id).cloned(),
+                    AuditActor::User { id, kind: UserKind::Staff } => staff.get(&id).map(|(n, _)| n.clone()),
                     AuditActor::User { id, kind: UserKind::Patient } => {
                         patient_users.get(&id).and_then(|pid| names.get(pid)).cloned()
                     }
                     _ => None,
                 };
                 let patient_name = record.patient.and_then(|pid| names.get(&pid)).cloned();
-                AuditEntryView { seq, record, actor_name, patient_name }
+                AuditEntryView { seq, record, actor_name, actor_role, patient_name }
             })
             .collect::<Vec<_>>();
         rec.detail = Some(format!("count={};{}", views.len(), if export { "export=csv" } else { "page" }));

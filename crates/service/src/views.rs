@@ -228,6 +228,8 @@ pub struct AuditEntryView {
     pub seq: i64,
     pub record: AuditRecord,
     pub actor_name: Option<String>,
+    /// A staff actor's role.
+    pub actor_role: Option<StaffRole>,
     pub patient_name: Option<String>,
 }
 

@@ -18,6 +18,8 @@ pub struct AuditQuery {
     pub actor: Option<UserId>,
     /// An action code (`conversation_viewed`).
     pub action: Option<&'static str>,
+    /// An outcome code (`success`, `denied`, `failed`).
+    pub outcome: Option<&'static str>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
     /// Only entries older than this sequence number (paging).
@@ -75,7 +77,7 @@ pub async fn search(store: &Store, q: &AuditQuery) -> Result<Vec<AuditEntry>, St
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_log WHERE practice_id = $1 AND ($2 IS NULL OR patient_id = $2) \
          AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
-         AND ($6 IS NULL OR seq < $6) AND ($8 IS NULL OR action = $8) ORDER BY seq DESC LIMIT $7"
+         AND ($6 IS NULL OR seq < $6) AND ($8 IS NULL OR action = $8) AND ($9 IS NULL OR outcome = $9) ORDER BY seq DESC LIMIT $7"
     );
     let rows = sqlx::query(&sql)
         .bind(q.practice.to_vec())
@@ -86,6 +88,7 @@ pub async fn search(store: &Store, q: &AuditQuery) -> Result<Vec<AuditEntry>, St
         .bind(q.before_seq)
         .bind(q.limit)
         .bind(q.action)
+        .bind(q.outcome)
         .fetch_all(store.reader())
         .await?;
     rows.iter().map(decode).collect()

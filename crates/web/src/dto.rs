@@ -614,6 +614,8 @@ pub(crate) struct AuditEventDto {
     pub detail: Option<String>,
     /// The actor's name (staff, or a patient acting for themselves).
     pub actor_name: Option<String>,
+    /// A staff actor's role.
+    pub actor_role: Option<RoleDto>,
     /// The patient the entry concerns, by name.
     pub patient_name: Option<String>,
 }
@@ -623,6 +625,7 @@ impl AuditEventDto {
         let (seq, r) = (e.seq, &e.record);
         AuditEventDto {
             actor_name: e.actor_name.clone(),
+            actor_role: e.actor_role.map(Into::into),
             patient_name: e.patient_name.clone(),
             seq,
             at: r.at.to_rfc3339(),

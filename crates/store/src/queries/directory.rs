@@ -322,16 +322,16 @@ pub async fn active_staff(store: &Store, practice: PracticeId) -> Result<Vec<Sta
     .bind(practice.to_vec())
     .fetch_all(store.reader())
     .await?;
-    rows.iter()
-        .map(|r| {
-            let role: String = col(r, "role")?;
-            Ok(StaffRow {
-                id: id(r, "id", UserId::from_slice)?,
-                display_name: col::<Option<String>>(r, "display_name")?.unwrap_or_default(),
-                role: StaffRole::parse(&role).ok_or(StoreError::Corrupt("role"))?,
-            })
-        })
-        .collect()
+    rows.iter().map(staff_row).collect()
+}
+
+fn staff_row(r: &sqlx::any::AnyRow) -> Result<StaffRow, StoreError> {
+    let role: String = col(r, "role")?;
+    Ok(StaffRow {
+        id: id(r, "id", UserId::from_slice)?,
+        display_name: col::<Option<String>>(r, "display_name")?.unwrap_or_default(),
+        role: StaffRole::parse(&role).ok_or(StoreError::Corrupt("role"))?,
+    })
 }
 
 /// Every staff account of the practice, deactivated ones too (their names
@@ -343,16 +343,7 @@ pub async fn all_staff(store: &Store, practice: PracticeId) -> Result<Vec<StaffR
     .bind(practice.to_vec())
     .fetch_all(store.reader())
     .await?;
-    rows.iter()
-        .map(|r| {
-            let role: String = col(r, "role")?;
-            Ok(StaffRow {
-                id: id(r, "id", UserId::from_slice)?,
-                display_name: col::<Option<String>>(r, "display_name")?.unwrap_or_default(),
-                role: StaffRole::parse(&role).ok_or(StoreError::Corrupt("role"))?,
-            })
-        })
-        .collect()
+    rows.iter().map(staff_row).collect()
 }
 
 /// A department's name, if it belongs to the practice.

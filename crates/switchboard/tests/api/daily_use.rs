@@ -466,16 +466,17 @@ async fn the_compliance_officer_searches_the_audit_log_by_person_action_and_time
     let (nina_id, alice_patient) = (t.user_id("nina.nurse").await, t.patient_id("alice").await);
 
     // Whose trail: by name, staff and patients (with birth dates to tell them apart).
-    let r = t.get("/api/v1/audit-events/subjects?q=ali", Some(&cora)).await;
+    let r = t.post("/api/v1/audit-events/subjects", Some(&cora), json!({"q": "ali"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let found = r.json();
     assert_eq!(found["patients"][0]["display_name"], "Alice Nguyen");
     assert_eq!(found["patients"][0]["birth_date"], "1984-03-12");
     assert_eq!(found["patients"][0]["id"], alice_patient.as_str());
     assert!(!found["staff"].as_array().unwrap().iter().any(|s| s["display_name"] == "Nina Alvarez, RN"));
-    let found = t.get("/api/v1/audit-events/subjects?q=nina", Some(&cora)).await.json();
+    let found = t.post("/api/v1/audit-events/subjects", Some(&cora), json!({"q": "nina"})).await.json();
     assert_eq!(found["staff"][0]["id"], nina_id.as_str());
-    assert_eq!(t.get("/api/v1/audit-events/subjects?q=a", Some(&cora)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = t.post("/api/v1/audit-events/subjects", Some(&cora), json!({"q": "a"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // By staff member, patient and action, with names.
     let q = format!("/api/v1/audit-events?actor_id={nina_id}&patient_id={alice_patient}&action=conversation_viewed");
@@ -485,8 +486,13 @@ async fn the_compliance_officer_searches_the_audit_log_by_person_action_and_time
         (e["action"].as_str(), e["actor_name"].as_str()),
         (Some("conversation_viewed"), Some("Nina Alvarez, RN"))
     );
-    assert_eq!(e["patient_name"], "Alice Nguyen");
+    assert_eq!((e["patient_name"].as_str(), e["actor_role"].as_str()), (Some("Alice Nguyen"), Some("nurse")));
     assert_eq!(r["events"].as_array().unwrap().len(), 1);
+    // Only what was refused or failed.
+    t.try_login("nina.nurse", "not her password").await;
+    let r = t.get("/api/v1/audit-events?outcome=failed", Some(&cora)).await.json();
+    let outcomes: Vec<&str> = r["events"].as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert!(!outcomes.is_empty() && outcomes.iter().all(|o| *o == "failed"), "{outcomes:?}");
     // A patient acting for themselves is named too.
     let alice_user = t.user_id("alice").await;
     let r = t
@@ -516,16 +522,21 @@ async fn the_compliance_officer_searches_the_audit_log_by_person_action_and_time
     assert_eq!(csv.status(), StatusCode::OK);
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     let body = csv.text().await.unwrap();
-    assert!(body.starts_with("seq,at,action,outcome,actor_kind,actor_id,actor,patient_id,patient,"), "{body}");
+    assert!(
+        body.starts_with("seq,at,action,outcome,actor_kind,actor_id,actor,actor_role,patient_id,patient,"),
+        "{body}"
+    );
     assert!(body.contains("\"Nina Alvarez, RN\""), "a name with a comma is quoted: {body}");
     assert!(body.contains("Alice Nguyen"));
 
     // Nobody else reads it; naming patients is itself on record, the search words are not.
     for who in ["nina.nurse", "alice", "dr.patel"] {
         let token = t.login(who).await;
-        for path in ["/api/v1/audit-events", "/api/v1/audit-events/csv", "/api/v1/audit-events/subjects?q=ali"] {
+        for path in ["/api/v1/audit-events", "/api/v1/audit-events/csv"] {
             assert_eq!(t.get(path, Some(&token)).await.status, StatusCode::NOT_FOUND, "{who} {path}");
         }
+        let r = t.post("/api/v1/audit-events/subjects", Some(&token), json!({"q": "ali"})).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{who}");
     }
     let cora_id = t.user_id("cora.compliance").await;
     let by_cora =

@@ -153,7 +153,7 @@ const ROUTES: [(&str, &str); 75] = [
     ("post", "/api/v1/conversations/{id}/unread"),
     ("post", "/api/v1/screen"),
     ("get", "/api/v1/audit-events/csv"),
-    ("get", "/api/v1/audit-events/subjects"),
+    ("post", "/api/v1/audit-events/subjects"),
     ("get", "/api/v1/me/contact"),
     ("put", "/api/v1/me/contact"),
     ("post", "/api/v1/me/password"),

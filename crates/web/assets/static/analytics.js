@@ -8,6 +8,8 @@ import { COLORS, HEAT, barChart, columnChart, heatMap, swatch } from "./charts.j
 
 /** Roles that see analytics; everyone else is told the page is not for them. */
 const ANALYSTS = ["practice_admin", "compliance_officer"];
+/** Roles that work no patients' conversations, and so have no inbox. */
+const NO_INBOX = ["practice_admin", "compliance_officer"];
 
 const state = {
   me: null,
@@ -473,30 +475,40 @@ function renderSatisfaction(table) {
 
 // ---- Access ------------------------------------------------------------------------------
 
+/** "See in the audit log", to the entries of a staff member (and a patient): ids only in the address. */
+function auditLink(ids, who) {
+  return el("a", { href: `/audit#${new URLSearchParams(ids)}` }, "See in the audit log", el("span", { class: "visually-hidden" }, ` for ${who}`));
+}
+
 function renderAccess(access, byPatient) {
   const body = clear($("access-body"));
-  const unusual = access.rows.filter((r) => r[3] === "yes");
+  const unusual = access.rows.filter((r) => r[5] === "yes");
   body.append(unusual.length
     ? el("p", { class: "unusual-note", role: "note" }, el("strong", {}, `Unusual access: ${unusual.map((r) => r[0]).join(", ")}. `),
-      "Check what they opened in the audit search, and whether their work explains it.")
+      "Check what they opened in the audit log, and whether their work explains it.")
     : el("p", {}, "No one's access looks unusual in this period."));
   body.append(...figures({
     caption: "Patients' conversations opened or listed, by staff member",
-    head: simpleHead(["Staff member", "Patients", "Views", "Unusual?"]),
+    head: simpleHead(["Staff member", "Patients opened", "Times opened", "Patients listed", "Unusual?", "Entries"]),
     rows: access.rows.map((r) => ({
-      className: r[3] === "yes" ? "unusual" : "",
-      cells: [r[0], COUNT.format(Number(r[1])), COUNT.format(Number(r[2])),
-        r[3] === "yes" ? el("span", { class: "tag unusual" }, "Unusual") : "No"],
+      className: r[5] === "yes" ? "unusual" : "",
+      cells: [r[0], COUNT.format(Number(r[2])), COUNT.format(Number(r[3])), COUNT.format(Number(r[4])),
+        r[5] === "yes" ? el("span", { class: "tag unusual" }, "Unusual") : "No",
+        auditLink({ actor: r[1] }, r[0])],
     })),
-    empty: "No staff opened patients' conversations in this period.", csv: "access", what: "access by staff member",
+    empty: "No staff opened or listed patients' conversations in this period.", csv: "access", what: "access by staff member",
   }),
   el("details", { class: "figures-details", id: "access-by-patient" },
-    el("summary", {}, `Views by patient (${plural(byPatient.rows.length, "row")})`),
+    el("summary", {}, `By patient (${plural(byPatient.rows.length, "row")})`),
     ...figures({
-      caption: "Views of each patient's conversations, by staff member",
-      head: simpleHead(["Staff member", "Patient id", "Views"]),
-      rows: byPatient.rows.map((r) => ({ cells: [r[0], el("code", {}, r[1]), COUNT.format(Number(r[2]))] })),
-      empty: "No views in this period.", csv: "access_by_patient", what: "views by patient",
+      caption: "Each patient's conversations opened or listed, by staff member",
+      head: simpleHead(["Staff member", "Patient", "Times opened", "Times listed", "Entries"]),
+      rows: byPatient.rows.map((r) => ({
+        cells: [r[0], r[2], COUNT.format(Number(r[4])), COUNT.format(Number(r[5])),
+          auditLink({ actor: r[1], patient: r[3] }, `${r[0]} and ${r[2]}`)],
+      })),
+      empty: "No patients' conversations opened or listed in this period.", csv: "access_by_patient", what: "access by patient",
+      className: "by-patient",
     })));
 }
 
@@ -628,6 +640,8 @@ async function boot() {
     return;
   }
   $("whoami").textContent = state.me.display_name;
+  $("inbox-link").hidden = NO_INBOX.includes(state.me.role);
+  $("audit-link").hidden = !ANALYSTS.includes(state.me.role);
   api("GET", "/api/v1/practice").then((p) => ($("practice-name").textContent = p.name)).catch(() => {});
   if (!ANALYSTS.includes(state.me.role)) {
     notAvailable();

@@ -3,8 +3,10 @@
 // reported (the practice sees the request and hands over a reset link).
 import { ApiError, api, clear, el } from "./common.js";
 
-// Practice administrators do not work patient conversations: they land in setup.
-const destination = (user) => (user.kind !== "staff" ? "/app" : user.role === "practice_admin" ? "/admin" : "/inbox");
+// Practice administrators and compliance officers do not work patient
+// conversations: administrators land in setup, compliance officers in the audit log.
+const LANDING = { practice_admin: "/admin", compliance_officer: "/audit" };
+const destination = (user) => (user.kind !== "staff" ? "/app" : LANDING[user.role] ?? "/inbox");
 
 async function alreadySignedIn() {
   const res = await fetch("/api/v1/me", { credentials: "same-origin" }).catch(() => null);

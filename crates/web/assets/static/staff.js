@@ -390,7 +390,7 @@ async function refreshOpen() {
   $("detail-status").textContent = STATUS_TEXT[c.status];
   $("detail-status").className = `tag ${c.status}`;
   $("toggle-open").textContent = c.status === "closed" ? "Reopen" : "Close";
-  $("take").hidden = c.assignee?.id === state.me.id;
+  $("take").hidden = Boolean(c.assignee);
   $("assigned-to").textContent = c.assignee ? c.assignee.display_name : "Nobody yet";
   $("routing").replaceWith(routingPanel(c));
   $("rating-panel").replaceWith(ratingPanel(c));
@@ -404,6 +404,12 @@ async function refreshOpen() {
   if (c.messages.some((m) => m.sender.kind === "patient" && !m.read_by.some((r) => r.reader.kind === "staff"))) {
     await api("POST", `/api/v1/conversations/${c.id}/read`);
   }
+}
+
+/** After a change to the open conversation: it, the list and the counts again. */
+async function refreshAll() {
+  await refreshOpen();
+  await Promise.all([loadRows(), loadCounts()]);
 }
 
 /** The open conversation's due time and state, while it waits on staff. */
@@ -466,10 +472,7 @@ async function openConversation(id) {
   const toggle = el("button", { type: "button", id: "toggle-open", class: "secondary small", "aria-keyshortcuts": "e", onclick: () => toggleOpen() },
     c.status === "closed" ? "Reopen" : "Close");
   const typing = throttle(() => api("POST", `/api/v1/conversations/${id}/typing`).catch(() => {}), 3000);
-  const after = async () => {
-    await refreshOpen();
-    await Promise.all([loadRows(), loadCounts()]);
-  };
+  const after = refreshAll;
   const quickReply = el("button", { type: "button", id: "insert-template", class: "secondary", "aria-keyshortcuts": "t", onclick: () => openTemplates() },
     "Quick reply ", el("kbd", {}, "t"));
   fill(pane,
@@ -488,7 +491,7 @@ async function openConversation(id) {
     ratingPanel(c),
     el("div", { class: "actions no-print" },
       el("span", { class: "assigned" }, "Assigned to ", el("strong", { id: "assigned-to" }, c.assignee ? c.assignee.display_name : "Nobody yet")),
-      el("button", { type: "button", id: "take", class: "secondary small", "aria-keyshortcuts": "a", hidden: c.assignee?.id === state.me.id, onclick: () => takeIt() }, "Assign to me"),
+      el("button", { type: "button", id: "take", class: "secondary small", "aria-keyshortcuts": "a", hidden: Boolean(c.assignee), onclick: () => takeIt() }, "Assign to me"),
       el("button", { type: "button", id: "reassign", class: "secondary small", "aria-keyshortcuts": "g", onclick: () => openReassign() }, "Reassign…"),
       el("button", { type: "button", id: "escalate", class: "secondary small", "aria-keyshortcuts": "p", onclick: () => openEscalate() }, "Escalate to a provider…"),
       el("button", { type: "button", id: "mark-unread", class: "secondary small", "aria-keyshortcuts": "u", onclick: () => markUnread() }, "Mark unread"),
@@ -524,8 +527,7 @@ async function toggleOpen() {
   try {
     await api("POST", `/api/v1/conversations/${c.id}/${action}`);
     announce(action === "close" ? "Conversation closed" : "Conversation reopened");
-    await refreshOpen();
-    await Promise.all([loadRows(), loadCounts()]);
+    await refreshAll();
   } catch (e) {
     announce(e.message);
   }
@@ -551,22 +553,27 @@ async function submitCloseUnanswered(e) {
     await api("POST", `/api/v1/conversations/${c.id}/close`, { reason });
     $("close-dialog").close();
     announce("Conversation closed; the reason is in its history.");
-    await refreshOpen();
-    await Promise.all([loadRows(), loadCounts()]);
+    await refreshAll();
   } catch (err) {
     showDialogError("close-error", err);
   }
 }
 
-/** Takes the open conversation: assigned to me, no reason needed. */
+/**
+ * Takes the open conversation. Nobody holds it: assigned to me at once.
+ * Someone else does: that is a reassignment, which says why (the dialog).
+ */
 async function takeIt() {
   const c = state.conversation;
   if (!c || c.assignee?.id === state.me.id) return;
+  if (c.assignee) {
+    openReassign(state.me.id);
+    return;
+  }
   try {
     await api("POST", `/api/v1/conversations/${c.id}/assign`, { assignee_id: state.me.id });
     announce("Assigned to you");
-    await refreshOpen();
-    await Promise.all([loadRows(), loadCounts()]);
+    await refreshAll();
   } catch (e) {
     announce(e.message);
   }
@@ -738,8 +745,7 @@ async function submitEscalate(e) {
     const r = await api("POST", `/api/v1/conversations/${c.id}/escalate`, { provider_id: $("escalate-provider").value, note });
     $("escalate-dialog").close();
     announce(`Escalated to ${r.escalated_to.display_name}`);
-    await refreshOpen();
-    await Promise.all([loadRows(), loadCounts()]);
+    await refreshAll();
   } catch (err) {
     showDialogError("escalate-error", err);
   }
@@ -758,9 +764,11 @@ function fillReassignTargets() {
   clear($("reassign-target")).append(...options.map(([id, name]) => el("option", { value: id }, name)));
 }
 
-function openReassign() {
+function openReassign(person) {
   if (!state.conversation) return;
+  document.querySelector('input[name="reassign-kind"][value="person"]').checked = true;
   fillReassignTargets();
+  if (typeof person === "string") $("reassign-target").value = person;
   $("reassign-reason").value = "";
   $("reassign-error").hidden = true;
   $("reassign-dialog").showModal();
@@ -781,8 +789,7 @@ async function submitReassign(e) {
     await api("POST", `/api/v1/conversations/${c.id}/assign`, body);
     $("reassign-dialog").close();
     announce(`Reassigned to ${$("reassign-target").selectedOptions[0]?.textContent ?? "them"}`);
-    await refreshOpen();
-    await Promise.all([loadRows(), loadCounts()]);
+    await refreshAll();
   } catch (err) {
     showDialogError("reassign-error", err);
   }

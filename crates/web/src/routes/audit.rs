@@ -5,16 +5,16 @@ use super::csv;
 use crate::AppState;
 use crate::dto::{AuditEventDto, AuditListDto, AuditPatientDto, AuditSubjectsDto};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiQuery, Auth, Client, field_id};
+use crate::extract::{ApiJson, ApiQuery, Auth, Client, field_id};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
-use switchboard_domain::audit::AuditAction;
+use switchboard_domain::audit::{AuditAction, Outcome};
 use switchboard_domain::ids::{PatientId, UserId};
 use switchboard_domain::time::Timestamp;
 use switchboard_service::{AuditSearch, ServiceError};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +26,8 @@ pub(crate) struct AuditQueryParams {
     actor_id: Option<String>,
     /// Only events of this action (`conversation_viewed`, `login_failed`, …).
     action: Option<String>,
+    /// Only events with this outcome: `success`, `denied` or `failed`.
+    outcome: Option<String>,
     /// RFC 3339 date-time (or date), inclusive.
     from: Option<String>,
     /// RFC 3339 date-time (or date), exclusive.
@@ -56,6 +58,11 @@ fn search(q: AuditQueryParams) -> Result<AuditSearch, ApiError> {
             .action
             .as_deref()
             .map(|v| AuditAction::parse(v).ok_or_else(|| invalid("action", "not an audit action")))
+            .transpose()?,
+        outcome: q
+            .outcome
+            .as_deref()
+            .map(|v| Outcome::parse(v).ok_or_else(|| invalid("outcome", "must be success, denied or failed")))
             .transpose()?,
         from: q.from.as_deref().map(|v| time("from", v)).transpose()?,
         to: q.to.as_deref().map(|v| time("to", v)).transpose()?,
@@ -103,6 +110,7 @@ pub(crate) async fn audit_events_csv(
         "actor_kind",
         "actor_id",
         "actor",
+        "actor_role",
         "patient_id",
         "patient",
         "resource_type",
@@ -126,6 +134,7 @@ pub(crate) async fn audit_events_csv(
                 d.actor_kind,
                 d.actor_id.unwrap_or_default(),
                 d.actor_name.unwrap_or_default(),
+                e.actor_role.map(|r| r.as_str().to_owned()).unwrap_or_default(),
                 d.patient_id.unwrap_or_default(),
                 d.patient_name.unwrap_or_default(),
                 d.resource_type.unwrap_or_default(),
@@ -142,10 +151,11 @@ pub(crate) async fn audit_events_csv(
     Ok(res)
 }
 
-#[derive(Deserialize, IntoParams)]
+/// Whose trail to search: part of a name. In the body, not the address,
+/// because a patient's name is health information.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct SubjectQuery {
+pub(crate) struct SubjectSearch {
     /// At least 2 letters of a name.
     q: String,
 }
@@ -153,14 +163,15 @@ pub(crate) struct SubjectQuery {
 /// Staff and patients whose names contain `q`, to choose whose trail to
 /// search (reviewers only; each patient named is recorded, the words
 /// searched for are not).
-#[utoipa::path(get, path = "/api/v1/audit-events/subjects", tag = "audit", security(("bearer" = [])), params(SubjectQuery),
+#[utoipa::path(post, path = "/api/v1/audit-events/subjects", tag = "audit", security(("bearer" = [])),
+    request_body = SubjectSearch,
     responses((status = 200, body = AuditSubjectsDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn audit_subjects(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
-    ApiQuery(q): ApiQuery<SubjectQuery>,
+    ApiJson(q): ApiJson<SubjectSearch>,
 ) -> Result<Json<AuditSubjectsDto>, ApiError> {
     let found = s.app.audit_subjects(&p, &q.q, &ctx).await?;
     Ok(Json(AuditSubjectsDto {

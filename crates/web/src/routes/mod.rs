@@ -102,7 +102,7 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         .route("/api/v1/conversations/{id}/typing", post(inbox::typing))
         .route("/api/v1/audit-events", get(audit::list_audit_events))
         .route("/api/v1/audit-events/csv", get(audit::audit_events_csv))
-        .route("/api/v1/audit-events/subjects", get(audit::audit_subjects))
+        .route("/api/v1/audit-events/subjects", post(audit::audit_subjects))
         .route("/api/v1/analytics", get(analytics::analytics))
         .route("/api/v1/analytics/{table}/csv", get(analytics::analytics_csv))
         .route("/api/v1/inbox/counts", get(inbox::counts))
