@@ -355,3 +355,27 @@ test("the staff inbox on a tablet and on a phone: one scroll area per pane, the 
   await noSerious(desk, "the inbox at 1440 px");
   await screenshot(desk, "staff-conversation-actions");
 });
+
+test("the patient app on a tablet and a desktop: list, writing, a thread and settings pass axe and fit", async () => {
+  for (const width of [820, 1440]) {
+    const alice = await page({ width });
+    await signIn(alice, suite.server.url, "alice");
+    await alice.locator(".conversations").waitFor();
+    await noOverflow(alice);
+    await noSerious(alice, `the list at ${width}`);
+    await screenshot(alice, `patient-list-${width}`);
+    await alice.getByRole("link", { name: "New message" }).click();
+    await alice.locator(".guidance").waitFor();
+    await noSerious(alice, `writing at ${width}`);
+    await screenshot(alice, `patient-compose-${width}`);
+    await alice.goto(`${suite.server.url}/app#/`);
+    await alice.locator(".conversation", { hasText: "New blood pressure medicine" }).getByRole("link").click();
+    await alice.locator("#thread .bubble").first().waitFor();
+    await noOverflow(alice);
+    await noSerious(alice, `a thread at ${width}`);
+    await screenshot(alice, `patient-thread-${width}`);
+    await alice.getByRole("link", { name: "Settings" }).click();
+    await alice.getByRole("heading", { name: "Settings" }).waitFor();
+    await noSerious(alice, `settings at ${width}`);
+  }
+});

@@ -353,6 +353,12 @@ test("an import with problems on two lines lists both and imports nothing; the c
     ["4", "email", "Is not an email address"],
   ]);
   assert.match(await section.getByRole("alert").first().textContent(), /^Nothing was imported\. The file has 2 problems/);
+  // The status line says how the check ended, and nothing said before it
+  // ("Checking the file…") arrives after it.
+  const status = section.locator("#import-status");
+  await status.filter({ hasText: "Checked: 2 problems found." }).waitFor();
+  await admin.waitForTimeout(300);
+  assert.equal(await status.textContent(), "Checked: 2 problems found.");
   assert.equal(await importButton.isVisible(), false);
   assert.equal(await patientCount(admin), before, "nothing was imported");
   await screenshot(admin, "people-import-errors", { element: section });

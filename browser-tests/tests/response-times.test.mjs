@@ -93,7 +93,8 @@ test("before sending, a patient is told when the care team will answer and to ca
 
   // In the list too; the acknowledgement counts as read.
   await alice.getByRole("link", { name: "← All messages" }).click();
-  const row = alice.locator(".conversation", { hasText: "Charged twice" });
+  // By its subject: the demo's billing question says "charged twice" in its preview.
+  const row = alice.locator(".conversation", { has: alice.getByText("Charged twice", { exact: true }) });
   await row.waitFor();
   assert.match(await row.textContent(), /answer (by|coming soon)/);
   assert.doesNotMatch(await row.textContent(), /new/);
@@ -322,13 +323,18 @@ test("owners are alerted when a reply is due soon; an administrator sees an over
   const dueSoon = holder.locator("#alerts .alert-item.response_due_soon");
   await dueSoon.waitFor(LIVE);
   assert.match(await dueSoon.textContent(), /^Reply due soon/);
-  assert.doesNotMatch(await dueSoon.textContent(), /video|link/i, "no health information in the alert");
+  // Whoever may open it is told whose and which it is (the alert itself carries ids only).
+  assert.match(await dueSoon.textContent(), /^Reply due soon · Alice Nguyen: Video visit link/);
   await dueSoon.getByRole("button", { name: "Open" }).click();
   await holder.getByRole("heading", { name: "Video visit link" }).waitFor();
   await holder.locator("#detail-due", { hasText: /^Reply (due soon|overdue)/ }).waitFor();
   await holder.locator("#views .view", { hasText: "Needs response" }).click();
-  await holder.locator("#rows .row", { hasText: "Video visit link" }).locator(".tag.due.due_soon, .tag.due.overdue").waitFor();
+  const row = holder.locator("#rows .row", { hasText: "Video visit link" });
+  await row.locator(".tag.due.due_soon, .tag.due.overdue").waitFor();
   assert.deepEqual(await seriousViolations(holder), [], "inbox with a due-soon alert");
+  // Choosing a view closes the conversation: open it again from its row.
+  await row.click();
+  await holder.getByRole("heading", { name: "Video visit link" }).waitFor();
 
   // A minute later it is overdue: the administrator is told, with no link.
   const overdue = admin.locator("#alerts .alert-item.response_overdue");
@@ -336,6 +342,7 @@ test("owners are alerted when a reply is due soon; an administrator sees an over
   assert.match(await overdue.textContent(), /^Reply overdue/);
   assert.equal(await overdue.getByRole("button", { name: "Open" }).count(), 0);
   assert.match(await overdue.textContent(), /Not in your inbox/);
+  assert.doesNotMatch(await overdue.textContent(), /Alice|Video/, "no patient or subject for someone who may not open it");
   assert.deepEqual(await seriousViolations(admin), [], "administrator's alerts");
   await overdue.getByRole("button", { name: "Acknowledge" }).click();
   await overdue.waitFor({ state: "detached" });
@@ -343,5 +350,93 @@ test("owners are alerted when a reply is due soon; an administrator sees an over
   await patel.locator("#alerts .alert-item.response_overdue").waitFor(LIVE);
   await holder.locator("#alerts .alert-item.response_overdue").waitFor(LIVE);
   await holder.locator("#detail-due", { hasText: /^Reply overdue/ }).waitFor(LIVE);
-  await holder.locator("#rows .row", { hasText: "Video visit link" }).locator(".tag.due.overdue", { hasText: /^Overdue/ }).waitFor(LIVE);
+  await row.locator(".tag.due.overdue", { hasText: /^Overdue/ }).waitFor(LIVE);
+});
+
+test("the after-hours line: refused beside the field when not a telephone number, saved, and shown to colleagues", async () => {
+  const admin = await openSetup("admin");
+  const line = admin.getByLabel("After-hours line");
+  const before = await line.inputValue();
+  assert.equal(before, (await admin.evaluate(async () => (await (await fetch("/api/v1/practice")).json()))).after_hours_phone);
+  assert.match(await admin.locator("#after-hours-phone-hint").textContent(),
+    /^Patients are told to call it when the office is closed and something cannot wait: urgent automatic replies and the screen for writing a message show it\.$/);
+
+  await line.fill("ask the neighbours");
+  await admin.getByRole("button", { name: "Save office hours" }).click();
+  const refusal = admin.locator("#after-hours-phone-error");
+  await refusal.waitFor();
+  assert.match(await refusal.textContent(), /telephone number/);
+  assert.equal(await line.getAttribute("aria-invalid"), "true");
+  assert.equal(await admin.evaluate(() => document.activeElement.id), "after-hours-phone");
+  assert.equal(await admin.locator("#hours-status").textContent(), "", "not saved");
+  for (const width of [390, 820, 1440]) {
+    await admin.setViewportSize({ width, height: width < 600 ? 780 : width < 1000 ? 1100 : 900 });
+    await screenshot(admin, `setup-after-hours-refused-${width}`, { element: admin.locator("#hours-form") });
+  }
+
+  await line.fill("(555) 010-0188");
+  await admin.getByRole("button", { name: "Save office hours" }).click();
+  await admin.locator("#hours-status", { hasText: "Office hours saved." }).waitFor();
+  assert.equal(await refusal.isVisible(), false);
+  const practice = await admin.evaluate(async () => (await (await fetch("/api/v1/practice")).json()));
+  assert.equal(practice.after_hours_phone, "(555) 010-0188");
+  assert.equal(practice.phone, "(555) 010-0100", "the office's own number is kept");
+  await admin.reload();
+  await ready(admin);
+  assert.equal(await admin.getByLabel("After-hours line").inputValue(), "(555) 010-0188");
+
+  const nina = await openSetup("nina.nurse");
+  assert.match(await nina.locator("#response-times .facts").textContent(), /After-hours line\(555\) 010-0188/);
+
+  // As it was, for the other tests.
+  await admin.getByLabel("After-hours line").fill(before);
+  await admin.getByRole("button", { name: "Save office hours" }).click();
+  await admin.locator("#hours-status", { hasText: "Office hours saved." }).waitFor();
+});
+
+test("an urgent target counted in office hours is saved only as a deliberate choice: a warning beside it says what it means", async () => {
+  const admin = await openSetup("admin");
+  const settings = () => admin.evaluate(async () => (await (await fetch("/api/v1/response-settings")).json()));
+  const urgent = (await settings()).targets.findIndex((t) => t.priority === "urgent" && !t.topic);
+  assert.ok(urgent >= 0, "the demo has an urgent target");
+  const n = urgent + 1;
+  const clock = admin.getByLabel(`Target ${n}: counted`);
+  const warning = admin.locator(`#target-${urgent}-clock-warning`);
+  const words = "Counted in office hours, an urgent message sent on Friday evening would not be due until Monday.";
+  assert.equal(await clock.inputValue(), "wall", "urgent messages are counted around the clock by default");
+  assert.equal(await warning.isVisible(), false);
+
+  await clock.selectOption("business");
+  assert.equal(await warning.textContent(), words);
+  assert.equal(await warning.isVisible(), true);
+  assert.equal(await clock.getAttribute("aria-describedby"), `target-${urgent}-clock-warning`, "read out with the choice");
+  await admin.getByRole("button", { name: "Save response times" }).click();
+  await admin.locator("#targets-status", { hasText: "Response times saved." }).waitFor();
+  assert.equal((await settings()).targets[urgent].clock, "business");
+
+  // Saved, it stays flagged for everyone who reads the targets.
+  await admin.reload();
+  await ready(admin);
+  await warning.waitFor();
+  assert.equal(await warning.textContent(), words);
+  for (const width of [390, 820, 1440]) {
+    const p = await openSetup("admin", { width });
+    await p.locator(`#target-${urgent}-clock-warning`).waitFor();
+    assert.deepEqual(await seriousViolations(p), [], `urgent target in office hours, ${width}`);
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${width}: page is ${overflow}px wider than the screen`);
+    await screenshot(p, `setup-urgent-office-hours-${width}`, { element: p.locator("#targets-form") });
+  }
+  const nina = await openSetup("nina.nurse");
+  const row = nina.locator("#targets > tr").nth(urgent);
+  assert.match(await row.textContent(), new RegExp(`In office hours${words}`));
+
+  // A routine target in office hours is not flagged; back around the clock, the warning goes.
+  assert.equal(await admin.locator("#targets .clock-warning:not([hidden])").count(), 1);
+  await clock.selectOption("wall");
+  assert.equal(await warning.isVisible(), false);
+  assert.equal(await clock.getAttribute("aria-describedby"), null);
+  await admin.getByRole("button", { name: "Save response times" }).click();
+  await admin.locator("#targets-status", { hasText: "Response times saved." }).waitFor();
+  assert.equal((await settings()).targets[urgent].clock, "wall");
 });

@@ -212,3 +212,54 @@ test("the setup page passes axe and fits a 360-pixel screen, for an administrato
   await alice.goto(`${suite.server.url}/admin`);
   await alice.waitForURL(/\/app/);
 });
+
+test("rules that can never decide a message are flagged in words: \"Everyone else\" moved to the top, saved, warns on every rule below it", async () => {
+  const admin = await openSetup("admin");
+  const rules = admin.locator("#rules > li.rule");
+  const summary = admin.locator("#rules-never-used");
+  const warnings = admin.locator("#rules .never-used");
+  const n = await rules.count();
+  assert.equal(await summary.isVisible(), false, "the demo's rules all decide some message");
+  assert.equal(await warnings.count(), 0);
+
+  // Everyone else, from last to first; the warnings come from the server, on saving.
+  for (let i = n - 1; i >= 1; i--) await rules.nth(i).getByRole("button", { name: /^Up/ }).click();
+  assert.match(await rules.nth(0).textContent(), /^Everyone else — every message/);
+  assert.equal(await warnings.count(), 0, "nothing is claimed before the server has checked");
+  await admin.getByRole("button", { name: "Save rules" }).click();
+  await admin.locator("#rules-dirty").waitFor({ state: "hidden" });
+  await summary.waitFor();
+  assert.equal(await summary.textContent(),
+    `${n - 1} rules are never used: the rules above them take every message they would match. Move them up or remove them. Each is marked “Never used” below.`);
+  assert.equal(await warnings.count(), n - 1);
+  assert.equal(await rules.nth(0).locator(".never-used").count(), 0, "the rule that takes everything is used");
+  for (let i = 1; i < n; i++) {
+    assert.equal(await rules.nth(i).locator(".never-used").textContent(),
+      "Never used: the rules above it take every message it would match. Move it up or remove it.");
+  }
+  assert.equal(await admin.locator("#rules-error").isVisible(), false, "such a rule set is allowed");
+  for (const width of [390, 820, 1440]) {
+    const p = await openSetup("admin", { width });
+    await p.locator("#rules-never-used").waitFor();
+    assert.deepEqual(await seriousViolations(p), [], `rules never used, ${width}`);
+    await screenshot(p, `setup-rules-never-used-${width}`, { element: p.locator("#routing") });
+  }
+
+  // Colleagues see the warnings, without being told to move what they cannot.
+  const nina = await openSetup("nina.nurse");
+  assert.match(await nina.locator("#rules-never-used").textContent(), /^\d+ rules are never used: the rules above them take every message they would match\. Each is marked/);
+  assert.equal(await nina.locator("#rules .never-used").first().textContent(), "Never used: the rules above it take every message it would match.");
+
+  // A change not yet saved puts the warnings away until the server checks again.
+  await rules.nth(0).getByRole("button", { name: /^Down/ }).click();
+  await admin.getByText("Not saved yet").waitFor();
+  assert.equal(await warnings.first().isVisible(), false);
+  assert.equal(await summary.textContent(), "Which rules are never used is checked again when you save.");
+  // Back to the bottom, saved: no warnings.
+  for (let i = 1; i < n - 1; i++) await rules.nth(i).getByRole("button", { name: /^Down/ }).click();
+  assert.match(await rules.nth(n - 1).textContent(), /^Everyone else/);
+  await admin.getByRole("button", { name: "Save rules" }).click();
+  await admin.locator("#rules-dirty").waitFor({ state: "hidden" });
+  await summary.waitFor({ state: "hidden" });
+  assert.equal(await warnings.count(), 0);
+});

@@ -102,8 +102,16 @@ impl Policy {
     const fn specificity(&self) -> u8 {
         (if self.topic.is_some() { 2 } else { 0 }) + (if self.priority.is_some() { 1 } else { 0 })
     }
+    /// An urgent message answers only to targets that say "urgent": a
+    /// practice's "billing within 8 business hours" must not make an
+    /// emergency written under Billing wait until Monday.
     fn matches(&self, priority: Priority, topic: Topic) -> bool {
-        self.priority.is_none_or(|p| p == priority) && self.topic.is_none_or(|t| t == topic)
+        let priority_ok = match (self.priority, priority) {
+            (Some(p), _) => p == priority,
+            (None, Priority::Urgent) => false,
+            (None, Priority::Routine) => true,
+        };
+        priority_ok && self.topic.is_none_or(|t| t == topic)
     }
 }
 
@@ -162,7 +170,7 @@ impl Policies {
     }
 
     /// The most specific matching policy's target, else the default for
-    /// the priority.
+    /// the priority. Urgent messages match only urgent policies.
     pub fn target_for(&self, priority: Priority, topic: Topic) -> Target {
         self.policies
             .iter()

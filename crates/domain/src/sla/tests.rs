@@ -30,11 +30,17 @@ fn the_most_specific_policy_wins() {
     )
     .unwrap();
     assert_eq!(policies.target_for(Priority::Routine, Topic::Billing), billing);
-    assert_eq!(policies.target_for(Priority::Urgent, Topic::Billing), billing);
+    // A target with no priority is for routine messages: an urgent one
+    // about billing is due on the urgent target, around the clock.
+    assert_eq!(policies.target_for(Priority::Urgent, Topic::Billing), urgent);
     assert_eq!(policies.target_for(Priority::Urgent, Topic::PrescriptionRefill), urgent_refill);
     assert_eq!(policies.target_for(Priority::Urgent, Topic::Scheduling), urgent);
     // Nothing covers routine scheduling: the default of 4 business hours.
     assert_eq!(policies.target_for(Priority::Routine, Topic::Scheduling), target(4 * 60, 4 * 60, Clock::Business));
+    // Without an urgent target, urgent messages keep the default: 1 hour around the clock.
+    let routine_only = Policies::new(vec![Policy { priority: None, topic: None, target: billing }], 75).unwrap();
+    assert_eq!(routine_only.target_for(Priority::Urgent, Topic::Billing), target(60, 60, Clock::Wall));
+    assert_eq!(routine_only.target_for(Priority::Routine, Topic::Billing), billing);
 }
 
 #[test]

@@ -21,7 +21,10 @@ export function setUpResponseTimes(shared) {
 
 const $ = (id) => document.getElementById(id);
 
-const PRIORITIES = [["", "Any priority"], ["routine", "Routine"], ["urgent", "Urgent"]];
+// A target without a priority is for routine messages: urgent ones answer
+// only to targets that say "urgent" (an emergency must not wait on a topic's
+// office-hours target).
+const PRIORITIES = [["", "Not urgent (any)"], ["routine", "Routine"], ["urgent", "Urgent"]];
 const CLOCKS = [["business", "In office hours"], ["wall", "Around the clock"]];
 const REPLY_PLACEHOLDERS = [
   ["reply_by", "when the care team will answer, such as “Monday at 12:00 PM”"],
@@ -32,6 +35,9 @@ const REPLY_PLACEHOLDERS = [
 /** Fields of the settings that this page shows but never sends back. */
 const READ_ONLY_SETTINGS = ["time_zone", "closures", "department_hours", "default_auto_reply_open", "default_auto_reply_closed"];
 const MAX_TARGET_MINUTES = 30 * 24 * 60;
+/** Urgent targets count around the clock by default; counting them in office hours should be a choice made knowingly. */
+const URGENT_IN_OFFICE_HOURS = "Counted in office hours, an urgent message sent on Friday evening would not be due until Monday.";
+const urgentInOfficeHours = (t) => t.priority === "urgent" && t.clock === "business";
 const AUTO_REPLY_MAX = 1000;
 
 const hiddenText = (text) => el("span", { class: "visually-hidden" }, text);
@@ -191,7 +197,8 @@ function practiceHoursSection() {
     return [el("h3", {}, "Office hours"),
       el("dl", { class: "facts" },
         el("dt", {}, "Time zone"), el("dd", {}, p.time_zone.replaceAll("_", " ")),
-        el("dt", {}, "Phone"), el("dd", {}, p.phone ?? "None")),
+        el("dt", {}, "Phone"), el("dd", {}, p.phone ?? "None"),
+        el("dt", {}, "After-hours line"), el("dd", {}, p.after_hours_phone ?? "None")),
       hoursList(p.office_hours)];
   }
   const hours = copyHours(p.office_hours);
@@ -200,12 +207,20 @@ function practiceHoursSection() {
   const zone = el("select", { id: "time-zone" }, zones.map((z) => el("option", { value: z }, z.replaceAll("_", " "))));
   zone.value = p.time_zone;
   const phone = el("input", { id: "practice-phone", type: "tel", maxlength: 32, autocomplete: "off", value: p.phone ?? "", "aria-describedby": "practice-phone-hint" });
+  const afterHours = el("input", {
+    id: "after-hours-phone", type: "tel", maxlength: 32, autocomplete: "off", value: p.after_hours_phone ?? "", "aria-describedby": "after-hours-phone-hint",
+  });
   const error = el("p", { id: "hours-error", class: "error", role: "alert", hidden: true });
   const form = el("form", { id: "hours-form", novalidate: true, "aria-labelledby": "hours-title" },
     el("div", { class: "field-row" },
-      el("div", {}, el("label", { for: "time-zone" }, "Time zone"), zone, fieldError("time-zone")),
+      el("div", {}, el("label", { for: "time-zone" }, "Time zone"), zone, fieldError("time-zone"))),
+    el("div", { class: "field-row" },
       el("div", {}, el("label", { for: "practice-phone" }, "Phone for patients"), phone,
-        el("p", { id: "practice-phone-hint", class: "hint" }, "Shown to patients, and used in {practice_phone}."), fieldError("practice-phone"))),
+        el("p", { id: "practice-phone-hint", class: "hint" }, "Shown to patients, and used in {practice_phone}."), fieldError("practice-phone")),
+      el("div", {}, el("label", { for: "after-hours-phone" }, "After-hours line"), afterHours,
+        el("p", { id: "after-hours-phone-hint", class: "hint" },
+          "Patients are told to call it when the office is closed and something cannot wait: urgent automatic replies and the screen for writing a message show it."),
+        fieldError("after-hours-phone"))),
     el("p", { class: "label-like" }, "Weekly hours"),
     hoursEditor("practice-hours", hours, "Weekly hours"),
     el("p", { class: "hint" }, "A closing time of 00:00 means midnight."),
@@ -222,11 +237,11 @@ function practiceHoursSection() {
       setFieldError("practice-hours", bad);
       return;
     }
-    const body = { time_zone: zone.value, phone: phone.value.trim() || null, office_hours };
+    const body = { time_zone: zone.value, phone: phone.value.trim() || null, after_hours_phone: afterHours.value.trim() || null, office_hours };
     try {
       await api("PUT", "/api/v1/practice/hours", body);
     } catch (err) {
-      showServerError(err, { time_zone: "time-zone", phone: "practice-phone", office_hours: "practice-hours" }, error);
+      showServerError(err, { time_zone: "time-zone", phone: "practice-phone", after_hours_phone: "after-hours-phone", office_hours: "practice-hours" }, error);
       return;
     }
     state.practice = await api("GET", "/api/v1/practice");
@@ -378,7 +393,8 @@ function targetWordsRow(t) {
     ["Later replies within", duration(t.next_response_minutes)],
     ["Counted", CLOCKS.find(([v]) => v === t.clock)?.[1] ?? t.clock],
   ];
-  return el("tr", {}, cells.map(([label, text]) => el("td", { dataset: { label } }, text)));
+  return el("tr", {}, cells.map(([label, text]) => el("td", { dataset: { label } }, text,
+    label === "Counted" && urgentInOfficeHours(t) ? el("p", { class: "clock-warning" }, URGENT_IN_OFFICE_HOURS) : null)));
 }
 
 function targetRow(t, i) {
@@ -386,7 +402,6 @@ function targetRow(t, i) {
   const n = i + 1;
   const priority = el("select", { id: id("priority"), class: "priority", "aria-label": `Target ${n}: priority` });
   options(priority, PRIORITIES, t.priority ?? "");
-  priority.addEventListener("change", () => (t.priority = priority.value || null));
   const topic = el("select", { id: id("topic"), "aria-label": `Target ${n}: topic` });
   options(topic, [["", "Any topic"], ...TOPICS], t.topic ?? "");
   topic.addEventListener("change", () => (t.topic = topic.value || null));
@@ -404,7 +419,23 @@ function targetRow(t, i) {
   };
   const clock = el("select", { id: id("clock"), class: "clock", "aria-label": `Target ${n}: counted` });
   options(clock, CLOCKS, t.clock);
-  clock.addEventListener("change", () => (t.clock = clock.value));
+  const warning = el("p", { id: id("clock-warning"), class: "clock-warning" }, URGENT_IN_OFFICE_HOURS);
+  // Shown, and read out with the clock, while the row counts urgent messages in office hours.
+  const warn = () => {
+    const on = urgentInOfficeHours(t);
+    warning.hidden = !on;
+    if (on) clock.setAttribute("aria-describedby", warning.id);
+    else clock.removeAttribute("aria-describedby");
+  };
+  warn();
+  priority.addEventListener("change", () => {
+    t.priority = priority.value || null;
+    warn();
+  });
+  clock.addEventListener("change", () => {
+    t.clock = clock.value;
+    warn();
+  });
   const remove = el("button", {
     type: "button", class: "link", onclick: () => {
       state.targets.splice(i, 1);
@@ -418,7 +449,7 @@ function targetRow(t, i) {
     el("td", { dataset: { label: "Topic" } }, topic),
     el("td", { dataset: { label: "First reply within (minutes)" } }, minutes("first_response_minutes", "first reply within")),
     el("td", { dataset: { label: "Later replies within (minutes)" } }, minutes("next_response_minutes", "later replies within")),
-    el("td", { dataset: { label: "Counted" } }, clock),
+    el("td", { dataset: { label: "Counted" } }, clock, warning),
     el("td", {}, remove));
 }
 
@@ -440,7 +471,7 @@ function renderTargets() {
   if (!holder) return;
   clear(holder).append(state.targets.length
     ? targetsTable(state.targets.map(targetRow), true)
-    : el("p", { class: "muted" }, "No targets of the practice's own: urgent messages are due within 1 office hour, routine ones within 4."));
+    : el("p", { class: "muted" }, "No targets of the practice's own: urgent messages are due within 1 hour, around the clock; routine ones within 4 office hours."));
 }
 
 function autoReplyField(key, label) {
@@ -470,7 +501,7 @@ function autoReplyField(key, label) {
 
 function targetsSection() {
   const r = state.response;
-  const explain = el("p", {}, "When a reply is due, by the priority and topic of the conversation. The most specific target that matches applies; conversations no target covers are due within 1 office hour if urgent, 4 if routine.");
+  const explain = el("p", {}, "When a reply is due, by the priority and topic of the conversation. The most specific target that matches applies; urgent conversations follow only targets for urgent ones. Conversations no target covers are due within 1 hour around the clock if urgent, and within 4 office hours if routine.");
   if (!state.admin) {
     const reply = (key) => {
       const custom = r[key];

@@ -4,7 +4,7 @@
 // message, and the office hours, closures, response-time targets and
 // automatic replies that decide when each reply is due (in admin-hours.js).
 import { loadResponseSettings, setUpResponseTimes } from "./admin-hours.js";
-import { ApiError, TOPICS, announce, api, clear, el, signOut, topicLabel } from "./common.js";
+import { ApiError, TOPICS, announce, api, clear, el, topicLabel, startStaffPage } from "./common.js";
 
 const PLACEHOLDERS = ["patient_first_name", "provider_name", "practice_phone", "scheduling_link", "office_hours", "my_name"];
 
@@ -60,7 +60,7 @@ function civilDate(ymd) {
 const FIELD_WORDS = {
   name: "Name", body: "Text", review_by: "Review-by date", owner_id: "Owner", capacity: "Open conversations",
   starts_at: "Away from", ends_at: "Back on", cover_id: "Who covers", lead_id: "Lead", members: "Members", rules: "Rules",
-  time_zone: "Time zone", phone: "Phone", office_hours: "Hours", targets: "Targets", due_soon_percent: "Due soon",
+  time_zone: "Time zone", phone: "Phone", after_hours_phone: "After-hours line", office_hours: "Hours", targets: "Targets", due_soon_percent: "Due soon",
   auto_reply_open: "Automatic reply while open", auto_reply_closed: "Automatic reply while closed",
   first_day: "First day", last_day: "Last day", department_id: "Department",
 };
@@ -450,12 +450,44 @@ function ruleEditor(r, i) {
     el("button", { type: "button", class: "secondary small", onclick: () => toggleRule(r, i, "edit") }, "Done"));
 }
 
+/**
+ * The server's warning on a saved rule that never decides a message. It is
+ * hidden while the list has unsaved changes (`.rules.changed`): it was worked
+ * out for the rules as saved, and the server works it out again on saving.
+ */
+function neverUsedWarning(r) {
+  if (!r.never_used) return null;
+  return el("p", { class: "never-used" },
+    el("strong", {}, "Never used: "),
+    "the rules above it take every message it would match.",
+    state.admin ? " Move it up or remove it." : null);
+}
+
+/** "2 rules are never used: …", for `n` (at least 1) saved rules that never decide a message. */
+function neverUsedSummary(n) {
+  const one = n === 1;
+  const them = one ? "it" : "them";
+  return `${one ? "1 rule is" : `${n} rules are`} never used: the rules above ${them} take every message ${one ? "it" : "they"} would match.`
+    + `${state.admin ? ` Move ${them} up or remove ${them}.` : ""} ${one ? "It is" : "Each is"} marked “Never used” below.`;
+}
+
+/** The summary above the list, while the saved rules have some that never decide a message. */
+function renderNeverUsed() {
+  const n = state.rules.filter((r) => r.never_used).length;
+  const node = $("rules-never-used");
+  $("rules").classList.toggle("changed", state.rulesDirty);
+  node.hidden = n === 0;
+  node.textContent = n === 0 ? ""
+    : state.rulesDirty ? "Which rules are never used is checked again when you save." : neverUsedSummary(n);
+}
+
 function ruleNode(r, i, count) {
   const label = r.name || `rule ${i + 1}`;
   const hidden = (text) => el("span", { class: "visually-hidden" }, text);
   const editing = state.openRule === r;
   return el("li", { class: `rule${editing ? " editing" : ""}` },
     el("p", { class: "rule-summary", id: `rule-${i}-summary` }, ruleSummary(r)),
+    neverUsedWarning(r),
     state.admin
       ? el("div", { class: "rule-controls" },
         el("button", { type: "button", class: "secondary small", "aria-expanded": editing ? "true" : "false", dataset: { act: "edit" }, onclick: () => toggleRule(r, i, "edit") },
@@ -487,6 +519,7 @@ function renderRules(focus) {
 }
 
 function renderRulesActions() {
+  renderNeverUsed();
   $("rules-actions").hidden = !state.admin;
   $("rules-readonly").hidden = state.admin;
   $("rules-dirty").hidden = !state.rulesDirty;
@@ -572,7 +605,8 @@ async function saveRules() {
     button.disabled = false;
   }
   await loadRules();
-  announce("Routing rules saved");
+  const unused = state.rules.filter((r) => r.never_used).length;
+  announce(unused ? `Routing rules saved. ${neverUsedSummary(unused)}` : "Routing rules saved");
 }
 
 // ---- Pools -------------------------------------------------------------------
@@ -666,12 +700,8 @@ async function savePool(e) {
 // ---- Start -------------------------------------------------------------------
 
 async function boot() {
-  $("sign-out").addEventListener("click", signOut);
-  state.me = await api("GET", "/api/v1/me");
-  if (state.me.kind !== "staff") {
-    location.replace("/app");
-    return;
-  }
+  state.me = await startStaffPage();
+  if (!state.me) return;
   state.admin = state.me.role === "practice_admin";
   // Administrators and compliance officers take no conversations, so they
   // have no capacity or cover to set.
@@ -684,7 +714,6 @@ async function boot() {
   // Accounts are managed by practice administrators only.
   $("people-link").hidden = !state.admin;
   $("people-nav").hidden = !state.admin;
-  $("whoami").textContent = state.me.display_name;
   const [practice, staff, settings, pools] = await Promise.all([
     api("GET", "/api/v1/practice"),
     api("GET", "/api/v1/staff"),

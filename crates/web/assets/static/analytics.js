@@ -3,7 +3,7 @@
 // reassignments, satisfaction and access, for a period. The server sends
 // every figure as tables; the charts are drawn from the same tables by
 // charts.js, and each table downloads as CSV.
-import { ApiError, api, clear, el, signOut } from "./common.js";
+import { ApiError, api, clear, el, startStaffPage } from "./common.js";
 import { COLORS, HEAT, barChart, columnChart, heatMap, swatch } from "./charts.js";
 
 /** Roles that see analytics; everyone else is told the page is not for them. */
@@ -633,13 +633,8 @@ function quickPeriod(days) {
 // ---- Start -------------------------------------------------------------------------------
 
 async function boot() {
-  $("sign-out").addEventListener("click", signOut);
-  state.me = await api("GET", "/api/v1/me");
-  if (state.me.kind !== "staff") {
-    location.replace("/app");
-    return;
-  }
-  $("whoami").textContent = state.me.display_name;
+  state.me = await startStaffPage();
+  if (!state.me) return;
   $("inbox-link").hidden = NO_INBOX.includes(state.me.role);
   $("audit-link").hidden = !ANALYSTS.includes(state.me.role);
   api("GET", "/api/v1/practice").then((p) => ($("practice-name").textContent = p.name)).catch(() => {});

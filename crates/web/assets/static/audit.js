@@ -4,7 +4,7 @@
 // CSV. The filters live in the address's fragment (#actor=…&patient=…), so
 // that other pages link to a person's trail and Back returns to the last
 // search. Only ids go there, never names.
-import { ApiError, announce, api, clear, el, otherTimeZone, signOut } from "./common.js";
+import { ApiError, announce, api, clear, el, otherTimeZone, ROLE_WORDS, startStaffPage } from "./common.js";
 
 /** Roles that may read the log (the API answers 404 to everyone else). */
 const REVIEWERS = ["practice_admin", "compliance_officer"];
@@ -12,15 +12,6 @@ const REVIEWERS = ["practice_admin", "compliance_officer"];
 const INBOX_ROLES = ["provider", "nurse", "medical_assistant", "front_desk", "billing"];
 const PAGE_SIZE = 50;
 
-const ROLE_WORDS = {
-  practice_admin: "Practice administrator",
-  provider: "Provider",
-  nurse: "Nurse",
-  medical_assistant: "Medical assistant",
-  front_desk: "Front desk",
-  billing: "Billing",
-  compliance_officer: "Compliance officer",
-};
 
 /** Who acted, when the entry has no name for them. */
 const KIND_WORDS = {
@@ -522,13 +513,8 @@ function buildActionSelect() {
 }
 
 async function boot() {
-  $("sign-out").addEventListener("click", signOut);
-  state.me = await api("GET", "/api/v1/me");
-  if (state.me.kind !== "staff") {
-    location.replace("/app");
-    return;
-  }
-  $("whoami").textContent = state.me.display_name;
+  state.me = await startStaffPage();
+  if (!state.me) return;
   $("inbox-link").hidden = !INBOX_ROLES.includes(state.me.role);
   $("analytics-link").hidden = !REVIEWERS.includes(state.me.role);
   const practice = await api("GET", "/api/v1/practice");

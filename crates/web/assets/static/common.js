@@ -62,6 +62,33 @@ export async function signOut() {
   goToSignIn("signed_out");
 }
 
+/**
+ * The start of every staff page: Sign out wired, the signed-in user loaded
+ * and named in the top bar. Patients are sent to their app (`null`).
+ */
+export async function startStaffPage() {
+  document.getElementById("sign-out").addEventListener("click", signOut);
+  const me = await api("GET", "/api/v1/me");
+  if (me.kind !== "staff") {
+    location.replace("/app");
+    return null;
+  }
+  const who = document.getElementById("whoami");
+  if (who) who.textContent = me.display_name;
+  return me;
+}
+
+/** Staff roles in words. */
+export const ROLE_WORDS = {
+  practice_admin: "Practice administrator",
+  provider: "Provider",
+  nurse: "Nurse",
+  medical_assistant: "Medical assistant",
+  front_desk: "Front desk",
+  billing: "Billing",
+  compliance_officer: "Compliance officer",
+};
+
 /** Builds an element. `attrs` keys starting with "on" add listeners; children are nodes or text. */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

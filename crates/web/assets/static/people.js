@@ -2,19 +2,12 @@
 // change, deactivate, reset links), patient records (add, change, invite,
 // deactivate, reset links) and the import from the EHR. For colleagues who
 // care for patients (whom the patient list lets in): the patients of their
-// care teams and departments, to invite. Nobody is given a password: every
-// link made here is shown once, to hand over.
-import { ApiError, api, apiText, clear, dayAndTime, el, fullWhen, signOut } from "./common.js";
+// care teams and departments, to invite and to message. Each patient has a
+// page of their own (#/patient/<id>): record, care, enrollment and
+// conversations. Nobody is given a password: every link made here is shown
+// once, to hand over.
+import { ApiError, api, apiText, clear, dayAndTime, el, fullWhen, topicLabel, ROLE_WORDS, startStaffPage } from "./common.js";
 
-const ROLE_WORDS = {
-  practice_admin: "Practice administrator",
-  provider: "Provider",
-  nurse: "Nurse",
-  medical_assistant: "Medical assistant",
-  front_desk: "Front desk",
-  billing: "Billing",
-  compliance_officer: "Compliance officer",
-};
 
 const ENROLLMENT_WORDS = {
   not_invited: "Not invited",
@@ -25,7 +18,10 @@ const ENROLLMENT_WORDS = {
   revoked: "Invitation revoked",
 };
 
-/** The roles that take no conversations, and so belong to no pool (the server refuses them one). */
+/**
+ * The roles that take no conversations, and so belong to no pool (the
+ * server refuses them one), start none, and never read one.
+ */
 const NO_CONVERSATIONS = { practice_admin: "Practice administrators", compliance_officer: "Compliance officers" };
 
 const CHANNEL_WORDS = { desk: "to hand over", email: "for email", sms: "for a text message", none: "" };
@@ -58,13 +54,22 @@ const MODES = {
   },
   care: {
     title: "Patients",
-    patientsTitle: "Invite patients to enroll",
+    patientsTitle: "Your patients",
     noPatients: "None of the patients of your care teams and departments are on file yet. If you expected some, ask your practice administrator which care teams and departments you are in.",
     addContact: "A practice administrator can add one to the record. Or choose to hand the link over.",
   },
 };
 
 const PAGE_SIZE = 100;
+/** The most conversations a patient's page lists (the inbox has the rest). */
+const CONVERSATIONS_SHOWN = 100;
+/** A patient's page: `#/patient/<id>`. */
+const PATIENT_ADDRESS = /^#\/patient\/([0-9a-fA-F-]{36})$/;
+
+/** A conversation's status, as the inbox words it. */
+const STATUS_WORDS = { needs_staff_response: "Needs response", awaiting_patient: "Awaiting patient", closed: "Closed" };
+/** Who wrote the newest message, before its preview. */
+const PREVIEW_WHO = { patient: "Patient: ", staff: "Staff: ", system: "Automatic reply: " };
 const IMPORT_MAX_BYTES = 5 * 1024 * 1024;
 
 const state = {
@@ -84,6 +89,8 @@ const state = {
   editingPatient: null,
   invitePatient: null,
   importText: null,
+  /** The id of the patient whose page is open, or null for the list. */
+  viewing: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -113,10 +120,18 @@ function showError(node, text) {
   node.hidden = !text;
 }
 
-/** Success text in a status region; cleared first so that the same words are announced again. */
+/** The `say` still on its way to each status region. */
+const saying = new WeakMap();
+
+/**
+ * Text in a status region; cleared first so that the same words are
+ * announced again. A later word replaces one still on its way, so a quick
+ * outcome is never overwritten by the "working…" said before it.
+ */
 function say(node, text) {
+  clearTimeout(saying.get(node));
   node.textContent = "";
-  setTimeout(() => (node.textContent = text), 30);
+  saying.set(node, setTimeout(() => (node.textContent = text), 30));
 }
 
 /** Shows a refusal next to its form and puts the cursor in the field at fault. */
@@ -296,9 +311,13 @@ async function loadStaff() {
   renderStaff();
 }
 
+/** Puts the cursor on the `act` control in `container`, else on its first button. */
+function focusAction(container, act) {
+  (container?.querySelector(`[data-act="${act}"]`) ?? container?.querySelector("button"))?.focus();
+}
+
 function focusRow(tbody, id, act) {
-  const row = $(tbody).querySelector(`tr[data-id="${id}"]`);
-  (row?.querySelector(`button[data-act="${act}"]`) ?? row?.querySelector("button"))?.focus();
+  focusAction($(tbody).querySelector(`tr[data-id="${id}"]`), act);
 }
 
 function openStaffForm(s) {
@@ -495,32 +514,66 @@ function enrollmentCell(p) {
   return lines;
 }
 
+/** An email address that may break after its @ and dots (<wbr>) rather than anywhere. */
+const breakable = (address) => address.split(/(?<=[@.])/).flatMap((part, i) => (i ? [el("wbr"), part] : [part]));
+
+/** Whether an invitation is out and not yet used. */
+const invitationOpen = (p) => Boolean(p.invitation && (p.invitation.state === "sent" || p.invitation.state === "opened"));
+
+/** Colleagues who work conversations may start one with a patient; administrators and compliance officers may not. */
+const worksConversations = () => !(state.me.role in NO_CONVERSATIONS);
+
+function actionButton(act, label, suffix, onclick, cls = "secondary small") {
+  return el("button", { type: "button", class: cls, dataset: { act }, onclick }, label, hidden(suffix));
+}
+
+/** Invite, or resend and revoke, for a patient not yet enrolled. */
+function invitationButtons(p) {
+  if (p.user_id) return [];
+  const name = patientName(p);
+  return invitationOpen(p)
+    ? [actionButton("invite", "Resend invitation", ` to ${name}`, () => openInvite(p)),
+      actionButton("revoke", "Revoke invitation", ` for ${name}`, () => revokeInvitation(p), "secondary small danger")]
+    : [actionButton("invite", "Invite", ` ${name}`, () => openInvite(p))];
+}
+
+/** A link to the inbox's new-conversation dialog, which opens from this address. */
+function messageLink(p, label, suffix, cls) {
+  return el("a", { href: `/inbox#/start/${p.id}`, class: cls, dataset: { act: "message" } }, label, hidden(suffix));
+}
+
+/** Why a message to `p` would wait (not enrolled, or deactivated), or null if they can read it. */
+function messageWaits(p) {
+  if (!p.user_id) return "They will see messages once they enroll.";
+  if (p.active === false) return "Their account is deactivated: they will see messages only if it is reactivated.";
+  return null;
+}
+
 function patientRow(p) {
   const name = patientName(p);
-  const open = p.invitation && (p.invitation.state === "sent" || p.invitation.state === "opened") && p.enrollment !== "enrolled";
   const enrolled = Boolean(p.user_id);
-  const button = (act, label, suffix, onclick, cls = "secondary small") =>
-    el("button", { type: "button", class: cls, dataset: { act }, onclick }, label, hidden(suffix));
-  const contact = [p.email, p.phone].filter(Boolean);
+  const contact = [p.email && breakable(p.email), p.phone].filter(Boolean);
   const care = [p.care_team, p.department].filter(Boolean);
-  // Colleagues only invite; administrators also edit, reset and deactivate.
+  // Colleagues invite and message; administrators also edit, reset and deactivate.
   const manage = isAdmin();
+  const talk = worksConversations();
   const asked = manage && enrolled && p.active !== false && p.reset_requested_at;
+  const waits = talk ? messageWaits(p) : null;
   return el("tr", { dataset: { id: p.id }, class: asked ? "asks-reset" : null },
-    el("td", { "data-label": "Name" }, el("strong", {}, name)),
+    el("td", { "data-label": "Name" }, el("a", { href: `#/patient/${p.id}`, class: "name-link" }, el("strong", {}, name))),
     el("td", { "data-label": "Date of birth" }, civilDate(p.birth_date)),
     el("td", { "data-label": "Record number" }, p.mrn ?? el("span", { class: "muted" }, "None")),
     el("td", { "data-label": "Contact" }, contact.length ? contact.map((c) => el("span", { class: "sub-line" }, c)) : el("span", { class: "muted" }, "None on file")),
     el("td", { "data-label": "Care" }, care.length ? care.map((c) => el("span", { class: "sub-line" }, c)) : el("span", { class: "muted" }, "None")),
     el("td", { "data-label": "Enrollment" }, enrollmentCell(p)),
     el("td", { class: "actions-cell" }, el("div", { class: "row-actions" },
-      manage ? button("edit", "Edit", ` ${name}`, () => openPatientForm(p)) : null,
-      !enrolled && !open ? button("invite", "Invite", ` ${name}`, () => openInvite(p)) : null,
-      !enrolled && open ? button("invite", "Resend invitation", ` to ${name}`, () => openInvite(p)) : null,
-      !enrolled && open ? button("revoke", "Revoke invitation", ` for ${name}`, () => revokeInvitation(p), "secondary small danger") : null,
-      manage && enrolled && p.active !== false ? button("reset", "Make reset link", ` for ${name}`, () => patientResetLink(p), asked ? "primary small" : "secondary small") : null,
-      manage && enrolled && p.active !== false ? button("deactivate", "Deactivate", ` ${name}`, () => setActive(p, false), "secondary small danger") : null,
-      manage && enrolled && p.active === false ? button("reactivate", "Reactivate", ` ${name}`, () => setActive(p, true)) : null)));
+      talk ? messageLink(p, "Message", ` ${name}`, "button secondary small") : null,
+      manage ? actionButton("edit", "Edit", ` ${name}`, () => openPatientForm(p)) : null,
+      invitationButtons(p),
+      manage && enrolled && p.active !== false ? actionButton("reset", "Make reset link", ` for ${name}`, () => patientResetLink(p), asked ? "primary small" : "secondary small") : null,
+      manage && enrolled && p.active !== false ? actionButton("deactivate", "Deactivate", ` ${name}`, () => setActive(p, false), "secondary small danger") : null,
+      manage && enrolled && p.active === false ? actionButton("reactivate", "Reactivate", ` ${name}`, () => setActive(p, true)) : null),
+    waits ? el("p", { class: "hint row-note" }, waits) : null));
 }
 
 function renderPatients() {
@@ -641,14 +694,36 @@ async function savePatient(e) {
   else $("add-patient").focus();
 }
 
+/**
+ * Where the invitation actions work: on the patient's page when it is open,
+ * else in the list. `form` is where the invitation form goes.
+ */
+function patientPlace() {
+  if (state.viewing) {
+    return {
+      status: $("patient-view-status"), error: $("patient-view-error"), link: $("patient-view-link"), form: $("patient-view-invite"),
+      back: $("patient-view-title"), focus: (id, act) => focusAction($("patient-view-actions"), act),
+    };
+  }
+  return {
+    status: $("patients-status"), error: $("patients-error"), link: $("patient-link"), form: $("invite-home"),
+    back: null, focus: (id, act) => focusRow("patient-rows", id, act),
+  };
+}
+
+/** The list again, and the open patient's page with it. */
+async function reloadPatients() {
+  await Promise.all([loadPatients(), state.viewing ? loadPatientView() : null]);
+}
+
 function openInvite(p) {
   state.invitePatient = p;
   const name = patientName(p);
   const form = $("invite-form");
+  patientPlace().form.append(form);
   form.hidden = false;
   showError($("invite-error"), "");
-  const open = p.invitation && (p.invitation.state === "sent" || p.invitation.state === "opened");
-  $("invite-title").textContent = open ? `Resend the invitation to ${name}` : `Invite ${name}`;
+  $("invite-title").textContent = invitationOpen(p) ? `Resend the invitation to ${name}` : `Invite ${name}`;
   $("invite-legend").textContent = `How will ${name} get the link?`;
   $("invite-desk").checked = true;
   form.scrollIntoView({ block: "nearest" });
@@ -659,7 +734,7 @@ function closeInvite() {
   const p = state.invitePatient;
   state.invitePatient = null;
   $("invite-form").hidden = true;
-  if (p) focusRow("patient-rows", p.id, "invite");
+  if (p) patientPlace().focus(p.id, "invite");
 }
 
 async function sendInvite(e) {
@@ -668,6 +743,7 @@ async function sendInvite(e) {
   if (!p) return;
   const name = patientName(p);
   const channel = document.querySelector('input[name="invite-channel"]:checked')?.value ?? "desk";
+  const place = patientPlace();
   const error = $("invite-error");
   showError(error, "");
   const button = $("invite-save");
@@ -685,9 +761,10 @@ async function sendInvite(e) {
   }
   state.invitePatient = null;
   $("invite-form").hidden = true;
-  await loadPatients().catch((err) => showError($("patients-error"), message(err)));
-  say($("patients-status"), `Invitation made for ${name}.`);
-  showLink($("patient-link"), {
+  await reloadPatients().catch((err) => showError(place.error, message(err)));
+  say(place.status, `Invitation made for ${name}.`);
+  showLink(place.link, {
+    back: place.back,
     heading: `Invitation link for ${name}`,
     label: "Invitation link",
     who: name,
@@ -701,19 +778,20 @@ async function sendInvite(e) {
 
 async function revokeInvitation(p) {
   const name = patientName(p);
-  showError($("patients-error"), "");
+  const place = patientPlace();
+  showError(place.error, "");
   const sure = await confirmStep(`Revoke the invitation for ${name}?`,
     "The link stops working at once. You can invite them again later.", "Revoke invitation");
   if (!sure) return;
   try {
     await api("DELETE", `/api/v1/patient-accounts/${p.id}/invitation`);
   } catch (err) {
-    showError($("patients-error"), message(err));
+    showError(place.error, message(err));
     return;
   }
-  await loadPatients().catch((err) => showError($("patients-error"), message(err)));
-  say($("patients-status"), `The invitation for ${name} is revoked.`);
-  focusRow("patient-rows", p.id, "invite");
+  await reloadPatients().catch((err) => showError(place.error, message(err)));
+  say(place.status, `The invitation for ${name} is revoked.`);
+  place.focus(p.id, "invite");
 }
 
 async function patientResetLink(p) {
@@ -737,6 +815,155 @@ async function patientResetLink(p) {
   });
 }
 
+// ---- A patient's page ------------------------------------------------------
+
+const none = (text) => el("span", { class: "muted" }, text);
+
+/** A card of facts: `rows` are [term, description]. */
+function factsCard(id, title, rows) {
+  return el("section", { class: "card patient-card", "aria-labelledby": id },
+    el("h2", { id }, title),
+    el("dl", { class: "facts" }, rows.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)])));
+}
+
+function conversationItem(c) {
+  const unread = c.unread_count > 0;
+  return el("li", { class: `conversation-item${c.priority === "urgent" ? " urgent" : ""}` },
+    el("p", { class: "conversation-head" },
+      el("a", { href: `/inbox#/all/c/${c.id}`, class: "conversation-subject" }, c.subject),
+      el("span", { class: "conversation-tags" },
+        c.priority === "urgent" ? el("span", { class: "tag urgent" }, "Urgent") : null,
+        el("span", { class: `tag ${c.status}` }, STATUS_WORDS[c.status] ?? c.status),
+        unread ? el("span", { class: "tag unread" }, `${c.unread_count} unread`) : null)),
+    el("p", { class: "meta" }, `${topicLabel(c.topic)} · Last activity ${at(c.last_activity_at)}`),
+    c.preview ? el("p", { class: "conversation-preview" }, PREVIEW_WHO[c.preview.from] ?? "", c.preview.text) : null);
+}
+
+/**
+ * The patient's conversations: the counts for everyone; the list for those
+ * who work conversations (`list` is null for anyone else, who does not read them).
+ */
+function conversationsCard(p, list) {
+  const id = "patient-conversations-title";
+  const counts = el("p", { class: "counts" },
+    el("strong", {}, String(p.open_conversations)), " open · ", el("strong", {}, String(p.closed_conversations)), " closed");
+  let body;
+  if (!list) {
+    body = el("p", { class: "notice" }, "Administrators do not see what conversations say, only how many there are. The care team reads and answers them in the inbox.");
+  } else if (list.conversations.length === 0) {
+    body = none(p.open_conversations + p.closed_conversations ? "None of them are in your inbox." : "No conversations yet.");
+  } else {
+    body = [el("ul", { class: "plain-list conversation-list" }, list.conversations.map(conversationItem)),
+      list.next_cursor ? el("p", { class: "hint" }, `The ${list.conversations.length} most recent are listed here; the inbox has them all.`) : null];
+  }
+  return el("section", { class: "card patient-card", "aria-labelledby": id }, el("h2", { id }, "Conversations"), counts, body);
+}
+
+/** Starting a conversation (for those who work them), and the invitation actions. */
+function patientViewActions(p) {
+  const talk = worksConversations();
+  const waits = talk ? messageWaits(p) : null;
+  return el("div", {},
+    el("div", { class: "row-actions view-actions" },
+      talk ? messageLink(p, "Start a conversation", ` with ${patientName(p)}`, "button primary") : null,
+      invitationButtons(p)),
+    waits ? el("p", { class: "hint" }, waits) : null);
+}
+
+function renderPatientView(p, list) {
+  const name = patientName(p);
+  $("patient-view-title").textContent = name;
+  document.title = `${name} · ${MODES[state.mode].title} · Switchboard`;
+  clear($("patient-view-actions")).append(patientViewActions(p));
+  clear($("patient-view-body")).append(
+    el("div", { class: "patient-cards" },
+      factsCard("patient-record-title", "Record", [
+        ["Date of birth", civilDate(p.birth_date)],
+        ["Record number", p.mrn ?? none("None")],
+        ["Email", p.email ? breakable(p.email) : none("None on file")],
+        ["Mobile phone", p.phone ?? none("None on file")],
+      ]),
+      factsCard("patient-care-title", "Care and enrollment", [
+        ["Care team", p.care_team ?? none("None")],
+        ["Department", p.department ?? none("None")],
+        ["Enrollment", el("div", { class: "enrollment" }, enrollmentCell(p))],
+      ])),
+    conversationsCard(p, list));
+}
+
+/** Loads and draws the open patient's page; false if another was opened meanwhile. */
+async function loadPatientView() {
+  const id = state.viewing;
+  const [p, list] = await Promise.all([
+    api("GET", `/api/v1/patient-accounts/${id}`),
+    worksConversations() ? api("GET", `/api/v1/conversations?patient_id=${id}&limit=${CONVERSATIONS_SHOWN}`) : null,
+  ]);
+  if (state.viewing !== id) return false;
+  renderPatientView(p, list);
+  return true;
+}
+
+/** Puts the invitation form back in the list, closed. */
+function homeInvite() {
+  state.invitePatient = null;
+  $("invite-form").hidden = true;
+  $("invite-home").append($("invite-form"));
+}
+
+async function showPatientView(id) {
+  homeInvite();
+  state.viewing = id;
+  for (const node of [$("patient-view-link"), $("patient-view-actions"), $("patient-view-body")]) clear(node);
+  say($("patient-view-status"), "");
+  showError($("patient-view-error"), "");
+  $("patient-view-title").textContent = "Patient";
+  $("patient-view-body").append(el("p", { class: "loading" }, "Loading…"));
+  $("people").hidden = true;
+  $("page-title").hidden = true;
+  $("patient-view").hidden = false;
+  window.scrollTo(0, 0);
+  let shown;
+  try {
+    shown = await loadPatientView();
+  } catch (e) {
+    if (state.viewing !== id) return;
+    clear($("patient-view-body"));
+    showError($("patient-view-error"), e instanceof ApiError && e.status === 404
+      ? "This patient is not on your list."
+      : `This patient's page could not be loaded. ${message(e)}`);
+    shown = true;
+  }
+  if (shown) $("patient-view-title").focus();
+}
+
+/** Back to the list, the cursor on the patient whose page it was. */
+function showList() {
+  const id = state.viewing;
+  state.viewing = null;
+  homeInvite();
+  // A link shown once on the patient's page is gone with it.
+  clear($("patient-view-link"));
+  $("patient-view").hidden = true;
+  $("people").hidden = false;
+  $("page-title").hidden = false;
+  document.title = `${MODES[state.mode].title} · Switchboard`;
+  const link = $("patient-rows").querySelector(`tr[data-id="${id}"] .name-link`);
+  if (link) link.focus();
+  else document.getElementById(location.hash.slice(1))?.scrollIntoView();
+}
+
+/** Whether the address is the list's: none, or one of its sections (not the skip link's #main). */
+function listAddress() {
+  return !location.hash || Boolean(document.getElementById(location.hash.slice(1))?.closest("#people"));
+}
+
+/** Shows what the address asks for: a patient's page, or the list. */
+async function route() {
+  const id = PATIENT_ADDRESS.exec(location.hash)?.[1];
+  if (id && id !== state.viewing) await showPatientView(id);
+  else if (!id && state.viewing && listAddress()) showList();
+}
+
 // ---- Import ----------------------------------------------------------------
 
 const COLUMN_WORDS = { row: "(the whole line)", file: "(the file)" };
@@ -758,11 +985,15 @@ function importProblems(report) {
           el("td", { "data-label": "Problem" }, `${e.problem.charAt(0).toUpperCase()}${e.problem.slice(1)}`)))))));
 }
 
+/** Shows why a check or an import failed, and says its outcome in the status line. */
 function importRefused(err) {
   if (err instanceof ApiError && err.status === 422 && Array.isArray(err.body?.errors)) {
+    const n = err.body.errors.length;
+    say($("import-status"), `Checked: ${n} ${n === 1 ? "problem" : "problems"} found.`);
     importProblems(err.body);
     return;
   }
+  say($("import-status"), "");
   const text = err instanceof ApiError && err.status === 413
     ? "This file is larger than 5 MB (about 10,000 patients). Split it into smaller files and import each one."
     : err instanceof ApiError && err.status === 415 ? "The file could not be sent as CSV. Try again."
@@ -773,7 +1004,7 @@ function importRefused(err) {
 function resetImport() {
   state.importText = null;
   $("import-apply").hidden = true;
-  $("import-status").textContent = "";
+  say($("import-status"), "");
   clear($("import-problems"));
 }
 
@@ -804,7 +1035,6 @@ async function checkImport() {
       $("import-apply").hidden = false;
     }
   } catch (err) {
-    $("import-status").textContent = "";
     importRefused(err);
   } finally {
     button.disabled = false;
@@ -823,7 +1053,6 @@ async function applyImport() {
     say($("import-status"), `Imported: created ${r.created}, updated ${r.updated}, left ${r.unchanged} unchanged.`);
     await loadPatients().catch((err) => showError($("patients-error"), message(err)));
   } catch (err) {
-    $("import-status").textContent = "";
     importRefused(err);
   } finally {
     button.disabled = false;
@@ -863,13 +1092,8 @@ function showMode(mode) {
 }
 
 async function boot() {
-  $("sign-out").addEventListener("click", signOut);
-  state.me = await api("GET", "/api/v1/me");
-  if (state.me.kind !== "staff") {
-    location.replace("/app");
-    return;
-  }
-  $("whoami").textContent = state.me.display_name;
+  state.me = await startStaffPage();
+  if (!state.me) return;
   const practice = api("GET", "/api/v1/practice");
   practice.then((p) => ($("practice-name").textContent = p.name)).catch(() => {});
   // Administrators manage everyone. Anyone else gets the patients the list
@@ -904,6 +1128,8 @@ async function boot() {
   } else {
     renderPatients();
   }
+  window.addEventListener("hashchange", route);
+  await route();
   document.body.dataset.ready = "true";
 }
 

@@ -4,8 +4,8 @@
 // patient, corrections, printing, and keyboard shortcuts for working
 // through the queue. On a phone it is one column with a way back.
 import {
-  ApiError, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live, responseState, signOut,
-  throttle, topicLabel, when,
+  ApiError, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live, responseState,
+  throttle, topicLabel, when, startStaffPage,
 } from "./common.js";
 
 const VIEWS = [
@@ -1021,8 +1021,8 @@ async function route() {
   state.view = VIEWS.some(([code]) => code === view) ? view : "needs_response";
   renderViews();
   await loadRows();
+  // Switching views keeps the open conversation, even if it left the view.
   if (kind === "c" && id && id !== state.open) await openConversation(id);
-  else if (!id && state.open) closeConversation();
 }
 
 let pending = null;
@@ -1042,20 +1042,15 @@ function onEvent(data) {
 }
 
 async function boot() {
-  $("sign-out").addEventListener("click", signOut);
   $("next-needing").addEventListener("click", () => nextNeedingResponse());
   $("show-help").addEventListener("click", () => $("help").showModal());
-  state.me = await api("GET", "/api/v1/me");
-  if (state.me.kind !== "staff") {
-    location.replace("/app");
-    return;
-  }
+  state.me = await startStaffPage();
+  if (!state.me) return;
   // A compliance officer's work is the audit log, not an inbox that is always empty for them.
   if (state.me.role === "compliance_officer") {
     location.replace("/audit");
     return;
   }
-  $("whoami").textContent = state.me.display_name;
   // Administrators and compliance officers see the practice's analytics.
   $("analytics-link").hidden = !ANALYSTS.includes(state.me.role);
   // Administrators manage people; colleagues who work conversations invite the patients they care for.
