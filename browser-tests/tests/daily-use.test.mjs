@@ -270,13 +270,15 @@ test("a quick reply shows the filled-in text before it goes in, and templates pa
 
 test("a conversation prints every message, sender and time in full, without the reply box", async () => {
   const nina = await ninaOnBloodPressure();
+  const screenOnly = [".composer", ".actions", ".topbar", ".list-pane"];
+  for (const shown of screenOnly) assert.equal(await nina.locator(shown).first().isVisible(), true, `${shown} on screen`);
   await nina.emulateMedia({ media: "print" });
   const reply = nina.locator("#timeline .bubble.mine").first();
-  assert.equal(await reply.isVisible(), true, "the reply text prints");
+  await reply.waitFor({ state: "visible" }); // the reply text prints
+  // The full date and time (once the print rules apply).
+  await reply.locator("time .print-only").waitFor({ state: "visible" });
   assert.match(await reply.locator("time").innerText(), /\w+day, \w+ \d+ at \d+:\d\d/, "the full date and time");
-  for (const hidden of [".composer", ".actions", ".topbar", ".list-pane"]) {
-    assert.equal(await nina.locator(hidden).first().isVisible(), false, `${hidden} does not print`);
-  }
+  for (const hidden of screenOnly) await nina.locator(hidden).first().waitFor({ state: "hidden" });
   const colour = await reply.evaluate((n) => getComputedStyle(n).color);
   assert.equal(colour, "rgb(0, 0, 0)", "full contrast");
   await nina.emulateMedia({ media: "screen" });
@@ -285,11 +287,11 @@ test("a conversation prints every message, sender and time in full, without the 
   await signIn(alice, suite.server.url, "alice");
   await alice.locator(".conversation", { hasText: "New blood pressure medicine" }).getByRole("link").click();
   await alice.getByRole("button", { name: "Print or save as PDF" }).waitFor();
+  assert.equal(await alice.locator("form.reply").isVisible(), true, "the reply box on screen");
   await alice.emulateMedia({ media: "print" });
-  const theirs = alice.locator("#thread .bubble.theirs").first();
-  assert.equal(await theirs.isVisible(), true);
-  assert.equal(await alice.locator("form.reply").isVisible(), false);
-  assert.equal(await alice.getByRole("button", { name: "Print or save as PDF" }).isVisible(), false);
+  await alice.locator("#thread .bubble.theirs").first().waitFor({ state: "visible" });
+  await alice.locator("form.reply").waitFor({ state: "hidden" });
+  await alice.getByRole("button", { name: "Print or save as PDF" }).waitFor({ state: "hidden" });
   await alice.emulateMedia({ media: "screen" });
 });
 

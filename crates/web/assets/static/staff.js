@@ -227,14 +227,14 @@ function timeline(c) {
         el("span", { class: "who" }, `Internal note · ${n.author.display_name}`),
         el("p", { class: "text" }, n.body),
         el("span", { class: "note-flag" }, "Not visible to the patient"),
-        el("time", { datetime: n.created_at, title: fullWhen(n.created_at) }, when(n.created_at)));
+        messageTime(n.created_at));
     }
     const m = item.m;
     if (m.sender.kind === "system") {
       return el("li", { class: c.priority === "urgent" ? "bubble theirs system" : "bubble theirs system auto" },
         el("span", { class: "who" }, m.sender.display_name),
         el("p", { class: "text" }, m.body),
-        el("span", { class: "bubble-foot" }, el("time", { datetime: m.sent_at, title: fullWhen(m.sent_at) }, when(m.sent_at))));
+        el("span", { class: "bubble-foot" }, messageTime(m.sent_at)));
     }
     const fromPatient = m.sender.kind === "patient";
     const patientRead = m.read_by.filter((r) => r.reader.kind === "patient");
@@ -255,11 +255,16 @@ function timeline(c) {
       m.amendments.map((a) => el("p", { class: "amendment" },
         el("strong", {}, `Correction by ${a.author.display_name}`), ` (${when(a.created_at)}): `, a.body)),
       el("span", { class: "bubble-foot" },
-        el("time", { datetime: m.sent_at, title: fullWhen(m.sent_at) }, el("span", { class: "screen-only" }, when(m.sent_at)),
-          el("span", { class: "print-only" }, fullWhen(m.sent_at))),
+        messageTime(m.sent_at),
         receipt,
         own ? el("button", { type: "button", class: "link amend", onclick: () => openAmend(m) }, "Correct") : null));
   });
+}
+
+/** When a message was sent: short on screen, the full date and time on paper. */
+function messageTime(iso) {
+  return el("time", { datetime: iso, title: fullWhen(iso) },
+    el("span", { class: "screen-only" }, when(iso)), el("span", { class: "print-only" }, fullWhen(iso)));
 }
 
 /** An inline form under one of my messages to append a correction (the original stays). */
