@@ -650,65 +650,76 @@ async function showSettings() {
     el("p", { class: "emergency-short" }, el("strong", {}, "In an emergency, call 911."), " For thoughts of suicide, call or text 988."));
 }
 
-function contactForm(contact) {
-  const email = el("input", { id: "contact-email", type: "email", autocomplete: "email", value: contact.email ?? "" });
-  const phone = el("input", { id: "contact-phone", type: "tel", autocomplete: "tel", value: contact.phone ?? "" });
+/**
+ * One settings card: a form whose `save` returns the words to confirm it
+ * with; a refusal is shown under it and `focusOnError` picks the field.
+ */
+function settingsForm({ id, title, fields, button, save, focusOnError }) {
   const status = el("p", { class: "notice", role: "status", hidden: true });
   const errors = errorBox();
-  const form = el("form", { class: "card settings-section", novalidate: true, "aria-labelledby": "contact-title" },
-    el("h2", { id: "contact-title" }, "How we can reach you"),
-    el("p", { class: "hint" }, "Your care team uses these to contact you. Leave one empty to remove it."),
-    el("label", { for: "contact-email" }, "Email"), email,
-    el("label", { for: "contact-phone" }, "Mobile phone"), phone,
-    el("div", { class: "form-foot" }, el("span"), el("button", { type: "submit", class: "primary" }, "Save")),
+  const form = el("form", { class: "card settings-section", novalidate: true, "aria-labelledby": `${id}-title` },
+    el("h2", { id: `${id}-title` }, title),
+    fields,
+    el("div", { class: "form-foot" }, el("span"), el("button", { type: "submit", class: "primary" }, button)),
     status, errors);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     status.hidden = true;
     errors.hidden = true;
     try {
-      const saved = await api("PUT", "/api/v1/me/contact", { email: email.value, phone: phone.value });
-      email.value = saved.email ?? "";
-      phone.value = saved.phone ?? "";
-      status.textContent = "Saved.";
+      status.textContent = await save();
       status.hidden = false;
     } catch (e) {
       showError(errors, e);
-      if (e instanceof ApiError && e.field) form.querySelector(`#contact-${e.field}`)?.focus();
+      focusOnError(e)?.focus();
     }
   });
   return form;
 }
 
+function contactForm(contact) {
+  const email = el("input", { id: "contact-email", type: "email", autocomplete: "email", value: contact.email ?? "" });
+  const phone = el("input", { id: "contact-phone", type: "tel", autocomplete: "tel", value: contact.phone ?? "" });
+  return settingsForm({
+    id: "contact",
+    title: "How we can reach you",
+    fields: [
+      el("p", { class: "hint" }, "Your care team uses these to contact you. Leave one empty to remove it."),
+      el("label", { for: "contact-email" }, "Email"), email,
+      el("label", { for: "contact-phone" }, "Mobile phone"), phone,
+    ],
+    button: "Save",
+    save: async () => {
+      const saved = await api("PUT", "/api/v1/me/contact", { email: email.value, phone: phone.value });
+      email.value = saved.email ?? "";
+      phone.value = saved.phone ?? "";
+      return "Saved.";
+    },
+    focusOnError: (e) => (e instanceof ApiError && e.field === "phone" ? phone : e instanceof ApiError && e.field === "email" ? email : null),
+  });
+}
+
 function passwordForm() {
   const current = el("input", { id: "current-password", type: "password", autocomplete: "current-password" });
   const next = el("input", { id: "new-password", type: "password", autocomplete: "new-password", "aria-describedby": "new-password-hint" });
-  const status = el("p", { class: "notice", role: "status", hidden: true });
-  const errors = errorBox();
-  const form = el("form", { class: "card settings-section", novalidate: true, "aria-labelledby": "password-title" },
-    el("h2", { id: "password-title" }, "Change your password"),
-    el("label", { for: "current-password" }, "Current password"), current,
-    el("label", { for: "new-password" }, "New password"),
-    el("p", { id: "new-password-hint", class: "hint" }, "At least 15 characters. A few unrelated words are easy to remember."),
-    next,
-    el("div", { class: "form-foot" }, el("span"), el("button", { type: "submit", class: "primary" }, "Change password")),
-    status, errors);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    status.hidden = true;
-    errors.hidden = true;
-    try {
+  return settingsForm({
+    id: "password",
+    title: "Change your password",
+    fields: [
+      el("label", { for: "current-password" }, "Current password"), current,
+      el("label", { for: "new-password" }, "New password"),
+      el("p", { id: "new-password-hint", class: "hint" }, "At least 15 characters. A few unrelated words are easy to remember."),
+      next,
+    ],
+    button: "Change password",
+    save: async () => {
       await api("POST", "/api/v1/me/password", { current_password: current.value, new_password: next.value });
       current.value = "";
       next.value = "";
-      status.textContent = "Your password is changed. You stay signed in here; other devices are signed out.";
-      status.hidden = false;
-    } catch (e) {
-      showError(errors, e);
-      (e instanceof ApiError && e.field === "current_password" ? current : next).focus();
-    }
+      return "Your password is changed. You stay signed in here; other devices are signed out.";
+    },
+    focusOnError: (e) => (e instanceof ApiError && e.field === "current_password" ? current : next),
   });
-  return form;
 }
 
 // ---- Routing and live updates --------------------------------------------
