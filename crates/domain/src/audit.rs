@@ -71,10 +71,13 @@ pub enum AuditAction {
     PracticesListed,
     ConversationMarkedUnread,
     PasswordChanged,
+    /// Looking at the practice's setup (rules, pools, templates, targets,
+    /// accounts): recorded only when refused, as the setup holds no PHI.
+    SetupViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 59] = [
+    pub const ALL: [AuditAction; 60] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -134,6 +137,7 @@ impl AuditAction {
         AuditAction::PracticesListed,
         AuditAction::ConversationMarkedUnread,
         AuditAction::PasswordChanged,
+        AuditAction::SetupViewed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -197,6 +201,7 @@ impl AuditAction {
             AuditAction::PracticesListed => "practices_listed",
             AuditAction::ConversationMarkedUnread => "conversation_marked_unread",
             AuditAction::PasswordChanged => "password_changed",
+            AuditAction::SetupViewed => "setup_viewed",
         }
     }
 
@@ -380,6 +385,39 @@ impl AuditRecord {
     }
 }
 
+/// Where the record of a refused request is filed. A refusal belongs to the
+/// practice that owns what was asked for, so its compliance officer sees
+/// who reached for their patients; the caller's own practice is told only
+/// that something was refused, with none of the other practice's ids, and
+/// the same whether the thing asked for exists elsewhere or not at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefusalRecords {
+    /// The full record (patient and resource ids), in the owner's practice.
+    pub owner: Option<AuditRecord>,
+    /// A record without ids, in the caller's practice, when the caller is
+    /// not the owner.
+    pub caller: Option<AuditRecord>,
+}
+
+/// Files `refused` (a record in the caller's practice naming the resource)
+/// per [`RefusalRecords`]. `owner` is the practice that owns the resource,
+/// `None` when nothing by that id exists.
+pub fn file_refusal(refused: AuditRecord, owner: Option<PracticeId>) -> RefusalRecords {
+    if owner.is_some() && owner == refused.practice {
+        return RefusalRecords { owner: Some(refused), caller: None };
+    }
+    let caller =
+        AuditRecord { patient: None, resource: None, detail: Some("denied:not_found".into()), ..refused.clone() };
+    let owner = owner.map(|o| AuditRecord { practice: Some(o), ..refused });
+    RefusalRecords { owner, caller: Some(caller) }
+}
+
+impl RefusalRecords {
+    pub fn into_records(self) -> impl Iterator<Item = AuditRecord> {
+        self.owner.into_iter().chain(self.caller)
+    }
+}
+
 const CANONICAL_VERSION: u8 = 1;
 
 fn put_field(out: &mut Vec<u8>, field: Option<&[u8]>) {
@@ -457,6 +495,35 @@ mod tests {
         assert_ne!(a.canonical_bytes(1), b.canonical_bytes(1));
         assert_ne!(b.canonical_bytes(1), c.canonical_bytes(1));
         assert_ne!(a.canonical_bytes(1), a.canonical_bytes(2));
+    }
+
+    #[test]
+    fn refusals_are_filed_with_the_owner() {
+        let ours = PracticeId::from_bytes([1; 16]);
+        let theirs = PracticeId::from_bytes([2; 16]);
+        let patient = PatientId::from_bytes([3; 16]);
+        let refused = AuditRecord {
+            practice: Some(ours),
+            outcome: Outcome::Denied,
+            patient: Some(patient),
+            resource: Some((ResourceKind::Conversation, [4; 16])),
+            detail: Some("denied:other_practice".into()),
+            ..record(None, None)
+        };
+        // Our own resource: one record, as it was.
+        let own = file_refusal(refused.clone(), Some(ours));
+        assert_eq!(own.owner.as_ref(), Some(&refused));
+        assert_eq!(own.caller, None);
+        // Another practice's: theirs in full, ours without their ids.
+        let other = file_refusal(refused.clone(), Some(theirs));
+        let full = other.owner.clone().unwrap();
+        assert_eq!((full.practice, full.patient, full.resource), (Some(theirs), Some(patient), refused.resource));
+        let stripped = other.caller.clone().unwrap();
+        assert_eq!((stripped.practice, stripped.patient, stripped.resource), (Some(ours), None, None));
+        // Nothing by that id: our record looks exactly like the one above.
+        let missing = file_refusal(refused, None);
+        assert_eq!(missing.owner, None);
+        assert_eq!(missing.caller, other.caller);
     }
 
     proptest! {

@@ -61,7 +61,7 @@ impl Switchboard {
         to: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<AnalyticsReport, ServiceError> {
-        self.practice_permission(p, PracticeAction::ReadAuditLog)?;
+        self.practice_permission(p, ctx, PracticeAction::ReadAuditLog, AuditAction::AnalyticsViewed).await?;
         let practice = p.user.practice;
         let schedule = self.practice_schedule(practice).await?;
         let calendar = &schedule.calendar;

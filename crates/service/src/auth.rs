@@ -9,11 +9,9 @@ use switchboard_domain::policy::{Actor, PatientActor, StaffActor};
 use switchboard_domain::role::UserKind;
 use switchboard_domain::session::{SessionState, SessionTimes, needs_touch, session_state};
 use switchboard_domain::text::{PasswordInput, Username};
-use switchboard_domain::throttle::{self, ThrottlePolicy};
-use switchboard_domain::time::{Span, Timestamp};
-use switchboard_store::queries::{directory, sessions, throttle as throttle_q};
+use switchboard_store::Unit;
+use switchboard_store::queries::{directory, sessions};
 use switchboard_store::rows::{PatientRow, UserRow};
-use switchboard_store::{Step, Unit};
 
 /// An authenticated request's identity.
 #[derive(Clone, Debug)]
@@ -33,10 +31,6 @@ impl Principal {
 pub struct LoginResult {
     pub token: String,
     pub user: UserSummary,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What a session's re-check found.
@@ -67,65 +61,7 @@ impl SessionEnd {
     }
 }
 
-/// Failed-attempt counts for one account name and one client address,
-/// as logins (and password changes and reset requests) use them.
-pub(crate) struct Throttle {
-    account_key: String,
-    address_key: Option<String>,
-    account_state: Option<throttle::ThrottleState>,
-    address_state: Option<throttle::ThrottleState>,
-}
-
-impl Throttle {
-    /// How long to wait before trying again, if at all.
-    pub(crate) fn wait(&self, now: Timestamp) -> Option<Span> {
-        [
-            throttle::check(&ThrottlePolicy::ACCOUNT, self.account_state, now).err(),
-            throttle::check(&ThrottlePolicy::ADDRESS, self.address_state, now).err(),
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-    }
-
-    /// Counts one failure against the account and the address.
-    pub(crate) fn failure_steps(&self, now: Timestamp) -> Vec<Step> {
-        let mut steps = vec![throttle_q::record(
-            &self.account_key,
-            throttle::record_failure(&ThrottlePolicy::ACCOUNT, self.account_state, now),
-        )];
-        if let Some(k) = &self.address_key {
-            steps.push(throttle_q::record(
-                k,
-                throttle::record_failure(&ThrottlePolicy::ADDRESS, self.address_state, now),
-            ));
-        }
-        steps
-    }
-
-    /// A success forgets the account's failures.
-    pub(crate) fn clear_step(&self) -> Step {
-        throttle_q::clear(&self.account_key)
-    }
-}
-
 impl Switchboard {
-    /// The login-style throttle for `name` (per account) and the caller's
-    /// address: loaded once, then checked, counted or cleared.
-    pub(crate) async fn throttle(&self, name: &str, ctx: &RequestContext) -> Result<Throttle, ServiceError> {
-        // Keyed fingerprints: the table never holds user names or addresses.
-        let account_key = format!("a:{}", hex(&self.keys().fingerprint("throttle.account", &[name.as_bytes()])));
-        let address_key = ctx
-            .client_addr
-            .map(|a| format!("i:{}", hex(&self.keys().fingerprint("throttle.address", &[a.to_string().as_bytes()]))));
-        let account_state = throttle_q::get(self.store(), &account_key).await?;
-        let address_state = match &address_key {
-            Some(k) => throttle_q::get(self.store(), k).await?,
-            None => None,
-        };
-        Ok(Throttle { account_key, address_key, account_state, address_state })
-    }
-
     pub(crate) fn patient_display_name(&self, p: &PatientRow) -> Result<String, ServiceError> {
         let key = sealing::data_key(self.keys(), &p.key)?;
         let id = p.id.as_bytes();
@@ -217,13 +153,18 @@ impl Switchboard {
         // An unparseable name is treated like an unknown one.
         let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
         let password = PasswordInput::parse(password).map_err(|e| ServiceError::invalid("password", e))?;
-        let throttle = self.throttle(&name, ctx).await?;
         let user = directory::user_by_username(self.store(), &name).await?;
-        if let Some(wait) = throttle.wait(now) {
-            let rec = self.login_record(ctx, user.as_ref(), AuditAction::LoginThrottled, Outcome::Denied, "throttled");
-            self.store().commit(Unit::new().audit(rec)).await?;
-            return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
-        }
+        // Counted before the password is checked, so that parallel guesses
+        // cannot all slip in under the limit.
+        let attempt = match self.take_attempt(&name, ctx).await? {
+            Ok(attempt) => attempt,
+            Err(wait) => {
+                let rec =
+                    self.login_record(ctx, user.as_ref(), AuditAction::LoginThrottled, Outcome::Denied, "throttled");
+                self.store().commit(Unit::new().audit(rec)).await?;
+                return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
+            }
+        };
 
         let usable = user.as_ref().filter(|u| u.active);
         let ok = self.verify_password(password.expose().to_owned(), usable.map(|u| u.password_hash.clone())).await?;
@@ -233,21 +174,15 @@ impl Switchboard {
                 Some(u) if !u.active => "inactive_user",
                 Some(_) => "wrong_password",
             };
-            let unit = Unit::new().steps(throttle.failure_steps(now)).audit(self.login_record(
-                ctx,
-                user.as_ref(),
-                AuditAction::LoginFailed,
-                Outcome::Failed,
-                detail,
-            ));
-            self.store().commit(unit).await?;
+            let rec = self.login_record(ctx, user.as_ref(), AuditAction::LoginFailed, Outcome::Failed, detail);
+            self.store().commit(Unit::new().audit(rec)).await?;
             return Err(ServiceError::InvalidCredentials);
         };
 
         let (_, summary) = self.principal_parts(user).await?;
         let (token, token_hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
         let unit = Unit::new()
-            .step(throttle.clear_step())
+            .steps(attempt.success_steps())
             .step(sessions::insert(&token_hash, user.id, now))
             .step(switchboard_store::queries::accounts::record_login(user.id, now))
             .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, "password"));

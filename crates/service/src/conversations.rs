@@ -2,6 +2,7 @@
 //! receipts, closing, assignment and amendments.
 
 use crate::auth::Principal;
+use crate::refusals::Target;
 use crate::sealing::{self, column};
 use crate::views::*;
 use crate::{RequestContext, ServiceError, Switchboard};
@@ -123,29 +124,6 @@ impl Switchboard {
         }
     }
 
-    /// Records a refusal and answers "not found".
-    pub(crate) async fn deny(
-        &self,
-        p: &Principal,
-        ctx: &RequestContext,
-        action: AuditAction,
-        patient: Option<PatientId>,
-        resource: Option<(ResourceKind, [u8; 16])>,
-        detail: String,
-    ) -> ServiceError {
-        let rec = AuditRecord {
-            outcome: Outcome::Denied,
-            patient,
-            resource,
-            detail: Some(detail),
-            ..self.record(p, ctx, action)
-        };
-        match self.store().commit(Unit::new().audit(rec)).await {
-            Ok(()) => ServiceError::NotFound,
-            Err(e) => e.into(),
-        }
-    }
-
     /// Loads a conversation and checks `action` on it; refusals and missing
     /// conversations are audited and look alike.
     pub(crate) async fn authorized_conversation(
@@ -156,13 +134,17 @@ impl Switchboard {
         action: ConversationAction,
         audit_action: AuditAction,
     ) -> Result<ConversationRow, ServiceError> {
-        let resource = Some((ResourceKind::Conversation, *id.as_bytes()));
         let Some(row) = q::by_id(self.store(), id).await? else {
-            return Err(self.deny(p, ctx, audit_action, None, resource, "denied:not_found".into()).await);
+            let target = Target::missing(ResourceKind::Conversation, *id.as_bytes());
+            return Err(self.deny(p, ctx, audit_action, target, "denied:not_found".into()).await);
         };
         match policy::authorize_conversation(&p.actor, action, &facts(&row)) {
             Decision::Allow => Ok(row),
-            d => Err(self.deny(p, ctx, audit_action, Some(row.patient.id), resource, denial_detail(d)).await),
+            d => {
+                let target =
+                    Target::owned(row.practice, Some(row.patient.id), ResourceKind::Conversation, *id.as_bytes());
+                Err(self.deny(p, ctx, audit_action, target, denial_detail(d)).await)
+            }
         }
     }
 
@@ -454,17 +436,15 @@ impl Switchboard {
                 });
             }
         };
-        let resource = Some((ResourceKind::Patient, *patient_id.as_bytes()));
         let Some(patient) = directory::patient_by_id(self.store(), patient_id).await? else {
-            return Err(self
-                .deny(p, ctx, AuditAction::ConversationCreated, None, resource, "denied:not_found".into())
-                .await);
+            let target = Target::missing(ResourceKind::Patient, *patient_id.as_bytes());
+            return Err(self.deny(p, ctx, AuditAction::ConversationCreated, target, "denied:not_found".into()).await);
         };
         let decision = policy::authorize_patient(&p.actor, PatientAction::StartConversation, &patient_facts(&patient));
         if !decision.is_allowed() {
-            return Err(self
-                .deny(p, ctx, AuditAction::ConversationCreated, Some(patient.id), resource, denial_detail(decision))
-                .await);
+            let target =
+                Target::owned(patient.practice, Some(patient.id), ResourceKind::Patient, *patient_id.as_bytes());
+            return Err(self.deny(p, ctx, AuditAction::ConversationCreated, target, denial_detail(decision)).await);
         }
 
         let fingerprint = self.keys().fingerprint(
@@ -1229,12 +1209,13 @@ impl Switchboard {
     ) -> Result<AmendmentView, ServiceError> {
         let body =
             MessageBody::parse(body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
-        let resource = Some((ResourceKind::Message, *message.as_bytes()));
         // Automatic replies have no author and cannot be amended.
         let Some((Some(author), _)) = q::message_sender(self.store(), id, message).await? else {
-            return Err(self
-                .deny(p, ctx, AuditAction::MessageAmended, None, resource, "denied:not_found".into())
-                .await);
+            // Refused on the conversation's terms (and filed with its
+            // practice) before the missing message is.
+            self.authorized_conversation(p, ctx, id, ConversationAction::View, AuditAction::MessageAmended).await?;
+            let target = Target::missing(ResourceKind::Message, *message.as_bytes());
+            return Err(self.deny(p, ctx, AuditAction::MessageAmended, target, "denied:not_found".into()).await);
         };
         let row = self
             .authorized_conversation(p, ctx, id, ConversationAction::Amend { author }, AuditAction::MessageAmended)

@@ -397,8 +397,10 @@ impl Switchboard {
         p: &crate::Principal,
         contact: PracticeContact<'_>,
         hours: &[OpeningPeriod],
+        ctx: &crate::RequestContext,
     ) -> Result<(), ServiceError> {
-        self.practice_permission(p, switchboard_domain::policy::PracticeAction::ManagePractice)?;
+        use switchboard_domain::{audit::AuditAction, policy::PracticeAction};
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::PracticeUpdated).await?;
         self.set_practice_details(p.user.practice, contact, hours, p.audit_actor()).await
     }
 

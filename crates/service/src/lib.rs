@@ -11,6 +11,7 @@
 
 pub mod analytics;
 mod assignment;
+mod attempts;
 mod audit_log;
 mod auth;
 pub mod clock;
@@ -26,6 +27,7 @@ pub mod my_account;
 pub mod onboarding;
 pub mod operator;
 pub mod patient_admin;
+mod refusals;
 pub mod response_times;
 pub mod routing;
 mod sealing;

@@ -85,16 +85,14 @@ impl Switchboard {
         let current = PasswordInput::parse(current).map_err(|e| ServiceError::invalid("current_password", e))?;
         let now = self.now();
         let user = d::user_by_id(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)?;
-        let throttle = self.throttle(&user.username, ctx).await?;
-        if let Some(wait) = throttle.wait(now) {
-            return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
-        }
+        let attempt = match self.take_attempt(&user.username, ctx).await? {
+            Ok(attempt) => attempt,
+            Err(wait) => return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) }),
+        };
         let record =
             self.record(p, ctx, AuditAction::PasswordChanged).with_resource(ResourceKind::User, *user.id.as_bytes());
         if !self.verify_password(current.expose().to_owned(), Some(user.password_hash.clone())).await? {
-            let unit = Unit::new()
-                .steps(throttle.failure_steps(now))
-                .audit(record.with_outcome(Outcome::Failed).with_detail("wrong_password"));
+            let unit = Unit::new().audit(record.with_outcome(Outcome::Failed).with_detail("wrong_password"));
             self.store().commit(unit).await?;
             return Err(ServiceError::Invalid {
                 field: "current_password",
@@ -103,7 +101,7 @@ impl Switchboard {
         }
         let hash = self.hash_password(new.expose().to_owned()).await?;
         let unit = Unit::new()
-            .step(throttle.clear_step())
+            .steps(attempt.success_steps())
             .step(q::set_password(user.id, &hash))
             .step(q::revoke_sessions(user.id, now, Some(&p.token_hash)))
             .audit(record);

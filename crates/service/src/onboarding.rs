@@ -17,8 +17,8 @@ use switchboard_domain::onboarding::{self as ob, Channel, LinkPurpose};
 use switchboard_domain::policy::PracticeAction;
 use switchboard_domain::role::{StaffRole, UserKind};
 use switchboard_domain::text::{DisplayName, PasswordInput, Username};
-use switchboard_domain::throttle::{self, ThrottlePolicy};
-use switchboard_domain::time::{CivilDate, Timestamp};
+use switchboard_domain::throttle::ThrottleState;
+use switchboard_domain::time::{CivilDate, Span, Timestamp};
 use switchboard_store::queries::{accounts as q, directory as d, routing as routing_q, throttle as throttle_q};
 use switchboard_store::{Step, StoreError, Unit};
 
@@ -86,7 +86,11 @@ struct LinkRequest {
 }
 
 /// Wrong dates of birth allowed per invitation before it is revoked.
-const BIRTH_DATE_TRIES: i64 = 5;
+const BIRTH_DATE_TRIES: u32 = 5;
+/// The counters of tries at links from one address, and at one
+/// invitation's date of birth.
+const LINK_ADDRESS: &str = "link.address";
+const INVITATION_TRIES: &str = "invitation.birth_date";
 
 impl Switchboard {
     /// A new single-use link and the step that stores its hash, routed
@@ -200,8 +204,12 @@ impl Switchboard {
 
     /// The practice's staff accounts, active or not, with their last
     /// sign-in (practice administrators).
-    pub async fn staff_accounts(&self, p: &Principal) -> Result<Vec<q::StaffAccountRow>, ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+    pub async fn staff_accounts(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<q::StaffAccountRow>, ServiceError> {
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::SetupViewed).await?;
         let now = self.now();
         let mut rows = q::staff_accounts(self.store(), p.user.practice).await?;
         for r in &mut rows {
@@ -278,7 +286,7 @@ impl Switchboard {
         input: StaffInput,
         ctx: &RequestContext,
     ) -> Result<(UserId, IssuedLink), ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::UserCreated).await?;
         let practice = p.user.practice;
         let username = Username::parse(input.username.as_deref().unwrap_or(""))
             .map_err(|e| ServiceError::invalid("username", e))?;
@@ -327,10 +335,10 @@ impl Switchboard {
         input: StaffInput,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::UserUpdated).await?;
         let practice = p.user.practice;
-        let existing = d::user_by_id(self.store(), user).await?;
-        if existing.as_ref().is_none_or(|u| u.practice != practice || u.kind != UserKind::Staff) {
+        let existing = self.own_practice_user(p, ctx, user, AuditAction::UserUpdated).await?;
+        if existing.kind != UserKind::Staff {
             return Err(ServiceError::NotFound);
         }
         if user == p.user.id && input.role != StaffRole::PracticeAdmin {
@@ -378,16 +386,13 @@ impl Switchboard {
         active: bool,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        let action = if active { AuditAction::UserReactivated } else { AuditAction::UserDeactivated };
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, action).await?;
         if user == p.user.id && !active {
             return Err(ServiceError::Conflict("you cannot deactivate your own account"));
         }
-        let existing = d::user_by_id(self.store(), user).await?;
-        if existing.as_ref().is_none_or(|u| u.practice != p.user.practice) {
-            return Err(ServiceError::NotFound);
-        }
+        let existing = self.own_practice_user(p, ctx, user, action).await?;
         let now = self.now();
-        let action = if active { AuditAction::UserReactivated } else { AuditAction::UserDeactivated };
         let mut unit = Unit::new().step(q::set_active(user, p.user.practice, active, now));
         if !active {
             unit.push(q::revoke_sessions(user, now, None));
@@ -395,7 +400,7 @@ impl Switchboard {
             unit.push(q::revoke_open_links(LinkPurpose::Reset, Some(user), None, now));
             // Their open work is handed on by a durable job, so that none
             // is left with someone who can no longer sign in.
-            if existing.as_ref().is_some_and(|u| u.kind == UserKind::Staff) {
+            if existing.kind == UserKind::Staff {
                 let job = self.new_id(JobId::from_bytes)?;
                 unit.push(switchboard_store::queries::jobs::enqueue(
                     job,
@@ -424,9 +429,8 @@ impl Switchboard {
         user: UserId,
         ctx: &RequestContext,
     ) -> Result<IssuedLink, ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
-        let existing = d::user_by_id(self.store(), user).await?;
-        if existing.as_ref().is_none_or(|u| u.practice != p.user.practice || !u.active) {
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::LinkIssued).await?;
+        if !self.own_practice_user(p, ctx, user, AuditAction::LinkIssued).await?.active {
             return Err(ServiceError::NotFound);
         }
         let now = self.now();
@@ -449,12 +453,11 @@ impl Switchboard {
     pub async fn request_password_reset(&self, username: &str, ctx: &RequestContext) -> Result<(), ServiceError> {
         let now = self.now();
         let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
-        let throttle = self.throttle(&format!("reset:{name}"), ctx).await?;
-        if let Some(wait) = throttle.wait(now) {
+        // Every request counts towards the limit, found or not.
+        if let Err(wait) = self.take_attempt(&format!("reset:{name}"), ctx).await? {
             return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
         }
-        // Every request counts towards the limit, found or not.
-        let mut unit = Unit::new().steps(throttle.failure_steps(now));
+        let mut unit = Unit::new();
         let user = d::user_by_username(self.store(), &name).await?.filter(|u| u.active);
         let mut rec = AuditRecord {
             at: now,
@@ -480,25 +483,55 @@ impl Switchboard {
         Ok(())
     }
 
-    async fn live_link(&self, presented: &str) -> Result<q::LinkRow, ServiceError> {
-        let hash = token::hash_presented_token(presented).ok_or(ServiceError::LinkInvalid)?;
-        let link = q::link_by_token_hash(self.store(), &hash).await?.ok_or(ServiceError::LinkInvalid)?;
+    /// The link behind `presented`, if it can still be used. Every try is
+    /// counted against the caller's address first (and given back when the
+    /// link is good), so tokens cannot be guessed in bulk; an unknown token
+    /// is recorded in the operator's log, as it belongs to no practice.
+    async fn live_link(&self, presented: &str, ctx: &RequestContext) -> Result<q::LinkRow, ServiceError> {
+        let address = match self.take_address_attempt(LINK_ADDRESS, ctx).await? {
+            Ok(key) => key,
+            Err(wait) => return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) }),
+        };
+        let link = match token::hash_presented_token(presented) {
+            Some(hash) => q::link_by_token_hash(self.store(), &hash).await?,
+            None => None,
+        };
+        let Some(link) = link else {
+            let rec = AuditRecord {
+                at: self.now(),
+                practice: None,
+                actor: AuditActor::Anonymous,
+                action: AuditAction::LinkRefused,
+                outcome: Outcome::Failed,
+                patient: None,
+                resource: None,
+                client_addr: ctx.client_text(),
+                detail: Some("unknown_token".into()),
+            };
+            self.store().commit(Unit::new().audit(rec)).await?;
+            return Err(ServiceError::LinkInvalid);
+        };
         match ob::redeemable(&link.facts, self.now()) {
-            Ok(()) => Ok(link),
+            Ok(()) => {
+                if let Some(key) = address {
+                    self.store().commit(Unit::new().step(throttle_q::release(&key))).await?;
+                }
+                Ok(link)
+            }
             Err(why) => {
                 let rec = self
                     .link_record(link.practice, AuditActor::Anonymous, AuditAction::LinkRefused, link.id)
                     .with_outcome(Outcome::Denied)
                     .with_detail(format!("{why:?}").to_lowercase());
-                self.store().commit(Unit::new().audit(rec)).await?;
+                self.store().commit(Unit::new().audit(AuditRecord { client_addr: ctx.client_text(), ..rec })).await?;
                 Err(ServiceError::LinkInvalid)
             }
         }
     }
 
     /// What a link is for, before using it; marks it opened.
-    pub async fn inspect_link(&self, presented: &str) -> Result<LinkInfo, ServiceError> {
-        let link = self.live_link(presented).await?;
+    pub async fn inspect_link(&self, presented: &str, ctx: &RequestContext) -> Result<LinkInfo, ServiceError> {
+        let link = self.live_link(presented, ctx).await?;
         let practice_name = self.practice_name(link.practice).await?.unwrap_or_default();
         let username = match link.user {
             Some(u) => d::user_by_id(self.store(), u).await?.map(|u| u.username),
@@ -527,7 +560,7 @@ impl Switchboard {
         input: RedeemInput,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        let link = self.live_link(presented).await?;
+        let link = self.live_link(presented, ctx).await?;
         crate::directory::check_new_password(&input.password)?;
         PasswordInput::parse(input.password.clone()).map_err(|e| ServiceError::invalid("password", e))?;
         let now = self.now();
@@ -550,8 +583,9 @@ impl Switchboard {
                 let row = d::patient_by_id(self.store(), patient).await?.ok_or(ServiceError::LinkInvalid)?;
                 let given = input.birth_date.as_deref().and_then(|b| CivilDate::parse(b).ok());
                 let on_file = self.patient_birth_date(&row)?;
+                let tries = self.birth_date_try(&link, ctx).await?;
                 if given.map(|g| g.to_string()) != Some(on_file) {
-                    return Err(self.wrong_birth_date(&link).await);
+                    return Err(self.wrong_birth_date(&link, tries, ctx).await);
                 }
                 let username = Username::parse(input.username.as_deref().unwrap_or(""))
                     .map_err(|e| ServiceError::invalid("username", e))?;
@@ -586,33 +620,64 @@ impl Switchboard {
                 }
                 Ok(())
             }
-            Err(StoreError::Conflict("link_spent" | "already_enrolled" | "user_inactive")) => {
+            Err(StoreError::Conflict("link_spent" | "link_missing" | "already_enrolled" | "user_inactive")) => {
                 Err(ServiceError::LinkInvalid)
             }
             Err(e) => Err(taken(e)),
         }
     }
 
-    /// A wrong date of birth: counted per link; after a few the invitation
-    /// is revoked, so it cannot be guessed.
-    async fn wrong_birth_date(&self, link: &q::LinkRow) -> ServiceError {
+    /// Counts a try at an invitation's date of birth before it is compared,
+    /// so parallel guesses are counted one by one: answers which try this
+    /// is, or refuses once the invitation's tries are spent.
+    async fn birth_date_try(&self, link: &q::LinkRow, ctx: &RequestContext) -> Result<u32, ServiceError> {
         let now = self.now();
-        let key = format!("invitation:{}", link.id);
-        let state = throttle_q::get(self.store(), &key).await.ok().flatten();
-        let failures = i64::from(state.map(|s| s.failures).unwrap_or(0)) + 1;
-        let mut unit = Unit::new()
-            .step(throttle_q::record(&key, throttle::record_failure(&ThrottlePolicy::ACCOUNT, state, now)))
-            .audit(
-                self.link_record(link.practice, AuditActor::Anonymous, AuditAction::LinkRefused, link.id)
-                    .with_outcome(Outcome::Failed)
-                    .with_detail(format!("wrong_birth_date={failures}")),
-            );
-        if failures >= BIRTH_DATE_TRIES {
-            unit.push(q::revoke_link(link.id, link.practice, now));
+        let key = [(self.attempt_key(INVITATION_TRIES, link.id.as_bytes()), ())];
+        let counted = self
+            .count_attempt(&key, |_, state| {
+                let failures = state.map_or(0, |s| s.failures);
+                if failures >= BIRTH_DATE_TRIES {
+                    return Err(Span::from_secs(1));
+                }
+                Ok(ThrottleState { failures: failures + 1, last_failure_at: now })
+            })
+            .await?;
+        match counted.map(|states| states.first().map_or(BIRTH_DATE_TRIES, |s| s.failures)) {
+            Ok(tries) => Ok(tries),
+            Err(_) => {
+                let rec = self
+                    .link_record(link.practice, AuditActor::Anonymous, AuditAction::LinkRefused, link.id)
+                    .with_outcome(Outcome::Denied)
+                    .with_detail("birth_date_tries_spent");
+                self.store().commit(Unit::new().audit(AuditRecord { client_addr: ctx.client_text(), ..rec })).await?;
+                Err(ServiceError::LinkInvalid)
+            }
+        }
+    }
+
+    /// A wrong date of birth (the `tries`th): after the last one the
+    /// invitation is revoked, so it cannot be guessed; each also counts
+    /// against the caller's address.
+    async fn wrong_birth_date(&self, link: &q::LinkRow, tries: u32, ctx: &RequestContext) -> ServiceError {
+        // The address's count only slows a guesser down: a wait it imposes
+        // applies to their next link, not to this answer.
+        if let Err(e) = self.take_address_attempt(LINK_ADDRESS, ctx).await {
+            return e;
+        }
+        let rec = self
+            .link_record(link.practice, AuditActor::Anonymous, AuditAction::LinkRefused, link.id)
+            .with_outcome(Outcome::Failed)
+            .with_detail(format!("wrong_birth_date={tries}"));
+        let mut unit = Unit::new().audit(AuditRecord { client_addr: ctx.client_text(), ..rec });
+        let last = tries >= BIRTH_DATE_TRIES;
+        if last {
+            unit.push(q::revoke_link(link.id, link.practice, self.now()));
         }
         match self.store().commit(unit).await {
-            Ok(()) if failures >= BIRTH_DATE_TRIES => ServiceError::LinkInvalid,
+            Ok(()) if last => ServiceError::LinkInvalid,
             Ok(()) => ServiceError::Invalid { field: "birth_date", problem: "does not match our records".into() },
+            // Used or revoked meanwhile: it is spent either way.
+            Err(StoreError::Conflict(_)) => ServiceError::LinkInvalid,
             Err(e) => e.into(),
         }
     }

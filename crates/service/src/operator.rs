@@ -142,4 +142,36 @@ impl Switchboard {
         self.store().commit(Unit::new().audit(rec)).await?;
         Ok(rows)
     }
+
+    /// The operator's log: what belongs to no practice (sign-in failures
+    /// for names nobody has, unknown link tokens, operator keys refused),
+    /// newest first; reading it is on record.
+    pub async fn operator_audit(
+        &self,
+        op: &OperatorPrincipal,
+        before: Option<i64>,
+        limit: Option<i64>,
+        ctx: &RequestContext,
+    ) -> Result<crate::views::AuditPage, ServiceError> {
+        let limit = limit.unwrap_or(100).clamp(1, 500);
+        let mut rows = switchboard_store::audit_log::unplaced(self.store(), before, limit + 1).await?;
+        let more = usize::try_from(limit).is_ok_and(|l| rows.len() > l);
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        let rec = self
+            .operator_record(op.actor(), AuditAction::AuditLogSearched, Some(ctx))
+            .with_detail(format!("operator_log count={}", rows.len()));
+        self.store().commit(Unit::new().audit(rec)).await?;
+        let next_before = if more { rows.last().map(|e| e.seq) } else { None };
+        let entries = rows
+            .into_iter()
+            .map(|e| crate::views::AuditEntryView {
+                seq: e.seq,
+                record: e.record,
+                actor_name: None,
+                actor_role: None,
+                patient_name: None,
+            })
+            .collect();
+        Ok(crate::views::AuditPage { entries, next_before })
+    }
 }

@@ -5,6 +5,7 @@
 use crate::auth::Principal;
 use crate::directory::taken;
 use crate::onboarding::IssuedLink;
+use crate::refusals::Target;
 use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::DataKey;
@@ -166,7 +167,7 @@ impl Switchboard {
         input: PatientInput,
         ctx: &RequestContext,
     ) -> Result<PatientId, ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::PatientCreated).await?;
         let practice = p.user.practice;
         let c = self.check_patient(&input)?;
         self.check_placement(practice, &c).await?;
@@ -202,10 +203,20 @@ impl Switchboard {
         input: PatientInput,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::PatientUpdated).await?;
         let practice = p.user.practice;
-        let existing = d::patient_by_id(self.store(), patient).await?.filter(|r| r.practice == practice);
-        let Some(existing) = existing else { return Err(ServiceError::NotFound) };
+        let existing = match d::patient_by_id(self.store(), patient).await? {
+            Some(r) if r.practice == practice => r,
+            found => {
+                let target = match found {
+                    Some(r) => Target::owned(r.practice, Some(patient), ResourceKind::Patient, *patient.as_bytes()),
+                    None => Target::missing(ResourceKind::Patient, *patient.as_bytes()),
+                };
+                return Err(self
+                    .deny(p, ctx, AuditAction::PatientUpdated, target, "denied:other_practice".into())
+                    .await);
+            }
+        };
         let c = self.check_patient(&input)?;
         self.check_placement(practice, &c).await?;
         let dek = sealing::data_key(self.keys(), &existing.key)?;
@@ -238,8 +249,9 @@ impl Switchboard {
     ) -> Result<Vec<PatientAccountView>, ServiceError> {
         let scope = policy::patient_list_scope(&p.actor);
         if scope == policy::PatientListScope::Nothing {
-            let why = policy::Denial::RoleNotPermitted.as_str().to_owned();
-            return Err(self.deny(p, ctx, AuditAction::PatientsListed, None, None, why).await);
+            let why = format!("denied:{}", policy::Denial::RoleNotPermitted.as_str());
+            let target = Target::practice(p.user.practice);
+            return Err(self.deny(p, ctx, AuditAction::PatientsListed, target, why).await);
         }
         let practice = p.user.practice;
         let admin = matches!(scope, policy::PatientListScope::Practice(_));
@@ -335,11 +347,9 @@ impl Switchboard {
         patient: PatientId,
         ctx: &RequestContext,
     ) -> Result<(PatientAccountView, i64, i64), ServiceError> {
-        let resource = Some((ResourceKind::Patient, *patient.as_bytes()));
         let Some(r) = d::patient_admin_by_id(self.store(), patient).await? else {
-            return Err(self
-                .deny(p, ctx, AuditAction::PatientsListed, None, resource, "denied:not_found".into())
-                .await);
+            let target = Target::missing(ResourceKind::Patient, *patient.as_bytes());
+            return Err(self.deny(p, ctx, AuditAction::PatientsListed, target, "denied:not_found".into()).await);
         };
         let decision = policy::authorize_patient(
             &p.actor,
@@ -348,7 +358,8 @@ impl Switchboard {
         );
         if let policy::Decision::Deny(why) = decision {
             let detail = format!("denied:{}", why.as_str());
-            return Err(self.deny(p, ctx, AuditAction::PatientsListed, Some(patient), resource, detail).await);
+            let target = Target::owned(r.patient.practice, Some(patient), ResourceKind::Patient, *patient.as_bytes());
+            return Err(self.deny(p, ctx, AuditAction::PatientsListed, target, detail).await);
         }
         let admin = matches!(policy::patient_list_scope(&p.actor), policy::PatientListScope::Practice(_));
         let invitations = q::latest_invitations(self.store(), p.user.practice).await?;
@@ -452,9 +463,13 @@ impl Switchboard {
         match (row, decision) {
             (Some(row), policy::Decision::Allow) => Ok(row),
             (row, policy::Decision::Deny(why)) => {
-                let known = row.filter(|r| r.patient.practice == p.user.practice).map(|_| patient);
-                let resource = known.map(|id| (ResourceKind::Patient, *id.as_bytes()));
-                Err(self.deny(p, ctx, action, known, resource, why.as_str().to_owned()).await)
+                let target = match row {
+                    Some(r) => {
+                        Target::owned(r.patient.practice, Some(patient), ResourceKind::Patient, *patient.as_bytes())
+                    }
+                    None => Target::missing(ResourceKind::Patient, *patient.as_bytes()),
+                };
+                Err(self.deny(p, ctx, action, target, format!("denied:{}", why.as_str())).await)
             }
             (None, policy::Decision::Allow) => Err(ServiceError::NotFound),
         }
@@ -472,7 +487,7 @@ impl Switchboard {
         dry_run: bool,
         ctx: &RequestContext,
     ) -> Result<ImportReport, ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::PatientsImported).await?;
         let practice = p.user.practice;
         let rows = match ob::parse_import(csv) {
             Ok(rows) => rows,

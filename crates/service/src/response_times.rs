@@ -496,8 +496,12 @@ pub struct TargetInput {
 impl Switchboard {
     /// The practice's targets, automatic replies, closures and department
     /// hours (staff of the practice).
-    pub async fn response_settings(&self, p: &Principal) -> Result<ResponseSettings, ServiceError> {
-        self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
+    pub async fn response_settings(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<ResponseSettings, ServiceError> {
+        self.practice_permission(p, ctx, PracticeAction::SeePracticeSetup, AuditAction::SetupViewed).await?;
         let row = sq::schedule(self.store(), p.user.practice).await?.ok_or(ServiceError::NotFound)?;
         let schedule = Schedule::from_row(row.clone());
         let mut department_hours: Vec<(DepartmentId, Vec<crate::OpeningPeriod>)> = Vec::new();
@@ -543,7 +547,7 @@ impl Switchboard {
         input: ResponseSettingsInput,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::ResponseSettingsChanged).await?;
         if input.targets.len() > 50 {
             return Err(ServiceError::Invalid { field: "targets", problem: "at most 50 targets".into() });
         }
@@ -635,7 +639,7 @@ impl Switchboard {
         name: &str,
         ctx: &RequestContext,
     ) -> Result<ClosureId, ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::ResponseSettingsChanged).await?;
         let first = hours::parse_date(first_day)
             .map_err(|_| ServiceError::Invalid { field: "first_day", problem: "must be a date (YYYY-MM-DD)".into() })?;
         let last = hours::parse_date(last_day)
@@ -671,7 +675,7 @@ impl Switchboard {
         closure: ClosureId,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::ResponseSettingsChanged).await?;
         let practice = p.user.practice;
         let rec = self
             .setup_record(p, ctx, AuditAction::ResponseSettingsChanged, (ResourceKind::Practice, *practice.as_bytes()))
@@ -694,7 +698,7 @@ impl Switchboard {
         periods: &[crate::OpeningPeriod],
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::ResponseSettingsChanged).await?;
         let practice = p.user.practice;
         if directory::department_name_of(self.store(), practice, department).await?.is_none() {
             return Err(ServiceError::NotFound);

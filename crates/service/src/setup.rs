@@ -8,7 +8,7 @@ use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::*;
-use switchboard_domain::policy::{self, Actor, ConversationAction, Decision, PracticeAction};
+use switchboard_domain::policy::{self, Actor, ConversationAction, PracticeAction};
 use switchboard_domain::role::UserKind;
 use switchboard_domain::routing::{self, Condition, Rule, Target};
 use switchboard_domain::templates::{self, Values};
@@ -105,13 +105,6 @@ pub struct TemplateInput<'a> {
 }
 
 impl Switchboard {
-    pub(crate) fn practice_permission(&self, p: &Principal, action: PracticeAction) -> Result<(), ServiceError> {
-        match policy::authorize_practice(&p.actor, action, p.user.practice) {
-            Decision::Allow => Ok(()),
-            Decision::Deny(_) => Err(ServiceError::NotFound),
-        }
-    }
-
     pub(crate) fn setup_record(
         &self,
         p: &Principal,
@@ -133,8 +126,8 @@ impl Switchboard {
     }
 
     /// The practice's routing rules, in order (staff).
-    pub async fn routing_rules(&self, p: &Principal) -> Result<Vec<RuleView>, ServiceError> {
-        self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
+    pub async fn routing_rules(&self, p: &Principal, ctx: &RequestContext) -> Result<Vec<RuleView>, ServiceError> {
+        self.practice_permission(p, ctx, PracticeAction::SeePracticeSetup, AuditAction::SetupViewed).await?;
         let rules = q::rules(self.store(), p.user.practice).await?;
         let shape = q::practice_shape(self.store(), p.user.practice).await?;
         let never_used = routing::never_used(&rules, &shape);
@@ -168,7 +161,7 @@ impl Switchboard {
         input: Vec<RuleInput>,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::RoutingRulesChanged).await?;
         if input.len() > MAX_RULES {
             return Err(ServiceError::Invalid { field: "rules", problem: format!("at most {MAX_RULES} rules") });
         }
@@ -245,8 +238,8 @@ impl Switchboard {
     }
 
     /// The practice's pools (staff).
-    pub async fn pools(&self, p: &Principal) -> Result<Vec<PoolView>, ServiceError> {
-        self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
+    pub async fn pools(&self, p: &Principal, ctx: &RequestContext) -> Result<Vec<PoolView>, ServiceError> {
+        self.practice_permission(p, ctx, PracticeAction::SeePracticeSetup, AuditAction::SetupViewed).await?;
         Ok(q::pools(self.store(), p.user.practice)
             .await?
             .into_iter()
@@ -263,7 +256,7 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<PoolId, ServiceError> {
         let PoolInput { name, lead, members, auto_assign } = input;
-        self.practice_permission(p, PracticeAction::ManagePractice)?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::PoolChanged).await?;
         let practice = p.user.practice;
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
         let staff = directory::active_staff(self.store(), practice).await?;
@@ -438,8 +431,9 @@ impl Switchboard {
         p: &Principal,
         search: Option<&str>,
         stale_only: bool,
+        ctx: &RequestContext,
     ) -> Result<Vec<TemplateView>, ServiceError> {
-        self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
+        self.practice_permission(p, ctx, PracticeAction::SeePracticeSetup, AuditAction::SetupViewed).await?;
         let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
         let mut list: Vec<TemplateView> = tq::list(self.store(), p.user.practice)
             .await?
@@ -467,7 +461,7 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<TemplateId, ServiceError> {
         let TemplateInput { name, body, review_by, owner } = input;
-        self.practice_permission(p, PracticeAction::SeePracticeSetup)?;
+        self.practice_permission(p, ctx, PracticeAction::SeePracticeSetup, AuditAction::SetupViewed).await?;
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
         let body = body.trim();
         if body.is_empty() || body.chars().count() > TEMPLATE_MAX_CHARS {

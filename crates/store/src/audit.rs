@@ -188,6 +188,17 @@ pub async fn verify(store: &Store, mac: &AuditMac) -> Result<VerifyReport, Store
     Ok(report)
 }
 
+/// The operator's log: entries that belong to no practice (sign-in
+/// failures for unknown names, unknown link tokens, operator key use),
+/// newest first, older than `before_seq` when given.
+pub async fn unplaced(store: &Store, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE practice_id IS NULL AND ($1 IS NULL OR seq < $1) ORDER BY seq DESC LIMIT $2"
+    );
+    let rows = sqlx::query(&sql).bind(before_seq).bind(limit).fetch_all(store.reader()).await?;
+    rows.iter().map(decode).collect()
+}
+
 /// Latest entries of the whole log (all practices), for operators' tools.
 pub async fn latest(store: &Store, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT $1");

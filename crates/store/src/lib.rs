@@ -29,7 +29,7 @@ pub mod queries;
 pub use audit::{AuditEntry, AuditQuery, VerifyProblem, VerifyReport};
 pub mod audit_log {
     //! Audit-log reads and verification.
-    pub use crate::audit::{latest, search, verify};
+    pub use crate::audit::{latest, search, unplaced, verify};
 }
 pub use error::StoreError;
 pub use migrate::MIGRATIONS;

@@ -53,7 +53,7 @@ impl Modify for BearerAuth {
         response_settings, save_response_settings, add_closure, remove_closure, my_notifications, rate,
         analytics, analytics_csv, inspect_link, redeem_link, request_password_reset, staff_accounts, add_staff,
         update_staff, deactivate, reactivate, reset_link, list_patients, create_patient, update_patient, invite,
-        revoke_invitation, import_patients, operator_create_practice, operator_practices, mark_unread, screen,
+        revoke_invitation, import_patients, operator_create_practice, operator_practices, operator_audit_events, mark_unread, screen,
         audit_events_csv, audit_subjects, contact, save_contact, change_password, patient_account
     ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),

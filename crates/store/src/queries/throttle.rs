@@ -12,6 +12,45 @@ pub fn record(key: &str, state: ThrottleState) -> Step {
     )
 }
 
+/// Moves a key from `expected` (`None`: no record) to `next`, or fails the
+/// unit with `Conflict("throttle_raced")` when another attempt moved it
+/// first: a compare-and-swap, so parallel attempts cannot overwrite each
+/// other's counts.
+pub fn replace(key: &str, expected: Option<ThrottleState>, next: ThrottleState) -> Step {
+    let next_failures = i64::from(next.failures);
+    let next_at = next.last_failure_at.as_micros();
+    match expected {
+        None => Step::new(
+            "INSERT INTO login_throttles (throttle_key, failures, last_failure_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (throttle_key) DO NOTHING",
+            vec![key.into(), next_failures.into(), next_at.into()],
+        ),
+        Some(was) => Step::new(
+            "UPDATE login_throttles SET failures = $2, last_failure_at = $3 \
+             WHERE throttle_key = $1 AND failures = $4 AND last_failure_at = $5",
+            vec![
+                key.into(),
+                next_failures.into(),
+                next_at.into(),
+                i64::from(was.failures).into(),
+                was.last_failure_at.as_micros().into(),
+            ],
+        ),
+    }
+    .guarded(RACED)
+}
+
+/// The conflict tag of [`replace`].
+pub const RACED: &str = "throttle_raced";
+
+/// Takes back one counted attempt (it turned out to be a success).
+pub fn release(key: &str) -> Step {
+    Step::new(
+        "UPDATE login_throttles SET failures = failures - 1 WHERE throttle_key = $1 AND failures > 0",
+        vec![key.into()],
+    )
+}
+
 pub fn clear(key: &str) -> Step {
     Step::new("DELETE FROM login_throttles WHERE throttle_key = $1", vec![key.into()])
 }

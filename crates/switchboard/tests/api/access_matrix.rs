@@ -154,7 +154,11 @@ async fn every_route_every_role_every_relationship() {
         tokens.insert(*user, t.login(user).await);
     }
     let f = fixture(&t, &tokens).await;
-    let denied_before = t.count("SELECT count(*) FROM audit_log WHERE outcome = 'denied'").await;
+    // Each refusal is on record once in the caller's own practice (and,
+    // when it reached into another practice, also in that one's).
+    const DENIED_HERE: &str = "SELECT count(*) FROM audit_log a JOIN users u ON u.id = a.actor_id \
+                               WHERE a.outcome = 'denied' AND a.practice_id = u.practice_id";
+    let denied_before = t.count(DENIED_HERE).await;
     let mut refusals = 0;
     let mut failures = Vec::new();
 
@@ -192,7 +196,7 @@ async fn every_route_every_role_every_relationship() {
     assert!(failures.is_empty(), "access matrix violations:\n{}", failures.join("\n"));
 
     // Every refusal was audited as a denial.
-    let denied_after = t.count("SELECT count(*) FROM audit_log WHERE outcome = 'denied'").await;
+    let denied_after = t.count(DENIED_HERE).await;
     assert_eq!(denied_after - denied_before, refusals);
     t.stop().await;
 }

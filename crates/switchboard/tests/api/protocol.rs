@@ -85,7 +85,7 @@ async fn plain_http_only_when_asked_for() {
 }
 
 /// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 75] = [
+const ROUTES: [(&str, &str); 76] = [
     ("get", "/healthz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
@@ -161,6 +161,7 @@ const ROUTES: [(&str, &str); 75] = [
     ("delete", "/api/v1/patient-accounts/{id}/invitation"),
     ("get", "/api/v1/operator/practices"),
     ("post", "/api/v1/operator/practices"),
+    ("get", "/api/v1/operator/audit-events"),
 ];
 
 #[tokio::test]

@@ -60,6 +60,7 @@ const ACTION_GROUPS = [
     ["login_throttled", "Sign-in blocked after too many attempts"],
     ["logout", "Signed out"],
     ["password_changed", "Changed their password"],
+    ["setup_viewed", "Looked at the practice's setup"],
     ["password_reset_requested", "Asked for a new password"],
     ["link_issued", "Made a set-up, invitation or reset link"],
     ["link_opened", "Opened a link"],

@@ -76,12 +76,13 @@ pub(crate) struct RedeemDto {
 /// What a link is for (and marks it opened). Unknown, used, revoked and
 /// expired links all answer 410 `link_invalid`.
 #[utoipa::path(post, path = "/api/v1/links/inspect", tag = "accounts", request_body = LinkTokenDto,
-    responses((status = 200, body = LinkInfoDto), (status = 410, body = ErrorBody)))]
+    responses((status = 200, body = LinkInfoDto), (status = 410, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub(crate) async fn inspect_link(
     State(s): State<AppState>,
+    Client(ctx): Client,
     ApiJson(req): ApiJson<LinkTokenDto>,
 ) -> Result<Json<LinkInfoDto>, ApiError> {
-    let info = s.app.inspect_link(&req.token).await?;
+    let info = s.app.inspect_link(&req.token, &ctx).await?;
     Ok(Json(LinkInfoDto {
         purpose: info.purpose.as_str(),
         practice_name: info.practice_name,
@@ -95,7 +96,7 @@ pub(crate) async fn inspect_link(
 /// sessions) or enroll (invitation, after the date of birth matches).
 #[utoipa::path(post, path = "/api/v1/links/redeem", tag = "accounts", request_body = RedeemDto,
     responses((status = 204, description = "done; sign in with the new password"), (status = 410, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub(crate) async fn redeem_link(
     State(s): State<AppState>,
     Client(ctx): Client,
@@ -213,8 +214,9 @@ fn staff_input(req: StaffAccountDto) -> Result<StaffInput, ApiError> {
 pub(crate) async fn staff_accounts(
     State(s): State<AppState>,
     Auth(p): Auth,
+    Client(ctx): Client,
 ) -> Result<Json<Vec<StaffAccountDto>>, ApiError> {
-    let rows = s.app.staff_accounts(&p).await?;
+    let rows = s.app.staff_accounts(&p, &ctx).await?;
     Ok(Json(
         rows.into_iter()
             .map(|r| StaffAccountDto {

@@ -40,7 +40,8 @@ pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typi
 pub(crate) use live::__path_events;
 pub(crate) use me::{__path_change_password, __path_contact, __path_save_contact};
 pub(crate) use operator::{
-    __path_create_practice as __path_operator_create_practice, __path_practices as __path_operator_practices,
+    __path_audit_events as __path_operator_audit_events, __path_create_practice as __path_operator_create_practice,
+    __path_practices as __path_operator_practices,
 };
 pub(crate) use patients::{
     __path_create as __path_create_patient, __path_import as __path_import_patients, __path_invite,
@@ -84,6 +85,7 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
         .route("/api/v1/patient-accounts/{id}", get(patients::one).put(patients::update))
         .route("/api/v1/patient-accounts/{id}/invitation", post(patients::invite).delete(patients::revoke_invitation))
         .route("/api/v1/operator/practices", get(operator::practices).post(operator::create_practice))
+        .route("/api/v1/operator/audit-events", get(operator::audit_events))
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/me/contact", get(me::contact).put(me::save_contact))
         .route("/api/v1/me/password", post(me::change_password))

@@ -88,3 +88,47 @@ pub(crate) async fn practices(
             .collect(),
     ))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct OperatorAuditParams {
+    /// `next_before` from the previous page.
+    before: Option<String>,
+    /// Page size, 1–500 (default 100).
+    limit: Option<String>,
+}
+
+fn whole(field: &'static str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
+    v.map(|v| {
+        v.parse().map_err(|_| {
+            ApiError::Service(switchboard_service::ServiceError::Invalid {
+                field,
+                problem: "must be a whole number".into(),
+            })
+        })
+    })
+    .transpose()
+}
+
+/// The operator's log (operators): what belongs to no practice, such as
+/// sign-in failures for names nobody has and unknown link tokens. Newest
+/// first; no health information.
+#[utoipa::path(get, path = "/api/v1/operator/audit-events", tag = "operator", security(("operator" = [])),
+    params(OperatorAuditParams),
+    responses((status = 200, body = crate::dto::AuditListDto), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(crate) async fn audit_events(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    OperatorAuth(op): OperatorAuth,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<OperatorAuditParams>,
+) -> Result<Json<crate::dto::AuditListDto>, ApiError> {
+    let before = whole("before", q.before.as_deref())?;
+    let limit = whole("limit", q.limit.as_deref())?;
+    let page = s.app.operator_audit(&op, before, limit, &ctx).await?;
+    Ok(Json(crate::dto::AuditListDto {
+        events: page.entries.iter().map(crate::dto::AuditEventDto::new).collect(),
+        next_before: page.next_before,
+    }))
+}

@@ -83,6 +83,7 @@ fn periods(hours: &[HoursInputDto]) -> Result<Vec<OpeningPeriod>, ApiError> {
 pub(crate) async fn save_practice_hours(
     State(s): State<AppState>,
     Auth(p): Auth,
+    Client(ctx): Client,
     ApiJson(req): ApiJson<PracticeHoursDto>,
 ) -> Result<StatusCode, ApiError> {
     let hours = periods(&req.office_hours)?;
@@ -91,7 +92,7 @@ pub(crate) async fn save_practice_hours(
         phone: req.phone.as_deref(),
         after_hours_phone: req.after_hours_phone.as_deref(),
     };
-    s.app.save_practice_hours(&p, contact, &hours).await?;
+    s.app.save_practice_hours(&p, contact, &hours, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -121,8 +122,9 @@ pub(crate) async fn save_department_hours(
 pub(crate) async fn response_settings(
     State(s): State<AppState>,
     Auth(p): Auth,
+    Client(ctx): Client,
 ) -> Result<Json<ResponseSettingsDto>, ApiError> {
-    let v = s.app.response_settings(&p).await?;
+    let v = s.app.response_settings(&p, &ctx).await?;
     Ok(Json(ResponseSettingsDto {
         time_zone: v.time_zone,
         targets: v

@@ -23,8 +23,12 @@ fn invalid(field: &'static str, problem: &str) -> ApiError {
 /// The practice's routing rules, in order (staff).
 #[utoipa::path(get, path = "/api/v1/routing-rules", tag = "setup", security(("bearer" = [])),
     responses((status = 200, body = RulesDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn rules(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<RulesDto>, ApiError> {
-    let rules = s.app.routing_rules(&p).await?;
+pub(crate) async fn rules(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Client(ctx): Client,
+) -> Result<Json<RulesDto>, ApiError> {
+    let rules = s.app.routing_rules(&p, &ctx).await?;
     Ok(Json(RulesDto {
         rules: rules
             .into_iter()
@@ -107,8 +111,12 @@ fn pool_dto(v: switchboard_service::PoolView) -> PoolDto {
 /// The practice's pools (staff).
 #[utoipa::path(get, path = "/api/v1/pools", tag = "setup", security(("bearer" = [])),
     responses((status = 200, body = [PoolDto]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn pools(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<Vec<PoolDto>>, ApiError> {
-    Ok(Json(s.app.pools(&p).await?.into_iter().map(pool_dto).collect()))
+pub(crate) async fn pools(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Client(ctx): Client,
+) -> Result<Json<Vec<PoolDto>>, ApiError> {
+    Ok(Json(s.app.pools(&p, &ctx).await?.into_iter().map(pool_dto).collect()))
 }
 
 async fn save_pool_inner(
@@ -327,6 +335,7 @@ fn template_dto(t: switchboard_service::TemplateView) -> TemplateDto {
 pub(crate) async fn templates(
     State(s): State<AppState>,
     Auth(p): Auth,
+    Client(ctx): Client,
     ApiQuery(q): ApiQuery<TemplateQuery>,
 ) -> Result<Json<Vec<TemplateDto>>, ApiError> {
     let stale = match q.stale.as_deref() {
@@ -334,7 +343,7 @@ pub(crate) async fn templates(
         Some("true") => true,
         Some(_) => return Err(invalid("stale", "must be true or false")),
     };
-    Ok(Json(s.app.templates(&p, q.q.as_deref(), stale).await?.into_iter().map(template_dto).collect()))
+    Ok(Json(s.app.templates(&p, q.q.as_deref(), stale, &ctx).await?.into_iter().map(template_dto).collect()))
 }
 
 /// Add a quick reply (staff; you become its owner).

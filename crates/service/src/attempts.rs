@@ -1,0 +1,120 @@
+//! Counting attempts at what a guesser would repeat (signing in, changing a
+//! password, asking for a reset, using a link). An attempt is counted
+//! before the work it guards, by a compare-and-swap on its counters, so
+//! that a hundred parallel attempts are counted as a hundred: the limit
+//! holds exactly, whatever the timing. A success gives its attempt back.
+
+use crate::{RequestContext, ServiceError, Switchboard};
+use switchboard_domain::throttle::{self, ThrottlePolicy, ThrottleState};
+use switchboard_domain::time::{Span, Timestamp};
+use switchboard_store::queries::throttle as throttle_q;
+use switchboard_store::{Step, StoreError, Unit};
+
+/// How often a counted attempt is retried after losing a race before the
+/// caller is asked to wait: each loss means another attempt was counted,
+/// so this is only reached under a flood.
+const MAX_RACES: usize = 64;
+
+/// An attempt that was counted against an account name and an address.
+pub(crate) struct Attempt {
+    account_key: String,
+    address_key: Option<String>,
+}
+
+impl Attempt {
+    /// A success forgets the account's failures and gives the address its
+    /// attempt back (a clinic's staff share one address).
+    pub(crate) fn success_steps(&self) -> Vec<Step> {
+        let mut steps = vec![throttle_q::clear(&self.account_key)];
+        steps.extend(self.address_key.as_deref().map(throttle_q::release));
+        steps
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Switchboard {
+    /// The counter's key for `value` in `purpose`: a keyed fingerprint, so
+    /// the table never holds user names or addresses.
+    pub(crate) fn attempt_key(&self, purpose: &'static str, value: &[u8]) -> String {
+        format!("{purpose}:{}", hex(&self.keys().fingerprint(purpose, &[value])))
+    }
+
+    /// The caller's address's counter for `purpose`, when the address is known.
+    pub(crate) fn address_key(&self, purpose: &'static str, ctx: &RequestContext) -> Option<String> {
+        ctx.client_addr.map(|a| self.attempt_key(purpose, a.to_string().as_bytes()))
+    }
+
+    /// Counts one login-style attempt for `name` (per account) and the
+    /// caller's address, or says how long to wait first.
+    pub(crate) async fn take_attempt(
+        &self,
+        name: &str,
+        ctx: &RequestContext,
+    ) -> Result<Result<Attempt, Span>, ServiceError> {
+        let account_key = self.attempt_key("throttle.account", name.as_bytes());
+        let address_key = self.address_key("throttle.address", ctx);
+        let mut keys = vec![(account_key.clone(), ThrottlePolicy::ACCOUNT)];
+        keys.extend(address_key.clone().map(|k| (k, ThrottlePolicy::ADDRESS)));
+        let now = self.now();
+        let counted = self.count_attempt(&keys, |policy, state| login_style(policy, state, now)).await?;
+        Ok(counted.map(|_| Attempt { account_key, address_key }))
+    }
+
+    /// Counts one attempt from the caller's address at `purpose`, under the
+    /// address policy; answers the key to give it back with on success.
+    pub(crate) async fn take_address_attempt(
+        &self,
+        purpose: &'static str,
+        ctx: &RequestContext,
+    ) -> Result<Result<Option<String>, Span>, ServiceError> {
+        let key = self.address_key(purpose, ctx);
+        let keys: Vec<_> = key.iter().map(|k| (k.clone(), ThrottlePolicy::ADDRESS)).collect();
+        let now = self.now();
+        let counted = self.count_attempt(&keys, |policy, state| login_style(policy, state, now)).await?;
+        Ok(counted.map(|_| key))
+    }
+
+    /// Counts one attempt against every key, all or none: `next` gives a
+    /// key's state after this attempt, or the wait before one is allowed.
+    /// Answers the new states, in the order of `keys`.
+    pub(crate) async fn count_attempt<P>(
+        &self,
+        keys: &[(String, P)],
+        next: impl Fn(&P, Option<ThrottleState>) -> Result<ThrottleState, Span>,
+    ) -> Result<Result<Vec<ThrottleState>, Span>, ServiceError> {
+        for _ in 0..MAX_RACES {
+            let mut unit = Unit::new();
+            let mut states = Vec::with_capacity(keys.len());
+            let mut wait: Option<Span> = None;
+            for (key, policy) in keys {
+                let was = throttle_q::get(self.store(), key).await?;
+                match next(policy, was) {
+                    Ok(state) => {
+                        unit.push(throttle_q::replace(key, was, state));
+                        states.push(state);
+                    }
+                    Err(w) => wait = Some(wait.map_or(w, |x| x.max(w))),
+                }
+            }
+            if let Some(w) = wait {
+                return Ok(Err(w));
+            }
+            match self.store().commit(unit).await {
+                Ok(()) => return Ok(Ok(states)),
+                Err(StoreError::Conflict(throttle_q::RACED)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Err(Span::from_secs(1)))
+    }
+}
+
+/// The login rule: allowed per `policy` now, and then counted as a failure
+/// until it turns out otherwise.
+fn login_style(policy: &ThrottlePolicy, state: Option<ThrottleState>, now: Timestamp) -> Result<ThrottleState, Span> {
+    throttle::check(policy, state, now)?;
+    Ok(throttle::record_failure(policy, state, now))
+}
