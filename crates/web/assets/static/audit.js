@@ -371,7 +371,9 @@ function whoCell(e) {
   const kind = KIND_WORDS[e.actor_kind] ?? e.actor_kind;
   if (!e.actor_id) return el("span", { class: "who-kind" }, kind);
   const role = e.actor_kind === "staff" ? ROLE_WORDS[e.actor_role] ?? kind : kind;
-  const name = e.actor_name || "Unnamed account";
+  // Only this practice's people are named: a nameless actor reached in
+  // from another practice (their refusals are filed here, with us).
+  const name = e.actor_name || "Someone outside this practice";
   const label = e.actor_id === state.filters.actor
     ? el("span", { class: "name" }, name)
     : el("button", { type: "button", class: "link name", onclick: () => narrow("actor", e.actor_id, name) }, hidden("Show only entries by "), name);
