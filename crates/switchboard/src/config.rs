@@ -486,6 +486,9 @@ mod tests {
         let c = Config::load(None, Config::default(), &Overrides::default(), env).unwrap();
         assert_eq!(c.sessions.staff_idle_minutes, 1);
         assert!(c.tls.self_signed);
+        // And on to the session policy the service enforces.
+        let policy = crate::server::service_config(&c).sessions;
+        assert_eq!(policy.staff.idle, switchboard_domain::time::Span::from_mins(1));
     }
 
     #[test]

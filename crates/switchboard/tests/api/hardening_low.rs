@@ -272,3 +272,35 @@ async fn hardening_low_cookie_reads_from_another_site_are_refused_and_not_audite
     }
     t.stop().await;
 }
+
+/// The binary reads its real environment: a nested setting is read (a bad
+/// value stops it, where before it was silently dropped), and a misspelt
+/// `SWITCHBOARD_*` variable stops the start, named.
+#[tokio::test]
+async fn hardening_low_the_binary_reads_nested_settings_and_refuses_misspelt_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_owned();
+    let run = |vars: Vec<(&'static str, &'static str)>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        cmd.arg("--data-dir").arg(&data).arg("migrate").env_remove("SWITCHBOARD_MASTER_KEY").env("RUST_LOG", "warn");
+        cmd.envs(vars);
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    };
+    let out = run(vec![("SWITCHBOARD_SESSIONS__STAFF_IDLE_MINUTES", "1"), ("SWITCHBOARD_TLS__SELF_SIGNED", "true")])
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = run(vec![("SWITCHBOARD_SESSIONS__STAFF_IDLE_MINUTES", "soon")]).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success());
+    assert!(stderr.contains("SWITCHBOARD_SESSIONS__STAFF_IDLE_MINUTES") && !stderr.contains("soon"), "{stderr}");
+
+    for typo in ["SWITCHBOARD_SESSIONS_STAFF_IDLE_MINUTES", "SWITCHBOARD_TLS__SELFSIGNED", "SWITCHBOARD_INSECURE_HTTPS"]
+    {
+        let out = run(vec![(typo, "1")]).await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "{typo} was ignored");
+        assert!(stderr.contains(typo) && stderr.contains("not a setting"), "{stderr}");
+    }
+}
