@@ -4,6 +4,7 @@
 //! emergencies to 911.
 
 use crate::templates::{self, TemplateError};
+use crate::text::{self, Lines, TextError};
 
 /// The placeholders an automatic reply may use.
 pub const PLACEHOLDERS: [(&str, &str); 4] = [
@@ -45,8 +46,9 @@ impl Values {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AutoReplyError {
-    Empty,
-    TooLong,
+    /// Blank, too long, or with characters no text may carry (the rule
+    /// messages follow).
+    Text(TextError),
     /// It no longer tells the patient to call 911 in an emergency.
     NoEmergencyAdvice,
     Template(TemplateError),
@@ -55,8 +57,7 @@ pub enum AutoReplyError {
 impl std::fmt::Display for AutoReplyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AutoReplyError::Empty => f.write_str("must not be empty"),
-            AutoReplyError::TooLong => write!(f, "must be at most {MAX_CHARS} characters"),
+            AutoReplyError::Text(e) => e.fmt(f),
             AutoReplyError::NoEmergencyAdvice => f.write_str("must tell patients to call 911 in an emergency"),
             AutoReplyError::Template(TemplateError::Unknown(name)) => {
                 let known: Vec<&str> = PLACEHOLDERS.iter().map(|(p, _)| *p).collect();
@@ -76,12 +77,7 @@ pub struct AutoReplyText(String);
 impl AutoReplyText {
     pub fn parse(text: &str) -> Result<Self, AutoReplyError> {
         let text = text.trim();
-        if text.is_empty() {
-            return Err(AutoReplyError::Empty);
-        }
-        if text.chars().count() > MAX_CHARS {
-            return Err(AutoReplyError::TooLong);
-        }
+        text::check_free_text(text, MAX_CHARS, Lines::Many).map_err(AutoReplyError::Text)?;
         let rendered =
             templates::render_with(text, |n| Values::default().get(n).map(|_| "")).map_err(AutoReplyError::Template)?;
         if !rendered.contains("911") {
@@ -186,11 +182,38 @@ mod tests {
     }
 
     #[test]
+    fn wordings_follow_the_text_rule() {
+        let base = "Thanks. If this is an emergency, call 911.";
+        assert!(AutoReplyText::parse(&format!("{base}\n\nBy {{reply_by}}.")).is_ok());
+        for bad in ["\u{202E}", "\u{202A}", "\u{2067}", "\u{0}", "\u{7}", "\u{85}", "\u{1b}"] {
+            assert_eq!(
+                AutoReplyText::parse(&format!("{base} {bad} Thanks.")),
+                Err(AutoReplyError::Text(TextError::InvalidCharacters)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// A wording is refused for its characters exactly when a message
+        /// would be.
+        #[test]
+        fn wordings_and_messages_share_one_rule(s in "[^{}]{0,40}") {
+            let wording = format!("Call 911. {s}");
+            let as_message = crate::text::MessageBody::parse(wording.trim().to_owned(), MAX_CHARS).is_ok();
+            proptest::prop_assert_eq!(AutoReplyText::parse(&wording).is_ok(), as_message);
+        }
+    }
+
+    #[test]
     fn rewordings_must_keep_the_emergency_advice() {
         assert_eq!(AutoReplyText::parse("We got it, answer by {reply_by}."), Err(AutoReplyError::NoEmergencyAdvice));
-        assert_eq!(AutoReplyText::parse("   "), Err(AutoReplyError::Empty));
+        assert_eq!(AutoReplyText::parse("   "), Err(AutoReplyError::Text(TextError::Empty)));
         assert!(matches!(AutoReplyText::parse("Call 911. {patient_first_name}"), Err(AutoReplyError::Template(_))));
-        assert_eq!(AutoReplyText::parse(&"911 ".repeat(300)), Err(AutoReplyError::TooLong));
+        assert_eq!(
+            AutoReplyText::parse(&"911 ".repeat(300)),
+            Err(AutoReplyError::Text(TextError::TooLong { max: 1000 }))
+        );
         // The advice must be in the text, not only in a placeholder's value.
         assert!(AutoReplyText::parse("Emergencies: {practice_phone}").is_err());
         assert!(AutoReplyText::parse("Thanks from {practice_name}. Emergencies: call 911.").is_ok());

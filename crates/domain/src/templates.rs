@@ -1,6 +1,8 @@
 //! Quick-reply templates: placeholders filled in before the sender edits
 //! and sends.
 
+use crate::text::{self, Lines, TextError};
+
 /// The placeholders a template may use, and what they stand for.
 pub const PLACEHOLDERS: [(&str, &str); 6] = [
     ("patient_first_name", "the patient's first name"),
@@ -36,11 +38,13 @@ impl Values {
     }
 }
 
-/// A template that does not parse: an unknown or unclosed placeholder.
+/// A template that does not parse: an unknown or unclosed placeholder, or
+/// text that breaks the rule every text follows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TemplateError {
     Unknown(String),
     Unclosed,
+    Text(TextError),
 }
 
 impl std::fmt::Display for TemplateError {
@@ -51,6 +55,7 @@ impl std::fmt::Display for TemplateError {
                 write!(f, "{{{name}}} is not a placeholder; use one of {{{}}}", known.join("}, {"))
             }
             TemplateError::Unclosed => f.write_str("a placeholder is missing its closing }"),
+            TemplateError::Text(e) => e.fmt(f),
         }
     }
 }
@@ -90,9 +95,30 @@ pub fn render_with<'v>(body: &str, lookup: impl Fn(&str) -> Option<&'v str>) -> 
     Ok(out)
 }
 
-/// Checks a template when it is saved.
+/// Checks a template's placeholders.
 pub fn validate(body: &str) -> Result<(), TemplateError> {
     render(body, &Values::default()).map(|_| ())
+}
+
+/// A quick-reply template's text as saved: several lines allowed, held to
+/// the rule messages follow (it becomes one), its placeholders known.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct TemplateBody(String);
+
+impl TemplateBody {
+    pub const MAX_CHARS: usize = 4000;
+
+    /// Surrounding whitespace is removed.
+    pub fn parse(body: &str) -> Result<Self, TemplateError> {
+        let body = body.trim();
+        text::check_free_text(body, Self::MAX_CHARS, Lines::Many).map_err(TemplateError::Text)?;
+        validate(body)?;
+        Ok(Self(body.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 #[cfg(test)]
@@ -113,7 +139,27 @@ mod tests {
         assert_eq!(render("{patient_first_name", &v), Err(TemplateError::Unclosed));
     }
 
+    #[test]
+    fn template_bodies_follow_the_text_rule() {
+        let ok = TemplateBody::parse("  Hi {patient_first_name},\n\n\tsee you soon.\r\n ").unwrap();
+        assert_eq!(ok.as_str(), "Hi {patient_first_name},\n\n\tsee you soon.");
+        for bad in ["Pay \u{202E}gnp.exe", "a\u{2066}b\u{2069}", "bell\u{7}", "esc\u{1b}[2J", "nul\u{0}"] {
+            assert_eq!(TemplateBody::parse(bad), Err(TemplateError::Text(TextError::InvalidCharacters)), "{bad:?}");
+        }
+        assert_eq!(TemplateBody::parse(" \n "), Err(TemplateError::Text(TextError::Empty)));
+        assert_eq!(TemplateBody::parse(&"x".repeat(4001)), Err(TemplateError::Text(TextError::TooLong { max: 4000 })));
+        assert_eq!(TemplateBody::parse("{nope}"), Err(TemplateError::Unknown("nope".into())));
+    }
+
     proptest! {
+        /// A template is accepted exactly when a message of the same text
+        /// would be (and its placeholders are known).
+        #[test]
+        fn templates_and_messages_share_one_rule(s in "[^{}]{0,40}") {
+            let as_message = crate::text::MessageBody::parse(s.trim().to_owned(), TemplateBody::MAX_CHARS).is_ok();
+            prop_assert_eq!(TemplateBody::parse(&s).is_ok(), as_message);
+        }
+
         #[test]
         fn text_without_braces_is_unchanged(s in "[^{}]{0,80}") {
             prop_assert_eq!(render(&s, &Values::default()).unwrap(), s);

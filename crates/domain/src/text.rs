@@ -33,22 +33,38 @@ impl fmt::Display for TextError {
 
 impl std::error::Error for TextError {}
 
-fn is_forbidden_control(c: char, multiline: bool) -> bool {
-    if multiline && matches!(c, '\n' | '\r' | '\t') {
+/// Whether a text may run over several lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// Names, subjects, reasons: no line breaks or tabs.
+    One,
+    /// Messages, notes, templates, reply wordings: line breaks and tabs.
+    Many,
+}
+
+fn is_forbidden_control(c: char, lines: Lines) -> bool {
+    if lines == Lines::Many && matches!(c, '\n' | '\r' | '\t') {
         return false;
     }
-    // C0/C1 controls, and the bidi overrides that can disguise text.
+    // C0/C1 controls, and the bidi overrides and isolates that can make
+    // text read differently from what it is.
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-fn check_free_text(text: &str, max_chars: usize, multiline: bool) -> Result<(), TextError> {
+/// **The** rule for free text anyone writes, whoever reads it: not blank, at
+/// most `max_chars` characters, no control characters (line breaks and tabs
+/// only in [`Lines::Many`]) and no bidi overrides. Every text type here
+/// applies it, and so do the practice's wordings and templates
+/// (`auto_reply`, `templates`), so no path lets in what a message may not
+/// carry.
+pub fn check_free_text(text: &str, max_chars: usize, lines: Lines) -> Result<(), TextError> {
     if text.trim().is_empty() {
         return Err(TextError::Empty);
     }
     if text.chars().count() > max_chars {
         return Err(TextError::TooLong { max: max_chars });
     }
-    if text.chars().any(|c| is_forbidden_control(c, multiline)) {
+    if text.chars().any(|c| is_forbidden_control(c, lines)) {
         return Err(TextError::InvalidCharacters);
     }
     Ok(())
@@ -96,6 +112,11 @@ sensitive_text!(
     PersonName
 );
 sensitive_text!(
+    /// Why a conversation was handed on or closed: kept, sealed like a
+    /// note, in its history. It may mention the patient's condition.
+    Reason
+);
+sensitive_text!(
     /// A medical record number.
     MedicalRecordNumber
 );
@@ -114,7 +135,7 @@ impl EmailAddress {
     /// `local@domain.tld`, no spaces; the domain is lower-cased.
     pub fn parse(text: &str) -> Result<Self, TextError> {
         let text = text.trim();
-        check_free_text(text, Self::MAX_CHARS, false)?;
+        check_free_text(text, Self::MAX_CHARS, Lines::One)?;
         let (local, domain) = text.rsplit_once('@').ok_or(TextError::InvalidCharacters)?;
         let ok = !local.is_empty()
             && !local.contains('@')
@@ -135,7 +156,7 @@ impl PhoneNumber {
     /// kept as written.
     pub fn parse(text: &str) -> Result<Self, TextError> {
         let text = text.trim();
-        check_free_text(text, 32, false)?;
+        check_free_text(text, 32, Lines::One)?;
         if !text.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
             return Err(TextError::InvalidCharacters);
         }
@@ -158,7 +179,7 @@ impl MessageBody {
 
     /// A message body of at most `max_chars` Unicode scalar values.
     pub fn parse(text: String, max_chars: usize) -> Result<Self, TextError> {
-        check_free_text(&text, max_chars.min(Self::HARD_MAX_CHARS), true)?;
+        check_free_text(&text, max_chars.min(Self::HARD_MAX_CHARS), Lines::Many)?;
         Ok(Self(text))
     }
 }
@@ -166,7 +187,7 @@ impl MessageBody {
 impl NoteBody {
     pub const MAX_CHARS: usize = 10_000;
     pub fn parse(text: String) -> Result<Self, TextError> {
-        check_free_text(&text, Self::MAX_CHARS, true)?;
+        check_free_text(&text, Self::MAX_CHARS, Lines::Many)?;
         Ok(Self(text))
     }
 }
@@ -176,8 +197,26 @@ impl Subject {
     /// A one-line subject; surrounding whitespace is removed.
     pub fn parse(text: &str) -> Result<Self, TextError> {
         let text = text.trim();
-        check_free_text(text, Self::MAX_CHARS, false)?;
+        check_free_text(text, Self::MAX_CHARS, Lines::One)?;
         Ok(Self(text.to_owned()))
+    }
+}
+
+impl Reason {
+    pub const MAX_CHARS: usize = 500;
+    /// One line; surrounding whitespace is removed.
+    pub fn parse(text: &str) -> Result<Self, TextError> {
+        let text = text.trim();
+        check_free_text(text, Self::MAX_CHARS, Lines::One)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    /// A reason that may be left out: absent or blank is `None`.
+    pub fn parse_optional(text: Option<&str>) -> Result<Option<Self>, TextError> {
+        match text.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => Self::parse(t).map(Some),
+        }
     }
 }
 
@@ -185,7 +224,7 @@ impl PersonName {
     pub const MAX_CHARS: usize = 100;
     pub fn parse(text: &str) -> Result<Self, TextError> {
         let text = text.trim();
-        check_free_text(text, Self::MAX_CHARS, false)?;
+        check_free_text(text, Self::MAX_CHARS, Lines::One)?;
         Ok(Self(text.to_owned()))
     }
 }
@@ -194,7 +233,7 @@ impl MedicalRecordNumber {
     pub const MAX_CHARS: usize = 40;
     pub fn parse(text: &str) -> Result<Self, TextError> {
         let text = text.trim();
-        check_free_text(text, Self::MAX_CHARS, false)?;
+        check_free_text(text, Self::MAX_CHARS, Lines::One)?;
         if !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             return Err(TextError::InvalidCharacters);
         }
@@ -252,7 +291,7 @@ impl DisplayName {
     pub const MAX_CHARS: usize = 100;
     pub fn parse(text: &str) -> Result<Self, TextError> {
         let text = text.trim();
-        check_free_text(text, Self::MAX_CHARS, false)?;
+        check_free_text(text, Self::MAX_CHARS, Lines::One)?;
         Ok(Self(text.to_owned()))
     }
     pub fn as_str(&self) -> &str {
@@ -338,6 +377,18 @@ mod tests {
     }
 
     #[test]
+    fn reasons_are_one_line_without_disguise() {
+        assert_eq!(Reason::parse("  Covering for Dr. Lee  ").unwrap().as_str(), "Covering for Dr. Lee");
+        assert_eq!(Reason::parse_optional(None), Ok(None));
+        assert_eq!(Reason::parse_optional(Some("  ")), Ok(None));
+        for bad in ["a\u{202E}b", "a\u{2066}b", "a\nb", "a\tb", "a\u{0}b", "a\u{9b}b"] {
+            assert_eq!(Reason::parse_optional(Some(bad)), Err(TextError::InvalidCharacters), "{bad:?}");
+        }
+        assert_eq!(Reason::parse(&"x".repeat(501)), Err(TextError::TooLong { max: 500 }));
+        assert!(!format!("{:?}", Reason::parse("her chest pain").unwrap()).contains("chest"));
+    }
+
+    #[test]
     fn usernames_are_normalised() {
         assert_eq!(Username::parse(" Dr.Patel ").unwrap().as_str(), "dr.patel");
         assert!(Username::parse("ab").is_err());
@@ -362,6 +413,19 @@ mod tests {
                 prop_assert!(!body.as_str().trim().is_empty());
                 prop_assert_eq!(body.as_str(), s.as_str());
             }
+        }
+
+        /// The one rule: whatever one-line text a subject refuses for its
+        /// characters, a reason refuses too, and what a message refuses
+        /// with line breaks allowed, a note refuses too.
+        #[test]
+        fn one_rule_for_every_text(s in "\\PC{0,20}[\u{0}-\u{1f}\u{7f}-\u{9f}\u{202a}-\u{202e}\u{2066}-\u{2069}]?\\PC{0,20}") {
+            let one_line = check_free_text(s.trim(), 120, Lines::One);
+            prop_assert_eq!(Subject::parse(&s).map(|_| ()), one_line);
+            prop_assert_eq!(Reason::parse(&s).map(|_| ()), one_line);
+            let many = check_free_text(&s, 2000, Lines::Many);
+            prop_assert_eq!(MessageBody::parse(s.clone(), 2000).map(|_| ()), many);
+            prop_assert_eq!(NoteBody::parse(s.clone()).map(|_| ()), many);
         }
 
         #[test]

@@ -15,7 +15,7 @@ use switchboard_domain::ids::*;
 use switchboard_domain::policy::{self, Actor, ConversationAction, ConversationFacts, StaffActor};
 use switchboard_domain::role::UserKind;
 use switchboard_domain::routing::Owner;
-use switchboard_domain::text::NoteBody;
+use switchboard_domain::text::{NoteBody, Reason};
 use switchboard_domain::time::Timestamp;
 use switchboard_store::queries::{conversations as conv_q, directory, jobs as job_q, routing as q};
 use switchboard_store::rows::ConversationRow;
@@ -39,8 +39,6 @@ pub struct AssignOutcome {
     pub covering_for: Option<String>,
     pub owner_name: Option<String>,
 }
-
-const REASON_MAX_CHARS: usize = 500;
 
 /// Store steps with the events they publish once committed.
 pub(crate) type Changes = (Vec<Step>, Vec<DomainEvent>);
@@ -88,18 +86,9 @@ impl Switchboard {
         reason: Option<String>,
         ctx: &RequestContext,
     ) -> Result<AssignOutcome, ServiceError> {
-        let reason = match reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
-            Some(r) if r.chars().count() > REASON_MAX_CHARS => {
-                return Err(ServiceError::Invalid {
-                    field: "reason",
-                    problem: format!("must be at most {REASON_MAX_CHARS} characters"),
-                });
-            }
-            Some(r) if r.chars().any(char::is_control) => {
-                return Err(ServiceError::Invalid { field: "reason", problem: "must be one line of text".into() });
-            }
-            r => r,
-        };
+        let reason = Reason::parse_optional(reason.as_deref())
+            .map_err(|e| ServiceError::invalid("reason", e))?
+            .map(Reason::into_string);
         let row = self
             .authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationAssigned)
             .await?;

@@ -22,7 +22,7 @@ use switchboard_domain::receipt::{self, StaffRead};
 use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::routing::Owner;
 use switchboard_domain::sla::{ClockState, Turn};
-use switchboard_domain::text::{IdempotencyKey, MessageBody, NoteBody, Subject};
+use switchboard_domain::text::{IdempotencyKey, MessageBody, NoteBody, Reason, Subject};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 use switchboard_store::queries::{conversations as q, directory, events as ev, keys as key_q, routing as routing_q};
@@ -69,7 +69,6 @@ pub struct NewConversationInput {
 }
 
 const DEFAULT_PAGE: u32 = 50;
-const CLOSE_REASON_MAX_CHARS: usize = 500;
 const MAX_PAGE: u32 = 200;
 
 pub(crate) fn facts(row: &ConversationRow) -> ConversationFacts {
@@ -1097,15 +1096,9 @@ impl Switchboard {
             (ConversationAction::Reopen, AuditAction::ConversationReopened)
         };
         // A reason is one line, like a reassignment's.
-        let reason = match closing.clone().flatten().map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
-            Some(r) if r.chars().count() > CLOSE_REASON_MAX_CHARS || r.chars().any(char::is_control) => {
-                return Err(ServiceError::Invalid {
-                    field: "reason",
-                    problem: format!("must be one line of at most {CLOSE_REASON_MAX_CHARS} characters"),
-                });
-            }
-            r => r,
-        };
+        let reason = Reason::parse_optional(closing.clone().flatten().as_deref())
+            .map_err(|e| ServiceError::invalid("reason", e))?
+            .map(Reason::into_string);
         let row = self.authorized_conversation(p, ctx, id, action, audit_action).await?;
         let next = if closing.is_some() { conv::close(row.status) } else { conv::reopen(row.status) };
         let status = next.map_err(|e| match e {

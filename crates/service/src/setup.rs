@@ -80,7 +80,6 @@ pub struct AlertAbout {
 }
 
 const MAX_RULES: usize = 100;
-const TEMPLATE_MAX_CHARS: usize = 4000;
 
 /// A pool as an administrator describes it.
 #[derive(Clone, Copy, Debug)]
@@ -463,14 +462,9 @@ impl Switchboard {
         let TemplateInput { name, body, review_by, owner } = input;
         self.practice_permission(p, ctx, PracticeAction::SeePracticeSetup, AuditAction::SetupViewed).await?;
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
-        let body = body.trim();
-        if body.is_empty() || body.chars().count() > TEMPLATE_MAX_CHARS {
-            return Err(ServiceError::Invalid {
-                field: "body",
-                problem: format!("must be 1 to {TEMPLATE_MAX_CHARS} characters"),
-            });
-        }
-        templates::validate(body).map_err(|e| ServiceError::Invalid { field: "body", problem: e.to_string() })?;
+        let body = templates::TemplateBody::parse(body)
+            .map_err(|e| ServiceError::Invalid { field: "body", problem: e.to_string() })?;
+        let body = body.as_str();
         let review_by = CivilDate::parse(review_by)
             .map_err(|_| ServiceError::Invalid { field: "review_by", problem: "must be a date as YYYY-MM-DD".into() })?
             .to_string();

@@ -2,7 +2,7 @@
 //! environment variables, then command-line flags.
 
 use figment::Figment;
-use figment::providers::{Env, Format as _, Serialized, Toml};
+use figment::providers::{Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -44,8 +44,13 @@ pub struct Config {
     pub assignment_timeout_minutes: std::num::NonZeroU32,
     /// The address people open (`https://messages.example.org`), for the
     /// set-up, invitation and reset links handed to them. Unset: the address
-    /// each request came to.
+    /// each request came to, if it is local or in `allowed_hosts`.
     pub public_url: Option<String>,
+    /// With `public_url` unset, the host names (`messages.example.org`, or
+    /// with a port, `messages.example.org:8443`) besides local ones that
+    /// links may be made for. A request to any other host gets no link: its
+    /// `Host` header may be forged.
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -90,6 +95,7 @@ impl Default for Config {
             live_session_check_millis: 15_000,
             assignment_timeout_minutes: std::num::NonZeroU32::new(120).unwrap_or(std::num::NonZeroU32::MIN),
             public_url: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -107,38 +113,180 @@ pub struct Overrides {
     pub insecure_http: bool,
 }
 
-/// Environment variables read as configuration (`SWITCHBOARD_ADDR`,
-/// `SWITCHBOARD_SESSIONS__STAFF_IDLE_MINUTES`, …). Others with the prefix
-/// (`SWITCHBOARD_MASTER_KEY`, test settings) are not configuration keys.
-const ENV_KEYS: &[&str] = &[
-    "addr",
-    "data_dir",
-    "database_url",
-    "master_key_file",
-    "tls",
-    "insecure_http",
-    "trusted_proxies",
-    "sessions",
-    "message_max_chars",
-    "max_body_bytes",
-    "read_connections",
-    "run_jobs",
-    "live_session_check_millis",
-    "assignment_timeout_minutes",
-    "public_url",
-];
+/// Variables with the prefix that are not settings: read elsewhere (the key
+/// file's text, the `--config` flag's fallback) or by the test suites.
+/// Anything else with the prefix must name a setting.
+const NOT_SETTINGS: &[&str] =
+    &["SWITCHBOARD_MASTER_KEY", "SWITCHBOARD_CONFIG", "SWITCHBOARD_TEST_DATABASE_URL", "SWITCHBOARD_BIN"];
+
+const ENV_PREFIX: &str = "SWITCHBOARD_";
+
+/// Why the configuration could not be loaded. Names settings and variables,
+/// never their values (a database URL may hold a password).
+#[derive(Debug)]
+pub enum ConfigError {
+    /// A `SWITCHBOARD_*` variable that names no setting: most likely a typo,
+    /// and a typo in a safety setting must not pass silently.
+    UnknownVariable(String),
+    /// A `SWITCHBOARD_*` setting whose value is not UTF-8.
+    NotUnicode(String),
+    /// The file, or a value, is not what the setting takes.
+    Invalid(Box<figment::Error>),
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::UnknownVariable(name) => write!(
+                f,
+                "{name} is not a setting (see config.example.toml; a setting in a section is \
+                 SWITCHBOARD_<SECTION>__<KEY>, with two underscores, such as SWITCHBOARD_SESSIONS__STAFF_IDLE_MINUTES)"
+            ),
+            ConfigError::NotUnicode(name) => write!(f, "{name} is not valid UTF-8"),
+            ConfigError::Invalid(e) => {
+                for (i, e) in (**e).clone().into_iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    describe(&e, f)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One figment error, without the value it was given: figment's own text
+/// repeats it, and a database URL may carry a password.
+fn describe(e: &figment::Error, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    use figment::error::Kind;
+    if !e.path.is_empty() {
+        write!(f, "setting `{}` ", e.path.join("."))?;
+    }
+    match &e.kind {
+        // A TOML parser's message quotes the offending line between `|`
+        // gutters; that line may be a database URL with its password.
+        Kind::Message(m) => {
+            let kept: Vec<&str> = m.lines().map(str::trim).filter(|l| !l.is_empty() && !l.contains('|')).collect();
+            f.write_str(&kept.join(": "))?
+        }
+        Kind::InvalidType(_, expected) | Kind::InvalidValue(_, expected) => write!(f, "must be {expected}")?,
+        Kind::InvalidLength(n, expected) => write!(f, "has {n} elements, expected {expected}")?,
+        Kind::UnknownVariant(_, expected) => write!(f, "must be one of {}", expected.join(", "))?,
+        Kind::UnknownField(field, _) => write!(f, "`{field}` is not a setting")?,
+        Kind::MissingField(field) => write!(f, "is missing `{field}`")?,
+        Kind::DuplicateField(field) => write!(f, "`{field}` is given twice")?,
+        Kind::ISizeOutOfRange(_) | Kind::USizeOutOfRange(_) => f.write_str("is out of range")?,
+        Kind::Unsupported(_) | Kind::UnsupportedKey(..) => f.write_str("has a type no setting takes")?,
+    }
+    if let Some(m) = &e.metadata {
+        write!(f, " (in {}", m.name)?;
+        if let Some(source) = &m.source {
+            write!(f, " {source}")?;
+        }
+        f.write_str(")")?;
+    }
+    Ok(())
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One `SWITCHBOARD_*` variable as a figment provider, so that a bad value
+/// is reported against the variable's name.
+struct EnvSetting {
+    name: String,
+    path: String,
+    value: figment::value::Value,
+}
+
+impl figment::Provider for EnvSetting {
+    fn metadata(&self) -> figment::Metadata {
+        let name = self.name.clone();
+        figment::Metadata::named(format!("environment variable {name}")).interpolater(move |_, _| name.clone())
+    }
+
+    fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        match figment::util::nest(&self.path, self.value.clone()) {
+            figment::value::Value::Dict(_, dict) => Ok(figment::Profile::Default.collect(dict)),
+            _ => Err(figment::Error::from(format!("{} names no setting", self.name))),
+        }
+    }
+}
+
+/// The dotted path of every setting (`addr`, `sessions.staff_idle_minutes`,
+/// …), read off the structure itself so that it cannot drift from it.
+pub fn setting_paths() -> Vec<String> {
+    fn walk(prefix: &str, dict: &figment::value::Dict, out: &mut Vec<String>) {
+        for (key, value) in dict {
+            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            match value {
+                figment::value::Value::Dict(_, inner) => walk(&path, inner, out),
+                _ => out.push(path),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(data) = figment::Provider::data(&Serialized::defaults(Config::default())) {
+        for dict in data.values() {
+            walk("", dict, &mut out);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The settings among `env`: `SWITCHBOARD_ADDR` is `addr`,
+/// `SWITCHBOARD_SESSIONS__STAFF_IDLE_MINUTES` is `sessions.staff_idle_minutes`.
+fn env_settings<K, V>(env: impl IntoIterator<Item = (K, V)>) -> Result<Vec<EnvSetting>, ConfigError>
+where
+    K: AsRef<std::ffi::OsStr>,
+    V: AsRef<std::ffi::OsStr>,
+{
+    let known = setting_paths();
+    let mut out = Vec::new();
+    for (name, value) in env {
+        let name = name.as_ref().to_string_lossy().into_owned();
+        let Some(key) = name.strip_prefix(ENV_PREFIX) else { continue };
+        if NOT_SETTINGS.contains(&name.as_str()) {
+            continue;
+        }
+        let path = key.to_ascii_lowercase().replace("__", ".");
+        if !known.contains(&path) {
+            return Err(ConfigError::UnknownVariable(name));
+        }
+        let Some(text) = value.as_ref().to_str() else { return Err(ConfigError::NotUnicode(name)) };
+        let Ok(value) = text.parse::<figment::value::Value>();
+        out.push(EnvSetting { name, path, value });
+    }
+    // `SWITCHBOARD_ADDR` and `SWITCHBOARD_addr` name one setting; the
+    // environment's order is not defined, so the outcome must not hang on it.
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
 
 impl Config {
-    pub fn load(file: Option<&Path>, defaults: Config, overrides: &Overrides) -> Result<Config, Box<figment::Error>> {
+    /// Defaults, then `file`, then the `SWITCHBOARD_*` variables among `env`
+    /// (the process passes `std::env::vars_os()`; tests pass their own, so
+    /// that they need not change the process's environment), then flags.
+    pub fn load<K, V>(
+        file: Option<&Path>,
+        defaults: Config,
+        overrides: &Overrides,
+        env: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Config, ConfigError>
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
         let mut fig = Figment::from(Serialized::defaults(defaults));
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
         }
-        let env = Env::prefixed("SWITCHBOARD_").split("__").filter(|k| {
-            let top = k.as_str().split('.').next().unwrap_or("");
-            ENV_KEYS.contains(&top)
-        });
-        fig.merge(env).merge(Serialized::defaults(overrides)).extract().map_err(Box::new)
+        for setting in env_settings(env)? {
+            fig = fig.merge(setting);
+        }
+        fig.merge(Serialized::defaults(overrides)).extract().map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
 
     /// The public URL, checked: `https://host[:port]` (or `http://` for a
@@ -151,6 +299,27 @@ impl Config {
             anyhow::bail!("public_url must look like https://messages.example.org (no path)");
         }
         Ok(Some(url.to_owned()))
+    }
+
+    /// `allowed_hosts`, checked and lower-cased: host names or `host:port`,
+    /// nothing else (no scheme, no path).
+    pub fn allowed_hosts(&self) -> anyhow::Result<Vec<String>> {
+        self.allowed_hosts
+            .iter()
+            .map(|h| {
+                let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
+                let (name, port) = h.rsplit_once(':').unwrap_or((&h, "0"));
+                let plausible = !name.is_empty()
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b".-".contains(&b))
+                    && port.parse::<u16>().is_ok();
+                if !plausible {
+                    anyhow::bail!(
+                        "allowed_hosts: each entry is a host name, or host:port (such as messages.example.org)"
+                    );
+                }
+                Ok(h)
+            })
+            .collect()
     }
 
     pub fn key_file(&self) -> PathBuf {
@@ -170,16 +339,24 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
+    const NO_ENV: [(&str, &str); 0] = [];
+
+    fn example() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml")
+    }
+
     #[test]
-    fn example_config_parses_and_overrides_win() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
+    fn example_config_parses_to_the_defaults_and_overrides_win() {
+        // The example says its values are the defaults; hold it to that.
+        let c = Config::load(Some(&example()), Config::default(), &Overrides::default(), NO_ENV).unwrap();
+        assert_eq!(c, Config::default());
         let overrides = Overrides { addr: Some("127.0.0.1:9999".parse().unwrap()), ..Overrides::default() };
-        let c = Config::load(Some(&path), Config::default(), &overrides).unwrap();
+        let env = [("SWITCHBOARD_ADDR", "127.0.0.1:7777")];
+        let c = Config::load(Some(&example()), Config::default(), &overrides, env).unwrap();
         assert_eq!(c.addr.port(), 9999);
-        assert_eq!(c.sessions.staff_idle_minutes, 15);
     }
 
     #[test]
@@ -187,6 +364,176 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "adr = \"127.0.0.1:1\"\n").unwrap();
-        assert!(Config::load(Some(&path), Config::default(), &Overrides::default()).is_err());
+        assert!(Config::load(Some(&path), Config::default(), &Overrides::default(), NO_ENV).is_err());
+    }
+
+    /// Every key config.example.toml documents, whether set or commented
+    /// out (`# key = value`), as a dotted path.
+    fn documented_keys() -> Vec<String> {
+        let text = std::fs::read_to_string(example()).unwrap();
+        let mut section = String::new();
+        let mut keys = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = format!("{name}.");
+                continue;
+            }
+            let line = line.trim_start_matches('#').trim();
+            let Some((key, value)) = line.split_once('=') else { continue };
+            let key = key.trim();
+            if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                continue;
+            }
+            // A commented-out example must still be valid TOML for its key.
+            let toml = format!("{key} = {}", value.trim());
+            let parsed: Result<figment::value::Dict, _> = Figment::from(Toml::string(&toml)).extract();
+            assert!(parsed.is_ok(), "config.example.toml: `{line}` is not valid TOML");
+            keys.push(format!("{section}{key}"));
+        }
+        keys.sort();
+        keys
+    }
+
+    /// A value for each setting other than its default: the setting's path,
+    /// the value as TOML, the same as an environment variable, and what it
+    /// changes.
+    type Case = (&'static str, &'static str, &'static str, fn(&mut Config));
+
+    fn cases() -> Vec<Case> {
+        vec![
+            ("addr", "\"127.0.0.1:9000\"", "127.0.0.1:9000", |c| c.addr = "127.0.0.1:9000".parse().unwrap()),
+            ("data_dir", "\"/srv/sb\"", "/srv/sb", |c| c.data_dir = "/srv/sb".into()),
+            ("database_url", "\"postgres://db.internal/sb\"", "postgres://db.internal/sb", |c| {
+                c.database_url = Some("postgres://db.internal/sb".into())
+            }),
+            ("master_key_file", "\"/etc/sb/master.key\"", "/etc/sb/master.key", |c| {
+                c.master_key_file = Some("/etc/sb/master.key".into())
+            }),
+            ("insecure_http", "true", "true", |c| c.insecure_http = true),
+            ("trusted_proxies", "[\"10.0.0.1\", \"::1\"]", "[\"10.0.0.1\", \"::1\"]", |c| {
+                c.trusted_proxies = vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()]
+            }),
+            ("public_url", "\"https://messages.example.org\"", "https://messages.example.org", |c| {
+                c.public_url = Some("https://messages.example.org".into())
+            }),
+            ("allowed_hosts", "[\"messages.example.org\"]", "[\"messages.example.org\"]", |c| {
+                c.allowed_hosts = vec!["messages.example.org".into()]
+            }),
+            ("message_max_chars", "3000", "3000", |c| c.message_max_chars = 3000),
+            ("max_body_bytes", "131072", "131072", |c| c.max_body_bytes = 131_072),
+            ("read_connections", "4", "4", |c| c.read_connections = 4),
+            ("run_jobs", "false", "false", |c| c.run_jobs = false),
+            ("live_session_check_millis", "5000", "5000", |c| c.live_session_check_millis = 5000),
+            ("assignment_timeout_minutes", "45", "45", |c| {
+                c.assignment_timeout_minutes = std::num::NonZeroU32::new(45).unwrap()
+            }),
+            ("tls.cert_file", "\"/etc/sb/cert.pem\"", "/etc/sb/cert.pem", |c| {
+                c.tls.cert_file = Some("/etc/sb/cert.pem".into())
+            }),
+            ("tls.key_file", "\"/etc/sb/key.pem\"", "/etc/sb/key.pem", |c| {
+                c.tls.key_file = Some("/etc/sb/key.pem".into())
+            }),
+            ("tls.self_signed", "true", "true", |c| c.tls.self_signed = true),
+            ("sessions.staff_idle_minutes", "1", "1", |c| c.sessions.staff_idle_minutes = 1),
+            ("sessions.patient_idle_minutes", "5", "5", |c| c.sessions.patient_idle_minutes = 5),
+            ("sessions.absolute_hours", "8", "8", |c| c.sessions.absolute_hours = 8),
+        ]
+    }
+
+    fn env_name(path: &str) -> String {
+        format!("SWITCHBOARD_{}", path.replace('.', "__").to_ascii_uppercase())
+    }
+
+    #[test]
+    fn every_setting_is_documented_and_tested() {
+        let mut tested: Vec<String> = cases().iter().map(|c| c.0.to_owned()).collect();
+        tested.sort();
+        assert_eq!(documented_keys(), setting_paths(), "config.example.toml and Config differ");
+        assert_eq!(tested, setting_paths(), "a setting has no case below");
+    }
+
+    #[test]
+    fn every_documented_key_takes_effect_through_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, toml, env, change) in cases() {
+            let mut expected = Config::default();
+            change(&mut expected);
+            assert_ne!(expected, Config::default(), "{path}: the case must change something");
+
+            let file = dir.path().join("c.toml");
+            let text = match path.split_once('.') {
+                Some((section, key)) => format!("[{section}]\n{key} = {toml}\n"),
+                None => format!("{path} = {toml}\n"),
+            };
+            std::fs::write(&file, text).unwrap();
+            let from_file = Config::load(Some(&file), Config::default(), &Overrides::default(), NO_ENV);
+            assert_eq!(from_file.unwrap(), expected, "{path} through the file");
+
+            let vars = [(env_name(path), env.to_owned())];
+            let from_env = Config::load(None, Config::default(), &Overrides::default(), vars.clone());
+            assert_eq!(from_env.unwrap(), expected, "{path} through {}", env_name(path));
+
+            // The environment wins over the example file.
+            let both = Config::load(Some(&example()), Config::default(), &Overrides::default(), vars);
+            assert_eq!(both.unwrap(), expected, "{path}: the environment over the file");
+        }
+    }
+
+    #[test]
+    fn the_names_the_issue_reported_work() {
+        let env = [("SWITCHBOARD_SESSIONS__STAFF_IDLE_MINUTES", "1"), ("SWITCHBOARD_TLS__SELF_SIGNED", "true")];
+        let c = Config::load(None, Config::default(), &Overrides::default(), env).unwrap();
+        assert_eq!(c.sessions.staff_idle_minutes, 1);
+        assert!(c.tls.self_signed);
+        // And on to the session policy the service enforces.
+        let policy = crate::server::service_config(&c).sessions;
+        assert_eq!(policy.staff.idle, switchboard_domain::time::Span::from_mins(1));
+    }
+
+    #[test]
+    fn a_misspelt_variable_stops_the_start() {
+        for name in [
+            "SWITCHBOARD_SESSIONS_STAFF_IDLE_MINUTES",
+            "SWITCHBOARD_SESIONS__STAFF_IDLE_MINUTES",
+            "SWITCHBOARD_SESSIONS__STAFF_IDLE",
+            "SWITCHBOARD_SESSIONS",
+            "SWITCHBOARD_",
+        ] {
+            let err = Config::load(None, Config::default(), &Overrides::default(), [(name, "1")]).unwrap_err();
+            assert!(matches!(&err, ConfigError::UnknownVariable(n) if n == name), "{name}: {err}");
+            assert!(err.to_string().contains(name));
+        }
+    }
+
+    #[test]
+    fn variables_that_are_not_settings_are_left_alone() {
+        let env = [
+            ("SWITCHBOARD_MASTER_KEY", "key text"),
+            ("SWITCHBOARD_CONFIG", "/etc/sb.toml"),
+            ("SWITCHBOARD_TEST_DATABASE_URL", "postgres://x"),
+            ("PATH", "/usr/bin"),
+            ("ADDR", "nonsense"),
+        ];
+        assert_eq!(Config::load(None, Config::default(), &Overrides::default(), env).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn a_broken_file_is_reported_without_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "database_url = \"postgres://u:secretpw@db/x\n").unwrap();
+        let err = Config::load(Some(&path), Config::default(), &Overrides::default(), NO_ENV).unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+        assert!(!err.contains("secretpw"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_not_the_value() {
+        let env =
+            [("SWITCHBOARD_DATABASE_URL", "postgres://u:pw@db/x"), ("SWITCHBOARD_READ_CONNECTIONS", "lots-secret")];
+        let err = Config::load(None, Config::default(), &Overrides::default(), env).unwrap_err().to_string();
+        assert!(err.contains("SWITCHBOARD_READ_CONNECTIONS"), "{err}");
+        assert!(!err.contains("secret") && !err.contains("pw@"), "{err}");
     }
 }

@@ -146,7 +146,8 @@ fn load(cli: &Cli, defaults: Config) -> anyhow::Result<Config> {
         database_url: cli.database_url.clone(),
         insecure_http: cli.insecure_http,
     };
-    Config::load(cli.config.as_deref(), defaults, &overrides).map_err(|e| anyhow::anyhow!("configuration: {e}"))
+    Config::load(cli.config.as_deref(), defaults, &overrides, std::env::vars_os())
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))
 }
 
 #[allow(clippy::print_stdout)]

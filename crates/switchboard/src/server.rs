@@ -141,16 +141,20 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 /// Starts serving `app` per `config` (binding `config.addr`; port 0 picks a
 /// free port).
 pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Running> {
+    let public_url = config.public_url()?;
+    let allowed_hosts = config.allowed_hosts()?;
+    let tcp = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+    let addr = tcp.local_addr()?;
     let web = WebConfig {
         trusted_proxies: config.trusted_proxies.clone(),
         max_body_bytes: config.max_body_bytes,
         live_session_check: Duration::from_millis(config.live_session_check_millis.max(10)),
-        public_url: config.public_url()?,
+        public_url,
+        allowed_hosts,
+        local_addr: Some(addr),
     };
     let (stop, stop_rx) = watch::channel(false);
     let router = switchboard_web::router(app.clone(), web, stop_rx.clone());
-    let tcp = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
-    let addr = tcp.local_addr()?;
 
     let jobs = if config.run_jobs {
         tokio::spawn(JobRunner::new(app.clone()).run(Duration::from_secs(1), stopped(stop_rx.clone())))

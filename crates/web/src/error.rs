@@ -20,7 +20,8 @@ pub(crate) struct ErrorDetail {
     /// A stable code to branch on: `unauthenticated`, `invalid_credentials`,
     /// `too_many_attempts`, `not_found`, `invalid_input`, `malformed_request`,
     /// `unsupported_media_type`, `payload_too_large`, `method_not_allowed`,
-    /// `conflict`, `idempotency_key_reused`, `unavailable`, `internal`.
+    /// `conflict`, `idempotency_key_reused`, `unavailable`, `internal`,
+    /// `cross_site_request`, `host_not_allowed`.
     pub code: &'static str,
     /// A sentence for people.
     pub message: String,
@@ -38,6 +39,12 @@ pub enum ApiError {
     UnsupportedMediaType,
     PayloadTooLarge,
     MethodNotAllowed,
+    /// A cookie-borne API request a browser says another site's page made
+    /// (`Sec-Fetch-Site` other than `same-origin`).
+    CrossSite,
+    /// A link was asked for while `public_url` is unset, on a `Host` that is
+    /// neither local nor configured (and may be forged).
+    HostNotAllowed,
 }
 
 impl From<ServiceError> for ApiError {
@@ -106,6 +113,19 @@ impl IntoResponse for ApiError {
             ApiError::MethodNotAllowed => {
                 body(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed here".into())
             }
+            ApiError::CrossSite => body(
+                StatusCode::FORBIDDEN,
+                "cross_site_request",
+                "the session cookie is accepted only on requests from this site's own pages".into(),
+            ),
+            // The host is not repeated: it is the caller's value.
+            ApiError::HostNotAllowed => body(
+                StatusCode::BAD_REQUEST,
+                "host_not_allowed",
+                "links are made only for this server's configured address: the operator sets public_url \
+                 (or lists this host in allowed_hosts)"
+                    .into(),
+            ),
         }
     }
 }

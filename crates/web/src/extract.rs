@@ -167,6 +167,28 @@ fn same_origin(parts: &Parts) -> bool {
     origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) == Some(host)
 }
 
+/// A request that would ride on the session cookie although the browser
+/// says another site's page made it (an `<img>` or a link on a same-site
+/// page, which `SameSite=Strict` lets through). `SameSite` and the Origin
+/// check guard writes; this guards reads, which are audited as views.
+/// Without `Sec-Fetch-Site` (programs, older browsers) the request is
+/// judged as before; a Bearer token is never sent by a browser on its own.
+fn cross_site_cookie(parts: &Parts) -> bool {
+    if parts.headers.contains_key(header::AUTHORIZATION) {
+        return false;
+    }
+    let has_cookie = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .any(|(name, _)| name == SESSION_COOKIE);
+    let Some(site) = parts.headers.get("sec-fetch-site") else { return false };
+    has_cookie && !site.as_bytes().eq_ignore_ascii_case(b"same-origin")
+}
+
 /// An authenticated session.
 pub(crate) struct Auth(pub Principal);
 
@@ -174,6 +196,11 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // Before the session is even looked up: nothing is read, recorded
+        // or audited for a request the signed-in person did not make.
+        if cross_site_cookie(parts) {
+            return Err(ApiError::CrossSite);
+        }
         let token = presented_token(parts).ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
         let principal = state.app.authenticate(&token).await?;
         Ok(Auth(principal))
@@ -216,8 +243,9 @@ pub(crate) fn field_id<T>(
 }
 
 /// The address links are made for: the configured public URL, or else
-/// `https://` and the request's `Host` (only characters a host name and
-/// port can have; anything else leaves the link as a bare path).
+/// `https://` and the request's `Host`, only when that host is local, the
+/// address the server listens on, or listed in `allowed_hosts`. Anyone can
+/// write any `Host`, and a link to their server would hand them the token.
 pub(crate) struct PublicBase(pub String);
 
 impl FromRequestParts<AppState> for PublicBase {
@@ -228,11 +256,51 @@ impl FromRequestParts<AppState> for PublicBase {
             return Ok(PublicBase(url.trim_end_matches('/').to_owned()));
         }
         let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let plausible = !host.is_empty()
-            && host.len() <= 255
-            && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
-        Ok(PublicBase(if plausible { format!("https://{host}") } else { String::new() }))
+        if host_allowed(host, &state.web) {
+            Ok(PublicBase(format!("https://{}", host.to_ascii_lowercase())))
+        } else {
+            Err(ApiError::HostNotAllowed)
+        }
     }
+}
+
+/// `name` and the port, if any, of a `Host` value (`[::1]:8443` gives
+/// `::1`), or `None` for anything a host and port cannot be.
+fn split_host(host: &str) -> Option<(String, Option<u16>)> {
+    if host.is_empty() || host.len() > 255 || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    {
+        return None;
+    }
+    let (name, port) = match host.strip_prefix('[') {
+        Some(rest) => {
+            let (name, after) = rest.split_once(']')?;
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':')?),
+            };
+            (name, port)
+        }
+        None => match host.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        },
+    };
+    let port = match port {
+        Some(p) => Some(p.parse::<u16>().ok()?),
+        None => None,
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    (!name.is_empty()).then_some((name, port))
+}
+
+fn host_allowed(host: &str, web: &crate::WebConfig) -> bool {
+    let Some((name, port)) = split_host(host) else { return false };
+    let local = match name.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback() || web.local_addr.is_some_and(|a| !a.ip().is_unspecified() && a.ip() == ip),
+        Err(_) => name == "localhost",
+    };
+    let with_port = port.map(|p| if name.contains(':') { format!("[{name}]:{p}") } else { format!("{name}:{p}") });
+    local || web.allowed_hosts.iter().any(|a| *a == name || Some(a) == with_port.as_ref())
 }
 
 /// A request made with the deployment operator's API key
@@ -254,5 +322,76 @@ impl FromRequestParts<AppState> for OperatorAuth {
             .ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
         let ctx = RequestContext { client_addr: client_addr(parts, state) };
         Ok(OperatorAuth(state.app.authenticate_operator(&bearer, &ctx).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::WebConfig;
+    use axum::http::Request;
+
+    fn parts(headers: &[(&str, &str)]) -> Parts {
+        let mut req = Request::builder().uri("/api/v1/me");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn only_local_listening_or_configured_hosts_get_links() {
+        let web = WebConfig {
+            allowed_hosts: vec!["messages.example.org".into(), "other.example.org:8443".into()],
+            local_addr: Some("10.1.2.3:8443".parse().unwrap()),
+            ..WebConfig::default()
+        };
+        for ok in [
+            "localhost",
+            "LOCALHOST:8443",
+            "127.0.0.1:8443",
+            "127.9.9.9",
+            "[::1]:8443",
+            "10.1.2.3:8443",
+            "messages.example.org",
+            "Messages.Example.Org.:443",
+            "other.example.org:8443",
+        ] {
+            assert!(host_allowed(ok, &web), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8443",
+            "messages.example.org.evil.example",
+            "other.example.org",
+            "other.example.org:9999",
+            "10.1.2.4:8443",
+            "localhost.evil.example",
+            "",
+            "[::1",
+            "127.0.0.1:99999",
+            "a b",
+            "evil.example/path",
+        ] {
+            assert!(!host_allowed(bad, &web), "{bad}");
+        }
+        // Listening on every address says nothing about which one is ours.
+        let any = WebConfig { local_addr: Some("0.0.0.0:8443".parse().unwrap()), ..WebConfig::default() };
+        assert!(!host_allowed("0.0.0.0:8443", &any));
+        assert!(!host_allowed("192.0.2.7:8443", &any));
+    }
+
+    #[test]
+    fn cookie_reads_from_other_sites_are_cross_site() {
+        let cookie = ("cookie", "__Host-switchboard_session=abc");
+        assert!(cross_site_cookie(&parts(&[cookie, ("sec-fetch-site", "same-site")])));
+        assert!(cross_site_cookie(&parts(&[cookie, ("sec-fetch-site", "cross-site")])));
+        assert!(cross_site_cookie(&parts(&[cookie, ("sec-fetch-site", "none")])));
+        assert!(!cross_site_cookie(&parts(&[cookie, ("sec-fetch-site", "same-origin")])));
+        // Programs and older browsers send no Sec-Fetch-Site.
+        assert!(!cross_site_cookie(&parts(&[cookie])));
+        // A Bearer token is the caller's own doing, and no cookie, no session.
+        assert!(!cross_site_cookie(&parts(&[("authorization", "Bearer abc"), ("sec-fetch-site", "cross-site")])));
+        assert!(!cross_site_cookie(&parts(&[("sec-fetch-site", "cross-site")])));
     }
 }

@@ -40,14 +40,23 @@ pub struct WebConfig {
     /// session does).
     pub live_session_check: std::time::Duration,
     /// The address people open (`https://messages.example.org`), for the
-    /// links handed to them. Unset: the address the request came to.
+    /// links handed to them. Unset: the address the request came to, when
+    /// it is local, the listening address, or in `allowed_hosts`.
     pub public_url: Option<String>,
+    /// Lower-cased host names (`messages.example.org`, any port) or
+    /// `host:port` pairs links may be made for when `public_url` is unset.
+    pub allowed_hosts: Vec<String>,
+    /// The address the server listens on: a request to it by number is
+    /// local enough to make links for.
+    pub local_addr: Option<std::net::SocketAddr>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             public_url: None,
+            allowed_hosts: Vec::new(),
+            local_addr: None,
             trusted_proxies: Vec::new(),
             max_body_bytes: 64 * 1024,
             live_session_check: std::time::Duration::from_secs(15),

@@ -18,7 +18,9 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "The token from /api/v1/auth/login. Browsers may use the session cookie instead.",
+                        "The token from /api/v1/auth/login. Browsers may use the session cookie instead; a \
+                         cookie-borne request whose Sec-Fetch-Site is not same-origin is refused \
+                         (403 cross_site_request).",
                     ))
                     .build(),
             ),

@@ -16,6 +16,7 @@ mod conversations;
 mod daily_use;
 mod encryption;
 mod hardening_auth;
+mod hardening_low;
 mod jobs;
 mod live;
 mod onboarding;

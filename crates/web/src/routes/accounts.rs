@@ -240,7 +240,8 @@ pub(crate) async fn staff_accounts(
 /// through the set-up link returned once here.
 #[utoipa::path(post, path = "/api/v1/staff-accounts", tag = "accounts", security(("bearer" = [])),
     request_body = StaffAccountDto,
-    responses((status = 201, body = StaffCreatedDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 201, body = StaffCreatedDto), (status = 400, body = ErrorBody, description = "host_not_allowed"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn add_staff(
     State(s): State<AppState>,
@@ -303,7 +304,8 @@ pub(crate) async fn reactivate(
 /// to hand over. Earlier reset links stop working.
 #[utoipa::path(post, path = "/api/v1/users/{id}/reset-link", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 201, body = IssuedLinkDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = IssuedLinkDto), (status = 400, body = ErrorBody, description = "host_not_allowed"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn reset_link(
     State(s): State<AppState>,
     Client(ctx): Client,

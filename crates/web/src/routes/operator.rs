@@ -35,7 +35,8 @@ pub(crate) struct PracticeCreatedDto {
 /// set-up link returned here, once.
 #[utoipa::path(post, path = "/api/v1/operator/practices", tag = "operator", security(("operator" = [])),
     request_body = NewPracticeDto,
-    responses((status = 201, body = PracticeCreatedDto), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 201, body = PracticeCreatedDto), (status = 400, body = ErrorBody, description = "host_not_allowed"),
+        (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn create_practice(
     State(s): State<AppState>,

@@ -220,7 +220,8 @@ pub(crate) struct InviteDto {
 /// patient). Earlier open invitations stop working.
 #[utoipa::path(post, path = "/api/v1/patient-accounts/{id}/invitation", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = InviteDto,
-    responses((status = 201, body = IssuedLinkDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 201, body = IssuedLinkDto), (status = 400, body = ErrorBody, description = "host_not_allowed"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn invite(
     State(s): State<AppState>,
