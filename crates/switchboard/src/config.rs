@@ -46,6 +46,42 @@ pub struct Config {
     /// set-up, invitation and reset links handed to them. Unset: the address
     /// each request came to.
     pub public_url: Option<String>,
+    pub limits: LimitSettings,
+}
+
+/// What connections may cost: caps and timeouts against floods of idle or
+/// slow connections, and how long a shutdown may take.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitSettings {
+    /// Open connections at once. Lowered at start to stay below the open
+    /// file limit (after raising that limit as far as the system allows).
+    pub max_connections: usize,
+    /// Open connections from one address (IPv4) or /64 (IPv6). Trusted
+    /// proxies are not held to it.
+    pub max_connections_per_address: usize,
+    /// Seconds for the TLS handshake, and for each request's line and
+    /// headers, counted from when the server starts waiting for them; an
+    /// idle keep-alive connection is closed after this long too.
+    pub header_timeout_secs: u64,
+    /// Seconds a connection may go without a byte moving either way (a
+    /// stalled upload, a client that stopped reading) before it is closed.
+    pub idle_timeout_secs: u64,
+    /// Seconds a shutdown waits for requests in progress and running jobs
+    /// before closing what is left.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            max_connections: 10_000,
+            max_connections_per_address: 256,
+            header_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            shutdown_grace_secs: 10,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -90,6 +126,7 @@ impl Default for Config {
             live_session_check_millis: 15_000,
             assignment_timeout_minutes: std::num::NonZeroU32::new(120).unwrap_or(std::num::NonZeroU32::MIN),
             public_url: None,
+            limits: LimitSettings::default(),
         }
     }
 }
@@ -126,6 +163,7 @@ const ENV_KEYS: &[&str] = &[
     "live_session_check_millis",
     "assignment_timeout_minutes",
     "public_url",
+    "limits",
 ];
 
 impl Config {
@@ -180,6 +218,7 @@ mod tests {
         let c = Config::load(Some(&path), Config::default(), &overrides).unwrap();
         assert_eq!(c.addr.port(), 9999);
         assert_eq!(c.sessions.staff_idle_minutes, 15);
+        assert_eq!(c.limits, LimitSettings::default(), "the example documents the defaults");
     }
 
     #[test]
