@@ -128,14 +128,15 @@ pub(crate) async fn serve_from<A: Accept>(
     let (stop, stopping) = watch::channel(false);
     let mut conns = JoinSet::new();
     let mut backoff = Backoff::default();
-    let mut full = false;
+    // A flood keeps hitting these; one line a minute says enough.
+    let mut full_warning = Quiet::default();
+    let mut accept_warning = Quiet::default();
     tokio::pin!(shutdown);
 
     'serving: loop {
         // Take a slot before accepting: while all are taken, new connections
         // wait in the kernel's backlog instead of costing a descriptor.
-        if slots.available_permits() == 0 && !full {
-            full = true;
+        if slots.available_permits() == 0 && full_warning.speak() {
             tracing::warn!(max = limits.max_connections, "connection limit reached: not accepting for now");
         }
         let permit: OwnedSemaphorePermit = tokio::select! {
@@ -146,7 +147,6 @@ pub(crate) async fn serve_from<A: Accept>(
                 Err(_) => break 'serving,
             },
         };
-        full = false;
         let (stream, peer) = loop {
             tokio::select! {
                 _ = &mut shutdown => break 'serving,
@@ -159,7 +159,7 @@ pub(crate) async fn serve_from<A: Accept>(
                     Err(e) if per_connection(&e) => {}
                     Err(e) => {
                         let wait = backoff.next();
-                        if wait == Backoff::FIRST {
+                        if accept_warning.speak() {
                             tracing::warn!(error = %e, "accept failed: backing off until a connection closes");
                         }
                         // A closing connection frees a descriptor: try again
@@ -202,6 +202,23 @@ pub(crate) async fn serve_from<A: Accept>(
 fn per_connection(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted, WouldBlock};
     matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
+}
+
+/// Lets a warning through at most once a minute.
+#[derive(Default)]
+struct Quiet {
+    last: Option<tokio::time::Instant>,
+}
+
+impl Quiet {
+    fn speak(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        let speak = self.last.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60));
+        if speak {
+            self.last = Some(now);
+        }
+        speak
+    }
 }
 
 /// Waits after failed accepts: 10 ms doubling to 1 s.
