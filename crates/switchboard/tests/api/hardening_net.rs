@@ -421,3 +421,23 @@ async fn hardening_net_sigterm_ends_the_process_within_the_deadline_with_a_slow_
     assert!(server.log().contains("shutdown deadline reached"), "{}", server.log());
     tokio::time::timeout(Duration::from_secs(2), trickling).await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn hardening_net_live_streams_outlast_the_header_timeout() {
+    // The header timeout runs only while the server waits for a request, so
+    // a quiet live stream is not cut by it.
+    let t = TestApp::spawn_with(|c| {
+        c.limits.header_timeout_secs = 1;
+        c.limits.idle_timeout_secs = 60;
+    })
+    .await;
+    let alice = t.login("alice").await;
+    let mut live = t.client.get(t.url("/api/v1/events")).bearer_auth(&alice).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+    let quiet = tokio::time::timeout(Duration::from_secs(3), live.chunk()).await;
+    assert!(quiet.is_err(), "three header timeouts later the stream is still open and quiet: {quiet:?}");
+    let stopping = tokio::spawn(t.stop());
+    let chunk = tokio::time::timeout(Duration::from_secs(5), live.chunk()).await.unwrap().unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&chunk).contains("reconnect"));
+    tokio::time::timeout(Duration::from_secs(10), stopping).await.unwrap().unwrap();
+}
