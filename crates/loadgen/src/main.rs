@@ -107,6 +107,8 @@ fn start_server(args: &Args, data_dir: std::path::PathBuf, database_url: Option<
         rt.block_on(async move {
             let mut config = Config { addr: "127.0.0.1:0".parse()?, data_dir, database_url, ..Config::default() };
             config.tls.self_signed = true;
+            // Every simulated patient connects from 127.0.0.1.
+            config.limits.max_connections_per_address = config.limits.max_connections;
             let app = switchboard::server::open_app(&config, Arc::new(SystemClock)).await?;
             let system = AuditActor::System;
             let practice = app.create_practice("Load Test Clinic", system).await?;

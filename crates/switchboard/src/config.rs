@@ -76,7 +76,7 @@ impl Default for LimitSettings {
     fn default() -> Self {
         LimitSettings {
             max_connections: 10_000,
-            max_connections_per_address: 256,
+            max_connections_per_address: 1000,
             header_timeout_secs: 10,
             idle_timeout_secs: 60,
             shutdown_grace_secs: 10,
