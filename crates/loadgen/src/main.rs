@@ -9,9 +9,12 @@
 //! and what it ran on.
 //!
 //! With `--import-rows N` it times the patient import from an EHR export
-//! instead (see `import.rs`).
+//! instead (see `import.rs`); with `--idle-connections N` it measures what
+//! idle connections cost and how a normal client fares among them (see
+//! `idle.rs`).
 #![allow(clippy::print_stdout)]
 
+mod idle;
 mod import;
 
 use anyhow::Context as _;
@@ -51,6 +54,14 @@ struct Args {
     /// imported with every row changed.
     #[arg(long)]
     import_rows: Option<usize>,
+    /// Measure idle connections instead: the server's memory per idle
+    /// HTTPS connection, and a normal client's latency with this many open.
+    #[arg(long)]
+    idle_connections: Option<usize>,
+    /// Internal: serve per this configuration file until SIGTERM (the
+    /// server process of `--idle-connections`).
+    #[arg(long, hide = true)]
+    serve_config: Option<std::path::PathBuf>,
 }
 
 const PASSWORD: &str = "load-generator-password";
@@ -96,6 +107,8 @@ fn start_server(args: &Args, data_dir: std::path::PathBuf, database_url: Option<
         rt.block_on(async move {
             let mut config = Config { addr: "127.0.0.1:0".parse()?, data_dir, database_url, ..Config::default() };
             config.tls.self_signed = true;
+            // Every simulated patient connects from 127.0.0.1.
+            config.limits.max_connections_per_address = config.limits.max_connections;
             let app = switchboard::server::open_app(&config, Arc::new(SystemClock)).await?;
             let system = AuditActor::System;
             let practice = app.create_practice("Load Test Clinic", system).await?;
@@ -220,6 +233,14 @@ fn drop_database(args: &Args) {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Some(config) = &args.serve_config {
+        return idle::serve_child(config, args.server_threads);
+    }
+    if let Some(n) = args.idle_connections {
+        println!("switchboard-loadgen");
+        println!("  machine:  {}", machine());
+        return idle::run(n, args.server_threads);
+    }
     let dir = tempfile::tempdir()?;
     let (database_url, backend) = match &args.postgres_admin_url {
         Some(admin) => {

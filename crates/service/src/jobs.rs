@@ -74,6 +74,9 @@ pub struct JobRunner {
     handlers: Arc<HashMap<&'static str, Arc<dyn JobHandler>>>,
     lease: Span,
     name: String,
+    /// At shutdown, how long the job in hand may take to finish before it
+    /// is handed back.
+    grace: Duration,
 }
 
 impl std::fmt::Debug for JobRunner {
@@ -144,7 +147,20 @@ impl JobRunner {
             crate::follow_ups::REPLY_UNREAD,
             Arc::new(Method(|app, payload| Box::pin(app.reply_unread(payload)))),
         );
-        JobRunner { app, handlers: Arc::new(handlers), lease: Span::from_mins(5), name: "runner".into() }
+        JobRunner {
+            app,
+            handlers: Arc::new(handlers),
+            lease: Span::from_mins(5),
+            name: "runner".into(),
+            grace: Duration::from_secs(10),
+        }
+    }
+
+    /// How long, at shutdown, the job being run may take to finish before
+    /// it is handed back for another runner (default 10 s).
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
     }
 
     /// Adds (or replaces) the handler for `kind` (letters, digits and `_`).
@@ -155,17 +171,22 @@ impl JobRunner {
 
     /// Claims one due job, runs it and records the outcome.
     pub async fn run_once(&self) -> Result<Turn, ServiceError> {
+        self.turn(&self.claim_token()?).await
+    }
+
+    fn claim_token(&self) -> Result<String, ServiceError> {
+        let bytes = switchboard_crypto::random::array::<16>().map_err(|_| ServiceError::Internal)?;
+        Ok(format!("{}:{}", self.name, bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    }
+
+    async fn turn(&self, token: &str) -> Result<Turn, ServiceError> {
         let app = &self.app;
         let now = app.now();
-        let token = {
-            let bytes = switchboard_crypto::random::array::<16>().map_err(|_| ServiceError::Internal)?;
-            format!("{}:{}", self.name, bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
-        };
         let kinds: Vec<&str> = self.handlers.keys().copied().collect();
         app.store()
-            .commit(Unit::new().step(q::claim(app.store().backend(), &kinds, &token, now, now.plus(self.lease))))
+            .commit(Unit::new().step(q::claim(app.store().backend(), &kinds, token, now, now.plus(self.lease))))
             .await?;
-        let Some(job) = q::claimed(app.store(), &token).await? else {
+        let Some(job) = q::claimed(app.store(), token).await? else {
             return Ok(Turn::Idle);
         };
         let outcome = match self.handlers.get(job.kind.as_str()) {
@@ -176,19 +197,21 @@ impl JobRunner {
         let now = app.now();
         match outcome {
             Ok(()) => {
-                app.store().commit(Unit::new().step(q::complete(job.id, &token, now))).await?;
+                app.store().commit(Unit::new().step(q::complete(job.id, token, now))).await?;
                 Ok(Turn::Done(job.id))
             }
             Err(code) => {
                 let retry_at = (job.attempts < job.max_attempts).then(|| now.plus(backoff(job.attempts)));
                 tracing::warn!(kind = %job.kind, attempt = job.attempts, error = %code, "job failed");
-                app.store().commit(Unit::new().step(q::fail(job.id, &token, &code, retry_at, now))).await?;
+                app.store().commit(Unit::new().step(q::fail(job.id, token, &code, retry_at, now))).await?;
                 Ok(if retry_at.is_some() { Turn::Retrying(job.id) } else { Turn::Dead(job.id) })
             }
         }
     }
 
-    /// Runs until `shutdown` resolves, polling when idle.
+    /// Runs until `shutdown` resolves, polling when idle. A job in hand
+    /// then gets the shutdown grace to finish; if it does not, its claim is
+    /// released so that another node runs it now, not when the lease ends.
     pub async fn run(self, poll: Duration, shutdown: impl Future<Output = ()>) {
         // Housekeeping is always scheduled; the dedupe key keeps it single.
         if let Err(e) = self.app.schedule(HOUSEKEEPING, "{}", self.app.now(), Some(HOUSEKEEPING)).await {
@@ -196,9 +219,25 @@ impl JobRunner {
         }
         tokio::pin!(shutdown);
         loop {
+            let token = match self.claim_token() {
+                Ok(t) => t,
+                Err(_) => {
+                    tokio::select! {
+                        _ = &mut shutdown => return,
+                        _ = tokio::time::sleep(poll) => continue,
+                    }
+                }
+            };
+            let turn = self.turn(&token);
+            tokio::pin!(turn);
             let turn = tokio::select! {
-                _ = &mut shutdown => return,
-                t = self.run_once() => t,
+                _ = &mut shutdown => {
+                    if tokio::time::timeout(self.grace, turn).await.is_err() {
+                        self.release(&token).await;
+                    }
+                    return;
+                }
+                t = &mut turn => t,
             };
             match turn {
                 Ok(Turn::Idle) | Err(_) => {
@@ -209,6 +248,16 @@ impl JobRunner {
                 }
                 Ok(_) => {}
             }
+        }
+    }
+}
+
+impl JobRunner {
+    async fn release(&self, token: &str) {
+        let app = &self.app;
+        match app.store().commit(Unit::new().step(q::release(token, app.now()))).await {
+            Ok(_) => tracing::info!("shutting down: handed an unfinished job back"),
+            Err(e) => tracing::warn!(error = %e, "shutting down: cannot hand a job back; it runs when its lease ends"),
         }
     }
 }

@@ -51,6 +51,42 @@ pub struct Config {
     /// links may be made for. A request to any other host gets no link: its
     /// `Host` header may be forged.
     pub allowed_hosts: Vec<String>,
+    pub limits: LimitSettings,
+}
+
+/// What connections may cost: caps and timeouts against floods of idle or
+/// slow connections, and how long a shutdown may take.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitSettings {
+    /// Open connections at once. Lowered at start to stay below the open
+    /// file limit (after raising that limit as far as the system allows).
+    pub max_connections: usize,
+    /// Open connections from one address (IPv4) or /64 (IPv6). Trusted
+    /// proxies are not held to it.
+    pub max_connections_per_address: usize,
+    /// Seconds for the TLS handshake, and for each request's line and
+    /// headers, counted from when the server starts waiting for them; an
+    /// idle keep-alive connection is closed after this long too.
+    pub header_timeout_secs: u64,
+    /// Seconds a connection may go without a byte moving either way (a
+    /// stalled upload, a client that stopped reading) before it is closed.
+    pub idle_timeout_secs: u64,
+    /// Seconds a shutdown waits for requests in progress and running jobs
+    /// before closing what is left.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            max_connections: 10_000,
+            max_connections_per_address: 1000,
+            header_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            shutdown_grace_secs: 10,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -96,6 +132,7 @@ impl Default for Config {
             assignment_timeout_minutes: std::num::NonZeroU32::new(120).unwrap_or(std::num::NonZeroU32::MIN),
             public_url: None,
             allowed_hosts: Vec::new(),
+            limits: LimitSettings::default(),
         }
     }
 }
@@ -357,8 +394,9 @@ mod tests {
         let env = [("SWITCHBOARD_ADDR", "127.0.0.1:7777")];
         let c = Config::load(Some(&example()), Config::default(), &overrides, env).unwrap();
         assert_eq!(c.addr.port(), 9999);
+        assert_eq!(c.sessions.staff_idle_minutes, 15);
+        assert_eq!(c.limits, LimitSettings::default(), "the example documents the defaults");
     }
-
     #[test]
     fn unknown_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -438,6 +476,11 @@ mod tests {
             ("sessions.staff_idle_minutes", "1", "1", |c| c.sessions.staff_idle_minutes = 1),
             ("sessions.patient_idle_minutes", "5", "5", |c| c.sessions.patient_idle_minutes = 5),
             ("sessions.absolute_hours", "8", "8", |c| c.sessions.absolute_hours = 8),
+            ("limits.max_connections", "500", "500", |c| c.limits.max_connections = 500),
+            ("limits.max_connections_per_address", "50", "50", |c| c.limits.max_connections_per_address = 50),
+            ("limits.header_timeout_secs", "5", "5", |c| c.limits.header_timeout_secs = 5),
+            ("limits.idle_timeout_secs", "30", "30", |c| c.limits.idle_timeout_secs = 30),
+            ("limits.shutdown_grace_secs", "3", "3", |c| c.limits.shutdown_grace_secs = 3),
         ]
     }
 

@@ -7,5 +7,6 @@
 pub mod config;
 pub mod demo;
 pub mod demo_history;
+pub mod fd_limit;
 pub mod server;
 pub mod telemetry;

@@ -11,7 +11,7 @@ use switchboard_domain::session::{SessionLimits, SessionPolicy};
 use switchboard_domain::time::Span;
 use switchboard_service::jobs::JobRunner;
 use switchboard_service::{Clock, ServiceConfig, Store, StoreOptions, Switchboard};
-use switchboard_web::{TlsListener, WebConfig, load_tls_config};
+use switchboard_web::{ConnectionLimits, Transport, WebConfig, load_tls_config};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -111,14 +111,15 @@ impl Running {
         format!("{}://{}{}", self.scheme, self.addr, path)
     }
 
-    /// Stops accepting, lets in-flight requests finish, stops the job
-    /// runner and flushes the writer.
+    /// Stops accepting, tells live streams to reconnect, lets in-flight
+    /// requests and the running job finish (within `shutdown_grace_secs`;
+    /// an unfinished job is handed back for another node), and flushes the
+    /// writer.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
-        let served = self.http.await.context("HTTP task")?;
-        let _ = self.jobs.await;
+        let (served, _) = tokio::join!(self.http, self.jobs);
         self.app.store().close().await;
-        served.context("serving")
+        served.context("HTTP task")?.context("serving")
     }
 
     /// Waits until the server stops (after a shutdown signal).
@@ -155,27 +156,49 @@ pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Run
     };
     let (stop, stop_rx) = watch::channel(false);
     let router = switchboard_web::router(app.clone(), web, stop_rx.clone());
+    let limits = connection_limits(config);
 
     let jobs = if config.run_jobs {
-        tokio::spawn(JobRunner::new(app.clone()).run(Duration::from_secs(1), stopped(stop_rx.clone())))
+        let runner = JobRunner::new(app.clone()).with_shutdown_grace(limits.shutdown_grace);
+        tokio::spawn(runner.run(Duration::from_secs(1), stopped(stop_rx.clone())))
     } else {
         tokio::spawn(async {})
     };
 
-    let (http, cert_pem, scheme) = if config.insecure_http {
+    let (transport, cert_pem, scheme) = if config.insecure_http {
         tracing::warn!("serving plain HTTP: only do this behind a proxy that terminates TLS");
-        (tokio::spawn(switchboard_web::serve(tcp, router, stopped(stop_rx))), None, "http")
+        (Transport::Plain, None, "http")
     } else {
         let (cert, key) = tls_material(config)?;
         let tls = load_tls_config(&cert, &key).map_err(|e| anyhow::anyhow!(e))?;
-        let listener = TlsListener::new(tcp, tls)?;
-        (
-            tokio::spawn(switchboard_web::serve(listener, router, stopped(stop_rx))),
-            Some(String::from_utf8_lossy(&cert).into_owned()),
-            "https",
-        )
+        (Transport::Tls(tls), Some(String::from_utf8_lossy(&cert).into_owned()), "https")
     };
+    let http = tokio::spawn(switchboard_web::serve(tcp, transport, router, limits, stopped(stop_rx)));
     Ok(Running { addr, app, cert_pem, scheme, stop, http, jobs })
+}
+
+/// The connection limits from the configuration, with the cap kept below
+/// the open-file limit (raised first where allowed).
+fn connection_limits(config: &Config) -> ConnectionLimits {
+    let l = &config.limits;
+    let soft = crate::fd_limit::raise();
+    let max_connections = crate::fd_limit::connection_cap(l.max_connections, soft);
+    if max_connections < l.max_connections {
+        tracing::warn!(
+            configured = l.max_connections,
+            open_file_limit = soft,
+            max_connections,
+            "limits.max_connections lowered to stay below the open-file limit"
+        );
+    }
+    ConnectionLimits {
+        max_connections,
+        max_connections_per_address: l.max_connections_per_address.max(1),
+        header_timeout: Duration::from_secs(l.header_timeout_secs.max(1)),
+        idle_timeout: Duration::from_secs(l.idle_timeout_secs.max(1)),
+        shutdown_grace: Duration::from_secs(l.shutdown_grace_secs),
+        exempt: config.trusted_proxies.clone(),
+    }
 }
 
 /// Opens everything and starts serving.

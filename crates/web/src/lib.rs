@@ -1,8 +1,9 @@
 //! The HTTP layer: the only crate that knows HTTP, JSON and TLS.
 //!
 //! - [`router`] builds the axum application: JSON API v1, health, OpenAPI.
-//! - [`serve`] runs it over TLS (rustls, TLS 1.2 and 1.3 only) or, when
-//!   explicitly asked, plain HTTP behind a TLS-terminating proxy.
+//! - [`serve()`] runs it over TLS (rustls, TLS 1.2 and 1.3 only) or, when
+//!   explicitly asked, plain HTTP behind a TLS-terminating proxy, within
+//!   [`ConnectionLimits`] (timeouts, connection caps, shutdown deadline).
 //! - Every response carries the security headers ([`headers`]); every error
 //!   is `{"error":{"code","message"}}` built in one place ([`error`]).
 //!
@@ -17,11 +18,13 @@ mod extract;
 mod headers;
 mod openapi;
 mod routes;
+mod serve;
 pub mod tls;
 
 pub use error::ApiError;
 pub use openapi::openapi_json;
-pub use tls::{PeerAddr, TlsListener, load_tls_config};
+pub use serve::{ConnectionLimits, Transport, serve};
+pub use tls::{PeerAddr, load_tls_config};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -86,19 +89,4 @@ pub fn router(app: Switchboard, web: WebConfig, stopping: tokio::sync::watch::Re
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves.
-pub async fn serve<L>(
-    listener: L,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()>
-where
-    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
-    PeerAddr: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
-{
-    axum::serve(listener, router.into_make_service_with_connect_info::<PeerAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
 }

@@ -124,6 +124,18 @@ pub fn fail(job: JobId, claim_token: &str, error: &str, retry_at: Option<Timesta
     .guarded("lease_lost")
 }
 
+/// Hands a claimed job back, due at once, without counting the attempt:
+/// its runner is shutting down and another may take it now rather than
+/// when the lease runs out.
+pub fn release(claim_token: &str, now: Timestamp) -> Step {
+    Step::new(
+        "UPDATE jobs SET state = 'pending', locked_by = NULL, locked_until = NULL, \
+         attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = $2 \
+         WHERE locked_by = $1 AND state = 'running'",
+        vec![claim_token.into(), now.as_micros().into()],
+    )
+}
+
 pub async fn status(store: &Store, job: JobId) -> Result<Option<JobStatus>, StoreError> {
     let row = sqlx::query("SELECT state, attempts, last_error, run_at FROM jobs WHERE id = $1")
         .bind(job.to_vec())

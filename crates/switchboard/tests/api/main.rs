@@ -17,6 +17,7 @@ mod daily_use;
 mod encryption;
 mod hardening_auth;
 mod hardening_low;
+mod hardening_net;
 mod jobs;
 mod live;
 mod onboarding;
