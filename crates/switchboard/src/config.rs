@@ -33,6 +33,11 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Connections in the read pool.
     pub read_connections: u32,
+    /// How long a request waits for the database (a pooled connection, or
+    /// the writer reaching the database) before it answers 503 with
+    /// `Retry-After`, in milliseconds. Short, so that during an outage or a
+    /// restart of the database requests fail fast instead of piling up.
+    pub database_timeout_millis: u64,
     /// Run background jobs in this process (every node may; each job runs
     /// once).
     pub run_jobs: bool,
@@ -86,6 +91,7 @@ impl Default for Config {
             message_max_chars: switchboard_domain::text::MessageBody::DEFAULT_MAX_CHARS,
             max_body_bytes: 64 * 1024,
             read_connections: 8,
+            database_timeout_millis: 1500,
             run_jobs: true,
             live_session_check_millis: 15_000,
             assignment_timeout_minutes: std::num::NonZeroU32::new(120).unwrap_or(std::num::NonZeroU32::MIN),
@@ -122,6 +128,7 @@ const ENV_KEYS: &[&str] = &[
     "message_max_chars",
     "max_body_bytes",
     "read_connections",
+    "database_timeout_millis",
     "run_jobs",
     "live_session_check_millis",
     "assignment_timeout_minutes",

@@ -15,6 +15,7 @@ mod bad_input;
 mod conversations;
 mod daily_use;
 mod encryption;
+mod hardening_ops;
 mod jobs;
 mod live;
 mod onboarding;
