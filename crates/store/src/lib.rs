@@ -113,6 +113,8 @@ pub struct Store {
     writer: writer::WriterHandle,
     /// The SQLite file, whose volume's free space readiness watches.
     sqlite_file: Option<std::path::PathBuf>,
+    /// This process's row in `readiness_probe`.
+    node: [u8; 16],
 }
 
 impl std::fmt::Debug for Store {
@@ -212,10 +214,12 @@ impl Store {
         let wait = options.acquire_timeout;
         let write_pool = pool(location, 1, wait).await?;
         migrate::run(&write_pool, backend).await?;
+        forget_departed_nodes(&write_pool).await?;
         let read = pool(location, options.read_connections.max(1), wait).await?;
         let writer = writer::spawn(write_pool, backend, audit_mac, options.max_batch.max(1), wait);
         let sqlite_file = sqlite_path(location).map(Path::to_path_buf);
-        Ok(Store { backend, read, writer, sqlite_file })
+        let node = switchboard_crypto::random::array::<16>().map_err(|_| StoreError::Config("no randomness"))?;
+        Ok(Store { backend, read, writer, sqlite_file, node })
     }
 
     /// Runs pending migrations only.
@@ -284,10 +288,11 @@ impl Store {
             return Err(StoreError::StorageFull);
         }
         let mut unit = Unit::new();
-        unit.push(
-            Step::new("UPDATE readiness_probe SET checked_at = $1 WHERE id = 1", vec![at_micros.into()])
-                .guarded("readiness_probe"),
-        );
+        unit.push(Step::new(
+            "INSERT INTO readiness_probe (node_id, checked_at) VALUES ($1, $2) \
+             ON CONFLICT (node_id) DO UPDATE SET checked_at = excluded.checked_at",
+            vec![self.node.to_vec().into(), at_micros.into()],
+        ));
         self.commit(unit).await
     }
 
@@ -296,6 +301,21 @@ impl Store {
         self.writer.shutdown().await;
         self.read.close().await;
     }
+}
+
+/// Removes the probe rows of nodes not heard from for a week, at start, in
+/// a statement of its own (so it never holds a lock a writer waits on).
+async fn forget_departed_nodes(pool: &AnyPool) -> Result<(), StoreError> {
+    const WEEK_MICROS: i64 = 7 * 24 * 3600 * 1_000_000;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    sqlx::query("DELETE FROM readiness_probe WHERE checked_at < $1")
+        .bind(now.saturating_sub(WEEK_MICROS))
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Below this much free space on the SQLite volume, writes are about to
