@@ -29,7 +29,11 @@ pub enum StoreError {
 /// it says something: PostgreSQL SQLSTATEs (five characters) and SQLite
 /// result codes (numbers, possibly extended).
 fn classify(code: &str) -> Option<StoreError> {
-    if let Ok(n) = code.parse::<i64>() {
+    // SQLSTATEs are exactly five characters, often all digits; SQLite's
+    // codes (extended ones included) have at most four digits.
+    if code.len() != 5
+        && let Ok(n) = code.parse::<i64>()
+    {
         // SQLite: the primary result code is the low byte.
         return match n & 0xff {
             13 => Some(StoreError::StorageFull),
@@ -38,6 +42,9 @@ fn classify(code: &str) -> Option<StoreError> {
             10 | 5 | 6 | 14 | 8 => Some(StoreError::Unavailable),
             _ => None,
         };
+    }
+    if code.len() != 5 {
+        return None;
     }
     match code {
         // disk_full
@@ -49,6 +56,9 @@ fn classify(code: &str) -> Option<StoreError> {
         // admin_shutdown, crash_shutdown, cannot_connect_now: the server is
         // stopping, restarting or starting up.
         "57P01" | "57P02" | "57P03" | "57P05" => Some(StoreError::Unavailable),
+        // serialization_failure, deadlock_detected, lock_not_available:
+        // the transaction was rolled back whole and may simply be retried.
+        "40001" | "40P01" | "55P03" => Some(StoreError::Unavailable),
         _ => None,
     }
 }
@@ -86,13 +96,13 @@ mod tests {
 
     #[test]
     fn outages_and_full_disks_are_retryable() {
-        for code in ["57P01", "57P02", "57P03", "08006", "08001", "53300", "5", "517", "10", "778", "6"] {
+        for code in ["57P01", "57P02", "57P03", "08006", "08001", "53300", "40P01", "5", "517", "10", "778", "6"] {
             assert!(classify(code).is_some_and(|e| matches!(e, StoreError::Unavailable)), "{code}");
         }
         for code in ["53100", "13"] {
             assert!(classify(code).is_some_and(|e| matches!(e, StoreError::StorageFull)), "{code}");
         }
-        for code in ["23505", "42P01", "1", "19", "2067", "11"] {
+        for code in ["23505", "42P01", "22001", "1", "19", "2067", "11", "13000"] {
             assert!(classify(code).is_none(), "{code}");
         }
     }
