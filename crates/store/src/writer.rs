@@ -43,7 +43,7 @@ impl WriterHandle {
 /// queueing behind earlier units' failed attempts.
 pub(crate) fn spawn(pool: AnyPool, backend: Backend, mac: AuditMac, max_batch: usize, wait: Duration) -> WriterHandle {
     let (tx, rx) = mpsc::channel(max_batch.saturating_mul(4));
-    tokio::spawn(run(rx, Writer { pool, backend, mac, wait }, max_batch));
+    tokio::spawn(run(rx, Writer { pool, backend, mac, wait, failing: false }, max_batch));
     WriterHandle { tx }
 }
 
@@ -58,9 +58,11 @@ struct Writer {
     backend: Backend,
     mac: AuditMac,
     wait: Duration,
+    /// The database did not answer the last batch.
+    failing: bool,
 }
 
-async fn run(mut rx: mpsc::Receiver<Msg>, w: Writer, max_batch: usize) {
+async fn run(mut rx: mpsc::Receiver<Msg>, mut w: Writer, max_batch: usize) {
     let mut batch: Vec<Pending> = Vec::with_capacity(max_batch);
     let mut shutdown = None;
     while let Some(msg) = rx.recv().await {
@@ -105,26 +107,33 @@ fn cause(e: sqlx::Error) -> Option<StoreError> {
 }
 
 impl Writer {
-    async fn commit_batch(&self, batch: &mut Vec<Pending>) {
+    async fn commit_batch(&mut self, batch: &mut Vec<Pending>) {
         let (pool, backend, mac) = (&self.pool, self.backend, &self.mac);
-        // Units whose callers waited their whole allowance already are answered
-        // now; the rest wait at most what is left of theirs (the oldest unit's).
-        let now = Instant::now();
-        let (late, on_time): (Vec<Pending>, Vec<Pending>) =
-            batch.drain(..).partition(|p| now.saturating_duration_since(p.submitted) >= self.wait);
-        *batch = on_time;
-        let mut late = late;
-        fail_all(&mut late, None);
-        let Some(oldest) = batch.iter().map(|p| p.submitted).min() else { return };
-        let left = self.wait.saturating_sub(now.saturating_duration_since(oldest));
+        let mut left = self.wait;
+        if self.failing {
+            // The database did not answer the last batch: units that already
+            // waited their whole allowance behind it are answered now, and the
+            // rest wait at most what is left of theirs (the oldest unit's).
+            // While it answers, a busy queue is only slow, and nobody is
+            // turned away for waiting in it.
+            let now = Instant::now();
+            let (mut late, on_time): (Vec<Pending>, Vec<Pending>) =
+                batch.drain(..).partition(|p| now.saturating_duration_since(p.submitted) >= self.wait);
+            *batch = on_time;
+            fail_all(&mut late, None);
+            let Some(oldest) = batch.iter().map(|p| p.submitted).min() else { return };
+            left = self.wait.saturating_sub(now.saturating_duration_since(oldest));
+        }
         let mut conn = match tokio::time::timeout(left, pool.acquire()).await {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "writer cannot get a connection");
+                self.failing = true;
                 return fail_all(batch, cause(e));
             }
             Err(_) => {
                 tracing::warn!("writer cannot get a connection in time");
+                self.failing = true;
                 return fail_all(batch, None);
             }
         };
@@ -137,8 +146,10 @@ impl Writer {
         if let Err(e) = conn.execute(begin).await {
             tracing::warn!(error = %e, "writer cannot begin a transaction");
             discard(conn);
+            self.failing = true;
             return fail_all(batch, cause(e));
         }
+        self.failing = false;
 
         let single = batch.len() == 1;
         let mut chain = Chain::default();
