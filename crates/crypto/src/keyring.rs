@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs;
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
@@ -184,8 +184,11 @@ impl KeyRing {
     /// if it does not exist.
     pub fn open_or_create(path: &Path) -> Result<Self, CryptoError> {
         if !path.exists() {
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir)?;
+            if let Some(dir) = path.parent()
+                && !dir.as_os_str().is_empty()
+            {
+                // Only the service's user may list a directory that holds keys.
+                fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
             }
             let text = new_key_file_text()?;
             let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
@@ -278,6 +281,23 @@ impl KeyRing {
         let key = Arc::new(key?);
         self.cache(dek_id, key.clone());
         Ok(key)
+    }
+
+    /// Whether `wrapped` opens under the master keys, always unwrapping
+    /// (never answered from the cache), so a start-up or readiness check
+    /// proves the keys on hand are the ones the data was written with.
+    pub fn check_unwrap(&self, dek_id: [u8; 16], wrapped: &WrappedKey) -> Result<(), CryptoError> {
+        // A key file replaced under a running node must be judged, not the
+        // keys read at start.
+        self.refresh()?;
+        let mut raw = self.unwrap_raw(&dek_id, wrapped)?;
+        zeroize::Zeroize::zeroize(&mut raw);
+        Ok(())
+    }
+
+    /// Where the master keys come from.
+    pub fn source(&self) -> &KeySource {
+        &self.source
     }
 
     /// `wrapped` re-encrypted under the active master key, or `None` if it
@@ -412,6 +432,7 @@ mod tests {
         let path = dir.path().join("keys/master.key");
         let ring = KeyRing::open_or_create(&path).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
         assert_eq!(ring.active_master_key_id(), 1);
 
         let id = [9u8; 16];
@@ -451,6 +472,10 @@ mod tests {
         // Other master keys: nothing opens.
         let other = KeyRing::open(KeySource::Text(KeyRing::generate_text().unwrap())).unwrap();
         assert!(other.data_key([1; 16], &wrapped).is_err());
+        assert!(matches!(other.check_unwrap([1; 16], &wrapped), Err(CryptoError::Integrity)));
+        // The check never trusts the cache.
+        assert!(ring.check_unwrap([1; 16], &wrapped).is_ok());
+        assert!(ring.check_unwrap([2; 16], &wrapped).is_err());
         assert!(KeyRing::open(KeySource::Text(String::new())).is_err());
     }
 

@@ -90,6 +90,11 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable => ServiceError::Unavailable,
+            StoreError::StorageFull => {
+                // The caller hears only "unavailable"; operators must free space.
+                tracing::error!("the database's storage is full: writes fail until space is freed");
+                ServiceError::Unavailable
+            }
             other => {
                 // Operators need the cause; it holds no PHI (SQL errors
                 // carry no parameter values).

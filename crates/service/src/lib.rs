@@ -21,6 +21,7 @@ mod directory;
 mod error;
 pub mod events;
 pub mod follow_ups;
+pub mod health;
 pub mod jobs;
 mod keys;
 pub mod my_account;
@@ -42,6 +43,7 @@ pub use conversations::{ConversationFilter, NewConversationInput, StaffFilterAss
 pub use directory::{NewPatientInput, NewStaffInput, OpeningPeriod, PracticeContact};
 pub use error::{ErrorCode, ServiceError};
 pub use events::EventBus;
+pub use health::{Check, KeyProblem, Readiness};
 pub use keys::RotationReport;
 pub use setup::{AlertAbout, AlertView, PoolInput, PoolView, RuleInput, RuleView, TemplateInput, TemplateView};
 pub use switchboard_store::queries::routing::StaffSettings;
@@ -223,8 +225,14 @@ impl Switchboard {
         .await
     }
 
-    /// Whether the database answers.
+    /// Whether the database answers (see [`Switchboard::readiness`] for
+    /// the whole picture).
     pub async fn healthy(&self) -> bool {
         self.inner.store.ping().await.is_ok()
+    }
+
+    /// The master keys (for the binary's start-up messages).
+    pub fn key_ring(&self) -> &KeyRing {
+        &self.inner.keys
     }
 }

@@ -199,6 +199,56 @@ pub async fn unplaced(store: &Store, before_seq: Option<i64>, limit: i64) -> Res
     rows.iter().map(decode).collect()
 }
 
+/// Whether the chain's last link was made with the audit key on hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadCheck {
+    /// Nothing was written yet.
+    Empty,
+    /// The last entry's MAC recomputes under the key, and the head row
+    /// agrees with it.
+    Verified,
+    /// The last entry's MAC does not recompute under this key: another key
+    /// wrote it (or the entry was altered).
+    WrongKey,
+    /// The head row and the last entry disagree: the log was cut or edited
+    /// (`audit verify` says where).
+    Damaged,
+}
+
+/// Recomputes only the newest link of the chain: cheap enough for every
+/// start and every readiness probe, and enough to tell a wrong audit key.
+pub async fn verify_head(store: &Store, mac: &AuditMac) -> Result<HeadCheck, StoreError> {
+    let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1").fetch_one(store.reader()).await?;
+    let head_seq: i64 = col(&head, "seq")?;
+    let head_mac: Vec<u8> = col(&head, "mac")?;
+    if head_seq == 0 {
+        return Ok(HeadCheck::Empty);
+    }
+    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq <= $1 ORDER BY seq DESC LIMIT 2");
+    let rows = sqlx::query(&sql).bind(head_seq).fetch_all(store.reader()).await?;
+    let mut rows = rows.iter();
+    let Some(last) = rows.next() else { return Ok(HeadCheck::Damaged) };
+    let seq: i64 = col(last, "seq")?;
+    let stored: Vec<u8> = col(last, "mac")?;
+    if seq != head_seq || stored != head_mac {
+        return Ok(HeadCheck::Damaged);
+    }
+    let prev: [u8; 32] = match rows.next() {
+        Some(row) if col::<i64>(row, "seq")? == seq - 1 => {
+            col::<Vec<u8>>(row, "mac")?.as_slice().try_into().map_err(|_| StoreError::Corrupt("audit mac"))?
+        }
+        Some(_) => return Ok(HeadCheck::Damaged),
+        None if seq == 1 => AuditMac::GENESIS,
+        None => return Ok(HeadCheck::Damaged),
+    };
+    let Ok(entry) = decode(last) else { return Ok(HeadCheck::Damaged) };
+    if mac.chain(&prev, &entry.record.canonical_bytes(seq)).as_slice() == stored.as_slice() {
+        Ok(HeadCheck::Verified)
+    } else {
+        Ok(HeadCheck::WrongKey)
+    }
+}
+
 /// Latest entries of the whole log (all practices), for operators' tools.
 pub async fn latest(store: &Store, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT $1");

@@ -4,9 +4,14 @@ use thiserror::Error;
 /// variants to stable client-facing codes and never echo these.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    /// The database cannot be reached or the writer has stopped. Retryable.
+    /// The database cannot be reached, is shutting down or starting up, or
+    /// the writer has stopped. Retryable.
     #[error("database unavailable")]
     Unavailable,
+    /// The database's disk is full: writes fail until space is freed.
+    /// Retryable, like [`StoreError::Unavailable`].
+    #[error("the database's storage is full")]
+    StorageFull,
     /// A guarded step changed no row, or a uniqueness rule was hit.
     #[error("conflict: {0}")]
     Conflict(&'static str),
@@ -20,6 +25,44 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
 }
 
+/// What a database's own error code says about the database as a whole, when
+/// it says something: PostgreSQL SQLSTATEs (five characters) and SQLite
+/// result codes (numbers, possibly extended).
+fn classify(code: &str) -> Option<StoreError> {
+    // SQLSTATEs are exactly five characters, often all digits; SQLite's
+    // codes (extended ones included) have at most four digits.
+    if code.len() != 5
+        && let Ok(n) = code.parse::<i64>()
+    {
+        // SQLite: the primary result code is the low byte.
+        return match n & 0xff {
+            13 => Some(StoreError::StorageFull),
+            // IOERR, BUSY, LOCKED, CANTOPEN, READONLY: the file cannot be
+            // used now; nothing about the request itself is wrong.
+            10 | 5 | 6 | 14 | 8 => Some(StoreError::Unavailable),
+            _ => None,
+        };
+    }
+    if code.len() != 5 {
+        return None;
+    }
+    match code {
+        // disk_full
+        "53100" => Some(StoreError::StorageFull),
+        // insufficient resources (out of memory, too many connections)
+        c if c.starts_with("53") => Some(StoreError::Unavailable),
+        // connection exceptions
+        c if c.starts_with("08") => Some(StoreError::Unavailable),
+        // admin_shutdown, crash_shutdown, cannot_connect_now: the server is
+        // stopping, restarting or starting up.
+        "57P01" | "57P02" | "57P03" | "57P05" => Some(StoreError::Unavailable),
+        // serialization_failure, deadlock_detected, lock_not_available:
+        // the transaction was rolled back whole and may simply be retried.
+        "40001" | "40P01" | "55P03" => Some(StoreError::Unavailable),
+        _ => None,
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
@@ -30,13 +73,37 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_) => StoreError::Unavailable,
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict("unique"),
+            sqlx::Error::Database(db) => match db.code().as_deref().and_then(classify) {
+                Some(mapped) => mapped,
+                None => StoreError::Database(e),
+            },
             _ => StoreError::Database(e),
         }
     }
 }
 
 impl StoreError {
+    /// Whether the failure is the database's state rather than the request:
+    /// the caller may retry later.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable)
+        matches!(self, StoreError::Unavailable | StoreError::StorageFull)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outages_and_full_disks_are_retryable() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08001", "53300", "40P01", "5", "517", "10", "778", "6"] {
+            assert!(classify(code).is_some_and(|e| matches!(e, StoreError::Unavailable)), "{code}");
+        }
+        for code in ["53100", "13"] {
+            assert!(classify(code).is_some_and(|e| matches!(e, StoreError::StorageFull)), "{code}");
+        }
+        for code in ["23505", "42P01", "22001", "1", "19", "2067", "11", "13000"] {
+            assert!(classify(code).is_none(), "{code}");
+        }
     }
 }

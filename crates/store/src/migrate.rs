@@ -61,6 +61,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_daily_use.sql"),
         postgres: include_str!("../migrations/postgres/0008_daily_use.sql"),
     },
+    Migration {
+        version: 9,
+        name: "readiness",
+        sqlite: include_str!("../migrations/sqlite/0009_readiness.sql"),
+        postgres: include_str!("../migrations/postgres/0009_readiness.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

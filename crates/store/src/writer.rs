@@ -7,11 +7,13 @@ use crate::unit::{Guard, Unit, Value};
 use crate::{Backend, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor as _};
+use std::time::Duration;
 use switchboard_crypto::AuditMac;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 enum Msg {
-    Unit(Unit, oneshot::Sender<Result<(), StoreError>>),
+    Unit(Pending),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -23,7 +25,8 @@ pub(crate) struct WriterHandle {
 impl WriterHandle {
     pub(crate) async fn submit(&self, unit: Unit) -> Result<(), StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Msg::Unit(unit, reply)).await.map_err(|_| StoreError::Unavailable)?;
+        let pending = Pending { unit, reply, submitted: Instant::now() };
+        self.tx.send(Msg::Unit(pending)).await.map_err(|_| StoreError::Unavailable)?;
         rx.await.map_err(|_| StoreError::Unavailable)?
     }
 
@@ -35,126 +38,178 @@ impl WriterHandle {
     }
 }
 
-pub(crate) fn spawn(pool: AnyPool, backend: Backend, mac: AuditMac, max_batch: usize) -> WriterHandle {
+/// `wait` bounds how long a unit waits for the database from the moment it
+/// is submitted: during an outage callers hear back within it instead of
+/// queueing behind earlier units' failed attempts.
+pub(crate) fn spawn(pool: AnyPool, backend: Backend, mac: AuditMac, max_batch: usize, wait: Duration) -> WriterHandle {
     let (tx, rx) = mpsc::channel(max_batch.saturating_mul(4));
-    tokio::spawn(run(rx, pool, backend, mac, max_batch));
+    tokio::spawn(run(rx, Writer { pool, backend, mac, wait, failing: false }, max_batch));
     WriterHandle { tx }
 }
 
-type Pending = (Unit, oneshot::Sender<Result<(), StoreError>>);
+struct Pending {
+    unit: Unit,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+    submitted: Instant,
+}
 
-async fn run(mut rx: mpsc::Receiver<Msg>, pool: AnyPool, backend: Backend, mac: AuditMac, max_batch: usize) {
+struct Writer {
+    pool: AnyPool,
+    backend: Backend,
+    mac: AuditMac,
+    wait: Duration,
+    /// The database did not answer the last batch.
+    failing: bool,
+}
+
+async fn run(mut rx: mpsc::Receiver<Msg>, mut w: Writer, max_batch: usize) {
     let mut batch: Vec<Pending> = Vec::with_capacity(max_batch);
     let mut shutdown = None;
     while let Some(msg) = rx.recv().await {
         match msg {
-            Msg::Unit(u, r) => batch.push((u, r)),
+            Msg::Unit(p) => batch.push(p),
             Msg::Shutdown(r) => shutdown = Some(r),
         }
         // Take whatever else is already waiting: these share one commit.
         while shutdown.is_none() && batch.len() < max_batch {
             match rx.try_recv() {
-                Ok(Msg::Unit(u, r)) => batch.push((u, r)),
+                Ok(Msg::Unit(p)) => batch.push(p),
                 Ok(Msg::Shutdown(r)) => shutdown = Some(r),
                 Err(_) => break,
             }
         }
         if !batch.is_empty() {
-            commit_batch(&pool, backend, &mac, &mut batch).await;
+            w.commit_batch(&mut batch).await;
         }
         if shutdown.is_some() {
             break;
         }
     }
-    pool.close().await;
+    w.pool.close().await;
     if let Some(r) = shutdown {
         let _ = r.send(());
     }
 }
 
-fn fail_all(batch: &mut Vec<Pending>, unavailable: bool) {
-    for (_, reply) in batch.drain(..) {
-        let e = if unavailable { StoreError::Unavailable } else { StoreError::Conflict("transaction_failed") };
-        let _ = reply.send(Err(e));
+/// Answers every unit of the batch with the same failure: none of them was
+/// committed (the transaction was rolled back or never began).
+fn fail_all(batch: &mut Vec<Pending>, cause: Option<StoreError>) {
+    let full = matches!(cause, Some(StoreError::StorageFull));
+    for p in batch.drain(..) {
+        let e = if full { StoreError::StorageFull } else { StoreError::Unavailable };
+        let _ = p.reply.send(Err(e));
     }
 }
 
-async fn commit_batch(pool: &AnyPool, backend: Backend, mac: &AuditMac, batch: &mut Vec<Pending>) {
-    let mut conn = match pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "writer cannot get a connection");
-            return fail_all(batch, true);
-        }
-    };
-    let begin = match backend {
-        // IMMEDIATE takes the write lock now, so the busy handler applies;
-        // a deferred BEGIN that later upgrades fails without waiting.
-        Backend::Sqlite => "BEGIN IMMEDIATE",
-        Backend::Postgres => "BEGIN",
-    };
-    if let Err(e) = conn.execute(begin).await {
-        tracing::warn!(error = %e, "writer cannot begin a transaction");
-        discard(conn);
-        return fail_all(batch, true);
-    }
+/// Why a step or the commit failed, for `fail_all`.
+fn cause(e: sqlx::Error) -> Option<StoreError> {
+    Some(StoreError::from(e))
+}
 
-    let single = batch.len() == 1;
-    let mut chain = Chain::default();
-    let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
-    for (unit, _) in batch.iter_mut() {
-        let unit = std::mem::take(unit);
-        if !single && conn.execute("SAVEPOINT unit").await.is_err() {
+impl Writer {
+    async fn commit_batch(&mut self, batch: &mut Vec<Pending>) {
+        let (pool, backend, mac) = (&self.pool, self.backend, &self.mac);
+        let mut left = self.wait;
+        if self.failing {
+            // The database did not answer the last batch: units that already
+            // waited their whole allowance behind it are answered now, and the
+            // rest wait at most what is left of theirs (the oldest unit's).
+            // While it answers, a busy queue is only slow, and nobody is
+            // turned away for waiting in it.
+            let now = Instant::now();
+            let (mut late, on_time): (Vec<Pending>, Vec<Pending>) =
+                batch.drain(..).partition(|p| now.saturating_duration_since(p.submitted) >= self.wait);
+            *batch = on_time;
+            fail_all(&mut late, None);
+            let Some(oldest) = batch.iter().map(|p| p.submitted).min() else { return };
+            left = self.wait.saturating_sub(now.saturating_duration_since(oldest));
+        }
+        let mut conn = match tokio::time::timeout(left, pool.acquire()).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "writer cannot get a connection");
+                self.failing = true;
+                return fail_all(batch, cause(e));
+            }
+            Err(_) => {
+                tracing::warn!("writer cannot get a connection in time");
+                self.failing = true;
+                return fail_all(batch, None);
+            }
+        };
+        let begin = match backend {
+            // IMMEDIATE takes the write lock now, so the busy handler applies;
+            // a deferred BEGIN that later upgrades fails without waiting.
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        if let Err(e) = conn.execute(begin).await {
+            tracing::warn!(error = %e, "writer cannot begin a transaction");
             discard(conn);
-            return fail_all(batch, true);
+            self.failing = true;
+            return fail_all(batch, cause(e));
         }
-        let saved = chain.clone();
-        match apply(&mut conn, backend, mac, unit, &mut chain).await {
-            Ok(()) => {
-                if !single && conn.execute("RELEASE SAVEPOINT unit").await.is_err() {
-                    discard(conn);
-                    return fail_all(batch, true);
-                }
-                results.push(Ok(()));
-            }
-            Err(e) => {
-                chain = saved;
-                if single {
-                    let _ = conn.execute("ROLLBACK").await;
-                    if e.is_unavailable() {
-                        discard(conn);
-                    }
-                    if let Some((_, reply)) = batch.pop() {
-                        let _ = reply.send(Err(e));
-                    }
-                    return;
-                }
-                let rolled_back = conn.execute("ROLLBACK TO SAVEPOINT unit").await.is_ok()
-                    && conn.execute("RELEASE SAVEPOINT unit").await.is_ok();
-                if !rolled_back {
-                    let _ = conn.execute("ROLLBACK").await;
-                    discard(conn);
-                    return fail_all(batch, true);
-                }
-                results.push(Err(e));
-            }
-        }
-    }
+        self.failing = false;
 
-    let finished = async {
-        chain.store_head(&mut conn).await?;
-        conn.execute("COMMIT").await?;
-        Ok::<(), sqlx::Error>(())
-    }
-    .await;
-    if let Err(e) = finished {
-        tracing::warn!(error = %e, "writer commit failed");
-        let _ = conn.execute("ROLLBACK").await;
-        discard(conn);
-        return fail_all(batch, true);
-    }
-    for ((_, reply), result) in batch.drain(..).zip(results) {
-        let _ = reply.send(result);
+        let single = batch.len() == 1;
+        let mut chain = Chain::default();
+        let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
+        for p in batch.iter_mut() {
+            let unit = std::mem::take(&mut p.unit);
+            if let Err(e) = if single { Ok(()) } else { conn.execute("SAVEPOINT unit").await.map(drop) } {
+                discard(conn);
+                return fail_all(batch, cause(e));
+            }
+            let saved = chain.clone();
+            match apply(&mut conn, backend, mac, unit, &mut chain).await {
+                Ok(()) => {
+                    if let Err(e) = if single { Ok(()) } else { conn.execute("RELEASE SAVEPOINT unit").await.map(drop) }
+                    {
+                        let _ = conn.execute("ROLLBACK").await;
+                        discard(conn);
+                        return fail_all(batch, cause(e));
+                    }
+                    results.push(Ok(()));
+                }
+                Err(e) => {
+                    chain = saved;
+                    if single {
+                        let _ = conn.execute("ROLLBACK").await;
+                        if e.is_unavailable() {
+                            discard(conn);
+                        }
+                        if let Some(p) = batch.pop() {
+                            let _ = p.reply.send(Err(e));
+                        }
+                        return;
+                    }
+                    let rolled_back = conn.execute("ROLLBACK TO SAVEPOINT unit").await.is_ok()
+                        && conn.execute("RELEASE SAVEPOINT unit").await.is_ok();
+                    if !rolled_back {
+                        let _ = conn.execute("ROLLBACK").await;
+                        discard(conn);
+                        return fail_all(batch, Some(e));
+                    }
+                    results.push(Err(e));
+                }
+            }
+        }
+
+        let finished = async {
+            chain.store_head(&mut conn).await?;
+            conn.execute("COMMIT").await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        if let Err(e) = finished {
+            tracing::warn!(error = %e, "writer commit failed");
+            let _ = conn.execute("ROLLBACK").await;
+            discard(conn);
+            return fail_all(batch, cause(e));
+        }
+        for (p, result) in batch.drain(..).zip(results) {
+            let _ = p.reply.send(result);
+        }
     }
 }
 

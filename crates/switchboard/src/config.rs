@@ -33,6 +33,11 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Connections in the read pool.
     pub read_connections: u32,
+    /// How long a request waits for the database (a pooled connection, or
+    /// the writer reaching the database) before it answers 503 with
+    /// `Retry-After`, in milliseconds. Short, so that during an outage or a
+    /// restart of the database requests fail fast instead of piling up.
+    pub database_timeout_millis: u64,
     /// Run background jobs in this process (every node may; each job runs
     /// once).
     pub run_jobs: bool,
@@ -127,6 +132,7 @@ impl Default for Config {
             message_max_chars: switchboard_domain::text::MessageBody::DEFAULT_MAX_CHARS,
             max_body_bytes: 64 * 1024,
             read_connections: 8,
+            database_timeout_millis: 1500,
             run_jobs: true,
             live_session_check_millis: 15_000,
             assignment_timeout_minutes: std::num::NonZeroU32::new(120).unwrap_or(std::num::NonZeroU32::MIN),
@@ -461,6 +467,7 @@ mod tests {
             ("message_max_chars", "3000", "3000", |c| c.message_max_chars = 3000),
             ("max_body_bytes", "131072", "131072", |c| c.max_body_bytes = 131_072),
             ("read_connections", "4", "4", |c| c.read_connections = 4),
+            ("database_timeout_millis", "800", "800", |c| c.database_timeout_millis = 800),
             ("run_jobs", "false", "false", |c| c.run_jobs = false),
             ("live_session_check_millis", "5000", "5000", |c| c.live_session_check_millis = 5000),
             ("assignment_timeout_minutes", "45", "45", |c| {

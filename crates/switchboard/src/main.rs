@@ -195,7 +195,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { command: AuditCommand::Verify } => {
             let config = load(&cli, Config::default())?;
-            let app = server::open_app(&config, Arc::new(SystemClock)).await?;
+            let app = server::open_app_for_audit(&config, Arc::new(SystemClock)).await?;
             let report = app.verify_audit().await?;
             app.store().close().await;
             if report.is_intact() {

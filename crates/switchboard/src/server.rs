@@ -19,13 +19,40 @@ use tokio::task::JoinHandle;
 /// The environment variable that may hold the key file's text.
 pub const MASTER_KEY_ENV: &str = "SWITCHBOARD_MASTER_KEY";
 
-pub fn open_keys(config: &Config) -> anyhow::Result<Arc<KeyRing>> {
+/// Where the keys come from, for messages.
+fn key_source_text(config: &Config) -> String {
+    match std::env::var(MASTER_KEY_ENV) {
+        Ok(text) if !text.trim().is_empty() => MASTER_KEY_ENV.to_owned(),
+        _ => format!("the key file {}", config.key_file().display()),
+    }
+}
+
+/// The master keys: from `SWITCHBOARD_MASTER_KEY`, else the key file. A key
+/// file is created only for a database that holds nothing yet: a node
+/// pointed at existing data without its key must not make a new one and
+/// write what nobody else can read or verify.
+pub async fn open_keys(config: &Config) -> anyhow::Result<Arc<KeyRing>> {
     let ring = match std::env::var(MASTER_KEY_ENV) {
         Ok(text) if !text.trim().is_empty() => {
             KeyRing::open(KeySource::Text(text)).context("reading SWITCHBOARD_MASTER_KEY")?
         }
         _ => {
             let path = config.key_file();
+            if !path.exists() {
+                let existing = Store::existing(&config.location()).await.context("opening the database")?;
+                if !existing.is_empty() {
+                    let keys = match existing.master_keys.as_slice() {
+                        [] => "its keys".to_owned(),
+                        ids => ids.iter().map(|id| format!("`kek {id}`")).collect::<Vec<_>>().join(", "),
+                    };
+                    bail!(
+                        "the key file {} does not exist, but the database already holds data written with \
+                         another key file (master key {keys} and the `mac` key are missing). Restore that key \
+                         file (or set {MASTER_KEY_ENV} to its text); refusing to create a new key for existing data",
+                        path.display()
+                    );
+                }
+            }
             KeyRing::open_or_create(&path).with_context(|| format!("opening the key file {}", path.display()))?
         }
     };
@@ -45,13 +72,43 @@ pub fn service_config(config: &Config) -> ServiceConfig {
     }
 }
 
-/// Opens the database (running migrations) and builds the application.
+/// Opens the database (running migrations) and builds the application,
+/// refusing keys that do not fit the database.
 pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Switchboard> {
-    let keys = open_keys(config)?;
-    let options = StoreOptions { read_connections: config.read_connections, ..StoreOptions::default() };
+    open_app_checked(config, clock, true).await
+}
+
+/// As [`open_app`], without proving the keys against the audit chain and
+/// data keys: for `audit verify`, which must report a damaged chain rather
+/// than refuse to look at it. It still never creates a key for existing data.
+pub async fn open_app_for_audit(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Switchboard> {
+    open_app_checked(config, clock, false).await
+}
+
+async fn open_app_checked(config: &Config, clock: Arc<dyn Clock>, check_keys: bool) -> anyhow::Result<Switchboard> {
+    let keys = open_keys(config).await?;
+    let options = StoreOptions {
+        read_connections: config.read_connections,
+        acquire_timeout: Duration::from_millis(config.database_timeout_millis.max(1)),
+        ..StoreOptions::default()
+    };
     let store = Store::open(&config.location(), options, keys.audit_mac()).await.context("opening the database")?;
     let app =
         Switchboard::new(store, keys, clock, service_config(config)).map_err(|e| anyhow::anyhow!("starting: {e}"))?;
+    if check_keys {
+        let problems = match app.key_problems().await {
+            Ok(p) => p,
+            Err(e) => {
+                app.store().close().await;
+                bail!("checking the keys against the database: {e}");
+            }
+        };
+        if !problems.is_empty() {
+            app.store().close().await;
+            let list = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            bail!("the keys from {} do not fit this database: {list}. Refusing to start", key_source_text(config));
+        }
+    }
     // Records from before MRN indexes existed become findable by MRN.
     let indexed =
         app.backfill_mrn_indexes().await.map_err(|e| anyhow::anyhow!("indexing medical record numbers: {e}"))?;

@@ -47,7 +47,7 @@ impl Modify for BearerAuth {
         license(name = "AGPL-3.0-or-later")
     ),
     paths(
-        healthz, openapi, login, logout, me, list_conversations, create_conversation, get_conversation, send_message,
+        healthz, readyz, openapi, login, logout, me, list_conversations, create_conversation, get_conversation, send_message,
         amend_message, mark_read, add_note, close, reopen, assign, typing, list_audit_events, counts, staff, practice,
         events, escalate, render_template, rules, save_rules, pools, create_pool, update_pool, my_settings,
         save_my_settings, my_absences, record_absence, cancel_absence, my_providers, alerts, acknowledge_alert,

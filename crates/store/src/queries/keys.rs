@@ -51,6 +51,23 @@ pub async fn master_keys_in_use(store: &Store) -> Result<Vec<u32>, StoreError> {
     rows.iter().map(|r| u32::try_from(col::<i64>(r, "kek_id")?).map_err(|_| StoreError::Corrupt("kek_id"))).collect()
 }
 
+/// One data key wrapped by each master key in use (the lowest id of each),
+/// to prove at start and in readiness that every master key needed is on
+/// hand.
+pub async fn one_per_master_key(store: &Store) -> Result<Vec<WrappedKeyRow>, StoreError> {
+    let mut out = Vec::new();
+    for kek in master_keys_in_use(store).await? {
+        let row = sqlx::query("SELECT id, kek_id, wrapped FROM data_keys WHERE kek_id = $1 ORDER BY id LIMIT 1")
+            .bind(i64::from(kek))
+            .fetch_optional(store.reader())
+            .await?;
+        if let Some(r) = row {
+            out.push(WrappedKeyRow::read(&r, "id", "kek_id", "wrapped")?);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn by_id(store: &Store, key: DataKeyId) -> Result<Option<WrappedKeyRow>, StoreError> {
     let row = sqlx::query("SELECT id, kek_id, wrapped FROM data_keys WHERE id = $1")
         .bind(key.to_vec())

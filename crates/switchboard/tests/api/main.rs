@@ -18,6 +18,7 @@ mod encryption;
 mod hardening_auth;
 mod hardening_low;
 mod hardening_net;
+mod hardening_ops;
 mod jobs;
 mod live;
 mod onboarding;

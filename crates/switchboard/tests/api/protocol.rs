@@ -44,6 +44,9 @@ async fn health_answers_without_a_session() {
     let r = t.get("/healthz", None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json(), json!({"status": "ok"}));
+    let r = t.get("/readyz", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json(), json!({"status": "ready", "checks": {"database": "ok", "writes": "ok", "keys": "ok"}}));
     t.stop().await;
 }
 
@@ -85,8 +88,9 @@ async fn plain_http_only_when_asked_for() {
 }
 
 /// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 76] = [
+const ROUTES: [(&str, &str); 77] = [
     ("get", "/healthz"),
+    ("get", "/readyz"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/logout"),

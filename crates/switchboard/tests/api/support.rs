@@ -152,10 +152,11 @@ impl TestApp {
         self.clock.advance(by);
     }
 
-    /// Stops the server and starts it again on the same data.
+    /// Stops the server (if it runs) and starts it again on the same data.
     pub async fn restart(&mut self) {
-        let running = self.running.take().unwrap();
-        running.shutdown().await.unwrap();
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.unwrap();
+        }
         let app = server::open_app(&self.config, self.clock.clone()).await.unwrap();
         let running = server::start_with(app, &self.config).await.unwrap();
         self.client = client_for(&running);

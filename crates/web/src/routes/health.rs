@@ -1,19 +1,41 @@
 use crate::AppState;
-use crate::dto::HealthDto;
+use crate::dto::{HealthDto, ReadinessChecksDto, ReadinessDto};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
 
-/// Liveness and database health. No authentication, no PHI.
-#[utoipa::path(get, path = "/healthz", tag = "health",
-    responses((status = 200, body = HealthDto), (status = 503, body = HealthDto)))]
-pub(crate) async fn healthz(State(s): State<AppState>) -> (StatusCode, Json<HealthDto>) {
-    if s.app.healthy().await {
-        (StatusCode::OK, Json(HealthDto { status: "ok" }))
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(HealthDto { status: "degraded" }))
+/// Liveness: the process is up and answering. It touches nothing else (no
+/// database), so a database outage never gets a node restarted: that is
+/// what readiness (`/readyz`) is for. No authentication, no PHI.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = HealthDto)))]
+pub(crate) async fn healthz() -> Json<HealthDto> {
+    Json(HealthDto { status: "ok" })
+}
+
+/// Readiness answers within this, even when the database hangs.
+const READINESS_LIMIT: Duration = Duration::from_millis(800);
+
+/// Readiness: whether this node can serve now. The database answers, a
+/// small durable write commits, and the master keys unwrap the stored data
+/// keys and verify the audit chain's head. Answers within a second; 503 with
+/// `Retry-After` when not ready. No authentication, no PHI.
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, body = ReadinessDto), (status = 503, body = ReadinessDto)))]
+pub(crate) async fn readyz(State(s): State<AppState>) -> Response {
+    let r = s.app.readiness(READINESS_LIMIT).await;
+    let ready = r.is_ready();
+    let body = ReadinessDto {
+        status: if ready { "ready" } else { "not_ready" },
+        checks: ReadinessChecksDto { database: r.database.as_str(), writes: r.writes.as_str(), keys: r.keys.as_str() },
+    };
+    if ready {
+        return (StatusCode::OK, Json(body)).into_response();
     }
+    let mut res = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    res
 }
 
 /// This document: the OpenAPI 3.1 description of API v1, generated from the

@@ -35,7 +35,7 @@ pub(crate) use conversations::{
     __path_get_conversation, __path_list_conversations, __path_mark_read, __path_mark_unread, __path_rate,
     __path_render_template, __path_reopen, __path_screen, __path_send_message,
 };
-pub(crate) use health::{__path_healthz, __path_openapi};
+pub(crate) use health::{__path_healthz, __path_openapi, __path_readyz};
 pub(crate) use inbox::{__path_counts, __path_practice, __path_staff, __path_typing};
 pub(crate) use live::__path_events;
 pub(crate) use me::{__path_change_password, __path_contact, __path_save_contact};
@@ -66,6 +66,7 @@ pub(crate) fn routes(pages: impl Iterator<Item = &'static str>) -> Router<AppSta
     }
     router
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/api/v1/openapi.json", get(health::openapi))
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))
