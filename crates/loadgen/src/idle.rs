@@ -26,7 +26,7 @@ use tokio_rustls::rustls;
 pub fn serve_child(config: &Path, threads: usize) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?;
     rt.block_on(async {
-        let config = Config::load(Some(config), Config::default(), &Overrides::default())
+        let config = Config::load(Some(config), Config::default(), &Overrides::default(), std::env::vars_os())
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
         let running = switchboard::server::start(&config, Arc::new(SystemClock)).await?;
         running.wait(switchboard::server::shutdown_signal()).await
