@@ -7,6 +7,7 @@
 //! sorted values is the value at rank ⌈p/100 · n⌉, always one of the
 //! values. Times are whole minutes.
 
+use crate::history::HistoryCode;
 use crate::hours::{BusinessCalendar, to_jiff};
 use crate::time::{Span, Timestamp};
 use crate::topic::Topic;
@@ -284,8 +285,7 @@ pub struct WorkloadRow {
 pub struct Reassignment {
     pub from: Option<Group>,
     pub to: Option<Group>,
-    /// `reassigned`, `escalated`, `timed_out`, …
-    pub code: String,
+    pub code: HistoryCode,
 }
 
 pub fn workload(
@@ -306,7 +306,7 @@ pub fn workload(
         entry(&mut rows, &g).handled = set.len();
     }
     for c in changes {
-        if c.code == "escalated" {
+        if c.code == HistoryCode::Escalated {
             if let Some(to) = &c.to {
                 entry(&mut rows, to).escalations_received += 1;
             }

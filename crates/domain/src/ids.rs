@@ -113,6 +113,7 @@ id_type!(
 id_type!(TemplateId);
 id_type!(AbsenceId);
 id_type!(AlertId);
+id_type!(HistoryId);
 id_type!(
     /// Days a practice or department is closed.
     ClosureId

@@ -14,6 +14,7 @@ pub mod auto_reply;
 pub mod conversation;
 pub mod cursor;
 pub mod event;
+pub mod history;
 pub mod hours;
 pub mod ids;
 pub mod inbox;

@@ -360,5 +360,11 @@ fn split_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, usize> {
     Ok(records)
 }
 
+/// A self-service reset request stays in front of administrators for a
+/// week; after that the person has given up or asked again.
+pub fn unanswered_reset(requested: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
+    requested.filter(|at| now.minus(Span::from_hours(7 * 24)) < *at)
+}
+
 #[cfg(test)]
 mod tests;

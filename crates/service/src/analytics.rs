@@ -5,6 +5,7 @@ use crate::auth::Principal;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::analytics::{self as a, ConversationFact, Group, MessageFact};
 use switchboard_domain::audit::{AuditAction, ResourceKind};
+use switchboard_domain::history::HistoryCode;
 use switchboard_domain::hours::{self, from_jiff};
 use switchboard_domain::ids::PatientId;
 use switchboard_domain::policy::PracticeAction;
@@ -133,22 +134,18 @@ impl Switchboard {
         let history = q::assignee_changes(store, practice, start, end).await?;
         let mut changes: Vec<a::Reassignment> = history
             .iter()
-            .filter(|(_, _, code)| code != "escalated")
-            .map(|(from, to, code)| a::Reassignment {
-                from: grp(from.clone()),
-                to: grp(to.clone()),
-                code: code.clone(),
-            })
+            .filter(|(_, _, code)| *code != HistoryCode::Escalated)
+            .map(|(from, to, code)| a::Reassignment { from: grp(from.clone()), to: grp(to.clone()), code: *code })
             .collect();
         for provider in q::escalations(store, practice, start, end).await? {
-            changes.push(a::Reassignment { from: None, to: grp(Some(provider)), code: "escalated".into() });
+            changes.push(a::Reassignment { from: None, to: grp(Some(provider)), code: HistoryCode::Escalated });
         }
         let workload = a::workload(&open_assignees, &staff_messages, &changes);
         let mut reassignments: Vec<(String, usize)> = Vec::new();
         for (_, _, code) in &history {
-            match reassignments.iter_mut().find(|(c, _)| c == code) {
+            match reassignments.iter_mut().find(|(c, _)| c == code.as_str()) {
                 Some((_, n)) => *n += 1,
-                None => reassignments.push((code.clone(), 1)),
+                None => reassignments.push((code.as_str().to_owned(), 1)),
             }
         }
         reassignments.sort();

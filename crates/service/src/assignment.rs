@@ -2,15 +2,16 @@
 //! department (with a reason kept in the history), escalation to a provider
 //! and the return to the staff member who asked, and absences with cover.
 
+use crate::access::{facts, patient_facts};
 use crate::auth::Principal;
-use crate::conversations::{facts, patient_facts};
-use crate::routing::{ABSENCE_ENDS, ABSENCE_STARTS};
+use crate::routing::{ABSENCE_ENDS, ABSENCE_STARTS, History};
 use crate::sealing::{self, column};
 use crate::views::PersonRef;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::assignment::{self, Absence};
 use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::event::{DomainEvent, EventKind};
+use switchboard_domain::history::HistoryCode;
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::{self, Actor, ConversationAction, ConversationFacts, StaffActor};
 use switchboard_domain::role::UserKind;
@@ -134,8 +135,8 @@ impl Switchboard {
             }
             AssignTarget::Nobody => (row.owner, None, None, None, "assignee=none".to_owned()),
         };
-        let history_id = *self.new_id(AlertId::from_bytes)?.as_bytes();
-        let reason_ct = self.seal_reason(&row, &history_id, reason.as_deref())?;
+        let history_id = self.new_id(HistoryId::from_bytes)?;
+        let reason_ct = self.seal_reason(&row, history_id.as_bytes(), reason.as_deref())?;
         let mut unit = Unit::new();
         if owner != row.owner {
             // The conversation now says who moved it, not the rule that no
@@ -156,7 +157,7 @@ impl Switchboard {
             from_assignee: row.assignee,
             to_assignee: assignee,
             to_owner: (owner != row.owner).then_some(owner).flatten(),
-            reason_code: "reassigned",
+            reason_code: HistoryCode::Reassigned,
             reason_ct,
         }));
         if let (Some(pool), Some(who)) = (pool, assignee) {
@@ -249,7 +250,12 @@ impl Switchboard {
             ))
             .step(q::escalate(id, provider, p.user.id, now))
             // The history names the provider it went to; the assignee stays.
-            .step(self.history_step(id, Some(p.user.id), row.assignee, Some(provider), None, "escalated", None)?)
+            .step(self.history_step(History {
+                actor: Some(p.user.id),
+                from: row.assignee,
+                to: Some(provider),
+                ..History::of(id, HistoryCode::Escalated)
+            })?)
             .step(q::insert_alert(alert, row.practice, provider, id, "escalated", now))
             .audit(
                 self.record(p, ctx, AuditAction::ConversationEscalated)
@@ -286,7 +292,12 @@ impl Switchboard {
             q::clear_escalation(row.id),
             q::acknowledge_alerts_about(row.id, to, "escalated", self.now()),
             q::set_assignee(row.id, back_to, self.now(), None, row.keep_with_assignee),
-            self.history_step(row.id, Some(p.user.id), row.assignee, back_to, None, "returned", None)?,
+            self.history_step(History {
+                actor: Some(p.user.id),
+                from: row.assignee,
+                to: back_to,
+                ..History::of(row.id, HistoryCode::Returned)
+            })?,
         ];
         after.escalated_to = None;
         after.assignee = back_to;

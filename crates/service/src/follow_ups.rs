@@ -57,7 +57,7 @@ impl Switchboard {
             return Ok(());
         }
         let now = self.now();
-        let facts = crate::conversations::facts(&row);
+        let facts = crate::access::facts(&row);
         match stage {
             "remind" => {
                 let mut unit = Unit::new();

@@ -9,12 +9,14 @@
 //! [`ServiceError`] into responses.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+mod access;
 pub mod analytics;
 mod assignment;
 mod attempts;
 mod audit_log;
 mod auth;
 pub mod clock;
+mod commit;
 mod conversations;
 pub mod delivery;
 mod directory;

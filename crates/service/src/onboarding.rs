@@ -213,7 +213,7 @@ impl Switchboard {
         let now = self.now();
         let mut rows = q::staff_accounts(self.store(), p.user.practice).await?;
         for r in &mut rows {
-            r.reset_requested_at = crate::patient_admin::unanswered_reset(r.reset_requested_at, now);
+            r.reset_requested_at = ob::unanswered_reset(r.reset_requested_at, now);
         }
         Ok(rows)
     }

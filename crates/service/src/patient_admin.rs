@@ -262,7 +262,7 @@ impl Switchboard {
                 policy::authorize_patient(
                     &p.actor,
                     PatientAction::ManageEnrollment,
-                    &crate::conversations::patient_facts(&r.patient),
+                    &crate::access::patient_facts(&r.patient),
                 )
                 .is_allowed()
             })
@@ -331,7 +331,7 @@ impl Switchboard {
             active: r.active,
             last_sign_in_at: r.last_login_at,
             // Only administrators can answer a reset request.
-            reset_requested_at: unanswered_reset(r.reset_requested_at, now).filter(|_| admin),
+            reset_requested_at: ob::unanswered_reset(r.reset_requested_at, now).filter(|_| admin),
             enrollment,
             invitation,
         })
@@ -354,7 +354,7 @@ impl Switchboard {
         let decision = policy::authorize_patient(
             &p.actor,
             PatientAction::ManageEnrollment,
-            &crate::conversations::patient_facts(&r.patient),
+            &crate::access::patient_facts(&r.patient),
         );
         if let policy::Decision::Deny(why) = decision {
             let detail = format!("denied:{}", why.as_str());
@@ -456,7 +456,7 @@ impl Switchboard {
             Some(r) => policy::authorize_patient(
                 &p.actor,
                 PatientAction::ManageEnrollment,
-                &crate::conversations::patient_facts(&r.patient),
+                &crate::access::patient_facts(&r.patient),
             ),
             None => policy::Decision::Deny(policy::Denial::OtherPractice),
         };
@@ -615,12 +615,6 @@ impl Switchboard {
             && pr.care_team == c.care_team
             && pr.department == c.department)
     }
-}
-
-/// A self-service reset request stays in front of administrators for a
-/// week; after that the person has given up or asked again.
-pub(crate) fn unanswered_reset(requested: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
-    requested.filter(|at| now.minus(switchboard_domain::time::Span::from_hours(7 * 24)) < *at)
 }
 
 fn checked_from_import(r: &ImportRow, care_team: Option<CareTeamId>, department: Option<DepartmentId>) -> Checked {

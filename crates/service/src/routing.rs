@@ -17,6 +17,7 @@ use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, R
 use switchboard_domain::auto_reply::{self, UrgentReach};
 use switchboard_domain::conversation::Priority;
 use switchboard_domain::event::EventKind;
+use switchboard_domain::history::HistoryCode;
 use switchboard_domain::ids::*;
 use switchboard_domain::role::SenderKind;
 use switchboard_domain::routing::{self, AddressedProvider, Condition, MessageFacts, Owner, Rule, Target};
@@ -64,32 +65,98 @@ fn default_rules() -> Vec<Rule> {
     ]
 }
 
+/// One row of a conversation's assignment history, as a use case writes
+/// it: name what applies on top of [`History::of`].
+pub(crate) struct History {
+    pub conversation: ConversationId,
+    pub code: HistoryCode,
+    /// Who did it; `None` for the system.
+    pub actor: Option<UserId>,
+    pub from: Option<UserId>,
+    pub to: Option<UserId>,
+    pub owner: Option<Owner>,
+    /// A free-text reason, sealed like a note.
+    pub reason_ct: Option<Vec<u8>>,
+}
+
+impl History {
+    pub(crate) fn of(conversation: ConversationId, code: HistoryCode) -> Self {
+        History { conversation, code, actor: None, from: None, to: None, owner: None, reason_ct: None }
+    }
+}
+
+/// A conversation given to someone (or to nobody): name what applies on
+/// top of [`Assignment::of`].
+pub(crate) struct Assignment {
+    pub conversation: ConversationId,
+    pub to: Option<UserId>,
+    pub code: HistoryCode,
+    pub actor: Option<UserId>,
+    pub from: Option<UserId>,
+    /// The person whose work `to` covers while they are away.
+    pub covered_for: Option<UserId>,
+    /// "Replies come straight to me": the assignee keeps it.
+    pub keep: bool,
+    /// The pool it was picked from (its member's clock to act starts).
+    pub pool: Option<PoolId>,
+    pub reason_ct: Option<Vec<u8>>,
+}
+
+impl Assignment {
+    pub(crate) fn of(conversation: ConversationId, to: Option<UserId>, code: HistoryCode) -> Self {
+        Assignment {
+            conversation,
+            to,
+            code,
+            actor: None,
+            from: None,
+            covered_for: None,
+            keep: false,
+            pool: None,
+            reason_ct: None,
+        }
+    }
+}
+
+/// A conversation moved by the system from one holder to another.
+struct Move {
+    conversation: ConversationId,
+    from: UserId,
+    to: Option<UserId>,
+    covered_for: Option<UserId>,
+    pool: Option<PoolId>,
+    code: HistoryCode,
+    action: AuditAction,
+}
+
+impl Move {
+    fn new(
+        conversation: ConversationId,
+        from: UserId,
+        to: Option<UserId>,
+        code: HistoryCode,
+        action: AuditAction,
+    ) -> Self {
+        Move { conversation, from, to, covered_for: None, pool: None, code, action }
+    }
+}
+
 impl Switchboard {
     async fn absences_now(&self, practice: PracticeId, now: Timestamp) -> Result<Vec<Absence>, ServiceError> {
         Ok(q::absences(self.store(), practice, now).await?.into_iter().map(|(_, a)| a).collect())
     }
 
-    #[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
-    pub(crate) fn history_step(
-        &self,
-        conversation: ConversationId,
-        actor: Option<UserId>,
-        from: Option<UserId>,
-        to: Option<UserId>,
-        owner: Option<Owner>,
-        code: &str,
-        reason_ct: Option<Vec<u8>>,
-    ) -> Result<Step, ServiceError> {
+    pub(crate) fn history_step(&self, h: History) -> Result<Step, ServiceError> {
         Ok(q::insert_history(q::HistoryEntry {
-            id: *self.new_id(AlertId::from_bytes)?.as_bytes(),
-            conversation,
+            id: self.new_id(HistoryId::from_bytes)?,
+            conversation: h.conversation,
             at: self.now(),
-            actor,
-            from_assignee: from,
-            to_assignee: to,
-            to_owner: owner,
-            reason_code: code,
-            reason_ct,
+            actor: h.actor,
+            from_assignee: h.from,
+            to_assignee: h.to,
+            to_owner: h.owner,
+            reason_code: h.code,
+            reason_ct: h.reason_ct,
         }))
     }
 
@@ -145,30 +212,23 @@ impl Switchboard {
         }
     }
 
-    /// Steps that give a conversation to `assignee`, record it, and (for
-    /// pool assignments) start the clock for acting on it.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn assignment_steps(
-        &self,
-        conversation: ConversationId,
-        actor: Option<UserId>,
-        from: Option<UserId>,
-        assignee: Option<UserId>,
-        covered_for: Option<UserId>,
-        keep: bool,
-        pool: Option<PoolId>,
-        code: &str,
-        reason_ct: Option<Vec<u8>>,
-    ) -> Result<Vec<Step>, ServiceError> {
+    /// Steps that give a conversation to `a.to`, record it, and (for pool
+    /// assignments) start the clock for acting on it.
+    pub(crate) fn assignment_steps(&self, a: Assignment) -> Result<Vec<Step>, ServiceError> {
         let now = self.now();
-        let mut steps = vec![
-            q::set_assignee(conversation, assignee, now, covered_for, keep),
-            self.history_step(conversation, actor, from, assignee, None, code, reason_ct)?,
-        ];
-        if let (Some(pool), Some(who)) = (pool, assignee) {
+        let history = History {
+            actor: a.actor,
+            from: a.from,
+            to: a.to,
+            reason_ct: a.reason_ct,
+            ..History::of(a.conversation, a.code)
+        };
+        let mut steps =
+            vec![q::set_assignee(a.conversation, a.to, now, a.covered_for, a.keep), self.history_step(history)?];
+        if let (Some(pool), Some(who)) = (a.pool, a.to) {
             steps.push(q::set_last_assigned(pool, who));
             let job = self.new_id(JobId::from_bytes)?;
-            let payload = format!("{conversation}:{who}:{}", now.as_micros());
+            let payload = format!("{}:{who}:{}", a.conversation, now.as_micros());
             let due = now.plus(self.config().assignment_timeout);
             steps.push(job_q::enqueue(job, ASSIGNMENT_TIMEOUT, &payload, due, 3, None, now));
         }
@@ -210,7 +270,7 @@ impl Switchboard {
             // gets here: the patient's department still sees it.
             let reason = "No routing rule gave it an owner: the patient's department sees it";
             steps.push(q::set_owner(conversation, None, None, Some(reason), None));
-            steps.push(self.history_step(conversation, None, None, None, None, "routed", None)?);
+            steps.push(self.history_step(History::of(conversation, HistoryCode::Routed))?);
             return Ok(Routed { owner: None, assignee: None, steps, events });
         };
         let owner_name = q::owner_name(self.store(), decision.owner).await?.unwrap_or_else(|| "its owner".into());
@@ -230,21 +290,20 @@ impl Switchboard {
         }
         let rule_ref = (rule_id != RuleId::from_bytes([0; 16])).then_some(rule_id);
         steps.push(q::set_owner(conversation, Some(decision.owner), rule_ref, Some(&reason), decision.intended_reader));
-        steps.push(self.history_step(conversation, None, None, None, Some(decision.owner), "routed", None)?);
+        steps.push(
+            self.history_step(History {
+                owner: Some(decision.owner),
+                ..History::of(conversation, HistoryCode::Routed)
+            })?,
+        );
         let (assignee, covered_for, pool) = self.choose_assignee(patient.practice, decision.owner, &[], now).await?;
         if assignee.is_some() {
-            let code = if pool.is_some() { "auto_assigned" } else { "assigned" };
-            steps.extend(self.assignment_steps(
-                conversation,
-                None,
-                None,
-                assignee,
+            let code = if pool.is_some() { HistoryCode::AutoAssigned } else { HistoryCode::Assigned };
+            steps.extend(self.assignment_steps(Assignment {
                 covered_for,
-                false,
                 pool,
-                code,
-                None,
-            )?);
+                ..Assignment::of(conversation, assignee, code)
+            })?);
             events.push(EventKind::Assigned { assignee, previous: None });
         }
         Ok(Routed { owner: Some(decision.owner), assignee, steps, events })
@@ -254,7 +313,6 @@ impl Switchboard {
     /// returns the steps that mark the conversation urgent, add the
     /// automatic reply, and alert the clinical staff on duty, with their
     /// events and audit records.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn triage_steps(
         &self,
         conversation: ConversationId,
@@ -400,24 +458,15 @@ impl Switchboard {
         }
     }
 
-    /// Moves one conversation from `from` to `to` (if it is still `from`'s),
-    /// recording why; returns whether it moved.
-    #[allow(clippy::too_many_arguments)]
-    async fn move_assignment(
-        &self,
-        conversation: ConversationId,
-        from: UserId,
-        to: Option<UserId>,
-        covered_for: Option<UserId>,
-        pool: Option<PoolId>,
-        code: &str,
-        action: AuditAction,
-    ) -> Result<bool, ServiceError> {
+    /// Moves one conversation from `m.from` to `m.to` (if it is still
+    /// `m.from`'s), recording why; returns whether it moved.
+    async fn move_assignment(&self, m: Move) -> Result<bool, ServiceError> {
+        let Move { conversation, from, to, covered_for, pool, code, action } = m;
         let Some(row) = conv_q::by_id(self.store(), conversation).await? else { return Ok(false) };
         let now = self.now();
         let mut unit = switchboard_store::Unit::new()
             .step(q::reassign_if(conversation, from, to, now, covered_for))
-            .step(self.history_step(conversation, None, Some(from), to, None, code, None)?)
+            .step(self.history_step(History { from: Some(from), to, ..History::of(conversation, code) })?)
             .audit(self.system_record(
                 row.practice,
                 action,
@@ -438,7 +487,7 @@ impl Switchboard {
                 now,
             ));
         }
-        let after = switchboard_domain::policy::ConversationFacts { assignee: to, ..crate::conversations::facts(&row) };
+        let after = switchboard_domain::policy::ConversationFacts { assignee: to, ..crate::access::facts(&row) };
         let events =
             vec![self.event_by(None, conversation, &after, EventKind::Assigned { assignee: to, previous: Some(from) })];
         match self.commit_with_events(unit, events).await {
@@ -470,9 +519,8 @@ impl Switchboard {
         let Some(Owner::Pool(pool)) = row.owner else { return Ok(()) };
         let (next, _, last) =
             self.choose_assignee(row.practice, Owner::Pool(pool), &[user], self.now()).await.map_err(job_error)?;
-        self.move_assignment(conversation, user, next, None, last, "timed_out", AuditAction::AssignmentTimedOut)
-            .await
-            .map_err(job_error)?;
+        let m = Move::new(conversation, user, next, HistoryCode::TimedOut, AuditAction::AssignmentTimedOut);
+        self.move_assignment(Move { pool: last, ..m }).await.map_err(job_error)?;
         Ok(())
     }
 
@@ -490,17 +538,8 @@ impl Switchboard {
         let absences = self.absences_now(practice, now).await.map_err(job_error)?;
         let cover = assignment::covering(a.user, &absences, now).filter(|c| *c != a.user);
         for conversation in q::open_assigned_to(self.store(), a.user).await.map_err(job_error)? {
-            self.move_assignment(
-                conversation,
-                a.user,
-                cover,
-                cover.map(|_| a.user),
-                None,
-                "cover_started",
-                AuditAction::CoverStarted,
-            )
-            .await
-            .map_err(job_error)?;
+            let m = Move::new(conversation, a.user, cover, HistoryCode::CoverStarted, AuditAction::CoverStarted);
+            self.move_assignment(Move { covered_for: cover.map(|_| a.user), ..m }).await.map_err(job_error)?;
         }
         Ok(())
     }
@@ -527,17 +566,8 @@ impl Switchboard {
                 }
                 None => (None, None, None),
             };
-            self.move_assignment(
-                conversation,
-                user,
-                next,
-                covering,
-                last,
-                "deactivated",
-                AuditAction::ConversationAssigned,
-            )
-            .await
-            .map_err(job_error)?;
+            let m = Move::new(conversation, user, next, HistoryCode::Deactivated, AuditAction::ConversationAssigned);
+            self.move_assignment(Move { covered_for: covering, pool: last, ..m }).await.map_err(job_error)?;
         }
         Ok(())
     }
@@ -556,15 +586,13 @@ impl Switchboard {
         }
         for (conversation, holder) in q::covered_for(self.store(), a.user).await.map_err(job_error)? {
             if let Some(holder) = holder {
-                self.move_assignment(
+                self.move_assignment(Move::new(
                     conversation,
                     holder,
                     Some(a.user),
-                    None,
-                    None,
-                    "cover_ended",
+                    HistoryCode::CoverEnded,
                     AuditAction::CoverEnded,
-                )
+                ))
                 .await
                 .map_err(job_error)?;
             }
@@ -597,29 +625,31 @@ impl Switchboard {
             let Some(row) = conv_q::by_id(self.store(), conversation).await? else { continue };
             let job = self.new_id(JobId::from_bytes)?;
             let payload = format!("{conversation}:{who}:{}", now.as_micros());
-            let unit = switchboard_store::Unit::new()
-                .step(q::claim_if_unassigned(conversation, who, now))
-                .step(self.history_step(conversation, None, None, Some(who), None, "auto_assigned", None)?)
-                .step(q::set_last_assigned(pool, who))
-                .step(job_q::enqueue(
-                    job,
-                    ASSIGNMENT_TIMEOUT,
-                    &payload,
-                    now.plus(self.config().assignment_timeout),
-                    3,
-                    None,
-                    now,
-                ))
-                .audit(self.system_record(
-                    practice,
-                    AuditAction::ConversationAssigned,
-                    conversation,
-                    format!("to={who};waiting"),
-                ));
-            let after = switchboard_domain::policy::ConversationFacts {
-                assignee: Some(who),
-                ..crate::conversations::facts(&row)
-            };
+            let unit =
+                switchboard_store::Unit::new()
+                    .step(q::claim_if_unassigned(conversation, who, now))
+                    .step(self.history_step(History {
+                        to: Some(who),
+                        ..History::of(conversation, HistoryCode::AutoAssigned)
+                    })?)
+                    .step(q::set_last_assigned(pool, who))
+                    .step(job_q::enqueue(
+                        job,
+                        ASSIGNMENT_TIMEOUT,
+                        &payload,
+                        now.plus(self.config().assignment_timeout),
+                        3,
+                        None,
+                        now,
+                    ))
+                    .audit(self.system_record(
+                        practice,
+                        AuditAction::ConversationAssigned,
+                        conversation,
+                        format!("to={who};waiting"),
+                    ));
+            let after =
+                switchboard_domain::policy::ConversationFacts { assignee: Some(who), ..crate::access::facts(&row) };
             let events = vec![self.event_by(
                 None,
                 conversation,

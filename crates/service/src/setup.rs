@@ -2,8 +2,8 @@
 //! pools, staff availability settings, quick-reply templates; and the
 //! alerts that reach staff.
 
+use crate::access::{facts, patient_facts};
 use crate::auth::Principal;
-use crate::conversations::{facts, patient_facts};
 use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};

@@ -116,7 +116,7 @@ pub struct SenderRef {
 pub struct HistoryView {
     pub at: Timestamp,
     pub actor: Option<String>,
-    pub code: String,
+    pub code: switchboard_domain::history::HistoryCode,
     pub to_assignee: Option<String>,
     pub to_owner: Option<String>,
     pub reason: Option<String>,

@@ -118,6 +118,9 @@ impl Unit {
     pub fn push(&mut self, step: Step) {
         self.steps.push(step);
     }
+    pub fn extend(&mut self, steps: impl IntoIterator<Item = Step>) {
+        self.steps.extend(steps);
+    }
     pub fn audit(mut self, record: AuditRecord) -> Self {
         self.audit.push(record);
         self

@@ -531,7 +531,7 @@ impl From<&views::ConversationView> for ConversationDto {
                     .map(|h| HistoryDto {
                         at: h.at.to_rfc3339(),
                         actor: h.actor.clone(),
-                        event: h.code.clone(),
+                        event: h.code.as_str().to_owned(),
                         to_assignee: h.to_assignee.clone(),
                         to_owner: h.to_owner.clone(),
                         reason: h.reason.clone(),

@@ -119,8 +119,8 @@ fn workload_per_person() {
         &[nina.clone(), nina.clone(), patel.clone()],
         &[(nina.clone(), [9; 16]), (nina.clone(), [9; 16]), (nina.clone(), [8; 16])],
         &[
-            Reassignment { from: Some(nina.clone()), to: Some(patel.clone()), code: "reassigned".into() },
-            Reassignment { from: Some(nina.clone()), to: Some(patel.clone()), code: "escalated".into() },
+            Reassignment { from: Some(nina.clone()), to: Some(patel.clone()), code: HistoryCode::Reassigned },
+            Reassignment { from: Some(nina.clone()), to: Some(patel.clone()), code: HistoryCode::Escalated },
         ],
     );
     let n = rows.iter().find(|r| r.person == "Nina").unwrap();

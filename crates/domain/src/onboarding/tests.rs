@@ -126,3 +126,11 @@ proptest! {
         prop_assert_eq!(&records[0].1, &vec![a, b]);
     }
 }
+
+#[test]
+fn a_reset_request_waits_for_an_administrator_for_a_week() {
+    let asked = Timestamp::from_micros(1_000_000_000_000);
+    assert_eq!(unanswered_reset(Some(asked), asked.plus(Span::from_hours(7 * 24 - 1))), Some(asked));
+    assert_eq!(unanswered_reset(Some(asked), asked.plus(Span::from_hours(7 * 24))), None);
+    assert_eq!(unanswered_reset(None, asked), None);
+}

@@ -4,6 +4,7 @@
 use crate::rows::*;
 use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
+use switchboard_domain::history::HistoryCode;
 use switchboard_domain::ids::*;
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
@@ -127,7 +128,7 @@ pub async fn messages_sent(
 }
 
 /// Changes of assignee in `[from, to)`: from, to, reason code.
-pub type AssigneeChange = (Option<([u8; 16], String)>, Option<([u8; 16], String)>, String);
+pub type AssigneeChange = (Option<([u8; 16], String)>, Option<([u8; 16], String)>, HistoryCode);
 
 pub async fn assignee_changes(
     store: &Store,
@@ -148,10 +149,11 @@ pub async fn assignee_changes(
     .await?;
     rows.iter()
         .map(|r| {
+            let code: String = col(r, "reason_code")?;
             Ok((
                 group(r, "from_assignee_id", "from_name")?,
                 group(r, "to_assignee_id", "to_name")?,
-                col(r, "reason_code")?,
+                HistoryCode::parse(&code).ok_or(StoreError::Corrupt("reason_code"))?,
             ))
         })
         .collect()

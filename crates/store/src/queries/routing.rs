@@ -4,6 +4,7 @@
 use crate::rows::{col, id, opt_id, ts};
 use crate::{Step, Store, StoreError};
 use switchboard_domain::assignment::Absence;
+use switchboard_domain::history::HistoryCode;
 use switchboard_domain::ids::*;
 use switchboard_domain::routing::{Condition, Owner, Rule, Target};
 use switchboard_domain::time::Timestamp;
@@ -361,21 +362,19 @@ pub fn clear_escalation(conversation: ConversationId) -> Step {
 }
 
 /// One change of owner or assignee.
-pub struct HistoryEntry<'a> {
-    pub id: [u8; 16],
+pub struct HistoryEntry {
+    pub id: HistoryId,
     pub conversation: ConversationId,
     pub at: Timestamp,
     pub actor: Option<UserId>,
     pub from_assignee: Option<UserId>,
     pub to_assignee: Option<UserId>,
     pub to_owner: Option<Owner>,
-    /// `routed`, `assigned`, `reassigned`, `auto_assigned`, `timed_out`,
-    /// `cover_started`, `cover_ended`, `escalated`, `returned`.
-    pub reason_code: &'a str,
+    pub reason_code: HistoryCode,
     pub reason_ct: Option<Vec<u8>>,
 }
 
-pub fn insert_history(h: HistoryEntry<'_>) -> Step {
+pub fn insert_history(h: HistoryEntry) -> Step {
     Step::new(
         "INSERT INTO assignment_history (id, conversation_id, at, actor_id, from_assignee_id, to_assignee_id, to_owner_kind, \
          to_owner_id, reason_code, reason_ct) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -388,7 +387,7 @@ pub fn insert_history(h: HistoryEntry<'_>) -> Step {
             h.to_assignee.map(|a| a.to_vec()).into(),
             h.to_owner.map(|o| o.kind_str()).into(),
             h.to_owner.map(|o| o.id_bytes().to_vec()).into(),
-            h.reason_code.into(),
+            h.reason_code.as_str().into(),
             h.reason_ct.into(),
         ],
     )
@@ -396,12 +395,12 @@ pub fn insert_history(h: HistoryEntry<'_>) -> Step {
 
 #[derive(Clone, Debug)]
 pub struct HistoryRow {
-    pub id: [u8; 16],
+    pub id: HistoryId,
     pub at: Timestamp,
     pub actor_name: Option<String>,
     pub to_assignee_name: Option<String>,
     pub to_owner_name: Option<String>,
-    pub reason_code: String,
+    pub reason_code: HistoryCode,
     pub reason_ct: Option<Vec<u8>>,
 }
 
@@ -421,14 +420,14 @@ pub async fn history(store: &Store, conversation: ConversationId) -> Result<Vec<
     .await?;
     rows.iter()
         .map(|r| {
-            let idv: Vec<u8> = col(r, "id")?;
+            let code: String = col(r, "reason_code")?;
             Ok(HistoryRow {
-                id: idv.as_slice().try_into().map_err(|_| StoreError::Corrupt("id"))?,
+                id: id(r, "id", HistoryId::from_slice)?,
                 at: ts(r, "at")?,
                 actor_name: col(r, "actor_name")?,
                 to_assignee_name: col(r, "to_assignee_name")?,
                 to_owner_name: col(r, "to_owner_name")?,
-                reason_code: col(r, "reason_code")?,
+                reason_code: HistoryCode::parse(&code).ok_or(StoreError::Corrupt("reason_code"))?,
                 reason_ct: col(r, "reason_ct")?,
             })
         })
