@@ -8,7 +8,7 @@ use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::throttle::{self, ThrottlePolicy, ThrottleState};
 use switchboard_domain::time::{Span, Timestamp};
 use switchboard_store::queries::throttle as throttle_q;
-use switchboard_store::{Step, StoreError, Unit};
+use switchboard_store::{Conflict, Step, StoreError, Unit};
 
 /// How often a counted attempt is retried after losing a race before the
 /// caller is asked to wait: each loss means another attempt was counted,
@@ -104,7 +104,7 @@ impl Switchboard {
             }
             match self.store().commit(unit).await {
                 Ok(()) => return Ok(Ok(states)),
-                Err(StoreError::Conflict(throttle_q::RACED)) => continue,
+                Err(StoreError::Conflict(Conflict::ThrottleRaced)) => continue,
                 Err(e) => return Err(e.into()),
             }
         }

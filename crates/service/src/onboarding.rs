@@ -20,7 +20,7 @@ use switchboard_domain::text::{DisplayName, PasswordInput, Username};
 use switchboard_domain::throttle::ThrottleState;
 use switchboard_domain::time::{CivilDate, Span, Timestamp};
 use switchboard_store::queries::{accounts as q, directory as d, routing as routing_q, throttle as throttle_q};
-use switchboard_store::{Step, StoreError, Unit};
+use switchboard_store::{Conflict, Step, StoreError, Unit};
 
 use switchboard_store::queries::accounts::UNSET_PASSWORD_HASH as UNUSABLE_PASSWORD;
 
@@ -372,7 +372,7 @@ impl Switchboard {
                 self.offer_waiting_work(practice, &joined).await;
                 Ok(())
             }
-            Err(StoreError::Conflict("user_missing")) => Err(ServiceError::NotFound),
+            Err(StoreError::Conflict(Conflict::UserMissing)) => Err(ServiceError::NotFound),
             Err(e) => Err(e.into()),
         }
     }
@@ -620,9 +620,9 @@ impl Switchboard {
                 }
                 Ok(())
             }
-            Err(StoreError::Conflict("link_spent" | "link_missing" | "already_enrolled" | "user_inactive")) => {
-                Err(ServiceError::LinkInvalid)
-            }
+            Err(StoreError::Conflict(
+                Conflict::LinkSpent | Conflict::LinkMissing | Conflict::AlreadyEnrolled | Conflict::UserInactive,
+            )) => Err(ServiceError::LinkInvalid),
             Err(e) => Err(taken(e)),
         }
     }

@@ -10,6 +10,7 @@ use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::{OperatorKeyId, PracticeId, UserId};
 use switchboard_domain::text::DisplayName;
+use switchboard_store::Conflict;
 use switchboard_store::Unit;
 use switchboard_store::queries::operator as q;
 
@@ -81,7 +82,7 @@ impl Switchboard {
         );
         match self.store().commit(unit).await {
             Ok(()) => Ok(()),
-            Err(switchboard_store::StoreError::Conflict("key_missing")) => Err(ServiceError::NotFound),
+            Err(switchboard_store::StoreError::Conflict(Conflict::KeyMissing)) => Err(ServiceError::NotFound),
             Err(e) => Err(e.into()),
         }
     }

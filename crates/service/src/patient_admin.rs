@@ -17,7 +17,7 @@ use switchboard_domain::text::{EmailAddress, MedicalRecordNumber, PersonName, Ph
 use switchboard_domain::time::{CivilDate, Timestamp};
 use switchboard_store::queries::{accounts as q, directory as d, keys as key_q};
 use switchboard_store::rows::WrappedKeyRow;
-use switchboard_store::{StoreError, Unit};
+use switchboard_store::{Conflict, StoreError, Unit};
 
 /// A patient record as an administrator submits it.
 #[derive(Clone, Debug, Default)]
@@ -227,7 +227,7 @@ impl Switchboard {
         );
         match self.store().commit(unit).await {
             Ok(()) => Ok(()),
-            Err(StoreError::Conflict("patient_missing")) => Err(ServiceError::NotFound),
+            Err(StoreError::Conflict(Conflict::PatientMissing)) => Err(ServiceError::NotFound),
             Err(StoreError::Conflict(_)) => {
                 Err(ServiceError::Conflict("a patient with this medical record number is already on file"))
             }

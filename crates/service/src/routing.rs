@@ -23,6 +23,7 @@ use switchboard_domain::role::SenderKind;
 use switchboard_domain::routing::{self, AddressedProvider, Condition, MessageFacts, Owner, Rule, Target};
 use switchboard_domain::time::{Span, Timestamp};
 use switchboard_domain::topic::Topic;
+use switchboard_store::Conflict;
 use switchboard_store::Step;
 use switchboard_store::queries::{conversations as conv_q, jobs as job_q, routing as q};
 use switchboard_store::rows::PatientRow;
@@ -493,7 +494,7 @@ impl Switchboard {
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(true),
             // Someone moved it meanwhile: their choice stands.
-            Err(switchboard_store::StoreError::Conflict("assignment_changed")) => Ok(false),
+            Err(switchboard_store::StoreError::Conflict(Conflict::AssignmentChanged)) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
@@ -657,7 +658,7 @@ impl Switchboard {
                 EventKind::Assigned { assignee: Some(who), previous: None },
             )];
             match self.commit_with_events(unit, events).await {
-                Ok(()) | Err(switchboard_store::StoreError::Conflict("assignment_changed")) => {}
+                Ok(()) | Err(switchboard_store::StoreError::Conflict(Conflict::AssignmentChanged)) => {}
                 Err(e) => return Err(e.into()),
             }
         }

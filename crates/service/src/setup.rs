@@ -15,7 +15,7 @@ use switchboard_domain::templates::{self, Values};
 use switchboard_domain::text::DisplayName;
 use switchboard_domain::time::CivilDate;
 use switchboard_store::queries::{conversations as conv_q, directory, routing as q, templates as tq};
-use switchboard_store::{StoreError, Unit};
+use switchboard_store::{Conflict, StoreError, Unit};
 
 /// A routing rule as staff see it.
 #[derive(Clone, Debug)]
@@ -498,7 +498,7 @@ impl Switchboard {
         };
         let rec = self.setup_record(p, ctx, AuditAction::TemplateSaved, (ResourceKind::Template, *template.as_bytes()));
         self.store().commit(Unit::new().step(step).audit(rec)).await.map_err(|e| match e {
-            StoreError::Conflict("unique") => ServiceError::Conflict("a template with that name exists"),
+            StoreError::Conflict(Conflict::Unique) => ServiceError::Conflict("a template with that name exists"),
             StoreError::Conflict(_) => ServiceError::NotFound,
             other => other.into(),
         })?;

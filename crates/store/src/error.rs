@@ -14,7 +14,7 @@ pub enum StoreError {
     StorageFull,
     /// A guarded step changed no row, or a uniqueness rule was hit.
     #[error("conflict: {0}")]
-    Conflict(&'static str),
+    Conflict(Conflict),
     #[error("stored data is malformed: {0}")]
     Corrupt(&'static str),
     #[error("configuration: {0}")]
@@ -23,6 +23,73 @@ pub enum StoreError {
     Migration(String),
     #[error("database error")]
     Database(#[source] sqlx::Error),
+}
+
+/// Why a unit was refused: a guarded step changed no row (what it needed
+/// was gone or had moved on), or a uniqueness rule was hit. Callers match
+/// on the variant, so a misspelt reason cannot compile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    AbsenceMissing,
+    AlertMissing,
+    AlreadyClosed,
+    AlreadyEnrolled,
+    AlreadyRated,
+    AssignmentChanged,
+    ClosureMissing,
+    ConversationMissing,
+    IdempotencyKey,
+    KeyMissing,
+    LeaseLost,
+    LinkMissing,
+    LinkSpent,
+    NotClosed,
+    PatientMissing,
+    PoolMissing,
+    PracticeMissing,
+    StaffMissing,
+    TemplateMissing,
+    ThrottleRaced,
+    Unique,
+    UserInactive,
+    UserMissing,
+}
+
+impl Conflict {
+    /// The code in operators' logs.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Conflict::AbsenceMissing => "absence_missing",
+            Conflict::AlertMissing => "alert_missing",
+            Conflict::AlreadyClosed => "already_closed",
+            Conflict::AlreadyEnrolled => "already_enrolled",
+            Conflict::AlreadyRated => "already_rated",
+            Conflict::AssignmentChanged => "assignment_changed",
+            Conflict::ClosureMissing => "closure_missing",
+            Conflict::ConversationMissing => "conversation_missing",
+            Conflict::IdempotencyKey => "idempotency_key",
+            Conflict::KeyMissing => "key_missing",
+            Conflict::LeaseLost => "lease_lost",
+            Conflict::LinkMissing => "link_missing",
+            Conflict::LinkSpent => "link_spent",
+            Conflict::NotClosed => "not_closed",
+            Conflict::PatientMissing => "patient_missing",
+            Conflict::PoolMissing => "pool_missing",
+            Conflict::PracticeMissing => "practice_missing",
+            Conflict::StaffMissing => "staff_missing",
+            Conflict::TemplateMissing => "template_missing",
+            Conflict::ThrottleRaced => "throttle_raced",
+            Conflict::Unique => "unique",
+            Conflict::UserInactive => "user_inactive",
+            Conflict::UserMissing => "user_missing",
+        }
+    }
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What a database's own error code says about the database as a whole, when
@@ -72,7 +139,7 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_) => StoreError::Unavailable,
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict("unique"),
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(Conflict::Unique),
             sqlx::Error::Database(db) => match db.code().as_deref().and_then(classify) {
                 Some(mapped) => mapped,
                 None => StoreError::Database(e),

@@ -31,7 +31,7 @@ pub mod audit_log {
     //! Audit-log reads and verification.
     pub use crate::audit::{latest, search, unplaced, verify, verify_head};
 }
-pub use error::StoreError;
+pub use error::{Conflict, StoreError};
 pub use migrate::MIGRATIONS;
 pub use unit::{Guard, Step, Unit, Value};
 

@@ -1,6 +1,7 @@
 //! Units of work for the writer: plain data, so they can be queued,
 //! batched and retried without closures borrowing across awaits.
 
+use crate::Conflict;
 use switchboard_domain::audit::AuditRecord;
 
 /// A bound parameter. Nulls carry their type, which PostgreSQL needs.
@@ -74,7 +75,7 @@ pub enum Guard {
     None,
     /// At least one row must be affected, or the unit fails with
     /// `Conflict(tag)` and nothing of it is kept.
-    RowsAffected(&'static str),
+    RowsAffected(Conflict),
 }
 
 /// One SQL statement with its parameters.
@@ -89,7 +90,7 @@ impl Step {
     pub fn new(sql: &'static str, args: Vec<Value>) -> Self {
         Step { sql, args, guard: Guard::None }
     }
-    pub fn guarded(mut self, tag: &'static str) -> Self {
+    pub fn guarded(mut self, tag: Conflict) -> Self {
         self.guard = Guard::RowsAffected(tag);
         self
     }

@@ -28,7 +28,7 @@ use switchboard_domain::time::{Span, Timestamp};
 use switchboard_domain::topic::Topic;
 use switchboard_store::queries::{conversations as q, directory, keys as key_q, routing as routing_q};
 use switchboard_store::rows::{PatientRow, WrappedKeyRow};
-use switchboard_store::{StoreError, Unit};
+use switchboard_store::{Conflict, StoreError, Unit};
 
 /// A new conversation's input, parsed.
 struct Parsed {
@@ -91,7 +91,7 @@ impl Switchboard {
         let (conversation, message, now) = (start.conversation, start.message, start.now);
         match self.commit_with_events(start.unit, start.events).await {
             Ok(()) => Ok(SentMessage { conversation, message, sent_at: now, replayed: false }),
-            Err(StoreError::Conflict("idempotency_key")) => match &parsed.key {
+            Err(StoreError::Conflict(Conflict::IdempotencyKey)) => match &parsed.key {
                 Some(k) => self.replay(p, k, &fingerprint).await?.ok_or(ServiceError::Internal),
                 None => Err(ServiceError::Internal),
             },

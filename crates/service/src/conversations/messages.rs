@@ -18,7 +18,7 @@ use switchboard_domain::text::{IdempotencyKey, MessageBody, NoteBody};
 use switchboard_domain::time::Timestamp;
 use switchboard_store::queries::conversations as q;
 use switchboard_store::rows::ConversationRow;
-use switchboard_store::{Step, StoreError, Unit};
+use switchboard_store::{Conflict, Step, StoreError, Unit};
 impl Switchboard {
     /// The response clock after a message in an existing conversation. A
     /// message found urgent while the clock runs re-times the deadline
@@ -154,7 +154,7 @@ impl Switchboard {
         }
         match self.commit_with_events(unit, events).await {
             Ok(()) => Ok(SentMessage { conversation: id, message, sent_at: now, replayed: false }),
-            Err(StoreError::Conflict("idempotency_key")) => match &key {
+            Err(StoreError::Conflict(Conflict::IdempotencyKey)) => match &key {
                 Some(k) => self.replay(p, k, &fingerprint).await?.ok_or(ServiceError::Internal),
                 None => Err(ServiceError::Internal),
             },

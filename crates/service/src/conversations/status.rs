@@ -13,7 +13,7 @@ use switchboard_domain::policy::ConversationAction;
 use switchboard_domain::role::UserKind;
 use switchboard_domain::text::{MessageBody, Reason};
 use switchboard_store::queries::{conversations as q, routing as routing_q};
-use switchboard_store::{StoreError, Unit};
+use switchboard_store::{Conflict, StoreError, Unit};
 impl Switchboard {
     /// Marks the other side's messages as read by the caller. Returns how
     /// many were newly marked.
@@ -158,10 +158,12 @@ impl Switchboard {
                 Ok(status)
             }
             // Someone else changed it between our read and our write.
-            Err(StoreError::Conflict("already_closed")) => {
+            Err(StoreError::Conflict(Conflict::AlreadyClosed)) => {
                 Err(ServiceError::Conflict("the conversation is already closed"))
             }
-            Err(StoreError::Conflict("not_closed")) => Err(ServiceError::Conflict("the conversation is not closed")),
+            Err(StoreError::Conflict(Conflict::NotClosed)) => {
+                Err(ServiceError::Conflict("the conversation is not closed"))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -230,7 +232,7 @@ impl Switchboard {
             );
         match self.store().commit(unit).await {
             Ok(()) => Ok(()),
-            Err(StoreError::Conflict("already_rated")) => {
+            Err(StoreError::Conflict(Conflict::AlreadyRated)) => {
                 Err(ServiceError::Conflict("this conversation is already rated"))
             }
             Err(e) => Err(e.into()),

@@ -2,7 +2,7 @@
 //! links, passwords, deactivation, last sign-in.
 
 use crate::rows::*;
-use crate::{Step, Store, StoreError};
+use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::*;
 use switchboard_domain::onboarding::{Channel, LinkFacts, LinkPurpose};
 use switchboard_domain::time::Timestamp;
@@ -117,7 +117,7 @@ pub fn mark_used(link: LinkId, at: Timestamp) -> Step {
         "UPDATE access_links SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
         vec![link.to_vec().into(), at.as_micros().into()],
     )
-    .guarded("link_spent")
+    .guarded(Conflict::LinkSpent)
 }
 
 pub fn revoke_link(link: LinkId, practice: PracticeId, at: Timestamp) -> Step {
@@ -125,7 +125,7 @@ pub fn revoke_link(link: LinkId, practice: PracticeId, at: Timestamp) -> Step {
         "UPDATE access_links SET revoked_at = $3 WHERE id = $1 AND practice_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
         vec![link.to_vec().into(), practice.to_vec().into(), at.as_micros().into()],
     )
-    .guarded("link_missing")
+    .guarded(Conflict::LinkMissing)
 }
 
 /// Revokes every open link of a purpose for a user or patient (a new one
@@ -153,7 +153,7 @@ pub fn set_password(user: UserId, hash: &str) -> Step {
         "UPDATE users SET password_hash = $2 WHERE id = $1 AND active = 1",
         vec![user.to_vec().into(), hash.into()],
     )
-    .guarded("user_inactive")
+    .guarded(Conflict::UserInactive)
 }
 
 pub fn set_active(user: UserId, practice: PracticeId, active: bool, at: Timestamp) -> Step {
@@ -161,7 +161,7 @@ pub fn set_active(user: UserId, practice: PracticeId, active: bool, at: Timestam
         "UPDATE users SET active = $3, deactivated_at = CASE WHEN $3 = 1 THEN NULL ELSE $4 END WHERE id = $1 AND practice_id = $2",
         vec![user.to_vec().into(), practice.to_vec().into(), i64::from(active).into(), at.as_micros().into()],
     )
-    .guarded("user_missing")
+    .guarded(Conflict::UserMissing)
 }
 
 /// Ends every session of a user (deactivation, a password reset).
@@ -181,7 +181,7 @@ pub fn link_patient_user(patient: PatientId, user: UserId) -> Step {
         "UPDATE patients SET user_id = $2 WHERE id = $1 AND user_id IS NULL",
         vec![patient.to_vec().into(), user.to_vec().into()],
     )
-    .guarded("already_enrolled")
+    .guarded(Conflict::AlreadyEnrolled)
 }
 
 /// A staff member as administrators manage them.
@@ -282,7 +282,7 @@ pub fn update_staff(
         "UPDATE users SET display_name = $3, role = $4 WHERE id = $1 AND practice_id = $2 AND kind = 'staff'",
         vec![user.to_vec().into(), practice.to_vec().into(), display_name.into(), role.as_str().into()],
     )
-    .guarded("user_missing")
+    .guarded(Conflict::UserMissing)
 }
 
 pub fn clear_staff_departments(user: UserId) -> Step {

@@ -2,7 +2,7 @@
 //! idempotency keys.
 
 use crate::rows::*;
-use crate::{Step, Store, StoreError};
+use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::cursor::ListCursor;
 use switchboard_domain::ids::*;
@@ -515,7 +515,7 @@ pub fn after_message(conversation: ConversationId, status: ConversationStatus, a
         "UPDATE conversations SET status = $2, last_activity_at = $3, closed_at = NULL WHERE id = $1",
         vec![conversation.to_vec().into(), status.as_str().into(), at.as_micros().into()],
     )
-    .guarded("conversation_missing")
+    .guarded(Conflict::ConversationMissing)
 }
 
 /// Starts (or re-times) the response clock of a conversation. The first
@@ -538,7 +538,7 @@ pub fn start_clock(
             i64::from(first).into(),
         ],
     )
-    .guarded("conversation_missing")
+    .guarded(Conflict::ConversationMissing)
 }
 
 /// Flags a staff reply the patient has not read in time.
@@ -577,7 +577,7 @@ pub fn stop_clock(conversation: ConversationId, answered_at: Option<Timestamp>) 
          first_response_at = COALESCE(first_response_at, $2) WHERE id = $1",
         vec![conversation.to_vec().into(), answered_at.map(|t| t.as_micros()).into()],
     )
-    .guarded("conversation_missing")
+    .guarded(Conflict::ConversationMissing)
 }
 
 pub fn close(conversation: ConversationId, at: Timestamp) -> Step {
@@ -585,7 +585,7 @@ pub fn close(conversation: ConversationId, at: Timestamp) -> Step {
         "UPDATE conversations SET status = 'closed', closed_at = $2, last_activity_at = $2 WHERE id = $1 AND status <> 'closed'",
         vec![conversation.to_vec().into(), at.as_micros().into()],
     )
-    .guarded("already_closed")
+    .guarded(Conflict::AlreadyClosed)
 }
 
 pub fn reopen(conversation: ConversationId, status: ConversationStatus, at: Timestamp) -> Step {
@@ -593,7 +593,7 @@ pub fn reopen(conversation: ConversationId, status: ConversationStatus, at: Time
         "UPDATE conversations SET status = $2, closed_at = NULL, last_activity_at = $3 WHERE id = $1 AND status = 'closed'",
         vec![conversation.to_vec().into(), status.as_str().into(), at.as_micros().into()],
     )
-    .guarded("not_closed")
+    .guarded(Conflict::NotClosed)
 }
 
 pub fn assign(conversation: ConversationId, assignee: Option<UserId>) -> Step {
@@ -601,7 +601,7 @@ pub fn assign(conversation: ConversationId, assignee: Option<UserId>) -> Step {
         "UPDATE conversations SET assignee_id = $2 WHERE id = $1",
         vec![conversation.to_vec().into(), assignee.map(|a| a.to_vec()).into()],
     )
-    .guarded("conversation_missing")
+    .guarded(Conflict::ConversationMissing)
 }
 
 pub fn set_priority(conversation: ConversationId, priority: Priority) -> Step {
@@ -609,7 +609,7 @@ pub fn set_priority(conversation: ConversationId, priority: Priority) -> Step {
         "UPDATE conversations SET priority = $2 WHERE id = $1",
         vec![conversation.to_vec().into(), priority.as_str().into()],
     )
-    .guarded("conversation_missing")
+    .guarded(Conflict::ConversationMissing)
 }
 
 /// Marks every message from the other side as read by `reader`.
@@ -702,7 +702,7 @@ pub fn insert_amendment(
 }
 
 /// Claims an idempotency key for a new message; the unit fails with
-/// `Conflict("idempotency_key")` if the key was already used.
+/// `Conflict::IdempotencyKey` if the key was already used.
 pub fn claim_idempotency_key(
     actor: UserId,
     key: &str,
@@ -715,7 +715,7 @@ pub fn claim_idempotency_key(
          ON CONFLICT (actor_id, idem_key) DO NOTHING",
         vec![actor.to_vec().into(), key.into(), fingerprint.to_vec().into(), message.to_vec().into(), at.as_micros().into()],
     )
-    .guarded("idempotency_key")
+    .guarded(Conflict::IdempotencyKey)
 }
 
 /// Which conversation a message is in, and when it was sent.

@@ -1,7 +1,7 @@
 //! Practices, departments, users, care teams and patients.
 
 use crate::rows::{Memberships, PatientRow, UserRow, col, id, opt_ts};
-use crate::{Step, Store, StoreError};
+use crate::{Conflict, Step, Store, StoreError};
 use sqlx::Row as _;
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::PatientListScope;
@@ -293,7 +293,7 @@ pub fn update_practice_contact(
         "UPDATE practices SET time_zone = $2, phone = $3, after_hours_phone = $4 WHERE id = $1",
         vec![practice.to_vec().into(), time_zone.into(), phone.into(), after_hours_phone.into()],
     )
-    .guarded("practice_missing")
+    .guarded(Conflict::PracticeMissing)
 }
 
 pub fn clear_office_hours(practice: PracticeId) -> Step {
@@ -388,7 +388,7 @@ pub fn update_patient(p: &NewPatient) -> Step {
             p.phone_ct.clone().into(),
         ],
     )
-    .guarded("patient_missing")
+    .guarded(Conflict::PatientMissing)
 }
 
 /// A patient as administrators manage them: the record, contact details,
@@ -519,7 +519,7 @@ pub fn update_patient_contact(patient: PatientId, email_ct: Option<Vec<u8>>, pho
         "UPDATE patients SET email_ct = $2, phone_ct = $3 WHERE id = $1",
         vec![patient.to_vec().into(), email_ct.into(), phone_ct.into()],
     )
-    .guarded("patient_missing")
+    .guarded(Conflict::PatientMissing)
 }
 
 /// A patient's sealed contact details.

@@ -4,7 +4,7 @@
 //! side), retried with backoff, parked as `dead` after their last attempt.
 
 use crate::rows::{col, id, ts};
-use crate::{Backend, Step, Store, StoreError};
+use crate::{Backend, Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::JobId;
 use switchboard_domain::time::Timestamp;
 
@@ -103,7 +103,7 @@ pub fn complete(job: JobId, claim_token: &str, now: Timestamp) -> Step {
          WHERE id = $1 AND locked_by = $2 AND state = 'running'",
         vec![job.to_vec().into(), claim_token.into(), now.as_micros().into()],
     )
-    .guarded("lease_lost")
+    .guarded(Conflict::LeaseLost)
 }
 
 /// Records a failed attempt: back to `pending` at `retry_at`, or `dead` if
@@ -121,7 +121,7 @@ pub fn fail(job: JobId, claim_token: &str, error: &str, retry_at: Option<Timesta
             now.as_micros().into(),
         ],
     )
-    .guarded("lease_lost")
+    .guarded(Conflict::LeaseLost)
 }
 
 /// Hands a claimed job back, due at once, without counting the attempt:

@@ -2,7 +2,7 @@
 //! see (names and counts, never PHI).
 
 use crate::rows::{col, id, opt_ts, ts};
-use crate::{Step, Store, StoreError};
+use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::{OperatorKeyId, PracticeId};
 use switchboard_domain::time::Timestamp;
 
@@ -19,7 +19,7 @@ pub fn revoke_key(key: OperatorKeyId, at: Timestamp) -> Step {
         "UPDATE operator_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         vec![key.to_vec().into(), at.as_micros().into()],
     )
-    .guarded("key_missing")
+    .guarded(Conflict::KeyMissing)
 }
 
 pub fn touch_key(key: OperatorKeyId, at: Timestamp) -> Step {

@@ -1,7 +1,7 @@
 //! Patients' ratings of closed conversations.
 
 use crate::rows::*;
-use crate::{Step, Store, StoreError};
+use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::*;
 use switchboard_domain::time::Timestamp;
 
@@ -34,7 +34,7 @@ pub fn insert(
             at.as_micros().into(),
         ],
     )
-    .guarded("already_rated")
+    .guarded(Conflict::AlreadyRated)
 }
 
 pub async fn for_conversation(store: &Store, conversation: ConversationId) -> Result<Option<RatingRow>, StoreError> {

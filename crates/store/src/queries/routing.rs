@@ -2,7 +2,7 @@
 //! history, alerts.
 
 use crate::rows::{col, id, opt_id, ts};
-use crate::{Step, Store, StoreError};
+use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::assignment::Absence;
 use switchboard_domain::history::HistoryCode;
 use switchboard_domain::ids::*;
@@ -55,7 +55,7 @@ pub fn update_pool(pool: PoolId, name: &str, lead: Option<UserId>, auto_assign: 
             (if auto_assign { "auto" } else { "lead" }).into(),
         ],
     )
-    .guarded("pool_missing")
+    .guarded(Conflict::PoolMissing)
 }
 
 pub fn clear_pool_members(pool: PoolId) -> Step {
@@ -166,7 +166,7 @@ pub fn update_staff_settings(user: UserId, s: StaffSettings) -> Step {
         "UPDATE users SET capacity = $2, accepts_direct_messages = $3 WHERE id = $1 AND kind = 'staff'",
         vec![user.to_vec().into(), s.capacity.into(), i64::from(s.accepts_direct_messages).into()],
     )
-    .guarded("staff_missing")
+    .guarded(Conflict::StaffMissing)
 }
 
 pub fn set_program_pool(patient: PatientId, pool: Option<PoolId>) -> Step {
@@ -174,7 +174,7 @@ pub fn set_program_pool(patient: PatientId, pool: Option<PoolId>) -> Step {
         "UPDATE patients SET program_pool_id = $2 WHERE id = $1",
         vec![patient.to_vec().into(), pool.map(|p| p.to_vec()).into()],
     )
-    .guarded("patient_missing")
+    .guarded(Conflict::PatientMissing)
 }
 
 // ---- Routing rules ----------------------------------------------------------
@@ -299,7 +299,7 @@ pub fn set_owner(
             intended_reader.map(|u| u.to_vec()).into(),
         ],
     )
-    .guarded("conversation_missing")
+    .guarded(Conflict::ConversationMissing)
 }
 
 /// Hands the conversation to `assignee` (or nobody), noting whose work a
@@ -321,7 +321,7 @@ pub fn set_assignee(
             i64::from(keep).into(),
         ],
     )
-    .guarded("conversation_missing")
+    .guarded(Conflict::ConversationMissing)
 }
 
 /// Moves the assignment only if it is still what the caller saw (jobs race
@@ -343,7 +343,7 @@ pub fn reassign_if(
             covered_for.map(|c| c.to_vec()).into(),
         ],
     )
-    .guarded("assignment_changed")
+    .guarded(Conflict::AssignmentChanged)
 }
 
 pub fn escalate(conversation: ConversationId, to: UserId, by: UserId, at: Timestamp) -> Step {
@@ -351,7 +351,7 @@ pub fn escalate(conversation: ConversationId, to: UserId, by: UserId, at: Timest
         "UPDATE conversations SET escalated_to = $2, escalated_by = $3, escalated_at = $4 WHERE id = $1",
         vec![conversation.to_vec().into(), to.to_vec().into(), by.to_vec().into(), at.as_micros().into()],
     )
-    .guarded("conversation_missing")
+    .guarded(Conflict::ConversationMissing)
 }
 
 pub fn clear_escalation(conversation: ConversationId) -> Step {
@@ -498,7 +498,7 @@ pub fn cancel_absence(absence: AbsenceId, user: UserId, at: Timestamp) -> Step {
         "UPDATE absences SET cancelled_at = $3 WHERE id = $1 AND user_id = $2 AND cancelled_at IS NULL",
         vec![absence.to_vec().into(), user.to_vec().into(), at.as_micros().into()],
     )
-    .guarded("absence_missing")
+    .guarded(Conflict::AbsenceMissing)
 }
 
 /// Absences in the practice that are not over by `now` (current and future).
@@ -558,7 +558,7 @@ pub fn acknowledge_alert(alert: AlertId, user: UserId, at: Timestamp) -> Step {
         "UPDATE alerts SET acknowledged_at = $3 WHERE id = $1 AND user_id = $2 AND acknowledged_at IS NULL",
         vec![alert.to_vec().into(), user.to_vec().into(), at.as_micros().into()],
     )
-    .guarded("alert_missing")
+    .guarded(Conflict::AlertMissing)
 }
 
 /// Clears `user`'s open alerts of `kind` about a conversation: they have
@@ -746,5 +746,5 @@ pub fn claim_if_unassigned(conversation: ConversationId, assignee: UserId, at: T
          WHERE id = $1 AND assignee_id IS NULL AND status <> 'closed'",
         vec![conversation.to_vec().into(), assignee.to_vec().into(), at.as_micros().into()],
     )
-    .guarded("assignment_changed")
+    .guarded(Conflict::AssignmentChanged)
 }

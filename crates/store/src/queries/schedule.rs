@@ -3,7 +3,7 @@
 //! weekly hours live with its contact details in `directory`.)
 
 use crate::rows::*;
-use crate::{Step, Store, StoreError};
+use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::*;
 use switchboard_domain::time::Timestamp;
 
@@ -168,7 +168,7 @@ pub fn delete_closure(practice: PracticeId, closure: ClosureId) -> Step {
         "DELETE FROM closures WHERE id = $1 AND practice_id = $2",
         vec![closure.to_vec().into(), practice.to_vec().into()],
     )
-    .guarded("closure_missing")
+    .guarded(Conflict::ClosureMissing)
 }
 
 pub fn clear_targets(practice: PracticeId) -> Step {
@@ -214,5 +214,5 @@ pub fn set_response_settings(practice: PracticeId, s: ResponseSettingsRow<'_>) -
             s.unread_flag_minutes.into(),
         ],
     )
-    .guarded("practice_missing")
+    .guarded(Conflict::PracticeMissing)
 }

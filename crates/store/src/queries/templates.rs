@@ -1,7 +1,7 @@
 //! The practice's quick replies.
 
 use crate::rows::{col, id, ts};
-use crate::{Step, Store, StoreError};
+use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::{PracticeId, TemplateId, UserId};
 use switchboard_domain::time::Timestamp;
 
@@ -55,12 +55,12 @@ pub fn update(
         "UPDATE templates SET name = $3, body = $4, owner_id = $5, review_by = $6, updated_at = $7 WHERE id = $1 AND practice_id = $2",
         vec![t.to_vec().into(), practice.to_vec().into(), name.into(), body.into(), owner.to_vec().into(), review_by.into(), at.as_micros().into()],
     )
-    .guarded("template_missing")
+    .guarded(Conflict::TemplateMissing)
 }
 
 pub fn count_use(t: TemplateId) -> Step {
     Step::new("UPDATE templates SET usage_count = usage_count + 1 WHERE id = $1", vec![t.to_vec().into()])
-        .guarded("template_missing")
+        .guarded(Conflict::TemplateMissing)
 }
 
 const COLUMNS: &str = "SELECT t.id, t.name, t.body, t.owner_id, u.display_name AS owner_name, t.review_by, t.usage_count, t.updated_at \

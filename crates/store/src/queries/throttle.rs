@@ -1,7 +1,7 @@
 //! Failed-login counters. Keys are keyed fingerprints, not user names.
 
 use crate::rows::{col, ts};
-use crate::{Step, Store, StoreError};
+use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::throttle::ThrottleState;
 
 pub fn record(key: &str, state: ThrottleState) -> Step {
@@ -13,7 +13,7 @@ pub fn record(key: &str, state: ThrottleState) -> Step {
 }
 
 /// Moves a key from `expected` (`None`: no record) to `next`, or fails the
-/// unit with `Conflict("throttle_raced")` when another attempt moved it
+/// unit with `Conflict(Conflict::ThrottleRaced)` when another attempt moved it
 /// first: a compare-and-swap, so parallel attempts cannot overwrite each
 /// other's counts.
 pub fn replace(key: &str, expected: Option<ThrottleState>, next: ThrottleState) -> Step {
@@ -37,11 +37,8 @@ pub fn replace(key: &str, expected: Option<ThrottleState>, next: ThrottleState) 
             ],
         ),
     }
-    .guarded(RACED)
+    .guarded(Conflict::ThrottleRaced)
 }
-
-/// The conflict tag of [`replace`].
-pub const RACED: &str = "throttle_raced";
 
 /// Takes back one counted attempt (it turned out to be a success).
 pub fn release(key: &str) -> Step {
