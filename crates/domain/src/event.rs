@@ -55,6 +55,22 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every event's `code`: the names of the live stream's events. The
+    /// pages' list (`LIVE_EVENTS` in `static/common.js`) is tested against it.
+    pub const CODES: [&'static str; 11] = [
+        "conversation_created",
+        "message_sent",
+        "message_amended",
+        "messages_read",
+        "note_added",
+        "status_changed",
+        "priority_changed",
+        "assigned",
+        "typing",
+        "alert",
+        "escalated",
+    ];
+
     pub const fn code(&self) -> &'static str {
         match self {
             EventKind::ConversationCreated => "conversation_created",
@@ -125,5 +141,37 @@ impl DomainEvent {
             return matches!(viewer, Actor::Staff(s) if s.user == *user);
         }
         policy::authorize_conversation(viewer, ConversationAction::View, &self.facts).is_allowed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+    use crate::conversation::{ConversationStatus, Priority};
+    use crate::ids::{MessageId, NoteId, UserId};
+    use crate::role::{SenderKind, UserKind};
+
+    #[test]
+    fn codes_lists_every_kind_once() {
+        let user = UserId::from_bytes([1; 16]);
+        let kinds = [
+            EventKind::ConversationCreated,
+            EventKind::MessageSent {
+                message: MessageId::from_bytes([2; 16]),
+                sender: None,
+                sender_kind: SenderKind::System,
+            },
+            EventKind::MessageAmended { message: MessageId::from_bytes([2; 16]) },
+            EventKind::MessagesRead { reader: user, reader_kind: UserKind::Staff },
+            EventKind::NoteAdded { note: NoteId::from_bytes([3; 16]) },
+            EventKind::StatusChanged { status: ConversationStatus::NeedsStaffResponse },
+            EventKind::PriorityChanged { priority: Priority::Urgent },
+            EventKind::Assigned { assignee: Some(user), previous: None },
+            EventKind::Typing { user, user_kind: UserKind::Patient },
+            EventKind::Alert { user },
+            EventKind::Escalated { to: user },
+        ];
+        let codes: Vec<&str> = kinds.iter().map(EventKind::code).collect();
+        assert_eq!(codes, EventKind::CODES);
     }
 }

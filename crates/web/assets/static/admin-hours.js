@@ -1,25 +1,78 @@
+// @ts-check
 // Practice setup, response times: office hours (the practice's and each
 // department's), closures, the targets that say when a reply is due, and
 // the automatic replies patients get. Changed by practice administrators,
-// read by all staff. The rest of the setup page (admin.js) hands over what
-// the two share through `setUpResponseTimes`.
-import { ApiError, DAYS, TOPICS, announce, api, clear, counter, el, hoursLines, topicLabel } from "./common.js";
+// read by all staff. The rest of the setup page (admin.js) starts it with
+// `showResponseTimes`, and takes the page's error words (`message`) from here.
+import {
+  $, ApiError, DAYS, TOPICS, announce, api, civilDate, clear, counter, el, fieldMessage, hoursLines, options, problem,
+  showError, topicLabel,
+} from "./common.js";
 
-// Shared with admin.js: the page's state (`admin`, `practice`, and this
-// section's `response` and `targets`) and its helpers for errors and forms.
-let state = null;
-let message = null;
-let showError = null;
-let options = null;
-let civilDate = null;
-let departmentName = null;
+/** @typedef {import("./common.js").OfficeHours} OfficeHours */
+/** @typedef {import("./common.js").Practice} Practice */
 
-/** Connects this section to the page; call once, before `loadResponseSettings`. */
-export function setUpResponseTimes(shared) {
-  ({ state, message, showError, options, civilDate, departmentName } = shared);
+/**
+ * A response-time target (`TargetDto`): the most specific one wins.
+ * @typedef {object} Target
+ * @property {"routine" | "urgent" | null} [priority]
+ * @property {string | null} [topic]
+ * @property {number} first_response_minutes
+ * @property {number} next_response_minutes
+ * @property {"business" | "wall"} clock
+ */
+
+/**
+ * A day or days the office is closed (`ClosureDto`): the whole practice, or one department.
+ * @typedef {{ id: string, department_id: string | null, first_day: string, last_day: string, name: string }} Closure
+ */
+
+/**
+ * The practice's response-time settings (`GET /api/v1/response-settings`, `ResponseSettingsDto`).
+ * @typedef {object} ResponseSettings
+ * @property {string} time_zone
+ * @property {Target[]} targets
+ * @property {number} due_soon_percent
+ * @property {string | null} auto_reply_open
+ * @property {string | null} auto_reply_closed
+ * @property {string} default_auto_reply_open
+ * @property {string} default_auto_reply_closed
+ * @property {Closure[]} closures
+ * @property {{ department_id: string, office_hours: OfficeHours[] }[]} department_hours
+ * @property {number} unread_reminder_minutes
+ * @property {number} unread_flag_minutes
+ */
+
+/**
+ * This section's state: whether the user may change it (`admin`), the
+ * practice as last loaded, the settings as last loaded (`response`), and
+ * the targets being edited.
+ */
+const state = {
+  admin: false,
+  /** @type {Practice | null} */
+  practice: null,
+  /** @type {ResponseSettings | null} */
+  response: null,
+  /** @type {Target[]} */
+  targets: [],
+};
+
+/** What a refused field is called on the setup page. */
+const FIELD_WORDS = {
+  name: "Name", body: "Text", review_by: "Review-by date", owner_id: "Owner", capacity: "Open conversations",
+  starts_at: "Away from", ends_at: "Back on", cover_id: "Who covers", lead_id: "Lead", members: "Members", rules: "Rules",
+  time_zone: "Time zone", phone: "Phone", after_hours_phone: "After-hours line", office_hours: "Hours", targets: "Targets", due_soon_percent: "Due soon",
+  auto_reply_open: "Automatic reply while open", auto_reply_closed: "Automatic reply while closed",
+  first_day: "First day", last_day: "Last day", department_id: "Department",
+};
+
+/** An error for people on the setup page: "Name: must be …" rather than "name: must be …". */
+export const message = (e) => fieldMessage(e, FIELD_WORDS);
+
+function departmentName(id) {
+  return state.practice.departments.find((d) => d.id === id)?.name ?? "a department";
 }
-
-const $ = (id) => document.getElementById(id);
 
 // A target without a priority is for routine messages: urgent ones answer
 // only to targets that say "urgent" (an emergency must not wait on a topic's
@@ -51,13 +104,6 @@ function duration(minutes) {
   const hours = Math.floor((n % 1440) / 60);
   const mins = n % 60;
   return [days && plural(days, "day"), hours && plural(hours, "hour"), mins && plural(mins, "minute")].filter(Boolean).join(" ");
-}
-
-/** The problem the server found, without the field's code name: "Must tell patients …". */
-function problem(e) {
-  if (!(e instanceof ApiError)) return "Something went wrong. Please try again.";
-  const text = e.message.replace(/^[a-z_]+: /, "");
-  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
 }
 
 /** A paragraph for the error of one field; the field points to it while it shows. */
@@ -320,6 +366,7 @@ function closuresSection() {
           "Remove", hiddenText(` closure ${c.name}, ${range}`))
         : null);
   }));
+  /** @type {HTMLElement[]} */
   const parts = [el("h3", { id: "closures-title" }, "Closures"),
     el("p", { class: "hint" }, "Whole days the office is closed, such as holidays. Response times do not count on them, and patients are told when the office opens again."),
     list,
@@ -625,8 +672,18 @@ function renderResponseTimes(parts = Object.keys(RESPONSE_PARTS)) {
   if (parts.includes("targets")) renderTargets();
 }
 
+/**
+ * Shows the section to the signed-in user (`admin`: a practice
+ * administrator, who may change it) for `practice`.
+ */
+export async function showResponseTimes(admin, practice) {
+  state.admin = admin;
+  state.practice = practice;
+  await loadResponseSettings();
+}
+
 /** Loads the settings and draws the given parts of the section (all at first). */
-export async function loadResponseSettings(parts) {
+async function loadResponseSettings(parts) {
   state.response = await api("GET", "/api/v1/response-settings");
   showError($("response-error"), "");
   renderResponseTimes(parts);

@@ -1,10 +1,11 @@
+// @ts-check
 // Practice setup: each staff member's availability and time away, the
 // practice's quick replies, and (changed by practice administrators, seen
 // by all staff) the routing rules and pools that decide who gets each new
 // message, and the office hours, closures, response-time targets and
 // automatic replies that decide when each reply is due (in admin-hours.js).
-import { loadResponseSettings, setUpResponseTimes } from "./admin-hours.js";
-import { ApiError, TOPICS, announce, api, clear, el, topicLabel, startStaffPage } from "./common.js";
+import { message, showResponseTimes } from "./admin-hours.js";
+import { $, ApiError, TOPICS, announce, api, civilDate, clear, el, options, runStaffPage, showError, topicLabel } from "./common.js";
 
 const PLACEHOLDERS = ["patient_first_name", "provider_name", "practice_phone", "scheduling_link", "office_hours", "my_name"];
 
@@ -23,59 +24,79 @@ const TARGET_WORDS = {
   addressed_provider: "the provider the patient wrote to (if they take direct messages)",
 };
 
+/** @typedef {import("./common.js").Me} Me */
+/** @typedef {import("./common.js").Practice} Practice */
+/** @typedef {import("./common.js").StaffMember} StaffMember */
+
+/** @typedef {{ capacity: number, accepts_direct_messages: boolean }} StaffSettings `StaffSettingsDto` */
+/** @typedef {{ id: string, starts_at: string, ends_at: string, cover_id: string | null }} Absence `AbsenceDto` */
+
+/**
+ * A quick reply (`TemplateDto`).
+ * @typedef {object} Template
+ * @property {string} id
+ * @property {string} name
+ * @property {string} body
+ * @property {string} owner_id
+ * @property {string} owner_name
+ * @property {string} review_by
+ * @property {number} usage_count
+ * @property {boolean} stale
+ */
+
+/**
+ * A routing rule (`RuleDto`); the server adds `described`, `target_name` and `never_used`.
+ * @typedef {object} Rule
+ * @property {string} name
+ * @property {string | null} [topic]
+ * @property {string | null} [department_id]
+ * @property {boolean} [provider_direct]
+ * @property {string} target
+ * @property {string | null} [target_id]
+ * @property {string | null} [described]
+ * @property {string | null} [target_name]
+ * @property {boolean} [never_used]
+ */
+
+/**
+ * A pool (`PoolDto`).
+ * @typedef {object} Pool
+ * @property {string} id
+ * @property {string} name
+ * @property {string | null} lead_id
+ * @property {string[]} members
+ * @property {boolean} auto_assign
+ */
+
 const state = {
+  /** @type {Me | null} */
   me: null,
   admin: false,
+  /** @type {Practice | null} */
   practice: null,
+  /** @type {StaffMember[]} */
   staff: [],
+  /** @type {StaffSettings | null} */
   settings: null,
+  /** @type {Absence[]} */
   absences: [],
+  /** @type {Template[]} */
   templates: [],
   staleCount: 0,
+  /** @type {Template | null} */
   editingTemplate: null,
+  /** @type {Rule[]} */
   rules: [],
   rulesDirty: false,
+  /** The rule whose editor is open. @type {Rule | null} */
   openRule: null,
+  /** @type {Pool[]} */
   pools: [],
+  /** @type {Pool | null} */
   editingPool: null,
-  // Response times (admin-hours.js): the settings as last loaded, and the
-  // targets being edited.
-  response: null,
-  targets: [],
 };
-
-const $ = (id) => document.getElementById(id);
 
 const DATE_TIME = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
-const LONG_DATE = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", day: "numeric" });
-
-/** "January 31, 2026" for "2026-01-31", in no time zone. */
-function civilDate(ymd) {
-  const [y, m, d] = ymd.split("-").map(Number);
-  if (!y || !m || !d) return ymd;
-  return LONG_DATE.format(new Date(y, m - 1, d));
-}
-
-/** What a refused field is called on this page. */
-const FIELD_WORDS = {
-  name: "Name", body: "Text", review_by: "Review-by date", owner_id: "Owner", capacity: "Open conversations",
-  starts_at: "Away from", ends_at: "Back on", cover_id: "Who covers", lead_id: "Lead", members: "Members", rules: "Rules",
-  time_zone: "Time zone", phone: "Phone", after_hours_phone: "After-hours line", office_hours: "Hours", targets: "Targets", due_soon_percent: "Due soon",
-  auto_reply_open: "Automatic reply while open", auto_reply_closed: "Automatic reply while closed",
-  first_day: "First day", last_day: "Last day", department_id: "Department",
-};
-
-/** An error for people: "Name: must be …" rather than "name: must be …". */
-function message(e) {
-  if (!(e instanceof ApiError)) return "Something went wrong. Please try again.";
-  const m = /^([a-z_]+): ([\s\S]*)$/.exec(e.message);
-  return m && FIELD_WORDS[m[1]] ? `${FIELD_WORDS[m[1]]}: ${m[2]}` : e.message;
-}
-
-function showError(node, text) {
-  node.textContent = text;
-  node.hidden = !text;
-}
 
 /** The name of a colleague (or of the signed-in user) by id. */
 function personName(id) {
@@ -86,11 +107,6 @@ function personName(id) {
 
 function poolName(id) {
   return state.pools.find((p) => p.id === id)?.name ?? null;
-}
-
-function options(select, items, selected) {
-  clear(select).append(...items.map(([value, label]) => el("option", { value }, label)));
-  select.value = selected ?? "";
 }
 
 // ---- My availability -------------------------------------------------------
@@ -699,9 +715,8 @@ async function savePool(e) {
 
 // ---- Start -------------------------------------------------------------------
 
-async function boot() {
-  state.me = await startStaffPage();
-  if (!state.me) return;
+runStaffPage(async (me) => {
+  state.me = me;
   state.admin = state.me.role === "practice_admin";
   // Administrators and compliance officers take no conversations, so they
   // have no capacity or cover to set.
@@ -732,7 +747,6 @@ async function boot() {
   $("placeholders").append(...PLACEHOLDERS.map((p) =>
     el("button", { type: "button", class: "secondary small", onclick: () => insertPlaceholder(p) }, `{${p}}`)));
   renderPools();
-  setUpResponseTimes({ state, message, showError, options, civilDate, departmentName });
 
   $("settings-form").addEventListener("submit", saveSettings);
   $("absence-form").addEventListener("submit", recordAbsence);
@@ -758,10 +772,5 @@ async function boot() {
   });
 
   await Promise.all([loadAbsences(), loadTemplates(), loadRules(),
-    loadResponseSettings().catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`))]);
-  document.body.dataset.ready = "true";
-}
-
-boot().catch((e) => {
-  showError($("load-error"), `This page could not be loaded. ${message(e)}`);
-});
+    showResponseTimes(state.admin, practice).catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`))]);
+}, message);

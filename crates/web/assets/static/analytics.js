@@ -1,9 +1,10 @@
+// @ts-check
 // Practice analytics (/analytics), for practice administrators and
 // compliance officers: response times, volume, backlog, workload,
 // reassignments, satisfaction and access, for a period. The server sends
 // every figure as tables; the charts are drawn from the same tables by
 // charts.js, and each table downloads as CSV.
-import { ApiError, api, clear, el, startStaffPage } from "./common.js";
+import { $, ApiError, api, clear, el, runStaffPage, showError } from "./common.js";
 import { COLORS, HEAT, barChart, columnChart, heatMap, swatch } from "./charts.js";
 
 /** Roles that see analytics; everyone else is told the page is not for them. */
@@ -11,8 +12,22 @@ const ANALYSTS = ["practice_admin", "compliance_officer"];
 /** Roles that work no patients' conversations, and so have no inbox. */
 const NO_INBOX = ["practice_admin", "compliance_officer"];
 
+/** @typedef {import("./common.js").Me} Me */
+
+/**
+ * A period's analytics (`AnalyticsDto` in routes/analytics.rs): each table
+ * as its columns and rows of text, by name.
+ * @typedef {object} Analytics
+ * @property {string} from
+ * @property {string} to
+ * @property {string} time_zone
+ * @property {Record<string, { columns: string[], rows: string[][] }>} tables
+ */
+
 const state = {
+  /** @type {Me | null} */
   me: null,
+  /** @type {Analytics | null} */
   data: null,
   loading: 0,
   // The response-time chart: by pool or by topic.
@@ -20,8 +35,6 @@ const state = {
   // Charts redrawn at the width of their box when the window changes.
   charts: [],
 };
-
-const $ = (id) => document.getElementById(id);
 
 // ---- Formatting ----------------------------------------------------------------
 
@@ -515,12 +528,7 @@ function renderAccess(access, byPatient) {
 // ---- The period ------------------------------------------------------------------------
 
 function daysBetween(from, to) {
-  return Math.round((day(to) - day(from)) / 86400000) + 1;
-}
-
-function showError(node, text) {
-  node.textContent = text;
-  node.hidden = !text;
+  return Math.round((day(to).getTime() - day(from).getTime()) / 86400000) + 1;
 }
 
 function markPeriod(field) {
@@ -542,7 +550,7 @@ function renderPeriod() {
   $("period-status").textContent = `Showing ${LONG_DATE.format(day(d.from))} to ${LONG_DATE.format(day(d.to))} (${plural(n, "day")}). `
     + `Days and hours are in the practice's time zone, ${d.time_zone.replaceAll("_", " ")}.`;
   const today = ymd(new Date());
-  for (const button of document.querySelectorAll(".quick button")) {
+  for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll(".quick button"))) {
     const days = Number(button.dataset.days);
     button.setAttribute("aria-pressed", String(d.to === today && n === days));
   }
@@ -580,6 +588,7 @@ async function load(from, to) {
   report.setAttribute("aria-busy", "true");
   showError($("period-error"), "");
   markPeriod(null);
+  /** @type {Analytics} */
   let data;
   try {
     data = await api("GET", `/api/v1/analytics${query ? `?${query}` : ""}`);
@@ -632,19 +641,17 @@ function quickPeriod(days) {
 
 // ---- Start -------------------------------------------------------------------------------
 
-async function boot() {
-  state.me = await startStaffPage();
-  if (!state.me) return;
+runStaffPage(async (me) => {
+  state.me = me;
   $("inbox-link").hidden = NO_INBOX.includes(state.me.role);
   $("audit-link").hidden = !ANALYSTS.includes(state.me.role);
   api("GET", "/api/v1/practice").then((p) => ($("practice-name").textContent = p.name)).catch(() => {});
   if (!ANALYSTS.includes(state.me.role)) {
     notAvailable();
-    document.body.dataset.ready = "true";
     return;
   }
   $("period-form").addEventListener("submit", submitPeriod);
-  for (const button of document.querySelectorAll(".quick button")) {
+  for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll(".quick button"))) {
     button.addEventListener("click", () => quickPeriod(Number(button.dataset.days)));
   }
   let resizing = null;
@@ -655,9 +662,4 @@ async function boot() {
   const params = new URLSearchParams(location.search);
   await load(params.get("from"), params.get("to"));
   if (location.hash) $(location.hash.slice(1))?.scrollIntoView();
-  document.body.dataset.ready = "true";
-}
-
-boot().catch((e) => {
-  showError($("load-error"), `This page could not be loaded. ${e instanceof ApiError ? e.message : ""}`);
-});
+}, (e) => (e instanceof ApiError ? e.message : ""));

@@ -1,10 +1,11 @@
+// @ts-check
 // The audit log (/audit), for compliance officers and practice
 // administrators: search who did what, to which patient's record, when,
 // with names; page back through older entries; download the same search as
 // CSV. The filters live in the address's fragment (#actor=…&patient=…), so
 // that other pages link to a person's trail and Back returns to the last
 // search. Only ids go there, never names.
-import { ApiError, announce, api, clear, el, otherTimeZone, ROLE_WORDS, startStaffPage } from "./common.js";
+import { $, ApiError, announce, api, clear, el, otherTimeZone, problem, ROLE_WORDS, runStaffPage, showError } from "./common.js";
 
 /** Roles that may read the log (the API answers 404 to everyone else). */
 const REVIEWERS = ["practice_admin", "compliance_officer"];
@@ -26,6 +27,7 @@ const KIND_WORDS = {
  * Every action code the server records (`AuditAction::as_str`), in words,
  * grouped as a reviewer looks for them. The browser test checks that no
  * code is missing.
+ * @type {[string, [string, string][]][]}
  */
 const ACTION_GROUPS = [
   ["Patients' conversations", [
@@ -102,7 +104,29 @@ const ACTION_GROUPS = [
 
 const ACTION_WORDS = new Map(ACTION_GROUPS.flatMap(([, actions]) => actions));
 
+/** @typedef {import("./common.js").Me} Me */
+
+/**
+ * An entry of the audit log (`AuditEventDto`): ids and codes, with the names of the people in it.
+ * @typedef {object} AuditEntry
+ * @property {number} seq
+ * @property {string} at
+ * @property {string | null} actor_id
+ * @property {string} actor_kind
+ * @property {string} action
+ * @property {string} outcome
+ * @property {string | null} patient_id
+ * @property {string | null} resource_type
+ * @property {string | null} resource_id
+ * @property {string | null} client_addr
+ * @property {string | null} detail
+ * @property {string | null} actor_name
+ * @property {import("./common.js").Role | null} actor_role
+ * @property {string | null} patient_name
+ */
+
 const state = {
+  /** @type {Me | null} */
   me: null,
   /** The practice's IANA time zone: days start at its midnight, and times are shown in it. */
   zone: null,
@@ -117,21 +141,8 @@ const state = {
   loading: 0,
 };
 
-const $ = (id) => document.getElementById(id);
 const hidden = (text) => el("span", { class: "visually-hidden" }, text);
 const none = () => el("span", {}, el("span", { "aria-hidden": "true" }, "—"), hidden("none"));
-
-function showError(node, text) {
-  node.textContent = text || "";
-  node.hidden = !text;
-}
-
-/** The server's refusal as a sentence, without its field's code: "Not an audit action." */
-function sentence(e) {
-  if (!(e instanceof ApiError)) return "Something went wrong. Please try again.";
-  const text = e.message.replace(/^[a-z_]+: /, "");
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}`;
-}
 
 // ---- Days and times in the practice's time zone ----------------------------------
 
@@ -168,6 +179,7 @@ let dateFormat;
 let timeFormat;
 function timeFormats() {
   // The zone's short name follows the time only when this browser is elsewhere.
+  /** @type {Intl.DateTimeFormatOptions} */
   const zoneName = otherTimeZone(state.zone) ? { timeZoneName: "short" } : {};
   dateFormat = new Intl.DateTimeFormat(undefined, { timeZone: state.zone, year: "numeric", month: "short", day: "numeric" });
   timeFormat = new Intl.DateTimeFormat(undefined, { timeZone: state.zone, hour: "numeric", minute: "2-digit", second: "2-digit", ...zoneName });
@@ -322,7 +334,7 @@ async function find() {
   try {
     found = await api("POST", "/api/v1/audit-events/subjects", { q });
   } catch (e) {
-    showError($("find-error"), sentence(e));
+    showError($("find-error"), problem(e));
     return;
   }
   const pick = (key, id, name) => {
@@ -396,6 +408,7 @@ function outcomeCell(outcome) {
 
 const COLUMNS = ["When", "Who", "Action", "Outcome", "Patient", "Detail", "IP address"];
 
+/** @param {AuditEntry} e */
 function row(e) {
   const cells = [
     timeCell(e.at),
@@ -465,6 +478,7 @@ async function load({ focus = false } = {}) {
   const results = $("results");
   results.setAttribute("aria-busy", "true");
   showError($("results-error"), "");
+  /** @type {{ events: AuditEntry[], next_before: number | null }} */
   let data;
   try {
     data = await api("GET", `/api/v1/audit-events?${query(f, { before: state.pages[state.pages.length - 1], limit: PAGE_SIZE })}`);
@@ -479,11 +493,11 @@ async function load({ focus = false } = {}) {
     $("status").textContent = "";
     for (const id of ["older", "newer", "newest"]) $(id).hidden = true;
     if (e instanceof ApiError && e.status === 422) {
-      showError($("filter-error"), sentence(e));
+      showError($("filter-error"), problem(e));
       if (["action", "from", "to"].includes(e.field)) markInvalid(e.field);
       showError($("results-error"), "Nothing was searched: correct the filters above.");
     } else {
-      showError($("results-error"), `The entries could not be loaded. ${sentence(e)}`);
+      showError($("results-error"), `The entries could not be loaded. ${problem(e)}`);
     }
     return;
   }
@@ -515,16 +529,14 @@ function buildActionSelect() {
   );
 }
 
-async function boot() {
-  state.me = await startStaffPage();
-  if (!state.me) return;
+runStaffPage(async (me) => {
+  state.me = me;
   $("inbox-link").hidden = !INBOX_ROLES.includes(state.me.role);
   $("analytics-link").hidden = !REVIEWERS.includes(state.me.role);
   const practice = await api("GET", "/api/v1/practice");
   $("practice-name").textContent = practice.name;
   if (!REVIEWERS.includes(state.me.role)) {
     notAvailable();
-    document.body.dataset.ready = "true";
     return;
   }
   state.zone = practice.time_zone;
@@ -552,9 +564,4 @@ async function boot() {
   $("newest").addEventListener("click", () => page("newest"));
   window.addEventListener("hashchange", () => applyHash());
   await applyHash();
-  document.body.dataset.ready = "true";
-}
-
-boot().catch((e) => {
-  showError($("load-error"), `This page could not be loaded. ${sentence(e)}`);
-});
+}, problem);

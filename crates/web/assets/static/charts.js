@@ -1,9 +1,12 @@
+// @ts-check
 // Small SVG charts for the analytics page, drawn by our own code: no
 // library, nothing from another origin. Colours and sizes are presentation
 // attributes, because the Content-Security-Policy forbids inline styles.
 // Every chart is an image with a title and a description for screen
 // readers, and the page shows the same figures in a table beside it. Text
 // is only ever set as text.
+
+import { appendChildren } from "./common.js";
 
 const NS = "http://www.w3.org/2000/svg";
 
@@ -14,11 +17,7 @@ export function svg(tag, attrs = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     node.setAttribute(key, String(value));
   }
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
+  return appendChildren(node, children);
 }
 
 /** Colours with at least 3:1 contrast on white (4.5:1 where they carry text). */
@@ -85,7 +84,7 @@ export function swatch(color, shape = "square") {
  * `{ name, color, values }`; a missing value (null) says "none".
  * `format` words a value ("2.1 h"); `tick` words an axis step.
  */
-export function barChart({ width, title, desc, categories, series, format = String, tick = String, whole = false }) {
+export function barChart({ width, title, desc, categories, series, format = (v) => String(v), tick = (t) => String(t), whole = false }) {
   const labelH = 18;
   const barH = 16;
   const gap = 3;
@@ -132,7 +131,7 @@ export function barChart({ width, title, desc, categories, series, format = Stri
  * `long(i)` for the tooltips. With `valueLabels`, each column's value is
  * written above it.
  */
-export function columnChart({ width, height = 220, title, desc, labels, bars, line = null, label = (i) => labels[i], long = (i) => labels[i], valueLabels = false, format = String }) {
+export function columnChart({ width, height = 220, title, desc, labels, bars, line = null, label = (i) => labels[i], long = (i) => labels[i], valueLabels = false, format = (v) => String(v) }) {
   const n = labels.length;
   const all = [...bars.values, ...(line ? line.values : [])];
   const { top: max, ticks } = scale(Math.max(0, ...all), 4, true);

@@ -1,6 +1,130 @@
+// @ts-check
 // Shared by the patient app and the staff inbox: the API client, the live
 // stream, DOM building and formatting. Text is only ever set as text
 // (never parsed as HTML), so nothing a user writes can run as code.
+
+// ---- The JSON the pages read ------------------------------------------------
+// The API's shapes (crates/web/src/dto.rs, /api/v1/openapi.json) that more
+// than one page reads. A page imports them with
+// `@typedef {import("./common.js").Practice} Practice`; the shapes only one
+// page reads are declared in that page.
+
+/** @typedef {"practice_admin" | "provider" | "nurse" | "medical_assistant" | "front_desk" | "billing" | "compliance_officer"} Role */
+/** @typedef {"needs_staff_response" | "awaiting_patient" | "closed"} Status */
+/** @typedef {"routine" | "urgent"} Priority */
+
+/**
+ * The signed-in user (`GET /api/v1/me`, `UserDto`).
+ * @typedef {object} Me
+ * @property {string} id
+ * @property {string} username
+ * @property {string} display_name
+ * @property {"patient" | "staff"} kind
+ * @property {Role | null} role
+ * @property {string} practice_id
+ * @property {string | null} patient_id
+ */
+
+/**
+ * Someone named in a conversation (`PersonDto`): no id for the system.
+ * @typedef {object} Person
+ * @property {string | null} id
+ * @property {"patient" | "staff" | "system"} kind
+ * @property {string} display_name
+ */
+
+/**
+ * A reply owed by staff (`ResponseDueDto`).
+ * @typedef {object} ResponseDue
+ * @property {string} waiting_since
+ * @property {string} due_soon_at
+ * @property {string} due_at
+ * @property {"on_track" | "due_soon" | "overdue"} state
+ */
+
+/**
+ * A conversation in a list (`ConversationSummaryDto`).
+ * @typedef {object} ConversationSummary
+ * @property {string} id
+ * @property {{ id: string, display_name: string, birth_date: string | null, care_team: string | null, department: string | null }} patient
+ * @property {string} subject
+ * @property {string} topic
+ * @property {Status} status
+ * @property {Priority} priority
+ * @property {Person | null} assignee
+ * @property {string} created_at
+ * @property {string} last_activity_at
+ * @property {number} unread_count
+ * @property {{ owner_kind: string | null, owner_name: string | null, reason: string | null, intended_reader: string | null, covering_for: string | null }} [routing]
+ * @property {Person} [escalated_to]
+ * @property {ResponseDue} [response]
+ * @property {{ sent_at: string, flagged_at: string }} [unread_reply]
+ * @property {boolean} marked_unread
+ * @property {{ from: "patient" | "staff" | "system", text: string }} [preview]
+ */
+
+/**
+ * A message (`MessageDto`).
+ * @typedef {object} Message
+ * @property {string} id
+ * @property {Person} sender
+ * @property {string} body
+ * @property {string} sent_at
+ * @property {{ reader: Person, read_at: string }[]} read_by
+ * @property {{ by: string, read_at: string }} [read_by_staff]
+ * @property {{ id: string, author: Person, body: string, created_at: string }[]} amendments
+ */
+
+/**
+ * One conversation (`ConversationDto`): its summary's fields, its messages,
+ * and for staff its notes and history.
+ * @typedef {ConversationSummary & {
+ *   messages: Message[],
+ *   notes?: { id: string, author: Person, body: string, created_at: string }[],
+ *   history?: { at: string, actor: string | null, event: string, to_assignee: string | null, to_owner: string | null, reason: string | null }[],
+ *   rating?: { score: number, comment: string | null, created_at: string },
+ *   answered_by_staff: boolean,
+ *   rateable: boolean,
+ * }} Conversation
+ */
+
+/**
+ * Weekly hours (`OfficeHoursDto`): weekday 1 is Monday; "24:00" closes at midnight.
+ * @typedef {{ weekday: number, opens: string, closes: string }} OfficeHours
+ */
+
+/**
+ * The caller's practice (`GET /api/v1/practice`, `PracticeDto`).
+ * @typedef {object} Practice
+ * @property {string} name
+ * @property {string} time_zone
+ * @property {string | null} phone
+ * @property {string | null} after_hours_phone
+ * @property {OfficeHours[]} office_hours
+ * @property {number} message_max_chars
+ * @property {{ id: string, name: string }[]} departments
+ * @property {{ id: string, name: string }[]} care_teams
+ */
+
+/**
+ * A colleague (`GET /api/v1/staff`, `StaffMemberDto`).
+ * @typedef {{ id: string, display_name: string, role: Role }} StaffMember
+ */
+
+/**
+ * An event of the live stream (`LiveEventDto`): ids and codes only.
+ * @typedef {object} LiveEvent
+ * @property {string} type
+ * @property {string} conversation_id
+ * @property {string} patient_id
+ * @property {string} at
+ * @property {string | null} actor_id
+ * @property {string} [message_id]
+ * @property {"patient" | "staff" | "system"} [actor_kind]
+ * @property {Status} [status]
+ * @property {Priority} [priority]
+ * @property {string} [assignee_id]
+ */
 
 export class ApiError extends Error {
   constructor(status, code, message, field, body) {
@@ -49,6 +173,36 @@ async function send(path, init) {
   return data;
 }
 
+const SOMETHING_WRONG = "Something went wrong. Please try again.";
+
+/**
+ * A refusal for people, its field in words: "Name: must be …" for the
+ * server's "name: must be …" when `words` names the field.
+ * @param {unknown} e
+ * @param {Record<string, string>} words
+ */
+export function fieldMessage(e, words) {
+  if (!(e instanceof ApiError)) return SOMETHING_WRONG;
+  const m = /^([a-z_]+): ([\s\S]*)$/.exec(e.message);
+  return m && words[m[1]] ? `${words[m[1]]}: ${m[2]}` : e.message;
+}
+
+/** `text` as a sentence: a capital first, a full stop last unless it ends in one. */
+export function sentence(text) {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}`;
+}
+
+/** The server's refusal as it words it, or that something went wrong. */
+export function errorText(e) {
+  return e instanceof ApiError ? e.message : SOMETHING_WRONG;
+}
+
+/** The server's refusal as a sentence, without its field's code: "Not an audit action." */
+export function problem(e) {
+  if (!(e instanceof ApiError)) return SOMETHING_WRONG;
+  return sentence(e.message.replace(/^[a-z_]+: /, ""));
+}
+
 export function goToSignIn(reason) {
   location.href = "/" + (reason ? "?" + reason : "");
 }
@@ -65,9 +219,11 @@ export async function signOut() {
 /**
  * The start of every staff page: Sign out wired, the signed-in user loaded
  * and named in the top bar. Patients are sent to their app (`null`).
+ * @returns {Promise<Me | null>}
  */
 export async function startStaffPage() {
-  document.getElementById("sign-out").addEventListener("click", signOut);
+  $("sign-out").addEventListener("click", signOut);
+  /** @type {Me} */
   const me = await api("GET", "/api/v1/me");
   if (me.kind !== "staff") {
     location.replace("/app");
@@ -76,6 +232,24 @@ export async function startStaffPage() {
   const who = document.getElementById("whoami");
   if (who) who.textContent = me.display_name;
   return me;
+}
+
+/**
+ * Runs a staff page: `startStaffPage`, then `boot` with the signed-in user.
+ * The page is marked ready (`body[data-ready]`) when `boot` returns; if
+ * anything fails, `#load-error` says so, with `describe`'s words for the error.
+ * @param {(me: Me) => Promise<void>} boot
+ * @param {(e: unknown) => string} describe
+ */
+export function runStaffPage(boot, describe) {
+  (async () => {
+    const me = await startStaffPage();
+    if (!me) return;
+    await boot(me);
+    document.body.dataset.ready = "true";
+  })().catch((e) => {
+    showError($("load-error"), `This page could not be loaded. ${describe(e)}`);
+  });
 }
 
 /** Staff roles in words. */
@@ -89,7 +263,14 @@ export const ROLE_WORDS = {
   compliance_officer: "Compliance officer",
 };
 
-/** Builds an element. `attrs` keys starting with "on" add listeners; children are nodes or text. */
+/**
+ * Builds an element. `attrs` keys starting with "on" add listeners; children are nodes or text.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any>} [attrs]
+ * @param {...any} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -100,11 +281,51 @@ export function el(tag, attrs = {}, ...children) {
     else if (value === true) node.setAttribute(key, "");
     else node.setAttribute(key, String(value));
   }
+  return appendChildren(node, children);
+}
+
+/**
+ * Appends children (nested arrays flattened) to `node`: nodes as they are,
+ * anything else as text; `undefined`, `null` and `false` are left out.
+ * @template {Element} E
+ * @param {E} node
+ * @param {any[]} children
+ * @returns {E}
+ */
+export function appendChildren(node, children) {
   for (const child of children.flat()) {
     if (child === undefined || child === null || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
+}
+
+/**
+ * The element with this id. What kind of element it is (an input, a
+ * select, a dialog) is the page's HTML's to say, so it is not checked here.
+ * @param {string} id
+ * @returns {any}
+ */
+export const $ = (id) => document.getElementById(id);
+
+/** Shows `text` in an error box, or hides the box when there is none. */
+export function showError(node, text) {
+  node.textContent = text || "";
+  node.hidden = !text;
+}
+
+/** Fills a select with `[value, label]` options and selects `selected` (none: ""). */
+export function options(select, items, selected) {
+  clear(select).append(...items.map(([value, label]) => el("option", { value }, label)));
+  select.value = selected ?? "";
+}
+
+const LONG_DATE = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", day: "numeric" });
+
+/** "July 4, 1990" for "1990-07-04", in no time zone. */
+export function civilDate(ymd) {
+  const [y, m, d] = (ymd || "").split("-").map(Number);
+  return y && m && d ? LONG_DATE.format(new Date(y, m - 1, d)) : ymd;
 }
 
 export function clear(node) {
@@ -207,8 +428,11 @@ export function otherTimeZone(zone) {
  * Where a conversation waiting on staff stands now: `on_track`, `due_soon`
  * or `overdue`. The server's answer is a floor; the times move it on while
  * the page stays open.
+ * @param {ResponseDue} response
+ * @returns {ResponseDue["state"]}
  */
 export function responseState(response, now = Date.now()) {
+  /** @type {ResponseDue["state"][]} */
   const order = ["on_track", "due_soon", "overdue"];
   const byTime = now >= Date.parse(response.due_at) ? "overdue"
     : now >= Date.parse(response.due_soon_at) ? "due_soon" : "on_track";
@@ -249,7 +473,10 @@ function clock(hhmm) {
   return `${h12}:${String(m).padStart(2, "0")} ${suffix}`;
 }
 
-/** Office hours as lines: consecutive days with the same hours are joined ("Monday–Friday: 8:00 AM–5:00 PM"). */
+/**
+ * Office hours as lines: consecutive days with the same hours are joined ("Monday–Friday: 8:00 AM–5:00 PM").
+ * @param {OfficeHours[]} officeHours
+ */
 export function hoursLines(officeHours) {
   const byDay = new Map();
   for (const h of officeHours) {
@@ -273,16 +500,25 @@ export function hoursLines(officeHours) {
 }
 
 /**
+ * The events of the live stream that carry data for the page: the server's
+ * event codes (`EventKind::CODES`), then `resync` (events were missed). The
+ * stream's own `session_ended` and `reconnect` are handled by `live`. A test
+ * in `crates/web` compares this list with the server's.
+ */
+export const LIVE_EVENTS = ["conversation_created", "message_sent", "message_amended", "messages_read", "note_added",
+  "status_changed", "priority_changed", "assigned", "typing", "alert", "escalated", "resync"];
+
+/**
  * The live stream of this session. `handlers` maps event types to
  * functions of the event's data; "resync" is called after a gap.
+ * @param {Record<string, (data: Partial<LiveEvent>, type: string) => void>} handlers
  */
 export function live(handlers) {
   const source = new EventSource("/api/v1/events");
-  const types = ["conversation_created", "message_sent", "message_amended", "messages_read", "note_added",
-    "status_changed", "priority_changed", "assigned", "typing", "alert", "escalated", "resync"];
-  for (const type of types) {
-    source.addEventListener(type, (e) => {
-      let data = {};
+  for (const type of LIVE_EVENTS) {
+    source.addEventListener(type, (/** @type {MessageEvent} */ e) => {
+      /** @type {LiveEvent} */
+      let data;
       try {
         data = JSON.parse(e.data);
       } catch {

@@ -1,3 +1,4 @@
+// @ts-check
 // The patient app: conversations, a thread view, and writing a message,
 // with live replies, read receipts and a typing indicator; the emergency
 // guidance while writing; corrections to one's own messages; reminders of
@@ -5,16 +6,37 @@
 // conversation is closed; printing a conversation; and the patient's own
 // settings. Every time is shown in the practice's time zone.
 import {
-  ApiError, TOPICS, announce, api, clear, counter, dayAndTime, el, fill, fullWhen, hoursLines, live, responseState,
-  showTimesIn, signOut, throttle, topicLabel, when, zoneLabel,
+  ApiError, TOPICS, announce, api, clear, counter, dayAndTime, el, errorText, fill, fullWhen, hoursLines, live, responseState,
+  showError, showTimesIn, signOut, throttle, topicLabel, when, zoneLabel,
 } from "./common.js";
 
 const main = document.getElementById("main");
+/** @typedef {import("./common.js").Conversation} Conversation */
+/** @typedef {import("./common.js").Me} Me */
+/** @typedef {import("./common.js").Practice} Practice */
+
 const state = {
-  me: null, practice: null, open: null, typingTimer: null, view: null, thread: null, expectationAsked: 0, expectationTimer: null,
+  /** @type {Me | null} */
+  me: null,
+  /** @type {Practice | null} */
+  practice: null,
+  /** The id of the conversation open. @type {string | null} */
+  open: null,
+  /** @type {number | undefined} */
+  typingTimer: null,
+  /** @type {string | null} */
+  view: null,
+  /** The conversation open, as last loaded. @type {Conversation | null} */
+  thread: null,
+  expectationAsked: 0,
+  /** @type {number | undefined} */
+  expectationTimer: null,
 };
 
-/** A rating's words: 1 (poor) to 5 (excellent). */
+/**
+ * A rating's words: 1 (poor) to 5 (excellent).
+ * @type {[number, string][]}
+ */
 const SCORES = [[1, "Poor"], [2, "Fair"], [3, "Good"], [4, "Very good"], [5, "Excellent"]];
 const RATING_COMMENT_MAX = 1000;
 /** Reminders of unread replies listed by name; the rest are counted. */
@@ -68,11 +90,6 @@ function setTitle(text) {
 
 function errorBox() {
   return el("p", { class: "error", role: "alert", hidden: true });
-}
-
-function showError(box, e) {
-  box.textContent = e instanceof ApiError ? e.message : "Something went wrong. Please try again.";
-  box.hidden = false;
 }
 
 /** A reply-by time, in the practice's time zone (named when the device is elsewhere). */
@@ -274,7 +291,7 @@ function showCompose() {
       const created = await api("POST", "/api/v1/conversations", request);
       location.hash = `#/c/${created.id}`;
     } catch (e) {
-      showError(errors, e);
+      showError(errors, errorText(e));
     } finally {
       send.disabled = false;
     }
@@ -393,7 +410,7 @@ function openAmend(m) {
       form.remove();
       await loadThread(state.open);
     } catch (e) {
-      showError(errors, e);
+      showError(errors, errorText(e));
     }
   });
   item.append(form);
@@ -495,7 +512,7 @@ async function showThread(id) {
       count.update();
       await loadThread(id);
     } catch (e) {
-      showError(errors, e);
+      showError(errors, errorText(e));
     } finally {
       send.disabled = false;
     }
@@ -564,16 +581,16 @@ function ratingForm(c) {
     el("div", { class: "form-foot" }, count.node, send),
     errors);
   form.addEventListener("change", (event) => {
-    if (event.target.name === "rating-score") errors.hidden = true;
+    if (/** @type {HTMLInputElement} */ (event.target).name === "rating-score") errors.hidden = true;
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     errors.hidden = true;
-    const picked = form.querySelector('input[name="rating-score"]:checked');
+    const picked = /** @type {HTMLInputElement | null} */ (form.querySelector('input[name="rating-score"]:checked'));
     if (!picked) {
       errors.textContent = "Choose a score from 1 to 5.";
       errors.hidden = false;
-      form.querySelector('input[name="rating-score"]').focus();
+      /** @type {HTMLInputElement} */ (form.querySelector('input[name="rating-score"]')).focus();
       return;
     }
     if (count.length() > RATING_COMMENT_MAX) {
@@ -595,7 +612,7 @@ function ratingForm(c) {
         announce(e.message);
         return;
       }
-      showError(errors, e);
+      showError(errors, errorText(e));
       return;
     }
     await loadThread(c.id).catch(() => {});
@@ -670,7 +687,7 @@ function settingsForm({ id, title, fields, button, save, focusOnError }) {
       status.textContent = await save();
       status.hidden = false;
     } catch (e) {
-      showError(errors, e);
+      showError(errors, errorText(e));
       focusOnError(e)?.focus();
     }
   });

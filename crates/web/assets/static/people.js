@@ -1,3 +1,4 @@
+// @ts-check
 // People (/people). For practice administrators: staff accounts (add,
 // change, deactivate, reset links), patient records (add, change, invite,
 // deactivate, reset links) and the import from the EHR. For colleagues who
@@ -6,7 +7,10 @@
 // page of their own (#/patient/<id>): record, care, enrollment and
 // conversations. Nobody is given a password: every link made here is shown
 // once, to hand over.
-import { ApiError, api, apiText, clear, dayAndTime, el, fullWhen, topicLabel, ROLE_WORDS, startStaffPage } from "./common.js";
+import {
+  $, ApiError, api, apiText, civilDate, clear, dayAndTime, el, fieldMessage, fullWhen, options, topicLabel, ROLE_WORDS, runStaffPage,
+  sentence, showError,
+} from "./common.js";
 
 
 const ENROLLMENT_WORDS = {
@@ -72,16 +76,66 @@ const STATUS_WORDS = { needs_staff_response: "Needs response", awaiting_patient:
 const PREVIEW_WHO = { patient: "Patient: ", staff: "Staff: ", system: "Automatic reply: " };
 const IMPORT_MAX_BYTES = 5 * 1024 * 1024;
 
+/** @typedef {import("./common.js").ConversationSummary} ConversationSummary */
+/** @typedef {import("./common.js").Me} Me */
+/** @typedef {import("./common.js").Practice} Practice */
+
+/**
+ * A staff account (`StaffAccountDto` in routes/accounts.rs).
+ * @typedef {object} StaffAccount
+ * @property {string} id
+ * @property {string} username
+ * @property {string} display_name
+ * @property {string} role
+ * @property {string[]} departments
+ * @property {string[]} care_teams
+ * @property {string[] | null} [pools]
+ * @property {boolean} active
+ * @property {string | null} last_sign_in_at
+ * @property {boolean} password_set
+ * @property {string | null} reset_requested_at
+ */
+
+/**
+ * A patient's account (`PatientAccountDto` in routes/patients.rs); the
+ * patient's page (`PatientPageDto`) adds the number of conversations.
+ * @typedef {object} PatientAccount
+ * @property {string} id
+ * @property {string} given_name
+ * @property {string} family_name
+ * @property {string} birth_date
+ * @property {string | null} mrn
+ * @property {string | null} email
+ * @property {string | null} phone
+ * @property {string | null} care_team
+ * @property {string | null} department
+ * @property {string | null} care_team_id
+ * @property {string | null} department_id
+ * @property {string | null} user_id
+ * @property {string | null} username
+ * @property {boolean | null} active
+ * @property {string | null} last_sign_in_at
+ * @property {string | null} reset_requested_at
+ * @property {string} enrollment
+ * @property {{ channel: string, state: string, sent_at: string, expires_at: string } | null} invitation
+ * @property {number} [open_conversations]
+ * @property {number} [closed_conversations]
+ */
+
 const state = {
+  /** @type {Me | null} */
   me: null,
   /** "admin" or "care" (see MODES). */
   mode: null,
+  /** @type {Practice | null} */
   practice: null,
   departments: new Map(),
   careTeams: new Map(),
   /** Pool ids to names, in the setup page's order. */
   pools: new Map(),
+  /** @type {StaffAccount[]} */
   staff: [],
+  /** @type {PatientAccount[]} */
   patients: [],
   offset: 0,
   more: false,
@@ -93,31 +147,15 @@ const state = {
   viewing: null,
 };
 
-const $ = (id) => document.getElementById(id);
 const isAdmin = () => state.mode === "admin";
 const hidden = (text) => el("span", { class: "visually-hidden" }, text);
-const LONG_DATE = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", day: "numeric" });
-
-/** "July 4, 1990" for "1990-07-04", in no time zone. */
-function civilDate(ymd) {
-  const [y, m, d] = (ymd || "").split("-").map(Number);
-  return y && m && d ? LONG_DATE.format(new Date(y, m - 1, d)) : ymd;
-}
 
 /** "today at 2:14 PM", "yesterday at …", "Monday, March 9 at …". */
 const at = (iso) => dayAndTime(iso);
 
 /** An error for people: "Date of birth: must be …" rather than "birth_date: must be …". */
 function message(e) {
-  if (!(e instanceof ApiError)) return "Something went wrong. Please try again.";
-  const m = /^([a-z_]+): ([\s\S]*)$/.exec(e.message);
-  const text = m && FIELD_WORDS[m[1]] ? `${FIELD_WORDS[m[1]]}: ${m[2]}` : e.message;
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}`;
-}
-
-function showError(node, text) {
-  node.textContent = text || "";
-  node.hidden = !text;
+  return sentence(fieldMessage(e, FIELD_WORDS));
 }
 
 /** The `say` still on its way to each status region. */
@@ -145,17 +183,12 @@ function refuse(errorNode, e, inputs) {
   }
 }
 
-function options(select, items, selected) {
-  clear(select).append(...items.map(([value, label]) => el("option", { value }, label)));
-  select.value = selected ?? "";
-}
-
 const departmentName = (id) => state.departments.get(id) ?? "a former department";
 
 /** Asks before something that cannot simply be undone. */
 function confirmStep(title, text, yes) {
   const dialog = $("confirm");
-  const back = document.activeElement;
+  const back = /** @type {HTMLElement | null} */ (document.activeElement);
   $("confirm-title").textContent = title;
   $("confirm-text").textContent = text;
   $("confirm-yes").textContent = yes;
@@ -184,6 +217,21 @@ function confirmStep(title, text, yes) {
 /**
  * Shows a link just made, once, with a Copy button. It lives only in this
  * panel: closing it or leaving the page loses it (a new one can be made).
+ */
+/**
+ * A link just made (`IssuedLinkDto` in routes/accounts.rs).
+ * @typedef {object} Link
+ * @property {"setup" | "invitation" | "reset"} purpose
+ * @property {string} delivery
+ * @property {string} path
+ * @property {string} url
+ * @property {string} message
+ * @property {string} expires_at
+ */
+
+/**
+ * @param {HTMLElement} container
+ * @param {{ heading: string, label: string, who: string, link: Link, notes?: string[], back?: HTMLElement | null }} shown
  */
 function showLink(container, { heading, label, who, link, notes = [], back }) {
   // The server's public address when it knows it; this page's otherwise.
@@ -255,6 +303,7 @@ function checkboxes(container, prefix, items, chosen = []) {
 /** The values of the ticked checkboxes in `container`. */
 const ticked = (container) => [...container.querySelectorAll("input:checked")].map((c) => c.value);
 
+/** @param {StaffAccount} s */
 function staffRow(s) {
   const self = s.id === state.me.id;
   const name = s.display_name;
@@ -294,7 +343,7 @@ function staffRow(s) {
 function renderStaff() {
   const rows = clear($("staff-rows"));
   const sorted = [...state.staff].sort((a, b) =>
-    Number(b.active) - Number(a.active) || Boolean(b.reset_requested_at) - Boolean(a.reset_requested_at)
+    Number(b.active) - Number(a.active) || Number(Boolean(b.reset_requested_at)) - Number(Boolean(a.reset_requested_at))
     || a.display_name.localeCompare(b.display_name));
   rows.append(...sorted.map(staffRow));
 }
@@ -549,6 +598,7 @@ function messageWaits(p) {
   return null;
 }
 
+/** @param {PatientAccount} p */
 function patientRow(p) {
   const name = patientName(p);
   const enrolled = Boolean(p.user_id);
@@ -595,7 +645,7 @@ function renderPatients() {
   $("patient-table").closest(".table-wrap").hidden = none;
   $("patients-prev").disabled = state.offset === 0;
   $("patients-next").disabled = !state.more;
-  document.querySelector(".pager").hidden = state.offset === 0 && !state.more;
+  /** @type {HTMLElement} */ (document.querySelector(".pager")).hidden = state.offset === 0 && !state.more;
 }
 
 async function fetchPatients() {
@@ -742,7 +792,7 @@ async function sendInvite(e) {
   const p = state.invitePatient;
   if (!p) return;
   const name = patientName(p);
-  const channel = document.querySelector('input[name="invite-channel"]:checked')?.value ?? "desk";
+  const channel = /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="invite-channel"]:checked'))?.value ?? "desk";
   const place = patientPlace();
   const error = $("invite-error");
   showError(error, "");
@@ -870,6 +920,10 @@ function patientViewActions(p) {
     waits ? el("p", { class: "hint" }, waits) : null);
 }
 
+/**
+ * @param {PatientAccount} p
+ * @param {{ conversations: ConversationSummary[], next_cursor: string | null } | null} list
+ */
 function renderPatientView(p, list) {
   const name = patientName(p);
   $("patient-view-title").textContent = name;
@@ -1081,7 +1135,7 @@ async function startAdmin(practice) {
 /** Shows the parts of the page for `mode` (`[data-mode]`), and names the page after it. */
 function showMode(mode) {
   state.mode = mode;
-  for (const node of document.querySelectorAll("[data-mode]")) node.hidden = node.dataset.mode !== mode;
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-mode]"))) node.hidden = node.dataset.mode !== mode;
   const { title, patientsTitle } = MODES[mode];
   $("page-title").textContent = title;
   document.title = `${title} · Switchboard`;
@@ -1091,9 +1145,8 @@ function showMode(mode) {
   $("people").hidden = false;
 }
 
-async function boot() {
-  state.me = await startStaffPage();
-  if (!state.me) return;
+runStaffPage(async (me) => {
+  state.me = me;
   const practice = api("GET", "/api/v1/practice");
   practice.then((p) => ($("practice-name").textContent = p.name)).catch(() => {});
   // Administrators manage everyone. Anyone else gets the patients the list
@@ -1105,7 +1158,6 @@ async function boot() {
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 404)) throw e;
     $("not-admin").hidden = false;
-    document.body.dataset.ready = "true";
     return;
   }
   showMode(mode);
@@ -1130,9 +1182,4 @@ async function boot() {
   }
   window.addEventListener("hashchange", route);
   await route();
-  document.body.dataset.ready = "true";
-}
-
-boot().catch((e) => {
-  showError($("load-error"), `This page could not be loaded. ${message(e)}`);
-});
+}, message);

@@ -1,3 +1,4 @@
+// @ts-check
 // The sign-in page: sends people where they belong, patients to their
 // messages and staff to the inbox. Also where a forgotten password is
 // reported (the practice sees the request and hands over a reset link).
@@ -6,6 +7,7 @@ import { ApiError, api, clear, el } from "./common.js";
 // Practice administrators and compliance officers do not work patient
 // conversations: administrators land in setup, compliance officers in the audit log.
 const LANDING = { practice_admin: "/admin", compliance_officer: "/audit" };
+/** @param {import("./common.js").Me} user */
 const destination = (user) => (user.kind !== "staff" ? "/app" : LANDING[user.role] ?? "/inbox");
 
 async function alreadySignedIn() {
@@ -37,7 +39,7 @@ function openForgot() {
   const panel = document.getElementById("forgot");
   const toggle = document.getElementById("forgot-open");
   const input = el("input", { id: "forgot-username", name: "forgot-username", autocomplete: "username", autocapitalize: "none", spellcheck: "false", required: true });
-  input.value = document.getElementById("username").value.trim();
+  input.value = /** @type {HTMLInputElement} */ (document.getElementById("username")).value.trim();
   // Always present (only empty), so that screen readers hear the answer arrive.
   const status = el("p", { id: "forgot-status", class: "notice", role: "status" });
   const error = el("p", { id: "forgot-error", class: "error", role: "alert", hidden: true });
@@ -95,7 +97,7 @@ document.addEventListener("DOMContentLoaded", () => {
     else document.getElementById("forgot-username")?.focus();
   });
   alreadySignedIn();
-  const form = document.getElementById("signin-form");
+  const form = /** @type {HTMLFormElement & { username: HTMLInputElement, password: HTMLInputElement }} */ (document.getElementById("signin-form"));
   const error = document.getElementById("signin-error");
   const button = form.querySelector("button");
   form.addEventListener("submit", async (event) => {

@@ -1,10 +1,11 @@
+// @ts-check
 // The staff inbox: views with live counts, a list sorted by what needs
 // attention with a preview of each conversation, the conversation with the
 // patient's context and internal notes, starting a conversation with a
 // patient, corrections, printing, and keyboard shortcuts for working
 // through the queue. On a phone it is one column with a way back.
 import {
-  ApiError, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live, responseState,
+  $, ApiError, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live, responseState,
   throttle, topicLabel, when, startStaffPage,
 } from "./common.js";
 
@@ -109,24 +110,50 @@ const STATUS_TEXT = {
   closed: "Closed",
 };
 
+/** @typedef {import("./common.js").Conversation} Conversation */
+/** @typedef {import("./common.js").ConversationSummary} ConversationSummary */
+/** @typedef {import("./common.js").Me} Me */
+/** @typedef {import("./common.js").Practice} Practice */
+/** @typedef {import("./common.js").StaffMember} StaffMember */
+
+/**
+ * A staff member's alert (`AlertDto`): the patient and subject only for
+ * those who may open the conversation.
+ * @typedef {object} Alert
+ * @property {string} id
+ * @property {string} conversation_id
+ * @property {string} kind
+ * @property {string} created_at
+ * @property {{ id: string, display_name: string }} [patient]
+ * @property {string} [subject]
+ */
+
 const state = {
+  /** @type {Me | null} */
   me: null,
+  /** @type {Practice | null} */
   practice: null,
+  /** @type {StaffMember[]} */
   staff: [],
   view: "needs_response",
+  /** @type {ConversationSummary[]} */
   rows: [],
   selected: -1,
+  /** @type {string | null} */
   open: null,
+  /** @type {Conversation | null} */
   conversation: null,
+  /** The number in each view (`InboxCountsDto`). @type {Record<string, number>} */
   counts: {},
+  /** @type {number | undefined} */
   typingTimer: null,
+  /** @type {Alert[]} */
   alerts: [],
+  /** @type {{ id: string, name: string }[]} */
   pools: [],
   // The history stays open across refreshes once opened.
   historyOpen: false,
 };
-
-const $ = (id) => document.getElementById(id);
 
 // ---- Views and counts ----------------------------------------------------
 
@@ -343,6 +370,11 @@ function historyWords(h) {
   return `${text}${h.to_owner ? ` to ${h.to_owner}` : ""}${h.to_assignee ? ` → ${h.to_assignee}` : ""}`;
 }
 
+/**
+ * A box to write a reply or a note in, with its counter and Send button.
+ * @param {{ id: string, label: string, button: string, cls: string, max: number, path: string,
+ *   onSent: () => Promise<void>, typing?: () => void, extra?: HTMLElement }} options
+ */
 function composer({ id, label, button, cls, max, path, onSent, typing, extra }) {
   const box = el("textarea", { id, rows: 3, class: cls });
   const count = counter(box, max);
@@ -757,7 +789,7 @@ async function submitEscalate(e) {
 }
 
 function reassignKind() {
-  return document.querySelector('input[name="reassign-kind"]:checked')?.value ?? "person";
+  return /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="reassign-kind"]:checked'))?.value ?? "person";
 }
 
 function fillReassignTargets() {
@@ -771,7 +803,7 @@ function fillReassignTargets() {
 
 function openReassign(person) {
   if (!state.conversation) return;
-  document.querySelector('input[name="reassign-kind"][value="person"]').checked = true;
+  /** @type {HTMLInputElement} */ (document.querySelector('input[name="reassign-kind"][value="person"]')).checked = true;
   fillReassignTargets();
   if (typeof person === "string") $("reassign-target").value = person;
   $("reassign-reason").value = "";

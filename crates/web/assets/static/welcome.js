@@ -1,8 +1,9 @@
+// @ts-check
 // The page behind set-up, invitation and password-reset links
 // (/welcome#token=…). The token sits in the fragment, so it never reaches
 // the server's logs; this page takes it out of the address bar at once and
 // sends it only in request bodies.
-import { ApiError, api, clear, el } from "./common.js";
+import { ApiError, api, clear, el, errorText } from "./common.js";
 
 const box = document.getElementById("welcome");
 
@@ -38,7 +39,7 @@ function showInvalid(missing) {
 
 function showUnreachable(e) {
   show("Your link could not be checked",
-    el("p", { class: "error", role: "alert" }, e instanceof ApiError ? e.message : "Something went wrong. Please try again."),
+    el("p", { class: "error", role: "alert" }, errorText(e)),
     el("button", { type: "button", class: "primary", onclick: () => start() }, "Try again"));
 }
 
@@ -218,7 +219,7 @@ function refused(e, fields, formError) {
   }
   formError.textContent = e instanceof ApiError && e.code === "too_many_attempts"
     ? "Too many tries. Please wait a moment and try again."
-    : e instanceof ApiError ? e.message : "Something went wrong. Please try again.";
+    : errorText(e);
   formError.hidden = false;
 }
 
@@ -246,6 +247,10 @@ async function start() {
     showInvalid(true);
     return;
   }
+  /**
+   * What the link is for (`LinkInfoDto` in routes/accounts.rs).
+   * @type {{ purpose: string, practice_name: string, asks_birth_date: boolean, asks_username: boolean, username: string | null }}
+   */
   let info;
   try {
     info = await api("POST", "/api/v1/links/inspect", { token });

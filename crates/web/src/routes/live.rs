@@ -27,6 +27,9 @@ struct Live {
     done: bool,
 }
 
+/// Events were missed: the client reloads what it shows.
+const RESYNC: &str = "resync";
+
 fn named(name: &'static str, data: &str) -> Event {
     Event::default().event(name).data(data)
 }
@@ -46,7 +49,7 @@ impl Live {
                     }
                     Ok(_) => {}
                     // Fell behind: the client reloads what it shows.
-                    Err(broadcast::error::RecvError::Lagged(_)) => return Some(named("resync", "{}")),
+                    Err(broadcast::error::RecvError::Lagged(_)) => return Some(named(RESYNC, "{}")),
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
                 ended = self.sessions_ended.recv() => match ended {
@@ -114,4 +117,29 @@ pub(crate) async fn events(State(s): State<AppState>, Auth(p): Auth) -> Result<R
     // Proxies must not buffer the stream.
     res.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RESYNC;
+    use switchboard_domain::event::EventKind;
+
+    /// The quoted names in `export const LIVE_EVENTS = [...]` of a script.
+    fn live_events_of(script: &str) -> Vec<String> {
+        let start = script.find("export const LIVE_EVENTS = [").map(|i| i + "export const LIVE_EVENTS = [".len());
+        let list = start.and_then(|s| script.get(s..)).and_then(|rest| rest.split(']').next()).unwrap_or_default();
+        list.split(',').map(|item| item.trim().trim_matches('"').to_owned()).filter(|item| !item.is_empty()).collect()
+    }
+
+    #[test]
+    fn the_pages_listen_to_every_event_the_stream_sends() {
+        let script = include_str!("../../assets/static/common.js");
+        let mut expected: Vec<String> = EventKind::CODES.iter().map(|c| (*c).to_owned()).collect();
+        expected.push(RESYNC.to_owned());
+        assert_eq!(live_events_of(script), expected);
+        // The stream's own events, which end it, are handled by name.
+        for name in ["session_ended", "reconnect"] {
+            assert!(script.contains(&format!("addEventListener(\"{name}\"")), "common.js does not handle {name}");
+        }
+    }
 }
