@@ -39,6 +39,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions as _, Executor as _};
 use std::path::Path;
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 use switchboard_crypto::AuditMac;
 
@@ -115,7 +116,14 @@ pub struct Store {
     sqlite_file: Option<std::path::PathBuf>,
     /// This process's row in `readiness_probe`.
     node: [u8; 16],
+    /// When a write last failed for want of space. A small probe may still
+    /// fit where real writes no longer do (a page with room left, a WAL
+    /// that is reused), so readiness also trusts what real writes met.
+    storage_failed_at: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
+
+/// How long a real write's storage failure keeps readiness failing.
+const STORAGE_FAILURE_MEMORY: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -219,7 +227,7 @@ impl Store {
         let writer = writer::spawn(write_pool, backend, audit_mac, options.max_batch.max(1), wait);
         let sqlite_file = sqlite_path(location).map(Path::to_path_buf);
         let node = switchboard_crypto::random::array::<16>().map_err(|_| StoreError::Config("no randomness"))?;
-        Ok(Store { backend, read, writer, sqlite_file, node })
+        Ok(Store { backend, read, writer, sqlite_file, node, storage_failed_at: Arc::default() })
     }
 
     /// Runs pending migrations only.
@@ -266,7 +274,16 @@ impl Store {
 
     /// Commits `unit` durably (with its audit records) or not at all.
     pub async fn commit(&self, unit: Unit) -> Result<(), StoreError> {
-        self.writer.submit(unit).await
+        let result = self.writer.submit(unit).await;
+        let failed = match &result {
+            Ok(()) => Some(None),
+            Err(StoreError::StorageFull) => Some(Some(std::time::Instant::now())),
+            Err(_) => None,
+        };
+        if let (Some(at), Ok(mut last)) = (failed, self.storage_failed_at.lock()) {
+            *last = at;
+        }
+        result
     }
 
     /// Cheap liveness check for health endpoints.
@@ -285,6 +302,15 @@ impl Store {
             && let Some(free) = free_bytes(file)
             && free < MIN_FREE_BYTES
         {
+            return Err(StoreError::StorageFull);
+        }
+        let recently_full = self
+            .storage_failed_at
+            .lock()
+            .ok()
+            .and_then(|at| *at)
+            .is_some_and(|at| at.elapsed() < STORAGE_FAILURE_MEMORY);
+        if recently_full {
             return Err(StoreError::StorageFull);
         }
         let mut unit = Unit::new();

@@ -283,7 +283,9 @@ async fn hardening_ops_a_full_disk_answers_503_and_readiness_fails() {
 
 /// A PostgreSQL server of the test's own, which it may stop and start.
 struct PrivatePostgres {
-    dir: tempfile::TempDir,
+    dir: PathBuf,
+    /// The directory, when this server made its own.
+    _own: Option<tempfile::TempDir>,
     bin: PathBuf,
     port: u16,
     as_postgres: bool,
@@ -313,12 +315,18 @@ impl PrivatePostgres {
     }
 
     fn data(&self) -> String {
-        self.dir.path().join("data").display().to_string()
+        self.dir.join("data").display().to_string()
     }
 
     fn init() -> Result<PrivatePostgres, String> {
+        let own = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let dir = own.path().to_owned();
+        Self::init_in(dir, Some(own))
+    }
+
+    /// A server whose files all live in `dir` (a small disk, say).
+    fn init_in(dir: PathBuf, own: Option<tempfile::TempDir>) -> Result<PrivatePostgres, String> {
         let bin = postgres_bin().ok_or("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")?;
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let root =
             std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").map_err(|e| e.to_string())?) == 0;
         if root {
@@ -329,10 +337,10 @@ impl PrivatePostgres {
             let (Some(uid), Some(gid)) = (id("-u"), id("-g")) else {
                 return Err("running as root, and there is no postgres user to run PostgreSQL as".into());
             };
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let pg = PrivatePostgres { dir, bin, port, as_postgres: root };
+        let pg = PrivatePostgres { dir, _own: own, bin, port, as_postgres: root };
         let out = pg.run("initdb", &["-D", &pg.data(), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
         if !out.status.success() {
             return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
@@ -341,11 +349,11 @@ impl PrivatePostgres {
     }
 
     fn start(&self) {
-        let log = self.dir.path().join("log").display().to_string();
+        let log = self.dir.join("log").display().to_string();
         let opts = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
             self.port,
-            self.dir.path().display()
+            self.dir.display()
         );
         let out = self.run("pg_ctl", &["-D", &self.data(), "-l", &log, "-w", "-t", "30", "-o", &opts, "start"]);
         assert!(out.status.success(), "pg_ctl start: {}", String::from_utf8_lossy(&out.stderr));
@@ -558,4 +566,77 @@ async fn hardening_ops_postgres_stopped_under_load_answers_503_then_heals() {
     assert!(report.is_intact(), "{report:?}");
     t.stop().await;
     drop(pg);
+}
+
+#[tokio::test]
+async fn hardening_ops_postgres_on_a_full_disk_answers_503_and_readiness_fails() {
+    let disk = match SmallDisk::mount("128m") {
+        Ok(d) => d,
+        Err(why) => {
+            println!("skipped: {why}");
+            return;
+        }
+    };
+    let dir = disk.path().to_owned();
+    let pg = match tokio::task::spawn_blocking(move || PrivatePostgres::init_in(dir, None)).await.unwrap() {
+        Ok(pg) => Arc::new(pg),
+        Err(why) => {
+            println!("skipped: {why}");
+            return;
+        }
+    };
+    let p = pg.clone();
+    tokio::task::spawn_blocking(move || p.start()).await.unwrap();
+    let url = pg.url();
+    let t = TestApp::spawn_with(|c| c.database_url = Some(url.clone())).await;
+    let alice = t.login("alice").await;
+    let conv = t.patient_conversation(&alice, "Refill", "Could I get a refill?").await;
+    let path = format!("/api/v1/conversations/{conv}/messages");
+    assert_eq!(t.get("/readyz", None).await.status, StatusCode::OK);
+
+    // The database server's disk fills up: writes go on while pages and
+    // the current WAL segment have room, then fail. None may be a 500.
+    let filler = disk.fill();
+    let mut refused = None;
+    for i in 0..3000 {
+        let started = Instant::now();
+        let r = t.post(&path, Some(&alice), json!({ "body": format!("message {i} {}", "x".repeat(900)) })).await;
+        match r.status {
+            StatusCode::CREATED => continue,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+                refused = Some(r);
+                break;
+            }
+            other => panic!("message {i} on a full disk: {other} {}", r.text),
+        }
+    }
+    let r = refused.expect("writes never failed on a full disk");
+    assert_eq!(r.code(), "unavailable", "{}", r.text);
+    assert!(r.header("retry-after").is_some());
+    let started = Instant::now();
+    let ready = t.get("/readyz", None).await;
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{}", ready.text);
+    assert_eq!(ready.json()["checks"]["writes"], "failing", "{}", ready.text);
+    assert_eq!(t.get("/healthz", None).await.status, StatusCode::OK, "liveness stays up");
+
+    // Space returns: so does service, by itself, with nothing half-written.
+    std::fs::remove_file(&filler).unwrap();
+    let mut back = false;
+    let freed = Instant::now();
+    while freed.elapsed() < Duration::from_secs(30) {
+        if t.get("/readyz", None).await.status == StatusCode::OK {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(back, "not ready 30 s after space was freed");
+    let r = t.post(&path, Some(&alice), json!({ "body": "after space was freed" })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert!(t.app().verify_audit().await.unwrap().is_intact());
+    t.stop().await;
+    drop(pg);
+    drop(disk);
 }
