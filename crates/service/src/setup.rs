@@ -6,7 +6,7 @@ use crate::access::{facts, patient_facts};
 use crate::auth::Principal;
 use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
-use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::audit::{AuditAction, AuditRecord, ResourceKind};
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::{self, Actor, ConversationAction, PracticeAction};
 use switchboard_domain::role::UserKind;
@@ -104,24 +104,15 @@ pub struct TemplateInput<'a> {
 }
 
 impl Switchboard {
+    /// The record of an administrator's change to `resource`.
     pub(crate) fn setup_record(
         &self,
         p: &Principal,
         ctx: &RequestContext,
         action: AuditAction,
-        resource: (ResourceKind, [u8; 16]),
+        (kind, id): (ResourceKind, [u8; 16]),
     ) -> AuditRecord {
-        AuditRecord {
-            at: self.now(),
-            practice: Some(p.user.practice),
-            actor: p.audit_actor(),
-            action,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: Some(resource),
-            client_addr: ctx.client_text(),
-            detail: None,
-        }
+        self.record(p, ctx, action).with_resource(kind, id)
     }
 
     /// The practice's routing rules, in order (staff).
