@@ -228,12 +228,23 @@ impl Switchboard {
             vec![q::set_assignee(a.conversation, a.to, now, a.covered_for, a.keep), self.history_step(history)?];
         if let (Some(pool), Some(who)) = (a.pool, a.to) {
             steps.push(q::set_last_assigned(pool, who));
-            let job = self.new_id(JobId::from_bytes)?;
-            let payload = format!("{}:{who}:{}", a.conversation, now.as_micros());
-            let due = now.plus(self.config().assignment_timeout);
-            steps.push(job_q::enqueue(job, ASSIGNMENT_TIMEOUT, &payload, due, 3, None, now));
+            steps.push(self.assignment_timeout_step(a.conversation, who, now)?);
         }
         Ok(steps)
+    }
+
+    /// The job that takes a pool conversation back from `who` if they have
+    /// not acted on it in time.
+    fn assignment_timeout_step(
+        &self,
+        conversation: ConversationId,
+        who: UserId,
+        now: Timestamp,
+    ) -> Result<Step, ServiceError> {
+        let job = self.new_id(JobId::from_bytes)?;
+        let payload = format!("{conversation}:{who}:{}", now.as_micros());
+        let due = now.plus(self.config().assignment_timeout);
+        Ok(job_q::enqueue(job, ASSIGNMENT_TIMEOUT, &payload, due, 3, None, now))
     }
 
     /// Routes a new conversation of `patient` about `topic`, optionally
@@ -476,17 +487,7 @@ impl Switchboard {
             ));
         if let (Some(pool), Some(who)) = (pool, to) {
             unit.push(q::set_last_assigned(pool, who));
-            let job = self.new_id(JobId::from_bytes)?;
-            let payload = format!("{conversation}:{who}:{}", now.as_micros());
-            unit.push(job_q::enqueue(
-                job,
-                ASSIGNMENT_TIMEOUT,
-                &payload,
-                now.plus(self.config().assignment_timeout),
-                3,
-                None,
-                now,
-            ));
+            unit.push(self.assignment_timeout_step(conversation, who, now)?);
         }
         let after = switchboard_domain::policy::ConversationFacts { assignee: to, ..crate::access::facts(&row) };
         let events =
@@ -624,8 +625,6 @@ impl Switchboard {
                 return Ok(());
             };
             let Some(row) = conv_q::by_id(self.store(), conversation).await? else { continue };
-            let job = self.new_id(JobId::from_bytes)?;
-            let payload = format!("{conversation}:{who}:{}", now.as_micros());
             let unit =
                 switchboard_store::Unit::new()
                     .step(q::claim_if_unassigned(conversation, who, now))
@@ -634,15 +633,7 @@ impl Switchboard {
                         ..History::of(conversation, HistoryCode::AutoAssigned)
                     })?)
                     .step(q::set_last_assigned(pool, who))
-                    .step(job_q::enqueue(
-                        job,
-                        ASSIGNMENT_TIMEOUT,
-                        &payload,
-                        now.plus(self.config().assignment_timeout),
-                        3,
-                        None,
-                        now,
-                    ))
+                    .step(self.assignment_timeout_step(conversation, who, now)?)
                     .audit(self.system_record(
                         practice,
                         AuditAction::ConversationAssigned,

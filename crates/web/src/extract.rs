@@ -142,7 +142,17 @@ pub(crate) fn presented_token(parts: &Parts) -> Option<String> {
         let (scheme, token) = auth.split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned());
     }
-    let cookie = parts
+    let cookie = session_cookie(parts)?.to_owned();
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !same_origin(parts) {
+        return None;
+    }
+    Some(cookie)
+}
+
+/// The session cookie's value, if the request carries one.
+fn session_cookie(parts: &Parts) -> Option<&str> {
+    parts
         .headers
         .get_all(header::COOKIE)
         .iter()
@@ -150,12 +160,7 @@ pub(crate) fn presented_token(parts: &Parts) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
         .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())?;
-    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !same_origin(parts) {
-        return None;
-    }
-    Some(cookie)
+        .map(|(_, value)| value)
 }
 
 fn same_origin(parts: &Parts) -> bool {
@@ -177,14 +182,7 @@ fn cross_site_cookie(parts: &Parts) -> bool {
     if parts.headers.contains_key(header::AUTHORIZATION) {
         return false;
     }
-    let has_cookie = parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .any(|(name, _)| name == SESSION_COOKIE);
+    let has_cookie = session_cookie(parts).is_some();
     let Some(site) = parts.headers.get("sec-fetch-site") else { return false };
     has_cookie && !site.as_bytes().eq_ignore_ascii_case(b"same-origin")
 }
