@@ -17,6 +17,7 @@ mod error;
 mod extract;
 mod headers;
 mod openapi;
+mod openapi_errors;
 mod routes;
 mod serve;
 pub mod tls;

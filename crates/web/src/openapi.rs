@@ -3,6 +3,7 @@
 
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
+use crate::openapi_errors::StandardErrors;
 use crate::routes::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -59,7 +60,7 @@ impl Modify for BearerAuth {
         audit_events_csv, audit_subjects, contact, save_contact, change_password, patient_account
     ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardErrors),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "conversations", description = "Conversations between a patient and the care team"),

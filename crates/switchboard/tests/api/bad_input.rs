@@ -196,6 +196,17 @@ async fn bad_paths_queries_and_headers() {
         let r = t.get(path, Some(&cora)).await;
         assert_eq!(r.status, status, "{path}: {}", r.text);
     }
+    // The documented bounds are enforced, not quietly clamped.
+    let admin = t.login("admin").await;
+    for (path, field) in [
+        ("/api/v1/patient-accounts?limit=201", "limit"),
+        ("/api/v1/patient-accounts?limit=0", "limit"),
+        ("/api/v1/patient-accounts?offset=-1", "offset"),
+    ] {
+        let r = t.get(path, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.text);
+        assert_eq!(r.json()["error"]["field"], field, "{path}");
+    }
     let long_key = t
         .client
         .post(t.url(&format!("/api/v1/conversations/{c}/messages")))

@@ -16,6 +16,7 @@ use switchboard_service::analytics::AnalyticsReport;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PeriodQuery {
     /// First day, `YYYY-MM-DD` in the practice's time zone (default: 29

@@ -92,11 +92,30 @@ pub(crate) struct PatientAccountDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PageQuery {
+    /// How many to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
-    /// 1–200 (default 100).
+    /// How many to return (default 100).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+}
+
+impl PageQuery {
+    /// The page asked for, refused (not clamped) outside its documented bounds.
+    fn page(&self) -> Result<(i64, i64), ApiError> {
+        let offset = self.offset.unwrap_or(0);
+        let limit = self.limit.unwrap_or(100);
+        if offset < 0 {
+            return Err(ServiceError::Invalid { field: "offset", problem: "must be 0 or more".into() }.into());
+        }
+        if !(1..=200).contains(&limit) {
+            return Err(ServiceError::Invalid { field: "limit", problem: "must be from 1 to 200".into() }.into());
+        }
+        Ok((offset, limit))
+    }
 }
 
 /// The patients the caller may enroll, with contact details, enrollment
@@ -111,7 +130,8 @@ pub(crate) async fn list(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Vec<PatientAccountDto>>, ApiError> {
-    let rows = s.app.patient_accounts(&p, q.offset.unwrap_or(0), q.limit.unwrap_or(100), &ctx).await?;
+    let (offset, limit) = q.page()?;
+    let rows = s.app.patient_accounts(&p, offset, limit, &ctx).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -253,6 +273,7 @@ pub(crate) async fn revoke_invitation(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ImportQuery {
     /// `true`: check and count, write nothing.

@@ -16,6 +16,7 @@ use switchboard_service::{OpeningPeriod, PracticeContact, ServiceError};
 use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExpectationQuery {
     /// The topic the patient picked; a care question if left out.

@@ -135,7 +135,7 @@ async fn save_pool_inner(
 
 /// Create a pool (practice administrators).
 #[utoipa::path(post, path = "/api/v1/pools", tag = "setup", security(("bearer" = [])), request_body = PoolDto,
-    responses((status = 201, body = IdDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = IdDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn create_pool(
     State(s): State<AppState>,
     Client(ctx): Client,
@@ -149,7 +149,7 @@ pub(crate) async fn create_pool(
 /// Change a pool: name, lead, members, assignment (practice administrators).
 #[utoipa::path(put, path = "/api/v1/pools/{id}", tag = "setup", security(("bearer" = [])), request_body = PoolDto,
     params(("id" = String, Path, description = "Pool id")),
-    responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn update_pool(
     State(s): State<AppState>,
     Client(ctx): Client,
@@ -348,7 +348,7 @@ pub(crate) async fn templates(
 
 /// Add a quick reply (staff; you become its owner).
 #[utoipa::path(post, path = "/api/v1/templates", tag = "templates", security(("bearer" = [])), request_body = TemplateRequest,
-    responses((status = 201, body = IdDto), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = IdDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn create_template(
     State(s): State<AppState>,
     Client(ctx): Client,
