@@ -41,20 +41,6 @@ pub struct CreatedPractice {
 }
 
 impl Switchboard {
-    fn operator_record(&self, actor: AuditActor, action: AuditAction, ctx: Option<&RequestContext>) -> AuditRecord {
-        AuditRecord {
-            at: self.now(),
-            practice: None,
-            actor,
-            action,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: None,
-            client_addr: ctx.and_then(RequestContext::client_text),
-            detail: None,
-        }
-    }
-
     /// Makes an operator key (`switchboard operator key create`). The key's
     /// text is returned once and only its hash is kept.
     pub async fn create_operator_key(&self, name: &str) -> Result<(OperatorKeyId, String), ServiceError> {
@@ -62,7 +48,7 @@ impl Switchboard {
         let (secret, hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
         let id = self.new_id(OperatorKeyId::from_bytes)?;
         let unit = Unit::new().step(q::insert_key(id, name.as_str(), &hash, self.now())).audit(
-            self.operator_record(AuditActor::System, AuditAction::OperatorKeyCreated, None)
+            AuditRecord::new(self.now(), None, AuditActor::System, AuditAction::OperatorKeyCreated)
                 .with_resource(ResourceKind::OperatorKey, *id.as_bytes()),
         );
         self.store().commit(unit).await?;
@@ -77,7 +63,7 @@ impl Switchboard {
     /// Revokes an operator key at once (`switchboard operator key revoke`).
     pub async fn revoke_operator_key(&self, key: OperatorKeyId) -> Result<(), ServiceError> {
         let unit = Unit::new().step(q::revoke_key(key, self.now())).audit(
-            self.operator_record(AuditActor::System, AuditAction::OperatorKeyRevoked, None)
+            AuditRecord::new(self.now(), None, AuditActor::System, AuditAction::OperatorKeyRevoked)
                 .with_resource(ResourceKind::OperatorKey, *key.as_bytes()),
         );
         match self.store().commit(unit).await {
@@ -100,8 +86,8 @@ impl Switchboard {
             None => None,
         };
         let Some(key) = key else {
-            let rec = self
-                .operator_record(AuditActor::Anonymous, AuditAction::OperatorAuthFailed, Some(ctx))
+            let rec = AuditRecord::new(self.now(), None, AuditActor::Anonymous, AuditAction::OperatorAuthFailed)
+                .with_client_addr(ctx.client_text())
                 .with_outcome(Outcome::Denied);
             self.store().commit(Unit::new().audit(rec)).await?;
             return Err(ServiceError::Unauthenticated);
@@ -137,8 +123,8 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<Vec<PracticeOverviewRow>, ServiceError> {
         let rows = q::practices(self.store()).await?;
-        let rec = self
-            .operator_record(op.actor(), AuditAction::PracticesListed, Some(ctx))
+        let rec = AuditRecord::new(self.now(), None, op.actor(), AuditAction::PracticesListed)
+            .with_client_addr(ctx.client_text())
             .with_detail(format!("count={}", rows.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
         Ok(rows)
@@ -158,8 +144,8 @@ impl Switchboard {
         let mut rows = switchboard_store::audit_log::unplaced(self.store(), before, limit + 1).await?;
         let more = usize::try_from(limit).is_ok_and(|l| rows.len() > l);
         rows.truncate(usize::try_from(limit).unwrap_or(0));
-        let rec = self
-            .operator_record(op.actor(), AuditAction::AuditLogSearched, Some(ctx))
+        let rec = AuditRecord::new(self.now(), None, op.actor(), AuditAction::AuditLogSearched)
+            .with_client_addr(ctx.client_text())
             .with_detail(format!("operator_log count={}", rows.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
         let next_before = if more { rows.last().map(|e| e.seq) } else { None };

@@ -59,6 +59,9 @@ fn decode(row: &AnyRow) -> Result<AuditEntry, StoreError> {
     let outcome: String = col(row, "outcome")?;
     Ok(AuditEntry {
         seq: col(row, "seq")?,
+        // Every field spelled out rather than `AuditRecord::new` and its
+        // defaults: a field added to the record must fail to compile here
+        // until it is read back, or stored entries would lose it.
         record: AuditRecord {
             at: ts(row, "at")?,
             practice: opt_id(row, "practice_id", PracticeId::from_slice)?,
