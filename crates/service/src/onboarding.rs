@@ -75,6 +75,42 @@ pub struct StaffInput {
     pub pools: Option<Vec<PoolId>>,
 }
 
+/// A staff account as administrators manage it.
+#[derive(Clone, Debug)]
+pub struct StaffAccountView {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: StaffRole,
+    pub active: bool,
+    pub last_login_at: Option<Timestamp>,
+    /// False until the account's holder has chosen a password.
+    pub password_set: bool,
+    /// The latest self-service reset request nobody has answered yet.
+    pub reset_requested_at: Option<Timestamp>,
+    pub departments: Vec<DepartmentId>,
+    pub care_teams: Vec<CareTeamId>,
+    pub pools: Vec<PoolId>,
+}
+
+impl From<q::StaffAccountRow> for StaffAccountView {
+    fn from(r: q::StaffAccountRow) -> Self {
+        StaffAccountView {
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            role: r.role,
+            active: r.active,
+            last_login_at: r.last_login_at,
+            password_set: r.password_set,
+            reset_requested_at: r.reset_requested_at,
+            departments: r.departments,
+            care_teams: r.care_teams,
+            pools: r.pools,
+        }
+    }
+}
+
 /// What a new link is for and whom.
 struct LinkRequest {
     practice: PracticeId,
@@ -194,10 +230,11 @@ impl Switchboard {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-    ) -> Result<Vec<q::StaffAccountRow>, ServiceError> {
+    ) -> Result<Vec<StaffAccountView>, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::SetupViewed).await?;
         let now = self.now();
-        let mut rows = q::staff_accounts(self.store(), p.user.practice).await?;
+        let mut rows: Vec<StaffAccountView> =
+            q::staff_accounts(self.store(), p.user.practice).await?.into_iter().map(StaffAccountView::from).collect();
         for r in &mut rows {
             r.reset_requested_at = ob::unanswered_reset(r.reset_requested_at, now);
         }

@@ -10,11 +10,10 @@ use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::{OperatorKeyId, PracticeId, UserId};
 use switchboard_domain::text::DisplayName;
+use switchboard_domain::time::Timestamp;
 use switchboard_store::Conflict;
 use switchboard_store::Unit;
 use switchboard_store::queries::operator as q;
-
-pub use switchboard_store::queries::operator::{OperatorKeyRow, PracticeOverviewRow};
 
 /// Operator keys start with this, so that they are told apart from session
 /// tokens at a glance and by secret scanners.
@@ -29,6 +28,53 @@ pub struct OperatorPrincipal {
 impl OperatorPrincipal {
     fn actor(&self) -> AuditActor {
         AuditActor::Operator { key: self.key }
+    }
+}
+
+/// An operator key as `switchboard operator key list` shows it (never its
+/// secret).
+#[derive(Clone, Debug)]
+pub struct OperatorKeyView {
+    pub id: OperatorKeyId,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl From<q::OperatorKeyRow> for OperatorKeyView {
+    fn from(k: q::OperatorKeyRow) -> Self {
+        OperatorKeyView {
+            id: k.id,
+            name: k.name,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A practice as the operator sees it: its name and counts, no PHI.
+#[derive(Clone, Debug)]
+pub struct PracticeOverview {
+    pub id: PracticeId,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub active_staff: i64,
+    pub patients: i64,
+    pub enrolled_patients: i64,
+}
+
+impl From<q::PracticeOverviewRow> for PracticeOverview {
+    fn from(p: q::PracticeOverviewRow) -> Self {
+        PracticeOverview {
+            id: p.id,
+            name: p.name,
+            created_at: p.created_at,
+            active_staff: p.active_staff,
+            patients: p.patients,
+            enrolled_patients: p.enrolled_patients,
+        }
     }
 }
 
@@ -56,8 +102,8 @@ impl Switchboard {
     }
 
     /// Every operator key, revoked or not (`switchboard operator key list`).
-    pub async fn operator_keys(&self) -> Result<Vec<OperatorKeyRow>, ServiceError> {
-        Ok(q::keys(self.store()).await?)
+    pub async fn operator_keys(&self) -> Result<Vec<OperatorKeyView>, ServiceError> {
+        Ok(q::keys(self.store()).await?.into_iter().map(OperatorKeyView::from).collect())
     }
 
     /// Revokes an operator key at once (`switchboard operator key revoke`).
@@ -121,13 +167,13 @@ impl Switchboard {
         &self,
         op: &OperatorPrincipal,
         ctx: &RequestContext,
-    ) -> Result<Vec<PracticeOverviewRow>, ServiceError> {
+    ) -> Result<Vec<PracticeOverview>, ServiceError> {
         let rows = q::practices(self.store()).await?;
         let rec = AuditRecord::new(self.now(), None, op.actor(), AuditAction::PracticesListed)
             .with_client_addr(ctx.client_text())
             .with_detail(format!("count={}", rows.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(rows)
+        Ok(rows.into_iter().map(PracticeOverview::from).collect())
     }
 
     /// The operator's log: what belongs to no practice (sign-in failures

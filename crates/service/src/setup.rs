@@ -92,6 +92,27 @@ pub struct PoolInput<'a> {
     pub auto_assign: bool,
 }
 
+/// A staff member's own availability: read and saved whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaffSettings {
+    /// How many open conversations they take at once (0–500).
+    pub capacity: i64,
+    /// Providers: whether patients may write to them directly.
+    pub accepts_direct_messages: bool,
+}
+
+impl From<q::StaffSettings> for StaffSettings {
+    fn from(s: q::StaffSettings) -> Self {
+        StaffSettings { capacity: s.capacity, accepts_direct_messages: s.accepts_direct_messages }
+    }
+}
+
+impl From<StaffSettings> for q::StaffSettings {
+    fn from(s: StaffSettings) -> Self {
+        q::StaffSettings { capacity: s.capacity, accepts_direct_messages: s.accepts_direct_messages }
+    }
+}
+
 /// A quick reply as its author writes it.
 #[derive(Clone, Copy, Debug)]
 pub struct TemplateInput<'a> {
@@ -285,8 +306,8 @@ impl Switchboard {
     }
 
     /// The caller's capacity and whether they take direct messages.
-    pub async fn my_settings(&self, p: &Principal) -> Result<q::StaffSettings, ServiceError> {
-        q::staff_settings(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)
+    pub async fn my_settings(&self, p: &Principal) -> Result<StaffSettings, ServiceError> {
+        q::staff_settings(self.store(), p.user.id).await?.map(StaffSettings::from).ok_or(ServiceError::NotFound)
     }
 
     /// Sets how many open conversations the caller takes and (providers)
@@ -294,7 +315,7 @@ impl Switchboard {
     pub async fn save_my_settings(
         &self,
         p: &Principal,
-        settings: q::StaffSettings,
+        settings: StaffSettings,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
         if p.user.kind != switchboard_domain::role::UserKind::Staff {
@@ -306,7 +327,7 @@ impl Switchboard {
         let rec = self
             .record(p, ctx, AuditAction::StaffSettingsChanged)
             .with_resource(ResourceKind::User, *p.user.id.as_bytes());
-        self.store().commit(Unit::new().step(q::update_staff_settings(p.user.id, settings)).audit(rec)).await?;
+        self.store().commit(Unit::new().step(q::update_staff_settings(p.user.id, settings.into())).audit(rec)).await?;
         self.offer_work_to(p.user.practice, p.user.id).await;
         Ok(())
     }
