@@ -367,6 +367,22 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    /// A successful record of `action` by `actor`, naming nothing else: no
+    /// patient, resource, client address or detail. This is the one way to
+    /// start a record; the `with_*` methods add what the event involved.
+    pub fn new(at: Timestamp, practice: Option<PracticeId>, actor: AuditActor, action: AuditAction) -> Self {
+        AuditRecord {
+            at,
+            practice,
+            actor,
+            action,
+            outcome: Outcome::Success,
+            patient: None,
+            resource: None,
+            client_addr: None,
+            detail: None,
+        }
+    }
     pub fn with_outcome(mut self, outcome: Outcome) -> Self {
         self.outcome = outcome;
         self
@@ -381,6 +397,11 @@ impl AuditRecord {
     }
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+    /// The address the request came from, when there was a request.
+    pub fn with_client_addr(mut self, client_addr: Option<String>) -> Self {
+        self.client_addr = client_addr;
         self
     }
 }
@@ -463,17 +484,55 @@ mod tests {
     use proptest::prelude::*;
 
     fn record(detail: Option<String>, client: Option<String>) -> AuditRecord {
-        AuditRecord {
-            at: Timestamp::from_micros(5),
-            practice: None,
-            actor: AuditActor::System,
-            action: AuditAction::Logout,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: None,
-            client_addr: client,
-            detail,
-        }
+        let mut rec = AuditRecord::new(Timestamp::from_micros(5), None, AuditActor::System, AuditAction::Logout)
+            .with_client_addr(client);
+        rec.detail = detail;
+        rec
+    }
+
+    #[test]
+    fn a_new_record_is_a_success_that_names_nothing_else() {
+        let practice = PracticeId::from_bytes([1; 16]);
+        let actor = AuditActor::User { id: UserId::from_bytes([2; 16]), kind: UserKind::Patient };
+        let rec = AuditRecord::new(Timestamp::from_micros(9), Some(practice), actor, AuditAction::MessageSent);
+        assert_eq!(
+            rec,
+            AuditRecord {
+                at: Timestamp::from_micros(9),
+                practice: Some(practice),
+                actor,
+                action: AuditAction::MessageSent,
+                outcome: Outcome::Success,
+                patient: None,
+                resource: None,
+                client_addr: None,
+                detail: None,
+            }
+        );
+    }
+
+    #[test]
+    fn builders_set_only_their_field() {
+        let base = AuditRecord::new(Timestamp::from_micros(9), None, AuditActor::Anonymous, AuditAction::LoginFailed);
+        let patient = PatientId::from_bytes([3; 16]);
+        let rec = base
+            .clone()
+            .with_outcome(Outcome::Failed)
+            .with_patient(Some(patient))
+            .with_resource(ResourceKind::User, [4; 16])
+            .with_client_addr(Some("192.0.2.1".into()))
+            .with_detail("wrong_password");
+        assert_eq!(
+            rec,
+            AuditRecord {
+                outcome: Outcome::Failed,
+                patient: Some(patient),
+                resource: Some((ResourceKind::User, [4; 16])),
+                client_addr: Some("192.0.2.1".into()),
+                detail: Some("wrong_password".into()),
+                ..base
+            }
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::sealing::{self};
 use crate::{RequestContext, ServiceError, Switchboard};
 use std::sync::Arc;
 use switchboard_crypto::DataKey;
-use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::audit::{AuditAction, AuditRecord, ResourceKind};
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::{self, ConversationAction, ConversationFacts, Decision, PatientFacts};
 use switchboard_store::queries::conversations as q;
@@ -38,17 +38,7 @@ impl Switchboard {
     /// A successful audit record of `action` by `p`; refine with the
     /// record's `with_*` methods.
     pub(crate) fn record(&self, p: &Principal, ctx: &RequestContext, action: AuditAction) -> AuditRecord {
-        AuditRecord {
-            at: self.now(),
-            practice: Some(p.user.practice),
-            actor: p.audit_actor(),
-            action,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: None,
-            client_addr: ctx.client_text(),
-            detail: None,
-        }
+        AuditRecord::new(self.now(), Some(p.user.practice), p.audit_actor(), action).with_client_addr(ctx.client_text())
     }
 
     /// Loads a conversation and checks `action` on it; refusals and missing

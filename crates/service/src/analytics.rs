@@ -189,7 +189,8 @@ impl Switchboard {
             .collect();
 
         let rec = self
-            .setup_record(p, ctx, AuditAction::AnalyticsViewed, (ResourceKind::Practice, *practice.as_bytes()))
+            .record(p, ctx, AuditAction::AnalyticsViewed)
+            .with_resource(ResourceKind::Practice, *practice.as_bytes())
             .with_detail(format!("from={first};to={last}"));
         let mut unit = switchboard_store::Unit::new().audit(rec);
         for r in named {

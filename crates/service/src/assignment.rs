@@ -9,7 +9,7 @@ use crate::sealing::{self, column};
 use crate::views::PersonRef;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::assignment::{self, Absence};
-use switchboard_domain::audit::{AuditAction, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::audit::{AuditAction, AuditRecord, ResourceKind};
 use switchboard_domain::event::{DomainEvent, EventKind};
 use switchboard_domain::history::HistoryCode;
 use switchboard_domain::ids::*;
@@ -339,21 +339,17 @@ impl Switchboard {
         let start_job = self.new_id(JobId::from_bytes)?;
         let end_job = self.new_id(JobId::from_bytes)?;
         let payload = absence.to_string();
+        let mut rec = AuditRecord::new(now, Some(me.practice), p.audit_actor(), AuditAction::AbsenceRecorded)
+            .with_resource(ResourceKind::Absence, *absence.as_bytes())
+            .with_client_addr(ctx.client_text());
+        if let Some(c) = cover {
+            rec = rec.with_detail(format!("cover={c}"));
+        }
         let unit = Unit::new()
             .step(q::insert_absence(absence, me.practice, &a, now))
             .step(job_q::enqueue(start_job, ABSENCE_STARTS, &payload, starts_at.max(now), 8, None, now))
             .step(job_q::enqueue(end_job, ABSENCE_ENDS, &payload, ends_at, 8, None, now))
-            .audit(AuditRecord {
-                at: now,
-                practice: Some(me.practice),
-                actor: p.audit_actor(),
-                action: AuditAction::AbsenceRecorded,
-                outcome: Outcome::Success,
-                patient: None,
-                resource: Some((ResourceKind::Absence, *absence.as_bytes())),
-                client_addr: ctx.client_text(),
-                detail: cover.map(|c| format!("cover={c}")),
-            });
+            .audit(rec);
         self.store().commit(unit).await?;
         Ok(absence)
     }
@@ -371,17 +367,11 @@ impl Switchboard {
         let unit = Unit::new()
             .step(q::cancel_absence(absence, p.user.id, now))
             .step(job_q::enqueue(job, ABSENCE_ENDS, &absence.to_string(), now, 8, None, now))
-            .audit(AuditRecord {
-                at: now,
-                practice: Some(p.user.practice),
-                actor: p.audit_actor(),
-                action: AuditAction::AbsenceCancelled,
-                outcome: Outcome::Success,
-                patient: None,
-                resource: Some((ResourceKind::Absence, *absence.as_bytes())),
-                client_addr: ctx.client_text(),
-                detail: None,
-            });
+            .audit(
+                AuditRecord::new(now, Some(p.user.practice), p.audit_actor(), AuditAction::AbsenceCancelled)
+                    .with_resource(ResourceKind::Absence, *absence.as_bytes())
+                    .with_client_addr(ctx.client_text()),
+            );
         self.store().commit(unit).await.map_err(|e| match e {
             switchboard_store::StoreError::Conflict(_) => ServiceError::NotFound,
             other => other.into(),

@@ -119,6 +119,9 @@ impl Switchboard {
         }
     }
 
+    /// A sign-in attempt's record: by the account's holder, in their
+    /// practice, when the name is known; anonymous and in the operator's
+    /// log when it is not.
     fn login_record(
         &self,
         ctx: &RequestContext,
@@ -127,17 +130,11 @@ impl Switchboard {
         outcome: Outcome,
         detail: &str,
     ) -> AuditRecord {
-        AuditRecord {
-            at: self.now(),
-            practice: user.map(|u| u.practice),
-            actor: user.map_or(AuditActor::Anonymous, |u| AuditActor::User { id: u.id, kind: u.kind }),
-            action,
-            outcome,
-            patient: None,
-            resource: None,
-            client_addr: ctx.client_text(),
-            detail: Some(detail.to_owned()),
-        }
+        let actor = user.map_or(AuditActor::Anonymous, |u| AuditActor::User { id: u.id, kind: u.kind });
+        AuditRecord::new(self.now(), user.map(|u| u.practice), actor, action)
+            .with_outcome(outcome)
+            .with_client_addr(ctx.client_text())
+            .with_detail(detail)
     }
 
     /// Signs in. Every failure looks the same to the caller, whether the
@@ -162,7 +159,7 @@ impl Switchboard {
                 let rec =
                     self.login_record(ctx, user.as_ref(), AuditAction::LoginThrottled, Outcome::Denied, "throttled");
                 self.store().commit(Unit::new().audit(rec)).await?;
-                return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
+                return Err(ServiceError::throttled(wait));
             }
         };
 
@@ -217,17 +214,7 @@ impl Switchboard {
 
     /// Ends the session at once.
     pub async fn logout(&self, principal: &Principal, ctx: &RequestContext) -> Result<(), ServiceError> {
-        let rec = AuditRecord {
-            at: self.now(),
-            practice: Some(principal.user.practice),
-            actor: principal.audit_actor(),
-            action: AuditAction::Logout,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: None,
-            client_addr: ctx.client_text(),
-            detail: None,
-        };
+        let rec = self.record(principal, ctx, AuditAction::Logout);
         self.store().commit(Unit::new().step(sessions::revoke(&principal.token_hash, self.now())).audit(rec)).await?;
         Ok(())
     }

@@ -5,7 +5,7 @@
 
 use crate::sealing::{self, column};
 use crate::{ServiceError, Switchboard};
-use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, ResourceKind};
 use switchboard_domain::ids::*;
 use switchboard_domain::role::{StaffRole, UserKind};
 use switchboard_domain::text::{DisplayName, MedicalRecordNumber, PersonName, Username};
@@ -96,35 +96,13 @@ impl Switchboard {
         Ok(n)
     }
 
-    pub(crate) fn admin_record(
-        &self,
-        actor: AuditActor,
-        practice: PracticeId,
-        action: AuditAction,
-        resource: (ResourceKind, [u8; 16]),
-    ) -> AuditRecord {
-        AuditRecord {
-            at: self.now(),
-            practice: Some(practice),
-            actor,
-            action,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: Some(resource),
-            client_addr: None,
-            detail: None,
-        }
-    }
-
     pub async fn create_practice(&self, name: &str, actor: AuditActor) -> Result<PracticeId, ServiceError> {
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
         let id = self.new_id(PracticeId::from_bytes)?;
-        let unit = Unit::new().step(d::insert_practice(id, name.as_str(), self.now())).audit(self.admin_record(
-            actor,
-            id,
-            AuditAction::PracticeCreated,
-            (ResourceKind::Practice, *id.as_bytes()),
-        ));
+        let unit = Unit::new().step(d::insert_practice(id, name.as_str(), self.now())).audit(
+            AuditRecord::new(self.now(), Some(id), actor, AuditAction::PracticeCreated)
+                .with_resource(ResourceKind::Practice, *id.as_bytes()),
+        );
         self.store().commit(unit).await.map_err(taken)?;
         Ok(id)
     }
@@ -137,13 +115,10 @@ impl Switchboard {
     ) -> Result<DepartmentId, ServiceError> {
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
         let id = self.new_id(DepartmentId::from_bytes)?;
-        let unit =
-            Unit::new().step(d::insert_department(id, practice, name.as_str(), self.now())).audit(self.admin_record(
-                actor,
-                practice,
-                AuditAction::DepartmentCreated,
-                (ResourceKind::Department, *id.as_bytes()),
-            ));
+        let unit = Unit::new().step(d::insert_department(id, practice, name.as_str(), self.now())).audit(
+            AuditRecord::new(self.now(), Some(practice), actor, AuditAction::DepartmentCreated)
+                .with_resource(ResourceKind::Department, *id.as_bytes()),
+        );
         self.store().commit(unit).await.map_err(taken)?;
         Ok(id)
     }
@@ -170,15 +145,16 @@ impl Switchboard {
                 password_hash: &hash,
                 at: self.now(),
             }))
-            .audit(self.admin_record(actor, practice, AuditAction::UserCreated, (ResourceKind::User, *id.as_bytes())));
+            .audit(
+                AuditRecord::new(self.now(), Some(practice), actor, AuditAction::UserCreated)
+                    .with_resource(ResourceKind::User, *id.as_bytes()),
+            );
         for dep in input.departments {
             unit.push(d::insert_staff_department(id, dep));
-            unit.push_audit(self.admin_record(
-                actor,
-                practice,
-                AuditAction::StaffDepartmentAdded,
-                (ResourceKind::Department, *dep.as_bytes()),
-            ));
+            unit.push_audit(
+                AuditRecord::new(self.now(), Some(practice), actor, AuditAction::StaffDepartmentAdded)
+                    .with_resource(ResourceKind::Department, *dep.as_bytes()),
+            );
         }
         self.store().commit(unit).await.map_err(taken)?;
         Ok(id)
@@ -197,23 +173,19 @@ impl Switchboard {
         let id = self.new_id(CareTeamId::from_bytes)?;
         let mut unit = Unit::new()
             .step(d::insert_care_team(id, practice, department, name.as_str(), primary_provider, self.now()))
-            .audit(self.admin_record(
-                actor,
-                practice,
-                AuditAction::CareTeamCreated,
-                (ResourceKind::CareTeam, *id.as_bytes()),
-            ));
+            .audit(
+                AuditRecord::new(self.now(), Some(practice), actor, AuditAction::CareTeamCreated)
+                    .with_resource(ResourceKind::CareTeam, *id.as_bytes()),
+            );
         let mut all: Vec<UserId> = primary_provider.into_iter().chain(members.iter().copied()).collect();
         all.sort();
         all.dedup();
         for m in all {
             unit.push(d::insert_care_team_member(id, m));
-            unit.push_audit(self.admin_record(
-                actor,
-                practice,
-                AuditAction::CareTeamMemberAdded,
-                (ResourceKind::User, *m.as_bytes()),
-            ));
+            unit.push_audit(
+                AuditRecord::new(self.now(), Some(practice), actor, AuditAction::CareTeamMemberAdded)
+                    .with_resource(ResourceKind::User, *m.as_bytes()),
+            );
         }
         self.store().commit(unit).await.map_err(taken)?;
         Ok(id)
@@ -259,12 +231,10 @@ impl Switchboard {
                     password_hash: &hash,
                     at: now,
                 }));
-                unit.push_audit(self.admin_record(
-                    actor,
-                    practice,
-                    AuditAction::UserCreated,
-                    (ResourceKind::User, *user.as_bytes()),
-                ));
+                unit.push_audit(
+                    AuditRecord::new(self.now(), Some(practice), actor, AuditAction::UserCreated)
+                        .with_resource(ResourceKind::User, *user.as_bytes()),
+                );
                 Some(user)
             }
         };
@@ -290,10 +260,11 @@ impl Switchboard {
             phone_ct: None,
             at: now,
         }));
-        let mut rec =
-            self.admin_record(actor, practice, AuditAction::PatientCreated, (ResourceKind::Patient, *id.as_bytes()));
-        rec.patient = Some(id);
-        unit.push_audit(rec);
+        unit.push_audit(
+            AuditRecord::new(self.now(), Some(practice), actor, AuditAction::PatientCreated)
+                .with_resource(ResourceKind::Patient, *id.as_bytes())
+                .with_patient(Some(id)),
+        );
         self.store().commit(unit).await.map_err(taken)?;
         Ok(id)
     }
@@ -369,12 +340,10 @@ impl Switchboard {
         let mut unit = Unit::new()
             .step(d::update_practice_contact(practice, contact.time_zone, contact.phone, contact.after_hours_phone))
             .step(d::clear_office_hours(practice))
-            .audit(self.admin_record(
-                actor,
-                practice,
-                AuditAction::PracticeUpdated,
-                (ResourceKind::Practice, *practice.as_bytes()),
-            ));
+            .audit(
+                AuditRecord::new(self.now(), Some(practice), actor, AuditAction::PracticeUpdated)
+                    .with_resource(ResourceKind::Practice, *practice.as_bytes()),
+            );
         for h in hours {
             unit.push(d::insert_office_hours(
                 practice,

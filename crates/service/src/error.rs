@@ -1,6 +1,7 @@
 //! The one error type of the use cases, with stable codes.
 
 use switchboard_domain::text::TextError;
+use switchboard_domain::time::Span;
 use switchboard_store::StoreError;
 use thiserror::Error;
 
@@ -83,6 +84,12 @@ impl ServiceError {
 
     pub fn invalid(field: &'static str, e: TextError) -> Self {
         ServiceError::Invalid { field, problem: e.to_string() }
+    }
+
+    /// An attempt refused until `wait` has passed; never less than a
+    /// second, so that a client told to retry does not retry at once.
+    pub fn throttled(wait: Span) -> Self {
+        ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) }
     }
 }
 

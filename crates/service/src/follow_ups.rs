@@ -93,8 +93,25 @@ impl Switchboard {
 
     /// The caller's unseen notifications (the in-app channel; email, SMS
     /// and push come later and will read the same rows).
-    pub async fn my_notifications(&self, p: &Principal) -> Result<Vec<nq::NotificationRow>, ServiceError> {
-        Ok(nq::unseen(self.store(), p.user.id).await?)
+    pub async fn my_notifications(&self, p: &Principal) -> Result<Vec<NotificationView>, ServiceError> {
+        Ok(nq::unseen(self.store(), p.user.id).await?.into_iter().map(NotificationView::from).collect())
+    }
+}
+
+/// A notification as its recipient sees it: what kind, about which
+/// conversation; never the conversation's content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotificationView {
+    pub id: NotificationId,
+    /// [`UNREAD_REPLY_REMINDER`], for now the only kind.
+    pub kind: String,
+    pub conversation: Option<ConversationId>,
+    pub created_at: Timestamp,
+}
+
+impl From<nq::NotificationRow> for NotificationView {
+    fn from(n: nq::NotificationRow) -> Self {
+        NotificationView { id: n.id, kind: n.kind, conversation: n.conversation, created_at: n.created_at }
     }
 }
 

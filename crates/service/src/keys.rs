@@ -13,7 +13,7 @@
 use crate::{ServiceError, Switchboard};
 use std::time::Duration;
 use switchboard_crypto::WrappedKey;
-use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, ResourceKind};
 use switchboard_store::Unit;
 use switchboard_store::queries::keys as key_q;
 use switchboard_store::rows::WrappedKeyRow;
@@ -73,17 +73,9 @@ impl Switchboard {
         let in_use = key_q::master_keys_in_use(self.store()).await?;
         let retired = self.keys().retire_master_keys(&in_use).map_err(|_| ServiceError::Internal)?;
         let still_in_use: Vec<u32> = in_use.into_iter().filter(|k| *k != new_master_key).collect();
-        let rec = AuditRecord {
-            at: self.now(),
-            practice: None,
-            actor: AuditActor::System,
-            action: AuditAction::MasterKeyRotated,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: Some((ResourceKind::KeyRing, [0u8; 16])),
-            client_addr: None,
-            detail: Some(format!("new={new_master_key};rewrapped={rewrapped};retired={}", retired.len())),
-        };
+        let rec = AuditRecord::new(self.now(), None, AuditActor::System, AuditAction::MasterKeyRotated)
+            .with_resource(ResourceKind::KeyRing, [0u8; 16])
+            .with_detail(format!("new={new_master_key};rewrapped={rewrapped};retired={}", retired.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
         Ok(RotationReport { new_master_key, rewrapped, retired, still_in_use })
     }

@@ -13,6 +13,7 @@ mod access;
 pub mod analytics;
 mod assignment;
 mod attempts;
+mod audit_chain;
 mod audit_log;
 mod auth;
 pub mod clock;
@@ -38,6 +39,7 @@ mod setup;
 pub mod views;
 
 pub use assignment::{AssignOutcome, AssignTarget};
+pub use audit_chain::{VerifyProblem, VerifyReport};
 pub use audit_log::AuditSearch;
 pub use auth::{LoginResult, Principal, SessionCheck, SessionEnd};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -47,9 +49,9 @@ pub use error::{ErrorCode, ServiceError};
 pub use events::EventBus;
 pub use health::{Check, KeyProblem, Readiness};
 pub use keys::RotationReport;
-pub use setup::{AlertAbout, AlertView, PoolInput, PoolView, RuleInput, RuleView, TemplateInput, TemplateView};
-pub use switchboard_store::queries::routing::StaffSettings;
-pub use switchboard_store::{AuditQuery, Location, Store, StoreOptions, VerifyReport};
+pub use setup::{
+    AlertAbout, AlertView, PoolInput, PoolView, RuleInput, RuleView, StaffSettings, TemplateInput, TemplateView,
+};
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -57,6 +59,7 @@ use switchboard_crypto::{KeyRing, PasswordHasher};
 use switchboard_domain::session::SessionPolicy;
 use switchboard_domain::text::MessageBody;
 use switchboard_domain::time::Timestamp;
+use switchboard_store::Store;
 use tokio::sync::Semaphore;
 
 /// Settings the use cases need.
@@ -172,8 +175,14 @@ impl Switchboard {
         }
     }
 
-    pub fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Lets the store finish the writes it holds, then closes its
+    /// connections (on shutdown, and after a one-off command).
+    pub async fn close(&self) {
+        self.inner.store.close().await;
     }
 
     pub fn events(&self) -> &EventBus {

@@ -87,7 +87,7 @@ impl Switchboard {
         let user = d::user_by_id(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)?;
         let attempt = match self.take_attempt(&user.username, ctx).await? {
             Ok(attempt) => attempt,
-            Err(wait) => return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) }),
+            Err(wait) => return Err(ServiceError::throttled(wait)),
         };
         let record =
             self.record(p, ctx, AuditAction::PasswordChanged).with_resource(ResourceKind::User, *user.id.as_bytes());

@@ -75,6 +75,42 @@ pub struct StaffInput {
     pub pools: Option<Vec<PoolId>>,
 }
 
+/// A staff account as administrators manage it.
+#[derive(Clone, Debug)]
+pub struct StaffAccountView {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: StaffRole,
+    pub active: bool,
+    pub last_login_at: Option<Timestamp>,
+    /// False until the account's holder has chosen a password.
+    pub password_set: bool,
+    /// The latest self-service reset request nobody has answered yet.
+    pub reset_requested_at: Option<Timestamp>,
+    pub departments: Vec<DepartmentId>,
+    pub care_teams: Vec<CareTeamId>,
+    pub pools: Vec<PoolId>,
+}
+
+impl From<q::StaffAccountRow> for StaffAccountView {
+    fn from(r: q::StaffAccountRow) -> Self {
+        StaffAccountView {
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            role: r.role,
+            active: r.active,
+            last_login_at: r.last_login_at,
+            password_set: r.password_set,
+            reset_requested_at: r.reset_requested_at,
+            departments: r.departments,
+            care_teams: r.care_teams,
+            pools: r.pools,
+        }
+    }
+}
+
 /// What a new link is for and whom.
 struct LinkRequest {
     practice: PracticeId,
@@ -131,20 +167,6 @@ impl Switchboard {
         Ok((step, IssuedLink { id, purpose: r.purpose, token, path, expires_at, delivery, practice_name }))
     }
 
-    fn link_record(&self, practice: PracticeId, actor: AuditActor, action: AuditAction, link: LinkId) -> AuditRecord {
-        AuditRecord {
-            at: self.now(),
-            practice: Some(practice),
-            actor,
-            action,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: Some((ResourceKind::Link, *link.as_bytes())),
-            client_addr: None,
-            detail: None,
-        }
-    }
-
     /// Creates a practice and its first administrator, who gets a set-up
     /// link (for the operator to hand over), all in one commit: a practice
     /// never exists without its administrator. For `switchboard practice
@@ -175,10 +197,10 @@ impl Switchboard {
         };
         let (link_step, link) = self.named_link(request, practice_name.as_str().to_owned())?;
         let client = ctx.and_then(RequestContext::client_text);
-        let record = |action, resource: (ResourceKind, [u8; 16])| {
-            let mut r = self.admin_record(actor, practice, action, resource);
-            r.client_addr.clone_from(&client);
-            r
+        let record = |action, (kind, id): (ResourceKind, [u8; 16])| {
+            AuditRecord::new(self.now(), Some(practice), actor, action)
+                .with_resource(kind, id)
+                .with_client_addr(client.clone())
         };
         let unit = Unit::new()
             .step(d::insert_practice(practice, practice_name.as_str(), self.now()))
@@ -208,10 +230,11 @@ impl Switchboard {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-    ) -> Result<Vec<q::StaffAccountRow>, ServiceError> {
+    ) -> Result<Vec<StaffAccountView>, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::SetupViewed).await?;
         let now = self.now();
-        let mut rows = q::staff_accounts(self.store(), p.user.practice).await?;
+        let mut rows: Vec<StaffAccountView> =
+            q::staff_accounts(self.store(), p.user.practice).await?.into_iter().map(StaffAccountView::from).collect();
         for r in &mut rows {
             r.reset_requested_at = ob::unanswered_reset(r.reset_requested_at, now);
         }
@@ -270,7 +293,8 @@ impl Switchboard {
                 joined.push(pool.id);
             }
             records.push(
-                self.setup_record(p, ctx, AuditAction::PoolChanged, (ResourceKind::Pool, *pool.id.as_bytes()))
+                self.record(p, ctx, AuditAction::PoolChanged)
+                    .with_resource(ResourceKind::Pool, *pool.id.as_bytes())
                     .with_detail(if want { "member_added" } else { "member_removed" }),
             );
         }
@@ -318,9 +342,10 @@ impl Switchboard {
         }
         let unit = unit
             .step(link_step)
-            .audit(self.setup_record(p, ctx, AuditAction::UserCreated, (ResourceKind::User, *user.as_bytes())))
+            .audit(self.record(p, ctx, AuditAction::UserCreated).with_resource(ResourceKind::User, *user.as_bytes()))
             .audit(
-                self.setup_record(p, ctx, AuditAction::LinkIssued, (ResourceKind::Link, *link.id.as_bytes()))
+                self.record(p, ctx, AuditAction::LinkIssued)
+                    .with_resource(ResourceKind::Link, *link.id.as_bytes())
                     .with_detail("purpose=setup"),
             );
         self.store().commit(unit).await.map_err(taken)?;
@@ -363,7 +388,8 @@ impl Switchboard {
             unit.push_audit(record);
         }
         let unit = unit.audit(
-            self.setup_record(p, ctx, AuditAction::UserUpdated, (ResourceKind::User, *user.as_bytes()))
+            self.record(p, ctx, AuditAction::UserUpdated)
+                .with_resource(ResourceKind::User, *user.as_bytes())
                 .with_detail(format!("role={}", input.role.as_str())),
         );
         match self.store().commit(unit).await {
@@ -413,7 +439,7 @@ impl Switchboard {
                 ));
             }
         }
-        let unit = unit.audit(self.setup_record(p, ctx, action, (ResourceKind::User, *user.as_bytes())));
+        let unit = unit.audit(self.record(p, ctx, action).with_resource(ResourceKind::User, *user.as_bytes()));
         self.store().commit(unit).await?;
         if !active {
             self.events().sessions_ended(user);
@@ -438,7 +464,8 @@ impl Switchboard {
             .new_link(p.user.practice, LinkPurpose::Reset, Some(user), None, Channel::Desk, Some(p.user.id))
             .await?;
         let unit = Unit::new().step(q::revoke_open_links(LinkPurpose::Reset, Some(user), None, now)).step(step).audit(
-            self.setup_record(p, ctx, AuditAction::LinkIssued, (ResourceKind::Link, *link.id.as_bytes()))
+            self.record(p, ctx, AuditAction::LinkIssued)
+                .with_resource(ResourceKind::Link, *link.id.as_bytes())
                 .with_detail("purpose=reset"),
         );
         self.store().commit(unit).await?;
@@ -455,21 +482,18 @@ impl Switchboard {
         let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
         // Every request counts towards the limit, found or not.
         if let Err(wait) = self.take_attempt(&format!("reset:{name}"), ctx).await? {
-            return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) });
+            return Err(ServiceError::throttled(wait));
         }
         let mut unit = Unit::new();
         let user = d::user_by_username(self.store(), &name).await?.filter(|u| u.active);
-        let mut rec = AuditRecord {
-            at: now,
-            practice: user.as_ref().map(|u| u.practice),
-            actor: AuditActor::Anonymous,
-            action: AuditAction::PasswordResetRequested,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: user.as_ref().map(|u| (ResourceKind::User, *u.id.as_bytes())),
-            client_addr: ctx.client_text(),
-            detail: Some(if user.is_some() { "channel=none".into() } else { "unknown_user".into() }),
-        };
+        let mut rec = AuditRecord::new(
+            now,
+            user.as_ref().map(|u| u.practice),
+            AuditActor::Anonymous,
+            AuditAction::PasswordResetRequested,
+        )
+        .with_client_addr(ctx.client_text())
+        .with_detail(if user.is_some() { "channel=none" } else { "unknown_user" });
         if let Some(u) = &user {
             // No delivery channel exists yet (email and SMS are on the
             // roadmap): the link is made but goes nowhere, so it cannot be
@@ -477,7 +501,7 @@ impl Switchboard {
             let (step, link) =
                 self.new_link(u.practice, LinkPurpose::Reset, Some(u.id), None, Channel::None, None).await?;
             unit.push(step);
-            rec.resource = Some((ResourceKind::Link, *link.id.as_bytes()));
+            rec = rec.with_resource(ResourceKind::Link, *link.id.as_bytes());
         }
         self.store().commit(unit.audit(rec)).await?;
         Ok(())
@@ -490,24 +514,17 @@ impl Switchboard {
     async fn live_link(&self, presented: &str, ctx: &RequestContext) -> Result<q::LinkRow, ServiceError> {
         let address = match self.take_address_attempt(LINK_ADDRESS, ctx).await? {
             Ok(key) => key,
-            Err(wait) => return Err(ServiceError::Throttled { retry_after_secs: wait.as_secs_ceil().max(1) }),
+            Err(wait) => return Err(ServiceError::throttled(wait)),
         };
         let link = match token::hash_presented_token(presented) {
             Some(hash) => q::link_by_token_hash(self.store(), &hash).await?,
             None => None,
         };
         let Some(link) = link else {
-            let rec = AuditRecord {
-                at: self.now(),
-                practice: None,
-                actor: AuditActor::Anonymous,
-                action: AuditAction::LinkRefused,
-                outcome: Outcome::Failed,
-                patient: None,
-                resource: None,
-                client_addr: ctx.client_text(),
-                detail: Some("unknown_token".into()),
-            };
+            let rec = AuditRecord::new(self.now(), None, AuditActor::Anonymous, AuditAction::LinkRefused)
+                .with_outcome(Outcome::Failed)
+                .with_client_addr(ctx.client_text())
+                .with_detail("unknown_token");
             self.store().commit(Unit::new().audit(rec)).await?;
             return Err(ServiceError::LinkInvalid);
         };
@@ -519,11 +536,11 @@ impl Switchboard {
                 Ok(link)
             }
             Err(why) => {
-                let rec = self
-                    .link_record(link.practice, AuditActor::Anonymous, AuditAction::LinkRefused, link.id)
+                let rec = link_holder_record(self.now(), &link, AuditAction::LinkRefused)
                     .with_outcome(Outcome::Denied)
+                    .with_client_addr(ctx.client_text())
                     .with_detail(format!("{why:?}").to_lowercase());
-                self.store().commit(Unit::new().audit(AuditRecord { client_addr: ctx.client_text(), ..rec })).await?;
+                self.store().commit(Unit::new().audit(rec)).await?;
                 Err(ServiceError::LinkInvalid)
             }
         }
@@ -538,7 +555,7 @@ impl Switchboard {
             None => None,
         };
         if link.facts.opened_at.is_none() {
-            let rec = self.link_record(link.practice, AuditActor::Anonymous, AuditAction::LinkOpened, link.id);
+            let rec = link_holder_record(self.now(), &link, AuditAction::LinkOpened);
             self.store().commit(Unit::new().step(q::mark_opened(link.id, self.now())).audit(rec)).await?;
         }
         let invitation = link.facts.purpose == LinkPurpose::Invitation;
@@ -565,8 +582,8 @@ impl Switchboard {
         PasswordInput::parse(input.password.clone()).map_err(|e| ServiceError::invalid("password", e))?;
         let now = self.now();
         let mut unit = Unit::new().step(q::mark_used(link.id, now));
-        let mut rec = self.link_record(link.practice, AuditActor::Anonymous, AuditAction::LinkRedeemed, link.id);
-        rec.client_addr = ctx.client_text();
+        let mut rec =
+            link_holder_record(self.now(), &link, AuditAction::LinkRedeemed).with_client_addr(ctx.client_text());
         match (link.facts.purpose, link.user, link.patient) {
             (LinkPurpose::Setup | LinkPurpose::Reset, Some(user), _) => {
                 let kind = d::user_by_id(self.store(), user).await?.map(|u| u.kind).ok_or(ServiceError::LinkInvalid)?;
@@ -645,11 +662,11 @@ impl Switchboard {
         match counted.map(|states| states.first().map_or(BIRTH_DATE_TRIES, |s| s.failures)) {
             Ok(tries) => Ok(tries),
             Err(_) => {
-                let rec = self
-                    .link_record(link.practice, AuditActor::Anonymous, AuditAction::LinkRefused, link.id)
+                let rec = link_holder_record(self.now(), link, AuditAction::LinkRefused)
                     .with_outcome(Outcome::Denied)
+                    .with_client_addr(ctx.client_text())
                     .with_detail("birth_date_tries_spent");
-                self.store().commit(Unit::new().audit(AuditRecord { client_addr: ctx.client_text(), ..rec })).await?;
+                self.store().commit(Unit::new().audit(rec)).await?;
                 Err(ServiceError::LinkInvalid)
             }
         }
@@ -664,11 +681,11 @@ impl Switchboard {
         if let Err(e) = self.take_address_attempt(LINK_ADDRESS, ctx).await {
             return e;
         }
-        let rec = self
-            .link_record(link.practice, AuditActor::Anonymous, AuditAction::LinkRefused, link.id)
+        let rec = link_holder_record(self.now(), link, AuditAction::LinkRefused)
             .with_outcome(Outcome::Failed)
+            .with_client_addr(ctx.client_text())
             .with_detail(format!("wrong_birth_date={tries}"));
-        let mut unit = Unit::new().audit(AuditRecord { client_addr: ctx.client_text(), ..rec });
+        let mut unit = Unit::new().audit(rec);
         let last = tries >= BIRTH_DATE_TRIES;
         if last {
             unit.push(q::revoke_link(link.id, link.practice, self.now()));
@@ -681,4 +698,11 @@ impl Switchboard {
             Err(e) => e.into(),
         }
     }
+}
+
+/// The record of what whoever holds `link` did with it: anonymous, since the
+/// token is all they showed, and filed in the link's practice.
+fn link_holder_record(at: Timestamp, link: &q::LinkRow, action: AuditAction) -> AuditRecord {
+    AuditRecord::new(at, Some(link.practice), AuditActor::Anonymous, action)
+        .with_resource(ResourceKind::Link, *link.id.as_bytes())
 }

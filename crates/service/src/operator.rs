@@ -10,11 +10,10 @@ use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::{OperatorKeyId, PracticeId, UserId};
 use switchboard_domain::text::DisplayName;
+use switchboard_domain::time::Timestamp;
 use switchboard_store::Conflict;
 use switchboard_store::Unit;
 use switchboard_store::queries::operator as q;
-
-pub use switchboard_store::queries::operator::{OperatorKeyRow, PracticeOverviewRow};
 
 /// Operator keys start with this, so that they are told apart from session
 /// tokens at a glance and by secret scanners.
@@ -32,6 +31,53 @@ impl OperatorPrincipal {
     }
 }
 
+/// An operator key as `switchboard operator key list` shows it (never its
+/// secret).
+#[derive(Clone, Debug)]
+pub struct OperatorKeyView {
+    pub id: OperatorKeyId,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl From<q::OperatorKeyRow> for OperatorKeyView {
+    fn from(k: q::OperatorKeyRow) -> Self {
+        OperatorKeyView {
+            id: k.id,
+            name: k.name,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A practice as the operator sees it: its name and counts, no PHI.
+#[derive(Clone, Debug)]
+pub struct PracticeOverview {
+    pub id: PracticeId,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub active_staff: i64,
+    pub patients: i64,
+    pub enrolled_patients: i64,
+}
+
+impl From<q::PracticeOverviewRow> for PracticeOverview {
+    fn from(p: q::PracticeOverviewRow) -> Self {
+        PracticeOverview {
+            id: p.id,
+            name: p.name,
+            created_at: p.created_at,
+            active_staff: p.active_staff,
+            patients: p.patients,
+            enrolled_patients: p.enrolled_patients,
+        }
+    }
+}
+
 /// A practice just created for an operator.
 #[derive(Clone, Debug)]
 pub struct CreatedPractice {
@@ -41,20 +87,6 @@ pub struct CreatedPractice {
 }
 
 impl Switchboard {
-    fn operator_record(&self, actor: AuditActor, action: AuditAction, ctx: Option<&RequestContext>) -> AuditRecord {
-        AuditRecord {
-            at: self.now(),
-            practice: None,
-            actor,
-            action,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: None,
-            client_addr: ctx.and_then(RequestContext::client_text),
-            detail: None,
-        }
-    }
-
     /// Makes an operator key (`switchboard operator key create`). The key's
     /// text is returned once and only its hash is kept.
     pub async fn create_operator_key(&self, name: &str) -> Result<(OperatorKeyId, String), ServiceError> {
@@ -62,7 +94,7 @@ impl Switchboard {
         let (secret, hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
         let id = self.new_id(OperatorKeyId::from_bytes)?;
         let unit = Unit::new().step(q::insert_key(id, name.as_str(), &hash, self.now())).audit(
-            self.operator_record(AuditActor::System, AuditAction::OperatorKeyCreated, None)
+            AuditRecord::new(self.now(), None, AuditActor::System, AuditAction::OperatorKeyCreated)
                 .with_resource(ResourceKind::OperatorKey, *id.as_bytes()),
         );
         self.store().commit(unit).await?;
@@ -70,14 +102,14 @@ impl Switchboard {
     }
 
     /// Every operator key, revoked or not (`switchboard operator key list`).
-    pub async fn operator_keys(&self) -> Result<Vec<OperatorKeyRow>, ServiceError> {
-        Ok(q::keys(self.store()).await?)
+    pub async fn operator_keys(&self) -> Result<Vec<OperatorKeyView>, ServiceError> {
+        Ok(q::keys(self.store()).await?.into_iter().map(OperatorKeyView::from).collect())
     }
 
     /// Revokes an operator key at once (`switchboard operator key revoke`).
     pub async fn revoke_operator_key(&self, key: OperatorKeyId) -> Result<(), ServiceError> {
         let unit = Unit::new().step(q::revoke_key(key, self.now())).audit(
-            self.operator_record(AuditActor::System, AuditAction::OperatorKeyRevoked, None)
+            AuditRecord::new(self.now(), None, AuditActor::System, AuditAction::OperatorKeyRevoked)
                 .with_resource(ResourceKind::OperatorKey, *key.as_bytes()),
         );
         match self.store().commit(unit).await {
@@ -100,8 +132,8 @@ impl Switchboard {
             None => None,
         };
         let Some(key) = key else {
-            let rec = self
-                .operator_record(AuditActor::Anonymous, AuditAction::OperatorAuthFailed, Some(ctx))
+            let rec = AuditRecord::new(self.now(), None, AuditActor::Anonymous, AuditAction::OperatorAuthFailed)
+                .with_client_addr(ctx.client_text())
                 .with_outcome(Outcome::Denied);
             self.store().commit(Unit::new().audit(rec)).await?;
             return Err(ServiceError::Unauthenticated);
@@ -135,13 +167,13 @@ impl Switchboard {
         &self,
         op: &OperatorPrincipal,
         ctx: &RequestContext,
-    ) -> Result<Vec<PracticeOverviewRow>, ServiceError> {
+    ) -> Result<Vec<PracticeOverview>, ServiceError> {
         let rows = q::practices(self.store()).await?;
-        let rec = self
-            .operator_record(op.actor(), AuditAction::PracticesListed, Some(ctx))
+        let rec = AuditRecord::new(self.now(), None, op.actor(), AuditAction::PracticesListed)
+            .with_client_addr(ctx.client_text())
             .with_detail(format!("count={}", rows.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(rows)
+        Ok(rows.into_iter().map(PracticeOverview::from).collect())
     }
 
     /// The operator's log: what belongs to no practice (sign-in failures
@@ -158,8 +190,8 @@ impl Switchboard {
         let mut rows = switchboard_store::audit_log::unplaced(self.store(), before, limit + 1).await?;
         let more = usize::try_from(limit).is_ok_and(|l| rows.len() > l);
         rows.truncate(usize::try_from(limit).unwrap_or(0));
-        let rec = self
-            .operator_record(op.actor(), AuditAction::AuditLogSearched, Some(ctx))
+        let rec = AuditRecord::new(self.now(), None, op.actor(), AuditAction::AuditLogSearched)
+            .with_client_addr(ctx.client_text())
             .with_detail(format!("operator_log count={}", rows.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
         let next_before = if more { rows.last().map(|e| e.seq) } else { None };

@@ -183,7 +183,8 @@ impl Switchboard {
             ))
             .step(d::insert_patient(row))
             .audit(
-                self.setup_record(p, ctx, AuditAction::PatientCreated, (ResourceKind::Patient, *id.as_bytes()))
+                self.record(p, ctx, AuditAction::PatientCreated)
+                    .with_resource(ResourceKind::Patient, *id.as_bytes())
                     .with_patient(Some(id)),
             );
         match self.store().commit(unit).await {
@@ -222,7 +223,8 @@ impl Switchboard {
         let dek = sealing::data_key(self.keys(), &existing.key)?;
         let row = self.sealed_patient(patient, practice, existing.key.id, &dek, &c)?;
         let unit = Unit::new().step(d::update_patient(&row)).audit(
-            self.setup_record(p, ctx, AuditAction::PatientUpdated, (ResourceKind::Patient, *patient.as_bytes()))
+            self.record(p, ctx, AuditAction::PatientUpdated)
+                .with_resource(ResourceKind::Patient, *patient.as_bytes())
                 .with_patient(Some(patient)),
         );
         match self.store().commit(unit).await {
@@ -274,13 +276,9 @@ impl Switchboard {
         for r in rows {
             out.push(self.account_view(&r, &invitations, admin, now)?);
             unit.push_audit(
-                self.setup_record(
-                    p,
-                    ctx,
-                    AuditAction::PatientsListed,
-                    (ResourceKind::Patient, *r.patient.id.as_bytes()),
-                )
-                .with_patient(Some(r.patient.id)),
+                self.record(p, ctx, AuditAction::PatientsListed)
+                    .with_resource(ResourceKind::Patient, *r.patient.id.as_bytes())
+                    .with_patient(Some(r.patient.id)),
             );
         }
         // The reads are on record before the data leaves.
@@ -367,7 +365,8 @@ impl Switchboard {
         let (open, closed) =
             switchboard_store::queries::conversations::counts_for_patient(self.store(), patient).await?;
         let rec = self
-            .setup_record(p, ctx, AuditAction::PatientsListed, (ResourceKind::Patient, *patient.as_bytes()))
+            .record(p, ctx, AuditAction::PatientsListed)
+            .with_resource(ResourceKind::Patient, *patient.as_bytes())
             .with_patient(Some(patient))
             .with_detail("context=patient_page");
         self.store().commit(Unit::new().audit(rec)).await?;
@@ -412,7 +411,8 @@ impl Switchboard {
             self.new_link(row.practice, LinkPurpose::Invitation, None, Some(patient), channel, Some(p.user.id)).await?;
         let unit =
             Unit::new().step(q::revoke_open_links(LinkPurpose::Invitation, None, Some(patient), now)).step(step).audit(
-                self.setup_record(p, ctx, AuditAction::LinkIssued, (ResourceKind::Link, *link.id.as_bytes()))
+                self.record(p, ctx, AuditAction::LinkIssued)
+                    .with_resource(ResourceKind::Link, *link.id.as_bytes())
                     .with_patient(Some(patient))
                     .with_detail(format!("purpose=invitation;channel={}", channel.as_str())),
             );
@@ -435,7 +435,8 @@ impl Switchboard {
             .find(|l| ob::redeemable(&l.facts, now).is_ok())
             .ok_or(ServiceError::NotFound)?;
         let unit = Unit::new().step(q::revoke_link(open.id, row.practice, now)).audit(
-            self.setup_record(p, ctx, AuditAction::LinkRevoked, (ResourceKind::Link, *open.id.as_bytes()))
+            self.record(p, ctx, AuditAction::LinkRevoked)
+                .with_resource(ResourceKind::Link, *open.id.as_bytes())
                 .with_patient(Some(patient)),
         );
         self.store().commit(unit).await?;
@@ -559,7 +560,8 @@ impl Switchboard {
                         &checked,
                     )?));
                     unit.push_audit(
-                        self.setup_record(p, ctx, AuditAction::PatientUpdated, (ResourceKind::Patient, *id.as_bytes()))
+                        self.record(p, ctx, AuditAction::PatientUpdated)
+                            .with_resource(ResourceKind::Patient, *id.as_bytes())
                             .with_patient(Some(id))
                             .with_detail("import"),
                     );
@@ -577,7 +579,8 @@ impl Switchboard {
                     ));
                     unit.push(d::insert_patient(self.sealed_patient(id, practice, dek_id, &dek, &checked)?));
                     unit.push_audit(
-                        self.setup_record(p, ctx, AuditAction::PatientCreated, (ResourceKind::Patient, *id.as_bytes()))
+                        self.record(p, ctx, AuditAction::PatientCreated)
+                            .with_resource(ResourceKind::Patient, *id.as_bytes())
                             .with_patient(Some(id))
                             .with_detail("import"),
                     );
@@ -589,7 +592,8 @@ impl Switchboard {
             return Ok(report);
         }
         unit.push_audit(
-            self.setup_record(p, ctx, AuditAction::PatientsImported, (ResourceKind::Practice, *practice.as_bytes()))
+            self.record(p, ctx, AuditAction::PatientsImported)
+                .with_resource(ResourceKind::Practice, *practice.as_bytes())
                 .with_detail(format!(
                     "created={};updated={};unchanged={}",
                     report.created, report.updated, report.unchanged

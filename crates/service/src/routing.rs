@@ -13,7 +13,7 @@ use crate::{ServiceError, Switchboard};
 use std::sync::Arc;
 use switchboard_crypto::DataKey;
 use switchboard_domain::assignment::{self, Absence, Candidate};
-use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, ResourceKind};
 use switchboard_domain::auto_reply::{self, UrgentReach};
 use switchboard_domain::conversation::Priority;
 use switchboard_domain::event::EventKind;
@@ -384,27 +384,19 @@ impl Switchboard {
             UrgentReach::SignedIn(n) => n,
             UrgentReach::NobodyWhileOpen | UrgentReach::Closed { .. } => 0,
         };
-        let flagged = AuditRecord {
-            at: now,
-            practice: Some(patient.practice),
-            actor: AuditActor::System,
-            action: AuditAction::UrgentMessageFlagged,
-            outcome: Outcome::Success,
-            patient: Some(patient.id),
-            resource: Some((ResourceKind::Conversation, *conversation.as_bytes())),
-            client_addr: None,
-            detail: Some(format!(
+        let by_system = |action| {
+            AuditRecord::new(now, Some(patient.practice), AuditActor::System, action).with_patient(Some(patient.id))
+        };
+        let flagged = by_system(AuditAction::UrgentMessageFlagged)
+            .with_resource(ResourceKind::Conversation, *conversation.as_bytes())
+            .with_detail(format!(
                 "categories={};alerted={};signed_in={reached}",
                 screening.categories().join(","),
                 on_duty.len()
-            )),
-        };
-        let replied = AuditRecord {
-            action: AuditAction::MessageSent,
-            resource: Some((ResourceKind::Message, *reply.as_bytes())),
-            detail: Some("automatic_reply=urgent".into()),
-            ..flagged.clone()
-        };
+            ));
+        let replied = by_system(AuditAction::MessageSent)
+            .with_resource(ResourceKind::Message, *reply.as_bytes())
+            .with_detail("automatic_reply=urgent");
         let audit = vec![flagged, replied];
         for user in on_duty {
             let alert = self.new_id(AlertId::from_bytes)?;
@@ -450,26 +442,6 @@ fn job_error(e: impl std::fmt::Display) -> String {
 }
 
 impl Switchboard {
-    pub(crate) fn system_record(
-        &self,
-        practice: PracticeId,
-        action: AuditAction,
-        conversation: ConversationId,
-        detail: String,
-    ) -> AuditRecord {
-        AuditRecord {
-            at: self.now(),
-            practice: Some(practice),
-            actor: AuditActor::System,
-            action,
-            outcome: Outcome::Success,
-            patient: None,
-            resource: Some((ResourceKind::Conversation, *conversation.as_bytes())),
-            client_addr: None,
-            detail: Some(detail),
-        }
-    }
-
     /// Moves one conversation from `m.from` to `m.to` (if it is still
     /// `m.from`'s), recording why; returns whether it moved.
     async fn move_assignment(&self, m: Move) -> Result<bool, ServiceError> {
@@ -479,12 +451,11 @@ impl Switchboard {
         let mut unit = switchboard_store::Unit::new()
             .step(q::reassign_if(conversation, from, to, now, covered_for))
             .step(self.history_step(History { from: Some(from), to, ..History::of(conversation, code) })?)
-            .audit(self.system_record(
-                row.practice,
-                action,
-                conversation,
-                format!("from={from};to={}", to.map_or("pool".into(), |t| t.to_string())),
-            ));
+            .audit(
+                AuditRecord::new(self.now(), Some(row.practice), AuditActor::System, action)
+                    .with_resource(ResourceKind::Conversation, *conversation.as_bytes())
+                    .with_detail(format!("from={from};to={}", to.map_or("pool".into(), |t| t.to_string()))),
+            );
         if let (Some(pool), Some(who)) = (pool, to) {
             unit.push(q::set_last_assigned(pool, who));
             unit.push(self.assignment_timeout_step(conversation, who, now)?);
@@ -625,21 +596,21 @@ impl Switchboard {
                 return Ok(());
             };
             let Some(row) = conv_q::by_id(self.store(), conversation).await? else { continue };
-            let unit =
-                switchboard_store::Unit::new()
-                    .step(q::claim_if_unassigned(conversation, who, now))
-                    .step(self.history_step(History {
+            let unit = switchboard_store::Unit::new()
+                .step(q::claim_if_unassigned(conversation, who, now))
+                .step(
+                    self.history_step(History {
                         to: Some(who),
                         ..History::of(conversation, HistoryCode::AutoAssigned)
-                    })?)
-                    .step(q::set_last_assigned(pool, who))
-                    .step(self.assignment_timeout_step(conversation, who, now)?)
-                    .audit(self.system_record(
-                        practice,
-                        AuditAction::ConversationAssigned,
-                        conversation,
-                        format!("to={who};waiting"),
-                    ));
+                    })?,
+                )
+                .step(q::set_last_assigned(pool, who))
+                .step(self.assignment_timeout_step(conversation, who, now)?)
+                .audit(
+                    AuditRecord::new(self.now(), Some(practice), AuditActor::System, AuditAction::ConversationAssigned)
+                        .with_resource(ResourceKind::Conversation, *conversation.as_bytes())
+                        .with_detail(format!("to={who};waiting")),
+                );
             let after =
                 switchboard_domain::policy::ConversationFacts { assignee: Some(who), ..crate::access::facts(&row) };
             let events = vec![self.event_by(

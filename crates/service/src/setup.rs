@@ -6,7 +6,7 @@ use crate::access::{facts, patient_facts};
 use crate::auth::Principal;
 use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
-use switchboard_domain::audit::{AuditAction, AuditRecord, ResourceKind};
+use switchboard_domain::audit::{AuditAction, ResourceKind};
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::{self, Actor, ConversationAction, PracticeAction};
 use switchboard_domain::role::UserKind;
@@ -92,6 +92,27 @@ pub struct PoolInput<'a> {
     pub auto_assign: bool,
 }
 
+/// A staff member's own availability: read and saved whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaffSettings {
+    /// How many open conversations they take at once (0–500).
+    pub capacity: i64,
+    /// Providers: whether patients may write to them directly.
+    pub accepts_direct_messages: bool,
+}
+
+impl From<q::StaffSettings> for StaffSettings {
+    fn from(s: q::StaffSettings) -> Self {
+        StaffSettings { capacity: s.capacity, accepts_direct_messages: s.accepts_direct_messages }
+    }
+}
+
+impl From<StaffSettings> for q::StaffSettings {
+    fn from(s: StaffSettings) -> Self {
+        q::StaffSettings { capacity: s.capacity, accepts_direct_messages: s.accepts_direct_messages }
+    }
+}
+
 /// A quick reply as its author writes it.
 #[derive(Clone, Copy, Debug)]
 pub struct TemplateInput<'a> {
@@ -104,17 +125,6 @@ pub struct TemplateInput<'a> {
 }
 
 impl Switchboard {
-    /// The record of an administrator's change to `resource`.
-    pub(crate) fn setup_record(
-        &self,
-        p: &Principal,
-        ctx: &RequestContext,
-        action: AuditAction,
-        (kind, id): (ResourceKind, [u8; 16]),
-    ) -> AuditRecord {
-        self.record(p, ctx, action).with_resource(kind, id)
-    }
-
     /// The practice's routing rules, in order (staff).
     pub async fn routing_rules(&self, p: &Principal, ctx: &RequestContext) -> Result<Vec<RuleView>, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::SeePracticeSetup, AuditAction::SetupViewed).await?;
@@ -216,12 +226,9 @@ impl Switchboard {
         for (i, r) in rules.iter().enumerate() {
             unit.push(q::insert_rule(practice, i64::try_from(i).unwrap_or(i64::MAX), r, now));
         }
-        let mut rec = self.setup_record(
-            p,
-            ctx,
-            AuditAction::RoutingRulesChanged,
-            (ResourceKind::RoutingRules, *practice.as_bytes()),
-        );
+        let mut rec = self
+            .record(p, ctx, AuditAction::RoutingRulesChanged)
+            .with_resource(ResourceKind::RoutingRules, *practice.as_bytes());
         rec.detail = Some(format!("rules={}", rules.len()));
         self.store().commit(unit.audit(rec)).await?;
         Ok(())
@@ -285,7 +292,9 @@ impl Switchboard {
                 unit.push(q::insert_pool_member(pool, *m, i64::try_from(i).unwrap_or(i64::MAX)));
             }
         }
-        unit.push_audit(self.setup_record(p, ctx, AuditAction::PoolChanged, (ResourceKind::Pool, *pool.as_bytes())));
+        unit.push_audit(
+            self.record(p, ctx, AuditAction::PoolChanged).with_resource(ResourceKind::Pool, *pool.as_bytes()),
+        );
         self.store().commit(unit).await.map_err(|e| match e {
             StoreError::Conflict(_) => ServiceError::Conflict("a pool with that name exists"),
             other => other.into(),
@@ -297,8 +306,8 @@ impl Switchboard {
     }
 
     /// The caller's capacity and whether they take direct messages.
-    pub async fn my_settings(&self, p: &Principal) -> Result<q::StaffSettings, ServiceError> {
-        q::staff_settings(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)
+    pub async fn my_settings(&self, p: &Principal) -> Result<StaffSettings, ServiceError> {
+        q::staff_settings(self.store(), p.user.id).await?.map(StaffSettings::from).ok_or(ServiceError::NotFound)
     }
 
     /// Sets how many open conversations the caller takes and (providers)
@@ -306,7 +315,7 @@ impl Switchboard {
     pub async fn save_my_settings(
         &self,
         p: &Principal,
-        settings: q::StaffSettings,
+        settings: StaffSettings,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
         if p.user.kind != switchboard_domain::role::UserKind::Staff {
@@ -315,9 +324,10 @@ impl Switchboard {
         if !(0..=500).contains(&settings.capacity) {
             return Err(ServiceError::Invalid { field: "capacity", problem: "must be between 0 and 500".into() });
         }
-        let rec =
-            self.setup_record(p, ctx, AuditAction::StaffSettingsChanged, (ResourceKind::User, *p.user.id.as_bytes()));
-        self.store().commit(Unit::new().step(q::update_staff_settings(p.user.id, settings)).audit(rec)).await?;
+        let rec = self
+            .record(p, ctx, AuditAction::StaffSettingsChanged)
+            .with_resource(ResourceKind::User, *p.user.id.as_bytes());
+        self.store().commit(Unit::new().step(q::update_staff_settings(p.user.id, settings.into())).audit(rec)).await?;
         self.offer_work_to(p.user.practice, p.user.id).await;
         Ok(())
     }
@@ -389,7 +399,8 @@ impl Switchboard {
         alert: AlertId,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        let rec = self.setup_record(p, ctx, AuditAction::AlertAcknowledged, (ResourceKind::Alert, *alert.as_bytes()));
+        let rec =
+            self.record(p, ctx, AuditAction::AlertAcknowledged).with_resource(ResourceKind::Alert, *alert.as_bytes());
         self.store()
             .commit(Unit::new().step(q::acknowledge_alert(alert, p.user.id, self.now())).audit(rec))
             .await
@@ -487,7 +498,8 @@ impl Switchboard {
                 (t, tq::update(t, practice, name.as_str(), body, new_owner, &review_by, now))
             }
         };
-        let rec = self.setup_record(p, ctx, AuditAction::TemplateSaved, (ResourceKind::Template, *template.as_bytes()));
+        let rec =
+            self.record(p, ctx, AuditAction::TemplateSaved).with_resource(ResourceKind::Template, *template.as_bytes());
         self.store().commit(Unit::new().step(step).audit(rec)).await.map_err(|e| match e {
             StoreError::Conflict(Conflict::Unique) => ServiceError::Conflict("a template with that name exists"),
             StoreError::Conflict(_) => ServiceError::NotFound,

@@ -214,6 +214,20 @@ pub struct PracticeInfo {
     pub care_teams: Vec<(CareTeamId, String)>,
 }
 
+/// How many conversations each staff inbox view holds for one member.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InboxCounts {
+    pub needs_response: i64,
+    pub awaiting_patient: i64,
+    pub unread: i64,
+    pub assigned_to_me: i64,
+    pub my_team: i64,
+    pub urgent: i64,
+    pub closed: i64,
+    pub escalated: i64,
+    pub total: i64,
+}
+
 /// A colleague who can be assigned conversations.
 #[derive(Clone, Debug)]
 pub struct StaffMember {

@@ -59,6 +59,9 @@ fn decode(row: &AnyRow) -> Result<AuditEntry, StoreError> {
     let outcome: String = col(row, "outcome")?;
     Ok(AuditEntry {
         seq: col(row, "seq")?,
+        // Every field spelled out rather than `AuditRecord::new` and its
+        // defaults: a field added to the record must fail to compile here
+        // until it is read back, or stored entries would lose it.
         record: AuditRecord {
             at: ts(row, "at")?,
             practice: opt_id(row, "practice_id", PracticeId::from_slice)?,
@@ -111,35 +114,12 @@ pub enum VerifyProblem {
     HeadMismatch,
 }
 
-impl std::fmt::Display for VerifyProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            VerifyProblem::Altered { seq } => write!(f, "entry {seq} was altered, moved, or follows a removed entry"),
-            VerifyProblem::Missing { after, next } => {
-                write!(f, "entries between {after} and {next} are missing")
-            }
-            VerifyProblem::Unreadable { seq } => {
-                write!(f, "entry {seq} holds values that were never written by Switchboard")
-            }
-            VerifyProblem::Truncated { last, head } => {
-                write!(f, "the log ends at entry {last} but {head} entries were written")
-            }
-            VerifyProblem::HeadMismatch => f.write_str("the chain head does not match the last entry"),
-        }
-    }
-}
-
+/// What `verify` found; the service words it for the operator.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VerifyReport {
     pub entries: i64,
     pub last_seq: i64,
     pub problems: Vec<VerifyProblem>,
-}
-
-impl VerifyReport {
-    pub fn is_intact(&self) -> bool {
-        self.problems.is_empty()
-    }
 }
 
 const VERIFY_PAGE: i64 = 5000;

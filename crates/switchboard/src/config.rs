@@ -369,13 +369,13 @@ impl Config {
         self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
-    pub fn location(&self) -> switchboard_service::Location {
+    pub fn location(&self) -> switchboard_store::Location {
         match &self.database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                switchboard_service::Location::Postgres(url.clone())
+                switchboard_store::Location::Postgres(url.clone())
             }
-            Some(url) => switchboard_service::Location::SqliteFile(PathBuf::from(url.trim_start_matches("sqlite://"))),
-            None => switchboard_service::Location::SqliteFile(self.data_dir.join("switchboard.db")),
+            Some(url) => switchboard_store::Location::SqliteFile(PathBuf::from(url.trim_start_matches("sqlite://"))),
+            None => switchboard_store::Location::SqliteFile(self.data_dir.join("switchboard.db")),
         }
     }
 }

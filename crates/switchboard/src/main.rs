@@ -190,14 +190,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             let config = load(&cli, Config::default())?;
-            let applied = switchboard_service::Store::migrate(&config.location()).await?;
+            let applied = switchboard_store::Store::migrate(&config.location()).await?;
             println!("applied {} migration(s): {applied:?}", applied.len());
         }
         Command::Audit { command: AuditCommand::Verify } => {
             let config = load(&cli, Config::default())?;
             let app = server::open_app_for_audit(&config, Arc::new(SystemClock)).await?;
             let report = app.verify_audit().await?;
-            app.store().close().await;
+            app.close().await;
             if report.is_intact() {
                 println!("audit log intact: {} entries, last {}", report.entries, report.last_seq);
                 return Ok(ExitCode::SUCCESS);
@@ -212,7 +212,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load(&cli, Config::default())?;
             let app = server::open_app(&config, Arc::new(SystemClock)).await?;
             let report = app.rotate_master_key(Duration::from_secs(*grace_secs)).await?;
-            app.store().close().await;
+            app.close().await;
             println!(
                 "new master key {}; rewrapped {} data key(s); retired master key(s) {:?}",
                 report.new_master_key, report.rewrapped, report.retired
@@ -237,7 +237,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     None,
                 )
                 .await;
-            app.store().close().await;
+            app.close().await;
             let (_, _, link) = created.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created practice \"{name}\" with administrator {admin_username}");
             println!("one-time set-up link (valid until {}; shown only now):", link.expires_at);
@@ -247,7 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load(&cli, Config::default())?;
             let app = server::open_app(&config, Arc::new(SystemClock)).await?;
             let done = operator_key(&app, command).await;
-            app.store().close().await;
+            app.close().await;
             done?;
         }
         Command::Keys { command: KeysCommand::Generate } => {

@@ -10,7 +10,8 @@ use switchboard_crypto::{KeyRing, KeySource};
 use switchboard_domain::session::{SessionLimits, SessionPolicy};
 use switchboard_domain::time::Span;
 use switchboard_service::jobs::JobRunner;
-use switchboard_service::{Clock, ServiceConfig, Store, StoreOptions, Switchboard};
+use switchboard_service::{Clock, ServiceConfig, Switchboard};
+use switchboard_store::{Store, StoreOptions};
 use switchboard_web::{ConnectionLimits, Transport, WebConfig, load_tls_config};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -99,12 +100,12 @@ async fn open_app_checked(config: &Config, clock: Arc<dyn Clock>, check_keys: bo
         let problems = match app.key_problems().await {
             Ok(p) => p,
             Err(e) => {
-                app.store().close().await;
+                app.close().await;
                 bail!("checking the keys against the database: {e}");
             }
         };
         if !problems.is_empty() {
-            app.store().close().await;
+            app.close().await;
             let list = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
             bail!("the keys from {} do not fit this database: {list}. Refusing to start", key_source_text(config));
         }
@@ -175,7 +176,7 @@ impl Running {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         let (served, _) = tokio::join!(self.http, self.jobs);
-        self.app.store().close().await;
+        self.app.close().await;
         served.context("HTTP task")?.context("serving")
     }
 

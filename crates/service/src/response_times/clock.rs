@@ -175,7 +175,7 @@ impl Switchboard {
 }
 
 /// Where a conversation stands against its target, for views.
-pub fn state_of(row: &ConversationRow, now: Timestamp) -> Option<SlaState> {
+pub(crate) fn state_of(row: &ConversationRow, now: Timestamp) -> Option<SlaState> {
     let (since, soon, due) = (row.waiting_since?, row.due_soon_at?, row.due_at?);
     Some(sla::state(&Deadline { waiting_since: since, due_soon_at: soon, due_at: due }, now))
 }

@@ -1,7 +1,7 @@
 //! The jobs that raise due-soon and overdue alerts.
 
 use crate::{Switchboard, sealing};
-use switchboard_domain::audit::AuditAction;
+use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, ResourceKind};
 use switchboard_domain::conversation::ConversationStatus;
 use switchboard_domain::event::EventKind;
 use switchboard_domain::history::HistoryCode;
@@ -90,12 +90,11 @@ impl Switchboard {
             }));
         }
         if overdue {
-            unit.push_audit(self.system_record(
-                practice,
-                AuditAction::ResponseTargetMissed,
-                conversation,
-                format!("alerted={}", to.len()),
-            ));
+            unit.push_audit(
+                AuditRecord::new(self.now(), Some(practice), AuditActor::System, AuditAction::ResponseTargetMissed)
+                    .with_resource(ResourceKind::Conversation, *conversation.as_bytes())
+                    .with_detail(format!("alerted={}", to.len())),
+            );
         }
         self.commit_with_events(unit, events).await.map_err(job_error)?;
         Ok(())

@@ -8,8 +8,8 @@ mod jobs;
 mod schedule;
 mod settings;
 
-pub(crate) use clock::ClockTurn;
-pub use clock::{Expectation, state_of};
+pub use clock::Expectation;
+pub(crate) use clock::{ClockTurn, state_of};
 pub use jobs::{RESPONSE_DUE_SOON, RESPONSE_OVERDUE};
 pub use schedule::Schedule;
 pub(crate) use schedule::ScheduleCache;

@@ -189,7 +189,8 @@ impl Switchboard {
             ));
         }
         let rec = self
-            .setup_record(p, ctx, AuditAction::ResponseSettingsChanged, (ResourceKind::Practice, *practice.as_bytes()))
+            .record(p, ctx, AuditAction::ResponseSettingsChanged)
+            .with_resource(ResourceKind::Practice, *practice.as_bytes())
             .with_detail(format!("targets={}", input.targets.len()));
         self.store().commit(unit.audit(rec)).await?;
         self.forget_schedule(practice);
@@ -229,7 +230,8 @@ impl Switchboard {
             name: name.as_str().to_owned(),
         };
         let rec = self
-            .setup_record(p, ctx, AuditAction::ResponseSettingsChanged, (ResourceKind::Practice, *practice.as_bytes()))
+            .record(p, ctx, AuditAction::ResponseSettingsChanged)
+            .with_resource(ResourceKind::Practice, *practice.as_bytes())
             .with_detail("closure_added");
         self.store().commit(Unit::new().step(sq::insert_closure(practice, &row, self.now())).audit(rec)).await?;
         self.forget_schedule(practice);
@@ -245,7 +247,8 @@ impl Switchboard {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::ResponseSettingsChanged).await?;
         let practice = p.user.practice;
         let rec = self
-            .setup_record(p, ctx, AuditAction::ResponseSettingsChanged, (ResourceKind::Practice, *practice.as_bytes()))
+            .record(p, ctx, AuditAction::ResponseSettingsChanged)
+            .with_resource(ResourceKind::Practice, *practice.as_bytes())
             .with_detail("closure_removed");
         match self.store().commit(Unit::new().step(sq::delete_closure(practice, closure)).audit(rec)).await {
             Ok(()) => {}
@@ -287,7 +290,8 @@ impl Switchboard {
             }));
         }
         let rec = self
-            .setup_record(p, ctx, AuditAction::ResponseSettingsChanged, (ResourceKind::Practice, *practice.as_bytes()))
+            .record(p, ctx, AuditAction::ResponseSettingsChanged)
+            .with_resource(ResourceKind::Practice, *practice.as_bytes())
             .with_detail("department_hours");
         self.store().commit(unit.audit(rec)).await?;
         self.forget_schedule(practice);

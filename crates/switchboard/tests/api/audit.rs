@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Executor as _;
 use switchboard_domain::time::Span;
-use switchboard_store::VerifyProblem;
+use switchboard_service::VerifyProblem;
 
 fn actions(events: &Value) -> Vec<String> {
     events["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()

@@ -42,13 +42,13 @@ async fn both_backends_have_the_same_schema() {
     };
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("parity.db");
-    switchboard_service::Store::migrate(&switchboard_service::Location::SqliteFile(sqlite.clone())).await.unwrap();
+    switchboard_store::Store::migrate(&switchboard_store::Location::SqliteFile(sqlite.clone())).await.unwrap();
     sqlx::any::install_default_drivers();
     let name = format!("sbt_{}", hex(&switchboard_crypto::random::array::<8>().unwrap()));
     let mut a = AnyConnection::connect(&admin).await.unwrap();
     a.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
     let pg_url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    switchboard_service::Store::migrate(&switchboard_service::Location::Postgres(pg_url.clone())).await.unwrap();
+    switchboard_store::Store::migrate(&switchboard_store::Location::Postgres(pg_url.clone())).await.unwrap();
 
     let mut lite = AnyConnection::connect(&format!("sqlite://{}", sqlite.display())).await.unwrap();
     let mut pg = AnyConnection::connect(&pg_url).await.unwrap();
