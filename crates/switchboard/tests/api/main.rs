@@ -26,4 +26,5 @@ mod operator;
 mod protocol;
 mod response_times;
 mod routing;
+mod schema_parity;
 mod store;
