@@ -6,6 +6,7 @@ use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::cursor::ListCursor;
 use switchboard_domain::ids::*;
+use switchboard_domain::inbox::ViewFilter;
 use switchboard_domain::policy::ListScope;
 use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::time::Timestamp;
@@ -201,6 +202,23 @@ pub struct ListFilter {
     pub escalated_to_me: bool,
     pub after: Option<ListCursor>,
     pub limit: i64,
+}
+
+impl ListFilter {
+    /// What an inbox view asks of the SQL when `viewer` looks at it: the one
+    /// translation of [`ViewFilter`] (the SQL's reference) into a filter.
+    pub fn view(view: ViewFilter, viewer: UserId) -> ListFilter {
+        ListFilter {
+            status: view.status,
+            priority: view.priority,
+            assignee: view.assigned_to_me.then_some(viewer),
+            open_only: view.open_only,
+            unread_only: view.unread_only,
+            my_team: view.my_team,
+            escalated_to_me: view.escalated_to_me,
+            ..ListFilter::default()
+        }
+    }
 }
 
 /// The conversations in `scope` that pass `filter`. `viewer_kind` decides
