@@ -162,9 +162,9 @@ const COUNTS_STAFF: &str = concat!(
     "SELECT \
      COALESCE(SUM(CASE WHEN c.status = 'needs_staff_response' THEN 1 ELSE 0 END), 0) AS needs_response, \
      COALESCE(SUM(CASE WHEN c.status = 'awaiting_patient' THEN 1 ELSE 0 END), 0) AS awaiting_patient, \
-     COALESCE(SUM(CASE WHEN c.status <> 'closed' AND EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id \
+     COALESCE(SUM(CASE WHEN c.status <> 'closed' AND (EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id \
          AND um.sender_kind <> $2 AND um.sender_kind <> 'system' AND NOT EXISTS (SELECT 1 FROM message_reads ur WHERE ur.message_id = um.id \
-         AND ur.reader_kind = $2)) OR EXISTS (SELECT 1 FROM unread_marks uk WHERE uk.conversation_id = c.id AND uk.user_id = $3) \
+         AND ur.reader_kind = $2)) OR EXISTS (SELECT 1 FROM unread_marks uk WHERE uk.conversation_id = c.id AND uk.user_id = $3)) \
          THEN 1 ELSE 0 END), 0) AS unread, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND c.assignee_id = $3 THEN 1 ELSE 0 END), 0) AS assigned_to_me, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND EXISTS (SELECT 1 FROM care_team_members mt WHERE mt.user_id = $3 \
