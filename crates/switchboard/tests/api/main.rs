@@ -19,6 +19,7 @@ mod hardening_auth;
 mod hardening_low;
 mod hardening_net;
 mod hardening_ops;
+mod inbox_reference;
 mod jobs;
 mod live;
 mod onboarding;
