@@ -179,6 +179,12 @@ impl Switchboard {
         &self.inner.store
     }
 
+    /// The store, for integration tests that seed or read rows directly.
+    #[cfg(feature = "test-support")]
+    pub fn store_for_tests(&self) -> &Store {
+        &self.inner.store
+    }
+
     /// Lets the store finish the writes it holds, then closes its
     /// connections (on shutdown, and after a one-off command).
     pub async fn close(&self) {

@@ -5,6 +5,11 @@
 use crate::{Backend, StoreError};
 use sqlx::{AnyPool, Executor as _, Row as _};
 
+#[cfg(test)]
+mod drift;
+#[cfg(test)]
+mod normalise;
+
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,

@@ -137,23 +137,19 @@ impl Switchboard {
         }
         let scope = policy::list_scope(&p.actor);
         let view = filter.view.unwrap_or(InboxView::All).filter();
+        let by_view = q::ListFilter::view(view, p.user.id);
         let store_filter = q::ListFilter {
-            status: filter.status.or(view.status),
-            priority: view.priority,
+            status: filter.status.or(by_view.status),
             assignee: match filter.assignee {
                 Some(StaffFilterAssignee::User(u)) => Some(u),
-                _ if view.assigned_to_me => Some(p.user.id),
-                _ => None,
+                _ => by_view.assignee,
             },
             unassigned: filter.assignee == Some(StaffFilterAssignee::Unassigned),
             patient: filter.patient,
-            open_only: view.open_only,
-            unread_only: view.unread_only,
-            my_team: view.my_team,
             attention_order: sort == Sort::Attention,
-            escalated_to_me: view.escalated_to_me,
             after,
             limit: i64::from(limit) + 1,
+            ..by_view
         };
         if filter.status.is_some() && view.status.is_some() && filter.status != view.status {
             return Ok(ConversationPage { items: Vec::new(), next_cursor: None });

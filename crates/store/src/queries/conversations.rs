@@ -6,6 +6,7 @@ use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::cursor::ListCursor;
 use switchboard_domain::ids::*;
+use switchboard_domain::inbox::ViewFilter;
 use switchboard_domain::policy::ListScope;
 use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::time::Timestamp;
@@ -161,9 +162,9 @@ const COUNTS_STAFF: &str = concat!(
     "SELECT \
      COALESCE(SUM(CASE WHEN c.status = 'needs_staff_response' THEN 1 ELSE 0 END), 0) AS needs_response, \
      COALESCE(SUM(CASE WHEN c.status = 'awaiting_patient' THEN 1 ELSE 0 END), 0) AS awaiting_patient, \
-     COALESCE(SUM(CASE WHEN c.status <> 'closed' AND EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id \
+     COALESCE(SUM(CASE WHEN c.status <> 'closed' AND (EXISTS (SELECT 1 FROM messages um WHERE um.conversation_id = c.id \
          AND um.sender_kind <> $2 AND um.sender_kind <> 'system' AND NOT EXISTS (SELECT 1 FROM message_reads ur WHERE ur.message_id = um.id \
-         AND ur.reader_kind = $2)) OR EXISTS (SELECT 1 FROM unread_marks uk WHERE uk.conversation_id = c.id AND uk.user_id = $3) \
+         AND ur.reader_kind = $2)) OR EXISTS (SELECT 1 FROM unread_marks uk WHERE uk.conversation_id = c.id AND uk.user_id = $3)) \
          THEN 1 ELSE 0 END), 0) AS unread, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND c.assignee_id = $3 THEN 1 ELSE 0 END), 0) AS assigned_to_me, \
      COALESCE(SUM(CASE WHEN c.status <> 'closed' AND EXISTS (SELECT 1 FROM care_team_members mt WHERE mt.user_id = $3 \
@@ -201,6 +202,23 @@ pub struct ListFilter {
     pub escalated_to_me: bool,
     pub after: Option<ListCursor>,
     pub limit: i64,
+}
+
+impl ListFilter {
+    /// What an inbox view asks of the SQL when `viewer` looks at it: the one
+    /// translation of [`ViewFilter`] (the SQL's reference) into a filter.
+    pub fn view(view: ViewFilter, viewer: UserId) -> ListFilter {
+        ListFilter {
+            status: view.status,
+            priority: view.priority,
+            assignee: view.assigned_to_me.then_some(viewer),
+            open_only: view.open_only,
+            unread_only: view.unread_only,
+            my_team: view.my_team,
+            escalated_to_me: view.escalated_to_me,
+            ..ListFilter::default()
+        }
+    }
 }
 
 /// The conversations in `scope` that pass `filter`. `viewer_kind` decides

@@ -1,62 +1,12 @@
-//! The storage layer as a whole: schema parity between the backends,
-//! migrations from the command line, group commit under concurrency, the
-//! event stream.
+//! The storage layer as a whole: migrations from the command line, group
+//! commit under concurrency, the event stream. (The two backends' schemas
+//! are compared in `schema_parity.rs`.)
 
 use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use sqlx::{AnyConnection, Connection as _, Executor as _, Row as _};
-use std::collections::BTreeMap;
+use sqlx::Row as _;
 use switchboard_domain::event::EventKind;
-
-async fn columns(conn: &mut AnyConnection, postgres: bool) -> BTreeMap<String, Vec<String>> {
-    let sql = if postgres {
-        "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2"
-    } else {
-        "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-         WHERE m.type = 'table' AND m.name <> 'sqlite_sequence' ORDER BY 1, 2"
-    };
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for row in sqlx::query(sql).fetch_all(conn).await.unwrap() {
-        out.entry(row.get::<String, _>("t")).or_default().push(row.get::<String, _>("c"));
-    }
-    out
-}
-
-async fn indexes(conn: &mut AnyConnection, postgres: bool) -> Vec<String> {
-    let sql = if postgres {
-        // Indexes behind PRIMARY KEY and UNIQUE constraints are named by
-        // PostgreSQL and anonymous in SQLite: compare the declared ones.
-        "SELECT indexname::text AS n FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key' ORDER BY 1"
-    } else {
-        "SELECT name AS n FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY 1"
-    };
-    sqlx::query(sql).fetch_all(conn).await.unwrap().iter().map(|r| r.get::<String, _>("n")).collect()
-}
-
-#[tokio::test]
-async fn both_backends_have_the_same_schema() {
-    let Ok(admin) = std::env::var("SWITCHBOARD_TEST_DATABASE_URL") else {
-        println!("SWITCHBOARD_TEST_DATABASE_URL is not set: schema parity is checked in the PostgreSQL run");
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = dir.path().join("parity.db");
-    switchboard_store::Store::migrate(&switchboard_store::Location::SqliteFile(sqlite.clone())).await.unwrap();
-    sqlx::any::install_default_drivers();
-    let name = format!("sbt_{}", hex(&switchboard_crypto::random::array::<8>().unwrap()));
-    let mut a = AnyConnection::connect(&admin).await.unwrap();
-    a.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-    let pg_url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    switchboard_store::Store::migrate(&switchboard_store::Location::Postgres(pg_url.clone())).await.unwrap();
-
-    let mut lite = AnyConnection::connect(&format!("sqlite://{}", sqlite.display())).await.unwrap();
-    let mut pg = AnyConnection::connect(&pg_url).await.unwrap();
-    assert_eq!(columns(&mut lite, false).await, columns(&mut pg, true).await);
-    assert_eq!(indexes(&mut lite, false).await, indexes(&mut pg, true).await);
-    pg.close().await.unwrap();
-    a.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await.unwrap();
-}
 
 #[tokio::test]
 async fn migrate_from_the_command_line_is_idempotent() {

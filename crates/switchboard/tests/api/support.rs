@@ -60,21 +60,37 @@ impl TestDb {
     pub fn is_postgres(&self) -> bool {
         matches!(self, TestDb::Postgres { .. })
     }
+    /// Drops a PostgreSQL database (an SQLite file goes with its directory).
+    pub async fn drop_database(&self) {
+        if let TestDb::Postgres { admin_url, name, .. } = self {
+            let mut admin = AnyConnection::connect(admin_url).await.unwrap();
+            let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+        }
+    }
 }
 
 async fn fresh_database(dir: &TempDir) -> TestDb {
-    match std::env::var("SWITCHBOARD_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            sqlx::any::install_default_drivers();
-            let name = format!("sbt_{}", hex(&switchboard_crypto::random::array::<8>().unwrap()));
-            let mut admin = AnyConnection::connect(&admin_url).await.expect("connect to SWITCHBOARD_TEST_DATABASE_URL");
-            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-            admin.close().await.unwrap();
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
-            TestDb::Postgres { admin_url: admin_url.clone(), url: format!("{base}/{name}"), name }
-        }
-        _ => TestDb::Sqlite(dir.path().join("data/switchboard.db")),
+    match postgres_admin_url() {
+        Some(admin_url) => fresh_postgres(&admin_url).await,
+        None => TestDb::Sqlite(dir.path().join("data/switchboard.db")),
     }
+}
+
+/// `SWITCHBOARD_TEST_DATABASE_URL`, when set: the PostgreSQL server tests
+/// make their databases on.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("SWITCHBOARD_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// A new, empty PostgreSQL database on the server `admin_url` points at.
+pub async fn fresh_postgres(admin_url: &str) -> TestDb {
+    sqlx::any::install_default_drivers();
+    let name = format!("sbt_{}", hex(&switchboard_crypto::random::array::<8>().unwrap()));
+    let mut admin = AnyConnection::connect(admin_url).await.expect("connect to SWITCHBOARD_TEST_DATABASE_URL");
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    admin.close().await.unwrap();
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+    TestDb::Postgres { admin_url: admin_url.to_owned(), url: format!("{base}/{name}"), name }
 }
 
 pub fn hex(b: &[u8]) -> String {
@@ -167,10 +183,7 @@ impl TestApp {
         if let Some(r) = self.running.take() {
             r.shutdown().await.unwrap();
         }
-        if let TestDb::Postgres { admin_url, name, .. } = &self.db {
-            let mut admin = AnyConnection::connect(admin_url).await.unwrap();
-            let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
-        }
+        self.db.drop_database().await;
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
