@@ -3,40 +3,16 @@
 
 use super::csv;
 use crate::AppState;
-use crate::dto::{AuditEventDto, AuditListDto, AuditPatientDto, AuditSubjectsDto};
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth, Client, field_id};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use serde::Deserialize;
 use switchboard_domain::audit::{AuditAction, Outcome};
 use switchboard_domain::ids::{PatientId, UserId};
 use switchboard_domain::time::Timestamp;
 use switchboard_service::{AuditSearch, ServiceError};
-use utoipa::{IntoParams, ToSchema};
-
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct AuditQueryParams {
-    /// Only events about this patient.
-    patient_id: Option<String>,
-    /// Only events by this user.
-    actor_id: Option<String>,
-    /// Only events of this action (`conversation_viewed`, `login_failed`, …).
-    action: Option<String>,
-    /// Only events with this outcome: `success`, `denied` or `failed`.
-    outcome: Option<String>,
-    /// RFC 3339 date-time (or date), inclusive.
-    from: Option<String>,
-    /// RFC 3339 date-time (or date), exclusive.
-    to: Option<String>,
-    /// `next_before` from the previous page.
-    before: Option<String>,
-    /// Page size, 1–500 (default 100); for the CSV, 1–10,000 (default 10,000).
-    limit: Option<String>,
-}
 
 fn invalid(field: &'static str, problem: impl Into<String>) -> ApiError {
     ApiError::Service(ServiceError::Invalid { field, problem: problem.into() })
@@ -149,15 +125,6 @@ pub(crate) async fn audit_events_csv(
         res.headers_mut().insert("x-truncated", axum::http::HeaderValue::from_static("true"));
     }
     Ok(res)
-}
-
-/// Whose trail to search: part of a name. In the body, not the address,
-/// because a patient's name is health information.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SubjectSearch {
-    /// At least 2 letters of a name.
-    q: String,
 }
 
 /// Staff and patients whose names contain `q`, to choose whose trail to

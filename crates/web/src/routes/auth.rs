@@ -1,5 +1,5 @@
 use crate::AppState;
-use crate::dto::{LoginRequest, LoginResponse, UserDto};
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth, Client, SESSION_COOKIE};
 use axum::Json;

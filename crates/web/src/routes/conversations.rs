@@ -6,35 +6,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use switchboard_domain::conversation::ConversationStatus;
 use switchboard_domain::ids::{ConversationId, DepartmentId, MessageId, PatientId, PoolId, TemplateId, UserId};
 use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_service::views::SentMessage;
 use switchboard_service::{AssignTarget, ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
-use utoipa::IntoParams;
-
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListQuery {
-    /// A named view: `needs_response`, `awaiting_patient`, `unread`,
-    /// `closed`, `all`, and for staff `assigned_to_me`, `my_team`, `urgent`.
-    view: Option<String>,
-    /// `recent` (most recent activity first, the default) or `attention`
-    /// (urgent first, then waiting on staff, oldest first).
-    sort: Option<String>,
-    /// `needs_staff_response`, `awaiting_patient` or `closed`.
-    status: Option<String>,
-    /// Staff only: a staff user id, `me`, or `none` for unassigned.
-    assignee: Option<String>,
-    /// Staff: one patient's conversations.
-    patient_id: Option<String>,
-    /// `next_cursor` from the previous page.
-    cursor: Option<String>,
-    /// Page size, 1–200 (default 50).
-    limit: Option<String>,
-}
 
 fn invalid(field: &'static str, problem: &str) -> ApiError {
     ApiError::Service(ServiceError::Invalid { field, problem: problem.to_owned() })

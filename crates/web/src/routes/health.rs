@@ -1,5 +1,5 @@
 use crate::AppState;
-use crate::dto::{HealthDto, ReadinessChecksDto, ReadinessDto};
+use crate::dto::*;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};

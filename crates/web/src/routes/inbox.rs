@@ -1,5 +1,5 @@
 use crate::AppState;
-use crate::dto::{CareTeamDto, DepartmentDto, InboxCountsDto, OfficeHoursDto, PracticeDto, StaffMemberDto};
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, Client, path_id};
 use axum::Json;

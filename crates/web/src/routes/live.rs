@@ -1,7 +1,7 @@
 //! The live event stream: server-sent events for one signed-in session.
 
 use crate::AppState;
-use crate::dto::LiveEventDto;
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Auth;
 use axum::extract::State;

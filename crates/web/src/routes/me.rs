@@ -2,7 +2,7 @@
 //! password change for anyone.
 
 use crate::AppState;
-use crate::dto::{ContactDetailsDto, PasswordChangeRequest};
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth, Client};
 use axum::Json;

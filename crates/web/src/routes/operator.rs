@@ -3,32 +3,12 @@
 //! never by a user's session.
 
 use crate::AppState;
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Client, OperatorAuth, PublicBase};
-use crate::routes::accounts::{IssuedLinkDto, issued};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct NewPracticeDto {
-    /// The practice's name, as patients will see it.
-    pub name: String,
-    pub admin_username: String,
-    /// The administrator's name, as colleagues see it.
-    pub admin_name: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct PracticeCreatedDto {
-    pub practice_id: String,
-    pub admin_user_id: String,
-    /// The administrator's one-time set-up link (72 hours), shown only now.
-    pub setup_link: IssuedLinkDto,
-}
 
 /// Create a practice and its first practice administrator (operators).
 /// Nobody gets a password: the administrator chooses one through the
@@ -56,16 +36,6 @@ pub(crate) async fn create_practice(
     ))
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct PracticeOverviewDto {
-    pub id: String,
-    pub name: String,
-    pub created_at: String,
-    pub active_staff: i64,
-    pub patients: i64,
-    pub enrolled_patients: i64,
-}
-
 /// The deployment's practices, with counts (operators). No health
 /// information.
 #[utoipa::path(get, path = "/api/v1/operator/practices", tag = "operator", security(("operator" = [])),
@@ -88,16 +58,6 @@ pub(crate) async fn practices(
             })
             .collect(),
     ))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct OperatorAuditParams {
-    /// `next_before` from the previous page.
-    before: Option<String>,
-    /// Page size, 1–500 (default 100).
-    limit: Option<String>,
 }
 
 fn whole(field: &'static str, v: Option<&str>) -> Result<Option<i64>, ApiError> {

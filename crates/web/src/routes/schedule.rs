@@ -8,19 +8,10 @@ use crate::extract::{ApiJson, ApiQuery, Auth, Client, field_id, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use switchboard_domain::auto_reply;
 use switchboard_domain::ids::{ClosureId, DepartmentId};
 use switchboard_service::response_times::{ResponseSettingsInput, TargetInput};
 use switchboard_service::{OpeningPeriod, PracticeContact, ServiceError};
-use utoipa::IntoParams;
-
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ExpectationQuery {
-    /// The topic the patient picked; a care question if left out.
-    pub topic: Option<String>,
-}
 
 /// When a new message would be answered, and the automatic reply it would
 /// get: the patient app shows this before sending.

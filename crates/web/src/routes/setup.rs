@@ -8,13 +8,11 @@ use crate::extract::{ApiJson, ApiQuery, Auth, Client, field_id, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use switchboard_domain::ids::{AbsenceId, AlertId, DepartmentId, PoolId, TemplateId, UserId};
 use switchboard_domain::routing::{Condition, Target};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 use switchboard_service::{PoolInput, RuleInput, ServiceError, TemplateInput};
-use utoipa::IntoParams;
 
 fn invalid(field: &'static str, problem: &str) -> ApiError {
     ApiError::Service(ServiceError::Invalid { field, problem: problem.to_owned() })
@@ -98,16 +96,6 @@ pub(crate) async fn save_rules(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn pool_dto(v: switchboard_service::PoolView) -> PoolDto {
-    PoolDto {
-        id: v.id.to_string(),
-        name: v.name,
-        lead_id: v.lead.map(|l| l.to_string()),
-        members: v.members.iter().map(ToString::to_string).collect(),
-        auto_assign: v.auto_assign,
-    }
-}
-
 /// The practice's pools (staff).
 #[utoipa::path(get, path = "/api/v1/pools", tag = "setup", security(("bearer" = [])),
     responses((status = 200, body = [PoolDto]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -116,7 +104,7 @@ pub(crate) async fn pools(
     Auth(p): Auth,
     Client(ctx): Client,
 ) -> Result<Json<Vec<PoolDto>>, ApiError> {
-    Ok(Json(s.app.pools(&p, &ctx).await?.into_iter().map(pool_dto).collect()))
+    Ok(Json(s.app.pools(&p, &ctx).await?.into_iter().map(PoolDto::from).collect()))
 }
 
 async fn save_pool_inner(
@@ -306,29 +294,6 @@ pub(crate) async fn acknowledge_alert(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct TemplateQuery {
-    /// Only templates whose name or text contains this.
-    q: Option<String>,
-    /// `true`: only those past their review-by date.
-    stale: Option<String>,
-}
-
-fn template_dto(t: switchboard_service::TemplateView) -> TemplateDto {
-    TemplateDto {
-        id: t.id.to_string(),
-        name: t.name,
-        body: t.body,
-        owner_id: t.owner.to_string(),
-        owner_name: t.owner_name,
-        review_by: t.review_by,
-        usage_count: t.usage_count,
-        stale: t.stale,
-    }
-}
-
 /// The practice's quick replies (staff).
 #[utoipa::path(get, path = "/api/v1/templates", tag = "templates", security(("bearer" = [])), params(TemplateQuery),
     responses((status = 200, body = [TemplateDto]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -343,7 +308,7 @@ pub(crate) async fn templates(
         Some("true") => true,
         Some(_) => return Err(invalid("stale", "must be true or false")),
     };
-    Ok(Json(s.app.templates(&p, q.q.as_deref(), stale, &ctx).await?.into_iter().map(template_dto).collect()))
+    Ok(Json(s.app.templates(&p, q.q.as_deref(), stale, &ctx).await?.into_iter().map(TemplateDto::from).collect()))
 }
 
 /// Add a quick reply (staff; you become its owner).
