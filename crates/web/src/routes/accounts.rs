@@ -13,6 +13,23 @@ use switchboard_domain::ids::{CareTeamId, DepartmentId, PoolId, UserId};
 use switchboard_domain::role::StaffRole;
 use switchboard_service::ServiceError;
 use switchboard_service::onboarding::{RedeemInput, StaffInput};
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![
+        routes!(request_password_reset),
+        routes!(inspect_link),
+        routes!(redeem_link),
+        routes!(staff_accounts, add_staff),
+        routes!(update_staff),
+        routes!(deactivate),
+        routes!(reactivate),
+        routes!(reset_link),
+    ]
+}
 
 /// What a link is for (and marks it opened). Unknown, used, revoked and
 /// expired links all answer 410 `link_invalid`.

@@ -10,6 +10,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use switchboard_service::ServiceError;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(analytics), routes!(analytics_csv)]
+}
 
 /// The practice's analytics for a period (practice administrators and
 /// compliance officers): response times, volume, backlog, workload,

@@ -13,6 +13,14 @@ use switchboard_domain::audit::{AuditAction, Outcome};
 use switchboard_domain::ids::{PatientId, UserId};
 use switchboard_domain::time::Timestamp;
 use switchboard_service::{AuditSearch, ServiceError};
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(list_audit_events), routes!(audit_events_csv), routes!(audit_subjects)]
+}
 
 fn invalid(field: &'static str, problem: impl Into<String>) -> ApiError {
     ApiError::Service(ServiceError::Invalid { field, problem: problem.into() })

@@ -6,6 +6,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(login), routes!(logout), routes!(me)]
+}
 
 /// Sign in with a user name and password.
 ///

@@ -11,6 +11,29 @@ use switchboard_domain::ids::{ConversationId, DepartmentId, MessageId, PatientId
 use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_service::views::SentMessage;
 use switchboard_service::{AssignTarget, ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![
+        routes!(list_conversations, create_conversation),
+        routes!(get_conversation),
+        routes!(send_message),
+        routes!(amend_message),
+        routes!(mark_read),
+        routes!(add_note),
+        routes!(close),
+        routes!(mark_unread),
+        routes!(reopen),
+        routes!(rate),
+        routes!(assign),
+        routes!(escalate),
+        routes!(render_template),
+        routes!(screen),
+    ]
+}
 
 fn invalid(field: &'static str, problem: &str) -> ApiError {
     ApiError::Service(ServiceError::Invalid { field, problem: problem.to_owned() })

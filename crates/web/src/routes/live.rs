@@ -15,6 +15,14 @@ use switchboard_domain::ids::UserId;
 use switchboard_service::{Principal, SessionCheck, Switchboard};
 use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, sleep_until};
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(events)]
+}
 
 struct Live {
     app: Switchboard,

@@ -9,6 +9,14 @@ use crate::extract::{ApiJson, Client, OperatorAuth, PublicBase};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(practices, create_practice), routes!(audit_events)]
+}
 
 /// Create a practice and its first practice administrator (operators).
 /// Nobody gets a password: the administrator chooses one through the

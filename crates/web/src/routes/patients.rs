@@ -7,15 +7,30 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth, Client, PublicBase, field_id, path_id};
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PatientId};
 use switchboard_domain::onboarding::Channel;
 use switchboard_service::ServiceError;
 use switchboard_service::patient_admin::PatientInput;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![
+        routes!(list, create),
+        routes!(import).layer(DefaultBodyLimit::max(IMPORT_MAX_BYTES)),
+        routes!(one, update),
+        routes!(invite, revoke_invitation),
+    ]
+}
 
 /// The largest import file accepted (about 10,000 patients).
-pub(crate) const IMPORT_MAX_BYTES: usize = 5 * 1024 * 1024;
+const IMPORT_MAX_BYTES: usize = 5 * 1024 * 1024;
 
 fn input(r: PatientRecordDto) -> Result<PatientInput, ApiError> {
     Ok(PatientInput {

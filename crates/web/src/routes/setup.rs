@@ -13,6 +13,27 @@ use switchboard_domain::routing::{Condition, Target};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 use switchboard_service::{PoolInput, RuleInput, ServiceError, TemplateInput};
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![
+        routes!(rules, save_rules),
+        routes!(pools, create_pool),
+        routes!(update_pool),
+        routes!(my_settings, save_my_settings),
+        routes!(my_absences, record_absence),
+        routes!(cancel_absence),
+        routes!(my_providers),
+        routes!(my_notifications),
+        routes!(alerts),
+        routes!(acknowledge_alert),
+        routes!(templates, create_template),
+        routes!(update_template),
+    ]
+}
 
 fn invalid(field: &'static str, problem: &str) -> ApiError {
     ApiError::Service(ServiceError::Invalid { field, problem: problem.to_owned() })
