@@ -1,6 +1,5 @@
 //! The one error type of the use cases, with stable codes.
 
-use switchboard_domain::text::TextError;
 use switchboard_store::StoreError;
 use thiserror::Error;
 
@@ -61,7 +60,10 @@ pub enum ServiceError {
     /// Missing, or not yours: the two look the same.
     #[error("not found")]
     NotFound,
-    #[error("{field}: {problem}")]
+    /// A request field at fault. `problem` is a sentence that stands alone
+    /// ("the message must not be empty"); `field` names the field for
+    /// clients, and is not repeated in the text.
+    #[error("{problem}")]
     Invalid { field: &'static str, problem: String },
     #[error("{0}")]
     Conflict(&'static str),
@@ -91,8 +93,10 @@ impl ServiceError {
         }
     }
 
-    pub fn invalid(field: &'static str, e: TextError) -> Self {
-        ServiceError::Invalid { field, problem: e.to_string() }
+    /// A field refused for a problem worded as a predicate ("must not be
+    /// empty"), said of `subject` ("the message") so that it reads alone.
+    pub fn invalid(field: &'static str, subject: &str, problem: impl std::fmt::Display) -> Self {
+        ServiceError::Invalid { field, problem: format!("{subject} {problem}") }
     }
 }
 

@@ -88,7 +88,7 @@ fn staff_input(req: StaffAccountDto) -> Result<StaffInput, ApiError> {
     let role = StaffRole::parse(&req.role).ok_or(ApiError::Service(ServiceError::Invalid {
         field: "role",
         problem: format!(
-            "must be one of: {}",
+            "the role must be one of: {}",
             StaffRole::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
         ),
     }))?;

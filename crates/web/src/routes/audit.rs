@@ -31,7 +31,7 @@ fn time(field: &'static str, v: &str) -> Result<Timestamp, ApiError> {
 }
 
 fn number<T: std::str::FromStr>(field: &'static str, v: &str) -> Result<T, ApiError> {
-    v.parse().map_err(|_| invalid(field, "must be a whole number"))
+    v.parse().map_err(|_| invalid(field, format!("`{field}` must be a whole number")))
 }
 
 fn search(q: AuditQueryParams) -> Result<AuditSearch, ApiError> {
@@ -41,12 +41,14 @@ fn search(q: AuditQueryParams) -> Result<AuditSearch, ApiError> {
         action: q
             .action
             .as_deref()
-            .map(|v| AuditAction::parse(v).ok_or_else(|| invalid("action", "not an audit action")))
+            .map(|v| AuditAction::parse(v).ok_or_else(|| invalid("action", "that is not an audit action")))
             .transpose()?,
         outcome: q
             .outcome
             .as_deref()
-            .map(|v| Outcome::parse(v).ok_or_else(|| invalid("outcome", "must be success, denied or failed")))
+            .map(|v| {
+                Outcome::parse(v).ok_or_else(|| invalid("outcome", "the outcome must be success, denied or failed"))
+            })
             .transpose()?,
         from: q.from.as_deref().map(|v| time("from", v)).transpose()?,
         to: q.to.as_deref().map(|v| time("to", v)).transpose()?,

@@ -57,7 +57,7 @@ pub(crate) async fn list_conversations(
         .as_deref()
         .map(|v| {
             ConversationStatus::parse(v)
-                .ok_or_else(|| invalid("status", "must be needs_staff_response, awaiting_patient or closed"))
+                .ok_or_else(|| invalid("status", "the status must be needs_staff_response, awaiting_patient or closed"))
         })
         .transpose()?;
     let assignee = match q.assignee.as_deref() {
@@ -70,17 +70,17 @@ pub(crate) async fn list_conversations(
     let view = q
         .view
         .as_deref()
-        .map(|v| InboxView::parse(v).ok_or_else(|| invalid("view", "not a known view")))
+        .map(|v| InboxView::parse(v).ok_or_else(|| invalid("view", "that is not a known view")))
         .transpose()?;
     let sort = q
         .sort
         .as_deref()
-        .map(|v| Sort::parse(v).ok_or_else(|| invalid("sort", "must be recent or attention")))
+        .map(|v| Sort::parse(v).ok_or_else(|| invalid("sort", "the sort must be recent or attention")))
         .transpose()?;
     let limit = q
         .limit
         .as_deref()
-        .map(|v| v.parse::<u32>().map_err(|_| invalid("limit", "must be a whole number between 1 and 200")))
+        .map(|v| v.parse::<u32>().map_err(|_| invalid("limit", "the limit must be a whole number between 1 and 200")))
         .transpose()?;
     let page = s
         .app

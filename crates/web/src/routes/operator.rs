@@ -73,7 +73,7 @@ fn whole(field: &'static str, v: Option<&str>) -> Result<Option<i64>, ApiError> 
         v.parse().map_err(|_| {
             ApiError::Service(switchboard_service::ServiceError::Invalid {
                 field,
-                problem: "must be a whole number".into(),
+                problem: format!("`{field}` must be a whole number"),
             })
         })
     })

@@ -173,7 +173,7 @@ pub(crate) async fn import(
         return Err(ApiError::UnsupportedMediaType);
     }
     let text = std::str::from_utf8(&body).map_err(|_| {
-        ApiError::Service(ServiceError::Invalid { field: "file", problem: "must be UTF-8 text".into() })
+        ApiError::Service(ServiceError::Invalid { field: "file", problem: "the file must be UTF-8 text".into() })
     })?;
     let r = s.app.import_patients(&p, text, q.dry_run.unwrap_or(false), &ctx).await?;
     let status = if r.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

@@ -88,8 +88,11 @@ pub(crate) async fn save_rules(
 ) -> Result<StatusCode, ApiError> {
     let mut input = Vec::with_capacity(req.rules.len());
     for r in req.rules {
-        let topic =
-            r.topic.as_deref().map(|t| Topic::parse(t).ok_or_else(|| invalid("rules", "unknown topic"))).transpose()?;
+        let topic = r
+            .topic
+            .as_deref()
+            .map(|t| Topic::parse(t).ok_or_else(|| invalid("rules", "a rule has an unknown topic")))
+            .transpose()?;
         let department = r.department_id.as_deref().map(|d| field_id("rules", d, DepartmentId::parse)).transpose()?;
         let id_of = |kind: &str| {
             r.target_id.as_deref().ok_or_else(|| invalid("rules", &format!("a {kind} target needs target_id")))
@@ -103,7 +106,7 @@ pub(crate) async fn save_rules(
             _ => {
                 return Err(invalid(
                     "rules",
-                    "target must be person, pool, patient_care_team, program_staff or addressed_provider",
+                    "a rule's target must be person, pool, patient_care_team, program_staff or addressed_provider",
                 ));
             }
         };
@@ -327,7 +330,7 @@ pub(crate) async fn templates(
     let stale = match q.stale.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(invalid("stale", "must be true or false")),
+        Some(_) => return Err(invalid("stale", "`stale` must be true or false")),
     };
     Ok(Json(s.app.templates(&p, q.q.as_deref(), stale, &ctx).await?.into_iter().map(TemplateDto::from).collect()))
 }
