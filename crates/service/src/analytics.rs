@@ -68,13 +68,14 @@ impl Switchboard {
         let calendar = &schedule.calendar;
         let now = self.now();
         let today = calendar.local_date(now);
-        let date = |field: &'static str, text: Option<&str>, default: jiff::civil::Date| match text {
+        let date = |field: &'static str, subject: &str, text: Option<&str>, default: jiff::civil::Date| match text {
             None => Ok(default),
-            Some(t) => hours::parse_date(t)
-                .map_err(|_| ServiceError::Invalid { field, problem: "must be a date (YYYY-MM-DD)".into() }),
+            Some(t) => {
+                hours::parse_date(t).map_err(|_| ServiceError::invalid(field, subject, "must be a date (YYYY-MM-DD)"))
+            }
         };
-        let last = date("to", to, today)?;
-        let first = date("from", from, last.checked_sub(jiff::Span::new().days(29)).unwrap_or(last))?;
+        let last = date("to", "the last day", to, today)?;
+        let first = date("from", "the first day", from, last.checked_sub(jiff::Span::new().days(29)).unwrap_or(last))?;
         let days = first.until(last).map(|s| s.get_days()).unwrap_or(-1);
         if !(0..=366).contains(&days) {
             return Err(ServiceError::Invalid {

@@ -88,7 +88,7 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<AssignOutcome, ServiceError> {
         let reason = Reason::parse_optional(reason.as_deref())
-            .map_err(|e| ServiceError::invalid("reason", e))?
+            .map_err(|e| ServiceError::invalid("reason", "the reason", e))?
             .map(Reason::into_string);
         let row = self
             .authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationAssigned)
@@ -99,7 +99,7 @@ impl Switchboard {
             AssignTarget::Person(user) => {
                 let not_assignable = || ServiceError::Invalid {
                     field: "assignee_id",
-                    problem: "no staff member of this practice who can take conversations".into(),
+                    problem: "that is not a staff member of this practice who can take conversations".into(),
                 };
                 let (staff, name) = self.staff_actor(user).await?.ok_or_else(not_assignable)?;
                 if !policy::may_be_assigned(&staff, &patient_facts(&row.patient)) {
@@ -118,7 +118,7 @@ impl Switchboard {
                 if !pools.iter().any(|x| x.id == pool) {
                     return Err(ServiceError::Invalid {
                         field: "pool_id",
-                        problem: "no such pool in this practice".into(),
+                        problem: "there is no such pool in this practice".into(),
                     });
                 }
                 let (who, covered, last) = self.choose_assignee(practice, Owner::Pool(pool), &[], now).await?;
@@ -128,7 +128,7 @@ impl Switchboard {
                 if directory::department_name_of(self.store(), practice, d).await?.is_none() {
                     return Err(ServiceError::Invalid {
                         field: "department_id",
-                        problem: "no such department in this practice".into(),
+                        problem: "there is no such department in this practice".into(),
                     });
                 }
                 (Some(Owner::Department(d)), None, None, None, format!("department={d}"))
@@ -208,13 +208,13 @@ impl Switchboard {
         note: String,
         ctx: &RequestContext,
     ) -> Result<PersonRef, ServiceError> {
-        let note = NoteBody::parse(note).map_err(|e| ServiceError::invalid("note", e))?;
+        let note = NoteBody::parse(note).map_err(|e| ServiceError::invalid("note", "the note", e))?;
         let row = self
             .authorized_conversation(p, ctx, id, ConversationAction::Assign, AuditAction::ConversationEscalated)
             .await?;
         let not_a_provider = || ServiceError::Invalid {
             field: "provider_id",
-            problem: "no provider of this practice by that id".into(),
+            problem: "there is no provider of this practice by that id".into(),
         };
         let (target, name) = self.staff_actor(provider).await?.ok_or_else(not_a_provider)?;
         if !policy::may_be_escalated_to(&target, &patient_facts(&row.patient)) {
@@ -318,7 +318,7 @@ impl Switchboard {
     ) -> Result<AbsenceId, ServiceError> {
         let Actor::Staff(me) = &p.actor else { return Err(ServiceError::NotFound) };
         if starts_at >= ends_at {
-            return Err(ServiceError::Invalid { field: "ends_at", problem: "must be after starts_at".into() });
+            return Err(ServiceError::Invalid { field: "ends_at", problem: "the end must be after the start".into() });
         }
         if let Some(c) = cover {
             let ok = c != me.user
@@ -329,7 +329,7 @@ impl Switchboard {
             if !ok {
                 return Err(ServiceError::Invalid {
                     field: "cover_id",
-                    problem: "not a colleague who can take conversations".into(),
+                    problem: "the cover is not a colleague who can take conversations".into(),
                 });
             }
         }

@@ -64,12 +64,18 @@ impl Switchboard {
         let max = if export { MAX_AUDIT_EXPORT } else { MAX_AUDIT_PAGE };
         let limit = search.limit.unwrap_or(if export { MAX_AUDIT_EXPORT } else { 100 });
         if limit == 0 || limit > max {
-            return Err(ServiceError::Invalid { field: "limit", problem: format!("must be between 1 and {max}") });
+            return Err(ServiceError::Invalid {
+                field: "limit",
+                problem: format!("the limit must be between 1 and {max}"),
+            });
         }
         if let (Some(from), Some(to)) = (search.from, search.to)
             && from > to
         {
-            return Err(ServiceError::Invalid { field: "from", problem: "must not be after `to`".into() });
+            return Err(ServiceError::Invalid {
+                field: "from",
+                problem: "the start (`from`) must not be after the end (`to`)".into(),
+            });
         }
         let entries = audit_log::search(
             self.store(),

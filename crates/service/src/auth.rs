@@ -149,7 +149,8 @@ impl Switchboard {
         let now = self.now();
         // An unparseable name is treated like an unknown one.
         let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
-        let password = PasswordInput::parse(password).map_err(|e| ServiceError::invalid("password", e))?;
+        let password =
+            PasswordInput::parse(password).map_err(|e| ServiceError::invalid("password", "the password", e))?;
         let user = directory::user_by_username(self.store(), &name).await?;
         // Counted before the password is checked, so that parallel guesses
         // cannot all slip in under the limit.

@@ -44,13 +44,13 @@ pub(crate) fn check_new_password(password: &str) -> Result<(), ServiceError> {
     if n < PASSWORD_MIN_CHARS {
         return Err(ServiceError::Invalid {
             field: "password",
-            problem: format!("must be at least {PASSWORD_MIN_CHARS} characters"),
+            problem: format!("the password must be at least {PASSWORD_MIN_CHARS} characters"),
         });
     }
     if n > PASSWORD_MAX_CHARS {
         return Err(ServiceError::Invalid {
             field: "password",
-            problem: format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+            problem: format!("the password must be at most {PASSWORD_MAX_CHARS} characters"),
         });
     }
     Ok(())
@@ -97,7 +97,7 @@ impl Switchboard {
     }
 
     pub async fn create_practice(&self, name: &str, actor: AuditActor) -> Result<PracticeId, ServiceError> {
-        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
+        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", "the practice's name", e))?;
         let id = self.new_id(PracticeId::from_bytes)?;
         let unit = Unit::new().step(d::insert_practice(id, name.as_str(), self.now())).audit(
             AuditRecord::new(self.now(), Some(id), actor, AuditAction::PracticeCreated)
@@ -113,7 +113,7 @@ impl Switchboard {
         name: &str,
         actor: AuditActor,
     ) -> Result<DepartmentId, ServiceError> {
-        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
+        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", "the department's name", e))?;
         let id = self.new_id(DepartmentId::from_bytes)?;
         let unit = Unit::new().step(d::insert_department(id, practice, name.as_str(), self.now())).audit(
             AuditRecord::new(self.now(), Some(practice), actor, AuditAction::DepartmentCreated)
@@ -129,8 +129,10 @@ impl Switchboard {
         input: NewStaffInput,
         actor: AuditActor,
     ) -> Result<UserId, ServiceError> {
-        let username = Username::parse(&input.username).map_err(|e| ServiceError::invalid("username", e))?;
-        let display = DisplayName::parse(&input.display_name).map_err(|e| ServiceError::invalid("display_name", e))?;
+        let username =
+            Username::parse(&input.username).map_err(|e| ServiceError::invalid("username", "the user name", e))?;
+        let display = DisplayName::parse(&input.display_name)
+            .map_err(|e| ServiceError::invalid("display_name", "the name", e))?;
         check_new_password(&input.password)?;
         let hash = self.hash_password(input.password).await?;
         let id = self.new_id(UserId::from_bytes)?;
@@ -169,7 +171,7 @@ impl Switchboard {
         members: &[UserId],
         actor: AuditActor,
     ) -> Result<CareTeamId, ServiceError> {
-        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
+        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", "the care team's name", e))?;
         let id = self.new_id(CareTeamId::from_bytes)?;
         let mut unit = Unit::new()
             .step(d::insert_care_team(id, practice, department, name.as_str(), primary_provider, self.now()))
@@ -197,18 +199,20 @@ impl Switchboard {
         input: NewPatientInput,
         actor: AuditActor,
     ) -> Result<PatientId, ServiceError> {
-        let given = PersonName::parse(&input.given_name).map_err(|e| ServiceError::invalid("given_name", e))?;
-        let family = PersonName::parse(&input.family_name).map_err(|e| ServiceError::invalid("family_name", e))?;
+        let given = PersonName::parse(&input.given_name)
+            .map_err(|e| ServiceError::invalid("given_name", "the given name", e))?;
+        let family = PersonName::parse(&input.family_name)
+            .map_err(|e| ServiceError::invalid("family_name", "the family name", e))?;
         let birth = CivilDate::parse(&input.birth_date).map_err(|_| ServiceError::Invalid {
             field: "birth_date",
-            problem: "must be a date as YYYY-MM-DD".into(),
+            problem: "the date of birth must be a date as YYYY-MM-DD".into(),
         })?;
         let mrn = input
             .mrn
             .as_deref()
             .map(MedicalRecordNumber::parse)
             .transpose()
-            .map_err(|e| ServiceError::invalid("mrn", e))?;
+            .map_err(|e| ServiceError::invalid("mrn", "the medical record number", e))?;
         let now = self.now();
         let id = self.new_id(PatientId::from_bytes)?;
         let dek_id = self.new_id(DataKeyId::from_bytes)?;
@@ -217,7 +221,8 @@ impl Switchboard {
         let user = match input.login {
             None => None,
             Some((username, password)) => {
-                let username = Username::parse(&username).map_err(|e| ServiceError::invalid("username", e))?;
+                let username =
+                    Username::parse(&username).map_err(|e| ServiceError::invalid("username", "the user name", e))?;
                 check_new_password(&password)?;
                 let hash = self.hash_password(password).await?;
                 let user = self.new_id(UserId::from_bytes)?;
@@ -308,10 +313,10 @@ pub struct PracticeContact<'a> {
     pub after_hours_phone: Option<&'a str>,
 }
 
-fn check_phone(field: &'static str, phone: Option<&str>) -> Result<(), ServiceError> {
+fn check_phone(field: &'static str, subject: &str, phone: Option<&str>) -> Result<(), ServiceError> {
     match phone {
         Some(p) if p.len() > 32 || !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) => {
-            Err(ServiceError::Invalid { field, problem: "must be a telephone number".into() })
+            Err(ServiceError::invalid(field, subject, "must be a telephone number"))
         }
         _ => Ok(()),
     }
@@ -327,9 +332,9 @@ impl Switchboard {
         actor: AuditActor,
     ) -> Result<(), ServiceError> {
         switchboard_domain::hours::time_zone(contact.time_zone)
-            .map_err(|e| ServiceError::Invalid { field: "time_zone", problem: e.to_string() })?;
-        check_phone("phone", contact.phone)?;
-        check_phone("after_hours_phone", contact.after_hours_phone)?;
+            .map_err(|e| ServiceError::invalid("time_zone", "the time zone", e))?;
+        check_phone("phone", "the phone number", contact.phone)?;
+        check_phone("after_hours_phone", "the after-hours number", contact.after_hours_phone)?;
         let periods = hours
             .iter()
             .map(|h| switchboard_domain::hours::Period::new(h.weekday, h.opens_minute, h.closes_minute))

@@ -1,41 +1,50 @@
 //! The one error type of the use cases, with stable codes.
 
-use switchboard_domain::text::TextError;
 use switchboard_domain::time::Span;
 use switchboard_store::StoreError;
 use thiserror::Error;
 
-/// Stable, documented error codes. Clients may branch on these.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorCode {
-    Unauthenticated,
-    InvalidCredentials,
-    TooManyAttempts,
-    NotFound,
-    InvalidInput,
-    Conflict,
-    IdempotencyKeyReused,
-    /// A set-up, invitation or reset link that is unknown, used, revoked or
-    /// expired: all alike.
-    LinkInvalid,
-    Unavailable,
-    Internal,
+/// Declares an enum of stable wire codes from one list: the enum, its
+/// `ALL` (every code, in order) and `as_str`. One list, so a new code can
+/// be neither left out of `ALL` nor given no text; the web layer checks the
+/// documented codes against `ALL`.
+#[macro_export]
+macro_rules! stable_codes {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name { $( $(#[$vmeta])* $variant, )+ }
+
+        impl $name {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The code as clients see it.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::Unauthenticated => "unauthenticated",
-            ErrorCode::InvalidCredentials => "invalid_credentials",
-            ErrorCode::TooManyAttempts => "too_many_attempts",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::InvalidInput => "invalid_input",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
-            ErrorCode::LinkInvalid => "link_invalid",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::Internal => "internal",
-        }
+stable_codes! {
+    /// Stable, documented error codes. Clients may branch on these.
+    pub enum ErrorCode {
+        Unauthenticated = "unauthenticated",
+        InvalidCredentials = "invalid_credentials",
+        TooManyAttempts = "too_many_attempts",
+        NotFound = "not_found",
+        InvalidInput = "invalid_input",
+        Conflict = "conflict",
+        IdempotencyKeyReused = "idempotency_key_reused",
+        /// A set-up, invitation or reset link that is unknown, used, revoked
+        /// or expired: all alike.
+        LinkInvalid = "link_invalid",
+        Unavailable = "unavailable",
+        Internal = "internal",
     }
 }
 
@@ -52,7 +61,10 @@ pub enum ServiceError {
     /// Missing, or not yours: the two look the same.
     #[error("not found")]
     NotFound,
-    #[error("{field}: {problem}")]
+    /// A request field at fault. `problem` is a sentence that stands alone
+    /// ("the message must not be empty"); `field` names the field for
+    /// clients, and is not repeated in the text.
+    #[error("{problem}")]
     Invalid { field: &'static str, problem: String },
     #[error("{0}")]
     Conflict(&'static str),
@@ -82,8 +94,10 @@ impl ServiceError {
         }
     }
 
-    pub fn invalid(field: &'static str, e: TextError) -> Self {
-        ServiceError::Invalid { field, problem: e.to_string() }
+    /// A field refused for a problem worded as a predicate ("must not be
+    /// empty"), said of `subject` ("the message") so that it reads alone.
+    pub fn invalid(field: &'static str, subject: &str, problem: impl std::fmt::Display) -> Self {
+        ServiceError::Invalid { field, problem: format!("{subject} {problem}") }
     }
 
     /// An attempt refused until `wait` has passed; never less than a

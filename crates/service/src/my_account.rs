@@ -50,11 +50,11 @@ impl Switchboard {
         let email = given(input.email)
             .map(|e| EmailAddress::parse(&e))
             .transpose()
-            .map_err(|_| ServiceError::Invalid { field: "email", problem: "is not an email address".into() })?;
+            .map_err(|_| ServiceError::Invalid { field: "email", problem: "that is not an email address".into() })?;
         let phone = given(input.phone)
             .map(|v| PhoneNumber::parse(&v))
             .transpose()
-            .map_err(|e| ServiceError::invalid("phone", e))?;
+            .map_err(|e| ServiceError::invalid("phone", "the phone number", e))?;
         let row = d::patient_by_id(self.store(), me.patient).await?.ok_or(ServiceError::NotFound)?;
         let key = sealing::data_key(self.keys(), &row.key)?;
         let id = me.patient.as_bytes();
@@ -81,8 +81,9 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
         crate::directory::check_new_password(&new)?;
-        let new = PasswordInput::parse(new).map_err(|e| ServiceError::invalid("password", e))?;
-        let current = PasswordInput::parse(current).map_err(|e| ServiceError::invalid("current_password", e))?;
+        let new = PasswordInput::parse(new).map_err(|e| ServiceError::invalid("password", "the new password", e))?;
+        let current = PasswordInput::parse(current)
+            .map_err(|e| ServiceError::invalid("current_password", "the current password", e))?;
         let now = self.now();
         let user = d::user_by_id(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)?;
         let attempt = match self.take_attempt(&user.username, ctx).await? {
@@ -96,7 +97,7 @@ impl Switchboard {
             self.store().commit(unit).await?;
             return Err(ServiceError::Invalid {
                 field: "current_password",
-                problem: "is not your current password".into(),
+                problem: "that is not your current password".into(),
             });
         }
         let hash = self.hash_password(new.expose().to_owned()).await?;

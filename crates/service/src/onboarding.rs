@@ -179,9 +179,12 @@ impl Switchboard {
         actor: AuditActor,
         ctx: Option<&RequestContext>,
     ) -> Result<(PracticeId, UserId, IssuedLink), ServiceError> {
-        let practice_name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
-        let username = Username::parse(admin_username).map_err(|e| ServiceError::invalid("admin_username", e))?;
-        let display = DisplayName::parse(admin_display_name).map_err(|e| ServiceError::invalid("admin_name", e))?;
+        let practice_name =
+            DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", "the practice's name", e))?;
+        let username = Username::parse(admin_username)
+            .map_err(|e| ServiceError::invalid("admin_username", "the administrator's user name", e))?;
+        let display = DisplayName::parse(admin_display_name)
+            .map_err(|e| ServiceError::invalid("admin_name", "the administrator's name", e))?;
         if d::user_by_username(self.store(), username.as_str()).await?.is_some() {
             return Err(ServiceError::Conflict("that name is already taken"));
         }
@@ -242,7 +245,8 @@ impl Switchboard {
     }
 
     async fn check_staff_links(&self, practice: PracticeId, input: &StaffInput) -> Result<DisplayName, ServiceError> {
-        let display = DisplayName::parse(&input.display_name).map_err(|e| ServiceError::invalid("display_name", e))?;
+        let display = DisplayName::parse(&input.display_name)
+            .map_err(|e| ServiceError::invalid("display_name", "the name", e))?;
         for dep in &input.departments {
             if d::department_name_of(self.store(), practice, *dep).await?.is_none() {
                 return Err(ServiceError::Invalid { field: "departments", problem: "no such department".into() });
@@ -313,7 +317,7 @@ impl Switchboard {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::UserCreated).await?;
         let practice = p.user.practice;
         let username = Username::parse(input.username.as_deref().unwrap_or(""))
-            .map_err(|e| ServiceError::invalid("username", e))?;
+            .map_err(|e| ServiceError::invalid("username", "the user name", e))?;
         let display = self.check_staff_links(practice, &input).await?;
         let user = self.new_id(UserId::from_bytes)?;
         let (link_step, link) =
@@ -579,7 +583,8 @@ impl Switchboard {
     ) -> Result<(), ServiceError> {
         let link = self.live_link(presented, ctx).await?;
         crate::directory::check_new_password(&input.password)?;
-        PasswordInput::parse(input.password.clone()).map_err(|e| ServiceError::invalid("password", e))?;
+        PasswordInput::parse(input.password.clone())
+            .map_err(|e| ServiceError::invalid("password", "the password", e))?;
         let now = self.now();
         let mut unit = Unit::new().step(q::mark_used(link.id, now));
         let mut rec =
@@ -605,7 +610,7 @@ impl Switchboard {
                     return Err(self.wrong_birth_date(&link, tries, ctx).await);
                 }
                 let username = Username::parse(input.username.as_deref().unwrap_or(""))
-                    .map_err(|e| ServiceError::invalid("username", e))?;
+                    .map_err(|e| ServiceError::invalid("username", "the user name", e))?;
                 let hash = self.hash_password(input.password).await?;
                 let user = self.new_id(UserId::from_bytes)?;
                 unit.push(d::insert_user(&d::NewUser {
@@ -692,7 +697,10 @@ impl Switchboard {
         }
         match self.store().commit(unit).await {
             Ok(()) if last => ServiceError::LinkInvalid,
-            Ok(()) => ServiceError::Invalid { field: "birth_date", problem: "does not match our records".into() },
+            Ok(()) => ServiceError::Invalid {
+                field: "birth_date",
+                problem: "the date of birth does not match our records".into(),
+            },
             // Used or revoked meanwhile: it is spent either way.
             Err(StoreError::Conflict(_)) => ServiceError::LinkInvalid,
             Err(e) => e.into(),

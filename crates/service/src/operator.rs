@@ -90,7 +90,7 @@ impl Switchboard {
     /// Makes an operator key (`switchboard operator key create`). The key's
     /// text is returned once and only its hash is kept.
     pub async fn create_operator_key(&self, name: &str) -> Result<(OperatorKeyId, String), ServiceError> {
-        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
+        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", "the key's name", e))?;
         let (secret, hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
         let id = self.new_id(OperatorKeyId::from_bytes)?;
         let unit = Unit::new().step(q::insert_key(id, name.as_str(), &hash, self.now())).audit(

@@ -94,24 +94,25 @@ impl Switchboard {
     fn check_patient(&self, input: &PatientInput) -> Result<Checked, ServiceError> {
         let opt = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         Ok(Checked {
-            given: PersonName::parse(&input.given_name).map_err(|e| ServiceError::invalid("given_name", e))?,
-            family: PersonName::parse(&input.family_name).map_err(|e| ServiceError::invalid("family_name", e))?,
+            given: PersonName::parse(&input.given_name)
+                .map_err(|e| ServiceError::invalid("given_name", "the given name", e))?,
+            family: PersonName::parse(&input.family_name)
+                .map_err(|e| ServiceError::invalid("family_name", "the family name", e))?,
             birth: CivilDate::parse(&input.birth_date).map_err(|_| ServiceError::Invalid {
                 field: "birth_date",
-                problem: "must be a date as YYYY-MM-DD".into(),
+                problem: "the date of birth must be a date as YYYY-MM-DD".into(),
             })?,
             mrn: opt(&input.mrn)
                 .map(|m| MedicalRecordNumber::parse(&m))
                 .transpose()
-                .map_err(|e| ServiceError::invalid("mrn", e))?,
-            email: opt(&input.email)
-                .map(|e| EmailAddress::parse(&e))
-                .transpose()
-                .map_err(|_| ServiceError::Invalid { field: "email", problem: "is not an email address".into() })?,
+                .map_err(|e| ServiceError::invalid("mrn", "the medical record number", e))?,
+            email: opt(&input.email).map(|e| EmailAddress::parse(&e)).transpose().map_err(|_| {
+                ServiceError::Invalid { field: "email", problem: "that is not an email address".into() }
+            })?,
             phone: opt(&input.phone)
                 .map(|p| PhoneNumber::parse(&p))
                 .transpose()
-                .map_err(|e| ServiceError::invalid("phone", e))?,
+                .map_err(|e| ServiceError::invalid("phone", "the phone number", e))?,
             care_team: input.care_team,
             department: input.department,
         })
@@ -385,7 +386,8 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<IssuedLink, ServiceError> {
         let row = self.patient_for_invitation(p, patient, AuditAction::LinkIssued, ctx).await?;
-        let bad_channel = || ServiceError::Invalid { field: "channel", problem: "must be email, sms or desk".into() };
+        let bad_channel =
+            || ServiceError::Invalid { field: "channel", problem: "the channel must be email, sms or desk".into() };
         let channel = channel.ok_or_else(bad_channel)?;
         if row.patient.user.is_some() {
             return Err(ServiceError::Conflict("this patient is already enrolled"));

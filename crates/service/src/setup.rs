@@ -163,15 +163,20 @@ impl Switchboard {
     ) -> Result<(), ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::RoutingRulesChanged).await?;
         if input.len() > MAX_RULES {
-            return Err(ServiceError::Invalid { field: "rules", problem: format!("at most {MAX_RULES} rules") });
+            return Err(ServiceError::Invalid {
+                field: "rules",
+                problem: format!("there can be at most {MAX_RULES} rules"),
+            });
         }
         let practice = p.user.practice;
         let pools = q::pools(self.store(), practice).await?;
         let staff = directory::active_staff(self.store(), practice).await?;
         let mut rules = Vec::with_capacity(input.len());
         for (i, r) in input.into_iter().enumerate() {
-            let name = DisplayName::parse(&r.name)
-                .map_err(|e| ServiceError::Invalid { field: "rules", problem: format!("rule {}: name {e}", i + 1) })?;
+            let name = DisplayName::parse(&r.name).map_err(|e| ServiceError::Invalid {
+                field: "rules",
+                problem: format!("rule {}: the name {e}", i + 1),
+            })?;
             let bad =
                 |problem: &str| ServiceError::Invalid { field: "rules", problem: format!("rule {}: {problem}", i + 1) };
             match r.target {
@@ -255,7 +260,7 @@ impl Switchboard {
         let PoolInput { name, lead, members, auto_assign } = input;
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::PoolChanged).await?;
         let practice = p.user.practice;
-        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
+        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", "the pool's name", e))?;
         let staff = directory::active_staff(self.store(), practice).await?;
         let works = |u: &UserId| staff.iter().any(|s| s.id == *u && s.role.works_patient_conversations());
         if let Some(bad) = members.iter().find(|u| !works(u)) {
@@ -269,7 +274,7 @@ impl Switchboard {
         {
             return Err(ServiceError::Invalid {
                 field: "lead_id",
-                problem: "not a staff member of this practice".into(),
+                problem: "the lead is not a staff member of this practice".into(),
             });
         }
         let pools = q::pools(self.store(), practice).await?;
@@ -322,7 +327,10 @@ impl Switchboard {
             return Err(ServiceError::NotFound);
         }
         if !(0..=500).contains(&settings.capacity) {
-            return Err(ServiceError::Invalid { field: "capacity", problem: "must be between 0 and 500".into() });
+            return Err(ServiceError::Invalid {
+                field: "capacity",
+                problem: "the capacity must be between 0 and 500".into(),
+            });
         }
         let rec = self
             .record(p, ctx, AuditAction::StaffSettingsChanged)
@@ -463,12 +471,17 @@ impl Switchboard {
     ) -> Result<TemplateId, ServiceError> {
         let TemplateInput { name, body, review_by, owner } = input;
         self.practice_permission(p, ctx, PracticeAction::SeePracticeSetup, AuditAction::SetupViewed).await?;
-        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e))?;
-        let body = templates::TemplateBody::parse(body)
-            .map_err(|e| ServiceError::Invalid { field: "body", problem: e.to_string() })?;
+        let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", "the template's name", e))?;
+        let body = templates::TemplateBody::parse(body).map_err(|e| match e {
+            templates::TemplateError::Text(e) => ServiceError::invalid("body", "the template's text", e),
+            other => ServiceError::Invalid { field: "body", problem: other.to_string() },
+        })?;
         let body = body.as_str();
         let review_by = CivilDate::parse(review_by)
-            .map_err(|_| ServiceError::Invalid { field: "review_by", problem: "must be a date as YYYY-MM-DD".into() })?
+            .map_err(|_| ServiceError::Invalid {
+                field: "review_by",
+                problem: "the review-by date must be a date as YYYY-MM-DD".into(),
+            })?
             .to_string();
         let admin = policy::authorize_practice(&p.actor, PracticeAction::ManagePractice, p.user.practice).is_allowed();
         let practice = p.user.practice;
@@ -488,7 +501,7 @@ impl Switchboard {
                         if !directory::active_staff(self.store(), practice).await?.iter().any(|s| s.id == o) {
                             return Err(ServiceError::Invalid {
                                 field: "owner_id",
-                                problem: "not a staff member of this practice".into(),
+                                problem: "the owner is not a staff member of this practice".into(),
                             });
                         }
                         o

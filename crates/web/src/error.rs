@@ -7,8 +7,22 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use switchboard_service::{ErrorCode, ServiceError};
+use switchboard_service::{ErrorCode, ServiceError, stable_codes};
 use utoipa::ToSchema;
+
+stable_codes! {
+    /// The codes only the HTTP layer gives: the request never reached a use
+    /// case. With the service's [`ErrorCode`]s they are every code a client
+    /// can see, and `ErrorDetail::code` lists them all (a test checks).
+    pub(crate) enum WebErrorCode {
+        MalformedRequest = "malformed_request",
+        UnsupportedMediaType = "unsupported_media_type",
+        PayloadTooLarge = "payload_too_large",
+        MethodNotAllowed = "method_not_allowed",
+        CrossSiteRequest = "cross_site_request",
+        HostNotAllowed = "host_not_allowed",
+    }
+}
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ErrorBody {
@@ -20,8 +34,8 @@ pub(crate) struct ErrorDetail {
     /// A stable code to branch on: `unauthenticated`, `invalid_credentials`,
     /// `too_many_attempts`, `not_found`, `invalid_input`, `malformed_request`,
     /// `unsupported_media_type`, `payload_too_large`, `method_not_allowed`,
-    /// `conflict`, `idempotency_key_reused`, `unavailable`, `internal`,
-    /// `cross_site_request`, `host_not_allowed`.
+    /// `conflict`, `idempotency_key_reused`, `link_invalid`, `unavailable`,
+    /// `internal`, `cross_site_request`, `host_not_allowed`.
     pub code: &'static str,
     /// A sentence for people.
     pub message: String,
@@ -66,8 +80,8 @@ fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
-fn body(status: StatusCode, code: &'static str, message: String) -> Response {
-    (status, Json(ErrorBody { error: ErrorDetail { code, message, field: None } })).into_response()
+fn body(status: StatusCode, code: WebErrorCode, message: String) -> Response {
+    (status, Json(ErrorBody { error: ErrorDetail { code: code.as_str(), message, field: None } })).into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -101,31 +115,56 @@ impl IntoResponse for ApiError {
                 }
                 res
             }
-            ApiError::Malformed(message) => body(StatusCode::BAD_REQUEST, "malformed_request", message),
+            ApiError::Malformed(message) => body(StatusCode::BAD_REQUEST, WebErrorCode::MalformedRequest, message),
             ApiError::UnsupportedMediaType => body(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                WebErrorCode::UnsupportedMediaType,
                 "send the body as JSON with Content-Type: application/json".into(),
             ),
-            ApiError::PayloadTooLarge => {
-                body(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large".into())
-            }
-            ApiError::MethodNotAllowed => {
-                body(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed here".into())
-            }
+            ApiError::PayloadTooLarge => body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                WebErrorCode::PayloadTooLarge,
+                "the request body is too large".into(),
+            ),
+            ApiError::MethodNotAllowed => body(
+                StatusCode::METHOD_NOT_ALLOWED,
+                WebErrorCode::MethodNotAllowed,
+                "this method is not allowed here".into(),
+            ),
             ApiError::CrossSite => body(
                 StatusCode::FORBIDDEN,
-                "cross_site_request",
+                WebErrorCode::CrossSiteRequest,
                 "the session cookie is accepted only on requests from this site's own pages".into(),
             ),
             // The host is not repeated: it is the caller's value.
             ApiError::HostNotAllowed => body(
                 StatusCode::BAD_REQUEST,
-                "host_not_allowed",
+                WebErrorCode::HostNotAllowed,
                 "links are made only for this server's configured address: the operator sets public_url \
                  (or lists this host in allowed_hosts)"
                     .into(),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The codes `ErrorDetail::code` documents (in the served OpenAPI
+    /// document) are exactly the codes there are.
+    #[test]
+    fn the_documented_codes_are_every_code() {
+        let doc: serde_json::Value = serde_json::from_str(&crate::openapi_json()).unwrap();
+        let text = doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["description"].as_str().unwrap();
+        // The codes are the `quoted` words.
+        let documented: BTreeSet<&str> = text.split('`').skip(1).step_by(2).collect();
+        let codes: Vec<&str> =
+            ErrorCode::ALL.iter().map(|c| c.as_str()).chain(WebErrorCode::ALL.iter().map(|c| c.as_str())).collect();
+        let distinct: BTreeSet<&str> = codes.iter().copied().collect();
+        assert_eq!(distinct.len(), codes.len(), "a code is given twice: {codes:?}");
+        assert_eq!(documented, distinct);
     }
 }

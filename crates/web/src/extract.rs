@@ -236,8 +236,9 @@ pub(crate) fn field_id<T>(
     text: &str,
     parse: fn(&str) -> Result<T, switchboard_domain::ids::InvalidId>,
 ) -> Result<T, ApiError> {
-    parse(text)
-        .map_err(|_| ApiError::Service(ServiceError::Invalid { field, problem: "not a valid identifier".into() }))
+    parse(text).map_err(|_| {
+        ApiError::Service(ServiceError::Invalid { field, problem: "that is not a valid identifier".into() })
+    })
 }
 
 /// The address links are made for: the configured public URL, or else

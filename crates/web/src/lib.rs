@@ -77,6 +77,8 @@ pub struct AppState {
     /// Raised when the server is shutting down: live streams end so that
     /// graceful shutdown can finish.
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// The OpenAPI document as JSON, made once with the router.
+    openapi: Arc<str>,
 }
 
 /// The whole HTTP application. Live streams end when `stopping` turns true.
@@ -84,8 +86,10 @@ pub fn router(app: Switchboard, web: WebConfig, stopping: tokio::sync::watch::Re
     let limit = web.max_body_bytes;
     let assets = Arc::new(assets::Assets::new());
     let pages: Vec<&'static str> = assets.paths().collect();
-    let state = AppState { app, web: Arc::new(web), assets, stopping };
-    routes::routes(pages.into_iter())
+    let (api, document) = routes::api().split_for_parts();
+    let openapi = Arc::from(openapi::to_json(&openapi::complete(document)));
+    let state = AppState { app, web: Arc::new(web), assets, stopping, openapi };
+    routes::routes(api, pages.into_iter())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(headers::security_headers))

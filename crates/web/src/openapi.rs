@@ -1,10 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and
-//! the JSON types.
+//! the JSON types. This holds what is not a route (title, security schemes,
+//! tags); the routes add themselves (`routes::api`).
 
-use crate::dto::*;
+use crate::dto::{KindDto, PriorityDto, RoleDto, StatusDto, TopicDto};
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::openapi_errors::StandardErrors;
-use crate::routes::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -47,20 +46,8 @@ impl Modify for BearerAuth {
             Every read and write of health information is recorded in the audit log.",
         license(name = "AGPL-3.0-or-later")
     ),
-    paths(
-        healthz, readyz, openapi, login, logout, me, list_conversations, create_conversation, get_conversation, send_message,
-        amend_message, mark_read, add_note, close, reopen, assign, typing, list_audit_events, counts, staff, practice,
-        events, escalate, render_template, rules, save_rules, pools, create_pool, update_pool, my_settings,
-        save_my_settings, my_absences, record_absence, cancel_absence, my_providers, alerts, acknowledge_alert,
-        templates, create_template, update_template, expectation, save_practice_hours, save_department_hours,
-        response_settings, save_response_settings, add_closure, remove_closure, my_notifications, rate,
-        analytics, analytics_csv, inspect_link, redeem_link, request_password_reset, staff_accounts, add_staff,
-        update_staff, deactivate, reactivate, reset_link, list_patients, create_patient, update_patient, invite,
-        revoke_invitation, import_patients, operator_create_practice, operator_practices, operator_audit_events, mark_unread, screen,
-        audit_events_csv, audit_subjects, contact, save_contact, change_password, patient_account
-    ),
     components(schemas(ErrorBody, ErrorDetail, KindDto, RoleDto, TopicDto, StatusDto, PriorityDto)),
-    modifiers(&BearerAuth, &StandardErrors),
+    modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "conversations", description = "Conversations between a patient and the care team"),
@@ -78,7 +65,25 @@ impl Modify for BearerAuth {
 )]
 struct ApiDoc;
 
-/// The document as JSON text.
+/// The document's start, before the routes add their paths and schemas.
+pub(crate) fn base() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// A document as JSON text.
+pub(crate) fn to_json(doc: &utoipa::openapi::OpenApi) -> String {
+    doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The routes' document completed with what applies to every operation
+/// (`openapi_errors`): a modifier on `ApiDoc` would run before the routes
+/// add themselves, so this runs on the assembled document.
+pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    crate::openapi_errors::StandardErrors.modify(&mut doc);
+    doc
+}
+
+/// The whole document as JSON text, as `/api/v1/openapi.json` serves it.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
+    to_json(&complete(crate::routes::api().into_openapi()))
 }

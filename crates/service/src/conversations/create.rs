@@ -106,30 +106,33 @@ impl Switchboard {
         input: &NewConversationInput,
         idempotency_key: Option<&str>,
     ) -> Result<Parsed, ServiceError> {
-        let subject = Subject::parse(&input.subject).map_err(|e| ServiceError::invalid("subject", e))?;
+        let subject = Subject::parse(&input.subject).map_err(|e| ServiceError::invalid("subject", "the subject", e))?;
         let topic = Topic::parse(&input.topic).ok_or_else(|| ServiceError::Invalid {
             field: "topic",
             problem: format!(
-                "must be one of: {}",
+                "the topic must be one of: {}",
                 Topic::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
             ),
         })?;
         let body = MessageBody::parse(input.body.clone(), self.body_limit(p.user.kind))
-            .map_err(|e| ServiceError::invalid("body", e))?;
+            .map_err(|e| ServiceError::invalid("body", "the message", e))?;
         let priority = match (&p.actor, input.priority.as_deref()) {
             (_, None) => Priority::Routine,
             (Actor::Staff(_), Some(s)) => Priority::parse(s).ok_or_else(|| ServiceError::Invalid {
                 field: "priority",
-                problem: "must be routine or urgent".into(),
+                problem: "the priority must be routine or urgent".into(),
             })?,
             (Actor::Patient(_), Some(_)) => {
-                return Err(ServiceError::Invalid { field: "priority", problem: "set by the care team".into() });
+                return Err(ServiceError::Invalid {
+                    field: "priority",
+                    problem: "the priority is set by the care team".into(),
+                });
             }
         };
         let key = idempotency_key
             .map(IdempotencyKey::parse)
             .transpose()
-            .map_err(|e| ServiceError::invalid("Idempotency-Key", e))?;
+            .map_err(|e| ServiceError::invalid("Idempotency-Key", "the Idempotency-Key", e))?;
         Ok(Parsed { subject, topic, body, priority, key })
     }
 
@@ -182,12 +185,15 @@ impl Switchboard {
             if !allowed {
                 return Err(ServiceError::Invalid {
                     field: "to_provider_id",
-                    problem: "not a provider on your care team".into(),
+                    problem: "that is not a provider on your care team".into(),
                 });
             }
         }
         if input.keep_with_me && !matches!(p.actor, Actor::Staff(_)) {
-            return Err(ServiceError::Invalid { field: "keep_with_me", problem: "for staff only".into() });
+            return Err(ServiceError::Invalid {
+                field: "keep_with_me",
+                problem: "keeping a conversation with yourself is for staff only".into(),
+            });
         }
         Ok(())
     }

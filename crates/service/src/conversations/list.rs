@@ -119,7 +119,7 @@ impl Switchboard {
         let sort = filter.sort.unwrap_or(Sort::Recent);
         let after = filter.cursor.as_deref().map(ListCursor::parse).transpose().map_err(|_| ServiceError::Invalid {
             field: "cursor",
-            problem: "not a cursor returned by this API".into(),
+            problem: "the cursor is not one this API returned".into(),
         })?;
         let cursor_fits = matches!(
             (sort, after),
@@ -128,12 +128,15 @@ impl Switchboard {
         if !cursor_fits {
             return Err(ServiceError::Invalid {
                 field: "cursor",
-                problem: "belongs to a listing in another order".into(),
+                problem: "the cursor belongs to a listing in another order".into(),
             });
         }
         let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit > MAX_PAGE {
-            return Err(ServiceError::Invalid { field: "limit", problem: format!("must be between 1 and {MAX_PAGE}") });
+            return Err(ServiceError::Invalid {
+                field: "limit",
+                problem: format!("the limit must be between 1 and {MAX_PAGE}"),
+            });
         }
         let scope = policy::list_scope(&p.actor);
         let view = filter.view.unwrap_or(InboxView::All).filter();

@@ -81,12 +81,12 @@ impl Switchboard {
         idempotency_key: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<SentMessage, ServiceError> {
-        let body =
-            MessageBody::parse(body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
+        let body = MessageBody::parse(body, self.body_limit(p.user.kind))
+            .map_err(|e| ServiceError::invalid("body", "the message", e))?;
         let key = idempotency_key
             .map(IdempotencyKey::parse)
             .transpose()
-            .map_err(|e| ServiceError::invalid("Idempotency-Key", e))?;
+            .map_err(|e| ServiceError::invalid("Idempotency-Key", "the Idempotency-Key", e))?;
         let row = self.authorized_conversation(p, ctx, id, ConversationAction::Reply, AuditAction::MessageSent).await?;
         let fingerprint =
             self.keys().fingerprint("idempotency.post_message", &[id.as_bytes(), body.as_str().as_bytes()]);
@@ -170,7 +170,7 @@ impl Switchboard {
         body: String,
         ctx: &RequestContext,
     ) -> Result<NoteView, ServiceError> {
-        let body = NoteBody::parse(body).map_err(|e| ServiceError::invalid("body", e))?;
+        let body = NoteBody::parse(body).map_err(|e| ServiceError::invalid("body", "the note", e))?;
         let row = self.authorized_conversation(p, ctx, id, ConversationAction::AddNote, AuditAction::NoteAdded).await?;
         let now = self.now();
         let note = self.new_id(NoteId::from_bytes)?;
@@ -215,8 +215,8 @@ impl Switchboard {
         body: String,
         ctx: &RequestContext,
     ) -> Result<AmendmentView, ServiceError> {
-        let body =
-            MessageBody::parse(body, self.body_limit(p.user.kind)).map_err(|e| ServiceError::invalid("body", e))?;
+        let body = MessageBody::parse(body, self.body_limit(p.user.kind))
+            .map_err(|e| ServiceError::invalid("body", "the correction", e))?;
         // Automatic replies have no author and cannot be amended.
         let Some((Some(author), _)) = q::message_sender(self.store(), id, message).await? else {
             // Refused on the conversation's terms (and filed with its
@@ -261,7 +261,7 @@ impl Switchboard {
     pub fn screen_draft(&self, p: &Principal, text: &str) -> Result<bool, ServiceError> {
         // Generous (a draft may be over the limit while being written), but bounded.
         if text.chars().count() > 2 * self.body_limit(p.user.kind) {
-            return Err(ServiceError::Invalid { field: "body", problem: "is too long to check".into() });
+            return Err(ServiceError::Invalid { field: "body", problem: "the text is too long to check".into() });
         }
         Ok(self.inner.triage.screen(text).urgent())
     }

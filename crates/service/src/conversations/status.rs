@@ -91,7 +91,7 @@ impl Switchboard {
         };
         // A reason is one line, like a reassignment's.
         let reason = Reason::parse_optional(closing.clone().flatten().as_deref())
-            .map_err(|e| ServiceError::invalid("reason", e))?
+            .map_err(|e| ServiceError::invalid("reason", "the reason", e))?
             .map(Reason::into_string);
         let row = self.authorized_conversation(p, ctx, id, action, audit_action).await?;
         let next = if closing.is_some() { conv::close(row.status) } else { conv::reopen(row.status) };
@@ -201,10 +201,12 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
         if !(1..=5).contains(&score) {
-            return Err(ServiceError::Invalid { field: "score", problem: "must be 1 to 5".into() });
+            return Err(ServiceError::Invalid { field: "score", problem: "the score must be 1 to 5".into() });
         }
         let comment = match comment.filter(|c| !c.trim().is_empty()) {
-            Some(c) => Some(MessageBody::parse(c, 1000).map_err(|e| ServiceError::invalid("comment", e))?),
+            Some(c) => {
+                Some(MessageBody::parse(c, 1000).map_err(|e| ServiceError::invalid("comment", "the comment", e))?)
+            }
             None => None,
         };
         let row =

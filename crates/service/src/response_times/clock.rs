@@ -161,7 +161,7 @@ impl Switchboard {
         let topic = match topic {
             None => Topic::CareQuestion,
             Some(t) => Topic::parse(t)
-                .ok_or_else(|| ServiceError::Invalid { field: "topic", problem: "not a topic".into() })?,
+                .ok_or_else(|| ServiceError::Invalid { field: "topic", problem: "that is not a topic".into() })?,
         };
         let department = match directory::patient_by_user(self.store(), p.user.id).await? {
             Some(patient) => patient.department,

@@ -5,7 +5,7 @@ use super::schedule::Schedule;
 use crate::auth::Principal;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::audit::{AuditAction, ResourceKind};
-use switchboard_domain::auto_reply::AutoReplyText;
+use switchboard_domain::auto_reply::{AutoReplyError, AutoReplyText};
 use switchboard_domain::conversation::Priority;
 use switchboard_domain::hours::{self, Closure, Period, WeeklyHours};
 use switchboard_domain::ids::*;
@@ -58,6 +58,15 @@ pub struct TargetInput {
     pub first_response_minutes: i64,
     pub next_response_minutes: i64,
     pub clock: String,
+}
+
+/// A refused automatic-reply wording: what it lacks is said of `subject`;
+/// a bad placeholder is named on its own.
+fn reply_refused(field: &'static str, subject: &str, e: AutoReplyError) -> ServiceError {
+    match e {
+        AutoReplyError::Template(_) => ServiceError::Invalid { field, problem: e.to_string() },
+        AutoReplyError::Text(_) | AutoReplyError::NoEmergencyAdvice => ServiceError::invalid(field, subject, e),
+    }
 }
 
 impl Switchboard {
@@ -116,7 +125,7 @@ impl Switchboard {
     ) -> Result<(), ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::ResponseSettingsChanged).await?;
         if input.targets.len() > 50 {
-            return Err(ServiceError::Invalid { field: "targets", problem: "at most 50 targets".into() });
+            return Err(ServiceError::Invalid { field: "targets", problem: "there can be at most 50 targets".into() });
         }
         let mut policies = Vec::new();
         for (i, t) in input.targets.iter().enumerate() {
@@ -130,9 +139,9 @@ impl Switchboard {
             };
             let topic = match t.topic.as_deref() {
                 None => None,
-                Some(x) => Some(Topic::parse(x).ok_or_else(|| bad("not a topic".into()))?),
+                Some(x) => Some(Topic::parse(x).ok_or_else(|| bad("that is not a topic".into()))?),
             };
-            let clock = sla::Clock::parse(&t.clock).ok_or_else(|| bad("clock must be business or wall".into()))?;
+            let clock = sla::Clock::parse(&t.clock).ok_or_else(|| bad("the clock must be business or wall".into()))?;
             let target =
                 Target::new(Span::from_mins(t.first_response_minutes), Span::from_mins(t.next_response_minutes), clock)
                     .map_err(|e| bad(e.to_string()))?;
@@ -144,24 +153,22 @@ impl Switchboard {
         })?;
         let open = match input.auto_reply_open.as_deref() {
             None => None,
-            Some(t) => Some(
-                AutoReplyText::parse(t)
-                    .map_err(|e| ServiceError::Invalid { field: "auto_reply_open", problem: e.to_string() })?,
-            ),
+            Some(t) => {
+                Some(AutoReplyText::parse(t).map_err(|e| reply_refused("auto_reply_open", "the reply while open", e))?)
+            }
         };
         let closed = match input.auto_reply_closed.as_deref() {
             None => None,
             Some(t) => Some(
-                AutoReplyText::parse(t)
-                    .map_err(|e| ServiceError::Invalid { field: "auto_reply_closed", problem: e.to_string() })?,
+                AutoReplyText::parse(t).map_err(|e| reply_refused("auto_reply_closed", "the reply while closed", e))?,
             ),
         };
-        for (field, minutes) in [
-            ("unread_reminder_minutes", input.unread_reminder_minutes),
-            ("unread_flag_minutes", input.unread_flag_minutes),
+        for (field, subject, minutes) in [
+            ("unread_reminder_minutes", "the reminder's delay", input.unread_reminder_minutes),
+            ("unread_flag_minutes", "the follow-up flag's delay", input.unread_flag_minutes),
         ] {
             if !(10..=30 * 24 * 60).contains(&minutes) {
-                return Err(ServiceError::Invalid { field, problem: "must be between 10 minutes and 30 days".into() });
+                return Err(ServiceError::invalid(field, subject, "must be between 10 minutes and 30 days"));
             }
         }
         let practice = p.user.practice;
@@ -209,12 +216,12 @@ impl Switchboard {
     ) -> Result<ClosureId, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::ResponseSettingsChanged).await?;
         let first = hours::parse_date(first_day)
-            .map_err(|_| ServiceError::Invalid { field: "first_day", problem: "must be a date (YYYY-MM-DD)".into() })?;
+            .map_err(|_| ServiceError::invalid("first_day", "the first day", "must be a date (YYYY-MM-DD)"))?;
         let last = hours::parse_date(last_day)
-            .map_err(|_| ServiceError::Invalid { field: "last_day", problem: "must be a date (YYYY-MM-DD)".into() })?;
+            .map_err(|_| ServiceError::invalid("last_day", "the last day", "must be a date (YYYY-MM-DD)"))?;
         Closure::new(first, last).map_err(|e| ServiceError::Invalid { field: "last_day", problem: e.to_string() })?;
         let name = switchboard_domain::text::DisplayName::parse(name)
-            .map_err(|e| ServiceError::Invalid { field: "name", problem: e.to_string() })?;
+            .map_err(|e| ServiceError::invalid("name", "the closure's name", e))?;
         let practice = p.user.practice;
         if let Some(d) = department
             && directory::department_name_of(self.store(), practice, d).await?.is_none()

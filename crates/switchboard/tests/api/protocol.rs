@@ -3,7 +3,6 @@
 use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use std::collections::BTreeSet;
 
 const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("strict-transport-security", "max-age=63072000; includeSubDomains"),
@@ -87,113 +86,48 @@ async fn plain_http_only_when_asked_for() {
     t.stop().await;
 }
 
-/// Every route of the router, as (method, path template).
-const ROUTES: [(&str, &str); 77] = [
-    ("get", "/healthz"),
-    ("get", "/readyz"),
-    ("get", "/api/v1/openapi.json"),
-    ("post", "/api/v1/auth/login"),
-    ("post", "/api/v1/auth/logout"),
-    ("get", "/api/v1/me"),
-    ("get", "/api/v1/conversations"),
-    ("post", "/api/v1/conversations"),
-    ("get", "/api/v1/conversations/{id}"),
-    ("post", "/api/v1/conversations/{id}/messages"),
-    ("post", "/api/v1/conversations/{id}/messages/{message_id}/amendments"),
-    ("post", "/api/v1/conversations/{id}/read"),
-    ("post", "/api/v1/conversations/{id}/notes"),
-    ("post", "/api/v1/conversations/{id}/close"),
-    ("post", "/api/v1/conversations/{id}/reopen"),
-    ("post", "/api/v1/conversations/{id}/assign"),
-    ("post", "/api/v1/conversations/{id}/typing"),
-    ("get", "/api/v1/audit-events"),
-    ("get", "/api/v1/inbox/counts"),
-    ("get", "/api/v1/staff"),
-    ("get", "/api/v1/practice"),
-    ("get", "/api/v1/events"),
-    ("post", "/api/v1/conversations/{id}/escalate"),
-    ("post", "/api/v1/conversations/{id}/render-template"),
-    ("get", "/api/v1/routing-rules"),
-    ("put", "/api/v1/routing-rules"),
-    ("get", "/api/v1/pools"),
-    ("post", "/api/v1/pools"),
-    ("put", "/api/v1/pools/{id}"),
-    ("get", "/api/v1/me/settings"),
-    ("put", "/api/v1/me/settings"),
-    ("get", "/api/v1/me/absences"),
-    ("post", "/api/v1/me/absences"),
-    ("delete", "/api/v1/me/absences/{id}"),
-    ("get", "/api/v1/me/providers"),
-    ("get", "/api/v1/alerts"),
-    ("post", "/api/v1/alerts/{id}/ack"),
-    ("get", "/api/v1/templates"),
-    ("post", "/api/v1/templates"),
-    ("put", "/api/v1/templates/{id}"),
-    ("get", "/api/v1/practice/expectation"),
-    ("put", "/api/v1/practice/hours"),
-    ("put", "/api/v1/departments/{id}/hours"),
-    ("get", "/api/v1/response-settings"),
-    ("put", "/api/v1/response-settings"),
-    ("post", "/api/v1/closures"),
-    ("delete", "/api/v1/closures/{id}"),
-    ("get", "/api/v1/me/notifications"),
-    ("post", "/api/v1/conversations/{id}/rating"),
-    ("get", "/api/v1/analytics"),
-    ("get", "/api/v1/analytics/{table}/csv"),
-    ("post", "/api/v1/auth/password-reset"),
-    ("post", "/api/v1/links/inspect"),
-    ("post", "/api/v1/links/redeem"),
-    ("get", "/api/v1/staff-accounts"),
-    ("post", "/api/v1/staff-accounts"),
-    ("put", "/api/v1/staff-accounts/{id}"),
-    ("post", "/api/v1/users/{id}/deactivate"),
-    ("post", "/api/v1/users/{id}/reactivate"),
-    ("post", "/api/v1/users/{id}/reset-link"),
-    ("get", "/api/v1/patient-accounts"),
-    ("post", "/api/v1/patient-accounts"),
-    ("post", "/api/v1/patient-accounts/import"),
-    ("get", "/api/v1/patient-accounts/{id}"),
-    ("put", "/api/v1/patient-accounts/{id}"),
-    ("post", "/api/v1/conversations/{id}/unread"),
-    ("post", "/api/v1/screen"),
-    ("get", "/api/v1/audit-events/csv"),
-    ("post", "/api/v1/audit-events/subjects"),
-    ("get", "/api/v1/me/contact"),
-    ("put", "/api/v1/me/contact"),
-    ("post", "/api/v1/me/password"),
-    ("post", "/api/v1/patient-accounts/{id}/invitation"),
-    ("delete", "/api/v1/patient-accounts/{id}/invitation"),
-    ("get", "/api/v1/operator/practices"),
-    ("post", "/api/v1/operator/practices"),
-    ("get", "/api/v1/operator/audit-events"),
-];
+/// A path template with every `{parameter}` filled in with `value`.
+fn with_parameters(template: &str, value: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in template.split(['{', '}']).enumerate() {
+        // Parts alternate: literal text, a parameter's name, literal text…
+        out.push_str(if i % 2 == 0 { part } else { value });
+    }
+    out
+}
+
+/// The methods a route could answer to; a path answers only those its
+/// document lists.
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 #[tokio::test]
 async fn the_openapi_document_describes_exactly_the_routes() {
     let t = TestApp::spawn().await;
     let doc = t.get("/api/v1/openapi.json", None).await.json();
     assert_eq!(doc["openapi"], "3.1.0");
-    let mut documented = BTreeSet::new();
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
-            documented.insert((method.clone(), path.clone()));
-        }
-    }
-    let expected: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
-    assert_eq!(documented, expected);
-    // Each documented route exists: without a session it answers 401 (or
-    // serves), never 404 or 405.
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.contains_key("/api/v1/auth/login") && paths.contains_key("/api/v1/conversations/{id}"));
     let some_id = "01234567-89ab-7def-8123-456789abcdef";
-    for (method, path) in ROUTES {
-        let concrete = path.replace("{id}", some_id).replace("{message_id}", some_id);
-        let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-        let body = if ["post", "put"].contains(&method) { Some(json!({})) } else { None };
-        let r = t.request(m, &concrete, None, body).await;
-        assert!(
-            ![StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED].contains(&r.status),
-            "{method} {path}: {}",
-            r.status
-        );
+    for (path, item) in paths {
+        assert!(path.starts_with("/api/v1/") || ["/healthz", "/readyz"].contains(&path.as_str()), "{path}");
+        let concrete = with_parameters(path, some_id);
+        for method in METHODS {
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = if ["post", "put", "patch"].contains(&method) { Some(json!({})) } else { None };
+            let r = t.request(m, &concrete, None, body).await;
+            if item.get(method).is_some() {
+                // Routed: without a session it answers 401 (or serves),
+                // never the router's 404 or 405.
+                assert!(
+                    ![StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED].contains(&r.status),
+                    "{method} {path} is documented but not routed: {}",
+                    r.status
+                );
+            } else {
+                // Not documented: not routed either.
+                assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is routed but not documented");
+            }
+        }
     }
     // The shapes the issue fixes are in the document.
     let login = &doc["components"]["schemas"]["LoginResponse"]["properties"];

@@ -5,7 +5,7 @@
 // read by all staff. The rest of the setup page (admin.js) starts it with
 // `showResponseTimes`, and takes the page's error words (`message`) from here.
 import {
-  $, ApiError, DAYS, TOPICS, announce, api, civilDate, clear, counter, el, fieldMessage, hoursLines, options, problem,
+  $, ApiError, DAYS, TOPICS, announce, api, civilDate, clear, counter, el, hoursLines, options, problem,
   showError, topicLabel,
 } from "./common.js";
 
@@ -58,17 +58,9 @@ const state = {
   targets: [],
 };
 
-/** What a refused field is called on the setup page. */
-const FIELD_WORDS = {
-  name: "Name", body: "Text", review_by: "Review-by date", owner_id: "Owner", capacity: "Open conversations",
-  starts_at: "Away from", ends_at: "Back on", cover_id: "Who covers", lead_id: "Lead", members: "Members", rules: "Rules",
-  time_zone: "Time zone", phone: "Phone", after_hours_phone: "After-hours line", office_hours: "Hours", targets: "Targets", due_soon_percent: "Due soon",
-  auto_reply_open: "Automatic reply while open", auto_reply_closed: "Automatic reply while closed",
-  first_day: "First day", last_day: "Last day", department_id: "Department",
-};
 
-/** An error for people on the setup page: "Name: must be …" rather than "name: must be …". */
-export const message = (e) => fieldMessage(e, FIELD_WORDS);
+/** An error for people on the setup page. */
+export const message = problem;
 
 function departmentName(id) {
   return state.practice.departments.find((d) => d.id === id)?.name ?? "a department";

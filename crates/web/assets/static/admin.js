@@ -612,7 +612,7 @@ async function saveRules() {
     await api("PUT", "/api/v1/routing-rules", { rules });
   } catch (err) {
     const text = err instanceof ApiError && err.status === 422
-      ? `Not saved: ${err.message.replace(/^rules: /, "")}.`
+      ? `Not saved: ${err.message}.`
       : message(err);
     showError(error, text);
     error.scrollIntoView({ block: "nearest" });

@@ -4,7 +4,7 @@
 // reassignments, satisfaction and access, for a period. The server sends
 // every figure as tables; the charts are drawn from the same tables by
 // charts.js, and each table downloads as CSV.
-import { $, ApiError, api, clear, el, runStaffPage, showError } from "./common.js";
+import { $, ApiError, api, clear, el, problem, runStaffPage, showError } from "./common.js";
 import { COLORS, HEAT, barChart, columnChart, heatMap, swatch } from "./charts.js";
 
 /** Roles that see analytics; everyone else is told the page is not for them. */
@@ -598,7 +598,7 @@ async function load(from, to) {
     if (e instanceof ApiError && e.status === 404) {
       notAvailable();
     } else if (e instanceof ApiError && e.status === 422) {
-      showError($("period-error"), `${e.message.replace(/^(from|to): /, "").replace(/^./, (c) => c.toUpperCase())}.`);
+      showError($("period-error"), problem(e));
       markPeriod(e.field === "to" ? "period-to" : "period-from");
     } else {
       showError($("load-error"), `The figures could not be loaded. ${e instanceof ApiError ? e.message : ""}`);

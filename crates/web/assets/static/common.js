@@ -175,18 +175,6 @@ async function send(path, init) {
 
 const SOMETHING_WRONG = "Something went wrong. Please try again.";
 
-/**
- * A refusal for people, its field in words: "Name: must be …" for the
- * server's "name: must be …" when `words` names the field.
- * @param {unknown} e
- * @param {Record<string, string>} words
- */
-export function fieldMessage(e, words) {
-  if (!(e instanceof ApiError)) return SOMETHING_WRONG;
-  const m = /^([a-z_]+): ([\s\S]*)$/.exec(e.message);
-  return m && words[m[1]] ? `${words[m[1]]}: ${m[2]}` : e.message;
-}
-
 /** `text` as a sentence: a capital first, a full stop last unless it ends in one. */
 export function sentence(text) {
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}`;
@@ -197,10 +185,14 @@ export function errorText(e) {
   return e instanceof ApiError ? e.message : SOMETHING_WRONG;
 }
 
-/** The server's refusal as a sentence, without its field's code: "Not an audit action." */
+/**
+ * The server's refusal as a sentence: "That is not an audit action." The
+ * server words each refusal to read alone; the field at fault, when there
+ * is one, is `e.field`.
+ */
 export function problem(e) {
   if (!(e instanceof ApiError)) return SOMETHING_WRONG;
-  return sentence(e.message.replace(/^[a-z_]+: /, ""));
+  return sentence(e.message);
 }
 
 export function goToSignIn(reason) {

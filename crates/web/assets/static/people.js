@@ -8,8 +8,8 @@
 // conversations. Nobody is given a password: every link made here is shown
 // once, to hand over.
 import {
-  $, ApiError, api, apiText, civilDate, clear, dayAndTime, el, fieldMessage, fullWhen, options, topicLabel, ROLE_WORDS, runStaffPage,
-  sentence, showError,
+  $, ApiError, api, apiText, civilDate, clear, dayAndTime, el, fullWhen, options, problem, topicLabel, ROLE_WORDS,
+  runStaffPage, showError,
 } from "./common.js";
 
 
@@ -30,13 +30,6 @@ const NO_CONVERSATIONS = { practice_admin: "Practice administrators", compliance
 
 const CHANNEL_WORDS = { desk: "to hand over", email: "for email", sms: "for a text message", none: "" };
 
-/** What a refused field is called on this page. */
-const FIELD_WORDS = {
-  username: "User name", display_name: "Name", role: "Role", departments: "Departments", care_teams: "Care teams", pools: "Pools",
-  given_name: "Given name", family_name: "Family name", birth_date: "Date of birth", mrn: "Medical record number",
-  email: "Email", phone: "Phone", care_team_id: "Care team", department_id: "Department", channel: "How the patient gets the link",
-  file: "File",
-};
 
 /** The input that a refused field came from, per form. */
 const STAFF_INPUTS = { username: "staff-username", display_name: "staff-name", role: "staff-role" };
@@ -153,10 +146,8 @@ const hidden = (text) => el("span", { class: "visually-hidden" }, text);
 /** "today at 2:14 PM", "yesterday at …", "Monday, March 9 at …". */
 const at = (iso) => dayAndTime(iso);
 
-/** An error for people: "Date of birth: must be …" rather than "birth_date: must be …". */
-function message(e) {
-  return sentence(fieldMessage(e, FIELD_WORDS));
-}
+/** An error for people: the server's sentence. */
+const message = problem;
 
 /** The `say` still on its way to each status region. */
 const saying = new WeakMap();

@@ -3,7 +3,7 @@
 // (/welcome#token=…). The token sits in the fragment, so it never reaches
 // the server's logs; this page takes it out of the address bar at once and
 // sends it only in request bodies.
-import { ApiError, api, clear, el, errorText } from "./common.js";
+import { ApiError, api, clear, el, errorText, problem } from "./common.js";
 
 const box = document.getElementById("welcome");
 
@@ -104,13 +104,10 @@ function birthDate(f) {
 
 /** The server's refusal of one field, in words for people. */
 function problemText(e) {
-  const m = /^([a-z_]+): ([\s\S]*)$/.exec(e.message);
-  const problem = m ? m[2] : e.message;
-  if (e.field === "birth_date" && /does not match/.test(problem)) {
+  if (e.field === "birth_date" && /does not match/.test(e.message)) {
     return "This date of birth does not match our records. Check it and try again. After a few wrong tries the link stops working.";
   }
-  const subject = { password: "The password", username: "The user name", birth_date: "The date of birth" }[e.field];
-  return subject ? `${subject} ${problem}.` : `${problem.charAt(0).toUpperCase()}${problem.slice(1)}.`;
+  return problem(e);
 }
 
 // ---- The form ------------------------------------------------------------

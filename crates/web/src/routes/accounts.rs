@@ -3,74 +3,32 @@
 //! request bodies, never in URLs.
 
 use crate::AppState;
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth, Client, PublicBase, field_id, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PoolId, UserId};
 use switchboard_domain::role::StaffRole;
 use switchboard_service::ServiceError;
-use switchboard_service::onboarding::{IssuedLink, RedeemInput, StaffInput};
-use utoipa::ToSchema;
+use switchboard_service::onboarding::{RedeemInput, StaffInput};
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
 
-/// A link just made: shown once, to hand over.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct IssuedLinkDto {
-    /// `setup`, `invitation` or `reset`.
-    pub purpose: &'static str,
-    /// `hand_over`: no courier reaches the person yet, so give them the
-    /// link (or `message`) yourself.
-    pub delivery: &'static str,
-    /// The path on the server's address: `/welcome#token=…`.
-    pub path: String,
-    /// The whole link, on the server's public address.
-    pub url: String,
-    /// Words to send or read out with it: the practice's name and the link,
-    /// never anything about the person.
-    pub message: String,
-    pub expires_at: String,
-}
-
-pub(crate) fn issued(l: &IssuedLink, base: &PublicBase) -> IssuedLinkDto {
-    let url = format!("{}{}", base.0, l.path);
-    IssuedLinkDto {
-        purpose: l.purpose.as_str(),
-        delivery: l.delivery.as_str(),
-        message: switchboard_domain::onboarding::link_message(l.purpose, &l.practice_name, &url),
-        url,
-        path: l.path.clone(),
-        expires_at: l.expires_at.to_rfc3339(),
-    }
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct LinkTokenDto {
-    pub token: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct LinkInfoDto {
-    pub purpose: &'static str,
-    pub practice_name: String,
-    pub asks_birth_date: bool,
-    pub asks_username: bool,
-    pub username: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RedeemDto {
-    pub token: String,
-    pub password: String,
-    /// Invitations: the username the patient chooses.
-    #[serde(default)]
-    pub username: Option<String>,
-    /// Invitations: `YYYY-MM-DD`, checked against the record.
-    #[serde(default)]
-    pub birth_date: Option<String>,
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![
+        routes!(request_password_reset),
+        routes!(inspect_link),
+        routes!(redeem_link),
+        routes!(staff_accounts, add_staff),
+        routes!(update_staff),
+        routes!(deactivate),
+        routes!(reactivate),
+        routes!(reset_link),
+    ]
 }
 
 /// What a link is for (and marks it opened). Unknown, used, revoked and
@@ -107,83 +65,30 @@ pub(crate) async fn redeem_link(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ResetRequestDto {
-    pub username: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct MessageDto {
-    pub message: &'static str,
-}
-
 /// Forgotten password. The same answer whether or not the account exists;
 /// throttled per account and per address.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = ResetRequestDto,
-    responses((status = 202, body = MessageDto), (status = 429, body = ErrorBody)))]
+    responses((status = 202, body = ResetRequestedDto), (status = 429, body = ErrorBody)))]
 pub(crate) async fn request_password_reset(
     State(s): State<AppState>,
     Client(ctx): Client,
     ApiJson(req): ApiJson<ResetRequestDto>,
-) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
+) -> Result<(StatusCode, Json<ResetRequestedDto>), ApiError> {
     s.app.request_password_reset(&req.username, &ctx).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(MessageDto {
+        Json(ResetRequestedDto {
             message: "If that account exists, we have let your practice know. Your practice gives you the reset link: \
                       ask at the front desk or call them.",
         }),
     ))
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct StaffAccountDto {
-    #[serde(default)]
-    pub id: String,
-    /// Set when adding; cannot be changed.
-    #[serde(default)]
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    #[serde(default)]
-    pub departments: Vec<String>,
-    #[serde(default)]
-    pub care_teams: Vec<String>,
-    /// Pool ids. Left out when changing someone: their pools stay as they are.
-    #[serde(default)]
-    pub pools: Option<Vec<String>>,
-    #[serde(default = "yes")]
-    pub active: bool,
-    /// RFC 3339; null if never signed in.
-    #[serde(default)]
-    pub last_sign_in_at: Option<String>,
-    /// False until they have used their set-up link.
-    #[serde(default)]
-    pub password_set: bool,
-    /// They asked for a password reset on the sign-in page (within the last
-    /// week) and nobody has issued them a reset link since.
-    #[serde(default)]
-    pub reset_requested_at: Option<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct StaffCreatedDto {
-    pub id: String,
-    /// The set-up link, shown only now.
-    pub setup_link: IssuedLinkDto,
-}
-
 fn staff_input(req: StaffAccountDto) -> Result<StaffInput, ApiError> {
     let role = StaffRole::parse(&req.role).ok_or(ApiError::Service(ServiceError::Invalid {
         field: "role",
         problem: format!(
-            "must be one of: {}",
+            "the role must be one of: {}",
             StaffRole::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
         ),
     }))?;

@@ -3,39 +3,23 @@
 
 use super::csv;
 use crate::AppState;
-use crate::dto::{AuditEventDto, AuditListDto, AuditPatientDto, AuditSubjectsDto};
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth, Client, field_id};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use serde::Deserialize;
 use switchboard_domain::audit::{AuditAction, Outcome};
 use switchboard_domain::ids::{PatientId, UserId};
 use switchboard_domain::time::Timestamp;
 use switchboard_service::{AuditSearch, ServiceError};
-use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct AuditQueryParams {
-    /// Only events about this patient.
-    patient_id: Option<String>,
-    /// Only events by this user.
-    actor_id: Option<String>,
-    /// Only events of this action (`conversation_viewed`, `login_failed`, …).
-    action: Option<String>,
-    /// Only events with this outcome: `success`, `denied` or `failed`.
-    outcome: Option<String>,
-    /// RFC 3339 date-time (or date), inclusive.
-    from: Option<String>,
-    /// RFC 3339 date-time (or date), exclusive.
-    to: Option<String>,
-    /// `next_before` from the previous page.
-    before: Option<String>,
-    /// Page size, 1–500 (default 100); for the CSV, 1–10,000 (default 10,000).
-    limit: Option<String>,
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(list_audit_events), routes!(audit_events_csv), routes!(audit_subjects)]
 }
 
 fn invalid(field: &'static str, problem: impl Into<String>) -> ApiError {
@@ -47,7 +31,7 @@ fn time(field: &'static str, v: &str) -> Result<Timestamp, ApiError> {
 }
 
 fn number<T: std::str::FromStr>(field: &'static str, v: &str) -> Result<T, ApiError> {
-    v.parse().map_err(|_| invalid(field, "must be a whole number"))
+    v.parse().map_err(|_| invalid(field, format!("`{field}` must be a whole number")))
 }
 
 fn search(q: AuditQueryParams) -> Result<AuditSearch, ApiError> {
@@ -57,12 +41,14 @@ fn search(q: AuditQueryParams) -> Result<AuditSearch, ApiError> {
         action: q
             .action
             .as_deref()
-            .map(|v| AuditAction::parse(v).ok_or_else(|| invalid("action", "not an audit action")))
+            .map(|v| AuditAction::parse(v).ok_or_else(|| invalid("action", "that is not an audit action")))
             .transpose()?,
         outcome: q
             .outcome
             .as_deref()
-            .map(|v| Outcome::parse(v).ok_or_else(|| invalid("outcome", "must be success, denied or failed")))
+            .map(|v| {
+                Outcome::parse(v).ok_or_else(|| invalid("outcome", "the outcome must be success, denied or failed"))
+            })
             .transpose()?,
         from: q.from.as_deref().map(|v| time("from", v)).transpose()?,
         to: q.to.as_deref().map(|v| time("to", v)).transpose()?,
@@ -149,15 +135,6 @@ pub(crate) async fn audit_events_csv(
         res.headers_mut().insert("x-truncated", axum::http::HeaderValue::from_static("true"));
     }
     Ok(res)
-}
-
-/// Whose trail to search: part of a name. In the body, not the address,
-/// because a patient's name is health information.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SubjectSearch {
-    /// At least 2 letters of a name.
-    q: String,
 }
 
 /// Staff and patients whose names contain `q`, to choose whose trail to

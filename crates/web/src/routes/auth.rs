@@ -1,11 +1,19 @@
 use crate::AppState;
-use crate::dto::{LoginRequest, LoginResponse, UserDto};
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth, Client, SESSION_COOKIE};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(login), routes!(logout), routes!(me)]
+}
 
 /// Sign in with a user name and password.
 ///

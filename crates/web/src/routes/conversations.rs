@@ -6,34 +6,33 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use switchboard_domain::conversation::ConversationStatus;
 use switchboard_domain::ids::{ConversationId, DepartmentId, MessageId, PatientId, PoolId, TemplateId, UserId};
 use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_service::views::SentMessage;
 use switchboard_service::{AssignTarget, ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
-use utoipa::IntoParams;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ListQuery {
-    /// A named view: `needs_response`, `awaiting_patient`, `unread`,
-    /// `closed`, `all`, and for staff `assigned_to_me`, `my_team`, `urgent`.
-    view: Option<String>,
-    /// `recent` (most recent activity first, the default) or `attention`
-    /// (urgent first, then waiting on staff, oldest first).
-    sort: Option<String>,
-    /// `needs_staff_response`, `awaiting_patient` or `closed`.
-    status: Option<String>,
-    /// Staff only: a staff user id, `me`, or `none` for unassigned.
-    assignee: Option<String>,
-    /// Staff: one patient's conversations.
-    patient_id: Option<String>,
-    /// `next_cursor` from the previous page.
-    cursor: Option<String>,
-    /// Page size, 1–200 (default 50).
-    limit: Option<String>,
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![
+        routes!(list_conversations, create_conversation),
+        routes!(get_conversation),
+        routes!(send_message),
+        routes!(amend_message),
+        routes!(mark_read),
+        routes!(add_note),
+        routes!(close),
+        routes!(mark_unread),
+        routes!(reopen),
+        routes!(rate),
+        routes!(assign),
+        routes!(escalate),
+        routes!(render_template),
+        routes!(screen),
+    ]
 }
 
 fn invalid(field: &'static str, problem: &str) -> ApiError {
@@ -58,7 +57,7 @@ pub(crate) async fn list_conversations(
         .as_deref()
         .map(|v| {
             ConversationStatus::parse(v)
-                .ok_or_else(|| invalid("status", "must be needs_staff_response, awaiting_patient or closed"))
+                .ok_or_else(|| invalid("status", "the status must be needs_staff_response, awaiting_patient or closed"))
         })
         .transpose()?;
     let assignee = match q.assignee.as_deref() {
@@ -71,17 +70,17 @@ pub(crate) async fn list_conversations(
     let view = q
         .view
         .as_deref()
-        .map(|v| InboxView::parse(v).ok_or_else(|| invalid("view", "not a known view")))
+        .map(|v| InboxView::parse(v).ok_or_else(|| invalid("view", "that is not a known view")))
         .transpose()?;
     let sort = q
         .sort
         .as_deref()
-        .map(|v| Sort::parse(v).ok_or_else(|| invalid("sort", "must be recent or attention")))
+        .map(|v| Sort::parse(v).ok_or_else(|| invalid("sort", "the sort must be recent or attention")))
         .transpose()?;
     let limit = q
         .limit
         .as_deref()
-        .map(|v| v.parse::<u32>().map_err(|_| invalid("limit", "must be a whole number between 1 and 200")))
+        .map(|v| v.parse::<u32>().map_err(|_| invalid("limit", "the limit must be a whole number between 1 and 200")))
         .transpose()?;
     let page = s
         .app

@@ -1,10 +1,18 @@
 use crate::AppState;
-use crate::dto::{HealthDto, ReadinessChecksDto, ReadinessDto};
+use crate::dto::*;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(healthz), routes!(readyz), routes!(openapi)]
+}
 
 /// Liveness: the process is up and answering. It touches nothing else (no
 /// database), so a database outage never gets a node restarted: that is
@@ -42,6 +50,6 @@ pub(crate) async fn readyz(State(s): State<AppState>) -> Response {
 /// code.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
-pub(crate) async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::openapi_json())
+pub(crate) async fn openapi(State(s): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], s.openapi.to_string())
 }

@@ -1,5 +1,5 @@
 use crate::AppState;
-use crate::dto::{CareTeamDto, DepartmentDto, InboxCountsDto, OfficeHoursDto, PracticeDto, StaffMemberDto};
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Auth, Client, path_id};
 use axum::Json;
@@ -7,6 +7,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use switchboard_domain::ids::ConversationId;
 use switchboard_domain::role::UserKind;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(counts), routes!(staff), routes!(practice), routes!(typing)]
+}
 
 /// How many conversations each staff inbox view holds (staff only).
 #[utoipa::path(get, path = "/api/v1/inbox/counts", tag = "inbox", security(("bearer" = [])),

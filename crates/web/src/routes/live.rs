@@ -1,7 +1,7 @@
 //! The live event stream: server-sent events for one signed-in session.
 
 use crate::AppState;
-use crate::dto::LiveEventDto;
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Auth;
 use axum::extract::State;
@@ -15,6 +15,14 @@ use switchboard_domain::ids::UserId;
 use switchboard_service::{Principal, SessionCheck, Switchboard};
 use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, sleep_until};
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(events)]
+}
 
 struct Live {
     app: Switchboard,

@@ -2,13 +2,21 @@
 //! password change for anyone.
 
 use crate::AppState;
-use crate::dto::{ContactDetailsDto, PasswordChangeRequest};
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth, Client};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use switchboard_service::my_account::ContactDetails;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(contact, save_contact), routes!(change_password)]
+}
 
 /// Your contact details (patients): where the practice can reach you.
 #[utoipa::path(get, path = "/api/v1/me/contact", tag = "auth", security(("bearer" = [])),

@@ -3,31 +3,19 @@
 //! never by a user's session.
 
 use crate::AppState;
+use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Client, OperatorAuth, PublicBase};
-use crate::routes::accounts::{IssuedLinkDto, issued};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct NewPracticeDto {
-    /// The practice's name, as patients will see it.
-    pub name: String,
-    pub admin_username: String,
-    /// The administrator's name, as colleagues see it.
-    pub admin_name: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct PracticeCreatedDto {
-    pub practice_id: String,
-    pub admin_user_id: String,
-    /// The administrator's one-time set-up link (72 hours), shown only now.
-    pub setup_link: IssuedLinkDto,
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![routes!(practices, create_practice), routes!(audit_events)]
 }
 
 /// Create a practice and its first practice administrator (operators).
@@ -56,16 +44,6 @@ pub(crate) async fn create_practice(
     ))
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct PracticeOverviewDto {
-    pub id: String,
-    pub name: String,
-    pub created_at: String,
-    pub active_staff: i64,
-    pub patients: i64,
-    pub enrolled_patients: i64,
-}
-
 /// The deployment's practices, with counts (operators). No health
 /// information.
 #[utoipa::path(get, path = "/api/v1/operator/practices", tag = "operator", security(("operator" = [])),
@@ -90,22 +68,12 @@ pub(crate) async fn practices(
     ))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct OperatorAuditParams {
-    /// `next_before` from the previous page.
-    before: Option<String>,
-    /// Page size, 1–500 (default 100).
-    limit: Option<String>,
-}
-
 fn whole(field: &'static str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
     v.map(|v| {
         v.parse().map_err(|_| {
             ApiError::Service(switchboard_service::ServiceError::Invalid {
                 field,
-                problem: "must be a whole number".into(),
+                problem: format!("`{field}` must be a whole number"),
             })
         })
     })

@@ -8,19 +8,24 @@ use crate::extract::{ApiJson, ApiQuery, Auth, Client, field_id, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use switchboard_domain::auto_reply;
 use switchboard_domain::ids::{ClosureId, DepartmentId};
 use switchboard_service::response_times::{ResponseSettingsInput, TargetInput};
 use switchboard_service::{OpeningPeriod, PracticeContact, ServiceError};
-use utoipa::IntoParams;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ExpectationQuery {
-    /// The topic the patient picked; a care question if left out.
-    pub topic: Option<String>,
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![
+        routes!(expectation),
+        routes!(save_practice_hours),
+        routes!(save_department_hours),
+        routes!(response_settings, save_response_settings),
+        routes!(add_closure),
+        routes!(remove_closure),
+    ]
 }
 
 /// When a new message would be answered, and the automatic reply it would

@@ -8,13 +8,32 @@ use crate::extract::{ApiJson, ApiQuery, Auth, Client, field_id, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use switchboard_domain::ids::{AbsenceId, AlertId, DepartmentId, PoolId, TemplateId, UserId};
 use switchboard_domain::routing::{Condition, Target};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 use switchboard_service::{PoolInput, RuleInput, ServiceError, TemplateInput};
-use utoipa::IntoParams;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
+
+/// This file's routes, one entry per path: each handler's
+/// `#[utoipa::path]` is both its route and its documentation.
+pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![
+        routes!(rules, save_rules),
+        routes!(pools, create_pool),
+        routes!(update_pool),
+        routes!(my_settings, save_my_settings),
+        routes!(my_absences, record_absence),
+        routes!(cancel_absence),
+        routes!(my_providers),
+        routes!(my_notifications),
+        routes!(alerts),
+        routes!(acknowledge_alert),
+        routes!(templates, create_template),
+        routes!(update_template),
+    ]
+}
 
 fn invalid(field: &'static str, problem: &str) -> ApiError {
     ApiError::Service(ServiceError::Invalid { field, problem: problem.to_owned() })
@@ -69,8 +88,11 @@ pub(crate) async fn save_rules(
 ) -> Result<StatusCode, ApiError> {
     let mut input = Vec::with_capacity(req.rules.len());
     for r in req.rules {
-        let topic =
-            r.topic.as_deref().map(|t| Topic::parse(t).ok_or_else(|| invalid("rules", "unknown topic"))).transpose()?;
+        let topic = r
+            .topic
+            .as_deref()
+            .map(|t| Topic::parse(t).ok_or_else(|| invalid("rules", "a rule has an unknown topic")))
+            .transpose()?;
         let department = r.department_id.as_deref().map(|d| field_id("rules", d, DepartmentId::parse)).transpose()?;
         let id_of = |kind: &str| {
             r.target_id.as_deref().ok_or_else(|| invalid("rules", &format!("a {kind} target needs target_id")))
@@ -84,7 +106,7 @@ pub(crate) async fn save_rules(
             _ => {
                 return Err(invalid(
                     "rules",
-                    "target must be person, pool, patient_care_team, program_staff or addressed_provider",
+                    "a rule's target must be person, pool, patient_care_team, program_staff or addressed_provider",
                 ));
             }
         };
@@ -98,16 +120,6 @@ pub(crate) async fn save_rules(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn pool_dto(v: switchboard_service::PoolView) -> PoolDto {
-    PoolDto {
-        id: v.id.to_string(),
-        name: v.name,
-        lead_id: v.lead.map(|l| l.to_string()),
-        members: v.members.iter().map(ToString::to_string).collect(),
-        auto_assign: v.auto_assign,
-    }
-}
-
 /// The practice's pools (staff).
 #[utoipa::path(get, path = "/api/v1/pools", tag = "setup", security(("bearer" = [])),
     responses((status = 200, body = [PoolDto]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -116,7 +128,7 @@ pub(crate) async fn pools(
     Auth(p): Auth,
     Client(ctx): Client,
 ) -> Result<Json<Vec<PoolDto>>, ApiError> {
-    Ok(Json(s.app.pools(&p, &ctx).await?.into_iter().map(pool_dto).collect()))
+    Ok(Json(s.app.pools(&p, &ctx).await?.into_iter().map(PoolDto::from).collect()))
 }
 
 async fn save_pool_inner(
@@ -306,29 +318,6 @@ pub(crate) async fn acknowledge_alert(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct TemplateQuery {
-    /// Only templates whose name or text contains this.
-    q: Option<String>,
-    /// `true`: only those past their review-by date.
-    stale: Option<String>,
-}
-
-fn template_dto(t: switchboard_service::TemplateView) -> TemplateDto {
-    TemplateDto {
-        id: t.id.to_string(),
-        name: t.name,
-        body: t.body,
-        owner_id: t.owner.to_string(),
-        owner_name: t.owner_name,
-        review_by: t.review_by,
-        usage_count: t.usage_count,
-        stale: t.stale,
-    }
-}
-
 /// The practice's quick replies (staff).
 #[utoipa::path(get, path = "/api/v1/templates", tag = "templates", security(("bearer" = [])), params(TemplateQuery),
     responses((status = 200, body = [TemplateDto]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -341,9 +330,9 @@ pub(crate) async fn templates(
     let stale = match q.stale.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(invalid("stale", "must be true or false")),
+        Some(_) => return Err(invalid("stale", "`stale` must be true or false")),
     };
-    Ok(Json(s.app.templates(&p, q.q.as_deref(), stale, &ctx).await?.into_iter().map(template_dto).collect()))
+    Ok(Json(s.app.templates(&p, q.q.as_deref(), stale, &ctx).await?.into_iter().map(TemplateDto::from).collect()))
 }
 
 /// Add a quick reply (staff; you become its owner).

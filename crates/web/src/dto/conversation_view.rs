@@ -1,0 +1,166 @@
+//! One conversation as its reader sees it: messages, receipts,
+//! amendments, notes, history and rating.
+
+use super::*;
+use serde::Serialize;
+use switchboard_service::views;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ConversationDto {
+    #[serde(flatten)]
+    pub summary: ConversationSummaryDto,
+    pub messages: Vec<MessageDto>,
+    /// Staff-only internal notes; absent for patients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Vec<NoteDto>>,
+    /// Staff only: every change of owner or assignee, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryDto>>,
+    /// The patient's rating of the closed conversation, if given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<RatingDto>,
+    /// A person on staff (not only an automatic reply) has written in it.
+    pub answered_by_staff: bool,
+    /// The patient may rate it now: closed, answered by a person, not yet
+    /// rated.
+    pub rateable: bool,
+}
+
+impl From<&views::ConversationView> for ConversationDto {
+    fn from(v: &views::ConversationView) -> Self {
+        ConversationDto {
+            summary: (&v.summary).into(),
+            messages: v
+                .messages
+                .iter()
+                .map(|m| MessageDto {
+                    id: m.id.to_string(),
+                    sender: (&m.sender).into(),
+                    body: m.body.clone(),
+                    sent_at: m.sent_at.to_rfc3339(),
+                    read_by: m
+                        .read_by
+                        .iter()
+                        .map(|r| ReadReceiptDto { reader: (&r.reader).into(), read_at: r.read_at.to_rfc3339() })
+                        .collect(),
+                    read_by_staff: m
+                        .read_by_staff
+                        .map(|(by, at)| StaffReadDto { by: by.as_str(), read_at: at.to_rfc3339() }),
+                    amendments: m.amendments.iter().map(Into::into).collect(),
+                })
+                .collect(),
+            answered_by_staff: v.answered_by_staff,
+            rateable: v.rateable,
+            rating: v.rating.as_ref().map(|r| RatingDto {
+                score: r.score,
+                comment: r.comment.clone(),
+                created_at: r.created_at.to_rfc3339(),
+            }),
+            notes: v.notes.as_ref().map(|ns| ns.iter().map(Into::into).collect()),
+            history: v.history.as_ref().map(|hs| {
+                hs.iter()
+                    .map(|h| HistoryDto {
+                        at: h.at.to_rfc3339(),
+                        actor: h.actor.clone(),
+                        event: h.code.as_str().to_owned(),
+                        to_assignee: h.to_assignee.clone(),
+                        to_owner: h.to_owner.clone(),
+                        reason: h.reason.clone(),
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MessageDto {
+    pub id: String,
+    pub sender: PersonDto,
+    /// As originally sent; corrections are in `amendments`.
+    pub body: String,
+    pub sent_at: String,
+    /// Staff see every reading. A patient sees only their own here, and
+    /// `read_by_staff` for their messages.
+    pub read_by: Vec<ReadReceiptDto>,
+    /// On a patient's own message, for the patient: who on staff has read
+    /// it, as the patient may be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_by_staff: Option<StaffReadDto>,
+    pub amendments: Vec<AmendmentDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReadReceiptDto {
+    pub reader: PersonDto,
+    pub read_at: String,
+}
+
+/// "Read by your care team at 2:14 PM": only when someone who answers for
+/// the patient's care read it; otherwise the desk that did; never a glance
+/// by someone whose work it is not.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StaffReadDto {
+    /// `care_team`, `front_desk` or `billing_office`.
+    pub by: &'static str,
+    pub read_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AmendmentDto {
+    pub id: String,
+    pub author: PersonDto,
+    pub body: String,
+    pub created_at: String,
+}
+
+impl From<&views::AmendmentView> for AmendmentDto {
+    fn from(a: &views::AmendmentView) -> Self {
+        AmendmentDto {
+            id: a.id.to_string(),
+            author: (&a.author).into(),
+            body: a.body.clone(),
+            created_at: a.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct NoteDto {
+    pub id: String,
+    pub author: PersonDto,
+    pub body: String,
+    pub created_at: String,
+}
+
+impl From<&views::NoteView> for NoteDto {
+    fn from(n: &views::NoteView) -> Self {
+        NoteDto {
+            id: n.id.to_string(),
+            author: (&n.author).into(),
+            body: n.body.clone(),
+            created_at: n.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RatingDto {
+    /// 1 (poor) to 5 (excellent).
+    pub score: u8,
+    pub comment: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct HistoryDto {
+    pub at: String,
+    /// Who did it; absent when the system did (routing, timeouts, cover).
+    pub actor: Option<String>,
+    /// `routed`, `assigned`, `auto_assigned`, `kept`, `reassigned`, `timed_out`, `cover_started`, `cover_ended`, `deactivated`, `escalated` (to_assignee: the provider), `returned`, `closed_unanswered`.
+    pub event: String,
+    pub to_assignee: Option<String>,
+    pub to_owner: Option<String>,
+    pub reason: Option<String>,
+}

@@ -1,0 +1,39 @@
+//! The JSON shapes of API v1, one module per area. These are a contract:
+//! change them only in a compatible way. Domain types are never serialised
+//! directly. Each type's schema name (its Rust name) is unique across the
+//! modules: the OpenAPI document has one namespace, and a test in
+//! `routes` fails when two types claim one name.
+
+mod accounts;
+mod analytics;
+mod audit;
+mod auth;
+mod common;
+mod conversation_actions;
+mod conversation_view;
+mod conversations;
+mod health;
+mod inbox;
+mod live;
+mod operator;
+mod patients;
+mod schedule;
+mod setup;
+mod templates;
+
+pub(crate) use accounts::*;
+pub(crate) use analytics::*;
+pub(crate) use audit::*;
+pub(crate) use auth::*;
+pub(crate) use common::*;
+pub(crate) use conversation_actions::*;
+pub(crate) use conversation_view::*;
+pub(crate) use conversations::*;
+pub(crate) use health::*;
+pub(crate) use inbox::*;
+pub(crate) use live::*;
+pub(crate) use operator::*;
+pub(crate) use patients::*;
+pub(crate) use schedule::*;
+pub(crate) use setup::*;
+pub(crate) use templates::*;

@@ -1,0 +1,151 @@
+//! Patient records as administrators manage them, and the CSV import.
+
+use serde::{Deserialize, Serialize};
+use switchboard_service::patient_admin::PatientAccountView;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatientRecordDto {
+    pub given_name: String,
+    pub family_name: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    #[serde(default)]
+    pub mrn: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub care_team_id: Option<String>,
+    #[serde(default)]
+    pub department_id: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    /// How many to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+    /// How many to return (default 100).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PatientAccountDto {
+    pub id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: String,
+    pub mrn: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The care team's and department's names, and their ids (for `PUT`).
+    pub care_team: Option<String>,
+    pub department: Option<String>,
+    pub care_team_id: Option<String>,
+    pub department_id: Option<String>,
+    /// The patient's account, once enrolled.
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub active: Option<bool>,
+    pub last_sign_in_at: Option<String>,
+    /// They asked for a password reset on the sign-in page (within the last
+    /// week) and nobody has issued them a reset link since.
+    pub reset_requested_at: Option<String>,
+    /// `enrolled`, `not_invited`, or the latest invitation's state.
+    pub enrollment: &'static str,
+    pub invitation: Option<InvitationDto>,
+}
+
+impl From<PatientAccountView> for PatientAccountDto {
+    fn from(v: PatientAccountView) -> Self {
+        PatientAccountDto {
+            id: v.id.to_string(),
+            given_name: v.given_name,
+            family_name: v.family_name,
+            birth_date: v.birth_date,
+            mrn: v.mrn,
+            email: v.email,
+            phone: v.phone,
+            care_team: v.care_team,
+            department: v.department,
+            care_team_id: v.care_team_id.map(|t| t.to_string()),
+            department_id: v.department_id.map(|d| d.to_string()),
+            user_id: v.user.map(|u| u.to_string()),
+            username: v.username,
+            active: v.active,
+            last_sign_in_at: v.last_sign_in_at.map(|t| t.to_rfc3339()),
+            reset_requested_at: v.reset_requested_at.map(|t| t.to_rfc3339()),
+            enrollment: v.enrollment,
+            invitation: v.invitation.map(|i| InvitationDto {
+                channel: i.channel,
+                state: i.state,
+                sent_at: i.sent_at.to_rfc3339(),
+                expires_at: i.expires_at.to_rfc3339(),
+            }),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct InvitationDto {
+    pub channel: &'static str,
+    /// `sent`, `opened`, `enrolled`, `expired` or `revoked`.
+    pub state: &'static str,
+    pub sent_at: String,
+    pub expires_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PatientPageDto {
+    #[serde(flatten)]
+    pub account: PatientAccountDto,
+    /// How many of their conversations are open and closed. Those who work
+    /// the patient's conversations list them with
+    /// `GET /api/v1/conversations?patient_id=`.
+    pub open_conversations: i64,
+    pub closed_conversations: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CreatedDto {
+    pub id: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InviteDto {
+    /// `email`, `sms` or `desk`. Until email and SMS delivery exist, the
+    /// link is returned once, to hand over.
+    pub channel: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImportQuery {
+    /// `true`: check and count, write nothing.
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ImportReportDto {
+    pub applied: bool,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Every problem, by line. Any problem and nothing is imported.
+    pub errors: Vec<LineErrorDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LineErrorDto {
+    pub line: usize,
+    pub field: String,
+    pub problem: String,
+}
