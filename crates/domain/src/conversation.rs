@@ -34,6 +34,7 @@ pub enum Priority {
 }
 
 impl Priority {
+    pub const ALL: [Priority; 2] = [Priority::Routine, Priority::Urgent];
     pub const fn as_str(self) -> &'static str {
         match self {
             Priority::Routine => "routine",
@@ -118,6 +119,18 @@ mod tests {
     fn whose_move() {
         assert_eq!(status_after_message(UserKind::Patient), ConversationStatus::NeedsStaffResponse);
         assert_eq!(status_after_message(UserKind::Staff), ConversationStatus::AwaitingPatient);
+    }
+
+    #[test]
+    fn priorities_round_trip_and_all_lists_every_one() {
+        let index = |p: Priority| match p {
+            Priority::Routine => 0,
+            Priority::Urgent => 1,
+        };
+        assert_eq!(Priority::ALL.map(index), [0, 1]);
+        for p in Priority::ALL {
+            assert_eq!(Priority::parse(p.as_str()), Some(p));
+        }
     }
 
     #[test]

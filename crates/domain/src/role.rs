@@ -10,6 +10,7 @@ pub enum UserKind {
 }
 
 impl UserKind {
+    pub const ALL: [UserKind; 2] = [UserKind::Patient, UserKind::Staff];
     pub const fn as_str(self) -> &'static str {
         match self {
             UserKind::Patient => "patient",
@@ -35,6 +36,7 @@ pub enum SenderKind {
 }
 
 impl SenderKind {
+    pub const ALL: [SenderKind; 3] = [SenderKind::Patient, SenderKind::Staff, SenderKind::System];
     pub const fn as_str(self) -> &'static str {
         match self {
             SenderKind::Patient => "patient",
@@ -139,5 +141,28 @@ mod tests {
         }
         assert_eq!(StaffRole::parse("root"), None);
         assert_eq!(UserKind::parse("staff"), Some(UserKind::Staff));
+        for k in UserKind::ALL {
+            assert_eq!(UserKind::parse(k.as_str()), Some(k));
+        }
+        for k in SenderKind::ALL {
+            assert_eq!(SenderKind::parse(k.as_str()), Some(k));
+        }
+    }
+
+    /// `ALL` lists every variant: the matches below are exhaustive, so a new
+    /// variant must be numbered here, and then must be in `ALL`.
+    #[test]
+    fn all_lists_every_variant() {
+        let user = |k: UserKind| match k {
+            UserKind::Patient => 0,
+            UserKind::Staff => 1,
+        };
+        assert_eq!(UserKind::ALL.map(user), [0, 1]);
+        let sender = |k: SenderKind| match k {
+            SenderKind::Patient => 0,
+            SenderKind::Staff => 1,
+            SenderKind::System => 2,
+        };
+        assert_eq!(SenderKind::ALL.map(sender), [0, 1, 2]);
     }
 }

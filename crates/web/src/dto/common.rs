@@ -3,124 +3,85 @@
 
 use serde::Serialize;
 use switchboard_domain::conversation::{ConversationStatus, Priority};
-use switchboard_domain::role::{StaffRole, UserKind};
+use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::topic::Topic;
 use switchboard_service::views;
 use utoipa::ToSchema;
 
-#[derive(Serialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum KindDto {
-    Patient,
-    Staff,
-    /// The practice's automatic replies.
-    System,
+/// A domain code in JSON: its stable text (`as_str`). The schema's `enum`
+/// is read from the domain's own `ALL`, so the document cannot drift from
+/// the domain and no JSON twin of each domain enum is kept by hand.
+#[derive(Clone, Copy)]
+pub(crate) struct Code<T>(pub T);
+
+/// A domain enum with stable codes, and how the document names it.
+pub(crate) trait Coded: Copy + 'static {
+    const SCHEMA: &'static str;
+    const DESCRIPTION: &'static str;
+    fn all() -> &'static [Self];
+    fn code(self) -> &'static str;
 }
 
-impl From<switchboard_domain::role::SenderKind> for KindDto {
-    fn from(k: switchboard_domain::role::SenderKind) -> Self {
-        match k {
-            switchboard_domain::role::SenderKind::Patient => KindDto::Patient,
-            switchboard_domain::role::SenderKind::Staff => KindDto::Staff,
-            switchboard_domain::role::SenderKind::System => KindDto::System,
+macro_rules! coded {
+    ($($ty:ty => $schema:literal, $description:literal;)*) => {$(
+        impl Coded for $ty {
+            const SCHEMA: &'static str = $schema;
+            const DESCRIPTION: &'static str = $description;
+            fn all() -> &'static [Self] {
+                &<$ty>::ALL
+            }
+            fn code(self) -> &'static str {
+                self.as_str()
+            }
         }
+    )*};
+}
+
+coded! {
+    SenderKind => "KindDto", "Who someone is: a patient, staff, or (`system`) the practice's automatic replies.";
+    StaffRole => "RoleDto", "A staff member's job in the practice.";
+    Topic => "TopicDto", "What a conversation is about.";
+    ConversationStatus => "StatusDto", "Whose move it is.";
+    Priority => "PriorityDto", "Routine, or urgent (a possible emergency).";
+}
+
+pub(crate) type KindDto = Code<SenderKind>;
+pub(crate) type RoleDto = Code<StaffRole>;
+pub(crate) type TopicDto = Code<Topic>;
+pub(crate) type StatusDto = Code<ConversationStatus>;
+pub(crate) type PriorityDto = Code<Priority>;
+
+impl<T: Coded> From<T> for Code<T> {
+    fn from(value: T) -> Self {
+        Code(value)
     }
 }
 
 impl From<UserKind> for KindDto {
     fn from(k: UserKind) -> Self {
-        match k {
-            UserKind::Patient => KindDto::Patient,
-            UserKind::Staff => KindDto::Staff,
-        }
+        Code(k.into())
     }
 }
 
-#[derive(Serialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum RoleDto {
-    PracticeAdmin,
-    Provider,
-    Nurse,
-    MedicalAssistant,
-    FrontDesk,
-    Billing,
-    ComplianceOfficer,
-}
-
-impl From<StaffRole> for RoleDto {
-    fn from(r: StaffRole) -> Self {
-        match r {
-            StaffRole::PracticeAdmin => RoleDto::PracticeAdmin,
-            StaffRole::Provider => RoleDto::Provider,
-            StaffRole::Nurse => RoleDto::Nurse,
-            StaffRole::MedicalAssistant => RoleDto::MedicalAssistant,
-            StaffRole::FrontDesk => RoleDto::FrontDesk,
-            StaffRole::Billing => RoleDto::Billing,
-            StaffRole::ComplianceOfficer => RoleDto::ComplianceOfficer,
-        }
+impl<T: Coded> Serialize for Code<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.code())
     }
 }
 
-/// What a conversation is about.
-#[derive(Serialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum TopicDto {
-    CareQuestion,
-    PrescriptionRefill,
-    Scheduling,
-    Billing,
-    TestResults,
-    Telehealth,
-    MonitoringProgram,
-}
-
-impl From<Topic> for TopicDto {
-    fn from(t: Topic) -> Self {
-        match t {
-            Topic::CareQuestion => TopicDto::CareQuestion,
-            Topic::PrescriptionRefill => TopicDto::PrescriptionRefill,
-            Topic::Scheduling => TopicDto::Scheduling,
-            Topic::Billing => TopicDto::Billing,
-            Topic::TestResults => TopicDto::TestResults,
-            Topic::Telehealth => TopicDto::Telehealth,
-            Topic::MonitoringProgram => TopicDto::MonitoringProgram,
-        }
+impl<T: Coded> utoipa::PartialSchema for Code<T> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(T::all().iter().map(|v| v.code())))
+            .description(Some(T::DESCRIPTION))
+            .into()
     }
 }
 
-/// Whose move it is.
-#[derive(Serialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum StatusDto {
-    NeedsStaffResponse,
-    AwaitingPatient,
-    Closed,
-}
-
-impl From<ConversationStatus> for StatusDto {
-    fn from(s: ConversationStatus) -> Self {
-        match s {
-            ConversationStatus::NeedsStaffResponse => StatusDto::NeedsStaffResponse,
-            ConversationStatus::AwaitingPatient => StatusDto::AwaitingPatient,
-            ConversationStatus::Closed => StatusDto::Closed,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum PriorityDto {
-    Routine,
-    Urgent,
-}
-
-impl From<Priority> for PriorityDto {
-    fn from(p: Priority) -> Self {
-        match p {
-            Priority::Routine => PriorityDto::Routine,
-            Priority::Urgent => PriorityDto::Urgent,
-        }
+impl<T: Coded> ToSchema for Code<T> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(T::SCHEMA)
     }
 }
 
