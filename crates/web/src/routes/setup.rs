@@ -359,7 +359,7 @@ pub(crate) async fn create_template(
 /// Change a quick reply (its owner, or an administrator).
 #[utoipa::path(put, path = "/api/v1/templates/{id}", tag = "templates", security(("bearer" = [])), request_body = TemplateRequest,
     params(("id" = String, Path, description = "Template id")),
-    responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn update_template(
     State(s): State<AppState>,
     Client(ctx): Client,
