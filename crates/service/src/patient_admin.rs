@@ -4,7 +4,7 @@
 
 use crate::auth::Principal;
 use crate::directory::taken;
-use crate::onboarding::IssuedLink;
+use crate::onboarding::{IssuedLink, LinkRequest};
 use crate::refusals::Target;
 use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
@@ -412,8 +412,7 @@ impl Switchboard {
         }
         let row = row.patient;
         let now = self.now();
-        let (step, link) =
-            self.new_link(row.practice, LinkPurpose::Invitation, None, Some(patient), channel, Some(p.user.id)).await?;
+        let (step, link) = self.new_link(LinkRequest::invitation(row.practice, patient, channel, p.user.id)).await?;
         let unit =
             Unit::new().step(q::revoke_open_links(LinkPurpose::Invitation, None, Some(patient), now)).step(step).audit(
                 self.record(p, ctx, AuditAction::LinkIssued)

@@ -194,16 +194,9 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
     }
     for (id, role, name) in [(viewer, w.role, "viewer"), (colleague, StaffRole::Nurse, "colleague")] {
         let username = format!("inbox-{tag}-{name}");
-        steps.push(directory::insert_user(&directory::NewUser {
-            id,
-            practice,
-            username: &username,
-            kind: UserKind::Staff,
-            role: Some(role),
-            display_name: Some(name),
-            password_hash: "unused",
-            at,
-        }));
+        steps.push(directory::insert_user(&directory::NewUser::staff(
+            id, practice, &username, role, name, "unused", at,
+        )));
     }
     let mut actor =
         StaffActor { user: viewer, practice, role: w.role, departments: vec![], care_teams: vec![], pools: vec![] };
@@ -239,16 +232,7 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
         let (id, user): (PatientId, UserId) = (new_id(PatientId::from_bytes), new_id(UserId::from_bytes));
         let home = if p.other_practice { elsewhere } else { practice };
         let username = format!("inbox-{tag}-patient{i}");
-        steps.push(directory::insert_user(&directory::NewUser {
-            id: user,
-            practice: home,
-            username: &username,
-            kind: UserKind::Patient,
-            role: None,
-            display_name: None,
-            password_hash: "unused",
-            at,
-        }));
+        steps.push(directory::insert_user(&directory::NewUser::patient(user, home, &username, "unused", at)));
         let facts = PatientFacts {
             id,
             practice: home,
