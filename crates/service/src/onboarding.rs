@@ -13,6 +13,7 @@ use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::*;
+pub use switchboard_domain::onboarding::StaffAccount;
 use switchboard_domain::onboarding::{self as ob, Channel, LinkPurpose};
 use switchboard_domain::policy::PracticeAction;
 use switchboard_domain::role::{StaffRole, UserKind};
@@ -73,42 +74,6 @@ pub struct StaffInput {
     pub care_teams: Vec<CareTeamId>,
     /// The pools they belong to; `None` leaves their pools as they are.
     pub pools: Option<Vec<PoolId>>,
-}
-
-/// A staff account as administrators manage it.
-#[derive(Clone, Debug)]
-pub struct StaffAccountView {
-    pub id: UserId,
-    pub username: String,
-    pub display_name: String,
-    pub role: StaffRole,
-    pub active: bool,
-    pub last_login_at: Option<Timestamp>,
-    /// False until the account's holder has chosen a password.
-    pub password_set: bool,
-    /// The latest self-service reset request nobody has answered yet.
-    pub reset_requested_at: Option<Timestamp>,
-    pub departments: Vec<DepartmentId>,
-    pub care_teams: Vec<CareTeamId>,
-    pub pools: Vec<PoolId>,
-}
-
-impl From<q::StaffAccountRow> for StaffAccountView {
-    fn from(r: q::StaffAccountRow) -> Self {
-        StaffAccountView {
-            id: r.id,
-            username: r.username,
-            display_name: r.display_name,
-            role: r.role,
-            active: r.active,
-            last_login_at: r.last_login_at,
-            password_set: r.password_set,
-            reset_requested_at: r.reset_requested_at,
-            departments: r.departments,
-            care_teams: r.care_teams,
-            pools: r.pools,
-        }
-    }
 }
 
 /// What a new link is for and whom: an account (set-up, reset) or an
@@ -236,15 +201,10 @@ impl Switchboard {
 
     /// The practice's staff accounts, active or not, with their last
     /// sign-in (practice administrators).
-    pub async fn staff_accounts(
-        &self,
-        p: &Principal,
-        ctx: &RequestContext,
-    ) -> Result<Vec<StaffAccountView>, ServiceError> {
+    pub async fn staff_accounts(&self, p: &Principal, ctx: &RequestContext) -> Result<Vec<StaffAccount>, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::SetupViewed).await?;
         let now = self.now();
-        let mut rows: Vec<StaffAccountView> =
-            q::staff_accounts(self.store(), p.user.practice).await?.into_iter().map(StaffAccountView::from).collect();
+        let mut rows: Vec<StaffAccount> = q::staff_accounts(self.store(), p.user.practice).await?;
         for r in &mut rows {
             r.reset_requested_at = ob::unanswered_reset(r.reset_requested_at, now);
         }

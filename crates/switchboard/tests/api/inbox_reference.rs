@@ -400,20 +400,6 @@ async fn listed(t: &TestApp, s: &Seeded, viewer: &Actor, view: InboxView, attent
         .collect()
 }
 
-fn count_of(c: &q::InboxCounts, view: InboxView) -> i64 {
-    match view {
-        InboxView::NeedsResponse => c.needs_response,
-        InboxView::AwaitingPatient => c.awaiting_patient,
-        InboxView::Unread => c.unread,
-        InboxView::AssignedToMe => c.assigned_to_me,
-        InboxView::MyTeam => c.my_team,
-        InboxView::Urgent => c.urgent,
-        InboxView::Escalated => c.escalated,
-        InboxView::Closed => c.closed,
-        InboxView::All => c.total,
-    }
-}
-
 /// Checks one world; returns how many listed rows it compared.
 async fn check(t: &TestApp, w: &World) -> Result<usize, TestCaseError> {
     let s = seed(t, w).await;
@@ -462,7 +448,7 @@ async fn check(t: &TestApp, w: &World) -> Result<usize, TestCaseError> {
         let counts = q::inbox_counts(t.app().store_for_tests(), s.practice, s.viewer.user).await.unwrap();
         for view in InboxView::ALL {
             let reference = i64::try_from(expected(&s, &staff, view, false).len()).unwrap();
-            prop_assert_eq!(count_of(&counts, view), reference, "inbox count of {}", view.as_str());
+            prop_assert_eq!(counts.of(view), reference, "inbox count of {}", view.as_str());
         }
     }
     Ok(compared)
