@@ -5,6 +5,8 @@
 //! and counts only, never message text or names, so the log can be read and
 //! exported without exposing PHI.
 
+pub mod verify;
+
 use crate::ids::{OperatorKeyId, PatientId, PracticeId, UserId};
 use crate::role::UserKind;
 use crate::time::Timestamp;

@@ -128,6 +128,37 @@ impl ViewFilter {
     }
 }
 
+/// How many conversations each view holds for one staff member.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InboxCounts {
+    pub needs_response: i64,
+    pub awaiting_patient: i64,
+    pub unread: i64,
+    pub assigned_to_me: i64,
+    pub my_team: i64,
+    pub urgent: i64,
+    pub closed: i64,
+    pub escalated: i64,
+    pub total: i64,
+}
+
+impl InboxCounts {
+    /// The count of one view (`All` is the total).
+    pub fn of(&self, view: InboxView) -> i64 {
+        match view {
+            InboxView::NeedsResponse => self.needs_response,
+            InboxView::AwaitingPatient => self.awaiting_patient,
+            InboxView::Unread => self.unread,
+            InboxView::AssignedToMe => self.assigned_to_me,
+            InboxView::MyTeam => self.my_team,
+            InboxView::Urgent => self.urgent,
+            InboxView::Escalated => self.escalated,
+            InboxView::Closed => self.closed,
+            InboxView::All => self.total,
+        }
+    }
+}
+
 /// How a listing is ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sort {

@@ -1,7 +1,10 @@
 //! Bringing people in: single-use links (account set-up, invitations,
 //! password resets) and their states, and the patient import from an EHR
-//! export (CSV), checked whole before anything is stored.
+//! export (CSV), checked whole before anything is stored; and staff
+//! accounts as administrators see them.
 
+use crate::ids::{CareTeamId, DepartmentId, PoolId, UserId};
+use crate::role::StaffRole;
 use crate::text::{EmailAddress, MedicalRecordNumber, PersonName, PhoneNumber, TextError};
 use crate::time::{CivilDate, Span, Timestamp};
 
@@ -358,6 +361,25 @@ fn split_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, usize> {
         records.push((start, fields));
     }
     Ok(records)
+}
+
+/// A staff account as administrators manage it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffAccount {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: StaffRole,
+    pub active: bool,
+    pub last_login_at: Option<Timestamp>,
+    /// False until the account's holder has chosen a password.
+    pub password_set: bool,
+    /// The latest self-service reset request nobody has answered yet (as
+    /// stored; what administrators are shown is [`unanswered_reset`] of it).
+    pub reset_requested_at: Option<Timestamp>,
+    pub departments: Vec<DepartmentId>,
+    pub care_teams: Vec<CareTeamId>,
+    pub pools: Vec<PoolId>,
 }
 
 /// A self-service reset request stays in front of administrators for a

@@ -1,86 +1,13 @@
-//! Checking the audit log's tamper-evident chain, and the report of what
-//! was found wrong (for `switchboard audit verify`).
+//! Checking the audit log's tamper-evident chain (for `switchboard audit
+//! verify`). The report is the domain's `audit::verify::VerifyReport`.
 
 use crate::{ServiceError, Switchboard};
+use switchboard_domain::audit::verify::VerifyReport;
 use switchboard_store::audit_log;
-
-/// Something the check found wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VerifyProblem {
-    /// Entry `seq` does not match its MAC: it was altered, moved, or an
-    /// entry before it was removed.
-    Altered { seq: i64 },
-    /// Sequence numbers jump from `after` to `next`: entries were removed.
-    Missing { after: i64, next: i64 },
-    /// The entry's fields are not valid codes: altered.
-    Unreadable { seq: i64 },
-    /// The chain head says `head` entries were written but the log ends at
-    /// `last`: entries were removed from the end.
-    Truncated { last: i64, head: i64 },
-    /// The chain head disagrees with the last entry.
-    HeadMismatch,
-}
-
-impl std::fmt::Display for VerifyProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            VerifyProblem::Altered { seq } => write!(f, "entry {seq} was altered, moved, or follows a removed entry"),
-            VerifyProblem::Missing { after, next } => {
-                write!(f, "entries between {after} and {next} are missing")
-            }
-            VerifyProblem::Unreadable { seq } => {
-                write!(f, "entry {seq} holds values that were never written by Switchboard")
-            }
-            VerifyProblem::Truncated { last, head } => {
-                write!(f, "the log ends at entry {last} but {head} entries were written")
-            }
-            VerifyProblem::HeadMismatch => f.write_str("the chain head does not match the last entry"),
-        }
-    }
-}
-
-impl From<switchboard_store::VerifyProblem> for VerifyProblem {
-    fn from(p: switchboard_store::VerifyProblem) -> Self {
-        use switchboard_store::VerifyProblem as Found;
-        match p {
-            Found::Altered { seq } => VerifyProblem::Altered { seq },
-            Found::Missing { after, next } => VerifyProblem::Missing { after, next },
-            Found::Unreadable { seq } => VerifyProblem::Unreadable { seq },
-            Found::Truncated { last, head } => VerifyProblem::Truncated { last, head },
-            Found::HeadMismatch => VerifyProblem::HeadMismatch,
-        }
-    }
-}
-
-/// What a check of the whole chain found.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct VerifyReport {
-    /// How many entries were read.
-    pub entries: i64,
-    pub last_seq: i64,
-    /// Every damaged place, in log order; empty when the log is intact.
-    pub problems: Vec<VerifyProblem>,
-}
-
-impl VerifyReport {
-    pub fn is_intact(&self) -> bool {
-        self.problems.is_empty()
-    }
-}
-
-impl From<switchboard_store::VerifyReport> for VerifyReport {
-    fn from(r: switchboard_store::VerifyReport) -> Self {
-        VerifyReport {
-            entries: r.entries,
-            last_seq: r.last_seq,
-            problems: r.problems.into_iter().map(VerifyProblem::from).collect(),
-        }
-    }
-}
 
 impl Switchboard {
     /// Recomputes the audit chain from the first entry.
     pub async fn verify_audit(&self) -> Result<VerifyReport, ServiceError> {
-        Ok(audit_log::verify(self.store(), &self.keys().audit_mac()).await?.into())
+        Ok(audit_log::verify(self.store(), &self.keys().audit_mac()).await?)
     }
 }

@@ -137,16 +137,15 @@ impl Switchboard {
         let hash = self.hash_password(input.password).await?;
         let id = self.new_id(UserId::from_bytes)?;
         let mut unit = Unit::new()
-            .step(d::insert_user(&d::NewUser {
+            .step(d::insert_user(&d::NewUser::staff(
                 id,
                 practice,
-                username: username.as_str(),
-                kind: UserKind::Staff,
-                role: Some(input.role),
-                display_name: Some(display.as_str()),
-                password_hash: &hash,
-                at: self.now(),
-            }))
+                username.as_str(),
+                input.role,
+                display.as_str(),
+                &hash,
+                self.now(),
+            )))
             .audit(
                 AuditRecord::new(self.now(), Some(practice), actor, AuditAction::UserCreated)
                     .with_resource(ResourceKind::User, *id.as_bytes()),
@@ -226,16 +225,7 @@ impl Switchboard {
                 check_new_password(&password)?;
                 let hash = self.hash_password(password).await?;
                 let user = self.new_id(UserId::from_bytes)?;
-                unit.push(d::insert_user(&d::NewUser {
-                    id: user,
-                    practice,
-                    username: username.as_str(),
-                    kind: UserKind::Patient,
-                    role: None,
-                    display_name: None,
-                    password_hash: &hash,
-                    at: now,
-                }));
+                unit.push(d::insert_user(&d::NewUser::patient(user, practice, username.as_str(), &hash, now)));
                 unit.push_audit(
                     AuditRecord::new(self.now(), Some(practice), actor, AuditAction::UserCreated)
                         .with_resource(ResourceKind::User, *user.as_bytes()),

@@ -16,6 +16,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_domain::ids::JobId;
+pub use switchboard_domain::job::JobStatus;
 use switchboard_domain::time::{Span, Timestamp};
 use switchboard_store::Unit;
 use switchboard_store::queries::{jobs as q, sessions};
@@ -102,24 +103,7 @@ impl Switchboard {
 
     /// Where a job stands (for tools and tests).
     pub async fn job_status(&self, job: JobId) -> Result<Option<JobStatus>, ServiceError> {
-        Ok(q::status(self.store(), job).await?.map(JobStatus::from))
-    }
-}
-
-/// Where a job stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JobStatus {
-    /// `pending`, `running`, `done` or `dead`.
-    pub state: String,
-    pub attempts: i64,
-    /// The short code its last failed attempt recorded.
-    pub last_error: Option<String>,
-    pub run_at: Timestamp,
-}
-
-impl From<q::JobStatus> for JobStatus {
-    fn from(s: q::JobStatus) -> Self {
-        JobStatus { state: s.state, attempts: s.attempts, last_error: s.last_error, run_at: s.run_at }
+        Ok(q::status(self.store(), job).await?)
     }
 }
 

@@ -39,7 +39,6 @@ mod setup;
 pub mod views;
 
 pub use assignment::{AssignOutcome, AssignTarget};
-pub use audit_chain::{VerifyProblem, VerifyReport};
 pub use audit_log::AuditSearch;
 pub use auth::{LoginResult, Principal, SessionCheck, SessionEnd};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -52,6 +51,7 @@ pub use keys::RotationReport;
 pub use setup::{
     AlertAbout, AlertView, PoolInput, PoolView, RuleInput, RuleView, StaffSettings, TemplateInput, TemplateView,
 };
+pub use switchboard_domain::audit::verify::{VerifyProblem, VerifyReport};
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -13,6 +13,7 @@ use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::*;
+pub use switchboard_domain::onboarding::StaffAccount;
 use switchboard_domain::onboarding::{self as ob, Channel, LinkPurpose};
 use switchboard_domain::policy::PracticeAction;
 use switchboard_domain::role::{StaffRole, UserKind};
@@ -75,50 +76,40 @@ pub struct StaffInput {
     pub pools: Option<Vec<PoolId>>,
 }
 
-/// A staff account as administrators manage it.
-#[derive(Clone, Debug)]
-pub struct StaffAccountView {
-    pub id: UserId,
-    pub username: String,
-    pub display_name: String,
-    pub role: StaffRole,
-    pub active: bool,
-    pub last_login_at: Option<Timestamp>,
-    /// False until the account's holder has chosen a password.
-    pub password_set: bool,
-    /// The latest self-service reset request nobody has answered yet.
-    pub reset_requested_at: Option<Timestamp>,
-    pub departments: Vec<DepartmentId>,
-    pub care_teams: Vec<CareTeamId>,
-    pub pools: Vec<PoolId>,
-}
-
-impl From<q::StaffAccountRow> for StaffAccountView {
-    fn from(r: q::StaffAccountRow) -> Self {
-        StaffAccountView {
-            id: r.id,
-            username: r.username,
-            display_name: r.display_name,
-            role: r.role,
-            active: r.active,
-            last_login_at: r.last_login_at,
-            password_set: r.password_set,
-            reset_requested_at: r.reset_requested_at,
-            departments: r.departments,
-            care_teams: r.care_teams,
-            pools: r.pools,
-        }
-    }
-}
-
-/// What a new link is for and whom.
-struct LinkRequest {
+/// What a new link is for and whom: an account (set-up, reset) or an
+/// invited patient.
+pub(crate) struct LinkRequest {
     practice: PracticeId,
     purpose: LinkPurpose,
     user: Option<UserId>,
     patient: Option<PatientId>,
     channel: Channel,
     created_by: Option<UserId>,
+}
+
+impl LinkRequest {
+    /// A link that sets an account's password.
+    pub(crate) fn for_account(
+        practice: PracticeId,
+        purpose: LinkPurpose,
+        user: UserId,
+        channel: Channel,
+        created_by: Option<UserId>,
+    ) -> Self {
+        LinkRequest { practice, purpose, user: Some(user), patient: None, channel, created_by }
+    }
+
+    /// A patient's invitation to enroll.
+    pub(crate) fn invitation(practice: PracticeId, patient: PatientId, channel: Channel, created_by: UserId) -> Self {
+        LinkRequest {
+            practice,
+            purpose: LinkPurpose::Invitation,
+            user: None,
+            patient: Some(patient),
+            channel,
+            created_by: Some(created_by),
+        }
+    }
 }
 
 /// Wrong dates of birth allowed per invitation before it is revoked.
@@ -131,17 +122,9 @@ const INVITATION_TRIES: &str = "invitation.birth_date";
 impl Switchboard {
     /// A new single-use link and the step that stores its hash, routed
     /// through [`Self::deliver`].
-    pub(crate) async fn new_link(
-        &self,
-        practice: PracticeId,
-        purpose: LinkPurpose,
-        user: Option<UserId>,
-        patient: Option<PatientId>,
-        channel: Channel,
-        created_by: Option<UserId>,
-    ) -> Result<(Step, IssuedLink), ServiceError> {
-        let practice_name = self.practice_name(practice).await?.unwrap_or_default();
-        self.named_link(LinkRequest { practice, purpose, user, patient, channel, created_by }, practice_name)
+    pub(crate) async fn new_link(&self, r: LinkRequest) -> Result<(Step, IssuedLink), ServiceError> {
+        let practice_name = self.practice_name(r.practice).await?.unwrap_or_default();
+        self.named_link(r, practice_name)
     }
 
     /// [`Self::new_link`] for a practice whose name the caller already has
@@ -190,14 +173,7 @@ impl Switchboard {
         }
         let practice = self.new_id(PracticeId::from_bytes)?;
         let user = self.new_id(UserId::from_bytes)?;
-        let request = LinkRequest {
-            practice,
-            purpose: LinkPurpose::Setup,
-            user: Some(user),
-            patient: None,
-            channel: Channel::Desk,
-            created_by: None,
-        };
+        let request = LinkRequest::for_account(practice, LinkPurpose::Setup, user, Channel::Desk, None);
         let (link_step, link) = self.named_link(request, practice_name.as_str().to_owned())?;
         let client = ctx.and_then(RequestContext::client_text);
         let record = |action, (kind, id): (ResourceKind, [u8; 16])| {
@@ -207,16 +183,15 @@ impl Switchboard {
         };
         let unit = Unit::new()
             .step(d::insert_practice(practice, practice_name.as_str(), self.now()))
-            .step(d::insert_user(&d::NewUser {
-                id: user,
+            .step(d::insert_user(&d::NewUser::staff(
+                user,
                 practice,
-                username: username.as_str(),
-                kind: UserKind::Staff,
-                role: Some(StaffRole::PracticeAdmin),
-                display_name: Some(display.as_str()),
-                password_hash: UNUSABLE_PASSWORD,
-                at: self.now(),
-            }))
+                username.as_str(),
+                StaffRole::PracticeAdmin,
+                display.as_str(),
+                UNUSABLE_PASSWORD,
+                self.now(),
+            )))
             .step(link_step)
             .audit(record(AuditAction::PracticeCreated, (ResourceKind::Practice, *practice.as_bytes())))
             .audit(record(AuditAction::UserCreated, (ResourceKind::User, *user.as_bytes())))
@@ -229,15 +204,10 @@ impl Switchboard {
 
     /// The practice's staff accounts, active or not, with their last
     /// sign-in (practice administrators).
-    pub async fn staff_accounts(
-        &self,
-        p: &Principal,
-        ctx: &RequestContext,
-    ) -> Result<Vec<StaffAccountView>, ServiceError> {
+    pub async fn staff_accounts(&self, p: &Principal, ctx: &RequestContext) -> Result<Vec<StaffAccount>, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::SetupViewed).await?;
         let now = self.now();
-        let mut rows: Vec<StaffAccountView> =
-            q::staff_accounts(self.store(), p.user.practice).await?.into_iter().map(StaffAccountView::from).collect();
+        let mut rows: Vec<StaffAccount> = q::staff_accounts(self.store(), p.user.practice).await?;
         for r in &mut rows {
             r.reset_requested_at = ob::unanswered_reset(r.reset_requested_at, now);
         }
@@ -320,18 +290,18 @@ impl Switchboard {
             .map_err(|e| ServiceError::invalid("username", "the user name", e))?;
         let display = self.check_staff_links(practice, &input).await?;
         let user = self.new_id(UserId::from_bytes)?;
-        let (link_step, link) =
-            self.new_link(practice, LinkPurpose::Setup, Some(user), None, Channel::Desk, Some(p.user.id)).await?;
-        let mut unit = Unit::new().step(d::insert_user(&d::NewUser {
-            id: user,
+        let (link_step, link) = self
+            .new_link(LinkRequest::for_account(practice, LinkPurpose::Setup, user, Channel::Desk, Some(p.user.id)))
+            .await?;
+        let mut unit = Unit::new().step(d::insert_user(&d::NewUser::staff(
+            user,
             practice,
-            username: username.as_str(),
-            kind: UserKind::Staff,
-            role: Some(input.role),
-            display_name: Some(display.as_str()),
-            password_hash: UNUSABLE_PASSWORD,
-            at: self.now(),
-        }));
+            username.as_str(),
+            input.role,
+            display.as_str(),
+            UNUSABLE_PASSWORD,
+            self.now(),
+        )));
         for dep in &input.departments {
             unit.push(d::insert_staff_department(user, *dep));
         }
@@ -465,7 +435,13 @@ impl Switchboard {
         }
         let now = self.now();
         let (step, link) = self
-            .new_link(p.user.practice, LinkPurpose::Reset, Some(user), None, Channel::Desk, Some(p.user.id))
+            .new_link(LinkRequest::for_account(
+                p.user.practice,
+                LinkPurpose::Reset,
+                user,
+                Channel::Desk,
+                Some(p.user.id),
+            ))
             .await?;
         let unit = Unit::new().step(q::revoke_open_links(LinkPurpose::Reset, Some(user), None, now)).step(step).audit(
             self.record(p, ctx, AuditAction::LinkIssued)
@@ -502,8 +478,9 @@ impl Switchboard {
             // No delivery channel exists yet (email and SMS are on the
             // roadmap): the link is made but goes nowhere, so it cannot be
             // used; the request is on record for an administrator.
-            let (step, link) =
-                self.new_link(u.practice, LinkPurpose::Reset, Some(u.id), None, Channel::None, None).await?;
+            let (step, link) = self
+                .new_link(LinkRequest::for_account(u.practice, LinkPurpose::Reset, u.id, Channel::None, None))
+                .await?;
             unit.push(step);
             rec = rec.with_resource(ResourceKind::Link, *link.id.as_bytes());
         }
@@ -613,16 +590,7 @@ impl Switchboard {
                     .map_err(|e| ServiceError::invalid("username", "the user name", e))?;
                 let hash = self.hash_password(input.password).await?;
                 let user = self.new_id(UserId::from_bytes)?;
-                unit.push(d::insert_user(&d::NewUser {
-                    id: user,
-                    practice: row.practice,
-                    username: username.as_str(),
-                    kind: UserKind::Patient,
-                    role: None,
-                    display_name: None,
-                    password_hash: &hash,
-                    at: now,
-                }));
+                unit.push(d::insert_user(&d::NewUser::patient(user, row.practice, username.as_str(), &hash, now)));
                 unit.push(q::link_patient_user(patient, user));
                 rec.actor = AuditActor::User { id: user, kind: UserKind::Patient };
                 rec.patient = Some(patient);

@@ -9,8 +9,8 @@ use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::{OperatorKeyId, PracticeId, UserId};
+pub use switchboard_domain::operator::{OperatorKey, PracticeOverview};
 use switchboard_domain::text::DisplayName;
-use switchboard_domain::time::Timestamp;
 use switchboard_store::Conflict;
 use switchboard_store::Unit;
 use switchboard_store::queries::operator as q;
@@ -28,53 +28,6 @@ pub struct OperatorPrincipal {
 impl OperatorPrincipal {
     fn actor(&self) -> AuditActor {
         AuditActor::Operator { key: self.key }
-    }
-}
-
-/// An operator key as `switchboard operator key list` shows it (never its
-/// secret).
-#[derive(Clone, Debug)]
-pub struct OperatorKeyView {
-    pub id: OperatorKeyId,
-    pub name: String,
-    pub created_at: Timestamp,
-    pub last_used_at: Option<Timestamp>,
-    pub revoked_at: Option<Timestamp>,
-}
-
-impl From<q::OperatorKeyRow> for OperatorKeyView {
-    fn from(k: q::OperatorKeyRow) -> Self {
-        OperatorKeyView {
-            id: k.id,
-            name: k.name,
-            created_at: k.created_at,
-            last_used_at: k.last_used_at,
-            revoked_at: k.revoked_at,
-        }
-    }
-}
-
-/// A practice as the operator sees it: its name and counts, no PHI.
-#[derive(Clone, Debug)]
-pub struct PracticeOverview {
-    pub id: PracticeId,
-    pub name: String,
-    pub created_at: Timestamp,
-    pub active_staff: i64,
-    pub patients: i64,
-    pub enrolled_patients: i64,
-}
-
-impl From<q::PracticeOverviewRow> for PracticeOverview {
-    fn from(p: q::PracticeOverviewRow) -> Self {
-        PracticeOverview {
-            id: p.id,
-            name: p.name,
-            created_at: p.created_at,
-            active_staff: p.active_staff,
-            patients: p.patients,
-            enrolled_patients: p.enrolled_patients,
-        }
     }
 }
 
@@ -102,8 +55,8 @@ impl Switchboard {
     }
 
     /// Every operator key, revoked or not (`switchboard operator key list`).
-    pub async fn operator_keys(&self) -> Result<Vec<OperatorKeyView>, ServiceError> {
-        Ok(q::keys(self.store()).await?.into_iter().map(OperatorKeyView::from).collect())
+    pub async fn operator_keys(&self) -> Result<Vec<OperatorKey>, ServiceError> {
+        Ok(q::keys(self.store()).await?)
     }
 
     /// Revokes an operator key at once (`switchboard operator key revoke`).
@@ -173,7 +126,7 @@ impl Switchboard {
             .with_client_addr(ctx.client_text())
             .with_detail(format!("count={}", rows.len()));
         self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(rows.into_iter().map(PracticeOverview::from).collect())
+        Ok(rows)
     }
 
     /// The operator's log: what belongs to no practice (sign-in failures

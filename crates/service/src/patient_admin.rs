@@ -4,7 +4,7 @@
 
 use crate::auth::Principal;
 use crate::directory::taken;
-use crate::onboarding::IssuedLink;
+use crate::onboarding::{IssuedLink, LinkRequest};
 use crate::refusals::Target;
 use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
@@ -118,7 +118,10 @@ impl Switchboard {
         })
     }
 
-    async fn check_placement(&self, practice: PracticeId, c: &Checked) -> Result<(), ServiceError> {
+    /// `input` checked by every rule, its care team and department among
+    /// the practice's.
+    async fn checked_patient(&self, practice: PracticeId, input: &PatientInput) -> Result<Checked, ServiceError> {
+        let c = self.check_patient(input)?;
         if let Some(t) = c.care_team
             && !q::care_teams(self.store(), practice).await?.iter().any(|(id, _)| *id == t)
         {
@@ -129,7 +132,7 @@ impl Switchboard {
         {
             return Err(ServiceError::Invalid { field: "department_id", problem: "no such department".into() });
         }
-        Ok(())
+        Ok(c)
     }
 
     fn sealed_patient(
@@ -170,8 +173,7 @@ impl Switchboard {
     ) -> Result<PatientId, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::PatientCreated).await?;
         let practice = p.user.practice;
-        let c = self.check_patient(&input)?;
-        self.check_placement(practice, &c).await?;
+        let c = self.checked_patient(practice, &input).await?;
         let id = self.new_id(PatientId::from_bytes)?;
         let dek_id = self.new_id(DataKeyId::from_bytes)?;
         let (dek, wrapped) = self.keys().new_data_key(*dek_id.as_bytes()).map_err(|_| ServiceError::Internal)?;
@@ -182,19 +184,9 @@ impl Switchboard {
                 practice,
                 self.now(),
             ))
-            .step(d::insert_patient(row))
-            .audit(
-                self.record(p, ctx, AuditAction::PatientCreated)
-                    .with_resource(ResourceKind::Patient, *id.as_bytes())
-                    .with_patient(Some(id)),
-            );
-        match self.store().commit(unit).await {
-            Ok(()) => Ok(id),
-            Err(StoreError::Conflict(_)) => {
-                Err(ServiceError::Conflict("a patient with this medical record number is already on file"))
-            }
-            Err(e) => Err(e.into()),
-        }
+            .step(d::insert_patient(row));
+        self.commit_patient_record(p, ctx, AuditAction::PatientCreated, id, unit).await?;
+        Ok(id)
     }
 
     /// Changes a patient record (practice administrators).
@@ -219,16 +211,29 @@ impl Switchboard {
                     .await);
             }
         };
-        let c = self.check_patient(&input)?;
-        self.check_placement(practice, &c).await?;
+        let c = self.checked_patient(practice, &input).await?;
         let dek = sealing::data_key(self.keys(), &existing.key)?;
         let row = self.sealed_patient(patient, practice, existing.key.id, &dek, &c)?;
-        let unit = Unit::new().step(d::update_patient(&row)).audit(
-            self.record(p, ctx, AuditAction::PatientUpdated)
-                .with_resource(ResourceKind::Patient, *patient.as_bytes())
-                .with_patient(Some(patient)),
-        );
-        match self.store().commit(unit).await {
+        let unit = Unit::new().step(d::update_patient(&row));
+        self.commit_patient_record(p, ctx, AuditAction::PatientUpdated, patient, unit).await
+    }
+
+    /// Commits the write of one patient record with its audit record. A
+    /// record gone meanwhile is "not found"; any other conflict is the
+    /// medical record number, the one unique value a record holds.
+    async fn commit_patient_record(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        action: AuditAction,
+        patient: PatientId,
+        unit: Unit,
+    ) -> Result<(), ServiceError> {
+        let rec = self
+            .record(p, ctx, action)
+            .with_resource(ResourceKind::Patient, *patient.as_bytes())
+            .with_patient(Some(patient));
+        match self.store().commit(unit.audit(rec)).await {
             Ok(()) => Ok(()),
             Err(StoreError::Conflict(Conflict::PatientMissing)) => Err(ServiceError::NotFound),
             Err(StoreError::Conflict(_)) => {
@@ -409,8 +414,7 @@ impl Switchboard {
         }
         let row = row.patient;
         let now = self.now();
-        let (step, link) =
-            self.new_link(row.practice, LinkPurpose::Invitation, None, Some(patient), channel, Some(p.user.id)).await?;
+        let (step, link) = self.new_link(LinkRequest::invitation(row.practice, patient, channel, p.user.id)).await?;
         let unit =
             Unit::new().step(q::revoke_open_links(LinkPurpose::Invitation, None, Some(patient), now)).step(step).audit(
                 self.record(p, ctx, AuditAction::LinkIssued)

@@ -489,7 +489,8 @@ impl Switchboard {
         let (template, step) = match id {
             None => {
                 let t = self.new_id(TemplateId::from_bytes)?;
-                (t, tq::insert(t, practice, name.as_str(), body, p.user.id, &review_by, now))
+                let fields = tq::TemplateFields { name: name.as_str(), body, owner: p.user.id, review_by: &review_by };
+                (t, tq::insert(t, practice, fields, now))
             }
             Some(t) => {
                 let existing = tq::by_id(self.store(), practice, t).await?.ok_or(ServiceError::NotFound)?;
@@ -508,7 +509,8 @@ impl Switchboard {
                     }
                     _ => existing.owner,
                 };
-                (t, tq::update(t, practice, name.as_str(), body, new_owner, &review_by, now))
+                let fields = tq::TemplateFields { name: name.as_str(), body, owner: new_owner, review_by: &review_by };
+                (t, tq::update(t, practice, fields, now))
             }
         };
         let rec =

@@ -4,6 +4,7 @@
 use switchboard_domain::audit::AuditRecord;
 use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::ids::*;
+pub use switchboard_domain::inbox::InboxCounts;
 use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
@@ -212,20 +213,6 @@ pub struct PracticeInfo {
     pub departments: Vec<(DepartmentId, String)>,
     /// For staff (who place patients and colleagues on them); empty for patients.
     pub care_teams: Vec<(CareTeamId, String)>,
-}
-
-/// How many conversations each staff inbox view holds for one member.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InboxCounts {
-    pub needs_response: i64,
-    pub awaiting_patient: i64,
-    pub unread: i64,
-    pub assigned_to_me: i64,
-    pub my_team: i64,
-    pub urgent: i64,
-    pub closed: i64,
-    pub escalated: i64,
-    pub total: i64,
 }
 
 /// A colleague who can be assigned conversations.

@@ -5,6 +5,7 @@ use crate::rows::{col, opt_id, ts};
 use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
 use switchboard_crypto::AuditMac;
+use switchboard_domain::audit::verify::{VerifyProblem, VerifyReport};
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::{OperatorKeyId, PatientId, PracticeId, UserId};
 use switchboard_domain::role::UserKind;
@@ -95,31 +96,6 @@ pub async fn search(store: &Store, q: &AuditQuery) -> Result<Vec<AuditEntry>, St
         .fetch_all(store.reader())
         .await?;
     rows.iter().map(decode).collect()
-}
-
-/// Something `verify` found wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VerifyProblem {
-    /// Entry `seq` does not match its MAC: it was altered, moved, or an
-    /// entry before it was removed.
-    Altered { seq: i64 },
-    /// Sequence numbers jump from `after` to `next`: entries were removed.
-    Missing { after: i64, next: i64 },
-    /// The entry's fields are not valid codes: altered.
-    Unreadable { seq: i64 },
-    /// The chain head says `head` entries were written but the log ends at
-    /// `last`: entries were removed from the end.
-    Truncated { last: i64, head: i64 },
-    /// The chain head disagrees with the last entry.
-    HeadMismatch,
-}
-
-/// What `verify` found; the service words it for the operator.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct VerifyReport {
-    pub entries: i64,
-    pub last_seq: i64,
-    pub problems: Vec<VerifyProblem>,
 }
 
 const VERIFY_PAGE: i64 = 5000;

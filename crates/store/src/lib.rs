@@ -26,7 +26,7 @@ mod writer;
 
 pub mod queries;
 
-pub use audit::{AuditEntry, AuditQuery, HeadCheck, VerifyProblem, VerifyReport};
+pub use audit::{AuditEntry, AuditQuery, HeadCheck};
 pub mod audit_log {
     //! Audit-log reads and verification.
     pub use crate::audit::{latest, search, unplaced, verify, verify_head};

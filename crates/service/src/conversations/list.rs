@@ -206,27 +206,11 @@ impl Switchboard {
     pub async fn inbox_counts(&self, p: &Principal) -> Result<InboxCounts, ServiceError> {
         match &p.actor {
             Actor::Staff(s) if s.role.works_patient_conversations() => {
-                Ok(q::inbox_counts(self.store(), s.practice, s.user).await?.into())
+                Ok(q::inbox_counts(self.store(), s.practice, s.user).await?)
             }
             // Roles that see no conversations have empty views.
             Actor::Staff(_) => Ok(InboxCounts::default()),
             Actor::Patient(_) => Err(ServiceError::NotFound),
-        }
-    }
-}
-
-impl From<q::InboxCounts> for InboxCounts {
-    fn from(c: q::InboxCounts) -> Self {
-        InboxCounts {
-            needs_response: c.needs_response,
-            awaiting_patient: c.awaiting_patient,
-            unread: c.unread,
-            assigned_to_me: c.assigned_to_me,
-            my_team: c.my_team,
-            urgent: c.urgent,
-            closed: c.closed,
-            escalated: c.escalated,
-            total: c.total,
         }
     }
 }

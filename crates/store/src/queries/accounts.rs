@@ -4,7 +4,7 @@
 use crate::rows::*;
 use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::*;
-use switchboard_domain::onboarding::{Channel, LinkFacts, LinkPurpose};
+use switchboard_domain::onboarding::{Channel, LinkFacts, LinkPurpose, StaffAccount};
 use switchboard_domain::time::Timestamp;
 
 /// The password hash of an account nobody has set up yet: not a PHC
@@ -184,25 +184,7 @@ pub fn link_patient_user(patient: PatientId, user: UserId) -> Step {
     .guarded(Conflict::AlreadyEnrolled)
 }
 
-/// A staff member as administrators manage them.
-#[derive(Clone, Debug)]
-pub struct StaffAccountRow {
-    pub id: UserId,
-    pub username: String,
-    pub display_name: String,
-    pub role: switchboard_domain::role::StaffRole,
-    pub active: bool,
-    pub last_login_at: Option<Timestamp>,
-    /// False until the account's holder has chosen a password.
-    pub password_set: bool,
-    /// The latest self-service reset request nobody has answered yet.
-    pub reset_requested_at: Option<Timestamp>,
-    pub departments: Vec<DepartmentId>,
-    pub care_teams: Vec<CareTeamId>,
-    pub pools: Vec<PoolId>,
-}
-
-pub async fn staff_accounts(store: &Store, practice: PracticeId) -> Result<Vec<StaffAccountRow>, StoreError> {
+pub async fn staff_accounts(store: &Store, practice: PracticeId) -> Result<Vec<StaffAccount>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, username, display_name, role, active, last_login_at, \
          CAST(CASE WHEN password_hash = $2 THEN 0 ELSE 1 END AS BIGINT) AS password_set, \
@@ -254,7 +236,7 @@ pub async fn staff_accounts(store: &Store, practice: PracticeId) -> Result<Vec<S
                     care_teams.push(id(t, "care_team_id", CareTeamId::from_slice)?);
                 }
             }
-            Ok(StaffAccountRow {
+            Ok(StaffAccount {
                 id: user,
                 username: col(r, "username")?,
                 display_name: col::<Option<String>>(r, "display_name")?.unwrap_or_default(),

@@ -19,6 +19,23 @@ fn group(row: &AnyRow, id_col: &'static str, name_col: &'static str) -> Result<O
     })
 }
 
+/// Runs one of this module's period queries: `$1` the practice, `$2` and
+/// `$3` the half-open period `[from, to)`.
+async fn in_period(
+    store: &Store,
+    sql: &str,
+    practice: PracticeId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<AnyRow>, StoreError> {
+    Ok(sqlx::query(sql)
+        .bind(practice.to_vec())
+        .bind(from.as_micros())
+        .bind(to.as_micros())
+        .fetch_all(store.reader())
+        .await?)
+}
+
 #[derive(Clone, Debug)]
 pub struct ConversationFactRow {
     pub id: ConversationId,
@@ -68,12 +85,7 @@ pub async fn conversations_started(
     to: Timestamp,
 ) -> Result<Vec<ConversationFactRow>, StoreError> {
     let sql = format!("{CONVERSATION_FACTS} AND c.created_at >= $2 AND c.created_at < $3");
-    let rows = sqlx::query(&sql)
-        .bind(practice.to_vec())
-        .bind(from.as_micros())
-        .bind(to.as_micros())
-        .fetch_all(store.reader())
-        .await?;
+    let rows = in_period(store, &sql, practice, from, to).await?;
     rows.iter().map(conversation_fact).collect()
 }
 
@@ -101,17 +113,17 @@ pub async fn messages_sent(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<MessageFactRow>, StoreError> {
-    let rows = sqlx::query(
+    let rows = in_period(
+        store,
         "SELECT m.conversation_id, m.sent_at, m.sender_kind, m.sender_id, u.display_name AS sender_name, c.topic, \
          p.department_id, d.name AS department_name FROM messages m JOIN conversations c ON c.id = m.conversation_id \
          JOIN patients p ON p.id = c.patient_id LEFT JOIN departments d ON d.id = p.department_id \
          LEFT JOIN users u ON u.id = m.sender_id AND m.sender_kind = 'staff' \
          WHERE c.practice_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3",
+        practice,
+        from,
+        to,
     )
-    .bind(practice.to_vec())
-    .bind(from.as_micros())
-    .bind(to.as_micros())
-    .fetch_all(store.reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -136,17 +148,10 @@ pub async fn assignee_changes(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<AssigneeChange>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT h.from_assignee_id, fu.display_name AS from_name, h.to_assignee_id, tu.display_name AS to_name, h.reason_code \
+    let rows = in_period(store, "SELECT h.from_assignee_id, fu.display_name AS from_name, h.to_assignee_id, tu.display_name AS to_name, h.reason_code \
          FROM assignment_history h JOIN conversations c ON c.id = h.conversation_id \
          LEFT JOIN users fu ON fu.id = h.from_assignee_id LEFT JOIN users tu ON tu.id = h.to_assignee_id \
-         WHERE c.practice_id = $1 AND h.at >= $2 AND h.at < $3",
-    )
-    .bind(practice.to_vec())
-    .bind(from.as_micros())
-    .bind(to.as_micros())
-    .fetch_all(store.reader())
-    .await?;
+         WHERE c.practice_id = $1 AND h.at >= $2 AND h.at < $3", practice, from, to).await?;
     rows.iter()
         .map(|r| {
             let code: String = col(r, "reason_code")?;
@@ -166,14 +171,14 @@ pub async fn escalations(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<([u8; 16], String)>, StoreError> {
-    let rows = sqlx::query(
+    let rows = in_period(
+        store,
         "SELECT a.user_id, u.display_name FROM alerts a JOIN users u ON u.id = a.user_id \
          WHERE a.practice_id = $1 AND a.kind = 'escalated' AND a.created_at >= $2 AND a.created_at < $3",
+        practice,
+        from,
+        to,
     )
-    .bind(practice.to_vec())
-    .bind(from.as_micros())
-    .bind(to.as_micros())
-    .fetch_all(store.reader())
     .await?;
     rows.iter().filter_map(|r| group(r, "user_id", "display_name").transpose()).collect()
 }
@@ -185,12 +190,14 @@ pub async fn rating_scores(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<i64>, StoreError> {
-    let rows = sqlx::query("SELECT score FROM ratings WHERE practice_id = $1 AND created_at >= $2 AND created_at < $3")
-        .bind(practice.to_vec())
-        .bind(from.as_micros())
-        .bind(to.as_micros())
-        .fetch_all(store.reader())
-        .await?;
+    let rows = in_period(
+        store,
+        "SELECT score FROM ratings WHERE practice_id = $1 AND created_at >= $2 AND created_at < $3",
+        practice,
+        from,
+        to,
+    )
+    .await?;
     rows.iter().map(|r| col(r, "score")).collect()
 }
 
@@ -207,7 +214,8 @@ pub async fn patient_access(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<PatientAccessRow>, StoreError> {
-    let rows = sqlx::query(
+    let rows = in_period(
+        store,
         "SELECT a.actor_id, u.display_name, a.patient_id, \
          SUM(CASE WHEN a.action = 'conversation_viewed' THEN 1 ELSE 0 END) AS opened, \
          SUM(CASE WHEN a.action = 'conversations_listed' THEN 1 ELSE 0 END) AS listed \
@@ -215,11 +223,10 @@ pub async fn patient_access(
          WHERE a.practice_id = $1 AND a.at >= $2 AND a.at < $3 AND u.kind = 'staff' AND a.outcome = 'success' \
          AND a.action IN ('conversation_viewed', 'conversations_listed') AND a.patient_id IS NOT NULL \
          GROUP BY a.actor_id, u.display_name, a.patient_id",
+        practice,
+        from,
+        to,
     )
-    .bind(practice.to_vec())
-    .bind(from.as_micros())
-    .bind(to.as_micros())
-    .fetch_all(store.reader())
     .await?;
     rows.iter()
         .filter_map(|r| {

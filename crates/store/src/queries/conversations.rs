@@ -6,7 +6,7 @@ use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::cursor::ListCursor;
 use switchboard_domain::ids::*;
-use switchboard_domain::inbox::ViewFilter;
+use switchboard_domain::inbox::{InboxCounts, ViewFilter};
 use switchboard_domain::policy::ListScope;
 use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::time::Timestamp;
@@ -261,20 +261,6 @@ pub async fn list(
         .fetch_all(store.reader())
         .await?;
     rows.iter().map(|r| ConversationRow::read(r, true)).collect()
-}
-
-/// How many conversations each staff inbox view holds for `user`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InboxCounts {
-    pub needs_response: i64,
-    pub awaiting_patient: i64,
-    pub unread: i64,
-    pub assigned_to_me: i64,
-    pub my_team: i64,
-    pub urgent: i64,
-    pub closed: i64,
-    pub escalated: i64,
-    pub total: i64,
 }
 
 pub async fn inbox_counts(store: &Store, practice: PracticeId, user: UserId) -> Result<InboxCounts, StoreError> {

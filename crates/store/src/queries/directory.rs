@@ -34,6 +34,36 @@ pub struct NewUser<'a> {
     pub at: Timestamp,
 }
 
+impl<'a> NewUser<'a> {
+    /// A patient's account: no role, no display name (a patient's name is
+    /// sealed in their record, never in the clear on the account).
+    pub fn patient(id: UserId, practice: PracticeId, username: &'a str, password_hash: &'a str, at: Timestamp) -> Self {
+        NewUser { id, practice, username, kind: UserKind::Patient, role: None, display_name: None, password_hash, at }
+    }
+
+    /// A staff member's account.
+    pub fn staff(
+        id: UserId,
+        practice: PracticeId,
+        username: &'a str,
+        role: StaffRole,
+        display_name: &'a str,
+        password_hash: &'a str,
+        at: Timestamp,
+    ) -> Self {
+        NewUser {
+            id,
+            practice,
+            username,
+            kind: UserKind::Staff,
+            role: Some(role),
+            display_name: Some(display_name),
+            password_hash,
+            at,
+        }
+    }
+}
+
 pub fn insert_user(u: &NewUser<'_>) -> Step {
     Step::new(
         "INSERT INTO users (id, practice_id, username, kind, role, display_name, password_hash, active, created_at) \

@@ -6,6 +6,7 @@
 use crate::rows::{col, id, ts};
 use crate::{Backend, Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::JobId;
+use switchboard_domain::job::JobStatus;
 use switchboard_domain::time::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,14 +17,6 @@ pub struct JobRow {
     /// Attempts so far, including the one now running.
     pub attempts: i64,
     pub max_attempts: i64,
-    pub run_at: Timestamp,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JobStatus {
-    pub state: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
     pub run_at: Timestamp,
 }
 

@@ -4,6 +4,7 @@
 use crate::rows::{col, id, opt_ts, ts};
 use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::{OperatorKeyId, PracticeId};
+use switchboard_domain::operator::{OperatorKey, PracticeOverview};
 use switchboard_domain::time::Timestamp;
 
 pub fn insert_key(key: OperatorKeyId, name: &str, token_hash: &[u8; 32], at: Timestamp) -> Step {
@@ -29,19 +30,10 @@ pub fn touch_key(key: OperatorKeyId, at: Timestamp) -> Step {
     )
 }
 
-#[derive(Clone, Debug)]
-pub struct OperatorKeyRow {
-    pub id: OperatorKeyId,
-    pub name: String,
-    pub created_at: Timestamp,
-    pub last_used_at: Option<Timestamp>,
-    pub revoked_at: Option<Timestamp>,
-}
-
 const KEY_COLUMNS: &str = "SELECT id, name, created_at, last_used_at, revoked_at FROM operator_keys";
 
-fn key_row(r: &sqlx::any::AnyRow) -> Result<OperatorKeyRow, StoreError> {
-    Ok(OperatorKeyRow {
+fn key_row(r: &sqlx::any::AnyRow) -> Result<OperatorKey, StoreError> {
+    Ok(OperatorKey {
         id: id(r, "id", OperatorKeyId::from_slice)?,
         name: col(r, "name")?,
         created_at: ts(r, "created_at")?,
@@ -50,30 +42,19 @@ fn key_row(r: &sqlx::any::AnyRow) -> Result<OperatorKeyRow, StoreError> {
     })
 }
 
-pub async fn key_by_token_hash(store: &Store, hash: &[u8; 32]) -> Result<Option<OperatorKeyRow>, StoreError> {
+pub async fn key_by_token_hash(store: &Store, hash: &[u8; 32]) -> Result<Option<OperatorKey>, StoreError> {
     let sql = format!("{KEY_COLUMNS} WHERE token_hash = $1");
     let row = sqlx::query(&sql).bind(hash.to_vec()).fetch_optional(store.reader()).await?;
     row.map(|r| key_row(&r)).transpose()
 }
 
-pub async fn keys(store: &Store) -> Result<Vec<OperatorKeyRow>, StoreError> {
+pub async fn keys(store: &Store) -> Result<Vec<OperatorKey>, StoreError> {
     let sql = format!("{KEY_COLUMNS} ORDER BY created_at, id");
     let rows = sqlx::query(&sql).fetch_all(store.reader()).await?;
     rows.iter().map(key_row).collect()
 }
 
-/// A practice as the operator sees it.
-#[derive(Clone, Debug)]
-pub struct PracticeOverviewRow {
-    pub id: PracticeId,
-    pub name: String,
-    pub created_at: Timestamp,
-    pub active_staff: i64,
-    pub patients: i64,
-    pub enrolled_patients: i64,
-}
-
-pub async fn practices(store: &Store) -> Result<Vec<PracticeOverviewRow>, StoreError> {
+pub async fn practices(store: &Store) -> Result<Vec<PracticeOverview>, StoreError> {
     let rows = sqlx::query(
         "SELECT p.id, p.name, p.created_at, \
          (SELECT COUNT(*) FROM users u WHERE u.practice_id = p.id AND u.kind = 'staff' AND u.active = 1) AS active_staff, \
@@ -85,7 +66,7 @@ pub async fn practices(store: &Store) -> Result<Vec<PracticeOverviewRow>, StoreE
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(PracticeOverviewRow {
+            Ok(PracticeOverview {
                 id: id(r, "id", PracticeId::from_slice)?,
                 name: col(r, "name")?,
                 created_at: ts(r, "created_at")?,

@@ -1,7 +1,7 @@
 //! The practice's quick replies.
 
 use crate::rows::{col, id, ts};
-use crate::{Conflict, Step, Store, StoreError};
+use crate::{Conflict, Step, Store, StoreError, Value};
 use switchboard_domain::ids::{PracticeId, TemplateId, UserId};
 use switchboard_domain::time::Timestamp;
 
@@ -18,42 +18,42 @@ pub struct TemplateRow {
     pub updated_at: Timestamp,
 }
 
-pub fn insert(
-    t: TemplateId,
-    practice: PracticeId,
-    name: &str,
-    body: &str,
-    owner: UserId,
-    review_by: &str,
-    at: Timestamp,
-) -> Step {
+/// What an author writes into a template, new or changed.
+#[derive(Clone, Copy, Debug)]
+pub struct TemplateFields<'a> {
+    pub name: &'a str,
+    pub body: &'a str,
+    pub owner: UserId,
+    /// `YYYY-MM-DD`.
+    pub review_by: &'a str,
+}
+
+/// The binds both writes share: `$1` the template, `$2` the practice,
+/// `$3`–`$6` the fields and `$7` the time.
+fn binds(t: TemplateId, practice: PracticeId, f: TemplateFields<'_>, at: Timestamp) -> Vec<Value> {
+    vec![
+        t.to_vec().into(),
+        practice.to_vec().into(),
+        f.name.into(),
+        f.body.into(),
+        f.owner.to_vec().into(),
+        f.review_by.into(),
+        at.as_micros().into(),
+    ]
+}
+
+pub fn insert(t: TemplateId, practice: PracticeId, fields: TemplateFields<'_>, at: Timestamp) -> Step {
     Step::new(
         "INSERT INTO templates (id, practice_id, name, body, owner_id, review_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        vec![
-            t.to_vec().into(),
-            practice.to_vec().into(),
-            name.into(),
-            body.into(),
-            owner.to_vec().into(),
-            review_by.into(),
-            at.as_micros().into(),
-        ],
+        binds(t, practice, fields, at),
     )
 }
 
-pub fn update(
-    t: TemplateId,
-    practice: PracticeId,
-    name: &str,
-    body: &str,
-    owner: UserId,
-    review_by: &str,
-    at: Timestamp,
-) -> Step {
+pub fn update(t: TemplateId, practice: PracticeId, fields: TemplateFields<'_>, at: Timestamp) -> Step {
     Step::new(
         "UPDATE templates SET name = $3, body = $4, owner_id = $5, review_by = $6, updated_at = $7 WHERE id = $1 AND practice_id = $2",
-        vec![t.to_vec().into(), practice.to_vec().into(), name.into(), body.into(), owner.to_vec().into(), review_by.into(), at.as_micros().into()],
+        binds(t, practice, fields, at),
     )
     .guarded(Conflict::TemplateMissing)
 }

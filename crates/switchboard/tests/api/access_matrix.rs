@@ -98,11 +98,7 @@ async fn fixture(t: &TestApp, tokens: &BTreeMap<&str, String>) -> Fixture {
         let token = &tokens[owner(target)];
         let topic = if target == Target::AliceBilling { "billing" } else { "care_question" };
         let r = t
-            .post(
-                "/api/v1/conversations",
-                Some(token),
-                json!({"subject": format!("{target:?}"), "topic": topic, "body": "first"}),
-            )
+            .start_conversation(token, json!({"subject": format!("{target:?}"), "topic": topic, "body": "first"}))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         conversation.insert(target, r.json()["id"].as_str().unwrap().to_owned());
@@ -247,9 +243,8 @@ async fn starting_conversations_follows_the_same_rules() {
         let token = t.login(user).await;
         for (name, id) in &patients {
             let r = t
-                .post(
-                    "/api/v1/conversations",
-                    Some(&token),
+                .start_conversation(
+                    &token,
                     json!({"subject": "Hi", "topic": "scheduling", "body": "b", "patient_id": id}),
                 )
                 .await;

@@ -8,13 +8,7 @@ use switchboard_domain::time::Span;
 
 async fn start(t: &TestApp, who: &str, topic: &str) -> String {
     let token = t.login(who).await;
-    let r = t
-        .post(
-            "/api/v1/conversations",
-            Some(&token),
-            json!({"subject": "Question", "topic": topic, "body": "A question."}),
-        )
-        .await;
+    let r = t.start_conversation(&token, json!({"subject": "Question", "topic": topic, "body": "A question."})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.json()["id"].as_str().unwrap().to_owned()
 }

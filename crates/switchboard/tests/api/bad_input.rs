@@ -111,17 +111,11 @@ async fn errors_never_repeat_the_callers_text_back() {
     let t = TestApp::spawn().await;
     let alice = t.login("alice").await;
     let r = t
-        .post(
-            "/api/v1/conversations",
-            Some(&alice),
-            json!({"subject": "x", "topic": "care_question", "body": ["my chest hurts"]}),
-        )
+        .start_conversation(&alice, json!({"subject": "x", "topic": "care_question", "body": ["my chest hurts"]}))
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(!r.text.contains("chest"), "{}", r.text);
-    let r = t
-        .post("/api/v1/conversations", Some(&alice), json!({"subject": "x", "topic": "my chest hurts", "body": "b"}))
-        .await;
+    let r = t.start_conversation(&alice, json!({"subject": "x", "topic": "my chest hurts", "body": "b"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!r.text.contains("chest"), "{}", r.text);
     t.stop().await;
@@ -148,7 +142,7 @@ async fn bad_fields_on_starting_a_conversation() {
         ),
     ];
     for (token, body, field) in bad {
-        let r = t.post("/api/v1/conversations", Some(token), body).await;
+        let r = t.start_conversation(token, body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.text);
         // The field travels on its own; the sentence does not repeat it.
         assert_eq!(r.json()["error"]["field"], field, "{}", r.text);

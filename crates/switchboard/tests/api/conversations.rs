@@ -150,11 +150,7 @@ async fn messages_are_never_edited_only_amended() {
     let t = TestApp::spawn().await;
     let alice = t.login("alice").await;
     let r = t
-        .post(
-            "/api/v1/conversations",
-            Some(&alice),
-            json!({"subject": "Dose", "topic": "prescription_refill", "body": "I take 50 mg"}),
-        )
+        .start_conversation(&alice, json!({"subject": "Dose", "topic": "prescription_refill", "body": "I take 50 mg"}))
         .await;
     let c = r.json()["id"].as_str().unwrap().to_owned();
     let m = r.json()["message_id"].as_str().unwrap().to_owned();

@@ -13,9 +13,7 @@ use switchboard_domain::time::{Span, Timestamp};
 const EMERGENCY: &str = "I have crushing chest pain going down my left arm right now";
 
 async fn start(t: &TestApp, token: &str, topic: &str, body: &str) -> String {
-    let r = t
-        .post("/api/v1/conversations", Some(token), json!({"subject": "A question", "topic": topic, "body": body}))
-        .await;
+    let r = t.start_conversation(token, json!({"subject": "A question", "topic": topic, "body": body})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.json()["id"].as_str().unwrap().to_owned()
 }
@@ -288,7 +286,7 @@ async fn staff_start_a_conversation_with_a_patient_from_their_list() {
         json!({"patient_id": patient, "subject": "Your lab results", "topic": "test_results",
             "body": "Your cholesterol came back a little high; let's talk at your next visit.", "keep_with_me": true})
     };
-    let r = t.post("/api/v1/conversations", Some(&nina), req(&alice_id)).await;
+    let r = t.start_conversation(&nina, req(&alice_id)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let c = r.json()["id"].as_str().unwrap().to_owned();
     let alice = t.login("alice").await;
@@ -300,10 +298,10 @@ async fn staff_start_a_conversation_with_a_patient_from_their_list() {
         (Some("awaiting_patient"), Some("Nina Alvarez, RN"))
     );
     // Not for a patient she has no link to, and the patient must be named.
-    assert_eq!(t.post("/api/v1/conversations", Some(&nina), req(&json!(bob_id))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.start_conversation(&nina, req(&json!(bob_id))).await.status, StatusCode::NOT_FOUND);
     let mut no_patient = req(&alice_id);
     no_patient.as_object_mut().unwrap().remove("patient_id");
-    assert_eq!(t.post("/api/v1/conversations", Some(&nina), no_patient).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(t.start_conversation(&nina, no_patient).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     t.stop().await;
 }
 

@@ -34,9 +34,8 @@ async fn no_plaintext_phi_in_the_database_files_including_the_wal() {
     let nina = t.login("nina.nurse").await;
     let canary = format!("CANARY-{}", hex(&switchboard_crypto::random::array::<6>().unwrap()));
     let r = t
-        .post(
-            "/api/v1/conversations",
-            Some(&alice),
+        .start_conversation(
+            &alice,
             json!({"subject": format!("subject {canary}"), "topic": "care_question", "body": format!("body {canary}")}),
         )
         .await;

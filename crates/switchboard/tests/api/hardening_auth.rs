@@ -86,7 +86,7 @@ async fn a_hundred_parallel_birth_date_guesses_get_exactly_five_tries() {
     let t = TestApp::spawn().await;
     let admin = t.login("admin").await;
     let rec = json!({"given_name": "Gil", "family_name": "Hart", "birth_date": "1961-03-04", "mrn": "RFM-7001"});
-    let gil = t.post("/api/v1/patient-accounts", Some(&admin), rec).await.json()["id"].as_str().unwrap().to_owned();
+    let gil = t.add_patient(&admin, rec).await.json()["id"].as_str().unwrap().to_owned();
     let r =
         t.post(&format!("/api/v1/patient-accounts/{gil}/invitation"), Some(&admin), json!({"channel": "desk"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -163,7 +163,7 @@ async fn refused_administration_is_on_record_in_the_practice_it_concerns() {
     let alice = t.patient_id("alice").await;
     // A nurse tries what only administrators may.
     let staff = json!({"username": "evil.admin", "display_name": "Evil", "role": "practice_admin"});
-    assert_eq!(t.post("/api/v1/staff-accounts", Some(&nina), staff).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.add_staff(&nina, staff).await.status, StatusCode::NOT_FOUND);
     let r = t.post(&format!("/api/v1/users/{fran_id}/reset-link"), Some(&nina), json!({})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
     let r = t.post(&format!("/api/v1/users/{fran_id}/deactivate"), Some(&nina), json!({})).await;

@@ -67,7 +67,7 @@ async fn hardening_low_a_forged_host_gets_no_link() {
     assert!(t.app().user_id("new.nurse").await.unwrap().is_none());
     // Nor a patient's invitation.
     let rec = json!({"given_name": "Eve", "family_name": "Stone", "birth_date": "1980-05-17", "mrn": "RFM-5001"});
-    let eve = t.post("/api/v1/patient-accounts", Some(&admin), rec).await.json()["id"].as_str().unwrap().to_owned();
+    let eve = t.add_patient(&admin, rec).await.json()["id"].as_str().unwrap().to_owned();
     let r = send(
         &t,
         Method::POST,

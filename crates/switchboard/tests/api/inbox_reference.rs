@@ -194,16 +194,9 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
     }
     for (id, role, name) in [(viewer, w.role, "viewer"), (colleague, StaffRole::Nurse, "colleague")] {
         let username = format!("inbox-{tag}-{name}");
-        steps.push(directory::insert_user(&directory::NewUser {
-            id,
-            practice,
-            username: &username,
-            kind: UserKind::Staff,
-            role: Some(role),
-            display_name: Some(name),
-            password_hash: "unused",
-            at,
-        }));
+        steps.push(directory::insert_user(&directory::NewUser::staff(
+            id, practice, &username, role, name, "unused", at,
+        )));
     }
     let mut actor =
         StaffActor { user: viewer, practice, role: w.role, departments: vec![], care_teams: vec![], pools: vec![] };
@@ -239,16 +232,7 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
         let (id, user): (PatientId, UserId) = (new_id(PatientId::from_bytes), new_id(UserId::from_bytes));
         let home = if p.other_practice { elsewhere } else { practice };
         let username = format!("inbox-{tag}-patient{i}");
-        steps.push(directory::insert_user(&directory::NewUser {
-            id: user,
-            practice: home,
-            username: &username,
-            kind: UserKind::Patient,
-            role: None,
-            display_name: None,
-            password_hash: "unused",
-            at,
-        }));
+        steps.push(directory::insert_user(&directory::NewUser::patient(user, home, &username, "unused", at)));
         let facts = PatientFacts {
             id,
             practice: home,
@@ -416,20 +400,6 @@ async fn listed(t: &TestApp, s: &Seeded, viewer: &Actor, view: InboxView, attent
         .collect()
 }
 
-fn count_of(c: &q::InboxCounts, view: InboxView) -> i64 {
-    match view {
-        InboxView::NeedsResponse => c.needs_response,
-        InboxView::AwaitingPatient => c.awaiting_patient,
-        InboxView::Unread => c.unread,
-        InboxView::AssignedToMe => c.assigned_to_me,
-        InboxView::MyTeam => c.my_team,
-        InboxView::Urgent => c.urgent,
-        InboxView::Escalated => c.escalated,
-        InboxView::Closed => c.closed,
-        InboxView::All => c.total,
-    }
-}
-
 /// Checks one world; returns how many listed rows it compared.
 async fn check(t: &TestApp, w: &World) -> Result<usize, TestCaseError> {
     let s = seed(t, w).await;
@@ -478,7 +448,7 @@ async fn check(t: &TestApp, w: &World) -> Result<usize, TestCaseError> {
         let counts = q::inbox_counts(t.app().store_for_tests(), s.practice, s.viewer.user).await.unwrap();
         for view in InboxView::ALL {
             let reference = i64::try_from(expected(&s, &staff, view, false).len()).unwrap();
-            prop_assert_eq!(count_of(&counts, view), reference, "inbox count of {}", view.as_str());
+            prop_assert_eq!(counts.of(view), reference, "inbox count of {}", view.as_str());
         }
     }
     Ok(compared)

@@ -174,7 +174,7 @@ async fn inbox_views_counts_and_attention_order() {
     let newer = t.patient_conversation(&carol, "Newer", "second").await;
     t.advance(Span::from_mins(1));
     let urgent = t
-        .post("/api/v1/conversations", Some(&nina), json!({"subject": "Call back", "topic": "test_results", "body": "Please call", "priority": "urgent", "patient_id": carol_patient}))
+        .start_conversation(&nina, json!({"subject": "Call back", "topic": "test_results", "body": "Please call", "priority": "urgent", "patient_id": carol_patient}))
         .await
         .json()["id"]
         .as_str()

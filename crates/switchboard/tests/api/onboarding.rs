@@ -88,7 +88,7 @@ async fn administrators_add_change_and_deactivate_staff() {
 
     // Only administrators.
     assert_eq!(t.get("/api/v1/staff-accounts", Some(&nina)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(t.post("/api/v1/staff-accounts", Some(&nina), new_staff.clone()).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.add_staff(&nina, new_staff.clone()).await.status, StatusCode::NOT_FOUND);
     for (bad, field) in [
         (json!({"username": "x", "display_name": "X", "role": "nurse"}), "username"),
         (json!({"username": "sam.nurse", "display_name": "Sam", "role": "surgeon"}), "role"),
@@ -97,23 +97,17 @@ async fn administrators_add_change_and_deactivate_staff() {
             "departments",
         ),
     ] {
-        let r = t.post("/api/v1/staff-accounts", Some(&admin), bad.clone()).await;
+        let r = t.add_staff(&admin, bad.clone()).await;
         assert_eq!(
             (r.status, r.json()["error"]["field"].clone()),
             (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
             "{bad}"
         );
     }
-    let taken = t
-        .post(
-            "/api/v1/staff-accounts",
-            Some(&admin),
-            json!({"username": "nina.nurse", "display_name": "N", "role": "nurse"}),
-        )
-        .await;
+    let taken = t.add_staff(&admin, json!({"username": "nina.nurse", "display_name": "N", "role": "nurse"})).await;
     assert_eq!(taken.status, StatusCode::CONFLICT);
 
-    let r = t.post("/api/v1/staff-accounts", Some(&admin), new_staff).await;
+    let r = t.add_staff(&admin, new_staff).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let sam = r.json()["id"].as_str().unwrap().to_owned();
     let token = token_of(r.json()["setup_link"]["path"].as_str().unwrap());
@@ -192,11 +186,7 @@ async fn links_expire_and_can_be_replaced() {
     let t = TestApp::spawn().await;
     let admin = t.login("admin").await;
     let r = t
-        .post(
-            "/api/v1/staff-accounts",
-            Some(&admin),
-            json!({"username": "late.starter", "display_name": "Lee Late", "role": "front_desk"}),
-        )
+        .add_staff(&admin, json!({"username": "late.starter", "display_name": "Lee Late", "role": "front_desk"}))
         .await;
     let token = token_of(r.json()["setup_link"]["path"].as_str().unwrap());
     let user = r.json()["id"].as_str().unwrap().to_owned();
@@ -347,23 +337,20 @@ async fn administrators_add_and_change_patient_records() {
     let t = TestApp::spawn().await;
     let admin = t.login("admin").await;
     let rec = json!({"given_name": "Dee", "family_name": "Park", "birth_date": "1999-09-09", "mrn": "RFM-4001", "email": "dee@example.org"});
-    let r = t.post("/api/v1/patient-accounts", Some(&admin), rec.clone()).await;
+    let r = t.add_patient(&admin, rec.clone()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.json()["id"].as_str().unwrap().to_owned();
-    assert_eq!(t.post("/api/v1/patient-accounts", Some(&admin), rec).await.status, StatusCode::CONFLICT, "same MRN");
+    assert_eq!(t.add_patient(&admin, rec).await.status, StatusCode::CONFLICT, "same MRN");
     let same_mrn_other_case =
         json!({"given_name": "X", "family_name": "Y", "birth_date": "2000-01-01", "mrn": "rfm-4001"});
-    assert_eq!(
-        t.post("/api/v1/patient-accounts", Some(&admin), same_mrn_other_case).await.status,
-        StatusCode::CONFLICT
-    );
+    assert_eq!(t.add_patient(&admin, same_mrn_other_case).await.status, StatusCode::CONFLICT);
     for (bad, field) in [
         (json!({"given_name": "", "family_name": "Park", "birth_date": "1999-09-09"}), "given_name"),
         (json!({"given_name": "Dee", "family_name": "Park", "birth_date": "09/09/1999"}), "birth_date"),
         (json!({"given_name": "Dee", "family_name": "Park", "birth_date": "1999-09-09", "phone": "12"}), "phone"),
         (json!({"given_name": "Dee", "family_name": "Park", "birth_date": "1999-09-09", "email": "dee"}), "email"),
     ] {
-        let r = t.post("/api/v1/patient-accounts", Some(&admin), bad.clone()).await;
+        let r = t.add_patient(&admin, bad.clone()).await;
         assert_eq!(
             (r.status, r.json()["error"]["field"].clone()),
             (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
@@ -398,7 +385,7 @@ async fn a_patient_follows_an_invitation_confirms_their_birth_date_and_enrolls()
     let t = TestApp::spawn().await;
     let admin = t.login("admin").await;
     let rec = json!({"given_name": "Eve", "family_name": "Stone", "birth_date": "1980-05-17", "mrn": "RFM-5001", "phone": "555 010 5001"});
-    let patient = t.post("/api/v1/patient-accounts", Some(&admin), rec).await.json()["id"].as_str().unwrap().to_owned();
+    let patient = t.add_patient(&admin, rec).await.json()["id"].as_str().unwrap().to_owned();
     let invite = |token: &str, channel: &str| {
         let (token, channel, path) =
             (token.to_owned(), channel.to_owned(), format!("/api/v1/patient-accounts/{patient}/invitation"));
@@ -439,18 +426,14 @@ async fn a_patient_follows_an_invitation_confirms_their_birth_date_and_enrolls()
     assert_eq!(eve.status, StatusCode::OK);
     let eve = eve.json()["token"].as_str().unwrap().to_owned();
     let r = t
-        .post(
-            "/api/v1/conversations",
-            Some(&eve),
-            json!({"subject": "Hello", "topic": "care_question", "body": "My first message."}),
-        )
+        .start_conversation(&eve, json!({"subject": "Hello", "topic": "care_question", "body": "My first message."}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(invite(&admin, "sms").await.status, StatusCode::CONFLICT, "already enrolled");
 
     // Guessing: five wrong dates and the invitation is gone.
     let rec = json!({"given_name": "Fay", "family_name": "Rowe", "birth_date": "1970-01-02", "mrn": "RFM-5002"});
-    let fay = t.post("/api/v1/patient-accounts", Some(&admin), rec).await.json()["id"].as_str().unwrap().to_owned();
+    let fay = t.add_patient(&admin, rec).await.json()["id"].as_str().unwrap().to_owned();
     let r =
         t.post(&format!("/api/v1/patient-accounts/{fay}/invitation"), Some(&admin), json!({"channel": "desk"})).await;
     let token = token_of(r.json()["path"].as_str().unwrap());
@@ -637,13 +620,7 @@ async fn links_come_with_words_that_carry_nothing_about_the_person() {
     // With a public address configured, links are made for it.
     let t = TestApp::spawn_with(|c| c.public_url = Some("https://messages.riverside.example/".into())).await;
     let admin = t.login("admin").await;
-    let r = t
-        .post(
-            "/api/v1/staff-accounts",
-            Some(&admin),
-            json!({"username": "new.nurse", "display_name": "Noor Nurse", "role": "nurse"}),
-        )
-        .await;
+    let r = t.add_staff(&admin, json!({"username": "new.nurse", "display_name": "Noor Nurse", "role": "nurse"})).await;
     let link = &r.json()["setup_link"];
     assert!(link["url"].as_str().unwrap().starts_with("https://messages.riverside.example/welcome#token="), "{link}");
     assert!(link["message"].as_str().unwrap().contains("72 hours"), "{link}");
@@ -688,13 +665,7 @@ async fn reset_requests_are_shown_to_administrators_until_answered() {
     assert!(patient_by_mrn(&t, &admin, "RFM-1001").await["reset_requested_at"].is_null());
 
     // A new staff member has no password until they use their link.
-    let r = t
-        .post(
-            "/api/v1/staff-accounts",
-            Some(&admin),
-            json!({"username": "new.nurse", "display_name": "Noor Nurse", "role": "nurse"}),
-        )
-        .await;
+    let r = t.add_staff(&admin, json!({"username": "new.nurse", "display_name": "Noor Nurse", "role": "nurse"})).await;
     let token = token_of(r.json()["setup_link"]["path"].as_str().unwrap());
     assert_eq!(row(&staff(&t, admin.clone()).await, "new.nurse")["password_set"], false);
     assert_eq!(redeem(&t, &token, json!({})).await.status, StatusCode::NO_CONTENT);
@@ -731,7 +702,7 @@ async fn staff_join_and_leave_pools_from_their_account() {
             "pools",
         ),
     ] {
-        let r = t.post("/api/v1/staff-accounts", Some(&admin), body).await;
+        let r = t.add_staff(&admin, body).await;
         assert_eq!(
             (r.status, r.json()["error"]["field"].clone()),
             (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
@@ -740,9 +711,8 @@ async fn staff_join_and_leave_pools_from_their_account() {
         );
     }
     let r = t
-        .post(
-            "/api/v1/staff-accounts",
-            Some(&admin),
+        .add_staff(
+            &admin,
             json!({"username": "rae.nurse", "display_name": "Rae Kim, RN", "role": "nurse", "pools": [refills]}),
         )
         .await;
@@ -763,7 +733,7 @@ async fn staff_join_and_leave_pools_from_their_account() {
         for _ in 0..3 {
             let body =
                 json!({"subject": "Refill", "topic": "prescription_refill", "body": "Please refill my inhaler."});
-            let c = t.post("/api/v1/conversations", Some(&alice), body).await.json()["id"].as_str().unwrap().to_owned();
+            let c = t.start_conversation(&alice, body).await.json()["id"].as_str().unwrap().to_owned();
             let held = t.get(&format!("/api/v1/conversations/{c}"), Some(&fran)).await.json()["assignee"]["id"].clone();
             out.push(held);
         }

@@ -7,11 +7,10 @@ use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use switchboard_domain::time::Span;
-use switchboard_service::jobs::{JobRunner, Turn};
 
 async fn start(t: &TestApp, token: &str, topic: &str, body: &str) -> String {
     let req = json!({"subject": "A question", "topic": topic, "body": body});
-    let r = t.post("/api/v1/conversations", Some(token), req).await;
+    let r = t.start_conversation(token, req).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.json()["id"].as_str().unwrap().to_owned()
 }
@@ -31,15 +30,6 @@ fn system_messages(v: &Value) -> Vec<String> {
         .filter(|m| m["sender"]["kind"] == "system")
         .map(|m| m["body"].as_str().unwrap().to_owned())
         .collect()
-}
-
-async fn run_due_jobs(t: &TestApp) -> usize {
-    let runner = JobRunner::new(t.app().clone());
-    let mut ran = 0;
-    while runner.run_once().await.unwrap() != Turn::Idle {
-        ran += 1;
-    }
-    ran
 }
 
 /// The kinds of `who`'s unacknowledged alerts about conversation `id`.
@@ -108,11 +98,7 @@ async fn patients_are_told_when_to_expect_an_answer_in_and_out_of_hours() {
     let nina = t.login("nina.nurse").await;
     let patient = t.patient_id("alice").await;
     let r = t
-        .post(
-            "/api/v1/conversations",
-            Some(&nina),
-            json!({"subject": "Lab results", "topic": "test_results", "body": "Your results are normal.", "patient_id": patient}),
-        )
+        .start_conversation(&nina, json!({"subject": "Lab results", "topic": "test_results", "body": "Your results are normal.", "patient_id": patient}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let v = view(&t, "nina.nurse", r.json()["id"].as_str().unwrap()).await;
@@ -308,7 +294,7 @@ async fn the_clock_runs_only_while_staff_owe_an_answer_and_alerts_when_due() {
 
     // 1:00 PM: three quarters of the target gone; the care team is told.
     t.advance(Span::from_hours(3));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     assert_eq!(alert_kinds(&t, "nina.nurse", &c).await, ["response_due_soon"]);
     assert_eq!(alert_kinds(&t, "dr.patel", &c).await, ["response_due_soon"]);
     assert!(alert_kinds(&t, "admin", &c).await.is_empty());
@@ -317,7 +303,7 @@ async fn the_clock_runs_only_while_staff_owe_an_answer_and_alerts_when_due() {
 
     // 2:00 PM: overdue; the care team and a manager are told.
     t.advance(Span::from_hours(1));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     assert_eq!(alert_kinds(&t, "nina.nurse", &c).await, ["response_due_soon", "response_overdue"]);
     assert_eq!(alert_kinds(&t, "admin", &c).await, ["response_overdue"]);
     assert_eq!(view(&t, "nina.nurse", &c).await["response"]["state"], "overdue");
@@ -356,7 +342,7 @@ async fn the_clock_runs_only_while_staff_owe_an_answer_and_alerts_when_due() {
     );
     assert!(view(&t, "nina.nurse", &c).await.get("response").is_none());
     t.advance(Span::from_hours(48));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     assert_eq!(alert_kinds(&t, "nina.nurse", &c).await, ["response_due_soon", "response_overdue"], "nothing new");
     t.stop().await;
 }
@@ -368,7 +354,7 @@ async fn an_overdue_conversation_in_a_pool_goes_to_the_pool_lead() {
     // Cardiology patients go to the Cardiology pool, which Dr. Okafor leads.
     let c = start(&t, &bob, "care_question", "My ankles are more swollen this week").await;
     t.advance(Span::from_hours(4));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     assert!(alert_kinds(&t, "dr.okafor", &c).await.contains(&"response_overdue".to_owned()));
     assert_eq!(alert_kinds(&t, "admin", &c).await, ["response_overdue"]);
     let v = view(&t, "fran.frontdesk", &c).await;
@@ -413,7 +399,7 @@ async fn an_unread_reply_is_reminded_once_then_flagged_for_staff() {
 
     // A day later: one reminder, for the unread reply only, without content.
     t.advance(Span::from_hours(23));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     let alice = t.login("alice").await;
     let notes = t.get("/api/v1/me/notifications", Some(&alice)).await;
     assert_eq!(notes.status, StatusCode::OK, "{}", notes.text);
@@ -433,7 +419,7 @@ async fn an_unread_reply_is_reminded_once_then_flagged_for_staff() {
 
     // Another day: flagged for staff, and the sender is alerted. No second reminder.
     t.advance(Span::from_hours(24));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     let v = view(&t, "nina.nurse", &unread).await;
     assert_eq!(v["unread_reply"]["sent_at"], "2026-01-05T15:05:00.000000Z", "{v}");
     assert_eq!(alert_kinds(&t, "nina.nurse", &unread).await, ["reply_unread"]);

@@ -11,14 +11,13 @@ use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use switchboard_domain::time::Span;
-use switchboard_service::jobs::{JobRunner, Turn};
 
 async fn start(t: &TestApp, token: &str, topic: &str, body: Value) -> String {
     let mut req = json!({"subject": "A question", "topic": topic, "body": "Hello, a question for the office."});
     if let (Some(r), Some(extra)) = (req.as_object_mut(), body.as_object()) {
         r.extend(extra.clone());
     }
-    let r = t.post("/api/v1/conversations", Some(token), req).await;
+    let r = t.start_conversation(token, req).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.json()["id"].as_str().unwrap().to_owned()
 }
@@ -48,16 +47,6 @@ fn history_events(c: &Value) -> Vec<String> {
 async fn pool_id(t: &TestApp, token: &str, name: &str) -> String {
     let pools = t.get("/api/v1/pools", Some(token)).await.json();
     pools.as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
-}
-
-/// Runs every job that is due now.
-async fn run_due_jobs(t: &TestApp) -> usize {
-    let runner = JobRunner::new(t.app().clone());
-    let mut ran = 0;
-    while runner.run_once().await.unwrap() != Turn::Idle {
-        ran += 1;
-    }
-    ran
 }
 
 #[tokio::test]
@@ -179,9 +168,8 @@ async fn a_patient_may_write_to_their_provider_who_chooses_whether_to_take_it() 
 
     // Only a provider of the patient's own team.
     let r = t
-        .post(
-            "/api/v1/conversations",
-            Some(&alice),
+        .start_conversation(
+            &alice,
             json!({"subject": "x", "topic": "care_question", "body": "x", "to_provider_id": okafor}),
         )
         .await;
@@ -353,10 +341,10 @@ async fn an_unworked_assignment_goes_back_to_the_pool_and_the_next_member() {
     let first = assignee(&as_desk(&t, &c).await).unwrap();
     // Not yet: the timeout is two hours.
     t.advance(Span::from_mins(119));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     assert_eq!(assignee(&as_desk(&t, &c).await), Some(first.clone()));
     t.advance(Span::from_mins(2));
-    assert!(run_due_jobs(&t).await >= 1);
+    assert!(t.run_due_jobs().await >= 1);
     let v = as_desk(&t, &c).await;
     let second = assignee(&v).unwrap();
     assert_ne!(second, first, "offered to the next member");
@@ -368,7 +356,7 @@ async fn an_unworked_assignment_goes_back_to_the_pool_and_the_next_member() {
     let r = t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&token), json!({"body": "On its way."})).await;
     assert_eq!(r.status, StatusCode::CREATED);
     t.advance(Span::from_hours(3));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     assert_eq!(assignee(&as_desk(&t, &c).await), Some(second));
     t.stop().await;
 }
@@ -455,7 +443,7 @@ async fn nobody_away_is_assigned_and_cover_takes_the_work_and_hands_it_back() {
     assert_eq!(t.get("/api/v1/me/absences", Some(&patel)).await.json().as_array().unwrap().len(), 1);
 
     t.advance(Span::from_hours(24));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     // Her open work is with Nina, marked as cover…
     let v = as_desk(&t, &before).await;
     assert_eq!(assignee(&v), Some(nina_id.clone()));
@@ -495,7 +483,7 @@ async fn nobody_away_is_assigned_and_cover_takes_the_work_and_hands_it_back() {
 
     // Back the next day: the covered work returns to her.
     t.advance(Span::from_hours(24));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     for c in [&before, &during] {
         let v = as_desk(&t, c).await;
         assert_eq!(assignee(&v), Some(patel_id.clone()), "{v}");
@@ -544,7 +532,7 @@ async fn a_cancelled_absence_moves_nothing() {
     let r = t.request(Method::DELETE, &format!("/api/v1/me/absences/{absence}"), Some(&patel), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     t.advance(Span::from_hours(2));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     assert_eq!(assignee(&as_desk(&t, &c).await), Some(patel_id));
     // Someone else's absence is not yours to cancel.
     let nina = t.login("nina.nurse").await;
@@ -576,14 +564,13 @@ async fn staff_can_keep_a_follow_up_they_start() {
         t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&alice), json!({"body": "Better, thanks."})).await;
     assert_eq!(r.status, StatusCode::CREATED);
     t.advance(Span::from_hours(5));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     assert_eq!(assignee(&as_desk(&t, &c).await), Some(nina_id));
     // Patients cannot ask for it.
     let alice = t.login("alice").await;
     let r = t
-        .post(
-            "/api/v1/conversations",
-            Some(&alice),
+        .start_conversation(
+            &alice,
             json!({"subject": "x", "topic": "care_question", "body": "x", "keep_with_me": true}),
         )
         .await;
@@ -837,10 +824,10 @@ async fn the_assignment_timeout_is_configurable() {
     let c = start(&t, &alice, "prescription_refill", json!({})).await;
     let first = assignee(&as_desk(&t, &c).await).unwrap();
     t.advance(Span::from_mins(29));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     assert_eq!(assignee(&as_desk(&t, &c).await), Some(first.clone()));
     t.advance(Span::from_mins(2));
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     assert_ne!(assignee(&as_desk(&t, &c).await), Some(first));
     t.stop().await;
 }
@@ -895,7 +882,7 @@ async fn a_deactivated_colleagues_open_work_is_handed_on() {
 
     let r = t.post(&format!("/api/v1/users/{holder}/deactivate"), Some(&admin), json!({})).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert!(run_due_jobs(&t).await >= 1);
+    assert!(t.run_due_jobs().await >= 1);
     let c = conversation(&t, &patel_token, &refill).await;
     assert_eq!(c["assignee"]["id"], other.as_str(), "the pool's other member: {c}");
     assert_eq!(history_events(&c).last().map(String::as_str), Some("deactivated"), "{c}");
@@ -904,7 +891,7 @@ async fn a_deactivated_colleagues_open_work_is_handed_on() {
     let fran = t.login("fran.frontdesk").await;
     let r = t.post(&format!("/api/v1/users/{patel}/deactivate"), Some(&admin), json!({})).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    run_due_jobs(&t).await;
+    t.run_due_jobs().await;
     let c = conversation(&t, &fran, &direct).await;
     assert!(c["assignee"].is_null(), "{c}");
     assert_eq!(

@@ -183,15 +183,7 @@ async fn sqlite_schema(conn: &mut AnyConnection) -> Schema {
     .fetch_all(&mut *conn)
     .await
     .unwrap();
-    for r in &fks {
-        s.foreign_keys.insert(format!(
-            "{}.{} REFERENCES {} ({})",
-            r.get::<String, _>("t"),
-            r.get::<String, _>("c"),
-            r.get::<String, _>("rt"),
-            r.get::<String, _>("rc")
-        ));
-    }
+    s.foreign_keys = foreign_key_lines(&fks);
     let tables =
         sqlx::query("SELECT name AS t, sql AS s FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
             .fetch_all(&mut *conn)
@@ -269,15 +261,7 @@ async fn postgres_schema(conn: &mut AnyConnection) -> Schema {
     .fetch_all(&mut *conn)
     .await
     .unwrap();
-    for r in &fks {
-        s.foreign_keys.insert(format!(
-            "{}.{} REFERENCES {} ({})",
-            r.get::<String, _>("t"),
-            r.get::<String, _>("c"),
-            r.get::<String, _>("rt"),
-            r.get::<String, _>("rc")
-        ));
-    }
+    s.foreign_keys = foreign_key_lines(&fks);
     let checks = sqlx::query(
         "SELECT cl.relname::text AS t, pg_get_constraintdef(k.oid) AS s FROM pg_constraint k \
          JOIN pg_class cl ON cl.oid = k.conrelid JOIN pg_namespace ns ON ns.oid = cl.relnamespace \
@@ -355,6 +339,23 @@ fn key_lines(rows: &[AnyRow], condition_of: impl Fn(Option<String>) -> Option<St
         }
     }
     indexes.iter().map(|i| format!("{} ON {} ({}){}", i.what, i.table, i.columns.join(", "), i.condition)).collect()
+}
+
+/// Foreign keys as lines, from rows of `t`, `c` (the column), `rt` and
+/// `rc` (the table and column referred to), as both catalogue queries
+/// name them.
+fn foreign_key_lines(rows: &[AnyRow]) -> BTreeSet<String> {
+    rows.iter()
+        .map(|r| {
+            format!(
+                "{}.{} REFERENCES {} ({})",
+                r.get::<String, _>("t"),
+                r.get::<String, _>("c"),
+                r.get::<String, _>("rt"),
+                r.get::<String, _>("rc")
+            )
+        })
+        .collect()
 }
 
 fn check_line(table: &str, words: &BTreeSet<String>) -> String {

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, Once, OnceLock};
 use switchboard::config::Config;
 use switchboard::server::{self, Running};
 use switchboard_domain::time::{Span, Timestamp};
+use switchboard_service::jobs::{JobRunner, Turn};
 use switchboard_service::{ManualClock, Switchboard};
 use tempfile::TempDir;
 
@@ -224,15 +225,36 @@ impl TestApp {
         r.json()["token"].as_str().unwrap().to_owned()
     }
 
+    /// Asks to start a conversation with `body` as the request; the answer
+    /// is the caller's to check.
+    pub async fn start_conversation(&self, token: &str, body: Value) -> Resp {
+        self.post("/api/v1/conversations", Some(token), body).await
+    }
+
+    /// Asks to add a staff account (`body` as the request).
+    pub async fn add_staff(&self, token: &str, body: Value) -> Resp {
+        self.post("/api/v1/staff-accounts", Some(token), body).await
+    }
+
+    /// Asks to add a patient record (`body` as the request).
+    pub async fn add_patient(&self, token: &str, body: Value) -> Resp {
+        self.post("/api/v1/patient-accounts", Some(token), body).await
+    }
+
+    /// Runs every job that is due now; returns how many turns did work.
+    pub async fn run_due_jobs(&self) -> usize {
+        let runner = JobRunner::new(self.app().clone());
+        let mut ran = 0;
+        while runner.run_once().await.unwrap() != Turn::Idle {
+            ran += 1;
+        }
+        ran
+    }
+
     /// Starts a conversation as a patient; returns its id.
     pub async fn patient_conversation(&self, token: &str, subject: &str, body: &str) -> String {
-        let r = self
-            .post(
-                "/api/v1/conversations",
-                Some(token),
-                json!({"subject": subject, "topic": "care_question", "body": body}),
-            )
-            .await;
+        let r =
+            self.start_conversation(token, json!({"subject": subject, "topic": "care_question", "body": body})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         r.json()["id"].as_str().unwrap().to_owned()
     }
