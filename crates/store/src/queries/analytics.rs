@@ -9,6 +9,22 @@ use switchboard_domain::ids::*;
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 
+/// The rows `sql` finds for one practice (`$1`) in `[from, to)` (`$2`, `$3`).
+async fn in_period(
+    store: &Store,
+    sql: &str,
+    practice: PracticeId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<AnyRow>, StoreError> {
+    Ok(sqlx::query(sql)
+        .bind(practice.to_vec())
+        .bind(from.as_micros())
+        .bind(to.as_micros())
+        .fetch_all(store.reader())
+        .await?)
+}
+
 /// A named group (department, pool, staff member) from two columns.
 fn group(row: &AnyRow, id_col: &'static str, name_col: &'static str) -> Result<Option<([u8; 16], String)>, StoreError> {
     let id: Option<Vec<u8>> = col(row, id_col)?;
@@ -68,12 +84,7 @@ pub async fn conversations_started(
     to: Timestamp,
 ) -> Result<Vec<ConversationFactRow>, StoreError> {
     let sql = format!("{CONVERSATION_FACTS} AND c.created_at >= $2 AND c.created_at < $3");
-    let rows = sqlx::query(&sql)
-        .bind(practice.to_vec())
-        .bind(from.as_micros())
-        .bind(to.as_micros())
-        .fetch_all(store.reader())
-        .await?;
+    let rows = in_period(store, &sql, practice, from, to).await?;
     rows.iter().map(conversation_fact).collect()
 }
 
@@ -101,18 +112,12 @@ pub async fn messages_sent(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<MessageFactRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT m.conversation_id, m.sent_at, m.sender_kind, m.sender_id, u.display_name AS sender_name, c.topic, \
+    let sql = "SELECT m.conversation_id, m.sent_at, m.sender_kind, m.sender_id, u.display_name AS sender_name, c.topic, \
          p.department_id, d.name AS department_name FROM messages m JOIN conversations c ON c.id = m.conversation_id \
          JOIN patients p ON p.id = c.patient_id LEFT JOIN departments d ON d.id = p.department_id \
          LEFT JOIN users u ON u.id = m.sender_id AND m.sender_kind = 'staff' \
-         WHERE c.practice_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3",
-    )
-    .bind(practice.to_vec())
-    .bind(from.as_micros())
-    .bind(to.as_micros())
-    .fetch_all(store.reader())
-    .await?;
+         WHERE c.practice_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3";
+    let rows = in_period(store, sql, practice, from, to).await?;
     rows.iter()
         .map(|r| {
             Ok(MessageFactRow {
@@ -136,17 +141,11 @@ pub async fn assignee_changes(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<AssigneeChange>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT h.from_assignee_id, fu.display_name AS from_name, h.to_assignee_id, tu.display_name AS to_name, h.reason_code \
+    let sql = "SELECT h.from_assignee_id, fu.display_name AS from_name, h.to_assignee_id, tu.display_name AS to_name, h.reason_code \
          FROM assignment_history h JOIN conversations c ON c.id = h.conversation_id \
          LEFT JOIN users fu ON fu.id = h.from_assignee_id LEFT JOIN users tu ON tu.id = h.to_assignee_id \
-         WHERE c.practice_id = $1 AND h.at >= $2 AND h.at < $3",
-    )
-    .bind(practice.to_vec())
-    .bind(from.as_micros())
-    .bind(to.as_micros())
-    .fetch_all(store.reader())
-    .await?;
+         WHERE c.practice_id = $1 AND h.at >= $2 AND h.at < $3";
+    let rows = in_period(store, sql, practice, from, to).await?;
     rows.iter()
         .map(|r| {
             let code: String = col(r, "reason_code")?;
@@ -166,15 +165,9 @@ pub async fn escalations(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<([u8; 16], String)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT a.user_id, u.display_name FROM alerts a JOIN users u ON u.id = a.user_id \
-         WHERE a.practice_id = $1 AND a.kind = 'escalated' AND a.created_at >= $2 AND a.created_at < $3",
-    )
-    .bind(practice.to_vec())
-    .bind(from.as_micros())
-    .bind(to.as_micros())
-    .fetch_all(store.reader())
-    .await?;
+    let sql = "SELECT a.user_id, u.display_name FROM alerts a JOIN users u ON u.id = a.user_id \
+         WHERE a.practice_id = $1 AND a.kind = 'escalated' AND a.created_at >= $2 AND a.created_at < $3";
+    let rows = in_period(store, sql, practice, from, to).await?;
     rows.iter().filter_map(|r| group(r, "user_id", "display_name").transpose()).collect()
 }
 
@@ -185,12 +178,8 @@ pub async fn rating_scores(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<i64>, StoreError> {
-    let rows = sqlx::query("SELECT score FROM ratings WHERE practice_id = $1 AND created_at >= $2 AND created_at < $3")
-        .bind(practice.to_vec())
-        .bind(from.as_micros())
-        .bind(to.as_micros())
-        .fetch_all(store.reader())
-        .await?;
+    let sql = "SELECT score FROM ratings WHERE practice_id = $1 AND created_at >= $2 AND created_at < $3";
+    let rows = in_period(store, sql, practice, from, to).await?;
     rows.iter().map(|r| col(r, "score")).collect()
 }
 
@@ -207,20 +196,14 @@ pub async fn patient_access(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<PatientAccessRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT a.actor_id, u.display_name, a.patient_id, \
+    let sql = "SELECT a.actor_id, u.display_name, a.patient_id, \
          SUM(CASE WHEN a.action = 'conversation_viewed' THEN 1 ELSE 0 END) AS opened, \
          SUM(CASE WHEN a.action = 'conversations_listed' THEN 1 ELSE 0 END) AS listed \
          FROM audit_log a JOIN users u ON u.id = a.actor_id \
          WHERE a.practice_id = $1 AND a.at >= $2 AND a.at < $3 AND u.kind = 'staff' AND a.outcome = 'success' \
          AND a.action IN ('conversation_viewed', 'conversations_listed') AND a.patient_id IS NOT NULL \
-         GROUP BY a.actor_id, u.display_name, a.patient_id",
-    )
-    .bind(practice.to_vec())
-    .bind(from.as_micros())
-    .bind(to.as_micros())
-    .fetch_all(store.reader())
-    .await?;
+         GROUP BY a.actor_id, u.display_name, a.patient_id";
+    let rows = in_period(store, sql, practice, from, to).await?;
     rows.iter()
         .filter_map(|r| {
             let user = match group(r, "actor_id", "display_name") {
