@@ -272,8 +272,11 @@ async fn pages_are_served_with_a_strict_policy() {
     for path in pages {
         let html = t.get(path, None).await.text;
         assert!(!html.contains("<script>") && !html.contains("http://") && !html.contains("https://"), "{path}");
+        // Served with its shared parts in place (assets/partials/), which have no address of their own.
+        assert!(html.contains("<meta charset=\"utf-8\">") && !html.contains("<!--#include"), "{path}");
     }
     assert_eq!(t.get("/static/nothing.js", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get("/partials/head.html", None).await.status, StatusCode::NOT_FOUND);
     t.stop().await;
 }
 

@@ -5,7 +5,7 @@
 // message, and the office hours, closures, response-time targets and
 // automatic replies that decide when each reply is due (in admin-hours.js).
 import { message, showResponseTimes } from "./admin-hours.js";
-import { $, ApiError, TOPICS, announce, api, civilDate, clear, el, options, runStaffPage, showError, topicLabel } from "./common.js";
+import { $, ApiError, NO_CONVERSATIONS, TOPICS, announce, api, civilDate, clear, el, options, runStaffPage, showError, staffLinksFor, topicLabel } from "./common.js";
 
 const PLACEHOLDERS = ["patient_first_name", "provider_name", "practice_phone", "scheduling_link", "office_hours", "my_name"];
 
@@ -720,15 +720,13 @@ runStaffPage(async (me) => {
   state.admin = state.me.role === "practice_admin";
   // Administrators and compliance officers take no conversations, so they
   // have no capacity or cover to set.
-  const takesWork = !["practice_admin", "compliance_officer"].includes(state.me.role);
+  const takesWork = !NO_CONVERSATIONS.includes(state.me.role);
   $("availability").hidden = !takesWork;
   document.querySelector('.setup-nav a[href="#availability"]').parentElement.hidden = !takesWork;
-  // They, and only they, see the practice's analytics.
-  $("analytics-link").hidden = takesWork;
-  $("analytics-nav").hidden = takesWork;
-  // Accounts are managed by practice administrators only.
-  $("people-link").hidden = !state.admin;
-  $("people-nav").hidden = !state.admin;
+  // The sections list links to the other pages of the practice's set-up, as the top bar does.
+  const pages = staffLinksFor(state.me.role);
+  $("analytics-nav").hidden = !pages.analytics;
+  $("people-nav").hidden = !pages.people;
   const [practice, staff, settings, pools] = await Promise.all([
     api("GET", "/api/v1/practice"),
     api("GET", "/api/v1/staff"),

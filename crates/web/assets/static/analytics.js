@@ -4,13 +4,8 @@
 // reassignments, satisfaction and access, for a period. The server sends
 // every figure as tables; the charts are drawn from the same tables by
 // charts.js, and each table downloads as CSV.
-import { $, ApiError, api, clear, el, problem, runStaffPage, showError } from "./common.js";
+import { $, ApiError, api, clear, el, problem, runStaffPage, showError, staffLinksFor } from "./common.js";
 import { COLORS, HEAT, barChart, columnChart, heatMap, swatch } from "./charts.js";
-
-/** Roles that see analytics; everyone else is told the page is not for them. */
-const ANALYSTS = ["practice_admin", "compliance_officer"];
-/** Roles that work no patients' conversations, and so have no inbox. */
-const NO_INBOX = ["practice_admin", "compliance_officer"];
 
 /** @typedef {import("./common.js").Me} Me */
 
@@ -643,10 +638,9 @@ function quickPeriod(days) {
 
 runStaffPage(async (me) => {
   state.me = me;
-  $("inbox-link").hidden = NO_INBOX.includes(state.me.role);
-  $("audit-link").hidden = !ANALYSTS.includes(state.me.role);
   api("GET", "/api/v1/practice").then((p) => ($("practice-name").textContent = p.name)).catch(() => {});
-  if (!ANALYSTS.includes(state.me.role)) {
+  // Those the top bar does not link here are told the page is not for them.
+  if (!staffLinksFor(state.me.role).analytics) {
     notAvailable();
     return;
   }

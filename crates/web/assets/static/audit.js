@@ -5,12 +5,8 @@
 // CSV. The filters live in the address's fragment (#actor=…&patient=…), so
 // that other pages link to a person's trail and Back returns to the last
 // search. Only ids go there, never names.
-import { $, ApiError, announce, api, clear, el, otherTimeZone, problem, ROLE_WORDS, runStaffPage, showError } from "./common.js";
+import { $, ApiError, announce, api, clear, el, otherTimeZone, problem, ROLE_WORDS, runStaffPage, showError, staffLinksFor } from "./common.js";
 
-/** Roles that may read the log (the API answers 404 to everyone else). */
-const REVIEWERS = ["practice_admin", "compliance_officer"];
-/** Roles that work patients' conversations, and so have an inbox. */
-const INBOX_ROLES = ["provider", "nurse", "medical_assistant", "front_desk", "billing"];
 const PAGE_SIZE = 50;
 
 
@@ -531,11 +527,10 @@ function buildActionSelect() {
 
 runStaffPage(async (me) => {
   state.me = me;
-  $("inbox-link").hidden = !INBOX_ROLES.includes(state.me.role);
-  $("analytics-link").hidden = !REVIEWERS.includes(state.me.role);
   const practice = await api("GET", "/api/v1/practice");
   $("practice-name").textContent = practice.name;
-  if (!REVIEWERS.includes(state.me.role)) {
+  // Those the top bar does not link here are told the log is not for them (the API answers 404 to them).
+  if (!staffLinksFor(state.me.role).audit) {
     notAvailable();
     return;
   }

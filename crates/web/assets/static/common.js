@@ -208,9 +208,56 @@ export async function signOut() {
   goToSignIn("signed_out");
 }
 
+/** Roles that never open patients' conversations (they may still be told one is overdue). */
+export const NO_CONVERSATIONS = ["practice_admin", "compliance_officer"];
+
+/** Roles that oversee the practice: its analytics and its audit log (the API answers 404 to anyone else). */
+const OVERSIGHT = ["practice_admin", "compliance_officer"];
+
+/**
+ * The staff top bar's links (`partials/staff-topbar-links.html`, each
+ * `#<name>-link`) and whom each is for: the one table of which staff page
+ * is whose.
+ */
+const STAFF_LINKS = {
+  // The compliance officer's inbox would always be empty: it sends her to the audit log.
+  inbox: (/** @type {Role} */ role) => role !== "compliance_officer",
+  setup: () => true,
+  // Administrators manage accounts; colleagues who work conversations invite the patients they care for.
+  people: (/** @type {Role} */ role) => role === "practice_admin",
+  patients: (/** @type {Role} */ role) => !NO_CONVERSATIONS.includes(role),
+  analytics: (/** @type {Role} */ role) => OVERSIGHT.includes(role),
+  audit: (/** @type {Role} */ role) => OVERSIGHT.includes(role),
+};
+
+/** @typedef {keyof typeof STAFF_LINKS} StaffLink */
+
+/**
+ * Which of the staff pages `role` may use, by their top-bar link.
+ * @param {Role} role
+ * @returns {Record<StaffLink, boolean>}
+ */
+export function staffLinksFor(role) {
+  return /** @type {Record<StaffLink, boolean>} */ (Object.fromEntries(Object.entries(STAFF_LINKS).map(([name, mayUse]) => [name, mayUse(role)])));
+}
+
+/**
+ * Shows the top bar's links to the pages `role` may use, except the one to
+ * the page this is (People and Patients both lead to /people).
+ * @param {Role} role
+ */
+export function showStaffLinks(role) {
+  for (const [name, mayUse] of Object.entries(staffLinksFor(role))) {
+    /** @type {HTMLAnchorElement} */
+    const link = $(`${name}-link`);
+    link.hidden = !mayUse || link.pathname === location.pathname;
+  }
+}
+
 /**
  * The start of every staff page: Sign out wired, the signed-in user loaded
- * and named in the top bar. Patients are sent to their app (`null`).
+ * and named in the top bar, and the top bar's links theirs shown. Patients
+ * are sent to their app (`null`).
  * @returns {Promise<Me | null>}
  */
 export async function startStaffPage() {
@@ -223,6 +270,7 @@ export async function startStaffPage() {
   }
   const who = document.getElementById("whoami");
   if (who) who.textContent = me.display_name;
+  showStaffLinks(me.role);
   return me;
 }
 

@@ -1131,8 +1131,6 @@ function showMode(mode) {
   $("page-title").textContent = title;
   document.title = `${title} · Switchboard`;
   $("patients-title").textContent = patientsTitle;
-  $("analytics-link").hidden = mode !== "admin";
-  $("inbox-link").hidden = mode !== "care";
   $("people").hidden = false;
 }
 

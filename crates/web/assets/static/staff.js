@@ -5,7 +5,7 @@
 // patient, corrections, printing, and keyboard shortcuts for working
 // through the queue. On a phone it is one column with a way back.
 import {
-  $, ApiError, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live, responseState,
+  $, ApiError, NO_CONVERSATIONS, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live, responseState,
   throttle, topicLabel, when, startStaffPage,
 } from "./common.js";
 
@@ -49,12 +49,6 @@ const ALERTS_SHOWN = 3;
 
 /** A rating's words: 1 (poor) to 5 (excellent). */
 const SCORE_WORDS = ["", "poor", "fair", "good", "very good", "excellent"];
-
-/** Roles that never open patient conversations (they may still be told one is overdue). */
-const NO_CONVERSATIONS = ["practice_admin", "compliance_officer"];
-
-/** Roles that see the practice's analytics. */
-const ANALYSTS = ["practice_admin", "compliance_officer"];
 
 const TIME_ONLY = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const SHORT_DAY_TIME = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "numeric", minute: "2-digit" });
@@ -1088,14 +1082,8 @@ async function boot() {
     location.replace("/audit");
     return;
   }
-  // Administrators and compliance officers see the practice's analytics.
-  $("analytics-link").hidden = !ANALYSTS.includes(state.me.role);
-  // Administrators manage people; colleagues who work conversations invite the patients they care for.
-  $("people-link").hidden = state.me.role !== "practice_admin";
-  $("patients-link").hidden = NO_CONVERSATIONS.includes(state.me.role);
   $("start-conversation").hidden = NO_CONVERSATIONS.includes(state.me.role);
   $("start-conversation").addEventListener("click", () => openStart());
-  $("audit-link").hidden = !ANALYSTS.includes(state.me.role);
   fill($("start-topic"), el("option", { value: "" }, "Choose one"), TOPICS.map(([code, label]) => el("option", { value: code }, label)));
   const [practice, staff, pools] = await Promise.all([
     api("GET", "/api/v1/practice"), api("GET", "/api/v1/staff"), api("GET", "/api/v1/pools").catch(() => []),
