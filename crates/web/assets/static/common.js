@@ -4,7 +4,7 @@
 // (never parsed as HTML), so nothing a user writes can run as code.
 
 // ---- The JSON the pages read ------------------------------------------------
-// The API's shapes (crates/web/src/dto.rs, /api/v1/openapi.json) that more
+// The API's shapes (crates/web/src/dto/, /api/v1/openapi.json) that more
 // than one page reads. A page imports them with
 // `@typedef {import("./common.js").Practice} Practice`; the shapes only one
 // page reads are declared in that page.
