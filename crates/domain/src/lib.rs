@@ -19,6 +19,7 @@ pub mod hours;
 pub mod ids;
 pub mod inbox;
 pub mod job;
+pub mod notify;
 pub mod onboarding;
 pub mod operator;
 pub mod policy;

@@ -1,0 +1,141 @@
+use super::*;
+use proptest::prelude::*;
+
+fn strip(words: &Words, practice: &str, link: &str) -> Vec<String> {
+    let p = practice.trim();
+    let plain = |s: &str| s.replace(link, "{LINK}").replace(p, "{PRACTICE}");
+    let html = |s: &str| s.replace(&escape_html(link), "{LINK}").replace(&escape_html(p), "{PRACTICE}");
+    vec![
+        plain(&words.subject),
+        plain(&words.text),
+        html(&words.html),
+        plain(&words.sms),
+        plain(&words.push_title),
+        plain(&words.push_body),
+    ]
+}
+
+proptest! {
+    /// Every notice is its fixed wording plus the practice's name and the
+    /// link: nothing else can be in it.
+    #[test]
+    fn words_are_fixed_apart_from_practice_and_link(
+        kind in proptest::sample::select(NoticeKind::ALL.to_vec()),
+        practice in "[A-Z][a-z]{2,12}( [A-Z&][a-z'<>]{1,10}){0,3}",
+        token in "[A-Za-z0-9_-]{8,43}",
+    ) {
+        let link = format!("https://messages.example.org/welcome#token={token}");
+        let reference = strip(&words(kind, "Qqq Reference", "https://r.example/x"), "Qqq Reference", "https://r.example/x");
+        prop_assert_eq!(strip(&words(kind, &practice, &link), &practice, &link), reference);
+    }
+
+    #[test]
+    fn quiet_hours_hold_only_inside_and_release_at_the_end(
+        from in 0u16..1440, to in 0u16..1440, secs in 1_600_000_000i64..1_900_000_000,
+        zone in proptest::sample::select(vec!["America/New_York", "Europe/London", "Asia/Kolkata", "UTC"]),
+    ) {
+        prop_assume!(from != to);
+        let q = QuietHours::new(from, to).unwrap();
+        let tz = crate::hours::time_zone(zone).unwrap();
+        let now = Timestamp::from_micros(secs * 1_000_000);
+        match q.held_until(&tz, now) {
+            None => prop_assert!(!q.contains(local_minute(&tz, now))),
+            Some(until) => {
+                prop_assert!(q.contains(local_minute(&tz, now)));
+                prop_assert!(until > now);
+                // Never more than a day, and released outside the stretch
+                // (or at its end, give or take a daylight-saving hour).
+                prop_assert!(until.as_micros() - now.as_micros() <= 24 * 3600 * 1_000_000);
+                let after = local_minute(&tz, until);
+                let dst_slack = local_minute(&tz, Timestamp::from_micros(until.as_micros() + 3600 * 1_000_000));
+                prop_assert!(!q.contains(after) || !q.contains(dst_slack) || after == to);
+            }
+        }
+    }
+}
+
+fn local_minute(tz: &TimeZone, t: Timestamp) -> u16 {
+    let z = to_jiff(t).to_zoned(tz.clone());
+    u16::try_from(i32::from(z.hour()) * 60 + i32::from(z.minute())).unwrap()
+}
+
+#[test]
+fn patient_notices_carry_the_emergency_line_and_staff_notices_do_not() {
+    for kind in NoticeKind::ALL {
+        let w = words(kind, "Riverside Family Medicine", "https://x.example/a");
+        let patient_side = kind.audience() != Audience::Staff;
+        assert_eq!(w.text.contains(EMERGENCY), patient_side, "{kind:?}");
+        assert_eq!(w.sms.contains(EMERGENCY), patient_side, "{kind:?}");
+        assert_eq!(w.html.contains(EMERGENCY), patient_side, "{kind:?}");
+        assert!(w.sms.contains("https://x.example/a"), "{kind:?}");
+        assert!(!w.sms.contains('\n'));
+        assert!(w.subject.contains("Riverside Family Medicine"));
+    }
+}
+
+#[test]
+fn html_is_escaped() {
+    let w = words(NoticeKind::StaffReply, "A&B <Clinic>", "https://x.example/a?b=\"c\"");
+    assert!(w.html.contains("A&amp;B &lt;Clinic&gt;"));
+    assert!(w.html.contains("href=\"https://x.example/a?b=&quot;c&quot;\""));
+    assert!(!w.html.contains("<Clinic>"));
+}
+
+#[test]
+fn codes_round_trip() {
+    for k in NoticeKind::ALL {
+        assert_eq!(NoticeKind::parse(k.as_str()), Some(k));
+    }
+    for m in Medium::ALL {
+        assert_eq!(Medium::parse(m.as_str()), Some(m));
+    }
+    for s in DeliveryState::ALL {
+        assert_eq!(DeliveryState::parse(s.as_str()), Some(s));
+    }
+    assert_eq!(Medium::parse("fax"), None);
+}
+
+#[test]
+fn quiet_hours_across_midnight() {
+    let tz = crate::hours::time_zone("America/New_York").unwrap();
+    let q = QuietHours::new(22 * 60, 7 * 60).unwrap();
+    // 2026-03-04 23:30 EST = 04:30Z on the 5th.
+    let late = Timestamp::parse_rfc3339("2026-03-05T04:30:00Z").unwrap();
+    assert_eq!(q.held_until(&tz, late), Some(Timestamp::parse_rfc3339("2026-03-05T12:00:00Z").unwrap()));
+    // 06:59:30 local holds to 07:00.
+    let early = Timestamp::parse_rfc3339("2026-03-05T11:59:30Z").unwrap();
+    assert_eq!(q.held_until(&tz, early), Some(Timestamp::parse_rfc3339("2026-03-05T12:00:00Z").unwrap()));
+    // 07:00 and noon go at once.
+    assert_eq!(q.held_until(&tz, Timestamp::parse_rfc3339("2026-03-05T12:00:00Z").unwrap()), None);
+    assert_eq!(q.held_until(&tz, Timestamp::parse_rfc3339("2026-03-05T17:00:00Z").unwrap()), None);
+    assert!(QuietHours::new(60, 60).is_err());
+    assert!(QuietHours::new(1440, 60).is_err());
+}
+
+#[test]
+fn sms_keywords() {
+    for (text, want) in [
+        ("STOP", Some(SmsKeyword::Stop)),
+        (" stop. ", Some(SmsKeyword::Stop)),
+        ("Unsubscribe", Some(SmsKeyword::Stop)),
+        ("start", Some(SmsKeyword::Start)),
+        ("HELP!", Some(SmsKeyword::Help)),
+        ("please stop texting me", None),
+        ("", None),
+        ("my chest hurts", None),
+    ] {
+        assert_eq!(SmsKeyword::parse(text), want, "{text:?}");
+    }
+    for k in [SmsKeyword::Stop, SmsKeyword::Start, SmsKeyword::Help] {
+        assert!(k.reply("Riverside").contains(EMERGENCY));
+    }
+    assert!(sms_not_read_reply("Riverside").contains("911"));
+}
+
+#[test]
+fn only_time_critical_notices_break_quiet_hours() {
+    assert!(!NoticeKind::StaffReply.ignores_quiet_hours());
+    assert!(!NoticeKind::ReplyReminder.ignores_quiet_hours());
+    assert!(NoticeKind::Page.ignores_quiet_hours());
+    assert!(NoticeKind::PasswordReset.ignores_quiet_hours());
+}
