@@ -222,3 +222,11 @@ mod tests {
         }
     }
 }
+id_type!(
+    /// One email, text or push sent (or to be sent) to one person.
+    DeliveryId
+);
+id_type!(
+    /// A browser's Web Push subscription.
+    PushSubscriptionId
+);

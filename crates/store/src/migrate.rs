@@ -72,6 +72,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_readiness.sql"),
         postgres: include_str!("../migrations/postgres/0009_readiness.sql"),
     },
+    Migration {
+        version: 10,
+        name: "notifications",
+        sqlite: include_str!("../migrations/sqlite/0010_notifications.sql"),
+        postgres: include_str!("../migrations/postgres/0010_notifications.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod conversations;
+pub mod deliveries;
 pub mod directory;
 pub mod events;
 pub mod jobs;

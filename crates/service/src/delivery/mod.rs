@@ -5,6 +5,10 @@
 //! [`switchboard_domain::onboarding::link_message`], which is built from the
 //! practice's name and the link alone, so no health information travels.
 
+mod courier;
+
+pub use courier::{Address, Courier, CourierError, CourierFuture, Couriers, Outbound, PushTarget, Sent};
+
 use crate::Switchboard;
 use switchboard_domain::onboarding::Channel;
 

@@ -1,0 +1,72 @@
+-- Reaching people outside the app: every email, text and push is a
+-- delivery row (one per cause and medium, so nothing is sent twice for one
+-- cause), people's choices of media and quiet hours, numbers that texted
+-- STOP, and browsers' push subscriptions.
+-- Keep in step with ../sqlite/0010_notifications.sql.
+
+-- The recipient's address and the link carried are sealed under the
+-- delivery's own data key; the words are made again from the kind, the
+-- practice's name and the link when it is sent.
+CREATE TABLE deliveries (
+    id BYTEA PRIMARY KEY,
+    practice_id BYTEA NOT NULL REFERENCES practices (id),
+    -- What called for it ('reply:<job id>', 'link:<link id>'): unique with
+    -- the medium.
+    cause TEXT NOT NULL,
+    medium TEXT NOT NULL CHECK (medium IN ('email', 'sms', 'push')),
+    kind TEXT NOT NULL,
+    user_id BYTEA REFERENCES users (id),
+    patient_id BYTEA REFERENCES patients (id),
+    key_id BYTEA NOT NULL REFERENCES data_keys (id),
+    address_ct BYTEA NOT NULL,
+    link_ct BYTEA NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'delivered', 'failed', 'opted_out')),
+    -- A short code for the last failure (never the channel's own words).
+    reason TEXT,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    -- The channel's id for it (an SMS gateway's message id), for status
+    -- reports.
+    provider_ref TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    sent_at BIGINT,
+    UNIQUE (cause, medium)
+);
+CREATE INDEX deliveries_patient ON deliveries (patient_id, created_at);
+CREATE INDEX deliveries_practice ON deliveries (practice_id, created_at);
+CREATE UNIQUE INDEX deliveries_provider ON deliveries (medium, provider_ref) WHERE provider_ref IS NOT NULL;
+
+-- The media each patient may be reached by ('email,sms,push'), and the
+-- practice's quiet hours (minutes after local midnight); a person's own
+-- choices override them.
+ALTER TABLE practices ADD COLUMN patient_reach TEXT NOT NULL DEFAULT 'email,sms,push';
+ALTER TABLE practices ADD COLUMN quiet_from BIGINT;
+ALTER TABLE practices ADD COLUMN quiet_to BIGINT;
+
+CREATE TABLE contact_preferences (
+    user_id BYTEA PRIMARY KEY REFERENCES users (id),
+    reach TEXT,
+    quiet_from BIGINT,
+    quiet_to BIGINT,
+    updated_at BIGINT NOT NULL
+);
+
+-- Numbers that texted STOP, by keyed fingerprint (the number is PHI). A
+-- START removes the row.
+CREATE TABLE sms_opt_outs (
+    number_index BYTEA PRIMARY KEY,
+    opted_out_at BIGINT NOT NULL
+);
+
+-- Web Push subscriptions, one per signed-in browser; the endpoint and keys
+-- are sealed, the endpoint's fingerprint finds a repeat.
+CREATE TABLE push_subscriptions (
+    id BYTEA PRIMARY KEY,
+    practice_id BYTEA NOT NULL REFERENCES practices (id),
+    user_id BYTEA NOT NULL REFERENCES users (id),
+    endpoint_index BYTEA NOT NULL UNIQUE,
+    key_id BYTEA NOT NULL REFERENCES data_keys (id),
+    subscription_ct BYTEA NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id);

@@ -1,0 +1,236 @@
+//! Outbound deliveries (email, SMS, push), people's choices of media and
+//! quiet hours, SMS opt-outs. Addresses and links stay sealed here.
+
+use crate::rows::*;
+use crate::{Step, Store, StoreError};
+use switchboard_domain::ids::*;
+use switchboard_domain::notify::{DeliveryState, Medium, NoticeKind};
+use switchboard_domain::time::Timestamp;
+
+/// A delivery to write.
+pub struct NewDelivery<'a> {
+    pub id: DeliveryId,
+    pub practice: PracticeId,
+    pub cause: &'a str,
+    pub medium: Medium,
+    pub kind: NoticeKind,
+    pub user: Option<UserId>,
+    pub patient: Option<PatientId>,
+    pub key: DataKeyId,
+    pub address_ct: Vec<u8>,
+    pub link_ct: Vec<u8>,
+    pub state: DeliveryState,
+    pub reason: Option<&'a str>,
+    pub at: Timestamp,
+}
+
+pub fn insert(d: NewDelivery<'_>) -> Step {
+    Step::new(
+        "INSERT INTO deliveries (id, practice_id, cause, medium, kind, user_id, patient_id, key_id, address_ct, link_ct, \
+         state, reason, attempts, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $13)",
+        vec![
+            d.id.to_vec().into(),
+            d.practice.to_vec().into(),
+            d.cause.into(),
+            d.medium.as_str().into(),
+            d.kind.as_str().into(),
+            d.user.map(|u| u.to_vec()).into(),
+            d.patient.map(|p| p.to_vec()).into(),
+            d.key.to_vec().into(),
+            d.address_ct.into(),
+            d.link_ct.into(),
+            d.state.as_str().into(),
+            d.reason.into(),
+            d.at.as_micros().into(),
+        ],
+    )
+}
+
+/// A delivery as stored, sealed parts and their key included.
+#[derive(Clone, Debug)]
+pub struct DeliveryRow {
+    pub id: DeliveryId,
+    pub practice: PracticeId,
+    pub medium: Medium,
+    pub kind: NoticeKind,
+    pub user: Option<UserId>,
+    pub patient: Option<PatientId>,
+    pub key: WrappedKeyRow,
+    pub address_ct: Vec<u8>,
+    pub link_ct: Vec<u8>,
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    pub attempts: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+const COLUMNS: &str = "d.id, d.practice_id, d.medium, d.kind, d.user_id, d.patient_id, d.key_id, k.kek_id, k.wrapped, \
+     d.address_ct, d.link_ct, d.state, d.reason, d.attempts, d.created_at, d.updated_at, d.sent_at \
+     FROM deliveries d JOIN data_keys k ON k.id = d.key_id";
+
+fn read(r: &sqlx::any::AnyRow) -> Result<DeliveryRow, StoreError> {
+    Ok(DeliveryRow {
+        id: id(r, "id", DeliveryId::from_slice)?,
+        practice: id(r, "practice_id", PracticeId::from_slice)?,
+        medium: code(r, "medium", Medium::parse)?,
+        kind: code(r, "kind", NoticeKind::parse)?,
+        user: opt_id(r, "user_id", UserId::from_slice)?,
+        patient: opt_id(r, "patient_id", PatientId::from_slice)?,
+        key: WrappedKeyRow::read(r, "key_id", "kek_id", "wrapped")?,
+        address_ct: col(r, "address_ct")?,
+        link_ct: col(r, "link_ct")?,
+        state: code(r, "state", DeliveryState::parse)?,
+        reason: col(r, "reason")?,
+        attempts: col(r, "attempts")?,
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+        sent_at: opt_ts(r, "sent_at")?,
+    })
+}
+
+pub async fn by_id(store: &Store, delivery: DeliveryId) -> Result<Option<DeliveryRow>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} WHERE d.id = $1"))
+        .bind(delivery.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.as_ref().map(read).transpose()
+}
+
+/// Whether anything was already made for a cause (a job run again after a
+/// crash makes nothing twice).
+pub async fn cause_exists(store: &Store, cause: &str) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT 1 AS one FROM deliveries WHERE cause = $1 LIMIT 1")
+        .bind(cause.to_owned())
+        .fetch_optional(store.reader())
+        .await?;
+    Ok(row.is_some())
+}
+
+/// A patient's deliveries, newest first.
+pub async fn for_patient(store: &Store, patient: PatientId, limit: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} WHERE d.patient_id = $1 ORDER BY d.created_at DESC, d.id DESC LIMIT $2"
+    ))
+    .bind(patient.to_vec())
+    .bind(limit)
+    .fetch_all(store.reader())
+    .await?;
+    rows.iter().map(read).collect()
+}
+
+/// A practice's deliveries that found no channel to leave by, newest
+/// first: the outbox administrators see when nothing is configured.
+pub async fn unsent_for_practice(store: &Store, practice: PracticeId, limit: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} WHERE d.practice_id = $1 AND d.reason = 'no_channel' ORDER BY d.created_at DESC, d.id DESC LIMIT $2"
+    ))
+    .bind(practice.to_vec())
+    .bind(limit)
+    .fetch_all(store.reader())
+    .await?;
+    rows.iter().map(read).collect()
+}
+
+/// Records the outcome of an attempt: a new state (or still queued), the
+/// reason for a failure, the channel's id, and counts the attempt. Only a
+/// queued delivery changes, so a late duplicate run cannot undo a result.
+pub fn record_attempt(
+    delivery: DeliveryId,
+    state: DeliveryState,
+    reason: Option<&str>,
+    provider_ref: Option<&str>,
+    at: Timestamp,
+) -> Step {
+    let sent_at = matches!(state, DeliveryState::Sent | DeliveryState::Delivered).then_some(at.as_micros());
+    Step::new(
+        "UPDATE deliveries SET state = $2, reason = $3, provider_ref = COALESCE($4, provider_ref), attempts = attempts + 1, \
+         updated_at = $5, sent_at = COALESCE($6, sent_at) WHERE id = $1 AND state = 'queued'",
+        vec![
+            delivery.to_vec().into(),
+            state.as_str().into(),
+            reason.into(),
+            provider_ref.into(),
+            at.as_micros().into(),
+            sent_at.into(),
+        ],
+    )
+}
+
+/// A channel's report that something it accepted reached the person (or
+/// did not).
+pub fn report_by_provider(medium: Medium, provider_ref: &str, state: DeliveryState, reason: Option<&str>, at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE deliveries SET state = $3, reason = $4, updated_at = $5 \
+         WHERE medium = $1 AND provider_ref = $2 AND state IN ('sent', 'delivered')",
+        vec![medium.as_str().into(), provider_ref.into(), state.as_str().into(), reason.into(), at.as_micros().into()],
+    )
+}
+
+/// The practice's defaults for patients: media (`email,sms,push`) and
+/// quiet hours.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReachRow {
+    pub reach: Option<String>,
+    pub quiet_from: Option<i64>,
+    pub quiet_to: Option<i64>,
+}
+
+pub async fn practice_defaults(store: &Store, practice: PracticeId) -> Result<Option<ReachRow>, StoreError> {
+    let row = sqlx::query("SELECT patient_reach, quiet_from, quiet_to FROM practices WHERE id = $1")
+        .bind(practice.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| {
+        Ok(ReachRow { reach: col(&r, "patient_reach")?, quiet_from: col(&r, "quiet_from")?, quiet_to: col(&r, "quiet_to")? })
+    })
+    .transpose()
+}
+
+pub fn set_practice_defaults(practice: PracticeId, d: &ReachRow) -> Step {
+    Step::new(
+        "UPDATE practices SET patient_reach = COALESCE($2, patient_reach), quiet_from = $3, quiet_to = $4 WHERE id = $1",
+        vec![practice.to_vec().into(), d.reach.clone().into(), d.quiet_from.into(), d.quiet_to.into()],
+    )
+}
+
+/// One person's own choices (`None` where the practice's default holds).
+pub async fn preferences(store: &Store, user: UserId) -> Result<Option<ReachRow>, StoreError> {
+    let row = sqlx::query("SELECT reach, quiet_from, quiet_to FROM contact_preferences WHERE user_id = $1")
+        .bind(user.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| Ok(ReachRow { reach: col(&r, "reach")?, quiet_from: col(&r, "quiet_from")?, quiet_to: col(&r, "quiet_to")? }))
+        .transpose()
+}
+
+pub fn set_preferences(user: UserId, p: &ReachRow, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO contact_preferences (user_id, reach, quiet_from, quiet_to, updated_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (user_id) DO UPDATE SET reach = excluded.reach, quiet_from = excluded.quiet_from, \
+         quiet_to = excluded.quiet_to, updated_at = excluded.updated_at",
+        vec![user.to_vec().into(), p.reach.clone().into(), p.quiet_from.into(), p.quiet_to.into(), at.as_micros().into()],
+    )
+}
+
+/// When a number texted STOP, if it has not texted START since.
+pub async fn opted_out_since(store: &Store, number_index: &[u8]) -> Result<Option<Timestamp>, StoreError> {
+    let row = sqlx::query("SELECT opted_out_at FROM sms_opt_outs WHERE number_index = $1")
+        .bind(number_index.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    row.map(|r| ts(&r, "opted_out_at")).transpose()
+}
+
+pub fn opt_out(number_index: &[u8], at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO sms_opt_outs (number_index, opted_out_at) VALUES ($1, $2) ON CONFLICT (number_index) DO NOTHING",
+        vec![number_index.to_vec().into(), at.as_micros().into()],
+    )
+}
+
+pub fn opt_in(number_index: &[u8]) -> Step {
+    Step::new("DELETE FROM sms_opt_outs WHERE number_index = $1", vec![number_index.to_vec().into()])
+}
