@@ -76,10 +76,20 @@ pub enum AuditAction {
     /// Looking at the practice's setup (rules, pools, templates, targets,
     /// accounts): recorded only when refused, as the setup holds no PHI.
     SetupViewed,
+    /// An email, text or push left (or failed to leave) for a person's
+    /// address.
+    NotificationSent,
+    /// Someone changed how they (or, for the practice's defaults, its
+    /// patients) are reached.
+    NotificationPreferencesChanged,
+    /// A text arrived at the SMS number (STOP, START, HELP or other).
+    SmsReceived,
+    /// Deliveries (the outbox, a patient's record) were looked at.
+    DeliveriesViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 60] = [
+    pub const ALL: [AuditAction; 64] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -140,6 +150,10 @@ impl AuditAction {
         AuditAction::ConversationMarkedUnread,
         AuditAction::PasswordChanged,
         AuditAction::SetupViewed,
+        AuditAction::NotificationSent,
+        AuditAction::NotificationPreferencesChanged,
+        AuditAction::SmsReceived,
+        AuditAction::DeliveriesViewed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -204,6 +218,10 @@ impl AuditAction {
             AuditAction::ConversationMarkedUnread => "conversation_marked_unread",
             AuditAction::PasswordChanged => "password_changed",
             AuditAction::SetupViewed => "setup_viewed",
+            AuditAction::NotificationSent => "notification_sent",
+            AuditAction::NotificationPreferencesChanged => "notification_preferences_changed",
+            AuditAction::SmsReceived => "sms_received",
+            AuditAction::DeliveriesViewed => "deliveries_viewed",
         }
     }
 
@@ -260,10 +278,11 @@ pub enum ResourceKind {
     Alert,
     Link,
     OperatorKey,
+    Delivery,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 18] = [
+    pub const ALL: [ResourceKind; 19] = [
         ResourceKind::Conversation,
         ResourceKind::Message,
         ResourceKind::Note,
@@ -282,6 +301,7 @@ impl ResourceKind {
         ResourceKind::Alert,
         ResourceKind::Link,
         ResourceKind::OperatorKey,
+        ResourceKind::Delivery,
     ];
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -303,6 +323,7 @@ impl ResourceKind {
             ResourceKind::Alert => "alert",
             ResourceKind::Link => "link",
             ResourceKind::OperatorKey => "operator_key",
+            ResourceKind::Delivery => "delivery",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -333,6 +333,17 @@ impl QuietHours {
         Ok(QuietHours { from, to })
     }
 
+    /// From `HH:MM` local times (24-hour clock).
+    pub fn parse(from: &str, to: &str) -> Result<Self, InvalidQuietHours> {
+        Self::new(parse_hhmm(from)?, parse_hhmm(to)?)
+    }
+
+    /// `(from, to)` as `HH:MM`.
+    pub fn display(self) -> (String, String) {
+        let f = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+        (f(self.from), f(self.to))
+    }
+
     pub const fn from_minutes(self) -> u16 {
         self.from
     }
@@ -342,7 +353,11 @@ impl QuietHours {
     }
 
     fn contains(self, minute: u16) -> bool {
-        if self.from < self.to { self.from <= minute && minute < self.to } else { minute >= self.from || minute < self.to }
+        if self.from < self.to {
+            self.from <= minute && minute < self.to
+        } else {
+            minute >= self.from || minute < self.to
+        }
     }
 
     /// When a notice held at `now` may go: `None` if it may go now,
@@ -360,10 +375,22 @@ impl QuietHours {
         // daylight-saving change inside the stretch moves the local end by
         // an hour at most, which errs towards sending, never towards a
         // day's silence.
-        let start_of_minute = now.as_micros() - i64::from(local.second()) * 1_000_000
-            - i64::from(local.subsec_nanosecond()) / 1_000;
+        let start_of_minute =
+            now.as_micros() - i64::from(local.second()) * 1_000_000 - i64::from(local.subsec_nanosecond()) / 1_000;
         Some(Timestamp::from_micros(start_of_minute + i64::from(wait_minutes) * 60_000_000))
     }
+}
+
+fn parse_hhmm(text: &str) -> Result<u16, InvalidQuietHours> {
+    let (h, m) = text.trim().split_once(':').ok_or(InvalidQuietHours)?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 || !h.chars().chain(m.chars()).all(|c| c.is_ascii_digit()) {
+        return Err(InvalidQuietHours);
+    }
+    let (h, m): (u16, u16) = (h.parse().map_err(|_| InvalidQuietHours)?, m.parse().map_err(|_| InvalidQuietHours)?);
+    if h > 23 || m > 59 {
+        return Err(InvalidQuietHours);
+    }
+    Ok(h * 60 + m)
 }
 
 /// What an SMS reply asks for, by the carriers' keywords (CTIA): the whole
@@ -377,10 +404,8 @@ pub enum SmsKeyword {
 
 impl SmsKeyword {
     pub fn parse(body: &str) -> Option<Self> {
-        let word: String = body
-            .trim()
-            .trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace())
-            .to_ascii_uppercase();
+        let word: String =
+            body.trim().trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace()).to_ascii_uppercase();
         match word.as_str() {
             "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "OPTOUT" | "REVOKE" => {
                 Some(SmsKeyword::Stop)
@@ -399,9 +424,9 @@ impl SmsKeyword {
             SmsKeyword::Stop => format!(
                 "{practice}: you will get no more texts from us. Reply START to receive them again. {EMERGENCY}"
             ),
-            SmsKeyword::Start => format!(
-                "{practice}: texts are on again. Reply STOP to stop, HELP for help. {EMERGENCY}"
-            ),
+            SmsKeyword::Start => {
+                format!("{practice}: texts are on again. Reply STOP to stop, HELP for help. {EMERGENCY}")
+            }
             SmsKeyword::Help => format!(
                 "{practice} secure messaging: texts only tell you a message is waiting; replies here are not read. \
                  Reply STOP to stop. {EMERGENCY}"
@@ -417,6 +442,32 @@ pub fn sms_not_read_reply(practice: &str) -> String {
         "{}: this number does not receive messages. Please use the secure messaging app. {EMERGENCY}",
         practice.trim()
     )
+}
+
+/// One delivery's outcome, for [`unreachable_since`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Outcome {
+    pub medium: Medium,
+    pub state: DeliveryState,
+    pub at: Timestamp,
+}
+
+/// Since when a person has not been reachable by `medium`: the first of
+/// the unbroken run of failed (or opted-out) deliveries that ends with the
+/// latest one; `None` if the latest went, or there is none. `outcomes` in
+/// any order.
+pub fn unreachable_since(outcomes: &[Outcome], medium: Medium) -> Option<Timestamp> {
+    let mut mine: Vec<&Outcome> =
+        outcomes.iter().filter(|o| o.medium == medium && o.state != DeliveryState::Queued).collect();
+    mine.sort_by_key(|o| std::cmp::Reverse(o.at));
+    let mut since = None;
+    for o in mine {
+        match o.state {
+            DeliveryState::Failed | DeliveryState::OptedOut => since = Some(o.at),
+            _ => break,
+        }
+    }
+    since
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ impl Switchboard {
         Ok(vec![
             conv_q::clear_unread_flag(conversation),
             job_q::enqueue(job, REPLY_UNREAD, &payload, now.plus(schedule.unread_reminder), 5, None, now),
+            self.reply_notice_step(conversation, message, now)?,
         ])
     }
 
@@ -60,6 +61,9 @@ impl Switchboard {
         let facts = crate::access::facts(&row);
         match stage {
             "remind" => {
+                // The reminder by the patient's media first: made once per
+                // reply however often this job runs.
+                self.remind_unread(conversation, message).await?;
                 let mut unit = Unit::new();
                 if let Some(user) = row.patient.user {
                     let id = self.new_id(NotificationId::from_bytes).map_err(job_error)?;

@@ -149,6 +149,11 @@ impl JobRunner {
             crate::follow_ups::REPLY_UNREAD,
             Arc::new(Method(|app, payload| Box::pin(app.reply_unread(payload)))),
         );
+        handlers.insert(
+            crate::delivery::NOTIFY_REPLY,
+            Arc::new(Method(|app, payload| Box::pin(app.notify_reply(payload)))),
+        );
+        handlers.insert(crate::delivery::DELIVER, Arc::new(Method(|app, payload| Box::pin(app.deliver_job(payload)))));
         JobRunner {
             app,
             handlers: Arc::new(handlers),

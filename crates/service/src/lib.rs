@@ -75,6 +75,12 @@ pub struct ServiceConfig {
     /// How long someone auto-assigned a conversation from a pool has to act
     /// on it before it goes back to the pool for the next member.
     pub assignment_timeout: switchboard_domain::time::Span,
+    /// How long after a staff reply the patient is told of it: replies in
+    /// the meantime make the same notice.
+    pub notice_coalescing: switchboard_domain::time::Span,
+    /// Accept `http://` push endpoints on this machine (the test suite's
+    /// stand-in push service); never in production.
+    pub allow_loopback_push: bool,
 }
 
 impl Default for ServiceConfig {
@@ -85,6 +91,8 @@ impl Default for ServiceConfig {
             staff_message_max_chars: 10_000,
             concurrent_password_hashes: 4,
             assignment_timeout: switchboard_domain::time::Span::from_hours(2),
+            notice_coalescing: switchboard_domain::time::Span::from_mins(2),
+            allow_loopback_push: false,
         }
     }
 }
@@ -118,6 +126,7 @@ struct Inner {
     triage: Arc<switchboard_domain::triage::TriageScreen>,
     ids: std::sync::Mutex<switchboard_domain::ids::MonotonicV7>,
     schedules: response_times::ScheduleCache,
+    couriers: std::sync::OnceLock<delivery::Couriers>,
 }
 
 impl std::fmt::Debug for Switchboard {
@@ -151,6 +160,7 @@ impl Switchboard {
                 triage: Arc::new(triage),
                 ids: std::sync::Mutex::new(switchboard_domain::ids::MonotonicV7::default()),
                 schedules: response_times::ScheduleCache::default(),
+                couriers: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -171,6 +181,7 @@ impl Switchboard {
                 triage: i.triage.clone(),
                 ids: std::sync::Mutex::new(switchboard_domain::ids::MonotonicV7::default()),
                 schedules: response_times::ScheduleCache::default(),
+                couriers: i.couriers.clone(),
             }),
         }
     }

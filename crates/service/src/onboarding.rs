@@ -7,12 +7,13 @@
 //! unusable hash and becomes usable when its holder follows a link.
 
 use crate::auth::Principal;
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, Notice};
 use crate::directory::taken;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::*;
+use switchboard_domain::notify::{Medium, NoticeKind};
 pub use switchboard_domain::onboarding::StaffAccount;
 use switchboard_domain::onboarding::{self as ob, Channel, LinkPurpose};
 use switchboard_domain::policy::PracticeAction;
@@ -145,7 +146,7 @@ impl Switchboard {
             at: now,
         });
         let path = format!("/welcome#token={token}");
-        let delivery = self.deliver(r.channel);
+        let delivery = Delivery::for_channel(r.channel);
         let expires_at = now.plus(r.purpose.lifetime());
         Ok((step, IssuedLink { id, purpose: r.purpose, token, path, expires_at, delivery, practice_name }))
     }
@@ -466,6 +467,20 @@ impl Switchboard {
         }
         let mut unit = Unit::new();
         let user = d::user_by_username(self.store(), &name).await?.filter(|u| u.active);
+        // A patient's link goes to the address on their record (email,
+        // else mobile). Staff have none on file: their request waits for
+        // an administrator, and the link made for it goes nowhere, so it
+        // cannot be used.
+        let reach = match &user {
+            Some(u) if u.kind == UserKind::Patient => self.reset_medium(u.id).await?,
+            _ => None,
+        };
+        let channel = match reach {
+            Some((_, Medium::Email)) => Channel::Email,
+            Some((_, Medium::Sms)) => Channel::Sms,
+            _ => Channel::None,
+        };
+        let detail = if user.is_some() { format!("channel={}", channel.as_str()) } else { "unknown_user".to_owned() };
         let mut rec = AuditRecord::new(
             now,
             user.as_ref().map(|u| u.practice),
@@ -473,19 +488,38 @@ impl Switchboard {
             AuditAction::PasswordResetRequested,
         )
         .with_client_addr(ctx.client_text())
-        .with_detail(if user.is_some() { "channel=none" } else { "unknown_user" });
+        .with_detail(detail);
         if let Some(u) = &user {
-            // No delivery channel exists yet (email and SMS are on the
-            // roadmap): the link is made but goes nowhere, so it cannot be
-            // used; the request is on record for an administrator.
-            let (step, link) = self
-                .new_link(LinkRequest::for_account(u.practice, LinkPurpose::Reset, u.id, Channel::None, None))
-                .await?;
+            let (step, link) =
+                self.new_link(LinkRequest::for_account(u.practice, LinkPurpose::Reset, u.id, channel, None)).await?;
             unit.push(step);
+            if let Some((patient, medium)) = reach {
+                let notice = Notice {
+                    practice: u.practice,
+                    kind: NoticeKind::PasswordReset,
+                    user: Some(u.id),
+                    patient: Some(patient),
+                    path: link.path.clone(),
+                    cause: format!("link:{}", link.id),
+                };
+                unit.extend(self.patient_notice_steps(&notice, Some(medium)).await?.0);
+            }
             rec = rec.with_resource(ResourceKind::Link, *link.id.as_bytes());
         }
         self.store().commit(unit.audit(rec)).await?;
         Ok(())
+    }
+
+    /// Where a patient's reset link can go: their email, else their
+    /// mobile number.
+    async fn reset_medium(&self, user: UserId) -> Result<Option<(PatientId, Medium)>, ServiceError> {
+        let Some(patient) = d::patient_by_user(self.store(), user).await? else { return Ok(None) };
+        let (email, phone) = d::patient_contact(self.store(), patient.id).await?.unwrap_or_default();
+        Ok(match (email, phone) {
+            (Some(_), _) => Some((patient.id, Medium::Email)),
+            (None, Some(_)) => Some((patient.id, Medium::Sms)),
+            (None, None) => None,
+        })
     }
 
     /// The link behind `presented`, if it can still be used. Every try is

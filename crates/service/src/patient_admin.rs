@@ -3,6 +3,7 @@
 //! from an EHR export that is all-or-nothing and safe to run again.
 
 use crate::auth::Principal;
+use crate::delivery::{Delivery, Notice};
 use crate::directory::taken;
 use crate::onboarding::{IssuedLink, LinkRequest};
 use crate::refusals::Target;
@@ -11,6 +12,7 @@ use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::DataKey;
 use switchboard_domain::audit::{AuditAction, ResourceKind};
 use switchboard_domain::ids::*;
+use switchboard_domain::notify::NoticeKind;
 use switchboard_domain::onboarding::{self as ob, Channel, ImportRow, LineError, LinkPurpose};
 use switchboard_domain::policy::{self, PatientAction, PracticeAction};
 use switchboard_domain::text::{EmailAddress, MedicalRecordNumber, PersonName, PhoneNumber};
@@ -415,8 +417,26 @@ impl Switchboard {
         let row = row.patient;
         let now = self.now();
         let (step, link) = self.new_link(LinkRequest::invitation(row.practice, patient, channel, p.user.id)).await?;
-        let unit =
-            Unit::new().step(q::revoke_open_links(LinkPurpose::Invitation, None, Some(patient), now)).step(step).audit(
+        // By email or SMS, the link leaves with the invitation's commit.
+        let sent = match link.delivery {
+            Delivery::Queued(medium) => {
+                let notice = Notice {
+                    practice: row.practice,
+                    kind: NoticeKind::Invitation,
+                    user: None,
+                    patient: Some(patient),
+                    path: link.path.clone(),
+                    cause: format!("link:{}", link.id),
+                };
+                self.patient_notice_steps(&notice, Some(medium)).await?.0
+            }
+            Delivery::HandOver | Delivery::Undelivered => Vec::new(),
+        };
+        let unit = Unit::new()
+            .step(q::revoke_open_links(LinkPurpose::Invitation, None, Some(patient), now))
+            .step(step)
+            .steps(sent)
+            .audit(
                 self.record(p, ctx, AuditAction::LinkIssued)
                     .with_resource(ResourceKind::Link, *link.id.as_bytes())
                     .with_patient(Some(patient))
@@ -451,7 +471,7 @@ impl Switchboard {
 
     /// The patient, if the caller may manage their enrollment; a refusal
     /// is audited and looks like a missing patient.
-    async fn patient_for_invitation(
+    pub(crate) async fn patient_for_invitation(
         &self,
         p: &Principal,
         patient: PatientId,

@@ -20,6 +20,9 @@ pub(crate) mod column {
     pub const RATING_COMMENT: &str = "ratings.comment_ct";
     pub const EMAIL: &str = "patients.email_ct";
     pub const PHONE: &str = "patients.phone_ct";
+    pub const DELIVERY_ADDRESS: &str = "deliveries.address_ct";
+    pub const DELIVERY_LINK: &str = "deliveries.link_ct";
+    pub const PUSH_SUBSCRIPTION: &str = "push_subscriptions.subscription_ct";
 }
 
 pub(crate) fn seal(key: &DataKey, column: &str, row: &[u8; 16], text: &str) -> Result<Vec<u8>, ServiceError> {

@@ -57,6 +57,29 @@ pub struct Config {
     /// `Host` header may be forged.
     pub allowed_hosts: Vec<String>,
     pub limits: LimitSettings,
+    /// The SMTP server notifications leave by: `smtps://host:465` (TLS),
+    /// `smtp://host:587?tls=required` (STARTTLS), or plain `smtp://` only to
+    /// this machine (a local relay). `user:password@` may be in the URL.
+    /// Unset: nothing is emailed, and administrators see what would have
+    /// been in the outbox.
+    pub smtp_url: Option<String>,
+    /// The sender of those emails (`Riverside Messages <noreply@example.org>`).
+    pub smtp_from: Option<String>,
+    /// The SMS gateway (Twilio's request shape): a form POST with `To`,
+    /// `From` and `Body`, HTTP basic credentials `sms_account`:`sms_token`.
+    /// `https://`, or `http://` only to this machine.
+    pub sms_gateway_url: Option<String>,
+    pub sms_account: Option<String>,
+    /// Also verifies the gateway's signature on inbound texts.
+    pub sms_token: Option<String>,
+    /// The number texts come from (E.164).
+    pub sms_from: Option<String>,
+    /// Seconds after a staff reply before the patient is told of it:
+    /// replies within the window make one notification.
+    pub notice_coalescing_secs: u64,
+    /// Accept `http://` push endpoints on this machine: only for a test
+    /// stand-in push service.
+    pub allow_loopback_push: bool,
 }
 
 /// What connections may cost: caps and timeouts against floods of idle or
@@ -139,6 +162,14 @@ impl Default for Config {
             public_url: None,
             allowed_hosts: Vec::new(),
             limits: LimitSettings::default(),
+            smtp_url: None,
+            smtp_from: None,
+            sms_gateway_url: None,
+            sms_account: None,
+            sms_token: None,
+            sms_from: None,
+            notice_coalescing_secs: 120,
+            allow_loopback_push: false,
         }
     }
 }
@@ -473,6 +504,20 @@ mod tests {
             ("assignment_timeout_minutes", "45", "45", |c| {
                 c.assignment_timeout_minutes = std::num::NonZeroU32::new(45).unwrap()
             }),
+            ("smtp_url", "\"smtps://mail.example.org\"", "smtps://mail.example.org", |c| {
+                c.smtp_url = Some("smtps://mail.example.org".into())
+            }),
+            ("smtp_from", "\"noreply@example.org\"", "noreply@example.org", |c| {
+                c.smtp_from = Some("noreply@example.org".into())
+            }),
+            ("sms_gateway_url", "\"https://sms.example.org/send\"", "https://sms.example.org/send", |c| {
+                c.sms_gateway_url = Some("https://sms.example.org/send".into())
+            }),
+            ("sms_account", "\"AC123\"", "AC123", |c| c.sms_account = Some("AC123".into())),
+            ("sms_token", "\"t0ken\"", "t0ken", |c| c.sms_token = Some("t0ken".into())),
+            ("sms_from", "\"+15555550100\"", "+15555550100", |c| c.sms_from = Some("+15555550100".into())),
+            ("notice_coalescing_secs", "0", "0", |c| c.notice_coalescing_secs = 0),
+            ("allow_loopback_push", "true", "true", |c| c.allow_loopback_push = true),
             ("tls.cert_file", "\"/etc/sb/cert.pem\"", "/etc/sb/cert.pem", |c| {
                 c.tls.cert_file = Some("/etc/sb/cert.pem".into())
             }),

@@ -5,6 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod config;
+pub mod couriers;
 pub mod demo;
 pub mod demo_history;
 pub mod fd_limit;

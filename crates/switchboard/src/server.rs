@@ -69,6 +69,10 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         },
         patient_message_max_chars: config.message_max_chars,
         assignment_timeout: Span::from_mins(i64::from(config.assignment_timeout_minutes.get())),
+        notice_coalescing: Span::from_secs(
+            i64::try_from(config.notice_coalescing_secs).unwrap_or(i64::MAX / 1_000_000),
+        ),
+        allow_loopback_push: config.allow_loopback_push,
         ..ServiceConfig::default()
     }
 }
@@ -208,7 +212,7 @@ pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Run
         trusted_proxies: config.trusted_proxies.clone(),
         max_body_bytes: config.max_body_bytes,
         live_session_check: Duration::from_millis(config.live_session_check_millis.max(10)),
-        public_url,
+        public_url: public_url.clone(),
         allowed_hosts,
         local_addr: Some(addr),
     };
@@ -231,6 +235,16 @@ pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Run
         let tls = load_tls_config(&cert, &key).map_err(|e| anyhow::anyhow!(e))?;
         (Transport::Tls(tls), Some(String::from_utf8_lossy(&cert).into_owned()), "https")
     };
+    // Links in emails, texts and pushes: the public address, else this
+    // server's own (a demo, or the tests).
+    let link_base = match &public_url {
+        Some(url) => url.clone(),
+        None if addr.ip().is_unspecified() || addr.ip().is_loopback() => {
+            format!("{scheme}://localhost:{}", addr.port())
+        }
+        None => format!("{scheme}://{addr}"),
+    };
+    app.start_delivery(crate::couriers::from_config(config, link_base)?);
     let http = tokio::spawn(switchboard_web::serve(tcp, transport, router, limits, stopped(stop_rx)));
     Ok(Running { addr, app, cert_pem, scheme, stop, http, jobs })
 }

@@ -139,3 +139,32 @@ fn only_time_critical_notices_break_quiet_hours() {
     assert!(NoticeKind::Page.ignores_quiet_hours());
     assert!(NoticeKind::PasswordReset.ignores_quiet_hours());
 }
+
+#[test]
+fn unreachable_since_counts_the_latest_run_of_failures() {
+    let at = |s: i64| Timestamp::from_micros(s * 1_000_000);
+    let o = |medium, state, s| Outcome { medium, state, at: at(s) };
+    let list = [
+        o(Medium::Sms, DeliveryState::Failed, 10),
+        o(Medium::Sms, DeliveryState::Sent, 20),
+        o(Medium::Sms, DeliveryState::Failed, 30),
+        o(Medium::Email, DeliveryState::Sent, 35),
+        o(Medium::Sms, DeliveryState::OptedOut, 40),
+        o(Medium::Sms, DeliveryState::Queued, 50),
+    ];
+    assert_eq!(unreachable_since(&list, Medium::Sms), Some(at(30)));
+    assert_eq!(unreachable_since(&list, Medium::Email), None);
+    assert_eq!(unreachable_since(&list, Medium::Push), None);
+    assert_eq!(unreachable_since(&list[..2], Medium::Sms), None);
+}
+
+#[test]
+fn quiet_hours_parse_and_display() {
+    let q = QuietHours::parse("21:30", "07:00").unwrap();
+    assert_eq!(q.display(), ("21:30".to_owned(), "07:00".to_owned()));
+    assert_eq!(QuietHours::parse("7:05", "8:00").unwrap().display().0, "07:05");
+    for bad in ["24:00", "12:60", "12", "ab:cd", "-1:00", "12:5", ""] {
+        assert!(QuietHours::parse(bad, "07:00").is_err(), "{bad}");
+    }
+    assert!(QuietHours::parse("07:00", "07:00").is_err());
+}

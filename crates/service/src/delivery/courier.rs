@@ -96,6 +96,9 @@ pub struct Couriers {
     pub push: Option<Arc<dyn Courier>>,
     /// `https://messages.example.org`: links in messages are made on it.
     pub link_base: String,
+    /// The VAPID public key browsers subscribe with (base64url), when
+    /// `push` is set.
+    pub push_public_key: Option<String>,
 }
 
 impl Couriers {

@@ -123,7 +123,11 @@ pub async fn for_patient(store: &Store, patient: PatientId, limit: i64) -> Resul
 
 /// A practice's deliveries that found no channel to leave by, newest
 /// first: the outbox administrators see when nothing is configured.
-pub async fn unsent_for_practice(store: &Store, practice: PracticeId, limit: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+pub async fn unsent_for_practice(
+    store: &Store,
+    practice: PracticeId,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, StoreError> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} WHERE d.practice_id = $1 AND d.reason = 'no_channel' ORDER BY d.created_at DESC, d.id DESC LIMIT $2"
     ))
@@ -161,7 +165,13 @@ pub fn record_attempt(
 
 /// A channel's report that something it accepted reached the person (or
 /// did not).
-pub fn report_by_provider(medium: Medium, provider_ref: &str, state: DeliveryState, reason: Option<&str>, at: Timestamp) -> Step {
+pub fn report_by_provider(
+    medium: Medium,
+    provider_ref: &str,
+    state: DeliveryState,
+    reason: Option<&str>,
+    at: Timestamp,
+) -> Step {
     Step::new(
         "UPDATE deliveries SET state = $3, reason = $4, updated_at = $5 \
          WHERE medium = $1 AND provider_ref = $2 AND state IN ('sent', 'delivered')",
@@ -184,7 +194,11 @@ pub async fn practice_defaults(store: &Store, practice: PracticeId) -> Result<Op
         .fetch_optional(store.reader())
         .await?;
     row.map(|r| {
-        Ok(ReachRow { reach: col(&r, "patient_reach")?, quiet_from: col(&r, "quiet_from")?, quiet_to: col(&r, "quiet_to")? })
+        Ok(ReachRow {
+            reach: col(&r, "patient_reach")?,
+            quiet_from: col(&r, "quiet_from")?,
+            quiet_to: col(&r, "quiet_to")?,
+        })
     })
     .transpose()
 }
@@ -202,8 +216,10 @@ pub async fn preferences(store: &Store, user: UserId) -> Result<Option<ReachRow>
         .bind(user.to_vec())
         .fetch_optional(store.reader())
         .await?;
-    row.map(|r| Ok(ReachRow { reach: col(&r, "reach")?, quiet_from: col(&r, "quiet_from")?, quiet_to: col(&r, "quiet_to")? }))
-        .transpose()
+    row.map(|r| {
+        Ok(ReachRow { reach: col(&r, "reach")?, quiet_from: col(&r, "quiet_from")?, quiet_to: col(&r, "quiet_to")? })
+    })
+    .transpose()
 }
 
 pub fn set_preferences(user: UserId, p: &ReachRow, at: Timestamp) -> Step {
@@ -211,7 +227,13 @@ pub fn set_preferences(user: UserId, p: &ReachRow, at: Timestamp) -> Step {
         "INSERT INTO contact_preferences (user_id, reach, quiet_from, quiet_to, updated_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (user_id) DO UPDATE SET reach = excluded.reach, quiet_from = excluded.quiet_from, \
          quiet_to = excluded.quiet_to, updated_at = excluded.updated_at",
-        vec![user.to_vec().into(), p.reach.clone().into(), p.quiet_from.into(), p.quiet_to.into(), at.as_micros().into()],
+        vec![
+            user.to_vec().into(),
+            p.reach.clone().into(),
+            p.quiet_from.into(),
+            p.quiet_to.into(),
+            at.as_micros().into(),
+        ],
     )
 }
 
@@ -233,4 +255,78 @@ pub fn opt_out(number_index: &[u8], at: Timestamp) -> Step {
 
 pub fn opt_in(number_index: &[u8]) -> Step {
     Step::new("DELETE FROM sms_opt_outs WHERE number_index = $1", vec![number_index.to_vec().into()])
+}
+
+/// A user's push subscriptions.
+pub async fn push_subscriptions(store: &Store, user: UserId) -> Result<Vec<PushSubscriptionId>, StoreError> {
+    let rows = sqlx::query("SELECT id FROM push_subscriptions WHERE user_id = $1 ORDER BY created_at, id")
+        .bind(user.to_vec())
+        .fetch_all(store.reader())
+        .await?;
+    rows.iter().map(|r| id(r, "id", PushSubscriptionId::from_slice)).collect()
+}
+
+/// A push subscription as stored: sealed under its own key.
+#[derive(Clone, Debug)]
+pub struct PushSubscriptionRow {
+    pub id: PushSubscriptionId,
+    pub practice: PracticeId,
+    pub user: UserId,
+    pub key: WrappedKeyRow,
+    pub subscription_ct: Vec<u8>,
+}
+
+pub async fn push_subscription(
+    store: &Store,
+    subscription: PushSubscriptionId,
+) -> Result<Option<PushSubscriptionRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT s.id, s.practice_id, s.user_id, s.key_id, k.kek_id, k.wrapped, s.subscription_ct \
+         FROM push_subscriptions s JOIN data_keys k ON k.id = s.key_id WHERE s.id = $1",
+    )
+    .bind(subscription.to_vec())
+    .fetch_optional(store.reader())
+    .await?;
+    row.map(|r| {
+        Ok(PushSubscriptionRow {
+            id: id(&r, "id", PushSubscriptionId::from_slice)?,
+            practice: id(&r, "practice_id", PracticeId::from_slice)?,
+            user: id(&r, "user_id", UserId::from_slice)?,
+            key: WrappedKeyRow::read(&r, "key_id", "kek_id", "wrapped")?,
+            subscription_ct: col(&r, "subscription_ct")?,
+        })
+    })
+    .transpose()
+}
+
+/// Adds a subscription; one already known by its endpoint's fingerprint
+/// is replaced (a browser that subscribed again, or another user on it).
+pub fn insert_push_subscription(s: &PushSubscriptionRow, endpoint_index: &[u8], at: Timestamp) -> [Step; 2] {
+    [
+        Step::new("DELETE FROM push_subscriptions WHERE endpoint_index = $1", vec![endpoint_index.to_vec().into()]),
+        Step::new(
+            "INSERT INTO push_subscriptions (id, practice_id, user_id, endpoint_index, key_id, subscription_ct, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![
+                s.id.to_vec().into(),
+                s.practice.to_vec().into(),
+                s.user.to_vec().into(),
+                endpoint_index.to_vec().into(),
+                s.key.id.to_vec().into(),
+                s.subscription_ct.clone().into(),
+                at.as_micros().into(),
+            ],
+        ),
+    ]
+}
+
+pub fn delete_push_subscription(subscription: PushSubscriptionId) -> Step {
+    Step::new("DELETE FROM push_subscriptions WHERE id = $1", vec![subscription.to_vec().into()])
+}
+
+pub fn delete_user_push_subscription(user: UserId, subscription: PushSubscriptionId) -> Step {
+    Step::new(
+        "DELETE FROM push_subscriptions WHERE id = $1 AND user_id = $2",
+        vec![subscription.to_vec().into(), user.to_vec().into()],
+    )
 }

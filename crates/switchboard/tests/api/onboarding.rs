@@ -607,7 +607,7 @@ async fn links_come_with_words_that_carry_nothing_about_the_person() {
         t.post(&format!("/api/v1/patient-accounts/{id}/invitation"), Some(&admin), json!({"channel": "email"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let link = r.json();
-    assert_eq!(link["delivery"], "hand_over", "no email courier yet: the link is handed over");
+    assert_eq!(link["delivery"], "email", "queued for the address on file (and shown once, to hand over too)");
     let url = link["url"].as_str().unwrap();
     assert_eq!(url, t.url(link["path"].as_str().unwrap()), "on the address the request came to");
     let message = link["message"].as_str().unwrap();

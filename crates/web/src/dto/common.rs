@@ -43,6 +43,9 @@ coded! {
     Topic => "TopicDto", "What a conversation is about.";
     ConversationStatus => "StatusDto", "Whose move it is.";
     Priority => "PriorityDto", "Routine, or urgent (a possible emergency).";
+    switchboard_domain::notify::Medium => "MediumDto", "How a notification travels.";
+    switchboard_domain::notify::NoticeKind => "NoticeKindDto", "Why someone was notified.";
+    switchboard_domain::notify::DeliveryState => "DeliveryStateDto", "Where one email, text or push stands.";
 }
 
 pub(crate) type KindDto = Code<SenderKind>;

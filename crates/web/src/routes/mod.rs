@@ -15,6 +15,7 @@ mod health;
 mod inbox;
 mod live;
 mod me;
+mod notifications;
 mod operator;
 mod pages;
 mod patients;
@@ -34,6 +35,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         health::routes(),
         auth::routes(),
         me::routes(),
+        notifications::routes(),
         accounts::routes(),
         patients::routes(),
         operator::routes(),
