@@ -2,6 +2,7 @@
 
 use super::*;
 use serde::Serialize;
+use switchboard_domain::inbox::InboxCounts;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -15,6 +16,26 @@ pub(crate) struct InboxCountsDto {
     pub closed: i64,
     pub escalated_to_me: i64,
     pub all: i64,
+}
+
+// The domain's `InboxCounts` cannot be serialised itself (only the web
+// crate knows serde), and two of its names differ on the wire
+// (`escalated_to_me`, `all`), so the fields are listed twice: here and in
+// the domain. This conversion is the one place that pairs them.
+impl From<InboxCounts> for InboxCountsDto {
+    fn from(c: InboxCounts) -> Self {
+        InboxCountsDto {
+            needs_response: c.needs_response,
+            awaiting_patient: c.awaiting_patient,
+            unread: c.unread,
+            assigned_to_me: c.assigned_to_me,
+            my_team: c.my_team,
+            urgent: c.urgent,
+            closed: c.closed,
+            escalated_to_me: c.escalated,
+            all: c.total,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]

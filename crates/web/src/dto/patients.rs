@@ -1,7 +1,7 @@
 //! Patient records as administrators manage them, and the CSV import.
 
 use serde::{Deserialize, Serialize};
-use switchboard_service::patient_admin::PatientAccountView;
+use switchboard_service::patient_admin::{PatientAccountView, PatientRecord};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -62,16 +62,23 @@ pub(crate) struct PatientAccountDto {
     pub invitation: Option<InvitationDto>,
 }
 
+// The service's view carries typed ids and times and knows nothing of
+// serde; the wire flattens its record and spells ids and times as strings.
+// So the fields are listed here and in the service, and this conversion is
+// the one place that pairs them.
 impl From<PatientAccountView> for PatientAccountDto {
     fn from(v: PatientAccountView) -> Self {
+        // Destructured whole, so that a field added to the record cannot
+        // be left off the wire unnoticed.
+        let PatientRecord { given_name, family_name, birth_date, mrn, email, phone } = v.record;
         PatientAccountDto {
             id: v.id.to_string(),
-            given_name: v.given_name,
-            family_name: v.family_name,
-            birth_date: v.birth_date,
-            mrn: v.mrn,
-            email: v.email,
-            phone: v.phone,
+            given_name,
+            family_name,
+            birth_date,
+            mrn,
+            email,
+            phone,
             care_team: v.care_team,
             department: v.department,
             care_team_id: v.care_team_id.map(|t| t.to_string()),

@@ -52,7 +52,8 @@ pub(crate) struct RenderedTemplateDto {
 }
 
 impl From<switchboard_service::TemplateView> for TemplateDto {
-    fn from(t: switchboard_service::TemplateView) -> Self {
+    fn from(v: switchboard_service::TemplateView) -> Self {
+        let t = v.template;
         TemplateDto {
             id: t.id.to_string(),
             name: t.name,
@@ -61,7 +62,7 @@ impl From<switchboard_service::TemplateView> for TemplateDto {
             owner_name: t.owner_name,
             review_by: t.review_by,
             usage_count: t.usage_count,
-            stale: t.stale,
+            stale: v.stale,
         }
     }
 }

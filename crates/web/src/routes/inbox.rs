@@ -20,18 +20,7 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
 #[utoipa::path(get, path = "/api/v1/inbox/counts", tag = "inbox", security(("bearer" = [])),
     responses((status = 200, body = InboxCountsDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn counts(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<InboxCountsDto>, ApiError> {
-    let c = s.app.inbox_counts(&p).await?;
-    Ok(Json(InboxCountsDto {
-        needs_response: c.needs_response,
-        awaiting_patient: c.awaiting_patient,
-        unread: c.unread,
-        assigned_to_me: c.assigned_to_me,
-        my_team: c.my_team,
-        urgent: c.urgent,
-        closed: c.closed,
-        escalated_to_me: c.escalated,
-        all: c.total,
-    }))
+    Ok(Json(s.app.inbox_counts(&p).await?.into()))
 }
 
 /// Colleagues who can be assigned conversations (staff only).

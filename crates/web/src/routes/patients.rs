@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PatientId};
 use switchboard_domain::onboarding::Channel;
 use switchboard_service::ServiceError;
-use switchboard_service::patient_admin::PatientInput;
+use switchboard_service::patient_admin::{PatientInput, PatientRecord};
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
@@ -33,19 +33,11 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
 const IMPORT_MAX_BYTES: usize = 5 * 1024 * 1024;
 
 fn input(r: PatientRecordDto) -> Result<PatientInput, ApiError> {
+    let PatientRecordDto { given_name, family_name, birth_date, mrn, email, phone, care_team_id, department_id } = r;
     Ok(PatientInput {
-        given_name: r.given_name,
-        family_name: r.family_name,
-        birth_date: r.birth_date,
-        mrn: r.mrn,
-        email: r.email,
-        phone: r.phone,
-        care_team: r.care_team_id.as_deref().map(|t| field_id("care_team_id", t, CareTeamId::parse)).transpose()?,
-        department: r
-            .department_id
-            .as_deref()
-            .map(|d| field_id("department_id", d, DepartmentId::parse))
-            .transpose()?,
+        record: PatientRecord { given_name, family_name, birth_date, mrn, email, phone },
+        care_team: care_team_id.as_deref().map(|t| field_id("care_team_id", t, CareTeamId::parse)).transpose()?,
+        department: department_id.as_deref().map(|d| field_id("department_id", d, DepartmentId::parse)).transpose()?,
     })
 }
 
