@@ -40,6 +40,7 @@ impl From<InboxCounts> for InboxCountsDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct StaffMemberDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub display_name: String,
     pub role: RoleDto,
@@ -73,12 +74,14 @@ pub(crate) struct OfficeHoursDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DepartmentDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub name: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CareTeamDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub name: String,
 }

@@ -10,6 +10,7 @@ pub(crate) struct PatientRecordDto {
     pub given_name: String,
     pub family_name: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub birth_date: String,
     #[serde(default)]
     pub mrn: Option<String>,
@@ -18,8 +19,10 @@ pub(crate) struct PatientRecordDto {
     #[serde(default)]
     pub phone: Option<String>,
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub care_team_id: Option<String>,
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub department_id: Option<String>,
 }
 
@@ -37,9 +40,11 @@ pub(crate) struct PageQuery {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PatientAccountDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub given_name: String,
     pub family_name: String,
+    #[schema(format = Date)]
     pub birth_date: String,
     pub mrn: Option<String>,
     pub email: Option<String>,
@@ -47,15 +52,20 @@ pub(crate) struct PatientAccountDto {
     /// The care team's and department's names, and their ids (for `PUT`).
     pub care_team: Option<String>,
     pub department: Option<String>,
+    #[schema(format = "uuid")]
     pub care_team_id: Option<String>,
+    #[schema(format = "uuid")]
     pub department_id: Option<String>,
     /// The patient's account, once enrolled.
+    #[schema(format = "uuid")]
     pub user_id: Option<String>,
     pub username: Option<String>,
     pub active: Option<bool>,
+    #[schema(format = DateTime)]
     pub last_sign_in_at: Option<String>,
     /// They asked for a password reset on the sign-in page (within the last
     /// week) and nobody has issued them a reset link since.
+    #[schema(format = DateTime)]
     pub reset_requested_at: Option<String>,
     /// `enrolled`, `not_invited`, or the latest invitation's state.
     pub enrollment: &'static str,
@@ -104,7 +114,9 @@ pub(crate) struct InvitationDto {
     pub channel: &'static str,
     /// `sent`, `opened`, `enrolled`, `expired` or `revoked`.
     pub state: &'static str,
+    #[schema(format = DateTime)]
     pub sent_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
@@ -121,6 +133,7 @@ pub(crate) struct PatientPageDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CreatedDto {
+    #[schema(format = "uuid")]
     pub id: String,
 }
 

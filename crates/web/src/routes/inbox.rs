@@ -69,7 +69,7 @@ pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result
 
 /// Tell the other side you are writing (shown for a few seconds).
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/typing", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
+    params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 204, description = "announced"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn typing(
     State(s): State<AppState>,
