@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import ssl
+import time
 from urllib.parse import urlsplit
 
 import schemathesis
@@ -35,6 +36,19 @@ class SessionToken:
     def get(self, case, ctx):
         if OPERATOR_KEY:
             return OPERATOR_KEY
+        # The account's sign-in may still be locked for a few seconds by the
+        # fuzzer's wrong passwords of the run before (`/me/password` counts
+        # them too): wait as the server says, as a person would, and try again.
+        for _ in range(6):
+            status, text, retry_after = self.sign_in()
+            if status != 429:
+                break
+            time.sleep(min(max(retry_after, 1), 30))
+        if status != 200:
+            raise RuntimeError(f"sign-in as {USER} answered {status}: {text[:200]!r}")
+        return json.loads(text)["token"]
+
+    def sign_in(self):
         url = urlsplit(BASE)
         tls = ssl.create_default_context()
         tls.check_hostname = False
@@ -47,9 +61,11 @@ class SessionToken:
             conn.request("POST", "/api/v1/auth/login", body, {"Content-Type": "application/json"})
             response = conn.getresponse()
             text = response.read()
-            if response.status != 200:
-                raise RuntimeError(f"sign-in as {USER} answered {response.status}: {text[:200]!r}")
-            return json.loads(text)["token"]
+            try:
+                retry_after = int(response.getheader("Retry-After") or "5")
+            except ValueError:
+                retry_after = 5
+            return response.status, text, retry_after
         finally:
             conn.close()
 

@@ -1,7 +1,24 @@
 //! Quick-reply templates: placeholders filled in before the sender edits
 //! and sends.
 
+use crate::ids::{TemplateId, UserId};
 use crate::text::{self, Lines, TextError};
+use crate::time::Timestamp;
+
+/// A saved quick reply, as the store reads it back: one definition that
+/// the store decodes into and the service's view extends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    pub id: TemplateId,
+    pub name: String,
+    pub body: String,
+    pub owner: UserId,
+    pub owner_name: String,
+    /// `YYYY-MM-DD`.
+    pub review_by: String,
+    pub usage_count: i64,
+    pub updated_at: Timestamp,
+}
 
 /// The placeholders a template may use, and what they stand for.
 pub const PLACEHOLDERS: [(&str, &str); 6] = [

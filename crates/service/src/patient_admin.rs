@@ -21,15 +21,24 @@ use switchboard_store::queries::{accounts as q, directory as d, keys as key_q};
 use switchboard_store::rows::WrappedKeyRow;
 use switchboard_store::{Conflict, StoreError, Unit};
 
-/// A patient record as an administrator submits it.
-#[derive(Clone, Debug, Default)]
-pub struct PatientInput {
+/// A patient's record as text: what an administrator submits, and what
+/// the patient list reads back (decrypted).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PatientRecord {
     pub given_name: String,
     pub family_name: String,
+    /// `YYYY-MM-DD`.
     pub birth_date: String,
     pub mrn: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+}
+
+/// A patient record as an administrator submits it, with where the
+/// patient is placed.
+#[derive(Clone, Debug, Default)]
+pub struct PatientInput {
+    pub record: PatientRecord,
     pub care_team: Option<CareTeamId>,
     pub department: Option<DepartmentId>,
 }
@@ -50,12 +59,7 @@ struct Checked {
 #[derive(Clone, Debug)]
 pub struct PatientAccountView {
     pub id: PatientId,
-    pub given_name: String,
-    pub family_name: String,
-    pub birth_date: String,
-    pub mrn: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
+    pub record: PatientRecord,
     pub care_team: Option<String>,
     pub department: Option<String>,
     pub care_team_id: Option<CareTeamId>,
@@ -94,6 +98,7 @@ pub struct ImportReport {
 
 impl Switchboard {
     fn check_patient(&self, input: &PatientInput) -> Result<Checked, ServiceError> {
+        let PatientInput { record: input, care_team, department } = input;
         let opt = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         Ok(Checked {
             given: PersonName::parse(&input.given_name)
@@ -115,8 +120,8 @@ impl Switchboard {
                 .map(|p| PhoneNumber::parse(&p))
                 .transpose()
                 .map_err(|e| ServiceError::invalid("phone", "the phone number", e))?,
-            care_team: input.care_team,
-            department: input.department,
+            care_team: *care_team,
+            department: *department,
         })
     }
 
@@ -304,10 +309,6 @@ impl Switchboard {
     ) -> Result<PatientAccountView, ServiceError> {
         let pr = &r.patient;
         let dek = sealing::data_key(self.keys(), &pr.key)?;
-        let id = pr.id.as_bytes();
-        let open = |col: &'static str, ct: &Option<Vec<u8>>| -> Result<Option<String>, ServiceError> {
-            ct.as_ref().map(|c| sealing::open(&dek, col, id, c)).transpose()
-        };
         let invitation = invitations.iter().find(|l| l.patient == Some(pr.id)).map(|l| InvitationView {
             id: l.id,
             channel: l.channel.as_str(),
@@ -322,12 +323,7 @@ impl Switchboard {
         };
         Ok(PatientAccountView {
             id: pr.id,
-            given_name: sealing::open(&dek, column::GIVEN_NAME, id, &pr.given_name_ct)?,
-            family_name: sealing::open(&dek, column::FAMILY_NAME, id, &pr.family_name_ct)?,
-            birth_date: sealing::open(&dek, column::BIRTH_DATE, id, &pr.birth_date_ct)?,
-            mrn: open(column::MRN, &pr.mrn_ct)?,
-            email: open(column::EMAIL, &r.email_ct)?,
-            phone: open(column::PHONE, &r.phone_ct)?,
+            record: open_record(&dek, r)?,
             care_team: pr.care_team_name.clone(),
             department: pr.department_name.clone(),
             care_team_id: pr.care_team,
@@ -632,18 +628,39 @@ impl Switchboard {
 
     fn same_as_on_file(&self, existing: &d::PatientAdminRow, dek: &DataKey, c: &Checked) -> Result<bool, ServiceError> {
         let pr = &existing.patient;
-        let id = pr.id.as_bytes();
-        let open = |col: &'static str, ct: &Option<Vec<u8>>| -> Result<Option<String>, ServiceError> {
-            ct.as_ref().map(|x| sealing::open(dek, col, id, x)).transpose()
-        };
-        Ok(sealing::open(dek, column::GIVEN_NAME, id, &pr.given_name_ct)? == c.given.as_str()
-            && sealing::open(dek, column::FAMILY_NAME, id, &pr.family_name_ct)? == c.family.as_str()
-            && sealing::open(dek, column::BIRTH_DATE, id, &pr.birth_date_ct)? == c.birth.to_string()
-            && open(column::MRN, &pr.mrn_ct)?.as_deref() == c.mrn.as_ref().map(|m| m.as_str())
-            && open(column::EMAIL, &existing.email_ct)?.as_deref() == c.email.as_ref().map(|e| e.as_str())
-            && open(column::PHONE, &existing.phone_ct)?.as_deref() == c.phone.as_ref().map(|p| p.as_str())
-            && pr.care_team == c.care_team
-            && pr.department == c.department)
+        Ok(open_record(dek, existing)? == c.record() && pr.care_team == c.care_team && pr.department == c.department)
+    }
+}
+
+/// A patient's record, decrypted: the one place that opens its columns.
+fn open_record(dek: &DataKey, r: &d::PatientAdminRow) -> Result<PatientRecord, ServiceError> {
+    let pr = &r.patient;
+    let id = pr.id.as_bytes();
+    let open = |col: &'static str, ct: &Option<Vec<u8>>| -> Result<Option<String>, ServiceError> {
+        ct.as_ref().map(|x| sealing::open(dek, col, id, x)).transpose()
+    };
+    Ok(PatientRecord {
+        given_name: sealing::open(dek, column::GIVEN_NAME, id, &pr.given_name_ct)?,
+        family_name: sealing::open(dek, column::FAMILY_NAME, id, &pr.family_name_ct)?,
+        birth_date: sealing::open(dek, column::BIRTH_DATE, id, &pr.birth_date_ct)?,
+        mrn: open(column::MRN, &pr.mrn_ct)?,
+        email: open(column::EMAIL, &r.email_ct)?,
+        phone: open(column::PHONE, &r.phone_ct)?,
+    })
+}
+
+impl Checked {
+    /// The record as it is stored (each value in its normal form), to
+    /// compare with what is on file.
+    fn record(&self) -> PatientRecord {
+        PatientRecord {
+            given_name: self.given.as_str().to_owned(),
+            family_name: self.family.as_str().to_owned(),
+            birth_date: self.birth.to_string(),
+            mrn: self.mrn.as_ref().map(|m| m.as_str().to_owned()),
+            email: self.email.as_ref().map(|e| e.as_str().to_owned()),
+            phone: self.phone.as_ref().map(|p| p.as_str().to_owned()),
+        }
     }
 }
 

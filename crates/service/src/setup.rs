@@ -46,15 +46,11 @@ pub struct PoolView {
     pub auto_assign: bool,
 }
 
+/// A template as staff see it: the saved one, and whether it is due for
+/// review.
 #[derive(Clone, Debug)]
 pub struct TemplateView {
-    pub id: TemplateId,
-    pub name: String,
-    pub body: String,
-    pub owner: UserId,
-    pub owner_name: String,
-    pub review_by: String,
-    pub usage_count: i64,
+    pub template: templates::Template,
     /// Past its review-by date.
     pub stale: bool,
 }
@@ -418,19 +414,10 @@ impl Switchboard {
             })
     }
 
-    fn template_view(&self, t: tq::TemplateRow) -> TemplateView {
+    fn template_view(&self, t: templates::Template) -> TemplateView {
         let today = self.now().to_rfc3339();
         let today = today.get(..10).unwrap_or("");
-        TemplateView {
-            stale: t.review_by.as_str() < today,
-            id: t.id,
-            name: t.name,
-            body: t.body,
-            owner: t.owner,
-            owner_name: t.owner_name,
-            review_by: t.review_by,
-            usage_count: t.usage_count,
-        }
+        TemplateView { stale: t.review_by.as_str() < today, template: t }
     }
 
     /// The practice's templates whose name or text contains `search` (all
@@ -449,7 +436,9 @@ impl Switchboard {
             .into_iter()
             .map(|t| self.template_view(t))
             .filter(|t| {
-                needle.as_ref().is_none_or(|n| t.name.to_lowercase().contains(n) || t.body.to_lowercase().contains(n))
+                needle.as_ref().is_none_or(|n| {
+                    t.template.name.to_lowercase().contains(n) || t.template.body.to_lowercase().contains(n)
+                })
             })
             .filter(|t| !stale_only || t.stale)
             .collect();

@@ -194,12 +194,14 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
         ("Henry", "Osei", "1948-01-08", "RFM-1006", None, Some("(555) 010-0177"), (cardiology, okafor_team)),
     ] {
         let record = switchboard_service::patient_admin::PatientInput {
-            given_name: given.into(),
-            family_name: family.into(),
-            birth_date: birth.into(),
-            mrn: Some(mrn.into()),
-            email: email.map(Into::into),
-            phone: phone.map(Into::into),
+            record: switchboard_service::patient_admin::PatientRecord {
+                given_name: given.into(),
+                family_name: family.into(),
+                birth_date: birth.into(),
+                mrn: Some(mrn.into()),
+                email: email.map(Into::into),
+                phone: phone.map(Into::into),
+            },
             department: Some(place.0),
             care_team: Some(place.1),
         };

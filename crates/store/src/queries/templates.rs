@@ -3,20 +3,8 @@
 use crate::rows::{col, id, ts};
 use crate::{Conflict, Step, Store, StoreError, Value};
 use switchboard_domain::ids::{PracticeId, TemplateId, UserId};
+use switchboard_domain::templates::Template;
 use switchboard_domain::time::Timestamp;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TemplateRow {
-    pub id: TemplateId,
-    pub name: String,
-    pub body: String,
-    pub owner: UserId,
-    pub owner_name: String,
-    /// `YYYY-MM-DD`.
-    pub review_by: String,
-    pub usage_count: i64,
-    pub updated_at: Timestamp,
-}
 
 /// What an author writes into a template, new or changed.
 #[derive(Clone, Copy, Debug)]
@@ -66,8 +54,8 @@ pub fn count_use(t: TemplateId) -> Step {
 const COLUMNS: &str = "SELECT t.id, t.name, t.body, t.owner_id, u.display_name AS owner_name, t.review_by, t.usage_count, t.updated_at \
      FROM templates t JOIN users u ON u.id = t.owner_id";
 
-fn decode(r: &sqlx::any::AnyRow) -> Result<TemplateRow, StoreError> {
-    Ok(TemplateRow {
+fn decode(r: &sqlx::any::AnyRow) -> Result<Template, StoreError> {
+    Ok(Template {
         id: id(r, "id", TemplateId::from_slice)?,
         name: col(r, "name")?,
         body: col(r, "body")?,
@@ -81,13 +69,13 @@ fn decode(r: &sqlx::any::AnyRow) -> Result<TemplateRow, StoreError> {
 
 /// The practice's templates, by name; all of them (the service filters by
 /// search text, which is small and not worth an index).
-pub async fn list(store: &Store, practice: PracticeId) -> Result<Vec<TemplateRow>, StoreError> {
+pub async fn list(store: &Store, practice: PracticeId) -> Result<Vec<Template>, StoreError> {
     let sql = format!("{COLUMNS} WHERE t.practice_id = $1 ORDER BY t.name");
     let rows = sqlx::query(&sql).bind(practice.to_vec()).fetch_all(store.reader()).await?;
     rows.iter().map(decode).collect()
 }
 
-pub async fn by_id(store: &Store, practice: PracticeId, t: TemplateId) -> Result<Option<TemplateRow>, StoreError> {
+pub async fn by_id(store: &Store, practice: PracticeId, t: TemplateId) -> Result<Option<Template>, StoreError> {
     let sql = format!("{COLUMNS} WHERE t.practice_id = $1 AND t.id = $2");
     let row = sqlx::query(&sql).bind(practice.to_vec()).bind(t.to_vec()).fetch_optional(store.reader()).await?;
     row.as_ref().map(decode).transpose()

@@ -397,13 +397,7 @@ async fn read_receipts_tell_the_patient_only_what_is_true() {
     // Billing also works in Primary Care here, so Bill may open Alice's thread.
     let bill_id = t.user_id("bill.billing").await;
     let accounts = t.get("/api/v1/staff-accounts", Some(&admin)).await.json();
-    let primary = t.get("/api/v1/practice", Some(&admin)).await.json()["departments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == "Primary Care")
-        .unwrap()["id"]
-        .clone();
+    let primary = t.department_id(&admin, "Primary Care").await;
     let bill = accounts.as_array().unwrap().iter().find(|a| a["id"] == bill_id.as_str()).unwrap().clone();
     let mut change = json!({"display_name": bill["display_name"], "role": "billing", "departments": [primary]});
     change["care_teams"] = json!([]);

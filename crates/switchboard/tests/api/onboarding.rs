@@ -77,12 +77,7 @@ async fn administrators_add_change_and_deactivate_staff() {
     let t = TestApp::spawn().await;
     let admin = t.login("admin").await;
     let nina = t.login("nina.nurse").await;
-    let practice = t.get("/api/v1/practice", Some(&admin)).await.json();
-    let primary =
-        practice["departments"].as_array().unwrap().iter().find(|d| d["name"] == "Primary Care").unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let primary = t.department_id(&admin, "Primary Care").await;
     let new_staff =
         json!({"username": "sam.nurse", "display_name": "Sam Ortiz, RN", "role": "nurse", "departments": [primary]});
 

@@ -235,12 +235,7 @@ async fn holidays_and_department_hours_move_the_due_time() {
     let closure_id = r.json()["id"].as_str().unwrap().to_owned();
 
     // Cardiology keeps its own hours: 9:00 AM to 1:00 PM on weekdays.
-    let practice = t.get("/api/v1/practice", Some(&admin)).await.json();
-    let cardiology =
-        practice["departments"].as_array().unwrap().iter().find(|d| d["name"] == "Cardiology").unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let cardiology = t.department_id(&admin, "Cardiology").await;
     let hours = |list: Value| {
         let admin = admin.clone();
         let t = &t;

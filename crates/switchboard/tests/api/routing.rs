@@ -389,12 +389,7 @@ async fn reassignment_to_a_person_pool_or_department_keeps_the_reason() {
     let r = t.post(&url, Some(&bill_token), json!({"assignee_id": mo, "reason": "Needs clinical input"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(assignee(&as_desk(&t, &c).await), Some(mo));
-    let practice = t.get("/api/v1/practice", Some(&admin)).await.json();
-    let cardiology =
-        practice["departments"].as_array().unwrap().iter().find(|d| d["name"] == "Cardiology").unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let cardiology = t.department_id(&admin, "Cardiology").await;
     let r = t.post(&url, Some(&nina), json!({"department_id": cardiology, "reason": "Heart question"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let v = as_desk(&t, &c).await;

@@ -291,6 +291,15 @@ impl TestApp {
         out
     }
 
+    /// The id of the practice's department called `name`, as the API
+    /// lists it to `token`.
+    pub async fn department_id(&self, token: &str, name: &str) -> String {
+        let practice = self.get("/api/v1/practice", Some(token)).await.json();
+        let departments = practice["departments"].as_array().unwrap();
+        let department = departments.iter().find(|d| d["name"] == name).unwrap();
+        department["id"].as_str().unwrap().to_owned()
+    }
+
     pub async fn user_id(&self, username: &str) -> String {
         self.app().user_id(username).await.unwrap().unwrap().to_string()
     }

@@ -20,6 +20,7 @@ pub(crate) struct IssuedLinkDto {
     /// Words to send or read out with it: the practice's name and the link,
     /// never anything about the person.
     pub message: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
@@ -58,7 +59,9 @@ pub(crate) struct RedeemDto {
     /// Invitations: the username the patient chooses.
     #[serde(default)]
     pub username: Option<String>,
-    /// Invitations: `YYYY-MM-DD`, checked against the record.
+    /// Invitations: `YYYY-MM-DD`, checked against the record. No `format`
+    /// in the document: the link is checked first (410 when it is spent),
+    /// and a birth date that is not a date counts as a wrong one.
     #[serde(default)]
     pub birth_date: Option<String>,
 }
@@ -87,11 +90,14 @@ pub(crate) struct StaffAccountDto {
     pub display_name: String,
     pub role: String,
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub departments: Vec<String>,
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub care_teams: Vec<String>,
     /// Pool ids. Left out when changing someone: their pools stay as they are.
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub pools: Option<Vec<String>>,
     #[serde(default = "yes")]
     pub active: bool,
@@ -113,6 +119,7 @@ fn yes() -> bool {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct StaffCreatedDto {
+    #[schema(format = "uuid")]
     pub id: String,
     /// The set-up link, shown only now.
     pub setup_link: IssuedLinkDto,

@@ -12,14 +12,18 @@ use utoipa::{IntoParams, ToSchema};
 pub(crate) struct PeriodQuery {
     /// First day, `YYYY-MM-DD` in the practice's time zone (default: 29
     /// days before `to`).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last day, included (default: today).
+    #[param(format = Date)]
     pub to: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AnalyticsDto {
+    #[schema(format = Date)]
     pub from: String,
+    #[schema(format = Date)]
     pub to: String,
     pub time_zone: String,
     /// `response_times`, `daily`, `heat_map`, `volume`, `backlog`,

@@ -10,8 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub(crate) struct AuditQueryParams {
     /// Only events about this patient.
+    #[param(format = "uuid")]
     pub patient_id: Option<String>,
     /// Only events by this user.
+    #[param(format = "uuid")]
     pub actor_id: Option<String>,
     /// Only events of this action (`conversation_viewed`, `login_failed`, …).
     pub action: Option<String>,
@@ -40,13 +42,16 @@ pub(crate) struct SubjectSearch {
 pub(crate) struct AuditEventDto {
     /// Position in the tamper-evident chain.
     pub seq: i64,
+    #[schema(format = DateTime)]
     pub at: String,
+    #[schema(format = "uuid")]
     pub actor_id: Option<String>,
     /// `patient`, `staff`, `anonymous` or `system`.
     pub actor_kind: String,
     pub action: String,
     /// `success`, `denied` or `failed`.
     pub outcome: String,
+    #[schema(format = "uuid")]
     pub patient_id: Option<String>,
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
@@ -98,8 +103,10 @@ pub(crate) struct AuditSubjectsDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AuditPatientDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub display_name: String,
     /// To tell two patients of the same name apart.
+    #[schema(format = Date)]
     pub birth_date: String,
 }

@@ -15,14 +15,17 @@ pub(crate) struct LoginRequest {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct UserDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub username: String,
     pub display_name: String,
     pub kind: KindDto,
     /// Staff only.
     pub role: Option<RoleDto>,
+    #[schema(format = "uuid")]
     pub practice_id: String,
     /// Patients only: their patient record.
+    #[schema(format = "uuid")]
     pub patient_id: Option<String>,
 }
 

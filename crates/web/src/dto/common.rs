@@ -91,6 +91,7 @@ impl<T: Coded> ToSchema for Code<T> {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PersonDto {
     /// Absent for the practice's automatic replies.
+    #[schema(format = "uuid")]
     pub id: Option<String>,
     pub kind: KindDto,
     pub display_name: String,
@@ -110,5 +111,6 @@ impl From<&views::PersonRef> for PersonDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct IdDto {
+    #[schema(format = "uuid")]
     pub id: String,
 }

@@ -13,8 +13,11 @@ pub(crate) struct BodyRequest {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SentMessageDto {
+    #[schema(format = "uuid")]
     pub id: String,
+    #[schema(format = "uuid")]
     pub conversation_id: String,
+    #[schema(format = DateTime)]
     pub sent_at: String,
 }
 
@@ -59,10 +62,13 @@ pub(crate) struct ScreenResultDto {
 #[serde(deny_unknown_fields)]
 pub(crate) struct AssignRequest {
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub assignee_id: Option<String>,
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub pool_id: Option<String>,
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub department_id: Option<String>,
     /// Why: kept, encrypted, in the conversation's history.
     #[serde(default)]
@@ -80,6 +86,7 @@ pub(crate) struct AssignResultDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EscalateRequest {
+    #[schema(format = "uuid")]
     pub provider_id: String,
     /// Context for the provider; kept as an internal note.
     pub note: String,

@@ -76,10 +76,12 @@ impl From<&views::ConversationView> for ConversationDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct MessageDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub sender: PersonDto,
     /// As originally sent; corrections are in `amendments`.
     pub body: String,
+    #[schema(format = DateTime)]
     pub sent_at: String,
     /// Staff see every reading. A patient sees only their own here, and
     /// `read_by_staff` for their messages.
@@ -94,6 +96,7 @@ pub(crate) struct MessageDto {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ReadReceiptDto {
     pub reader: PersonDto,
+    #[schema(format = DateTime)]
     pub read_at: String,
 }
 
@@ -104,14 +107,17 @@ pub(crate) struct ReadReceiptDto {
 pub(crate) struct StaffReadDto {
     /// `care_team`, `front_desk` or `billing_office`.
     pub by: &'static str,
+    #[schema(format = DateTime)]
     pub read_at: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AmendmentDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub author: PersonDto,
     pub body: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -128,9 +134,11 @@ impl From<&views::AmendmentView> for AmendmentDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct NoteDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub author: PersonDto,
     pub body: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -150,11 +158,13 @@ pub(crate) struct RatingDto {
     /// 1 (poor) to 5 (excellent).
     pub score: u8,
     pub comment: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct HistoryDto {
+    #[schema(format = DateTime)]
     pub at: String,
     /// Who did it; absent when the system did (routing, timeouts, cover).
     pub actor: Option<String>,

@@ -20,6 +20,7 @@ pub(crate) struct ListQuery {
     /// Staff only: a staff user id, `me`, or `none` for unassigned.
     pub assignee: Option<String>,
     /// Staff: one patient's conversations.
+    #[param(format = "uuid")]
     pub patient_id: Option<String>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
@@ -36,6 +37,7 @@ pub(crate) struct ConversationListDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ConversationSummaryDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub patient: PatientDto,
     pub subject: String,
@@ -45,7 +47,9 @@ pub(crate) struct ConversationSummaryDto {
     /// Staff only.
     pub assignee: Option<PersonDto>,
     /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_activity_at: String,
     /// Messages from the other side not yet read by the caller's side.
     pub unread_count: i64,
@@ -116,9 +120,11 @@ impl From<&views::ConversationSummary> for ConversationSummaryDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PatientDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub display_name: String,
     /// `YYYY-MM-DD`; staff only.
+    #[schema(format = Date)]
     pub birth_date: Option<String>,
     /// The patient's care team, by name.
     pub care_team: Option<String>,
@@ -135,15 +141,20 @@ pub(crate) struct PreviewDto {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct UnreadReplyDto {
     /// RFC 3339: when the unread reply was sent.
+    #[schema(format = DateTime)]
     pub sent_at: String,
+    #[schema(format = DateTime)]
     pub flagged_at: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ResponseDueDto {
     /// RFC 3339: when the current wait on staff began.
+    #[schema(format = DateTime)]
     pub waiting_since: String,
+    #[schema(format = DateTime)]
     pub due_soon_at: String,
+    #[schema(format = DateTime)]
     pub due_at: String,
     /// `on_track`, `due_soon` or `overdue`, at the time of the answer.
     pub state: &'static str,
@@ -171,6 +182,7 @@ pub(crate) struct CreateConversationRequest {
     pub body: String,
     /// Staff must name the patient; patients leave it out.
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub patient_id: Option<String>,
     /// Staff only.
     #[serde(default)]
@@ -179,6 +191,7 @@ pub(crate) struct CreateConversationRequest {
     /// Patients: a provider of their care team to write to directly
     /// (`/api/v1/me/providers`).
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub to_provider_id: Option<String>,
     /// Staff: keep the conversation with yourself ("replies come straight
     /// to me") instead of routing it.
@@ -188,7 +201,10 @@ pub(crate) struct CreateConversationRequest {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CreatedConversationDto {
+    #[schema(format = "uuid")]
     pub id: String,
+    #[schema(format = "uuid")]
     pub message_id: String,
+    #[schema(format = DateTime)]
     pub sent_at: String,
 }

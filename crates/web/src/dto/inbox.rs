@@ -2,6 +2,7 @@
 
 use super::*;
 use serde::Serialize;
+use switchboard_domain::inbox::InboxCounts;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -17,8 +18,29 @@ pub(crate) struct InboxCountsDto {
     pub all: i64,
 }
 
+// The domain's `InboxCounts` cannot be serialised itself (only the web
+// crate knows serde), and two of its names differ on the wire
+// (`escalated_to_me`, `all`), so the fields are listed twice: here and in
+// the domain. This conversion is the one place that pairs them.
+impl From<InboxCounts> for InboxCountsDto {
+    fn from(c: InboxCounts) -> Self {
+        InboxCountsDto {
+            needs_response: c.needs_response,
+            awaiting_patient: c.awaiting_patient,
+            unread: c.unread,
+            assigned_to_me: c.assigned_to_me,
+            my_team: c.my_team,
+            urgent: c.urgent,
+            closed: c.closed,
+            escalated_to_me: c.escalated,
+            all: c.total,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct StaffMemberDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub display_name: String,
     pub role: RoleDto,
@@ -52,12 +74,14 @@ pub(crate) struct OfficeHoursDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DepartmentDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub name: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CareTeamDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub name: String,
 }

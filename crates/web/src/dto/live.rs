@@ -11,13 +11,18 @@ pub(crate) struct LiveEventDto {
     /// The event's type; also the SSE event name.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    #[schema(format = "uuid")]
     pub conversation_id: String,
+    #[schema(format = "uuid")]
     pub patient_id: String,
+    #[schema(format = DateTime)]
     pub at: String,
     /// Who did it; absent when the system did.
+    #[schema(format = "uuid")]
     pub actor_id: Option<String>,
     /// `message_sent`, `message_amended`: the message.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uuid")]
     pub message_id: Option<String>,
     /// `message_sent`, `messages_read`, `typing`: the side that acted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,6 +35,7 @@ pub(crate) struct LiveEventDto {
     pub priority: Option<PriorityDto>,
     /// `assigned`: the new assignee (absent when unassigned).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uuid")]
     pub assignee_id: Option<String>,
 }
 

@@ -16,7 +16,9 @@ pub(crate) struct NewPracticeDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PracticeCreatedDto {
+    #[schema(format = "uuid")]
     pub practice_id: String,
+    #[schema(format = "uuid")]
     pub admin_user_id: String,
     /// The administrator's one-time set-up link (72 hours), shown only now.
     pub setup_link: IssuedLinkDto,
@@ -24,8 +26,10 @@ pub(crate) struct PracticeCreatedDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PracticeOverviewDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub name: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub active_staff: i64,
     pub patients: i64,

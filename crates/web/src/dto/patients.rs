@@ -1,7 +1,7 @@
 //! Patient records as administrators manage them, and the CSV import.
 
 use serde::{Deserialize, Serialize};
-use switchboard_service::patient_admin::PatientAccountView;
+use switchboard_service::patient_admin::{PatientAccountView, PatientRecord};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -10,6 +10,7 @@ pub(crate) struct PatientRecordDto {
     pub given_name: String,
     pub family_name: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub birth_date: String,
     #[serde(default)]
     pub mrn: Option<String>,
@@ -18,8 +19,10 @@ pub(crate) struct PatientRecordDto {
     #[serde(default)]
     pub phone: Option<String>,
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub care_team_id: Option<String>,
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub department_id: Option<String>,
 }
 
@@ -37,9 +40,11 @@ pub(crate) struct PageQuery {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PatientAccountDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub given_name: String,
     pub family_name: String,
+    #[schema(format = Date)]
     pub birth_date: String,
     pub mrn: Option<String>,
     pub email: Option<String>,
@@ -47,31 +52,43 @@ pub(crate) struct PatientAccountDto {
     /// The care team's and department's names, and their ids (for `PUT`).
     pub care_team: Option<String>,
     pub department: Option<String>,
+    #[schema(format = "uuid")]
     pub care_team_id: Option<String>,
+    #[schema(format = "uuid")]
     pub department_id: Option<String>,
     /// The patient's account, once enrolled.
+    #[schema(format = "uuid")]
     pub user_id: Option<String>,
     pub username: Option<String>,
     pub active: Option<bool>,
+    #[schema(format = DateTime)]
     pub last_sign_in_at: Option<String>,
     /// They asked for a password reset on the sign-in page (within the last
     /// week) and nobody has issued them a reset link since.
+    #[schema(format = DateTime)]
     pub reset_requested_at: Option<String>,
     /// `enrolled`, `not_invited`, or the latest invitation's state.
     pub enrollment: &'static str,
     pub invitation: Option<InvitationDto>,
 }
 
+// The service's view carries typed ids and times and knows nothing of
+// serde; the wire flattens its record and spells ids and times as strings.
+// So the fields are listed here and in the service, and this conversion is
+// the one place that pairs them.
 impl From<PatientAccountView> for PatientAccountDto {
     fn from(v: PatientAccountView) -> Self {
+        // Destructured whole, so that a field added to the record cannot
+        // be left off the wire unnoticed.
+        let PatientRecord { given_name, family_name, birth_date, mrn, email, phone } = v.record;
         PatientAccountDto {
             id: v.id.to_string(),
-            given_name: v.given_name,
-            family_name: v.family_name,
-            birth_date: v.birth_date,
-            mrn: v.mrn,
-            email: v.email,
-            phone: v.phone,
+            given_name,
+            family_name,
+            birth_date,
+            mrn,
+            email,
+            phone,
             care_team: v.care_team,
             department: v.department,
             care_team_id: v.care_team_id.map(|t| t.to_string()),
@@ -97,7 +114,9 @@ pub(crate) struct InvitationDto {
     pub channel: &'static str,
     /// `sent`, `opened`, `enrolled`, `expired` or `revoked`.
     pub state: &'static str,
+    #[schema(format = DateTime)]
     pub sent_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
@@ -114,6 +133,7 @@ pub(crate) struct PatientPageDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CreatedDto {
+    #[schema(format = "uuid")]
     pub id: String,
 }
 

@@ -17,8 +17,10 @@ pub(crate) struct ExpectationQuery {
 pub(crate) struct ExpectationDto {
     pub open_now: bool,
     /// RFC 3339: the next opening (now, if open).
+    #[schema(format = DateTime)]
     pub opens_at: Option<String>,
     /// RFC 3339: when a new message would be answered by.
+    #[schema(format = DateTime)]
     pub reply_by: String,
     /// "Monday at 12:00 PM", in the practice's time zone.
     pub reply_by_text: String,
@@ -88,9 +90,12 @@ pub(crate) struct ClosureDto {
     pub id: String,
     /// Left out: the whole practice.
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub department_id: Option<String>,
     /// `YYYY-MM-DD`, first and last closed day.
+    #[schema(format = Date)]
     pub first_day: String,
+    #[schema(format = Date)]
     pub last_day: String,
     /// "Thanksgiving".
     pub name: String,

@@ -15,6 +15,7 @@ pub(crate) struct RuleDto {
     #[schema(value_type = Option<TopicDto>)]
     pub topic: Option<String>,
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub department_id: Option<String>,
     /// The patient wrote to a provider directly.
     #[serde(default)]
@@ -48,9 +49,11 @@ pub(crate) struct PoolDto {
     pub id: String,
     pub name: String,
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub lead_id: Option<String>,
     /// Member user ids, in round-robin order.
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub members: Vec<String>,
     /// Assign new work to the least-loaded available member; otherwise the
     /// lead hands it out.
@@ -75,19 +78,25 @@ pub(crate) struct AbsenceRequest {
     pub ends_at: String,
     /// The colleague who covers; none leaves work with its pool or team.
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub cover_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AbsenceDto {
+    #[schema(format = "uuid")]
     pub id: String,
+    #[schema(format = DateTime)]
     pub starts_at: String,
+    #[schema(format = DateTime)]
     pub ends_at: String,
+    #[schema(format = "uuid")]
     pub cover_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ProviderDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub display_name: String,
     /// If not, messages to them go to their team, marked for them.
@@ -96,10 +105,13 @@ pub(crate) struct ProviderDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AlertDto {
+    #[schema(format = "uuid")]
     pub id: String,
+    #[schema(format = "uuid")]
     pub conversation_id: String,
     /// `urgent_message`, `escalated`, `response_due_soon`, `response_overdue` or `reply_unread`.
     pub kind: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// The patient and subject, when the caller may open the conversation.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,16 +122,20 @@ pub(crate) struct AlertDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AlertPatientDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub display_name: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct NotificationDto {
+    #[schema(format = "uuid")]
     pub id: String,
     /// `unread_reply_reminder`: a reply from the care team is waiting.
     pub kind: String,
+    #[schema(format = "uuid")]
     pub conversation_id: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

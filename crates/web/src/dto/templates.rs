@@ -15,13 +15,16 @@ pub(crate) struct TemplateQuery {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct TemplateDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub name: String,
     /// With `{placeholders}`: patient_first_name, provider_name, practice_phone, scheduling_link, office_hours, my_name.
     pub body: String,
+    #[schema(format = "uuid")]
     pub owner_id: String,
     pub owner_name: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub review_by: String,
     pub usage_count: i64,
     /// Past its review-by date.
@@ -33,15 +36,18 @@ pub(crate) struct TemplateDto {
 pub(crate) struct TemplateRequest {
     pub name: String,
     pub body: String,
+    #[schema(format = Date)]
     pub review_by: String,
     /// Administrators may hand a template to another owner.
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub owner_id: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RenderTemplateRequest {
+    #[schema(format = "uuid")]
     pub template_id: String,
 }
 
@@ -52,7 +58,8 @@ pub(crate) struct RenderedTemplateDto {
 }
 
 impl From<switchboard_service::TemplateView> for TemplateDto {
-    fn from(t: switchboard_service::TemplateView) -> Self {
+    fn from(v: switchboard_service::TemplateView) -> Self {
+        let t = v.template;
         TemplateDto {
             id: t.id.to_string(),
             name: t.name,
@@ -61,7 +68,7 @@ impl From<switchboard_service::TemplateView> for TemplateDto {
             owner_name: t.owner_name,
             review_by: t.review_by,
             usage_count: t.usage_count,
-            stale: t.stale,
+            stale: v.stale,
         }
     }
 }

@@ -161,7 +161,7 @@ pub(crate) async fn add_staff(
 
 /// Change a staff member's name, role, departments and care teams.
 #[utoipa::path(put, path = "/api/v1/staff-accounts/{id}", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = StaffAccountDto,
+    params(("id" = String, Path, format = "uuid")), request_body = StaffAccountDto,
     responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn update_staff(
@@ -178,7 +178,7 @@ pub(crate) async fn update_staff(
 
 /// Deactivate an account: its sessions end at once, its history stays.
 #[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = "uuid")),
     responses((status = 204, description = "deactivated"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub(crate) async fn deactivate(
@@ -193,7 +193,7 @@ pub(crate) async fn deactivate(
 
 /// Reactivate an account.
 #[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = "uuid")),
     responses((status = 204, description = "reactivated"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn reactivate(
     State(s): State<AppState>,
@@ -208,7 +208,7 @@ pub(crate) async fn reactivate(
 /// A password-reset link for an account, shown once to the administrator
 /// to hand over. Earlier reset links stop working.
 #[utoipa::path(post, path = "/api/v1/users/{id}/reset-link", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = "uuid")),
     responses((status = 201, body = IssuedLinkDto), (status = 400, body = ErrorBody, description = "host_not_allowed"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn reset_link(

@@ -146,7 +146,7 @@ pub(crate) async fn create_conversation(
 /// A conversation with its messages, read receipts and amendments; staff
 /// also get internal notes.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
+    params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 200, body = ConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_conversation(
     State(s): State<AppState>,
@@ -162,7 +162,7 @@ pub(crate) async fn get_conversation(
 /// Send a message. Messages are never edited or deleted.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", security(("bearer" = [])),
     request_body = BodyRequest,
-    params(("id" = String, Path, description = "Conversation id"),
+    params(("id" = String, Path, description = "Conversation id", format = "uuid"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
     responses((status = 201, body = SentMessageDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -189,7 +189,7 @@ pub(crate) async fn send_message(
 /// Append a correction to one of your own messages; the original stays.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages/{message_id}/amendments", tag = "conversations",
     security(("bearer" = [])), request_body = BodyRequest,
-    params(("id" = String, Path, description = "Conversation id"), ("message_id" = String, Path, description = "Message id")),
+    params(("id" = String, Path, description = "Conversation id", format = "uuid"), ("message_id" = String, Path, description = "Message id", format = "uuid")),
     responses((status = 201, body = AmendmentDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn amend_message(
@@ -207,7 +207,7 @@ pub(crate) async fn amend_message(
 
 /// Mark the other side's messages as read by the caller.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/read", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
+    params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 200, body = ReadResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn mark_read(
     State(s): State<AppState>,
@@ -222,7 +222,7 @@ pub(crate) async fn mark_read(
 
 /// Add an internal note, visible to staff only.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/notes", tag = "conversations", security(("bearer" = [])),
-    request_body = BodyRequest, params(("id" = String, Path, description = "Conversation id")),
+    request_body = BodyRequest, params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 201, body = NoteDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn add_note(
@@ -244,7 +244,7 @@ pub(crate) async fn add_note(
 /// encrypted in the history); without it the answer is 422 with `field`
 /// `reason`.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/close", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Conversation id")), request_body(content = Option<CloseRequest>),
+    params(("id" = String, Path, description = "Conversation id", format = "uuid")), request_body(content = Option<CloseRequest>),
     responses((status = 200, body = StatusResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn close(
@@ -262,7 +262,7 @@ pub(crate) async fn close(
 /// Mark a conversation unread for yourself (staff), to come back to it: it
 /// shows as unread, and in the Unread view, until you open it again.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/unread", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
+    params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 204, description = "marked"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn mark_unread(
     State(s): State<AppState>,
@@ -294,7 +294,7 @@ pub(crate) async fn screen(
 /// Rate a closed conversation (the patient, once): 1 to 5 and an optional
 /// comment.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/rating", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Conversation id")), request_body = RateRequest,
+    params(("id" = String, Path, description = "Conversation id", format = "uuid")), request_body = RateRequest,
     responses((status = 204, description = "recorded"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn rate(
@@ -311,7 +311,7 @@ pub(crate) async fn rate(
 
 /// Reopen a closed conversation (staff).
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
+    params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 200, body = StatusResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub(crate) async fn reopen(
@@ -330,7 +330,7 @@ pub(crate) async fn reopen(
 /// with nobody in particular. Someone away is never given work: whoever
 /// covers for them is.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "conversations", security(("bearer" = [])),
-    request_body = AssignRequest, params(("id" = String, Path, description = "Conversation id")),
+    request_body = AssignRequest, params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 200, body = AssignResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn assign(
@@ -360,7 +360,7 @@ pub(crate) async fn assign(
 /// context; their reply to the patient, or a note back, returns the
 /// conversation to you.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/escalate", tag = "conversations", security(("bearer" = [])),
-    request_body = EscalateRequest, params(("id" = String, Path, description = "Conversation id")),
+    request_body = EscalateRequest, params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 200, body = EscalateResultDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn escalate(
@@ -378,7 +378,7 @@ pub(crate) async fn escalate(
 
 /// A template filled in for this conversation, to edit and send (staff).
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/render-template", tag = "templates", security(("bearer" = [])),
-    request_body = RenderTemplateRequest, params(("id" = String, Path, description = "Conversation id")),
+    request_body = RenderTemplateRequest, params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 200, body = RenderedTemplateDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn render_template(
     State(s): State<AppState>,

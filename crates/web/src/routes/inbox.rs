@@ -20,18 +20,7 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
 #[utoipa::path(get, path = "/api/v1/inbox/counts", tag = "inbox", security(("bearer" = [])),
     responses((status = 200, body = InboxCountsDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn counts(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<InboxCountsDto>, ApiError> {
-    let c = s.app.inbox_counts(&p).await?;
-    Ok(Json(InboxCountsDto {
-        needs_response: c.needs_response,
-        awaiting_patient: c.awaiting_patient,
-        unread: c.unread,
-        assigned_to_me: c.assigned_to_me,
-        my_team: c.my_team,
-        urgent: c.urgent,
-        closed: c.closed,
-        escalated_to_me: c.escalated,
-        all: c.total,
-    }))
+    Ok(Json(s.app.inbox_counts(&p).await?.into()))
 }
 
 /// Colleagues who can be assigned conversations (staff only).
@@ -80,7 +69,7 @@ pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result
 
 /// Tell the other side you are writing (shown for a few seconds).
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/typing", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Conversation id")),
+    params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 204, description = "announced"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn typing(
     State(s): State<AppState>,

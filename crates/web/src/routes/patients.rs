@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PatientId};
 use switchboard_domain::onboarding::Channel;
 use switchboard_service::ServiceError;
-use switchboard_service::patient_admin::PatientInput;
+use switchboard_service::patient_admin::{PatientInput, PatientRecord};
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
@@ -33,19 +33,11 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
 const IMPORT_MAX_BYTES: usize = 5 * 1024 * 1024;
 
 fn input(r: PatientRecordDto) -> Result<PatientInput, ApiError> {
+    let PatientRecordDto { given_name, family_name, birth_date, mrn, email, phone, care_team_id, department_id } = r;
     Ok(PatientInput {
-        given_name: r.given_name,
-        family_name: r.family_name,
-        birth_date: r.birth_date,
-        mrn: r.mrn,
-        email: r.email,
-        phone: r.phone,
-        care_team: r.care_team_id.as_deref().map(|t| field_id("care_team_id", t, CareTeamId::parse)).transpose()?,
-        department: r
-            .department_id
-            .as_deref()
-            .map(|d| field_id("department_id", d, DepartmentId::parse))
-            .transpose()?,
+        record: PatientRecord { given_name, family_name, birth_date, mrn, email, phone },
+        care_team: care_team_id.as_deref().map(|t| field_id("care_team_id", t, CareTeamId::parse)).transpose()?,
+        department: department_id.as_deref().map(|d| field_id("department_id", d, DepartmentId::parse)).transpose()?,
     })
 }
 
@@ -69,7 +61,7 @@ pub(crate) async fn list(
 /// One patient of the list, for their page: the record, enrollment and
 /// conversation counts (for whoever may see them in the list).
 #[utoipa::path(get, path = "/api/v1/patient-accounts/{id}", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = "uuid")),
     responses((status = 200, body = PatientPageDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn one(
     State(s): State<AppState>,
@@ -99,7 +91,7 @@ pub(crate) async fn create(
 /// Change a patient record (administrators). The whole record: a field
 /// left out is cleared.
 #[utoipa::path(put, path = "/api/v1/patient-accounts/{id}", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = PatientRecordDto,
+    params(("id" = String, Path, format = "uuid")), request_body = PatientRecordDto,
     responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn update(
@@ -116,7 +108,7 @@ pub(crate) async fn update(
 /// Invite a patient to enroll (administrators, or staff who care for the
 /// patient). Earlier open invitations stop working.
 #[utoipa::path(post, path = "/api/v1/patient-accounts/{id}/invitation", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = InviteDto,
+    params(("id" = String, Path, format = "uuid")), request_body = InviteDto,
     responses((status = 201, body = IssuedLinkDto), (status = 400, body = ErrorBody, description = "host_not_allowed"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -137,7 +129,7 @@ pub(crate) async fn invite(
 
 /// Revoke a patient's open invitation.
 #[utoipa::path(delete, path = "/api/v1/patient-accounts/{id}/invitation", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = "uuid")),
     responses((status = 204, description = "revoked"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn revoke_invitation(
     State(s): State<AppState>,

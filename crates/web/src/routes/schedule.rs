@@ -105,7 +105,7 @@ pub(crate) async fn save_practice_hours(
 /// Set one department's own hours; an empty list means the practice's
 /// hours apply (practice administrators).
 #[utoipa::path(put, path = "/api/v1/departments/{id}/hours", tag = "practice", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = DepartmentHoursDto,
+    params(("id" = String, Path, format = "uuid")), request_body = DepartmentHoursDto,
     responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn save_department_hours(
@@ -234,7 +234,7 @@ pub(crate) async fn add_closure(
 
 /// Remove a closure (practice administrators).
 #[utoipa::path(delete, path = "/api/v1/closures/{id}", tag = "practice", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = "uuid")),
     responses((status = 204, description = "removed"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn remove_closure(
     State(s): State<AppState>,

@@ -160,7 +160,7 @@ pub(crate) async fn create_pool(
 
 /// Change a pool: name, lead, members, assignment (practice administrators).
 #[utoipa::path(put, path = "/api/v1/pools/{id}", tag = "setup", security(("bearer" = [])), request_body = PoolDto,
-    params(("id" = String, Path, description = "Pool id")),
+    params(("id" = String, Path, description = "Pool id", format = "uuid")),
     responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn update_pool(
     State(s): State<AppState>,
@@ -244,7 +244,7 @@ pub(crate) async fn record_absence(
 
 /// Cancel one of your absences (staff).
 #[utoipa::path(delete, path = "/api/v1/me/absences/{id}", tag = "setup", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Absence id")),
+    params(("id" = String, Path, description = "Absence id", format = "uuid")),
     responses((status = 204, description = "cancelled"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn cancel_absence(
     State(s): State<AppState>,
@@ -305,7 +305,7 @@ pub(crate) async fn alerts(
 
 /// Acknowledge an alert.
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/ack", tag = "inbox", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Alert id")),
+    params(("id" = String, Path, description = "Alert id", format = "uuid")),
     responses((status = 204, description = "acknowledged"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn acknowledge_alert(
     State(s): State<AppState>,
@@ -358,7 +358,7 @@ pub(crate) async fn create_template(
 
 /// Change a quick reply (its owner, or an administrator).
 #[utoipa::path(put, path = "/api/v1/templates/{id}", tag = "templates", security(("bearer" = [])), request_body = TemplateRequest,
-    params(("id" = String, Path, description = "Template id")),
+    params(("id" = String, Path, description = "Template id", format = "uuid")),
     responses((status = 204, description = "saved"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn update_template(
     State(s): State<AppState>,
