@@ -136,6 +136,7 @@ pub(crate) struct PushSubscriptionRequest {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PushSubscriptionCreated {
+    #[schema(format = "uuid")]
     pub id: String,
 }
 
@@ -149,6 +150,7 @@ pub(crate) struct PushKeyDto {
 /// One email, text or push: never its words or address.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DeliveryDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub medium: MediumDto,
     pub kind: NoticeKindDto,
@@ -195,6 +197,7 @@ pub(crate) struct PatientDeliveriesDto {
 /// A message that found no channel: what would have been sent.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct OutboxItemDto {
+    #[schema(format = "uuid")]
     pub id: String,
     pub medium: MediumDto,
     pub kind: NoticeKindDto,

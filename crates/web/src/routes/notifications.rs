@@ -69,7 +69,7 @@ pub(crate) async fn subscribe(
 
 /// Stop push notifications to one of your browsers.
 #[utoipa::path(delete, path = "/api/v1/me/push-subscriptions/{id}", tag = "notifications", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 204, description = "removed"), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, format = "uuid")), responses((status = 204, description = "removed"), (status = 404, body = ErrorBody)))]
 pub(crate) async fn unsubscribe(
     State(s): State<AppState>,
     Client(ctx): Client,
@@ -126,7 +126,7 @@ fn defaults_dto(d: PracticeNotificationDefaults) -> PracticeNotificationDefaults
 /// A patient's recent emails, texts and pushes, and the media they cannot
 /// be reached by (staff who manage the patient).
 #[utoipa::path(get, path = "/api/v1/patient-accounts/{id}/deliveries", tag = "notifications", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = "uuid")),
     responses((status = 200, body = PatientDeliveriesDto), (status = 404, body = ErrorBody)))]
 pub(crate) async fn patient_deliveries(
     State(s): State<AppState>,
