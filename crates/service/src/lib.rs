@@ -55,6 +55,7 @@ pub use switchboard_domain::audit::verify::{VerifyProblem, VerifyReport};
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use switchboard_crypto::webpush::VapidKey;
 use switchboard_crypto::{KeyRing, PasswordHasher};
 use switchboard_domain::session::SessionPolicy;
 use switchboard_domain::text::MessageBody;
@@ -75,6 +76,10 @@ pub struct ServiceConfig {
     /// How long someone auto-assigned a conversation from a pool has to act
     /// on it before it goes back to the pool for the next member.
     pub assignment_timeout: switchboard_domain::time::Span,
+    /// The application server's VAPID key, which signs Web Push requests
+    /// and whose public half browsers subscribe with. `None` where push is
+    /// not set up (tests that build the service directly).
+    pub vapid: Option<Arc<VapidKey>>,
 }
 
 impl Default for ServiceConfig {
@@ -85,6 +90,7 @@ impl Default for ServiceConfig {
             staff_message_max_chars: 10_000,
             concurrent_password_hashes: 4,
             assignment_timeout: switchboard_domain::time::Span::from_hours(2),
+            vapid: None,
         }
     }
 }
