@@ -18,4 +18,10 @@ pub enum CryptoError {
     RotationNeedsFile,
     #[error("certificate generation failed")]
     Certificate,
+    #[error("the VAPID key is unusable: {0}")]
+    VapidKey(&'static str),
+    #[error("web push: {0}")]
+    WebPush(&'static str),
+    #[error("a push message holds at most {max} bytes; this one has {len}")]
+    PushPayloadTooLarge { len: usize, max: usize },
 }

@@ -8,6 +8,7 @@
 //! - [`PasswordHasher`] hashes passwords with argon2id.
 //! - [`token`] makes opaque session tokens, stored only as their SHA-256.
 //! - [`tls`] makes self-signed certificates for the demo.
+//! - [`webpush`] holds the VAPID key and encrypts Web Push messages.
 //!
 //! Nothing here logs, and no type here prints key bytes in `Debug`.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
@@ -19,6 +20,7 @@ mod password;
 pub mod random;
 pub mod tls;
 pub mod token;
+pub mod webpush;
 
 pub use aead::{DataKey, aad};
 pub use error::CryptoError;

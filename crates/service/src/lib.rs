@@ -55,6 +55,7 @@ pub use switchboard_domain::audit::verify::{VerifyProblem, VerifyReport};
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use switchboard_crypto::webpush::VapidKey;
 use switchboard_crypto::{KeyRing, PasswordHasher};
 use switchboard_domain::session::SessionPolicy;
 use switchboard_domain::text::MessageBody;
@@ -81,6 +82,10 @@ pub struct ServiceConfig {
     /// Accept `http://` push endpoints on this machine (the test suite's
     /// stand-in push service); never in production.
     pub allow_loopback_push: bool,
+    /// The application server's VAPID key, which signs Web Push requests
+    /// and whose public half browsers subscribe with. `None` where push is
+    /// not set up (tests that build the service directly).
+    pub vapid: Option<Arc<VapidKey>>,
 }
 
 impl Default for ServiceConfig {
@@ -93,6 +98,7 @@ impl Default for ServiceConfig {
             assignment_timeout: switchboard_domain::time::Span::from_hours(2),
             notice_coalescing: switchboard_domain::time::Span::from_mins(2),
             allow_loopback_push: false,
+            vapid: None,
         }
     }
 }

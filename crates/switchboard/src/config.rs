@@ -190,8 +190,14 @@ pub struct Overrides {
 /// Variables with the prefix that are not settings: read elsewhere (the key
 /// file's text, the `--config` flag's fallback) or by the test suites.
 /// Anything else with the prefix must name a setting.
-const NOT_SETTINGS: &[&str] =
-    &["SWITCHBOARD_MASTER_KEY", "SWITCHBOARD_CONFIG", "SWITCHBOARD_TEST_DATABASE_URL", "SWITCHBOARD_BIN"];
+const NOT_SETTINGS: &[&str] = &[
+    "SWITCHBOARD_MASTER_KEY",
+    "SWITCHBOARD_VAPID_KEY",
+    "SWITCHBOARD_CONFIG",
+    "SWITCHBOARD_TEST_DATABASE_URL",
+    "SWITCHBOARD_BIN",
+    "SWITCHBOARD_PEERS_PYTHON",
+];
 
 const ENV_PREFIX: &str = "SWITCHBOARD_";
 
@@ -400,6 +406,11 @@ impl Config {
         self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
+    /// The Web Push (VAPID) key file: `vapid.key` beside the master key file.
+    pub fn vapid_key_file(&self) -> PathBuf {
+        self.key_file().with_file_name("vapid.key")
+    }
+
     pub fn location(&self) -> switchboard_store::Location {
         match &self.database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
@@ -605,6 +616,8 @@ mod tests {
     fn variables_that_are_not_settings_are_left_alone() {
         let env = [
             ("SWITCHBOARD_MASTER_KEY", "key text"),
+            ("SWITCHBOARD_VAPID_KEY", "-----BEGIN PRIVATE KEY-----"),
+            ("SWITCHBOARD_PEERS_PYTHON", "/usr/bin/python3"),
             ("SWITCHBOARD_CONFIG", "/etc/sb.toml"),
             ("SWITCHBOARD_TEST_DATABASE_URL", "postgres://x"),
             ("PATH", "/usr/bin"),

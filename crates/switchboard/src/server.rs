@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use switchboard_crypto::webpush::VapidKey;
 use switchboard_crypto::{KeyRing, KeySource};
 use switchboard_domain::session::{SessionLimits, SessionPolicy};
 use switchboard_domain::time::Span;
@@ -19,6 +20,25 @@ use tokio::task::JoinHandle;
 
 /// The environment variable that may hold the key file's text.
 pub const MASTER_KEY_ENV: &str = "SWITCHBOARD_MASTER_KEY";
+/// The environment variable that may hold the VAPID key (PKCS#8 PEM).
+pub const VAPID_KEY_ENV: &str = "SWITCHBOARD_VAPID_KEY";
+
+/// The Web Push (VAPID) key: from `SWITCHBOARD_VAPID_KEY`, else the key file
+/// beside the master key, created on first start. Unlike the master key it
+/// may be made for existing data: losing it only means browsers must
+/// subscribe again. Nodes that share a database must share it too (the same
+/// file or variable), or pushes signed by one are refused for the others'
+/// subscriptions.
+pub fn open_vapid_key(config: &Config) -> anyhow::Result<Arc<VapidKey>> {
+    let key = match std::env::var(VAPID_KEY_ENV) {
+        Ok(text) if !text.trim().is_empty() => VapidKey::from_pem(&text).context("reading SWITCHBOARD_VAPID_KEY")?,
+        _ => {
+            let path = config.vapid_key_file();
+            VapidKey::load_or_create(&path).with_context(|| format!("opening the VAPID key file {}", path.display()))?
+        }
+    };
+    Ok(Arc::new(key))
+}
 
 /// Where the keys come from, for messages.
 fn key_source_text(config: &Config) -> String {
@@ -97,9 +117,11 @@ async fn open_app_checked(config: &Config, clock: Arc<dyn Clock>, check_keys: bo
         acquire_timeout: Duration::from_millis(config.database_timeout_millis.max(1)),
         ..StoreOptions::default()
     };
+    // Verifying the audit chain of a copy never needs (or makes) a push key.
+    let vapid = if check_keys { Some(open_vapid_key(config)?) } else { None };
     let store = Store::open(&config.location(), options, keys.audit_mac()).await.context("opening the database")?;
-    let app =
-        Switchboard::new(store, keys, clock, service_config(config)).map_err(|e| anyhow::anyhow!("starting: {e}"))?;
+    let service = ServiceConfig { vapid, ..service_config(config) };
+    let app = Switchboard::new(store, keys, clock, service).map_err(|e| anyhow::anyhow!("starting: {e}"))?;
     if check_keys {
         let problems = match app.key_problems().await {
             Ok(p) => p,

@@ -132,9 +132,18 @@ async fn hardening_ops_the_wrong_key_is_refused() {
 #[tokio::test]
 async fn hardening_ops_a_new_database_still_gets_a_key() {
     // First start on nothing: the key file is created (the demo relies on it).
-    let t = TestApp::spawn().await;
+    let mut t = TestApp::spawn().await;
     assert_eq!(mode(&t.config.key_file()), 0o600);
     assert_eq!(mode(&t.config.data_dir), 0o700);
+    // The Web Push key beside it, private too, and the one the service signs
+    // with; it survives a restart, or every browser would have to subscribe again.
+    let vapid = t.config.vapid_key_file();
+    assert_eq!(vapid, t.config.key_file().with_file_name("vapid.key"));
+    assert_eq!(mode(&vapid), 0o600);
+    let on_disk = switchboard_crypto::webpush::VapidKey::load(&vapid).unwrap().public_key();
+    assert_eq!(t.app().config().vapid.as_ref().unwrap().public_key(), on_disk);
+    t.restart().await;
+    assert_eq!(t.app().config().vapid.as_ref().unwrap().public_key(), on_disk);
     t.stop().await;
 }
 
