@@ -393,6 +393,21 @@ fn parse_hhmm(text: &str) -> Result<u16, InvalidQuietHours> {
     Ok(h * 60 + m)
 }
 
+/// A phone number as an SMS gateway takes it (E.164, `+15555550123`):
+/// written with a `+` and a country code, or a ten-digit North American
+/// number (with or without its leading 1). `None` for anything else, which
+/// cannot be texted without guessing its country.
+pub fn e164(number: &str) -> Option<String> {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let international = number.trim_start().starts_with('+');
+    match digits.len() {
+        _ if international && (8..=15).contains(&digits.len()) && !digits.starts_with('0') => Some(format!("+{digits}")),
+        10 if !international && !digits.starts_with(['0', '1']) => Some(format!("+1{digits}")),
+        11 if !international && digits.starts_with('1') => Some(format!("+{digits}")),
+        _ => None,
+    }
+}
+
 /// What an SMS reply asks for, by the carriers' keywords (CTIA): the whole
 /// message, any case, surrounding spaces and punctuation ignored.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

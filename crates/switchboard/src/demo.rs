@@ -1,6 +1,8 @@
 //! Synthetic demo data: two practices, their staff and patients, and a few
 //! conversations. Every name, date and number here is invented.
 
+use switchboard_domain::notify::Reach;
+use switchboard_service::my_account::ContactDetails;
 use anyhow::Context as _;
 use switchboard_domain::audit::AuditActor;
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PracticeId, UserId};
@@ -186,6 +188,18 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     )
     .await?;
     app.set_program_pool(app.patient_of_user(bob).await?.context("bob's record")?, Some(monitoring)).await?;
+    // Synthetic contact details and choices: alice by email, bob by text,
+    // carol by push (once a browser of hers subscribes).
+    for (user, email, phone, reach) in [
+        (alice, Some("alice.nguyen@example.org"), None, Reach { email: true, sms: false, push: false }),
+        (bob, None, Some("(555) 010-0103"), Reach { email: false, sms: true, push: false }),
+        (carol, Some("carol.smith@example.org"), Some("(555) 010-0102"), Reach { email: false, sms: false, push: true }),
+    ] {
+        let p = app.principal_for(user).await?;
+        let contact = ContactDetails { email: email.map(Into::into), phone: phone.map(Into::into) };
+        app.save_my_contact(&p, contact, &ctx).await?;
+        app.save_my_notification_choices(&p, Some(reach), None, &ctx).await?;
+    }
     // Records from the EHR of patients who have not enrolled yet: the front
     // desk invites them.
     for (given, family, birth, mrn, email, phone, place) in [

@@ -168,3 +168,13 @@ fn quiet_hours_parse_and_display() {
     }
     assert!(QuietHours::parse("07:00", "07:00").is_err());
 }
+
+#[test]
+fn phone_numbers_to_e164() {
+    assert_eq!(e164("(555) 010-0142").as_deref(), Some("+15550100142"));
+    assert_eq!(e164("1-555-010-0142").as_deref(), Some("+15550100142"));
+    assert_eq!(e164("+44 20 7946 0018").as_deref(), Some("+442079460018"));
+    assert_eq!(e164("010-0142"), None);
+    assert_eq!(e164("020 7946 0018"), None);
+    assert_eq!(e164("+0123456789"), None);
+}

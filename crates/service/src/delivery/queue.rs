@@ -6,7 +6,7 @@
 use crate::sealing::{self, column};
 use crate::{ServiceError, Switchboard};
 use switchboard_domain::ids::*;
-use switchboard_domain::notify::{DeliveryState, Medium, NoticeKind, QuietHours, Reach};
+use switchboard_domain::notify::{self, DeliveryState, Medium, NoticeKind, QuietHours, Reach};
 use switchboard_domain::time::Timestamp;
 use switchboard_store::Step;
 use switchboard_store::queries::{deliveries as q, directory as d, jobs as job_q, keys as keys_q};
@@ -152,7 +152,9 @@ impl Switchboard {
             if reach.sms
                 && let Some(ct) = phone_ct
             {
-                out.push(Destination::Phone(sealing::open(&key, column::PHONE, patient.as_bytes(), &ct)?));
+                // A number that cannot be written in E.164 cannot be texted.
+                let number = sealing::open(&key, column::PHONE, patient.as_bytes(), &ct)?;
+                out.extend(notify::e164(&number).map(Destination::Phone));
             }
         }
         if reach.push
