@@ -21,7 +21,9 @@ use url::{Host, Url};
 /// rather than holding a delivery job.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Sends email through one SMTP server.
+/// Sends email through one SMTP server. Its pooled connections belong to
+/// the tokio runtime of its first `send`: one courier per runtime (the
+/// server has one).
 pub struct SmtpCourier {
     /// Kept until the first message: building the pool spawns its cleanup
     /// task, which needs the runtime that `send` runs on (the constructor

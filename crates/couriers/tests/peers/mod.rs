@@ -94,9 +94,9 @@ pub struct Peer {
     // Held open: the peer exits when its standard input closes, so it also
     // goes if this process dies without running `Drop`.
     _stdin: ChildStdin,
-    /// What it wrote to standard error (a file, so a chatty peer never
-    /// blocks on a full pipe).
-    stderr: tempfile::NamedTempFile,
+    /// Its standard error goes to a file (kept for the peer's life), so a
+    /// chatty peer never blocks on a full pipe.
+    _stderr: tempfile::NamedTempFile,
     pub port: u16,
 }
 
@@ -123,21 +123,13 @@ impl Peer {
             let mut line = String::new();
             BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
             if line.trim() == "ready" {
-                return Peer { child, _stdin: stdin, stderr, port };
+                return Peer { child, _stdin: stdin, _stderr: stderr, port };
             }
             drop(stdin);
             let _ = child.wait();
             last = std::fs::read_to_string(stderr.path()).unwrap_or_default();
         }
         panic!("{} did not start:\n{last}", script.display());
-    }
-}
-
-impl Peer {
-    /// What the peer has written to standard error so far.
-    #[allow(dead_code)]
-    pub fn stderr(&self) -> String {
-        std::fs::read_to_string(self.stderr.path()).unwrap_or_default()
     }
 }
 
