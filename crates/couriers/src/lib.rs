@@ -5,6 +5,8 @@
 //!   plain SMTP only to a relay on this machine).
 //! - [`SmsGateway`]: text messages through a Twilio-shaped HTTPS gateway,
 //!   and [`verify_twilio_signature`] for the requests it makes to us.
+//! - [`PushCourier`]: Web Push, encrypted and VAPID-signed
+//!   (`switchboard_crypto::webpush`).
 //!
 //! Failures come back as the seam's short fixed codes (`smtp_rejected`,
 //! `sms_opted_out`, …), never the peer's own words, which may echo the
@@ -13,10 +15,12 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod config;
+mod push;
 mod sms;
 mod smtp;
 mod tls;
 
 pub use config::CourierConfigError;
+pub use push::PushCourier;
 pub use sms::{SmsGateway, twilio_signature, verify_twilio_signature};
 pub use smtp::SmtpCourier;

@@ -186,6 +186,12 @@ pub fn verify_twilio_signature(token: &str, url: &str, params: &[(String, String
     switchboard_crypto::verify_sms_signature(token.as_bytes(), signed_text(url, params).as_bytes(), &tag)
 }
 
+impl switchboard_service::delivery::InboundSignature for SmsGateway {
+    fn verify(&self, url: &str, params: &[(String, String)], presented: &str) -> bool {
+        verify_twilio_signature(&self.token, url, params, presented)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -401,7 +401,9 @@ pub fn e164(number: &str) -> Option<String> {
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
     let international = number.trim_start().starts_with('+');
     match digits.len() {
-        _ if international && (8..=15).contains(&digits.len()) && !digits.starts_with('0') => Some(format!("+{digits}")),
+        _ if international && (8..=15).contains(&digits.len()) && !digits.starts_with('0') => {
+            Some(format!("+{digits}"))
+        }
         10 if !international && !digits.starts_with(['0', '1']) => Some(format!("+1{digits}")),
         11 if !international && digits.starts_with('1') => Some(format!("+{digits}")),
         _ => None,

@@ -1,14 +1,14 @@
 //! Synthetic demo data: two practices, their staff and patients, and a few
 //! conversations. Every name, date and number here is invented.
 
-use switchboard_domain::notify::Reach;
-use switchboard_service::my_account::ContactDetails;
 use anyhow::Context as _;
 use switchboard_domain::audit::AuditActor;
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PracticeId, UserId};
+use switchboard_domain::notify::Reach;
 use switchboard_domain::role::StaffRole;
 use switchboard_domain::routing::{Condition, Target};
 use switchboard_domain::topic::Topic;
+use switchboard_service::my_account::ContactDetails;
 use switchboard_service::{
     NewConversationInput, NewPatientInput, NewStaffInput, OpeningPeriod, PoolInput, PracticeContact, RequestContext,
     RuleInput, StaffSettings, Switchboard, TemplateInput,
@@ -193,7 +193,12 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     for (user, email, phone, reach) in [
         (alice, Some("alice.nguyen@example.org"), None, Reach { email: true, sms: false, push: false }),
         (bob, None, Some("(555) 010-0103"), Reach { email: false, sms: true, push: false }),
-        (carol, Some("carol.smith@example.org"), Some("(555) 010-0102"), Reach { email: false, sms: false, push: true }),
+        (
+            carol,
+            Some("carol.smith@example.org"),
+            Some("(555) 010-0102"),
+            Reach { email: false, sms: false, push: true },
+        ),
     ] {
         let p = app.principal_for(user).await?;
         let contact = ContactDetails { email: email.map(Into::into), phone: phone.map(Into::into) };
@@ -303,5 +308,8 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     let team = app.create_care_team(lake, Some(peds), "Dr. Lee's team", Some(lee), &[lake_nurse], SYSTEM).await?;
     let dana = s2.patient("dana", ("Dana", "Brooks"), "1990-05-04", "LP-2001", (peds, team)).await?;
     thread(app, dana, "School form", "scheduling", "Can the school health form be ready by Friday?", &[]).await?;
+    // The replies played into the demo are history, not news: nobody is
+    // emailed or texted about them.
+    app.forget_pending_reply_notices().await?;
     Ok(true)
 }

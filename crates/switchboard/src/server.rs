@@ -266,7 +266,7 @@ pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Run
         }
         None => format!("{scheme}://{addr}"),
     };
-    app.start_delivery(crate::couriers::from_config(config, link_base)?);
+    app.start_delivery(crate::couriers::from_config(config, link_base, app.config().vapid.clone())?);
     let http = tokio::spawn(switchboard_web::serve(tcp, transport, router, limits, stopped(stop_rx)));
     Ok(Running { addr, app, cert_pem, scheme, stop, http, jobs })
 }

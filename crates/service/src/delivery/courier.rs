@@ -88,6 +88,12 @@ pub trait Courier: Send + Sync + 'static {
     fn send<'a>(&'a self, message: Outbound<'a>) -> CourierFuture<'a>;
 }
 
+/// Checks that a request to our inbound SMS address came from the gateway
+/// (its signature over the URL and the form's fields).
+pub trait InboundSignature: Send + Sync + 'static {
+    fn verify(&self, url: &str, params: &[(String, String)], presented: &str) -> bool;
+}
+
 /// The couriers a node has, and the address its links point to.
 #[derive(Clone, Default)]
 pub struct Couriers {
@@ -99,6 +105,8 @@ pub struct Couriers {
     /// The VAPID public key browsers subscribe with (base64url), when
     /// `push` is set.
     pub push_public_key: Option<String>,
+    /// The SMS gateway's signature on inbound texts, when one is set up.
+    pub sms_inbound: Option<Arc<dyn InboundSignature>>,
 }
 
 impl Couriers {

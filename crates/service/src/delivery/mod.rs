@@ -11,6 +11,7 @@
 
 mod choices;
 mod courier;
+mod inbound;
 mod notices;
 mod push;
 mod queue;
@@ -18,7 +19,10 @@ mod send;
 mod views;
 
 pub use choices::{NotificationChoices, PracticeNotificationDefaults};
-pub use courier::{Address, Courier, CourierError, CourierFuture, Couriers, Outbound, PushTarget, Sent};
+pub use courier::{
+    Address, Courier, CourierError, CourierFuture, Couriers, InboundSignature, Outbound, PushTarget, Sent,
+};
+pub use inbound::SmsReply;
 pub use notices::NOTIFY_REPLY;
 pub use push::PushSubscriptionInput;
 pub use queue::{DELIVER, EffectiveChoices};

@@ -37,6 +37,13 @@ impl Switchboard {
         ))
     }
 
+    /// Forgets the reply notices not yet made: for history played into a
+    /// demo, which is nobody's news.
+    pub async fn forget_pending_reply_notices(&self) -> Result<(), ServiceError> {
+        self.store().commit(switchboard_store::Unit::new().step(job_q::drop_pending(NOTIFY_REPLY))).await?;
+        Ok(())
+    }
+
     /// Sends the reply notice, unless the patient has read the reply in
     /// the app meanwhile.
     pub(crate) async fn notify_reply(&self, payload: &str) -> Result<(), String> {

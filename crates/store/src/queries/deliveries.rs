@@ -330,3 +330,12 @@ pub fn delete_user_push_subscription(user: UserId, subscription: PushSubscriptio
         vec![subscription.to_vec().into(), user.to_vec().into()],
     )
 }
+
+/// The practice's name when the deployment serves exactly one.
+pub async fn sole_practice_name(store: &Store) -> Result<Option<String>, StoreError> {
+    let rows = sqlx::query("SELECT name FROM practices ORDER BY id LIMIT 2").fetch_all(store.reader()).await?;
+    match rows.as_slice() {
+        [only] => Ok(Some(col(only, "name")?)),
+        _ => Ok(None),
+    }
+}

@@ -149,3 +149,8 @@ pub async fn status(store: &Store, job: JobId) -> Result<Option<JobStatus>, Stor
 pub fn purge_done(before: Timestamp) -> Step {
     Step::new("DELETE FROM jobs WHERE state = 'done' AND updated_at < $1", vec![before.as_micros().into()])
 }
+
+/// Drops the pending jobs of one kind.
+pub fn drop_pending(kind: &str) -> Step {
+    Step::new("DELETE FROM jobs WHERE kind = $1 AND state = 'pending'", vec![kind.into()])
+}

@@ -22,6 +22,7 @@ mod hardening_ops;
 mod inbox_reference;
 mod jobs;
 mod live;
+mod notifications;
 mod onboarding;
 mod operator;
 mod protocol;

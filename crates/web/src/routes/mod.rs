@@ -21,6 +21,7 @@ mod pages;
 mod patients;
 mod schedule;
 mod setup;
+mod sms;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -46,6 +47,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         analytics::routes(),
         schedule::routes(),
         setup::routes(),
+        sms::routes(),
     ]
     .into_iter()
     .flatten()

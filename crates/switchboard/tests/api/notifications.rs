@@ -1,0 +1,347 @@
+//! Notifications outside the app, against real peers: an SMTP server
+//! (aiosmtpd), a stand-in SMS gateway, and the gateway's signed inbound
+//! texts. Every captured message is scanned for a canary written into the
+//! conversation's subject and bodies.
+
+#[path = "../../../couriers/tests/peers/mod.rs"]
+mod peers;
+
+use crate::support::*;
+use axum::http::StatusCode;
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use switchboard_domain::time::Span;
+
+const CANARY: &str = "ZQX-CANARY-7731";
+
+/// An aiosmtpd server and what it has received (raw messages).
+struct Sink {
+    peer: peers::Peer,
+    _dir: tempfile::TempDir,
+    output: std::path::PathBuf,
+}
+
+impl Sink {
+    fn start() -> Sink {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("received.jsonl");
+        Sink { peer: peers::Peer::start("smtp_sink.py", &[output.to_str().unwrap()]), _dir: dir, output }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.peer.port)
+    }
+
+    fn received(&self) -> Vec<(Vec<String>, String)> {
+        let text = std::fs::read_to_string(&self.output).unwrap_or_default();
+        text.lines()
+            .map(|line| {
+                let r: Value = serde_json::from_str(line).unwrap();
+                let raw = base64::engine::general_purpose::STANDARD.decode(r["data_b64"].as_str().unwrap()).unwrap();
+                let to = r["rcpt_tos"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+                (to, String::from_utf8(raw).unwrap())
+            })
+            .collect()
+    }
+}
+
+/// Text of a captured email with quoted-printable soft breaks undone, for
+/// searching.
+fn readable(raw: &str) -> String {
+    raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+}
+
+async fn reply(t: &TestApp, token: &str, conversation: &str, body: &str) {
+    let r = t.post(&format!("/api/v1/conversations/{conversation}/messages"), Some(token), json!({"body": body})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
+
+async fn deliveries(t: &TestApp, admin: &str, username: &str) -> Value {
+    let patient = t.patient_id(username).await;
+    let r = t.get(&format!("/api/v1/patient-accounts/{patient}/deliveries"), Some(admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json()
+}
+
+/// A burst of staff replies makes one email, after the coalescing window,
+/// to the address on file; it names the practice and links to the
+/// conversation, and carries nothing of it.
+#[tokio::test]
+async fn staff_replies_reach_the_patient_by_email_once_per_burst_with_no_phi() {
+    let sink = Sink::start();
+    let t = TestApp::spawn_with(|c| {
+        c.smtp_url = Some(sink.url());
+        c.smtp_from = Some("Riverside Messages <noreply@example.org>".into());
+    })
+    .await;
+    let alice = t.login("alice").await;
+    let nina = t.login("nina.nurse").await;
+    let c = t.patient_conversation(&alice, &format!("Rash {CANARY}"), &format!("My rash is spreading {CANARY}")).await;
+    reply(&t, &nina, &c, &format!("Please send a photo {CANARY}")).await;
+    reply(&t, &nina, &c, &format!("And your temperature {CANARY}")).await;
+    t.run_due_jobs().await;
+    assert!(sink.received().is_empty(), "nothing before the coalescing window ends");
+
+    t.advance(Span::from_secs(121));
+    t.run_due_jobs().await;
+    let mail = sink.received();
+    assert_eq!(mail.len(), 1, "one notice for the burst: {mail:?}");
+    let (to, raw) = &mail[0];
+    assert_eq!(to, &vec!["alice.nguyen@example.org".to_owned()]);
+    let text = readable(raw);
+    assert!(text.contains("Riverside Family Medicine"), "{text}");
+    assert!(text.contains(&format!("/app#/c/{c}")), "links to the conversation: {text}");
+    assert!(text.contains("911"), "{text}");
+    for private in [CANARY, "Rash", "rash", "photo", "Alice", "Nguyen", "Primary", "Patel"] {
+        assert!(!text.contains(private), "{private} in the email:\n{text}");
+    }
+    assert!(raw.contains("multipart/alternative") && raw.contains("Message-ID:"), "{raw}");
+
+    let admin = t.login("admin").await;
+    let d = deliveries(&t, &admin, "alice").await;
+    let list = d["deliveries"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{d}");
+    assert_eq!(list[0]["medium"], "email");
+    assert_eq!(list[0]["kind"], "staff_reply");
+    assert_eq!(list[0]["state"], "sent");
+    assert!(!d.to_string().contains("alice.nguyen"), "staff see states, not addresses: {d}");
+
+    // A reply the patient reads within the window is not notified.
+    reply(&t, &nina, &c, "One more thing").await;
+    let r = t.get(&format!("/api/v1/conversations/{c}"), Some(&alice)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = t.post(&format!("/api/v1/conversations/{c}/read"), Some(&alice), json!({})).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    t.advance(Span::from_secs(121));
+    t.run_due_jobs().await;
+    assert_eq!(sink.received().len(), 1, "read in the app: no email");
+    t.stop().await;
+}
+
+/// The SMTP server is down: the email waits and is retried with backoff,
+/// and goes once the server is back.
+#[tokio::test]
+async fn an_email_waits_while_the_smtp_server_is_down() {
+    let sink = Sink::start();
+    let dead = format!("smtp://127.0.0.1:{}", peers::free_port());
+    let mut t = TestApp::spawn_with(|c| {
+        c.smtp_url = Some(dead.clone());
+        c.smtp_from = Some("noreply@example.org".into());
+        c.notice_coalescing_secs = 0;
+    })
+    .await;
+    let alice = t.login("alice").await;
+    let nina = t.login("nina.nurse").await;
+    let c = t.patient_conversation(&alice, "Question", "Hello").await;
+    reply(&t, &nina, &c, "Hello back").await;
+    t.run_due_jobs().await;
+    let admin = t.login("admin").await;
+    let d = deliveries(&t, &admin, "alice").await;
+    assert_eq!(d["deliveries"][0]["state"], "queued", "{d}");
+    assert_eq!(d["deliveries"][0]["reason"], "smtp_unavailable", "{d}");
+    assert_eq!(d["deliveries"][0]["attempts"], 1, "{d}");
+
+    // The server comes back (at another address, for the test).
+    t.config.smtp_url = Some(sink.url());
+    t.restart().await;
+    t.advance(Span::from_secs(11));
+    t.run_due_jobs().await;
+    assert_eq!(sink.received().len(), 1);
+    let admin = t.login("admin").await;
+    let d = deliveries(&t, &admin, "alice").await;
+    assert_eq!(d["deliveries"][0]["state"], "sent", "{d}");
+    assert_eq!(d["deliveries"][0]["attempts"], 2, "{d}");
+    t.stop().await;
+}
+
+/// With no channel configured, what would have been sent waits in the
+/// outbox for administrators, and the patient's record says why.
+#[tokio::test]
+async fn with_no_channel_administrators_see_the_outbox() {
+    let t = TestApp::spawn_with(|c| c.notice_coalescing_secs = 0).await;
+    let alice = t.login("alice").await;
+    let nina = t.login("nina.nurse").await;
+    let c = t.patient_conversation(&alice, &format!("Subject {CANARY}"), &format!("Body {CANARY}")).await;
+    reply(&t, &nina, &c, &format!("Reply {CANARY}")).await;
+    t.run_due_jobs().await;
+    let admin = t.login("admin").await;
+    let r = t.get("/api/v1/outbox", Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let items = r.json();
+    let item = &items.as_array().unwrap()[0];
+    assert_eq!(item["to"], "alice.nguyen@example.org");
+    assert_eq!(item["medium"], "email");
+    assert!(item["text"].as_str().unwrap().contains(&format!("/app#/c/{c}")), "{item}");
+    assert!(!items.to_string().contains(CANARY), "{items}");
+    let d = deliveries(&t, &admin, "alice").await;
+    assert_eq!(d["deliveries"][0]["state"], "failed", "{d}");
+    assert_eq!(d["deliveries"][0]["reason"], "no_channel", "{d}");
+    assert_eq!(d["unreachable"][0]["medium"], "email", "{d}");
+    // Only administrators.
+    assert_eq!(t.get("/api/v1/outbox", Some(&nina)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get("/api/v1/outbox", Some(&alice)).await.status, StatusCode::NOT_FOUND);
+    t.stop().await;
+}
+
+/// A stand-in SMS gateway: every form it is sent.
+#[derive(Clone, Default)]
+struct Gateway(Arc<Mutex<Vec<Form>>>);
+
+type Form = Vec<(String, String)>;
+
+impl Gateway {
+    async fn start(&self) -> String {
+        let seen = self.0.clone();
+        let app = axum::Router::new().route(
+            "/send",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().unwrap().push(serde_urlencoded::from_bytes(&body).unwrap());
+                    (StatusCode::CREATED, axum::Json(json!({"sid": "SM0123456789"})))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://127.0.0.1:{port}/send")
+    }
+
+    fn sent(&self) -> Vec<Form> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+const TOKEN: &str = "gateway-secret-token";
+
+async fn text_in(t: &TestApp, path: &str, fields: &[(&str, &str)], sign: bool) -> Resp {
+    let params: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let url = format!("https://localhost:{}{path}", t.running().addr.port());
+    let signature = if sign { switchboard_couriers::twilio_signature(TOKEN, &url, &params) } else { "bad".to_owned() };
+    let body = serde_urlencoded::to_string(&params).unwrap();
+    let r = t
+        .client
+        .post(t.url(path))
+        .header("X-Twilio-Signature", signature)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    Resp { status, headers: r.headers().clone(), text: r.text().await.unwrap() }
+}
+
+/// STOP by text is honoured (nothing more is texted, and the record says
+/// so), START turns texts back on, and the texts carry nothing of the
+/// conversation; unsigned requests are refused.
+#[tokio::test]
+async fn sms_opt_out_and_back_in() {
+    let gateway = Gateway::default();
+    let url = gateway.start().await;
+    let t = TestApp::spawn_with(|c| {
+        c.sms_gateway_url = Some(url.clone());
+        c.sms_account = Some("AC-test".into());
+        c.sms_token = Some(TOKEN.into());
+        c.sms_from = Some("+15555550100".into());
+        c.notice_coalescing_secs = 0;
+    })
+    .await;
+    let bob_number = "+15550100103";
+    let unsigned = text_in(&t, "/api/v1/sms/inbound", &[("From", bob_number), ("Body", "STOP")], false).await;
+    assert_eq!(unsigned.status, StatusCode::NOT_FOUND);
+    let stop = text_in(&t, "/api/v1/sms/inbound", &[("From", bob_number), ("Body", "stop")], true).await;
+    assert_eq!(stop.status, StatusCode::OK, "{}", stop.text);
+    assert!(stop.text.contains("<Message>") && stop.text.contains("START"), "{}", stop.text);
+
+    let bob = t.login("bob").await;
+    let staff = t.login("dr.okafor").await;
+    let c = t.patient_conversation(&bob, &format!("Chest {CANARY}"), &format!("Pain {CANARY}")).await;
+    reply(&t, &staff, &c, &format!("Call us {CANARY}")).await;
+    t.run_due_jobs().await;
+    assert!(gateway.sent().is_empty(), "an opted-out number is never texted");
+    let admin = t.login("admin").await;
+    let d = deliveries(&t, &admin, "bob").await;
+    assert_eq!(d["deliveries"][0]["state"], "opted_out", "{d}");
+    assert_eq!(d["unreachable"][0]["medium"], "sms", "{d}");
+
+    let start = text_in(&t, "/api/v1/sms/inbound", &[("From", bob_number), ("Body", "START")], true).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.text);
+    reply(&t, &staff, &c, &format!("Again {CANARY}")).await;
+    t.advance(Span::from_secs(1));
+    t.run_due_jobs().await;
+    let sent = gateway.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let field = |k: &str| sent[0].iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(field("To"), bob_number);
+    assert_eq!(field("From"), "+15555550100");
+    let body = field("Body");
+    assert!(body.contains("Riverside Family Medicine") && body.contains("911"), "{body}");
+    for private in [CANARY, "Chest", "Pain", "Bob", "Martinez", "Cardiology", "Okafor"] {
+        assert!(!body.contains(private), "{private} in {body}");
+    }
+    let d = deliveries(&t, &admin, "bob").await;
+    assert_eq!(d["deliveries"][0]["state"], "sent", "{d}");
+    assert!(d["unreachable"].as_array().unwrap().is_empty(), "{d}");
+
+    // The gateway reports it delivered.
+    let report =
+        text_in(&t, "/api/v1/sms/status", &[("MessageSid", "SM0123456789"), ("MessageStatus", "delivered")], true)
+            .await;
+    assert_eq!(report.status, StatusCode::NO_CONTENT, "{}", report.text);
+    let d = deliveries(&t, &admin, "bob").await;
+    assert_eq!(d["deliveries"][0]["state"], "delivered", "{d}");
+    t.stop().await;
+}
+
+/// Choices: the media and quiet hours are checked, and quiet hours hold a
+/// routine notice until they end.
+#[tokio::test]
+async fn choices_are_checked_and_quiet_hours_hold_routine_notices() {
+    let t = TestApp::spawn_with(|c| c.notice_coalescing_secs = 0).await;
+    let alice = t.login("alice").await;
+    let bad = t.request(
+        axum::http::Method::PUT,
+        "/api/v1/me/notification-choices",
+        Some(&alice),
+        Some(json!({"media": ["fax"]})),
+    );
+    let bad = bad.await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert_eq!(bad.json()["error"]["field"], "media");
+    let bad = t
+        .request(
+            axum::http::Method::PUT,
+            "/api/v1/me/notification-choices",
+            Some(&alice),
+            Some(json!({"media": ["email"], "quiet_hours": {"from": "25:00", "to": "07:00"}})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    // T0 is 10:00 in the practice's zone: quiet from 09:00 to 11:00.
+    let ok = t
+        .request(
+            axum::http::Method::PUT,
+            "/api/v1/me/notification-choices",
+            Some(&alice),
+            Some(json!({"media": ["email"], "quiet_hours": {"from": "09:00", "to": "11:00"}})),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert_eq!(ok.json()["effective_quiet_hours"]["from"], "09:00");
+    let nina = t.login("nina.nurse").await;
+    let c = t.patient_conversation(&alice, "Question", "Hello").await;
+    reply(&t, &nina, &c, "Hello back").await;
+    t.run_due_jobs().await;
+    let admin = t.login("admin").await;
+    let d = deliveries(&t, &admin, "alice").await;
+    assert_eq!(d["deliveries"][0]["state"], "queued", "held in quiet hours: {d}");
+    t.advance(Span::from_mins(61));
+    t.run_due_jobs().await;
+    let admin = t.login("admin").await;
+    let d = deliveries(&t, &admin, "alice").await;
+    assert_eq!(d["deliveries"][0]["reason"], "no_channel", "released at the end of quiet hours: {d}");
+    t.stop().await;
+}
