@@ -201,6 +201,23 @@ const NOT_SETTINGS: &[&str] = &[
 
 const ENV_PREFIX: &str = "SWITCHBOARD_";
 
+/// Settings whose environment value is taken as text, never as a number
+/// or a boolean.
+const TEXT_SETTINGS: &[&str] = &[
+    "data_dir",
+    "database_url",
+    "master_key_file",
+    "public_url",
+    "smtp_url",
+    "smtp_from",
+    "sms_gateway_url",
+    "sms_account",
+    "sms_token",
+    "sms_from",
+    "tls.cert_file",
+    "tls.key_file",
+];
+
 /// Why the configuration could not be loaded. Names settings and variables,
 /// never their values (a database URL may hold a password).
 #[derive(Debug)]
@@ -336,7 +353,14 @@ where
             return Err(ConfigError::UnknownVariable(name));
         }
         let Some(text) = value.as_ref().to_str() else { return Err(ConfigError::NotUnicode(name)) };
-        let Ok(value) = text.parse::<figment::value::Value>();
+        // A text setting keeps the text as written: `+15555550100` or a
+        // token of digits must not become a number (and lose its `+`).
+        let value = if TEXT_SETTINGS.contains(&path.as_str()) {
+            figment::value::Value::from(text.to_owned())
+        } else {
+            let Ok(value) = text.parse::<figment::value::Value>();
+            value
+        };
         out.push(EnvSetting { name, path, value });
     }
     // `SWITCHBOARD_ADDR` and `SWITCHBOARD_addr` name one setting; the
@@ -525,7 +549,7 @@ mod tests {
                 c.sms_gateway_url = Some("https://sms.example.org/send".into())
             }),
             ("sms_account", "\"AC123\"", "AC123", |c| c.sms_account = Some("AC123".into())),
-            ("sms_token", "\"t0ken\"", "t0ken", |c| c.sms_token = Some("t0ken".into())),
+            ("sms_token", "\"12345\"", "12345", |c| c.sms_token = Some("12345".into())),
             ("sms_from", "\"+15555550100\"", "+15555550100", |c| c.sms_from = Some("+15555550100".into())),
             ("notice_coalescing_secs", "0", "0", |c| c.notice_coalescing_secs = 0),
             ("allow_loopback_push", "true", "true", |c| c.allow_loopback_push = true),
