@@ -239,7 +239,6 @@ impl Switchboard {
         }
         let note_id = self.new_id(NoteId::from_bytes)?;
         let dek = self.conversation_key(&row)?;
-        let alert = self.new_id(AlertId::from_bytes)?;
         let unit = Unit::new()
             .step(conv_q::insert_note(
                 note_id,
@@ -256,7 +255,7 @@ impl Switchboard {
                 to: Some(provider),
                 ..History::of(id, HistoryCode::Escalated)
             })?)
-            .step(q::insert_alert(alert, row.practice, provider, id, "escalated", now))
+            .steps(self.alert_steps(row.practice, provider, id, "escalated", now)?)
             .audit(
                 self.record(p, ctx, AuditAction::ConversationEscalated)
                     .with_patient(Some(row.patient.id))

@@ -10,7 +10,7 @@ use switchboard_domain::ids::*;
 use switchboard_domain::time::Timestamp;
 use switchboard_store::Step;
 use switchboard_store::Unit;
-use switchboard_store::queries::{conversations as conv_q, jobs as job_q, notifications as nq, routing as q};
+use switchboard_store::queries::{conversations as conv_q, jobs as job_q, notifications as nq};
 
 /// The job that checks a staff reply: payload `conversation:message:stage`,
 /// stage `remind` or `flag`.
@@ -84,8 +84,9 @@ impl Switchboard {
                     .map_err(job_error)?
                     .and_then(|(u, _)| u);
                 if let Some(user) = sender.or(row.assignee) {
-                    let alert = self.new_id(AlertId::from_bytes).map_err(job_error)?;
-                    unit.push(q::insert_alert(alert, row.practice, user, conversation, "reply_unread", now));
+                    unit.extend(
+                        self.alert_steps(row.practice, user, conversation, "reply_unread", now).map_err(job_error)?,
+                    );
                     events.push(self.event_by(None, conversation, &facts, EventKind::Alert { user }));
                 }
                 self.commit_with_events(unit, events).await.map_err(job_error)?;

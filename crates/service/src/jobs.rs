@@ -153,6 +153,10 @@ impl JobRunner {
             crate::delivery::NOTIFY_REPLY,
             Arc::new(Method(|app, payload| Box::pin(app.notify_reply(payload)))),
         );
+        handlers.insert(
+            crate::delivery::NOTIFY_ALERT,
+            Arc::new(Method(|app, payload| Box::pin(app.notify_alert(payload)))),
+        );
         handlers.insert(crate::delivery::DELIVER, Arc::new(Method(|app, payload| Box::pin(app.deliver_job(payload)))));
         JobRunner {
             app,

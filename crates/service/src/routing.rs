@@ -399,8 +399,7 @@ impl Switchboard {
             .with_detail("automatic_reply=urgent");
         let audit = vec![flagged, replied];
         for user in on_duty {
-            let alert = self.new_id(AlertId::from_bytes)?;
-            steps.push(q::insert_alert(alert, patient.practice, user, conversation, "urgent_message", now));
+            steps.extend(self.alert_steps(patient.practice, user, conversation, "urgent_message", now)?);
             events.push(EventKind::Alert { user });
         }
         Ok(Some((steps, events, audit)))

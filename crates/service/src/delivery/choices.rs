@@ -35,11 +35,12 @@ impl Switchboard {
     /// The caller's own notification choices.
     pub async fn my_notification_choices(&self, p: &Principal) -> Result<NotificationChoices, ServiceError> {
         let own = q::preferences(self.store(), p.user.id).await?;
-        let effective = self.effective_choices(p.user.practice, Some(p.user.id)).await?;
+        let staff = p.user.kind == switchboard_domain::role::UserKind::Staff;
+        let effective = self.effective_choices(p.user.practice, Some(p.user.id), staff).await?;
         Ok(NotificationChoices {
             reach: own.as_ref().and_then(|o| o.reach.as_deref()).map(parse_reach),
             quiet: own.as_ref().and_then(|o| quiet_hours(o.quiet_from, o.quiet_to)),
-            custom: own.is_some(),
+            custom: own.as_ref().is_some_and(|o| o.reach.is_some() || o.quiet_from.is_some()),
             effective,
         })
     }

@@ -16,6 +16,7 @@ mod notices;
 mod push;
 mod queue;
 mod send;
+mod staff;
 mod views;
 
 pub use choices::{NotificationChoices, PracticeNotificationDefaults};
@@ -26,6 +27,7 @@ pub use inbound::SmsReply;
 pub use notices::NOTIFY_REPLY;
 pub use push::PushSubscriptionInput;
 pub use queue::{DELIVER, EffectiveChoices};
+pub use staff::NOTIFY_ALERT;
 pub use views::{DeliveryView, OutboxItem, PatientDeliveries};
 
 pub(crate) use queue::Notice;

@@ -112,8 +112,18 @@ impl Switchboard {
         &self,
         practice: PracticeId,
         user: Option<UserId>,
+        staff: bool,
     ) -> Result<EffectiveChoices, ServiceError> {
-        let defaults = q::practice_defaults(self.store(), practice).await?.ok_or(ServiceError::NotFound)?;
+        let mut defaults = q::practice_defaults(self.store(), practice).await?.ok_or(ServiceError::NotFound)?;
+        // The practice's defaults are for its patients; staff start with
+        // push alone, and no quiet hours.
+        if staff {
+            defaults = q::ReachRow {
+                reach: Some(reach_text(super::staff::STAFF_DEFAULT_REACH)),
+                quiet_from: None,
+                quiet_to: None,
+            };
+        }
         let own = match user {
             Some(u) => q::preferences(self.store(), u).await?,
             None => None,
@@ -240,7 +250,7 @@ impl Switchboard {
         if q::cause_exists(self.store(), &notice.cause).await? {
             return Ok((Vec::new(), 0));
         }
-        let choices = self.effective_choices(notice.practice, notice.user).await?;
+        let choices = self.effective_choices(notice.practice, notice.user, false).await?;
         let reach = match only {
             Some(m) => Reach { email: m == Medium::Email, sms: m == Medium::Sms, push: m == Medium::Push },
             None => choices.reach,

@@ -60,8 +60,7 @@ impl Switchboard {
         let mut unit = Unit::new();
         let mut events = Vec::new();
         for user in &to {
-            let alert = self.new_id(AlertId::from_bytes).map_err(job_error)?;
-            unit.push(q::insert_alert(alert, practice, *user, conversation, kind, now));
+            unit.extend(self.alert_steps(practice, *user, conversation, kind, now).map_err(job_error)?);
             events.push(self.event_by(
                 None,
                 conversation,

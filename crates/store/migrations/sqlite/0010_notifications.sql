@@ -43,11 +43,15 @@ ALTER TABLE practices ADD COLUMN patient_reach TEXT NOT NULL DEFAULT 'email,sms,
 ALTER TABLE practices ADD COLUMN quiet_from BIGINT;
 ALTER TABLE practices ADD COLUMN quiet_to BIGINT;
 
+-- A staff member's mobile number (for SMS alerts they opt into) is sealed
+-- under its own data key.
 CREATE TABLE contact_preferences (
     user_id BLOB PRIMARY KEY REFERENCES users (id),
     reach TEXT,
     quiet_from BIGINT,
     quiet_to BIGINT,
+    key_id BLOB REFERENCES data_keys (id),
+    mobile_ct BLOB,
     updated_at BIGINT NOT NULL
 );
 

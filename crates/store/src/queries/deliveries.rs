@@ -339,3 +339,29 @@ pub async fn sole_practice_name(store: &Store) -> Result<Option<String>, StoreEr
         _ => Ok(None),
     }
 }
+
+/// A staff member's sealed mobile number and its key.
+pub async fn staff_mobile(store: &Store, user: UserId) -> Result<Option<(WrappedKeyRow, Vec<u8>)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT p.key_id, k.kek_id, k.wrapped, p.mobile_ct FROM contact_preferences p \
+         JOIN data_keys k ON k.id = p.key_id WHERE p.user_id = $1 AND p.mobile_ct IS NOT NULL",
+    )
+    .bind(user.to_vec())
+    .fetch_optional(store.reader())
+    .await?;
+    row.map(|r| Ok((WrappedKeyRow::read(&r, "key_id", "kek_id", "wrapped")?, col(&r, "mobile_ct")?))).transpose()
+}
+
+/// Sets (or, with `None`, clears) a staff member's sealed mobile number.
+pub fn set_staff_mobile(user: UserId, sealed: Option<(DataKeyId, Vec<u8>)>, at: Timestamp) -> Step {
+    let (key, mobile) = match sealed {
+        Some((k, m)) => (Some(k.to_vec()), Some(m)),
+        None => (None, None),
+    };
+    Step::new(
+        "INSERT INTO contact_preferences (user_id, key_id, mobile_ct, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id) DO UPDATE SET key_id = excluded.key_id, mobile_ct = excluded.mobile_ct, \
+         updated_at = excluded.updated_at",
+        vec![user.to_vec().into(), key.into(), mobile.into(), at.as_micros().into()],
+    )
+}

@@ -345,3 +345,202 @@ async fn choices_are_checked_and_quiet_hours_hold_routine_notices() {
     assert_eq!(d["deliveries"][0]["reason"], "no_channel", "released at the end of quiet hours: {d}");
     t.stop().await;
 }
+
+/// One request a push service received: its headers and body.
+type Pushed = (axum::http::HeaderMap, Vec<u8>);
+
+/// A stand-in push service: what it is sent, and the status it answers
+/// (201, or 410 once the browser has "unsubscribed").
+#[derive(Clone, Default)]
+struct PushService {
+    seen: Arc<Mutex<Vec<Pushed>>>,
+    gone: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl PushService {
+    async fn start(&self) -> String {
+        let me = self.clone();
+        let app = axum::Router::new().route(
+            "/push/{id}",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let me = me.clone();
+                async move {
+                    me.seen.lock().unwrap().push((headers, body.to_vec()));
+                    if me.gone.load(std::sync::atomic::Ordering::SeqCst) {
+                        StatusCode::GONE
+                    } else {
+                        StatusCode::CREATED
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://127.0.0.1:{port}/push/browser-1")
+    }
+}
+
+/// Runs `.ci/peers/webpush_decrypt.py` (http_ece, an independent RFC 8291
+/// implementation) with `input` on standard input.
+fn browser(args: &[&str], input: Option<&Value>) -> Vec<u8> {
+    use std::io::Write as _;
+    let script = peers::workspace().join(".ci/peers/webpush_decrypt.py");
+    let mut child = std::process::Command::new(peers::python())
+        .arg(script)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = input {
+        child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// A browser subscribes; a staff reply reaches it as a Web Push message
+/// that an independent implementation decrypts to the practice's name, a
+/// fixed wording and the conversation's page, and nothing else. A push
+/// service that answers 410 loses the subscription.
+#[tokio::test]
+async fn push_reaches_a_subscribed_browser_and_a_gone_one_is_dropped() {
+    let service = PushService::default();
+    let endpoint = service.start().await;
+    let t = TestApp::spawn_with(|c| {
+        c.allow_loopback_push = true;
+        c.notice_coalescing_secs = 0;
+    })
+    .await;
+    let carol = t.login("carol").await;
+    let key = t.get("/api/v1/push/key", Some(&carol)).await;
+    assert_eq!(key.status, StatusCode::OK, "{}", key.text);
+    assert_eq!(key.json()["public_key"].as_str().unwrap().len(), 87, "65 bytes, base64url");
+    let keys: Value = serde_json::from_slice(&browser(&["keygen"], None)).unwrap();
+    let subscription = json!({
+        "endpoint": endpoint,
+        "expirationTime": null,
+        "keys": {"p256dh": keys["ua_public_b64"], "auth": keys["auth_b64"]},
+    });
+    let bad = t
+        .post(
+            "/api/v1/me/push-subscriptions",
+            Some(&carol),
+            json!({"endpoint": "http://10.1.2.3/x", "keys": subscription["keys"]}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let r = t.post("/api/v1/me/push-subscriptions", Some(&carol), subscription).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let subscription_id = r.json()["id"].as_str().unwrap().to_owned();
+
+    let nina = t.login("nina.nurse").await;
+    let c = t.patient_conversation(&carol, &format!("Dizzy {CANARY}"), &format!("Since Monday {CANARY}")).await;
+    reply(&t, &nina, &c, &format!("Drink water {CANARY}")).await;
+    t.run_due_jobs().await;
+    let seen = service.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    let (headers, body) = &seen[0];
+    assert_eq!(headers["content-encoding"], "aes128gcm");
+    assert!(headers["authorization"].to_str().unwrap().starts_with("vapid t="), "{headers:?}");
+    assert!(headers.contains_key("ttl"));
+    let plain = browser(
+        &["decrypt"],
+        Some(&json!({
+            "body_b64": base64::engine::general_purpose::STANDARD.encode(body),
+            "ua_private_b64": keys["ua_private_b64"],
+            "auth_b64": keys["auth_b64"],
+        })),
+    );
+    let payload: Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(payload["title"], "Riverside Family Medicine");
+    assert!(payload["url"].as_str().unwrap().ends_with(&format!("/app#/c/{c}")), "{payload}");
+    for private in [CANARY, "Dizzy", "water", "Carol", "Smith", "Patel"] {
+        assert!(!payload.to_string().contains(private), "{private} in {payload}");
+    }
+
+    // The browser goes away: the push service answers 410 Gone.
+    service.gone.store(true, std::sync::atomic::Ordering::SeqCst);
+    reply(&t, &nina, &c, "Another reply").await;
+    t.advance(Span::from_secs(1));
+    t.run_due_jobs().await;
+    let admin = t.login("admin").await;
+    let d = deliveries(&t, &admin, "carol").await;
+    assert_eq!(d["deliveries"][0]["state"], "failed", "{d}");
+    assert_eq!(d["deliveries"][0]["reason"], "push_gone", "{d}");
+    let again = t
+        .request(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/me/push-subscriptions/{subscription_id}"),
+            Some(&carol),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "the subscription was dropped");
+    t.stop().await;
+}
+
+/// An escalation reaches the provider by SMS once they opt in with a
+/// mobile number, and the text carries nothing of the conversation or the
+/// note; patients have no staff mobile.
+#[tokio::test]
+async fn staff_alerts_go_by_sms_to_staff_who_opt_in() {
+    let gateway = Gateway::default();
+    let url = gateway.start().await;
+    let t = TestApp::spawn_with(|c| {
+        c.sms_gateway_url = Some(url.clone());
+        c.sms_account = Some("AC-test".into());
+        c.sms_token = Some(TOKEN.into());
+        c.sms_from = Some("+15555550100".into());
+    })
+    .await;
+    let alice = t.login("alice").await;
+    assert_eq!(t.get("/api/v1/me/mobile", Some(&alice)).await.status, StatusCode::NOT_FOUND);
+    let patel = t.login("dr.patel").await;
+    let bad = t
+        .request(axum::http::Method::PUT, "/api/v1/me/mobile", Some(&patel), Some(json!({"mobile": "010-0142"})))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let r = t
+        .request(axum::http::Method::PUT, "/api/v1/me/mobile", Some(&patel), Some(json!({"mobile": "(555) 010-0199"})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = t
+        .request(
+            axum::http::Method::PUT,
+            "/api/v1/me/notification-choices",
+            Some(&patel),
+            Some(json!({"media": ["push", "sms"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    let nina = t.login("nina.nurse").await;
+    let patel_id = t.user_id("dr.patel").await;
+    let c = t.patient_conversation(&alice, &format!("Pills {CANARY}"), &format!("Dizzy {CANARY}")).await;
+    let r = t
+        .post(
+            &format!("/api/v1/conversations/{c}/escalate"),
+            Some(&nina),
+            json!({"provider_id": patel_id, "note": format!("Lower the dose? {CANARY}")}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    t.run_due_jobs().await;
+    let sent = gateway.sent();
+    let to_patel: Vec<&Form> =
+        sent.iter().filter(|f| f.iter().any(|(k, v)| k == "To" && v == "+15550100199")).collect();
+    assert_eq!(to_patel.len(), 1, "{sent:?}");
+    let body = &to_patel[0].iter().find(|(k, _)| k == "Body").unwrap().1;
+    assert!(body.contains("escalated") && body.contains("Riverside Family Medicine"), "{body}");
+    assert!(body.contains(&format!("/inbox#/needs_response/c/{c}")), "{body}");
+    for private in [CANARY, "Pills", "Dizzy", "dose", "Alice", "Nguyen"] {
+        assert!(!body.contains(private), "{private} in {body}");
+    }
+    t.stop().await;
+}

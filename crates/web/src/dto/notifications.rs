@@ -114,6 +114,15 @@ pub(crate) struct PracticeNotificationDefaultsDto {
     pub quiet_hours: Option<QuietHoursDto>,
 }
 
+/// A staff member's mobile number, for the SMS alerts they opt into.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MobileDto {
+    /// Null or empty: none.
+    #[serde(default)]
+    pub mobile: Option<String>,
+}
+
 /// The keys of a browser's push subscription.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct PushKeysDto {

@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
     vec![
         routes!(my_choices, save_my_choices),
+        routes!(my_mobile, save_my_mobile),
         routes!(subscribe),
         routes!(unsubscribe),
         routes!(push_key),
@@ -50,6 +51,26 @@ pub(crate) async fn save_my_choices(
     let reach = req.media.as_deref().map(parse_media).transpose()?;
     let quiet = req.quiet_hours.as_ref().map(QuietHoursDto::parse).transpose()?;
     Ok(Json(s.app.save_my_notification_choices(&p, reach, quiet, &ctx).await?.into()))
+}
+
+/// Your mobile number for SMS alerts (staff).
+#[utoipa::path(get, path = "/api/v1/me/mobile", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, body = MobileDto), (status = 404, body = ErrorBody)))]
+pub(crate) async fn my_mobile(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<MobileDto>, ApiError> {
+    Ok(Json(MobileDto { mobile: s.app.my_mobile(&p).await? }))
+}
+
+/// Set or clear your mobile number for SMS alerts (staff; patients keep
+/// theirs in their contact details). Turn SMS on in your choices too.
+#[utoipa::path(put, path = "/api/v1/me/mobile", tag = "notifications", security(("bearer" = [])),
+    request_body = MobileDto, responses((status = 200, body = MobileDto), (status = 404, body = ErrorBody)))]
+pub(crate) async fn save_my_mobile(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    ApiJson(req): ApiJson<MobileDto>,
+) -> Result<Json<MobileDto>, ApiError> {
+    Ok(Json(MobileDto { mobile: s.app.save_my_mobile(&p, req.mobile, &ctx).await? }))
 }
 
 /// Subscribe this browser to push notifications (what
