@@ -186,20 +186,22 @@ async fn with_no_channel_administrators_see_the_outbox() {
 
 /// A stand-in SMS gateway: every form it is sent.
 #[derive(Clone, Default)]
-struct Gateway(Arc<Mutex<Vec<Form>>>);
+pub struct Gateway(Arc<Mutex<Vec<Form>>>);
 
-type Form = Vec<(String, String)>;
+pub type Form = Vec<(String, String)>;
 
 impl Gateway {
-    async fn start(&self) -> String {
+    pub async fn start(&self) -> String {
         let seen = self.0.clone();
         let app = axum::Router::new().route(
             "/send",
             axum::routing::post(move |body: axum::body::Bytes| {
                 let seen = seen.clone();
                 async move {
-                    seen.lock().unwrap().push(serde_urlencoded::from_bytes(&body).unwrap());
-                    (StatusCode::CREATED, axum::Json(json!({"sid": "SM0123456789"})))
+                    let mut seen = seen.lock().unwrap();
+                    seen.push(serde_urlencoded::from_bytes(&body).unwrap());
+                    // Twilio's message ids: "SM" and 32 hex digits.
+                    (StatusCode::CREATED, axum::Json(json!({"sid": format!("SM{:032x}", seen.len())})))
                 }
             }),
         );
@@ -209,12 +211,12 @@ impl Gateway {
         format!("http://127.0.0.1:{port}/send")
     }
 
-    fn sent(&self) -> Vec<Form> {
+    pub fn sent(&self) -> Vec<Form> {
         self.0.lock().unwrap().clone()
     }
 }
 
-const TOKEN: &str = "gateway-secret-token";
+pub const TOKEN: &str = "gateway-secret-token";
 
 async fn text_in(t: &TestApp, path: &str, fields: &[(&str, &str)], sign: bool) -> Resp {
     let params: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -251,7 +253,8 @@ async fn sms_opt_out_and_back_in() {
     .await;
     let bob_number = "+15550100103";
     let unsigned = text_in(&t, "/api/v1/sms/inbound", &[("From", bob_number), ("Body", "STOP")], false).await;
-    assert_eq!(unsigned.status, StatusCode::NOT_FOUND);
+    assert_eq!(unsigned.status, StatusCode::FORBIDDEN);
+    assert_eq!(unsigned.json()["error"]["code"], "signature_invalid");
     let stop = text_in(&t, "/api/v1/sms/inbound", &[("From", bob_number), ("Body", "stop")], true).await;
     assert_eq!(stop.status, StatusCode::OK, "{}", stop.text);
     assert!(stop.text.contains("<Message>") && stop.text.contains("START"), "{}", stop.text);
@@ -287,9 +290,13 @@ async fn sms_opt_out_and_back_in() {
     assert!(d["unreachable"].as_array().unwrap().is_empty(), "{d}");
 
     // The gateway reports it delivered.
-    let report =
-        text_in(&t, "/api/v1/sms/status", &[("MessageSid", "SM0123456789"), ("MessageStatus", "delivered")], true)
-            .await;
+    let report = text_in(
+        &t,
+        "/api/v1/sms/status",
+        &[("MessageSid", &format!("SM{:032x}", 1)), ("MessageStatus", "delivered")],
+        true,
+    )
+    .await;
     assert_eq!(report.status, StatusCode::NO_CONTENT, "{}", report.text);
     let d = deliveries(&t, &admin, "bob").await;
     assert_eq!(d["deliveries"][0]["state"], "delivered", "{d}");

@@ -16,6 +16,7 @@ mod inbox;
 mod live;
 mod me;
 mod notifications;
+mod oncall;
 mod operator;
 mod pages;
 mod patients;
@@ -37,6 +38,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         auth::routes(),
         me::routes(),
         notifications::routes(),
+        oncall::routes(),
         accounts::routes(),
         patients::routes(),
         operator::routes(),
