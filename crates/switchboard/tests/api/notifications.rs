@@ -309,31 +309,23 @@ async fn sms_opt_out_and_back_in() {
 async fn choices_are_checked_and_quiet_hours_hold_routine_notices() {
     let t = TestApp::spawn_with(|c| c.notice_coalescing_secs = 0).await;
     let alice = t.login("alice").await;
-    let bad = t.request(
-        axum::http::Method::PUT,
-        "/api/v1/me/notification-choices",
-        Some(&alice),
-        Some(json!({"media": ["fax"]})),
-    );
-    let bad = bad.await;
+    let bad = t.put("/api/v1/me/notification-choices", Some(&alice), json!({"media": ["fax"]})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
     assert_eq!(bad.json()["error"]["field"], "media");
     let bad = t
-        .request(
-            axum::http::Method::PUT,
+        .put(
             "/api/v1/me/notification-choices",
             Some(&alice),
-            Some(json!({"media": ["email"], "quiet_hours": {"from": "25:00", "to": "07:00"}})),
+            json!({"media": ["email"], "quiet_hours": {"from": "25:00", "to": "07:00"}}),
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
     // T0 is 10:00 in the practice's zone: quiet from 09:00 to 11:00.
     let ok = t
-        .request(
-            axum::http::Method::PUT,
+        .put(
             "/api/v1/me/notification-choices",
             Some(&alice),
-            Some(json!({"media": ["email"], "quiet_hours": {"from": "09:00", "to": "11:00"}})),
+            json!({"media": ["email"], "quiet_hours": {"from": "09:00", "to": "11:00"}}),
         )
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
@@ -509,22 +501,11 @@ async fn staff_alerts_go_by_sms_to_staff_who_opt_in() {
     let alice = t.login("alice").await;
     assert_eq!(t.get("/api/v1/me/mobile", Some(&alice)).await.status, StatusCode::NOT_FOUND);
     let patel = t.login("dr.patel").await;
-    let bad = t
-        .request(axum::http::Method::PUT, "/api/v1/me/mobile", Some(&patel), Some(json!({"mobile": "010-0142"})))
-        .await;
+    let bad = t.put("/api/v1/me/mobile", Some(&patel), json!({"mobile": "010-0142"})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
-    let r = t
-        .request(axum::http::Method::PUT, "/api/v1/me/mobile", Some(&patel), Some(json!({"mobile": "(555) 010-0199"})))
-        .await;
+    let r = t.put("/api/v1/me/mobile", Some(&patel), json!({"mobile": "(555) 010-0199"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = t
-        .request(
-            axum::http::Method::PUT,
-            "/api/v1/me/notification-choices",
-            Some(&patel),
-            Some(json!({"media": ["push", "sms"]})),
-        )
-        .await;
+    let r = t.put("/api/v1/me/notification-choices", Some(&patel), json!({"media": ["push", "sms"]})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
     let nina = t.login("nina.nurse").await;
