@@ -56,7 +56,7 @@ test("a nurse opens a patient's page from the list: record, care, enrollment and
 
   const view = nina.locator("#patient-view");
   const record = view.getByRole("region", { name: "Record" });
-  assert.match(await record.textContent(), /Date of birthMarch 12, 1984.*Record numberRFM-1001.*EmailNone on file/);
+  assert.match(await record.textContent(), /Date of birthMarch 12, 1984.*Record numberRFM-1001.*Emailalice\.nguyen@example\.org/);
   const care = view.getByRole("region", { name: "Care and enrollment" });
   assert.match(await care.textContent(), /Care teamDr\. Patel's team.*DepartmentPrimary Care.*Enrolled.*Signs in as alice/);
 

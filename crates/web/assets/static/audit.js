@@ -45,6 +45,14 @@ const ACTION_GROUPS = [
     ["alert_acknowledged", "Acknowledged an alert"],
     ["assignment_timed_out", "Assignment not picked up in time"],
     ["response_target_missed", "Response time target missed"],
+    ["paged", "Paged a clinician about an urgent message"],
+    ["page_acknowledged", "Acknowledged a page"],
+  ]],
+  ["Notifications", [
+    ["notification_sent", "Sent (or failed to send) an email, text or push"],
+    ["notification_preferences_changed", "Changed how they are notified"],
+    ["sms_received", "A text arrived at the practice's number"],
+    ["deliveries_viewed", "Looked at sent notifications"],
   ]],
   ["Patient records", [
     ["patients_listed", "Listed patients"],
@@ -86,6 +94,7 @@ const ACTION_GROUPS = [
     ["absence_cancelled", "Cancelled time away"],
     ["cover_started", "Cover started"],
     ["cover_ended", "Cover ended"],
+    ["on_call_changed", "Changed the on-call schedule or paging"],
   ]],
   ["Oversight and operations", [
     ["audit_log_searched", "Searched the audit log"],

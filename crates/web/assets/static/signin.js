@@ -81,7 +81,7 @@ function openForgot() {
   });
   clear(panel).append(
     el("h2", { id: "forgot-title" }, "Forgot your password?"),
-    el("p", {}, "Tell us your user name, and your practice will know you asked for a new password."),
+    el("p", {}, "Tell us your user name. We send a reset link to the email address or mobile number on your account; if it has neither, your practice will know you asked."),
     el("p", { class: "desk-note" }, el("strong", {}, "The quickest way: "),
       "your practice can give you a reset link at the front desk, or when you call them."),
     form, status);

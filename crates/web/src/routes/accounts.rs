@@ -78,8 +78,8 @@ pub(crate) async fn request_password_reset(
     Ok((
         StatusCode::ACCEPTED,
         Json(ResetRequestedDto {
-            message: "If that account exists, we have let your practice know. Your practice gives you the reset link: \
-                      ask at the front desk or call them.",
+            message: "If that account exists, we send the reset link to its email address or mobile number, or, if \
+                      it has neither, let your practice know you asked. You can also ask at the front desk or call them.",
         }),
     ))
 }
