@@ -200,8 +200,8 @@ impl Switchboard {
         self.staff_destinations(user, reach).await
     }
 
-    /// Acknowledges a page from the link in it: the caller must be staff
-    /// who may see the conversation. Ends the paging; answers the
+    /// Acknowledges a page from the link in it (once): the caller must be
+    /// staff who may see the conversation. Ends the paging; answers the
     /// conversation to open. The same answer for a used, expired or
     /// unknown link.
     pub async fn acknowledge_page(
@@ -229,14 +229,18 @@ impl Switchboard {
         let row = self
             .authorized_conversation(p, ctx, page.conversation, ConversationAction::View, AuditAction::PageAcknowledged)
             .await?;
-        if page.acknowledged_at.is_none() {
-            let rec = self
-                .record(p, ctx, AuditAction::PageAcknowledged)
-                .with_resource(ResourceKind::Conversation, *page.conversation.as_bytes())
-                .with_patient(Some(row.patient.id))
-                .with_detail(format!("step={}", page.step));
-            self.store().commit(Unit::new().step(q::acknowledge(page.id, p.user.id, now)).audit(rec)).await?;
+        let rec = self
+            .record(p, ctx, AuditAction::PageAcknowledged)
+            .with_resource(ResourceKind::Conversation, *page.conversation.as_bytes())
+            .with_patient(Some(row.patient.id));
+        // The link works once.
+        if page.acknowledged_at.is_some() {
+            let rec = rec.with_outcome(switchboard_domain::audit::Outcome::Failed).with_detail("already_used");
+            self.store().commit(Unit::new().audit(rec)).await?;
+            return Err(ServiceError::LinkInvalid);
         }
+        let rec = rec.with_detail(format!("step={}", page.step));
+        self.store().commit(Unit::new().step(q::acknowledge(page.id, p.user.id, now)).audit(rec)).await?;
         Ok(page.conversation)
     }
 

@@ -103,6 +103,8 @@ async fn after_hours_the_on_call_chain_is_paged_until_someone_acknowledges() {
     let ack = t.post("/api/v1/pages/acknowledge", Some(&nina), json!({"token": token})).await;
     assert_eq!(ack.status, StatusCode::OK, "{}", ack.text);
     assert_eq!(ack.json()["conversation_id"], c.as_str());
+    let again = t.post("/api/v1/pages/acknowledge", Some(&nina), json!({"token": token})).await;
+    assert_eq!(again.status, StatusCode::GONE, "the link works once");
 
     // Nobody else is paged, not even the fallback line.
     t.advance(Span::from_secs(30 * 60));

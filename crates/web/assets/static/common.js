@@ -196,8 +196,13 @@ export function problem(e) {
 }
 
 export function goToSignIn(reason) {
+  // A page's acknowledgement link is followed after signing in.
+  if (location.hash.startsWith("#/ack/")) sessionStorage.setItem(AFTER_SIGN_IN, location.pathname + location.hash);
   location.href = "/" + (reason ? "?" + reason : "");
 }
+
+/** Where sign-in goes next when a page's link was opened signed out. */
+export const AFTER_SIGN_IN = "switchboard.after_sign_in";
 
 export async function signOut() {
   try {

@@ -2,13 +2,18 @@
 // The sign-in page: sends people where they belong, patients to their
 // messages and staff to the inbox. Also where a forgotten password is
 // reported (the practice sees the request and hands over a reset link).
-import { ApiError, api, clear, el } from "./common.js";
+import { AFTER_SIGN_IN, ApiError, api, clear, el } from "./common.js";
 
 // Practice administrators and compliance officers do not work patient
 // conversations: administrators land in setup, compliance officers in the audit log.
 const LANDING = { practice_admin: "/admin", compliance_officer: "/audit" };
 /** @param {import("./common.js").Me} user */
-const destination = (user) => (user.kind !== "staff" ? "/app" : LANDING[user.role] ?? "/inbox");
+const destination = (user) => {
+  const next = sessionStorage.getItem(AFTER_SIGN_IN);
+  sessionStorage.removeItem(AFTER_SIGN_IN);
+  if (user.kind === "staff" && next && next.startsWith("/inbox#/ack/")) return next;
+  return user.kind !== "staff" ? "/app" : LANDING[user.role] ?? "/inbox";
+};
 
 async function alreadySignedIn() {
   const res = await fetch("/api/v1/me", { credentials: "same-origin" }).catch(() => null);

@@ -6,7 +6,7 @@
 // through the queue. On a phone it is one column with a way back.
 import {
   $, ApiError, NO_CONVERSATIONS, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live, responseState,
-  throttle, topicLabel, when, startStaffPage,
+  errorText, throttle, topicLabel, when, startStaffPage,
 } from "./common.js";
 
 const VIEWS = [
@@ -1043,6 +1043,10 @@ function onKey(e) {
 
 async function route() {
   const [, view, kind, id] = (location.hash || "#/needs_response").slice(1).split("/");
+  if (view === "ack") {
+    await acknowledgePage(kind);
+    return;
+  }
   if (view === "start") {
     // "Start a conversation" from the patient list: #/start/<patient id>.
     history.replaceState(null, "", `#/${state.view}`);
@@ -1054,6 +1058,31 @@ async function route() {
   await loadRows();
   // Switching views keeps the open conversation, even if it left the view.
   if (kind === "c" && id && id !== state.open) await openConversation(id);
+}
+
+/**
+ * A page's link (`#/ack/<token>`, from a text or a push): acknowledge it,
+ * so nobody else is paged, then open the conversation. The token leaves the
+ * address bar (and the history) at once.
+ * @param {string} token
+ */
+async function acknowledgePage(token) {
+  history.replaceState(null, "", "#/needs_response");
+  const note = $("page-ack");
+  note.classList.remove("error");
+  try {
+    const { conversation_id } = await api("POST", "/api/v1/pages/acknowledge", { token });
+    note.textContent = "Page acknowledged: nobody else will be paged about this message.";
+    note.hidden = false;
+    location.hash = `#/needs_response/c/${conversation_id}`;
+  } catch (e) {
+    note.textContent = e instanceof ApiError && e.status === 410
+      ? "This page link was already used or has expired. Open the urgent conversations to see where things stand."
+      : errorText(e);
+    note.classList.add("error");
+    note.hidden = false;
+    await route();
+  }
 }
 
 let pending = null;
