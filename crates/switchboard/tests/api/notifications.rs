@@ -16,24 +16,24 @@ use switchboard_domain::time::Span;
 const CANARY: &str = "ZQX-CANARY-7731";
 
 /// An aiosmtpd server and what it has received (raw messages).
-struct Sink {
+pub(crate) struct Sink {
     peer: peers::Peer,
     _dir: tempfile::TempDir,
     output: std::path::PathBuf,
 }
 
 impl Sink {
-    fn start() -> Sink {
+    pub(crate) fn start() -> Sink {
         let dir = tempfile::tempdir().unwrap();
         let output = dir.path().join("received.jsonl");
         Sink { peer: peers::Peer::start("smtp_sink.py", &[output.to_str().unwrap()]), _dir: dir, output }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.peer.port)
     }
 
-    fn received(&self) -> Vec<(Vec<String>, String)> {
+    pub(crate) fn received(&self) -> Vec<(Vec<String>, String)> {
         let text = std::fs::read_to_string(&self.output).unwrap_or_default();
         text.lines()
             .map(|line| {
@@ -48,7 +48,7 @@ impl Sink {
 
 /// Text of a captured email with quoted-printable soft breaks undone, for
 /// searching.
-fn readable(raw: &str) -> String {
+pub(crate) fn readable(raw: &str) -> String {
     raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
 }
 
@@ -186,12 +186,12 @@ async fn with_no_channel_administrators_see_the_outbox() {
 
 /// A stand-in SMS gateway: every form it is sent.
 #[derive(Clone, Default)]
-struct Gateway(Arc<Mutex<Vec<Form>>>);
+pub(crate) struct Gateway(Arc<Mutex<Vec<Form>>>);
 
-type Form = Vec<(String, String)>;
+pub(crate) type Form = Vec<(String, String)>;
 
 impl Gateway {
-    async fn start(&self) -> String {
+    pub(crate) async fn start(&self) -> String {
         let seen = self.0.clone();
         let app = axum::Router::new().route(
             "/send",
@@ -209,12 +209,12 @@ impl Gateway {
         format!("http://127.0.0.1:{port}/send")
     }
 
-    fn sent(&self) -> Vec<Form> {
+    pub(crate) fn sent(&self) -> Vec<Form> {
         self.0.lock().unwrap().clone()
     }
 }
 
-const TOKEN: &str = "gateway-secret-token";
+pub(crate) const TOKEN: &str = "gateway-secret-token";
 
 async fn text_in(t: &TestApp, path: &str, fields: &[(&str, &str)], sign: bool) -> Resp {
     let params: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();

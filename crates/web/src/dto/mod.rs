@@ -19,6 +19,7 @@ mod notifications;
 mod operator;
 mod patients;
 mod schedule;
+mod secure_links;
 mod setup;
 mod templates;
 
@@ -37,5 +38,6 @@ pub(crate) use notifications::*;
 pub(crate) use operator::*;
 pub(crate) use patients::*;
 pub(crate) use schedule::*;
+pub(crate) use secure_links::*;
 pub(crate) use setup::*;
 pub(crate) use templates::*;

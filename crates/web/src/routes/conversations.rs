@@ -1,7 +1,10 @@
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Auth, Client, IdempotencyKeyHeader, OptionalApiJson, field_id, path_id};
+use crate::extract::{
+    ApiJson, ApiQuery, Auth, Client, IdempotencyKeyHeader, LinkAuth, OneConversation, OptionalApiJson, PracticeBasics,
+    field_id, path_id,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -151,7 +154,7 @@ pub(crate) async fn create_conversation(
 pub(crate) async fn get_conversation(
     State(s): State<AppState>,
     Client(ctx): Client,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<OneConversation>,
     Path(id): Path<String>,
 ) -> Result<Json<ConversationDto>, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
@@ -169,7 +172,7 @@ pub(crate) async fn get_conversation(
 pub(crate) async fn send_message(
     State(s): State<AppState>,
     Client(ctx): Client,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<OneConversation>,
     Path(id): Path<String>,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(req): ApiJson<BodyRequest>,
@@ -212,7 +215,7 @@ pub(crate) async fn amend_message(
 pub(crate) async fn mark_read(
     State(s): State<AppState>,
     Client(ctx): Client,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<OneConversation>,
     Path(id): Path<String>,
 ) -> Result<Json<ReadResultDto>, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
@@ -284,7 +287,7 @@ pub(crate) async fn mark_unread(
     responses((status = 200, body = ScreenResultDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn screen(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<PracticeBasics>,
     ApiJson(req): ApiJson<BodyRequest>,
 ) -> Result<Json<ScreenResultDto>, ApiError> {
     let possible_emergency = s.app.screen_draft(&p, &req.body)?;

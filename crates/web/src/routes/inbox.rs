@@ -1,7 +1,7 @@
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Auth, Client, path_id};
+use crate::extract::{Auth, Client, LinkAuth, OneConversation, PracticeBasics, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -39,7 +39,10 @@ pub(crate) async fn staff(State(s): State<AppState>, Auth(p): Auth) -> Result<Js
 /// The caller's practice: name, phone, time zone and office hours.
 #[utoipa::path(get, path = "/api/v1/practice", tag = "inbox", security(("bearer" = [])),
     responses((status = 200, body = PracticeDto), (status = 401, body = ErrorBody)))]
-pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<PracticeDto>, ApiError> {
+pub(crate) async fn practice(
+    State(s): State<AppState>,
+    LinkAuth(p, _): LinkAuth<PracticeBasics>,
+) -> Result<Json<PracticeDto>, ApiError> {
     let info = s.app.practice_info(&p).await?;
     let config = s.app.config();
     let message_max_chars = match p.user.kind {
@@ -74,7 +77,7 @@ pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result
 pub(crate) async fn typing(
     State(s): State<AppState>,
     Client(ctx): Client,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<OneConversation>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
