@@ -91,10 +91,16 @@ pub enum AuditAction {
     SmsReceived,
     /// Deliveries (the outbox, a patient's record) were looked at.
     DeliveriesViewed,
+    /// A clinician (or the fallback number) was paged about an urgent
+    /// message.
+    Paged,
+    PageAcknowledged,
+    /// The on-call schedule or the paging settings changed.
+    OnCallChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 66] = [
+    pub const ALL: [AuditAction; 69] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -161,6 +167,9 @@ impl AuditAction {
         AuditAction::NotificationPreferencesChanged,
         AuditAction::SmsReceived,
         AuditAction::DeliveriesViewed,
+        AuditAction::Paged,
+        AuditAction::PageAcknowledged,
+        AuditAction::OnCallChanged,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -231,6 +240,9 @@ impl AuditAction {
             AuditAction::NotificationPreferencesChanged => "notification_preferences_changed",
             AuditAction::SmsReceived => "sms_received",
             AuditAction::DeliveriesViewed => "deliveries_viewed",
+            AuditAction::Paged => "paged",
+            AuditAction::PageAcknowledged => "page_acknowledged",
+            AuditAction::OnCallChanged => "on_call_changed",
         }
     }
 

@@ -119,6 +119,10 @@ pub enum UrgentReach {
     /// The office is closed; `opens` is when it next opens, in words
     /// ("tomorrow at 8:00 AM"), if it ever does.
     Closed { opens: Option<String> },
+    /// A clinician is being paged now (by push and text, with others after
+    /// them if nobody acknowledges): the one on call after hours, on duty
+    /// while open.
+    Paging { after_hours: bool },
 }
 
 /// The first, fixed part of every urgent reply: what to do now.
@@ -151,12 +155,18 @@ Your message is flagged as urgent for your care team, who will see it when we op
         UrgentReach::Closed { opens: None } => "Our office is closed, and no one is reading messages right now. \
 Your message is flagged as urgent for your care team."
             .to_owned(),
+        UrgentReach::Paging { after_hours: true } => "Our office is closed. We are paging the clinician on call \
+about your message now. They may not answer right away."
+            .to_owned(),
+        UrgentReach::Paging { after_hours: false } => "We are paging the clinician on duty about your message now. \
+They may not answer right away."
+            .to_owned(),
     };
     let call = match (reach, after_hours_line, office_phone) {
-        (UrgentReach::Closed { .. }, Some(line), _) => {
+        (UrgentReach::Closed { .. } | UrgentReach::Paging { after_hours: true }, Some(line), _) => {
             format!(" If you need medical advice that cannot wait, call our after-hours line at {line}.")
         }
-        (UrgentReach::Closed { .. }, None, _) => String::new(),
+        (UrgentReach::Closed { .. } | UrgentReach::Paging { after_hours: true }, None, _) => String::new(),
         (_, _, Some(phone)) => format!(" If you need to speak to someone today, call us at {phone}."),
         (_, Some(line), None) => format!(" If you need medical advice that cannot wait, call {line}."),
         (_, None, None) => String::new(),
@@ -217,6 +227,19 @@ mod tests {
         // The advice must be in the text, not only in a placeholder's value.
         assert!(AutoReplyText::parse("Emergencies: {practice_phone}").is_err());
         assert!(AutoReplyText::parse("Thanks from {practice_name}. Emergencies: call 911.").is_ok());
+    }
+
+    #[test]
+    fn the_urgent_reply_says_a_clinician_is_paged_only_when_paging() {
+        let after = urgent_reply(&UrgentReach::Paging { after_hours: true }, Some("555-0100"), Some("555-0199"));
+        assert!(after.starts_with(URGENT_ADVICE));
+        assert!(after.contains("paging the clinician on call"), "{after}");
+        assert!(after.contains("after-hours line at 555-0100"), "{after}");
+        let open = urgent_reply(&UrgentReach::Paging { after_hours: false }, Some("555-0100"), Some("555-0199"));
+        assert!(open.contains("paging the clinician on duty") && open.contains("call us at 555-0199"), "{open}");
+        for reach in [UrgentReach::SignedIn(1), UrgentReach::NobodyWhileOpen, UrgentReach::Closed { opens: None }] {
+            assert!(!urgent_reply(&reach, Some("1"), Some("2")).contains("paging"), "{reach:?}");
+        }
     }
 
     #[test]

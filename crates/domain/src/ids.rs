@@ -235,3 +235,12 @@ id_type!(
     /// A browser's Web Push subscription.
     PushSubscriptionId
 );
+id_type!(
+    /// A stretch of someone's on-call (or on-duty) time.
+    ShiftId
+);
+id_type!(
+    /// One page of a clinician (or the practice's fallback number) about
+    /// an urgent message.
+    PageId
+);

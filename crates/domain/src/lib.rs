@@ -21,6 +21,7 @@ pub mod inbox;
 pub mod job;
 pub mod notify;
 pub mod onboarding;
+pub mod oncall;
 pub mod operator;
 pub mod policy;
 pub mod receipt;

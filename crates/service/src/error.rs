@@ -43,6 +43,9 @@ stable_codes! {
         /// A set-up, invitation or reset link that is unknown, used, revoked
         /// or expired: all alike.
         LinkInvalid = "link_invalid",
+        /// A call from the SMS gateway whose signature does not verify (or
+        /// no gateway is configured).
+        SignatureInvalid = "signature_invalid",
         Unavailable = "unavailable",
         Internal = "internal",
     }
@@ -72,6 +75,8 @@ pub enum ServiceError {
     IdempotencyKeyReused,
     #[error("this link is not valid any more; ask the practice for a new one")]
     LinkInvalid,
+    #[error("the request's signature does not verify")]
+    SignatureInvalid,
     #[error("the service is temporarily unavailable; try again shortly")]
     Unavailable,
     #[error("something went wrong on our side")]
@@ -89,6 +94,7 @@ impl ServiceError {
             ServiceError::Conflict(_) => ErrorCode::Conflict,
             ServiceError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             ServiceError::LinkInvalid => ErrorCode::LinkInvalid,
+            ServiceError::SignatureInvalid => ErrorCode::SignatureInvalid,
             ServiceError::Unavailable => ErrorCode::Unavailable,
             ServiceError::Internal => ErrorCode::Internal,
         }

@@ -153,6 +153,7 @@ impl JobRunner {
             crate::delivery::NOTIFY_REPLY,
             Arc::new(Method(|app, payload| Box::pin(app.notify_reply(payload)))),
         );
+        handlers.insert(crate::oncall::PAGE_STEP, Arc::new(Method(|app, payload| Box::pin(app.page_step(payload)))));
         handlers.insert(
             crate::delivery::NOTIFY_ALERT,
             Arc::new(Method(|app, payload| Box::pin(app.notify_alert(payload)))),

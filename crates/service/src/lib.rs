@@ -29,6 +29,7 @@ pub mod jobs;
 mod keys;
 pub mod my_account;
 pub mod onboarding;
+pub mod oncall;
 pub mod operator;
 pub mod patient_admin;
 mod refusals;

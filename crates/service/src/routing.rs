@@ -360,12 +360,20 @@ impl Switchboard {
         // The reply tells the patient exactly what happened: who (if
         // anyone) can see the alert now, and whom to call if not.
         let schedule = self.practice_schedule(patient.practice).await?;
-        let reach = self.urgent_reach(&schedule, patient.department, &on_duty, now).await?;
+        // Someone is paged (the chain of the on-call schedule, or the
+        // clinicians on duty while open): the reply says so only then.
+        let chain = self.page_chain(patient.practice, patient.department, now).await?;
+        let paging = self.paging_steps(patient.practice, conversation, &chain, now).await?;
+        let reach = match paging {
+            Some(_) => UrgentReach::Paging { after_hours: !schedule.calendar_for(patient.department).is_open(now) },
+            None => self.urgent_reach(&schedule, patient.department, &on_duty, now).await?,
+        };
         let text = auto_reply::urgent_reply(&reach, schedule.after_hours_phone.as_deref(), schedule.phone.as_deref());
         // The reply comes a moment after the message, so it sorts after it.
         let reply_at = now.plus(Span::from_micros(1));
         let reply = self.new_id(MessageId::from_bytes)?;
-        let mut steps = vec![
+        let mut steps: Vec<Step> = paging.into_iter().collect();
+        steps.extend([
             conv_q::set_priority(conversation, Priority::Urgent),
             conv_q::insert_message(conv_q::NewMessage {
                 id: reply,
@@ -375,14 +383,14 @@ impl Switchboard {
                 body_ct: sealing::seal(dek, column::BODY, reply.as_bytes(), &text)?,
                 at: reply_at,
             }),
-        ];
+        ]);
         let mut events = vec![
             EventKind::PriorityChanged { priority: Priority::Urgent },
             EventKind::MessageSent { message: reply, sender: None, sender_kind: SenderKind::System },
         ];
         let reached = match reach {
             UrgentReach::SignedIn(n) => n,
-            UrgentReach::NobodyWhileOpen | UrgentReach::Closed { .. } => 0,
+            UrgentReach::NobodyWhileOpen | UrgentReach::Closed { .. } | UrgentReach::Paging { .. } => 0,
         };
         let by_system = |action| {
             AuditRecord::new(now, Some(patient.practice), AuditActor::System, action).with_patient(Some(patient.id))

@@ -23,12 +23,12 @@ fn field<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 impl Switchboard {
-    /// Refuses (as "not found") a request the gateway did not sign.
+    /// Refuses a request the gateway did not sign.
     fn check_gateway(&self, path: &str, params: &[(String, String)], signature: &str) -> Result<(), ServiceError> {
         let couriers = self.couriers();
-        let verifier = couriers.sms_inbound.as_ref().ok_or(ServiceError::NotFound)?;
+        let verifier = couriers.sms_inbound.as_ref().ok_or(ServiceError::SignatureInvalid)?;
         let url = format!("{}{path}", couriers.link_base);
-        if verifier.verify(&url, params, signature) { Ok(()) } else { Err(ServiceError::NotFound) }
+        if verifier.verify(&url, params, signature) { Ok(()) } else { Err(ServiceError::SignatureInvalid) }
     }
 
     /// A text from someone to our number.

@@ -30,7 +30,7 @@ pub use queue::{DELIVER, EffectiveChoices};
 pub use staff::NOTIFY_ALERT;
 pub use views::{DeliveryView, OutboxItem, PatientDeliveries};
 
-pub(crate) use queue::Notice;
+pub(crate) use queue::{Destination, Notice};
 
 use crate::Switchboard;
 use switchboard_domain::notify::Medium;

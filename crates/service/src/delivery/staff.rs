@@ -94,7 +94,11 @@ impl Switchboard {
         Ok(destinations.len())
     }
 
-    async fn staff_destinations(&self, user: UserId, reach: Reach) -> Result<Vec<Destination>, ServiceError> {
+    pub(crate) async fn staff_destinations(
+        &self,
+        user: UserId,
+        reach: Reach,
+    ) -> Result<Vec<Destination>, ServiceError> {
         let mut out = Vec::new();
         if reach.push {
             out.extend(q::push_subscriptions(self.store(), user).await?.into_iter().map(Destination::Push));

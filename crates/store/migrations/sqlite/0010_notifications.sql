@@ -34,7 +34,9 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_patient ON deliveries (patient_id, created_at);
 CREATE INDEX deliveries_practice ON deliveries (practice_id, created_at);
-CREATE UNIQUE INDEX deliveries_provider ON deliveries (medium, provider_ref) WHERE provider_ref IS NOT NULL;
+-- Not unique: a gateway that repeated an id must not make a sent message
+-- fail to record (and so go again).
+CREATE INDEX deliveries_provider ON deliveries (medium, provider_ref) WHERE provider_ref IS NOT NULL;
 
 -- The media each patient may be reached by ('email,sms,push'), and the
 -- practice's quiet hours (minutes after local midnight); a person's own
@@ -74,6 +76,43 @@ CREATE TABLE push_subscriptions (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id);
+
+-- The on-call schedule: who is paged, when, for the practice or one
+-- department, in what order (position 0 first).
+CREATE TABLE on_call_shifts (
+    id BLOB PRIMARY KEY,
+    practice_id BLOB NOT NULL REFERENCES practices (id),
+    department_id BLOB REFERENCES departments (id),
+    user_id BLOB NOT NULL REFERENCES users (id),
+    starts_at BIGINT NOT NULL,
+    ends_at BIGINT NOT NULL,
+    position BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    CHECK (ends_at > starts_at)
+);
+CREATE INDEX on_call_shifts_practice ON on_call_shifts (practice_id, ends_at);
+
+-- Pages about urgent messages, one per step of the chain (a person, or the
+-- practice's fallback number when user_id is NULL). The acknowledgement
+-- link's token is stored only as its SHA-256.
+CREATE TABLE pages (
+    id BLOB PRIMARY KEY,
+    practice_id BLOB NOT NULL REFERENCES practices (id),
+    conversation_id BLOB NOT NULL REFERENCES conversations (id),
+    step BIGINT NOT NULL,
+    user_id BLOB REFERENCES users (id),
+    token_hash BLOB UNIQUE,
+    paged_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    acknowledged_at BIGINT,
+    acknowledged_by BLOB REFERENCES users (id)
+);
+CREATE INDEX pages_conversation ON pages (conversation_id, paged_at);
+
+-- How long a page waits for an acknowledgement before the next person is
+-- paged, and the number texted when the chain runs out.
+ALTER TABLE practices ADD COLUMN page_ack_minutes BIGINT NOT NULL DEFAULT 10;
+ALTER TABLE practices ADD COLUMN page_fallback_phone TEXT;
 
 -- Secure links: a conversation sent to a patient by the address on file,
 -- opened after they give their date of birth and then a one-time code sent

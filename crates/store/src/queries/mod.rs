@@ -10,6 +10,7 @@ pub mod events;
 pub mod jobs;
 pub mod keys;
 pub mod notifications;
+pub mod oncall;
 pub mod operator;
 pub mod ratings;
 pub mod routing;

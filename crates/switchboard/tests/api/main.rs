@@ -24,6 +24,7 @@ mod jobs;
 mod live;
 mod notifications;
 mod onboarding;
+mod oncall;
 mod operator;
 mod protocol;
 mod response_times;

@@ -186,20 +186,22 @@ async fn with_no_channel_administrators_see_the_outbox() {
 
 /// A stand-in SMS gateway: every form it is sent.
 #[derive(Clone, Default)]
-pub(crate) struct Gateway(Arc<Mutex<Vec<Form>>>);
+pub struct Gateway(Arc<Mutex<Vec<Form>>>);
 
-pub(crate) type Form = Vec<(String, String)>;
+pub type Form = Vec<(String, String)>;
 
 impl Gateway {
-    pub(crate) async fn start(&self) -> String {
+    pub async fn start(&self) -> String {
         let seen = self.0.clone();
         let app = axum::Router::new().route(
             "/send",
             axum::routing::post(move |body: axum::body::Bytes| {
                 let seen = seen.clone();
                 async move {
-                    seen.lock().unwrap().push(serde_urlencoded::from_bytes(&body).unwrap());
-                    (StatusCode::CREATED, axum::Json(json!({"sid": "SM0123456789"})))
+                    let mut seen = seen.lock().unwrap();
+                    seen.push(serde_urlencoded::from_bytes(&body).unwrap());
+                    // Twilio's message ids: "SM" and 32 hex digits.
+                    (StatusCode::CREATED, axum::Json(json!({"sid": format!("SM{:032x}", seen.len())})))
                 }
             }),
         );
@@ -209,12 +211,12 @@ impl Gateway {
         format!("http://127.0.0.1:{port}/send")
     }
 
-    pub(crate) fn sent(&self) -> Vec<Form> {
+    pub fn sent(&self) -> Vec<Form> {
         self.0.lock().unwrap().clone()
     }
 }
 
-pub(crate) const TOKEN: &str = "gateway-secret-token";
+pub const TOKEN: &str = "gateway-secret-token";
 
 async fn text_in(t: &TestApp, path: &str, fields: &[(&str, &str)], sign: bool) -> Resp {
     let params: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -251,7 +253,8 @@ async fn sms_opt_out_and_back_in() {
     .await;
     let bob_number = "+15550100103";
     let unsigned = text_in(&t, "/api/v1/sms/inbound", &[("From", bob_number), ("Body", "STOP")], false).await;
-    assert_eq!(unsigned.status, StatusCode::NOT_FOUND);
+    assert_eq!(unsigned.status, StatusCode::FORBIDDEN);
+    assert_eq!(unsigned.json()["error"]["code"], "signature_invalid");
     let stop = text_in(&t, "/api/v1/sms/inbound", &[("From", bob_number), ("Body", "stop")], true).await;
     assert_eq!(stop.status, StatusCode::OK, "{}", stop.text);
     assert!(stop.text.contains("<Message>") && stop.text.contains("START"), "{}", stop.text);
@@ -287,9 +290,13 @@ async fn sms_opt_out_and_back_in() {
     assert!(d["unreachable"].as_array().unwrap().is_empty(), "{d}");
 
     // The gateway reports it delivered.
-    let report =
-        text_in(&t, "/api/v1/sms/status", &[("MessageSid", "SM0123456789"), ("MessageStatus", "delivered")], true)
-            .await;
+    let report = text_in(
+        &t,
+        "/api/v1/sms/status",
+        &[("MessageSid", &format!("SM{:032x}", 1)), ("MessageStatus", "delivered")],
+        true,
+    )
+    .await;
     assert_eq!(report.status, StatusCode::NO_CONTENT, "{}", report.text);
     let d = deliveries(&t, &admin, "bob").await;
     assert_eq!(d["deliveries"][0]["state"], "delivered", "{d}");
@@ -302,31 +309,23 @@ async fn sms_opt_out_and_back_in() {
 async fn choices_are_checked_and_quiet_hours_hold_routine_notices() {
     let t = TestApp::spawn_with(|c| c.notice_coalescing_secs = 0).await;
     let alice = t.login("alice").await;
-    let bad = t.request(
-        axum::http::Method::PUT,
-        "/api/v1/me/notification-choices",
-        Some(&alice),
-        Some(json!({"media": ["fax"]})),
-    );
-    let bad = bad.await;
+    let bad = t.put("/api/v1/me/notification-choices", Some(&alice), json!({"media": ["fax"]})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
     assert_eq!(bad.json()["error"]["field"], "media");
     let bad = t
-        .request(
-            axum::http::Method::PUT,
+        .put(
             "/api/v1/me/notification-choices",
             Some(&alice),
-            Some(json!({"media": ["email"], "quiet_hours": {"from": "25:00", "to": "07:00"}})),
+            json!({"media": ["email"], "quiet_hours": {"from": "25:00", "to": "07:00"}}),
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
     // T0 is 10:00 in the practice's zone: quiet from 09:00 to 11:00.
     let ok = t
-        .request(
-            axum::http::Method::PUT,
+        .put(
             "/api/v1/me/notification-choices",
             Some(&alice),
-            Some(json!({"media": ["email"], "quiet_hours": {"from": "09:00", "to": "11:00"}})),
+            json!({"media": ["email"], "quiet_hours": {"from": "09:00", "to": "11:00"}}),
         )
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
@@ -502,22 +501,11 @@ async fn staff_alerts_go_by_sms_to_staff_who_opt_in() {
     let alice = t.login("alice").await;
     assert_eq!(t.get("/api/v1/me/mobile", Some(&alice)).await.status, StatusCode::NOT_FOUND);
     let patel = t.login("dr.patel").await;
-    let bad = t
-        .request(axum::http::Method::PUT, "/api/v1/me/mobile", Some(&patel), Some(json!({"mobile": "010-0142"})))
-        .await;
+    let bad = t.put("/api/v1/me/mobile", Some(&patel), json!({"mobile": "010-0142"})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
-    let r = t
-        .request(axum::http::Method::PUT, "/api/v1/me/mobile", Some(&patel), Some(json!({"mobile": "(555) 010-0199"})))
-        .await;
+    let r = t.put("/api/v1/me/mobile", Some(&patel), json!({"mobile": "(555) 010-0199"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = t
-        .request(
-            axum::http::Method::PUT,
-            "/api/v1/me/notification-choices",
-            Some(&patel),
-            Some(json!({"media": ["push", "sms"]})),
-        )
-        .await;
+    let r = t.put("/api/v1/me/notification-choices", Some(&patel), json!({"media": ["push", "sms"]})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
     let nina = t.login("nina.nurse").await;

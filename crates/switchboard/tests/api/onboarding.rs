@@ -297,8 +297,8 @@ async fn the_patient_import_is_checked_whole_matches_by_mrn_and_can_run_again() 
         (Some(0), Some(0), Some(3))
     );
     assert_eq!(t.count("SELECT count(*) FROM patients").await, before + 2);
-    // Contact details are sealed at rest: Ana's is new, Alice's was added.
-    assert_eq!(t.count("SELECT count(*) FROM patients WHERE email_ct IS NOT NULL").await, emails_before + 2);
+    // Contact details are sealed at rest: Ana's is new (Alice's was on file).
+    assert_eq!(t.count("SELECT count(*) FROM patients WHERE email_ct IS NOT NULL").await, emails_before + 1);
 
     // The list shows them, with enrollment state; Alice keeps her account.
     let list = t.get("/api/v1/patient-accounts?limit=200", Some(&admin)).await.json();
@@ -637,6 +637,11 @@ async fn reset_requests_are_shown_to_administrators_until_answered() {
     let before = staff(&t, admin.clone()).await;
     assert!(before.iter().all(|r| r["reset_requested_at"].is_null() && r["password_set"] == true));
 
+    // Alice has no address on file any more, so her request cannot reach
+    // her (with one, it goes by email or SMS: see `notifications`).
+    let alice_token = t.login("alice").await;
+    let cleared = t.request(Method::PUT, "/api/v1/me/contact", Some(&alice_token), Some(json!({}))).await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
     t.post("/api/v1/auth/password-reset", None, json!({"username": "fran.frontdesk"})).await;
     t.post("/api/v1/auth/password-reset", None, json!({"username": "alice"})).await;
     let rows = staff(&t, admin.clone()).await;

@@ -207,6 +207,10 @@ impl TestApp {
     }
 
     /// A POST with exactly these bytes and this content type.
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::PUT, path, token, Some(body)).await
+    }
+
     pub async fn post_raw(&self, path: &str, token: Option<&str>, content_type: &str, bytes: Vec<u8>) -> Resp {
         let mut req = self.client.post(self.url(path)).header("content-type", content_type).body(bytes);
         if let Some(t) = token {

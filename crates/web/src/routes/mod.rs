@@ -16,6 +16,7 @@ mod inbox;
 mod live;
 mod me;
 mod notifications;
+mod oncall;
 mod operator;
 mod pages;
 mod patients;
@@ -38,6 +39,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         auth::routes(),
         me::routes(),
         notifications::routes(),
+        oncall::routes(),
         accounts::routes(),
         patients::routes(),
         operator::routes(),

@@ -1,7 +1,7 @@
 //! The SMS gateway's calls to us (Twilio's shape): texts sent to our
 //! number, and reports on the texts we sent. Each is signed by the gateway
-//! (`X-Twilio-Signature`); an unsigned or wrongly signed request is "not
-//! found", like a route that does not exist.
+//! (`X-Twilio-Signature`); an unsigned or wrongly signed request is
+//! refused with 403 `signature_invalid`.
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
@@ -22,7 +22,8 @@ const SIGNATURE: &str = "x-twilio-signature";
 
 fn signed_form(headers: &HeaderMap, body: &Bytes) -> Result<(Vec<(String, String)>, String), ApiError> {
     let signature = headers.get(SIGNATURE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| ServiceError::NotFound)?;
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| ServiceError::SignatureInvalid)?;
     Ok((params, signature))
 }
 
@@ -34,7 +35,7 @@ fn signed_form(headers: &HeaderMap, body: &Bytes) -> Result<(Vec<(String, String
         description = "The gateway's fields: From, To, Body, MessageSid…"),
     params(("X-Twilio-Signature" = String, Header, description = "The gateway's signature over the URL and the fields")),
     responses((status = 200, content_type = "text/xml", body = String, description = "TwiML with the reply"),
-        (status = 404, body = ErrorBody, description = "not signed by the configured gateway")))]
+        (status = 403, body = ErrorBody, description = "not signed by the configured gateway")))]
 pub(crate) async fn inbound(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let (params, signature) = signed_form(&headers, &body)?;
     let reply = s.app.sms_received(&params, &signature).await?;
@@ -50,7 +51,7 @@ pub(crate) async fn inbound(State(s): State<AppState>, headers: HeaderMap, body:
         description = "The gateway's fields: MessageSid, MessageStatus…"),
     params(("X-Twilio-Signature" = String, Header, description = "The gateway's signature over the URL and the fields")),
     responses((status = 204, description = "recorded"),
-        (status = 404, body = ErrorBody, description = "not signed by the configured gateway")))]
+        (status = 403, body = ErrorBody, description = "not signed by the configured gateway")))]
 pub(crate) async fn status(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<StatusCode, ApiError> {
     let (params, signature) = signed_form(&headers, &body)?;
     s.app.sms_status(&params, &signature).await?;
