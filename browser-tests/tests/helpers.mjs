@@ -15,13 +15,14 @@ export const PASSWORD = "switchboard-demo";
 /**
  * Starts `switchboard demo` on a free port in a fresh directory.
  * `demoArgs` go after `demo`, such as `["--history-weeks", "4"]` for weeks
- * of synthetic past conversations (the analytics pages' data).
+ * of synthetic past conversations (the analytics pages' data); `env` adds
+ * settings, such as `{ SWITCHBOARD_NOTICE_COALESCING_SECS: "0" }`.
  */
-export async function startServer({ demoArgs = [] } = {}) {
+export async function startServer({ demoArgs = [], env = {} } = {}) {
   const bin = process.env.SWITCHBOARD_BIN || join(repo, "target", "debug", "switchboard");
   const dir = mkdtempSync(join(tmpdir(), "switchboard-browser-"));
   const child = spawn(bin, ["--data-dir", dir, "--addr", "127.0.0.1:0", "demo", ...demoArgs], {
-    env: { ...process.env, RUST_LOG: "warn", SWITCHBOARD_MASTER_KEY: "" },
+    env: { ...process.env, RUST_LOG: "warn", SWITCHBOARD_MASTER_KEY: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -49,11 +50,17 @@ export async function startServer({ demoArgs = [] } = {}) {
   };
 }
 
-export async function launchBrowser() {
+/**
+ * Chromium, headless. With `serviceWorkers`, it trusts the test server's
+ * self-signed certificate, without which it registers no service worker
+ * (the context's `ignoreHTTPSErrors` does not change that): only for the
+ * tests of the worker, so that the others see the pages as they are.
+ */
+export async function launchBrowser({ serviceWorkers = false } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--no-first-run", "--disable-sync", "--disable-quic"],
+      "--no-first-run", "--disable-sync", "--disable-quic", ...(serviceWorkers ? ["--ignore-certificate-errors"] : [])],
   });
 }
 
@@ -80,8 +87,10 @@ export async function newPage(browser, { mobile = false, width = null, timezoneI
   page.on("pageerror", (e) => page.problems.push(`page error: ${e.message}`));
   page.on("console", (m) => {
     // The test server's certificate is self-signed: Chromium refuses to
-    // register the service worker over it, which is expected here.
-    if (m.type() === "error" && !/Failed to load resource|service ?worker|SSL certificate|fetching the script/i.test(m.text())) {
+    // register the service worker over it, which is expected here. A test
+    // context is incognito, where Chromium has no push service and says so
+    // when a page subscribes (the page says it in its own words).
+    if (m.type() === "error" && !/Failed to load resource|service ?worker|SSL certificate|fetching the script|Push API in incognito/i.test(m.text())) {
       page.problems.push(`console: ${m.text()}`);
     }
     if (/Content Security Policy/i.test(m.text())) page.problems.push(`CSP: ${m.text()}`);
@@ -138,12 +147,12 @@ export async function screenshot(page, name, { element = null, asScrolled = fals
 }
 
 /**
- * What one test file shares: a demo server (`demoArgs` as for
- * `startServer`) and a browser, started before its tests and stopped after
- * them. `suite.page(opts)` opens a fresh context (see `newPage`); at the end
+ * What one test file shares: a demo server (`demoArgs` and `env` as for
+ * `startServer`) and a browser (`serviceWorkers` as for `launchBrowser`),
+ * started before its tests and stopped after them. `suite.page(opts)` opens a fresh context (see `newPage`); at the end
  * every page opened must have logged no error and no CSP violation.
  */
-export function browserSuite({ demoArgs = [] } = {}) {
+export function browserSuite({ demoArgs = [], env = {}, serviceWorkers = false } = {}) {
   const suite = {
     server: null,
     browser: null,
@@ -155,8 +164,8 @@ export function browserSuite({ demoArgs = [] } = {}) {
     },
   };
   before(async () => {
-    suite.server = await startServer({ demoArgs });
-    suite.browser = await launchBrowser();
+    suite.server = await startServer({ demoArgs, env });
+    suite.browser = await launchBrowser({ serviceWorkers });
   });
   after(async () => {
     for (const p of suite.pages) assert.deepEqual(p.problems, [], "no page errors or CSP violations");

@@ -256,7 +256,7 @@ test("a patient is invited at the desk, confirms their date of birth, enrolls an
   await row.getByRole("button", { name: "Invite Rosa Delgado" }).click();
   const invite = admin.locator("#invite-form");
   await invite.getByLabel("By email").check();
-  await invite.getByRole("button", { name: "Make invitation link" }).click();
+  await invite.getByRole("button", { name: "Send invitation" }).click();
   await invite.getByRole("alert").filter({ hasText: "Rosa Delgado has no email address on file" }).waitFor();
   await invite.getByRole("button", { name: "Cancel" }).click();
 
@@ -276,7 +276,7 @@ test("a patient is invited at the desk, confirms their date of birth, enrolls an
   await invite.getByRole("button", { name: "Make invitation link" }).click();
   const panel = admin.locator("#patient-link .link-panel");
   const link = await shownLink(panel, "Invitation link", "Rosa Delgado");
-  assert.match(await panel.textContent(), /Email and text-message delivery are not available yet/);
+  assert.match(await panel.textContent(), /The patient gets this link only from you: hand it over/);
   assert.match(await row.textContent(), /Invitation sent/);
 
   // Rosa, on her phone.
@@ -486,7 +486,7 @@ test("the front desk follows Patients from the inbox to the patients of its depa
   const invite = fran.locator("#invite-form");
   await invite.getByRole("heading", { name: "Invite Grace Kim" }).waitFor();
   await invite.getByLabel("By text message").check();
-  await invite.getByRole("button", { name: "Make invitation link" }).click();
+  await invite.getByRole("button", { name: "Send invitation" }).click();
   const panel = fran.locator("#patient-link .link-panel");
   const link = await shownLink(panel, "Invitation link", "Grace Kim");
   assert.match(await panel.getByRole("heading").textContent(), /^Invitation link for Grace Kim$/);
@@ -497,7 +497,7 @@ test("the front desk follows Patients from the inbox to the patients of its depa
   // Evan has no mobile number: refused, with what to do instead.
   await evan.getByRole("button", { name: "Invite Evan Brooks" }).click();
   await invite.getByLabel("By text message").check();
-  await invite.getByRole("button", { name: "Make invitation link" }).click();
+  await invite.getByRole("button", { name: "Send invitation" }).click();
   const refusal = invite.getByRole("alert").filter({ hasText: "no mobile number" });
   await refusal.waitFor();
   assert.equal(await refusal.textContent(),
@@ -546,7 +546,7 @@ test("the care-staff patients page, with an invitation form, a link and the revo
     // With a refusal on screen too.
     await p.locator("#patient-rows tr", { hasText: "Evan Brooks" }).getByRole("button", { name: /^Invite/ }).click();
     await p.locator("#invite-form").getByLabel("By text message").check();
-    await p.locator("#invite-form").getByRole("button", { name: "Make invitation link" }).click();
+    await p.locator("#invite-form").getByRole("button", { name: "Send invitation" }).click();
     await p.locator("#invite-error:not([hidden])").waitFor();
     found[where] = await seriousViolations(p);
     if (mobile) await fitsPhone(p, where);

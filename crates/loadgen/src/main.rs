@@ -11,11 +11,14 @@
 //! With `--import-rows N` it times the patient import from an EHR export
 //! instead (see `import.rs`); with `--idle-connections N` it measures what
 //! idle connections cost and how a normal client fares among them (see
-//! `idle.rs`).
+//! `idle.rs`); with `--notify N`, how long a staff reply takes to reach
+//! the patient's email, and how many notifications a node sends per second
+//! (see `notify.rs`).
 #![allow(clippy::print_stdout)]
 
 mod idle;
 mod import;
+mod notify;
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -58,6 +61,10 @@ struct Args {
     /// HTTPS connection, and a normal client's latency with this many open.
     #[arg(long)]
     idle_connections: Option<usize>,
+    /// Measure notifications instead: a staff reply to each of this many
+    /// patients, to the email accepted by an SMTP server (see `notify.rs`).
+    #[arg(long)]
+    notify: Option<usize>,
     /// Internal: serve per this configuration file until SIGTERM (the
     /// server process of `--idle-connections`).
     #[arg(long, hide = true)]
@@ -235,6 +242,9 @@ fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if let Some(config) = &args.serve_config {
         return idle::serve_child(config, args.server_threads);
+    }
+    if let Some(n) = args.notify {
+        return notify::run(n, args.server_threads);
     }
     if let Some(n) = args.idle_connections {
         println!("switchboard-loadgen");

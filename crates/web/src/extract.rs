@@ -12,6 +12,7 @@ use axum::http::{Method, header};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 use std::net::IpAddr;
+use switchboard_domain::ids::ConversationId;
 use switchboard_domain::policy::{self, SessionUse};
 use switchboard_service::{Principal, RequestContext, ServiceError};
 
@@ -283,6 +284,21 @@ pub(crate) fn path_id<T>(
     parse: fn(&str) -> Result<T, switchboard_domain::ids::InvalidId>,
 ) -> Result<T, ApiError> {
     parse(text).map_err(|_| ApiError::Service(ServiceError::NotFound))
+}
+
+/// A conversation's id from the path (`/conversations/{id}/…`); one that
+/// does not parse is not found, like one that does not exist.
+pub(crate) struct ConversationPath(pub ConversationId);
+
+impl<S: Send + Sync> FromRequestParts<S> for ConversationPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(id) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Service(ServiceError::NotFound))?;
+        path_id(&id, ConversationId::parse).map(ConversationPath)
+    }
 }
 
 /// Parses an id given in a body or query field.

@@ -211,6 +211,19 @@ impl Gateway {
         format!("http://127.0.0.1:{port}/send")
     }
 
+    /// A test server that texts through this gateway.
+    pub async fn spawn_app(&self, more: impl FnOnce(&mut switchboard::config::Config)) -> TestApp {
+        let url = self.start().await;
+        TestApp::spawn_with(|c| {
+            c.sms_gateway_url = Some(url);
+            c.sms_account = Some("AC-test".into());
+            c.sms_token = Some(TOKEN.into());
+            c.sms_from = Some("+15555550100".into());
+            more(c);
+        })
+        .await
+    }
+
     pub fn sent(&self) -> Vec<Form> {
         self.0.lock().unwrap().clone()
     }
@@ -242,15 +255,7 @@ async fn text_in(t: &TestApp, path: &str, fields: &[(&str, &str)], sign: bool) -
 #[tokio::test]
 async fn sms_opt_out_and_back_in() {
     let gateway = Gateway::default();
-    let url = gateway.start().await;
-    let t = TestApp::spawn_with(|c| {
-        c.sms_gateway_url = Some(url.clone());
-        c.sms_account = Some("AC-test".into());
-        c.sms_token = Some(TOKEN.into());
-        c.sms_from = Some("+15555550100".into());
-        c.notice_coalescing_secs = 0;
-    })
-    .await;
+    let t = gateway.spawn_app(|c| c.notice_coalescing_secs = 0).await;
     let bob_number = "+15550100103";
     let unsigned = text_in(&t, "/api/v1/sms/inbound", &[("From", bob_number), ("Body", "STOP")], false).await;
     assert_eq!(unsigned.status, StatusCode::FORBIDDEN);
@@ -312,22 +317,17 @@ async fn choices_are_checked_and_quiet_hours_hold_routine_notices() {
     let bad = t.put("/api/v1/me/notification-choices", Some(&alice), json!({"media": ["fax"]})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
     assert_eq!(bad.json()["error"]["field"], "media");
-    let bad = t
-        .put(
+    let quiet = |from: &str, to: &str| {
+        t.put(
             "/api/v1/me/notification-choices",
             Some(&alice),
-            json!({"media": ["email"], "quiet_hours": {"from": "25:00", "to": "07:00"}}),
+            json!({"media": ["email"], "quiet_hours": {"from": from, "to": to}}),
         )
-        .await;
+    };
+    let bad = quiet("25:00", "07:00").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
     // T0 is 10:00 in the practice's zone: quiet from 09:00 to 11:00.
-    let ok = t
-        .put(
-            "/api/v1/me/notification-choices",
-            Some(&alice),
-            json!({"media": ["email"], "quiet_hours": {"from": "09:00", "to": "11:00"}}),
-        )
-        .await;
+    let ok = quiet("09:00", "11:00").await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
     assert_eq!(ok.json()["effective_quiet_hours"]["from"], "09:00");
     let nina = t.login("nina.nurse").await;
@@ -490,14 +490,7 @@ async fn push_reaches_a_subscribed_browser_and_a_gone_one_is_dropped() {
 #[tokio::test]
 async fn staff_alerts_go_by_sms_to_staff_who_opt_in() {
     let gateway = Gateway::default();
-    let url = gateway.start().await;
-    let t = TestApp::spawn_with(|c| {
-        c.sms_gateway_url = Some(url.clone());
-        c.sms_account = Some("AC-test".into());
-        c.sms_token = Some(TOKEN.into());
-        c.sms_from = Some("+15555550100".into());
-    })
-    .await;
+    let t = gateway.spawn_app(|_| {}).await;
     let alice = t.login("alice").await;
     assert_eq!(t.get("/api/v1/me/mobile", Some(&alice)).await.status, StatusCode::NOT_FOUND);
     let patel = t.login("dr.patel").await;

@@ -3,7 +3,7 @@
 //! acknowledgement before the next, the fallback number comes last, and
 //! the patient is told "paging" only when a page really goes out.
 
-use crate::notifications::{Form, Gateway, TOKEN};
+use crate::notifications::{Form, Gateway};
 use crate::support::*;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -23,17 +23,6 @@ fn ack_token(form: &Form) -> String {
     let text = body(form);
     let at = text.find("/inbox#/ack/").unwrap() + "/inbox#/ack/".len();
     text[at..].split_whitespace().next().unwrap().to_owned()
-}
-
-async fn spawn_with_gateway(gateway: &Gateway) -> TestApp {
-    let url = gateway.start().await;
-    TestApp::spawn_with(|c| {
-        c.sms_gateway_url = Some(url.clone());
-        c.sms_account = Some("AC-test".into());
-        c.sms_token = Some(TOKEN.into());
-        c.sms_from = Some("+15555550100".into());
-    })
-    .await
 }
 
 /// Dr. Patel on call first, Nina second, the fallback line last, all for
@@ -69,16 +58,22 @@ async fn last_reply(t: &TestApp, token: &str, c: &str) -> String {
     messages.last().unwrap()["body"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn after_hours_the_on_call_chain_is_paged_until_someone_acknowledges() {
-    let gateway = Gateway::default();
-    let t = spawn_with_gateway(&gateway).await;
+/// The evening schedule, then Alice's urgent message at 18:30 in New York
+/// (closed): her session and the conversation.
+async fn urgent_after_hours(t: &TestApp) -> (String, String) {
     let admin = t.login("admin").await;
-    evening_schedule(&t, &admin).await;
-    // 18:30 in New York: closed.
+    evening_schedule(t, &admin).await;
     t.advance(Span::from_mins(8 * 60 + 30));
     let alice = t.login("alice").await;
     let c = t.patient_conversation(&alice, "Now", URGENT).await;
+    (alice, c)
+}
+
+#[tokio::test]
+async fn after_hours_the_on_call_chain_is_paged_until_someone_acknowledges() {
+    let gateway = Gateway::default();
+    let t = gateway.spawn_app(|_| {}).await;
+    let (alice, c) = urgent_after_hours(&t).await;
     let reply = last_reply(&t, &alice, &c).await;
     assert!(reply.contains("paging the clinician on call"), "{reply}");
     assert!(reply.contains("call 911"), "{reply}");
@@ -131,12 +126,8 @@ async fn after_hours_the_on_call_chain_is_paged_until_someone_acknowledges() {
 #[tokio::test]
 async fn when_nobody_acknowledges_the_fallback_number_is_texted_last() {
     let gateway = Gateway::default();
-    let t = spawn_with_gateway(&gateway).await;
-    let admin = t.login("admin").await;
-    evening_schedule(&t, &admin).await;
-    t.advance(Span::from_mins(8 * 60 + 30));
-    let alice = t.login("alice").await;
-    t.patient_conversation(&alice, "Now", URGENT).await;
+    let t = gateway.spawn_app(|_| {}).await;
+    urgent_after_hours(&t).await;
     for _ in 0..3 {
         t.run_due_jobs().await;
         t.advance(Span::from_secs(10 * 60 + 1));
@@ -157,7 +148,7 @@ async fn when_nobody_acknowledges_the_fallback_number_is_texted_last() {
 #[tokio::test]
 async fn no_page_no_promise() {
     let gateway = Gateway::default();
-    let t = spawn_with_gateway(&gateway).await;
+    let t = gateway.spawn_app(|_| {}).await;
     t.advance(Span::from_mins(8 * 60 + 30));
     let alice = t.login("alice").await;
     let c = t.patient_conversation(&alice, "Now", URGENT).await;

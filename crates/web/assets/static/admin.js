@@ -1,11 +1,17 @@
 // @ts-check
-// Practice setup: each staff member's availability and time away, the
-// practice's quick replies, and (changed by practice administrators, seen
+// Practice setup: each staff member's availability and time away, and
+// where their alerts reach them outside the inbox (this browser, their
+// mobile); the practice's quick replies, and (changed by practice administrators, seen
 // by all staff) the routing rules and pools that decide who gets each new
 // message, and the office hours, closures, response-time targets and
-// automatic replies that decide when each reply is due (in admin-hours.js).
+// automatic replies that decide when each reply is due (in admin-hours.js);
+// for administrators, how patients are told of replies until they choose,
+// and the outbox of what no channel could send.
 import { message, showResponseTimes } from "./admin-hours.js";
-import { $, ApiError, NO_CONVERSATIONS, TOPICS, announce, api, civilDate, clear, el, options, runStaffPage, showError, staffLinksFor, topicLabel } from "./common.js";
+import {
+  $, ApiError, MEDIUM_NAMES, NOTICE_KIND_WORDS, NO_CONVERSATIONS, PushProblem, TOPICS, announce, api, civilDate, clear, el, options,
+  pushOnHere, pushSupported, runStaffPage, showError, staffLinksFor, topicLabel, turnOffPush, turnOnPush,
+} from "./common.js";
 
 const PLACEHOLDERS = ["patient_first_name", "provider_name", "practice_phone", "scheduling_link", "office_hours", "my_name"];
 
@@ -27,6 +33,13 @@ const TARGET_WORDS = {
 /** @typedef {import("./common.js").Me} Me */
 /** @typedef {import("./common.js").Practice} Practice */
 /** @typedef {import("./common.js").StaffMember} StaffMember */
+/** @typedef {import("./common.js").NotificationChoices} NotificationChoices */
+/** @typedef {import("./common.js").Medium} Medium */
+
+/**
+ * What found no channel (`OutboxItemDto`): the notice's words and where it was for.
+ * @typedef {{ id: string, medium: Medium, kind: string, to: string, subject: string, text: string, created_at: string }} OutboxItem
+ */
 
 /** @typedef {{ capacity: number, accepts_direct_messages: boolean }} StaffSettings `StaffSettingsDto` */
 /** @typedef {{ id: string, starts_at: string, ends_at: string, cover_id: string | null }} Absence `AbsenceDto` */
@@ -94,7 +107,14 @@ const state = {
   pools: [],
   /** @type {Pool | null} */
   editingPool: null,
+  /** The signed-in colleague's own notification choices. @type {NotificationChoices | null} */
+  alertChoices: null,
+  /** Whether their alerts come to this browser. */
+  pushHere: false,
 };
+
+/** Every medium, in the order choices are listed and saved. @type {Medium[]} */
+const MEDIA = ["email", "sms", "push"];
 
 const DATE_TIME = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 
@@ -713,6 +733,141 @@ async function savePool(e) {
   closePoolForm();
 }
 
+// ---- My alerts ---------------------------------------------------------------
+
+async function renderPushStatus() {
+  state.pushHere = await pushOnHere(state.me);
+  const supported = pushSupported();
+  $("alerts-push-status").textContent = !supported ? "This browser cannot show alerts from Switchboard."
+    : state.pushHere ? "Alerts come to this browser, even when the inbox is closed." : "Alerts do not come to this browser.";
+  $("alerts-push").hidden = !supported;
+  $("alerts-push").textContent = state.pushHere ? "Turn off alerts in this browser" : "Turn on alerts in this browser";
+}
+
+/** Adds or removes one medium from the colleague's own choices, keeping the rest. */
+async function setMedium(medium, on) {
+  const now = state.alertChoices.effective_media;
+  const media = MEDIA.filter((m) => (m === medium ? on : now.includes(m)));
+  state.alertChoices = await api("PUT", "/api/v1/me/notification-choices", { media, quiet_hours: state.alertChoices.quiet_hours });
+}
+
+async function togglePush() {
+  const button = $("alerts-push");
+  const error = $("alerts-push-error");
+  showError(error, "");
+  button.disabled = true;
+  try {
+    if (state.pushHere) {
+      await turnOffPush(state.me);
+      announce("Alerts turned off in this browser");
+    } else {
+      await turnOnPush(state.me);
+      // Alerts go by push unless the colleague chose otherwise earlier.
+      if (!state.alertChoices.effective_media.includes("push")) await setMedium("push", true);
+      announce("Alerts turned on in this browser");
+    }
+  } catch (e) {
+    showError(error, e instanceof PushProblem ? e.message : message(e));
+  } finally {
+    button.disabled = false;
+    await renderPushStatus();
+  }
+}
+
+async function saveAlerts(e) {
+  e.preventDefault();
+  const error = $("alerts-error");
+  showError(error, "");
+  $("alerts-mobile").removeAttribute("aria-invalid");
+  $("alerts-status").textContent = "";
+  const sms = $("alerts-sms").checked;
+  const mobile = $("alerts-mobile").value.trim();
+  if (sms && !mobile) {
+    showError(error, "Add your mobile number to get alerts by text message.");
+    $("alerts-mobile").setAttribute("aria-invalid", "true");
+    $("alerts-mobile").focus();
+    return;
+  }
+  try {
+    const saved = await api("PUT", "/api/v1/me/mobile", { mobile: mobile || null });
+    $("alerts-mobile").value = saved.mobile ?? "";
+    await setMedium("sms", sms);
+  } catch (err) {
+    showError(error, message(err));
+    if (err instanceof ApiError && err.field === "mobile") {
+      $("alerts-mobile").setAttribute("aria-invalid", "true");
+      $("alerts-mobile").focus();
+    }
+    return;
+  }
+  $("alerts-sms").checked = state.alertChoices.effective_media.includes("sms");
+  $("alerts-status").textContent = $("alerts-sms").checked ? "Saved: your alerts are texted to you too." : "Saved: your alerts are not texted.";
+  announce("Text alerts saved");
+}
+
+async function loadAlerts() {
+  const [choices, mine] = await Promise.all([api("GET", "/api/v1/me/notification-choices"), api("GET", "/api/v1/me/mobile")]);
+  state.alertChoices = choices;
+  $("alerts-sms").checked = choices.effective_media.includes("sms");
+  $("alerts-mobile").value = mine.mobile ?? "";
+  await renderPushStatus();
+}
+
+// ---- Patient notifications (administrators) -------------------------------------
+
+/** @param {{ media: Medium[], quiet_hours: { from: string, to: string } | null }} d */
+function renderDefaults(d) {
+  for (const m of MEDIA) $(`defaults-${m}`).checked = d.media.includes(m);
+  $("defaults-quiet").checked = Boolean(d.quiet_hours);
+  $("defaults-quiet-from").value = d.quiet_hours?.from ?? "21:00";
+  $("defaults-quiet-to").value = d.quiet_hours?.to ?? "08:00";
+  $("defaults-times").hidden = !d.quiet_hours;
+}
+
+async function saveDefaults(e) {
+  e.preventDefault();
+  const error = $("defaults-error");
+  showError(error, "");
+  $("defaults-status").textContent = "";
+  const quiet = $("defaults-quiet").checked;
+  if (quiet && (!$("defaults-quiet-from").value || !$("defaults-quiet-to").value)) {
+    showError(error, "Choose when quiet hours start and end.");
+    $("defaults-quiet-from").focus();
+    return;
+  }
+  const body = {
+    media: MEDIA.filter((m) => $(`defaults-${m}`).checked),
+    quiet_hours: quiet ? { from: $("defaults-quiet-from").value, to: $("defaults-quiet-to").value } : null,
+  };
+  try {
+    renderDefaults(await api("PUT", "/api/v1/practice/notification-defaults", body));
+  } catch (err) {
+    showError(error, message(err));
+    if (err instanceof ApiError && err.field === "quiet_hours") $("defaults-quiet-from").focus();
+    return;
+  }
+  $("defaults-status").textContent = "Saved.";
+  announce("Patient notification settings saved");
+}
+
+/** @param {OutboxItem} o */
+function outboxItem(o) {
+  return el("li", { class: "outbox-item" },
+    el("p", { class: "outbox-head" },
+      el("strong", {}, `${MEDIUM_NAMES[o.medium] ?? o.medium} to `, el("span", { class: "outbox-to" }, o.to)),
+      el("span", { class: "muted" }, ` · ${NOTICE_KIND_WORDS[o.kind] ?? o.kind} · ${DATE_TIME.format(new Date(o.created_at))}`)),
+    o.medium === "email" && o.subject ? el("p", { class: "outbox-subject" }, el("span", { class: "muted" }, "Subject: "), o.subject) : null,
+    el("pre", { class: "outbox-text" }, o.text));
+}
+
+async function loadPatientNotifications() {
+  /** @type {[{ media: Medium[], quiet_hours: { from: string, to: string } | null }, OutboxItem[]]} */
+  const [defaults, outbox] = await Promise.all([api("GET", "/api/v1/practice/notification-defaults"), api("GET", "/api/v1/outbox")]);
+  renderDefaults(defaults);
+  $("outbox").hidden = outbox.length === 0;
+  clear($("outbox-list")).append(...outbox.map(outboxItem));
+}
+
 // ---- Start -------------------------------------------------------------------
 
 runStaffPage(async (me) => {
@@ -763,6 +918,13 @@ runStaffPage(async (me) => {
   $("new-pool").addEventListener("click", () => openPoolForm(null));
   $("pool-cancel").addEventListener("click", closePoolForm);
   $("pool-form").addEventListener("submit", savePool);
+  $("alerts-push").addEventListener("click", togglePush);
+  $("alerts-form").addEventListener("submit", saveAlerts);
+  $("defaults-form").addEventListener("submit", saveDefaults);
+  $("defaults-quiet").addEventListener("change", () => ($("defaults-times").hidden = !$("defaults-quiet").checked));
+  $("defaults-zone").textContent = ` (${practice.time_zone})`;
+  $("patient-notifications").hidden = !state.admin;
+  $("patient-notifications-nav").hidden = !state.admin;
   window.addEventListener("beforeunload", (e) => {
     if (!state.rulesDirty) return;
     e.preventDefault();
@@ -770,5 +932,7 @@ runStaffPage(async (me) => {
   });
 
   await Promise.all([loadAbsences(), loadTemplates(), loadRules(),
+    loadAlerts().catch((e) => showError($("alerts-error"), `Your alert settings could not be loaded. ${message(e)}`)),
+    state.admin ? loadPatientNotifications().catch((e) => showError($("defaults-error"), `Patient notification settings could not be loaded. ${message(e)}`)) : null,
     showResponseTimes(state.admin, practice).catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`))]);
 }, message);

@@ -507,7 +507,8 @@ export function topicLabel(code) {
 
 export const DAYS = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
-function clock(hhmm) {
+/** "9:00 PM" for "21:00". */
+export function clock(hhmm) {
   const [h, m] = hhmm.split(":").map(Number);
   const suffix = h >= 12 && h < 24 ? "PM" : "AM";
   const h12 = h % 12 === 0 ? 12 : h % 12;
@@ -620,4 +621,180 @@ export function counter(textarea, max) {
   textarea.addEventListener("input", update);
   update();
   return { node: out, update, length: () => [...textarea.value].length };
+}
+
+// ---- Notifications outside the app ------------------------------------------
+// A notice (email, text, push) says only that something waits at the
+// practice, never what: the pages tell people so, and words for media and
+// kinds are here because the patient app, the setup page and the people
+// page all show them.
+
+/** @typedef {"email" | "sms" | "push"} Medium */
+
+/**
+ * Someone's notification choices (`NotificationChoicesDto`).
+ * @typedef {object} NotificationChoices
+ * @property {Medium[] | null} media
+ * @property {{ from: string, to: string } | null} quiet_hours
+ * @property {boolean} custom
+ * @property {Medium[]} effective_media
+ * @property {{ from: string, to: string } | null} effective_quiet_hours
+ */
+
+/** Media in words, as a list reads them ("email and text message"). */
+export const MEDIUM_WORDS = { email: "email", sms: "text message", push: "device notification" };
+
+/** Media as a label or a line starts with them. */
+export const MEDIUM_NAMES = { email: "Email", sms: "Text message", push: "Device notification" };
+
+/** What a notice was about (`NoticeKind`), in plain words. */
+export const NOTICE_KIND_WORDS = {
+  staff_reply: "A reply from the care team",
+  reply_reminder: "A reminder of an unread reply",
+  invitation: "An invitation to enroll",
+  secure_link: "A secure message link",
+  account_setup: "An account set-up link",
+  password_reset: "A password reset link",
+  urgent_message: "An urgent message alert",
+  escalation: "An escalation alert",
+  alert: "A response-time alert",
+  page: "A page",
+};
+
+/** "email", "email and text message", "email, text message and device notification". */
+export function wordsList(items) {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** Where this browser's push subscription is recorded (whose it is, and its id on the server), to remove it later. */
+const PUSH_RECORD = "switchboard-push";
+
+/** Why notifications could not be turned on in this browser, in words for the person. */
+export class PushProblem extends Error {}
+
+/** Whether this browser can show pushed notifications at all. */
+export function pushSupported() {
+  return window.isSecureContext && "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+}
+
+/** @returns {{ user: string, id: string, endpoint: string } | null} */
+function pushRecord() {
+  try {
+    const r = JSON.parse(localStorage.getItem(PUSH_RECORD) ?? "null");
+    return r && typeof r.user === "string" && typeof r.id === "string" && typeof r.endpoint === "string" ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/** This browser's push subscription, if it has one. */
+async function currentSubscription() {
+  if (!pushSupported()) return null;
+  const reg = await navigator.serviceWorker.getRegistration("/");
+  return reg ? reg.pushManager.getSubscription() : null;
+}
+
+/**
+ * Whether notifications for `me` come to this browser: allowed, subscribed,
+ * and that subscription given to the server as theirs.
+ * @param {Me} me
+ */
+export async function pushOnHere(me) {
+  if (!pushSupported() || Notification.permission !== "granted") return false;
+  const sub = await currentSubscription().catch(() => null);
+  const record = pushRecord();
+  return Boolean(sub && record && record.user === me.id && record.endpoint === sub.endpoint);
+}
+
+/** The bytes of a base64url string (the server's key). */
+function fromBase64Url(text) {
+  const b64 = text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=");
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+function sameBytes(a, b) {
+  if (!a) return false;
+  const x = new Uint8Array(a);
+  return x.length === b.length && x.every((v, i) => v === b[i]);
+}
+
+/** The service worker, registered and active (the patient app registers it too; staff pages only here). */
+async function activeWorker() {
+  try {
+    await navigator.serviceWorker.register("/sw.js");
+  } catch {
+    throw new PushProblem("This browser would not set up notifications for Switchboard.");
+  }
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new PushProblem("This browser took too long to set up notifications. Try again.")), 15000));
+  return Promise.race([navigator.serviceWorker.ready, timeout]);
+}
+
+/**
+ * Turns notifications on in this browser for `me`: asks the person's
+ * permission, subscribes with the server's key and gives the subscription
+ * to the server. Call it straight from a click or submit, so the browser
+ * lets it ask. Fails with a `PushProblem` that says why, having recorded
+ * nothing on the server.
+ * @param {Me} me
+ */
+export async function turnOnPush(me) {
+  if (!pushSupported()) throw new PushProblem("This browser cannot show notifications from Switchboard.");
+  const permission = await Notification.requestPermission();
+  if (permission === "denied") {
+    throw new PushProblem("This browser is set to block notifications from Switchboard. Allow them in the browser's settings for this site, then try again.");
+  }
+  if (permission !== "granted") throw new PushProblem("Notifications were not allowed. Try again, and choose Allow when the browser asks.");
+  /** @type {{ public_key: string }} */
+  let key;
+  try {
+    key = await api("GET", "/api/v1/push/key");
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) throw new PushProblem("This Switchboard server does not send notifications to devices.");
+    throw e;
+  }
+  const serverKey = fromBase64Url(key.public_key);
+  const reg = await activeWorker();
+  let sub = await reg.pushManager.getSubscription();
+  if (sub && !sameBytes(sub.options.applicationServerKey, serverKey)) {
+    // Made with another key (the server's changed): the server could not reach it.
+    await sub.unsubscribe().catch(() => {});
+    sub = null;
+  }
+  if (!sub) {
+    try {
+      sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: serverKey });
+    } catch {
+      throw new PushProblem("This browser could not sign up for notifications: its notification service did not answer. "
+        + "It may be offline, in a private window, or have notifications turned off. Try again later.");
+    }
+  }
+  /** @type {{ id: string }} */
+  let created;
+  try {
+    created = await api("POST", "/api/v1/me/push-subscriptions", sub.toJSON());
+  } catch (e) {
+    await sub.unsubscribe().catch(() => {});
+    throw e;
+  }
+  localStorage.setItem(PUSH_RECORD, JSON.stringify({ user: me.id, id: created.id, endpoint: sub.endpoint }));
+}
+
+/**
+ * Stops notifications for `me` in this browser: the server forgets the
+ * subscription, and the browser drops it.
+ * @param {Me} me
+ */
+export async function turnOffPush(me) {
+  const record = pushRecord();
+  if (record && record.user === me.id) {
+    try {
+      await api("DELETE", `/api/v1/me/push-subscriptions/${encodeURIComponent(record.id)}`);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+    }
+    localStorage.removeItem(PUSH_RECORD);
+  }
+  const sub = await currentSubscription().catch(() => null);
+  if (sub) await sub.unsubscribe().catch(() => {});
 }

@@ -6,8 +6,9 @@
 // conversation is closed; printing a conversation; and the patient's own
 // settings. Every time is shown in the practice's time zone.
 import {
-  ApiError, TOPICS, announce, api, clear, counter, dayAndTime, el, errorText, fill, fullWhen, hoursLines, live, responseState,
-  showError, showTimesIn, signOut, throttle, topicLabel, when, zoneLabel,
+  ApiError, MEDIUM_WORDS, PushProblem, TOPICS, announce, api, clear, clock, counter, dayAndTime, el, errorText, fill, fullWhen,
+  hoursLines, live, pushOnHere, pushSupported, responseState, showError, showTimesIn, signOut, throttle, topicLabel,
+  turnOffPush, turnOnPush, when, wordsList, zoneLabel,
 } from "./common.js";
 import { enrollmentOffer } from "./patient-secure.js";
 
@@ -15,6 +16,8 @@ const main = document.getElementById("main");
 /** @typedef {import("./common.js").Conversation} Conversation */
 /** @typedef {import("./common.js").Me} Me */
 /** @typedef {import("./common.js").Practice} Practice */
+/** @typedef {import("./common.js").NotificationChoices} NotificationChoices */
+/** @typedef {import("./common.js").Medium} Medium */
 
 const state = {
   /** @type {Me | null} */
@@ -655,32 +658,179 @@ async function showSettings() {
   state.open = null;
   state.view = "settings";
   setTitle("Settings");
-  const contact = await api("GET", "/api/v1/me/contact");
+  const [contact, choices, pushHere] = await Promise.all([
+    api("GET", "/api/v1/me/contact"),
+    api("GET", "/api/v1/me/notification-choices"),
+    pushOnHere(state.me),
+  ]);
   if (state.view !== "settings") return;
+  const notices = notificationsForm(contact, choices, pushHere);
   fill(main,
     el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
     el("h1", {}, "Settings"),
-    contactForm(contact),
+    contactForm(contact, notices.contactChanged),
+    notices.form,
     passwordForm(),
-    el("section", { class: "card settings-section", "aria-labelledby": "notify-title" },
-      el("h2", { id: "notify-title" }, "Notifications"),
-      el("p", {}, "Switchboard does not send emails or text messages yet. When it does, you will choose here how you ",
-        "are told about a reply. Those notices will never include what you or your care team wrote."),
-      el("p", { class: "hint" }, "Until then, open Switchboard to see replies: your messages page lists them as “new”.")),
     el("p", { class: "emergency-short" }, el("strong", {}, "In an emergency, call 911."), " For thoughts of suicide, call or text 988."));
+}
+
+/** The ways a patient may be told of a reply, in the order the form lists them. */
+const MEDIA = /** @type {const} */ ([["email", "Email"], ["sms", "Text message"], ["push", "Notifications on this device"]]);
+
+/**
+ * "Notifications": how the patient is told of a reply outside Switchboard
+ * (email, text message, this device), quiet hours, or the practice's own
+ * settings; what holds now, and what is missing for it to work. A notice
+ * never says what a message says, and the card tells them so.
+ * @param {{ email: string | null, phone: string | null }} contact
+ * @param {NotificationChoices} choices
+ * @param {boolean} pushHere whether this device already shows their notifications
+ */
+function notificationsForm(contact, choices, pushHere) {
+  const practice = state.practice.name;
+  const summary = el("div", { id: "notify-summary", class: "notify-summary" });
+  const boxes = Object.fromEntries(MEDIA.map(([m]) => [m, el("input", { type: "checkbox", id: `notify-${m}`, name: "notify-media", value: m })]));
+  const pushHint = el("p", { id: "notify-push-hint", class: "hint" });
+  boxes.push.setAttribute("aria-describedby", pushHint.id);
+  const quietOn = el("input", { type: "checkbox", id: "notify-quiet", "aria-describedby": "notify-quiet-hint" });
+  const from = el("input", { type: "time", id: "notify-quiet-from", required: true });
+  const to = el("input", { type: "time", id: "notify-quiet-to", required: true });
+  const times = el("div", { class: "field-row quiet-times" },
+    el("div", {}, el("label", { for: from.id }, "From"), from),
+    el("div", {}, el("label", { for: to.id }, "Until"), to));
+  quietOn.addEventListener("change", () => (times.hidden = !quietOn.checked));
+  const useDefaults = el("button", { type: "button", class: "link", id: "notify-defaults" }, `Use ${practice}'s settings instead`);
+
+  const draw = () => {
+    const media = choices.media ?? choices.effective_media;
+    for (const [m] of MEDIA) boxes[m].checked = media.includes(m);
+    const quiet = choices.quiet_hours ?? choices.effective_quiet_hours;
+    quietOn.checked = Boolean(quiet);
+    from.value = quiet?.from ?? "21:00";
+    to.value = quiet?.to ?? "08:00";
+    times.hidden = !quiet;
+    boxes.push.disabled = !pushSupported() && !boxes.push.checked;
+    pushHint.textContent = !pushSupported()
+      ? "This browser cannot show notifications from Switchboard."
+      : pushHere
+        ? "On for this device."
+        : boxes.push.checked
+          ? "Not on for this device yet: save, and allow notifications when your browser asks."
+          : "Your browser will ask you to allow them. Choose this on each device where you want them.";
+    fill(summary, inEffect(choices, contact, pushHere));
+    // Their own choice can be undone: back to what the practice chose.
+    if (choices.custom) summary.firstElementChild.append(" ", useDefaults);
+  };
+  draw();
+
+  const save = async () => {
+    /** @type {Medium[]} */
+    const media = MEDIA.map(([m]) => m).filter((m) => boxes[m].checked);
+    if (quietOn.checked && (!from.value || !to.value)) throw new PushProblem("Choose when your quiet hours start and end.");
+    // This device first: if it cannot show notifications, nothing is saved
+    // that would say it does.
+    if (media.includes("push") && !pushHere && pushSupported()) {
+      try {
+        await turnOnPush(state.me);
+      } catch (e) {
+        if (!(e instanceof PushProblem)) throw e;
+        throw new PushProblem(`${e.message} Nothing was saved. To save your other choices, untick “Notifications on this device” and save again.`);
+      }
+      pushHere = true;
+    } else if (!media.includes("push") && pushHere) {
+      await turnOffPush(state.me);
+      pushHere = false;
+    }
+    choices = await api("PUT", "/api/v1/me/notification-choices",
+      { media, quiet_hours: quietOn.checked ? { from: from.value, to: to.value } : null });
+    draw();
+    return "Saved.";
+  };
+
+  const form = settingsForm({
+    id: "notify",
+    title: "Notifications",
+    fields: [
+      el("p", {}, `When your care team replies, ${practice} can tell you by email, by text message or with a notification on this device. `,
+        el("strong", {}, "A notice says only that a message is waiting for you, never what it says:"),
+        " to read it, you sign in to Switchboard."),
+      summary,
+      el("fieldset", { class: "checks" },
+        el("legend", {}, "Tell me about new messages by"),
+        MEDIA.map(([m, label]) => el("div", { class: "check" }, boxes[m], el("label", { for: boxes[m].id }, label))),
+        pushHint),
+      el("div", { class: "check" }, quietOn, el("label", { for: quietOn.id }, "Quiet hours")),
+      el("p", { id: "notify-quiet-hint", class: "hint" },
+        `Notices of replies wait until these hours end (${zoneLabel() ? `${zoneLabel()}, ` : ""}the practice's time). `,
+        "A link you ask for, such as a password reset, still comes at once."),
+      times,
+    ],
+    button: "Save notification choices",
+    save,
+    focusOnError: (e) => (e instanceof ApiError && e.field === "quiet_hours" ? from : e instanceof ApiError && e.field === "media" ? boxes.email : null),
+  });
+  useDefaults.addEventListener("click", async () => {
+    const status = /** @type {HTMLElement} */ (form.querySelector('[role="status"]'));
+    const errors = /** @type {HTMLElement} */ (form.querySelector('[role="alert"]'));
+    status.hidden = true;
+    errors.hidden = true;
+    try {
+      choices = await api("PUT", "/api/v1/me/notification-choices", { media: null, quiet_hours: null });
+      draw();
+      status.textContent = `You now have ${practice}'s settings.`;
+      status.hidden = false;
+      boxes.email.focus();
+    } catch (e) {
+      showError(errors, errorText(e));
+    }
+  });
+  return {
+    form,
+    /** Redraws what holds after the contact details change (an address added or removed). */
+    contactChanged: (saved) => {
+      contact = saved;
+      draw();
+    },
+  };
+}
+
+/**
+ * What holds now: the media they are told by, quiet hours, whether these
+ * are the practice's settings, and what is missing for a medium to work.
+ * @param {NotificationChoices} choices
+ * @param {{ email: string | null, phone: string | null }} contact
+ * @param {boolean} pushHere
+ */
+function inEffect(choices, contact, pushHere) {
+  const media = choices.effective_media;
+  const quiet = choices.effective_quiet_hours;
+  const lines = [];
+  lines.push(el("p", {}, el("strong", {}, "Now: "),
+    media.length
+      ? `you are told by ${wordsList(media.map((m) => MEDIUM_WORDS[m]))}`
+      : "you are not told outside Switchboard. Open Switchboard to see replies: your messages page marks them “new”",
+    quiet && media.length ? `, except from ${clock(quiet.from)} until ${clock(quiet.to)}` : "",
+    ".",
+    choices.custom ? " These are your own choices." : ` These are ${state.practice.name}'s settings until you choose your own.`));
+  const missing = [];
+  if (media.includes("email") && !contact.email) missing.push("You chose email, but we have no email address for you: add one above, or no emails can be sent.");
+  if (media.includes("sms") && !contact.phone) missing.push("You chose text messages, but we have no mobile number for you: add one above, or no texts can be sent.");
+  if (media.includes("push") && !pushHere) missing.push("Device notifications come only to devices where you turned them on, and they are not on for this one.");
+  for (const text of missing) lines.push(el("p", { class: "notice warning" }, text));
+  return lines;
 }
 
 /**
  * One settings card: a form whose `save` returns the words to confirm it
  * with; a refusal is shown under it and `focusOnError` picks the field.
  */
-function settingsForm({ id, title, fields, button, save, focusOnError }) {
+function settingsForm({ id, title, fields, button, save, focusOnError, extra = null }) {
   const status = el("p", { class: "notice", role: "status", hidden: true });
   const errors = errorBox();
-  const form = el("form", { class: "card settings-section", novalidate: true, "aria-labelledby": `${id}-title` },
+  const form = el("form", { id: `${id}-form`, class: "card settings-section", novalidate: true, "aria-labelledby": `${id}-title` },
     el("h2", { id: `${id}-title` }, title),
     fields,
-    el("div", { class: "form-foot" }, el("span"), el("button", { type: "submit", class: "primary" }, button)),
+    el("div", { class: "form-foot" }, extra ?? el("span"), el("button", { type: "submit", class: "primary" }, button)),
     status, errors);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -690,14 +840,15 @@ function settingsForm({ id, title, fields, button, save, focusOnError }) {
       status.textContent = await save();
       status.hidden = false;
     } catch (e) {
-      showError(errors, errorText(e));
+      showError(errors, e instanceof PushProblem ? e.message : errorText(e));
       focusOnError(e)?.focus();
     }
   });
   return form;
 }
 
-function contactForm(contact) {
+/** @param {(saved: { email: string | null, phone: string | null }) => void} changed */
+function contactForm(contact, changed) {
   const email = el("input", { id: "contact-email", type: "email", autocomplete: "email", value: contact.email ?? "" });
   const phone = el("input", { id: "contact-phone", type: "tel", autocomplete: "tel", value: contact.phone ?? "" });
   return settingsForm({
@@ -713,6 +864,7 @@ function contactForm(contact) {
       const saved = await api("PUT", "/api/v1/me/contact", { email: email.value, phone: phone.value });
       email.value = saved.email ?? "";
       phone.value = saved.phone ?? "";
+      changed(saved);
       return "Saved.";
     },
     focusOnError: (e) => (e instanceof ApiError && e.field === "phone" ? phone : e instanceof ApiError && e.field === "email" ? email : null),

@@ -4,12 +4,13 @@
 // deactivate, reset links) and the import from the EHR. For colleagues who
 // care for patients (whom the patient list lets in): the patients of their
 // care teams and departments, to invite and to message. Each patient has a
-// page of their own (#/patient/<id>): record, care, enrollment and
-// conversations. Nobody is given a password: every link made here is shown
-// once, to hand over.
+// page of their own (#/patient/<id>): record, care, enrollment,
+// conversations and the notifications sent to them (never their words).
+// Nobody is given a password: every link made here is shown once, to hand
+// over, and an invitation chosen by email or text is sent as well.
 import {
-  $, ApiError, api, apiText, civilDate, clear, dayAndTime, el, fullWhen, options, problem, topicLabel, ROLE_WORDS,
-  runStaffPage, showError,
+  $, ApiError, MEDIUM_NAMES, MEDIUM_WORDS, NOTICE_KIND_WORDS, api, apiText, civilDate, clear, dayAndTime, el, fullWhen, options,
+  problem, topicLabel, ROLE_WORDS, runStaffPage, showError,
 } from "./common.js";
 
 
@@ -767,8 +768,15 @@ function openInvite(p) {
   $("invite-title").textContent = invitationOpen(p) ? `Resend the invitation to ${name}` : `Invite ${name}`;
   $("invite-legend").textContent = `How will ${name} get the link?`;
   $("invite-desk").checked = true;
+  inviteButtonWords();
   form.scrollIntoView({ block: "nearest" });
   $("invite-desk").focus();
+}
+
+/** The invitation form's button says what it will do: make a link to hand over, or send one. */
+function inviteButtonWords() {
+  const channel = /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="invite-channel"]:checked'))?.value ?? "desk";
+  $("invite-save").textContent = channel === "desk" ? "Make invitation link" : "Send invitation";
 }
 
 function closeInvite() {
@@ -803,7 +811,10 @@ async function sendInvite(e) {
   state.invitePatient = null;
   $("invite-form").hidden = true;
   await reloadPatients().catch((err) => showError(place.error, message(err)));
-  say(place.status, `Invitation made for ${name}.`);
+  const sent = link.delivery === "email" || link.delivery === "sms";
+  const by = link.delivery === "email" ? "email" : "text message";
+  const to = link.delivery === "email" ? "emailed to the address" : "texted to the mobile number";
+  say(place.status, `Invitation made for ${name}.${sent ? ` It is queued to be sent by ${by}.` : ""}`);
   showLink(place.link, {
     back: place.back,
     heading: `Invitation link for ${name}`,
@@ -811,7 +822,9 @@ async function sendInvite(e) {
     who: name,
     link,
     notes: [
-      "Email and text-message delivery are not available yet, so the patient gets this link only from you: hand it over at the desk, print it, or read it out.",
+      sent
+        ? `The link is queued to be ${to} on ${p.given_name}'s record. It is shown here once too, in case you would rather hand it over. Whether it went out shows on ${p.given_name}'s page, under Notifications.`
+        : "The patient gets this link only from you: hand it over at the desk, print it, or read it out.",
       `With it, ${p.given_name} confirms their date of birth, then chooses a user name and password. Any earlier invitation stops working.`,
     ],
   });
@@ -900,6 +913,98 @@ function conversationsCard(p, list) {
   return el("section", { class: "card patient-card", "aria-labelledby": id }, el("h2", { id }, "Conversations"), counts, body);
 }
 
+/**
+ * A patient's recent notices (`PatientDeliveriesDto`): medium, kind and
+ * state only, never their words or the address.
+ * @typedef {object} Deliveries
+ * @property {{ id: string, medium: string, kind: string, state: string, reason: string | null, attempts: number, created_at: string, sent_at: string | null }[]} deliveries
+ * @property {{ medium: string, since: string }[]} unreachable
+ */
+
+/** The notices listed on a patient's page; the rest are counted. */
+const DELIVERIES_SHOWN = 10;
+
+const DELIVERY_STATE_WORDS = {
+  queued: "Waiting to be sent",
+  sent: "Sent",
+  delivered: "Delivered",
+  failed: "Not sent",
+  opted_out: "Not sent: they opted out",
+};
+
+/** Why a notice failed or waits, in words (the server's reason codes). */
+function reasonWords(reason) {
+  if (!reason) return null;
+  const known = {
+    no_channel: "no email or text-message service is set up here (administrators find it in the outbox on the setup page)",
+    sms_opted_out: "they replied STOP to our texts",
+    push_gone: "the device no longer takes notifications",
+    not_an_email_address: "the email address on file is not a working address",
+    not_a_phone_number: "the mobile number on file is not a working number",
+  };
+  if (known[reason]) return known[reason];
+  if (reason.startsWith("smtp_") || reason.startsWith("email_")) return "the email server did not take it";
+  if (reason.startsWith("sms_")) return "the text-message service did not take it";
+  if (reason.startsWith("push_")) return "the notification service did not take it";
+  return null;
+}
+
+/** One notice: what, how, where it stands, when. */
+function deliveryItem(d) {
+  const why = reasonWords(d.reason);
+  const state = DELIVERY_STATE_WORDS[d.state] ?? d.state;
+  const stands = d.state === "queued" && why ? `${state}: trying again, as ${why}`
+    : d.state === "failed" && why ? `${state}: ${why}` : state;
+  return el("li", { class: `delivery ${d.state}` },
+    el("p", { class: "delivery-head" },
+      el("strong", {}, NOTICE_KIND_WORDS[d.kind] ?? d.kind),
+      el("span", { class: "muted" }, ` · ${MEDIUM_NAMES[d.medium] ?? d.medium}`)),
+    el("p", { class: "meta" }, `${capitalised(stands)} · ${at(d.sent_at ?? d.created_at)}`));
+}
+
+const capitalised = (text) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
+/**
+ * What to do about a medium that does not reach the patient, from why its
+ * latest notice failed: only an address problem is the record's to fix.
+ */
+function unreachableAdvice(p, medium, latest) {
+  if (latest?.reason === "no_channel") return " No service for it is set up here, so nothing can be sent that way yet.";
+  if (latest?.reason === "sms_opted_out") return ` ${p.given_name} replied STOP; texts start again if they reply START.`;
+  if (medium === "push") return " Their devices no longer take notifications; they can turn them on again in the app's settings.";
+  return ` Check the ${medium === "email" ? "email address" : "mobile number"} on the record with ${p.given_name}.`;
+}
+
+/**
+ * "Notifications": the emails, texts and device notifications sent to the
+ * patient, and the ways they cannot be reached. `d` is null when they
+ * could not be loaded.
+ * @param {PatientAccount} p
+ * @param {Deliveries | null} d
+ */
+function deliveriesCard(p, d) {
+  const id = "patient-deliveries-title";
+  let body;
+  if (!d) {
+    body = el("p", { class: "error" }, "The notifications sent to this patient could not be loaded.");
+  } else {
+    const shown = d.deliveries.slice(0, DELIVERIES_SHOWN);
+    body = [
+      ...d.unreachable.map((u) => el("p", { class: "unreachable" },
+        el("strong", {}, `Not reachable by ${MEDIUM_WORDS[u.medium] ?? u.medium} since ${at(u.since)}.`),
+        unreachableAdvice(p, u.medium, d.deliveries.find((x) => x.medium === u.medium)))),
+      shown.length
+        ? el("ul", { class: "plain-list delivery-list" }, shown.map(deliveryItem))
+        : none("Nothing sent yet."),
+      d.deliveries.length > shown.length ? el("p", { class: "hint" }, `The ${shown.length} most recent of ${d.deliveries.length} are listed.`) : null,
+    ];
+  }
+  return el("section", { class: "card patient-card", "aria-labelledby": id },
+    el("h2", { id }, "Notifications"),
+    el("p", { class: "hint" }, "Emails, texts and device notifications sent to the patient. They say only that something waits at the practice, never what."),
+    body);
+}
+
 /** Starting a conversation (for those who work them), and the invitation actions. */
 function patientViewActions(p) {
   const talk = worksConversations();
@@ -914,8 +1019,9 @@ function patientViewActions(p) {
 /**
  * @param {PatientAccount} p
  * @param {{ conversations: ConversationSummary[], next_cursor: string | null } | null} list
+ * @param {Deliveries | null} deliveries
  */
-function renderPatientView(p, list) {
+function renderPatientView(p, list, deliveries) {
   const name = patientName(p);
   $("patient-view-title").textContent = name;
   document.title = `${name} · ${MODES[state.mode].title} · Switchboard`;
@@ -933,18 +1039,21 @@ function renderPatientView(p, list) {
         ["Department", p.department ?? none("None")],
         ["Enrollment", el("div", { class: "enrollment" }, enrollmentCell(p))],
       ])),
-    conversationsCard(p, list));
+    conversationsCard(p, list),
+    deliveriesCard(p, deliveries));
 }
 
 /** Loads and draws the open patient's page; false if another was opened meanwhile. */
 async function loadPatientView() {
   const id = state.viewing;
-  const [p, list] = await Promise.all([
+  const [p, list, deliveries] = await Promise.all([
     api("GET", `/api/v1/patient-accounts/${id}`),
     worksConversations() ? api("GET", `/api/v1/conversations?patient_id=${id}&limit=${CONVERSATIONS_SHOWN}`) : null,
+    // The rest of the page stands without them.
+    api("GET", `/api/v1/patient-accounts/${id}/deliveries`).catch(() => null),
   ]);
   if (state.viewing !== id) return false;
-  renderPatientView(p, list);
+  renderPatientView(p, list, deliveries);
   return true;
 }
 
@@ -1154,6 +1263,7 @@ runStaffPage(async (me) => {
 
   $("invite-cancel").addEventListener("click", closeInvite);
   $("invite-form").addEventListener("submit", sendInvite);
+  $("invite-form").addEventListener("change", inviteButtonWords);
   $("patient-filter").addEventListener("input", renderPatients);
   $("patients-prev").addEventListener("click", () => {
     state.offset = Math.max(0, state.offset - PAGE_SIZE);

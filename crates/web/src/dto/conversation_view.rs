@@ -13,7 +13,7 @@ pub(crate) struct ConversationDto {
     pub messages: Vec<MessageDto>,
     /// Staff-only internal notes; absent for patients.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub notes: Option<Vec<NoteDto>>,
+    pub notes: Option<Vec<AuthoredTextDto>>,
     /// Staff only: every change of owner or assignee, oldest first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryDto>>,
@@ -90,7 +90,7 @@ pub(crate) struct MessageDto {
     /// it, as the patient may be told.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_by_staff: Option<StaffReadDto>,
-    pub amendments: Vec<AmendmentDto>,
+    pub amendments: Vec<AuthoredTextDto>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -111,8 +111,10 @@ pub(crate) struct StaffReadDto {
     pub read_at: String,
 }
 
+/// Something written on the record by someone, at a time: a correction
+/// appended to a message, or a staff note.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct AmendmentDto {
+pub(crate) struct AuthoredTextDto {
     #[schema(format = "uuid")]
     pub id: String,
     pub author: PersonDto,
@@ -121,9 +123,9 @@ pub(crate) struct AmendmentDto {
     pub created_at: String,
 }
 
-impl From<&views::AmendmentView> for AmendmentDto {
+impl From<&views::AmendmentView> for AuthoredTextDto {
     fn from(a: &views::AmendmentView) -> Self {
-        AmendmentDto {
+        AuthoredTextDto {
             id: a.id.to_string(),
             author: (&a.author).into(),
             body: a.body.clone(),
@@ -132,19 +134,9 @@ impl From<&views::AmendmentView> for AmendmentDto {
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct NoteDto {
-    #[schema(format = "uuid")]
-    pub id: String,
-    pub author: PersonDto,
-    pub body: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-impl From<&views::NoteView> for NoteDto {
+impl From<&views::NoteView> for AuthoredTextDto {
     fn from(n: &views::NoteView) -> Self {
-        NoteDto {
+        AuthoredTextDto {
             id: n.id.to_string(),
             author: (&n.author).into(),
             body: n.body.clone(),

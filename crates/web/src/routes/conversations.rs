@@ -2,8 +2,8 @@ use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
-    ApiJson, ApiQuery, Auth, Client, IdempotencyKeyHeader, LinkAuth, OneConversation, OptionalApiJson, PracticeBasics,
-    field_id, path_id,
+    ApiJson, ApiQuery, Auth, Client, ConversationPath, IdempotencyKeyHeader, LinkAuth, OneConversation,
+    OptionalApiJson, PracticeBasics, field_id, path_id,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -155,9 +155,8 @@ pub(crate) async fn get_conversation(
     State(s): State<AppState>,
     Client(ctx): Client,
     LinkAuth(p, _): LinkAuth<OneConversation>,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
 ) -> Result<Json<ConversationDto>, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     let view = s.app.get_conversation(&p, id, &ctx).await?;
     Ok(Json((&view).into()))
 }
@@ -173,11 +172,10 @@ pub(crate) async fn send_message(
     State(s): State<AppState>,
     Client(ctx): Client,
     LinkAuth(p, _): LinkAuth<OneConversation>,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(req): ApiJson<BodyRequest>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     let sent = s.app.post_message(&p, id, req.body, key.as_deref(), &ctx).await?;
     Ok(created(
         &sent,
@@ -193,7 +191,7 @@ pub(crate) async fn send_message(
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages/{message_id}/amendments", tag = "conversations",
     security(("bearer" = [])), request_body = BodyRequest,
     params(("id" = String, Path, description = "Conversation id", format = "uuid"), ("message_id" = String, Path, description = "Message id", format = "uuid")),
-    responses((status = 201, body = AmendmentDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 201, body = AuthoredTextDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn amend_message(
     State(s): State<AppState>,
@@ -201,7 +199,7 @@ pub(crate) async fn amend_message(
     Auth(p): Auth,
     Path((id, message_id)): Path<(String, String)>,
     ApiJson(req): ApiJson<BodyRequest>,
-) -> Result<(StatusCode, Json<AmendmentDto>), ApiError> {
+) -> Result<(StatusCode, Json<AuthoredTextDto>), ApiError> {
     let id = path_id(&id, ConversationId::parse)?;
     let message = path_id(&message_id, MessageId::parse)?;
     let a = s.app.amend_message(&p, id, message, req.body, &ctx).await?;
@@ -216,9 +214,8 @@ pub(crate) async fn mark_read(
     State(s): State<AppState>,
     Client(ctx): Client,
     LinkAuth(p, _): LinkAuth<OneConversation>,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
 ) -> Result<Json<ReadResultDto>, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     let marked = s.app.mark_read(&p, id, &ctx).await?;
     Ok(Json(ReadResultDto { marked }))
 }
@@ -226,16 +223,15 @@ pub(crate) async fn mark_read(
 /// Add an internal note, visible to staff only.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/notes", tag = "conversations", security(("bearer" = [])),
     request_body = BodyRequest, params(("id" = String, Path, description = "Conversation id", format = "uuid")),
-    responses((status = 201, body = NoteDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 201, body = AuthoredTextDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn add_note(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
     ApiJson(req): ApiJson<BodyRequest>,
-) -> Result<(StatusCode, Json<NoteDto>), ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
+) -> Result<(StatusCode, Json<AuthoredTextDto>), ApiError> {
     let note = s.app.add_note(&p, id, req.body, &ctx).await?;
     Ok((StatusCode::CREATED, Json((&note).into())))
 }
@@ -254,10 +250,9 @@ pub(crate) async fn close(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
     OptionalApiJson(req): OptionalApiJson<CloseRequest>,
 ) -> Result<Json<StatusResultDto>, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     let status = s.app.close_conversation(&p, id, req.and_then(|r| r.reason), &ctx).await?;
     Ok(Json(StatusResultDto { status: status.into() }))
 }
@@ -271,9 +266,8 @@ pub(crate) async fn mark_unread(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     s.app.mark_unread(&p, id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -304,10 +298,9 @@ pub(crate) async fn rate(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
     ApiJson(req): ApiJson<RateRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     s.app.rate_conversation(&p, id, req.score, req.comment, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -321,9 +314,8 @@ pub(crate) async fn reopen(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
 ) -> Result<Json<StatusResultDto>, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     let status = s.app.reopen_conversation(&p, id, &ctx).await?;
     Ok(Json(StatusResultDto { status: status.into() }))
 }
@@ -340,10 +332,9 @@ pub(crate) async fn assign(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> Result<Json<AssignResultDto>, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     let target = match (req.assignee_id.as_deref(), req.pool_id.as_deref(), req.department_id.as_deref()) {
         (Some(u), None, None) => AssignTarget::Person(field_id("assignee_id", u, UserId::parse)?),
         (None, Some(x), None) => AssignTarget::Pool(field_id("pool_id", x, PoolId::parse)?),
@@ -370,10 +361,9 @@ pub(crate) async fn escalate(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
     ApiJson(req): ApiJson<EscalateRequest>,
 ) -> Result<Json<EscalateResultDto>, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     let provider = field_id("provider_id", &req.provider_id, UserId::parse)?;
     let who = s.app.escalate(&p, id, provider, req.note, &ctx).await?;
     Ok(Json(EscalateResultDto { escalated_to: (&who).into() }))
@@ -387,10 +377,9 @@ pub(crate) async fn render_template(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
     ApiJson(req): ApiJson<RenderTemplateRequest>,
 ) -> Result<Json<RenderedTemplateDto>, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     let template = field_id("template_id", &req.template_id, TemplateId::parse)?;
     let body = s.app.render_template(&p, id, template, &ctx).await?;
     Ok(Json(RenderedTemplateDto { body }))

@@ -1,11 +1,10 @@
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Auth, Client, LinkAuth, OneConversation, PracticeBasics, path_id};
+use crate::extract::{Auth, Client, ConversationPath, LinkAuth, OneConversation, PracticeBasics};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use switchboard_domain::ids::ConversationId;
 use switchboard_domain::role::UserKind;
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
@@ -78,9 +77,8 @@ pub(crate) async fn typing(
     State(s): State<AppState>,
     Client(ctx): Client,
     LinkAuth(p, _): LinkAuth<OneConversation>,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
     s.app.typing(&p, id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,11 +4,11 @@
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Auth, Client, field_id, path_id};
+use crate::extract::{ApiJson, ApiQuery, Auth, Client, ConversationPath, field_id, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use switchboard_domain::ids::{ConversationId, DepartmentId, ShiftId, UserId};
+use switchboard_domain::ids::{DepartmentId, ShiftId, UserId};
 use switchboard_domain::time::{Span, Timestamp};
 use switchboard_service::ServiceError;
 use switchboard_service::oncall::{PagingSettings, ShiftInput};
@@ -135,8 +135,8 @@ pub(crate) async fn pages(
     State(s): State<AppState>,
     Client(ctx): Client,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    ConversationPath(id): ConversationPath,
 ) -> Result<Json<Vec<PageDto>>, ApiError> {
-    let list = s.app.conversation_pages(&p, path_id(&id, ConversationId::parse)?, &ctx).await?;
+    let list = s.app.conversation_pages(&p, id, &ctx).await?;
     Ok(Json(list.iter().map(PageDto::from).collect()))
 }
