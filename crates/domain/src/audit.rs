@@ -63,6 +63,11 @@ pub enum AuditAction {
     LinkRedeemed,
     LinkRefused,
     LinkRevoked,
+    /// A one-time code was sent for a secure link.
+    CodeSent,
+    /// A request refused before its use case: a secure-link session
+    /// reaching outside its one conversation.
+    AccessRefused,
     PasswordResetRequested,
     PatientUpdated,
     PatientsImported,
@@ -95,7 +100,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 67] = [
+    pub const ALL: [AuditAction; 69] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -145,6 +150,8 @@ impl AuditAction {
         AuditAction::LinkRedeemed,
         AuditAction::LinkRefused,
         AuditAction::LinkRevoked,
+        AuditAction::CodeSent,
+        AuditAction::AccessRefused,
         AuditAction::PasswordResetRequested,
         AuditAction::PatientUpdated,
         AuditAction::PatientsImported,
@@ -215,6 +222,8 @@ impl AuditAction {
             AuditAction::LinkOpened => "link_opened",
             AuditAction::LinkRedeemed => "link_redeemed",
             AuditAction::LinkRefused => "link_refused",
+            AuditAction::CodeSent => "code_sent",
+            AuditAction::AccessRefused => "access_refused",
             AuditAction::LinkRevoked => "link_revoked",
             AuditAction::PasswordResetRequested => "password_reset_requested",
             AuditAction::PatientUpdated => "patient_updated",
@@ -291,10 +300,11 @@ pub enum ResourceKind {
     Link,
     OperatorKey,
     Delivery,
+    SecureLink,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 19] = [
+    pub const ALL: [ResourceKind; 20] = [
         ResourceKind::Conversation,
         ResourceKind::Message,
         ResourceKind::Note,
@@ -314,6 +324,7 @@ impl ResourceKind {
         ResourceKind::Link,
         ResourceKind::OperatorKey,
         ResourceKind::Delivery,
+        ResourceKind::SecureLink,
     ];
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -336,6 +347,7 @@ impl ResourceKind {
             ResourceKind::Link => "link",
             ResourceKind::OperatorKey => "operator_key",
             ResourceKind::Delivery => "delivery",
+            ResourceKind::SecureLink => "secure_link",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

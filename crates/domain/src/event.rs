@@ -125,9 +125,7 @@ impl DomainEvent {
     /// the conversation, plus patients are not told of staff business, and
     /// someone who just lost an assignment is told that.
     pub fn visible_to(&self, viewer: &Actor) -> bool {
-        if let Actor::Patient(_) = viewer
-            && !self.kind.visible_to_patient()
-        {
+        if matches!(viewer, Actor::Patient(_) | Actor::LinkPatient(_)) && !self.kind.visible_to_patient() {
             return false;
         }
         if let (EventKind::Assigned { previous: Some(prev), .. }, Actor::Staff(s)) = (&self.kind, viewer)

@@ -123,6 +123,11 @@ id_type!(
     /// A single-use link (account set-up, invitation, password reset).
     LinkId
 );
+id_type!(
+    /// A secure link: one conversation, opened by a patient who proves who
+    /// they are (date of birth, then a one-time code).
+    SecureLinkId
+);
 
 /// The hyphenated text form of 16 id bytes whose kind is not known here
 /// (an audit record's resource, say).

@@ -27,6 +27,7 @@ pub mod policy;
 pub mod receipt;
 pub mod role;
 pub mod routing;
+pub mod secure_link;
 pub mod session;
 pub mod sla;
 pub mod templates;

@@ -58,6 +58,9 @@ pub enum NoticeKind {
     /// A patient with no account: a secure message waits behind a link and
     /// an identity check.
     SecureLink,
+    /// The one-time code that completes a secure link's identity check: in
+    /// place of a link, the code itself (and the practice's name).
+    VerificationCode,
     /// A new account's set-up link.
     AccountSetup,
     /// A password-reset link.
@@ -73,11 +76,12 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 10] = [
+    pub const ALL: [NoticeKind; 11] = [
         NoticeKind::StaffReply,
         NoticeKind::ReplyReminder,
         NoticeKind::Invitation,
         NoticeKind::SecureLink,
+        NoticeKind::VerificationCode,
         NoticeKind::AccountSetup,
         NoticeKind::PasswordReset,
         NoticeKind::UrgentMessage,
@@ -92,6 +96,7 @@ impl NoticeKind {
             NoticeKind::ReplyReminder => "reply_reminder",
             NoticeKind::Invitation => "invitation",
             NoticeKind::SecureLink => "secure_link",
+            NoticeKind::VerificationCode => "verification_code",
             NoticeKind::AccountSetup => "account_setup",
             NoticeKind::PasswordReset => "password_reset",
             NoticeKind::UrgentMessage => "urgent_message",
@@ -107,9 +112,11 @@ impl NoticeKind {
 
     pub const fn audience(self) -> Audience {
         match self {
-            NoticeKind::StaffReply | NoticeKind::ReplyReminder | NoticeKind::Invitation | NoticeKind::SecureLink => {
-                Audience::Patient
-            }
+            NoticeKind::StaffReply
+            | NoticeKind::ReplyReminder
+            | NoticeKind::Invitation
+            | NoticeKind::SecureLink
+            | NoticeKind::VerificationCode => Audience::Patient,
             NoticeKind::AccountSetup | NoticeKind::PasswordReset => Audience::Anyone,
             NoticeKind::UrgentMessage | NoticeKind::Escalation | NoticeKind::Alert | NoticeKind::Page => {
                 Audience::Staff
@@ -125,9 +132,17 @@ impl NoticeKind {
             NoticeKind::AccountSetup
                 | NoticeKind::PasswordReset
                 | NoticeKind::SecureLink
+                | NoticeKind::VerificationCode
                 | NoticeKind::UrgentMessage
                 | NoticeKind::Page
         )
+    }
+
+    /// What it carries in place of a link is a one-time code, to be read,
+    /// not opened: the sender passes the code as it is (no address in
+    /// front), and the HTML shows it as text.
+    pub const fn carries_code(self) -> bool {
+        matches!(self, NoticeKind::VerificationCode)
     }
 
     /// A reminder the recipient may turn off from the message itself
@@ -178,6 +193,13 @@ pub fn words(kind: NoticeKind, practice: &str, link: &str) -> Words {
             format!("You have a secure message from {practice}."),
             "Open it here; you will be asked to confirm who you are (the link works once)",
         ),
+        NoticeKind::VerificationCode => (
+            format!("Your {practice} verification code"),
+            format!(
+                "Your code to open your secure message from {practice}. It works once, for 10 minutes. Nobody from {practice} will ask you for it."
+            ),
+            "Code",
+        ),
         NoticeKind::AccountSetup => (
             format!("Your new {practice} Switchboard account"),
             format!("You have a new Switchboard account at {practice}."),
@@ -215,13 +237,24 @@ pub fn words(kind: NoticeKind, practice: &str, link: &str) -> Words {
     };
     let text = join(&[&lead, &format!("{action}: {link}"), closing]);
     let sms = join(&[&lead, &format!("{action}: {link}"), closing]).replace('\n', " ");
-    let html = format!(
-        "<!doctype html><html><body><p>{}</p><p><a href=\"{}\">{}</a></p>{}</body></html>",
-        escape_html(&lead),
-        escape_html(link),
-        escape_html(action),
-        if closing.is_empty() { String::new() } else { format!("<p>{}</p>", escape_html(closing)) },
-    );
+    let closing_html = if closing.is_empty() { String::new() } else { format!("<p>{}</p>", escape_html(closing)) };
+    let html = if kind.carries_code() {
+        format!(
+            "<!doctype html><html><body><p>{}</p><p>{}: <strong>{}</strong></p>{}</body></html>",
+            escape_html(&lead),
+            escape_html(action),
+            escape_html(link),
+            closing_html,
+        )
+    } else {
+        format!(
+            "<!doctype html><html><body><p>{}</p><p><a href=\"{}\">{}</a></p>{}</body></html>",
+            escape_html(&lead),
+            escape_html(link),
+            escape_html(action),
+            closing_html,
+        )
+    };
     Words { subject, text, html, sms, push_title: practice.to_owned(), push_body: lead }
 }
 

@@ -5,7 +5,7 @@
 //!
 //! Deny by default: anything not explicitly allowed below is refused.
 
-use crate::ids::{CareTeamId, DepartmentId, PatientId, PoolId, PracticeId, UserId};
+use crate::ids::{CareTeamId, ConversationId, DepartmentId, PatientId, PoolId, PracticeId, UserId};
 use crate::role::{StaffRole, UserKind};
 use crate::routing::Owner;
 
@@ -28,10 +28,26 @@ pub struct StaffActor {
     pub pools: Vec<PoolId>,
 }
 
+/// A patient who proved who they are through a secure link (date of birth,
+/// then a one-time code) rather than by signing in: their session reaches
+/// the one conversation the link was sent for, and nothing else. A variant
+/// of its own, not a patient with a flag, so that every rule written for
+/// `Actor::Patient` leaves it out until it is named (deny by default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkPatientActor {
+    /// The account the session belongs to: the patient's own, or one made
+    /// for the link that cannot sign in.
+    pub user: UserId,
+    pub practice: PracticeId,
+    pub patient: PatientId,
+    pub conversation: ConversationId,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
     Patient(PatientActor),
     Staff(StaffActor),
+    LinkPatient(LinkPatientActor),
 }
 
 impl Actor {
@@ -39,17 +55,19 @@ impl Actor {
         match self {
             Actor::Patient(p) => p.user,
             Actor::Staff(s) => s.user,
+            Actor::LinkPatient(l) => l.user,
         }
     }
     pub fn practice(&self) -> PracticeId {
         match self {
             Actor::Patient(p) => p.practice,
             Actor::Staff(s) => s.practice,
+            Actor::LinkPatient(l) => l.practice,
         }
     }
     pub fn kind(&self) -> UserKind {
         match self {
-            Actor::Patient(_) => UserKind::Patient,
+            Actor::Patient(_) | Actor::LinkPatient(_) => UserKind::Patient,
             Actor::Staff(_) => UserKind::Staff,
         }
     }
@@ -67,6 +85,7 @@ pub struct PatientFacts {
 /// What the policy needs to know about a conversation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConversationFacts {
+    pub id: ConversationId,
     pub patient: PatientFacts,
     pub assignee: Option<UserId>,
     /// The person, pool, care team or department routing gave it to.
@@ -77,8 +96,8 @@ pub struct ConversationFacts {
 
 impl ConversationFacts {
     /// A conversation nobody has been given yet.
-    pub fn unowned(patient: PatientFacts) -> Self {
-        ConversationFacts { patient, assignee: None, owner: None, escalated_to: None }
+    pub fn unowned(id: ConversationId, patient: PatientFacts) -> Self {
+        ConversationFacts { id, patient, assignee: None, owner: None, escalated_to: None }
     }
 }
 
@@ -102,6 +121,9 @@ pub enum ConversationAction {
     },
     /// Rate how the conversation went: the patient's own say.
     Rate,
+    /// Staff: send the patient a secure link to this conversation (to the
+    /// mobile number or email on file).
+    SendSecureLink,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +160,9 @@ pub enum Denial {
     NotAuthor,
     /// Only the patient does this.
     PatientOnly,
+    /// A secure-link session reaching past the one conversation it was
+    /// opened for.
+    OutsideLink,
 }
 
 impl Denial {
@@ -150,6 +175,7 @@ impl Denial {
             Denial::StaffOnly => "staff_only",
             Denial::NotAuthor => "not_author",
             Denial::PatientOnly => "patient_only",
+            Denial::OutsideLink => "outside_link",
         }
     }
 }
@@ -223,6 +249,12 @@ fn staff_may_work(staff: &StaffActor, conv: &ConversationFacts) -> Decision {
     }
 }
 
+/// [`staff_may_work`] for a conversation of `patient` nobody has been given
+/// yet (its id plays no part in staff's rules).
+fn staff_may_work_with(staff: &StaffActor, patient: &PatientFacts) -> Decision {
+    staff_may_work(staff, &ConversationFacts::unowned(ConversationId::from_bytes([0; 16]), patient.clone()))
+}
+
 /// May `actor` do `action` to a conversation described by `conv`?
 pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &ConversationFacts) -> Decision {
     use ConversationAction as A;
@@ -238,7 +270,9 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 A::View | A::Reply | A::MarkRead | A::Close | A::Rate => Decision::Allow,
                 A::Amend { author } if author == p.user => Decision::Allow,
                 A::Amend { .. } => Decision::Deny(Denial::NotAuthor),
-                A::ViewNotes | A::AddNote | A::Reopen | A::Assign | A::MarkUnread => Decision::Deny(Denial::StaffOnly),
+                A::ViewNotes | A::AddNote | A::Reopen | A::Assign | A::MarkUnread | A::SendSecureLink => {
+                    Decision::Deny(Denial::StaffOnly)
+                }
             }
         }
         Actor::Staff(s) => match staff_may_work(s, conv) {
@@ -249,6 +283,59 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
             },
             deny => deny,
         },
+        // Read and answer the one conversation, and nothing more: closing,
+        // rating and corrections wait for a real account.
+        Actor::LinkPatient(l) => {
+            if l.practice != conv.patient.practice {
+                return Decision::Deny(Denial::OtherPractice);
+            }
+            if l.patient != conv.patient.id {
+                return Decision::Deny(Denial::NotOwnRecord);
+            }
+            if l.conversation != conv.id {
+                return Decision::Deny(Denial::OutsideLink);
+            }
+            match action {
+                A::View | A::Reply | A::MarkRead => Decision::Allow,
+                A::Close | A::Rate | A::Amend { .. } => Decision::Deny(Denial::OutsideLink),
+                A::ViewNotes | A::AddNote | A::Reopen | A::Assign | A::MarkUnread | A::SendSecureLink => {
+                    Decision::Deny(Denial::StaffOnly)
+                }
+            }
+        }
+    }
+}
+
+/// May a secure-link session use a part of the product outside any one
+/// conversation? The web layer asks this of every route before it calls
+/// the use case, so a route added later is closed to these sessions until
+/// it is named here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionUse {
+    /// Who is signed in, and signing out.
+    OwnSession,
+    /// The practice's name, zone and limits; what to expect for an answer;
+    /// the emergency screen of a draft.
+    PracticeBasics,
+    /// The live stream (filtered per event by [`authorize_conversation`]).
+    LiveEvents,
+    /// One conversation by its id (then [`authorize_conversation`]).
+    OneConversation,
+    /// Anything else: lists, records, settings, contact details,
+    /// notifications, administration.
+    Other,
+}
+
+/// Deny by default for secure-link sessions; everyone else is answered by
+/// the rules of what they reach.
+pub fn authorize_session_use(actor: &Actor, use_: SessionUse) -> Decision {
+    match (actor, use_) {
+        (Actor::Patient(_) | Actor::Staff(_), _) => Decision::Allow,
+        (
+            Actor::LinkPatient(_),
+            SessionUse::OwnSession | SessionUse::PracticeBasics | SessionUse::LiveEvents | SessionUse::OneConversation,
+        ) => Decision::Allow,
+        (Actor::LinkPatient(_), SessionUse::Other) => Decision::Deny(Denial::OutsideLink),
     }
 }
 
@@ -264,10 +351,17 @@ pub fn authorize_patient(actor: &Actor, action: PatientAction, patient: &Patient
                 Decision::Allow
             }
         }
-        (Actor::Staff(s), PatientAction::StartConversation) => {
-            staff_may_work(s, &ConversationFacts::unowned(patient.clone()))
+        (Actor::Staff(s), PatientAction::StartConversation) => staff_may_work_with(s, patient),
+        (Actor::LinkPatient(l), PatientAction::StartConversation) => {
+            if l.practice != patient.practice {
+                Decision::Deny(Denial::OtherPractice)
+            } else {
+                Decision::Deny(Denial::OutsideLink)
+            }
         }
-        (Actor::Patient(_), PatientAction::ManageEnrollment) => Decision::Deny(Denial::StaffOnly),
+        (Actor::Patient(_) | Actor::LinkPatient(_), PatientAction::ManageEnrollment) => {
+            Decision::Deny(Denial::StaffOnly)
+        }
         // Administrators enroll anyone in their practice; colleagues who work
         // patient conversations, the patients of their care teams and
         // departments.
@@ -277,7 +371,7 @@ pub fn authorize_patient(actor: &Actor, action: PatientAction, patient: &Patient
             } else if s.role == StaffRole::PracticeAdmin {
                 Decision::Allow
             } else {
-                staff_may_work(s, &ConversationFacts::unowned(patient.clone()))
+                staff_may_work_with(s, patient)
             }
         }
     }
@@ -305,7 +399,7 @@ pub fn patient_list_scope(actor: &Actor) -> PatientListScope {
         Actor::Staff(s) if s.role.works_patient_conversations() => {
             PatientListScope::Related { practice: s.practice, user: s.user }
         }
-        Actor::Staff(_) | Actor::Patient(_) => PatientListScope::Nothing,
+        Actor::Staff(_) | Actor::Patient(_) | Actor::LinkPatient(_) => PatientListScope::Nothing,
     }
 }
 
@@ -313,7 +407,7 @@ pub fn patient_list_scope(actor: &Actor) -> PatientListScope {
 /// data: the reference the SQL filter must agree with.
 pub fn in_patient_list_scope(scope: &PatientListScope, actor: &Actor, patient: &PatientFacts) -> bool {
     match (scope, actor) {
-        (PatientListScope::Nothing, _) | (_, Actor::Patient(_)) => false,
+        (PatientListScope::Nothing, _) | (_, Actor::Patient(_) | Actor::LinkPatient(_)) => false,
         (PatientListScope::Practice(practice), _) => patient.practice == *practice,
         (PatientListScope::Related { practice, .. }, Actor::Staff(s)) => {
             patient.practice == *practice
@@ -378,6 +472,8 @@ pub fn list_scope(actor: &Actor) -> ListScope {
             ListScope::StaffRelated { practice: s.practice, user: s.user }
         }
         Actor::Staff(_) => ListScope::Nothing,
+        // Its one conversation is reached by id, never through a list.
+        Actor::LinkPatient(_) => ListScope::Nothing,
     }
 }
 
@@ -386,13 +482,14 @@ pub fn list_scope(actor: &Actor) -> ListScope {
 pub fn in_list_scope(scope: &ListScope, actor: &Actor, conv: &ConversationFacts) -> bool {
     match (scope, actor) {
         (ListScope::Nothing, _) => false,
+        (ListScope::Patient { .. }, Actor::LinkPatient(_)) => false,
         (ListScope::Patient { practice, patient }, _) => {
             conv.patient.practice == *practice && conv.patient.id == *patient
         }
         (ListScope::StaffRelated { practice, .. }, Actor::Staff(s)) => {
             conv.patient.practice == *practice && relationship(s, conv).is_some()
         }
-        (ListScope::StaffRelated { .. }, Actor::Patient(_)) => false,
+        (ListScope::StaffRelated { .. }, Actor::Patient(_) | Actor::LinkPatient(_)) => false,
     }
 }
 

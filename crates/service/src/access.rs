@@ -16,6 +16,7 @@ use switchboard_store::rows::{ConversationRow, PatientRow};
 
 pub(crate) fn facts(row: &ConversationRow) -> ConversationFacts {
     ConversationFacts {
+        id: row.id,
         patient: patient_facts(&row.patient),
         assignee: row.assignee,
         owner: row.owner,

@@ -5,12 +5,13 @@ use crate::views::UserSummary;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome};
-use switchboard_domain::policy::{Actor, PatientActor, StaffActor};
+use switchboard_domain::ids::ConversationId;
+use switchboard_domain::policy::{Actor, LinkPatientActor, PatientActor, StaffActor};
 use switchboard_domain::role::UserKind;
 use switchboard_domain::session::{SessionState, SessionTimes, needs_touch, session_state};
 use switchboard_domain::text::{PasswordInput, Username};
 use switchboard_store::Unit;
-use switchboard_store::queries::{directory, sessions};
+use switchboard_store::queries::{conversations, directory, sessions};
 use switchboard_store::rows::{PatientRow, UserRow};
 
 /// An authenticated request's identity.
@@ -75,8 +76,16 @@ impl Switchboard {
         sealing::open(&key, column::BIRTH_DATE, p.id.as_bytes(), &p.birth_date_ct)
     }
 
-    /// The actor and summary for an account.
-    async fn principal_parts(&self, user: &UserRow) -> Result<(Actor, UserSummary), ServiceError> {
+    /// The actor and summary for an account; for a session opened through a
+    /// secure link, kept to its one conversation.
+    async fn principal_parts(
+        &self,
+        user: &UserRow,
+        scope: Option<ConversationId>,
+    ) -> Result<(Actor, UserSummary), ServiceError> {
+        if let Some(conversation) = scope {
+            return self.link_principal_parts(user, conversation).await;
+        }
         match user.kind {
             UserKind::Staff => {
                 let role = user.role.ok_or(ServiceError::Internal)?;
@@ -117,6 +126,40 @@ impl Switchboard {
                 Ok((actor, summary))
             }
         }
+    }
+
+    /// A secure-link session: the patient of the conversation, reaching
+    /// only it (`Actor::LinkPatient`), whether the account is their own or
+    /// one made for the link.
+    async fn link_principal_parts(
+        &self,
+        user: &UserRow,
+        conversation: ConversationId,
+    ) -> Result<(Actor, UserSummary), ServiceError> {
+        if user.kind != UserKind::Patient {
+            return Err(ServiceError::Unauthenticated);
+        }
+        let row = conversations::by_id(self.store(), conversation).await?.ok_or(ServiceError::Unauthenticated)?;
+        if row.practice != user.practice {
+            return Err(ServiceError::Unauthenticated);
+        }
+        let patient = &row.patient;
+        let actor = Actor::LinkPatient(LinkPatientActor {
+            user: user.id,
+            practice: row.practice,
+            patient: patient.id,
+            conversation,
+        });
+        let summary = UserSummary {
+            id: user.id,
+            username: user.username.clone(),
+            display_name: self.patient_display_name(patient)?,
+            kind: UserKind::Patient,
+            role: None,
+            practice: row.practice,
+            patient: Some(patient.id),
+        };
+        Ok((actor, summary))
     }
 
     /// A sign-in attempt's record: by the account's holder, in their
@@ -177,7 +220,7 @@ impl Switchboard {
             return Err(ServiceError::InvalidCredentials);
         };
 
-        let (_, summary) = self.principal_parts(user).await?;
+        let (_, summary) = self.principal_parts(user, None).await?;
         let (token, token_hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
         let unit = Unit::new()
             .steps(attempt.success_steps())
@@ -209,7 +252,7 @@ impl Switchboard {
         if needs_touch(session.last_seen_at, now) {
             self.store().commit(Unit::new().step(sessions::touch(&token_hash, now))).await?;
         }
-        let (actor, user) = self.principal_parts(&session.user).await?;
+        let (actor, user) = self.principal_parts(&session.user, session.conversation).await?;
         Ok(Principal { actor, user, token_hash })
     }
 
@@ -245,7 +288,7 @@ impl Switchboard {
             }
             SessionState::Revoked => return Ok(SessionCheck::Ended(SessionEnd::SignedOut)),
         }
-        let (actor, user) = self.principal_parts(&session.user).await?;
+        let (actor, user) = self.principal_parts(&session.user, session.conversation).await?;
         Ok(SessionCheck::Active(Box::new(Principal { actor, user, token_hash: principal.token_hash })))
     }
 
@@ -253,7 +296,7 @@ impl Switchboard {
     /// tools only (demo seeding, tests). Never reachable over HTTP.
     pub async fn principal_for(&self, user: switchboard_domain::ids::UserId) -> Result<Principal, ServiceError> {
         let row = directory::user_by_id(self.store(), user).await?.ok_or(ServiceError::NotFound)?;
-        let (actor, user) = self.principal_parts(&row).await?;
+        let (actor, user) = self.principal_parts(&row, None).await?;
         Ok(Principal { actor, user, token_hash: [0u8; 32] })
     }
 }

@@ -36,6 +36,7 @@ mod refusals;
 pub mod response_times;
 pub mod routing;
 mod sealing;
+pub mod secure_links;
 mod setup;
 pub mod views;
 

@@ -117,7 +117,7 @@ impl LinkRequest {
 const BIRTH_DATE_TRIES: u32 = 5;
 /// The counters of tries at links from one address, and at one
 /// invitation's date of birth.
-const LINK_ADDRESS: &str = "link.address";
+pub(crate) const LINK_ADDRESS: &str = "link.address";
 const INVITATION_TRIES: &str = "invitation.birth_date";
 
 impl Switchboard {

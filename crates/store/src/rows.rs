@@ -112,6 +112,9 @@ impl UserRow {
 #[derive(Clone, Debug)]
 pub struct SessionRow {
     pub user: UserRow,
+    /// A session opened through a secure link reaches this conversation
+    /// only.
+    pub conversation: Option<ConversationId>,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub revoked: bool,

@@ -31,13 +31,14 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 29] = embedded! {
+const FILES: [(&str, &str, &[u8]); 32] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
     "/admin" => "admin.html", "text/html; charset=utf-8";
     "/analytics" => "analytics.html", "text/html; charset=utf-8";
     "/welcome" => "welcome.html", "text/html; charset=utf-8";
+    "/secure" => "secure.html", "text/html; charset=utf-8";
     "/people" => "people.html", "text/html; charset=utf-8";
     "/audit" => "audit.html", "text/html; charset=utf-8";
     "/manifest.webmanifest" => "manifest.webmanifest", "application/manifest+json";
@@ -52,6 +53,8 @@ const FILES: [(&str, &str, &[u8]); 29] = embedded! {
     "/static/analytics.js" => "static/analytics.js", "text/javascript; charset=utf-8";
     "/static/charts.js" => "static/charts.js", "text/javascript; charset=utf-8";
     "/static/welcome.js" => "static/welcome.js", "text/javascript; charset=utf-8";
+    "/static/secure.js" => "static/secure.js", "text/javascript; charset=utf-8";
+    "/static/patient-secure.js" => "static/patient-secure.js", "text/javascript; charset=utf-8";
     "/static/people.js" => "static/people.js", "text/javascript; charset=utf-8";
     "/static/audit.js" => "static/audit.js", "text/javascript; charset=utf-8";
     "/static/admin.css" => "static/admin.css", "text/css; charset=utf-8";

@@ -10,8 +10,10 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
 use std::net::IpAddr;
 use switchboard_domain::ids::ConversationId;
+use switchboard_domain::policy::{self, SessionUse};
 use switchboard_service::{Principal, RequestContext, ServiceError};
 
 /// The session cookie. `__Host-` binds it to this origin, path `/`, HTTPS.
@@ -188,22 +190,75 @@ fn cross_site_cookie(parts: &Parts) -> bool {
     has_cookie && !site.as_bytes().eq_ignore_ascii_case(b"same-origin")
 }
 
-/// An authenticated session.
+/// An authenticated session, for any route: a secure-link session is
+/// refused here (audited, "not found") unless the handler takes
+/// [`LinkAuth`] instead, so a new route is closed to it by default.
 pub(crate) struct Auth(pub Principal);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        // Before the session is even looked up: nothing is read, recorded
-        // or audited for a request the signed-in person did not make.
-        if cross_site_cookie(parts) {
-            return Err(ApiError::CrossSite);
-        }
-        let token = presented_token(parts).ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
-        let principal = state.app.authenticate(&token).await?;
-        Ok(Auth(principal))
+        session(parts, state, SessionUse::Other).await.map(Auth)
     }
+}
+
+/// What a route is to a secure-link session, as the policy
+/// (`policy::authorize_session_use`) names it: the marker a handler's
+/// [`LinkAuth`] carries.
+pub(crate) trait RouteUse {
+    const USE: SessionUse;
+}
+
+/// Who is signed in, signing out, the enrollment offer.
+pub(crate) struct OwnSession;
+/// The practice's name, zone and limits; expectations; the draft screen.
+pub(crate) struct PracticeBasics;
+/// The live stream.
+pub(crate) struct LiveEvents;
+/// One conversation by id (the policy then checks which).
+pub(crate) struct OneConversation;
+
+impl RouteUse for OwnSession {
+    const USE: SessionUse = SessionUse::OwnSession;
+}
+impl RouteUse for PracticeBasics {
+    const USE: SessionUse = SessionUse::PracticeBasics;
+}
+impl RouteUse for LiveEvents {
+    const USE: SessionUse = SessionUse::LiveEvents;
+}
+impl RouteUse for OneConversation {
+    const USE: SessionUse = SessionUse::OneConversation;
+}
+
+/// An authenticated session that may also be a secure-link session, for
+/// the routes the policy lets such a session use (`U` says which use).
+pub(crate) struct LinkAuth<U>(pub Principal, pub PhantomData<U>);
+
+impl<U: RouteUse> FromRequestParts<AppState> for LinkAuth<U> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        session(parts, state, U::USE).await.map(|p| LinkAuth(p, PhantomData))
+    }
+}
+
+/// The session behind the request, if the policy lets it make this use of
+/// the product.
+async fn session(parts: &Parts, state: &AppState, use_: SessionUse) -> Result<Principal, ApiError> {
+    // Before the session is even looked up: nothing is read, recorded
+    // or audited for a request the signed-in person did not make.
+    if cross_site_cookie(parts) {
+        return Err(ApiError::CrossSite);
+    }
+    let token = presented_token(parts).ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
+    let principal = state.app.authenticate(&token).await?;
+    if !policy::authorize_session_use(&principal.actor, use_).is_allowed() {
+        let ctx = RequestContext { client_addr: client_addr(parts, state) };
+        return Err(ApiError::Service(state.app.refuse_outside_link(&principal, &ctx).await));
+    }
+    Ok(principal)
 }
 
 /// The optional `Idempotency-Key` header.

@@ -74,6 +74,16 @@ fn patient_notices_carry_the_emergency_line_and_staff_notices_do_not() {
 }
 
 #[test]
+fn a_verification_code_is_shown_not_linked() {
+    let w = words(NoticeKind::VerificationCode, "Riverside Family Medicine", "042917");
+    assert!(w.sms.contains("Code: 042917"), "{}", w.sms);
+    assert!(w.html.contains("<strong>042917</strong>"));
+    assert!(!w.html.contains("href"));
+    assert!(NoticeKind::VerificationCode.carries_code());
+    assert!(NoticeKind::ALL.iter().filter(|k| k.carries_code()).eq([NoticeKind::VerificationCode].iter()));
+}
+
+#[test]
 fn html_is_escaped() {
     let w = words(NoticeKind::StaffReply, "A&B <Clinic>", "https://x.example/a?b=\"c\"");
     assert!(w.html.contains("A&amp;B &lt;Clinic&gt;"));

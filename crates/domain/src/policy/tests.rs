@@ -28,6 +28,13 @@ fn user() -> impl Strategy<Value = UserId> {
 fn patient_id() -> impl Strategy<Value = PatientId> {
     (0u8..3).prop_map(|n| PatientId::from_bytes(id16(n)))
 }
+fn conversation_id() -> impl Strategy<Value = ConversationId> {
+    (0u8..3).prop_map(|n| ConversationId::from_bytes(id16(n)))
+}
+fn link_patient() -> impl Strategy<Value = LinkPatientActor> {
+    (user(), practice(), patient_id(), conversation_id())
+        .prop_map(|(user, practice, patient, conversation)| LinkPatientActor { user, practice, patient, conversation })
+}
 fn role() -> impl Strategy<Value = StaffRole> {
     proptest::sample::select(StaffRole::ALL.to_vec())
 }
@@ -72,6 +79,7 @@ fn actor() -> impl Strategy<Value = Actor> {
             patient
         })),
         staff().prop_map(Actor::Staff),
+        link_patient().prop_map(Actor::LinkPatient),
     ]
 }
 
@@ -81,8 +89,15 @@ fn patient_facts() -> impl Strategy<Value = PatientFacts> {
 }
 
 fn conversation() -> impl Strategy<Value = ConversationFacts> {
-    (patient_facts(), proptest::option::of(user()), proptest::option::of(owner()), proptest::option::of(user()))
-        .prop_map(|(patient, assignee, owner, escalated_to)| ConversationFacts {
+    (
+        conversation_id(),
+        patient_facts(),
+        proptest::option::of(user()),
+        proptest::option::of(owner()),
+        proptest::option::of(user()),
+    )
+        .prop_map(|(id, patient, assignee, owner, escalated_to)| ConversationFacts {
+            id,
             patient,
             assignee,
             owner,
@@ -102,6 +117,7 @@ fn action() -> impl Strategy<Value = ConversationAction> {
         Just(ConversationAction::Reopen),
         Just(ConversationAction::Assign),
         Just(ConversationAction::Rate),
+        Just(ConversationAction::SendSecureLink),
         user().prop_map(|author| ConversationAction::Amend { author }),
     ]
 }
@@ -149,7 +165,7 @@ proptest! {
                     | ConversationAction::Rate => true,
                 ConversationAction::Amend { author } => author == p.user,
                 ConversationAction::ViewNotes | ConversationAction::AddNote | ConversationAction::Reopen | ConversationAction::Assign
-                    | ConversationAction::MarkUnread => false,
+                    | ConversationAction::MarkUnread | ConversationAction::SendSecureLink => false,
             };
             prop_assert_eq!(allowed, own && patient_action);
         }
@@ -172,7 +188,45 @@ proptest! {
     fn listing_agrees_with_viewing(a in actor(), c in conversation()) {
         let listed = in_list_scope(&list_scope(&a), &a, &c);
         let viewable = authorize_conversation(&a, ConversationAction::View, &c).is_allowed();
-        prop_assert_eq!(listed, viewable);
+        // A secure-link session lists nothing: it opens its one
+        // conversation by id.
+        let expected = viewable && !matches!(a, Actor::LinkPatient(_));
+        prop_assert_eq!(listed, expected);
+    }
+
+    #[test]
+    fn a_secure_link_reaches_its_one_conversation_only(l in link_patient(), act in action(), c in conversation()) {
+        // Stated independently: the link's practice, patient and
+        // conversation, and only reading, replying and marking read.
+        let a = Actor::LinkPatient(l.clone());
+        let allowed = authorize_conversation(&a, act, &c).is_allowed();
+        let same = l.practice == c.patient.practice && l.patient == c.patient.id && l.conversation == c.id;
+        let permitted = matches!(act, ConversationAction::View | ConversationAction::Reply | ConversationAction::MarkRead);
+        prop_assert_eq!(allowed, same && permitted);
+        if l.practice == c.patient.practice && l.patient == c.patient.id && l.conversation != c.id {
+            prop_assert_eq!(authorize_conversation(&a, act, &c), Decision::Deny(Denial::OutsideLink));
+        }
+        // Never a list, a patient record, a new conversation or the practice.
+        prop_assert_eq!(list_scope(&a), ListScope::Nothing);
+        prop_assert_eq!(patient_list_scope(&a), PatientListScope::Nothing);
+        for pa in [PatientAction::StartConversation, PatientAction::ManageEnrollment] {
+            prop_assert!(!authorize_patient(&a, pa, &c.patient).is_allowed());
+        }
+        for pr in [PracticeAction::ReadAuditLog, PracticeAction::ManagePractice, PracticeAction::SeePracticeSetup] {
+            prop_assert!(!authorize_practice(&a, pr, c.patient.practice).is_allowed());
+        }
+    }
+
+    #[test]
+    fn only_secure_link_sessions_are_kept_to_the_basics(a in actor()) {
+        for u in [SessionUse::OwnSession, SessionUse::PracticeBasics, SessionUse::LiveEvents, SessionUse::OneConversation, SessionUse::Other] {
+            let allowed = authorize_session_use(&a, u).is_allowed();
+            let expected = match a {
+                Actor::LinkPatient(_) => u != SessionUse::Other,
+                Actor::Patient(_) | Actor::Staff(_) => true,
+            };
+            prop_assert_eq!(allowed, expected);
+        }
     }
 
     #[test]
@@ -180,7 +234,7 @@ proptest! {
         let allowed = authorize_practice(&a, PracticeAction::ReadAuditLog, p).is_allowed();
         let expected = match &a {
             Actor::Staff(s) => s.practice == p && matches!(s.role, StaffRole::PracticeAdmin | StaffRole::ComplianceOfficer),
-            Actor::Patient(_) => false,
+            Actor::Patient(_) | Actor::LinkPatient(_) => false,
         };
         prop_assert_eq!(allowed, expected);
     }
@@ -194,17 +248,18 @@ proptest! {
                 prop_assert_eq!(manage, s.practice == p && s.role == StaffRole::PracticeAdmin);
                 prop_assert_eq!(see, s.practice == p);
             }
-            Actor::Patient(_) => prop_assert!(!manage && !see),
+            Actor::Patient(_) | Actor::LinkPatient(_) => prop_assert!(!manage && !see),
         }
     }
 
     #[test]
-    fn starting_a_conversation_follows_viewing(a in actor(), p in patient_facts()) {
-        // Whoever may start a conversation for a patient may view it afterwards.
+    fn starting_a_conversation_follows_viewing(a in actor(), id in conversation_id(), p in patient_facts()) {
+        // Whoever may start a conversation for a patient may view it
+        // afterwards; a secure link starts nothing.
         let start = authorize_patient(&a, PatientAction::StartConversation, &p).is_allowed();
-        let conv = ConversationFacts::unowned(p);
+        let conv = ConversationFacts::unowned(id, p);
         let view = authorize_conversation(&a, ConversationAction::View, &conv).is_allowed();
-        prop_assert_eq!(start, view);
+        prop_assert_eq!(start, view && !matches!(a, Actor::LinkPatient(_)));
     }
 
     #[test]
@@ -214,7 +269,7 @@ proptest! {
         // department with the patient. Never a patient, never across practices.
         let allowed = authorize_patient(&a, PatientAction::ManageEnrollment, &p).is_allowed();
         let expected = match &a {
-            Actor::Patient(_) => false,
+            Actor::Patient(_) | Actor::LinkPatient(_) => false,
             Actor::Staff(s) => s.practice == p.practice
                 && (s.role == StaffRole::PracticeAdmin
                     || (s.role.works_patient_conversations()
@@ -234,7 +289,10 @@ proptest! {
     #[test]
     fn assignees_can_work_what_they_are_given(target in staff(), p in patient_facts()) {
         if may_be_assigned(&target, &p) {
-            let conv = ConversationFacts { assignee: Some(target.user), ..ConversationFacts::unowned(p) };
+            let conv = ConversationFacts {
+                assignee: Some(target.user),
+                ..ConversationFacts::unowned(ConversationId::from_bytes(id16(0)), p)
+            };
             prop_assert!(authorize_conversation(&Actor::Staff(target), ConversationAction::Reply, &conv).is_allowed());
         }
     }
@@ -244,12 +302,10 @@ proptest! {
 fn administrators_do_not_read_messages_by_role() {
     let practice = PracticeId::from_bytes(id16(1));
     let dept = DepartmentId::from_bytes(id16(1));
-    let conv = ConversationFacts::unowned(PatientFacts {
-        id: PatientId::from_bytes(id16(1)),
-        practice,
-        department: Some(dept),
-        care_team: None,
-    });
+    let conv = ConversationFacts::unowned(
+        ConversationId::from_bytes(id16(1)),
+        PatientFacts { id: PatientId::from_bytes(id16(1)), practice, department: Some(dept), care_team: None },
+    );
     for role in [StaffRole::PracticeAdmin, StaffRole::ComplianceOfficer] {
         let a = Actor::Staff(StaffActor {
             user: UserId::from_bytes(id16(9)),

@@ -122,7 +122,7 @@ impl Switchboard {
                 field: "priority",
                 problem: "the priority must be routine or urgent".into(),
             })?,
-            (Actor::Patient(_), Some(_)) => {
+            (Actor::Patient(_) | Actor::LinkPatient(_), Some(_)) => {
                 return Err(ServiceError::Invalid {
                     field: "priority",
                     problem: "the priority is set by the care team".into(),
@@ -146,6 +146,8 @@ impl Switchboard {
     ) -> Result<PatientRow, ServiceError> {
         let patient_id = match (&p.actor, asked) {
             (Actor::Patient(me), None) => me.patient,
+            // Refused by the policy below (and recorded as such).
+            (Actor::LinkPatient(me), None) => me.patient,
             (_, Some(id)) => id,
             (Actor::Staff(_), None) => {
                 return Err(ServiceError::Invalid {
@@ -255,8 +257,7 @@ impl Switchboard {
                     .with_patient(Some(patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
             );
-        let facts =
-            ConversationFacts { patient: patient_facts(&patient), assignee: None, owner: None, escalated_to: None };
+        let facts = ConversationFacts::unowned(conversation, patient_facts(&patient));
         Ok(Start {
             conversation,
             message,

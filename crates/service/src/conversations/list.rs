@@ -210,7 +210,7 @@ impl Switchboard {
             }
             // Roles that see no conversations have empty views.
             Actor::Staff(_) => Ok(InboxCounts::default()),
-            Actor::Patient(_) => Err(ServiceError::NotFound),
+            Actor::Patient(_) | Actor::LinkPatient(_) => Err(ServiceError::NotFound),
         }
     }
 }

@@ -59,7 +59,8 @@ impl Switchboard {
             (_, Resolved::Gone) => Attempt::finished(DeliveryState::Failed, Some("push_gone")),
             (Some(courier), Resolved::To(address)) => {
                 let practice_name = self.practice_name(row.practice).await?.unwrap_or_default();
-                let link = format!("{}{}", couriers.link_base, path);
+                // A one-time code goes as it is: it is read, not opened.
+                let link = if row.kind.carries_code() { path } else { format!("{}{}", couriers.link_base, path) };
                 let unsubscribe =
                     row.kind.is_reminder().then(|| format!("{}{}", couriers.link_base, super::SETTINGS_PATH));
                 let words = notify::words(row.kind, &practice_name, &link);

@@ -107,7 +107,9 @@ impl Switchboard {
                 None => return Err(ServiceError::Internal),
             };
             let path = sealing::open(&key, column::DELIVERY_LINK, r.id.as_bytes(), &r.link_ct)?;
-            let words = notify::words(r.kind, &practice_name, &format!("{base}{path}"));
+            // A one-time code is shown as it is, like the message that carries it.
+            let link = if r.kind.carries_code() { path } else { format!("{base}{path}") };
+            let words = notify::words(r.kind, &practice_name, &link);
             let text = if r.medium == Medium::Email { words.text } else { words.sms };
             items.push(OutboxItem {
                 id: r.id,

@@ -113,3 +113,35 @@ CREATE INDEX pages_conversation ON pages (conversation_id, paged_at);
 -- paged, and the number texted when the chain runs out.
 ALTER TABLE practices ADD COLUMN page_ack_minutes BIGINT NOT NULL DEFAULT 10;
 ALTER TABLE practices ADD COLUMN page_fallback_phone TEXT;
+
+-- Secure links: a conversation sent to a patient by the address on file,
+-- opened after they give their date of birth and then a one-time code sent
+-- to the same address. The token and the code are kept only as hashes (the
+-- code's keyed, as six digits are few); wrong tries are counted in
+-- login_throttles under keyed fingerprints.
+CREATE TABLE secure_links (
+    id BYTEA PRIMARY KEY,
+    practice_id BYTEA NOT NULL REFERENCES practices (id),
+    conversation_id BYTEA NOT NULL REFERENCES conversations (id),
+    patient_id BYTEA NOT NULL REFERENCES patients (id),
+    -- The account the session it opens runs as: the patient's own, or one
+    -- made for the link that can never sign in.
+    holder_id BYTEA NOT NULL REFERENCES users (id),
+    token_hash BYTEA NOT NULL UNIQUE,
+    medium TEXT NOT NULL CHECK (medium IN ('email', 'sms')),
+    created_by BYTEA NOT NULL REFERENCES users (id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    opened_at BIGINT,
+    code_hash BYTEA,
+    code_sent_at BIGINT,
+    codes_sent BIGINT NOT NULL DEFAULT 0,
+    -- A code was accepted and a session opened: the link is spent.
+    used_at BIGINT,
+    revoked_at BIGINT
+);
+CREATE INDEX secure_links_conversation ON secure_links (conversation_id, created_at);
+CREATE INDEX secure_links_patient ON secure_links (patient_id, created_at);
+
+-- A session opened through a secure link reaches this one conversation.
+ALTER TABLE sessions ADD COLUMN conversation_id BYTEA REFERENCES conversations (id);

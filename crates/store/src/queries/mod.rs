@@ -15,6 +15,7 @@ pub mod operator;
 pub mod ratings;
 pub mod routing;
 pub mod schedule;
+pub mod secure_links;
 pub mod sessions;
 pub mod templates;
 pub mod throttle;

@@ -1,14 +1,27 @@
 //! Login sessions, keyed by the SHA-256 of their token.
 
-use crate::rows::{SessionRow, UserRow, col, ts};
+use crate::rows::{SessionRow, UserRow, col, opt_id, ts};
 use crate::{Step, Store, StoreError};
-use switchboard_domain::ids::UserId;
+use switchboard_domain::ids::{ConversationId, UserId};
 use switchboard_domain::time::Timestamp;
 
 pub fn insert(token_hash: &[u8; 32], user: UserId, at: Timestamp) -> Step {
     Step::new(
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
         vec![token_hash.to_vec().into(), user.to_vec().into(), at.as_micros().into()],
+    )
+}
+
+/// A session opened through a secure link, kept to one conversation.
+pub fn insert_for_conversation(
+    token_hash: &[u8; 32],
+    user: UserId,
+    conversation: ConversationId,
+    at: Timestamp,
+) -> Step {
+    Step::new(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, conversation_id) VALUES ($1, $2, $3, $3, $4)",
+        vec![token_hash.to_vec().into(), user.to_vec().into(), at.as_micros().into(), conversation.to_vec().into()],
     )
 }
 
@@ -38,7 +51,7 @@ pub fn purge_ended(before: Timestamp) -> Step {
 pub async fn by_token_hash(store: &Store, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError> {
     let row = sqlx::query(
         "SELECT u.id AS user_id, u.practice_id, u.username, u.kind, u.role, u.display_name, u.password_hash, u.active, \
-         s.created_at, s.last_seen_at, s.revoked_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+         s.created_at, s.last_seen_at, s.revoked_at, s.conversation_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(token_hash.to_vec())
     .fetch_optional(store.reader())
@@ -46,6 +59,7 @@ pub async fn by_token_hash(store: &Store, token_hash: &[u8; 32]) -> Result<Optio
     row.map(|r| {
         Ok(SessionRow {
             user: UserRow::read(&r)?,
+            conversation: opt_id(&r, "conversation_id", ConversationId::from_slice)?,
             created_at: ts(&r, "created_at")?,
             last_seen_at: ts(&r, "last_seen_at")?,
             revoked: col::<Option<i64>>(&r, "revoked_at")?.is_some(),

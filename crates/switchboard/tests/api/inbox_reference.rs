@@ -328,6 +328,7 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
         conversations.push(Modelled {
             id,
             facts: ConversationFacts {
+                id,
                 patient,
                 assignee: c.assignee.map(user_of),
                 owner,
@@ -355,11 +356,11 @@ impl Modelled {
     fn row(&self, viewer: &Actor) -> RowFacts {
         let unread = match viewer {
             Actor::Staff(_) => self.unread_for_staff || self.marked_by.contains(&Who::Viewer),
-            Actor::Patient(_) => self.unread_for_patient,
+            Actor::Patient(_) | Actor::LinkPatient(_) => self.unread_for_patient,
         };
         let on_my_team = match viewer {
             Actor::Staff(s) => self.facts.patient.care_team.is_some_and(|t| s.care_teams.contains(&t)),
-            Actor::Patient(_) => false,
+            Actor::Patient(_) | Actor::LinkPatient(_) => false,
         };
         RowFacts {
             status: self.status,

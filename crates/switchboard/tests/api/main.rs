@@ -30,4 +30,5 @@ mod protocol;
 mod response_times;
 mod routing;
 mod schema_parity;
+mod secure_links;
 mod store;

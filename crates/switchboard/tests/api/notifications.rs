@@ -16,24 +16,24 @@ use switchboard_domain::time::Span;
 const CANARY: &str = "ZQX-CANARY-7731";
 
 /// An aiosmtpd server and what it has received (raw messages).
-struct Sink {
+pub(crate) struct Sink {
     peer: peers::Peer,
     _dir: tempfile::TempDir,
     output: std::path::PathBuf,
 }
 
 impl Sink {
-    fn start() -> Sink {
+    pub(crate) fn start() -> Sink {
         let dir = tempfile::tempdir().unwrap();
         let output = dir.path().join("received.jsonl");
         Sink { peer: peers::Peer::start("smtp_sink.py", &[output.to_str().unwrap()]), _dir: dir, output }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.peer.port)
     }
 
-    fn received(&self) -> Vec<(Vec<String>, String)> {
+    pub(crate) fn received(&self) -> Vec<(Vec<String>, String)> {
         let text = std::fs::read_to_string(&self.output).unwrap_or_default();
         text.lines()
             .map(|line| {
@@ -48,7 +48,7 @@ impl Sink {
 
 /// Text of a captured email with quoted-printable soft breaks undone, for
 /// searching.
-fn readable(raw: &str) -> String {
+pub(crate) fn readable(raw: &str) -> String {
     raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
 }
 

@@ -73,6 +73,8 @@ const ACTION_GROUPS = [
     ["link_redeemed", "Used a link"],
     ["link_refused", "A link was refused"],
     ["link_revoked", "Revoked a link"],
+    ["code_sent", "Sent a one-time code for a secure link"],
+    ["access_refused", "A secure-link session was refused something outside its conversation"],
     ["user_created", "Added an account"],
     ["user_updated", "Changed an account"],
     ["user_deactivated", "Deactivated an account"],

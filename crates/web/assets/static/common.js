@@ -23,6 +23,7 @@
  * @property {Role | null} role
  * @property {string} practice_id
  * @property {string | null} patient_id
+ * @property {string | null} secure_conversation_id A secure-link session: its one conversation.
  */
 
 /**

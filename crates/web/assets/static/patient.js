@@ -10,6 +10,7 @@ import {
   hoursLines, live, pushOnHere, pushSupported, responseState, showError, showTimesIn, signOut, throttle, topicLabel,
   turnOffPush, turnOnPush, when, wordsList, zoneLabel,
 } from "./common.js";
+import { enrollmentOffer } from "./patient-secure.js";
 
 const main = document.getElementById("main");
 /** @typedef {import("./common.js").Conversation} Conversation */
@@ -468,8 +469,10 @@ async function showThread(id) {
   state.view = "thread";
   state.seen = null;
   state.fresh = null;
+  // A secure-link session has no list to go back to: it is offered enrollment.
   const shell = [
-    el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
+    state.me.secure_conversation_id ? enrollmentOffer()
+      : el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
   ];
   fill(main, shell, el("p", { class: "loading" }, "Loading…"));
   let c;
@@ -894,7 +897,9 @@ function passwordForm() {
 // ---- Routing and live updates --------------------------------------------
 
 async function route() {
-  const hash = location.hash || "#/";
+  // A secure-link session reaches one conversation: every address opens it.
+  const secure = state.me.secure_conversation_id;
+  const hash = secure ? `#/c/${secure}` : location.hash || "#/";
   try {
     if (hash.startsWith("#/c/")) await showThread(hash.slice(4));
     else if (hash === "#/new") showCompose();

@@ -27,6 +27,10 @@ pub(crate) struct UserDto {
     /// Patients only: their patient record.
     #[schema(format = "uuid")]
     pub patient_id: Option<String>,
+    /// A session opened through a secure link: the one conversation it
+    /// reaches (everything else answers 404).
+    #[schema(format = "uuid")]
+    pub secure_conversation_id: Option<String>,
 }
 
 impl From<&views::UserSummary> for UserDto {
@@ -39,6 +43,7 @@ impl From<&views::UserSummary> for UserDto {
             role: u.role.map(Into::into),
             practice_id: u.practice.to_string(),
             patient_id: u.patient.map(|p| p.to_string()),
+            secure_conversation_id: None,
         }
     }
 }

@@ -20,6 +20,7 @@ mod oncall;
 mod operator;
 mod patients;
 mod schedule;
+mod secure_links;
 mod setup;
 mod templates;
 
@@ -39,5 +40,6 @@ pub(crate) use oncall::*;
 pub(crate) use operator::*;
 pub(crate) use patients::*;
 pub(crate) use schedule::*;
+pub(crate) use secure_links::*;
 pub(crate) use setup::*;
 pub(crate) use templates::*;

@@ -1,11 +1,12 @@
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Auth, Client, SESSION_COOKIE};
+use crate::extract::{ApiJson, Client, LinkAuth, OwnSession, SESSION_COOKIE};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use switchboard_domain::policy::Actor;
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
 
@@ -47,7 +48,7 @@ pub(crate) async fn login(
 pub(crate) async fn logout(
     State(s): State<AppState>,
     Client(ctx): Client,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<OwnSession>,
 ) -> Result<Response, ApiError> {
     s.app.logout(&p, &ctx).await?;
     let clear = format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
@@ -61,6 +62,10 @@ pub(crate) async fn logout(
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)))]
-pub(crate) async fn me(Auth(p): Auth) -> Json<UserDto> {
-    Json((&p.user).into())
+pub(crate) async fn me(LinkAuth(p, _): LinkAuth<OwnSession>) -> Json<UserDto> {
+    let mut user = UserDto::from(&p.user);
+    if let Actor::LinkPatient(l) = &p.actor {
+        user.secure_conversation_id = Some(l.conversation.to_string());
+    }
+    Json(user)
 }

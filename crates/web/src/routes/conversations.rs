@@ -2,7 +2,8 @@ use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
-    ApiJson, ApiQuery, Auth, Client, ConversationPath, IdempotencyKeyHeader, OptionalApiJson, field_id, path_id,
+    ApiJson, ApiQuery, Auth, Client, ConversationPath, IdempotencyKeyHeader, LinkAuth, OneConversation,
+    OptionalApiJson, PracticeBasics, field_id, path_id,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -153,7 +154,7 @@ pub(crate) async fn create_conversation(
 pub(crate) async fn get_conversation(
     State(s): State<AppState>,
     Client(ctx): Client,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<OneConversation>,
     ConversationPath(id): ConversationPath,
 ) -> Result<Json<ConversationDto>, ApiError> {
     let view = s.app.get_conversation(&p, id, &ctx).await?;
@@ -170,7 +171,7 @@ pub(crate) async fn get_conversation(
 pub(crate) async fn send_message(
     State(s): State<AppState>,
     Client(ctx): Client,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<OneConversation>,
     ConversationPath(id): ConversationPath,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(req): ApiJson<BodyRequest>,
@@ -212,7 +213,7 @@ pub(crate) async fn amend_message(
 pub(crate) async fn mark_read(
     State(s): State<AppState>,
     Client(ctx): Client,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<OneConversation>,
     ConversationPath(id): ConversationPath,
 ) -> Result<Json<ReadResultDto>, ApiError> {
     let marked = s.app.mark_read(&p, id, &ctx).await?;
@@ -280,7 +281,7 @@ pub(crate) async fn mark_unread(
     responses((status = 200, body = ScreenResultDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn screen(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<PracticeBasics>,
     ApiJson(req): ApiJson<BodyRequest>,
 ) -> Result<Json<ScreenResultDto>, ApiError> {
     let possible_emergency = s.app.screen_draft(&p, &req.body)?;

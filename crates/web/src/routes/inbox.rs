@@ -1,7 +1,7 @@
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Auth, Client, ConversationPath};
+use crate::extract::{Auth, Client, ConversationPath, LinkAuth, OneConversation, PracticeBasics};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -38,7 +38,10 @@ pub(crate) async fn staff(State(s): State<AppState>, Auth(p): Auth) -> Result<Js
 /// The caller's practice: name, phone, time zone and office hours.
 #[utoipa::path(get, path = "/api/v1/practice", tag = "inbox", security(("bearer" = [])),
     responses((status = 200, body = PracticeDto), (status = 401, body = ErrorBody)))]
-pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<PracticeDto>, ApiError> {
+pub(crate) async fn practice(
+    State(s): State<AppState>,
+    LinkAuth(p, _): LinkAuth<PracticeBasics>,
+) -> Result<Json<PracticeDto>, ApiError> {
     let info = s.app.practice_info(&p).await?;
     let config = s.app.config();
     let message_max_chars = match p.user.kind {
@@ -73,7 +76,7 @@ pub(crate) async fn practice(State(s): State<AppState>, Auth(p): Auth) -> Result
 pub(crate) async fn typing(
     State(s): State<AppState>,
     Client(ctx): Client,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<OneConversation>,
     ConversationPath(id): ConversationPath,
 ) -> Result<StatusCode, ApiError> {
     s.app.typing(&p, id, &ctx).await?;

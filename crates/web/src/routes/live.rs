@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Auth;
+use crate::extract::{LinkAuth, LiveEvents};
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -106,7 +106,10 @@ impl Live {
 #[utoipa::path(get, path = "/api/v1/events", tag = "live", security(("bearer" = [])),
     responses((status = 200, description = "text/event-stream of LiveEvent", body = LiveEventDto, content_type = "text/event-stream"),
         (status = 401, body = ErrorBody)))]
-pub(crate) async fn events(State(s): State<AppState>, Auth(p): Auth) -> Result<Response, ApiError> {
+pub(crate) async fn events(
+    State(s): State<AppState>,
+    LinkAuth(p, _): LinkAuth<LiveEvents>,
+) -> Result<Response, ApiError> {
     let live = Live {
         events: s.app.events().subscribe(),
         sessions_ended: s.app.events().subscribe_sessions_ended(),

@@ -21,6 +21,7 @@ mod operator;
 mod pages;
 mod patients;
 mod schedule;
+mod secure_links;
 mod setup;
 mod sms;
 
@@ -48,6 +49,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         audit::routes(),
         analytics::routes(),
         schedule::routes(),
+        secure_links::routes(),
         setup::routes(),
         sms::routes(),
     ]

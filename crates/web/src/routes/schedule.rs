@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Auth, Client, field_id, path_id};
+use crate::extract::{ApiJson, ApiQuery, Auth, Client, LinkAuth, PracticeBasics, field_id, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -35,7 +35,7 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
     responses((status = 200, body = ExpectationDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn expectation(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    LinkAuth(p, _): LinkAuth<PracticeBasics>,
     ApiQuery(q): ApiQuery<ExpectationQuery>,
 ) -> Result<Json<ExpectationDto>, ApiError> {
     let e = s.app.expectation(&p, q.topic.as_deref()).await?;
