@@ -65,6 +65,9 @@ struct Args {
     /// patients, to the email accepted by an SMTP server (see `notify.rs`).
     #[arg(long)]
     notify: Option<usize>,
+    /// With `--notify`: the server's job workers.
+    #[arg(long, default_value_t = 4)]
+    job_workers: usize,
     /// Internal: serve per this configuration file until SIGTERM (the
     /// server process of `--idle-connections`).
     #[arg(long, hide = true)]
@@ -244,7 +247,7 @@ fn main() -> anyhow::Result<()> {
         return idle::serve_child(config, args.server_threads);
     }
     if let Some(n) = args.notify {
-        return notify::run(n, args.server_threads);
+        return notify::run(n, args.server_threads, args.job_workers);
     }
     if let Some(n) = args.idle_connections {
         println!("switchboard-loadgen");

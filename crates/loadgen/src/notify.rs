@@ -80,13 +80,14 @@ async fn sink(listener: tokio::net::TcpListener, arrivals: Arrivals) {
     }
 }
 
-pub fn run(patients: usize, server_threads: usize) -> anyhow::Result<()> {
+pub fn run(patients: usize, server_threads: usize, job_workers: usize) -> anyhow::Result<()> {
     println!("switchboard-loadgen --notify");
     println!("  machine:  {}", machine());
     println!("  backend:  SQLite (WAL, synchronous=FULL) in a temporary directory");
     println!(
         "  setup:    {patients} patients with an email address, coalescing off, job runner on; \
-         a minimal SMTP server on 127.0.0.1 (in this process); server runtime {server_threads} threads"
+         a minimal SMTP server on 127.0.0.1 (in this process); server runtime {server_threads} threads, \
+         {job_workers} job workers"
     );
     let dir = tempfile::tempdir()?;
     let arrivals: Arrivals = Arc::default();
@@ -107,6 +108,7 @@ pub fn run(patients: usize, server_threads: usize) -> anyhow::Result<()> {
             config.smtp_url = Some(format!("smtp://127.0.0.1:{smtp_port}"));
             config.smtp_from = Some("Load Test Clinic <noreply@example.org>".into());
             config.notice_coalescing_secs = 0;
+            config.job_workers = job_workers;
             let app = switchboard::server::open_app(&config, Arc::new(SystemClock)).await?;
             let system = AuditActor::System;
             let practice = app.create_practice("Load Test Clinic", system).await?;

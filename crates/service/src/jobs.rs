@@ -78,6 +78,8 @@ pub struct JobRunner {
     /// At shutdown, how long the job in hand may take to finish before it
     /// is handed back.
     grace: Duration,
+    /// Jobs run at once by [`Self::run`].
+    workers: usize,
 }
 
 impl std::fmt::Debug for JobRunner {
@@ -165,6 +167,7 @@ impl JobRunner {
             lease: Span::from_mins(5),
             name: "runner".into(),
             grace: Duration::from_secs(10),
+            workers: 4,
         }
     }
 
@@ -172,6 +175,12 @@ impl JobRunner {
     /// it is handed back for another runner (default 10 s).
     pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
+        self
+    }
+
+    /// How many jobs [`Self::run`] runs at once (default 4).
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
         self
     }
 
@@ -221,14 +230,33 @@ impl JobRunner {
         }
     }
 
-    /// Runs until `shutdown` resolves, polling when idle. A job in hand
-    /// then gets the shutdown grace to finish; if it does not, its claim is
-    /// released so that another node runs it now, not when the lease ends.
+    /// Runs until `shutdown` resolves, with [`Self::with_workers`] workers
+    /// (each claims and runs one job at a time, so slow jobs, such as an
+    /// email waiting on its server, do not hold up the rest, and their
+    /// commits share the writer's batches), waking when a commit in this
+    /// process adds a job due now and polling otherwise. At shutdown each
+    /// worker's job in hand gets the grace to finish; if it does not, its
+    /// claim is released so that another node runs it now, not when the
+    /// lease ends.
     pub async fn run(self, poll: Duration, shutdown: impl Future<Output = ()>) {
         // Housekeeping is always scheduled; the dedupe key keeps it single.
         if let Err(e) = self.app.schedule(HOUSEKEEPING, "{}", self.app.now(), Some(HOUSEKEEPING)).await {
             tracing::warn!(error = %e, "cannot schedule housekeeping");
         }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..self.workers.max(1) {
+            let (worker, mut stopped) = (self.clone(), stopped.clone());
+            workers.spawn(async move {
+                worker.work(poll, async move { while stopped.changed().await.is_ok() && !*stopped.borrow() {} }).await;
+            });
+        }
+        shutdown.await;
+        let _ = stop.send(true);
+        while workers.join_next().await.is_some() {}
+    }
+
+    async fn work(self, poll: Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
             let token = match self.claim_token() {
@@ -256,6 +284,7 @@ impl JobRunner {
                     tokio::select! {
                         _ = &mut shutdown => return,
                         _ = tokio::time::sleep(poll) => {}
+                        _ = self.app.store().job_due() => {}
                     }
                 }
                 Ok(_) => {}

@@ -120,6 +120,9 @@ pub struct Store {
     /// fit where real writes no longer do (a page with room left, a WAL
     /// that is reused), so readiness also trusts what real writes met.
     storage_failed_at: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    /// Told when a commit adds a job that is due now, so that idle job
+    /// runners in this process start at once rather than at their next poll.
+    jobs_due: Arc<tokio::sync::Notify>,
 }
 
 /// How long a real write's storage failure keeps readiness failing.
@@ -227,7 +230,15 @@ impl Store {
         let writer = writer::spawn(write_pool, backend, audit_mac, options.max_batch.max(1), wait);
         let sqlite_file = sqlite_path(location).map(Path::to_path_buf);
         let node = switchboard_crypto::random::array::<16>().map_err(|_| StoreError::Config("no randomness"))?;
-        Ok(Store { backend, read, writer, sqlite_file, node, storage_failed_at: Arc::default() })
+        Ok(Store {
+            backend,
+            read,
+            writer,
+            sqlite_file,
+            node,
+            storage_failed_at: Arc::default(),
+            jobs_due: Arc::default(),
+        })
     }
 
     /// Runs pending migrations only.
@@ -274,7 +285,13 @@ impl Store {
 
     /// Commits `unit` durably (with its audit records) or not at all.
     pub async fn commit(&self, unit: Unit) -> Result<(), StoreError> {
+        let wakes_jobs = unit.steps.iter().any(|s| s.wakes_jobs);
         let result = self.writer.submit(unit).await;
+        if wakes_jobs && result.is_ok() {
+            // Every idle runner now, and a permit for one about to wait.
+            self.jobs_due.notify_waiters();
+            self.jobs_due.notify_one();
+        }
         let failed = match &result {
             Ok(()) => Some(None),
             Err(StoreError::StorageFull) => Some(Some(std::time::Instant::now())),
@@ -284,6 +301,11 @@ impl Store {
             *last = at;
         }
         result
+    }
+
+    /// Resolves when a commit in this process adds a job that is due now.
+    pub async fn job_due(&self) {
+        self.jobs_due.notified().await;
     }
 
     /// Cheap liveness check for health endpoints.

@@ -84,11 +84,13 @@ pub struct Step {
     pub(crate) sql: &'static str,
     pub(crate) args: Vec<Value>,
     pub(crate) guard: Guard,
+    /// It adds a job that is due now: the job runners are woken on commit.
+    pub(crate) wakes_jobs: bool,
 }
 
 impl Step {
     pub fn new(sql: &'static str, args: Vec<Value>) -> Self {
-        Step { sql, args, guard: Guard::None }
+        Step { sql, args, guard: Guard::None, wakes_jobs: false }
     }
     pub fn guarded(mut self, tag: Conflict) -> Self {
         self.guard = Guard::RowsAffected(tag);

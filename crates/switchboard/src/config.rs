@@ -41,6 +41,9 @@ pub struct Config {
     /// Run background jobs in this process (every node may; each job runs
     /// once).
     pub run_jobs: bool,
+    /// Jobs this process runs at once (deliveries, pages, alerts,
+    /// housekeeping).
+    pub job_workers: usize,
     /// How often an open live stream re-checks its session, in
     /// milliseconds (it closes when the session ends).
     pub live_session_check_millis: u64,
@@ -157,6 +160,7 @@ impl Default for Config {
             read_connections: 8,
             database_timeout_millis: 1500,
             run_jobs: true,
+            job_workers: 4,
             live_session_check_millis: 15_000,
             assignment_timeout_minutes: std::num::NonZeroU32::new(120).unwrap_or(std::num::NonZeroU32::MIN),
             public_url: None,
@@ -535,6 +539,7 @@ mod tests {
             ("read_connections", "4", "4", |c| c.read_connections = 4),
             ("database_timeout_millis", "800", "800", |c| c.database_timeout_millis = 800),
             ("run_jobs", "false", "false", |c| c.run_jobs = false),
+            ("job_workers", "16", "16", |c| c.job_workers = 16),
             ("live_session_check_millis", "5000", "5000", |c| c.live_session_check_millis = 5000),
             ("assignment_timeout_minutes", "45", "45", |c| {
                 c.assignment_timeout_minutes = std::num::NonZeroU32::new(45).unwrap()

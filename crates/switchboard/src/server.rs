@@ -243,7 +243,8 @@ pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Run
     let limits = connection_limits(config);
 
     let jobs = if config.run_jobs {
-        let runner = JobRunner::new(app.clone()).with_shutdown_grace(limits.shutdown_grace);
+        let runner =
+            JobRunner::new(app.clone()).with_shutdown_grace(limits.shutdown_grace).with_workers(config.job_workers);
         tokio::spawn(runner.run(Duration::from_secs(1), stopped(stop_rx.clone())))
     } else {
         tokio::spawn(async {})

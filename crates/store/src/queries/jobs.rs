@@ -31,7 +31,7 @@ pub fn enqueue(
     dedupe_key: Option<&str>,
     now: Timestamp,
 ) -> Step {
-    Step::new(
+    let mut step = Step::new(
         "INSERT INTO jobs (id, kind, payload, state, run_at, attempts, max_attempts, dedupe_key, created_at, updated_at) \
          VALUES ($1, $2, $3, 'pending', $4, 0, $5, $6, $7, $7) ON CONFLICT (dedupe_key) WHERE state = 'pending' DO NOTHING",
         vec![
@@ -43,7 +43,9 @@ pub fn enqueue(
             dedupe_key.into(),
             now.as_micros().into(),
         ],
-    )
+    );
+    step.wakes_jobs = run_at <= now;
+    step
 }
 
 const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $3, attempts = attempts + 1, updated_at = $2 \
