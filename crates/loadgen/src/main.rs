@@ -146,16 +146,7 @@ fn start_server(args: &Args, data_dir: std::path::PathBuf, database_url: Option<
             };
             app.create_staff(practice, admin, system).await?;
             for i in 0..n {
-                let input = NewPatientInput {
-                    login: Some((format!("patient{i}"), PASSWORD.into())),
-                    given_name: format!("Test{i}"),
-                    family_name: "Patient".into(),
-                    birth_date: "1980-01-01".into(),
-                    mrn: None,
-                    department: Some(dept),
-                    care_team: Some(team),
-                };
-                app.create_patient(practice, input, system).await?;
+                app.create_patient(practice, test_patient(i, dept, team), system).await?;
             }
             let running = switchboard::server::start_with(app, &config).await?;
             ready_tx.send((running.url(""), running.cert_pem.clone().unwrap_or_default()))?;
@@ -165,6 +156,23 @@ fn start_server(args: &Args, data_dir: std::path::PathBuf, database_url: Option<
     });
     let (url, cert) = ready_rx.recv_timeout(Duration::from_secs(600)).context("the server did not start")?;
     Ok(Server { url, cert, stop, thread })
+}
+
+/// The `i`th synthetic patient, signing in as `patient{i}`.
+pub(crate) fn test_patient(
+    i: usize,
+    department: switchboard_domain::ids::DepartmentId,
+    care_team: switchboard_domain::ids::CareTeamId,
+) -> NewPatientInput {
+    NewPatientInput {
+        login: Some((format!("patient{i}"), PASSWORD.into())),
+        given_name: format!("Test{i}"),
+        family_name: "Patient".into(),
+        birth_date: "1980-01-01".into(),
+        mrn: None,
+        department: Some(department),
+        care_team: Some(care_team),
+    }
 }
 
 struct PatientResult {

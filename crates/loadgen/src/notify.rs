@@ -19,7 +19,7 @@ use switchboard::config::Config;
 use switchboard_domain::audit::AuditActor;
 use switchboard_domain::role::StaffRole;
 use switchboard_service::my_account::ContactDetails;
-use switchboard_service::{NewPatientInput, NewStaffInput, RequestContext, SystemClock};
+use switchboard_service::{NewStaffInput, RequestContext, SystemClock};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
 /// When each conversation's email arrived.
@@ -123,16 +123,7 @@ pub fn run(patients: usize, server_threads: usize, job_workers: usize) -> anyhow
             let nurse = app.create_staff(practice, nurse, system).await?;
             let team = app.create_care_team(practice, Some(dept), "Team", Some(nurse), &[], system).await?;
             for i in 0..patients {
-                let input = NewPatientInput {
-                    login: Some((format!("patient{i}"), PASSWORD.into())),
-                    given_name: format!("Test{i}"),
-                    family_name: "Patient".into(),
-                    birth_date: "1980-01-01".into(),
-                    mrn: None,
-                    department: Some(dept),
-                    care_team: Some(team),
-                };
-                app.create_patient(practice, input, system).await?;
+                app.create_patient(practice, crate::test_patient(i, dept, team), system).await?;
                 let user = app.user_id(&format!("patient{i}")).await?.context("patient login")?;
                 let contact = ContactDetails { email: Some(format!("patient{i}@example.org")), phone: None };
                 app.save_my_contact(&app.principal_for(user).await?, contact, &RequestContext::default()).await?;

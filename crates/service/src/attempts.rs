@@ -118,3 +118,49 @@ fn login_style(policy: &ThrottlePolicy, state: Option<ThrottleState>, now: Times
     throttle::check(policy, state, now)?;
     Ok(throttle::record_failure(policy, state, now))
 }
+
+/// A single-use link's token as presented, before its row is looked up:
+/// the try is counted against the caller's address first, so that tokens
+/// cannot be guessed in bulk.
+pub(crate) struct PresentedLink {
+    /// The address's counter, given back when the link turns out usable.
+    address: Option<String>,
+    /// The token's SHA-256, if it has the shape of a token.
+    pub hash: Option<[u8; 32]>,
+}
+
+impl Switchboard {
+    pub(crate) async fn present_link(
+        &self,
+        presented: &str,
+        ctx: &RequestContext,
+    ) -> Result<PresentedLink, ServiceError> {
+        let address = match self.take_address_attempt(crate::onboarding::LINK_ADDRESS, ctx).await? {
+            Ok(key) => key,
+            Err(wait) => return Err(ServiceError::throttled(wait)),
+        };
+        Ok(PresentedLink { address, hash: switchboard_crypto::token::hash_presented_token(presented) })
+    }
+
+    /// The token matched no link: recorded in the operator's log (it
+    /// belongs to no practice), answered like any unusable link.
+    pub(crate) async fn unknown_link(&self, ctx: &RequestContext) -> ServiceError {
+        use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome};
+        let rec = AuditRecord::new(self.now(), None, AuditActor::Anonymous, AuditAction::LinkRefused)
+            .with_outcome(Outcome::Failed)
+            .with_client_addr(ctx.client_text())
+            .with_detail("unknown_token");
+        match self.store().commit(Unit::new().audit(rec)).await {
+            Ok(()) => ServiceError::LinkInvalid,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// The link is usable: the address's try is given back.
+    pub(crate) async fn link_accepted(&self, presented: PresentedLink) -> Result<(), ServiceError> {
+        if let Some(key) = presented.address {
+            self.store().commit(Unit::new().step(throttle_q::release(&key))).await?;
+        }
+        Ok(())
+    }
+}

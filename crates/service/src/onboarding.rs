@@ -21,7 +21,7 @@ use switchboard_domain::role::{StaffRole, UserKind};
 use switchboard_domain::text::{DisplayName, PasswordInput, Username};
 use switchboard_domain::throttle::ThrottleState;
 use switchboard_domain::time::{CivilDate, Span, Timestamp};
-use switchboard_store::queries::{accounts as q, directory as d, routing as routing_q, throttle as throttle_q};
+use switchboard_store::queries::{accounts as q, directory as d, routing as routing_q};
 use switchboard_store::{Conflict, Step, StoreError, Unit};
 
 use switchboard_store::queries::accounts::UNSET_PASSWORD_HASH as UNUSABLE_PASSWORD;
@@ -527,27 +527,15 @@ impl Switchboard {
     /// link is good), so tokens cannot be guessed in bulk; an unknown token
     /// is recorded in the operator's log, as it belongs to no practice.
     async fn live_link(&self, presented: &str, ctx: &RequestContext) -> Result<q::LinkRow, ServiceError> {
-        let address = match self.take_address_attempt(LINK_ADDRESS, ctx).await? {
-            Ok(key) => key,
-            Err(wait) => return Err(ServiceError::throttled(wait)),
-        };
-        let link = match token::hash_presented_token(presented) {
+        let presented = self.present_link(presented, ctx).await?;
+        let link = match presented.hash {
             Some(hash) => q::link_by_token_hash(self.store(), &hash).await?,
             None => None,
         };
-        let Some(link) = link else {
-            let rec = AuditRecord::new(self.now(), None, AuditActor::Anonymous, AuditAction::LinkRefused)
-                .with_outcome(Outcome::Failed)
-                .with_client_addr(ctx.client_text())
-                .with_detail("unknown_token");
-            self.store().commit(Unit::new().audit(rec)).await?;
-            return Err(ServiceError::LinkInvalid);
-        };
+        let Some(link) = link else { return Err(self.unknown_link(ctx).await) };
         match ob::redeemable(&link.facts, self.now()) {
             Ok(()) => {
-                if let Some(key) = address {
-                    self.store().commit(Unit::new().step(throttle_q::release(&key))).await?;
-                }
+                self.link_accepted(presented).await?;
                 Ok(link)
             }
             Err(why) => {

@@ -167,27 +167,15 @@ impl Switchboard {
     /// try counts against the caller's address first (given back when the
     /// link is good); an unknown token is recorded in the operator's log.
     async fn live_secure_link(&self, presented: &str, ctx: &RequestContext) -> Result<SecureLinkRow, ServiceError> {
-        let address = match self.take_address_attempt(LINK_ADDRESS, ctx).await? {
-            Ok(key) => key,
-            Err(wait) => return Err(ServiceError::throttled(wait)),
-        };
-        let link = match token::hash_presented_token(presented) {
+        let presented = self.present_link(presented, ctx).await?;
+        let link = match presented.hash {
             Some(hash) => q::by_token_hash(self.store(), &hash).await?,
             None => None,
         };
-        let Some(link) = link else {
-            let rec = AuditRecord::new(self.now(), None, AuditActor::Anonymous, AuditAction::LinkRefused)
-                .with_outcome(Outcome::Failed)
-                .with_client_addr(ctx.client_text())
-                .with_detail("unknown_token");
-            self.store().commit(Unit::new().audit(rec)).await?;
-            return Err(ServiceError::LinkInvalid);
-        };
+        let Some(link) = link else { return Err(self.unknown_link(ctx).await) };
         match rules::usable(&link.facts, self.now()) {
             Ok(()) => {
-                if let Some(key) = address {
-                    self.store().commit(Unit::new().step(switchboard_store::queries::throttle::release(&key))).await?;
-                }
+                self.link_accepted(presented).await?;
                 Ok(link)
             }
             Err(why) => {

@@ -202,6 +202,19 @@ export function goToSignIn(reason) {
   location.href = "/" + (reason ? "?" + reason : "");
 }
 
+/**
+ * A single-use link's token (`#token=…`), removed from the address bar at
+ * once (and so from history and bookmarks); it never reaches the server's
+ * logs, and is sent only in request bodies.
+ * @returns {string | null}
+ */
+export function takeLinkToken() {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const token = (params.get("token") || "").trim();
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+  return token || null;
+}
+
 /** Where sign-in goes next when a page's link was opened signed out. */
 export const AFTER_SIGN_IN = "switchboard.after_sign_in";
 

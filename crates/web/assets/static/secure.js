@@ -5,7 +5,7 @@
 // email on file. Then the patient app opens on that one conversation. The
 // token is taken out of the address bar at once and sent only in request
 // bodies.
-import { ApiError, api, clear, el, errorText } from "./common.js";
+import { ApiError, api, clear, el, errorText, takeLinkToken } from "./common.js";
 
 /**
  * What the link is (`SecureLinkInfoDto` in routes/secure_links.rs).
@@ -14,14 +14,7 @@ import { ApiError, api, clear, el, errorText } from "./common.js";
 
 const box = document.getElementById("secure");
 
-function takeToken() {
-  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
-  const token = (params.get("token") || "").trim();
-  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
-  return token || null;
-}
-
-const token = takeToken();
+const token = takeLinkToken();
 
 /** Replaces what the card shows, and moves focus to its heading. */
 function show(title, ...children) {

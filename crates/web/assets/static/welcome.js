@@ -3,19 +3,11 @@
 // (/welcome#token=…). The token sits in the fragment, so it never reaches
 // the server's logs; this page takes it out of the address bar at once and
 // sends it only in request bodies.
-import { ApiError, api, clear, el, errorText, problem } from "./common.js";
+import { ApiError, api, clear, el, errorText, problem, takeLinkToken } from "./common.js";
 
 const box = document.getElementById("welcome");
 
-/** The link's token, removed from the address bar (and so from history and bookmarks). */
-function takeToken() {
-  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
-  const token = (params.get("token") || "").trim();
-  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
-  return token || null;
-}
-
-let token = takeToken();
+let token = takeLinkToken();
 
 const PASSWORD_HINT = "At least 15 characters. A few unrelated words make a good one.";
 const USERNAME_HINT = "3 to 64 characters: lower-case letters, numbers and . _ - @. You will use it to sign in.";
