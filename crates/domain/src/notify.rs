@@ -235,8 +235,9 @@ pub fn words(kind: NoticeKind, practice: &str, link: &str) -> Words {
         Audience::Patient | Audience::Anyone => EMERGENCY,
         Audience::Staff => "",
     };
-    let text = join(&[&lead, &format!("{action}: {link}"), closing]);
-    let sms = join(&[&lead, &format!("{action}: {link}"), closing]).replace('\n', " ");
+    let parts = [lead.as_str(), &format!("{action}: {link}"), closing];
+    let text = join(&parts, "\n\n");
+    let sms = join(&parts, " ");
     let closing_html = if closing.is_empty() { String::new() } else { format!("<p>{}</p>", escape_html(closing)) };
     let html = if kind.carries_code() {
         format!(
@@ -258,8 +259,8 @@ pub fn words(kind: NoticeKind, practice: &str, link: &str) -> Words {
     Words { subject, text, html, sms, push_title: practice.to_owned(), push_body: lead }
 }
 
-fn join(parts: &[&str]) -> String {
-    parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join("\n\n")
+fn join(parts: &[&str], separator: &str) -> String {
+    parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(separator)
 }
 
 /// Text made safe to place in HTML, in element content or a quoted

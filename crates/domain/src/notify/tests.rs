@@ -68,7 +68,7 @@ fn patient_notices_carry_the_emergency_line_and_staff_notices_do_not() {
         assert_eq!(w.sms.contains(EMERGENCY), patient_side, "{kind:?}");
         assert_eq!(w.html.contains(EMERGENCY), patient_side, "{kind:?}");
         assert!(w.sms.contains("https://x.example/a"), "{kind:?}");
-        assert!(!w.sms.contains('\n'));
+        assert!(!w.sms.contains('\n') && !w.sms.contains("  "), "{}", w.sms);
         assert!(w.subject.contains("Riverside Family Medicine"));
     }
 }
