@@ -159,11 +159,9 @@ impl SmtpCourier {
                 return Err(CourierError::Refused("unsubscribe_link_invalid"));
             }
             builder = builder.raw_header(header("List-Unsubscribe", format!("<{link}>"))?);
-            // One-click (a POST with no confirmation page) is defined for
-            // HTTPS links only (RFC 8058, section 3.1).
-            if link.starts_with("https://") {
-                builder = builder.raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned())?);
-            }
+            // No `List-Unsubscribe-Post`: one-click (RFC 8058) promises that
+            // a POST to the link unsubscribes, and the link is the settings
+            // page, where the patient turns reminders off themselves.
         }
         builder
             .multipart(MultiPart::alternative_plain_html(words.text.clone(), words.html.clone()))

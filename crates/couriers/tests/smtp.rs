@@ -217,13 +217,13 @@ async fn a_message_arrives_as_multipart_alternative_with_stable_ids() {
 }
 
 #[tokio::test]
-async fn reminders_carry_one_click_unsubscribe() {
+async fn reminders_carry_an_unsubscribe_link() {
     let sink = Sink::start(&[]);
     let courier = SmtpCourier::from_url(&sink.url(), FROM).unwrap();
     let words = words(NoticeKind::ReplyReminder, "Lakeside Clinic", LINK);
     let to = Address::Email(TO.to_owned());
     send(&courier, id(3), &to, &words, Some(UNSUBSCRIBE)).await.unwrap();
-    // A mailto: link gets the header, but one-click is for HTTPS only.
+    // A mailto: link gets the header too; neither claims one-click.
     send(&courier, id(4), &to, &words, Some("mailto:unsubscribe@clinic.example")).await.unwrap();
     // Something that would break out of the header is refused, not sent.
     let bad = send(&courier, id(5), &to, &words, Some("https://x.example/>\r\nBcc: all@example.org")).await;
@@ -233,7 +233,7 @@ async fn reminders_carry_one_click_unsubscribe() {
     assert_eq!(received.len(), 2);
     let https = Entity::parse(&received[0].2);
     assert_eq!(https.header("List-Unsubscribe"), Some(format!("<{UNSUBSCRIBE}>").as_str()));
-    assert_eq!(https.header("List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+    assert_eq!(https.header("List-Unsubscribe-Post"), None);
     let mailto = Entity::parse(&received[1].2);
     assert_eq!(mailto.header("List-Unsubscribe"), Some("<mailto:unsubscribe@clinic.example>"));
     assert_eq!(mailto.header("List-Unsubscribe-Post"), None);

@@ -525,3 +525,44 @@ async fn staff_alerts_go_by_sms_to_staff_who_opt_in() {
     }
     t.stop().await;
 }
+
+/// A reply left unread gets one reminder by the patient's media a day
+/// later, with a way to turn reminders off (`List-Unsubscribe`), and
+/// nothing of the conversation.
+#[tokio::test]
+async fn an_unread_reply_is_reminded_once_by_email() {
+    let sink = Sink::start();
+    let t = TestApp::spawn_with(|c| {
+        c.smtp_url = Some(sink.url());
+        c.smtp_from = Some("noreply@example.org".into());
+        c.notice_coalescing_secs = 0;
+    })
+    .await;
+    let alice = t.login("alice").await;
+    let nina = t.login("nina.nurse").await;
+    let c = t.patient_conversation(&alice, &format!("Rash {CANARY}"), &format!("Itchy {CANARY}")).await;
+    reply(&t, &nina, &c, &format!("Please send a photo {CANARY}")).await;
+    t.run_due_jobs().await;
+    assert_eq!(sink.received().len(), 1, "the reply's notice");
+    // A day later, still unread: the reminder (the demo's own history
+    // reminds too, so this conversation's mail is picked out).
+    t.advance(Span::from_mins(24 * 60 + 1));
+    t.run_due_jobs().await;
+    let ours = |mail: Vec<(Vec<String>, String)>| -> Vec<String> {
+        mail.into_iter().map(|(_, raw)| raw).filter(|raw| readable(raw).contains(&c)).collect()
+    };
+    let mail = ours(sink.received());
+    assert_eq!(mail.len(), 2, "the notice and the reminder: {mail:?}");
+    let raw = &mail[1];
+    let text = readable(raw);
+    assert!(text.contains("Unread secure message from Riverside Family Medicine"), "{text}");
+    assert!(raw.contains("List-Unsubscribe:") && text.contains("/app#/settings"), "{raw}");
+    for private in [CANARY, "Rash", "photo", "Alice", "Nguyen"] {
+        assert!(!text.contains(private), "{private} in the reminder:\n{text}");
+    }
+    // Once only.
+    t.advance(Span::from_mins(24 * 60));
+    t.run_due_jobs().await;
+    assert_eq!(ours(sink.received()).len(), 2);
+    t.stop().await;
+}
