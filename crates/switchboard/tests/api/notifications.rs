@@ -52,6 +52,16 @@ pub(crate) fn readable(raw: &str) -> String {
     raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
 }
 
+/// A test server that emails through `smtp_url`, coalescing off.
+async fn emailing_app(smtp_url: String) -> TestApp {
+    TestApp::spawn_with(|c| {
+        c.smtp_url = Some(smtp_url);
+        c.smtp_from = Some("noreply@example.org".into());
+        c.notice_coalescing_secs = 0;
+    })
+    .await
+}
+
 async fn reply(t: &TestApp, token: &str, conversation: &str, body: &str) {
     let r = t.post(&format!("/api/v1/conversations/{conversation}/messages"), Some(token), json!({"body": body})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -125,12 +135,7 @@ async fn staff_replies_reach_the_patient_by_email_once_per_burst_with_no_phi() {
 async fn an_email_waits_while_the_smtp_server_is_down() {
     let sink = Sink::start();
     let dead = format!("smtp://127.0.0.1:{}", peers::free_port());
-    let mut t = TestApp::spawn_with(|c| {
-        c.smtp_url = Some(dead.clone());
-        c.smtp_from = Some("noreply@example.org".into());
-        c.notice_coalescing_secs = 0;
-    })
-    .await;
+    let mut t = emailing_app(dead).await;
     let alice = t.login("alice").await;
     let nina = t.login("nina.nurse").await;
     let c = t.patient_conversation(&alice, "Question", "Hello").await;
@@ -532,12 +537,7 @@ async fn staff_alerts_go_by_sms_to_staff_who_opt_in() {
 #[tokio::test]
 async fn an_unread_reply_is_reminded_once_by_email() {
     let sink = Sink::start();
-    let t = TestApp::spawn_with(|c| {
-        c.smtp_url = Some(sink.url());
-        c.smtp_from = Some("noreply@example.org".into());
-        c.notice_coalescing_secs = 0;
-    })
-    .await;
+    let t = emailing_app(sink.url()).await;
     let alice = t.login("alice").await;
     let nina = t.login("nina.nurse").await;
     let c = t.patient_conversation(&alice, &format!("Rash {CANARY}"), &format!("Itchy {CANARY}")).await;
