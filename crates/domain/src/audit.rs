@@ -97,10 +97,16 @@ pub enum AuditAction {
     PageAcknowledged,
     /// The on-call schedule or the paging settings changed.
     OnCallChanged,
+    /// An administrator published a new version of the messaging terms.
+    TermsPublished,
+    /// A patient accepted a version of the messaging terms.
+    TermsAccepted,
+    /// Who patient messaging is on for (the soft launch) changed.
+    RolloutChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 69] = [
+    pub const ALL: [AuditAction; 72] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -170,6 +176,9 @@ impl AuditAction {
         AuditAction::Paged,
         AuditAction::PageAcknowledged,
         AuditAction::OnCallChanged,
+        AuditAction::TermsPublished,
+        AuditAction::TermsAccepted,
+        AuditAction::RolloutChanged,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -243,6 +252,9 @@ impl AuditAction {
             AuditAction::Paged => "paged",
             AuditAction::PageAcknowledged => "page_acknowledged",
             AuditAction::OnCallChanged => "on_call_changed",
+            AuditAction::TermsPublished => "terms_published",
+            AuditAction::TermsAccepted => "terms_accepted",
+            AuditAction::RolloutChanged => "rollout_changed",
         }
     }
 

@@ -244,3 +244,7 @@ id_type!(
     /// an urgent message.
     PageId
 );
+id_type!(
+    /// One patient's acceptance of one version of the messaging terms.
+    AcceptanceId
+);

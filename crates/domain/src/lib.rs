@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auto_reply;
 pub mod conversation;
 pub mod cursor;
+pub mod enrollment;
 pub mod event;
 pub mod history;
 pub mod hours;

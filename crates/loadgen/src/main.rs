@@ -147,6 +147,8 @@ fn start_server(args: &Args, data_dir: std::path::PathBuf, database_url: Option<
             app.create_staff(practice, admin, system).await?;
             for i in 0..n {
                 app.create_patient(practice, test_patient(i, dept, team), system).await?;
+                let user = app.user_id(&format!("patient{i}")).await?.context("patient login")?;
+                switchboard::demo::accept_terms_as(&app, user).await?;
             }
             let running = switchboard::server::start_with(app, &config).await?;
             ready_tx.send((running.url(""), running.cert_pem.clone().unwrap_or_default()))?;

@@ -125,6 +125,7 @@ pub fn run(patients: usize, server_threads: usize, job_workers: usize) -> anyhow
             for i in 0..patients {
                 app.create_patient(practice, crate::test_patient(i, dept, team), system).await?;
                 let user = app.user_id(&format!("patient{i}")).await?.context("patient login")?;
+                switchboard::demo::accept_terms_as(&app, user).await?;
                 let contact = ContactDetails { email: Some(format!("patient{i}@example.org")), phone: None };
                 app.save_my_contact(&app.principal_for(user).await?, contact, &RequestContext::default()).await?;
             }

@@ -99,10 +99,11 @@ impl Switchboard {
     pub async fn create_practice(&self, name: &str, actor: AuditActor) -> Result<PracticeId, ServiceError> {
         let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", "the practice's name", e))?;
         let id = self.new_id(PracticeId::from_bytes)?;
-        let unit = Unit::new().step(d::insert_practice(id, name.as_str(), self.now())).audit(
-            AuditRecord::new(self.now(), Some(id), actor, AuditAction::PracticeCreated)
-                .with_resource(ResourceKind::Practice, *id.as_bytes()),
-        );
+        let unit =
+            Unit::new().step(d::insert_practice(id, name.as_str(), self.now())).step(self.first_terms_step(id)).audit(
+                AuditRecord::new(self.now(), Some(id), actor, AuditAction::PracticeCreated)
+                    .with_resource(ResourceKind::Practice, *id.as_bytes()),
+            );
         self.store().commit(unit).await.map_err(taken)?;
         Ok(id)
     }

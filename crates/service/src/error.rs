@@ -46,6 +46,12 @@ stable_codes! {
         /// A call from the SMS gateway whose signature does not verify (or
         /// no gateway is configured).
         SignatureInvalid = "signature_invalid",
+        /// A patient who has not accepted the practice's current messaging
+        /// terms tried to write: the app shows the terms.
+        TermsNotAccepted = "terms_not_accepted",
+        /// A patient tried to start a conversation (or be invited) while
+        /// the practice's soft launch does not include them.
+        MessagingNotOpen = "messaging_not_open",
         Unavailable = "unavailable",
         Internal = "internal",
     }
@@ -77,6 +83,10 @@ pub enum ServiceError {
     LinkInvalid,
     #[error("the request's signature does not verify")]
     SignatureInvalid,
+    #[error("please read and accept your practice's messaging terms before you send a message")]
+    TermsNotAccepted,
+    #[error("{0}")]
+    MessagingNotOpen(&'static str),
     #[error("the service is temporarily unavailable; try again shortly")]
     Unavailable,
     #[error("something went wrong on our side")]
@@ -95,6 +105,8 @@ impl ServiceError {
             ServiceError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             ServiceError::LinkInvalid => ErrorCode::LinkInvalid,
             ServiceError::SignatureInvalid => ErrorCode::SignatureInvalid,
+            ServiceError::TermsNotAccepted => ErrorCode::TermsNotAccepted,
+            ServiceError::MessagingNotOpen(_) => ErrorCode::MessagingNotOpen,
             ServiceError::Unavailable => ErrorCode::Unavailable,
             ServiceError::Internal => ErrorCode::Internal,
         }

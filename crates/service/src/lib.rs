@@ -21,6 +21,7 @@ mod commit;
 mod conversations;
 pub mod delivery;
 mod directory;
+pub mod enrollment;
 mod error;
 pub mod events;
 pub mod follow_ups;

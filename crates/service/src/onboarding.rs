@@ -12,6 +12,7 @@ use crate::directory::taken;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
+use switchboard_domain::enrollment::{Acceptance, AcceptedThrough, TermsVersion};
 use switchboard_domain::ids::*;
 use switchboard_domain::notify::{Medium, NoticeKind};
 pub use switchboard_domain::onboarding::StaffAccount;
@@ -55,6 +56,9 @@ pub struct LinkInfo {
     pub asks_username: bool,
     /// The account's username, for set-up and reset links.
     pub username: Option<String>,
+    /// An invitation: the messaging terms the patient accepts as they
+    /// enroll.
+    pub terms: Option<crate::enrollment::TermsView>,
 }
 
 /// What the holder of a link submits.
@@ -63,6 +67,9 @@ pub struct RedeemInput {
     pub password: String,
     pub username: Option<String>,
     pub birth_date: Option<String>,
+    /// An invitation: the version of the messaging terms the patient read
+    /// and accepted.
+    pub terms_version: Option<i64>,
 }
 
 /// A staff member as an administrator describes them.
@@ -184,6 +191,7 @@ impl Switchboard {
         };
         let unit = Unit::new()
             .step(d::insert_practice(practice, practice_name.as_str(), self.now()))
+            .step(self.first_terms_step(practice))
             .step(d::insert_user(&d::NewUser::staff(
                 user,
                 practice,
@@ -562,12 +570,14 @@ impl Switchboard {
             self.store().commit(Unit::new().step(q::mark_opened(link.id, self.now())).audit(rec)).await?;
         }
         let invitation = link.facts.purpose == LinkPurpose::Invitation;
+        let terms = if invitation { Some(self.terms_in_force(link.practice).await?.into()) } else { None };
         Ok(LinkInfo {
             purpose: link.facts.purpose,
             practice_name,
             asks_birth_date: invitation,
             asks_username: invitation,
             username,
+            terms,
         })
     }
 
@@ -610,10 +620,26 @@ impl Switchboard {
                 }
                 let username = Username::parse(input.username.as_deref().unwrap_or(""))
                     .map_err(|e| ServiceError::invalid("username", "the user name", e))?;
+                let terms = self.terms_in_force(row.practice).await?.version;
+                crate::enrollment::check_acceptance(input.terms_version.and_then(TermsVersion::new), terms)?;
                 let hash = self.hash_password(input.password).await?;
                 let user = self.new_id(UserId::from_bytes)?;
                 unit.push(d::insert_user(&d::NewUser::patient(user, row.practice, username.as_str(), &hash, now)));
                 unit.push(q::link_patient_user(patient, user));
+                let accepted = Acceptance { version: terms, at: now, through: AcceptedThrough::Invitation };
+                unit.push(self.acceptance_step(row.practice, patient, user, accepted)?);
+                unit.push_audit(
+                    AuditRecord::new(
+                        now,
+                        Some(row.practice),
+                        AuditActor::User { id: user, kind: UserKind::Patient },
+                        AuditAction::TermsAccepted,
+                    )
+                    .with_patient(Some(patient))
+                    .with_resource(ResourceKind::Patient, *patient.as_bytes())
+                    .with_client_addr(ctx.client_text())
+                    .with_detail(format!("version={terms};through=invitation")),
+                );
                 rec.actor = AuditActor::User { id: user, kind: UserKind::Patient };
                 rec.patient = Some(patient);
                 rec.detail = Some("purpose=invitation".into());

@@ -5,12 +5,14 @@
 use crate::auth::Principal;
 use crate::delivery::{Delivery, Notice};
 use crate::directory::taken;
+use crate::enrollment::EnrollmentStandings;
 use crate::onboarding::{IssuedLink, LinkRequest};
 use crate::refusals::Target;
 use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::DataKey;
 use switchboard_domain::audit::{AuditAction, ResourceKind};
+use switchboard_domain::enrollment::Acceptance;
 use switchboard_domain::ids::*;
 use switchboard_domain::notify::NoticeKind;
 use switchboard_domain::onboarding::{self as ob, Channel, ImportRow, LineError, LinkPurpose};
@@ -75,6 +77,12 @@ pub struct PatientAccountView {
     /// (`sent`, `opened`, `expired`, `revoked`).
     pub enrollment: &'static str,
     pub invitation: Option<InvitationView>,
+    /// Whether the practice's soft launch includes them.
+    pub messaging_open: bool,
+    /// Their latest acceptance of the messaging terms, and whether it is of
+    /// the version in force.
+    pub terms: Option<Acceptance>,
+    pub terms_current: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -283,11 +291,12 @@ impl Switchboard {
             })
             .collect();
         let invitations = q::latest_invitations(self.store(), practice).await?;
+        let standings = self.enrollment_standings(practice).await?;
         let now = self.now();
         let mut out = Vec::with_capacity(rows.len());
         let mut unit = Unit::new();
         for r in rows {
-            out.push(self.account_view(&r, &invitations, admin, now)?);
+            out.push(self.account_view(&r, &invitations, &standings, admin, now)?);
             unit.push_audit(
                 self.record(p, ctx, AuditAction::PatientsListed)
                     .with_resource(ResourceKind::Patient, *r.patient.id.as_bytes())
@@ -304,6 +313,7 @@ impl Switchboard {
         &self,
         r: &d::PatientAdminRow,
         invitations: &[q::LinkRow],
+        standings: &EnrollmentStandings,
         admin: bool,
         now: Timestamp,
     ) -> Result<PatientAccountView, ServiceError> {
@@ -336,6 +346,9 @@ impl Switchboard {
             reset_requested_at: ob::unanswered_reset(r.reset_requested_at, now).filter(|_| admin),
             enrollment,
             invitation,
+            messaging_open: standings.open(pr.id),
+            terms: standings.accepted(pr.id),
+            terms_current: standings.accepted(pr.id).is_some_and(|a| a.version >= standings.current),
         })
     }
 
@@ -365,7 +378,8 @@ impl Switchboard {
         }
         let admin = matches!(policy::patient_list_scope(&p.actor), policy::PatientListScope::Practice(_));
         let invitations = q::latest_invitations(self.store(), p.user.practice).await?;
-        let view = self.account_view(&r, &invitations, admin, self.now())?;
+        let standings = self.enrollment_standings(p.user.practice).await?;
+        let view = self.account_view(&r, &invitations, &standings, admin, self.now())?;
         let (open, closed) =
             switchboard_store::queries::conversations::counts_for_patient(self.store(), patient).await?;
         let rec = self
@@ -395,6 +409,12 @@ impl Switchboard {
         if row.patient.user.is_some() {
             return Err(ServiceError::Conflict("this patient is already enrolled"));
         }
+        self.require_messaging_open(
+            row.patient.practice,
+            patient,
+            "patient messaging is not on for this patient yet: add them to the launch on the setup page first",
+        )
+        .await?;
         let on_file = match channel {
             Channel::Email => row.email_ct.is_some(),
             Channel::Sms => row.phone_ct.is_some(),

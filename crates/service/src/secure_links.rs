@@ -309,6 +309,12 @@ impl Switchboard {
         if patient.user.is_some() {
             return Err(ServiceError::Conflict("you are already enrolled: sign in to see all your messages"));
         }
+        self.require_messaging_open(
+            me.practice,
+            me.patient,
+            "your practice is not offering accounts to every patient yet; you can still answer this message here",
+        )
+        .await?;
         let medium = match d::patient_contact(self.store(), me.patient).await?.unwrap_or_default() {
             (_, Some(_)) => Medium::Sms,
             (Some(_), None) => Medium::Email,

@@ -78,6 +78,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_notifications.sql"),
         postgres: include_str!("../migrations/postgres/0010_notifications.sql"),
     },
+    Migration {
+        version: 11,
+        name: "enrollment",
+        sqlite: include_str!("../migrations/sqlite/0011_enrollment.sql"),
+        postgres: include_str!("../migrations/postgres/0011_enrollment.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

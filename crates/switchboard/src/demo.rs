@@ -81,8 +81,19 @@ impl Seeder<'_> {
             care_team: Some(place.1),
         };
         self.app.create_patient(self.practice, input, SYSTEM).await.with_context(|| format!("creating {username}"))?;
-        self.app.user_id(username).await?.context("patient login missing")
+        let user = self.app.user_id(username).await?.context("patient login missing")?;
+        accept_terms_as(self.app, user).await?;
+        Ok(user)
     }
+}
+
+/// A synthetic patient account accepts its practice's messaging terms in
+/// force, as a real patient would in the app before writing.
+pub async fn accept_terms_as(app: &Switchboard, patient: UserId) -> anyhow::Result<()> {
+    let p = app.principal_for(patient).await?;
+    let version = app.my_enrollment(&p).await?.terms.version;
+    app.accept_terms(&p, Some(version), &RequestContext::default()).await?;
+    Ok(())
 }
 
 /// Starts a conversation as `patient` and plays the replies in order.

@@ -142,6 +142,11 @@ async fn open_app_checked(config: &Config, clock: Arc<dyn Clock>, check_keys: bo
     if indexed > 0 {
         tracing::info!(patients = indexed, "indexed medical record numbers");
     }
+    // Practices from before terms were kept get the standard terms (not in
+    // a copy being verified, which is only read).
+    if check_keys {
+        app.keep_first_terms().await.map_err(|e| anyhow::anyhow!("keeping the messaging terms: {e}"))?;
+    }
     Ok(app)
 }
 

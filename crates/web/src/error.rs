@@ -34,7 +34,8 @@ pub(crate) struct ErrorDetail {
     /// A stable code to branch on: `unauthenticated`, `invalid_credentials`,
     /// `too_many_attempts`, `not_found`, `invalid_input`, `malformed_request`,
     /// `unsupported_media_type`, `payload_too_large`, `method_not_allowed`,
-    /// `conflict`, `idempotency_key_reused`, `link_invalid`, `signature_invalid`, `unavailable`,
+    /// `conflict`, `idempotency_key_reused`, `link_invalid`, `signature_invalid`, `terms_not_accepted`,
+    /// `messaging_not_open`, `unavailable`,
     /// `internal`, `cross_site_request`, `host_not_allowed`.
     pub code: &'static str,
     /// A sentence for people.
@@ -73,7 +74,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::InvalidInput | ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::Conflict | ErrorCode::TermsNotAccepted | ErrorCode::MessagingNotOpen => StatusCode::CONFLICT,
         ErrorCode::LinkInvalid => StatusCode::GONE,
         ErrorCode::SignatureInvalid => StatusCode::FORBIDDEN,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -80,6 +80,15 @@ impl Switchboard {
             return Ok(done);
         }
         self.check_addressing(p, &patient, &input).await?;
+        if let Actor::Patient(me) = &p.actor {
+            self.require_messaging_open(
+                me.practice,
+                patient.id,
+                "your practice has not turned on messages from patients for you yet; call the office instead",
+            )
+            .await?;
+            self.require_current_terms(p).await?;
+        }
 
         let mut start = self.first_message(p, ctx, patient, &parsed, &fingerprint)?;
         self.find_owner(p, &mut start, &input, parsed.topic).await?;

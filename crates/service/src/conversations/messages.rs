@@ -88,6 +88,7 @@ impl Switchboard {
             .transpose()
             .map_err(|e| ServiceError::invalid("Idempotency-Key", "the Idempotency-Key", e))?;
         let row = self.authorized_conversation(p, ctx, id, ConversationAction::Reply, AuditAction::MessageSent).await?;
+        self.require_current_terms(p).await?;
         let fingerprint =
             self.keys().fingerprint("idempotency.post_message", &[id.as_bytes(), body.as_str().as_bytes()]);
         if let Some(k) = &key

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod conversations;
 pub mod deliveries;
 pub mod directory;
+pub mod enrollment;
 pub mod events;
 pub mod jobs;
 pub mod keys;

@@ -15,6 +15,7 @@ mod bad_input;
 mod conversations;
 mod daily_use;
 mod encryption;
+mod enrollment;
 mod hardening_auth;
 mod hardening_low;
 mod hardening_net;

@@ -414,7 +414,8 @@ async fn a_patient_follows_an_invitation_confirms_their_birth_date_and_enrolls()
         (wrong.status, wrong.json()["error"]["field"].clone()),
         (StatusCode::UNPROCESSABLE_ENTITY, json!("birth_date"))
     );
-    let ok = redeem(&t, &second, json!({"username": "eve.stone", "birth_date": "1980-05-17"})).await;
+    let ok =
+        redeem(&t, &second, json!({"username": "eve.stone", "birth_date": "1980-05-17", "terms_version": 1})).await;
     assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.text);
     assert_eq!(enrollment(&t, &admin, &patient).await, "enrolled");
     let eve = t.try_login("eve.stone", NEW_PASSWORD).await;

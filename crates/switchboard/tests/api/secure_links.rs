@@ -360,7 +360,7 @@ async fn a_secure_link_by_email_sends_the_code_by_email_and_offers_enrollment() 
         .post(
             "/api/v1/links/redeem",
             None,
-            json!({"token": invitation, "password": "a long enough passphrase", "username": "evan", "birth_date": EVAN.1}),
+            json!({"token": invitation, "password": "a long enough passphrase", "username": "evan", "birth_date": EVAN.1, "terms_version": 1}),
         )
         .await;
     assert!(r.status.is_success(), "{}", r.text);

@@ -97,6 +97,9 @@ const ACTION_GROUPS = [
     ["cover_started", "Cover started"],
     ["cover_ended", "Cover ended"],
     ["on_call_changed", "Changed the on-call schedule or paging"],
+    ["terms_published", "Published new messaging terms"],
+    ["terms_accepted", "Accepted the messaging terms"],
+    ["rollout_changed", "Changed who patient messaging is on for"],
   ]],
   ["Oversight and operations", [
     ["audit_log_searched", "Searched the audit log"],

@@ -1,5 +1,6 @@
 //! Staff accounts and single-use links (set-up, invitation, reset).
 
+use super::TermsDto;
 use crate::extract::PublicBase;
 use serde::{Deserialize, Serialize};
 use switchboard_service::onboarding::IssuedLink;
@@ -49,6 +50,9 @@ pub(crate) struct LinkInfoDto {
     pub asks_birth_date: bool,
     pub asks_username: bool,
     pub username: Option<String>,
+    /// Invitations: the messaging terms the patient reads and accepts
+    /// (send its `version` back as `terms_version`).
+    pub terms: Option<TermsDto>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -64,6 +68,10 @@ pub(crate) struct RedeemDto {
     /// and a birth date that is not a date counts as a wrong one.
     #[serde(default)]
     pub birth_date: Option<String>,
+    /// Invitations: the version of the messaging terms the patient accepts
+    /// (from the link's `terms`); it must be the version in force.
+    #[serde(default)]
+    pub terms_version: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]

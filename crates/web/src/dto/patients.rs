@@ -70,6 +70,13 @@ pub(crate) struct PatientAccountDto {
     /// `enrolled`, `not_invited`, or the latest invitation's state.
     pub enrollment: &'static str,
     pub invitation: Option<InvitationDto>,
+    /// Whether the practice's soft launch includes them (they can be
+    /// invited and start conversations).
+    pub messaging_open: bool,
+    /// Their latest acceptance of the messaging terms; null if none.
+    pub terms_accepted: Option<super::AcceptanceDto>,
+    /// Whether that acceptance is of the version in force.
+    pub terms_current: bool,
 }
 
 // The service's view carries typed ids and times and knows nothing of
@@ -105,6 +112,9 @@ impl From<PatientAccountView> for PatientAccountDto {
                 sent_at: i.sent_at.to_rfc3339(),
                 expires_at: i.expires_at.to_rfc3339(),
             }),
+            messaging_open: v.messaging_open,
+            terms_accepted: v.terms.map(super::AcceptanceDto::from),
+            terms_current: v.terms_current,
         }
     }
 }

@@ -47,6 +47,7 @@ pub(crate) async fn inspect_link(
         asks_birth_date: info.asks_birth_date,
         asks_username: info.asks_username,
         username: info.username,
+        terms: info.terms.map(TermsDto::from),
     }))
 }
 
@@ -60,7 +61,12 @@ pub(crate) async fn redeem_link(
     Client(ctx): Client,
     ApiJson(req): ApiJson<RedeemDto>,
 ) -> Result<StatusCode, ApiError> {
-    let input = RedeemInput { password: req.password, username: req.username, birth_date: req.birth_date };
+    let input = RedeemInput {
+        password: req.password,
+        username: req.username,
+        birth_date: req.birth_date,
+        terms_version: req.terms_version,
+    };
     s.app.redeem_link(&req.token, input, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -115,6 +115,8 @@ fn created(sent: &SentMessage, body: impl serde::Serialize) -> Response {
     request_body = CreateConversationRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
     responses((status = 201, body = CreatedConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody,
+            description = "a patient outside the practice's launch (`messaging_not_open`) or not on its current terms (`terms_not_accepted`)"),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn create_conversation(
     State(s): State<AppState>,
@@ -167,6 +169,7 @@ pub(crate) async fn get_conversation(
     params(("id" = String, Path, description = "Conversation id", format = "uuid"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
     responses((status = 201, body = SentMessageDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "a patient not on the practice's current terms (`terms_not_accepted`)"),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn send_message(
     State(s): State<AppState>,

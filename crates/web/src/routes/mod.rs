@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod conversations;
 mod csv;
+mod enrollment;
 mod health;
 mod inbox;
 mod live;
@@ -40,6 +41,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         me::routes(),
         notifications::routes(),
         oncall::routes(),
+        enrollment::routes(),
         accounts::routes(),
         patients::routes(),
         operator::routes(),
