@@ -291,6 +291,12 @@ test("a patient is invited at the desk, confirms their date of birth, enrolls an
   const password = "paper lanterns over the harbor";
   await rosa.getByLabel("Choose a password").fill(password);
   await rosa.getByLabel("Type the password again").fill(password);
+  // The practice's messaging terms, with the emergency wording, to accept.
+  const terms = rosa.getByRole("group", { name: "Messaging terms" });
+  assert.match(await terms.textContent(), /call 911.*988/s);
+  await rosa.getByRole("button", { name: "Enroll" }).click();
+  await rosa.getByRole("alert").filter({ hasText: "Read the messaging terms and tick the box to accept them." }).waitFor();
+  await rosa.getByLabel("I have read and accept these terms").check();
   await screenshot(rosa, "welcome-invitation");
   await rosa.getByRole("button", { name: "Enroll" }).click();
   const wrong = rosa.getByRole("alert").filter({ hasText: "does not match our records" });

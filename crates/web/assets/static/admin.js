@@ -7,6 +7,7 @@
 // automatic replies that decide when each reply is due (in admin-hours.js);
 // for administrators, how patients are told of replies until they choose,
 // and the outbox of what no channel could send.
+import { showEnrollment } from "./admin-enrollment.js";
 import { message, showResponseTimes } from "./admin-hours.js";
 import {
   $, ApiError, MEDIUM_NAMES, NOTICE_KIND_WORDS, NO_CONVERSATIONS, PushProblem, TOPICS, announce, api, civilDate, clear, el, options,
@@ -934,5 +935,6 @@ runStaffPage(async (me) => {
   await Promise.all([loadAbsences(), loadTemplates(), loadRules(),
     loadAlerts().catch((e) => showError($("alerts-error"), `Your alert settings could not be loaded. ${message(e)}`)),
     state.admin ? loadPatientNotifications().catch((e) => showError($("defaults-error"), `Patient notification settings could not be loaded. ${message(e)}`)) : null,
+    state.admin ? showEnrollment(practice, staff).catch((e) => showError($("rollout-error"), `Enrollment settings could not be loaded. ${message(e)}`)) : null,
     showResponseTimes(state.admin, practice).catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`))]);
 }, message);

@@ -11,6 +11,7 @@ import {
   turnOffPush, turnOnPush, when, wordsList, zoneLabel,
 } from "./common.js";
 import { enrollmentOffer } from "./patient-secure.js";
+import { notOpenYet, showTerms, termsCard, termsWaiting } from "./patient-terms.js";
 
 const main = document.getElementById("main");
 /** @typedef {import("./common.js").Conversation} Conversation */
@@ -35,7 +36,16 @@ const state = {
   expectationAsked: 0,
   /** @type {number | undefined} */
   expectationTimer: null,
+  /** The terms and the launch, for a patient with an account. @type {import("./patient-terms.js").MyEnrollment | null} */
+  enrollment: null,
+  /** The terms page was shown once this visit (then "Not now" is honoured). */
+  termsShown: false,
 };
+
+/** Whether the patient must accept the terms in force before writing. */
+function termsWait() {
+  return state.enrollment !== null && state.enrollment.standing !== "current";
+}
 
 /**
  * A rating's words: 1 (poor) to 5 (excellent).
@@ -135,7 +145,9 @@ async function showList() {
   const body = [
     el("div", { class: "page-head" },
       el("h1", {}, "Messages"),
-      el("a", { class: "button primary", href: "#/new" }, "New message")),
+      state.enrollment?.may_start_conversations === false ? null : el("a", { class: "button primary", href: "#/new" }, "New message")),
+    state.enrollment?.may_start_conversations === false ? notOpenYet(callUs()) : null,
+    termsWait() ? termsWaiting(state.enrollment) : null,
     reminders(notifications, items),
   ];
   if (items.length === 0) {
@@ -295,7 +307,7 @@ function showCompose() {
       const created = await api("POST", "/api/v1/conversations", request);
       location.hash = `#/c/${created.id}`;
     } catch (e) {
-      showError(errors, errorText(e));
+      if (!askForTerms(e, errors, form)) showError(errors, errorText(e));
     } finally {
       send.disabled = false;
     }
@@ -518,7 +530,7 @@ async function showThread(id) {
       count.update();
       await loadThread(id);
     } catch (e) {
-      showError(errors, errorText(e));
+      if (!askForTerms(e, errors, form)) showError(errors, errorText(e));
     } finally {
       send.disabled = false;
     }
@@ -894,6 +906,48 @@ function passwordForm() {
   });
 }
 
+// ---- The messaging terms ---------------------------------------------------
+
+/**
+ * A message refused because the terms in force wait to be accepted: the
+ * terms are shown under the form (the draft stays), and once accepted the
+ * message is sent. Answers whether it was that refusal.
+ */
+function askForTerms(e, errors, form) {
+  if (!(e instanceof ApiError && e.code === "terms_not_accepted")) return false;
+  const done = async () => {
+    state.enrollment = await api("GET", "/api/v1/me/enrollment").catch(() => state.enrollment);
+    card.remove();
+    form.requestSubmit();
+  };
+  const refresh = state.enrollment
+    ? Promise.resolve(state.enrollment)
+    : api("GET", "/api/v1/me/enrollment");
+  /** @type {HTMLElement} */
+  let card = el("p");
+  refresh.then((enrollment) => {
+    state.enrollment = enrollment;
+    showError(errors, "Before your message is sent, please read and accept your practice's messaging terms below.");
+    card = termsCard(enrollment, done);
+    errors.after(card);
+    card.scrollIntoView({ block: "nearest" });
+  }).catch(() => showError(errors, errorText(e)));
+  return true;
+}
+
+function showTermsPage() {
+  state.view = "terms";
+  state.termsShown = true;
+  setTitle("Messaging terms");
+  showTerms(main, state.enrollment, guidance(true).querySelector(".emergency"), toList, toList);
+}
+
+/** To the list of conversations, whether or not the address changes. */
+function toList() {
+  if (!location.hash || location.hash === "#/") route();
+  else location.hash = "#/";
+}
+
 // ---- Routing and live updates --------------------------------------------
 
 async function route() {
@@ -901,7 +955,10 @@ async function route() {
   const secure = state.me.secure_conversation_id;
   const hash = secure ? `#/c/${secure}` : location.hash || "#/";
   try {
-    if (hash.startsWith("#/c/")) await showThread(hash.slice(4));
+    if (hash === "#/terms" && state.enrollment) showTermsPage();
+    // The terms come first once per visit; "Not now" leads to the messages.
+    else if (termsWait() && !state.termsShown) showTermsPage();
+    else if (hash.startsWith("#/c/")) await showThread(hash.slice(4));
     else if (hash === "#/new") showCompose();
     else if (hash === "#/settings") await showSettings();
     else await showList();
@@ -936,6 +993,9 @@ async function boot() {
     api("GET", "/api/v1/me/providers").catch(() => []),
   ]);
   document.getElementById("practice-name").textContent = state.practice.name;
+  if (!state.me.secure_conversation_id) {
+    state.enrollment = await api("GET", "/api/v1/me/enrollment").catch(() => null);
+  }
   // Every time the patient sees is the practice's, like the automatic replies'.
   showTimesIn(state.practice.time_zone);
   window.addEventListener("hashchange", route);

@@ -112,6 +112,9 @@ const IMPORT_MAX_BYTES = 5 * 1024 * 1024;
  * @property {string | null} reset_requested_at
  * @property {string} enrollment
  * @property {{ channel: string, state: string, sent_at: string, expires_at: string } | null} invitation
+ * @property {boolean} messaging_open Whether the practice's soft launch includes them.
+ * @property {{ version: number, accepted_at: string, method: "invitation" | "app" } | null} terms_accepted
+ * @property {boolean} terms_current
  * @property {number} [open_conversations]
  * @property {number} [closed_conversations]
  */
@@ -548,11 +551,60 @@ function enrollmentCell(p) {
       lines.push(el("p", { class: "reset-request" }, el("strong", {}, "Asked for a password reset"), ` ${at(p.reset_requested_at)}`));
     }
     lines.push(el("span", { class: "sub" }, p.last_sign_in_at ? `Last signed in ${at(p.last_sign_in_at)}` : "Never signed in"));
+    lines.push(termsLine(p));
+  } else if (!p.messaging_open) {
+    lines.push(el("span", { class: "sub" }, "Messaging is not on for this patient yet"));
   } else if (inv && (inv.state === "sent" || inv.state === "opened")) {
     lines.push(el("span", { class: "sub" }, `Made ${at(inv.sent_at)} ${CHANNEL_WORDS[inv.channel] ?? ""}`.trim()));
     lines.push(el("span", { class: "sub" }, `Valid until ${at(inv.expires_at)}`));
   }
   return lines;
+}
+
+/** Which messaging terms the patient accepted, when and how. */
+function termsLine(p) {
+  const a = p.terms_accepted;
+  if (!a) return el("span", { class: "sub" }, "Has not accepted the messaging terms yet");
+  const how = a.method === "invitation" ? "when enrolling" : "in the app";
+  return el("span", { class: "sub" }, p.terms_current
+    ? `Accepted the messaging terms (version ${a.version}) ${at(a.accepted_at)}, ${how}`
+    : `Accepted version ${a.version} of the messaging terms; the new terms wait to be accepted`);
+}
+
+/**
+ * For administrators while messaging is on for chosen groups only: whether
+ * this patient is on the launch list (added one by one).
+ * @param {PatientAccount} p
+ */
+function launchControl(p) {
+  const box = el("div", { class: "launch" }, el("span", { class: "sub" }, p.messaging_open ? "On" : "Not on yet"));
+  api("GET", "/api/v1/practice/rollout").then((rollout) => {
+    if (rollout.mode !== "cohorts") {
+      clear(box).append(el("span", {}, "On (on for every patient)"));
+      return;
+    }
+    const listed = rollout.patient_ids.includes(p.id);
+    const input = el("input", { id: "launch-listed", type: "checkbox", checked: listed });
+    const status = el("span", { class: "sub", role: "status" }, p.messaging_open ? "On" : "Not on yet");
+    input.addEventListener("change", async () => {
+      input.disabled = true;
+      try {
+        const fresh = await api("GET", "/api/v1/practice/rollout");
+        const ids = fresh.patient_ids.filter((x) => x !== p.id);
+        if (input.checked) ids.push(p.id);
+        await api("PUT", "/api/v1/practice/rollout", { ...fresh, patient_ids: ids });
+        await loadPatientView();
+      } catch (e) {
+        input.checked = !input.checked;
+        status.textContent = problem(e);
+      } finally {
+        input.disabled = false;
+      }
+    });
+    clear(box).append(status,
+      el("div", { class: "check" }, input, el("label", { for: "launch-listed" }, "On the launch list (messaging on for this patient)")));
+  }).catch(() => {});
+  return box;
 }
 
 /** An email address that may break after its @ and dots (<wbr>) rather than anywhere. */
@@ -1038,7 +1090,8 @@ function renderPatientView(p, list, deliveries) {
         ["Care team", p.care_team ?? none("None")],
         ["Department", p.department ?? none("None")],
         ["Enrollment", el("div", { class: "enrollment" }, enrollmentCell(p))],
-      ])),
+        isAdmin() ? ["Messaging", launchControl(p)] : null,
+      ].filter(Boolean))),
     conversationsCard(p, list),
     deliveriesCard(p, deliveries));
 }

@@ -4,6 +4,7 @@
 // the server's logs; this page takes it out of the address bar at once and
 // sends it only in request bodies.
 import { ApiError, api, clear, el, errorText, problem, takeLinkToken } from "./common.js";
+import { termsText } from "./patient-terms.js";
 
 const box = document.getElementById("welcome");
 
@@ -102,6 +103,30 @@ function problemText(e) {
   return problem(e);
 }
 
+/**
+ * The practice's messaging terms with the box to tick; `version` is the
+ * version shown (sent back as the one accepted).
+ */
+function termsField(terms) {
+  const input = el("input", { id: "accept-terms", name: "accept-terms", type: "checkbox" });
+  const error = el("p", { class: "field-error", id: "accept-terms-error", role: "alert", hidden: true });
+  const box = el("div", { class: "terms-box" }, termsText(terms.text));
+  const node = el("fieldset", { class: "terms-field" },
+    el("legend", {}, "Messaging terms"),
+    box,
+    error,
+    el("div", { class: "terms-accept" }, input,
+      el("label", { for: "accept-terms" }, "I have read and accept these terms")));
+  const f = { node, input, error, hint: null, version: terms.version };
+  /** Shows new terms (they changed while the patient read). */
+  f.replace = (fresh) => {
+    clear(box).append(termsText(fresh.text));
+    f.version = fresh.version;
+    input.checked = false;
+  };
+  return f;
+}
+
 // ---- The form ------------------------------------------------------------
 
 function intro(info) {
@@ -138,6 +163,7 @@ function showForm(info) {
   fields.password = field("new-password", info.purpose === "invitation" ? "Choose a password" : "New password",
     { type: "password", autocomplete: "new-password", maxlength: 256 }, PASSWORD_HINT);
   fields.confirm = field("confirm-password", "Type the password again", { type: "password", autocomplete: "new-password", maxlength: 256 });
+  if (info.terms) fields.terms_version = termsField(info.terms);
   const reveal = el("input", { id: "show-passwords", type: "checkbox" });
   reveal.addEventListener("change", () => {
     for (const f of [fields.password, fields.confirm]) f.input.type = reveal.checked ? "text" : "password";
@@ -177,6 +203,10 @@ async function redeem(info, fields, formError, submit) {
   else if (fields.confirm.input.value !== body.password) {
     problems.push([fields.confirm, "The two passwords are not the same. Type the same password twice."]);
   }
+  if (fields.terms_version) {
+    if (fields.terms_version.input.checked) body.terms_version = fields.terms_version.version;
+    else problems.push([fields.terms_version, "Read the messaging terms and tick the box to accept them."]);
+  }
   if (problems.length) {
     for (const [f, text] of problems) setError(f, text);
     problems[0][0].input.focus();
@@ -187,16 +217,26 @@ async function redeem(info, fields, formError, submit) {
     await api("POST", "/api/v1/links/redeem", body);
   } catch (e) {
     submit.disabled = false;
-    refused(e, fields, formError);
+    await refused(e, fields, formError);
     return;
   }
   token = null;
   showDone(info, body.username);
 }
 
-function refused(e, fields, formError) {
+async function refused(e, fields, formError) {
   if (e instanceof ApiError && e.code === "link_invalid") {
     showInvalid(false);
+    return;
+  }
+  if (e instanceof ApiError && e.field === "terms_version" && fields.terms_version) {
+    // The practice published new terms while the patient read: show those.
+    const fresh = /changed/.test(e.message) ? await api("POST", "/api/v1/links/inspect", { token }).catch(() => null) : null;
+    if (fresh?.terms) fields.terms_version.replace(fresh.terms);
+    setError(fields.terms_version, fresh?.terms
+      ? "Your practice has updated its messaging terms. Read the new terms above and tick the box to accept them."
+      : problemText(e));
+    fields.terms_version.input.focus();
     return;
   }
   const target = e instanceof ApiError && e.status === 409 && fields.username ? fields.username
@@ -238,7 +278,8 @@ async function start() {
   }
   /**
    * What the link is for (`LinkInfoDto` in routes/accounts.rs).
-   * @type {{ purpose: string, practice_name: string, asks_birth_date: boolean, asks_username: boolean, username: string | null }}
+   * @type {{ purpose: string, practice_name: string, asks_birth_date: boolean, asks_username: boolean, username: string | null,
+   *   terms: import("./patient-terms.js").Terms | null }}
    */
   let info;
   try {
