@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 32] = embedded! {
+const FILES: [(&str, &str, &[u8]); 33] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -50,6 +50,7 @@ const FILES: [(&str, &str, &[u8]); 32] = embedded! {
     "/static/staff.js" => "static/staff.js", "text/javascript; charset=utf-8";
     "/static/admin.js" => "static/admin.js", "text/javascript; charset=utf-8";
     "/static/admin-hours.js" => "static/admin-hours.js", "text/javascript; charset=utf-8";
+    "/static/admin-oncall.js" => "static/admin-oncall.js", "text/javascript; charset=utf-8";
     "/static/analytics.js" => "static/analytics.js", "text/javascript; charset=utf-8";
     "/static/charts.js" => "static/charts.js", "text/javascript; charset=utf-8";
     "/static/welcome.js" => "static/welcome.js", "text/javascript; charset=utf-8";
