@@ -5,7 +5,7 @@
 // administrators' outbox, where what would have been sent waits.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { browserSuite, ready, seriousViolations, signIn } from "./helpers.mjs";
+import { browserSuite, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
 const suite = browserSuite();
 
@@ -84,4 +84,37 @@ test("a patient without an account reads and answers a secure message", async ()
   // Enrollment is offered: an invitation to the same number.
   await p.getByRole("button", { name: "Enroll" }).click();
   await p.getByText("We sent you an invitation by text message.", { exact: false }).waitFor();
+});
+
+test("a secure link sent from the inbox where no email service is set up says so, and where it waits", async () => {
+  const nina = await suite.page({ width: 820 });
+  await signIn(nina, suite.server.url, "nina.nurse");
+  // Evan Brooks: an email address on file, no mobile number, not enrolled.
+  const conversation = await nina.evaluate(async () => {
+    const patients = await (await fetch("/api/v1/patient-accounts?limit=200")).json();
+    const evan = patients.find((p) => p.mrn === "RFM-1004");
+    const r = await fetch("/api/v1/conversations", {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ patient_id: evan.id, subject: "Your appointment", topic: "scheduling", body: "Can you come in on Tuesday?" }),
+    });
+    return (await r.json()).id;
+  });
+  await nina.goto(`${suite.server.url}/inbox#/awaiting_patient/c/${conversation}`);
+  await ready(nina);
+  await nina.getByRole("button", { name: "Send secure link…" }).click();
+  const dialog = nina.getByRole("dialog", { name: "Send Evan Brooks a secure link" });
+  await dialog.getByRole("button", { name: "Send link" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  const result = nina.locator("#secure-result.problem");
+  await result.waitFor({ timeout: 15000 });
+  assert.equal(await result.textContent(),
+    "Secure link not sent: no email service is set up here. An administrator can pass it on from the outbox on the setup page, or call Evan Brooks.");
+  assert.deepEqual(await seriousViolations(nina), []);
+  await screenshot(nina, "staff-secure-link-not-sent-820");
+
+  // It waits in the outbox, addressed to the email on file.
+  const admin = await suite.page();
+  await signIn(admin, suite.server.url, "admin");
+  const outbox = await admin.evaluate(async () => (await (await fetch("/api/v1/outbox")).json()));
+  assert.ok(outbox.some((o) => o.kind === "secure_link" && o.medium === "email" && o.to === "evan.brooks@example.org"), JSON.stringify(outbox));
 });

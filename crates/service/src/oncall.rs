@@ -10,13 +10,15 @@ use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, ResourceKind};
 use switchboard_domain::ids::*;
-use switchboard_domain::notify::{self, NoticeKind};
+use switchboard_domain::notify::{self, DeliveryState, Medium, NoticeKind};
 use switchboard_domain::oncall::{self, PageStep, Shift, ShiftError};
 use switchboard_domain::policy::{ConversationAction, PracticeAction};
 use switchboard_domain::role::UserKind;
 use switchboard_domain::text::PhoneNumber;
 use switchboard_domain::time::{Span, Timestamp};
-use switchboard_store::queries::{conversations as conv_q, directory as d, jobs as job_q, oncall as q};
+use switchboard_store::queries::{
+    conversations as conv_q, deliveries as delivery_q, directory as d, jobs as job_q, oncall as q,
+};
 use switchboard_store::{Step, Unit};
 
 /// The job that takes one step of paging; payload
@@ -54,6 +56,18 @@ pub struct PageView {
     pub paged_at: Timestamp,
     pub acknowledged_at: Option<Timestamp>,
     pub acknowledged_by: Option<(UserId, String)>,
+    /// How the page went out: one per medium (push, text), each with how
+    /// far it got. Empty when there was no way to reach them.
+    pub channels: Vec<PageChannel>,
+}
+
+/// One medium a page went by, and how far it got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageChannel {
+    pub medium: Medium,
+    pub state: DeliveryState,
+    /// The short code of the last failure (`no_channel`, `sms_opted_out`…).
+    pub reason: Option<String>,
 }
 
 impl Switchboard {
@@ -264,6 +278,11 @@ impl Switchboard {
                 paged_at: pg.paged_at,
                 acknowledged_at: pg.acknowledged_at,
                 acknowledged_by: self.named(pg.acknowledged_by).await?,
+                channels: delivery_q::outcomes_for_cause(self.store(), &format!("page:{}", pg.id))
+                    .await?
+                    .into_iter()
+                    .map(|o| PageChannel { medium: o.medium, state: o.state, reason: o.reason })
+                    .collect(),
             });
         }
         Ok(out)

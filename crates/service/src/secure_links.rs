@@ -14,7 +14,7 @@ use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
 use switchboard_domain::ids::*;
-use switchboard_domain::notify::{self, Medium, NoticeKind};
+use switchboard_domain::notify::{self, DeliveryState, Medium, NoticeKind};
 use switchboard_domain::onboarding::{Channel, LinkPurpose};
 use switchboard_domain::policy::{Actor, ConversationAction};
 use switchboard_domain::role::UserKind;
@@ -23,7 +23,7 @@ use switchboard_domain::throttle::ThrottleState;
 use switchboard_domain::time::{CivilDate, Span, Timestamp};
 use switchboard_store::queries::accounts::UNSET_PASSWORD_HASH;
 use switchboard_store::queries::secure_links::{self as q, SecureLinkRow};
-use switchboard_store::queries::{accounts as accounts_q, directory as d, sessions};
+use switchboard_store::queries::{accounts as accounts_q, deliveries as deliveries_q, directory as d, sessions};
 use switchboard_store::{Conflict, StoreError, Unit};
 
 /// The counters of tries at one link's date of birth and at its codes.
@@ -37,6 +37,23 @@ pub struct SentSecureLink {
     pub id: SecureLinkId,
     pub medium: Medium,
     pub expires_at: Timestamp,
+}
+
+/// What became of a secure link staff sent: the message's medium and how
+/// far it got, and whether the patient has opened and used the link. No
+/// address and no words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecureLinkStatus {
+    pub id: SecureLinkId,
+    pub medium: Medium,
+    pub expires_at: Timestamp,
+    /// Where the message with the link stands (`Queued` until its job runs).
+    pub state: DeliveryState,
+    /// The short code of the last failure (`no_channel`, `sms_opted_out`…).
+    pub reason: Option<String>,
+    pub sent_at: Option<Timestamp>,
+    pub opened_at: Option<Timestamp>,
+    pub used_at: Option<Timestamp>,
 }
 
 /// What the holder of a secure link sees before proving anything: the
@@ -161,6 +178,44 @@ impl Switchboard {
             .with_detail(format!("secure_link;conversation={conversation};medium={}", medium.as_str()));
         self.store().commit(unit.steps(steps).audit(rec)).await?;
         Ok(SentSecureLink { id, medium, expires_at: now.plus(rules::LINK_LIFETIME) })
+    }
+
+    /// What became of a secure link sent about `conversation` (staff who
+    /// may send one): the message's state, and whether the link was opened
+    /// and used. A link of another conversation is "not found".
+    pub async fn secure_link_status(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        conversation: ConversationId,
+        link: SecureLinkId,
+    ) -> Result<SecureLinkStatus, ServiceError> {
+        self.authorized_conversation(
+            p,
+            ctx,
+            conversation,
+            ConversationAction::SendSecureLink,
+            AuditAction::ConversationViewed,
+        )
+        .await?;
+        let Some(row) = q::by_id(self.store(), link).await?.filter(|l| l.conversation == conversation) else {
+            let target = Target::missing(ResourceKind::SecureLink, *link.as_bytes());
+            return Err(self.deny(p, ctx, AuditAction::ConversationViewed, target, "denied:not_found".into()).await);
+        };
+        let outcome = deliveries_q::outcomes_for_cause(self.store(), &format!("secure:{link}"))
+            .await?
+            .into_iter()
+            .find(|o| o.medium == row.medium);
+        Ok(SecureLinkStatus {
+            id: row.id,
+            medium: row.medium,
+            expires_at: row.facts.expires_at,
+            state: outcome.as_ref().map_or(DeliveryState::Queued, |o| o.state),
+            reason: outcome.as_ref().and_then(|o| o.reason.clone()),
+            sent_at: outcome.and_then(|o| o.sent_at),
+            opened_at: row.opened_at,
+            used_at: row.facts.used_at,
+        })
     }
 
     /// The secure link behind `presented`, if it can still be used. Every

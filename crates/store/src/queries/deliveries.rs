@@ -109,6 +109,35 @@ pub async fn cause_exists(store: &Store, cause: &str) -> Result<bool, StoreError
     Ok(row.is_some())
 }
 
+/// Where one delivery stands: by which medium, and how far it got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryOutcome {
+    pub medium: Medium,
+    pub state: DeliveryState,
+    /// The short code of the last failure, if any.
+    pub reason: Option<String>,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// What became of everything made for one cause (`page:<id>`,
+/// `secure:<id>`), by medium: no addresses, no words.
+pub async fn outcomes_for_cause(store: &Store, cause: &str) -> Result<Vec<DeliveryOutcome>, StoreError> {
+    let rows = sqlx::query("SELECT medium, state, reason, sent_at FROM deliveries WHERE cause = $1 ORDER BY medium")
+        .bind(cause.to_owned())
+        .fetch_all(store.reader())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DeliveryOutcome {
+                medium: code(r, "medium", Medium::parse)?,
+                state: code(r, "state", DeliveryState::parse)?,
+                reason: col(r, "reason")?,
+                sent_at: opt_ts(r, "sent_at")?,
+            })
+        })
+        .collect()
+}
+
 /// A patient's deliveries, newest first.
 pub async fn for_patient(store: &Store, patient: PatientId, limit: i64) -> Result<Vec<DeliveryRow>, StoreError> {
     let rows = sqlx::query(&format!(

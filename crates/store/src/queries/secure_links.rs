@@ -84,6 +84,13 @@ pub async fn by_token_hash(store: &Store, hash: &[u8; 32]) -> Result<Option<Secu
     row.map(|r| secure_link_row(&r)).transpose()
 }
 
+/// A secure link by its id (staff asking what became of one they sent).
+pub async fn by_id(store: &Store, link: SecureLinkId) -> Result<Option<SecureLinkRow>, StoreError> {
+    let sql = format!("{COLUMNS} WHERE id = $1");
+    let row = sqlx::query(&sql).bind(link.to_vec()).fetch_optional(store.reader()).await?;
+    row.map(|r| secure_link_row(&r)).transpose()
+}
+
 /// The account made for an earlier secure link of this patient (one that
 /// is not the patient's own), so one patient keeps one such account.
 pub async fn link_account(store: &Store, patient: PatientId) -> Result<Option<UserId>, StoreError> {

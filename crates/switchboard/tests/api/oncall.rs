@@ -117,6 +117,10 @@ async fn after_hours_the_on_call_chain_is_paged_until_someone_acknowledges() {
     assert_eq!(pages[0]["paged"]["display_name"], "Dr. Priya Patel");
     assert!(pages[0]["acknowledged_at"].is_null());
     assert_eq!(pages[1]["acknowledged_by"]["display_name"], "Nina Alvarez, RN");
+    // Each page says how it went out, and how far it got: never the number.
+    for page in pages {
+        assert_eq!(page["channels"], json!([{"medium": "sms", "state": "sent", "reason": null}]), "{page}");
+    }
     // Patients do not see the paging record.
     assert_eq!(t.get(&format!("/api/v1/conversations/{c}/pages"), Some(&alice)).await.status, StatusCode::NOT_FOUND);
     // A made-up link is refused like a used one.
@@ -129,7 +133,7 @@ async fn after_hours_the_on_call_chain_is_paged_until_someone_acknowledges() {
 async fn when_nobody_acknowledges_the_fallback_number_is_texted_last() {
     let gateway = Gateway::default();
     let t = gateway.spawn_app(|_| {}).await;
-    urgent_after_hours(&t).await;
+    let (_, c) = urgent_after_hours(&t).await;
     for _ in 0..3 {
         t.run_due_jobs().await;
         t.advance(Span::from_secs(10 * 60 + 1));
@@ -142,6 +146,11 @@ async fn when_nobody_acknowledges_the_fallback_number_is_texted_last() {
         .filter(|n| ["+15550100112", "+15550100111", "+15550100190"].contains(&n.as_str()))
         .collect();
     assert_eq!(order, vec!["+15550100112", "+15550100111", "+15550100190"], "{sent:?}");
+    let nina = t.login("nina.nurse").await;
+    let pages: Value = t.get(&format!("/api/v1/conversations/{c}/pages"), Some(&nina)).await.json();
+    let last = pages.as_array().unwrap().last().unwrap().clone();
+    assert!(last["paged"].is_null(), "the fallback number: {last}");
+    assert_eq!(last["channels"], json!([{"medium": "sms", "state": "sent", "reason": null}]), "{last}");
     t.stop().await;
 }
 

@@ -491,3 +491,68 @@ async fn an_enrolled_patients_secure_link_is_kept_to_its_conversation() {
     assert_eq!(t.count("SELECT count(*) FROM users WHERE username LIKE '~secure-link-%'").await, 0);
     t.stop().await;
 }
+
+/// Staff who sent a link see what became of it: queued, then sent, then
+/// opened and used; with no text-message service, failed with
+/// `no_channel`. Only for staff who may send one, and only about its own
+/// conversation; never the address or the words.
+#[tokio::test]
+async fn staff_see_what_became_of_a_secure_link() {
+    let gateway = Gateway::default();
+    let t = spawn(&gateway, None).await;
+    let nina = t.login("nina.nurse").await;
+    let grace = record_id(&t, GRACE.0).await;
+    let c = secure_conversation(&t, &nina, &grace, Some("sms")).await;
+    let other = secure_conversation(&t, &nina, &grace, Some("sms")).await;
+    let sent = send_link(&t, &nina, &c, None).await;
+    let link = sent["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/conversations/{c}/secure-links/{link}");
+
+    let queued = t.get(&path, Some(&nina)).await;
+    assert_eq!(queued.status, StatusCode::OK, "{}", queued.text);
+    let v = queued.json();
+    assert_eq!((v["medium"].as_str(), v["state"].as_str()), (Some("sms"), Some("queued")), "{v}");
+    assert!(v["sent_at"].is_null() && v["opened_at"].is_null() && v["used_at"].is_null(), "{v}");
+    assert_eq!(v["expires_at"], sent["expires_at"]);
+    assert!(!queued.text.contains(GRACE.2) && !queued.text.contains("0142"), "no address: {}", queued.text);
+
+    t.run_due_jobs().await;
+    let v = t.get(&path, Some(&nina)).await.json();
+    assert_eq!(v["state"], "sent", "{v}");
+    assert!(v["sent_at"].is_string() && v["reason"].is_null(), "{v}");
+
+    assert_eq!(inspect(&t, &latest_link(&gateway)).await.status, StatusCode::OK);
+    let v = t.get(&path, Some(&nina)).await.json();
+    assert!(v["opened_at"].is_string() && v["used_at"].is_null(), "{v}");
+    let session = holder_session(&t, &gateway, GRACE.1).await;
+    let v = t.get(&path, Some(&nina)).await.json();
+    assert!(v["opened_at"].is_string() && v["used_at"].is_string(), "{v}");
+
+    // Not for the patient, nor for staff who do not work the conversation,
+    // nor about another conversation's link.
+    assert_eq!(t.get(&path, Some(&session)).await.status, StatusCode::NOT_FOUND);
+    let alice = t.login("alice").await;
+    assert_eq!(t.get(&path, Some(&alice)).await.status, StatusCode::NOT_FOUND);
+    let okafor = t.login("dr.okafor").await;
+    assert_eq!(t.get(&path, Some(&okafor)).await.status, StatusCode::NOT_FOUND);
+    let elsewhere = t.get(&format!("/api/v1/conversations/{other}/secure-links/{link}"), Some(&nina)).await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "{}", elsewhere.text);
+    t.stop().await;
+
+    // No text-message service: the link is not sent, and says why.
+    let t = TestApp::spawn().await;
+    let nina = t.login("nina.nurse").await;
+    let grace = record_id(&t, GRACE.0).await;
+    let r = t
+        .start_conversation(
+            &nina,
+            json!({"patient_id": grace, "subject": "Results", "topic": "care_question", "body": "Your results are in."}),
+        )
+        .await;
+    let c = r.json()["id"].as_str().unwrap().to_owned();
+    let link = send_link(&t, &nina, &c, None).await["id"].as_str().unwrap().to_owned();
+    t.run_due_jobs().await;
+    let v = t.get(&format!("/api/v1/conversations/{c}/secure-links/{link}"), Some(&nina)).await.json();
+    assert_eq!((v["state"].as_str(), v["reason"].as_str()), (Some("failed"), Some("no_channel")), "{v}");
+    t.stop().await;
+}

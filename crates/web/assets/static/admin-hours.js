@@ -3,7 +3,9 @@
 // department's), closures, the targets that say when a reply is due, and
 // the automatic replies patients get. Changed by practice administrators,
 // read by all staff. The rest of the setup page (admin.js) starts it with
-// `showResponseTimes`, and takes the page's error words (`message`) from here.
+// `showResponseTimes`, and takes the page's error words (`message`) from
+// here; the on-call section (admin-oncall.js) takes its field errors too
+// (`fieldError`, `setFieldError`, `showServerError`, `clearErrors`).
 import {
   $, ApiError, DAYS, TOPICS, announce, api, civilDate, clear, counter, el, hoursLines, options, problem,
   showError, topicLabel,
@@ -99,11 +101,11 @@ function duration(minutes) {
 }
 
 /** A paragraph for the error of one field; the field points to it while it shows. */
-function fieldError(inputId) {
+export function fieldError(inputId) {
   return el("p", { id: `${inputId}-error`, class: "error field-error", role: "alert", hidden: true });
 }
 
-function setFieldError(inputId, text) {
+export function setFieldError(inputId, text) {
   const node = $(`${inputId}-error`);
   if (node) showError(node, text);
   const input = $(inputId);
@@ -124,7 +126,7 @@ function setFieldError(inputId, text) {
  * server's field names to input ids), else in `fallback`. Returns the input
  * it marked, if any.
  */
-function showServerError(err, fields, fallback) {
+export function showServerError(err, fields, fallback) {
   const inputId = err instanceof ApiError && err.field ? fields[err.field] : null;
   if (inputId && $(inputId)) {
     setFieldError(inputId, problem(err));
@@ -136,7 +138,7 @@ function showServerError(err, fields, fallback) {
   return null;
 }
 
-function clearErrors(container) {
+export function clearErrors(container) {
   for (const node of container.querySelectorAll(".field-error")) showError(node, "");
   for (const input of container.querySelectorAll("[aria-invalid]")) setFieldError(input.id, "");
   for (const row of container.querySelectorAll(".invalid")) row.classList.remove("invalid");
@@ -283,6 +285,7 @@ function practiceHoursSection() {
       return;
     }
     state.practice = await api("GET", "/api/v1/practice");
+    document.dispatchEvent(new CustomEvent("practice-changed", { detail: state.practice }));
     renderResponseTimes(["hours", "departments"]);
     $("hours-form")?.querySelector("button[type=submit]")?.focus();
     status("hours-status", "Office hours saved.");

@@ -4,11 +4,13 @@
 // mobile); the practice's quick replies, and (changed by practice administrators, seen
 // by all staff) the routing rules and pools that decide who gets each new
 // message, and the office hours, closures, response-time targets and
-// automatic replies that decide when each reply is due (in admin-hours.js);
+// automatic replies that decide when each reply is due (in admin-hours.js),
+// and who is on call to be paged about urgent messages (admin-oncall.js);
 // for administrators, how patients are told of replies until they choose,
 // and the outbox of what no channel could send.
 import { showEnrollment } from "./admin-enrollment.js";
 import { message, showResponseTimes } from "./admin-hours.js";
+import { showOnCall } from "./admin-oncall.js";
 import {
   $, ApiError, MEDIUM_NAMES, NOTICE_KIND_WORDS, NO_CONVERSATIONS, PushProblem, TOPICS, announce, api, civilDate, clear, el, options,
   pushOnHere, pushSupported, runStaffPage, showError, staffLinksFor, topicLabel, turnOffPush, turnOnPush,
@@ -936,5 +938,6 @@ runStaffPage(async (me) => {
     loadAlerts().catch((e) => showError($("alerts-error"), `Your alert settings could not be loaded. ${message(e)}`)),
     state.admin ? loadPatientNotifications().catch((e) => showError($("defaults-error"), `Patient notification settings could not be loaded. ${message(e)}`)) : null,
     state.admin ? showEnrollment(practice, staff).catch((e) => showError($("rollout-error"), `Enrollment settings could not be loaded. ${message(e)}`)) : null,
-    showResponseTimes(state.admin, practice).catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`))]);
+    showResponseTimes(state.admin, practice).catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`)),
+    showOnCall(state.admin, practice, staff).catch((e) => showError($("on-call-error"), `The on-call schedule could not be loaded. ${message(e)}`))]);
 }, message);

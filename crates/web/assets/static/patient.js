@@ -237,8 +237,10 @@ async function refreshExpectation(topic) {
     clear(node).append(el("strong", {}, answer));
   } else {
     const opens = e.opens_at ? ` when we open ${answerTime(e.opens_at)}` : " when we next open";
-    clear(node).append(el("strong", {}, "Our office is closed right now. "), `We will read your message${opens}. `,
-      el("strong", {}, answer));
+    const line = state.practice.after_hours_phone;
+    fill(node, el("strong", {}, "Our office is closed right now. "), `We will read your message${opens}. `,
+      el("strong", {}, answer),
+      line ? ` For medical advice that cannot wait until then, call our after-hours line at ${line}.` : null);
   }
 }
 

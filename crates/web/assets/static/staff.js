@@ -1,12 +1,13 @@
 // @ts-check
 // The staff inbox: views with live counts, a list sorted by what needs
 // attention with a preview of each conversation, the conversation with the
-// patient's context and internal notes, starting a conversation with a
-// patient, corrections, printing, and keyboard shortcuts for working
-// through the queue. On a phone it is one column with a way back.
+// patient's context and internal notes, who was paged about it, starting a
+// conversation with a patient, sending one as a secure link, corrections,
+// printing, and keyboard shortcuts for working through the queue. On a
+// phone it is one column with a way back.
 import {
-  $, ApiError, NO_CONVERSATIONS, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live, responseState,
-  errorText, throttle, topicLabel, when, startStaffPage,
+  $, ApiError, MEDIUM_WORDS, NO_CONVERSATIONS, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live,
+  responseState, errorText, throttle, topicLabel, when, startStaffPage,
 } from "./common.js";
 
 const VIEWS = [
@@ -122,6 +123,36 @@ const STATUS_TEXT = {
  * @property {string} [subject]
  */
 
+/**
+ * Someone paged (`PagedPersonDto`); none for the practice's fallback number.
+ * @typedef {{ id: string, display_name: string }} PagedPerson
+ */
+
+/**
+ * One page about an urgent conversation (`PageDto`): whom, when, by which
+ * media and how far each got, and who acknowledged it.
+ * @typedef {object} Page
+ * @property {number} step
+ * @property {PagedPerson | null} paged
+ * @property {string} paged_at
+ * @property {string | null} acknowledged_at
+ * @property {PagedPerson | null} acknowledged_by
+ * @property {{ medium: "email" | "sms" | "push", state: string, reason: string | null }[]} channels
+ */
+
+/**
+ * What became of a secure link (`SecureLinkStatusDto`).
+ * @typedef {object} SecureLinkStatus
+ * @property {string} id
+ * @property {"email" | "sms"} medium
+ * @property {"queued" | "sent" | "delivered" | "failed" | "opted_out"} state
+ * @property {string | null} reason
+ * @property {string | null} sent_at
+ * @property {string} expires_at
+ * @property {string | null} opened_at
+ * @property {string | null} used_at
+ */
+
 const state = {
   /** @type {Me | null} */
   me: null,
@@ -147,6 +178,10 @@ const state = {
   pools: [],
   // The history stays open across refreshes once opened.
   historyOpen: false,
+  /** The open conversation's pages, once it has any. @type {Page[]} */
+  pages: [],
+  /** The secure link last sent from this page, while its result is followed. @type {number} */
+  secureWatch: 0,
 };
 
 // ---- Views and counts ----------------------------------------------------
@@ -364,6 +399,174 @@ function historyWords(h) {
   return `${text}${h.to_owner ? ` to ${h.to_owner}` : ""}${h.to_assignee ? ` → ${h.to_assignee}` : ""}`;
 }
 
+// ---- Pages: who was paged about an urgent conversation ---------------------
+
+/** How far a page's text or push got, when it did not simply go. */
+const PAGE_STATE_WORDS = { queued: " (waiting to go)", failed: " (not sent)", opted_out: " (not sent: texts turned off)" };
+
+/**
+ * A page's media in words, with how far each got: " by text message and
+ * device notification", " by text message (not sent)".
+ */
+function pageChannels(channels) {
+  if (!channels.length) return ", but there was no way to reach them (no browser alerts, no mobile number)";
+  return ` by ${channels.map((c) => `${MEDIUM_WORDS[c.medium] ?? c.medium}${PAGE_STATE_WORDS[c.state] ?? ""}`).join(" and ")}`;
+}
+
+/** The fallback number is only ever texted: said only when the text did not go. */
+function fallbackChannel(channels) {
+  const sms = channels.find((c) => c.medium === "sms");
+  if (!sms) return ", but it could not be texted";
+  return PAGE_STATE_WORDS[sms.state] ?? "";
+}
+
+/** "Nina Alvarez, RN: paged 6:31 PM by text message. Acknowledged 6:33 PM" @param {Page} p */
+function pageItem(p) {
+  const who = p.paged ? p.paged.display_name : "The fallback number";
+  const by = p.acknowledged_by && p.acknowledged_by.id !== p.paged?.id ? ` by ${p.acknowledged_by.display_name}` : "";
+  return el("li", { class: p.acknowledged_at ? "acknowledged" : null },
+    el("strong", {}, who), p.paged ? ": paged " : ": texted ",
+    el("time", { datetime: p.paged_at, title: fullWhen(p.paged_at) }, when(p.paged_at)),
+    p.paged ? pageChannels(p.channels) : fallbackChannel(p.channels),
+    p.acknowledged_at
+      ? el("span", { class: "page-ack" }, ". Acknowledged", by, " ",
+        el("time", { datetime: p.acknowledged_at, title: fullWhen(p.acknowledged_at) }, when(p.acknowledged_at)))
+      : null);
+}
+
+/** Who was paged, when, how, and who acknowledged: shown only when there were pages. */
+function pagesPanel(pages) {
+  if (!pages.length) return el("section", { id: "pages-panel", hidden: true });
+  // Paging starts again (step 0) for a later urgent message: the tag is the latest round's.
+  const round = pages.slice(Math.max(0, pages.map((p) => p.step).lastIndexOf(0)));
+  const acked = round.some((p) => p.acknowledged_at);
+  return el("section", { id: "pages-panel", class: "pages-panel", "aria-labelledby": "pages-title" },
+    el("h3", { id: "pages-title" }, "Paged",
+      el("span", { class: `tag ${acked ? "page-acked" : "page-waiting"}` }, acked ? "Acknowledged" : "Not acknowledged yet")),
+    el("ol", { class: "pages" }, pages.map(pageItem)));
+}
+
+/** Loads the open conversation's pages (only urgent ones are ever paged about) and shows them. */
+async function loadPages(c) {
+  if (c.priority !== "urgent" && state.pages.length === 0) return;
+  /** @type {Page[]} */
+  const pages = await api("GET", `/api/v1/conversations/${c.id}/pages`);
+  if (state.open !== c.id) return;
+  state.pages = pages;
+  $("pages-panel")?.replaceWith(pagesPanel(pages));
+}
+
+// ---- Secure links ---------------------------------------------------------
+
+const SECURE_MEDIUM_WORDS = {
+  "": "by text message to the mobile number on file, or by email if there is none",
+  sms: "by text message to the mobile number on file",
+  email: "by email to the address on file",
+};
+
+function secureMedium() {
+  return /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="secure-medium"]:checked'))?.value ?? "";
+}
+
+/** The dialog that confirms where a secure link goes before it is sent. */
+function openSecureLink() {
+  const c = state.conversation;
+  if (!c || document.querySelector("dialog[open]")) return;
+  $("secure-patient").textContent = c.patient.display_name;
+  $("secure-error").hidden = true;
+  showSecureWhere();
+  $("secure-dialog").showModal();
+  /** @type {HTMLInputElement} */ (document.querySelector('input[name="secure-medium"]:checked'))?.focus();
+}
+
+function showSecureWhere() {
+  const c = state.conversation;
+  $("secure-where").textContent = `It goes to ${c?.patient.display_name ?? "the patient"} ${SECURE_MEDIUM_WORDS[secureMedium()]}.`;
+}
+
+async function submitSecureLink(e) {
+  e.preventDefault();
+  const c = state.conversation;
+  if (!c) return;
+  const medium = secureMedium();
+  const send = $("secure-send");
+  send.disabled = true;
+  /** @type {{ id: string, medium: "email" | "sms", expires_at: string }} */
+  let sent;
+  try {
+    sent = await api("POST", `/api/v1/conversations/${c.id}/secure-links`, medium ? { medium } : {});
+  } catch (err) {
+    // The choice stays made: another medium can be tried at once.
+    const words = err instanceof ApiError && err.field === "medium"
+      ? `Not sent: ${c.patient.display_name} has ${medium === "sms" ? "no mobile number that can take texts" : medium === "email" ? "no email address" : "no mobile number or email address"} on file. ${medium ? "Choose the other way, or" : "Add one to their record (Patients), or"} reach them by phone.`
+      : errorText(err);
+    showDialogError("secure-error", new ApiError(422, "invalid_input", words));
+    return;
+  } finally {
+    send.disabled = false;
+  }
+  $("secure-dialog").close();
+  showSecureResult(c, sent, null);
+  $("secure-link")?.focus();
+  await followSecureLink(c, sent);
+}
+
+/**
+ * Says what became of a secure link: queued, then sent, or why not.
+ * @param {Conversation} c
+ * @param {{ medium: "email" | "sms", expires_at: string }} sent
+ * @param {SecureLinkStatus | null} status
+ */
+function showSecureResult(c, sent, status) {
+  const node = $("secure-result");
+  if (!node || state.open !== c.id) return;
+  const by = sent.medium === "sms" ? "text message to the mobile number on file" : "email to the address on file";
+  const service = sent.medium === "sms" ? "text-message" : "email";
+  const until = `It works once, until ${dayAndTime(sent.expires_at)}.`;
+  const s = status?.state ?? "queued";
+  let words;
+  let problem = false;
+  if (s === "sent" || s === "delivered") {
+    words = `Secure link sent by ${by}${status.sent_at ? ` at ${when(status.sent_at)}` : ""}. ${until}`;
+  } else if (s === "opted_out") {
+    words = `Secure link not sent: ${c.patient.display_name} turned off texts from the practice (replied STOP). Send it by email, or call them.`;
+    problem = true;
+  } else if (s === "failed" && status?.reason === "no_channel") {
+    words = `Secure link not sent: no ${service} service is set up here. An administrator can pass it on from the outbox on the setup page, or call ${c.patient.display_name}.`;
+    problem = true;
+  } else if (s === "failed") {
+    words = `Secure link not sent: the ${service} service did not take it. Check the ${sent.medium === "sms" ? "mobile number" : "email address"} on file, or call ${c.patient.display_name}.`;
+    problem = true;
+  } else {
+    words = `Secure link queued: a ${by}${status?.reason ? "; the service has not taken it yet and it will be tried again" : ""}. ${until}`;
+  }
+  node.className = problem ? "secure-result no-print problem" : "secure-result no-print";
+  node.hidden = false;
+  if (node.textContent !== words) {
+    node.textContent = words;
+    announce(words);
+  }
+}
+
+/** Asks a few times, for a few seconds, what became of the link just sent. */
+async function followSecureLink(c, sent) {
+  const mine = ++state.secureWatch;
+  for (const wait of [300, 700, 1000, 1500, 2500, 4000]) {
+    await new Promise((r) => setTimeout(r, wait));
+    if (mine !== state.secureWatch || state.open !== c.id) return;
+    /** @type {SecureLinkStatus} */
+    let status;
+    try {
+      status = await api("GET", `/api/v1/conversations/${c.id}/secure-links/${sent.id}`);
+    } catch {
+      return;
+    }
+    if (mine !== state.secureWatch) return;
+    showSecureResult(c, sent, status);
+    if (status.state !== "queued") return;
+  }
+}
+
 /**
  * A box to write a reply or a note in, with its counter and Send button.
  * @param {{ id: string, label: string, button: string, cls: string, max: number, path: string,
@@ -425,6 +628,7 @@ async function refreshOpen() {
   $("assigned-to").textContent = c.assignee ? c.assignee.display_name : "Nobody yet";
   $("routing").replaceWith(routingPanel(c));
   $("rating-panel").replaceWith(ratingPanel(c));
+  await loadPages(c).catch(() => {});
   $("urgent-tag").hidden = c.priority !== "urgent";
   renderDetailDue();
   renderUnreadReply();
@@ -496,6 +700,8 @@ async function openConversation(id) {
   }
   if (state.open !== id) return;
   state.conversation = c;
+  state.pages = [];
+  state.secureWatch++;
   document.title = `${c.patient.display_name} · Inbox · Switchboard`;
   // Opening what one marked unread ends the mark.
   if (marked) await api("POST", `/api/v1/conversations/${id}/read`).catch(() => {});
@@ -519,6 +725,7 @@ async function openConversation(id) {
       el("p", { id: "unread-reply", class: "unread-reply-note", hidden: true })),
     contextPanel(c),
     routingPanel(c),
+    pagesPanel([]),
     ratingPanel(c),
     el("div", { class: "actions no-print" },
       el("span", { class: "assigned" }, "Assigned to ", el("strong", { id: "assigned-to" }, c.assignee ? c.assignee.display_name : "Nobody yet")),
@@ -526,8 +733,10 @@ async function openConversation(id) {
       el("button", { type: "button", id: "reassign", class: "secondary small", "aria-keyshortcuts": "g", onclick: () => openReassign() }, "Reassign…"),
       el("button", { type: "button", id: "escalate", class: "secondary small", "aria-keyshortcuts": "p", onclick: () => openEscalate() }, "Escalate to a provider…"),
       el("button", { type: "button", id: "mark-unread", class: "secondary small", "aria-keyshortcuts": "u", onclick: () => markUnread() }, "Mark unread"),
+      el("button", { type: "button", id: "secure-link", class: "secondary small", onclick: () => openSecureLink() }, "Send secure link…"),
       el("button", { type: "button", id: "print", class: "secondary small", onclick: () => openPrint() }, "Print…"),
       toggle),
+    el("p", { id: "secure-result", class: "secure-result no-print", hidden: true }),
     el("ol", { id: "timeline", class: "thread", "aria-label": "Messages and notes", "aria-live": "polite" }, timeline(c)),
     el("p", { id: "typing", class: "typing", "aria-live": "polite" }),
     composer({
@@ -849,6 +1058,8 @@ function setUpDialogs() {
   $("reassign-form").addEventListener("submit", submitReassign);
   $("close-form").addEventListener("submit", submitCloseUnanswered);
   $("start-form").addEventListener("submit", submitStart);
+  $("secure-form").addEventListener("submit", submitSecureLink);
+  for (const radio of document.querySelectorAll('input[name="secure-medium"]')) radio.addEventListener("change", showSecureWhere);
   $("start-patient-search").addEventListener("input", () => filterStartPatients());
   $("print-chart").addEventListener("click", () => print(true));
   $("print-patient").addEventListener("click", () => print(false));

@@ -1,9 +1,10 @@
 //! The on-call schedule, paging settings, and the pages about an urgent
 //! conversation.
 
+use super::{Code, DeliveryStateDto, MediumDto};
 use serde::{Deserialize, Serialize};
 use switchboard_domain::oncall::Shift;
-use switchboard_service::oncall::PageView;
+use switchboard_service::oncall::{PageChannel, PageView};
 use utoipa::{IntoParams, ToSchema};
 
 /// One stretch of someone being on call, for the practice or one
@@ -96,6 +97,24 @@ pub(crate) struct PageDto {
     #[schema(format = DateTime)]
     pub acknowledged_at: Option<String>,
     pub acknowledged_by: Option<PagedPersonDto>,
+    /// How the page went out, one entry per medium (`push`, `sms`), each
+    /// with how far it got; empty when there was no way to reach them.
+    pub channels: Vec<PageChannelDto>,
+}
+
+/// One medium a page went by.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PageChannelDto {
+    pub medium: MediumDto,
+    pub state: DeliveryStateDto,
+    /// Why it failed or waits (`no_channel`, `sms_opted_out`…).
+    pub reason: Option<String>,
+}
+
+impl From<&PageChannel> for PageChannelDto {
+    fn from(c: &PageChannel) -> Self {
+        PageChannelDto { medium: Code(c.medium), state: Code(c.state), reason: c.reason.clone() }
+    }
 }
 
 fn person(p: &Option<(switchboard_domain::ids::UserId, String)>) -> Option<PagedPersonDto> {
@@ -110,6 +129,7 @@ impl From<&PageView> for PageDto {
             paged_at: p.paged_at.to_rfc3339(),
             acknowledged_at: p.acknowledged_at.map(|t| t.to_rfc3339()),
             acknowledged_by: person(&p.acknowledged_by),
+            channels: p.channels.iter().map(PageChannelDto::from).collect(),
         }
     }
 }

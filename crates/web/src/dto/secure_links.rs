@@ -23,6 +23,27 @@ pub(crate) struct SecureLinkSentDto {
     pub expires_at: String,
 }
 
+/// What became of a secure link staff sent: the message's medium and how
+/// far it got (`queued` until it is tried), and whether the patient has
+/// opened and used the link. Never the address or the words.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SecureLinkStatusDto {
+    #[schema(format = "uuid")]
+    pub id: String,
+    pub medium: MediumDto,
+    pub state: DeliveryStateDto,
+    /// Why it failed or waits (`no_channel`, `sms_opted_out`…).
+    pub reason: Option<String>,
+    #[schema(format = "date-time")]
+    pub sent_at: Option<String>,
+    #[schema(format = "date-time")]
+    pub expires_at: String,
+    #[schema(format = "date-time")]
+    pub opened_at: Option<String>,
+    #[schema(format = "date-time")]
+    pub used_at: Option<String>,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SecureLinkTokenRequest {

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use switchboard_domain::ids::ConversationId;
+use switchboard_domain::ids::{ConversationId, SecureLinkId};
 use switchboard_domain::notify::Medium;
 use switchboard_service::ServiceError;
 use utoipa_axum::router::UtoipaMethodRouter;
@@ -22,6 +22,7 @@ use utoipa_axum::routes;
 pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
     vec![
         routes!(send_secure_link),
+        routes!(secure_link_status),
         routes!(inspect_secure_link),
         routes!(secure_birth_date),
         routes!(secure_session),
@@ -67,6 +68,36 @@ pub(crate) async fn send_secure_link(
             expires_at: sent.expires_at.to_rfc3339(),
         }),
     ))
+}
+
+/// What became of a secure link sent about the conversation (staff who
+/// may send one): the message's medium and state (`queued` until it is
+/// tried; `failed` with `no_channel` where nothing can send it), and
+/// whether the patient opened and used the link.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/secure-links/{link_id}", tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Conversation id", format = "uuid"),
+        ("link_id" = String, Path, description = "Secure link id", format = "uuid")),
+    responses((status = 200, body = SecureLinkStatusDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn secure_link_status(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path((id, link_id)): Path<(String, String)>,
+) -> Result<Json<SecureLinkStatusDto>, ApiError> {
+    let id = path_id(&id, ConversationId::parse)?;
+    let link = path_id(&link_id, SecureLinkId::parse)?;
+    let v = s.app.secure_link_status(&p, &ctx, id, link).await?;
+    Ok(Json(SecureLinkStatusDto {
+        id: v.id.to_string(),
+        medium: Code(v.medium),
+        state: Code(v.state),
+        reason: v.reason,
+        sent_at: v.sent_at.map(|t| t.to_rfc3339()),
+        expires_at: v.expires_at.to_rfc3339(),
+        opened_at: v.opened_at.map(|t| t.to_rfc3339()),
+        used_at: v.used_at.map(|t| t.to_rfc3339()),
+    }))
 }
 
 /// What a secure link is (and marks it opened): the practice's name and
