@@ -78,6 +78,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_notifications.sql"),
         postgres: include_str!("../migrations/postgres/0010_notifications.sql"),
     },
+    Migration {
+        version: 12,
+        name: "notify_fixes",
+        sqlite: include_str!("../migrations/sqlite/0012_notify_fixes.sql"),
+        postgres: include_str!("../migrations/postgres/0012_notify_fixes.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.
