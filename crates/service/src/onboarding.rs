@@ -468,8 +468,8 @@ impl Switchboard {
     /// number they keep for alerts, where this node can text and the number
     /// has not opted out. Otherwise the link goes nowhere and an
     /// administrator issues one instead ([`Self::issue_reset_link`]).
-    /// Sending is always a job after the commit, so the answer takes about
-    /// as long whatever the name.
+    /// Sending is a job after the commit, never part of the answer, so no
+    /// channel's speed shows in how long the answer takes.
     pub async fn request_password_reset(&self, username: &str, ctx: &RequestContext) -> Result<(), ServiceError> {
         let now = self.now();
         let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
