@@ -14,7 +14,8 @@ import assert from "node:assert/strict";
 import { browserSuite, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
 // Coalescing off, so a reply's notice is made at once (by the server's own job runner).
-const suite = browserSuite({ env: { SWITCHBOARD_NOTICE_COALESCING_SECS: "0" }, serviceWorkers: true });
+// Loopback push endpoints allowed, for the stand-in subscription of the sign-out test (never contacted).
+const suite = browserSuite({ env: { SWITCHBOARD_NOTICE_COALESCING_SECS: "0", SWITCHBOARD_ALLOW_LOOPBACK_PUSH: "true" }, serviceWorkers: true });
 const page = (opts) => suite.page(opts);
 const PRACTICE = "Riverside Family Medicine";
 const WIDTHS = [390, 820, 1440];
@@ -214,11 +215,19 @@ test("a staff reply shows on the patient's record, and with no email service, in
   // The demo practice tells its patients every way it can.
   assert.deepEqual(await section.locator('input[type="checkbox"]:checked').evaluateAll((xs) => xs.map((x) => x.id)),
     ["defaults-email", "defaults-sms", "defaults-push"]);
+  // Time zones as people read them; the value stays the IANA name.
+  assert.equal(await admin.locator("#defaults-zone").textContent(), " (America/New York)");
+  const zone = admin.locator("#time-zone");
+  assert.equal(await zone.inputValue(), "America/New_York");
+  assert.equal(await zone.locator("option:checked").textContent(), "America/New York");
+  assert.doesNotMatch(await admin.locator("main").innerText(), /[A-Za-z]\/[A-Za-z/]*_/, "no zone shown with an underscore");
   const outbox = section.locator("#outbox");
   await outbox.waitFor();
   const item = outbox.locator(".outbox-item").filter({ hasText: "Text message to" }).first();
   assert.match(await item.textContent(), new RegExp(`A reply from the care team.*${PRACTICE} has replied to you.*/app#/c/${conversation}`, "s"));
   assert.doesNotMatch(await outbox.textContent(), new RegExp(subject));
+  // A reply's link opens a page that asks for a sign-in: nothing is withheld, and the note about withheld links is not shown.
+  assert.equal(await outbox.locator("#outbox-withheld").isVisible(), false);
   assert.deepEqual(await seriousViolations(admin), []);
   await screenshot(admin, "setup-patient-notifications", { element: section });
 
@@ -262,4 +271,76 @@ test("a clinician opts into text alerts with her mobile; turning on this browser
   assert.equal(await section.locator("#alerts-push-status").textContent(), "Alerts do not come to this browser.");
   assert.deepEqual(await seriousViolations(p), []);
   await screenshot(p, "setup-my-alerts", { element: section });
+});
+
+test("signing out of the patient app drops this device's notifications, on the server and in the browser", async () => {
+  const p = await page({ width: 390 });
+  const origin = suite.server.url;
+  await p.context().grantPermissions(["notifications"], { origin });
+  // Chromium offline has no push service: a stand-in subscription (its
+  // endpoint on this machine's discard port, never contacted) that counts
+  // the browser's unsubscribe calls.
+  const p256dh = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString("base64url");
+  const auth = Buffer.alloc(16, 9).toString("base64url");
+  await p.addInitScript(({ p256dh, auth }) => {
+    const fake = {
+      endpoint: "http://127.0.0.1:9/push/this-phone",
+      expirationTime: null,
+      options: { applicationServerKey: null },
+      toJSON() { return { endpoint: this.endpoint, expirationTime: null, keys: { p256dh, auth } }; },
+      async unsubscribe() {
+        localStorage.setItem("test.subscribed", "no");
+        localStorage.setItem("test.unsubscribed", String(Number(localStorage.getItem("test.unsubscribed") ?? 0) + 1));
+        return true;
+      },
+    };
+    PushManager.prototype.getSubscription = async function () { return localStorage.getItem("test.subscribed") === "yes" ? fake : null; };
+    PushManager.prototype.subscribe = async function () { localStorage.setItem("test.subscribed", "yes"); return fake; };
+  }, { p256dh, auth });
+  await signIn(p, origin, "alice");
+  await p.goto(`${origin}/app#/settings`);
+  const card = p.locator("#notify-form");
+  await card.waitFor();
+  await card.getByLabel("Notifications on this device").check();
+  await card.getByRole("button", { name: "Save notification choices" }).click();
+  await card.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  assert.equal(await card.locator("#notify-push-hint").textContent(), "On for this device.");
+  const record = await p.evaluate(() => JSON.parse(localStorage.getItem("switchboard-push") ?? "null"));
+  assert.ok(record?.id, "the server took the subscription");
+
+  const calls = [];
+  p.on("request", (r) => {
+    if (r.url().includes("/api/v1/")) calls.push(`${r.method()} ${new URL(r.url()).pathname}`);
+  });
+  await p.locator("#sign-out").click();
+  await p.waitForURL(/\?signed_out/);
+  assert.deepEqual(calls.filter((c) => c.includes("push-subscriptions") || c.includes("logout")),
+    [`DELETE /api/v1/me/push-subscriptions/${record.id}`, "POST /api/v1/auth/logout"],
+    "the server forgets it while the session still lets it, then the session ends");
+  assert.equal(await p.evaluate(() => localStorage.getItem("test.unsubscribed")), "1", "the browser's subscription is dropped");
+  assert.equal(await p.evaluate(() => localStorage.getItem("switchboard-push")), null);
+
+  // Signed in again, the subscription is gone from the server.
+  await signIn(p, origin, "alice");
+  const status = await p.evaluate(async (id) => (await fetch(`/api/v1/me/push-subscriptions/${id}`, { method: "DELETE" })).status, record.id);
+  assert.equal(status, 404);
+});
+
+test("a reminder email's unsubscribe link shows a plain page with a button", async () => {
+  const p = await page({ width: 390 });
+  const base = suite.server.url;
+  // Not a token this server made: the page is the same, and the button says the link does not work.
+  await p.goto(`${base}/unsubscribe/not-a-real-token`);
+  await p.getByRole("heading", { name: "Stop reminder emails?" }).waitFor();
+  assert.match(await p.locator("main").textContent(), /You will still be told of new replies the way you chose/);
+  assert.match(await p.locator("main").textContent(), /In an emergency, call 911\./);
+  assert.deepEqual(await seriousViolations(p), []);
+  for (const width of WIDTHS) {
+    await p.setViewportSize({ width, height: width < 600 ? 780 : 900 });
+    await screenshot(p, `unsubscribe-${width}`);
+  }
+  await p.getByRole("button", { name: "Stop reminder emails" }).click();
+  await p.getByRole("heading", { name: "This link does not work" }).waitFor();
+  assert.deepEqual(await seriousViolations(p), []);
+  await screenshot(p, "unsubscribe-not-working");
 });

@@ -159,9 +159,12 @@ impl SmtpCourier {
                 return Err(CourierError::Refused("unsubscribe_link_invalid"));
             }
             builder = builder.raw_header(header("List-Unsubscribe", format!("<{link}>"))?);
-            // No `List-Unsubscribe-Post`: one-click (RFC 8058) promises that
-            // a POST to the link unsubscribes, and the link is the settings
-            // page, where the patient turns reminders off themselves.
+            // A POST of `List-Unsubscribe=One-Click` to the link turns
+            // reminder emails off (a GET only shows a page with a button).
+            // RFC 8058 allows one-click only for an https link.
+            if link.starts_with("https://") {
+                builder = builder.raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned())?);
+            }
         }
         builder
             .multipart(MultiPart::alternative_plain_html(words.text.clone(), words.html.clone()))

@@ -223,7 +223,8 @@ async fn reminders_carry_an_unsubscribe_link() {
     let words = words(NoticeKind::ReplyReminder, "Lakeside Clinic", LINK);
     let to = Address::Email(TO.to_owned());
     send(&courier, id(3), &to, &words, Some(UNSUBSCRIBE)).await.unwrap();
-    // A mailto: link gets the header too; neither claims one-click.
+    // A mailto: link gets the header too, without claiming one-click
+    // (RFC 8058 allows it only for https).
     send(&courier, id(4), &to, &words, Some("mailto:unsubscribe@clinic.example")).await.unwrap();
     // Something that would break out of the header is refused, not sent.
     let bad = send(&courier, id(5), &to, &words, Some("https://x.example/>\r\nBcc: all@example.org")).await;
@@ -233,7 +234,7 @@ async fn reminders_carry_an_unsubscribe_link() {
     assert_eq!(received.len(), 2);
     let https = Entity::parse(&received[0].2);
     assert_eq!(https.header("List-Unsubscribe"), Some(format!("<{UNSUBSCRIBE}>").as_str()));
-    assert_eq!(https.header("List-Unsubscribe-Post"), None);
+    assert_eq!(https.header("List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
     let mailto = Entity::parse(&received[1].2);
     assert_eq!(mailto.header("List-Unsubscribe"), Some("<mailto:unsubscribe@clinic.example>"));
     assert_eq!(mailto.header("List-Unsubscribe-Post"), None);

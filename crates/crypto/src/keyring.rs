@@ -18,7 +18,7 @@
 use crate::aead::{DataKey, aad};
 use crate::{CryptoError, random};
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ring::{hkdf, hmac};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -63,6 +63,7 @@ struct Keys {
     keks: BTreeMap<u32, DataKey>,
     audit: hmac::Key,
     fingerprint: hmac::Key,
+    signed_tokens: hmac::Key,
     stamp: Option<(SystemTime, u64)>,
 }
 
@@ -140,7 +141,13 @@ fn parse_keys(text: &str) -> Result<Keys, CryptoError> {
     if keks.is_empty() {
         return Err(CryptoError::KeyFileFormat { line: 0, reason: "no master (kek) key" });
     }
-    Ok(Keys { keks, audit: derive(&mac, b"audit-chain"), fingerprint: derive(&mac, b"fingerprint"), stamp: None })
+    Ok(Keys {
+        keks,
+        audit: derive(&mac, b"audit-chain"),
+        fingerprint: derive(&mac, b"fingerprint"),
+        signed_tokens: derive(&mac, b"signed-tokens"),
+        stamp: None,
+    })
 }
 
 fn file_stamp(path: &Path) -> Result<(SystemTime, u64), CryptoError> {
@@ -393,6 +400,43 @@ impl KeyRing {
     }
 }
 
+/// The longest payload a signed token carries.
+pub const SIGNED_TOKEN_MAX_PAYLOAD: usize = 64;
+
+impl KeyRing {
+    /// A token that carries `payload` (an id, never PHI: it is readable)
+    /// and proves that this deployment made it for `purpose`: base64url of
+    /// the payload and an HMAC-SHA256 over the purpose and the payload,
+    /// under a key derived for signed tokens alone. Nobody without the key
+    /// can make one, or turn one made for another purpose into this one.
+    /// `None` for a payload over [`SIGNED_TOKEN_MAX_PAYLOAD`] bytes.
+    pub fn sign_token(&self, purpose: &str, payload: &[u8]) -> Option<String> {
+        if payload.len() > SIGNED_TOKEN_MAX_PAYLOAD {
+            return None;
+        }
+        let tag = hmac::sign(&self.read().signed_tokens, &aad(&[purpose.as_bytes(), payload]));
+        let mut bytes = payload.to_vec();
+        bytes.extend_from_slice(tag.as_ref());
+        Some(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The payload of a token [`Self::sign_token`] made for `purpose`, or
+    /// `None` for anything else (checked in constant time).
+    pub fn open_token(&self, purpose: &str, token: &str) -> Option<Vec<u8>> {
+        if token.len() > (SIGNED_TOKEN_MAX_PAYLOAD + TAG_LEN) * 4 / 3 + 4 {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+        let split = bytes.len().checked_sub(TAG_LEN)?;
+        let (payload, tag) = bytes.split_at(split);
+        hmac::verify(&self.read().signed_tokens, &aad(&[purpose.as_bytes(), payload]), tag).ok()?;
+        Some(payload.to_vec())
+    }
+}
+
+/// HMAC-SHA256's tag length.
+const TAG_LEN: usize = 32;
+
 /// HMAC-SHA256 chaining of audit records: `mac_n = HMAC(k, mac_{n-1} ‖
 /// record_n)`. Without the key, nobody can alter, remove or reorder a record
 /// and recompute a chain that verifies.
@@ -457,6 +501,34 @@ mod tests {
         // The running ring picks the new active key up for new data keys.
         let (_, w3) = ring.new_data_key([7; 16]).unwrap();
         assert_eq!(w3.kek_id, 2);
+    }
+
+    #[test]
+    fn signed_tokens_carry_their_payload_and_only_for_their_purpose() {
+        let text = KeyRing::generate_text().unwrap();
+        let ring = KeyRing::open(KeySource::Text(text.clone())).unwrap();
+        let token = ring.sign_token("unsubscribe", &[9; 16]).unwrap();
+        assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{token}");
+        assert_eq!(ring.open_token("unsubscribe", &token), Some(vec![9; 16]));
+        // The same keys (another node) open it; another purpose, other keys,
+        // a changed payload or tag, and garbage do not.
+        assert_eq!(KeyRing::open(KeySource::Text(text)).unwrap().open_token("unsubscribe", &token), Some(vec![9; 16]));
+        assert_eq!(ring.open_token("reset", &token), None);
+        let other = KeyRing::open(KeySource::Text(KeyRing::generate_text().unwrap())).unwrap();
+        assert_eq!(other.open_token("unsubscribe", &token), None);
+        let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        bytes[0] ^= 1;
+        assert_eq!(ring.open_token("unsubscribe", &URL_SAFE_NO_PAD.encode(&bytes)), None);
+        bytes[0] ^= 1;
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert_eq!(ring.open_token("unsubscribe", &URL_SAFE_NO_PAD.encode(&bytes)), None);
+        for junk in ["", "AAAA", "not a token!", &"A".repeat(500)] {
+            assert_eq!(ring.open_token("unsubscribe", junk), None, "{junk}");
+        }
+        assert!(ring.sign_token("unsubscribe", &[0; 65]).is_none());
+        // The payload is readable: it must never be anything secret.
+        assert_ne!(ring.sign_token("unsubscribe", &[1; 16]), ring.sign_token("unsubscribe", &[2; 16]));
     }
 
     #[test]

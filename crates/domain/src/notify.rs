@@ -152,6 +152,45 @@ impl NoticeKind {
     }
 }
 
+impl NoticeKind {
+    /// Whether its link is itself a key: a single-use link that sets a
+    /// password, enrolls, opens a secure message or acknowledges a page.
+    /// The other kinds link to pages that ask the person to sign in.
+    pub const fn link_is_secret(self) -> bool {
+        matches!(
+            self,
+            NoticeKind::Invitation
+                | NoticeKind::SecureLink
+                | NoticeKind::AccountSetup
+                | NoticeKind::PasswordReset
+                | NoticeKind::Page
+        )
+    }
+}
+
+/// What stands in for a secret that is not shown.
+pub const WITHHELD: &str = "[withheld]";
+
+/// `link` (what a notice of `kind` carries: an address, or a one-time
+/// code) with its secret withheld, for showing to someone it was not for:
+/// a code becomes [`WITHHELD`], and a single-use link keeps its page but
+/// not its token (`…/welcome#token=[withheld]`, `…/inbox#/ack/[withheld]`).
+/// Links that carry no secret are left as they are.
+pub fn withhold_secret(kind: NoticeKind, link: &str) -> String {
+    if kind.carries_code() {
+        return WITHHELD.to_owned();
+    }
+    if !kind.link_is_secret() {
+        return link.to_owned();
+    }
+    // The token is the end of the fragment, after its last `=` or `/`.
+    let Some((page, fragment)) = link.split_once('#') else { return WITHHELD.to_owned() };
+    match fragment.rfind(['=', '/']).and_then(|i| fragment.get(..=i)) {
+        Some(kept) => format!("{page}#{kept}{WITHHELD}"),
+        None => format!("{page}#{WITHHELD}"),
+    }
+}
+
 /// A notice in each medium's shape.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Words {

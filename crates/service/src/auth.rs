@@ -256,10 +256,15 @@ impl Switchboard {
         Ok(Principal { actor, user, token_hash })
     }
 
-    /// Ends the session at once.
+    /// Ends the session at once, and drops the push subscriptions made in
+    /// it: a browser signed out of is told nothing more for the account.
     pub async fn logout(&self, principal: &Principal, ctx: &RequestContext) -> Result<(), ServiceError> {
         let rec = self.record(principal, ctx, AuditAction::Logout);
-        self.store().commit(Unit::new().step(sessions::revoke(&principal.token_hash, self.now())).audit(rec)).await?;
+        let unit = Unit::new()
+            .step(sessions::revoke(&principal.token_hash, self.now()))
+            .step(switchboard_store::queries::deliveries::delete_session_push_subscriptions(&principal.token_hash))
+            .audit(rec);
+        self.store().commit(unit).await?;
         Ok(())
     }
 }

@@ -89,6 +89,11 @@ pub struct ServiceConfig {
     /// and whose public half browsers subscribe with. `None` where push is
     /// not set up (tests that build the service directly).
     pub vapid: Option<Arc<VapidKey>>,
+    /// This is the demo (`switchboard demo`): synthetic people only, so the
+    /// administrators' outbox shows the links and codes it holds in full.
+    /// Anywhere else it withholds them: they are keys to patients'
+    /// accounts and messages.
+    pub demo: bool,
 }
 
 impl Default for ServiceConfig {
@@ -102,6 +107,7 @@ impl Default for ServiceConfig {
             notice_coalescing: switchboard_domain::time::Span::from_mins(2),
             allow_loopback_push: false,
             vapid: None,
+            demo: false,
         }
     }
 }

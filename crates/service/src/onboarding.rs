@@ -7,7 +7,7 @@
 //! unusable hash and becomes usable when its holder follows a link.
 
 use crate::auth::Principal;
-use crate::delivery::{Delivery, Notice};
+use crate::delivery::{Delivery, Destination, Notice};
 use crate::directory::taken;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
@@ -118,6 +118,14 @@ impl LinkRequest {
             created_by: Some(created_by),
         }
     }
+}
+
+/// Where a reset link goes.
+enum ResetTo {
+    /// The patient's address on file, by this medium.
+    Patient((PatientId, Medium)),
+    /// A staff member's mobile number (E.164).
+    StaffMobile(String),
 }
 
 /// Wrong dates of birth allowed per invitation before it is revoked.
@@ -463,9 +471,13 @@ impl Switchboard {
 
     /// Someone who forgot their password asks for a reset. The answer is
     /// the same whether or not the account exists, and requests are
-    /// throttled per account and per address. The link goes out through
-    /// the account's notification channels; with none configured yet, an
+    /// throttled per account and per address. A patient's link goes to the
+    /// address on their record; a staff member's by SMS to the mobile
+    /// number they keep for alerts, where this node can text and the number
+    /// has not opted out. Otherwise the link goes nowhere and an
     /// administrator issues one instead ([`Self::issue_reset_link`]).
+    /// Sending is a job after the commit, never part of the answer, so no
+    /// channel's speed shows in how long the answer takes.
     pub async fn request_password_reset(&self, username: &str, ctx: &RequestContext) -> Result<(), ServiceError> {
         let now = self.now();
         let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
@@ -476,16 +488,17 @@ impl Switchboard {
         let mut unit = Unit::new();
         let user = d::user_by_username(self.store(), &name).await?.filter(|u| u.active);
         // A patient's link goes to the address on their record (email,
-        // else mobile). Staff have none on file: their request waits for
-        // an administrator, and the link made for it goes nowhere, so it
-        // cannot be used.
+        // else mobile); a staff member's to their mobile. Without one,
+        // the request waits for an administrator, and the link made for it
+        // goes nowhere, so it cannot be used.
         let reach = match &user {
-            Some(u) if u.kind == UserKind::Patient => self.reset_medium(u.id).await?,
+            Some(u) if u.kind == UserKind::Patient => self.reset_medium(u.id).await?.map(ResetTo::Patient),
+            Some(u) if u.kind == UserKind::Staff => self.staff_reset_number(u.id).await?.map(ResetTo::StaffMobile),
             _ => None,
         };
         let channel = match reach {
-            Some((_, Medium::Email)) => Channel::Email,
-            Some((_, Medium::Sms)) => Channel::Sms,
+            Some(ResetTo::Patient((_, Medium::Email))) => Channel::Email,
+            Some(ResetTo::Patient((_, Medium::Sms)) | ResetTo::StaffMobile(_)) => Channel::Sms,
             _ => Channel::None,
         };
         let detail = if user.is_some() { format!("channel={}", channel.as_str()) } else { "unknown_user".to_owned() };
@@ -501,21 +514,43 @@ impl Switchboard {
             let (step, link) =
                 self.new_link(LinkRequest::for_account(u.practice, LinkPurpose::Reset, u.id, channel, None)).await?;
             unit.push(step);
-            if let Some((patient, medium)) = reach {
-                let notice = Notice {
-                    practice: u.practice,
-                    kind: NoticeKind::PasswordReset,
-                    user: Some(u.id),
-                    patient: Some(patient),
-                    path: link.path.clone(),
-                    cause: format!("link:{}", link.id),
-                };
-                unit.extend(self.patient_notice_steps(&notice, Some(medium)).await?.0);
+            let notice = |patient| Notice {
+                practice: u.practice,
+                kind: NoticeKind::PasswordReset,
+                user: Some(u.id),
+                patient,
+                path: link.path.clone(),
+                cause: format!("link:{}", link.id),
+            };
+            match reach {
+                Some(ResetTo::Patient((patient, medium))) => {
+                    unit.extend(self.patient_notice_steps(&notice(Some(patient)), Some(medium)).await?.0);
+                }
+                Some(ResetTo::StaffMobile(number)) => {
+                    unit.extend(self.notice_steps(&notice(None), &[Destination::Phone(number)], now).await?);
+                }
+                None => {}
             }
             rec = rec.with_resource(ResourceKind::Link, *link.id.as_bytes());
         }
         self.store().commit(unit.audit(rec)).await?;
         Ok(())
+    }
+
+    /// Where a staff member's reset link can go: the mobile number they
+    /// keep for alerts (E.164), when this node can text and the number has
+    /// not texted STOP.
+    async fn staff_reset_number(&self, user: UserId) -> Result<Option<String>, ServiceError> {
+        if self.couriers().sms.is_none() {
+            return Ok(None);
+        }
+        let Some(number) = self.staff_mobile(user).await?.as_deref().and_then(switchboard_domain::notify::e164) else {
+            return Ok(None);
+        };
+        let opted_out =
+            switchboard_store::queries::deliveries::opted_out_since(self.store(), &self.sms_number_index(&number))
+                .await?;
+        Ok(opted_out.is_none().then_some(number))
     }
 
     /// Where a patient's reset link can go: their email, else their

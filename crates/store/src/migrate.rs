@@ -84,6 +84,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_enrollment.sql"),
         postgres: include_str!("../migrations/postgres/0011_enrollment.sql"),
     },
+    Migration {
+        version: 12,
+        name: "push_sessions_and_reminder_opt_out",
+        sqlite: include_str!("../migrations/sqlite/0012_push_sessions_and_reminder_opt_out.sql"),
+        postgres: include_str!("../migrations/postgres/0012_push_sessions_and_reminder_opt_out.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -83,6 +83,11 @@ pub struct Config {
     /// Accept `http://` push endpoints on this machine: only for a test
     /// stand-in push service.
     pub allow_loopback_push: bool,
+    /// Set by `switchboard demo` (and tests), never by a file or the
+    /// environment: the server serves the synthetic demo practices, so
+    /// the outbox may show the links and codes it holds.
+    #[serde(skip)]
+    pub demo: bool,
 }
 
 /// What connections may cost: caps and timeouts against floods of idle or
@@ -174,6 +179,7 @@ impl Default for Config {
             sms_from: None,
             notice_coalescing_secs: 120,
             allow_loopback_push: false,
+            demo: false,
         }
     }
 }

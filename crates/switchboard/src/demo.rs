@@ -218,7 +218,7 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
         let p = app.principal_for(user).await?;
         let contact = ContactDetails { email: email.map(Into::into), phone: phone.map(Into::into) };
         app.save_my_contact(&p, contact, &ctx).await?;
-        app.save_my_notification_choices(&p, Some(reach), None, &ctx).await?;
+        app.save_my_notification_choices(&p, Some(reach), None, None, &ctx).await?;
     }
     // Records from the EHR of patients who have not enrolled yet: the front
     // desk invites them.
@@ -324,7 +324,7 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     let dana = s2.patient("dana", ("Dana", "Brooks"), "1990-05-04", "LP-2001", (peds, team)).await?;
     thread(app, dana, "School form", "scheduling", "Can the school health form be ready by Friday?", &[]).await?;
     // The replies played into the demo are history, not news: nobody is
-    // emailed or texted about them.
+    // emailed, texted or reminded about them.
     app.forget_pending_reply_notices().await?;
     Ok(true)
 }

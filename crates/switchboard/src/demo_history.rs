@@ -160,5 +160,7 @@ pub async fn play(app: &Switchboard, weeks: u32) -> anyhow::Result<usize> {
             }
         }
     }
+    // History is nobody's news: no notice or reminder of its replies.
+    app.forget_pending_reply_notices().await?;
     Ok(started)
 }

@@ -162,7 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         &Command::Demo { history_weeks } => {
             let mut defaults = Config { data_dir: PathBuf::from("switchboard-demo"), ..Config::default() };
             defaults.tls.self_signed = true;
-            let config = load(&cli, defaults)?;
+            let config = Config { demo: true, ..load(&cli, defaults)? };
             let app = server::open_app(&config, Arc::new(SystemClock)).await?;
             if demo::seed(&app).await.context("creating the demo data")? {
                 tracing::info!("created the demo practices");

@@ -93,6 +93,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
             i64::try_from(config.notice_coalescing_secs).unwrap_or(i64::MAX / 1_000_000),
         ),
         allow_loopback_push: config.allow_loopback_push,
+        demo: config.demo,
         ..ServiceConfig::default()
     }
 }

@@ -188,3 +188,42 @@ fn phone_numbers_to_e164() {
     assert_eq!(e164("020 7946 0018"), None);
     assert_eq!(e164("+0123456789"), None);
 }
+
+#[test]
+fn secrets_are_withheld_and_plain_links_kept() {
+    let base = "https://messages.example.org";
+    let t = "AbC_d-123xyz";
+    assert_eq!(
+        withhold_secret(NoticeKind::PasswordReset, &format!("{base}/welcome#token={t}")),
+        format!("{base}/welcome#token=[withheld]")
+    );
+    assert_eq!(
+        withhold_secret(NoticeKind::SecureLink, &format!("{base}/secure#token={t}")),
+        format!("{base}/secure#token=[withheld]")
+    );
+    assert_eq!(
+        withhold_secret(NoticeKind::Page, &format!("{base}/inbox#/ack/{t}")),
+        format!("{base}/inbox#/ack/[withheld]")
+    );
+    assert_eq!(withhold_secret(NoticeKind::VerificationCode, "123456"), "[withheld]");
+    // Nothing to go on: all of it.
+    assert_eq!(withhold_secret(NoticeKind::Invitation, &format!("{base}/welcome?{t}")), "[withheld]");
+    assert_eq!(
+        withhold_secret(NoticeKind::AccountSetup, &format!("{base}/welcome#{t}")),
+        format!("{base}/welcome#[withheld]")
+    );
+    // Links to pages that ask for a sign-in are kept.
+    let reply = format!("{base}/app#/c/0190");
+    assert_eq!(withhold_secret(NoticeKind::StaffReply, &reply), reply);
+    assert_eq!(withhold_secret(NoticeKind::ReplyReminder, &reply), reply);
+    let alert = format!("{base}/inbox#/needs_response/c/0190");
+    for kind in [NoticeKind::UrgentMessage, NoticeKind::Escalation, NoticeKind::Alert] {
+        assert_eq!(withhold_secret(kind, &alert), alert);
+    }
+    // Every kind that carries a secret loses it.
+    for kind in NoticeKind::ALL {
+        let link = if kind.carries_code() { t.to_owned() } else { format!("{base}/welcome#token={t}") };
+        let shown = withhold_secret(kind, &link);
+        assert_eq!(kind.link_is_secret() || kind.carries_code(), !shown.contains(t), "{kind:?}: {shown}");
+    }
+}

@@ -22,6 +22,9 @@ pub struct NotificationChoices {
     /// Whether their own choice is set at all (else the practice's holds).
     pub custom: bool,
     pub effective: super::EffectiveChoices,
+    /// Whether a reply left unread is also reminded by email (when email
+    /// is among their media): off once they unsubscribed from a reminder.
+    pub reminder_emails: bool,
 }
 
 /// What a practice gives its patients until they choose.
@@ -37,21 +40,25 @@ impl Switchboard {
         let own = q::preferences(self.store(), p.user.id).await?;
         let staff = p.user.kind == switchboard_domain::role::UserKind::Staff;
         let effective = self.effective_choices(p.user.practice, Some(p.user.id), staff).await?;
+        let reminder_emails = q::reminder_emails_off_since(self.store(), p.user.id).await?.is_none();
         Ok(NotificationChoices {
             reach: own.as_ref().and_then(|o| o.reach.as_deref()).map(parse_reach),
             quiet: own.as_ref().and_then(|o| quiet_hours(o.quiet_from, o.quiet_to)),
             custom: own.as_ref().is_some_and(|o| o.reach.is_some() || o.quiet_from.is_some()),
             effective,
+            reminder_emails,
         })
     }
 
     /// Sets the caller's own choices (`None` for both: back to the
-    /// practice's defaults).
+    /// practice's defaults), and, when `reminder_emails` is given, whether
+    /// unread replies are also reminded by email.
     pub async fn save_my_notification_choices(
         &self,
         p: &Principal,
         reach: Option<Reach>,
         quiet: Option<QuietHours>,
+        reminder_emails: Option<bool>,
         ctx: &RequestContext,
     ) -> Result<NotificationChoices, ServiceError> {
         let row = q::ReachRow {
@@ -59,10 +66,16 @@ impl Switchboard {
             quiet_from: quiet.map(|h| i64::from(h.from_minutes())),
             quiet_to: quiet.map(|h| i64::from(h.to_minutes())),
         };
-        let unit = Unit::new().step(q::set_preferences(p.user.id, &row, self.now())).audit(
-            self.record(p, ctx, AuditAction::NotificationPreferencesChanged)
-                .with_resource(ResourceKind::User, *p.user.id.as_bytes()),
-        );
+        let now = self.now();
+        let mut rec = self
+            .record(p, ctx, AuditAction::NotificationPreferencesChanged)
+            .with_resource(ResourceKind::User, *p.user.id.as_bytes());
+        let mut unit = Unit::new().step(q::set_preferences(p.user.id, &row, now));
+        if let Some(on) = reminder_emails {
+            unit.push(q::set_reminder_emails_off(p.user.id, (!on).then_some(now), now));
+            rec = rec.with_detail(if on { "reminder_emails_on" } else { "reminder_emails_off" });
+        }
+        let unit = unit.audit(rec);
         self.store().commit(unit).await?;
         self.my_notification_choices(p).await
     }

@@ -52,8 +52,9 @@ pub struct Outbound<'a> {
     pub words: &'a Words,
     /// The address the message opens (the push notification's target).
     pub link: &'a str,
-    /// For reminders: where the recipient turns them off
-    /// (`List-Unsubscribe`).
+    /// For reminder emails: the one-click unsubscribe link (RFC 8058), to
+    /// which a POST turns reminder emails off (`List-Unsubscribe` and
+    /// `List-Unsubscribe-Post`).
     pub unsubscribe: Option<&'a str>,
 }
 

@@ -17,6 +17,7 @@ mod push;
 mod queue;
 mod send;
 mod staff;
+mod unsubscribe;
 mod views;
 
 pub use choices::{NotificationChoices, PracticeNotificationDefaults};
@@ -28,6 +29,7 @@ pub use notices::NOTIFY_REPLY;
 pub use push::PushSubscriptionInput;
 pub use queue::{DELIVER, EffectiveChoices};
 pub use staff::NOTIFY_ALERT;
+pub use unsubscribe::UNSUBSCRIBE_PATH;
 pub use views::{DeliveryView, OutboxItem, PatientDeliveries};
 
 pub(crate) use queue::{Destination, Notice};
@@ -35,9 +37,6 @@ pub(crate) use queue::{Destination, Notice};
 use crate::Switchboard;
 use switchboard_domain::notify::Medium;
 use switchboard_domain::onboarding::Channel;
-
-/// The patient app's settings page, where reminders are turned off.
-pub const SETTINGS_PATH: &str = "/app#/settings";
 
 /// What became of a link.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -37,10 +37,15 @@ impl Switchboard {
         ))
     }
 
-    /// Forgets the reply notices not yet made: for history played into a
-    /// demo, which is nobody's news.
+    /// Forgets the reply notices and the unread-reply reminders (and the
+    /// staff flags that would follow them) not yet made: for history played
+    /// into a demo, which is nobody's news. A reminder would tell a patient
+    /// of a reply nobody wrote today.
     pub async fn forget_pending_reply_notices(&self) -> Result<(), ServiceError> {
-        self.store().commit(switchboard_store::Unit::new().step(job_q::drop_pending(NOTIFY_REPLY))).await?;
+        let unit = switchboard_store::Unit::new()
+            .step(job_q::drop_pending(NOTIFY_REPLY))
+            .step(job_q::drop_pending(crate::follow_ups::REPLY_UNREAD));
+        self.store().commit(unit).await?;
         Ok(())
     }
 

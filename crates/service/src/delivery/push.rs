@@ -59,7 +59,8 @@ pub(crate) fn parse_subscription(text: &str) -> Option<PushTarget> {
 
 impl Switchboard {
     /// Adds the caller's browser's push subscription (replacing any earlier
-    /// one for the same endpoint).
+    /// one for the same endpoint), tied to the caller's session: signing
+    /// out of it drops the subscription.
     pub async fn add_push_subscription(
         &self,
         p: &Principal,
@@ -101,7 +102,7 @@ impl Switchboard {
         let index = self.keys().fingerprint("push.endpoint", &[input.endpoint.as_bytes()]);
         let unit = Unit::new()
             .step(keys_q::insert(&row.key, p.user.practice, now))
-            .steps(q::insert_push_subscription(&row, &index, now))
+            .steps(q::insert_push_subscription(&row, &index, &p.token_hash, now))
             .audit(
                 self.record(p, ctx, AuditAction::NotificationPreferencesChanged)
                     .with_resource(ResourceKind::User, *p.user.id.as_bytes())

@@ -251,10 +251,19 @@ impl Switchboard {
             return Ok((Vec::new(), 0));
         }
         let choices = self.effective_choices(notice.practice, notice.user, false).await?;
-        let reach = match only {
+        let mut reach = match only {
             Some(m) => Reach { email: m == Medium::Email, sms: m == Medium::Sms, push: m == Medium::Push },
             None => choices.reach,
         };
+        // A patient who unsubscribed from reminder emails gets none; their
+        // other notices go as they chose.
+        if notice.kind.is_reminder()
+            && reach.email
+            && let Some(user) = notice.user
+            && q::reminder_emails_off_since(self.store(), user).await?.is_some()
+        {
+            reach.email = false;
+        }
         let destinations = self.patient_destinations(patient, notice.user, reach).await?;
         let release = self.release_time(notice.practice, notice.kind, choices.quiet).await?;
         let steps = self.notice_steps(notice, &destinations, release).await?;

@@ -61,8 +61,12 @@ impl Switchboard {
                 let practice_name = self.practice_name(row.practice).await?.unwrap_or_default();
                 // A one-time code goes as it is: it is read, not opened.
                 let link = if row.kind.carries_code() { path } else { format!("{}{}", couriers.link_base, path) };
+                // A reminder email carries its own one-click unsubscribe link.
                 let unsubscribe =
-                    row.kind.is_reminder().then(|| format!("{}{}", couriers.link_base, super::SETTINGS_PATH));
+                    match row.kind.is_reminder() && row.medium == switchboard_domain::notify::Medium::Email {
+                        true => Some(format!("{}{}", couriers.link_base, self.unsubscribe_path(id)?)),
+                        false => None,
+                    };
                 let words = notify::words(row.kind, &practice_name, &link);
                 let message = Outbound {
                     id,

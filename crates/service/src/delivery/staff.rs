@@ -111,7 +111,7 @@ impl Switchboard {
         Ok(out)
     }
 
-    async fn staff_mobile(&self, user: UserId) -> Result<Option<String>, ServiceError> {
+    pub(crate) async fn staff_mobile(&self, user: UserId) -> Result<Option<String>, ServiceError> {
         let Some((key, sealed)) = q::staff_mobile(self.store(), user).await? else { return Ok(None) };
         let key = sealing::data_key(self.keys(), &key)?;
         Ok(Some(sealing::open(&key, column::STAFF_MOBILE, user.as_bytes(), &sealed)?))

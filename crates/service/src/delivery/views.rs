@@ -52,7 +52,9 @@ pub struct PatientDeliveries {
 }
 
 /// A message that found no channel to leave by, as administrators see it
-/// in the outbox: the whole message, since handing it over is the point.
+/// in the outbox: who it was for and what it said, with its link's token or
+/// its code withheld (only the demo shows them), since they open a
+/// patient's account or messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxItem {
     pub id: DeliveryId,
@@ -109,6 +111,7 @@ impl Switchboard {
             let path = sealing::open(&key, column::DELIVERY_LINK, r.id.as_bytes(), &r.link_ct)?;
             // A one-time code is shown as it is, like the message that carries it.
             let link = if r.kind.carries_code() { path } else { format!("{base}{path}") };
+            let link = if self.config().demo { link } else { notify::withhold_secret(r.kind, &link) };
             let words = notify::words(r.kind, &practice_name, &link);
             let text = if r.medium == Medium::Email { words.text } else { words.sms };
             items.push(OutboxItem {

@@ -266,6 +266,28 @@ pub fn set_preferences(user: UserId, p: &ReachRow, at: Timestamp) -> Step {
     )
 }
 
+/// When the person turned reminder emails off, if they did.
+pub async fn reminder_emails_off_since(store: &Store, user: UserId) -> Result<Option<Timestamp>, StoreError> {
+    let row = sqlx::query("SELECT reminder_emails_off_at FROM contact_preferences WHERE user_id = $1")
+        .bind(user.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    Ok(row.map(|r| opt_ts(&r, "reminder_emails_off_at")).transpose()?.flatten())
+}
+
+/// Turns reminder emails off (`Some(since)`) or back on (`None`), leaving
+/// every other choice as it is. Turning off again keeps the first time.
+pub fn set_reminder_emails_off(user: UserId, off_since: Option<Timestamp>, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO contact_preferences (user_id, reminder_emails_off_at, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET \
+         reminder_emails_off_at = CASE WHEN excluded.reminder_emails_off_at IS NULL THEN NULL \
+         ELSE COALESCE(contact_preferences.reminder_emails_off_at, excluded.reminder_emails_off_at) END, \
+         updated_at = excluded.updated_at",
+        vec![user.to_vec().into(), off_since.map(Timestamp::as_micros).into(), at.as_micros().into()],
+    )
+}
+
 /// When a number texted STOP, if it has not texted START since.
 pub async fn opted_out_since(store: &Store, number_index: &[u8]) -> Result<Option<Timestamp>, StoreError> {
     let row = sqlx::query("SELECT opted_out_at FROM sms_opt_outs WHERE number_index = $1")
@@ -328,14 +350,20 @@ pub async fn push_subscription(
     .transpose()
 }
 
-/// Adds a subscription; one already known by its endpoint's fingerprint
-/// is replaced (a browser that subscribed again, or another user on it).
-pub fn insert_push_subscription(s: &PushSubscriptionRow, endpoint_index: &[u8], at: Timestamp) -> [Step; 2] {
+/// Adds a subscription made in the session whose token hashes to
+/// `session_hash`; one already known by its endpoint's fingerprint is
+/// replaced (a browser that subscribed again, or another user on it).
+pub fn insert_push_subscription(
+    s: &PushSubscriptionRow,
+    endpoint_index: &[u8],
+    session_hash: &[u8; 32],
+    at: Timestamp,
+) -> [Step; 2] {
     [
         Step::new("DELETE FROM push_subscriptions WHERE endpoint_index = $1", vec![endpoint_index.to_vec().into()]),
         Step::new(
-            "INSERT INTO push_subscriptions (id, practice_id, user_id, endpoint_index, key_id, subscription_ct, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO push_subscriptions (id, practice_id, user_id, endpoint_index, key_id, subscription_ct, \
+             created_at, session_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             vec![
                 s.id.to_vec().into(),
                 s.practice.to_vec().into(),
@@ -344,9 +372,24 @@ pub fn insert_push_subscription(s: &PushSubscriptionRow, endpoint_index: &[u8], 
                 s.key.id.to_vec().into(),
                 s.subscription_ct.clone().into(),
                 at.as_micros().into(),
+                session_hash.to_vec().into(),
             ],
         ),
     ]
+}
+
+/// Drops the push subscriptions made in one session (it signed out).
+pub fn delete_session_push_subscriptions(session_hash: &[u8; 32]) -> Step {
+    Step::new("DELETE FROM push_subscriptions WHERE session_hash = $1", vec![session_hash.to_vec().into()])
+}
+
+/// How many push subscriptions a session made that are still kept.
+pub async fn session_push_subscriptions(store: &Store, session_hash: &[u8; 32]) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT count(*) AS n FROM push_subscriptions WHERE session_hash = $1")
+        .bind(session_hash.to_vec())
+        .fetch_one(store.reader())
+        .await?;
+    col(&row, "n")
 }
 
 pub fn delete_push_subscription(subscription: PushSubscriptionId) -> Step {

@@ -358,6 +358,8 @@ type Pushed = (axum::http::HeaderMap, Vec<u8>);
 #[derive(Clone, Default)]
 struct PushService {
     seen: Arc<Mutex<Vec<Pushed>>>,
+    /// The subscription (the endpoint's last segment) each push went to.
+    to: Arc<Mutex<Vec<String>>>,
     gone: Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -366,17 +368,22 @@ impl PushService {
         let me = self.clone();
         let app = axum::Router::new().route(
             "/push/{id}",
-            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let me = me.clone();
-                async move {
-                    me.seen.lock().unwrap().push((headers, body.to_vec()));
-                    if me.gone.load(std::sync::atomic::Ordering::SeqCst) {
-                        StatusCode::GONE
-                    } else {
-                        StatusCode::CREATED
+            axum::routing::post(
+                move |axum::extract::Path(id): axum::extract::Path<String>,
+                      headers: axum::http::HeaderMap,
+                      body: axum::body::Bytes| {
+                    let me = me.clone();
+                    async move {
+                        me.to.lock().unwrap().push(id);
+                        me.seen.lock().unwrap().push((headers, body.to_vec()));
+                        if me.gone.load(std::sync::atomic::Ordering::SeqCst) {
+                            StatusCode::GONE
+                        } else {
+                            StatusCode::CREATED
+                        }
                     }
-                }
-            }),
+                },
+            ),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -556,7 +563,7 @@ async fn an_unread_reply_is_reminded_once_by_email() {
     let raw = &mail[1];
     let text = readable(raw);
     assert!(text.contains("Unread secure message from Riverside Family Medicine"), "{text}");
-    assert!(raw.contains("List-Unsubscribe:") && text.contains("/app#/settings"), "{raw}");
+    assert!(raw.contains("List-Unsubscribe:") && text.contains("/unsubscribe/"), "{raw}");
     for private in [CANARY, "Rash", "photo", "Alice", "Nguyen"] {
         assert!(!text.contains(private), "{private} in the reminder:\n{text}");
     }
@@ -565,4 +572,253 @@ async fn an_unread_reply_is_reminded_once_by_email() {
     t.run_due_jobs().await;
     assert_eq!(ours(sink.received()).len(), 2);
     t.stop().await;
+}
+
+/// A subscription for `endpoint` with a fresh browser key pair.
+fn subscription_for(endpoint: &str) -> Value {
+    let keys: Value = serde_json::from_slice(&browser(&["keygen"], None)).unwrap();
+    json!({"endpoint": endpoint, "expirationTime": null, "keys": {"p256dh": keys["ua_public_b64"], "auth": keys["auth_b64"]}})
+}
+
+/// Signing out of a browser drops the push subscription made in that
+/// session: the phone signed out of gets nothing more, while the desktop
+/// still signed in does.
+#[tokio::test]
+async fn signing_out_drops_that_browsers_push_subscription() {
+    let service = PushService::default();
+    let endpoint = service.start().await;
+    let t = TestApp::spawn_with(|c| {
+        c.allow_loopback_push = true;
+        c.notice_coalescing_secs = 0;
+    })
+    .await;
+    let phone = t.login("carol").await;
+    let desktop = t.login("carol").await;
+    let on_phone = subscription_for(&endpoint.replace("browser-1", "phone"));
+    let on_desktop = subscription_for(&endpoint.replace("browser-1", "desktop"));
+    let r = t.post("/api/v1/me/push-subscriptions", Some(&phone), on_phone).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let phone_subscription = r.json()["id"].as_str().unwrap().to_owned();
+    let r = t.post("/api/v1/me/push-subscriptions", Some(&desktop), on_desktop).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    let r = t.post("/api/v1/auth/logout", Some(&phone), json!({})).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let gone = t
+        .request(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/me/push-subscriptions/{phone_subscription}"),
+            Some(&desktop),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "the phone's subscription went with its session");
+
+    let nina = t.login("nina.nurse").await;
+    let c = t.patient_conversation(&desktop, "Question", "Hello").await;
+    reply(&t, &nina, &c, "Hello back").await;
+    t.run_due_jobs().await;
+    assert_eq!(*service.to.lock().unwrap(), ["desktop"], "only the browser still signed in is told");
+    t.stop().await;
+}
+
+/// The value of header `name` in a raw message (unfolded).
+fn header_value(raw: &str, name: &str) -> Option<String> {
+    let head = raw.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ").replace("\r\n\t", " ");
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    head.split("\r\n")
+        .find(|line| line.to_ascii_lowercase().starts_with(&prefix))
+        .map(|line| line[prefix.len()..].trim().to_owned())
+}
+
+/// A reminder email carries a one-click unsubscribe link (RFC 8058): an
+/// https address with a signed token and nothing about the patient.
+/// Opening it only shows a page; a POST as a mail program makes it turns
+/// reminder emails off, audited, and the next reply is still emailed but
+/// not reminded.
+#[tokio::test]
+async fn a_reminder_email_unsubscribes_in_one_click() {
+    let sink = Sink::start();
+    let t = emailing_app(sink.url()).await;
+    let alice = t.login("alice").await;
+    let nina = t.login("nina.nurse").await;
+    let c = t.patient_conversation(&alice, "Rash", "Itchy").await;
+    reply(&t, &nina, &c, "Please send a photo").await;
+    t.run_due_jobs().await;
+    t.advance(Span::from_mins(24 * 60 + 1));
+    t.run_due_jobs().await;
+    let ours = |c: &str| -> Vec<String> {
+        sink.received().into_iter().map(|(_, raw)| raw).filter(|raw| readable(raw).contains(c)).collect()
+    };
+    let mail = ours(&c);
+    assert_eq!(mail.len(), 2, "the notice and the reminder");
+    assert_eq!(header_value(&mail[0], "List-Unsubscribe"), None, "only reminders can be unsubscribed from");
+    let reminder = &mail[1];
+    assert_eq!(header_value(reminder, "List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+    let link = header_value(reminder, "List-Unsubscribe").unwrap();
+    let link = link.strip_prefix('<').and_then(|l| l.strip_suffix('>')).unwrap().to_owned();
+    assert!(link.starts_with("https://") && link.contains("/unsubscribe/"), "{link}");
+    let patient = t.patient_id("alice").await;
+    let user = t.user_id("alice").await;
+    for id in [&patient, &user] {
+        assert!(!link.contains(id.as_str()) && !link.contains(&id.replace('-', "")), "{link}");
+    }
+    assert!(!link.to_lowercase().contains("alice"), "{link}");
+    let path = link.split_once("/unsubscribe/").map(|(_, token)| format!("/unsubscribe/{token}")).unwrap();
+    // A day on, Alice signs in again.
+    let alice = t.login("alice").await;
+    let choices = || async { t.get("/api/v1/me/notification-choices", Some(&alice)).await.json() };
+    assert_eq!(choices().await["reminder_emails"], true);
+
+    // A mail system checking the link (a GET) changes nothing.
+    let page = t.get(&path, None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(
+        page.text.contains("<form method=\"post\">") && page.text.contains("Stop reminder emails"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("911"), "{}", page.text);
+    assert_eq!(choices().await["reminder_emails"], true, "a GET does not unsubscribe");
+
+    // A forged token does nothing.
+    let forged = format!("{}A", &path[..path.len() - 1]);
+    let forged = if forged == path { format!("{}B", &path[..path.len() - 1]) } else { forged };
+    let r =
+        t.post_raw(&forged, None, "application/x-www-form-urlencoded", b"List-Unsubscribe=One-Click".to_vec()).await;
+    assert_eq!(r.status, StatusCode::GONE, "{}", r.text);
+    assert_eq!(choices().await["reminder_emails"], true);
+
+    // The mail program's one click.
+    let r = t.post_raw(&path, None, "application/x-www-form-urlencoded", b"List-Unsubscribe=One-Click".to_vec()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("Reminder emails are off"), "{}", r.text);
+    let now = choices().await;
+    assert_eq!(now["reminder_emails"], false, "{now}");
+    assert!(now["effective_media"].as_array().unwrap().contains(&json!("email")), "reply notices stay: {now}");
+    let audited = t
+        .count(
+            "SELECT count(*) FROM audit_log WHERE action = 'notification_preferences_changed' \
+             AND actor_kind = 'anonymous' AND detail = 'reminder_emails_off;one_click' AND patient_id IS NOT NULL",
+        )
+        .await;
+    assert_eq!(audited, 1);
+    // Again: still off, nothing else changes.
+    let r = t.post_raw(&path, None, "application/x-www-form-urlencoded", b"List-Unsubscribe=One-Click".to_vec()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    // The next reply is emailed, but not reminded.
+    let nina = t.login("nina.nurse").await;
+    let c2 = t.patient_conversation(&alice, "Another", "Question").await;
+    reply(&t, &nina, &c2, "An answer").await;
+    t.run_due_jobs().await;
+    assert_eq!(ours(&c2).len(), 1, "the reply's notice still goes");
+    t.advance(Span::from_mins(24 * 60 + 1));
+    t.run_due_jobs().await;
+    assert_eq!(ours(&c2).len(), 1, "no reminder email");
+
+    // Turned back on in the settings.
+    let alice = t.login("alice").await;
+    let r = t
+        .put("/api/v1/me/notification-choices", Some(&alice), json!({"media": ["email"], "reminder_emails": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["reminder_emails"], true);
+    t.stop().await;
+}
+
+/// A staff member who forgot their password gets the reset link by text
+/// to the mobile number they keep for alerts, and sets a new password
+/// with it; the answer is the same for every name, and someone with no
+/// mobile still waits for an administrator.
+#[tokio::test]
+async fn a_staff_reset_goes_by_text_to_their_mobile() {
+    let gateway = Gateway::default();
+    let t = gateway.spawn_app(|_| {}).await;
+    let app = &t;
+    let reset = |name: &'static str| async move {
+        let started = std::time::Instant::now();
+        let r = app.post("/api/v1/auth/password-reset", None, json!({"username": name})).await;
+        (r, started.elapsed())
+    };
+    // The connection is open first, so that the times compare the work.
+    assert_eq!(t.get("/healthz", None).await.status, StatusCode::OK);
+    let (unknown, unknown_took) = reset("nobody.here").await;
+    let (known, known_took) = reset("dr.patel").await;
+    let (without_mobile, without_took) = reset("fran.frontdesk").await;
+    assert_eq!(known.status, StatusCode::ACCEPTED, "{}", known.text);
+    for other in [&unknown, &without_mobile] {
+        assert_eq!((&known.status, &known.text), (&other.status, &other.text), "the same answer");
+    }
+    println!("reset request: with a mobile {known_took:?}, without {without_took:?}, unknown {unknown_took:?}");
+    t.run_due_jobs().await;
+    let sent = gateway.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let field = |k: &str| sent[0].iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(field("To"), "+15550100112");
+    let body = field("Body");
+    assert!(body.contains("Reset your") || body.contains("reset"), "{body}");
+    let token = body.split_once("#token=").map(|(_, rest)| rest.split_whitespace().next().unwrap().to_owned()).unwrap();
+    let r = t.post("/api/v1/links/redeem", None, json!({"token": token, "password": "a long new passphrase"})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(t.try_login("dr.patel", "a long new passphrase").await.status, StatusCode::OK);
+
+    // Fran keeps no mobile: her request is for an administrator to answer,
+    // and Dr. Patel's, answered by text, is not.
+    let admin = t.login("admin").await;
+    let rows = t.get("/api/v1/staff-accounts", Some(&admin)).await.json();
+    let row = |name: &str| rows.as_array().unwrap().iter().find(|r| r["username"] == name).unwrap().clone();
+    assert!(row("fran.frontdesk")["reset_requested_at"].is_string(), "{rows}");
+    assert!(row("dr.patel")["reset_requested_at"].is_null(), "{rows}");
+    t.stop().await;
+}
+
+/// The demo's seeded history (and weeks of played history) is nobody's
+/// news: no reply notice or unread-reply reminder waits for it, and a day
+/// later nothing has been sent or reminded.
+#[tokio::test]
+async fn the_demo_history_queues_no_notices_or_reminders() {
+    let t = TestApp::spawn().await;
+    let pending = "SELECT count(*) FROM jobs WHERE state = 'pending' AND kind IN ('notify_reply', 'reply_unread')";
+    assert!(t.count("SELECT count(*) FROM messages WHERE sender_kind = 'staff'").await > 0, "the demo has replies");
+    assert_eq!(t.count(pending).await, 0);
+    let played = switchboard::demo_history::play(t.app(), 1).await.unwrap();
+    assert!(played > 0);
+    assert_eq!(t.count(pending).await, 0, "nor does played history");
+    t.advance(Span::from_mins(3 * 24 * 60));
+    t.run_due_jobs().await;
+    assert_eq!(t.count("SELECT count(*) FROM deliveries WHERE kind IN ('staff_reply', 'reply_reminder')").await, 0);
+    assert_eq!(t.count("SELECT count(*) FROM notifications WHERE kind = 'unread_reply_reminder'").await, 0);
+    t.stop().await;
+}
+
+/// The outbox withholds what would open an account: a reset link's token
+/// (and codes), except on the demo, whose people are made up.
+#[tokio::test]
+async fn the_outbox_withholds_link_tokens_except_in_the_demo() {
+    for demo in [false, true] {
+        let t = TestApp::spawn_with(|c| c.demo = demo).await;
+        let r = t.post("/api/v1/auth/password-reset", None, json!({"username": "alice"})).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        t.run_due_jobs().await;
+        let admin = t.login("admin").await;
+        let items = t.get("/api/v1/outbox", Some(&admin)).await.json();
+        let reset = items.as_array().unwrap().iter().find(|i| i["kind"] == "password_reset").unwrap().clone();
+        let text = reset["text"].as_str().unwrap();
+        let token =
+            text.split_once("/welcome#token=").map(|(_, rest)| rest.split_whitespace().next().unwrap()).unwrap();
+        if demo {
+            assert_eq!(token.len(), 43, "{text}");
+            let r = t
+                .post("/api/v1/links/redeem", None, json!({"token": token, "password": "a long new passphrase"}))
+                .await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "the demo's outbox shows the working link: {}", r.text);
+        } else {
+            assert_eq!(token, "[withheld]", "{text}");
+            let all = items.to_string();
+            assert_eq!(all.matches("#token=").count(), all.matches("#token=[withheld]").count(), "{items}");
+        }
+        t.stop().await;
+    }
 }

@@ -8,7 +8,7 @@
 // (`fieldError`, `setFieldError`, `showServerError`, `clearErrors`).
 import {
   $, ApiError, DAYS, TOPICS, announce, api, civilDate, clear, counter, el, hoursLines, options, problem,
-  showError, topicLabel,
+  showError, topicLabel, zoneName,
 } from "./common.js";
 
 /** @typedef {import("./common.js").OfficeHours} OfficeHours */
@@ -236,7 +236,7 @@ function practiceHoursSection() {
   if (!state.admin) {
     return [el("h3", {}, "Office hours"),
       el("dl", { class: "facts" },
-        el("dt", {}, "Time zone"), el("dd", {}, p.time_zone.replaceAll("_", " ")),
+        el("dt", {}, "Time zone"), el("dd", {}, zoneName(p.time_zone)),
         el("dt", {}, "Phone"), el("dd", {}, p.phone ?? "None"),
         el("dt", {}, "After-hours line"), el("dd", {}, p.after_hours_phone ?? "None")),
       hoursList(p.office_hours)];
@@ -244,7 +244,7 @@ function practiceHoursSection() {
   const hours = copyHours(p.office_hours);
   const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   if (!zones.includes(p.time_zone)) zones.unshift(p.time_zone);
-  const zone = el("select", { id: "time-zone" }, zones.map((z) => el("option", { value: z }, z.replaceAll("_", " "))));
+  const zone = el("select", { id: "time-zone" }, zones.map((z) => el("option", { value: z }, zoneName(z))));
   zone.value = p.time_zone;
   const phone = el("input", { id: "practice-phone", type: "tel", maxlength: 32, autocomplete: "off", value: p.phone ?? "", "aria-describedby": "practice-phone-hint" });
   const afterHours = el("input", {

@@ -13,7 +13,7 @@ import { message, showResponseTimes } from "./admin-hours.js";
 import { showOnCall } from "./admin-oncall.js";
 import {
   $, ApiError, MEDIUM_NAMES, NOTICE_KIND_WORDS, NO_CONVERSATIONS, PushProblem, TOPICS, announce, api, civilDate, clear, el, options,
-  pushOnHere, pushSupported, runStaffPage, showError, staffLinksFor, topicLabel, turnOffPush, turnOnPush,
+  pushOnHere, pushSupported, runStaffPage, showError, staffLinksFor, topicLabel, turnOffPush, turnOnPush, zoneName,
 } from "./common.js";
 
 const PLACEHOLDERS = ["patient_first_name", "provider_name", "practice_phone", "scheduling_link", "office_hours", "my_name"];
@@ -868,6 +868,7 @@ async function loadPatientNotifications() {
   const [defaults, outbox] = await Promise.all([api("GET", "/api/v1/practice/notification-defaults"), api("GET", "/api/v1/outbox")]);
   renderDefaults(defaults);
   $("outbox").hidden = outbox.length === 0;
+  $("outbox-withheld").hidden = !outbox.some((o) => o.text.includes("[withheld]"));
   clear($("outbox-list")).append(...outbox.map(outboxItem));
 }
 
@@ -925,7 +926,7 @@ runStaffPage(async (me) => {
   $("alerts-form").addEventListener("submit", saveAlerts);
   $("defaults-form").addEventListener("submit", saveDefaults);
   $("defaults-quiet").addEventListener("change", () => ($("defaults-times").hidden = !$("defaults-quiet").checked));
-  $("defaults-zone").textContent = ` (${practice.time_zone})`;
+  $("defaults-zone").textContent = ` (${zoneName(practice.time_zone)})`;
   $("patient-notifications").hidden = !state.admin;
   $("patient-notifications-nav").hidden = !state.admin;
   window.addEventListener("beforeunload", (e) => {

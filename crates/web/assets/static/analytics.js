@@ -4,7 +4,7 @@
 // reassignments, satisfaction and access, for a period. The server sends
 // every figure as tables; the charts are drawn from the same tables by
 // charts.js, and each table downloads as CSV.
-import { $, ApiError, api, clear, el, problem, runStaffPage, showError, staffLinksFor } from "./common.js";
+import { $, ApiError, api, clear, el, problem, runStaffPage, showError, staffLinksFor, zoneName } from "./common.js";
 import { COLORS, HEAT, barChart, columnChart, heatMap, swatch } from "./charts.js";
 
 /** @typedef {import("./common.js").Me} Me */
@@ -334,7 +334,7 @@ function renderVolume(daily, heat, volume) {
   const grid = heat.rows.map((r) => ({ label: r[0], values: r.slice(1).map(Number) }));
   const max = Math.max(0, ...grid.flatMap((r) => r.values));
   body.append(el("h3", {}, "Patients' messages by hour of the week"),
-    el("p", { class: "hint" }, `In the practice's time zone (${state.data.time_zone.replaceAll("_", " ")}).`));
+    el("p", { class: "hint" }, `In the practice's time zone (${zoneName(state.data.time_zone)}).`));
   if (max === 0) {
     body.append(el("p", { class: "muted empty-note" }, "No messages from patients in this period."), csvLink("heat_map", "messages by hour of the week"));
   } else {
@@ -543,7 +543,7 @@ function renderPeriod() {
   const d = state.data;
   const n = daysBetween(d.from, d.to);
   $("period-status").textContent = `Showing ${LONG_DATE.format(day(d.from))} to ${LONG_DATE.format(day(d.to))} (${plural(n, "day")}). `
-    + `Days and hours are in the practice's time zone, ${d.time_zone.replaceAll("_", " ")}.`;
+    + `Days and hours are in the practice's time zone, ${zoneName(d.time_zone)}.`;
   const today = ymd(new Date());
   for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll(".quick button"))) {
     const days = Number(button.dataset.days);

@@ -5,7 +5,9 @@
 // CSV. The filters live in the address's fragment (#actor=…&patient=…), so
 // that other pages link to a person's trail and Back returns to the last
 // search. Only ids go there, never names.
-import { $, ApiError, announce, api, clear, el, otherTimeZone, problem, ROLE_WORDS, runStaffPage, showError, staffLinksFor } from "./common.js";
+import {
+  $, ApiError, announce, api, clear, el, otherTimeZone, problem, ROLE_WORDS, runStaffPage, showError, staffLinksFor, zoneName,
+} from "./common.js";
 
 const PAGE_SIZE = 50;
 
@@ -550,7 +552,7 @@ runStaffPage(async (me) => {
   }
   state.zone = practice.time_zone;
   timeFormats();
-  $("dates-hint").textContent = `Days run from midnight to midnight in the practice's time zone, ${state.zone.replaceAll("_", " ")}`
+  $("dates-hint").textContent = `Days run from midnight to midnight in the practice's time zone, ${zoneName(state.zone)}`
     + `${otherTimeZone(state.zone) ? " (not this browser's)" : ""}; the times below are in it too. Leave the dates empty to search all time.`;
   buildActionSelect();
   $("audit").hidden = false;

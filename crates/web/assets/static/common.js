@@ -215,10 +215,23 @@ export function takeLinkToken() {
   return token || null;
 }
 
+/**
+ * An IANA time zone as people read it: "America/New_York" is
+ * "America/New York". What is sent and stored stays the IANA name.
+ * @param {string} zone
+ */
+export function zoneName(zone) {
+  return zone.replaceAll("_", " ");
+}
+
 /** Where sign-in goes next when a page's link was opened signed out. */
 export const AFTER_SIGN_IN = "switchboard.after_sign_in";
 
 export async function signOut() {
+  // A browser signed out of is told nothing more for the account: the
+  // server drops the push subscriptions made in this session, and this
+  // browser's own (perhaps made in an earlier one) goes too.
+  await forgetPushHere();
   try {
     await api("POST", "/api/v1/auth/logout");
   } catch {
@@ -657,6 +670,7 @@ export function counter(textarea, max) {
  * @property {boolean} custom
  * @property {Medium[]} effective_media
  * @property {{ from: string, to: string } | null} effective_quiet_hours
+ * @property {boolean} reminder_emails whether an unread reply is also reminded by email
  */
 
 /** Media in words, as a list reads them ("email and text message"). */
@@ -796,6 +810,32 @@ export async function turnOnPush(me) {
     throw e;
   }
   localStorage.setItem(PUSH_RECORD, JSON.stringify({ user: me.id, id: created.id, endpoint: sub.endpoint }));
+}
+
+/**
+ * `promise`, or `undefined` after `ms`: for what a browser may take long
+ * over (a push service it cannot reach) while the person waits.
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ */
+function within(promise, ms) {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(undefined), ms))]);
+}
+
+/**
+ * On signing out: the server forgets this browser's push subscription
+ * (while the session still lets it) and the browser drops it. Never fails,
+ * and gives up on a browser that takes longer than a few seconds.
+ */
+async function forgetPushHere() {
+  const record = pushRecord();
+  if (record) {
+    await within(api("DELETE", `/api/v1/me/push-subscriptions/${encodeURIComponent(record.id)}`).catch(() => {}), 5000);
+    localStorage.removeItem(PUSH_RECORD);
+  }
+  const sub = await within(currentSubscription().catch(() => null), 3000);
+  if (sub) await within(sub.unsubscribe().catch(() => false), 3000);
 }
 
 /**

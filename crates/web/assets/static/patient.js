@@ -706,6 +706,7 @@ function notificationsForm(contact, choices, pushHere) {
   const boxes = Object.fromEntries(MEDIA.map(([m]) => [m, el("input", { type: "checkbox", id: `notify-${m}`, name: "notify-media", value: m })]));
   const pushHint = el("p", { id: "notify-push-hint", class: "hint" });
   boxes.push.setAttribute("aria-describedby", pushHint.id);
+  const reminders = el("input", { type: "checkbox", id: "notify-reminders", "aria-describedby": "notify-reminders-hint" });
   const quietOn = el("input", { type: "checkbox", id: "notify-quiet", "aria-describedby": "notify-quiet-hint" });
   const from = el("input", { type: "time", id: "notify-quiet-from", required: true });
   const to = el("input", { type: "time", id: "notify-quiet-to", required: true });
@@ -718,6 +719,7 @@ function notificationsForm(contact, choices, pushHere) {
   const draw = () => {
     const media = choices.media ?? choices.effective_media;
     for (const [m] of MEDIA) boxes[m].checked = media.includes(m);
+    reminders.checked = choices.reminder_emails;
     const quiet = choices.quiet_hours ?? choices.effective_quiet_hours;
     quietOn.checked = Boolean(quiet);
     from.value = quiet?.from ?? "21:00";
@@ -756,7 +758,7 @@ function notificationsForm(contact, choices, pushHere) {
       pushHere = false;
     }
     choices = await api("PUT", "/api/v1/me/notification-choices",
-      { media, quiet_hours: quietOn.checked ? { from: from.value, to: to.value } : null });
+      { media, quiet_hours: quietOn.checked ? { from: from.value, to: to.value } : null, reminder_emails: reminders.checked });
     draw();
     return "Saved.";
   };
@@ -773,6 +775,9 @@ function notificationsForm(contact, choices, pushHere) {
         el("legend", {}, "Tell me about new messages by"),
         MEDIA.map(([m, label]) => el("div", { class: "check" }, boxes[m], el("label", { for: boxes[m].id }, label))),
         pushHint),
+      el("div", { class: "check" }, reminders, el("label", { for: reminders.id }, "A reminder when I leave a reply unread")),
+      el("p", { id: "notify-reminders-hint", class: "hint" },
+        "One more email about a reply you have not read, when you are told by email. The link in a reminder email turns these off."),
       el("div", { class: "check" }, quietOn, el("label", { for: quietOn.id }, "Quiet hours")),
       el("p", { id: "notify-quiet-hint", class: "hint" },
         `Notices of replies wait until these hours end (${zoneLabel() ? `${zoneLabel()}, ` : ""}the practice's time). `,

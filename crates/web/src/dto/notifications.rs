@@ -77,6 +77,9 @@ pub(crate) struct NotificationChoicesDto {
     /// browser subscribed for push).
     pub effective_media: Vec<MediumDto>,
     pub effective_quiet_hours: Option<QuietHoursDto>,
+    /// Whether a reply left unread is also reminded by email (when email
+    /// is among your media); false once you unsubscribed from a reminder.
+    pub reminder_emails: bool,
 }
 
 impl From<NotificationChoices> for NotificationChoicesDto {
@@ -88,11 +91,13 @@ impl From<NotificationChoices> for NotificationChoicesDto {
             custom: c.custom,
             effective_media: media(reach),
             effective_quiet_hours: quiet.map(Into::into),
+            reminder_emails: c.reminder_emails,
         }
     }
 }
 
-/// Your choices. Both null (or absent): follow the practice's defaults.
+/// Your choices. `media` and `quiet_hours` both null (or absent): follow
+/// the practice's defaults.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NotificationChoicesRequest {
@@ -102,6 +107,10 @@ pub(crate) struct NotificationChoicesRequest {
     pub media: Option<Vec<String>>,
     #[serde(default)]
     pub quiet_hours: Option<QuietHoursDto>,
+    /// Whether unread replies are also reminded by email; absent leaves it
+    /// as it is.
+    #[serde(default)]
+    pub reminder_emails: Option<bool>,
 }
 
 /// What the practice's patients get until they choose.

@@ -1,6 +1,7 @@
 //! Notifications outside the app: your own choices and push
-//! subscriptions, the practice's defaults, a patient's deliveries, and the
-//! outbox of what found no channel.
+//! subscriptions, the practice's defaults, a patient's deliveries, the
+//! outbox of what found no channel, and the one-click unsubscribe link of
+//! reminder emails.
 
 use crate::AppState;
 use crate::dto::*;
@@ -8,7 +9,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth, Client, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use switchboard_domain::ids::{PatientId, PushSubscriptionId};
 use switchboard_service::ServiceError;
 use switchboard_service::delivery::{PracticeNotificationDefaults, PushSubscriptionInput};
@@ -26,6 +28,7 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
         routes!(practice_defaults, save_practice_defaults),
         routes!(patient_deliveries),
         routes!(outbox),
+        routes!(unsubscribe_page, unsubscribe_reminder_emails),
     ]
 }
 
@@ -50,7 +53,7 @@ pub(crate) async fn save_my_choices(
 ) -> Result<Json<NotificationChoicesDto>, ApiError> {
     let reach = req.media.as_deref().map(parse_media).transpose()?;
     let quiet = req.quiet_hours.as_ref().map(QuietHoursDto::parse).transpose()?;
-    Ok(Json(s.app.save_my_notification_choices(&p, reach, quiet, &ctx).await?.into()))
+    Ok(Json(s.app.save_my_notification_choices(&p, reach, quiet, req.reminder_emails, &ctx).await?.into()))
 }
 
 /// Your mobile number for SMS alerts (staff).
@@ -177,4 +180,72 @@ pub(crate) async fn outbox(
     Auth(p): Auth,
 ) -> Result<Json<Vec<OutboxItemDto>>, ApiError> {
     Ok(Json(s.app.outbox(&p, &ctx).await?.into_iter().map(Into::into).collect()))
+}
+
+/// A plain page with fixed words (no data, no script): what the
+/// unsubscribe link shows.
+fn plain_page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n{head}<title>{title} · Switchboard</title>\n</head>\n\
+         <body class=\"signin-page\">\n<main id=\"main\" class=\"signin welcome\">\n\
+         <p class=\"brand\"><span class=\"brand-mark\" aria-hidden=\"true\"></span>Switchboard</p>\n\
+         <div class=\"card\">\n<h1>{title}</h1>\n{body}\n</div>\n\
+         <p class=\"emergency-short\"><strong>In an emergency, call 911.</strong> For thoughts of suicide, call or text 988.</p>\n\
+         </main>\n</body>\n</html>\n",
+        head = include_str!("../../assets/partials/head.html"),
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// The page a reminder email's unsubscribe link opens: what it does, and a
+/// button that does it. Opening it changes nothing (mail systems open
+/// links to check them).
+#[utoipa::path(get, path = "/unsubscribe/{token}", tag = "notifications",
+    params(("token" = String, Path, description = "The token of a reminder email's unsubscribe link")),
+    responses((status = 200, content_type = "text/html", body = String, description = "The page with its button")))]
+pub(crate) async fn unsubscribe_page(Path(_token): Path<String>) -> Response {
+    plain_page(
+        StatusCode::OK,
+        "Stop reminder emails?",
+        "<p>When a reply from your care team waits unread, you get one email to remind you. \
+         Stop these reminder emails? You will still be told of new replies the way you chose, \
+         and you can turn reminders back on in your settings.</p>\n\
+         <form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
+         <button type=\"submit\">Stop reminder emails</button></form>",
+    )
+}
+
+/// One-click unsubscribe (RFC 8058): turns reminder emails off for the
+/// patient the reminder went to. Mail programs post
+/// `List-Unsubscribe=One-Click` here; the page's button does the same.
+/// Other notices stay as the patient chose. 410 for a link that is not
+/// one of ours.
+#[utoipa::path(post, path = "/unsubscribe/{token}", tag = "notifications",
+    params(("token" = String, Path, description = "The token of a reminder email's unsubscribe link")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "`List-Unsubscribe=One-Click`"),
+    responses((status = 200, content_type = "text/html", body = String, description = "Reminder emails are off"),
+        (status = 410, content_type = "text/html", body = String, description = "Not a working unsubscribe link"),
+        (status = 429, body = ErrorBody, description = "Too many tries at links from this address")))]
+pub(crate) async fn unsubscribe_reminder_emails(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    match s.app.unsubscribe_reminder_emails(&token, &ctx).await {
+        Ok(()) => Ok(plain_page(
+            StatusCode::OK,
+            "Reminder emails are off",
+            "<p>You will get no more emails reminding you of unread replies. \
+             You are still told of new replies the way you chose.</p>\n\
+             <p>To turn reminders back on, <a href=\"/app#/settings\">sign in and open Settings</a>.</p>",
+        )),
+        Err(ServiceError::LinkInvalid) => Ok(plain_page(
+            StatusCode::GONE,
+            "This link does not work",
+            "<p>It may have been copied incompletely. To stop reminder emails, \
+             <a href=\"/app#/settings\">sign in and open Settings</a>.</p>",
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
