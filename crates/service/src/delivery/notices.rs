@@ -37,14 +37,12 @@ impl Switchboard {
         ))
     }
 
-    /// Forgets the reply notices and the unread-reply reminders (and the
-    /// staff flags that would follow them) not yet made: for history played
-    /// into a demo, which is nobody's news. A reminder would tell a patient
-    /// of a reply nobody wrote today.
+    /// Forgets the reply notices not yet made: for history played into a
+    /// demo, which is nobody's news ("you have a new message" about a reply
+    /// written weeks ago). Its unread replies are still reminded of, and
+    /// flagged to staff: those are true of it.
     pub async fn forget_pending_reply_notices(&self) -> Result<(), ServiceError> {
-        let unit = switchboard_store::Unit::new()
-            .step(job_q::drop_pending(NOTIFY_REPLY))
-            .step(job_q::drop_pending(crate::follow_ups::REPLY_UNREAD));
+        let unit = switchboard_store::Unit::new().step(job_q::drop_pending(NOTIFY_REPLY));
         self.store().commit(unit).await?;
         Ok(())
     }
