@@ -68,12 +68,20 @@ test("a new staff member's set-up link is shown once; they choose a password (a 
   await form.getByLabel("Role").selectOption({ label: "Front desk" });
   await form.getByLabel("Primary Care").check();
   await form.getByLabel("Dr. Patel's team").check();
+  // By text, a number is needed: refused beside it, nothing else lost.
+  await form.getByLabel("Text them the set-up link").check();
+  await form.getByRole("button", { name: "Add and make set-up link" }).click();
+  await form.getByRole("alert").filter({ hasText: "add their mobile number to send the set-up link by text" }).waitFor();
+  assert.equal(await form.getByLabel(/^Mobile number/).getAttribute("aria-invalid"), "true");
+  assert.equal(await form.getByLabel("User name").inputValue(), "sam.rivera");
+  await form.getByLabel(/^Mobile number/).fill("(555) 010-0160");
   await form.getByRole("button", { name: "Add and make set-up link" }).click();
 
   const panel = admin.locator("#staff-link .link-panel");
   const link = await shownLink(panel, "Set-up link", "Sam Rivera");
   assert.match(await panel.getByRole("heading").textContent(), /^Set-up link for Sam Rivera$/);
-  await admin.locator("#staff-status", { hasText: "Sam Rivera added." }).waitFor();
+  await admin.locator("#staff-status", { hasText: "Sam Rivera added. Their set-up link is queued to be sent by text message." }).waitFor();
+  assert.match(await panel.textContent(), /queued to be texted to the number you gave/);
   const row = admin.locator("#staff-rows tr", { hasText: "sam.rivera" });
   const rowText = await row.textContent();
   for (const want of ["Sam Rivera", "Front desk", "Primary Care", "Dr. Patel's team", "Active", "Not set up yet", "Never signed in"]) {

@@ -45,7 +45,10 @@ impl fmt::Display for TermsVersion {
 pub struct TermsText(String);
 
 impl TermsText {
-    pub const MAX_CHARS: usize = 20_000;
+    /// Room for terms several times the standard ones, and small enough
+    /// that the request publishing them, however its characters are
+    /// escaped, fits the API's 64 KiB body limit.
+    pub const MAX_CHARS: usize = 5_000;
     /// Terms as an administrator wrote them; surrounding whitespace is
     /// removed.
     pub fn parse(text: &str) -> Result<Self, TextError> {

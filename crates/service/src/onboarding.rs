@@ -82,6 +82,12 @@ pub struct StaffInput {
     pub care_teams: Vec<CareTeamId>,
     /// The pools they belong to; `None` leaves their pools as they are.
     pub pools: Option<Vec<PoolId>>,
+    /// A new staff member's mobile number (kept as the number their SMS
+    /// alerts and password resets go to; theirs to change afterwards).
+    pub mobile: Option<String>,
+    /// How a new staff member's set-up link goes: handed over at the desk,
+    /// or by text to `mobile`.
+    pub setup_by: Channel,
 }
 
 /// What a new link is for and whom: an account (set-up, reset) or an
@@ -307,8 +313,27 @@ impl Switchboard {
             .map_err(|e| ServiceError::invalid("username", "the user name", e))?;
         let display = self.check_staff_links(practice, &input).await?;
         let user = self.new_id(UserId::from_bytes)?;
+        let mobile = input.mobile.as_deref().map(str::trim).filter(|m| !m.is_empty());
+        let sealed = mobile.map(|m| self.sealed_staff_mobile(practice, user, m)).transpose()?;
+        let texted = match (input.setup_by, &sealed) {
+            (Channel::Desk, _) => None,
+            (Channel::Sms, Some(mobile)) => Some(mobile.e164.clone()),
+            (Channel::Sms, None) => {
+                return Err(ServiceError::Invalid {
+                    field: "mobile",
+                    problem: "add their mobile number to send the set-up link by text, or hand it over".into(),
+                });
+            }
+            (Channel::Email | Channel::None, _) => {
+                return Err(ServiceError::Invalid {
+                    field: "setup_link_by",
+                    problem: "a set-up link is sent by sms or handed over at the desk".into(),
+                });
+            }
+        };
+        let channel = if texted.is_some() { Channel::Sms } else { Channel::Desk };
         let (link_step, link) = self
-            .new_link(LinkRequest::for_account(practice, LinkPurpose::Setup, user, Channel::Desk, Some(p.user.id)))
+            .new_link(LinkRequest::for_account(practice, LinkPurpose::Setup, user, channel, Some(p.user.id)))
             .await?;
         let mut unit = Unit::new().step(d::insert_user(&d::NewUser::staff(
             user,
@@ -331,13 +356,28 @@ impl Switchboard {
             unit.push(step);
             unit.push_audit(record);
         }
+        if let Some(mobile) = sealed {
+            unit.push(mobile.key_step);
+            unit.push(switchboard_store::queries::deliveries::set_staff_mobile(user, Some(mobile.sealed), self.now()));
+        }
+        unit.push(link_step);
+        if let Some(number) = texted {
+            let notice = Notice {
+                practice,
+                kind: NoticeKind::AccountSetup,
+                user: Some(user),
+                patient: None,
+                path: link.path.clone(),
+                cause: format!("link:{}", link.id),
+            };
+            unit.extend(self.notice_steps(&notice, &[Destination::Phone(number)], self.now()).await?);
+        }
         let unit = unit
-            .step(link_step)
             .audit(self.record(p, ctx, AuditAction::UserCreated).with_resource(ResourceKind::User, *user.as_bytes()))
             .audit(
                 self.record(p, ctx, AuditAction::LinkIssued)
                     .with_resource(ResourceKind::Link, *link.id.as_bytes())
-                    .with_detail("purpose=setup"),
+                    .with_detail(format!("purpose=setup;channel={}", channel.as_str())),
             );
         self.store().commit(unit).await.map_err(taken)?;
         Ok((user, link))
@@ -356,6 +396,12 @@ impl Switchboard {
         let existing = self.own_practice_user(p, ctx, user, AuditAction::UserUpdated).await?;
         if existing.kind != UserKind::Staff {
             return Err(ServiceError::NotFound);
+        }
+        if input.mobile.as_deref().is_some_and(|m| !m.trim().is_empty()) {
+            return Err(ServiceError::Invalid {
+                field: "mobile",
+                problem: "a staff member changes their own mobile number, under My alerts on the setup page".into(),
+            });
         }
         if user == p.user.id && input.role != StaffRole::PracticeAdmin {
             return Err(ServiceError::Conflict("you cannot take away your own administrator role"));

@@ -125,6 +125,32 @@ impl Switchboard {
         self.staff_mobile(p.user.id).await
     }
 
+    /// `text` checked as a mobile number that can be texted, and sealed for
+    /// `user` under a new data key.
+    pub(crate) fn sealed_staff_mobile(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        text: &str,
+    ) -> Result<SealedMobile, ServiceError> {
+        let number = PhoneNumber::parse(text).map_err(|e| ServiceError::invalid("mobile", "the mobile number", e))?;
+        let Some(e164) = notify::e164(number.as_str()) else {
+            return Err(ServiceError::Invalid {
+                field: "mobile",
+                problem: "write the number with its country code (+44 …) or as a 10-digit US number".into(),
+            });
+        };
+        let key_id = self.new_id(DataKeyId::from_bytes)?;
+        let (key, wrapped) = self.keys().new_data_key(*key_id.as_bytes()).map_err(|_| ServiceError::Internal)?;
+        let step = keys_q::insert(
+            &WrappedKeyRow { id: key_id, kek_id: wrapped.kek_id, wrapped: wrapped.bytes },
+            practice,
+            self.now(),
+        );
+        let sealed = sealing::seal(&key, column::STAFF_MOBILE, user.as_bytes(), number.as_str())?;
+        Ok(SealedMobile { key_step: step, sealed: (key_id, sealed), e164 })
+    }
+
     /// Sets (or clears) the signed-in staff member's mobile number.
     pub async fn save_my_mobile(
         &self,
@@ -140,23 +166,9 @@ impl Switchboard {
         let mut unit = Unit::new();
         let sealed = match &mobile {
             Some(m) => {
-                let number =
-                    PhoneNumber::parse(m).map_err(|e| ServiceError::invalid("mobile", "the mobile number", e))?;
-                if notify::e164(number.as_str()).is_none() {
-                    return Err(ServiceError::Invalid {
-                        field: "mobile",
-                        problem: "write the number with its country code (+44 …) or as a 10-digit US number".into(),
-                    });
-                }
-                let key_id = self.new_id(DataKeyId::from_bytes)?;
-                let (key, wrapped) =
-                    self.keys().new_data_key(*key_id.as_bytes()).map_err(|_| ServiceError::Internal)?;
-                unit.push(keys_q::insert(
-                    &WrappedKeyRow { id: key_id, kek_id: wrapped.kek_id, wrapped: wrapped.bytes },
-                    p.user.practice,
-                    now,
-                ));
-                Some((key_id, sealing::seal(&key, column::STAFF_MOBILE, p.user.id.as_bytes(), number.as_str())?))
+                let mobile = self.sealed_staff_mobile(p.user.practice, p.user.id, m)?;
+                unit.push(mobile.key_step);
+                Some(mobile.sealed)
             }
             None => None,
         };
@@ -168,6 +180,15 @@ impl Switchboard {
         self.store().commit(unit).await?;
         Ok(mobile)
     }
+}
+
+/// A staff member's mobile number, sealed under a new data key.
+pub(crate) struct SealedMobile {
+    /// Stores the data key.
+    pub(crate) key_step: Step,
+    pub(crate) sealed: (DataKeyId, Vec<u8>),
+    /// The number in E.164, to text.
+    pub(crate) e164: String,
 }
 
 fn job_error(e: impl std::fmt::Display) -> String {

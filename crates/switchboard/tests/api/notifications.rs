@@ -232,6 +232,17 @@ impl Gateway {
     pub fn sent(&self) -> Vec<Form> {
         self.0.lock().unwrap().clone()
     }
+
+    /// The one text sent, which carries a link: to whom, its words, and
+    /// the link's token.
+    pub fn only_link_texted(&self) -> (String, String, String) {
+        let sent = self.sent();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        let field = |k: &str| sent[0].iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+        let body = field("Body");
+        let token = body.split_once("#token=").map(|(_, rest)| rest.split_whitespace().next().unwrap().to_owned());
+        (field("To"), body.clone(), token.unwrap_or_else(|| panic!("no link in {body}")))
+    }
 }
 
 pub const TOKEN: &str = "gateway-secret-token";
@@ -753,13 +764,9 @@ async fn a_staff_reset_goes_by_text_to_their_mobile() {
     }
     println!("reset request: with a mobile {known_took:?}, without {without_took:?}, unknown {unknown_took:?}");
     t.run_due_jobs().await;
-    let sent = gateway.sent();
-    assert_eq!(sent.len(), 1, "{sent:?}");
-    let field = |k: &str| sent[0].iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
-    assert_eq!(field("To"), "+15550100112");
-    let body = field("Body");
+    let (to, body, token) = gateway.only_link_texted();
+    assert_eq!(to, "+15550100112");
     assert!(body.contains("Reset your") || body.contains("reset"), "{body}");
-    let token = body.split_once("#token=").map(|(_, rest)| rest.split_whitespace().next().unwrap().to_owned()).unwrap();
     let r = t.post("/api/v1/links/redeem", None, json!({"token": token, "password": "a long new passphrase"})).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     assert_eq!(t.try_login("dr.patel", "a long new passphrase").await.status, StatusCode::OK);
@@ -771,6 +778,72 @@ async fn a_staff_reset_goes_by_text_to_their_mobile() {
     let row = |name: &str| rows.as_array().unwrap().iter().find(|r| r["username"] == name).unwrap().clone();
     assert!(row("fran.frontdesk")["reset_requested_at"].is_string(), "{rows}");
     assert!(row("dr.patel")["reset_requested_at"].is_null(), "{rows}");
+    t.stop().await;
+}
+
+/// A new staff member's set-up link goes by text to the mobile number the
+/// administrator gives, which becomes the number they keep for alerts; it
+/// is never shown back, and only they change it afterwards.
+#[tokio::test]
+async fn a_new_staff_members_set_up_link_goes_by_text() {
+    let gateway = Gateway::default();
+    let t = gateway.spawn_app(|_| {}).await;
+    let admin = t.login("admin").await;
+    let staff = |extra: Value| {
+        let mut body = json!({"username": "sam.rivera", "display_name": "Sam Rivera", "role": "nurse"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    // Refused whole: by text with no number, a number that cannot be texted, another way.
+    for (extra, field) in [
+        (json!({"setup_link_by": "sms"}), "mobile"),
+        (json!({"setup_link_by": "sms", "mobile": "12345"}), "mobile"),
+        (json!({"setup_link_by": "email", "mobile": "(555) 010-0150"}), "setup_link_by"),
+    ] {
+        let r = t.post("/api/v1/staff-accounts", Some(&admin), staff(extra.clone())).await;
+        assert_eq!(
+            (r.status, r.json()["error"]["field"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
+            "{extra}"
+        );
+    }
+    assert_eq!(t.count("SELECT count(*) FROM users WHERE username = 'sam.rivera'").await, 0);
+
+    let r = t
+        .post(
+            "/api/v1/staff-accounts",
+            Some(&admin),
+            staff(json!({"setup_link_by": "sms", "mobile": "(555) 010-0150"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["setup_link"]["delivery"], "sms", "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    t.run_due_jobs().await;
+    let (to, body, token) = gateway.only_link_texted();
+    assert_eq!(to, "+15550100150");
+    assert!(body.contains("Riverside Family Medicine") && !body.contains("Sam"), "{body}");
+    let r = t.post("/api/v1/links/redeem", None, json!({"token": token, "password": "a long new passphrase"})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let sam = t.try_login("sam.rivera", "a long new passphrase").await.json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(t.get("/api/v1/me/mobile", Some(&sam)).await.json()["mobile"], "(555) 010-0150");
+    // Never shown back, and changed only by its owner.
+    let list = t.get("/api/v1/staff-accounts", Some(&admin)).await;
+    assert!(!list.text.contains("010-0150") && !list.text.contains("0100150"), "{}", list.text);
+    let r =
+        t.put(&format!("/api/v1/staff-accounts/{id}"), Some(&admin), staff(json!({"mobile": "(555) 010-0151"}))).await;
+    assert_eq!((r.status, r.json()["error"]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("mobile")));
+    // At the desk, as before: nothing is texted.
+    let r = t
+        .post(
+            "/api/v1/staff-accounts",
+            Some(&admin),
+            json!({"username": "kim.desk", "display_name": "Kim Desk", "role": "front_desk"}),
+        )
+        .await;
+    assert_eq!((r.status, r.json()["setup_link"]["delivery"].as_str()), (StatusCode::CREATED, Some("hand_over")));
+    t.run_due_jobs().await;
+    assert_eq!(gateway.sent().len(), 1);
     t.stop().await;
 }
 

@@ -33,7 +33,7 @@ const CHANNEL_WORDS = { desk: "to hand over", email: "for email", sms: "for a te
 
 
 /** The input that a refused field came from, per form. */
-const STAFF_INPUTS = { username: "staff-username", display_name: "staff-name", role: "staff-role" };
+const STAFF_INPUTS = { username: "staff-username", display_name: "staff-name", role: "staff-role", mobile: "staff-mobile" };
 const PATIENT_INPUTS = {
   given_name: "patient-given", family_name: "patient-family", birth_date: "patient-birth", mrn: "patient-mrn",
   email: "patient-email", phone: "patient-phone", department_id: "patient-department", care_team_id: "patient-care-team",
@@ -376,6 +376,10 @@ function openStaffForm(s) {
   $("staff-save").textContent = s ? "Save changes" : "Add and make set-up link";
   $("staff-username-row").hidden = Boolean(s);
   $("staff-username").value = "";
+  // Only for someone new: afterwards the number is theirs to change.
+  $("staff-mobile-row").hidden = Boolean(s);
+  $("staff-mobile").value = "";
+  $("staff-text-link").checked = false;
   $("staff-name").value = s ? s.display_name : "";
   options($("staff-role"), Object.entries(ROLE_WORDS), s ? s.role : "nurse");
   checkboxes($("staff-departments"), "staff-dept", state.departments, s?.departments);
@@ -445,7 +449,12 @@ async function saveStaff(e) {
     // Every pool they should be in: the save replaces their pools.
     pools: NO_CONVERSATIONS[role] ? [] : ticked($("staff-pools")),
   };
-  if (!s) body.username = $("staff-username").value.trim().toLowerCase();
+  if (!s) {
+    body.username = $("staff-username").value.trim().toLowerCase();
+    const mobile = $("staff-mobile").value.trim();
+    if (mobile) body.mobile = mobile;
+    if ($("staff-text-link").checked) body.setup_link_by = "sms";
+  }
   const problem = !s && !body.username ? ["staff-username", "Choose a user name for them."]
     : !body.display_name ? ["staff-name", "Enter their name as colleagues and patients see it."] : null;
   if (problem) {
@@ -475,13 +484,17 @@ async function saveStaff(e) {
   $("add-staff").hidden = false;
   await loadStaff().catch((err) => showError($("staff-error"), message(err)));
   if (created) {
-    say($("staff-status"), `${body.display_name} added. Give them their set-up link.`);
+    const texted = created.setup_link.delivery === "sms";
+    say($("staff-status"), texted
+      ? `${body.display_name} added. Their set-up link is queued to be sent by text message.`
+      : `${body.display_name} added. Give them their set-up link.`);
     showLink($("staff-link"), {
       heading: `Set-up link for ${body.display_name}`,
       label: "Set-up link",
       who: body.display_name,
       link: created.setup_link,
-      notes: [`With it, ${body.display_name} chooses their own password and can then sign in as ${body.username}.`],
+      notes: [`With it, ${body.display_name} chooses their own password and can then sign in as ${body.username}.`,
+        ...(texted ? ["It is queued to be texted to the number you gave, and shown here once too, in case you would rather hand it over. If no text service is set up, it waits in the outbox on the setup page."] : [])],
       back: $("add-staff"),
     });
   } else {

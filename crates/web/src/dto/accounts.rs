@@ -107,6 +107,16 @@ pub(crate) struct StaffAccountDto {
     #[serde(default)]
     #[schema(format = "uuid")]
     pub pools: Option<Vec<String>>,
+    /// Adding someone: their mobile number, kept as the number their SMS
+    /// alerts and password resets go to (theirs to change afterwards; never
+    /// shown back).
+    #[serde(default, skip_serializing)]
+    pub mobile: Option<String>,
+    /// Adding someone: `sms` texts the set-up link to `mobile`; `desk` (the
+    /// default) shows it once to hand over.
+    #[serde(default, skip_serializing)]
+    #[schema(pattern = "^(sms|desk)$")]
+    pub setup_link_by: Option<String>,
     #[serde(default = "yes")]
     pub active: bool,
     /// RFC 3339; null if never signed in.

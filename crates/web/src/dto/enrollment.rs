@@ -85,8 +85,8 @@ pub(crate) struct AcceptTermsRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PublishTermsRequest {
-    /// 40 to 20,000 characters.
-    #[schema(min_length = 40, max_length = 20000)]
+    /// 40 to 5,000 characters.
+    #[schema(min_length = 40, max_length = 5000)]
     pub text: String,
 }
 

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use switchboard_domain::ids::{CareTeamId, DepartmentId, PoolId, UserId};
+use switchboard_domain::onboarding::Channel;
 use switchboard_domain::role::StaffRole;
 use switchboard_service::ServiceError;
 use switchboard_service::onboarding::{RedeemInput, StaffInput};
@@ -116,6 +117,18 @@ fn staff_input(req: StaffAccountDto) -> Result<StaffInput, ApiError> {
             .pools
             .map(|pools| pools.iter().map(|p| field_id("pools", p, PoolId::parse)).collect::<Result<_, _>>())
             .transpose()?,
+        mobile: req.mobile,
+        setup_by: match req.setup_link_by.as_deref() {
+            None | Some("desk") => Channel::Desk,
+            Some("sms") => Channel::Sms,
+            Some(_) => {
+                return Err(ServiceError::Invalid {
+                    field: "setup_link_by",
+                    problem: "a set-up link is sent by sms or handed over at the desk".into(),
+                }
+                .into());
+            }
+        },
     })
 }
 
@@ -142,6 +155,8 @@ pub(crate) async fn staff_accounts(
                 last_sign_in_at: r.last_login_at.map(|t| t.to_rfc3339()),
                 password_set: r.password_set,
                 reset_requested_at: r.reset_requested_at.map(|t| t.to_rfc3339()),
+                mobile: None,
+                setup_link_by: None,
             })
             .collect(),
     ))

@@ -217,13 +217,13 @@ pub(crate) async fn unsubscribe_page(Path(_token): Path<String>) -> Response {
 
 /// One-click unsubscribe (RFC 8058): turns reminder emails off for the
 /// patient the reminder went to. Mail programs post
-/// `List-Unsubscribe=One-Click` here; the page's button does the same.
+/// `List-Unsubscribe=One-Click` here, and the page's button a form; the
+/// body is not read (the token in the path is the whole request), so it
+/// is not described.
 /// Other notices stay as the patient chose. 410 for a link that is not
 /// one of ours.
 #[utoipa::path(post, path = "/unsubscribe/{token}", tag = "notifications",
     params(("token" = String, Path, description = "The token of a reminder email's unsubscribe link")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "`List-Unsubscribe=One-Click`"),
     responses((status = 200, content_type = "text/html", body = String, description = "Reminder emails are off"),
         (status = 410, content_type = "text/html", body = String, description = "Not a working unsubscribe link"),
         (status = 429, body = ErrorBody, description = "Too many tries at links from this address")))]
