@@ -111,7 +111,7 @@ test("a new staff member's set-up link is shown once; they choose a password (a 
   await sam.goto(link);
   await sam.getByRole("heading", { name: "Welcome to Riverside Family Medicine" }).waitFor();
   assert.ok(!sam.url().includes("token"), `the token leaves the address bar: ${sam.url()}`);
-  assert.match(await sam.locator("#welcome").textContent(), /Choose a password for sam\.rivera\./);
+  assert.match(await sam.locator("#link-card").textContent(), /Choose a password for sam\.rivera\./);
   await sam.getByText("At least 15 characters. A few unrelated words make a good one.").waitFor();
   await screenshot(sam, "welcome-setup");
 
@@ -322,7 +322,7 @@ test("a patient is invited at the desk, confirms their date of birth, enrolls an
   await rosa.getByLabel("Choose a user name").fill("rosa.delgado");
   await rosa.getByRole("button", { name: "Enroll" }).click();
   await rosa.getByRole("heading", { name: "You are enrolled" }).waitFor();
-  assert.match(await rosa.locator("#welcome").textContent(), /In an emergency, call 911\. For thoughts of suicide, call or text 988\./);
+  assert.match(await rosa.locator("#link-card").textContent(), /In an emergency, call 911\. For thoughts of suicide, call or text 988\./);
   await rosa.getByRole("link", { name: "Sign in" }).click();
   await signInPage(rosa).waitFor();
   assert.equal(await signInWith(rosa, "rosa.delgado", password), "/app");
@@ -623,7 +623,7 @@ test("a forgotten password: the same answer for any name, the request flagged fo
   const fran = await page({ mobile: true });
   await fran.goto(link);
   await fran.getByRole("heading", { name: "Choose a new password for fran.frontdesk" }).waitFor();
-  assert.match(await fran.locator("#welcome").textContent(), /signed out everywhere else/);
+  assert.match(await fran.locator("#link-card").textContent(), /signed out everywhere else/);
   const password = "seven quiet herons at dawn";
   await fran.getByLabel("New password").fill(password);
   await fran.getByLabel("Type the password again").fill(password);

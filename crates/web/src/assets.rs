@@ -72,9 +72,11 @@ const FILES: [(&str, &str, &[u8]); 35] = embedded! {
 /// The pieces pages include, by the name their markers give. They are
 /// served only inside the pages, never at a URL of their own. A partial may
 /// include the ones listed before it, and only those, so includes cannot loop.
-const PARTIALS: [(&str, &str); 5] = [
+const PARTIALS: [(&str, &str); 6] = [
     ("head", include_str!("../assets/partials/head.html")),
     ("page-end", include_str!("../assets/partials/page-end.html")),
+    // The pages behind links (/welcome, /secure): the card their script fills.
+    ("link-page", include_str!("../assets/partials/link-page.html")),
     ("staff-topbar-start", include_str!("../assets/partials/staff-topbar-start.html")),
     ("staff-topbar-links", include_str!("../assets/partials/staff-topbar-links.html")),
     ("staff-topbar", include_str!("../assets/partials/staff-topbar.html")),

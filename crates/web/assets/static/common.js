@@ -139,6 +139,24 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A date of birth as three boxes, month, day and year (easy on a phone, no
+ * date picker to fight), for the pages behind links: the boxes' wrappers
+ * and their inputs.
+ * @returns {{ parts: HTMLElement[], inputs: HTMLInputElement[] }}
+ */
+export function birthDateParts() {
+  const part = (id, label, attrs) => el("div", { class: `date-part ${id}` },
+    el("label", { for: `birth-${id}` }, label),
+    el("input", { id: `birth-${id}`, name: `birth-${id}`, inputmode: "numeric", pattern: "[0-9]*", ...attrs }));
+  const parts = [
+    part("month", "Month", { maxlength: 2, autocomplete: "bday-month" }),
+    part("day", "Day", { maxlength: 2, autocomplete: "bday-day" }),
+    part("year", "Year", { maxlength: 4, autocomplete: "bday-year" }),
+  ];
+  return { parts, inputs: parts.map((p) => /** @type {HTMLInputElement} */ (p.querySelector("input"))) };
+}
+
 /** Calls the JSON API with the session cookie. A lost session goes back to sign-in. */
 export async function api(method, path, body) {
   const init = { method, headers: { accept: "application/json" }, credentials: "same-origin" };

@@ -5,14 +5,14 @@
 // email on file. Then the patient app opens on that one conversation. The
 // token is taken out of the address bar at once and sent only in request
 // bodies.
-import { ApiError, api, clear, el, errorText, takeLinkToken } from "./common.js";
+import { ApiError, api, birthDateParts, clear, el, errorText, takeLinkToken } from "./common.js";
 
 /**
  * What the link is (`SecureLinkInfoDto` in routes/secure_links.rs).
  * @typedef {{ practice_name: string, medium: "sms" | "email", code_sent: boolean }} SecureLinkInfo
  */
 
-const box = document.getElementById("secure");
+const box = document.getElementById("link-card");
 
 const token = takeLinkToken();
 
@@ -48,15 +48,7 @@ function refusal(e, errorLine) {
 
 /** @param {SecureLinkInfo} info */
 function askBirthDate(info) {
-  const part = (id, label, attrs) => el("div", { class: `date-part ${id}` },
-    el("label", { for: `birth-${id}` }, label),
-    el("input", { id: `birth-${id}`, name: `birth-${id}`, inputmode: "numeric", pattern: "[0-9]*", ...attrs }));
-  const parts = [
-    part("month", "Month", { maxlength: 2, autocomplete: "bday-month" }),
-    part("day", "Day", { maxlength: 2, autocomplete: "bday-day" }),
-    part("year", "Year", { maxlength: 4, autocomplete: "bday-year" }),
-  ];
-  const inputs = parts.map((p) => p.querySelector("input"));
+  const { parts, inputs } = birthDateParts();
   const error = el("p", { class: "error", id: "secure-error", role: "alert", hidden: true });
   const submit = el("button", { type: "submit", class: "primary" }, "Continue");
   const form = el("form", { id: "birth-form", novalidate: true },

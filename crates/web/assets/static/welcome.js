@@ -3,10 +3,10 @@
 // (/welcome#token=…). The token sits in the fragment, so it never reaches
 // the server's logs; this page takes it out of the address bar at once and
 // sends it only in request bodies.
-import { ApiError, api, clear, el, errorText, problem, takeLinkToken } from "./common.js";
+import { ApiError, api, birthDateParts, clear, el, errorText, problem, takeLinkToken } from "./common.js";
 import { termsText } from "./patient-terms.js";
 
-const box = document.getElementById("welcome");
+const box = document.getElementById("link-card");
 
 let token = takeLinkToken();
 
@@ -60,19 +60,11 @@ function setError(f, text) {
   }
 }
 
-/** Month, day and year as three boxes: easy on a phone, no date picker to fight. */
+/** The date of birth as a field: the three boxes, a hint and an error line. */
 function birthDateField() {
-  const part = (id, label, attrs) => el("div", { class: `date-part ${id}` },
-    el("label", { for: `birth-${id}` }, label),
-    el("input", { id: `birth-${id}`, name: `birth-${id}`, inputmode: "numeric", pattern: "[0-9]*", ...attrs }));
-  const parts = [
-    part("month", "Month", { maxlength: 2, autocomplete: "bday-month" }),
-    part("day", "Day", { maxlength: 2, autocomplete: "bday-day" }),
-    part("year", "Year", { maxlength: 4, autocomplete: "bday-year" }),
-  ];
+  const { parts, inputs } = birthDateParts();
   const hint = el("p", { class: "hint", id: "birth-hint" }, DATE_HINT);
   const error = el("p", { class: "field-error", id: "birth-error", role: "alert", hidden: true });
-  const inputs = parts.map((p) => p.querySelector("input"));
   for (const input of inputs) input.setAttribute("aria-describedby", "birth-hint");
   const node = el("fieldset", { class: "birth-date", "aria-describedby": "birth-hint" },
     el("legend", {}, "Your date of birth"), hint, error, el("div", { class: "date-parts" }, parts));
