@@ -9,9 +9,9 @@
 //! text or a push payload. The property tests check that stripping the
 //! practice's name and the link from any notice leaves its fixed wording.
 
-use crate::hours::to_jiff;
+use crate::hours::{from_jiff, to_jiff};
 use crate::time::Timestamp;
-use jiff::tz::TimeZone;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 
 /// How a notice travels.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -435,22 +435,48 @@ impl QuietHours {
 
     /// When a notice held at `now` may go: `None` if it may go now,
     /// otherwise the end of this quiet stretch (the first instant at or
-    /// after the local time `to`, so a daylight-saving gap cannot hold it
-    /// for a day).
+    /// after the local time `to`, whatever the clocks do in between).
     pub fn held_until(self, zone: &TimeZone, now: Timestamp) -> Option<Timestamp> {
         let local = to_jiff(now).to_zoned(zone.clone());
         let minute = u16::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute())).unwrap_or(0);
         if !self.contains(minute) {
             return None;
         }
-        let wait_minutes = if minute < self.to { self.to - minute } else { 24 * 60 - minute + self.to };
-        // Count from the start of this minute, in absolute time: a
-        // daylight-saving change inside the stretch moves the local end by
-        // an hour at most, which errs towards sending, never towards a
-        // day's silence.
-        let start_of_minute =
-            now.as_micros() - i64::from(local.second()) * 1_000_000 - i64::from(local.subsec_nanosecond()) / 1_000;
-        Some(Timestamp::from_micros(start_of_minute + i64::from(wait_minutes) * 60_000_000))
+        // This stretch ends at the local time `to` today, or tomorrow when
+        // it runs past midnight.
+        let day = if minute < self.to { Some(local.date()) } else { local.date().tomorrow().ok() };
+        let end = day.and_then(|d| self.local_end(zone, d, now));
+        // Only a date past jiff's range has no end: then the wait is counted
+        // in absolute minutes.
+        end.or_else(|| {
+            let wait_minutes = if minute < self.to { self.to - minute } else { 24 * 60 - minute + self.to };
+            let start_of_minute =
+                now.as_micros() - i64::from(local.second()) * 1_000_000 - i64::from(local.subsec_nanosecond()) / 1_000;
+            Some(Timestamp::from_micros(start_of_minute + i64::from(wait_minutes) * 60_000_000))
+        })
+    }
+
+    /// The first instant after `now` at or after the local time `to` on
+    /// `day`: when the clocks go back, the first of the two that is still
+    /// to come; when they skip it, the moment of the jump.
+    fn local_end(self, zone: &TimeZone, day: jiff::civil::Date, now: Timestamp) -> Option<Timestamp> {
+        let hour = i8::try_from(self.to / 60).ok()?;
+        let minute = i8::try_from(self.to % 60).ok()?;
+        let end = day.at(hour, minute, 0, 0);
+        let at = match zone.to_ambiguous_timestamp(end).offset() {
+            AmbiguousOffset::Unambiguous { offset } => offset.to_timestamp(end).ok()?,
+            AmbiguousOffset::Fold { before, after } => {
+                let first = before.to_timestamp(end).ok()?;
+                if from_jiff(first) > now { first } else { after.to_timestamp(end).ok()? }
+            }
+            // Read with the offset before the jump, the skipped time falls
+            // after it: the jump is the transition just before that.
+            AmbiguousOffset::Gap { before, .. } => {
+                let past = before.to_timestamp(end).ok()?;
+                zone.preceding(past).next()?.timestamp()
+            }
+        };
+        Some(from_jiff(at))
     }
 }
 

@@ -54,6 +54,27 @@ proptest! {
     }
 }
 
+/// Held on the eve of the clocks going forward, a notice goes at the local
+/// end of the quiet stretch, not an hour after it (which, with quiet hours
+/// nearly all day, would start them again and hold it another day); and
+/// an end the clocks skip releases it at the jump.
+#[test]
+fn quiet_hours_end_by_the_local_clock_across_daylight_saving() {
+    let ny = crate::hours::time_zone("America/New_York").unwrap();
+    let at = |s: &str| Timestamp::parse_rfc3339(s).unwrap();
+    // 15:20 to 14:20, held at 15:20 EST on 9 March 2024: 14:20 EDT on 10 March.
+    let q = QuietHours::new(920, 860).unwrap();
+    assert_eq!(q.held_until(&ny, at("2024-03-09T20:20:00Z")), Some(at("2024-03-10T18:20:00Z")));
+    // 01:00 to 02:30, held at 01:30 EST on 10 March: 02:30 never comes, so 03:00 EDT.
+    let q = QuietHours::new(60, 150).unwrap();
+    assert_eq!(q.held_until(&ny, at("2024-03-10T06:30:00Z")), Some(at("2024-03-10T07:00:00Z")));
+    // 00:30 to 01:30, held at 01:10 EDT on 3 November: the first 01:30 (EDT).
+    let q = QuietHours::new(30, 90).unwrap();
+    assert_eq!(q.held_until(&ny, at("2024-11-03T05:10:00Z")), Some(at("2024-11-03T05:30:00Z")));
+    // Held at 01:10 EST (the second pass): the second 01:30.
+    assert_eq!(q.held_until(&ny, at("2024-11-03T06:10:00Z")), Some(at("2024-11-03T06:30:00Z")));
+}
+
 fn local_minute(tz: &TimeZone, t: Timestamp) -> u16 {
     let z = to_jiff(t).to_zoned(tz.clone());
     u16::try_from(i32::from(z.hour()) * 60 + i32::from(z.minute())).unwrap()
