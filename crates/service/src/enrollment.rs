@@ -20,7 +20,7 @@ use switchboard_domain::role::UserKind;
 use switchboard_domain::time::Timestamp;
 use switchboard_store::queries::directory as d;
 use switchboard_store::queries::enrollment as q;
-pub use switchboard_store::queries::enrollment::TermsRow;
+use switchboard_store::queries::enrollment::TermsRow;
 use switchboard_store::{Conflict, Step, StoreError, Unit};
 
 /// A set of terms as it is shown.
@@ -216,8 +216,8 @@ impl Switchboard {
         Ok(rules::messaging_open(&rollout, &placement))
     }
 
-    /// Refuses what the launch does not include yet: `doing` says what
-    /// (for the caller's words).
+    /// Refuses what the launch does not include yet, in the words of
+    /// `refusal` (the caller's, for whoever asked).
     pub(crate) async fn require_messaging_open(
         &self,
         practice: PracticeId,
