@@ -114,3 +114,9 @@ pub(crate) struct IdDto {
     #[schema(format = "uuid")]
     pub id: String,
 }
+
+/// A count as it goes out: never negative, and at most `u32::MAX`, so a
+/// JavaScript number holds it exactly.
+pub(crate) fn wire_count<N: TryInto<u32> + PartialOrd + Default>(n: N) -> u32 {
+    if n < N::default() { 0 } else { n.try_into().unwrap_or(u32::MAX) }
+}

@@ -1,6 +1,7 @@
 //! The messaging terms, a patient's acceptance of them, the soft launch and
 //! the enrollment summary.
 
+use super::wire_count;
 use serde::{Deserialize, Serialize};
 use switchboard_domain::enrollment::Acceptance;
 use switchboard_service::enrollment::{EnrollmentSummary, MyEnrollment, TermsView};
@@ -112,25 +113,31 @@ pub(crate) struct RolloutDto {
 /// How far enrollment has come: counts only.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct EnrollmentSummaryDto {
-    pub patients: usize,
-    /// Patients the soft launch includes.
-    pub open_to: usize,
-    pub enrolled: usize,
-    pub on_current_terms: usize,
-    pub on_earlier_terms: usize,
-    pub never_accepted: usize,
+    /// Patients on the practice's list.
+    pub patients: u32,
+    /// Of those, the patients the soft launch includes.
+    pub open_to: u32,
+    /// Patients with an app account.
+    pub enrolled: u32,
+    /// Enrolled patients who accepted the terms in force.
+    pub on_current_terms: u32,
+    /// Enrolled patients whose last acceptance is of an earlier version.
+    pub on_earlier_terms: u32,
+    /// Enrolled patients with no acceptance on record.
+    pub never_accepted: u32,
+    /// The version of the terms in force, counted from 1.
     pub current_version: u32,
 }
 
 impl From<EnrollmentSummary> for EnrollmentSummaryDto {
     fn from(s: EnrollmentSummary) -> Self {
         EnrollmentSummaryDto {
-            patients: s.patients,
-            open_to: s.open_to,
-            enrolled: s.enrolled,
-            on_current_terms: s.on_current_terms,
-            on_earlier_terms: s.on_earlier_terms,
-            never_accepted: s.never_accepted,
+            patients: wire_count(s.patients),
+            open_to: wire_count(s.open_to),
+            enrolled: wire_count(s.enrolled),
+            on_current_terms: wire_count(s.on_current_terms),
+            on_earlier_terms: wire_count(s.on_earlier_terms),
+            never_accepted: wire_count(s.never_accepted),
             current_version: s.current_version,
         }
     }

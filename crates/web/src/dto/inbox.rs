@@ -7,33 +7,43 @@ use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct InboxCountsDto {
-    pub needs_response: i64,
-    pub awaiting_patient: i64,
-    pub unread: i64,
-    pub assigned_to_me: i64,
-    pub my_team: i64,
-    pub urgent: i64,
-    pub closed: i64,
-    pub escalated_to_me: i64,
-    pub all: i64,
+    /// Conversations waiting on an answer from staff.
+    pub needs_response: u32,
+    /// Conversations waiting on the patient.
+    pub awaiting_patient: u32,
+    /// Open conversations with a patient message nobody on staff has read.
+    pub unread: u32,
+    /// Open conversations assigned to this staff member.
+    pub assigned_to_me: u32,
+    /// Open conversations of patients on this staff member's care teams.
+    pub my_team: u32,
+    /// Open conversations triaged urgent.
+    pub urgent: u32,
+    /// Closed conversations this staff member may see.
+    pub closed: u32,
+    /// Open conversations escalated to this staff member.
+    pub escalated_to_me: u32,
+    /// Every conversation this staff member may see, closed ones included.
+    pub all: u32,
 }
 
 // The domain's `InboxCounts` cannot be serialised itself (only the web
 // crate knows serde), and two of its names differ on the wire
 // (`escalated_to_me`, `all`), so the fields are listed twice: here and in
-// the domain. This conversion is the one place that pairs them.
+// the domain. This conversion is the one place that pairs them. Counts go
+// out as u32: never negative, and exact as a JavaScript number.
 impl From<InboxCounts> for InboxCountsDto {
     fn from(c: InboxCounts) -> Self {
         InboxCountsDto {
-            needs_response: c.needs_response,
-            awaiting_patient: c.awaiting_patient,
-            unread: c.unread,
-            assigned_to_me: c.assigned_to_me,
-            my_team: c.my_team,
-            urgent: c.urgent,
-            closed: c.closed,
-            escalated_to_me: c.escalated,
-            all: c.total,
+            needs_response: wire_count(c.needs_response),
+            awaiting_patient: wire_count(c.awaiting_patient),
+            unread: wire_count(c.unread),
+            assigned_to_me: wire_count(c.assigned_to_me),
+            my_team: wire_count(c.my_team),
+            urgent: wire_count(c.urgent),
+            closed: wire_count(c.closed),
+            escalated_to_me: wire_count(c.escalated),
+            all: wire_count(c.total),
         }
     }
 }

@@ -11,17 +11,23 @@ use utoipa::{IntoParams, ToSchema};
 /// department; position 0 is paged first.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ShiftDto {
+    /// The shift's id, for removing it.
     #[schema(format = "uuid")]
     pub id: String,
+    /// The staff member on call.
     #[schema(format = "uuid")]
     pub user_id: String,
+    /// Null: on call for the whole practice.
     #[schema(format = "uuid")]
     pub department_id: Option<String>,
+    /// The order in which people on call together are paged, 0 first.
+    pub position: u8,
+    /// When the shift begins (RFC 3339, UTC).
     #[schema(format = DateTime)]
     pub starts_at: String,
+    /// When it ends; the end itself is outside the shift.
     #[schema(format = DateTime)]
     pub ends_at: String,
-    pub position: u8,
 }
 
 impl From<&Shift> for ShiftDto {
