@@ -59,6 +59,17 @@ impl DataKey {
         Ok(body)
     }
 
+    /// Seals `body` in place under a nonce the caller constructs (the
+    /// chunked file format's, which is unique per chunk by construction).
+    pub(crate) fn seal_with(&self, nonce: Nonce, aad: Aad<&[u8]>, body: &mut Vec<u8>) -> Result<(), CryptoError> {
+        self.key.seal_in_place_append_tag(nonce, aad, body).map_err(|_| CryptoError::Integrity)
+    }
+
+    /// Opens `body` in place; returns the plaintext's length.
+    pub(crate) fn open_with(&self, nonce: Nonce, aad: Aad<&[u8]>, body: &mut [u8]) -> Result<usize, CryptoError> {
+        self.key.open_in_place(nonce, aad, body).map(|p| p.len()).map_err(|_| CryptoError::Integrity)
+    }
+
     /// Convenience for UTF-8 text.
     pub fn open_string(&self, aad: &[u8], sealed: &[u8]) -> Result<String, CryptoError> {
         String::from_utf8(self.open(aad, sealed)?).map_err(|_| CryptoError::Integrity)

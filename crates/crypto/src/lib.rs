@@ -5,6 +5,7 @@
 //!   wrap, and the MAC keys derived for the audit chain and fingerprints.
 //! - [`DataKey`] does AES-256-GCM sealing of PHI under a per-record-group data
 //!   key, with associated data binding each ciphertext to its place.
+//! - [`chunked`] seals files in chunks under a data key, with flat memory.
 //! - [`PasswordHasher`] hashes passwords with argon2id.
 //! - [`token`] makes opaque session tokens, stored only as their SHA-256.
 //! - [`tls`] makes self-signed certificates for the demo.
@@ -14,6 +15,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod aead;
+pub mod chunked;
 mod error;
 mod keyring;
 mod password;
@@ -33,6 +35,28 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
     out
+}
+
+/// SHA-256 over data that arrives in pieces (a file as it is uploaded).
+pub struct Sha256Stream(ring::digest::Context);
+
+impl Default for Sha256Stream {
+    fn default() -> Self {
+        Sha256Stream(ring::digest::Context::new(&ring::digest::SHA256))
+    }
+}
+
+impl Sha256Stream {
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    pub fn finish(self) -> [u8; 32] {
+        let d = self.0.finish();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_ref());
+        out
+    }
 }
 
 /// HMAC-SHA1 of `data` under `key`: the signature an SMS gateway (Twilio)

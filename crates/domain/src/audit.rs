@@ -103,10 +103,16 @@ pub enum AuditAction {
     TermsAccepted,
     /// Who patient messaging is on for (the soft launch) changed.
     RolloutChanged,
+    /// A file was uploaded to a conversation (refusals are recorded too).
+    AttachmentUploaded,
+    /// A file or its preview was downloaded.
+    AttachmentDownloaded,
+    /// Staff marked a file as filed to the patient's chart.
+    AttachmentFiled,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 72] = [
+    pub const ALL: [AuditAction; 75] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -179,6 +185,9 @@ impl AuditAction {
         AuditAction::TermsPublished,
         AuditAction::TermsAccepted,
         AuditAction::RolloutChanged,
+        AuditAction::AttachmentUploaded,
+        AuditAction::AttachmentDownloaded,
+        AuditAction::AttachmentFiled,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -255,6 +264,9 @@ impl AuditAction {
             AuditAction::TermsPublished => "terms_published",
             AuditAction::TermsAccepted => "terms_accepted",
             AuditAction::RolloutChanged => "rollout_changed",
+            AuditAction::AttachmentUploaded => "attachment_uploaded",
+            AuditAction::AttachmentDownloaded => "attachment_downloaded",
+            AuditAction::AttachmentFiled => "attachment_filed",
         }
     }
 
@@ -313,10 +325,11 @@ pub enum ResourceKind {
     OperatorKey,
     Delivery,
     SecureLink,
+    Attachment,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 20] = [
+    pub const ALL: [ResourceKind; 21] = [
         ResourceKind::Conversation,
         ResourceKind::Message,
         ResourceKind::Note,
@@ -337,6 +350,7 @@ impl ResourceKind {
         ResourceKind::OperatorKey,
         ResourceKind::Delivery,
         ResourceKind::SecureLink,
+        ResourceKind::Attachment,
     ];
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -360,6 +374,7 @@ impl ResourceKind {
             ResourceKind::OperatorKey => "operator_key",
             ResourceKind::Delivery => "delivery",
             ResourceKind::SecureLink => "secure_link",
+            ResourceKind::Attachment => "attachment",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -93,6 +93,11 @@ id_type!(MessageId);
 id_type!(AmendmentId);
 id_type!(NoteId);
 id_type!(
+    /// A file sent (or waiting to be sent) in a conversation; also the id
+    /// of the data key that seals it.
+    AttachmentId
+);
+id_type!(
     /// A data-encryption key (stored only wrapped by a master key).
     DataKeyId
 );

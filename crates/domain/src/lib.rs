@@ -9,6 +9,7 @@
 
 pub mod analytics;
 pub mod assignment;
+pub mod attachment;
 pub mod audit;
 pub mod auto_reply;
 pub mod conversation;

@@ -42,7 +42,7 @@ pub enum Lines {
     Many,
 }
 
-fn is_forbidden_control(c: char, lines: Lines) -> bool {
+pub(crate) fn is_forbidden_control(c: char, lines: Lines) -> bool {
     if lines == Lines::Many && matches!(c, '\n' | '\r' | '\t') {
         return false;
     }

@@ -52,6 +52,10 @@ stable_codes! {
         /// A patient tried to start a conversation (or be invited) while
         /// the practice's soft launch does not include them.
         MessagingNotOpen = "messaging_not_open",
+        FileTooLarge = "file_too_large",
+        FileNotAllowed = "file_not_allowed",
+        FileRefusedByScan = "file_refused_by_scan",
+        ScanUnavailable = "scan_unavailable",
         Unavailable = "unavailable",
         Internal = "internal",
     }
@@ -87,6 +91,21 @@ pub enum ServiceError {
     TermsNotAccepted,
     #[error("{0}")]
     MessagingNotOpen(&'static str),
+    /// An upload (or a message's uploads together) over the limit; the
+    /// upload was cut off there.
+    #[error("{0}")]
+    FileTooLarge(String),
+    /// A file whose bytes are not a kind we accept, or not the kind its
+    /// name or declared type says.
+    #[error("{0}")]
+    FileNotAllowed(String),
+    /// The virus scanner found something in the file.
+    #[error("this file was refused: the virus scan found a threat in it")]
+    FileRefusedByScan,
+    /// A virus scanner is configured but could not be reached: uploads are
+    /// refused (fail closed) until it is back.
+    #[error("files cannot be checked for viruses just now, so none are accepted; try again in a few minutes")]
+    ScanUnavailable,
     #[error("the service is temporarily unavailable; try again shortly")]
     Unavailable,
     #[error("something went wrong on our side")]
@@ -107,6 +126,10 @@ impl ServiceError {
             ServiceError::SignatureInvalid => ErrorCode::SignatureInvalid,
             ServiceError::TermsNotAccepted => ErrorCode::TermsNotAccepted,
             ServiceError::MessagingNotOpen(_) => ErrorCode::MessagingNotOpen,
+            ServiceError::FileTooLarge(_) => ErrorCode::FileTooLarge,
+            ServiceError::FileNotAllowed(_) => ErrorCode::FileNotAllowed,
+            ServiceError::FileRefusedByScan => ErrorCode::FileRefusedByScan,
+            ServiceError::ScanUnavailable => ErrorCode::ScanUnavailable,
             ServiceError::Unavailable => ErrorCode::Unavailable,
             ServiceError::Internal => ErrorCode::Internal,
         }

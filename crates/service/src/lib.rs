@@ -12,6 +12,7 @@
 mod access;
 pub mod analytics;
 mod assignment;
+pub mod attachments;
 mod attempts;
 mod audit_chain;
 mod audit_log;
@@ -94,6 +95,8 @@ pub struct ServiceConfig {
     /// Anywhere else it withholds them: they are keys to patients'
     /// accounts and messages.
     pub demo: bool,
+    /// Where uploads are kept, how large they may be, and the scanner.
+    pub attachments: attachments::AttachmentSettings,
 }
 
 impl Default for ServiceConfig {
@@ -108,6 +111,7 @@ impl Default for ServiceConfig {
             allow_loopback_push: false,
             vapid: None,
             demo: false,
+            attachments: attachments::AttachmentSettings::default(),
         }
     }
 }

@@ -155,6 +155,8 @@ pub struct MessageView {
     /// when (see `domain::receipt`).
     pub read_by_staff: Option<(switchboard_domain::receipt::ReadBy, Timestamp)>,
     pub amendments: Vec<AmendmentView>,
+    /// The files sent with it, in upload order.
+    pub attachments: Vec<crate::attachments::AttachmentView>,
 }
 
 #[derive(Clone, Debug)]

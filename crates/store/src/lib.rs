@@ -24,6 +24,7 @@ pub mod rows;
 mod unit;
 mod writer;
 
+pub mod blobs;
 pub mod queries;
 
 pub use audit::{AuditEntry, AuditQuery, HeadCheck};

@@ -90,6 +90,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_push_sessions_and_reminder_opt_out.sql"),
         postgres: include_str!("../migrations/postgres/0012_push_sessions_and_reminder_opt_out.sql"),
     },
+    Migration {
+        version: 13,
+        name: "attachments",
+        sqlite: include_str!("../migrations/sqlite/0013_attachments.sql"),
+        postgres: include_str!("../migrations/postgres/0013_attachments.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

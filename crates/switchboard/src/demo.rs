@@ -120,7 +120,7 @@ async fn thread(
     for (who, body) in replies {
         let author = app.principal_for(*who).await?;
         app.mark_read(&author, sent.conversation, &ctx).await?;
-        app.post_message(&author, sent.conversation, (*body).into(), None, &ctx).await?;
+        app.post_message(&author, sent.conversation, (*body).into(), &[], None, &ctx).await?;
     }
     Ok(sent.conversation)
 }

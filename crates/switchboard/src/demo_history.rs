@@ -139,7 +139,7 @@ pub async fn play(app: &Switchboard, weeks: u32) -> anyhow::Result<usize> {
             let staff = past.principal_for(replier).await?;
             let text = REPLIES.get(usize::try_from(dice.next(4)).unwrap_or(0)).copied().unwrap_or("Thank you.");
             past.mark_read(&staff, sent.conversation, &ctx).await?;
-            past.post_message(&staff, sent.conversation, text.into(), None, &ctx).await?;
+            past.post_message(&staff, sent.conversation, text.into(), &[], None, &ctx).await?;
             if dice.next(5) == 0 {
                 continue;
             }

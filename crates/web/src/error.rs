@@ -35,7 +35,8 @@ pub(crate) struct ErrorDetail {
     /// `too_many_attempts`, `not_found`, `invalid_input`, `malformed_request`,
     /// `unsupported_media_type`, `payload_too_large`, `method_not_allowed`,
     /// `conflict`, `idempotency_key_reused`, `link_invalid`, `signature_invalid`, `terms_not_accepted`,
-    /// `messaging_not_open`, `unavailable`,
+    /// `messaging_not_open`, `file_too_large`, `file_not_allowed`,
+    /// `file_refused_by_scan`, `scan_unavailable`, `unavailable`,
     /// `internal`, `cross_site_request`, `host_not_allowed`.
     pub code: &'static str,
     /// A sentence for people.
@@ -77,7 +78,9 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Conflict | ErrorCode::TermsNotAccepted | ErrorCode::MessagingNotOpen => StatusCode::CONFLICT,
         ErrorCode::LinkInvalid => StatusCode::GONE,
         ErrorCode::SignatureInvalid => StatusCode::FORBIDDEN,
-        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::FileNotAllowed | ErrorCode::FileRefusedByScan => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Unavailable | ErrorCode::ScanUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -107,7 +110,7 @@ impl IntoResponse for ApiError {
                             h.insert(header::RETRY_AFTER, v);
                         }
                     }
-                    ServiceError::Unavailable => {
+                    ServiceError::Unavailable | ServiceError::ScanUnavailable => {
                         h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                     }
                     ServiceError::Unauthenticated => {

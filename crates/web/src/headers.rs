@@ -36,6 +36,11 @@ pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     for (name, value) in FIXED {
+        // A handler's own policy stays: only downloads set one, and theirs
+        // is stricter (a sandbox).
+        if name == header::CONTENT_SECURITY_POLICY && h.contains_key(&name) {
+            continue;
+        }
         h.insert(name, HeaderValue::from_static(value));
     }
     if !h.contains_key(header::CACHE_CONTROL) {

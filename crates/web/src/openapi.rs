@@ -51,6 +51,7 @@ impl Modify for BearerAuth {
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "conversations", description = "Conversations between a patient and the care team"),
+        (name = "attachments", description = "Photos, documents, audio and video sent in conversations"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "inbox", description = "The staff inbox and the practice"),
         (name = "live", description = "Live updates as server-sent events"),

@@ -71,26 +71,34 @@ impl Switchboard {
         }
     }
 
-    /// Sends a message in a conversation. With an idempotency key, a retry
-    /// of the same request returns the first result instead of sending twice.
+    /// Sends a message in a conversation, with the caller's waiting uploads
+    /// in `attachments` (then the text may be empty). With an idempotency
+    /// key, a retry of the same request returns the first result instead of
+    /// sending twice.
     pub async fn post_message(
         &self,
         p: &Principal,
         id: ConversationId,
         body: String,
+        attachments: &[AttachmentId],
         idempotency_key: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<SentMessage, ServiceError> {
-        let body = MessageBody::parse(body, self.body_limit(p.user.kind))
-            .map_err(|e| ServiceError::invalid("body", "the message", e))?;
+        // Files may go without words; words are checked whenever there are any.
+        let body = match MessageBody::parse(body.clone(), self.body_limit(p.user.kind)) {
+            Ok(b) => Some(b),
+            Err(_) if body.trim().is_empty() && !attachments.is_empty() => None,
+            Err(e) => return Err(ServiceError::invalid("body", "the message", e)),
+        };
+        let text = body.as_ref().map(MessageBody::as_str).unwrap_or_default();
         let key = idempotency_key
             .map(IdempotencyKey::parse)
             .transpose()
             .map_err(|e| ServiceError::invalid("Idempotency-Key", "the Idempotency-Key", e))?;
         let row = self.authorized_conversation(p, ctx, id, ConversationAction::Reply, AuditAction::MessageSent).await?;
         self.require_current_terms(p).await?;
-        let fingerprint =
-            self.keys().fingerprint("idempotency.post_message", &[id.as_bytes(), body.as_str().as_bytes()]);
+        let listed: Vec<u8> = attachments.iter().flat_map(|a| *a.as_bytes()).collect();
+        let fingerprint = self.keys().fingerprint("idempotency.post_message", &[id.as_bytes(), text.as_bytes(), &listed]);
         if let Some(k) = &key
             && let Some(done) = self.replay(p, k, &fingerprint).await?
         {
@@ -110,9 +118,10 @@ impl Switchboard {
                 conversation: id,
                 sender: Some(p.user.id),
                 sender_kind: p.user.kind.into(),
-                body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), body.as_str())?,
+                body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), text)?,
                 at: now,
             }))
+            .steps(self.send_attachment_steps(p, id, message, attachments).await?)
             .step(q::after_message(id, status, now))
             .audit(
                 self.record(p, ctx, AuditAction::MessageSent)
@@ -138,7 +147,7 @@ impl Switchboard {
         let mut urgent_now = false;
         if p.user.kind == UserKind::Patient
             && let Some((steps, kinds, audit)) =
-                self.triage_steps(id, &row.patient, row.owner, row.assignee, &dek, body.as_str()).await?
+                self.triage_steps(id, &row.patient, row.owner, row.assignee, &dek, text).await?
         {
             urgent_now = row.priority != Priority::Urgent;
             unit = unit.steps(steps);
@@ -159,6 +168,10 @@ impl Switchboard {
                 Some(k) => self.replay(p, k, &fingerprint).await?.ok_or(ServiceError::Internal),
                 None => Err(ServiceError::Internal),
             },
+            // Another message took one of the files first.
+            Err(StoreError::Conflict(Conflict::AttachmentMissing)) => {
+                Err(ServiceError::Conflict("one of these files was already sent"))
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -96,6 +96,7 @@ impl Switchboard {
                 created_at: a.created_at,
             });
         }
+        let mut files = self.attachments_by_message(&detail.conversation, &key).await?;
         let mut messages = Vec::with_capacity(detail.messages.len());
         for m in &detail.messages {
             let sender = match (m.sender, m.sender_kind) {
@@ -124,6 +125,7 @@ impl Switchboard {
                     _ => None,
                 },
                 amendments: amendments.remove(&m.id).unwrap_or_default(),
+                attachments: files.remove(&m.id).unwrap_or_default(),
             });
         }
         let notes = if with_notes {

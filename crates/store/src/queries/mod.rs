@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod attachments;
 pub mod conversations;
 pub mod deliveries;
 pub mod directory;

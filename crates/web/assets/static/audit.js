@@ -102,6 +102,9 @@ const ACTION_GROUPS = [
     ["terms_published", "Published new messaging terms"],
     ["terms_accepted", "Accepted the messaging terms"],
     ["rollout_changed", "Changed who patient messaging is on for"],
+    ["attachment_uploaded", "Uploaded a file"],
+    ["attachment_downloaded", "Opened a file"],
+    ["attachment_filed", "Filed a file to the chart"],
   ]],
   ["Oversight and operations", [
     ["audit_log_searched", "Searched the audit log"],

@@ -11,6 +11,18 @@ pub(crate) struct BodyRequest {
     pub body: String,
 }
 
+/// A message: words, files, or both.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MessageRequest {
+    /// May be empty when `attachment_ids` names at least one file.
+    pub body: String,
+    /// Files uploaded to this conversation by the sender and not yet sent.
+    #[serde(default)]
+    #[schema(format = "uuid", max_items = 20)]
+    pub attachment_ids: Vec<String>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SentMessageDto {
     #[schema(format = "uuid")]

@@ -48,6 +48,7 @@ impl From<&views::ConversationView> for ConversationDto {
                         .read_by_staff
                         .map(|(by, at)| StaffReadDto { by: by.as_str(), read_at: at.to_rfc3339() }),
                     amendments: m.amendments.iter().map(Into::into).collect(),
+                    attachments: m.attachments.iter().map(Into::into).collect(),
                 })
                 .collect(),
             answered_by_staff: v.answered_by_staff,
@@ -91,6 +92,8 @@ pub(crate) struct MessageDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_by_staff: Option<StaffReadDto>,
     pub amendments: Vec<AuthoredTextDto>,
+    /// The files sent with it.
+    pub attachments: Vec<AttachmentDto>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod analytics;
+mod attachments;
 mod audit;
 mod auth;
 mod common;
@@ -27,6 +28,7 @@ mod templates;
 
 pub(crate) use accounts::*;
 pub(crate) use analytics::*;
+pub(crate) use attachments::*;
 pub(crate) use audit::*;
 pub(crate) use auth::*;
 pub(crate) use common::*;

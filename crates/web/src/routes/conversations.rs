@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use switchboard_domain::conversation::ConversationStatus;
-use switchboard_domain::ids::{ConversationId, DepartmentId, MessageId, PatientId, PoolId, TemplateId, UserId};
+use switchboard_domain::ids::{AttachmentId, ConversationId, DepartmentId, MessageId, PatientId, PoolId, TemplateId, UserId};
 use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_service::views::SentMessage;
 use switchboard_service::{AssignTarget, ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
@@ -165,11 +165,12 @@ pub(crate) async fn get_conversation(
 
 /// Send a message. Messages are never edited or deleted.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", security(("bearer" = [])),
-    request_body = BodyRequest,
+    request_body = MessageRequest,
     params(("id" = String, Path, description = "Conversation id", format = "uuid"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
     responses((status = 201, body = SentMessageDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "a patient not on the practice's current terms (`terms_not_accepted`)"),
+        (status = 409, body = ErrorBody, description = "a patient not on the practice's current terms (`terms_not_accepted`), or a file already sent (`conflict`)"),
+        (status = 413, body = ErrorBody, description = "the files together are over the limit for one message (`file_too_large`)"),
         (status = 422, body = ErrorBody)))]
 pub(crate) async fn send_message(
     State(s): State<AppState>,
@@ -177,9 +178,17 @@ pub(crate) async fn send_message(
     LinkAuth(p, _): LinkAuth<OneConversation>,
     ConversationPath(id): ConversationPath,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
-    ApiJson(req): ApiJson<BodyRequest>,
+    ApiJson(req): ApiJson<MessageRequest>,
 ) -> Result<Response, ApiError> {
-    let sent = s.app.post_message(&p, id, req.body, key.as_deref(), &ctx).await?;
+    let files = req
+        .attachment_ids
+        .iter()
+        .map(|a| field_id("attachment_ids", a, AttachmentId::parse))
+        .collect::<Result<Vec<_>, _>>()?;
+    if files.len() > 20 {
+        return Err(ServiceError::invalid("attachment_ids", "a message", "may carry at most 20 files").into());
+    }
+    let sent = s.app.post_message(&p, id, req.body, &files, key.as_deref(), &ctx).await?;
     Ok(created(
         &sent,
         SentMessageDto {

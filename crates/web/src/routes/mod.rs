@@ -7,6 +7,7 @@
 
 mod accounts;
 mod analytics;
+mod attachments;
 mod audit;
 mod auth;
 mod conversations;
@@ -46,6 +47,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         patients::routes(),
         operator::routes(),
         conversations::routes(),
+        attachments::routes(),
         inbox::routes(),
         live::routes(),
         audit::routes(),
