@@ -37,6 +37,7 @@ pub mod patient_admin;
 mod refusals;
 pub mod response_times;
 pub mod routing;
+pub mod scanner;
 mod sealing;
 pub mod secure_links;
 mod setup;
