@@ -60,6 +60,7 @@ pub struct Config {
     /// `Host` header may be forged.
     pub allowed_hosts: Vec<String>,
     pub limits: LimitSettings,
+    pub attachments: AttachmentSettings,
     /// The SMTP server notifications leave by: `smtps://host:465` (TLS),
     /// `smtp://host:587?tls=required` (STARTTLS), or plain `smtp://` only to
     /// this machine (a local relay). `user:password@` may be in the URL.
@@ -111,6 +112,27 @@ pub struct LimitSettings {
     /// Seconds a shutdown waits for requests in progress and running jobs
     /// before closing what is left.
     pub shutdown_grace_secs: u64,
+}
+
+/// Files in conversations: size limits and the optional virus scan.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttachmentSettings {
+    /// The largest file, in MiB.
+    pub max_file_mib: u32,
+    /// The most one message's files may come to together, in MiB.
+    pub max_message_mib: u32,
+    /// A ClamAV daemon's Unix socket: when set, every upload is scanned
+    /// before it is accepted, and refused while the daemon cannot be reached.
+    pub clamd_socket: Option<PathBuf>,
+    /// Seconds each exchange with the scanner may take.
+    pub scan_timeout_secs: u64,
+}
+
+impl Default for AttachmentSettings {
+    fn default() -> Self {
+        AttachmentSettings { max_file_mib: 25, max_message_mib: 100, clamd_socket: None, scan_timeout_secs: 30 }
+    }
 }
 
 impl Default for LimitSettings {
@@ -171,6 +193,7 @@ impl Default for Config {
             public_url: None,
             allowed_hosts: Vec::new(),
             limits: LimitSettings::default(),
+            attachments: AttachmentSettings::default(),
             smtp_url: None,
             smtp_from: None,
             sms_gateway_url: None,
@@ -226,6 +249,7 @@ const TEXT_SETTINGS: &[&str] = &[
     "sms_from",
     "tls.cert_file",
     "tls.key_file",
+    "attachments.clamd_socket",
 ];
 
 /// Why the configuration could not be loaded. Names settings and variables,
@@ -579,6 +603,12 @@ mod tests {
             ("limits.header_timeout_secs", "5", "5", |c| c.limits.header_timeout_secs = 5),
             ("limits.idle_timeout_secs", "30", "30", |c| c.limits.idle_timeout_secs = 30),
             ("limits.shutdown_grace_secs", "3", "3", |c| c.limits.shutdown_grace_secs = 3),
+            ("attachments.max_file_mib", "10", "10", |c| c.attachments.max_file_mib = 10),
+            ("attachments.max_message_mib", "40", "40", |c| c.attachments.max_message_mib = 40),
+            ("attachments.clamd_socket", "\"/run/clamav/clamd.ctl\"", "/run/clamav/clamd.ctl", |c| {
+                c.attachments.clamd_socket = Some("/run/clamav/clamd.ctl".into())
+            }),
+            ("attachments.scan_timeout_secs", "5", "5", |c| c.attachments.scan_timeout_secs = 5),
         ]
     }
 

@@ -94,6 +94,19 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         ),
         allow_loopback_push: config.allow_loopback_push,
         demo: config.demo,
+        attachments: switchboard_service::attachments::AttachmentSettings {
+            limits: switchboard_domain::attachment::AttachmentLimits {
+                file_bytes: u64::from(config.attachments.max_file_mib) * 1024 * 1024,
+                message_bytes: u64::from(config.attachments.max_message_mib) * 1024 * 1024,
+            },
+            blobs: Some(switchboard_store::blobs::Blobs::in_dir(config.data_dir.join("attachments"))),
+            scanner: config.attachments.clamd_socket.clone().map(|socket| {
+                std::sync::Arc::new(switchboard_service::scanner::Scanner::new(
+                    socket,
+                    std::time::Duration::from_secs(config.attachments.scan_timeout_secs.max(1)),
+                ))
+            }),
+        },
         ..ServiceConfig::default()
     }
 }
