@@ -63,6 +63,7 @@ def probe(path):
         "text": {k: str(v) for k, v in im.info.items() if isinstance(v, str)},
         "top_left": list(rgb.getpixel((1, 1))),
         "top_right": list(rgb.getpixel((rgb.size[0] - 2, 1))),
+        "bottom_left": list(rgb.getpixel((1, rgb.size[1] - 2))),
     }))
 
 

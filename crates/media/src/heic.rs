@@ -37,13 +37,28 @@ pub(crate) fn clean(mut file: Vec<u8>) -> Result<(Vec<u8>, Cleaned), MediaError>
                 item.ranges.iter().flat_map(|r| file.get(r.clone()).unwrap_or_default().iter().copied()).collect();
             removed_location |= exif::facts(exif_tiff(&data)).location;
         }
+        // Readers expect an Exif item to parse: it becomes an empty one
+        // (no tags at all) padded with zeros; XMP becomes zeros.
+        let len: usize = item.ranges.iter().map(|r| r.len()).sum();
+        let mut replacement = vec![0u8; len];
+        if item.exif && len >= EMPTY_EXIF.len() {
+            replacement.get_mut(..EMPTY_EXIF.len()).ok_or(MediaError::Damaged)?.copy_from_slice(&EMPTY_EXIF);
+        }
+        let mut rest = replacement.as_slice();
         for range in &item.ranges {
-            file.get_mut(range.clone()).ok_or(MediaError::Damaged)?.fill(0);
+            let (now, after) = rest.split_at_checked(range.len()).ok_or(MediaError::Damaged)?;
+            file.get_mut(range.clone()).ok_or(MediaError::Damaged)?.copy_from_slice(now);
+            rest = after;
             removed_metadata = true;
         }
     }
     Ok((file, Cleaned { removed_location, removed_metadata, preview: None }))
 }
+
+/// An `Exif` item with no tags: the offset to the TIFF header (0: it
+/// follows at once), a little-endian TIFF header, and IFD0 with no entries
+/// and no next IFD.
+const EMPTY_EXIF: [u8; 18] = [0, 0, 0, 0, b'I', b'I', 42, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /// The TIFF structure in an `Exif` item: after a 4-byte offset to it
 /// (usually past "Exif\0\0").

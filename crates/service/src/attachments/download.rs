@@ -68,7 +68,8 @@ impl Switchboard {
             (true, None) => return Err(ServiceError::NotFound),
         };
         let conversation_key = self.conversation_key(&row)?;
-        let filename = sealing::open(&conversation_key, column::ATTACHMENT_NAME, attachment.as_bytes(), &a.filename_ct)?;
+        let filename =
+            sealing::open(&conversation_key, column::ATTACHMENT_NAME, attachment.as_bytes(), &a.filename_ct)?;
         let wrapped = keys_q::by_id(self.store(), DataKeyId::from_bytes(*attachment.as_bytes()))
             .await?
             .ok_or(ServiceError::Internal)?;
@@ -76,8 +77,8 @@ impl Switchboard {
         let mut reader = self.blobs()?.open(&blob_name(attachment, preview)).await.map_err(blob_error)?;
         let mut header = [0u8; HEADER_LEN];
         let n = reader.read_full(&mut header).await.map_err(blob_error)?;
-        let opener = FileOpener::new(key, file_aad(attachment, preview), header.get(..n).unwrap_or_default())
-            .map_err(|_| {
+        let opener =
+            FileOpener::new(key, file_aad(attachment, preview), header.get(..n).unwrap_or_default()).map_err(|_| {
                 tracing::error!("a stored attachment has a damaged header");
                 ServiceError::Internal
             })?;

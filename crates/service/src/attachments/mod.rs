@@ -165,7 +165,11 @@ impl Switchboard {
         let conversation_key = self.conversation_key(&row)?;
         let unit = Unit::new()
             .step(keys_q::insert(
-                &WrappedKeyRow { id: DataKeyId::from_bytes(*id.as_bytes()), kek_id: wrapped.kek_id, wrapped: wrapped.bytes },
+                &WrappedKeyRow {
+                    id: DataKeyId::from_bytes(*id.as_bytes()),
+                    kek_id: wrapped.kek_id,
+                    wrapped: wrapped.bytes,
+                },
                 row.practice,
                 now,
             ))
@@ -324,7 +328,9 @@ impl Switchboard {
         attachment: AttachmentId,
         ctx: &RequestContext,
     ) -> Result<AttachmentView, ServiceError> {
-        let (a, row) = self.authorized_attachment(p, ctx, attachment, ConversationAction::AddNote, AuditAction::AttachmentFiled).await?;
+        let (a, row) = self
+            .authorized_attachment(p, ctx, attachment, ConversationAction::AddNote, AuditAction::AttachmentFiled)
+            .await?;
         if a.message.is_none() {
             return Err(ServiceError::NotFound);
         }

@@ -51,7 +51,10 @@ pub(crate) fn blob_error(e: BlobError) -> ServiceError {
 }
 
 pub(crate) fn not_allowed() -> ServiceError {
-    ServiceError::FileNotAllowed(format!("This kind of file cannot be sent. {}", switchboard_media::allowed_description()))
+    ServiceError::FileNotAllowed(format!(
+        "This kind of file cannot be sent. {}",
+        switchboard_media::allowed_description()
+    ))
 }
 
 pub(crate) fn too_large(limit: u64) -> ServiceError {

@@ -98,7 +98,8 @@ impl Switchboard {
         let row = self.authorized_conversation(p, ctx, id, ConversationAction::Reply, AuditAction::MessageSent).await?;
         self.require_current_terms(p).await?;
         let listed: Vec<u8> = attachments.iter().flat_map(|a| *a.as_bytes()).collect();
-        let fingerprint = self.keys().fingerprint("idempotency.post_message", &[id.as_bytes(), text.as_bytes(), &listed]);
+        let fingerprint =
+            self.keys().fingerprint("idempotency.post_message", &[id.as_bytes(), text.as_bytes(), &listed]);
         if let Some(k) = &key
             && let Some(done) = self.replay(p, k, &fingerprint).await?
         {

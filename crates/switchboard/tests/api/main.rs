@@ -5,10 +5,15 @@
 //! a link on a 2-core machine).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::print_stdout)]
 
+#[path = "../../../service/tests/support/clamd.rs"]
+mod clamd;
+#[path = "../../../couriers/tests/peers/mod.rs"]
+mod peers;
 mod support;
 
 mod access_matrix;
 mod analytics;
+mod attachments;
 mod audit;
 mod auth;
 mod bad_input;

@@ -3,9 +3,7 @@
 //! texts. Every captured message is scanned for a canary written into the
 //! conversation's subject and bodies.
 
-#[path = "../../../couriers/tests/peers/mod.rs"]
-mod peers;
-
+use crate::peers;
 use crate::support::*;
 use axum::http::StatusCode;
 use base64::Engine as _;

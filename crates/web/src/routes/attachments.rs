@@ -21,13 +21,7 @@ use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
 
 pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
-    vec![
-        routes!(upload),
-        routes!(download),
-        routes!(preview),
-        routes!(file_to_chart),
-        routes!(patient_documents),
-    ]
+    vec![routes!(upload), routes!(download), routes!(preview), routes!(file_to_chart), routes!(patient_documents)]
 }
 
 /// What a downloaded file may do when a browser shows it: nothing. No
@@ -87,9 +81,9 @@ pub(crate) async fn upload(
     let limit = s.app.config().attachments.limits.file_bytes;
     // The service stops at `limit` file bytes; this stops everything else
     // (other parts, a preamble) a little past it.
-    let constraints = multer::Constraints::new()
-        .allowed_fields(vec!["file"])
-        .size_limit(multer::SizeLimit::new().whole_stream(limit.saturating_add(64 * 1024)).per_field(limit.saturating_add(1)));
+    let constraints = multer::Constraints::new().allowed_fields(vec!["file"]).size_limit(
+        multer::SizeLimit::new().whole_stream(limit.saturating_add(64 * 1024)).per_field(limit.saturating_add(1)),
+    );
     let mut form = multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
     let field = match form.next_field().await {
         Ok(Some(f)) => f,

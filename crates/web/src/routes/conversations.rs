@@ -10,7 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use switchboard_domain::conversation::ConversationStatus;
-use switchboard_domain::ids::{AttachmentId, ConversationId, DepartmentId, MessageId, PatientId, PoolId, TemplateId, UserId};
+use switchboard_domain::ids::{
+    AttachmentId, ConversationId, DepartmentId, MessageId, PatientId, PoolId, TemplateId, UserId,
+};
 use switchboard_domain::inbox::{InboxView, Sort};
 use switchboard_service::views::SentMessage;
 use switchboard_service::{AssignTarget, ConversationFilter, NewConversationInput, ServiceError, StaffFilterAssignee};
