@@ -96,7 +96,7 @@ const MIB: u64 = 1024 * 1024;
 
 /// A limit in the words a person reads: "25 MB".
 pub fn describe_bytes(n: u64) -> String {
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MB", n / MIB)
     } else if n >= MIB {
         format!("{:.1} MB", n as f64 / MIB as f64)

@@ -290,7 +290,7 @@ impl Switchboard {
         let mut visible: HashMap<ConversationId, Option<Arc<switchboard_crypto::DataKey>>> = HashMap::new();
         let mut out = Vec::new();
         for a in &rows {
-            if !visible.contains_key(&a.conversation) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = visible.entry(a.conversation) {
                 let key = match conv_q::by_id(self.store(), a.conversation).await? {
                     Some(c)
                         if c.patient.id == patient
@@ -301,7 +301,7 @@ impl Switchboard {
                     }
                     _ => None,
                 };
-                visible.insert(a.conversation, key);
+                slot.insert(key);
             }
             if let Some(Some(key)) = visible.get(&a.conversation) {
                 out.push(self.attachment_view(a, key)?);

@@ -174,8 +174,7 @@ pub(crate) async fn store(to: Destination<'_>, source: &mut impl UploadSource) -
     let mut received = head.len() as u64;
     let mut clean = Vec::new();
     let mut piece = Some(head);
-    loop {
-        let Some(bytes) = piece.take() else { break };
+    while let Some(bytes) = piece.take() {
         clean.clear();
         cleaner.push(&bytes, &mut clean).map_err(|e| damaged(kind, &e))?;
         emit(&clean, &mut hash, &mut size, &mut out, scan.as_mut()).await?;
