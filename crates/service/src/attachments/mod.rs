@@ -279,13 +279,34 @@ impl Switchboard {
     }
 
     /// A patient's sent files across the conversations the caller may see,
-    /// newest first (staff: the documents view).
+    /// newest first: the documents view, for staff who may see the
+    /// patient's page (administrators, the care team and department).
     pub async fn patient_documents(
         &self,
         p: &Principal,
         patient: PatientId,
         ctx: &RequestContext,
     ) -> Result<Vec<AttachmentView>, ServiceError> {
+        let action = AuditAction::ConversationsListed;
+        let Some(record) = switchboard_store::queries::directory::patient_admin_by_id(self.store(), patient).await?
+        else {
+            let target = crate::refusals::Target::missing(ResourceKind::Patient, *patient.as_bytes());
+            return Err(self.deny(p, ctx, action, target, "denied:not_found".into()).await);
+        };
+        let decision = policy::authorize_patient(
+            &p.actor,
+            policy::PatientAction::ManageEnrollment,
+            &crate::access::patient_facts(&record.patient),
+        );
+        if let policy::Decision::Deny(why) = decision {
+            let target = crate::refusals::Target::owned(
+                record.patient.practice,
+                Some(patient),
+                ResourceKind::Patient,
+                *patient.as_bytes(),
+            );
+            return Err(self.deny(p, ctx, action, target, format!("denied:{}", why.as_str())).await);
+        }
         let rows = q::sent_for_patient(self.store(), patient).await?;
         let mut visible: HashMap<ConversationId, Option<Arc<switchboard_crypto::DataKey>>> = HashMap::new();
         let mut out = Vec::new();
@@ -307,12 +328,8 @@ impl Switchboard {
                 out.push(self.attachment_view(a, key)?);
             }
         }
-        // Nothing visible reads as "not found", like any record one may not see.
-        if out.is_empty() && visible.values().all(Option::is_none) && !rows.is_empty() {
-            return Err(ServiceError::NotFound);
-        }
         let rec = self
-            .record(p, ctx, AuditAction::ConversationsListed)
+            .record(p, ctx, action)
             .with_patient(Some(patient))
             .with_resource(ResourceKind::Patient, *patient.as_bytes())
             .with_detail(format!("documents={}", out.len()));

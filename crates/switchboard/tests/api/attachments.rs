@@ -497,6 +497,11 @@ async fn staff_file_a_document_to_the_chart_and_list_a_patients_documents() {
         t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'attachment_filed' AND outcome = 'success'").await,
         1
     );
+    // Not for patients, nor for a patient that does not exist.
+    let r = t.get(&format!("/api/v1/patients/{patient}/documents"), Some(&alice)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = t.get("/api/v1/patients/0190a0a0-0000-7000-8000-000000000000/documents", Some(&nina)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     t.stop().await;
 }
 
