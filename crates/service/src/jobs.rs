@@ -37,7 +37,8 @@ pub fn backoff(attempt: i64) -> Span {
     Span::from_secs(secs.min(3600))
 }
 
-/// Removes ended sessions, stale throttles and old finished jobs, then
+/// Removes ended sessions, stale throttles, old finished jobs and uploads
+/// never sent, then
 /// schedules itself again in an hour.
 pub const HOUSEKEEPING: &str = "housekeeping";
 
@@ -51,6 +52,7 @@ impl JobHandler for Housekeeping {
                 .step(sessions::purge_ended(now.minus(Span::from_hours(24))))
                 .step(q::purge_done(now.minus(Span::from_hours(24 * 7))));
             app.store().commit(unit).await.map_err(|_| "store_unavailable".to_owned())?;
+            app.purge_unsent_attachments().await.map_err(|_| "purge_unsent_attachments".to_owned())?;
             app.schedule(HOUSEKEEPING, "{}", now.plus(Span::from_hours(1)), Some(HOUSEKEEPING))
                 .await
                 .map_err(|_| "reschedule_failed".to_owned())?;

@@ -370,6 +370,28 @@ impl Switchboard {
         Ok(view)
     }
 
+    /// Housekeeping: uploads never sent within a day are removed, row, data
+    /// key and bytes (they are not part of the record until sent).
+    pub(crate) async fn purge_unsent_attachments(&self) -> Result<usize, ServiceError> {
+        let Some(blobs) = self.config().attachments.blobs.clone() else { return Ok(0) };
+        let before = self.now().minus(switchboard_domain::time::Span::from_hours(24));
+        let ids = q::unsent_before(self.store(), before, 500).await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let unit = Unit::new().steps(ids.iter().flat_map(|a| q::purge_unsent(*a)));
+        self.store().commit(unit).await?;
+        let mut removed = 0;
+        for a in ids {
+            if q::by_id(self.store(), a).await?.is_none() {
+                blobs.remove(&blob_name(a, false)).await;
+                blobs.remove(&blob_name(a, true)).await;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Loads an attachment and its conversation if `action` is allowed on
     /// the conversation; an unsent upload only for its uploader. Anything
     /// else is audited and "not found".

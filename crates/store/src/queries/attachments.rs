@@ -150,3 +150,28 @@ pub async fn waiting(
     let all: Vec<AttachmentRow> = rows.iter().map(read).collect::<Result<_, _>>()?;
     Ok(all.into_iter().filter(|a| ids.contains(&a.id)).collect())
 }
+
+/// Uploads never sent, from before `before` (at most `limit`), for
+/// housekeeping.
+pub async fn unsent_before(store: &Store, before: Timestamp, limit: i64) -> Result<Vec<AttachmentId>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id FROM attachments WHERE message_id IS NULL AND uploaded_at < $1 ORDER BY uploaded_at LIMIT $2",
+    )
+    .bind(before.as_micros())
+    .bind(limit)
+    .fetch_all(store.reader())
+    .await?;
+    rows.iter().map(|r| id(r, "id", AttachmentId::from_slice)).collect()
+}
+
+/// Removes an upload that was never sent, and its data key; nothing if it
+/// was sent meanwhile (a sent file is part of the record and never goes).
+pub fn purge_unsent(attachment: AttachmentId) -> [Step; 2] {
+    [
+        Step::new("DELETE FROM attachments WHERE id = $1 AND message_id IS NULL", vec![attachment.to_vec().into()]),
+        Step::new(
+            "DELETE FROM data_keys WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM attachments WHERE id = $1)",
+            vec![attachment.to_vec().into()],
+        ),
+    ]
+}

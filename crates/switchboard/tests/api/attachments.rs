@@ -527,3 +527,33 @@ async fn the_virus_scan_refuses_eicar_and_fails_closed() {
     assert!(files_under(&t.config.data_dir.join("attachments/tmp")).is_empty());
     t.stop().await;
 }
+
+/// Housekeeping removes an upload nobody sent within a day (row, key and
+/// bytes); a sent file stays.
+#[tokio::test]
+async fn uploads_never_sent_are_removed_after_a_day_and_sent_ones_stay() {
+    let t = TestApp::spawn().await;
+    let alice = t.login("alice").await;
+    let c = t.patient_conversation(&alice, "Forms", "Two forms").await;
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let kept =
+        upload(&t, &alice, &c, "kept.pdf", "application/pdf", &pdf).await.json()["id"].as_str().unwrap().to_owned();
+    let left =
+        upload(&t, &alice, &c, "left.pdf", "application/pdf", &pdf).await.json()["id"].as_str().unwrap().to_owned();
+    t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&alice), json!({"body": "", "attachment_ids": [kept]}))
+        .await;
+    let blobs = t.config.data_dir.join("attachments");
+    assert_eq!(files_under(&blobs).len(), 2);
+    t.advance(switchboard_domain::time::Span::from_hours(25));
+    let hk = switchboard_service::jobs::HOUSEKEEPING;
+    t.app().schedule(hk, "{}", t.app().now(), Some(hk)).await.unwrap();
+    t.run_due_jobs().await;
+    assert_eq!(t.count("SELECT COUNT(*) FROM attachments").await, 1);
+    let remaining = files_under(&blobs);
+    assert_eq!(remaining.len(), 1, "{remaining:?}");
+    assert!(remaining[0].ends_with(&kept));
+    let alice = t.login("alice").await;
+    assert_eq!(download(&t, &alice, &format!("/api/v1/attachments/{left}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(download(&t, &alice, &format!("/api/v1/attachments/{kept}")).await.0, StatusCode::OK);
+    t.stop().await;
+}
