@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 35] = embedded! {
+const FILES: [(&str, &str, &[u8]); 36] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -58,6 +58,7 @@ const FILES: [(&str, &str, &[u8]); 35] = embedded! {
     "/static/secure.js" => "static/secure.js", "text/javascript; charset=utf-8";
     "/static/patient-secure.js" => "static/patient-secure.js", "text/javascript; charset=utf-8";
     "/static/patient-terms.js" => "static/patient-terms.js", "text/javascript; charset=utf-8";
+    "/static/attachments.js" => "static/attachments.js", "text/javascript; charset=utf-8";
     "/static/people.js" => "static/people.js", "text/javascript; charset=utf-8";
     "/static/audit.js" => "static/audit.js", "text/javascript; charset=utf-8";
     "/static/admin.css" => "static/admin.css", "text/css; charset=utf-8";

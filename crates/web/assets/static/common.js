@@ -74,6 +74,7 @@
  * @property {{ reader: Person, read_at: string }[]} read_by
  * @property {{ by: string, read_at: string }} [read_by_staff]
  * @property {{ id: string, author: Person, body: string, created_at: string }[]} amendments
+ * @property {import("./attachments.js").Attachment[]} attachments its files (`AttachmentDto`)
  */
 
 /**

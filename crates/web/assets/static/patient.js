@@ -10,6 +10,7 @@ import {
   hoursLines, live, pushOnHere, pushSupported, responseState, showError, showTimesIn, signOut, throttle, topicLabel,
   turnOffPush, turnOnPush, when, wordsList, zoneLabel,
 } from "./common.js";
+import { attachControl, attachmentList } from "./attachments.js";
 import { enrollmentOffer } from "./patient-secure.js";
 import { notOpenYet, showTerms, termsCard, termsWaiting } from "./patient-terms.js";
 
@@ -278,6 +279,8 @@ function showCompose() {
     providers.length ? [el("label", { for: "to" }, "Who should read it?"), to, toHint] : null,
     el("label", { for: "subject" }, "Subject ", el("span", { class: "hint" }, "(a few words)")), subject,
     el("label", { for: "body" }, "Your message"), body,
+    // Files go to a conversation, which this message starts: they are added in it.
+    el("p", { class: "hint" }, "Photos and files: send your message first, then add them in the conversation that opens."),
     check,
     expectationBox(),
     el("div", { class: "form-foot" }, count.node, send),
@@ -387,7 +390,8 @@ function renderMessages(list, conversation, fresh) {
     return el("li", { class: isNew ? `${cls} new` : cls, dataset: { id: m.id } },
       isNew ? el("span", { class: "new-tag" }, "New") : null,
       el("span", { class: "who" }, mine ? "You" : m.sender.display_name),
-      el("p", { class: "text" }, m.body),
+      m.body ? el("p", { class: "text" }, m.body) : null,
+      attachmentList(m.attachments, { photoNotes: mine }),
       m.amendments.length ? el("p", { class: "amended-note" }, "Corrected below; the original is kept as written.") : null,
       m.amendments.map((a) => el("p", { class: "amendment" },
         el("strong", {}, mine ? "Your correction" : "Correction"), ` (${when(a.created_at)}): `, a.body)),
@@ -476,6 +480,12 @@ async function loadThread(id) {
  */
 function showNewest() {
   window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "smooth" });
+  // A photo's preview takes its height once loaded: then again, so the
+  // whole message shows above the reply box.
+  const pending = [...document.querySelectorAll("#thread > li:last-child img")].filter((img) => !(/** @type {HTMLImageElement} */ (img).complete));
+  for (const img of pending) {
+    img.addEventListener("load", () => window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "smooth" }), { once: true });
+  }
 }
 
 async function showThread(id) {
@@ -504,6 +514,7 @@ async function showThread(id) {
   const max = state.practice.message_max_chars;
   const errors = errorBox();
   const reply = el("textarea", { id: "reply", rows: 3, "aria-label": "Write a reply", "aria-describedby": "reply-count" });
+  const files = attachControl({ conversationId: id, errors, id: "reply-attach", label: "Attach photo or file", photoNotes: true });
   const count = counter(reply, max);
   count.node.id = "reply-count";
   const send = el("button", { type: "submit", class: "primary" }, "Send");
@@ -513,24 +524,33 @@ async function showThread(id) {
     el("label", { for: "reply", class: "visually-hidden" }, "Write a reply"),
     reply,
     emergencyCheck(() => reply.value, [reply]),
+    files.node,
     el("div", { class: "form-foot" }, count.node, send),
     el("p", { class: "hint" }, "Not for emergencies: call 911, or 988 for a mental health crisis."),
     errors);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     errors.hidden = true;
-    if (!reply.value.trim()) return;
+    // A message may be files alone.
+    if (!reply.value.trim() && files.count() === 0) return;
     if (count.length() > max) {
       errors.textContent = `Your message is ${count.length() - max} characters too long.`;
       errors.hidden = false;
       return;
     }
+    if (files.busy()) {
+      showError(errors, "Your files are still uploading. Send when each one says “Ready to send”.");
+      return;
+    }
     send.disabled = true;
     try {
-      await api("POST", `/api/v1/conversations/${id}/messages`, { body: reply.value });
+      await api("POST", `/api/v1/conversations/${id}/messages`,
+        { body: reply.value.trim() ? reply.value : "", attachment_ids: files.ids() });
       reply.value = "";
       count.update();
+      files.reset();
       await loadThread(id);
+      showNewest();
     } catch (e) {
       if (!askForTerms(e, errors, form)) showError(errors, errorText(e));
     } finally {

@@ -9,6 +9,7 @@ import {
   $, ApiError, MEDIUM_WORDS, NO_CONVERSATIONS, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live,
   responseState, errorText, throttle, topicLabel, when, startStaffPage,
 } from "./common.js";
+import { attachControl, attachmentList, fileUrl, kindLabel, sizeText } from "./attachments.js";
 
 const VIEWS = [
   ["needs_response", "Needs response"],
@@ -110,6 +111,8 @@ const STATUS_TEXT = {
 /** @typedef {import("./common.js").Me} Me */
 /** @typedef {import("./common.js").Practice} Practice */
 /** @typedef {import("./common.js").StaffMember} StaffMember */
+/** @typedef {import("./attachments.js").Attachment} Attachment */
+/** @typedef {import("./attachments.js").PatientDocument} PatientDocument */
 
 /**
  * A staff member's alert (`AlertDto`): the patient and subject only for
@@ -178,6 +181,8 @@ const state = {
   pools: [],
   // The history stays open across refreshes once opened.
   historyOpen: false,
+  // So do the patient's documents, from one conversation to the next.
+  documentsOpen: false,
   /** The open conversation's pages, once it has any. @type {Page[]} */
   pages: [],
   /** The secure link last sent from this page, while its result is followed. @type {number} */
@@ -306,7 +311,8 @@ function timeline(c) {
     const own = m.sender.id === state.me.id;
     return el("li", { class: fromPatient ? "bubble theirs" : "bubble mine", dataset: { id: m.id } },
       el("span", { class: "who" }, m.sender.display_name),
-      el("p", { class: "text" }, m.body),
+      m.body ? el("p", { class: "text" }, m.body) : null,
+      attachmentList(m.attachments, { extra: fromPatient ? filingState : undefined }),
       m.amendments.length ? el("p", { class: "amended-note" }, "Corrected below; the original is kept as written.") : null,
       m.amendments.map((a) => el("p", { class: "amendment" },
         el("strong", {}, `Correction by ${a.author.display_name}`), ` (${when(a.created_at)}): `, a.body)),
@@ -351,6 +357,61 @@ function openAmend(m) {
   });
   item.append(form);
   box.focus();
+}
+
+// ---- Files: filing to the chart, the patient's documents --------------------
+
+/** A file's place in the chart: filed (when), or a button to file it. @param {Attachment} a */
+function filingState(a) {
+  if (a.filed_at) {
+    return el("p", { class: "filed" },
+      el("span", { "aria-hidden": "true" }, "✓ "), "Filed to chart ",
+      el("time", { datetime: a.filed_at, title: fullWhen(a.filed_at) }, when(a.filed_at)));
+  }
+  return el("button", { type: "button", class: "secondary small file-to-chart", "aria-label": `File ${a.filename} to chart`,
+    onclick: (/** @type {MouseEvent} */ e) => fileToChart(a, /** @type {HTMLButtonElement} */ (e.currentTarget)) }, "File to chart");
+}
+
+/** @param {Attachment} a @param {HTMLButtonElement} button */
+async function fileToChart(a, button) {
+  button.disabled = true;
+  try {
+    await api("POST", `${fileUrl(a.id)}/filing`);
+    announce(`${a.filename} filed to the chart.`);
+  } catch (e) {
+    // Filed already (by a colleague): the refresh shows by whom it stands.
+    announce(errorText(e));
+  }
+  // The documents, when open, are loaded again with the conversation.
+  await refreshOpen().catch(() => {});
+}
+
+/** The patient's documents: every file in the conversations I may see, loaded when opened. */
+function documentsPanel() {
+  return el("details", { id: "documents", class: "documents", open: state.documentsOpen,
+    ontoggle: (/** @type {Event} */ e) => {
+      state.documentsOpen = /** @type {HTMLDetailsElement} */ (e.target).open;
+      if (state.documentsOpen) loadDocuments().catch((err) => fill($("documents-list"), el("p", { class: "error", role: "alert" }, errorText(err))));
+    } },
+  el("summary", {}, "Documents"),
+  el("div", { id: "documents-list", "aria-live": "polite" }, el("p", { class: "muted" }, "Loading…")));
+}
+
+async function loadDocuments() {
+  const c = state.conversation;
+  if (!c || !state.documentsOpen || !$("documents-list")) return;
+  /** @type {PatientDocument[]} */
+  const docs = await api("GET", `/api/v1/patients/${encodeURIComponent(c.patient.id)}/documents`);
+  if (state.conversation?.id !== c.id) return;
+  fill($("documents-list"), docs.length === 0
+    ? el("p", { class: "muted" }, `No files have been sent in ${c.patient.display_name}'s conversations.`)
+    : el("ul", { class: "document-list", "aria-label": `Documents of ${c.patient.display_name}` }, docs.map((d) => el("li", {},
+      el("a", { href: fileUrl(d.id), target: "_blank", rel: "noopener", class: "file-name" }, d.filename),
+      el("span", { class: "file-about" }, `${kindLabel(d.kind)} · ${sizeText(d.size)} · sent `,
+        el("time", { datetime: d.uploaded_at, title: fullWhen(d.uploaded_at) }, when(d.uploaded_at)),
+        d.conversation_id === c.id ? "" : " · ",
+        d.conversation_id === c.id ? null : el("a", { href: `#/${state.view}/c/${d.conversation_id}` }, "in another conversation")),
+      filingState(d)))));
 }
 
 function contextPanel(c) {
@@ -568,31 +629,40 @@ async function followSecureLink(c, sent) {
 }
 
 /**
- * A box to write a reply or a note in, with its counter and Send button.
+ * A box to write a reply or a note in, with its counter and Send button;
+ * with `attachTo` (a conversation's id), files can go with it.
  * @param {{ id: string, label: string, button: string, cls: string, max: number, path: string,
- *   onSent: () => Promise<void>, typing?: () => void, extra?: HTMLElement }} options
+ *   onSent: () => Promise<void>, typing?: () => void, extra?: HTMLElement, attachTo?: string }} options
  */
-function composer({ id, label, button, cls, max, path, onSent, typing, extra }) {
+function composer({ id, label, button, cls, max, path, onSent, typing, extra, attachTo }) {
   const box = el("textarea", { id, rows: 3, class: cls });
   const count = counter(box, max);
   const errors = el("p", { class: "error", role: "alert", hidden: true });
+  const files = attachTo ? attachControl({ conversationId: attachTo, errors, id: `${id}-attach`, label: "Attach file" }) : null;
   const send = el("button", { type: "submit", class: cls === "note-input" ? "secondary" : "primary" }, button);
   const form = el("form", { class: `composer ${cls}`, novalidate: true },
-    el("label", { for: id }, label), box, el("div", { class: "form-foot" }, count.node, el("span", { class: "foot-buttons" }, extra, send)), errors);
+    el("label", { for: id }, label), box, files?.node,
+    el("div", { class: "form-foot" }, count.node, el("span", { class: "foot-buttons" }, extra, send)), errors);
   if (typing) box.addEventListener("input", () => box.value.trim() && typing());
   const submit = async () => {
     errors.hidden = true;
-    if (!box.value.trim()) return;
+    if (!box.value.trim() && !files?.count()) return;
     if (count.length() > max) {
       errors.textContent = `That is ${count.length() - max} characters too long.`;
       errors.hidden = false;
       return;
     }
+    if (files?.busy()) {
+      errors.textContent = "Files are still uploading: send when each says “Ready to send”.";
+      errors.hidden = false;
+      return;
+    }
     send.disabled = true;
     try {
-      await api("POST", path, { body: box.value });
+      await api("POST", path, files ? { body: box.value.trim() ? box.value : "", attachment_ids: files.ids() } : { body: box.value });
       box.value = "";
       count.update();
+      files?.reset();
       await onSent();
     } catch (e) {
       errors.textContent = e instanceof ApiError ? e.message : "Something went wrong.";
@@ -629,6 +699,7 @@ async function refreshOpen() {
   $("routing").replaceWith(routingPanel(c));
   $("rating-panel").replaceWith(ratingPanel(c));
   await loadPages(c).catch(() => {});
+  await loadDocuments().catch(() => {});
   $("urgent-tag").hidden = c.priority !== "urgent";
   renderDetailDue();
   renderUnreadReply();
@@ -724,6 +795,7 @@ async function openConversation(id) {
         el("span", { class: "tag topic" }, topicLabel(c.topic))),
       el("p", { id: "unread-reply", class: "unread-reply-note", hidden: true })),
     contextPanel(c),
+    documentsPanel(),
     routingPanel(c),
     pagesPanel([]),
     ratingPanel(c),
@@ -741,7 +813,7 @@ async function openConversation(id) {
     el("p", { id: "typing", class: "typing", "aria-live": "polite" }),
     composer({
       id: "reply-box", label: "Reply to the patient", button: "Send reply", cls: "reply-input", max,
-      path: `/api/v1/conversations/${id}/messages`, onSent: after, typing, extra: quickReply,
+      path: `/api/v1/conversations/${id}/messages`, onSent: after, typing, extra: quickReply, attachTo: id,
     }),
     composer({
       id: "note-box", label: "Internal note (staff only, never shown to the patient)", button: "Add note", cls: "note-input",
