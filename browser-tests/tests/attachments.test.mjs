@@ -234,7 +234,7 @@ test("a patient sends a photo from her phone; a nurse sees it, files it to the c
   assert.equal(await alice.getByRole("button", { name: /to chart/ }).count(), 0);
 });
 
-test("a refused file shows the server's words and keeps what the patient typed", async () => {
+test("a refused file shows why (the server's words, or the limit before uploading) and keeps what the patient typed", async () => {
   const carol = await phone();
   await signIn(carol, suite.server.url, "carol");
   await write(carol, "Insurance card", "My insurance changed this month.");
@@ -254,12 +254,17 @@ test("a refused file shows the server's words and keeps what the patient typed",
   assert.equal(await carol.locator(".pending-file").count(), 0, "refused files are not listed to send");
   assert.equal(await carol.getByLabel("Write a reply").inputValue(), draft);
 
-  // Over the limit for one file (1 MiB here): the server's words, too.
+  // Over the limit for one file (1 MiB here): refused on the page before a
+  // byte is sent (the limit comes from GET /api/v1/practice), in the same
+  // words the server uses; no upload is started.
+  let uploads = 0;
+  carol.on("request", (r) => { if (r.method() === "POST" && r.url().includes("/attachments")) uploads += 1; });
   const big = join(files, "scan.pdf");
   writeFileSync(big, Buffer.concat([Buffer.from("%PDF-1.4\n"), Buffer.alloc(1536 * 1024, 0x20)]));
   await carol.locator("#reply-attach-input").setInputFiles(big);
   await carol.waitForFunction(() => (document.querySelector("form.reply p.error[role=alert]")?.textContent ?? "").includes("scan.pdf"), null, LIVE);
   assert.match(await alert.textContent(), /“scan\.pdf” was not attached\. The file is larger than 1 MB, the most one file may be\./);
+  assert.equal(uploads, 0, "nothing was uploaded");
   assert.equal(await carol.getByLabel("Write a reply").inputValue(), draft);
   await noOverflow(carol);
   await noSerious(carol, "a refused file");

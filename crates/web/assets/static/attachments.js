@@ -57,7 +57,7 @@ export function sizeText(bytes) {
   const kb = bytes / 1024;
   if (kb < 1024) return `${kb < 10 ? kb.toFixed(1) : Math.round(kb)} KB`;
   const mb = kb / 1024;
-  return `${mb < 10 ? mb.toFixed(1) : Math.round(mb)} MB`;
+  return `${mb < 10 && !Number.isInteger(mb) ? mb.toFixed(1) : Math.round(mb)} MB`;
 }
 
 /** Where a file's bytes are. @param {string} id */
@@ -119,10 +119,14 @@ export function upload(conversationId, file, onProgress) {
  * with its progress, then ready to send, each with a Remove button.
  * Refusals go in `errors` (a `role="alert"` box) naming the file; what is
  * typed in the box is never touched.
- * @param {{ conversationId: string, errors: HTMLElement, id: string, label: string, photoNotes?: boolean }} options
+ * @param {{ conversationId: string, errors: HTMLElement, id: string, label: string, photoNotes?: boolean,
+ *   maxBytes?: number, messageMaxBytes?: number }} options
  *   `photoNotes`: tell the sender when location data was removed from a photo.
+ *   `maxBytes`, `messageMaxBytes`: the practice's limits (`Practice`); a file
+ *   over them is refused here, before a byte is sent (the server holds to
+ *   them too).
  */
-export function attachControl({ conversationId, errors, id, label, photoNotes = false }) {
+export function attachControl({ conversationId, errors, id, label, photoNotes = false, maxBytes = Infinity, messageMaxBytes = Infinity }) {
   const input = el("input", { type: "file", id: `${id}-input`, multiple: true, accept: ACCEPT, hidden: true, tabindex: -1 });
   const button = el("button", { type: "button", id: `${id}-button`, class: "secondary small attach-button", "aria-controls": `${id}-files` },
     el("span", { class: "attach-icon", "aria-hidden": "true" }, "+"), label);
@@ -157,6 +161,15 @@ export function attachControl({ conversationId, errors, id, label, photoNotes = 
   };
 
   const add = (/** @type {File} */ file) => {
+    if (file.size > maxBytes) {
+      refuse(`The file is larger than ${sizeText(maxBytes)}, the most one file may be.`, [file.name]);
+      return;
+    }
+    const total = pending.reduce((sum, p) => sum + p.file.size, 0) + file.size;
+    if (total > messageMaxBytes) {
+      refuse(`Together with the files already attached it would come to more than ${sizeText(messageMaxBytes)}, the most one message may carry. Send these first, then attach it to another message.`, [file.name]);
+      return;
+    }
     const progress = el("progress", { max: 100, value: 0, "aria-label": `Uploading ${file.name}` });
     const status = el("span", { class: "file-state" }, "Uploading…");
     const row = el("li", { class: "pending-file uploading" },

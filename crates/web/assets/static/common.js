@@ -104,6 +104,8 @@
  * @property {string | null} after_hours_phone
  * @property {OfficeHours[]} office_hours
  * @property {number} message_max_chars
+ * @property {number} attachment_max_bytes
+ * @property {number} message_attachments_max_bytes
  * @property {{ id: string, name: string }[]} departments
  * @property {{ id: string, name: string }[]} care_teams
  */

@@ -514,7 +514,10 @@ async function showThread(id) {
   const max = state.practice.message_max_chars;
   const errors = errorBox();
   const reply = el("textarea", { id: "reply", rows: 3, "aria-label": "Write a reply", "aria-describedby": "reply-count" });
-  const files = attachControl({ conversationId: id, errors, id: "reply-attach", label: "Attach photo or file", photoNotes: true });
+  const files = attachControl({
+    conversationId: id, errors, id: "reply-attach", label: "Attach photo or file", photoNotes: true,
+    maxBytes: state.practice.attachment_max_bytes, messageMaxBytes: state.practice.message_attachments_max_bytes,
+  });
   const count = counter(reply, max);
   count.node.id = "reply-count";
   const send = el("button", { type: "submit", class: "primary" }, "Send");

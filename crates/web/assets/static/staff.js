@@ -638,7 +638,10 @@ function composer({ id, label, button, cls, max, path, onSent, typing, extra, at
   const box = el("textarea", { id, rows: 3, class: cls });
   const count = counter(box, max);
   const errors = el("p", { class: "error", role: "alert", hidden: true });
-  const files = attachTo ? attachControl({ conversationId: attachTo, errors, id: `${id}-attach`, label: "Attach file" }) : null;
+  const files = attachTo ? attachControl({
+    conversationId: attachTo, errors, id: `${id}-attach`, label: "Attach file",
+    maxBytes: state.practice.attachment_max_bytes, messageMaxBytes: state.practice.message_attachments_max_bytes,
+  }) : null;
   const send = el("button", { type: "submit", class: cls === "note-input" ? "secondary" : "primary" }, button);
   const form = el("form", { class: `composer ${cls}`, novalidate: true },
     el("label", { for: id }, label), box, files?.node,

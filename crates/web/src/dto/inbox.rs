@@ -67,6 +67,11 @@ pub(crate) struct PracticeDto {
     pub office_hours: Vec<OfficeHoursDto>,
     /// The longest message the caller may send, in characters.
     pub message_max_chars: usize,
+    /// The largest file one may attach, in bytes (the page refuses a larger
+    /// one before uploading it).
+    pub attachment_max_bytes: u64,
+    /// The most one message's files may come to together, in bytes.
+    pub message_attachments_max_bytes: u64,
     /// The practice's departments (staff only; empty for patients).
     pub departments: Vec<DepartmentDto>,
     /// The practice's care teams (staff only; empty for patients).

@@ -60,6 +60,8 @@ pub(crate) async fn practice(
             .map(|(d, o, c)| OfficeHoursDto { weekday: *d, opens: hhmm(*o), closes: hhmm(*c) })
             .collect(),
         message_max_chars,
+        attachment_max_bytes: config.attachments.limits.file_bytes,
+        message_attachments_max_bytes: config.attachments.limits.message_bytes,
         departments: info
             .departments
             .into_iter()
