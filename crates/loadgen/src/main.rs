@@ -16,6 +16,7 @@
 //! (see `notify.rs`).
 #![allow(clippy::print_stdout)]
 
+mod files;
 mod idle;
 mod import;
 mod notify;
@@ -68,6 +69,19 @@ struct Args {
     /// With `--notify`: the server's job workers.
     #[arg(long, default_value_t = 4)]
     job_workers: usize,
+    /// Measure attachments instead: upload and download throughput and the
+    /// server's peak memory for files of these sizes in MiB (see `files.rs`).
+    #[arg(long, value_delimiter = ',')]
+    files: Vec<usize>,
+    /// With `--files`: uploads (and downloads) per size.
+    #[arg(long, default_value_t = 5)]
+    repeat: usize,
+    /// With `--files`: the server binary (default: `switchboard` beside this one).
+    #[arg(long)]
+    switchboard_bin: Option<std::path::PathBuf>,
+    /// With `--files`: a setting for the server, `KEY=VALUE` (repeatable).
+    #[arg(long, value_parser = parse_env)]
+    server_env: Vec<(String, String)>,
     /// Internal: serve per this configuration file until SIGTERM (the
     /// server process of `--idle-connections`).
     #[arg(long, hide = true)]
@@ -75,6 +89,10 @@ struct Args {
 }
 
 const PASSWORD: &str = "load-generator-password";
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    s.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| "expected KEY=VALUE".to_owned())
+}
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -255,6 +273,9 @@ fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if let Some(config) = &args.serve_config {
         return idle::serve_child(config, args.server_threads);
+    }
+    if !args.files.is_empty() {
+        return files::run(&args.files, args.repeat.max(1), args.switchboard_bin.clone(), &args.server_env);
     }
     if let Some(n) = args.notify {
         return notify::run(n, args.server_threads, args.job_workers);
