@@ -70,10 +70,21 @@ fn start_demo(bin: &PathBuf, max_mib: usize, env: &[(String, String)]) -> anyhow
     bail!("the demo server did not start")
 }
 
-/// A PDF of `size` bytes (kept as sent: this measures the pipeline, not a
-/// cleaner), from a cheap generator so the bytes do not compress.
-fn pdf(size: usize) -> Vec<u8> {
-    let mut out = b"%PDF-1.4\n".to_vec();
+/// A file of `size` bytes from a cheap generator, so the bytes do not
+/// compress: a PDF (kept as sent: the pipeline without a cleaner), or an
+/// MP4 whose media data streams through the video cleaner.
+fn file(kind: FileKind, size: usize) -> Vec<u8> {
+    let mut out = match kind {
+        FileKind::Pdf => b"%PDF-1.4\n".to_vec(),
+        FileKind::Mp4 => {
+            let mut head = vec![0, 0, 0, 20];
+            head.extend_from_slice(b"ftypisom\0\0\0\0isom");
+            let mdat = u32::try_from(size.saturating_sub(head.len())).unwrap_or(u32::MAX);
+            head.extend_from_slice(&mdat.to_be_bytes());
+            head.extend_from_slice(b"mdat");
+            head
+        }
+    };
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     while out.len() < size {
         x ^= x << 13;
@@ -85,10 +96,21 @@ fn pdf(size: usize) -> Vec<u8> {
     out
 }
 
-fn multipart(bytes: &[u8]) -> (String, Vec<u8>) {
+/// What the benchmark uploads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileKind {
+    Pdf,
+    Mp4,
+}
+
+fn multipart(kind: FileKind, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "loadgen-files";
+    let (name, ct) = match kind {
+        FileKind::Pdf => ("scan.pdf", "application/pdf"),
+        FileKind::Mp4 => ("clip.mp4", "video/mp4"),
+    };
     let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n"
     )
     .into_bytes();
     body.extend_from_slice(bytes);
@@ -101,7 +123,13 @@ fn median(v: &mut [f64]) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
-pub fn run(sizes: &[usize], repeat: usize, bin: Option<PathBuf>, env: &[(String, String)]) -> anyhow::Result<()> {
+pub fn run(
+    kind: FileKind,
+    sizes: &[usize],
+    repeat: usize,
+    bin: Option<PathBuf>,
+    env: &[(String, String)],
+) -> anyhow::Result<()> {
     let bin = match bin {
         Some(b) => b,
         None => std::env::current_exe()?.with_file_name("switchboard"),
@@ -112,7 +140,11 @@ pub fn run(sizes: &[usize], repeat: usize, bin: Option<PathBuf>, env: &[(String,
     for (k, _) in env {
         println!("  server setting: {k}");
     }
-    println!("  file:     a PDF (kept as sent), uploaded {repeat} times per size, then each downloaded");
+    let what = match kind {
+        FileKind::Pdf => "a PDF (kept as sent)",
+        FileKind::Mp4 => "an MP4 (through the video cleaner)",
+    };
+    println!("  file:     {what}, uploaded {repeat} times per size, then each downloaded");
     println!();
     println!(
         "| size | upload MiB/s (median) | download MiB/s (median) | server RSS before | server peak RSS | peak − before |"
@@ -123,7 +155,7 @@ pub fn run(sizes: &[usize], repeat: usize, bin: Option<PathBuf>, env: &[(String,
         let demo = start_demo(&bin, mib.max(1) + 1, env)?;
         let pid = demo.child.id();
         let client = reqwest::Client::builder().danger_accept_invalid_certs(true).build()?;
-        let data = pdf(mib * MIB);
+        let data = file(kind, mib * MIB);
         let (uploads, downloads, before, peak) = rt.block_on(async {
             let login: serde_json::Value = client
                 .post(format!("{}/api/v1/auth/login", demo.url))
@@ -142,7 +174,7 @@ pub fn run(sizes: &[usize], repeat: usize, bin: Option<PathBuf>, env: &[(String,
                 .json()
                 .await?;
             let conversation = created.get("id").and_then(|v| v.as_str()).context("create failed")?.to_owned();
-            let (content_type, body) = multipart(&data);
+            let (content_type, body) = multipart(kind, &data);
             // Settle, then measure from here.
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             std::fs::write(format!("/proc/{pid}/clear_refs"), "5").context("resetting the peak (needs Linux)")?;

@@ -73,6 +73,9 @@ struct Args {
     /// server's peak memory for files of these sizes in MiB (see `files.rs`).
     #[arg(long, value_delimiter = ',')]
     files: Vec<usize>,
+    /// With `--files`: what to upload.
+    #[arg(long, value_enum, default_value = "pdf")]
+    file_kind: files::FileKind,
     /// With `--files`: uploads (and downloads) per size.
     #[arg(long, default_value_t = 5)]
     repeat: usize,
@@ -275,7 +278,13 @@ fn main() -> anyhow::Result<()> {
         return idle::serve_child(config, args.server_threads);
     }
     if !args.files.is_empty() {
-        return files::run(&args.files, args.repeat.max(1), args.switchboard_bin.clone(), &args.server_env);
+        return files::run(
+            args.file_kind,
+            &args.files,
+            args.repeat.max(1),
+            args.switchboard_bin.clone(),
+            &args.server_env,
+        );
     }
     if let Some(n) = args.notify {
         return notify::run(n, args.server_threads, args.job_workers);
