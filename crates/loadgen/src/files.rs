@@ -45,14 +45,17 @@ impl Drop for Demo {
     }
 }
 
-fn start_demo(bin: &PathBuf, max_mib: usize, env: &[(String, String)]) -> anyhow::Result<Demo> {
+/// A fresh demo; `max_mib` raises the file limit (`None`: the default).
+fn start_demo(bin: &PathBuf, max_mib: Option<usize>, env: &[(String, String)]) -> anyhow::Result<Demo> {
     let dir = tempfile::tempdir()?;
-    let mut child = Command::new(bin)
-        .args(["--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .arg("demo")
-        .env("SWITCHBOARD_ATTACHMENTS__MAX_FILE_MIB", max_mib.to_string())
-        .env("SWITCHBOARD_ATTACHMENTS__MAX_MESSAGE_MIB", (2 * max_mib).to_string())
+    let mut command = Command::new(bin);
+    command.args(["--addr", "127.0.0.1:0", "--data-dir"]).arg(dir.path().join("data")).arg("demo");
+    if let Some(mib) = max_mib {
+        command
+            .env("SWITCHBOARD_ATTACHMENTS__MAX_FILE_MIB", mib.to_string())
+            .env("SWITCHBOARD_ATTACHMENTS__MAX_MESSAGE_MIB", (2 * mib).to_string());
+    }
+    let mut child = command
         .env("RUST_LOG", "warn")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::piped())
@@ -60,10 +63,14 @@ fn start_demo(bin: &PathBuf, max_mib: usize, env: &[(String, String)]) -> anyhow
         .spawn()
         .with_context(|| format!("starting {}", bin.display()))?;
     let out = child.stdout.take().context("no stdout")?;
-    for line in BufReader::new(out).lines() {
+    let mut lines = BufReader::new(out).lines();
+    for line in lines.by_ref() {
         let line = line?;
         if let Some(rest) = line.split("Switchboard demo: ").nth(1) {
             let url = rest.split('/').take(3).collect::<Vec<_>>().join("/");
+            // The demo goes on printing (its logins): keep its pipe drained,
+            // or a closed pipe would stop it.
+            std::thread::spawn(move || lines.for_each(drop));
             return Ok(Demo { child, url, _dir: dir });
         }
     }
@@ -123,6 +130,108 @@ fn median(v: &mut [f64]) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
+async fn wait_a_moment(_: reqwest::Error) {
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+}
+
+/// Alice signs in and starts a conversation: her token and its id.
+async fn patient_conversation(client: &reqwest::Client, url: &str) -> anyhow::Result<(String, String)> {
+    // The demo prints its address as it starts listening: a first attempt
+    // may come a moment early.
+    let mut tries = 0;
+    let login: serde_json::Value = loop {
+        let sent = client
+            .post(format!("{url}/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": "alice", "password": switchboard::demo::DEMO_PASSWORD}))
+            .send()
+            .await;
+        match sent {
+            Ok(r) => break r.json().await?,
+            Err(e) if tries < 20 => {
+                tries += 1;
+                wait_a_moment(e).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let token = login.get("token").and_then(|v| v.as_str()).context("login failed")?.to_owned();
+    let created: serde_json::Value = client
+        .post(format!("{url}/api/v1/conversations"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"subject": "Scans", "topic": "care_question", "body": "Scans attached"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let conversation = created.get("id").and_then(|v| v.as_str()).context("create failed")?.to_owned();
+    Ok((token, conversation))
+}
+
+/// 1 GiB announced and streamed (an MP4's media data) at the default limit:
+/// how much the server read before answering, what it answered, and what
+/// its memory did meanwhile.
+async fn oversize(client: &reqwest::Client, demo: &Demo) -> anyhow::Result<(String, u64, u64, u64)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let pid = demo.child.id();
+    let (token, conversation) = patient_conversation(client, &demo.url).await?;
+    let cert = std::fs::read_to_string(demo._dir.path().join("data/tls/cert.pem"))?;
+    let addr: std::net::SocketAddr = demo.url.trim_start_matches("https://").parse()?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").context("resetting the peak (needs Linux)")?;
+    let (before, _) = memory(pid);
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+    let tls = super::idle::connector(&cert)?.connect(name, tcp).await?;
+    const GIB: u64 = 1 << 30;
+    let boundary = "loadgen-oversize";
+    let mut start = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"long.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
+    )
+    .into_bytes();
+    // An MP4 head whose media data box announces the whole gigabyte.
+    start.extend_from_slice(&[0, 0, 0, 20]);
+    start.extend_from_slice(b"ftypisom\0\0\0\0isom");
+    start.extend_from_slice(&u32::try_from(GIB + 8).unwrap_or(u32::MAX).to_be_bytes());
+    start.extend_from_slice(b"mdat");
+    let request = format!(
+        "POST /api/v1/conversations/{conversation}/attachments HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        start.len() as u64 + GIB
+    );
+    let (mut read, mut write) = tokio::io::split(tls);
+    let writer = tokio::spawn(async move {
+        let mut sent = 0u64;
+        if write.write_all(request.as_bytes()).await.is_err() || write.write_all(&start).await.is_err() {
+            return sent;
+        }
+        let block = vec![0u8; 256 * 1024];
+        while sent < GIB {
+            if write.write_all(&block).await.is_err() {
+                break;
+            }
+            sent += block.len() as u64;
+        }
+        sent
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match read.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                answer.extend_from_slice(buf.get(..n).unwrap_or_default());
+                if answer.ends_with(b"}") {
+                    break;
+                }
+            }
+        }
+    }
+    let sent = tokio::time::timeout(std::time::Duration::from_secs(120), writer).await??;
+    let (_, peak) = memory(pid);
+    let status = String::from_utf8_lossy(&answer).lines().next().unwrap_or("no answer").to_owned();
+    Ok((status, sent, before, peak))
+}
+
 pub fn run(
     kind: FileKind,
     sizes: &[usize],
@@ -151,29 +260,13 @@ pub fn run(
     );
     println!("|---:|---:|---:|---:|---:|---:|");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let client = reqwest::Client::builder().danger_accept_invalid_certs(true).build()?;
     for &mib in sizes {
-        let demo = start_demo(&bin, mib.max(1) + 1, env)?;
+        let demo = start_demo(&bin, Some(mib.max(1) + 1), env)?;
         let pid = demo.child.id();
-        let client = reqwest::Client::builder().danger_accept_invalid_certs(true).build()?;
         let data = file(kind, mib * MIB);
         let (uploads, downloads, before, peak) = rt.block_on(async {
-            let login: serde_json::Value = client
-                .post(format!("{}/api/v1/auth/login", demo.url))
-                .json(&serde_json::json!({"username": "alice", "password": switchboard::demo::DEMO_PASSWORD}))
-                .send()
-                .await?
-                .json()
-                .await?;
-            let token = login.get("token").and_then(|v| v.as_str()).context("login failed")?.to_owned();
-            let created: serde_json::Value = client
-                .post(format!("{}/api/v1/conversations", demo.url))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({"subject": "Scans", "topic": "care_question", "body": "Scans attached"}))
-                .send()
-                .await?
-                .json()
-                .await?;
-            let conversation = created.get("id").and_then(|v| v.as_str()).context("create failed")?.to_owned();
+            let (token, conversation) = patient_conversation(&client, &demo.url).await?;
             let (content_type, body) = multipart(kind, &data);
             // Settle, then measure from here.
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -234,5 +327,16 @@ pub fn run(
         );
         drop(demo);
     }
+    let demo = start_demo(&bin, None, env)?;
+    let (status, sent, before, peak) = rt.block_on(oversize(&client, &demo))?;
+    println!();
+    println!(
+        "1 GiB announced and streamed at the default 25 MiB limit: answered `{status}` after {:.1} MiB had been \
+         sent (socket buffers included); server RSS {:.1} MiB before, peak {:.1} MiB (+{:.1} MiB)",
+        sent as f64 / MIB as f64,
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        peak.saturating_sub(before) as f64 / 1024.0
+    );
     Ok(())
 }

@@ -47,7 +47,7 @@ fn open_descriptors(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
 }
 
-fn connector(cert_pem: &str) -> anyhow::Result<TlsConnector> {
+pub(crate) fn connector(cert_pem: &str) -> anyhow::Result<TlsConnector> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject as _;
     let mut roots = rustls::RootCertStore::empty();
