@@ -45,15 +45,16 @@ impl Drop for Demo {
     }
 }
 
-/// A fresh demo; `max_mib` raises the file limit (`None`: the default).
-fn start_demo(bin: &PathBuf, max_mib: Option<usize>, env: &[(String, String)]) -> anyhow::Result<Demo> {
+/// A fresh demo; `limits` raises the file and message limits, in MiB
+/// (`None`: the defaults).
+fn start_demo(bin: &PathBuf, limits: Option<(usize, usize)>, env: &[(String, String)]) -> anyhow::Result<Demo> {
     let dir = tempfile::tempdir()?;
     let mut command = Command::new(bin);
     command.args(["--addr", "127.0.0.1:0", "--data-dir"]).arg(dir.path().join("data")).arg("demo");
-    if let Some(mib) = max_mib {
+    if let Some((file, message)) = limits {
         command
-            .env("SWITCHBOARD_ATTACHMENTS__MAX_FILE_MIB", mib.to_string())
-            .env("SWITCHBOARD_ATTACHMENTS__MAX_MESSAGE_MIB", (2 * mib).to_string());
+            .env("SWITCHBOARD_ATTACHMENTS__MAX_FILE_MIB", file.to_string())
+            .env("SWITCHBOARD_ATTACHMENTS__MAX_MESSAGE_MIB", message.to_string());
     }
     let mut child = command
         .env("RUST_LOG", "warn")
@@ -262,7 +263,7 @@ pub fn run(
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let client = reqwest::Client::builder().danger_accept_invalid_certs(true).build()?;
     for &mib in sizes {
-        let demo = start_demo(&bin, Some(mib.max(1) + 1), env)?;
+        let demo = start_demo(&bin, Some((mib + 1, (mib + 1) * repeat)), env)?;
         let pid = demo.child.id();
         let data = file(kind, mib * MIB);
         let (uploads, downloads, before, peak) = rt.block_on(async {

@@ -72,3 +72,13 @@ impl From<&AttachmentView> for DocumentDto {
         }
     }
 }
+
+/// The upload's form: one part, `file`, with the file's name and type as
+/// the device gives them. Read a piece at a time by the handler, never
+/// deserialised, so this type only describes it.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "documents the multipart form; the handler streams the part instead")]
+pub(crate) struct UploadForm {
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}

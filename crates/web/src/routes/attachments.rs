@@ -59,7 +59,7 @@ impl UploadSource for Part<'_> {
 /// from photos and videos before they are kept. The upload waits, the
 /// uploader's own, until a message names it in `attachment_ids`.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/attachments", tag = "attachments", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "One part named `file`."),
+    request_body(content = UploadForm, content_type = "multipart/form-data", description = "One part named `file`."),
     params(("id" = String, Path, description = "Conversation id", format = "uuid")),
     responses((status = 201, body = AttachmentDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
