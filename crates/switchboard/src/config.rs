@@ -127,11 +127,34 @@ pub struct AttachmentSettings {
     pub clamd_socket: Option<PathBuf>,
     /// Seconds each exchange with the scanner may take.
     pub scan_timeout_secs: u64,
+    /// Where the sealed bytes are kept: unset, `<data_dir>/attachments`;
+    /// `s3://bucket/optional/prefix`, an S3-compatible object store (for
+    /// several nodes).
+    pub store_url: Option<String>,
+    /// An S3-compatible server's address; unset: AWS.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    /// Both or neither; neither: the machine's role.
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    /// Accept an `http://` endpoint: only for a local test server.
+    pub s3_allow_http: bool,
 }
 
 impl Default for AttachmentSettings {
     fn default() -> Self {
-        AttachmentSettings { max_file_mib: 25, max_message_mib: 100, clamd_socket: None, scan_timeout_secs: 30 }
+        AttachmentSettings {
+            max_file_mib: 25,
+            max_message_mib: 100,
+            clamd_socket: None,
+            scan_timeout_secs: 30,
+            store_url: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+        }
     }
 }
 
@@ -250,6 +273,11 @@ const TEXT_SETTINGS: &[&str] = &[
     "tls.cert_file",
     "tls.key_file",
     "attachments.clamd_socket",
+    "attachments.store_url",
+    "attachments.s3_endpoint",
+    "attachments.s3_region",
+    "attachments.s3_access_key_id",
+    "attachments.s3_secret_access_key",
 ];
 
 /// Why the configuration could not be loaded. Names settings and variables,
@@ -526,7 +554,7 @@ mod tests {
             let line = line.trim_start_matches('#').trim();
             let Some((key, value)) = line.split_once('=') else { continue };
             let key = key.trim();
-            if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
                 continue;
             }
             // A commented-out example must still be valid TOML for its key.
@@ -609,6 +637,20 @@ mod tests {
                 c.attachments.clamd_socket = Some("/run/clamav/clamd.ctl".into())
             }),
             ("attachments.scan_timeout_secs", "5", "5", |c| c.attachments.scan_timeout_secs = 5),
+            ("attachments.store_url", "\"s3://clinic-files/sb\"", "s3://clinic-files/sb", |c| {
+                c.attachments.store_url = Some("s3://clinic-files/sb".into())
+            }),
+            ("attachments.s3_endpoint", "\"https://objects.example.org\"", "https://objects.example.org", |c| {
+                c.attachments.s3_endpoint = Some("https://objects.example.org".into())
+            }),
+            ("attachments.s3_region", "\"eu-west-1\"", "eu-west-1", |c| c.attachments.s3_region = "eu-west-1".into()),
+            ("attachments.s3_access_key_id", "\"0123\"", "0123", |c| {
+                c.attachments.s3_access_key_id = Some("0123".into())
+            }),
+            ("attachments.s3_secret_access_key", "\"true\"", "true", |c| {
+                c.attachments.s3_secret_access_key = Some("true".into())
+            }),
+            ("attachments.s3_allow_http", "true", "true", |c| c.attachments.s3_allow_http = true),
         ]
     }
 
@@ -658,8 +700,30 @@ mod tests {
         assert_eq!(c.sessions.staff_idle_minutes, 1);
         assert!(c.tls.self_signed);
         // And on to the session policy the service enforces.
-        let policy = crate::server::service_config(&c).sessions;
+        let policy = crate::server::service_config(&c).unwrap().sessions;
         assert_eq!(policy.staff.idle, switchboard_domain::time::Span::from_mins(1));
+    }
+
+    #[test]
+    fn unusable_attachment_storage_stops_the_start_naming_the_setting_not_the_value() {
+        let refusal = |c: &Config| crate::server::service_config(c).map(|_| ()).unwrap_err().to_string();
+        let mut c = Config::default();
+        c.attachments.store_url = Some("s3:/hunter2-bucket".into());
+        let e = refusal(&c);
+        assert!(e.contains("attachments.store_url") && !e.contains("hunter2"), "{e}");
+        c.attachments.store_url = Some("s3://clinic-files/sb".into());
+        c.attachments.s3_access_key_id = Some("AKIA".into());
+        c.attachments.s3_secret_access_key = Some("hunter2".into());
+        c.attachments.s3_endpoint = Some("https://user:hunter2@objects.example.org".into());
+        let e = refusal(&c);
+        assert!(e.contains("attachments.s3_endpoint") && !e.contains("hunter2"), "{e}");
+        c.attachments.s3_endpoint = Some("http://127.0.0.1:9000".into());
+        assert!(refusal(&c).contains("allow_http"));
+        c.attachments.s3_allow_http = true;
+        assert!(crate::server::service_config(&c).is_ok());
+        c.attachments.s3_secret_access_key = None;
+        let e = refusal(&c);
+        assert!(e.contains("attachments.s3_secret_access_key") && !e.contains("AKIA"), "{e}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use switchboard_domain::session::{SessionLimits, SessionPolicy};
 use switchboard_domain::time::Span;
 use switchboard_service::jobs::JobRunner;
 use switchboard_service::{Clock, ServiceConfig, Switchboard};
+use switchboard_store::blobs::{Blobs, S3Settings, S3SettingsError};
 use switchboard_store::{Store, StoreOptions};
 use switchboard_web::{ConnectionLimits, Transport, WebConfig, load_tls_config};
 use tokio::net::TcpListener;
@@ -80,9 +81,11 @@ pub async fn open_keys(config: &Config) -> anyhow::Result<Arc<KeyRing>> {
     Ok(Arc::new(ring))
 }
 
-pub fn service_config(config: &Config) -> ServiceConfig {
+/// The service's settings from the configuration; refuses attachment
+/// storage settings that cannot work, naming the setting (never its value).
+pub fn service_config(config: &Config) -> anyhow::Result<ServiceConfig> {
     let absolute = Span::from_hours(config.sessions.absolute_hours);
-    ServiceConfig {
+    Ok(ServiceConfig {
         sessions: SessionPolicy {
             staff: SessionLimits { idle: Span::from_mins(config.sessions.staff_idle_minutes), absolute },
             patient: SessionLimits { idle: Span::from_mins(config.sessions.patient_idle_minutes), absolute },
@@ -99,7 +102,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
                 file_bytes: u64::from(config.attachments.max_file_mib) * 1024 * 1024,
                 message_bytes: u64::from(config.attachments.max_message_mib) * 1024 * 1024,
             },
-            blobs: Some(switchboard_store::blobs::Blobs::in_dir(config.data_dir.join("attachments"))),
+            blobs: Some(attachment_blobs(config)?),
             scanner: config.attachments.clamd_socket.clone().map(|socket| {
                 std::sync::Arc::new(switchboard_service::scanner::Scanner::new(
                     socket,
@@ -108,7 +111,30 @@ pub fn service_config(config: &Config) -> ServiceConfig {
             }),
         },
         ..ServiceConfig::default()
-    }
+    })
+}
+
+/// The data directory, or the object store `attachments.store_url` names.
+fn attachment_blobs(config: &Config) -> anyhow::Result<Blobs> {
+    let a = &config.attachments;
+    let Some(url) = &a.store_url else { return Ok(Blobs::in_dir(config.data_dir.join("attachments"))) };
+    let settings = S3Settings {
+        url: url.clone(),
+        endpoint: a.s3_endpoint.clone(),
+        region: a.s3_region.clone(),
+        access_key_id: a.s3_access_key_id.clone(),
+        secret_access_key: a.s3_secret_access_key.clone(),
+        allow_http: a.s3_allow_http,
+    };
+    Blobs::s3(&settings).map_err(|e| {
+        let setting = match e {
+            S3SettingsError::Url => "attachments.store_url",
+            S3SettingsError::Endpoint | S3SettingsError::PlainHttp => "attachments.s3_endpoint",
+            S3SettingsError::Credentials => "attachments.s3_access_key_id and attachments.s3_secret_access_key",
+            S3SettingsError::Client => "attachments.store_url and the s3_ settings",
+        };
+        anyhow::anyhow!("the attachment storage setting {setting} is not usable: {e}")
+    })
 }
 
 /// Opens the database (running migrations) and builds the application,
@@ -125,6 +151,8 @@ pub async fn open_app_for_audit(config: &Config, clock: Arc<dyn Clock>) -> anyho
 }
 
 async fn open_app_checked(config: &Config, clock: Arc<dyn Clock>, check_keys: bool) -> anyhow::Result<Switchboard> {
+    // Settings that cannot work stop the start before anything is opened.
+    let base = service_config(config)?;
     let keys = open_keys(config).await?;
     let options = StoreOptions {
         read_connections: config.read_connections,
@@ -134,7 +162,7 @@ async fn open_app_checked(config: &Config, clock: Arc<dyn Clock>, check_keys: bo
     // Verifying the audit chain of a copy never needs (or makes) a push key.
     let vapid = if check_keys { Some(open_vapid_key(config)?) } else { None };
     let store = Store::open(&config.location(), options, keys.audit_mac()).await.context("opening the database")?;
-    let service = ServiceConfig { vapid, ..service_config(config) };
+    let service = ServiceConfig { vapid, ..base };
     let app = Switchboard::new(store, keys, clock, service).map_err(|e| anyhow::anyhow!("starting: {e}"))?;
     if check_keys {
         let problems = match app.key_problems().await {

@@ -144,8 +144,11 @@ impl Switchboard {
             })?),
             None => None,
         };
+        let file_blob = blob_name(id, false);
+        let preview_blob = blob_name(id, true);
         let destination = upload::Destination {
             blobs: &blobs,
+            blob: &file_blob,
             key: file_key.clone(),
             aad: file_aad(id, false),
             name: &name,
@@ -158,7 +161,10 @@ impl Switchboard {
             Err(e) => return Err(self.upload_refused(p, ctx, &row, e).await),
         };
         let preview = match &stored.cleaned.preview {
-            Some(pv) => Some((pv.kind, upload::seal_small(&blobs, file_key, file_aad(id, true), &pv.bytes).await?)),
+            Some(pv) => Some((
+                pv.kind,
+                upload::seal_small(&blobs, &preview_blob, file_key, file_aad(id, true), &pv.bytes).await?,
+            )),
             None => None,
         };
         let now = self.now();
@@ -193,14 +199,17 @@ impl Switchboard {
                     .with_detail(format!("kind={} size={}", stored.kind.as_str(), stored.size)),
             );
         // The blobs go first: a row never names bytes that are not there.
-        // If the commit then fails, the blobs are removed again.
-        blobs.commit(stored.writer, &blob_name(id, false)).await.map_err(upload::blob_error)?;
-        if let Some((_, writer)) = preview {
-            blobs.commit(writer, &blob_name(id, true)).await.map_err(upload::blob_error)?;
+        // If the preview or the row then fails, the blobs are removed again.
+        blobs.commit(stored.writer).await.map_err(upload::blob_error)?;
+        if let Some((_, writer)) = preview
+            && let Err(e) = blobs.commit(writer).await
+        {
+            blobs.remove(&file_blob).await;
+            return Err(upload::blob_error(e));
         }
         if let Err(e) = self.store().commit(unit).await {
-            blobs.remove(&blob_name(id, false)).await;
-            blobs.remove(&blob_name(id, true)).await;
+            blobs.remove(&file_blob).await;
+            blobs.remove(&preview_blob).await;
             return Err(e.into());
         }
         Ok(AttachmentView {

@@ -44,7 +44,10 @@ pub(crate) fn blob_error(e: BlobError) -> ServiceError {
             ServiceError::Unavailable
         }
         other => {
-            tracing::error!(error = %other, "attachment storage error");
+            // The cause (an I/O error, or the object store's request and
+            // answer) names no file's content and no credential.
+            let cause = std::error::Error::source(&other).map(ToString::to_string);
+            tracing::error!(error = %other, cause = ?cause, "attachment storage error");
             ServiceError::Internal
         }
     }
@@ -108,9 +111,9 @@ struct SealedOut {
 }
 
 impl SealedOut {
-    async fn new(blobs: &Blobs, key: Arc<DataKey>, aad: Vec<u8>) -> Result<SealedOut, ServiceError> {
+    async fn new(blobs: &Blobs, name: &str, key: Arc<DataKey>, aad: Vec<u8>) -> Result<SealedOut, ServiceError> {
         let (sealer, header) = FileSealer::new(key, aad).map_err(|_| ServiceError::Internal)?;
-        let mut writer = blobs.create().await.map_err(blob_error)?;
+        let mut writer = blobs.create(name).await.map_err(blob_error)?;
         writer.write(&header).await.map_err(blob_error)?;
         Ok(SealedOut { sealer, pending: Vec::with_capacity(CHUNK), writer })
     }
@@ -140,11 +143,12 @@ impl SealedOut {
 /// Seals a whole small thing (a preview) into a new blob.
 pub(crate) async fn seal_small(
     blobs: &Blobs,
+    name: &str,
     key: Arc<DataKey>,
     aad: Vec<u8>,
     bytes: &[u8],
 ) -> Result<BlobWriter, ServiceError> {
-    let mut out = SealedOut::new(blobs, key, aad).await?;
+    let mut out = SealedOut::new(blobs, name, key, aad).await?;
     out.write(bytes).await?;
     out.finish().await
 }
@@ -152,6 +156,8 @@ pub(crate) async fn seal_small(
 /// Where and how one upload is kept.
 pub(crate) struct Destination<'a> {
     pub blobs: &'a Blobs,
+    /// The blob's name (the attachment's id), published only on commit.
+    pub blob: &'a str,
     pub key: Arc<DataKey>,
     pub aad: Vec<u8>,
     pub name: &'a FileName,
@@ -163,12 +169,12 @@ pub(crate) struct Destination<'a> {
 
 /// Streams one upload into a sealed blob. The raw bytes are counted
 /// against `limit` as they arrive: past it the upload stops at once, and
-/// the part file goes with the dropped writer.
+/// what was written goes with the dropped writer.
 pub(crate) async fn store(to: Destination<'_>, source: &mut impl UploadSource) -> Result<Stored, ServiceError> {
-    let Destination { blobs, key, aad, name, claimed, limit, mut scan } = to;
+    let Destination { blobs, blob, key, aad, name, claimed, limit, mut scan } = to;
     let (kind, head) = first_bytes(source, name, claimed, limit).await?;
     let mut cleaner = Cleaner::new(kind, limit);
-    let mut out = SealedOut::new(blobs, key, aad).await?;
+    let mut out = SealedOut::new(blobs, blob, key, aad).await?;
     let mut hash = Sha256Stream::default();
     let mut size = 0u64;
     let mut received = head.len() as u64;

@@ -2,7 +2,8 @@
 //! limits (a huge upload cut off early, nothing left behind), photos kept
 //! upright without their location (read back by Pillow, an independent
 //! reader), access and audit on download, the download's headers, sealing
-//! at rest, and the virus scan against Debian's clamd.
+//! at rest, and the virus scan against Debian's clamd. The helpers are
+//! shared with `attachments_s3.rs`, the same checks on the object store.
 
 use crate::peers;
 use crate::support::*;
@@ -23,12 +24,16 @@ fn multipart(filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(t: &TestApp, token: &str, conversation: &str, name: &str, ct: &str, bytes: &[u8]) -> Resp {
+pub(crate) async fn upload(t: &TestApp, token: &str, conversation: &str, name: &str, ct: &str, bytes: &[u8]) -> Resp {
     let (content_type, body) = multipart(name, ct, bytes);
     t.post_raw(&format!("/api/v1/conversations/{conversation}/attachments"), Some(token), &content_type, body).await
 }
 
-async fn download(t: &TestApp, token: &str, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+pub(crate) async fn download(
+    t: &TestApp,
+    token: &str,
+    path: &str,
+) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
     let r = t.client.get(t.url(path)).bearer_auth(token).send().await.unwrap();
     let status = r.status();
     let headers = r.headers().clone();
@@ -80,7 +85,7 @@ fn webm() -> Vec<u8> {
 }
 
 /// Photos made by Pillow with orientation and GPS in their EXIF.
-fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     let dir = tempfile::tempdir().unwrap().keep();
     let script = peers::workspace().join(".ci/peers/media.py");
     let out = std::process::Command::new(peers::python()).arg(&script).arg("make").arg(&dir).output().unwrap();
@@ -99,7 +104,7 @@ fn probe(bytes: &[u8]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut out = Vec::new();
     for entry in entries {
@@ -109,7 +114,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
@@ -313,19 +318,10 @@ async fn every_kind_is_decided_by_its_bytes_and_every_spoof_is_refused() {
     t.stop().await;
 }
 
-/// An upload far over the limit (1 GiB announced and streamed, at the
-/// default 25 MiB) is answered 413 once the limit is passed, with the rest
-/// never read; nothing is left on disk or in the database. (Its memory is
-/// measured by `switchboard-loadgen --files`: BENCHMARKS.md.)
-#[tokio::test]
-async fn a_huge_upload_is_cut_off_at_the_limit_and_leaves_nothing() {
-    let t = TestApp::spawn().await;
-    let alice = t.login("alice").await;
-    let c = t.patient_conversation(&alice, "Video", "A long video").await;
-    let before = t.count("SELECT COUNT(*) FROM attachments").await;
-
-    // By hand over TLS, so the body can be announced as 1 GiB and written
-    // until the server stops reading.
+/// Posts a video whose body is announced as `announced` bytes (an `mdat`
+/// of zeros), by hand over TLS so that it can be written until the server
+/// stops reading. The answer's text, and how many bytes went out.
+pub(crate) async fn endless_video(t: &TestApp, token: &str, conversation: &str, announced: u64) -> (String, u64) {
     let running = t.running();
     let addr = running.addr;
     let cert = running.cert_pem.clone().unwrap();
@@ -337,18 +333,17 @@ async fn a_huge_upload_is_cut_off_at_the_limit_and_leaves_nothing() {
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let name = tokio_rustls::rustls::pki_types::ServerName::IpAddress(addr.ip().into());
     let mut tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp).await.unwrap();
-    const GIB: u64 = 1 << 30;
     let boundary = "huge";
     let head = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"long.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
     );
-    let mdat_len = GIB - 64;
+    let mdat_len = announced - 64;
     let mut start = head.into_bytes();
     start.extend_from_slice(&ftyp(b"isom"));
     start.extend_from_slice(&(mdat_len as u32).to_be_bytes());
     start.extend_from_slice(b"mdat");
     let request = format!(
-        "POST /api/v1/conversations/{c}/attachments HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {alice}\r\n\
+        "POST /api/v1/conversations/{conversation}/attachments HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
         start.len() as u64 + mdat_len
     );
@@ -383,10 +378,25 @@ async fn a_huge_upload_is_cut_off_at_the_limit_and_leaves_nothing() {
     };
     tokio::time::timeout(std::time::Duration::from_secs(60), read_answer).await.expect("an answer within a minute");
     let answer = String::from_utf8_lossy(&answer).into_owned();
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("file_too_large") && answer.contains("25 MB"), "{answer}");
     let sent =
         tokio::time::timeout(std::time::Duration::from_secs(60), writer).await.expect("the writer stops").unwrap();
+    (answer, sent)
+}
+
+/// An upload far over the limit (1 GiB announced and streamed, at the
+/// default 25 MiB) is answered 413 once the limit is passed, with the rest
+/// never read; nothing is left on disk or in the database. (Its memory is
+/// measured by `switchboard-loadgen --files`: BENCHMARKS.md.)
+#[tokio::test]
+async fn a_huge_upload_is_cut_off_at_the_limit_and_leaves_nothing() {
+    let t = TestApp::spawn().await;
+    let alice = t.login("alice").await;
+    let c = t.patient_conversation(&alice, "Video", "A long video").await;
+    let before = t.count("SELECT COUNT(*) FROM attachments").await;
+
+    let (answer, sent) = endless_video(&t, &alice, &c, 1 << 30).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("file_too_large") && answer.contains("25 MB"), "{answer}");
     assert!(sent < 64 * 1024 * 1024, "the server stopped reading early; {sent} bytes went out");
     assert_eq!(t.count("SELECT COUNT(*) FROM attachments").await, before);
     assert!(files_under(&t.config.data_dir.join("attachments/tmp")).is_empty(), "no part files left");

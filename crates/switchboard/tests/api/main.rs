@@ -14,6 +14,7 @@ mod support;
 mod access_matrix;
 mod analytics;
 mod attachments;
+mod attachments_s3;
 mod audit;
 mod auth;
 mod bad_input;

@@ -1,102 +1,50 @@
-//! Where attachments' bytes are kept: already sealed by the service (the
-//! store never sees a file's plaintext), written as they arrive, and
-//! published under their name only once complete.
-//!
-//! The data directory is the backend today. Writers put bytes in
+//! Blobs in the data directory (one node). Writers put bytes in
 //! `tmp/<random>.part` and rename into `<first two hex digits>/<name>` on
 //! commit, so a reader never sees half a file; an abandoned writer (a
 //! refused or dropped upload) removes its part file on drop, so a refusal
 //! leaves nothing behind.
 
+use super::{BlobError, check_name};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use thiserror::Error;
 use tokio::fs::{self, File, OpenOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Why a blob could not be written or read. Messages name no file.
-#[derive(Debug, Error)]
-pub enum BlobError {
-    #[error("no blob under that name")]
-    Missing,
-    #[error("the attachment storage is full")]
-    Full,
-    #[error("the attachment storage failed")]
-    Io(#[source] std::io::Error),
-    #[error("a blob name must be hexadecimal with an optional .suffix")]
-    BadName,
-}
-
-impl From<std::io::Error> for BlobError {
-    fn from(e: std::io::Error) -> Self {
-        match e.kind() {
-            ErrorKind::NotFound => BlobError::Missing,
-            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => BlobError::Full,
-            _ => BlobError::Io(e),
-        }
-    }
-}
-
-/// The attachment storage.
 #[derive(Clone, Debug)]
-pub struct Blobs {
+pub(super) struct Dir {
     root: PathBuf,
 }
 
-impl Blobs {
-    /// Blobs under `root` (created 0700 when first written).
-    pub fn in_dir(root: PathBuf) -> Blobs {
-        Blobs { root }
+impl Dir {
+    pub(super) fn new(root: PathBuf) -> Dir {
+        Dir { root }
     }
 
     fn path_of(&self, name: &str) -> Result<PathBuf, BlobError> {
-        let (stem, suffix) = name.split_once('.').unwrap_or((name, ""));
-        let ok = stem.len() >= 2
-            && stem.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
-            && suffix.bytes().all(|b| b.is_ascii_lowercase());
-        let shard = stem.get(..2).filter(|_| ok).ok_or(BlobError::BadName)?;
+        let stem = check_name(name)?;
+        let shard = stem.get(..2).ok_or(BlobError::BadName)?;
         Ok(self.root.join(shard).join(name))
     }
 
-    /// A writer for a new blob.
-    pub async fn create(&self) -> Result<BlobWriter, BlobError> {
+    pub(super) async fn create(&self, name: &str) -> Result<DirWriter, BlobError> {
+        let target = self.path_of(name)?;
         let dir = self.root.join("tmp");
         make_private_dir(&self.root).await?;
         make_private_dir(&dir).await?;
         let mut random = [0u8; 12];
         switchboard_crypto::random::fill(&mut random).map_err(|_| BlobError::Io(ErrorKind::Other.into()))?;
-        let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
-        let part = dir.join(format!("{name}.part"));
+        let part_name: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let part = dir.join(format!("{part_name}.part"));
         let file = private_file(&part).await?;
-        Ok(BlobWriter { file: Some(file), part, written: 0 })
+        Ok(DirWriter { file: Some(file), part, target })
     }
 
-    /// Publishes what `writer` wrote under `name` (durably: the file and
-    /// its directory are synced).
-    pub async fn commit(&self, mut writer: BlobWriter, name: &str) -> Result<(), BlobError> {
-        let target = self.path_of(name)?;
-        let Some(mut file) = writer.file.take() else { return Err(BlobError::Io(ErrorKind::Other.into())) };
-        file.flush().await?;
-        file.sync_all().await?;
-        drop(file);
-        if let Some(dir) = target.parent() {
-            make_private_dir(dir).await?;
-            fs::rename(&writer.part, &target).await?;
-            File::open(dir).await?.sync_all().await?;
-        }
-        writer.part = PathBuf::new();
-        Ok(())
-    }
-
-    /// Opens a blob for reading.
-    pub async fn open(&self, name: &str) -> Result<BlobReader, BlobError> {
+    pub(super) async fn open(&self, name: &str) -> Result<DirReader, BlobError> {
         let file = File::open(self.path_of(name)?).await?;
-        Ok(BlobReader { file })
+        Ok(DirReader { file })
     }
 
-    /// Removes a blob (a file whose row could not be written); one that is
-    /// not there is no error.
-    pub async fn remove(&self, name: &str) {
+    pub(super) async fn remove(&self, name: &str) {
         if let Ok(path) = self.path_of(name)
             && let Err(e) = fs::remove_file(path).await
             && e.kind() != ErrorKind::NotFound
@@ -105,8 +53,7 @@ impl Blobs {
         }
     }
 
-    /// Whether a blob exists (for tests and checks).
-    pub async fn exists(&self, name: &str) -> Result<bool, BlobError> {
+    pub(super) async fn exists(&self, name: &str) -> Result<bool, BlobError> {
         Ok(fs::try_exists(self.path_of(name)?).await?)
     }
 }
@@ -139,29 +86,37 @@ async fn set_mode(_: &Path, _: u32) -> Result<(), BlobError> {
     Ok(())
 }
 
-/// A blob being written. Dropped without [`Blobs::commit`], it removes
-/// what it wrote.
-pub struct BlobWriter {
+pub(super) struct DirWriter {
     file: Option<File>,
+    /// Emptied once committed, so that drop leaves the published file be.
     part: PathBuf,
-    written: u64,
+    target: PathBuf,
 }
 
-impl BlobWriter {
-    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+impl DirWriter {
+    pub(super) async fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
         let file = self.file.as_mut().ok_or(BlobError::Io(ErrorKind::Other.into()))?;
         file.write_all(bytes).await?;
-        self.written = self.written.saturating_add(bytes.len() as u64);
         Ok(())
     }
 
-    /// Bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.written
+    /// Renames the part file into place, the file and its directory synced.
+    pub(super) async fn commit(mut self) -> Result<(), BlobError> {
+        let Some(mut file) = self.file.take() else { return Err(BlobError::Io(ErrorKind::Other.into())) };
+        file.flush().await?;
+        file.sync_all().await?;
+        drop(file);
+        if let Some(dir) = self.target.parent() {
+            make_private_dir(dir).await?;
+            fs::rename(&self.part, &self.target).await?;
+            File::open(dir).await?.sync_all().await?;
+        }
+        self.part = PathBuf::new();
+        Ok(())
     }
 }
 
-impl Drop for BlobWriter {
+impl Drop for DirWriter {
     fn drop(&mut self) {
         if !self.part.as_os_str().is_empty() {
             // Synchronous on purpose: drop cannot await, and the part file
@@ -171,15 +126,12 @@ impl Drop for BlobWriter {
     }
 }
 
-/// A blob being read.
-pub struct BlobReader {
+pub(super) struct DirReader {
     file: File,
 }
 
-impl BlobReader {
-    /// Fills `buf` as far as the blob goes; the count read is smaller than
-    /// `buf` only at the end.
-    pub async fn read_full(&mut self, buf: &mut [u8]) -> Result<usize, BlobError> {
+impl DirReader {
+    pub(super) async fn read_full(&mut self, buf: &mut [u8]) -> Result<usize, BlobError> {
         let mut filled = 0;
         while let Some(rest) = buf.get_mut(filled..) {
             if rest.is_empty() {
@@ -197,26 +149,31 @@ impl BlobReader {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Blobs;
     use super::*;
 
     #[tokio::test]
     async fn a_committed_blob_reads_back_and_a_dropped_one_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let blobs = Blobs::in_dir(dir.path().join("attachments"));
-        let mut w = blobs.create().await.unwrap();
+        let mut w = blobs.create("0a1b2c.preview").await.unwrap();
         w.write(b"sealed bytes").await.unwrap();
-        blobs.commit(w, "0a1b2c.preview").await.unwrap();
+        assert!(!blobs.exists("0a1b2c.preview").await.unwrap(), "invisible until committed");
+        blobs.commit(w).await.unwrap();
+        assert!(dir.path().join("attachments/0a/0a1b2c.preview").exists());
         let mut r = blobs.open("0a1b2c.preview").await.unwrap();
         let mut buf = [0u8; 64];
         let n = r.read_full(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"sealed bytes");
 
-        let mut w = blobs.create().await.unwrap();
+        let mut w = blobs.create("0a1b2d").await.unwrap();
         w.write(&[1u8; 1000]).await.unwrap();
         drop(w);
         let tmp = std::fs::read_dir(dir.path().join("attachments/tmp")).unwrap().count();
         assert_eq!(tmp, 0, "the part file was removed");
+        assert!(!blobs.exists("0a1b2d").await.unwrap());
         assert!(matches!(blobs.open("ffee").await, Err(BlobError::Missing)));
         assert!(matches!(blobs.open("../etc").await, Err(BlobError::BadName)));
+        assert!(matches!(blobs.create("../etc").await, Err(BlobError::BadName)), "refused before any byte");
     }
 }
