@@ -3,7 +3,8 @@
 // sends it and sees its preview in the thread; files alone are a message; a
 // nurse sees the photo, files it to the chart and finds it among the
 // patient's documents; a refused file shows the server's words and keeps
-// the draft. Screenshots at 390, 820 and 1440 pixels wide.
+// the draft; the front desk (the demo's documents pool) files a photo from
+// the inbox's "To file" view. Screenshots at 390, 820 and 1440 pixels wide.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -273,4 +274,43 @@ test("a refused file shows why (the server's words, or the limit before uploadin
   // The draft still sends.
   await carol.getByRole("button", { name: "Send", exact: true }).click();
   await carol.locator("#thread .bubble.mine", { hasText: draft }).waitFor(LIVE);
+});
+
+test("the front desk, the demo's documents pool, files a patient's photo from the To file view", async () => {
+  const alice = await phone();
+  await signIn(alice, suite.server.url, "alice");
+  const id = await write(alice, "Letter from the clinic", "The hospital sent me a letter; a photo of it is attached.");
+  const photo = await photoWithLocation(alice, "letter-photo.jpg");
+  await alice.locator("#reply-attach-input").setInputFiles(photo);
+  await alice.locator(".pending-file", { hasText: "letter-photo.jpg" }).getByText("Ready to send").waitFor(LIVE);
+  await alice.getByRole("button", { name: "Send", exact: true }).click();
+  await alice.locator("#thread .bubble.mine", { hasText: "letter-photo.jpg" }).waitFor(LIVE);
+
+  const fran = await page({ width: 1440 });
+  await signIn(fran, suite.server.url, "fran.frontdesk");
+  await fran.goto(`${suite.server.url}/inbox#/to_file`);
+  await ready(fran);
+  const view = fran.locator("#views .view", { hasText: "To file" });
+  const before = Number(await view.locator(".count").textContent());
+  assert.ok(before >= 1, `the badge counts it: ${before}`);
+  const item = fran.locator("#rows li.to-file", { hasText: "letter-photo.jpg" });
+  await item.waitFor(LIVE);
+  assert.match(await item.textContent(), /Alice Nguyen · Letter from the clinic.*Photo \(JPEG\).*Sent /s);
+  assert.equal(await item.getByRole("link", { name: "Letter from the clinic" }).getAttribute("href"), `#/to_file/c/${id}`);
+  assert.ok((await previewsLoaded(fran, "#rows li.to-file")).every((w) => w > 0), "the photo by its preview");
+  await noSerious(fran, "the To file view");
+  await screenshot(fran, "staff-to-file-1440");
+  await item.getByRole("button", { name: /^File to chart\W+letter-photo\.jpg$/ }).click();
+  await item.waitFor({ state: "detached", ...LIVE });
+  await fran.waitForFunction((n) => {
+    const toFile = [...document.querySelectorAll("#views .view")].find((v) => v.textContent.includes("To file"));
+    return Number(toFile?.querySelector(".count")?.textContent) === n - 1;
+  }, before, LIVE);
+
+  // Someone outside the pool has no such view.
+  const nina = await page({ width: 1440 });
+  await signIn(nina, suite.server.url, "nina.nurse");
+  await nina.goto(`${suite.server.url}/inbox`);
+  await ready(nina);
+  assert.equal(await nina.locator("#views .view", { hasText: "To file" }).count(), 0);
 });

@@ -163,6 +163,8 @@ pub enum Denial {
     /// A secure-link session reaching past the one conversation it was
     /// opened for.
     OutsideLink,
+    /// Not in the pool this work belongs to (the documents to file).
+    NotInPool,
 }
 
 impl Denial {
@@ -176,6 +178,7 @@ impl Denial {
             Denial::NotAuthor => "not_author",
             Denial::PatientOnly => "patient_only",
             Denial::OutsideLink => "outside_link",
+            Denial::NotInPool => "not_in_pool",
         }
     }
 }
@@ -429,6 +432,23 @@ pub fn authorize_practice(actor: &Actor, action: PracticeAction, practice: Pract
         PracticeAction::SeePracticeSetup => true,
     };
     if allowed { Decision::Allow } else { Decision::Deny(Denial::RoleNotPermitted) }
+}
+
+/// May `actor` see the practice's queue of documents to file? The members
+/// (and the lead) of the pool the practice names for documents, and its
+/// administrators. Each file in the queue is then still checked with
+/// [`authorize_conversation`] and `View`, so this opens the queue, never a
+/// conversation.
+pub fn authorize_documents_queue(actor: &Actor, practice: PracticeId, documents_pool: Option<PoolId>) -> Decision {
+    let Actor::Staff(s) = actor else { return Decision::Deny(Denial::StaffOnly) };
+    if s.practice != practice {
+        return Decision::Deny(Denial::OtherPractice);
+    }
+    if s.role == StaffRole::PracticeAdmin || documents_pool.is_some_and(|x| s.pools.contains(&x)) {
+        Decision::Allow
+    } else {
+        Decision::Deny(Denial::NotInPool)
+    }
 }
 
 /// May `target` be asked for clinical judgement on a conversation of

@@ -106,6 +106,13 @@ impl Kind {
         matches!(self, Kind::Jpeg | Kind::Png | Kind::Heic)
     }
 
+    /// What a clinic files to the chart as a document: photos (a rash and a
+    /// photographed letter alike), PDF and text. Recordings (audio and
+    /// video) are not: they are heard or watched in the conversation.
+    pub fn is_document(self) -> bool {
+        matches!(self, Kind::Jpeg | Kind::Png | Kind::Heic | Kind::Pdf | Kind::Text)
+    }
+
     /// Patient-facing words for the kind.
     pub fn label(self) -> &'static str {
         match self {

@@ -96,6 +96,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_attachments.sql"),
         postgres: include_str!("../migrations/postgres/0013_attachments.sql"),
     },
+    Migration {
+        version: 14,
+        name: "documents_pool",
+        sqlite: include_str!("../migrations/sqlite/0014_documents_pool.sql"),
+        postgres: include_str!("../migrations/postgres/0014_documents_pool.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

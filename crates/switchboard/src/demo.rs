@@ -199,6 +199,8 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     )
     .await?;
     app.set_program_pool(app.patient_of_user(bob).await?.context("bob's record")?, Some(monitoring)).await?;
+    // The front desk files what patients send to the chart.
+    app.set_documents_routing(&admin_p, Some(front_desk), &ctx).await?;
     // Clinicians' synthetic mobile numbers, for SMS alerts they opt into.
     for (user, mobile) in [(nina, "(555) 010-0111"), (patel, "(555) 010-0112"), (okafor, "(555) 010-0113")] {
         app.save_my_mobile(&app.principal_for(user).await?, Some(mobile.into()), &ctx).await?;

@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 36] = embedded! {
+const FILES: [(&str, &str, &[u8]); 38] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -50,6 +50,7 @@ const FILES: [(&str, &str, &[u8]); 36] = embedded! {
     "/static/staff.js" => "static/staff.js", "text/javascript; charset=utf-8";
     "/static/admin.js" => "static/admin.js", "text/javascript; charset=utf-8";
     "/static/admin-hours.js" => "static/admin-hours.js", "text/javascript; charset=utf-8";
+    "/static/admin-documents.js" => "static/admin-documents.js", "text/javascript; charset=utf-8";
     "/static/admin-enrollment.js" => "static/admin-enrollment.js", "text/javascript; charset=utf-8";
     "/static/admin-oncall.js" => "static/admin-oncall.js", "text/javascript; charset=utf-8";
     "/static/analytics.js" => "static/analytics.js", "text/javascript; charset=utf-8";
@@ -59,6 +60,7 @@ const FILES: [(&str, &str, &[u8]); 36] = embedded! {
     "/static/patient-secure.js" => "static/patient-secure.js", "text/javascript; charset=utf-8";
     "/static/patient-terms.js" => "static/patient-terms.js", "text/javascript; charset=utf-8";
     "/static/attachments.js" => "static/attachments.js", "text/javascript; charset=utf-8";
+    "/static/to-file.js" => "static/to-file.js", "text/javascript; charset=utf-8";
     "/static/people.js" => "static/people.js", "text/javascript; charset=utf-8";
     "/static/audit.js" => "static/audit.js", "text/javascript; charset=utf-8";
     "/static/admin.css" => "static/admin.css", "text/css; charset=utf-8";

@@ -253,6 +253,18 @@ proptest! {
     }
 
     #[test]
+    fn only_the_documents_pool_and_administrators_see_the_queue(a in actor(), p in practice(), x in proptest::option::of(pool())) {
+        let allowed = authorize_documents_queue(&a, p, x).is_allowed();
+        let expected = match &a {
+            Actor::Staff(s) => {
+                s.practice == p && (s.role == StaffRole::PracticeAdmin || x.is_some_and(|x| s.pools.contains(&x)))
+            }
+            Actor::Patient(_) | Actor::LinkPatient(_) => false,
+        };
+        prop_assert_eq!(allowed, expected);
+    }
+
+    #[test]
     fn starting_a_conversation_follows_viewing(a in actor(), id in conversation_id(), p in patient_facts()) {
         // Whoever may start a conversation for a patient may view it
         // afterwards; a secure link starts nothing.

@@ -1,14 +1,16 @@
 //! Files in conversations: uploading one (it waits, the uploader's own,
 //! until a message carries it), sending uploads with a message, reading a
-//! file or its preview back, a patient's documents, and filing a file to
-//! the chart. The conversation's access policy decides every step; a file
+//! file or its preview back, a patient's documents, filing a file to the
+//! chart, and the queue of documents to file. The conversation's access policy decides every step; a file
 //! anyone else asks for is "not found", and every upload and download is
 //! audited.
 
 mod download;
+mod to_file;
 mod upload;
 
 pub use download::{Download, DownloadStream};
+pub use to_file::DocumentToFile;
 pub use upload::{UploadRequest, UploadSource};
 
 use crate::access::facts;

@@ -5,6 +5,7 @@
 use crate::rows::*;
 use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::*;
+use switchboard_domain::role::UserKind;
 use switchboard_domain::time::Timestamp;
 use switchboard_media::Kind;
 
@@ -133,6 +134,54 @@ pub async fn sent_for_patient(store: &Store, patient: PatientId) -> Result<Vec<A
     );
     let rows = sqlx::query(&sql).bind(patient.to_vec()).fetch_all(store.reader()).await?;
     rows.iter().map(read).collect()
+}
+
+/// The filter shared by the queue of documents to file and its count:
+/// sent by a patient, not filed, a kind that is a document
+/// ([`Kind::is_document`]), in a conversation of the practice `$1` that the
+/// staff member `$3` may list ([`super::conversations`]'s staff scope).
+fn to_file_from() -> String {
+    let kinds: Vec<String> =
+        Kind::ALL.into_iter().filter(|k| k.is_document()).map(|k| format!("'{}'", k.as_str())).collect();
+    format!(
+        "FROM attachments a JOIN conversations c ON c.id = a.conversation_id JOIN patients p ON p.id = c.patient_id \
+         JOIN users u ON u.id = a.uploaded_by{} \
+         AND u.kind = $2 AND a.message_id IS NOT NULL AND a.filed_at IS NULL AND a.kind IN ({})",
+        super::conversations::staff_scope!(),
+        kinds.join(", ")
+    )
+}
+
+/// The documents patients sent that are still to file, oldest first (at
+/// most `limit`), among the conversations `viewer` may list in `practice`.
+/// The caller checks each against the policy again.
+pub async fn to_file(
+    store: &Store,
+    practice: PracticeId,
+    viewer: UserId,
+    limit: i64,
+) -> Result<Vec<AttachmentRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} {} ORDER BY a.uploaded_at, a.id LIMIT $4", to_file_from());
+    let rows = sqlx::query(&sql)
+        .bind(practice.to_vec())
+        .bind(UserKind::Patient.as_str())
+        .bind(viewer.to_vec())
+        .bind(limit)
+        .fetch_all(store.reader())
+        .await?;
+    rows.iter().map(read).collect()
+}
+
+/// How many documents [`to_file`] would list, without its limit.
+pub async fn to_file_count(store: &Store, practice: PracticeId, viewer: UserId) -> Result<i64, StoreError> {
+    let sql = format!("SELECT COUNT(*) AS n {}", to_file_from());
+    let row = sqlx::query(&sql)
+        .bind(practice.to_vec())
+        .bind(UserKind::Patient.as_str())
+        .bind(viewer.to_vec())
+        .fetch_one(store.reader())
+        .await?;
+    col(&row, "n")
 }
 
 /// Uploads not yet sent, by `by` in `conversation`, among `ids`.

@@ -124,6 +124,8 @@ macro_rules! staff_scope {
            OR (c.owner_kind = 'department' AND EXISTS (SELECT 1 FROM staff_departments osd WHERE osd.user_id = $3 AND osd.department_id = c.owner_id)))"
     };
 }
+// The queue of documents to file lists by the same scope.
+pub(crate) use staff_scope;
 
 const LIST_PATIENT_RECENT: &str = concat!(
     conversation_columns!(),

@@ -687,6 +687,25 @@ pub fn set_scheduling_url(practice: PracticeId, url: Option<&str>) -> Step {
     Step::new("UPDATE practices SET scheduling_url = $2 WHERE id = $1", vec![practice.to_vec().into(), url.into()])
 }
 
+/// The pool that files the documents patients send, if the practice names
+/// one.
+pub async fn documents_pool(store: &Store, practice: PracticeId) -> Result<Option<PoolId>, StoreError> {
+    let row = sqlx::query("SELECT documents_pool_id FROM practices WHERE id = $1")
+        .bind(practice.to_vec())
+        .fetch_optional(store.reader())
+        .await?;
+    Ok(row.map(|r| opt_id(&r, "documents_pool_id", PoolId::from_slice)).transpose()?.flatten())
+}
+
+/// Names (or, `None`, clears) the pool that files documents. The caller
+/// checks that the pool is the practice's own.
+pub fn set_documents_pool(practice: PracticeId, pool: Option<PoolId>) -> Step {
+    Step::new(
+        "UPDATE practices SET documents_pool_id = $2 WHERE id = $1",
+        vec![practice.to_vec().into(), pool.map(|x| x.to_vec()).into()],
+    )
+}
+
 /// An absence by id, with whether it was cancelled.
 pub async fn absence_by_id(
     store: &Store,

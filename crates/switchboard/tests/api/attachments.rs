@@ -575,3 +575,140 @@ async fn uploads_never_sent_are_removed_after_a_day_and_sent_ones_stay() {
     assert_eq!(download(&t, &alice, &format!("/api/v1/attachments/{kept}")).await.0, StatusCode::OK);
     t.stop().await;
 }
+
+/// A 1×1 PNG, as a photo stands in the queue.
+const TINY_PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+/// The id of the demo practice's pool named `name`.
+async fn pool_id(t: &TestApp, token: &str, name: &str) -> String {
+    let pools = t.get("/api/v1/pools", Some(token)).await.json();
+    pools.as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+/// Administrators name the pool that files documents (anyone else is
+/// refused as "not found", and a pool not the practice's is 422). A
+/// patient's PDF and photo, never their recording, then wait in the queue
+/// of that pool's members, oldest first, with whose and where they are;
+/// not for anyone outside the pool. Every listing is audited, the inbox
+/// counts carry the queue's size for its members only, and filing a file
+/// takes it off.
+#[tokio::test]
+async fn documents_wait_for_the_documents_pool_until_filed() {
+    use base64::Engine as _;
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let alice = t.login("alice").await;
+    let nina = t.login("nina.nurse").await;
+    let patel = t.login("dr.patel").await;
+    let refills = pool_id(&t, &admin, "Refills").await;
+    let routing = "/api/v1/practice/documents-routing";
+
+    // Only administrators name it; staff may read it.
+    let r = t.put(routing, Some(&nina), json!({"pool_id": refills})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = t.put(routing, Some(&alice), json!({"pool_id": null})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'practice_updated' AND outcome = 'denied'").await,
+        2
+    );
+    let r = t.put(routing, Some(&admin), json!({"pool_id": "0190a0a0-0000-7000-8000-000000000000"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.json()["error"]["field"], "pool_id");
+    let lake_admin = t.login("lake.admin").await;
+    let lakeside = t.get("/api/v1/pools", Some(&lake_admin)).await.json();
+    if let Some(other) = lakeside.as_array().unwrap().first() {
+        let r = t.put(routing, Some(&admin), json!({"pool_id": other["id"]})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "another practice's pool: {}", r.text);
+    }
+    let r = t.put(routing, Some(&admin), json!({"pool_id": refills})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["pool_id"], refills.as_str());
+    assert_eq!(t.get(routing, Some(&nina)).await.json()["pool_id"], refills.as_str());
+
+    // A letter, a photo and a voice note from alice, in one message.
+    let c = t.patient_conversation(&alice, "Letters", "From the hospital").await;
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let png = base64::engine::general_purpose::STANDARD.decode(TINY_PNG).unwrap();
+    let mp3 = [mp3_frame(), mp3_frame()].concat();
+    let mut ids = Vec::new();
+    for (name, ct, bytes) in
+        [("letter.pdf", "application/pdf", &pdf), ("rash.png", "image/png", &png), ("voice.mp3", "audio/mpeg", &mp3)]
+    {
+        let r = upload(&t, &alice, &c, name, ct, bytes).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.text);
+        ids.push(r.json()["id"].as_str().unwrap().to_owned());
+        t.advance(switchboard_domain::time::Span::from_secs(1));
+    }
+    let r = t
+        .post(&format!("/api/v1/conversations/{c}/messages"), Some(&alice), json!({"body": "", "attachment_ids": ids}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    // A member of the pool sees the letter and the photo, not the recording.
+    let before = t.count("SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%context=documents_to_file'").await;
+    let r = t.get("/api/v1/documents/to-file", Some(&nina)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let queue = r.json();
+    let listed: Vec<&str> = queue.as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, [ids[0].as_str(), ids[1].as_str()], "oldest first, no audio");
+    assert_eq!(queue[0]["filename"], "letter.pdf");
+    assert_eq!(queue[0]["conversation_id"], c.as_str());
+    assert_eq!(queue[0]["patient_id"], t.patient_id("alice").await.as_str());
+    assert_eq!(queue[0]["patient_name"], "Alice Nguyen");
+    assert_eq!(queue[0]["subject"], "Letters");
+    assert_eq!(queue[1]["kind"], "png");
+    assert!(queue[1]["filed_at"].is_null());
+    assert_eq!(
+        t.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'conversations_listed' AND outcome = 'success' \
+             AND patient_id IS NOT NULL AND detail = 'count=2;context=documents_to_file'"
+        )
+        .await,
+        1,
+        "one record for the one patient shown"
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%context=documents_to_file'").await,
+        before + 1
+    );
+    assert_eq!(t.get("/api/v1/inbox/counts", Some(&nina)).await.json()["to_file"], 2);
+
+    // Dr. Patel sees alice's conversation but is not in the pool.
+    let r = t.get("/api/v1/documents/to-file", Some(&patel)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert_eq!(
+        t.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'conversations_listed' AND outcome = 'denied' \
+             AND detail = 'denied:not_in_pool'"
+        )
+        .await,
+        1
+    );
+    assert!(t.get("/api/v1/inbox/counts", Some(&patel)).await.json()["to_file"].is_null());
+    // Administrators open the queue; it holds only what they may view.
+    let r = t.get("/api/v1/documents/to-file", Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json(), json!([]));
+
+    // Filed from anywhere, a file leaves the queue.
+    let r = t.post(&format!("/api/v1/attachments/{}/filing", ids[0]), Some(&patel), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let queue = t.get("/api/v1/documents/to-file", Some(&nina)).await.json();
+    assert_eq!(ids_of(&queue), [ids[1].clone()]);
+    assert_eq!(t.get("/api/v1/inbox/counts", Some(&nina)).await.json()["to_file"], 1);
+
+    // With no pool named, only administrators have the queue.
+    let r = t.put(routing, Some(&admin), json!({"pool_id": null})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.json()["pool_id"].is_null());
+    assert_eq!(t.get("/api/v1/documents/to-file", Some(&nina)).await.status, StatusCode::NOT_FOUND);
+    assert!(t.get("/api/v1/inbox/counts", Some(&nina)).await.json()["to_file"].is_null());
+    assert_eq!(t.get("/api/v1/documents/to-file", Some(&admin)).await.status, StatusCode::OK);
+    t.stop().await;
+}
+
+fn ids_of(list: &Value) -> Vec<String> {
+    list.as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect()
+}

@@ -8,6 +8,7 @@
 // and who is on call to be paged about urgent messages (admin-oncall.js);
 // for administrators, how patients are told of replies until they choose,
 // and the outbox of what no channel could send.
+import { documentsPoolsChanged, showDocumentsRouting } from "./admin-documents.js";
 import { showEnrollment } from "./admin-enrollment.js";
 import { message, showResponseTimes } from "./admin-hours.js";
 import { showOnCall } from "./admin-oncall.js";
@@ -676,6 +677,7 @@ function renderPools() {
 async function loadPools() {
   state.pools = await api("GET", "/api/v1/pools");
   renderPools();
+  documentsPoolsChanged(state.pools);
 }
 
 function openPoolForm(p) {
@@ -940,5 +942,6 @@ runStaffPage(async (me) => {
     state.admin ? loadPatientNotifications().catch((e) => showError($("defaults-error"), `Patient notification settings could not be loaded. ${message(e)}`)) : null,
     state.admin ? showEnrollment(practice, staff).catch((e) => showError($("rollout-error"), `Enrollment settings could not be loaded. ${message(e)}`)) : null,
     showResponseTimes(state.admin, practice).catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`)),
-    showOnCall(state.admin, practice, staff).catch((e) => showError($("on-call-error"), `The on-call schedule could not be loaded. ${message(e)}`))]);
+    showOnCall(state.admin, practice, staff).catch((e) => showError($("on-call-error"), `The on-call schedule could not be loaded. ${message(e)}`)),
+    showDocumentsRouting(state.admin, pools).catch((e) => showError($("documents-error"), `Where documents go could not be loaded. ${message(e)}`))]);
 }, message);

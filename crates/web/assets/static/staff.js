@@ -10,6 +10,7 @@ import {
   responseState, errorText, throttle, topicLabel, when, startStaffPage,
 } from "./common.js";
 import { attachControl, attachmentList, fileUrl, kindLabel, sizeText } from "./attachments.js";
+import { NOTHING_TO_FILE, toFileItems } from "./to-file.js";
 
 const VIEWS = [
   ["needs_response", "Needs response"],
@@ -21,6 +22,14 @@ const VIEWS = [
   ["escalated_to_me", "Escalated to me"],
   ["closed", "Closed"],
 ];
+
+/** The documents to file: a view for the documents pool and administrators (the counts say whose). */
+const TO_FILE = ["to_file", "To file"];
+
+/** The views this person has: the inbox's, and "To file" when the counts carry it. */
+function views() {
+  return state.counts.to_file == null ? VIEWS : [...VIEWS, TO_FILE];
+}
 
 const HISTORY_TEXT = {
   routed: "Routed",
@@ -171,7 +180,7 @@ const state = {
   open: null,
   /** @type {Conversation | null} */
   conversation: null,
-  /** The number in each view (`InboxCountsDto`). @type {Record<string, number>} */
+  /** The number in each view (`InboxCountsDto`; `to_file` null for those who do not file). @type {Record<string, number | null>} */
   counts: {},
   /** @type {number | undefined} */
   typingTimer: null,
@@ -192,8 +201,9 @@ const state = {
 // ---- Views and counts ----------------------------------------------------
 
 function renderViews() {
-  clear($("views")).append(...VIEWS.map(([code, label], i) => {
+  clear($("views")).append(...views().map(([code, label], i) => {
     const n = state.counts[code];
+    const what = code === "to_file" ? "documents" : "conversations";
     return el("li", {},
       el("button", {
         type: "button",
@@ -203,7 +213,7 @@ function renderViews() {
         onclick: () => setView(code),
       },
       el("span", {}, label),
-      el("span", { class: "count", "aria-label": `${n ?? 0} conversations` }, n === undefined ? "" : String(n))));
+      el("span", { class: "count", "aria-label": `${n ?? 0} ${what}` }, n == null ? "" : String(n))));
   }));
 }
 
@@ -252,14 +262,20 @@ function holder(c) {
 }
 
 function renderRows() {
+  if (state.view === "to_file") return;
   const list = $("rows");
   clear(list).append(...state.rows.map(rowNode));
+  $("list-empty").textContent = "Nothing here. Well done.";
   $("list-empty").hidden = state.rows.length > 0;
   const label = VIEWS.find(([code]) => code === state.view)?.[1] ?? "Inbox";
   $("list-title").textContent = label;
 }
 
 async function loadRows() {
+  if (state.view === "to_file") {
+    await loadToFile();
+    return;
+  }
   const sort = state.view === "closed" ? "recent" : "attention";
   const data = await api("GET", `/api/v1/conversations?view=${state.view}&sort=${sort}&limit=200`);
   state.rows = data.conversations;
@@ -382,8 +398,43 @@ async function fileToChart(a, button) {
     // Filed already (by a colleague): the refresh shows by whom it stands.
     announce(errorText(e));
   }
-  // The documents, when open, are loaded again with the conversation.
+  // The documents, when open, are loaded again with the conversation; the queue and its count too.
   await refreshOpen().catch(() => {});
+  if (state.counts.to_file != null) await Promise.all([loadRows(), loadCounts()]).catch(() => {});
+}
+
+/** The "To file" view: the documents patients sent that wait to be filed, oldest first. */
+async function loadToFile() {
+  state.rows = [];
+  state.selected = -1;
+  $("list-title").textContent = TO_FILE[1];
+  /** @type {import("./to-file.js").DocumentToFile[]} */
+  const docs = await api("GET", "/api/v1/documents/to-file");
+  if (state.view !== "to_file") return;
+  clear($("rows")).append(...toFileItems(docs, {
+    conversationHref: (id) => `#/to_file/c/${id}`,
+    onFile: (d, button) => fileFromQueue(d, button),
+  }));
+  $("list-empty").textContent = NOTHING_TO_FILE;
+  $("list-empty").hidden = docs.length > 0;
+}
+
+/**
+ * Files one from the queue; it leaves the list, and the count drops.
+ * @param {import("./to-file.js").DocumentToFile} a
+ * @param {HTMLButtonElement} button
+ */
+async function fileFromQueue(a, button) {
+  button.disabled = true;
+  try {
+    await api("POST", `${fileUrl(a.id)}/filing`);
+    announce(`${a.filename} filed to the chart.`);
+  } catch (e) {
+    // Filed already by a colleague: the reload drops it all the same.
+    announce(errorText(e));
+  }
+  await Promise.all([loadRows(), loadCounts()]).catch(() => {});
+  if (state.conversation?.id === a.conversation_id) await refreshOpen().catch(() => {});
 }
 
 /** The patient's documents: every file in the conversations I may see, loaded when opened. */
@@ -1312,9 +1363,9 @@ function onKey(e) {
     "?": () => $("help").showModal(),
   };
   const index = Number(e.key);
-  if (Number.isInteger(index) && index >= 1 && index <= VIEWS.length) {
+  if (Number.isInteger(index) && index >= 1 && index <= views().length) {
     e.preventDefault();
-    setView(VIEWS[index - 1][0]);
+    setView(views()[index - 1][0]);
     return;
   }
   if (e.key === "Enter" && e.target instanceof HTMLButtonElement) return;
@@ -1339,7 +1390,8 @@ async function route() {
     await openStart(kind);
     return;
   }
-  state.view = VIEWS.some(([code]) => code === view) ? view : "needs_response";
+  // "To file" is taken at its word: the server answers whether it is this person's.
+  state.view = [...VIEWS, TO_FILE].some(([code]) => code === view) ? view : "needs_response";
   renderViews();
   await loadRows();
   // Switching views keeps the open conversation, even if it left the view.

@@ -1,8 +1,9 @@
 //! Files in conversations: an upload's answer, the files listed on a
-//! message, and a patient's documents.
+//! message, a patient's documents, the pool that files documents and its
+//! queue.
 
-use serde::Serialize;
-use switchboard_service::attachments::AttachmentView;
+use serde::{Deserialize, Serialize};
+use switchboard_service::attachments::{AttachmentView, DocumentToFile};
 use utoipa::ToSchema;
 
 /// One file. Its bytes are at `/api/v1/attachments/{id}`, its preview (when
@@ -81,4 +82,38 @@ impl From<&AttachmentView> for DocumentDto {
 pub(crate) struct UploadForm {
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
+}
+
+/// The pool whose members file to the chart the documents patients send
+/// (photos, PDF and text; not audio or video). `null`: none, and only
+/// administrators see the queue.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DocumentsRoutingDto {
+    #[schema(format = "uuid")]
+    pub pool_id: Option<String>,
+}
+
+/// A document a patient sent that is still to file, with whose it is and
+/// the conversation it came in.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DocumentToFileDto {
+    #[serde(flatten)]
+    pub document: DocumentDto,
+    #[schema(format = "uuid")]
+    pub patient_id: String,
+    pub patient_name: String,
+    /// The conversation's subject.
+    pub subject: String,
+}
+
+impl From<&DocumentToFile> for DocumentToFileDto {
+    fn from(d: &DocumentToFile) -> Self {
+        DocumentToFileDto {
+            document: (&d.file).into(),
+            patient_id: d.patient.to_string(),
+            patient_name: d.patient_name.clone(),
+            subject: d.subject.clone(),
+        }
+    }
 }

@@ -25,6 +25,11 @@ pub(crate) struct InboxCountsDto {
     pub escalated_to_me: u32,
     /// Every conversation this staff member may see, closed ones included.
     pub all: u32,
+    /// Documents patients sent that are still to file, among the
+    /// conversations this staff member may see: for the members of the
+    /// practice's documents pool and administrators; `null` for everyone
+    /// else.
+    pub to_file: Option<u32>,
 }
 
 // The domain's `InboxCounts` cannot be serialised itself (only the web
@@ -44,6 +49,7 @@ impl From<InboxCounts> for InboxCountsDto {
             closed: wire_count(c.closed),
             escalated_to_me: wire_count(c.escalated),
             all: wire_count(c.total),
+            to_file: None,
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Files: uploading one to a conversation (multipart, streamed to the
 //! service, never held whole), downloading a file or its preview (streamed
 //! from the service, from a sandboxed response that can never run in the
-//! app's origin), a patient's documents, filing to the chart.
+//! app's origin), a patient's documents, filing to the chart, the pool
+//! that files documents and its queue.
 
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Auth, Client, ConversationPath, LinkAuth, OneConversation, path_id};
+use crate::extract::{ApiJson, Auth, Client, ConversationPath, LinkAuth, OneConversation, field_id, path_id};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -14,14 +15,22 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use switchboard_domain::attachment::{FileName, describe_bytes};
-use switchboard_domain::ids::{AttachmentId, PatientId};
+use switchboard_domain::ids::{AttachmentId, PatientId, PoolId};
 use switchboard_service::ServiceError;
 use switchboard_service::attachments::{Download, UploadRequest, UploadSource};
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
 
 pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
-    vec![routes!(upload), routes!(download), routes!(preview), routes!(file_to_chart), routes!(patient_documents)]
+    vec![
+        routes!(upload),
+        routes!(download),
+        routes!(preview),
+        routes!(file_to_chart),
+        routes!(patient_documents),
+        routes!(documents_routing, set_documents_routing),
+        routes!(documents_to_file),
+    ]
 }
 
 /// What a downloaded file may do when a browser shows it: nothing. No
@@ -201,5 +210,50 @@ pub(crate) async fn patient_documents(
 ) -> Result<Json<Vec<DocumentDto>>, ApiError> {
     let id = path_id(&id, PatientId::parse)?;
     let docs = s.app.patient_documents(&p, id, &ctx).await?;
+    Ok(Json(docs.iter().map(Into::into).collect()))
+}
+
+/// The pool that files documents: the photos, PDFs and text files patients
+/// send (not audio or video) wait in its queue until someone files them.
+/// `null` when none is named (staff).
+#[utoipa::path(get, path = "/api/v1/practice/documents-routing", tag = "attachments", security(("bearer" = [])),
+    responses((status = 200, body = DocumentsRoutingDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn documents_routing(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+) -> Result<Json<DocumentsRoutingDto>, ApiError> {
+    let pool = s.app.documents_routing(&p, &ctx).await?;
+    Ok(Json(DocumentsRoutingDto { pool_id: pool.map(|x| x.to_string()) }))
+}
+
+/// Name the pool that files documents, or none with `null` (practice
+/// administrators).
+#[utoipa::path(put, path = "/api/v1/practice/documents-routing", tag = "attachments", security(("bearer" = [])),
+    request_body = DocumentsRoutingDto,
+    responses((status = 200, body = DocumentsRoutingDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "not one of the practice's pools")))]
+pub(crate) async fn set_documents_routing(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    ApiJson(req): ApiJson<DocumentsRoutingDto>,
+) -> Result<Json<DocumentsRoutingDto>, ApiError> {
+    let pool = req.pool_id.as_deref().map(|x| field_id("pool_id", x, PoolId::parse)).transpose()?;
+    s.app.set_documents_routing(&p, pool, &ctx).await?;
+    Ok(Json(DocumentsRoutingDto { pool_id: pool.map(|x| x.to_string()) }))
+}
+
+/// The documents patients sent that are still to file, oldest first, in
+/// the conversations you may see: for the members of the documents pool
+/// and administrators. Filing one takes it off.
+#[utoipa::path(get, path = "/api/v1/documents/to-file", tag = "attachments", security(("bearer" = [])),
+    responses((status = 200, body = [DocumentToFileDto]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn documents_to_file(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+) -> Result<Json<Vec<DocumentToFileDto>>, ApiError> {
+    let docs = s.app.documents_to_file(&p, &ctx).await?;
     Ok(Json(docs.iter().map(Into::into).collect()))
 }

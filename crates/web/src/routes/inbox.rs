@@ -15,11 +15,14 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
     vec![routes!(counts), routes!(staff), routes!(practice), routes!(typing)]
 }
 
-/// How many conversations each staff inbox view holds (staff only).
+/// How many conversations each staff inbox view holds (staff only), and,
+/// for those who file documents, how many are still to file.
 #[utoipa::path(get, path = "/api/v1/inbox/counts", tag = "inbox", security(("bearer" = [])),
     responses((status = 200, body = InboxCountsDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn counts(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<InboxCountsDto>, ApiError> {
-    Ok(Json(s.app.inbox_counts(&p).await?.into()))
+    let mut counts = InboxCountsDto::from(s.app.inbox_counts(&p).await?);
+    counts.to_file = s.app.documents_to_file_count(&p).await?;
+    Ok(Json(counts))
 }
 
 /// Colleagues who can be assigned conversations (staff only).
