@@ -4,7 +4,10 @@
 // nurse sees the photo, files it to the chart and finds it among the
 // patient's documents; a refused file shows the server's words and keeps
 // the draft; the front desk (the demo's documents pool) files a photo from
-// the inbox's "To file" view. Screenshots at 390, 820 and 1440 pixels wide.
+// the inbox's "To file" view. A new conversation takes files too: they
+// follow the message once it exists, and one refused is named in the
+// thread that opens. Video and audio play in the thread. Screenshots at
+// 390, 820 and 1440 pixels wide.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -114,8 +117,6 @@ test("a patient sends a photo from her phone; a nurse sees it, files it to the c
   await signIn(alice, suite.server.url, "alice");
   await alice.goto(`${suite.server.url}/app#/new`);
   await ready(alice);
-  // A new message has no conversation to put files in yet: the form says where they go.
-  await alice.getByText("Photos and files: send your message first, then add them in the conversation that opens.").waitFor();
   const id = await write(alice, "Rash on my arm", "A rash came up on my forearm two days ago. It itches but does not hurt.");
 
   // The button opens the device's picker, for several files at once.
@@ -196,7 +197,11 @@ test("a patient sends a photo from her phone; a nurse sees it, files it to the c
   await ready(nina);
   await nina.getByRole("heading", { name: "Rash on my arm" }).waitFor();
   assert.ok((await previewsLoaded(nina, "#timeline")).every((w) => w > 0));
-  await screenshot(nina, "staff-attachment-to-file", { element: nina.locator("#timeline .bubble", { hasText: "Here is a photo" }) });
+  // The timeline is drawn again as the inbox's first refreshes land: a
+  // bubble may be replaced while it is photographed, so once more if so.
+  const bubble = nina.locator("#timeline .bubble", { hasText: "Here is a photo" });
+  await screenshot(nina, "staff-attachment-to-file", { element: bubble })
+    .catch(() => screenshot(nina, "staff-attachment-to-file", { element: bubble }));
   await nina.getByRole("button", { name: "File rash.jpg to chart" }).click();
   const filed = nina.locator("#timeline .attachment-item", { hasText: "rash.jpg" }).locator(".filed");
   await filed.waitFor(LIVE);
@@ -313,4 +318,246 @@ test("the front desk, the demo's documents pool, files a patient's photo from th
   await nina.goto(`${suite.server.url}/inbox`);
   await ready(nina);
   assert.equal(await nina.locator("#views .view", { hasText: "To file" }).count(), 0);
+});
+
+/** Records `ms` of a stream in the page (MediaRecorder); returns it base64. */
+async function record(p, kind, ms) {
+  return p.evaluate(async ([kind, ms]) => {
+    const rec = (stream, mimeType) => new Promise((resolve) => {
+      const chunks = [];
+      const mr = new MediaRecorder(stream, { mimeType });
+      mr.ondataavailable = (e) => chunks.push(e.data);
+      mr.onstop = async () => {
+        const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+        let s = "";
+        for (const b of bytes) s += String.fromCharCode(b);
+        resolve(btoa(s));
+      };
+      mr.start();
+      setTimeout(() => mr.stop(), ms);
+    });
+    if (kind === "video") {
+      const canvas = document.createElement("canvas");
+      canvas.width = 320;
+      canvas.height = 240;
+      const g = canvas.getContext("2d");
+      let i = 0;
+      const timer = setInterval(() => {
+        g.fillStyle = `hsl(${(i++ * 25) % 360}, 55%, 55%)`;
+        g.fillRect(0, 0, 320, 240);
+      }, 40);
+      const out = await rec(canvas.captureStream(25), "video/mp4;codecs=avc1");
+      clearInterval(timer);
+      return out;
+    }
+    const ac = new AudioContext();
+    const tone = ac.createOscillator();
+    const dest = ac.createMediaStreamDestination();
+    tone.connect(dest);
+    tone.start();
+    const out = await rec(dest.stream, "audio/webm;codecs=opus");
+    await ac.close();
+    return out;
+  }, [kind, ms]);
+}
+
+test("a patient on her phone starts a conversation with a photo attached and sees it in the thread", async () => {
+  const dana = await phone();
+  await signIn(dana, suite.server.url, "alice");
+  await dana.goto(`${suite.server.url}/app#/new`);
+  await ready(dana);
+  await dana.getByLabel("What is it about?").selectOption("care_question");
+  await dana.getByLabel("Subject").fill("Swollen ankle");
+  await dana.getByLabel("Your message").fill("My left ankle has been swollen since Sunday. Photo attached.");
+  assert.match(await dana.locator("#new-attach-hint").textContent(), /up to 1 MB each/);
+
+  // Chosen files are listed, with name and size, removable before sending.
+  const photo = await photoWithLocation(dana, "ankle.jpg");
+  const extra = join(files, "wrong-one.txt");
+  writeFileSync(extra, "not this one\n");
+  const [chooser] = await Promise.all([dana.waitForEvent("filechooser"), dana.getByRole("button", { name: "Attach photo or file" }).click()]);
+  assert.ok(chooser.isMultiple());
+  let uploads = 0;
+  dana.on("request", (r) => { if (r.method() === "POST" && r.url().includes("/attachments")) uploads += 1; });
+  await chooser.setFiles([photo, extra]);
+  const row = dana.locator(".pending-file", { hasText: "ankle.jpg" });
+  await row.getByText("Sends with your message").waitFor();
+  assert.match(await row.textContent(), /KB/);
+  await dana.getByRole("button", { name: "Remove wrong-one.txt" }).click();
+  assert.equal(await dana.locator(".pending-file").count(), 1);
+  assert.equal(uploads, 0, "nothing goes up before the conversation exists");
+  // Over the practice's limit: refused here, before sending.
+  const big = join(files, "big-scan.pdf");
+  writeFileSync(big, Buffer.concat([Buffer.from("%PDF-1.4\n"), Buffer.alloc(1200 * 1024, 0x20)]));
+  await dana.locator("#new-attach-input").setInputFiles(big);
+  await dana.getByText("“big-scan.pdf” was not attached. The file is larger than 1 MB, the most one file may be.").waitFor();
+  assert.equal(await dana.locator(".pending-file").count(), 1);
+  await dana.locator("#new-attach-input").setInputFiles([]);
+  await noOverflow(dana);
+  await noSerious(dana, "the new-message form with a file");
+  await dana.locator(".attach").evaluate((n) => n.scrollIntoView({ block: "center" }));
+  await screenshot(dana, "patient-new-attach-390", { asScrolled: true });
+
+  // Sending: the message, then the file with its progress, then the thread.
+  const cdp = await dana.context().newCDPSession(dana);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 16 * 1024 });
+  await dana.getByRole("button", { name: "Send message" }).click();
+  await row.getByRole("progressbar", { name: "Uploading ankle.jpg" }).waitFor(LIVE);
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await dana.getByRole("heading", { name: "Swollen ankle" }).waitFor(LIVE);
+  const mine = dana.locator("#thread .bubble.mine");
+  await mine.filter({ hasText: "My left ankle has been swollen" }).waitFor(LIVE);
+  const withPhoto = mine.filter({ hasText: "ankle.jpg" });
+  await withPhoto.waitFor(LIVE);
+  assert.ok((await previewsLoaded(dana, "#thread .bubble.mine")).every((w) => w > 0));
+  await withPhoto.getByText("Location information was removed from this photo before it was sent.").waitFor();
+  assert.equal(await dana.locator("form.reply p.error").isHidden(), true, "nothing to report");
+  assert.equal(uploads, 1, "the photo went up once; the removed file never did");
+
+  // The same form at 1440, with a file chosen.
+  const wide = await page({ width: 1440 });
+  await signIn(wide, suite.server.url, "alice");
+  await wide.goto(`${suite.server.url}/app#/new`);
+  await ready(wide);
+  await wide.getByLabel("What is it about?").selectOption("care_question");
+  await wide.getByLabel("Subject").fill("Swollen ankle");
+  await wide.getByLabel("Your message").fill("My left ankle has been swollen since Sunday. Photo attached.");
+  await wide.locator("#new-attach-input").setInputFiles(photo);
+  await wide.locator(".pending-file", { hasText: "ankle.jpg" }).waitFor();
+  await noOverflow(wide);
+  await wide.evaluate(() => /** @type {HTMLElement} */ (document.activeElement)?.blur());
+  await wide.locator(".attach").evaluate((n) => n.scrollIntoView({ block: "center" }));
+  await screenshot(wide, "patient-new-attach-1440", { asScrolled: true });
+});
+
+test("a file refused when starting a conversation: the conversation is there, and the thread says which file did not go and why", async () => {
+  const carol = await phone();
+  await signIn(carol, suite.server.url, "carol");
+  await carol.goto(`${suite.server.url}/app#/new`);
+  await ready(carol);
+  await carol.getByLabel("What is it about?").selectOption("care_question");
+  await carol.getByLabel("Subject").fill("Readings this week");
+  await carol.getByLabel("Your message").fill("My readings, and the page from the pharmacy.");
+  const page1 = join(files, "pharmacy.html");
+  writeFileSync(page1, "<!doctype html><title>pharmacy</title><p>hello</p>");
+  const notes = join(files, "readings.txt");
+  writeFileSync(notes, "Mon 120/80\nTue 122/81\n");
+  await carol.locator("#new-attach-input").setInputFiles([page1, notes]);
+  assert.equal(await carol.locator(".pending-file").count(), 2);
+  await carol.getByRole("button", { name: "Send message" }).click();
+  await carol.getByRole("heading", { name: "Readings this week" }).waitFor(LIVE);
+  const alert = carol.locator("#start-notice[role=alert]");
+  await alert.waitFor(LIVE);
+  assert.match(await alert.textContent(),
+    /^Your message was sent, but not every file went with it\. “pharmacy\.html” was not sent\. This kind of file cannot be sent\. Allowed: [^]*To try again, use “Attach photo or file” below\.$/);
+  assert.doesNotMatch(await alert.textContent(), /readings\.txt/);
+  // The text and the file that went are both in the thread; the refused one is not.
+  await carol.locator("#thread .bubble.mine", { hasText: "My readings, and the page" }).waitFor();
+  await carol.locator("#thread .bubble.mine", { hasText: "readings.txt" }).waitFor(LIVE);
+  assert.equal(await carol.locator("#thread", { hasText: "pharmacy.html" }).count(), 0);
+  await carol.getByRole("button", { name: "Attach photo or file" }).waitFor();
+  await noOverflow(carol);
+  await noSerious(carol, "a file refused at the start");
+  // The notice sits under the thread, above the reply box, once scrolled to the end.
+  await carol.waitForFunction(() => {
+    const note = document.getElementById("start-notice").getBoundingClientRect();
+    const reply = document.querySelector("form.reply").getBoundingClientRect();
+    return note.bottom <= reply.top + 1 && note.top >= 0;
+  }, null, LIVE);
+  await screenshot(carol, "patient-new-attach-refused-390", { asScrolled: true });
+});
+
+test("a video and a recording play in the thread, with their link and size beneath", async () => {
+  const alice = await phone();
+  await signIn(alice, suite.server.url, "alice");
+  await write(alice, "How my knee sounds", "It clicks when I walk.");
+  const video = join(files, "knee.mp4");
+  writeFileSync(video, Buffer.from(await record(alice, "video", 1000), "base64"));
+  const voice = join(files, "voice-note.webm");
+  writeFileSync(voice, Buffer.from(await record(alice, "audio", 1000), "base64"));
+  await alice.locator("#reply-attach-input").setInputFiles([video, voice]);
+  for (const name of ["knee.mp4", "voice-note.webm"]) {
+    await alice.locator(".pending-file", { hasText: name }).getByText("Ready to send").waitFor(LIVE);
+  }
+  await alice.getByRole("button", { name: "Send", exact: true }).click();
+  const sent = alice.locator("#thread .bubble.mine", { hasText: "knee.mp4" });
+  await sent.waitFor(LIVE);
+
+  const player = sent.locator("video");
+  assert.equal(await player.getAttribute("preload"), "metadata");
+  assert.ok(await player.evaluate((v) => v.controls));
+  // Served as a download, yet the video element loads it: its size and length.
+  await alice.waitForFunction(() => {
+    const v = document.querySelector("#thread video");
+    return v && v.readyState >= 1 && v.videoWidth > 0;
+  }, null, LIVE);
+  assert.equal(await player.evaluate((v) => v.videoWidth), 320);
+  const videoItem = sent.locator(".attachment-item", { hasText: "knee.mp4" });
+  assert.match(await videoItem.textContent(), /knee\.mp4.*Video \(MP4\) · \d+(\.\d)? KB/s);
+  assert.match(await videoItem.getByRole("link").getAttribute("href"), /^\/api\/v1\/attachments\/[0-9a-f-]{36}$/);
+
+  const audio = sent.locator("audio");
+  assert.equal(await audio.getAttribute("preload"), "none", "a recording loads only when played");
+  const audioItem = sent.locator(".attachment-item", { hasText: "voice-note.webm" });
+  assert.match(await audioItem.textContent(), /voice-note\.webm.*Audio \(WebM\) · \d+(\.\d)? KB/s);
+  // Its address plays too: an audio element loads its length from it.
+  const duration = await audio.evaluate((a) => new Promise((resolve, reject) => {
+    const probe = new Audio();
+    probe.preload = "metadata";
+    probe.addEventListener("loadedmetadata", () => resolve(probe.duration));
+    probe.addEventListener("error", () => reject(new Error(`audio error ${probe.error?.code}`)));
+    probe.src = a.src;
+  }));
+  assert.ok(duration > 0, `duration ${duration}`);
+  assert.equal(await sent.locator(".attachment-item.unplayable").count(), 0);
+
+  // A live redraw keeps the same players (a playing one is not cut off).
+  const before = await player.evaluate((v) => { v.dataset.mark = "kept"; return true; });
+  assert.ok(before);
+  const nina = await page({ width: 1440 });
+  await signIn(nina, suite.server.url, "nina.nurse");
+  const id = await alice.evaluate(() => location.hash.slice("#/c/".length));
+  await nina.evaluate(async (id) => {
+    await fetch(`/api/v1/conversations/${id}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ body: "Thanks, we will look." }) });
+  }, id);
+  await alice.locator("#thread .bubble", { hasText: "Thanks, we will look." }).waitFor(LIVE);
+  assert.equal(await alice.locator("#thread video").getAttribute("data-mark"), "kept");
+  await noOverflow(alice);
+  await noSerious(alice, "the thread with a video and a recording");
+  // The whole message above the pinned reply box.
+  await sent.evaluate((b) => b.scrollIntoView({ block: "start" }));
+  await screenshot(alice, "patient-thread-media-390", { asScrolled: true });
+});
+
+test("a nurse starts a conversation with a file attached; one refused is named in the conversation that opens", async () => {
+  const nina = await page({ width: 1440 });
+  await signIn(nina, suite.server.url, "nina.nurse");
+  await nina.keyboard.press("c");
+  const dialog = nina.getByRole("dialog", { name: "Start a conversation with a patient" });
+  await dialog.waitFor();
+  await dialog.getByLabel("Patient", { exact: true }).fill("carol");
+  await dialog.getByLabel(/Carol Smith/).check();
+  await dialog.getByLabel("About").selectOption("test_results");
+  await dialog.getByLabel(/Subject/).fill("Your lab report");
+  await dialog.getByLabel("Message").fill("Your lab report is attached.");
+  const report = join(files, "lab-report.txt");
+  writeFileSync(report, "A1c 6.4\n");
+  const bad = join(files, "portal.html");
+  writeFileSync(bad, "<!doctype html><p>x</p>");
+  await dialog.locator("#start-attach-input").setInputFiles([report, bad]);
+  await dialog.locator(".pending-file", { hasText: "lab-report.txt" }).getByText("Sends with your message").waitFor();
+  await noSerious(nina, "the start dialog with files");
+  await dialog.getByRole("button", { name: "Send to the patient" }).click();
+  await nina.getByRole("heading", { name: "Your lab report" }).waitFor(LIVE);
+  await nina.locator("#timeline .bubble", { hasText: "lab-report.txt" }).waitFor(LIVE);
+  const said = nina.locator("form.composer.reply-input p.error[role=alert]");
+  await said.waitFor(LIVE);
+  assert.match(await said.textContent(), /^The message was sent, but not every file went with it\. “portal\.html” was not sent\. This kind of file cannot be sent\./);
+  // The dialog opens empty next time.
+  await nina.keyboard.press("Escape");
+  await nina.locator("body").click({ position: { x: 5, y: 5 } });
+  await nina.keyboard.press("c");
+  await dialog.waitFor();
+  assert.equal(await dialog.locator(".pending-file").count(), 0);
 });

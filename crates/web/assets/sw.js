@@ -6,12 +6,18 @@
 // kept on the device. A pushed notification carries none either: the
 // practice's name, fixed words and the page to open.
 const worker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
-const CACHE = "switchboard-shell-v1";
+const CACHE = "switchboard-shell-v2";
+// The app's page and every file it loads, the modules patient.js imports
+// included: offline, a module missing from here fails the whole app.
+// (browser-tests/tests/offline.test.mjs checks the list against the imports.)
 const SHELL = [
   "/app",
   "/static/switchboard.css",
   "/static/common.js",
   "/static/patient.js",
+  "/static/attachments.js",
+  "/static/patient-secure.js",
+  "/static/patient-terms.js",
   "/static/icon.svg",
   "/static/icon-192.png",
 ];

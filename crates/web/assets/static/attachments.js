@@ -1,10 +1,12 @@
 // @ts-check
 // Files in conversations, for the patient app and the staff inbox: the
 // attach control of a reply box (each file uploaded at once, with its
-// progress, and removable until the message goes), and a message's files as
-// the thread shows them (photos by their preview, other files as links).
-// An upload waits on the server, the uploader's own, until a message names
-// it: removing one before sending only drops its id here.
+// progress, and removable until the message goes) or of a form that starts
+// a conversation (the files held until it exists, then uploaded), and a
+// message's files as the thread shows them (photos by their preview, video
+// and audio in a player, each with its link). An upload waits on the
+// server, the uploader's own, until a message names it: removing one before
+// sending only drops its id here.
 import { ApiError, announce, el, fill, goToSignIn, showError, wordsList } from "./common.js";
 
 /**
@@ -114,25 +116,35 @@ export function upload(conversationId, file, onProgress) {
 }
 
 /**
+ * A file that did not go with a message, and why (the server's words).
+ * @typedef {{ name: string, reason: string }} Failed
+ */
+
+/**
  * The attach control of a reply box: a button that opens the file picker
  * (several files at once), and the files chosen, each uploading at once
  * with its progress, then ready to send, each with a Remove button.
+ * Without a `conversationId` (a form that starts the conversation), the
+ * files are held here, checked against the limits, until `uploadTo` sends
+ * them to the conversation once it exists.
  * Refusals go in `errors` (a `role="alert"` box) naming the file; what is
  * typed in the box is never touched.
- * @param {{ conversationId: string, errors: HTMLElement, id: string, label: string, photoNotes?: boolean,
+ * @param {{ conversationId?: string | null, errors: HTMLElement, id: string, label: string, photoNotes?: boolean,
  *   maxBytes?: number, messageMaxBytes?: number }} options
  *   `photoNotes`: tell the sender when location data was removed from a photo.
  *   `maxBytes`, `messageMaxBytes`: the practice's limits (`Practice`); a file
  *   over them is refused here, before a byte is sent (the server holds to
  *   them too).
  */
-export function attachControl({ conversationId, errors, id, label, photoNotes = false, maxBytes = Infinity, messageMaxBytes = Infinity }) {
+export function attachControl({ conversationId = null, errors, id, label, photoNotes = false, maxBytes = Infinity, messageMaxBytes = Infinity }) {
   const input = el("input", { type: "file", id: `${id}-input`, multiple: true, accept: ACCEPT, hidden: true, tabindex: -1 });
   const button = el("button", { type: "button", id: `${id}-button`, class: "secondary small attach-button", "aria-controls": `${id}-files` },
     el("span", { class: "attach-icon", "aria-hidden": "true" }, "+"), label);
   const list = el("ul", { id: `${id}-files`, class: "pending-files", "aria-label": "Files to send", hidden: true });
   /**
-   * @typedef {{ file: File, row: HTMLLIElement, done: Attachment | null, abort: () => void }} Pending
+   * `start` uploads the file (once); held files have not started yet.
+   * @typedef {{ file: File, row: HTMLLIElement, done: Attachment | null, abort: () => void,
+   *   start: (to: string) => Promise<Attachment>, started: boolean }} Pending
    * @type {Pending[]}
    */
   let pending = [];
@@ -170,33 +182,43 @@ export function attachControl({ conversationId, errors, id, label, photoNotes = 
       refuse(`Together with the files already attached it would come to more than ${sizeText(messageMaxBytes)}, the most one message may carry. Send these first, then attach it to another message.`, [file.name]);
       return;
     }
-    const progress = el("progress", { max: 100, value: 0, "aria-label": `Uploading ${file.name}` });
-    const status = el("span", { class: "file-state" }, "Uploading…");
-    const row = el("li", { class: "pending-file uploading" },
+    const progress = el("progress", { max: 100, value: 0, "aria-label": `Uploading ${file.name}`, hidden: !conversationId });
+    const status = el("span", { class: "file-state" }, conversationId ? "Uploading…" : "Sends with your message");
+    const row = el("li", { class: conversationId ? "pending-file uploading" : "pending-file held" },
       el("span", { class: "file-line" },
         el("span", { class: "file-name" }, file.name),
         el("span", { class: "file-size" }, sizeText(file.size))),
       el("span", { class: "file-line" }, progress, status));
     /** @type {Pending} */
-    const p = { file, row, done: null, abort: () => {} };
+    const p = { file, row, done: null, abort: () => {}, start: () => Promise.reject(new Error("started")), started: false };
     row.append(el("button", { type: "button", class: "link remove-file", "aria-label": `Remove ${file.name}`, onclick: () => remove(p, true) }, "Remove"));
-    const job = upload(conversationId, file, (f) => {
-      progress.value = Math.round(f * 100);
-      status.textContent = f >= 1 ? "Checking…" : `Uploading… ${Math.round(f * 100)}%`;
-    });
-    p.abort = job.abort;
+    p.start = (to) => {
+      p.started = true;
+      row.classList.replace("held", "uploading");
+      progress.hidden = false;
+      status.textContent = "Uploading…";
+      const job = upload(to, file, (f) => {
+        progress.value = Math.round(f * 100);
+        status.textContent = f >= 1 ? "Checking…" : `Uploading… ${Math.round(f * 100)}%`;
+      });
+      p.abort = job.abort;
+      return job.done.then((a) => {
+        p.done = a;
+        row.classList.remove("uploading");
+        row.classList.add("ready");
+        progress.value = 100;
+        progress.setAttribute("aria-label", `${file.name} uploaded`);
+        status.textContent = conversationId ? "Ready to send" : "Uploaded";
+        if (photoNotes && a.location_removed) row.append(el("p", { class: "location-note" }, LOCATION_REMOVED));
+        return a;
+      });
+    };
     pending.push(p);
     list.append(row);
     redraw();
-    job.done.then((a) => {
+    if (!conversationId) return;
+    p.start(conversationId).then((a) => {
       if (!pending.includes(p)) return;
-      p.done = a;
-      row.classList.remove("uploading");
-      row.classList.add("ready");
-      progress.value = 100;
-      progress.setAttribute("aria-label", `${file.name} uploaded`);
-      status.textContent = "Ready to send";
-      if (photoNotes && a.location_removed) row.append(el("p", { class: "location-note" }, LOCATION_REMOVED));
       announce(`${file.name} is ready to send.${photoNotes && a.location_removed ? ` ${LOCATION_REMOVED}` : ""}`);
     }, (e) => {
       if (!pending.includes(p)) return;
@@ -224,10 +246,42 @@ export function attachControl({ conversationId, errors, id, label, photoNotes = 
     button,
     /** The uploaded files' ids, to send with the message. */
     ids: () => pending.filter((p) => p.done).map((p) => /** @type {Attachment} */ (p.done).id),
+    /** The names of the files uploaded. */
+    uploadedNames: () => pending.filter((p) => p.done).map((p) => p.file.name),
     /** Files chosen and not removed, uploaded or not. */
     count: () => pending.length,
-    /** Whether a file is still uploading. */
-    busy: () => pending.some((p) => !p.done),
+    /** Whether a file is still uploading (held files are not). */
+    busy: () => pending.some((p) => p.started && !p.done),
+    /**
+     * Held files (no `conversationId`): uploads each in turn to the
+     * conversation just started, its progress in its row, and answers the
+     * ids uploaded and the files refused or lost on the way. Nothing can be
+     * added or removed meanwhile.
+     * @param {string} to the conversation's id
+     * @returns {Promise<{ ids: string[], failed: Failed[] }>}
+     */
+    uploadTo: async (to) => {
+      button.disabled = true;
+      for (const b of list.querySelectorAll("button")) /** @type {HTMLButtonElement} */ (b).disabled = true;
+      /** @type {Failed[]} */
+      const failed = [];
+      try {
+        for (const p of [...pending]) {
+          if (p.started) continue;
+          try {
+            await p.start(to);
+          } catch (e) {
+            failed.push({ name: p.file.name, reason: e instanceof ApiError ? e.message : "Something went wrong. Please try again." });
+            p.row.classList.replace("uploading", "failed");
+            const state = p.row.querySelector(".file-state");
+            if (state) state.textContent = "Not sent";
+          }
+        }
+      } finally {
+        button.disabled = false;
+      }
+      return { ids: pending.filter((p) => p.done).map((p) => /** @type {Attachment} */ (p.done).id), failed };
+    },
     /** After sending: the list empties. */
     reset: () => {
       pending = [];
@@ -238,10 +292,51 @@ export function attachControl({ conversationId, errors, id, label, photoNotes = 
   };
 }
 
+/**
+ * Files that did not go, each named, the reason once for files refused alike:
+ * "“a.html” was not sent. This kind of file cannot be sent. …"
+ * @param {Failed[]} failed
+ */
+export function failedText(failed) {
+  /** @type {Map<string, string[]>} */
+  const byReason = new Map();
+  for (const f of failed) byReason.set(f.reason, [...(byReason.get(f.reason) ?? []), f.name]);
+  return [...byReason].map(([why, who]) =>
+    `${wordsList(who.map((n) => `“${n}”`))} ${who.length === 1 ? "was" : "were"} not sent. ${why}`).join(" ");
+}
+
 // A thread is drawn again on every live event: each preview keeps its
-// <img>, so it is neither fetched again nor flickers.
+// <img>, and each player its element, so neither is fetched again, flickers
+// or stops playing.
 /** @type {Map<string, HTMLImageElement>} */
 const previews = new Map();
+/** @type {Map<string, HTMLMediaElement>} */
+const players = new Map();
+
+const VIDEO = ["mp4", "mov"];
+const AUDIO = ["m4a", "aac", "mp3", "webm", "ogg"];
+
+/**
+ * A player for a video or a recording. The file is served as a download
+ * (`Content-Disposition: attachment`), which media elements ignore. A
+ * video fetches only its first frames' worth to show its size and length;
+ * audio nothing until played. One the browser cannot play (a MOV's codec,
+ * say) hides itself: the link beneath it stays.
+ * @param {Attachment} a
+ */
+function player(a) {
+  let media = players.get(a.id);
+  if (!media) {
+    const video = VIDEO.includes(a.kind);
+    media = video
+      ? el("video", { controls: true, preload: "metadata", playsinline: true, src: fileUrl(a.id), "aria-label": `Video: ${a.filename}` })
+      : el("audio", { controls: true, preload: "none", src: fileUrl(a.id), "aria-label": `Recording: ${a.filename}` });
+    const m = media;
+    m.addEventListener("error", () => m.closest(".attachment-item")?.classList.add("unplayable"));
+    players.set(a.id, media);
+  }
+  return media;
+}
 
 function previewImage(/** @type {Attachment} */ a) {
   let img = previews.get(a.id);
@@ -254,7 +349,8 @@ function previewImage(/** @type {Attachment} */ a) {
 
 /**
  * A message's files: photos as their preview, opening the whole photo;
- * other files as a link with name, kind and size. `extra` adds to each
+ * video and audio in a player, their link beneath; other files as a link
+ * with name, kind and size. `extra` adds to each
  * (staff: filing to the chart); `photoNotes` says on the sender's own
  * photos that their location was removed.
  * @param {Attachment[]} files
@@ -274,7 +370,9 @@ export function attachmentList(files, { extra, photoNotes = false } = {}) {
           download: inline ? undefined : a.filename },
           el("span", { class: "file-badge", "aria-hidden": "true" }, a.kind.toUpperCase()),
           el("span", { class: "attachment-caption" }, el("span", { class: "file-name" }, a.filename), el("span", { class: "file-about" }, about)));
-      return el("li", { class: "attachment-item" },
+      const playable = VIDEO.includes(a.kind) || AUDIO.includes(a.kind);
+      return el("li", { class: playable && players.get(a.id)?.error ? "attachment-item unplayable" : "attachment-item" },
+        playable ? el("div", { class: VIDEO.includes(a.kind) ? "attachment-player video" : "attachment-player audio" }, player(a)) : null,
         link,
         photoNotes && a.location_removed ? el("p", { class: "location-note" }, LOCATION_REMOVED) : null,
         extra ? extra(a) : null);

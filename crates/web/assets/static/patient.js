@@ -10,7 +10,7 @@ import {
   hoursLines, live, pushOnHere, pushSupported, responseState, showError, showTimesIn, signOut, throttle, topicLabel,
   turnOffPush, turnOnPush, when, wordsList, zoneLabel,
 } from "./common.js";
-import { attachControl, attachmentList } from "./attachments.js";
+import { attachControl, attachmentList, failedText, sizeText } from "./attachments.js";
 import { enrollmentOffer } from "./patient-secure.js";
 import { notOpenYet, showTerms, termsCard, termsWaiting } from "./patient-terms.js";
 
@@ -41,6 +41,11 @@ const state = {
   enrollment: null,
   /** The terms page was shown once this visit (then "Not now" is honoured). */
   termsShown: false,
+  /**
+   * Files that did not go with a message that started a conversation, said
+   * in the thread it opens. @type {{ conversationId: string, text: string } | null}
+   */
+  startNotice: null,
 };
 
 /** Whether the patient must accept the terms in force before writing. */
@@ -274,13 +279,23 @@ function showCompose() {
   count.node.id = "body-count";
   const send = el("button", { type: "submit", class: "primary", "aria-describedby": "expectation-text" }, "Send message");
   const check = emergencyCheck(() => `${subject.value}. ${body.value}`, [subject, body]);
+  // Files need the conversation this message starts: they are held here and
+  // go up once it exists, then follow the text as a second message.
+  const fileErrors = errorBox();
+  const files = attachControl({
+    errors: fileErrors, id: "new-attach", label: "Attach photo or file", photoNotes: true,
+    maxBytes: state.practice.attachment_max_bytes, messageMaxBytes: state.practice.message_attachments_max_bytes,
+  });
+  files.button.setAttribute("aria-describedby", "new-attach-hint");
   const form = el("form", { class: "card compose", novalidate: true },
     el("label", { for: "topic" }, "What is it about?"), topic,
     providers.length ? [el("label", { for: "to" }, "Who should read it?"), to, toHint] : null,
     el("label", { for: "subject" }, "Subject ", el("span", { class: "hint" }, "(a few words)")), subject,
     el("label", { for: "body" }, "Your message"), body,
-    // Files go to a conversation, which this message starts: they are added in it.
-    el("p", { class: "hint" }, "Photos and files: send your message first, then add them in the conversation that opens."),
+    el("p", { id: "new-attach-hint", class: "hint attach-hint" },
+      `Photos, PDFs, video or audio, up to ${sizeText(state.practice.attachment_max_bytes)} each. They are sent just after your message.`),
+    files.node,
+    fileErrors,
     check,
     expectationBox(),
     el("div", { class: "form-foot" }, count.node, send),
@@ -306,16 +321,37 @@ function showCompose() {
       return;
     }
     send.disabled = true;
+    /** @type {{ id: string } | null} */
+    let created = null;
     try {
       const request = { subject: subject.value, topic: topic.value, body: body.value };
       if (to.value) request.to_provider_id = to.value;
-      const created = await api("POST", "/api/v1/conversations", request);
-      location.hash = `#/c/${created.id}`;
+      created = await api("POST", "/api/v1/conversations", request);
     } catch (e) {
       if (!askForTerms(e, errors, form)) showError(errors, errorText(e));
-    } finally {
       send.disabled = false;
+      return;
     }
+    // The message is sent; the files follow it, each with its progress. The
+    // thread opens whatever becomes of them, saying which did not go.
+    if (files.count() > 0) {
+      send.textContent = "Sending your files…";
+      announce("Your message was sent. Sending your files…");
+      const { ids, failed } = await files.uploadTo(created.id);
+      if (ids.length > 0) {
+        try {
+          await api("POST", `/api/v1/conversations/${created.id}/messages`, { body: "", attachment_ids: ids });
+        } catch (e) {
+          const reason = errorText(e);
+          failed.push(...files.uploadedNames().map((name) => ({ name, reason })));
+        }
+      }
+      if (failed.length > 0) {
+        state.startNotice = { conversationId: created.id,
+          text: `Your message was sent, but not every file went with it. ${failedText(failed)} To try again, use “Attach photo or file” below.` };
+      }
+    }
+    location.hash = `#/c/${created.id}`;
   });
   fill(main,
     el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
@@ -575,6 +611,15 @@ async function showThread(id) {
     form);
   await loadThread(id);
   showNewest();
+  // Files that did not go with the message that started this conversation:
+  // said under the thread, where it scrolls away, not in the pinned reply box.
+  const notice = state.startNotice;
+  if (notice && notice.conversationId === id) {
+    state.startNotice = null;
+    const note = el("p", { id: "start-notice", class: "notice warning", role: "alert" }, notice.text);
+    document.getElementById("receipt")?.after(note);
+    showNewest();
+  }
 }
 
 // ---- Rating a closed conversation -----------------------------------------

@@ -7,9 +7,9 @@
 // phone it is one column with a way back.
 import {
   $, ApiError, MEDIUM_WORDS, NO_CONVERSATIONS, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live,
-  responseState, errorText, throttle, topicLabel, when, startStaffPage,
+  responseState, errorText, showError, throttle, topicLabel, when, startStaffPage,
 } from "./common.js";
-import { attachControl, attachmentList, fileUrl, kindLabel, sizeText } from "./attachments.js";
+import { attachControl, attachmentList, failedText, fileUrl, kindLabel, sizeText } from "./attachments.js";
 import { NOTHING_TO_FILE, toFileItems } from "./to-file.js";
 
 const VIEWS = [
@@ -1184,6 +1184,7 @@ function setUpDialogs() {
   $("reassign-form").addEventListener("submit", submitReassign);
   $("close-form").addEventListener("submit", submitCloseUnanswered);
   $("start-form").addEventListener("submit", submitStart);
+  newStartFiles();
   $("secure-form").addEventListener("submit", submitSecureLink);
   for (const radio of document.querySelectorAll('input[name="secure-medium"]')) radio.addEventListener("change", showSecureWhere);
   $("start-patient-search").addEventListener("input", () => filterStartPatients());
@@ -1239,6 +1240,39 @@ function filterStartPatients() {
   if (matches.length === 0) $("start-patients").append(el("li", { class: "muted" }, "No patient of yours matches."));
 }
 
+/**
+ * The start dialog's files: held until the conversation exists, then sent
+ * after the message. @type {ReturnType<typeof attachControl> | null}
+ */
+let startFiles = null;
+
+function newStartFiles() {
+  startFiles = attachControl({
+    errors: $("start-error"), id: "start-attach", label: "Attach file",
+    maxBytes: state.practice.attachment_max_bytes, messageMaxBytes: state.practice.message_attachments_max_bytes,
+  });
+  fill($("start-attach"), startFiles.node);
+}
+
+/**
+ * Uploads the start dialog's files to the conversation just started and
+ * sends them as a second message; answers what did not go, in words.
+ * @param {string} id
+ * @returns {Promise<string | null>}
+ */
+async function sendStartFiles(id) {
+  if (!startFiles || startFiles.count() === 0) return null;
+  const { ids, failed } = await startFiles.uploadTo(id);
+  if (ids.length > 0) {
+    try {
+      await api("POST", `/api/v1/conversations/${id}/messages`, { body: "", attachment_ids: ids });
+    } catch (err) {
+      failed.push(...startFiles.uploadedNames().map((name) => ({ name, reason: errorText(err) })));
+    }
+  }
+  return failed.length ? `The message was sent, but not every file went with it. ${failedText(failed)} Attach them again below to retry.` : null;
+}
+
 async function submitStart(e) {
   e.preventDefault();
   $("start-error").hidden = true;
@@ -1251,18 +1285,33 @@ async function submitStart(e) {
     showDialogError("start-error", new ApiError(422, "invalid_input", problems.join(" ")));
     return;
   }
+  const send = /** @type {HTMLButtonElement} */ ($("start-form").querySelector('button[type="submit"]'));
+  if (send.disabled) return;
+  send.disabled = true;
+  let created;
   try {
-    const created = await api("POST", "/api/v1/conversations", {
+    created = await api("POST", "/api/v1/conversations", {
       patient_id: state.startChosen, topic: $("start-topic").value, subject: $("start-subject").value,
       body: $("start-body").value, keep_with_me: $("start-keep").checked,
     });
-    $("start-dialog").close();
-    for (const id of ["start-subject", "start-body"]) $(id).value = "";
-    announce("Conversation started");
-    await Promise.all([loadRows(), loadCounts()]);
-    await openConversation(created.id);
   } catch (err) {
     showDialogError("start-error", err);
+    send.disabled = false;
+    return;
+  }
+  // The conversation exists: whatever becomes of the files, it opens.
+  const missed = await sendStartFiles(created.id);
+  send.disabled = false;
+  $("start-dialog").close();
+  for (const id of ["start-subject", "start-body"]) $(id).value = "";
+  newStartFiles();
+  announce("Conversation started");
+  await Promise.all([loadRows(), loadCounts()]).catch(() => {});
+  await openConversation(created.id).catch(() => {});
+  if (missed && state.open === created.id) {
+    const box = /** @type {HTMLElement | null} */ (document.querySelector("form.composer.reply-input p.error"));
+    if (box) showError(box, missed);
+    announce(missed);
   }
 }
 
