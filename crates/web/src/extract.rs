@@ -301,6 +301,27 @@ impl<S: Send + Sync> FromRequestParts<S> for ConversationPath {
     }
 }
 
+/// A file asked for by its id in the path, by a session that may be a
+/// secure link's (the conversation's policy decides).
+pub(crate) struct FileAsked {
+    pub ctx: RequestContext,
+    pub principal: Principal,
+    pub id: switchboard_domain::ids::AttachmentId,
+}
+
+impl FromRequestParts<AppState> for FileAsked {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Client(ctx) = Client::from_request_parts(parts, state).await?;
+        let LinkAuth(principal, _) = LinkAuth::<OneConversation>::from_request_parts(parts, state).await?;
+        let axum::extract::Path(id) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Service(ServiceError::NotFound))?;
+        Ok(FileAsked { ctx, principal, id: path_id(&id, switchboard_domain::ids::AttachmentId::parse)? })
+    }
+}
+
 /// Parses an id given in a body or query field.
 pub(crate) fn field_id<T>(
     field: &'static str,

@@ -388,19 +388,25 @@ function filingState(a) {
     onclick: (/** @type {MouseEvent} */ e) => fileToChart(a, /** @type {HTMLButtonElement} */ (e.currentTarget)) }, "File to chart");
 }
 
-/** @param {Attachment} a @param {HTMLButtonElement} button */
+/**
+ * Files one to the chart from wherever it is shown; a file filed already
+ * (by a colleague) is said so, and the refresh shows how it stands. Then
+ * the open conversation (and its documents, when open), the queue and its
+ * count are loaded again.
+ * @param {{ id: string, filename: string }} a
+ * @param {HTMLButtonElement} button
+ */
 async function fileToChart(a, button) {
   button.disabled = true;
   try {
     await api("POST", `${fileUrl(a.id)}/filing`);
     announce(`${a.filename} filed to the chart.`);
   } catch (e) {
-    // Filed already (by a colleague): the refresh shows by whom it stands.
     announce(errorText(e));
   }
-  // The documents, when open, are loaded again with the conversation; the queue and its count too.
-  await refreshOpen().catch(() => {});
-  if (state.counts.to_file != null) await Promise.all([loadRows(), loadCounts()]).catch(() => {});
+  const queue = state.counts.to_file != null ? Promise.all([loadRows(), loadCounts()]) : Promise.resolve();
+  const open = state.conversation ? refreshOpen() : Promise.resolve();
+  await Promise.all([queue.catch(() => {}), open.catch(() => {})]);
 }
 
 /** The "To file" view: the documents patients sent that wait to be filed, oldest first. */
@@ -413,28 +419,10 @@ async function loadToFile() {
   if (state.view !== "to_file") return;
   clear($("rows")).append(...toFileItems(docs, {
     conversationHref: (id) => `#/to_file/c/${id}`,
-    onFile: (d, button) => fileFromQueue(d, button),
+    onFile: (d, button) => fileToChart(d, button),
   }));
   $("list-empty").textContent = NOTHING_TO_FILE;
   $("list-empty").hidden = docs.length > 0;
-}
-
-/**
- * Files one from the queue; it leaves the list, and the count drops.
- * @param {import("./to-file.js").DocumentToFile} a
- * @param {HTMLButtonElement} button
- */
-async function fileFromQueue(a, button) {
-  button.disabled = true;
-  try {
-    await api("POST", `${fileUrl(a.id)}/filing`);
-    announce(`${a.filename} filed to the chart.`);
-  } catch (e) {
-    // Filed already by a colleague: the reload drops it all the same.
-    announce(errorText(e));
-  }
-  await Promise.all([loadRows(), loadCounts()]).catch(() => {});
-  if (state.conversation?.id === a.conversation_id) await refreshOpen().catch(() => {});
 }
 
 /** The patient's documents: every file in the conversations I may see, loaded when opened. */

@@ -7,7 +7,9 @@
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Auth, Client, ConversationPath, LinkAuth, OneConversation, field_id, path_id};
+use crate::extract::{
+    ApiJson, Auth, Client, ConversationPath, FileAsked, LinkAuth, OneConversation, field_id, path_id,
+};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -114,6 +116,10 @@ pub(crate) async fn upload(
 fn attachment_path(id: &str) -> Result<AttachmentId, ApiError> {
     path_id(id, AttachmentId::parse)
 }
+/// A file or its preview, streamed out.
+async fn serve(s: &AppState, file: FileAsked, preview: bool) -> Result<Response, ApiError> {
+    Ok(send(s.app.download_attachment(&file.principal, file.id, preview, &file.ctx).await?))
+}
 
 /// The headers that make a download safe to open: its real type (never
 /// the app's HTML), shown inline only for photos and PDF, a safe name, no
@@ -154,14 +160,8 @@ fn send(d: Download) -> Response {
             ("text/plain"), ("video/mp4"), ("video/quicktime"), ("audio/mp4"), ("audio/aac"), ("audio/mpeg"),
             ("audio/webm"), ("audio/ogg"))),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn download(
-    State(s): State<AppState>,
-    Client(ctx): Client,
-    LinkAuth(p, _): LinkAuth<OneConversation>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = attachment_path(&id)?;
-    Ok(send(s.app.download_attachment(&p, id, false, &ctx).await?))
+pub(crate) async fn download(State(s): State<AppState>, file: FileAsked) -> Result<Response, ApiError> {
+    serve(&s, file, false).await
 }
 
 /// A photo's small preview (JPEG or PNG, at most 320 pixels a side), where
@@ -170,14 +170,8 @@ pub(crate) async fn download(
     params(("id" = String, Path, description = "Attachment id", format = "uuid")),
     responses((status = 200, description = "The preview image.", content(("image/jpeg"), ("image/png"))),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn preview(
-    State(s): State<AppState>,
-    Client(ctx): Client,
-    LinkAuth(p, _): LinkAuth<OneConversation>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = attachment_path(&id)?;
-    Ok(send(s.app.download_attachment(&p, id, true, &ctx).await?))
+pub(crate) async fn preview(State(s): State<AppState>, file: FileAsked) -> Result<Response, ApiError> {
+    serve(&s, file, true).await
 }
 
 /// Mark a sent file as filed to the patient's chart (staff who may write
