@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
-import { browserSuite, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
+import { browserSuite, fillStartDialog, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
 // One MiB a file, so that "too large" is quick to reach.
 const suite = browserSuite({ env: { SWITCHBOARD_ATTACHMENTS__MAX_FILE_MIB: "1" } });
@@ -533,14 +533,9 @@ test("a video and a recording play in the thread, with their link and size benea
 test("a nurse starts a conversation with a file attached; one refused is named in the conversation that opens", async () => {
   const nina = await page({ width: 1440 });
   await signIn(nina, suite.server.url, "nina.nurse");
-  await nina.keyboard.press("c");
-  const dialog = nina.getByRole("dialog", { name: "Start a conversation with a patient" });
-  await dialog.waitFor();
-  await dialog.getByLabel("Patient", { exact: true }).fill("carol");
-  await dialog.getByLabel(/Carol Smith/).check();
-  await dialog.getByLabel("About").selectOption("test_results");
-  await dialog.getByLabel(/Subject/).fill("Your lab report");
-  await dialog.getByLabel("Message").fill("Your lab report is attached.");
+  const dialog = await fillStartDialog(nina, {
+    search: "carol", name: /Carol Smith/, topic: "test_results", subject: "Your lab report", message: "Your lab report is attached.",
+  });
   const report = join(files, "lab-report.txt");
   writeFileSync(report, "A1c 6.4\n");
   const bad = join(files, "portal.html");

@@ -7,7 +7,7 @@
 // pixels wide.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { browserSuite, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
+import { browserSuite, fillStartDialog, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
 const suite = browserSuite();
 const page = (opts) => suite.page(opts);
@@ -191,14 +191,10 @@ test("alerts say which patient and conversation, collapse when many, and fit a p
 test("staff start a conversation from the inbox and from a patient's address; the patient sees it", async () => {
   const nina = await page({ width: 1440 });
   await signIn(nina, suite.server.url, "nina.nurse");
-  await nina.keyboard.press("c");
-  const dialog = nina.getByRole("dialog", { name: "Start a conversation with a patient" });
-  await dialog.waitFor();
-  await dialog.getByLabel("Patient", { exact: true }).fill("carol");
-  await dialog.getByLabel(/Carol Smith/).check();
-  await dialog.getByLabel("About").selectOption("test_results");
-  await dialog.getByLabel(/Subject/).fill("Your A1c result");
-  await dialog.getByLabel("Message").fill("Your A1c is 6.4, a little better than last time.");
+  const dialog = await fillStartDialog(nina, {
+    search: "carol", name: /Carol Smith/, topic: "test_results", subject: "Your A1c result",
+    message: "Your A1c is 6.4, a little better than last time.",
+  });
   await noSerious(nina, "the start dialog");
   await screenshot(nina, "staff-start-conversation");
   await dialog.getByRole("button", { name: "Send to the patient" }).click();

@@ -179,3 +179,20 @@ export function browserSuite({ demoArgs = [], env = {}, serviceWorkers = false }
 export async function ready(p) {
   await p.locator("body[data-ready]").waitFor({ timeout: 10000 });
 }
+
+/**
+ * Opens the inbox's "Start a conversation" dialog (its key, `c`) and fills
+ * it in: the patient found by `search` and chosen by `name`, the topic, the
+ * subject and the message. Returns the dialog, not yet sent.
+ */
+export async function fillStartDialog(p, { search, name, topic, subject, message }) {
+  await p.keyboard.press("c");
+  const dialog = p.getByRole("dialog", { name: "Start a conversation with a patient" });
+  await dialog.waitFor();
+  await dialog.getByLabel("Patient", { exact: true }).fill(search);
+  await dialog.getByLabel(name).check();
+  await dialog.getByLabel("About").selectOption(topic);
+  await dialog.getByLabel(/Subject/).fill(subject);
+  await dialog.getByLabel("Message").fill(message);
+  return dialog;
+}
