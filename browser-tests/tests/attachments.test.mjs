@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
-import { browserSuite, fillStartDialog, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
+import { browserSuite, fillStartDialog, ready, screenshot, seriousViolations, signIn, writeNewMessage } from "./helpers.mjs";
 
 // One MiB a file, so that "too large" is quick to reach.
 const suite = browserSuite({ env: { SWITCHBOARD_ATTACHMENTS__MAX_FILE_MIB: "1" } });
@@ -40,16 +40,7 @@ async function noSerious(p, what) {
 }
 
 /** The patient writes a new message; returns the conversation's id. */
-async function write(patient, subject, body) {
-  await patient.goto(`${suite.server.url}/app#/new`);
-  await ready(patient);
-  await patient.getByLabel("What is it about?").selectOption("care_question");
-  await patient.getByLabel("Subject").fill(subject);
-  await patient.getByLabel("Your message").fill(body);
-  await patient.getByRole("button", { name: "Send message" }).click();
-  await patient.getByRole("heading", { name: subject }).waitFor();
-  return patient.evaluate(() => location.hash.slice("#/c/".length));
-}
+const write = (patient, subject, body, topic) => writeNewMessage(patient, suite.server.url, subject, body, topic);
 
 /**
  * A camera photo: a JPEG drawn on a canvas in the page, with an EXIF block

@@ -7,7 +7,7 @@
 // pixels wide.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { browserSuite, fillStartDialog, ready, screenshot, seriousViolations, signIn } from "./helpers.mjs";
+import { browserSuite, fillStartDialog, ready, screenshot, seriousViolations, signIn, writeNewMessage } from "./helpers.mjs";
 
 const suite = browserSuite();
 const page = (opts) => suite.page(opts);
@@ -15,16 +15,7 @@ const LIVE = { timeout: 10000 };
 const EMERGENCY = "I have crushing chest pain right now and my left arm is numb";
 
 /** The patient writes a new message; returns the conversation's id. */
-async function write(patient, subject, body, topic = "care_question") {
-  await patient.goto(`${suite.server.url}/app#/new`);
-  await ready(patient);
-  await patient.getByLabel("What is it about?").selectOption(topic);
-  await patient.getByLabel("Subject").fill(subject);
-  await patient.getByLabel("Your message").fill(body);
-  await patient.getByRole("button", { name: "Send message" }).click();
-  await patient.getByRole("heading", { name: subject }).waitFor();
-  return patient.evaluate(() => location.hash.slice("#/c/".length));
-}
+const write = (patient, subject, body, topic) => writeNewMessage(patient, suite.server.url, subject, body, topic);
 
 /** Staff open a conversation by its address. */
 async function open(staff, id, subject) {

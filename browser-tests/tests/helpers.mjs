@@ -196,3 +196,15 @@ export async function fillStartDialog(p, { search, name, topic, subject, message
   await dialog.getByLabel("Message").fill(message);
   return dialog;
 }
+
+/** The patient writes a new message from the app's form; returns the conversation's id. */
+export async function writeNewMessage(patient, base, subject, body, topic = "care_question") {
+  await patient.goto(`${base}/app#/new`);
+  await ready(patient);
+  await patient.getByLabel("What is it about?").selectOption(topic);
+  await patient.getByLabel("Subject").fill(subject);
+  await patient.getByLabel("Your message").fill(body);
+  await patient.getByRole("button", { name: "Send message" }).click();
+  await patient.getByRole("heading", { name: subject }).waitFor();
+  return patient.evaluate(() => location.hash.slice("#/c/".length));
+}

@@ -319,23 +319,15 @@ impl Switchboard {
             return Err(self.deny(p, ctx, action, target, format!("denied:{}", why.as_str())).await);
         }
         let rows = q::sent_for_patient(self.store(), patient).await?;
-        let mut visible: HashMap<ConversationId, Option<Arc<switchboard_crypto::DataKey>>> = HashMap::new();
+        let mut keys = HashMap::new();
+        for (id, c) in self.viewable_conversations(p, &rows).await? {
+            if c.patient.id == patient {
+                keys.insert(id, self.conversation_key(&c)?);
+            }
+        }
         let mut out = Vec::new();
         for a in &rows {
-            if let std::collections::hash_map::Entry::Vacant(slot) = visible.entry(a.conversation) {
-                let key = match conv_q::by_id(self.store(), a.conversation).await? {
-                    Some(c)
-                        if c.patient.id == patient
-                            && policy::authorize_conversation(&p.actor, ConversationAction::View, &facts(&c))
-                                .is_allowed() =>
-                    {
-                        Some(self.conversation_key(&c)?)
-                    }
-                    _ => None,
-                };
-                slot.insert(key);
-            }
-            if let Some(Some(key)) = visible.get(&a.conversation) {
+            if let Some(key) = keys.get(&a.conversation) {
                 out.push(self.attachment_view(a, key)?);
             }
         }
@@ -401,6 +393,27 @@ impl Switchboard {
             }
         }
         Ok(removed)
+    }
+
+    /// The conversations `files` were sent in that the caller may view, each
+    /// loaded once (a list of files shows only what its viewer may see).
+    pub(crate) async fn viewable_conversations(
+        &self,
+        p: &Principal,
+        files: &[q::AttachmentRow],
+    ) -> Result<HashMap<ConversationId, ConversationRow>, ServiceError> {
+        let mut ids: Vec<ConversationId> = files.iter().map(|a| a.conversation).collect();
+        ids.sort_by_key(|c| *c.as_bytes());
+        ids.dedup();
+        let mut out = HashMap::new();
+        for id in ids {
+            if let Some(c) = conv_q::by_id(self.store(), id).await?
+                && policy::authorize_conversation(&p.actor, ConversationAction::View, &facts(&c)).is_allowed()
+            {
+                out.insert(id, c);
+            }
+        }
+        Ok(out)
     }
 
     /// Loads an attachment and its conversation if `action` is allowed on

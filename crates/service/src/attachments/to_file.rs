@@ -5,7 +5,6 @@
 //! (`file_attachment`) takes it off the queue, from wherever it is filed.
 
 use super::AttachmentView;
-use crate::access::facts;
 use crate::auth::Principal;
 use crate::refusals::Target;
 use crate::sealing::{self, column};
@@ -14,9 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use switchboard_domain::audit::{AuditAction, ResourceKind};
 use switchboard_domain::ids::*;
-use switchboard_domain::policy::{self, Actor, ConversationAction, Decision, PracticeAction};
+use switchboard_domain::policy::{self, Actor, Decision, PracticeAction};
 use switchboard_store::Unit;
-use switchboard_store::queries::{attachments as q, conversations as conv_q, routing as routing_q};
+use switchboard_store::queries::{attachments as q, routing as routing_q};
 
 /// The most the queue lists at once; filing takes files off it, so the
 /// next ones come up.
@@ -89,29 +88,17 @@ impl Switchboard {
                 .await);
         }
         let rows = q::to_file(self.store(), practice, p.user.id, QUEUE_LIMIT).await?;
-        let mut seen: HashMap<ConversationId, Option<Seen>> = HashMap::new();
+        let mut seen: HashMap<ConversationId, Seen> = HashMap::new();
+        for (id, c) in self.viewable_conversations(p, &rows).await? {
+            let key = self.conversation_key(&c)?;
+            let subject = sealing::open(&key, column::SUBJECT, c.id.as_bytes(), &c.subject_ct)?;
+            let patient_name = self.patient_display_name(&c.patient)?;
+            seen.insert(id, Seen { subject, patient_name, patient: c.patient.id, key });
+        }
         let mut out = Vec::new();
         let mut per_patient: BTreeMap<PatientId, u32> = BTreeMap::new();
         for a in &rows {
-            if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(a.conversation) {
-                let found = match conv_q::by_id(self.store(), a.conversation).await? {
-                    Some(c)
-                        if policy::authorize_conversation(&p.actor, ConversationAction::View, &facts(&c))
-                            .is_allowed() =>
-                    {
-                        let key = self.conversation_key(&c)?;
-                        Some(Seen {
-                            subject: sealing::open(&key, column::SUBJECT, c.id.as_bytes(), &c.subject_ct)?,
-                            patient_name: self.patient_display_name(&c.patient)?,
-                            patient: c.patient.id,
-                            key,
-                        })
-                    }
-                    _ => None,
-                };
-                slot.insert(found);
-            }
-            if let Some(Some(s)) = seen.get(&a.conversation) {
+            if let Some(s) = seen.get(&a.conversation) {
                 *per_patient.entry(s.patient).or_default() += 1;
                 out.push(DocumentToFile {
                     file: self.attachment_view(a, &s.key)?,
