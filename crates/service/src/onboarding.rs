@@ -308,6 +308,9 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<(UserId, IssuedLink), ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::UserCreated).await?;
+        // Who holds which role, and who can sign in, is for the person at
+        // the keyboard to change, not for an unattended session.
+        self.require_recent_authentication(p)?;
         let practice = p.user.practice;
         let username = Username::parse(input.username.as_deref().unwrap_or(""))
             .map_err(|e| ServiceError::invalid("username", "the user name", e))?;
@@ -392,6 +395,9 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::UserUpdated).await?;
+        // Who holds which role, and who can sign in, is for the person at
+        // the keyboard to change, not for an unattended session.
+        self.require_recent_authentication(p)?;
         let practice = p.user.practice;
         let existing = self.own_practice_user(p, ctx, user, AuditAction::UserUpdated).await?;
         if existing.kind != UserKind::Staff {
@@ -451,6 +457,9 @@ impl Switchboard {
     ) -> Result<(), ServiceError> {
         let action = if active { AuditAction::UserReactivated } else { AuditAction::UserDeactivated };
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, action).await?;
+        // Who holds which role, and who can sign in, is for the person at
+        // the keyboard to change, not for an unattended session.
+        self.require_recent_authentication(p)?;
         if user == p.user.id && !active {
             return Err(ServiceError::Conflict("you cannot deactivate your own account"));
         }
@@ -493,6 +502,9 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<IssuedLink, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::LinkIssued).await?;
+        // Who holds which role, and who can sign in, is for the person at
+        // the keyboard to change, not for an unattended session.
+        self.require_recent_authentication(p)?;
         if !self.own_practice_user(p, ctx, user, AuditAction::LinkIssued).await?.active {
             return Err(ServiceError::NotFound);
         }

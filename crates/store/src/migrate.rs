@@ -102,6 +102,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_documents_pool.sql"),
         postgres: include_str!("../migrations/postgres/0014_documents_pool.sql"),
     },
+    Migration {
+        version: 15,
+        name: "second_factors",
+        sqlite: include_str!("../migrations/sqlite/0015_second_factors.sql"),
+        postgres: include_str!("../migrations/postgres/0015_second_factors.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

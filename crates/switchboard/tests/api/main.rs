@@ -37,5 +37,6 @@ mod protocol;
 mod response_times;
 mod routing;
 mod schema_parity;
+mod second_factor;
 mod secure_links;
 mod store;

@@ -17,6 +17,7 @@ mod health;
 mod inbox;
 mod live;
 mod me;
+mod mfa;
 mod notifications;
 mod oncall;
 mod operator;
@@ -40,6 +41,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         health::routes(),
         auth::routes(),
         me::routes(),
+        mfa::routes(),
         notifications::routes(),
         oncall::routes(),
         enrollment::routes(),
