@@ -7,7 +7,7 @@
 -- One authenticator app per account. The secret is sealed under a data key
 -- of its own (wrapped like the others, so key rotation covers it).
 -- confirmed_at is NULL while an enrolment waits for its first code;
--- last_step is the time step of the last code accepted (-1: none yet), so
+-- last_step is the time step of the last code accepted (0, 1970, for none), so
 -- that a code works once.
 CREATE TABLE totp_factors (
     user_id BLOB PRIMARY KEY REFERENCES users (id),
@@ -15,7 +15,7 @@ CREATE TABLE totp_factors (
     secret_ct BLOB NOT NULL,
     created_at BIGINT NOT NULL,
     confirmed_at BIGINT,
-    last_step BIGINT NOT NULL DEFAULT -1
+    last_step BIGINT NOT NULL DEFAULT 0
 );
 
 -- One-time recovery codes, kept as keyed hashes (the key is outside the
