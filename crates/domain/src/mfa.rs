@@ -277,7 +277,7 @@ mod tests {
     fn steps_are_thirty_seconds_from_the_epoch() {
         // RFC 6238 appendix B's times and their T values.
         assert_eq!(step_at(at(59)), 1);
-        assert_eq!(step_at(at(1_111_111_109)), 0x0000_0000_023_523_EC);
+        assert_eq!(step_at(at(1_111_111_109)), 0x0000_0000_0235_23EC);
         assert_eq!(step_at(at(1_234_567_890)), 0x0000_0000_0273_EF07);
         assert_eq!(step_at(at(20_000_000_000)), 0x0000_0000_27BC_86AA);
         assert_eq!(accepted_steps(at(90)).collect::<Vec<_>>(), vec![2, 3, 4]);
