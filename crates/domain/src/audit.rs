@@ -124,10 +124,15 @@ pub enum AuditAction {
     /// The holder of a session proved who they are again before a sensitive
     /// action (failures too).
     Reauthenticated,
+    /// Unusual access was found in the log, for the compliance officer to
+    /// review (`detail`: why).
+    AccessReviewRaised,
+    /// A reviewer marked a finding of unusual access reviewed.
+    AccessReviewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 81] = [
+    pub const ALL: [AuditAction; 83] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -209,6 +214,8 @@ impl AuditAction {
         AuditAction::SecondFactorReset,
         AuditAction::RecoveryCodesIssued,
         AuditAction::Reauthenticated,
+        AuditAction::AccessReviewRaised,
+        AuditAction::AccessReviewed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -294,6 +301,8 @@ impl AuditAction {
             AuditAction::SecondFactorReset => "second_factor_reset",
             AuditAction::RecoveryCodesIssued => "recovery_codes_issued",
             AuditAction::Reauthenticated => "reauthenticated",
+            AuditAction::AccessReviewRaised => "access_review_raised",
+            AuditAction::AccessReviewed => "access_reviewed",
         }
     }
 

@@ -101,6 +101,10 @@ id_type!(
     /// A data-encryption key (stored only wrapped by a master key).
     DataKeyId
 );
+id_type!(
+    /// A finding of unusual access, for the compliance officer to review.
+    AccessReviewId
+);
 id_type!(JobId);
 id_type!(
     /// An operator's API key: whoever runs the deployment (a health

@@ -7,6 +7,7 @@
 //! be tested exhaustively and with property tests.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod access_review;
 pub mod analytics;
 pub mod assignment;
 pub mod attachment;

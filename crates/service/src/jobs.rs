@@ -55,6 +55,7 @@ impl JobHandler for Housekeeping {
                 .step(switchboard_store::queries::mfa::purge_unconfirmed(now.minus(Span::from_hours(24))));
             app.store().commit(unit).await.map_err(|_| "store_unavailable".to_owned())?;
             app.purge_unsent_attachments().await.map_err(|_| "purge_unsent_attachments".to_owned())?;
+            app.review_access().await.map_err(|_| "review_access".to_owned())?;
             app.schedule(HOUSEKEEPING, "{}", now.plus(Span::from_hours(1)), Some(HOUSEKEEPING))
                 .await
                 .map_err(|_| "reschedule_failed".to_owned())?;

@@ -10,6 +10,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod access;
+pub mod access_reviews;
 pub mod analytics;
 mod assignment;
 pub mod attachments;

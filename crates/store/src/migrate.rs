@@ -108,6 +108,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_second_factors.sql"),
         postgres: include_str!("../migrations/postgres/0015_second_factors.sql"),
     },
+    Migration {
+        version: 19,
+        name: "access_reviews",
+        sqlite: include_str!("../migrations/sqlite/0019_access_reviews.sql"),
+        postgres: include_str!("../migrations/postgres/0019_access_reviews.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

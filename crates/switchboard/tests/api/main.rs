@@ -12,6 +12,7 @@ mod peers;
 mod support;
 
 mod access_matrix;
+mod access_reviews;
 mod analytics;
 mod attachments;
 mod attachments_s3;

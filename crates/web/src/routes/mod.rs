@@ -5,6 +5,7 @@
 //! A handler left out of its file's list is dead code, which the lints
 //! refuse.
 
+mod access_reviews;
 mod accounts;
 mod analytics;
 mod attachments;
@@ -53,6 +54,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         inbox::routes(),
         live::routes(),
         audit::routes(),
+        access_reviews::routes(),
         analytics::routes(),
         schedule::routes(),
         secure_links::routes(),
