@@ -9,6 +9,7 @@ use crate::access::patient_facts;
 use crate::auth::Principal;
 use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use switchboard_domain::access_review::{self as rules, ReviewReason};
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, ResourceKind};
@@ -59,7 +60,7 @@ impl Switchboard {
         let mut days = BTreeSet::new();
         let now = self.now();
         for o in &opened {
-            if !staff.contains_key(&o.user) {
+            if let Entry::Vacant(slot) = staff.entry(o.user) {
                 let found = match self.principal_for(o.user).await {
                     Ok(p) => match p.actor {
                         Actor::Staff(s) => Some((s, p.user.display_name)),
@@ -68,7 +69,7 @@ impl Switchboard {
                     Err(ServiceError::NotFound) => None,
                     Err(e) => return Err(e),
                 };
-                staff.insert(o.user, found);
+                slot.insert(found);
             }
             let Some(Some((actor, name))) = staff.get(&o.user) else { continue };
             days.insert((o.user, o.practice, o.at.as_micros().div_euclid(DAY)));
