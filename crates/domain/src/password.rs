@@ -61,8 +61,12 @@ impl SecondFactor {
 /// is (the service's error problem text).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum PasswordProblem {
-    TooShort { min: usize },
-    TooLong { max: usize },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
     /// On the list of common and breached passwords.
     Common,
     /// The user name, the person's name, the product's or the practice's.
@@ -143,7 +147,11 @@ pub struct Context<'a> {
 }
 
 /// Checks a new password and answers it normalised, or says why not.
-pub fn check_new(password: &str, second_factor: SecondFactor, context: Context<'_>) -> Result<NewPassword, PasswordProblem> {
+pub fn check_new(
+    password: &str,
+    second_factor: SecondFactor,
+    context: Context<'_>,
+) -> Result<NewPassword, PasswordProblem> {
     let normalised = normalise(password);
     let chars = normalised.chars().count();
     let min = second_factor.min_chars();

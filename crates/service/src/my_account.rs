@@ -80,12 +80,18 @@ impl Switchboard {
         new: String,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        crate::directory::check_new_password(&new)?;
         let new = PasswordInput::parse(new).map_err(|e| ServiceError::invalid("password", "the new password", e))?;
         let current = PasswordInput::parse(current)
             .map_err(|e| ServiceError::invalid("current_password", "the current password", e))?;
         let now = self.now();
         let user = d::user_by_id(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)?;
+        let practice_name = self.practice_name(user.practice).await?.unwrap_or_default();
+        // No account has a second factor yet: `false` until MFA says otherwise.
+        let new = crate::directory::check_new_password(
+            new.expose(),
+            false,
+            &[user.username.as_str(), p.user.display_name.as_str(), practice_name.as_str()],
+        )?;
         let attempt = match self.take_attempt(&user.username, ctx).await? {
             Ok(attempt) => attempt,
             Err(wait) => return Err(ServiceError::throttled(wait)),
@@ -100,7 +106,7 @@ impl Switchboard {
                 problem: "that is not your current password".into(),
             });
         }
-        let hash = self.hash_password(new.expose().to_owned()).await?;
+        let hash = self.hash_password(new.into_inner()).await?;
         let unit = Unit::new()
             .steps(attempt.success_steps())
             .step(q::set_password(user.id, &hash))

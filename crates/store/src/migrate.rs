@@ -102,6 +102,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_documents_pool.sql"),
         postgres: include_str!("../migrations/postgres/0014_documents_pool.sql"),
     },
+    Migration {
+        version: 16,
+        name: "sessions_seen",
+        sqlite: include_str!("../migrations/sqlite/0016_sessions_seen.sql"),
+        postgres: include_str!("../migrations/postgres/0016_sessions_seen.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

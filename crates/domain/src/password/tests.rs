@@ -31,10 +31,7 @@ fn lengths_depend_on_the_second_factor() {
     let eight = "tv7!rain";
     assert_eq!(check(eight), Err(PasswordProblem::TooShort { min: 15 }));
     assert!(check_new(eight, WITH_2FA, Context::default()).is_ok());
-    assert_eq!(
-        check_new("tv7!rai", WITH_2FA, Context::default()),
-        Err(PasswordProblem::TooShort { min: 8 })
-    );
+    assert_eq!(check_new("tv7!rai", WITH_2FA, Context::default()), Err(PasswordProblem::TooShort { min: 8 }));
     assert_eq!(SecondFactor::from_has_second_factor(false), ALONE);
     assert_eq!(SecondFactor::from_has_second_factor(true), WITH_2FA);
     let fourteen = "river lamp joy";
@@ -111,7 +108,9 @@ fn the_reasons_are_worded_to_be_shown() {
         PasswordProblem::Common.to_string(),
         "that password is on a list of passwords known to attackers; choose another"
     );
-    assert!(PasswordProblem::TooShort { min: 15 }.to_string().starts_with("the password must be at least 15 characters"));
+    assert!(
+        PasswordProblem::TooShort { min: 15 }.to_string().starts_with("the password must be at least 15 characters")
+    );
     assert!(PasswordProblem::TooShort { min: 8 }.to_string().starts_with("the password must be at least 8 characters"));
 }
 

@@ -58,7 +58,8 @@ fn places_as_far_as_the_address_tells() {
     assert_eq!(place(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))), "this computer");
     assert_eq!(place(IpAddr::V6(Ipv6Addr::LOCALHOST)), "this computer");
     assert_eq!(place("::ffff:127.0.0.1".parse().unwrap()), "this computer");
-    for local in ["10.1.2.3", "172.16.0.9", "192.168.1.20", "169.254.3.4", "fd12:3456::1", "fe80::1", "::ffff:10.0.0.1"] {
+    for local in ["10.1.2.3", "172.16.0.9", "192.168.1.20", "169.254.3.4", "fd12:3456::1", "fe80::1", "::ffff:10.0.0.1"]
+    {
         assert_eq!(place(local.parse().unwrap()), "a local network", "{local}");
     }
     assert_eq!(place("203.0.113.7".parse().unwrap()), "203.0.113.7");

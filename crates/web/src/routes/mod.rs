@@ -24,6 +24,7 @@ mod pages;
 mod patients;
 mod schedule;
 mod secure_links;
+mod sessions;
 mod setup;
 mod sms;
 
@@ -40,6 +41,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         health::routes(),
         auth::routes(),
         me::routes(),
+        sessions::routes(),
         notifications::routes(),
         oncall::routes(),
         enrollment::routes(),
