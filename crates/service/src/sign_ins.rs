@@ -128,14 +128,17 @@ impl Switchboard {
         }
     }
 
-    /// The caller's sessions that are still open, last used first.
+    /// The caller's sessions that are still open: this one first, then the
+    /// others, last used first.
     pub async fn my_sessions(&self, p: &Principal) -> Result<Vec<SessionView>, ServiceError> {
         let now = self.now();
         let limits = self.config().sessions.for_kind(p.user.kind);
         let rows = sessions::open_for_user(self.store(), p.user.id, now.minus(limits.idle), now.minus(limits.absolute))
             .await?;
-        Ok(rows
+        let (this, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.token_hash == p.token_hash);
+        Ok(this
             .into_iter()
+            .chain(others)
             .filter(|r| {
                 let times = SessionTimes { created_at: r.created_at, last_seen_at: r.last_seen_at, revoked: false };
                 session_state(times, limits, now) == SessionState::Active

@@ -39,7 +39,7 @@ impl From<SessionView> for SessionDto {
     }
 }
 
-/// Your open sessions, last used first.
+/// Your open sessions: this one first, then the others, last used first.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SessionListDto {
     pub sessions: Vec<SessionDto>,

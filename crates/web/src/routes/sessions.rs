@@ -19,7 +19,8 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
     vec![routes!(list), routes!(end_one), routes!(end_others)]
 }
 
-/// Your open sessions (not signed out, not timed out), last used first,
+/// Your open sessions (not signed out, not timed out): this one first, then
+/// the others, last used first,
 /// with the device each was opened on and where, as far as its address
 /// tells; `current` marks this one.
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth", security(("bearer" = [])),
