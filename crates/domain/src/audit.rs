@@ -109,10 +109,25 @@ pub enum AuditAction {
     AttachmentDownloaded,
     /// Staff marked a file as filed to the patient's chart.
     AttachmentFiled,
+    /// A password was accepted and the second factor asked for (the sign-in
+    /// itself is `LoginSucceeded` once the code is given).
+    SecondFactorChallenged,
+    /// An authenticator app was set up (`detail`: begun or confirmed).
+    SecondFactorEnrolled,
+    /// Someone removed their own authenticator app.
+    SecondFactorRemoved,
+    /// An administrator removed an account's second factors (a lost phone):
+    /// its grace period to enrol again starts.
+    SecondFactorReset,
+    /// New recovery codes were made (the old ones stop working).
+    RecoveryCodesIssued,
+    /// The holder of a session proved who they are again before a sensitive
+    /// action (failures too).
+    Reauthenticated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 75] = [
+    pub const ALL: [AuditAction; 81] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -188,6 +203,12 @@ impl AuditAction {
         AuditAction::AttachmentUploaded,
         AuditAction::AttachmentDownloaded,
         AuditAction::AttachmentFiled,
+        AuditAction::SecondFactorChallenged,
+        AuditAction::SecondFactorEnrolled,
+        AuditAction::SecondFactorRemoved,
+        AuditAction::SecondFactorReset,
+        AuditAction::RecoveryCodesIssued,
+        AuditAction::Reauthenticated,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -267,6 +288,12 @@ impl AuditAction {
             AuditAction::AttachmentUploaded => "attachment_uploaded",
             AuditAction::AttachmentDownloaded => "attachment_downloaded",
             AuditAction::AttachmentFiled => "attachment_filed",
+            AuditAction::SecondFactorChallenged => "second_factor_challenged",
+            AuditAction::SecondFactorEnrolled => "second_factor_enrolled",
+            AuditAction::SecondFactorRemoved => "second_factor_removed",
+            AuditAction::SecondFactorReset => "second_factor_reset",
+            AuditAction::RecoveryCodesIssued => "recovery_codes_issued",
+            AuditAction::Reauthenticated => "reauthenticated",
         }
     }
 

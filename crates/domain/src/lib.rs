@@ -21,6 +21,7 @@ pub mod hours;
 pub mod ids;
 pub mod inbox;
 pub mod job;
+pub mod mfa;
 pub mod notify;
 pub mod onboarding;
 pub mod oncall;

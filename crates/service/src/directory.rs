@@ -35,8 +35,8 @@ pub struct NewPatientInput {
 
 /// Checks a new password by `domain::password` (NIST SP 800-63B rev. 4):
 /// at least 15 characters when it is the account's only factor and 8 with
-/// a second factor (`has_second_factor`: what the account has; no account
-/// has one yet, so every call site passes `false`), at most 256, not on the
+/// a second factor (`has_second_factor`: what the account has; a new
+/// account has none), at most 256, not on the
 /// list of common and breached passwords, not one of `context` (the user
 /// name, the person's name, the practice's name), not one character
 /// repeated or a simple sequence. The refusal's problem text says why.

@@ -39,6 +39,7 @@ pub mod response_times;
 pub mod routing;
 pub mod scanner;
 mod sealing;
+pub mod second_factor;
 pub mod secure_links;
 mod setup;
 pub mod sign_ins;
@@ -46,7 +47,7 @@ pub mod views;
 
 pub use assignment::{AssignOutcome, AssignTarget};
 pub use audit_log::AuditSearch;
-pub use auth::{LoginResult, Principal, SessionCheck, SessionEnd};
+pub use auth::{LoginOutcome, LoginResult, Principal, SessionCheck, SessionEnd};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conversations::{ConversationFilter, NewConversationInput, StaffFilterAssignee};
 pub use directory::{NewPatientInput, NewStaffInput, OpeningPeriod, PracticeContact};

@@ -86,10 +86,11 @@ impl Switchboard {
         let now = self.now();
         let user = d::user_by_id(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)?;
         let practice_name = self.practice_name(user.practice).await?.unwrap_or_default();
-        // No account has a second factor yet: `false` until MFA says otherwise.
+        // 8 characters suffice when the account has a second factor.
+        let has_second_factor = !self.second_factor_methods(user.id).await?.is_empty();
         let new = crate::directory::check_new_password(
             new.expose(),
-            false,
+            has_second_factor,
             &[user.username.as_str(), p.user.display_name.as_str(), practice_name.as_str()],
         )?;
         let attempt = match self.take_attempt(&user.username, ctx).await? {

@@ -414,6 +414,16 @@ impl Switchboard {
         self.deny(p, ctx, AuditAction::AccessRefused, target, "denied:outside_link".into()).await
     }
 
+    /// A session that may only enrol a second factor reached for anything
+    /// else: recorded like every refusal, answered with what to do.
+    pub async fn refuse_enrolment_only(&self, p: &Principal, ctx: &RequestContext) -> ServiceError {
+        let target = Target::practice(p.user.practice);
+        match self.deny(p, ctx, AuditAction::AccessRefused, target, "denied:enrolment_only".into()).await {
+            ServiceError::NotFound => ServiceError::SecondFactorEnrolmentRequired,
+            other => other,
+        }
+    }
+
     /// The keyed hash a code is kept as: six digits are too few for a plain
     /// hash, and the key is outside the database.
     fn code_hash(&self, link: SecureLinkId, code: &str) -> [u8; 32] {

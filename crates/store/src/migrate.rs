@@ -103,6 +103,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0014_documents_pool.sql"),
     },
     Migration {
+        version: 15,
+        name: "second_factors",
+        sqlite: include_str!("../migrations/sqlite/0015_second_factors.sql"),
+        postgres: include_str!("../migrations/postgres/0015_second_factors.sql"),
+    },
+    Migration {
         version: 16,
         name: "sessions_seen",
         sqlite: include_str!("../migrations/sqlite/0016_sessions_seen.sql"),

@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 39] = embedded! {
+const FILES: [(&str, &str, &[u8]); 42] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -41,6 +41,7 @@ const FILES: [(&str, &str, &[u8]); 39] = embedded! {
     "/secure" => "secure.html", "text/html; charset=utf-8";
     "/people" => "people.html", "text/html; charset=utf-8";
     "/audit" => "audit.html", "text/html; charset=utf-8";
+    "/security" => "security.html", "text/html; charset=utf-8";
     "/manifest.webmanifest" => "manifest.webmanifest", "application/manifest+json";
     "/sw.js" => "sw.js", "text/javascript; charset=utf-8";
     "/static/switchboard.css" => "static/switchboard.css", "text/css; charset=utf-8";
@@ -53,6 +54,7 @@ const FILES: [(&str, &str, &[u8]); 39] = embedded! {
     "/static/admin-documents.js" => "static/admin-documents.js", "text/javascript; charset=utf-8";
     "/static/admin-enrollment.js" => "static/admin-enrollment.js", "text/javascript; charset=utf-8";
     "/static/admin-oncall.js" => "static/admin-oncall.js", "text/javascript; charset=utf-8";
+    "/static/admin-security.js" => "static/admin-security.js", "text/javascript; charset=utf-8";
     "/static/analytics.js" => "static/analytics.js", "text/javascript; charset=utf-8";
     "/static/charts.js" => "static/charts.js", "text/javascript; charset=utf-8";
     "/static/welcome.js" => "static/welcome.js", "text/javascript; charset=utf-8";
@@ -64,6 +66,7 @@ const FILES: [(&str, &str, &[u8]); 39] = embedded! {
     "/static/sessions.js" => "static/sessions.js", "text/javascript; charset=utf-8";
     "/static/people.js" => "static/people.js", "text/javascript; charset=utf-8";
     "/static/audit.js" => "static/audit.js", "text/javascript; charset=utf-8";
+    "/static/security.js" => "static/security.js", "text/javascript; charset=utf-8";
     "/static/admin.css" => "static/admin.css", "text/css; charset=utf-8";
     "/static/analytics.css" => "static/analytics.css", "text/css; charset=utf-8";
     "/static/people.css" => "static/people.css", "text/css; charset=utf-8";

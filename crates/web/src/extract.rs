@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 use std::net::IpAddr;
 use switchboard_domain::ids::ConversationId;
-use switchboard_domain::policy::{self, SessionUse};
+use switchboard_domain::policy::{self, Decision, Denial, SessionUse};
 use switchboard_service::{Principal, RequestContext, ServiceError};
 
 /// The session cookie. `__Host-` binds it to this origin, path `/`, HTTPS.
@@ -228,6 +228,9 @@ pub(crate) struct PracticeBasics;
 pub(crate) struct LiveEvents;
 /// One conversation by id (the policy then checks which).
 pub(crate) struct OneConversation;
+/// The account's own second factors (the one thing an enrol-only session
+/// does).
+pub(crate) struct SecondFactor;
 
 impl RouteUse for OwnSession {
     const USE: SessionUse = SessionUse::OwnSession;
@@ -240,6 +243,9 @@ impl RouteUse for LiveEvents {
 }
 impl RouteUse for OneConversation {
     const USE: SessionUse = SessionUse::OneConversation;
+}
+impl RouteUse for SecondFactor {
+    const USE: SessionUse = SessionUse::SecondFactor;
 }
 
 /// An authenticated session that may also be a secure-link session, for
@@ -263,10 +269,16 @@ async fn session(parts: &Parts, state: &AppState, use_: SessionUse) -> Result<Pr
         return Err(ApiError::CrossSite);
     }
     let token = presented_token(parts).ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
-    let principal = state.app.authenticate_from(&token, &request_context(parts, state)).await?;
-    if !policy::authorize_session_use(&principal.actor, use_).is_allowed() {
-        let ctx = request_context(parts, state);
-        return Err(ApiError::Service(state.app.refuse_outside_link(&principal, &ctx).await));
+    let ctx = request_context(parts, state);
+    let principal = state.app.authenticate_from(&token, &ctx).await?;
+    match policy::authorize_session_use(&principal.actor, principal.assurance, use_) {
+        Decision::Allow => {}
+        Decision::Deny(Denial::EnrolmentOnly) => {
+            return Err(ApiError::Service(state.app.refuse_enrolment_only(&principal, &ctx).await));
+        }
+        Decision::Deny(_) => {
+            return Err(ApiError::Service(state.app.refuse_outside_link(&principal, &ctx).await));
+        }
     }
     Ok(principal)
 }

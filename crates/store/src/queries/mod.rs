@@ -11,6 +11,7 @@ pub mod enrollment;
 pub mod events;
 pub mod jobs;
 pub mod keys;
+pub mod mfa;
 pub mod notifications;
 pub mod oncall;
 pub mod operator;

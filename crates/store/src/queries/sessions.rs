@@ -1,15 +1,27 @@
 //! Login sessions, keyed by the SHA-256 of their token.
 
-use crate::rows::{SessionRow, UserRow, col, id, opt_id, opt_ts, ts};
-use crate::{Step, Store, StoreError};
+use crate::rows::{SessionRow, UserRow, code, col, id, opt_id, opt_ts, ts};
+use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::{ConversationId, SessionId, UserId};
+use switchboard_domain::mfa::Assurance;
 use switchboard_domain::time::Timestamp;
 
-pub fn insert(token_hash: &[u8; 32], user: UserId, at: Timestamp) -> Step {
+/// A session opened by signing in: `at` is also when its holder last
+/// proved who they are.
+pub fn insert(token_hash: &[u8; 32], user: UserId, assurance: Assurance, at: Timestamp) -> Step {
     Step::new(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
-        vec![token_hash.to_vec().into(), user.to_vec().into(), at.as_micros().into()],
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, assurance, authenticated_at) VALUES ($1, $2, $3, $3, $4, $3)",
+        vec![token_hash.to_vec().into(), user.to_vec().into(), at.as_micros().into(), assurance.as_str().into()],
     )
+}
+
+/// The holder proved who they are again (re-authentication).
+pub fn reauthenticated(token_hash: &[u8; 32], at: Timestamp) -> Step {
+    Step::new(
+        "UPDATE sessions SET authenticated_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+        vec![token_hash.to_vec().into(), at.as_micros().into()],
+    )
+    .guarded(Conflict::SessionEnded)
 }
 
 /// A session opened through a secure link, kept to one conversation.
@@ -51,7 +63,7 @@ pub fn purge_ended(before: Timestamp) -> Step {
 pub async fn by_token_hash(store: &Store, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError> {
     let row = sqlx::query(
         "SELECT u.id AS user_id, u.practice_id, u.username, u.kind, u.role, u.display_name, u.password_hash, u.active, \
-         s.created_at, s.last_seen_at, s.revoked_at, s.conversation_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+         s.created_at, s.last_seen_at, s.revoked_at, s.conversation_id, s.assurance, s.authenticated_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(token_hash.to_vec())
     .fetch_optional(store.reader())
@@ -63,6 +75,8 @@ pub async fn by_token_hash(store: &Store, token_hash: &[u8; 32]) -> Result<Optio
             created_at: ts(&r, "created_at")?,
             last_seen_at: ts(&r, "last_seen_at")?,
             revoked: col::<Option<i64>>(&r, "revoked_at")?.is_some(),
+            assurance: code(&r, "assurance", Assurance::parse)?,
+            authenticated_at: opt_ts(&r, "authenticated_at")?,
         })
     })
     .transpose()

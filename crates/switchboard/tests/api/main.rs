@@ -37,6 +37,7 @@ mod protocol;
 mod response_times;
 mod routing;
 mod schema_parity;
+mod second_factor;
 mod secure_links;
 mod sessions;
 mod store;

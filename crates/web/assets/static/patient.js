@@ -756,6 +756,10 @@ async function showSettings(toSessions = false) {
     contactForm(contact, notices.contactChanged),
     notices.form,
     passwordForm(),
+    el("section", { class: "card", "aria-labelledby": "security-title" },
+      el("h2", { id: "security-title" }, "Sign-in security"),
+      el("p", {}, "Add a second step to signing in: a code from an app on your phone."),
+      el("p", {}, el("a", { href: "/security", id: "security-link" }, "Set up or change your second step"))),
     sessions,
     el("p", { class: "emergency-short" }, el("strong", {}, "In an emergency, call 911."), " For thoughts of suicide, call or text 988."));
   await showSessions(sessions);

@@ -17,6 +17,7 @@ mod health;
 mod inbox;
 mod live;
 mod me;
+mod mfa;
 mod notifications;
 mod oncall;
 mod operator;
@@ -42,6 +43,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         auth::routes(),
         me::routes(),
         sessions::routes(),
+        mfa::routes(),
         notifications::routes(),
         oncall::routes(),
         enrollment::routes(),
