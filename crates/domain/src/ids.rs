@@ -257,3 +257,8 @@ id_type!(
     /// One patient's acceptance of one version of the messaging terms.
     AcceptanceId
 );
+id_type!(
+    /// A session's public id, shown to its holder and used to end it: random
+    /// (v7), never derived from the session's token or its hash.
+    SessionId
+);

@@ -236,7 +236,11 @@ impl Switchboard {
                 Some(_) => "wrong_password",
             };
             let rec = self.login_record(ctx, user.as_ref(), AuditAction::LoginFailed, Outcome::Failed, detail);
-            self.store().commit(Unit::new().audit(rec)).await?;
+            let told = match &user {
+                Some(u) => self.failed_sign_in_steps(u, attempt.account_failures).await?,
+                None => Vec::new(),
+            };
+            self.store().commit(Unit::new().steps(told).audit(rec)).await?;
             return Err(ServiceError::InvalidCredentials);
         };
 
@@ -270,6 +274,7 @@ impl Switchboard {
         let unit = Unit::new()
             .steps(attempt.success_steps())
             .step(sessions::insert(&token_hash, user.id, assurance, now))
+            .steps(self.sign_in_origin_steps(&token_hash, user, ctx).await?)
             .step(switchboard_store::queries::accounts::record_login(user.id, now))
             .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, detail));
         self.store().commit(unit).await?;
@@ -290,6 +295,12 @@ impl Switchboard {
     /// Resolves a presented session token. Records activity (at most every
     /// few seconds) so that the idle timeout counts from the last request.
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, ServiceError> {
+        self.authenticate_from(presented, &RequestContext::default()).await
+    }
+
+    /// [`Self::authenticate`], keeping the address the session was last
+    /// used from (shown to its holder with their sessions).
+    pub async fn authenticate_from(&self, presented: &str, ctx: &RequestContext) -> Result<Principal, ServiceError> {
         let token_hash = token::hash_presented_token(presented).ok_or(ServiceError::Unauthenticated)?;
         let session = sessions::by_token_hash(self.store(), &token_hash).await?.ok_or(ServiceError::Unauthenticated)?;
         if !session.user.active {
@@ -306,7 +317,8 @@ impl Switchboard {
             return Err(ServiceError::Unauthenticated);
         }
         if needs_touch(session.last_seen_at, now) {
-            self.store().commit(Unit::new().step(sessions::touch(&token_hash, now))).await?;
+            let touch = sessions::touch_from(&token_hash, now, ctx.client_text().as_deref());
+            self.store().commit(Unit::new().step(touch)).await?;
         }
         let (actor, user) = self.principal_parts(&session.user, session.conversation).await?;
         Ok(Principal {

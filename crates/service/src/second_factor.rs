@@ -208,6 +208,7 @@ impl Switchboard {
             .step(q::spend_challenge(&hash, now))
             .steps(attempt.success_steps())
             .step(sessions::insert(&token_hash, user.id, Assurance::Full, now))
+            .steps(self.sign_in_origin_steps(&token_hash, &user, ctx).await?)
             .step(accounts::record_login(user.id, now))
             .audit(record(AuditAction::LoginSucceeded, Outcome::Success, &format!("password+{method}")));
         match self.store().commit(unit).await {

@@ -347,6 +347,12 @@ impl Switchboard {
         let unit = Unit::new()
             .step(q::mark_used(link.id, &hash, now))
             .step(sessions::insert_for_conversation(&session_hash, link.holder, link.conversation, now))
+            .step(sessions::record_origin(
+                &session_hash,
+                self.new_id(switchboard_domain::ids::SessionId::from_bytes)?,
+                &ctx.device.describe(),
+                ctx.client_text().as_deref(),
+            ))
             .audit(rec);
         match self.store().commit(unit).await {
             Ok(()) => Ok(OpenedSecureLink { token: session, conversation: link.conversation }),

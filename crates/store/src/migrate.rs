@@ -109,6 +109,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0015_second_factors.sql"),
     },
     Migration {
+        version: 16,
+        name: "sessions_seen",
+        sqlite: include_str!("../migrations/sqlite/0016_sessions_seen.sql"),
+        postgres: include_str!("../migrations/postgres/0016_sessions_seen.sql"),
+    },
+    Migration {
         version: 19,
         name: "access_reviews",
         sqlite: include_str!("../migrations/sqlite/0019_access_reviews.sql"),

@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 42] = embedded! {
+const FILES: [(&str, &str, &[u8]); 43] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -63,6 +63,7 @@ const FILES: [(&str, &str, &[u8]); 42] = embedded! {
     "/static/patient-terms.js" => "static/patient-terms.js", "text/javascript; charset=utf-8";
     "/static/attachments.js" => "static/attachments.js", "text/javascript; charset=utf-8";
     "/static/to-file.js" => "static/to-file.js", "text/javascript; charset=utf-8";
+    "/static/sessions.js" => "static/sessions.js", "text/javascript; charset=utf-8";
     "/static/people.js" => "static/people.js", "text/javascript; charset=utf-8";
     "/static/audit.js" => "static/audit.js", "text/javascript; charset=utf-8";
     "/static/audit-reviews.js" => "static/audit-reviews.js", "text/javascript; charset=utf-8";

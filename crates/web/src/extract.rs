@@ -126,6 +126,16 @@ pub(crate) fn client_addr(parts: &Parts, state: &AppState) -> Option<IpAddr> {
     Some(peer)
 }
 
+/// Where the request came from: the client's address, and the device its
+/// `User-Agent` names.
+pub(crate) fn request_context(parts: &Parts, state: &AppState) -> RequestContext {
+    let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    RequestContext {
+        client_addr: client_addr(parts, state),
+        device: switchboard_domain::sign_in::Device::from_user_agent(user_agent),
+    }
+}
+
 /// Where the request came from.
 pub(crate) struct Client(pub RequestContext);
 
@@ -133,7 +143,7 @@ impl FromRequestParts<AppState> for Client {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Client(RequestContext { client_addr: client_addr(parts, state) }))
+        Ok(Client(request_context(parts, state)))
     }
 }
 
@@ -259,15 +269,14 @@ async fn session(parts: &Parts, state: &AppState, use_: SessionUse) -> Result<Pr
         return Err(ApiError::CrossSite);
     }
     let token = presented_token(parts).ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
-    let principal = state.app.authenticate(&token).await?;
+    let ctx = request_context(parts, state);
+    let principal = state.app.authenticate_from(&token, &ctx).await?;
     match policy::authorize_session_use(&principal.actor, principal.assurance, use_) {
         Decision::Allow => {}
         Decision::Deny(Denial::EnrolmentOnly) => {
-            let ctx = RequestContext { client_addr: client_addr(parts, state) };
             return Err(ApiError::Service(state.app.refuse_enrolment_only(&principal, &ctx).await));
         }
         Decision::Deny(_) => {
-            let ctx = RequestContext { client_addr: client_addr(parts, state) };
             return Err(ApiError::Service(state.app.refuse_outside_link(&principal, &ctx).await));
         }
     }
@@ -424,7 +433,7 @@ impl FromRequestParts<AppState> for OperatorAuth {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim().to_owned())
             .ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
-        let ctx = RequestContext { client_addr: client_addr(parts, state) };
+        let ctx = request_context(parts, state);
         Ok(OperatorAuth(state.app.authenticate_operator(&bearer, &ctx).await?))
     }
 }

@@ -40,4 +40,5 @@ mod routing;
 mod schema_parity;
 mod second_factor;
 mod secure_links;
+mod sessions;
 mod store;

@@ -17,6 +17,7 @@ import {
   $, ApiError, MEDIUM_NAMES, NOTICE_KIND_WORDS, NO_CONVERSATIONS, PushProblem, TOPICS, announce, api, civilDate, clear, el, options,
   pushOnHere, pushSupported, runStaffPage, showError, staffLinksFor, topicLabel, turnOffPush, turnOnPush, zoneName,
 } from "./common.js";
+import { showSessions } from "./sessions.js";
 
 const PLACEHOLDERS = ["patient_first_name", "provider_name", "practice_phone", "scheduling_link", "office_hours", "my_name"];
 
@@ -940,6 +941,7 @@ runStaffPage(async (me) => {
 
   await Promise.all([loadAbsences(), loadTemplates(), loadRules(),
     loadAlerts().catch((e) => showError($("alerts-error"), `Your alert settings could not be loaded. ${message(e)}`)),
+    showSessions($("sessions")),
     state.admin ? loadPatientNotifications().catch((e) => showError($("defaults-error"), `Patient notification settings could not be loaded. ${message(e)}`)) : null,
     state.admin ? showEnrollment(practice, staff).catch((e) => showError($("rollout-error"), `Enrollment settings could not be loaded. ${message(e)}`)) : null,
     state.admin ? showSignInSecurity().catch((e) => showError($("second-factor-error"), `Sign-in security could not be loaded. ${message(e)}`)) : null,

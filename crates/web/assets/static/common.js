@@ -783,6 +783,8 @@ export const NOTICE_KIND_WORDS = {
   escalation: "An escalation alert",
   alert: "A response-time alert",
   page: "A page",
+  new_sign_in: "A notice of a sign-in from a new device",
+  failed_sign_ins: "A notice of failed sign-ins",
 };
 
 /** "email", "email and text message", "email, text message and device notification". */

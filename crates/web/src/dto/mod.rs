@@ -24,6 +24,7 @@ mod operator;
 mod patients;
 mod schedule;
 mod secure_links;
+mod sessions;
 mod setup;
 mod templates;
 
@@ -47,5 +48,6 @@ pub(crate) use operator::*;
 pub(crate) use patients::*;
 pub(crate) use schedule::*;
 pub(crate) use secure_links::*;
+pub(crate) use sessions::*;
 pub(crate) use setup::*;
 pub(crate) use templates::*;

@@ -26,6 +26,7 @@ mod pages;
 mod patients;
 mod schedule;
 mod secure_links;
+mod sessions;
 mod setup;
 mod sms;
 
@@ -42,6 +43,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         health::routes(),
         auth::routes(),
         me::routes(),
+        sessions::routes(),
         mfa::routes(),
         notifications::routes(),
         oncall::routes(),
