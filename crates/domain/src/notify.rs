@@ -78,10 +78,13 @@ pub enum NoticeKind {
     NewSignIn,
     /// Anyone: several wrong passwords in a row were tried on their account.
     FailedSignIns,
+    /// Reviewers (compliance officers, else administrators): unusual
+    /// access was found in the audit log for them to review.
+    AccessReview,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 13] = [
+    pub const ALL: [NoticeKind; 14] = [
         NoticeKind::StaffReply,
         NoticeKind::ReplyReminder,
         NoticeKind::Invitation,
@@ -95,6 +98,7 @@ impl NoticeKind {
         NoticeKind::Page,
         NoticeKind::NewSignIn,
         NoticeKind::FailedSignIns,
+        NoticeKind::AccessReview,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -112,6 +116,7 @@ impl NoticeKind {
             NoticeKind::Page => "page",
             NoticeKind::NewSignIn => "new_sign_in",
             NoticeKind::FailedSignIns => "failed_sign_ins",
+            NoticeKind::AccessReview => "access_review",
         }
     }
 
@@ -130,9 +135,11 @@ impl NoticeKind {
             | NoticeKind::PasswordReset
             | NoticeKind::NewSignIn
             | NoticeKind::FailedSignIns => Audience::Anyone,
-            NoticeKind::UrgentMessage | NoticeKind::Escalation | NoticeKind::Alert | NoticeKind::Page => {
-                Audience::Staff
-            }
+            NoticeKind::UrgentMessage
+            | NoticeKind::Escalation
+            | NoticeKind::Alert
+            | NoticeKind::Page
+            | NoticeKind::AccessReview => Audience::Staff,
         }
     }
 
@@ -297,6 +304,11 @@ pub fn words(kind: NoticeKind, practice: &str, link: &str) -> Words {
                 "Someone tried several wrong passwords on your {practice} Switchboard account. If it was you, there is nothing to do."
             ),
             "If it was not you, see where you are signed in and change your password here",
+        ),
+        NoticeKind::AccessReview => (
+            format!("Access to review at {practice}"),
+            format!("The hourly check of {practice}'s audit log found access to patients' records for you to review."),
+            "Review it in the audit log",
         ),
     };
     let closing = match kind.audience() {

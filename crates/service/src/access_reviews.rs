@@ -13,11 +13,13 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use switchboard_domain::access_review::{self as rules, ReviewReason};
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, ResourceKind};
-use switchboard_domain::ids::{AccessReviewId, PatientId, UserId};
+use switchboard_domain::ids::{AccessReviewId, PatientId, PracticeId, UserId};
+use switchboard_domain::notify::NoticeKind;
 use switchboard_domain::policy::{Actor, PracticeAction, StaffActor};
+use switchboard_domain::role::StaffRole;
 use switchboard_domain::time::Timestamp;
 use switchboard_store::Unit;
-use switchboard_store::queries::{access_reviews as q, directory};
+use switchboard_store::queries::{access_reviews as q, accounts, directory};
 
 /// How many opened conversations one run reads at most (the next run goes on).
 const BATCH: i64 = 5_000;
@@ -125,6 +127,12 @@ impl Switchboard {
             }
         }
         let mut unit = Unit::new().step(q::set_progress(last));
+        let mut told = BTreeSet::new();
+        for (review, _) in &findings {
+            if told.insert(review.practice) {
+                unit.extend(self.reviewer_notice_steps(review.practice, review.id).await?);
+            }
+        }
         for (review, dedup) in &findings {
             let review = q::NewReview { dedup_key: dedup, ..*review };
             unit.push(q::insert(&review));
@@ -137,6 +145,29 @@ impl Switchboard {
         }
         store.commit(unit).await?;
         Ok(findings.len())
+    }
+
+    /// Tells the practice's reviewers that there is access to review: its
+    /// compliance officers, or its administrators where it has none. The
+    /// notice names the practice and links to the audit page, nothing else.
+    async fn reviewer_notice_steps(
+        &self,
+        practice: PracticeId,
+        first: AccessReviewId,
+    ) -> Result<Vec<switchboard_store::Step>, ServiceError> {
+        let staff = accounts::staff_accounts(self.store(), practice).await?;
+        let active = |role| staff.iter().filter(move |s| s.active && s.role == role).map(|s| s.id).collect::<Vec<_>>();
+        let mut reviewers = active(StaffRole::ComplianceOfficer);
+        if reviewers.is_empty() {
+            reviewers = active(StaffRole::PracticeAdmin);
+        }
+        let mut steps = Vec::new();
+        for id in reviewers {
+            let Some(user) = directory::user_by_id(self.store(), id).await? else { continue };
+            let cause = format!("access_review:{first}:{id}");
+            steps.extend(self.staff_notice_steps(&user, NoticeKind::AccessReview, cause, "/audit".to_owned()).await?);
+        }
+        Ok(steps)
     }
 
     /// The practice's findings, newest first, with names: for those who

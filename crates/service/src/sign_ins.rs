@@ -115,17 +115,27 @@ impl Switchboard {
                 };
                 Ok(self.patient_notice_steps(&notice, None).await?.0)
             }
-            UserKind::Staff => {
-                if deliveries_q::cause_exists(self.store(), &cause).await? {
-                    return Ok(Vec::new());
-                }
-                let notice = Notice { practice: user.practice, kind, user: Some(user.id), patient: None, path, cause };
-                let choices = self.effective_choices(user.practice, Some(user.id), true).await?;
-                let destinations = self.staff_destinations(user.id, choices.reach).await?;
-                let release = self.release_time(user.practice, kind, choices.quiet).await?;
-                self.notice_steps(&notice, &destinations, release).await
-            }
+            UserKind::Staff => self.staff_notice_steps(user, kind, cause, path).await,
         }
+    }
+
+    /// The steps that queue `kind` (opening `path`) to a staff member by
+    /// the media they chose, once per `cause`.
+    pub(crate) async fn staff_notice_steps(
+        &self,
+        user: &UserRow,
+        kind: NoticeKind,
+        cause: String,
+        path: String,
+    ) -> Result<Vec<Step>, ServiceError> {
+        if deliveries_q::cause_exists(self.store(), &cause).await? {
+            return Ok(Vec::new());
+        }
+        let notice = Notice { practice: user.practice, kind, user: Some(user.id), patient: None, path, cause };
+        let choices = self.effective_choices(user.practice, Some(user.id), true).await?;
+        let destinations = self.staff_destinations(user.id, choices.reach).await?;
+        let release = self.release_time(user.practice, kind, choices.quiet).await?;
+        self.notice_steps(&notice, &destinations, release).await
     }
 
     /// The caller's sessions that are still open: this one first, then the

@@ -47,6 +47,11 @@ async fn unusual_access_is_found_once_and_reviewed_by_the_compliance_officer() {
     let admin = t.login("admin").await;
     let nina = t.login("nina.nurse").await;
     let cora = t.login("cora.compliance").await;
+    // The compliance officer takes alerts by text as well as in the app.
+    let r = t.put("/api/v1/me/mobile", Some(&cora), json!({"mobile": "(555) 010-0177"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = t.put("/api/v1/me/notification-choices", Some(&cora), json!({"media": ["push", "sms"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
     // A patient who shares the nurse's family name ("Nina Alvarez, RN").
     let relative = open_new_patient(&t, &admin, &nina, "Alvarez", "RFM-9001").await;
@@ -72,6 +77,9 @@ async fn unusual_access_is_found_once_and_reviewed_by_the_compliance_officer() {
     }
 
     assert_eq!(t.app().review_access().await.unwrap(), 2);
+    // The compliance officer is told (by the media she chose), once per run.
+    let told = t.count("SELECT count(*) FROM deliveries WHERE kind = 'access_review'").await;
+    assert_eq!(told, 1, "one notice to the one compliance officer, for both findings");
     let list = t.get("/api/v1/access-reviews", Some(&cora)).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
     let mut found = reasons(&list.json());
@@ -96,6 +104,7 @@ async fn unusual_access_is_found_once_and_reviewed_by_the_compliance_officer() {
     let again = t.get("/api/v1/conversations?view=all", Some(&nina)).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(t.app().review_access().await.unwrap(), 0);
+    assert_eq!(t.count("SELECT count(*) FROM deliveries WHERE kind = 'access_review'").await, 1, "no new notice");
 
     // Only reviewers see them; marking one reviewed takes it off the list.
     assert_eq!(t.get("/api/v1/access-reviews", Some(&nina)).await.status, StatusCode::NOT_FOUND);

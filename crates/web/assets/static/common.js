@@ -785,6 +785,7 @@ export const NOTICE_KIND_WORDS = {
   page: "A page",
   new_sign_in: "A notice of a sign-in from a new device",
   failed_sign_ins: "A notice of failed sign-ins",
+  access_review: "A notice of access to review",
 };
 
 /** "email", "email and text message", "email, text message and device notification". */
