@@ -42,9 +42,9 @@ pub enum PasskeyError {
 
 /// Options to give the browser, and the state to keep until it answers.
 pub struct Ceremony {
-    /// `{"publicKey": {...}}`: for `navigator.credentials.create` or
-    /// `.get`, binary fields in base64url.
-    pub options: Value,
+    /// `{"publicKey": {...}}` (JSON text): for `navigator.credentials.create`
+    /// or `.get`, binary fields in base64url.
+    pub options: String,
     /// Kept on the server (single use, short-lived), never sent.
     pub state: String,
 }
@@ -126,10 +126,8 @@ impl RelyingParty {
         display_name: &str,
         existing: &[String],
     ) -> Result<Ceremony, PasskeyError> {
-        let exclude: Vec<_> = existing
-            .iter()
-            .map(|s| decode::<Passkey>(s).map(|p| p.cred_id().clone()))
-            .collect::<Result<_, _>>()?;
+        let exclude: Vec<_> =
+            existing.iter().map(|s| decode::<Passkey>(s).map(|p| p.cred_id().clone())).collect::<Result<_, _>>()?;
         let exclude = (!exclude.is_empty()).then_some(exclude);
         let (options, state) = self
             .webauthn
@@ -144,14 +142,14 @@ impl RelyingParty {
             sel.insert("requireResidentKey".into(), Value::from(true));
             sel.insert("userVerification".into(), Value::from("required"));
         }
-        Ok(Ceremony { options, state: encode(&state)? })
+        Ok(Ceremony { options: encode(&options)?, state: encode(&state)? })
     }
 
     /// Checks the browser's answer to [`Self::start_registration`] against
     /// its state: the new passkey to keep.
-    pub fn finish_registration(&self, credential: &Value, state: &str) -> Result<NewPasskey, PasskeyError> {
+    pub fn finish_registration(&self, credential: &str, state: &str) -> Result<NewPasskey, PasskeyError> {
         let credential: RegisterPublicKeyCredential =
-            serde_json::from_value(credential.clone()).map_err(|_| PasskeyError::Malformed)?;
+            serde_json::from_str(credential).map_err(|_| PasskeyError::Malformed)?;
         let state: PasskeyRegistration = decode(state)?;
         let passkey =
             self.webauthn.finish_passkey_registration(&credential, &state).map_err(|_| PasskeyError::Refused)?;
@@ -168,14 +166,14 @@ impl RelyingParty {
         let (options, state) =
             self.webauthn.start_passkey_authentication(&keys).map_err(|_| PasskeyError::Configuration)?;
         let options = serde_json::to_value(options).map_err(|_| PasskeyError::Configuration)?;
-        Ok(Ceremony { options: only_public_key(options), state: encode(&state)? })
+        Ok(Ceremony { options: encode(&only_public_key(options))?, state: encode(&state)? })
     }
 
     /// Checks the browser's answer to [`Self::start_authentication`]: it
     /// must be signed by one of the passkeys offered.
     pub fn finish_authentication(
         &self,
-        credential: &Value,
+        credential: &str,
         state: &str,
         passkeys: &[String],
     ) -> Result<UsedPasskey, PasskeyError> {
@@ -202,13 +200,13 @@ impl RelyingParty {
         let options = serde_json::to_value(options).map_err(|_| PasskeyError::Configuration)?;
         // webauthn-rs asks for conditional mediation (autofill); the pages
         // sign in from a button instead.
-        Ok(Ceremony { options: only_public_key(options), state: encode(&state)? })
+        Ok(Ceremony { options: encode(&only_public_key(options))?, state: encode(&state)? })
     }
 
     /// Which account (user handle) and which of its passkeys (credential
     /// id) a discoverable answer claims, before it is checked: to look the
     /// passkey up.
-    pub fn identify_discoverable(&self, credential: &Value) -> Result<([u8; 16], Vec<u8>), PasskeyError> {
+    pub fn identify_discoverable(&self, credential: &str) -> Result<([u8; 16], Vec<u8>), PasskeyError> {
         let credential = public_key_credential(credential)?;
         let (user, id) =
             self.webauthn.identify_discoverable_authentication(&credential).map_err(|_| PasskeyError::Malformed)?;
@@ -219,7 +217,7 @@ impl RelyingParty {
     /// [`Self::identify_discoverable`] led to.
     pub fn finish_discoverable(
         &self,
-        credential: &Value,
+        credential: &str,
         state: &str,
         passkey: &str,
     ) -> Result<UsedPasskey, PasskeyError> {
@@ -236,8 +234,8 @@ impl RelyingParty {
     }
 }
 
-fn public_key_credential(credential: &Value) -> Result<PublicKeyCredential, PasskeyError> {
-    serde_json::from_value(credential.clone()).map_err(|_| PasskeyError::Malformed)
+fn public_key_credential(credential: &str) -> Result<PublicKeyCredential, PasskeyError> {
+    serde_json::from_str(credential).map_err(|_| PasskeyError::Malformed)
 }
 
 /// `{"publicKey": ...}` alone (no `mediation`).
@@ -274,7 +272,8 @@ mod tests {
     fn registration_asks_for_a_discoverable_user_verified_passkey() {
         let rp = RelyingParty::new("localhost", "Switchboard").unwrap();
         let c = rp.start_registration([7; 16], "pat", "Pat", &[]).unwrap();
-        let pk = &c.options["publicKey"];
+        let options: Value = serde_json::from_str(&c.options).unwrap();
+        let pk = &options["publicKey"];
         assert_eq!(pk["rp"]["id"], "localhost");
         assert_eq!(pk["authenticatorSelection"]["residentKey"], "required");
         assert_eq!(pk["authenticatorSelection"]["requireResidentKey"], true);
@@ -284,17 +283,19 @@ mod tests {
         assert!(!c.state.is_empty());
         // Two ceremonies never share a challenge.
         let d = rp.start_registration([7; 16], "pat", "Pat", &[]).unwrap();
-        assert_ne!(pk["challenge"], d.options["publicKey"]["challenge"]);
+        let again: Value = serde_json::from_str(&d.options).unwrap();
+        assert_ne!(pk["challenge"], again["publicKey"]["challenge"]);
     }
 
     #[test]
     fn discoverable_options_name_no_credentials_and_no_mediation() {
         let rp = RelyingParty::new("localhost", "Switchboard").unwrap();
         let c = rp.start_discoverable().unwrap();
-        assert!(c.options.get("mediation").is_none());
-        assert_eq!(c.options["publicKey"]["rpId"], "localhost");
-        assert_eq!(c.options["publicKey"]["userVerification"], "required");
-        let allowed = &c.options["publicKey"]["allowCredentials"];
+        let options: Value = serde_json::from_str(&c.options).unwrap();
+        assert!(options.get("mediation").is_none());
+        assert_eq!(options["publicKey"]["rpId"], "localhost");
+        assert_eq!(options["publicKey"]["userVerification"], "required");
+        let allowed = &options["publicKey"]["allowCredentials"];
         assert!(allowed.is_null() || allowed.as_array().is_some_and(Vec::is_empty), "{allowed}");
     }
 
@@ -302,15 +303,16 @@ mod tests {
     fn garbage_answers_are_malformed_and_forged_ones_refused() {
         let rp = RelyingParty::new("localhost", "Switchboard").unwrap();
         let reg = rp.start_registration([1; 16], "pat", "Pat", &[]).unwrap();
-        for garbage in [json!(null), json!({}), json!("x"), json!({"id": 5}), json!([1, 2])] {
-            assert_eq!(rp.finish_registration(&garbage, &reg.state).unwrap_err(), PasskeyError::Malformed);
+        for garbage in ["", "null", "{}", "\"x\"", "{\"id\": 5}", "[1, 2]", "{"] {
+            assert_eq!(rp.finish_registration(garbage, &reg.state).unwrap_err(), PasskeyError::Malformed);
         }
         // Well-formed but made up: refused by the checks, not by the shape.
         let forged = json!({
             "id": "AAAA", "rawId": "AAAA", "type": "public-key", "extensions": {},
             "response": {"attestationObject": "o2NmbXRkbm9uZQ", "clientDataJSON":
                 "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiQUFBQSIsIm9yaWdpbiI6Imh0dHBzOi8vZXZpbC5leGFtcGxlIn0"}
-        });
+        })
+        .to_string();
         assert_eq!(rp.finish_registration(&forged, &reg.state).unwrap_err(), PasskeyError::Refused);
         // State that is not state.
         assert_eq!(rp.finish_registration(&forged, "{}").unwrap_err(), PasskeyError::Corrupt);
@@ -318,7 +320,8 @@ mod tests {
         let assertion = json!({
             "id": "AAAA", "rawId": "AAAA", "type": "public-key", "extensions": {},
             "response": {"authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA", "userHandle": "AAAA"}
-        });
+        })
+        .to_string();
         // A user handle that is not an account id.
         assert_eq!(rp.identify_discoverable(&assertion).unwrap_err(), PasskeyError::Malformed);
         assert!(rp.start_authentication(&[]).is_err());

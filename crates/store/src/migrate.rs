@@ -108,6 +108,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_second_factors.sql"),
         postgres: include_str!("../migrations/postgres/0015_second_factors.sql"),
     },
+    Migration {
+        version: 18,
+        name: "passkeys",
+        sqlite: include_str!("../migrations/sqlite/0018_passkeys.sql"),
+        postgres: include_str!("../migrations/postgres/0018_passkeys.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

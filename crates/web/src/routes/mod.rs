@@ -22,6 +22,7 @@ mod notifications;
 mod oncall;
 mod operator;
 mod pages;
+mod passkeys;
 mod patients;
 mod schedule;
 mod secure_links;
@@ -42,6 +43,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         auth::routes(),
         me::routes(),
         mfa::routes(),
+        passkeys::routes(),
         notifications::routes(),
         oncall::routes(),
         enrollment::routes(),
