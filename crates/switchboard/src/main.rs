@@ -179,7 +179,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("(self-signed certificate: your browser or client will ask you to trust it)");
             if running.addr.ip().is_loopback() || running.addr.ip().is_unspecified() {
                 // WebAuthn needs a name: the demo's relying party is localhost.
-                println!("Passkeys:         https://localhost:{}/ (a passkey needs the server's name)", running.addr.port());
+                println!(
+                    "Passkeys:         https://localhost:{}/ (a passkey needs the server's name)",
+                    running.addr.port()
+                );
             }
             println!();
             println!("Every password is `{}`. Logins:", demo::DEMO_PASSWORD);
