@@ -102,7 +102,8 @@ export async function signIn(page, base, username) {
   await page.goto(`${base}/`);
   await page.getByLabel("User name").fill(username);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  // Exactly: at https://localhost the page also offers "Sign in with a passkey".
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.waitForURL(/\/(app|inbox|admin|audit)/);
   await page.locator("body[data-ready]").waitFor();
 }

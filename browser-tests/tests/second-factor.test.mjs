@@ -111,6 +111,8 @@ test("a recovery code signs in once, and the second step looks right on a tablet
   await screenshot(setup, "security-scan-1440");
   await setup.getByLabel("The 6-digit code the app shows now").fill(totp(secret, stepNow()));
   await setup.getByRole("button", { name: "Confirm" }).click();
+  // The codes are drawn when the server's answer arrives.
+  await setup.locator("#recovery-codes li").first().waitFor();
   const codes = await setup.locator("#recovery-codes li").allTextContents();
   assert.equal(codes.length, 10);
 

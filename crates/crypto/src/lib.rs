@@ -11,6 +11,7 @@
 //! - [`tls`] makes self-signed certificates for the demo.
 //! - [`totp`] computes time-based one-time codes (RFC 6238) for second factors.
 //! - [`webpush`] holds the VAPID key and encrypts Web Push messages.
+//! - [`passkey`] is the WebAuthn relying party (webauthn-rs behind opaque JSON).
 //!
 //! Nothing here logs, and no type here prints key bytes in `Debug`.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
@@ -19,6 +20,7 @@ mod aead;
 pub mod chunked;
 mod error;
 mod keyring;
+pub mod passkey;
 mod password;
 pub mod random;
 pub mod tls;

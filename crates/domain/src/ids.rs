@@ -120,6 +120,10 @@ id_type!(
     RuleId
 );
 id_type!(TemplateId);
+id_type!(
+    /// A passkey registered to an account.
+    PasskeyId
+);
 id_type!(AbsenceId);
 id_type!(AlertId);
 id_type!(HistoryId);

@@ -147,6 +147,8 @@ impl SecondFactorCode {
 pub enum Method {
     Totp,
     RecoveryCode,
+    /// A passkey (WebAuthn) registered to the account.
+    Passkey,
 }
 
 impl Method {
@@ -154,7 +156,50 @@ impl Method {
         match self {
             Method::Totp => "totp",
             Method::RecoveryCode => "recovery_code",
+            Method::Passkey => "passkey",
         }
+    }
+}
+
+/// How long a passkey ceremony's state (the options given, waiting for
+/// the browser's answer) stays usable; each state is used once.
+pub const PASSKEY_CEREMONY_LIFETIME: Span = Span::from_mins(5);
+/// The longest name a passkey may be given.
+pub const PASSKEY_NAME_MAX_CHARS: usize = 60;
+
+/// Whether a passkey ceremony's state may still take the browser's answer.
+pub fn ceremony_open(created_at: Timestamp, spent: bool, now: Timestamp) -> bool {
+    !spent && now < created_at.plus(PASSKEY_CEREMONY_LIFETIME)
+}
+
+/// A passkey's name as its holder sees it on the Security page: one line,
+/// at most [`PASSKEY_NAME_MAX_CHARS`], the free-text rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasskeyName(String);
+
+impl PasskeyName {
+    pub fn parse(text: &str) -> Result<Self, crate::text::TextError> {
+        let text = text.trim();
+        crate::text::check_free_text(text, PASSKEY_NAME_MAX_CHARS, crate::text::Lines::One)?;
+        Ok(PasskeyName(text.to_owned()))
+    }
+
+    /// The name a passkey gets when its holder gives none: "Passkey added
+    /// 7 Dec 2026" (UTC date).
+    pub fn added_on(at: Timestamp) -> Self {
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let date = at.to_rfc3339();
+        let (y, m, d) = (date.get(0..4), date.get(5..7), date.get(8..10));
+        let month = m.and_then(|m| m.parse::<usize>().ok()).and_then(|m| months.get(m.wrapping_sub(1)));
+        let day = d.and_then(|d| d.parse::<u32>().ok());
+        match (y, month, day) {
+            (Some(y), Some(m), Some(d)) => PasskeyName(format!("Passkey added {d} {m} {y}")),
+            _ => PasskeyName("Passkey".to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -266,6 +311,24 @@ fn percent_encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn passkey_ceremonies_last_five_minutes_and_one_use() {
+        let t = Timestamp::parse_rfc3339("2026-12-07T10:00:00Z").unwrap();
+        assert!(ceremony_open(t, false, t.plus(Span::from_secs(299))));
+        assert!(!ceremony_open(t, false, t.plus(PASSKEY_CEREMONY_LIFETIME)));
+        assert!(!ceremony_open(t, true, t));
+    }
+
+    #[test]
+    fn passkey_names() {
+        let t = Timestamp::parse_rfc3339("2026-12-07T23:59:00Z").unwrap();
+        assert_eq!(PasskeyName::added_on(t).as_str(), "Passkey added 7 Dec 2026");
+        assert_eq!(PasskeyName::parse("  Work laptop ").unwrap().as_str(), "Work laptop");
+        assert!(PasskeyName::parse("   ").is_err());
+        assert!(PasskeyName::parse("a\u{202e}b").is_err());
+        assert!(PasskeyName::parse(&"x".repeat(PASSKEY_NAME_MAX_CHARS + 1)).is_err());
+    }
+
     use super::*;
     use proptest::prelude::*;
 

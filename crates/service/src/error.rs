@@ -69,6 +69,11 @@ stable_codes! {
         /// A sensitive action needs the password or a code given again
         /// (within the last five minutes).
         ReauthenticationRequired = "reauthentication_required",
+        /// A passkey answer that did not verify (or is not a passkey's answer).
+        PasskeyRefused = "passkey_refused",
+        /// Passkeys cannot be used at this address: WebAuthn needs the
+        /// server's name, not an IP address.
+        PasskeysUnavailable = "passkeys_unavailable",
         Unavailable = "unavailable",
         Internal = "internal",
     }
@@ -131,6 +136,10 @@ pub enum ServiceError {
     SecondFactorEnrolmentRequired,
     #[error("confirm it is you: enter your password or a code from your app again to do this")]
     ReauthenticationRequired,
+    #[error("that passkey was not accepted; try again, or sign in with your password")]
+    PasskeyRefused,
+    #[error("{0}")]
+    PasskeysUnavailable(&'static str),
     #[error("the service is temporarily unavailable; try again shortly")]
     Unavailable,
     #[error("something went wrong on our side")]
@@ -160,6 +169,8 @@ impl ServiceError {
             ServiceError::SecondFactorOverdue => ErrorCode::SecondFactorOverdue,
             ServiceError::SecondFactorEnrolmentRequired => ErrorCode::SecondFactorEnrolmentRequired,
             ServiceError::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
+            ServiceError::PasskeyRefused => ErrorCode::PasskeyRefused,
+            ServiceError::PasskeysUnavailable(_) => ErrorCode::PasskeysUnavailable,
             ServiceError::Unavailable => ErrorCode::Unavailable,
             ServiceError::Internal => ErrorCode::Internal,
         }

@@ -34,6 +34,7 @@ pub mod my_account;
 pub mod onboarding;
 pub mod oncall;
 pub mod operator;
+pub mod passkeys;
 pub mod patient_admin;
 mod refusals;
 pub mod response_times;
@@ -101,6 +102,10 @@ pub struct ServiceConfig {
     pub demo: bool,
     /// Where uploads are kept, how large they may be, and the scanner.
     pub attachments: attachments::AttachmentSettings,
+    /// This server as a WebAuthn relying party (for the host of the public
+    /// address, else `localhost`); `None` where passkeys cannot work (a
+    /// public address that is an IP address).
+    pub passkeys: Option<Arc<switchboard_crypto::passkey::RelyingParty>>,
 }
 
 impl Default for ServiceConfig {
@@ -116,6 +121,7 @@ impl Default for ServiceConfig {
             vapid: None,
             demo: false,
             attachments: attachments::AttachmentSettings::default(),
+            passkeys: switchboard_crypto::passkey::RelyingParty::new("localhost", "Switchboard").ok().map(Arc::new),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! domain's (`domain::mfa`), the code arithmetic the crypto crate's.
 
 use crate::auth::{LoginResult, Principal};
+pub use crate::passkeys::SecondStep;
 use crate::sealing;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
@@ -47,6 +48,8 @@ impl std::fmt::Debug for TotpEnrolment {
 #[derive(Clone, Debug)]
 pub struct SecondFactorStatus {
     pub totp: bool,
+    /// Passkeys registered.
+    pub passkeys: u32,
     pub recovery_codes_left: u32,
     /// The practice requires one of this account.
     pub required: bool,
@@ -100,7 +103,7 @@ impl Switchboard {
             Some(r) if r > f.user_created_at => r,
             _ => f.user_created_at,
         };
-        Ok(mfa::standing(user.kind, &f.requirement, f.totp_confirmed, grace_from, self.now()))
+        Ok(mfa::standing(user.kind, &f.requirement, f.enrolled(), grace_from, self.now()))
     }
 
     /// The methods a sign-in's second step takes for this account.
@@ -112,6 +115,9 @@ impl Switchboard {
         }
         if f.recovery_codes_left > 0 && !methods.is_empty() {
             methods.push(Method::RecoveryCode);
+        }
+        if f.passkeys > 0 {
+            methods.push(Method::Passkey);
         }
         Ok(methods)
     }
@@ -138,14 +144,15 @@ impl Switchboard {
         Ok(challenge)
     }
 
-    /// The second step of a sign-in: a code from the authenticator app or
-    /// a recovery code for the challenge the password step gave. Tries are
-    /// counted (per challenge, and by the sign-in throttle per account and
-    /// address) before the code is checked; each code works once.
+    /// The second step of a sign-in: a code from the authenticator app, a
+    /// recovery code, or a passkey's answer, for the challenge the password
+    /// step gave. Tries are counted (per challenge, and by the sign-in
+    /// throttle per account and address) before the code or answer is
+    /// checked; each code, and each passkey ceremony, works once.
     pub async fn complete_sign_in(
         &self,
         challenge: &str,
-        code: &str,
+        step: SecondStep,
         ctx: &RequestContext,
     ) -> Result<LoginResult, ServiceError> {
         let now = self.now();
@@ -189,17 +196,27 @@ impl Switchboard {
             self.store().commit(Unit::new().audit(rec)).await?;
             return Err(ServiceError::ChallengeInvalid);
         }
-        let spent = match SecondFactorCode::parse(code) {
-            Some(SecondFactorCode::Totp(c)) => {
-                self.totp_step(user.id, c, true).await?.map(|s| (q::use_totp_step(user.id, s), "totp"))
+        let spent = match &step {
+            SecondStep::Code(code) => match SecondFactorCode::parse(code) {
+                Some(SecondFactorCode::Totp(c)) => {
+                    self.totp_step(user.id, c, true).await?.map(|s| (q::use_totp_step(user.id, s), "totp"))
+                }
+                Some(SecondFactorCode::Recovery(c)) => {
+                    let h = self.recovery_hash(user.id, &c);
+                    Some((q::use_recovery_code(user.id, &h, now), "recovery_code"))
+                }
+                None => None,
+            },
+            SecondStep::Passkey { state, credential } => {
+                self.second_factor_passkey(user.id, state, credential).await?.map(|s| (s, "passkey"))
             }
-            Some(SecondFactorCode::Recovery(c)) => {
-                let h = self.recovery_hash(user.id, &c);
-                Some((q::use_recovery_code(user.id, &h, now), "recovery_code"))
-            }
-            None => None,
         };
         let Some((use_code, method)) = spent else {
+            if matches!(step, SecondStep::Passkey { .. }) {
+                let rec = record(AuditAction::LoginFailed, Outcome::Failed, "passkey_refused");
+                self.store().commit(Unit::new().audit(rec)).await?;
+                return Err(ServiceError::PasskeyRefused);
+            }
             return Err(self.wrong_code(record(AuditAction::LoginFailed, Outcome::Failed, "wrong_code")).await);
         };
         let (summary, token, token_hash) = self.new_session_parts(&user).await?;
@@ -215,7 +232,7 @@ impl Switchboard {
             Ok(_) => {}
             // The code was used meanwhile (a replay, or the same code twice
             // at once), or the challenge was: the same answer as a wrong one.
-            Err(StoreError::Conflict(Conflict::CodeSpent | Conflict::ChallengeSpent)) => {
+            Err(StoreError::Conflict(Conflict::CodeSpent | Conflict::ChallengeSpent | Conflict::PasskeyMissing)) => {
                 return Err(self.wrong_code(record(AuditAction::LoginFailed, Outcome::Failed, "code_spent")).await);
             }
             Err(e) => return Err(e.into()),
@@ -243,6 +260,7 @@ impl Switchboard {
         let standing = self.second_factor_standing(&user).await?;
         Ok(SecondFactorStatus {
             totp: f.totp_confirmed,
+            passkeys: f.passkeys,
             recovery_codes_left: f.recovery_codes_left,
             required: !matches!(standing, Standing::NotRequired),
             enrol_by: match standing {
@@ -358,9 +376,9 @@ impl Switchboard {
     /// factor of them: an administrator resets a lost one instead.
     pub async fn remove_totp(&self, p: &Principal, ctx: &RequestContext) -> Result<(), ServiceError> {
         self.require_recent_authentication(p)?;
-        if p.user.kind == UserKind::Staff
-            && q::requirement(self.store(), p.user.practice).await?.is_some_and(|r| r.required)
-        {
+        let f = q::factors(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)?;
+        // A passkey left keeps the requirement met.
+        if p.user.kind == UserKind::Staff && f.requirement.required && f.passkeys == 0 {
             return Err(ServiceError::Conflict(
                 "your practice requires a second factor of staff, so it cannot be removed; ask an administrator to reset it if your phone is lost",
             ));
@@ -468,7 +486,7 @@ impl Switchboard {
         }
         // An administrator who requires it of everyone has one: otherwise
         // the grace period could lock every administrator out at once.
-        if policy.required && !q::totp(self.store(), p.user.id).await?.is_some_and(|t| t.confirmed) {
+        if policy.required && !q::factors(self.store(), p.user.id).await?.is_some_and(|f| f.enrolled()) {
             return Err(ServiceError::Conflict(
                 "set up your own second factor first, so that the requirement cannot lock you out",
             ));

@@ -115,6 +115,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0016_sessions_seen.sql"),
     },
     Migration {
+        version: 18,
+        name: "passkeys",
+        sqlite: include_str!("../migrations/sqlite/0018_passkeys.sql"),
+        postgres: include_str!("../migrations/postgres/0018_passkeys.sql"),
+    },
+    Migration {
         version: 19,
         name: "access_reviews",
         sqlite: include_str!("../migrations/sqlite/0019_access_reviews.sql"),

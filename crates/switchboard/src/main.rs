@@ -176,7 +176,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let running = server::start_with(app, &config).await?;
             println!("\nSwitchboard demo: {}", running.url("/"));
             println!("API description:  {}", running.url("/api/v1/openapi.json"));
-            println!("(self-signed certificate: your browser or client will ask you to trust it)\n");
+            println!("(self-signed certificate: your browser or client will ask you to trust it)");
+            if running.addr.ip().is_loopback() || running.addr.ip().is_unspecified() {
+                // WebAuthn needs a name: the demo's relying party is localhost.
+                println!(
+                    "Passkeys:         https://localhost:{}/ (a passkey needs the server's name)",
+                    running.addr.port()
+                );
+            }
+            println!();
             println!("Every password is `{}`. Logins:", demo::DEMO_PASSWORD);
             for (user, what) in demo::DEMO_LOGINS {
                 println!("  {user:<16} {what}");

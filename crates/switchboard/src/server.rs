@@ -110,8 +110,37 @@ pub fn service_config(config: &Config) -> anyhow::Result<ServiceConfig> {
                 ))
             }),
         },
+        passkeys: passkey_relying_party(config)?,
         ..ServiceConfig::default()
     })
+}
+
+/// The WebAuthn relying party: the public address's host, else
+/// `localhost` (the demo and the tests). A public address that is an IP
+/// address leaves passkeys off, with a warning: WebAuthn needs a name.
+fn passkey_relying_party(
+    config: &Config,
+) -> anyhow::Result<Option<std::sync::Arc<switchboard_crypto::passkey::RelyingParty>>> {
+    use switchboard_crypto::passkey::{PasskeyError, RelyingParty};
+    let host = match config.public_url()? {
+        Some(url) => {
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+            let host = match rest.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or("").to_owned(),
+                None => rest.split(':').next().unwrap_or("").to_owned(),
+            };
+            host.to_ascii_lowercase()
+        }
+        None => "localhost".to_owned(),
+    };
+    match RelyingParty::new(&host, "Switchboard") {
+        Ok(rp) => Ok(Some(std::sync::Arc::new(rp))),
+        Err(PasskeyError::NeedsName) => {
+            tracing::warn!("public_url is an IP address: passkeys are off (WebAuthn needs a domain name)");
+            Ok(None)
+        }
+        Err(e) => Err(anyhow::anyhow!("passkeys cannot be set up for public_url's host: {e}")),
+    }
 }
 
 /// The data directory, or the object store `attachments.store_url` names.

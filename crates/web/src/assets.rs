@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 43] = embedded! {
+const FILES: [(&str, &str, &[u8]); 44] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -68,6 +68,7 @@ const FILES: [(&str, &str, &[u8]); 43] = embedded! {
     "/static/audit.js" => "static/audit.js", "text/javascript; charset=utf-8";
     "/static/audit-reviews.js" => "static/audit-reviews.js", "text/javascript; charset=utf-8";
     "/static/security.js" => "static/security.js", "text/javascript; charset=utf-8";
+    "/static/passkeys.js" => "static/passkeys.js", "text/javascript; charset=utf-8";
     "/static/admin.css" => "static/admin.css", "text/css; charset=utf-8";
     "/static/analytics.css" => "static/analytics.css", "text/css; charset=utf-8";
     "/static/people.css" => "static/people.css", "text/css; charset=utf-8";

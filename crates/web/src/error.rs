@@ -39,7 +39,7 @@ pub(crate) struct ErrorDetail {
     /// `file_refused_by_scan`, `scan_unavailable`, `invalid_second_factor`,
     /// `mfa_challenge_invalid`, `second_factor_overdue`,
     /// `second_factor_enrolment_required`, `reauthentication_required`,
-    /// `unavailable`, `internal`, `cross_site_request`, `host_not_allowed`.
+    /// `passkey_refused`, `passkeys_unavailable`, `unavailable`, `internal`, `cross_site_request`, `host_not_allowed`.
     pub code: &'static str,
     /// A sentence for people.
     pub message: String,
@@ -76,14 +76,18 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated
         | ErrorCode::InvalidCredentials
         | ErrorCode::InvalidSecondFactor
-        | ErrorCode::ChallengeInvalid => StatusCode::UNAUTHORIZED,
+        | ErrorCode::ChallengeInvalid
+        | ErrorCode::PasskeyRefused => StatusCode::UNAUTHORIZED,
         ErrorCode::SecondFactorOverdue
         | ErrorCode::SecondFactorEnrolmentRequired
         | ErrorCode::ReauthenticationRequired => StatusCode::FORBIDDEN,
         ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::InvalidInput | ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::Conflict | ErrorCode::TermsNotAccepted | ErrorCode::MessagingNotOpen => StatusCode::CONFLICT,
+        ErrorCode::Conflict
+        | ErrorCode::TermsNotAccepted
+        | ErrorCode::MessagingNotOpen
+        | ErrorCode::PasskeysUnavailable => StatusCode::CONFLICT,
         ErrorCode::LinkInvalid => StatusCode::GONE,
         ErrorCode::SignatureInvalid => StatusCode::FORBIDDEN,
         ErrorCode::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -377,6 +377,42 @@ impl FromRequestParts<AppState> for PublicBase {
     }
 }
 
+/// A request that may use passkeys: WebAuthn needs the server's name. With
+/// `public_url` set, the relying party is its host and the browser checks
+/// the page's origin against it (a proxy may rewrite `Host`, so it plays no
+/// part). Without it, the relying party is `localhost`, and a request that
+/// came to an IP address (or another name) is told so, instead of the
+/// browser's refusal later.
+pub(crate) struct PasskeyHost;
+
+impl FromRequestParts<AppState> for PasskeyHost {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(rp_id) = state.app.passkey_rp_id() else {
+            return Err(ServiceError::PasskeysUnavailable(
+                "passkeys need the server's name, such as https://localhost:PORT, not an IP address",
+            )
+            .into());
+        };
+        if state.web.public_url.is_some() {
+            return Ok(PasskeyHost);
+        }
+        let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        match split_host(host) {
+            Some((name, _)) if name == rp_id => Ok(PasskeyHost),
+            Some((name, _)) if name.parse::<IpAddr>().is_err() => Err(ServiceError::PasskeysUnavailable(
+                "passkeys work at https://localhost on this server; to use them at another name, the operator sets public_url",
+            )
+            .into()),
+            _ => Err(ServiceError::PasskeysUnavailable(
+                "passkeys need the server's name, such as https://localhost:PORT, not an IP address",
+            )
+            .into()),
+        }
+    }
+}
+
 /// `name` and the port, if any, of a `Host` value (`[::1]:8443` gives
 /// `::1`), or `None` for anything a host and port cannot be.
 fn split_host(host: &str) -> Option<(String, Option<u16>)> {

@@ -18,14 +18,24 @@ pub struct FactorsRow {
     /// A confirmed authenticator app.
     pub totp_confirmed: bool,
     pub recovery_codes_left: u32,
+    /// Passkeys registered.
+    pub passkeys: u32,
     pub requirement: StaffRequirement,
+}
+
+impl FactorsRow {
+    /// A second factor is set up: a confirmed app or a passkey.
+    pub fn enrolled(&self) -> bool {
+        self.totp_confirmed || self.passkeys > 0
+    }
 }
 
 pub async fn factors(store: &Store, user: UserId) -> Result<Option<FactorsRow>, StoreError> {
     let row = sqlx::query(
         "SELECT u.created_at, u.mfa_reset_at, p.staff_mfa_required, p.staff_mfa_required_since, p.staff_mfa_grace_hours, \
          (SELECT count(*) FROM totp_factors t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS totp, \
-         (SELECT count(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS codes \
+         (SELECT count(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS codes, \
+         (SELECT count(*) FROM passkeys k WHERE k.user_id = u.id) AS passkeys \
          FROM users u JOIN practices p ON p.id = u.practice_id WHERE u.id = $1",
     )
     .bind(user.to_vec())
@@ -37,6 +47,7 @@ pub async fn factors(store: &Store, user: UserId) -> Result<Option<FactorsRow>, 
             reset_at: opt_ts(&r, "mfa_reset_at")?,
             totp_confirmed: col::<i64>(&r, "totp")? > 0,
             recovery_codes_left: u32::try_from(col::<i64>(&r, "codes")?).map_err(|_| StoreError::Corrupt("codes"))?,
+            passkeys: u32::try_from(col::<i64>(&r, "passkeys")?).map_err(|_| StoreError::Corrupt("passkeys"))?,
             requirement: requirement_of(&r)?,
         })
     })
@@ -182,10 +193,11 @@ pub async fn recovery_code_unused(store: &Store, user: UserId, hash: &[u8; 32]) 
 
 /// An administrator's reset: the account's factors are removed and its
 /// grace period to enrol again starts now.
-pub fn reset(user: UserId, at: Timestamp) -> [Step; 3] {
+pub fn reset(user: UserId, at: Timestamp) -> [Step; 4] {
     [
         delete_totp(user),
         delete_recovery_codes(user),
+        crate::queries::passkeys::delete_all(user),
         Step::new(
             "UPDATE users SET mfa_reset_at = $2 WHERE id = $1",
             vec![user.to_vec().into(), at.as_micros().into()],

@@ -16,6 +16,7 @@ pub mod mfa;
 pub mod notifications;
 pub mod oncall;
 pub mod operator;
+pub mod passkeys;
 pub mod ratings;
 pub mod routing;
 pub mod schedule;

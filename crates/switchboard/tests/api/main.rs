@@ -34,6 +34,7 @@ mod notifications;
 mod onboarding;
 mod oncall;
 mod operator;
+mod passkeys;
 mod protocol;
 mod response_times;
 mod routing;

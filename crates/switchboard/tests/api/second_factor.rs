@@ -62,7 +62,10 @@ async fn an_authenticator_app_is_enrolled_and_signs_in_with_each_code_once() {
     let t = TestApp::spawn().await;
     let token = t.login("alice").await;
     let status = t.get("/api/v1/me/mfa", Some(&token)).await.json();
-    assert_eq!(status, json!({"totp": false, "recovery_codes_left": 0, "required": false, "enrol_by": null}));
+    assert_eq!(
+        status,
+        json!({"totp": false, "passkeys": 0, "recovery_codes_left": 0, "required": false, "enrol_by": null})
+    );
 
     let begun = t.post("/api/v1/me/mfa/totp", Some(&token), json!({})).await;
     assert_eq!(begun.status, StatusCode::CREATED, "{}", begun.text);

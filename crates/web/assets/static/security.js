@@ -1,15 +1,17 @@
 // @ts-check
 // Sign-in security, for patients and staff alike: set up an authenticator
 // app (QR code or typed secret, confirmed by its first code), see and
-// replace recovery codes, remove the app. Staff whose practice requires a
+// replace recovery codes, remove the app; add, list and remove passkeys. Staff whose practice requires a
 // second factor and who have none yet are sent here after signing in: it is
 // the one page their session opens until they set one up.
 import { $, ApiError, api, clear, el, fill, fullWhen, problem, showError, signOut } from "./common.js";
+import { browserRefusal, createPasskey, passkeysUsable } from "./passkeys.js";
 
 /**
  * `GET /api/v1/me/mfa` (`SecondFactorStatusDto`).
  * @typedef {object} Status
  * @property {boolean} totp
+ * @property {number} passkeys
  * @property {number} recovery_codes_left
  * @property {boolean} required
  * @property {string | null} enrol_by
@@ -39,6 +41,10 @@ async function show() {
       el("p", {}, el("button", { type: "button", class: "link", onclick: () => signOut() }, "Sign out instead"))]
     : [el("p", {}, "After your password, Switchboard can also ask for a code from an authenticator app on your phone. ",
         "Someone who learns your password still cannot sign in without your phone.")];
+  if (status.passkeys > 0) {
+    intro.splice(0, intro.length, el("p", {}, "Your passkey is your second step when you sign in (see Passkeys below). ",
+      "You can also set up an authenticator app, to use when your passkey's device is not at hand."));
+  }
   const start = el("button", { type: "button", class: "primary", id: "totp-start" }, "Set up an authenticator app");
   const error = el("p", { class: "error", role: "alert", hidden: true });
   start.addEventListener("click", async () => {
@@ -171,10 +177,82 @@ function showEnrolled(status) {
     error);
 }
 
+/** `GET /api/v1/me/passkeys` (`PasskeyDto`). @typedef {{ id: string, name: string, created_at: string, last_used_at: string | null }} Passkey */
+
+const passkeyCard = () => $("passkeys");
+
+/**
+ * Passkeys: the list (name, when added, when last used), a button to add
+ * one on this device, and removal. A passkey is a second step after the
+ * password, and signs in on its own from the sign-in page.
+ */
+async function showPasskeys() {
+  /** @type {Passkey[]} */
+  const keys = await api("GET", "/api/v1/me/passkeys");
+  const usable = passkeysUsable();
+  const error = el("p", { id: "passkey-error", class: "error", role: "alert", hidden: true });
+  const list = el("ul", { class: "passkey-list", id: "passkey-list" }, keys.map((k) => {
+    const remove = el("button", { type: "button", class: "link danger small", "aria-label": `Remove ${k.name}` }, "Remove");
+    remove.addEventListener("click", async () => {
+      if (!confirm(`Remove "${k.name}"? It will no longer sign you in.`)) return;
+      try {
+        await api("DELETE", `/api/v1/me/passkeys/${encodeURIComponent(k.id)}`);
+        await showPasskeys();
+        await show();
+      } catch (e) {
+        showError(error, problem(e));
+      }
+    });
+    return el("li", {},
+      el("span", { class: "passkey-name" }, k.name),
+      remove,
+      el("span", { class: "meta" }, `Added ${fullWhen(k.created_at)}`,
+        k.last_used_at ? ` · last used ${fullWhen(k.last_used_at)}` : " · not used yet"));
+  }));
+  const name = el("input", { id: "passkey-name", name: "passkey-name", maxlength: 60, autocomplete: "off",
+    placeholder: "For example: My phone" });
+  const add = el("button", { type: "submit", class: keys.length ? "" : "primary", id: "passkey-add" }, "Add a passkey");
+  const form = el("form", { id: "passkey-form", novalidate: true },
+    el("label", { for: "passkey-name" }, "Name (optional)"), name, add);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    add.disabled = true;
+    try {
+      const options = await api("POST", "/api/v1/me/passkeys/options");
+      const credential = await createPasskey(options.publicKey);
+      const label = name.value.trim();
+      await api("POST", "/api/v1/me/passkeys", { state: options.state, credential, ...(label ? { name: label } : {}) });
+      if (me.second_factor_setup_required) {
+        me.second_factor_setup_required = false;
+        location.replace(home());
+        return;
+      }
+      await showPasskeys();
+      await show();
+      $("passkey-list")?.focus();
+    } catch (e) {
+      showError(error, browserRefusal(e) ?? problem(e));
+    } finally {
+      add.disabled = false;
+    }
+  });
+  fill(passkeyCard(),
+    el("h2", { id: "passkeys-title" }, "Passkeys"),
+    el("p", {}, "A passkey lets this device sign you in with its fingerprint, face or PIN. ",
+      "It works as the second step after your password, or on its own: choose \"Sign in with a passkey\" on the sign-in page."),
+    keys.length ? list : el("p", { class: "hint", id: "passkey-none" }, "No passkeys yet."),
+    usable ? form : el("p", { class: "notice" }, "Passkeys can only be added when Switchboard is opened by its name (such as https://localhost), not an IP address."),
+    error);
+  list.setAttribute("tabindex", "-1");
+  passkeyCard().hidden = false;
+}
+
 document.addEventListener("DOMContentLoaded", async () => {
   try {
     me = await api("GET", "/api/v1/me");
     await show();
+    await showPasskeys();
     document.body.dataset.ready = "true";
   } catch (e) {
     clear(card());

@@ -3,6 +3,7 @@
 // messages and staff to the inbox. Also where a forgotten password is
 // reported (the practice sees the request and hands over a reset link).
 import { AFTER_SIGN_IN, ApiError, api, clear, el, problem } from "./common.js";
+import { browserRefusal, passkeysUsable, usePasskey } from "./passkeys.js";
 
 // Practice administrators and compliance officers do not work patient
 // conversations: administrators land in setup, compliance officers in the audit log.
@@ -104,6 +105,7 @@ document.addEventListener("DOMContentLoaded", () => {
     else document.getElementById("forgot-username")?.focus();
   });
   alreadySignedIn();
+  offerPasskey();
   const form = /** @type {HTMLFormElement & { username: HTMLInputElement, password: HTMLInputElement }} */ (document.getElementById("signin-form"));
   const error = document.getElementById("signin-error");
   const button = form.querySelector("button");
@@ -121,7 +123,7 @@ document.addEventListener("DOMContentLoaded", () => {
     try {
       const result = await api("POST", "/api/v1/auth/login", { username, password });
       if (result.mfa_required) {
-        askForCode(form, result.challenge);
+        askForCode(form, result.challenge, result.methods ?? []);
         return;
       }
       signedIn(result.user);
@@ -139,6 +141,40 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
+/**
+ * "Sign in with a passkey": no user name, no password. The device offers
+ * the passkeys it holds for this site; one whose lock (PIN, fingerprint,
+ * face) was used signs in on its own.
+ */
+function offerPasskey() {
+  const box = document.getElementById("passkey-signin-box");
+  const button = /** @type {HTMLButtonElement} */ (document.getElementById("passkey-signin"));
+  const error = document.getElementById("passkey-error");
+  if (!box || !button || !passkeysUsable()) return;
+  box.hidden = false;
+  button.addEventListener("click", async () => {
+    error.hidden = true;
+    button.disabled = true;
+    try {
+      const options = await api("POST", "/api/v1/auth/passkey/options");
+      const credential = await usePasskey(options.publicKey);
+      const result = await api("POST", "/api/v1/auth/passkey", { state: options.state, credential });
+      signedIn(result.user);
+    } catch (e) {
+      error.textContent = browserRefusal(e) ?? (e.code === "too_many_attempts"
+        ? "Too many attempts. Please wait a moment and try again."
+        : e.code === "passkey_refused"
+          ? "That passkey was not accepted. It may have been removed from your account; sign in with your password."
+          : e.code === "mfa_challenge_invalid"
+            ? "That took too long. Please try again."
+            : problem(e));
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 /** @param {import("./common.js").Me} user */
 function signedIn(user) {
   // Staff whose practice requires a second factor and who have none yet
@@ -148,12 +184,15 @@ function signedIn(user) {
 
 /**
  * The second step: the password was right and the account has a second
- * factor. The password form is replaced by one for the code; the challenge
- * lasts five minutes.
+ * factor. The password form is replaced by one for the code (and, with a
+ * passkey, a button to use it); the challenge lasts five minutes.
  * @param {HTMLFormElement} passwordForm
  * @param {string} challenge
+ * @param {string[]} methods
  */
-function askForCode(passwordForm, challenge) {
+function askForCode(passwordForm, challenge, methods) {
+  const withPasskey = methods.includes("passkey") && passkeysUsable();
+  const withCode = methods.includes("totp") || methods.includes("recovery_code");
   const input = el("input", { id: "code", name: "code", autocomplete: "one-time-code", inputmode: "numeric",
     autocapitalize: "none", spellcheck: "false", required: true, "aria-describedby": "code-hint" });
   const error = el("p", { id: "code-error", class: "error", role: "alert", hidden: true });
@@ -166,9 +205,40 @@ function askForCode(passwordForm, challenge) {
     recovery.hidden = true;
     input.focus();
   });
+  const passkeyError = el("p", { id: "passkey-step-error", class: "error", role: "alert", hidden: true });
+  const passkey = el("button", { type: "button", class: withCode ? "secondary" : "primary", id: "passkey-step" }, "Use your passkey");
+  passkey.addEventListener("click", async () => {
+    passkeyError.hidden = true;
+    passkey.disabled = true;
+    try {
+      const options = await api("POST", "/api/v1/auth/mfa/passkey-options", { challenge });
+      const credential = await usePasskey(options.publicKey);
+      const result = await api("POST", "/api/v1/auth/mfa", { challenge, passkey: { state: options.state, credential } });
+      signedIn(result.user);
+    } catch (e) {
+      if (e.code === "mfa_challenge_invalid") {
+        location.replace("/?sign_in_expired");
+        return;
+      }
+      passkeyError.textContent = browserRefusal(e) ?? (e.code === "too_many_attempts"
+        ? "Too many attempts. Please wait a moment and try again."
+        : problem(e));
+      passkeyError.hidden = false;
+    } finally {
+      passkey.disabled = false;
+    }
+  });
+  const passkeyPart = withPasskey
+    ? [el("p", { class: "hint" }, "Use the passkey on this device (your fingerprint, face or device PIN)."), passkey, passkeyError]
+    : methods.includes("passkey") && !withCode
+      ? [el("p", { class: "error", role: "alert" }, "This account signs in with a passkey, which cannot be used at this address. Open Switchboard by its name (such as https://localhost).")]
+      : [];
+  const codePart = withCode
+    ? [withPasskey ? el("p", { class: "or" }, "Or enter a code") : null,
+      el("label", { for: "code" }, "Code"), hint, input, error, submit, recovery]
+    : [];
   const form = el("form", { id: "code-form", class: "card", novalidate: true },
-    el("h2", {}, "Enter your code"),
-    el("label", { for: "code" }, "Code"), hint, input, error, submit, recovery);
+    el("h2", {}, withCode ? "Enter your code" : "Use your passkey"), ...passkeyPart, ...codePart);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const code = input.value.trim();
@@ -199,5 +269,7 @@ function askForCode(passwordForm, challenge) {
     }
   });
   passwordForm.replaceWith(form);
-  input.focus();
+  document.getElementById("passkey-signin-box")?.setAttribute("hidden", "");
+  if (withCode) input.focus();
+  else passkey.focus();
 }

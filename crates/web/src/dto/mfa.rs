@@ -23,7 +23,8 @@ pub(crate) struct MfaChallengeDto {
     pub mfa_required: bool,
     pub challenge: String,
     /// What the account can give: `totp` (a code from an authenticator
-    /// app) and `recovery_code`.
+    /// app), `recovery_code` and `passkey` (options from `POST
+    /// /api/v1/auth/mfa/passkey-options`).
     pub methods: Vec<MethodDto>,
 }
 
@@ -32,6 +33,7 @@ pub(crate) struct MfaChallengeDto {
 pub(crate) enum MethodDto {
     Totp,
     RecoveryCode,
+    Passkey,
 }
 
 impl From<Method> for MethodDto {
@@ -39,6 +41,7 @@ impl From<Method> for MethodDto {
         match m {
             Method::Totp => MethodDto::Totp,
             Method::RecoveryCode => MethodDto::RecoveryCode,
+            Method::Passkey => MethodDto::Passkey,
         }
     }
 }
@@ -48,8 +51,13 @@ impl From<Method> for MethodDto {
 pub(crate) struct MfaCodeRequest {
     pub challenge: String,
     /// Six digits from the authenticator app, or a recovery code
-    /// (`abcde-fghjk`, with or without the dash).
-    pub code: String,
+    /// (`abcde-fghjk`, with or without the dash). Give this or `passkey`.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// A passkey's answer to the options of `POST
+    /// /api/v1/auth/mfa/passkey-options`. Give this or `code`.
+    #[serde(default)]
+    pub passkey: Option<PasskeyAnswerDto>,
 }
 
 /// Proving again who one is before a sensitive action: exactly one of the
@@ -68,6 +76,8 @@ pub(crate) struct ReauthenticateRequest {
 pub(crate) struct SecondFactorStatusDto {
     /// An authenticator app is set up.
     pub totp: bool,
+    /// Passkeys registered.
+    pub passkeys: u32,
     pub recovery_codes_left: u32,
     /// The practice requires a second factor of this account.
     pub required: bool,
@@ -81,6 +91,7 @@ impl From<SecondFactorStatus> for SecondFactorStatusDto {
     fn from(s: SecondFactorStatus) -> Self {
         SecondFactorStatusDto {
             totp: s.totp,
+            passkeys: s.passkeys,
             recovery_codes_left: s.recovery_codes_left,
             required: s.required,
             enrol_by: s.enrol_by.map(|t| t.to_rfc3339()),

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use switchboard_domain::ids::UserId;
 use switchboard_service::ServiceError;
-use switchboard_service::second_factor::Proof;
+use switchboard_service::second_factor::{Proof, SecondStep};
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
 
@@ -29,20 +29,37 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
 }
 
 /// The second step of signing in: the challenge from `POST
-/// /api/v1/auth/login` and a code from the authenticator app (or a recovery
-/// code). Each code works once; wrong codes are throttled like passwords,
-/// and a challenge takes five tries within five minutes.
+/// /api/v1/auth/login` and either a code from the authenticator app (or a
+/// recovery code) or a passkey's answer (`passkey`, to the options of `POST
+/// /api/v1/auth/mfa/passkey-options`). Each code works once; wrong codes
+/// are throttled like passwords, and a challenge takes five tries within
+/// five minutes.
 #[utoipa::path(post, path = "/api/v1/auth/mfa", tag = "auth", request_body = MfaCodeRequest,
     responses(
         (status = 200, body = LoginResponse),
-        (status = 401, body = ErrorBody, description = "a wrong or used code (`invalid_second_factor`), or a challenge that is unknown, spent or too old (`mfa_challenge_invalid`)"),
+        (status = 401, body = ErrorBody, description = "a wrong or used code (`invalid_second_factor`), a passkey answer that did not verify or whose options are used or too old (`passkey_refused`), or a challenge that is unknown, spent or too old (`mfa_challenge_invalid`)"),
         (status = 429, body = ErrorBody, description = "too_many_attempts")))]
 pub(crate) async fn complete_sign_in(
     State(s): State<AppState>,
     Client(ctx): Client,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> Result<Response, ApiError> {
-    let result = s.app.complete_sign_in(&req.challenge, &req.code, &ctx).await?;
+    let step = match (req.code, req.passkey) {
+        (Some(code), None) => SecondStep::Code(code),
+        (None, Some(answer)) => {
+            let credential = credential_text(&answer.credential).ok_or_else(|| ServiceError::Invalid {
+                field: "passkey",
+                problem: "the passkey's answer must be a JSON object".into(),
+            })?;
+            SecondStep::Passkey { state: answer.state, credential }
+        }
+        _ => {
+            return Err(
+                ServiceError::Invalid { field: "code", problem: "give either a code or a passkey".into() }.into()
+            );
+        }
+    };
+    let result = s.app.complete_sign_in(&req.challenge, step, &ctx).await?;
     Ok(session_response(result))
 }
 

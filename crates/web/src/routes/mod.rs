@@ -23,6 +23,7 @@ mod notifications;
 mod oncall;
 mod operator;
 mod pages;
+mod passkeys;
 mod patients;
 mod schedule;
 mod secure_links;
@@ -45,6 +46,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         me::routes(),
         sessions::routes(),
         mfa::routes(),
+        passkeys::routes(),
         notifications::routes(),
         oncall::routes(),
         enrollment::routes(),
