@@ -109,10 +109,16 @@ pub enum AuditAction {
     AttachmentDownloaded,
     /// Staff marked a file as filed to the patient's chart.
     AttachmentFiled,
+    /// Staff marked a conversation sensitive (a category) or cleared the
+    /// mark.
+    ConversationSensitivityChanged,
+    /// An administrator changed which roles read which sensitive
+    /// categories and topics.
+    SensitivitySettingsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 75] = [
+    pub const ALL: [AuditAction; 77] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -188,6 +194,8 @@ impl AuditAction {
         AuditAction::AttachmentUploaded,
         AuditAction::AttachmentDownloaded,
         AuditAction::AttachmentFiled,
+        AuditAction::ConversationSensitivityChanged,
+        AuditAction::SensitivitySettingsChanged,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -267,6 +275,8 @@ impl AuditAction {
             AuditAction::AttachmentUploaded => "attachment_uploaded",
             AuditAction::AttachmentDownloaded => "attachment_downloaded",
             AuditAction::AttachmentFiled => "attachment_filed",
+            AuditAction::ConversationSensitivityChanged => "conversation_sensitivity_changed",
+            AuditAction::SensitivitySettingsChanged => "sensitivity_settings_changed",
         }
     }
 

@@ -30,6 +30,7 @@ pub mod receipt;
 pub mod role;
 pub mod routing;
 pub mod secure_link;
+pub mod sensitivity;
 pub mod session;
 pub mod sla;
 pub mod templates;

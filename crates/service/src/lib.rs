@@ -40,6 +40,7 @@ pub mod routing;
 pub mod scanner;
 mod sealing;
 pub mod secure_links;
+pub mod sensitivity;
 mod setup;
 pub mod views;
 

@@ -102,6 +102,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_documents_pool.sql"),
         postgres: include_str!("../migrations/postgres/0014_documents_pool.sql"),
     },
+    Migration {
+        version: 17,
+        name: "sensitivity",
+        sqlite: include_str!("../migrations/sqlite/0017_sensitivity.sql"),
+        postgres: include_str!("../migrations/postgres/0017_sensitivity.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

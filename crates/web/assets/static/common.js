@@ -600,7 +600,7 @@ export function hoursLines(officeHours) {
  * in `crates/web` compares this list with the server's.
  */
 export const LIVE_EVENTS = ["conversation_created", "message_sent", "message_amended", "messages_read", "note_added",
-  "status_changed", "priority_changed", "assigned", "typing", "alert", "escalated", "resync"];
+  "status_changed", "priority_changed", "assigned", "typing", "alert", "escalated", "sensitivity_changed", "resync"];
 
 /**
  * The live stream of this session. `handlers` maps event types to

@@ -23,6 +23,7 @@ mod operator;
 mod patients;
 mod schedule;
 mod secure_links;
+mod sensitivity;
 mod setup;
 mod templates;
 
@@ -45,5 +46,6 @@ pub(crate) use operator::*;
 pub(crate) use patients::*;
 pub(crate) use schedule::*;
 pub(crate) use secure_links::*;
+pub(crate) use sensitivity::*;
 pub(crate) use setup::*;
 pub(crate) use templates::*;

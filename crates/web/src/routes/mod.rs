@@ -24,6 +24,7 @@ mod pages;
 mod patients;
 mod schedule;
 mod secure_links;
+mod sensitivity;
 mod setup;
 mod sms;
 
@@ -54,6 +55,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         analytics::routes(),
         schedule::routes(),
         secure_links::routes(),
+        sensitivity::routes(),
         setup::routes(),
         sms::routes(),
     ]
