@@ -38,4 +38,5 @@ mod response_times;
 mod routing;
 mod schema_parity;
 mod secure_links;
+mod sensitivity;
 mod store;
