@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 38] = embedded! {
+const FILES: [(&str, &str, &[u8]); 39] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -51,6 +51,7 @@ const FILES: [(&str, &str, &[u8]); 38] = embedded! {
     "/static/admin.js" => "static/admin.js", "text/javascript; charset=utf-8";
     "/static/admin-hours.js" => "static/admin-hours.js", "text/javascript; charset=utf-8";
     "/static/admin-documents.js" => "static/admin-documents.js", "text/javascript; charset=utf-8";
+    "/static/admin-sensitivity.js" => "static/admin-sensitivity.js", "text/javascript; charset=utf-8";
     "/static/admin-enrollment.js" => "static/admin-enrollment.js", "text/javascript; charset=utf-8";
     "/static/admin-oncall.js" => "static/admin-oncall.js", "text/javascript; charset=utf-8";
     "/static/analytics.js" => "static/analytics.js", "text/javascript; charset=utf-8";

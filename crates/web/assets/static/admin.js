@@ -12,6 +12,7 @@ import { documentsPoolsChanged, showDocumentsRouting } from "./admin-documents.j
 import { showEnrollment } from "./admin-enrollment.js";
 import { message, showResponseTimes } from "./admin-hours.js";
 import { showOnCall } from "./admin-oncall.js";
+import { showSensitivity } from "./admin-sensitivity.js";
 import {
   $, ApiError, MEDIUM_NAMES, NOTICE_KIND_WORDS, NO_CONVERSATIONS, PushProblem, TOPICS, announce, api, civilDate, clear, el, options,
   pushOnHere, pushSupported, runStaffPage, showError, staffLinksFor, topicLabel, turnOffPush, turnOnPush, zoneName,
@@ -931,6 +932,8 @@ runStaffPage(async (me) => {
   $("defaults-zone").textContent = ` (${zoneName(practice.time_zone)})`;
   $("patient-notifications").hidden = !state.admin;
   $("patient-notifications-nav").hidden = !state.admin;
+  $("sensitivity").hidden = !state.admin;
+  $("sensitivity-nav").hidden = !state.admin;
   window.addEventListener("beforeunload", (e) => {
     if (!state.rulesDirty) return;
     e.preventDefault();
@@ -941,6 +944,7 @@ runStaffPage(async (me) => {
     loadAlerts().catch((e) => showError($("alerts-error"), `Your alert settings could not be loaded. ${message(e)}`)),
     state.admin ? loadPatientNotifications().catch((e) => showError($("defaults-error"), `Patient notification settings could not be loaded. ${message(e)}`)) : null,
     state.admin ? showEnrollment(practice, staff).catch((e) => showError($("rollout-error"), `Enrollment settings could not be loaded. ${message(e)}`)) : null,
+    state.admin ? showSensitivity().catch((e) => showError($("sensitivity-error"), `Who reads sensitive records could not be loaded. ${message(e)}`)) : null,
     showResponseTimes(state.admin, practice).catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`)),
     showOnCall(state.admin, practice, staff).catch((e) => showError($("on-call-error"), `The on-call schedule could not be loaded. ${message(e)}`)),
     showDocumentsRouting(state.admin, pools).catch((e) => showError($("documents-error"), `Where documents go could not be loaded. ${message(e)}`))]);
