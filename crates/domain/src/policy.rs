@@ -513,10 +513,13 @@ pub fn authorize_documents_queue(actor: &Actor, practice: PracticeId, documents_
     }
 }
 
-/// May `target` be asked for clinical judgement on a conversation of
-/// `patient`? Providers of the same practice only.
-pub fn may_be_escalated_to(target: &StaffActor, patient: &PatientFacts) -> bool {
-    target.practice == patient.practice && target.role == StaffRole::Provider
+/// May `target` be asked for clinical judgement on `conv`? Providers of
+/// the same practice only, whose role the practice grants the
+/// conversation's content (its sensitive category, if marked).
+pub fn may_be_escalated_to(target: &StaffActor, conv: &ConversationFacts) -> bool {
+    target.practice == conv.patient.practice
+        && target.role == StaffRole::Provider
+        && reads_content(target, conv).is_allowed()
 }
 
 /// May `target` be made the assignee of `conv`? Assignment gives access,

@@ -2,7 +2,7 @@
 //! department (with a reason kept in the history), escalation to a provider
 //! and the return to the staff member who asked, and absences with cover.
 
-use crate::access::{facts, patient_facts};
+use crate::access::facts;
 use crate::auth::Principal;
 use crate::routing::{ABSENCE_ENDS, ABSENCE_STARTS, History};
 use crate::sealing::{self, column};
@@ -221,7 +221,7 @@ impl Switchboard {
             problem: "there is no provider of this practice by that id".into(),
         };
         let (target, name) = self.staff_actor(provider).await?.ok_or_else(not_a_provider)?;
-        if !policy::may_be_escalated_to(&target, &patient_facts(&row.patient)) {
+        if !policy::may_be_escalated_to(&target, &facts(&row)) {
             return Err(not_a_provider());
         }
         if provider == p.user.id {

@@ -442,6 +442,14 @@ proptest! {
     }
 
     #[test]
+    fn escalation_goes_to_providers_who_read_it(target in staff(), c in conversation()) {
+        let expected = target.practice == c.patient.practice
+            && target.role == StaffRole::Provider
+            && staff_granted(&target, &c);
+        prop_assert_eq!(may_be_escalated_to(&target, &c), expected);
+    }
+
+    #[test]
     fn assignees_can_work_what_they_are_given(target in staff(), c in conversation()) {
         if may_be_assigned(&target, &c) {
             let conv = ConversationFacts { assignee: Some(target.user), ..c };
