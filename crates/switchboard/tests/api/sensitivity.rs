@@ -158,3 +158,33 @@ async fn a_pool_hands_nobody_what_they_may_not_read() {
     assert!(row["subject"].is_null());
     t.stop().await;
 }
+
+/// The document describes the routes, and every schema they name is in it.
+#[tokio::test]
+async fn the_document_describes_the_sensitivity_routes() {
+    let t = TestApp::spawn().await;
+    let doc = t.get("/api/v1/openapi.json", None).await.json();
+    for (path, method) in [
+        ("/api/v1/practice/sensitivity", "get"),
+        ("/api/v1/practice/sensitivity", "put"),
+        ("/api/v1/conversations/{id}/sensitivity", "put"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path}");
+        for status in ["200", "401", "404"] {
+            assert!(op["responses"][status].is_object(), "{method} {path} {status}");
+        }
+    }
+    let text = doc.to_string();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("#/components/schemas/") {
+        rest = &rest[i + "#/components/schemas/".len()..];
+        let name: String = rest.chars().take_while(|c| *c != '"').collect();
+        assert!(schemas.contains_key(&name), "{name} is named but not described");
+    }
+    let values = &schemas["SensitivityDto"]["enum"];
+    assert_eq!(values, &json!(["behavioural_health", "reproductive_health", "substance_use"]));
+    assert!(schemas["ConversationSummaryDto"]["properties"]["content_withheld"].is_object());
+    t.stop().await;
+}
