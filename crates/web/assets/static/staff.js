@@ -1052,8 +1052,15 @@ function print(withNotes) {
 }
 
 async function nextNeedingResponse() {
-  const data = await api("GET", "/api/v1/conversations?view=needs_response&sort=attention&limit=2");
-  const next = data.conversations.find((c) => c.id !== state.open);
+  // The next one this person reads: rows whose content their role does not
+  // read (clinical, sensitive) wait for colleagues who do.
+  const readable = (/** @type {ConversationSummary[]} */ list) => list.find((c) => c.id !== state.open && !c.content_withheld);
+  let data = await api("GET", "/api/v1/conversations?view=needs_response&sort=attention&limit=2");
+  let next = readable(data.conversations);
+  if (!next && data.conversations.some((c) => c.content_withheld)) {
+    data = await api("GET", "/api/v1/conversations?view=needs_response&sort=attention&limit=200");
+    next = readable(data.conversations);
+  }
   if (!next) {
     announce("Nothing else needs a response.");
     return;
