@@ -112,7 +112,7 @@ test("a new staff member's set-up link is shown once; they choose a password (a 
   await sam.getByRole("heading", { name: "Welcome to Riverside Family Medicine" }).waitFor();
   assert.ok(!sam.url().includes("token"), `the token leaves the address bar: ${sam.url()}`);
   assert.match(await sam.locator("#link-card").textContent(), /Choose a password for sam\.rivera\./);
-  await sam.getByText("At least 15 characters. A few unrelated words make a good one.").waitFor();
+  await sam.getByText("At least 15 characters, any you like, spaces too. A few unrelated words make a good one. Not a common password, your name or user name.").waitFor();
   await screenshot(sam, "welcome-setup");
 
   await sam.getByLabel("New password").fill("too short");
@@ -120,8 +120,15 @@ test("a new staff member's set-up link is shown once; they choose a password (a 
   await sam.getByRole("button", { name: "Set password" }).click();
   const refusal = sam.getByRole("alert").filter({ hasText: "15 characters" });
   await refusal.waitFor();
-  assert.equal(await refusal.textContent(), "The password must be at least 15 characters.");
+  assert.equal(await refusal.textContent(), "The password must be at least 15 characters; a few unrelated words are easy to remember.");
   assert.equal(await sam.getByLabel("New password").getAttribute("aria-invalid"), "true");
+  // A password attackers try first is refused, and the page says why.
+  await sam.getByLabel("New password").fill("1qaz2wsx3edc4rfv");
+  await sam.getByLabel("Type the password again").fill("1qaz2wsx3edc4rfv");
+  await sam.getByRole("button", { name: "Set password" }).click();
+  const known = sam.getByRole("alert").filter({ hasText: "known to attackers" });
+  await known.waitFor();
+  assert.equal(await known.textContent(), "That password is on a list of passwords known to attackers; choose another.");
 
   const password = "violet tractor anchors the moon";
   await sam.getByLabel("New password").fill(password);

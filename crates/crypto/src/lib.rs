@@ -9,6 +9,7 @@
 //! - [`PasswordHasher`] hashes passwords with argon2id.
 //! - [`token`] makes opaque session tokens, stored only as their SHA-256.
 //! - [`tls`] makes self-signed certificates for the demo.
+//! - [`totp`] computes time-based one-time codes (RFC 6238) for second factors.
 //! - [`webpush`] holds the VAPID key and encrypts Web Push messages.
 //!
 //! Nothing here logs, and no type here prints key bytes in `Debug`.
@@ -22,6 +23,7 @@ mod password;
 pub mod random;
 pub mod tls;
 pub mod token;
+pub mod totp;
 pub mod webpush;
 
 pub use aead::{DataKey, aad};

@@ -109,6 +109,26 @@ pub enum AuditAction {
     AttachmentDownloaded,
     /// Staff marked a file as filed to the patient's chart.
     AttachmentFiled,
+    /// A password was accepted and the second factor asked for (the sign-in
+    /// itself is `LoginSucceeded` once the code is given).
+    SecondFactorChallenged,
+    /// An authenticator app was set up (`detail`: begun or confirmed).
+    SecondFactorEnrolled,
+    /// Someone removed their own authenticator app.
+    SecondFactorRemoved,
+    /// An administrator removed an account's second factors (a lost phone):
+    /// its grace period to enrol again starts.
+    SecondFactorReset,
+    /// New recovery codes were made (the old ones stop working).
+    RecoveryCodesIssued,
+    /// The holder of a session proved who they are again before a sensitive
+    /// action (failures too).
+    Reauthenticated,
+    /// Unusual access was found in the log, for the compliance officer to
+    /// review (`detail`: why).
+    AccessReviewRaised,
+    /// A reviewer marked a finding of unusual access reviewed.
+    AccessReviewed,
     /// Staff marked a conversation sensitive (a category) or cleared the
     /// mark.
     ConversationSensitivityChanged,
@@ -118,7 +138,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 77] = [
+    pub const ALL: [AuditAction; 85] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -194,6 +214,14 @@ impl AuditAction {
         AuditAction::AttachmentUploaded,
         AuditAction::AttachmentDownloaded,
         AuditAction::AttachmentFiled,
+        AuditAction::SecondFactorChallenged,
+        AuditAction::SecondFactorEnrolled,
+        AuditAction::SecondFactorRemoved,
+        AuditAction::SecondFactorReset,
+        AuditAction::RecoveryCodesIssued,
+        AuditAction::Reauthenticated,
+        AuditAction::AccessReviewRaised,
+        AuditAction::AccessReviewed,
         AuditAction::ConversationSensitivityChanged,
         AuditAction::SensitivitySettingsChanged,
     ];
@@ -275,6 +303,14 @@ impl AuditAction {
             AuditAction::AttachmentUploaded => "attachment_uploaded",
             AuditAction::AttachmentDownloaded => "attachment_downloaded",
             AuditAction::AttachmentFiled => "attachment_filed",
+            AuditAction::SecondFactorChallenged => "second_factor_challenged",
+            AuditAction::SecondFactorEnrolled => "second_factor_enrolled",
+            AuditAction::SecondFactorRemoved => "second_factor_removed",
+            AuditAction::SecondFactorReset => "second_factor_reset",
+            AuditAction::RecoveryCodesIssued => "recovery_codes_issued",
+            AuditAction::Reauthenticated => "reauthenticated",
+            AuditAction::AccessReviewRaised => "access_review_raised",
+            AuditAction::AccessReviewed => "access_reviewed",
             AuditAction::ConversationSensitivityChanged => "conversation_sensitivity_changed",
             AuditAction::SensitivitySettingsChanged => "sensitivity_settings_changed",
         }

@@ -101,6 +101,10 @@ id_type!(
     /// A data-encryption key (stored only wrapped by a master key).
     DataKeyId
 );
+id_type!(
+    /// A finding of unusual access, for the compliance officer to review.
+    AccessReviewId
+);
 id_type!(JobId);
 id_type!(
     /// An operator's API key: whoever runs the deployment (a health
@@ -252,4 +256,9 @@ id_type!(
 id_type!(
     /// One patient's acceptance of one version of the messaging terms.
     AcceptanceId
+);
+id_type!(
+    /// A session's public id, shown to its holder and used to end it: random
+    /// (v7), never derived from the session's token or its hash.
+    SessionId
 );

@@ -7,6 +7,7 @@
 //! be tested exhaustively and with property tests.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod access_review;
 pub mod analytics;
 pub mod assignment;
 pub mod attachment;
@@ -21,10 +22,12 @@ pub mod hours;
 pub mod ids;
 pub mod inbox;
 pub mod job;
+pub mod mfa;
 pub mod notify;
 pub mod onboarding;
 pub mod oncall;
 pub mod operator;
+pub mod password;
 pub mod policy;
 pub mod receipt;
 pub mod role;
@@ -32,6 +35,7 @@ pub mod routing;
 pub mod secure_link;
 pub mod sensitivity;
 pub mod session;
+pub mod sign_in;
 pub mod sla;
 pub mod templates;
 pub mod text;

@@ -73,10 +73,15 @@ pub enum NoticeKind {
     Alert,
     /// Staff: the on-call page for an urgent message, to be acknowledged.
     Page,
+    /// Anyone: their account was signed in to from a device and address
+    /// it had not used lately.
+    NewSignIn,
+    /// Anyone: several wrong passwords in a row were tried on their account.
+    FailedSignIns,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 11] = [
+    pub const ALL: [NoticeKind; 13] = [
         NoticeKind::StaffReply,
         NoticeKind::ReplyReminder,
         NoticeKind::Invitation,
@@ -88,6 +93,8 @@ impl NoticeKind {
         NoticeKind::Escalation,
         NoticeKind::Alert,
         NoticeKind::Page,
+        NoticeKind::NewSignIn,
+        NoticeKind::FailedSignIns,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -103,6 +110,8 @@ impl NoticeKind {
             NoticeKind::Escalation => "escalation",
             NoticeKind::Alert => "alert",
             NoticeKind::Page => "page",
+            NoticeKind::NewSignIn => "new_sign_in",
+            NoticeKind::FailedSignIns => "failed_sign_ins",
         }
     }
 
@@ -117,7 +126,10 @@ impl NoticeKind {
             | NoticeKind::Invitation
             | NoticeKind::SecureLink
             | NoticeKind::VerificationCode => Audience::Patient,
-            NoticeKind::AccountSetup | NoticeKind::PasswordReset => Audience::Anyone,
+            NoticeKind::AccountSetup
+            | NoticeKind::PasswordReset
+            | NoticeKind::NewSignIn
+            | NoticeKind::FailedSignIns => Audience::Anyone,
             NoticeKind::UrgentMessage | NoticeKind::Escalation | NoticeKind::Alert | NoticeKind::Page => {
                 Audience::Staff
             }
@@ -125,11 +137,14 @@ impl NoticeKind {
     }
 
     /// Sent even in the recipient's quiet hours: a link someone is waiting
-    /// for at this moment, and anything about an urgent message.
+    /// for at this moment, anything about an urgent message, and a sign-in
+    /// from a new device (someone has just signed in: if not the holder,
+    /// they should know at once).
     pub const fn ignores_quiet_hours(self) -> bool {
         matches!(
             self,
-            NoticeKind::AccountSetup
+            NoticeKind::NewSignIn
+                | NoticeKind::AccountSetup
                 | NoticeKind::PasswordReset
                 | NoticeKind::SecureLink
                 | NoticeKind::VerificationCode
@@ -268,6 +283,20 @@ pub fn words(kind: NoticeKind, practice: &str, link: &str) -> Words {
             format!("PAGE: urgent patient message at {practice}"),
             format!("You are paged: an urgent patient message at {practice} needs a clinician now."),
             "Acknowledge and open it",
+        ),
+        NoticeKind::NewSignIn => (
+            format!("New sign-in to your {practice} Switchboard account"),
+            format!(
+                "Your {practice} Switchboard account was just signed in to from a device it had not used lately. If it was you, there is nothing to do."
+            ),
+            "If it was not you, sign out that device and change your password here",
+        ),
+        NoticeKind::FailedSignIns => (
+            format!("Failed sign-ins to your {practice} Switchboard account"),
+            format!(
+                "Someone tried several wrong passwords on your {practice} Switchboard account. If it was you, there is nothing to do."
+            ),
+            "If it was not you, see where you are signed in and change your password here",
         ),
     };
     let closing = match kind.audience() {

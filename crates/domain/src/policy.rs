@@ -6,6 +6,7 @@
 //! Deny by default: anything not explicitly allowed below is refused.
 
 use crate::ids::{CareTeamId, ConversationId, DepartmentId, PatientId, PoolId, PracticeId, UserId};
+use crate::mfa::Assurance;
 use crate::role::{StaffRole, UserKind};
 use crate::routing::Owner;
 use crate::sensitivity::{self, ContentGrants, Sensitivity};
@@ -184,6 +185,9 @@ pub enum Denial {
     OutsideLink,
     /// Not in the pool this work belongs to (the documents to file).
     NotInPool,
+    /// A session that may only enrol a second factor (the practice
+    /// requires one of staff, and this account has none yet).
+    EnrolmentOnly,
     /// Front desk or billing reaching for the content of a topic the
     /// practice has not granted their role.
     NotGrantedClinical,
@@ -204,6 +208,7 @@ impl Denial {
             Denial::PatientOnly => "patient_only",
             Denial::OutsideLink => "outside_link",
             Denial::NotInPool => "not_in_pool",
+            Denial::EnrolmentOnly => "enrolment_only",
             Denial::NotGrantedClinical => "not_granted_clinical",
             Denial::Sensitive => "sensitive",
         }
@@ -386,21 +391,37 @@ pub enum SessionUse {
     LiveEvents,
     /// One conversation by its id (then [`authorize_conversation`]).
     OneConversation,
+    /// The account's own second factors: enrolling, confirming, their
+    /// standing. The one use an enrol-only session has besides its own
+    /// session and the practice's basics.
+    SecondFactor,
     /// Anything else: lists, records, settings, contact details,
     /// notifications, administration.
     Other,
 }
 
-/// Deny by default for secure-link sessions; everyone else is answered by
-/// the rules of what they reach.
-pub fn authorize_session_use(actor: &Actor, use_: SessionUse) -> Decision {
-    match (actor, use_) {
-        (Actor::Patient(_) | Actor::Staff(_), _) => Decision::Allow,
+/// Deny by default for secure-link sessions and for sessions that may only
+/// enrol a second factor; everyone else is answered by the rules of what
+/// they reach.
+pub fn authorize_session_use(actor: &Actor, assurance: Assurance, use_: SessionUse) -> Decision {
+    match (actor, assurance, use_) {
+        (Actor::LinkPatient(_), _, SessionUse::SecondFactor | SessionUse::Other) => Decision::Deny(Denial::OutsideLink),
         (
             Actor::LinkPatient(_),
+            _,
             SessionUse::OwnSession | SessionUse::PracticeBasics | SessionUse::LiveEvents | SessionUse::OneConversation,
         ) => Decision::Allow,
-        (Actor::LinkPatient(_), SessionUse::Other) => Decision::Deny(Denial::OutsideLink),
+        (Actor::Patient(_) | Actor::Staff(_), Assurance::Full, _) => Decision::Allow,
+        (
+            Actor::Patient(_) | Actor::Staff(_),
+            Assurance::EnrolOnly,
+            SessionUse::OwnSession | SessionUse::PracticeBasics | SessionUse::SecondFactor,
+        ) => Decision::Allow,
+        (
+            Actor::Patient(_) | Actor::Staff(_),
+            Assurance::EnrolOnly,
+            SessionUse::LiveEvents | SessionUse::OneConversation | SessionUse::Other,
+        ) => Decision::Deny(Denial::EnrolmentOnly),
     }
 }
 

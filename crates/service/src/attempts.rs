@@ -19,6 +19,9 @@ const MAX_RACES: usize = 64;
 pub(crate) struct Attempt {
     account_key: String,
     address_key: Option<String>,
+    /// The account name's consecutive failures, this attempt counted as one
+    /// until it succeeds.
+    pub(crate) account_failures: u32,
 }
 
 impl Attempt {
@@ -60,7 +63,11 @@ impl Switchboard {
         keys.extend(address_key.clone().map(|k| (k, ThrottlePolicy::ADDRESS)));
         let now = self.now();
         let counted = self.count_attempt(&keys, |policy, state| login_style(policy, state, now)).await?;
-        Ok(counted.map(|_| Attempt { account_key, address_key }))
+        Ok(counted.map(|states| Attempt {
+            account_key,
+            address_key,
+            account_failures: states.first().map_or(0, |s| s.failures),
+        }))
     }
 
     /// Counts one attempt from the caller's address at `purpose`, under the

@@ -61,6 +61,11 @@ impl Switchboard {
             self.store().commit(Unit::new().audit(denied)).await?;
             return Err(ServiceError::NotFound);
         }
+        if export {
+            // An export leaves the product: the person at the keyboard
+            // proves who they are again first.
+            self.require_recent_authentication(p)?;
+        }
         let max = if export { MAX_AUDIT_EXPORT } else { MAX_AUDIT_PAGE };
         let limit = search.limit.unwrap_or(if export { MAX_AUDIT_EXPORT } else { 100 });
         if limit == 0 || limit > max {

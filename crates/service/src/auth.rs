@@ -6,10 +6,12 @@ use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_crypto::token;
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome};
 use switchboard_domain::ids::ConversationId;
+use switchboard_domain::mfa::{Assurance, Method, Standing};
 use switchboard_domain::policy::{Actor, LinkPatientActor, PatientActor, StaffActor};
 use switchboard_domain::role::UserKind;
 use switchboard_domain::session::{SessionState, SessionTimes, needs_touch, session_state};
 use switchboard_domain::text::{PasswordInput, Username};
+use switchboard_domain::time::Timestamp;
 use switchboard_store::Unit;
 use switchboard_store::queries::{conversations, directory, sessions};
 use switchboard_store::rows::{PatientRow, UserRow};
@@ -19,6 +21,10 @@ use switchboard_store::rows::{PatientRow, UserRow};
 pub struct Principal {
     pub actor: Actor,
     pub user: UserSummary,
+    /// What the session may do: everything, or only enrol a second factor.
+    pub assurance: Assurance,
+    /// When the holder last gave a password or a second factor.
+    pub(crate) authenticated_at: Option<Timestamp>,
     pub(crate) token_hash: [u8; 32],
 }
 
@@ -32,6 +38,20 @@ impl Principal {
 pub struct LoginResult {
     pub token: String,
     pub user: UserSummary,
+    /// `EnrolOnly`: the practice requires a second factor and the account
+    /// has none yet; the session may only enrol one.
+    pub assurance: Assurance,
+    /// After signing in with a recovery code: how many are left.
+    pub recovery_codes_left: Option<u32>,
+}
+
+/// What a correct password leads to.
+#[derive(Clone, Debug)]
+pub enum LoginOutcome {
+    /// Signed in.
+    Session(LoginResult),
+    /// The account has a second factor: give it with this challenge.
+    SecondFactor { challenge: String, methods: Vec<Method> },
 }
 
 /// What a session's re-check found.
@@ -190,7 +210,7 @@ impl Switchboard {
         username: &str,
         password: String,
         ctx: &RequestContext,
-    ) -> Result<LoginResult, ServiceError> {
+    ) -> Result<LoginOutcome, ServiceError> {
         let now = self.now();
         // An unparseable name is treated like an unknown one.
         let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
@@ -218,24 +238,71 @@ impl Switchboard {
                 Some(_) => "wrong_password",
             };
             let rec = self.login_record(ctx, user.as_ref(), AuditAction::LoginFailed, Outcome::Failed, detail);
-            self.store().commit(Unit::new().audit(rec)).await?;
+            let told = match &user {
+                Some(u) => self.failed_sign_in_steps(u, attempt.account_failures).await?,
+                None => Vec::new(),
+            };
+            self.store().commit(Unit::new().steps(told).audit(rec)).await?;
             return Err(ServiceError::InvalidCredentials);
         };
 
-        let (_, summary) = self.principal_parts(user, None).await?;
-        let (token, token_hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
+        let methods = self.second_factor_methods(user.id).await?;
+        if !methods.is_empty() {
+            // The password's attempt is given back; each code tried at the
+            // second step is counted again.
+            let challenge = self.issue_challenge(user, attempt.success_steps(), ctx).await?;
+            return Ok(LoginOutcome::SecondFactor { challenge, methods });
+        }
+        let assurance = match self.second_factor_standing(user).await? {
+            Standing::NotRequired | Standing::Enrolled => Assurance::Full,
+            Standing::EnrolBy(_) => Assurance::EnrolOnly,
+            Standing::Overdue => {
+                let rec = self.login_record(
+                    ctx,
+                    Some(user),
+                    AuditAction::LoginFailed,
+                    Outcome::Denied,
+                    "second_factor_overdue",
+                );
+                self.store().commit(Unit::new().steps(attempt.success_steps()).audit(rec)).await?;
+                return Err(ServiceError::SecondFactorOverdue);
+            }
+        };
+        let (summary, token, token_hash) = self.new_session_parts(user).await?;
+        let detail = match assurance {
+            Assurance::Full => "password",
+            Assurance::EnrolOnly => "password;enrol_only",
+        };
         let unit = Unit::new()
             .steps(attempt.success_steps())
-            .step(sessions::insert(&token_hash, user.id, now))
+            .step(sessions::insert(&token_hash, user.id, assurance, now))
+            .steps(self.sign_in_origin_steps(&token_hash, user, ctx).await?)
             .step(switchboard_store::queries::accounts::record_login(user.id, now))
-            .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, "password"));
+            .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, detail));
         self.store().commit(unit).await?;
-        Ok(LoginResult { token, user: summary })
+        Ok(LoginOutcome::Session(LoginResult { token, user: summary, assurance, recovery_codes_left: None }))
+    }
+
+    /// The summary of a signing-in account and a new session token (and
+    /// its hash, as stored).
+    pub(crate) async fn new_session_parts(
+        &self,
+        user: &UserRow,
+    ) -> Result<(UserSummary, String, [u8; 32]), ServiceError> {
+        let (_, summary) = self.principal_parts(user, None).await?;
+        let (token, token_hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
+        Ok((summary, token, token_hash))
     }
 
     /// Resolves a presented session token. Records activity (at most every
     /// few seconds) so that the idle timeout counts from the last request.
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, ServiceError> {
+        self.authenticate_from(presented, &RequestContext::default()).await
+    }
+
+    /// [`Self::authenticate`], keeping the address the session was last
+    /// used from (shown to its holder with their sessions).
+    pub async fn authenticate_from(&self, presented: &str, ctx: &RequestContext) -> Result<Principal, ServiceError> {
         let token_hash = token::hash_presented_token(presented).ok_or(ServiceError::Unauthenticated)?;
         let session = sessions::by_token_hash(self.store(), &token_hash).await?.ok_or(ServiceError::Unauthenticated)?;
         if !session.user.active {
@@ -252,10 +319,17 @@ impl Switchboard {
             return Err(ServiceError::Unauthenticated);
         }
         if needs_touch(session.last_seen_at, now) {
-            self.store().commit(Unit::new().step(sessions::touch(&token_hash, now))).await?;
+            let touch = sessions::touch_from(&token_hash, now, ctx.client_text().as_deref());
+            self.store().commit(Unit::new().step(touch)).await?;
         }
         let (actor, user) = self.principal_parts(&session.user, session.conversation).await?;
-        Ok(Principal { actor, user, token_hash })
+        Ok(Principal {
+            actor,
+            user,
+            assurance: session.assurance,
+            authenticated_at: session.authenticated_at,
+            token_hash,
+        })
     }
 
     /// Ends the session at once, and drops the push subscriptions made in
@@ -296,7 +370,13 @@ impl Switchboard {
             SessionState::Revoked => return Ok(SessionCheck::Ended(SessionEnd::SignedOut)),
         }
         let (actor, user) = self.principal_parts(&session.user, session.conversation).await?;
-        Ok(SessionCheck::Active(Box::new(Principal { actor, user, token_hash: principal.token_hash })))
+        Ok(SessionCheck::Active(Box::new(Principal {
+            actor,
+            user,
+            assurance: session.assurance,
+            authenticated_at: session.authenticated_at,
+            token_hash: principal.token_hash,
+        })))
     }
 
     /// The principal of `user` without a session: for trusted in-process
@@ -304,6 +384,12 @@ impl Switchboard {
     pub async fn principal_for(&self, user: switchboard_domain::ids::UserId) -> Result<Principal, ServiceError> {
         let row = directory::user_by_id(self.store(), user).await?.ok_or(ServiceError::NotFound)?;
         let (actor, user) = self.principal_parts(&row, None).await?;
-        Ok(Principal { actor, user, token_hash: [0u8; 32] })
+        Ok(Principal {
+            actor,
+            user,
+            assurance: Assurance::Full,
+            authenticated_at: Some(self.now()),
+            token_hash: [0u8; 32],
+        })
     }
 }

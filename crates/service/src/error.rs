@@ -56,6 +56,19 @@ stable_codes! {
         FileNotAllowed = "file_not_allowed",
         FileRefusedByScan = "file_refused_by_scan",
         ScanUnavailable = "scan_unavailable",
+        /// A one-time or recovery code that is wrong or already used.
+        InvalidSecondFactor = "invalid_second_factor",
+        /// A sign-in challenge that is unknown, used, out of tries or too
+        /// old: sign in again.
+        ChallengeInvalid = "mfa_challenge_invalid",
+        /// Staff whose practice requires a second factor and whose time to
+        /// set one up has passed: an administrator reopens it.
+        SecondFactorOverdue = "second_factor_overdue",
+        /// A session that may only enrol a second factor reached further.
+        SecondFactorEnrolmentRequired = "second_factor_enrolment_required",
+        /// A sensitive action needs the password or a code given again
+        /// (within the last five minutes).
+        ReauthenticationRequired = "reauthentication_required",
         Unavailable = "unavailable",
         Internal = "internal",
     }
@@ -106,6 +119,18 @@ pub enum ServiceError {
     /// refused (fail closed) until it is back.
     #[error("files cannot be checked for viruses just now, so none are accepted; try again in a few minutes")]
     ScanUnavailable,
+    #[error("that code is not right or was already used; enter the newest code from your app, or a recovery code")]
+    InvalidSecondFactor,
+    #[error("this sign-in was not finished in time; sign in again")]
+    ChallengeInvalid,
+    #[error(
+        "your practice requires a second factor for staff, and the time to set one up has passed; ask your practice administrator to reopen it"
+    )]
+    SecondFactorOverdue,
+    #[error("set up a second factor to continue: your practice requires one for staff")]
+    SecondFactorEnrolmentRequired,
+    #[error("confirm it is you: enter your password or a code from your app again to do this")]
+    ReauthenticationRequired,
     #[error("the service is temporarily unavailable; try again shortly")]
     Unavailable,
     #[error("something went wrong on our side")]
@@ -130,6 +155,11 @@ impl ServiceError {
             ServiceError::FileNotAllowed(_) => ErrorCode::FileNotAllowed,
             ServiceError::FileRefusedByScan => ErrorCode::FileRefusedByScan,
             ServiceError::ScanUnavailable => ErrorCode::ScanUnavailable,
+            ServiceError::InvalidSecondFactor => ErrorCode::InvalidSecondFactor,
+            ServiceError::ChallengeInvalid => ErrorCode::ChallengeInvalid,
+            ServiceError::SecondFactorOverdue => ErrorCode::SecondFactorOverdue,
+            ServiceError::SecondFactorEnrolmentRequired => ErrorCode::SecondFactorEnrolmentRequired,
+            ServiceError::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
             ServiceError::Unavailable => ErrorCode::Unavailable,
             ServiceError::Internal => ErrorCode::Internal,
         }

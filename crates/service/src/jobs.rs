@@ -37,7 +37,7 @@ pub fn backoff(attempt: i64) -> Span {
     Span::from_secs(secs.min(3600))
 }
 
-/// Removes ended sessions, stale throttles, old finished jobs and uploads
+/// Removes ended sessions, devices not signed in from for 90 days, stale throttles, old finished jobs and uploads
 /// never sent, then
 /// schedules itself again in an hour.
 pub const HOUSEKEEPING: &str = "housekeeping";
@@ -50,9 +50,13 @@ impl JobHandler for Housekeeping {
             let now = app.now();
             let unit = Unit::new()
                 .step(sessions::purge_ended(now.minus(Span::from_hours(24))))
-                .step(q::purge_done(now.minus(Span::from_hours(24 * 7))));
+                .step(q::purge_done(now.minus(Span::from_hours(24 * 7))))
+                .step(switchboard_store::queries::mfa::purge_challenges(now.minus(Span::from_hours(24))))
+                .step(switchboard_store::queries::mfa::purge_unconfirmed(now.minus(Span::from_hours(24))))
+                .step(sessions::forget_devices(now.minus(switchboard_domain::sign_in::KNOWN_DEVICE_MEMORY)));
             app.store().commit(unit).await.map_err(|_| "store_unavailable".to_owned())?;
             app.purge_unsent_attachments().await.map_err(|_| "purge_unsent_attachments".to_owned())?;
+            app.review_access().await.map_err(|_| "review_access".to_owned())?;
             app.schedule(HOUSEKEEPING, "{}", now.plus(Span::from_hours(1)), Some(HOUSEKEEPING))
                 .await
                 .map_err(|_| "reschedule_failed".to_owned())?;

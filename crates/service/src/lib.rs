@@ -10,6 +10,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod access;
+pub mod access_reviews;
 pub mod analytics;
 mod assignment;
 pub mod attachments;
@@ -39,14 +40,16 @@ pub mod response_times;
 pub mod routing;
 pub mod scanner;
 mod sealing;
+pub mod second_factor;
 pub mod secure_links;
 pub mod sensitivity;
 mod setup;
+pub mod sign_ins;
 pub mod views;
 
 pub use assignment::{AssignOutcome, AssignTarget};
 pub use audit_log::AuditSearch;
-pub use auth::{LoginResult, Principal, SessionCheck, SessionEnd};
+pub use auth::{LoginOutcome, LoginResult, Principal, SessionCheck, SessionEnd};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conversations::{ConversationFilter, NewConversationInput, StaffFilterAssignee};
 pub use directory::{NewPatientInput, NewStaffInput, OpeningPeriod, PracticeContact};
@@ -118,10 +121,13 @@ impl Default for ServiceConfig {
     }
 }
 
-/// Where a request came from, for the audit log and throttling.
+/// Where a request came from, for the audit log and throttling, and the
+/// device it came from (as its `User-Agent` says), for the sessions a
+/// person sees.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RequestContext {
     pub client_addr: Option<IpAddr>,
+    pub device: switchboard_domain::sign_in::Device,
 }
 
 impl RequestContext {
@@ -258,17 +264,30 @@ impl Switchboard {
         tokio::task::spawn_blocking(move || work(&hasher)).await.map_err(|_| ServiceError::Internal)
     }
 
+    /// Hashes a password in its normalised form (NFKC,
+    /// `domain::password::normalise`), the form it is verified in.
     pub(crate) async fn hash_password(&self, password: String) -> Result<String, ServiceError> {
+        let password = switchboard_domain::password::normalise(&password);
         self.with_hasher(move |h| h.hash(&password)).await?.map_err(|_| ServiceError::Internal)
     }
 
-    /// Verifies a password (or burns the same time if there is no hash).
+    /// Verifies a password (or burns the same time if there is no hash):
+    /// normalised, as it was hashed; and, for a password set before
+    /// passwords were normalised (hashed as typed), as typed too when the
+    /// two differ, so no existing password stops working.
     pub(crate) async fn verify_password(&self, password: String, phc: Option<String>) -> Result<bool, ServiceError> {
-        self.with_hasher(move |h| match phc {
-            Some(phc) => h.verify(&password, &phc),
-            None => {
-                h.verify_dummy(&password);
-                false
+        let normalised = switchboard_domain::password::normalise(&password);
+        self.with_hasher(move |h| {
+            let differs = normalised != password;
+            match phc {
+                Some(phc) => h.verify(&normalised, &phc) || (differs && h.verify(&password, &phc)),
+                None => {
+                    h.verify_dummy(&normalised);
+                    if differs {
+                        h.verify_dummy(&password);
+                    }
+                    false
+                }
             }
         })
         .await

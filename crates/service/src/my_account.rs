@@ -80,12 +80,19 @@ impl Switchboard {
         new: String,
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
-        crate::directory::check_new_password(&new)?;
         let new = PasswordInput::parse(new).map_err(|e| ServiceError::invalid("password", "the new password", e))?;
         let current = PasswordInput::parse(current)
             .map_err(|e| ServiceError::invalid("current_password", "the current password", e))?;
         let now = self.now();
         let user = d::user_by_id(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)?;
+        let practice_name = self.practice_name(user.practice).await?.unwrap_or_default();
+        // 8 characters suffice when the account has a second factor.
+        let has_second_factor = !self.second_factor_methods(user.id).await?.is_empty();
+        let new = crate::directory::check_new_password(
+            new.expose(),
+            has_second_factor,
+            &[user.username.as_str(), p.user.display_name.as_str(), practice_name.as_str()],
+        )?;
         let attempt = match self.take_attempt(&user.username, ctx).await? {
             Ok(attempt) => attempt,
             Err(wait) => return Err(ServiceError::throttled(wait)),
@@ -100,7 +107,7 @@ impl Switchboard {
                 problem: "that is not your current password".into(),
             });
         }
-        let hash = self.hash_password(new.expose().to_owned()).await?;
+        let hash = self.hash_password(new.into_inner()).await?;
         let unit = Unit::new()
             .steps(attempt.success_steps())
             .step(q::set_password(user.id, &hash))

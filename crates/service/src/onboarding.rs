@@ -308,6 +308,9 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<(UserId, IssuedLink), ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::UserCreated).await?;
+        // Who holds which role, and who can sign in, is for the person at
+        // the keyboard to change, not for an unattended session.
+        self.require_recent_authentication(p)?;
         let practice = p.user.practice;
         let username = Username::parse(input.username.as_deref().unwrap_or(""))
             .map_err(|e| ServiceError::invalid("username", "the user name", e))?;
@@ -392,6 +395,9 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::UserUpdated).await?;
+        // Who holds which role, and who can sign in, is for the person at
+        // the keyboard to change, not for an unattended session.
+        self.require_recent_authentication(p)?;
         let practice = p.user.practice;
         let existing = self.own_practice_user(p, ctx, user, AuditAction::UserUpdated).await?;
         if existing.kind != UserKind::Staff {
@@ -451,6 +457,9 @@ impl Switchboard {
     ) -> Result<(), ServiceError> {
         let action = if active { AuditAction::UserReactivated } else { AuditAction::UserDeactivated };
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, action).await?;
+        // Who holds which role, and who can sign in, is for the person at
+        // the keyboard to change, not for an unattended session.
+        self.require_recent_authentication(p)?;
         if user == p.user.id && !active {
             return Err(ServiceError::Conflict("you cannot deactivate your own account"));
         }
@@ -493,6 +502,9 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<IssuedLink, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::LinkIssued).await?;
+        // Who holds which role, and who can sign in, is for the person at
+        // the keyboard to change, not for an unattended session.
+        self.require_recent_authentication(p)?;
         if !self.own_practice_user(p, ctx, user, AuditAction::LinkIssued).await?.active {
             return Err(ServiceError::NotFound);
         }
@@ -672,9 +684,21 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<(), ServiceError> {
         let link = self.live_link(presented, ctx).await?;
-        crate::directory::check_new_password(&input.password)?;
         PasswordInput::parse(input.password.clone())
             .map_err(|e| ServiceError::invalid("password", "the password", e))?;
+        let mut context = vec![self.practice_name(link.practice).await?.unwrap_or_default()];
+        let mut has_second_factor = false;
+        if let Some(user) = link.user
+            && let Some(row) = d::user_by_id(self.store(), user).await?
+        {
+            context.push(row.username);
+            context.extend(row.display_name);
+            // A reset keeps the account's second factor: 8 characters suffice then.
+            has_second_factor = !self.second_factor_methods(user).await?.is_empty();
+        }
+        context.extend(input.username.clone());
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
+        let password = crate::directory::check_new_password(&input.password, has_second_factor, &context)?.into_inner();
         let now = self.now();
         let mut unit = Unit::new().step(q::mark_used(link.id, now));
         let mut rec =
@@ -682,7 +706,7 @@ impl Switchboard {
         match (link.facts.purpose, link.user, link.patient) {
             (LinkPurpose::Setup | LinkPurpose::Reset, Some(user), _) => {
                 let kind = d::user_by_id(self.store(), user).await?.map(|u| u.kind).ok_or(ServiceError::LinkInvalid)?;
-                let hash = self.hash_password(input.password).await?;
+                let hash = self.hash_password(password.clone()).await?;
                 unit.push(q::set_password(user, &hash));
                 unit.push(q::revoke_sessions(user, now, None));
                 // Any other open reset (and the request an administrator was
@@ -703,7 +727,7 @@ impl Switchboard {
                     .map_err(|e| ServiceError::invalid("username", "the user name", e))?;
                 let terms = self.terms_in_force(row.practice).await?.version;
                 crate::enrollment::check_acceptance(input.terms_version.and_then(TermsVersion::new), terms)?;
-                let hash = self.hash_password(input.password).await?;
+                let hash = self.hash_password(password.clone()).await?;
                 let user = self.new_id(UserId::from_bytes)?;
                 unit.push(d::insert_user(&d::NewUser::patient(user, row.practice, username.as_str(), &hash, now)));
                 unit.push(q::link_patient_user(patient, user));

@@ -347,6 +347,12 @@ impl Switchboard {
         let unit = Unit::new()
             .step(q::mark_used(link.id, &hash, now))
             .step(sessions::insert_for_conversation(&session_hash, link.holder, link.conversation, now))
+            .step(sessions::record_origin(
+                &session_hash,
+                self.new_id(switchboard_domain::ids::SessionId::from_bytes)?,
+                &ctx.device.describe(),
+                ctx.client_text().as_deref(),
+            ))
             .audit(rec);
         match self.store().commit(unit).await {
             Ok(()) => Ok(OpenedSecureLink { token: session, conversation: link.conversation }),
@@ -406,6 +412,16 @@ impl Switchboard {
     pub async fn refuse_outside_link(&self, p: &Principal, ctx: &RequestContext) -> ServiceError {
         let target = Target::practice(p.user.practice);
         self.deny(p, ctx, AuditAction::AccessRefused, target, "denied:outside_link".into()).await
+    }
+
+    /// A session that may only enrol a second factor reached for anything
+    /// else: recorded like every refusal, answered with what to do.
+    pub async fn refuse_enrolment_only(&self, p: &Principal, ctx: &RequestContext) -> ServiceError {
+        let target = Target::practice(p.user.practice);
+        match self.deny(p, ctx, AuditAction::AccessRefused, target, "denied:enrolment_only".into()).await {
+            ServiceError::NotFound => ServiceError::SecondFactorEnrolmentRequired,
+            other => other,
+        }
     }
 
     /// The keyed hash a code is kept as: six digits are too few for a plain

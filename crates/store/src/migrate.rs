@@ -103,10 +103,28 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0014_documents_pool.sql"),
     },
     Migration {
+        version: 15,
+        name: "second_factors",
+        sqlite: include_str!("../migrations/sqlite/0015_second_factors.sql"),
+        postgres: include_str!("../migrations/postgres/0015_second_factors.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "sessions_seen",
+        sqlite: include_str!("../migrations/sqlite/0016_sessions_seen.sql"),
+        postgres: include_str!("../migrations/postgres/0016_sessions_seen.sql"),
+    },
+    Migration {
         version: 17,
         name: "sensitivity",
         sqlite: include_str!("../migrations/sqlite/0017_sensitivity.sql"),
         postgres: include_str!("../migrations/postgres/0017_sensitivity.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "access_reviews",
+        sqlite: include_str!("../migrations/sqlite/0019_access_reviews.sql"),
+        postgres: include_str!("../migrations/postgres/0019_access_reviews.sql"),
     },
 ];
 

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Decode, Row as _, Type};
 use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::ids::*;
+use switchboard_domain::mfa::Assurance;
 use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::routing::Owner;
 use switchboard_domain::sensitivity::Sensitivity;
@@ -119,6 +120,11 @@ pub struct SessionRow {
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub revoked: bool,
+    /// What the session may do (everything, or only enrol a second factor).
+    pub assurance: Assurance,
+    /// When its holder last gave a password or a second factor; `None` for
+    /// sessions opened through a secure link.
+    pub authenticated_at: Option<Timestamp>,
 }
 
 /// What links a staff member to patients.

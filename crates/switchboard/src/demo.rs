@@ -137,6 +137,10 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     };
 
     let practice = app.create_practice(DEMO_PRACTICE, SYSTEM).await?;
+    // The printed demo logins work with a password alone: the demo turns
+    // off the second factor new practices require of staff (its setup page
+    // warns about it).
+    app.set_staff_second_factor_required(practice, false).await?;
     let contact = PracticeContact {
         time_zone: "America/New_York",
         phone: Some("(555) 010-0100"),
@@ -312,6 +316,10 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
 
     // A second practice, to show that nothing crosses practices.
     let lake = app.create_practice(SECOND_PRACTICE, SYSTEM).await?;
+    // The printed demo logins work with a password alone: the demo turns
+    // off the second factor new practices require of staff (its setup page
+    // warns about it).
+    app.set_staff_second_factor_required(lake, false).await?;
     let mut lake_hours = weekdays(9 * 60, 17 * 60);
     lake_hours.push(OpeningPeriod { weekday: 6, opens_minute: 9 * 60, closes_minute: 12 * 60 });
     let contact =

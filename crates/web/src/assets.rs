@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 39] = embedded! {
+const FILES: [(&str, &str, &[u8]); 44] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -41,6 +41,7 @@ const FILES: [(&str, &str, &[u8]); 39] = embedded! {
     "/secure" => "secure.html", "text/html; charset=utf-8";
     "/people" => "people.html", "text/html; charset=utf-8";
     "/audit" => "audit.html", "text/html; charset=utf-8";
+    "/security" => "security.html", "text/html; charset=utf-8";
     "/manifest.webmanifest" => "manifest.webmanifest", "application/manifest+json";
     "/sw.js" => "sw.js", "text/javascript; charset=utf-8";
     "/static/switchboard.css" => "static/switchboard.css", "text/css; charset=utf-8";
@@ -54,6 +55,7 @@ const FILES: [(&str, &str, &[u8]); 39] = embedded! {
     "/static/admin-sensitivity.js" => "static/admin-sensitivity.js", "text/javascript; charset=utf-8";
     "/static/admin-enrollment.js" => "static/admin-enrollment.js", "text/javascript; charset=utf-8";
     "/static/admin-oncall.js" => "static/admin-oncall.js", "text/javascript; charset=utf-8";
+    "/static/admin-security.js" => "static/admin-security.js", "text/javascript; charset=utf-8";
     "/static/analytics.js" => "static/analytics.js", "text/javascript; charset=utf-8";
     "/static/charts.js" => "static/charts.js", "text/javascript; charset=utf-8";
     "/static/welcome.js" => "static/welcome.js", "text/javascript; charset=utf-8";
@@ -62,8 +64,11 @@ const FILES: [(&str, &str, &[u8]); 39] = embedded! {
     "/static/patient-terms.js" => "static/patient-terms.js", "text/javascript; charset=utf-8";
     "/static/attachments.js" => "static/attachments.js", "text/javascript; charset=utf-8";
     "/static/to-file.js" => "static/to-file.js", "text/javascript; charset=utf-8";
+    "/static/sessions.js" => "static/sessions.js", "text/javascript; charset=utf-8";
     "/static/people.js" => "static/people.js", "text/javascript; charset=utf-8";
     "/static/audit.js" => "static/audit.js", "text/javascript; charset=utf-8";
+    "/static/audit-reviews.js" => "static/audit-reviews.js", "text/javascript; charset=utf-8";
+    "/static/security.js" => "static/security.js", "text/javascript; charset=utf-8";
     "/static/admin.css" => "static/admin.css", "text/css; charset=utf-8";
     "/static/analytics.css" => "static/analytics.css", "text/css; charset=utf-8";
     "/static/people.css" => "static/people.css", "text/css; charset=utf-8";

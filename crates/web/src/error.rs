@@ -36,8 +36,10 @@ pub(crate) struct ErrorDetail {
     /// `unsupported_media_type`, `payload_too_large`, `method_not_allowed`,
     /// `conflict`, `idempotency_key_reused`, `link_invalid`, `signature_invalid`, `terms_not_accepted`,
     /// `messaging_not_open`, `file_too_large`, `file_not_allowed`,
-    /// `file_refused_by_scan`, `scan_unavailable`, `unavailable`,
-    /// `internal`, `cross_site_request`, `host_not_allowed`.
+    /// `file_refused_by_scan`, `scan_unavailable`, `invalid_second_factor`,
+    /// `mfa_challenge_invalid`, `second_factor_overdue`,
+    /// `second_factor_enrolment_required`, `reauthentication_required`,
+    /// `unavailable`, `internal`, `cross_site_request`, `host_not_allowed`.
     pub code: &'static str,
     /// A sentence for people.
     pub message: String,
@@ -71,7 +73,13 @@ impl From<ServiceError> for ApiError {
 
 fn status_of(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthenticated
+        | ErrorCode::InvalidCredentials
+        | ErrorCode::InvalidSecondFactor
+        | ErrorCode::ChallengeInvalid => StatusCode::UNAUTHORIZED,
+        ErrorCode::SecondFactorOverdue
+        | ErrorCode::SecondFactorEnrolmentRequired
+        | ErrorCode::ReauthenticationRequired => StatusCode::FORBIDDEN,
         ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::InvalidInput | ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 use std::net::IpAddr;
 use switchboard_domain::ids::ConversationId;
-use switchboard_domain::policy::{self, SessionUse};
+use switchboard_domain::policy::{self, Decision, Denial, SessionUse};
 use switchboard_service::{Principal, RequestContext, ServiceError};
 
 /// The session cookie. `__Host-` binds it to this origin, path `/`, HTTPS.
@@ -126,6 +126,16 @@ pub(crate) fn client_addr(parts: &Parts, state: &AppState) -> Option<IpAddr> {
     Some(peer)
 }
 
+/// Where the request came from: the client's address, and the device its
+/// `User-Agent` names.
+pub(crate) fn request_context(parts: &Parts, state: &AppState) -> RequestContext {
+    let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    RequestContext {
+        client_addr: client_addr(parts, state),
+        device: switchboard_domain::sign_in::Device::from_user_agent(user_agent),
+    }
+}
+
 /// Where the request came from.
 pub(crate) struct Client(pub RequestContext);
 
@@ -133,7 +143,7 @@ impl FromRequestParts<AppState> for Client {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Client(RequestContext { client_addr: client_addr(parts, state) }))
+        Ok(Client(request_context(parts, state)))
     }
 }
 
@@ -218,6 +228,9 @@ pub(crate) struct PracticeBasics;
 pub(crate) struct LiveEvents;
 /// One conversation by id (the policy then checks which).
 pub(crate) struct OneConversation;
+/// The account's own second factors (the one thing an enrol-only session
+/// does).
+pub(crate) struct SecondFactor;
 
 impl RouteUse for OwnSession {
     const USE: SessionUse = SessionUse::OwnSession;
@@ -230,6 +243,9 @@ impl RouteUse for LiveEvents {
 }
 impl RouteUse for OneConversation {
     const USE: SessionUse = SessionUse::OneConversation;
+}
+impl RouteUse for SecondFactor {
+    const USE: SessionUse = SessionUse::SecondFactor;
 }
 
 /// An authenticated session that may also be a secure-link session, for
@@ -253,10 +269,16 @@ async fn session(parts: &Parts, state: &AppState, use_: SessionUse) -> Result<Pr
         return Err(ApiError::CrossSite);
     }
     let token = presented_token(parts).ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
-    let principal = state.app.authenticate(&token).await?;
-    if !policy::authorize_session_use(&principal.actor, use_).is_allowed() {
-        let ctx = RequestContext { client_addr: client_addr(parts, state) };
-        return Err(ApiError::Service(state.app.refuse_outside_link(&principal, &ctx).await));
+    let ctx = request_context(parts, state);
+    let principal = state.app.authenticate_from(&token, &ctx).await?;
+    match policy::authorize_session_use(&principal.actor, principal.assurance, use_) {
+        Decision::Allow => {}
+        Decision::Deny(Denial::EnrolmentOnly) => {
+            return Err(ApiError::Service(state.app.refuse_enrolment_only(&principal, &ctx).await));
+        }
+        Decision::Deny(_) => {
+            return Err(ApiError::Service(state.app.refuse_outside_link(&principal, &ctx).await));
+        }
     }
     Ok(principal)
 }
@@ -411,7 +433,7 @@ impl FromRequestParts<AppState> for OperatorAuth {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim().to_owned())
             .ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
-        let ctx = RequestContext { client_addr: client_addr(parts, state) };
+        let ctx = request_context(parts, state);
         Ok(OperatorAuth(state.app.authenticate_operator(&bearer, &ctx).await?))
     }
 }

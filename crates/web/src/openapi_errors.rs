@@ -48,7 +48,8 @@ const SIGNED_IN: [Answer; 2] = [
     Answer {
         status: "403",
         why: "A session cookie sent by a page of another site (`Sec-Fetch-Site` not `same-origin`): \
-              `cross_site_request`.",
+              `cross_site_request`; or a session that may only enrol a second factor, which the practice \
+              requires of staff (`second_factor_enrolment_required`).",
     },
 ];
 const ALWAYS: [Answer; 2] = [

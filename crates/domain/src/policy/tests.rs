@@ -360,14 +360,30 @@ proptest! {
     }
 
     #[test]
-    fn only_secure_link_sessions_are_kept_to_the_basics(a in actor()) {
-        for u in [SessionUse::OwnSession, SessionUse::PracticeBasics, SessionUse::LiveEvents, SessionUse::OneConversation, SessionUse::Other] {
-            let allowed = authorize_session_use(&a, u).is_allowed();
-            let expected = match a {
-                Actor::LinkPatient(_) => u != SessionUse::Other,
-                Actor::Patient(_) | Actor::Staff(_) => true,
-            };
-            prop_assert_eq!(allowed, expected);
+    fn secure_link_and_enrol_only_sessions_are_kept_to_the_basics(a in actor()) {
+        let uses = [
+            SessionUse::OwnSession,
+            SessionUse::PracticeBasics,
+            SessionUse::LiveEvents,
+            SessionUse::OneConversation,
+            SessionUse::SecondFactor,
+            SessionUse::Other,
+        ];
+        for assurance in [Assurance::Full, Assurance::EnrolOnly] {
+            for u in uses {
+                let allowed = authorize_session_use(&a, assurance, u).is_allowed();
+                let expected = match (&a, assurance) {
+                    (Actor::LinkPatient(_), _) => !matches!(u, SessionUse::Other | SessionUse::SecondFactor),
+                    (Actor::Patient(_) | Actor::Staff(_), Assurance::Full) => true,
+                    (Actor::Patient(_) | Actor::Staff(_), Assurance::EnrolOnly) => {
+                        matches!(u, SessionUse::OwnSession | SessionUse::PracticeBasics | SessionUse::SecondFactor)
+                    }
+                };
+                prop_assert_eq!(allowed, expected);
+                if !allowed && !matches!(a, Actor::LinkPatient(_)) {
+                    prop_assert_eq!(authorize_session_use(&a, assurance, u), Decision::Deny(Denial::EnrolmentOnly));
+                }
+            }
         }
     }
 

@@ -60,6 +60,12 @@ const DIALECT_BLOCKS: &[DialectBlock] = &[
             "ALTER TABLE alerts ADD CONSTRAINT alerts_kind_check",
         ],
     },
+    DialectBlock {
+        file: "0016_sessions_seen.sql",
+        why: "random public ids for the sessions already open: SQLite's randomblob, PostgreSQL's gen_random_uuid",
+        sqlite: &["UPDATE sessions SET public_id = randomblob(16)"],
+        postgres: &["UPDATE sessions SET public_id = uuid_send(gen_random_uuid())"],
+    },
 ];
 
 fn file_name(version: i64, name: &str) -> String {

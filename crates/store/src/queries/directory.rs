@@ -8,9 +8,10 @@ use switchboard_domain::policy::PatientListScope;
 use switchboard_domain::role::{StaffRole, UserKind};
 use switchboard_domain::time::Timestamp;
 
+/// A new practice requires a second factor of its staff from the start.
 pub fn insert_practice(practice: PracticeId, name: &str, at: Timestamp) -> Step {
     Step::new(
-        "INSERT INTO practices (id, name, created_at) VALUES ($1, $2, $3)",
+        "INSERT INTO practices (id, name, created_at, staff_mfa_required, staff_mfa_required_since) VALUES ($1, $2, $3, 1, $3)",
         vec![practice.to_vec().into(), name.into(), at.as_micros().into()],
     )
 }

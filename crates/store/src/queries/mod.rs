@@ -1,6 +1,7 @@
 //! Read queries and write-step builders, one module per area. Every SQL
 //! string lives here; nothing above the store composes SQL.
 
+pub mod access_reviews;
 pub mod accounts;
 pub mod analytics;
 pub mod attachments;
@@ -11,6 +12,7 @@ pub mod enrollment;
 pub mod events;
 pub mod jobs;
 pub mod keys;
+pub mod mfa;
 pub mod notifications;
 pub mod oncall;
 pub mod operator;

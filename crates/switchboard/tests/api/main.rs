@@ -12,6 +12,7 @@ mod peers;
 mod support;
 
 mod access_matrix;
+mod access_reviews;
 mod analytics;
 mod attachments;
 mod attachments_s3;
@@ -37,6 +38,8 @@ mod protocol;
 mod response_times;
 mod routing;
 mod schema_parity;
+mod second_factor;
 mod secure_links;
 mod sensitivity;
+mod sessions;
 mod store;

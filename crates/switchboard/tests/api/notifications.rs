@@ -631,6 +631,53 @@ async fn signing_out_drops_that_browsers_push_subscription() {
     t.stop().await;
 }
 
+/// Ending a session from another one (the settings' "Sign out") drops the
+/// push subscription made in it, as signing out there would.
+#[tokio::test]
+async fn ending_a_session_elsewhere_drops_its_push_subscription() {
+    let service = PushService::default();
+    let endpoint = service.start().await;
+    let t = TestApp::spawn_with(|c| {
+        c.allow_loopback_push = true;
+        c.notice_coalescing_secs = 0;
+    })
+    .await;
+    let phone = t.login("carol").await;
+    let desktop = t.login("carol").await;
+    let r = t
+        .post("/api/v1/me/push-subscriptions", Some(&phone), subscription_for(&endpoint.replace("browser-1", "phone")))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = t
+        .post(
+            "/api/v1/me/push-subscriptions",
+            Some(&desktop),
+            subscription_for(&endpoint.replace("browser-1", "desktop")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    let listed = t.get("/api/v1/me/sessions", Some(&desktop)).await.json();
+    let other = listed["sessions"].as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = t.request(axum::http::Method::DELETE, &format!("/api/v1/me/sessions/{other}"), Some(&desktop), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(
+        t.count("SELECT count(*) FROM push_subscriptions").await,
+        1,
+        "the phone's subscription went with its session"
+    );
+
+    let nina = t.login("nina.nurse").await;
+    let c = t.patient_conversation(&desktop, "Question", "Hello").await;
+    reply(&t, &nina, &c, "Hello back").await;
+    t.run_due_jobs().await;
+    assert_eq!(*service.to.lock().unwrap(), ["desktop"], "only the browser still signed in is told");
+    t.stop().await;
+}
+
 /// The value of header `name` in a raw message (unfolded).
 fn header_value(raw: &str, name: &str) -> Option<String> {
     let head = raw.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ").replace("\r\n\t", " ");

@@ -34,8 +34,14 @@ async fn an_operator_creates_practices_with_a_key_and_sees_only_counts() {
     let token = link["path"].as_str().unwrap().split_once("#token=").unwrap().1;
     let r = t.post("/api/v1/links/redeem", None, json!({"token": token, "password": "hillside passphrase one"})).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-    let admin = t.try_login("hill.admin", "hillside passphrase one").await.json()["token"].as_str().unwrap().to_owned();
+    let first = t.try_login("hill.admin", "hillside passphrase one").await.json();
+    let admin = first["token"].as_str().unwrap().to_owned();
     assert_eq!(t.get("/api/v1/practice", Some(&admin)).await.json()["name"], "Hillside Clinic");
+    // A new practice requires a second factor of its staff: its first
+    // administrator's session can only set one up, then does the rest.
+    assert_eq!(first["user"]["second_factor_setup_required"], json!(true));
+    assert_eq!(t.get("/api/v1/patient-accounts", Some(&admin)).await.code(), "second_factor_enrolment_required");
+    crate::second_factor::enrol(&t, &admin).await;
     // The new practice is its own: nothing of Riverside's shows.
     assert_eq!(t.get("/api/v1/patient-accounts", Some(&admin)).await.json(), json!([]));
     assert_eq!(t.get("/api/v1/staff-accounts", Some(&admin)).await.json().as_array().unwrap().len(), 1);

@@ -253,6 +253,10 @@ async fn a_secure_link_session_reaches_its_one_conversation_only() {
         (Method::GET, format!("/api/v1/patient-accounts/{grace}"), None),
         (Method::GET, "/api/v1/patient-accounts".into(), None),
         (Method::GET, "/api/v1/audit-events".into(), None),
+        // Where its holder is signed in is not for a link's session.
+        (Method::GET, "/api/v1/me/sessions".into(), None),
+        (Method::POST, "/api/v1/me/sessions/end-others".into(), Some(json!({}))),
+        (Method::DELETE, "/api/v1/me/sessions/0193b0c4-0000-7000-8000-000000000001".into(), None),
     ];
     for (method, path, body) in &outside {
         let r = t.request(method.clone(), path, Some(&holder), body.clone()).await;

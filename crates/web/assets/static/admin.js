@@ -10,6 +10,7 @@
 // and the outbox of what no channel could send.
 import { documentsPoolsChanged, showDocumentsRouting } from "./admin-documents.js";
 import { showEnrollment } from "./admin-enrollment.js";
+import { showSignInSecurity } from "./admin-security.js";
 import { message, showResponseTimes } from "./admin-hours.js";
 import { showOnCall } from "./admin-oncall.js";
 import { showSensitivity } from "./admin-sensitivity.js";
@@ -17,6 +18,7 @@ import {
   $, ApiError, MEDIUM_NAMES, NOTICE_KIND_WORDS, NO_CONVERSATIONS, PushProblem, TOPICS, announce, api, civilDate, clear, el, options,
   pushOnHere, pushSupported, runStaffPage, showError, staffLinksFor, topicLabel, turnOffPush, turnOnPush, zoneName,
 } from "./common.js";
+import { showSessions } from "./sessions.js";
 
 const PLACEHOLDERS = ["patient_first_name", "provider_name", "practice_phone", "scheduling_link", "office_hours", "my_name"];
 
@@ -942,8 +944,10 @@ runStaffPage(async (me) => {
 
   await Promise.all([loadAbsences(), loadTemplates(), loadRules(),
     loadAlerts().catch((e) => showError($("alerts-error"), `Your alert settings could not be loaded. ${message(e)}`)),
+    showSessions($("sessions")),
     state.admin ? loadPatientNotifications().catch((e) => showError($("defaults-error"), `Patient notification settings could not be loaded. ${message(e)}`)) : null,
     state.admin ? showEnrollment(practice, staff).catch((e) => showError($("rollout-error"), `Enrollment settings could not be loaded. ${message(e)}`)) : null,
+    state.admin ? showSignInSecurity().catch((e) => showError($("second-factor-error"), `Sign-in security could not be loaded. ${message(e)}`)) : null,
     state.admin ? showSensitivity().catch((e) => showError($("sensitivity-error"), `Who reads sensitive records could not be loaded. ${message(e)}`)) : null,
     showResponseTimes(state.admin, practice).catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`)),
     showOnCall(state.admin, practice, staff).catch((e) => showError($("on-call-error"), `The on-call schedule could not be loaded. ${message(e)}`)),

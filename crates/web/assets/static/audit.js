@@ -5,6 +5,7 @@
 // CSV. The filters live in the address's fragment (#actor=…&patient=…), so
 // that other pages link to a person's trail and Back returns to the last
 // search. Only ids go there, never names.
+import { showAccessReviews } from "./audit-reviews.js";
 import {
   $, ApiError, announce, api, clear, el, otherTimeZone, problem, ROLE_WORDS, runStaffPage, showError, staffLinksFor, zoneName,
 } from "./common.js";
@@ -76,11 +77,17 @@ const ACTION_GROUPS = [
     ["link_refused", "A link was refused"],
     ["link_revoked", "Revoked a link"],
     ["code_sent", "Sent a one-time code for a secure link"],
-    ["access_refused", "A secure-link session was refused something outside its conversation"],
+    ["access_refused", "Refused: a secure-link session outside its conversation, or a session that must first set up a second step"],
     ["user_created", "Added an account"],
     ["user_updated", "Changed an account"],
     ["user_deactivated", "Deactivated an account"],
     ["user_reactivated", "Reactivated an account"],
+    ["second_factor_challenged", "Gave the right password; asked for a second step"],
+    ["second_factor_enrolled", "Set up an authenticator app"],
+    ["second_factor_removed", "Removed their authenticator app"],
+    ["second_factor_reset", "Reset someone's second step"],
+    ["recovery_codes_issued", "Made new recovery codes"],
+    ["reauthenticated", "Confirmed it was them before a sensitive action"],
   ]],
   ["Practice set-up", [
     ["practice_created", "Created the practice"],
@@ -110,6 +117,8 @@ const ACTION_GROUPS = [
   ]],
   ["Oversight and operations", [
     ["audit_log_searched", "Searched the audit log"],
+    ["access_review_raised", "Unusual access found for review"],
+    ["access_reviewed", "Marked unusual access reviewed"],
     ["analytics_viewed", "Viewed the analytics"],
     ["master_key_rotated", "Rotated the master key"],
     ["operator_key_created", "Made an operator key"],
@@ -575,6 +584,7 @@ runStaffPage(async (me) => {
     clear($("find-results"));
     navigate({});
   });
+  showAccessReviews(navigate).catch((e) => showError($("reviews-error"), `What to review could not be loaded. ${problem(e)}`));
   $("older").addEventListener("click", () => page("older"));
   $("newer").addEventListener("click", () => page("newer"));
   $("newest").addEventListener("click", () => page("newest"));

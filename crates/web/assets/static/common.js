@@ -24,6 +24,7 @@
  * @property {string} practice_id
  * @property {string | null} patient_id
  * @property {string | null} secure_conversation_id A secure-link session: its one conversation.
+ * @property {boolean} second_factor_setup_required The session may only set up a second factor.
  */
 
 /**
@@ -186,15 +187,85 @@ async function send(path, init) {
   }
   if (res.status === 204) return null;
   const data = await res.json().catch(() => null);
-  if (res.status === 401 && !path.endsWith("/auth/login")) {
+  // Only a lost session signs out: a wrong password or code (another 401
+  // code) is an answer to show.
+  const lostSession = (data?.error?.code ?? "unauthenticated") === "unauthenticated";
+  if (res.status === 401 && lostSession && !path.endsWith("/auth/login")) {
     goToSignIn("signed_out");
     throw new ApiError(401, "unauthenticated", "Please sign in again.");
   }
   if (!res.ok) {
     const e = (data && data.error) || {};
+    if (e.code === "second_factor_enrolment_required") location.href = "/security";
+    if (e.code === "reauthentication_required" && !init.reauthenticated && await confirmItIsYou(e.message)) {
+      return send(path, { ...init, reauthenticated: true });
+    }
     throw new ApiError(res.status, e.code || "error", e.message || "Something went wrong. Please try again.", e.field, data);
   }
   return data;
+}
+
+/**
+ * Asks the person at the keyboard to prove again who they are (their
+ * password, or a code from their authenticator app) before a sensitive
+ * action; `true` once the server accepted it, `false` if they cancelled.
+ * @param {string} why the server's words
+ * @returns {Promise<boolean>}
+ */
+export function confirmItIsYou(why) {
+  return new Promise((resolve) => {
+    const secret = el("input", { id: "reauth-secret", type: "password", autocomplete: "current-password", required: true });
+    const error = el("p", { id: "reauth-error", class: "error", role: "alert", hidden: true });
+    let useCode = false;
+    const label = el("label", { for: "reauth-secret" }, "Your password");
+    const toggle = el("button", { type: "button", class: "link" }, "Use a code from your authenticator app instead");
+    toggle.addEventListener("click", () => {
+      useCode = !useCode;
+      label.textContent = useCode ? "Code from your authenticator app (or a recovery code)" : "Your password";
+      secret.setAttribute("type", useCode ? "text" : "password");
+      secret.setAttribute("autocomplete", useCode ? "one-time-code" : "current-password");
+      toggle.textContent = useCode ? "Use your password instead" : "Use a code from your authenticator app instead";
+      secret.value = "";
+      secret.focus();
+    });
+    const confirm = el("button", { type: "submit", class: "primary" }, "Confirm");
+    const cancel = el("button", { type: "button", class: "link" }, "Cancel");
+    const dialog = el("dialog", { id: "reauth", class: "reauth", "aria-labelledby": "reauth-title" },
+      el("form", { method: "dialog", novalidate: true },
+        el("h2", { id: "reauth-title" }, "Confirm it is you"),
+        el("p", {}, sentence(why)),
+        label, secret, toggle, error,
+        el("div", { class: "form-foot" }, confirm, cancel)));
+    const done = (ok) => {
+      dialog.close();
+      dialog.remove();
+      resolve(ok);
+    };
+    cancel.addEventListener("click", () => done(false));
+    dialog.addEventListener("cancel", () => done(false));
+    dialog.querySelector("form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!secret.value) {
+        showError(error, useCode ? "Enter the code." : "Enter your password.");
+        return;
+      }
+      confirm.disabled = true;
+      try {
+        await api("POST", "/api/v1/auth/reauthenticate", useCode ? { code: secret.value } : { password: secret.value });
+        done(true);
+      } catch (e) {
+        showError(error, e instanceof ApiError && e.code === "too_many_attempts"
+          ? "Too many attempts. Please wait a moment and try again."
+          : problem(e));
+        secret.select();
+      } finally {
+        confirm.disabled = false;
+      }
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    secret.focus();
+  });
 }
 
 const SOMETHING_WRONG = "Something went wrong. Please try again.";
@@ -729,6 +800,8 @@ export const NOTICE_KIND_WORDS = {
   escalation: "An escalation alert",
   alert: "A response-time alert",
   page: "A page",
+  new_sign_in: "A notice of a sign-in from a new device",
+  failed_sign_ins: "A notice of failed sign-ins",
 };
 
 /** "email", "email and text message", "email, text message and device notification". */

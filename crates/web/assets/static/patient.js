@@ -13,6 +13,7 @@ import {
 import { attachControl, attachmentList, failedText, sizeText } from "./attachments.js";
 import { enrollmentOffer } from "./patient-secure.js";
 import { notOpenYet, showTerms, termsCard, termsWaiting } from "./patient-terms.js";
+import { showSessions } from "./sessions.js";
 
 const main = document.getElementById("main");
 /** @typedef {import("./common.js").Conversation} Conversation */
@@ -736,7 +737,8 @@ function showTyping(data) {
 
 // ---- Settings -------------------------------------------------------------
 
-async function showSettings() {
+/** @param {boolean} [toSessions] scroll to "Where you're signed in" (a sign-in notice's link) */
+async function showSettings(toSessions = false) {
   state.open = null;
   state.view = "settings";
   setTitle("Settings");
@@ -747,13 +749,24 @@ async function showSettings() {
   ]);
   if (state.view !== "settings") return;
   const notices = notificationsForm(contact, choices, pushHere);
+  const sessions = el("section", { id: "sessions", class: "card settings-section", tabindex: "-1" });
   fill(main,
     el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
     el("h1", {}, "Settings"),
     contactForm(contact, notices.contactChanged),
     notices.form,
     passwordForm(),
+    el("section", { class: "card", "aria-labelledby": "security-title" },
+      el("h2", { id: "security-title" }, "Sign-in security"),
+      el("p", {}, "Add a second step to signing in: a code from an app on your phone."),
+      el("p", {}, el("a", { href: "/security", id: "security-link" }, "Set up or change your second step"))),
+    sessions,
     el("p", { class: "emergency-short" }, el("strong", {}, "In an emergency, call 911."), " For thoughts of suicide, call or text 988."));
+  await showSessions(sessions);
+  if (toSessions) {
+    sessions.scrollIntoView();
+    sessions.focus({ preventScroll: true });
+  }
 }
 
 /** The ways a patient may be told of a reply, in the order the form lists them. */
@@ -958,6 +971,10 @@ function contactForm(contact, changed) {
   });
 }
 
+/** What a new password must be (the server says exactly why when it refuses one). */
+const PASSWORD_HINT = "At least 15 characters, any you like, spaces too. A few unrelated words are easy to remember. "
+  + "Not a common password, your name or user name.";
+
 function passwordForm() {
   const current = el("input", { id: "current-password", type: "password", autocomplete: "current-password" });
   const next = el("input", { id: "new-password", type: "password", autocomplete: "new-password", "aria-describedby": "new-password-hint" });
@@ -967,7 +984,7 @@ function passwordForm() {
     fields: [
       el("label", { for: "current-password" }, "Current password"), current,
       el("label", { for: "new-password" }, "New password"),
-      el("p", { id: "new-password-hint", class: "hint" }, "At least 15 characters. A few unrelated words are easy to remember."),
+      el("p", { id: "new-password-hint", class: "hint" }, PASSWORD_HINT),
       next,
     ],
     button: "Change password",
@@ -1036,6 +1053,7 @@ async function route() {
     else if (hash.startsWith("#/c/")) await showThread(hash.slice(4));
     else if (hash === "#/new") showCompose();
     else if (hash === "#/settings") await showSettings();
+    else if (hash === "#/settings/sessions") await showSettings(true);
     else await showList();
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;

@@ -328,6 +328,9 @@ function staffRow(s) {
       el("button", { type: "button", class: "secondary small", dataset: { act: "edit" }, onclick: () => openStaffForm(s) }, "Edit", hidden(` ${name}`)),
       s.active && !asked ? resetButton() : null,
       s.active && !self
+        ? el("button", { type: "button", class: "secondary small", dataset: { act: "second-factor-reset" }, onclick: () => resetSecondFactor(s) }, "Reset second step", hidden(` for ${name}`))
+        : null,
+      s.active && !self
         ? el("button", { type: "button", class: "secondary small danger", dataset: { act: "deactivate" }, onclick: () => setActive(s, false) }, "Deactivate", hidden(` ${name}`))
         : null,
       !s.active
@@ -521,6 +524,27 @@ async function staffResetLink(s) {
     link,
     notes: ["With it they choose a new password. Doing so signs them out everywhere. Any earlier reset link stops working."],
   });
+}
+
+/**
+ * Removes a colleague's second step (a lost phone), after asking: they sign
+ * in with their password and set up a new one within the practice's grace
+ * period.
+ */
+async function resetSecondFactor(s) {
+  showError($("staff-error"), "");
+  const sure = await confirmStep(`Reset the second step for ${s.display_name}?`,
+    `Their authenticator app and recovery codes stop working. Do this only when you know it is them asking (in person, or by calling them back). They sign in with their password and set up a new app.`,
+    "Reset second step");
+  if (!sure) return;
+  try {
+    await api("POST", `/api/v1/users/${s.id}/second-factor-reset`);
+  } catch (err) {
+    showError($("staff-error"), message(err));
+    return;
+  }
+  say($("staff-status"), `${s.display_name}'s second step is reset. They set up a new one when they next sign in.`);
+  focusRow("staff-rows", s.id, "second-factor-reset");
 }
 
 /** Deactivates (after asking) or reactivates an account, staff or patient. */

@@ -2,7 +2,7 @@
 // The sign-in page: sends people where they belong, patients to their
 // messages and staff to the inbox. Also where a forgotten password is
 // reported (the practice sees the request and hands over a reset link).
-import { AFTER_SIGN_IN, ApiError, api, clear, el } from "./common.js";
+import { AFTER_SIGN_IN, ApiError, api, clear, el, problem } from "./common.js";
 
 // Practice administrators and compliance officers do not work patient
 // conversations: administrators land in setup, compliance officers in the audit log.
@@ -29,7 +29,9 @@ function showNotice() {
       ? "You were signed out because your account is no longer active. If you did not expect this, ask your practice."
       : params.has("signed_out")
         ? "You are signed out."
-        : "";
+        : params.has("sign_in_expired")
+          ? "That sign-in was not finished in time. Please sign in again."
+          : "";
   if (text) {
     notice.textContent = text;
     notice.hidden = false;
@@ -118,7 +120,11 @@ document.addEventListener("DOMContentLoaded", () => {
     button.disabled = true;
     try {
       const result = await api("POST", "/api/v1/auth/login", { username, password });
-      location.replace(destination(result.user));
+      if (result.mfa_required) {
+        askForCode(form, result.challenge);
+        return;
+      }
+      signedIn(result.user);
     } catch (e) {
       error.textContent = e.code === "too_many_attempts"
         ? "Too many attempts. Please wait a moment and try again."
@@ -132,3 +138,66 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+/** @param {import("./common.js").Me} user */
+function signedIn(user) {
+  // Staff whose practice requires a second factor and who have none yet
+  // can only set one up.
+  location.replace(user.second_factor_setup_required ? "/security" : destination(user));
+}
+
+/**
+ * The second step: the password was right and the account has a second
+ * factor. The password form is replaced by one for the code; the challenge
+ * lasts five minutes.
+ * @param {HTMLFormElement} passwordForm
+ * @param {string} challenge
+ */
+function askForCode(passwordForm, challenge) {
+  const input = el("input", { id: "code", name: "code", autocomplete: "one-time-code", inputmode: "numeric",
+    autocapitalize: "none", spellcheck: "false", required: true, "aria-describedby": "code-hint" });
+  const error = el("p", { id: "code-error", class: "error", role: "alert", hidden: true });
+  const submit = el("button", { type: "submit", class: "primary" }, "Continue");
+  const recovery = el("button", { type: "button", class: "link" }, "Lost your phone? Use a recovery code");
+  const hint = el("p", { id: "code-hint", class: "hint" }, "Open your authenticator app and enter the 6-digit code it shows for Switchboard.");
+  recovery.addEventListener("click", () => {
+    hint.textContent = "Enter one of the recovery codes you saved when you set up the app (like abcde-fghjk). Each works once.";
+    input.setAttribute("inputmode", "text");
+    recovery.hidden = true;
+    input.focus();
+  });
+  const form = el("form", { id: "code-form", class: "card", novalidate: true },
+    el("h2", {}, "Enter your code"),
+    el("label", { for: "code" }, "Code"), hint, input, error, submit, recovery);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = input.value.trim();
+    if (!code) {
+      error.textContent = "Enter the code from your app.";
+      error.hidden = false;
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const result = await api("POST", "/api/v1/auth/mfa", { challenge, code });
+      if (result.recovery_codes_left !== undefined) {
+        sessionStorage.setItem("switchboard.recovery_codes_left", String(result.recovery_codes_left));
+      }
+      signedIn(result.user);
+    } catch (e) {
+      if (e.code === "mfa_challenge_invalid") {
+        location.replace("/?sign_in_expired");
+        return;
+      }
+      error.textContent = e.code === "too_many_attempts"
+        ? "Too many attempts. Please wait a moment and try again."
+        : problem(e);
+      error.hidden = false;
+      input.select();
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  passwordForm.replaceWith(form);
+  input.focus();
+}

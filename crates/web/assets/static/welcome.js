@@ -10,7 +10,8 @@ const box = document.getElementById("link-card");
 
 let token = takeLinkToken();
 
-const PASSWORD_HINT = "At least 15 characters. A few unrelated words make a good one.";
+const PASSWORD_HINT = "At least 15 characters, any you like, spaces too. A few unrelated words make a good one. "
+  + "Not a common password, your name or user name.";
 const USERNAME_HINT = "3 to 64 characters: lower-case letters, numbers and . _ - @. You will use it to sign in.";
 const DATE_HINT = "For example: 3 12 1984";
 
@@ -153,8 +154,8 @@ function showForm(info) {
       { autocomplete: "username", autocapitalize: "none", spellcheck: "false", maxlength: 64 }, USERNAME_HINT);
   }
   fields.password = field("new-password", info.purpose === "invitation" ? "Choose a password" : "New password",
-    { type: "password", autocomplete: "new-password", maxlength: 256 }, PASSWORD_HINT);
-  fields.confirm = field("confirm-password", "Type the password again", { type: "password", autocomplete: "new-password", maxlength: 256 });
+    { type: "password", autocomplete: "new-password", maxlength: 1024 }, PASSWORD_HINT);
+  fields.confirm = field("confirm-password", "Type the password again", { type: "password", autocomplete: "new-password", maxlength: 1024 });
   if (info.terms) fields.terms_version = termsField(info.terms);
   const reveal = el("input", { id: "show-passwords", type: "checkbox" });
   reveal.addEventListener("change", () => {

@@ -110,3 +110,56 @@ pub(crate) struct AuditPatientDto {
     #[schema(format = Date)]
     pub birth_date: String,
 }
+
+/// Which findings of unusual access to list.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AccessReviewQuery {
+    /// `open` (the default): not yet reviewed; `all`: reviewed ones too.
+    pub state: Option<String>,
+}
+
+/// A finding of unusual access, for the compliance officer to review.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AccessReviewDto {
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// `many_patients` (far more distinct patients in a day than the
+    /// person's own norm), `outside_teams` (a patient of none of their
+    /// departments and care teams), `shared_family_name`.
+    pub reason: String,
+    #[schema(format = "uuid")]
+    pub user_id: String,
+    pub user_name: String,
+    #[schema(format = "uuid")]
+    pub patient_id: Option<String>,
+    pub patient_name: Option<String>,
+    /// With `many_patients`: distinct patients opened that day.
+    pub patients_opened: i64,
+    #[schema(format = "date-time")]
+    pub raised_at: String,
+    #[schema(format = "date-time")]
+    pub reviewed_at: Option<String>,
+}
+
+impl From<switchboard_service::access_reviews::AccessReview> for AccessReviewDto {
+    fn from(r: switchboard_service::access_reviews::AccessReview) -> Self {
+        AccessReviewDto {
+            id: r.id.to_string(),
+            reason: r.reason.as_str().to_owned(),
+            user_id: r.user.to_string(),
+            user_name: r.user_name,
+            patient_id: r.patient.map(|p| p.to_string()),
+            patient_name: r.patient_name,
+            patients_opened: r.patients_opened,
+            raised_at: r.raised_at.to_rfc3339(),
+            reviewed_at: r.reviewed_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AccessReviewListDto {
+    pub reviews: Vec<AccessReviewDto>,
+}

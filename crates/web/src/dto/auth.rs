@@ -31,6 +31,9 @@ pub(crate) struct UserDto {
     /// reaches (everything else answers 404).
     #[schema(format = "uuid")]
     pub secure_conversation_id: Option<String>,
+    /// The practice requires a second factor of this account and it has
+    /// none yet: the session may only set one up (`/api/v1/me/mfa`).
+    pub second_factor_setup_required: bool,
 }
 
 impl From<&views::UserSummary> for UserDto {
@@ -44,6 +47,7 @@ impl From<&views::UserSummary> for UserDto {
             practice_id: u.practice.to_string(),
             patient_id: u.patient.map(|p| p.to_string()),
             secure_conversation_id: None,
+            second_factor_setup_required: false,
         }
     }
 }
@@ -54,6 +58,9 @@ pub(crate) struct LoginResponse {
     /// same token is also set as an HttpOnly cookie for browsers.
     pub token: String,
     pub user: UserDto,
+    /// After signing in with a recovery code: how many are left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes_left: Option<u32>,
 }
 
 /// A patient's own contact details.

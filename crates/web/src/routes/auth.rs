@@ -6,7 +6,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use switchboard_domain::mfa::Assurance;
 use switchboard_domain::policy::Actor;
+use switchboard_service::{LoginOutcome, LoginResult};
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
 
@@ -19,13 +21,16 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
 /// Sign in with a user name and password.
 ///
 /// Returns a session token (also set as an HttpOnly, Secure, SameSite=Strict
-/// cookie). Failures give one answer whether or not the account exists;
-/// repeated failures are throttled per account and per address (429 with
+/// cookie), or, for an account with a second factor, `mfa_required` and a
+/// challenge to give the second factor with (`POST /api/v1/auth/mfa`).
+/// Failures give one answer whether or not the account exists; repeated
+/// failures are throttled per account and per address (429 with
 /// `Retry-After`).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, body = LoginResponse),
+        (status = 200, body = LoginAnswer),
         (status = 401, body = ErrorBody, description = "invalid_credentials"),
+        (status = 403, body = ErrorBody, description = "staff whose time to set up the second factor their practice requires has passed (`second_factor_overdue`)"),
         (status = 429, body = ErrorBody, description = "too_many_attempts"),
         (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn login(
@@ -33,13 +38,28 @@ pub(crate) async fn login(
     Client(ctx): Client,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let result = s.app.login(&req.username, req.password, &ctx).await?;
+    match s.app.login(&req.username, req.password, &ctx).await? {
+        LoginOutcome::Session(result) => Ok(session_response(result)),
+        LoginOutcome::SecondFactor { challenge, methods } => Ok(Json(LoginAnswer::SecondFactor(MfaChallengeDto {
+            mfa_required: true,
+            challenge,
+            methods: methods.into_iter().map(Into::into).collect(),
+        }))
+        .into_response()),
+    }
+}
+
+/// A new session's answer: the token in the body and in the cookie.
+pub(super) fn session_response(result: LoginResult) -> Response {
     let cookie = format!("{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict", result.token);
-    let mut res = Json(LoginResponse { user: (&result.user).into(), token: result.token }).into_response();
+    let mut user = UserDto::from(&result.user);
+    user.second_factor_setup_required = result.assurance == Assurance::EnrolOnly;
+    let body = LoginResponse { user, token: result.token, recovery_codes_left: result.recovery_codes_left };
+    let mut res = Json(LoginAnswer::Session(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
-    Ok(res)
+    res
 }
 
 /// End the session now.
@@ -64,6 +84,7 @@ pub(crate) async fn logout(
     responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)))]
 pub(crate) async fn me(LinkAuth(p, _): LinkAuth<OwnSession>) -> Json<UserDto> {
     let mut user = UserDto::from(&p.user);
+    user.second_factor_setup_required = p.assurance == Assurance::EnrolOnly;
     if let Actor::LinkPatient(l) = &p.actor {
         user.secure_conversation_id = Some(l.conversation.to_string());
     }

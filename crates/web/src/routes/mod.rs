@@ -5,6 +5,7 @@
 //! A handler left out of its file's list is dead code, which the lints
 //! refuse.
 
+mod access_reviews;
 mod accounts;
 mod analytics;
 mod attachments;
@@ -17,6 +18,7 @@ mod health;
 mod inbox;
 mod live;
 mod me;
+mod mfa;
 mod notifications;
 mod oncall;
 mod operator;
@@ -25,6 +27,7 @@ mod patients;
 mod schedule;
 mod secure_links;
 mod sensitivity;
+mod sessions;
 mod setup;
 mod sms;
 
@@ -41,6 +44,8 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         health::routes(),
         auth::routes(),
         me::routes(),
+        sessions::routes(),
+        mfa::routes(),
         notifications::routes(),
         oncall::routes(),
         enrollment::routes(),
@@ -52,6 +57,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         inbox::routes(),
         live::routes(),
         audit::routes(),
+        access_reviews::routes(),
         analytics::routes(),
         schedule::routes(),
         secure_links::routes(),
