@@ -275,7 +275,10 @@ test("a refused file shows why (the server's words, or the limit before uploadin
 test("the front desk, the demo's documents pool, files a patient's photo from the To file view", async () => {
   const alice = await phone();
   await signIn(alice, suite.server.url, "alice");
-  const id = await write(alice, "Letter from the clinic", "The hospital sent me a letter; a photo of it is attached.");
+  // About an appointment: the front desk reads those (by default not
+  // clinical topics, whose files wait for whoever reads them).
+  const id = await write(alice, "Letter from the clinic", "The hospital sent me a letter about my appointment; a photo of it is attached.",
+    "scheduling");
   const photo = await photoWithLocation(alice, "letter-photo.jpg");
   await alice.locator("#reply-attach-input").setInputFiles(photo);
   await alice.locator(".pending-file", { hasText: "letter-photo.jpg" }).getByText("Ready to send").waitFor(LIVE);

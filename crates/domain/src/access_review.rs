@@ -134,6 +134,7 @@ mod tests {
             departments,
             care_teams,
             pools: vec![],
+            reads: crate::sensitivity::ContentGrants::default_for(StaffRole::Nurse),
         }
     }
 

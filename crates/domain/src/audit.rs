@@ -129,10 +129,16 @@ pub enum AuditAction {
     AccessReviewRaised,
     /// A reviewer marked a finding of unusual access reviewed.
     AccessReviewed,
+    /// Staff marked a conversation sensitive (a category) or cleared the
+    /// mark.
+    ConversationSensitivityChanged,
+    /// An administrator changed which roles read which sensitive
+    /// categories and topics.
+    SensitivitySettingsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 83] = [
+    pub const ALL: [AuditAction; 85] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -216,6 +222,8 @@ impl AuditAction {
         AuditAction::Reauthenticated,
         AuditAction::AccessReviewRaised,
         AuditAction::AccessReviewed,
+        AuditAction::ConversationSensitivityChanged,
+        AuditAction::SensitivitySettingsChanged,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -303,6 +311,8 @@ impl AuditAction {
             AuditAction::Reauthenticated => "reauthenticated",
             AuditAction::AccessReviewRaised => "access_review_raised",
             AuditAction::AccessReviewed => "access_reviewed",
+            AuditAction::ConversationSensitivityChanged => "conversation_sensitivity_changed",
+            AuditAction::SensitivitySettingsChanged => "sensitivity_settings_changed",
         }
     }
 

@@ -52,12 +52,17 @@ pub enum EventKind {
     Escalated {
         to: UserId,
     },
+    /// The conversation was marked sensitive, or the mark was cleared. It
+    /// does not say which category: who may not read the conversation must
+    /// not learn that either (a substance-use mark is itself Part 2
+    /// information).
+    SensitivityChanged,
 }
 
 impl EventKind {
     /// Every event's `code`: the names of the live stream's events. The
     /// pages' list (`LIVE_EVENTS` in `static/common.js`) is tested against it.
-    pub const CODES: [&'static str; 11] = [
+    pub const CODES: [&'static str; 12] = [
         "conversation_created",
         "message_sent",
         "message_amended",
@@ -69,6 +74,7 @@ impl EventKind {
         "typing",
         "alert",
         "escalated",
+        "sensitivity_changed",
     ];
 
     pub const fn code(&self) -> &'static str {
@@ -84,6 +90,7 @@ impl EventKind {
             EventKind::Typing { .. } => "typing",
             EventKind::Alert { .. } => "alert",
             EventKind::Escalated { .. } => "escalated",
+            EventKind::SensitivityChanged => "sensitivity_changed",
         }
     }
 
@@ -95,13 +102,36 @@ impl EventKind {
             | EventKind::Assigned { .. }
             | EventKind::PriorityChanged { .. }
             | EventKind::Alert { .. }
-            | EventKind::Escalated { .. } => false,
+            | EventKind::Escalated { .. }
+            | EventKind::SensitivityChanged => false,
             EventKind::ConversationCreated
             | EventKind::MessageSent { .. }
             | EventKind::MessageAmended { .. }
             | EventKind::MessagesRead { .. }
             | EventKind::StatusChanged { .. }
             | EventKind::Typing { .. } => true,
+        }
+    }
+
+    /// Whether someone who sees the conversation's row but not its content
+    /// (`ConversationAction::ViewMetadata` only) is told of this event: the
+    /// changes a list row shows (a new message arrived, read, status,
+    /// priority, owner), never notes, corrections or typing. Events carry
+    /// ids only, so this tells them the row changed and nothing it says.
+    pub fn changes_row(&self) -> bool {
+        match self {
+            EventKind::ConversationCreated
+            | EventKind::MessageSent { .. }
+            | EventKind::MessagesRead { .. }
+            | EventKind::StatusChanged { .. }
+            | EventKind::PriorityChanged { .. }
+            | EventKind::Assigned { .. }
+            | EventKind::Escalated { .. }
+            | EventKind::SensitivityChanged => true,
+            EventKind::NoteAdded { .. }
+            | EventKind::MessageAmended { .. }
+            | EventKind::Typing { .. }
+            | EventKind::Alert { .. } => false,
         }
     }
 }
@@ -123,7 +153,10 @@ pub struct DomainEvent {
 impl DomainEvent {
     /// Whether `viewer` may be told of this event: the same rule as viewing
     /// the conversation, plus patients are not told of staff business, and
-    /// someone who just lost an assignment is told that.
+    /// someone who just lost an assignment is told that. Staff who see the
+    /// row but not the content (`ViewMetadata` only: front desk on a
+    /// clinical topic, a role without a sensitive category's grant) are
+    /// told of the changes a row shows ([`EventKind::changes_row`]).
     pub fn visible_to(&self, viewer: &Actor) -> bool {
         if matches!(viewer, Actor::Patient(_) | Actor::LinkPatient(_)) && !self.kind.visible_to_patient() {
             return false;
@@ -138,7 +171,11 @@ impl DomainEvent {
         if let EventKind::Alert { user } = &self.kind {
             return matches!(viewer, Actor::Staff(s) if s.user == *user);
         }
-        policy::authorize_conversation(viewer, ConversationAction::View, &self.facts).is_allowed()
+        if policy::authorize_conversation(viewer, ConversationAction::View, &self.facts).is_allowed() {
+            return true;
+        }
+        self.kind.changes_row()
+            && policy::authorize_conversation(viewer, ConversationAction::ViewMetadata, &self.facts).is_allowed()
     }
 }
 
@@ -168,8 +205,74 @@ mod tests {
             EventKind::Typing { user, user_kind: UserKind::Patient },
             EventKind::Alert { user },
             EventKind::Escalated { to: user },
+            EventKind::SensitivityChanged,
         ];
         let codes: Vec<&str> = kinds.iter().map(EventKind::code).collect();
         assert_eq!(codes, EventKind::CODES);
+    }
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::*;
+    use crate::ids::{ConversationId, DepartmentId, NoteId, PatientId};
+    use crate::policy::{PatientFacts, StaffActor};
+    use crate::role::StaffRole;
+    use crate::sensitivity::ContentGrants;
+    use crate::topic::Topic;
+
+    fn id16(n: u8) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[15] = n;
+        b
+    }
+
+    #[test]
+    fn a_row_only_viewer_hears_of_row_changes_and_nothing_else() {
+        let practice = PracticeId::from_bytes(id16(1));
+        let dept = DepartmentId::from_bytes(id16(1));
+        let patient =
+            PatientFacts { id: PatientId::from_bytes(id16(1)), practice, department: Some(dept), care_team: None };
+        let facts =
+            ConversationFacts::unowned(ConversationId::from_bytes(id16(1)), patient.clone(), Topic::TestResults);
+        let staff = |role| {
+            Actor::Staff(StaffActor {
+                user: UserId::from_bytes(id16(9)),
+                practice,
+                role,
+                departments: vec![dept],
+                care_teams: vec![],
+                pools: vec![],
+                reads: ContentGrants::default_for(role),
+            })
+        };
+        let desk = staff(StaffRole::FrontDesk);
+        let nurse = staff(StaffRole::Nurse);
+        let event = |kind| DomainEvent {
+            at: Timestamp::from_micros(0),
+            practice,
+            patient: patient.id,
+            conversation: facts.id,
+            actor: None,
+            kind,
+            facts: facts.clone(),
+        };
+        let sent = event(EventKind::MessageSent {
+            message: MessageId::from_bytes(id16(2)),
+            sender: None,
+            sender_kind: SenderKind::Patient,
+        });
+        let note = event(EventKind::NoteAdded { note: NoteId::from_bytes(id16(3)) });
+        let typing = event(EventKind::Typing { user: UserId::from_bytes(id16(4)), user_kind: UserKind::Patient });
+        assert!(sent.visible_to(&desk));
+        assert!(!note.visible_to(&desk));
+        assert!(!typing.visible_to(&desk));
+        for e in [&sent, &note, &typing] {
+            assert!(e.visible_to(&nurse));
+        }
+        // Unrelated front desk hears nothing.
+        let Actor::Staff(d) = &desk else { unreachable!() };
+        let stranger = Actor::Staff(StaffActor { departments: vec![], ..d.clone() });
+        assert!(!sent.visible_to(&stranger));
     }
 }

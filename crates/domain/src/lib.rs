@@ -33,6 +33,7 @@ pub mod receipt;
 pub mod role;
 pub mod routing;
 pub mod secure_link;
+pub mod sensitivity;
 pub mod session;
 pub mod sign_in;
 pub mod sla;

@@ -9,6 +9,8 @@ use crate::ids::{CareTeamId, ConversationId, DepartmentId, PatientId, PoolId, Pr
 use crate::mfa::Assurance;
 use crate::role::{StaffRole, UserKind};
 use crate::routing::Owner;
+use crate::sensitivity::{self, ContentGrants, Sensitivity};
+use crate::topic::Topic;
 
 /// A signed-in patient.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +29,9 @@ pub struct StaffActor {
     pub departments: Vec<DepartmentId>,
     pub care_teams: Vec<CareTeamId>,
     pub pools: Vec<PoolId>,
+    /// What the practice grants the role: the sensitive categories and, for
+    /// the front desk and billing, the topics whose content they read.
+    pub reads: ContentGrants,
 }
 
 /// A patient who proved who they are through a secure link (date of birth,
@@ -93,18 +98,29 @@ pub struct ConversationFacts {
     pub owner: Option<Owner>,
     /// A provider asked for clinical judgement.
     pub escalated_to: Option<UserId>,
+    /// What the patient said it is about: front desk and billing read only
+    /// the topics granted to them.
+    pub topic: Topic,
+    /// Marked sensitive: only roles granted the category read it.
+    pub sensitivity: Option<Sensitivity>,
 }
 
 impl ConversationFacts {
-    /// A conversation nobody has been given yet.
-    pub fn unowned(id: ConversationId, patient: PatientFacts) -> Self {
-        ConversationFacts { id, patient, assignee: None, owner: None, escalated_to: None }
+    /// A conversation nobody has been given yet, not marked sensitive.
+    pub fn unowned(id: ConversationId, patient: PatientFacts, topic: Topic) -> Self {
+        ConversationFacts { id, patient, assignee: None, owner: None, escalated_to: None, topic, sensitivity: None }
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConversationAction {
-    /// See the conversation, its messages and read receipts.
+    /// See that the conversation exists, with the metadata needed to route
+    /// it (patient, topic, status, waiting time, owner, whether it is
+    /// marked sensitive): its row in a list, never its subject, messages,
+    /// previews, notes or files. Every other action implies this one.
+    ViewMetadata,
+    /// See the conversation's content: its subject, messages, read
+    /// receipts and files.
     View,
     Reply,
     MarkRead,
@@ -125,6 +141,9 @@ pub enum ConversationAction {
     /// Staff: send the patient a secure link to this conversation (to the
     /// mobile number or email on file).
     SendSecureLink,
+    /// Staff of a clinical role: mark the conversation sensitive, or clear
+    /// the mark.
+    MarkSensitive,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +188,12 @@ pub enum Denial {
     /// A session that may only enrol a second factor (the practice
     /// requires one of staff, and this account has none yet).
     EnrolmentOnly,
+    /// Front desk or billing reaching for the content of a topic the
+    /// practice has not granted their role.
+    NotGrantedClinical,
+    /// The conversation is marked with a sensitive category the practice
+    /// has not granted the role.
+    Sensitive,
 }
 
 impl Denial {
@@ -184,6 +209,8 @@ impl Denial {
             Denial::OutsideLink => "outside_link",
             Denial::NotInPool => "not_in_pool",
             Denial::EnrolmentOnly => "enrolment_only",
+            Denial::NotGrantedClinical => "not_granted_clinical",
+            Denial::Sensitive => "sensitive",
         }
     }
 }
@@ -258,9 +285,27 @@ fn staff_may_work(staff: &StaffActor, conv: &ConversationFacts) -> Decision {
 }
 
 /// [`staff_may_work`] for a conversation of `patient` nobody has been given
-/// yet (its id plays no part in staff's rules).
+/// yet (its id and topic play no part in this rule).
 fn staff_may_work_with(staff: &StaffActor, patient: &PatientFacts) -> Decision {
-    staff_may_work(staff, &ConversationFacts::unowned(ConversationId::from_bytes([0; 16]), patient.clone()))
+    staff_may_work(
+        staff,
+        &ConversationFacts::unowned(ConversationId::from_bytes([0; 16]), patient.clone(), Topic::CareQuestion),
+    )
+}
+
+/// Whether the practice grants `staff`'s role the content of `conv`: its
+/// sensitive category, if marked, and, for the front desk and billing, its
+/// topic. The relationship is [`staff_may_work`]'s question, not this one.
+pub fn reads_content(staff: &StaffActor, conv: &ConversationFacts) -> Decision {
+    if let Some(c) = conv.sensitivity
+        && !staff.reads.categories.contains(c)
+    {
+        return Decision::Deny(Denial::Sensitive);
+    }
+    if !staff.reads.topics.allows(conv.topic) {
+        return Decision::Deny(Denial::NotGrantedClinical);
+    }
+    Decision::Allow
 }
 
 /// May `actor` do `action` to a conversation described by `conv`?
@@ -275,19 +320,32 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 return Decision::Deny(Denial::NotOwnRecord);
             }
             match action {
-                A::View | A::Reply | A::MarkRead | A::Close | A::Rate => Decision::Allow,
+                A::ViewMetadata | A::View | A::Reply | A::MarkRead | A::Close | A::Rate => Decision::Allow,
                 A::Amend { author } if author == p.user => Decision::Allow,
                 A::Amend { .. } => Decision::Deny(Denial::NotAuthor),
-                A::ViewNotes | A::AddNote | A::Reopen | A::Assign | A::MarkUnread | A::SendSecureLink => {
-                    Decision::Deny(Denial::StaffOnly)
-                }
+                A::ViewNotes
+                | A::AddNote
+                | A::Reopen
+                | A::Assign
+                | A::MarkUnread
+                | A::SendSecureLink
+                | A::MarkSensitive => Decision::Deny(Denial::StaffOnly),
             }
         }
+        // Related staff of a role that works conversations see the row;
+        // everything else needs the content too.
         Actor::Staff(s) => match staff_may_work(s, conv) {
-            Decision::Allow => match action {
-                A::Amend { author } if author != s.user => Decision::Deny(Denial::NotAuthor),
-                A::Rate => Decision::Deny(Denial::PatientOnly),
-                _ => Decision::Allow,
+            Decision::Allow if action == A::ViewMetadata => Decision::Allow,
+            Decision::Allow => match reads_content(s, conv) {
+                Decision::Allow => match action {
+                    A::Amend { author } if author != s.user => Decision::Deny(Denial::NotAuthor),
+                    A::Rate => Decision::Deny(Denial::PatientOnly),
+                    A::MarkSensitive if !sensitivity::marks_sensitivity(s.role) => {
+                        Decision::Deny(Denial::RoleNotPermitted)
+                    }
+                    _ => Decision::Allow,
+                },
+                deny => deny,
             },
             deny => deny,
         },
@@ -304,11 +362,15 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 return Decision::Deny(Denial::OutsideLink);
             }
             match action {
-                A::View | A::Reply | A::MarkRead => Decision::Allow,
+                A::ViewMetadata | A::View | A::Reply | A::MarkRead => Decision::Allow,
                 A::Close | A::Rate | A::Amend { .. } => Decision::Deny(Denial::OutsideLink),
-                A::ViewNotes | A::AddNote | A::Reopen | A::Assign | A::MarkUnread | A::SendSecureLink => {
-                    Decision::Deny(Denial::StaffOnly)
-                }
+                A::ViewNotes
+                | A::AddNote
+                | A::Reopen
+                | A::Assign
+                | A::MarkUnread
+                | A::SendSecureLink
+                | A::MarkSensitive => Decision::Deny(Denial::StaffOnly),
             }
         }
     }
@@ -472,22 +534,31 @@ pub fn authorize_documents_queue(actor: &Actor, practice: PracticeId, documents_
     }
 }
 
-/// May `target` be asked for clinical judgement on a conversation of
-/// `patient`? Providers of the same practice only.
-pub fn may_be_escalated_to(target: &StaffActor, patient: &PatientFacts) -> bool {
-    target.practice == patient.practice && target.role == StaffRole::Provider
+/// May `target` be asked for clinical judgement on `conv`? Providers of
+/// the same practice only, whose role the practice grants the
+/// conversation's content (its sensitive category, if marked).
+pub fn may_be_escalated_to(target: &StaffActor, conv: &ConversationFacts) -> bool {
+    target.practice == conv.patient.practice
+        && target.role == StaffRole::Provider
+        && reads_content(target, conv).is_allowed()
 }
 
-/// May `target` be made the assignee of a conversation of `patient`?
-/// Assignment gives access, so only staff of the same practice whose role
-/// works patient conversations qualify.
-pub fn may_be_assigned(target: &StaffActor, patient: &PatientFacts) -> bool {
-    target.practice == patient.practice && target.role.works_patient_conversations()
+/// May `target` be made the assignee of `conv`? Assignment gives access,
+/// so only staff of the same practice whose role works patient
+/// conversations qualify, and only when the practice grants their role the
+/// conversation's content: an assignee who could not read what they are
+/// given could not answer it (a front-desk member is never handed a
+/// clinical or sensitive conversation; it stays with whoever can read it).
+pub fn may_be_assigned(target: &StaffActor, conv: &ConversationFacts) -> bool {
+    target.practice == conv.patient.practice
+        && target.role.works_patient_conversations()
+        && reads_content(target, conv).is_allowed()
 }
 
 /// Which conversations a listing may consider at all. The store turns this
 /// into SQL; each row it returns is then re-checked with
-/// [`authorize_conversation`] and `View`.
+/// [`authorize_conversation`] and `ViewMetadata`, and its content (subject,
+/// preview) is shown only when `View` is allowed too.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListScope {
     Nothing,
@@ -519,7 +590,10 @@ pub fn list_scope(actor: &Actor) -> ListScope {
 }
 
 /// Whether a conversation belongs in a listing with this scope, evaluated on
-/// plain data: the reference the SQL filter must agree with.
+/// plain data: the reference the SQL filter must agree with. It agrees with
+/// `ViewMetadata` (rows whose content the viewer may not read are listed
+/// with their metadata only), never with sensitivity or topic, which the
+/// SQL does not need to know.
 pub fn in_list_scope(scope: &ListScope, actor: &Actor, conv: &ConversationFacts) -> bool {
     match (scope, actor) {
         (ListScope::Nothing, _) => false,

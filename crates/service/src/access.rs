@@ -21,6 +21,8 @@ pub(crate) fn facts(row: &ConversationRow) -> ConversationFacts {
         assignee: row.assignee,
         owner: row.owner,
         escalated_to: row.escalated_to.as_ref().map(|(u, _)| *u),
+        topic: row.topic,
+        sensitivity: row.sensitivity,
     }
 }
 

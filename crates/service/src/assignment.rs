@@ -2,7 +2,7 @@
 //! department (with a reason kept in the history), escalation to a provider
 //! and the return to the staff member who asked, and absences with cover.
 
-use crate::access::{facts, patient_facts};
+use crate::access::facts;
 use crate::auth::Principal;
 use crate::routing::{ABSENCE_ENDS, ABSENCE_STARTS, History};
 use crate::sealing::{self, column};
@@ -49,6 +49,7 @@ impl Switchboard {
         let Some(u) = directory::user_by_id(self.store(), user).await?.filter(|u| u.active) else { return Ok(None) };
         let (Some(role), UserKind::Staff) = (u.role, u.kind) else { return Ok(None) };
         let m = directory::memberships(self.store(), u.id).await?;
+        let reads = self.content_grants(u.practice, role).await?;
         Ok(Some((
             StaffActor {
                 user: u.id,
@@ -57,6 +58,7 @@ impl Switchboard {
                 departments: m.departments,
                 care_teams: m.care_teams,
                 pools: m.pools,
+                reads,
             },
             u.display_name.unwrap_or_default(),
         )))
@@ -99,10 +101,11 @@ impl Switchboard {
             AssignTarget::Person(user) => {
                 let not_assignable = || ServiceError::Invalid {
                     field: "assignee_id",
-                    problem: "that is not a staff member of this practice who can take conversations".into(),
+                    problem: "that is not a staff member of this practice who can take and read this conversation"
+                        .into(),
                 };
                 let (staff, name) = self.staff_actor(user).await?.ok_or_else(not_assignable)?;
-                if !policy::may_be_assigned(&staff, &patient_facts(&row.patient)) {
+                if !policy::may_be_assigned(&staff, &facts(&row)) {
                     return Err(not_assignable());
                 }
                 let absences: Vec<Absence> =
@@ -121,7 +124,8 @@ impl Switchboard {
                         problem: "there is no such pool in this practice".into(),
                     });
                 }
-                let (who, covered, last) = self.choose_assignee(practice, Owner::Pool(pool), &[], now).await?;
+                let (who, covered, last) =
+                    self.choose_assignee(practice, Owner::Pool(pool), &[], now, (row.topic, row.sensitivity)).await?;
                 (Some(Owner::Pool(pool)), who, covered, last, format!("pool={pool}"))
             }
             AssignTarget::Department(d) => {
@@ -217,7 +221,7 @@ impl Switchboard {
             problem: "there is no provider of this practice by that id".into(),
         };
         let (target, name) = self.staff_actor(provider).await?.ok_or_else(not_a_provider)?;
-        if !policy::may_be_escalated_to(&target, &patient_facts(&row.patient)) {
+        if !policy::may_be_escalated_to(&target, &facts(&row)) {
             return Err(not_a_provider());
         }
         if provider == p.user.id {

@@ -110,6 +110,7 @@ impl Switchboard {
             UserKind::Staff => {
                 let role = user.role.ok_or(ServiceError::Internal)?;
                 let m = directory::memberships(self.store(), user.id).await?;
+                let reads = self.content_grants(user.practice, role).await?;
                 let actor = Actor::Staff(StaffActor {
                     user: user.id,
                     practice: user.practice,
@@ -117,6 +118,7 @@ impl Switchboard {
                     departments: m.departments,
                     care_teams: m.care_teams,
                     pools: m.pools,
+                    reads,
                 });
                 let summary = UserSummary {
                     id: user.id,

@@ -43,6 +43,7 @@ pub mod scanner;
 mod sealing;
 pub mod second_factor;
 pub mod secure_links;
+pub mod sensitivity;
 mod setup;
 pub mod sign_ins;
 pub mod views;

@@ -21,6 +21,7 @@ use switchboard_domain::history::HistoryCode;
 use switchboard_domain::ids::*;
 use switchboard_domain::role::SenderKind;
 use switchboard_domain::routing::{self, AddressedProvider, Condition, MessageFacts, Owner, Rule, Target};
+use switchboard_domain::sensitivity::Sensitivity;
 use switchboard_domain::time::{Span, Timestamp};
 use switchboard_domain::topic::Topic;
 use switchboard_store::Conflict;
@@ -164,6 +165,9 @@ impl Switchboard {
     /// Who should hold a conversation given to `owner` now: the person (or
     /// their cover), the least-loaded available member of an auto-assigning
     /// pool, or nobody (care teams, departments, lead-triaged pools).
+    /// Nobody is handed a conversation their role may not read (`content`:
+    /// its topic and sensitive category; see `policy::may_be_assigned`): it
+    /// stays with its owner, unassigned, or goes to a pool member who can.
     /// Returns (assignee, whose work the assignee covers, pool to note as
     /// assigned last).
     pub(crate) async fn choose_assignee(
@@ -172,11 +176,17 @@ impl Switchboard {
         owner: Owner,
         exclude: &[UserId],
         now: Timestamp,
+        content: (Topic, Option<Sensitivity>),
     ) -> Result<(Option<UserId>, Option<UserId>, Option<PoolId>), ServiceError> {
         let absences = self.absences_now(practice, now).await?;
+        let (topic, sensitivity) = content;
         match owner {
             Owner::Person(u) => {
                 let who = assignment::covering(u, &absences, now).filter(|w| !exclude.contains(w));
+                let who = match who {
+                    Some(w) if self.may_hold(practice, w, topic, sensitivity).await? => Some(w),
+                    _ => None,
+                };
                 // Nobody deactivated or not yet set up holds work: it stays with
                 // its owner, unassigned, where the care team and department see it.
                 let who = match who {
@@ -206,7 +216,13 @@ impl Switchboard {
                         away: assignment::is_away(l.user, &absences, now),
                     })
                     .collect();
-                let chosen = assignment::pick(&candidates, p.last_assigned, exclude);
+                let mut exclude = exclude.to_vec();
+                for l in &loads {
+                    if !self.may_hold(practice, l.user, topic, sensitivity).await? {
+                        exclude.push(l.user);
+                    }
+                }
+                let chosen = assignment::pick(&candidates, p.last_assigned, &exclude);
                 Ok((chosen, None, chosen.map(|_| pool)))
             }
             Owner::CareTeam(_) | Owner::Department(_) => Ok((None, None, None)),
@@ -308,7 +324,8 @@ impl Switchboard {
                 ..History::of(conversation, HistoryCode::Routed)
             })?,
         );
-        let (assignee, covered_for, pool) = self.choose_assignee(patient.practice, decision.owner, &[], now).await?;
+        let (assignee, covered_for, pool) =
+            self.choose_assignee(patient.practice, decision.owner, &[], now, (topic, None)).await?;
         if assignee.is_some() {
             let code = if pool.is_some() { HistoryCode::AutoAssigned } else { HistoryCode::Assigned };
             steps.extend(self.assignment_steps(Assignment {
@@ -497,8 +514,10 @@ impl Switchboard {
             return Ok(());
         }
         let Some(Owner::Pool(pool)) = row.owner else { return Ok(()) };
-        let (next, _, last) =
-            self.choose_assignee(row.practice, Owner::Pool(pool), &[user], self.now()).await.map_err(job_error)?;
+        let (next, _, last) = self
+            .choose_assignee(row.practice, Owner::Pool(pool), &[user], self.now(), (row.topic, row.sensitivity))
+            .await
+            .map_err(job_error)?;
         let m = Move::new(conversation, user, next, HistoryCode::TimedOut, AuditAction::AssignmentTimedOut);
         self.move_assignment(Move { pool: last, ..m }).await.map_err(job_error)?;
         Ok(())
@@ -541,9 +560,10 @@ impl Switchboard {
         for conversation in q::open_assigned_to(self.store(), user).await.map_err(job_error)? {
             let Some(row) = conv_q::by_id(self.store(), conversation).await.map_err(job_error)? else { continue };
             let (next, covering, last) = match row.owner {
-                Some(owner) => {
-                    self.choose_assignee(row.practice, owner, &[user], self.now()).await.map_err(job_error)?
-                }
+                Some(owner) => self
+                    .choose_assignee(row.practice, owner, &[user], self.now(), (row.topic, row.sensitivity))
+                    .await
+                    .map_err(job_error)?,
                 None => (None, None, None),
             };
             let m = Move::new(conversation, user, next, HistoryCode::Deactivated, AuditAction::ConversationAssigned);
@@ -599,10 +619,14 @@ impl Switchboard {
     async fn offer_pool(&self, practice: PracticeId, pool: PoolId) -> Result<(), ServiceError> {
         for conversation in q::waiting_in_pool(self.store(), pool, 50).await? {
             let now = self.now();
-            let (Some(who), _, _) = self.choose_assignee(practice, Owner::Pool(pool), &[], now).await? else {
-                return Ok(());
-            };
             let Some(row) = conv_q::by_id(self.store(), conversation).await? else { continue };
+            // Someone free may not read this one (clinical, sensitive) and
+            // still take the next.
+            let (Some(who), _, _) =
+                self.choose_assignee(practice, Owner::Pool(pool), &[], now, (row.topic, row.sensitivity)).await?
+            else {
+                continue;
+            };
             let unit = switchboard_store::Unit::new()
                 .step(q::claim_if_unassigned(conversation, who, now))
                 .step(

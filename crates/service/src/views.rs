@@ -6,6 +6,7 @@ use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::ids::*;
 pub use switchboard_domain::inbox::InboxCounts;
 use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
+use switchboard_domain::sensitivity::Sensitivity;
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 
@@ -44,8 +45,17 @@ pub struct PatientSummary {
 pub struct ConversationSummary {
     pub id: ConversationId,
     pub patient: PatientSummary,
-    pub subject: String,
+    /// `None` when the viewer sees the row but not the content
+    /// (`content_withheld`).
+    pub subject: Option<String>,
     pub topic: Topic,
+    /// Staff who read it: the sensitive category it is marked with. Never
+    /// shown to patients, nor to staff who see the row only (the mark is
+    /// itself sensitive: a substance-use mark is Part 2 information).
+    pub sensitivity: Option<Sensitivity>,
+    /// The viewer sees the row (routing metadata) but not the content: no
+    /// subject, no preview, no sensitivity mark.
+    pub content_withheld: bool,
     pub status: ConversationStatus,
     pub priority: Priority,
     /// Staff only.

@@ -115,6 +115,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0016_sessions_seen.sql"),
     },
     Migration {
+        version: 17,
+        name: "sensitivity",
+        sqlite: include_str!("../migrations/sqlite/0017_sensitivity.sql"),
+        postgres: include_str!("../migrations/postgres/0017_sensitivity.sql"),
+    },
+    Migration {
         version: 18,
         name: "passkeys",
         sqlite: include_str!("../migrations/sqlite/0018_passkeys.sql"),

@@ -9,6 +9,7 @@ use switchboard_domain::ids::*;
 use switchboard_domain::mfa::Assurance;
 use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::routing::Owner;
+use switchboard_domain::sensitivity::Sensitivity;
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 
@@ -214,6 +215,9 @@ pub struct ConversationRow {
     pub unread_reply: Option<MessageId>,
     pub unread_reply_sent_at: Option<Timestamp>,
     pub unread_flagged_at: Option<Timestamp>,
+    /// Marked sensitive: only roles the practice grants the category read
+    /// it.
+    pub sensitivity: Option<Sensitivity>,
 }
 
 impl ConversationRow {
@@ -277,6 +281,7 @@ impl ConversationRow {
             unread_reply: opt_id(row, "c_unread_reply_id", MessageId::from_slice)?,
             unread_reply_sent_at: opt_ts(row, "c_unread_reply_sent_at")?,
             unread_flagged_at: opt_ts(row, "c_unread_flagged_at")?,
+            sensitivity: opt_code(row, "c_sensitivity", Sensitivity::parse)?,
         })
     }
 }

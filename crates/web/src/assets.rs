@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 44] = embedded! {
+const FILES: [(&str, &str, &[u8]); 45] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -52,6 +52,7 @@ const FILES: [(&str, &str, &[u8]); 44] = embedded! {
     "/static/admin.js" => "static/admin.js", "text/javascript; charset=utf-8";
     "/static/admin-hours.js" => "static/admin-hours.js", "text/javascript; charset=utf-8";
     "/static/admin-documents.js" => "static/admin-documents.js", "text/javascript; charset=utf-8";
+    "/static/admin-sensitivity.js" => "static/admin-sensitivity.js", "text/javascript; charset=utf-8";
     "/static/admin-enrollment.js" => "static/admin-enrollment.js", "text/javascript; charset=utf-8";
     "/static/admin-oncall.js" => "static/admin-oncall.js", "text/javascript; charset=utf-8";
     "/static/admin-security.js" => "static/admin-security.js", "text/javascript; charset=utf-8";

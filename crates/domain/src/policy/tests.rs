@@ -5,6 +5,8 @@
 use super::*;
 use crate::role::StaffRole;
 use crate::routing::Owner;
+use crate::sensitivity::{CategorySet, ContentGrants, Sensitivity, TopicAccess, TopicSet};
+use crate::topic::Topic;
 use proptest::prelude::*;
 
 fn id16(n: u8) -> [u8; 16] {
@@ -43,6 +45,27 @@ fn pool() -> impl Strategy<Value = PoolId> {
     (0u8..3).prop_map(|n| PoolId::from_bytes(id16(n)))
 }
 
+fn category() -> impl Strategy<Value = Sensitivity> {
+    proptest::sample::select(Sensitivity::ALL.to_vec())
+}
+fn topic() -> impl Strategy<Value = Topic> {
+    proptest::sample::select(Topic::ALL.to_vec())
+}
+fn category_set() -> impl Strategy<Value = CategorySet> {
+    proptest::collection::vec(category(), 0..4).prop_map(|v| v.into_iter().collect())
+}
+fn topic_access() -> impl Strategy<Value = TopicAccess> {
+    prop_oneof![
+        Just(TopicAccess::All),
+        proptest::collection::vec(topic(), 0..4).prop_map(|v| TopicAccess::Only(v.into_iter().collect())),
+    ]
+}
+/// Any grants at all, whatever the role: the policy's rules must hold for
+/// every combination, not only for the ones the practice settings make.
+fn content_grants() -> impl Strategy<Value = ContentGrants> {
+    (category_set(), topic_access()).prop_map(|(categories, topics)| ContentGrants { categories, topics })
+}
+
 fn staff() -> impl Strategy<Value = StaffActor> {
     (
         user(),
@@ -51,14 +74,16 @@ fn staff() -> impl Strategy<Value = StaffActor> {
         proptest::collection::vec(dept(), 0..3),
         proptest::collection::vec(team(), 0..3),
         proptest::collection::vec(pool(), 0..3),
+        content_grants(),
     )
-        .prop_map(|(user, practice, role, departments, care_teams, pools)| StaffActor {
+        .prop_map(|(user, practice, role, departments, care_teams, pools, reads)| StaffActor {
             user,
             practice,
             role,
             departments,
             care_teams,
             pools,
+            reads,
         })
 }
 
@@ -95,18 +120,23 @@ fn conversation() -> impl Strategy<Value = ConversationFacts> {
         proptest::option::of(user()),
         proptest::option::of(owner()),
         proptest::option::of(user()),
+        topic(),
+        proptest::option::of(category()),
     )
-        .prop_map(|(id, patient, assignee, owner, escalated_to)| ConversationFacts {
+        .prop_map(|(id, patient, assignee, owner, escalated_to, topic, sensitivity)| ConversationFacts {
             id,
             patient,
             assignee,
             owner,
             escalated_to,
+            topic,
+            sensitivity,
         })
 }
 
 fn action() -> impl Strategy<Value = ConversationAction> {
     prop_oneof![
+        Just(ConversationAction::ViewMetadata),
         Just(ConversationAction::View),
         Just(ConversationAction::Reply),
         Just(ConversationAction::MarkRead),
@@ -118,8 +148,23 @@ fn action() -> impl Strategy<Value = ConversationAction> {
         Just(ConversationAction::Assign),
         Just(ConversationAction::Rate),
         Just(ConversationAction::SendSecureLink),
+        Just(ConversationAction::MarkSensitive),
         user().prop_map(|author| ConversationAction::Amend { author }),
     ]
+}
+
+/// Whether the role is granted the conversation's content, written out
+/// independently of the implementation.
+fn staff_granted(s: &StaffActor, c: &ConversationFacts) -> bool {
+    let category_ok = match c.sensitivity {
+        None => true,
+        Some(x) => s.reads.categories.contains(x),
+    };
+    let topic_ok = match s.reads.topics {
+        TopicAccess::All => true,
+        TopicAccess::Only(set) => set.contains(c.topic),
+    };
+    category_ok && topic_ok
 }
 
 /// The rule for staff, written out independently of the implementation.
@@ -161,11 +206,12 @@ proptest! {
             let allowed = authorize_conversation(&a, act, &c).is_allowed();
             let own = p.practice == c.patient.practice && p.patient == c.patient.id;
             let patient_action = match act {
-                ConversationAction::View | ConversationAction::Reply | ConversationAction::MarkRead | ConversationAction::Close
-                    | ConversationAction::Rate => true,
+                ConversationAction::ViewMetadata | ConversationAction::View | ConversationAction::Reply
+                    | ConversationAction::MarkRead | ConversationAction::Close | ConversationAction::Rate => true,
                 ConversationAction::Amend { author } => author == p.user,
                 ConversationAction::ViewNotes | ConversationAction::AddNote | ConversationAction::Reopen | ConversationAction::Assign
-                    | ConversationAction::MarkUnread | ConversationAction::SendSecureLink => false,
+                    | ConversationAction::MarkUnread | ConversationAction::SendSecureLink
+                    | ConversationAction::MarkSensitive => false,
             };
             prop_assert_eq!(allowed, own && patient_action);
         }
@@ -178,16 +224,112 @@ proptest! {
         let author_ok = match act {
             ConversationAction::Amend { author } => author == s.user,
             ConversationAction::Rate => false,
+            ConversationAction::MarkSensitive => {
+                matches!(s.role, StaffRole::Provider | StaffRole::Nurse | StaffRole::MedicalAssistant)
+            }
             _ => true,
         };
-        let expected = staff_related(&s, &c) && s.role.works_patient_conversations() && author_ok;
+        // The row needs a relationship and a role that works conversations;
+        // everything else needs the content granted as well.
+        let row = staff_related(&s, &c) && s.role.works_patient_conversations();
+        let expected = row && (act == ConversationAction::ViewMetadata || (staff_granted(&s, &c) && author_ok));
         prop_assert_eq!(allowed, expected);
+    }
+
+    #[test]
+    fn without_the_grant_a_sensitive_conversation_is_never_read(s in staff(), act in action(), c in conversation()) {
+        if let Some(x) = c.sensitivity
+            && !s.reads.categories.contains(x)
+            && act != ConversationAction::ViewMetadata
+        {
+            let d = authorize_conversation(&Actor::Staff(s.clone()), act, &c);
+            prop_assert!(!d.is_allowed());
+            // Refused as sensitive once the relationship holds.
+            if staff_related(&s, &c) && s.role.works_patient_conversations() {
+                prop_assert_eq!(d, Decision::Deny(Denial::Sensitive));
+            }
+            prop_assert!(!may_be_assigned(&s, &c));
+        }
+    }
+
+    #[test]
+    fn front_desk_and_billing_read_only_granted_topics(s in staff(), c in conversation()) {
+        // Under any grants the practice can make, the front desk and billing
+        // read no topic it has not granted them.
+        let grants = crate::sensitivity::SensitivityGrants::defaults();
+        for role in [StaffRole::FrontDesk, StaffRole::Billing] {
+            let s = StaffActor { role, reads: grants.for_role(role), ..s.clone() };
+            let a = Actor::Staff(s.clone());
+            let granted_topic = match role {
+                StaffRole::FrontDesk => c.topic == Topic::Scheduling,
+                _ => c.topic == Topic::Billing,
+            };
+            if !granted_topic {
+                for act in [ConversationAction::View, ConversationAction::Reply, ConversationAction::ViewNotes, ConversationAction::AddNote, ConversationAction::Assign] {
+                    prop_assert!(!authorize_conversation(&a, act, &c).is_allowed());
+                }
+            }
+            // They still see the row when related.
+            prop_assert_eq!(
+                authorize_conversation(&a, ConversationAction::ViewMetadata, &c).is_allowed(),
+                staff_related(&s, &c)
+            );
+            // And never read a sensitive one under the defaults.
+            if c.sensitivity.is_some() {
+                prop_assert!(!authorize_conversation(&a, ConversationAction::View, &c).is_allowed());
+            }
+        }
+    }
+
+    #[test]
+    fn grants_are_monotone(s in staff(), act in action(), c in conversation(), more in content_grants()) {
+        // Adding a grant (a category, a topic, or every topic) never takes
+        // anything away.
+        let wider = ContentGrants {
+            categories: [s.reads.categories, more.categories].into_iter().flat_map(CategorySet::iter).collect(),
+            topics: match (s.reads.topics, more.topics) {
+                (TopicAccess::All, _) | (_, TopicAccess::All) => TopicAccess::All,
+                (TopicAccess::Only(a), TopicAccess::Only(b)) => {
+                    TopicAccess::Only(a.iter().chain(b.iter()).collect::<TopicSet>())
+                }
+            },
+        };
+        let before = authorize_conversation(&Actor::Staff(s.clone()), act, &c).is_allowed();
+        let after = authorize_conversation(&Actor::Staff(StaffActor { reads: wider, ..s.clone() }), act, &c).is_allowed();
+        prop_assert!(!before || after);
+        let before = may_be_assigned(&s, &c);
+        let after = may_be_assigned(&StaffActor { reads: wider, ..s }, &c);
+        prop_assert!(!before || after);
+    }
+
+    #[test]
+    fn every_action_implies_seeing_the_row(a in actor(), act in action(), c in conversation()) {
+        if authorize_conversation(&a, act, &c).is_allowed() {
+            prop_assert!(authorize_conversation(&a, ConversationAction::ViewMetadata, &c).is_allowed());
+        }
+    }
+
+    #[test]
+    fn practice_settings_grant_what_they_say(
+        cats in proptest::collection::vec((category(), proptest::sample::select(vec![StaffRole::Provider, StaffRole::Nurse, StaffRole::MedicalAssistant, StaffRole::FrontDesk, StaffRole::Billing])), 0..8),
+        tops in proptest::collection::vec((topic(), proptest::sample::select(vec![StaffRole::FrontDesk, StaffRole::Billing])), 0..6),
+        s in staff(),
+        c in conversation(),
+    ) {
+        let g = crate::sensitivity::SensitivityGrants::new(cats.clone(), tops.clone()).unwrap();
+        let s = StaffActor { reads: g.for_role(s.role), ..s };
+        let a = Actor::Staff(s.clone());
+        let category_ok = c.sensitivity.is_none_or(|x| cats.contains(&(x, s.role)));
+        let topic_ok = !matches!(s.role, StaffRole::FrontDesk | StaffRole::Billing) || tops.contains(&(c.topic, s.role));
+        let expected = staff_related(&s, &c) && s.role.works_patient_conversations() && category_ok && topic_ok;
+        prop_assert_eq!(authorize_conversation(&a, ConversationAction::View, &c).is_allowed(), expected);
     }
 
     #[test]
     fn listing_agrees_with_viewing(a in actor(), c in conversation()) {
         let listed = in_list_scope(&list_scope(&a), &a, &c);
-        let viewable = authorize_conversation(&a, ConversationAction::View, &c).is_allowed();
+        // Rows the viewer may not read are listed with their metadata only.
+        let viewable = authorize_conversation(&a, ConversationAction::ViewMetadata, &c).is_allowed();
         // A secure-link session lists nothing: it opens its one
         // conversation by id.
         let expected = viewable && !matches!(a, Actor::LinkPatient(_));
@@ -201,7 +343,7 @@ proptest! {
         let a = Actor::LinkPatient(l.clone());
         let allowed = authorize_conversation(&a, act, &c).is_allowed();
         let same = l.practice == c.patient.practice && l.patient == c.patient.id && l.conversation == c.id;
-        let permitted = matches!(act, ConversationAction::View | ConversationAction::Reply | ConversationAction::MarkRead);
+        let permitted = matches!(act, ConversationAction::ViewMetadata | ConversationAction::View | ConversationAction::Reply | ConversationAction::MarkRead);
         prop_assert_eq!(allowed, same && permitted);
         if l.practice == c.patient.practice && l.patient == c.patient.id && l.conversation != c.id {
             prop_assert_eq!(authorize_conversation(&a, act, &c), Decision::Deny(Denial::OutsideLink));
@@ -281,12 +423,13 @@ proptest! {
     }
 
     #[test]
-    fn starting_a_conversation_follows_viewing(a in actor(), id in conversation_id(), p in patient_facts()) {
-        // Whoever may start a conversation for a patient may view it
-        // afterwards; a secure link starts nothing.
+    fn starting_a_conversation_follows_viewing(a in actor(), id in conversation_id(), p in patient_facts(), t in topic()) {
+        // Whoever may start a conversation for a patient sees it afterwards
+        // (the use case also asks `View` of the new conversation, topic
+        // included); a secure link starts nothing.
         let start = authorize_patient(&a, PatientAction::StartConversation, &p).is_allowed();
-        let conv = ConversationFacts::unowned(id, p);
-        let view = authorize_conversation(&a, ConversationAction::View, &conv).is_allowed();
+        let conv = ConversationFacts::unowned(id, p, t);
+        let view = authorize_conversation(&a, ConversationAction::ViewMetadata, &conv).is_allowed();
         prop_assert_eq!(start, view && !matches!(a, Actor::LinkPatient(_)));
     }
 
@@ -315,12 +458,17 @@ proptest! {
     }
 
     #[test]
-    fn assignees_can_work_what_they_are_given(target in staff(), p in patient_facts()) {
-        if may_be_assigned(&target, &p) {
-            let conv = ConversationFacts {
-                assignee: Some(target.user),
-                ..ConversationFacts::unowned(ConversationId::from_bytes(id16(0)), p)
-            };
+    fn escalation_goes_to_providers_who_read_it(target in staff(), c in conversation()) {
+        let expected = target.practice == c.patient.practice
+            && target.role == StaffRole::Provider
+            && staff_granted(&target, &c);
+        prop_assert_eq!(may_be_escalated_to(&target, &c), expected);
+    }
+
+    #[test]
+    fn assignees_can_work_what_they_are_given(target in staff(), c in conversation()) {
+        if may_be_assigned(&target, &c) {
+            let conv = ConversationFacts { assignee: Some(target.user), ..c };
             prop_assert!(authorize_conversation(&Actor::Staff(target), ConversationAction::Reply, &conv).is_allowed());
         }
     }
@@ -333,6 +481,7 @@ fn administrators_do_not_read_messages_by_role() {
     let conv = ConversationFacts::unowned(
         ConversationId::from_bytes(id16(1)),
         PatientFacts { id: PatientId::from_bytes(id16(1)), practice, department: Some(dept), care_team: None },
+        Topic::CareQuestion,
     );
     for role in [StaffRole::PracticeAdmin, StaffRole::ComplianceOfficer] {
         let a = Actor::Staff(StaffActor {
@@ -342,6 +491,8 @@ fn administrators_do_not_read_messages_by_role() {
             departments: vec![dept],
             care_teams: vec![],
             pools: vec![],
+            // Even granted everything, the role reads nothing.
+            reads: ContentGrants { categories: CategorySet::ALL, topics: TopicAccess::All },
         });
         assert_eq!(
             authorize_conversation(&a, ConversationAction::View, &conv),
@@ -349,4 +500,56 @@ fn administrators_do_not_read_messages_by_role() {
         );
         assert_eq!(list_scope(&a), ListScope::Nothing);
     }
+}
+
+#[test]
+fn front_desk_sees_the_row_of_a_clinical_conversation_but_not_its_content() {
+    let practice = PracticeId::from_bytes(id16(1));
+    let dept = DepartmentId::from_bytes(id16(1));
+    let patient =
+        PatientFacts { id: PatientId::from_bytes(id16(1)), practice, department: Some(dept), care_team: None };
+    let desk = Actor::Staff(StaffActor {
+        user: UserId::from_bytes(id16(9)),
+        practice,
+        role: StaffRole::FrontDesk,
+        departments: vec![dept],
+        care_teams: vec![],
+        pools: vec![],
+        reads: ContentGrants::default_for(StaffRole::FrontDesk),
+    });
+    let clinical = ConversationFacts::unowned(ConversationId::from_bytes(id16(1)), patient.clone(), Topic::TestResults);
+    assert_eq!(authorize_conversation(&desk, ConversationAction::ViewMetadata, &clinical), Decision::Allow);
+    assert_eq!(
+        authorize_conversation(&desk, ConversationAction::View, &clinical),
+        Decision::Deny(Denial::NotGrantedClinical)
+    );
+    let scheduling = ConversationFacts { topic: Topic::Scheduling, ..clinical.clone() };
+    assert_eq!(authorize_conversation(&desk, ConversationAction::View, &scheduling), Decision::Allow);
+    // Front desk never marks sensitivity, even where it reads.
+    assert_eq!(
+        authorize_conversation(&desk, ConversationAction::MarkSensitive, &scheduling),
+        Decision::Deny(Denial::RoleNotPermitted)
+    );
+    let marked = ConversationFacts { sensitivity: Some(Sensitivity::ReproductiveHealth), ..scheduling };
+    assert_eq!(authorize_conversation(&desk, ConversationAction::View, &marked), Decision::Deny(Denial::Sensitive));
+    assert_eq!(authorize_conversation(&desk, ConversationAction::ViewMetadata, &marked), Decision::Allow);
+    let Actor::Staff(desk_staff) = &desk else { unreachable!() };
+    assert!(!may_be_assigned(desk_staff, &clinical));
+    assert!(!may_be_assigned(desk_staff, &marked));
+    // A nurse reads behavioural health by default, not substance use.
+    let nurse = StaffActor {
+        role: StaffRole::Nurse,
+        reads: ContentGrants::default_for(StaffRole::Nurse),
+        ..desk_staff.clone()
+    };
+    let bh = ConversationFacts { sensitivity: Some(Sensitivity::BehaviouralHealth), ..clinical.clone() };
+    let part2 = ConversationFacts { sensitivity: Some(Sensitivity::SubstanceUse), ..clinical };
+    assert!(authorize_conversation(&Actor::Staff(nurse.clone()), ConversationAction::View, &bh).is_allowed());
+    assert_eq!(
+        authorize_conversation(&Actor::Staff(nurse.clone()), ConversationAction::View, &part2),
+        Decision::Deny(Denial::Sensitive)
+    );
+    let provider =
+        StaffActor { role: StaffRole::Provider, reads: ContentGrants::default_for(StaffRole::Provider), ..nurse };
+    assert!(authorize_conversation(&Actor::Staff(provider), ConversationAction::MarkSensitive, &part2).is_allowed());
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use switchboard_domain::audit::{AuditAction, ResourceKind};
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::{self, Actor, Decision, PracticeAction};
+use switchboard_domain::sensitivity::{CategorySet, TopicAccess};
 use switchboard_store::Unit;
 use switchboard_store::queries::{attachments as q, routing as routing_q};
 
@@ -138,7 +139,19 @@ impl Switchboard {
         if !s.role.works_patient_conversations() {
             return Ok(Some(0));
         }
-        let n = q::to_file_count(self.store(), practice, p.user.id).await?;
+        // A role that reads every topic and category views every
+        // conversation the scope holds: the SQL count is the queue's. One
+        // whose content is limited (the front desk, billing, a category not
+        // granted) counts what the queue would show it, as the queue checks
+        // it, up to the queue's length.
+        let reads_all = s.reads.topics == TopicAccess::All && s.reads.categories == CategorySet::ALL;
+        if reads_all {
+            let n = q::to_file_count(self.store(), practice, p.user.id).await?;
+            return Ok(Some(u32::try_from(n).unwrap_or(u32::MAX)));
+        }
+        let files = q::to_file(self.store(), practice, p.user.id, QUEUE_LIMIT).await?;
+        let seen = self.viewable_conversations(p, &files).await?;
+        let n = files.iter().filter(|a| seen.contains_key(&a.conversation)).count();
         Ok(Some(u32::try_from(n).unwrap_or(u32::MAX)))
     }
 }

@@ -65,6 +65,16 @@ impl Switchboard {
     ) -> Result<SentMessage, ServiceError> {
         let parsed = self.parse_new_conversation(p, &input, idempotency_key)?;
         let patient = self.patient_to_write_about(p, ctx, input.patient_id).await?;
+        // Staff start only what they could read afterwards: the front desk
+        // and billing, the topics the practice grants them.
+        if let Actor::Staff(s) = &p.actor
+            && !s.reads.topics.allows(parsed.topic)
+        {
+            return Err(ServiceError::Invalid {
+                field: "topic",
+                problem: "your role does not read conversations on this topic in this practice".into(),
+            });
+        }
         let fingerprint = self.keys().fingerprint(
             "idempotency.create_conversation",
             &[
@@ -266,7 +276,7 @@ impl Switchboard {
                     .with_patient(Some(patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
             );
-        let facts = ConversationFacts::unowned(conversation, patient_facts(&patient));
+        let facts = ConversationFacts::unowned(conversation, patient_facts(&patient), parsed.topic);
         Ok(Start {
             conversation,
             message,

@@ -34,6 +34,8 @@ impl Switchboard {
     pub(super) fn summary(&self, viewer: &Actor, row: &ConversationRow) -> Result<ConversationSummary, ServiceError> {
         let key = self.conversation_key(row)?;
         let staff_view = matches!(viewer, Actor::Staff(_));
+        // The row for anyone listed; its content only for who may read it.
+        let content = policy::authorize_conversation(viewer, ConversationAction::View, &facts(row)).is_allowed();
         Ok(ConversationSummary {
             id: row.id,
             patient: PatientSummary {
@@ -43,8 +45,13 @@ impl Switchboard {
                 care_team: row.patient.care_team_name.clone(),
                 department: row.patient.department_name.clone(),
             },
-            subject: sealing::open(&key, column::SUBJECT, row.id.as_bytes(), &row.subject_ct)?,
+            subject: match content {
+                true => Some(sealing::open(&key, column::SUBJECT, row.id.as_bytes(), &row.subject_ct)?),
+                false => None,
+            },
             topic: row.topic,
+            sensitivity: if staff_view && content { row.sensitivity } else { None },
+            content_withheld: !content,
             status: row.status,
             priority: row.priority,
             assignee: match (staff_view, row.assignee) {
@@ -87,11 +94,11 @@ impl Switchboard {
             },
             marked_unread: row.marked_unread,
             preview: match &row.latest {
-                Some(m) => Some(Preview {
+                Some(m) if content => Some(Preview {
                     from: m.sender_kind,
                     text: preview_text(&sealing::open(&key, column::BODY, m.id.as_bytes(), &m.body_ct)?),
                 }),
-                None => None,
+                _ => None,
             },
         })
     }
@@ -178,8 +185,10 @@ impl Switchboard {
         let mut per_patient: BTreeMap<PatientId, u32> = BTreeMap::new();
         for row in &rows {
             // The SQL scope is derived from the policy; check each row with
-            // the policy itself anyway, so a query bug cannot leak.
-            if !policy::authorize_conversation(&p.actor, ConversationAction::View, &facts(row)).is_allowed() {
+            // the policy itself anyway, so a query bug cannot leak. Rows
+            // whose content the viewer may not read are listed with their
+            // metadata only (`summary`).
+            if !policy::authorize_conversation(&p.actor, ConversationAction::ViewMetadata, &facts(row)).is_allowed() {
                 tracing::error!("listing query returned a conversation the policy refuses; dropped");
                 continue;
             }

@@ -39,7 +39,7 @@ macro_rules! conversation_base_columns {
          c.waiting_since AS c_waiting_since, c.due_soon_at AS c_due_soon_at, c.due_at AS c_due_at, \
          c.first_response_at AS c_first_response_at, c.first_due_at AS c_first_due_at, \
          c.unread_reply_id AS c_unread_reply_id, c.unread_reply_sent_at AS c_unread_reply_sent_at, \
-         c.unread_flagged_at AS c_unread_flagged_at"
+         c.unread_flagged_at AS c_unread_flagged_at, c.sensitivity AS c_sensitivity"
     };
 }
 

@@ -19,6 +19,7 @@ pub fn insert(e: &DomainEvent) -> Step {
         EventKind::Typing { user_kind, .. } => (None, Some(user_kind.as_str().to_owned())),
         EventKind::Alert { user } => (Some(user.to_vec()), None),
         EventKind::Escalated { to } => (Some(to.to_vec()), None),
+        EventKind::SensitivityChanged => (None, None),
     };
     Step::new(
         "INSERT INTO events (at, practice_id, patient_id, conversation_id, actor_id, kind, ref_id, detail) \

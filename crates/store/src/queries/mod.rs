@@ -21,6 +21,7 @@ pub mod ratings;
 pub mod routing;
 pub mod schedule;
 pub mod secure_links;
+pub mod sensitivity;
 pub mod sessions;
 pub mod templates;
 pub mod throttle;

@@ -1,6 +1,9 @@
 //! Every conversation route × every role × own patient, another patient of
-//! the practice, another practice. The expectations are written out here
-//! from the rules in the issue, independently of the policy code.
+//! the practice, another practice, and (issue 16, "Minimum necessary") a
+//! clinical topic, a scheduling and a billing one, and conversations marked
+//! sensitive. The expectations are written out here from the rules in the
+//! issues, independently of the policy code, under the practice's default
+//! grants (`docs/access.md`).
 
 use crate::support::*;
 use reqwest::{Method, StatusCode};
@@ -16,18 +19,50 @@ enum Target {
     Bob,
     /// Alice's billing question, assigned to bill.billing.
     AliceBilling,
+    /// Alice's scheduling question (the front desk's pool takes it).
+    AliceScheduling,
+    /// Alice's care question, marked behavioural health.
+    AliceBehavioural,
+    /// Alice's care question, marked substance use (42 CFR Part 2).
+    AlicePart2,
     /// Dana's, at the other practice.
     Dana,
 }
 
-const TARGETS: [Target; 4] = [Target::Alice, Target::Bob, Target::AliceBilling, Target::Dana];
+const TARGETS: [Target; 7] = [
+    Target::Alice,
+    Target::Bob,
+    Target::AliceBilling,
+    Target::AliceScheduling,
+    Target::AliceBehavioural,
+    Target::AlicePart2,
+    Target::Dana,
+];
 
-/// Who may work each target, per the issue: patients their own; staff of
+fn topic(target: Target) -> &'static str {
+    match target {
+        Target::AliceBilling => "billing",
+        Target::AliceScheduling => "scheduling",
+        _ => "care_question",
+    }
+}
+
+fn sensitivity(target: Target) -> Option<&'static str> {
+    match target {
+        Target::AliceBehavioural => Some("behavioural_health"),
+        Target::AlicePart2 => Some("substance_use"),
+        _ => None,
+    }
+}
+
+/// Who sees each target's row, per the issue: patients their own; staff of
 /// the practice related by care team, department or assignment, in a role
 /// that works patient conversations.
 fn staff_may_work(user: &str, target: Target) -> bool {
     match target {
-        Target::Alice => matches!(user, "dr.patel" | "nina.nurse" | "mo.assistant" | "fran.frontdesk"),
+        Target::Alice | Target::AliceScheduling | Target::AliceBehavioural | Target::AlicePart2 => {
+            matches!(user, "dr.patel" | "nina.nurse" | "mo.assistant" | "fran.frontdesk")
+        }
         Target::AliceBilling => {
             matches!(user, "dr.patel" | "nina.nurse" | "mo.assistant" | "fran.frontdesk" | "bill.billing")
         }
@@ -36,9 +71,42 @@ fn staff_may_work(user: &str, target: Target) -> bool {
     }
 }
 
+fn role(user: &str) -> &'static str {
+    match user {
+        "dr.patel" | "dr.okafor" | "dr.lee" => "provider",
+        "nina.nurse" | "lake.nurse" => "nurse",
+        "mo.assistant" => "medical_assistant",
+        "fran.frontdesk" => "front_desk",
+        "bill.billing" => "billing",
+        _ => "other",
+    }
+}
+
+/// Whether the role reads the target's content under the default grants:
+/// the front desk reads scheduling, billing reads billing; behavioural
+/// health is for providers, nurses and medical assistants, substance use
+/// for providers only.
+fn role_reads(user: &str, target: Target) -> bool {
+    let topic_ok = match role(user) {
+        "front_desk" => topic(target) == "scheduling",
+        "billing" => topic(target) == "billing",
+        _ => true,
+    };
+    let category_ok = match sensitivity(target) {
+        None => true,
+        Some("substance_use") => role(user) == "provider",
+        Some(_) => matches!(role(user), "provider" | "nurse" | "medical_assistant"),
+    };
+    topic_ok && category_ok
+}
+
 fn owner(target: Target) -> &'static str {
     match target {
-        Target::Alice | Target::AliceBilling => "alice",
+        Target::Alice
+        | Target::AliceBilling
+        | Target::AliceScheduling
+        | Target::AliceBehavioural
+        | Target::AlicePart2 => "alice",
         Target::Bob => "bob",
         Target::Dana => "dana",
     }
@@ -69,10 +137,21 @@ enum Act {
     Reopen,
     Assign,
     AmendFirstMessage,
+    /// Setting the conversation's sensitive mark to what it already is.
+    MarkSensitive,
 }
 
-const ACTS: [Act; 8] =
-    [Act::View, Act::Reply, Act::Read, Act::Note, Act::Close, Act::Reopen, Act::Assign, Act::AmendFirstMessage];
+const ACTS: [Act; 9] = [
+    Act::View,
+    Act::Reply,
+    Act::Read,
+    Act::Note,
+    Act::Close,
+    Act::Reopen,
+    Act::Assign,
+    Act::AmendFirstMessage,
+    Act::MarkSensitive,
+];
 
 fn expected(user: &str, target: Target, act: Act) -> bool {
     if PATIENTS.contains(&user) {
@@ -80,8 +159,21 @@ fn expected(user: &str, target: Target, act: Act) -> bool {
         return own && matches!(act, Act::View | Act::Reply | Act::Read | Act::Close | Act::AmendFirstMessage);
     }
     // The first message of each target was written by its patient: staff
-    // may never amend it.
-    staff_may_work(user, target) && act != Act::AmendFirstMessage
+    // may never amend it. Everything else needs the row and the content;
+    // marking sensitivity, a clinical role as well.
+    let clinical = matches!(role(user), "provider" | "nurse" | "medical_assistant");
+    staff_may_work(user, target)
+        && role_reads(user, target)
+        && act != Act::AmendFirstMessage
+        && (act != Act::MarkSensitive || clinical)
+}
+
+/// Who sees the target's row in their lists, content or not.
+fn sees_row(user: &str, target: Target) -> bool {
+    if PATIENTS.contains(&user) {
+        return owner(target) == user;
+    }
+    staff_may_work(user, target)
 }
 
 struct Fixture {
@@ -96,14 +188,39 @@ async fn fixture(t: &TestApp, tokens: &BTreeMap<&str, String>) -> Fixture {
     let mut assignee = BTreeMap::new();
     for target in TARGETS {
         let token = &tokens[owner(target)];
-        let topic = if target == Target::AliceBilling { "billing" } else { "care_question" };
         let r = t
-            .start_conversation(token, json!({"subject": format!("{target:?}"), "topic": topic, "body": "first"}))
+            .start_conversation(
+                token,
+                json!({"subject": format!("{target:?}"), "topic": topic(target), "body": "first"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        conversation.insert(target, r.json()["id"].as_str().unwrap().to_owned());
+        let id = r.json()["id"].as_str().unwrap().to_owned();
         first_message.insert(target, r.json()["message_id"].as_str().unwrap().to_owned());
-        assignee.insert(target, Value::Null);
+        // Nina (a nurse of Alice's care team) marks the sensitive ones, the
+        // Part 2 one too, though her role does not read it afterwards.
+        if let Some(category) = sensitivity(target) {
+            let r = t
+                .put(
+                    &format!("/api/v1/conversations/{id}/sensitivity"),
+                    Some(&tokens["nina.nurse"]),
+                    json!({"category": category}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            assert_eq!(r.json()["category"], category);
+        }
+        // Whoever routing gave it to stays its assignee (read by a provider
+        // of the patient's department).
+        let provider = match owner(target) {
+            "alice" => "dr.patel",
+            "bob" => "dr.okafor",
+            _ => "dr.lee",
+        };
+        let r = t.get(&format!("/api/v1/conversations/{id}"), Some(&tokens[provider])).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assignee.insert(target, r.json()["assignee"]["id"].clone());
+        conversation.insert(target, id);
     }
     let bill = t.user_id("bill.billing").await;
     let r = t
@@ -132,6 +249,11 @@ async fn attempt(t: &TestApp, token: Option<&str>, f: &Fixture, target: Target, 
             Method::POST,
             format!("/api/v1/conversations/{c}/assign"),
             Some(json!({"assignee_id": f.assignee[&target]})),
+        ),
+        Act::MarkSensitive => (
+            Method::PUT,
+            format!("/api/v1/conversations/{c}/sensitivity"),
+            Some(json!({"category": sensitivity(target)})),
         ),
         Act::AmendFirstMessage => (
             Method::POST,
@@ -210,12 +332,32 @@ async fn listings_show_exactly_what_each_caller_may_see() {
         let r = t.get("/api/v1/conversations?limit=200", Some(&tokens[user])).await;
         assert_eq!(r.status, StatusCode::OK, "{user}: {}", r.text);
         let seen: BTreeSet<String> = ids(&r.json()).into_iter().filter(|id| matrix_ids.contains(id)).collect();
-        let expected: BTreeSet<String> = TARGETS
+        let expected_rows: BTreeSet<String> = TARGETS
             .iter()
-            .filter(|target| expected(user, **target, Act::View))
+            .filter(|target| sees_row(user, **target))
             .map(|target| f.conversation[target].clone())
             .collect();
-        assert_eq!(seen, expected, "{user}");
+        assert_eq!(seen, expected_rows, "{user}");
+        // A row whose content the caller may not read carries the routing
+        // metadata only: no subject, preview or sensitive mark.
+        for row in r.json()["conversations"].as_array().unwrap() {
+            let Some(target) = TARGETS.iter().find(|x| row["id"] == f.conversation[*x].as_str()) else { continue };
+            let reads = expected(user, *target, Act::View);
+            assert_eq!(row["content_withheld"], !reads, "{user} {target:?}");
+            if reads {
+                assert_eq!(row["subject"], format!("{target:?}"), "{user} {target:?}");
+                assert_eq!(row["preview"]["text"], "first", "{user} {target:?}");
+                let mark = if PATIENTS.contains(user) { None } else { sensitivity(*target) };
+                assert_eq!(row["sensitivity"].as_str(), mark, "{user} {target:?}");
+            } else {
+                assert!(row["subject"].is_null(), "{user} {target:?}");
+                assert!(row.get("preview").is_none(), "{user} {target:?}");
+                assert!(row["sensitivity"].is_null(), "{user} {target:?}");
+                assert_eq!(row["topic"], topic(*target), "{user} {target:?}");
+                assert!(row["patient"]["display_name"].is_string());
+                assert!(row["routing"]["owner_kind"].is_string() || row["routing"]["owner_kind"].is_null());
+            }
+        }
     }
     // Filtering by another practice's patient finds nothing.
     let dana = t.patient_id("dana").await;
@@ -281,5 +423,98 @@ async fn only_auditors_read_the_audit_log_and_only_their_own_practice() {
             assert!(patients.contains(&alice) && !patients.contains(&dana), "{user}");
         }
     }
+    t.stop().await;
+}
+
+/// Refusals for lack of a grant are audited with their reason: a clinical
+/// topic for the front desk, a sensitive category for a role not granted
+/// it. The front desk cannot start a conversation on a topic it does not
+/// read, and nobody is handed a conversation their role may not read.
+#[tokio::test]
+async fn withheld_content_is_refused_with_its_reason_on_record() {
+    let t = TestApp::spawn().await;
+    let mut tokens = BTreeMap::new();
+    for user in PATIENTS.iter().chain(STAFF.iter()) {
+        tokens.insert(*user, t.login(user).await);
+    }
+    let f = fixture(&t, &tokens).await;
+    let denials = |reason: &'static str| {
+        let t = &t;
+        async move {
+            t.count(&format!(
+                "SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND action = 'conversation_viewed' \
+                 AND detail = 'denied:{reason}'"
+            ))
+            .await
+        }
+    };
+    let (clinical, sensitive) = (denials("not_granted_clinical").await, denials("sensitive").await);
+    let view = |user: &'static str, target: Target| {
+        let (t, token, c) = (&t, tokens[user].clone(), f.conversation[&target].clone());
+        async move { t.get(&format!("/api/v1/conversations/{c}"), Some(&token)).await.status }
+    };
+    assert_eq!(view("fran.frontdesk", Target::Alice).await, StatusCode::NOT_FOUND);
+    assert_eq!(view("fran.frontdesk", Target::AliceScheduling).await, StatusCode::OK);
+    assert_eq!(view("bill.billing", Target::AliceBilling).await, StatusCode::OK);
+    assert_eq!(denials("not_granted_clinical").await, clinical + 1);
+    assert_eq!(view("nina.nurse", Target::AlicePart2).await, StatusCode::NOT_FOUND);
+    assert_eq!(view("nina.nurse", Target::AliceBehavioural).await, StatusCode::OK);
+    assert_eq!(view("dr.patel", Target::AlicePart2).await, StatusCode::OK);
+    assert_eq!(denials("sensitive").await, sensitive + 1);
+
+    // Staff start only topics they read.
+    let alice = t.patient_id("alice").await;
+    let r = t
+        .start_conversation(
+            &tokens["fran.frontdesk"],
+            json!({"subject": "Hi", "topic": "test_results", "body": "b", "patient_id": alice}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.json()["error"]["field"], "topic");
+
+    // Fran may not be handed the Part 2 conversation, nor Nina.
+    for who in ["fran.frontdesk", "nina.nurse"] {
+        let id = t.user_id(who).await;
+        let r = t
+            .post(
+                &format!("/api/v1/conversations/{}/assign", f.conversation[&Target::AlicePart2]),
+                Some(&tokens["dr.patel"]),
+                json!({"assignee_id": id}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{who}: {}", r.text);
+    }
+    // Marking is audited with the change; the front desk and patients
+    // cannot mark.
+    let c = &f.conversation[&Target::Alice];
+    for who in ["fran.frontdesk", "alice", "admin"] {
+        let r = t
+            .put(&format!("/api/v1/conversations/{c}/sensitivity"), Some(&tokens[who]), json!({"category": null}))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{who}");
+    }
+    let r = t
+        .put(
+            &format!("/api/v1/conversations/{c}/sensitivity"),
+            Some(&tokens["mo.assistant"]),
+            json!({"category": "reproductive_health"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = t
+        .put(&format!("/api/v1/conversations/{c}/sensitivity"), Some(&tokens["mo.assistant"]), json!({"category": "x"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        t.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'conversation_sensitivity_changed' AND outcome = 'success' \
+             AND detail = 'from=none;to=reproductive_health'"
+        )
+        .await,
+        1
+    );
+    // Billing and the front desk now see its row only; Nina still reads it.
+    assert_eq!(view("nina.nurse", Target::Alice).await, StatusCode::OK);
     t.stop().await;
 }

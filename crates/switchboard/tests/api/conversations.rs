@@ -117,6 +117,14 @@ async fn assignment_gives_access_and_is_limited_to_the_practice() {
     assert_eq!(t.get(&format!("/api/v1/conversations/{c}"), Some(&bill)).await.status, StatusCode::NOT_FOUND);
 
     let bill_id = t.user_id("bill.billing").await;
+    // Billing does not read care questions by default, so Bill is not handed
+    // one: an assignee who cannot read it could not answer it.
+    let r = t.post(&format!("/api/v1/conversations/{c}/assign"), Some(&okafor), json!({"assignee_id": bill_id})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.json()["error"]["field"], "assignee_id");
+    // Where the practice lets billing read every topic, he may be.
+    t.desk_and_billing_read_every_topic().await;
+    let bill = t.login("bill.billing").await;
     let r = t.post(&format!("/api/v1/conversations/{c}/assign"), Some(&okafor), json!({"assignee_id": bill_id})).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["assignee"]["display_name"], "Bill Turner");

@@ -405,6 +405,9 @@ async fn read_receipts_tell_the_patient_only_what_is_true() {
         t.request(reqwest::Method::PUT, &format!("/api/v1/staff-accounts/{bill_id}"), Some(&admin), Some(change)).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
 
+    // And the practice lets billing and the front desk read care questions.
+    t.desk_and_billing_read_every_topic().await;
+
     let alice = t.login("alice").await;
     let c = start(&t, &alice, "care_question", "My ankle is still swollen after the fall.").await;
     let receipt = || {

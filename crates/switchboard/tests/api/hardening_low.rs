@@ -125,6 +125,8 @@ async fn hardening_low_one_text_rule_for_wordings_templates_and_reasons() {
     let alice = t.login("alice").await;
     let c = t.patient_conversation(&alice, "Refill", "I need a refill of my lisinopril").await;
     let bill = t.user_id("bill.billing").await;
+    // Bill may be handed a care question only where billing reads them.
+    t.desk_and_billing_read_every_topic().await;
 
     for bad in DISGUISES {
         // The reference: a message.

@@ -1,11 +1,14 @@
 //! The inbox SQL against its reference. Random conversations (status,
-//! priority, topic, patient's department and care team, assignee, owner,
-//! escalation, messages, reads and "mark unread") are written through the
-//! store; then every view's listing, in both orders, for a staff member and
-//! for a patient, and the staff inbox counts must be what
-//! `ViewFilter::matches`, `in_list_scope` and `attention_key` say of the same
-//! data. On SQLite, and on PostgreSQL when `SWITCHBOARD_TEST_DATABASE_URL`
-//! is set.
+//! priority, topic, sensitive category, patient's department and care
+//! team, assignee, owner, escalation, messages, reads and "mark unread")
+//! are written through the store; then every view's listing, in both
+//! orders, for a staff member and for a patient, and the staff inbox counts
+//! must be what `ViewFilter::matches`, `in_list_scope` and `attention_key`
+//! say of the same data. Every listed row must also read back the access
+//! facts it was written with (topic and sensitivity among them), so that
+//! the policy's answer on the row (the content, or the metadata only) is
+//! its answer on the data. On SQLite, and on PostgreSQL when
+//! `SWITCHBOARD_TEST_DATABASE_URL` is set.
 
 use crate::support::*;
 use proptest::prelude::*;
@@ -15,13 +18,15 @@ use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::ids::*;
 use switchboard_domain::inbox::{InboxView, RowFacts, attention_key};
 use switchboard_domain::policy::{
-    Actor, ConversationFacts, ListScope, PatientActor, PatientFacts, StaffActor, in_list_scope, list_scope,
+    Actor, ConversationAction, ConversationFacts, ListScope, PatientActor, PatientFacts, StaffActor,
+    authorize_conversation, in_list_scope, list_scope,
 };
 use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::routing::Owner;
+use switchboard_domain::sensitivity::{ContentGrants, Sensitivity};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
-use switchboard_store::queries::{conversations as q, directory, keys, routing};
+use switchboard_store::queries::{conversations as q, directory, keys, routing, sensitivity};
 use switchboard_store::rows::WrappedKeyRow;
 use switchboard_store::{Step, Unit};
 
@@ -73,6 +78,7 @@ struct ConversationSeed {
     status: ConversationStatus,
     priority: Priority,
     topic: Topic,
+    sensitivity: Option<Sensitivity>,
     assignee: Option<Who>,
     escalated_to: Option<Who>,
     owner: Option<OwnerSeed>,
@@ -114,12 +120,30 @@ fn conversation() -> impl Strategy<Value = ConversationSeed> {
     ];
     (
         (0..4usize, select(ConversationStatus::ALL.to_vec()), select(vec![Priority::Routine, Priority::Urgent])),
-        (select(Topic::ALL.to_vec()), proptest::option::of(who()), proptest::option::of(who())),
+        (
+            select(Topic::ALL.to_vec()),
+            proptest::option::of(select(Sensitivity::ALL.to_vec())),
+            proptest::option::of(who()),
+            proptest::option::of(who()),
+        ),
         (proptest::option::of(owner), proptest::collection::vec(event(), 0..5), 0..4i64),
     )
-        .prop_map(|((patient, status, priority), (topic, assignee, escalated_to), (owner, events, activity))| {
-            ConversationSeed { patient, status, priority, topic, assignee, escalated_to, owner, events, activity }
-        })
+        .prop_map(
+            |((patient, status, priority), (topic, sensitivity, assignee, escalated_to), (owner, events, activity))| {
+                ConversationSeed {
+                    patient,
+                    status,
+                    priority,
+                    topic,
+                    sensitivity,
+                    assignee,
+                    escalated_to,
+                    owner,
+                    events,
+                    activity,
+                }
+            },
+        )
 }
 
 fn world() -> impl Strategy<Value = World> {
@@ -198,8 +222,15 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
             id, practice, &username, role, name, "unused", at,
         )));
     }
-    let mut actor =
-        StaffActor { user: viewer, practice, role: w.role, departments: vec![], care_teams: vec![], pools: vec![] };
+    let mut actor = StaffActor {
+        user: viewer,
+        practice,
+        role: w.role,
+        departments: vec![],
+        care_teams: vec![],
+        pools: vec![],
+        reads: ContentGrants::default_for(w.role),
+    };
     for (i, member) in w.departments.iter().enumerate() {
         if *member {
             steps.push(directory::insert_staff_department(viewer, departments[i]));
@@ -283,6 +314,9 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
             OwnerSeed::Department(i) => Owner::Department(departments[i]),
         });
         steps.push(routing::set_owner(id, owner, None, None, None));
+        if c.sensitivity.is_some() {
+            steps.push(sensitivity::set_conversation_sensitivity(id, c.sensitivity));
+        }
         if let Some(to) = c.escalated_to {
             steps.push(routing::escalate(id, user_of(to), colleague, at));
         }
@@ -333,6 +367,8 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
                 assignee: c.assignee.map(user_of),
                 owner,
                 escalated_to: c.escalated_to.map(user_of),
+                topic: c.topic,
+                sensitivity: c.sensitivity,
             },
             status: c.status,
             priority: c.priority,
@@ -397,7 +433,37 @@ async fn listed(t: &TestApp, s: &Seeded, viewer: &Actor, view: InboxView, attent
         q::ListFilter { attention_order: attention, limit: 1000, ..q::ListFilter::view(view.filter(), viewer.user()) };
     let rows = q::list(t.app().store_for_tests(), &list_scope(viewer), viewer.kind(), &filter).await.unwrap();
     rows.iter()
-        .map(|r| s.conversations.iter().position(|c| c.id == r.id).expect("a listed conversation was not seeded"))
+        .map(|r| {
+            let i = s.conversations.iter().position(|c| c.id == r.id).expect("a listed conversation was not seeded");
+            // The row reads back the facts it was written with, so the
+            // policy decides on the row (content or metadata only) what it
+            // decides on the data.
+            let facts = &s.conversations[i].facts;
+            let read_back = ConversationFacts {
+                id: r.id,
+                patient: PatientFacts {
+                    id: r.patient.id,
+                    practice: r.patient.practice,
+                    department: r.patient.department,
+                    care_team: r.patient.care_team,
+                },
+                assignee: r.assignee,
+                owner: r.owner,
+                escalated_to: r.escalated_to.as_ref().map(|(u, _)| *u),
+                topic: r.topic,
+                sensitivity: r.sensitivity,
+            };
+            assert_eq!(&read_back, facts, "the row's access facts");
+            for action in [ConversationAction::ViewMetadata, ConversationAction::View] {
+                assert_eq!(
+                    authorize_conversation(viewer, action, &read_back),
+                    authorize_conversation(viewer, action, facts)
+                );
+            }
+            // Listed means at least the row.
+            assert!(authorize_conversation(viewer, ConversationAction::ViewMetadata, facts).is_allowed());
+            i
+        })
         .collect()
 }
 

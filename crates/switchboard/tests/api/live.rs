@@ -308,3 +308,57 @@ async fn deactivation_and_resets_end_live_streams_at_once() {
     assert_eq!((name.as_str(), data["reason"].as_str()), ("session_ended", Some("signed_out")));
     t.stop().await;
 }
+
+/// The front desk sees a care question's row, not its content: its stream
+/// tells it that the row changed (new, a message, read, status, the
+/// sensitive mark), never of notes, corrections or typing, and no event
+/// says which category a conversation was marked with.
+#[tokio::test]
+async fn a_row_only_viewer_hears_that_rows_changed_and_nothing_of_their_content() {
+    let t = TestApp::spawn().await;
+    let alice = t.login("alice").await;
+    let nina = t.login("nina.nurse").await;
+    let fran = t.login("fran.frontdesk").await;
+    let mut fran_live = Live::open(&t, &fran).await;
+    let mut nina_live = Live::open(&t, &nina).await;
+
+    let c = t.patient_conversation(&alice, "Live", "hello").await;
+    t.post(&format!("/api/v1/conversations/{c}/read"), Some(&nina), json!({})).await;
+    t.post(&format!("/api/v1/conversations/{c}/notes"), Some(&nina), json!({"body": "private"})).await;
+    let r = t.post(&format!("/api/v1/conversations/{c}/typing"), Some(&nina), json!({})).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let sent = t.post(&format!("/api/v1/conversations/{c}/messages"), Some(&nina), json!({"body": "hi"})).await.json();
+    let r = t
+        .post(
+            &format!("/api/v1/conversations/{c}/messages/{}/amendments", sent["id"].as_str().unwrap()),
+            Some(&nina),
+            json!({"body": "hi again"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = t
+        .put(&format!("/api/v1/conversations/{c}/sensitivity"), Some(&nina), json!({"category": "substance_use"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    let names = |events: &[(String, Value)]| -> Vec<String> {
+        events.iter().filter(|(_, d)| d["conversation_id"] == c.as_str()).map(|(n, _)| n.clone()).collect()
+    };
+    let fran_events = fran_live.drain(SHORT).await;
+    let heard = names(&fran_events);
+    for kind in ["conversation_created", "message_sent", "messages_read", "sensitivity_changed"] {
+        assert!(heard.contains(&kind.to_owned()), "{kind} in {heard:?}");
+    }
+    for kind in ["note_added", "typing", "message_amended"] {
+        assert!(!heard.contains(&kind.to_owned()), "{kind} in {heard:?}");
+    }
+    let nina_heard = names(&nina_live.drain(SHORT).await);
+    for kind in ["note_added", "typing", "message_amended", "sensitivity_changed"] {
+        assert!(nina_heard.contains(&kind.to_owned()), "{kind} in {nina_heard:?}");
+    }
+    // Ids and codes only: nothing names the category.
+    for (_, data) in &fran_events {
+        assert!(!data.to_string().contains("substance"), "{data}");
+    }
+    t.stop().await;
+}

@@ -41,5 +41,6 @@ mod routing;
 mod schema_parity;
 mod second_factor;
 mod secure_links;
+mod sensitivity;
 mod sessions;
 mod store;

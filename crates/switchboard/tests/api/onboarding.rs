@@ -727,8 +727,8 @@ async fn staff_join_and_leave_pools_from_their_account() {
 
     // Before she sets up her account, refill requests go to the others.
     let alice = t.login("alice").await;
-    let fran = t.login("fran.frontdesk").await;
-    // Who holds each of three new refill requests (Fran sees Primary Care's).
+    let fran = t.login("nina.nurse").await;
+    // Who holds each of three new refill requests (Nina sees Primary Care's).
     let holders = || async {
         let mut out = Vec::new();
         for _ in 0..3 {

@@ -352,6 +352,9 @@ async fn an_overdue_conversation_in_a_pool_goes_to_the_pool_lead() {
     t.run_due_jobs().await;
     assert!(alert_kinds(&t, "dr.okafor", &c).await.contains(&"response_overdue".to_owned()));
     assert_eq!(alert_kinds(&t, "admin", &c).await, ["response_overdue"]);
+    // Fran works Cardiology; the practice lets its front desk read care
+    // questions here.
+    t.desk_and_billing_read_every_topic().await;
     let v = view(&t, "fran.frontdesk", &c).await;
     let history: Vec<&str> = v["history"].as_array().unwrap().iter().map(|h| h["event"].as_str().unwrap()).collect();
     assert!(history.contains(&"overdue_to_lead"), "{history:?}");

@@ -29,9 +29,12 @@ async fn conversation(t: &TestApp, token: &str, id: &str) -> Value {
 }
 
 /// The conversation as the front desk sees it: Fran works both departments,
-/// so she sees every Riverside patient's thread. Signs in afresh, since the
-/// tests move the clock past the idle timeout.
+/// so she sees every Riverside patient's thread once the practice lets the
+/// front desk read every topic (these tests are about routing, not about
+/// who reads what; `access_matrix` and `sensitivity` are). Signs in afresh,
+/// since the tests move the clock past the idle timeout.
 async fn as_desk(t: &TestApp, id: &str) -> Value {
+    t.desk_and_billing_read_every_topic().await;
     let fran = t.login("fran.frontdesk").await;
     conversation(t, &fran, id).await
 }
@@ -367,6 +370,10 @@ async fn reassignment_to_a_person_pool_or_department_keeps_the_reason() {
     let alice = t.login("alice").await;
     let nina = t.login("nina.nurse").await;
     let admin = t.login("admin").await;
+    // A practice whose billing office reads every topic (by default it
+    // reads billing questions only, and the pool would hand this care
+    // question to nobody: see `sensitivity.rs`).
+    t.desk_and_billing_read_every_topic().await;
     let c = start(&t, &alice, "care_question", json!({"body": "Actually this is about my bill."})).await;
     let billing = pool_id(&t, &admin, "Billing").await;
     let bill = t.user_id("bill.billing").await;
@@ -835,6 +842,9 @@ async fn a_pool_lead_hands_out_work_by_hand() {
     let (nina, mo, bill) =
         (t.user_id("nina.nurse").await, t.user_id("mo.assistant").await, t.user_id("bill.billing").await);
     // The lead need not be a member: Bill leads, Nina and Mo take the work.
+    // (Billing leading a clinical pool: the practice lets billing read
+    // every topic.)
+    t.desk_and_billing_read_every_topic().await;
     let r = t
         .request(
             Method::PUT,
@@ -883,11 +893,12 @@ async fn a_deactivated_colleagues_open_work_is_handed_on() {
     assert_eq!(history_events(&c).last().map(String::as_str), Some("deactivated"), "{c}");
 
     // Dr. Patel leaves: what was written to him stays his (owner), held by nobody.
-    let fran = t.login("fran.frontdesk").await;
+    // Read by the Primary Care colleague still active.
+    let colleague = t.login(if other == mo { "mo.assistant" } else { "nina.nurse" }).await;
     let r = t.post(&format!("/api/v1/users/{patel}/deactivate"), Some(&admin), json!({})).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     t.run_due_jobs().await;
-    let c = conversation(&t, &fran, &direct).await;
+    let c = conversation(&t, &colleague, &direct).await;
     assert!(c["assignee"].is_null(), "{c}");
     assert_eq!(
         (c["routing"]["owner_kind"].as_str(), c["routing"]["owner_name"].as_str()),

@@ -256,6 +256,33 @@ impl TestApp {
     }
 
     /// Starts a conversation as a patient; returns its id.
+    /// The demo practice's administrator lets the front desk and billing
+    /// read every topic (the sensitive categories keep their defaults):
+    /// for tests about something else that read clinical threads as those
+    /// roles, as every practice could before sensitivity settings existed.
+    pub async fn desk_and_billing_read_every_topic(&self) {
+        let admin = self.login("admin").await;
+        let all = json!([
+            "care_question",
+            "prescription_refill",
+            "scheduling",
+            "billing",
+            "test_results",
+            "telehealth",
+            "monitoring_program"
+        ]);
+        let body = json!({
+            "categories": [
+                {"category": "behavioural_health", "roles": ["provider", "nurse", "medical_assistant"]},
+                {"category": "reproductive_health", "roles": ["provider", "nurse", "medical_assistant"]},
+                {"category": "substance_use", "roles": ["provider"]},
+            ],
+            "topics": [{"role": "front_desk", "topics": all}, {"role": "billing", "topics": all}],
+        });
+        let r = self.put("/api/v1/practice/sensitivity", Some(&admin), body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+
     pub async fn patient_conversation(&self, token: &str, subject: &str, body: &str) -> String {
         let r =
             self.start_conversation(token, json!({"subject": subject, "topic": "care_question", "body": body})).await;

@@ -13,6 +13,7 @@ import { showEnrollment } from "./admin-enrollment.js";
 import { showSignInSecurity } from "./admin-security.js";
 import { message, showResponseTimes } from "./admin-hours.js";
 import { showOnCall } from "./admin-oncall.js";
+import { showSensitivity } from "./admin-sensitivity.js";
 import {
   $, ApiError, MEDIUM_NAMES, NOTICE_KIND_WORDS, NO_CONVERSATIONS, PushProblem, TOPICS, announce, api, civilDate, clear, el, options,
   pushOnHere, pushSupported, runStaffPage, showError, staffLinksFor, topicLabel, turnOffPush, turnOnPush, zoneName,
@@ -933,6 +934,8 @@ runStaffPage(async (me) => {
   $("defaults-zone").textContent = ` (${zoneName(practice.time_zone)})`;
   $("patient-notifications").hidden = !state.admin;
   $("patient-notifications-nav").hidden = !state.admin;
+  $("sensitivity").hidden = !state.admin;
+  $("sensitivity-nav").hidden = !state.admin;
   window.addEventListener("beforeunload", (e) => {
     if (!state.rulesDirty) return;
     e.preventDefault();
@@ -945,6 +948,7 @@ runStaffPage(async (me) => {
     state.admin ? loadPatientNotifications().catch((e) => showError($("defaults-error"), `Patient notification settings could not be loaded. ${message(e)}`)) : null,
     state.admin ? showEnrollment(practice, staff).catch((e) => showError($("rollout-error"), `Enrollment settings could not be loaded. ${message(e)}`)) : null,
     state.admin ? showSignInSecurity().catch((e) => showError($("second-factor-error"), `Sign-in security could not be loaded. ${message(e)}`)) : null,
+    state.admin ? showSensitivity().catch((e) => showError($("sensitivity-error"), `Who reads sensitive records could not be loaded. ${message(e)}`)) : null,
     showResponseTimes(state.admin, practice).catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`)),
     showOnCall(state.admin, practice, staff).catch((e) => showError($("on-call-error"), `The on-call schedule could not be loaded. ${message(e)}`)),
     showDocumentsRouting(state.admin, pools).catch((e) => showError($("documents-error"), `Where documents go could not be loaded. ${message(e)}`))]);

@@ -112,6 +112,8 @@ const ACTION_GROUPS = [
     ["attachment_uploaded", "Uploaded a file"],
     ["attachment_downloaded", "Opened a file"],
     ["attachment_filed", "Filed a file to the chart"],
+    ["conversation_sensitivity_changed", "Marked a conversation sensitive, or cleared the mark"],
+    ["sensitivity_settings_changed", "Changed who reads sensitive records"],
   ]],
   ["Oversight and operations", [
     ["audit_log_searched", "Searched the audit log"],

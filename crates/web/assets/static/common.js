@@ -49,8 +49,10 @@
  * @typedef {object} ConversationSummary
  * @property {string} id
  * @property {{ id: string, display_name: string, birth_date: string | null, care_team: string | null, department: string | null }} patient
- * @property {string} subject
+ * @property {string | null} subject null when `content_withheld`
  * @property {string} topic
+ * @property {string | null} sensitivity the sensitive category it is marked with (staff who read it)
+ * @property {boolean} content_withheld the row only: the caller's role does not read its content
  * @property {Status} status
  * @property {Priority} priority
  * @property {Person | null} assignee
@@ -623,6 +625,21 @@ export const TOPICS = [
   ["monitoring_program", "My monitoring program"],
 ];
 
+/** The sensitive categories, with the words staff see. */
+export const SENSITIVITY = [
+  ["behavioural_health", "Behavioural health"],
+  ["reproductive_health", "Reproductive health"],
+  ["substance_use", "Substance use (42 CFR Part 2)"],
+];
+
+/** @param {string} code */
+export function sensitivityLabel(code) {
+  return SENSITIVITY.find(([c]) => c === code)?.[1] ?? code;
+}
+
+/** What a row whose content the caller's role does not read says in place of its subject and preview. */
+export const WITHHELD_TEXT = "Clinical conversation: open to the care team";
+
 export function topicLabel(code) {
   const found = TOPICS.find(([c]) => c === code);
   return found ? found[1] : code;
@@ -671,7 +688,7 @@ export function hoursLines(officeHours) {
  * in `crates/web` compares this list with the server's.
  */
 export const LIVE_EVENTS = ["conversation_created", "message_sent", "message_amended", "messages_read", "note_added",
-  "status_changed", "priority_changed", "assigned", "typing", "alert", "escalated", "resync"];
+  "status_changed", "priority_changed", "assigned", "typing", "alert", "escalated", "sensitivity_changed", "resync"];
 
 /**
  * The live stream of this session. `handlers` maps event types to

@@ -10,7 +10,7 @@
 // over, and an invitation chosen by email or text is sent as well.
 import {
   $, ApiError, MEDIUM_NAMES, MEDIUM_WORDS, NOTICE_KIND_WORDS, api, apiText, civilDate, clear, dayAndTime, el, fullWhen, options,
-  problem, topicLabel, ROLE_WORDS, runStaffPage, showError,
+  problem, topicLabel, ROLE_WORDS, runStaffPage, showError, WITHHELD_TEXT,
 } from "./common.js";
 
 
@@ -971,9 +971,11 @@ function factsCard(id, title, rows) {
 
 function conversationItem(c) {
   const unread = c.unread_count > 0;
-  return el("li", { class: `conversation-item${c.priority === "urgent" ? " urgent" : ""}` },
+  return el("li", { class: `conversation-item${c.priority === "urgent" ? " urgent" : ""}${c.content_withheld ? " withheld" : ""}` },
     el("p", { class: "conversation-head" },
-      el("a", { href: `/inbox#/all/c/${c.id}`, class: "conversation-subject" }, c.subject),
+      c.content_withheld
+        ? el("span", { class: "conversation-subject withheld-note" }, WITHHELD_TEXT)
+        : el("a", { href: `/inbox#/all/c/${c.id}`, class: "conversation-subject" }, c.subject),
       el("span", { class: "conversation-tags" },
         c.priority === "urgent" ? el("span", { class: "tag urgent" }, "Urgent") : null,
         el("span", { class: `tag ${c.status}` }, STATUS_WORDS[c.status] ?? c.status),

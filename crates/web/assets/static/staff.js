@@ -7,7 +7,7 @@
 // phone it is one column with a way back.
 import {
   $, ApiError, MEDIUM_WORDS, NO_CONVERSATIONS, TOPICS, announce, api, age, clear, counter, dayAndTime, el, fill, fullWhen, live,
-  responseState, errorText, showError, throttle, topicLabel, when, startStaffPage,
+  responseState, errorText, showError, throttle, topicLabel, when, startStaffPage, SENSITIVITY, sensitivityLabel, WITHHELD_TEXT,
 } from "./common.js";
 import { attachControl, attachmentList, failedText, fileUrl, kindLabel, sizeText } from "./attachments.js";
 import { NOTHING_TO_FILE, toFileItems } from "./to-file.js";
@@ -230,7 +230,26 @@ function setView(code, openId) {
 
 // ---- The list ------------------------------------------------------------
 
+/**
+ * A row whose content the caller's role does not read (a clinical topic for
+ * the front desk or billing, a sensitive category not granted): the routing
+ * metadata, never a subject or preview, and nothing to open.
+ */
+function withheldRowNode(c) {
+  const urgent = c.priority === "urgent";
+  return el("li", {},
+    el("div", { class: `row withheld${urgent ? " urgent" : ""}`, dataset: { id: c.id } },
+      el("span", { class: "row-top" },
+        el("span", { class: "patient" }, c.patient.display_name),
+        urgent ? el("span", { class: "tag urgent" }, "Urgent") : null,
+        c.response && c.status !== "closed" ? dueTag(c.response) : null,
+        el("time", { class: "age", datetime: c.last_activity_at, title: fullWhen(c.last_activity_at) }, age(c.last_activity_at))),
+      el("span", { class: "row-withheld" }, WITHHELD_TEXT),
+      el("span", { class: "row-meta" }, `${topicLabel(c.topic)} · ${STATUS_TEXT[c.status] ?? c.status} · ${holder(c)}`)));
+}
+
 function rowNode(c, index) {
+  if (c.content_withheld) return withheldRowNode(c);
   const unread = c.unread_count > 0 || c.marked_unread;
   const urgent = c.priority === "urgent";
   const classes = ["row", unread && "unread", urgent && "urgent", c.id === state.open && "open", index === state.selected && "selected"]
@@ -244,6 +263,7 @@ function rowNode(c, index) {
         urgent ? el("span", { class: "tag urgent" }, "Urgent") : null,
         c.response && c.status !== "closed" ? dueTag(c.response) : null,
         c.unread_reply ? unreadReplyTag(c.unread_reply) : null,
+        c.sensitivity ? el("span", { class: "tag sensitive", title: "Marked sensitive" }, sensitivityLabel(c.sensitivity)) : null,
         el("time", { class: "age", datetime: c.last_activity_at, title: fullWhen(c.last_activity_at) }, age(c.last_activity_at))),
       el("span", { class: "row-subject" }, c.subject),
       c.preview ? el("span", { class: "row-preview" }, PREVIEW_WHO[c.preview.from] ?? "", c.preview.text) : null,
@@ -728,9 +748,22 @@ function composer({ id, label, button, cls, max, path, onSent, typing, extra, at
 
 async function refreshOpen() {
   if (!state.open) return;
-  const c = await api("GET", `/api/v1/conversations/${state.open}`);
+  const id = state.open;
+  let c;
+  try {
+    c = await api("GET", `/api/v1/conversations/${id}`);
+  } catch (e) {
+    // Out of reach now (marked sensitive, handed on): its content goes too.
+    if (e instanceof ApiError && e.status === 404 && state.open === id) {
+      state.conversation = null;
+      fill($("conversation"), backButton(), el("h2", {}, "Not found"), el("p", { class: "muted" }, "This conversation is not in your inbox."));
+      return;
+    }
+    throw e;
+  }
   if (c.id !== state.open) return;
   const before = state.conversation?.messages.length ?? 0;
+  const markBefore = state.conversation?.sensitivity ?? null;
   state.conversation = c;
   clear($("timeline")).append(...timeline(c));
   $("detail-status").textContent = STATUS_TEXT[c.status];
@@ -743,6 +776,10 @@ async function refreshOpen() {
   await loadPages(c).catch(() => {});
   await loadDocuments().catch(() => {});
   $("urgent-tag").hidden = c.priority !== "urgent";
+  $("sensitive-tag").hidden = !c.sensitivity;
+  $("sensitive-tag").textContent = c.sensitivity ? `Sensitive: ${sensitivityLabel(c.sensitivity)}` : "";
+  // A choice not yet saved stays, unless someone changed the mark meanwhile.
+  if ($("sensitivity-select") && (c.sensitivity ?? null) !== markBefore) $("sensitivity-select").value = c.sensitivity ?? "";
   renderDetailDue();
   renderUnreadReply();
   if (c.messages.length > before && before > 0) {
@@ -834,8 +871,10 @@ async function openConversation(id) {
         el("span", { id: "detail-status", class: `tag ${c.status}` }, STATUS_TEXT[c.status]),
         el("span", { id: "urgent-tag", class: "tag urgent", hidden: c.priority !== "urgent" }, "Urgent"),
         el("span", { id: "detail-due", class: "tag due", hidden: true }),
-        el("span", { class: "tag topic" }, topicLabel(c.topic))),
+        el("span", { class: "tag topic" }, topicLabel(c.topic)),
+        el("span", { id: "sensitive-tag", class: "tag sensitive", hidden: !c.sensitivity }, c.sensitivity ? `Sensitive: ${sensitivityLabel(c.sensitivity)}` : "")),
       el("p", { id: "unread-reply", class: "unread-reply-note", hidden: true })),
+    sensitivityControl(c),
     contextPanel(c),
     documentsPanel(),
     routingPanel(c),
@@ -866,6 +905,42 @@ async function openConversation(id) {
   $("timeline").lastElementChild?.scrollIntoView({ block: "nearest" });
   await refreshOpen();
   await Promise.all([loadRows(), loadCounts()]);
+}
+
+/** The roles that mark a conversation sensitive (`domain::sensitivity::marks_sensitivity`). */
+const MARKS_SENSITIVITY = ["provider", "nurse", "medical_assistant"];
+
+/** Marking the open conversation sensitive, for the clinical roles. */
+function sensitivityControl(c) {
+  if (!MARKS_SENSITIVITY.includes(state.me?.role ?? "")) return null;
+  const select = el("select", { id: "sensitivity-select" },
+    el("option", { value: "" }, "Not sensitive"),
+    ...SENSITIVITY.map(([code, label]) => el("option", { value: code }, label)));
+  select.value = c.sensitivity ?? "";
+  return el("div", { class: "sensitivity-control no-print" },
+    el("label", { for: "sensitivity-select" }, "Sensitive record"),
+    select,
+    el("button", { type: "button", id: "mark-sensitive", class: "secondary small", onclick: () => markSensitive(select.value || null) },
+      "Mark sensitive"),
+    el("span", { class: "muted hint" }, "Only the roles your practice allows read it once marked."));
+}
+
+async function markSensitive(category) {
+  const c = state.conversation;
+  if (!c || (c.sensitivity ?? null) === category) return;
+  try {
+    await api("PUT", `/api/v1/conversations/${c.id}/sensitivity`, { category });
+  } catch (e) {
+    announce(errorText(e));
+    return;
+  }
+  announce(category ? `Marked sensitive: ${sensitivityLabel(category)}` : "No longer marked sensitive");
+  const opened = await openConversation(c.id);
+  if (opened === "not_found") {
+    // The caller's own role is not granted the category they chose.
+    fill($("conversation"), backButton(), el("h2", {}, "Marked sensitive"),
+      el("p", { class: "muted" }, "Your role does not read conversations marked this way, so it has left your view. Colleagues whose role does still see it."));
+  }
 }
 
 async function toggleOpen() {
@@ -977,8 +1052,15 @@ function print(withNotes) {
 }
 
 async function nextNeedingResponse() {
-  const data = await api("GET", "/api/v1/conversations?view=needs_response&sort=attention&limit=2");
-  const next = data.conversations.find((c) => c.id !== state.open);
+  // The next one this person reads: rows whose content their role does not
+  // read (clinical, sensitive) wait for colleagues who do.
+  const readable = (/** @type {ConversationSummary[]} */ list) => list.find((c) => c.id !== state.open && !c.content_withheld);
+  let data = await api("GET", "/api/v1/conversations?view=needs_response&sort=attention&limit=2");
+  let next = readable(data.conversations);
+  if (!next && data.conversations.some((c) => c.content_withheld)) {
+    data = await api("GET", "/api/v1/conversations?view=needs_response&sort=attention&limit=200");
+    next = readable(data.conversations);
+  }
   if (!next) {
     announce("Nothing else needs a response.");
     return;
@@ -1387,7 +1469,7 @@ function onKey(e) {
     n: () => nextNeedingResponse(),
     j: () => moveSelection(1),
     k: () => moveSelection(-1),
-    Enter: () => state.rows[state.selected] && openConversation(state.rows[state.selected].id),
+    Enter: () => state.rows[state.selected] && !state.rows[state.selected].content_withheld && openConversation(state.rows[state.selected].id),
     r: () => $("reply-box")?.focus(),
     i: () => $("note-box")?.focus(),
     a: () => takeIt(),

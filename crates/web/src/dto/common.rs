@@ -46,6 +46,7 @@ coded! {
     switchboard_domain::notify::Medium => "MediumDto", "How a notification travels.";
     switchboard_domain::notify::NoticeKind => "NoticeKindDto", "Why someone was notified.";
     switchboard_domain::notify::DeliveryState => "DeliveryStateDto", "Where one email, text or push stands.";
+    switchboard_domain::sensitivity::Sensitivity => "SensitivityDto", "A sensitive category a conversation can be marked with (`substance_use`: 42 CFR Part 2 records).";
 }
 
 pub(crate) type KindDto = Code<SenderKind>;
@@ -53,6 +54,7 @@ pub(crate) type RoleDto = Code<StaffRole>;
 pub(crate) type TopicDto = Code<Topic>;
 pub(crate) type StatusDto = Code<ConversationStatus>;
 pub(crate) type PriorityDto = Code<Priority>;
+pub(crate) type SensitivityDto = Code<switchboard_domain::sensitivity::Sensitivity>;
 
 impl<T: Coded> From<T> for Code<T> {
     fn from(value: T) -> Self {

@@ -40,8 +40,19 @@ pub(crate) struct ConversationSummaryDto {
     #[schema(format = "uuid")]
     pub id: String,
     pub patient: PatientDto,
-    pub subject: String,
+    /// `null` when `content_withheld`.
+    pub subject: Option<String>,
     pub topic: TopicDto,
+    /// Staff who may read it: the sensitive category it is marked with
+    /// (`null`: not marked). Never shown to patients, nor with a withheld
+    /// row.
+    pub sensitivity: Option<SensitivityDto>,
+    /// Staff: the caller sees this row (patient, topic, status, waiting
+    /// time, owner) but not its content: no subject, preview or
+    /// sensitivity mark, and opening it answers 404. A clinical topic for
+    /// the front desk or billing, or a sensitive category the practice has
+    /// not granted the caller's role.
+    pub content_withheld: bool,
     pub status: StatusDto,
     pub priority: PriorityDto,
     /// Staff only.
@@ -88,6 +99,8 @@ impl From<&views::ConversationSummary> for ConversationSummaryDto {
             },
             subject: c.subject.clone(),
             topic: c.topic.into(),
+            sensitivity: c.sensitivity.map(Into::into),
+            content_withheld: c.content_withheld,
             status: c.status.into(),
             priority: c.priority.into(),
             assignee: c.assignee.as_ref().map(Into::into),

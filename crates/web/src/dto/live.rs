@@ -66,7 +66,7 @@ impl LiveEventDto {
             K::PriorityChanged { priority } => dto.priority = Some((*priority).into()),
             K::Assigned { assignee, .. } => dto.assignee_id = assignee.map(|a| a.to_string()),
             K::Typing { user_kind, .. } => dto.actor_kind = Some((*user_kind).into()),
-            K::Alert { .. } | K::Escalated { .. } => {}
+            K::Alert { .. } | K::Escalated { .. } | K::SensitivityChanged => {}
         }
         dto
     }

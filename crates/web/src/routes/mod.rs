@@ -27,6 +27,7 @@ mod passkeys;
 mod patients;
 mod schedule;
 mod secure_links;
+mod sensitivity;
 mod sessions;
 mod setup;
 mod sms;
@@ -62,6 +63,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         analytics::routes(),
         schedule::routes(),
         secure_links::routes(),
+        sensitivity::routes(),
         setup::routes(),
         sms::routes(),
     ]
