@@ -1059,7 +1059,12 @@ async function route() {
     if (e instanceof ApiError && e.status === 401) return;
     fill(main, el("p", { class: "error", role: "alert" }, e.message || "Something went wrong."));
   }
-  main.focus({ preventScroll: true });
+  // Focus goes to the new page, unless the patient is already typing in it
+  // (a thread's reply box is there before its messages have loaded).
+  const typing = document.activeElement;
+  if (!(typing instanceof HTMLTextAreaElement || typing instanceof HTMLInputElement) || !main.contains(typing)) {
+    main.focus({ preventScroll: true });
+  }
 }
 
 function refresh(data, type) {
