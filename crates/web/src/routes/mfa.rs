@@ -183,7 +183,8 @@ pub(crate) async fn staff_policy(
 #[utoipa::path(put, path = "/api/v1/practice/second-factor", tag = "setup", security(("bearer" = [])),
     request_body = StaffSecondFactorPolicyDto,
     responses((status = 204, description = "saved"), (status = 404, body = ErrorBody),
-        (status = 403, body = ErrorBody, description = "reauthentication_required")))]
+        (status = 403, body = ErrorBody, description = "reauthentication_required"),
+        (status = 409, body = ErrorBody, description = "the administrator has no second factor of their own yet")))]
 pub(crate) async fn set_staff_policy(
     State(s): State<AppState>,
     Client(ctx): Client,
