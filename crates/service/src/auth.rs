@@ -246,14 +246,17 @@ impl Switchboard {
             return Err(ServiceError::InvalidCredentials);
         };
 
-        let methods = self.second_factor_methods(user.id).await?;
+        // One read of the account's factors decides both the second step and
+        // the practice's requirement.
+        let factors = self.account_factors(user.id).await?;
+        let methods = crate::second_factor::methods_of(&factors);
         if !methods.is_empty() {
             // The password's attempt is given back; each code tried at the
             // second step is counted again.
             let challenge = self.issue_challenge(user, attempt.success_steps(), ctx).await?;
             return Ok(LoginOutcome::SecondFactor { challenge, methods });
         }
-        let assurance = match self.second_factor_standing(user).await? {
+        let assurance = match self.second_factor_standing(user.kind, &factors) {
             Standing::NotRequired | Standing::Enrolled => Assurance::Full,
             Standing::EnrolBy(_) => Assurance::EnrolOnly,
             Standing::Overdue => {

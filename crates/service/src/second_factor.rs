@@ -96,30 +96,23 @@ impl Switchboard {
         Ok(step.filter(|s| mfa::fresh_step(row.last_step, *s)))
     }
 
+    /// The account's second factors and its practice's requirement, read once.
+    pub(crate) async fn account_factors(&self, user: UserId) -> Result<q::FactorsRow, ServiceError> {
+        q::factors(self.store(), user).await?.ok_or(ServiceError::Internal)
+    }
+
     /// The account's standing against its practice's requirement.
-    pub(crate) async fn second_factor_standing(&self, user: &UserRow) -> Result<Standing, ServiceError> {
-        let f = q::factors(self.store(), user.id).await?.ok_or(ServiceError::Internal)?;
+    pub(crate) fn second_factor_standing(&self, kind: UserKind, f: &q::FactorsRow) -> Standing {
         let grace_from = match f.reset_at {
             Some(r) if r > f.user_created_at => r,
             _ => f.user_created_at,
         };
-        Ok(mfa::standing(user.kind, &f.requirement, f.enrolled(), grace_from, self.now()))
+        mfa::standing(kind, &f.requirement, f.enrolled(), grace_from, self.now())
     }
 
     /// The methods a sign-in's second step takes for this account.
     pub(crate) async fn second_factor_methods(&self, user: UserId) -> Result<Vec<Method>, ServiceError> {
-        let f = q::factors(self.store(), user).await?.ok_or(ServiceError::Internal)?;
-        let mut methods = Vec::new();
-        if f.totp_confirmed {
-            methods.push(Method::Totp);
-        }
-        if f.recovery_codes_left > 0 && !methods.is_empty() {
-            methods.push(Method::RecoveryCode);
-        }
-        if f.passkeys > 0 {
-            methods.push(Method::Passkey);
-        }
-        Ok(methods)
+        Ok(methods_of(&self.account_factors(user).await?))
     }
 
     /// A password was accepted for an account with a second factor: a
@@ -256,8 +249,7 @@ impl Switchboard {
     /// Where the caller stands with second factors.
     pub async fn second_factor_status(&self, p: &Principal) -> Result<SecondFactorStatus, ServiceError> {
         let f = q::factors(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)?;
-        let user = directory::user_by_id(self.store(), p.user.id).await?.ok_or(ServiceError::NotFound)?;
-        let standing = self.second_factor_standing(&user).await?;
+        let standing = self.second_factor_standing(p.user.kind, &f);
         Ok(SecondFactorStatus {
             totp: f.totp_confirmed,
             passkeys: f.passkeys,
@@ -536,6 +528,21 @@ impl Switchboard {
         self.store().commit(Unit::new().step(q::set_requirement(practice, required, grace, self.now()))).await?;
         Ok(())
     }
+}
+
+/// The methods a sign-in's second step takes, given the account's factors.
+pub(crate) fn methods_of(f: &q::FactorsRow) -> Vec<Method> {
+    let mut methods = Vec::new();
+    if f.totp_confirmed {
+        methods.push(Method::Totp);
+    }
+    if f.recovery_codes_left > 0 && !methods.is_empty() {
+        methods.push(Method::RecoveryCode);
+    }
+    if f.passkeys > 0 {
+        methods.push(Method::Passkey);
+    }
+    methods
 }
 
 fn encode_hex(bytes: &[u8]) -> String {
