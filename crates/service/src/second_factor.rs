@@ -18,7 +18,7 @@ use switchboard_domain::mfa::{
 };
 use switchboard_domain::policy::PracticeAction;
 use switchboard_domain::role::UserKind;
-use switchboard_domain::text::PasswordInput;
+use switchboard_domain::text::{PasswordInput, Username};
 use switchboard_domain::time::Timestamp;
 use switchboard_store::queries::{accounts, directory, keys as keys_q, mfa as q, sessions};
 use switchboard_store::rows::{UserRow, WrappedKeyRow};
@@ -488,8 +488,12 @@ impl Switchboard {
             .record(p, ctx, AuditAction::PracticeUpdated)
             .with_resource(ResourceKind::Practice, *practice.as_bytes())
             .with_detail(if policy.required { "staff_second_factor=required" } else { "staff_second_factor=optional" });
-        let unit =
-            Unit::new().step(q::set_requirement(practice, policy.required, policy.grace_hours, self.now())).audit(rec);
+        // Sessions opened before the requirement follow it at once, not at
+        // their holder's next sign-in.
+        let unit = Unit::new()
+            .step(q::set_requirement(practice, policy.required, policy.grace_hours, self.now()))
+            .step(q::restrict_unenrolled_staff_sessions(practice))
+            .audit(rec);
         self.store().commit(unit).await?;
         Ok(())
     }
@@ -512,8 +516,39 @@ impl Switchboard {
         let rec = self
             .record(p, ctx, AuditAction::SecondFactorReset)
             .with_resource(ResourceKind::User, *target.id.as_bytes());
-        self.store().commit(Unit::new().steps(q::reset(target.id, self.now())).audit(rec)).await?;
+        // Whoever holds the lost phone may also hold an open session: where
+        // the practice requires a second factor, that session may now only
+        // enrol one.
+        let unit = Unit::new()
+            .steps(q::reset(target.id, self.now()))
+            .step(q::restrict_unenrolled_staff_sessions(target.practice))
+            .audit(rec);
+        self.store().commit(unit).await?;
         Ok(())
+    }
+
+    /// The deployment's operator, at the server's console, resets an
+    /// account's second factors: for the administrator who lost both their
+    /// phone and their recovery codes and has no colleague to do it. Audited
+    /// as the system's act; never reachable over HTTP. Answers the account's
+    /// practice.
+    pub async fn reset_second_factors_at_console(
+        &self,
+        username: &str,
+    ) -> Result<switchboard_domain::ids::PracticeId, ServiceError> {
+        let name = Username::parse(username).map_err(|e| ServiceError::invalid("username", "the user name", e))?;
+        let Some(target) = directory::user_by_username(self.store(), name.as_str()).await? else {
+            return Err(ServiceError::NotFound);
+        };
+        let rec =
+            AuditRecord::new(self.now(), Some(target.practice), AuditActor::System, AuditAction::SecondFactorReset)
+                .with_resource(ResourceKind::User, *target.id.as_bytes());
+        let unit = Unit::new()
+            .steps(q::reset(target.id, self.now()))
+            .step(q::restrict_unenrolled_staff_sessions(target.practice))
+            .audit(rec);
+        self.store().commit(unit).await?;
+        Ok(target.practice)
     }
 
     /// The demo practice (and tools that set up a practice) may turn the

@@ -1,5 +1,5 @@
 //! `switchboard`: serve, demo, migrate, audit verify, keys rotate, practice
-//! create, operator key.
+//! create, operator key, user reset-second-factor.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -67,6 +67,25 @@ enum Command {
     Operator {
         #[command(subcommand)]
         command: OperatorCommand,
+    },
+    /// Accounts, for the operator at the console.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Remove an account's second factors (authenticator app, recovery
+    /// codes, passkeys), for someone who lost them all and has no
+    /// administrator to reset them: they sign in with their password and
+    /// enrol again within their practice's grace period. Check who is asking
+    /// first; the reset is audited.
+    ResetSecondFactor {
+        /// The account's username.
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -257,6 +276,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let done = operator_key(&app, command).await;
             app.close().await;
             done?;
+        }
+        Command::User { command: UserCommand::ResetSecondFactor { username } } => {
+            let config = load(&cli, Config::default())?;
+            let app = server::open_app(&config, Arc::new(SystemClock)).await?;
+            let done = app.reset_second_factors_at_console(username).await;
+            app.close().await;
+            done.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("removed the second factors of {username}; they sign in with their password and set one up again");
         }
         Command::Keys { command: KeysCommand::Generate } => {
             print!("{}", switchboard_crypto::KeyRing::generate_text()?);

@@ -83,6 +83,22 @@ pub fn set_requirement(practice: PracticeId, required: bool, grace_hours: i64, a
     .guarded(Conflict::PracticeMissing)
 }
 
+/// Sessions already open that the practice's requirement now reaches:
+/// those of its staff with no second factor (no confirmed authenticator
+/// app, no passkey) may from now on only enrol one, as a new sign-in
+/// would. Does nothing while the practice does not require it, so it can
+/// follow any change of the requirement or of someone's factors.
+pub fn restrict_unenrolled_staff_sessions(practice: PracticeId) -> Step {
+    Step::new(
+        "UPDATE sessions SET assurance = 'enrol_only' WHERE assurance = 'full' AND revoked_at IS NULL \
+         AND user_id IN (SELECT u.id FROM users u JOIN practices p ON p.id = u.practice_id \
+         WHERE u.practice_id = $1 AND u.kind = 'staff' AND p.staff_mfa_required = 1 \
+         AND NOT EXISTS (SELECT 1 FROM totp_factors t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) \
+         AND NOT EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id))",
+        vec![practice.to_vec().into()],
+    )
+}
+
 /// An authenticator app's sealed secret.
 #[derive(Clone, Debug)]
 pub struct TotpRow {

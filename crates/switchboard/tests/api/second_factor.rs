@@ -191,11 +191,17 @@ async fn staff_must_enrol_within_the_grace_period_when_the_practice_requires_it(
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
     let (admin_uri, _) = enrol(&t, &admin).await;
     let early_nurse = t.login("nina.nurse").await;
+    let nurse_only = t.put("/api/v1/practice/second-factor", Some(&early_nurse), on.clone()).await;
+    assert_eq!(nurse_only.status, StatusCode::NOT_FOUND, "administrators only: {}", nurse_only.text);
     let saved = t.put("/api/v1/practice/second-factor", Some(&admin), on).await;
     assert_eq!(saved.status, StatusCode::NO_CONTENT, "{}", saved.text);
-    let off = json!({"staff_second_factor_required": false, "grace_hours": 24});
-    let nurse_only = t.put("/api/v1/practice/second-factor", Some(&early_nurse), off).await;
-    assert_eq!(nurse_only.status, StatusCode::NOT_FOUND, "administrators only: {}", nurse_only.text);
+    // Sessions opened before the requirement follow it at once: the
+    // nurse's may now only enrol; the administrator, who has a second
+    // factor, keeps hers.
+    let early = t.get("/api/v1/conversations", Some(&early_nurse)).await;
+    assert_eq!(early.status, StatusCode::FORBIDDEN, "{}", early.text);
+    assert_eq!(early.code(), "second_factor_enrolment_required");
+    assert_eq!(t.get("/api/v1/conversations", Some(&admin)).await.status, StatusCode::OK);
 
     // A nurse without one gets a session that can only enrol.
     let r = t.try_login("nina.nurse", PASSWORD).await;
@@ -211,7 +217,7 @@ async fn staff_must_enrol_within_the_grace_period_when_the_practice_requires_it(
     assert_eq!(status["required"], json!(true));
     assert!(status["enrol_by"].as_str().unwrap().starts_with("2026-01-06T15:00:00"), "{status}");
     // Enrolling opens the same session fully.
-    enrol(&t, &nurse).await;
+    let (nurse_uri, _) = enrol(&t, &nurse).await;
     assert_eq!(t.get("/api/v1/conversations", Some(&nurse)).await.status, StatusCode::OK);
     assert_eq!(t.get("/api/v1/me", Some(&nurse)).await.json()["second_factor_setup_required"], json!(false));
     // Removing it is refused while the practice requires it.
@@ -231,6 +237,14 @@ async fn staff_must_enrol_within_the_grace_period_when_the_practice_requires_it(
     assert_eq!(reset.status, StatusCode::NO_CONTENT, "{}", reset.text);
     let back = t.try_login("mo.assistant", PASSWORD).await;
     assert_eq!(back.json()["user"]["second_factor_setup_required"], json!(true), "{}", back.text);
+    // A reset for a lost phone reaches the sessions already open too.
+    let nina = t.user_id("nina.nurse").await;
+    let c = challenge(&t, "nina.nurse").await;
+    let nurse = second_step(&t, &c, &code_now(&t, &nurse_uri)).await.json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(t.get("/api/v1/conversations", Some(&nurse)).await.status, StatusCode::OK);
+    let reset = t.post(&format!("/api/v1/users/{nina}/second-factor-reset"), Some(&admin), json!({})).await;
+    assert_eq!(reset.status, StatusCode::NO_CONTENT, "{}", reset.text);
+    assert_eq!(t.get("/api/v1/conversations", Some(&nurse)).await.code(), "second_factor_enrolment_required");
     // Patients are never required to.
     let alice = t.try_login("alice", PASSWORD).await;
     assert_eq!(alice.json()["user"]["second_factor_setup_required"], json!(false));
@@ -272,4 +286,29 @@ async fn sensitive_actions_ask_for_the_password_or_a_code_after_five_minutes() {
     let log = t.get("/api/v1/audit-events?action=reauthenticated&limit=10", Some(&admin)).await;
     assert_eq!(log.status, StatusCode::OK, "{}", log.text);
     assert!(log.text.contains("reauthenticated"));
+}
+
+#[tokio::test]
+async fn the_operator_resets_a_lost_second_factor_at_the_console() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    enrol(&t, &admin).await;
+    let before = t.try_login("admin", PASSWORD).await;
+    assert_eq!(before.json()["mfa_required"], json!(true), "{}", before.text);
+
+    let unknown = t.cli(&["user", "reset-second-factor", "--username", "no.such.person"]).await;
+    assert!(!unknown.status.success(), "an unknown account is an error");
+    let out = t.cli(&["user", "reset-second-factor", "--username", "admin"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The password alone signs in again; the reset is on record as the system's.
+    let after = t.try_login("admin", PASSWORD).await;
+    assert_eq!(after.status, StatusCode::OK, "{}", after.text);
+    assert!(after.json()["token"].is_string(), "{}", after.text);
+    let token = after.json()["token"].as_str().unwrap().to_owned();
+    let log = t.get("/api/v1/audit-events?action=second_factor_reset&limit=10", Some(&token)).await.json();
+    let events = log["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{log}");
+    assert_eq!(events[0]["actor_kind"], json!("system"), "{log}");
+    t.stop().await;
 }
