@@ -3,7 +3,8 @@
 // credentials and verifies its user) stands in for a phone's or laptop's.
 // A patient adds a passkey on the Security page, signs in again with the
 // password and the passkey as the second step, then with the passkey
-// alone ("Sign in with a passkey"), and removes it. WebAuthn needs the
+// alone ("Sign in with a passkey"), confirms it is her with it before a
+// sensitive action, and removes it. WebAuthn needs the
 // server's name, so the pages are opened at https://localhost (the demo's
 // certificate names it), and the buttons are hidden at the IP address.
 import { test } from "node:test";
@@ -72,6 +73,19 @@ test("a patient adds a passkey, signs in with it as the second step and alone, a
   assert.deepEqual(await seriousViolations(p), []);
   await screenshot(p, "security-passkeys-1440");
 
+  // "Confirm it is you", the dialog every sensitive action opens, offers
+  // the passkey, and the server accepts its signature.
+  const confirmed = p.evaluate(() => import("/static/common.js").then((m) => m.confirmItIsYou("please confirm it is you")));
+  const withKey = p.getByRole("button", { name: "Use a passkey" });
+  await withKey.waitFor();
+  assert.deepEqual(await seriousViolations(p), []);
+  await screenshot(p, "reauth-passkey-1440");
+  await withKey.click();
+  assert.equal(await confirmed, true);
+  assert.equal(await p.locator("#reauth").count(), 0, "the dialog closed");
+  assert.equal((await auth.credentials())[0].signCount > registered, true, "the authenticator signed");
+  const signedNow = (await auth.credentials())[0].signCount;
+
   // The password, then the passkey as the second step.
   await signOut(p);
   await passwordStep(p, base, "alice");
@@ -82,7 +96,7 @@ test("a patient adds a passkey, signs in with it as the second step and alone, a
   await step.click();
   await p.waitForURL(/\/app/);
   await ready(p);
-  assert.equal((await auth.credentials())[0].signCount, registered + 1, "the authenticator signed once");
+  assert.equal((await auth.credentials())[0].signCount, signedNow + 1, "the authenticator signed once");
 
   // The passkey alone.
   await signOut(p);
@@ -94,7 +108,7 @@ test("a patient adds a passkey, signs in with it as the second step and alone, a
   await alone.click();
   await p.waitForURL(/\/app/);
   await ready(p);
-  assert.equal((await auth.credentials())[0].signCount, registered + 2);
+  assert.equal((await auth.credentials())[0].signCount, signedNow + 2);
 
   // The list says when it was last used; removing it needs no new proof
   // within five minutes of signing in with it.

@@ -300,6 +300,19 @@ impl Switchboard {
         self.new_state(Some(found.user.id), CeremonyKind::SecondFactor, ceremony.state, ceremony.options).await
     }
 
+    /// Options to prove again who one is with a passkey, before a sensitive
+    /// action (the answer goes to `reauthenticate`). The same kind of
+    /// ceremony as a sign-in's second step, bound to the session's account.
+    pub async fn reauthentication_passkey_options(&self, p: &Principal) -> Result<PasskeyCeremony, ServiceError> {
+        let rp = self.relying_party()?;
+        let keys: Vec<String> = self.unsealed_passkeys(p.user.id).await?.into_iter().map(|(_, s)| s).collect();
+        if keys.is_empty() {
+            return Err(ServiceError::Conflict("this account has no passkey; use your password or a code"));
+        }
+        let ceremony = rp.start_authentication(&keys).map_err(passkey_internal)?;
+        self.new_state(Some(p.user.id), CeremonyKind::SecondFactor, ceremony.state, ceremony.options).await
+    }
+
     /// Checks a passkey's answer at the sign-in's second step: the steps
     /// that record its use, or `None` when it is not accepted (the caller
     /// audits and answers that).

@@ -68,6 +68,12 @@ pub struct StaffSecondFactorPolicy {
 pub enum Proof {
     Password(String),
     Code(String),
+    /// A passkey's answer (JSON text) to the options of
+    /// `reauthentication_passkey_options`, with their state token.
+    Passkey {
+        state: String,
+        credential: String,
+    },
 }
 
 impl Switchboard {
@@ -383,8 +389,8 @@ impl Switchboard {
         Ok(())
     }
 
-    /// Proves again who the session's holder is (a password, or a code
-    /// from the app or a recovery code), for the sensitive actions that
+    /// Proves again who the session's holder is (a password, a code from
+    /// the app or a recovery code, or a passkey), for the sensitive actions that
     /// ask for it within [`mfa::REAUTH_WINDOW`]. Throttled like sign-in.
     pub async fn reauthenticate(&self, p: &Principal, proof: Proof, ctx: &RequestContext) -> Result<(), ServiceError> {
         let user = directory::user_by_id(self.store(), p.user.id).await?.ok_or(ServiceError::Unauthenticated)?;
@@ -413,6 +419,9 @@ impl Switchboard {
                 }
                 None => (None, "code"),
             },
+            Proof::Passkey { state, credential } => {
+                (self.second_factor_passkey(user.id, &state, &credential).await?.map(Some), "passkey")
+            }
         };
         let failed = |detail: &str| {
             self.record(p, ctx, AuditAction::Reauthenticated).with_outcome(Outcome::Failed).with_detail(detail)
@@ -422,6 +431,10 @@ impl Switchboard {
                 "password" => {
                     self.store().commit(Unit::new().audit(failed("wrong_password"))).await?;
                     ServiceError::InvalidCredentials
+                }
+                "passkey" => {
+                    self.store().commit(Unit::new().audit(failed("passkey_refused"))).await?;
+                    ServiceError::PasskeyRefused
                 }
                 _ => self.wrong_code(failed("wrong_code")).await,
             });

@@ -545,3 +545,40 @@ async fn a_passkey_meets_the_staff_requirement() {
     assert_eq!(again.code(), "passkey_refused", "{}", again.text);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_passkey_confirms_it_is_you_before_a_sensitive_action() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let mut key = SoftAuthenticator::new(&t);
+    assert_eq!(register(&t, &admin, &mut key, None).await.status, StatusCode::CREATED);
+    let csv = "/api/v1/audit-events/csv?limit=10";
+    t.advance(Span::from_mins(6));
+    assert_eq!(named(&t, Method::GET, csv, Some(&admin), None).await.code(), "reauthentication_required");
+
+    // Someone without a passkey is told to use their password or a code.
+    let nina = t.login("nina.nurse").await;
+    let none = named(&t, Method::POST, "/api/v1/auth/reauthenticate/passkey-options", Some(&nina), None).await;
+    assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.text);
+
+    let options = named(&t, Method::POST, "/api/v1/auth/reauthenticate/passkey-options", Some(&admin), None).await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.text);
+    let options = options.json();
+    let answer = json!({"passkey": {"state": options["state"], "credential": key.get(&options)}});
+    let ok = named(&t, Method::POST, "/api/v1/auth/reauthenticate", Some(&admin), Some(answer.clone())).await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.text);
+    assert_eq!(named(&t, Method::GET, csv, Some(&admin), None).await.status, StatusCode::OK);
+    // The same answer again is refused: its options were spent.
+    let again = named(&t, Method::POST, "/api/v1/auth/reauthenticate", Some(&admin), Some(answer)).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.text);
+    assert_eq!(again.code(), "passkey_refused");
+    // Another account's passkey options do not confirm this one.
+    let theirs =
+        named(&t, Method::POST, "/api/v1/auth/reauthenticate/passkey-options", Some(&admin), None).await.json();
+    let forged = json!({"passkey": {"state": theirs["state"], "credential": key.get(&theirs)}});
+    let cross = named(&t, Method::POST, "/api/v1/auth/reauthenticate", Some(&nina), Some(forged)).await;
+    assert_eq!(cross.code(), "passkey_refused", "{}", cross.text);
+    assert_eq!(audited(&t, "reauthenticated", "passkey").await, 1);
+    assert_eq!(audited(&t, "reauthenticated", "passkey_refused").await, 2);
+    t.stop().await;
+}

@@ -230,12 +230,14 @@ export function confirmItIsYou(why) {
     });
     const confirm = el("button", { type: "submit", class: "primary" }, "Confirm");
     const cancel = el("button", { type: "button", class: "link" }, "Cancel");
+    // Shown once the account turns out to have a passkey this page can use.
+    const withPasskey = el("button", { type: "button", class: "secondary", id: "reauth-passkey", hidden: true }, "Use a passkey");
     const dialog = el("dialog", { id: "reauth", class: "reauth", "aria-labelledby": "reauth-title" },
       el("form", { method: "dialog", novalidate: true },
         el("h2", { id: "reauth-title" }, "Confirm it is you"),
         el("p", {}, sentence(why)),
         label, secret, toggle, error,
-        el("div", { class: "form-foot" }, confirm, cancel)));
+        el("div", { class: "form-foot" }, confirm, withPasskey, cancel)));
     const done = (ok) => {
       dialog.close();
       dialog.remove();
@@ -262,10 +264,44 @@ export function confirmItIsYou(why) {
         confirm.disabled = false;
       }
     });
+    withPasskey.addEventListener("click", async () => {
+      withPasskey.disabled = true;
+      // Loaded only when used: most pages never ask for a passkey.
+      const { browserRefusal, usePasskey } = await import("./passkeys.js");
+      try {
+        const options = await api("POST", "/api/v1/auth/reauthenticate/passkey-options");
+        const credential = await usePasskey(options.publicKey);
+        await api("POST", "/api/v1/auth/reauthenticate", { passkey: { state: options.state, credential } });
+        done(true);
+      } catch (e) {
+        showError(error, browserRefusal(e) ?? (e instanceof ApiError && e.code === "too_many_attempts"
+          ? "Too many attempts. Please wait a moment and try again."
+          : problem(e)));
+      } finally {
+        withPasskey.disabled = false;
+      }
+    });
     document.body.append(dialog);
     dialog.showModal();
     secret.focus();
+    offerPasskey(withPasskey);
   });
+}
+
+/**
+ * Shows the dialog's passkey button when this page can use passkeys and
+ * the account has one.
+ * @param {HTMLElement} button
+ */
+async function offerPasskey(button) {
+  try {
+    const { passkeysUsable } = await import("./passkeys.js");
+    if (!passkeysUsable()) return;
+    const status = await api("GET", "/api/v1/me/mfa");
+    button.hidden = !(status.passkeys > 0);
+  } catch {
+    // Without it the password and codes still work.
+  }
 }
 
 const SOMETHING_WRONG = "Something went wrong. Please try again.";

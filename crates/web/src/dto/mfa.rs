@@ -61,7 +61,7 @@ pub(crate) struct MfaCodeRequest {
 }
 
 /// Proving again who one is before a sensitive action: exactly one of the
-/// two.
+/// three.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReauthenticateRequest {
@@ -70,6 +70,10 @@ pub(crate) struct ReauthenticateRequest {
     /// A code from the authenticator app, or a recovery code.
     #[serde(default)]
     pub code: Option<String>,
+    /// A passkey's answer to the options of `POST
+    /// /api/v1/auth/reauthenticate/passkey-options`.
+    #[serde(default)]
+    pub passkey: Option<PasskeyAnswerDto>,
 }
 
 #[derive(Serialize, ToSchema)]

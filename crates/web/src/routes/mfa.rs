@@ -63,14 +63,16 @@ pub(crate) async fn complete_sign_in(
     Ok(session_response(result))
 }
 
-/// Prove again who you are (password, or a code) before a sensitive action:
-/// exports, role and access changes, and removing a second factor ask for
-/// it within five minutes (`reauthentication_required` otherwise).
+/// Prove again who you are (password, a code, or a passkey) before a
+/// sensitive action: exports, role and access changes, and removing a
+/// second factor ask for it within five minutes
+/// (`reauthentication_required` otherwise).
 #[utoipa::path(post, path = "/api/v1/auth/reauthenticate", tag = "auth", security(("bearer" = [])),
     request_body = ReauthenticateRequest,
     responses(
         (status = 204, description = "confirmed for the next five minutes"),
-        (status = 401, body = ErrorBody, description = "a wrong password (`invalid_credentials`) or code (`invalid_second_factor`)"),
+        (status = 401, body = ErrorBody, description = "a wrong password (`invalid_credentials`) or code (`invalid_second_factor`), or a passkey answer that did not verify or whose options are used or too old (`passkey_refused`)"),
+        (status = 409, body = ErrorBody, description = "passkeys cannot be used at this address (`passkeys_unavailable`)"),
         (status = 429, body = ErrorBody, description = "too_many_attempts")))]
 pub(crate) async fn reauthenticate(
     State(s): State<AppState>,
@@ -78,13 +80,20 @@ pub(crate) async fn reauthenticate(
     Auth(p): Auth,
     ApiJson(req): ApiJson<ReauthenticateRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let proof = match (req.password, req.code) {
-        (Some(pw), None) => Proof::Password(pw),
-        (None, Some(code)) => Proof::Code(code),
+    let proof = match (req.password, req.code, req.passkey) {
+        (Some(pw), None, None) => Proof::Password(pw),
+        (None, Some(code), None) => Proof::Code(code),
+        (None, None, Some(answer)) => {
+            let credential = credential_text(&answer.credential).ok_or_else(|| ServiceError::Invalid {
+                field: "passkey",
+                problem: "the passkey's answer must be a JSON object".into(),
+            })?;
+            Proof::Passkey { state: answer.state, credential }
+        }
         _ => {
             return Err(ServiceError::Invalid {
                 field: "password",
-                problem: "give either the password or a code".into(),
+                problem: "give one of the password, a code or a passkey".into(),
             }
             .into());
         }

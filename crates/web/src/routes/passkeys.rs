@@ -18,6 +18,7 @@ use utoipa_axum::routes;
 pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
     vec![
         routes!(second_factor_options),
+        routes!(reauthentication_options),
         routes!(sign_in_options),
         routes!(sign_in),
         routes!(list, register),
@@ -54,6 +55,22 @@ pub(crate) async fn second_factor_options(
     ApiJson(req): ApiJson<MfaPasskeyOptionsRequest>,
 ) -> Result<Json<PasskeyOptionsDto>, ApiError> {
     options(s.app.second_factor_passkey_options(&req.challenge, &ctx).await?)
+}
+
+/// Options to prove again who you are with a passkey (before a sensitive
+/// action): pass `publicKey` to `navigator.credentials.get`, then send the
+/// answer and `state` to `POST /api/v1/auth/reauthenticate` as `passkey`
+/// within five minutes.
+#[utoipa::path(post, path = "/api/v1/auth/reauthenticate/passkey-options", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, body = PasskeyOptionsDto),
+        (status = 409, body = ErrorBody, description = "the account has no passkey (`conflict`), or passkeys cannot be used at this address, such as an IP address (`passkeys_unavailable`)")))]
+pub(crate) async fn reauthentication_options(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    _host: PasskeyHost,
+) -> Result<Json<PasskeyOptionsDto>, ApiError> {
+    options(s.app.reauthentication_passkey_options(&p).await?)
 }
 
 /// Options to sign in with a passkey alone (no user name, no password):
