@@ -64,6 +64,7 @@ struct Keys {
     audit: hmac::Key,
     fingerprint: hmac::Key,
     signed_tokens: hmac::Key,
+    search: hmac::Key,
     stamp: Option<(SystemTime, u64)>,
 }
 
@@ -146,6 +147,7 @@ fn parse_keys(text: &str) -> Result<Keys, CryptoError> {
         audit: derive(&mac, b"audit-chain"),
         fingerprint: derive(&mac, b"fingerprint"),
         signed_tokens: derive(&mac, b"signed-tokens"),
+        search: derive(&mac, b"search-index"),
         stamp: None,
     })
 }
@@ -400,6 +402,26 @@ impl KeyRing {
     }
 }
 
+impl KeyRing {
+    /// The blind index's entry for one search term of one practice: an
+    /// HMAC-SHA256, cut to 16 bytes, over the practice, the term's kind
+    /// (word or prefix) and its text, under a key derived from the MAC key
+    /// for search alone. The same term gives the same entry within a
+    /// practice (that is what makes it searchable) and unrelated entries
+    /// across practices; without the key nobody can compute one, so the
+    /// database holding only entries cannot be searched or tested for a
+    /// guessed word. Master-key rotation leaves it unchanged (the MAC key
+    /// is not rotated with the data keys' master keys).
+    pub fn search_term(&self, practice: &[u8; 16], kind: &str, text: &str) -> [u8; 16] {
+        let tag = hmac::sign(&self.read().search, &aad(&[practice.as_slice(), kind.as_bytes(), text.as_bytes()]));
+        let mut out = [0u8; 16];
+        for (o, t) in out.iter_mut().zip(tag.as_ref()) {
+            *o = *t;
+        }
+        out
+    }
+}
+
 /// The longest payload a signed token carries.
 pub const SIGNED_TOKEN_MAX_PAYLOAD: usize = 64;
 
@@ -529,6 +551,28 @@ mod tests {
         assert!(ring.sign_token("unsubscribe", &[0; 65]).is_none());
         // The payload is readable: it must never be anything secret.
         assert_ne!(ring.sign_token("unsubscribe", &[1; 16]), ring.sign_token("unsubscribe", &[2; 16]));
+    }
+
+    #[test]
+    fn search_terms_are_keyed_per_practice_and_kind() {
+        let text = KeyRing::generate_text().unwrap();
+        let ring = KeyRing::open(KeySource::Text(text.clone())).unwrap();
+        let a = ring.search_term(&[1; 16], "word", "refill");
+        assert_eq!(a, KeyRing::open(KeySource::Text(text)).unwrap().search_term(&[1; 16], "word", "refill"));
+        assert_ne!(a, ring.search_term(&[2; 16], "word", "refill"), "another practice");
+        assert_ne!(a, ring.search_term(&[1; 16], "prefix", "refill"), "another kind");
+        assert_ne!(a, ring.search_term(&[1; 16], "word", "refills"));
+        // The kind and the text are framed apart: no ambiguity at their seam.
+        assert_ne!(ring.search_term(&[1; 16], "word", "xy"), ring.search_term(&[1; 16], "wordx", "y"));
+        let other = KeyRing::open(KeySource::Text(KeyRing::generate_text().unwrap())).unwrap();
+        assert_ne!(a, other.search_term(&[1; 16], "word", "refill"), "another deployment's keys");
+        // A new master key for data keys leaves the index as it is.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/master.key");
+        let ring = KeyRing::open_or_create(&path).unwrap();
+        let before = ring.search_term(&[1; 16], "word", "refill");
+        ring.add_master_key().unwrap();
+        assert_eq!(KeyRing::open(KeySource::File(path)).unwrap().search_term(&[1; 16], "word", "refill"), before);
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod policy;
 pub mod receipt;
 pub mod role;
 pub mod routing;
+pub mod search;
 pub mod secure_link;
 pub mod sensitivity;
 pub mod session;
