@@ -148,11 +148,7 @@ pub fn verify(token: &str, keys: &JwkSet) -> Result<Vec<u8>, JwsError> {
         // the token asked for an algorithm the key is not for.
         return Err(if named.is_empty() { JwsError::UnknownKey } else { JwsError::AlgRefused });
     }
-    if fitting.iter().any(|k| verifies(alg, k, signed, &sig)) {
-        Ok(payload)
-    } else {
-        Err(JwsError::BadSignature)
-    }
+    if fitting.iter().any(|k| verifies(alg, k, signed, &sig)) { Ok(payload) } else { Err(JwsError::BadSignature) }
 }
 
 fn verifies(alg: SigningAlg, key: &Jwk, signed: &[u8], sig: &[u8]) -> bool {

@@ -60,7 +60,9 @@ pub(crate) enum FirstStep {
     Password,
     /// Single sign-on; `provider_mfa`: the practice trusts the provider's
     /// own multi-factor sign-in.
-    Sso { provider_mfa: bool },
+    Sso {
+        provider_mfa: bool,
+    },
 }
 
 impl FirstStep {

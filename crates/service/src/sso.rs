@@ -285,7 +285,7 @@ impl Switchboard {
         let secret = input.client_secret.as_deref().map(sso::client_secret).transpose().map_err(invalid)?;
         let practice = p.user.practice;
         let stored = q::settings(self.store(), practice).await?;
-        if input.enabled && secret.is_none() && !stored.as_ref().is_some_and(|s| s.secret.is_some()) {
+        if input.enabled && secret.is_none() && stored.as_ref().is_none_or(|s| s.secret.is_none()) {
             return Err(ServiceError::Invalid {
                 field: "client_secret",
                 problem: "give the client secret the provider issued before turning single sign-on on".into(),
@@ -455,7 +455,7 @@ impl Switchboard {
         AuditRecord::new(self.now(), practice.or(user.map(|u| u.practice)), actor, AuditAction::LoginFailed)
             .with_outcome(Outcome::Failed)
             .with_client_addr(ctx.client_text())
-            .with_detail(&format!("sso:{reason}"))
+            .with_detail(format!("sso:{reason}"))
     }
 
     async fn fail(&self, rec: AuditRecord, failure: SsoFailure) -> SsoFailure {
@@ -681,7 +681,8 @@ impl Switchboard {
         }
         let mut release = Vec::new();
         release.extend(address.as_deref().map(switchboard_store::queries::throttle::release));
-        release.extend(self.address_key(START_ADDRESS, ctx).as_deref().map(switchboard_store::queries::throttle::release));
+        release
+            .extend(self.address_key(START_ADDRESS, ctx).as_deref().map(switchboard_store::queries::throttle::release));
         let first = FirstStep::Sso { provider_mfa: live.trust_provider_mfa };
         Ok(self.finish_first_step(&user, first, release, ctx).await?)
     }

@@ -32,7 +32,8 @@ fn good_claims_pass() {
 
 #[test]
 fn each_rule_refuses_with_its_reason() {
-    let cases: Vec<(fn(&mut IdTokenClaims), ClaimProblem)> = vec![
+    type Change = fn(&mut IdTokenClaims);
+    let cases: Vec<(Change, ClaimProblem)> = vec![
         (|c| c.iss = "https://id.example.org/".into(), ClaimProblem::WrongIssuer),
         (|c| c.iss = "https://evil.example".into(), ClaimProblem::WrongIssuer),
         (|c| c.aud = vec!["someone-else".into()], ClaimProblem::WrongAudience),

@@ -109,11 +109,8 @@ pub(crate) async fn callback(State(s): State<AppState>, Client(ctx): Client, par
     };
     match s.app.sso_callback(ret, &ctx).await {
         Ok(LoginOutcome::Session(result)) => {
-            let mut res = see_other(if result.assurance == Assurance::EnrolOnly {
-                "/security"
-            } else {
-                "/?sso=signed_in"
-            });
+            let mut res =
+                see_other(if result.assurance == Assurance::EnrolOnly { "/security" } else { "/?sso=signed_in" });
             if let Some(v) = session_cookie(&result.token) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
