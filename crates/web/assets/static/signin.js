@@ -57,7 +57,9 @@ async function offerSso(form) {
     const error = document.getElementById("signin-error");
     error.textContent = SSO_ERRORS[failure] ?? SSO_ERRORS.refused;
     error.hidden = false;
-    history.replaceState(null, "", "/");
+    // The code is said; the address keeps only the practice it was for.
+    const practice = params.get("practice");
+    history.replaceState(null, "", practice ? `/?practice=${encodeURIComponent(practice)}` : "/");
   }
   const providers = await api("GET", "/api/v1/auth/sso/providers").catch(() => []);
   const only = params.get("practice");
