@@ -18,7 +18,9 @@ Listens on 127.0.0.1:PORT; its issuer is http://127.0.0.1:PORT. Serves:
   signs in next;
 - POST /admin/mode {"mode", "alg", "now"}: how the next ID tokens
   misbehave (good, forged, wrong_audience, expired, wrong_nonce,
-  wrong_issuer, alg_none, several_audiences_no_azp), RS256 or ES256, and
+  wrong_issuer, alg_none, several_audiences_no_azp; rotate: a new key,
+  published from then on; unknown_kid: a key never published), RS256 or
+  ES256, and
   the time they are dated by (the server under test's test clock);
 - GET /admin/log: what /authorize and /token saw and decided.
 
@@ -55,6 +57,9 @@ class Provider:
         # Keys nobody publishes: a forger's, with the published kids.
         self.forger_rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.forger_ec = ec.generate_private_key(ec.SECP256R1())
+        # A key published later (the provider rotating its keys): made and
+        # published by the first token of mode "rotate".
+        self.rotated = None
         self.user = {"sub": "user-1", "email": "nobody@example.org", "email_verified": True}
         self.mode = "good"
         self.alg = "RS256"
@@ -70,7 +75,12 @@ class Provider:
         r.update({"kid": "rsa-1", "use": "sig", "alg": "RS256"})
         e = json.loads(ECAlgorithm.to_jwk(self.ec.public_key()))
         e.update({"kid": "ec-1", "use": "sig", "alg": "ES256"})
-        return {"keys": [r, e]}
+        keys = [r, e]
+        if self.rotated is not None:
+            n = json.loads(RSAAlgorithm.to_jwk(self.rotated.public_key()))
+            n.update({"kid": "rsa-2", "use": "sig", "alg": "RS256"})
+            keys.append(n)
+        return {"keys": keys}
 
     def discovery(self):
         return {
@@ -113,6 +123,12 @@ class Provider:
             claims["iss"] = "http://127.0.0.1:1"
         if grant["user"].get("email_verified") is None:
             claims.pop("email_verified")
+        if mode == "rotate":
+            if self.rotated is None:
+                self.rotated = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            return jwt.encode(claims, self.rotated, algorithm="RS256", headers={"kid": "rsa-2"})
+        if mode == "unknown_kid":
+            return jwt.encode(claims, self.forger_rsa, algorithm="RS256", headers={"kid": "rsa-9"})
         if mode == "alg_none":
             return jwt.encode(claims, None, algorithm="none", headers={"kid": "rsa-1"})
         if self.alg == "ES256":

@@ -346,6 +346,19 @@ async fn tokens_that_fail_a_check_are_refused() {
     assert_eq!(landing.location, "/?sso=signed_in");
     let audit = audit_text(&t, &admin).await;
     assert!(audit.contains("sso+provider_mfa"), "{audit}");
+
+    // A key id not in the cached key set fetches it again, once: a key the
+    // provider rotated in is found; one it never published is refused.
+    let fetches = |log: &[Value]| log.iter().filter(|e| e["event"] == "jwks").count();
+    let before = fetches(&idp.log().await);
+    idp.mode(&t, "unknown_kid", "RS256").await;
+    assert_eq!(sso(&t, &idp, &practice).await.location, "/?sso_error=refused");
+    let log = t.get("/api/v1/audit-events?action=login_failed&limit=1", Some(&admin)).await.text;
+    assert!(log.contains("sso:unknown_key"), "{log}");
+    assert_eq!(fetches(&idp.log().await), before + 1, "fetched again once");
+    idp.mode(&t, "rotate", "RS256").await;
+    assert_eq!(sso(&t, &idp, &practice).await.location, "/?sso=signed_in", "the rotated key is fetched");
+    assert_eq!(fetches(&idp.log().await), before + 2);
     t.stop().await;
 }
 
