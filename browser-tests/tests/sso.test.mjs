@@ -94,8 +94,13 @@ test("an administrator sets up single sign-on and a colleague signs in with it",
   // The colleague's work email, on the People page.
   await admin.goto(`${base}/people`);
   await ready(admin);
+  await admin.setViewportSize({ width: 390, height: 844 });
   await admin.getByRole("button", { name: /Single sign-on for Dr\. .*Patel/ }).click();
   await admin.getByLabel("Work email").fill("patel@riverside.example");
+  assert.deepEqual(await seriousViolations(admin), []);
+  await screenshot(admin, "people-sso-390", { asScrolled: true });
+  await admin.setViewportSize({ width: 1440, height: 900 });
+  await screenshot(admin, "people-sso-1440", { asScrolled: true });
   await admin.getByRole("dialog").getByRole("button", { name: "Save" }).click();
   await admin.getByText(/Saved the work email for/).waitFor();
 
