@@ -35,15 +35,13 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
 /// The path the provider sends people back to, after `public_url`.
 const CALLBACK: &str = "/api/v1/auth/sso/callback";
 
-/// A 303 to `location`, never cached, with no referrer.
+/// A 303 to `location` (`headers.rs` adds `no-store` and `no-referrer`,
+/// as to every answer).
 fn see_other(location: &str) -> Response {
     let mut res = StatusCode::SEE_OTHER.into_response();
-    let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(location) {
-        h.insert(header::LOCATION, v);
+        res.headers_mut().insert(header::LOCATION, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     res
 }
 
