@@ -441,5 +441,24 @@ async fn the_second_factor_is_still_asked_unless_the_provider_is_trusted() {
     let trusted = sso(&t, &idp, &practice).await;
     assert_eq!(trusted.location, "/?sso=signed_in");
     assert!(trusted.token.is_some());
+
+    // Not trusted, and the practice requires a second factor of staff: a
+    // colleague without one gets a session that can only set one up, as
+    // after a password; after the grace period, none.
+    configure(&t, &admin, &idp, false).await;
+    enrol(&t, &admin).await;
+    let on = json!({"staff_second_factor_required": true, "grace_hours": 1});
+    let required = t.put("/api/v1/practice/second-factor", Some(&admin), on).await;
+    assert_eq!(required.status, StatusCode::NO_CONTENT, "{}", required.text);
+    work_email(&t, &admin, "mo.assistant", "mo@riverside.example").await;
+    idp.user("s-mo", "mo@riverside.example", Some(true)).await;
+    idp.mode(&t, "good", "RS256").await;
+    let enrol_only = sso(&t, &idp, &practice).await;
+    assert_eq!(enrol_only.location, "/security");
+    let token = enrol_only.token.unwrap();
+    assert_eq!(t.get("/api/v1/conversations", Some(&token)).await.code(), "second_factor_enrolment_required");
+    t.advance(Span::from_hours(2));
+    idp.mode(&t, "good", "RS256").await;
+    assert_eq!(sso(&t, &idp, &practice).await.location, "/?sso_error=second_factor_overdue");
     t.stop().await;
 }
