@@ -151,7 +151,7 @@ test("the demo's setup page warns that staff sign in with a password alone", asy
   await screenshot(p, "setup-sign-in-security-1440", { element: section });
   // Turning it on without a second step of one's own is refused, in words.
   await p.locator("#second-factor-required").check();
-  await section.getByRole("button", { name: "Save" }).click();
+  await section.getByRole("button", { name: "Save", exact: true }).click();
   await section.getByText("set up your own second factor first", { exact: false }).waitFor();
   assert.deepEqual(await seriousViolations(p), []);
 });

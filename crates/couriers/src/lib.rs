@@ -8,6 +8,10 @@
 //! - [`PushCourier`]: Web Push, encrypted and VAPID-signed
 //!   (`switchboard_crypto::webpush`).
 //!
+//! - [`OidcHttp`]: not a courier but the same kind of outbound HTTPS: the
+//!   practice's OpenID Connect provider for single sign-on
+//!   (`switchboard_service::sso::ProviderClient`).
+//!
 //! Failures come back as the seam's short fixed codes (`smtp_rejected`,
 //! `sms_opted_out`, …), never the peer's own words, which may echo the
 //! address. Configuration errors ([`CourierConfigError`]) name the rule that
@@ -15,12 +19,14 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod config;
+mod oidc;
 mod push;
 mod sms;
 mod smtp;
 mod tls;
 
 pub use config::CourierConfigError;
+pub use oidc::OidcHttp;
 pub use push::PushCourier;
 pub use sms::{SmsGateway, twilio_signature, verify_twilio_signature};
 pub use smtp::SmtpCourier;

@@ -11,6 +11,7 @@
 //! - [`tls`] makes self-signed certificates for the demo.
 //! - [`totp`] computes time-based one-time codes (RFC 6238) for second factors.
 //! - [`webpush`] holds the VAPID key and encrypts Web Push messages.
+//! - [`oidc`] checks OpenID Connect ID tokens' signatures (RS256, ES256) and PKCE.
 //! - [`passkey`] is the WebAuthn relying party (webauthn-rs behind opaque JSON).
 //!
 //! Nothing here logs, and no type here prints key bytes in `Debug`.
@@ -20,6 +21,7 @@ mod aead;
 pub mod chunked;
 mod error;
 mod keyring;
+pub mod oidc;
 pub mod passkey;
 mod password;
 pub mod random;

@@ -135,10 +135,16 @@ pub enum AuditAction {
     /// An administrator changed which roles read which sensitive
     /// categories and topics.
     SensitivitySettingsChanged,
+    /// A first single sign-on bound an account to its identity at the
+    /// practice's OpenID Connect provider (by a verified email), or an
+    /// administrator set the email an account may be bound by.
+    SsoLinked,
+    /// An administrator removed an account's single sign-on binding.
+    SsoUnlinked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 85] = [
+    pub const ALL: [AuditAction; 87] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -224,6 +230,8 @@ impl AuditAction {
         AuditAction::AccessReviewed,
         AuditAction::ConversationSensitivityChanged,
         AuditAction::SensitivitySettingsChanged,
+        AuditAction::SsoLinked,
+        AuditAction::SsoUnlinked,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -313,6 +321,8 @@ impl AuditAction {
             AuditAction::AccessReviewed => "access_reviewed",
             AuditAction::ConversationSensitivityChanged => "conversation_sensitivity_changed",
             AuditAction::SensitivitySettingsChanged => "sensitivity_settings_changed",
+            AuditAction::SsoLinked => "sso_linked",
+            AuditAction::SsoUnlinked => "sso_unlinked",
         }
     }
 

@@ -38,6 +38,7 @@ pub mod sensitivity;
 pub mod session;
 pub mod sign_in;
 pub mod sla;
+pub mod sso;
 pub mod templates;
 pub mod text;
 pub mod throttle;

@@ -54,6 +54,27 @@ pub enum LoginOutcome {
     SecondFactor { challenge: String, methods: Vec<Method> },
 }
 
+/// What a sign-in's first step was.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum FirstStep {
+    Password,
+    /// Single sign-on; `provider_mfa`: the practice trusts the provider's
+    /// own multi-factor sign-in.
+    Sso {
+        provider_mfa: bool,
+    },
+}
+
+impl FirstStep {
+    /// As audit records and the second step's challenge name it.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            FirstStep::Password => "password",
+            FirstStep::Sso { .. } => "sso",
+        }
+    }
+}
+
 /// What a session's re-check found.
 #[derive(Clone, Debug)]
 pub enum SessionCheck {
@@ -187,7 +208,7 @@ impl Switchboard {
     /// A sign-in attempt's record: by the account's holder, in their
     /// practice, when the name is known; anonymous and in the operator's
     /// log when it is not.
-    fn login_record(
+    pub(crate) fn login_record(
         &self,
         ctx: &RequestContext,
         user: Option<&UserRow>,
@@ -211,7 +232,6 @@ impl Switchboard {
         password: String,
         ctx: &RequestContext,
     ) -> Result<LoginOutcome, ServiceError> {
-        let now = self.now();
         // An unparseable name is treated like an unknown one.
         let name = Username::parse(username).map(|u| u.as_str().to_owned()).unwrap_or_else(|_| username.to_lowercase());
         let password =
@@ -246,42 +266,65 @@ impl Switchboard {
             return Err(ServiceError::InvalidCredentials);
         };
 
+        self.finish_first_step(user, FirstStep::Password, attempt.success_steps(), ctx).await
+    }
+
+    /// **The one completion of a sign-in's first step** (a password, or a
+    /// single sign-on): the second step when the account has a second
+    /// factor (a challenge), otherwise the practice's staff requirement
+    /// decides a full session, an enrol-only one, or `second_factor_overdue`.
+    /// A single sign-on whose practice trusts its provider's own
+    /// multi-factor sign-in counts as both factors. `release` gives back the
+    /// throttle attempts the first step took, in the same commit.
+    pub(crate) async fn finish_first_step(
+        &self,
+        user: &UserRow,
+        first: FirstStep,
+        release: Vec<switchboard_store::Step>,
+        ctx: &RequestContext,
+    ) -> Result<LoginOutcome, ServiceError> {
+        let now = self.now();
         // One read of the account's factors decides both the second step and
         // the practice's requirement.
         let factors = self.account_factors(user.id).await?;
         let methods = crate::second_factor::methods_of(&factors);
-        if !methods.is_empty() {
-            // The password's attempt is given back; each code tried at the
-            // second step is counted again.
-            let challenge = self.issue_challenge(user, attempt.success_steps(), ctx).await?;
-            return Ok(LoginOutcome::SecondFactor { challenge, methods });
-        }
-        let assurance = match self.second_factor_standing(user.kind, &factors) {
-            Standing::NotRequired | Standing::Enrolled => Assurance::Full,
-            Standing::EnrolBy(_) => Assurance::EnrolOnly,
-            Standing::Overdue => {
-                let rec = self.login_record(
-                    ctx,
-                    Some(user),
-                    AuditAction::LoginFailed,
-                    Outcome::Denied,
-                    "second_factor_overdue",
-                );
-                self.store().commit(Unit::new().steps(attempt.success_steps()).audit(rec)).await?;
-                return Err(ServiceError::SecondFactorOverdue);
+        let assurance = if first == (FirstStep::Sso { provider_mfa: true }) {
+            Assurance::Full
+        } else {
+            if !methods.is_empty() {
+                // The first step's attempt is given back; each code tried at
+                // the second step is counted again.
+                let challenge = self.issue_challenge(user, release, ctx, first.as_str()).await?;
+                return Ok(LoginOutcome::SecondFactor { challenge, methods });
+            }
+            match self.second_factor_standing(user.kind, &factors) {
+                Standing::NotRequired | Standing::Enrolled => Assurance::Full,
+                Standing::EnrolBy(_) => Assurance::EnrolOnly,
+                Standing::Overdue => {
+                    let rec = self.login_record(
+                        ctx,
+                        Some(user),
+                        AuditAction::LoginFailed,
+                        Outcome::Denied,
+                        &format!("{}:second_factor_overdue", first.as_str()),
+                    );
+                    self.store().commit(Unit::new().steps(release).audit(rec)).await?;
+                    return Err(ServiceError::SecondFactorOverdue);
+                }
             }
         };
         let (summary, token, token_hash) = self.new_session_parts(user).await?;
-        let detail = match assurance {
-            Assurance::Full => "password",
-            Assurance::EnrolOnly => "password;enrol_only",
+        let detail = match (first, assurance) {
+            (FirstStep::Sso { provider_mfa: true }, _) => "sso+provider_mfa".to_owned(),
+            (_, Assurance::Full) => first.as_str().to_owned(),
+            (_, Assurance::EnrolOnly) => format!("{};enrol_only", first.as_str()),
         };
         let unit = Unit::new()
-            .steps(attempt.success_steps())
+            .steps(release)
             .step(sessions::insert(&token_hash, user.id, assurance, now))
             .steps(self.sign_in_origin_steps(&token_hash, user, ctx).await?)
             .step(switchboard_store::queries::accounts::record_login(user.id, now))
-            .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, detail));
+            .audit(self.login_record(ctx, Some(user), AuditAction::LoginSucceeded, Outcome::Success, &detail));
         self.store().commit(unit).await?;
         Ok(LoginOutcome::Session(LoginResult { token, user: summary, assurance, recovery_codes_left: None }))
     }

@@ -46,6 +46,7 @@ pub mod secure_links;
 pub mod sensitivity;
 mod setup;
 pub mod sign_ins;
+pub mod sso;
 pub mod views;
 
 pub use assignment::{AssignOutcome, AssignTarget};
@@ -148,7 +149,7 @@ pub struct Switchboard {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     store: Store,
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
@@ -160,6 +161,10 @@ struct Inner {
     ids: std::sync::Mutex<switchboard_domain::ids::MonotonicV7>,
     schedules: response_times::ScheduleCache,
     couriers: std::sync::OnceLock<delivery::Couriers>,
+    /// How this node reaches practices' OpenID Connect providers.
+    sso_client: std::sync::OnceLock<Arc<dyn sso::ProviderClient>>,
+    /// Providers' discovery documents and keys, kept a while.
+    sso_cache: Arc<sso::ProviderCache>,
 }
 
 impl std::fmt::Debug for Switchboard {
@@ -194,6 +199,8 @@ impl Switchboard {
                 ids: std::sync::Mutex::new(switchboard_domain::ids::MonotonicV7::default()),
                 schedules: response_times::ScheduleCache::default(),
                 couriers: std::sync::OnceLock::new(),
+                sso_client: std::sync::OnceLock::new(),
+                sso_cache: Arc::default(),
             }),
         })
     }
@@ -215,8 +222,14 @@ impl Switchboard {
                 ids: std::sync::Mutex::new(switchboard_domain::ids::MonotonicV7::default()),
                 schedules: response_times::ScheduleCache::default(),
                 couriers: i.couriers.clone(),
+                sso_client: i.sso_client.clone(),
+                sso_cache: i.sso_cache.clone(),
             }),
         }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
     }
 
     pub(crate) fn store(&self) -> &Store {

@@ -128,6 +128,7 @@ impl Switchboard {
         user: &UserRow,
         release: Vec<switchboard_store::Step>,
         ctx: &RequestContext,
+        first_factor: &str,
     ) -> Result<String, ServiceError> {
         let (challenge, hash) = token::new_session_token().map_err(|_| ServiceError::Internal)?;
         let rec = AuditRecord::new(
@@ -137,8 +138,9 @@ impl Switchboard {
             AuditAction::SecondFactorChallenged,
         )
         .with_client_addr(ctx.client_text())
-        .with_detail("password");
-        let unit = Unit::new().steps(release).step(q::insert_challenge(&hash, user.id, self.now())).audit(rec);
+        .with_detail(first_factor);
+        let unit =
+            Unit::new().steps(release).step(q::insert_challenge(&hash, user.id, self.now(), first_factor)).audit(rec);
         self.store().commit(unit).await?;
         Ok(challenge)
     }
@@ -165,6 +167,8 @@ impl Switchboard {
             return Err(ServiceError::ChallengeInvalid);
         };
         let user = found.user;
+        // As stored by the first step; only the two known words are written.
+        let first = if found.first_factor == "sso" { "sso" } else { "password" };
         let record = |action, outcome, detail: &str| {
             AuditRecord::new(self.now(), Some(user.practice), AuditActor::User { id: user.id, kind: user.kind }, action)
                 .with_outcome(outcome)
@@ -226,7 +230,7 @@ impl Switchboard {
             .step(sessions::insert(&token_hash, user.id, Assurance::Full, now))
             .steps(self.sign_in_origin_steps(&token_hash, &user, ctx).await?)
             .step(accounts::record_login(user.id, now))
-            .audit(record(AuditAction::LoginSucceeded, Outcome::Success, &format!("password+{method}")));
+            .audit(record(AuditAction::LoginSucceeded, Outcome::Success, &format!("{first}+{method}")));
         match self.store().commit(unit).await {
             Ok(_) => {}
             // The code was used meanwhile (a replay, or the same code twice

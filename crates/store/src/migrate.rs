@@ -132,6 +132,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_access_reviews.sql"),
         postgres: include_str!("../migrations/postgres/0019_access_reviews.sql"),
     },
+    Migration {
+        version: 20,
+        name: "single_sign_on",
+        sqlite: include_str!("../migrations/sqlite/0020_single_sign_on.sql"),
+        postgres: include_str!("../migrations/postgres/0020_single_sign_on.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -344,6 +344,10 @@ pub async fn start_with(app: Switchboard, config: &Config) -> anyhow::Result<Run
         None => format!("{scheme}://{addr}"),
     };
     app.start_delivery(crate::couriers::from_config(config, link_base, app.config().vapid.clone())?);
+    // Single sign-on reaches each practice's provider with this client.
+    app.set_sso_client(std::sync::Arc::new(
+        switchboard_couriers::OidcHttp::new().map_err(|e| anyhow::anyhow!("the identity provider client: {e}"))?,
+    ));
     let http = tokio::spawn(switchboard_web::serve(tcp, transport, router, limits, stopped(stop_rx)));
     Ok(Running { addr, app, cert_pem, scheme, stop, http, jobs })
 }

@@ -365,6 +365,12 @@ impl FromRequestParts<AppState> for PublicBase {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        PublicBase::from_parts(parts, state)
+    }
+}
+
+impl PublicBase {
+    pub(crate) fn from_parts(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(url) = &state.web.public_url {
             return Ok(PublicBase(url.trim_end_matches('/').to_owned()));
         }

@@ -222,10 +222,12 @@ pub fn reset(user: UserId, at: Timestamp) -> [Step; 4] {
     ]
 }
 
-pub fn insert_challenge(token_hash: &[u8; 32], user: UserId, at: Timestamp) -> Step {
+/// `first_factor`: what the sign-in's first step was (`password`, `sso`),
+/// for the second step's audit record.
+pub fn insert_challenge(token_hash: &[u8; 32], user: UserId, at: Timestamp, first_factor: &str) -> Step {
     Step::new(
-        "INSERT INTO mfa_challenges (token_hash, user_id, created_at) VALUES ($1, $2, $3)",
-        vec![token_hash.to_vec().into(), user.to_vec().into(), at.as_micros().into()],
+        "INSERT INTO mfa_challenges (token_hash, user_id, created_at, first_factor) VALUES ($1, $2, $3, $4)",
+        vec![token_hash.to_vec().into(), user.to_vec().into(), at.as_micros().into(), first_factor.into()],
     )
 }
 
@@ -236,12 +238,14 @@ pub struct ChallengeRow {
     pub created_at: Timestamp,
     pub tries: u32,
     pub spent: bool,
+    /// `password` or `sso`.
+    pub first_factor: String,
 }
 
 pub async fn challenge(store: &Store, token_hash: &[u8; 32]) -> Result<Option<ChallengeRow>, StoreError> {
     let row = sqlx::query(
         "SELECT u.id AS user_id, u.practice_id, u.username, u.kind, u.role, u.display_name, u.password_hash, u.active, \
-         c.created_at AS challenge_created_at, c.tries, c.spent_at FROM mfa_challenges c JOIN users u ON u.id = c.user_id \
+         c.created_at AS challenge_created_at, c.tries, c.spent_at, c.first_factor FROM mfa_challenges c JOIN users u ON u.id = c.user_id \
          WHERE c.token_hash = $1",
     )
     .bind(token_hash.to_vec())
@@ -253,6 +257,7 @@ pub async fn challenge(store: &Store, token_hash: &[u8; 32]) -> Result<Option<Ch
             created_at: ts(&r, "challenge_created_at")?,
             tries: u32::try_from(col::<i64>(&r, "tries")?).map_err(|_| StoreError::Corrupt("tries"))?,
             spent: opt_ts(&r, "spent_at")?.is_some(),
+            first_factor: col(&r, "first_factor")?,
         })
     })
     .transpose()

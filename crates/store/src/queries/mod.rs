@@ -23,6 +23,7 @@ pub mod schedule;
 pub mod secure_links;
 pub mod sensitivity;
 pub mod sessions;
+pub mod sso;
 pub mod templates;
 pub mod throttle;
 

@@ -43,4 +43,5 @@ mod second_factor;
 mod secure_links;
 mod sensitivity;
 mod sessions;
+mod sso;
 mod store;

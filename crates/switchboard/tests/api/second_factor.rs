@@ -25,7 +25,7 @@ fn app_code(t: &TestApp, uri: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn code_now(t: &TestApp, uri: &str) -> String {
+pub(crate) fn code_now(t: &TestApp, uri: &str) -> String {
     app_code(t, uri)["code"].as_str().unwrap().to_owned()
 }
 

@@ -88,6 +88,8 @@ const ACTION_GROUPS = [
     ["second_factor_reset", "Reset someone's second step"],
     ["recovery_codes_issued", "Made new recovery codes"],
     ["reauthenticated", "Confirmed it was them before a sensitive action"],
+    ["sso_linked", "Linked an account to the practice's single sign-on"],
+    ["sso_unlinked", "Unlinked an account from single sign-on"],
   ]],
   ["Practice set-up", [
     ["practice_created", "Created the practice"],

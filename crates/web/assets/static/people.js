@@ -330,6 +330,9 @@ function staffRow(s) {
       s.active && !self
         ? el("button", { type: "button", class: "secondary small", dataset: { act: "second-factor-reset" }, onclick: () => resetSecondFactor(s) }, "Reset second step", hidden(` for ${name}`))
         : null,
+      s.active
+        ? el("button", { type: "button", class: "secondary small", dataset: { act: "sso" }, onclick: () => openSso(s) }, "Single sign-on", hidden(` for ${name}`))
+        : null,
       s.active && !self
         ? el("button", { type: "button", class: "secondary small danger", dataset: { act: "deactivate" }, onclick: () => setActive(s, false) }, "Deactivate", hidden(` ${name}`))
         : null,
@@ -545,6 +548,76 @@ async function resetSecondFactor(s) {
   }
   say($("staff-status"), `${s.display_name}'s second step is reset. They set up a new one when they next sign in.`);
   focusRow("staff-rows", s.id, "second-factor-reset");
+}
+
+/**
+ * A colleague's single sign-on: the work email their first sign-in with the
+ * practice's provider is matched by, and, once linked, unlinking them
+ * (their next sign-in matches by the email again). Saving and unlinking
+ * ask the administrator to confirm it is them (handled by `api`).
+ * @param {StaffAccount} s
+ */
+async function openSso(s) {
+  showError($("staff-error"), "");
+  let account;
+  try {
+    account = await api("GET", `/api/v1/users/${s.id}/sso`);
+  } catch (err) {
+    showError($("staff-error"), message(err));
+    return;
+  }
+  const dialog = /** @type {HTMLDialogElement} */ ($("sso-dialog"));
+  const back = /** @type {HTMLElement | null} */ (document.activeElement);
+  const email = /** @type {HTMLInputElement} */ ($("sso-email"));
+  const render = (/** @type {{ email: string | null, linked: boolean, linked_at: string | null }} */ a) => {
+    $("sso-dialog-title").textContent = `Single sign-on for ${s.display_name}`;
+    $("sso-dialog-state").textContent = a.linked
+      ? `Linked to their account at your provider${a.linked_at ? ` since ${at(a.linked_at)}` : ""}.`
+      : "Not linked yet: their first single sign-on links them.";
+    email.value = a.email ?? "";
+    $("sso-unlink").hidden = !a.linked;
+  };
+  render(account);
+  showError($("sso-email-error"), "");
+  showError($("sso-dialog-error"), "");
+  const close = () => {
+    $("sso-dialog-form").onsubmit = null;
+    $("sso-unlink").onclick = null;
+    $("sso-dialog-close").onclick = null;
+    if (dialog.open) dialog.close();
+    if (back && back.isConnected) back.focus();
+  };
+  $("sso-dialog-close").onclick = close;
+  dialog.oncancel = (event) => {
+    event.preventDefault();
+    close();
+  };
+  $("sso-dialog-form").onsubmit = async (event) => {
+    event.preventDefault();
+    showError($("sso-email-error"), "");
+    showError($("sso-dialog-error"), "");
+    try {
+      render(await api("PUT", `/api/v1/users/${s.id}/sso`, { email: email.value.trim() || null }));
+      say($("staff-status"), `Saved the work email for ${s.display_name}.`);
+      close();
+    } catch (err) {
+      const field = err instanceof ApiError && err.field === "email";
+      showError(field ? $("sso-email-error") : $("sso-dialog-error"), message(err));
+      if (field) email.focus();
+    }
+  };
+  $("sso-unlink").onclick = async () => {
+    showError($("sso-dialog-error"), "");
+    try {
+      await api("DELETE", `/api/v1/users/${s.id}/sso`);
+      render(await api("GET", `/api/v1/users/${s.id}/sso`));
+      say($("staff-status"), `${s.display_name} is unlinked from single sign-on.`);
+    } catch (err) {
+      showError($("sso-dialog-error"), message(err));
+    }
+  };
+  dialog.showModal();
+  email.focus();
 }
 
 /** Deactivates (after asking) or reactivates an account, staff or patient. */

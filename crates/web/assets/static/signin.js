@@ -18,7 +18,56 @@ const destination = (user) => {
 
 async function alreadySignedIn() {
   const res = await fetch("/api/v1/me", { credentials: "same-origin" }).catch(() => null);
-  if (res && res.ok) location.replace(destination(await res.json()));
+  if (res && res.ok) signedIn(await res.json());
+}
+
+/** What a single sign-on that did not sign anyone in is told, by its code. */
+const SSO_ERRORS = {
+  unavailable: "Single sign-on is not available for that practice just now. Sign in with your user name and password.",
+  expired: "That sign-in took too long or was already used. Please try again.",
+  refused: "Your organisation's sign-in did not go through. Please try again; if it keeps happening, tell your practice administrator.",
+  no_account: "No staff account here matches the account you signed in with. Ask your practice administrator to set your work email on your account.",
+  email_unverified: "Your organisation's sign-in did not confirm your email address, so it cannot be matched to your account. Ask your practice administrator.",
+  inactive: "Your account is no longer active. If you did not expect this, ask your practice.",
+  second_factor_overdue: "Your practice requires a second step for staff, and the time to set one up has passed. Ask your practice administrator to reopen it.",
+  throttled: "Too many attempts. Please wait a moment and try again.",
+  error: "Something went wrong on our side. Please try again in a moment.",
+};
+
+/**
+ * Single sign-on: one button per practice that offers it (only this
+ * practice's when the page was opened with `?practice=<id>`, the link a
+ * practice gives its staff), and what the return from the provider says:
+ * signed in (the session cookie is set; `alreadySignedIn` moves on), the
+ * second step (the challenge in the address's fragment, which no server
+ * sees, taken out of the address at once), or a failure's code.
+ * @param {HTMLFormElement} form
+ */
+async function offerSso(form) {
+  const params = new URLSearchParams(location.search);
+  if (params.get("sso") === "second_factor") {
+    const hash = new URLSearchParams(location.hash.slice(1));
+    const challenge = hash.get("challenge");
+    history.replaceState(null, "", "/");
+    if (challenge) askForCode(form, challenge, (hash.get("methods") ?? "").split(",").filter(Boolean));
+    return;
+  }
+  const failure = params.get("sso_error");
+  if (failure) {
+    const error = document.getElementById("signin-error");
+    error.textContent = SSO_ERRORS[failure] ?? SSO_ERRORS.refused;
+    error.hidden = false;
+    // The code is said; the address keeps only the practice it was for.
+    const practice = params.get("practice");
+    history.replaceState(null, "", practice ? `/?practice=${encodeURIComponent(practice)}` : "/");
+  }
+  const providers = await api("GET", "/api/v1/auth/sso/providers").catch(() => []);
+  const only = params.get("practice");
+  const shown = only ? providers.filter((p) => p.practice_id === only) : providers;
+  if (!shown.length) return;
+  document.getElementById("sso-buttons").append(
+    ...shown.map((p) => el("a", { class: "button", href: p.start_url }, p.label)));
+  document.getElementById("sso-signin-box").hidden = false;
 }
 
 function showNotice() {
@@ -107,6 +156,7 @@ document.addEventListener("DOMContentLoaded", () => {
   alreadySignedIn();
   offerPasskey();
   const form = /** @type {HTMLFormElement & { username: HTMLInputElement, password: HTMLInputElement }} */ (document.getElementById("signin-form"));
+  offerSso(form);
   const error = document.getElementById("signin-error");
   const button = form.querySelector("button");
   form.addEventListener("submit", async (event) => {
@@ -270,6 +320,7 @@ function askForCode(passwordForm, challenge, methods) {
   });
   passwordForm.replaceWith(form);
   document.getElementById("passkey-signin-box")?.setAttribute("hidden", "");
+  document.getElementById("sso-signin-box")?.setAttribute("hidden", "");
   if (withCode) input.focus();
   else passkey.focus();
 }

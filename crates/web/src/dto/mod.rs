@@ -28,6 +28,7 @@ mod secure_links;
 mod sensitivity;
 mod sessions;
 mod setup;
+mod sso;
 mod templates;
 
 pub(crate) use accounts::*;
@@ -54,4 +55,5 @@ pub(crate) use secure_links::*;
 pub(crate) use sensitivity::*;
 pub(crate) use sessions::*;
 pub(crate) use setup::*;
+pub(crate) use sso::*;
 pub(crate) use templates::*;

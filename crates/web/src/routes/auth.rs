@@ -51,15 +51,21 @@ pub(crate) async fn login(
 
 /// A new session's answer: the token in the body and in the cookie.
 pub(super) fn session_response(result: LoginResult) -> Response {
-    let cookie = format!("{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict", result.token);
     let mut user = UserDto::from(&result.user);
     user.second_factor_setup_required = result.assurance == Assurance::EnrolOnly;
     let body = LoginResponse { user, token: result.token, recovery_codes_left: result.recovery_codes_left };
+    let cookie = session_cookie(&body.token);
     let mut res = Json(LoginAnswer::Session(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Some(v) = cookie {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     res
+}
+
+/// The session cookie for a new session's token (the one definition, for
+/// every way of signing in).
+pub(super) fn session_cookie(token: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict")).ok()
 }
 
 /// End the session now.

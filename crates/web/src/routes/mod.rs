@@ -31,6 +31,7 @@ mod sensitivity;
 mod sessions;
 mod setup;
 mod sms;
+mod sso;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -66,6 +67,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         sensitivity::routes(),
         setup::routes(),
         sms::routes(),
+        sso::routes(),
     ]
     .into_iter()
     .flatten()
