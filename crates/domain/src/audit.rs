@@ -135,10 +135,19 @@ pub enum AuditAction {
     /// An administrator changed which roles read which sensitive
     /// categories and topics.
     SensitivitySettingsChanged,
+    /// A clinician searched for a patient to open in an emergency (the
+    /// search's terms are never recorded; `detail`: how many matched).
+    EmergencyPatientSearched,
+    /// Emergency ("break-glass") access began (`detail`: the grant, its
+    /// category and length; the reason is sealed with the grant).
+    EmergencyAccessStarted,
+    /// Emergency access ended early, by its holder or with their sessions
+    /// (`detail`: the grant and why).
+    EmergencyAccessEnded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 85] = [
+    pub const ALL: [AuditAction; 88] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -224,6 +233,9 @@ impl AuditAction {
         AuditAction::AccessReviewed,
         AuditAction::ConversationSensitivityChanged,
         AuditAction::SensitivitySettingsChanged,
+        AuditAction::EmergencyPatientSearched,
+        AuditAction::EmergencyAccessStarted,
+        AuditAction::EmergencyAccessEnded,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -313,6 +325,9 @@ impl AuditAction {
             AuditAction::AccessReviewed => "access_reviewed",
             AuditAction::ConversationSensitivityChanged => "conversation_sensitivity_changed",
             AuditAction::SensitivitySettingsChanged => "sensitivity_settings_changed",
+            AuditAction::EmergencyPatientSearched => "emergency_patient_searched",
+            AuditAction::EmergencyAccessStarted => "emergency_access_started",
+            AuditAction::EmergencyAccessEnded => "emergency_access_ended",
         }
     }
 

@@ -158,6 +158,20 @@ impl DomainEvent {
     /// clinical topic, a role without a sensitive category's grant) are
     /// told of the changes a row shows ([`EventKind::changes_row`]).
     pub fn visible_to(&self, viewer: &Actor) -> bool {
+        // Emergency grants are judged at the event's time: a live stream
+        // that has not re-read its session stops hearing about a patient
+        // the moment the grant runs out.
+        if let Actor::Staff(s) = viewer
+            && !s.emergency.grants.is_empty()
+            && s.emergency.as_of < self.at
+        {
+            let moved = Actor::Staff(crate::policy::StaffActor { emergency: s.emergency.at(self.at), ..s.clone() });
+            return self.visible_at(&moved);
+        }
+        self.visible_at(viewer)
+    }
+
+    fn visible_at(&self, viewer: &Actor) -> bool {
         if matches!(viewer, Actor::Patient(_) | Actor::LinkPatient(_)) && !self.kind.visible_to_patient() {
             return false;
         }
@@ -244,6 +258,7 @@ mod metadata_tests {
                 care_teams: vec![],
                 pools: vec![],
                 reads: ContentGrants::default_for(role),
+                emergency: Default::default(),
             })
         };
         let desk = staff(StaffRole::FrontDesk);
