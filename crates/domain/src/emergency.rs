@@ -182,6 +182,23 @@ impl Default for EmergencyAccess {
     }
 }
 
+/// Searches for a patient to open in an emergency one clinician may make
+/// in [`SEARCH_WINDOW`]: enough for an emergency (a typo or two), not
+/// enough to walk the practice's list.
+pub const SEARCHES_PER_WINDOW: i64 = 10;
+pub const SEARCH_WINDOW: Span = Span::from_mins(15);
+/// The most patients one search answers (twins share a name and a date).
+pub const MAX_MATCHES: usize = 5;
+
+/// Whether a family name typed for an emergency search is the one on
+/// record: the whole name, without case or extra spaces. Exact on purpose:
+/// a search that matched parts of names would let someone browse.
+pub fn same_family_name(typed: &str, on_record: &str) -> bool {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let typed = norm(typed);
+    !typed.is_empty() && typed == norm(on_record)
+}
+
 /// When a grant that starts at `start` for `minutes` ends.
 pub fn ends_at(start: Timestamp, minutes: GrantMinutes) -> Timestamp {
     start.plus(minutes.span())
@@ -222,6 +239,15 @@ mod tests {
         assert_eq!(EmergencyReason::parse(&"x".repeat(501)), Err(TextError::TooLong { max: 500 }));
         let r = EmergencyReason::parse("suicidal thoughts, called in").unwrap();
         assert!(!format!("{r:?}").contains("suicidal"));
+    }
+
+    #[test]
+    fn names_match_whole_and_exactly() {
+        assert!(same_family_name("  rivera ", "Rivera"));
+        assert!(same_family_name("de la  Cruz", "De La Cruz"));
+        assert!(!same_family_name("Riv", "Rivera"));
+        assert!(!same_family_name("", ""));
+        assert!(!same_family_name("Rivera", "Rivera-Lopez"));
     }
 
     #[test]

@@ -111,6 +111,12 @@ impl Switchboard {
                 let role = user.role.ok_or(ServiceError::Internal)?;
                 let m = directory::memberships(self.store(), user.id).await?;
                 let reads = self.content_grants(user.practice, role).await?;
+                // Only roles that may break glass can hold a grant.
+                let emergency = if switchboard_domain::emergency::may_break_glass(role) {
+                    crate::emergency::load(self.store(), user.id, self.now()).await?
+                } else {
+                    switchboard_domain::emergency::EmergencyAccess::none()
+                };
                 let actor = Actor::Staff(StaffActor {
                     user: user.id,
                     practice: user.practice,
@@ -119,6 +125,7 @@ impl Switchboard {
                     care_teams: m.care_teams,
                     pools: m.pools,
                     reads,
+                    emergency,
                 });
                 let summary = UserSummary {
                     id: user.id,
