@@ -166,10 +166,12 @@ pub async fn by_reviews(
 }
 
 /// How many times `user` searched for a patient for emergency access
-/// since `since` (from the audit log: every search is recorded there).
+/// after `since` (from the audit log: every search is recorded there;
+/// refused ones do not count).
 pub async fn searches_since(store: &Store, user: UserId, since: Timestamp) -> Result<i64, StoreError> {
     let row = sqlx::query(
-        "SELECT count(*) AS n FROM audit_log WHERE actor_id = $1 AND action = 'emergency_patient_searched' AND at >= $2",
+        "SELECT count(*) AS n FROM audit_log WHERE actor_id = $1 AND action = 'emergency_patient_searched' \
+         AND outcome = 'success' AND at > $2",
     )
     .bind(user.to_vec())
     .bind(since.as_micros())

@@ -121,5 +121,5 @@ impl From<EmergencyUse> for EmergencyUseDto {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct EmergencyConversationsDto {
-    pub items: Vec<ConversationSummaryDto>,
+    pub conversations: Vec<ConversationSummaryDto>,
 }

@@ -114,5 +114,5 @@ pub(crate) async fn conversations(
     Path(id): Path<String>,
 ) -> Result<Json<EmergencyConversationsDto>, ApiError> {
     let items = s.app.emergency_conversations(&p, path_id(&id, EmergencyAccessId::parse)?, &ctx).await?;
-    Ok(Json(EmergencyConversationsDto { items: items.iter().map(Into::into).collect() }))
+    Ok(Json(EmergencyConversationsDto { conversations: items.iter().map(Into::into).collect() }))
 }
