@@ -25,6 +25,9 @@ pub struct Principal {
     pub assurance: Assurance,
     /// When the holder last gave a password or a second factor.
     pub(crate) authenticated_at: Option<Timestamp>,
+    /// When the session was opened (`None` outside a session): a proof
+    /// given after it is an explicit re-authentication, not the sign-in.
+    pub(crate) session_created_at: Option<Timestamp>,
     pub(crate) token_hash: [u8; 32],
 }
 
@@ -338,6 +341,7 @@ impl Switchboard {
             user,
             assurance: session.assurance,
             authenticated_at: session.authenticated_at,
+            session_created_at: Some(session.created_at),
             token_hash,
         })
     }
@@ -385,6 +389,7 @@ impl Switchboard {
             user,
             assurance: session.assurance,
             authenticated_at: session.authenticated_at,
+            session_created_at: Some(session.created_at),
             token_hash: principal.token_hash,
         })))
     }
@@ -399,6 +404,7 @@ impl Switchboard {
             user,
             assurance: Assurance::Full,
             authenticated_at: Some(self.now()),
+            session_created_at: None,
             token_hash: [0u8; 32],
         })
     }

@@ -199,7 +199,7 @@ impl Switchboard {
     }
 
     /// Starts emergency access to a patient, after the holder has proved
-    /// who they are within five minutes. Recorded with its reason (sealed),
+    /// who they are again (after signing in, within five minutes). Recorded with its reason (sealed),
     /// raised at once as a finding for review, and told to the practice's
     /// compliance officers (else its administrators).
     pub async fn start_emergency_access(
@@ -209,7 +209,6 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<EmergencyGrantView, ServiceError> {
         self.may_break_glass(p, ctx, AuditAction::EmergencyAccessStarted).await?;
-        self.require_recent_authentication(p)?;
         let reason =
             EmergencyReason::parse(&req.reason).map_err(|e| ServiceError::invalid("reason", "the reason", e))?;
         let category = match req.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
@@ -242,6 +241,9 @@ impl Switchboard {
         if staff.emergency.grant_for(patient.practice, patient.id).is_some() {
             return Err(ServiceError::Conflict("you already have emergency access to this patient"));
         }
+        // Asked last, so that the clinician confirms it is them only for a
+        // request that will then be granted.
+        self.require_explicit_reauthentication(p)?;
         let now = self.now();
         let id = self.new_id(EmergencyAccessId::from_bytes)?;
         let review = self.new_id(AccessReviewId::from_bytes)?;

@@ -594,7 +594,10 @@ async fn break_glass_before_during_after_other_patient_wrong_role() {
             check(who, "starting", Target::Bob, Act::View, r.status, false);
         }
     }
-    // Nina breaks glass for Bob.
+    // Nina proves it is her again, then breaks glass for Bob.
+    t.advance(switchboard_domain::time::Span::from_secs(1));
+    let r = t.post("/api/v1/auth/reauthenticate", Some(&tokens["nina.nurse"]), json!({"password": PASSWORD})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     let r = t
         .post(
             "/api/v1/emergency-access",

@@ -28,6 +28,14 @@ async fn bob_id(t: &TestApp, nina: &str) -> String {
     found[0]["patient_id"].as_str().unwrap().to_owned()
 }
 
+/// Proves it is them again (a moment after signing in: the sign-in itself
+/// is not the proof breaking glass asks for).
+async fn confirm(t: &TestApp, token: &str) {
+    t.advance(Span::from_secs(1));
+    let r = t.post("/api/v1/auth/reauthenticate", Some(token), json!({"password": PASSWORD})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+}
+
 async fn start(t: &TestApp, token: &str, patient: &str) -> crate::support::Resp {
     t.post(
         "/api/v1/emergency-access",
@@ -100,7 +108,12 @@ async fn a_nurse_breaks_glass_for_a_patient_not_hers_and_the_compliance_officer_
         3
     );
 
-    // Re-authentication within five minutes is required.
+    // A proof given after signing in, within five minutes, is required:
+    // the sign-in a minute ago is not enough.
+    let r = start(&t, &nina, &patient).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert_eq!(r.code(), "reauthentication_required");
+    confirm(&t, &nina).await;
     t.advance(Span::from_mins(6));
     let r = start(&t, &nina, &patient).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
@@ -248,6 +261,7 @@ async fn a_grant_runs_out_by_itself_and_searching_is_throttled() {
     let c = t.patient_conversation(&bob, "Dizzy", "I feel dizzy.").await;
     let nina = t.login("nina.nurse").await;
     let patient = bob_id(&t, &nina).await;
+    confirm(&t, &nina).await;
     let r = t
         .post(
             "/api/v1/emergency-access",
@@ -283,6 +297,7 @@ async fn deactivation_ends_a_grant_with_the_sessions() {
     let c = t.patient_conversation(&bob, "Dizzy", "I feel dizzy.").await;
     let nina = t.login("nina.nurse").await;
     let patient = bob_id(&t, &nina).await;
+    confirm(&t, &nina).await;
     let r = start(&t, &nina, &patient).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let admin = t.login("admin").await;
