@@ -91,14 +91,20 @@ pub(crate) async fn load(
     })
 }
 
-/// The audit detail naming the grant a conversation was reached through,
-/// when it was (`emergency_access=<id>`).
-pub(crate) fn emergency_detail(actor: &Actor, conv: &ConversationFacts) -> Option<String> {
+/// The grant a conversation is reached through, when it is reached only
+/// through emergency access.
+pub(crate) fn emergency_grant_of(actor: &Actor, conv: &ConversationFacts) -> Option<EmergencyAccessId> {
     let Actor::Staff(s) = actor else { return None };
     if policy::relationship(s, conv) != Some(Relationship::Emergency) {
         return None;
     }
-    policy::emergency_grant(s, &conv.patient).map(|g| format!("emergency_access={}", g.id))
+    policy::emergency_grant(s, &conv.patient).map(|g| g.id)
+}
+
+/// The audit detail naming the grant a conversation was reached through,
+/// when it was (`emergency_access=<id>`).
+pub(crate) fn emergency_detail(actor: &Actor, conv: &ConversationFacts) -> Option<String> {
+    emergency_grant_of(actor, conv).map(|g| format!("emergency_access={g}"))
 }
 
 impl Switchboard {

@@ -29,6 +29,7 @@ impl Switchboard {
             self.authorized_conversation(p, ctx, id, ConversationAction::View, AuditAction::ConversationViewed).await?;
         // Opened through emergency access: the record names the grant.
         let via_grant = crate::emergency::emergency_detail(&p.actor, &facts(&row));
+        let grant = crate::emergency::emergency_grant_of(&p.actor, &facts(&row));
         // Staff see who owns it, who it was meant for and who it waits on.
         let row = match p.user.kind {
             UserKind::Staff => q::with_names(self.store(), row).await?,
@@ -185,6 +186,7 @@ impl Switchboard {
         self.store().commit(Unit::new().audit(rec)).await?;
         let answered_by_staff = messages.iter().any(|m| m.sender.kind == SenderKind::Staff);
         Ok(ConversationView {
+            emergency_access: grant,
             rateable: conv::rateable(summary.status, answered_by_staff) && rating.is_none(),
             answered_by_staff,
             summary,

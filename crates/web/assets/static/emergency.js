@@ -143,6 +143,7 @@ runStaffPage(async (me) => {
   $("search-form").addEventListener("submit", search);
   $("start-form").addEventListener("submit", start);
   $("start-cancel").addEventListener("click", () => $("start-dialog").close());
+  $("reason").addEventListener("input", () => showError($("start-error"), ""));
   window.addEventListener("hashchange", () => { show().catch((e) => showError($("load-error"), problem(e))); });
   document.addEventListener("emergency-access-changed", () => { show().catch(() => {}); });
   await show();
