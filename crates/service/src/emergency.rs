@@ -107,6 +107,15 @@ pub(crate) fn emergency_detail(actor: &Actor, conv: &ConversationFacts) -> Optio
     emergency_grant_of(actor, conv).map(|g| format!("emergency_access={g}"))
 }
 
+/// `rec`, naming the grant when the conversation is reached through
+/// emergency access (for a record that carries no other detail).
+pub(crate) fn naming_grant(rec: AuditRecord, actor: &Actor, conv: &ConversationFacts) -> AuditRecord {
+    match emergency_detail(actor, conv) {
+        Some(detail) => rec.with_detail(detail),
+        None => rec,
+    }
+}
+
 impl Switchboard {
     /// A staff member whose role may break glass, or a refusal recorded as
     /// an `attempted` that was denied.

@@ -198,6 +198,11 @@ async fn a_nurse_breaks_glass_for_a_patient_not_hers_and_the_compliance_officer_
         "SELECT count(*) FROM audit_log WHERE action = 'conversation_viewed' AND detail LIKE '%emergency_access={grant_id}%'"
     );
     assert_eq!(t.count(&named).await, 1);
+    // So are the reply and the note written under it.
+    let written = format!(
+        "SELECT count(*) FROM audit_log WHERE action IN ('message_sent', 'note_added') AND detail = 'emergency_access={grant_id}'"
+    );
+    assert_eq!(t.count(&written).await, 2);
     assert_eq!(
         t.count("SELECT count(*) FROM audit_log WHERE action = 'emergency_access_started' AND outcome = 'success'")
             .await,
