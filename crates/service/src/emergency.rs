@@ -332,7 +332,8 @@ impl Switchboard {
         let row = q::by_id(self.store(), grant).await?;
         let now = self.now();
         let Some(row) = row.filter(|g| g.user == p.user.id && g.ended_at.is_none() && g.ends_at > now) else {
-            let target = Target::missing(ResourceKind::Patient, *grant.as_bytes());
+            // Another's grant, an ended one or none: the practice's record.
+            let target = Target::practice(p.user.practice);
             return Err(self.deny(p, ctx, AuditAction::EmergencyAccessEnded, target, "denied:not_found".into()).await);
         };
         let rec = self
@@ -399,7 +400,8 @@ impl Switchboard {
         let now = self.now();
         let row = q::by_id(self.store(), grant).await?;
         let Some(row) = row.filter(|g| g.user == p.user.id && g.ended_at.is_none() && g.ends_at > now) else {
-            let target = Target::missing(ResourceKind::Patient, *grant.as_bytes());
+            // Another's grant, an ended one or none: the practice's record.
+            let target = Target::practice(p.user.practice);
             return Err(self.deny(p, ctx, AuditAction::ConversationsListed, target, "denied:not_found".into()).await);
         };
         // The patient's own conversations (the same SQL as the patient's
