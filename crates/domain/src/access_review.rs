@@ -16,16 +16,24 @@ pub enum ReviewReason {
     OutsideTeams,
     /// A patient with the same family name as theirs.
     SharedFamilyName,
+    /// Emergency ("break-glass") access: every use is raised at once, for
+    /// review, with the reason given.
+    EmergencyAccess,
 }
 
 impl ReviewReason {
-    pub const ALL: [ReviewReason; 3] =
-        [ReviewReason::ManyPatients, ReviewReason::OutsideTeams, ReviewReason::SharedFamilyName];
+    pub const ALL: [ReviewReason; 4] = [
+        ReviewReason::ManyPatients,
+        ReviewReason::OutsideTeams,
+        ReviewReason::SharedFamilyName,
+        ReviewReason::EmergencyAccess,
+    ];
     pub const fn as_str(self) -> &'static str {
         match self {
             ReviewReason::ManyPatients => "many_patients",
             ReviewReason::OutsideTeams => "outside_teams",
             ReviewReason::SharedFamilyName => "shared_family_name",
+            ReviewReason::EmergencyAccess => "emergency_access",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -135,6 +143,7 @@ mod tests {
             care_teams,
             pools: vec![],
             reads: crate::sensitivity::ContentGrants::default_for(StaffRole::Nurse),
+            emergency: Default::default(),
         }
     }
 

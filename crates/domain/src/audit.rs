@@ -141,10 +141,19 @@ pub enum AuditAction {
     SsoLinked,
     /// An administrator removed an account's single sign-on binding.
     SsoUnlinked,
+    /// A clinician searched for a patient to open in an emergency (the
+    /// search's terms are never recorded; `detail`: how many matched).
+    EmergencyPatientSearched,
+    /// Emergency ("break-glass") access began (`detail`: the grant, its
+    /// category and length; the reason is sealed with the grant).
+    EmergencyAccessStarted,
+    /// Emergency access ended early, by its holder or with their sessions
+    /// (`detail`: the grant and why).
+    EmergencyAccessEnded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 87] = [
+    pub const ALL: [AuditAction; 90] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -232,6 +241,9 @@ impl AuditAction {
         AuditAction::SensitivitySettingsChanged,
         AuditAction::SsoLinked,
         AuditAction::SsoUnlinked,
+        AuditAction::EmergencyPatientSearched,
+        AuditAction::EmergencyAccessStarted,
+        AuditAction::EmergencyAccessEnded,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -323,6 +335,9 @@ impl AuditAction {
             AuditAction::SensitivitySettingsChanged => "sensitivity_settings_changed",
             AuditAction::SsoLinked => "sso_linked",
             AuditAction::SsoUnlinked => "sso_unlinked",
+            AuditAction::EmergencyPatientSearched => "emergency_patient_searched",
+            AuditAction::EmergencyAccessStarted => "emergency_access_started",
+            AuditAction::EmergencyAccessEnded => "emergency_access_ended",
         }
     }
 

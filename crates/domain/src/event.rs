@@ -158,6 +158,20 @@ impl DomainEvent {
     /// clinical topic, a role without a sensitive category's grant) are
     /// told of the changes a row shows ([`EventKind::changes_row`]).
     pub fn visible_to(&self, viewer: &Actor) -> bool {
+        // Emergency grants are judged at the event's time: a live stream
+        // that has not re-read its session stops hearing about a patient
+        // the moment the grant runs out.
+        if let Actor::Staff(s) = viewer
+            && !s.emergency.grants.is_empty()
+            && s.emergency.as_of < self.at
+        {
+            let moved = Actor::Staff(crate::policy::StaffActor { emergency: s.emergency.at(self.at), ..s.clone() });
+            return self.visible_at(&moved);
+        }
+        self.visible_at(viewer)
+    }
+
+    fn visible_at(&self, viewer: &Actor) -> bool {
         if matches!(viewer, Actor::Patient(_) | Actor::LinkPatient(_)) && !self.kind.visible_to_patient() {
             return false;
         }
@@ -244,6 +258,7 @@ mod metadata_tests {
                 care_teams: vec![],
                 pools: vec![],
                 reads: ContentGrants::default_for(role),
+                emergency: Default::default(),
             })
         };
         let desk = staff(StaffRole::FrontDesk);
@@ -274,5 +289,49 @@ mod metadata_tests {
         let Actor::Staff(d) = &desk else { unreachable!() };
         let stranger = Actor::Staff(StaffActor { departments: vec![], ..d.clone() });
         assert!(!sent.visible_to(&stranger));
+    }
+
+    /// A live stream loaded while a grant was active stops hearing about
+    /// the patient at the grant's end, before it re-reads its session.
+    #[test]
+    fn an_emergency_grant_is_heard_only_until_it_ends() {
+        use crate::emergency::{EmergencyAccess, EmergencyGrant};
+        let practice = PracticeId::from_bytes(id16(1));
+        let patient = PatientFacts { id: PatientId::from_bytes(id16(1)), practice, department: None, care_team: None };
+        let facts =
+            ConversationFacts::unowned(ConversationId::from_bytes(id16(1)), patient.clone(), Topic::CareQuestion);
+        let grant = EmergencyGrant {
+            id: crate::ids::EmergencyAccessId::from_bytes(id16(5)),
+            practice,
+            patient: patient.id,
+            until: Timestamp::from_micros(1_000),
+        };
+        let nurse = Actor::Staff(StaffActor {
+            user: UserId::from_bytes(id16(9)),
+            practice,
+            role: StaffRole::Nurse,
+            departments: vec![],
+            care_teams: vec![],
+            pools: vec![],
+            reads: ContentGrants::default_for(StaffRole::Nurse),
+            // Loaded at 0, while the grant was active.
+            emergency: EmergencyAccess { grants: vec![grant], as_of: Timestamp::from_micros(0) },
+        });
+        let at = |micros| DomainEvent {
+            at: Timestamp::from_micros(micros),
+            practice,
+            patient: patient.id,
+            conversation: facts.id,
+            actor: None,
+            kind: EventKind::MessageSent {
+                message: MessageId::from_bytes(id16(2)),
+                sender: None,
+                sender_kind: SenderKind::Patient,
+            },
+            facts: facts.clone(),
+        };
+        assert!(at(999).visible_to(&nurse));
+        assert!(!at(1_000).visible_to(&nurse));
+        assert!(!at(5_000).visible_to(&nurse));
     }
 }

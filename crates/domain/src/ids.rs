@@ -105,6 +105,11 @@ id_type!(
     /// A finding of unusual access, for the compliance officer to review.
     AccessReviewId
 );
+id_type!(
+    /// An emergency ("break-glass") grant: one clinician, one patient,
+    /// until a time.
+    EmergencyAccessId
+);
 id_type!(JobId);
 id_type!(
     /// An operator's API key: whoever runs the deployment (a health

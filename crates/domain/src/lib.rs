@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auto_reply;
 pub mod conversation;
 pub mod cursor;
+pub mod emergency;
 pub mod enrollment;
 pub mod event;
 pub mod history;

@@ -81,10 +81,14 @@ pub enum NoticeKind {
     /// Reviewers (compliance officers, else administrators): unusual
     /// access was found in the audit log for them to review.
     AccessReview,
+    /// Reviewers (compliance officers, else administrators): someone used
+    /// emergency access just now. Who, which patient and why are on the
+    /// audit page, never in the notice.
+    EmergencyAccess,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 14] = [
+    pub const ALL: [NoticeKind; 15] = [
         NoticeKind::StaffReply,
         NoticeKind::ReplyReminder,
         NoticeKind::Invitation,
@@ -99,6 +103,7 @@ impl NoticeKind {
         NoticeKind::NewSignIn,
         NoticeKind::FailedSignIns,
         NoticeKind::AccessReview,
+        NoticeKind::EmergencyAccess,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -117,6 +122,7 @@ impl NoticeKind {
             NoticeKind::NewSignIn => "new_sign_in",
             NoticeKind::FailedSignIns => "failed_sign_ins",
             NoticeKind::AccessReview => "access_review",
+            NoticeKind::EmergencyAccess => "emergency_access",
         }
     }
 
@@ -139,7 +145,8 @@ impl NoticeKind {
             | NoticeKind::Escalation
             | NoticeKind::Alert
             | NoticeKind::Page
-            | NoticeKind::AccessReview => Audience::Staff,
+            | NoticeKind::AccessReview
+            | NoticeKind::EmergencyAccess => Audience::Staff,
         }
     }
 
@@ -157,6 +164,8 @@ impl NoticeKind {
                 | NoticeKind::VerificationCode
                 | NoticeKind::UrgentMessage
                 | NoticeKind::Page
+                // Reported at once, as the practice's policy promises.
+                | NoticeKind::EmergencyAccess
         )
     }
 
@@ -308,6 +317,13 @@ pub fn words(kind: NoticeKind, practice: &str, link: &str) -> Words {
         NoticeKind::AccessReview => (
             format!("Access to review at {practice}"),
             format!("The hourly check of {practice}'s audit log found access to patients' records for you to review."),
+            "Review it in the audit log",
+        ),
+        NoticeKind::EmergencyAccess => (
+            format!("Emergency access used at {practice}"),
+            format!(
+                "A staff member at {practice} has just used emergency access to a patient's records. The reason they gave is in the audit log."
+            ),
             "Review it in the audit log",
         ),
     };

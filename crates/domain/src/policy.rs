@@ -5,6 +5,7 @@
 //!
 //! Deny by default: anything not explicitly allowed below is refused.
 
+use crate::emergency::{self, EmergencyAccess, EmergencyGrant};
 use crate::ids::{CareTeamId, ConversationId, DepartmentId, PatientId, PoolId, PracticeId, UserId};
 use crate::mfa::Assurance;
 use crate::role::{StaffRole, UserKind};
@@ -32,6 +33,10 @@ pub struct StaffActor {
     /// What the practice grants the role: the sensitive categories and, for
     /// the front desk and billing, the topics whose content they read.
     pub reads: ContentGrants,
+    /// Emergency ("break-glass") grants not yet ended, loaded with the
+    /// memberships, and the time they are judged at: a patient of an active
+    /// grant is related by [`Relationship::Emergency`].
+    pub emergency: EmergencyAccess,
 }
 
 /// A patient who proved who they are through a secure link (date of birth,
@@ -194,6 +199,9 @@ pub enum Denial {
     /// The conversation is marked with a sensitive category the practice
     /// has not granted the role.
     Sensitive,
+    /// Emergency access opens reading and answering, not the conversation's
+    /// management (closing, reassigning, marking, links).
+    EmergencyLimited,
 }
 
 impl Denial {
@@ -211,6 +219,7 @@ impl Denial {
             Denial::EnrolmentOnly => "enrolment_only",
             Denial::NotGrantedClinical => "not_granted_clinical",
             Denial::Sensitive => "sensitive",
+            Denial::EmergencyLimited => "emergency_limited",
         }
     }
 }
@@ -226,6 +235,11 @@ pub enum Relationship {
     /// they belong to.
     Owner,
     Escalated,
+    /// Only when none of the above applies: an active emergency grant for
+    /// the patient, held by a role that may break glass. It opens what an
+    /// emergency needs ([`emergency_allows`]) and is never listed in the
+    /// inbox ([`in_list_scope`]).
+    Emergency,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,8 +280,31 @@ pub fn relationship(staff: &StaffActor, conv: &ConversationFacts) -> Option<Rela
         Some(Relationship::Owner)
     } else if conv.escalated_to == Some(staff.user) {
         Some(Relationship::Escalated)
+    } else if emergency_grant(staff, &conv.patient).is_some() {
+        Some(Relationship::Emergency)
     } else {
         None
+    }
+}
+
+/// The active emergency grant that opens `patient` to `staff`, if any: the
+/// same practice, a role that may break glass, not yet ended.
+pub fn emergency_grant<'a>(staff: &'a StaffActor, patient: &PatientFacts) -> Option<&'a EmergencyGrant> {
+    if staff.practice != patient.practice || !emergency::may_break_glass(staff.role) {
+        return None;
+    }
+    staff.emergency.grant_for(patient.practice, patient.id)
+}
+
+/// What emergency access opens: seeing the conversation, answering it,
+/// reading and writing notes, marking it read, correcting one's own
+/// words. Not managing it (closing, reopening, reassigning, marking it
+/// sensitive or unread, sending links): that stays with the care team.
+pub const fn emergency_allows(action: ConversationAction) -> bool {
+    use ConversationAction as A;
+    match action {
+        A::ViewMetadata | A::View | A::Reply | A::MarkRead | A::ViewNotes | A::AddNote | A::Amend { .. } => true,
+        A::MarkUnread | A::Close | A::Reopen | A::Assign | A::Rate | A::SendSecureLink | A::MarkSensitive => false,
     }
 }
 
@@ -279,6 +316,10 @@ fn staff_may_work(staff: &StaffActor, conv: &ConversationFacts) -> Decision {
         return Decision::Deny(Denial::RoleNotPermitted);
     }
     match relationship(staff, conv) {
+        // Reached only outside a conversation (starting one, the patient's
+        // record): emergency access opens the patient's existing
+        // conversations, nothing else of theirs.
+        Some(Relationship::Emergency) => Decision::Deny(Denial::EmergencyLimited),
         Some(_) => Decision::Allow,
         None => Decision::Deny(Denial::NoRelationship),
     }
@@ -334,6 +375,15 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
         }
         // Related staff of a role that works conversations see the row;
         // everything else needs the content too.
+        // Emergency access: the limited actions, and the content whatever
+        // its category (42 CFR 2.51: disclosure to medical personnel in a
+        // bona fide medical emergency), since the grant is for this patient
+        // and is recorded with its reason.
+        Actor::Staff(s) if relationship(s, conv) == Some(Relationship::Emergency) => match action {
+            A::Amend { author } if author != s.user => Decision::Deny(Denial::NotAuthor),
+            _ if emergency_allows(action) => Decision::Allow,
+            _ => Decision::Deny(Denial::EmergencyLimited),
+        },
         Actor::Staff(s) => match staff_may_work(s, conv) {
             Decision::Allow if action == A::ViewMetadata => Decision::Allow,
             Decision::Allow => match reads_content(s, conv) {
@@ -601,8 +651,9 @@ pub fn in_list_scope(scope: &ListScope, actor: &Actor, conv: &ConversationFacts)
         (ListScope::Patient { practice, patient }, _) => {
             conv.patient.practice == *practice && conv.patient.id == *patient
         }
+        // Emergency access is reached from the patient, never listed.
         (ListScope::StaffRelated { practice, .. }, Actor::Staff(s)) => {
-            conv.patient.practice == *practice && relationship(s, conv).is_some()
+            conv.patient.practice == *practice && relationship(s, conv).is_some_and(|r| r != Relationship::Emergency)
         }
         (ListScope::StaffRelated { .. }, Actor::Patient(_) | Actor::LinkPatient(_)) => false,
     }

@@ -37,6 +37,8 @@ pub struct AccessReview {
     pub patients_opened: i64,
     pub raised_at: Timestamp,
     pub reviewed_at: Option<Timestamp>,
+    /// For emergency access: the grant, its reason and its times.
+    pub emergency: Option<crate::emergency::EmergencyUse>,
 }
 
 impl Switchboard {
@@ -78,7 +80,7 @@ impl Switchboard {
             let period = o.at.as_micros().div_euclid(DAY * 30);
             let Some(patient) = directory::patient_by_id(store, o.patient).await? else { continue };
             let mut reasons = Vec::new();
-            if rules::outside_teams(actor, &patient_facts(&patient)) {
+            if !o.emergency && rules::outside_teams(actor, &patient_facts(&patient)) {
                 reasons.push(ReviewReason::OutsideTeams);
             }
             let key = sealing::data_key(self.keys(), &patient.key)?;
@@ -150,10 +152,20 @@ impl Switchboard {
     /// Tells the practice's reviewers that there is access to review: its
     /// compliance officers, or its administrators where it has none. The
     /// notice names the practice and links to the audit page, nothing else.
-    async fn reviewer_notice_steps(
+    pub(crate) async fn reviewer_notice_steps(
         &self,
         practice: PracticeId,
         first: AccessReviewId,
+    ) -> Result<Vec<switchboard_store::Step>, ServiceError> {
+        self.reviewer_notices(practice, first, NoticeKind::AccessReview).await
+    }
+
+    /// [`Self::reviewer_notice_steps`] of a given kind.
+    pub(crate) async fn reviewer_notices(
+        &self,
+        practice: PracticeId,
+        first: AccessReviewId,
+        kind: NoticeKind,
     ) -> Result<Vec<switchboard_store::Step>, ServiceError> {
         let staff = accounts::staff_accounts(self.store(), practice).await?;
         let active = |role| staff.iter().filter(move |s| s.active && s.role == role).map(|s| s.id).collect::<Vec<_>>();
@@ -164,8 +176,8 @@ impl Switchboard {
         let mut steps = Vec::new();
         for id in reviewers {
             let Some(user) = directory::user_by_id(self.store(), id).await? else { continue };
-            let cause = format!("access_review:{first}:{id}");
-            steps.extend(self.staff_notice_steps(&user, NoticeKind::AccessReview, cause, "/audit".to_owned()).await?);
+            let cause = format!("{}:{first}:{id}", kind.as_str());
+            steps.extend(self.staff_notice_steps(&user, kind, cause, "/audit".to_owned()).await?);
         }
         Ok(steps)
     }
@@ -189,9 +201,13 @@ impl Switchboard {
             }
             self.store().commit(unit).await?;
         }
+        let emergency_ids: Vec<AccessReviewId> =
+            rows.iter().filter(|r| r.reason == ReviewReason::EmergencyAccess).map(|r| r.id).collect();
+        let mut uses = self.emergency_uses(&emergency_ids).await?;
         Ok(rows
             .into_iter()
             .map(|r| AccessReview {
+                emergency: uses.remove(&r.id),
                 id: r.id,
                 reason: r.reason,
                 user: r.user,

@@ -59,6 +59,9 @@ impl Switchboard {
                 care_teams: m.care_teams,
                 pools: m.pools,
                 reads,
+                // Assignment is judged on roles and grants, never on
+                // emergency access.
+                emergency: Default::default(),
             },
             u.display_name.unwrap_or_default(),
         )))

@@ -25,6 +25,9 @@ pub struct Principal {
     pub assurance: Assurance,
     /// When the holder last gave a password or a second factor.
     pub(crate) authenticated_at: Option<Timestamp>,
+    /// When the session was opened (`None` outside a session): a proof
+    /// given after it is an explicit re-authentication, not the sign-in.
+    pub(crate) session_created_at: Option<Timestamp>,
     pub(crate) token_hash: [u8; 32],
 }
 
@@ -132,6 +135,12 @@ impl Switchboard {
                 let role = user.role.ok_or(ServiceError::Internal)?;
                 let m = directory::memberships(self.store(), user.id).await?;
                 let reads = self.content_grants(user.practice, role).await?;
+                // Only roles that may break glass can hold a grant.
+                let emergency = if switchboard_domain::emergency::may_break_glass(role) {
+                    crate::emergency::load(self.store(), user.id, self.now()).await?
+                } else {
+                    switchboard_domain::emergency::EmergencyAccess::none()
+                };
                 let actor = Actor::Staff(StaffActor {
                     user: user.id,
                     practice: user.practice,
@@ -140,6 +149,7 @@ impl Switchboard {
                     care_teams: m.care_teams,
                     pools: m.pools,
                     reads,
+                    emergency,
                 });
                 let summary = UserSummary {
                     id: user.id,
@@ -374,6 +384,7 @@ impl Switchboard {
             user,
             assurance: session.assurance,
             authenticated_at: session.authenticated_at,
+            session_created_at: Some(session.created_at),
             token_hash,
         })
     }
@@ -421,6 +432,7 @@ impl Switchboard {
             user,
             assurance: session.assurance,
             authenticated_at: session.authenticated_at,
+            session_created_at: Some(session.created_at),
             token_hash: principal.token_hash,
         })))
     }
@@ -435,6 +447,7 @@ impl Switchboard {
             user,
             assurance: Assurance::Full,
             authenticated_at: Some(self.now()),
+            session_created_at: None,
             token_hash: [0u8; 32],
         })
     }

@@ -23,6 +23,7 @@ mod commit;
 mod conversations;
 pub mod delivery;
 mod directory;
+pub mod emergency;
 pub mod enrollment;
 mod error;
 pub mod events;

@@ -468,6 +468,12 @@ impl Switchboard {
         let mut unit = Unit::new().step(q::set_active(user, p.user.practice, active, now));
         if !active {
             unit.push(q::revoke_sessions(user, now, None));
+            // Emergency access ends with their sessions.
+            unit.push(switchboard_store::queries::emergency::end_all(
+                user,
+                now,
+                switchboard_store::queries::emergency::EndedWhy::Deactivated,
+            ));
             unit.push(q::revoke_open_links(LinkPurpose::Setup, Some(user), None, now));
             unit.push(q::revoke_open_links(LinkPurpose::Reset, Some(user), None, now));
             // Their open work is handed on by a durable job, so that none

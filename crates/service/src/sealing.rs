@@ -25,6 +25,7 @@ pub(crate) mod column {
     pub const PUSH_SUBSCRIPTION: &str = "push_subscriptions.subscription_ct";
     pub const STAFF_MOBILE: &str = "contact_preferences.mobile_ct";
     pub const ATTACHMENT_NAME: &str = "attachments.filename_ct";
+    pub const EMERGENCY_REASON: &str = "emergency_access.reason_ct";
 }
 
 pub(crate) fn seal(key: &DataKey, column: &str, row: &[u8; 16], text: &str) -> Result<Vec<u8>, ServiceError> {

@@ -465,6 +465,17 @@ impl Switchboard {
         }
     }
 
+    /// [`Self::require_recent_authentication`], by a proof given *after*
+    /// signing in: for breaking glass, where the proof is part of the act
+    /// (as a signature is), even a minute after the sign-in.
+    pub(crate) fn require_explicit_reauthentication(&self, p: &Principal) -> Result<(), ServiceError> {
+        self.require_recent_authentication(p)?;
+        match (p.authenticated_at, p.session_created_at) {
+            (Some(at), Some(opened)) if at <= opened => Err(ServiceError::ReauthenticationRequired),
+            _ => Ok(()),
+        }
+    }
+
     /// The practice's requirement of staff.
     pub async fn staff_second_factor_policy(
         &self,

@@ -192,6 +192,9 @@ pub struct ConversationView {
     /// The patient may rate it now: closed, answered by a person, not yet
     /// rated.
     pub rateable: bool,
+    /// Staff: opened through the caller's emergency access (this grant):
+    /// reading, answering and notes only.
+    pub emergency_access: Option<switchboard_domain::ids::EmergencyAccessId>,
 }
 
 #[derive(Clone, Debug)]

@@ -138,6 +138,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_single_sign_on.sql"),
         postgres: include_str!("../migrations/postgres/0020_single_sign_on.sql"),
     },
+    Migration {
+        version: 21,
+        name: "emergency_access",
+        sqlite: include_str!("../migrations/sqlite/0021_emergency_access.sql"),
+        postgres: include_str!("../migrations/postgres/0021_emergency_access.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 45] = embedded! {
+const FILES: [(&str, &str, &[u8]); 47] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -42,6 +42,7 @@ const FILES: [(&str, &str, &[u8]); 45] = embedded! {
     "/people" => "people.html", "text/html; charset=utf-8";
     "/audit" => "audit.html", "text/html; charset=utf-8";
     "/security" => "security.html", "text/html; charset=utf-8";
+    "/emergency" => "emergency.html", "text/html; charset=utf-8";
     "/manifest.webmanifest" => "manifest.webmanifest", "application/manifest+json";
     "/sw.js" => "sw.js", "text/javascript; charset=utf-8";
     "/static/switchboard.css" => "static/switchboard.css", "text/css; charset=utf-8";
@@ -68,6 +69,7 @@ const FILES: [(&str, &str, &[u8]); 45] = embedded! {
     "/static/people.js" => "static/people.js", "text/javascript; charset=utf-8";
     "/static/audit.js" => "static/audit.js", "text/javascript; charset=utf-8";
     "/static/audit-reviews.js" => "static/audit-reviews.js", "text/javascript; charset=utf-8";
+    "/static/emergency.js" => "static/emergency.js", "text/javascript; charset=utf-8";
     "/static/security.js" => "static/security.js", "text/javascript; charset=utf-8";
     "/static/passkeys.js" => "static/passkeys.js", "text/javascript; charset=utf-8";
     "/static/admin.css" => "static/admin.css", "text/css; charset=utf-8";

@@ -53,6 +53,7 @@ impl Modify for BearerAuth {
         (name = "conversations", description = "Conversations between a patient and the care team"),
         (name = "attachments", description = "Photos, documents, audio and video sent in conversations"),
         (name = "audit", description = "The tamper-evident audit log"),
+        (name = "emergency", description = "Emergency (break-glass) access to a patient one is not related to"),
         (name = "inbox", description = "The staff inbox and the practice"),
         (name = "live", description = "Live updates as server-sent events"),
         (name = "setup", description = "Routing rules, pools, availability and settings"),

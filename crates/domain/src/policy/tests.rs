@@ -84,6 +84,7 @@ fn staff() -> impl Strategy<Value = StaffActor> {
             care_teams,
             pools,
             reads,
+            emergency: EmergencyAccess::none(),
         })
 }
 
@@ -493,6 +494,7 @@ fn administrators_do_not_read_messages_by_role() {
             pools: vec![],
             // Even granted everything, the role reads nothing.
             reads: ContentGrants { categories: CategorySet::ALL, topics: TopicAccess::All },
+            emergency: EmergencyAccess::none(),
         });
         assert_eq!(
             authorize_conversation(&a, ConversationAction::View, &conv),
@@ -516,6 +518,7 @@ fn front_desk_sees_the_row_of_a_clinical_conversation_but_not_its_content() {
         care_teams: vec![],
         pools: vec![],
         reads: ContentGrants::default_for(StaffRole::FrontDesk),
+        emergency: EmergencyAccess::none(),
     });
     let clinical = ConversationFacts::unowned(ConversationId::from_bytes(id16(1)), patient.clone(), Topic::TestResults);
     assert_eq!(authorize_conversation(&desk, ConversationAction::ViewMetadata, &clinical), Decision::Allow);
@@ -540,6 +543,7 @@ fn front_desk_sees_the_row_of_a_clinical_conversation_but_not_its_content() {
     let nurse = StaffActor {
         role: StaffRole::Nurse,
         reads: ContentGrants::default_for(StaffRole::Nurse),
+        emergency: EmergencyAccess::none(),
         ..desk_staff.clone()
     };
     let bh = ConversationFacts { sensitivity: Some(Sensitivity::BehaviouralHealth), ..clinical.clone() };
@@ -552,4 +556,159 @@ fn front_desk_sees_the_row_of_a_clinical_conversation_but_not_its_content() {
     let provider =
         StaffActor { role: StaffRole::Provider, reads: ContentGrants::default_for(StaffRole::Provider), ..nurse };
     assert!(authorize_conversation(&Actor::Staff(provider), ConversationAction::MarkSensitive, &part2).is_allowed());
+}
+
+// Emergency ("break-glass") access.
+
+fn grant() -> impl Strategy<Value = EmergencyGrant> {
+    (practice(), patient_id(), 0i64..100).prop_map(|(practice, patient, until)| EmergencyGrant {
+        id: crate::ids::EmergencyAccessId::from_bytes(id16(7)),
+        practice,
+        patient,
+        until: crate::time::Timestamp::from_micros(until),
+    })
+}
+
+fn emergency_access() -> impl Strategy<Value = EmergencyAccess> {
+    (proptest::collection::vec(grant(), 0..3), 0i64..100)
+        .prop_map(|(grants, as_of)| EmergencyAccess { grants, as_of: crate::time::Timestamp::from_micros(as_of) })
+}
+
+/// Whether some grant of `e` is, written out independently, for this
+/// patient of this practice, held in the staff member's own practice and
+/// not yet ended.
+fn grant_applies(s: &StaffActor, e: &EmergencyAccess, c: &ConversationFacts) -> bool {
+    e.grants.iter().any(|g| {
+        g.practice == s.practice
+            && g.practice == c.patient.practice
+            && g.patient == c.patient.id
+            && e.as_of.as_micros() < g.until.as_micros()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn a_grant_opens_only_its_patient_its_practice_a_clinical_role_and_only_while_it_lasts(
+        s in staff(), e in emergency_access(), act in action(), c in conversation()
+    ) {
+        let without = authorize_conversation(&Actor::Staff(s.clone()), act, &c);
+        let with_grants = StaffActor { emergency: e.clone(), ..s.clone() };
+        let with = authorize_conversation(&Actor::Staff(with_grants.clone()), act, &c);
+        if with.is_allowed() && !without.is_allowed() {
+            prop_assert!(grant_applies(&s, &e, &c), "a grant opened what it is not for");
+            prop_assert!(matches!(s.role, StaffRole::Provider | StaffRole::Nurse | StaffRole::MedicalAssistant));
+            prop_assert!(!staff_related(&s, &c), "emergency only where no ordinary relationship applies");
+            prop_assert!(emergency_allows(act));
+        }
+        // An ordinary relationship is answered exactly as without grants.
+        if staff_related(&s, &c) {
+            prop_assert_eq!(with, without);
+        }
+        // A grant that applies opens what emergency access allows, whatever
+        // the conversation's category or topic, and refuses the rest.
+        if grant_applies(&s, &e, &c) && !staff_related(&s, &c) && crate::emergency::may_break_glass(s.role) {
+            let expected = match act {
+                ConversationAction::Amend { author } => author == s.user,
+                other => emergency_allows(other),
+            };
+            prop_assert_eq!(with.is_allowed(), expected);
+            if !emergency_allows(act) {
+                prop_assert_eq!(with, Decision::Deny(Denial::EmergencyLimited));
+            }
+        }
+        // Once every grant has ended, nothing is opened by them.
+        let ended = StaffActor {
+            emergency: EmergencyAccess { grants: e.grants.clone(), as_of: crate::time::Timestamp::from_micros(100) },
+            ..s.clone()
+        };
+        prop_assert_eq!(authorize_conversation(&Actor::Staff(ended), act, &c), without);
+    }
+
+    #[test]
+    fn a_grant_never_lists_starts_or_opens_the_record(s in staff(), e in emergency_access(), c in conversation()) {
+        let plain = Actor::Staff(s.clone());
+        let with = Actor::Staff(StaffActor { emergency: e, ..s });
+        // Emergency conversations are reached from the patient, not the inbox.
+        prop_assert_eq!(in_list_scope(&list_scope(&with), &with, &c), in_list_scope(&list_scope(&plain), &plain, &c));
+        prop_assert_eq!(list_scope(&with), list_scope(&plain));
+        for action in [PatientAction::StartConversation, PatientAction::ManageEnrollment] {
+            prop_assert_eq!(
+                authorize_patient(&with, action, &c.patient).is_allowed(),
+                authorize_patient(&plain, action, &c.patient).is_allowed()
+            );
+        }
+        prop_assert_eq!(
+            in_patient_list_scope(&patient_list_scope(&with), &with, &c.patient),
+            in_patient_list_scope(&patient_list_scope(&plain), &plain, &c.patient)
+        );
+    }
+}
+
+#[test]
+fn emergency_access_reads_a_sensitive_conversation_and_no_more() {
+    let practice = PracticeId::from_bytes(id16(1));
+    let patient = PatientFacts { id: PatientId::from_bytes(id16(2)), practice, department: None, care_team: None };
+    let mut conv =
+        ConversationFacts::unowned(ConversationId::from_bytes(id16(3)), patient.clone(), Topic::CareQuestion);
+    conv.sensitivity = Some(Sensitivity::SubstanceUse);
+    let grant = EmergencyGrant {
+        id: crate::ids::EmergencyAccessId::from_bytes(id16(4)),
+        practice,
+        patient: patient.id,
+        until: crate::time::Timestamp::from_micros(1_000),
+    };
+    let nurse = |as_of: i64, role: StaffRole| {
+        Actor::Staff(StaffActor {
+            user: UserId::from_bytes(id16(9)),
+            practice,
+            role,
+            departments: vec![],
+            care_teams: vec![],
+            pools: vec![],
+            // The practice grants the role no sensitive category.
+            reads: ContentGrants { categories: CategorySet::default(), topics: TopicAccess::All },
+            emergency: EmergencyAccess { grants: vec![grant], as_of: crate::time::Timestamp::from_micros(as_of) },
+        })
+    };
+    let during = nurse(999, StaffRole::Nurse);
+    assert_eq!(relationship_of(&during, &conv), Some(Relationship::Emergency));
+    for act in
+        [ConversationAction::View, ConversationAction::Reply, ConversationAction::AddNote, ConversationAction::MarkRead]
+    {
+        assert_eq!(authorize_conversation(&during, act, &conv), Decision::Allow, "{act:?}");
+    }
+    for act in [
+        ConversationAction::Close,
+        ConversationAction::Assign,
+        ConversationAction::MarkSensitive,
+        ConversationAction::SendSecureLink,
+    ] {
+        assert_eq!(authorize_conversation(&during, act, &conv), Decision::Deny(Denial::EmergencyLimited), "{act:?}");
+    }
+    assert_eq!(
+        authorize_patient(&during, PatientAction::StartConversation, &patient),
+        Decision::Deny(Denial::EmergencyLimited)
+    );
+    let after = nurse(1_000, StaffRole::Nurse);
+    assert_eq!(authorize_conversation(&after, ConversationAction::View, &conv), Decision::Deny(Denial::NoRelationship));
+    let desk = nurse(999, StaffRole::FrontDesk);
+    assert!(!authorize_conversation(&desk, ConversationAction::ViewMetadata, &conv).is_allowed());
+    let other = ConversationFacts::unowned(
+        ConversationId::from_bytes(id16(5)),
+        PatientFacts { id: PatientId::from_bytes(id16(6)), ..patient },
+        Topic::CareQuestion,
+    );
+    assert_eq!(
+        authorize_conversation(&during, ConversationAction::View, &other),
+        Decision::Deny(Denial::NoRelationship)
+    );
+}
+
+fn relationship_of(a: &Actor, c: &ConversationFacts) -> Option<Relationship> {
+    match a {
+        Actor::Staff(s) => relationship(s, c),
+        _ => None,
+    }
 }

@@ -31,7 +31,7 @@ fn preview_text(body: &str) -> String {
 }
 
 impl Switchboard {
-    pub(super) fn summary(&self, viewer: &Actor, row: &ConversationRow) -> Result<ConversationSummary, ServiceError> {
+    pub(crate) fn summary(&self, viewer: &Actor, row: &ConversationRow) -> Result<ConversationSummary, ServiceError> {
         let key = self.conversation_key(row)?;
         let staff_view = matches!(viewer, Actor::Staff(_));
         // The row for anyone listed; its content only for who may read it.

@@ -124,11 +124,13 @@ impl Switchboard {
             }))
             .steps(self.send_attachment_steps(p, id, message, attachments).await?)
             .step(q::after_message(id, status, now))
-            .audit(
+            .audit(crate::emergency::naming_grant(
                 self.record(p, ctx, AuditAction::MessageSent)
                     .with_patient(Some(row.patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
-            );
+                &p.actor,
+                &facts(&row),
+            ));
         let mut after = facts(&row);
         let mut events = vec![self.event(
             p,
@@ -198,11 +200,13 @@ impl Switchboard {
                 sealing::seal(&dek, column::NOTE, note.as_bytes(), body.as_str())?,
                 now,
             ))
-            .audit(
+            .audit(crate::emergency::naming_grant(
                 self.record(p, ctx, AuditAction::NoteAdded)
                     .with_patient(Some(row.patient.id))
                     .with_resource(ResourceKind::Note, *note.as_bytes()),
-            );
+                &p.actor,
+                &facts(&row),
+            ));
         let mut after = facts(&row);
         let mut events = vec![self.event(p, id, &after, EventKind::NoteAdded { note })];
         // The provider asked for judgement answers staff in a note: the

@@ -27,6 +27,9 @@ impl Switchboard {
     ) -> Result<ConversationView, ServiceError> {
         let row =
             self.authorized_conversation(p, ctx, id, ConversationAction::View, AuditAction::ConversationViewed).await?;
+        // Opened through emergency access: the record names the grant.
+        let via_grant = crate::emergency::emergency_detail(&p.actor, &facts(&row));
+        let grant = crate::emergency::emergency_grant_of(&p.actor, &facts(&row));
         // Staff see who owns it, who it was meant for and who it waits on.
         let row = match p.user.kind {
             UserKind::Staff => q::with_names(self.store(), row).await?,
@@ -165,7 +168,10 @@ impl Switchboard {
             .record(p, ctx, AuditAction::ConversationViewed)
             .with_patient(Some(summary.patient.id))
             .with_resource(ResourceKind::Conversation, *id.as_bytes())
-            .with_detail(format!("messages={}", messages.len()));
+            .with_detail(match &via_grant {
+                Some(grant) => format!("messages={};{grant}", messages.len()),
+                None => format!("messages={}", messages.len()),
+            });
         let rating = match switchboard_store::queries::ratings::for_conversation(self.store(), id).await? {
             Some(r) => Some(RatingView {
                 score: u8::try_from(r.score).unwrap_or(0),
@@ -180,6 +186,7 @@ impl Switchboard {
         self.store().commit(Unit::new().audit(rec)).await?;
         let answered_by_staff = messages.iter().any(|m| m.sender.kind == SenderKind::Staff);
         Ok(ConversationView {
+            emergency_access: grant,
             rateable: conv::rateable(summary.status, answered_by_staff) && rating.is_none(),
             answered_by_staff,
             summary,

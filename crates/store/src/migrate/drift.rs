@@ -66,6 +66,21 @@ const DIALECT_BLOCKS: &[DialectBlock] = &[
         sqlite: &["UPDATE sessions SET public_id = randomblob(16)"],
         postgres: &["UPDATE sessions SET public_id = uuid_send(gen_random_uuid())"],
     },
+    DialectBlock {
+        file: "0021_emergency_access.sql",
+        why: "a new access-review reason: SQLite cannot change a CHECK, so it rebuilds the table",
+        sqlite: &[
+            "CREATE TABLE access_reviews_new",
+            "INSERT INTO access_reviews_new",
+            "DROP TABLE access_reviews",
+            "ALTER TABLE access_reviews_new RENAME TO access_reviews",
+            "CREATE INDEX access_reviews_practice ON access_reviews",
+        ],
+        postgres: &[
+            "ALTER TABLE access_reviews DROP CONSTRAINT access_reviews_reason_check",
+            "ALTER TABLE access_reviews ADD CONSTRAINT access_reviews_reason_check",
+        ],
+    },
 ];
 
 fn file_name(version: i64, name: &str) -> String {

@@ -16,6 +16,9 @@ pub struct OpenedRow {
     pub practice: PracticeId,
     pub user: UserId,
     pub patient: PatientId,
+    /// Opened through emergency access (the record names a grant): that
+    /// use is already in front of the reviewer, with its reason.
+    pub emergency: bool,
 }
 
 pub async fn progress(store: &Store) -> Result<i64, StoreError> {
@@ -36,7 +39,7 @@ pub fn set_progress(last_seq: i64) -> Step {
 /// first, at most `limit`.
 pub async fn opened_since(store: &Store, after_seq: i64, limit: i64) -> Result<Vec<OpenedRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT a.seq, a.at, a.practice_id, a.actor_id, a.patient_id FROM audit_log a JOIN users u ON u.id = a.actor_id \
+        "SELECT a.seq, a.at, a.practice_id, a.actor_id, a.patient_id, a.detail FROM audit_log a JOIN users u ON u.id = a.actor_id \
          WHERE a.seq > $1 AND a.action = 'conversation_viewed' AND a.outcome = 'success' AND u.kind = 'staff' \
          AND a.patient_id IS NOT NULL AND a.practice_id IS NOT NULL ORDER BY a.seq LIMIT $2",
     )
@@ -52,6 +55,7 @@ pub async fn opened_since(store: &Store, after_seq: i64, limit: i64) -> Result<V
                 practice: id(r, "practice_id", PracticeId::from_slice)?,
                 user: id(r, "actor_id", UserId::from_slice)?,
                 patient: id(r, "patient_id", PatientId::from_slice)?,
+                emergency: col::<Option<String>>(r, "detail")?.is_some_and(|d| d.contains("emergency_access=")),
             })
         })
         .collect()

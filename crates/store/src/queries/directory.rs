@@ -226,6 +226,33 @@ pub async fn patient_by_id(store: &Store, patient: PatientId) -> Result<Option<P
     row.map(|r| PatientRow::read(&r)).transpose()
 }
 
+/// Every patient of the practice whose MRN index is `mrn_index`, or every
+/// patient of the practice when it is `None` (for a search the service
+/// answers by opening names and dates of birth: they are sealed, so SQL
+/// cannot compare them).
+pub async fn patients_of_practice(
+    store: &Store,
+    practice: PracticeId,
+    mrn_index: Option<&[u8]>,
+) -> Result<Vec<PatientRow>, StoreError> {
+    let rows = match mrn_index {
+        Some(index) => {
+            sqlx::query(concat!(patient_select!(), " WHERE p.practice_id = $1 AND p.mrn_index = $2"))
+                .bind(practice.to_vec())
+                .bind(index.to_vec())
+                .fetch_all(store.reader())
+                .await?
+        }
+        None => {
+            sqlx::query(concat!(patient_select!(), " WHERE p.practice_id = $1"))
+                .bind(practice.to_vec())
+                .fetch_all(store.reader())
+                .await?
+        }
+    };
+    rows.iter().map(PatientRow::read).collect()
+}
+
 pub async fn patient_by_user(store: &Store, user: UserId) -> Result<Option<PatientRow>, StoreError> {
     let row = sqlx::query(concat!(patient_select!(), " WHERE p.user_id = $1"))
         .bind(user.to_vec())

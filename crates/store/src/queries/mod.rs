@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod conversations;
 pub mod deliveries;
 pub mod directory;
+pub mod emergency;
 pub mod enrollment;
 pub mod events;
 pub mod jobs;

@@ -518,3 +518,171 @@ async fn withheld_content_is_refused_with_its_reason_on_record() {
     assert_eq!(view("nina.nurse", Target::Alice).await, StatusCode::OK);
     t.stop().await;
 }
+
+/// What emergency access opens of a conversation: reading, answering,
+/// notes and marking read; never closing, reopening, reassigning, marking
+/// sensitivity or amending the patient's words (`docs/access.md`).
+fn emergency_opens(act: Act) -> bool {
+    matches!(act, Act::View | Act::Reply | Act::Read | Act::Note)
+}
+
+/// Nina (a nurse of Primary Care) and Bob (Cardiology): before a grant,
+/// during it, for another patient, for a role that may not break glass,
+/// for a colleague who holds none, and after it ends.
+#[tokio::test]
+async fn break_glass_before_during_after_other_patient_wrong_role() {
+    let t = TestApp::spawn().await;
+    let mut tokens = BTreeMap::new();
+    for user in PATIENTS.iter().chain(STAFF.iter()) {
+        tokens.insert(*user, t.login(user).await);
+    }
+    let f = fixture(&t, &tokens).await;
+    // Another Cardiology patient, with a conversation Dr. Okafor started.
+    let admin = &tokens["admin"];
+    let cardiology = t.department_id(admin, "Cardiology").await;
+    let r = t
+        .add_patient(
+            admin,
+            json!({"given_name": "Omar", "family_name": "Haddad", "birth_date": "1970-05-06", "mrn": "RFM-7001",
+                   "department_id": cardiology}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let omar = r.json()["id"].as_str().unwrap().to_owned();
+    let r = t
+        .start_conversation(
+            &tokens["dr.okafor"],
+            json!({"patient_id": omar, "subject": "Results", "topic": "care_question", "body": "Your results are in."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let omar_conversation = r.json()["id"].as_str().unwrap().to_owned();
+    let bob =
+        t.get(&format!("/api/v1/conversations/{}", f.conversation[&Target::Bob]), Some(&tokens["dr.okafor"])).await;
+    let bob_patient = bob.json()["patient"]["id"].as_str().unwrap().to_owned();
+
+    let mut failures = Vec::new();
+    let mut check = |who: &str, when: &str, target: Target, act: Act, status: StatusCode, allowed: bool| {
+        let ok = if allowed {
+            matches!(status, StatusCode::OK | StatusCode::CREATED | StatusCode::CONFLICT)
+        } else {
+            status == StatusCode::NOT_FOUND
+        };
+        if !ok {
+            failures.push(format!(
+                "{who} {when} {act:?} {target:?}: got {status}, expected {}",
+                if allowed { "access" } else { "404" }
+            ));
+        }
+    };
+
+    // Before: nothing of Bob's.
+    for act in ACTS {
+        let status = attempt(&t, Some(&tokens["nina.nurse"]), &f, Target::Bob, act).await;
+        check("nina.nurse", "before", Target::Bob, act, status, false);
+    }
+    // Roles that may not break glass cannot start it.
+    for who in ["fran.frontdesk", "bill.billing", "admin", "cora.compliance", "lake.nurse"] {
+        let r = t
+            .post(
+                "/api/v1/emergency-access",
+                Some(&tokens[who]),
+                json!({"patient_id": bob_patient, "reason": "Testing the emergency access rules"}),
+            )
+            .await;
+        if r.status != StatusCode::NOT_FOUND {
+            check(who, "starting", Target::Bob, Act::View, r.status, false);
+        }
+    }
+    // Nina proves it is her again, then breaks glass for Bob.
+    t.advance(switchboard_domain::time::Span::from_secs(1));
+    let r = t.post("/api/v1/auth/reauthenticate", Some(&tokens["nina.nurse"]), json!({"password": PASSWORD})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = t
+        .post(
+            "/api/v1/emergency-access",
+            Some(&tokens["nina.nurse"]),
+            json!({"patient_id": bob_patient, "reason": "Chest pain on the phone, cardiology closed"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // During: Bob's conversation opens to what an emergency needs; every
+    // other target is as it was; another patient stays closed; a
+    // colleague without a grant (Mo, a medical assistant) gets nothing.
+    for target in TARGETS {
+        for act in ACTS {
+            let status = attempt(&t, Some(&tokens["nina.nurse"]), &f, target, act).await;
+            let allowed =
+                if target == Target::Bob { emergency_opens(act) } else { expected("nina.nurse", target, act) };
+            check("nina.nurse", "during", target, act, status, allowed);
+        }
+        let status = attempt(&t, Some(&tokens["mo.assistant"]), &f, Target::Bob, Act::View).await;
+        check("mo.assistant", "during (no grant)", Target::Bob, Act::View, status, false);
+    }
+    let omar_status =
+        t.get(&format!("/api/v1/conversations/{omar_conversation}"), Some(&tokens["nina.nurse"])).await.status;
+    check("nina.nurse", "during, another patient's", Target::Bob, Act::View, omar_status, false);
+    // After it ends (sixty minutes; she signs in again).
+    t.advance(switchboard_domain::time::Span::from_mins(60));
+    let nina = t.login("nina.nurse").await;
+    for act in ACTS {
+        let status = attempt(&t, Some(&nina), &f, Target::Bob, act).await;
+        check("nina.nurse", "after", Target::Bob, act, status, false);
+    }
+    assert!(failures.is_empty(), "break-glass matrix violations:\n{}", failures.join("\n"));
+    t.stop().await;
+}
+
+/// A deactivated staff member's and patient's sessions are refused on
+/// every route (401), and they cannot sign in again.
+#[tokio::test]
+async fn deactivated_users_are_refused_everywhere() {
+    let t = TestApp::spawn().await;
+    let mut tokens = BTreeMap::new();
+    for user in PATIENTS.iter().chain(STAFF.iter()) {
+        tokens.insert(*user, t.login(user).await);
+    }
+    let f = fixture(&t, &tokens).await;
+    for user in ["nina.nurse", "alice"] {
+        let id = t.user_id(user).await;
+        let r = t.post(&format!("/api/v1/users/{id}/deactivate"), Some(&tokens["admin"]), json!({})).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    }
+    let mut failures = Vec::new();
+    for user in ["nina.nurse", "alice"] {
+        for target in TARGETS {
+            for act in ACTS {
+                let status = attempt(&t, Some(&tokens[user]), &f, target, act).await;
+                if status != StatusCode::UNAUTHORIZED {
+                    failures.push(format!("deactivated {user} {act:?} {target:?}: got {status}"));
+                }
+            }
+        }
+        for path in [
+            "/api/v1/conversations",
+            "/api/v1/me",
+            "/api/v1/events",
+            "/api/v1/emergency-access",
+            "/api/v1/inbox/counts",
+        ] {
+            let status = t.get(path, Some(&tokens[user])).await.status;
+            if status != StatusCode::UNAUTHORIZED {
+                failures.push(format!("deactivated {user} GET {path}: got {status}"));
+            }
+        }
+        let status = t.try_login(user, PASSWORD).await.status;
+        if status != StatusCode::UNAUTHORIZED {
+            failures.push(format!("deactivated {user} signed in again: {status}"));
+        }
+    }
+    // Everyone else is as before.
+    for target in TARGETS {
+        let status = attempt(&t, Some(&tokens["dr.patel"]), &f, target, Act::View).await;
+        let allowed = expected("dr.patel", target, Act::View);
+        if (status == StatusCode::OK) != allowed {
+            failures.push(format!("dr.patel View {target:?}: got {status}"));
+        }
+    }
+    assert!(failures.is_empty(), "deactivated users reached:\n{}", failures.join("\n"));
+    t.stop().await;
+}

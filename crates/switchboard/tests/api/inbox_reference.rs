@@ -230,6 +230,7 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
         care_teams: vec![],
         pools: vec![],
         reads: ContentGrants::default_for(w.role),
+        emergency: Default::default(),
     };
     for (i, member) in w.departments.iter().enumerate() {
         if *member {

@@ -8,13 +8,13 @@ use std::time::Duration;
 use switchboard_domain::time::Span;
 
 /// A reader of one session's event stream.
-struct Live {
+pub(crate) struct Live {
     resp: reqwest::Response,
     buf: String,
 }
 
 impl Live {
-    async fn open(t: &TestApp, token: &str) -> Live {
+    pub(crate) async fn open(t: &TestApp, token: &str) -> Live {
         let resp = t.client.get(t.url("/api/v1/events")).bearer_auth(token).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.headers()["content-type"], "text/event-stream");
@@ -23,7 +23,7 @@ impl Live {
     }
 
     /// The next (event name, data) within `wait`, skipping keep-alives.
-    async fn next(&mut self, wait: Duration) -> Option<(String, Value)> {
+    pub(crate) async fn next(&mut self, wait: Duration) -> Option<(String, Value)> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             if let Some(end) = self.buf.find("\n\n") {
@@ -48,7 +48,7 @@ impl Live {
     }
 
     /// Every event within `wait`.
-    async fn drain(&mut self, wait: Duration) -> Vec<(String, Value)> {
+    pub(crate) async fn drain(&mut self, wait: Duration) -> Vec<(String, Value)> {
         let mut out = Vec::new();
         while let Some(e) = self.next(wait).await {
             out.push(e);

@@ -21,6 +21,7 @@ mod auth;
 mod bad_input;
 mod conversations;
 mod daily_use;
+mod emergency_access;
 mod encryption;
 mod enrollment;
 mod hardening_auth;

@@ -390,7 +390,12 @@ const STAFF_LINKS = {
   patients: (/** @type {Role} */ role) => !NO_CONVERSATIONS.includes(role),
   analytics: (/** @type {Role} */ role) => OVERSIGHT.includes(role),
   audit: (/** @type {Role} */ role) => OVERSIGHT.includes(role),
+  // Emergency (break-glass) access: the clinical roles that answer patients.
+  emergency: (/** @type {Role} */ role) => BREAKS_GLASS.includes(role),
 };
+
+/** Roles that may use emergency access (`domain::emergency::may_break_glass`). */
+export const BREAKS_GLASS = ["provider", "nurse", "medical_assistant"];
 
 /** @typedef {keyof typeof STAFF_LINKS} StaffLink */
 
@@ -433,8 +438,82 @@ export async function startStaffPage() {
   const who = document.getElementById("whoami");
   if (who) who.textContent = me.display_name;
   showStaffLinks(me.role);
+  if (BREAKS_GLASS.includes(me.role)) await showEmergencyBanner();
   return me;
 }
+
+/**
+ * `EmergencyGrantDto`: emergency access its holder has open.
+ * @typedef {object} EmergencyGrant
+ * @property {string} id
+ * @property {string} patient_id
+ * @property {string} patient_name
+ * @property {string | null} category
+ * @property {number} minutes
+ * @property {string} started_at
+ * @property {string} ends_at
+ */
+
+/** @type {number | undefined} */
+let bannerTimer;
+
+/**
+ * The banner every staff page shows while its holder has emergency access
+ * open: whose record, until when, that every action is recorded, and a way
+ * to end it now. It is a status region (read out when it appears or
+ * changes) that can take focus; it goes when the access ends, by itself at
+ * its time or with "End now". `focus` moves the keyboard to it (after
+ * access has just been opened).
+ * @param {{ focus?: boolean }} [opts]
+ * @returns {Promise<EmergencyGrant[]>}
+ */
+export async function showEmergencyBanner({ focus = false } = {}) {
+  /** @type {{ grants: EmergencyGrant[] }} */
+  const answer = await api("GET", "/api/v1/emergency-access");
+  let banner = document.getElementById("emergency-banner");
+  if (!banner) {
+    banner = el("section", { id: "emergency-banner", class: "emergency-banner", role: "status", tabindex: "-1", "aria-labelledby": "emergency-banner-title" });
+    const header = document.querySelector("header.topbar");
+    if (header) header.after(banner); else document.body.prepend(banner);
+  }
+  clear(banner);
+  banner.hidden = answer.grants.length === 0;
+  if (bannerTimer !== undefined) clearTimeout(bannerTimer);
+  if (!answer.grants.length) return answer.grants;
+  banner.append(el("h2", { id: "emergency-banner-title", class: "visually-hidden" }, "Emergency access open"));
+  for (const g of answer.grants) {
+    const end = el("button", { type: "button", class: "secondary small" }, "End now");
+    const error = el("p", { class: "error", role: "alert", hidden: true });
+    end.addEventListener("click", async () => {
+      end.disabled = true;
+      try {
+        await api("POST", `/api/v1/emergency-access/${g.id}/end`);
+        await showEmergencyBanner();
+        announce(`Emergency access to ${g.patient_name}'s record ended`);
+        document.dispatchEvent(new CustomEvent("emergency-access-changed"));
+      } catch (e) {
+        showError(error, problem(e));
+        end.disabled = false;
+      }
+    });
+    banner.append(el("div", { class: "emergency-grant" },
+      el("p", {},
+        el("strong", {}, "Emergency access: "), `${g.patient_name}'s record, until ${when(g.ends_at)}. `,
+        el("span", { class: "emergency-recorded" }, "Every action is recorded and reported to the compliance officer.")),
+      el("div", { class: "emergency-actions" },
+        el("a", { href: `/emergency#/${g.id}`, class: "button secondary small" }, "Their conversations"),
+        end),
+      error));
+  }
+  // Gone at its time, without a reload.
+  const soonest = Math.min(...answer.grants.map((g) => Date.parse(g.ends_at)));
+  bannerTimer = window.setTimeout(() => {
+    showEmergencyBanner().then(() => document.dispatchEvent(new CustomEvent("emergency-access-changed"))).catch(() => {});
+  }, Math.max(1000, soonest - Date.now() + 500));
+  if (focus) banner.focus();
+  return answer.grants;
+}
+
 
 /**
  * Runs a staff page: `startStaffPage`, then `boot` with the signed-in user.

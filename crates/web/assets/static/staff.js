@@ -768,8 +768,9 @@ async function refreshOpen() {
   clear($("timeline")).append(...timeline(c));
   $("detail-status").textContent = STATUS_TEXT[c.status];
   $("detail-status").className = `tag ${c.status}`;
-  $("toggle-open").textContent = c.status === "closed" ? "Reopen" : "Close";
-  $("take").hidden = Boolean(c.assignee);
+  // Under emergency access the conversation's management is not shown.
+  if ($("toggle-open")) $("toggle-open").textContent = c.status === "closed" ? "Reopen" : "Close";
+  if ($("take")) $("take").hidden = Boolean(c.assignee);
   $("assigned-to").textContent = c.assignee ? c.assignee.display_name : "Nobody yet";
   $("routing").replaceWith(routingPanel(c));
   $("rating-panel").replaceWith(ratingPanel(c));
@@ -874,12 +875,16 @@ async function openConversation(id) {
         el("span", { class: "tag topic" }, topicLabel(c.topic)),
         el("span", { id: "sensitive-tag", class: "tag sensitive", hidden: !c.sensitivity }, c.sensitivity ? `Sensitive: ${sensitivityLabel(c.sensitivity)}` : "")),
       el("p", { id: "unread-reply", class: "unread-reply-note", hidden: true })),
-    sensitivityControl(c),
+    // Opened through emergency access: reading, answering and notes only.
+    c.emergency_access_id ? el("p", { class: "tag sensitive emergency-tag" }, "Opened through your emergency access: read, answer and write notes; its care team manages it") : sensitivityControl(c),
     contextPanel(c),
     documentsPanel(),
     routingPanel(c),
     pagesPanel([]),
     ratingPanel(c),
+    c.emergency_access_id ? el("div", { class: "actions no-print" },
+      el("span", { class: "assigned" }, "Assigned to ", el("strong", { id: "assigned-to" }, c.assignee ? c.assignee.display_name : "Nobody yet")),
+      el("button", { type: "button", id: "print", class: "secondary small", onclick: () => openPrint() }, "Print…")) :
     el("div", { class: "actions no-print" },
       el("span", { class: "assigned" }, "Assigned to ", el("strong", { id: "assigned-to" }, c.assignee ? c.assignee.display_name : "Nobody yet")),
       el("button", { type: "button", id: "take", class: "secondary small", "aria-keyshortcuts": "a", hidden: Boolean(c.assignee), onclick: () => takeIt() }, "Assign to me"),

@@ -127,7 +127,8 @@ pub(crate) struct AccessReviewDto {
     pub id: String,
     /// `many_patients` (far more distinct patients in a day than the
     /// person's own norm), `outside_teams` (a patient of none of their
-    /// departments and care teams), `shared_family_name`.
+    /// departments and care teams), `shared_family_name`,
+    /// `emergency_access` (every use of emergency access, with `emergency`).
     pub reason: String,
     #[schema(format = "uuid")]
     pub user_id: String,
@@ -141,6 +142,8 @@ pub(crate) struct AccessReviewDto {
     pub raised_at: String,
     #[schema(format = "date-time")]
     pub reviewed_at: Option<String>,
+    /// With `emergency_access`: the reason given and the grant's times.
+    pub emergency: Option<EmergencyUseDto>,
 }
 
 impl From<switchboard_service::access_reviews::AccessReview> for AccessReviewDto {
@@ -155,6 +158,7 @@ impl From<switchboard_service::access_reviews::AccessReview> for AccessReviewDto
             patients_opened: r.patients_opened,
             raised_at: r.raised_at.to_rfc3339(),
             reviewed_at: r.reviewed_at.map(|t| t.to_rfc3339()),
+            emergency: r.emergency.map(Into::into),
         }
     }
 }

@@ -25,6 +25,10 @@ pub(crate) struct ConversationDto {
     /// The patient may rate it now: closed, answered by a person, not yet
     /// rated.
     pub rateable: bool,
+    /// Staff: opened through the caller's emergency access (this grant's
+    /// id): reading, answering and notes only.
+    #[schema(format = "uuid")]
+    pub emergency_access_id: Option<String>,
 }
 
 impl From<&views::ConversationView> for ConversationDto {
@@ -53,6 +57,7 @@ impl From<&views::ConversationView> for ConversationDto {
                 .collect(),
             answered_by_staff: v.answered_by_staff,
             rateable: v.rateable,
+            emergency_access_id: v.emergency_access.map(|g| g.to_string()),
             rating: v.rating.as_ref().map(|r| RatingDto {
                 score: r.score,
                 comment: r.comment.clone(),

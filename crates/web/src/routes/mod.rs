@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod conversations;
 mod csv;
+mod emergency;
 mod enrollment;
 mod health;
 mod inbox;
@@ -61,6 +62,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         live::routes(),
         audit::routes(),
         access_reviews::routes(),
+        emergency::routes(),
         analytics::routes(),
         schedule::routes(),
         secure_links::routes(),
