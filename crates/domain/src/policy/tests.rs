@@ -101,7 +101,8 @@ fn actor() -> impl Strategy<Value = Actor> {
         (user(), practice(), patient_id()).prop_map(|(user, practice, patient)| Actor::Patient(PatientActor {
             user,
             practice,
-            patient
+            patient,
+            proxies: Vec::new(),
         })),
         staff().prop_map(Actor::Staff),
         link_patient().prop_map(Actor::LinkPatient),
@@ -122,15 +123,10 @@ fn conversation() -> impl Strategy<Value = ConversationFacts> {
         proptest::option::of(user()),
         topic(),
         proptest::option::of(category()),
+        any::<bool>(),
     )
-        .prop_map(|(id, patient, assignee, owner, escalated_to, topic, sensitivity)| ConversationFacts {
-            id,
-            patient,
-            assignee,
-            owner,
-            escalated_to,
-            topic,
-            sensitivity,
+        .prop_map(|(id, patient, assignee, owner, escalated_to, topic, sensitivity, shared_with_caregivers)| {
+            ConversationFacts { id, patient, assignee, owner, escalated_to, topic, sensitivity, shared_with_caregivers }
         })
 }
 
@@ -149,6 +145,7 @@ fn action() -> impl Strategy<Value = ConversationAction> {
         Just(ConversationAction::Rate),
         Just(ConversationAction::SendSecureLink),
         Just(ConversationAction::MarkSensitive),
+        Just(ConversationAction::ShareWithCaregivers),
         user().prop_map(|author| ConversationAction::Amend { author }),
     ]
 }
@@ -207,7 +204,8 @@ proptest! {
             let own = p.practice == c.patient.practice && p.patient == c.patient.id;
             let patient_action = match act {
                 ConversationAction::ViewMetadata | ConversationAction::View | ConversationAction::Reply
-                    | ConversationAction::MarkRead | ConversationAction::Close | ConversationAction::Rate => true,
+                    | ConversationAction::MarkRead | ConversationAction::Close | ConversationAction::Rate
+                    | ConversationAction::ShareWithCaregivers => true,
                 ConversationAction::Amend { author } => author == p.user,
                 ConversationAction::ViewNotes | ConversationAction::AddNote | ConversationAction::Reopen | ConversationAction::Assign
                     | ConversationAction::MarkUnread | ConversationAction::SendSecureLink
@@ -224,7 +222,7 @@ proptest! {
         let author_ok = match act {
             ConversationAction::Amend { author } => author == s.user,
             ConversationAction::Rate => false,
-            ConversationAction::MarkSensitive => {
+            ConversationAction::MarkSensitive | ConversationAction::ShareWithCaregivers => {
                 matches!(s.role, StaffRole::Provider | StaffRole::Nurse | StaffRole::MedicalAssistant)
             }
             _ => true,
@@ -553,3 +551,5 @@ fn front_desk_sees_the_row_of_a_clinical_conversation_but_not_its_content() {
         StaffActor { role: StaffRole::Provider, reads: ContentGrants::default_for(StaffRole::Provider), ..nurse };
     assert!(authorize_conversation(&Actor::Staff(provider), ConversationAction::MarkSensitive, &part2).is_allowed());
 }
+
+mod proxies;
