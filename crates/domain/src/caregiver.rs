@@ -187,6 +187,23 @@ pub fn coming_of_age(birth: CivilDate) -> Option<CivilDate> {
     CivilDate::from_ymd(year, birth.month(), birth.day()).or_else(|| CivilDate::from_ymd(year, 3, 1))
 }
 
+/// The date in a zone at an instant: "today" where the practice is.
+pub fn today_in(zone: &jiff::tz::TimeZone, now: Timestamp) -> Option<CivilDate> {
+    let d = crate::hours::to_jiff(now).to_zoned(zone.clone()).date();
+    CivilDate::from_ymd(i64::from(d.year()), i64::from(d.month()), i64::from(d.day()))
+}
+
+/// The first instant of a date in a zone (after a gap at midnight, the
+/// instant the day starts).
+pub fn day_starts(zone: &jiff::tz::TimeZone, day: CivilDate) -> Option<Timestamp> {
+    let year = i16::try_from(day.year()).ok()?;
+    let month = i8::try_from(day.month()).ok()?;
+    let d = i8::try_from(day.day()).ok()?;
+    let date = jiff::civil::Date::new(year, month, d).ok()?;
+    let zoned = date.to_zoned(zone.clone()).ok()?;
+    Some(crate::hours::from_jiff(zoned.timestamp()))
+}
+
 /// Whether a new conversation is shared with the patient's caregivers.
 /// What a caregiver writes is theirs to see; a confidential minor writes
 /// confidentially unless they choose to share; what staff start for a

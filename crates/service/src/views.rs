@@ -167,6 +167,19 @@ pub struct MessageView {
     pub amendments: Vec<AmendmentView>,
     /// The files sent with it, in upload order.
     pub attachments: Vec<crate::attachments::AttachmentView>,
+    /// Sent by a caregiver for the patient: "sent by Jane Doe (mother) on
+    /// behalf of Sam Doe". The sender is then the caregiver.
+    pub on_behalf: Option<OnBehalfView>,
+}
+
+/// Who sent a message for the patient, and as whom.
+#[derive(Clone, Debug)]
+pub struct OnBehalfView {
+    pub caregiver_name: String,
+    pub relationship: switchboard_domain::caregiver::CaregiverRelationship,
+    pub patient_name: String,
+    /// The whole line, in the words both sides are shown.
+    pub line: String,
 }
 
 #[derive(Clone, Debug)]
@@ -192,6 +205,9 @@ pub struct ConversationView {
     /// The patient may rate it now: closed, answered by a person, not yet
     /// rated.
     pub rateable: bool,
+    /// For the patient and staff: whether it is shared with the patient's
+    /// caregivers, and whether that matters (a confidential minor).
+    pub caregivers: Option<crate::caregivers::SharingView>,
 }
 
 #[derive(Clone, Debug)]

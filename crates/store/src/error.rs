@@ -40,6 +40,10 @@ pub enum Conflict {
     ChallengeSpent,
     ClosureMissing,
     CodeSpent,
+    /// A caregiver grant that is not there, or was already revoked.
+    GrantMissing,
+    /// A caregiver invitation already used, revoked or expired.
+    InvitationSpent,
     ConversationMissing,
     IdempotencyKey,
     KeyMissing,
@@ -74,6 +78,8 @@ impl Conflict {
             Conflict::AttachmentMissing => "attachment_missing",
             Conflict::ChallengeSpent => "challenge_spent",
             Conflict::CodeSpent => "code_spent",
+            Conflict::GrantMissing => "grant_missing",
+            Conflict::InvitationSpent => "invitation_spent",
             Conflict::ClosureMissing => "closure_missing",
             Conflict::ConversationMissing => "conversation_missing",
             Conflict::IdempotencyKey => "idempotency_key",

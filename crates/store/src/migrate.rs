@@ -132,6 +132,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_access_reviews.sql"),
         postgres: include_str!("../migrations/postgres/0019_access_reviews.sql"),
     },
+    Migration {
+        version: 22,
+        name: "caregivers",
+        sqlite: include_str!("../migrations/sqlite/0022_caregivers.sql"),
+        postgres: include_str!("../migrations/postgres/0022_caregivers.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -115,6 +115,7 @@ async fn thread(
         priority: None,
         to_provider: None,
         keep_with_me: false,
+        share_with_caregivers: None,
     };
     let sent = app.create_conversation(&p, input, None, &ctx).await?;
     for (who, body) in replies {

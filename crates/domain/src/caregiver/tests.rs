@@ -97,6 +97,17 @@ fn codes_are_typed_loosely_and_shown_in_groups() {
 }
 
 #[test]
+fn days_in_the_practice_zone() {
+    let zone = crate::hours::time_zone("America/New_York").unwrap();
+    // 2026-03-01 03:00 UTC is still 28 February in New York.
+    let t = Timestamp::parse_rfc3339("2026-03-01T03:00:00Z").unwrap();
+    assert_eq!(today_in(&zone, t), Some(date(2026, 2, 28)));
+    let start = day_starts(&zone, date(2026, 3, 1)).unwrap();
+    assert_eq!(start, Timestamp::parse_rfc3339("2026-03-01T05:00:00Z").unwrap());
+    assert_eq!(today_in(&zone, start), Some(date(2026, 3, 1)));
+}
+
+#[test]
 fn relationships_round_trip() {
     for r in CaregiverRelationship::ALL {
         assert_eq!(CaregiverRelationship::parse(r.as_str()), Some(r));
