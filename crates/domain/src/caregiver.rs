@@ -73,6 +73,8 @@ pub enum GrantedBy {
 }
 
 impl GrantedBy {
+    pub const ALL: [GrantedBy; 2] = [GrantedBy::Patient, GrantedBy::Practice];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             GrantedBy::Patient => "patient",
@@ -167,6 +169,18 @@ pub enum MinorStanding {
     /// At or above the confidentiality age and under 18: caregivers see only
     /// what is shared with them.
     ConfidentialMinor,
+}
+
+impl MinorStanding {
+    pub const ALL: [MinorStanding; 3] = [MinorStanding::Adult, MinorStanding::Child, MinorStanding::ConfidentialMinor];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MinorStanding::Adult => "adult",
+            MinorStanding::Child => "child",
+            MinorStanding::ConfidentialMinor => "confidential_minor",
+        }
+    }
 }
 
 pub fn minor_standing(birth: CivilDate, today: CivilDate, age: ConfidentialAge) -> MinorStanding {

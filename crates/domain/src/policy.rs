@@ -366,13 +366,9 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 };
             }
             match action {
-                A::ViewMetadata
-                | A::View
-                | A::Reply
-                | A::MarkRead
-                | A::Close
-                | A::Rate
-                | A::ShareWithCaregivers => Decision::Allow,
+                A::ViewMetadata | A::View | A::Reply | A::MarkRead | A::Close | A::Rate | A::ShareWithCaregivers => {
+                    Decision::Allow
+                }
                 A::Amend { author } if author == p.user => Decision::Allow,
                 A::Amend { .. } => Decision::Deny(Denial::NotAuthor),
                 A::ViewNotes
@@ -526,7 +522,10 @@ pub fn authorize_patient(actor: &Actor, action: PatientAction, patient: &Patient
         }
         (Actor::Staff(_), PatientAction::ActFor) => Decision::Deny(Denial::PatientOnly),
         (Actor::Staff(s), PatientAction::StartConversation) => staff_may_work_with(s, patient),
-        (Actor::LinkPatient(l), PatientAction::StartConversation | PatientAction::ActFor | PatientAction::ManageCaregivers) => {
+        (
+            Actor::LinkPatient(l),
+            PatientAction::StartConversation | PatientAction::ActFor | PatientAction::ManageCaregivers,
+        ) => {
             if l.practice != patient.practice {
                 Decision::Deny(Denial::OtherPractice)
             } else {

@@ -289,7 +289,8 @@ impl CivilDate {
 
     /// A date from its parts, if it exists (years 1900–9999).
     pub fn from_ymd(year: i64, month: i64, day: i64) -> Option<Self> {
-        let ok = (1900..=9999).contains(&year) && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
+        let ok =
+            (1900..=9999).contains(&year) && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
         ok.then_some(CivilDate { year, month, day })
     }
 

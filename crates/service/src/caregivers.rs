@@ -118,7 +118,11 @@ impl Switchboard {
 
     /// The grants in force for an account now, each knowing whether its
     /// patient is a confidential minor today: what its sessions carry.
-    pub(crate) async fn proxy_grants(&self, user: UserId, practice: PracticeId) -> Result<Vec<ProxyGrant>, ServiceError> {
+    pub(crate) async fn proxy_grants(
+        &self,
+        user: UserId,
+        practice: PracticeId,
+    ) -> Result<Vec<ProxyGrant>, ServiceError> {
         let rows = cq::held_by(self.store(), user).await?;
         let now = self.now();
         let mut records = Vec::new();
@@ -284,11 +288,13 @@ impl Switchboard {
         let standing = self.minor_standing(&row).await?;
         let confidential_age = self.confidential_age(row.practice).await?.years();
         self.store()
-            .commit(Unit::new().audit(
-                self.record(p, ctx, AuditAction::CaregiversListed)
-                    .with_patient(Some(row.id))
-                    .with_detail(format!("count={}", caregivers.len())),
-            ))
+            .commit(
+                Unit::new().audit(
+                    self.record(p, ctx, AuditAction::CaregiversListed)
+                        .with_patient(Some(row.id))
+                        .with_detail(format!("count={}", caregivers.len())),
+                ),
+            )
             .await?;
         Ok(CaregiversOverview { patient: row.id, caregivers, invitations, standing, confidential_age })
     }
@@ -302,8 +308,9 @@ impl Switchboard {
         relationship: CaregiverRelationship,
     ) -> Result<NewInvitation, ServiceError> {
         let Actor::Patient(me) = &p.actor else { return Err(ServiceError::NotFound) };
-        let row =
-            self.patient_for(p, ctx, me.patient, PatientAction::ManageCaregivers, AuditAction::CaregiverInvited).await?;
+        let row = self
+            .patient_for(p, ctx, me.patient, PatientAction::ManageCaregivers, AuditAction::CaregiverInvited)
+            .await?;
         let code = loop {
             let random = switchboard_crypto::random::array::<32>().map_err(|_| ServiceError::Internal)?;
             if let Some(c) = InvitationCode::from_random(&random) {
@@ -397,8 +404,8 @@ impl Switchboard {
             created_at: now,
         };
         let unit = Unit::new()
-            .step(cq::use_invitation(inv.id, p.user.id, grant.id, now))
             .step(cq::insert_grant(&grant))
+            .step(cq::use_invitation(inv.id, p.user.id, grant.id, now))
             .audit(
                 self.record(p, ctx, AuditAction::CaregiverInvitationAccepted)
                     .with_patient(Some(inv.patient))
@@ -432,8 +439,9 @@ impl Switchboard {
             let target = Target::missing(ResourceKind::ProxyGrant, *id.as_bytes());
             return Err(self.deny(p, ctx, AuditAction::CaregiverRevoked, target, "denied:not_found".into()).await);
         };
-        let row =
-            self.patient_for(p, ctx, inv.patient, PatientAction::ManageCaregivers, AuditAction::CaregiverRevoked).await?;
+        let row = self
+            .patient_for(p, ctx, inv.patient, PatientAction::ManageCaregivers, AuditAction::CaregiverRevoked)
+            .await?;
         let unit = Unit::new().step(cq::revoke_invitation(id, self.now())).audit(
             self.record(p, ctx, AuditAction::CaregiverRevoked)
                 .with_patient(Some(row.id))
@@ -633,8 +641,7 @@ impl Switchboard {
         ctx: &RequestContext,
         age: i64,
     ) -> Result<i64, ServiceError> {
-        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::CaregiverSettingsChanged)
-            .await?;
+        self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::CaregiverSettingsChanged).await?;
         let age = ConfidentialAge::new(age).ok_or_else(|| ServiceError::Invalid {
             field: "confidential_age",
             problem: format!("the age must be between {} and {}", ConfidentialAge::MIN, caregiver::ADULT_AGE),

@@ -27,7 +27,9 @@ use switchboard_domain::sla::{ClockState, Turn};
 use switchboard_domain::text::{IdempotencyKey, MessageBody, Subject};
 use switchboard_domain::time::{Span, Timestamp};
 use switchboard_domain::topic::Topic;
-use switchboard_store::queries::{caregivers as cq, conversations as q, directory, keys as key_q, routing as routing_q};
+use switchboard_store::queries::{
+    caregivers as cq, conversations as q, directory, keys as key_q, routing as routing_q,
+};
 use switchboard_store::rows::{PatientRow, WrappedKeyRow};
 use switchboard_store::{Conflict, StoreError, Unit};
 
@@ -218,9 +220,7 @@ impl Switchboard {
         let confidential = match writer {
             // What a caregiver writes is shared whatever the patient's age.
             Writer::Caregiver => false,
-            Writer::Patient | Writer::Staff => {
-                self.minor_standing(patient).await? == MinorStanding::ConfidentialMinor
-            }
+            Writer::Patient | Writer::Staff => self.minor_standing(patient).await? == MinorStanding::ConfidentialMinor,
         };
         Ok((proxy, caregiver::shared_at_start(writer, confidential, choice)))
     }

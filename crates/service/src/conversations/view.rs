@@ -51,9 +51,10 @@ impl Switchboard {
                 .map(|m| (m.message, m))
                 .collect();
         let mut carer_names: HashMap<UserId, String> = HashMap::new();
-        let carers = proxied.values().map(|m| m.caregiver).chain(
-            detail.reads.iter().filter(|r| r.reader_kind == UserKind::Patient).map(|r| r.reader),
-        );
+        let carers = proxied
+            .values()
+            .map(|m| m.caregiver)
+            .chain(detail.reads.iter().filter(|r| r.reader_kind == UserKind::Patient).map(|r| r.reader));
         for u in carers {
             if Some(u) == patient_user || carer_names.contains_key(&u) {
                 continue;
@@ -127,11 +128,7 @@ impl Switchboard {
             let on_behalf = proxied.get(&m.id).map(|x| {
                 let caregiver_name = carer_names.get(&x.caregiver).cloned().unwrap_or_default();
                 OnBehalfView {
-                    line: switchboard_domain::caregiver::on_behalf_line(
-                        &caregiver_name,
-                        x.relationship,
-                        &patient_name,
-                    ),
+                    line: switchboard_domain::caregiver::on_behalf_line(&caregiver_name, x.relationship, &patient_name),
                     caregiver_name,
                     relationship: x.relationship,
                     patient_name: patient_name.clone(),

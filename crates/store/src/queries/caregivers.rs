@@ -188,12 +188,7 @@ pub async fn invitation_by_id(
 
 /// Spends an invitation once, while it is open: a second use, a revoked or
 /// an expired invitation is a conflict, whoever raced.
-pub fn use_invitation(
-    invitation_id: CaregiverInvitationId,
-    by: UserId,
-    grant_id: ProxyGrantId,
-    at: Timestamp,
-) -> Step {
+pub fn use_invitation(invitation_id: CaregiverInvitationId, by: UserId, grant_id: ProxyGrantId, at: Timestamp) -> Step {
     Step::new(
         "UPDATE caregiver_invitations SET used_at = $2, used_by = $3, grant_id = $4 \
          WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
@@ -234,7 +229,10 @@ pub fn insert_proxy_message(message: MessageId, grant_id: ProxyGrantId, m: &Prox
 }
 
 /// The messages of a conversation that caregivers sent.
-pub async fn proxy_messages_in(store: &Store, conversation: ConversationId) -> Result<Vec<ProxyMessageRow>, StoreError> {
+pub async fn proxy_messages_in(
+    store: &Store,
+    conversation: ConversationId,
+) -> Result<Vec<ProxyMessageRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT pm.message_id, pm.caregiver_user_id, pm.patient_id, pm.relationship FROM proxy_messages pm \
          JOIN messages m ON m.id = pm.message_id WHERE m.conversation_id = $1",

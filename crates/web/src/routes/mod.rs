@@ -11,6 +11,7 @@ mod analytics;
 mod attachments;
 mod audit;
 mod auth;
+mod caregivers;
 mod conversations;
 mod csv;
 mod enrollment;
@@ -64,6 +65,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         schedule::routes(),
         secure_links::routes(),
         sensitivity::routes(),
+        caregivers::routes(),
         setup::routes(),
         sms::routes(),
     ]
