@@ -175,13 +175,16 @@ impl Switchboard {
     /// each patient they hold a grant for. Audited per patient shown.
     pub async fn caregiving(&self, p: &Principal, ctx: &RequestContext) -> Result<Vec<CaregivingPerson>, ServiceError> {
         let Actor::Patient(me) = &p.actor else { return Err(ServiceError::NotFound) };
+        // For oneself, `confidential` says whether one is a confidential
+        // minor (whose new conversations are private unless shared).
+        let own = directory::patient_by_id(self.store(), me.patient).await?.ok_or(ServiceError::NotFound)?;
         let mut people = vec![CaregivingPerson {
             patient: me.patient,
             display_name: p.user.display_name.clone(),
             relationship: None,
             grant: None,
             until: None,
-            confidential: false,
+            confidential: self.minor_standing(&own).await? == MinorStanding::ConfidentialMinor,
         }];
         let mut unit = Unit::new();
         for g in &me.proxies {

@@ -28,7 +28,9 @@ pub(crate) struct CaregivingPersonDto {
     /// When the access ends by itself (RFC 3339), if it does.
     #[schema(format = DateTime)]
     pub until: Option<String>,
-    /// A confidential minor: only the conversations they share are listed.
+    /// A confidential minor: only the conversations they share are listed
+    /// to a caregiver. For oneself: one is a confidential minor, whose new
+    /// conversations are private unless shared.
     pub confidential: bool,
 }
 
