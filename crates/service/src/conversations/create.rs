@@ -42,6 +42,14 @@ struct Parsed {
     key: Option<IdempotencyKey>,
 }
 
+/// Who writes a new conversation and who sees it: the grant a caregiver
+/// writes under, if any, and whether it is shared with the patient's
+/// caregivers.
+struct Writing {
+    proxy: Option<ProxyGrant>,
+    shared: bool,
+}
+
 /// A conversation being started: what has been decided so far, and the
 /// unit and events that will commit together.
 struct Start {
@@ -103,8 +111,8 @@ impl Switchboard {
             self.require_current_terms(p).await?;
         }
 
-        let (proxy, shared) = self.who_sees_it(p, &patient, input.share_with_caregivers).await?;
-        let mut start = self.first_message(p, ctx, patient, &parsed, &fingerprint, shared, proxy.as_ref())?;
+        let writing = self.who_sees_it(p, &patient, input.share_with_caregivers).await?;
+        let mut start = self.first_message(p, ctx, patient, &parsed, &fingerprint, &writing)?;
         self.find_owner(p, &mut start, &input, parsed.topic).await?;
         if p.user.kind == UserKind::Patient {
             self.screen_for_emergency(&mut start, &parsed).await?;
@@ -201,7 +209,7 @@ impl Switchboard {
         p: &Principal,
         patient: &PatientRow,
         choice: Option<bool>,
-    ) -> Result<(Option<ProxyGrant>, bool), ServiceError> {
+    ) -> Result<Writing, ServiceError> {
         let proxy = match &p.actor {
             Actor::Patient(me) => me.grant_for(patient.practice, patient.id).cloned(),
             Actor::Staff(_) | Actor::LinkPatient(_) => None,
@@ -222,7 +230,7 @@ impl Switchboard {
             Writer::Caregiver => false,
             Writer::Patient | Writer::Staff => self.minor_standing(patient).await? == MinorStanding::ConfidentialMinor,
         };
-        Ok((proxy, caregiver::shared_at_start(writer, confidential, choice)))
+        Ok(Writing { shared: caregiver::shared_at_start(writer, confidential, choice), proxy })
     }
 
     /// Who it may go to directly: a patient may write to a provider on
@@ -265,9 +273,9 @@ impl Switchboard {
         patient: PatientRow,
         parsed: &Parsed,
         fingerprint: &[u8; 32],
-        shared: bool,
-        proxy: Option<&ProxyGrant>,
+        writing: &Writing,
     ) -> Result<Start, ServiceError> {
+        let (shared, proxy) = (writing.shared, writing.proxy.as_ref());
         let now = self.now();
         let conversation = self.new_id(ConversationId::from_bytes)?;
         let message = self.new_id(MessageId::from_bytes)?;
