@@ -21,7 +21,7 @@ const FOR_MIA = "Mia's cough";
 
 test("a mother switches between her two children and writes for one; the care team sees who wrote for whom", async () => {
   // Sam, 13, writes privately: the app says his caregivers do not see it.
-  const sam = await page({ mobile: true });
+  const sam = await page({ width: 390 });
   await signIn(sam, suite.server.url, "sam");
   await sam.goto(`${suite.server.url}/app#/new`);
   await ready(sam);
@@ -29,6 +29,7 @@ test("a mother switches between her two children and writes for one; the care te
   assert.equal(await share.isChecked(), false, "private unless he says so");
   const samsId = await writeNewMessage(sam, suite.server.url, PRIVATE, "Can I talk to the doctor without my mum?");
   await sam.locator("#sharing-note", { hasText: "your caregivers (such as a parent) do not see it unless you share it" }).waitFor(LIVE);
+  await screenshot(sam, "caregivers-minor-private-390");
 
   // Jane on her phone: whose messages, then Mia's.
   const jane = await page({ width: 390 });
@@ -108,4 +109,32 @@ test("the switcher and the banner at a phone's, a tablet's and a desktop's width
     await screenshot(jane, `caregivers-banner-${width}`);
     // Leave her own view chosen for the next width (a new context anyway).
   }
+});
+
+test("a patient invites a caregiver with a code, and the caregiver enters it in their own settings", async () => {
+  const alice = await page({ width: 390 });
+  await signIn(alice, suite.server.url, "alice");
+  await alice.goto(`${suite.server.url}/app#/settings`);
+  const section = alice.locator("#caregivers");
+  await section.getByRole("heading", { name: "Caregivers" }).waitFor(LIVE);
+  assert.match(await section.textContent(), /Nobody can see or send your messages but you\./);
+  await section.getByLabel("Who are you inviting?").selectOption("spouse");
+  await section.getByRole("button", { name: "Make an invitation code" }).click();
+  const code = (await section.locator(".invitation-code").textContent()).trim();
+  assert.match(code, /^[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}$/);
+  await noOverflow(alice);
+  assert.deepEqual(await seriousViolations(alice), [], "the caregivers settings");
+  await screenshot(alice, "caregivers-settings-invite-390", { element: section });
+
+  const carol = await page({ width: 390 });
+  await signIn(carol, suite.server.url, "carol");
+  await carol.goto(`${suite.server.url}/app#/settings`);
+  const hers = carol.locator("#caregivers");
+  await hers.getByLabel(/Someone gave you a code/).fill(code.toUpperCase());
+  await hers.getByRole("button", { name: "Accept" }).click();
+  await hers.getByText("You can now read and send messages for Alice Nguyen.", { exact: false }).waitFor(LIVE);
+  // Alice sees her caregiver, and can remove her.
+  await alice.reload();
+  await alice.locator("#caregivers", { hasText: "Carol Smith" }).waitFor(LIVE);
+  assert.match(await alice.locator("#caregivers").textContent(), /Carol Smith \(spouse\)/);
 });

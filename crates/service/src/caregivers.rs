@@ -491,7 +491,7 @@ impl Switchboard {
             }
             Err(e) => return Err(e.into()),
         }
-        self.events().sessions_ended(g.caregiver);
+        self.events().access_changed(g.caregiver);
         Ok(())
     }
 
@@ -566,7 +566,7 @@ impl Switchboard {
                 .with_detail(format!("as={}", input.relationship.as_str())),
         );
         self.store().commit(unit).await?;
-        self.events().sessions_ended(carer_user);
+        self.events().access_changed(carer_user);
         Ok(CaregiverView {
             grant: grant.id,
             caregiver_name: self.patient_display_name(&carer)?,

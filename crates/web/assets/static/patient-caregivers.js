@@ -144,8 +144,11 @@ export function shareChoice() {
   };
 }
 
-/** The caregivers settings section: who can act for me, invitations, codes. */
-export async function caregiversSection() {
+/**
+ * The caregivers settings section: who can act for me, invitations, codes.
+ * `accepted` runs once a code is accepted (the switcher then offers them).
+ */
+export async function caregiversSection(accepted = async () => {}) {
   const section = el("section", { id: "caregivers", class: "card settings-section", "aria-labelledby": "caregivers-title" });
   const draw = async () => {
     const mine = await api("GET", "/api/v1/me/caregivers");
@@ -186,16 +189,17 @@ export async function caregiversSection() {
       }
     });
     const typed = el("input", { id: "accept-code", autocomplete: "off", spellcheck: "false", inputmode: "text" });
-    const accepted = el("p", { "aria-live": "polite" });
+    const said = el("p", { "aria-live": "polite" });
     const accept = el("form", { class: "accept-caregiver" },
       el("label", { for: "accept-code" }, "Someone gave you a code? Enter it to help with their messages"), typed,
-      el("button", { type: "submit", class: "secondary" }, "Accept"), accepted);
+      el("button", { type: "submit", class: "secondary" }, "Accept"), said);
     accept.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
         const person = await api("POST", "/api/v1/caregiver-invitations/accept", { code: typed.value });
         typed.value = "";
-        accepted.textContent = `You can now read and send messages for ${person.display_name}. Choose them under “Messages for”.`;
+        await accepted();
+        said.textContent = `You can now read and send messages for ${person.display_name}. Choose them under “Messages for”.`;
       } catch (e) {
         showError(errors, errorText(e));
       }

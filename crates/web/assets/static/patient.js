@@ -789,7 +789,9 @@ async function showSettings(toSessions = false) {
     contactForm(contact, notices.contactChanged),
     notices.form,
     passwordForm(),
-    await caregiversSection(),
+    await caregiversSection(async () => {
+      state.people = await loadCaregiving();
+    }),
     el("section", { class: "card", "aria-labelledby": "security-title" },
       el("h2", { id: "security-title" }, "Sign-in security"),
       el("p", {}, "Add a second step to signing in: a code from an app on your phone."),
