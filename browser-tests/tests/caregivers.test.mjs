@@ -138,3 +138,26 @@ test("a patient invites a caregiver with a code, and the caregiver enters it in 
   await alice.locator("#caregivers", { hasText: "Carol Smith" }).waitFor(LIVE);
   assert.match(await alice.locator("#caregivers").textContent(), /Carol Smith \(spouse\)/);
 });
+
+test("staff see a minor's caregivers on the patient's page, give one access and revoke it", async () => {
+  const nina = await page({ width: 1440 });
+  await signIn(nina, suite.server.url, "nina.nurse");
+  await nina.goto(`${suite.server.url}/people`);
+  await ready(nina);
+  await nina.locator("#patient-rows tr", { hasText: "Mia Doe" }).getByRole("link", { name: "Mia Doe", exact: true }).click();
+  const card = nina.locator("#patient-caregivers");
+  await card.getByRole("heading", { name: "Caregivers" }).waitFor(LIVE);
+  assert.match(await card.textContent(), /Jane Doe \(mother\) · given by the practice · until September 14, 2036/, "Mia's 18th birthday");
+  assert.match(await card.textContent(), /Minor: caregivers see all of this patient's conversations\./);
+  await card.getByLabel("Caregiver").selectOption({ label: "Carol Smith" });
+  await card.getByLabel("Relationship").selectOption("guardian");
+  await card.getByRole("button", { name: "Give access" }).click();
+  await nina.locator("#patient-caregivers .caregiver-list", { hasText: "Carol Smith (guardian)" }).waitFor(LIVE);
+  assert.deepEqual(await seriousViolations(nina), [], "the patient page with caregivers");
+  await screenshot(nina, "caregivers-staff-patient-page-1440", { element: nina.locator("#patient-caregivers") });
+  await nina.locator("#patient-caregivers").getByRole("button", { name: "Revoke Carol Smith" }).click();
+  await nina.waitForFunction(() => {
+    const list = document.querySelector("#patient-caregivers .caregiver-list");
+    return list && !list.textContent.includes("Carol Smith") && list.textContent.includes("Jane Doe");
+  }, null, LIVE);
+});

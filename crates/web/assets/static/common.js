@@ -564,6 +564,11 @@ export function when(iso) {
     : `${format({ weekday: "short", month: "short", day: "numeric" }, d)}, ${format(TIME, d)}`;
 }
 
+/** The day of an instant, with its year, in the practice's zone ("September 14, 2036"): for ends years away. */
+export function dayWithYear(iso) {
+  return format({ year: "numeric", month: "long", day: "numeric" }, new Date(iso));
+}
+
 export function fullWhen(iso) {
   return format({ weekday: "long", month: "long", day: "numeric", hour: "numeric", minute: "2-digit" }, new Date(iso));
 }

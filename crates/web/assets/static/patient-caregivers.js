@@ -5,7 +5,7 @@
 // and a minor's plain sentence about who sees a conversation. Every switch
 // is told to the server (it is audited there); whom one acts for is kept
 // for this tab only, as an id.
-import { api, el, errorText, fill, showError, when } from "./common.js";
+import { api, dayWithYear, el, errorText, fill, showError, when } from "./common.js";
 
 /**
  * Someone the signed-in patient may act for (`CaregivingPersonDto`).
@@ -156,7 +156,7 @@ export async function caregiversSection(accepted = async () => {}) {
     const list = mine.caregivers.length
       ? el("ul", { class: "plain-list caregiver-list" }, mine.caregivers.map((c) => el("li", {},
         el("span", {}, el("strong", {}, c.caregiver_name), ` (${c.relationship_words})`,
-          c.ends_at ? el("span", { class: "hint" }, ` until ${when(c.ends_at)}`) : null),
+          c.ends_at ? el("span", { class: "hint" }, ` until ${dayWithYear(c.ends_at)}`) : null),
         el("button", {
           type: "button", class: "link",
           onclick: async () => {

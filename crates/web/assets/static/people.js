@@ -9,7 +9,7 @@
 // Nobody is given a password: every link made here is shown once, to hand
 // over, and an invitation chosen by email or text is sent as well.
 import {
-  $, ApiError, MEDIUM_NAMES, MEDIUM_WORDS, NOTICE_KIND_WORDS, api, apiText, civilDate, clear, dayAndTime, el, fullWhen, options,
+  $, ApiError, MEDIUM_NAMES, MEDIUM_WORDS, NOTICE_KIND_WORDS, api, apiText, civilDate, clear, dayAndTime, dayWithYear, el, fullWhen, options,
   problem, topicLabel, ROLE_WORDS, runStaffPage, showError, WITHHELD_TEXT,
 } from "./common.js";
 
@@ -1138,7 +1138,7 @@ function caregiversCard(p, overview) {
     ? el("ul", { class: "plain-list caregiver-list" }, overview.caregivers.map((c) => el("li", {},
       el("span", {}, el("strong", {}, c.caregiver_name), ` (${c.relationship_words}) · `,
         c.granted_by === "practice" ? "given by the practice" : "invited by the patient",
-        c.ends_at ? ` · until ${at(c.ends_at)}` : ""),
+        c.ends_at ? ` · until ${dayWithYear(c.ends_at)}` : ""),
       " ",
       el("button", {
         type: "button", class: "link",
