@@ -417,3 +417,68 @@ async fn the_practice_grants_for_minors_only_until_they_turn_eighteen() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     t.stop().await;
 }
+
+/// A caregiver hears of a staff reply by their own choices, at their own
+/// address, in the fixed words; never of a confidential minor's unshared
+/// conversation, and no more once their grant ends.
+#[tokio::test]
+async fn caregivers_are_told_of_replies_in_fixed_words() {
+    let t = TestApp::spawn().await;
+    let (jane, mia, sam, patel) =
+        (t.login("jane").await, t.login("mia").await, t.login("sam").await, t.login("dr.patel").await);
+    let r = t
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/me/contact",
+            Some(&jane),
+            Some(json!({"email": "jane.doe@example.org", "phone": null})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = t.put("/api/v1/me/notification-choices", Some(&jane), json!({"media": ["email"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let to_jane = "SELECT count(*) FROM deliveries d JOIN users u ON u.id = d.user_id WHERE u.username = 'jane' \
+                   AND d.kind = 'staff_reply' AND d.patient_id = (SELECT id FROM patients WHERE user_id = u.id)";
+
+    let mias = t.patient_conversation(&mia, "Mia's rash", "A rash on my arm").await;
+    let sams = t.patient_conversation(&sam, "Private", "Just between us").await;
+    for c in [&mias, &sams] {
+        let r = t
+            .post(
+                &format!("/api/v1/conversations/{c}/messages"),
+                Some(&patel),
+                json!({"body": "Thanks, we will call."}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    t.advance(Span::from_mins(3));
+    t.run_due_jobs().await;
+    // One notice, about Mia's: Sam's is his own.
+    assert_eq!(t.count(to_jane).await, 1);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT count(*) FROM deliveries d JOIN users u ON u.id = d.user_id WHERE u.username = 'jane' \
+             AND d.cause LIKE 'reply:%' AND d.medium = 'email'"
+        ))
+        .await,
+        1
+    );
+
+    // The practice revokes Jane's access to Mia: the next reply is Mia's news only.
+    let admin = t.login("admin").await;
+    let mia_id = t.patient_id("mia").await;
+    let grants = t.get(&format!("/api/v1/patient-accounts/{mia_id}/caregivers"), Some(&admin)).await.json();
+    let grant = grants["caregivers"][0]["grant_id"].as_str().unwrap().to_owned();
+    let r = t.request(reqwest::Method::DELETE, &format!("/api/v1/caregivers/{grant}"), Some(&admin), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let patel = t.login("dr.patel").await;
+    let r = t
+        .post(&format!("/api/v1/conversations/{mias}/messages"), Some(&patel), json!({"body": "One more thing."}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    t.advance(Span::from_mins(3));
+    t.run_due_jobs().await;
+    assert_eq!(t.count(to_jane).await, 1, "nothing after revocation");
+    t.stop().await;
+}
