@@ -457,10 +457,10 @@ async fn caregivers_are_told_of_replies_in_fixed_words() {
     // One notice, about Mia's: Sam's is his own.
     assert_eq!(t.count(to_jane).await, 1);
     assert_eq!(
-        t.count(&format!(
+        t.count(
             "SELECT count(*) FROM deliveries d JOIN users u ON u.id = d.user_id WHERE u.username = 'jane' \
              AND d.cause LIKE 'reply:%' AND d.medium = 'email'"
-        ))
+        )
         .await,
         1
     );
