@@ -150,10 +150,26 @@ pub enum AuditAction {
     /// Emergency access ended early, by its holder or with their sessions
     /// (`detail`: the grant and why).
     EmergencyAccessEnded,
+    /// A patient made a one-time invitation for a caregiver.
+    CaregiverInvited,
+    /// A caregiver accepted a patient's invitation (failures too): a grant began.
+    CaregiverInvitationAccepted,
+    /// Staff gave a caregiver access to a minor's messages.
+    CaregiverGranted,
+    /// A grant or an unused invitation was revoked (by the patient or staff).
+    CaregiverRevoked,
+    /// A patient's caregivers (or a caregiver's patients) were listed.
+    CaregiversListed,
+    /// A caregiver switched whom they act for in the app (`detail`: the relationship, or `self`).
+    ActingForChanged,
+    /// A minor's conversation was shared with their caregivers, or no longer.
+    ConversationSharingChanged,
+    /// An administrator changed the practice's confidentiality age for minors.
+    CaregiverSettingsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 90] = [
+    pub const ALL: [AuditAction; 98] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -244,6 +260,14 @@ impl AuditAction {
         AuditAction::EmergencyPatientSearched,
         AuditAction::EmergencyAccessStarted,
         AuditAction::EmergencyAccessEnded,
+        AuditAction::CaregiverInvited,
+        AuditAction::CaregiverInvitationAccepted,
+        AuditAction::CaregiverGranted,
+        AuditAction::CaregiverRevoked,
+        AuditAction::CaregiversListed,
+        AuditAction::ActingForChanged,
+        AuditAction::ConversationSharingChanged,
+        AuditAction::CaregiverSettingsChanged,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -338,6 +362,14 @@ impl AuditAction {
             AuditAction::EmergencyPatientSearched => "emergency_patient_searched",
             AuditAction::EmergencyAccessStarted => "emergency_access_started",
             AuditAction::EmergencyAccessEnded => "emergency_access_ended",
+            AuditAction::CaregiverInvited => "caregiver_invited",
+            AuditAction::CaregiverInvitationAccepted => "caregiver_invitation_accepted",
+            AuditAction::CaregiverGranted => "caregiver_granted",
+            AuditAction::CaregiverRevoked => "caregiver_revoked",
+            AuditAction::CaregiversListed => "caregivers_listed",
+            AuditAction::ActingForChanged => "acting_for_changed",
+            AuditAction::ConversationSharingChanged => "conversation_sharing_changed",
+            AuditAction::CaregiverSettingsChanged => "caregiver_settings_changed",
         }
     }
 
@@ -397,10 +429,12 @@ pub enum ResourceKind {
     Delivery,
     SecureLink,
     Attachment,
+    /// A caregiver's grant, or a patient's invitation to one.
+    ProxyGrant,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 21] = [
+    pub const ALL: [ResourceKind; 22] = [
         ResourceKind::Conversation,
         ResourceKind::Message,
         ResourceKind::Note,
@@ -422,6 +456,7 @@ impl ResourceKind {
         ResourceKind::Delivery,
         ResourceKind::SecureLink,
         ResourceKind::Attachment,
+        ResourceKind::ProxyGrant,
     ];
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -446,6 +481,7 @@ impl ResourceKind {
             ResourceKind::Delivery => "delivery",
             ResourceKind::SecureLink => "secure_link",
             ResourceKind::Attachment => "attachment",
+            ResourceKind::ProxyGrant => "proxy_grant",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -271,3 +271,11 @@ id_type!(
     /// (v7), never derived from the session's token or its hash.
     SessionId
 );
+id_type!(
+    /// A caregiver's proxy access to one patient's messages.
+    ProxyGrantId
+);
+id_type!(
+    /// A patient's one-time invitation to a caregiver.
+    CaregiverInvitationId
+);

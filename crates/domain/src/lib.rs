@@ -13,6 +13,7 @@ pub mod assignment;
 pub mod attachment;
 pub mod audit;
 pub mod auto_reply;
+pub mod caregiver;
 pub mod conversation;
 pub mod cursor;
 pub mod emergency;

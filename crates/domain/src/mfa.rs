@@ -79,7 +79,7 @@ impl std::fmt::Debug for TotpCode {
 
 /// The alphabet of recovery codes: lower-case letters and digits without
 /// the ones read wrongly from paper (0/o, 1/l/i): 31 characters.
-const RECOVERY_ALPHABET: &[u8; 31] = b"abcdefghjkmnpqrstuvwxyz23456789";
+pub(crate) const RECOVERY_ALPHABET: &[u8; 31] = b"abcdefghjkmnpqrstuvwxyz23456789";
 
 /// A recovery code, normalised: ten characters of the alphabet, as stored
 /// (hashed) and compared. Typed with or without the dash, in any case.

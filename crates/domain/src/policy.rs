@@ -6,6 +6,7 @@
 //! Deny by default: anything not explicitly allowed below is refused.
 
 use crate::emergency::{self, EmergencyAccess, EmergencyGrant};
+use crate::caregiver::ProxyGrant;
 use crate::ids::{CareTeamId, ConversationId, DepartmentId, PatientId, PoolId, PracticeId, UserId};
 use crate::mfa::Assurance;
 use crate::role::{StaffRole, UserKind};
@@ -19,6 +20,22 @@ pub struct PatientActor {
     pub user: UserId,
     pub practice: PracticeId,
     pub patient: PatientId,
+    /// The caregiver grants in force for this account (loaded with the
+    /// session: only grants active now, each knowing whether its patient
+    /// is a confidential minor today). A rule written for the patient's
+    /// own record ignores them until it names them.
+    pub proxies: Vec<ProxyGrant>,
+}
+
+impl PatientActor {
+    /// The grant under which this account acts for `patient` of
+    /// `practice`, if it holds one (never its own record).
+    pub fn grant_for(&self, practice: PracticeId, patient: PatientId) -> Option<&ProxyGrant> {
+        if patient == self.patient {
+            return None;
+        }
+        self.proxies.iter().find(|g| g.practice == practice && g.patient == patient && g.practice == self.practice)
+    }
 }
 
 /// A signed-in staff member and the relationships that give access.
@@ -108,12 +125,24 @@ pub struct ConversationFacts {
     pub topic: Topic,
     /// Marked sensitive: only roles granted the category read it.
     pub sensitivity: Option<Sensitivity>,
+    /// Shared with the patient's caregivers: consulted only when the
+    /// patient is a confidential minor (`ProxyGrant::confidential`).
+    pub shared_with_caregivers: bool,
 }
 
 impl ConversationFacts {
     /// A conversation nobody has been given yet, not marked sensitive.
     pub fn unowned(id: ConversationId, patient: PatientFacts, topic: Topic) -> Self {
-        ConversationFacts { id, patient, assignee: None, owner: None, escalated_to: None, topic, sensitivity: None }
+        ConversationFacts {
+            id,
+            patient,
+            assignee: None,
+            owner: None,
+            escalated_to: None,
+            topic,
+            sensitivity: None,
+            shared_with_caregivers: false,
+        }
     }
 }
 
@@ -149,6 +178,9 @@ pub enum ConversationAction {
     /// Staff of a clinical role: mark the conversation sensitive, or clear
     /// the mark.
     MarkSensitive,
+    /// Share a minor's conversation with their caregivers, or stop
+    /// sharing it: the patient themselves, or clinical staff who may read it.
+    ShareWithCaregivers,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +189,13 @@ pub enum PatientAction {
     /// See the patient's record, contact details and enrollment in the
     /// patient list, and invite them to enroll.
     ManageEnrollment,
+    /// See, grant and revoke the patient's caregivers: the patient
+    /// themselves (never a caregiver), and staff who manage the patient's
+    /// enrollment (the service lets staff grant only for minors).
+    ManageCaregivers,
+    /// Act for the patient in the app: list their conversations and write
+    /// for them. The patient themselves, or a caregiver with a grant.
+    ActFor,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +241,9 @@ pub enum Denial {
     /// Emergency access opens reading and answering, not the conversation's
     /// management (closing, reassigning, marking, links).
     EmergencyLimited,
+    /// A caregiver reaching for a confidential minor's conversation that
+    /// is not shared with caregivers.
+    ConfidentialMinor,
 }
 
 impl Denial {
@@ -220,6 +262,7 @@ impl Denial {
             Denial::NotGrantedClinical => "not_granted_clinical",
             Denial::Sensitive => "sensitive",
             Denial::EmergencyLimited => "emergency_limited",
+            Denial::ConfidentialMinor => "confidential_minor",
         }
     }
 }
@@ -299,12 +342,20 @@ pub fn emergency_grant<'a>(staff: &'a StaffActor, patient: &PatientFacts) -> Opt
 /// What emergency access opens: seeing the conversation, answering it,
 /// reading and writing notes, marking it read, correcting one's own
 /// words. Not managing it (closing, reopening, reassigning, marking it
-/// sensitive or unread, sending links): that stays with the care team.
+/// sensitive or unread, sending links, sharing a minor's conversation with
+/// their caregivers): that stays with the care team.
 pub const fn emergency_allows(action: ConversationAction) -> bool {
     use ConversationAction as A;
     match action {
         A::ViewMetadata | A::View | A::Reply | A::MarkRead | A::ViewNotes | A::AddNote | A::Amend { .. } => true,
-        A::MarkUnread | A::Close | A::Reopen | A::Assign | A::Rate | A::SendSecureLink | A::MarkSensitive => false,
+        A::MarkUnread
+        | A::Close
+        | A::Reopen
+        | A::Assign
+        | A::Rate
+        | A::SendSecureLink
+        | A::MarkSensitive
+        | A::ShareWithCaregivers => false,
     }
 }
 
@@ -358,10 +409,15 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 return Decision::Deny(Denial::OtherPractice);
             }
             if p.patient != conv.patient.id {
-                return Decision::Deny(Denial::NotOwnRecord);
+                return match p.grant_for(conv.patient.practice, conv.patient.id) {
+                    Some(g) => proxy_may(p, g, action, conv),
+                    None => Decision::Deny(Denial::NotOwnRecord),
+                };
             }
             match action {
-                A::ViewMetadata | A::View | A::Reply | A::MarkRead | A::Close | A::Rate => Decision::Allow,
+                A::ViewMetadata | A::View | A::Reply | A::MarkRead | A::Close | A::Rate | A::ShareWithCaregivers => {
+                    Decision::Allow
+                }
                 A::Amend { author } if author == p.user => Decision::Allow,
                 A::Amend { .. } => Decision::Deny(Denial::NotAuthor),
                 A::ViewNotes
@@ -390,7 +446,7 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 Decision::Allow => match action {
                     A::Amend { author } if author != s.user => Decision::Deny(Denial::NotAuthor),
                     A::Rate => Decision::Deny(Denial::PatientOnly),
-                    A::MarkSensitive if !sensitivity::marks_sensitivity(s.role) => {
+                    A::MarkSensitive | A::ShareWithCaregivers if !sensitivity::marks_sensitivity(s.role) => {
                         Decision::Deny(Denial::RoleNotPermitted)
                     }
                     _ => Decision::Allow,
@@ -413,7 +469,7 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
             }
             match action {
                 A::ViewMetadata | A::View | A::Reply | A::MarkRead => Decision::Allow,
-                A::Close | A::Rate | A::Amend { .. } => Decision::Deny(Denial::OutsideLink),
+                A::Close | A::Rate | A::Amend { .. } | A::ShareWithCaregivers => Decision::Deny(Denial::OutsideLink),
                 A::ViewNotes
                 | A::AddNote
                 | A::Reopen
@@ -422,6 +478,28 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
                 | A::SendSecureLink
                 | A::MarkSensitive => Decision::Deny(Denial::StaffOnly),
             }
+        }
+    }
+}
+
+/// What a caregiver may do in a conversation of a patient they hold
+/// `grant` for: read it, answer, mark it read, close it, start one (see
+/// [`authorize_patient`]) and correct their own messages; never rate it on
+/// the patient's behalf or change who sees it, and nothing staff do. A
+/// confidential minor's conversation is closed to them, row and all,
+/// unless it is shared.
+fn proxy_may(p: &PatientActor, grant: &ProxyGrant, action: ConversationAction, conv: &ConversationFacts) -> Decision {
+    use ConversationAction as A;
+    if grant.confidential && !conv.shared_with_caregivers {
+        return Decision::Deny(Denial::ConfidentialMinor);
+    }
+    match action {
+        A::ViewMetadata | A::View | A::Reply | A::MarkRead | A::Close => Decision::Allow,
+        A::Amend { author } if author == p.user => Decision::Allow,
+        A::Amend { .. } => Decision::Deny(Denial::NotAuthor),
+        A::Rate | A::ShareWithCaregivers => Decision::Deny(Denial::PatientOnly),
+        A::ViewNotes | A::AddNote | A::Reopen | A::Assign | A::MarkUnread | A::SendSecureLink | A::MarkSensitive => {
+            Decision::Deny(Denial::StaffOnly)
         }
     }
 }
@@ -478,17 +556,34 @@ pub fn authorize_session_use(actor: &Actor, assurance: Assurance, use_: SessionU
 /// May `actor` do `action` for a patient (outside any one conversation)?
 pub fn authorize_patient(actor: &Actor, action: PatientAction, patient: &PatientFacts) -> Decision {
     match (actor, action) {
-        (Actor::Patient(p), PatientAction::StartConversation) => {
+        // A caregiver may start a conversation for the patient whatever the
+        // patient's age: what they write is shared with them.
+        (Actor::Patient(p), PatientAction::StartConversation | PatientAction::ActFor) => {
             if p.practice != patient.practice {
                 Decision::Deny(Denial::OtherPractice)
-            } else if p.patient != patient.id {
-                Decision::Deny(Denial::NotOwnRecord)
-            } else {
+            } else if p.patient == patient.id || p.grant_for(patient.practice, patient.id).is_some() {
                 Decision::Allow
+            } else {
+                Decision::Deny(Denial::NotOwnRecord)
             }
         }
+        (Actor::Patient(p), PatientAction::ManageCaregivers) => {
+            if p.practice != patient.practice {
+                Decision::Deny(Denial::OtherPractice)
+            } else if p.patient == patient.id {
+                Decision::Allow
+            } else if p.grant_for(patient.practice, patient.id).is_some() {
+                Decision::Deny(Denial::PatientOnly)
+            } else {
+                Decision::Deny(Denial::NotOwnRecord)
+            }
+        }
+        (Actor::Staff(_), PatientAction::ActFor) => Decision::Deny(Denial::PatientOnly),
         (Actor::Staff(s), PatientAction::StartConversation) => staff_may_work_with(s, patient),
-        (Actor::LinkPatient(l), PatientAction::StartConversation) => {
+        (
+            Actor::LinkPatient(l),
+            PatientAction::StartConversation | PatientAction::ActFor | PatientAction::ManageCaregivers,
+        ) => {
             if l.practice != patient.practice {
                 Decision::Deny(Denial::OtherPractice)
             } else {
@@ -501,7 +596,7 @@ pub fn authorize_patient(actor: &Actor, action: PatientAction, patient: &Patient
         // Administrators enroll anyone in their practice; colleagues who work
         // patient conversations, the patients of their care teams and
         // departments.
-        (Actor::Staff(s), PatientAction::ManageEnrollment) => {
+        (Actor::Staff(s), PatientAction::ManageEnrollment | PatientAction::ManageCaregivers) => {
             if s.practice != patient.practice {
                 Decision::Deny(Denial::OtherPractice)
             } else if s.role == StaffRole::PracticeAdmin {
@@ -617,6 +712,14 @@ pub enum ListScope {
         practice: PracticeId,
         patient: PatientId,
     },
+    /// A caregiver's listing of a patient they hold a grant for: that
+    /// patient's conversations, only those shared with caregivers when
+    /// `shared_only` (the patient is a confidential minor).
+    Proxy {
+        practice: PracticeId,
+        patient: PatientId,
+        shared_only: bool,
+    },
     /// Conversations in the practice whose patient is on one of the staff
     /// member's care teams or in one of their departments, that are
     /// assigned or escalated to them, or owned by them or by a pool, care
@@ -639,6 +742,20 @@ pub fn list_scope(actor: &Actor) -> ListScope {
     }
 }
 
+/// The listing scope of `actor` for the patient it asks about: a
+/// patient's own conversations by default, or those of a patient they hold
+/// a grant for; nothing for anyone else. Staff ignore `patient` here (their
+/// lists filter by patient instead).
+pub fn list_scope_for(actor: &Actor, patient: Option<PatientId>) -> ListScope {
+    match (actor, patient) {
+        (Actor::Patient(p), Some(other)) if other != p.patient => match p.grant_for(p.practice, other) {
+            Some(g) => ListScope::Proxy { practice: g.practice, patient: g.patient, shared_only: g.confidential },
+            None => ListScope::Nothing,
+        },
+        _ => list_scope(actor),
+    }
+}
+
 /// Whether a conversation belongs in a listing with this scope, evaluated on
 /// plain data: the reference the SQL filter must agree with. It agrees with
 /// `ViewMetadata` (rows whose content the viewer may not read are listed
@@ -648,6 +765,12 @@ pub fn in_list_scope(scope: &ListScope, actor: &Actor, conv: &ConversationFacts)
     match (scope, actor) {
         (ListScope::Nothing, _) => false,
         (ListScope::Patient { .. }, Actor::LinkPatient(_)) => false,
+        (ListScope::Proxy { .. }, Actor::LinkPatient(_) | Actor::Staff(_)) => false,
+        (ListScope::Proxy { practice, patient, shared_only }, Actor::Patient(_)) => {
+            conv.patient.practice == *practice
+                && conv.patient.id == *patient
+                && (!*shared_only || conv.shared_with_caregivers)
+        }
         (ListScope::Patient { practice, patient }, _) => {
             conv.patient.practice == *practice && conv.patient.id == *patient
         }

@@ -286,6 +286,23 @@ impl CivilDate {
         }
         Ok(CivilDate { year, month, day })
     }
+
+    /// A date from its parts, if it exists (years 1900–9999).
+    pub fn from_ymd(year: i64, month: i64, day: i64) -> Option<Self> {
+        let ok =
+            (1900..=9999).contains(&year) && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
+        ok.then_some(CivilDate { year, month, day })
+    }
+
+    pub const fn year(self) -> i64 {
+        self.year
+    }
+    pub const fn month(self) -> i64 {
+        self.month
+    }
+    pub const fn day(self) -> i64 {
+        self.day
+    }
 }
 
 impl fmt::Display for CivilDate {

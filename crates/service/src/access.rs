@@ -23,6 +23,7 @@ pub(crate) fn facts(row: &ConversationRow) -> ConversationFacts {
         escalated_to: row.escalated_to.as_ref().map(|(u, _)| *u),
         topic: row.topic,
         sensitivity: row.sensitivity,
+        shared_with_caregivers: row.shared_with_caregivers,
     }
 }
 

@@ -165,8 +165,13 @@ impl Switchboard {
             UserKind::Patient => {
                 let patient =
                     directory::patient_by_user(self.store(), user.id).await?.ok_or(ServiceError::Unauthenticated)?;
-                let actor =
-                    Actor::Patient(PatientActor { user: user.id, practice: user.practice, patient: patient.id });
+                let proxies = self.proxy_grants(user.id, user.practice).await?;
+                let actor = Actor::Patient(PatientActor {
+                    user: user.id,
+                    practice: user.practice,
+                    patient: patient.id,
+                    proxies,
+                });
                 let summary = UserSummary {
                     id: user.id,
                     username: user.username.clone(),

@@ -34,6 +34,14 @@ impl EventBus {
         let _ = self.sessions_ended.send(user);
     }
 
+    /// Asks `user`'s live streams to re-read their session now, because what
+    /// it may reach changed (a caregiver's grant began or was revoked). It
+    /// travels with ended sessions: their listeners re-check the session,
+    /// which finds it active and picks up the change.
+    pub fn access_changed(&self, user: UserId) {
+        let _ = self.sessions_ended.send(user);
+    }
+
     /// A receiver of accounts whose sessions end from now on.
     pub fn subscribe_sessions_ended(&self) -> broadcast::Receiver<UserId> {
         self.sessions_ended.subscribe()

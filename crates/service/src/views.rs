@@ -167,6 +167,19 @@ pub struct MessageView {
     pub amendments: Vec<AmendmentView>,
     /// The files sent with it, in upload order.
     pub attachments: Vec<crate::attachments::AttachmentView>,
+    /// Sent by a caregiver for the patient: "sent by Jane Doe (mother) on
+    /// behalf of Sam Doe". The sender is then the caregiver.
+    pub on_behalf: Option<OnBehalfView>,
+}
+
+/// Who sent a message for the patient, and as whom.
+#[derive(Clone, Debug)]
+pub struct OnBehalfView {
+    pub caregiver_name: String,
+    pub relationship: switchboard_domain::caregiver::CaregiverRelationship,
+    pub patient_name: String,
+    /// The whole line, in the words both sides are shown.
+    pub line: String,
 }
 
 #[derive(Clone, Debug)]
@@ -195,6 +208,9 @@ pub struct ConversationView {
     /// Staff: opened through the caller's emergency access (this grant):
     /// reading, answering and notes only.
     pub emergency_access: Option<switchboard_domain::ids::EmergencyAccessId>,
+    /// For the patient and staff: whether it is shared with the patient's
+    /// caregivers, and whether that matters (a confidential minor).
+    pub caregivers: Option<crate::caregivers::SharingView>,
 }
 
 #[derive(Clone, Debug)]

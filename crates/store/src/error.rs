@@ -40,8 +40,12 @@ pub enum Conflict {
     ChallengeSpent,
     ClosureMissing,
     CodeSpent,
-    ConversationMissing,
+    /// A caregiver or emergency-access grant that is not there, or was
+    /// already revoked or ended.
     GrantMissing,
+    /// A caregiver invitation already used, revoked or expired.
+    InvitationSpent,
+    ConversationMissing,
     IdempotencyKey,
     KeyMissing,
     LeaseLost,
@@ -75,6 +79,8 @@ impl Conflict {
             Conflict::AttachmentMissing => "attachment_missing",
             Conflict::ChallengeSpent => "challenge_spent",
             Conflict::CodeSpent => "code_spent",
+            Conflict::GrantMissing => "grant_missing",
+            Conflict::InvitationSpent => "invitation_spent",
             Conflict::ClosureMissing => "closure_missing",
             Conflict::ConversationMissing => "conversation_missing",
             Conflict::IdempotencyKey => "idempotency_key",
@@ -88,7 +94,6 @@ impl Conflict {
             Conflict::PoolMissing => "pool_missing",
             Conflict::PracticeMissing => "practice_missing",
             Conflict::ReviewMissing => "review_missing",
-            Conflict::GrantMissing => "grant_missing",
             Conflict::SessionEnded => "session_ended",
             Conflict::StaffMissing => "staff_missing",
             Conflict::TemplateMissing => "template_missing",

@@ -144,6 +144,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0021_emergency_access.sql"),
         postgres: include_str!("../migrations/postgres/0021_emergency_access.sql"),
     },
+    Migration {
+        version: 22,
+        name: "caregivers",
+        sqlite: include_str!("../migrations/sqlite/0022_caregivers.sql"),
+        postgres: include_str!("../migrations/postgres/0022_caregivers.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

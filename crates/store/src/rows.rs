@@ -218,6 +218,9 @@ pub struct ConversationRow {
     /// Marked sensitive: only roles the practice grants the category read
     /// it.
     pub sensitivity: Option<Sensitivity>,
+    /// Shared with the patient's caregivers (consulted while the patient
+    /// is a confidential minor).
+    pub shared_with_caregivers: bool,
 }
 
 impl ConversationRow {
@@ -282,6 +285,7 @@ impl ConversationRow {
             unread_reply_sent_at: opt_ts(row, "c_unread_reply_sent_at")?,
             unread_flagged_at: opt_ts(row, "c_unread_flagged_at")?,
             sensitivity: opt_code(row, "c_sensitivity", Sensitivity::parse)?,
+            shared_with_caregivers: col::<i64>(row, "c_shared_with_caregivers")? != 0,
         })
     }
 }

@@ -32,6 +32,9 @@ pub const DEMO_LOGINS: &[(&str, &str)] = &[
     ("alice", "patient, Primary Care (Dr. Patel's team)"),
     ("carol", "patient, Primary Care (Dr. Patel's team)"),
     ("bob", "patient, Cardiology (Dr. Okafor's team)"),
+    ("jane", "patient, and caregiver (mother) of Sam (13, confidential) and Mia (7)"),
+    ("sam", "patient, 13: writes confidentially unless he shares"),
+    ("mia", "patient, 7"),
     ("lake.admin", "practice admin, Lakeside Pediatrics (another practice)"),
     ("dr.lee", "provider, Lakeside Pediatrics"),
     ("lake.nurse", "nurse, Lakeside Pediatrics"),
@@ -115,6 +118,7 @@ async fn thread(
         priority: None,
         to_provider: None,
         keep_with_me: false,
+        share_with_caregivers: None,
     };
     let sent = app.create_conversation(&p, input, None, &ctx).await?;
     for (who, body) in replies {
@@ -165,6 +169,11 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
     let alice = s.patient("alice", ("Alice", "Nguyen"), "1984-03-12", "RFM-1001", (primary, patel_team)).await?;
     let carol = s.patient("carol", ("Carol", "Smith"), "1957-11-02", "RFM-1002", (primary, patel_team)).await?;
     let bob = s.patient("bob", ("Bob", "Martinez"), "1962-07-21", "RFM-1003", (cardiology, okafor_team)).await?;
+    // A family: Jane is the mother of Sam (a confidential minor from 12)
+    // and Mia; the practice gave her access to both children's messages.
+    let jane = s.patient("jane", ("Jane", "Doe"), "1985-04-02", "RFM-2001", (primary, patel_team)).await?;
+    let sam = s.patient("sam", ("Sam", "Doe"), "2012-05-09", "RFM-2002", (primary, patel_team)).await?;
+    let mia = s.patient("mia", ("Mia", "Doe"), "2018-09-14", "RFM-2003", (primary, patel_team)).await?;
 
     // Pools, routing rules, templates: the practice's own organisation,
     // which patients never need to know.
@@ -176,6 +185,16 @@ pub async fn seed(app: &Switchboard) -> anyhow::Result<bool> {
             app.save_pool(&admin_p, None, input, &RequestContext::default()).await
         }
     };
+    let jane_record = app.patient_of_user(jane).await?.context("jane's record")?;
+    for child in [sam, mia] {
+        let child = app.patient_of_user(child).await?.context("a child's record")?;
+        let input = switchboard_service::caregivers::GrantInput {
+            caregiver_patient: jane_record,
+            relationship: switchboard_domain::caregiver::CaregiverRelationship::Mother,
+            until: None,
+        };
+        app.grant_caregiver(&admin_p, &ctx, child, input).await?;
+    }
     let billing_pool = pool("Billing", bill, vec![bill], true).await?;
     let refills = pool("Refills", nina, vec![mo, nina], true).await?;
     let front_desk = pool("Front desk", fran, vec![fran], true).await?;

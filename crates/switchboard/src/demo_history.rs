@@ -117,6 +117,7 @@ pub async fn play(app: &Switchboard, weeks: u32) -> anyhow::Result<usize> {
                 priority: None,
                 to_provider: None,
                 keep_with_me: false,
+                share_with_caregivers: None,
             };
             let sent = past.create_conversation(&p, input, None, &ctx).await?;
             started += 1;

@@ -6,7 +6,7 @@
 // kept on the device. A pushed notification carries none either: the
 // practice's name, fixed words and the page to open.
 const worker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
-const CACHE = "switchboard-shell-v3";
+const CACHE = "switchboard-shell-v4";
 // The app's page and every file it loads, the modules patient.js imports
 // included: offline, a module missing from here fails the whole app.
 // (browser-tests/tests/offline.test.mjs checks the list against the imports.)
@@ -18,6 +18,7 @@ const SHELL = [
   "/static/attachments.js",
   "/static/patient-secure.js",
   "/static/patient-terms.js",
+  "/static/patient-caregivers.js",
   "/static/sessions.js",
   "/static/icon.svg",
   "/static/icon-192.png",

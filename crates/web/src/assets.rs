@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 47] = embedded! {
+const FILES: [(&str, &str, &[u8]); 48] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -63,6 +63,7 @@ const FILES: [(&str, &str, &[u8]); 47] = embedded! {
     "/static/secure.js" => "static/secure.js", "text/javascript; charset=utf-8";
     "/static/patient-secure.js" => "static/patient-secure.js", "text/javascript; charset=utf-8";
     "/static/patient-terms.js" => "static/patient-terms.js", "text/javascript; charset=utf-8";
+    "/static/patient-caregivers.js" => "static/patient-caregivers.js", "text/javascript; charset=utf-8";
     "/static/attachments.js" => "static/attachments.js", "text/javascript; charset=utf-8";
     "/static/to-file.js" => "static/to-file.js", "text/javascript; charset=utf-8";
     "/static/sessions.js" => "static/sessions.js", "text/javascript; charset=utf-8";

@@ -62,6 +62,7 @@ impl Modify for BearerAuth {
         (name = "analytics", description = "Response times, volume, workload, satisfaction and access, with CSV"),
         (name = "practice", description = "Office hours, closures, response-time targets and automatic replies"),
         (name = "operator", description = "Practices and their first administrators, for the deployment's operator"),
+        (name = "caregivers", description = "Caregivers acting for patients (proxy access), and minors' confidentiality"),
         (name = "notifications", description = "Email, SMS and Web Push: choices, subscriptions, deliveries and the outbox"),
         (name = "health"), (name = "meta")
     )

@@ -102,7 +102,8 @@ fn actor() -> impl Strategy<Value = Actor> {
         (user(), practice(), patient_id()).prop_map(|(user, practice, patient)| Actor::Patient(PatientActor {
             user,
             practice,
-            patient
+            patient,
+            proxies: Vec::new(),
         })),
         staff().prop_map(Actor::Staff),
         link_patient().prop_map(Actor::LinkPatient),
@@ -123,15 +124,10 @@ fn conversation() -> impl Strategy<Value = ConversationFacts> {
         proptest::option::of(user()),
         topic(),
         proptest::option::of(category()),
+        any::<bool>(),
     )
-        .prop_map(|(id, patient, assignee, owner, escalated_to, topic, sensitivity)| ConversationFacts {
-            id,
-            patient,
-            assignee,
-            owner,
-            escalated_to,
-            topic,
-            sensitivity,
+        .prop_map(|(id, patient, assignee, owner, escalated_to, topic, sensitivity, shared_with_caregivers)| {
+            ConversationFacts { id, patient, assignee, owner, escalated_to, topic, sensitivity, shared_with_caregivers }
         })
 }
 
@@ -150,6 +146,7 @@ fn action() -> impl Strategy<Value = ConversationAction> {
         Just(ConversationAction::Rate),
         Just(ConversationAction::SendSecureLink),
         Just(ConversationAction::MarkSensitive),
+        Just(ConversationAction::ShareWithCaregivers),
         user().prop_map(|author| ConversationAction::Amend { author }),
     ]
 }
@@ -208,7 +205,8 @@ proptest! {
             let own = p.practice == c.patient.practice && p.patient == c.patient.id;
             let patient_action = match act {
                 ConversationAction::ViewMetadata | ConversationAction::View | ConversationAction::Reply
-                    | ConversationAction::MarkRead | ConversationAction::Close | ConversationAction::Rate => true,
+                    | ConversationAction::MarkRead | ConversationAction::Close | ConversationAction::Rate
+                    | ConversationAction::ShareWithCaregivers => true,
                 ConversationAction::Amend { author } => author == p.user,
                 ConversationAction::ViewNotes | ConversationAction::AddNote | ConversationAction::Reopen | ConversationAction::Assign
                     | ConversationAction::MarkUnread | ConversationAction::SendSecureLink
@@ -225,7 +223,7 @@ proptest! {
         let author_ok = match act {
             ConversationAction::Amend { author } => author == s.user,
             ConversationAction::Rate => false,
-            ConversationAction::MarkSensitive => {
+            ConversationAction::MarkSensitive | ConversationAction::ShareWithCaregivers => {
                 matches!(s.role, StaffRole::Provider | StaffRole::Nurse | StaffRole::MedicalAssistant)
             }
             _ => true,
@@ -712,3 +710,4 @@ fn relationship_of(a: &Actor, c: &ConversationFacts) -> Option<Relationship> {
         _ => None,
     }
 }
+mod proxies;

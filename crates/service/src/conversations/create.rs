@@ -15,6 +15,7 @@ use crate::{RequestContext, ServiceError, Switchboard};
 use std::sync::Arc;
 use switchboard_crypto::DataKey;
 use switchboard_domain::audit::{AuditAction, ResourceKind};
+use switchboard_domain::caregiver::{self, MinorStanding, ProxyGrant, Writer};
 use switchboard_domain::conversation::{self as conv, Priority};
 use switchboard_domain::event::{DomainEvent, EventKind};
 use switchboard_domain::history::HistoryCode;
@@ -26,7 +27,9 @@ use switchboard_domain::sla::{ClockState, Turn};
 use switchboard_domain::text::{IdempotencyKey, MessageBody, Subject};
 use switchboard_domain::time::{Span, Timestamp};
 use switchboard_domain::topic::Topic;
-use switchboard_store::queries::{conversations as q, directory, keys as key_q, routing as routing_q};
+use switchboard_store::queries::{
+    caregivers as cq, conversations as q, directory, keys as key_q, routing as routing_q,
+};
 use switchboard_store::rows::{PatientRow, WrappedKeyRow};
 use switchboard_store::{Conflict, StoreError, Unit};
 
@@ -37,6 +40,14 @@ struct Parsed {
     body: MessageBody,
     priority: Priority,
     key: Option<IdempotencyKey>,
+}
+
+/// Who writes a new conversation and who sees it: the grant a caregiver
+/// writes under, if any, and whether it is shared with the patient's
+/// caregivers.
+struct Writing {
+    proxy: Option<ProxyGrant>,
+    shared: bool,
 }
 
 /// A conversation being started: what has been decided so far, and the
@@ -100,7 +111,8 @@ impl Switchboard {
             self.require_current_terms(p).await?;
         }
 
-        let mut start = self.first_message(p, ctx, patient, &parsed, &fingerprint)?;
+        let writing = self.who_sees_it(p, &patient, input.share_with_caregivers).await?;
+        let mut start = self.first_message(p, ctx, patient, &parsed, &fingerprint, &writing)?;
         self.find_owner(p, &mut start, &input, parsed.topic).await?;
         if p.user.kind == UserKind::Patient {
             self.screen_for_emergency(&mut start, &parsed).await?;
@@ -188,6 +200,39 @@ impl Switchboard {
         Ok(patient)
     }
 
+    /// The grant a caregiver writes under, if they write for someone else,
+    /// and whether the new conversation is shared with the patient's
+    /// caregivers (`domain::caregiver::shared_at_start`): only the patient
+    /// writing for themselves chooses.
+    async fn who_sees_it(
+        &self,
+        p: &Principal,
+        patient: &PatientRow,
+        choice: Option<bool>,
+    ) -> Result<Writing, ServiceError> {
+        let proxy = match &p.actor {
+            Actor::Patient(me) => me.grant_for(patient.practice, patient.id).cloned(),
+            Actor::Staff(_) | Actor::LinkPatient(_) => None,
+        };
+        let writer = match (&p.actor, &proxy) {
+            (Actor::Staff(_), _) => Writer::Staff,
+            (_, Some(_)) => Writer::Caregiver,
+            (_, None) => Writer::Patient,
+        };
+        if choice.is_some() && writer != Writer::Patient {
+            return Err(ServiceError::Invalid {
+                field: "share_with_caregivers",
+                problem: "only the patient chooses this when writing for themselves".into(),
+            });
+        }
+        let confidential = match writer {
+            // What a caregiver writes is shared whatever the patient's age.
+            Writer::Caregiver => false,
+            Writer::Patient | Writer::Staff => self.minor_standing(patient).await? == MinorStanding::ConfidentialMinor,
+        };
+        Ok(Writing { shared: caregiver::shared_at_start(writer, confidential, choice), proxy })
+    }
+
     /// Who it may go to directly: a patient may write to a provider on
     /// their own care team; only staff keep a conversation with themselves.
     async fn check_addressing(
@@ -228,7 +273,9 @@ impl Switchboard {
         patient: PatientRow,
         parsed: &Parsed,
         fingerprint: &[u8; 32],
+        writing: &Writing,
     ) -> Result<Start, ServiceError> {
+        let (shared, proxy) = (writing.shared, writing.proxy.as_ref());
         let now = self.now();
         let conversation = self.new_id(ConversationId::from_bytes)?;
         let message = self.new_id(MessageId::from_bytes)?;
@@ -256,6 +303,7 @@ impl Switchboard {
                 assignee: None,
                 created_by: p.user.id,
                 at: now,
+                shared_with_caregivers: shared,
             }))
             .step(q::insert_message(q::NewMessage {
                 id: message,
@@ -271,12 +319,18 @@ impl Switchboard {
                     .with_resource(ResourceKind::Conversation, *conversation.as_bytes())
                     .with_detail(format!("topic={}", parsed.topic.as_str())),
             )
-            .audit(
+            .audit(on_behalf(
                 self.record(p, ctx, AuditAction::MessageSent)
                     .with_patient(Some(patient.id))
                     .with_resource(ResourceKind::Message, *message.as_bytes()),
-            );
-        let facts = ConversationFacts::unowned(conversation, patient_facts(&patient), parsed.topic);
+                proxy,
+            ));
+        let mut unit = unit;
+        if let Some(g) = proxy {
+            unit.push(proxy_message(p, g, message));
+        }
+        let mut facts = ConversationFacts::unowned(conversation, patient_facts(&patient), parsed.topic);
+        facts.shared_with_caregivers = shared;
         Ok(Start {
             conversation,
             message,
@@ -401,4 +455,25 @@ impl Switchboard {
         start.events.push(self.event_by(None, conversation, &start.facts, kind));
         Ok(())
     }
+}
+
+/// A message's audit record, saying so when a caregiver sent it for the
+/// patient (and as whom).
+pub(super) fn on_behalf(
+    rec: switchboard_domain::audit::AuditRecord,
+    proxy: Option<&ProxyGrant>,
+) -> switchboard_domain::audit::AuditRecord {
+    match proxy {
+        Some(g) => rec.with_detail(format!("on_behalf as={}", g.relationship.as_str())),
+        None => rec,
+    }
+}
+
+/// The record that a caregiver sent `message` for the grant's patient.
+pub(super) fn proxy_message(p: &Principal, g: &ProxyGrant, message: MessageId) -> switchboard_store::Step {
+    cq::insert_proxy_message(
+        message,
+        g.id,
+        &cq::ProxyMessageRow { message, caregiver: p.user.id, patient: g.patient, relationship: g.relationship },
+    )
 }

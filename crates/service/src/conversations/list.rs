@@ -145,7 +145,9 @@ impl Switchboard {
                 problem: format!("the limit must be between 1 and {MAX_PAGE}"),
             });
         }
-        let scope = policy::list_scope(&p.actor);
+        // A patient lists their own conversations, or, as a caregiver, those
+        // of a patient they act for (`filter.patient`).
+        let scope = policy::list_scope_for(&p.actor, filter.patient);
         let view = filter.view.unwrap_or(InboxView::All).filter();
         let by_view = q::ListFilter::view(view, p.user.id);
         let store_filter = q::ListFilter {

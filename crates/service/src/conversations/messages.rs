@@ -97,6 +97,10 @@ impl Switchboard {
             .map_err(|e| ServiceError::invalid("Idempotency-Key", "the Idempotency-Key", e))?;
         let row = self.authorized_conversation(p, ctx, id, ConversationAction::Reply, AuditAction::MessageSent).await?;
         self.require_current_terms(p).await?;
+        let proxy = match &p.actor {
+            switchboard_domain::policy::Actor::Patient(me) => me.grant_for(row.practice, row.patient.id).cloned(),
+            _ => None,
+        };
         let listed: Vec<u8> = attachments.iter().flat_map(|a| *a.as_bytes()).collect();
         let fingerprint =
             self.keys().fingerprint("idempotency.post_message", &[id.as_bytes(), text.as_bytes(), &listed]);
@@ -125,12 +129,18 @@ impl Switchboard {
             .steps(self.send_attachment_steps(p, id, message, attachments).await?)
             .step(q::after_message(id, status, now))
             .audit(crate::emergency::naming_grant(
-                self.record(p, ctx, AuditAction::MessageSent)
-                    .with_patient(Some(row.patient.id))
-                    .with_resource(ResourceKind::Message, *message.as_bytes()),
+                super::create::on_behalf(
+                    self.record(p, ctx, AuditAction::MessageSent)
+                        .with_patient(Some(row.patient.id))
+                        .with_resource(ResourceKind::Message, *message.as_bytes()),
+                    proxy.as_ref(),
+                ),
                 &p.actor,
                 &facts(&row),
             ));
+        if let Some(g) = &proxy {
+            unit.push(super::create::proxy_message(p, g, message));
+        }
         let mut after = facts(&row);
         let mut events = vec![self.event(
             p,

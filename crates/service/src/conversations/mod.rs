@@ -51,6 +51,10 @@ pub struct NewConversationInput {
     /// Staff only: keep it with the caller ("replies come straight to me")
     /// instead of routing it.
     pub keep_with_me: bool,
+    /// A patient writing for themselves: whether to share the new
+    /// conversation with their caregivers. It matters while they are a
+    /// confidential minor, who writes confidentially unless they say so.
+    pub share_with_caregivers: Option<bool>,
 }
 
 const DEFAULT_PAGE: u32 = 50;

@@ -40,15 +40,41 @@ impl Switchboard {
         let summary = self.summary(&p.actor, &row)?;
         let patient_name = summary.patient.display_name.clone();
         let key = self.conversation_key(&row)?;
+        let caregivers = self.sharing_of(p, &row).await?;
+        // A caregiver never rates on the patient's behalf.
+        let rateable_by_caller = !matches!(&p.actor, policy::Actor::Patient(me) if me.patient != row.patient.id);
+        let patient_user = row.patient.user;
         let detail = q::detail(self.store(), row, with_notes).await?;
+        // Messages caregivers sent for the patient, and the names of the
+        // caregivers who wrote or read here (from their own records).
+        let proxied: HashMap<MessageId, switchboard_store::queries::caregivers::ProxyMessageRow> =
+            switchboard_store::queries::caregivers::proxy_messages_in(self.store(), id)
+                .await?
+                .into_iter()
+                .map(|m| (m.message, m))
+                .collect();
+        let mut carer_names: HashMap<UserId, String> = HashMap::new();
+        let carers = proxied
+            .values()
+            .map(|m| m.caregiver)
+            .chain(detail.reads.iter().filter(|r| r.reader_kind == UserKind::Patient).map(|r| r.reader));
+        for u in carers {
+            if Some(u) == patient_user || carer_names.contains_key(&u) {
+                continue;
+            }
+            if let Some(c) = directory::patient_by_user(self.store(), u).await? {
+                carer_names.insert(u, self.patient_display_name(&c)?);
+            }
+        }
 
-        // Names: staff from their accounts, the patient from their record.
+        // Names: staff from their accounts, the patient from their record,
+        // a caregiver from theirs.
         let person = |id: UserId, kind: UserKind, staff_name: Option<&String>| PersonRef {
             id,
             kind,
             display_name: match kind {
                 UserKind::Staff => staff_name.cloned().unwrap_or_default(),
-                UserKind::Patient => patient_name.clone(),
+                UserKind::Patient => carer_names.get(&id).cloned().unwrap_or_else(|| patient_name.clone()),
             },
         };
         // Patients see their own reads, and for staff reads only what
@@ -102,10 +128,24 @@ impl Switchboard {
         let mut files = self.attachments_by_message(&detail.conversation, &key).await?;
         let mut messages = Vec::with_capacity(detail.messages.len());
         for m in &detail.messages {
-            let sender = match (m.sender, m.sender_kind) {
-                (Some(u), SenderKind::Patient) => {
-                    SenderRef { id: Some(u), kind: SenderKind::Patient, display_name: patient_name.clone() }
+            let on_behalf = proxied.get(&m.id).map(|x| {
+                let caregiver_name = carer_names.get(&x.caregiver).cloned().unwrap_or_default();
+                OnBehalfView {
+                    line: switchboard_domain::caregiver::on_behalf_line(&caregiver_name, x.relationship, &patient_name),
+                    caregiver_name,
+                    relationship: x.relationship,
+                    patient_name: patient_name.clone(),
                 }
+            });
+            let sender = match (m.sender, m.sender_kind) {
+                (Some(u), SenderKind::Patient) => SenderRef {
+                    id: Some(u),
+                    kind: SenderKind::Patient,
+                    display_name: match &on_behalf {
+                        Some(b) => b.caregiver_name.clone(),
+                        None => patient_name.clone(),
+                    },
+                },
                 (Some(u), SenderKind::Staff) => SenderRef {
                     id: Some(u),
                     kind: SenderKind::Staff,
@@ -129,6 +169,7 @@ impl Switchboard {
                 },
                 amendments: amendments.remove(&m.id).unwrap_or_default(),
                 attachments: files.remove(&m.id).unwrap_or_default(),
+                on_behalf,
             });
         }
         let notes = if with_notes {
@@ -187,7 +228,8 @@ impl Switchboard {
         let answered_by_staff = messages.iter().any(|m| m.sender.kind == SenderKind::Staff);
         Ok(ConversationView {
             emergency_access: grant,
-            rateable: conv::rateable(summary.status, answered_by_staff) && rating.is_none(),
+            rateable: conv::rateable(summary.status, answered_by_staff) && rating.is_none() && rateable_by_caller,
+            caregivers,
             answered_by_staff,
             summary,
             messages,

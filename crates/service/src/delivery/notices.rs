@@ -1,13 +1,17 @@
 //! The notices patients get without asking: a staff reply (one per burst
 //! of replies in a conversation), and the reminder of a reply left unread.
+//! A patient's caregivers get the same notices, by their own choices and to
+//! their own contact details, while their grant is in force (for a
+//! confidential minor, only about conversations shared with caregivers).
 
 use super::queue::Notice;
 use crate::{ServiceError, Switchboard};
+use switchboard_domain::caregiver::{self, MinorStanding};
 use switchboard_domain::ids::*;
 use switchboard_domain::notify::NoticeKind;
 use switchboard_domain::time::Timestamp;
 use switchboard_store::Step;
-use switchboard_store::queries::{conversations as conv_q, jobs as job_q};
+use switchboard_store::queries::{caregivers as cq, conversations as conv_q, directory, jobs as job_q};
 
 /// The job that tells a patient of a staff reply; payload
 /// `conversation:message` (the burst's first reply).
@@ -87,6 +91,46 @@ impl Switchboard {
             cause: format!("{cause}:{message}"),
         };
         self.notify_patient(notice, None).await.map_err(job_error)?;
+        self.caregiver_notices(&row, message, kind, cause).await.map_err(job_error)
+    }
+
+    /// The same notice for each caregiver of the patient whose grant is in
+    /// force and who may see the conversation: the words are fixed (the
+    /// practice's name and a link), the addresses the caregiver's own (the
+    /// delivery is filed under their record, never the patient's).
+    async fn caregiver_notices(
+        &self,
+        row: &switchboard_store::rows::ConversationRow,
+        message: MessageId,
+        kind: NoticeKind,
+        cause: &str,
+    ) -> Result<(), ServiceError> {
+        let grants = cq::for_patient(self.store(), row.patient.id).await?;
+        let now = self.now();
+        let live: Vec<_> = grants
+            .into_iter()
+            .filter(|g| {
+                g.practice == row.practice && caregiver::grant_active(g.starts_at, g.ends_at, g.revoked_at, now)
+            })
+            .collect();
+        if live.is_empty() {
+            return Ok(());
+        }
+        if !row.shared_with_caregivers && self.minor_standing(&row.patient).await? == MinorStanding::ConfidentialMinor {
+            return Ok(());
+        }
+        for g in live {
+            let Some(carer) = directory::patient_by_user(self.store(), g.caregiver).await? else { continue };
+            let notice = Notice {
+                practice: row.practice,
+                kind,
+                user: Some(g.caregiver),
+                patient: Some(carer.id),
+                path: format!("/app#/c/{}", row.id),
+                cause: format!("{cause}:{message}:{}", g.caregiver),
+            };
+            self.notify_patient(notice, None).await?;
+        }
         Ok(())
     }
 }

@@ -39,7 +39,8 @@ macro_rules! conversation_base_columns {
          c.waiting_since AS c_waiting_since, c.due_soon_at AS c_due_soon_at, c.due_at AS c_due_at, \
          c.first_response_at AS c_first_response_at, c.first_due_at AS c_first_due_at, \
          c.unread_reply_id AS c_unread_reply_id, c.unread_reply_sent_at AS c_unread_reply_sent_at, \
-         c.unread_flagged_at AS c_unread_flagged_at, c.sensitivity AS c_sensitivity"
+         c.unread_flagged_at AS c_unread_flagged_at, c.sensitivity AS c_sensitivity, \
+         c.shared_with_caregivers AS c_shared_with_caregivers"
     };
 }
 
@@ -111,6 +112,14 @@ macro_rules! patient_scope {
     };
 }
 
+/// A caregiver's listing of a confidential minor's conversations: only
+/// those shared with caregivers (`ListScope::Proxy { shared_only: true }`).
+macro_rules! proxy_shared_scope {
+    () => {
+        " WHERE c.practice_id = $1 AND c.patient_id = $3 AND c.shared_with_caregivers = 1"
+    };
+}
+
 macro_rules! staff_scope {
     () => {
         " WHERE c.practice_id = $1 AND (\
@@ -140,6 +149,22 @@ const LIST_PATIENT_ATTENTION: &str = concat!(
     unread_column!(),
     conversation_from!(),
     patient_scope!(),
+    list_filters!(),
+    order_attention!()
+);
+const LIST_PROXY_SHARED_RECENT: &str = concat!(
+    conversation_columns!(),
+    unread_column!(),
+    conversation_from!(),
+    proxy_shared_scope!(),
+    list_filters!(),
+    order_recent!()
+);
+const LIST_PROXY_SHARED_ATTENTION: &str = concat!(
+    conversation_columns!(),
+    unread_column!(),
+    conversation_from!(),
+    proxy_shared_scope!(),
     list_filters!(),
     order_attention!()
 );
@@ -235,6 +260,21 @@ pub async fn list(
         (ListScope::Nothing, _) => return Ok(Vec::new()),
         (ListScope::Patient { practice, patient }, false) => (LIST_PATIENT_RECENT, *practice, patient.to_vec()),
         (ListScope::Patient { practice, patient }, true) => (LIST_PATIENT_ATTENTION, *practice, patient.to_vec()),
+        // A caregiver's listing of a patient they act for is that patient's
+        // listing, kept to what is shared while the patient is a
+        // confidential minor.
+        (ListScope::Proxy { practice, patient, shared_only: false }, false) => {
+            (LIST_PATIENT_RECENT, *practice, patient.to_vec())
+        }
+        (ListScope::Proxy { practice, patient, shared_only: false }, true) => {
+            (LIST_PATIENT_ATTENTION, *practice, patient.to_vec())
+        }
+        (ListScope::Proxy { practice, patient, shared_only: true }, false) => {
+            (LIST_PROXY_SHARED_RECENT, *practice, patient.to_vec())
+        }
+        (ListScope::Proxy { practice, patient, shared_only: true }, true) => {
+            (LIST_PROXY_SHARED_ATTENTION, *practice, patient.to_vec())
+        }
         (ListScope::StaffRelated { practice, user }, false) => (LIST_STAFF_RECENT, *practice, user.to_vec()),
         (ListScope::StaffRelated { practice, user }, true) => (LIST_STAFF_ATTENTION, *practice, user.to_vec()),
     };
@@ -468,12 +508,16 @@ pub struct NewConversation {
     pub assignee: Option<UserId>,
     pub created_by: UserId,
     pub at: Timestamp,
+    /// Shared with the patient's caregivers (see
+    /// `switchboard_domain::caregiver::shared_at_start`).
+    pub shared_with_caregivers: bool,
 }
 
 pub fn insert_conversation(c: NewConversation) -> Step {
     Step::new(
         "INSERT INTO conversations (id, practice_id, patient_id, dek_id, subject_ct, topic, status, priority, assignee_id, \
-         created_by, created_at, last_activity_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+         created_by, created_at, last_activity_at, shared_with_caregivers) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
         vec![
             c.id.to_vec().into(),
             c.practice.to_vec().into(),
@@ -486,8 +530,18 @@ pub fn insert_conversation(c: NewConversation) -> Step {
             c.assignee.map(|a| a.to_vec()).into(),
             c.created_by.to_vec().into(),
             c.at.as_micros().into(),
+            i64::from(c.shared_with_caregivers).into(),
         ],
     )
+}
+
+/// Shares a conversation with the patient's caregivers, or stops.
+pub fn set_shared_with_caregivers(conversation: ConversationId, shared: bool) -> Step {
+    Step::new(
+        "UPDATE conversations SET shared_with_caregivers = $2 WHERE id = $1",
+        vec![conversation.to_vec().into(), i64::from(shared).into()],
+    )
+    .guarded(Conflict::ConversationMissing)
 }
 
 pub struct NewMessage {

@@ -5,6 +5,7 @@ pub mod access_reviews;
 pub mod accounts;
 pub mod analytics;
 pub mod attachments;
+pub mod caregivers;
 pub mod conversations;
 pub mod deliveries;
 pub mod directory;

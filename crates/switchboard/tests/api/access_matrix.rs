@@ -1,7 +1,9 @@
 //! Every conversation route × every role × own patient, another patient of
 //! the practice, another practice, and (issue 16, "Minimum necessary") a
 //! clinical topic, a scheduling and a billing one, and conversations marked
-//! sensitive. The expectations are written out here from the rules in the
+//! sensitive, and caregivers (proxies: a grant in force, ended, revoked, a
+//! confidential minor's conversation shared or not; `mod caregivers`). The
+//! expectations are written out here from the rules in the
 //! issues, independently of the policy code, under the practice's default
 //! grants (`docs/access.md`).
 
@@ -685,4 +687,204 @@ async fn deactivated_users_are_refused_everywhere() {
     }
     assert!(failures.is_empty(), "deactivated users reached:\n{}", failures.join("\n"));
     t.stop().await;
+}
+
+/// Caregivers (issue 16): proxies are another relationship. Jane holds the
+/// practice's grants for Sam (13: a confidential minor) and Mia (7); Carol's
+/// grant for Mia has ended; Bob's, given by Alice, was revoked; Sam is the
+/// minor himself. Written out from the rules in the issue.
+mod caregivers {
+    use super::*;
+    use switchboard_domain::time::Span;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    enum Conv {
+        JaneOwn,
+        Mia,
+        SamUnshared,
+        SamShared,
+        Alice,
+        Dana,
+    }
+    const CONVS: [Conv; 6] = [Conv::JaneOwn, Conv::Mia, Conv::SamUnshared, Conv::SamShared, Conv::Alice, Conv::Dana];
+    const CALLERS: [&str; 4] = ["jane", "carol", "bob", "sam"];
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Act {
+        View,
+        Reply,
+        Read,
+        Close,
+        Note,
+        Reopen,
+        AmendFirstMessage,
+        /// Setting the sharing to what it already is.
+        Share,
+    }
+    const ACTS: [Act; 8] =
+        [Act::View, Act::Reply, Act::Read, Act::Close, Act::Note, Act::Reopen, Act::AmendFirstMessage, Act::Share];
+
+    fn owner(c: Conv) -> &'static str {
+        match c {
+            Conv::JaneOwn => "jane",
+            Conv::Mia => "mia",
+            Conv::SamUnshared | Conv::SamShared => "sam",
+            Conv::Alice => "alice",
+            Conv::Dana => "dana",
+        }
+    }
+
+    fn shared(c: Conv) -> bool {
+        c != Conv::SamUnshared
+    }
+
+    /// A patient's own conversations as before; a caregiver with a grant in
+    /// force reads, answers, marks read and closes the patient's shared (or
+    /// not confidential) conversations, never amends the patient's words or
+    /// changes the sharing; nobody else reaches anything.
+    fn expected(user: &str, c: Conv, act: Act) -> bool {
+        if owner(c) == user {
+            return matches!(
+                act,
+                Act::View | Act::Reply | Act::Read | Act::Close | Act::AmendFirstMessage | Act::Share
+            );
+        }
+        let open = user == "jane" && matches!(c, Conv::Mia | Conv::SamShared);
+        open && matches!(act, Act::View | Act::Reply | Act::Read | Act::Close)
+    }
+
+    async fn attempt(t: &TestApp, token: &str, id: &str, first: &str, c: Conv, act: Act) -> StatusCode {
+        let (method, path, body) = match act {
+            Act::View => (Method::GET, format!("/api/v1/conversations/{id}"), None),
+            Act::Reply => {
+                (Method::POST, format!("/api/v1/conversations/{id}/messages"), Some(json!({"body": "a reply"})))
+            }
+            Act::Read => (Method::POST, format!("/api/v1/conversations/{id}/read"), None),
+            Act::Close => (Method::POST, format!("/api/v1/conversations/{id}/close"), None),
+            Act::Note => (Method::POST, format!("/api/v1/conversations/{id}/notes"), Some(json!({"body": "a note"}))),
+            Act::Reopen => (Method::POST, format!("/api/v1/conversations/{id}/reopen"), None),
+            Act::AmendFirstMessage => (
+                Method::POST,
+                format!("/api/v1/conversations/{id}/messages/{first}/amendments"),
+                Some(json!({"body": "a correction"})),
+            ),
+            Act::Share => {
+                (Method::PUT, format!("/api/v1/conversations/{id}/sharing"), Some(json!({"shared": shared(c)})))
+            }
+        };
+        t.request(method, &path, Some(token), body).await.status
+    }
+
+    #[tokio::test]
+    async fn caregivers_reach_what_their_grants_open_and_nothing_else() {
+        let t = TestApp::spawn().await;
+        let admin = t.login("admin").await;
+        // Carol, Mia's guardian for an hour; Bob, Alice's caregiver until
+        // she revokes it.
+        let (mia, carol) = (t.patient_id("mia").await, t.patient_id("carol").await);
+        let r = t
+            .post(
+                &format!("/api/v1/patient-accounts/{mia}/caregivers"),
+                Some(&admin),
+                json!({"caregiver_patient_id": carol, "relationship": "guardian", "until": "2026-01-05T16:00:00Z"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let alice = t.login("alice").await;
+        let code = t
+            .post("/api/v1/me/caregiver-invitations", Some(&alice), json!({"relationship": "spouse"}))
+            .await
+            .json()["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r =
+            t.post("/api/v1/caregiver-invitations/accept", Some(&t.login("bob").await), json!({"code": code})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let grant = r.json()["grant_id"].as_str().unwrap().to_owned();
+        let r = t.request(Method::DELETE, &format!("/api/v1/caregivers/{grant}"), Some(&alice), None).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+
+        let mut convs = BTreeMap::new();
+        let mut firsts = BTreeMap::new();
+        for c in CONVS {
+            let token = t.login(owner(c)).await;
+            let mut body = json!({"subject": format!("{c:?}"), "topic": "care_question", "body": "first"});
+            if c == Conv::SamShared {
+                body["share_with_caregivers"] = json!(true);
+            }
+            let r = t.start_conversation(&token, body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            convs.insert(c, r.json()["id"].as_str().unwrap().to_owned());
+            firsts.insert(c, r.json()["message_id"].as_str().unwrap().to_owned());
+        }
+        // Carol's hour is over.
+        t.advance(Span::from_hours(2));
+        let mut tokens = BTreeMap::new();
+        for user in CALLERS {
+            tokens.insert(user, t.login(user).await);
+        }
+
+        const DENIED_HERE: &str = "SELECT count(*) FROM audit_log a JOIN users u ON u.id = a.actor_id \
+                                   WHERE a.outcome = 'denied' AND a.practice_id = u.practice_id";
+        let denied_before = t.count(DENIED_HERE).await;
+        let (mut refusals, mut failures) = (0, Vec::new());
+        for user in CALLERS {
+            for c in CONVS {
+                for act in ACTS {
+                    let status = attempt(&t, &tokens[user], &convs[&c], &firsts[&c], c, act).await;
+                    let allowed = expected(user, c, act);
+                    let ok = if allowed {
+                        matches!(status, StatusCode::OK | StatusCode::CREATED | StatusCode::CONFLICT)
+                    } else {
+                        refusals += 1;
+                        status == StatusCode::NOT_FOUND
+                    };
+                    if !ok {
+                        failures.push(format!(
+                            "{user} {act:?} {c:?}: got {status}, expected {}",
+                            if allowed { "access" } else { "404" }
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "caregiver matrix violations:\n{}", failures.join("\n"));
+        assert_eq!(t.count(DENIED_HERE).await - denied_before, refusals);
+
+        // Listings, per patient asked for: one's own, or a patient one acts
+        // for (shared only for a confidential minor); nothing of anyone else.
+        let matrix: BTreeSet<&String> = convs.values().collect();
+        for user in CALLERS {
+            for asked in ["jane", "mia", "sam", "alice", "dana"] {
+                let pid = t.patient_id(asked).await;
+                let r = t.get(&format!("/api/v1/conversations?patient_id={pid}&limit=200"), Some(&tokens[user])).await;
+                assert_eq!(r.status, StatusCode::OK, "{user} {asked}: {}", r.text);
+                let seen: BTreeSet<String> = ids(&r.json()).into_iter().filter(|i| matrix.contains(i)).collect();
+                let want: BTreeSet<String> = CONVS
+                    .iter()
+                    .filter(|c| owner(**c) == asked && expected(user, **c, Act::View))
+                    .map(|c| convs[c].clone())
+                    .collect();
+                assert_eq!(seen, want, "{user} listing {asked}");
+            }
+        }
+        // Starting a conversation for someone follows the grants (whatever
+        // the minor's confidentiality: what a caregiver writes is shared).
+        for user in CALLERS {
+            for asked in ["mia", "sam", "alice", "dana"] {
+                let pid = t.patient_id(asked).await;
+                let r = t
+                    .start_conversation(
+                        &tokens[user],
+                        json!({"subject": "Hi", "topic": "scheduling", "body": "b", "patient_id": pid}),
+                    )
+                    .await;
+                let allowed = user == asked || (user == "jane" && matches!(asked, "mia" | "sam"));
+                let want = if allowed { StatusCode::CREATED } else { StatusCode::NOT_FOUND };
+                assert_eq!(r.status, want, "{user} for {asked}: {}", r.text);
+            }
+        }
+        t.stop().await;
+    }
 }

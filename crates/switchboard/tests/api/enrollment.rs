@@ -150,8 +150,9 @@ async fn patients_accept_the_terms_as_they_enroll_and_again_when_the_terms_chang
     assert!(r.json()["error"]["message"].as_str().unwrap().contains("changed"), "{}", r.text);
     let summary = t.get("/api/v1/practice/enrollment", Some(&admin)).await.json();
     assert_eq!(summary["current_version"], 3, "{summary}");
-    assert_eq!(summary["enrolled"], 4, "{summary}");
-    assert_eq!(summary["on_earlier_terms"], 4, "{summary}");
+    // The demo's six enrolled patients (the Doe family among them) and the one enrolled here.
+    assert_eq!(summary["enrolled"], 7, "{summary}");
+    assert_eq!(summary["on_earlier_terms"], 7, "{summary}");
     t.stop().await;
 }
 
@@ -216,7 +217,7 @@ async fn a_soft_launch_turns_messaging_on_for_chosen_cohorts_first() {
     assert_eq!(summary["patients"].as_u64(), Some(list.len() as u64), "{summary}");
     assert_eq!(
         (summary["open_to"].as_u64(), summary["enrolled"].as_u64()),
-        (Some(on_panel as u64), Some(3)),
+        (Some(on_panel as u64), Some(6)),
         "{summary}"
     );
 

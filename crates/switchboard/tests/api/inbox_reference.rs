@@ -2,7 +2,9 @@
 //! priority, topic, sensitive category, patient's department and care
 //! team, assignee, owner, escalation, messages, reads and "mark unread")
 //! are written through the store; then every view's listing, in both
-//! orders, for a staff member and for a patient, and the staff inbox counts
+//! orders, for a staff member, for a patient and for a caregiver of another
+//! patient (whose grant may be a confidential minor's, so only conversations
+//! shared with caregivers are listed), and the staff inbox counts
 //! must be what `ViewFilter::matches`, `in_list_scope` and `attention_key`
 //! say of the same data. Every listed row must also read back the access
 //! facts it was written with (topic and sensitivity among them), so that
@@ -14,12 +16,13 @@ use crate::support::*;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use switchboard_domain::caregiver::{CaregiverRelationship, ProxyGrant};
 use switchboard_domain::conversation::{ConversationStatus, Priority};
 use switchboard_domain::ids::*;
 use switchboard_domain::inbox::{InboxView, RowFacts, attention_key};
 use switchboard_domain::policy::{
     Actor, ConversationAction, ConversationFacts, ListScope, PatientActor, PatientFacts, StaffActor,
-    authorize_conversation, in_list_scope, list_scope,
+    authorize_conversation, in_list_scope, list_scope, list_scope_for,
 };
 use switchboard_domain::role::{SenderKind, StaffRole, UserKind};
 use switchboard_domain::routing::Owner;
@@ -83,6 +86,8 @@ struct ConversationSeed {
     escalated_to: Option<Who>,
     owner: Option<OwnerSeed>,
     events: Vec<Event>,
+    /// Shared with the patient's caregivers.
+    shared: bool,
     /// Seconds after the start: few values, so that ties in activity time
     /// are common and the id decides.
     activity: i64,
@@ -96,6 +101,8 @@ struct World {
     pools: [PoolLink; 3],
     patients: Vec<PatientSeed>,
     conversations: Vec<ConversationSeed>,
+    /// The first patient's grant for the second is a confidential minor's.
+    grant_confidential: bool,
 }
 
 fn who() -> impl Strategy<Value = Who> {
@@ -126,10 +133,14 @@ fn conversation() -> impl Strategy<Value = ConversationSeed> {
             proptest::option::of(who()),
             proptest::option::of(who()),
         ),
-        (proptest::option::of(owner), proptest::collection::vec(event(), 0..5), 0..4i64),
+        (proptest::option::of(owner), proptest::collection::vec(event(), 0..5), 0..4i64, proptest::bool::ANY),
     )
         .prop_map(
-            |((patient, status, priority), (topic, sensitivity, assignee, escalated_to), (owner, events, activity))| {
+            |(
+                (patient, status, priority),
+                (topic, sensitivity, assignee, escalated_to),
+                (owner, events, activity, shared),
+            )| {
                 ConversationSeed {
                     patient,
                     status,
@@ -141,6 +152,7 @@ fn conversation() -> impl Strategy<Value = ConversationSeed> {
                     owner,
                     events,
                     activity,
+                    shared,
                 }
             },
         )
@@ -157,14 +169,16 @@ fn world() -> impl Strategy<Value = World> {
         proptest::array::uniform3(link),
         proptest::collection::vec(patient, 1..4),
         proptest::collection::vec(conversation(), 0..10),
+        proptest::bool::ANY,
     )
-        .prop_map(|(role, departments, care_teams, pools, patients, conversations)| World {
+        .prop_map(|(role, departments, care_teams, pools, patients, conversations, grant_confidential)| World {
             role,
             departments,
             care_teams,
             pools,
             patients,
             conversations,
+            grant_confidential,
         })
 }
 
@@ -191,6 +205,9 @@ struct Seeded {
     practice: PracticeId,
     viewer: StaffActor,
     patient_viewer: PatientActor,
+    /// The patient the first patient is a caregiver for (the second seeded,
+    /// or the first itself when there is one: then the grant opens nothing).
+    cared_for: PatientId,
     conversations: Vec<Modelled>,
 }
 
@@ -307,6 +324,7 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
             assignee: c.assignee.map(user_of),
             created_by: colleague,
             at: Timestamp::from_micros(last_activity),
+            shared_with_caregivers: c.shared,
         }));
         let owner = c.owner.map(|o| match o {
             OwnerSeed::Person(who) => Owner::Person(user_of(who)),
@@ -370,6 +388,7 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
                 escalated_to: c.escalated_to.map(user_of),
                 topic: c.topic,
                 sensitivity: c.sensitivity,
+                shared_with_caregivers: c.shared,
             },
             status: c.status,
             priority: c.priority,
@@ -381,10 +400,27 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
     }
     t.app().store_for_tests().commit(Unit::new().steps(steps)).await.unwrap();
     let (first, first_user) = patients[0].clone();
+    let cared_for = patients.get(1).map_or(first.id, |(f, _)| f.id);
+    // The grant names the caregiver's own practice; the patient may be in
+    // another, where it opens nothing.
+    let grant = ProxyGrant {
+        id: new_id(ProxyGrantId::from_bytes),
+        practice: first.practice,
+        patient: cared_for,
+        relationship: CaregiverRelationship::Guardian,
+        until: None,
+        confidential: w.grant_confidential,
+    };
     Seeded {
         practice,
         viewer: actor,
-        patient_viewer: PatientActor { user: first_user, practice: first.practice, patient: first.id },
+        patient_viewer: PatientActor {
+            user: first_user,
+            practice: first.practice,
+            patient: first.id,
+            proxies: vec![grant],
+        },
+        cared_for,
         conversations,
     }
 }
@@ -412,12 +448,11 @@ impl Modelled {
 
 /// The reference's answer: the view's conversations in the listing's order,
 /// as indexes into the seed (short to read when a case fails).
-fn expected(s: &Seeded, viewer: &Actor, view: InboxView, attention: bool) -> Vec<usize> {
-    let scope = list_scope(viewer);
+fn expected(s: &Seeded, viewer: &Actor, scope: &ListScope, view: InboxView, attention: bool) -> Vec<usize> {
     let mut out: Vec<usize> = (0..s.conversations.len())
         .filter(|&i| {
             let c = &s.conversations[i];
-            in_list_scope(&scope, viewer, &c.facts) && view.filter().matches(c.row(viewer))
+            in_list_scope(scope, viewer, &c.facts) && view.filter().matches(c.row(viewer))
         })
         .collect();
     let convs = &s.conversations;
@@ -429,10 +464,17 @@ fn expected(s: &Seeded, viewer: &Actor, view: InboxView, attention: bool) -> Vec
     out
 }
 
-async fn listed(t: &TestApp, s: &Seeded, viewer: &Actor, view: InboxView, attention: bool) -> Vec<usize> {
+async fn listed(
+    t: &TestApp,
+    s: &Seeded,
+    viewer: &Actor,
+    scope: &ListScope,
+    view: InboxView,
+    attention: bool,
+) -> Vec<usize> {
     let filter =
         q::ListFilter { attention_order: attention, limit: 1000, ..q::ListFilter::view(view.filter(), viewer.user()) };
-    let rows = q::list(t.app().store_for_tests(), &list_scope(viewer), viewer.kind(), &filter).await.unwrap();
+    let rows = q::list(t.app().store_for_tests(), scope, viewer.kind(), &filter).await.unwrap();
     rows.iter()
         .map(|r| {
             let i = s.conversations.iter().position(|c| c.id == r.id).expect("a listed conversation was not seeded");
@@ -453,6 +495,7 @@ async fn listed(t: &TestApp, s: &Seeded, viewer: &Actor, view: InboxView, attent
                 escalated_to: r.escalated_to.as_ref().map(|(u, _)| *u),
                 topic: r.topic,
                 sensitivity: r.sensitivity,
+                shared_with_caregivers: r.shared_with_caregivers,
             };
             assert_eq!(&read_back, facts, "the row's access facts");
             for action in [ConversationAction::ViewMetadata, ConversationAction::View] {
@@ -490,14 +533,21 @@ async fn check(t: &TestApp, w: &World) -> Result<usize, TestCaseError> {
     let mut compared = 0;
     let staff = Actor::Staff(s.viewer.clone());
     let patient = Actor::Patient(s.patient_viewer.clone());
-    for (viewer, views) in [
-        (&staff, InboxView::ALL.to_vec()),
-        (&patient, InboxView::ALL.into_iter().filter(|v| !v.staff_only()).collect()),
+    let patient_views: Vec<InboxView> = InboxView::ALL.into_iter().filter(|v| !v.staff_only()).collect();
+    // The caregiver is the same patient account, listing the patient it
+    // acts for (the service's `list_scope_for`).
+    let caregiver_scope = list_scope_for(&patient, Some(s.cared_for));
+    for (viewer, scope, views) in [
+        (&staff, list_scope(&staff), InboxView::ALL.to_vec()),
+        (&patient, list_scope(&patient), patient_views.clone()),
+        (&patient, caregiver_scope, patient_views),
     ] {
         for view in views {
             for attention in [false, true] {
-                let (sql, reference) =
-                    (listed(t, &s, viewer, view, attention).await, expected(&s, viewer, view, attention));
+                let (sql, reference) = (
+                    listed(t, &s, viewer, &scope, view, attention).await,
+                    expected(&s, viewer, &scope, view, attention),
+                );
                 compared += sql.len();
                 prop_assert_eq!(
                     sql,
@@ -515,7 +565,7 @@ async fn check(t: &TestApp, w: &World) -> Result<usize, TestCaseError> {
     if list_scope(&staff) != ListScope::Nothing {
         let counts = q::inbox_counts(t.app().store_for_tests(), s.practice, s.viewer.user).await.unwrap();
         for view in InboxView::ALL {
-            let reference = i64::try_from(expected(&s, &staff, view, false).len()).unwrap();
+            let reference = i64::try_from(expected(&s, &staff, &list_scope(&staff), view, false).len()).unwrap();
             prop_assert_eq!(counts.of(view), reference, "inbox count of {}", view.as_str());
         }
     }

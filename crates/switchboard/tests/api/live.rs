@@ -362,3 +362,35 @@ async fn a_row_only_viewer_hears_that_rows_changed_and_nothing_of_their_content(
     }
     t.stop().await;
 }
+
+/// A caregiver's stream carries the events of the patients they act for,
+/// never a confidential minor's unshared conversation, and stops the
+/// moment their grant is revoked.
+#[tokio::test]
+async fn a_caregivers_stream_follows_their_grants() {
+    let t = TestApp::spawn().await;
+    let (jane, mia, sam, admin) =
+        (t.login("jane").await, t.login("mia").await, t.login("sam").await, t.login("admin").await);
+    let mut live = Live::open(&t, &jane).await;
+    let mentions = |events: &[(String, Value)], id: &str| events.iter().any(|(_, d)| d.to_string().contains(id));
+
+    let mias = t.patient_conversation(&mia, "Mia's", "hello").await;
+    let sams = t.patient_conversation(&sam, "Sam's", "private").await;
+    let heard = live.drain(SHORT).await;
+    assert!(mentions(&heard, &mias), "{heard:?}");
+    assert!(!mentions(&heard, &sams), "a confidential minor's unshared conversation: {heard:?}");
+
+    // The practice revokes Jane's access to Mia: from then on, nothing.
+    let mia_id = t.patient_id("mia").await;
+    let grants = t.get(&format!("/api/v1/patient-accounts/{mia_id}/caregivers"), Some(&admin)).await.json();
+    let grant = grants["caregivers"][0]["grant_id"].as_str().unwrap().to_owned();
+    let r = t.request(reqwest::Method::DELETE, &format!("/api/v1/caregivers/{grant}"), Some(&admin), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = live.drain(SHORT).await;
+    let r = t.post(&format!("/api/v1/conversations/{mias}/messages"), Some(&mia), json!({"body": "again"})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let heard = live.drain(SHORT).await;
+    assert!(!mentions(&heard, &mias), "after revocation: {heard:?}");
+    t.stop().await;
+}

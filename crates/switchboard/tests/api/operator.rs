@@ -81,7 +81,7 @@ async fn an_operator_creates_practices_with_a_key_and_sees_only_counts() {
     let riverside = list.as_array().unwrap().iter().find(|p| p["name"] == "Riverside Family Medicine").unwrap();
     assert_eq!(
         (riverside["active_staff"].as_i64(), riverside["patients"].as_i64(), riverside["enrolled_patients"].as_i64()),
-        (Some(8), Some(6), Some(3))
+        (Some(8), Some(9), Some(6))
     );
     for private in ["Alice", "Nguyen", "RFM-", "alice"] {
         assert!(!r.text.contains(private), "{private}");

@@ -78,6 +78,8 @@
  * @property {{ by: string, read_at: string }} [read_by_staff]
  * @property {{ id: string, author: Person, body: string, created_at: string }[]} amendments
  * @property {import("./attachments.js").Attachment[]} attachments its files (`AttachmentDto`)
+ * @property {{ caregiver_name: string, relationship: string, patient_name: string, line: string }} [on_behalf]
+ *   sent by a caregiver for the patient ("sent by Jane Doe (mother) on behalf of Sam Doe")
  */
 
 /**
@@ -90,6 +92,7 @@
  *   rating?: { score: number, comment: string | null, created_at: string },
  *   answered_by_staff: boolean,
  *   rateable: boolean,
+ *   caregivers?: { confidential_minor: boolean, shared: boolean },
  * }} Conversation
  */
 
@@ -674,6 +677,11 @@ export function when(iso) {
   const d = new Date(iso);
   return dayNumber(d) === dayNumber(new Date()) ? format(TIME, d)
     : `${format({ weekday: "short", month: "short", day: "numeric" }, d)}, ${format(TIME, d)}`;
+}
+
+/** The day of an instant, with its year, in the practice's zone ("September 14, 2036"): for ends years away. */
+export function dayWithYear(iso) {
+  return format({ year: "numeric", month: "long", day: "numeric" }, new Date(iso));
 }
 
 export function fullWhen(iso) {

@@ -14,6 +14,7 @@ import { attachControl, attachmentList, failedText, sizeText } from "./attachmen
 import { enrollmentOffer } from "./patient-secure.js";
 import { notOpenYet, showTerms, termsCard, termsWaiting } from "./patient-terms.js";
 import { showSessions } from "./sessions.js";
+import { actingBanner, caregiversSection, current, loadCaregiving, shareChoice, sharingNote, switcher } from "./patient-caregivers.js";
 
 const main = document.getElementById("main");
 /** @typedef {import("./common.js").Conversation} Conversation */
@@ -47,7 +48,17 @@ const state = {
    * in the thread it opens. @type {{ conversationId: string, text: string } | null}
    */
   startNotice: null,
+  /**
+   * Whom one may act for: oneself first, then the patients one is a
+   * caregiver for. @type {import("./patient-caregivers.js").CaregivingPerson[]}
+   */
+  people: [],
 };
+
+/** The person acted for now, or null for oneself. */
+function actingPerson() {
+  return current(state.people);
+}
 
 /** Whether the patient must accept the terms in force before writing. */
 function termsWait() {
@@ -142,26 +153,31 @@ function answerBySentence(c) {
 async function showList() {
   state.open = null;
   state.view = "list";
-  setTitle("Messages");
+  const person = actingPerson();
+  setTitle(person ? `Messages for ${person.display_name}` : "Messages");
   const [data, notifications] = await Promise.all([
-    api("GET", "/api/v1/conversations?limit=100"),
-    api("GET", "/api/v1/me/notifications").catch(() => []),
+    api("GET", `/api/v1/conversations?limit=100${person ? `&patient_id=${person.patient_id}` : ""}`),
+    person ? [] : api("GET", "/api/v1/me/notifications").catch(() => []),
   ]);
   if (state.view !== "list") return;
   const items = data.conversations;
   const body = [
+    switcher(state.people, showList),
     el("div", { class: "page-head" },
-      el("h1", {}, "Messages"),
+      el("h1", {}, person ? `Messages for ${person.display_name}` : "Messages"),
       state.enrollment?.may_start_conversations === false ? null : el("a", { class: "button primary", href: "#/new" }, "New message")),
+    actingBanner(person),
     state.enrollment?.may_start_conversations === false ? notOpenYet(callUs()) : null,
     termsWait() ? termsWaiting(state.enrollment) : null,
     reminders(notifications, items),
   ];
   if (items.length === 0) {
-    body.push(el("p", { class: "lead" }, "You have no messages yet. Write to your care team whenever it suits you."));
+    body.push(el("p", { class: "lead" }, person
+      ? `No messages for ${person.display_name} yet${person.confidential ? " that are shared with you" : ""}.`
+      : "You have no messages yet. Write to your care team whenever it suits you."));
     body.push(guidance(false));
   } else {
-    body.push(el("ul", { class: "conversations", "aria-label": "Your conversations" }, items.map((c) => {
+    body.push(el("ul", { class: "conversations", "aria-label": person ? `${person.display_name}'s conversations` : "Your conversations" }, items.map((c) => {
       const unread = c.unread_count > 0;
       return el("li", { class: unread ? "conversation unread" : "conversation" },
         el("a", { href: `#/c/${c.id}` },
@@ -254,14 +270,18 @@ async function refreshExpectation(topic) {
 function showCompose() {
   state.open = null;
   state.view = "compose";
-  setTitle("New message");
+  const person = actingPerson();
+  setTitle(person ? `New message for ${person.display_name}` : "New message");
+  // A confidential minor writing for themselves chooses whether their
+  // caregivers see it (private unless they do).
+  const share = !person && state.people[0]?.confidential ? shareChoice() : null;
   const max = state.practice.message_max_chars;
   const errors = errorBox();
   const topic = el("select", { id: "topic", name: "topic", required: true },
     el("option", { value: "" }, "Choose one"),
     TOPICS.map(([code, label]) => el("option", { value: code }, label)));
   // Who reads it: the care team, or one of the patient's own providers.
-  const providers = state.providers ?? [];
+  const providers = person ? [] : state.providers ?? [];
   const to = el("select", { id: "to", name: "to", "aria-describedby": "to-hint" },
     el("option", { value: "" }, "My care team"),
     providers.map((p) => el("option", { value: p.id }, p.display_name)));
@@ -289,6 +309,7 @@ function showCompose() {
   });
   files.button.setAttribute("aria-describedby", "new-attach-hint");
   const form = el("form", { class: "card compose", novalidate: true },
+    actingBanner(person),
     el("label", { for: "topic" }, "What is it about?"), topic,
     providers.length ? [el("label", { for: "to" }, "Who should read it?"), to, toHint] : null,
     el("label", { for: "subject" }, "Subject ", el("span", { class: "hint" }, "(a few words)")), subject,
@@ -297,6 +318,7 @@ function showCompose() {
       `Photos, PDFs, video or audio, up to ${sizeText(state.practice.attachment_max_bytes)} each. They are sent just after your message.`),
     files.node,
     fileErrors,
+    share?.node,
     check,
     expectationBox(),
     el("div", { class: "form-foot" }, count.node, send),
@@ -327,6 +349,8 @@ function showCompose() {
     try {
       const request = { subject: subject.value, topic: topic.value, body: body.value };
       if (to.value) request.to_provider_id = to.value;
+      if (person) request.patient_id = person.patient_id;
+      if (share) request.share_with_caregivers = share.checked();
       created = await api("POST", "/api/v1/conversations", request);
     } catch (e) {
       if (!askForTerms(e, errors, form)) showError(errors, errorText(e));
@@ -427,6 +451,7 @@ function renderMessages(list, conversation, fresh) {
     return el("li", { class: isNew ? `${cls} new` : cls, dataset: { id: m.id } },
       isNew ? el("span", { class: "new-tag" }, "New") : null,
       el("span", { class: "who" }, mine ? "You" : m.sender.display_name),
+      m.on_behalf ? el("span", { class: "on-behalf" }, m.on_behalf.line) : null,
       m.body ? el("p", { class: "text" }, m.body) : null,
       attachmentList(m.attachments, { photoNotes: mine }),
       m.amendments.length ? el("p", { class: "amended-note" }, "Corrected below; the original is kept as written.") : null,
@@ -495,6 +520,8 @@ async function loadThread(id) {
   state.thread = c;
   renderReplyBy();
   renderRating(c);
+  const sharing = document.getElementById("sharing");
+  if (sharing) fill(sharing, sharingNote(c, () => loadThread(id)));
   const receipt = document.getElementById("receipt");
   clear(receipt);
   const r = readReceipt(c.messages);
@@ -548,6 +575,10 @@ async function showThread(id) {
   }
   if (state.open !== id) return;
   setTitle(c.subject);
+  // Someone else's conversation: whose, and as whom one writes.
+  const forWhom = c.patient.id !== state.me.patient_id
+    ? state.people.find((p) => p.patient_id === c.patient.id && p.relationship) ?? null
+    : null;
   const max = state.practice.message_max_chars;
   const errors = errorBox();
   const reply = el("textarea", { id: "reply", rows: 3, "aria-label": "Write a reply", "aria-describedby": "reply-count" });
@@ -603,6 +634,8 @@ async function showThread(id) {
       el("h1", { class: "thread-title" }, c.subject),
       el("button", { type: "button", class: "secondary small no-print", onclick: () => window.print() }, "Print or save as PDF")),
     el("p", { id: "thread-status", class: "meta" }),
+    actingBanner(forWhom),
+    el("div", { id: "sharing" }),
     el("p", { id: "reply-by", class: "notice reply-by", hidden: true }),
     el("ol", { id: "thread", class: "thread", "aria-label": "Messages", "aria-live": "polite" }),
     el("div", { id: "receipt" }),
@@ -756,6 +789,9 @@ async function showSettings(toSessions = false) {
     contactForm(contact, notices.contactChanged),
     notices.form,
     passwordForm(),
+    await caregiversSection(async () => {
+      state.people = await loadCaregiving();
+    }),
     el("section", { class: "card", "aria-labelledby": "security-title" },
       el("h2", { id: "security-title" }, "Sign-in security"),
       el("p", {}, "Add a second step to signing in: a code from an app on your phone."),
@@ -1092,7 +1128,10 @@ async function boot() {
   ]);
   document.getElementById("practice-name").textContent = state.practice.name;
   if (!state.me.secure_conversation_id) {
-    state.enrollment = await api("GET", "/api/v1/me/enrollment").catch(() => null);
+    [state.enrollment, state.people] = await Promise.all([
+      api("GET", "/api/v1/me/enrollment").catch(() => null),
+      loadCaregiving(),
+    ]);
   }
   // Every time the patient sees is the practice's, like the automatic replies'.
   showTimesIn(state.practice.time_zone);

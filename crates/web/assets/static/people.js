@@ -9,7 +9,7 @@
 // Nobody is given a password: every link made here is shown once, to hand
 // over, and an invitation chosen by email or text is sent as well.
 import {
-  $, ApiError, MEDIUM_NAMES, MEDIUM_WORDS, NOTICE_KIND_WORDS, api, apiText, civilDate, clear, dayAndTime, el, fullWhen, options,
+  $, ApiError, MEDIUM_NAMES, MEDIUM_WORDS, NOTICE_KIND_WORDS, api, apiText, civilDate, clear, dayAndTime, dayWithYear, el, fullWhen, options,
   problem, topicLabel, ROLE_WORDS, runStaffPage, showError, WITHHELD_TEXT,
 } from "./common.js";
 
@@ -1185,7 +1185,78 @@ function patientViewActions(p) {
  * @param {{ conversations: ConversationSummary[], next_cursor: string | null } | null} list
  * @param {Deliveries | null} deliveries
  */
-function renderPatientView(p, list, deliveries) {
+const RELATIONSHIP_WORDS = /** @type {const} */ ([
+  ["mother", "Mother"], ["father", "Father"], ["guardian", "Guardian"], ["spouse", "Spouse"], ["adult_child", "Adult child"], ["other", "Other caregiver"],
+]);
+const STANDING_WORDS = {
+  adult: "Adult: they invite their own caregivers in the app.",
+  child: "Minor: caregivers see all of this patient's conversations.",
+  confidential_minor: "Minor old enough for confidentiality: caregivers see only the conversations the patient or a clinician shares.",
+};
+
+/**
+ * Who may act for the patient (`CaregiversDto`): each caregiver with the
+ * way to revoke them; for a minor, a grant to another patient who has an
+ * account here. `null` when the caller may not see them.
+ */
+function caregiversCard(p, overview) {
+  if (!overview) return null;
+  const id = "patient-caregivers-title";
+  const errors = el("p", { class: "error", role: "alert", hidden: true });
+  const reload = async () => {
+    const fresh = await api("GET", `/api/v1/patient-accounts/${p.id}/caregivers`);
+    $("patient-caregivers").replaceWith(caregiversCard(p, fresh));
+  };
+  const list = overview.caregivers.length
+    ? el("ul", { class: "plain-list caregiver-list" }, overview.caregivers.map((c) => el("li", {},
+      el("span", {}, el("strong", {}, c.caregiver_name), ` (${c.relationship_words}) · `,
+        c.granted_by === "practice" ? "given by the practice" : "invited by the patient",
+        c.ends_at ? ` · until ${dayWithYear(c.ends_at)}` : ""),
+      " ",
+      el("button", {
+        type: "button", class: "link",
+        onclick: async () => {
+          try {
+            await api("DELETE", `/api/v1/caregivers/${c.grant_id}`);
+            await reload();
+          } catch (e) {
+            showError(errors, message(e));
+          }
+        },
+      }, `Revoke ${c.caregiver_name}`))))
+    : none("Nobody acts for this patient.");
+  let grant = null;
+  if (overview.standing !== "adult") {
+    const others = state.patients.filter((x) => x.id !== p.id && x.user_id);
+    const who = el("select", { id: "grant-caregiver", required: true },
+      el("option", { value: "" }, "Choose a patient with an account"),
+      others.map((x) => el("option", { value: x.id }, `${x.given_name} ${x.family_name}`)));
+    const relationship = el("select", { id: "grant-relationship" },
+      RELATIONSHIP_WORDS.map(([code, words]) => el("option", { value: code }, words)));
+    grant = el("form", { class: "grant-caregiver" },
+      el("label", { for: "grant-caregiver" }, "Caregiver"), who,
+      el("label", { for: "grant-relationship" }, "Relationship"), relationship,
+      el("button", { type: "submit", class: "secondary" }, "Give access"),
+      el("p", { class: "hint" }, "Access ends at the patient's 18th birthday. The caregiver needs their own account here."));
+    grant.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!who.value) return showError(errors, "Choose the caregiver.");
+      try {
+        await api("POST", `/api/v1/patient-accounts/${p.id}/caregivers`,
+          { caregiver_patient_id: who.value, relationship: relationship.value });
+        await reload();
+      } catch (e) {
+        showError(errors, message(e));
+      }
+    });
+  }
+  return el("section", { id: "patient-caregivers", class: "card patient-card", "aria-labelledby": id },
+    el("h2", { id }, "Caregivers"),
+    el("p", { class: "hint" }, STANDING_WORDS[overview.standing] ?? ""),
+    list, grant, errors);
+}
+
+function renderPatientView(p, list, deliveries, caregivers) {
   const name = patientName(p);
   $("patient-view-title").textContent = name;
   document.title = `${name} · ${MODES[state.mode].title} · Switchboard`;
@@ -1205,20 +1276,22 @@ function renderPatientView(p, list, deliveries) {
         isAdmin() ? ["Messaging", launchControl(p)] : null,
       ].filter(Boolean))),
     conversationsCard(p, list),
+    caregiversCard(p, caregivers),
     deliveriesCard(p, deliveries));
 }
 
 /** Loads and draws the open patient's page; false if another was opened meanwhile. */
 async function loadPatientView() {
   const id = state.viewing;
-  const [p, list, deliveries] = await Promise.all([
+  const [p, list, deliveries, caregivers] = await Promise.all([
     api("GET", `/api/v1/patient-accounts/${id}`),
     worksConversations() ? api("GET", `/api/v1/conversations?patient_id=${id}&limit=${CONVERSATIONS_SHOWN}`) : null,
     // The rest of the page stands without them.
     api("GET", `/api/v1/patient-accounts/${id}/deliveries`).catch(() => null),
+    api("GET", `/api/v1/patient-accounts/${id}/caregivers`).catch(() => null),
   ]);
   if (state.viewing !== id) return false;
-  renderPatientView(p, list, deliveries);
+  renderPatientView(p, list, deliveries, caregivers);
   return true;
 }
 

@@ -347,6 +347,7 @@ function timeline(c) {
     const own = m.sender.id === state.me.id;
     return el("li", { class: fromPatient ? "bubble theirs" : "bubble mine", dataset: { id: m.id } },
       el("span", { class: "who" }, m.sender.display_name),
+      m.on_behalf ? el("span", { class: "on-behalf" }, m.on_behalf.line) : null,
       m.body ? el("p", { class: "text" }, m.body) : null,
       attachmentList(m.attachments, { extra: fromPatient ? filingState : undefined }),
       m.amendments.length ? el("p", { class: "amended-note" }, "Corrected below; the original is kept as written.") : null,
@@ -357,6 +358,36 @@ function timeline(c) {
         receipt,
         own ? el("button", { type: "button", class: "link amend", onclick: () => openAmend(m) }, "Correct") : null));
   });
+}
+
+/**
+ * A minor old enough to keep conversations from their caregivers: whether
+ * this one is shared, and (for clinical roles) the way to change it.
+ */
+function caregiverSharing(c) {
+  const s = c.caregivers;
+  if (!s || !s.confidential_minor) return null;
+  // Emergency access reads and answers; sharing stays with the care team.
+  const clinical = !c.emergency_access_id && ["provider", "nurse", "medical_assistant"].includes(state.me.role ?? "");
+  const errors = el("p", { class: "error", role: "alert", hidden: true });
+  return el("p", { class: "notice caregiver-sharing" },
+    s.shared
+      ? "Minor patient: this conversation is shared with their caregivers (such as a parent). "
+      : "Minor patient: confidential. Their caregivers (such as a parent) do not see this conversation. ",
+    clinical
+      ? el("button", {
+        type: "button", class: "link",
+        onclick: async () => {
+          try {
+            await api("PUT", `/api/v1/conversations/${c.id}/sharing`, { shared: !s.shared });
+            await refreshAll();
+          } catch (e) {
+            showError(errors, errorText(e));
+          }
+        },
+      }, s.shared ? "Stop sharing with caregivers" : "Share with caregivers")
+      : null,
+    errors);
 }
 
 /** When a message was sent: short on screen, the full date and time on paper. */
@@ -774,6 +805,7 @@ async function refreshOpen() {
   $("assigned-to").textContent = c.assignee ? c.assignee.display_name : "Nobody yet";
   $("routing").replaceWith(routingPanel(c));
   $("rating-panel").replaceWith(ratingPanel(c));
+  fill($("caregiver-sharing"), caregiverSharing(c));
   await loadPages(c).catch(() => {});
   await loadDocuments().catch(() => {});
   $("urgent-tag").hidden = c.priority !== "urgent";
@@ -877,6 +909,7 @@ async function openConversation(id) {
       el("p", { id: "unread-reply", class: "unread-reply-note", hidden: true })),
     // Opened through emergency access: reading, answering and notes only.
     c.emergency_access_id ? el("p", { class: "tag sensitive emergency-tag" }, "Opened through your emergency access: read, answer and write notes; its care team manages it") : sensitivityControl(c),
+    el("div", { id: "caregiver-sharing" }, caregiverSharing(c)),
     contextPanel(c),
     documentsPanel(),
     routingPanel(c),

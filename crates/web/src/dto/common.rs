@@ -47,6 +47,9 @@ coded! {
     switchboard_domain::notify::NoticeKind => "NoticeKindDto", "Why someone was notified.";
     switchboard_domain::notify::DeliveryState => "DeliveryStateDto", "Where one email, text or push stands.";
     switchboard_domain::sensitivity::Sensitivity => "SensitivityDto", "A sensitive category a conversation can be marked with (`substance_use`: 42 CFR Part 2 records).";
+    switchboard_domain::caregiver::CaregiverRelationship => "RelationshipDto", "Who a caregiver is to the patient (`other`: shown as \"caregiver\").";
+    switchboard_domain::caregiver::GrantedBy => "GrantedByDto", "Who gave a caregiver access: the patient (an invitation), or the practice (for a minor).";
+    switchboard_domain::caregiver::MinorStanding => "MinorStandingDto", "Where a patient stands for caregivers today: an adult, a child under the practice's confidentiality age, or a confidential minor (whose caregivers see only shared conversations).";
 }
 
 pub(crate) type KindDto = Code<SenderKind>;

@@ -23,12 +23,16 @@ pub(crate) struct ConversationDto {
     /// A person on staff (not only an automatic reply) has written in it.
     pub answered_by_staff: bool,
     /// The patient may rate it now: closed, answered by a person, not yet
-    /// rated.
+    /// rated (never a caregiver: they do not rate for the patient).
     pub rateable: bool,
     /// Staff: opened through the caller's emergency access (this grant's
     /// id): reading, answering and notes only.
     #[schema(format = "uuid")]
     pub emergency_access_id: Option<String>,
+    /// For the patient and staff: whether it is shared with the patient's
+    /// caregivers, and whether that matters (a confidential minor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caregivers: Option<SharingDto>,
 }
 
 impl From<&views::ConversationView> for ConversationDto {
@@ -53,11 +57,18 @@ impl From<&views::ConversationView> for ConversationDto {
                         .map(|(by, at)| StaffReadDto { by: by.as_str(), read_at: at.to_rfc3339() }),
                     amendments: m.amendments.iter().map(Into::into).collect(),
                     attachments: m.attachments.iter().map(Into::into).collect(),
+                    on_behalf: m.on_behalf.as_ref().map(|b| OnBehalfDto {
+                        caregiver_name: b.caregiver_name.clone(),
+                        relationship: b.relationship.into(),
+                        patient_name: b.patient_name.clone(),
+                        line: b.line.clone(),
+                    }),
                 })
                 .collect(),
             answered_by_staff: v.answered_by_staff,
             rateable: v.rateable,
             emergency_access_id: v.emergency_access.map(|g| g.to_string()),
+            caregivers: v.caregivers.map(Into::into),
             rating: v.rating.as_ref().map(|r| RatingDto {
                 score: r.score,
                 comment: r.comment.clone(),
@@ -99,6 +110,9 @@ pub(crate) struct MessageDto {
     pub amendments: Vec<AuthoredTextDto>,
     /// The files sent with it.
     pub attachments: Vec<AttachmentDto>,
+    /// Sent by a caregiver for the patient (`sender` is the caregiver).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_behalf: Option<OnBehalfDto>,
 }
 
 #[derive(Serialize, ToSchema)]

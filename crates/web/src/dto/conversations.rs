@@ -19,7 +19,10 @@ pub(crate) struct ListQuery {
     pub status: Option<String>,
     /// Staff only: a staff user id, `me`, or `none` for unassigned.
     pub assignee: Option<String>,
-    /// Staff: one patient's conversations.
+    /// Staff: one patient's conversations. Patients: their own (the
+    /// default), or, as a caregiver, those of a patient they hold a grant
+    /// for (a confidential minor's: only those shared with caregivers);
+    /// anyone else's lists nothing.
     #[param(format = "uuid")]
     pub patient_id: Option<String>,
     /// `next_cursor` from the previous page.
@@ -210,6 +213,11 @@ pub(crate) struct CreateConversationRequest {
     /// to me") instead of routing it.
     #[serde(default)]
     pub keep_with_me: bool,
+    /// A patient writing for themselves: share it with their caregivers.
+    /// A confidential minor writes confidentially unless this is true;
+    /// refused from anyone else (what a caregiver writes is shared).
+    #[serde(default)]
+    pub share_with_caregivers: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]

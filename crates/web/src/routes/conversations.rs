@@ -46,7 +46,8 @@ fn invalid(field: &'static str, problem: &str) -> ApiError {
 
 /// The conversations the caller may see, most recent activity first.
 ///
-/// Patients see their own; staff see their practice's conversations whose
+/// Patients see their own, or with `patient_id` those of a patient they
+/// are a caregiver for; staff see their practice's conversations whose
 /// patient is on their care team or in their department, or that are
 /// assigned to them.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])), params(ListQuery),
@@ -138,6 +139,7 @@ pub(crate) async fn create_conversation(
         priority: req.priority,
         to_provider,
         keep_with_me: req.keep_with_me,
+        share_with_caregivers: req.share_with_caregivers,
     };
     let sent = s.app.create_conversation(&p, input, key.as_deref(), &ctx).await?;
     Ok(created(

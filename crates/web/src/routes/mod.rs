@@ -11,6 +11,7 @@ mod analytics;
 mod attachments;
 mod audit;
 mod auth;
+mod caregivers;
 mod conversations;
 mod csv;
 mod emergency;
@@ -67,6 +68,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         schedule::routes(),
         secure_links::routes(),
         sensitivity::routes(),
+        caregivers::routes(),
         setup::routes(),
         sms::routes(),
         sso::routes(),
