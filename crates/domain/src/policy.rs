@@ -5,8 +5,8 @@
 //!
 //! Deny by default: anything not explicitly allowed below is refused.
 
-use crate::emergency::{self, EmergencyAccess, EmergencyGrant};
 use crate::caregiver::ProxyGrant;
+use crate::emergency::{self, EmergencyAccess, EmergencyGrant};
 use crate::ids::{CareTeamId, ConversationId, DepartmentId, PatientId, PoolId, PracticeId, UserId};
 use crate::mfa::Assurance;
 use crate::role::{StaffRole, UserKind};
