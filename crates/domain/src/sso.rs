@@ -18,6 +18,19 @@ pub const IAT_LEEWAY: Span = Span::from_secs(60);
 /// The longest button label.
 pub const LABEL_MAX: usize = 60;
 
+/// Which practices' single sign-on buttons a sign-in page shows, of the
+/// `enabled` ones: the one its link names (`/?practice=`), or, without one,
+/// the only practice that has single sign-on on. A deployment with several
+/// such practices shows none on its bare page, so that it never lists who
+/// its practices are: each practice gives its staff its own link.
+pub fn providers_shown<P: PartialEq + Copy>(enabled: &[P], asked: Option<P>) -> Vec<P> {
+    match (asked, enabled) {
+        (Some(p), _) => enabled.iter().copied().filter(|e| *e == p).collect(),
+        (None, [only]) => vec![*only],
+        (None, _) => Vec::new(),
+    }
+}
+
 /// Whether a sign-in's state may still be used: once, within
 /// [`STATE_LIFETIME`].
 pub fn state_open(created_at: Timestamp, spent: bool, now: Timestamp) -> bool {

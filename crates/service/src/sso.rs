@@ -347,13 +347,21 @@ impl Switchboard {
         Ok(view(&saved))
     }
 
-    /// The practices whose single sign-on is on, for the sign-in page.
-    pub async fn sso_providers(&self) -> Result<Vec<SsoProvider>, ServiceError> {
+    /// The single sign-on buttons for a sign-in page: the practice its
+    /// link names, or the only one on this server with single sign-on on
+    /// (`domain::sso::providers_shown`).
+    pub async fn sso_providers(&self, asked: Option<PracticeId>) -> Result<Vec<SsoProvider>, ServiceError> {
         if self.sso_client().is_none() {
             return Ok(Vec::new());
         }
         let rows = q::enabled(self.store()).await?;
-        Ok(rows.into_iter().map(|(practice, label)| SsoProvider { practice, label }).collect())
+        let enabled: Vec<PracticeId> = rows.iter().map(|(p, _)| *p).collect();
+        let shown = switchboard_domain::sso::providers_shown(&enabled, asked);
+        Ok(rows
+            .into_iter()
+            .filter(|(p, _)| shown.contains(p))
+            .map(|(practice, label)| SsoProvider { practice, label })
+            .collect())
     }
 
     // ----- staff accounts ---------------------------------------------------

@@ -215,3 +215,13 @@ proptest! {
         prop_assert!(e.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
     }
 }
+
+#[test]
+fn a_bare_sign_in_page_names_a_practice_only_when_it_is_the_only_one() {
+    assert_eq!(providers_shown(&[1], None), vec![1]);
+    assert_eq!(providers_shown::<u8>(&[], None), Vec::<u8>::new());
+    assert_eq!(providers_shown(&[1, 2], None), Vec::<u8>::new(), "several practices: none listed");
+    assert_eq!(providers_shown(&[1, 2], Some(2)), vec![2]);
+    assert_eq!(providers_shown(&[1, 2], Some(3)), Vec::<u8>::new());
+    assert_eq!(providers_shown(&[1], Some(3)), Vec::<u8>::new());
+}

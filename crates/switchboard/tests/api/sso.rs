@@ -90,7 +90,16 @@ async fn configure(t: &TestApp, admin: &str, idp: &Idp, trust: bool) -> String {
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
     let providers = t.get("/api/v1/auth/sso/providers", None).await.json();
     let mine = providers.as_array().unwrap().iter().find(|p| p["label"] == "Sign in with Riverside Health").unwrap();
-    mine["practice_id"].as_str().unwrap().to_owned()
+    let id = mine["practice_id"].as_str().unwrap().to_owned();
+    // A link naming the practice shows its button; one naming another (or
+    // nothing that is an id) shows none.
+    let named = t.get(&format!("/api/v1/auth/sso/providers?practice={id}"), None).await.json();
+    assert_eq!(named.as_array().unwrap().len(), 1, "{named}");
+    for other in ["00000000-0000-7000-8000-000000000000", "not-an-id"] {
+        let none = t.get(&format!("/api/v1/auth/sso/providers?practice={other}"), None).await.json();
+        assert_eq!(none, json!([]), "{other}");
+    }
+    id
 }
 
 /// Sets a staff member's work email (as their administrator).

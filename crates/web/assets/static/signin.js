@@ -61,9 +61,9 @@ async function offerSso(form) {
     const practice = params.get("practice");
     history.replaceState(null, "", practice ? `/?practice=${encodeURIComponent(practice)}` : "/");
   }
-  const providers = await api("GET", "/api/v1/auth/sso/providers").catch(() => []);
   const only = params.get("practice");
-  const shown = only ? providers.filter((p) => p.practice_id === only) : providers;
+  const ask = only ? `?practice=${encodeURIComponent(only)}` : "";
+  const shown = await api("GET", `/api/v1/auth/sso/providers${ask}`).catch(() => []);
   if (!shown.length) return;
   document.getElementById("sso-buttons").append(
     ...shown.map((p) => el("a", { class: "button", href: p.start_url }, p.label)));

@@ -116,6 +116,14 @@ pub(crate) struct SsoEmailRequest {
     pub email: Option<String>,
 }
 
+/// Which sign-in page asks for its buttons.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SsoProvidersQuery {
+    /// The practice the sign-in page's link names (`/?practice=`), if any.
+    pub practice: Option<String>,
+}
+
 /// Where a single sign-on starts.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use switchboard_domain::ids::UserId;
+use switchboard_domain::ids::{PracticeId, UserId};
 use switchboard_domain::mfa::Assurance;
 use switchboard_service::LoginOutcome;
 use switchboard_service::sso::{SsoFailure, SsoReturn};
@@ -56,12 +56,24 @@ fn query<T: serde::de::DeserializeOwned>(parts: &Parts) -> Option<T> {
     serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).ok()
 }
 
-/// The practices on this server whose single sign-on is on: one button
-/// each on the sign-in page.
-#[utoipa::path(get, path = "/api/v1/auth/sso/providers", tag = "auth",
+/// The sign-in page's single sign-on buttons: the practice its link names
+/// (`?practice=`), or, without one, the only practice on this server whose
+/// single sign-on is on. A server with several lists none on a bare page,
+/// so that it never tells who its practices are; each practice gives its
+/// staff the link with its id.
+#[utoipa::path(get, path = "/api/v1/auth/sso/providers", tag = "auth", params(SsoProvidersQuery),
     responses((status = 200, body = Vec<SsoProviderDto>)))]
-pub(crate) async fn providers(State(s): State<AppState>) -> Result<Json<Vec<SsoProviderDto>>, ApiError> {
-    Ok(Json(s.app.sso_providers().await?.into_iter().map(Into::into).collect()))
+pub(crate) async fn providers(State(s): State<AppState>, parts: Parts) -> Result<Json<Vec<SsoProviderDto>>, ApiError> {
+    let asked = query::<SsoProvidersQuery>(&parts).and_then(|q| q.practice);
+    let shown = match asked {
+        // A practice the link names that is not one shows nothing.
+        Some(text) => match PracticeId::parse(&text) {
+            Ok(id) => s.app.sso_providers(Some(id)).await?,
+            Err(_) => Vec::new(),
+        },
+        None => s.app.sso_providers(None).await?,
+    };
+    Ok(Json(shown.into_iter().map(Into::into).collect()))
 }
 
 /// Start a single sign-on: a `303` to the practice's provider (its
