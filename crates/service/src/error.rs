@@ -87,7 +87,7 @@ pub enum ServiceError {
     /// Wrong user name or password (one message for both, on purpose).
     #[error("the user name or password is not correct")]
     InvalidCredentials,
-    #[error("too many failed sign-in attempts; try again in {retry_after_secs} seconds")]
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: i64 },
     /// Missing, or not yours: the two look the same.
     #[error("not found")]
