@@ -50,6 +50,22 @@ impl Switchboard {
         ctx.client_addr.map(|a| self.attempt_key(purpose, a.to_string().as_bytes()))
     }
 
+    /// Counts one attempt at `purpose` by the account `user` (the account
+    /// policy: a few free tries, then waiting that grows), or says how long
+    /// to wait first. Answers the counter's key, to clear on success.
+    pub(crate) async fn take_account_attempt(
+        &self,
+        purpose: &'static str,
+        user: &[u8],
+    ) -> Result<Result<String, Span>, ServiceError> {
+        let key = self.attempt_key(purpose, user);
+        let now = self.now();
+        let counted = self
+            .count_attempt(&[(key.clone(), ThrottlePolicy::ACCOUNT)], |policy, state| login_style(policy, state, now))
+            .await?;
+        Ok(counted.map(|_| key))
+    }
+
     /// Counts one login-style attempt for `name` (per account) and the
     /// caller's address, or says how long to wait first.
     pub(crate) async fn take_attempt(

@@ -363,6 +363,11 @@ impl Switchboard {
             field: "code",
             problem: "that code is not a caregiver invitation you can accept (it may be used or expired)".into(),
         };
+        // Guessing codes is slowed like guessing passwords, per account.
+        let attempt = match self.take_account_attempt("caregiver.invitation", p.user.id.as_bytes()).await? {
+            Ok(key) => key,
+            Err(wait) => return Err(ServiceError::throttled(wait)),
+        };
         let now = self.now();
         let found = match InvitationCode::parse(code) {
             Some(c) => cq::invitation_by_code(self.store(), &self.invitation_hash(&c)).await?,
@@ -409,6 +414,7 @@ impl Switchboard {
         let unit = Unit::new()
             .step(cq::insert_grant(&grant))
             .step(cq::use_invitation(inv.id, p.user.id, grant.id, now))
+            .step(switchboard_store::queries::throttle::clear(&attempt))
             .audit(
                 self.record(p, ctx, AuditAction::CaregiverInvitationAccepted)
                     .with_patient(Some(inv.patient))

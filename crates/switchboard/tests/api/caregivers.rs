@@ -482,3 +482,31 @@ async fn caregivers_are_told_of_replies_in_fixed_words() {
     assert_eq!(t.count(to_jane).await, 1, "nothing after revocation");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn guessing_invitation_codes_is_slowed_like_passwords() {
+    let t = TestApp::spawn().await;
+    let (alice, dana) = (t.login("alice").await, t.login("dana").await);
+    let code = t.post("/api/v1/me/caregiver-invitations", Some(&alice), json!({"relationship": "spouse"})).await.json()
+        ["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut throttled = false;
+    for i in 0..12 {
+        let r = t
+            .post("/api/v1/caregiver-invitations/accept", Some(&dana), json!({"code": format!("aaaa-bbbb-{i:04}")}))
+            .await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(r.header("retry-after").is_some());
+            throttled = true;
+            break;
+        }
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    }
+    assert!(throttled, "wrong codes are slowed");
+    // While it lasts, even the right code waits.
+    let r = t.post("/api/v1/caregiver-invitations/accept", Some(&dana), json!({"code": code})).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    t.stop().await;
+}

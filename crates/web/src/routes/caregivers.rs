@@ -142,7 +142,8 @@ pub(crate) async fn withdraw_invitation(
         (status = 404, body = ErrorBody, description = "not a patient"),
         (status = 409, body = ErrorBody, description = "already a caregiver of this patient"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, body = ErrorBody, description = "not a usable invitation code")))]
+        (status = 422, body = ErrorBody, description = "not a usable invitation code"),
+        (status = 429, body = ErrorBody, description = "too_many_attempts: wrong codes are slowed like passwords")))]
 pub(crate) async fn accept(
     State(s): State<AppState>,
     Client(ctx): Client,
