@@ -161,3 +161,75 @@ test("staff see a minor's caregivers on the patient's page, give one access and 
     return list && !list.textContent.includes("Carol Smith") && list.textContent.includes("Jane Doe");
   }, null, LIVE);
 });
+
+test("a father who is not a patient here gets a code from the practice, makes his account, and writes for his daughter", async () => {
+  // The nurse makes a code on Mia's page, to hand over at the desk.
+  const nina = await page({ width: 1440 });
+  await signIn(nina, suite.server.url, "nina.nurse");
+  await nina.goto(`${suite.server.url}/people`);
+  await ready(nina);
+  await nina.locator("#patient-rows tr", { hasText: "Mia Doe" }).getByRole("link", { name: "Mia Doe", exact: true }).click();
+  const card = nina.locator("#patient-caregivers");
+  await card.getByLabel("Who is the code for?").selectOption("father");
+  await card.getByRole("button", { name: "Make a caregiver code" }).click();
+  const code = (await card.locator(".invitation-code").textContent()).trim();
+  assert.match(code, /^[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}$/);
+  assert.deepEqual(await seriousViolations(nina), [], "the patient page with a caregiver code");
+  await screenshot(nina, "caregivers-practice-code-1440", { element: card });
+
+  // He starts from the sign-in page on his phone.
+  const dad = await page({ width: 390 });
+  await dad.goto(`${suite.server.url}/`);
+  await dad.getByRole("link", { name: /Caring for a patient\? Set up an account with your caregiver code/ }).click();
+  await dad.getByRole("heading", { name: "Set up your caregiver account" }).waitFor(LIVE);
+  await noOverflow(dad);
+  assert.deepEqual(await seriousViolations(dad), [], "the caregiver account form");
+  // A mistyped code is said plainly, and nothing he typed is lost.
+  await dad.getByLabel("Your caregiver code").fill("abcd-efgh-jkmn");
+  await dad.getByLabel("Your first name").fill("Tom");
+  await dad.getByLabel("Your last name").fill("Doe");
+  await dad.getByLabel("Choose a user name").fill("tom.doe");
+  await dad.getByLabel("Choose a password", { exact: true }).fill("pebble orchard lantern quietly");
+  await dad.getByLabel("Type the password again").fill("pebble orchard lantern quietly");
+  await dad.getByRole("button", { name: "Make my account" }).click();
+  await dad.locator("#caregiver-code-error", { hasText: "This code cannot be used" }).waitFor(LIVE);
+  assert.equal(await dad.getByLabel("Your first name").inputValue(), "Tom");
+  await screenshot(dad, "caregivers-account-form-390");
+  await dad.getByLabel("Your caregiver code").fill(code.toUpperCase());
+  await dad.getByRole("button", { name: "Make my account" }).click();
+  await dad.getByRole("heading", { name: "Your account is ready" }).waitFor(LIVE);
+  assert.match(await dad.locator("#main").textContent(), /In an emergency, call 911\. For thoughts of suicide, call or text 988\./);
+
+  // Signed in, he sees Mia's messages (no "Me": he is not a patient here).
+  await dad.getByRole("link", { name: "Sign in" }).click();
+  await dad.getByLabel("User name").fill("tom.doe");
+  await dad.getByLabel("Password").fill("pebble orchard lantern quietly");
+  await dad.getByRole("button", { name: "Sign in", exact: true }).click();
+  await dad.waitForURL(/\/app/);
+  // The practice's terms first, as for any patient.
+  await dad.getByRole("button", { name: "I accept these terms" }).click();
+  await dad.getByRole("heading", { name: "Messages for Mia Doe" }).waitFor(LIVE);
+  assert.equal(await dad.getByRole("navigation", { name: "Whose messages" }).count(), 0, "one person: no switcher");
+  assert.match(await dad.locator(".acting-banner").textContent(), /You are writing for Mia Doe, as their father\./);
+  // His message, attributed.
+  await dad.getByRole("link", { name: "New message" }).click();
+  await dad.locator("form.compose .acting-banner", { hasText: "You are writing for Mia Doe" }).waitFor(LIVE);
+  await dad.getByLabel("What is it about?").selectOption("care_question");
+  await dad.getByLabel("Subject").fill("Mia's rash");
+  await dad.getByLabel("Your message").fill("Mia has a small rash on her arm since yesterday.");
+  await dad.getByRole("button", { name: "Send message" }).click();
+  await dad.getByRole("heading", { name: "Mia's rash" }).waitFor(LIVE);
+  await dad.locator("#thread .on-behalf", { hasText: "sent by Tom Doe (father) on behalf of Mia Doe" }).waitFor(LIVE);
+  // His settings have no contact details of a record he does not have.
+  await dad.goto(`${suite.server.url}/app#/settings`);
+  await dad.locator("#caregivers", { hasText: "You help with the messages of the people who gave you a code." }).waitFor(LIVE);
+  assert.equal(await dad.locator("#contact-form").count(), 0);
+  for (const width of [390, 820, 1440]) {
+    await dad.setViewportSize({ width, height: 900 });
+    await dad.goto(`${suite.server.url}/app#/`);
+    await dad.getByRole("heading", { name: "Messages for Mia Doe" }).waitFor(LIVE);
+    await noOverflow(dad);
+    assert.deepEqual(await seriousViolations(dad), [], `his messages at ${width}`);
+    await screenshot(dad, `caregivers-not-a-patient-${width}`);
+  }
+});

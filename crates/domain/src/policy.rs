@@ -14,12 +14,14 @@ use crate::routing::Owner;
 use crate::sensitivity::{self, ContentGrants, Sensitivity};
 use crate::topic::Topic;
 
-/// A signed-in patient.
+/// A signed-in account of the patient app: a patient, or a caregiver who
+/// is not a patient of the practice (who acts only through grants).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatientActor {
     pub user: UserId,
     pub practice: PracticeId,
-    pub patient: PatientId,
+    /// The account's own record; `None` for a caregiver-only account.
+    pub patient: Option<PatientId>,
     /// The caregiver grants in force for this account (loaded with the
     /// session: only grants active now, each knowing whether its patient
     /// is a confidential minor today). A rule written for the patient's
@@ -28,10 +30,15 @@ pub struct PatientActor {
 }
 
 impl PatientActor {
+    /// Whether `patient` is this account's own record.
+    pub fn is_own(&self, patient: PatientId) -> bool {
+        self.patient == Some(patient)
+    }
+
     /// The grant under which this account acts for `patient` of
     /// `practice`, if it holds one (never its own record).
     pub fn grant_for(&self, practice: PracticeId, patient: PatientId) -> Option<&ProxyGrant> {
-        if patient == self.patient {
+        if self.is_own(patient) {
             return None;
         }
         self.proxies.iter().find(|g| g.practice == practice && g.patient == patient && g.practice == self.practice)
@@ -408,7 +415,7 @@ pub fn authorize_conversation(actor: &Actor, action: ConversationAction, conv: &
             if p.practice != conv.patient.practice {
                 return Decision::Deny(Denial::OtherPractice);
             }
-            if p.patient != conv.patient.id {
+            if !p.is_own(conv.patient.id) {
                 return match p.grant_for(conv.patient.practice, conv.patient.id) {
                     Some(g) => proxy_may(p, g, action, conv),
                     None => Decision::Deny(Denial::NotOwnRecord),
@@ -561,7 +568,7 @@ pub fn authorize_patient(actor: &Actor, action: PatientAction, patient: &Patient
         (Actor::Patient(p), PatientAction::StartConversation | PatientAction::ActFor) => {
             if p.practice != patient.practice {
                 Decision::Deny(Denial::OtherPractice)
-            } else if p.patient == patient.id || p.grant_for(patient.practice, patient.id).is_some() {
+            } else if p.is_own(patient.id) || p.grant_for(patient.practice, patient.id).is_some() {
                 Decision::Allow
             } else {
                 Decision::Deny(Denial::NotOwnRecord)
@@ -570,7 +577,7 @@ pub fn authorize_patient(actor: &Actor, action: PatientAction, patient: &Patient
         (Actor::Patient(p), PatientAction::ManageCaregivers) => {
             if p.practice != patient.practice {
                 Decision::Deny(Denial::OtherPractice)
-            } else if p.patient == patient.id {
+            } else if p.is_own(patient.id) {
                 Decision::Allow
             } else if p.grant_for(patient.practice, patient.id).is_some() {
                 Decision::Deny(Denial::PatientOnly)
@@ -732,7 +739,11 @@ pub enum ListScope {
 
 pub fn list_scope(actor: &Actor) -> ListScope {
     match actor {
-        Actor::Patient(p) => ListScope::Patient { practice: p.practice, patient: p.patient },
+        Actor::Patient(p) => match p.patient {
+            Some(patient) => ListScope::Patient { practice: p.practice, patient },
+            // A caregiver-only account lists only whom it acts for.
+            None => ListScope::Nothing,
+        },
         Actor::Staff(s) if s.role.works_patient_conversations() => {
             ListScope::StaffRelated { practice: s.practice, user: s.user }
         }
@@ -748,7 +759,7 @@ pub fn list_scope(actor: &Actor) -> ListScope {
 /// lists filter by patient instead).
 pub fn list_scope_for(actor: &Actor, patient: Option<PatientId>) -> ListScope {
     match (actor, patient) {
-        (Actor::Patient(p), Some(other)) if other != p.patient => match p.grant_for(p.practice, other) {
+        (Actor::Patient(p), Some(other)) if !p.is_own(other) => match p.grant_for(p.practice, other) {
             Some(g) => ListScope::Proxy { practice: g.practice, patient: g.patient, shared_only: g.confidential },
             None => ListScope::Nothing,
         },

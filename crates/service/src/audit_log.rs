@@ -106,6 +106,7 @@ impl Switchboard {
         // subject) from their sealed records, each naming itself on record.
         let mut staff: HashMap<UserId, (String, Option<StaffRole>)> = HashMap::new();
         let mut patient_users: HashMap<UserId, PatientId> = HashMap::new();
+        let mut caregivers: HashMap<UserId, String> = HashMap::new();
         let mut patients: BTreeSet<PatientId> = BTreeSet::new();
         for (_, r) in &entries {
             patients.extend(r.patient);
@@ -116,10 +117,13 @@ impl Switchboard {
                         let role = user.as_ref().and_then(|u| u.role);
                         staff.insert(id, (user.and_then(|u| u.display_name).unwrap_or_default(), role));
                     }
-                    UserKind::Patient if !patient_users.contains_key(&id) => {
+                    UserKind::Patient if !patient_users.contains_key(&id) && !caregivers.contains_key(&id) => {
                         if let Some(patient) = directory::patient_by_user(self.store(), id).await? {
                             patients.insert(patient.id);
                             patient_users.insert(id, patient.id);
+                        } else if let Some(name) = self.portal_account_name(id).await? {
+                            // A caregiver who is not a patient here.
+                            caregivers.insert(id, name);
                         }
                     }
                     _ => {}
@@ -138,7 +142,7 @@ impl Switchboard {
                 let actor_name = match record.actor {
                     AuditActor::User { id, kind: UserKind::Staff } => staff.get(&id).map(|(n, _)| n.clone()),
                     AuditActor::User { id, kind: UserKind::Patient } => {
-                        patient_users.get(&id).and_then(|pid| names.get(pid)).cloned()
+                        patient_users.get(&id).and_then(|pid| names.get(pid)).or_else(|| caregivers.get(&id)).cloned()
                     }
                     _ => None,
                 };

@@ -163,23 +163,27 @@ impl Switchboard {
                 Ok((actor, summary))
             }
             UserKind::Patient => {
-                let patient =
-                    directory::patient_by_user(self.store(), user.id).await?.ok_or(ServiceError::Unauthenticated)?;
+                // A patient's own record, or (a caregiver who is not a
+                // patient here) the sealed name of their profile.
+                let (patient, display_name) = match directory::patient_by_user(self.store(), user.id).await? {
+                    Some(patient) => (Some(patient.id), self.patient_display_name(&patient)?),
+                    None => {
+                        let profile = switchboard_store::queries::caregivers::profile_by_user(self.store(), user.id)
+                            .await?
+                            .ok_or(ServiceError::Unauthenticated)?;
+                        (None, self.caregiver_profile_name(&profile)?)
+                    }
+                };
                 let proxies = self.proxy_grants(user.id, user.practice).await?;
-                let actor = Actor::Patient(PatientActor {
-                    user: user.id,
-                    practice: user.practice,
-                    patient: patient.id,
-                    proxies,
-                });
+                let actor = Actor::Patient(PatientActor { user: user.id, practice: user.practice, patient, proxies });
                 let summary = UserSummary {
                     id: user.id,
                     username: user.username.clone(),
-                    display_name: self.patient_display_name(&patient)?,
+                    display_name,
                     kind: UserKind::Patient,
                     role: None,
                     practice: user.practice,
-                    patient: Some(patient.id),
+                    patient,
                 };
                 Ok((actor, summary))
             }

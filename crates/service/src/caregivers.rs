@@ -13,7 +13,9 @@ use switchboard_domain::caregiver::{
     self, CaregiverRelationship, ConfidentialAge, GrantRecord, GrantedBy, InvitationCode, MinorStanding, ProxyGrant,
 };
 use switchboard_domain::ids::*;
-use switchboard_domain::policy::{self, Actor, ConversationAction, Decision, PatientAction, PracticeAction};
+use switchboard_domain::policy::{
+    self, Actor, ConversationAction, Decision, PatientAction, PatientActor, PracticeAction,
+};
 use switchboard_domain::time::{CivilDate, Timestamp};
 use switchboard_store::queries::{caregivers as cq, conversations as conv_q, directory};
 use switchboard_store::rows::PatientRow;
@@ -49,6 +51,8 @@ pub struct CaregiverView {
 pub struct InvitationView {
     pub id: CaregiverInvitationId,
     pub relationship: CaregiverRelationship,
+    /// The patient's own, or the practice's for a minor.
+    pub granted_by: GrantedBy,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
@@ -150,7 +154,7 @@ impl Switchboard {
 
     /// A patient row and the caller's right to `action` on it; refusals
     /// and missing patients are audited as `audit_action` and look alike.
-    async fn patient_for(
+    pub(crate) async fn patient_for(
         &self,
         p: &Principal,
         ctx: &RequestContext,
@@ -175,17 +179,21 @@ impl Switchboard {
     /// each patient they hold a grant for. Audited per patient shown.
     pub async fn caregiving(&self, p: &Principal, ctx: &RequestContext) -> Result<Vec<CaregivingPerson>, ServiceError> {
         let Actor::Patient(me) = &p.actor else { return Err(ServiceError::NotFound) };
+        let mut people = Vec::new();
         // For oneself, `confidential` says whether one is a confidential
-        // minor (whose new conversations are private unless shared).
-        let own = directory::patient_by_id(self.store(), me.patient).await?.ok_or(ServiceError::NotFound)?;
-        let mut people = vec![CaregivingPerson {
-            patient: me.patient,
-            display_name: p.user.display_name.clone(),
-            relationship: None,
-            grant: None,
-            until: None,
-            confidential: self.minor_standing(&own).await? == MinorStanding::ConfidentialMinor,
-        }];
+        // minor (whose new conversations are private unless shared). A
+        // caregiver who is not a patient here has no own entry.
+        if let Some(own_id) = me.patient {
+            let own = directory::patient_by_id(self.store(), own_id).await?.ok_or(ServiceError::NotFound)?;
+            people.push(CaregivingPerson {
+                patient: own_id,
+                display_name: p.user.display_name.clone(),
+                relationship: None,
+                grant: None,
+                until: None,
+                confidential: self.minor_standing(&own).await? == MinorStanding::ConfidentialMinor,
+            });
+        }
         let mut unit = Unit::new();
         for g in &me.proxies {
             let Some(row) = directory::patient_by_id(self.store(), g.patient).await? else { continue };
@@ -253,7 +261,7 @@ impl Switchboard {
     ) -> Result<CaregiversOverview, ServiceError> {
         let patient = match (&p.actor, patient) {
             (_, Some(id)) => id,
-            (Actor::Patient(me), None) => me.patient,
+            (Actor::Patient(PatientActor { patient: Some(own), .. }), None) => *own,
             _ => return Err(ServiceError::Invalid { field: "patient", problem: "say which patient".into() }),
         };
         let row =
@@ -265,10 +273,7 @@ impl Switchboard {
             if !caregiver::grant_active(g.starts_at, g.ends_at, g.revoked_at, now) && g.starts_at <= now {
                 continue;
             }
-            let name = match directory::patient_by_user(self.store(), g.caregiver).await? {
-                Some(c) => self.patient_display_name(&c)?,
-                None => String::new(),
-            };
+            let name = self.portal_account_name(g.caregiver).await?.unwrap_or_default();
             caregivers.push(CaregiverView {
                 grant: g.id,
                 caregiver_name: name,
@@ -284,6 +289,7 @@ impl Switchboard {
             .map(|i| InvitationView {
                 id: i.id,
                 relationship: i.relationship,
+                granted_by: i.granted_by_kind,
                 created_at: i.created_at,
                 expires_at: i.expires_at,
             })
@@ -310,10 +316,26 @@ impl Switchboard {
         ctx: &RequestContext,
         relationship: CaregiverRelationship,
     ) -> Result<NewInvitation, ServiceError> {
-        let Actor::Patient(me) = &p.actor else { return Err(ServiceError::NotFound) };
-        let row = self
-            .patient_for(p, ctx, me.patient, PatientAction::ManageCaregivers, AuditAction::CaregiverInvited)
-            .await?;
+        let Actor::Patient(PatientActor { patient: Some(own), .. }) = &p.actor else {
+            return Err(ServiceError::NotFound);
+        };
+        let row =
+            self.patient_for(p, ctx, *own, PatientAction::ManageCaregivers, AuditAction::CaregiverInvited).await?;
+        self.issue_invitation(p, ctx, &row, relationship, GrantedBy::Patient, None).await
+    }
+
+    /// Makes and records an invitation for `row`'s caregivers: by the
+    /// patient, or by the practice for a minor (whose grant ends at
+    /// `grant_ends_at`).
+    pub(crate) async fn issue_invitation(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        row: &PatientRow,
+        relationship: CaregiverRelationship,
+        granted_by: GrantedBy,
+        grant_ends_at: Option<Timestamp>,
+    ) -> Result<NewInvitation, ServiceError> {
         let code = loop {
             let random = switchboard_crypto::random::array::<32>().map_err(|_| ServiceError::Internal)?;
             if let Some(c) = InvitationCode::from_random(&random) {
@@ -332,19 +354,21 @@ impl Switchboard {
             used_at: None,
             used_by: None,
             revoked_at: None,
+            granted_by_kind: granted_by,
+            grant_ends_at,
         };
         let hash = self.invitation_hash(&code);
         let unit = Unit::new().step(cq::insert_invitation(&invitation, &hash)).audit(
             self.record(p, ctx, AuditAction::CaregiverInvited)
                 .with_patient(Some(row.id))
                 .with_resource(ResourceKind::ProxyGrant, *invitation.id.as_bytes())
-                .with_detail(format!("as={}", relationship.as_str())),
+                .with_detail(format!("as={};by={}", relationship.as_str(), granted_by.as_str())),
         );
         self.store().commit(unit).await?;
         Ok(NewInvitation { id: invitation.id, code: code.display(), relationship, expires_at: invitation.expires_at })
     }
 
-    fn invitation_hash(&self, code: &InvitationCode) -> [u8; 32] {
+    pub(crate) fn invitation_hash(&self, code: &InvitationCode) -> [u8; 32] {
         self.keys().fingerprint("caregiver_invitation", &[code.expose().as_bytes()])
     }
 
@@ -369,16 +393,8 @@ impl Switchboard {
             Err(wait) => return Err(ServiceError::throttled(wait)),
         };
         let now = self.now();
-        let found = match InvitationCode::parse(code) {
-            Some(c) => cq::invitation_by_code(self.store(), &self.invitation_hash(&c)).await?,
-            None => None,
-        };
-        let usable = found.as_ref().filter(|i| {
-            i.practice == me.practice
-                && i.patient != me.patient
-                && caregiver::invitation_open(i.created_at, i.used_at.is_some(), i.revoked_at.is_some(), now)
-                && now < i.expires_at
-        });
+        let (found, open) = self.usable_invitation(code, now).await?;
+        let usable = found.as_ref().filter(|i| open && i.practice == me.practice && !me.is_own(i.patient));
         let Some(inv) = usable.cloned() else {
             // Filed in the caller's practice; another practice's invitation
             // is not named.
@@ -398,19 +414,7 @@ impl Switchboard {
         let Some(patient) = directory::patient_by_id(self.store(), inv.patient).await? else {
             return Err(refused());
         };
-        let grant = cq::GrantRow {
-            id: self.new_id(ProxyGrantId::from_bytes)?,
-            practice: inv.practice,
-            caregiver: p.user.id,
-            patient: inv.patient,
-            relationship: inv.relationship,
-            granted_by_kind: GrantedBy::Patient,
-            granted_by: inv.created_by,
-            starts_at: now,
-            ends_at: None,
-            revoked_at: None,
-            created_at: now,
-        };
+        let grant = self.grant_from_invitation(&inv, p.user.id, now)?;
         let unit = Unit::new()
             .step(cq::insert_grant(&grant))
             .step(cq::use_invitation(inv.id, p.user.id, grant.id, now))
@@ -432,7 +436,7 @@ impl Switchboard {
             display_name: self.patient_display_name(&patient)?,
             relationship: Some(inv.relationship),
             grant: Some(grant.id),
-            until: None,
+            until: grant.ends_at,
             confidential,
         })
     }
@@ -542,16 +546,7 @@ impl Switchboard {
         {
             return Err(ServiceError::Conflict("this caregiver already has access"));
         }
-        let schedule = self.practice_schedule(row.practice).await?;
-        let adult_on = CivilDate::parse(&self.patient_birth_date(&row)?)
-            .ok()
-            .and_then(caregiver::coming_of_age)
-            .and_then(|d| caregiver::day_starts(schedule.calendar.zone(), d))
-            .ok_or(ServiceError::Internal)?;
-        if input.until.is_some_and(|u| u <= now) {
-            return Err(ServiceError::Invalid { field: "until", problem: "the end must be in the future".into() });
-        }
-        let ends_at = Some(input.until.map_or(adult_on, |u| u.min(adult_on)));
+        let ends_at = Some(self.minor_grant_end(&row, input.until).await?);
         let grant = cq::GrantRow {
             id: self.new_id(ProxyGrantId::from_bytes)?,
             practice: row.practice,
@@ -581,6 +576,26 @@ impl Switchboard {
             starts_at: now,
             ends_at,
         })
+    }
+
+    /// When a practice's grant for a minor ends: the start of their 18th
+    /// birthday in the practice's zone, or `until` if earlier (which must
+    /// be in the future).
+    pub(crate) async fn minor_grant_end(
+        &self,
+        row: &PatientRow,
+        until: Option<Timestamp>,
+    ) -> Result<Timestamp, ServiceError> {
+        let schedule = self.practice_schedule(row.practice).await?;
+        let adult_on = CivilDate::parse(&self.patient_birth_date(row)?)
+            .ok()
+            .and_then(caregiver::coming_of_age)
+            .and_then(|d| caregiver::day_starts(schedule.calendar.zone(), d))
+            .ok_or(ServiceError::Internal)?;
+        if until.is_some_and(|u| u <= self.now()) {
+            return Err(ServiceError::Invalid { field: "until", problem: "the end must be in the future".into() });
+        }
+        Ok(until.map_or(adult_on, |u| u.min(adult_on)))
     }
 
     /// Shares a conversation with the patient's caregivers, or stops: the
@@ -619,7 +634,7 @@ impl Switchboard {
         p: &Principal,
         row: &switchboard_store::rows::ConversationRow,
     ) -> Result<Option<SharingView>, ServiceError> {
-        let own = matches!(&p.actor, Actor::Patient(me) if me.patient == row.patient.id);
+        let own = matches!(&p.actor, Actor::Patient(me) if me.is_own(row.patient.id));
         let staff = matches!(p.actor, Actor::Staff(_));
         if !own && !staff {
             return Ok(None);

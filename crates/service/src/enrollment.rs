@@ -148,9 +148,14 @@ impl Switchboard {
     pub async fn my_enrollment(&self, p: &Principal) -> Result<MyEnrollment, ServiceError> {
         let me = own_patient(p)?;
         let terms = self.terms_in_force(me.practice).await?;
-        let accepted = q::latest_acceptance(self.store(), me.patient).await?;
+        let accepted = self.latest_acceptance_of(me).await?;
         let standing = rules::standing(accepted.as_ref(), terms.version);
-        let may_start_conversations = self.messaging_open_to(me.practice, me.patient).await?;
+        // A caregiver-only account writes only for others, each checked
+        // against the launch when they write.
+        let may_start_conversations = match me.patient {
+            Some(own) => self.messaging_open_to(me.practice, own).await?,
+            None => true,
+        };
         Ok(MyEnrollment { terms: terms.into(), accepted, standing, may_start_conversations })
     }
 
@@ -167,11 +172,13 @@ impl Switchboard {
         check_acceptance(version, terms.version)?;
         let acceptance = Acceptance { version: terms.version, at: self.now(), through: AcceptedThrough::App };
         let step = self.acceptance_step(me.practice, me.patient, me.user, acceptance)?;
-        let rec = self
+        let mut rec = self
             .record(p, ctx, AuditAction::TermsAccepted)
-            .with_patient(Some(me.patient))
-            .with_resource(ResourceKind::Patient, *me.patient.as_bytes())
+            .with_patient(me.patient)
             .with_detail(format!("version={};through=app", terms.version));
+        if let Some(own) = me.patient {
+            rec = rec.with_resource(ResourceKind::Patient, *own.as_bytes());
+        }
         self.store().commit(Unit::new().step(step).audit(rec)).await?;
         Ok(acceptance)
     }
@@ -180,7 +187,7 @@ impl Switchboard {
     pub(crate) fn acceptance_step(
         &self,
         practice: PracticeId,
-        patient: PatientId,
+        patient: Option<PatientId>,
         user: UserId,
         acceptance: Acceptance,
     ) -> Result<Step, ServiceError> {
@@ -195,11 +202,20 @@ impl Switchboard {
     pub(crate) async fn require_current_terms(&self, p: &Principal) -> Result<(), ServiceError> {
         let Actor::Patient(me) = &p.actor else { return Ok(()) };
         let terms = self.terms_in_force(me.practice).await?;
-        let accepted = q::latest_acceptance(self.store(), me.patient).await?;
+        let accepted = self.latest_acceptance_of(me).await?;
         match rules::standing(accepted.as_ref(), terms.version) {
             TermsStanding::Current => Ok(()),
             TermsStanding::Outdated { .. } | TermsStanding::Never => Err(ServiceError::TermsNotAccepted),
         }
+    }
+
+    /// The latest acceptance an account gave: for its patient record, or
+    /// (a caregiver-only account) for itself.
+    async fn latest_acceptance_of(&self, me: &PatientActor) -> Result<Option<Acceptance>, ServiceError> {
+        Ok(match me.patient {
+            Some(own) => q::latest_acceptance(self.store(), own).await?,
+            None => q::latest_acceptance_by_user(self.store(), me.user).await?,
+        })
     }
 
     /// Whether the practice's soft launch includes the patient.

@@ -18,6 +18,7 @@ mod attempts;
 mod audit_chain;
 mod audit_log;
 mod auth;
+pub mod caregiver_accounts;
 pub mod caregivers;
 pub mod clock;
 mod commit;

@@ -5,7 +5,7 @@ use crate::auth::Principal;
 use crate::sealing::{self, column};
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::audit::{AuditAction, Outcome, ResourceKind};
-use switchboard_domain::policy::Actor;
+use switchboard_domain::policy::{Actor, PatientActor};
 use switchboard_domain::text::{EmailAddress, PasswordInput, PhoneNumber};
 use switchboard_store::Unit;
 use switchboard_store::queries::{accounts as q, directory as d};
@@ -20,18 +20,23 @@ pub struct ContactDetails {
 impl Switchboard {
     /// The signed-in patient's contact details (their own record only).
     pub async fn my_contact(&self, p: &Principal, ctx: &RequestContext) -> Result<ContactDetails, ServiceError> {
-        let Actor::Patient(me) = &p.actor else { return Err(ServiceError::NotFound) };
-        let row = d::patient_by_id(self.store(), me.patient).await?.ok_or(ServiceError::NotFound)?;
-        let (email_ct, phone_ct) = d::patient_contact(self.store(), me.patient).await?.unwrap_or_default();
+        // Contact details live on one's own patient record (a caregiver who
+        // is not a patient here has none).
+        let Actor::Patient(PatientActor { patient: Some(own), .. }) = &p.actor else {
+            return Err(ServiceError::NotFound);
+        };
+        let own = *own;
+        let row = d::patient_by_id(self.store(), own).await?.ok_or(ServiceError::NotFound)?;
+        let (email_ct, phone_ct) = d::patient_contact(self.store(), own).await?.unwrap_or_default();
         let key = sealing::data_key(self.keys(), &row.key)?;
         let open = |col: &'static str, ct: Option<Vec<u8>>| -> Result<Option<String>, ServiceError> {
-            ct.map(|c| sealing::open(&key, col, me.patient.as_bytes(), &c)).transpose()
+            ct.map(|c| sealing::open(&key, col, own.as_bytes(), &c)).transpose()
         };
         let details = ContactDetails { email: open(column::EMAIL, email_ct)?, phone: open(column::PHONE, phone_ct)? };
         let rec = self
             .record(p, ctx, AuditAction::PatientsListed)
-            .with_patient(Some(me.patient))
-            .with_resource(ResourceKind::Patient, *me.patient.as_bytes())
+            .with_patient(Some(own))
+            .with_resource(ResourceKind::Patient, *own.as_bytes())
             .with_detail("context=own_contact");
         self.store().commit(Unit::new().audit(rec)).await?;
         Ok(details)
@@ -45,7 +50,12 @@ impl Switchboard {
         input: ContactDetails,
         ctx: &RequestContext,
     ) -> Result<ContactDetails, ServiceError> {
-        let Actor::Patient(me) = &p.actor else { return Err(ServiceError::NotFound) };
+        // Contact details live on one's own patient record (a caregiver who
+        // is not a patient here has none).
+        let Actor::Patient(PatientActor { patient: Some(own), .. }) = &p.actor else {
+            return Err(ServiceError::NotFound);
+        };
+        let own = *own;
         let given = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let email = given(input.email)
             .map(|e| EmailAddress::parse(&e))
@@ -55,14 +65,14 @@ impl Switchboard {
             .map(|v| PhoneNumber::parse(&v))
             .transpose()
             .map_err(|e| ServiceError::invalid("phone", "the phone number", e))?;
-        let row = d::patient_by_id(self.store(), me.patient).await?.ok_or(ServiceError::NotFound)?;
+        let row = d::patient_by_id(self.store(), own).await?.ok_or(ServiceError::NotFound)?;
         let key = sealing::data_key(self.keys(), &row.key)?;
-        let id = me.patient.as_bytes();
+        let id = own.as_bytes();
         let email_ct = email.as_ref().map(|e| sealing::seal(&key, column::EMAIL, id, e.as_str())).transpose()?;
         let phone_ct = phone.as_ref().map(|v| sealing::seal(&key, column::PHONE, id, v.as_str())).transpose()?;
-        let unit = Unit::new().step(d::update_patient_contact(me.patient, email_ct, phone_ct)).audit(
+        let unit = Unit::new().step(d::update_patient_contact(own, email_ct, phone_ct)).audit(
             self.record(p, ctx, AuditAction::PatientUpdated)
-                .with_patient(Some(me.patient))
+                .with_patient(Some(own))
                 .with_resource(ResourceKind::Patient, *id)
                 .with_detail("contact_details"),
         );

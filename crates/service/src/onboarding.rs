@@ -738,7 +738,7 @@ impl Switchboard {
                 unit.push(d::insert_user(&d::NewUser::patient(user, row.practice, username.as_str(), &hash, now)));
                 unit.push(q::link_patient_user(patient, user));
                 let accepted = Acceptance { version: terms, at: now, through: AcceptedThrough::Invitation };
-                unit.push(self.acceptance_step(row.practice, patient, user, accepted)?);
+                unit.push(self.acceptance_step(row.practice, Some(patient), user, accepted)?);
                 unit.push_audit(
                     AuditRecord::new(
                         now,

@@ -26,6 +26,8 @@ pub(crate) mod column {
     pub const STAFF_MOBILE: &str = "contact_preferences.mobile_ct";
     pub const ATTACHMENT_NAME: &str = "attachments.filename_ct";
     pub const EMERGENCY_REASON: &str = "emergency_access.reason_ct";
+    pub const CAREGIVER_GIVEN_NAME: &str = "caregiver_profiles.given_name_ct";
+    pub const CAREGIVER_FAMILY_NAME: &str = "caregiver_profiles.family_name_ct";
 }
 
 pub(crate) fn seal(key: &DataKey, column: &str, row: &[u8; 16], text: &str) -> Result<Vec<u8>, ServiceError> {

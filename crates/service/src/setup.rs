@@ -340,7 +340,9 @@ impl Switchboard {
     /// take direct messages.
     pub async fn my_providers(&self, p: &Principal) -> Result<Vec<(UserId, String, bool)>, ServiceError> {
         let Actor::Patient(me) = &p.actor else { return Err(ServiceError::NotFound) };
-        let Some(patient) = directory::patient_by_id(self.store(), me.patient).await? else {
+        // A caregiver who is not a patient here has no care team of their own.
+        let Some(own) = me.patient else { return Ok(Vec::new()) };
+        let Some(patient) = directory::patient_by_id(self.store(), own).await? else {
             return Err(ServiceError::NotFound);
         };
         match patient.care_team {

@@ -102,14 +102,13 @@ impl Switchboard {
         let path = settings_path(user.kind).to_owned();
         match user.kind {
             UserKind::Patient => {
-                let Some(patient) = directory::patient_by_user(self.store(), user.id).await? else {
-                    return Ok(Vec::new());
-                };
+                // A caregiver-only account has no record: push only.
+                let patient = directory::patient_by_user(self.store(), user.id).await?;
                 let notice = Notice {
                     practice: user.practice,
                     kind,
                     user: Some(user.id),
-                    patient: Some(patient.id),
+                    patient: patient.map(|p| p.id),
                     path,
                     cause,
                 };

@@ -150,6 +150,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_caregivers.sql"),
         postgres: include_str!("../migrations/postgres/0022_caregivers.sql"),
     },
+    Migration {
+        version: 23,
+        name: "caregiver_accounts",
+        sqlite: include_str!("../migrations/sqlite/0023_caregiver_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0023_caregiver_accounts.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -176,7 +176,10 @@ impl Switchboard {
         asked: Option<PatientId>,
     ) -> Result<PatientRow, ServiceError> {
         let patient_id = match (&p.actor, asked) {
-            (Actor::Patient(me), None) => me.patient,
+            (Actor::Patient(me), None) => me.patient.ok_or_else(|| ServiceError::Invalid {
+                field: "patient_id",
+                problem: "say whom you are writing for".into(),
+            })?,
             // Refused by the policy below (and recorded as such).
             (Actor::LinkPatient(me), None) => me.patient,
             (_, Some(id)) => id,

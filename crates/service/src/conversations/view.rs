@@ -42,7 +42,7 @@ impl Switchboard {
         let key = self.conversation_key(&row)?;
         let caregivers = self.sharing_of(p, &row).await?;
         // A caregiver never rates on the patient's behalf.
-        let rateable_by_caller = !matches!(&p.actor, policy::Actor::Patient(me) if me.patient != row.patient.id);
+        let rateable_by_caller = !matches!(&p.actor, policy::Actor::Patient(me) if !me.is_own(row.patient.id));
         let patient_user = row.patient.user;
         let detail = q::detail(self.store(), row, with_notes).await?;
         // Messages caregivers sent for the patient, and the names of the
@@ -62,8 +62,8 @@ impl Switchboard {
             if Some(u) == patient_user || carer_names.contains_key(&u) {
                 continue;
             }
-            if let Some(c) = directory::patient_by_user(self.store(), u).await? {
-                carer_names.insert(u, self.patient_display_name(&c)?);
+            if let Some(name) = self.portal_account_name(u).await? {
+                carer_names.insert(u, name);
             }
         }
 

@@ -120,12 +120,14 @@ impl Switchboard {
             return Ok(());
         }
         for g in live {
-            let Some(carer) = directory::patient_by_user(self.store(), g.caregiver).await? else { continue };
+            // A caregiver who is not a patient here has no record to file
+            // it under (nor contact details on file): Web Push only.
+            let carer = directory::patient_by_user(self.store(), g.caregiver).await?;
             let notice = Notice {
                 practice: row.practice,
                 kind,
                 user: Some(g.caregiver),
-                patient: Some(carer.id),
+                patient: carer.map(|c| c.id),
                 path: format!("/app#/c/{}", row.id),
                 cause: format!("{cause}:{message}:{}", g.caregiver),
             };

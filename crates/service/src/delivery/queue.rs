@@ -145,12 +145,16 @@ impl Switchboard {
     /// their browsers' push subscriptions, limited to `reach`.
     pub(crate) async fn patient_destinations(
         &self,
-        patient: PatientId,
+        patient: Option<PatientId>,
         user: Option<UserId>,
         reach: Reach,
     ) -> Result<Vec<Destination>, ServiceError> {
         let mut out = Vec::new();
-        if reach.email || reach.sms {
+        // Contact details live on the patient record: an account without
+        // one (a caregiver who is not a patient here) is reached by push.
+        if let Some(patient) = patient
+            && (reach.email || reach.sms)
+        {
             let row = d::patient_by_id(self.store(), patient).await?.ok_or(ServiceError::NotFound)?;
             let (email_ct, phone_ct) = d::patient_contact(self.store(), patient).await?.unwrap_or_default();
             let key = sealing::data_key(self.keys(), &row.key)?;
@@ -246,7 +250,9 @@ impl Switchboard {
         notice: &Notice,
         only: Option<Medium>,
     ) -> Result<(Vec<Step>, usize), ServiceError> {
-        let Some(patient) = notice.patient else { return Ok((Vec::new(), 0)) };
+        if notice.patient.is_none() && notice.user.is_none() {
+            return Ok((Vec::new(), 0));
+        }
         if q::cause_exists(self.store(), &notice.cause).await? {
             return Ok((Vec::new(), 0));
         }
@@ -264,7 +270,7 @@ impl Switchboard {
         {
             reach.email = false;
         }
-        let destinations = self.patient_destinations(patient, notice.user, reach).await?;
+        let destinations = self.patient_destinations(notice.patient, notice.user, reach).await?;
         let release = self.release_time(notice.practice, notice.kind, choices.quiet).await?;
         let steps = self.notice_steps(notice, &destinations, release).await?;
         Ok((steps, destinations.len()))

@@ -81,6 +81,18 @@ const DIALECT_BLOCKS: &[DialectBlock] = &[
             "ALTER TABLE access_reviews ADD CONSTRAINT access_reviews_reason_check",
         ],
     },
+    DialectBlock {
+        file: "0023_caregiver_accounts.sql",
+        why: "terms_acceptances.patient_id becomes optional: SQLite cannot drop a NOT NULL, so it rebuilds the table",
+        sqlite: &[
+            "CREATE TABLE terms_acceptances_new",
+            "INSERT INTO terms_acceptances_new",
+            "DROP TABLE terms_acceptances",
+            "ALTER TABLE terms_acceptances_new RENAME TO terms_acceptances",
+            "CREATE INDEX terms_acceptances_patient ON terms_acceptances",
+        ],
+        postgres: &["ALTER TABLE terms_acceptances ALTER COLUMN patient_id DROP NOT NULL"],
+    },
 ];
 
 fn file_name(version: i64, name: &str) -> String {

@@ -108,6 +108,11 @@ pub struct InvitationRow {
     pub used_at: Option<Timestamp>,
     pub used_by: Option<UserId>,
     pub revoked_at: Option<Timestamp>,
+    /// The patient, or the practice for a minor.
+    pub granted_by_kind: GrantedBy,
+    /// When the grant it makes ends (a practice's code: the 18th birthday
+    /// at the latest).
+    pub grant_ends_at: Option<Timestamp>,
 }
 
 fn invitation(r: &sqlx::any::AnyRow) -> Result<InvitationRow, StoreError> {
@@ -122,13 +127,15 @@ fn invitation(r: &sqlx::any::AnyRow) -> Result<InvitationRow, StoreError> {
         used_at: opt_ts(r, "used_at")?,
         used_by: opt_id(r, "used_by", UserId::from_slice)?,
         revoked_at: opt_ts(r, "revoked_at")?,
+        granted_by_kind: code(r, "granted_by_kind", GrantedBy::parse)?,
+        grant_ends_at: opt_ts(r, "grant_ends_at")?,
     })
 }
 
 pub fn insert_invitation(i: &InvitationRow, code_hash: &[u8; 32]) -> Step {
     Step::new(
         "INSERT INTO caregiver_invitations (id, practice_id, patient_id, relationship, code_hash, created_by, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         created_at, expires_at, granted_by_kind, grant_ends_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         vec![
             i.id.to_vec().into(),
             i.practice.to_vec().into(),
@@ -138,6 +145,8 @@ pub fn insert_invitation(i: &InvitationRow, code_hash: &[u8; 32]) -> Step {
             i.created_by.to_vec().into(),
             i.created_at.as_micros().into(),
             i.expires_at.as_micros().into(),
+            i.granted_by_kind.as_str().into(),
+            i.grant_ends_at.map(Timestamp::as_micros).into(),
         ],
     )
 }
@@ -146,7 +155,7 @@ pub fn insert_invitation(i: &InvitationRow, code_hash: &[u8; 32]) -> Step {
 pub async fn invitation_by_code(store: &Store, code_hash: &[u8; 32]) -> Result<Option<InvitationRow>, StoreError> {
     let row = sqlx::query(
         "SELECT id, practice_id, patient_id, relationship, created_by, created_at, expires_at, used_at, used_by, \
-         revoked_at FROM caregiver_invitations WHERE code_hash = $1",
+         revoked_at, granted_by_kind, grant_ends_at FROM caregiver_invitations WHERE code_hash = $1",
     )
     .bind(code_hash.to_vec())
     .fetch_optional(store.reader())
@@ -162,7 +171,7 @@ pub async fn open_invitations(
 ) -> Result<Vec<InvitationRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, practice_id, patient_id, relationship, created_by, created_at, expires_at, used_at, used_by, \
-         revoked_at FROM caregiver_invitations WHERE patient_id = $1 AND used_at IS NULL AND revoked_at IS NULL \
+         revoked_at, granted_by_kind, grant_ends_at FROM caregiver_invitations WHERE patient_id = $1 AND used_at IS NULL AND revoked_at IS NULL \
          AND expires_at > $2 ORDER BY created_at, id",
     )
     .bind(patient.to_vec())
@@ -178,7 +187,7 @@ pub async fn invitation_by_id(
 ) -> Result<Option<InvitationRow>, StoreError> {
     let row = sqlx::query(
         "SELECT id, practice_id, patient_id, relationship, created_by, created_at, expires_at, used_at, used_by, \
-         revoked_at FROM caregiver_invitations WHERE id = $1",
+         revoked_at, granted_by_kind, grant_ends_at FROM caregiver_invitations WHERE id = $1",
     )
     .bind(invitation_id.to_vec())
     .fetch_optional(store.reader())
@@ -267,4 +276,51 @@ pub fn set_confidential_age(practice: PracticeId, age: i64) -> Step {
         vec![practice.to_vec().into(), age.into()],
     )
     .guarded(Conflict::PracticeMissing)
+}
+
+/// The sealed name of an account that has no patient record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileRow {
+    pub user: UserId,
+    pub practice: PracticeId,
+    pub key: crate::rows::WrappedKeyRow,
+    pub given_name_ct: Vec<u8>,
+    pub family_name_ct: Vec<u8>,
+}
+
+pub fn insert_profile(p: &ProfileRow, at: Timestamp) -> Step {
+    Step::new(
+        "INSERT INTO caregiver_profiles (user_id, practice_id, dek_id, given_name_ct, family_name_ct, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        vec![
+            p.user.to_vec().into(),
+            p.practice.to_vec().into(),
+            p.key.id.to_vec().into(),
+            p.given_name_ct.clone().into(),
+            p.family_name_ct.clone().into(),
+            at.as_micros().into(),
+        ],
+    )
+}
+
+/// The profile of a caregiver-only account, with its data key.
+pub async fn profile_by_user(store: &Store, user: UserId) -> Result<Option<ProfileRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT c.user_id, c.practice_id, c.given_name_ct, c.family_name_ct, k.id AS dek_id, k.kek_id, k.wrapped \
+         FROM caregiver_profiles c JOIN data_keys k ON k.id = c.dek_id WHERE c.user_id = $1",
+    )
+    .bind(user.to_vec())
+    .fetch_optional(store.reader())
+    .await?;
+    row.as_ref()
+        .map(|r| {
+            Ok(ProfileRow {
+                user: id(r, "user_id", UserId::from_slice)?,
+                practice: id(r, "practice_id", PracticeId::from_slice)?,
+                key: crate::rows::WrappedKeyRow::read(r, "dek_id", "kek_id", "wrapped")?,
+                given_name_ct: col(r, "given_name_ct")?,
+                family_name_ct: col(r, "family_name_ct")?,
+            })
+        })
+        .transpose()
 }

@@ -88,7 +88,8 @@ pub fn backfill_first_terms(body: &str, at: Timestamp) -> Step {
 pub struct NewAcceptance {
     pub id: AcceptanceId,
     pub practice: PracticeId,
-    pub patient: PatientId,
+    /// `None`: an account without a patient record (a caregiver's).
+    pub patient: Option<PatientId>,
     pub user: UserId,
     pub acceptance: Acceptance,
 }
@@ -100,7 +101,7 @@ pub fn insert_acceptance(a: &NewAcceptance) -> Step {
         vec![
             a.id.to_vec().into(),
             a.practice.to_vec().into(),
-            a.patient.to_vec().into(),
+            a.patient.map(|p| p.to_vec()).into(),
             a.user.to_vec().into(),
             i64::from(a.acceptance.version.get()).into(),
             a.acceptance.at.as_micros().into(),
@@ -130,6 +131,18 @@ pub async fn latest_acceptance(store: &Store, patient: PatientId) -> Result<Opti
     row.as_ref().map(read_acceptance).transpose()
 }
 
+/// The latest acceptance an account without a patient record gave.
+pub async fn latest_acceptance_by_user(store: &Store, user: UserId) -> Result<Option<Acceptance>, StoreError> {
+    let row = sqlx::query(
+        "SELECT version, accepted_at, method FROM terms_acceptances WHERE user_id = $1 AND patient_id IS NULL \
+         ORDER BY version DESC, accepted_at DESC LIMIT 1",
+    )
+    .bind(user.to_vec())
+    .fetch_optional(store.reader())
+    .await?;
+    row.as_ref().map(read_acceptance).transpose()
+}
+
 /// Every patient's latest acceptance in a practice.
 pub async fn latest_acceptances(
     store: &Store,
@@ -137,7 +150,7 @@ pub async fn latest_acceptances(
 ) -> Result<Vec<(PatientId, Acceptance)>, StoreError> {
     let rows = sqlx::query(
         "SELECT patient_id, version, accepted_at, method FROM terms_acceptances WHERE practice_id = $1 \
-         ORDER BY patient_id, version, accepted_at",
+         AND patient_id IS NOT NULL ORDER BY patient_id, version, accepted_at",
     )
     .bind(practice.to_vec())
     .fetch_all(store.reader())

@@ -707,7 +707,10 @@ mod caregivers {
         Dana,
     }
     const CONVS: [Conv; 6] = [Conv::JaneOwn, Conv::Mia, Conv::SamUnshared, Conv::SamShared, Conv::Alice, Conv::Dana];
-    const CALLERS: [&str; 4] = ["jane", "carol", "bob", "sam"];
+    /// `kim` and `lee` are caregivers who are not patients of the
+    /// practice (accounts made with a code): Kim Mia's guardian by the
+    /// practice's code, Lee Alice's until she revoked it.
+    const CALLERS: [&str; 6] = ["jane", "carol", "bob", "sam", "kim", "lee"];
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     enum Act {
@@ -749,7 +752,7 @@ mod caregivers {
                 Act::View | Act::Reply | Act::Read | Act::Close | Act::AmendFirstMessage | Act::Share
             );
         }
-        let open = user == "jane" && matches!(c, Conv::Mia | Conv::SamShared);
+        let open = (user == "jane" && matches!(c, Conv::Mia | Conv::SamShared)) || (user == "kim" && c == Conv::Mia);
         open && matches!(act, Act::View | Act::Reply | Act::Read | Act::Close)
     }
 
@@ -802,6 +805,35 @@ mod caregivers {
             t.post("/api/v1/caregiver-invitations/accept", Some(&t.login("bob").await), json!({"code": code})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         let grant = r.json()["grant_id"].as_str().unwrap().to_owned();
+        let r = t.request(Method::DELETE, &format!("/api/v1/caregivers/{grant}"), Some(&alice), None).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        // Kim and Lee make accounts with their codes; Kim accepts the terms.
+        let new_account = |code: String, username: &'static str| {
+            let t = &t;
+            async move {
+                let body = json!({"code": code, "given_name": username, "family_name": "Carer", "username": username, "password": PASSWORD});
+                let r = t.post("/api/v1/caregiver-accounts", None, body).await;
+                assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            }
+        };
+        let r = t
+            .post(
+                &format!("/api/v1/patient-accounts/{mia}/caregiver-invitations"),
+                Some(&admin),
+                json!({"relationship": "guardian"}),
+            )
+            .await;
+        new_account(r.json()["code"].as_str().unwrap().to_owned(), "kim").await;
+        let r = t.post("/api/v1/me/caregiver-invitations", Some(&alice), json!({"relationship": "other"})).await;
+        new_account(r.json()["code"].as_str().unwrap().to_owned(), "lee").await;
+        let kim = t.login("kim").await;
+        assert_eq!(
+            t.post("/api/v1/me/terms-acceptances", Some(&kim), json!({"version": 1})).await.status,
+            StatusCode::CREATED
+        );
+        let lee = t.login("lee").await;
+        let lees = t.get("/api/v1/me/caregiving", Some(&lee)).await.json();
+        let grant = lees[0]["grant_id"].as_str().unwrap().to_owned();
         let r = t.request(Method::DELETE, &format!("/api/v1/caregivers/{grant}"), Some(&alice), None).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT);
 
@@ -880,7 +912,9 @@ mod caregivers {
                         json!({"subject": "Hi", "topic": "scheduling", "body": "b", "patient_id": pid}),
                     )
                     .await;
-                let allowed = user == asked || (user == "jane" && matches!(asked, "mia" | "sam"));
+                let allowed = user == asked
+                    || (user == "jane" && matches!(asked, "mia" | "sam"))
+                    || (user == "kim" && asked == "mia");
                 let want = if allowed { StatusCode::CREATED } else { StatusCode::NOT_FOUND };
                 assert_eq!(r.status, want, "{user} for {asked}: {}", r.text);
             }

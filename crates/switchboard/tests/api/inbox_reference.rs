@@ -417,7 +417,7 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
         patient_viewer: PatientActor {
             user: first_user,
             practice: first.practice,
-            patient: first.id,
+            patient: Some(first.id),
             proxies: vec![grant],
         },
         cared_for,

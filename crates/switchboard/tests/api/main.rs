@@ -19,6 +19,7 @@ mod attachments_s3;
 mod audit;
 mod auth;
 mod bad_input;
+mod caregiver_accounts;
 mod caregivers;
 mod conversations;
 mod daily_use;

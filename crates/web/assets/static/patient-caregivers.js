@@ -59,6 +59,13 @@ export async function loadCaregiving() {
   const people = await api("GET", "/api/v1/me/caregiving").catch(() => []);
   const chosen = actingFor();
   if (chosen && !people.some((p) => p.patient_id === chosen && p.relationship)) remember(null);
+  // A caregiver who is not a patient here has no "Me": they always act
+  // for someone, the first person until they switch (told to the server).
+  const first = people[0];
+  if (!actingFor() && first && !people.some((p) => !p.relationship)) {
+    await api("PUT", "/api/v1/me/acting-for", { patient_id: first.patient_id }).catch(() => {});
+    remember(first.patient_id);
+  }
   return people;
 }
 
@@ -148,8 +155,19 @@ export function shareChoice() {
  * The caregivers settings section: who can act for me, invitations, codes.
  * `accepted` runs once a code is accepted (the switcher then offers them).
  */
-export async function caregiversSection(accepted = async () => {}) {
+export async function caregiversSection(accepted = async () => {}, ownRecord = true) {
   const section = el("section", { id: "caregivers", class: "card settings-section", "aria-labelledby": "caregivers-title" });
+  if (!ownRecord) {
+    // A caregiver who is not a patient here: nobody acts for them; they
+    // can take on someone else's code.
+    const errors = el("p", { class: "error", role: "alert", hidden: true });
+    fill(section,
+      el("h2", { id: "caregivers-title" }, "Caregivers"),
+      el("p", {}, "You help with the messages of the people who gave you a code. Everything you send shows your name."),
+      acceptForm(accepted, errors),
+      errors);
+    return section;
+  }
   const draw = async () => {
     const mine = await api("GET", "/api/v1/me/caregivers");
     const errors = el("p", { class: "error", role: "alert", hidden: true });
@@ -188,22 +206,7 @@ export async function caregiversSection(accepted = async () => {}) {
         showError(errors, errorText(e));
       }
     });
-    const typed = el("input", { id: "accept-code", autocomplete: "off", spellcheck: "false", inputmode: "text" });
-    const said = el("p", { "aria-live": "polite" });
-    const accept = el("form", { class: "accept-caregiver" },
-      el("label", { for: "accept-code" }, "Someone gave you a code? Enter it to help with their messages"), typed,
-      el("button", { type: "submit", class: "secondary" }, "Accept"), said);
-    accept.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      try {
-        const person = await api("POST", "/api/v1/caregiver-invitations/accept", { code: typed.value });
-        typed.value = "";
-        await accepted();
-        said.textContent = `You can now read and send messages for ${person.display_name}. Choose them under “Messages for”.`;
-      } catch (e) {
-        showError(errors, errorText(e));
-      }
-    });
+    const accept = acceptForm(accepted, errors);
     fill(section,
       el("h2", { id: "caregivers-title" }, "Caregivers"),
       el("p", {}, "A caregiver signs in as themselves and can read and send your messages. Everything they send shows their name."),
@@ -220,4 +223,25 @@ export async function caregiversSection(accepted = async () => {}) {
   };
   await draw();
   return section;
+}
+
+/** "Someone gave you a code?": accepting a caregiver invitation. */
+function acceptForm(accepted, errors) {
+  const typed = el("input", { id: "accept-code", autocomplete: "off", spellcheck: "false", inputmode: "text" });
+  const said = el("p", { "aria-live": "polite" });
+  const accept = el("form", { class: "accept-caregiver" },
+    el("label", { for: "accept-code" }, "Someone gave you a code? Enter it to help with their messages"), typed,
+    el("button", { type: "submit", class: "secondary" }, "Accept"), said);
+  accept.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const person = await api("POST", "/api/v1/caregiver-invitations/accept", { code: typed.value });
+      typed.value = "";
+      await accepted();
+      said.textContent = `You can now read and send messages for ${person.display_name}. Choose them under “Messages for”.`;
+    } catch (e) {
+      showError(errors, errorText(e));
+    }
+  });
+  return accept;
 }

@@ -160,6 +160,17 @@ async function showList() {
     person ? [] : api("GET", "/api/v1/me/notifications").catch(() => []),
   ]);
   if (state.view !== "list") return;
+  if (!person && !state.me.patient_id) {
+    // A caregiver whose every access has ended: nothing to show but how
+    // to be given access again.
+    fill(main,
+      el("h1", {}, "Messages"),
+      el("p", { class: "lead", id: "no-one-to-help" }, "You are not helping anyone with their messages right now."),
+      el("p", {}, "Your access may have ended or been removed. If someone gives you a new caregiver code, enter it in ",
+        el("a", { href: "#/settings" }, "Settings"), "."),
+      el("p", { class: "emergency-short" }, el("strong", {}, "In an emergency, call 911."), " For thoughts of suicide, call or text 988."));
+    return;
+  }
   const items = data.conversations;
   const body = [
     switcher(state.people, showList),
@@ -775,8 +786,11 @@ async function showSettings(toSessions = false) {
   state.open = null;
   state.view = "settings";
   setTitle("Settings");
+  // A caregiver who is not a patient here has no record, so no contact
+  // details on file: they are reached by notifications on their devices.
+  const ownRecord = Boolean(state.me.patient_id);
   const [contact, choices, pushHere] = await Promise.all([
-    api("GET", "/api/v1/me/contact"),
+    ownRecord ? api("GET", "/api/v1/me/contact") : { email: null, phone: null },
     api("GET", "/api/v1/me/notification-choices"),
     pushOnHere(state.me),
   ]);
@@ -786,12 +800,12 @@ async function showSettings(toSessions = false) {
   fill(main,
     el("p", {}, el("a", { href: "#/", class: "back" }, "← All messages")),
     el("h1", {}, "Settings"),
-    contactForm(contact, notices.contactChanged),
+    ownRecord ? contactForm(contact, notices.contactChanged) : null,
     notices.form,
     passwordForm(),
     await caregiversSection(async () => {
       state.people = await loadCaregiving();
-    }),
+    }, ownRecord),
     el("section", { class: "card", "aria-labelledby": "security-title" },
       el("h2", { id: "security-title" }, "Sign-in security"),
       el("p", {}, "Add a second step to signing in: a code from an app on your phone."),

@@ -9,7 +9,7 @@
 // Nobody is given a password: every link made here is shown once, to hand
 // over, and an invitation chosen by email or text is sent as well.
 import {
-  $, ApiError, MEDIUM_NAMES, MEDIUM_WORDS, NOTICE_KIND_WORDS, api, apiText, civilDate, clear, dayAndTime, dayWithYear, el, fullWhen, options,
+  $, ApiError, MEDIUM_NAMES, MEDIUM_WORDS, NOTICE_KIND_WORDS, api, apiText, civilDate, clear, dayAndTime, dayWithYear, el, fill, fullWhen, options,
   problem, topicLabel, ROLE_WORDS, runStaffPage, showError, WITHHELD_TEXT,
 } from "./common.js";
 
@@ -1226,7 +1226,33 @@ function caregiversCard(p, overview) {
       }, `Revoke ${c.caregiver_name}`))))
     : none("Nobody acts for this patient.");
   let grant = null;
+  let code = null;
   if (overview.standing !== "adult") {
+    // A caregiver who is not a patient here (the usual parent): a code to
+    // hand over in person or read out by phone; they make an account with
+    // it from the sign-in page.
+    const codeRelationship = el("select", { id: "code-relationship" },
+      RELATIONSHIP_WORDS.map(([c, words]) => el("option", { value: c }, words)));
+    const shown = el("div", { id: "caregiver-code", "aria-live": "polite" });
+    code = el("form", { class: "grant-caregiver caregiver-code-form", "aria-labelledby": "caregiver-code-title" },
+      el("h3", { id: "caregiver-code-title" }, "A caregiver who is not a patient here"),
+      el("label", { for: "code-relationship" }, "Who is the code for?"), codeRelationship,
+      el("button", { type: "submit", class: "secondary" }, "Make a caregiver code"),
+      el("p", { class: "hint" }, "Check who they are first. They enter the code on the sign-in page, under “Caring for a patient?”, to make their account. Access ends at the patient's 18th birthday."),
+      shown);
+    code.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const made = await api("POST", `/api/v1/patient-accounts/${p.id}/caregiver-invitations`,
+          { relationship: codeRelationship.value });
+        fill(shown,
+          el("p", {}, "Give this code to the caregiver. It is shown only now:"),
+          el("p", { class: "invitation-code" }, made.code),
+          el("p", { class: "hint" }, `It works once, until ${dayWithYear(made.expires_at)}.`));
+      } catch (e) {
+        showError(errors, message(e));
+      }
+    });
     const others = state.patients.filter((x) => x.id !== p.id && x.user_id);
     const who = el("select", { id: "grant-caregiver", required: true },
       el("option", { value: "" }, "Choose a patient with an account"),
@@ -1253,7 +1279,11 @@ function caregiversCard(p, overview) {
   return el("section", { id: "patient-caregivers", class: "card patient-card", "aria-labelledby": id },
     el("h2", { id }, "Caregivers"),
     el("p", { class: "hint" }, STANDING_WORDS[overview.standing] ?? ""),
-    list, grant, errors);
+    list, grant, code,
+    overview.invitations.length
+      ? el("p", { class: "hint" }, `${overview.invitations.length} caregiver code${overview.invitations.length === 1 ? "" : "s"} not used yet.`)
+      : null,
+    errors);
 }
 
 function renderPatientView(p, list, deliveries, caregivers) {

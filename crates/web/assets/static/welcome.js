@@ -2,12 +2,15 @@
 // The page behind set-up, invitation and password-reset links
 // (/welcome#token=…). The token sits in the fragment, so it never reaches
 // the server's logs; this page takes it out of the address bar at once and
-// sends it only in request bodies.
+// sends it only in request bodies. /welcome#caregiver is where a caregiver
+// who is not a patient of the practice makes an account with the code
+// they were given.
 import { ApiError, api, birthDateParts, clear, el, errorText, problem, takeLinkToken } from "./common.js";
 import { termsText } from "./patient-terms.js";
 
 const box = document.getElementById("link-card");
 
+const caregiverCode = location.hash === "#caregiver";
 let token = takeLinkToken();
 
 const PASSWORD_HINT = "At least 15 characters, any you like, spaces too. A few unrelated words make a good one. "
@@ -264,7 +267,89 @@ function showDone(info, username) {
 
 // ---- Start ---------------------------------------------------------------
 
+// ---- A caregiver's code -------------------------------------------------
+
+function showCaregiverForm() {
+  const fields = {
+    code: field("caregiver-code", "Your caregiver code",
+      { autocomplete: "off", autocapitalize: "none", spellcheck: "false", maxlength: 32 },
+      "Twelve letters and numbers, for example abcd-efgh-jkmn, from the patient or the practice."),
+    given_name: field("given-name", "Your first name", { autocomplete: "given-name", maxlength: 100 }),
+    family_name: field("family-name", "Your last name", { autocomplete: "family-name", maxlength: 100 }),
+    username: field("new-username", "Choose a user name",
+      { autocomplete: "username", autocapitalize: "none", spellcheck: "false", maxlength: 64 }, USERNAME_HINT),
+    password: field("new-password", "Choose a password", { type: "password", autocomplete: "new-password", maxlength: 1024 }, PASSWORD_HINT),
+    confirm: field("confirm-password", "Type the password again", { type: "password", autocomplete: "new-password", maxlength: 1024 }),
+  };
+  const formError = el("p", { class: "error", id: "welcome-error", role: "alert", hidden: true });
+  const submit = el("button", { type: "submit", class: "primary" }, "Make my account");
+  const form = el("form", { id: "caregiver-form", novalidate: true },
+    Object.values(fields).map((f) => f.node), formError, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    for (const f of Object.values(fields)) setError(f, "");
+    formError.hidden = true;
+    const body = {
+      code: fields.code.input.value.trim(),
+      given_name: fields.given_name.input.value.trim(),
+      family_name: fields.family_name.input.value.trim(),
+      username: fields.username.input.value.trim(),
+      password: fields.password.input.value,
+    };
+    /** @type {[ReturnType<typeof field>, string][]} */
+    const problems = [];
+    if (!body.code) problems.push([fields.code, "Enter the code you were given."]);
+    if (!body.given_name) problems.push([fields.given_name, "Enter your first name."]);
+    if (!body.family_name) problems.push([fields.family_name, "Enter your last name."]);
+    if (!body.username) problems.push([fields.username, "Choose a user name."]);
+    if (!body.password) problems.push([fields.password, "Choose a password."]);
+    else if (fields.confirm.input.value !== body.password) {
+      problems.push([fields.confirm, "The two passwords are not the same. Type the same password twice."]);
+    }
+    if (problems.length) {
+      for (const [f, text] of problems) setError(f, text);
+      problems[0][0].input.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await api("POST", "/api/v1/caregiver-accounts", body);
+    } catch (e) {
+      submit.disabled = false;
+      const target = e instanceof ApiError && e.status === 409 ? fields.username
+        : e instanceof ApiError && e.field ? fields[e.field] : null;
+      if (target) {
+        setError(target, e.status === 409 ? "That user name is already taken. Choose another one."
+          : e.field === "code" ? "This code cannot be used: it may be mistyped, used already or expired. Check it, or ask for a new one."
+            : problem(e));
+        target.input.focus();
+        return;
+      }
+      formError.textContent = e instanceof ApiError && e.code === "too_many_attempts"
+        ? "Too many tries. Please wait a moment and try again."
+        : errorText(e);
+      formError.hidden = false;
+      return;
+    }
+    show("Your account is ready",
+      el("p", {}, "Sign in as ", el("strong", {}, body.username), " to read and send messages for the person who gave you the code."),
+      el("p", {}, "Everything you send shows your name and theirs."),
+      el("div", { class: "emergency", role: "note" },
+        el("strong", {}, "Messages are not for emergencies. "),
+        "In an emergency, call 911. For thoughts of suicide, call or text 988. Do not wait for a reply."),
+      el("a", { href: "/", class: "button primary" }, "Sign in"));
+  });
+  show("Set up your caregiver account",
+    el("p", {}, "For someone helping a patient with their messages who is not a patient of the practice themselves. "
+      + "If you are a patient there too, sign in and enter the code under Settings instead."),
+    form);
+}
+
 async function start() {
+  if (caregiverCode) {
+    showCaregiverForm();
+    return;
+  }
   if (!token) {
     showInvalid(true);
     return;

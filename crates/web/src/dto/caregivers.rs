@@ -93,6 +93,8 @@ pub(crate) struct CaregiverInvitationDto {
     #[schema(format = "uuid")]
     pub id: String,
     pub relationship: RelationshipDto,
+    /// The patient's own, or the practice's for a minor.
+    pub granted_by: GrantedByDto,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -122,6 +124,7 @@ impl From<&cg::CaregiversOverview> for CaregiversDto {
                 .map(|i| CaregiverInvitationDto {
                     id: i.id.to_string(),
                     relationship: i.relationship.into(),
+                    granted_by: i.granted_by.into(),
                     created_at: i.created_at.to_rfc3339(),
                     expires_at: i.expires_at.to_rfc3339(),
                 })
@@ -157,6 +160,41 @@ pub(crate) struct NewCaregiverInvitationDto {
 pub(crate) struct AcceptCaregiverInvitationRequest {
     /// As handed over, with or without dashes, in any case.
     pub code: String,
+}
+
+/// Someone with a caregiver code and no account makes one. They accept
+/// the practice's messaging terms in the app before they first write.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewCaregiverAccountRequest {
+    /// As handed over, with or without dashes, in any case.
+    pub code: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub username: String,
+    /// At least 15 characters (no second factor yet), checked against
+    /// common and breached passwords.
+    pub password: String,
+}
+
+/// The account made: sign in with it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CaregiverAccountDto {
+    #[schema(format = "uuid")]
+    pub user_id: String,
+    pub username: String,
+}
+
+/// The practice's code for a minor's caregiver (who may have no account).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PracticeCaregiverInvitationRequest {
+    #[schema(value_type = RelationshipDto)]
+    pub relationship: String,
+    /// An earlier end than the minor's 18th birthday (RFC 3339).
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    pub until: Option<String>,
 }
 
 /// Staff's grant for a minor.

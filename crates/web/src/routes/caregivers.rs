@@ -14,7 +14,8 @@ use switchboard_domain::caregiver::CaregiverRelationship;
 use switchboard_domain::ids::{CaregiverInvitationId, PatientId, ProxyGrantId};
 use switchboard_domain::time::Timestamp;
 use switchboard_service::ServiceError;
-use switchboard_service::caregivers::GrantInput;
+use switchboard_service::caregiver_accounts::NewCaregiverAccount;
+use switchboard_service::caregivers::{GrantInput, NewInvitation};
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
 
@@ -28,6 +29,8 @@ pub(super) fn routes() -> Vec<UtoipaMethodRouter<AppState>> {
         routes!(accept),
         routes!(revoke),
         routes!(patient_caregivers, grant),
+        routes!(practice_invitation),
+        routes!(create_account),
         routes!(set_sharing),
         routes!(settings, set_settings),
     ]
@@ -107,15 +110,7 @@ pub(crate) async fn invite(
 ) -> Result<(StatusCode, Json<NewCaregiverInvitationDto>), ApiError> {
     let r = relationship(&req.relationship)?;
     let inv = s.app.invite_caregiver(&p, &ctx, r).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(NewCaregiverInvitationDto {
-            id: inv.id.to_string(),
-            code: inv.code,
-            relationship: inv.relationship.into(),
-            expires_at: inv.expires_at.to_rfc3339(),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(new_invitation(inv))))
 }
 
 /// Withdraw an invitation not yet used.
@@ -206,21 +201,82 @@ pub(crate) async fn grant(
     let input = GrantInput {
         caregiver_patient: field_id("caregiver_patient_id", &req.caregiver_patient_id, PatientId::parse)?,
         relationship: relationship(&req.relationship)?,
-        until: req
-            .until
-            .as_deref()
-            .map(|u| {
-                Timestamp::parse_rfc3339(u).map_err(|_| {
-                    ApiError::Service(ServiceError::Invalid {
-                        field: "until",
-                        problem: "the end must be an RFC 3339 time".into(),
-                    })
-                })
-            })
-            .transpose()?,
+        until: until(req.until.as_deref())?,
     };
     let view = s.app.grant_caregiver(&p, &ctx, patient, input).await?;
     Ok((StatusCode::CREATED, Json((&view).into())))
+}
+
+fn until(text: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    text.map(|u| {
+        Timestamp::parse_rfc3339(u).map_err(|_| {
+            ApiError::Service(ServiceError::Invalid {
+                field: "until",
+                problem: "the end must be an RFC 3339 time".into(),
+            })
+        })
+    })
+    .transpose()
+}
+
+/// Make a code for a minor's caregiver (staff who manage the patient's
+/// enrollment), for a caregiver with no account at the practice (they make
+/// one with it) or one with an account (they accept it in Settings). Shown
+/// once; good once, for seven days. The access it gives ends at the
+/// minor's 18th birthday, or at `until` if earlier.
+#[utoipa::path(post, path = "/api/v1/patient-accounts/{id}/caregiver-invitations", tag = "caregivers",
+    security(("bearer" = [])), params(("id" = String, Path, format = "uuid")),
+    request_body = PracticeCaregiverInvitationRequest,
+    responses((status = 201, body = NewCaregiverInvitationDto), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "not a minor, a bad relationship or end")))]
+pub(crate) async fn practice_invitation(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<PracticeCaregiverInvitationRequest>,
+) -> Result<(StatusCode, Json<NewCaregiverInvitationDto>), ApiError> {
+    let patient = path_id(&id, PatientId::parse)?;
+    let r = relationship(&req.relationship)?;
+    let inv = s.app.invite_caregiver_for_minor(&p, &ctx, patient, r, until(req.until.as_deref())?).await?;
+    Ok((StatusCode::CREATED, Json(new_invitation(inv))))
+}
+
+fn new_invitation(inv: NewInvitation) -> NewCaregiverInvitationDto {
+    NewCaregiverInvitationDto {
+        id: inv.id.to_string(),
+        code: inv.code,
+        relationship: inv.relationship.into(),
+        expires_at: inv.expires_at.to_rfc3339(),
+    }
+}
+
+/// Make a caregiver account with a code, not signed in: for a caregiver
+/// who is not a patient of the practice. The account has no record of its
+/// own and reaches only the person the code is for; it accepts the
+/// practice's messaging terms in the app before it first writes. A wrong,
+/// used, withdrawn or expired code is refused alike, and codes are slowed
+/// per address like passwords.
+#[utoipa::path(post, path = "/api/v1/caregiver-accounts", tag = "caregivers", request_body = NewCaregiverAccountRequest,
+    responses((status = 201, body = CaregiverAccountDto), (status = 409, body = ErrorBody, description = "the user name is taken"),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "not a usable code, or a bad name, user name or password"),
+        (status = 429, body = ErrorBody, description = "too_many_attempts")))]
+pub(crate) async fn create_account(
+    State(s): State<AppState>,
+    Client(ctx): Client,
+    ApiJson(req): ApiJson<NewCaregiverAccountRequest>,
+) -> Result<(StatusCode, Json<CaregiverAccountDto>), ApiError> {
+    let input = NewCaregiverAccount {
+        code: req.code,
+        given_name: req.given_name,
+        family_name: req.family_name,
+        username: req.username,
+        password: req.password,
+    };
+    let made = s.app.create_caregiver_account(input, &ctx).await?;
+    Ok((StatusCode::CREATED, Json(CaregiverAccountDto { user_id: made.user.to_string(), username: made.username })))
 }
 
 /// Share a conversation with the patient's caregivers, or stop: the

@@ -22,14 +22,14 @@ fn grant() -> impl Strategy<Value = ProxyGrant> {
 }
 
 fn caregiver() -> impl Strategy<Value = PatientActor> {
-    (user(), practice(), patient_id(), proptest::collection::vec(grant(), 0..4))
+    (user(), practice(), proptest::option::of(patient_id()), proptest::collection::vec(grant(), 0..4))
         .prop_map(|(user, practice, patient, proxies)| PatientActor { user, practice, patient, proxies })
 }
 
 /// The grant that counts for `c`, written out independently: the first
 /// one for its patient in the caregiver's own practice.
 fn grant_of<'a>(p: &'a PatientActor, c: &ConversationFacts) -> Option<&'a ProxyGrant> {
-    if c.patient.id == p.patient || c.patient.practice != p.practice {
+    if p.patient == Some(c.patient.id) || c.patient.practice != p.practice {
         return None;
     }
     p.proxies.iter().find(|g| g.patient == c.patient.id && g.practice == c.patient.practice)
@@ -64,7 +64,7 @@ proptest! {
         if authorize_conversation(&a, act, &c).is_allowed() {
             prop_assert_eq!(c.patient.practice, p.practice);
             let granted = p.proxies.iter().any(|g| g.patient == c.patient.id && g.practice == p.practice);
-            prop_assert!(c.patient.id == p.patient || granted);
+            prop_assert!(p.patient == Some(c.patient.id) || granted);
         }
         if c.patient.practice != p.practice {
             prop_assert_eq!(authorize_conversation(&a, act, &c), Decision::Deny(Denial::OtherPractice));
@@ -74,7 +74,7 @@ proptest! {
     #[test]
     fn caregivers_do_what_the_table_says(p in caregiver(), act in action(), c in conversation()) {
         let a = Actor::Patient(p.clone());
-        if c.patient.id != p.patient {
+        if p.patient != Some(c.patient.id) {
             let expected = grant_of(&p, &c)
                 .is_some_and(|g| (!g.confidential || c.shared_with_caregivers) && caregiver_action(act, p.user));
             prop_assert_eq!(authorize_conversation(&a, act, &c).is_allowed(), expected);
@@ -85,7 +85,7 @@ proptest! {
     fn never_a_confidential_minors_unshared_conversation(p in caregiver(), act in action(), mut c in conversation()) {
         c.shared_with_caregivers = false;
         let a = Actor::Patient(p.clone());
-        if c.patient.id != p.patient && grant_of(&p, &c).is_some_and(|g| g.confidential) {
+        if p.patient != Some(c.patient.id) && grant_of(&p, &c).is_some_and(|g| g.confidential) {
             prop_assert_eq!(authorize_conversation(&a, act, &c), Decision::Deny(Denial::ConfidentialMinor));
             // Not even in a list.
             prop_assert!(!in_list_scope(&list_scope_for(&a, Some(c.patient.id)), &a, &c));
@@ -111,7 +111,7 @@ proptest! {
         }).collect();
         let any_live_for_patient = records.iter().zip(&in_force_now).any(|(r, live)| *live && r.grant.patient == c.patient.id);
         let loaded = PatientActor { proxies: in_force(records, t(now)), ..p.clone() };
-        if c.patient.id != p.patient && !any_live_for_patient {
+        if p.patient != Some(c.patient.id) && !any_live_for_patient {
             prop_assert!(!authorize_conversation(&Actor::Patient(loaded.clone()), act, &c).is_allowed());
             prop_assert!(!authorize_patient(&Actor::Patient(loaded), PatientAction::StartConversation, &c.patient).is_allowed());
         }
@@ -130,8 +130,8 @@ proptest! {
     #[test]
     fn caregivers_start_conversations_but_never_manage_caregivers(p in caregiver(), f in patient_facts()) {
         let a = Actor::Patient(p.clone());
-        let own = f.practice == p.practice && f.id == p.patient;
-        let granted = f.practice == p.practice && f.id != p.patient
+        let own = f.practice == p.practice && p.patient == Some(f.id);
+        let granted = f.practice == p.practice && p.patient != Some(f.id)
             && p.proxies.iter().any(|g| g.patient == f.id && g.practice == f.practice);
         for pa in [PatientAction::StartConversation, PatientAction::ActFor] {
             prop_assert_eq!(authorize_patient(&a, pa, &f).is_allowed(), own || granted);
@@ -156,5 +156,28 @@ proptest! {
             authorize_patient(&a, PatientAction::ManageEnrollment, &f).is_allowed()
         );
         prop_assert!(!authorize_patient(&a, PatientAction::ActFor, &f).is_allowed());
+    }
+}
+
+proptest! {
+    /// A caregiver who is not a patient of the practice reaches exactly
+    /// what its grants open: nothing is "its own", its default listing is
+    /// empty, and without a grant no conversation or patient is open to it.
+    #[test]
+    fn a_caregiver_only_account_reaches_only_its_grants(
+        mut p in caregiver(), act in action(), c in conversation(),
+    ) {
+        p.patient = None;
+        let a = Actor::Patient(p.clone());
+        prop_assert_eq!(list_scope(&a), ListScope::Nothing);
+        prop_assert!(!authorize_patient(&a, PatientAction::ManageCaregivers, &c.patient).is_allowed());
+        let opened = authorize_conversation(&a, act, &c).is_allowed();
+        if grant_of(&p, &c).is_none() {
+            prop_assert!(!opened);
+            prop_assert!(!authorize_patient(&a, PatientAction::StartConversation, &c.patient).is_allowed());
+        }
+        let bare = Actor::Patient(PatientActor { proxies: Vec::new(), ..p });
+        prop_assert!(!authorize_conversation(&bare, act, &c).is_allowed());
+        prop_assert!(!in_list_scope(&list_scope_for(&bare, Some(c.patient.id)), &bare, &c));
     }
 }
