@@ -94,14 +94,19 @@ test("an administrator sees who reads sensitive records and which topics the fro
   assert.equal(await admin.getByLabel("Appointment / scheduling: Front desk").isChecked(), true);
   assert.equal(await admin.getByLabel("Test results: Front desk").isChecked(), false);
   assert.equal(await section.getByText("These are the defaults").isVisible(), true);
-  // Let the front desk read telehealth visits.
+  // Let the front desk read telehealth visits; the monitoring program is
+  // an opioid treatment program: its conversations are always Part 2.
+  const monitoring = () => admin.locator("#sensitivity").getByLabel("My monitoring program", { exact: true });
+  assert.equal(await monitoring().inputValue(), "", "no topic is marked by default");
   await admin.getByLabel("Telehealth visit: Front desk").check();
+  await monitoring().selectOption("substance_use");
   await section.getByRole("button", { name: "Save who reads what" }).click();
   await section.getByText("Saved.").waitFor(LIVE);
   assert.equal(await section.getByText("These are the defaults").isVisible(), false);
   await admin.reload();
   await ready(admin);
   assert.equal(await admin.getByLabel("Telehealth visit: Front desk").isChecked(), true);
+  assert.equal(await monitoring().inputValue(), "substance_use");
   await noSerious(admin, "the sensitive records section");
   await screenshot(admin, "admin-sensitive-records", { element: admin.locator("#sensitivity") });
 

@@ -312,9 +312,72 @@ impl SensitivityGrants {
     }
 }
 
+/// Topics the practice marks sensitive: a conversation on such a topic
+/// starts with that mark (a practice whose monitoring program is an
+/// opioid treatment program marks that topic substance use). Clinicians
+/// may still change or clear the mark on one conversation. Each topic at
+/// most once.
+#[derive(Clone, Default, PartialEq, Eq, Debug)]
+pub struct TopicMarks(Vec<(Topic, Sensitivity)>);
+
+impl TopicMarks {
+    /// Checks a practice's choice: a topic named twice (with different
+    /// categories, or the same) is refused with that topic.
+    pub fn new(marks: impl IntoIterator<Item = (Topic, Sensitivity)>) -> Result<Self, Topic> {
+        let mut out: Vec<(Topic, Sensitivity)> = Vec::new();
+        for (t, c) in marks {
+            if out.iter().any(|(x, _)| *x == t) {
+                return Err(t);
+            }
+            out.push((t, c));
+        }
+        out.sort_by_key(|(t, _)| Topic::ALL.iter().position(|x| x == t));
+        Ok(TopicMarks(out))
+    }
+
+    /// Every (topic, category) marked, in the order of `Topic::ALL`.
+    pub fn marks(&self) -> &[(Topic, Sensitivity)] {
+        &self.0
+    }
+
+    /// The mark a new conversation on `topic` starts with.
+    pub fn mark_for(&self, topic: Topic) -> Option<Sensitivity> {
+        self.0.iter().find(|(t, _)| *t == topic).map(|(_, c)| *c)
+    }
+
+    /// The marks in `next` that are not in `self` (a topic newly marked, or
+    /// marked with another category): the ones to apply to the practice's
+    /// existing unmarked conversations on those topics.
+    pub fn added_in(&self, next: &TopicMarks) -> Vec<(Topic, Sensitivity)> {
+        next.0.iter().filter(|m| !self.0.contains(m)).copied().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn topic_marks_name_each_topic_once_and_say_what_is_new() {
+        use Sensitivity as S;
+        assert_eq!(
+            TopicMarks::new([(Topic::TestResults, S::ReproductiveHealth), (Topic::TestResults, S::SubstanceUse)]),
+            Err(Topic::TestResults)
+        );
+        let before = TopicMarks::new([(Topic::MonitoringProgram, S::SubstanceUse)]).unwrap_or_default();
+        let after =
+            TopicMarks::new([(Topic::TestResults, S::ReproductiveHealth), (Topic::MonitoringProgram, S::SubstanceUse)])
+                .unwrap_or_default();
+        assert_eq!(after.mark_for(Topic::TestResults), Some(S::ReproductiveHealth));
+        assert_eq!(after.mark_for(Topic::Scheduling), None);
+        assert_eq!(before.added_in(&after), vec![(Topic::TestResults, S::ReproductiveHealth)]);
+        assert!(after.added_in(&before).is_empty(), "unmarking a topic marks nothing");
+        let changed = TopicMarks::new([(Topic::MonitoringProgram, S::BehaviouralHealth)]).unwrap_or_default();
+        assert_eq!(before.added_in(&changed), vec![(Topic::MonitoringProgram, S::BehaviouralHealth)]);
+        // Sorted as topics are, whatever the order given.
+        let topics: Vec<Topic> = after.marks().iter().map(|(t, _)| *t).collect();
+        assert_eq!(topics, vec![Topic::TestResults, Topic::MonitoringProgram]);
+    }
 
     #[test]
     fn codes_round_trip() {

@@ -269,9 +269,10 @@ impl Switchboard {
         &self,
         conversation: ConversationId,
         patient: &PatientRow,
-        topic: Topic,
+        content: (Topic, Option<Sensitivity>),
         addressed: Option<UserId>,
     ) -> Result<Routed, ServiceError> {
+        let topic = content.0;
         let now = self.now();
         let mut rules = q::rules(self.store(), patient.practice).await?;
         if rules.is_empty() {
@@ -325,7 +326,7 @@ impl Switchboard {
             })?,
         );
         let (assignee, covered_for, pool) =
-            self.choose_assignee(patient.practice, decision.owner, &[], now, (topic, None)).await?;
+            self.choose_assignee(patient.practice, decision.owner, &[], now, content).await?;
         if assignee.is_some() {
             let code = if pool.is_some() { HistoryCode::AutoAssigned } else { HistoryCode::Assigned };
             steps.extend(self.assignment_steps(Assignment {

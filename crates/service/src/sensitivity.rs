@@ -11,7 +11,7 @@ use switchboard_domain::event::EventKind;
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::{ConversationAction, ConversationFacts, PracticeAction};
 use switchboard_domain::role::StaffRole;
-use switchboard_domain::sensitivity::{self, ContentGrants, GrantError, Sensitivity, SensitivityGrants};
+use switchboard_domain::sensitivity::{self, ContentGrants, GrantError, Sensitivity, SensitivityGrants, TopicMarks};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 use switchboard_store::Unit;
@@ -26,12 +26,15 @@ pub struct SensitivitySettings {
     /// The front desk and billing, each with the topics whose content it
     /// reads.
     pub topics: Vec<(StaffRole, Vec<Topic>)>,
+    /// Topics the practice marks sensitive: their conversations start with
+    /// that mark.
+    pub topic_marks: Vec<(Topic, Sensitivity)>,
     /// When an administrator last chose; `None`: the defaults.
     pub updated_at: Option<Timestamp>,
 }
 
 impl SensitivitySettings {
-    fn of(grants: &SensitivityGrants, updated_at: Option<Timestamp>) -> Self {
+    fn of(grants: &SensitivityGrants, marks: &TopicMarks, updated_at: Option<Timestamp>) -> Self {
         let categories = Sensitivity::ALL
             .into_iter()
             .map(|c| (c, grants.categories().iter().filter(|(x, _)| *x == c).map(|(_, r)| *r).collect()))
@@ -40,7 +43,7 @@ impl SensitivitySettings {
             .into_iter()
             .map(|r| (r, grants.topics().iter().filter(|(_, x)| *x == r).map(|(t, _)| *t).collect()))
             .collect();
-        SensitivitySettings { categories, topics, updated_at }
+        SensitivitySettings { categories, topics, topic_marks: marks.marks().to_vec(), updated_at }
     }
 }
 
@@ -84,21 +87,27 @@ impl Switchboard {
     ) -> Result<SensitivitySettings, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::SetupViewed).await?;
         let stored = q::grants(self.store(), p.user.practice).await?;
+        let marks = q::topic_marks(self.store(), p.user.practice).await?;
         Ok(match stored {
-            Some(s) => SensitivitySettings::of(&s.grants, Some(s.updated_at)),
-            None => SensitivitySettings::of(&SensitivityGrants::defaults(), None),
+            Some(s) => SensitivitySettings::of(&s.grants, &marks, Some(s.updated_at)),
+            None => SensitivitySettings::of(&SensitivityGrants::defaults(), &marks, None),
         })
     }
 
     /// Replaces who reads which sensitive categories and topics
-    /// (administrators). Sessions pick the change up at their next request;
-    /// live streams at their next session check.
+    /// (administrators), and, when given, which topics are marked
+    /// sensitive. Sessions pick the change up at their next request; live
+    /// streams at their next session check. A topic newly marked marks the
+    /// practice's conversations on it that have no mark, each on the record
+    /// (`conversation_sensitivity_changed`, `by=topic`); marks clinicians
+    /// chose stay, and unmarking a topic clears nothing.
     pub async fn set_sensitivity_settings(
         &self,
         p: &Principal,
         ctx: &RequestContext,
         categories: Vec<(Sensitivity, StaffRole)>,
         topics: Vec<(Topic, StaffRole)>,
+        topic_marks: Option<Vec<(Topic, Sensitivity)>>,
     ) -> Result<SensitivitySettings, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManagePractice, AuditAction::SensitivitySettingsChanged)
             .await?;
@@ -118,6 +127,13 @@ impl Switchboard {
             ),
         })?;
         let practice = p.user.practice;
+        let before = q::topic_marks(self.store(), practice).await?;
+        let marks = match topic_marks {
+            Some(m) => TopicMarks::new(m).map_err(|t| {
+                ServiceError::invalid("topic_marks", "the topic marks", format!("name {} once", t.as_str()))
+            })?,
+            None => before.clone(),
+        };
         let now = self.now();
         let detail = format!(
             "categories={};topics={}",
@@ -129,12 +145,32 @@ impl Switchboard {
                 .join(","),
             grants.topics().iter().map(|(t, r)| format!("{}:{}", t.as_str(), r.as_str())).collect::<Vec<_>>().join(",")
         );
+        let detail = format!(
+            "{detail};topic_marks={}",
+            marks.marks().iter().map(|(t, c)| format!("{}:{}", t.as_str(), c.as_str())).collect::<Vec<_>>().join(",")
+        );
         let rec = self
             .record(p, ctx, AuditAction::SensitivitySettingsChanged)
             .with_resource(ResourceKind::Practice, *practice.as_bytes())
             .with_detail(detail);
-        self.store().commit(Unit::new().steps(q::set_grants(practice, &grants, now, p.user.id)).audit(rec)).await?;
-        Ok(SensitivitySettings::of(&grants, Some(now)))
+        let mut unit = Unit::new()
+            .steps(q::set_grants(practice, &grants, now, p.user.id))
+            .steps(q::set_topic_marks(practice, &marks))
+            .audit(rec);
+        // Each conversation a new topic mark reaches, on its own record.
+        for (topic, category) in before.added_in(&marks) {
+            for (conversation, patient) in q::unmarked_on_topic(self.store(), practice, topic).await? {
+                unit.push_audit(
+                    self.record(p, ctx, AuditAction::ConversationSensitivityChanged)
+                        .with_patient(Some(patient))
+                        .with_resource(ResourceKind::Conversation, *conversation.as_bytes())
+                        .with_detail(format!("from=none;to={};by=topic", category.as_str())),
+                );
+            }
+            unit.push(q::mark_unmarked_on_topic(practice, topic, category));
+        }
+        self.store().commit(unit).await?;
+        Ok(SensitivitySettings::of(&grants, &marks, Some(now)))
     }
 
     /// Marks a conversation sensitive with a category, or (`None`) clears

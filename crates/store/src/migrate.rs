@@ -156,6 +156,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0023_caregiver_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0023_caregiver_accounts.sql"),
     },
+    Migration {
+        version: 24,
+        name: "topic_sensitivity",
+        sqlite: include_str!("../migrations/sqlite/0024_topic_sensitivity.sql"),
+        postgres: include_str!("../migrations/postgres/0024_topic_sensitivity.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

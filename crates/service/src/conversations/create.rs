@@ -23,6 +23,7 @@ use switchboard_domain::ids::*;
 use switchboard_domain::policy::{self, Actor, ConversationFacts, PatientAction};
 use switchboard_domain::role::UserKind;
 use switchboard_domain::routing::Owner;
+use switchboard_domain::sensitivity::Sensitivity;
 use switchboard_domain::sla::{ClockState, Turn};
 use switchboard_domain::text::{IdempotencyKey, MessageBody, Subject};
 use switchboard_domain::time::{Span, Timestamp};
@@ -43,11 +44,13 @@ struct Parsed {
 }
 
 /// Who writes a new conversation and who sees it: the grant a caregiver
-/// writes under, if any, and whether it is shared with the patient's
-/// caregivers.
+/// writes under, if any, whether it is shared with the patient's
+/// caregivers, and the sensitive mark its topic gives it.
 struct Writing {
     proxy: Option<ProxyGrant>,
     shared: bool,
+    /// The topic's mark, if the practice marks it sensitive.
+    sensitivity: Option<Sensitivity>,
 }
 
 /// A conversation being started: what has been decided so far, and the
@@ -76,15 +79,23 @@ impl Switchboard {
     ) -> Result<SentMessage, ServiceError> {
         let parsed = self.parse_new_conversation(p, &input, idempotency_key)?;
         let patient = self.patient_to_write_about(p, ctx, input.patient_id).await?;
+        // A topic the practice marks sensitive gives the conversation that
+        // mark from its start.
+        let mark = switchboard_store::queries::sensitivity::topic_marks(self.store(), patient.practice)
+            .await?
+            .mark_for(parsed.topic);
         // Staff start only what they could read afterwards: the front desk
-        // and billing, the topics the practice grants them.
+        // and billing, the topics the practice grants them; anyone, the
+        // topic's mark if it has one.
         if let Actor::Staff(s) = &p.actor
-            && !s.reads.topics.allows(parsed.topic)
+            && !s.reads.reads(parsed.topic, mark)
         {
-            return Err(ServiceError::Invalid {
-                field: "topic",
-                problem: "your role does not read conversations on this topic in this practice".into(),
-            });
+            let problem = if s.reads.topics.allows(parsed.topic) {
+                "the practice marks this topic sensitive, and your role does not read it"
+            } else {
+                "your role does not read conversations on this topic in this practice"
+            };
+            return Err(ServiceError::Invalid { field: "topic", problem: problem.into() });
         }
         let fingerprint = self.keys().fingerprint(
             "idempotency.create_conversation",
@@ -111,7 +122,8 @@ impl Switchboard {
             self.require_current_terms(p).await?;
         }
 
-        let writing = self.who_sees_it(p, &patient, input.share_with_caregivers).await?;
+        let writing =
+            Writing { sensitivity: mark, ..self.who_sees_it(p, &patient, input.share_with_caregivers).await? };
         let mut start = self.first_message(p, ctx, patient, &parsed, &fingerprint, &writing)?;
         self.find_owner(p, &mut start, &input, parsed.topic).await?;
         if p.user.kind == UserKind::Patient {
@@ -233,7 +245,7 @@ impl Switchboard {
             Writer::Caregiver => false,
             Writer::Patient | Writer::Staff => self.minor_standing(patient).await? == MinorStanding::ConfidentialMinor,
         };
-        Ok(Writing { shared: caregiver::shared_at_start(writer, confidential, choice), proxy })
+        Ok(Writing { shared: caregiver::shared_at_start(writer, confidential, choice), proxy, sensitivity: None })
     }
 
     /// Who it may go to directly: a patient may write to a provider on
@@ -278,6 +290,7 @@ impl Switchboard {
         fingerprint: &[u8; 32],
         writing: &Writing,
     ) -> Result<Start, ServiceError> {
+        let mark = writing.sensitivity;
         let (shared, proxy) = (writing.shared, writing.proxy.as_ref());
         let now = self.now();
         let conversation = self.new_id(ConversationId::from_bytes)?;
@@ -307,6 +320,7 @@ impl Switchboard {
                 created_by: p.user.id,
                 at: now,
                 shared_with_caregivers: shared,
+                sensitivity: mark,
             }))
             .step(q::insert_message(q::NewMessage {
                 id: message,
@@ -334,6 +348,7 @@ impl Switchboard {
         }
         let mut facts = ConversationFacts::unowned(conversation, patient_facts(&patient), parsed.topic);
         facts.shared_with_caregivers = shared;
+        facts.sensitivity = mark;
         Ok(Start {
             conversation,
             message,
@@ -369,7 +384,8 @@ impl Switchboard {
             start.unit.extend(steps);
             (Some(owner), Some(p.user.id), vec![EventKind::Assigned { assignee: Some(p.user.id), previous: None }])
         } else {
-            let routed = self.route_new(conversation, &start.patient, topic, input.to_provider).await?;
+            let content = (topic, start.facts.sensitivity);
+            let routed = self.route_new(conversation, &start.patient, content, input.to_provider).await?;
             start.unit.extend(routed.steps);
             (routed.owner, routed.assignee, routed.events)
         };

@@ -511,13 +511,15 @@ pub struct NewConversation {
     /// Shared with the patient's caregivers (see
     /// `switchboard_domain::caregiver::shared_at_start`).
     pub shared_with_caregivers: bool,
+    /// The practice's mark for the topic, if it marks it.
+    pub sensitivity: Option<switchboard_domain::sensitivity::Sensitivity>,
 }
 
 pub fn insert_conversation(c: NewConversation) -> Step {
     Step::new(
         "INSERT INTO conversations (id, practice_id, patient_id, dek_id, subject_ct, topic, status, priority, assignee_id, \
-         created_by, created_at, last_activity_at, shared_with_caregivers) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
+         created_by, created_at, last_activity_at, shared_with_caregivers, sensitivity) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
         vec![
             c.id.to_vec().into(),
             c.practice.to_vec().into(),
@@ -531,6 +533,7 @@ pub fn insert_conversation(c: NewConversation) -> Step {
             c.created_by.to_vec().into(),
             c.at.as_micros().into(),
             i64::from(c.shared_with_caregivers).into(),
+            c.sensitivity.map(switchboard_domain::sensitivity::Sensitivity::as_str).into(),
         ],
     )
 }

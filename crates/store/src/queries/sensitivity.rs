@@ -5,7 +5,7 @@ use crate::rows::{col, id, ts};
 use crate::{Conflict, Step, Store, StoreError};
 use switchboard_domain::ids::*;
 use switchboard_domain::role::StaffRole;
-use switchboard_domain::sensitivity::{Sensitivity, SensitivityGrants};
+use switchboard_domain::sensitivity::{Sensitivity, SensitivityGrants, TopicMarks};
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 
@@ -78,6 +78,65 @@ pub fn set_grants(practice: PracticeId, grants: &SensitivityGrants, at: Timestam
         ));
     }
     steps
+}
+
+/// The topics the practice marks sensitive (none until it chooses).
+pub async fn topic_marks(store: &Store, practice: PracticeId) -> Result<TopicMarks, StoreError> {
+    let rows = sqlx::query("SELECT topic, category FROM topic_sensitivity WHERE practice_id = $1")
+        .bind(practice.to_vec())
+        .fetch_all(store.reader())
+        .await?;
+    let mut marks = Vec::new();
+    for r in &rows {
+        let topic: String = col(r, "topic")?;
+        let category: String = col(r, "category")?;
+        marks.push((
+            Topic::parse(&topic).ok_or(StoreError::Corrupt("topic_sensitivity.topic"))?,
+            Sensitivity::parse(&category).ok_or(StoreError::Corrupt("topic_sensitivity.category"))?,
+        ));
+    }
+    TopicMarks::new(marks).map_err(|_| StoreError::Corrupt("topic_sensitivity.topic"))
+}
+
+/// Replaces the topics the practice marks sensitive.
+pub fn set_topic_marks(practice: PracticeId, marks: &TopicMarks) -> Vec<Step> {
+    let mut steps =
+        vec![Step::new("DELETE FROM topic_sensitivity WHERE practice_id = $1", vec![practice.to_vec().into()])];
+    for (t, c) in marks.marks() {
+        steps.push(Step::new(
+            "INSERT INTO topic_sensitivity (practice_id, topic, category) VALUES ($1, $2, $3)",
+            vec![practice.to_vec().into(), t.as_str().into(), c.as_str().into()],
+        ));
+    }
+    steps
+}
+
+/// Gives the practice's conversations on `topic` that have no mark the
+/// mark `category` (a topic newly marked). Marks clinicians set stay.
+pub fn mark_unmarked_on_topic(practice: PracticeId, topic: Topic, category: Sensitivity) -> Step {
+    Step::new(
+        "UPDATE conversations SET sensitivity = $3 WHERE practice_id = $1 AND topic = $2 AND sensitivity IS NULL",
+        vec![practice.to_vec().into(), topic.as_str().into(), category.as_str().into()],
+    )
+}
+
+/// The practice's conversations on `topic` that have no mark, with their
+/// patients: what `mark_unmarked_on_topic` will mark, for the audit log.
+pub async fn unmarked_on_topic(
+    store: &Store,
+    practice: PracticeId,
+    topic: Topic,
+) -> Result<Vec<(ConversationId, PatientId)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, patient_id FROM conversations WHERE practice_id = $1 AND topic = $2 AND sensitivity IS NULL",
+    )
+    .bind(practice.to_vec())
+    .bind(topic.as_str())
+    .fetch_all(store.reader())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((id(r, "id", ConversationId::from_slice)?, id(r, "patient_id", PatientId::from_slice)?)))
+        .collect()
 }
 
 /// Marks a conversation sensitive (or, `None`, clears the mark). Fails

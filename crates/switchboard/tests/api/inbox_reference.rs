@@ -325,6 +325,7 @@ async fn seed(t: &TestApp, w: &World) -> Seeded {
             created_by: colleague,
             at: Timestamp::from_micros(last_activity),
             shared_with_caregivers: c.shared,
+            sensitivity: None,
         }));
         let owner = c.owner.map(|o| match o {
             OwnerSeed::Person(who) => Owner::Person(user_of(who)),

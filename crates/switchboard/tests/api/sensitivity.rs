@@ -121,6 +121,132 @@ async fn administrators_see_and_change_who_reads_what() {
     t.stop().await;
 }
 
+/// A topic the practice marks sensitive: its conversations start with the
+/// mark, its earlier unmarked ones are marked (each on the record), marks
+/// clinicians chose stay, staff cannot start what they could not read, and
+/// unmarking the topic clears nothing.
+#[tokio::test]
+async fn a_topic_the_practice_marks_starts_its_conversations_marked() {
+    let t = TestApp::spawn().await;
+    let (admin, alice, nina, patel) =
+        (t.login("admin").await, t.login("alice").await, t.login("nina.nurse").await, t.login("dr.patel").await);
+    let alice_id = t.patient_id("alice").await;
+    let start = |token: &str, topic: &str, subject: &str, patient: Option<&str>| {
+        let (t, token) = (&t, token.to_owned());
+        let mut body = json!({"subject": subject, "topic": topic, "body": "About my program."});
+        if let Some(p) = patient {
+            body["patient_id"] = json!(p);
+        }
+        async move { t.start_conversation(&token, body).await }
+    };
+    let id_of = |r: Resp| {
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.json()["id"].as_str().unwrap().to_owned()
+    };
+    let mark_of = |c: String| {
+        let (t, patel) = (&t, patel.clone());
+        async move { t.get(&format!("/api/v1/conversations/{c}"), Some(&patel)).await.json()["sensitivity"].clone() }
+    };
+    assert_eq!(t.get("/api/v1/practice/sensitivity", Some(&admin)).await.json()["topic_marks"], json!([]));
+    let earlier = id_of(start(&alice, "monitoring_program", "Earlier", None).await);
+    let chosen = id_of(start(&alice, "monitoring_program", "Chosen", None).await);
+    let r = t
+        .put(
+            &format!("/api/v1/conversations/{chosen}/sensitivity"),
+            Some(&nina),
+            json!({"category": "behavioural_health"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let other = id_of(start(&alice, "care_question", "Other", None).await);
+
+    // Refused: a topic twice, an unknown topic or category.
+    let grants = t.get("/api/v1/practice/sensitivity", Some(&admin)).await.json();
+    let with_marks = |marks: Value| {
+        json!({
+            "categories": grants["categories"].clone(),
+            "topics": grants["topics"].clone(),
+            "topic_marks": marks,
+        })
+    };
+    for (marks, field) in [
+        (
+            json!([{"topic": "test_results", "category": "substance_use"}, {"topic": "test_results", "category": "reproductive_health"}]),
+            "topic_marks",
+        ),
+        (json!([{"topic": "gossip", "category": "substance_use"}]), "topic_marks"),
+        (json!([{"topic": "test_results", "category": "dental"}]), "category"),
+    ] {
+        let r = t.put("/api/v1/practice/sensitivity", Some(&admin), with_marks(marks.clone())).await;
+        assert_eq!(
+            (r.status, r.json()["error"]["field"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
+            "{marks}"
+        );
+    }
+    assert_eq!(t.count("SELECT count(*) FROM topic_sensitivity").await, 0, "nothing kept from a refusal");
+
+    // The practice's monitoring program is an opioid treatment program.
+    let marks = json!([{"topic": "monitoring_program", "category": "substance_use"}]);
+    let r = t.put("/api/v1/practice/sensitivity", Some(&admin), with_marks(marks.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["topic_marks"], marks);
+    assert_eq!(t.get("/api/v1/practice/sensitivity", Some(&admin)).await.json()["topic_marks"], marks);
+    // The earlier one is marked now, on its own record; the one a nurse
+    // marked keeps her mark; other topics are untouched.
+    assert_eq!(mark_of(earlier.clone()).await, "substance_use");
+    assert_eq!(
+        t.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'conversation_sensitivity_changed' \
+             AND detail = 'from=none;to=substance_use;by=topic'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        t.get(&format!("/api/v1/conversations/{chosen}"), Some(&nina)).await.json()["sensitivity"],
+        "behavioural_health"
+    );
+    assert!(mark_of(other.clone()).await.is_null());
+    // Part 2 by default: providers only. Nina sees the row, not the content.
+    assert_eq!(t.get(&format!("/api/v1/conversations/{earlier}"), Some(&nina)).await.status, StatusCode::NOT_FOUND);
+
+    // New conversations on the topic start marked, whoever writes them.
+    let fresh = id_of(start(&alice, "monitoring_program", "Fresh", None).await);
+    assert_eq!(mark_of(fresh.clone()).await, "substance_use");
+    assert_eq!(t.get(&format!("/api/v1/conversations/{fresh}"), Some(&nina)).await.status, StatusCode::NOT_FOUND);
+    // The patient reads their own, and never sees the mark.
+    let mine = t.get(&format!("/api/v1/conversations/{fresh}"), Some(&alice)).await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.json().get("sensitivity").is_none_or(Value::is_null), "{}", mine.text);
+    // Staff start only what they could read.
+    let r = start(&nina, "monitoring_program", "From the nurse", Some(&alice_id)).await;
+    assert_eq!(
+        (r.status, r.json()["error"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("topic")),
+        "{}",
+        r.text
+    );
+    let by_patel = id_of(start(&patel, "monitoring_program", "From the doctor", Some(&alice_id)).await);
+    assert_eq!(mark_of(by_patel).await, "substance_use");
+
+    // Leaving the marks out keeps them; unmarking clears nothing.
+    let r = t
+        .put(
+            "/api/v1/practice/sensitivity",
+            Some(&admin),
+            json!({"categories": grants["categories"], "topics": grants["topics"]}),
+        )
+        .await;
+    assert_eq!(r.json()["topic_marks"], marks);
+    let r = t.put("/api/v1/practice/sensitivity", Some(&admin), with_marks(json!([]))).await;
+    assert_eq!(r.json()["topic_marks"], json!([]));
+    assert_eq!(mark_of(fresh).await, "substance_use");
+    let after = id_of(start(&alice, "monitoring_program", "After", None).await);
+    assert!(mark_of(after).await.is_null());
+    t.stop().await;
+}
+
 /// A pool never hands a conversation to someone whose role may not read
 /// it: the front desk's pool gives Fran Alice's scheduling question, but a
 /// care question a nurse sends to that pool waits there unassigned, its row

@@ -14,6 +14,7 @@ import { $, ROLE_WORDS, SENSITIVITY, TOPICS, announce, api, clear, el, showError
  * @typedef {object} SensitivitySettings
  * @property {{ category: string, roles: string[] }[]} categories
  * @property {{ role: string, topics: string[] }[]} topics
+ * @property {{ topic: string, category: string }[]} topic_marks
  * @property {string | null} updated_at
  */
 
@@ -49,12 +50,26 @@ function render(s) {
         return el("td", {}, checkbox(`topic-${code}-${r}`, topics.includes(code), `${label}: ${ROLE_WORDS[r] ?? r}`));
       }));
   }));
+  clear($("topic-marks")).append(...TOPICS.map(([code, label]) => {
+    const marked = s.topic_marks.find((m) => m.topic === code)?.category ?? "";
+    const select = el("select", { id: `mark-${code}` },
+      el("option", { value: "" }, "Not marked"),
+      ...SENSITIVITY.map(([c, words]) => el("option", { value: c }, words)));
+    select.value = marked;
+    return el("div", { class: "topic-mark" }, el("label", { for: `mark-${code}` }, label), select);
+  }));
 }
 
 /** @param {string} id */
 function ticked(id) {
   const box = /** @type {HTMLInputElement | null} */ (document.getElementById(id));
   return Boolean(box?.checked);
+}
+
+/** The category chosen for a topic, or "" for none. @param {string} code */
+function markOf(code) {
+  const select = /** @type {HTMLSelectElement | null} */ (document.getElementById(`mark-${code}`));
+  return select?.value ?? "";
 }
 
 /** @param {SubmitEvent} e */
@@ -65,6 +80,7 @@ async function save(e) {
   const body = {
     categories: SENSITIVITY.map(([code]) => ({ category: code, roles: CATEGORY_ROLES.filter((r) => ticked(`grant-${code}-${r}`)) })),
     topics: TOPIC_ROLES.map((r) => ({ role: r, topics: TOPICS.map(([code]) => code).filter((code) => ticked(`topic-${code}-${r}`)) })),
+    topic_marks: TOPICS.map(([code]) => ({ topic: code, category: markOf(code) })).filter((m) => m.category),
   };
   try {
     /** @type {SensitivitySettings} */

@@ -21,6 +21,9 @@ pub(crate) struct SensitivitySettingsDto {
     /// reads. Every other topic is clinical to them: they see its rows,
     /// not its content. Clinical roles read every topic.
     pub topics: Vec<TopicGrantDto>,
+    /// Topics the practice marks sensitive: a conversation on one starts
+    /// with its category as its mark. None by default.
+    pub topic_marks: Vec<TopicMarkDto>,
     /// RFC 3339, UTC: when an administrator last chose; null: the defaults.
     #[schema(format = DateTime)]
     pub updated_at: Option<String>,
@@ -30,6 +33,12 @@ pub(crate) struct SensitivitySettingsDto {
 pub(crate) struct CategoryGrantDto {
     pub category: SensitivityDto,
     pub roles: Vec<RoleDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TopicMarkDto {
+    pub topic: TopicDto,
+    pub category: SensitivityDto,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -58,6 +67,11 @@ impl From<&SensitivitySettings> for SensitivitySettingsDto {
                     topics: topics.iter().map(|t| (*t).into()).collect(),
                 })
                 .collect(),
+            topic_marks: s
+                .topic_marks
+                .iter()
+                .map(|(t, c)| TopicMarkDto { topic: (*t).into(), category: (*c).into() })
+                .collect(),
             updated_at: s.updated_at.map(|t| t.to_rfc3339()),
         }
     }
@@ -73,6 +87,17 @@ pub(crate) struct SensitivitySettingsRequest {
     pub categories: Vec<CategoryGrantRequest>,
     /// The topics the front desk and billing read (only those two roles).
     pub topics: Vec<TopicGrantRequest>,
+    /// The topics marked sensitive, each at most once; left out: unchanged.
+    #[serde(default)]
+    pub topic_marks: Option<Vec<TopicMarkRequest>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TopicMarkRequest {
+    pub topic: String,
+    /// `behavioural_health`, `reproductive_health` or `substance_use`.
+    pub category: String,
 }
 
 #[derive(Deserialize, ToSchema)]

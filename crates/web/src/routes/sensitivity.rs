@@ -55,7 +55,10 @@ pub(crate) async fn sensitivity_settings(
 /// left out is granted to nobody; topics are granted only to the front
 /// desk and billing (clinical roles read every topic); administrators and
 /// compliance officers read no conversation, whatever is granted. Sessions
-/// follow the change at their next request.
+/// follow the change at their next request. `topic_marks`, when given,
+/// replaces the topics marked sensitive: a conversation on such a topic
+/// starts with that mark, and a topic newly marked marks the practice's
+/// conversations on it that have none (each audited).
 #[utoipa::path(put, path = "/api/v1/practice/sensitivity", tag = "setup", security(("bearer" = [])),
     request_body = SensitivitySettingsRequest,
     responses((status = 200, body = SensitivitySettingsDto), (status = 401, body = ErrorBody),
@@ -83,7 +86,19 @@ pub(crate) async fn set_sensitivity_settings(
             topics.push((Topic::parse(t).ok_or_else(|| invalid("topics", "that is not a topic"))?, r));
         }
     }
-    let settings = s.app.set_sensitivity_settings(&p, &ctx, categories, topics).await?;
+    let topic_marks = match &req.topic_marks {
+        None => None,
+        Some(marks) => Some(
+            marks
+                .iter()
+                .map(|m| {
+                    let t = Topic::parse(&m.topic).ok_or_else(|| invalid("topic_marks", "that is not a topic"))?;
+                    Ok((t, category(&m.category)?))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?,
+        ),
+    };
+    let settings = s.app.set_sensitivity_settings(&p, &ctx, categories, topics, topic_marks).await?;
     Ok(Json((&settings).into()))
 }
 

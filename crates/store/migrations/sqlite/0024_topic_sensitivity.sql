@@ -1,0 +1,9 @@
+-- Topics a practice marks sensitive: a conversation on such a topic starts
+-- with that category as its mark. Keep in step with
+-- ../postgres/0024_topic_sensitivity.sql.
+CREATE TABLE topic_sensitivity (
+    practice_id BLOB NOT NULL REFERENCES practices (id),
+    topic TEXT NOT NULL,
+    category TEXT NOT NULL CHECK (category IN ('behavioural_health', 'reproductive_health', 'substance_use')),
+    PRIMARY KEY (practice_id, topic)
+);
