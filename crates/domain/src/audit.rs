@@ -19,6 +19,10 @@ pub enum AuditAction {
     LoginThrottled,
     Logout,
     ConversationsListed,
+    /// Staff searched message text: one record per patient whose messages
+    /// were shown (or one without a patient when none were); never the
+    /// terms.
+    MessagesSearched,
     ConversationViewed,
     ConversationCreated,
     MessageSent,
@@ -169,12 +173,13 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 98] = [
+    pub const ALL: [AuditAction; 99] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
         AuditAction::Logout,
         AuditAction::ConversationsListed,
+        AuditAction::MessagesSearched,
         AuditAction::ConversationViewed,
         AuditAction::ConversationCreated,
         AuditAction::MessageSent,
@@ -277,6 +282,7 @@ impl AuditAction {
             AuditAction::LoginThrottled => "login_throttled",
             AuditAction::Logout => "logout",
             AuditAction::ConversationsListed => "conversations_listed",
+            AuditAction::MessagesSearched => "messages_searched",
             AuditAction::ConversationViewed => "conversation_viewed",
             AuditAction::ConversationCreated => "conversation_created",
             AuditAction::MessageSent => "message_sent",

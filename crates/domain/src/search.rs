@@ -53,6 +53,29 @@ impl IndexTerm {
     }
 }
 
+/// Which text of a message an index entry is for: its body, or (on a
+/// conversation's first message) the conversation's subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SearchSource {
+    Body,
+    Subject,
+}
+
+impl SearchSource {
+    pub const ALL: [SearchSource; 2] = [SearchSource::Body, SearchSource::Subject];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SearchSource::Body => "body",
+            SearchSource::Subject => "subject",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 /// Words of health information: never printed.
 impl fmt::Debug for IndexTerm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

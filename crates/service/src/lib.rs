@@ -44,6 +44,7 @@ pub mod response_times;
 pub mod routing;
 pub mod scanner;
 mod sealing;
+pub mod search;
 pub mod second_factor;
 pub mod secure_links;
 pub mod sensitivity;

@@ -162,6 +162,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0024_topic_sensitivity.sql"),
         postgres: include_str!("../migrations/postgres/0024_topic_sensitivity.sql"),
     },
+    Migration {
+        version: 25,
+        name: "search_index",
+        sqlite: include_str!("../migrations/sqlite/0025_search_index.sql"),
+        postgres: include_str!("../migrations/postgres/0025_search_index.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

@@ -23,6 +23,7 @@ use switchboard_domain::ids::*;
 use switchboard_domain::policy::{self, Actor, ConversationFacts, PatientAction};
 use switchboard_domain::role::UserKind;
 use switchboard_domain::routing::Owner;
+use switchboard_domain::search::SearchSource;
 use switchboard_domain::sensitivity::Sensitivity;
 use switchboard_domain::sla::{ClockState, Turn};
 use switchboard_domain::text::{IdempotencyKey, MessageBody, Subject};
@@ -330,6 +331,22 @@ impl Switchboard {
                 body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), parsed.body.as_str())?,
                 at: now,
             }))
+            .steps(self.index_steps(
+                patient.practice,
+                conversation,
+                message,
+                SearchSource::Body,
+                now,
+                parsed.body.as_str(),
+            ))
+            .steps(self.index_steps(
+                patient.practice,
+                conversation,
+                message,
+                SearchSource::Subject,
+                now,
+                parsed.subject.as_str(),
+            ))
             .audit(
                 self.record(p, ctx, AuditAction::ConversationCreated)
                     .with_patient(Some(patient.id))

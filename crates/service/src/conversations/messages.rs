@@ -126,6 +126,14 @@ impl Switchboard {
                 body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), text)?,
                 at: now,
             }))
+            .steps(self.index_steps(
+                row.practice,
+                id,
+                message,
+                switchboard_domain::search::SearchSource::Body,
+                now,
+                text,
+            ))
             .steps(self.send_attachment_steps(p, id, message, attachments).await?)
             .step(q::after_message(id, status, now))
             .audit(crate::emergency::naming_grant(

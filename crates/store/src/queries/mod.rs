@@ -22,6 +22,7 @@ pub mod passkeys;
 pub mod ratings;
 pub mod routing;
 pub mod schedule;
+pub mod search;
 pub mod secure_links;
 pub mod sensitivity;
 pub mod sessions;

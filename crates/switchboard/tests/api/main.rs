@@ -42,6 +42,7 @@ mod protocol;
 mod response_times;
 mod routing;
 mod schema_parity;
+mod search;
 mod second_factor;
 mod secure_links;
 mod sensitivity;

@@ -32,6 +32,7 @@ const ACTION_GROUPS = [
   ["Patients' conversations", [
     ["conversation_viewed", "Opened a conversation"],
     ["conversations_listed", "Listed conversations"],
+    ["messages_searched", "Searched messages"],
     ["conversation_created", "Started a conversation"],
     ["message_sent", "Sent a message"],
     ["message_amended", "Amended a message"],

@@ -28,6 +28,7 @@ mod pages;
 mod passkeys;
 mod patients;
 mod schedule;
+mod search;
 mod secure_links;
 mod sensitivity;
 mod sessions;
@@ -66,6 +67,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         emergency::routes(),
         analytics::routes(),
         schedule::routes(),
+        search::routes(),
         secure_links::routes(),
         sensitivity::routes(),
         caregivers::routes(),
