@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 48] = embedded! {
+const FILES: [(&str, &str, &[u8]); 49] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -50,6 +50,7 @@ const FILES: [(&str, &str, &[u8]); 48] = embedded! {
     "/static/signin.js" => "static/signin.js", "text/javascript; charset=utf-8";
     "/static/patient.js" => "static/patient.js", "text/javascript; charset=utf-8";
     "/static/staff.js" => "static/staff.js", "text/javascript; charset=utf-8";
+    "/static/inbox-search.js" => "static/inbox-search.js", "text/javascript; charset=utf-8";
     "/static/admin.js" => "static/admin.js", "text/javascript; charset=utf-8";
     "/static/admin-hours.js" => "static/admin-hours.js", "text/javascript; charset=utf-8";
     "/static/admin-documents.js" => "static/admin-documents.js", "text/javascript; charset=utf-8";

@@ -10,6 +10,7 @@ import {
   responseState, errorText, showError, throttle, topicLabel, when, startStaffPage, SENSITIVITY, sensitivityLabel, WITHHELD_TEXT,
 } from "./common.js";
 import { attachControl, attachmentList, failedText, fileUrl, kindLabel, sizeText } from "./attachments.js";
+import { setupSearch } from "./inbox-search.js";
 import { NOTHING_TO_FILE, toFileItems } from "./to-file.js";
 
 const VIEWS = [
@@ -1493,6 +1494,9 @@ async function acknowledge(id) {
 
 // ---- Keyboard ------------------------------------------------------------
 
+/** Opens the search dialog (set once the page starts). */
+let openSearch = () => {};
+
 function typingInField(target) {
   return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
 }
@@ -1518,6 +1522,7 @@ function onKey(e) {
     p: () => openEscalate(),
     e: () => toggleOpen(),
     "?": () => $("help").showModal(),
+    "/": () => openSearch(),
   };
   const index = Number(e.key);
   if (Number.isInteger(index) && index >= 1 && index <= views().length) {
@@ -1599,6 +1604,10 @@ function onEvent(data) {
 async function boot() {
   $("next-needing").addEventListener("click", () => nextNeedingResponse());
   $("show-help").addEventListener("click", () => $("help").showModal());
+  openSearch = setupSearch(async (id) => {
+    await openConversation(id);
+  });
+  $("open-search").addEventListener("click", () => openSearch());
   state.me = await startStaffPage();
   if (!state.me) return;
   // A compliance officer's work is the audit log, not an inbox that is always empty for them.
