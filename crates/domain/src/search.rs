@@ -53,21 +53,27 @@ impl IndexTerm {
     }
 }
 
-/// Which text of a message an index entry is for: its body, or (on a
-/// conversation's first message) the conversation's subject.
+/// Which text an index entry is for: a message's body, (on a
+/// conversation's first message) the conversation's subject, a staff
+/// member's internal note, or a correction appended to a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SearchSource {
     Body,
     Subject,
+    Note,
+    Amendment,
 }
 
 impl SearchSource {
-    pub const ALL: [SearchSource; 2] = [SearchSource::Body, SearchSource::Subject];
+    pub const ALL: [SearchSource; 4] =
+        [SearchSource::Body, SearchSource::Subject, SearchSource::Note, SearchSource::Amendment];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             SearchSource::Body => "body",
             SearchSource::Subject => "subject",
+            SearchSource::Note => "note",
+            SearchSource::Amendment => "amendment",
         }
     }
 

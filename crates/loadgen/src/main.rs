@@ -13,13 +13,16 @@
 //! idle connections cost and how a normal client fares among them (see
 //! `idle.rs`); with `--notify N`, how long a staff reply takes to reach
 //! the patient's email, and how many notifications a node sends per second
-//! (see `notify.rs`).
+//! (see `notify.rs`); with `--search-messages N`, search latency over N
+//! seeded messages and the send path's cost with indexing (see
+//! `search.rs`).
 #![allow(clippy::print_stdout)]
 
 mod files;
 mod idle;
 mod import;
 mod notify;
+mod search;
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -85,19 +88,23 @@ struct Args {
     /// With `--files`: a setting for the server, `KEY=VALUE` (repeatable).
     #[arg(long, value_parser = parse_env)]
     server_env: Vec<(String, String)>,
+    /// Measure search instead: seed this many messages (from `--patients`
+    /// patients), then time a nurse's searches (see `search.rs`).
+    #[arg(long)]
+    search_messages: Option<usize>,
     /// Internal: serve per this configuration file until SIGTERM (the
     /// server process of `--idle-connections`).
     #[arg(long, hide = true)]
     serve_config: Option<std::path::PathBuf>,
 }
 
-const PASSWORD: &str = "load-generator-password";
+pub(crate) const PASSWORD: &str = "load-generator-password";
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
     s.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| "expected KEY=VALUE".to_owned())
 }
 
-fn percentile(sorted: &[u32], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -316,6 +323,16 @@ fn main() -> anyhow::Result<()> {
     if let Some(rows) = args.import_rows {
         let server = start_server(&Args { patients: 0, ..args.clone() }, dir.path().join("data"), database_url)?;
         let done = import::run(&server.url, &server.cert, rows, PASSWORD);
+        let _ = server.stop.send(());
+        let _ = server.thread.join();
+        drop_database(&args);
+        return done;
+    }
+    if let Some(messages) = args.search_messages {
+        println!("  seed:     {messages} messages from {} patients", args.patients);
+        let server = start_server(&args, dir.path().join("data"), database_url)?;
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let done = rt.block_on(search::run(&server.url, &server.cert, messages, args.patients));
         let _ = server.stop.send(());
         let _ = server.thread.join();
         drop_database(&args);

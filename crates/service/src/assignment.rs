@@ -254,6 +254,15 @@ impl Switchboard {
                 sealing::seal(&dek, column::NOTE, note_id.as_bytes(), note.as_str())?,
                 now,
             ))
+            .steps(self.index_steps(crate::search::Indexed {
+                practice: row.practice,
+                conversation: id,
+                item: *note_id.as_bytes(),
+                message: None,
+                source: switchboard_domain::search::SearchSource::Note,
+                at: now,
+                text: note.as_str(),
+            }))
             .step(q::escalate(id, provider, p.user.id, now))
             // The history names the provider it went to; the assignee stays.
             .step(self.history_step(History {

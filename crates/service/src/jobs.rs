@@ -169,6 +169,10 @@ impl JobRunner {
             Arc::new(Method(|app, payload| Box::pin(app.notify_alert(payload)))),
         );
         handlers.insert(crate::delivery::DELIVER, Arc::new(Method(|app, payload| Box::pin(app.deliver_job(payload)))));
+        handlers.insert(
+            crate::search::SEARCH_BACKFILL,
+            Arc::new(Method(|app, payload| Box::pin(app.search_backfill(payload)))),
+        );
         JobRunner {
             app,
             handlers: Arc::new(handlers),
@@ -250,6 +254,12 @@ impl JobRunner {
         // Housekeeping is always scheduled; the dedupe key keeps it single.
         if let Err(e) = self.app.schedule(HOUSEKEEPING, "{}", self.app.now(), Some(HOUSEKEEPING)).await {
             tracing::warn!(error = %e, "cannot schedule housekeeping");
+        }
+        // Indexes what was written before the search index existed; a
+        // batch that finds the walk done does nothing.
+        let backfill = crate::search::SEARCH_BACKFILL;
+        if let Err(e) = self.app.schedule(backfill, "{}", self.app.now(), Some(backfill)).await {
+            tracing::warn!(error = %e, "cannot schedule the search backfill");
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut workers = tokio::task::JoinSet::new();

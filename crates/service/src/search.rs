@@ -1,5 +1,6 @@
-//! Searching sealed messages (issue 17): indexing each message body and
-//! conversation subject as it is written, under keyed hashes of its terms
+//! Searching sealed messages (issue 17): indexing each text people write
+//! (a message's body, a conversation's subject, an internal note, a
+//! correction) as it is written, under keyed hashes of its terms
 //! (`domain::search`, `KeyRing::search_term`), and staff's searches: the
 //! index proposes candidates within the staff member's list scope, the
 //! policy is asked of each, and only text that decrypts and matches is
@@ -21,6 +22,11 @@ use switchboard_store::queries::{conversations as conv_q, search as q};
 use switchboard_store::rows::ConversationRow;
 use switchboard_store::{Step, Unit};
 
+/// The job that indexes texts written before the index existed, a batch
+/// at a time, each batch scheduling the next.
+pub const SEARCH_BACKFILL: &str = "search_backfill";
+const BACKFILL_BATCH: i64 = 500;
+
 /// Results per page unless asked otherwise, and at most.
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 50;
@@ -29,6 +35,17 @@ const SNIPPET_CHARS: usize = 160;
 /// Candidates fetched per round: more than a page, since some are not
 /// shown (the policy, a hash collision, a long word's tail).
 const BATCH: i64 = 200;
+
+/// A text to index (see `Switchboard::index_steps`).
+pub(crate) struct Indexed<'a> {
+    pub practice: PracticeId,
+    pub conversation: ConversationId,
+    pub item: [u8; 16],
+    pub message: Option<MessageId>,
+    pub source: SearchSource,
+    pub at: Timestamp,
+    pub text: &'a str,
+}
 
 /// A search as asked.
 #[derive(Clone, Debug, Default)]
@@ -42,11 +59,17 @@ pub struct SearchInput {
     pub limit: Option<u32>,
 }
 
-/// One message (or a conversation's subject) that matched.
+/// One text that matched.
 #[derive(Clone, Debug)]
 pub struct SearchHit {
     pub conversation: ConversationId,
-    pub message: MessageId,
+    /// The message it is or belongs to; `None` for a note.
+    pub message: Option<MessageId>,
+    /// The note, when it is one.
+    pub note: Option<NoteId>,
+    /// Where it is in the newest-first order (the message, note or
+    /// correction).
+    pub item: [u8; 16],
     pub source: SearchSource,
     pub snippet: Snippet,
     pub sent_at: Timestamp,
@@ -62,32 +85,27 @@ pub struct SearchPage {
     pub next_cursor: Option<String>,
 }
 
-fn cursor_text((at, message): (Timestamp, MessageId)) -> String {
-    format!("{}~{message}", at.as_micros())
+// Every item's id is a UUID: written as one in the cursor.
+fn cursor_text((at, item): (Timestamp, [u8; 16])) -> String {
+    format!("{}~{}", at.as_micros(), MessageId::from_bytes(item))
 }
 
-fn parse_cursor(text: &str) -> Option<(Timestamp, MessageId)> {
-    let (at, message) = text.split_once('~')?;
-    Some((Timestamp::from_micros(at.parse().ok()?), MessageId::parse(message).ok()?))
+fn parse_cursor(text: &str) -> Option<(Timestamp, [u8; 16])> {
+    let (at, item) = text.split_once('~')?;
+    Some((Timestamp::from_micros(at.parse().ok()?), *MessageId::parse(item).ok()?.as_bytes()))
 }
 
 impl Switchboard {
-    /// The steps that index `text` (a message's body, or its conversation's
-    /// subject on the first message) in `practice`.
-    pub(crate) fn index_steps(
-        &self,
-        practice: PracticeId,
-        conversation: ConversationId,
-        message: MessageId,
-        source: SearchSource,
-        at: Timestamp,
-        text: &str,
-    ) -> Vec<Step> {
+    /// The steps that index `text` in `practice`: `item` is the message
+    /// (its body, or on the first message its conversation's subject), the
+    /// note or the correction; `message`, the message it belongs to.
+    pub(crate) fn index_steps(&self, entry: Indexed<'_>) -> Vec<Step> {
+        let Indexed { practice, conversation, item, message, source, at, text } = entry;
         let terms: Vec<[u8; 16]> = search::index_terms(text)
             .iter()
             .map(|t| self.keys().search_term(practice.as_bytes(), t.kind(), t.text()))
             .collect();
-        q::index(&q::IndexEntry { practice, conversation, message, source, at, terms: &terms })
+        q::index(&q::IndexEntry { practice, conversation, item, message, source, at, terms: &terms })
     }
 
     /// Staff search the text of the conversations they may read: newest
@@ -126,7 +144,7 @@ impl Switchboard {
             q::Narrowing { patient: input.patient, topic: input.topic, from: input.from, to: input.to, before };
         let mut rows: HashMap<ConversationId, Option<ConversationRow>> = HashMap::new();
         let mut results: Vec<SearchHit> = Vec::new();
-        let mut shown: BTreeSet<MessageId> = BTreeSet::new();
+        let mut shown: BTreeSet<[u8; 16]> = BTreeSet::new();
         let mut next_cursor = None;
         'rounds: loop {
             let batch = q::candidates(self.store(), practice, p.user.id, &terms, &narrowing, BATCH).await?;
@@ -134,15 +152,15 @@ impl Switchboard {
             for c in &batch {
                 if results.len() == limit {
                     // More may follow: the next page starts after the last shown.
-                    next_cursor = results.last().map(|h| cursor_text((h.sent_at, h.message)));
+                    next_cursor = results.last().map(|h| cursor_text((h.sent_at, h.item)));
                     break 'rounds;
                 }
-                narrowing.before = Some((c.at, c.message));
-                if shown.contains(&c.message) {
+                narrowing.before = Some((c.at, c.item));
+                if shown.contains(&c.item) {
                     continue;
                 }
                 if let Some(hit) = self.hit(p, &query, c, &mut rows).await? {
-                    shown.insert(c.message);
+                    shown.insert(c.item);
                     results.push(hit);
                 }
             }
@@ -170,14 +188,27 @@ impl Switchboard {
             }));
         }
         let Some(Some(row)) = rows.get(&c.conversation) else { return Ok(None) };
+        // Internal notes are for those who read them.
+        if c.source == SearchSource::Note
+            && !policy::authorize_conversation(&p.actor, ConversationAction::ViewNotes, &facts(row)).is_allowed()
+        {
+            return Ok(None);
+        }
         let key = self.conversation_key(row)?;
         let subject = sealing::open(&key, column::SUBJECT, row.id.as_bytes(), &row.subject_ct)?;
         let text = match c.source {
             SearchSource::Subject => subject.clone(),
-            SearchSource::Body => match q::message_body(self.store(), c.conversation, c.message).await? {
-                Some(ct) => sealing::open(&key, column::BODY, c.message.as_bytes(), &ct)?,
-                None => return Ok(None),
-            },
+            source => {
+                let col = match source {
+                    SearchSource::Note => column::NOTE,
+                    SearchSource::Amendment => column::AMENDMENT,
+                    SearchSource::Body | SearchSource::Subject => column::BODY,
+                };
+                match q::sealed_text(self.store(), c.conversation, source, c.item).await? {
+                    Some(ct) => sealing::open(&key, col, &c.item, &ct)?,
+                    None => return Ok(None),
+                }
+            }
         };
         if !search::matches(query, &text) {
             return Ok(None);
@@ -185,6 +216,8 @@ impl Switchboard {
         Ok(Some(SearchHit {
             conversation: row.id,
             message: c.message,
+            note: (c.source == SearchSource::Note).then(|| NoteId::from_bytes(c.item)),
+            item: c.item,
             source: c.source,
             snippet: search::snippet(query, &text, SNIPPET_CHARS),
             sent_at: c.at,
@@ -236,6 +269,65 @@ impl Switchboard {
             );
         }
         self.store().commit(unit).await?;
+        Ok(())
+    }
+
+    /// One batch of the backfill: indexes the next texts written before the
+    /// index existed (indexing is idempotent, so texts indexed as they were
+    /// written are only walked over), records how far it came, and
+    /// schedules the next batch until it reaches the end.
+    pub(crate) async fn search_backfill(&self, _payload: &str) -> Result<(), String> {
+        self.backfill_batch().await.map_err(|e| {
+            tracing::warn!(error = %e, "a search backfill batch failed");
+            "failed".to_owned()
+        })
+    }
+
+    async fn backfill_batch(&self) -> Result<(), ServiceError> {
+        let state = q::backfill_state(self.store()).await?;
+        if state.as_ref().is_some_and(|s| s.done) {
+            return Ok(());
+        }
+        let after = state.map_or((Timestamp::from_micros(i64::MIN), [0; 16], SearchSource::Body), |s| s.after);
+        let texts = q::texts_after(self.store(), after, BACKFILL_BATCH).await?;
+        let mut rows: HashMap<ConversationId, ConversationRow> = HashMap::new();
+        let mut unit = Unit::new();
+        for t in &texts {
+            if let std::collections::hash_map::Entry::Vacant(slot) = rows.entry(t.conversation) {
+                let Some(row) = conv_q::by_id(self.store(), t.conversation).await? else { continue };
+                slot.insert(row);
+            }
+            let Some(row) = rows.get(&t.conversation) else { continue };
+            let key = self.conversation_key(row)?;
+            let (col, aad) = match t.source {
+                SearchSource::Body => (column::BODY, t.item),
+                SearchSource::Subject => (column::SUBJECT, *row.id.as_bytes()),
+                SearchSource::Note => (column::NOTE, t.item),
+                SearchSource::Amendment => (column::AMENDMENT, t.item),
+            };
+            let text = sealing::open(&key, col, &aad, &t.sealed)?;
+            unit.extend(self.index_steps(Indexed {
+                practice: row.practice,
+                conversation: row.id,
+                item: t.item,
+                message: t.message,
+                source: t.source,
+                at: t.at,
+                text: &text,
+            }));
+        }
+        let done = (texts.len() as i64) < BACKFILL_BATCH;
+        let last = texts.last().map_or(after, |t| (t.at, t.item, t.source));
+        unit.push(q::set_backfill_state(&q::BackfillState { after: last, done }));
+        if !done {
+            let job = self.new_id(JobId::from_bytes)?;
+            let now = self.now();
+            unit.push(switchboard_store::queries::jobs::enqueue(job, SEARCH_BACKFILL, "{}", now, 8, None, now));
+        }
+        self.store().commit(unit).await?;
+        if done {
+            tracing::info!("search index backfill finished");
+        }
         Ok(())
     }
 }

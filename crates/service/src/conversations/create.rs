@@ -10,6 +10,7 @@ use crate::refusals::Target;
 use crate::response_times::ClockTurn;
 use crate::routing::Assignment;
 use crate::sealing::{self, column};
+use crate::search::Indexed;
 use crate::views::*;
 use crate::{RequestContext, ServiceError, Switchboard};
 use std::sync::Arc;
@@ -331,22 +332,24 @@ impl Switchboard {
                 body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), parsed.body.as_str())?,
                 at: now,
             }))
-            .steps(self.index_steps(
-                patient.practice,
+            .steps(self.index_steps(Indexed {
+                practice: patient.practice,
                 conversation,
-                message,
-                SearchSource::Body,
-                now,
-                parsed.body.as_str(),
-            ))
-            .steps(self.index_steps(
-                patient.practice,
+                item: *message.as_bytes(),
+                message: Some(message),
+                source: SearchSource::Body,
+                at: now,
+                text: parsed.body.as_str(),
+            }))
+            .steps(self.index_steps(Indexed {
+                practice: patient.practice,
                 conversation,
-                message,
-                SearchSource::Subject,
-                now,
-                parsed.subject.as_str(),
-            ))
+                item: *message.as_bytes(),
+                message: Some(message),
+                source: SearchSource::Subject,
+                at: now,
+                text: parsed.subject.as_str(),
+            }))
             .audit(
                 self.record(p, ctx, AuditAction::ConversationCreated)
                     .with_patient(Some(patient.id))

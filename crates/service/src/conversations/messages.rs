@@ -5,6 +5,7 @@ use crate::auth::Principal;
 use crate::refusals::Target;
 use crate::response_times::ClockTurn;
 use crate::sealing::{self, column};
+use crate::search::Indexed;
 use crate::views::*;
 use crate::{RequestContext, ServiceError, Switchboard};
 use switchboard_domain::audit::{AuditAction, ResourceKind};
@@ -13,6 +14,7 @@ use switchboard_domain::event::EventKind;
 use switchboard_domain::ids::*;
 use switchboard_domain::policy::ConversationAction;
 use switchboard_domain::role::UserKind;
+use switchboard_domain::search::SearchSource;
 use switchboard_domain::sla::{ClockState, Turn};
 use switchboard_domain::text::{IdempotencyKey, MessageBody, NoteBody};
 use switchboard_domain::time::Timestamp;
@@ -126,14 +128,15 @@ impl Switchboard {
                 body_ct: sealing::seal(&dek, column::BODY, message.as_bytes(), text)?,
                 at: now,
             }))
-            .steps(self.index_steps(
-                row.practice,
-                id,
-                message,
-                switchboard_domain::search::SearchSource::Body,
-                now,
+            .steps(self.index_steps(Indexed {
+                practice: row.practice,
+                conversation: id,
+                item: *message.as_bytes(),
+                message: Some(message),
+                source: SearchSource::Body,
+                at: now,
                 text,
-            ))
+            }))
             .steps(self.send_attachment_steps(p, id, message, attachments).await?)
             .step(q::after_message(id, status, now))
             .audit(crate::emergency::naming_grant(
@@ -218,6 +221,15 @@ impl Switchboard {
                 sealing::seal(&dek, column::NOTE, note.as_bytes(), body.as_str())?,
                 now,
             ))
+            .steps(self.index_steps(Indexed {
+                practice: row.practice,
+                conversation: id,
+                item: *note.as_bytes(),
+                message: None,
+                source: SearchSource::Note,
+                at: now,
+                text: body.as_str(),
+            }))
             .audit(crate::emergency::naming_grant(
                 self.record(p, ctx, AuditAction::NoteAdded)
                     .with_patient(Some(row.patient.id))
@@ -276,6 +288,15 @@ impl Switchboard {
                 sealing::seal(&dek, column::AMENDMENT, amendment.as_bytes(), body.as_str())?,
                 now,
             ))
+            .steps(self.index_steps(Indexed {
+                practice: row.practice,
+                conversation: id,
+                item: *amendment.as_bytes(),
+                message: Some(message),
+                source: SearchSource::Amendment,
+                at: now,
+                text: body.as_str(),
+            }))
             .audit(
                 self.record(p, ctx, AuditAction::MessageAmended)
                     .with_patient(Some(row.patient.id))

@@ -11,7 +11,8 @@ import { ApiError, api, clear, dayAndTime, el, errorText, topicLabel } from "./c
  * One result (`SearchResultDto`).
  * @typedef {object} SearchResult
  * @property {string} conversation_id
- * @property {string} message_id
+ * @property {string | null} message_id
+ * @property {string | null} note_id
  * @property {string} source
  * @property {{ text: string, marks: { start: number, end: number }[] }} snippet
  * @property {string} sent_at
@@ -19,6 +20,9 @@ import { ApiError, api, clear, dayAndTime, el, errorText, topicLabel } from "./c
  * @property {string} subject
  * @property {string} topic
  */
+
+/** What kind of text matched, in words. */
+const SOURCE_WORDS = { body: "Message", subject: "Subject", note: "Internal note", amendment: "Correction" };
 
 /** The snippet with its marked runs as <mark> elements. */
 function snippetNode(snippet) {
@@ -60,7 +64,7 @@ export function setupSearch(open) {
     el("span", { class: "search-result-head" },
       el("strong", {}, r.patient.display_name), " · ", r.subject),
     el("span", { class: "search-result-meta" },
-      `${r.source === "subject" ? "Subject" : "Message"} · ${topicLabel(r.topic)} · ${dayAndTime(r.sent_at)}`),
+      `${SOURCE_WORDS[r.source] ?? "Message"} · ${topicLabel(r.topic)} · ${dayAndTime(r.sent_at)}`),
     snippetNode(r.snippet));
     return el("li", {}, button);
   }

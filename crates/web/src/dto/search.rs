@@ -65,14 +65,20 @@ pub(crate) struct SnippetDto {
     pub marks: Vec<SnippetMarkDto>,
 }
 
-/// One message, or a conversation's subject, that matched.
+/// One text that matched: a message, a conversation's subject, an
+/// internal note or a correction.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SearchResultDto {
     #[schema(format = "uuid")]
     pub conversation_id: String,
+    /// The message the text is or belongs to; null for a note.
     #[schema(format = "uuid")]
-    pub message_id: String,
-    /// `body` (the message) or `subject` (the conversation's, on its first
+    pub message_id: Option<String>,
+    /// The note, when the text is one (staff who read notes only).
+    #[schema(format = "uuid")]
+    pub note_id: Option<String>,
+    /// `body` (a message), `subject` (the conversation's, on its first
+    /// message), `note` (internal) or `amendment` (a correction to the
     /// message).
     pub source: String,
     pub snippet: SnippetDto,
@@ -108,7 +114,8 @@ impl From<&SearchHit> for SearchResultDto {
         let text = &h.snippet.text;
         SearchResultDto {
             conversation_id: h.conversation.to_string(),
-            message_id: h.message.to_string(),
+            message_id: h.message.map(|m| m.to_string()),
+            note_id: h.note.map(|n| n.to_string()),
             source: h.source.as_str().to_owned(),
             snippet: SnippetDto {
                 text: text.clone(),
