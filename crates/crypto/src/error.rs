@@ -24,4 +24,6 @@ pub enum CryptoError {
     WebPush(&'static str),
     #[error("a push message holds at most {max} bytes; this one has {len}")]
     PushPayloadTooLarge { len: usize, max: usize },
+    #[error("the audit checkpoint key is unusable")]
+    CheckpointKey,
 }

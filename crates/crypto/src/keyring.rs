@@ -19,7 +19,7 @@ use crate::aead::{DataKey, aad};
 use crate::{CryptoError, random};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use ring::{hkdf, hmac};
+use ring::{hkdf, hmac, signature};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs;
@@ -65,6 +65,8 @@ struct Keys {
     fingerprint: hmac::Key,
     signed_tokens: hmac::Key,
     search: hmac::Key,
+    /// The seed of the Ed25519 key that signs audit checkpoints.
+    checkpoint_seed: [u8; 32],
     stamp: Option<(SystemTime, u64)>,
 }
 
@@ -108,6 +110,14 @@ fn derive(root: &[u8], purpose: &'static [u8]) -> hmac::Key {
     }
 }
 
+/// 32 bytes for a signing key's seed, from a derived key.
+fn seed(key: &hmac::Key) -> [u8; 32] {
+    let tag = hmac::sign(key, b"ed25519 seed");
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
 fn parse_keys(text: &str) -> Result<Keys, CryptoError> {
     let mut keks = BTreeMap::new();
     let mut mac = None;
@@ -148,6 +158,7 @@ fn parse_keys(text: &str) -> Result<Keys, CryptoError> {
         fingerprint: derive(&mac, b"fingerprint"),
         signed_tokens: derive(&mac, b"signed-tokens"),
         search: derive(&mac, b"search-index"),
+        checkpoint_seed: seed(&derive(&mac, b"audit-checkpoint")),
         stamp: None,
     })
 }
@@ -422,6 +433,31 @@ impl KeyRing {
     }
 }
 
+impl KeyRing {
+    fn checkpoint_key(&self) -> Result<signature::Ed25519KeyPair, CryptoError> {
+        signature::Ed25519KeyPair::from_seed_unchecked(&self.read().checkpoint_seed)
+            .map_err(|_| CryptoError::CheckpointKey)
+    }
+
+    /// Signs an audit checkpoint (Ed25519, under a key derived from the MAC
+    /// key for this use alone): anyone with the public key can check it.
+    pub fn sign_checkpoint(&self, message: &[u8]) -> Result<[u8; 64], CryptoError> {
+        let sig = self.checkpoint_key()?.sign(message);
+        sig.as_ref().try_into().map_err(|_| CryptoError::CheckpointKey)
+    }
+
+    /// The public key that checks this deployment's audit checkpoints.
+    pub fn checkpoint_public_key(&self) -> Result<[u8; 32], CryptoError> {
+        use signature::KeyPair as _;
+        self.checkpoint_key()?.public_key().as_ref().try_into().map_err(|_| CryptoError::CheckpointKey)
+    }
+}
+
+/// Whether `sig` is an Ed25519 signature of `message` by `public_key`.
+pub fn verify_checkpoint(public_key: &[u8; 32], message: &[u8], sig: &[u8]) -> bool {
+    signature::UnparsedPublicKey::new(&signature::ED25519, public_key).verify(message, sig).is_ok()
+}
+
 /// The longest payload a signed token carries.
 pub const SIGNED_TOKEN_MAX_PAYLOAD: usize = 64;
 
@@ -551,6 +587,23 @@ mod tests {
         assert!(ring.sign_token("unsubscribe", &[0; 65]).is_none());
         // The payload is readable: it must never be anything secret.
         assert_ne!(ring.sign_token("unsubscribe", &[1; 16]), ring.sign_token("unsubscribe", &[2; 16]));
+    }
+
+    #[test]
+    fn checkpoints_are_signed_by_a_key_of_the_key_file() {
+        let text = KeyRing::generate_text().unwrap();
+        let ring = KeyRing::open(KeySource::Text(text.clone())).unwrap();
+        let public = ring.checkpoint_public_key().unwrap();
+        let sig = ring.sign_checkpoint(b"seq=12").unwrap();
+        assert!(verify_checkpoint(&public, b"seq=12", &sig));
+        assert!(!verify_checkpoint(&public, b"seq=13", &sig), "another message");
+        let mut bent = sig;
+        bent[0] ^= 1;
+        assert!(!verify_checkpoint(&public, b"seq=12", &bent));
+        // The same key file gives the same key; another gives another.
+        assert_eq!(KeyRing::open(KeySource::Text(text)).unwrap().checkpoint_public_key().unwrap(), public);
+        let other = KeyRing::open(KeySource::Text(KeyRing::generate_text().unwrap())).unwrap();
+        assert!(!verify_checkpoint(&other.checkpoint_public_key().unwrap(), b"seq=12", &sig));
     }
 
     #[test]

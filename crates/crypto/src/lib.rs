@@ -32,7 +32,7 @@ pub mod webpush;
 
 pub use aead::{DataKey, aad};
 pub use error::CryptoError;
-pub use keyring::{AuditMac, KeyRing, KeySource, WrappedKey};
+pub use keyring::{AuditMac, KeyRing, KeySource, WrappedKey, verify_checkpoint};
 pub use password::PasswordHasher;
 
 /// SHA-256 of `data`.

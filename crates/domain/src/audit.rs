@@ -5,6 +5,7 @@
 //! and counts only, never message text or names, so the log can be read and
 //! exported without exposing PHI.
 
+pub mod checkpoint;
 pub mod verify;
 
 use crate::ids::{OperatorKeyId, PatientId, PracticeId, UserId};

@@ -207,6 +207,36 @@ pub(crate) fn test_patient(
     }
 }
 
+/// Signs in as `username`, waiting out the server's throttle: it slows
+/// many sign-ins from one address, and every simulated person here comes
+/// from 127.0.0.1.
+pub(crate) async fn login(client: &reqwest::Client, url: &str, username: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let r = client
+            .post(format!("{url}/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await?;
+        if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS && Instant::now() < deadline {
+            let wait = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1);
+            tokio::time::sleep(Duration::from_secs(wait.clamp(1, 30))).await;
+            continue;
+        }
+        let body: serde_json::Value = r.json().await?;
+        return Ok(body
+            .get("token")
+            .and_then(|v| v.as_str())
+            .with_context(|| format!("login failed: {body}"))?
+            .to_owned());
+    }
+}
+
 struct PatientResult {
     latencies_us: Vec<u32>,
     errors: u64,
@@ -220,14 +250,7 @@ async fn patient(
     measure_from: Instant,
     until: Instant,
 ) -> anyhow::Result<PatientResult> {
-    let login: serde_json::Value = client
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&json!({"username": format!("patient{i}"), "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login.get("token").and_then(|v| v.as_str()).context("login failed")?.to_owned();
+    let token = login(&client, &url, &format!("patient{i}")).await?;
     let created: serde_json::Value = client
         .post(format!("{url}/api/v1/conversations"))
         .bearer_auth(&token)

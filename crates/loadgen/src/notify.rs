@@ -9,7 +9,7 @@
 //! again at once (throughput: emails accepted per second, from the first
 //! reply to the last email).
 
-use crate::{PASSWORD, machine, percentile};
+use crate::{PASSWORD, login, machine, percentile};
 use anyhow::Context as _;
 use serde_json::json;
 use std::collections::HashMap;
@@ -160,17 +160,6 @@ pub fn run(patients: usize, server_threads: usize, job_workers: usize) -> anyhow
         count as f64 / elapsed.as_secs_f64()
     );
     Ok(())
-}
-
-async fn login(client: &reqwest::Client, url: &str, username: &str) -> anyhow::Result<String> {
-    let r: serde_json::Value = client
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(r.get("token").and_then(|v| v.as_str()).context("login failed")?.to_owned())
 }
 
 async fn reply(client: &reqwest::Client, url: &str, token: &str, conversation: &str) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@
 //! language. Then a nurse who may read every conversation runs each kind of
 //! query 50 times, one at a time, and the latencies are printed.
 
-use crate::{PASSWORD, percentile};
+use crate::{login, percentile};
 use anyhow::Context as _;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -71,17 +71,6 @@ impl Zipf {
 fn message(rng: &mut Rng, zipf: &Zipf) -> String {
     let words: Vec<String> = (0..WORDS_PER_MESSAGE).map(|_| word(zipf.sample(rng))).collect();
     words.join(" ")
-}
-
-async fn login(client: &reqwest::Client, url: &str, username: &str) -> anyhow::Result<String> {
-    let login: serde_json::Value = client
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(login.get("token").and_then(|v| v.as_str()).context("login failed")?.to_owned())
 }
 
 /// One patient's share of the seed: a conversation, then `count` messages.

@@ -38,7 +38,7 @@ pub fn backoff(attempt: i64) -> Span {
 }
 
 /// Removes ended sessions, devices not signed in from for 90 days, stale throttles, old finished jobs and uploads
-/// never sent, then
+/// never sent, looks for unusual access, writes a signed checkpoint of the audit chain, then
 /// schedules itself again in an hour.
 pub const HOUSEKEEPING: &str = "housekeeping";
 
@@ -59,6 +59,10 @@ impl JobHandler for Housekeeping {
             app.store().commit(unit).await.map_err(|_| "store_unavailable".to_owned())?;
             app.purge_unsent_attachments().await.map_err(|_| "purge_unsent_attachments".to_owned())?;
             app.review_access().await.map_err(|_| "review_access".to_owned())?;
+            // A signed checkpoint of the audit chain, outside the database.
+            if let Err(e) = app.write_audit_checkpoint().await {
+                tracing::warn!(error = %e, "the hourly audit checkpoint was not written");
+            }
             app.schedule(HOUSEKEEPING, "{}", now.plus(Span::from_hours(1)), Some(HOUSEKEEPING))
                 .await
                 .map_err(|_| "reschedule_failed".to_owned())?;

@@ -112,6 +112,9 @@ pub struct ServiceConfig {
     /// address, else `localhost`); `None` where passkeys cannot work (a
     /// public address that is an IP address).
     pub passkeys: Option<Arc<switchboard_crypto::passkey::RelyingParty>>,
+    /// Where signed audit checkpoints are written (and read back by
+    /// `audit verify`); `None`: nowhere on disk.
+    pub audit_checkpoint_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServiceConfig {
@@ -128,6 +131,7 @@ impl Default for ServiceConfig {
             demo: false,
             attachments: attachments::AttachmentSettings::default(),
             passkeys: switchboard_crypto::passkey::RelyingParty::new("localhost", "Switchboard").ok().map(Arc::new),
+            audit_checkpoint_dir: None,
         }
     }
 }

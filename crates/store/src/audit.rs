@@ -211,3 +211,22 @@ pub async fn latest(store: &Store, limit: i64) -> Result<Vec<AuditEntry>, StoreE
     let rows = sqlx::query(&sql).bind(limit).fetch_all(store.reader()).await?;
     rows.iter().map(decode).collect()
 }
+
+/// The chain's head: the last entry's number and MAC (0 and the genesis
+/// value before the first entry), for a checkpoint.
+pub async fn head(store: &Store) -> Result<(i64, [u8; 32]), StoreError> {
+    let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1").fetch_one(store.reader()).await?;
+    let seq: i64 = col(&head, "seq")?;
+    let mac: Vec<u8> = col(&head, "mac")?;
+    Ok((seq, mac.as_slice().try_into().map_err(|_| StoreError::Corrupt("audit head mac"))?))
+}
+
+/// The MAC stored with entry `seq`, if there is one.
+pub async fn mac_at(store: &Store, seq: i64) -> Result<Option<[u8; 32]>, StoreError> {
+    let row = sqlx::query("SELECT mac FROM audit_log WHERE seq = $1").bind(seq).fetch_optional(store.reader()).await?;
+    row.map(|r| {
+        let mac: Vec<u8> = col(&r, "mac")?;
+        mac.as_slice().try_into().map_err(|_| StoreError::Corrupt("audit mac"))
+    })
+    .transpose()
+}

@@ -30,7 +30,7 @@ pub mod queries;
 pub use audit::{AuditEntry, AuditQuery, HeadCheck};
 pub mod audit_log {
     //! Audit-log reads and verification.
-    pub use crate::audit::{latest, search, unplaced, verify, verify_head};
+    pub use crate::audit::{head, latest, mac_at, search, unplaced, verify, verify_head};
 }
 pub use error::{Conflict, StoreError};
 pub use migrate::MIGRATIONS;

@@ -141,8 +141,20 @@ enum OperatorKeyCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the audit chain and report any altered, missing or
-    /// reordered entry. Exits with status 1 if the log is not intact.
-    Verify,
+    /// reordered entry, then check it against every signed checkpoint (in
+    /// the data directory's `audit-checkpoints`, and in each `--checkpoints`
+    /// directory: copies kept elsewhere). Exits with status 1 if the log is
+    /// not intact.
+    Verify {
+        /// Another directory of checkpoint files to check against.
+        #[arg(long)]
+        checkpoints: Vec<std::path::PathBuf>,
+    },
+    /// Sign where the audit chain stands now and write the checkpoint
+    /// outside the database (the server does so every hour).
+    Checkpoint,
+    /// Print the public key that checks this deployment's checkpoints.
+    PublicKey,
 }
 
 #[derive(Subcommand)]
@@ -220,13 +232,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let applied = switchboard_store::Store::migrate(&config.location()).await?;
             println!("applied {} migration(s): {applied:?}", applied.len());
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit { command: AuditCommand::Checkpoint } => {
+            let config = load(&cli, Config::default())?;
+            let app = server::open_app(&config, Arc::new(SystemClock)).await?;
+            let written = app.write_audit_checkpoint().await;
+            app.close().await;
+            match written? {
+                Some(w) => println!(
+                    "checkpoint of entry {} written{}{}",
+                    w.seq,
+                    w.path.map(|p| format!(" to {}", p.display())).unwrap_or_default(),
+                    if w.in_object_store { " and to the object store" } else { "" }
+                ),
+                None => println!("the audit log is empty: nothing to checkpoint"),
+            }
+        }
+        Command::Audit { command: AuditCommand::PublicKey } => {
             let config = load(&cli, Config::default())?;
             let app = server::open_app_for_audit(&config, Arc::new(SystemClock)).await?;
-            let report = app.verify_audit().await?;
+            let key = app.audit_checkpoint_public_key();
+            app.close().await;
+            println!("{}", key?);
+        }
+        Command::Audit { command: AuditCommand::Verify { checkpoints } } => {
+            let config = load(&cli, Config::default())?;
+            let app = server::open_app_for_audit(&config, Arc::new(SystemClock)).await?;
+            let report = app.verify_audit_with_checkpoints(checkpoints).await?;
             app.close().await;
             if report.is_intact() {
-                println!("audit log intact: {} entries, last {}", report.entries, report.last_seq);
+                println!(
+                    "audit log intact: {} entries, last {}; {} signed checkpoint(s) agree",
+                    report.entries, report.last_seq, report.checkpoints
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             println!("AUDIT LOG NOT INTACT ({} entries read):", report.entries);

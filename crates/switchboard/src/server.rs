@@ -111,6 +111,7 @@ pub fn service_config(config: &Config) -> anyhow::Result<ServiceConfig> {
             }),
         },
         passkeys: passkey_relying_party(config)?,
+        audit_checkpoint_dir: Some(config.data_dir.join("audit-checkpoints")),
         ..ServiceConfig::default()
     })
 }

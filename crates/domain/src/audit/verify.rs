@@ -17,6 +17,15 @@ pub enum VerifyProblem {
     Truncated { last: i64, head: i64 },
     /// The chain head disagrees with the last entry.
     HeadMismatch,
+    /// A signed checkpoint says entry `seq` had another MAC: the log up to
+    /// there was rewritten since.
+    CheckpointRewritten { seq: i64 },
+    /// A signed checkpoint says the log had reached entry `seq`, but it ends
+    /// at `last`: entries were removed from the end (the head row with
+    /// them).
+    CheckpointBeyondLog { seq: i64, last: i64 },
+    /// The file `name` is not a checkpoint signed by this deployment's key.
+    CheckpointNotSigned { name: String },
 }
 
 impl std::fmt::Display for VerifyProblem {
@@ -33,6 +42,18 @@ impl std::fmt::Display for VerifyProblem {
                 write!(f, "the log ends at entry {last} but {head} entries were written")
             }
             VerifyProblem::HeadMismatch => f.write_str("the chain head does not match the last entry"),
+            VerifyProblem::CheckpointRewritten { seq } => {
+                write!(f, "a signed checkpoint shows entry {seq} was different: the log was rewritten up to there")
+            }
+            VerifyProblem::CheckpointBeyondLog { seq, last } => {
+                write!(
+                    f,
+                    "a signed checkpoint shows the log had reached entry {seq}, but it ends at {last}: entries were removed from the end"
+                )
+            }
+            VerifyProblem::CheckpointNotSigned { name } => {
+                write!(f, "{name} is not a checkpoint signed with this deployment's key")
+            }
         }
     }
 }
@@ -43,6 +64,8 @@ pub struct VerifyReport {
     /// How many entries were read.
     pub entries: i64,
     pub last_seq: i64,
+    /// How many signed checkpoints the chain was checked against.
+    pub checkpoints: usize,
     /// Every damaged place, in log order; empty when the log is intact.
     pub problems: Vec<VerifyProblem>,
 }

@@ -81,6 +81,12 @@ enum Backend {
 }
 
 impl Blobs {
+    /// Whether blobs go to an object store (off this machine), not the
+    /// data directory.
+    pub fn is_object_store(&self) -> bool {
+        matches!(self.backend, Backend::S3(_))
+    }
+
     /// Blobs under `root` (created 0700 when first written).
     pub fn in_dir(root: std::path::PathBuf) -> Blobs {
         Blobs { backend: Backend::Dir(dir::Dir::new(root)) }

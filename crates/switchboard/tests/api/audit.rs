@@ -235,3 +235,117 @@ async fn an_intact_log_verifies_from_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("audit log intact"));
     t.stop().await;
 }
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Signed checkpoints close the gap the chain alone leaves: someone who
+/// cuts entries from the end and rewrites the head row to match leaves a
+/// chain that verifies, but not against a checkpoint made before; a
+/// rewritten entry disagrees with it; and a checkpoint file that was
+/// edited, or not signed with this deployment's key, is reported.
+#[tokio::test]
+async fn signed_checkpoints_catch_a_cut_tail_a_rewrite_and_a_forged_checkpoint() {
+    let t = TestApp::spawn().await;
+    let alice = t.login("alice").await;
+    t.patient_conversation(&alice, "Checkpoint", "body").await;
+    let key = t.cli(&["audit", "public-key"]).await;
+    assert_eq!(key.status.code(), Some(0), "{}", String::from_utf8_lossy(&key.stderr));
+    assert_eq!(stdout(&key).trim().len(), 64, "{}", stdout(&key));
+
+    let out = t.cli(&["audit", "checkpoint"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("checkpoint of entry"), "{}", stdout(&out));
+    let dir = t.config.data_dir.join("audit-checkpoints");
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let seq: i64 = text.lines().nth(1).unwrap().strip_prefix("seq ").unwrap().parse().unwrap();
+    let out = t.cli(&["audit", "verify"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 signed checkpoint(s) agree"), "{}", stdout(&out));
+
+    // A copy kept elsewhere is checked too; an edited one is reported.
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("copy.checkpoint"), &text).unwrap();
+    std::fs::write(
+        elsewhere.path().join("edited.checkpoint"),
+        text.replacen(&format!("seq {seq}"), &format!("seq {}", seq - 1), 1),
+    )
+    .unwrap();
+    let report = t.app().verify_audit_with_checkpoints(&[elsewhere.path().to_owned()]).await.unwrap();
+    assert_eq!(report.checkpoints, 2);
+    assert!(
+        matches!(report.problems.as_slice(), [VerifyProblem::CheckpointNotSigned { name }] if name.ends_with("edited.checkpoint")),
+        "{:?}",
+        report.problems
+    );
+    std::fs::remove_file(elsewhere.path().join("edited.checkpoint")).unwrap();
+
+    // Entries cut from the end, the head row rewritten to match: the chain
+    // alone verifies, the checkpoint does not.
+    let mut db = t.db().await;
+    drop_protection(&t, &mut db).await;
+    let keep = seq - 3;
+    sqlx::query(&format!("DELETE FROM audit_log WHERE seq > {keep}")).execute(&mut db).await.unwrap();
+    sqlx::query(&format!(
+        "UPDATE audit_head SET seq = {keep}, mac = (SELECT mac FROM audit_log WHERE seq = {keep}) WHERE id = 1"
+    ))
+    .execute(&mut db)
+    .await
+    .unwrap();
+    assert!(t.app().verify_audit().await.unwrap().is_intact(), "the chain alone cannot tell");
+    let report = t.app().verify_audit_with_checkpoints(&[elsewhere.path().to_owned()]).await.unwrap();
+    assert_eq!(
+        report.problems,
+        vec![
+            VerifyProblem::CheckpointBeyondLog { seq, last: keep },
+            VerifyProblem::CheckpointBeyondLog { seq, last: keep }
+        ]
+    );
+    let out = t.cli(&["audit", "verify"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("entries were removed from the end"), "{}", stdout(&out));
+    t.stop().await;
+}
+
+/// An entry up to a checkpoint that no longer has the checkpoint's MAC is
+/// reported against the checkpoint as well as by the chain.
+#[tokio::test]
+async fn a_rewritten_entry_disagrees_with_its_checkpoint() {
+    let t = TestApp::spawn().await;
+    let alice = t.login("alice").await;
+    t.patient_conversation(&alice, "Checkpoint", "body").await;
+    let written = t.app().write_audit_checkpoint().await.unwrap().unwrap();
+    let mut db = t.db().await;
+    drop_protection(&t, &mut db).await;
+    sqlx::query(&format!(
+        "UPDATE audit_log SET mac = (SELECT mac FROM audit_log WHERE seq = 1) WHERE seq = {}",
+        written.seq
+    ))
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let report = t.app().verify_audit_with_checkpoints(&[]).await.unwrap();
+    assert!(
+        report.problems.contains(&VerifyProblem::CheckpointRewritten { seq: written.seq }),
+        "{:?}",
+        report.problems
+    );
+    t.stop().await;
+}
+
+/// Housekeeping writes a checkpoint every hour.
+#[tokio::test]
+async fn housekeeping_writes_a_checkpoint() {
+    let t = TestApp::spawn().await;
+    let hk = switchboard_service::jobs::HOUSEKEEPING;
+    t.app().schedule(hk, "{}", t.app().now(), Some(hk)).await.unwrap();
+    t.run_due_jobs().await;
+    let dir = t.config.data_dir.join("audit-checkpoints");
+    assert!(std::fs::read_dir(&dir).unwrap().count() >= 1);
+    let report = t.app().verify_audit_with_checkpoints(&[]).await.unwrap();
+    assert!(report.is_intact() && report.checkpoints >= 1, "{report:?}");
+    t.stop().await;
+}
