@@ -36,11 +36,13 @@ const SNIPPET_CHARS: usize = 160;
 /// shown (the policy, a hash collision, a long word's tail).
 const BATCH: i64 = 200;
 
-/// A text to index (see `Switchboard::index_steps`).
+/// A text just written, to index (see `Switchboard::index_steps`).
 pub(crate) struct Indexed<'a> {
     pub practice: PracticeId,
     pub conversation: ConversationId,
+    /// The message, note or correction.
     pub item: [u8; 16],
+    /// The message it belongs to; `None` for a note.
     pub message: Option<MessageId>,
     pub source: SearchSource,
     pub at: Timestamp,
@@ -96,16 +98,45 @@ fn parse_cursor(text: &str) -> Option<(Timestamp, [u8; 16])> {
 }
 
 impl Switchboard {
-    /// The steps that index `text` in `practice`: `item` is the message
-    /// (its body, or on the first message its conversation's subject), the
-    /// note or the correction; `message`, the message it belongs to.
+    /// The step, in the transaction that stores a text, that indexes it:
+    /// one statement for all its terms (`BENCHMARKS.md` has its cost).
     pub(crate) fn index_steps(&self, entry: Indexed<'_>) -> Vec<Step> {
         let Indexed { practice, conversation, item, message, source, at, text } = entry;
-        let terms: Vec<[u8; 16]> = search::index_terms(text)
+        let terms = self.hashed_terms(practice, text);
+        let entry = q::IndexEntry { practice, conversation, item, message, source, at, terms: &terms };
+        q::index(self.store().backend(), &entry).into_iter().collect()
+    }
+
+    fn hashed_terms(&self, practice: PracticeId, text: &str) -> Vec<[u8; 16]> {
+        search::index_terms(text)
             .iter()
-            .map(|t| self.keys().search_term(practice.as_bytes(), t.kind(), t.text()))
-            .collect();
-        q::index(&q::IndexEntry { practice, conversation, item, message, source, at, terms: &terms })
+            .map(|term| self.keys().search_term(practice.as_bytes(), term.kind(), term.text()))
+            .collect()
+    }
+
+    /// The step that indexes one sealed text of `row` (none for a text
+    /// without a word).
+    fn text_index_steps(&self, row: &ConversationRow, t: &q::Unindexed) -> Result<Vec<Step>, ServiceError> {
+        if t.sealed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = self.conversation_key(row)?;
+        let (col, aad) = match t.source {
+            SearchSource::Body => (column::BODY, t.item),
+            SearchSource::Subject => (column::SUBJECT, *row.id.as_bytes()),
+            SearchSource::Note => (column::NOTE, t.item),
+            SearchSource::Amendment => (column::AMENDMENT, t.item),
+        };
+        let text = sealing::open(&key, col, &aad, &t.sealed)?;
+        Ok(self.index_steps(Indexed {
+            practice: row.practice,
+            conversation: row.id,
+            item: t.item,
+            message: t.message,
+            source: t.source,
+            at: t.at,
+            text: &text,
+        }))
     }
 
     /// Staff search the text of the conversations they may read: newest
@@ -293,28 +324,14 @@ impl Switchboard {
         let mut rows: HashMap<ConversationId, ConversationRow> = HashMap::new();
         let mut unit = Unit::new();
         for t in &texts {
-            if let std::collections::hash_map::Entry::Vacant(slot) = rows.entry(t.conversation) {
-                let Some(row) = conv_q::by_id(self.store(), t.conversation).await? else { continue };
+            if let std::collections::hash_map::Entry::Vacant(slot) = rows.entry(t.conversation)
+                && let Some(row) = conv_q::by_id(self.store(), t.conversation).await?
+            {
                 slot.insert(row);
             }
-            let Some(row) = rows.get(&t.conversation) else { continue };
-            let key = self.conversation_key(row)?;
-            let (col, aad) = match t.source {
-                SearchSource::Body => (column::BODY, t.item),
-                SearchSource::Subject => (column::SUBJECT, *row.id.as_bytes()),
-                SearchSource::Note => (column::NOTE, t.item),
-                SearchSource::Amendment => (column::AMENDMENT, t.item),
-            };
-            let text = sealing::open(&key, col, &aad, &t.sealed)?;
-            unit.extend(self.index_steps(Indexed {
-                practice: row.practice,
-                conversation: row.id,
-                item: t.item,
-                message: t.message,
-                source: t.source,
-                at: t.at,
-                text: &text,
-            }));
+            if let Some(row) = rows.get(&t.conversation) {
+                unit.extend(self.text_index_steps(row, t)?);
+            }
         }
         let done = (texts.len() as i64) < BACKFILL_BATCH;
         let last = texts.last().map_or(after, |t| (t.at, t.item, t.source));

@@ -15,7 +15,6 @@ CREATE TABLE search_index (
     at BIGINT NOT NULL,
     PRIMARY KEY (practice_id, term, item_id, source)
 );
-CREATE INDEX search_index_item ON search_index (item_id);
 
 -- How far the walk that indexes texts written before the index existed
 -- has come (texts in (at, item_id, source) order); done once it reached

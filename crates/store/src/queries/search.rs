@@ -6,36 +6,21 @@
 //! service's to decide, after the policy and the decrypted text agree.
 
 use crate::rows::{code, id, ts};
-use crate::{Step, Store, StoreError};
-use std::sync::LazyLock;
+use crate::{Backend, Step, Store, StoreError};
 use switchboard_domain::ids::*;
 use switchboard_domain::search::SearchSource;
 use switchboard_domain::time::Timestamp;
 use switchboard_domain::topic::Topic;
 
-/// The columns of one entry, in the order the inserts bind them.
-const ENTRY_COLUMNS: usize = 7;
-
-fn insert_sql(rows: usize) -> String {
-    let values: Vec<String> = (0..rows)
-        .map(|r| {
-            let base = r * ENTRY_COLUMNS;
-            let params: Vec<String> = (1..=ENTRY_COLUMNS).map(|c| format!("${}", base + c)).collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
-    format!(
-        "INSERT INTO search_index (practice_id, term, source, item_id, message_id, conversation_id, at) VALUES {} \
-         ON CONFLICT DO NOTHING",
-        values.join(", ")
-    )
-}
-
-// A message has hundreds of terms: they go in a few statements of many
-// rows, not one statement each.
-static INSERT_64: LazyLock<String> = LazyLock::new(|| insert_sql(64));
-static INSERT_8: LazyLock<String> = LazyLock::new(|| insert_sql(8));
-static INSERT_1: LazyLock<String> = LazyLock::new(|| insert_sql(1));
+/// A text's terms go in one statement, as one blob of 16-byte hashes cut
+/// apart by the database: a message has a hundred terms or more, and each
+/// statement is a round trip to the database (`BENCHMARKS.md`).
+const INDEX_SQLITE: &str = "WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i WHERE n + 1 < $7) \
+     INSERT INTO search_index (practice_id, term, source, item_id, message_id, conversation_id, at) \
+     SELECT $1, substr($8, n * 16 + 1, 16), $2, $3, $4, $5, $6 FROM i WHERE true ON CONFLICT DO NOTHING";
+const INDEX_POSTGRES: &str = "INSERT INTO search_index (practice_id, term, source, item_id, message_id, conversation_id, at) \
+     SELECT $1, substring($8 from (n * 16 + 1)::int for 16), $2, $3, $4, $5, $6 \
+     FROM generate_series(0, $7 - 1) AS n ON CONFLICT DO NOTHING";
 
 /// What one text is indexed under.
 pub struct IndexEntry<'a> {
@@ -51,28 +36,30 @@ pub struct IndexEntry<'a> {
     pub terms: &'a [[u8; 16]],
 }
 
-/// The steps that index one text: its terms in batches of 64, 8 and 1.
-pub fn index(entry: &IndexEntry<'_>) -> Vec<Step> {
-    let mut steps = Vec::new();
-    let mut rest = entry.terms;
-    for (size, sql) in [(64, &*INSERT_64), (8, &*INSERT_8), (1, &*INSERT_1)] {
-        while rest.len() >= size {
-            let (batch, tail) = rest.split_at(size);
-            let mut args = Vec::with_capacity(size * ENTRY_COLUMNS);
-            for term in batch {
-                args.push(entry.practice.to_vec().into());
-                args.push(term.to_vec().into());
-                args.push(entry.source.as_str().into());
-                args.push(entry.item.to_vec().into());
-                args.push(entry.message.map(|m| m.to_vec()).into());
-                args.push(entry.conversation.to_vec().into());
-                args.push(entry.at.as_micros().into());
-            }
-            steps.push(Step::new(sql.as_str(), args));
-            rest = tail;
-        }
+/// The step that indexes one text (none for a text without terms).
+pub fn index(backend: Backend, entry: &IndexEntry<'_>) -> Option<Step> {
+    if entry.terms.is_empty() {
+        return None;
     }
-    steps
+    let sql = match backend {
+        Backend::Sqlite => INDEX_SQLITE,
+        Backend::Postgres => INDEX_POSTGRES,
+    };
+    let terms: Vec<u8> = entry.terms.iter().flatten().copied().collect();
+    let count = i64::try_from(entry.terms.len()).unwrap_or(i64::MAX);
+    Some(Step::new(
+        sql,
+        vec![
+            entry.practice.to_vec().into(),
+            entry.source.as_str().into(),
+            entry.item.to_vec().into(),
+            entry.message.map(|m| m.to_vec()).into(),
+            entry.conversation.to_vec().into(),
+            entry.at.as_micros().into(),
+            count.into(),
+            terms.into(),
+        ],
+    ))
 }
 
 /// A text that has every term asked.
