@@ -64,6 +64,17 @@ function setError(f, text) {
   }
 }
 
+/**
+ * Shows each problem on its field and moves focus to the first; answers
+ * whether there were any.
+ * @param {any[][]} problems pairs of a field and what is wrong with it
+ */
+function showProblems(problems) {
+  for (const [f, text] of problems) setError(f, text);
+  problems[0]?.[0].input.focus();
+  return problems.length > 0;
+}
+
 /** The date of birth as a field: the three boxes, a hint and an error line. */
 function birthDateField() {
   const { parts, inputs } = birthDateParts();
@@ -203,11 +214,7 @@ async function redeem(info, fields, formError, submit) {
     if (fields.terms_version.input.checked) body.terms_version = fields.terms_version.version;
     else problems.push([fields.terms_version, "Read the messaging terms and tick the box to accept them."]);
   }
-  if (problems.length) {
-    for (const [f, text] of problems) setError(f, text);
-    problems[0][0].input.focus();
-    return;
-  }
+  if (showProblems(problems)) return;
   submit.disabled = true;
   try {
     await api("POST", "/api/v1/links/redeem", body);
@@ -306,11 +313,7 @@ function showCaregiverForm() {
     else if (fields.confirm.input.value !== body.password) {
       problems.push([fields.confirm, "The two passwords are not the same. Type the same password twice."]);
     }
-    if (problems.length) {
-      for (const [f, text] of problems) setError(f, text);
-      problems[0][0].input.focus();
-      return;
-    }
+    if (showProblems(problems)) return;
     submit.disabled = true;
     try {
       await api("POST", "/api/v1/caregiver-accounts", body);
