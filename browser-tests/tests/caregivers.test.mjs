@@ -149,7 +149,7 @@ test("staff see a minor's caregivers on the patient's page, give one access and 
   await card.getByRole("heading", { name: "Caregivers" }).waitFor(LIVE);
   assert.match(await card.textContent(), /Jane Doe \(mother\) · given by the practice · until September 14, 2036/, "Mia's 18th birthday");
   assert.match(await card.textContent(), /Minor: caregivers see all of this patient's conversations\./);
-  await card.getByLabel("Caregiver").selectOption({ label: "Carol Smith" });
+  await card.getByLabel("Caregiver", { exact: true }).selectOption({ label: "Carol Smith" });
   await card.getByLabel("Relationship").selectOption("guardian");
   await card.getByRole("button", { name: "Give access" }).click();
   await nina.locator("#patient-caregivers .caregiver-list", { hasText: "Carol Smith (guardian)" }).waitFor(LIVE);
