@@ -242,10 +242,22 @@ async function refused(e, fields, formError) {
     fields.terms_version.input.focus();
     return;
   }
+  showRefusal(e, fields, formError, problemText);
+}
+
+/**
+ * The server's refusal of a form: on the field it names (a taken user
+ * name on the user name, in `words` for the rest), else under the form.
+ * @param {any} e
+ * @param {Record<string, any>} fields
+ * @param {HTMLElement} formError
+ * @param {(e: ApiError) => string} words
+ */
+function showRefusal(e, fields, formError, words) {
   const target = e instanceof ApiError && e.status === 409 && fields.username ? fields.username
     : e instanceof ApiError && e.field ? fields[e.field] : null;
   if (target) {
-    setError(target, e.status === 409 ? "That user name is already taken. Choose another one." : problemText(e));
+    setError(target, e.status === 409 ? "That user name is already taken. Choose another one." : words(e));
     target.input.focus();
     return;
   }
@@ -319,19 +331,9 @@ function showCaregiverForm() {
       await api("POST", "/api/v1/caregiver-accounts", body);
     } catch (e) {
       submit.disabled = false;
-      const target = e instanceof ApiError && e.status === 409 ? fields.username
-        : e instanceof ApiError && e.field ? fields[e.field] : null;
-      if (target) {
-        setError(target, e.status === 409 ? "That user name is already taken. Choose another one."
-          : e.field === "code" ? "This code cannot be used: it may be mistyped, used already or expired. Check it, or ask for a new one."
-            : problem(e));
-        target.input.focus();
-        return;
-      }
-      formError.textContent = e instanceof ApiError && e.code === "too_many_attempts"
-        ? "Too many tries. Please wait a moment and try again."
-        : errorText(e);
-      formError.hidden = false;
+      showRefusal(e, fields, formError, (err) => err.field === "code"
+        ? "This code cannot be used: it may be mistyped, used already or expired. Check it, or ask for a new one."
+        : problem(err));
       return;
     }
     show("Your account is ready",
