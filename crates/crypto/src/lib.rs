@@ -65,6 +65,30 @@ impl Sha256Stream {
     }
 }
 
+/// SHA-1 over data that arrives in pieces: only because FHIR R4's
+/// `Attachment.hash` is defined as SHA-1 (a checksum for the receiver,
+/// never a security decision of ours; the SHA-256 goes beside it).
+pub struct Sha1Stream(ring::digest::Context);
+
+impl Default for Sha1Stream {
+    fn default() -> Self {
+        Sha1Stream(ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY))
+    }
+}
+
+impl Sha1Stream {
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    pub fn finish(self) -> [u8; 20] {
+        let d = self.0.finish();
+        let mut out = [0u8; 20];
+        out.copy_from_slice(d.as_ref());
+        out
+    }
+}
+
 /// HMAC-SHA1 of `data` under `key`: the signature an SMS gateway (Twilio)
 /// puts on the requests it makes to us. SHA-1 only because the gateway's
 /// scheme fixes it (HMAC-SHA1 is still sound as a MAC); nothing of ours

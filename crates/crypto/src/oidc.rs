@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use serde::Deserialize;
-use switchboard_domain::sso::{IdTokenClaims, SigningAlg, key_fits};
+use switchboard_domain::sso::{IdTokenClaims, SigningAlg, key_fits_among};
 
 /// The most a token or key set is read to (a provider's answer is small).
 const MAX_TOKEN: usize = 16 * 1024;
@@ -87,6 +87,32 @@ impl JwkSet {
         Some(JwkSet { keys })
     }
 
+    /// Reads a key set a practice registers for a client: refused when it
+    /// is not a JWK Set, when any key carries private members (the client
+    /// keeps its private key; one pasted by mistake is not stored), or when
+    /// no key can verify a token signed with one of `allowed`.
+    pub fn parse_public(json: &[u8], allowed: &[SigningAlg]) -> Result<JwkSet, &'static str> {
+        const PRIVATE: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+        let set: JwkSetJson = serde_json::from_slice(json).map_err(|_| "this is not a JWK Set ({\"keys\": [...]})")?;
+        if set.keys.len() > MAX_KEYS {
+            return Err("a key set may hold at most 32 keys");
+        }
+        if set.keys.iter().any(|k| PRIVATE.iter().any(|m| k.get(m).is_some())) {
+            return Err("this key set holds a private key: paste only the public keys");
+        }
+        let parsed = JwkSet::parse(json).ok_or("this is not a JWK Set")?;
+        let usable = parsed.keys.iter().any(|k| {
+            allowed.iter().any(|a| {
+                key_fits_among(a.as_str(), &k.kty, k.crv.as_deref(), k.alg.as_deref(), k.key_use.as_deref(), allowed)
+                    .is_some()
+            }) && k.kid.as_deref().is_some_and(|kid| !kid.is_empty())
+        });
+        if !usable {
+            return Err("no key in this set can check RS384 or ES384 signatures and has a kid (RSA, or EC on P-384)");
+        }
+        Ok(parsed)
+    }
+
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -116,6 +142,12 @@ fn b64(part: &str) -> Result<Vec<u8>, JwsError> {
 /// names one): a token cannot pick HMAC, `none`, or a key of its own
 /// (`jwk`, `jku`, `x5u` in the header are refused).
 pub fn verify(token: &str, keys: &JwkSet) -> Result<Vec<u8>, JwsError> {
+    verify_allowing(token, keys, &SigningAlg::ID_TOKEN)
+}
+
+/// `verify` for tokens signed with one of `allowed` (an EHR client's
+/// assertion: `SigningAlg::CLIENT_ASSERTION`).
+pub fn verify_allowing(token: &str, keys: &JwkSet, allowed: &[SigningAlg]) -> Result<Vec<u8>, JwsError> {
     if token.len() > MAX_TOKEN {
         return Err(JwsError::Malformed);
     }
@@ -127,7 +159,7 @@ pub fn verify(token: &str, keys: &JwkSet) -> Result<Vec<u8>, JwsError> {
     if header.crit.is_some() || header.jwk.is_some() || header.jku.is_some() || header.x5u.is_some() {
         return Err(JwsError::AlgRefused);
     }
-    let alg = SigningAlg::from_header(&header.alg).ok_or(JwsError::AlgRefused)?;
+    let alg = SigningAlg::from_header(&header.alg).filter(|a| allowed.contains(a)).ok_or(JwsError::AlgRefused)?;
     let payload = b64(p)?;
     let sig = b64(s)?;
     let signed = token.get(..h.len() + 1 + p.len()).ok_or(JwsError::Malformed)?.as_bytes();
@@ -140,7 +172,8 @@ pub fn verify(token: &str, keys: &JwkSet) -> Result<Vec<u8>, JwsError> {
         .iter()
         .copied()
         .filter(|k| {
-            key_fits(&header.alg, &k.kty, k.crv.as_deref(), k.alg.as_deref(), k.key_use.as_deref()) == Some(alg)
+            key_fits_among(&header.alg, &k.kty, k.crv.as_deref(), k.alg.as_deref(), k.key_use.as_deref(), allowed)
+                == Some(alg)
         })
         .collect();
     if fitting.is_empty() {
@@ -153,24 +186,28 @@ pub fn verify(token: &str, keys: &JwkSet) -> Result<Vec<u8>, JwsError> {
 
 fn verifies(alg: SigningAlg, key: &Jwk, signed: &[u8], sig: &[u8]) -> bool {
     let decode = |v: &Option<String>| v.as_deref().and_then(|t| URL_SAFE_NO_PAD.decode(t).ok());
+    let rsa = |params: &'static signature::RsaParameters| {
+        let (Some(n), Some(e)) = (decode(&key.n), decode(&key.e)) else { return false };
+        let n = strip_zeros(&n);
+        let e = strip_zeros(&e);
+        RsaPublicKeyComponents { n, e }.verify(params, signed, sig).is_ok()
+    };
+    let ec = |params: &'static signature::EcdsaVerificationAlgorithm, len: usize| {
+        let (Some(x), Some(y)) = (decode(&key.x), decode(&key.y)) else { return false };
+        if x.len() != len || y.len() != len {
+            return false;
+        }
+        let mut point = Vec::with_capacity(1 + 2 * len);
+        point.push(4u8);
+        point.extend_from_slice(&x);
+        point.extend_from_slice(&y);
+        UnparsedPublicKey::new(params, point).verify(signed, sig).is_ok()
+    };
     match alg {
-        SigningAlg::Rs256 => {
-            let (Some(n), Some(e)) = (decode(&key.n), decode(&key.e)) else { return false };
-            let n = strip_zeros(&n);
-            let e = strip_zeros(&e);
-            RsaPublicKeyComponents { n, e }.verify(&signature::RSA_PKCS1_2048_8192_SHA256, signed, sig).is_ok()
-        }
-        SigningAlg::Es256 => {
-            let (Some(x), Some(y)) = (decode(&key.x), decode(&key.y)) else { return false };
-            if x.len() != 32 || y.len() != 32 {
-                return false;
-            }
-            let mut point = Vec::with_capacity(65);
-            point.push(4u8);
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
-            UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point).verify(signed, sig).is_ok()
-        }
+        SigningAlg::Rs256 => rsa(&signature::RSA_PKCS1_2048_8192_SHA256),
+        SigningAlg::Rs384 => rsa(&signature::RSA_PKCS1_2048_8192_SHA384),
+        SigningAlg::Es256 => ec(&signature::ECDSA_P256_SHA256_FIXED, 32),
+        SigningAlg::Es384 => ec(&signature::ECDSA_P384_SHA384_FIXED, 48),
     }
 }
 
@@ -217,6 +254,45 @@ pub fn claims(payload: &[u8]) -> Option<IdTokenClaims> {
         nonce: c.nonce,
         email: c.email,
         email_verified: c.email_verified,
+    })
+}
+
+/// The payload of a compact JWS, **not verified**: only to learn which
+/// client's keys to check it against (`iss`). Never trust what it says.
+pub fn unverified_payload(token: &str) -> Option<Vec<u8>> {
+    if token.len() > MAX_TOKEN {
+        return None;
+    }
+    let mut parts = token.split('.');
+    let (Some(_), Some(p), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    b64(p).ok()
+}
+
+#[derive(Deserialize)]
+struct AssertionJson {
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<Audience>,
+    exp: Option<i64>,
+    jti: Option<String>,
+}
+
+/// An EHR client's assertion's claims (SMART Backend Services); `None`
+/// when the payload is not a JSON object of that shape.
+pub fn assertion_claims(payload: &[u8]) -> Option<switchboard_domain::ehr::AssertionClaims> {
+    let c: AssertionJson = serde_json::from_slice(payload).ok()?;
+    Some(switchboard_domain::ehr::AssertionClaims {
+        iss: c.iss,
+        sub: c.sub,
+        aud: match c.aud {
+            Some(Audience::One(a)) => vec![a],
+            Some(Audience::Many(a)) => a,
+            None => Vec::new(),
+        },
+        exp: c.exp,
+        jti: c.jti,
     })
 }
 

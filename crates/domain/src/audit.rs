@@ -8,7 +8,7 @@
 pub mod checkpoint;
 pub mod verify;
 
-use crate::ids::{OperatorKeyId, PatientId, PracticeId, UserId};
+use crate::ids::{EhrClientId, OperatorKeyId, PatientId, PracticeId, UserId};
 use crate::role::UserKind;
 use crate::time::Timestamp;
 
@@ -79,6 +79,17 @@ pub enum AuditAction {
     PatientsListed,
     OperatorKeyCreated,
     OperatorKeyRevoked,
+    /// An administrator registered an EHR system as a SMART Backend
+    /// Services client, or revoked one.
+    EhrClientRegistered,
+    EhrClientRevoked,
+    /// An EHR client was given an access token, or refused one (the
+    /// reason code in the detail).
+    EhrTokenIssued,
+    EhrTokenRefused,
+    /// An EHR client read FHIR resources: one record per patient whose
+    /// record was sent (or one without a patient when none was).
+    FhirRead,
     OperatorAuthFailed,
     PracticesListed,
     ConversationMarkedUnread,
@@ -174,7 +185,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 99] = [
+    pub const ALL: [AuditAction; 104] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -233,6 +244,11 @@ impl AuditAction {
         AuditAction::PatientsListed,
         AuditAction::OperatorKeyCreated,
         AuditAction::OperatorKeyRevoked,
+        AuditAction::EhrClientRegistered,
+        AuditAction::EhrClientRevoked,
+        AuditAction::EhrTokenIssued,
+        AuditAction::EhrTokenRefused,
+        AuditAction::FhirRead,
         AuditAction::OperatorAuthFailed,
         AuditAction::PracticesListed,
         AuditAction::ConversationMarkedUnread,
@@ -336,6 +352,11 @@ impl AuditAction {
             AuditAction::PatientsListed => "patients_listed",
             AuditAction::OperatorKeyCreated => "operator_key_created",
             AuditAction::OperatorKeyRevoked => "operator_key_revoked",
+            AuditAction::EhrClientRegistered => "ehr_client_registered",
+            AuditAction::EhrClientRevoked => "ehr_client_revoked",
+            AuditAction::EhrTokenIssued => "ehr_token_issued",
+            AuditAction::EhrTokenRefused => "ehr_token_refused",
+            AuditAction::FhirRead => "fhir_read",
             AuditAction::OperatorAuthFailed => "operator_auth_failed",
             AuditAction::PracticesListed => "practices_listed",
             AuditAction::ConversationMarkedUnread => "conversation_marked_unread",
@@ -438,10 +459,12 @@ pub enum ResourceKind {
     Attachment,
     /// A caregiver's grant, or a patient's invitation to one.
     ProxyGrant,
+    /// An EHR system registered as a client.
+    EhrClient,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 22] = [
+    pub const ALL: [ResourceKind; 23] = [
         ResourceKind::Conversation,
         ResourceKind::Message,
         ResourceKind::Note,
@@ -464,6 +487,7 @@ impl ResourceKind {
         ResourceKind::SecureLink,
         ResourceKind::Attachment,
         ResourceKind::ProxyGrant,
+        ResourceKind::EhrClient,
     ];
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -489,6 +513,7 @@ impl ResourceKind {
             ResourceKind::SecureLink => "secure_link",
             ResourceKind::Attachment => "attachment",
             ResourceKind::ProxyGrant => "proxy_grant",
+            ResourceKind::EhrClient => "ehr_client",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -510,6 +535,10 @@ pub enum AuditActor {
     Operator {
         key: OperatorKeyId,
     },
+    /// An EHR system, by its registration.
+    EhrClient {
+        client: EhrClientId,
+    },
 }
 
 impl AuditActor {
@@ -519,12 +548,15 @@ impl AuditActor {
             AuditActor::Anonymous => "anonymous",
             AuditActor::System => "system",
             AuditActor::Operator { .. } => "operator",
+            AuditActor::EhrClient { .. } => "ehr_client",
         }
     }
     pub const fn user(self) -> Option<UserId> {
         match self {
             AuditActor::User { id, .. } => Some(id),
-            AuditActor::Anonymous | AuditActor::System | AuditActor::Operator { .. } => None,
+            AuditActor::Anonymous | AuditActor::System | AuditActor::Operator { .. } | AuditActor::EhrClient { .. } => {
+                None
+            }
         }
     }
     /// The stored actor id: the user's, or the operator key's.
@@ -532,6 +564,7 @@ impl AuditActor {
         match self {
             AuditActor::User { id, .. } => Some(*id.as_bytes()),
             AuditActor::Operator { key } => Some(*key.as_bytes()),
+            AuditActor::EhrClient { client } => Some(*client.as_bytes()),
             AuditActor::Anonymous | AuditActor::System => None,
         }
     }

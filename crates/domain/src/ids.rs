@@ -89,6 +89,11 @@ id_type!(
 );
 id_type!(CareTeamId);
 id_type!(ConversationId);
+id_type!(
+    /// An EHR system registered by a practice as a SMART Backend Services
+    /// client.
+    EhrClientId
+);
 id_type!(MessageId);
 id_type!(AmendmentId);
 id_type!(NoteId);

@@ -16,6 +16,7 @@ pub mod auto_reply;
 pub mod caregiver;
 pub mod conversation;
 pub mod cursor;
+pub mod ehr;
 pub mod emergency;
 pub mod enrollment;
 pub mod event;

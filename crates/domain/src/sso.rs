@@ -44,14 +44,27 @@ pub fn state_open(created_at: Timestamp, spent: bool, now: Timestamp) -> bool {
 pub enum SigningAlg {
     Rs256,
     Es256,
+    /// For EHR clients' assertions (SMART Backend Services), never ID
+    /// tokens.
+    Rs384,
+    Es384,
 }
 
 impl SigningAlg {
-    /// The algorithm a token's header names, if it is one accepted.
+    /// What an ID token may be signed with.
+    pub const ID_TOKEN: [SigningAlg; 2] = [SigningAlg::Rs256, SigningAlg::Es256];
+    /// What an EHR client's assertion may be signed with: the two SMART
+    /// Backend Services requires servers to support.
+    pub const CLIENT_ASSERTION: [SigningAlg; 2] = [SigningAlg::Rs384, SigningAlg::Es384];
+
+    /// The algorithm a token's header names, if it is one this server
+    /// verifies for some purpose (each caller narrows it).
     pub fn from_header(alg: &str) -> Option<Self> {
         match alg {
             "RS256" => Some(SigningAlg::Rs256),
             "ES256" => Some(SigningAlg::Es256),
+            "RS384" => Some(SigningAlg::Rs384),
+            "ES384" => Some(SigningAlg::Es384),
             _ => None,
         }
     }
@@ -60,6 +73,8 @@ impl SigningAlg {
         match self {
             SigningAlg::Rs256 => "RS256",
             SigningAlg::Es256 => "ES256",
+            SigningAlg::Rs384 => "RS384",
+            SigningAlg::Es384 => "ES384",
         }
     }
 
@@ -67,16 +82,15 @@ impl SigningAlg {
     /// algorithm.
     pub const fn key_type(self) -> (&'static str, Option<&'static str>) {
         match self {
-            SigningAlg::Rs256 => ("RSA", None),
+            SigningAlg::Rs256 | SigningAlg::Rs384 => ("RSA", None),
             SigningAlg::Es256 => ("EC", Some("P-256")),
+            SigningAlg::Es384 => ("EC", Some("P-384")),
         }
     }
 }
 
-/// Whether a published key may verify a token whose header names
-/// `header_alg`: the algorithm is one accepted, the key is of its type
-/// (and curve), the key's own `alg`, when it names one, is the same, and
-/// the key is not marked for encryption only.
+/// Whether a published key may verify an ID token whose header names
+/// `header_alg` (RS256 or ES256; see `key_fits_among`).
 pub fn key_fits(
     header_alg: &str,
     kty: &str,
@@ -84,7 +98,22 @@ pub fn key_fits(
     key_alg: Option<&str>,
     key_use: Option<&str>,
 ) -> Option<SigningAlg> {
-    let alg = SigningAlg::from_header(header_alg)?;
+    key_fits_among(header_alg, kty, crv, key_alg, key_use, &SigningAlg::ID_TOKEN)
+}
+
+/// Whether a published key may verify a token whose header names
+/// `header_alg`: the algorithm is one of `allowed`, the key is of its type
+/// (and curve), the key's own `alg`, when it names one, is the same, and
+/// the key is not marked for encryption only.
+pub fn key_fits_among(
+    header_alg: &str,
+    kty: &str,
+    crv: Option<&str>,
+    key_alg: Option<&str>,
+    key_use: Option<&str>,
+    allowed: &[SigningAlg],
+) -> Option<SigningAlg> {
+    let alg = SigningAlg::from_header(header_alg).filter(|a| allowed.contains(a))?;
     let (want_kty, want_crv) = alg.key_type();
     if kty != want_kty {
         return None;

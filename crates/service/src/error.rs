@@ -74,6 +74,9 @@ stable_codes! {
         /// Passkeys cannot be used at this address: WebAuthn needs the
         /// server's name, not an IP address.
         PasskeysUnavailable = "passkeys_unavailable",
+        /// An EHR client's access token does not cover this resource type
+        /// (its SMART scopes).
+        InsufficientScope = "insufficient_scope",
         Unavailable = "unavailable",
         Internal = "internal",
     }
@@ -140,6 +143,8 @@ pub enum ServiceError {
     PasskeyRefused,
     #[error("{0}")]
     PasskeysUnavailable(&'static str),
+    #[error("this client's access token does not cover this resource type")]
+    InsufficientScope,
     #[error("the service is temporarily unavailable; try again shortly")]
     Unavailable,
     #[error("something went wrong on our side")]
@@ -171,6 +176,7 @@ impl ServiceError {
             ServiceError::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
             ServiceError::PasskeyRefused => ErrorCode::PasskeyRefused,
             ServiceError::PasskeysUnavailable(_) => ErrorCode::PasskeysUnavailable,
+            ServiceError::InsufficientScope => ErrorCode::InsufficientScope,
             ServiceError::Unavailable => ErrorCode::Unavailable,
             ServiceError::Internal => ErrorCode::Internal,
         }

@@ -55,7 +55,8 @@ impl JobHandler for Housekeeping {
                 .step(switchboard_store::queries::mfa::purge_unconfirmed(now.minus(Span::from_hours(24))))
                 .step(sessions::forget_devices(now.minus(switchboard_domain::sign_in::KNOWN_DEVICE_MEMORY)))
                 .step(switchboard_store::queries::passkeys::purge_states(now.minus(Span::from_hours(1))))
-                .step(switchboard_store::queries::sso::purge_states(now.minus(Span::from_hours(1))));
+                .step(switchboard_store::queries::sso::purge_states(now.minus(Span::from_hours(1))))
+                .steps(switchboard_store::queries::ehr::purge_expired(now));
             app.store().commit(unit).await.map_err(|_| "store_unavailable".to_owned())?;
             app.purge_unsent_attachments().await.map_err(|_| "purge_unsent_attachments".to_owned())?;
             app.review_access().await.map_err(|_| "review_access".to_owned())?;

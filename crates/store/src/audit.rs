@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use switchboard_crypto::AuditMac;
 use switchboard_domain::audit::verify::{VerifyProblem, VerifyReport};
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditRecord, Outcome, ResourceKind};
-use switchboard_domain::ids::{OperatorKeyId, PatientId, PracticeId, UserId};
+use switchboard_domain::ids::{EhrClientId, OperatorKeyId, PatientId, PracticeId, UserId};
 use switchboard_domain::role::UserKind;
 use switchboard_domain::time::Timestamp;
 
@@ -43,6 +43,7 @@ fn decode(row: &AnyRow) -> Result<AuditEntry, StoreError> {
         ("anonymous", None) => AuditActor::Anonymous,
         ("system", None) => AuditActor::System,
         ("operator", Some(id)) => AuditActor::Operator { key: OperatorKeyId::from_bytes(*id.as_bytes()) },
+        ("ehr_client", Some(id)) => AuditActor::EhrClient { client: EhrClientId::from_bytes(*id.as_bytes()) },
         (k, Some(id)) => AuditActor::User { id, kind: UserKind::parse(k).ok_or(StoreError::Corrupt("actor_kind"))? },
         _ => return Err(StoreError::Corrupt("actor_kind")),
     };

@@ -38,6 +38,10 @@ pub enum Conflict {
     AssignmentChanged,
     AttachmentMissing,
     ChallengeSpent,
+    /// An EHR client that is not there or was already revoked.
+    ClientMissing,
+    /// An EHR client's assertion whose `jti` was already used.
+    AssertionReplayed,
     ClosureMissing,
     CodeSpent,
     /// A caregiver or emergency-access grant that is not there, or was
@@ -78,6 +82,8 @@ impl Conflict {
             Conflict::AssignmentChanged => "assignment_changed",
             Conflict::AttachmentMissing => "attachment_missing",
             Conflict::ChallengeSpent => "challenge_spent",
+            Conflict::ClientMissing => "client_missing",
+            Conflict::AssertionReplayed => "assertion_replayed",
             Conflict::CodeSpent => "code_spent",
             Conflict::GrantMissing => "grant_missing",
             Conflict::InvitationSpent => "invitation_spent",

@@ -168,6 +168,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0025_search_index.sql"),
         postgres: include_str!("../migrations/postgres/0025_search_index.sql"),
     },
+    Migration {
+        version: 26,
+        name: "ehr_clients",
+        sqlite: include_str!("../migrations/sqlite/0026_ehr_clients.sql"),
+        postgres: include_str!("../migrations/postgres/0026_ehr_clients.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

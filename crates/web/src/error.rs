@@ -39,7 +39,8 @@ pub(crate) struct ErrorDetail {
     /// `file_refused_by_scan`, `scan_unavailable`, `invalid_second_factor`,
     /// `mfa_challenge_invalid`, `second_factor_overdue`,
     /// `second_factor_enrolment_required`, `reauthentication_required`,
-    /// `passkey_refused`, `passkeys_unavailable`, `unavailable`, `internal`, `cross_site_request`, `host_not_allowed`.
+    /// `passkey_refused`, `passkeys_unavailable`, `insufficient_scope` (FHIR only), `unavailable`, `internal`,
+    /// `cross_site_request`, `host_not_allowed`.
     pub code: &'static str,
     /// A sentence for people.
     pub message: String,
@@ -71,7 +72,7 @@ impl From<ServiceError> for ApiError {
     }
 }
 
-fn status_of(code: ErrorCode) -> StatusCode {
+pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::Unauthenticated
         | ErrorCode::InvalidCredentials
@@ -89,7 +90,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::MessagingNotOpen
         | ErrorCode::PasskeysUnavailable => StatusCode::CONFLICT,
         ErrorCode::LinkInvalid => StatusCode::GONE,
-        ErrorCode::SignatureInvalid => StatusCode::FORBIDDEN,
+        ErrorCode::SignatureInvalid | ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
         ErrorCode::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::FileNotAllowed | ErrorCode::FileRefusedByScan => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Unavailable | ErrorCode::ScanUnavailable => StatusCode::SERVICE_UNAVAILABLE,

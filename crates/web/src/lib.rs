@@ -15,6 +15,7 @@ mod assets;
 mod dto;
 mod error;
 mod extract;
+mod fhir;
 mod headers;
 mod openapi;
 mod openapi_errors;
@@ -89,7 +90,7 @@ pub fn router(app: Switchboard, web: WebConfig, stopping: tokio::sync::watch::Re
     let (api, document) = routes::api().split_for_parts();
     let openapi = Arc::from(openapi::to_json(&openapi::complete(document)));
     let state = AppState { app, web: Arc::new(web), assets, stopping, openapi };
-    routes::routes(api, pages.into_iter())
+    routes::routes(api.merge(fhir::router()), pages.into_iter())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(headers::security_headers))

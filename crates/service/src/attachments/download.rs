@@ -70,6 +70,23 @@ impl Switchboard {
         let conversation_key = self.conversation_key(&row)?;
         let filename =
             sealing::open(&conversation_key, column::ATTACHMENT_NAME, attachment.as_bytes(), &a.filename_ct)?;
+        let body = self.open_sealed(attachment, preview).await?;
+        let rec = self
+            .record(p, ctx, AuditAction::AttachmentDownloaded)
+            .with_patient(Some(row.patient.id))
+            .with_resource(ResourceKind::Attachment, *attachment.as_bytes())
+            .with_detail(if preview { "preview" } else { "file" });
+        self.store().commit(Unit::new().audit(rec)).await?;
+        Ok(Download { kind, filename, size: (!preview).then_some(a.size), body })
+    }
+
+    /// A stored file's (or preview's) plaintext as a stream. The caller has
+    /// decided that it may be read and audited it.
+    pub(crate) async fn open_sealed(
+        &self,
+        attachment: AttachmentId,
+        preview: bool,
+    ) -> Result<DownloadStream, ServiceError> {
         let wrapped = keys_q::by_id(self.store(), DataKeyId::from_bytes(*attachment.as_bytes()))
             .await?
             .ok_or(ServiceError::Internal)?;
@@ -82,17 +99,6 @@ impl Switchboard {
                 tracing::error!("a stored attachment has a damaged header");
                 ServiceError::Internal
             })?;
-        let rec = self
-            .record(p, ctx, AuditAction::AttachmentDownloaded)
-            .with_patient(Some(row.patient.id))
-            .with_resource(ResourceKind::Attachment, *attachment.as_bytes())
-            .with_detail(if preview { "preview" } else { "file" });
-        self.store().commit(Unit::new().audit(rec)).await?;
-        Ok(Download {
-            kind,
-            filename,
-            size: (!preview).then_some(a.size),
-            body: DownloadStream { reader, opener, buf: Vec::new() },
-        })
+        Ok(DownloadStream { reader, opener, buf: Vec::new() })
     }
 }

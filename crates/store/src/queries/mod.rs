@@ -9,6 +9,7 @@ pub mod caregivers;
 pub mod conversations;
 pub mod deliveries;
 pub mod directory;
+pub mod ehr;
 pub mod emergency;
 pub mod enrollment;
 pub mod events;

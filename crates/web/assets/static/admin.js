@@ -10,6 +10,7 @@
 // and the outbox of what no channel could send.
 import { documentsPoolsChanged, showDocumentsRouting } from "./admin-documents.js";
 import { showEnrollment } from "./admin-enrollment.js";
+import { showEhrClients } from "./admin-ehr.js";
 import { showSignInSecurity } from "./admin-security.js";
 import { message, showResponseTimes } from "./admin-hours.js";
 import { showOnCall } from "./admin-oncall.js";
@@ -948,6 +949,7 @@ runStaffPage(async (me) => {
     state.admin ? loadPatientNotifications().catch((e) => showError($("defaults-error"), `Patient notification settings could not be loaded. ${message(e)}`)) : null,
     state.admin ? showEnrollment(practice, staff).catch((e) => showError($("rollout-error"), `Enrollment settings could not be loaded. ${message(e)}`)) : null,
     state.admin ? showSignInSecurity().catch((e) => showError($("second-factor-error"), `Sign-in security could not be loaded. ${message(e)}`)) : null,
+    state.admin ? showEhrClients().catch((e) => showError($("ehr-list-error"), `EHR connections could not be loaded. ${message(e)}`)) : null,
     state.admin ? showSensitivity().catch((e) => showError($("sensitivity-error"), `Who reads sensitive records could not be loaded. ${message(e)}`)) : null,
     showResponseTimes(state.admin, practice).catch((e) => showError($("response-error"), `Response times could not be loaded. ${message(e)}`)),
     showOnCall(state.admin, practice, staff).catch((e) => showError($("on-call-error"), `The on-call schedule could not be loaded. ${message(e)}`)),

@@ -138,6 +138,11 @@ const ACTION_GROUPS = [
     ["operator_key_created", "Made an operator key"],
     ["operator_key_revoked", "Revoked an operator key"],
     ["operator_auth_failed", "Operator key refused"],
+    ["ehr_client_registered", "Registered an EHR client"],
+    ["ehr_client_revoked", "Revoked an EHR client"],
+    ["ehr_token_issued", "EHR client given an access token"],
+    ["ehr_token_refused", "EHR client's token request refused"],
+    ["fhir_read", "EHR client read the record (FHIR)"],
     ["practices_listed", "Listed practices"],
   ]],
 ];

@@ -14,6 +14,7 @@ mod auth;
 mod caregivers;
 mod conversations;
 mod csv;
+mod ehr_clients;
 mod emergency;
 mod enrollment;
 mod health;
@@ -74,6 +75,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         setup::routes(),
         sms::routes(),
         sso::routes(),
+        ehr_clients::routes(),
     ]
     .into_iter()
     .flatten()
