@@ -90,6 +90,14 @@ pub enum AuditAction {
     /// An EHR client read FHIR resources: one record per patient whose
     /// record was sent (or one without a patient when none was).
     FhirRead,
+    /// The practice's retention periods were changed.
+    RetentionSettingsChanged,
+    /// A legal hold was placed on a patient or a conversation, or released.
+    LegalHoldPlaced,
+    LegalHoldReleased,
+    /// The retention job removed a conversation whose period had passed
+    /// (counts in the detail; its content and keys are gone).
+    ConversationRemoved,
     OperatorAuthFailed,
     PracticesListed,
     ConversationMarkedUnread,
@@ -185,7 +193,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 104] = [
+    pub const ALL: [AuditAction; 108] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -249,6 +257,10 @@ impl AuditAction {
         AuditAction::EhrTokenIssued,
         AuditAction::EhrTokenRefused,
         AuditAction::FhirRead,
+        AuditAction::RetentionSettingsChanged,
+        AuditAction::LegalHoldPlaced,
+        AuditAction::LegalHoldReleased,
+        AuditAction::ConversationRemoved,
         AuditAction::OperatorAuthFailed,
         AuditAction::PracticesListed,
         AuditAction::ConversationMarkedUnread,
@@ -357,6 +369,10 @@ impl AuditAction {
             AuditAction::EhrTokenIssued => "ehr_token_issued",
             AuditAction::EhrTokenRefused => "ehr_token_refused",
             AuditAction::FhirRead => "fhir_read",
+            AuditAction::RetentionSettingsChanged => "retention_settings_changed",
+            AuditAction::LegalHoldPlaced => "legal_hold_placed",
+            AuditAction::LegalHoldReleased => "legal_hold_released",
+            AuditAction::ConversationRemoved => "conversation_removed",
             AuditAction::OperatorAuthFailed => "operator_auth_failed",
             AuditAction::PracticesListed => "practices_listed",
             AuditAction::ConversationMarkedUnread => "conversation_marked_unread",
@@ -461,10 +477,12 @@ pub enum ResourceKind {
     ProxyGrant,
     /// An EHR system registered as a client.
     EhrClient,
+    /// A legal hold on a patient or a conversation.
+    LegalHold,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 23] = [
+    pub const ALL: [ResourceKind; 24] = [
         ResourceKind::Conversation,
         ResourceKind::Message,
         ResourceKind::Note,
@@ -488,6 +506,7 @@ impl ResourceKind {
         ResourceKind::Attachment,
         ResourceKind::ProxyGrant,
         ResourceKind::EhrClient,
+        ResourceKind::LegalHold,
     ];
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -514,6 +533,7 @@ impl ResourceKind {
             ResourceKind::Attachment => "attachment",
             ResourceKind::ProxyGrant => "proxy_grant",
             ResourceKind::EhrClient => "ehr_client",
+            ResourceKind::LegalHold => "legal_hold",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -90,6 +90,10 @@ id_type!(
 id_type!(CareTeamId);
 id_type!(ConversationId);
 id_type!(
+    /// A legal hold on a patient or a conversation.
+    LegalHoldId
+);
+id_type!(
     /// An EHR system registered by a practice as a SMART Backend Services
     /// client.
     EhrClientId

@@ -33,6 +33,7 @@ pub mod operator;
 pub mod password;
 pub mod policy;
 pub mod receipt;
+pub mod retention;
 pub mod role;
 pub mod routing;
 pub mod search;

@@ -212,6 +212,9 @@ pub enum PracticeAction {
     ManagePractice,
     /// See routing rules, pools, colleagues and templates; use templates.
     SeePracticeSetup,
+    /// Keep the record: retention periods and legal holds (administrators
+    /// and the compliance officer).
+    ManageRecords,
 }
 
 /// Why something was refused. Recorded in the audit log; never shown to the
@@ -665,6 +668,7 @@ pub fn authorize_practice(actor: &Actor, action: PracticeAction, practice: Pract
         PracticeAction::ReadAuditLog => s.role.reviews_audit_log(),
         PracticeAction::ManagePractice => s.role == StaffRole::PracticeAdmin,
         PracticeAction::SeePracticeSetup => true,
+        PracticeAction::ManageRecords => matches!(s.role, StaffRole::PracticeAdmin | StaffRole::ComplianceOfficer),
     };
     if allowed { Decision::Allow } else { Decision::Deny(Denial::RoleNotPermitted) }
 }

@@ -174,6 +174,8 @@ impl JobRunner {
             Arc::new(Method(|app, payload| Box::pin(app.notify_alert(payload)))),
         );
         handlers.insert(crate::delivery::DELIVER, Arc::new(Method(|app, payload| Box::pin(app.deliver_job(payload)))));
+        handlers
+            .insert(crate::retention::RETENTION, Arc::new(Method(|app, payload| Box::pin(app.retention_job(payload)))));
         handlers.insert(
             crate::search::SEARCH_BACKFILL,
             Arc::new(Method(|app, payload| Box::pin(app.search_backfill(payload)))),
@@ -265,6 +267,11 @@ impl JobRunner {
         let backfill = crate::search::SEARCH_BACKFILL;
         if let Err(e) = self.app.schedule(backfill, "{}", self.app.now(), Some(backfill)).await {
             tracing::warn!(error = %e, "cannot schedule the search backfill");
+        }
+        // The daily retention run: one job, however many nodes start.
+        let retention = crate::retention::RETENTION;
+        if let Err(e) = self.app.schedule(retention, "{}", self.app.now(), Some(retention)).await {
+            tracing::warn!(error = %e, "cannot schedule the retention run");
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut workers = tokio::task::JoinSet::new();

@@ -43,6 +43,7 @@ pub mod patient_admin;
 pub mod record;
 mod refusals;
 pub mod response_times;
+pub mod retention;
 pub mod routing;
 pub mod scanner;
 mod sealing;

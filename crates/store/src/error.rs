@@ -43,6 +43,8 @@ pub enum Conflict {
     /// An EHR client's assertion whose `jti` was already used.
     AssertionReplayed,
     ClosureMissing,
+    /// A legal hold that is not there or was already released.
+    HoldMissing,
     CodeSpent,
     /// A caregiver or emergency-access grant that is not there, or was
     /// already revoked or ended.
@@ -83,6 +85,7 @@ impl Conflict {
             Conflict::AttachmentMissing => "attachment_missing",
             Conflict::ChallengeSpent => "challenge_spent",
             Conflict::ClientMissing => "client_missing",
+            Conflict::HoldMissing => "hold_missing",
             Conflict::AssertionReplayed => "assertion_replayed",
             Conflict::CodeSpent => "code_spent",
             Conflict::GrantMissing => "grant_missing",

@@ -174,6 +174,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0026_ehr_clients.sql"),
         postgres: include_str!("../migrations/postgres/0026_ehr_clients.sql"),
     },
+    Migration {
+        version: 27,
+        name: "retention",
+        sqlite: include_str!("../migrations/sqlite/0027_retention.sql"),
+        postgres: include_str!("../migrations/postgres/0027_retention.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

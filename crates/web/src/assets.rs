@@ -31,7 +31,7 @@ macro_rules! embedded {
     };
 }
 
-const FILES: [(&str, &str, &[u8]); 50] = embedded! {
+const FILES: [(&str, &str, &[u8]); 51] = embedded! {
     "/" => "index.html", "text/html; charset=utf-8";
     "/app" => "app.html", "text/html; charset=utf-8";
     "/inbox" => "inbox.html", "text/html; charset=utf-8";
@@ -59,6 +59,7 @@ const FILES: [(&str, &str, &[u8]); 50] = embedded! {
     "/static/admin-oncall.js" => "static/admin-oncall.js", "text/javascript; charset=utf-8";
     "/static/admin-security.js" => "static/admin-security.js", "text/javascript; charset=utf-8";
     "/static/admin-ehr.js" => "static/admin-ehr.js", "text/javascript; charset=utf-8";
+    "/static/audit-records.js" => "static/audit-records.js", "text/javascript; charset=utf-8";
     "/static/analytics.js" => "static/analytics.js", "text/javascript; charset=utf-8";
     "/static/charts.js" => "static/charts.js", "text/javascript; charset=utf-8";
     "/static/welcome.js" => "static/welcome.js", "text/javascript; charset=utf-8";

@@ -25,6 +25,21 @@ struct DialectBlock {
 
 const DIALECT_BLOCKS: &[DialectBlock] = &[
     DialectBlock {
+        file: "0027_retention.sql",
+        why: "messages deleted only with their conversation's removal: SQLite's trigger has a WHEN, PostgreSQL's \
+              function checks it (name, timing, event and table are in the prefixes); DROP TRIGGER names the table \
+              in PostgreSQL only",
+        sqlite: &[
+            "DROP TRIGGER messages_no_delete",
+            "CREATE TRIGGER messages_no_delete BEFORE DELETE ON messages WHEN",
+        ],
+        postgres: &[
+            "CREATE FUNCTION switchboard_keep_until_removed() RETURNS trigger",
+            "DROP TRIGGER messages_no_delete ON messages",
+            "CREATE TRIGGER messages_no_delete BEFORE DELETE ON messages FOR EACH ROW EXECUTE FUNCTION",
+        ],
+    },
+    DialectBlock {
         file: "0001_initial.sql",
         why: "refusing UPDATE and DELETE: SQLite raises in the trigger's body, PostgreSQL calls one function \
               (the triggers' names, timing, events and tables are in the prefixes, so they are still compared)",

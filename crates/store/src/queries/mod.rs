@@ -21,6 +21,7 @@ pub mod oncall;
 pub mod operator;
 pub mod passkeys;
 pub mod ratings;
+pub mod retention;
 pub mod routing;
 pub mod schedule;
 pub mod search;

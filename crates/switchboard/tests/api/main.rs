@@ -41,6 +41,7 @@ mod operator;
 mod passkeys;
 mod protocol;
 mod response_times;
+mod retention;
 mod routing;
 mod schema_parity;
 mod search;

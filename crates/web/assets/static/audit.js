@@ -5,6 +5,7 @@
 // CSV. The filters live in the address's fragment (#actor=…&patient=…), so
 // that other pages link to a person's trail and Back returns to the last
 // search. Only ids go there, never names.
+import { showRecords } from "./audit-records.js";
 import { showAccessReviews } from "./audit-reviews.js";
 import {
   $, ApiError, announce, api, clear, el, otherTimeZone, problem, ROLE_WORDS, runStaffPage, showError, staffLinksFor, zoneName,
@@ -143,6 +144,10 @@ const ACTION_GROUPS = [
     ["ehr_token_issued", "EHR client given an access token"],
     ["ehr_token_refused", "EHR client's token request refused"],
     ["fhir_read", "EHR client read the record (FHIR)"],
+    ["retention_settings_changed", "Changed how long the record is kept"],
+    ["legal_hold_placed", "Placed a legal hold"],
+    ["legal_hold_released", "Released a legal hold"],
+    ["conversation_removed", "Conversation removed at the end of its retention period"],
     ["practices_listed", "Listed practices"],
   ]],
 ];
@@ -604,6 +609,7 @@ runStaffPage(async (me) => {
     navigate({});
   });
   showAccessReviews(navigate).catch((e) => showError($("reviews-error"), `What to review could not be loaded. ${problem(e)}`));
+  showRecords().catch((e) => showError($("holds-error"), `Retention and legal holds could not be loaded. ${problem(e)}`));
   $("older").addEventListener("click", () => page("older"));
   $("newer").addEventListener("click", () => page("newer"));
   $("newest").addEventListener("click", () => page("newest"));

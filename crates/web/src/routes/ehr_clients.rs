@@ -60,7 +60,7 @@ pub(crate) async fn register(
 /// Revoke a client: its tokens stop working at once (administrators,
 /// after proving again who they are).
 #[utoipa::path(post, path = "/api/v1/practice/ehr-clients/{client_id}/revoke", tag = "setup", security(("bearer" = [])),
-    params(("client_id" = String, Path)),
+    params(("client_id" = String, Path, format = "uuid")),
     responses((status = 204), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "reauthentication_required"),
         (status = 404, body = ErrorBody, description = "no such client, already revoked, or not an administrator")))]

@@ -28,6 +28,7 @@ mod operator;
 mod pages;
 mod passkeys;
 mod patients;
+mod retention;
 mod schedule;
 mod search;
 mod secure_links;
@@ -76,6 +77,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         sms::routes(),
         sso::routes(),
         ehr_clients::routes(),
+        retention::routes(),
     ]
     .into_iter()
     .flatten()
