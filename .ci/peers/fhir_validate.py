@@ -45,8 +45,10 @@ def check(resource, where, problems):
                 problems.append(f"{where}: OperationOutcome issue {i!r} has a code outside IssueType/IssueSeverity")
     if kind == "Bundle":
         for n, e in enumerate(resource.get("entry", [])):
-            if e.get("search", {}).get("mode") not in SEARCH_MODE:
+            if resource.get("type") == "searchset" and e.get("search", {}).get("mode") not in SEARCH_MODE:
                 problems.append(f"{where}: entry {n} has no valid search.mode")
+            if resource.get("type") != "searchset" and "search" in e:
+                problems.append(f"{where}: entry {n} has search outside a searchset (bdl-2)")
             check(e["resource"], f"{where} entry {n}", problems)
     if kind == "CapabilityStatement":
         for rest in resource.get("rest", []):

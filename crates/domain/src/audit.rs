@@ -98,6 +98,11 @@ pub enum AuditAction {
     /// The retention job removed a conversation whose period had passed
     /// (counts in the detail; its content and keys are gone).
     ConversationRemoved,
+    /// A legal export of a patient's or a conversation's record was asked
+    /// for, made (or failed), and downloaded (once).
+    RecordExportRequested,
+    RecordExportMade,
+    RecordExportDownloaded,
     OperatorAuthFailed,
     PracticesListed,
     ConversationMarkedUnread,
@@ -193,7 +198,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 108] = [
+    pub const ALL: [AuditAction; 111] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -261,6 +266,9 @@ impl AuditAction {
         AuditAction::LegalHoldPlaced,
         AuditAction::LegalHoldReleased,
         AuditAction::ConversationRemoved,
+        AuditAction::RecordExportRequested,
+        AuditAction::RecordExportMade,
+        AuditAction::RecordExportDownloaded,
         AuditAction::OperatorAuthFailed,
         AuditAction::PracticesListed,
         AuditAction::ConversationMarkedUnread,
@@ -373,6 +381,9 @@ impl AuditAction {
             AuditAction::LegalHoldPlaced => "legal_hold_placed",
             AuditAction::LegalHoldReleased => "legal_hold_released",
             AuditAction::ConversationRemoved => "conversation_removed",
+            AuditAction::RecordExportRequested => "record_export_requested",
+            AuditAction::RecordExportMade => "record_export_made",
+            AuditAction::RecordExportDownloaded => "record_export_downloaded",
             AuditAction::OperatorAuthFailed => "operator_auth_failed",
             AuditAction::PracticesListed => "practices_listed",
             AuditAction::ConversationMarkedUnread => "conversation_marked_unread",
@@ -479,10 +490,12 @@ pub enum ResourceKind {
     EhrClient,
     /// A legal hold on a patient or a conversation.
     LegalHold,
+    /// A legal export of the record.
+    RecordExport,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 24] = [
+    pub const ALL: [ResourceKind; 25] = [
         ResourceKind::Conversation,
         ResourceKind::Message,
         ResourceKind::Note,
@@ -507,6 +520,7 @@ impl ResourceKind {
         ResourceKind::ProxyGrant,
         ResourceKind::EhrClient,
         ResourceKind::LegalHold,
+        ResourceKind::RecordExport,
     ];
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -534,6 +548,7 @@ impl ResourceKind {
             ResourceKind::ProxyGrant => "proxy_grant",
             ResourceKind::EhrClient => "ehr_client",
             ResourceKind::LegalHold => "legal_hold",
+            ResourceKind::RecordExport => "record_export",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

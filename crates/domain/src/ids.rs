@@ -90,6 +90,10 @@ id_type!(
 id_type!(CareTeamId);
 id_type!(ConversationId);
 id_type!(
+    /// A legal export of a patient's or a conversation's record.
+    RecordExportId
+);
+id_type!(
     /// A legal hold on a patient or a conversation.
     LegalHoldId
 );

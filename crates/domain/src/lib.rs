@@ -20,6 +20,7 @@ pub mod ehr;
 pub mod emergency;
 pub mod enrollment;
 pub mod event;
+pub mod export;
 pub mod history;
 pub mod hours;
 pub mod ids;

@@ -10,6 +10,9 @@
 //!   text checked through to its end. [`Cleaned`] says what went and carries
 //!   the [`Preview`].
 //!
+//! [`zip::ZipWriter`] writes the ZIP archives of legal exports as they
+//! stream (stored entries, CRC-32, no I/O of its own).
+//!
 //! Errors ([`MediaError`], [`Mismatch`]) carry stable codes and never echo
 //! file content.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
@@ -27,6 +30,7 @@ mod png;
 mod raster;
 mod sniff;
 mod text;
+pub mod zip;
 
 pub use claims::{Mismatch, claims_agree};
 pub use clean::{Cleaned, Cleaner, Preview};

@@ -59,6 +59,7 @@ impl JobHandler for Housekeeping {
                 .steps(switchboard_store::queries::ehr::purge_expired(now));
             app.store().commit(unit).await.map_err(|_| "store_unavailable".to_owned())?;
             app.purge_unsent_attachments().await.map_err(|_| "purge_unsent_attachments".to_owned())?;
+            app.purge_exports().await.map_err(|_| "purge_exports".to_owned())?;
             app.review_access().await.map_err(|_| "review_access".to_owned())?;
             // A signed checkpoint of the audit chain, outside the database.
             if let Err(e) = app.write_audit_checkpoint().await {
@@ -176,6 +177,8 @@ impl JobRunner {
         handlers.insert(crate::delivery::DELIVER, Arc::new(Method(|app, payload| Box::pin(app.deliver_job(payload)))));
         handlers
             .insert(crate::retention::RETENTION, Arc::new(Method(|app, payload| Box::pin(app.retention_job(payload)))));
+        handlers
+            .insert(crate::export::RECORD_EXPORT, Arc::new(Method(|app, payload| Box::pin(app.export_job(payload)))));
         handlers.insert(
             crate::search::SEARCH_BACKFILL,
             Arc::new(Method(|app, payload| Box::pin(app.search_backfill(payload)))),

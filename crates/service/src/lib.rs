@@ -30,6 +30,7 @@ pub mod emergency;
 pub mod enrollment;
 mod error;
 pub mod events;
+pub mod export;
 pub mod follow_ups;
 pub mod health;
 pub mod jobs;
@@ -174,6 +175,7 @@ pub(crate) struct Inner {
     couriers: std::sync::OnceLock<delivery::Couriers>,
     /// How this node reaches practices' OpenID Connect providers.
     sso_client: std::sync::OnceLock<Arc<dyn sso::ProviderClient>>,
+    export_renderer: std::sync::OnceLock<Arc<dyn export::ExportRenderer>>,
     /// Providers' discovery documents and keys, kept a while.
     sso_cache: Arc<sso::ProviderCache>,
 }
@@ -211,6 +213,7 @@ impl Switchboard {
                 schedules: response_times::ScheduleCache::default(),
                 couriers: std::sync::OnceLock::new(),
                 sso_client: std::sync::OnceLock::new(),
+                export_renderer: std::sync::OnceLock::new(),
                 sso_cache: Arc::default(),
             }),
         })
@@ -234,6 +237,7 @@ impl Switchboard {
                 schedules: response_times::ScheduleCache::default(),
                 couriers: i.couriers.clone(),
                 sso_client: i.sso_client.clone(),
+                export_renderer: i.export_renderer.clone(),
                 sso_cache: i.sso_cache.clone(),
             }),
         }

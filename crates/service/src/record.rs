@@ -150,10 +150,20 @@ pub struct RecordBinary {
     pub body: crate::attachments::DownloadStream,
 }
 
-/// A conversation read whole, for the client.
-struct LoadedThread {
-    thread: RecordThread,
-    messages: Vec<RecordMessage>,
+/// An internal note (legal exports only: never sent to an EHR).
+#[derive(Clone, Debug)]
+pub struct RecordNote {
+    pub author: String,
+    pub at: Timestamp,
+    pub text: String,
+}
+
+/// A conversation read whole.
+pub(crate) struct LoadedThread {
+    pub thread: RecordThread,
+    pub messages: Vec<RecordMessage>,
+    /// Only when asked for.
+    pub notes: Vec<RecordNote>,
 }
 
 impl Switchboard {
@@ -169,7 +179,7 @@ impl Switchboard {
             None => (ConversationId::from_bytes(id), None),
         };
         let row = self.receivable(ep, conversation).await?;
-        let loaded = self.load_thread(row).await?;
+        let loaded = self.load_thread(row, false).await?;
         let item = match message {
             Some(m) => {
                 let message = loaded.messages.into_iter().find(|x| x.id == m).ok_or(ServiceError::NotFound)?;
@@ -196,7 +206,7 @@ impl Switchboard {
         for h in &hits {
             if let std::collections::hash_map::Entry::Vacant(e) = threads.entry(h.conversation) {
                 let row = self.receivable(ep, h.conversation).await?;
-                e.insert(self.load_thread(row).await?);
+                e.insert(self.load_thread(row, false).await?);
             }
             let t = threads.get(&h.conversation).ok_or(ServiceError::Internal)?;
             items.push(match h.item {
@@ -334,7 +344,11 @@ impl Switchboard {
 
     /// A conversation with its messages decrypted, each with its sender and
     /// recipient, first read by the other side, corrections and files.
-    async fn load_thread(&self, row: ConversationRow) -> Result<LoadedThread, ServiceError> {
+    pub(crate) async fn load_thread(
+        &self,
+        row: ConversationRow,
+        with_notes: bool,
+    ) -> Result<LoadedThread, ServiceError> {
         let key = self.conversation_key(&row)?;
         let patient_name = self.patient_display_name(&row.patient)?;
         let practice_name = directory::practice_name(self.store(), row.practice).await?.unwrap_or_default();
@@ -375,7 +389,15 @@ impl Switchboard {
         }
         let started_by_user = row.created_by;
         let thread_row = row.clone();
-        let detail = conv_q::detail(self.store(), row, false).await?;
+        let detail = conv_q::detail(self.store(), row, with_notes).await?;
+        let mut notes = Vec::with_capacity(detail.notes.len());
+        for n in &detail.notes {
+            notes.push(RecordNote {
+                author: n.author_display_name.clone().unwrap_or_default(),
+                at: n.created_at,
+                text: sealing::open(&key, column::NOTE, n.id.as_bytes(), &n.body_ct)?,
+            });
+        }
         let staff =
             |id: UserId, name: Option<&String>| RecordParty::Staff { id, name: name.cloned().unwrap_or_default() };
         let mut staff_names: HashMap<UserId, Option<String>> = HashMap::new();
@@ -481,6 +503,6 @@ impl Switchboard {
             });
             last_from.insert(from_patient_side, m.id);
         }
-        Ok(LoadedThread { thread, messages })
+        Ok(LoadedThread { thread, messages, notes })
     }
 }

@@ -45,6 +45,8 @@ pub enum Conflict {
     ClosureMissing,
     /// A legal hold that is not there or was already released.
     HoldMissing,
+    /// A legal export that is not ready (or was downloaded, or expired).
+    ExportUnavailable,
     CodeSpent,
     /// A caregiver or emergency-access grant that is not there, or was
     /// already revoked or ended.
@@ -86,6 +88,7 @@ impl Conflict {
             Conflict::ChallengeSpent => "challenge_spent",
             Conflict::ClientMissing => "client_missing",
             Conflict::HoldMissing => "hold_missing",
+            Conflict::ExportUnavailable => "export_unavailable",
             Conflict::AssertionReplayed => "assertion_replayed",
             Conflict::CodeSpent => "code_spent",
             Conflict::GrantMissing => "grant_missing",

@@ -180,6 +180,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0027_retention.sql"),
         postgres: include_str!("../migrations/postgres/0027_retention.sql"),
     },
+    Migration {
+        version: 28,
+        name: "record_exports",
+        sqlite: include_str!("../migrations/sqlite/0028_record_exports.sql"),
+        postgres: include_str!("../migrations/postgres/0028_record_exports.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Switchboard's migration lock.

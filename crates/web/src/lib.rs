@@ -14,6 +14,7 @@
 mod assets;
 mod dto;
 mod error;
+mod export;
 mod extract;
 mod fhir;
 mod headers;
@@ -89,6 +90,7 @@ pub fn router(app: Switchboard, web: WebConfig, stopping: tokio::sync::watch::Re
     let pages: Vec<&'static str> = assets.paths().collect();
     let (api, document) = routes::api().split_for_parts();
     let openapi = Arc::from(openapi::to_json(&openapi::complete(document)));
+    app.set_export_renderer(Arc::new(export::WebRenderer));
     let state = AppState { app, web: Arc::new(web), assets, stopping, openapi };
     routes::routes(api.merge(fhir::router()), pages.into_iter())
         .fallback(routes::not_found)

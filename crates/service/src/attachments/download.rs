@@ -87,18 +87,27 @@ impl Switchboard {
         attachment: AttachmentId,
         preview: bool,
     ) -> Result<DownloadStream, ServiceError> {
-        let wrapped = keys_q::by_id(self.store(), DataKeyId::from_bytes(*attachment.as_bytes()))
-            .await?
-            .ok_or(ServiceError::Internal)?;
+        let key = DataKeyId::from_bytes(*attachment.as_bytes());
+        self.open_blob(&blob_name(attachment, preview), key, file_aad(attachment, preview)).await
+    }
+
+    /// Any sealed blob's plaintext as a stream, by its name, the id of the
+    /// data key that sealed it and the associated data it was sealed with.
+    pub(crate) async fn open_blob(
+        &self,
+        blob: &str,
+        key: DataKeyId,
+        aad: Vec<u8>,
+    ) -> Result<DownloadStream, ServiceError> {
+        let wrapped = keys_q::by_id(self.store(), key).await?.ok_or(ServiceError::Internal)?;
         let key = sealing::data_key(self.keys(), &wrapped)?;
-        let mut reader = self.blobs()?.open(&blob_name(attachment, preview)).await.map_err(blob_error)?;
+        let mut reader = self.blobs()?.open(blob).await.map_err(blob_error)?;
         let mut header = [0u8; HEADER_LEN];
         let n = reader.read_full(&mut header).await.map_err(blob_error)?;
-        let opener =
-            FileOpener::new(key, file_aad(attachment, preview), header.get(..n).unwrap_or_default()).map_err(|_| {
-                tracing::error!("a stored attachment has a damaged header");
-                ServiceError::Internal
-            })?;
+        let opener = FileOpener::new(key, aad, header.get(..n).unwrap_or_default()).map_err(|_| {
+            tracing::error!("a stored blob has a damaged header");
+            ServiceError::Internal
+        })?;
         Ok(DownloadStream { reader, opener, buf: Vec::new() })
     }
 }

@@ -7,7 +7,7 @@
 
 mod download;
 mod to_file;
-mod upload;
+pub(crate) mod upload;
 
 pub use download::{Download, DownloadStream};
 pub use to_file::DocumentToFile;
@@ -75,7 +75,7 @@ pub(crate) fn file_aad(id: AttachmentId, preview: bool) -> Vec<u8> {
 }
 
 impl Switchboard {
-    fn blobs(&self) -> Result<&Blobs, ServiceError> {
+    pub(crate) fn blobs(&self) -> Result<&Blobs, ServiceError> {
         self.config().attachments.blobs.as_ref().ok_or_else(|| {
             tracing::error!("an upload or download was asked of a service with no attachment storage");
             ServiceError::Unavailable

@@ -104,21 +104,26 @@ async fn first_bytes(
 }
 
 /// Seals plaintext into full chunks as it accumulates, and writes them.
-struct SealedOut {
+pub(crate) struct SealedOut {
     sealer: FileSealer,
     pending: Vec<u8>,
     writer: BlobWriter,
 }
 
 impl SealedOut {
-    async fn new(blobs: &Blobs, name: &str, key: Arc<DataKey>, aad: Vec<u8>) -> Result<SealedOut, ServiceError> {
+    pub(crate) async fn new(
+        blobs: &Blobs,
+        name: &str,
+        key: Arc<DataKey>,
+        aad: Vec<u8>,
+    ) -> Result<SealedOut, ServiceError> {
         let (sealer, header) = FileSealer::new(key, aad).map_err(|_| ServiceError::Internal)?;
         let mut writer = blobs.create(name).await.map_err(blob_error)?;
         writer.write(&header).await.map_err(blob_error)?;
         Ok(SealedOut { sealer, pending: Vec::with_capacity(CHUNK), writer })
     }
 
-    async fn write(&mut self, mut plain: &[u8]) -> Result<(), ServiceError> {
+    pub(crate) async fn write(&mut self, mut plain: &[u8]) -> Result<(), ServiceError> {
         while !plain.is_empty() {
             let room = CHUNK - self.pending.len();
             let (now, rest) = plain.split_at(room.min(plain.len()));
@@ -133,7 +138,7 @@ impl SealedOut {
         Ok(())
     }
 
-    async fn finish(mut self) -> Result<BlobWriter, ServiceError> {
+    pub(crate) async fn finish(mut self) -> Result<BlobWriter, ServiceError> {
         let sealed = self.sealer.last(&self.pending).map_err(|_| ServiceError::Internal)?;
         self.writer.write(&sealed).await.map_err(blob_error)?;
         Ok(self.writer)

@@ -210,6 +210,12 @@ const BY_ID: &str = concat!(
     conversation_from!(),
     " WHERE c.id = $1"
 );
+const OF_PATIENT: &str = concat!(
+    conversation_base_columns!(),
+    ", NULL AS c_owner_name, NULL AS c_intended_reader_name, NULL AS c_escalated_to_name",
+    conversation_from!(),
+    " WHERE c.patient_id = $1 ORDER BY c.created_at, c.id"
+);
 const NAMES: &str = concat!("SELECT ", conversation_name_columns!(), " FROM conversations c WHERE c.id = $1");
 
 /// Filters on a listing (see `switchboard_domain::inbox` for the views).
@@ -330,6 +336,13 @@ pub async fn inbox_counts(store: &Store, practice: PracticeId, user: UserId) -> 
 pub async fn by_id(store: &Store, conversation: ConversationId) -> Result<Option<ConversationRow>, StoreError> {
     let row = sqlx::query(BY_ID).bind(conversation.to_vec()).fetch_optional(store.reader()).await?;
     row.map(|r| ConversationRow::read(&r, false)).transpose()
+}
+
+/// Every conversation about a patient, oldest first (as `by_id` reads
+/// each): a legal export's.
+pub async fn of_patient(store: &Store, patient: PatientId) -> Result<Vec<ConversationRow>, StoreError> {
+    let rows = sqlx::query(OF_PATIENT).bind(patient.to_vec()).fetch_all(store.reader()).await?;
+    rows.iter().map(|r| ConversationRow::read(r, false)).collect()
 }
 
 /// Fills in the display names `by_id` leaves out, for showing the row.

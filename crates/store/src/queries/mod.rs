@@ -13,6 +13,7 @@ pub mod ehr;
 pub mod emergency;
 pub mod enrollment;
 pub mod events;
+pub mod exports;
 pub mod jobs;
 pub mod keys;
 pub mod mfa;

@@ -26,6 +26,7 @@ mod daily_use;
 mod emergency_access;
 mod encryption;
 mod enrollment;
+mod exports;
 mod fhir;
 mod hardening_auth;
 mod hardening_low;

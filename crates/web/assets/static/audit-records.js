@@ -1,12 +1,14 @@
 // @ts-check
 // The audit page's "Keeping the record" (administrators and the compliance
-// officer): legal holds on patients (found by name, as the log's own
-// search finds them) with a way to release each, the practice's retention
-// periods (a default and, per topic or sensitive category, a period of its
-// own), and how many conversations the retention job has removed. Placing
-// and releasing holds and saving periods ask the person to confirm it is
-// them (the server's re-authentication, handled by `api`).
-import { $, SENSITIVITY, TOPICS, announce, api, clear, el, fill, problem, showError, when } from "./common.js";
+// officer): a patient found by name (as the log's own search finds them)
+// can have their messages held or their record exported; legal holds in
+// force with a way to release each; the exports with their progress and a
+// one-time download; the practice's retention periods (a default and, per
+// topic or sensitive category, a period of its own); and how many
+// conversations the retention job has removed. Each of these asks the
+// person to confirm it is them (the server's re-authentication, handled by
+// `api`, and by `download` here for the archive).
+import { $, ApiError, SENSITIVITY, TOPICS, announce, api, clear, confirmItIsYou, el, fill, problem, showError, when } from "./common.js";
 
 /** @type {{ patient: { id: string, name: string } | null }} */
 const state = { patient: null };
@@ -87,6 +89,93 @@ async function findPatient() {
     }, el("span", { class: "pick-name" }, p.display_name), el("span", { class: "pick-sub" }, `born ${p.birth_date}`))))));
 }
 
+const STATE_WORDS = {
+  queued: "Waiting to start",
+  running: "Being made",
+  ready: "Ready to download (once)",
+  downloaded: "Downloaded",
+  expired: "Not downloaded in time: removed",
+  failed: "Could not be made: ask again",
+};
+
+/**
+ * @typedef {{ id: string, patient_name: string, conversation_id?: string, include_notes: boolean, state: string, done: number, total: number, size?: number, sha256?: string, requested_at: string, expires_at?: string }} Export
+ * @param {Export[]} list
+ */
+function renderExports(list) {
+  $("exports-none").hidden = list.length > 0;
+  fill($("exports-list"), ...list.map((x) => {
+    const what = `${x.conversation_id ? "One conversation" : "The record"} of ${x.patient_name}${x.include_notes ? ", with internal notes" : ""}`;
+    const progress = x.state === "running" || x.state === "queued" ? ` (${x.done} of ${x.total || "?"} conversations)` : "";
+    const facts = [`${STATE_WORDS[x.state] ?? x.state}${progress}`, `asked ${when(x.requested_at)}`];
+    if (x.state === "ready" && x.expires_at) facts.push(`until ${when(x.expires_at)}`);
+    const body = el("div", {}, el("p", { class: "item-head" }, el("strong", {}, what)), el("p", { class: "muted" }, facts.join(" · ")));
+    if (x.sha256) body.append(el("p", { class: "muted small-print" }, `SHA-256 of the archive: ${x.sha256}`));
+    if (x.state !== "ready") return el("li", {}, body);
+    const button = el("button", { type: "button", class: "secondary small" }, `Download the export of ${x.patient_name}`);
+    button.addEventListener("click", () => download(x, button));
+    return el("li", {}, body, button);
+  }));
+}
+
+let polling = 0;
+async function loadExports() {
+  const list = (await api("GET", "/api/v1/practice/exports")).exports;
+  renderExports(list);
+  window.clearTimeout(polling);
+  if (list.some((/** @type {Export} */ x) => x.state === "queued" || x.state === "running")) {
+    polling = window.setTimeout(() => loadExports().catch((e) => showError($("exports-error"), problem(e))), 1500);
+  }
+}
+
+/** The archive, once: fetched (confirming who it is if the server asks), then saved by the browser. */
+async function download(/** @type {Export} */ x, /** @type {HTMLElement} */ button) {
+  showError($("exports-error"), "");
+  button.setAttribute("disabled", "");
+  const path = `/api/v1/practice/exports/${x.id}/download`;
+  try {
+    let res = await fetch(path, { credentials: "same-origin" });
+    if (res.status === 403) {
+      const e = await res.json().catch(() => null);
+      if (e?.error?.code === "reauthentication_required" && await confirmItIsYou(e.error.message)) {
+        res = await fetch(path, { credentials: "same-origin" });
+      }
+    }
+    if (!res.ok) {
+      const e = await res.json().catch(() => null);
+      throw new ApiError(res.status, e?.error?.code ?? "error", e?.error?.message ?? "The export could not be downloaded.");
+    }
+    const url = URL.createObjectURL(await res.blob());
+    const a = el("a", { href: url, download: `record-${x.id}.zip`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 60000);
+    announce("The export is downloaded. It cannot be downloaded again.");
+  } catch (e) {
+    showError($("exports-error"), problem(e));
+  }
+  await loadExports();
+}
+
+async function makeExport(event) {
+  event.preventDefault();
+  showError($("export-error"), "");
+  if (!state.patient) {
+    showError($("export-error"), "Find and choose the patient first.");
+    $("hold-find").focus();
+    return;
+  }
+  try {
+    await api("POST", "/api/v1/practice/exports", { patient_id: state.patient.id, include_notes: /** @type {HTMLInputElement} */ ($("export-notes")).checked });
+    $("export-status").textContent = `Asked for ${state.patient.name}'s record. It is listed under Exports.`;
+    announce(`The export of ${state.patient.name}'s record has started`);
+    await loadExports();
+  } catch (e) {
+    showError($("export-error"), problem(e));
+  }
+}
+
 async function placeHold(event) {
   event.preventDefault();
   showError($("hold-error"), "");
@@ -102,8 +191,6 @@ async function placeHold(event) {
     await api("POST", "/api/v1/practice/legal-holds", { patient_id: state.patient.id, reason: reason.value });
     $("hold-status").textContent = `Held: ${state.patient.name}.`;
     announce(`A legal hold keeps ${state.patient.name}'s messages`);
-    state.patient = null;
-    $("hold-patient").hidden = true;
     reason.value = "";
     await loadHolds();
   } catch (e) {
@@ -151,6 +238,7 @@ export async function showRecords() {
     api("GET", "/api/v1/practice/retention"),
     api("GET", "/api/v1/practice/retention/removals"),
     loadHolds(),
+    loadExports(),
   ]);
   renderPeriods(periods);
   const n = removed.removals.length;
@@ -165,5 +253,6 @@ export async function showRecords() {
     }
   });
   $("hold-form").addEventListener("submit", placeHold);
+  $("export-form").addEventListener("submit", makeExport);
   $("periods-form").addEventListener("submit", savePeriods);
 }

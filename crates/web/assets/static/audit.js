@@ -148,6 +148,9 @@ const ACTION_GROUPS = [
     ["legal_hold_placed", "Placed a legal hold"],
     ["legal_hold_released", "Released a legal hold"],
     ["conversation_removed", "Conversation removed at the end of its retention period"],
+    ["record_export_requested", "Asked for a legal export of the record"],
+    ["record_export_made", "A legal export was made"],
+    ["record_export_downloaded", "Downloaded a legal export"],
     ["practices_listed", "Listed practices"],
   ]],
 ];

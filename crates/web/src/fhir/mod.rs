@@ -8,7 +8,7 @@
 //! mapping.
 
 mod params;
-mod resources;
+pub(crate) mod resources;
 
 use crate::AppState;
 use crate::extract::{Client, PublicBase};

@@ -68,18 +68,41 @@ pub(crate) fn thread(t: &RecordThread) -> Value {
     })
 }
 
-pub(crate) fn message(m: &RecordMessage, t: &RecordThread, base: &str) -> Value {
+/// Where a file of a message is: at an address (`url`), or at a path in
+/// an export's archive (an extension: R4's `url` must be absolute).
+pub(crate) enum FilePlace<'a> {
+    Url(&'a dyn Fn(&RecordFile) -> String),
+    InArchive(&'a dyn Fn(&RecordFile) -> String),
+}
+
+/// The extension naming a file's path in an export's archive.
+const ARCHIVE_PATH_EXTENSION: &str = "urn:switchboard:fhir:extension:archive-path";
+
+pub(crate) fn message(m: &RecordMessage, t: &RecordThread, place: &FilePlace<'_>) -> Value {
     let mut payload = vec![json!({"contentString": m.body})];
     for f in &m.files {
-        payload.push(json!({"contentAttachment": {
+        let mut extension = vec![json!({"url": SHA256_EXTENSION, "valueString": hex(&f.sha256)})];
+        let mut a = json!({
             "contentType": f.kind.content_type(),
             "size": f.size,
             "hash": STANDARD.encode(f.sha1),
             "title": f.title,
-            "url": format!("{base}/Binary/{}", f.id),
             "creation": instant(f.uploaded_at),
-            "extension": [{"url": SHA256_EXTENSION, "valueString": hex(&f.sha256)}],
-        }}));
+        });
+        match place {
+            FilePlace::Url(url) => {
+                if let Some(o) = a.as_object_mut() {
+                    o.insert("url".into(), json!(url(f)));
+                }
+            }
+            FilePlace::InArchive(path) => {
+                extension.push(json!({"url": ARCHIVE_PATH_EXTENSION, "valueString": path(f)}))
+            }
+        }
+        if let Some(o) = a.as_object_mut() {
+            o.insert("extension".into(), Value::Array(extension));
+        }
+        payload.push(json!({"contentAttachment": a}));
     }
     let mut out = json!({
         "resourceType": "Communication",
@@ -124,7 +147,9 @@ pub(crate) fn message(m: &RecordMessage, t: &RecordThread, base: &str) -> Value 
 
 pub(crate) fn communication(c: &RecordCommunication, base: &str) -> Value {
     match c {
-        RecordCommunication::Message { message: m, thread: t } => message(m, t, base),
+        RecordCommunication::Message { message: m, thread: t } => {
+            message(m, t, &FilePlace::Url(&|f: &RecordFile| format!("{base}/Binary/{}", f.id)))
+        }
         RecordCommunication::Thread(t) => thread(t),
     }
 }

@@ -17,6 +17,7 @@ mod csv;
 mod ehr_clients;
 mod emergency;
 mod enrollment;
+mod exports;
 mod health;
 mod inbox;
 mod live;
@@ -78,6 +79,7 @@ fn documented() -> Vec<UtoipaMethodRouter<AppState>> {
         sso::routes(),
         ehr_clients::routes(),
         retention::routes(),
+        exports::routes(),
     ]
     .into_iter()
     .flatten()
