@@ -7,20 +7,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { browserSuite, ready, repo, screenshot, seriousViolations, signIn } from "./helpers.mjs";
+import { browserSuite, peersPython, ready, repo, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
 const suite = browserSuite();
 
-function python() {
-  const venv = join(repo, "target", "peers-venv", "bin", "python");
-  return process.env.SWITCHBOARD_PEERS_PYTHON || (existsSync(venv) ? venv : "python3");
-}
 
 function smart(...args) {
-  return execFileSync(python(), [join(repo, ".ci", "peers", "smart_client.py"), ...args], { encoding: "utf8" }).trim();
+  return execFileSync(peersPython(), [join(repo, ".ci", "peers", "smart_client.py"), ...args], { encoding: "utf8" }).trim();
 }
 
 test("an administrator connects the EHR, which reads the record, and disconnects it", async () => {

@@ -6,17 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { browserSuite, ready, repo, screenshot, seriousViolations, signIn } from "./helpers.mjs";
+import { browserSuite, peersPython, ready, repo, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
 const suite = browserSuite();
 
-function python() {
-  const venv = join(repo, "target", "peers-venv", "bin", "python");
-  return process.env.SWITCHBOARD_PEERS_PYTHON || (existsSync(venv) ? venv : "python3");
-}
 
 test("the compliance officer exports a patient's record and downloads it once", async () => {
   const base = suite.server.url;
@@ -60,7 +56,7 @@ test("the compliance officer exports a patient's record and downloads it once", 
   const again = await cora.evaluate(async (path) => (await fetch(path)).status, new URL(`/api/v1/practice/exports`, base).pathname);
   assert.equal(again, 200);
 
-  const text = execFileSync(python(), [join(repo, ".ci", "peers", "export_check.py"), archive, "-", dir], { encoding: "utf8" });
+  const text = execFileSync(peersPython(), [join(repo, ".ci", "peers", "export_check.py"), archive, "-", dir], { encoding: "utf8" });
   assert.match(text, /Alice Nguyen/);
   assert.match(text, /Secure messages: Riverside Family Medicine/);
 });

@@ -1,6 +1,6 @@
 // Starting a demo server and driving Debian's Chromium with playwright-core.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,12 @@ import { chromium } from "playwright-core";
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = join(here, "..", "..");
 export const PASSWORD = "switchboard-demo";
+
+/** The Python of `.ci/peers` (the API suite makes its venv in target/). */
+export function peersPython() {
+  const venv = join(repo, "target", "peers-venv", "bin", "python");
+  return process.env.SWITCHBOARD_PEERS_PYTHON || (existsSync(venv) ? venv : "python3");
+}
 
 /**
  * Starts `switchboard demo` on a free port in a fresh directory.

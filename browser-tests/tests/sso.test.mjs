@@ -9,9 +9,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { browserSuite, ready, repo, screenshot, seriousViolations, signIn } from "./helpers.mjs";
+import { browserSuite, peersPython, ready, repo, screenshot, seriousViolations, signIn } from "./helpers.mjs";
 
 const suite = browserSuite();
 const CLIENT_ID = "switchboard-browser";
@@ -32,8 +31,7 @@ function freePort() {
 
 /** The provider: the Python of `.ci/peers` (the API suite makes its venv). */
 async function startProvider() {
-  const venv = join(repo, "target", "peers-venv", "bin", "python");
-  const python = process.env.SWITCHBOARD_PEERS_PYTHON || (existsSync(venv) ? venv : "python3");
+  const python = peersPython();
   const port = await freePort();
   const child = spawn(python, [join(repo, ".ci", "peers", "oidc_provider.py"), String(port), CLIENT_ID, CLIENT_SECRET],
     { stdio: ["pipe", "pipe", "pipe"] });

@@ -17,7 +17,6 @@ use switchboard_domain::retention::{
 };
 use switchboard_domain::text::Reason;
 use switchboard_domain::time::Timestamp;
-use switchboard_domain::topic::Topic;
 use switchboard_store::queries::{conversations as conv_q, directory, keys as keys_q, retention as q};
 use switchboard_store::rows::WrappedKeyRow;
 use switchboard_store::{Conflict, StoreError, Unit};
@@ -57,17 +56,8 @@ pub struct LegalHoldView {
     pub released_at: Option<Timestamp>,
 }
 
-#[derive(Clone, Debug)]
-pub struct RemovalView {
-    pub conversation: ConversationId,
-    pub patient: PatientId,
-    pub topic: Topic,
-    pub last_activity: Timestamp,
-    pub years: i64,
-    pub messages: i64,
-    pub attachments: i64,
-    pub removed_at: Timestamp,
-}
+/// A removal as recorded: ids, counts and times.
+pub use switchboard_store::queries::retention::RemovalRow as RemovalView;
 
 /// What one run of the retention job did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -249,20 +239,7 @@ impl Switchboard {
         ctx: &RequestContext,
     ) -> Result<Vec<RemovalView>, ServiceError> {
         self.practice_permission(p, ctx, PracticeAction::ManageRecords, AuditAction::SetupViewed).await?;
-        Ok(q::removals(self.store(), p.user.practice, 200)
-            .await?
-            .into_iter()
-            .map(|r| RemovalView {
-                conversation: r.conversation,
-                patient: r.patient,
-                topic: r.topic,
-                last_activity: r.last_activity,
-                years: r.years,
-                messages: r.messages,
-                attachments: r.attachments,
-                removed_at: r.removed_at,
-            })
-            .collect())
+        Ok(q::removals(self.store(), p.user.practice, 200).await?)
     }
 
     /// The retention job's handler: a run, then the next one a day later.
