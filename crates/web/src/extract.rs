@@ -458,6 +458,18 @@ fn host_allowed(host: &str, web: &crate::WebConfig) -> bool {
     local || web.allowed_hosts.iter().any(|a| *a == name || Some(a) == with_port.as_ref())
 }
 
+/// The token of an `Authorization: Bearer <token>` header (the scheme in
+/// any case), for callers that are programs: the operator and EHR clients.
+pub(crate) fn bearer_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+}
+
 /// A request made with the deployment operator's API key
 /// (`Authorization: Bearer sbop_…`). Never a cookie: operators are
 /// programs and command lines, not browser sessions.
@@ -467,16 +479,9 @@ impl FromRequestParts<AppState> for OperatorAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|a| a.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim().to_owned())
-            .ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
+        let bearer = bearer_token(parts).ok_or(ApiError::Service(ServiceError::Unauthenticated))?;
         let ctx = request_context(parts, state);
-        Ok(OperatorAuth(state.app.authenticate_operator(&bearer, &ctx).await?))
+        Ok(OperatorAuth(state.app.authenticate_operator(bearer, &ctx).await?))
     }
 }
 

@@ -11,9 +11,9 @@ mod params;
 pub(crate) mod resources;
 
 use crate::AppState;
-use crate::extract::{Client, PublicBase};
+use crate::extract::{Client, PublicBase, bearer_token};
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -115,13 +115,8 @@ impl FromRequestParts<AppState> for Ehr {
     type Rejection = FhirError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .ok_or(ServiceError::Unauthenticated)?;
-        Ok(Ehr(state.app.authenticate_ehr(presented.trim()).await?))
+        let presented = bearer_token(parts).ok_or(ServiceError::Unauthenticated)?;
+        Ok(Ehr(state.app.authenticate_ehr(presented).await?))
     }
 }
 
@@ -289,14 +284,7 @@ async fn read_organization(
 async fn read_binary(State(s): State<AppState>, Ehr(ep): Ehr, Path(id): Path<String>) -> Result<Response, FhirError> {
     let id = AttachmentId::parse(&id).map_err(|_| FhirError::not_found())?;
     let b = s.app.record_binary(&ep, id).await?;
-    let stream = futures_util::stream::unfold(b.body, |mut body| async move {
-        match body.next().await {
-            Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), body)),
-            Ok(None) => None,
-            Err(_) => Some((Err(std::io::Error::other("file could not be read")), body)),
-        }
-    });
-    let mut res = Response::new(Body::from_stream(stream));
+    let mut res = Response::new(crate::routes::sealed_body(b.body));
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(b.kind.content_type()));
     res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
     Ok(res)

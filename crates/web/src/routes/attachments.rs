@@ -19,7 +19,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use switchboard_domain::attachment::{FileName, describe_bytes};
 use switchboard_domain::ids::{AttachmentId, PatientId, PoolId};
 use switchboard_service::ServiceError;
-use switchboard_service::attachments::{Download, UploadRequest, UploadSource};
+use switchboard_service::attachments::{Download, DownloadStream, UploadRequest, UploadSource};
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
 
@@ -121,6 +121,21 @@ async fn serve(s: &AppState, file: FileAsked, preview: bool) -> Result<Response,
     Ok(send(s.app.download_attachment(&file.principal, file.id, preview, &file.ctx).await?))
 }
 
+/// A sealed blob's plaintext as a response body, opened a chunk at a time
+/// as it is sent (attachments, FHIR `Binary`, legal exports).
+pub(crate) fn sealed_body(stream: DownloadStream) -> Body {
+    let stream = futures_util::stream::unfold(stream, |mut body| async move {
+        match body.next().await {
+            Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), body)),
+            Ok(None) => None,
+            // The response has begun: all that is left is to cut it short,
+            // so the client sees an incomplete download, not a wrong one.
+            Err(_) => Some((Err(std::io::Error::other("a stored file could not be read")), body)),
+        }
+    });
+    Body::from_stream(stream)
+}
+
 /// The headers that make a download safe to open: its real type (never
 /// the app's HTML), shown inline only for photos and PDF, a safe name, no
 /// sniffing, and a sandbox.
@@ -128,16 +143,7 @@ fn send(d: Download) -> Response {
     let disposition = if d.kind.inline() { "inline" } else { "attachment" };
     let name = FileName::parse(&d.filename).map(|n| n.ascii_fallback()).unwrap_or_else(|_| "file".to_owned());
     let full = utf8_percent_encode(&d.filename, NON_ALPHANUMERIC);
-    let stream = futures_util::stream::unfold(d.body, |mut body| async move {
-        match body.next().await {
-            Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), body)),
-            Ok(None) => None,
-            // The response has begun: all that is left is to cut it short,
-            // so the client sees an incomplete download, not a wrong one.
-            Err(_) => Some((Err(std::io::Error::other("attachment could not be read")), body)),
-        }
-    });
-    let mut res = Response::new(Body::from_stream(stream));
+    let mut res = Response::new(sealed_body(d.body));
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(d.kind.content_type()));
     if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename=\"{name}\"; filename*=UTF-8''{full}")) {

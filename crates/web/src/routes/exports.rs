@@ -6,7 +6,6 @@ use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Auth, Client, field_id, path_id};
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -77,14 +76,7 @@ pub(crate) async fn download(
 ) -> Result<Response, ApiError> {
     let id = path_id(&export_id, RecordExportId::parse)?;
     let d = s.app.download_export(&p, id, &ctx).await?;
-    let stream = futures_util::stream::unfold(d.body, |mut body| async move {
-        match body.next().await {
-            Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), body)),
-            Ok(None) => None,
-            Err(_) => Some((Err(std::io::Error::other("the archive could not be read")), body)),
-        }
-    });
-    let mut res = Response::new(Body::from_stream(stream));
+    let mut res = Response::new(super::attachments::sealed_body(d.body));
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", d.filename)) {

@@ -41,6 +41,7 @@ mod sso;
 
 use crate::AppState;
 use crate::error::ApiError;
+pub(crate) use attachments::sealed_body;
 use axum::Router;
 use axum::routing::get;
 use switchboard_service::ServiceError;
